@@ -1,0 +1,86 @@
+package io.latchkey.api;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * A permission: an access level, optionally qualified by a resource ({@code read}, {@code orders:write}).
+ * Levels nest: admin includes write includes read. An unqualified scope covers every resource; a qualified one
+ * covers only its resource.
+ */
+public record Scope(String resource, Access access) {
+
+    public enum Access {
+        READ, WRITE, ADMIN;
+
+        String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    private static final Pattern RESOURCE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
+
+    public Scope {
+        Objects.requireNonNull(access, "access");
+        if (resource != null && !RESOURCE.matcher(resource).matches()) {
+            throw new IllegalArgumentException("invalid scope resource");
+        }
+    }
+
+    /** Parses {@code read|write|admin} or {@code <resource>:<read|write|admin>}. */
+    public static Scope parse(String text) {
+        if (text == null || text.isEmpty() || text.length() > 80) {
+            throw new IllegalArgumentException("unknown scope");
+        }
+        int colon = text.indexOf(':');
+        String resource = colon < 0 ? null : text.substring(0, colon);
+        Access access = switch (colon < 0 ? text : text.substring(colon + 1)) {
+            case "read" -> Access.READ;
+            case "write" -> Access.WRITE;
+            case "admin" -> Access.ADMIN;
+            default -> throw new IllegalArgumentException("unknown scope '" + sanitize(text)
+                    + "': expected read, write, admin or <resource>:<read|write|admin>");
+        };
+        return new Scope(resource, access);
+    }
+
+    /** Parses, deduplicates and sorts scopes into their canonical event form; at least one is required. */
+    public static List<String> canonical(Collection<String> scopes) {
+        if (scopes == null || scopes.isEmpty()) {
+            throw new IllegalArgumentException("at least one scope is required");
+        }
+        TreeSet<String> result = new TreeSet<>();
+        for (String scope : scopes) {
+            result.add(parse(scope).toString());
+        }
+        return List.copyOf(result);
+    }
+
+    /** True when holding this scope satisfies {@code required}. */
+    public boolean grants(Scope required) {
+        return access.compareTo(required.access) >= 0
+                && (resource == null || resource.equals(required.resource));
+    }
+
+    /** True when any of {@code held} (canonical strings) satisfies {@code required}. */
+    public static boolean anyGrants(Collection<String> held, Scope required) {
+        for (String scope : held) {
+            if (parse(scope).grants(required)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public String toString() {
+        return resource == null ? access.label() : resource + ":" + access.label();
+    }
+
+    private static String sanitize(String text) {
+        return text.replaceAll("[^A-Za-z0-9:._-]", "?");
+    }
+}

@@ -1,0 +1,148 @@
+package io.latchkey.api.secret;
+
+import java.math.BigInteger;
+import java.security.SecureRandom;
+import java.util.zip.CRC32;
+
+/**
+ * Generates and checks keys of the form {@code lk_<env>_<body><checksum>}: {@code body} is 256 random bits as 43
+ * base62 characters, {@code checksum} the CRC32 of everything before it as 6 base62 characters. Every
+ * single-character change to a key fails {@link #isWellFormed}: CRC32 detects every error confined to 32 bits.
+ */
+public final class KeyFormat {
+
+    public static final String PREFIX = "lk_";
+    static final int BODY_LENGTH = 43;
+    static final int CHECKSUM_LENGTH = 6;
+    static final int MAX_ENVIRONMENT_LENGTH = 16;
+    /** Longest well-formed key; anything longer is rejected before any other work. */
+    public static final int MAX_LENGTH = PREFIX.length() + MAX_ENVIRONMENT_LENGTH + 1 + BODY_LENGTH + CHECKSUM_LENGTH;
+
+    private static final char[] ALPHABET =
+            "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
+    private static final BigInteger BASE = BigInteger.valueOf(62);
+
+    private final String prefix;
+    private final SecureRandom random;
+
+    private KeyFormat(String environment, SecureRandom random) {
+        if (!isEnvironment(environment)) {
+            throw new IllegalArgumentException("key environment must be 1-16 characters of [a-z0-9]");
+        }
+        this.prefix = PREFIX + environment + "_";
+        this.random = random;
+    }
+
+    /** A generator of keys for one environment ({@code live}, {@code test}, …). */
+    public static KeyFormat forEnvironment(String environment) {
+        return new KeyFormat(environment, new SecureRandom());
+    }
+
+    public String prefix() {
+        return prefix;
+    }
+
+    /** A new key with 256 bits from {@link SecureRandom}. */
+    public String generate() {
+        byte[] bytes = new byte[32];
+        random.nextBytes(bytes);
+        String head = prefix + base62(new BigInteger(1, bytes), BODY_LENGTH);
+        return head + base62(BigInteger.valueOf(crc32(head, head.length())), CHECKSUM_LENGTH);
+    }
+
+    /** A short, non-secret form for display: the prefix and the last four characters. */
+    public static String hint(String key) {
+        int envEnd = key.indexOf('_', PREFIX.length());
+        return key.substring(0, envEnd + 1) + "…" + key.substring(key.length() - 4);
+    }
+
+    /** Checks shape, alphabet and checksum without allocating; never throws. */
+    public static boolean isWellFormed(CharSequence key) {
+        if (key == null) {
+            return false;
+        }
+        int length = key.length();
+        int minimum = PREFIX.length() + 2 + BODY_LENGTH + CHECKSUM_LENGTH;
+        if (length < minimum || length > MAX_LENGTH) {
+            return false;
+        }
+        for (int i = 0; i < PREFIX.length(); i++) {
+            if (key.charAt(i) != PREFIX.charAt(i)) {
+                return false;
+            }
+        }
+        int envEnd = length - BODY_LENGTH - CHECKSUM_LENGTH - 1;
+        if (key.charAt(envEnd) != '_') {
+            return false;
+        }
+        for (int i = PREFIX.length(); i < envEnd; i++) {
+            char c = key.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9')) {
+                return false;
+            }
+        }
+        int checksumStart = length - CHECKSUM_LENGTH;
+        for (int i = envEnd + 1; i < checksumStart; i++) {
+            if (digit(key.charAt(i)) < 0) {
+                return false;
+            }
+        }
+        long checksum = 0;
+        for (int i = checksumStart; i < length; i++) {
+            int d = digit(key.charAt(i));
+            if (d < 0) {
+                return false;
+            }
+            checksum = checksum * 62 + d;
+        }
+        return checksum == crc32(key, checksumStart);
+    }
+
+    static boolean isEnvironment(String environment) {
+        if (environment == null || environment.isEmpty() || environment.length() > MAX_ENVIRONMENT_LENGTH) {
+            return false;
+        }
+        for (int i = 0; i < environment.length(); i++) {
+            char c = environment.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static long crc32(CharSequence text, int end) {
+        CRC32 crc = new CRC32();
+        for (int i = 0; i < end; i++) {
+            crc.update(text.charAt(i));
+        }
+        return crc.getValue();
+    }
+
+    private static int digit(char c) {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'A' && c <= 'Z') {
+            return c - 'A' + 10;
+        }
+        if (c >= 'a' && c <= 'z') {
+            return c - 'a' + 36;
+        }
+        return -1;
+    }
+
+    private static String base62(BigInteger value, int width) {
+        char[] out = new char[width];
+        BigInteger rest = value;
+        for (int i = width - 1; i >= 0; i--) {
+            BigInteger[] qr = rest.divideAndRemainder(BASE);
+            out[i] = ALPHABET[qr[1].intValue()];
+            rest = qr[0];
+        }
+        if (rest.signum() != 0) {
+            throw new IllegalStateException("value does not fit in " + width + " base62 digits");
+        }
+        return new String(out);
+    }
+}

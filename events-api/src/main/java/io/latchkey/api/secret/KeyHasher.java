@@ -1,0 +1,76 @@
+package io.latchkey.api.secret;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.function.Supplier;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Turns a presented key into its {@link KeyHash}. Plain SHA-256 is enough for 256-bit random keys; HMAC-SHA-256
+ * with a server-side pepper additionally makes a leaked hash table useless without the pepper. Every service and
+ * edge of one installation must use the same hasher. Thread-safe.
+ */
+public final class KeyHasher {
+
+    private final ThreadLocal<Digest> digests;
+    private final String algorithm;
+
+    private interface Digest {
+        byte[] digest(byte[] input);
+    }
+
+    private KeyHasher(String algorithm, Supplier<Digest> factory) {
+        this.algorithm = algorithm;
+        this.digests = ThreadLocal.withInitial(factory);
+    }
+
+    public static KeyHasher sha256() {
+        return new KeyHasher("SHA-256", () -> {
+            MessageDigest md = newInstance(() -> MessageDigest.getInstance("SHA-256"));
+            return md::digest;
+        });
+    }
+
+    public static KeyHasher hmacSha256(byte[] pepper) {
+        if (pepper == null || pepper.length < 16) {
+            throw new IllegalArgumentException("the pepper must be at least 16 bytes");
+        }
+        SecretKeySpec key = new SecretKeySpec(pepper.clone(), "HmacSHA256");
+        return new KeyHasher("HMAC-SHA-256", () -> {
+            Mac mac = newInstance(() -> {
+                Mac m = Mac.getInstance("HmacSHA256");
+                m.init(key);
+                return m;
+            });
+            return mac::doFinal;
+        });
+    }
+
+    /** HMAC with {@code pepper} when one is configured, plain SHA-256 otherwise. */
+    public static KeyHasher forPepper(String pepper) {
+        return pepper == null || pepper.isBlank() ? sha256() : hmacSha256(pepper.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public KeyHash hash(String key) {
+        return KeyHash.of(digests.get().digest(key.getBytes(StandardCharsets.US_ASCII)));
+    }
+
+    @Override
+    public String toString() {
+        return "KeyHasher[" + algorithm + "]";
+    }
+
+    private interface Factory<T> {
+        T create() throws GeneralSecurityException;
+    }
+
+    private static <T> T newInstance(Factory<T> factory) {
+        try {
+            return factory.create();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("JCA provider lacks a required algorithm", e);
+        }
+    }
+}

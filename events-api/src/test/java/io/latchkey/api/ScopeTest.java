@@ -1,0 +1,36 @@
+package io.latchkey.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ScopeTest {
+
+    @ParameterizedTest
+    @CsvSource({
+            "admin, read, true", "admin, write, true", "admin, admin, true",
+            "write, read, true", "write, write, true", "write, admin, false",
+            "read, read, true", "read, write, false",
+            "read, orders:read, true", "orders:read, orders:read, true", "orders:admin, orders:write, true",
+            "orders:read, read, false", "orders:read, invoices:read, false", "orders:read, orders:write, false"})
+    void levelsNestAndResourcesQualify(String held, String required, boolean granted) {
+        assertThat(Scope.parse(held).grants(Scope.parse(required))).isEqualTo(granted);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "delete", "READ", "orders:", ":read", "Orders:read", "orders:read:extra", "a b:read"})
+    void unknownScopesAreRefused(String text) {
+        assertThatThrownBy(() -> Scope.parse(text)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void canonicalFormIsSortedAndDeduplicated() {
+        assertThat(Scope.canonical(List.of("write", "orders:read", "write"))).containsExactly("orders:read", "write");
+        assertThatThrownBy(() -> Scope.canonical(List.of())).isInstanceOf(IllegalArgumentException.class);
+    }
+}

@@ -1,0 +1,96 @@
+package io.latchkey.support.security;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+
+/**
+ * The operator credential. Taken from {@code LATCHKEY_OPERATOR_TOKEN} when set; otherwise, where generation is
+ * allowed (embedded mode), read from {@code <data dir>/operator-token}, creating that file owner-readable only on
+ * first start. Services sharing a data directory share the token: the file is created with an atomic link, so two
+ * services starting together agree on one token.
+ */
+public final class OperatorToken {
+
+    public static final String FILE_NAME = "operator-token";
+    private static final int MIN_LENGTH = 16;
+
+    private final byte[] value;
+    private final boolean generated;
+    private final Path file;
+
+    private OperatorToken(String value, boolean generated, Path file) {
+        this.value = value.getBytes(StandardCharsets.UTF_8);
+        this.generated = generated;
+        this.file = file;
+    }
+
+    public static OperatorToken resolve(String configured, Path dataDir, boolean mayGenerate) {
+        if (configured != null && !configured.isBlank()) {
+            if (configured.length() < MIN_LENGTH) {
+                throw new IllegalStateException("LATCHKEY_OPERATOR_TOKEN must be at least " + MIN_LENGTH + " characters");
+            }
+            return new OperatorToken(configured.strip(), false, null);
+        }
+        Path file = dataDir.resolve(FILE_NAME);
+        try {
+            if (Files.exists(file)) {
+                return new OperatorToken(Files.readString(file).strip(), false, file);
+            }
+            if (!mayGenerate) {
+                throw new IllegalStateException("LATCHKEY_OPERATOR_TOKEN is not set and " + file + " does not exist");
+            }
+            return create(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read or create the operator token at " + file, e);
+        }
+    }
+
+    private static OperatorToken create(Path file) throws IOException {
+        Files.createDirectories(file.getParent());
+        byte[] random = new byte[32];
+        new SecureRandom().nextBytes(random);
+        String token = "lkop_" + HexFormat.of().formatHex(random);
+        Path temp = Files.createTempFile(file.getParent(), ".operator-token", ".tmp",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try {
+            Files.writeString(temp, token + "\n");
+            Files.createLink(file, temp);
+            return new OperatorToken(token, true, file);
+        } catch (FileAlreadyExistsException raced) {
+            return new OperatorToken(Files.readString(file).strip(), false, file);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    /** Constant-time comparison with a presented credential. */
+    public boolean matches(String presented) {
+        return presented != null && MessageDigest.isEqual(value, presented.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** True when this process created the token just now, so it is the one that prints it. */
+    public boolean generated() {
+        return generated;
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    String reveal() {
+        return new String(value, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public String toString() {
+        return "OperatorToken[redacted]";
+    }
+}

@@ -1,0 +1,91 @@
+package io.latchkey.support.store;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import org.axonframework.commandhandling.CommandMessage;
+import org.axonframework.config.Configuration;
+import org.axonframework.eventsourcing.eventstore.EmbeddedEventStore;
+import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
+import org.axonframework.extensions.mongo.DefaultMongoTemplate;
+import org.axonframework.extensions.mongo.MongoTemplate;
+import org.axonframework.extensions.mongo.eventsourcing.eventstore.MongoEventStorageEngine;
+import org.axonframework.extensions.mongo.eventsourcing.tokenstore.MongoTokenStore;
+import org.axonframework.eventhandling.tokenstore.TokenStore;
+import org.axonframework.messaging.MessageHandlerInterceptor;
+import org.axonframework.serialization.Serializer;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.mongo.MongoProperties;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Wires the storage adapters. Both modes keep tracking tokens in MongoDB; only the embedded mode puts the events
+ * there too and tunes how fast a tracking processor in another process sees them.
+ */
+@AutoConfiguration(beforeName = {
+        "org.springframework.boot.autoconfigure.mongo.MongoAutoConfiguration",
+        "org.axonframework.springboot.autoconfig.AxonAutoConfiguration"})
+@EnableConfigurationProperties(StoreProperties.class)
+public class StoreAutoConfiguration {
+
+    /** The process that serves the embedded store also owns the client, so the client closes first on shutdown. */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnProperty(name = "latchkey.store.serve", havingValue = "true")
+    EmbeddedMongoServer embeddedMongoServer(StoreProperties store, @Value("${latchkey.data-dir:data}") String dataDir) {
+        return EmbeddedMongoServer.start(StoreProperties.dataDir(dataDir), store.host(), store.port());
+    }
+
+    @Bean(destroyMethod = "close")
+    @ConditionalOnProperty(name = "latchkey.store.serve", havingValue = "true")
+    MongoClient mongoClient(EmbeddedMongoServer server, StoreProperties store) {
+        return MongoClients.create("mongodb://" + store.host() + ":" + store.port());
+    }
+
+    /** Every command reply waits until its events are on disk: a 2xx survives {@code kill -9}. */
+    @Bean
+    @ConditionalOnProperty(name = "latchkey.store.serve", havingValue = "true")
+    MessageHandlerInterceptor<CommandMessage<?>> durableCommitInterceptor(EmbeddedMongoServer server) {
+        return (unitOfWork, chain) -> {
+            unitOfWork.afterCommit(u -> server.commit());
+            return chain.proceed();
+        };
+    }
+
+    @Bean
+    MongoTemplate axonMongoTemplate(MongoClient client, MongoProperties mongo) {
+        return DefaultMongoTemplate.builder().mongoDatabase(client, mongo.getMongoClientDatabase()).build();
+    }
+
+    @Bean
+    TokenStore tokenStore(MongoTemplate axonMongoTemplate, Serializer serializer) {
+        return MongoTokenStore.builder().mongoTemplate(axonMongoTemplate).serializer(serializer).build();
+    }
+
+    @Bean
+    @ConditionalOnProperty(name = "axon.axonserver.enabled", havingValue = "false")
+    EventStorageEngine eventStorageEngine(MongoTemplate axonMongoTemplate, Serializer serializer,
+                                          @Qualifier("eventSerializer") Serializer eventSerializer,
+                                          Configuration configuration) {
+        return MongoEventStorageEngine.builder()
+                .mongoTemplate(axonMongoTemplate)
+                .snapshotSerializer(serializer)
+                .eventSerializer(eventSerializer)
+                .upcasterChain(configuration.upcasterChain())
+                .build();
+    }
+
+    @Bean
+    @ConditionalOnProperty(name = "axon.axonserver.enabled", havingValue = "false")
+    EmbeddedEventStore eventStore(EventStorageEngine storageEngine, Configuration configuration, StoreProperties store) {
+        return EmbeddedEventStore.builder()
+                .storageEngine(storageEngine)
+                .messageMonitor(configuration.messageMonitor(EmbeddedEventStore.class, "eventStore"))
+                .spanFactory(configuration.getComponent(org.axonframework.eventhandling.EventBusSpanFactory.class))
+                .fetchDelay(store.fetchDelay().toMillis())
+                .build();
+    }
+
+}

@@ -1,0 +1,28 @@
+package io.latchkey.support.store;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * {@code latchkey.store.*}: whether this process serves the embedded store, where, and how often tracking
+ * processors poll it for new events.
+ *
+ * @param serve      serve the embedded MongoDB-wire store from this process (the command side does by default)
+ * @param host       address the embedded store binds to
+ * @param port       port the embedded store binds to
+ * @param fetchDelay how long an idle tracking processor waits before asking the embedded store for new events
+ */
+@ConfigurationProperties("latchkey.store")
+public record StoreProperties(boolean serve, String host, int port, Duration fetchDelay) {
+
+    public StoreProperties {
+        host = host == null ? "127.0.0.1" : host;
+        port = port == 0 ? 27117 : port;
+        fetchDelay = fetchDelay == null ? Duration.ofMillis(50) : fetchDelay;
+    }
+
+    static Path dataDir(String configured) {
+        return Path.of(configured == null || configured.isBlank() ? "data" : configured).toAbsolutePath();
+    }
+}

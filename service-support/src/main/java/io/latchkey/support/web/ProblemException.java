@@ -1,0 +1,32 @@
+package io.latchkey.support.web;
+
+import org.springframework.http.ProblemDetail;
+
+/**
+ * An expected failure with its HTTP answer. Messages must never contain a secret: they reach the client and logs.
+ */
+public class ProblemException extends RuntimeException {
+
+    private final transient ProblemDetail problem;
+
+    public ProblemException(int status, String slug, String title, String detail) {
+        super(detail, null, false, false);
+        this.problem = Problems.of(status, slug, title, detail);
+    }
+
+    public static ProblemException invalid(String detail) {
+        return new ProblemException(422, "invalid-request", "Invalid request", detail);
+    }
+
+    public static ProblemException notFound(String detail) {
+        return new ProblemException(404, "not-found", "Not found", detail);
+    }
+
+    public static ProblemException conflict(String slug, String detail) {
+        return new ProblemException(409, slug, "Conflict", detail);
+    }
+
+    public ProblemDetail problem() {
+        return problem;
+    }
+}

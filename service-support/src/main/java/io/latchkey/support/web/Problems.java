@@ -1,0 +1,33 @@
+package io.latchkey.support.web;
+
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.URI;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.ProblemDetail;
+
+/** RFC 9457 problem details with Latchkey's problem type URIs. */
+public final class Problems {
+
+    public static final String TYPE_BASE = "https://latchkey.io/problems/";
+    public static final String MEDIA_TYPE = "application/problem+json";
+
+    private Problems() {
+    }
+
+    public static ProblemDetail of(int status, String slug, String title, String detail) {
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatusCode.valueOf(status), detail);
+        problem.setType(URI.create(TYPE_BASE + slug));
+        problem.setTitle(title);
+        return problem;
+    }
+
+    /** For filters, which answer before Spring MVC's message converters are involved. */
+    static void write(HttpServletResponse response, int status, String slug, String title, String detail)
+            throws IOException {
+        response.setStatus(status);
+        response.setContentType(MEDIA_TYPE);
+        response.getWriter().write("{\"type\":\"" + TYPE_BASE + slug + "\",\"title\":\"" + title
+                + "\",\"status\":" + status + ",\"detail\":\"" + detail.replace("\"", "'") + "\"}");
+    }
+}

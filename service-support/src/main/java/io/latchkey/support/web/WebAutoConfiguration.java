@@ -1,0 +1,58 @@
+package io.latchkey.support.web;
+
+import java.util.List;
+import org.axonframework.messaging.correlation.CorrelationDataProvider;
+import org.axonframework.messaging.correlation.MessageOriginProvider;
+import org.axonframework.messaging.correlation.SimpleCorrelationDataProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+import org.springframework.core.MethodParameter;
+import org.springframework.web.bind.support.WebDataBinderFactory;
+import org.springframework.web.context.request.NativeWebRequest;
+import org.springframework.web.context.request.RequestAttributes;
+import org.springframework.web.method.support.HandlerMethodArgumentResolver;
+import org.springframework.web.method.support.ModelAndViewContainer;
+import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
+
+/**
+ * Problem details for every error, {@link RequestContext} as a controller parameter, and the correlation data that
+ * copies a command's actor, request id and source address into every event it causes.
+ */
+@AutoConfiguration
+@Import(ProblemAdvice.class)
+public class WebAutoConfiguration {
+
+    @Bean
+    CorrelationDataProvider auditMetadataProvider() {
+        return new SimpleCorrelationDataProvider(
+                RequestContext.ACTOR, RequestContext.REQUEST_ID, RequestContext.SOURCE_ADDRESS);
+    }
+
+    /** Declared because defining any provider makes Axon drop its default one. */
+    @Bean
+    CorrelationDataProvider messageOriginProvider() {
+        return new MessageOriginProvider();
+    }
+
+    @Bean
+    WebMvcConfigurer requestContextResolver() {
+        return new WebMvcConfigurer() {
+            @Override
+            public void addArgumentResolvers(List<HandlerMethodArgumentResolver> resolvers) {
+                resolvers.add(new HandlerMethodArgumentResolver() {
+                    @Override
+                    public boolean supportsParameter(MethodParameter parameter) {
+                        return parameter.getParameterType() == RequestContext.class;
+                    }
+
+                    @Override
+                    public Object resolveArgument(MethodParameter parameter, ModelAndViewContainer mav,
+                                                  NativeWebRequest request, WebDataBinderFactory binders) {
+                        return request.getAttribute(RequestContext.ATTRIBUTE, RequestAttributes.SCOPE_REQUEST);
+                    }
+                });
+            }
+        };
+    }
+}

@@ -1,0 +1,36 @@
+package io.latchkey.validator;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The answer to one validation. Identity fields ({@code keyId}, {@code developerId}, {@code scopes},
+ * {@code expiresAt}) are set whenever the key was found, including for REVOKED, EXPIRED and INSUFFICIENT_SCOPE, so
+ * callers can log and count; callers must not reveal them to the presenter of a denied key.
+ */
+public record Decision(Status status, String keyId, String developerId, List<String> scopes, Instant expiresAt) {
+
+    public enum Status {
+        VALID, MALFORMED, NOT_FOUND, REVOKED, EXPIRED, INSUFFICIENT_SCOPE, RATE_LIMITED
+    }
+
+    public Decision {
+        scopes = scopes == null ? List.of() : List.copyOf(scopes);
+    }
+
+    static Decision denied(Status status) {
+        return new Decision(status, null, null, List.of(), null);
+    }
+
+    public boolean allowed() {
+        return status == Status.VALID;
+    }
+
+    /** True for the outcomes that must look identical to an outsider: the key does not authenticate. */
+    public boolean unauthenticated() {
+        return switch (status) {
+            case MALFORMED, NOT_FOUND, REVOKED, EXPIRED -> true;
+            case VALID, INSUFFICIENT_SCOPE, RATE_LIMITED -> false;
+        };
+    }
+}

@@ -1,0 +1,55 @@
+package io.latchkey.validator;
+
+import io.latchkey.api.KeyStatus;
+import io.latchkey.api.Scope;
+import io.latchkey.api.replica.ActiveKeyEntry;
+import io.latchkey.api.secret.KeyFormat;
+import io.latchkey.api.secret.KeyHasher;
+import java.time.Clock;
+
+/** Format check → hash → local lookup → status → expiry → grace → scope, in that order. */
+final class DefaultKeyValidator implements KeyValidator {
+
+    private final KeyReplica replica;
+    private final KeyHasher hasher;
+    private final Clock clock;
+
+    DefaultKeyValidator(KeyReplica replica, KeyHasher hasher, Clock clock) {
+        this.replica = replica;
+        this.hasher = hasher;
+        this.clock = clock;
+    }
+
+    @Override
+    public Decision validate(String presentedKey, String requiredScope) {
+        Scope required = requiredScope == null || requiredScope.isBlank() ? null : Scope.parse(requiredScope);
+        if (!KeyFormat.isWellFormed(presentedKey)) {
+            return Decision.denied(Decision.Status.MALFORMED);
+        }
+        ActiveKeyEntry entry = replica.lookup(hasher.hash(presentedKey));
+        if (entry == null) {
+            return Decision.denied(Decision.Status.NOT_FOUND);
+        }
+        long now = clock.millis();
+        Decision.Status status;
+        if (entry.status() == KeyStatus.REVOKED) {
+            status = Decision.Status.REVOKED;
+        } else if (entry.status() == KeyStatus.EXPIRED
+                || entry.expiresAt() != null && now >= entry.expiresAt().toEpochMilli()) {
+            status = Decision.Status.EXPIRED;
+        } else if (entry.secretValidUntil() != null && now >= entry.secretValidUntil().toEpochMilli()) {
+            // A secret replaced by rotation whose grace period is over is as dead as a revoked one.
+            status = Decision.Status.REVOKED;
+        } else if (required != null && !Scope.anyGrants(entry.scopes(), required)) {
+            status = Decision.Status.INSUFFICIENT_SCOPE;
+        } else {
+            status = Decision.Status.VALID;
+        }
+        return new Decision(status, entry.keyId(), entry.developerId(), entry.scopes(), entry.expiresAt());
+    }
+
+    @Override
+    public KeyReplica replica() {
+        return replica;
+    }
+}

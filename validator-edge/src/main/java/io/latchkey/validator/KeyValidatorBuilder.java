@@ -1,0 +1,41 @@
+package io.latchkey.validator;
+
+import io.latchkey.api.secret.KeyHasher;
+import java.time.Clock;
+import java.util.Objects;
+
+/** Builds a {@link KeyValidator}. Only the replica is required. */
+public final class KeyValidatorBuilder {
+
+    private KeyReplica replica;
+    private KeyHasher hasher = KeyHasher.sha256();
+    private Clock clock = Clock.systemUTC();
+
+    KeyValidatorBuilder() {
+    }
+
+    /** Where entries are looked up. */
+    public KeyValidatorBuilder replica(KeyReplica replica) {
+        this.replica = Objects.requireNonNull(replica, "replica");
+        return this;
+    }
+
+    /** Must match the hasher the command side stores hashes with (default: SHA-256, no pepper). */
+    public KeyValidatorBuilder hasher(KeyHasher hasher) {
+        this.hasher = Objects.requireNonNull(hasher, "hasher");
+        return this;
+    }
+
+    /** The clock expiry and grace periods are checked against (default: system UTC). */
+    public KeyValidatorBuilder clock(Clock clock) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+        return this;
+    }
+
+    public KeyValidator build() {
+        if (replica == null) {
+            throw new IllegalStateException("a replica is required");
+        }
+        return new DefaultKeyValidator(replica, hasher, clock);
+    }
+}

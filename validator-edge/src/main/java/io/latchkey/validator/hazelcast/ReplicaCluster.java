@@ -1,0 +1,55 @@
+package io.latchkey.validator.hazelcast;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.InMemoryFormat;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.ReplicatedMapConfig;
+import java.util.List;
+
+/**
+ * Member configuration for the replica cluster: TCP-IP join on explicit addresses (never multicast), a cluster name
+ * that separates installations (and test runs), no phone-home. Every member is a full member: a lite member cannot
+ * hold a replicated map.
+ *
+ * @param clusterName separates clusters sharing hosts
+ * @param host        the interface to bind and advertise
+ * @param port        first port to try; later members of the same host take the next free one
+ * @param members     addresses of other members ({@code host} or {@code host:port})
+ */
+public record ReplicaCluster(String clusterName, String host, int port, List<String> members) {
+
+    public ReplicaCluster {
+        clusterName = clusterName == null || clusterName.isBlank() ? "latchkey" : clusterName;
+        host = host == null || host.isBlank() ? "127.0.0.1" : host;
+        port = port == 0 ? 5701 : port;
+        members = members == null || members.isEmpty() ? List.of(host) : List.copyOf(members);
+    }
+
+    public Config memberConfig(String instanceName) {
+        Config config = new Config(instanceName);
+        config.setClusterName(clusterName);
+        config.setProperty("hazelcast.phone.home.enabled", "false");
+        config.setProperty("hazelcast.shutdownhook.enabled", "false");
+        config.setProperty("hazelcast.logging.type", "slf4j");
+        // Members of one installation start seconds apart; waiting 5 s before joining buys nothing here.
+        config.setProperty("hazelcast.wait.seconds.before.join", "1");
+        config.setProperty("hazelcast.tcp.join.port.try.count", "10");
+
+        NetworkConfig network = config.getNetworkConfig();
+        network.setPort(port).setPortAutoIncrement(true).setPortCount(20);
+        network.setPublicAddress(null);
+        network.getInterfaces().setEnabled(true).addInterface(host);
+        JoinConfig join = network.getJoin();
+        join.getMulticastConfig().setEnabled(false);
+        join.getAutoDetectionConfig().setEnabled(false);
+        join.getTcpIpConfig().setEnabled(true).setMembers(members);
+
+        config.addReplicatedMapConfig(new ReplicatedMapConfig(ReplicaMaps.ACTIVE_KEYS)
+                .setInMemoryFormat(InMemoryFormat.OBJECT)
+                .setAsyncFillup(true));
+        config.addReplicatedMapConfig(new ReplicatedMapConfig(ReplicaMaps.META)
+                .setInMemoryFormat(InMemoryFormat.OBJECT));
+        return config;
+    }
+}

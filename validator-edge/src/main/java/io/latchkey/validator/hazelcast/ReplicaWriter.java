@@ -1,0 +1,51 @@
+package io.latchkey.validator.hazelcast;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.replicatedmap.ReplicatedMap;
+import io.latchkey.api.replica.ActiveKeyEntry;
+import io.latchkey.api.secret.KeyHash;
+
+/**
+ * The only way entries enter the replicated map. A write that would replace a newer entry or un-revoke a key is
+ * dropped, so replays and redeliveries change nothing and several writers may run side by side.
+ */
+public final class ReplicaWriter {
+
+    private final ReplicatedMap<String, byte[]> entries;
+    private final ReplicatedMap<String, Long> meta;
+
+    private ReplicaWriter(HazelcastInstance hazelcast) {
+        this.entries = ReplicaMaps.activeKeys(hazelcast);
+        this.meta = ReplicaMaps.meta(hazelcast);
+    }
+
+    public static ReplicaWriter of(HazelcastInstance hazelcast) {
+        return new ReplicaWriter(hazelcast);
+    }
+
+    /** Writes {@code entry} for {@code hash} unless the map already holds an entry that wins over it. */
+    public boolean write(KeyHash hash, ActiveKeyEntry entry) {
+        ActiveKeyEntry existing = read(hash);
+        // newer() keeps the first argument on a tie, so an equal redelivery is dropped too.
+        if (existing != null && ActiveKeyEntry.newer(existing, entry) != entry) {
+            return false;
+        }
+        entries.put(hash.hex(), entry.toBytes());
+        return true;
+    }
+
+    /** The entry currently in the map for {@code hash}, or null. */
+    public ActiveKeyEntry read(KeyHash hash) {
+        byte[] value = entries.get(hash.hex());
+        return value == null ? null : ActiveKeyEntry.fromBytes(value);
+    }
+
+    /**
+     * Tells readers how far this writer got. Call when the writer has caught up with the event log: readers become
+     * ready once they hold as many entries as the map had then.
+     */
+    public void publishCaughtUp() {
+        meta.put(ReplicaMaps.PUBLISHED_SIZE, (long) entries.size());
+        meta.put(ReplicaMaps.PUBLISHED_CAUGHT_UP, 1L);
+    }
+}

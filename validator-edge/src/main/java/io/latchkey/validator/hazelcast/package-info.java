@@ -1,0 +1,8 @@
+/**
+ * The replicated map of key hashes on Hazelcast: member configuration shared by every member (query sides write, edges
+ * read), the reading side ({@link io.latchkey.validator.hazelcast.HazelcastKeyReplica}) and the writing side
+ * ({@link io.latchkey.validator.hazelcast.ReplicaWriter}). Map keys are hex hashes, values
+ * {@link io.latchkey.api.replica.ActiveKeyEntry#toBytes()}; a write never replaces an entry with an older or
+ * un-revoking one.
+ */
+package io.latchkey.validator.hazelcast;

@@ -1,0 +1,171 @@
+package io.latchkey.validator.hazelcast;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.latchkey.api.KeyStatus;
+import io.latchkey.api.secret.KeyFormat;
+import io.latchkey.api.secret.KeyHasher;
+import io.latchkey.api.replica.ActiveKeyEntry;
+import io.latchkey.validator.Decision;
+import io.latchkey.validator.Decision.Status;
+import io.latchkey.validator.KeyValidator;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The validator reading a real Hazelcast member's replica, with a controllable clock. */
+class KeyValidatorTest {
+
+    private static final Instant NOW = Instant.parse("2026-06-01T12:00:00Z");
+    private static final KeyFormat FORMAT = KeyFormat.forEnvironment("test");
+    private static final KeyHasher HASHER = KeyHasher.sha256();
+
+    private static TestCluster cluster;
+    private static ReplicaWriter writer;
+    private static final AtomicReference<Instant> time = new AtomicReference<>(NOW);
+    private static KeyValidator validator;
+
+    @BeforeAll
+    static void startMember() {
+        cluster = new TestCluster();
+        HazelcastInstance member = cluster.startMember();
+        writer = ReplicaWriter.of(member);
+        Clock clock = new Clock() {
+            @Override
+            public ZoneOffset getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return time.get();
+            }
+        };
+        validator = KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).hasher(HASHER).clock(clock).build();
+    }
+
+    @AfterAll
+    static void stopMember() {
+        cluster.close();
+    }
+
+    private static String issue(ActiveKeyEntry entry) {
+        String key = FORMAT.generate();
+        writer.write(HASHER.hash(key), entry);
+        return key;
+    }
+
+    private static ActiveKeyEntry entry(List<String> scopes, Instant expiresAt, Instant secretValidUntil, KeyStatus status) {
+        return new ActiveKeyEntry("key-1", "dev-1", scopes, expiresAt, secretValidUntil, status, 0, null);
+    }
+
+    @Test
+    void liveKeyWithTheScopeIsValidAndCarriesItsIdentity() {
+        String key = issue(entry(List.of("write"), null, null, KeyStatus.ACTIVE));
+        Decision decision = validator.validate(key, "read");
+        assertThat(decision.status()).isEqualTo(Status.VALID);
+        assertThat(decision.allowed()).isTrue();
+        assertThat(decision.keyId()).isEqualTo("key-1");
+        assertThat(decision.developerId()).isEqualTo("dev-1");
+        assertThat(decision.scopes()).containsExactly("write");
+    }
+
+    @Test
+    void noRequiredScopeChecksAuthenticationOnly() {
+        String key = issue(entry(List.of("orders:read"), null, null, KeyStatus.ACTIVE));
+        assertThat(validator.validate(key, null).status()).isEqualTo(Status.VALID);
+        assertThat(validator.validate(key, " ").status()).isEqualTo(Status.VALID);
+    }
+
+    @Test
+    void missingScopeIsInsufficientScope() {
+        String key = issue(entry(List.of("read"), null, null, KeyStatus.ACTIVE));
+        assertThat(validator.validate(key, "write").status()).isEqualTo(Status.INSUFFICIENT_SCOPE);
+        assertThat(validator.validate(key, "orders:read").status()).isEqualTo(Status.VALID);
+        String orders = issue(entry(List.of("orders:read"), null, null, KeyStatus.ACTIVE));
+        assertThat(validator.validate(orders, "invoices:read").status()).isEqualTo(Status.INSUFFICIENT_SCOPE);
+    }
+
+    @Test
+    void malformedKeysAreRejectedWithoutALookup() {
+        String key = issue(entry(List.of("read"), null, null, KeyStatus.ACTIVE));
+        String tampered = key.substring(0, 20) + (key.charAt(20) == 'a' ? 'b' : 'a') + key.substring(21);
+        assertThat(validator.validate(tampered, "read").status()).isEqualTo(Status.MALFORMED);
+        assertThat(validator.validate(null, "read").status()).isEqualTo(Status.MALFORMED);
+        assertThat(validator.validate("", null).status()).isEqualTo(Status.MALFORMED);
+        assertThat(validator.validate(tampered, "read").keyId()).isNull();
+    }
+
+    @Test
+    void unknownKeyIsNotFound() {
+        assertThat(validator.validate(FORMAT.generate(), "read").status()).isEqualTo(Status.NOT_FOUND);
+    }
+
+    @Test
+    void revokedKeyIsRevoked() {
+        String key = issue(entry(List.of("admin"), null, null, KeyStatus.REVOKED));
+        assertThat(validator.validate(key, "read").status()).isEqualTo(Status.REVOKED);
+    }
+
+    @Test
+    void expiryIsCheckedAgainstTheClockNotOnlyWhenAnEventArrives() {
+        String key = issue(entry(List.of("read"), NOW.plusSeconds(60), null, KeyStatus.ACTIVE));
+        assertThat(validator.validate(key, "read").status()).isEqualTo(Status.VALID);
+        time.set(NOW.plusSeconds(60));
+        try {
+            assertThat(validator.validate(key, "read").status()).isEqualTo(Status.EXPIRED);
+        } finally {
+            time.set(NOW);
+        }
+    }
+
+    @Test
+    void rotatedSecretWorksUntilItsGraceEndsThenNever() {
+        String key = issue(entry(List.of("read"), null, NOW.plusSeconds(30), KeyStatus.ACTIVE));
+        assertThat(validator.validate(key, "read").status()).isEqualTo(Status.VALID);
+        time.set(NOW.plusSeconds(30));
+        try {
+            assertThat(validator.validate(key, "read").status()).isEqualTo(Status.REVOKED);
+        } finally {
+            time.set(NOW);
+        }
+    }
+
+    @Test
+    void aDifferentPepperFindsNothing() {
+        String key = issue(entry(List.of("read"), null, null, KeyStatus.ACTIVE));
+        KeyValidator peppered = KeyValidator.builder().replica(validator.replica())
+                .hasher(KeyHasher.forPepper("another-pepper-0123456789")).build();
+        assertThat(peppered.validate(key, "read").status()).isEqualTo(Status.NOT_FOUND);
+    }
+
+    @Test
+    void anInvalidRequiredScopeIsTheCallersError() {
+        String key = issue(entry(List.of("read"), null, null, KeyStatus.ACTIVE));
+        assertThatThrownBy(() -> validator.validate(key, "delete")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void unauthenticatedCoversExactlyTheOutcomesThatMustLookAlike() {
+        assertThat(List.of(Status.values()).stream()
+                .filter(s -> new Decision(s, null, null, null, null).unauthenticated()))
+                .containsExactlyInAnyOrder(Status.MALFORMED, Status.NOT_FOUND, Status.REVOKED, Status.EXPIRED);
+    }
+
+    @Test
+    void aValidatorNeedsAReplica() {
+        assertThatThrownBy(() -> KeyValidator.builder().build()).isInstanceOf(IllegalStateException.class);
+    }
+}

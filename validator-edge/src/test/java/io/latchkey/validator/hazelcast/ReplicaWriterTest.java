@@ -1,0 +1,94 @@
+package io.latchkey.validator.hazelcast;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.latchkey.api.KeyStatus;
+import io.latchkey.api.replica.ActiveKeyEntry;
+import io.latchkey.api.secret.KeyFormat;
+import io.latchkey.api.secret.KeyHash;
+import io.latchkey.api.secret.KeyHasher;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class ReplicaWriterTest {
+
+    private TestCluster cluster;
+    private HazelcastInstance writerMember;
+    private ReplicaWriter writer;
+
+    @BeforeEach
+    void start() {
+        cluster = new TestCluster();
+        writerMember = cluster.startMember();
+        writer = ReplicaWriter.of(writerMember);
+    }
+
+    @AfterEach
+    void stop() {
+        cluster.close();
+    }
+
+    private static KeyHash newHash() {
+        return KeyHasher.sha256().hash(KeyFormat.forEnvironment("test").generate());
+    }
+
+    private static ActiveKeyEntry active(long version) {
+        return new ActiveKeyEntry("k", "d", List.of("read"), null, null, KeyStatus.ACTIVE, version, null);
+    }
+
+    @Test
+    void olderAndEqualVersionsAreDropped() {
+        KeyHash hash = newHash();
+        assertThat(writer.write(hash, active(2))).isTrue();
+        assertThat(writer.write(hash, active(1))).isFalse();
+        assertThat(writer.write(hash, active(2))).isFalse();
+        assertThat(writer.read(hash).version()).isEqualTo(2);
+        assertThat(writer.write(hash, active(3))).isTrue();
+    }
+
+    @Test
+    void aTombstoneIsNeverUndoneEvenByAHigherVersion() {
+        KeyHash hash = newHash();
+        writer.write(hash, active(1));
+        writer.write(hash, active(1).withState(List.of("read"), null, KeyStatus.REVOKED, 2, null));
+        assertThat(writer.write(hash, active(5))).isFalse();
+        assertThat(writer.read(hash).status()).isEqualTo(KeyStatus.REVOKED);
+    }
+
+    @Test
+    void aJoiningMemberBecomesReadyOnlyOnceItHoldsWhatTheWriterPublished() throws InterruptedException {
+        for (int i = 0; i < 500; i++) {
+            writer.write(newHash(), active(0));
+        }
+        HazelcastInstance edge = cluster.startMember();
+        HazelcastKeyReplica replica = HazelcastKeyReplica.of(edge);
+        assertThat(replica.isReady()).as("nothing published yet").isFalse();
+
+        writer.publishCaughtUp();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!replica.isReady() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(replica.isReady()).isTrue();
+        assertThat(replica.size()).isGreaterThanOrEqualTo(500);
+    }
+
+    @Test
+    void writesReachEveryMember() throws InterruptedException {
+        HazelcastInstance edge = cluster.startMember();
+        HazelcastKeyReplica replica = HazelcastKeyReplica.of(edge);
+        KeyHash hash = newHash();
+        writer.write(hash, active(0));
+        writer.write(hash, active(0).withState(List.of("read"), null, KeyStatus.REVOKED, 1, null));
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while ((replica.lookup(hash) == null || replica.lookup(hash).status() != KeyStatus.REVOKED)
+                && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(replica.lookup(hash).status()).isEqualTo(KeyStatus.REVOKED);
+    }
+}
