@@ -23,8 +23,11 @@ public class SecurityAutoConfiguration {
                                 @Value("${axon.axonserver.enabled:true}") boolean distributed) {
         OperatorToken token = OperatorToken.resolve(configured, Path.of(dataDir).toAbsolutePath(), !distributed);
         if (token.generated()) {
-            // Printed once, to the console only: this is the operator's first and only chance to see it here.
-            System.out.println("Latchkey operator token (stored in " + token.file() + "): " + token.reveal());
+            log.info("Generated the operator token, stored owner-readable only in {}", token.file());
+            // Shown once, and only on an interactive console: stdout redirected to a file would put it in a log.
+            if (System.console() != null) {
+                System.console().printf("Latchkey operator token: %s%n", token.reveal());
+            }
         } else if (token.file() != null) {
             log.info("Operator token read from {}", token.file());
         }

@@ -13,11 +13,14 @@ import java.util.List;
  * hold a replicated map.
  *
  * @param clusterName separates clusters sharing hosts
- * @param host        the interface to bind and advertise
+ * @param host        the interface to bind and advertise; {@code *} lets Hazelcast choose (containers), and then
+ *                    {@code members} must name the other members
  * @param port        first port to try; later members of the same host take the next free one
  * @param members     addresses of other members ({@code host} or {@code host:port})
  */
 public record ReplicaCluster(String clusterName, String host, int port, List<String> members) {
+
+    static final String ANY_INTERFACE = "*";
 
     public ReplicaCluster {
         clusterName = clusterName == null || clusterName.isBlank() ? "latchkey" : clusterName;
@@ -38,8 +41,9 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
 
         NetworkConfig network = config.getNetworkConfig();
         network.setPort(port).setPortAutoIncrement(true).setPortCount(20);
-        network.setPublicAddress(null);
-        network.getInterfaces().setEnabled(true).addInterface(host);
+        if (!ANY_INTERFACE.equals(host)) {
+            network.getInterfaces().setEnabled(true).addInterface(host);
+        }
         JoinConfig join = network.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);

@@ -1,0 +1,152 @@
+package io.latchkey.e2e;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The three services as separate JVMs on free loopback ports, sharing one data directory, in a Hazelcast cluster
+ * of their own. Started in dependency order (command side serves the store; the edge needs a writer to be ready).
+ */
+final class LatchkeySystem implements AutoCloseable {
+
+    static final String OPERATOR_TOKEN = "e2e-operator-token-" + UUID.randomUUID();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    final Path dataDir;
+    final Path logDir;
+    final int commandPort = freePort();
+    final int queryPort = freePort();
+    final int edgePort = freePort();
+    final int storePort = freePort();
+    private final int hazelcastPort = freePort();
+    private final int edgeHazelcastPort = freePort();
+    private final String clusterName = "e2e-" + UUID.randomUUID();
+    private final Map<String, Process> processes = new LinkedHashMap<>();
+    private int generation;
+
+    LatchkeySystem(Path workDir) throws IOException {
+        this.dataDir = Files.createDirectories(workDir.resolve("data"));
+        this.logDir = Files.createDirectories(workDir.resolve("logs"));
+    }
+
+    String commandUrl() {
+        return "http://127.0.0.1:" + commandPort;
+    }
+
+    String queryUrl() {
+        return "http://127.0.0.1:" + queryPort;
+    }
+
+    String edgeUrl() {
+        return "http://127.0.0.1:" + edgePort;
+    }
+
+    void start() throws Exception {
+        generation++;
+        String members = "127.0.0.1:" + hazelcastPort + ",127.0.0.1:" + edgeHazelcastPort;
+        launch("command-side", System.getProperty("latchkey.commandJar"), commandPort,
+                "--latchkey.store.port=" + storePort);
+        awaitHealthy(commandUrl());
+        launch("query-side", System.getProperty("latchkey.queryJar"), queryPort,
+                "--spring.data.mongodb.uri=mongodb://127.0.0.1:" + storePort + "/latchkey",
+                "--latchkey.hazelcast.cluster-name=" + clusterName,
+                "--latchkey.hazelcast.port=" + hazelcastPort,
+                "--latchkey.hazelcast.members=" + members);
+        awaitHealthy(queryUrl());
+        launch("edge", System.getProperty("latchkey.edgeJar"), edgePort,
+                "--latchkey.hazelcast.cluster-name=" + clusterName,
+                "--latchkey.hazelcast.port=" + edgeHazelcastPort,
+                "--latchkey.hazelcast.members=" + members);
+        awaitHealthy(edgeUrl());
+    }
+
+    private void launch(String name, String jar, int port, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Daxoniq.update-checker.disabled=true", "-Dhazelcast.phone.home.enabled=false",
+                "-jar", jar, "--server.port=" + port));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(
+                        logDir.resolve(name + "-" + generation + ".log").toFile()));
+        builder.environment().put("LATCHKEY_DATA_DIR", dataDir.toString());
+        builder.environment().put("LATCHKEY_OPERATOR_TOKEN", OPERATOR_TOKEN);
+        processes.put(name, builder.start());
+    }
+
+    private void awaitHealthy(String baseUrl) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline) {
+            for (Map.Entry<String, Process> process : processes.entrySet()) {
+                if (!process.getValue().isAlive()) {
+                    throw new IllegalStateException(process.getKey() + " exited with " + process.getValue().exitValue()
+                            + "; see " + logDir);
+                }
+            }
+            try {
+                HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/actuator/health"))
+                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+                if (health.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException(baseUrl + " did not become healthy; see " + logDir);
+    }
+
+    /** SIGTERM to every service, newest first, and wait for each to exit. */
+    void stop() throws InterruptedException {
+        List<Process> running = new ArrayList<>(processes.values());
+        for (int i = running.size() - 1; i >= 0; i--) {
+            Process process = running.get(i);
+            process.destroy();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+            }
+        }
+        processes.clear();
+    }
+
+    /** {@code kill -9} of every service at once: nothing gets to flush or shut down. */
+    void killAll() throws InterruptedException {
+        for (Process process : processes.values()) {
+            process.destroyForcibly();
+        }
+        for (Process process : processes.values()) {
+            process.waitFor();
+        }
+        processes.clear();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        stop();
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

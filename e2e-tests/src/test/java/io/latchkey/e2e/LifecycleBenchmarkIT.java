@@ -1,0 +1,101 @@
+package io.latchkey.e2e;
+
+import static io.latchkey.e2e.Api.map;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.latchkey.e2e.Api.Response;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+/**
+ * A load run, not a test: start-up time, create and revoke latency, and revocation-to-edge time over real processes.
+ * Runs only with {@code -Dlatchkey.benchmark=true}; writes its figures to {@code latchkey.benchmarkOut}.
+ */
+@EnabledIfSystemProperty(named = "latchkey.benchmark", matches = "true")
+class LifecycleBenchmarkIT {
+
+    private static final int WARM_UP = 50;
+    private static final int CALLS = Integer.getInteger("latchkey.benchmarkCalls", 300);
+
+    @Test
+    void measureLifecycleLatencies() throws Exception {
+        Path workDir = Path.of(System.getProperty("latchkey.workDir", "target/e2e")).resolve("bench-" + System.nanoTime());
+        try (LatchkeySystem system = new LatchkeySystem(workDir)) {
+            long start = System.nanoTime();
+            system.start();
+            double startupMs = (System.nanoTime() - start) / 1e6;
+            Api api = new Api(system);
+            String developerId = api.command("POST", "/v1/developers",
+                    map("name", "bench", "email", "bench@example.com")).body().get("developerId").asText();
+
+            List<String[]> keys = new ArrayList<>();
+            double[] create = new double[CALLS];
+            for (int i = -WARM_UP; i < CALLS; i++) {
+                long t0 = System.nanoTime();
+                Response created = api.command("POST", "/v1/developers/" + developerId + "/keys",
+                        map("name", "k" + i, "scopes", List.of("read")));
+                long t1 = System.nanoTime();
+                assertThat(created.status()).isEqualTo(201);
+                if (i >= 0) {
+                    create[i] = (t1 - t0) / 1e6;
+                    keys.add(new String[] {created.body().get("keyId").asText(), created.body().get("key").asText()});
+                }
+            }
+            for (String[] key : keys) {
+                while (api.authorize(key[1], "read") != 200) {
+                    Thread.sleep(1);
+                }
+            }
+
+            double[] revoke = new double[CALLS];
+            double[] toEdge = new double[CALLS];
+            for (int i = 0; i < CALLS; i++) {
+                String[] key = keys.get(i);
+                long t0 = System.nanoTime();
+                assertThat(api.command("POST", "/v1/keys/" + key[0] + "/revoke", map()).status()).isEqualTo(200);
+                long t1 = System.nanoTime();
+                while (api.authorize(key[1], "read") != 401) {
+                    Thread.onSpinWait();
+                }
+                long t2 = System.nanoTime();
+                revoke[i] = (t1 - t0) / 1e6;
+                toEdge[i] = (t2 - t0) / 1e6;
+            }
+
+            String report = String.format("""
+                    | measurement (%d calls, sequential, after %d warm-up creates) | p50 | p99 | max |
+                    |---|---|---|---|
+                    | start-up: three services healthy, edge replica ready | %.0f ms | | |
+                    | create key (HTTP round trip, event durable on disk) | %s | %s | %s |
+                    | revoke key (HTTP round trip, event durable on disk) | %s | %s | %s |
+                    | revoke sent → edge answers 401 | %s | %s | %s |
+                    """, CALLS, WARM_UP, startupMs,
+                    p(create, 50), p(create, 99), p(create, 100),
+                    p(revoke, 50), p(revoke, 99), p(revoke, 100),
+                    p(toEdge, 50), p(toEdge, 99), p(toEdge, 100));
+            System.out.println(report);
+            String out = System.getProperty("latchkey.benchmarkOut");
+            if (out != null) {
+                write(Path.of(out), report);
+            }
+        }
+    }
+
+    private static String p(double[] values, int percentile) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int index = (int) Math.ceil(percentile / 100.0 * sorted.length) - 1;
+        return String.format("%.1f ms", sorted[Math.max(0, Math.min(sorted.length - 1, index))]);
+    }
+
+    private static void write(Path path, String report) throws IOException {
+        Files.createDirectories(path.toAbsolutePath().getParent());
+        Files.writeString(path, report);
+    }
+}
