@@ -4,6 +4,9 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import org.axonframework.commandhandling.CommandMessage;
 import org.axonframework.config.Configuration;
+import org.bson.Document;
+import org.springframework.boot.actuate.health.Health;
+import org.springframework.boot.actuate.health.HealthIndicator;
 import org.axonframework.eventsourcing.eventstore.EmbeddedEventStore;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
 import org.axonframework.extensions.mongo.DefaultMongoTemplate;
@@ -51,6 +54,22 @@ public class StoreAutoConfiguration {
         return (unitOfWork, chain) -> {
             unitOfWork.afterCommit(u -> server.commit());
             return chain.proceed();
+        };
+    }
+
+    /**
+     * Replaces Spring Boot's MongoDB health check, which sends {@code hello}: the embedded store does not know that
+     * command and would keep every service DOWN. {@code ping} works on both stores.
+     */
+    @Bean
+    HealthIndicator mongoHealthIndicator(MongoClient client, MongoProperties mongo) {
+        return () -> {
+            try {
+                client.getDatabase(mongo.getMongoClientDatabase()).runCommand(new Document("ping", 1));
+                return Health.up().build();
+            } catch (RuntimeException e) {
+                return Health.down(e).build();
+            }
         };
     }
 

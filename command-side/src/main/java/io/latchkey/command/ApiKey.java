@@ -1,0 +1,147 @@
+package io.latchkey.command;
+
+import static org.axonframework.modelling.command.AggregateLifecycle.apply;
+import static org.axonframework.modelling.command.AggregateLifecycle.getVersion;
+
+import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyExpiredEvent;
+import io.latchkey.api.ApiKeyRateLimitChangedEvent;
+import io.latchkey.api.ApiKeyRenewedEvent;
+import io.latchkey.api.ApiKeyRevokedEvent;
+import io.latchkey.api.ApiKeyRotatedEvent;
+import io.latchkey.api.ApiKeyScopesChangedEvent;
+import io.latchkey.api.KeyStatus;
+import io.latchkey.api.Scope;
+import java.time.Instant;
+import java.util.List;
+import org.axonframework.commandhandling.CommandHandler;
+import org.axonframework.eventsourcing.EventSourcingHandler;
+import org.axonframework.modelling.command.AggregateIdentifier;
+import org.axonframework.spring.stereotype.Aggregate;
+
+/**
+ * One API key's lifecycle. A revoked key accepts no further change; an expired one can be renewed. Handlers that
+ * change the key return its version (the sequence number of the event they applied) for the caller's ETag.
+ */
+@Aggregate
+public class ApiKey {
+
+    @AggregateIdentifier
+    private String keyId;
+    private KeyStatus status;
+    private String secretHash;
+    private Instant expiresAt;
+
+    protected ApiKey() {
+        // Rebuilt by Axon from its events.
+    }
+
+    /** Called only by {@link DeveloperAccount}, which guarantees that the developer exists. */
+    ApiKey(CreateApiKeyCommand command) {
+        if (command.expiresAt() != null) {
+            requireFuture(command.expiresAt(), command.now());
+        }
+        apply(new ApiKeyCreatedEvent(command.keyId(), command.developerId(), command.name(), command.secretHash(),
+                command.hint(), canonical(command.scopes()), command.now(), command.expiresAt(), command.rateLimit()));
+    }
+
+    @CommandHandler
+    Long handle(ChangeApiKeyScopesCommand command) {
+        requireNotRevoked();
+        apply(new ApiKeyScopesChangedEvent(keyId, canonical(command.scopes()), command.now()));
+        return getVersion();
+    }
+
+    /** Only the current secret gets a grace period: one that is still in its own grace stops at once. */
+    @CommandHandler
+    Long handle(RotateApiKeyCommand command) {
+        requireNotRevoked();
+        if (command.previousSecretValidUntil().isBefore(command.now())) {
+            throw new RuleViolation(RuleViolation.GRACE_IN_PAST, "The grace period cannot end in the past.");
+        }
+        apply(new ApiKeyRotatedEvent(keyId, command.secretHash(), command.hint(), secretHash,
+                command.previousSecretValidUntil(), command.now()));
+        return getVersion();
+    }
+
+    @CommandHandler
+    Long handle(RenewApiKeyCommand command) {
+        requireNotRevoked();
+        requireFuture(command.expiresAt(), command.now());
+        apply(new ApiKeyRenewedEvent(keyId, command.expiresAt(), command.now()));
+        return getVersion();
+    }
+
+    @CommandHandler
+    Long handle(RevokeApiKeyCommand command) {
+        requireNotRevoked();
+        apply(new ApiKeyRevokedEvent(keyId, command.reason(), command.now()));
+        return getVersion();
+    }
+
+    @CommandHandler
+    Long handle(SetApiKeyRateLimitCommand command) {
+        requireNotRevoked();
+        apply(new ApiKeyRateLimitChangedEvent(keyId, command.rateLimit(), command.now()));
+        return getVersion();
+    }
+
+    /** Idempotent: a key that is not due, already expired or revoked is left alone, so a schedule may resend. */
+    @CommandHandler
+    void handle(ExpireApiKeyCommand command) {
+        if (status == KeyStatus.ACTIVE && expiresAt != null && !expiresAt.isAfter(command.now())) {
+            apply(new ApiKeyExpiredEvent(keyId, expiresAt));
+        }
+    }
+
+    @EventSourcingHandler
+    void on(ApiKeyCreatedEvent event) {
+        keyId = event.keyId();
+        status = KeyStatus.ACTIVE;
+        secretHash = event.secretHash();
+        expiresAt = event.expiresAt();
+    }
+
+    @EventSourcingHandler
+    void on(ApiKeyRotatedEvent event) {
+        secretHash = event.secretHash();
+    }
+
+    @EventSourcingHandler
+    void on(ApiKeyRenewedEvent event) {
+        expiresAt = event.expiresAt();
+        status = KeyStatus.ACTIVE;
+    }
+
+    @EventSourcingHandler
+    void on(ApiKeyRevokedEvent event) {
+        status = KeyStatus.REVOKED;
+    }
+
+    @EventSourcingHandler
+    void on(ApiKeyExpiredEvent event) {
+        status = KeyStatus.EXPIRED;
+    }
+
+    private void requireNotRevoked() {
+        if (status == KeyStatus.REVOKED) {
+            throw new RuleViolation(RuleViolation.KEY_REVOKED, "The key is revoked and cannot be changed.");
+        }
+    }
+
+    private static void requireFuture(Instant expiry, Instant now) {
+        if (expiry == null || !expiry.isAfter(now)) {
+            throw new RuleViolation(RuleViolation.EXPIRY_IN_PAST, "The expiry must be in the future.");
+        }
+    }
+
+    /** Events hold scopes in canonical form whoever sent the command. */
+    private static List<String> canonical(List<String> scopes) {
+        try {
+            return Scope.canonical(scopes);
+        } catch (IllegalArgumentException e) {
+            throw new RuleViolation(RuleViolation.INVALID_SCOPE,
+                    "Scopes must be one or more of read, write, admin or <resource>:<read|write|admin>.");
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package io.latchkey.command;
+
+import org.axonframework.commandhandling.CommandExecutionException;
+import org.axonframework.commandhandling.CommandMessage;
+import org.axonframework.eventsourcing.conflictresolution.ConflictResolution;
+import org.axonframework.messaging.InterceptorChain;
+import org.axonframework.messaging.MessageHandlerInterceptor;
+import org.axonframework.messaging.unitofwork.UnitOfWork;
+import org.axonframework.modelling.command.AggregateNotFoundException;
+import org.axonframework.modelling.command.ConflictingModificationException;
+import org.springframework.stereotype.Component;
+
+/**
+ * Turns expected command failures into a {@link CommandExecutionException} whose details are a failure code.
+ * Through Axon Server only such an exception and its details reach the sender; doing the same on the local bus
+ * gives the REST layer one path in both run modes.
+ */
+@Component
+public class CommandFailureCodes implements MessageHandlerInterceptor<CommandMessage<?>> {
+
+    /** The target aggregate does not exist. */
+    public static final String NOT_FOUND = "not-found";
+    /** The command's expected version is not the aggregate's current one. */
+    public static final String VERSION_CONFLICT = "version-conflict";
+
+    @Override
+    public Object handle(UnitOfWork<? extends CommandMessage<?>> unitOfWork, InterceptorChain chain)
+            throws Exception {
+        try {
+            Object result = chain.proceed();
+            // Axon reports an older expected version only when the unit of work commits, after this interceptor
+            // has returned; checking here lets that conflict carry its code too.
+            ConflictResolution.getConflictResolver().detectConflicts(unseen -> !unseen.isEmpty());
+            return result;
+        } catch (RuleViolation e) {
+            throw new CommandExecutionException(e.getMessage(), null, e.code());
+        } catch (AggregateNotFoundException e) {
+            throw new CommandExecutionException("No such aggregate.", null, NOT_FOUND);
+        } catch (ConflictingModificationException e) {
+            throw new CommandExecutionException(
+                    "The key changed since the version given in If-Match; read it again and retry.", null,
+                    VERSION_CONFLICT);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package io.latchkey.command;
+
+import static org.axonframework.modelling.command.AggregateLifecycle.apply;
+import static org.axonframework.modelling.command.AggregateLifecycle.createNew;
+
+import io.latchkey.api.DeveloperRegisteredEvent;
+import org.axonframework.commandhandling.CommandHandler;
+import org.axonframework.eventsourcing.EventSourcingHandler;
+import org.axonframework.modelling.command.AggregateCreationPolicy;
+import org.axonframework.modelling.command.AggregateIdentifier;
+import org.axonframework.modelling.command.CreationPolicy;
+import org.axonframework.spring.stereotype.Aggregate;
+
+/** A developer account: the owner of keys. Keys are created through it, so none can exist without one. */
+@Aggregate
+public class DeveloperAccount {
+
+    @AggregateIdentifier
+    private String developerId;
+
+    protected DeveloperAccount() {
+        // Rebuilt by Axon from its events.
+    }
+
+    /** Create-if-missing rather than a constructor, so registering a known id is a rule violation, not a clash. */
+    @CommandHandler
+    @CreationPolicy(AggregateCreationPolicy.CREATE_IF_MISSING)
+    void handle(RegisterDeveloperCommand command) {
+        if (developerId != null) {
+            throw new RuleViolation(RuleViolation.DEVELOPER_EXISTS, "The developer is already registered.");
+        }
+        apply(new DeveloperRegisteredEvent(command.developerId(), command.name(), command.email(), command.now()));
+    }
+
+    /** Returns the new key's version (the sequence number of its first event). */
+    @CommandHandler
+    Long handle(CreateApiKeyCommand command) throws Exception {
+        return createNew(ApiKey.class, () -> new ApiKey(command)).version();
+    }
+
+    @EventSourcingHandler
+    void on(DeveloperRegisteredEvent event) {
+        developerId = event.developerId();
+    }
+}

@@ -1,0 +1,64 @@
+package io.latchkey.command.rest;
+
+import io.latchkey.command.CommandFailureCodes;
+import io.latchkey.command.RuleViolation;
+import io.latchkey.support.web.ProblemException;
+import io.latchkey.support.web.RequestContext;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.axonframework.commandhandling.CommandExecutionException;
+import org.axonframework.commandhandling.GenericCommandMessage;
+import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.modelling.command.AggregateStreamCreationException;
+import org.axonframework.modelling.command.ConcurrencyException;
+import org.springframework.stereotype.Component;
+
+/**
+ * Sends a command with the request's audit metadata and waits for its result, turning expected failures into
+ * problem details: unknown aggregate 404, rule violations 409 or 422 by code, version conflicts and races 409.
+ */
+@Component
+class CommandSender {
+
+    private static final long TIMEOUT_SECONDS = 10;
+
+    private final CommandGateway gateway;
+
+    CommandSender(CommandGateway gateway) {
+        this.gateway = gateway;
+    }
+
+    /** The handler's result; {@code notFoundDetail} is the whole 404 answer, so it cannot tell more than "no such". */
+    <R> R send(Object command, RequestContext ctx, String notFoundDetail) {
+        try {
+            return gateway.sendAndWait(GenericCommandMessage.asCommandMessage(command).andMetaData(ctx.metaData()),
+                    TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (CommandExecutionException e) {
+            throw translate(e, notFoundDetail);
+        } catch (ConcurrencyException | AggregateStreamCreationException e) {
+            // Two commands raced to append to one aggregate; the loser may retry.
+            throw ProblemException.conflict(CommandFailureCodes.VERSION_CONFLICT,
+                    "The resource was changed concurrently; read it again and retry.");
+        }
+    }
+
+    private static RuntimeException translate(CommandExecutionException e, String notFoundDetail) {
+        Optional<Object> details = e.getDetails();
+        if (details.isEmpty()) {
+            if (e.getCause() instanceof TimeoutException) {
+                return new ProblemException(503, "timeout", "Service unavailable",
+                        "The command was not confirmed in time; it may still take effect.");
+            }
+            return e;
+        }
+        String code = details.get().toString();
+        if (CommandFailureCodes.NOT_FOUND.equals(code)) {
+            return ProblemException.notFound(notFoundDetail);
+        }
+        if (RuleViolation.INVALID_INPUT.contains(code)) {
+            return new ProblemException(422, code, "Invalid request", e.getMessage());
+        }
+        return ProblemException.conflict(code, e.getMessage());
+    }
+}

@@ -1,0 +1,143 @@
+package io.latchkey.command.rest;
+
+import static io.latchkey.command.rest.Requests.NO_SUCH_DEVELOPER;
+import static io.latchkey.command.rest.Requests.NO_SUCH_KEY;
+import static io.latchkey.command.rest.Requests.etag;
+import static io.latchkey.command.rest.Requests.expectedVersion;
+import static io.latchkey.command.rest.Requests.requireId;
+
+import io.latchkey.api.RateLimit;
+import io.latchkey.api.secret.KeyFormat;
+import io.latchkey.api.secret.KeyHasher;
+import io.latchkey.command.ChangeApiKeyScopesCommand;
+import io.latchkey.command.CreateApiKeyCommand;
+import io.latchkey.command.RenewApiKeyCommand;
+import io.latchkey.command.RevokeApiKeyCommand;
+import io.latchkey.command.RotateApiKeyCommand;
+import io.latchkey.command.SetApiKeyRateLimitCommand;
+import io.latchkey.support.web.ProblemException;
+import io.latchkey.support.web.RequestContext;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * Key lifecycle commands. Create and rotate generate the secret here, send only its hash and hint, and return the
+ * plaintext in the response, the one place it ever appears. Every change answers with the key's version as ETag
+ * and honours {@code If-Match}.
+ */
+@RestController
+class KeyController {
+
+    private static final long MAX_GRACE_SECONDS = 30L * 24 * 3600;
+
+    private final CommandSender commands;
+    private final Clock clock;
+    private final KeyFormat keyFormat;
+    private final KeyHasher keyHasher;
+
+    KeyController(CommandSender commands, Clock clock, KeyFormat keyFormat, KeyHasher keyHasher) {
+        this.commands = commands;
+        this.clock = clock;
+        this.keyFormat = keyFormat;
+        this.keyHasher = keyHasher;
+    }
+
+    @PostMapping("/v1/developers/{developerId}/keys")
+    ResponseEntity<CreatedKeyResponse> create(@PathVariable String developerId, @RequestBody CreateKeyRequest request,
+                                              RequestContext ctx) {
+        requireId(developerId, NO_SUCH_DEVELOPER);
+        String name = Requests.text(request.name(), "name", 200);
+        List<String> scopes = Requests.scopes(request.scopes());
+        RateLimit rateLimit = request.rateLimit() == null ? null : request.rateLimit().toRateLimit();
+        String keyId = UUID.randomUUID().toString();
+        String key = keyFormat.generate();
+        String hint = KeyFormat.hint(key);
+        Instant now = clock.instant();
+        Long version = commands.send(new CreateApiKeyCommand(developerId, keyId, name, keyHasher.hash(key).hex(), hint,
+                scopes, request.expiresAt(), rateLimit, now), ctx, NO_SUCH_DEVELOPER);
+        return ResponseEntity.created(URI.create("/v1/keys/" + keyId)).eTag(etag(version))
+                .body(new CreatedKeyResponse(keyId, developerId, name, key, hint, scopes, now, request.expiresAt(),
+                        RateLimitBody.of(rateLimit), version));
+    }
+
+    @PutMapping("/v1/keys/{keyId}/scopes")
+    ResponseEntity<ScopesResponse> changeScopes(@PathVariable String keyId, @RequestBody ScopesRequest request,
+                                                @RequestHeader(name = "If-Match", required = false) String ifMatch,
+                                                RequestContext ctx) {
+        requireId(keyId, NO_SUCH_KEY);
+        List<String> scopes = Requests.scopes(request.scopes());
+        Long version = commands.send(new ChangeApiKeyScopesCommand(keyId, scopes, clock.instant(),
+                expectedVersion(ifMatch)), ctx, NO_SUCH_KEY);
+        return ResponseEntity.ok().eTag(etag(version)).body(new ScopesResponse(keyId, scopes, version));
+    }
+
+    @PostMapping("/v1/keys/{keyId}/rotate")
+    ResponseEntity<RotatedKeyResponse> rotate(@PathVariable String keyId,
+                                              @RequestBody(required = false) RotateRequest request,
+                                              @RequestHeader(name = "If-Match", required = false) String ifMatch,
+                                              RequestContext ctx) {
+        requireId(keyId, NO_SUCH_KEY);
+        long grace = request == null || request.gracePeriodSeconds() == null ? 0 : request.gracePeriodSeconds();
+        if (grace < 0 || grace > MAX_GRACE_SECONDS) {
+            throw ProblemException.invalid("gracePeriodSeconds must be between 0 and " + MAX_GRACE_SECONDS + ".");
+        }
+        String key = keyFormat.generate();
+        String hint = KeyFormat.hint(key);
+        Instant now = clock.instant();
+        Instant previousValidUntil = now.plusSeconds(grace);
+        Long version = commands.send(new RotateApiKeyCommand(keyId, keyHasher.hash(key).hex(), hint, previousValidUntil,
+                now, expectedVersion(ifMatch)), ctx, NO_SUCH_KEY);
+        return ResponseEntity.ok().eTag(etag(version))
+                .body(new RotatedKeyResponse(keyId, key, hint, previousValidUntil, version));
+    }
+
+    @PostMapping("/v1/keys/{keyId}/renew")
+    ResponseEntity<RenewedKeyResponse> renew(@PathVariable String keyId, @RequestBody RenewRequest request,
+                                             @RequestHeader(name = "If-Match", required = false) String ifMatch,
+                                             RequestContext ctx) {
+        requireId(keyId, NO_SUCH_KEY);
+        if (request.expiresAt() == null) {
+            throw ProblemException.invalid("expiresAt is required.");
+        }
+        Long version = commands.send(new RenewApiKeyCommand(keyId, request.expiresAt(), clock.instant(),
+                expectedVersion(ifMatch)), ctx, NO_SUCH_KEY);
+        return ResponseEntity.ok().eTag(etag(version))
+                .body(new RenewedKeyResponse(keyId, request.expiresAt(), version));
+    }
+
+    @PostMapping("/v1/keys/{keyId}/revoke")
+    ResponseEntity<RevokedKeyResponse> revoke(@PathVariable String keyId,
+                                              @RequestBody(required = false) RevokeRequest request,
+                                              @RequestHeader(name = "If-Match", required = false) String ifMatch,
+                                              RequestContext ctx) {
+        requireId(keyId, NO_SUCH_KEY);
+        String reason = request == null || request.reason() == null || request.reason().isBlank()
+                ? null : Requests.text(request.reason(), "reason", 500);
+        Instant now = clock.instant();
+        Long version = commands.send(new RevokeApiKeyCommand(keyId, reason, now, expectedVersion(ifMatch)), ctx,
+                NO_SUCH_KEY);
+        return ResponseEntity.ok().eTag(etag(version)).body(new RevokedKeyResponse(keyId, now, version));
+    }
+
+    @PutMapping("/v1/keys/{keyId}/rate-limit")
+    ResponseEntity<RateLimitResponse> setRateLimit(@PathVariable String keyId, @RequestBody RateLimitBody request,
+                                                   @RequestHeader(name = "If-Match", required = false) String ifMatch,
+                                                   RequestContext ctx) {
+        requireId(keyId, NO_SUCH_KEY);
+        RateLimit rateLimit = request.toRateLimit();
+        Long version = commands.send(new SetApiKeyRateLimitCommand(keyId, rateLimit, clock.instant(),
+                expectedVersion(ifMatch)), ctx, NO_SUCH_KEY);
+        return ResponseEntity.ok().eTag(etag(version))
+                .body(new RateLimitResponse(keyId, RateLimitBody.of(rateLimit), version));
+    }
+}

@@ -1,0 +1,88 @@
+package io.latchkey.command.rest;
+
+import io.latchkey.api.Scope;
+import io.latchkey.support.web.ProblemException;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Request checks shared by the controllers. Error details name the field, never its value: a caller may have
+ * pasted a key anywhere.
+ */
+final class Requests {
+
+    static final String NO_SUCH_DEVELOPER = "No such developer.";
+    static final String NO_SUCH_KEY = "No such key.";
+
+    private static final Pattern ID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+    private static final Pattern EMAIL = Pattern.compile("[^@\\s]+@[^@\\s.]+(\\.[^@\\s.]+)+");
+    private static final Pattern VERSION = Pattern.compile("\"?([0-9]{1,18})\"?");
+    private static final int MAX_SCOPES = 50;
+
+    private Requests() {
+    }
+
+    /** Ids are server-generated UUIDs: anything else cannot exist, so it is a 404 without a command. */
+    static void requireId(String value, String notFoundDetail) {
+        if (!ID.matcher(value).matches()) {
+            throw ProblemException.notFound(notFoundDetail);
+        }
+    }
+
+    static String text(String value, String field, int maxLength) {
+        if (value == null || value.isBlank()) {
+            throw ProblemException.invalid(field + " is required.");
+        }
+        String stripped = value.strip();
+        if (stripped.length() > maxLength) {
+            throw ProblemException.invalid(field + " must be at most " + maxLength + " characters.");
+        }
+        return stripped;
+    }
+
+    static String email(String value) {
+        String email = text(value, "email", 254);
+        if (!EMAIL.matcher(email).matches()) {
+            throw ProblemException.invalid("email must be an e-mail address.");
+        }
+        return email;
+    }
+
+    static List<String> scopes(List<String> scopes) {
+        if (scopes == null || scopes.isEmpty()) {
+            throw ProblemException.invalid("scopes must list at least one scope.");
+        }
+        if (scopes.size() > MAX_SCOPES) {
+            throw ProblemException.invalid("scopes must list at most " + MAX_SCOPES + " scopes.");
+        }
+        for (int i = 0; i < scopes.size(); i++) {
+            try {
+                Scope.parse(scopes.get(i));
+            } catch (IllegalArgumentException e) {
+                // Scope's own message may quote the value; ours does not.
+                throw ProblemException.invalid("scopes[" + i + "] is not a scope: expected read, write, admin or "
+                        + "<resource>:<read|write|admin>.");
+            }
+        }
+        return Scope.canonical(scopes);
+    }
+
+    /** {@code If-Match: "<version>"} (quotes optional) or {@code *}; absent means unconditional. */
+    static Long expectedVersion(String ifMatch) {
+        if (ifMatch == null || ifMatch.isBlank() || ifMatch.strip().equals("*")) {
+            return null;
+        }
+        Matcher matcher = VERSION.matcher(ifMatch.strip());
+        if (!matcher.matches()) {
+            throw new ProblemException(400, "invalid-if-match", "Bad request",
+                    "If-Match must be a version ETag such as \"3\".");
+        }
+        return Long.parseLong(matcher.group(1));
+    }
+
+    /** The strong ETag of a key's version, as {@code If-Match} expects it back. */
+    static String etag(long version) {
+        return "\"" + version + "\"";
+    }
+}

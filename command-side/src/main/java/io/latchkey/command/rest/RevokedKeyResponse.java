@@ -1,0 +1,7 @@
+package io.latchkey.command.rest;
+
+import java.time.Instant;
+
+/** A revoked key. */
+record RevokedKeyResponse(String keyId, Instant revokedAt, long version) {
+}

@@ -1,0 +1,7 @@
+package io.latchkey.command.rest;
+
+import java.util.List;
+
+/** Body of {@code PUT /v1/keys/{keyId}/scopes}. */
+record ScopesRequest(List<String> scopes) {
+}

@@ -1,0 +1,222 @@
+package io.latchkey.command;
+
+import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyExpiredEvent;
+import io.latchkey.api.ApiKeyRateLimitChangedEvent;
+import io.latchkey.api.ApiKeyRenewedEvent;
+import io.latchkey.api.ApiKeyRevokedEvent;
+import io.latchkey.api.ApiKeyRotatedEvent;
+import io.latchkey.api.ApiKeyScopesChangedEvent;
+import io.latchkey.api.RateLimit;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.axonframework.test.aggregate.AggregateTestFixture;
+import org.axonframework.test.aggregate.FixtureConfiguration;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The key lifecycle rules, one behaviour per test. Creation is covered in {@link DeveloperAccountTest}. */
+class ApiKeyTest {
+
+    private static final String KEY_ID = "6f1c2d3e-0000-4000-8000-000000000001";
+    private static final String HASH_A = "a".repeat(64);
+    private static final String HASH_B = "b".repeat(64);
+    private static final String HASH_C = "c".repeat(64);
+    private static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
+    private static final Instant EXPIRY = T0.plus(Duration.ofDays(30));
+    private static final Instant LATER = T0.plus(Duration.ofDays(1));
+
+    private FixtureConfiguration<ApiKey> fixture;
+
+    @BeforeEach
+    void setUp() {
+        fixture = new AggregateTestFixture<>(ApiKey.class);
+    }
+
+    private static ApiKeyCreatedEvent created() {
+        return new ApiKeyCreatedEvent(KEY_ID, "dev-1", "ci", HASH_A, "lk_live_…aaaa", List.of("read"), T0, EXPIRY, null);
+    }
+
+    private static ApiKeyRevokedEvent revoked() {
+        return new ApiKeyRevokedEvent(KEY_ID, "leaked", T0.plusSeconds(60));
+    }
+
+    @Test
+    void canChangeScopesWhichAreStoredCanonically() {
+        fixture.given(created())
+                .when(new ChangeApiKeyScopesCommand(KEY_ID, List.of("write", "orders:read", "write"), LATER, null))
+                .expectEvents(new ApiKeyScopesChangedEvent(KEY_ID, List.of("orders:read", "write"), LATER))
+                .expectResultMessagePayload(1L);
+    }
+
+    @Test
+    void cannotGrantAnUnknownScope() {
+        fixture.given(created())
+                .when(new ChangeApiKeyScopesCommand(KEY_ID, List.of("delete"), LATER, null))
+                .expectException(RuleViolation.class)
+                .expectNoEvents();
+    }
+
+    @Test
+    void rotationKeepsThePreviousSecretUntilTheGraceEnds() {
+        Instant graceEnds = LATER.plusSeconds(300);
+        fixture.given(created())
+                .when(new RotateApiKeyCommand(KEY_ID, HASH_B, "lk_live_…bbbb", graceEnds, LATER, null))
+                .expectEvents(new ApiKeyRotatedEvent(KEY_ID, HASH_B, "lk_live_…bbbb", HASH_A, graceEnds, LATER))
+                .expectResultMessagePayload(1L);
+    }
+
+    @Test
+    void rotationDuringAGracePeriodDropsTheOlderSecret() {
+        Instant firstGraceEnds = LATER.plusSeconds(3600);
+        Instant secondRotation = LATER.plusSeconds(60);
+        fixture.given(created(),
+                        new ApiKeyRotatedEvent(KEY_ID, HASH_B, "lk_live_…bbbb", HASH_A, firstGraceEnds, LATER))
+                .when(new RotateApiKeyCommand(KEY_ID, HASH_C, "lk_live_…cccc", secondRotation, secondRotation, null))
+                .expectEvents(new ApiKeyRotatedEvent(KEY_ID, HASH_C, "lk_live_…cccc", HASH_B, secondRotation,
+                        secondRotation));
+    }
+
+    @Test
+    void cannotRotateWithAGracePeriodEndingInThePast() {
+        fixture.given(created())
+                .when(new RotateApiKeyCommand(KEY_ID, HASH_B, "lk_live_…bbbb", LATER.minusSeconds(1), LATER, null))
+                .expectException(RuleViolation.class)
+                .expectNoEvents();
+    }
+
+    @Test
+    void canRenew() {
+        Instant newExpiry = EXPIRY.plus(Duration.ofDays(90));
+        fixture.given(created())
+                .when(new RenewApiKeyCommand(KEY_ID, newExpiry, LATER, null))
+                .expectEvents(new ApiKeyRenewedEvent(KEY_ID, newExpiry, LATER))
+                .expectResultMessagePayload(1L);
+    }
+
+    @Test
+    void cannotRenewIntoThePast() {
+        fixture.given(created())
+                .when(new RenewApiKeyCommand(KEY_ID, LATER.minusSeconds(1), LATER, null))
+                .expectException(RuleViolation.class)
+                .expectNoEvents();
+    }
+
+    @Test
+    void renewalReactivatesAnExpiredKey() {
+        Instant renewedAt = EXPIRY.plusSeconds(60);
+        Instant newExpiry = EXPIRY.plus(Duration.ofDays(30));
+        // An ACTIVE key with a due expiry is the only kind that expires, so expiring again proves reactivation.
+        fixture.given(created(), new ApiKeyExpiredEvent(KEY_ID, EXPIRY),
+                        new ApiKeyRenewedEvent(KEY_ID, newExpiry, renewedAt))
+                .when(new ExpireApiKeyCommand(KEY_ID, newExpiry))
+                .expectEvents(new ApiKeyExpiredEvent(KEY_ID, newExpiry));
+    }
+
+    @Test
+    void canRenewAnExpiredKey() {
+        Instant renewedAt = EXPIRY.plusSeconds(60);
+        Instant newExpiry = EXPIRY.plus(Duration.ofDays(30));
+        fixture.given(created(), new ApiKeyExpiredEvent(KEY_ID, EXPIRY))
+                .when(new RenewApiKeyCommand(KEY_ID, newExpiry, renewedAt, null))
+                .expectEvents(new ApiKeyRenewedEvent(KEY_ID, newExpiry, renewedAt));
+    }
+
+    @Test
+    void canSetTheRateLimit() {
+        RateLimit limit = new RateLimit(100, 60, 150L);
+        fixture.given(created())
+                .when(new SetApiKeyRateLimitCommand(KEY_ID, limit, LATER, null))
+                .expectEvents(new ApiKeyRateLimitChangedEvent(KEY_ID, limit, LATER));
+    }
+
+    @Test
+    void canRevoke() {
+        fixture.given(created())
+                .when(new RevokeApiKeyCommand(KEY_ID, "leaked", LATER, null))
+                .expectEvents(new ApiKeyRevokedEvent(KEY_ID, "leaked", LATER))
+                .expectResultMessagePayload(1L);
+    }
+
+    @Test
+    void cannotRevokeTwice() {
+        fixture.given(created(), revoked())
+                .when(new RevokeApiKeyCommand(KEY_ID, "again", LATER, null))
+                .expectException(RuleViolation.class)
+                .expectExceptionMessage("The key is revoked and cannot be changed.")
+                .expectNoEvents();
+    }
+
+    @Test
+    void cannotChangeScopesOfRevokedKey() {
+        fixture.given(created(), revoked())
+                .when(new ChangeApiKeyScopesCommand(KEY_ID, List.of("admin"), LATER, null))
+                .expectException(RuleViolation.class)
+                .expectNoEvents();
+    }
+
+    @Test
+    void cannotRotateRevokedKey() {
+        fixture.given(created(), revoked())
+                .when(new RotateApiKeyCommand(KEY_ID, HASH_B, "lk_live_…bbbb", LATER, LATER, null))
+                .expectException(RuleViolation.class)
+                .expectNoEvents();
+    }
+
+    @Test
+    void cannotRenewRevokedKey() {
+        fixture.given(created(), revoked())
+                .when(new RenewApiKeyCommand(KEY_ID, EXPIRY.plusSeconds(1), LATER, null))
+                .expectException(RuleViolation.class)
+                .expectNoEvents();
+    }
+
+    @Test
+    void cannotSetRateLimitOfRevokedKey() {
+        fixture.given(created(), revoked())
+                .when(new SetApiKeyRateLimitCommand(KEY_ID, new RateLimit(10, 1, null), LATER, null))
+                .expectException(RuleViolation.class)
+                .expectNoEvents();
+    }
+
+    @Test
+    void expiresWhenDue() {
+        fixture.given(created())
+                .when(new ExpireApiKeyCommand(KEY_ID, EXPIRY))
+                .expectEvents(new ApiKeyExpiredEvent(KEY_ID, EXPIRY));
+    }
+
+    @Test
+    void doesNotExpireBeforeItsExpiry() {
+        fixture.given(created())
+                .when(new ExpireApiKeyCommand(KEY_ID, EXPIRY.minusMillis(1)))
+                .expectSuccessfulHandlerExecution()
+                .expectNoEvents();
+    }
+
+    @Test
+    void expiringAnExpiredKeyChangesNothing() {
+        fixture.given(created(), new ApiKeyExpiredEvent(KEY_ID, EXPIRY))
+                .when(new ExpireApiKeyCommand(KEY_ID, EXPIRY.plusSeconds(5)))
+                .expectSuccessfulHandlerExecution()
+                .expectNoEvents();
+    }
+
+    @Test
+    void revokedKeyDoesNotExpire() {
+        fixture.given(created(), revoked())
+                .when(new ExpireApiKeyCommand(KEY_ID, EXPIRY.plusSeconds(5)))
+                .expectSuccessfulHandlerExecution()
+                .expectNoEvents();
+    }
+
+    @Test
+    void keyWithoutExpiryNeverExpires() {
+        fixture.given(new ApiKeyCreatedEvent(KEY_ID, "dev-1", "ci", HASH_A, "lk_live_…aaaa", List.of("read"), T0,
+                        null, null))
+                .when(new ExpireApiKeyCommand(KEY_ID, Instant.MAX))
+                .expectSuccessfulHandlerExecution()
+                .expectNoEvents();
+    }
+}

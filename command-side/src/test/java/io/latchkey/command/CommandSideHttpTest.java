@@ -1,0 +1,473 @@
+package io.latchkey.command;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.ThrowableProxyUtil;
+import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoDatabase;
+import io.latchkey.api.secret.KeyFormat;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import org.bson.Document;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * The real command side on the real embedded store, driven over HTTP: the lifecycle, every error answer, the
+ * expiry schedule, and finally what actually landed in the store and the log: no plaintext key anywhere, audit
+ * metadata on every event.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@DirtiesContext
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class CommandSideHttpTest {
+
+    private static final String TOKEN = "test-operator-token-0123456789";
+    private static final String UNKNOWN_ID = "00000000-0000-4000-8000-000000000000";
+    private static final int STORE_PORT = freePort();
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Every plaintext key a response contained; the store must hold none of them. */
+    private static final Set<String> ISSUED_KEYS = ConcurrentHashMap.newKeySet();
+    /** Every log event from the first request on (Spring Boot resets logging at start-up, so attached after it). */
+    private static final ListAppender<ILoggingEvent> LOG = new ListAppender<>();
+
+    @TempDir
+    static Path dataDir;
+
+    @LocalServerPort
+    int port;
+
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry registry) {
+        registry.add("latchkey.store.port", () -> STORE_PORT);
+        registry.add("latchkey.data-dir", () -> dataDir.toString());
+        registry.add("latchkey.operator-token", () -> TOKEN);
+        registry.add("latchkey.expiry.sweep-interval", () -> "200ms");
+    }
+
+    @BeforeEach
+    void captureLog() {
+        if (!LOG.isStarted()) {
+            LOG.start();
+            ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(LOG);
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    record Response(int status, JsonNode body, String raw, HttpResponse<String> http) {
+        String header(String name) {
+            return http.headers().firstValue(name).orElse(null);
+        }
+    }
+
+    private Response send(String method, String path, String body, String authorization, String... headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(15))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            request.header("Content-Type", "application/json");
+        }
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        try {
+            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode parsed = response.body().isEmpty() ? JSON.nullNode() : JSON.readTree(response.body());
+            if (parsed.hasNonNull("key")) {
+                ISSUED_KEYS.add(parsed.get("key").asText());
+            }
+            return new Response(response.statusCode(), parsed, response.body(), response);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Response call(String method, String path, Object body, String... headers) {
+        return send(method, path, body == null ? null : json(body), "Bearer " + TOKEN, headers);
+    }
+
+    private static String json(Object body) {
+        try {
+            return JSON.writeValueAsString(body);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Map<String, Object> map(Object... pairs) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            map.put((String) pairs[i], pairs[i + 1]);
+        }
+        return map;
+    }
+
+    private String registerDeveloper() {
+        Response registered = call("POST", "/v1/developers", map("name", "Ada", "email", "ada@example.com"));
+        assertThat(registered.status()).as(registered.raw()).isEqualTo(201);
+        return registered.body().get("developerId").asText();
+    }
+
+    private Response createKey(String developerId, Object... fields) {
+        Map<String, Object> body = map("name", "ci", "scopes", List.of("read"));
+        body.putAll(map(fields));
+        return call("POST", "/v1/developers/" + developerId + "/keys", body);
+    }
+
+    private String createRevokedKey() {
+        String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
+        assertThat(call("POST", "/v1/keys/" + keyId + "/revoke", null).status()).isEqualTo(200);
+        return keyId;
+    }
+
+    private static void assertProblem(Response response, int status) {
+        assertThat(response.status()).as(response.raw()).isEqualTo(status);
+        assertThat(response.header("Content-Type")).startsWith("application/problem+json");
+        assertThat(response.body().get("status").asInt()).isEqualTo(status);
+    }
+
+    @Test
+    void keyLifecycleOverHttp() {
+        Response registered = call("POST", "/v1/developers", map("name", " Ada ", "email", "ada@example.com"));
+        assertThat(registered.status()).as(registered.raw()).isEqualTo(201);
+        String developerId = registered.body().get("developerId").asText();
+        assertThat(registered.header("Location")).isEqualTo("/v1/developers/" + developerId);
+        assertThat(registered.body().get("name").asText()).isEqualTo("Ada");
+        assertThat(registered.body().hasNonNull("registeredAt")).isTrue();
+
+        Response created = createKey(developerId, "scopes", List.of("write", "orders:read", "write"),
+                "expiresAt", "2099-01-01T00:00:00Z", "rateLimit", map("limit", 100, "periodSeconds", 60));
+        assertThat(created.status()).as(created.raw()).isEqualTo(201);
+        String keyId = created.body().get("keyId").asText();
+        String key = created.body().get("key").asText();
+        assertThat(key).startsWith("lk_live_").matches(KeyFormat::isWellFormed);
+        assertThat(created.body().get("hint").asText()).isEqualTo(KeyFormat.hint(key));
+        assertThat(created.body().get("developerId").asText()).isEqualTo(developerId);
+        assertThat(created.body().get("scopes").toString()).isEqualTo("[\"orders:read\",\"write\"]");
+        assertThat(created.body().get("expiresAt").asText()).isEqualTo("2099-01-01T00:00:00Z");
+        assertThat(created.body().get("rateLimit").get("limit").asLong()).isEqualTo(100);
+        assertThat(created.body().get("version").asLong()).isZero();
+        assertThat(created.header("ETag")).isEqualTo("\"0\"");
+        assertThat(created.header("Location")).isEqualTo("/v1/keys/" + keyId);
+
+        Response scoped = call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("admin")), "If-Match",
+                "\"0\"");
+        assertThat(scoped.status()).as(scoped.raw()).isEqualTo(200);
+        assertThat(scoped.body().get("version").asLong()).isEqualTo(1);
+        assertThat(scoped.header("ETag")).isEqualTo("\"1\"");
+
+        Instant beforeRotation = Instant.now();
+        Response rotated = call("POST", "/v1/keys/" + keyId + "/rotate", map("gracePeriodSeconds", 60));
+        assertThat(rotated.status()).as(rotated.raw()).isEqualTo(200);
+        String newKey = rotated.body().get("key").asText();
+        assertThat(newKey).isNotEqualTo(key).matches(KeyFormat::isWellFormed);
+        assertThat(Instant.parse(rotated.body().get("previousKeyValidUntil").asText()))
+                .isBetween(beforeRotation.plusSeconds(59), Instant.now().plusSeconds(61));
+        assertThat(rotated.body().get("version").asLong()).isEqualTo(2);
+
+        Response rotatedWithoutBody = call("POST", "/v1/keys/" + keyId + "/rotate", null);
+        assertThat(rotatedWithoutBody.status()).as(rotatedWithoutBody.raw()).isEqualTo(200);
+        assertThat(rotatedWithoutBody.body().get("version").asLong()).isEqualTo(3);
+
+        Response renewed = call("POST", "/v1/keys/" + keyId + "/renew", map("expiresAt", "2100-01-01T00:00:00Z"));
+        assertThat(renewed.status()).as(renewed.raw()).isEqualTo(200);
+        assertThat(renewed.body().get("expiresAt").asText()).isEqualTo("2100-01-01T00:00:00Z");
+        assertThat(renewed.body().get("version").asLong()).isEqualTo(4);
+
+        Response limited = call("PUT", "/v1/keys/" + keyId + "/rate-limit",
+                map("limit", 10, "periodSeconds", 1, "burst", 20));
+        assertThat(limited.status()).as(limited.raw()).isEqualTo(200);
+        assertThat(limited.body().get("rateLimit").get("burst").asLong()).isEqualTo(20);
+        assertThat(limited.body().get("version").asLong()).isEqualTo(5);
+
+        Response revoked = call("POST", "/v1/keys/" + keyId + "/revoke", map("reason", "leaked"));
+        assertThat(revoked.status()).as(revoked.raw()).isEqualTo(200);
+        assertThat(revoked.body().get("version").asLong()).isEqualTo(6);
+        assertThat(revoked.body().hasNonNull("revokedAt")).isTrue();
+    }
+
+    @Test
+    void healthIsUpOnTheEmbeddedStore() {
+        Response health = send("GET", "/actuator/health", null, null);
+        assertThat(health.status()).as(health.raw()).isEqualTo(200);
+        assertThat(health.body().get("status").asText()).isEqualTo("UP");
+    }
+
+    @Test
+    void malformedJsonIsABadRequest() {
+        assertProblem(send("POST", "/v1/developers", "{\"name\": ", "Bearer " + TOKEN), 400);
+    }
+
+    @Test
+    void wrongJsonTypeIsABadRequest() {
+        String developerId = registerDeveloper();
+        assertProblem(call("POST", "/v1/developers/" + developerId + "/keys",
+                map("name", "ci", "scopes", List.of("read"), "expiresAt", "tomorrow")), 400);
+        assertProblem(call("POST", "/v1/developers/" + developerId + "/keys", map("name", "ci", "scopes", "read")),
+                400);
+    }
+
+    @Test
+    void missingBodyIsABadRequest() {
+        String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
+        assertProblem(call("POST", "/v1/keys/" + keyId + "/renew", null), 400);
+    }
+
+    @Test
+    void missingRequiredFieldsAreInvalid() {
+        assertProblem(call("POST", "/v1/developers", map("email", "ada@example.com")), 422);
+        String developerId = registerDeveloper();
+        assertProblem(call("POST", "/v1/developers/" + developerId + "/keys", map("name", "ci")), 422);
+        String keyId = createKey(developerId).body().get("keyId").asText();
+        assertProblem(call("POST", "/v1/keys/" + keyId + "/renew", map()), 422);
+        assertProblem(call("PUT", "/v1/keys/" + keyId + "/rate-limit", map("limit", 5)), 422);
+    }
+
+    @Test
+    void implausibleDeveloperDetailsAreInvalid() {
+        assertProblem(call("POST", "/v1/developers", map("name", "  ", "email", "ada@example.com")), 422);
+        assertProblem(call("POST", "/v1/developers", map("name", "x".repeat(201), "email", "ada@example.com")), 422);
+        assertProblem(call("POST", "/v1/developers", map("name", "Ada", "email", "not-an-address")), 422);
+        assertProblem(call("POST", "/v1/developers", map("name", "Ada",
+                "email", "a".repeat(250) + "@example.com")), 422);
+    }
+
+    @Test
+    void unknownScopeIsInvalidAndNotEchoed() {
+        String developerId = registerDeveloper();
+        String pasted = KeyFormat.forEnvironment("live").generate();
+        Response response = createKey(developerId, "scopes", List.of("read", pasted));
+        assertProblem(response, 422);
+        assertThat(response.raw()).doesNotContain(pasted);
+        assertProblem(createKey(developerId, "scopes", List.of("delete")), 422);
+        assertProblem(createKey(developerId, "scopes", List.of()), 422);
+    }
+
+    @Test
+    void expiryInThePastIsInvalid() {
+        String developerId = registerDeveloper();
+        Response response = createKey(developerId, "expiresAt", "2020-01-01T00:00:00Z");
+        assertProblem(response, 422);
+        assertThat(response.body().get("type").asText()).endsWith("/expiry-in-past");
+        String keyId = createKey(developerId).body().get("keyId").asText();
+        assertProblem(call("POST", "/v1/keys/" + keyId + "/renew", map("expiresAt", "2020-01-01T00:00:00Z")), 422);
+    }
+
+    @Test
+    void invalidRateLimitIsInvalid() {
+        String developerId = registerDeveloper();
+        assertProblem(createKey(developerId, "rateLimit", map("limit", 0, "periodSeconds", 60)), 422);
+        String keyId = createKey(developerId).body().get("keyId").asText();
+        assertProblem(call("PUT", "/v1/keys/" + keyId + "/rate-limit",
+                map("limit", 10, "periodSeconds", 60, "burst", 5)), 422);
+    }
+
+    @Test
+    void gracePeriodOutOfRangeIsInvalid() {
+        String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
+        assertProblem(call("POST", "/v1/keys/" + keyId + "/rotate", map("gracePeriodSeconds", 2_592_001)), 422);
+        assertProblem(call("POST", "/v1/keys/" + keyId + "/rotate", map("gracePeriodSeconds", -1)), 422);
+    }
+
+    @Test
+    void overlongRevocationReasonIsInvalid() {
+        String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
+        assertProblem(call("POST", "/v1/keys/" + keyId + "/revoke", map("reason", "x".repeat(501))), 422);
+    }
+
+    @Test
+    void unknownDeveloperIsNotFound() {
+        Response unknown = createKey(UNKNOWN_ID);
+        assertProblem(unknown, 404);
+        assertProblem(createKey("not-a-uuid"), 404);
+        assertThat(unknown.body().get("detail").asText()).isEqualTo("No such developer.");
+    }
+
+    @Test
+    void unknownKeyIsNotFound() {
+        for (String id : List.of(UNKNOWN_ID, "not-a-uuid")) {
+            assertProblem(call("POST", "/v1/keys/" + id + "/revoke", null), 404);
+            assertProblem(call("POST", "/v1/keys/" + id + "/rotate", null), 404);
+            assertProblem(call("PUT", "/v1/keys/" + id + "/scopes", map("scopes", List.of("read"))), 404);
+            assertProblem(call("POST", "/v1/keys/" + id + "/renew", map("expiresAt", "2099-01-01T00:00:00Z")), 404);
+            assertProblem(call("PUT", "/v1/keys/" + id + "/rate-limit", map("limit", 1, "periodSeconds", 1)), 404);
+        }
+    }
+
+    @Test
+    void missingTokenIsUnauthorized() {
+        assertProblem(send("POST", "/v1/developers", json(map("name", "x", "email", "x@example.com")), null), 401);
+    }
+
+    @Test
+    void wrongTokenIsUnauthorized() {
+        assertProblem(send("POST", "/v1/developers", json(map("name", "x", "email", "x@example.com")),
+                "Bearer not-the-operator-token"), 401);
+    }
+
+    @Test
+    void cannotChangeARevokedKey() {
+        String keyId = createRevokedKey();
+        List<Response> attempts = List.of(
+                call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("write"))),
+                call("POST", "/v1/keys/" + keyId + "/rotate", null),
+                call("POST", "/v1/keys/" + keyId + "/renew", map("expiresAt", "2099-01-01T00:00:00Z")),
+                call("PUT", "/v1/keys/" + keyId + "/rate-limit", map("limit", 1, "periodSeconds", 1)),
+                call("POST", "/v1/keys/" + keyId + "/revoke", null));
+        assertThat(attempts).allSatisfy(response -> {
+            assertProblem(response, 409);
+            assertThat(response.body().get("type").asText()).endsWith("/key-revoked");
+        });
+    }
+
+    @Test
+    void staleIfMatchIsAConflict() {
+        String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
+        assertThat(call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("write"))).status())
+                .isEqualTo(200);
+        Response stale = call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("admin")), "If-Match",
+                "\"0\"");
+        assertProblem(stale, 409);
+        assertProblem(call("POST", "/v1/keys/" + keyId + "/revoke", null, "If-Match", "\"7\""), 409);
+        assertProblem(call("POST", "/v1/keys/" + keyId + "/revoke", null, "If-Match", "W/\"x\""), 400);
+        Response current = call("POST", "/v1/keys/" + keyId + "/revoke", null, "If-Match", "\"1\"");
+        assertThat(current.status()).as(current.raw()).isEqualTo(200);
+    }
+
+    @Test
+    void dueExpiryIsRecordedBySystemExpiry() throws InterruptedException {
+        String developerId = registerDeveloper();
+        String keyId = createKey(developerId, "expiresAt", Instant.now().plusMillis(1500).toString())
+                .body().get("keyId").asText();
+        try (MongoClient mongo = MongoClients.create("mongodb://127.0.0.1:" + STORE_PORT)) {
+            MongoDatabase database = mongo.getDatabase("latchkey");
+            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            Document expired = null;
+            while (expired == null && System.nanoTime() < deadline) {
+                expired = database.getCollection("domainevents")
+                        .find(new Document("aggregateIdentifier", keyId)
+                                .append("payloadType", "io.latchkey.api.ApiKeyExpiredEvent")).first();
+                Thread.sleep(100);
+            }
+            assertThat(expired).as("ApiKeyExpiredEvent for " + keyId).isNotNull();
+            assertThat(expired.toJson()).contains("system:expiry");
+        }
+    }
+
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void storeNeverHoldsAPlaintextKey() {
+        assertThat(ISSUED_KEYS).hasSizeGreaterThanOrEqualTo(10);
+        List<String> documents = storedDocuments();
+        assertThat(documents).isNotEmpty();
+        for (String key : ISSUED_KEYS) {
+            assertThat(documents).noneMatch(document -> document.contains(key));
+            // The body alone, in case something dropped or re-encoded the prefix.
+            String body = key.substring(key.lastIndexOf('_') + 1);
+            assertThat(documents).noneMatch(document -> document.contains(body));
+        }
+    }
+
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void logNeverHoldsAPlaintextKey() {
+        String log = LOG.list.stream().map(event -> event.getFormattedMessage() + "\n"
+                + (event.getThrowableProxy() == null ? "" : ThrowableProxyUtil.asString(event.getThrowableProxy())))
+                .collect(Collectors.joining("\n"));
+        assertThat(log).as("captured every request").contains("Completed initialization");
+        for (String key : ISSUED_KEYS) {
+            assertThat(log).doesNotContain(key.substring(key.lastIndexOf('_') + 1));
+        }
+    }
+
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void everyStoredEventCarriesWhoWhichRequestAndWhere() throws IOException {
+        try (MongoClient mongo = MongoClients.create("mongodb://127.0.0.1:" + STORE_PORT)) {
+            List<Document> events = mongo.getDatabase("latchkey").getCollection("domainevents")
+                    .find().into(new ArrayList<>());
+            assertThat(events).hasSizeGreaterThan(20);
+            for (Document event : events) {
+                JsonNode metaData = JSON.readTree(metaDataJson(event.get("serializedMetaData")));
+                assertThat(metaData.path("actor").asText()).as(event.toJson()).isNotBlank();
+                assertThat(metaData.path("requestId").asText()).as(event.toJson()).isNotBlank();
+                assertThat(metaData.path("sourceAddress").asText()).as(event.toJson()).isNotBlank();
+            }
+        }
+    }
+
+    /** Axon's Mongo storage keeps metadata as serialized text (Jackson: JSON), or binary for other serializers. */
+    private static String metaDataJson(Object stored) {
+        if (stored instanceof org.bson.types.Binary binary) {
+            return new String(binary.getData(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        return String.valueOf(stored);
+    }
+
+    /** Every document of every collection of every database, as JSON, with binary fields decoded as text too. */
+    private static List<String> storedDocuments() {
+        List<String> documents = new ArrayList<>();
+        try (MongoClient mongo = MongoClients.create("mongodb://127.0.0.1:" + STORE_PORT)) {
+            for (String databaseName : mongo.listDatabaseNames()) {
+                MongoDatabase database = mongo.getDatabase(databaseName);
+                for (String collection : database.listCollectionNames()) {
+                    for (Document document : database.getCollection(collection).find()) {
+                        StringBuilder text = new StringBuilder(document.toJson());
+                        document.values().stream().filter(org.bson.types.Binary.class::isInstance)
+                                .map(value -> ((org.bson.types.Binary) value).getData())
+                                .forEach(bytes -> text.append(new String(bytes,
+                                        java.nio.charset.StandardCharsets.UTF_8)));
+                        documents.add(text.toString());
+                    }
+                }
+            }
+        }
+        return documents;
+    }
+}

@@ -1,0 +1,93 @@
+package io.latchkey.command;
+
+import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.DeveloperRegisteredEvent;
+import io.latchkey.api.RateLimit;
+import java.time.Instant;
+import java.util.List;
+import org.axonframework.modelling.command.AggregateNotFoundException;
+import org.axonframework.test.aggregate.AggregateTestFixture;
+import org.axonframework.test.aggregate.FixtureConfiguration;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Registration, and key creation through the account (which is how an ApiKey comes to exist). */
+class DeveloperAccountTest {
+
+    private static final String DEVELOPER_ID = "0b6a4f1e-0000-4000-8000-000000000001";
+    private static final String KEY_ID = "6f1c2d3e-0000-4000-8000-000000000001";
+    private static final String HASH = "a".repeat(64);
+    private static final Instant NOW = Instant.parse("2030-01-01T00:00:00Z");
+
+    private FixtureConfiguration<DeveloperAccount> fixture;
+
+    @BeforeEach
+    void setUp() {
+        fixture = new AggregateTestFixture<>(DeveloperAccount.class);
+    }
+
+    private static DeveloperRegisteredEvent registered() {
+        return new DeveloperRegisteredEvent(DEVELOPER_ID, "Ada", "ada@example.com", NOW.minusSeconds(60));
+    }
+
+    private static CreateApiKeyCommand createKey(List<String> scopes, Instant expiresAt) {
+        return new CreateApiKeyCommand(DEVELOPER_ID, KEY_ID, "ci", HASH, "lk_live_…aaaa", scopes, expiresAt,
+                new RateLimit(10, 1, null), NOW);
+    }
+
+    @Test
+    void canRegister() {
+        fixture.givenNoPriorActivity()
+                .when(new RegisterDeveloperCommand(DEVELOPER_ID, "Ada", "ada@example.com", NOW))
+                .expectEvents(new DeveloperRegisteredEvent(DEVELOPER_ID, "Ada", "ada@example.com", NOW));
+    }
+
+    @Test
+    void cannotRegisterTheSameDeveloperTwice() {
+        fixture.given(registered())
+                .when(new RegisterDeveloperCommand(DEVELOPER_ID, "Eve", "eve@example.com", NOW))
+                .expectException(RuleViolation.class)
+                .expectNoEvents();
+    }
+
+    @Test
+    void registeredDeveloperCanCreateAKey() {
+        Instant expiry = NOW.plusSeconds(3600);
+        fixture.given(registered())
+                .when(createKey(List.of("write", "read"), expiry))
+                .expectEvents(new ApiKeyCreatedEvent(KEY_ID, DEVELOPER_ID, "ci", HASH, "lk_live_…aaaa",
+                        List.of("read", "write"), NOW, expiry, new RateLimit(10, 1, null)));
+    }
+
+    @Test
+    void keyWithoutExpiryCanBeCreated() {
+        fixture.given(registered())
+                .when(createKey(List.of("read"), null))
+                .expectSuccessfulHandlerExecution();
+    }
+
+    @Test
+    void cannotCreateAKeyWithAnExpiryInThePast() {
+        fixture.given(registered())
+                .when(createKey(List.of("read"), NOW))
+                .expectException(RuleViolation.class)
+                .expectExceptionMessage("The expiry must be in the future.")
+                .expectNoEvents();
+    }
+
+    @Test
+    void cannotCreateAKeyWithAnUnknownScope() {
+        fixture.given(registered())
+                .when(createKey(List.of("delete"), null))
+                .expectException(RuleViolation.class)
+                .expectNoEvents();
+    }
+
+    @Test
+    void unknownDeveloperCannotCreateAKey() {
+        fixture.givenNoPriorActivity()
+                .when(createKey(List.of("read"), null))
+                .expectException(AggregateNotFoundException.class)
+                .expectNoEvents();
+    }
+}
