@@ -126,6 +126,15 @@ final class LatchkeySystem implements AutoCloseable {
         processes.clear();
     }
 
+    /** Stops one service ({@code command-side}, {@code query-side} or {@code edge}). */
+    void stop(String name) throws InterruptedException {
+        Process process = processes.remove(name);
+        if (process != null) {
+            process.destroy();
+            process.waitFor();
+        }
+    }
+
     /** {@code kill -9} of every service at once: nothing gets to flush or shut down. */
     void killAll() throws InterruptedException {
         for (Process process : processes.values()) {

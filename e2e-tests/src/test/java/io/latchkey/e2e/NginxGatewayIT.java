@@ -1,0 +1,241 @@
+package io.latchkey.e2e;
+
+import static io.latchkey.e2e.Api.map;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * A real nginx with the configuration from {@code docs/gateways}, the real edge as its auth_request authorizer, and
+ * an upstream that records what reaches it. {@code .ci/run} installs nginx; without it this class is skipped.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class NginxGatewayIT {
+
+    private static final Path NGINX = Path.of("/usr/sbin/nginx");
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    /** Request path → headers the upstream received for it. */
+    private static final Map<String, Map<String, List<String>>> upstreamSaw = new ConcurrentHashMap<>();
+
+    private static LatchkeySystem system;
+    private static Api api;
+    private static HttpServer upstream;
+    private static Process nginx;
+    private static int gatewayPort;
+    private static String developerId;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assumeTrue(Files.isExecutable(NGINX), "nginx is not installed (.ci/run installs it)");
+        Path workDir = Path.of(System.getProperty("latchkey.workDir", "target/e2e")).resolve("nginx-" + System.nanoTime());
+        system = new LatchkeySystem(workDir);
+        api = new Api(system);
+        system.start();
+        developerId = api.command("POST", "/v1/developers", map("name", "gw", "email", "gw@example.com"))
+                .body().get("developerId").asText();
+
+        upstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        upstream.createContext("/", exchange -> {
+            upstreamSaw.put(exchange.getRequestURI().getPath(), Map.copyOf(exchange.getRequestHeaders()));
+            byte[] body = "upstream".getBytes();
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        upstream.start();
+
+        gatewayPort = LatchkeySystem.freePort();
+        Path conf = Files.createDirectories(workDir.resolve("nginx"));
+        Path docs = Path.of(System.getProperty("latchkey.docsDir", "../docs")).resolve("gateways");
+        Files.writeString(conf.resolve("nginx-latchkey.conf"), Files.readString(docs.resolve("nginx-latchkey.conf"))
+                .replace("127.0.0.1:8080", "127.0.0.1:" + system.edgePort)
+                .replace("127.0.0.1:9000", "127.0.0.1:" + upstream.getAddress().getPort())
+                .replace("listen 127.0.0.1:8000", "listen 127.0.0.1:" + gatewayPort));
+        Files.copy(docs.resolve("latchkey-protect.conf"), conf.resolve("latchkey-protect.conf"));
+        Files.writeString(conf.resolve("nginx.conf"), """
+                worker_processes 1;
+                daemon off;
+                pid %1$s/nginx.pid;
+                error_log %1$s/error.log warn;
+                events { worker_connections 256; }
+                http {
+                    access_log %1$s/access.log;
+                    client_body_temp_path %1$s/client_body;
+                    proxy_temp_path %1$s/proxy;
+                    fastcgi_temp_path %1$s/fastcgi;
+                    uwsgi_temp_path %1$s/uwsgi;
+                    scgi_temp_path %1$s/scgi;
+                    include nginx-latchkey.conf;
+                }
+                """.formatted(conf.toAbsolutePath()));
+        nginx = new ProcessBuilder(NGINX.toString(), "-p", conf.toAbsolutePath().toString(),
+                "-c", conf.resolve("nginx.conf").toAbsolutePath().toString())
+                .redirectErrorStream(true).redirectOutput(conf.resolve("nginx.out").toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (gateway("/public/ping").statusCode() != 200) {
+            assertThat(nginx.isAlive()).as("nginx running; see " + conf).isTrue();
+            assertThat(System.nanoTime()).as("nginx listening").isLessThan(deadline);
+            Thread.sleep(50);
+        }
+    }
+
+    @AfterAll
+    static void stop() throws InterruptedException {
+        if (nginx != null) {
+            nginx.destroy();
+            nginx.waitFor(10, TimeUnit.SECONDS);
+        }
+        if (upstream != null) {
+            upstream.stop(0);
+        }
+        if (system != null) {
+            system.stop();
+        }
+    }
+
+    private static HttpResponse<String> gateway(String path, String... headers) {
+        return gateway("GET", path, headers);
+    }
+
+    private static HttpResponse<String> gateway(String method, String path, String... headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatewayPort + path))
+                .timeout(Duration.ofSeconds(5)).method(method, HttpRequest.BodyPublishers.noBody());
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        try {
+            return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            return failed(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A connection failure while nginx is still starting reads as a 0 status. */
+    private static HttpResponse<String> failed(IOException e) {
+        return new HttpResponse<>() {
+            public int statusCode() { return 0; }
+            public HttpRequest request() { return null; }
+            public java.util.Optional<HttpResponse<String>> previousResponse() { return java.util.Optional.empty(); }
+            public java.net.http.HttpHeaders headers() { return java.net.http.HttpHeaders.of(Map.of(), (a, b) -> true); }
+            public String body() { return e.toString(); }
+            public java.util.Optional<javax.net.ssl.SSLSession> sslSession() { return java.util.Optional.empty(); }
+            public URI uri() { return null; }
+            public HttpClient.Version version() { return HttpClient.Version.HTTP_1_1; }
+        };
+    }
+
+    private static String key(List<String> scopes) throws InterruptedException {
+        Api.Response created = api.command("POST", "/v1/developers/" + developerId + "/keys",
+                map("name", "gw", "scopes", scopes));
+        assertThat(created.status()).isEqualTo(201);
+        String key = created.body().get("key").asText();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (api.authorize(key, null) != 200 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        return key;
+    }
+
+    @Test
+    @Order(1)
+    void allowedRequestsReachTheUpstreamWithTheKeysIdentityAndWithoutTheKey() throws Exception {
+        String key = key(List.of("orders:read"));
+        HttpResponse<String> response = gateway("/orders/allowed", "Authorization", "Bearer " + key,
+                "X-Latchkey-Key-Id", "spoofed", "X-Latchkey-Scopes", "admin");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo("upstream");
+        Map<String, List<String>> seen = upstreamSaw.get("/orders/allowed");
+        assertThat(seen.get("X-latchkey-key-id")).singleElement().asString().matches("[0-9a-f-]{36}");
+        assertThat(seen.get("X-latchkey-developer-id")).containsExactly(developerId);
+        assertThat(seen.get("X-latchkey-scopes")).containsExactly("orders:read");
+        assertThat(seen).doesNotContainKey("Authorization");
+    }
+
+    @Test
+    @Order(1)
+    void theXApiKeyHeaderIsAcceptedAndNotForwarded() throws Exception {
+        String key = key(List.of("orders:write"));
+        assertThat(gateway("POST", "/orders/by-header", "X-API-Key", key).statusCode()).isEqualTo(200);
+        assertThat(upstreamSaw.get("/orders/by-header")).doesNotContainKey("X-api-key");
+    }
+
+    @Test
+    @Order(1)
+    void aMissingScopeIsForbiddenAndNeverReachesTheUpstream() throws Exception {
+        String key = key(List.of("orders:read"));
+        HttpResponse<String> response = gateway("POST", "/orders/forbidden", "Authorization", "Bearer " + key);
+        assertThat(response.statusCode()).isEqualTo(403);
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(upstreamSaw).doesNotContainKey("/orders/forbidden");
+    }
+
+    @Test
+    @Order(1)
+    void everyKeyThatDoesNotAuthenticateGetsTheSame401() throws Exception {
+        Api.Response created = api.command("POST", "/v1/developers/" + developerId + "/keys",
+                map("name", "to-revoke", "scopes", List.of("orders:read")));
+        String revoked = created.body().get("key").asText();
+        api.command("POST", "/v1/keys/" + created.body().get("keyId").asText() + "/revoke", map());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (api.authorize(revoked, null) != 401 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        String unknown = "lk_live_" + "0".repeat(49);
+        List<HttpResponse<String>> responses = List.of(
+                gateway("/orders/denied", "Authorization", "Bearer " + revoked),
+                gateway("/orders/denied", "Authorization", "Bearer " + unknown),
+                gateway("/orders/denied", "Authorization", "Bearer not-a-key"),
+                gateway("/orders/denied"));
+        assertThat(responses).allSatisfy(r -> {
+            assertThat(r.statusCode()).isEqualTo(401);
+            assertThat(r.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"latchkey\"");
+        });
+        Set<String> bodies = responses.stream().map(HttpResponse::body).collect(Collectors.toSet());
+        assertThat(bodies).hasSize(1);
+        assertThat(upstreamSaw).doesNotContainKey("/orders/denied");
+    }
+
+    @Test
+    @Order(1)
+    void aKeyInTheUrlIsRefused() throws Exception {
+        String key = key(List.of("orders:read"));
+        assertThat(gateway("/orders/in-url?api_key=" + key).statusCode()).isEqualTo(400);
+        assertThat(upstreamSaw).doesNotContainKey("/orders/in-url");
+    }
+
+    @Test
+    @Order(2)
+    void anUnreachableEdgeFailsClosedWith503() throws Exception {
+        String key = key(List.of("orders:read"));
+        system.stop("edge");
+        HttpResponse<String> response = gateway("/orders/edge-down", "Authorization", "Bearer " + key);
+        assertThat(response.statusCode()).isEqualTo(503);
+        assertThat(response.headers().firstValue("Retry-After")).hasValue("1");
+        assertThat(upstreamSaw).doesNotContainKey("/orders/edge-down");
+    }
+}
