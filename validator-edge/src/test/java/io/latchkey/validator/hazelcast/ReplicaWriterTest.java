@@ -51,6 +51,20 @@ class ReplicaWriterTest {
     }
 
     @Test
+    void bulkWritesFollowTheSameRuleAsSingleWrites() {
+        KeyHash revoked = newHash();
+        KeyHash newer = newHash();
+        KeyHash fresh = newHash();
+        writer.write(revoked, active(1).withState(List.of("read"), null, KeyStatus.REVOKED, 1, null));
+        writer.write(newer, active(4));
+        int written = writer.writeAll(java.util.Map.of(revoked, active(9), newer, active(3), fresh, active(0)));
+        assertThat(written).isEqualTo(1);
+        assertThat(writer.read(revoked).status()).isEqualTo(KeyStatus.REVOKED);
+        assertThat(writer.read(newer).version()).isEqualTo(4);
+        assertThat(writer.read(fresh)).isEqualTo(active(0));
+    }
+
+    @Test
     void aTombstoneIsNeverUndoneEvenByAHigherVersion() {
         KeyHash hash = newHash();
         writer.write(hash, active(1));
