@@ -94,7 +94,7 @@ class NginxGatewayIT {
                 "-c", conf.resolve("nginx.conf").toAbsolutePath().toString())
                 .redirectErrorStream(true).redirectOutput(conf.resolve("nginx.out").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (gateway("/public/ping").statusCode() != 200) {
+        while (get("/public/ping").statusCode() != 200) {
             assertThat(nginx.isAlive()).as("nginx running; see " + conf).isTrue();
             assertThat(System.nanoTime()).as("nginx listening").isLessThan(deadline);
             Thread.sleep(50);
@@ -115,11 +115,11 @@ class NginxGatewayIT {
         }
     }
 
-    private static HttpResponse<String> gateway(String path, String... headers) {
-        return gateway("GET", path, headers);
+    private static HttpResponse<String> get(String path, String... headers) {
+        return send("GET", path, headers);
     }
 
-    private static HttpResponse<String> gateway(String method, String path, String... headers) {
+    private static HttpResponse<String> send(String method, String path, String... headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatewayPort + path))
                 .timeout(Duration.ofSeconds(5)).method(method, HttpRequest.BodyPublishers.noBody());
         for (int i = 0; i < headers.length; i += 2) {
@@ -165,7 +165,7 @@ class NginxGatewayIT {
     @Order(1)
     void allowedRequestsReachTheUpstreamWithTheKeysIdentityAndWithoutTheKey() throws Exception {
         String key = key(List.of("orders:read"));
-        HttpResponse<String> response = gateway("/orders/allowed", "Authorization", "Bearer " + key,
+        HttpResponse<String> response = get("/orders/allowed", "Authorization", "Bearer " + key,
                 "X-Latchkey-Key-Id", "spoofed", "X-Latchkey-Scopes", "admin");
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.body()).isEqualTo("upstream");
@@ -180,7 +180,7 @@ class NginxGatewayIT {
     @Order(1)
     void theXApiKeyHeaderIsAcceptedAndNotForwarded() throws Exception {
         String key = key(List.of("orders:write"));
-        assertThat(gateway("POST", "/orders/by-header", "X-API-Key", key).statusCode()).isEqualTo(200);
+        assertThat(send("POST", "/orders/by-header", "X-API-Key", key).statusCode()).isEqualTo(200);
         assertThat(upstreamSaw.get("/orders/by-header")).doesNotContainKey("X-api-key");
     }
 
@@ -188,7 +188,7 @@ class NginxGatewayIT {
     @Order(1)
     void aMissingScopeIsForbiddenAndNeverReachesTheUpstream() throws Exception {
         String key = key(List.of("orders:read"));
-        HttpResponse<String> response = gateway("POST", "/orders/forbidden", "Authorization", "Bearer " + key);
+        HttpResponse<String> response = send("POST", "/orders/forbidden", "Authorization", "Bearer " + key);
         assertThat(response.statusCode()).isEqualTo(403);
         assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
         assertThat(upstreamSaw).doesNotContainKey("/orders/forbidden");
@@ -207,10 +207,10 @@ class NginxGatewayIT {
         }
         String unknown = "lk_live_" + "0".repeat(49);
         List<HttpResponse<String>> responses = List.of(
-                gateway("/orders/denied", "Authorization", "Bearer " + revoked),
-                gateway("/orders/denied", "Authorization", "Bearer " + unknown),
-                gateway("/orders/denied", "Authorization", "Bearer not-a-key"),
-                gateway("/orders/denied"));
+                get("/orders/denied", "Authorization", "Bearer " + revoked),
+                get("/orders/denied", "Authorization", "Bearer " + unknown),
+                get("/orders/denied", "Authorization", "Bearer not-a-key"),
+                get("/orders/denied"));
         assertThat(responses).allSatisfy(r -> {
             assertThat(r.statusCode()).isEqualTo(401);
             assertThat(r.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"latchkey\"");
@@ -224,7 +224,7 @@ class NginxGatewayIT {
     @Order(1)
     void aKeyInTheUrlIsRefused() throws Exception {
         String key = key(List.of("orders:read"));
-        assertThat(gateway("/orders/in-url?api_key=" + key).statusCode()).isEqualTo(400);
+        assertThat(get("/orders/in-url?api_key=" + key).statusCode()).isEqualTo(400);
         assertThat(upstreamSaw).doesNotContainKey("/orders/in-url");
     }
 
@@ -233,7 +233,7 @@ class NginxGatewayIT {
     void anUnreachableEdgeFailsClosedWith503() throws Exception {
         String key = key(List.of("orders:read"));
         system.stop("edge");
-        HttpResponse<String> response = gateway("/orders/edge-down", "Authorization", "Bearer " + key);
+        HttpResponse<String> response = get("/orders/edge-down", "Authorization", "Bearer " + key);
         assertThat(response.statusCode()).isEqualTo(503);
         assertThat(response.headers().firstValue("Retry-After")).hasValue("1");
         assertThat(upstreamSaw).doesNotContainKey("/orders/edge-down");

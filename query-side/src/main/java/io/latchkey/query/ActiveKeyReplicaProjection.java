@@ -1,0 +1,107 @@
+package io.latchkey.query;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
+import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyExpiredEvent;
+import io.latchkey.api.ApiKeyRateLimitChangedEvent;
+import io.latchkey.api.ApiKeyRenewedEvent;
+import io.latchkey.api.ApiKeyRevokedEvent;
+import io.latchkey.api.ApiKeyRotatedEvent;
+import io.latchkey.api.ApiKeyScopesChangedEvent;
+import io.latchkey.validator.hazelcast.ReplicaWriter;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
+import org.axonframework.config.ProcessingGroup;
+import org.axonframework.eventhandling.EventHandler;
+import org.axonframework.eventhandling.SequenceNumber;
+import org.springframework.stereotype.Component;
+
+/**
+ * Folds key events into the replicated map of secret hashes that every edge validates against. Each event rewrites
+ * every hash the key ever had with the key's new state and the event's sequence number as version; a revocation
+ * writes REVOKED tombstones, never removals. The per-key state lives only in this process: the processor's token is
+ * kept in memory, so every start replays the whole stream, and {@link ReplicaWriter} drops the writes a warm map
+ * already holds. After a split-brain merge it writes every key again: the merged map may have kept the other side's
+ * older entries over newer ones, even over tombstones, while this state has followed the event log throughout.
+ */
+@Component
+@ProcessingGroup(ActiveKeyReplicaProjection.GROUP)
+public class ActiveKeyReplicaProjection {
+
+    public static final String GROUP = "active-key-replica";
+
+    private final ReplicaWriter writer;
+    private final Map<String, ReplicaKeyState> keys = new ConcurrentHashMap<>();
+
+    ActiveKeyReplicaProjection(HazelcastInstance hazelcast) {
+        this.writer = ReplicaWriter.of(hazelcast);
+        hazelcast.getLifecycleService().addLifecycleListener(event -> {
+            if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
+                // Off the Hazelcast thread that reports the merge: a full rewrite can take a while.
+                CompletableFuture.runAsync(this::rewriteAll);
+            }
+        });
+    }
+
+    @EventHandler
+    void on(ApiKeyCreatedEvent event, @SequenceNumber long sequence) {
+        if (!keys.containsKey(event.keyId())) {
+            publish(event.keyId(), ReplicaKeyState.created(event, sequence));
+        }
+    }
+
+    @EventHandler
+    void on(ApiKeyScopesChangedEvent event, @SequenceNumber long sequence) {
+        apply(event.keyId(), sequence, key -> key.withScopes(event.scopes(), sequence));
+    }
+
+    @EventHandler
+    void on(ApiKeyRotatedEvent event, @SequenceNumber long sequence) {
+        apply(event.keyId(), sequence, key -> key.rotated(event, sequence));
+    }
+
+    @EventHandler
+    void on(ApiKeyRenewedEvent event, @SequenceNumber long sequence) {
+        apply(event.keyId(), sequence, key -> key.renewed(event.expiresAt(), sequence));
+    }
+
+    @EventHandler
+    void on(ApiKeyRateLimitChangedEvent event, @SequenceNumber long sequence) {
+        apply(event.keyId(), sequence, key -> key.withRateLimit(event.rateLimit(), sequence));
+    }
+
+    @EventHandler
+    void on(ApiKeyRevokedEvent event, @SequenceNumber long sequence) {
+        apply(event.keyId(), sequence, key -> key.revoked(sequence));
+    }
+
+    @EventHandler
+    void on(ApiKeyExpiredEvent event, @SequenceNumber long sequence) {
+        apply(event.keyId(), sequence, key -> key.expired(sequence));
+    }
+
+    private void apply(String keyId, long sequence, UnaryOperator<ReplicaKeyState> transition) {
+        ReplicaKeyState current = keys.get(keyId);
+        if (current != null && sequence > current.version()) {
+            publish(keyId, transition.apply(current));
+        }
+    }
+
+    /**
+     * Writes first, remembers after: a failed write leaves the state behind, so the retried event redoes it.
+     * Synchronized with {@link #rewriteAll()} because a write reads the map before it puts: two writers of one hash
+     * could otherwise put an older entry over a newer one.
+     */
+    private synchronized void publish(String keyId, ReplicaKeyState state) {
+        state.entries(keyId).forEach(writer::write);
+        keys.put(keyId, state);
+    }
+
+    /** Writes every entry this projection knows; entries the map already holds at the same version are skipped. */
+    synchronized void rewriteAll() {
+        keys.forEach((keyId, state) -> state.entries(keyId).forEach(writer::write));
+    }
+}

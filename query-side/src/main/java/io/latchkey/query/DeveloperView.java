@@ -1,0 +1,17 @@
+package io.latchkey.query;
+
+import io.latchkey.api.DeveloperRegisteredEvent;
+import java.time.Instant;
+import org.springframework.data.annotation.Id;
+import org.springframework.data.mongodb.core.mapping.Document;
+
+/** A developer account as queries see it; {@code version} is the sequence number of the last event applied. */
+@Document(DeveloperView.COLLECTION)
+public record DeveloperView(@Id String developerId, String name, String email, Instant registeredAt, long version) {
+
+    static final String COLLECTION = "developers";
+
+    static DeveloperView registered(DeveloperRegisteredEvent event, long sequence) {
+        return new DeveloperView(event.developerId(), event.name(), event.email(), event.registeredAt(), sequence);
+    }
+}

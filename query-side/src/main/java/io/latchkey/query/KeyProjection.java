@@ -1,0 +1,103 @@
+package io.latchkey.query;
+
+import static org.springframework.data.mongodb.core.query.Criteria.where;
+import static org.springframework.data.mongodb.core.query.Query.query;
+
+import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyExpiredEvent;
+import io.latchkey.api.ApiKeyRateLimitChangedEvent;
+import io.latchkey.api.ApiKeyRenewedEvent;
+import io.latchkey.api.ApiKeyRevokedEvent;
+import io.latchkey.api.ApiKeyRotatedEvent;
+import io.latchkey.api.ApiKeyScopesChangedEvent;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+import org.axonframework.config.ProcessingGroup;
+import org.axonframework.eventhandling.EventHandler;
+import org.axonframework.eventhandling.SequenceNumber;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.data.domain.Sort;
+import org.springframework.data.mongodb.core.MongoTemplate;
+import org.springframework.data.mongodb.core.index.Index;
+import org.springframework.stereotype.Component;
+
+/**
+ * Maintains the {@code keys} collection. A key's events arrive in order on one processor thread (Axon sequences them
+ * per aggregate), so reading the view, checking its version and writing it back needs no lock.
+ */
+@Component
+@ProcessingGroup(KeyProjection.GROUP)
+public class KeyProjection {
+
+    public static final String GROUP = "keys";
+    private static final Logger log = LoggerFactory.getLogger(KeyProjection.class);
+
+    private final MongoTemplate mongo;
+
+    KeyProjection(MongoTemplate mongo) {
+        this.mongo = mongo;
+        // Listing a developer's keys newest first is the one query besides lookup by id.
+        mongo.indexOps(KeyView.class).createIndex(
+                new Index().on("developerId", Sort.Direction.ASC).on("createdAt", Sort.Direction.DESC));
+    }
+
+    @EventHandler
+    void on(ApiKeyCreatedEvent event, @SequenceNumber long sequence) {
+        KeyView current = mongo.findById(event.keyId(), KeyView.class);
+        if (current == null || sequence > current.version()) {
+            mongo.save(KeyView.created(event, sequence));
+        }
+    }
+
+    @EventHandler
+    void on(ApiKeyScopesChangedEvent event, @SequenceNumber long sequence) {
+        apply(event.keyId(), sequence, key -> key.withScopes(event.scopes(), event.changedAt(), sequence));
+    }
+
+    @EventHandler
+    void on(ApiKeyRotatedEvent event, @SequenceNumber long sequence) {
+        apply(event.keyId(), sequence, key -> key.rotated(event, sequence));
+    }
+
+    @EventHandler
+    void on(ApiKeyRenewedEvent event, @SequenceNumber long sequence) {
+        apply(event.keyId(), sequence, key -> key.renewed(event.expiresAt(), event.renewedAt(), sequence));
+    }
+
+    @EventHandler
+    void on(ApiKeyRateLimitChangedEvent event, @SequenceNumber long sequence) {
+        apply(event.keyId(), sequence, key -> key.withRateLimit(event.rateLimit(), event.changedAt(), sequence));
+    }
+
+    @EventHandler
+    void on(ApiKeyRevokedEvent event, @SequenceNumber long sequence) {
+        apply(event.keyId(), sequence, key -> key.revoked(event.reason(), event.revokedAt(), sequence));
+    }
+
+    @EventHandler
+    void on(ApiKeyExpiredEvent event, @SequenceNumber long sequence) {
+        apply(event.keyId(), sequence, key -> key.expired(event.expiredAt(), sequence));
+    }
+
+    public Optional<KeyView> find(String keyId) {
+        return Optional.ofNullable(mongo.findById(keyId, KeyView.class));
+    }
+
+    /** A developer's keys, newest first. */
+    public List<KeyView> ofDeveloper(String developerId) {
+        return mongo.find(query(where("developerId").is(developerId))
+                .with(Sort.by(Sort.Order.desc("createdAt"), Sort.Order.asc("_id"))), KeyView.class);
+    }
+
+    private void apply(String keyId, long sequence, UnaryOperator<KeyView> transition) {
+        KeyView current = mongo.findById(keyId, KeyView.class);
+        if (current == null) {
+            // Cannot happen while the stream starts every key with its creation; never invent a half key.
+            log.warn("Ignoring event {} for key {}: the key was never created", sequence, keyId);
+        } else if (sequence > current.version()) {
+            mongo.save(transition.apply(current));
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package io.latchkey.query;
+
+import java.time.Clock;
+import org.axonframework.config.ConfigurerModule;
+import org.axonframework.eventhandling.PropagatingErrorHandler;
+import org.axonframework.eventhandling.tokenstore.inmemory.InMemoryTokenStore;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.context.annotation.Bean;
+import org.springframework.scheduling.annotation.EnableScheduling;
+
+/** The query side: projections into MongoDB and the replicated map, REST queries and the validation fallback. */
+@SpringBootApplication
+@EnableScheduling
+public class QuerySideApplication {
+
+    public static void main(String[] args) {
+        SpringApplication.run(QuerySideApplication.class, args);
+    }
+
+    /** Decides when a key counts as expired in responses and in the validator. */
+    @Bean
+    Clock clock() {
+        return Clock.systemUTC();
+    }
+
+    /**
+     * The replica processor keeps its token in memory so that every start replays the whole stream: that rebuilds
+     * its per-key state and a cold replicated map alike. Every projection propagates handler failures, so the
+     * processor retries the batch with back-off instead of logging and skipping an event, which would leave a read
+     * model or the map silently behind.
+     */
+    @Bean
+    ConfigurerModule processingConfiguration() {
+        return configurer -> {
+            configurer.eventProcessing()
+                    .registerTokenStore(ActiveKeyReplicaProjection.GROUP, c -> new InMemoryTokenStore());
+            for (String group : new String[] {
+                    DeveloperProjection.GROUP, KeyProjection.GROUP, ActiveKeyReplicaProjection.GROUP}) {
+                configurer.eventProcessing()
+                        .registerListenerInvocationErrorHandler(group, c -> PropagatingErrorHandler.instance());
+            }
+        };
+    }
+}

@@ -1,0 +1,87 @@
+package io.latchkey.query;
+
+import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyRotatedEvent;
+import io.latchkey.api.KeyStatus;
+import io.latchkey.api.RateLimit;
+import io.latchkey.api.replica.ActiveKeyEntry;
+import io.latchkey.api.secret.KeyHash;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the replica projection remembers about one key: its state and every secret hash it ever had.
+ * {@code retiredSecrets} maps each hash rotated out to the instant it stops working; {@code version} is the
+ * sequence number of the last event applied.
+ */
+record ReplicaKeyState(String developerId, List<String> scopes, Instant expiresAt, KeyStatus status,
+                       RateLimit rateLimit, String secretHash, Map<String, Instant> retiredSecrets, long version) {
+
+    ReplicaKeyState {
+        scopes = List.copyOf(scopes);
+        retiredSecrets = Map.copyOf(retiredSecrets);
+    }
+
+    static ReplicaKeyState created(ApiKeyCreatedEvent event, long sequence) {
+        return new ReplicaKeyState(event.developerId(), event.scopes(), event.expiresAt(), KeyStatus.ACTIVE,
+                event.rateLimit(), event.secretHash(), Map.of(), sequence);
+    }
+
+    ReplicaKeyState withScopes(List<String> newScopes, long sequence) {
+        return new ReplicaKeyState(developerId, newScopes, expiresAt, status, rateLimit, secretHash, retiredSecrets,
+                sequence);
+    }
+
+    /** Renewal revives an expired key, never a revoked one. */
+    ReplicaKeyState renewed(Instant newExpiresAt, long sequence) {
+        KeyStatus next = status == KeyStatus.EXPIRED ? KeyStatus.ACTIVE : status;
+        return new ReplicaKeyState(developerId, scopes, newExpiresAt, next, rateLimit, secretHash, retiredSecrets,
+                sequence);
+    }
+
+    ReplicaKeyState withRateLimit(RateLimit newRateLimit, long sequence) {
+        return new ReplicaKeyState(developerId, scopes, expiresAt, status, newRateLimit, secretHash, retiredSecrets,
+                sequence);
+    }
+
+    ReplicaKeyState revoked(long sequence) {
+        return new ReplicaKeyState(developerId, scopes, expiresAt, KeyStatus.REVOKED, rateLimit, secretHash,
+                retiredSecrets, sequence);
+    }
+
+    /** Revocation is final: a late expiry leaves a revoked key revoked. */
+    ReplicaKeyState expired(long sequence) {
+        KeyStatus next = status == KeyStatus.REVOKED ? KeyStatus.REVOKED : KeyStatus.EXPIRED;
+        return new ReplicaKeyState(developerId, scopes, expiresAt, next, rateLimit, secretHash, retiredSecrets,
+                sequence);
+    }
+
+    /**
+     * Only one previous secret lives on: it works until the event's grace ends, while any secret rotated out
+     * earlier stops at this rotation if its own grace has not ended yet.
+     */
+    ReplicaKeyState rotated(ApiKeyRotatedEvent event, long sequence) {
+        Instant rotatedAt = event.rotatedAt();
+        Map<String, Instant> retired = new HashMap<>();
+        retiredSecrets.forEach((hash, until) -> retired.put(hash, until.isAfter(rotatedAt) ? rotatedAt : until));
+        // The current secret is the event's previous one; retiring it first keeps every hash tracked regardless.
+        retired.put(secretHash, rotatedAt);
+        retired.put(event.previousSecretHash(), event.previousSecretValidUntil());
+        return new ReplicaKeyState(developerId, scopes, expiresAt, status, rateLimit, event.secretHash(), retired,
+                sequence);
+    }
+
+    /** One entry per hash the key ever had, each carrying this state and version. */
+    Map<KeyHash, ActiveKeyEntry> entries(String keyId) {
+        Map<KeyHash, ActiveKeyEntry> entries = new LinkedHashMap<>();
+        ActiveKeyEntry current = new ActiveKeyEntry(keyId, developerId, scopes, expiresAt, null, status, version,
+                rateLimit);
+        entries.put(new KeyHash(secretHash), current);
+        retiredSecrets.forEach((hash, until) ->
+                entries.put(new KeyHash(hash), current.withSecretValidUntil(until, version)));
+        return entries;
+    }
+}

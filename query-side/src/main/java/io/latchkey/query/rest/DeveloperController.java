@@ -1,0 +1,44 @@
+package io.latchkey.query.rest;
+
+import io.latchkey.query.DeveloperProjection;
+import io.latchkey.query.DeveloperView;
+import io.latchkey.query.KeyProjection;
+import java.time.Clock;
+import java.time.Instant;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/** {@code GET /v1/developers/{developerId}} and the developer's keys. */
+@RestController
+@RequestMapping("/v1/developers/{developerId}")
+class DeveloperController {
+
+    private final DeveloperProjection developers;
+    private final KeyProjection keys;
+    private final Clock clock;
+
+    DeveloperController(DeveloperProjection developers, KeyProjection keys, Clock clock) {
+        this.developers = developers;
+        this.keys = keys;
+        this.clock = clock;
+    }
+
+    @GetMapping
+    DeveloperResponse developer(@PathVariable String developerId) {
+        return DeveloperResponse.of(find(developerId));
+    }
+
+    @GetMapping("/keys")
+    DeveloperKeysResponse keys(@PathVariable String developerId) {
+        DeveloperView developer = find(developerId);
+        Instant now = clock.instant();
+        return new DeveloperKeysResponse(developer.developerId(),
+                keys.ofDeveloper(developer.developerId()).stream().map(key -> KeyResponse.of(key, now)).toList());
+    }
+
+    private DeveloperView find(String developerId) {
+        return developers.find(Ids.require(developerId, "developer")).orElseThrow(() -> Ids.notFound("developer"));
+    }
+}

@@ -1,0 +1,7 @@
+package io.latchkey.query.rest;
+
+import java.util.List;
+
+/** A developer's keys, newest first. */
+record DeveloperKeysResponse(String developerId, List<KeyResponse> keys) {
+}

@@ -1,0 +1,53 @@
+package io.latchkey.query.rest;
+
+import io.latchkey.api.Scope;
+import io.latchkey.support.web.ProblemException;
+import io.latchkey.support.web.Problems;
+import io.latchkey.validator.Decision;
+import io.latchkey.validator.KeyValidator;
+import org.springframework.http.CacheControl;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * {@code POST /v1/validate}: the edges' fallback while their own replica fills. Public, like the edge itself: the
+ * presented key is the credential. Answers from this service's replica member, so it refuses (503) until that
+ * replica is complete rather than deny a valid key.
+ */
+@RestController
+class ValidationController {
+
+    private final KeyValidator validator;
+
+    ValidationController(KeyValidator validator) {
+        this.validator = validator;
+    }
+
+    @PostMapping("/v1/validate")
+    ResponseEntity<?> validate(@RequestBody(required = false) ValidateRequest request) {
+        if (request == null || request.key() == null || request.key().isBlank()) {
+            throw ProblemException.invalid("'key' is required.");
+        }
+        String scope = request.scope() == null || request.scope().isBlank() ? null : request.scope();
+        if (scope != null) {
+            try {
+                Scope.parse(scope);
+            } catch (IllegalArgumentException e) {
+                throw ProblemException.invalid("'scope' must be read, write, admin or <resource>:<read|write|admin>.");
+            }
+        }
+        if (!validator.replica().isReady()) {
+            return ResponseEntity.status(503).header(HttpHeaders.RETRY_AFTER, "1")
+                    .contentType(MediaType.APPLICATION_PROBLEM_JSON).cacheControl(CacheControl.noStore())
+                    .body(Problems.of(503, "replica-not-ready", "Service unavailable",
+                            "The key replica is not complete yet; retry shortly."));
+        }
+        Decision decision = validator.validate(request.key(), scope);
+        return ResponseEntity.ok().cacheControl(CacheControl.noStore())
+                .body(decision.unauthenticated() ? UnauthenticatedResponse.INSTANCE : ValidationResponse.of(decision));
+    }
+}

@@ -1,0 +1,293 @@
+package io.latchkey.query;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent.LifecycleState;
+import com.hazelcast.instance.impl.LifecycleServiceImpl;
+import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyExpiredEvent;
+import io.latchkey.api.ApiKeyRateLimitChangedEvent;
+import io.latchkey.api.ApiKeyRenewedEvent;
+import io.latchkey.api.ApiKeyRevokedEvent;
+import io.latchkey.api.ApiKeyRotatedEvent;
+import io.latchkey.api.ApiKeyScopesChangedEvent;
+import io.latchkey.api.KeyStatus;
+import io.latchkey.api.RateLimit;
+import io.latchkey.api.replica.ActiveKeyEntry;
+import io.latchkey.api.secret.KeyHash;
+import io.latchkey.validator.KeyReplica;
+import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
+import io.latchkey.validator.hazelcast.ReplicaCluster;
+import io.latchkey.validator.hazelcast.ReplicaMaps;
+import io.latchkey.validator.hazelcast.ReplicaWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import org.axonframework.eventhandling.DomainEventMessage;
+import org.axonframework.eventhandling.GenericDomainEventMessage;
+import org.axonframework.eventsourcing.eventstore.EmbeddedEventStore;
+import org.axonframework.extensions.mongo.DefaultMongoTemplate;
+import org.axonframework.extensions.mongo.eventsourcing.eventstore.MongoEventStorageEngine;
+import org.axonframework.serialization.Serializer;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.beans.factory.annotation.Value;
+
+/** The replicated map of secret hashes as the edges see it, fed by real events through the real processor. */
+class ActiveKeyReplicaTest extends QuerySideTestSupport {
+
+    private static final Duration REPLICATED = Duration.ofSeconds(10);
+
+    @Autowired
+    HazelcastInstance hazelcast;
+    @Autowired
+    ActiveKeyReplicaProjection projection;
+    @Autowired
+    @Qualifier("eventSerializer")
+    Serializer eventSerializer;
+    @Value("${spring.data.mongodb.uri}")
+    String mongoUri;
+
+    private ReplicaWriter map() {
+        return ReplicaWriter.of(hazelcast);
+    }
+
+    private ActiveKeyEntry awaitEntry(String secretHash, long version) {
+        KeyHash hash = new KeyHash(secretHash);
+        // A local map read is cheap: poll often, so measured latencies are the replica's, not the poll's.
+        await().atMost(REPLICATED).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(5))
+                .until(() -> map().read(hash) != null && map().read(hash).version() == version);
+        return map().read(hash);
+    }
+
+    private IssuedKey createKey(List<String> scopes, Instant expiresAt) {
+        IssuedKey key = IssuedKey.issue(UUID.randomUUID().toString());
+        appendKeyEvent(key.keyId(), 0, new ApiKeyCreatedEvent(key.keyId(), key.developerId(), "replicated",
+                key.secretHash(), "lk_test_…abcd", scopes, now(), expiresAt, new RateLimit(100, 60, null)));
+        return key;
+    }
+
+    private void rotate(IssuedKey from, IssuedKey to, long sequence, Instant rotatedAt, Instant graceEnds) {
+        appendKeyEvent(from.keyId(), sequence, new ApiKeyRotatedEvent(from.keyId(), to.secretHash(), "lk_test_…new",
+                from.secretHash(), graceEnds, rotatedAt));
+    }
+
+    @Test
+    void createdKeyGetsAnEntryVersionedByItsEvent() {
+        Instant expiresAt = now().plusSeconds(3600);
+        IssuedKey key = createKey(List.of("orders:read", "write"), expiresAt);
+
+        ActiveKeyEntry entry = awaitEntry(key.secretHash(), 0);
+
+        assertThat(entry).isEqualTo(new ActiveKeyEntry(key.keyId(), key.developerId(), List.of("orders:read", "write"),
+                expiresAt, null, KeyStatus.ACTIVE, 0, new RateLimit(100, 60, null)));
+    }
+
+    @Test
+    void stateChangesRewriteEveryHashOfTheKeyWithTheNewVersion() {
+        IssuedKey key = createKey(List.of("read"), null);
+        IssuedKey rotated = key.rotated();
+        Instant graceEnds = now().plusSeconds(600);
+        rotate(key, rotated, 1, now(), graceEnds);
+        appendKeyEvent(key.keyId(), 2, new ApiKeyScopesChangedEvent(key.keyId(), List.of("admin"), now()));
+        Instant renewedUntil = now().plusSeconds(7200);
+        appendKeyEvent(key.keyId(), 3, new ApiKeyRenewedEvent(key.keyId(), renewedUntil, now()));
+        appendKeyEvent(key.keyId(), 4, new ApiKeyRateLimitChangedEvent(key.keyId(), new RateLimit(5, 1, 10L), now()));
+
+        ActiveKeyEntry current = awaitEntry(rotated.secretHash(), 4);
+        ActiveKeyEntry previous = awaitEntry(key.secretHash(), 4);
+
+        for (ActiveKeyEntry entry : List.of(current, previous)) {
+            assertThat(entry.scopes()).containsExactly("admin");
+            assertThat(entry.expiresAt()).isEqualTo(renewedUntil);
+            assertThat(entry.rateLimit()).isEqualTo(new RateLimit(5, 1, 10L));
+            assertThat(entry.status()).isEqualTo(KeyStatus.ACTIVE);
+        }
+        assertThat(current.secretValidUntil()).isNull();
+        assertThat(previous.secretValidUntil()).isEqualTo(graceEnds);
+    }
+
+    @Test
+    void rotationKeepsOnlyTheLastPreviousSecretUntilItsGraceEnds() {
+        IssuedKey first = createKey(List.of("read"), null);
+        IssuedKey second = first.rotated();
+        IssuedKey third = first.rotated();
+        Instant firstRotation = now().minusSeconds(60);
+        Instant secondRotation = now();
+        rotate(first, second, 1, firstRotation, firstRotation.plusSeconds(3600));
+        assertThat(awaitEntry(first.secretHash(), 1).secretValidUntil()).isEqualTo(firstRotation.plusSeconds(3600));
+
+        rotate(second, third, 2, secondRotation, secondRotation.plusSeconds(300));
+
+        assertThat(awaitEntry(third.secretHash(), 2).secretValidUntil()).isNull();
+        assertThat(awaitEntry(second.secretHash(), 2).secretValidUntil()).isEqualTo(secondRotation.plusSeconds(300));
+        assertThat(awaitEntry(first.secretHash(), 2).secretValidUntil())
+                .as("a secret still in its grace stops when the next rotation happens")
+                .isEqualTo(secondRotation);
+    }
+
+    @Test
+    void rotatedOutSecretWhoseGraceEndedKeepsItsEnd() {
+        IssuedKey first = createKey(List.of("read"), null);
+        IssuedKey second = first.rotated();
+        IssuedKey third = first.rotated();
+        Instant graceEnded = now().minusSeconds(30);
+        rotate(first, second, 1, now().minusSeconds(60), graceEnded);
+        rotate(second, third, 2, now(), now().plusSeconds(60));
+
+        assertThat(awaitEntry(first.secretHash(), 2).secretValidUntil()).isEqualTo(graceEnded);
+    }
+
+    @Test
+    void revokedKeyBecomesATombstoneNeverARemove() {
+        IssuedKey key = createKey(List.of("read"), null);
+        IssuedKey rotated = key.rotated();
+        rotate(key, rotated, 1, now(), now().plusSeconds(600));
+        awaitEntry(rotated.secretHash(), 1);
+
+        appendKeyEvent(key.keyId(), 2, new ApiKeyRevokedEvent(key.keyId(), "leaked", now()));
+
+        for (IssuedKey secret : List.of(rotated, key)) {
+            ActiveKeyEntry tombstone = awaitEntry(secret.secretHash(), 2);
+            assertThat(tombstone.status()).isEqualTo(KeyStatus.REVOKED);
+            assertThat(tombstone.keyId()).isEqualTo(key.keyId());
+        }
+    }
+
+    @Test
+    void expiredKeyIsMarkedExpiredOnEveryHash() {
+        Instant expiresAt = now().minusSeconds(1);
+        IssuedKey key = createKey(List.of("read"), now().plusSeconds(60));
+        IssuedKey rotated = key.rotated();
+        rotate(key, rotated, 1, now(), now().plusSeconds(600));
+
+        appendKeyEvent(key.keyId(), 2, new ApiKeyExpiredEvent(key.keyId(), expiresAt));
+
+        assertThat(awaitEntry(rotated.secretHash(), 2).status()).isEqualTo(KeyStatus.EXPIRED);
+        assertThat(awaitEntry(key.secretHash(), 2).status()).isEqualTo(KeyStatus.EXPIRED);
+    }
+
+    @Test
+    void redeliveredEventChangesNothing() {
+        IssuedKey key = createKey(List.of("read"), null);
+        appendKeyEvent(key.keyId(), 1, new ApiKeyScopesChangedEvent(key.keyId(), List.of("write"), now()));
+        ActiveKeyEntry projected = awaitEntry(key.secretHash(), 1);
+
+        projection.on(new ApiKeyScopesChangedEvent(key.keyId(), List.of("admin"), now()), 1);
+        projection.on(new ApiKeyRevokedEvent(key.keyId(), "not really", now()), 1);
+
+        assertThat(map().read(new KeyHash(key.secretHash()))).isEqualTo(projected);
+    }
+
+    @Test
+    void replayIntoAWarmMapChangesNothing() {
+        IssuedKey key = createKey(List.of("read"), null);
+        IssuedKey rotated = key.rotated();
+        rotate(key, rotated, 1, now(), now().plusSeconds(600));
+        appendKeyEvent(key.keyId(), 2, new ApiKeyScopesChangedEvent(key.keyId(), List.of("write"), now()));
+        ActiveKeyEntry current = awaitEntry(rotated.secretHash(), 2);
+        ActiveKeyEntry previous = awaitEntry(key.secretHash(), 2);
+
+        // A restarted query side: fresh per-key state, the same map, the whole stream again.
+        ActiveKeyReplicaProjection restarted = new ActiveKeyReplicaProjection(hazelcast);
+        eventStore.readEvents(key.keyId(), 0).asStream().forEach(event -> replay(restarted, event));
+
+        assertThat(map().read(new KeyHash(rotated.secretHash()))).isEqualTo(current);
+        assertThat(map().read(new KeyHash(key.secretHash()))).isEqualTo(previous);
+    }
+
+    private static void replay(ActiveKeyReplicaProjection projection, DomainEventMessage<?> event) {
+        long sequence = event.getSequenceNumber();
+        Object payload = event.getPayload();
+        if (payload instanceof ApiKeyCreatedEvent created) {
+            projection.on(created, sequence);
+        } else if (payload instanceof ApiKeyRotatedEvent rotated) {
+            projection.on(rotated, sequence);
+        } else if (payload instanceof ApiKeyScopesChangedEvent scoped) {
+            projection.on(scoped, sequence);
+        } else {
+            throw new IllegalArgumentException("unexpected " + event.getPayloadType());
+        }
+    }
+
+    @Test
+    void tombstoneLostInASplitBrainMergeIsWrittenAgain() {
+        IssuedKey key = createKey(List.of("read"), null);
+        ActiveKeyEntry live = awaitEntry(key.secretHash(), 0);
+        appendKeyEvent(key.keyId(), 1, new ApiKeyRevokedEvent(key.keyId(), "leaked", now()));
+        awaitEntry(key.secretHash(), 1);
+        // What a merge keeping the other side's entry does: it bypasses the writer's newer-wins rule.
+        hazelcast.<String, byte[]>getReplicatedMap(ReplicaMaps.ACTIVE_KEYS).put(key.secretHash(), live.toBytes());
+
+        ((LifecycleServiceImpl) hazelcast.getLifecycleService()).fireLifecycleEvent(LifecycleState.MERGED);
+
+        ActiveKeyEntry restored = awaitEntry(key.secretHash(), 1);
+        assertThat(restored.status()).isEqualTo(KeyStatus.REVOKED);
+    }
+
+    /**
+     * The production path: the command side appends in its own process, so nothing here is notified and the
+     * processor learns of the event only by polling the store every fetch delay (50 ms).
+     */
+    @Test
+    void revocationAppendedByAnotherProcessReachesTheReplicaPromptly() {
+        try (MongoClient client = MongoClients.create(mongoUri)) {
+            EmbeddedEventStore commandSide = EmbeddedEventStore.builder()
+                    .storageEngine(MongoEventStorageEngine.builder()
+                            .mongoTemplate(DefaultMongoTemplate.builder().mongoDatabase(client, "latchkey").build())
+                            .eventSerializer(eventSerializer)
+                            .snapshotSerializer(eventSerializer)
+                            .build())
+                    .build();
+            try {
+                IssuedKey key = IssuedKey.issue(UUID.randomUUID().toString());
+                commandSide.publish(new GenericDomainEventMessage<>("ApiKey", key.keyId(), 0,
+                        new ApiKeyCreatedEvent(key.keyId(), key.developerId(), "remote", key.secretHash(), "lk_test_…",
+                                List.of("read"), now(), null, null)));
+                awaitEntry(key.secretHash(), 0);
+
+                long appended = System.nanoTime();
+                commandSide.publish(new GenericDomainEventMessage<>("ApiKey", key.keyId(), 1,
+                        new ApiKeyRevokedEvent(key.keyId(), "remote", now())));
+                awaitEntry(key.secretHash(), 1);
+                Duration latency = Duration.ofNanos(System.nanoTime() - appended);
+
+                System.out.printf("query-side: revocation from another process tombstoned in the replica in %d ms%n",
+                        latency.toMillis());
+                assertThat(latency).isLessThan(Duration.ofSeconds(1));
+            } finally {
+                commandSide.shutDown();
+            }
+        }
+    }
+
+    @Test
+    void aFreshMemberSeesTombstonesAndTurnsReady() {
+        IssuedKey key = createKey(List.of("read"), null);
+        appendKeyEvent(key.keyId(), 1, new ApiKeyRevokedEvent(key.keyId(), "gone", now()));
+        awaitEntry(key.secretHash(), 1);
+
+        HazelcastInstance edge = Hazelcast.newHazelcastInstance(
+                new ReplicaCluster(CLUSTER_NAME, "127.0.0.1", HAZELCAST_PORT, List.of("127.0.0.1:" + HAZELCAST_PORT))
+                        .memberConfig("query-side-test-edge-" + UUID.randomUUID()));
+        try {
+            KeyReplica replica = HazelcastKeyReplica.of(edge);
+            await().atMost(REPLICATED).until(replica::isReady);
+            await().atMost(REPLICATED).until(() -> replica.lookup(new KeyHash(key.secretHash())) != null);
+
+            ActiveKeyEntry tombstone = replica.lookup(new KeyHash(key.secretHash()));
+            assertThat(tombstone.status()).isEqualTo(KeyStatus.REVOKED);
+            assertThat(tombstone.version()).isEqualTo(1);
+            assertThat(edge.getCluster().getMembers()).hasSize(2);
+        } finally {
+            edge.shutdown();
+        }
+    }
+}

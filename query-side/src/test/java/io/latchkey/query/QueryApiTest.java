@@ -1,0 +1,286 @@
+package io.latchkey.query;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyExpiredEvent;
+import io.latchkey.api.ApiKeyRateLimitChangedEvent;
+import io.latchkey.api.ApiKeyRenewedEvent;
+import io.latchkey.api.ApiKeyRevokedEvent;
+import io.latchkey.api.ApiKeyRotatedEvent;
+import io.latchkey.api.ApiKeyScopesChangedEvent;
+import io.latchkey.api.DeveloperRegisteredEvent;
+import io.latchkey.api.KeyStatus;
+import io.latchkey.api.RateLimit;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/** The developers and keys read models and the REST queries over them, driven by real events over real HTTP. */
+class QueryApiTest extends QuerySideTestSupport {
+
+    private static final Duration PROJECTED = Duration.ofSeconds(10);
+
+    @Autowired
+    DeveloperProjection developerProjection;
+    @Autowired
+    KeyProjection keyProjection;
+
+    private String registerDeveloper(String name) {
+        String developerId = UUID.randomUUID().toString();
+        append("DeveloperAccount", developerId, 0,
+                new DeveloperRegisteredEvent(developerId, name, name + "@example.com", now()));
+        return developerId;
+    }
+
+    private IssuedKey createKey(String developerId, String name, Instant createdAt, Instant expiresAt) {
+        IssuedKey key = IssuedKey.issue(developerId);
+        appendKeyEvent(key.keyId(), 0, new ApiKeyCreatedEvent(key.keyId(), developerId, name, key.secretHash(),
+                "lk_test_…" + name, List.of("read"), createdAt, expiresAt, null));
+        return key;
+    }
+
+    private static List<String> texts(JsonNode array) {
+        List<String> texts = new ArrayList<>();
+        array.forEach(element -> texts.add(element.asText()));
+        return texts;
+    }
+
+    private JsonNode awaitKeyVersion(String keyId, long version) {
+        await().atMost(PROJECTED).until(() -> {
+            Response key = get("/v1/keys/" + keyId);
+            return key.status() == 200 && key.body().get("version").asLong() == version;
+        });
+        return get("/v1/keys/" + keyId).body();
+    }
+
+    @Test
+    void registeredDeveloperIsServed() {
+        Instant registeredAt = now();
+        String developerId = UUID.randomUUID().toString();
+        append("DeveloperAccount", developerId, 0,
+                new DeveloperRegisteredEvent(developerId, "Ada", "ada@example.com", registeredAt));
+
+        await().atMost(PROJECTED).until(() -> get("/v1/developers/" + developerId).status() == 200);
+        Response developer = get("/v1/developers/" + developerId);
+
+        assertThat(developer.contentType()).startsWith("application/json");
+        assertThat(developer.body().get("developerId").asText()).isEqualTo(developerId);
+        assertThat(developer.body().get("name").asText()).isEqualTo("Ada");
+        assertThat(developer.body().get("email").asText()).isEqualTo("ada@example.com");
+        assertThat(developer.body().get("registeredAt").asText()).isEqualTo(registeredAt.toString());
+    }
+
+    @Test
+    void developerKeysAreListedNewestFirst() {
+        String developerId = registerDeveloper("grace");
+        Instant first = now().minusSeconds(60);
+        IssuedKey older = createKey(developerId, "older", first, null);
+        IssuedKey newer = createKey(developerId, "newer", first.plusSeconds(30), null);
+        createKey(registerDeveloper("someone-else"), "theirs", first.plusSeconds(45), null);
+
+        await().atMost(PROJECTED).until(() -> get("/v1/developers/" + developerId + "/keys").status() == 200
+                && get("/v1/developers/" + developerId + "/keys").body().get("keys").size() == 2);
+        Response listed = get("/v1/developers/" + developerId + "/keys");
+
+        assertThat(listed.body().get("developerId").asText()).isEqualTo(developerId);
+        List<String> ids = new ArrayList<>();
+        listed.body().get("keys").forEach(key -> ids.add(key.get("keyId").asText()));
+        assertThat(ids).containsExactly(newer.keyId(), older.keyId());
+    }
+
+    @Test
+    void keyShowsEveryChangeWithTheVersionOfItsLastEvent() {
+        String developerId = registerDeveloper("linus");
+        Instant createdAt = now().minusSeconds(300);
+        IssuedKey key = createKey(developerId, "ci", createdAt, createdAt.plusSeconds(3600));
+        IssuedKey rotated = key.rotated();
+        Instant changedAt = createdAt.plusSeconds(10);
+        Instant renewedUntil = createdAt.plusSeconds(7200);
+        Instant graceEnds = createdAt.plusSeconds(400);
+        Instant revokedAt = createdAt.plusSeconds(50);
+        appendKeyEvent(key.keyId(), 1, new ApiKeyScopesChangedEvent(key.keyId(), List.of("orders:write"), changedAt));
+        appendKeyEvent(key.keyId(), 2, new ApiKeyRateLimitChangedEvent(key.keyId(), new RateLimit(10, 60, 20L),
+                changedAt.plusSeconds(10)));
+        appendKeyEvent(key.keyId(), 3, new ApiKeyRenewedEvent(key.keyId(), renewedUntil, changedAt.plusSeconds(20)));
+        appendKeyEvent(key.keyId(), 4, new ApiKeyRotatedEvent(key.keyId(), rotated.secretHash(), "lk_test_…new",
+                key.secretHash(), graceEnds, changedAt.plusSeconds(30)));
+        appendKeyEvent(key.keyId(), 5, new ApiKeyRevokedEvent(key.keyId(), "leaked in CI logs", revokedAt));
+
+        JsonNode view = awaitKeyVersion(key.keyId(), 5);
+
+        assertThat(view.get("keyId").asText()).isEqualTo(key.keyId());
+        assertThat(view.get("developerId").asText()).isEqualTo(developerId);
+        assertThat(view.get("name").asText()).isEqualTo("ci");
+        assertThat(view.get("hint").asText()).isEqualTo("lk_test_…new");
+        assertThat(texts(view.get("scopes"))).containsExactly("orders:write");
+        assertThat(view.get("status").asText()).isEqualTo("REVOKED");
+        assertThat(view.get("createdAt").asText()).isEqualTo(createdAt.toString());
+        assertThat(view.get("expiresAt").asText()).isEqualTo(renewedUntil.toString());
+        assertThat(view.get("rotatedAt").asText()).isEqualTo(changedAt.plusSeconds(30).toString());
+        assertThat(view.get("previousKeyValidUntil").asText()).isEqualTo(graceEnds.toString());
+        assertThat(view.get("revokedAt").asText()).isEqualTo(revokedAt.toString());
+        assertThat(view.get("revocationReason").asText()).isEqualTo("leaked in CI logs");
+        assertThat(view.get("rateLimit").get("limit").asLong()).isEqualTo(10);
+        assertThat(view.get("rateLimit").get("periodSeconds").asLong()).isEqualTo(60);
+        assertThat(view.get("rateLimit").get("burst").asLong()).isEqualTo(20);
+        assertThat(view.get("version").asLong()).isEqualTo(5);
+        assertThat(view.has("secretHash")).isFalse();
+        assertThat(view.has("updatedAt")).isFalse();
+    }
+
+    @Test
+    void keyPastItsExpiryReadsExpiredBeforeTheExpiryEventArrives() {
+        String developerId = registerDeveloper("past");
+        Instant createdAt = now().minusSeconds(120);
+        IssuedKey key = createKey(developerId, "short-lived", createdAt, createdAt.plusSeconds(60));
+
+        JsonNode view = awaitKeyVersion(key.keyId(), 0);
+
+        assertThat(keyProjection.find(key.keyId())).get().extracting(KeyView::status).isEqualTo(KeyStatus.ACTIVE);
+        assertThat(view.get("status").asText()).isEqualTo("EXPIRED");
+    }
+
+    @Test
+    void expiredKeyRenewedReadsActiveAgain() {
+        String developerId = registerDeveloper("renewer");
+        Instant createdAt = now().minusSeconds(120);
+        IssuedKey key = createKey(developerId, "renewed", createdAt, createdAt.plusSeconds(60));
+        appendKeyEvent(key.keyId(), 1, new ApiKeyExpiredEvent(key.keyId(), createdAt.plusSeconds(60)));
+        assertThat(awaitKeyVersion(key.keyId(), 1).get("status").asText()).isEqualTo("EXPIRED");
+
+        appendKeyEvent(key.keyId(), 2, new ApiKeyRenewedEvent(key.keyId(), now().plusSeconds(3600), now()));
+
+        assertThat(awaitKeyVersion(key.keyId(), 2).get("status").asText()).isEqualTo("ACTIVE");
+    }
+
+    @Test
+    void historyListsEveryEventOldestFirstWithWhoAndFromWhere() {
+        String developerId = registerDeveloper("auditor");
+        IssuedKey key = createKey(developerId, "audited", now(), null);
+        String scoped = appendKeyEvent(key.keyId(), 1,
+                new ApiKeyScopesChangedEvent(key.keyId(), List.of("write"), now()));
+        appendKeyEvent(key.keyId(), 2, new ApiKeyRotatedEvent(key.keyId(), key.rotated().secretHash(), "lk_test_…x",
+                key.secretHash(), now().plusSeconds(60), now()));
+        appendKeyEvent(key.keyId(), 3, new ApiKeyRevokedEvent(key.keyId(), "done", now()));
+
+        Response history = get("/v1/keys/" + key.keyId() + "/history");
+
+        assertThat(history.status()).isEqualTo(200);
+        assertThat(history.body().get("keyId").asText()).isEqualTo(key.keyId());
+        List<String> types = new ArrayList<>();
+        List<Long> sequences = new ArrayList<>();
+        history.body().get("events").forEach(event -> {
+            types.add(event.get("type").asText());
+            sequences.add(event.get("sequence").asLong());
+            assertThat(event.get("actor").asText()).isEqualTo(ACTOR);
+            assertThat(event.get("sourceAddress").asText()).isEqualTo(SOURCE_ADDRESS);
+            assertThat(Instant.parse(event.get("timestamp").asText())).isBefore(Instant.now().plusSeconds(1));
+        });
+        assertThat(types).containsExactly("ApiKeyCreatedEvent", "ApiKeyScopesChangedEvent", "ApiKeyRotatedEvent",
+                "ApiKeyRevokedEvent");
+        assertThat(sequences).containsExactly(0L, 1L, 2L, 3L);
+        JsonNode scopeChange = history.body().get("events").get(1);
+        assertThat(scopeChange.get("requestId").asText()).isEqualTo(scoped);
+        assertThat(texts(scopeChange.get("payload").get("scopes"))).containsExactly("write");
+        JsonNode rotation = history.body().get("events").get(2).get("payload");
+        assertThat(rotation.get("hint").asText()).isEqualTo("lk_test_…x");
+        assertThat(rotation.has("secretHash")).isFalse();
+        assertThat(rotation.has("previousSecretHash")).isFalse();
+        assertThat(history.raw()).doesNotContain(key.secretHash()).doesNotContain(key.rotated().secretHash());
+    }
+
+    @Test
+    void noResponseCarriesASecretHash() {
+        String developerId = registerDeveloper("careful");
+        IssuedKey key = createKey(developerId, "secretive", now(), null);
+        IssuedKey rotated = key.rotated();
+        appendKeyEvent(key.keyId(), 1, new ApiKeyRotatedEvent(key.keyId(), rotated.secretHash(), "lk_test_…r",
+                key.secretHash(), now().plusSeconds(60), now()));
+        awaitKeyVersion(key.keyId(), 1);
+
+        List<Response> responses = List.of(
+                get("/v1/keys/" + key.keyId()),
+                get("/v1/keys/" + key.keyId() + "/history"),
+                get("/v1/developers/" + developerId + "/keys"),
+                post("/v1/validate", Map.of("key", rotated.plaintext())),
+                post("/v1/validate", Map.of("key", key.plaintext())));
+
+        assertThat(responses).allSatisfy(response -> {
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.raw()).doesNotContain(key.secretHash()).doesNotContain(rotated.secretHash())
+                    .doesNotContain(key.plaintext()).doesNotContain(rotated.plaintext());
+        });
+    }
+
+    @Test
+    void redeliveredEventChangesNothing() {
+        String developerId = registerDeveloper("once");
+        IssuedKey key = createKey(developerId, "once", now(), null);
+        appendKeyEvent(key.keyId(), 1, new ApiKeyScopesChangedEvent(key.keyId(), List.of("write"), now()));
+        await().atMost(PROJECTED).until(() -> keyProjection.find(key.keyId()).map(KeyView::version).orElse(-1L) == 1);
+        KeyView projected = keyProjection.find(key.keyId()).orElseThrow();
+        await().atMost(PROJECTED).until(() -> developerProjection.find(developerId).isPresent());
+        DeveloperView developer = developerProjection.find(developerId).orElseThrow();
+
+        // The same sequence numbers again, even with other payloads, as a redelivery after a lost token update would.
+        keyProjection.on(new ApiKeyScopesChangedEvent(key.keyId(), List.of("admin"), now()), 1);
+        keyProjection.on(new ApiKeyCreatedEvent(key.keyId(), developerId, "again", key.secretHash(), "h",
+                List.of("admin"), now(), null, null), 0);
+        developerProjection.on(new DeveloperRegisteredEvent(developerId, "twice", "twice@example.com", now()), 0);
+
+        assertThat(keyProjection.find(key.keyId())).contains(projected);
+        assertThat(projected.scopes()).containsExactly("write");
+        assertThat(developerProjection.find(developerId)).contains(developer);
+    }
+
+    @Test
+    void unknownIdsAnswerNotFoundAsProblemDetails() {
+        String unknown = UUID.randomUUID().toString();
+        String developerId = registerDeveloper("not-a-key");
+        await().atMost(PROJECTED).until(() -> get("/v1/developers/" + developerId).status() == 200);
+
+        List<String> paths = List.of(
+                "/v1/developers/" + unknown,
+                "/v1/developers/" + unknown + "/keys",
+                "/v1/keys/" + unknown,
+                "/v1/keys/" + unknown + "/history",
+                "/v1/keys/" + developerId + "/history",
+                "/v1/keys/not-a-uuid",
+                "/v1/keys/not-a-uuid/history",
+                "/v1/developers/1-2-3-4-5",
+                "/v1/developers/%20/keys");
+
+        assertThat(paths).allSatisfy(path -> {
+            Response response = get(path);
+            assertThat(response.status()).as(path).isEqualTo(404);
+            assertThat(response.contentType()).as(path).startsWith("application/problem+json");
+            assertThat(response.body().get("status").asInt()).as(path).isEqualTo(404);
+        });
+    }
+
+    @Test
+    void queriesNeedTheOperatorToken() {
+        String developerId = registerDeveloper("guarded");
+        IssuedKey key = createKey(developerId, "guarded", now(), null);
+        awaitKeyVersion(key.keyId(), 0);
+
+        List<String> paths = List.of("/v1/developers/" + developerId, "/v1/developers/" + developerId + "/keys",
+                "/v1/keys/" + key.keyId(), "/v1/keys/" + key.keyId() + "/history");
+
+        assertThat(paths).allSatisfy(path -> {
+            for (String token : new String[] {null, "not-the-operator-token"}) {
+                Response response = get(path, token);
+                assertThat(response.status()).as(path).isEqualTo(401);
+                assertThat(response.contentType()).as(path).startsWith("application/problem+json");
+            }
+        });
+    }
+}

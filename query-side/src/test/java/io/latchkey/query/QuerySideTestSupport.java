@@ -1,0 +1,195 @@
+package io.latchkey.query;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.latchkey.api.secret.KeyFormat;
+import io.latchkey.api.secret.KeyHasher;
+import io.latchkey.support.store.EmbeddedMongoServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
+import org.axonframework.eventhandling.GenericDomainEventMessage;
+import org.axonframework.eventsourcing.eventstore.EventStore;
+import org.axonframework.messaging.MetaData;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.support.DefaultListableBeanFactory;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.util.TestPropertyValues;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.ApplicationContextInitializer;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.test.context.ContextConfiguration;
+
+/**
+ * One running query side shared by every Spring test class: the real embedded event store served over TCP, a real
+ * Hazelcast member in a cluster of its own, real HTTP. Events go in through the real {@link EventStore}, exactly as
+ * the command side appends them.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ContextConfiguration(initializers = QuerySideTestSupport.EmbeddedStore.class)
+abstract class QuerySideTestSupport {
+
+    static final String OPERATOR_TOKEN = "query-side-test-token-" + UUID.randomUUID();
+    static final String CLUSTER_NAME = "qs-test-" + UUID.randomUUID();
+    static final int HAZELCAST_PORT = freePort();
+    static final String ACTOR = "operator";
+    static final String SOURCE_ADDRESS = "203.0.113.7";
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final KeyFormat KEYS = KeyFormat.forEnvironment("test");
+    private static final KeyHasher HASHER = KeyHasher.sha256();
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    EventStore eventStore;
+    @Autowired
+    ObjectMapper json;
+
+    /**
+     * Serves the event store from this test JVM, as the command side does in production, and makes it the last
+     * thing the context closes: everything that reads it shuts down first.
+     */
+    static class EmbeddedStore implements ApplicationContextInitializer<ConfigurableApplicationContext> {
+
+        @Override
+        public void initialize(ConfigurableApplicationContext context) {
+            int storePort = freePort();
+            Path dataDir;
+            try {
+                dataDir = Files.createTempDirectory("query-side-test-store");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            EmbeddedMongoServer store = EmbeddedMongoServer.start(dataDir, "127.0.0.1", storePort);
+            ((DefaultListableBeanFactory) context.getBeanFactory()).registerDisposableBean("testEventStore", () -> {
+                store.close();
+                deleteRecursively(dataDir);
+            });
+            TestPropertyValues.of(
+                    "spring.data.mongodb.uri=mongodb://127.0.0.1:" + storePort + "/latchkey",
+                    "latchkey.data-dir=" + dataDir,
+                    "latchkey.operator-token=" + OPERATOR_TOKEN,
+                    "latchkey.hazelcast.cluster-name=" + CLUSTER_NAME,
+                    "latchkey.hazelcast.port=" + HAZELCAST_PORT,
+                    "latchkey.hazelcast.members=127.0.0.1:" + HAZELCAST_PORT).applyTo(context);
+        }
+    }
+
+    /** A port of the high range, free now; Hazelcast counts upwards from it, so leave room above. */
+    static int freePort() {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int candidate = ThreadLocalRandom.current().nextInt(20_000, 40_000);
+            try (ServerSocket socket = new ServerSocket(candidate)) {
+                return socket.getLocalPort();
+            } catch (IOException taken) {
+                // try another
+            }
+        }
+        throw new IllegalStateException("no free port between 20000 and 40000");
+    }
+
+    private static void deleteRecursively(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A key as the command side would issue it: the plaintext stays with the test, events see only the hash. */
+    record IssuedKey(String keyId, String developerId, String plaintext, String secretHash) {
+
+        static IssuedKey issue(String developerId) {
+            return withSecret(UUID.randomUUID().toString(), developerId);
+        }
+
+        /** The same key with the secret a rotation would issue. */
+        IssuedKey rotated() {
+            return withSecret(keyId, developerId);
+        }
+
+        private static IssuedKey withSecret(String keyId, String developerId) {
+            String key = KEYS.generate();
+            return new IssuedKey(keyId, developerId, key, HASHER.hash(key).hex());
+        }
+    }
+
+    /** Event times as the read model stores them: MongoDB keeps milliseconds. */
+    static Instant now() {
+        return Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    }
+
+    /** Appends one event to the store the way an aggregate does, with the audit metadata every event carries. */
+    String append(String aggregateType, String aggregateId, long sequence, Object payload) {
+        String requestId = UUID.randomUUID().toString();
+        eventStore.publish(new GenericDomainEventMessage<>(aggregateType, aggregateId, sequence, payload,
+                MetaData.from(Map.of("actor", ACTOR, "requestId", requestId, "sourceAddress", SOURCE_ADDRESS))));
+        return requestId;
+    }
+
+    String appendKeyEvent(String keyId, long sequence, Object payload) {
+        return append("ApiKey", keyId, sequence, payload);
+    }
+
+    record Response(int status, String contentType, String raw, JsonNode body) {
+    }
+
+    Response get(String path) {
+        return get(path, OPERATOR_TOKEN);
+    }
+
+    Response get(String path, String token) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).GET();
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return send(request);
+    }
+
+    Response post(String path, Object body) {
+        try {
+            return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body))));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port + path);
+    }
+
+    private Response send(HttpRequest.Builder request) {
+        try {
+            HttpResponse<String> response = HTTP.send(request.timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            String raw = response.body();
+            JsonNode body = raw.isEmpty() ? json.nullNode() : json.readTree(raw);
+            String contentType = response.headers().firstValue("Content-Type").orElse("");
+            assertThat(raw).as("no response ever names a secret hash").doesNotContainIgnoringCase("secretHash");
+            return new Response(response.statusCode(), contentType, raw, body);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

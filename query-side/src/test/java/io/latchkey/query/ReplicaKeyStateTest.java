@@ -1,0 +1,80 @@
+package io.latchkey.query;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyRotatedEvent;
+import io.latchkey.api.KeyStatus;
+import io.latchkey.api.RateLimit;
+import io.latchkey.api.replica.ActiveKeyEntry;
+import io.latchkey.api.secret.KeyHash;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The replica projection's per-key fold, as a plain object. */
+class ReplicaKeyStateTest {
+
+    private static final String KEY = "5d1f7d2e-8a0b-4c39-9e51-0f6a1b2c3d4e";
+    private static final String DEVELOPER = "0b8e2a34-1c5d-4e6f-8a9b-7c6d5e4f3a2b";
+    private static final Instant T0 = Instant.parse("2025-01-01T00:00:00Z");
+    private static final String H0 = "0".repeat(64);
+    private static final String H1 = "1".repeat(64);
+    private static final String H2 = "2".repeat(64);
+    private static final String H3 = "3".repeat(64);
+
+    private static ReplicaKeyState created() {
+        return ReplicaKeyState.created(new ApiKeyCreatedEvent(KEY, DEVELOPER, "k", H0, "lk_test_…0000",
+                List.of("read"), T0, T0.plusSeconds(86_400), new RateLimit(10, 1, null)), 0);
+    }
+
+    private static ReplicaKeyState rotate(ReplicaKeyState state, String from, String to, Instant at, Instant graceEnds,
+                                          long sequence) {
+        return state.rotated(new ApiKeyRotatedEvent(KEY, to, "lk_test_…", from, graceEnds, at), sequence);
+    }
+
+    private static Instant validUntil(Map<KeyHash, ActiveKeyEntry> entries, String hash) {
+        return entries.get(new KeyHash(hash)).secretValidUntil();
+    }
+
+    @Test
+    void createdKeyHasOneLiveEntry() {
+        assertThat(created().entries(KEY)).containsExactly(Map.entry(new KeyHash(H0), new ActiveKeyEntry(KEY,
+                DEVELOPER, List.of("read"), T0.plusSeconds(86_400), null, KeyStatus.ACTIVE, 0,
+                new RateLimit(10, 1, null))));
+    }
+
+    @Test
+    void onlyOnePreviousSecretOutlivesARotation() {
+        ReplicaKeyState state = rotate(created(), H0, H1, T0.plusSeconds(10), T0.plusSeconds(1000), 1);
+        state = rotate(state, H1, H2, T0.plusSeconds(20), T0.plusSeconds(2000), 2);
+        state = rotate(state, H2, H3, T0.plusSeconds(3000), T0.plusSeconds(4000), 3);
+
+        Map<KeyHash, ActiveKeyEntry> entries = state.entries(KEY);
+
+        assertThat(entries).hasSize(4);
+        assertThat(entries.values()).allSatisfy(entry -> assertThat(entry.version()).isEqualTo(3));
+        assertThat(validUntil(entries, H3)).isNull();
+        assertThat(validUntil(entries, H2)).isEqualTo(T0.plusSeconds(4000));
+        assertThat(validUntil(entries, H1)).as("cut short by the third rotation").isEqualTo(T0.plusSeconds(2000));
+        assertThat(validUntil(entries, H0)).as("cut short by the second rotation").isEqualTo(T0.plusSeconds(20));
+    }
+
+    @Test
+    void revocationTombstonesEveryHashTheKeyEverHad() {
+        ReplicaKeyState state = rotate(created(), H0, H1, T0.plusSeconds(10), T0.plusSeconds(1000), 1).revoked(2);
+
+        assertThat(state.entries(KEY).values()).hasSize(2).allSatisfy(entry -> {
+            assertThat(entry.status()).isEqualTo(KeyStatus.REVOKED);
+            assertThat(entry.version()).isEqualTo(2);
+        });
+    }
+
+    @Test
+    void expiryNeverUndoesARevocationAndRenewalRevivesOnlyAnExpiredKey() {
+        assertThat(created().revoked(1).expired(2).status()).isEqualTo(KeyStatus.REVOKED);
+        assertThat(created().revoked(1).renewed(T0.plusSeconds(99_999), 2).status()).isEqualTo(KeyStatus.REVOKED);
+        assertThat(created().expired(1).renewed(T0.plusSeconds(99_999), 2).status()).isEqualTo(KeyStatus.ACTIVE);
+    }
+}

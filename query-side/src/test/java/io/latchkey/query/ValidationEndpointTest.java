@@ -1,0 +1,133 @@
+package io.latchkey.query;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyExpiredEvent;
+import io.latchkey.api.ApiKeyRevokedEvent;
+import io.latchkey.api.ApiKeyRotatedEvent;
+import io.latchkey.api.secret.KeyFormat;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** {@code POST /v1/validate}, the edges' fallback, answering from this service's own replica member. */
+class ValidationEndpointTest extends QuerySideTestSupport {
+
+    private static final Duration REPLICATED = Duration.ofSeconds(10);
+    private static final String NOT_FOUND = "{\"status\":\"NOT_FOUND\"}";
+
+    private IssuedKey createKey(List<String> scopes, Instant expiresAt) {
+        IssuedKey key = IssuedKey.issue(UUID.randomUUID().toString());
+        appendKeyEvent(key.keyId(), 0, new ApiKeyCreatedEvent(key.keyId(), key.developerId(), "validated",
+                key.secretHash(), "lk_test_…abcd", scopes, now().minusSeconds(600), expiresAt, null));
+        return key;
+    }
+
+    private Response validate(String key, String scope) {
+        Map<String, String> body = new HashMap<>();
+        body.put("key", key);
+        body.put("scope", scope);
+        return post("/v1/validate", body);
+    }
+
+    /** Waits until the replica gives {@code status} for the key, then returns the full answer. */
+    private Response awaitStatus(String key, String scope, String status) {
+        await().atMost(REPLICATED).until(() -> status.equals(validate(key, scope).body().path("status").asText()));
+        return validate(key, scope);
+    }
+
+    @Test
+    void liveKeyIsValidWithoutAnOperatorToken() {
+        Instant expiresAt = now().plusSeconds(3600);
+        IssuedKey key = createKey(List.of("orders:write"), expiresAt);
+
+        Response valid = awaitStatus(key.plaintext(), "orders:read", "VALID");
+
+        assertThat(valid.status()).isEqualTo(200);
+        assertThat(valid.body().get("keyId").asText()).isEqualTo(key.keyId());
+        assertThat(valid.body().get("developerId").asText()).isEqualTo(key.developerId());
+        assertThat(valid.body().get("scopes").get(0).asText()).isEqualTo("orders:write");
+        assertThat(valid.body().get("expiresAt").asText()).isEqualTo(expiresAt.toString());
+        assertThat(validate(key.plaintext(), null).body().get("status").asText()).isEqualTo("VALID");
+    }
+
+    @Test
+    void keyLackingTheScopeIsInsufficientScope() {
+        IssuedKey key = createKey(List.of("orders:read"), null);
+
+        Response denied = awaitStatus(key.plaintext(), "orders:write", "INSUFFICIENT_SCOPE");
+
+        assertThat(denied.status()).isEqualTo(200);
+        assertThat(denied.body().get("keyId").asText()).isEqualTo(key.keyId());
+    }
+
+    @Test
+    void unknownRevokedExpiredAndMalformedKeysAllGetTheSameBareNotFound() {
+        IssuedKey revoked = createKey(List.of("read"), null);
+        appendKeyEvent(revoked.keyId(), 1, new ApiKeyRevokedEvent(revoked.keyId(), "leaked", now()));
+        IssuedKey pastExpiry = createKey(List.of("read"), now().minusSeconds(1));
+        IssuedKey expired = createKey(List.of("read"), now().plusSeconds(3600));
+        appendKeyEvent(expired.keyId(), 1, new ApiKeyExpiredEvent(expired.keyId(), now()));
+        IssuedKey live = createKey(List.of("read"), null);
+        awaitStatus(live.plaintext(), "read", "VALID");
+
+        Map<String, String> keys = Map.of(
+                "unknown", KeyFormat.forEnvironment("test").generate(),
+                "revoked", revoked.plaintext(),
+                "past its expiry", pastExpiry.plaintext(),
+                "expired", expired.plaintext(),
+                "malformed", "lk_test_not-a-key",
+                "mistyped", live.plaintext().substring(0, live.plaintext().length() - 1) + "x");
+
+        await().atMost(REPLICATED).untilAsserted(() -> assertThat(keys).allSatisfy((what, key) -> {
+            Response response = validate(key, "read");
+            assertThat(response.status()).as(what).isEqualTo(200);
+            assertThat(response.raw()).as(what).isEqualTo(NOT_FOUND);
+        }));
+    }
+
+    @Test
+    void rotatedOutSecretValidatesOnlyUntilItsGraceEnds() {
+        IssuedKey inGrace = createKey(List.of("read"), null);
+        appendKeyEvent(inGrace.keyId(), 1, new ApiKeyRotatedEvent(inGrace.keyId(), inGrace.rotated().secretHash(),
+                "lk_test_…new", inGrace.secretHash(), now().plusSeconds(600), now()));
+        IssuedKey graceOver = createKey(List.of("read"), null);
+        appendKeyEvent(graceOver.keyId(), 1, new ApiKeyRotatedEvent(graceOver.keyId(),
+                graceOver.rotated().secretHash(), "lk_test_…new", graceOver.secretHash(), now().minusSeconds(1),
+                now().minusSeconds(60)));
+
+        await().atMost(REPLICATED).untilAsserted(() -> {
+            assertThat(validate(inGrace.plaintext(), "read").body().get("status").asText()).isEqualTo("VALID");
+            assertThat(validate(graceOver.plaintext(), "read").raw()).isEqualTo(NOT_FOUND);
+        });
+    }
+
+    @Test
+    void missingKeyOrInvalidScopeIsUnprocessable() {
+        List<Response> responses = List.of(
+                validate(null, "read"),
+                validate("", null),
+                validate(KeyFormat.forEnvironment("test").generate(), "delete"),
+                validate(KeyFormat.forEnvironment("test").generate(), "orders:"),
+                post("/v1/validate", Map.of("scope", "read")));
+
+        assertThat(responses).allSatisfy(response -> {
+            assertThat(response.status()).isEqualTo(422);
+            assertThat(response.contentType()).startsWith("application/problem+json");
+        });
+    }
+
+    @Test
+    void malformedRequestBodyIsAProblemNotAServerError() {
+        Response response = post("/v1/validate", "not an object");
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.contentType()).startsWith("application/problem+json");
+    }
+}
