@@ -1,6 +1,7 @@
 package io.latchkey.validator.hazelcast;
 
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
 import com.hazelcast.replicatedmap.ReplicatedMap;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
@@ -14,7 +15,7 @@ import io.latchkey.validator.KeyReplica;
 public final class HazelcastKeyReplica implements KeyReplica {
 
     private final ReplicatedMap<String, byte[]> entries;
-    private final ReplicatedMap<String, Long> meta;
+    private final IMap<String, Long> meta;
     private volatile boolean ready;
 
     private HazelcastKeyReplica(HazelcastInstance hazelcast) {
@@ -35,9 +36,7 @@ public final class HazelcastKeyReplica implements KeyReplica {
     @Override
     public boolean isReady() {
         if (!ready) {
-            Long caughtUp = meta.get(ReplicaMaps.PUBLISHED_CAUGHT_UP);
-            Long published = meta.get(ReplicaMaps.PUBLISHED_SIZE);
-            ready = caughtUp != null && caughtUp == 1L && published != null && entries.size() >= published;
+            ready = ReplicaMaps.localCopyComplete(entries, meta, false);
         }
         return ready;
     }

@@ -52,8 +52,6 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
         config.addReplicatedMapConfig(new ReplicatedMapConfig(ReplicaMaps.ACTIVE_KEYS)
                 .setInMemoryFormat(InMemoryFormat.OBJECT)
                 .setAsyncFillup(true));
-        config.addReplicatedMapConfig(new ReplicatedMapConfig(ReplicaMaps.META)
-                .setInMemoryFormat(InMemoryFormat.OBJECT));
         return config;
     }
 }

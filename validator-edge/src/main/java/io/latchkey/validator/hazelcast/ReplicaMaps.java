@@ -1,17 +1,21 @@
 package io.latchkey.validator.hazelcast;
 
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
 import com.hazelcast.replicatedmap.ReplicatedMap;
 
-/** The names and types of the replicated structures. */
+/** The names and types of the replicated structures, and the completeness rule readers and writers share. */
 public final class ReplicaMaps {
 
-    /** Hex key hash → {@link io.latchkey.api.replica.ActiveKeyEntry} bytes. */
+    /** Hex key hash → {@link io.latchkey.api.replica.ActiveKeyEntry} bytes, replicated to every member. */
     public static final String ACTIVE_KEYS = "latchkey-active-keys";
-    /** What the writers have published: {@link #PUBLISHED_SIZE} and {@link #PUBLISHED_CAUGHT_UP}. */
+    /**
+     * What writers have published. A partitioned map on purpose: a read goes to the partition owner, so a member
+     * whose replicated copy is still filling cannot mistake a warm cluster for a cold one.
+     */
     public static final String META = "latchkey-replica-meta";
+    /** Size of the replicated map when a writer last caught up with the event log; absent on a cold cluster. */
     static final String PUBLISHED_SIZE = "published.size";
-    static final String PUBLISHED_CAUGHT_UP = "published.caught-up";
 
     private ReplicaMaps() {
     }
@@ -20,7 +24,17 @@ public final class ReplicaMaps {
         return hazelcast.getReplicatedMap(ACTIVE_KEYS);
     }
 
-    static ReplicatedMap<String, Long> meta(HazelcastInstance hazelcast) {
-        return hazelcast.getReplicatedMap(META);
+    static IMap<String, Long> meta(HazelcastInstance hazelcast) {
+        return hazelcast.getMap(META);
+    }
+
+    /**
+     * True when this member's copy holds at least what was published: entries are never removed, so that many
+     * entries means the copy is complete up to the publication. {@code whenCold} answers for a cluster where nothing
+     * was ever published.
+     */
+    static boolean localCopyComplete(ReplicatedMap<String, byte[]> entries, IMap<String, Long> meta, boolean whenCold) {
+        Long published = meta.get(PUBLISHED_SIZE);
+        return published == null ? whenCold : entries.size() >= published;
     }
 }

@@ -1,6 +1,7 @@
 package io.latchkey.validator.hazelcast;
 
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
 import com.hazelcast.replicatedmap.ReplicatedMap;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
@@ -9,12 +10,16 @@ import java.util.Map;
 
 /**
  * The only way entries enter the replicated map. A write that would replace a newer entry or un-revoke a key is
- * dropped, so replays and redeliveries change nothing and several writers may run side by side.
+ * dropped, so replays and redeliveries change nothing. The rule is checked against this member's own copy, so no
+ * write happens before that copy is complete: on a warm cluster the first write waits until this member holds what
+ * the writers last published (a writer restarting into a warm cluster would otherwise see no tombstones and put its
+ * replay's first, ACTIVE entries over them).
  */
 public final class ReplicaWriter {
 
     private final ReplicatedMap<String, byte[]> entries;
-    private final ReplicatedMap<String, Long> meta;
+    private final IMap<String, Long> meta;
+    private volatile boolean localCopyComplete;
 
     private ReplicaWriter(HazelcastInstance hazelcast) {
         this.entries = ReplicaMaps.activeKeys(hazelcast);
@@ -27,6 +32,7 @@ public final class ReplicaWriter {
 
     /** Writes {@code entry} for {@code hash} unless the map already holds an entry that wins over it. */
     public boolean write(KeyHash hash, ActiveKeyEntry entry) {
+        awaitLocalCopy();
         ActiveKeyEntry existing = read(hash);
         // newer() keeps the first argument on a tie, so an equal redelivery is dropped too.
         if (existing != null && ActiveKeyEntry.newer(existing, entry) != entry) {
@@ -41,6 +47,7 @@ public final class ReplicaWriter {
      * loads, where single puts would cost a round of replication each.
      */
     public int writeAll(Map<KeyHash, ActiveKeyEntry> batch) {
+        awaitLocalCopy();
         Map<String, byte[]> winners = new HashMap<>(batch.size() * 2);
         batch.forEach((hash, entry) -> {
             ActiveKeyEntry existing = read(hash);
@@ -63,7 +70,22 @@ public final class ReplicaWriter {
      * ready once they hold as many entries as the map had then.
      */
     public void publishCaughtUp() {
-        meta.put(ReplicaMaps.PUBLISHED_SIZE, (long) entries.size());
-        meta.put(ReplicaMaps.PUBLISHED_CAUGHT_UP, 1L);
+        long size = entries.size();
+        // Never lower the published size: another writer may have published a larger map.
+        meta.merge(ReplicaMaps.PUBLISHED_SIZE, size, Math::max);
+    }
+
+    private void awaitLocalCopy() {
+        while (!localCopyComplete) {
+            localCopyComplete = ReplicaMaps.localCopyComplete(entries, meta, true);
+            if (!localCopyComplete) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while this member's replica copy was filling", e);
+                }
+            }
+        }
     }
 }
