@@ -2,6 +2,7 @@ package io.latchkey.command;
 
 import org.axonframework.commandhandling.CommandExecutionException;
 import org.axonframework.commandhandling.CommandMessage;
+import org.axonframework.eventsourcing.IncompatibleAggregateException;
 import org.axonframework.eventsourcing.conflictresolution.ConflictResolution;
 import org.axonframework.messaging.InterceptorChain;
 import org.axonframework.messaging.MessageHandlerInterceptor;
@@ -34,7 +35,8 @@ public class CommandFailureCodes implements MessageHandlerInterceptor<CommandMes
             return result;
         } catch (RuleViolation e) {
             throw new CommandExecutionException(e.getMessage(), null, e.code());
-        } catch (AggregateNotFoundException e) {
+        } catch (AggregateNotFoundException | IncompatibleAggregateException e) {
+            // Axon loads any stream with the target id: a key's events do not make a developer, nor the reverse.
             throw new CommandExecutionException("No such aggregate.", null, NOT_FOUND);
         } catch (ConflictingModificationException e) {
             throw new CommandExecutionException(

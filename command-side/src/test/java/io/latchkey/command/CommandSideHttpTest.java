@@ -341,6 +341,20 @@ class CommandSideHttpTest {
     }
 
     @Test
+    void aKeyIdIsNoDeveloperIdAndADeveloperIdIsNoKeyId() {
+        String developerId = registerDeveloper();
+        String keyId = createKey(developerId).body().get("keyId").asText();
+        Response keyAsDeveloper = createKey(keyId);
+        assertProblem(keyAsDeveloper, 404);
+        assertThat(keyAsDeveloper.body().get("detail").asText()).isEqualTo("No such developer.");
+        assertProblem(call("POST", "/v1/keys/" + developerId + "/revoke", null), 404);
+        assertProblem(call("POST", "/v1/keys/" + developerId + "/rotate", null), 404);
+        assertProblem(call("PUT", "/v1/keys/" + developerId + "/scopes", map("scopes", List.of("read"))), 404);
+        assertProblem(call("POST", "/v1/keys/" + developerId + "/renew", map("expiresAt", "2099-01-01T00:00:00Z")), 404);
+        assertProblem(call("PUT", "/v1/keys/" + developerId + "/rate-limit", map("limit", 1, "periodSeconds", 1)), 404);
+    }
+
+    @Test
     void missingTokenIsUnauthorized() {
         assertProblem(send("POST", "/v1/developers", json(map("name", "x", "email", "x@example.com")), null), 401);
     }
