@@ -6,10 +6,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.util.EnumSet;
 import java.util.HexFormat;
+import java.util.Set;
 
 /**
  * The operator credential. Taken from {@code LATCHKEY_OPERATOR_TOKEN} when set; otherwise, where generation is
@@ -21,6 +25,8 @@ public final class OperatorToken {
 
     public static final String FILE_NAME = "operator-token";
     private static final int MIN_LENGTH = 16;
+    private static final Set<PosixFilePermission> OWNER_ONLY =
+            EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
 
     private final byte[] value;
     private final boolean generated;
@@ -42,7 +48,7 @@ public final class OperatorToken {
         Path file = dataDir.resolve(FILE_NAME);
         try {
             if (Files.exists(file)) {
-                return new OperatorToken(Files.readString(file).strip(), false, file);
+                return read(file);
             }
             if (!mayGenerate) {
                 throw new IllegalStateException("LATCHKEY_OPERATOR_TOKEN is not set and " + file + " does not exist");
@@ -65,10 +71,25 @@ public final class OperatorToken {
             Files.createLink(file, temp);
             return new OperatorToken(token, true, file);
         } catch (FileAlreadyExistsException raced) {
-            return new OperatorToken(Files.readString(file).strip(), false, file);
+            return read(file);
         } finally {
             Files.deleteIfExists(temp);
         }
+    }
+
+    /** A token file must be private and long enough: an empty one would make an empty bearer the operator. */
+    private static OperatorToken read(Path file) throws IOException {
+        if (Files.getFileAttributeView(file, PosixFileAttributeView.class) != null) {
+            Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(file);
+            if (!OWNER_ONLY.containsAll(permissions)) {
+                throw new IllegalStateException(file + " must be readable by its owner only (chmod 600)");
+            }
+        }
+        String token = Files.readString(file).strip();
+        if (token.length() < MIN_LENGTH) {
+            throw new IllegalStateException(file + " must hold a token of at least " + MIN_LENGTH + " characters");
+        }
+        return new OperatorToken(token, false, file);
     }
 
     /** Constant-time comparison with a presented credential. */

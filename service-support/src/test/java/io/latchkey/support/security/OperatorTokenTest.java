@@ -71,6 +71,28 @@ class OperatorTokenTest {
     }
 
     @Test
+    void anEmptyOrShortTokenFileStopsStartUpInsteadOfAcceptingAnEmptyBearer() throws Exception {
+        Path file = dataDir.resolve(OperatorToken.FILE_NAME);
+        Files.writeString(file, "\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        assertThatThrownBy(() -> OperatorToken.resolve(null, dataDir, true))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("at least 16");
+        Files.writeString(file, "short");
+        assertThatThrownBy(() -> OperatorToken.resolve(null, dataDir, true)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aTokenFileOthersCanReadIsRefused() throws Exception {
+        Path file = dataDir.resolve(OperatorToken.FILE_NAME);
+        Files.writeString(file, "a-long-enough-operator-token\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        assertThatThrownBy(() -> OperatorToken.resolve(null, dataDir, true))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("owner only");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--------"));
+        assertThat(OperatorToken.resolve(null, dataDir, true).matches("a-long-enough-operator-token")).isTrue();
+    }
+
+    @Test
     void shortTokensAreRefused() {
         assertThatThrownBy(() -> OperatorToken.resolve("short", dataDir, true)).isInstanceOf(IllegalStateException.class);
     }
