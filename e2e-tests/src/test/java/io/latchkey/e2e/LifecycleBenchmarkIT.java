@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -48,9 +49,7 @@ class LifecycleBenchmarkIT {
                 }
             }
             for (String[] key : keys) {
-                while (api.authorize(key[1], "read") != 200) {
-                    Thread.sleep(1);
-                }
+                awaitEdge(api, key[1], 200);
             }
 
             double[] revoke = new double[CALLS];
@@ -60,9 +59,7 @@ class LifecycleBenchmarkIT {
                 long t0 = System.nanoTime();
                 assertThat(api.command("POST", "/v1/keys/" + key[0] + "/revoke", map()).status()).isEqualTo(200);
                 long t1 = System.nanoTime();
-                while (api.authorize(key[1], "read") != 401) {
-                    Thread.onSpinWait();
-                }
+                awaitEdge(api, key[1], 401);
                 long t2 = System.nanoTime();
                 revoke[i] = (t1 - t0) / 1e6;
                 toEdge[i] = (t2 - t0) / 1e6;
@@ -83,6 +80,16 @@ class LifecycleBenchmarkIT {
             String out = System.getProperty("latchkey.benchmarkOut");
             if (out != null) {
                 write(Path.of(out), report);
+            }
+        }
+    }
+
+    /** Polls the edge as fast as it answers; a change that never arrives fails the run instead of hanging it. */
+    private static void awaitEdge(Api api, String key, int status) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (api.authorize(key, "read") != status) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the edge did not answer " + status + " within 10 s");
             }
         }
     }

@@ -2,7 +2,6 @@ package io.latchkey.query;
 
 import java.time.Clock;
 import org.axonframework.config.ConfigurerModule;
-import org.axonframework.eventhandling.PropagatingErrorHandler;
 import org.axonframework.eventhandling.tokenstore.inmemory.InMemoryTokenStore;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
@@ -26,20 +25,11 @@ public class QuerySideApplication {
 
     /**
      * The replica processor keeps its token in memory so that every start replays the whole stream: that rebuilds
-     * its per-key state and a cold replicated map alike. Every projection propagates handler failures, so the
-     * processor retries the batch with back-off instead of logging and skipping an event, which would leave a read
-     * model or the map silently behind.
+     * its per-key state and a cold replicated map alike. (Failures propagate for every projection: service-support.)
      */
     @Bean
     ConfigurerModule processingConfiguration() {
-        return configurer -> {
-            configurer.eventProcessing()
-                    .registerTokenStore(ActiveKeyReplicaProjection.GROUP, c -> new InMemoryTokenStore());
-            for (String group : new String[] {
-                    DeveloperProjection.GROUP, KeyProjection.GROUP, ActiveKeyReplicaProjection.GROUP}) {
-                configurer.eventProcessing()
-                        .registerListenerInvocationErrorHandler(group, c -> PropagatingErrorHandler.instance());
-            }
-        };
+        return configurer -> configurer.eventProcessing()
+                .registerTokenStore(ActiveKeyReplicaProjection.GROUP, c -> new InMemoryTokenStore());
     }
 }

