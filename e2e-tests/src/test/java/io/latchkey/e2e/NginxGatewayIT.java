@@ -149,16 +149,25 @@ class NginxGatewayIT {
         };
     }
 
-    private static String key(List<String> scopes) throws InterruptedException {
+    private record Issued(String keyId, String key) {
+    }
+
+    /** A new key, once the edge admits it. */
+    private static Issued issue(List<String> scopes) throws InterruptedException {
         Api.Response created = api.command("POST", "/v1/developers/" + developerId + "/keys",
                 map("name", "gw", "scopes", scopes));
         assertThat(created.status()).isEqualTo(201);
         String key = created.body().get("key").asText();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (api.authorize(key, null) != 200 && System.nanoTime() < deadline) {
+        while (api.authorize(key, null) != 200) {
+            assertThat(System.nanoTime()).as("the new key reaching the edge").isLessThan(deadline);
             Thread.sleep(5);
         }
-        return key;
+        return new Issued(created.body().get("keyId").asText(), key);
+    }
+
+    private static String key(List<String> scopes) throws InterruptedException {
+        return issue(scopes).key();
     }
 
     @Test
@@ -197,10 +206,10 @@ class NginxGatewayIT {
     @Test
     @Order(1)
     void everyKeyThatDoesNotAuthenticateGetsTheSame401() throws Exception {
-        Api.Response created = api.command("POST", "/v1/developers/" + developerId + "/keys",
-                map("name", "to-revoke", "scopes", List.of("orders:read")));
-        String revoked = created.body().get("key").asText();
-        api.command("POST", "/v1/keys/" + created.body().get("keyId").asText() + "/revoke", map());
+        // Live at the edge first: an unknown key is a 401 too, so waiting for 401 right away would prove nothing.
+        Issued live = issue(List.of("orders:read"));
+        String revoked = live.key();
+        api.command("POST", "/v1/keys/" + live.keyId() + "/revoke", map());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (api.authorize(revoked, null) != 401 && System.nanoTime() < deadline) {
             Thread.sleep(5);

@@ -1,6 +1,7 @@
 package io.latchkey.command.rest;
 
 import io.latchkey.command.RegisterDeveloperCommand;
+import io.latchkey.support.web.Ids;
 import io.latchkey.support.web.RequestContext;
 import java.net.URI;
 import java.time.Clock;
@@ -29,7 +30,7 @@ class DeveloperController {
         String email = Requests.email(request.email());
         String developerId = UUID.randomUUID().toString();
         Instant now = clock.instant();
-        commands.send(new RegisterDeveloperCommand(developerId, name, email, now), ctx, Requests.NO_SUCH_DEVELOPER);
+        commands.send(new RegisterDeveloperCommand(developerId, name, email, now), ctx, Ids.NO_SUCH_DEVELOPER);
         return ResponseEntity.created(URI.create("/v1/developers/" + developerId))
                 .body(new DeveloperResponse(developerId, name, email, now));
     }

@@ -1,10 +1,7 @@
 package io.latchkey.command.rest;
 
-import static io.latchkey.command.rest.Requests.NO_SUCH_DEVELOPER;
-import static io.latchkey.command.rest.Requests.NO_SUCH_KEY;
 import static io.latchkey.command.rest.Requests.etag;
 import static io.latchkey.command.rest.Requests.expectedVersion;
-import static io.latchkey.command.rest.Requests.requireId;
 
 import io.latchkey.api.RateLimit;
 import io.latchkey.api.secret.KeyFormat;
@@ -15,6 +12,7 @@ import io.latchkey.command.RenewApiKeyCommand;
 import io.latchkey.command.RevokeApiKeyCommand;
 import io.latchkey.command.RotateApiKeyCommand;
 import io.latchkey.command.SetApiKeyRateLimitCommand;
+import io.latchkey.support.web.Ids;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.RequestContext;
 import java.net.URI;
@@ -55,7 +53,7 @@ class KeyController {
     @PostMapping("/v1/developers/{developerId}/keys")
     ResponseEntity<CreatedKeyResponse> create(@PathVariable String developerId, @RequestBody CreateKeyRequest request,
                                               RequestContext ctx) {
-        requireId(developerId, NO_SUCH_DEVELOPER);
+        Ids.require(developerId, Ids.NO_SUCH_DEVELOPER);
         String name = Requests.text(request.name(), "name", 200);
         List<String> scopes = Requests.scopes(request.scopes());
         RateLimit rateLimit = request.rateLimit() == null ? null : request.rateLimit().toRateLimit();
@@ -64,7 +62,7 @@ class KeyController {
         String hint = KeyFormat.hint(key);
         Instant now = clock.instant();
         Long version = commands.send(new CreateApiKeyCommand(developerId, keyId, name, keyHasher.hash(key).hex(), hint,
-                scopes, request.expiresAt(), rateLimit, now), ctx, NO_SUCH_DEVELOPER);
+                scopes, request.expiresAt(), rateLimit, now), ctx, Ids.NO_SUCH_DEVELOPER);
         return ResponseEntity.created(URI.create("/v1/keys/" + keyId)).eTag(etag(version))
                 .body(new CreatedKeyResponse(keyId, developerId, name, key, hint, scopes, now, request.expiresAt(),
                         RateLimitBody.of(rateLimit), version));
@@ -74,10 +72,10 @@ class KeyController {
     ResponseEntity<ScopesResponse> changeScopes(@PathVariable String keyId, @RequestBody ScopesRequest request,
                                                 @RequestHeader(name = "If-Match", required = false) String ifMatch,
                                                 RequestContext ctx) {
-        requireId(keyId, NO_SUCH_KEY);
+        Ids.require(keyId, Ids.NO_SUCH_KEY);
         List<String> scopes = Requests.scopes(request.scopes());
         Long version = commands.send(new ChangeApiKeyScopesCommand(keyId, scopes, clock.instant(),
-                expectedVersion(ifMatch)), ctx, NO_SUCH_KEY);
+                expectedVersion(ifMatch)), ctx, Ids.NO_SUCH_KEY);
         return ResponseEntity.ok().eTag(etag(version)).body(new ScopesResponse(keyId, scopes, version));
     }
 
@@ -86,7 +84,7 @@ class KeyController {
                                               @RequestBody(required = false) RotateRequest request,
                                               @RequestHeader(name = "If-Match", required = false) String ifMatch,
                                               RequestContext ctx) {
-        requireId(keyId, NO_SUCH_KEY);
+        Ids.require(keyId, Ids.NO_SUCH_KEY);
         long grace = request == null || request.gracePeriodSeconds() == null ? 0 : request.gracePeriodSeconds();
         if (grace < 0 || grace > MAX_GRACE_SECONDS) {
             throw ProblemException.invalid("gracePeriodSeconds must be between 0 and " + MAX_GRACE_SECONDS + ".");
@@ -96,7 +94,7 @@ class KeyController {
         Instant now = clock.instant();
         Instant previousValidUntil = now.plusSeconds(grace);
         Long version = commands.send(new RotateApiKeyCommand(keyId, keyHasher.hash(key).hex(), hint, previousValidUntil,
-                now, expectedVersion(ifMatch)), ctx, NO_SUCH_KEY);
+                now, expectedVersion(ifMatch)), ctx, Ids.NO_SUCH_KEY);
         return ResponseEntity.ok().eTag(etag(version))
                 .body(new RotatedKeyResponse(keyId, key, hint, previousValidUntil, version));
     }
@@ -105,12 +103,12 @@ class KeyController {
     ResponseEntity<RenewedKeyResponse> renew(@PathVariable String keyId, @RequestBody RenewRequest request,
                                              @RequestHeader(name = "If-Match", required = false) String ifMatch,
                                              RequestContext ctx) {
-        requireId(keyId, NO_SUCH_KEY);
+        Ids.require(keyId, Ids.NO_SUCH_KEY);
         if (request.expiresAt() == null) {
             throw ProblemException.invalid("expiresAt is required.");
         }
         Long version = commands.send(new RenewApiKeyCommand(keyId, request.expiresAt(), clock.instant(),
-                expectedVersion(ifMatch)), ctx, NO_SUCH_KEY);
+                expectedVersion(ifMatch)), ctx, Ids.NO_SUCH_KEY);
         return ResponseEntity.ok().eTag(etag(version))
                 .body(new RenewedKeyResponse(keyId, request.expiresAt(), version));
     }
@@ -120,12 +118,12 @@ class KeyController {
                                               @RequestBody(required = false) RevokeRequest request,
                                               @RequestHeader(name = "If-Match", required = false) String ifMatch,
                                               RequestContext ctx) {
-        requireId(keyId, NO_SUCH_KEY);
+        Ids.require(keyId, Ids.NO_SUCH_KEY);
         String reason = request == null || request.reason() == null || request.reason().isBlank()
                 ? null : Requests.text(request.reason(), "reason", 500);
         Instant now = clock.instant();
         Long version = commands.send(new RevokeApiKeyCommand(keyId, reason, now, expectedVersion(ifMatch)), ctx,
-                NO_SUCH_KEY);
+                Ids.NO_SUCH_KEY);
         return ResponseEntity.ok().eTag(etag(version)).body(new RevokedKeyResponse(keyId, now, version));
     }
 
@@ -133,10 +131,10 @@ class KeyController {
     ResponseEntity<RateLimitResponse> setRateLimit(@PathVariable String keyId, @RequestBody RateLimitBody request,
                                                    @RequestHeader(name = "If-Match", required = false) String ifMatch,
                                                    RequestContext ctx) {
-        requireId(keyId, NO_SUCH_KEY);
+        Ids.require(keyId, Ids.NO_SUCH_KEY);
         RateLimit rateLimit = request.toRateLimit();
         Long version = commands.send(new SetApiKeyRateLimitCommand(keyId, rateLimit, clock.instant(),
-                expectedVersion(ifMatch)), ctx, NO_SUCH_KEY);
+                expectedVersion(ifMatch)), ctx, Ids.NO_SUCH_KEY);
         return ResponseEntity.ok().eTag(etag(version))
                 .body(new RateLimitResponse(keyId, RateLimitBody.of(rateLimit), version));
     }

@@ -12,22 +12,12 @@ import java.util.regex.Pattern;
  */
 final class Requests {
 
-    static final String NO_SUCH_DEVELOPER = "No such developer.";
-    static final String NO_SUCH_KEY = "No such key.";
 
-    private static final Pattern ID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
     private static final Pattern EMAIL = Pattern.compile("[^@\\s]+@[^@\\s.]+(\\.[^@\\s.]+)+");
     private static final Pattern VERSION = Pattern.compile("\"?([0-9]{1,18})\"?");
     private static final int MAX_SCOPES = 50;
 
     private Requests() {
-    }
-
-    /** Ids are server-generated UUIDs: anything else cannot exist, so it is a 404 without a command. */
-    static void requireId(String value, String notFoundDetail) {
-        if (!ID.matcher(value).matches()) {
-            throw ProblemException.notFound(notFoundDetail);
-        }
     }
 
     static String text(String value, String field, int maxLength) {

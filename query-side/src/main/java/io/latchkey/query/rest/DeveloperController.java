@@ -1,5 +1,7 @@
 package io.latchkey.query.rest;
 
+import io.latchkey.support.web.ProblemException;
+import io.latchkey.support.web.Ids;
 import io.latchkey.query.DeveloperProjection;
 import io.latchkey.query.DeveloperView;
 import io.latchkey.query.KeyProjection;
@@ -39,6 +41,6 @@ class DeveloperController {
     }
 
     private DeveloperView find(String developerId) {
-        return developers.find(Ids.require(developerId, "developer")).orElseThrow(() -> Ids.notFound("developer"));
+        return developers.find(Ids.require(developerId, Ids.NO_SUCH_DEVELOPER)).orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_DEVELOPER));
     }
 }

@@ -1,5 +1,7 @@
 package io.latchkey.query.rest;
 
+import io.latchkey.support.web.ProblemException;
+import io.latchkey.support.web.Ids;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -37,9 +39,9 @@ class KeyController {
 
     @GetMapping
     KeyResponse key(@PathVariable String keyId) {
-        return keys.find(Ids.require(keyId, "key"))
+        return keys.find(Ids.require(keyId, Ids.NO_SUCH_KEY))
                 .map(key -> KeyResponse.of(key, clock.instant()))
-                .orElseThrow(() -> Ids.notFound("key"));
+                .orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_KEY));
     }
 
     /**
@@ -49,9 +51,9 @@ class KeyController {
     @GetMapping("/history")
     HistoryResponse history(@PathVariable String keyId) {
         List<HistoryEntry> events = new ArrayList<>();
-        eventStore.readEvents(Ids.require(keyId, "key"), 0).asStream().forEach(event -> events.add(entry(event)));
+        eventStore.readEvents(Ids.require(keyId, Ids.NO_SUCH_KEY), 0).asStream().forEach(event -> events.add(entry(event)));
         if (events.isEmpty() || !ApiKeyCreatedEvent.class.getSimpleName().equals(events.get(0).type())) {
-            throw Ids.notFound("key");
+            throw ProblemException.notFound(Ids.NO_SUCH_KEY);
         }
         return new HistoryResponse(keyId, events);
     }

@@ -1,0 +1,25 @@
+package io.latchkey.support.web;
+
+import java.util.regex.Pattern;
+
+/**
+ * Path ids. Every id is server-generated ({@code UUID.randomUUID().toString()}, lowercase), so anything else names
+ * nothing that could exist: a 404 without touching a store, with the same body as an id that merely is unknown.
+ */
+public final class Ids {
+
+    public static final String NO_SUCH_DEVELOPER = "No such developer.";
+    public static final String NO_SUCH_KEY = "No such key.";
+    private static final Pattern ID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+
+    private Ids() {
+    }
+
+    /** Returns {@code id} when it can name something; otherwise throws the 404 with {@code notFoundDetail}. */
+    public static String require(String id, String notFoundDetail) {
+        if (id == null || !ID.matcher(id).matches()) {
+            throw ProblemException.notFound(notFoundDetail);
+        }
+        return id;
+    }
+}
