@@ -64,6 +64,18 @@ final class Api {
         }
     }
 
+    /** {@code /authorize} on an edge other than the system's own. */
+    HttpResponse<Void> authorizeAt(int edgePort, String key, String scope) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + edgePort + "/authorize"))
+                .timeout(Duration.ofSeconds(5)).header("Authorization", "Bearer " + key)
+                .header("X-Required-Scope", scope).GET().build(), HttpResponse.BodyHandlers.discarding());
+    }
+
+    String health(int port) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health"))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
     private Response send(String base, String method, String path, String body, String authorization) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));

@@ -139,6 +139,37 @@ class KeyLifecycleIT {
 
     @Test
     @Order(2)
+    void anEdgeWhoseReplicaIsIncompleteAnswersThroughTheQuerySideOrRefuses() throws Exception {
+        String developerId = registerDeveloper("barbara");
+        Response created = createKey(developerId, List.of("read"));
+        String key = created.body().get("key").asText();
+        Response revokedKey = createKey(developerId, List.of("read"));
+        api.command("POST", "/v1/keys/" + revokedKey.body().get("keyId").asText() + "/revoke", map());
+        await(Duration.ofSeconds(5), () -> api.authorize(key, "read") == 200
+                && api.authorize(revokedKey.body().get("key").asText(), "read") == 401, "both keys reaching the replica");
+
+        int withFallback = system.startEdgeWithoutReplica("edge-fallback", system.queryUrl() + "/v1/validate");
+        int without = system.startEdgeWithoutReplica("edge-alone", null);
+        try {
+            assertThat(api.authorizeAt(withFallback, key, "read").statusCode()).isEqualTo(200);
+            assertThat(api.authorizeAt(withFallback, key, "read").headers().firstValue("X-Latchkey-Key-Id"))
+                    .hasValue(created.body().get("keyId").asText());
+            assertThat(api.authorizeAt(withFallback, key, "write").statusCode()).isEqualTo(403);
+            assertThat(api.authorizeAt(withFallback, revokedKey.body().get("key").asText(), "read").statusCode())
+                    .isEqualTo(401);
+            assertThat(api.authorizeAt(withFallback, "lk_live_" + "0".repeat(49), "read").statusCode()).isEqualTo(401);
+            assertThat(api.health(withFallback)).contains("OUT_OF_SERVICE").contains("query-side fallback");
+
+            assertThat(api.authorizeAt(without, key, "read").statusCode()).isEqualTo(503);
+            assertThat(api.health(without)).contains("OUT_OF_SERVICE").contains("refusing");
+        } finally {
+            system.stop("edge-fallback");
+            system.stop("edge-alone");
+        }
+    }
+
+    @Test
+    @Order(3)
     void badInputGetsProblemDetailsNeverA500() {
         String developerId = registerDeveloper("grace");
         String keyId = createKey(developerId, List.of("read")).body().get("keyId").asText();
@@ -171,7 +202,7 @@ class KeyLifecycleIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void anAcknowledgedCreateSurvivesKillMinus9OfEveryProcess() throws Exception {
         String developerId = registerDeveloper("linus");
         Response created = createKey(developerId, List.of("write"));
@@ -185,7 +216,7 @@ class KeyLifecycleIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void noPlaintextKeyAppearsInAnyLogDataFileOrReadModel() throws Exception {
         assertThat(Api.ISSUED_KEYS).hasSizeGreaterThanOrEqualTo(4);
         try (MongoClient mongo = MongoClients.create("mongodb://127.0.0.1:" + system.storePort)) {

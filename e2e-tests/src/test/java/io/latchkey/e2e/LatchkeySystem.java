@@ -74,6 +74,32 @@ final class LatchkeySystem implements AutoCloseable {
         awaitHealthy(edgeUrl());
     }
 
+    /**
+     * An extra edge in a Hazelcast cluster of its own, where no writer ever publishes: its replica never becomes
+     * complete, so it answers only through {@code fallbackUrl} (when given). Returns its HTTP port.
+     */
+    int startEdgeWithoutReplica(String name, String fallbackUrl) throws Exception {
+        int port = freePort();
+        List<String> args = new ArrayList<>(List.of(
+                "--latchkey.hazelcast.cluster-name=lonely-" + UUID.randomUUID(),
+                "--latchkey.hazelcast.port=" + freePort()));
+        if (fallbackUrl != null) {
+            args.add("--latchkey.edge.fallback-url=" + fallbackUrl);
+        }
+        launch(name, System.getProperty("latchkey.edgeJar"), port, args.toArray(String[]::new));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline) {
+            try {
+                HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health")).build(),
+                        HttpResponse.BodyHandlers.discarding());
+                return port;
+            } catch (IOException notYet) {
+                Thread.sleep(200);
+            }
+        }
+        throw new IllegalStateException(name + " did not start; see " + logDir);
+    }
+
     private void launch(String name, String jar, int port, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),

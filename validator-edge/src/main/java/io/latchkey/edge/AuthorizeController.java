@@ -6,6 +6,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.springframework.http.CacheControl;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -18,7 +19,8 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * {@code GET /authorize}: the key from {@code Authorization: Bearer} or {@code X-API-Key}, the required scope from
- * {@code X-Required-Scope}. 200 with identity headers, 401 for any key that does not authenticate (one body for
+ * {@code X-Required-Scope}, decided from the local replica or, while that is incomplete, by the query side
+ * ({@link QuerySideFallback}, when configured); with neither, 503. 200 with identity headers, 401 for any key that does not authenticate (one body for
  * all of them), 403 for a missing scope, 400 for a request no key could make valid.
  */
 @RestController
@@ -31,9 +33,11 @@ class AuthorizeController {
     private static final MediaType PROBLEM = MediaType.APPLICATION_PROBLEM_JSON;
 
     private final KeyValidator validator;
+    private final Optional<QuerySideFallback> fallback;
 
-    AuthorizeController(KeyValidator validator) {
+    AuthorizeController(KeyValidator validator, Optional<QuerySideFallback> fallback) {
         this.validator = validator;
+        this.fallback = fallback;
     }
 
     @RequestMapping(path = "/authorize", method = {RequestMethod.GET, RequestMethod.HEAD})
@@ -50,17 +54,21 @@ class AuthorizeController {
         if (bearer != null && apiKey != null) {
             return problem(HttpStatus.BAD_REQUEST, "ambiguous-credentials", "Send one key, in one header.");
         }
-        if (!validator.replica().isReady()) {
-            return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", "1")
-                    .contentType(PROBLEM).cacheControl(CacheControl.noStore())
-                    .body(ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, "The key replica is not ready."));
-        }
-        Decision decision;
+        String key = bearer != null ? bearer : apiKey;
+        Optional<Decision> answer;
         try {
-            decision = validator.validate(bearer != null ? bearer : apiKey, requiredScope);
+            answer = validator.replica().isReady()
+                    ? Optional.of(validator.validate(key, requiredScope))
+                    : fallback.flatMap(f -> f.validate(key, requiredScope));
         } catch (IllegalArgumentException invalidScope) {
             return problem(HttpStatus.BAD_REQUEST, "invalid-required-scope", "X-Required-Scope is not a valid scope.");
         }
+        if (answer.isEmpty()) {
+            return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", "1")
+                    .contentType(PROBLEM).cacheControl(CacheControl.noStore())
+                    .body(typed(HttpStatus.SERVICE_UNAVAILABLE, "unavailable", "Key validation is not available yet."));
+        }
+        Decision decision = answer.get();
         if (decision.unauthenticated()) {
             return ResponseEntity.status(HttpStatus.UNAUTHORIZED)
                     .header("WWW-Authenticate", "Bearer realm=\"latchkey\"")

@@ -6,6 +6,7 @@ import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
 import java.time.Clock;
+import java.util.UUID;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -24,7 +25,9 @@ public class LatchkeyValidatorAutoConfiguration {
     @ConditionalOnMissingBean(Config.class)
     Config hazelcastConfig(LatchkeyValidatorProperties properties,
                            @Value("${spring.application.name:latchkey}") String applicationName) {
-        return properties.hazelcast().cluster().memberConfig(applicationName);
+        // Unique: Spring Boot reuses an existing member of the same instance name (getOrCreateHazelcastInstance),
+        // which would put a second application context of this JVM into the first one's cluster.
+        return properties.hazelcast().cluster().memberConfig(applicationName + "-" + UUID.randomUUID());
     }
 
     @Bean

@@ -1,0 +1,72 @@
+package io.latchkey.edge;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.latchkey.validator.Decision;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Asks the query side's {@code POST /v1/validate} while this edge's replica is incomplete. Fails closed: an
+ * unreachable, slow or confused query side yields no decision, and the edge then refuses with 503.
+ */
+final class QuerySideFallback {
+
+    private final URI validateUrl;
+    private final ObjectMapper json;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(250)).build();
+
+    QuerySideFallback(URI validateUrl, ObjectMapper json) {
+        this.validateUrl = validateUrl;
+        this.json = json;
+    }
+
+    URI url() {
+        return validateUrl;
+    }
+
+    /** The query side's decision, or empty when it cannot give one. */
+    Optional<Decision> validate(String key, String requiredScope) {
+        try {
+            Map<String, String> body = requiredScope == null ? Map.of("key", key) : Map.of("key", key, "scope", requiredScope);
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(validateUrl)
+                            .timeout(Duration.ofSeconds(1))
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body)))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() == 422) {
+                throw new IllegalArgumentException("the query side refused the required scope");
+            }
+            return response.statusCode() == 200 ? Optional.of(decision(json.readTree(response.body()))) : Optional.empty();
+        } catch (IOException unreachable) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    private static Decision decision(JsonNode body) {
+        Decision.Status status = Decision.Status.valueOf(body.path("status").asText("NOT_FOUND"));
+        List<String> scopes = new ArrayList<>();
+        body.path("scopes").forEach(scope -> scopes.add(scope.asText()));
+        JsonNode expiresAt = body.path("expiresAt");
+        return new Decision(status, text(body, "keyId"), text(body, "developerId"), scopes,
+                expiresAt.isTextual() ? Instant.parse(expiresAt.asText()) : null);
+    }
+
+    private static String text(JsonNode body, String field) {
+        JsonNode value = body.path(field);
+        return value.isTextual() ? value.asText() : null;
+    }
+}

@@ -1,0 +1,162 @@
+package io.latchkey.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.latchkey.api.KeyStatus;
+import io.latchkey.api.replica.ActiveKeyEntry;
+import io.latchkey.api.secret.KeyFormat;
+import io.latchkey.api.secret.KeyHasher;
+import io.latchkey.validator.hazelcast.ReplicaWriter;
+import io.latchkey.validator.hazelcast.TestCluster;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Raw bytes at the real edge: mutated keys, control characters, oversized and repeated headers. A raw socket, because
+ * an HTTP client refuses to send most of this. Every answer must be a 4xx, and the live key must still work after.
+ */
+@SpringBootTest(classes = EdgeApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = "spring.config.name=edge")
+class MalformedRequestFuzzTest {
+
+    private static final TestCluster cluster = new TestCluster();
+    private static final HazelcastInstance writerMember = cluster.startMember();
+    private static final String LIVE_KEY = KeyFormat.forEnvironment("live").generate();
+    private static final long SEED = Long.getLong("fuzz.seed", 20261128L);
+
+    @LocalServerPort
+    int port;
+
+    @DynamicPropertySource
+    static void cluster(DynamicPropertyRegistry registry) {
+        registry.add("latchkey.hazelcast.cluster-name", () -> cluster.settings().clusterName());
+        registry.add("latchkey.hazelcast.port", () -> cluster.settings().port() + 1);
+        registry.add("latchkey.hazelcast.members", () -> String.join(",", cluster.settings().members()));
+    }
+
+    @BeforeAll
+    static void issueLiveKey() {
+        ReplicaWriter writer = ReplicaWriter.of(writerMember);
+        writer.write(KeyHasher.sha256().hash(LIVE_KEY), new ActiveKeyEntry("k", "d", List.of("read"), null, null,
+                KeyStatus.ACTIVE, 0, null));
+        writer.publishCaughtUp();
+    }
+
+    @AfterAll
+    static void stop() {
+        cluster.close();
+    }
+
+    @Test
+    void tenThousandMalformedKeysAndHeadersGetA4xxNeverA5xx() throws Exception {
+        awaitReady();
+        Random random = new Random(SEED);
+        List<Function<Random, String>> mutations = List.of(
+                r -> header("Authorization", "Bearer " + mutateOneCharacter(r)),
+                r -> header("X-API-Key", mutateOneCharacter(r)),
+                r -> header("Authorization", "Bearer " + LIVE_KEY.substring(0, r.nextInt(LIVE_KEY.length()))),
+                r -> header("Authorization", "Bearer " + randomBytes(r, 1 + r.nextInt(200))),
+                r -> header("X-API-Key", randomBytes(r, 1 + r.nextInt(200))),
+                r -> header("Authorization", "Bearer " + LIVE_KEY + controlCharacter(r) + "x"),
+                r -> header("Authorization", "Bearer " + "A".repeat(1_000 + r.nextInt(20_000))),
+                r -> header("X-API-Key", LIVE_KEY) + header("X-API-Key", mutateOneCharacter(r)),
+                r -> header("Authorization", "Bearer " + LIVE_KEY) + header("Authorization", "Bearer " + mutateOneCharacter(r)),
+                r -> header("Authorization", "Basic " + randomBytes(r, 40)),
+                r -> header("Authorization", "Bearer " + LIVE_KEY) + header("X-Required-Scope", randomBytes(r, 1 + r.nextInt(100))),
+                r -> header("Authorization", "Bearer " + LIVE_KEY) + header("X-Required-Scope", "x".repeat(100 + r.nextInt(10_000))),
+                r -> header("X-API-Key", "lk_live_" + randomBytes(r, 49)));
+        Map<Integer, Integer> statuses = new TreeMap<>();
+        int requests = 10_200;
+        for (int i = 0; i < requests; i++) {
+            String headers = mutations.get(i % mutations.size()).apply(random);
+            int status = send("GET /authorize HTTP/1.1\r\nHost: edge\r\n" + headers + "Connection: close\r\n\r\n");
+            statuses.merge(status, 1, Integer::sum);
+            assertThat(status).as("request %d (seed %d): %s", i, SEED, printable(headers)).isBetween(400, 499);
+        }
+        System.out.println("edge fuzz: " + requests + " malformed requests, answers by status " + statuses);
+        assertThat(send("GET /authorize HTTP/1.1\r\nHost: edge\r\n" + header("Authorization", "Bearer " + LIVE_KEY)
+                + "Connection: close\r\n\r\n")).as("the live key after the fuzzing").isEqualTo(200);
+    }
+
+    private void awaitReady() throws Exception {
+        for (int i = 0; i < 400; i++) {
+            if (send("GET /actuator/health HTTP/1.1\r\nHost: edge\r\nConnection: close\r\n\r\n") == 200) {
+                return;
+            }
+            Thread.sleep(25);
+        }
+        throw new AssertionError("edge never became ready");
+    }
+
+    private int send(String request) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(5_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            int b;
+            while ((b = in.read()) != -1 && b != '\n') {
+                line.write(b);
+            }
+            String status = line.toString(StandardCharsets.ISO_8859_1);
+            return status.startsWith("HTTP/1.1 ") ? Integer.parseInt(status.substring(9, 12)) : -1;
+        }
+    }
+
+    private static String header(String name, String value) {
+        return name + ": " + value + "\r\n";
+    }
+
+    private static String mutateOneCharacter(Random random) {
+        int position = random.nextInt(LIVE_KEY.length());
+        char replacement;
+        do {
+            replacement = (char) (33 + random.nextInt(94));
+        } while (replacement == LIVE_KEY.charAt(position));
+        return LIVE_KEY.substring(0, position) + replacement + LIVE_KEY.substring(position + 1);
+    }
+
+    /** Any byte but CR and LF, which would end the header rather than malform it. */
+    private static String randomBytes(Random random, int length) {
+        StringBuilder value = new StringBuilder(length);
+        while (value.length() < length) {
+            char c = (char) random.nextInt(256);
+            if (c != '\r' && c != '\n') {
+                value.append(c);
+            }
+        }
+        return value.toString();
+    }
+
+    private static char controlCharacter(Random random) {
+        char c;
+        do {
+            c = (char) random.nextInt(32);
+        } while (c == '\r' || c == '\n');
+        return c;
+    }
+
+    private static String printable(String headers) {
+        String shown = headers.length() > 200 ? headers.substring(0, 200) + "…" : headers;
+        return shown.replaceAll("[^\\x20-\\x7e]", "?");
+    }
+}
