@@ -71,6 +71,17 @@ final class Api {
                 .header("X-Required-Scope", scope).GET().build(), HttpResponse.BodyHandlers.discarding());
     }
 
+    /** A service's Prometheus exposition; fails unless it answers 200. */
+    String metrics(int port) throws Exception {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + port + "/actuator/prometheus")).timeout(Duration.ofSeconds(5)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("/actuator/prometheus on port " + port + " answered " + response.statusCode());
+        }
+        return response.body();
+    }
+
     String health(int port) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health"))
                 .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();

@@ -217,7 +217,7 @@ class KeyLifecycleIT {
 
     @Test
     @Order(5)
-    void noPlaintextKeyAppearsInAnyLogDataFileOrReadModel() throws Exception {
+    void noPlaintextKeyAppearsInAnyLogDataFileReadModelOrMetric() throws Exception {
         assertThat(Api.ISSUED_KEYS).hasSizeGreaterThanOrEqualTo(4);
         try (MongoClient mongo = MongoClients.create("mongodb://127.0.0.1:" + system.storePort)) {
             List<String> documents = new ArrayList<>();
@@ -231,6 +231,13 @@ class KeyLifecycleIT {
             assertThat(documents).as("stored documents").isNotEmpty();
             for (String key : Api.ISSUED_KEYS) {
                 assertThat(documents).noneMatch(d -> d.contains(key) || d.contains(key.substring(8)));
+            }
+        }
+        for (int port : new int[] {system.commandPort, system.queryPort, system.edgePort}) {
+            String metrics = api.metrics(port);
+            assertThat(metrics).as("metrics of port %d", port).contains("jvm_memory_used_bytes");
+            for (String key : Api.ISSUED_KEYS) {
+                assertThat(metrics).doesNotContain(key).doesNotContain(key.substring(8));
             }
         }
         system.stop();

@@ -34,10 +34,12 @@ class AuthorizeController {
 
     private final KeyValidator validator;
     private final Optional<QuerySideFallback> fallback;
+    private final EdgeMetrics metrics;
 
-    AuthorizeController(KeyValidator validator, Optional<QuerySideFallback> fallback) {
+    AuthorizeController(KeyValidator validator, Optional<QuerySideFallback> fallback, EdgeMetrics metrics) {
         this.validator = validator;
         this.fallback = fallback;
+        this.metrics = metrics;
     }
 
     @RequestMapping(path = "/authorize", method = {RequestMethod.GET, RequestMethod.HEAD})
@@ -55,14 +57,20 @@ class AuthorizeController {
             return problem(HttpStatus.BAD_REQUEST, "ambiguous-credentials", "Send one key, in one header.");
         }
         String key = bearer != null ? bearer : apiKey;
+        long started = System.nanoTime();
+        boolean fromReplica = validator.replica().isReady();
         Optional<Decision> answer;
         try {
-            answer = validator.replica().isReady()
+            answer = fromReplica
                     ? Optional.of(validator.validate(key, requiredScope))
                     : fallback.flatMap(f -> f.validate(key, requiredScope));
         } catch (IllegalArgumentException invalidScope) {
             return problem(HttpStatus.BAD_REQUEST, "invalid-required-scope", "X-Required-Scope is not a valid scope.");
         }
+        answer.ifPresentOrElse(
+                d -> metrics.decided(fromReplica ? EdgeMetrics.Source.REPLICA : EdgeMetrics.Source.FALLBACK, d,
+                        System.nanoTime() - started),
+                metrics::unavailable);
         if (answer.isEmpty()) {
             return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", "1")
                     .contentType(PROBLEM).cacheControl(CacheControl.noStore())

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -30,6 +31,7 @@ import org.springframework.test.context.DynamicPropertySource;
 /** The edge service over real HTTP, fed by a real Hazelcast member acting as the query side's writer. */
 @SpringBootTest(classes = EdgeApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = "spring.config.name=edge")
+@AutoConfigureObservability(tracing = false)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AuthorizeEndpointTest {
 
@@ -141,6 +143,24 @@ class AuthorizeEndpointTest {
         });
         Set<String> bodies = responses.stream().map(HttpResponse::body).collect(Collectors.toSet());
         assertThat(bodies).hasSize(1);
+    }
+
+    @Test
+    @Order(3)
+    void decisionsAndLatencyAreExportedForPrometheusWithoutAnyKeyMaterial() throws Exception {
+        String key = issue(List.of("read"), null, KeyStatus.ACTIVE);
+        authorize("Authorization", "Bearer " + key, "X-Required-Scope", "read");
+        authorize("Authorization", "Bearer " + key, "X-Required-Scope", "admin");
+        HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + port + "/actuator/prometheus")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.body())
+                .containsPattern("latchkey_decisions_total\\{[^}]*source=\"replica\"[^}]*status=\"VALID\"[^}]*} [1-9]")
+                .containsPattern("latchkey_decisions_total\\{[^}]*source=\"replica\"[^}]*status=\"INSUFFICIENT_SCOPE\"[^}]*} [1-9]")
+                .contains("latchkey_validation_seconds_bucket")
+                .containsPattern("latchkey_replica_ready(\\{[^}]*})? 1")
+                .containsPattern("latchkey_replica_entries(\\{[^}]*})? [1-9]")
+                .doesNotContain(key).doesNotContain("9b2f6a1e").doesNotContain("dev-7");
     }
 
     @Test

@@ -1,0 +1,58 @@
+package io.latchkey.edge;
+
+import io.latchkey.validator.Decision;
+import io.latchkey.validator.KeyValidator;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.EnumMap;
+import java.util.Map;
+import org.springframework.stereotype.Component;
+
+/**
+ * What an operator watches on an edge: decisions by status and by who answered (replica or query-side fallback),
+ * validation latency as a histogram, replica size and readiness. Tags never carry a key, a key id or a developer id.
+ */
+@Component
+class EdgeMetrics {
+
+    enum Source { REPLICA, FALLBACK }
+
+    private final Map<Source, Map<Decision.Status, Counter>> decisions = new EnumMap<>(Source.class);
+    private final Counter unavailable;
+    private final Timer validation;
+
+    EdgeMetrics(MeterRegistry registry, KeyValidator validator) {
+        for (Source source : Source.values()) {
+            Map<Decision.Status, Counter> bySource = new EnumMap<>(Decision.Status.class);
+            for (Decision.Status status : Decision.Status.values()) {
+                bySource.put(status, Counter.builder("latchkey.decisions")
+                        .description("Authorization decisions by outcome and by who decided")
+                        .tag("status", status.name()).tag("source", source.name().toLowerCase())
+                        .register(registry));
+            }
+            decisions.put(source, bySource);
+        }
+        unavailable = Counter.builder("latchkey.decisions.unavailable")
+                .description("Requests refused with 503: replica incomplete and no fallback answer")
+                .register(registry);
+        validation = Timer.builder("latchkey.validation")
+                .description("Time to decide, from the key to the decision (replica or fallback)")
+                .publishPercentileHistogram()
+                .register(registry);
+        Gauge.builder("latchkey.replica.entries", validator.replica(), r -> r.size())
+                .description("Entries in this edge's replica, tombstones included").register(registry);
+        Gauge.builder("latchkey.replica.ready", validator.replica(), r -> r.isReady() ? 1 : 0)
+                .description("1 once this edge's replica is complete").register(registry);
+    }
+
+    void decided(Source source, Decision decision, long nanos) {
+        decisions.get(source).get(decision.status()).increment();
+        validation.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    void unavailable() {
+        unavailable.increment();
+    }
+}
