@@ -2,6 +2,7 @@ package io.latchkey.edge;
 
 import io.latchkey.validator.Decision;
 import io.latchkey.validator.KeyValidator;
+import io.latchkey.validator.servlet.PresentedKey;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.util.LinkedHashMap;
@@ -29,7 +30,6 @@ class AuthorizeController {
     static final String KEY_ID = "X-Latchkey-Key-Id";
     static final String DEVELOPER_ID = "X-Latchkey-Developer-Id";
     static final String SCOPES = "X-Latchkey-Scopes";
-    private static final String BEARER = "Bearer ";
     private static final MediaType PROBLEM = MediaType.APPLICATION_PROBLEM_JSON;
 
     private final KeyValidator validator;
@@ -47,16 +47,15 @@ class AuthorizeController {
                                 @RequestHeader(name = "Authorization", required = false) String authorization,
                                 @RequestHeader(name = "X-API-Key", required = false) String apiKey,
                                 @RequestHeader(name = "X-Required-Scope", required = false) String requiredScope) {
-        if (request.getQueryString() != null && request.getQueryString().contains("lk_")) {
+        if (PresentedKey.inQueryString(request.getQueryString())) {
             return problem(HttpStatus.BAD_REQUEST, "key-in-query",
                     "Keys are accepted only in the Authorization or X-API-Key header, never in a URL.");
         }
-        String bearer = authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
-                ? authorization.substring(BEARER.length()).strip() : null;
-        if (bearer != null && apiKey != null) {
+        PresentedKey presented = PresentedKey.from(authorization, apiKey);
+        if (presented.ambiguous()) {
             return problem(HttpStatus.BAD_REQUEST, "ambiguous-credentials", "Send one key, in one header.");
         }
-        String key = bearer != null ? bearer : apiKey;
+        String key = presented.key();
         long started = System.nanoTime();
         boolean fromReplica = validator.replica().isReady();
         Optional<Decision> answer;

@@ -6,7 +6,9 @@ import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.KeyStatus;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyFormat;
+import io.latchkey.api.secret.KeyHash;
 import io.latchkey.api.secret.KeyHasher;
+import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import io.latchkey.validator.hazelcast.TestCluster;
 import java.net.URI;
@@ -22,6 +24,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -56,10 +59,20 @@ class AuthorizeEndpointTest {
         cluster.close();
     }
 
-    private static String issue(List<String> scopes, Instant expiresAt, KeyStatus status) {
+    @Autowired
+    HazelcastInstance edgeMember;
+
+    /** Writes on the writer's member and waits until the edge's own replica holds the entry. */
+    private String issue(List<String> scopes, Instant expiresAt, KeyStatus status) throws InterruptedException {
         String key = FORMAT.generate();
-        writer.write(KeyHasher.sha256().hash(key),
+        KeyHash hash = KeyHasher.sha256().hash(key);
+        writer.write(hash,
                 new ActiveKeyEntry("9b2f6a1e-0000-4000-8000-000000000001", "dev-7", scopes, expiresAt, null, status, 0, null));
+        HazelcastKeyReplica replica = HazelcastKeyReplica.of(edgeMember);
+        for (int i = 0; i < 500 && replica.lookup(hash) == null; i++) {
+            Thread.sleep(10);
+        }
+        assertThat(replica.lookup(hash)).as("entry replicated to the edge").isNotNull();
         return key;
     }
 

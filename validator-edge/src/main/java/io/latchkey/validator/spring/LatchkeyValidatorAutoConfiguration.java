@@ -5,15 +5,19 @@ import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
+import io.latchkey.validator.servlet.KeyAuthenticationFilter;
 import java.time.Clock;
 import java.util.UUID;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 
 /** Makes the service a replica member and gives it a {@link KeyValidator}. Off with {@code latchkey.validator.enabled=false}. */
 @AutoConfiguration(beforeName = "org.springframework.boot.autoconfigure.hazelcast.HazelcastAutoConfiguration")
@@ -34,6 +38,27 @@ public class LatchkeyValidatorAutoConfiguration {
     @ConditionalOnMissingBean
     KeyHasher keyHasher(LatchkeyValidatorProperties properties) {
         return KeyHasher.forPepper(properties.pepper());
+    }
+
+    /**
+     * With {@code latchkey.filter.url-patterns} set (e.g. {@code /api/*}), those paths need a key; the scope is
+     * read for GET/HEAD/OPTIONS and write otherwise, on {@code latchkey.filter.resource} when set. Nested, so that
+     * applications without the Servlet API never load it.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "jakarta.servlet.Filter")
+    @ConditionalOnProperty("latchkey.filter.url-patterns")
+    static class ServletFilterConfiguration {
+
+        @Bean
+        FilterRegistrationBean<KeyAuthenticationFilter> latchkeyKeyFilter(
+                KeyValidator validator, @Value("${latchkey.filter.url-patterns}") String[] urlPatterns,
+                @Value("${latchkey.filter.resource:}") String resource) {
+            FilterRegistrationBean<KeyAuthenticationFilter> registration = new FilterRegistrationBean<>(
+                    new KeyAuthenticationFilter(validator, KeyAuthenticationFilter.readWriteScopes(resource)));
+            registration.addUrlPatterns(urlPatterns);
+            return registration;
+        }
     }
 
     @Bean

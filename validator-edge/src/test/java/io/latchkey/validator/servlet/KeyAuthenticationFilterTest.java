@@ -1,0 +1,150 @@
+package io.latchkey.validator.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.latchkey.api.KeyStatus;
+import io.latchkey.api.replica.ActiveKeyEntry;
+import io.latchkey.api.secret.KeyFormat;
+import io.latchkey.api.secret.KeyHash;
+import io.latchkey.api.secret.KeyHasher;
+import io.latchkey.validator.Decision;
+import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
+import io.latchkey.validator.hazelcast.ReplicaWriter;
+import io.latchkey.validator.hazelcast.TestCluster;
+import jakarta.servlet.http.HttpServletRequest;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * A Spring service protected by the dependency and two properties: {@code latchkey.filter.url-patterns} and
+ * {@code latchkey.filter.resource}, fed by a real Hazelcast member acting as the query side's writer.
+ */
+@SpringBootTest(classes = KeyAuthenticationFilterTest.OrdersService.class,
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"latchkey.filter.url-patterns=/orders/*", "latchkey.filter.resource=orders"})
+class KeyAuthenticationFilterTest {
+
+    private static final TestCluster cluster = new TestCluster();
+    private static final HazelcastInstance writerMember = cluster.startMember();
+    private static final KeyFormat FORMAT = KeyFormat.forEnvironment("live");
+    private static final HttpClient http = HttpClient.newHttpClient();
+
+    @SpringBootApplication
+    @RestController
+    static class OrdersService {
+
+        @GetMapping("/orders/list")
+        String list(HttpServletRequest request) {
+            return "orders for " + ((Decision) request.getAttribute(KeyAuthenticationFilter.DECISION)).developerId();
+        }
+
+        @PostMapping("/orders/new")
+        String create() {
+            return "created";
+        }
+
+        @GetMapping("/public/ping")
+        String ping() {
+            return "pong";
+        }
+    }
+
+    @LocalServerPort
+    int port;
+
+    @DynamicPropertySource
+    static void cluster(DynamicPropertyRegistry registry) {
+        registry.add("latchkey.hazelcast.cluster-name", () -> cluster.settings().clusterName());
+        registry.add("latchkey.hazelcast.port", () -> cluster.settings().port() + 1);
+        registry.add("latchkey.hazelcast.members", () -> String.join(",", cluster.settings().members()));
+    }
+
+    @BeforeAll
+    static void publish() {
+        ReplicaWriter.of(writerMember).publishCaughtUp();
+    }
+
+    @AfterAll
+    static void stop() {
+        cluster.close();
+    }
+
+    @Autowired
+    HazelcastInstance serviceMember;
+
+    /** Writes on the writer's member and waits until the service's own replica holds the entry. */
+    private String issue(List<String> scopes, KeyStatus status) throws InterruptedException {
+        String key = FORMAT.generate();
+        KeyHash hash = KeyHasher.sha256().hash(key);
+        ReplicaWriter.of(writerMember).write(hash,
+                new ActiveKeyEntry("key-1", "dev-42", scopes, null, null, status, 0, null));
+        HazelcastKeyReplica replica = HazelcastKeyReplica.of(serviceMember);
+        for (int i = 0; i < 500 && replica.lookup(hash) == null; i++) {
+            Thread.sleep(10);
+        }
+        assertThat(replica.lookup(hash)).as("entry replicated to the service").isNotNull();
+        return key;
+    }
+
+    private HttpResponse<String> call(String method, String path, String key) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .method(method, HttpRequest.BodyPublishers.noBody());
+        if (key != null) {
+            request.header("Authorization", "Bearer " + key);
+        }
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        for (int i = 0; i < 100 && response.statusCode() == 503; i++) {
+            Thread.sleep(50);
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        }
+        return response;
+    }
+
+    @Test
+    void aKeyWithTheScopeReachesTheHandlerWithItsDecision() throws Exception {
+        String key = issue(List.of("orders:read"), KeyStatus.ACTIVE);
+        HttpResponse<String> response = call("GET", "/orders/list", key);
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo("orders for dev-42");
+    }
+
+    @Test
+    void writingNeedsTheWriteScopeOnTheResource() throws Exception {
+        assertThat(call("POST", "/orders/new", issue(List.of("orders:read"), KeyStatus.ACTIVE)).statusCode())
+                .isEqualTo(403);
+        assertThat(call("POST", "/orders/new", issue(List.of("invoices:write"), KeyStatus.ACTIVE)).statusCode())
+                .isEqualTo(403);
+        assertThat(call("POST", "/orders/new", issue(List.of("write"), KeyStatus.ACTIVE)).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void revokedUnknownAndMissingKeysGetTheSame401() throws Exception {
+        List<HttpResponse<String>> responses = List.of(
+                call("GET", "/orders/list", issue(List.of("admin"), KeyStatus.REVOKED)),
+                call("GET", "/orders/list", FORMAT.generate()),
+                call("GET", "/orders/list", null));
+        assertThat(responses).allSatisfy(r -> assertThat(r.statusCode()).isEqualTo(401));
+        assertThat(responses.stream().map(HttpResponse::body).distinct()).hasSize(1);
+    }
+
+    @Test
+    void pathsOutsideThePatternsNeedNoKey() throws Exception {
+        assertThat(call("GET", "/public/ping", null).statusCode()).isEqualTo(200);
+    }
+}
