@@ -3,6 +3,7 @@ package io.latchkey.validator.hazelcast;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.InMemoryFormat;
 import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.MergePolicyConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.config.ReplicatedMapConfig;
 import java.util.List;
@@ -51,7 +52,8 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
 
         config.addReplicatedMapConfig(new ReplicatedMapConfig(ReplicaMaps.ACTIVE_KEYS)
                 .setInMemoryFormat(InMemoryFormat.OBJECT)
-                .setAsyncFillup(true));
+                .setAsyncFillup(true)
+                .setMergePolicyConfig(new MergePolicyConfig(ActiveKeyMergePolicy.class.getName(), 1000)));
         return config;
     }
 }
