@@ -6,9 +6,6 @@ import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.KeyStatus;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyFormat;
-import io.latchkey.api.secret.KeyHash;
-import io.latchkey.api.secret.KeyHasher;
-import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import io.latchkey.validator.hazelcast.TestCluster;
 import java.net.URI;
@@ -49,9 +46,7 @@ class AuthorizeEndpointTest {
 
     @DynamicPropertySource
     static void cluster(DynamicPropertyRegistry registry) {
-        registry.add("latchkey.hazelcast.cluster-name", () -> cluster.settings().clusterName());
-        registry.add("latchkey.hazelcast.port", () -> cluster.settings().port() + 1);
-        registry.add("latchkey.hazelcast.members", () -> String.join(",", cluster.settings().members()));
+        cluster.joinFromSpring(registry);
     }
 
     @AfterAll
@@ -62,17 +57,10 @@ class AuthorizeEndpointTest {
     @Autowired
     HazelcastInstance edgeMember;
 
-    /** Writes on the writer's member and waits until the edge's own replica holds the entry. */
     private String issue(List<String> scopes, Instant expiresAt, KeyStatus status) throws InterruptedException {
         String key = FORMAT.generate();
-        KeyHash hash = KeyHasher.sha256().hash(key);
-        writer.write(hash,
-                new ActiveKeyEntry("9b2f6a1e-0000-4000-8000-000000000001", "dev-7", scopes, expiresAt, null, status, 0, null));
-        HazelcastKeyReplica replica = HazelcastKeyReplica.of(edgeMember);
-        for (int i = 0; i < 500 && replica.lookup(hash) == null; i++) {
-            Thread.sleep(10);
-        }
-        assertThat(replica.lookup(hash)).as("entry replicated to the edge").isNotNull();
+        TestCluster.writeAndAwait(writer, edgeMember, key, new ActiveKeyEntry(
+                "9b2f6a1e-0000-4000-8000-000000000001", "dev-7", scopes, expiresAt, null, status, 0, null));
         return key;
     }
 

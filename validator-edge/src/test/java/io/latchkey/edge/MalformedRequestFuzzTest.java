@@ -46,9 +46,7 @@ class MalformedRequestFuzzTest {
 
     @DynamicPropertySource
     static void cluster(DynamicPropertyRegistry registry) {
-        registry.add("latchkey.hazelcast.cluster-name", () -> cluster.settings().clusterName());
-        registry.add("latchkey.hazelcast.port", () -> cluster.settings().port() + 1);
-        registry.add("latchkey.hazelcast.members", () -> String.join(",", cluster.settings().members()));
+        cluster.joinFromSpring(registry);
     }
 
     @BeforeAll

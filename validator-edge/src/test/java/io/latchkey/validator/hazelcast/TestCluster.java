@@ -2,11 +2,15 @@ package io.latchkey.validator.hazelcast;
 
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import io.latchkey.api.replica.ActiveKeyEntry;
+import io.latchkey.api.secret.KeyHash;
+import io.latchkey.api.secret.KeyHasher;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import org.springframework.test.context.DynamicPropertyRegistry;
 
 /** Real Hazelcast members on 127.0.0.1, in a cluster of their own so parallel runs never meet. */
 public final class TestCluster implements AutoCloseable {
@@ -22,6 +26,30 @@ public final class TestCluster implements AutoCloseable {
 
     public ReplicaCluster settings() {
         return settings;
+    }
+
+    /** Makes the Spring application under test a member of this cluster (one port above the first member). */
+    public void joinFromSpring(DynamicPropertyRegistry registry) {
+        registry.add("latchkey.hazelcast.cluster-name", settings::clusterName);
+        registry.add("latchkey.hazelcast.port", () -> settings.port() + 1);
+        registry.add("latchkey.hazelcast.members", () -> String.join(",", settings.members()));
+    }
+
+    /**
+     * Writes {@code entry} for {@code key} through {@code writer} and waits until {@code reader}'s own copy holds it:
+     * replication is asynchronous, and a request served before that would find nothing.
+     */
+    public static void writeAndAwait(ReplicaWriter writer, HazelcastInstance reader, String key, ActiveKeyEntry entry)
+            throws InterruptedException {
+        KeyHash hash = KeyHasher.sha256().hash(key);
+        writer.write(hash, entry);
+        HazelcastKeyReplica replica = HazelcastKeyReplica.of(reader);
+        for (int i = 0; i < 500 && replica.lookup(hash) == null; i++) {
+            Thread.sleep(10);
+        }
+        if (replica.lookup(hash) == null) {
+            throw new AssertionError("entry not replicated to " + reader.getName() + " within 5 s");
+        }
     }
 
     public HazelcastInstance startMember() {

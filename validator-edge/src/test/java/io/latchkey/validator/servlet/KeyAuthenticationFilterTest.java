@@ -6,10 +6,7 @@ import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.KeyStatus;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyFormat;
-import io.latchkey.api.secret.KeyHash;
-import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.validator.Decision;
-import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import io.latchkey.validator.hazelcast.TestCluster;
 import jakarta.servlet.http.HttpServletRequest;
@@ -70,9 +67,7 @@ class KeyAuthenticationFilterTest {
 
     @DynamicPropertySource
     static void cluster(DynamicPropertyRegistry registry) {
-        registry.add("latchkey.hazelcast.cluster-name", () -> cluster.settings().clusterName());
-        registry.add("latchkey.hazelcast.port", () -> cluster.settings().port() + 1);
-        registry.add("latchkey.hazelcast.members", () -> String.join(",", cluster.settings().members()));
+        cluster.joinFromSpring(registry);
     }
 
     @BeforeAll
@@ -88,17 +83,10 @@ class KeyAuthenticationFilterTest {
     @Autowired
     HazelcastInstance serviceMember;
 
-    /** Writes on the writer's member and waits until the service's own replica holds the entry. */
     private String issue(List<String> scopes, KeyStatus status) throws InterruptedException {
         String key = FORMAT.generate();
-        KeyHash hash = KeyHasher.sha256().hash(key);
-        ReplicaWriter.of(writerMember).write(hash,
+        TestCluster.writeAndAwait(ReplicaWriter.of(writerMember), serviceMember, key,
                 new ActiveKeyEntry("key-1", "dev-42", scopes, null, null, status, 0, null));
-        HazelcastKeyReplica replica = HazelcastKeyReplica.of(serviceMember);
-        for (int i = 0; i < 500 && replica.lookup(hash) == null; i++) {
-            Thread.sleep(10);
-        }
-        assertThat(replica.lookup(hash)).as("entry replicated to the service").isNotNull();
         return key;
     }
 
