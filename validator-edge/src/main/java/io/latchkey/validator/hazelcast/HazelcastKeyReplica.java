@@ -29,8 +29,7 @@ public final class HazelcastKeyReplica implements KeyReplica {
 
     @Override
     public ActiveKeyEntry lookup(KeyHash hash) {
-        byte[] value = entries.get(hash.hex());
-        return value == null ? null : ActiveKeyEntry.fromBytes(value);
+        return ReplicaMaps.read(entries, hash);
     }
 
     @Override

@@ -3,6 +3,8 @@ package io.latchkey.validator.hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.replicatedmap.ReplicatedMap;
+import io.latchkey.api.replica.ActiveKeyEntry;
+import io.latchkey.api.secret.KeyHash;
 
 /** The names and types of the replicated structures, and the completeness rule readers and writers share. */
 public final class ReplicaMaps {
@@ -26,6 +28,12 @@ public final class ReplicaMaps {
 
     static IMap<String, Long> meta(HazelcastInstance hazelcast) {
         return hazelcast.getMap(META);
+    }
+
+    /** This member's entry for {@code hash}, decoded, or null. */
+    static ActiveKeyEntry read(ReplicatedMap<String, byte[]> entries, KeyHash hash) {
+        byte[] value = entries.get(hash.hex());
+        return value == null ? null : ActiveKeyEntry.fromBytes(value);
     }
 
     /**

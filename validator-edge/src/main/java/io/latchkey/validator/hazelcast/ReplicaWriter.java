@@ -61,8 +61,7 @@ public final class ReplicaWriter {
 
     /** The entry currently in the map for {@code hash}, or null. */
     public ActiveKeyEntry read(KeyHash hash) {
-        byte[] value = entries.get(hash.hex());
-        return value == null ? null : ActiveKeyEntry.fromBytes(value);
+        return ReplicaMaps.read(entries, hash);
     }
 
     /**

@@ -12,12 +12,13 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * Authenticates every request with a key validated in-process. 401 (one body for every key that does not
- * authenticate), 403 for a missing scope, 400 for a key in the URL or two keys, 503 while the replica is incomplete;
- * otherwise the request continues with its {@link Decision} in the attribute {@link #DECISION}.
+ * Authenticates every request with a key validated in-process, answering denials as {@link HttpVerdict} maps them
+ * (503 while the replica is incomplete); an admitted request continues with its {@link Decision} in the attribute
+ * {@link #DECISION}.
  *
  * <pre>{@code
  * new KeyAuthenticationFilter(validator, KeyAuthenticationFilter.readWriteScopes("orders"))
@@ -52,34 +53,19 @@ public final class KeyAuthenticationFilter implements Filter {
             throws IOException, ServletException {
         HttpServletRequest request = (HttpServletRequest) servletRequest;
         HttpServletResponse response = (HttpServletResponse) servletResponse;
-        PresentedKey presented = PresentedKey.from(request.getHeader("Authorization"), request.getHeader("X-API-Key"));
-        if (PresentedKey.inQueryString(request.getQueryString()) || presented.ambiguous()) {
-            problem(response, 400, "bad-credentials", "Send one key, in the Authorization or X-API-Key header.");
-            return;
-        }
-        if (!validator.replica().isReady()) {
-            response.setHeader("Retry-After", "1");
-            problem(response, 503, "unavailable", "Key validation is not available yet.");
-            return;
-        }
-        Decision decision = validator.validate(presented.key(), requiredScope.apply(request));
-        if (decision.unauthenticated()) {
-            response.setHeader("WWW-Authenticate", "Bearer realm=\"latchkey\"");
-            problem(response, 401, "unauthenticated", "A valid API key is required.");
-        } else if (!decision.allowed()) {
-            problem(response, 403, "insufficient-scope", "The key lacks the required scope.");
-        } else {
-            request.setAttribute(DECISION, decision);
+        HttpVerdict verdict = HttpVerdict.of(request.getQueryString(),
+                PresentedKey.from(request.getHeader("Authorization"), request.getHeader("X-API-Key")),
+                key -> validator.replica().isReady()
+                        ? Optional.of(validator.validate(key, requiredScope.apply(request)))
+                        : Optional.empty());
+        if (verdict.allowed()) {
+            request.setAttribute(DECISION, verdict.decision());
             chain.doFilter(request, response);
+            return;
         }
-    }
-
-    private static void problem(HttpServletResponse response, int status, String slug, String detail)
-            throws IOException {
-        response.setStatus(status);
-        response.setHeader("Cache-Control", "no-store");
+        verdict.headers().forEach(response::setHeader);
+        response.setStatus(verdict.status());
         response.setContentType("application/problem+json");
-        response.getWriter().write("{\"type\":\"https://latchkey.io/problems/" + slug + "\",\"status\":" + status
-                + ",\"detail\":\"" + detail + "\"}");
+        response.getWriter().write(verdict.problemJson());
     }
 }

@@ -1,0 +1,78 @@
+package io.latchkey.validator.servlet;
+
+import io.latchkey.validator.Decision;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * What a request's credentials earn over HTTP: the one mapping the edge's {@code /authorize} and the servlet filter
+ * share, so they can never disagree. 400 for a key in the URL, two keys or an invalid required scope; 503 when
+ * nobody could decide; 401 with one body for every key that does not authenticate; 403 for a missing scope; 200.
+ *
+ * @param status   the HTTP status
+ * @param slug     the problem type's last segment, or null when allowed
+ * @param detail   the problem detail, or null when allowed
+ * @param decision the decision, when one was made
+ */
+public record HttpVerdict(int status, String slug, String detail, Decision decision) {
+
+    public static final String PROBLEM_TYPE_BASE = "https://latchkey.io/problems/";
+
+    /**
+     * @param decide the decision for the presented key (null when none was sent), empty when nobody could decide;
+     *               may throw {@link IllegalArgumentException} for an invalid required scope
+     */
+    public static HttpVerdict of(String queryString, PresentedKey presented,
+                                 Function<String, Optional<Decision>> decide) {
+        if (PresentedKey.inQueryString(queryString)) {
+            return denied(400, "key-in-query", "Keys are accepted only in the Authorization or X-API-Key header, never in a URL.");
+        }
+        if (presented.ambiguous()) {
+            return denied(400, "ambiguous-credentials", "Send one key, in one header.");
+        }
+        Optional<Decision> answer;
+        try {
+            answer = decide.apply(presented.key());
+        } catch (IllegalArgumentException invalidScope) {
+            return denied(400, "invalid-required-scope", "The required scope is not a valid scope.");
+        }
+        if (answer.isEmpty()) {
+            return denied(503, "unavailable", "Key validation is not available yet.");
+        }
+        Decision decision = answer.get();
+        if (decision.unauthenticated()) {
+            return new HttpVerdict(401, "unauthenticated", "A valid API key is required.", decision);
+        }
+        if (!decision.allowed()) {
+            return new HttpVerdict(403, "insufficient-scope", "The key lacks the required scope.", decision);
+        }
+        return new HttpVerdict(200, null, null, decision);
+    }
+
+    private static HttpVerdict denied(int status, String slug, String detail) {
+        return new HttpVerdict(status, slug, detail, null);
+    }
+
+    public boolean allowed() {
+        return status == 200;
+    }
+
+    /** Headers every answer carries: never cached, a challenge on 401, a retry hint on 503. */
+    public Map<String, String> headers() {
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Cache-Control", "no-store");
+        if (status == 401) {
+            headers.put("WWW-Authenticate", "Bearer realm=\"latchkey\"");
+        } else if (status == 503) {
+            headers.put("Retry-After", "1");
+        }
+        return headers;
+    }
+
+    /** The RFC 9457 body of a denial; its text is fixed per status, so it tells nothing about the key. */
+    public String problemJson() {
+        return "{\"type\":\"" + PROBLEM_TYPE_BASE + slug + "\",\"status\":" + status + ",\"detail\":\"" + detail + "\"}";
+    }
+}
