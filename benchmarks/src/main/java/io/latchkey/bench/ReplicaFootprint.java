@@ -8,6 +8,7 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -29,7 +30,7 @@ public final class ReplicaFootprint {
         ReplicaWriter writer = ReplicaWriter.of(writerMember);
         long loadStart = System.nanoTime();
         Replicas.load(writer, Replicas.keys(count), KeyHasher.sha256());
-        writer.publishCaughtUp();
+        writer.publishCaughtUp(Instant.now());
         System.out.printf("keys=%d load_ms=%d%n", count, (System.nanoTime() - loadStart) / 1_000_000);
 
         List<String> command = new ArrayList<>(List.of(

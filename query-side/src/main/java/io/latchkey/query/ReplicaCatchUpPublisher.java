@@ -1,9 +1,9 @@
 package io.latchkey.query;
 
 import com.hazelcast.core.HazelcastInstance;
-import io.latchkey.validator.KeyReplica;
-import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.Map;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.EventTrackerStatus;
@@ -12,29 +12,30 @@ import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
 /**
- * Tells the edges when the replica projection has caught up with the event log, so they can turn ready. Publishes
- * again whenever the map has grown since, so that an edge joining later waits for every entry written until then.
+ * Tells the edges, five times a second, that the replica projection is caught up with the event log: they turn ready
+ * once they hold what the map held then, and measure their lag by it. Silent while the projection is behind, so
+ * edges notice a stalled or lagging writer as well as their own isolation.
  */
 @Component
 class ReplicaCatchUpPublisher {
 
     private final EventProcessingConfiguration processing;
     private final ReplicaWriter writer;
-    private final KeyReplica replica;
-    private int publishedSize = -1;
+    private final Clock clock;
 
-    ReplicaCatchUpPublisher(EventProcessingConfiguration processing, HazelcastInstance hazelcast) {
+    ReplicaCatchUpPublisher(EventProcessingConfiguration processing, HazelcastInstance hazelcast, Clock clock) {
         this.processing = processing;
         this.writer = ReplicaWriter.of(hazelcast);
-        this.replica = HazelcastKeyReplica.of(hazelcast);
+        this.clock = clock;
     }
 
-    @Scheduled(fixedDelay = 250)
+    @Scheduled(fixedDelay = 200)
     void publishWhenCaughtUp() {
-        int size = replica.size();
-        if (size != publishedSize && caughtUp()) {
-            writer.publishCaughtUp();
-            publishedSize = size;
+        // "Caught up" dates from the processor's last poll, so asOf may be ahead of the truth by one polling delay
+        // (50 ms embedded); lag bounds are seconds.
+        Instant asOf = clock.instant();
+        if (caughtUp()) {
+            writer.publishCaughtUp(asOf);
         }
     }
 

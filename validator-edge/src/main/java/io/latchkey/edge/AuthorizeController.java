@@ -66,10 +66,13 @@ class AuthorizeController {
                 .body(body);
     }
 
-    /** From the replica when it is complete, else from the query side when one is configured; timed and counted. */
+    /**
+     * From the replica while it is current (complete and within the lag bound), else from the query side when one is
+     * configured; timed and counted.
+     */
     private Optional<Decision> decide(String key, String requiredScope) {
         long started = System.nanoTime();
-        boolean fromReplica = validator.replica().isReady();
+        boolean fromReplica = validator.isCurrent();
         Optional<Decision> answer = fromReplica
                 ? Optional.of(validator.validate(key, requiredScope))
                 : fallback.flatMap(f -> f.validate(key, requiredScope));

@@ -1,9 +1,7 @@
 package io.latchkey.edge;
 
 import io.latchkey.validator.Decision;
-import io.latchkey.validator.KeyValidator;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.EnumMap;
@@ -12,7 +10,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * What an operator watches on an edge: decisions by status and by who answered (replica or query-side fallback),
- * validation latency as a histogram, replica size and readiness. Tags never carry a key, a key id or a developer id.
+ * validation latency as a histogram (the replica's own gauges come with the validator's auto-configuration). Tags never carry a key, a key id or a developer id.
  */
 @Component
 class EdgeMetrics {
@@ -23,7 +21,7 @@ class EdgeMetrics {
     private final Counter unavailable;
     private final Timer validation;
 
-    EdgeMetrics(MeterRegistry registry, KeyValidator validator) {
+    EdgeMetrics(MeterRegistry registry) {
         for (Source source : Source.values()) {
             Map<Decision.Status, Counter> bySource = new EnumMap<>(Decision.Status.class);
             for (Decision.Status status : Decision.Status.values()) {
@@ -41,10 +39,6 @@ class EdgeMetrics {
                 .description("Time to decide, from the key to the decision (replica or fallback)")
                 .publishPercentileHistogram()
                 .register(registry);
-        Gauge.builder("latchkey.replica.entries", validator.replica(), r -> r.size())
-                .description("Entries in this edge's replica, tombstones included").register(registry);
-        Gauge.builder("latchkey.replica.ready", validator.replica(), r -> r.isReady() ? 1 : 0)
-                .description("1 once this edge's replica is complete").register(registry);
     }
 
     void decided(Source source, Decision decision, long nanos) {

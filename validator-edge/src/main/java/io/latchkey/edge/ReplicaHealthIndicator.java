@@ -1,14 +1,16 @@
 package io.latchkey.edge;
 
 import io.latchkey.validator.KeyValidator;
+import java.time.Duration;
 import java.util.Optional;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.stereotype.Component;
 
 /**
- * OUT_OF_SERVICE until the local replica is complete, so load balancers prefer complete edges; the details say who
- * answers meanwhile.
+ * OUT_OF_SERVICE while the local replica is not current (still filling, or further behind the event log than the
+ * bound), so load balancers prefer edges that answer from their own replica; the details say why and who answers
+ * meanwhile.
  */
 @Component("replica")
 class ReplicaHealthIndicator implements HealthIndicator {
@@ -23,9 +25,14 @@ class ReplicaHealthIndicator implements HealthIndicator {
 
     @Override
     public Health health() {
-        boolean ready = validator.replica().isReady();
-        Health.Builder health = ready ? Health.up() : Health.outOfService();
-        String answering = ready ? "replica" : fallback.map(f -> "query-side fallback").orElse("nobody: refusing with 503");
-        return health.withDetail("entries", validator.replica().size()).withDetail("answering", answering).build();
+        boolean current = validator.isCurrent();
+        Duration lag = validator.lag();
+        Health.Builder health = current ? Health.up() : Health.outOfService();
+        String answering = current ? "replica" : fallback.map(f -> "query-side fallback").orElse("nobody: refusing with 503");
+        health.withDetail("entries", validator.replica().size())
+                .withDetail("complete", validator.replica().isReady())
+                .withDetail("lagMillis", lag == null ? "unknown" : lag.toMillis())
+                .withDetail("answering", answering);
+        return health.build();
     }
 }

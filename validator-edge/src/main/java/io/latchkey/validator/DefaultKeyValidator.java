@@ -6,6 +6,8 @@ import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 
 /** Format check → hash → local lookup → status → expiry → grace → scope, in that order. */
 final class DefaultKeyValidator implements KeyValidator {
@@ -13,11 +15,13 @@ final class DefaultKeyValidator implements KeyValidator {
     private final KeyReplica replica;
     private final KeyHasher hasher;
     private final Clock clock;
+    private final Duration maxLag;
 
-    DefaultKeyValidator(KeyReplica replica, KeyHasher hasher, Clock clock) {
+    DefaultKeyValidator(KeyReplica replica, KeyHasher hasher, Clock clock, Duration maxLag) {
         this.replica = replica;
         this.hasher = hasher;
         this.clock = clock;
+        this.maxLag = maxLag;
     }
 
     @Override
@@ -51,5 +55,24 @@ final class DefaultKeyValidator implements KeyValidator {
     @Override
     public KeyReplica replica() {
         return replica;
+    }
+
+    @Override
+    public boolean isCurrent() {
+        if (!replica.isReady()) {
+            return false;
+        }
+        if (maxLag == null) {
+            return true;
+        }
+        Duration lag = lag();
+        return lag != null && lag.compareTo(maxLag) <= 0;
+    }
+
+    @Override
+    public Duration lag() {
+        Instant asOf = replica.asOf();
+        // A writer's clock slightly ahead of ours is no lag, not a negative one.
+        return asOf == null ? null : Duration.ofMillis(Math.max(0, clock.millis() - asOf.toEpochMilli()));
     }
 }

@@ -2,6 +2,7 @@ package io.latchkey.validator;
 
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
+import java.time.Instant;
 
 /**
  * The local copy of the key-hash map a validator reads. Lookups must be local and non-blocking. Entries are never
@@ -17,4 +18,12 @@ public interface KeyReplica {
 
     /** Number of entries held locally, tombstones included. */
     int size();
+
+    /**
+     * The latest point of the event log this copy is known to reflect: the time at which a writer, caught up with
+     * the log, last confirmed its writes to this copy. Null while no writer has. A replica that stops receiving
+     * confirmations (its writers down or lagging, or this member cut off) keeps an old value, which is how
+     * {@link KeyValidator#lag()} notices.
+     */
+    Instant asOf();
 }

@@ -1,13 +1,18 @@
 package io.latchkey.validator;
 
+import java.time.Duration;
+
 /**
  * Validates presented keys against a local replica. Thread-safe; a validation does no I/O.
  *
  * <pre>{@code
  * KeyValidator validator = KeyValidator.builder()
  *         .replica(HazelcastKeyReplica.of(hazelcastInstance))
+ *         .maxLag(Duration.ofSeconds(10))
  *         .build();
- * Decision decision = validator.validate(presentedKey, "orders:read");
+ * Decision decision = validator.isCurrent()
+ *         ? validator.validate(presentedKey, "orders:read")
+ *         : fallBackOrRefuse();
  * }</pre>
  */
 public interface KeyValidator {
@@ -24,6 +29,16 @@ public interface KeyValidator {
 
     /** The replica this validator reads. */
     KeyReplica replica();
+
+    /**
+     * True when this validator's decisions can be trusted: the replica is complete and, when a bound was set with
+     * {@link KeyValidatorBuilder#maxLag}, no further behind the event log than that. Unlike
+     * {@link KeyReplica#isReady()} this turns false again, e.g. while this member is cut off from its writers.
+     */
+    boolean isCurrent();
+
+    /** How far the replica is behind the event log as far as it can tell: now minus {@link KeyReplica#asOf()}; null when unknown. */
+    Duration lag();
 
     static KeyValidatorBuilder builder() {
         return new KeyValidatorBuilder();

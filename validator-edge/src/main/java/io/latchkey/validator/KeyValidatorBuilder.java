@@ -2,6 +2,7 @@ package io.latchkey.validator;
 
 import io.latchkey.api.secret.KeyHasher;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Objects;
 
 /** Builds a {@link KeyValidator}. Only the replica is required. */
@@ -10,6 +11,7 @@ public final class KeyValidatorBuilder {
     private KeyReplica replica;
     private KeyHasher hasher = KeyHasher.sha256();
     private Clock clock = Clock.systemUTC();
+    private Duration maxLag;
 
     KeyValidatorBuilder() {
     }
@@ -32,10 +34,23 @@ public final class KeyValidatorBuilder {
         return this;
     }
 
+    /**
+     * How far behind the event log the replica may fall before {@link KeyValidator#isCurrent()} turns false
+     * (default: unbounded, only completeness counts). A bounded validator with no writer confirmation at all is
+     * not current.
+     */
+    public KeyValidatorBuilder maxLag(Duration maxLag) {
+        if (maxLag != null && (maxLag.isNegative() || maxLag.isZero())) {
+            throw new IllegalArgumentException("maxLag must be positive");
+        }
+        this.maxLag = maxLag;
+        return this;
+    }
+
     public KeyValidator build() {
         if (replica == null) {
             throw new IllegalStateException("a replica is required");
         }
-        return new DefaultKeyValidator(replica, hasher, clock);
+        return new DefaultKeyValidator(replica, hasher, clock, maxLag);
     }
 }

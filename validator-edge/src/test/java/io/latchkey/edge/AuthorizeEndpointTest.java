@@ -30,7 +30,7 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /** The edge service over real HTTP, fed by a real Hazelcast member acting as the query side's writer. */
 @SpringBootTest(classes = EdgeApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = "spring.config.name=edge")
+        properties = {"spring.config.name=edge", "latchkey.replica.max-lag=2s"})
 @AutoConfigureObservability(tracing = false)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AuthorizeEndpointTest {
@@ -89,7 +89,7 @@ class AuthorizeEndpointTest {
         assertThat(health().statusCode()).isEqualTo(503);
         assertThat(health().body()).contains("OUT_OF_SERVICE");
 
-        writer.publishCaughtUp();
+        cluster.keepCaughtUp(writer);
         for (int i = 0; i < 200 && health().statusCode() != 200; i++) {
             Thread.sleep(25);
         }
@@ -161,6 +161,8 @@ class AuthorizeEndpointTest {
                 .contains("latchkey_validation_seconds_bucket")
                 .containsPattern("latchkey_replica_ready(\\{[^}]*})? 1")
                 .containsPattern("latchkey_replica_entries(\\{[^}]*})? [1-9]")
+                .containsPattern("latchkey_replica_current(\\{[^}]*})? 1")
+                .containsPattern("latchkey_replica_lag_seconds(\\{[^}]*})? [0-9]")
                 .doesNotContain(key).doesNotContain("9b2f6a1e").doesNotContain("dev-7");
     }
 
@@ -171,5 +173,27 @@ class AuthorizeEndpointTest {
         assertThat(authorizePath("/authorize?api_key=" + key).statusCode()).isEqualTo(400);
         assertThat(authorize("Authorization", "Bearer " + key, "X-API-Key", key).statusCode()).isEqualTo(400);
         assertThat(authorize("Authorization", "Bearer " + key, "X-Required-Scope", "delete").statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    @Order(4)
+    void edgeStopsAnsweringFromAReplicaThatFallsBehindItsBoundAndRecoversWhenTheWriterIsBack() throws Exception {
+        String key = issue(List.of("read"), null, KeyStatus.ACTIVE);
+        assertThat(authorize("Authorization", "Bearer " + key).statusCode()).isEqualTo(200);
+
+        cluster.stopConfirming();
+        for (int i = 0; i < 400 && health().statusCode() == 200; i++) {
+            Thread.sleep(25);
+        }
+        assertThat(health().statusCode()).isEqualTo(503);
+        assertThat(health().body()).contains("OUT_OF_SERVICE").containsPattern("\"lagMillis\":\\d{4,}");
+        assertThat(authorize("Authorization", "Bearer " + key).statusCode())
+                .as("no fallback configured: a lagging edge refuses rather than trusting a stale replica").isEqualTo(503);
+
+        cluster.keepCaughtUp(writer);
+        for (int i = 0; i < 400 && health().statusCode() != 200; i++) {
+            Thread.sleep(25);
+        }
+        assertThat(authorize("Authorization", "Bearer " + key).statusCode()).isEqualTo(200);
     }
 }

@@ -54,7 +54,7 @@ class MalformedRequestFuzzTest {
         ReplicaWriter writer = ReplicaWriter.of(writerMember);
         writer.write(KeyHasher.sha256().hash(LIVE_KEY), new ActiveKeyEntry("k", "d", List.of("read"), null, null,
                 KeyStatus.ACTIVE, 0, null));
-        writer.publishCaughtUp();
+        cluster.keepCaughtUp(writer);
     }
 
     @AfterAll

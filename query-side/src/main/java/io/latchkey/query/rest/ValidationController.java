@@ -40,11 +40,11 @@ class ValidationController {
                 throw ProblemException.invalid("'scope' must be read, write, admin or <resource>:<read|write|admin>.");
             }
         }
-        if (!validator.replica().isReady()) {
+        if (!validator.isCurrent()) {
             return ResponseEntity.status(503).header(HttpHeaders.RETRY_AFTER, "1")
                     .contentType(MediaType.APPLICATION_PROBLEM_JSON).cacheControl(CacheControl.noStore())
                     .body(Problems.of(503, "replica-not-ready", "Service unavailable",
-                            "The key replica is not complete yet; retry shortly."));
+                            "The key replica is incomplete or behind the event log; retry shortly."));
         }
         Decision decision = validator.validate(request.key(), scope);
         return ResponseEntity.ok().cacheControl(CacheControl.noStore())

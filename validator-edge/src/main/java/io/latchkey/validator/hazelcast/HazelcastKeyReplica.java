@@ -6,21 +6,30 @@ import com.hazelcast.replicatedmap.ReplicatedMap;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
 import io.latchkey.validator.KeyReplica;
+import java.time.Instant;
 
 /**
  * Reads this member's local copy of the replicated map. Ready once a writer has published that it caught up with the
  * event log and this member holds at least as many entries as that writer did: entries are never removed, so a copy
- * that large is complete up to that point.
+ * that large is complete up to that point. How current it is comes from the writers' confirmations
+ * ({@link ReplicaWriter#confirmCaughtUp}), read from this member's own copy of {@link ReplicaMaps#HEADS}.
  */
 public final class HazelcastKeyReplica implements KeyReplica {
 
+    /** Callers ask per request; the heads change a few times a second, so a 10 ms old answer is as good. */
+    private static final long AS_OF_REFRESH_NANOS = 10_000_000;
+
     private final ReplicatedMap<String, byte[]> entries;
     private final IMap<String, Long> meta;
+    private final ReplicatedMap<String, Long> heads;
     private volatile boolean ready;
+    private volatile long asOfMillis = -1;
+    private volatile long asOfReadAtNanos = System.nanoTime() - AS_OF_REFRESH_NANOS;
 
     private HazelcastKeyReplica(HazelcastInstance hazelcast) {
         this.entries = ReplicaMaps.activeKeys(hazelcast);
         this.meta = ReplicaMaps.meta(hazelcast);
+        this.heads = ReplicaMaps.heads(hazelcast);
     }
 
     public static HazelcastKeyReplica of(HazelcastInstance hazelcast) {
@@ -43,5 +52,17 @@ public final class HazelcastKeyReplica implements KeyReplica {
     @Override
     public int size() {
         return entries.size();
+    }
+
+    /** The newest confirmation any writer has got to this member: one caught-up writer covers every key. */
+    @Override
+    public Instant asOf() {
+        long now = System.nanoTime();
+        if (now - asOfReadAtNanos >= AS_OF_REFRESH_NANOS) {
+            asOfMillis = heads.values().stream().mapToLong(Long::longValue).max().orElse(-1);
+            asOfReadAtNanos = now;
+        }
+        long millis = asOfMillis;
+        return millis < 0 ? null : Instant.ofEpochMilli(millis);
     }
 }

@@ -6,6 +6,7 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MergePolicyConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.config.ReplicatedMapConfig;
+import com.hazelcast.spi.merge.LatestUpdateMergePolicy;
 import java.util.List;
 
 /**
@@ -22,6 +23,8 @@ import java.util.List;
 public record ReplicaCluster(String clusterName, String host, int port, List<String> members) {
 
     static final String ANY_INTERFACE = "*";
+    /** The member attribute naming the service instance, so receipts can say which edge is which. */
+    static final String INSTANCE_ATTRIBUTE = "latchkey.instance";
 
     public ReplicaCluster {
         clusterName = clusterName == null || clusterName.isBlank() ? "latchkey" : clusterName;
@@ -54,6 +57,11 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
                 .setInMemoryFormat(InMemoryFormat.OBJECT)
                 .setAsyncFillup(true)
                 .setMergePolicyConfig(new MergePolicyConfig(ActiveKeyMergePolicy.class.getName(), 1000)));
+        // After a merge the newest confirmation is the truthful one; writers confirm again within a second anyway.
+        config.addReplicatedMapConfig(new ReplicatedMapConfig(ReplicaMaps.HEADS)
+                .setInMemoryFormat(InMemoryFormat.OBJECT)
+                .setMergePolicyConfig(new MergePolicyConfig(LatestUpdateMergePolicy.class.getName(), 100)));
+        config.getMemberAttributeConfig().setAttribute(INSTANCE_ATTRIBUTE, instanceName);
         return config;
     }
 }

@@ -16,6 +16,12 @@ public final class ReplicaMaps {
      * whose replicated copy is still filling cannot mistake a warm cluster for a cold one.
      */
     public static final String META = "latchkey-replica-meta";
+    /**
+     * Writer member id → the epoch millisecond at which that writer, caught up with the event log, last confirmed
+     * its writes. Replicated like the entries, so each member's own copy tells how current that member is; entries
+     * expire, so writers that are gone leave nothing behind.
+     */
+    public static final String HEADS = "latchkey-replica-heads";
     /** Size of the replicated map when a writer last caught up with the event log; absent on a cold cluster. */
     static final String PUBLISHED_SIZE = "published.size";
 
@@ -24,6 +30,10 @@ public final class ReplicaMaps {
 
     static ReplicatedMap<String, byte[]> activeKeys(HazelcastInstance hazelcast) {
         return hazelcast.getReplicatedMap(ACTIVE_KEYS);
+    }
+
+    static ReplicatedMap<String, Long> heads(HazelcastInstance hazelcast) {
+        return hazelcast.getReplicatedMap(HEADS);
     }
 
     static IMap<String, Long> meta(HazelcastInstance hazelcast) {

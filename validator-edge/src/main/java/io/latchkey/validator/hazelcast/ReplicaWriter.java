@@ -5,8 +5,11 @@ import com.hazelcast.map.IMap;
 import com.hazelcast.replicatedmap.ReplicatedMap;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The only way entries enter the replicated map. A write that would replace a newer entry or un-revoke a key is
@@ -17,13 +20,21 @@ import java.util.Map;
  */
 public final class ReplicaWriter {
 
+    /** Longer than any sane lag bound, so only writers gone for good disappear from the heads. */
+    private static final Duration HEAD_RETENTION = Duration.ofHours(1);
+
     private final ReplicatedMap<String, byte[]> entries;
     private final IMap<String, Long> meta;
+    private final ReplicatedMap<String, Long> heads;
+    private final String writerId;
     private volatile boolean localCopyComplete;
+    private long lastPublishedSize = -1;
 
     private ReplicaWriter(HazelcastInstance hazelcast) {
         this.entries = ReplicaMaps.activeKeys(hazelcast);
         this.meta = ReplicaMaps.meta(hazelcast);
+        this.heads = ReplicaMaps.heads(hazelcast);
+        this.writerId = hazelcast.getCluster().getLocalMember().getUuid().toString();
     }
 
     public static ReplicaWriter of(HazelcastInstance hazelcast) {
@@ -65,13 +76,19 @@ public final class ReplicaWriter {
     }
 
     /**
-     * Tells readers how far this writer got. Call when the writer has caught up with the event log: readers become
-     * ready once they hold as many entries as the map had then.
+     * Tells readers how far this writer got. Call it every few hundred milliseconds while this writer is caught up
+     * with the event log, with the time it was caught up at: readers turn ready once they hold as many entries as the
+     * map had then, and measure their lag by the newest such time that reached them, so a reader that stops hearing
+     * it (writers down or behind, or this member cut off) stops trusting itself once its bound is exceeded.
      */
-    public void publishCaughtUp() {
+    public void publishCaughtUp(Instant asOf) {
         long size = entries.size();
-        // Never lower the published size: another writer may have published a larger map.
-        meta.merge(ReplicaMaps.PUBLISHED_SIZE, size, Math::max);
+        if (size != lastPublishedSize) {
+            // Never lower the published size: another writer may have published a larger map.
+            meta.merge(ReplicaMaps.PUBLISHED_SIZE, size, Math::max);
+            lastPublishedSize = size;
+        }
+        heads.put(writerId, asOf.toEpochMilli(), HEAD_RETENTION.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void awaitLocalCopy() {

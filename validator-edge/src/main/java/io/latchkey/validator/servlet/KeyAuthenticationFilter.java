@@ -55,7 +55,7 @@ public final class KeyAuthenticationFilter implements Filter {
         HttpServletResponse response = (HttpServletResponse) servletResponse;
         HttpVerdict verdict = HttpVerdict.of(request.getQueryString(),
                 PresentedKey.from(request.getHeader("Authorization"), request.getHeader("X-API-Key")),
-                key -> validator.replica().isReady()
+                key -> validator.isCurrent()
                         ? Optional.of(validator.validate(key, requiredScope.apply(request)))
                         : Optional.empty());
         if (verdict.allowed()) {

@@ -63,11 +63,24 @@ public class LatchkeyValidatorAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    KeyValidator keyValidator(HazelcastInstance hazelcast, KeyHasher hasher, ObjectProvider<Clock> clock) {
+    KeyValidator keyValidator(HazelcastInstance hazelcast, KeyHasher hasher, ObjectProvider<Clock> clock,
+                              LatchkeyValidatorProperties properties) {
         return KeyValidator.builder()
                 .replica(HazelcastKeyReplica.of(hazelcast))
                 .hasher(hasher)
                 .clock(clock.getIfAvailable(Clock::systemUTC))
+                .maxLag(properties.replica().maxLag())
                 .build();
+    }
+
+    /** Replica gauges on whatever registry the service has; nested so services without Micrometer never load it. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "io.micrometer.core.instrument.binder.MeterBinder")
+    static class ReplicaMetricsConfiguration {
+
+        @Bean
+        ReplicaMetrics latchkeyReplicaMetrics(KeyValidator validator) {
+            return new ReplicaMetrics(validator);
+        }
     }
 }

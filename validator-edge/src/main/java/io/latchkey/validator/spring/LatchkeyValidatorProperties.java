@@ -1,6 +1,7 @@
 package io.latchkey.validator.spring;
 
 import io.latchkey.validator.hazelcast.ReplicaCluster;
+import java.time.Duration;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
@@ -9,12 +10,26 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *
  * @param pepper    HMAC pepper; must equal the command side's (blank: plain SHA-256)
  * @param hazelcast the replica cluster this member joins
+ * @param replica   how far behind the event log the replica may fall
  */
 @ConfigurationProperties("latchkey")
-public record LatchkeyValidatorProperties(String pepper, Hazelcast hazelcast) {
+public record LatchkeyValidatorProperties(String pepper, Hazelcast hazelcast, Replica replica) {
 
     public LatchkeyValidatorProperties {
         hazelcast = hazelcast == null ? new Hazelcast(null, null, 0, null) : hazelcast;
+        replica = replica == null ? new Replica(null) : replica;
+    }
+
+    /**
+     * @param maxLag beyond this lag behind the event log the validator stops answering from its replica
+     *               (default 10 s: a revocation committed while this member hears no caught-up writer is at most
+     *               that old when the member stops trusting itself)
+     */
+    public record Replica(Duration maxLag) {
+
+        public Replica {
+            maxLag = maxLag == null ? Duration.ofSeconds(10) : maxLag;
+        }
     }
 
     /**

@@ -12,6 +12,7 @@ import io.latchkey.validator.Decision;
 import io.latchkey.validator.Decision.Status;
 import io.latchkey.validator.KeyValidator;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
@@ -167,5 +168,41 @@ class KeyValidatorTest {
     @Test
     void aValidatorNeedsAReplica() {
         assertThatThrownBy(() -> KeyValidator.builder().build()).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aBoundedValidatorIsCurrentOnlyWhileAWriterConfirmedWithinTheBound() throws InterruptedException {
+        KeyValidator bounded = KeyValidator.builder().replica(validator.replica()).hasher(HASHER)
+                .clock(fixedAt(NOW)).maxLag(Duration.ofSeconds(5)).build();
+        assertThat(bounded.isCurrent()).as("nothing published: incomplete").isFalse();
+
+        writer.publishCaughtUp(NOW.minusSeconds(4));
+        awaitAsOf(NOW.minusSeconds(4));
+        assertThat(bounded.lag()).isEqualTo(Duration.ofSeconds(4));
+        assertThat(bounded.isCurrent()).isTrue();
+
+        KeyValidator later = KeyValidator.builder().replica(validator.replica()).hasher(HASHER)
+                .clock(fixedAt(NOW.plusSeconds(2))).maxLag(Duration.ofSeconds(5)).build();
+        assertThat(later.lag()).isEqualTo(Duration.ofSeconds(6));
+        assertThat(later.isCurrent()).as("6 s behind a 5 s bound").isFalse();
+        assertThat(KeyValidator.builder().replica(validator.replica()).clock(fixedAt(NOW.plusSeconds(3600))).build()
+                .isCurrent()).as("unbounded: complete is enough").isTrue();
+    }
+
+    @Test
+    void theLagBoundMustBePositive() {
+        assertThatThrownBy(() -> KeyValidator.builder().maxLag(Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    private static void awaitAsOf(Instant expected) throws InterruptedException {
+        for (int i = 0; i < 300 && !expected.equals(validator.replica().asOf()); i++) {
+            Thread.sleep(10);
+        }
+        assertThat(validator.replica().asOf()).isEqualTo(expected);
+    }
+
+    private static Clock fixedAt(Instant instant) {
+        return Clock.fixed(instant, ZoneOffset.UTC);
     }
 }

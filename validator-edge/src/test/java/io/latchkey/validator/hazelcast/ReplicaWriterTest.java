@@ -9,6 +9,7 @@ import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHash;
 import io.latchkey.api.secret.KeyHasher;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -82,7 +83,7 @@ class ReplicaWriterTest {
         HazelcastKeyReplica replica = HazelcastKeyReplica.of(edge);
         assertThat(replica.isReady()).as("nothing published yet").isFalse();
 
-        writer.publishCaughtUp();
+        writer.publishCaughtUp(Instant.now());
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!replica.isReady() && System.nanoTime() < deadline) {
             Thread.sleep(20);
@@ -100,7 +101,7 @@ class ReplicaWriterTest {
         KeyHash revoked = newHash();
         writer.write(revoked, active(0));
         writer.write(revoked, active(0).withState(List.of("read"), null, KeyStatus.REVOKED, 1, null));
-        writer.publishCaughtUp();
+        writer.publishCaughtUp(Instant.now());
 
         // A restarted query side replays from the first event while its own copy is still filling.
         ReplicaWriter restarted = ReplicaWriter.of(cluster.startMember());

@@ -7,9 +7,14 @@ import io.latchkey.api.secret.KeyHash;
 import io.latchkey.api.secret.KeyHasher;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
 /** Real Hazelcast members on 127.0.0.1, in a cluster of their own so parallel runs never meet. */
@@ -17,6 +22,12 @@ public final class TestCluster implements AutoCloseable {
 
     private final ReplicaCluster settings;
     private final List<HazelcastInstance> members = new ArrayList<>();
+    private final ScheduledExecutorService confirmations = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "test-writer-confirmations");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private volatile ScheduledFuture<?> confirming;
 
     public TestCluster() {
         int port = freePortBlock();
@@ -58,8 +69,24 @@ public final class TestCluster implements AutoCloseable {
         return member;
     }
 
+    /**
+     * Acts as a caught-up query side from now on: {@code writer} publishes every 200 ms, as
+     * {@code ReplicaCatchUpPublisher} does, until {@link #stopConfirming()} or {@link #close()}.
+     */
+    public void keepCaughtUp(ReplicaWriter writer) {
+        writer.publishCaughtUp(Instant.now());
+        confirming = confirmations.scheduleWithFixedDelay(() -> writer.publishCaughtUp(Instant.now()),
+                200, 200, TimeUnit.MILLISECONDS);
+    }
+
+    /** The writer falls silent, as a stalled or cut-off query side does. */
+    public void stopConfirming() {
+        confirming.cancel(false);
+    }
+
     @Override
     public void close() {
+        confirmations.shutdownNow();
         members.forEach(HazelcastInstance::shutdown);
     }
 

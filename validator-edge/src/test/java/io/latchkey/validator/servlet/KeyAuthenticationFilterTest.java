@@ -72,7 +72,7 @@ class KeyAuthenticationFilterTest {
 
     @BeforeAll
     static void publish() {
-        ReplicaWriter.of(writerMember).publishCaughtUp();
+        cluster.keepCaughtUp(ReplicaWriter.of(writerMember));
     }
 
     @AfterAll

@@ -1,0 +1,131 @@
+package io.latchkey.query.rest;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyRotatedEvent;
+import io.latchkey.api.secret.KeyHash;
+import io.latchkey.support.web.Ids;
+import io.latchkey.support.web.ProblemException;
+import io.latchkey.validator.hazelcast.ReplicaProbe;
+import io.latchkey.validator.hazelcast.ReplicaProbe.MemberState;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.axonframework.eventhandling.DomainEventMessage;
+import org.axonframework.eventsourcing.eventstore.DomainEventStream;
+import org.axonframework.eventsourcing.eventstore.EventStore;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * {@code GET /v1/keys/{keyId}/propagation[?wait=ms]}: has the key's latest change reached every member that
+ * validates, and by when. The target comes from the event store (the key's last sequence number and every secret
+ * hash it ever had), the answers from each member's own copy ({@link ReplicaProbe}). With {@code wait}, members are
+ * asked again every few milliseconds until all hold the change or the wait is over, and each receipt says when it
+ * was first seen: an upper bound on when that member could first enforce the change.
+ */
+@RestController
+class PropagationController {
+
+    static final long MAX_WAIT_MILLIS = 10_000;
+    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(1);
+    private static final long POLL_MILLIS = 5;
+
+    private final EventStore eventStore;
+    private final HazelcastInstance hazelcast;
+    private final Clock clock;
+
+    PropagationController(EventStore eventStore, HazelcastInstance hazelcast, Clock clock) {
+        this.eventStore = eventStore;
+        this.hazelcast = hazelcast;
+        this.clock = clock;
+    }
+
+    @GetMapping("/v1/keys/{keyId}/propagation")
+    PropagationResponse propagation(@PathVariable String keyId,
+                                    @RequestParam(name = "wait", required = false) String waitParameter)
+            throws InterruptedException {
+        long waitMillis = waitMillis(waitParameter);
+        Target target = target(Ids.require(keyId, Ids.NO_SUCH_KEY));
+        long deadline = System.nanoTime() + waitMillis * 1_000_000;
+        Map<String, Instant> reachedBy = new HashMap<>();
+        while (true) {
+            Instant checkedAt = clock.instant();
+            List<MemberState> states = ReplicaProbe.probe(hazelcast, target.hashes(), PROBE_TIMEOUT);
+            states.stream().filter(s -> s.holds(target.version()))
+                    .forEach(s -> reachedBy.putIfAbsent(s.memberId(), checkedAt));
+            boolean complete = states.stream().allMatch(s -> s.holds(target.version()));
+            if (complete || System.nanoTime() >= deadline) {
+                return response(keyId, target.version(), complete, checkedAt, states, reachedBy);
+            }
+            Thread.sleep(POLL_MILLIS);
+        }
+    }
+
+    private static long waitMillis(String parameter) {
+        if (parameter == null) {
+            return 0;
+        }
+        try {
+            long millis = Long.parseLong(parameter);
+            if (millis >= 0 && millis <= MAX_WAIT_MILLIS) {
+                return millis;
+            }
+        } catch (NumberFormatException ignored) {
+            // answered below, like an out-of-range number
+        }
+        throw ProblemException.invalid("'wait' must be a number of milliseconds from 0 to " + MAX_WAIT_MILLIS + ".");
+    }
+
+    /** The key's last version and every hash it ever had, from its stream; 404 unless the stream is a key's. */
+    private Target target(String keyId) {
+        Set<KeyHash> hashes = new LinkedHashSet<>();
+        long version = -1;
+        boolean first = true;
+        DomainEventStream stream = eventStore.readEvents(keyId, 0);
+        while (stream.hasNext()) {
+            DomainEventMessage<?> event = stream.next();
+            Object payload = event.getPayload();
+            if (first && !(payload instanceof ApiKeyCreatedEvent)) {
+                break;
+            }
+            first = false;
+            if (payload instanceof ApiKeyCreatedEvent created) {
+                hashes.add(new KeyHash(created.secretHash()));
+            } else if (payload instanceof ApiKeyRotatedEvent rotated) {
+                hashes.add(new KeyHash(rotated.secretHash()));
+                hashes.add(new KeyHash(rotated.previousSecretHash()));
+            }
+            version = event.getSequenceNumber();
+        }
+        if (hashes.isEmpty()) {
+            throw ProblemException.notFound(Ids.NO_SUCH_KEY);
+        }
+        return new Target(version, hashes);
+    }
+
+    private static PropagationResponse response(String keyId, long version, boolean complete, Instant checkedAt,
+                                                List<MemberState> states, Map<String, Instant> reachedBy) {
+        List<PropagationResponse.MemberReceipt> members = new ArrayList<>();
+        states.stream().sorted(Comparator.comparing(MemberState::address)).forEach(state -> members.add(
+                new PropagationResponse.MemberReceipt(state.memberId(), state.instance(), state.address(),
+                        state.holds(version), state.lowestVersion() < 0 ? null : state.lowestVersion(),
+                        reachedBy.get(state.memberId()), state.asOf(), state.error())));
+        Instant completedBy = complete
+                ? members.stream().map(PropagationResponse.MemberReceipt::reachedBy).max(Comparator.naturalOrder()).orElse(checkedAt)
+                : null;
+        return new PropagationResponse(keyId, version, complete, completedBy, checkedAt, members);
+    }
+
+    private record Target(long version, Set<KeyHash> hashes) {
+    }
+}
