@@ -55,9 +55,13 @@ final class LatchkeySystem implements AutoCloseable {
         return "http://127.0.0.1:" + edgePort;
     }
 
+    private String members() {
+        return "127.0.0.1:" + hazelcastPort + ",127.0.0.1:" + edgeHazelcastPort;
+    }
+
     void start() throws Exception {
         generation++;
-        String members = "127.0.0.1:" + hazelcastPort + ",127.0.0.1:" + edgeHazelcastPort;
+        String members = members();
         launch("command-side", System.getProperty("latchkey.commandJar"), commandPort,
                 "--latchkey.store.port=" + storePort);
         awaitHealthy(commandUrl());
@@ -72,6 +76,17 @@ final class LatchkeySystem implements AutoCloseable {
                 "--latchkey.hazelcast.port=" + edgeHazelcastPort,
                 "--latchkey.hazelcast.members=" + members);
         awaitHealthy(edgeUrl());
+    }
+
+    /** Another edge in the system's cluster, as production runs several; returns its HTTP port once it is ready. */
+    int startEdge(String name) throws Exception {
+        int port = freePort();
+        launch(name, System.getProperty("latchkey.edgeJar"), port,
+                "--latchkey.hazelcast.cluster-name=" + clusterName,
+                "--latchkey.hazelcast.port=" + freePort(),
+                "--latchkey.hazelcast.members=" + members());
+        awaitHealthy("http://127.0.0.1:" + port);
+        return port;
     }
 
     /**

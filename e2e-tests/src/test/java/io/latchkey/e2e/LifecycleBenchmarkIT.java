@@ -10,12 +10,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
- * A load run, not a test: start-up time, create and revoke latency, and revocation-to-edge time over real processes.
+ * A load run, not a test: start-up time, create and revoke latency, and revocation-to-edge time at each of three
+ * edge processes, over real processes.
  * Runs only with {@code -Dlatchkey.benchmark=true}; writes its figures to {@code latchkey.benchmarkOut}.
  */
 @EnabledIfSystemProperty(named = "latchkey.benchmark", matches = "true")
@@ -48,34 +52,61 @@ class LifecycleBenchmarkIT {
                     keys.add(new String[] {created.body().get("keyId").asText(), created.body().get("key").asText()});
                 }
             }
+            int[] edges = {system.edgePort, system.startEdge("edge-2"), system.startEdge("edge-3")};
             for (String[] key : keys) {
-                awaitEdge(api, key[1], 200);
+                for (int edge : edges) {
+                    awaitEdge(api, edge, key[1], 200);
+                }
             }
 
             double[] revoke = new double[CALLS];
-            double[] toEdge = new double[CALLS];
-            for (int i = 0; i < CALLS; i++) {
-                String[] key = keys.get(i);
-                long t0 = System.nanoTime();
-                assertThat(api.command("POST", "/v1/keys/" + key[0] + "/revoke", map()).status()).isEqualTo(200);
-                long t1 = System.nanoTime();
-                awaitEdge(api, key[1], 401);
-                long t2 = System.nanoTime();
-                revoke[i] = (t1 - t0) / 1e6;
-                toEdge[i] = (t2 - t0) / 1e6;
+            double[][] toEdge = new double[edges.length][CALLS];
+            double[] toEveryEdge = new double[CALLS];
+            double[] ackToEveryEdge = new double[CALLS];
+            ExecutorService pollers = Executors.newFixedThreadPool(edges.length);
+            try {
+                for (int i = 0; i < CALLS; i++) {
+                    String[] key = keys.get(i);
+                    List<Future<Long>> seen = new ArrayList<>();
+                    for (int edge : edges) {
+                        seen.add(pollers.submit(() -> awaitEdge(api, edge, key[1], 401)));
+                    }
+                    long t0 = System.nanoTime();
+                    assertThat(api.command("POST", "/v1/keys/" + key[0] + "/revoke", map()).status()).isEqualTo(200);
+                    long t1 = System.nanoTime();
+                    long last = 0;
+                    for (int e = 0; e < edges.length; e++) {
+                        long at = seen.get(e).get();
+                        toEdge[e][i] = (at - t0) / 1e6;
+                        last = Math.max(last, at);
+                    }
+                    revoke[i] = (t1 - t0) / 1e6;
+                    toEveryEdge[i] = (last - t0) / 1e6;
+                    ackToEveryEdge[i] = Math.max(0, last - t1) / 1e6;
+                }
+            } finally {
+                pollers.shutdownNow();
             }
 
+            StringBuilder perEdge = new StringBuilder();
+            for (int e = 0; e < edges.length; e++) {
+                perEdge.append(String.format("| revoke sent → edge %d answers 401 | %s | %s | %s |%n", e + 1,
+                        p(toEdge[e], 50), p(toEdge[e], 99), p(toEdge[e], 100)));
+            }
             String report = String.format("""
-                    | measurement (%d calls, sequential, after %d warm-up creates) | p50 | p99 | max |
+                    | measurement (%d calls, sequential, after %d warm-up creates; 3 edge processes) | p50 | p99 | max |
                     |---|---|---|---|
                     | start-up: three services healthy, edge replica ready | %.0f ms | | |
                     | create key (HTTP round trip, event durable on disk) | %s | %s | %s |
                     | revoke key (HTTP round trip, event durable on disk) | %s | %s | %s |
-                    | revoke sent → edge answers 401 | %s | %s | %s |
+                    %s| revoke sent → every edge answers 401 | %s | %s | %s |
+                    | revoke acknowledged → every edge answers 401 | %s | %s | %s |
                     """, CALLS, WARM_UP, startupMs,
                     p(create, 50), p(create, 99), p(create, 100),
                     p(revoke, 50), p(revoke, 99), p(revoke, 100),
-                    p(toEdge, 50), p(toEdge, 99), p(toEdge, 100));
+                    perEdge,
+                    p(toEveryEdge, 50), p(toEveryEdge, 99), p(toEveryEdge, 100),
+                    p(ackToEveryEdge, 50), p(ackToEveryEdge, 99), p(ackToEveryEdge, 100));
             System.out.println(report);
             String out = System.getProperty("latchkey.benchmarkOut");
             if (out != null) {
@@ -84,14 +115,18 @@ class LifecycleBenchmarkIT {
         }
     }
 
-    /** Polls the edge as fast as it answers; a change that never arrives fails the run instead of hanging it. */
-    private static void awaitEdge(Api api, String key, int status) {
+    /**
+     * Polls one edge as fast as it answers and returns when it first gave {@code status}; a change that never
+     * arrives fails the run instead of hanging it.
+     */
+    private static long awaitEdge(Api api, int edgePort, String key, int status) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (api.authorize(key, "read") != status) {
+        while (api.authorizeAt(edgePort, key, "read").statusCode() != status) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("the edge did not answer " + status + " within 10 s");
+                throw new AssertionError("edge on port " + edgePort + " did not answer " + status + " within 10 s");
             }
         }
+        return System.nanoTime();
     }
 
     private static String p(double[] values, int percentile) {
