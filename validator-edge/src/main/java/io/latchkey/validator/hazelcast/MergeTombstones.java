@@ -74,7 +74,7 @@ final class MergeTombstones {
         return event -> {
             LifecycleEvent.LifecycleState state = event.getState();
             if (state == LifecycleEvent.LifecycleState.MERGING) {
-                hold(Map.copyOf(ReplicaMaps.activeKeys(hazelcast)));
+                hold(ReplicaMaps.activeKeys(hazelcast));
             } else if ((state == LifecycleEvent.LifecycleState.MERGED
                     || state == LifecycleEvent.LifecycleState.MERGE_FAILED) && holding) {
                 ReplicatedMap<String, byte[]> entries = ReplicaMaps.activeKeys(hazelcast);
