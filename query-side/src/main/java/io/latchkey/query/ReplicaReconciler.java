@@ -27,7 +27,7 @@ import org.springframework.stereotype.Component;
 @Component
 class ReplicaReconciler {
 
-    static final Duration REFILL_BOUND = Duration.ofSeconds(60);
+    private static final Duration REFILL_BOUND = Duration.ofSeconds(60);
     private static final Logger log = LoggerFactory.getLogger(ReplicaReconciler.class);
     private static final long FIRST_RETRY_MILLIS = 500;
     private static final long LAST_RETRY_MILLIS = 30_000;
