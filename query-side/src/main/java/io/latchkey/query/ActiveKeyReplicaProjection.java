@@ -1,7 +1,6 @@
 package io.latchkey.query;
 
 import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.core.LifecycleEvent;
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyExpiredEvent;
 import io.latchkey.api.ApiKeyRateLimitChangedEvent;
@@ -9,9 +8,10 @@ import io.latchkey.api.ApiKeyRenewedEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyScopesChangedEvent;
+import io.latchkey.api.replica.ActiveKeyEntry;
+import io.latchkey.api.secret.KeyHash;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 import org.axonframework.config.ProcessingGroup;
@@ -24,8 +24,7 @@ import org.springframework.stereotype.Component;
  * every hash the key ever had with the key's new state and the event's sequence number as version; a revocation
  * writes REVOKED tombstones, never removals. The per-key state lives only in this process: the processor's token is
  * kept in memory, so every start replays the whole stream, and {@link ReplicaWriter} drops the writes a warm map
- * already holds. After a split-brain merge it writes every key again: the merged map may have kept the other side's
- * older entries over newer ones, even over tombstones, while this state has followed the event log throughout.
+ * already holds. After a split-brain merge {@link ReplicaReconciler} has it write every key again.
  */
 @Component
 @ProcessingGroup(ActiveKeyReplicaProjection.GROUP)
@@ -38,12 +37,6 @@ public class ActiveKeyReplicaProjection {
 
     ActiveKeyReplicaProjection(HazelcastInstance hazelcast) {
         this.writer = ReplicaWriter.of(hazelcast);
-        hazelcast.getLifecycleService().addLifecycleListener(event -> {
-            if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
-                // Off the Hazelcast thread that reports the merge: a full rewrite can take a while.
-                CompletableFuture.runAsync(this::rewriteAll);
-            }
-        });
     }
 
     @EventHandler
@@ -100,8 +93,30 @@ public class ActiveKeyReplicaProjection {
         keys.put(keyId, state);
     }
 
-    /** Writes every entry this projection knows; entries the map already holds at the same version are skipped. */
-    synchronized void rewriteAll() {
-        keys.forEach((keyId, state) -> state.entries(keyId).forEach(writer::write));
+    /**
+     * Writes every entry this projection knows, for every secret each key ever had; entries the map already holds at
+     * the same version are skipped. Returns how many were written.
+     */
+    synchronized int rewriteAll() {
+        int written = 0;
+        for (Map.Entry<String, ReplicaKeyState> key : keys.entrySet()) {
+            for (Map.Entry<KeyHash, ActiveKeyEntry> entry : key.getValue().entries(key.getKey()).entrySet()) {
+                written += writer.write(entry.getKey(), entry.getValue()) ? 1 : 0;
+            }
+        }
+        return written;
+    }
+
+    /**
+     * Writes the current secret's entry as the keys read model has it, when this projection has not got that far
+     * (it replays from scratch at every start, so the read model can be ahead). True when it wrote.
+     */
+    synchronized boolean reconcile(KeyView view) {
+        ReplicaKeyState known = keys.get(view.keyId());
+        if (known != null && known.version() >= view.version()) {
+            return false;
+        }
+        return writer.write(new KeyHash(view.secretHash()), new ActiveKeyEntry(view.keyId(), view.developerId(),
+                view.scopes(), view.expiresAt(), null, view.status(), view.version(), view.rateLimit()));
     }
 }

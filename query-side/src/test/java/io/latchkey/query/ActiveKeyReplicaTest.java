@@ -5,8 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.core.LifecycleEvent.LifecycleState;
-import com.hazelcast.instance.impl.LifecycleServiceImpl;
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyExpiredEvent;
 import io.latchkey.api.ApiKeyRateLimitChangedEvent;
@@ -21,7 +19,6 @@ import io.latchkey.api.secret.KeyHash;
 import io.latchkey.validator.KeyReplica;
 import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
 import io.latchkey.validator.hazelcast.ReplicaCluster;
-import io.latchkey.validator.hazelcast.ReplicaMaps;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import java.time.Duration;
 import java.time.Instant;
@@ -215,21 +212,6 @@ class ActiveKeyReplicaTest extends QuerySideTestSupport {
         } else {
             throw new IllegalArgumentException("unexpected " + event.getPayloadType());
         }
-    }
-
-    @Test
-    void tombstoneLostInASplitBrainMergeIsWrittenAgain() {
-        IssuedKey key = createKey(List.of("read"), null);
-        ActiveKeyEntry live = awaitEntry(key.secretHash(), 0);
-        appendKeyEvent(key.keyId(), 1, new ApiKeyRevokedEvent(key.keyId(), "leaked", now()));
-        awaitEntry(key.secretHash(), 1);
-        // What a merge keeping the other side's entry does: it bypasses the writer's newer-wins rule.
-        hazelcast.<String, byte[]>getReplicatedMap(ReplicaMaps.ACTIVE_KEYS).put(key.secretHash(), live.toBytes());
-
-        ((LifecycleServiceImpl) hazelcast.getLifecycleService()).fireLifecycleEvent(LifecycleState.MERGED);
-
-        ActiveKeyEntry restored = awaitEntry(key.secretHash(), 1);
-        assertThat(restored.status()).isEqualTo(KeyStatus.REVOKED);
     }
 
     /**

@@ -12,7 +12,8 @@ import java.time.Instant;
  * Reads this member's local copy of the replicated map. Ready once a writer has published that it caught up with the
  * event log and this member holds at least as many entries as that writer did: entries are never removed, so a copy
  * that large is complete up to that point. How current it is comes from the writers' confirmations
- * ({@link ReplicaWriter#confirmCaughtUp}), read from this member's own copy of {@link ReplicaMaps#HEADS}.
+ * ({@link ReplicaWriter#publishCaughtUp}), read from this member's own copy of {@link ReplicaMaps#HEADS}. Create it
+ * before the member can take part in a split-brain merge: {@link MergeTombstones} starts listening with the first.
  */
 public final class HazelcastKeyReplica implements KeyReplica {
 
@@ -22,6 +23,7 @@ public final class HazelcastKeyReplica implements KeyReplica {
     private final ReplicatedMap<String, byte[]> entries;
     private final IMap<String, Long> meta;
     private final ReplicatedMap<String, Long> heads;
+    private final MergeTombstones tombstones;
     private volatile boolean ready;
     private volatile long asOfMillis = -1;
     private volatile long asOfReadAtNanos = System.nanoTime() - AS_OF_REFRESH_NANOS;
@@ -30,15 +32,17 @@ public final class HazelcastKeyReplica implements KeyReplica {
         this.entries = ReplicaMaps.activeKeys(hazelcast);
         this.meta = ReplicaMaps.meta(hazelcast);
         this.heads = ReplicaMaps.heads(hazelcast);
+        this.tombstones = MergeTombstones.of(hazelcast);
     }
 
     public static HazelcastKeyReplica of(HazelcastInstance hazelcast) {
         return new HazelcastKeyReplica(hazelcast);
     }
 
+    /** This member's entry, except that a revocation it saw before a split-brain merge stays in force through it. */
     @Override
     public ActiveKeyEntry lookup(KeyHash hash) {
-        return ReplicaMaps.read(entries, hash);
+        return tombstones.guard(hash.hex(), ReplicaMaps.read(entries, hash));
     }
 
     @Override

@@ -3,6 +3,7 @@
  * read), the reading side ({@link io.latchkey.validator.hazelcast.HazelcastKeyReplica}) and the writing side
  * ({@link io.latchkey.validator.hazelcast.ReplicaWriter}). Map keys are hex hashes, values
  * {@link io.latchkey.api.replica.ActiveKeyEntry#toBytes()}; a write never replaces an entry with an older or
- * un-revoking one.
+ * un-revoking one, and neither does a split-brain merge ({@link io.latchkey.validator.hazelcast.ActiveKeyMergePolicy},
+ * with each reader holding the tombstones it saw until its refilled copy carries them again).
  */
 package io.latchkey.validator.hazelcast;

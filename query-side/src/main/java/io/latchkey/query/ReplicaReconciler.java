@@ -1,0 +1,102 @@
+package io.latchkey.query;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
+import io.latchkey.validator.hazelcast.ReplicaWriter;
+import jakarta.annotation.PreDestroy;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.data.mongodb.core.MongoTemplate;
+import org.springframework.data.mongodb.core.query.Query;
+import org.springframework.stereotype.Component;
+
+/**
+ * Makes the replicated map agree with the read models again after a split-brain merge. The merge policy already keeps
+ * tombstones and higher versions, but writes this member made while its copy was being refilled, or merge operations
+ * Hazelcast gave up on, can leave an entry behind the event log. So once this member's copy is refilled (waiting at
+ * most {@link #REFILL_BOUND}) every key is written again: every secret it ever had from the replica projection's
+ * state, and the current secret from the {@code keys} read model where that is further ahead. The writer's rule
+ * (REVOKED wins, then the higher version) makes this safe to run at any time and any number of times. It runs on
+ * its own thread, retrying until it succeeds, so neither Hazelcast's merge nor event processing waits for it.
+ */
+@Component
+class ReplicaReconciler {
+
+    private static final Duration REFILL_BOUND = Duration.ofSeconds(60);
+    private static final Logger log = LoggerFactory.getLogger(ReplicaReconciler.class);
+    private static final long FIRST_RETRY_MILLIS = 500;
+    private static final long LAST_RETRY_MILLIS = 30_000;
+
+    private final HazelcastInstance hazelcast;
+    private final ReplicaWriter writer;
+    private final ActiveKeyReplicaProjection projection;
+    private final MongoTemplate mongo;
+    private final UUID listener;
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(task -> {
+        Thread thread = new Thread(task, "latchkey-replica-reconciler");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    ReplicaReconciler(HazelcastInstance hazelcast, ActiveKeyReplicaProjection projection, MongoTemplate mongo) {
+        this.hazelcast = hazelcast;
+        this.writer = ReplicaWriter.of(hazelcast);
+        this.projection = projection;
+        this.mongo = mongo;
+        this.listener = hazelcast.getLifecycleService().addLifecycleListener(event -> {
+            if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
+                worker.execute(this::reconcileUntilDone);
+            }
+        });
+    }
+
+    /** Writes every entry the map lacks or holds older than the read models; returns how many were written. */
+    int reconcile() throws InterruptedException {
+        if (!writer.awaitRefill(REFILL_BOUND)) {
+            log.warn("Replica copy not refilled within {} after a merge; reconciling against what it holds",
+                    REFILL_BOUND);
+        }
+        int written = projection.rewriteAll();
+        try (Stream<KeyView> views = mongo.stream(new Query(), KeyView.class)) {
+            written += (int) views.filter(projection::reconcile).count();
+        }
+        return written;
+    }
+
+    private void reconcileUntilDone() {
+        long backoff = FIRST_RETRY_MILLIS;
+        while (true) {
+            try {
+                log.info("Split-brain merge: reconciled the replica with the read models, {} entries rewritten",
+                        reconcile());
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                log.warn("Reconciling the replica after a merge failed ({}); retrying in {} ms", e.toString(), backoff);
+            }
+            try {
+                Thread.sleep(backoff);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            backoff = Math.min(backoff * 2, LAST_RETRY_MILLIS);
+        }
+    }
+
+    /** Stops with the application context: no further merges are followed, one in progress ends. */
+    @PreDestroy
+    void stop() {
+        if (hazelcast.getLifecycleService().isRunning()) {
+            hazelcast.getLifecycleService().removeLifecycleListener(listener);
+        }
+        worker.shutdownNow();
+    }
+}
