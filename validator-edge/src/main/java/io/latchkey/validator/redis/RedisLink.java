@@ -7,6 +7,8 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -27,6 +29,7 @@ public final class RedisLink implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(RedisLink.class);
 
+    private final ClientResources resources;
     private final RedisClient client;
     private final RedisURI uri;
     private final long budgetNanos;
@@ -41,7 +44,11 @@ public final class RedisLink implements AutoCloseable {
         this.uri.setTimeout(Duration.ofSeconds(1));
         this.budgetNanos = budget.toNanos();
         this.pauseNanos = pause.toNanos();
-        this.client = RedisClient.create();
+        // Lettuce backs off up to 30 s between reconnects by default; an edge should be back within a second.
+        this.resources = ClientResources.builder()
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+                .build();
+        this.client = RedisClient.create(resources);
         // Fail at once while disconnected instead of queueing behind a reconnect; bound what can pile up.
         client.setOptions(ClientOptions.builder()
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
@@ -130,5 +137,6 @@ public final class RedisLink implements AutoCloseable {
             current.close();
         }
         client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+        resources.shutdown(0, 1, TimeUnit.SECONDS);
     }
 }
