@@ -9,6 +9,8 @@ import io.latchkey.api.ApiKeyRenewedEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyScopesChangedEvent;
+import io.latchkey.api.DeveloperRateLimitChangedEvent;
+import io.latchkey.api.RateLimit;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -26,6 +28,9 @@ import org.springframework.stereotype.Component;
  * kept in memory, so every start replays the whole stream, and {@link ReplicaWriter} drops the writes a warm map
  * already holds. After a split-brain merge it writes every key again: the merged map may have kept the other side's
  * older entries over newer ones, even over tombstones, while this state has followed the event log throughout.
+ * A developer's default rate limit is folded in here too: each entry carries the key's own limit or else the
+ * default, and a change of the default rewrites every key of that developer with the developer event's sequence
+ * number as {@code limitsVersion}.
  */
 @Component
 @ProcessingGroup(ActiveKeyReplicaProjection.GROUP)
@@ -35,6 +40,11 @@ public class ActiveKeyReplicaProjection {
 
     private final ReplicaWriter writer;
     private final Map<String, ReplicaKeyState> keys = new ConcurrentHashMap<>();
+    private final Map<String, DeveloperDefault> developerDefaults = new ConcurrentHashMap<>();
+
+    /** A developer's default limit (null: none) and the sequence number of the event that set it. */
+    private record DeveloperDefault(RateLimit rateLimit, long version) {
+    }
 
     ActiveKeyReplicaProjection(HazelcastInstance hazelcast) {
         this.writer = ReplicaWriter.of(hazelcast);
@@ -83,6 +93,24 @@ public class ActiveKeyReplicaProjection {
         apply(event.keyId(), sequence, key -> key.expired(sequence));
     }
 
+    @EventHandler
+    void on(DeveloperRateLimitChangedEvent event, @SequenceNumber long sequence) {
+        DeveloperDefault current = developerDefaults.get(event.developerId());
+        if (current == null || sequence > current.version()) {
+            changeDefault(event.developerId(), new DeveloperDefault(event.rateLimit(), sequence));
+        }
+    }
+
+    /** Scans every key: default changes are rare operator actions, the keys of one developer are not indexed. */
+    private synchronized void changeDefault(String developerId, DeveloperDefault newDefault) {
+        developerDefaults.put(developerId, newDefault);
+        keys.forEach((keyId, state) -> {
+            if (state.developerId().equals(developerId)) {
+                write(keyId, state);
+            }
+        });
+    }
+
     private void apply(String keyId, long sequence, UnaryOperator<ReplicaKeyState> transition) {
         ReplicaKeyState current = keys.get(keyId);
         if (current != null && sequence > current.version()) {
@@ -96,12 +124,18 @@ public class ActiveKeyReplicaProjection {
      * could otherwise put an older entry over a newer one.
      */
     private synchronized void publish(String keyId, ReplicaKeyState state) {
-        state.entries(keyId).forEach(writer::write);
+        write(keyId, state);
         keys.put(keyId, state);
+    }
+
+    private void write(String keyId, ReplicaKeyState state) {
+        DeveloperDefault developerDefault = developerDefaults.get(state.developerId());
+        state.entries(keyId, developerDefault == null ? null : developerDefault.rateLimit(),
+                developerDefault == null ? 0 : developerDefault.version()).forEach(writer::write);
     }
 
     /** Writes every entry this projection knows; entries the map already holds at the same version are skipped. */
     synchronized void rewriteAll() {
-        keys.forEach((keyId, state) -> state.entries(keyId).forEach(writer::write));
+        keys.forEach(this::write);
     }
 }
