@@ -27,8 +27,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Rate limits across three real edge processes in exact mode, all on a private redis-server that the test stops and
- * starts (never the shared one on 6379); keys and limits are set over the command side's REST API.
+ * Rate limits across three real edge processes (exact mode, and three more in local-sync mode), all on a private
+ * redis-server that the test stops and starts (never the shared one on 6379); keys and limits are set over the
+ * command side's REST API.
  */
 class RateLimitIT {
 
@@ -48,8 +49,8 @@ class RateLimitIT {
         redisPort = LatchkeySystem.freePort();
         startRedis();
         system = new LatchkeySystem(workDir);
-        system.edgeArgs.addAll(List.of("--latchkey.rate-limit.mode=exact",
-                "--latchkey.rate-limit.redis=redis://127.0.0.1:" + redisPort,
+        // The mode is edge.yml's default, exact; the local-sync test starts edges that set it.
+        system.edgeArgs.addAll(List.of("--latchkey.rate-limit.redis=redis://127.0.0.1:" + redisPort,
                 // Generous: two cores run three edges, two services, Redis and the load, so a 5 ms budget is missed
                 // by scheduling alone, and each miss is a decision from local buckets, which this test must not count.
                 "--latchkey.rate-limit.redis-budget=250ms",
@@ -174,6 +175,32 @@ class RateLimitIT {
                 .isEqualTo(200);
         for (int edge : edges) {
             awaitStatus(edge, unlimited.key(), 200);
+        }
+    }
+
+    @Test
+    void threeEdgesInLocalSyncModeAdmitWithinFivePercentOfTheLimitAndNeverAbove() throws Exception {
+        int[] exactEdges = edges;
+        List<String> names = List.of("local-sync-1", "local-sync-2", "local-sync-3");
+        try {
+            edges = new int[3];
+            for (int i = 0; i < 3; i++) {
+                edges[i] = system.startEdge(names.get(i), "--latchkey.rate-limit.mode=local-sync");
+            }
+            hammer(issue(null).key(), 20);
+            long degradedBefore = degradedDecisions();
+            Issued issued = issue(map("limit", 600, "periodSeconds", 3600));
+
+            Map<Integer, Integer> statuses = hammer(issued.key(), 150);
+
+            assertThat(degradedDecisions()).isEqualTo(degradedBefore);
+            assertThat(statuses).containsOnlyKeys(200, 429);
+            assertThat(statuses.get(200)).isBetween(570, 600);
+        } finally {
+            edges = exactEdges;
+            for (String name : names) {
+                system.stop(name);
+            }
         }
     }
 
