@@ -53,7 +53,7 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
             link.countDegraded();
             return local.acquire(keyId, limit);
         }
-        Lease lease = leases.computeIfAbsent(keyId, id -> new Lease());
+        Lease lease = leases.computeIfAbsent(keyId, id -> new Lease(limit));
         lease.limit = limit;
         lease.lastUsed = System.nanoTime();
         long left = lease.tryTake();
@@ -113,8 +113,12 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
         final AtomicLong tokens = new AtomicLong();
         final AtomicBoolean refilling = new AtomicBoolean();
         volatile RateLimit limit;
-        volatile long lastUsed;
+        volatile long lastUsed = System.nanoTime();
         volatile RateLimitState seen;
+
+        Lease(RateLimit limit) {
+            this.limit = limit;
+        }
 
         /** The tokens left after taking one, or -1 when there was none. */
         long tryTake() {

@@ -102,13 +102,16 @@ public final class RedisLink implements AutoCloseable {
         return degraded.sum();
     }
 
-    /** True while calls go to Redis. */
+    /** True while calls go to Redis; asking starts a connection attempt when there is none. */
     public boolean healthy() {
+        if (connection == null) {
+            reconnect();
+        }
         return connection != null && System.nanoTime() - pausedUntil >= 0;
     }
 
     private void pause(Exception cause) {
-        boolean wasHealthy = healthy();
+        boolean wasHealthy = connection != null && System.nanoTime() - pausedUntil >= 0;
         pausedUntil = System.nanoTime() + pauseNanos;
         if (wasHealthy) {
             log.warn("Redis at {} failed or missed the budget ({}); deciding from local buckets for {} ms",

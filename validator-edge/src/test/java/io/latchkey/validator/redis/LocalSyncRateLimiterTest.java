@@ -107,4 +107,25 @@ class LocalSyncRateLimiterTest {
             own.close();
         }
     }
+
+    @Test
+    void anEdgeStartedBeforeRedisUsesRedisOnceItIsUp() throws Exception {
+        RedisServer late = new RedisServer();
+        late.stop();
+        try (RedisLink link = RedisLink.open(late.uri(), Duration.ofMillis(50), Duration.ofMillis(100));
+             LocalSyncRateLimiter limiter = new LocalSyncRateLimiter(link, Duration.ofMillis(100))) {
+            String keyId = UUID.randomUUID().toString();
+            RateLimit limit = new RateLimit(640, 3600, null);
+            limiter.acquire(keyId, limit);
+            assertThat(link.degraded()).isEqualTo(1);
+            late.start();
+            for (int i = 0; i < 250 && late.cli("EXISTS", "latchkey:rl:" + keyId).equals("0"); i++) {
+                limiter.acquire(keyId, limit);
+                Thread.sleep(20);
+            }
+            assertThat(late.cli("EXISTS", "latchkey:rl:" + keyId)).isEqualTo("1");
+        } finally {
+            late.close();
+        }
+    }
 }
