@@ -2,7 +2,9 @@ package io.latchkey.command;
 
 import static org.axonframework.modelling.command.AggregateLifecycle.apply;
 import static org.axonframework.modelling.command.AggregateLifecycle.createNew;
+import static org.axonframework.modelling.command.AggregateLifecycle.getVersion;
 
+import io.latchkey.api.DeveloperRateLimitChangedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
 import org.axonframework.commandhandling.CommandHandler;
 import org.axonframework.eventsourcing.EventSourcingHandler;
@@ -36,6 +38,13 @@ public class DeveloperAccount {
     @CommandHandler
     Long handle(CreateApiKeyCommand command) throws Exception {
         return createNew(ApiKey.class, () -> new ApiKey(command)).version();
+    }
+
+    /** Returns the account's version (the sequence number of the change). */
+    @CommandHandler
+    Long handle(SetDeveloperRateLimitCommand command) {
+        apply(new DeveloperRateLimitChangedEvent(developerId, command.rateLimit(), command.now()));
+        return getVersion();
     }
 
     @EventSourcingHandler

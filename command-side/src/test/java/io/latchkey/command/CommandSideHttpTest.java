@@ -355,6 +355,26 @@ class CommandSideHttpTest {
     }
 
     @Test
+    void operatorSetsAndRemovesADevelopersDefaultRateLimit() {
+        String developerId = registerDeveloper();
+        String path = "/v1/developers/" + developerId + "/rate-limit";
+        Response set = call("PUT", path, map("limit", 100, "periodSeconds", 60, "burst", 150));
+        assertThat(set.status()).as(set.raw()).isEqualTo(200);
+        assertThat(set.body().get("rateLimit").get("limit").asLong()).isEqualTo(100);
+        assertThat(set.body().get("rateLimit").get("burst").asLong()).isEqualTo(150);
+        Response removed = call("DELETE", path, null);
+        assertThat(removed.status()).as(removed.raw()).isEqualTo(200);
+        assertThat(removed.body().get("rateLimit").isNull()).isTrue();
+        assertThat(removed.body().get("version").asLong()).isGreaterThan(set.body().get("version").asLong());
+
+        assertProblem(call("PUT", path, map("limit", 0, "periodSeconds", 60)), 422);
+        assertProblem(send("PUT", path, json(map("limit", 1, "periodSeconds", 1)), null), 401);
+        assertProblem(call("PUT", "/v1/developers/" + UNKNOWN_ID + "/rate-limit", map("limit", 1, "periodSeconds", 1)), 404);
+        String keyId = createKey(developerId).body().get("keyId").asText();
+        assertProblem(call("DELETE", "/v1/developers/" + keyId + "/rate-limit", null), 404);
+    }
+
+    @Test
     void missingTokenIsUnauthorized() {
         assertProblem(send("POST", "/v1/developers", json(map("name", "x", "email", "x@example.com")), null), 401);
     }

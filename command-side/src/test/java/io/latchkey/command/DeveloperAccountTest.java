@@ -1,6 +1,7 @@
 package io.latchkey.command;
 
 import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.DeveloperRateLimitChangedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
 import io.latchkey.api.RateLimit;
 import java.time.Instant;
@@ -87,6 +88,28 @@ class DeveloperAccountTest {
     void unknownDeveloperCannotCreateAKey() {
         fixture.givenNoPriorActivity()
                 .when(createKey(List.of("read"), null))
+                .expectException(AggregateNotFoundException.class)
+                .expectNoEvents();
+    }
+
+    @Test
+    void registeredDeveloperCanSetADefaultRateLimit() {
+        fixture.given(registered())
+                .when(new SetDeveloperRateLimitCommand(DEVELOPER_ID, new RateLimit(100, 60, 200L), NOW))
+                .expectEvents(new DeveloperRateLimitChangedEvent(DEVELOPER_ID, new RateLimit(100, 60, 200L), NOW));
+    }
+
+    @Test
+    void aDefaultRateLimitCanBeRemoved() {
+        fixture.given(registered(), new DeveloperRateLimitChangedEvent(DEVELOPER_ID, new RateLimit(5, 1, null), NOW))
+                .when(new SetDeveloperRateLimitCommand(DEVELOPER_ID, null, NOW))
+                .expectEvents(new DeveloperRateLimitChangedEvent(DEVELOPER_ID, null, NOW));
+    }
+
+    @Test
+    void cannotSetADefaultRateLimitForAnUnknownDeveloper() {
+        fixture.givenNoPriorActivity()
+                .when(new SetDeveloperRateLimitCommand(DEVELOPER_ID, new RateLimit(5, 1, null), NOW))
                 .expectException(AggregateNotFoundException.class)
                 .expectNoEvents();
     }

@@ -36,6 +36,8 @@ final class LatchkeySystem implements AutoCloseable {
     private final int edgeHazelcastPort = freePort();
     private final String clusterName = "e2e-" + UUID.randomUUID();
     private final Map<String, Process> processes = new LinkedHashMap<>();
+    /** Extra arguments for every edge of the system (e.g. its rate-limit settings); set before {@link #start()}. */
+    final List<String> edgeArgs = new ArrayList<>();
     private int generation;
 
     LatchkeySystem(Path workDir) throws IOException {
@@ -71,20 +73,22 @@ final class LatchkeySystem implements AutoCloseable {
                 "--latchkey.hazelcast.port=" + hazelcastPort,
                 "--latchkey.hazelcast.members=" + members);
         awaitHealthy(queryUrl());
-        launch("edge", System.getProperty("latchkey.edgeJar"), edgePort,
+        launch("edge", System.getProperty("latchkey.edgeJar"), edgePort, withEdgeArgs(
                 "--latchkey.hazelcast.cluster-name=" + clusterName,
                 "--latchkey.hazelcast.port=" + edgeHazelcastPort,
-                "--latchkey.hazelcast.members=" + members);
+                "--latchkey.hazelcast.members=" + members));
         awaitHealthy(edgeUrl());
     }
 
     /** Another edge in the system's cluster, as production runs several; returns its HTTP port once it is ready. */
-    int startEdge(String name) throws Exception {
+    int startEdge(String name, String... args) throws Exception {
         int port = freePort();
-        launch(name, System.getProperty("latchkey.edgeJar"), port,
+        List<String> all = new ArrayList<>(List.of(withEdgeArgs(
                 "--latchkey.hazelcast.cluster-name=" + clusterName,
                 "--latchkey.hazelcast.port=" + freePort(),
-                "--latchkey.hazelcast.members=" + members());
+                "--latchkey.hazelcast.members=" + members())));
+        all.addAll(List.of(args));
+        launch(name, System.getProperty("latchkey.edgeJar"), port, all.toArray(String[]::new));
         awaitHealthy("http://127.0.0.1:" + port);
         return port;
     }
@@ -113,6 +117,12 @@ final class LatchkeySystem implements AutoCloseable {
             }
         }
         throw new IllegalStateException(name + " did not start; see " + logDir);
+    }
+
+    private String[] withEdgeArgs(String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(edgeArgs);
+        return all.toArray(String[]::new);
     }
 
     private void launch(String name, String jar, int port, String... args) throws IOException {

@@ -166,8 +166,43 @@ class NginxGatewayIT {
         return new Issued(created.body().get("keyId").asText(), key);
     }
 
+    /** A new key with its own rate limit, once the edge admits it (which takes one of its tokens). */
+    private static String limitedKey(long limit) throws InterruptedException {
+        Api.Response created = api.command("POST", "/v1/developers/" + developerId + "/keys",
+                map("name", "gw-limited", "scopes", List.of("read"),
+                        "rateLimit", map("limit", limit, "periodSeconds", 3600)));
+        assertThat(created.status()).isEqualTo(201);
+        String key = created.body().get("key").asText();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (api.authorize(key, null) != 200) {
+            assertThat(System.nanoTime()).as("the new key reaching the edge").isLessThan(deadline);
+            Thread.sleep(5);
+        }
+        return key;
+    }
+
     private static String key(List<String> scopes) throws InterruptedException {
         return issue(scopes).key();
+    }
+
+    @Test
+    @Order(1)
+    void aRateLimitedKeyGets429WithRetryAfterAndRateLimitFieldsThroughNginx() throws Exception {
+        String key = limitedKey(3);
+        HttpResponse<String> allowed = get("/orders/limited-1", "Authorization", "Bearer " + key);
+        assertThat(allowed.statusCode()).isEqualTo(200);
+        assertThat(allowed.headers().firstValue("RateLimit-Policy")).hasValue("\"key\";q=3;w=3600");
+        assertThat(allowed.headers().firstValue("RateLimit").orElseThrow()).startsWith("\"key\";r=1;");
+        assertThat(get("/orders/limited-2", "Authorization", "Bearer " + key).statusCode()).isEqualTo(200);
+
+        HttpResponse<String> limited = get("/orders/limited-3", "Authorization", "Bearer " + key);
+
+        assertThat(limited.statusCode()).isEqualTo(429);
+        assertThat(Long.parseLong(limited.headers().firstValue("Retry-After").orElseThrow())).isBetween(1100L, 1200L);
+        assertThat(limited.headers().firstValue("RateLimit").orElseThrow()).startsWith("\"key\";r=0;");
+        assertThat(limited.headers().firstValue("RateLimit-Policy")).hasValue("\"key\";q=3;w=3600");
+        assertThat(limited.body()).contains("rate-limited").doesNotContain(key);
+        assertThat(upstreamSaw).containsKey("/orders/limited-2").doesNotContainKey("/orders/limited-3");
     }
 
     @Test

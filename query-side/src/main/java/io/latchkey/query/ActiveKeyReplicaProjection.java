@@ -8,6 +8,8 @@ import io.latchkey.api.ApiKeyRenewedEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyScopesChangedEvent;
+import io.latchkey.api.DeveloperRateLimitChangedEvent;
+import io.latchkey.api.RateLimit;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
@@ -25,6 +27,9 @@ import org.springframework.stereotype.Component;
  * writes REVOKED tombstones, never removals. The per-key state lives only in this process: the processor's token is
  * kept in memory, so every start replays the whole stream, and {@link ReplicaWriter} drops the writes a warm map
  * already holds. After a split-brain merge {@link ReplicaReconciler} has it write every key again.
+ * A developer's default rate limit is folded in here too: each entry carries the key's own limit or else the
+ * default, and a change of the default rewrites every key of that developer with the developer event's sequence
+ * number as {@code limitsVersion}.
  */
 @Component
 @ProcessingGroup(ActiveKeyReplicaProjection.GROUP)
@@ -34,6 +39,11 @@ public class ActiveKeyReplicaProjection {
 
     private final ReplicaWriter writer;
     private final Map<String, ReplicaKeyState> keys = new ConcurrentHashMap<>();
+    private final Map<String, DeveloperDefault> developerDefaults = new ConcurrentHashMap<>();
+
+    /** A developer's default limit (null: none) and the sequence number of the event that set it. */
+    private record DeveloperDefault(RateLimit rateLimit, long version) {
+    }
 
     ActiveKeyReplicaProjection(HazelcastInstance hazelcast) {
         this.writer = ReplicaWriter.of(hazelcast);
@@ -76,6 +86,24 @@ public class ActiveKeyReplicaProjection {
         apply(event.keyId(), sequence, key -> key.expired(sequence));
     }
 
+    @EventHandler
+    void on(DeveloperRateLimitChangedEvent event, @SequenceNumber long sequence) {
+        DeveloperDefault current = developerDefaults.get(event.developerId());
+        if (current == null || sequence > current.version()) {
+            changeDefault(event.developerId(), new DeveloperDefault(event.rateLimit(), sequence));
+        }
+    }
+
+    /** Scans every key: default changes are rare operator actions, the keys of one developer are not indexed. */
+    private synchronized void changeDefault(String developerId, DeveloperDefault newDefault) {
+        developerDefaults.put(developerId, newDefault);
+        keys.forEach((keyId, state) -> {
+            if (state.developerId().equals(developerId)) {
+                write(keyId, state);
+            }
+        });
+    }
+
     private void apply(String keyId, long sequence, UnaryOperator<ReplicaKeyState> transition) {
         ReplicaKeyState current = keys.get(keyId);
         if (current != null && sequence > current.version()) {
@@ -89,7 +117,7 @@ public class ActiveKeyReplicaProjection {
      * could otherwise put an older entry over a newer one.
      */
     private synchronized void publish(String keyId, ReplicaKeyState state) {
-        state.entries(keyId).forEach(writer::write);
+        write(keyId, state);
         keys.put(keyId, state);
     }
 
@@ -100,9 +128,7 @@ public class ActiveKeyReplicaProjection {
     synchronized int rewriteAll() {
         int written = 0;
         for (Map.Entry<String, ReplicaKeyState> key : keys.entrySet()) {
-            for (Map.Entry<KeyHash, ActiveKeyEntry> entry : key.getValue().entries(key.getKey()).entrySet()) {
-                written += writer.write(entry.getKey(), entry.getValue()) ? 1 : 0;
-            }
+            written += write(key.getKey(), key.getValue());
         }
         return written;
     }
@@ -116,7 +142,22 @@ public class ActiveKeyReplicaProjection {
         if (known != null && known.version() >= view.version()) {
             return false;
         }
+        DeveloperDefault developerDefault = developerDefaults.get(view.developerId());
+        RateLimit rateLimit = view.rateLimit() != null || developerDefault == null
+                ? view.rateLimit() : developerDefault.rateLimit();
         return writer.write(new KeyHash(view.secretHash()), new ActiveKeyEntry(view.keyId(), view.developerId(),
-                view.scopes(), view.expiresAt(), null, view.status(), view.version(), view.rateLimit()));
+                view.scopes(), view.expiresAt(), null, view.status(), view.version(), rateLimit,
+                developerDefault == null ? 0 : developerDefault.version()));
+    }
+
+    private int write(String keyId, ReplicaKeyState state) {
+        DeveloperDefault developerDefault = developerDefaults.get(state.developerId());
+        int written = 0;
+        for (Map.Entry<KeyHash, ActiveKeyEntry> entry : state.entries(keyId,
+                developerDefault == null ? null : developerDefault.rateLimit(),
+                developerDefault == null ? 0 : developerDefault.version()).entrySet()) {
+            written += writer.write(entry.getKey(), entry.getValue()) ? 1 : 0;
+        }
+        return written;
     }
 }

@@ -74,11 +74,14 @@ record ReplicaKeyState(String developerId, List<String> scopes, Instant expiresA
                 sequence);
     }
 
-    /** One entry per hash the key ever had, each carrying this state and version. */
-    Map<KeyHash, ActiveKeyEntry> entries(String keyId) {
+    /**
+     * One entry per hash the key ever had, each carrying this state and version, and as its limit the key's own or
+     * else {@code developerDefault} (whose developer-event sequence number is {@code limitsVersion}).
+     */
+    Map<KeyHash, ActiveKeyEntry> entries(String keyId, RateLimit developerDefault, long limitsVersion) {
         Map<KeyHash, ActiveKeyEntry> entries = new LinkedHashMap<>();
         ActiveKeyEntry current = new ActiveKeyEntry(keyId, developerId, scopes, expiresAt, null, status, version,
-                rateLimit);
+                rateLimit != null ? rateLimit : developerDefault, limitsVersion);
         entries.put(new KeyHash(secretHash), current);
         retiredSecrets.forEach((hash, until) ->
                 entries.put(new KeyHash(hash), current.withSecretValidUntil(until, version)));

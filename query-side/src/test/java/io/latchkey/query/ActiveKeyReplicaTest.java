@@ -12,6 +12,7 @@ import io.latchkey.api.ApiKeyRenewedEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyScopesChangedEvent;
+import io.latchkey.api.DeveloperRateLimitChangedEvent;
 import io.latchkey.api.KeyStatus;
 import io.latchkey.api.RateLimit;
 import io.latchkey.api.replica.ActiveKeyEntry;
@@ -74,6 +75,37 @@ class ActiveKeyReplicaTest extends QuerySideTestSupport {
     private void rotate(IssuedKey from, IssuedKey to, long sequence, Instant rotatedAt, Instant graceEnds) {
         appendKeyEvent(from.keyId(), sequence, new ApiKeyRotatedEvent(from.keyId(), to.secretHash(), "lk_test_…new",
                 from.secretHash(), graceEnds, rotatedAt));
+    }
+
+    @Test
+    void aDevelopersDefaultLimitReachesEveryKeyWithoutItsOwnAndNewKeysToo() {
+        String developerId = UUID.randomUUID().toString();
+        IssuedKey withoutLimit = IssuedKey.issue(developerId);
+        IssuedKey withOwnLimit = IssuedKey.issue(developerId);
+        appendKeyEvent(withoutLimit.keyId(), 0, new ApiKeyCreatedEvent(withoutLimit.keyId(), developerId, "a",
+                withoutLimit.secretHash(), "lk_test_…abcd", List.of("read"), now(), null, null));
+        appendKeyEvent(withOwnLimit.keyId(), 0, new ApiKeyCreatedEvent(withOwnLimit.keyId(), developerId, "b",
+                withOwnLimit.secretHash(), "lk_test_…abcd", List.of("read"), now(), null, new RateLimit(7, 1, null)));
+        awaitEntry(withoutLimit.secretHash(), 0);
+        assertThat(map().read(new KeyHash(withoutLimit.secretHash())).rateLimit()).isNull();
+
+        append("DeveloperAccount", developerId, 1,
+                new DeveloperRateLimitChangedEvent(developerId, new RateLimit(50, 60, null), now()));
+
+        KeyHash hash = new KeyHash(withoutLimit.secretHash());
+        await().atMost(REPLICATED).until(() -> map().read(hash).limitsVersion() == 1);
+        assertThat(map().read(hash).rateLimit()).isEqualTo(new RateLimit(50, 60, null));
+        assertThat(map().read(hash).version()).isZero();
+        assertThat(map().read(new KeyHash(withOwnLimit.secretHash())).rateLimit()).isEqualTo(new RateLimit(7, 1, null));
+
+        IssuedKey later = IssuedKey.issue(developerId);
+        appendKeyEvent(later.keyId(), 0, new ApiKeyCreatedEvent(later.keyId(), developerId, "c", later.secretHash(),
+                "lk_test_…abcd", List.of("read"), now(), null, null));
+        assertThat(awaitEntry(later.secretHash(), 0).rateLimit()).isEqualTo(new RateLimit(50, 60, null));
+
+        append("DeveloperAccount", developerId, 2, new DeveloperRateLimitChangedEvent(developerId, null, now()));
+        await().atMost(REPLICATED).until(() -> map().read(hash).limitsVersion() == 2);
+        assertThat(map().read(hash).rateLimit()).isNull();
     }
 
     @Test

@@ -40,7 +40,7 @@ class ReplicaKeyStateTest {
 
     @Test
     void createdKeyHasOneLiveEntry() {
-        assertThat(created().entries(KEY)).containsExactly(Map.entry(new KeyHash(H0), new ActiveKeyEntry(KEY,
+        assertThat(created().entries(KEY, null, 0)).containsExactly(Map.entry(new KeyHash(H0), new ActiveKeyEntry(KEY,
                 DEVELOPER, List.of("read"), T0.plusSeconds(86_400), null, KeyStatus.ACTIVE, 0,
                 new RateLimit(10, 1, null))));
     }
@@ -51,7 +51,7 @@ class ReplicaKeyStateTest {
         state = rotate(state, H1, H2, T0.plusSeconds(20), T0.plusSeconds(2000), 2);
         state = rotate(state, H2, H3, T0.plusSeconds(3000), T0.plusSeconds(4000), 3);
 
-        Map<KeyHash, ActiveKeyEntry> entries = state.entries(KEY);
+        Map<KeyHash, ActiveKeyEntry> entries = state.entries(KEY, null, 0);
 
         assertThat(entries).hasSize(4);
         assertThat(entries.values()).allSatisfy(entry -> assertThat(entry.version()).isEqualTo(3));
@@ -65,7 +65,7 @@ class ReplicaKeyStateTest {
     void revocationTombstonesEveryHashTheKeyEverHad() {
         ReplicaKeyState state = rotate(created(), H0, H1, T0.plusSeconds(10), T0.plusSeconds(1000), 1).revoked(2);
 
-        assertThat(state.entries(KEY).values()).hasSize(2).allSatisfy(entry -> {
+        assertThat(state.entries(KEY, null, 0).values()).hasSize(2).allSatisfy(entry -> {
             assertThat(entry.status()).isEqualTo(KeyStatus.REVOKED);
             assertThat(entry.version()).isEqualTo(2);
         });

@@ -6,9 +6,11 @@ import java.util.List;
 /**
  * The answer to one validation. Identity fields ({@code keyId}, {@code developerId}, {@code scopes},
  * {@code expiresAt}) are set whenever the key was found, including for REVOKED, EXPIRED and INSUFFICIENT_SCOPE, so
- * callers can log and count; callers must not reveal them to the presenter of a denied key.
+ * callers can log and count; callers must not reveal them to the presenter of a denied key. {@code rateLimit} is set
+ * when a rate limiter was asked, which happens only for a key that would otherwise be VALID.
  */
-public record Decision(Status status, String keyId, String developerId, List<String> scopes, Instant expiresAt) {
+public record Decision(Status status, String keyId, String developerId, List<String> scopes, Instant expiresAt,
+                       RateLimitState rateLimit) {
 
     public enum Status {
         VALID, MALFORMED, NOT_FOUND, REVOKED, EXPIRED, INSUFFICIENT_SCOPE, RATE_LIMITED
@@ -18,8 +20,17 @@ public record Decision(Status status, String keyId, String developerId, List<Str
         scopes = scopes == null ? List.of() : List.copyOf(scopes);
     }
 
+    public Decision(Status status, String keyId, String developerId, List<String> scopes, Instant expiresAt) {
+        this(status, keyId, developerId, scopes, expiresAt, null);
+    }
+
     static Decision denied(Status status) {
         return new Decision(status, null, null, List.of(), null);
+    }
+
+    Decision withRateLimit(RateLimitState state) {
+        return new Decision(state.allowed() ? status : Status.RATE_LIMITED, keyId, developerId, scopes, expiresAt,
+                state);
     }
 
     public boolean allowed() {

@@ -9,19 +9,25 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 
-/** Format check → hash → local lookup → status → expiry → grace → scope, in that order. */
+/**
+ * Format check → hash → local lookup → status → expiry → grace → scope, in that order; then, only for a key that
+ * passed all of them, the rate limit. Authentication is settled before the limiter is asked, so nothing the limiter
+ * does (or fails to do) can change it.
+ */
 final class DefaultKeyValidator implements KeyValidator {
 
     private final KeyReplica replica;
     private final KeyHasher hasher;
     private final Clock clock;
     private final Duration maxLag;
+    private final RateLimiter rateLimiter;
 
-    DefaultKeyValidator(KeyReplica replica, KeyHasher hasher, Clock clock, Duration maxLag) {
+    DefaultKeyValidator(KeyReplica replica, KeyHasher hasher, Clock clock, Duration maxLag, RateLimiter rateLimiter) {
         this.replica = replica;
         this.hasher = hasher;
         this.clock = clock;
         this.maxLag = maxLag;
+        this.rateLimiter = rateLimiter;
     }
 
     @Override
@@ -49,7 +55,12 @@ final class DefaultKeyValidator implements KeyValidator {
         } else {
             status = Decision.Status.VALID;
         }
-        return new Decision(status, entry.keyId(), entry.developerId(), entry.scopes(), entry.expiresAt());
+        Decision decision = new Decision(status, entry.keyId(), entry.developerId(), entry.scopes(),
+                entry.expiresAt());
+        if (status != Decision.Status.VALID || rateLimiter == null || entry.rateLimit() == null) {
+            return decision;
+        }
+        return decision.withRateLimit(rateLimiter.acquire(entry.keyId(), entry.rateLimit()));
     }
 
     @Override

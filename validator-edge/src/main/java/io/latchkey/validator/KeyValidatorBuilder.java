@@ -12,6 +12,7 @@ public final class KeyValidatorBuilder {
     private KeyHasher hasher = KeyHasher.sha256();
     private Clock clock = Clock.systemUTC();
     private Duration maxLag;
+    private RateLimiter rateLimiter;
 
     KeyValidatorBuilder() {
     }
@@ -47,10 +48,19 @@ public final class KeyValidatorBuilder {
         return this;
     }
 
+    /**
+     * Applies each key's rate limit (the one its replica entry carries) to keys that are otherwise allowed
+     * (default: none, no key is ever rate limited).
+     */
+    public KeyValidatorBuilder rateLimiter(RateLimiter rateLimiter) {
+        this.rateLimiter = rateLimiter;
+        return this;
+    }
+
     public KeyValidator build() {
         if (replica == null) {
             throw new IllegalStateException("a replica is required");
         }
-        return new DefaultKeyValidator(replica, hasher, clock, maxLag);
+        return new DefaultKeyValidator(replica, hasher, clock, maxLag, rateLimiter);
     }
 }

@@ -1,6 +1,8 @@
 package io.latchkey.command.rest;
 
+import io.latchkey.api.RateLimit;
 import io.latchkey.command.RegisterDeveloperCommand;
+import io.latchkey.command.SetDeveloperRateLimitCommand;
 import io.latchkey.support.web.Ids;
 import io.latchkey.support.web.RequestContext;
 import java.net.URI;
@@ -8,11 +10,18 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.UUID;
 import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 
-/** {@code POST /v1/developers}: operators register developer accounts. */
+/**
+ * {@code POST /v1/developers}: operators register developer accounts. {@code PUT} and {@code DELETE
+ * /v1/developers/{id}/rate-limit} set and remove the default rate limit of the developer's keys that have none of
+ * their own; operator only, like registration (a developer must not lift their own default).
+ */
 @RestController
 class DeveloperController {
 
@@ -33,5 +42,25 @@ class DeveloperController {
         commands.send(new RegisterDeveloperCommand(developerId, name, email, now), ctx, Ids.NO_SUCH_DEVELOPER);
         return ResponseEntity.created(URI.create("/v1/developers/" + developerId))
                 .body(new DeveloperResponse(developerId, name, email, now));
+    }
+
+    @PutMapping("/v1/developers/{developerId}/rate-limit")
+    ResponseEntity<DeveloperRateLimitResponse> setRateLimit(@PathVariable String developerId,
+                                                            @RequestBody RateLimitBody request, RequestContext ctx) {
+        return changeRateLimit(developerId, request.toRateLimit(), ctx);
+    }
+
+    @DeleteMapping("/v1/developers/{developerId}/rate-limit")
+    ResponseEntity<DeveloperRateLimitResponse> removeRateLimit(@PathVariable String developerId, RequestContext ctx) {
+        return changeRateLimit(developerId, null, ctx);
+    }
+
+    private ResponseEntity<DeveloperRateLimitResponse> changeRateLimit(String developerId, RateLimit rateLimit,
+                                                                       RequestContext ctx) {
+        Ids.require(developerId, Ids.NO_SUCH_DEVELOPER);
+        Long version = commands.send(new SetDeveloperRateLimitCommand(developerId, rateLimit, clock.instant()), ctx,
+                Ids.NO_SUCH_DEVELOPER);
+        return ResponseEntity.ok().body(new DeveloperRateLimitResponse(developerId, RateLimitBody.of(rateLimit),
+                version));
     }
 }

@@ -16,18 +16,32 @@ import java.util.List;
  * What an edge knows about one secret hash: whose key it is, what it may do, until when, and the aggregate
  * sequence number ({@code version}) of the event that produced this state. {@code secretValidUntil} is set on
  * a secret superseded by rotation: it stops working at that instant even though the key lives on.
+ * {@code rateLimit} is the effective limit (the key's own, else its developer's default, null for none);
+ * {@code limitsVersion} is the developer aggregate's sequence number of the default it reflects (0 when none was
+ * ever set), because a developer's default changes the entry without an event of the key.
  */
 public record ActiveKeyEntry(String keyId, String developerId, List<String> scopes, Instant expiresAt,
-                             Instant secretValidUntil, KeyStatus status, long version, RateLimit rateLimit) {
+                             Instant secretValidUntil, KeyStatus status, long version, RateLimit rateLimit,
+                             long limitsVersion) {
 
-    private static final byte FORMAT = 1;
+    /** 1: up to the rate limit; 2: adds {@code limitsVersion}. Both are read. */
+    private static final byte FORMAT = 2;
     private static final long NONE = Long.MIN_VALUE;
 
     public ActiveKeyEntry {
         scopes = List.copyOf(scopes);
     }
 
-    /** The entry that must survive when two replicas disagree: REVOKED always wins, then the higher version. */
+    /** An entry reflecting no developer default. */
+    public ActiveKeyEntry(String keyId, String developerId, List<String> scopes, Instant expiresAt,
+                          Instant secretValidUntil, KeyStatus status, long version, RateLimit rateLimit) {
+        this(keyId, developerId, scopes, expiresAt, secretValidUntil, status, version, rateLimit, 0);
+    }
+
+    /**
+     * The entry that must survive when two replicas disagree: REVOKED always wins, then the higher version, then
+     * the higher limitsVersion.
+     */
     public static ActiveKeyEntry newer(ActiveKeyEntry a, ActiveKeyEntry b) {
         if (a == null || b == null) {
             return a == null ? b : a;
@@ -36,17 +50,21 @@ public record ActiveKeyEntry(String keyId, String developerId, List<String> scop
         if (aRevoked != (b.status == KeyStatus.REVOKED)) {
             return aRevoked ? a : b;
         }
-        return b.version > a.version ? b : a;
+        if (b.version != a.version) {
+            return b.version > a.version ? b : a;
+        }
+        return b.limitsVersion > a.limitsVersion ? b : a;
     }
 
     public ActiveKeyEntry withState(List<String> newScopes, Instant newExpiresAt, KeyStatus newStatus,
                                     long newVersion, RateLimit newRateLimit) {
         return new ActiveKeyEntry(keyId, developerId, newScopes, newExpiresAt, secretValidUntil, newStatus,
-                newVersion, newRateLimit);
+                newVersion, newRateLimit, limitsVersion);
     }
 
     public ActiveKeyEntry withSecretValidUntil(Instant validUntil, long newVersion) {
-        return new ActiveKeyEntry(keyId, developerId, scopes, expiresAt, validUntil, status, newVersion, rateLimit);
+        return new ActiveKeyEntry(keyId, developerId, scopes, expiresAt, validUntil, status, newVersion, rateLimit,
+                limitsVersion);
     }
 
     /** A compact binary form for the replicated map: far smaller than Java serialization. */
@@ -70,6 +88,7 @@ public record ActiveKeyEntry(String keyId, String developerId, List<String> scop
                 out.writeLong(rateLimit.periodSeconds());
                 out.writeLong(rateLimit.burst() == null ? NONE : rateLimit.burst());
             }
+            out.writeLong(limitsVersion);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -79,7 +98,7 @@ public record ActiveKeyEntry(String keyId, String developerId, List<String> scop
     public static ActiveKeyEntry fromBytes(byte[] data) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
             byte format = in.readByte();
-            if (format != FORMAT) {
+            if (format != 1 && format != FORMAT) {
                 throw new IllegalArgumentException("unknown replica entry format " + format);
             }
             long version = in.readLong();
@@ -100,8 +119,9 @@ public record ActiveKeyEntry(String keyId, String developerId, List<String> scop
                 long burst = in.readLong();
                 rateLimit = new RateLimit(limit, period, burst == NONE ? null : burst);
             }
+            long limitsVersion = format == 1 ? 0 : in.readLong();
             return new ActiveKeyEntry(keyId, developerId, scopes, expiresAt, secretValidUntil, status, version,
-                    rateLimit);
+                    rateLimit, limitsVersion);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

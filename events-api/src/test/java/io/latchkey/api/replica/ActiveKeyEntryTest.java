@@ -40,4 +40,40 @@ class ActiveKeyEntryTest {
         assertThat(ActiveKeyEntry.newer(later, tombstone)).isSameAs(tombstone);
         assertThat(ActiveKeyEntry.newer(tombstone, later)).isSameAs(tombstone);
     }
+
+    @Test
+    void binaryFormRoundTripsTheLimitsVersion() {
+        ActiveKeyEntry withDefault = new ActiveKeyEntry("k3", "d3", List.of("read"), null, null, KeyStatus.ACTIVE, 2,
+                new RateLimit(10, 1, null), 5);
+        assertThat(ActiveKeyEntry.fromBytes(withDefault.toBytes())).isEqualTo(withDefault);
+    }
+
+    @Test
+    void formatOneEntriesAreStillReadWithNoDeveloperDefault() {
+        byte[] formatTwo = active.toBytes();
+        // Format 1 is format 2 without the trailing limitsVersion.
+        byte[] formatOne = java.util.Arrays.copyOf(formatTwo, formatTwo.length - Long.BYTES);
+        formatOne[0] = 1;
+        assertThat(formatTwo[0]).isEqualTo((byte) 2);
+        assertThat(ActiveKeyEntry.fromBytes(formatOne)).isEqualTo(active);
+        assertThat(ActiveKeyEntry.fromBytes(formatOne).limitsVersion()).isZero();
+    }
+
+    @Test
+    void atTheSameVersionTheHigherLimitsVersionWins() {
+        ActiveKeyEntry newDefault = new ActiveKeyEntry("k1", "d1", active.scopes(), active.expiresAt(), null,
+                KeyStatus.ACTIVE, 3, new RateLimit(5, 1, null), 8);
+        assertThat(ActiveKeyEntry.newer(active, newDefault)).isSameAs(newDefault);
+        assertThat(ActiveKeyEntry.newer(newDefault, active)).isSameAs(newDefault);
+        ActiveKeyEntry laterKeyEvent = active.withState(active.scopes(), null, KeyStatus.ACTIVE, 4, null);
+        assertThat(ActiveKeyEntry.newer(newDefault, laterKeyEvent)).isSameAs(laterKeyEvent);
+    }
+
+    @Test
+    void aTombstoneWinsOverANewerDeveloperDefault() {
+        ActiveKeyEntry tombstone = active.withState(active.scopes(), null, KeyStatus.REVOKED, 3, null);
+        ActiveKeyEntry newDefault = new ActiveKeyEntry("k1", "d1", active.scopes(), null, null, KeyStatus.ACTIVE, 3,
+                new RateLimit(5, 1, null), 9);
+        assertThat(ActiveKeyEntry.newer(tombstone, newDefault)).isSameAs(tombstone);
+    }
 }

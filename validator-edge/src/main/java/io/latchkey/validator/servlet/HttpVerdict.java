@@ -1,6 +1,7 @@
 package io.latchkey.validator.servlet;
 
 import io.latchkey.validator.Decision;
+import io.latchkey.validator.RateLimitState;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -9,7 +10,10 @@ import java.util.function.Function;
 /**
  * What a request's credentials earn over HTTP: the one mapping the edge's {@code /authorize} and the servlet filter
  * share, so they can never disagree. 400 for a key in the URL, two keys or an invalid required scope; 503 when
- * nobody could decide; 401 with one body for every key that does not authenticate; 403 for a missing scope; 200.
+ * nobody could decide; 401 with one body for every key that does not authenticate; 403 for a missing scope; 429
+ * with {@code Retry-After} for a rate-limited key; 200. A decision that went through a rate limiter also carries the
+ * IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers: {@code RateLimit-Policy} and
+ * {@code RateLimit}).
  *
  * @param status   the HTTP status
  * @param slug     the problem type's last segment, or null when allowed
@@ -45,6 +49,9 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
         if (decision.unauthenticated()) {
             return new HttpVerdict(401, "unauthenticated", "A valid API key is required.", decision);
         }
+        if (decision.status() == Decision.Status.RATE_LIMITED) {
+            return new HttpVerdict(429, "rate-limited", "The key's rate limit is exhausted; retry later.", decision);
+        }
         if (!decision.allowed()) {
             return new HttpVerdict(403, "insufficient-scope", "The key lacks the required scope.", decision);
         }
@@ -59,7 +66,10 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
         return status == 200;
     }
 
-    /** Headers every answer carries: never cached, a challenge on 401, a retry hint on 503. */
+    /**
+     * Headers every answer carries: never cached, a challenge on 401, a retry hint on 503 and 429, and the rate-limit
+     * fields when a limiter was asked.
+     */
     public Map<String, String> headers() {
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("Cache-Control", "no-store");
@@ -67,6 +77,14 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
             headers.put("WWW-Authenticate", "Bearer realm=\"latchkey\"");
         } else if (status == 503) {
             headers.put("Retry-After", "1");
+        }
+        RateLimitState limit = decision == null ? null : decision.rateLimit();
+        if (limit != null) {
+            headers.put("RateLimit-Policy", "\"key\";q=" + limit.limit() + ";w=" + limit.periodSeconds());
+            headers.put("RateLimit", "\"key\";r=" + limit.remaining() + ";t=" + limit.resetSeconds());
+            if (status == 429) {
+                headers.put("Retry-After", Long.toString(Math.max(1, limit.retryAfterSeconds())));
+            }
         }
         return headers;
     }

@@ -4,6 +4,12 @@ import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.validator.KeyValidator;
+import io.latchkey.validator.RateLimiter;
+import io.latchkey.validator.redis.ExactRedisRateLimiter;
+import io.latchkey.validator.redis.LocalSyncRateLimiter;
+import io.latchkey.validator.redis.RedisLink;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
 import io.latchkey.validator.servlet.KeyAuthenticationFilter;
 import java.time.Clock;
@@ -12,6 +18,7 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -64,13 +71,36 @@ public class LatchkeyValidatorAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     KeyValidator keyValidator(HazelcastInstance hazelcast, KeyHasher hasher, ObjectProvider<Clock> clock,
-                              LatchkeyValidatorProperties properties) {
+                              ObjectProvider<RateLimiter> rateLimiter, LatchkeyValidatorProperties properties) {
         return KeyValidator.builder()
                 .replica(HazelcastKeyReplica.of(hazelcast))
                 .hasher(hasher)
                 .clock(clock.getIfAvailable(Clock::systemUTC))
                 .maxLag(properties.replica().maxLag())
+                .rateLimiter(rateLimiter.getIfAvailable())
                 .build();
+    }
+
+    /** {@code latchkey.rate-limit.mode} exact or local-sync: a Redis-backed limiter. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnExpression("'${latchkey.rate-limit.mode:off}'.toLowerCase() != 'off'")
+    static class RateLimitConfiguration {
+
+        @Bean(destroyMethod = "close")
+        @ConditionalOnMissingBean
+        RedisLink latchkeyRedisLink(LatchkeyValidatorProperties properties) {
+            LatchkeyValidatorProperties.RateLimit settings = properties.rateLimit();
+            return RedisLink.open(settings.redis(), settings.redisBudget(), settings.redisPause());
+        }
+
+        @Bean
+        @ConditionalOnMissingBean
+        RateLimiter latchkeyRateLimiter(RedisLink link, LatchkeyValidatorProperties properties) {
+            LatchkeyValidatorProperties.RateLimit settings = properties.rateLimit();
+            return settings.mode() == LatchkeyValidatorProperties.RateLimit.Mode.LOCAL_SYNC
+                    ? new LocalSyncRateLimiter(link, settings.syncInterval())
+                    : new ExactRedisRateLimiter(link);
+        }
     }
 
     /** Replica gauges on whatever registry the service has; nested so services without Micrometer never load it. */
@@ -81,6 +111,14 @@ public class LatchkeyValidatorAutoConfiguration {
         @Bean
         ReplicaMetrics latchkeyReplicaMetrics(KeyValidator validator) {
             return new ReplicaMetrics(validator);
+        }
+
+        @Bean
+        MeterBinder latchkeyRateLimitMetrics(ObjectProvider<RedisLink> link) {
+            return registry -> link.ifAvailable(redis -> FunctionCounter
+                    .builder("latchkey.ratelimit.degraded", redis, RedisLink::degraded)
+                    .description("Rate-limit decisions made from local buckets because Redis was down or slow")
+                    .register(registry));
         }
     }
 }

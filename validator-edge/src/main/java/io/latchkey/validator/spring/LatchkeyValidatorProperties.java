@@ -11,13 +11,39 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param pepper    HMAC pepper; must equal the command side's (blank: plain SHA-256)
  * @param hazelcast the replica cluster this member joins
  * @param replica   how far behind the event log the replica may fall
+ * @param rateLimit how keys' rate limits are enforced
  */
 @ConfigurationProperties("latchkey")
-public record LatchkeyValidatorProperties(String pepper, Hazelcast hazelcast, Replica replica) {
+public record LatchkeyValidatorProperties(String pepper, Hazelcast hazelcast, Replica replica, RateLimit rateLimit) {
 
     public LatchkeyValidatorProperties {
         hazelcast = hazelcast == null ? new Hazelcast(null, null, 0, null) : hazelcast;
         replica = replica == null ? new Replica(null) : replica;
+        rateLimit = rateLimit == null ? new RateLimit(null, null, null, null, null) : rateLimit;
+    }
+
+    /**
+     * {@code latchkey.rate-limit.*}.
+     *
+     * @param mode         {@code off} (default: no key is limited), {@code exact} (Redis on every decision) or
+     *                     {@code local-sync} (local leases synced through Redis in the background)
+     * @param redis        Redis URI (default {@code redis://127.0.0.1:6379})
+     * @param redisBudget  how long a decision may wait for Redis before deciding locally (default 5 ms)
+     * @param redisPause   how long to decide locally after Redis failed or missed the budget (default 1 s)
+     * @param syncInterval local-sync: how long an unused lease is kept before its tokens go back (default 1 s)
+     */
+    public record RateLimit(Mode mode, String redis, Duration redisBudget, Duration redisPause,
+                            Duration syncInterval) {
+
+        public enum Mode { OFF, EXACT, LOCAL_SYNC }
+
+        public RateLimit {
+            mode = mode == null ? Mode.OFF : mode;
+            redis = redis == null || redis.isBlank() ? "redis://127.0.0.1:6379" : redis;
+            redisBudget = redisBudget == null ? Duration.ofMillis(5) : redisBudget;
+            redisPause = redisPause == null ? Duration.ofSeconds(1) : redisPause;
+            syncInterval = syncInterval == null ? Duration.ofSeconds(1) : syncInterval;
+        }
     }
 
     /**

@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.KeyStatus;
+import io.latchkey.api.RateLimit;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.validator.Decision;
 import io.latchkey.validator.Decision.Status;
 import io.latchkey.validator.KeyValidator;
+import io.latchkey.validator.ratelimit.LocalRateLimiter;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,6 +34,7 @@ class KeyValidatorTest {
     private static ReplicaWriter writer;
     private static final AtomicReference<Instant> time = new AtomicReference<>(NOW);
     private static KeyValidator validator;
+    private static KeyValidator limited;
 
     @BeforeAll
     static void startMember() {
@@ -55,6 +58,8 @@ class KeyValidatorTest {
             }
         };
         validator = KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).hasher(HASHER).clock(clock).build();
+        limited = KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).hasher(HASHER).clock(clock)
+                .rateLimiter(LocalRateLimiter.withTicker(() -> 0)).build();
     }
 
     @AfterAll
@@ -70,6 +75,46 @@ class KeyValidatorTest {
 
     private static ActiveKeyEntry entry(List<String> scopes, Instant expiresAt, Instant secretValidUntil, KeyStatus status) {
         return new ActiveKeyEntry("key-1", "dev-1", scopes, expiresAt, secretValidUntil, status, 0, null);
+    }
+
+    private static String issueLimited(String keyId, KeyStatus status) throws InterruptedException {
+        String key = issue(new ActiveKeyEntry(keyId, "dev-1", List.of("read"), null, null, status, 0,
+                new RateLimit(1, 3600, null)));
+        // Waited for through the unlimited validator: a VALID answer from the limited one would take the token.
+        for (int i = 0; i < 500 && validator.validate(key, null).status() == Decision.Status.NOT_FOUND; i++) {
+            Thread.sleep(10);
+        }
+        return key;
+    }
+
+    @Test
+    void onlyAKeyThatIsOtherwiseValidTakesATokenAndThenIsRateLimited() throws InterruptedException {
+        String key = issueLimited("limited-1", KeyStatus.ACTIVE);
+        for (int i = 0; i < 5; i++) {
+            Decision forbidden = limited.validate(key, "write");
+            assertThat(forbidden.status()).isEqualTo(Decision.Status.INSUFFICIENT_SCOPE);
+            assertThat(forbidden.rateLimit()).isNull();
+        }
+        Decision allowed = limited.validate(key, "read");
+        assertThat(allowed.status()).isEqualTo(Decision.Status.VALID);
+        assertThat(allowed.rateLimit().remaining()).isZero();
+
+        Decision refused = limited.validate(key, "read");
+
+        assertThat(refused.status()).isEqualTo(Decision.Status.RATE_LIMITED);
+        assertThat(refused.allowed()).isFalse();
+        assertThat(refused.unauthenticated()).isFalse();
+        assertThat(refused.keyId()).isEqualTo("limited-1");
+        assertThat(refused.rateLimit().retryAfterSeconds()).isEqualTo(3600);
+        assertThat(limited.validate(key, "write").status()).isEqualTo(Decision.Status.INSUFFICIENT_SCOPE);
+    }
+
+    @Test
+    void aRevokedKeyIsRevokedNeverRateLimited() throws InterruptedException {
+        String key = issueLimited("limited-2", KeyStatus.REVOKED);
+        for (int i = 0; i < 3; i++) {
+            assertThat(limited.validate(key, "read").status()).isEqualTo(Decision.Status.REVOKED);
+        }
     }
 
     @Test

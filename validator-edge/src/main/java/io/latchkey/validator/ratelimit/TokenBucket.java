@@ -1,0 +1,43 @@
+package io.latchkey.validator.ratelimit;
+
+import io.latchkey.api.RateLimit;
+import io.latchkey.validator.RateLimitState;
+
+/**
+ * One key's bucket: {@code capacity} tokens, refilled continuously at {@code limit / period}. Not thread-safe on its
+ * own; {@link LocalRateLimiter} serialises access per bucket.
+ */
+final class TokenBucket {
+
+    private double tokens = -1;
+    private long lastNanos;
+
+    RateLimitState take(RateLimit limit, long nowNanos, long cost) {
+        double capacity = limit.capacity();
+        double perNano = limit.limit() / (limit.periodSeconds() * 1e9);
+        if (tokens < 0) {
+            tokens = capacity;
+        } else if (nowNanos > lastNanos) {
+            tokens = Math.min(capacity, tokens + (nowNanos - lastNanos) * perNano);
+        } else {
+            tokens = Math.min(capacity, tokens);
+        }
+        lastNanos = Math.max(lastNanos, nowNanos);
+        boolean allowed = tokens >= cost;
+        if (allowed) {
+            tokens -= cost;
+        }
+        return state(allowed, limit, tokens, perNano);
+    }
+
+    static RateLimitState state(boolean allowed, RateLimit limit, double tokens, double perNano) {
+        long retryAfter = tokens >= 1 ? 0 : ceilSeconds((1 - tokens) / perNano);
+        long reset = ceilSeconds((limit.capacity() - tokens) / perNano);
+        return new RateLimitState(allowed, limit.limit(), limit.periodSeconds(), (long) Math.floor(tokens), reset,
+                retryAfter);
+    }
+
+    private static long ceilSeconds(double nanos) {
+        return (long) Math.ceil(Math.max(0, nanos) / 1e9);
+    }
+}

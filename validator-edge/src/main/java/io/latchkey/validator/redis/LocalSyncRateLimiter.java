@@ -1,0 +1,149 @@
+package io.latchkey.validator.redis;
+
+import io.latchkey.api.RateLimit;
+import io.latchkey.validator.RateLimitState;
+import io.latchkey.validator.RateLimiter;
+import io.latchkey.validator.ratelimit.LocalRateLimiter;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Local-sync mode: decisions come from a lease of tokens this edge holds for the key, taken in batches from the same
+ * shared Redis bucket the exact mode uses, so the hot path is an atomic decrement. Leases are topped up in the
+ * background when they run low; only a decision that finds its lease empty goes to Redis itself (one token, like
+ * exact mode). A lease left unused for a sync interval is given back to the shared bucket.
+ *
+ * <p>Consistency: every admitted request took a token from the shared bucket, so edges together never admit more
+ * than the limit. They may admit less: tokens leased to an edge that receives no more traffic are idle for at most a
+ * sync interval, at most one batch (capacity / 64) per edge. While Redis is unreachable decisions come from local
+ * buckets, counted as degraded, like exact mode.
+ */
+public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
+
+    private static final int BATCH_DIVISOR = 64;
+
+    private final RedisLink link;
+    private final LocalRateLimiter local;
+    private final Map<String, Lease> leases = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService background;
+    private final long syncNanos;
+
+    public LocalSyncRateLimiter(RedisLink link, Duration syncInterval) {
+        this.link = link;
+        this.local = LocalRateLimiter.create();
+        this.syncNanos = syncInterval.toNanos();
+        this.background = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread thread = new Thread(task, "latchkey-ratelimit-sync");
+            thread.setDaemon(true);
+            return thread;
+        });
+        background.scheduleWithFixedDelay(this::giveBackIdleLeases, syncNanos, syncNanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public RateLimitState acquire(String keyId, RateLimit limit) {
+        if (!link.healthy()) {
+            link.countDegraded();
+            return local.acquire(keyId, limit);
+        }
+        Lease lease = leases.computeIfAbsent(keyId, id -> new Lease(limit));
+        lease.limit = limit;
+        lease.lastUsed = System.nanoTime();
+        long left = lease.tryTake();
+        if (left >= 0) {
+            if (left < batch(limit) / 2) {
+                refillSoon(keyId, lease);
+            }
+            return lease.state(true, left);
+        }
+        refillSoon(keyId, lease);
+        Optional<ExactRedisRateLimiter.Taken> shared = ExactRedisRateLimiter.take(link, keyId, limit, 1, false);
+        if (shared.isEmpty()) {
+            link.countDegraded();
+            return local.acquire(keyId, limit);
+        }
+        lease.seen = shared.get().state();
+        return shared.get().state();
+    }
+
+    private static long batch(RateLimit limit) {
+        return Math.max(1, limit.capacity() / BATCH_DIVISOR);
+    }
+
+    private void refillSoon(String keyId, Lease lease) {
+        if (lease.refilling.compareAndSet(false, true)) {
+            background.execute(() -> {
+                try {
+                    RateLimit limit = lease.limit;
+                    ExactRedisRateLimiter.take(link, keyId, limit, batch(limit), true).ifPresent(taken -> {
+                        lease.tokens.addAndGet(taken.tokens());
+                        lease.seen = taken.state();
+                    });
+                } finally {
+                    lease.refilling.set(false);
+                }
+            });
+        }
+    }
+
+    private void giveBackIdleLeases() {
+        long now = System.nanoTime();
+        leases.forEach((keyId, lease) -> {
+            if (now - lease.lastUsed < syncNanos || lease.refilling.get()) {
+                return;
+            }
+            long unused = lease.tokens.getAndSet(0);
+            if (unused > 0 && ExactRedisRateLimiter.take(link, keyId, lease.limit, -unused, false).isEmpty()) {
+                lease.tokens.addAndGet(unused);
+            } else if (unused == 0) {
+                leases.remove(keyId, lease);
+            }
+        });
+    }
+
+    /** Tokens this edge holds for one key, and the shared bucket's state as last seen. */
+    private static final class Lease {
+        final AtomicLong tokens = new AtomicLong();
+        final AtomicBoolean refilling = new AtomicBoolean();
+        volatile RateLimit limit;
+        volatile long lastUsed = System.nanoTime();
+        volatile RateLimitState seen;
+
+        Lease(RateLimit limit) {
+            this.limit = limit;
+        }
+
+        /** The tokens left after taking one, or -1 when there was none. */
+        long tryTake() {
+            while (true) {
+                long current = tokens.get();
+                if (current <= 0) {
+                    return -1;
+                }
+                if (tokens.compareAndSet(current, current - 1)) {
+                    return current - 1;
+                }
+            }
+        }
+
+        RateLimitState state(boolean allowed, long left) {
+            RateLimit current = limit;
+            RateLimitState shared = seen;
+            long remaining = left + (shared == null ? 0 : shared.remaining());
+            return new RateLimitState(allowed, current.limit(), current.periodSeconds(), remaining,
+                    shared == null ? current.periodSeconds() : shared.resetSeconds(), 0);
+        }
+    }
+
+    @Override
+    public void close() {
+        background.shutdownNow();
+    }
+}

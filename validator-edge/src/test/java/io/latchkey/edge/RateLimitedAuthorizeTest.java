@@ -1,0 +1,149 @@
+package io.latchkey.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.latchkey.api.KeyStatus;
+import io.latchkey.api.RateLimit;
+import io.latchkey.api.replica.ActiveKeyEntry;
+import io.latchkey.api.secret.KeyFormat;
+import io.latchkey.validator.hazelcast.ReplicaWriter;
+import io.latchkey.validator.hazelcast.TestCluster;
+import io.latchkey.validator.redis.RedisServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/** The edge over real HTTP in exact mode, against its own redis-server, fed by a real Hazelcast writer member. */
+@SpringBootTest(classes = EdgeApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"spring.config.name=edge", "latchkey.rate-limit.mode=exact",
+                "latchkey.rate-limit.redis-budget=50ms", "latchkey.rate-limit.redis-pause=100ms"})
+@AutoConfigureObservability(tracing = false)
+class RateLimitedAuthorizeTest {
+
+    private static final TestCluster cluster = new TestCluster();
+    private static final HazelcastInstance writerMember = cluster.startMember();
+    private static final ReplicaWriter writer = ReplicaWriter.of(writerMember);
+    private static final RedisServer redis = new RedisServer();
+    private static final KeyFormat FORMAT = KeyFormat.forEnvironment("live");
+    private static final HttpClient http = HttpClient.newHttpClient();
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    HazelcastInstance edgeMember;
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry registry) {
+        cluster.joinFromSpring(registry);
+        registry.add("latchkey.rate-limit.redis", redis::uri);
+    }
+
+    @AfterAll
+    static void stop() {
+        cluster.close();
+        redis.close();
+    }
+
+    private static boolean confirming;
+
+    @BeforeEach
+    void ready() throws Exception {
+        if (!confirming) {
+            cluster.keepCaughtUp(writer);
+            confirming = true;
+        }
+        for (int i = 0; i < 200 && health() != 200; i++) {
+            Thread.sleep(25);
+        }
+    }
+
+    private int health() throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health")).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    private String issue(KeyStatus status, RateLimit limit) throws InterruptedException {
+        String key = FORMAT.generate();
+        TestCluster.writeAndAwait(writer, edgeMember, key, new ActiveKeyEntry(UUID.randomUUID().toString(), "dev-7",
+                List.of("read"), null, null, status, 0, limit));
+        return key;
+    }
+
+    private HttpResponse<String> authorize(String key) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/authorize"))
+                .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aKeyOverItsLimitGets429WithRetryAfterAndTheRateLimitFields() throws Exception {
+        String key = issue(KeyStatus.ACTIVE, new RateLimit(3, 60, null));
+
+        for (int i = 2; i >= 0; i--) {
+            HttpResponse<String> allowed = authorize(key);
+            assertThat(allowed.statusCode()).isEqualTo(200);
+            assertThat(allowed.headers().firstValue("RateLimit-Policy")).hasValue("\"key\";q=3;w=60");
+            String remaining = "\"key\";r=" + i + ";t=";
+            assertThat(allowed.headers().firstValue("RateLimit")).hasValueSatisfying(
+                    value -> assertThat(value).startsWith(remaining));
+        }
+        HttpResponse<String> limited = authorize(key);
+
+        assertThat(limited.statusCode()).isEqualTo(429);
+        assertThat(limited.headers().firstValue("Retry-After")).hasValueSatisfying(
+                seconds -> assertThat(Long.parseLong(seconds)).isBetween(19L, 20L));
+        assertThat(limited.headers().firstValue("RateLimit")).hasValueSatisfying(
+                value -> assertThat(value).startsWith("\"key\";r=0;t="));
+        assertThat(limited.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(limited.body()).contains("https://latchkey.io/problems/rate-limited").doesNotContain(key);
+    }
+
+    @Test
+    void aKeyWithoutALimitIsNeverRateLimited() throws Exception {
+        String key = issue(KeyStatus.ACTIVE, null);
+        for (int i = 0; i < 20; i++) {
+            HttpResponse<String> response = authorize(key);
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.headers().firstValue("RateLimit")).isEmpty();
+        }
+    }
+
+    @Test
+    void authenticationDoesNotChangeWhileRedisIsDownAndLimitingDegradesToLocalBuckets() throws Exception {
+        String valid = issue(KeyStatus.ACTIVE, new RateLimit(2, 3600, null));
+        String revoked = issue(KeyStatus.REVOKED, new RateLimit(2, 3600, null));
+        redis.stop();
+        try {
+            assertThat(authorize(revoked).statusCode()).isEqualTo(401);
+            assertThat(authorize(valid).statusCode()).isEqualTo(200);
+            assertThat(authorize(valid).statusCode()).isEqualTo(200);
+            assertThat(authorize(valid).statusCode()).isEqualTo(429);
+            assertThat(authorize(revoked).statusCode()).isEqualTo(401);
+            String metrics = http.send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + port + "/actuator/prometheus")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(metrics).containsPattern("latchkey_ratelimit_degraded_total [1-9]");
+        } finally {
+            redis.start();
+        }
+        // The restarted server is empty: a bucket appearing in it shows decisions went back to Redis by themselves.
+        for (int i = 0; i < 250 && redis.cli("KEYS", "latchkey:rl:*").isEmpty(); i++) {
+            assertThat(authorize(valid).statusCode()).isIn(200, 429);
+            Thread.sleep(20);
+        }
+        assertThat(redis.cli("KEYS", "latchkey:rl:*")).isNotEmpty();
+    }
+}

@@ -1,0 +1,50 @@
+package io.latchkey.validator.ratelimit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.latchkey.api.RateLimit;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class LocalRateLimiterTest {
+
+    private final AtomicLong now = new AtomicLong();
+    private final LocalRateLimiter limiter = LocalRateLimiter.withTicker(now::get);
+
+    @Test
+    void aFullBucketAdmitsItsCapacityThenRefillsAtTheLimitRate() {
+        RateLimit tenPerMinuteBurstTwenty = new RateLimit(10, 60, 20L);
+        int admitted = 0;
+        for (int i = 0; i < 30; i++) {
+            admitted += limiter.acquire("k", tenPerMinuteBurstTwenty).allowed() ? 1 : 0;
+        }
+        assertThat(admitted).isEqualTo(20);
+
+        now.addAndGet(TimeUnit.SECONDS.toNanos(30));
+        admitted = 0;
+        for (int i = 0; i < 30; i++) {
+            admitted += limiter.acquire("k", tenPerMinuteBurstTwenty).allowed() ? 1 : 0;
+        }
+        assertThat(admitted).isEqualTo(5);
+    }
+
+    @Test
+    void aDenialSaysWhenTheNextTokenComes() {
+        RateLimit onePerTenSeconds = new RateLimit(1, 10, null);
+        assertThat(limiter.acquire("k", onePerTenSeconds).allowed()).isTrue();
+        now.addAndGet(TimeUnit.SECONDS.toNanos(4));
+        var denied = limiter.acquire("k", onePerTenSeconds);
+        assertThat(denied.allowed()).isFalse();
+        assertThat(denied.retryAfterSeconds()).isEqualTo(6);
+        assertThat(denied.resetSeconds()).isEqualTo(6);
+    }
+
+    @Test
+    void keysHaveSeparateBuckets() {
+        RateLimit one = new RateLimit(1, 60, null);
+        assertThat(limiter.acquire("a", one).allowed()).isTrue();
+        assertThat(limiter.acquire("b", one).allowed()).isTrue();
+        assertThat(limiter.acquire("a", one).allowed()).isFalse();
+    }
+}

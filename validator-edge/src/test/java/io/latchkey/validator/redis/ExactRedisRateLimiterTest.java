@@ -1,0 +1,160 @@
+package io.latchkey.validator.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.latchkey.api.RateLimit;
+import io.latchkey.validator.RateLimitState;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** Exact mode against a real, private redis-server, with two links standing for two edges. */
+class ExactRedisRateLimiterTest {
+
+    private static final RedisServer redis = new RedisServer();
+    private static final RedisLink edgeA = RedisLink.open(redis.uri(), Duration.ofMillis(200), Duration.ofMillis(200));
+    private static final RedisLink edgeB = RedisLink.open(redis.uri(), Duration.ofMillis(200), Duration.ofMillis(200));
+    private static final RateLimit FIFTY_PER_HOUR = new RateLimit(50, 3600, null);
+
+    @AfterAll
+    static void stop() {
+        edgeA.close();
+        edgeB.close();
+        redis.close();
+    }
+
+    private static String keyId() {
+        return UUID.randomUUID().toString();
+    }
+
+    private static void awaitConnected(RedisLink link) throws InterruptedException {
+        for (int i = 0; i < 500 && !link.healthy(); i++) {
+            new ExactRedisRateLimiter(link).acquire("warm-up", FIFTY_PER_HOUR);
+            Thread.sleep(10);
+        }
+        assertThat(link.healthy()).isTrue();
+    }
+
+    @Test
+    void twoEdgesHammeringOneKeyAdmitExactlyTheLimit() throws Exception {
+        awaitConnected(edgeA);
+        awaitConnected(edgeB);
+        long degradedBefore = edgeA.degraded() + edgeB.degraded();
+        String keyId = keyId();
+        List<ExactRedisRateLimiter> edges = List.of(new ExactRedisRateLimiter(edgeA), new ExactRedisRateLimiter(edgeB));
+        ExecutorService threads = Executors.newFixedThreadPool(8);
+        List<Future<Integer>> admitted = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            ExactRedisRateLimiter edge = edges.get(t % 2);
+            admitted.add(threads.submit(() -> {
+                int allowed = 0;
+                for (int i = 0; i < 40; i++) {
+                    allowed += edge.acquire(keyId, FIFTY_PER_HOUR).allowed() ? 1 : 0;
+                }
+                return allowed;
+            }));
+        }
+        int total = 0;
+        for (Future<Integer> each : admitted) {
+            total += each.get();
+        }
+        threads.shutdown();
+        assertThat(edgeA.degraded() + edgeB.degraded()).isEqualTo(degradedBefore);
+        assertThat(total).isEqualTo(50);
+    }
+
+    @Test
+    void aDeniedTokenReportsWhenToRetryAndTheHeaderFields() throws Exception {
+        awaitConnected(edgeA);
+        ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(edgeA);
+        String keyId = keyId();
+        RateLimit twoPerMinute = new RateLimit(2, 60, null);
+        assertThat(limiter.acquire(keyId, twoPerMinute).remaining()).isEqualTo(1);
+        assertThat(limiter.acquire(keyId, twoPerMinute).remaining()).isZero();
+        RateLimitState denied = limiter.acquire(keyId, twoPerMinute);
+        assertThat(denied.allowed()).isFalse();
+        assertThat(denied.limit()).isEqualTo(2);
+        assertThat(denied.periodSeconds()).isEqualTo(60);
+        assertThat(denied.retryAfterSeconds()).isBetween(29L, 30L);
+        assertThat(denied.resetSeconds()).isBetween(59L, 60L);
+    }
+
+    @Test
+    void aRaisedLimitAppliesToTheSameBucketAtOnce() throws Exception {
+        awaitConnected(edgeA);
+        ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(edgeA);
+        String keyId = keyId();
+        RateLimit three = new RateLimit(3, 3600, null);
+        for (int i = 0; i < 3; i++) {
+            assertThat(limiter.acquire(keyId, three).allowed()).isTrue();
+        }
+        assertThat(limiter.acquire(keyId, three).allowed()).isFalse();
+        // Burst raises the capacity; the tokens already spent stay spent, refill accrues at the new rate.
+        RateLimit sixPerSecond = new RateLimit(6, 1, null);
+        Thread.sleep(1100);
+        int allowed = 0;
+        for (int i = 0; i < 10; i++) {
+            allowed += limiter.acquire(keyId, sixPerSecond).allowed() ? 1 : 0;
+        }
+        assertThat(allowed).isBetween(6, 7);
+    }
+
+    @Test
+    void scriptFlushIsAnsweredByReloadingTheScript() throws Exception {
+        awaitConnected(edgeA);
+        ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(edgeA);
+        String keyId = keyId();
+        limiter.acquire(keyId, FIFTY_PER_HOUR);
+        assertThat(redis.cli("SCRIPT", "EXISTS", ExactRedisRateLimiter.SHA)).isEqualTo("1");
+        assertThat(redis.cli("SCRIPT", "FLUSH")).isEqualTo("OK");
+        assertThat(redis.cli("SCRIPT", "EXISTS", ExactRedisRateLimiter.SHA)).isEqualTo("0");
+        long degradedBefore = edgeA.degraded();
+
+        RateLimitState state = limiter.acquire(keyId, FIFTY_PER_HOUR);
+
+        assertThat(edgeA.degraded()).isEqualTo(degradedBefore);
+        assertThat(state.remaining()).isEqualTo(48);
+        assertThat(redis.cli("SCRIPT", "EXISTS", ExactRedisRateLimiter.SHA)).isEqualTo("1");
+    }
+
+    @Test
+    void whileRedisIsDownDecisionsComeFromLocalBucketsAndRedisIsUsedAgainWhenItReturns() throws Exception {
+        RedisServer own = new RedisServer();
+        try (RedisLink link = RedisLink.open(own.uri(), Duration.ofMillis(50), Duration.ofMillis(100))) {
+            awaitConnected(link);
+            ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(link);
+            String keyId = keyId();
+            RateLimit five = new RateLimit(5, 3600, null);
+            limiter.acquire(keyId, five);
+
+            own.stop();
+            long degradedBefore = link.degraded();
+            int allowedWhileDown = 0;
+            for (int i = 0; i < 10; i++) {
+                allowedWhileDown += limiter.acquire(keyId, five).allowed() ? 1 : 0;
+            }
+            assertThat(link.degraded() - degradedBefore).isEqualTo(10);
+            assertThat(allowedWhileDown).isEqualTo(5);
+
+            own.start();
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            long degraded;
+            do {
+                degraded = link.degraded();
+                limiter.acquire(keyId, five);
+                Thread.sleep(20);
+            } while (link.degraded() != degraded && System.nanoTime() < deadline);
+            assertThat(link.healthy()).isTrue();
+            // A restarted, empty Redis starts a fresh bucket: it holds the key's tokens minus what was taken there.
+            assertThat(own.cli("EXISTS", "latchkey:rl:" + keyId)).isEqualTo("1");
+        } finally {
+            own.close();
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package io.latchkey.validator.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.latchkey.api.RateLimit;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** Local-sync mode: three limiters, each with its own link, stand for three edges sharing one key's traffic. */
+class LocalSyncRateLimiterTest {
+
+    private static final RedisServer redis = new RedisServer();
+
+    @AfterAll
+    static void stop() {
+        redis.close();
+    }
+
+    private static RedisLink connected() throws InterruptedException {
+        RedisLink link = RedisLink.open(redis.uri(), Duration.ofMillis(200), Duration.ofMillis(200));
+        for (int i = 0; i < 500 && !link.healthy(); i++) {
+            Thread.sleep(10);
+        }
+        assertThat(link.healthy()).isTrue();
+        return link;
+    }
+
+    @Test
+    void threeEdgesSharingAKeyAdmitWithinFivePercentOfTheLimit() throws Exception {
+        List<RedisLink> links = List.of(connected(), connected(), connected());
+        List<LocalSyncRateLimiter> edges = new ArrayList<>();
+        for (RedisLink link : links) {
+            edges.add(new LocalSyncRateLimiter(link, Duration.ofMillis(200)));
+        }
+        String keyId = UUID.randomUUID().toString();
+        RateLimit thousandPerHour = new RateLimit(1000, 3600, null);
+        ExecutorService threads = Executors.newFixedThreadPool(6);
+        List<Future<Integer>> admitted = new ArrayList<>();
+        for (int t = 0; t < 6; t++) {
+            LocalSyncRateLimiter edge = edges.get(t % 3);
+            admitted.add(threads.submit(() -> {
+                int allowed = 0;
+                for (int i = 0; i < 1000; i++) {
+                    allowed += edge.acquire(keyId, thousandPerHour).allowed() ? 1 : 0;
+                }
+                return allowed;
+            }));
+        }
+        int total = 0;
+        for (Future<Integer> each : admitted) {
+            total += each.get();
+        }
+        threads.shutdown();
+        edges.forEach(LocalSyncRateLimiter::close);
+        links.forEach(RedisLink::close);
+
+        assertThat(links.stream().mapToLong(RedisLink::degraded).sum()).isZero();
+        assertThat(total).isBetween(950, 1000);
+    }
+
+    @Test
+    void unusedLeasesGoBackToTheSharedBucket() throws Exception {
+        try (RedisLink first = connected(); RedisLink second = connected();
+             LocalSyncRateLimiter idle = new LocalSyncRateLimiter(first, Duration.ofMillis(100));
+             LocalSyncRateLimiter busy = new LocalSyncRateLimiter(second, Duration.ofMillis(100))) {
+            String keyId = UUID.randomUUID().toString();
+            RateLimit sixHundredFortyPerHour = new RateLimit(640, 3600, null);
+            // One request leases a batch (640 / 64 = 10) to the idle edge in the background.
+            idle.acquire(keyId, sixHundredFortyPerHour);
+            Thread.sleep(500);
+            int admitted = 0;
+            for (int i = 0; i < 700; i++) {
+                admitted += busy.acquire(keyId, sixHundredFortyPerHour).allowed() ? 1 : 0;
+            }
+            assertThat(admitted).isEqualTo(639);
+        }
+    }
+
+    @Test
+    void whileRedisIsDownDecisionsAreLocalAndCounted() throws Exception {
+        RedisServer own = new RedisServer();
+        try (RedisLink link = RedisLink.open(own.uri(), Duration.ofMillis(50), Duration.ofMillis(100));
+             LocalSyncRateLimiter limiter = new LocalSyncRateLimiter(link, Duration.ofMillis(100))) {
+            for (int i = 0; i < 500 && !link.healthy(); i++) {
+                Thread.sleep(10);
+            }
+            String keyId = UUID.randomUUID().toString();
+            RateLimit three = new RateLimit(3, 3600, null);
+            own.stop();
+            limiter.acquire(keyId, three);
+            Thread.sleep(50);
+            long before = link.degraded();
+            int admitted = 0;
+            for (int i = 0; i < 10; i++) {
+                admitted += limiter.acquire(keyId, three).allowed() ? 1 : 0;
+            }
+            assertThat(link.degraded() - before).isEqualTo(10);
+            assertThat(admitted).isLessThanOrEqualTo(3);
+        } finally {
+            own.close();
+        }
+    }
+
+    @Test
+    void anEdgeStartedBeforeRedisUsesRedisOnceItIsUp() throws Exception {
+        RedisServer late = new RedisServer();
+        late.stop();
+        try (RedisLink link = RedisLink.open(late.uri(), Duration.ofMillis(50), Duration.ofMillis(100));
+             LocalSyncRateLimiter limiter = new LocalSyncRateLimiter(link, Duration.ofMillis(100))) {
+            String keyId = UUID.randomUUID().toString();
+            RateLimit limit = new RateLimit(640, 3600, null);
+            limiter.acquire(keyId, limit);
+            assertThat(link.degraded()).isEqualTo(1);
+            late.start();
+            for (int i = 0; i < 250 && late.cli("EXISTS", "latchkey:rl:" + keyId).equals("0"); i++) {
+                limiter.acquire(keyId, limit);
+                Thread.sleep(20);
+            }
+            assertThat(late.cli("EXISTS", "latchkey:rl:" + keyId)).isEqualTo("1");
+        } finally {
+            late.close();
+        }
+    }
+}

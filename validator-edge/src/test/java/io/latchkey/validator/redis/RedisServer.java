@@ -1,0 +1,94 @@
+package io.latchkey.validator.redis;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A private {@code redis-server} on a free loopback port, which tests may stop and start; the shared server on 6379
+ * is never touched.
+ */
+public final class RedisServer implements AutoCloseable {
+
+    private final int port;
+    private final Path dir;
+    private Process process;
+
+    public RedisServer() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            this.port = socket.getLocalPort();
+            this.dir = Files.createTempDirectory("latchkey-redis");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        start();
+    }
+
+    public String uri() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public void start() {
+        try {
+            process = new ProcessBuilder("redis-server", "--bind", "127.0.0.1", "--port", Integer.toString(port),
+                    "--save", "", "--appendonly", "no", "--dir", dir.toString())
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
+            for (int i = 0; i < 500; i++) {
+                try (Socket ignored = new Socket("127.0.0.1", port)) {
+                    return;
+                } catch (IOException notYet) {
+                    Thread.sleep(10);
+                }
+            }
+            throw new IllegalStateException("redis-server did not start on port " + port);
+        } catch (IOException e) {
+            throw new IllegalStateException("redis-server could not be started", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public void stop() {
+        process.destroy();
+        try {
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Runs {@code redis-cli} against this server, e.g. {@code SCRIPT FLUSH}; returns its output. */
+    public String cli(String... command) {
+        String[] full = new String[command.length + 3];
+        full[0] = "redis-cli";
+        full[1] = "-p";
+        full[2] = Integer.toString(port);
+        System.arraycopy(command, 0, full, 3, command.length);
+        try {
+            Process cli = new ProcessBuilder(full).redirectErrorStream(true).start();
+            String out = new String(cli.getInputStream().readAllBytes()).trim();
+            cli.waitFor();
+            return out;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}
