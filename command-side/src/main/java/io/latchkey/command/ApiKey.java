@@ -5,6 +5,7 @@ import static org.axonframework.modelling.command.AggregateLifecycle.getVersion;
 
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyExpiredEvent;
+import io.latchkey.api.ApiKeyQuotaChangedEvent;
 import io.latchkey.api.ApiKeyRateLimitChangedEvent;
 import io.latchkey.api.ApiKeyRenewedEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
@@ -43,6 +44,9 @@ public class ApiKey {
         }
         apply(new ApiKeyCreatedEvent(command.keyId(), command.developerId(), command.name(), command.secretHash(),
                 command.hint(), canonical(command.scopes()), command.now(), command.expiresAt(), command.rateLimit()));
+        if (command.monthlyQuota() != null) {
+            apply(new ApiKeyQuotaChangedEvent(command.keyId(), requireQuota(command.monthlyQuota()), command.now()));
+        }
     }
 
     @CommandHandler
@@ -83,6 +87,14 @@ public class ApiKey {
     Long handle(SetApiKeyRateLimitCommand command) {
         requireNotRevoked();
         apply(new ApiKeyRateLimitChangedEvent(keyId, command.rateLimit(), command.now()));
+        return getVersion();
+    }
+
+    @CommandHandler
+    Long handle(SetApiKeyQuotaCommand command) {
+        requireNotRevoked();
+        Long quota = command.requestsPerMonth() == null ? null : requireQuota(command.requestsPerMonth());
+        apply(new ApiKeyQuotaChangedEvent(keyId, quota, command.now()));
         return getVersion();
     }
 
@@ -127,6 +139,13 @@ public class ApiKey {
         if (status == KeyStatus.REVOKED) {
             throw new RuleViolation(RuleViolation.KEY_REVOKED, "The key is revoked and cannot be changed.");
         }
+    }
+
+    private static long requireQuota(long requestsPerMonth) {
+        if (requestsPerMonth < 1) {
+            throw new RuleViolation(RuleViolation.INVALID_QUOTA, "A quota must allow at least one request a month.");
+        }
+        return requestsPerMonth;
     }
 
     private static void requireFuture(Instant expiry, Instant now) {

@@ -13,9 +13,10 @@ public class RuleViolation extends RuntimeException {
     public static final String INVALID_SCOPE = "invalid-scope";
     public static final String GRACE_IN_PAST = "grace-in-past";
     public static final String DEVELOPER_EXISTS = "developer-exists";
+    public static final String INVALID_QUOTA = "invalid-quota";
 
     /** Codes that mean the request itself was wrong; the others conflict with the current state. */
-    public static final Set<String> INVALID_INPUT = Set.of(EXPIRY_IN_PAST, INVALID_SCOPE, GRACE_IN_PAST);
+    public static final Set<String> INVALID_INPUT = Set.of(EXPIRY_IN_PAST, INVALID_SCOPE, GRACE_IN_PAST, INVALID_QUOTA);
 
     private final String code;
 

@@ -2,6 +2,7 @@ package io.latchkey.command;
 
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyExpiredEvent;
+import io.latchkey.api.ApiKeyQuotaChangedEvent;
 import io.latchkey.api.ApiKeyRateLimitChangedEvent;
 import io.latchkey.api.ApiKeyRenewedEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
@@ -129,6 +130,32 @@ class ApiKeyTest {
         fixture.given(created())
                 .when(new SetApiKeyRateLimitCommand(KEY_ID, limit, LATER, null))
                 .expectEvents(new ApiKeyRateLimitChangedEvent(KEY_ID, limit, LATER));
+    }
+
+    @Test
+    void canSetAndRemoveTheMonthlyQuota() {
+        fixture.given(created())
+                .when(new SetApiKeyQuotaCommand(KEY_ID, 50_000L, LATER, null))
+                .expectEvents(new ApiKeyQuotaChangedEvent(KEY_ID, 50_000L, LATER));
+        fixture.given(created(), new ApiKeyQuotaChangedEvent(KEY_ID, 50_000L, LATER))
+                .when(new SetApiKeyQuotaCommand(KEY_ID, null, LATER, null))
+                .expectEvents(new ApiKeyQuotaChangedEvent(KEY_ID, null, LATER));
+    }
+
+    @Test
+    void cannotSetAQuotaOfNoRequests() {
+        fixture.given(created())
+                .when(new SetApiKeyQuotaCommand(KEY_ID, 0L, LATER, null))
+                .expectException(RuleViolation.class)
+                .expectNoEvents();
+    }
+
+    @Test
+    void cannotSetTheQuotaOfARevokedKey() {
+        fixture.given(created(), revoked())
+                .when(new SetApiKeyQuotaCommand(KEY_ID, 10L, LATER, null))
+                .expectException(RuleViolation.class)
+                .expectNoEvents();
     }
 
     @Test

@@ -375,6 +375,29 @@ class CommandSideHttpTest {
     }
 
     @Test
+    void aKeyGetsChangesAndLosesItsMonthlyQuota() {
+        String developerId = registerDeveloper();
+        Response created = createKey(developerId, "quota", map("requestsPerMonth", 1000));
+        assertThat(created.status()).as(created.raw()).isEqualTo(201);
+        assertThat(created.body().get("quota").get("requestsPerMonth").asLong()).isEqualTo(1000);
+        String path = "/v1/keys/" + created.body().get("keyId").asText() + "/quota";
+        Response set = call("PUT", path, map("requestsPerMonth", 5000));
+        assertThat(set.status()).as(set.raw()).isEqualTo(200);
+        assertThat(set.body().get("quota").get("requestsPerMonth").asLong()).isEqualTo(5000);
+        Response removed = call("DELETE", path, null);
+        assertThat(removed.status()).as(removed.raw()).isEqualTo(200);
+        assertThat(removed.body().get("quota").isNull()).isTrue();
+        assertThat(removed.body().get("version").asLong()).isGreaterThan(set.body().get("version").asLong());
+
+        assertProblem(call("PUT", path, map("requestsPerMonth", 0)), 422);
+        assertProblem(call("PUT", path, map()), 422);
+        assertProblem(call("PUT", path, map("requestsPerMonth", 2_000_000_000_000L)), 422);
+        assertProblem(createKey(developerId, "quota", map("requestsPerMonth", -1)), 422);
+        assertProblem(call("PUT", "/v1/keys/" + UNKNOWN_ID + "/quota", map("requestsPerMonth", 1)), 404);
+        assertProblem(call("DELETE", "/v1/keys/" + developerId + "/quota", null), 404);
+    }
+
+    @Test
     void missingTokenIsUnauthorized() {
         assertProblem(send("POST", "/v1/developers", json(map("name", "x", "email", "x@example.com")), null), 401);
     }

@@ -1,6 +1,7 @@
 package io.latchkey.command;
 
 import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyQuotaChangedEvent;
 import io.latchkey.api.DeveloperRateLimitChangedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
 import io.latchkey.api.RateLimit;
@@ -33,7 +34,7 @@ class DeveloperAccountTest {
 
     private static CreateApiKeyCommand createKey(List<String> scopes, Instant expiresAt) {
         return new CreateApiKeyCommand(DEVELOPER_ID, KEY_ID, "ci", HASH, "lk_live_…aaaa", scopes, expiresAt,
-                new RateLimit(10, 1, null), NOW);
+                new RateLimit(10, 1, null), null, NOW);
     }
 
     @Test
@@ -58,6 +59,24 @@ class DeveloperAccountTest {
                 .when(createKey(List.of("write", "read"), expiry))
                 .expectEvents(new ApiKeyCreatedEvent(KEY_ID, DEVELOPER_ID, "ci", HASH, "lk_live_…aaaa",
                         List.of("read", "write"), NOW, expiry, new RateLimit(10, 1, null)));
+    }
+
+    @Test
+    void aKeyCreatedWithAQuotaRecordsItRightAfterTheCreation() {
+        fixture.given(registered())
+                .when(new CreateApiKeyCommand(DEVELOPER_ID, KEY_ID, "ci", HASH, "lk_live_…aaaa", List.of("read"), null,
+                        null, 1000L, NOW))
+                .expectEvents(new ApiKeyCreatedEvent(KEY_ID, DEVELOPER_ID, "ci", HASH, "lk_live_…aaaa",
+                        List.of("read"), NOW, null, null), new ApiKeyQuotaChangedEvent(KEY_ID, 1000L, NOW));
+    }
+
+    @Test
+    void cannotCreateAKeyWithAZeroQuota() {
+        fixture.given(registered())
+                .when(new CreateApiKeyCommand(DEVELOPER_ID, KEY_ID, "ci", HASH, "lk_live_…aaaa", List.of("read"), null,
+                        null, 0L, NOW))
+                .expectException(RuleViolation.class)
+                .expectNoEvents();
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.latchkey.query;
 import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyExpiredEvent;
+import io.latchkey.api.ApiKeyQuotaChangedEvent;
 import io.latchkey.api.ApiKeyRateLimitChangedEvent;
 import io.latchkey.api.ApiKeyRenewedEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
@@ -77,6 +78,11 @@ public class ActiveKeyReplicaProjection {
     }
 
     @EventHandler
+    void on(ApiKeyQuotaChangedEvent event, @SequenceNumber long sequence) {
+        apply(event.keyId(), sequence, key -> key.withMonthlyQuota(event.requestsPerMonth(), sequence));
+    }
+
+    @EventHandler
     void on(ApiKeyRevokedEvent event, @SequenceNumber long sequence) {
         apply(event.keyId(), sequence, key -> key.revoked(sequence));
     }
@@ -147,7 +153,8 @@ public class ActiveKeyReplicaProjection {
                 ? view.rateLimit() : developerDefault.rateLimit();
         return writer.write(new KeyHash(view.secretHash()), new ActiveKeyEntry(view.keyId(), view.developerId(),
                 view.scopes(), view.expiresAt(), null, view.status(), view.version(), rateLimit,
-                developerDefault == null ? 0 : developerDefault.version()));
+                developerDefault == null ? 0 : developerDefault.version(),
+                view.monthlyQuota() == null ? 0 : view.monthlyQuota()));
     }
 
     private int write(String keyId, ReplicaKeyState state) {

@@ -5,6 +5,7 @@ import static org.springframework.data.mongodb.core.query.Query.query;
 
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyExpiredEvent;
+import io.latchkey.api.ApiKeyQuotaChangedEvent;
 import io.latchkey.api.ApiKeyRateLimitChangedEvent;
 import io.latchkey.api.ApiKeyRenewedEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
@@ -69,6 +70,12 @@ public class KeyProjection {
     @EventHandler
     void on(ApiKeyRateLimitChangedEvent event, @SequenceNumber long sequence) {
         apply(event.keyId(), sequence, key -> key.withRateLimit(event.rateLimit(), event.changedAt(), sequence));
+    }
+
+    @EventHandler
+    void on(ApiKeyQuotaChangedEvent event, @SequenceNumber long sequence) {
+        apply(event.keyId(), sequence,
+                key -> key.withMonthlyQuota(event.requestsPerMonth(), event.changedAt(), sequence));
     }
 
     @EventHandler

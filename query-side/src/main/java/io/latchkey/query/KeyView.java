@@ -11,14 +11,15 @@ import org.springframework.data.mongodb.core.mapping.Document;
 
 /**
  * An API key as queries see it. {@code secretHash} is the current secret's hash, kept for reconciliation with the
- * replicated map and never sent to a client. {@code version} is the sequence number of the last event applied,
+ * replicated map and never sent to a client. {@code monthlyQuota} is the key's request quota per calendar month (UTC),
+ * null for none. {@code version} is the sequence number of the last event applied,
  * {@code updatedAt} that event's own time.
  */
 @Document(KeyView.COLLECTION)
 public record KeyView(@Id String keyId, String developerId, String name, String hint, String secretHash,
                       List<String> scopes, KeyStatus status, Instant createdAt, Instant expiresAt, Instant rotatedAt,
                       Instant previousKeyValidUntil, Instant revokedAt, String revocationReason, RateLimit rateLimit,
-                      long version, Instant updatedAt) {
+                      Long monthlyQuota, long version, Instant updatedAt) {
 
     static final String COLLECTION = "keys";
 
@@ -29,7 +30,7 @@ public record KeyView(@Id String keyId, String developerId, String name, String 
     static KeyView created(ApiKeyCreatedEvent event, long sequence) {
         return new KeyView(event.keyId(), event.developerId(), event.name(), event.hint(), event.secretHash(),
                 event.scopes(), KeyStatus.ACTIVE, event.createdAt(), event.expiresAt(), null, null, null, null,
-                event.rateLimit(), sequence, event.createdAt());
+                event.rateLimit(), null, sequence, event.createdAt());
     }
 
     /** The status a caller should see at {@code now}: a key past its expiry is EXPIRED before the event says so. */
@@ -39,36 +40,43 @@ public record KeyView(@Id String keyId, String developerId, String name, String 
 
     KeyView withScopes(List<String> newScopes, Instant at, long sequence) {
         return new KeyView(keyId, developerId, name, hint, secretHash, newScopes, status, createdAt, expiresAt,
-                rotatedAt, previousKeyValidUntil, revokedAt, revocationReason, rateLimit, sequence, at);
+                rotatedAt, previousKeyValidUntil, revokedAt, revocationReason, rateLimit, monthlyQuota, sequence, at);
     }
 
     KeyView rotated(ApiKeyRotatedEvent event, long sequence) {
         return new KeyView(keyId, developerId, name, event.hint(), event.secretHash(), scopes, status, createdAt,
                 expiresAt, event.rotatedAt(), event.previousSecretValidUntil(), revokedAt, revocationReason, rateLimit,
-                sequence, event.rotatedAt());
+                monthlyQuota, sequence, event.rotatedAt());
     }
 
     /** Renewal revives an expired key, never a revoked one. */
     KeyView renewed(Instant newExpiresAt, Instant at, long sequence) {
         KeyStatus next = status == KeyStatus.EXPIRED ? KeyStatus.ACTIVE : status;
         return new KeyView(keyId, developerId, name, hint, secretHash, scopes, next, createdAt, newExpiresAt,
-                rotatedAt, previousKeyValidUntil, revokedAt, revocationReason, rateLimit, sequence, at);
+                rotatedAt, previousKeyValidUntil, revokedAt, revocationReason, rateLimit, monthlyQuota, sequence, at);
     }
 
     KeyView withRateLimit(RateLimit newRateLimit, Instant at, long sequence) {
         return new KeyView(keyId, developerId, name, hint, secretHash, scopes, status, createdAt, expiresAt,
-                rotatedAt, previousKeyValidUntil, revokedAt, revocationReason, newRateLimit, sequence, at);
+                rotatedAt, previousKeyValidUntil, revokedAt, revocationReason, newRateLimit, monthlyQuota, sequence,
+                at);
+    }
+
+    KeyView withMonthlyQuota(Long newMonthlyQuota, Instant at, long sequence) {
+        return new KeyView(keyId, developerId, name, hint, secretHash, scopes, status, createdAt, expiresAt,
+                rotatedAt, previousKeyValidUntil, revokedAt, revocationReason, rateLimit, newMonthlyQuota, sequence,
+                at);
     }
 
     KeyView revoked(String reason, Instant at, long sequence) {
         return new KeyView(keyId, developerId, name, hint, secretHash, scopes, KeyStatus.REVOKED, createdAt,
-                expiresAt, rotatedAt, previousKeyValidUntil, at, reason, rateLimit, sequence, at);
+                expiresAt, rotatedAt, previousKeyValidUntil, at, reason, rateLimit, monthlyQuota, sequence, at);
     }
 
     /** Revocation is final: a late expiry leaves a revoked key revoked. */
     KeyView expired(Instant at, long sequence) {
         KeyStatus next = status == KeyStatus.REVOKED ? KeyStatus.REVOKED : KeyStatus.EXPIRED;
         return new KeyView(keyId, developerId, name, hint, secretHash, scopes, next, createdAt, expiresAt,
-                rotatedAt, previousKeyValidUntil, revokedAt, revocationReason, rateLimit, sequence, at);
+                rotatedAt, previousKeyValidUntil, revokedAt, revocationReason, rateLimit, monthlyQuota, sequence, at);
     }
 }

@@ -18,7 +18,8 @@ import java.util.Map;
  * sequence number of the last event applied.
  */
 record ReplicaKeyState(String developerId, List<String> scopes, Instant expiresAt, KeyStatus status,
-                       RateLimit rateLimit, String secretHash, Map<String, Instant> retiredSecrets, long version) {
+                       RateLimit rateLimit, long monthlyQuota, String secretHash, Map<String, Instant> retiredSecrets,
+                       long version) {
 
     ReplicaKeyState {
         scopes = List.copyOf(scopes);
@@ -27,36 +28,41 @@ record ReplicaKeyState(String developerId, List<String> scopes, Instant expiresA
 
     static ReplicaKeyState created(ApiKeyCreatedEvent event, long sequence) {
         return new ReplicaKeyState(event.developerId(), event.scopes(), event.expiresAt(), KeyStatus.ACTIVE,
-                event.rateLimit(), event.secretHash(), Map.of(), sequence);
+                event.rateLimit(), 0, event.secretHash(), Map.of(), sequence);
     }
 
     ReplicaKeyState withScopes(List<String> newScopes, long sequence) {
-        return new ReplicaKeyState(developerId, newScopes, expiresAt, status, rateLimit, secretHash, retiredSecrets,
-                sequence);
+        return new ReplicaKeyState(developerId, newScopes, expiresAt, status, rateLimit, monthlyQuota, secretHash,
+                retiredSecrets, sequence);
     }
 
     /** Renewal revives an expired key, never a revoked one. */
     ReplicaKeyState renewed(Instant newExpiresAt, long sequence) {
         KeyStatus next = status == KeyStatus.EXPIRED ? KeyStatus.ACTIVE : status;
-        return new ReplicaKeyState(developerId, scopes, newExpiresAt, next, rateLimit, secretHash, retiredSecrets,
-                sequence);
+        return new ReplicaKeyState(developerId, scopes, newExpiresAt, next, rateLimit, monthlyQuota, secretHash,
+                retiredSecrets, sequence);
     }
 
     ReplicaKeyState withRateLimit(RateLimit newRateLimit, long sequence) {
-        return new ReplicaKeyState(developerId, scopes, expiresAt, status, newRateLimit, secretHash, retiredSecrets,
-                sequence);
+        return new ReplicaKeyState(developerId, scopes, expiresAt, status, newRateLimit, monthlyQuota, secretHash,
+                retiredSecrets, sequence);
+    }
+
+    ReplicaKeyState withMonthlyQuota(Long newMonthlyQuota, long sequence) {
+        return new ReplicaKeyState(developerId, scopes, expiresAt, status, rateLimit,
+                newMonthlyQuota == null ? 0 : newMonthlyQuota, secretHash, retiredSecrets, sequence);
     }
 
     ReplicaKeyState revoked(long sequence) {
-        return new ReplicaKeyState(developerId, scopes, expiresAt, KeyStatus.REVOKED, rateLimit, secretHash,
-                retiredSecrets, sequence);
+        return new ReplicaKeyState(developerId, scopes, expiresAt, KeyStatus.REVOKED, rateLimit, monthlyQuota,
+                secretHash, retiredSecrets, sequence);
     }
 
     /** Revocation is final: a late expiry leaves a revoked key revoked. */
     ReplicaKeyState expired(long sequence) {
         KeyStatus next = status == KeyStatus.REVOKED ? KeyStatus.REVOKED : KeyStatus.EXPIRED;
-        return new ReplicaKeyState(developerId, scopes, expiresAt, next, rateLimit, secretHash, retiredSecrets,
-                sequence);
+        return new ReplicaKeyState(developerId, scopes, expiresAt, next, rateLimit, monthlyQuota, secretHash,
+                retiredSecrets, sequence);
     }
 
     /**
@@ -70,8 +76,8 @@ record ReplicaKeyState(String developerId, List<String> scopes, Instant expiresA
         // The current secret is the event's previous one; retiring it first keeps every hash tracked regardless.
         retired.put(secretHash, rotatedAt);
         retired.put(event.previousSecretHash(), event.previousSecretValidUntil());
-        return new ReplicaKeyState(developerId, scopes, expiresAt, status, rateLimit, event.secretHash(), retired,
-                sequence);
+        return new ReplicaKeyState(developerId, scopes, expiresAt, status, rateLimit, monthlyQuota,
+                event.secretHash(), retired, sequence);
     }
 
     /**
@@ -81,7 +87,7 @@ record ReplicaKeyState(String developerId, List<String> scopes, Instant expiresA
     Map<KeyHash, ActiveKeyEntry> entries(String keyId, RateLimit developerDefault, long limitsVersion) {
         Map<KeyHash, ActiveKeyEntry> entries = new LinkedHashMap<>();
         ActiveKeyEntry current = new ActiveKeyEntry(keyId, developerId, scopes, expiresAt, null, status, version,
-                rateLimit != null ? rateLimit : developerDefault, limitsVersion);
+                rateLimit != null ? rateLimit : developerDefault, limitsVersion, monthlyQuota);
         entries.put(new KeyHash(secretHash), current);
         retiredSecrets.forEach((hash, until) ->
                 entries.put(new KeyHash(hash), current.withSecretValidUntil(until, version)));

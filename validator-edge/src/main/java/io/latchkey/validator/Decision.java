@@ -7,21 +7,27 @@ import java.util.List;
  * The answer to one validation. Identity fields ({@code keyId}, {@code developerId}, {@code scopes},
  * {@code expiresAt}) are set whenever the key was found, including for REVOKED, EXPIRED and INSUFFICIENT_SCOPE, so
  * callers can log and count; callers must not reveal them to the presenter of a denied key. {@code rateLimit} is set
- * when a rate limiter was asked, which happens only for a key that would otherwise be VALID.
+ * when a rate limiter was asked, which happens only for a key that would otherwise be VALID; {@code quota} when a
+ * quota limiter was asked, which happens only for a key that would otherwise be VALID after its rate limit.
  */
 public record Decision(Status status, String keyId, String developerId, List<String> scopes, Instant expiresAt,
-                       RateLimitState rateLimit) {
+                       RateLimitState rateLimit, QuotaState quota) {
 
     public enum Status {
-        VALID, MALFORMED, NOT_FOUND, REVOKED, EXPIRED, INSUFFICIENT_SCOPE, RATE_LIMITED
+        VALID, MALFORMED, NOT_FOUND, REVOKED, EXPIRED, INSUFFICIENT_SCOPE, RATE_LIMITED, QUOTA_EXCEEDED
     }
 
     public Decision {
         scopes = scopes == null ? List.of() : List.copyOf(scopes);
     }
 
+    public Decision(Status status, String keyId, String developerId, List<String> scopes, Instant expiresAt,
+                    RateLimitState rateLimit) {
+        this(status, keyId, developerId, scopes, expiresAt, rateLimit, null);
+    }
+
     public Decision(Status status, String keyId, String developerId, List<String> scopes, Instant expiresAt) {
-        this(status, keyId, developerId, scopes, expiresAt, null);
+        this(status, keyId, developerId, scopes, expiresAt, null, null);
     }
 
     static Decision denied(Status status) {
@@ -30,7 +36,12 @@ public record Decision(Status status, String keyId, String developerId, List<Str
 
     Decision withRateLimit(RateLimitState state) {
         return new Decision(state.allowed() ? status : Status.RATE_LIMITED, keyId, developerId, scopes, expiresAt,
-                state);
+                state, quota);
+    }
+
+    Decision withQuota(QuotaState state) {
+        return new Decision(state.allowed() ? status : Status.QUOTA_EXCEEDED, keyId, developerId, scopes, expiresAt,
+                rateLimit, state);
     }
 
     public boolean allowed() {
@@ -41,7 +52,7 @@ public record Decision(Status status, String keyId, String developerId, List<Str
     public boolean unauthenticated() {
         return switch (status) {
             case MALFORMED, NOT_FOUND, REVOKED, EXPIRED -> true;
-            case VALID, INSUFFICIENT_SCOPE, RATE_LIMITED -> false;
+            case VALID, INSUFFICIENT_SCOPE, RATE_LIMITED, QUOTA_EXCEEDED -> false;
         };
     }
 }

@@ -11,7 +11,7 @@ import java.time.Instant;
 
 /**
  * Format check → hash → local lookup → status → expiry → grace → scope, in that order; then, only for a key that
- * passed all of them, the rate limit. Authentication is settled before the limiter is asked, so nothing the limiter
+ * passed all of them, the rate limit, and only for one the rate limit admitted, the monthly quota. Authentication is settled before the limiter is asked, so nothing the limiter
  * does (or fails to do) can change it.
  */
 final class DefaultKeyValidator implements KeyValidator {
@@ -21,13 +21,16 @@ final class DefaultKeyValidator implements KeyValidator {
     private final Clock clock;
     private final Duration maxLag;
     private final RateLimiter rateLimiter;
+    private final QuotaLimiter quotaLimiter;
 
-    DefaultKeyValidator(KeyReplica replica, KeyHasher hasher, Clock clock, Duration maxLag, RateLimiter rateLimiter) {
+    DefaultKeyValidator(KeyReplica replica, KeyHasher hasher, Clock clock, Duration maxLag, RateLimiter rateLimiter,
+                        QuotaLimiter quotaLimiter) {
         this.replica = replica;
         this.hasher = hasher;
         this.clock = clock;
         this.maxLag = maxLag;
         this.rateLimiter = rateLimiter;
+        this.quotaLimiter = quotaLimiter;
     }
 
     @Override
@@ -57,10 +60,15 @@ final class DefaultKeyValidator implements KeyValidator {
         }
         Decision decision = new Decision(status, entry.keyId(), entry.developerId(), entry.scopes(),
                 entry.expiresAt());
-        if (status != Decision.Status.VALID || rateLimiter == null || entry.rateLimit() == null) {
-            return decision;
+        if (status == Decision.Status.VALID && rateLimiter != null && entry.rateLimit() != null) {
+            decision = decision.withRateLimit(rateLimiter.acquire(entry.keyId(), entry.rateLimit()));
         }
-        return decision.withRateLimit(rateLimiter.acquire(entry.keyId(), entry.rateLimit()));
+        // After the rate limit, so that the quota counts admitted requests only.
+        if (decision.allowed() && quotaLimiter != null && entry.monthlyQuota() > 0) {
+            decision = decision.withQuota(quotaLimiter.consume(entry.keyId(), entry.monthlyQuota(),
+                    Instant.ofEpochMilli(now)));
+        }
+        return decision;
     }
 
     @Override

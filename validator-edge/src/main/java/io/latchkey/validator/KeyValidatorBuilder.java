@@ -13,6 +13,7 @@ public final class KeyValidatorBuilder {
     private Clock clock = Clock.systemUTC();
     private Duration maxLag;
     private RateLimiter rateLimiter;
+    private QuotaLimiter quotaLimiter;
 
     KeyValidatorBuilder() {
     }
@@ -57,10 +58,19 @@ public final class KeyValidatorBuilder {
         return this;
     }
 
+    /**
+     * Counts each key's admitted requests against its monthly quota (the one its replica entry carries) (default:
+     * none, quotas are not enforced).
+     */
+    public KeyValidatorBuilder quotaLimiter(QuotaLimiter quotaLimiter) {
+        this.quotaLimiter = quotaLimiter;
+        return this;
+    }
+
     public KeyValidator build() {
         if (replica == null) {
             throw new IllegalStateException("a replica is required");
         }
-        return new DefaultKeyValidator(replica, hasher, clock, maxLag, rateLimiter);
+        return new DefaultKeyValidator(replica, hasher, clock, maxLag, rateLimiter, quotaLimiter);
     }
 }

@@ -14,6 +14,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -77,9 +81,13 @@ class RateLimitedAuthorizeTest {
     }
 
     private String issue(KeyStatus status, RateLimit limit) throws InterruptedException {
+        return issue(status, limit, 0);
+    }
+
+    private String issue(KeyStatus status, RateLimit limit, long monthlyQuota) throws InterruptedException {
         String key = FORMAT.generate();
         TestCluster.writeAndAwait(writer, edgeMember, key, new ActiveKeyEntry(UUID.randomUUID().toString(), "dev-7",
-                List.of("read"), null, null, status, 0, limit));
+                List.of("read"), null, null, status, 0, limit, 0, monthlyQuota));
         return key;
     }
 
@@ -109,6 +117,29 @@ class RateLimitedAuthorizeTest {
                 value -> assertThat(value).startsWith("\"key\";r=0;t="));
         assertThat(limited.headers().firstValue("Content-Type")).hasValue("application/problem+json");
         assertThat(limited.body()).contains("https://latchkey.io/problems/rate-limited").doesNotContain(key);
+    }
+
+    @Test
+    void aKeyOverItsMonthlyQuotaGets429UntilTheMonthEndsWithBothPoliciesInTheFields() throws Exception {
+        String key = issue(KeyStatus.ACTIVE, new RateLimit(100, 60, null), 2);
+        for (int i = 1; i >= 0; i--) {
+            HttpResponse<String> allowed = authorize(key);
+            int remaining = i;
+            assertThat(allowed.statusCode()).isEqualTo(200);
+            assertThat(allowed.headers().firstValue("RateLimit-Policy"))
+                    .hasValue("\"key\";q=100;w=60, \"month\";q=2");
+            assertThat(allowed.headers().firstValue("RateLimit")).hasValueSatisfying(
+                    value -> assertThat(value).contains("\"month\";r=" + remaining + ";t="));
+        }
+        HttpResponse<String> exhausted = authorize(key);
+
+        assertThat(exhausted.statusCode()).isEqualTo(429);
+        long untilNextMonth = Duration.between(Instant.now(), YearMonth.now(ZoneOffset.UTC).plusMonths(1).atDay(1)
+                .atStartOfDay().toInstant(ZoneOffset.UTC)).toSeconds();
+        assertThat(exhausted.headers().firstValue("Retry-After")).hasValueSatisfying(
+                seconds -> assertThat(Long.parseLong(seconds)).isBetween(untilNextMonth - 5, untilNextMonth + 1));
+        assertThat(exhausted.body()).contains("https://latchkey.io/problems/quota-exceeded").doesNotContain(key);
+        assertThat(redis.cli("KEYS", "latchkey:quota:*")).isNotBlank();
     }
 
     @Test

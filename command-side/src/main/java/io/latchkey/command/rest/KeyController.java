@@ -11,6 +11,7 @@ import io.latchkey.command.CreateApiKeyCommand;
 import io.latchkey.command.RenewApiKeyCommand;
 import io.latchkey.command.RevokeApiKeyCommand;
 import io.latchkey.command.RotateApiKeyCommand;
+import io.latchkey.command.SetApiKeyQuotaCommand;
 import io.latchkey.command.SetApiKeyRateLimitCommand;
 import io.latchkey.support.web.Ids;
 import io.latchkey.support.web.ProblemException;
@@ -21,6 +22,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.PutMapping;
@@ -57,15 +59,16 @@ class KeyController {
         String name = Requests.text(request.name(), "name", 200);
         List<String> scopes = Requests.scopes(request.scopes());
         RateLimit rateLimit = request.rateLimit() == null ? null : request.rateLimit().toRateLimit();
+        Long quota = request.quota() == null ? null : request.quota().toRequestsPerMonth();
         String keyId = UUID.randomUUID().toString();
         String key = keyFormat.generate();
         String hint = KeyFormat.hint(key);
         Instant now = clock.instant();
         Long version = commands.send(new CreateApiKeyCommand(developerId, keyId, name, keyHasher.hash(key).hex(), hint,
-                scopes, request.expiresAt(), rateLimit, now), ctx, Ids.NO_SUCH_DEVELOPER);
+                scopes, request.expiresAt(), rateLimit, quota, now), ctx, Ids.NO_SUCH_DEVELOPER);
         return ResponseEntity.created(URI.create("/v1/keys/" + keyId)).eTag(etag(version))
                 .body(new CreatedKeyResponse(keyId, developerId, name, key, hint, scopes, now, request.expiresAt(),
-                        RateLimitBody.of(rateLimit), version));
+                        RateLimitBody.of(rateLimit), QuotaBody.of(quota), version));
     }
 
     @PutMapping("/v1/keys/{keyId}/scopes")
@@ -137,5 +140,29 @@ class KeyController {
                 expectedVersion(ifMatch)), ctx, Ids.NO_SUCH_KEY);
         return ResponseEntity.ok().eTag(etag(version))
                 .body(new RateLimitResponse(keyId, RateLimitBody.of(rateLimit), version));
+    }
+
+    @PutMapping("/v1/keys/{keyId}/quota")
+    ResponseEntity<QuotaResponse> setQuota(@PathVariable String keyId, @RequestBody QuotaBody request,
+                                           @RequestHeader(name = "If-Match", required = false) String ifMatch,
+                                           RequestContext ctx) {
+        Ids.require(keyId, Ids.NO_SUCH_KEY);
+        return quota(keyId, request.toRequestsPerMonth(), ifMatch, ctx);
+    }
+
+    @DeleteMapping("/v1/keys/{keyId}/quota")
+    ResponseEntity<QuotaResponse> removeQuota(@PathVariable String keyId,
+                                              @RequestHeader(name = "If-Match", required = false) String ifMatch,
+                                              RequestContext ctx) {
+        Ids.require(keyId, Ids.NO_SUCH_KEY);
+        return quota(keyId, null, ifMatch, ctx);
+    }
+
+    private ResponseEntity<QuotaResponse> quota(String keyId, Long requestsPerMonth, String ifMatch,
+                                                RequestContext ctx) {
+        Long version = commands.send(new SetApiKeyQuotaCommand(keyId, requestsPerMonth, clock.instant(),
+                expectedVersion(ifMatch)), ctx, Ids.NO_SUCH_KEY);
+        return ResponseEntity.ok().eTag(etag(version))
+                .body(new QuotaResponse(keyId, QuotaBody.of(requestsPerMonth), version));
     }
 }

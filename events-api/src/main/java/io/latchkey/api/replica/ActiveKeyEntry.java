@@ -19,23 +19,34 @@ import java.util.List;
  * {@code rateLimit} is the effective limit (the key's own, else its developer's default, null for none);
  * {@code limitsVersion} is the developer aggregate's sequence number of the default it reflects (0 when none was
  * ever set), because a developer's default changes the entry without an event of the key.
+ * {@code monthlyQuota} is the key's request quota per calendar month (UTC), 0 for none.
  */
 public record ActiveKeyEntry(String keyId, String developerId, List<String> scopes, Instant expiresAt,
                              Instant secretValidUntil, KeyStatus status, long version, RateLimit rateLimit,
-                             long limitsVersion) {
+                             long limitsVersion, long monthlyQuota) {
 
-    /** 1: up to the rate limit; 2: adds {@code limitsVersion}. Both are read. */
-    private static final byte FORMAT = 2;
+    /** 1: up to the rate limit; 2: adds {@code limitsVersion}; 3: adds {@code monthlyQuota}. All are read. */
+    private static final byte FORMAT = 3;
     private static final long NONE = Long.MIN_VALUE;
 
     public ActiveKeyEntry {
         scopes = List.copyOf(scopes);
+        if (monthlyQuota < 0) {
+            throw new IllegalArgumentException("monthlyQuota must not be negative");
+        }
     }
 
-    /** An entry reflecting no developer default. */
+    /** An entry without a quota. */
+    public ActiveKeyEntry(String keyId, String developerId, List<String> scopes, Instant expiresAt,
+                          Instant secretValidUntil, KeyStatus status, long version, RateLimit rateLimit,
+                          long limitsVersion) {
+        this(keyId, developerId, scopes, expiresAt, secretValidUntil, status, version, rateLimit, limitsVersion, 0);
+    }
+
+    /** An entry reflecting no developer default and without a quota. */
     public ActiveKeyEntry(String keyId, String developerId, List<String> scopes, Instant expiresAt,
                           Instant secretValidUntil, KeyStatus status, long version, RateLimit rateLimit) {
-        this(keyId, developerId, scopes, expiresAt, secretValidUntil, status, version, rateLimit, 0);
+        this(keyId, developerId, scopes, expiresAt, secretValidUntil, status, version, rateLimit, 0, 0);
     }
 
     /**
@@ -59,12 +70,12 @@ public record ActiveKeyEntry(String keyId, String developerId, List<String> scop
     public ActiveKeyEntry withState(List<String> newScopes, Instant newExpiresAt, KeyStatus newStatus,
                                     long newVersion, RateLimit newRateLimit) {
         return new ActiveKeyEntry(keyId, developerId, newScopes, newExpiresAt, secretValidUntil, newStatus,
-                newVersion, newRateLimit, limitsVersion);
+                newVersion, newRateLimit, limitsVersion, monthlyQuota);
     }
 
     public ActiveKeyEntry withSecretValidUntil(Instant validUntil, long newVersion) {
         return new ActiveKeyEntry(keyId, developerId, scopes, expiresAt, validUntil, status, newVersion, rateLimit,
-                limitsVersion);
+                limitsVersion, monthlyQuota);
     }
 
     /** A compact binary form for the replicated map: far smaller than Java serialization. */
@@ -89,6 +100,7 @@ public record ActiveKeyEntry(String keyId, String developerId, List<String> scop
                 out.writeLong(rateLimit.burst() == null ? NONE : rateLimit.burst());
             }
             out.writeLong(limitsVersion);
+            out.writeLong(monthlyQuota);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -98,7 +110,7 @@ public record ActiveKeyEntry(String keyId, String developerId, List<String> scop
     public static ActiveKeyEntry fromBytes(byte[] data) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
             byte format = in.readByte();
-            if (format != 1 && format != FORMAT) {
+            if (format < 1 || format > FORMAT) {
                 throw new IllegalArgumentException("unknown replica entry format " + format);
             }
             long version = in.readLong();
@@ -120,8 +132,9 @@ public record ActiveKeyEntry(String keyId, String developerId, List<String> scop
                 rateLimit = new RateLimit(limit, period, burst == NONE ? null : burst);
             }
             long limitsVersion = format == 1 ? 0 : in.readLong();
+            long monthlyQuota = format < 3 ? 0 : in.readLong();
             return new ActiveKeyEntry(keyId, developerId, scopes, expiresAt, secretValidUntil, status, version,
-                    rateLimit, limitsVersion);
+                    rateLimit, limitsVersion, monthlyQuota);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -49,14 +49,34 @@ class ActiveKeyEntryTest {
     }
 
     @Test
+    void binaryFormRoundTripsTheMonthlyQuota() {
+        ActiveKeyEntry withQuota = new ActiveKeyEntry("k4", "d4", List.of("read"), null, null, KeyStatus.ACTIVE, 2,
+                null, 0, 1_000_000);
+        assertThat(ActiveKeyEntry.fromBytes(withQuota.toBytes())).isEqualTo(withQuota);
+        assertThat(withQuota.withState(List.of("write"), null, KeyStatus.ACTIVE, 3, null).monthlyQuota())
+                .isEqualTo(1_000_000);
+    }
+
+    @Test
     void formatOneEntriesAreStillReadWithNoDeveloperDefault() {
-        byte[] formatTwo = active.toBytes();
-        // Format 1 is format 2 without the trailing limitsVersion.
-        byte[] formatOne = java.util.Arrays.copyOf(formatTwo, formatTwo.length - Long.BYTES);
+        byte[] formatThree = active.toBytes();
+        // Format 1 is format 3 without the trailing limitsVersion and monthlyQuota.
+        byte[] formatOne = java.util.Arrays.copyOf(formatThree, formatThree.length - 2 * Long.BYTES);
         formatOne[0] = 1;
-        assertThat(formatTwo[0]).isEqualTo((byte) 2);
+        assertThat(formatThree[0]).isEqualTo((byte) 3);
         assertThat(ActiveKeyEntry.fromBytes(formatOne)).isEqualTo(active);
         assertThat(ActiveKeyEntry.fromBytes(formatOne).limitsVersion()).isZero();
+    }
+
+    @Test
+    void formatTwoEntriesAreStillReadWithoutAQuota() {
+        ActiveKeyEntry withDefault = new ActiveKeyEntry("k3", "d3", List.of("read"), null, null, KeyStatus.ACTIVE, 2,
+                new RateLimit(10, 1, null), 5);
+        byte[] formatThree = withDefault.toBytes();
+        byte[] formatTwo = java.util.Arrays.copyOf(formatThree, formatThree.length - Long.BYTES);
+        formatTwo[0] = 2;
+        assertThat(ActiveKeyEntry.fromBytes(formatTwo)).isEqualTo(withDefault);
+        assertThat(ActiveKeyEntry.fromBytes(formatTwo).monthlyQuota()).isZero();
     }
 
     @Test

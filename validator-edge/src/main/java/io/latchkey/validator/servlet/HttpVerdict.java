@@ -1,8 +1,11 @@
 package io.latchkey.validator.servlet;
 
 import io.latchkey.validator.Decision;
+import io.latchkey.validator.QuotaState;
 import io.latchkey.validator.RateLimitState;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -11,9 +14,9 @@ import java.util.function.Function;
  * What a request's credentials earn over HTTP: the one mapping the edge's {@code /authorize} and the servlet filter
  * share, so they can never disagree. 400 for a key in the URL, two keys or an invalid required scope; 503 when
  * nobody could decide; 401 with one body for every key that does not authenticate; 403 for a missing scope; 429
- * with {@code Retry-After} for a rate-limited key; 200. A decision that went through a rate limiter also carries the
- * IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers: {@code RateLimit-Policy} and
- * {@code RateLimit}).
+ * with {@code Retry-After} for a rate-limited key or one whose monthly quota is used up; 200. A decision that went
+ * through a rate or quota limiter also carries the IETF RateLimit header fields
+ * (draft-ietf-httpapi-ratelimit-headers: {@code RateLimit-Policy} and {@code RateLimit}).
  *
  * @param status   the HTTP status
  * @param slug     the problem type's last segment, or null when allowed
@@ -52,6 +55,10 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
         if (decision.status() == Decision.Status.RATE_LIMITED) {
             return new HttpVerdict(429, "rate-limited", "The key's rate limit is exhausted; retry later.", decision);
         }
+        if (decision.status() == Decision.Status.QUOTA_EXCEEDED) {
+            return new HttpVerdict(429, "quota-exceeded", "The key's monthly quota is used up; it resets next month.",
+                    decision);
+        }
         if (!decision.allowed()) {
             return new HttpVerdict(403, "insufficient-scope", "The key lacks the required scope.", decision);
         }
@@ -68,7 +75,7 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
 
     /**
      * Headers every answer carries: never cached, a challenge on 401, a retry hint on 503 and 429, and the rate-limit
-     * fields when a limiter was asked.
+     * fields (policy "key" for the rate limit, "month" for the quota) when a limiter was asked.
      */
     public Map<String, String> headers() {
         Map<String, String> headers = new LinkedHashMap<>();
@@ -78,13 +85,27 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
         } else if (status == 503) {
             headers.put("Retry-After", "1");
         }
+        List<String> policies = new ArrayList<>();
+        List<String> limits = new ArrayList<>();
         RateLimitState limit = decision == null ? null : decision.rateLimit();
         if (limit != null) {
-            headers.put("RateLimit-Policy", "\"key\";q=" + limit.limit() + ";w=" + limit.periodSeconds());
-            headers.put("RateLimit", "\"key\";r=" + limit.remaining() + ";t=" + limit.resetSeconds());
-            if (status == 429) {
+            policies.add("\"key\";q=" + limit.limit() + ";w=" + limit.periodSeconds());
+            limits.add("\"key\";r=" + limit.remaining() + ";t=" + limit.resetSeconds());
+            if (decision.status() == Decision.Status.RATE_LIMITED) {
                 headers.put("Retry-After", Long.toString(Math.max(1, limit.retryAfterSeconds())));
             }
+        }
+        QuotaState quota = decision == null ? null : decision.quota();
+        if (quota != null) {
+            policies.add("\"month\";q=" + quota.requestsPerMonth());
+            limits.add("\"month\";r=" + quota.remaining() + ";t=" + quota.resetSeconds());
+            if (decision.status() == Decision.Status.QUOTA_EXCEEDED) {
+                headers.put("Retry-After", Long.toString(quota.resetSeconds()));
+            }
+        }
+        if (!policies.isEmpty()) {
+            headers.put("RateLimit-Policy", String.join(", ", policies));
+            headers.put("RateLimit", String.join(", ", limits));
         }
         return headers;
     }

@@ -4,9 +4,11 @@ import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.validator.KeyValidator;
+import io.latchkey.validator.QuotaLimiter;
 import io.latchkey.validator.RateLimiter;
 import io.latchkey.validator.redis.ExactRedisRateLimiter;
 import io.latchkey.validator.redis.LocalSyncRateLimiter;
+import io.latchkey.validator.redis.RedisQuotaLimiter;
 import io.latchkey.validator.redis.RedisLink;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -71,17 +73,19 @@ public class LatchkeyValidatorAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     KeyValidator keyValidator(HazelcastInstance hazelcast, KeyHasher hasher, ObjectProvider<Clock> clock,
-                              ObjectProvider<RateLimiter> rateLimiter, LatchkeyValidatorProperties properties) {
+                              ObjectProvider<RateLimiter> rateLimiter, ObjectProvider<QuotaLimiter> quotaLimiter,
+                              LatchkeyValidatorProperties properties) {
         return KeyValidator.builder()
                 .replica(HazelcastKeyReplica.of(hazelcast))
                 .hasher(hasher)
                 .clock(clock.getIfAvailable(Clock::systemUTC))
                 .maxLag(properties.replica().maxLag())
                 .rateLimiter(rateLimiter.getIfAvailable())
+                .quotaLimiter(quotaLimiter.getIfAvailable())
                 .build();
     }
 
-    /** {@code latchkey.rate-limit.mode} exact or local-sync: a Redis-backed limiter. */
+    /** {@code latchkey.rate-limit.mode} exact or local-sync: Redis-backed rate and quota limiters. */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnExpression("'${latchkey.rate-limit.mode:off}'.toLowerCase() != 'off'")
     static class RateLimitConfiguration {
@@ -100,6 +104,15 @@ public class LatchkeyValidatorAutoConfiguration {
             return settings.mode() == LatchkeyValidatorProperties.RateLimit.Mode.LOCAL_SYNC
                     ? new LocalSyncRateLimiter(link, settings.syncInterval())
                     : new ExactRedisRateLimiter(link);
+        }
+
+        /** Quotas follow the rate-limit mode: counted in Redis per request (exact) or from leases (local-sync). */
+        @Bean
+        @ConditionalOnMissingBean
+        QuotaLimiter latchkeyQuotaLimiter(RedisLink link, LatchkeyValidatorProperties properties) {
+            return properties.rateLimit().mode() == LatchkeyValidatorProperties.RateLimit.Mode.LOCAL_SYNC
+                    ? RedisQuotaLimiter.leased(link)
+                    : RedisQuotaLimiter.exact(link);
         }
     }
 

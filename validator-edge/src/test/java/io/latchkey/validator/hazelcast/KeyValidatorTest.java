@@ -12,6 +12,7 @@ import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.validator.Decision;
 import io.latchkey.validator.Decision.Status;
 import io.latchkey.validator.KeyValidator;
+import io.latchkey.validator.ratelimit.LocalQuotaLimiter;
 import io.latchkey.validator.ratelimit.LocalRateLimiter;
 import java.time.Clock;
 import java.time.Duration;
@@ -59,7 +60,7 @@ class KeyValidatorTest {
         };
         validator = KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).hasher(HASHER).clock(clock).build();
         limited = KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).hasher(HASHER).clock(clock)
-                .rateLimiter(LocalRateLimiter.withTicker(() -> 0)).build();
+                .rateLimiter(LocalRateLimiter.withTicker(() -> 0)).quotaLimiter(LocalQuotaLimiter.create()).build();
     }
 
     @AfterAll
@@ -78,8 +79,13 @@ class KeyValidatorTest {
     }
 
     private static String issueLimited(String keyId, KeyStatus status) throws InterruptedException {
+        return issueLimited(keyId, status, 1, 0);
+    }
+
+    private static String issueLimited(String keyId, KeyStatus status, long perHour, long monthlyQuota)
+            throws InterruptedException {
         String key = issue(new ActiveKeyEntry(keyId, "dev-1", List.of("read"), null, null, status, 0,
-                new RateLimit(1, 3600, null)));
+                new RateLimit(perHour, 3600, null), 0, monthlyQuota));
         // Waited for through the unlimited validator: a VALID answer from the limited one would take the token.
         for (int i = 0; i < 500 && validator.validate(key, null).status() == Decision.Status.NOT_FOUND; i++) {
             Thread.sleep(10);
@@ -107,6 +113,24 @@ class KeyValidatorTest {
         assertThat(refused.keyId()).isEqualTo("limited-1");
         assertThat(refused.rateLimit().retryAfterSeconds()).isEqualTo(3600);
         assertThat(limited.validate(key, "write").status()).isEqualTo(Decision.Status.INSUFFICIENT_SCOPE);
+    }
+
+    @Test
+    void theQuotaCountsOnlyRequestsTheRateLimitAdmitted() throws InterruptedException {
+        String key = issueLimited("quota-1", KeyStatus.ACTIVE, 2, 1);
+        Decision first = limited.validate(key, "read");
+        assertThat(first.status()).isEqualTo(Decision.Status.VALID);
+        assertThat(first.quota().remaining()).isZero();
+
+        Decision overQuota = limited.validate(key, "read");
+        assertThat(overQuota.status()).isEqualTo(Decision.Status.QUOTA_EXCEEDED);
+        assertThat(overQuota.allowed()).isFalse();
+        assertThat(overQuota.unauthenticated()).isFalse();
+        assertThat(overQuota.quota().resetsAt()).isEqualTo(Instant.parse("2026-07-01T00:00:00Z"));
+
+        Decision rateLimited = limited.validate(key, "read");
+        assertThat(rateLimited.status()).isEqualTo(Decision.Status.RATE_LIMITED);
+        assertThat(rateLimited.quota()).isNull();
     }
 
     @Test

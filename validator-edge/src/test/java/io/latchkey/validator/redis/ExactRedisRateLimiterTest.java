@@ -111,16 +111,16 @@ class ExactRedisRateLimiterTest {
         ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(edgeA);
         String keyId = keyId();
         limiter.acquire(keyId, FIFTY_PER_HOUR);
-        assertThat(redis.cli("SCRIPT", "EXISTS", ExactRedisRateLimiter.SHA)).isEqualTo("1");
+        assertThat(redis.cli("SCRIPT", "EXISTS", ExactRedisRateLimiter.BUCKET.sha())).isEqualTo("1");
         assertThat(redis.cli("SCRIPT", "FLUSH")).isEqualTo("OK");
-        assertThat(redis.cli("SCRIPT", "EXISTS", ExactRedisRateLimiter.SHA)).isEqualTo("0");
+        assertThat(redis.cli("SCRIPT", "EXISTS", ExactRedisRateLimiter.BUCKET.sha())).isEqualTo("0");
         long degradedBefore = edgeA.degraded();
 
         RateLimitState state = limiter.acquire(keyId, FIFTY_PER_HOUR);
 
         assertThat(edgeA.degraded()).isEqualTo(degradedBefore);
         assertThat(state.remaining()).isEqualTo(48);
-        assertThat(redis.cli("SCRIPT", "EXISTS", ExactRedisRateLimiter.SHA)).isEqualTo("1");
+        assertThat(redis.cli("SCRIPT", "EXISTS", ExactRedisRateLimiter.BUCKET.sha())).isEqualTo("1");
     }
 
     @Test

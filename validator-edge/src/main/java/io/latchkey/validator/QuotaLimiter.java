@@ -1,0 +1,14 @@
+package io.latchkey.validator;
+
+import java.time.Instant;
+
+/**
+ * Counts requests against a key's quota per calendar month (UTC). Asked only for a key that is otherwise allowed,
+ * rate limit included, so the count is of admitted requests. Implementations are thread-safe and, like
+ * {@link RateLimiter}, never throw for a backend failure: they decide from what they know locally instead.
+ */
+public interface QuotaLimiter {
+
+    /** Counts one request of {@code keyId} at {@code now} unless that would exceed {@code requestsPerMonth}. */
+    QuotaState consume(String keyId, long requestsPerMonth, Instant now);
+}

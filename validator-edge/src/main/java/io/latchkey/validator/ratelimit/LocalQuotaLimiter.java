@@ -1,0 +1,56 @@
+package io.latchkey.validator.ratelimit;
+
+import io.latchkey.validator.QuotaLimiter;
+import io.latchkey.validator.QuotaState;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Monthly quotas counted in this process only: exact for one validator, and what the Redis-backed limiter falls
+ * back to. A key's count starts again at the first request of a new month.
+ */
+public final class LocalQuotaLimiter implements QuotaLimiter {
+
+    private final Map<String, MonthCount> counts = new ConcurrentHashMap<>();
+
+    private LocalQuotaLimiter() {
+    }
+
+    public static LocalQuotaLimiter create() {
+        return new LocalQuotaLimiter();
+    }
+
+    @Override
+    public QuotaState consume(String keyId, long requestsPerMonth, Instant now) {
+        YearMonth month = QuotaState.month(now);
+        MonthCount count = counts.compute(keyId,
+                (id, current) -> current != null && current.month.equals(month) ? current : new MonthCount(month));
+        long used = count.takeBelow(requestsPerMonth);
+        return QuotaState.at(now, used > 0, requestsPerMonth, Math.abs(used));
+    }
+
+    private static final class MonthCount {
+        final YearMonth month;
+        final AtomicLong used = new AtomicLong();
+
+        MonthCount(YearMonth month) {
+            this.month = month;
+        }
+
+        /** The count after taking one, or minus the count when the quota is used up (never 0: quotas are ≥ 1). */
+        long takeBelow(long quota) {
+            while (true) {
+                long current = used.get();
+                if (current >= quota) {
+                    return -current;
+                }
+                if (used.compareAndSet(current, current + 1)) {
+                    return current + 1;
+                }
+            }
+        }
+    }
+}

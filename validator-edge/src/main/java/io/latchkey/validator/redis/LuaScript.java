@@ -1,0 +1,64 @@
+package io.latchkey.validator.redis;
+
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * A Lua script run by its SHA-1 ({@code EVALSHA}). After {@code SCRIPT FLUSH} or a restart of Redis the
+ * {@code NOSCRIPT} answer is followed by one {@code EVAL}, which loads the script again.
+ */
+final class LuaScript {
+
+    private final String source;
+    private final String sha;
+
+    private LuaScript(String source) {
+        this.source = source;
+        this.sha = sha1(source);
+    }
+
+    /** The script in {@code resource}, next to this class. */
+    static LuaScript load(String resource) {
+        try (InputStream in = LuaScript.class.getResourceAsStream(resource)) {
+            return new LuaScript(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Runs the script for a list of integers; empty when Redis did not answer within the link's budget. */
+    Optional<List<Long>> run(RedisLink link, String[] keys, String... args) {
+        return link.call(redis -> redis.<List<Long>>evalsha(sha, ScriptOutputType.MULTI, keys, args)
+                .exceptionallyCompose(failure -> unwrap(failure) instanceof RedisNoScriptException
+                        ? redis.<List<Long>>eval(source, ScriptOutputType.MULTI, keys, args)
+                        : CompletableFuture.failedFuture(failure)));
+    }
+
+    String sha() {
+        return sha;
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    }
+
+    private static String sha1(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1")
+                    .digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

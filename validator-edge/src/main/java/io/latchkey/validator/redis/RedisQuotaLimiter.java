@@ -1,0 +1,134 @@
+package io.latchkey.validator.redis;
+
+import io.latchkey.validator.QuotaLimiter;
+import io.latchkey.validator.QuotaState;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Monthly quotas counted in Redis, one counter per key and month shared by every edge, changed only by a Lua script
+ * that never lets the count pass the quota. Exact mode asks Redis for every request; leased mode (the local-sync
+ * rate-limit mode) takes leases of a thousandth of the quota (at most 1,000 requests) and decides from them locally,
+ * so edges together never admit more than the quota and may admit less, by at most one lease per edge.
+ *
+ * <p>While Redis is unreachable, decisions continue from the count last seen plus what this edge admitted since,
+ * counted as degraded; those admissions are added to the shared count when Redis answers again. An outage can
+ * therefore let each edge admit up to the quota's remainder on its own.
+ */
+public final class RedisQuotaLimiter implements QuotaLimiter {
+
+    static final LuaScript COUNTER = LuaScript.load("monthly-quota.lua");
+    private static final String PREFIX = "latchkey:quota:";
+    private static final long MAX_LEASE = 1_000;
+    private static final long LEASE_DIVISOR = 1_000;
+    /** Counters outlive their month by a day, so an edge whose clock is a little behind still finds its count. */
+    private static final long EXPIRY_SLACK_SECONDS = 86_400;
+
+    private final RedisLink link;
+    private final boolean leased;
+    private final Map<String, KeyMonth> keys = new ConcurrentHashMap<>();
+
+    private RedisQuotaLimiter(RedisLink link, boolean leased) {
+        this.link = link;
+        this.leased = leased;
+    }
+
+    /** Every request is counted in Redis, in one round trip. */
+    public static RedisQuotaLimiter exact(RedisLink link) {
+        return new RedisQuotaLimiter(link, false);
+    }
+
+    /** Requests are counted from leases taken from Redis in batches. */
+    public static RedisQuotaLimiter leased(RedisLink link) {
+        return new RedisQuotaLimiter(link, true);
+    }
+
+    @Override
+    public QuotaState consume(String keyId, long requestsPerMonth, Instant now) {
+        YearMonth month = QuotaState.month(now);
+        QuotaState allowed = QuotaState.at(now, true, requestsPerMonth, 0);
+        KeyMonth state = keys.compute(keyId, (id, current) -> KeyMonth.next(current, month, requestsPerMonth));
+        long leaseLeft = state.tryTakeLease();
+        if (leaseLeft >= 0) {
+            return QuotaState.at(now, true, requestsPerMonth, state.seenUsed - leaseLeft);
+        }
+        long wanted = leased ? Math.max(1, Math.min(MAX_LEASE, requestsPerMonth / LEASE_DIVISOR)) : 1;
+        long settled = state.offline.getAndSet(0);
+        Optional<List<Long>> reply = COUNTER.run(link, new String[] {PREFIX + keyId + ":" + month},
+                Long.toString(requestsPerMonth), Long.toString(wanted), leased ? "1" : "0", Long.toString(settled),
+                Long.toString(allowed.resetsAt().getEpochSecond() + EXPIRY_SLACK_SECONDS));
+        if (reply.isPresent()) {
+            long taken = reply.get().get(0);
+            long used = reply.get().get(1);
+            state.seenUsed = used;
+            if (taken == 0) {
+                return QuotaState.at(now, false, requestsPerMonth, used);
+            }
+            state.lease.addAndGet(taken - 1);
+            return QuotaState.at(now, true, requestsPerMonth, used - (taken - 1));
+        }
+        state.offline.addAndGet(settled);
+        link.countDegraded();
+        return state.takeOffline(now);
+    }
+
+    /** One key's count for one month and quota, as this edge knows it. */
+    private static final class KeyMonth {
+        final YearMonth month;
+        final long quota;
+        final AtomicLong lease = new AtomicLong();
+        /** Admitted while Redis was unreachable and not yet added to the shared count. */
+        final AtomicLong offline;
+        volatile long seenUsed;
+
+        private KeyMonth(YearMonth month, long quota, AtomicLong offline, long seenUsed) {
+            this.month = month;
+            this.quota = quota;
+            this.offline = offline;
+            this.seenUsed = seenUsed;
+        }
+
+        /**
+         * The same state while month and quota hold; a changed quota drops the lease (it was sized for the old one)
+         * but keeps the month's counts, a new month starts from nothing.
+         */
+        static KeyMonth next(KeyMonth current, YearMonth month, long quota) {
+            if (current == null || !current.month.equals(month)) {
+                return new KeyMonth(month, quota, new AtomicLong(), 0);
+            }
+            return current.quota == quota ? current
+                    : new KeyMonth(month, quota, current.offline, current.seenUsed - current.lease.get());
+        }
+
+        /** The lease left after taking one request from it, or -1 when it is empty. */
+        long tryTakeLease() {
+            while (true) {
+                long current = lease.get();
+                if (current <= 0) {
+                    return -1;
+                }
+                if (lease.compareAndSet(current, current - 1)) {
+                    return current - 1;
+                }
+            }
+        }
+
+        QuotaState takeOffline(Instant now) {
+            while (true) {
+                long pending = offline.get();
+                long used = seenUsed + pending;
+                if (used >= quota) {
+                    return QuotaState.at(now, false, quota, used);
+                }
+                if (offline.compareAndSet(pending, pending + 1)) {
+                    return QuotaState.at(now, true, quota, used + 1);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package io.latchkey.validator.ratelimit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.latchkey.validator.QuotaState;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+class LocalQuotaLimiterTest {
+
+    private static final Instant JAN = Instant.parse("2027-01-31T23:00:00Z");
+
+    @Test
+    void admitsUpToTheQuotaThenDeniesUntilTheMonthEnds() {
+        LocalQuotaLimiter limiter = LocalQuotaLimiter.create();
+        for (int i = 1; i <= 3; i++) {
+            QuotaState state = limiter.consume("k", 3, JAN);
+            assertThat(state.allowed()).isTrue();
+            assertThat(state.remaining()).isEqualTo(3 - i);
+        }
+        QuotaState denied = limiter.consume("k", 3, JAN);
+        assertThat(denied.allowed()).isFalse();
+        assertThat(denied.used()).isEqualTo(3);
+        assertThat(denied.resetSeconds()).isEqualTo(3600);
+        assertThat(limiter.consume("k", 3, Instant.parse("2027-02-01T00:00:00Z")).allowed()).isTrue();
+    }
+
+    @Test
+    void keysCountApart() {
+        LocalQuotaLimiter limiter = LocalQuotaLimiter.create();
+        assertThat(limiter.consume("a", 1, JAN).allowed()).isTrue();
+        assertThat(limiter.consume("a", 1, JAN).allowed()).isFalse();
+        assertThat(limiter.consume("b", 1, JAN).allowed()).isTrue();
+    }
+}

@@ -1,0 +1,154 @@
+package io.latchkey.validator.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.latchkey.validator.QuotaState;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** Monthly quotas against a real, private redis-server, with several links standing for several edges. */
+class RedisQuotaLimiterTest {
+
+    private static final RedisServer redis = new RedisServer();
+    private static final RedisLink edgeA = RedisLink.open(redis.uri(), Duration.ofMillis(200), Duration.ofMillis(200));
+    private static final RedisLink edgeB = RedisLink.open(redis.uri(), Duration.ofMillis(200), Duration.ofMillis(200));
+    private static final RedisLink edgeC = RedisLink.open(redis.uri(), Duration.ofMillis(200), Duration.ofMillis(200));
+    private static final Instant NOV_30 = Instant.parse("2026-11-30T23:59:00Z");
+    private static final Instant DEC_1 = Instant.parse("2026-12-01T00:00:01Z");
+
+    @AfterAll
+    static void stop() {
+        edgeA.close();
+        edgeB.close();
+        edgeC.close();
+        redis.close();
+    }
+
+    private static String keyId() {
+        return UUID.randomUUID().toString();
+    }
+
+    private static void awaitConnected(RedisLink link) throws InterruptedException {
+        for (int i = 0; i < 500 && !link.healthy(); i++) {
+            Thread.sleep(10);
+        }
+        assertThat(link.healthy()).isTrue();
+    }
+
+    private static int hammer(List<RedisQuotaLimiter> edges, String keyId, long quota, int threads, int perThread)
+            throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        List<Future<Integer>> admitted = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            RedisQuotaLimiter edge = edges.get(t % edges.size());
+            admitted.add(pool.submit(() -> {
+                int allowed = 0;
+                for (int i = 0; i < perThread; i++) {
+                    allowed += edge.consume(keyId, quota, NOV_30).allowed() ? 1 : 0;
+                }
+                return allowed;
+            }));
+        }
+        int total = 0;
+        for (Future<Integer> f : admitted) {
+            total += f.get();
+        }
+        pool.shutdown();
+        return total;
+    }
+
+    @Test
+    void exactModeAdmitsExactlyTheQuotaAcrossEdges() throws Exception {
+        awaitConnected(edgeA);
+        awaitConnected(edgeB);
+        String keyId = keyId();
+        int admitted = hammer(List.of(RedisQuotaLimiter.exact(edgeA), RedisQuotaLimiter.exact(edgeB)), keyId, 150, 6,
+                60);
+        assertThat(admitted).isEqualTo(150);
+        QuotaState after = RedisQuotaLimiter.exact(edgeA).consume(keyId, 150, NOV_30);
+        assertThat(after.allowed()).isFalse();
+        assertThat(after.remaining()).isZero();
+        assertThat(after.resetsAt()).isEqualTo(Instant.parse("2026-12-01T00:00:00Z"));
+        assertThat(after.resetSeconds()).isEqualTo(60);
+    }
+
+    @Test
+    void leasedModeNeverExceedsTheQuotaAndLeavesAtMostALeasePerEdgeUnused() throws Exception {
+        awaitConnected(edgeA);
+        awaitConnected(edgeB);
+        awaitConnected(edgeC);
+        String keyId = keyId();
+        long quota = 20_000;
+        List<RedisQuotaLimiter> edges = List.of(RedisQuotaLimiter.leased(edgeA), RedisQuotaLimiter.leased(edgeB),
+                RedisQuotaLimiter.leased(edgeC));
+        int admitted = hammer(edges, keyId, quota, 6, 4_000);
+        // Lease size is quota / 1000 = 20: each edge may hold up to one unused lease when the shared count is spent.
+        assertThat(admitted).isBetween((int) quota - 3 * 20, (int) quota);
+        assertThat(redis.cli("GET", "latchkey:quota:" + keyId + ":2026-11")).isEqualTo(Long.toString(quota));
+    }
+
+    @Test
+    void aNewMonthStartsTheCountAgain() throws Exception {
+        awaitConnected(edgeA);
+        String keyId = keyId();
+        RedisQuotaLimiter limiter = RedisQuotaLimiter.exact(edgeA);
+        assertThat(limiter.consume(keyId, 1, NOV_30).allowed()).isTrue();
+        assertThat(limiter.consume(keyId, 1, NOV_30).allowed()).isFalse();
+        QuotaState december = limiter.consume(keyId, 1, DEC_1);
+        assertThat(december.allowed()).isTrue();
+        assertThat(december.used()).isEqualTo(1);
+        assertThat(december.resetsAt()).isEqualTo(Instant.parse("2027-01-01T00:00:00Z"));
+        long ttl = Long.parseLong(redis.cli("TTL", "latchkey:quota:" + keyId + ":2026-12"));
+        assertThat(ttl).isPositive();
+    }
+
+    @Test
+    void raisingTheQuotaAdmitsAgainAtOnce() throws Exception {
+        awaitConnected(edgeA);
+        String keyId = keyId();
+        RedisQuotaLimiter limiter = RedisQuotaLimiter.leased(edgeA);
+        for (int i = 0; i < 3; i++) {
+            assertThat(limiter.consume(keyId, 3, NOV_30).allowed()).isTrue();
+        }
+        assertThat(limiter.consume(keyId, 3, NOV_30).allowed()).isFalse();
+        QuotaState raised = limiter.consume(keyId, 4, NOV_30);
+        assertThat(raised.allowed()).isTrue();
+        assertThat(raised.used()).isEqualTo(4);
+    }
+
+    @Test
+    void whileRedisIsDownTheQuotaHoldsFromTheLastCountAndItsAdmissionsAreSettledAfterwards() throws Exception {
+        RedisServer own = new RedisServer();
+        try (RedisLink link = RedisLink.open(own.uri(), Duration.ofMillis(200), Duration.ofMillis(100))) {
+            awaitConnected(link);
+            String keyId = keyId();
+            RedisQuotaLimiter limiter = RedisQuotaLimiter.exact(link);
+            for (int i = 0; i < 4; i++) {
+                assertThat(limiter.consume(keyId, 10, NOV_30).allowed()).isTrue();
+            }
+            own.stop();
+            long degradedBefore = link.degraded();
+            int offline = 0;
+            for (int i = 0; i < 20; i++) {
+                offline += limiter.consume(keyId, 10, NOV_30).allowed() ? 1 : 0;
+            }
+            assertThat(offline).isEqualTo(6);
+            assertThat(link.degraded() - degradedBefore).isEqualTo(20);
+
+            // A restarted Redis has lost the count: the edge's own admissions, offline ones included, come back.
+            own.start();
+            awaitConnected(link);
+            assertThat(limiter.consume(keyId, 20, NOV_30).used()).isEqualTo(4 + 6 + 1);
+        } finally {
+            own.close();
+        }
+    }
+}
