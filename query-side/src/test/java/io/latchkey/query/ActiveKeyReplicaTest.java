@@ -7,6 +7,7 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyExpiredEvent;
+import io.latchkey.api.ApiKeyQuotaChangedEvent;
 import io.latchkey.api.ApiKeyRateLimitChangedEvent;
 import io.latchkey.api.ApiKeyRenewedEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
@@ -117,6 +118,17 @@ class ActiveKeyReplicaTest extends QuerySideTestSupport {
 
         assertThat(entry).isEqualTo(new ActiveKeyEntry(key.keyId(), key.developerId(), List.of("orders:read", "write"),
                 expiresAt, null, KeyStatus.ACTIVE, 0, new RateLimit(100, 60, null)));
+    }
+
+    @Test
+    void aQuotaReachesTheEntryAndStaysThroughLaterChanges() {
+        IssuedKey key = createKey(List.of("read"), null);
+        appendKeyEvent(key.keyId(), 1, new ApiKeyQuotaChangedEvent(key.keyId(), 10_000L, now()));
+        assertThat(awaitEntry(key.secretHash(), 1).monthlyQuota()).isEqualTo(10_000);
+        appendKeyEvent(key.keyId(), 2, new ApiKeyScopesChangedEvent(key.keyId(), List.of("write"), now()));
+        assertThat(awaitEntry(key.secretHash(), 2).monthlyQuota()).isEqualTo(10_000);
+        appendKeyEvent(key.keyId(), 3, new ApiKeyQuotaChangedEvent(key.keyId(), null, now()));
+        assertThat(awaitEntry(key.secretHash(), 3).monthlyQuota()).isZero();
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyExpiredEvent;
+import io.latchkey.api.ApiKeyQuotaChangedEvent;
 import io.latchkey.api.ApiKeyRateLimitChangedEvent;
 import io.latchkey.api.ApiKeyRenewedEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
@@ -16,6 +17,8 @@ import io.latchkey.api.KeyStatus;
 import io.latchkey.api.RateLimit;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -134,6 +137,23 @@ class QueryApiTest extends QuerySideTestSupport {
         assertThat(view.get("version").asLong()).isEqualTo(5);
         assertThat(view.has("secretHash")).isFalse();
         assertThat(view.has("updatedAt")).isFalse();
+    }
+
+    @Test
+    void keyShowsItsMonthlyQuotaAndWhenTheMonthResets() {
+        String developerId = registerDeveloper("grace");
+        IssuedKey key = createKey(developerId, "metered", now().minusSeconds(60), null);
+        appendKeyEvent(key.keyId(), 1, new ApiKeyQuotaChangedEvent(key.keyId(), 5_000L, now()));
+
+        JsonNode quota = awaitKeyVersion(key.keyId(), 1).get("quota");
+
+        YearMonth month = YearMonth.now(ZoneOffset.UTC);
+        assertThat(quota.get("requestsPerMonth").asLong()).isEqualTo(5_000);
+        assertThat(quota.get("period").asText()).isEqualTo(month.toString());
+        assertThat(quota.get("resetsAt").asText())
+                .isEqualTo(month.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC).toString());
+        appendKeyEvent(key.keyId(), 2, new ApiKeyQuotaChangedEvent(key.keyId(), null, now()));
+        assertThat(awaitKeyVersion(key.keyId(), 2).get("quota").isNull()).isTrue();
     }
 
     @Test
