@@ -93,9 +93,16 @@ class RateLimitIT {
 
     /** A new key (with {@code rateLimit}, or none), once every edge knows it; waiting costs no token (401s take none). */
     private static Issued issue(Map<String, Object> rateLimit) throws Exception {
+        return issue(rateLimit, null);
+    }
+
+    private static Issued issue(Map<String, Object> rateLimit, Map<String, Object> quota) throws Exception {
         Map<String, Object> body = map("name", "rl", "scopes", List.of("read"));
         if (rateLimit != null) {
             body.put("rateLimit", rateLimit);
+        }
+        if (quota != null) {
+            body.put("quota", quota);
         }
         Api.Response created = api.command("POST", "/v1/developers/" + developerId + "/keys", body);
         assertThat(created.status()).isEqualTo(201);
@@ -176,6 +183,31 @@ class RateLimitIT {
         for (int edge : edges) {
             awaitStatus(edge, unlimited.key(), 200);
         }
+    }
+
+    @Test
+    void threeEdgesShareOneMonthlyQuotaExactlyAndARaisedQuotaAppliesLive() throws Exception {
+        Issued issued = issue(null, map("requestsPerMonth", 50));
+
+        Map<Integer, Integer> statuses = hammer(issued.key(), 20);
+
+        assertThat(statuses).containsOnlyKeys(200, 429);
+        assertThat(statuses.get(200)).isEqualTo(50);
+        HttpResponse<String> exhausted = HTTP.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + edges[2] + "/authorize"))
+                .header("Authorization", "Bearer " + issued.key()).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(exhausted.statusCode()).isEqualTo(429);
+        assertThat(exhausted.body()).contains("quota-exceeded");
+        assertThat(exhausted.headers().firstValue("Retry-After")).isPresent();
+        assertThat(exhausted.headers().firstValue("RateLimit")).hasValueSatisfying(
+                value -> assertThat(value).startsWith("\"month\";r=0;t="));
+
+        assertThat(api.command("PUT", "/v1/keys/" + issued.keyId() + "/quota", map("requestsPerMonth", 53)).status())
+                .isEqualTo(200);
+        awaitStatus(edges[0], issued.key(), 200);
+        assertThat(hammer(issued.key(), 5).get(200)).isEqualTo(2);
+        assertThat(api.query("/v1/keys/" + issued.keyId()).body().get("quota").get("requestsPerMonth").asLong())
+                .isEqualTo(53);
     }
 
     @Test
