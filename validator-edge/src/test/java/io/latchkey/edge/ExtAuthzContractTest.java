@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Collectors;
@@ -228,6 +227,7 @@ class ExtAuthzContractTest {
             answers.add(envoyAsks("DELETE", "/orders/1", "X-API-Key", key, ORDERS[0], ORDERS[1]));
         }
         answers.add(envoyAsks("GET", "/orders", ORDERS[0], ORDERS[1]));
+        answers.add(envoyAsks("OPTIONS", "/orders", ORDERS[0], ORDERS[1]));
         answers.add(authorize("Authorization", "Bearer " + unknown));
 
         assertThat(answers).allSatisfy(answer -> {
@@ -237,6 +237,9 @@ class ExtAuthzContractTest {
         });
         assertThat(answers.stream().map(Answer::body).collect(Collectors.toSet())).singleElement().asString()
                 .contains("https://latchkey.io/problems/unauthenticated");
+        Answer head = envoyAsks("HEAD", "/orders", "X-API-Key", unknown, ORDERS[0], ORDERS[1]);
+        assertThat(head.status()).isEqualTo(401);
+        assertThat(head.header("WWW-Authenticate")).hasValue("Bearer realm=\"latchkey\"");
     }
 
     @Test
@@ -285,22 +288,29 @@ class ExtAuthzContractTest {
                 .status()).isEqualTo(400);
     }
 
+    /**
+     * Envoy's normalisation does not treat {@code ..;} as a dot segment, and Tomcat resolves {@code /ext-authz/..;/x}
+     * to {@code /x}. What keeps these inside {@code /ext-authz} is that Spring MVC maps a request by its path as sent
+     * (parameters dropped, dot segments kept): should that ever change, the health endpoint's 200 would be an allow.
+     */
     @Test
     void pathsThatLeaveExtAuthzOnceNormalisedNeverReachAnotherEndpoint() throws Exception {
-        String key = issue(List.of("orders:read"));
-        assertThat(raw("GET /actuator/health HTTP/1.1\r\nHost: edge\r\nConnection: close\r\n\r\n").status())
-                .as("the endpoint the paths aim at answers 200 when asked directly").isEqualTo(200);
+        String key = issue(List.of("read"));
+        Answer health = raw("GET /actuator/health HTTP/1.1\r\nHost: edge\r\nConnection: close\r\n\r\n");
+        assertThat(health.status()).as("the endpoint the paths aim at answers 200 when asked directly").isEqualTo(200);
         List<String> escapes = List.of("/..;/actuator/health", "/orders/..;/..;/actuator/health",
                 "/../actuator/health", "/%2e%2e/actuator/health", "/%2E%2E;x=1/actuator/health",
                 "/.%2e/actuator/health", "/%2F..%2Factuator/health", "/..%2Factuator/health", "/..%5Cactuator/health",
-                "/..;/authorize", "/..;/actuator/prometheus", "/..");
+                "/..;/authorize", "/..;/actuator/prometheus", "/..;/", "/..");
 
         for (String escape : escapes) {
-            for (String method : List.of("GET", "OPTIONS")) {
+            for (String method : List.of("GET", "HEAD", "OPTIONS", "POST")) {
                 Answer anonymous = envoyAsks(method, escape);
-                Answer withReadKey = envoyAsks(method, escape, "Authorization", "Bearer " + key);
-                assertThat(List.of(anonymous.status(), withReadKey.status())).as(method + " " + escape)
-                        .allSatisfy(status -> assertThat(status).isBetween(400, 499));
+                assertThat(anonymous.status()).as(method + " " + escape).isBetween(400, 499);
+                assertThat(anonymous.body()).as(method + " " + escape).doesNotContain("\"UP\"", "latchkey_");
+                Answer wrongScope = envoyAsks(method, escape, "Authorization", "Bearer " + key,
+                        "X-Required-Scope", "admin");
+                assertThat(wrongScope.status()).as(method + " " + escape + " with a read key").isBetween(400, 499);
             }
         }
     }
@@ -343,7 +353,7 @@ class ExtAuthzContractTest {
     @Test
     void noAnswerEverCarriesTheKey() throws Exception {
         String key = issue(List.of("orders:read"));
-        Set<Answer> answers = Set.of(
+        List<Answer> answers = List.of(
                 envoyAsks("GET", "/orders", "Authorization", "Bearer " + key, ORDERS[0], ORDERS[1]),
                 envoyAsks("POST", "/orders", "Authorization", "Bearer " + key, ORDERS[0], ORDERS[1]),
                 envoyAsks("GET", "/orders?k=" + key, ORDERS[0], ORDERS[1]),
