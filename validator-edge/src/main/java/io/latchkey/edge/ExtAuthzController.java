@@ -18,6 +18,10 @@ import org.springframework.web.bind.annotation.RestController;
  * <p>The required scope: {@code X-Required-Scope} when Envoy's {@code headers_to_add} sets one; otherwise {@code read}
  * for GET, HEAD and OPTIONS and {@code write} for every other method, on the resource named by
  * {@code X-Latchkey-Resource} when Envoy sets that. Envoy never forwards either header from a client.
+ *
+ * <p>Spring MVC maps a request by its path as sent, dot segments unresolved, so a check for
+ * {@code /ext-authz/..;/actuator/health} is answered here and never by the health endpoint, whose 200 Envoy would take
+ * for an allow ({@code ExtAuthzContractTest} holds this in place).
  */
 @RestController
 class ExtAuthzController {
