@@ -45,6 +45,14 @@ class AuthorizeController {
                                 @RequestHeader(name = "Authorization", required = false) String authorization,
                                 @RequestHeader(name = "X-API-Key", required = false) String apiKey,
                                 @RequestHeader(name = "X-Required-Scope", required = false) String requiredScope) {
+        return answer(request, authorization, apiKey, requiredScope);
+    }
+
+    /**
+     * The one answer every gateway route gets ({@code /authorize} and {@link ExtAuthzController}), so that statuses,
+     * problem bodies and identity headers cannot drift apart between gateways.
+     */
+    ResponseEntity<?> answer(HttpServletRequest request, String authorization, String apiKey, String requiredScope) {
         HttpVerdict verdict = HttpVerdict.of(request.getQueryString(), PresentedKey.from(authorization, apiKey),
                 key -> decide(key, requiredScope));
         HttpHeaders headers = new HttpHeaders();
