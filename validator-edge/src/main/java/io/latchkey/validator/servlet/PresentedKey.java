@@ -1,5 +1,7 @@
 package io.latchkey.validator.servlet;
 
+import java.util.Locale;
+
 /**
  * Where a client may put its key: {@code Authorization: Bearer <key>} or {@code X-API-Key: <key>}, one of them.
  * Shared by the edge service and the servlet filter, so both read credentials the same way.
@@ -19,6 +21,16 @@ public record PresentedKey(String key, boolean ambiguous) {
 
     /** Keys in URLs leak into logs, histories and referrers; a query string that carries one is refused. */
     public static boolean inQueryString(String queryString) {
-        return queryString != null && queryString.contains("lk_");
+        if (queryString == null) {
+            return false;
+        }
+        // Percent-encoded (even repeatedly) and upper-case spellings of the prefix count too; each pass shortens.
+        String query = queryString.toLowerCase(Locale.ROOT);
+        String previous;
+        do {
+            previous = query;
+            query = query.replace("%25", "%").replace("%5f", "_").replace("%6c", "l").replace("%6b", "k");
+        } while (!query.equals(previous));
+        return query.contains("lk_");
     }
 }

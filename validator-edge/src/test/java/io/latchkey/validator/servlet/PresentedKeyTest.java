@@ -1,0 +1,34 @@
+package io.latchkey.validator.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class PresentedKeyTest {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"api_key=lk_live_abc", "k=lk%5Flive_abc", "k=lk%5flive", "k=%6C%6B%5Flive",
+            "k=lk%255Flive", "k=lk%25255Flive", "k=LK_LIVE_abc", "a=1&key=lk_test_x"})
+    void aKeyInTheQueryStringIsFoundHoweverItIsEncoded(String query) {
+        assertThat(PresentedKey.inQueryString(query)).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "page=2", "q=milk", "q=lk-live", "q=l%6B", "q=%5F%5F", "q=%"})
+    void otherQueryStringsPass(String query) {
+        assertThat(PresentedKey.inQueryString(query)).isFalse();
+    }
+
+    @Test
+    void noQueryStringCarriesNoKey() {
+        assertThat(PresentedKey.inQueryString(null)).isFalse();
+    }
+
+    @Test
+    void bothHeadersAreAmbiguous() {
+        assertThat(PresentedKey.from("Bearer lk_live_a", "lk_live_b").ambiguous()).isTrue();
+        assertThat(PresentedKey.from("bearer lk_live_a", null).key()).isEqualTo("lk_live_a");
+    }
+}
