@@ -31,6 +31,7 @@ public class ApiKey {
     private String keyId;
     private KeyStatus status;
     private String secretHash;
+    private String previousSecretHash;
     private Instant expiresAt;
 
     protected ApiKey() {
@@ -76,11 +77,14 @@ public class ApiKey {
         return getVersion();
     }
 
+    /** Answers with the hashes the key's secrets may still be presented under, so edges can be told at once. */
     @CommandHandler
-    Long handle(RevokeApiKeyCommand command) {
+    KeyRevocation handle(RevokeApiKeyCommand command) {
         requireNotRevoked();
         apply(new ApiKeyRevokedEvent(keyId, command.reason(), command.now()));
-        return getVersion();
+        List<String> hashes = previousSecretHash == null ? List.of(secretHash)
+                : List.of(secretHash, previousSecretHash);
+        return new KeyRevocation(keyId, getVersion(), hashes);
     }
 
     @CommandHandler
@@ -114,8 +118,10 @@ public class ApiKey {
         expiresAt = event.expiresAt();
     }
 
+    /** Only the secret just rotated out can still be in its grace period: earlier ones ended at this rotation. */
     @EventSourcingHandler
     void on(ApiKeyRotatedEvent event) {
+        previousSecretHash = event.previousSecretHash();
         secretHash = event.secretHash();
     }
 

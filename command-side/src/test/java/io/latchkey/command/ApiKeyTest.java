@@ -163,7 +163,16 @@ class ApiKeyTest {
         fixture.given(created())
                 .when(new RevokeApiKeyCommand(KEY_ID, "leaked", LATER, null))
                 .expectEvents(new ApiKeyRevokedEvent(KEY_ID, "leaked", LATER))
-                .expectResultMessagePayload(1L);
+                .expectResultMessagePayload(new KeyRevocation(KEY_ID, 1, List.of(HASH_A)));
+    }
+
+    @Test
+    void revokingARotatedKeyNamesItsCurrentAndItsLastRotatedOutSecret() {
+        fixture.given(created(),
+                        new ApiKeyRotatedEvent(KEY_ID, HASH_B, "lk_live_…bbbb", HASH_A, LATER, T0.plusSeconds(10)),
+                        new ApiKeyRotatedEvent(KEY_ID, HASH_C, "lk_live_…cccc", HASH_B, LATER, T0.plusSeconds(20)))
+                .when(new RevokeApiKeyCommand(KEY_ID, "leaked", LATER, null))
+                .expectResultMessagePayload(new KeyRevocation(KEY_ID, 3, List.of(HASH_C, HASH_B)));
     }
 
     @Test

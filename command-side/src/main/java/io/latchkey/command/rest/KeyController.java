@@ -8,6 +8,7 @@ import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.command.ChangeApiKeyScopesCommand;
 import io.latchkey.command.CreateApiKeyCommand;
+import io.latchkey.command.KeyRevocation;
 import io.latchkey.command.RenewApiKeyCommand;
 import io.latchkey.command.RevokeApiKeyCommand;
 import io.latchkey.command.RotateApiKeyCommand;
@@ -125,9 +126,10 @@ class KeyController {
         String reason = request == null || request.reason() == null || request.reason().isBlank()
                 ? null : Requests.text(request.reason(), "reason", 500);
         Instant now = clock.instant();
-        Long version = commands.send(new RevokeApiKeyCommand(keyId, reason, now, expectedVersion(ifMatch)), ctx,
-                Ids.NO_SUCH_KEY);
-        return ResponseEntity.ok().eTag(etag(version)).body(new RevokedKeyResponse(keyId, now, version));
+        KeyRevocation revocation = commands.send(new RevokeApiKeyCommand(keyId, reason, now,
+                expectedVersion(ifMatch)), ctx, Ids.NO_SUCH_KEY);
+        return ResponseEntity.ok().eTag(etag(revocation.version()))
+                .body(new RevokedKeyResponse(keyId, now, revocation.version()));
     }
 
     @PutMapping("/v1/keys/{keyId}/rate-limit")
