@@ -1,5 +1,6 @@
 package io.latchkey.query;
 
+import io.latchkey.api.DeveloperRateLimitChangedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
 import java.util.Optional;
 import org.axonframework.config.ProcessingGroup;
@@ -26,6 +27,14 @@ public class DeveloperProjection {
         DeveloperView current = mongo.findById(event.developerId(), DeveloperView.class);
         if (current == null || sequence > current.version()) {
             mongo.save(DeveloperView.registered(event, sequence));
+        }
+    }
+
+    @EventHandler
+    void on(DeveloperRateLimitChangedEvent event, @SequenceNumber long sequence) {
+        DeveloperView current = mongo.findById(event.developerId(), DeveloperView.class);
+        if (current != null && sequence > current.version()) {
+            mongo.save(current.withDefaultRateLimit(event.rateLimit(), sequence));
         }
     }
 

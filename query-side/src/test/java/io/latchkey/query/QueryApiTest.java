@@ -12,6 +12,7 @@ import io.latchkey.api.ApiKeyRenewedEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyScopesChangedEvent;
+import io.latchkey.api.DeveloperRateLimitChangedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
 import io.latchkey.api.KeyStatus;
 import io.latchkey.api.RateLimit;
@@ -79,6 +80,25 @@ class QueryApiTest extends QuerySideTestSupport {
         assertThat(developer.body().get("name").asText()).isEqualTo("Ada");
         assertThat(developer.body().get("email").asText()).isEqualTo("ada@example.com");
         assertThat(developer.body().get("registeredAt").asText()).isEqualTo(registeredAt.toString());
+    }
+
+    @Test
+    void aKeyWithoutALimitOfItsOwnShowsItsDevelopersDefaultAsEffective() {
+        String developerId = registerDeveloper("barbara");
+        IssuedKey key = createKey(developerId, "default-limited", now().minusSeconds(60), null);
+        append("DeveloperAccount", developerId, 1,
+                new DeveloperRateLimitChangedEvent(developerId, new RateLimit(30, 60, null), now()));
+
+        await().atMost(PROJECTED)
+                .until(() -> get("/v1/developers/" + developerId).body().path("version").asLong() == 1);
+
+        assertThat(get("/v1/developers/" + developerId).body().get("defaultRateLimit").get("limit").asLong())
+                .isEqualTo(30);
+        JsonNode view = get("/v1/keys/" + key.keyId()).body();
+        assertThat(view.get("rateLimit").isNull()).isTrue();
+        assertThat(view.get("effectiveRateLimit").get("limit").asLong()).isEqualTo(30);
+        appendKeyEvent(key.keyId(), 1, new ApiKeyRateLimitChangedEvent(key.keyId(), new RateLimit(5, 1, null), now()));
+        assertThat(awaitKeyVersion(key.keyId(), 1).get("effectiveRateLimit").get("limit").asLong()).isEqualTo(5);
     }
 
     @Test

@@ -37,7 +37,8 @@ class DeveloperController {
         DeveloperView developer = find(developerId);
         Instant now = clock.instant();
         return new DeveloperKeysResponse(developer.developerId(),
-                keys.ofDeveloper(developer.developerId()).stream().map(key -> KeyResponse.of(key, now)).toList());
+                keys.ofDeveloper(developer.developerId()).stream().map(key -> KeyResponse.of(key, developer.defaultRateLimit(), now))
+                        .toList());
     }
 
     private DeveloperView find(String developerId) {

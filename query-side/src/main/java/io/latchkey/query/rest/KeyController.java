@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.query.DeveloperProjection;
+import io.latchkey.query.DeveloperView;
 import io.latchkey.query.KeyProjection;
 import io.latchkey.support.web.RequestContext;
 import java.time.Clock;
@@ -26,12 +28,15 @@ import org.springframework.web.bind.annotation.RestController;
 class KeyController {
 
     private final KeyProjection keys;
+    private final DeveloperProjection developers;
     private final EventStore eventStore;
     private final ObjectMapper json;
     private final Clock clock;
 
-    KeyController(KeyProjection keys, EventStore eventStore, ObjectMapper json, Clock clock) {
+    KeyController(KeyProjection keys, DeveloperProjection developers, EventStore eventStore, ObjectMapper json,
+                  Clock clock) {
         this.keys = keys;
+        this.developers = developers;
         this.eventStore = eventStore;
         this.json = json;
         this.clock = clock;
@@ -40,7 +45,8 @@ class KeyController {
     @GetMapping
     KeyResponse key(@PathVariable String keyId) {
         return keys.find(Ids.require(keyId, Ids.NO_SUCH_KEY))
-                .map(key -> KeyResponse.of(key, clock.instant()))
+                .map(key -> KeyResponse.of(key, developers.find(key.developerId())
+                        .map(DeveloperView::defaultRateLimit).orElse(null), clock.instant()))
                 .orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_KEY));
     }
 

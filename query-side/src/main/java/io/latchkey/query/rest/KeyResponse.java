@@ -6,16 +6,20 @@ import io.latchkey.query.KeyView;
 import java.time.Instant;
 import java.util.List;
 
-/** A key as clients see it: everything but its secret hash. */
+/**
+ * A key as clients see it: everything but its secret hash. {@code rateLimit} is the key's own limit,
+ * {@code effectiveRateLimit} the one edges apply (its own, else its developer's default, else none).
+ */
 record KeyResponse(String keyId, String developerId, String name, String hint, List<String> scopes, KeyStatus status,
                    Instant createdAt, Instant expiresAt, Instant rotatedAt, Instant previousKeyValidUntil,
-                   Instant revokedAt, String revocationReason, RateLimit rateLimit, QuotaStatus quota,
-                   long version) {
+                   Instant revokedAt, String revocationReason, RateLimit rateLimit, RateLimit effectiveRateLimit,
+                   QuotaStatus quota, long version) {
 
-    static KeyResponse of(KeyView view, Instant now) {
+    static KeyResponse of(KeyView view, RateLimit developerDefault, Instant now) {
         return new KeyResponse(view.keyId(), view.developerId(), view.name(), view.hint(), view.scopes(),
                 view.statusAt(now), view.createdAt(), view.expiresAt(), view.rotatedAt(), view.previousKeyValidUntil(),
                 view.revokedAt(), view.revocationReason(), view.rateLimit(),
+                view.rateLimit() != null ? view.rateLimit() : developerDefault,
                 QuotaStatus.of(view.monthlyQuota(), now), view.version());
     }
 }
