@@ -3,13 +3,20 @@ package io.latchkey.command;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
 import java.time.Clock;
+import org.axonframework.common.caching.Cache;
+import org.axonframework.common.caching.WeakReferenceCache;
+import org.axonframework.eventsourcing.EventCountSnapshotTriggerDefinition;
+import org.axonframework.eventsourcing.SnapshotTriggerDefinition;
+import org.axonframework.eventsourcing.Snapshotter;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
 import org.springframework.scheduling.annotation.EnableScheduling;
 
-/** The command side: REST commands, the DeveloperAccount and ApiKey aggregates, and the expiry schedule. */
+/**
+ * The command side: REST commands, the DeveloperAccount, ApiKey and KeyUsage aggregates, and the expiry schedule.
+ */
 @SpringBootApplication
 @EnableScheduling
 public class CommandSideApplication {
@@ -22,6 +29,17 @@ public class CommandSideApplication {
     @Bean
     Clock clock() {
         return Clock.systemUTC();
+    }
+
+    /** Usage streams grow by an event per edge per flush: start from a snapshot, and keep busy ones in memory. */
+    @Bean
+    SnapshotTriggerDefinition keyUsageSnapshotTrigger(Snapshotter snapshotter) {
+        return new EventCountSnapshotTriggerDefinition(snapshotter, 200);
+    }
+
+    @Bean
+    Cache keyUsageCache() {
+        return new WeakReferenceCache();
     }
 
     @Bean

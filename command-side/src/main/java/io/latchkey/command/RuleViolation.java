@@ -14,9 +14,11 @@ public class RuleViolation extends RuntimeException {
     public static final String GRACE_IN_PAST = "grace-in-past";
     public static final String DEVELOPER_EXISTS = "developer-exists";
     public static final String INVALID_QUOTA = "invalid-quota";
+    public static final String INVALID_USAGE = "invalid-usage";
 
     /** Codes that mean the request itself was wrong; the others conflict with the current state. */
-    public static final Set<String> INVALID_INPUT = Set.of(EXPIRY_IN_PAST, INVALID_SCOPE, GRACE_IN_PAST, INVALID_QUOTA);
+    public static final Set<String> INVALID_INPUT = Set.of(EXPIRY_IN_PAST, INVALID_SCOPE, GRACE_IN_PAST, INVALID_QUOTA,
+            INVALID_USAGE);
 
     private final String code;
 

@@ -21,6 +21,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -352,6 +353,44 @@ class CommandSideHttpTest {
         assertProblem(call("PUT", "/v1/keys/" + developerId + "/scopes", map("scopes", List.of("read"))), 404);
         assertProblem(call("POST", "/v1/keys/" + developerId + "/renew", map("expiresAt", "2099-01-01T00:00:00Z")), 404);
         assertProblem(call("PUT", "/v1/keys/" + developerId + "/rate-limit", map("limit", 1, "periodSeconds", 1)), 404);
+    }
+
+    private static Map<String, Object> usage(String edgeId, long sequence, String keyId, String minute,
+                                             Object outcome, Object count) {
+        return map("edgeId", edgeId, "batchSequence", sequence, "keys", List.of(map("keyId", keyId,
+                "lastUsedAt", minute, "counts", List.of(map("minute", minute, "endpoint", "/orders",
+                        "outcome", outcome, "count", count)))));
+    }
+
+    @Test
+    void anEdgesUsageReportIsRecordedOnceAndABadOneRecordsNothing() {
+        String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
+        String minute = Instant.now().truncatedTo(ChronoUnit.MINUTES).toString();
+        Map<String, Object> report = usage("edge-1", 1, keyId, minute, "valid", 3);
+        List<Object> keys = new ArrayList<>((List<?>) report.get("keys"));
+        keys.add(map("keyId", "unknown", "lastUsedAt", minute, "counts",
+                List.of(map("minute", minute, "endpoint", "*", "outcome", "not_found", "count", 2))));
+        report.put("keys", keys);
+
+        Response first = call("POST", "/v1/usage", report);
+        Response again = call("POST", "/v1/usage", report);
+
+        assertThat(first.status()).as(first.raw()).isEqualTo(200);
+        assertThat(first.body().get("recorded").asInt()).isEqualTo(2);
+        assertThat(again.body().get("recorded").asInt()).isZero();
+        assertThat(again.body().get("duplicates").asInt()).isEqualTo(2);
+        assertThat(call("POST", "/v1/usage", usage("edge-1", 2, keyId, minute, "valid", 1)).body().get("recorded")
+                .asInt()).isEqualTo(1);
+
+        assertProblem(call("POST", "/v1/usage", usage("edge 1", 3, keyId, minute, "valid", 1)), 422);
+        assertProblem(call("POST", "/v1/usage", usage("edge-1", 0, keyId, minute, "valid", 1)), 422);
+        assertProblem(call("POST", "/v1/usage", usage("edge-1", 3, "nope", minute, "valid", 1)), 422);
+        assertProblem(call("POST", "/v1/usage", usage("edge-1", 3, keyId, Instant.now().toString(), "valid", 1)),
+                422);
+        assertProblem(call("POST", "/v1/usage", usage("edge-1", 3, keyId, minute, "Valid!", 1)), 422);
+        assertProblem(call("POST", "/v1/usage", usage("edge-1", 3, keyId, minute, "valid", 0)), 422);
+        assertProblem(call("POST", "/v1/usage", map("edgeId", "edge-1", "batchSequence", 3, "keys", List.of())), 422);
+        assertProblem(send("POST", "/v1/usage", json(usage("edge-1", 3, keyId, minute, "valid", 1)), null), 401);
     }
 
     @Test

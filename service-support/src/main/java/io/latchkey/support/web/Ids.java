@@ -15,9 +15,14 @@ public final class Ids {
     private Ids() {
     }
 
+    /** True when {@code id} has the form of a server-generated id. */
+    public static boolean valid(String id) {
+        return id != null && ID.matcher(id).matches();
+    }
+
     /** Returns {@code id} when it can name something; otherwise throws the 404 with {@code notFoundDetail}. */
     public static String require(String id, String notFoundDetail) {
-        if (id == null || !ID.matcher(id).matches()) {
+        if (!valid(id)) {
             throw ProblemException.notFound(notFoundDetail);
         }
         return id;

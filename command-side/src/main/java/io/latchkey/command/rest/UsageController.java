@@ -1,0 +1,100 @@
+package io.latchkey.command.rest;
+
+import io.latchkey.api.UsageCount;
+import io.latchkey.command.KeyUsage;
+import io.latchkey.command.RecordKeyUsageCommand;
+import io.latchkey.support.web.Ids;
+import io.latchkey.support.web.ProblemException;
+import io.latchkey.support.web.RequestContext;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * {@code POST /v1/usage}: edges report the decisions they made, one command per key to that key's usage stream.
+ * The whole report is checked before anything is recorded, so a bad report records nothing; a report sent again
+ * records only the keys it had not been recorded for (a report that failed half-way is completed by its resend).
+ */
+@RestController
+class UsageController {
+
+    static final String UNKNOWN_KEY = "unknown";
+    private static final Pattern EDGE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+    private static final Pattern OUTCOME = Pattern.compile("[a-z_]{1,32}");
+    private static final int MAX_KEYS = 10_000;
+    private static final int MAX_COUNTS_PER_KEY = 2_000;
+    private static final int MAX_ENDPOINT = 256;
+    private static final long MAX_COUNT = 1_000_000_000L;
+
+    private final CommandSender commands;
+    private final Clock clock;
+
+    UsageController(CommandSender commands, Clock clock) {
+        this.commands = commands;
+        this.clock = clock;
+    }
+
+    @PostMapping("/v1/usage")
+    UsageReportResponse report(@RequestBody UsageReport report, RequestContext ctx) {
+        if (report.edgeId() == null || !EDGE_ID.matcher(report.edgeId()).matches()) {
+            throw ProblemException.invalid("edgeId must be 1 to 64 letters, digits or ._:- characters.");
+        }
+        if (report.batchSequence() == null || report.batchSequence() < 1) {
+            throw ProblemException.invalid("batchSequence must be 1 or more.");
+        }
+        if (report.keys() == null || report.keys().isEmpty() || report.keys().size() > MAX_KEYS) {
+            throw ProblemException.invalid("keys must hold 1 to " + MAX_KEYS + " entries.");
+        }
+        Instant now = clock.instant();
+        List<RecordKeyUsageCommand> records = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (UsageReport.KeyCounts key : report.keys()) {
+            String keyId = key.keyId();
+            if (!UNKNOWN_KEY.equals(keyId) && !Ids.valid(keyId) || !seen.add(keyId)) {
+                throw ProblemException.invalid("each keyId must be a key id or 'unknown', and appear once.");
+            }
+            records.add(new RecordKeyUsageCommand(KeyUsage.idOf(keyId), keyId, report.edgeId(),
+                    report.batchSequence(), counts(key.counts()), key.lastUsedAt(), now));
+        }
+        int recorded = 0;
+        for (RecordKeyUsageCommand record : records) {
+            Boolean taken = commands.send(record, ctx, Ids.NO_SUCH_KEY);
+            recorded += Boolean.TRUE.equals(taken) ? 1 : 0;
+        }
+        return new UsageReportResponse(report.edgeId(), report.batchSequence(), recorded, records.size() - recorded);
+    }
+
+    private static List<UsageCount> counts(List<UsageReport.Count> counts) {
+        if (counts == null || counts.isEmpty() || counts.size() > MAX_COUNTS_PER_KEY) {
+            throw ProblemException.invalid("each key needs 1 to " + MAX_COUNTS_PER_KEY + " counts.");
+        }
+        List<UsageCount> valid = new ArrayList<>(counts.size());
+        for (UsageReport.Count count : counts) {
+            if (count == null || count.minute() == null
+                    || !count.minute().equals(count.minute().truncatedTo(ChronoUnit.MINUTES))) {
+                throw ProblemException.invalid("each count needs the minute it counts, at the start of that minute.");
+            }
+            if (count.endpoint() == null || count.endpoint().isEmpty() || count.endpoint().length() > MAX_ENDPOINT
+                    || count.endpoint().chars().anyMatch(Character::isISOControl)) {
+                throw ProblemException.invalid("each count needs an endpoint of 1 to " + MAX_ENDPOINT
+                        + " printable characters.");
+            }
+            if (count.outcome() == null || !OUTCOME.matcher(count.outcome()).matches()) {
+                throw ProblemException.invalid("each count needs an outcome such as 'valid' or 'insufficient_scope'.");
+            }
+            if (count.count() == null || count.count() < 1 || count.count() > MAX_COUNT) {
+                throw ProblemException.invalid("each count must be between 1 and " + MAX_COUNT + ".");
+            }
+            valid.add(new UsageCount(count.minute(), count.endpoint(), count.outcome(), count.count()));
+        }
+        return valid;
+    }
+}

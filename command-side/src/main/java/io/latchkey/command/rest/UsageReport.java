@@ -1,0 +1,18 @@
+package io.latchkey.command.rest;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Body of {@code POST /v1/usage}: one edge's counts since its previous report. An edge sends a report again, with
+ * the same {@code edgeId} and {@code batchSequence}, until it is acknowledged.
+ */
+record UsageReport(String edgeId, Long batchSequence, List<KeyCounts> keys) {
+
+    /** One key's counts; {@code keyId} is {@code unknown} for decisions about keys that matched none. */
+    record KeyCounts(String keyId, Instant lastUsedAt, List<Count> counts) {
+    }
+
+    record Count(Instant minute, String endpoint, String outcome, Long count) {
+    }
+}

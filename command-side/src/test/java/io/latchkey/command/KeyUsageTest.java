@@ -1,0 +1,76 @@
+package io.latchkey.command;
+
+import io.latchkey.api.ApiKeyUsageRecordedEvent;
+import io.latchkey.api.UsageCount;
+import java.time.Instant;
+import java.util.List;
+import org.axonframework.test.aggregate.AggregateTestFixture;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class KeyUsageTest {
+
+    private static final String KEY_ID = "7d3f8a2e-0b1c-4d5e-8f90-123456789abc";
+    private static final String USAGE_ID = KeyUsage.idOf(KEY_ID);
+    private static final Instant MINUTE = Instant.parse("2030-01-01T10:15:00Z");
+    private static final Instant NOW = MINUTE.plusSeconds(70);
+    private static final List<UsageCount> COUNTS = List.of(new UsageCount(MINUTE, "/orders", "valid", 12),
+            new UsageCount(MINUTE, "/orders", "insufficient_scope", 1));
+
+    private AggregateTestFixture<KeyUsage> fixture;
+
+    @BeforeEach
+    void setUp() {
+        fixture = new AggregateTestFixture<>(KeyUsage.class);
+    }
+
+    private static RecordKeyUsageCommand report(String edgeId, long sequence) {
+        return new RecordKeyUsageCommand(USAGE_ID, KEY_ID, edgeId, sequence, COUNTS, MINUTE.plusSeconds(30), NOW);
+    }
+
+    private static ApiKeyUsageRecordedEvent recorded(String edgeId, long sequence) {
+        return new ApiKeyUsageRecordedEvent(KEY_ID, edgeId, sequence, COUNTS, MINUTE.plusSeconds(30), NOW);
+    }
+
+    @Test
+    void aKeysFirstReportStartsItsUsageStream() {
+        fixture.givenNoPriorActivity()
+                .when(report("edge-a", 1))
+                .expectEvents(recorded("edge-a", 1))
+                .expectResultMessagePayload(true);
+    }
+
+    @Test
+    void aReportSentAgainIsRecordedOnce() {
+        fixture.given(recorded("edge-a", 1))
+                .when(report("edge-a", 1))
+                .expectNoEvents()
+                .expectResultMessagePayload(false);
+    }
+
+    @Test
+    void anOlderReportOfTheSameEdgeIsIgnored() {
+        fixture.given(recorded("edge-a", 1), recorded("edge-a", 2))
+                .when(report("edge-a", 1))
+                .expectNoEvents();
+    }
+
+    @Test
+    void edgesCountTheirReportsApart() {
+        fixture.given(recorded("edge-a", 5))
+                .when(report("edge-b", 1))
+                .expectEvents(recorded("edge-b", 1));
+    }
+
+    @Test
+    void aReportWithoutCountsOrWithAZeroCountIsRefused() {
+        fixture.givenNoPriorActivity()
+                .when(new RecordKeyUsageCommand(USAGE_ID, KEY_ID, "edge-a", 1, List.of(), NOW, NOW))
+                .expectException(RuleViolation.class);
+        fixture.givenNoPriorActivity()
+                .when(new RecordKeyUsageCommand(USAGE_ID, KEY_ID, "edge-a", 1,
+                        List.of(new UsageCount(MINUTE, "/", "valid", 0)), NOW, NOW))
+                .expectException(RuleViolation.class)
+                .expectNoEvents();
+    }
+}
