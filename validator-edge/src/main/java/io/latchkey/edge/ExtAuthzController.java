@@ -44,7 +44,9 @@ class ExtAuthzController {
                             @RequestHeader(name = "X-Latchkey-Resource", required = false) String resource) {
         String scope = requiredScope != null ? requiredScope
                 : resource != null ? resource + ":" + ACCESS.apply(request) : ACCESS.apply(request);
-        return authorize.answer(request, authorization, apiKey, scope);
+        // The check's path is the client's request path under the prefix: the endpoint usage is counted by.
+        return authorize.answer(request, authorization, apiKey, scope,
+                request.getRequestURI().substring(PREFIX.length()));
     }
 
     /**

@@ -1,0 +1,150 @@
+package io.latchkey.edge;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends the {@link UsageCounter}'s gains to the command side's {@code POST /v1/usage} every flush interval, on its
+ * own thread. A report is sent again, unchanged (same edge id and sequence), until the command side acknowledges
+ * it, which records it once; only then is the next one taken. The edge id is new at every start, so a restarted
+ * edge never collides with its former self. What a crash loses is what was counted since the last acknowledged
+ * report: at most one flush interval, or longer while the command side is unreachable.
+ */
+final class UsageReporter implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(UsageReporter.class);
+    /** The command side's limit per report. */
+    static final int MAX_KEYS = 10_000;
+
+    private final UsageCounter counter;
+    private final URI endpoint;
+    private final String token;
+    private final ObjectMapper json;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final ScheduledExecutorService thread;
+    private final String edgeId = UUID.randomUUID().toString();
+    private final AtomicLong failures = new AtomicLong();
+    private long sequence;
+    private List<UsageCounter.KeyReport> pending;
+
+    UsageReporter(UsageCounter counter, URI commandSide, String token, ObjectMapper json, Duration interval) {
+        this.counter = counter;
+        this.endpoint = commandSide.resolve("/v1/usage");
+        this.token = token;
+        this.json = json;
+        this.thread = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread flusher = new Thread(task, "latchkey-usage-flush");
+            flusher.setDaemon(true);
+            return flusher;
+        });
+        thread.scheduleWithFixedDelay(this::flushQuietly, interval.toMillis(), interval.toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    private void flushQuietly() {
+        try {
+            flush();
+        } catch (RuntimeException e) {
+            failures.incrementAndGet();
+            log.warn("Usage report failed ({}); it will be sent again", e.getClass().getSimpleName());
+        }
+    }
+
+    /** Sends the pending report, or takes and sends a new one; true when nothing is left pending. */
+    synchronized boolean flush() {
+        if (pending == null) {
+            List<UsageCounter.KeyReport> next = counter.report(MAX_KEYS);
+            if (next.isEmpty()) {
+                return true;
+            }
+            pending = next;
+            sequence++;
+        }
+        try {
+            HttpResponse<Void> answer = http.send(HttpRequest.newBuilder(endpoint)
+                            .timeout(Duration.ofSeconds(30))
+                            .header("Authorization", "Bearer " + token)
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body())))
+                            .build(),
+                    HttpResponse.BodyHandlers.discarding());
+            if (answer.statusCode() != 200) {
+                failures.incrementAndGet();
+                log.warn("Usage report {} of edge {} answered {}; it will be sent again", sequence, edgeId,
+                        answer.statusCode());
+                return false;
+            }
+        } catch (IOException e) {
+            failures.incrementAndGet();
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        counter.acknowledge(pending);
+        pending = null;
+        return true;
+    }
+
+    private Map<String, Object> body() {
+        List<Map<String, Object>> keys = new ArrayList<>(pending.size());
+        for (UsageCounter.KeyReport key : pending) {
+            List<Map<String, Object>> counts = new ArrayList<>(key.gains().size());
+            key.gains().forEach((bucket, gain) -> {
+                Map<String, Object> count = new LinkedHashMap<>();
+                count.put("minute", Instant.ofEpochSecond(bucket.epochMinute() * 60).toString());
+                count.put("endpoint", bucket.endpoint());
+                count.put("outcome", bucket.outcome());
+                count.put("count", gain);
+                counts.add(count);
+            });
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("keyId", key.keyId());
+            entry.put("lastUsedAt", key.lastUsedAt() == null ? null : key.lastUsedAt().toString());
+            entry.put("counts", counts);
+            keys.add(entry);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("edgeId", edgeId);
+        body.put("batchSequence", sequence);
+        body.put("keys", keys);
+        return body;
+    }
+
+    long failures() {
+        return failures.get();
+    }
+
+    String edgeId() {
+        return edgeId;
+    }
+
+    /** Stops the schedule and makes a last attempt, so a graceful shutdown loses nothing reachable. */
+    @Override
+    public void close() {
+        thread.shutdownNow();
+        for (int attempt = 0; attempt < 5; attempt++) {
+            if (flush() && counter.report(1).isEmpty()) {
+                return;
+            }
+        }
+        log.warn("Usage counted since the last acknowledged report of edge {} could not be sent at shutdown", edgeId);
+    }
+}
