@@ -5,6 +5,7 @@ import io.latchkey.support.web.Ids;
 import io.latchkey.query.DeveloperProjection;
 import io.latchkey.query.DeveloperView;
 import io.latchkey.query.KeyProjection;
+import io.latchkey.query.KeyUsageProjection;
 import java.time.Clock;
 import java.time.Instant;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -19,11 +20,13 @@ class DeveloperController {
 
     private final DeveloperProjection developers;
     private final KeyProjection keys;
+    private final KeyUsageProjection usage;
     private final Clock clock;
 
-    DeveloperController(DeveloperProjection developers, KeyProjection keys, Clock clock) {
+    DeveloperController(DeveloperProjection developers, KeyProjection keys, KeyUsageProjection usage, Clock clock) {
         this.developers = developers;
         this.keys = keys;
+        this.usage = usage;
         this.clock = clock;
     }
 
@@ -37,7 +40,8 @@ class DeveloperController {
         DeveloperView developer = find(developerId);
         Instant now = clock.instant();
         return new DeveloperKeysResponse(developer.developerId(),
-                keys.ofDeveloper(developer.developerId()).stream().map(key -> KeyResponse.of(key, developer.defaultRateLimit(), now))
+                keys.ofDeveloper(developer.developerId()).stream().map(key -> KeyResponse.of(key, developer.defaultRateLimit(),
+                        usage.summary(key.keyId()).orElse(null), now))
                         .toList());
     }
 

@@ -9,17 +9,26 @@ import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.query.DeveloperProjection;
 import io.latchkey.query.DeveloperView;
 import io.latchkey.query.KeyProjection;
+import io.latchkey.query.KeyUsageProjection;
+import io.latchkey.query.KeyView;
 import io.latchkey.support.web.RequestContext;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.axonframework.messaging.MetaData;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /** {@code GET /v1/keys/{keyId}} from the read model and {@code GET /v1/keys/{keyId}/history} from the event store. */
@@ -28,15 +37,21 @@ import org.springframework.web.bind.annotation.RestController;
 class KeyController {
 
     private final KeyProjection keys;
+    private static final int MAX_USAGE_DAYS = 31;
+    /** The command side's {@code KeyUsage} aggregate id of a key: {@code usage:<keyId>}. */
+    private static final String USAGE_STREAM_PREFIX = "usage:";
+
     private final DeveloperProjection developers;
+    private final KeyUsageProjection usage;
     private final EventStore eventStore;
     private final ObjectMapper json;
     private final Clock clock;
 
-    KeyController(KeyProjection keys, DeveloperProjection developers, EventStore eventStore, ObjectMapper json,
-                  Clock clock) {
+    KeyController(KeyProjection keys, DeveloperProjection developers, KeyUsageProjection usage, EventStore eventStore,
+                  ObjectMapper json, Clock clock) {
         this.keys = keys;
         this.developers = developers;
+        this.usage = usage;
         this.eventStore = eventStore;
         this.json = json;
         this.clock = clock;
@@ -44,10 +59,40 @@ class KeyController {
 
     @GetMapping
     KeyResponse key(@PathVariable String keyId) {
+        KeyView key = find(keyId);
+        return KeyResponse.of(key, developers.find(key.developerId()).map(DeveloperView::defaultRateLimit).orElse(null),
+                usage.summary(keyId).orElse(null), clock.instant());
+    }
+
+    /** Buckets of at most {@value #MAX_USAGE_DAYS} days; the last hour when no range is given. */
+    @GetMapping("/usage")
+    UsageResponse usage(@PathVariable String keyId, @RequestParam(required = false) String from,
+                        @RequestParam(required = false) String to) {
+        find(keyId);
+        Instant end = to == null ? clock.instant() : instant(to, "to");
+        Instant start = from == null ? end.minus(Duration.ofHours(1)) : instant(from, "from");
+        if (!start.isBefore(end) || Duration.between(start, end).compareTo(Duration.ofDays(MAX_USAGE_DAYS)) > 0) {
+            throw ProblemException.invalid("from must be before to, at most " + MAX_USAGE_DAYS + " days apart.");
+        }
+        List<KeyUsageProjection.Bucket> buckets = usage.buckets(keyId, start, end);
+        Map<String, Long> totals = new TreeMap<>();
+        buckets.forEach(bucket -> totals.merge(bucket.outcome(), bucket.count(), Long::sum));
+        return new UsageResponse(keyId, start, end,
+                usage.summary(keyId).map(KeyUsageProjection.Summary::lastUsedAt).orElse(null), totals, buckets);
+    }
+
+    private KeyView find(String keyId) {
         return keys.find(Ids.require(keyId, Ids.NO_SUCH_KEY))
-                .map(key -> KeyResponse.of(key, developers.find(key.developerId())
-                        .map(DeveloperView::defaultRateLimit).orElse(null), clock.instant()))
                 .orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_KEY));
+    }
+
+    private static Instant instant(String text, String name) {
+        try {
+            return Instant.parse(text);
+        } catch (DateTimeParseException e) {
+            throw new ProblemException(400, "invalid-time", "Bad request",
+                    name + " must be an ISO-8601 instant such as 2030-01-01T00:00:00Z.");
+        }
     }
 
     /**
@@ -55,18 +100,31 @@ class KeyController {
      * that does not start with a key's creation is some other aggregate's and answers 404 like an unknown id.
      */
     @GetMapping("/history")
-    HistoryResponse history(@PathVariable String keyId) {
+    HistoryResponse history(@PathVariable String keyId, @RequestParam(defaultValue = "all") String stream) {
+        if (!List.of("all", "key", "usage").contains(stream)) {
+            throw new ProblemException(400, "invalid-stream", "Bad request", "stream must be all, key or usage.");
+        }
         List<HistoryEntry> events = new ArrayList<>();
-        eventStore.readEvents(Ids.require(keyId, Ids.NO_SUCH_KEY), 0).asStream().forEach(event -> events.add(entry(event)));
+        eventStore.readEvents(Ids.require(keyId, Ids.NO_SUCH_KEY), 0).asStream()
+                .forEach(event -> events.add(entry(event, "key")));
         if (events.isEmpty() || !ApiKeyCreatedEvent.class.getSimpleName().equals(events.get(0).type())) {
             throw ProblemException.notFound(Ids.NO_SUCH_KEY);
+        }
+        if (stream.equals("usage")) {
+            events.clear();
+        }
+        if (!stream.equals("key")) {
+            // The usage stream is the key's own, apart only so that counting never contends with managing the key.
+            eventStore.readEvents(USAGE_STREAM_PREFIX + keyId, 0).asStream()
+                    .forEach(event -> events.add(entry(event, "usage")));
+            events.sort(Comparator.comparing(HistoryEntry::timestamp));
         }
         return new HistoryResponse(keyId, events);
     }
 
-    private HistoryEntry entry(DomainEventMessage<?> event) {
+    private HistoryEntry entry(DomainEventMessage<?> event, String stream) {
         MetaData metaData = event.getMetaData();
-        return new HistoryEntry(event.getSequenceNumber(), event.getPayloadType().getSimpleName(),
+        return new HistoryEntry(stream, event.getSequenceNumber(), event.getPayloadType().getSimpleName(),
                 event.getTimestamp(), text(metaData, RequestContext.ACTOR), text(metaData, RequestContext.REQUEST_ID),
                 text(metaData, RequestContext.SOURCE_ADDRESS),
                 withoutSecretHashes(json.valueToTree(event.getPayload())));

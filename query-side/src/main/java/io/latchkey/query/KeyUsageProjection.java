@@ -1,0 +1,147 @@
+package io.latchkey.query;
+
+import static org.springframework.data.mongodb.core.query.Criteria.where;
+import static org.springframework.data.mongodb.core.query.Query.query;
+
+import io.latchkey.api.ApiKeyUsageRecordedEvent;
+import io.latchkey.api.UsageCount;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.axonframework.config.ProcessingGroup;
+import org.axonframework.eventhandling.EventHandler;
+import org.bson.Document;
+import org.springframework.data.domain.Sort;
+import org.springframework.data.mongodb.core.MongoTemplate;
+import org.springframework.data.mongodb.core.query.Query;
+import org.springframework.data.mongodb.core.query.Update;
+import org.springframework.stereotype.Component;
+
+/**
+ * Maintains the {@code key-usage} collection: one document per key and minute holding the counts by endpoint and
+ * outcome, and one summary per key (last use, admitted requests per month). Each document remembers the last report
+ * it took from each edge and is changed in one atomic update that checks it, so a redelivered event, or one
+ * replayed after a crash between two documents, changes nothing it already changed.
+ */
+@Component
+@ProcessingGroup(KeyUsageProjection.GROUP)
+public class KeyUsageProjection {
+
+    public static final String GROUP = "key-usage";
+    static final String MINUTES = "key-usage";
+    static final String SUMMARIES = "key-usage-summary";
+    static final String ADMITTED = "valid";
+
+    private final MongoTemplate mongo;
+
+    KeyUsageProjection(MongoTemplate mongo) {
+        this.mongo = mongo;
+    }
+
+    /** One minute's counts of one key. */
+    public record Bucket(Instant minute, String endpoint, String outcome, long count) {
+    }
+
+    /** What key detail shows of a key's usage. */
+    public record Summary(Instant lastUsedAt, Map<String, Long> admittedByMonth) {
+    }
+
+    @EventHandler
+    void on(ApiKeyUsageRecordedEvent event) {
+        Map<Instant, List<UsageCount>> byMinute = new LinkedHashMap<>();
+        Map<String, Long> admittedByMonth = new LinkedHashMap<>();
+        for (UsageCount count : event.counts()) {
+            byMinute.computeIfAbsent(count.minute(), minute -> new ArrayList<>()).add(count);
+            if (ADMITTED.equals(count.outcome())) {
+                admittedByMonth.merge(month(count.minute()), count.count(), Long::sum);
+            }
+        }
+        byMinute.forEach((minute, counts) -> {
+            Update update = new Update().set("keyId", event.keyId()).set("minute", minute);
+            counts.forEach(count -> update.inc("counts." + field(count.endpoint() + "|" + count.outcome()),
+                    count.count()));
+            applyOnce(MINUTES, minuteId(event.keyId(), minute), event, update);
+        });
+        Update summary = new Update().set("keyId", event.keyId());
+        if (event.lastUsedAt() != null) {
+            summary.max("lastUsedAt", event.lastUsedAt());
+        }
+        admittedByMonth.forEach((month, admitted) -> summary.inc("admitted." + month, admitted));
+        applyOnce(SUMMARIES, event.keyId(), event, summary);
+    }
+
+    /**
+     * Applies {@code update}, with this edge's report as the document's last, unless the document has that report
+     * already. The events of one key arrive in order on one thread, so nothing changes the document between the
+     * check and the (atomic) update.
+     */
+    private void applyOnce(String collection, String id, ApiKeyUsageRecordedEvent event, Update update) {
+        String edge = field(event.edgeId());
+        Document current = mongo.findById(id, Document.class, collection);
+        Document applied = current == null ? null : current.get("applied", Document.class);
+        Object last = applied == null ? null : applied.get(edge);
+        if (last != null && ((Number) last).longValue() >= event.batchSequence()) {
+            return;
+        }
+        mongo.upsert(query(where("_id").is(id)), update.set("applied." + edge, event.batchSequence()), collection);
+    }
+
+    /** A key's buckets of the minutes that overlap {@code from} (inclusive) to {@code to} (exclusive), oldest first. */
+    public List<Bucket> buckets(String keyId, Instant from, Instant to) {
+        Instant end = to.truncatedTo(ChronoUnit.MINUTES);
+        Query range = query(where("_id").gte(minuteId(keyId, from))
+                .lt(minuteId(keyId, end.equals(to) ? end : end.plusSeconds(60))))
+                .with(Sort.by("_id"));
+        List<Bucket> buckets = new ArrayList<>();
+        for (Document minute : mongo.find(range, Document.class, MINUTES)) {
+            Instant at = minute.getDate("minute").toInstant();
+            Document counts = minute.get("counts", Document.class);
+            counts.forEach((name, count) -> {
+                String decoded = unfield(name);
+                int split = decoded.lastIndexOf('|');
+                buckets.add(new Bucket(at, decoded.substring(0, split), decoded.substring(split + 1),
+                        ((Number) count).longValue()));
+            });
+        }
+        return buckets;
+    }
+
+    public Optional<Summary> summary(String keyId) {
+        Document summary = mongo.findById(keyId, Document.class, SUMMARIES);
+        if (summary == null) {
+            return Optional.empty();
+        }
+        Map<String, Long> admitted = new LinkedHashMap<>();
+        Document months = summary.get("admitted", Document.class);
+        if (months != null) {
+            months.forEach((month, count) -> admitted.put(month, ((Number) count).longValue()));
+        }
+        Date last = summary.getDate("lastUsedAt");
+        return Optional.of(new Summary(last == null ? null : last.toInstant(), admitted));
+    }
+
+    static String month(Instant at) {
+        return YearMonth.from(at.atZone(ZoneOffset.UTC)).toString();
+    }
+
+    /** Zero-padded epoch minutes, so that ids sort by time within a key. */
+    private static String minuteId(String keyId, Instant minute) {
+        return keyId + "|" + String.format("%012d", Math.floorDiv(minute.getEpochSecond(), 60));
+    }
+
+    /** Field names may not contain dots or start with {@code $}: endpoints and edge ids are escaped. */
+    private static String field(String name) {
+        return name.replace("%", "%25").replace(".", "%2E").replace("$", "%24");
+    }
+
+    private static String unfield(String name) {
+        return name.replace("%24", "$").replace("%2E", ".").replace("%25", "%");
+    }
+}

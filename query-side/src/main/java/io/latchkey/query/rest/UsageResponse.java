@@ -1,0 +1,14 @@
+package io.latchkey.query.rest;
+
+import io.latchkey.query.KeyUsageProjection;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A key's usage from {@code from} (inclusive) to {@code to} (exclusive): per-minute buckets by endpoint and outcome,
+ * oldest first, and their totals by outcome. Counts reach it within a few seconds of the decisions.
+ */
+record UsageResponse(String keyId, Instant from, Instant to, Instant lastUsedAt, Map<String, Long> totals,
+                     List<KeyUsageProjection.Bucket> buckets) {
+}

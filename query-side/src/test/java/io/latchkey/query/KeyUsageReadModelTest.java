@@ -1,0 +1,132 @@
+package io.latchkey.query;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyQuotaChangedEvent;
+import io.latchkey.api.ApiKeyUsageRecordedEvent;
+import io.latchkey.api.DeveloperRegisteredEvent;
+import io.latchkey.api.UsageCount;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.UUID;
+import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.api.Test;
+
+/** Usage reports folded into the usage read model, against the real embedded store, read over HTTP. */
+class KeyUsageReadModelTest extends QuerySideTestSupport {
+
+    private static final Duration PROJECTED = Duration.ofSeconds(10);
+
+    private IssuedKey createKey() {
+        String developerId = UUID.randomUUID().toString();
+        append("DeveloperAccount", developerId, 0,
+                new DeveloperRegisteredEvent(developerId, "Usage", "usage@example.com", now()));
+        IssuedKey key = IssuedKey.issue(developerId);
+        appendKeyEvent(key.keyId(), 0, new ApiKeyCreatedEvent(key.keyId(), developerId, "metered", key.secretHash(),
+                "lk_test_…used", List.of("read"), now(), null, null));
+        return key;
+    }
+
+    private void report(String keyId, long streamSequence, String edgeId, long batch, Instant lastUsedAt,
+                        UsageCount... counts) {
+        append("KeyUsage", "usage:" + keyId, streamSequence,
+                new ApiKeyUsageRecordedEvent(keyId, edgeId, batch, List.of(counts), lastUsedAt, now()));
+    }
+
+    private JsonNode awaitTotal(String keyId, String outcome, long total) {
+        try {
+            await().atMost(PROJECTED).until(() -> get("/v1/keys/" + keyId + "/usage").body().path("totals")
+                    .path(outcome).asLong() == total);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("expected " + outcome + " = " + total + " in "
+                    + get("/v1/keys/" + keyId + "/usage").raw(), e);
+        }
+        return get("/v1/keys/" + keyId + "/usage").body();
+    }
+
+    @Test
+    void reportsFromSeveralEdgesAddUpByMinuteEndpointAndOutcome() {
+        IssuedKey key = createKey();
+        Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+        report(key.keyId(), 0, "edge-a", 1, minute.plusSeconds(5),
+                new UsageCount(minute, "/orders/{id}", "valid", 7),
+                new UsageCount(minute, "/orders/{id}", "insufficient_scope", 2),
+                new UsageCount(minute.minusSeconds(60), "/v1.2/orders", "valid", 1));
+        report(key.keyId(), 1, "edge-b", 1, minute.plusSeconds(9), new UsageCount(minute, "/orders/{id}", "valid", 3));
+
+        JsonNode usage = awaitTotal(key.keyId(), "valid", 11);
+
+        assertThat(usage.get("totals").get("insufficient_scope").asLong()).isEqualTo(2);
+        assertThat(usage.get("lastUsedAt").asText()).isEqualTo(minute.plusSeconds(9).toString());
+        JsonNode first = usage.get("buckets").get(0);
+        assertThat(first.get("minute").asText()).isEqualTo(minute.minusSeconds(60).toString());
+        assertThat(first.get("endpoint").asText()).isEqualTo("/v1.2/orders");
+        assertThat(usage.get("buckets")).hasSize(3);
+        JsonNode key1 = get("/v1/keys/" + key.keyId()).body();
+        assertThat(key1.get("lastUsedAt").asText()).isEqualTo(minute.plusSeconds(9).toString());
+    }
+
+    @Test
+    void aReportThatReachesTheStoreTwiceCountsOnce() {
+        IssuedKey key = createKey();
+        Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+        report(key.keyId(), 0, "edge-a", 1, minute, new UsageCount(minute, "/", "valid", 4));
+        report(key.keyId(), 1, "edge-a", 1, minute, new UsageCount(minute, "/", "valid", 4));
+        report(key.keyId(), 2, "edge-a", 2, minute, new UsageCount(minute, "/", "valid", 1));
+
+        awaitTotal(key.keyId(), "valid", 5);
+        await().during(Duration.ofMillis(500)).atMost(PROJECTED).until(() ->
+                get("/v1/keys/" + key.keyId() + "/usage").body().path("totals").path("valid").asLong() == 5);
+    }
+
+    @Test
+    void keyDetailShowsWhatRemainsOfTheMonthlyQuota() {
+        IssuedKey key = createKey();
+        appendKeyEvent(key.keyId(), 1, new ApiKeyQuotaChangedEvent(key.keyId(), 100L, now()));
+        Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+        report(key.keyId(), 0, "edge-a", 1, minute, new UsageCount(minute, "/", "valid", 30),
+                new UsageCount(minute, "/", "quota_exceeded", 9));
+
+        await().atMost(PROJECTED).until(() ->
+                get("/v1/keys/" + key.keyId()).body().path("quota").path("used").asLong() == 30);
+        assertThat(get("/v1/keys/" + key.keyId()).body().get("quota").get("remaining").asLong()).isEqualTo(70);
+    }
+
+    @Test
+    void theAuditViewInterleavesManagementAndUsageEvents() {
+        IssuedKey key = createKey();
+        Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+        report(key.keyId(), 0, "edge-a", 1, minute, new UsageCount(minute, "/", "valid", 1));
+        awaitTotal(key.keyId(), "valid", 1);
+
+        JsonNode all = get("/v1/keys/" + key.keyId() + "/history").body().get("events");
+        JsonNode managementOnly = get("/v1/keys/" + key.keyId() + "/history?stream=key").body().get("events");
+        JsonNode usageOnly = get("/v1/keys/" + key.keyId() + "/history?stream=usage").body().get("events");
+
+        assertThat(all).hasSize(2);
+        assertThat(all.get(0).get("type").asText()).isEqualTo("ApiKeyCreatedEvent");
+        assertThat(all.get(1).get("type").asText()).isEqualTo("ApiKeyUsageRecordedEvent");
+        assertThat(all.get(1).get("stream").asText()).isEqualTo("usage");
+        assertThat(managementOnly).hasSize(1);
+        assertThat(usageOnly).hasSize(1);
+        assertThat(get("/v1/keys/" + key.keyId() + "/history?stream=nope").status()).isEqualTo(400);
+    }
+
+    @Test
+    void usageRangesAreCheckedAndUnknownKeysAreNotFound() {
+        IssuedKey key = createKey();
+        await().atMost(PROJECTED).until(() -> get("/v1/keys/" + key.keyId()).status() == 200);
+        String usage = "/v1/keys/" + key.keyId() + "/usage";
+        assertThat(get(usage + "?from=yesterday").status()).isEqualTo(400);
+        assertThat(get(usage + "?from=2030-01-02T00:00:00Z&to=2030-01-01T00:00:00Z").status()).isEqualTo(422);
+        assertThat(get(usage + "?from=2030-01-01T00:00:00Z&to=2030-03-01T00:00:00Z").status()).isEqualTo(422);
+        assertThat(get(usage + "?from=2030-01-01T00:00:00Z&to=2030-01-02T00:00:00Z").body().get("buckets"))
+                .isEmpty();
+        assertThat(get("/v1/keys/" + UUID.randomUUID() + "/usage").status()).isEqualTo(404);
+    }
+}
