@@ -121,6 +121,7 @@ final class LatchkeySystem implements AutoCloseable {
 
     private String[] withEdgeArgs(String... args) {
         List<String> all = new ArrayList<>(List.of(args));
+        all.add("--latchkey.usage.command-url=" + commandUrl());
         all.addAll(edgeArgs);
         return all.toArray(String[]::new);
     }

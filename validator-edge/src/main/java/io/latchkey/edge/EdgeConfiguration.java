@@ -20,8 +20,8 @@ import org.springframework.core.env.Environment;
 /**
  * {@code latchkey.edge.fallback-url}: the query side's validation endpoint, asked while the replica is incomplete.
  * {@code latchkey.usage.command-url}: the command side that usage reports go to, every
- * {@code latchkey.usage.flush-interval} (1 s), with {@code latchkey.usage.token} or else the operator token file of
- * {@code latchkey.data-dir}; without it decisions are not counted.
+ * {@code latchkey.usage.flush-interval} (1 s), with {@code latchkey.usage.token}, else {@code LATCHKEY_OPERATOR_TOKEN},
+ * else the operator token file of {@code latchkey.data-dir}; without a command side decisions are not counted.
  */
 @Configuration
 class EdgeConfiguration {
@@ -62,7 +62,8 @@ class EdgeConfiguration {
 
     /** The operator token the command side accepts: configured, or the one embedded mode keeps in the data dir. */
     private static String usageToken(Environment environment) {
-        String configured = environment.getProperty("latchkey.usage.token", "");
+        String configured = environment.getProperty("latchkey.usage.token",
+                environment.getProperty("latchkey.operator-token", ""));
         if (!configured.isBlank()) {
             return configured.strip();
         }
