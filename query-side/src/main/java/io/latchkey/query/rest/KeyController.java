@@ -38,23 +38,27 @@ class KeyController {
     }
 
     @GetMapping
-    KeyResponse key(@PathVariable String keyId) {
+    KeyResponse key(@PathVariable String keyId, RequestContext ctx) {
         return keys.find(Ids.require(keyId, Ids.NO_SUCH_KEY))
+                .filter(key -> ctx.caller().mayAccess(key.developerId()))
                 .map(key -> KeyResponse.of(key, clock.instant()))
                 .orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_KEY));
     }
 
     /**
      * Read from sequence 0 rather than through the latest snapshot, so the audit trail is always complete. A stream
-     * that does not start with a key's creation is some other aggregate's and answers 404 like an unknown id.
+     * that does not start with a key's creation is some other aggregate's and answers 404 like an unknown id, and so
+     * does another developer's key.
      */
     @GetMapping("/history")
-    HistoryResponse history(@PathVariable String keyId) {
-        List<HistoryEntry> events = new ArrayList<>();
-        eventStore.readEvents(Ids.require(keyId, Ids.NO_SUCH_KEY), 0).asStream().forEach(event -> events.add(entry(event)));
-        if (events.isEmpty() || !ApiKeyCreatedEvent.class.getSimpleName().equals(events.get(0).type())) {
+    HistoryResponse history(@PathVariable String keyId, RequestContext ctx) {
+        List<? extends DomainEventMessage<?>> stream = eventStore.readEvents(Ids.require(keyId, Ids.NO_SUCH_KEY), 0).asStream()
+                .toList();
+        if (stream.isEmpty() || !(stream.get(0).getPayload() instanceof ApiKeyCreatedEvent created)
+                || !ctx.caller().mayAccess(created.developerId())) {
             throw ProblemException.notFound(Ids.NO_SUCH_KEY);
         }
+        List<HistoryEntry> events = stream.stream().map(this::entry).toList();
         return new HistoryResponse(keyId, events);
     }
 
