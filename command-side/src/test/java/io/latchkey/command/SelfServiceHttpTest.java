@@ -133,7 +133,8 @@ class SelfServiceHttpTest {
     private static int freePortBlock() {
         for (int attempt = 0; attempt < 100; attempt++) {
             int candidate = ThreadLocalRandom.current().nextInt(20_000, 40_000);
-            try (ServerSocket first = new ServerSocket(candidate); ServerSocket second = new ServerSocket(candidate + 1)) {
+            try (ServerSocket first = new ServerSocket(candidate);
+                 ServerSocket second = new ServerSocket(candidate + 1)) {
                 return candidate;
             } catch (IOException taken) {
                 // try another

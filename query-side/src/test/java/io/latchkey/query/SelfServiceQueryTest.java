@@ -84,7 +84,8 @@ class SelfServiceQueryTest extends QuerySideTestSupport {
         String developer = registerDeveloper("cy");
         IssuedKey readOnly = createKey(developer, List.of("read", "write"));
         await().atMost(PROJECTED).until(() -> get("/v1/keys/" + readOnly.keyId()).status() == 200);
-        await().atMost(PROJECTED).until(() -> get("/v1/keys/" + readOnly.keyId(), readOnly.plaintext()).status() == 403);
+        await().atMost(PROJECTED)
+                .until(() -> get("/v1/keys/" + readOnly.keyId(), readOnly.plaintext()).status() == 403);
 
         Response forbidden = get("/v1/developers/" + developer, readOnly.plaintext());
         assertThat(forbidden.status()).isEqualTo(403);

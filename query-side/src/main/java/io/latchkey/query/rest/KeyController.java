@@ -52,8 +52,8 @@ class KeyController {
      */
     @GetMapping("/history")
     HistoryResponse history(@PathVariable String keyId, RequestContext ctx) {
-        List<? extends DomainEventMessage<?>> stream = eventStore.readEvents(Ids.require(keyId, Ids.NO_SUCH_KEY), 0).asStream()
-                .toList();
+        List<? extends DomainEventMessage<?>> stream =
+                eventStore.readEvents(Ids.require(keyId, Ids.NO_SUCH_KEY), 0).asStream().toList();
         if (stream.isEmpty() || !(stream.get(0).getPayload() instanceof ApiKeyCreatedEvent created)
                 || !ctx.caller().mayAccess(created.developerId())) {
             throw ProblemException.notFound(Ids.NO_SUCH_KEY);

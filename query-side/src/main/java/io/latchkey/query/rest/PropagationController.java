@@ -99,7 +99,8 @@ class PropagationController {
         while (stream.hasNext()) {
             DomainEventMessage<?> event = stream.next();
             Object payload = event.getPayload();
-            if (first && !(payload instanceof ApiKeyCreatedEvent created && ctx.caller().mayAccess(created.developerId()))) {
+            if (first && !(payload instanceof ApiKeyCreatedEvent created
+                    && ctx.caller().mayAccess(created.developerId()))) {
                 break;
             }
             first = false;
