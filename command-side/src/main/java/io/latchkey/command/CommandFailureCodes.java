@@ -26,12 +26,12 @@ import org.springframework.stereotype.Component;
 @Component
 public class CommandFailureCodes implements MessageHandlerInterceptor<CommandMessage<?>> {
 
-    private static final CommandTargetResolver TARGETS = AnnotationCommandTargetResolver.builder().build();
-
     /** The target aggregate does not exist. */
     public static final String NOT_FOUND = "not-found";
     /** The command's expected version is not the aggregate's current one. */
     public static final String VERSION_CONFLICT = "version-conflict";
+
+    private static final CommandTargetResolver TARGETS = AnnotationCommandTargetResolver.builder().build();
 
     private final EventStore eventStore;
 

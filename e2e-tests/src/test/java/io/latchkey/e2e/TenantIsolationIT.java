@@ -7,12 +7,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.e2e.Api.Response;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -269,6 +272,27 @@ class TenantIsolationIT {
         assertThat(api.command("POST", "/v1/keys/" + target.keyId() + "/revoke", null).status()).isEqualTo(200);
         assertThat(api.query("/v1/keys/" + target.keyId() + "/history").status()).isEqualTo(200);
         assertThat(api.query("/v1/developers/" + developerA + "/keys").status()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(5)
+    void noKeyPresentedAsACredentialAppearsInAnyLogOrTheStore() throws Exception {
+        system.stop();
+        List<Path> files;
+        try (Stream<Path> walk = Stream.concat(Files.walk(system.logDir), Files.walk(system.dataDir))) {
+            files = walk.filter(Files::isRegularFile).toList();
+        }
+        assertThat(files).anyMatch(f -> f.getFileName().toString().equals("store.mv"));
+        for (Path file : files) {
+            String content = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+            if (file.getFileName().toString().equals("store.mv")) {
+                // The scan must be able to see what the store holds, or finding no key would prove nothing.
+                assertThat(content).contains(adminA.keyId());
+            }
+            for (String key : Api.ISSUED_KEYS) {
+                assertThat(content).as(file.toString()).doesNotContain(key).doesNotContain(key.substring(8));
+            }
+        }
     }
 
     private static void sleep(long millis) {
