@@ -13,11 +13,14 @@ import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyScopesChangedEvent;
 import io.latchkey.api.KeyStatus;
 import io.latchkey.api.Scope;
+import io.latchkey.support.web.RequestContext;
 import java.time.Instant;
 import java.util.List;
 import org.axonframework.commandhandling.CommandHandler;
 import org.axonframework.eventsourcing.EventSourcingHandler;
+import org.axonframework.messaging.annotation.MetaDataValue;
 import org.axonframework.modelling.command.AggregateIdentifier;
+import org.axonframework.modelling.command.CommandHandlerInterceptor;
 import org.axonframework.spring.stereotype.Aggregate;
 
 /**
@@ -29,6 +32,7 @@ public class ApiKey {
 
     @AggregateIdentifier
     private String keyId;
+    private String developerId;
     private KeyStatus status;
     private String secretHash;
     private String previousSecretHash;
@@ -48,6 +52,16 @@ public class ApiKey {
         if (command.monthlyQuota() != null) {
             apply(new ApiKeyQuotaChangedEvent(command.keyId(), requireQuota(command.monthlyQuota()), command.now()));
         }
+    }
+
+    /**
+     * Another developer's key answers exactly like a key that does not exist. Runs before every handler of this key
+     * and so before rules and the check of an older expected version (made when the handler has returned) could
+     * tell a stranger that the key exists; {@link CommandFailureCodes} covers a newer one, checked while loading.
+     */
+    @CommandHandlerInterceptor
+    void onlyItsOwnDeveloper(@MetaDataValue(RequestContext.TENANT) String tenant) {
+        Tenancy.require(tenant, developerId, keyId);
     }
 
     @CommandHandler
@@ -113,6 +127,7 @@ public class ApiKey {
     @EventSourcingHandler
     void on(ApiKeyCreatedEvent event) {
         keyId = event.keyId();
+        developerId = event.developerId();
         status = KeyStatus.ACTIVE;
         secretHash = event.secretHash();
         expiresAt = event.expiresAt();

@@ -1,13 +1,20 @@
 package io.latchkey.command;
 
+import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.DeveloperRegisteredEvent;
+import io.latchkey.support.web.RequestContext;
 import org.axonframework.commandhandling.CommandExecutionException;
 import org.axonframework.commandhandling.CommandMessage;
 import org.axonframework.eventsourcing.IncompatibleAggregateException;
+import org.axonframework.eventsourcing.eventstore.DomainEventStream;
+import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.axonframework.eventsourcing.conflictresolution.ConflictResolution;
 import org.axonframework.messaging.InterceptorChain;
 import org.axonframework.messaging.MessageHandlerInterceptor;
 import org.axonframework.messaging.unitofwork.UnitOfWork;
 import org.axonframework.modelling.command.AggregateNotFoundException;
+import org.axonframework.modelling.command.AnnotationCommandTargetResolver;
+import org.axonframework.modelling.command.CommandTargetResolver;
 import org.axonframework.modelling.command.ConflictingModificationException;
 import org.springframework.stereotype.Component;
 
@@ -24,6 +31,14 @@ public class CommandFailureCodes implements MessageHandlerInterceptor<CommandMes
     /** The command's expected version is not the aggregate's current one. */
     public static final String VERSION_CONFLICT = "version-conflict";
 
+    private static final CommandTargetResolver TARGETS = AnnotationCommandTargetResolver.builder().build();
+
+    private final EventStore eventStore;
+
+    public CommandFailureCodes(EventStore eventStore) {
+        this.eventStore = eventStore;
+    }
+
     @Override
     public Object handle(UnitOfWork<? extends CommandMessage<?>> unitOfWork, InterceptorChain chain)
             throws Exception {
@@ -39,9 +54,29 @@ public class CommandFailureCodes implements MessageHandlerInterceptor<CommandMes
             // Axon loads any stream with the target id: a key's events do not make a developer, nor the reverse.
             throw new CommandExecutionException("No such aggregate.", null, NOT_FOUND);
         } catch (ConflictingModificationException e) {
+            if (!ownedBySender(unitOfWork.getMessage())) {
+                throw new CommandExecutionException("No such aggregate.", null, NOT_FOUND);
+            }
             throw new CommandExecutionException(
                     "The key changed since the version given in If-Match; read it again and retry.", null,
                     VERSION_CONFLICT);
         }
+    }
+
+    /**
+     * Axon rejects an expected version newer than the aggregate's while loading it, before the aggregate's own tenant
+     * check can run; answered as a conflict, that would tell another developer that the key exists. The owner is the
+     * developer named by the stream's first event.
+     */
+    private boolean ownedBySender(CommandMessage<?> command) {
+        Object tenant = command.getMetaData().get(RequestContext.TENANT);
+        if (tenant == null) {
+            return true;
+        }
+        DomainEventStream stream = eventStore.readEvents(TARGETS.resolveTarget(command).getIdentifier(), 0);
+        Object first = stream.hasNext() ? stream.next().getPayload() : null;
+        String owner = first instanceof ApiKeyCreatedEvent created ? created.developerId()
+                : first instanceof DeveloperRegisteredEvent registered ? registered.developerId() : null;
+        return tenant.equals(owner);
     }
 }

@@ -6,10 +6,13 @@ import static org.axonframework.modelling.command.AggregateLifecycle.getVersion;
 
 import io.latchkey.api.DeveloperRateLimitChangedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
+import io.latchkey.support.web.RequestContext;
 import org.axonframework.commandhandling.CommandHandler;
 import org.axonframework.eventsourcing.EventSourcingHandler;
+import org.axonframework.messaging.annotation.MetaDataValue;
 import org.axonframework.modelling.command.AggregateCreationPolicy;
 import org.axonframework.modelling.command.AggregateIdentifier;
+import org.axonframework.modelling.command.CommandHandlerInterceptor;
 import org.axonframework.modelling.command.CreationPolicy;
 import org.axonframework.spring.stereotype.Aggregate;
 
@@ -22,6 +25,12 @@ public class DeveloperAccount {
 
     protected DeveloperAccount() {
         // Rebuilt by Axon from its events.
+    }
+
+    /** A developer acts on its own account only; any other answers exactly like an account that does not exist. */
+    @CommandHandlerInterceptor
+    void onlyItself(@MetaDataValue(RequestContext.TENANT) String tenant) {
+        Tenancy.require(tenant, developerId, developerId);
     }
 
     /** Create-if-missing rather than a constructor, so registering a known id is a rule violation, not a clash. */

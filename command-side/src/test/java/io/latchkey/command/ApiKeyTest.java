@@ -12,6 +12,9 @@ import io.latchkey.api.RateLimit;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import io.latchkey.support.web.RequestContext;
+import org.axonframework.modelling.command.AggregateNotFoundException;
 import org.axonframework.test.aggregate.AggregateTestFixture;
 import org.axonframework.test.aggregate.FixtureConfiguration;
 import org.junit.jupiter.api.BeforeEach;
@@ -254,5 +257,46 @@ class ApiKeyTest {
                 .when(new ExpireApiKeyCommand(KEY_ID, Instant.MAX))
                 .expectSuccessfulHandlerExecution()
                 .expectNoEvents();
+    }
+
+    @Test
+    void anotherDevelopersChangeFailsAsIfTheKeyDidNotExist() {
+        fixture.given(created())
+                .when(new RevokeApiKeyCommand(KEY_ID, "mine now", LATER, null), Map.of(RequestContext.TENANT, "dev-2"))
+                .expectException(AggregateNotFoundException.class)
+                .expectNoEvents();
+    }
+
+    @Test
+    void anotherDevelopersChangeFailsAsNotFoundBeforeAnyRuleCouldAnswer() {
+        fixture.given(created(), revoked())
+                .when(new ChangeApiKeyScopesCommand(KEY_ID, List.of("delete"), LATER, null),
+                        Map.of(RequestContext.TENANT, "dev-2"))
+                .expectException(AggregateNotFoundException.class)
+                .expectNoEvents();
+    }
+
+    @Test
+    void anotherDevelopersChangeWithAnOlderExpectedVersionFailsAsNotFoundNotAsAConflict() {
+        fixture.given(created(), new ApiKeyScopesChangedEvent(KEY_ID, List.of("write"), LATER))
+                .when(new RenewApiKeyCommand(KEY_ID, EXPIRY.plusSeconds(60), LATER, 0L),
+                        Map.of(RequestContext.TENANT, "dev-2"))
+                .expectException(AggregateNotFoundException.class)
+                .expectNoEvents();
+    }
+
+    @Test
+    void theOwningDeveloperCanChangeItsKey() {
+        fixture.given(created())
+                .when(new RevokeApiKeyCommand(KEY_ID, "rotating out", LATER, null),
+                        Map.of(RequestContext.TENANT, "dev-1"))
+                .expectEvents(new ApiKeyRevokedEvent(KEY_ID, "rotating out", LATER));
+    }
+
+    @Test
+    void theOperatorWithoutATenantCanChangeAnyKey() {
+        fixture.given(created())
+                .when(new RevokeApiKeyCommand(KEY_ID, "compliance", LATER, null))
+                .expectEvents(new ApiKeyRevokedEvent(KEY_ID, "compliance", LATER));
     }
 }

@@ -7,6 +7,8 @@ import io.latchkey.api.DeveloperRegisteredEvent;
 import io.latchkey.api.RateLimit;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import io.latchkey.support.web.RequestContext;
 import org.axonframework.modelling.command.AggregateNotFoundException;
 import org.axonframework.test.aggregate.AggregateTestFixture;
 import org.axonframework.test.aggregate.FixtureConfiguration;
@@ -129,6 +131,38 @@ class DeveloperAccountTest {
     void cannotSetADefaultRateLimitForAnUnknownDeveloper() {
         fixture.givenNoPriorActivity()
                 .when(new SetDeveloperRateLimitCommand(DEVELOPER_ID, new RateLimit(5, 1, null), NOW))
+                .expectException(AggregateNotFoundException.class)
+                .expectNoEvents();
+    }
+
+    @Test
+    void anotherDeveloperCannotCreateAKeyHereAndLearnsNothing() {
+        fixture.given(registered())
+                .when(createKey(List.of("admin"), null), Map.of(RequestContext.TENANT, "someone-else"))
+                .expectException(AggregateNotFoundException.class)
+                .expectNoEvents();
+    }
+
+    @Test
+    void aDeveloperCanCreateAKeyForItself() {
+        fixture.given(registered())
+                .when(createKey(List.of("read"), null), Map.of(RequestContext.TENANT, DEVELOPER_ID))
+                .expectEvents(new ApiKeyCreatedEvent(KEY_ID, DEVELOPER_ID, "ci", HASH, "lk_live_…aaaa",
+                        List.of("read"), NOW, null, new RateLimit(10, 1, null)));
+    }
+
+    @Test
+    void theOperatorWithoutATenantCanCreateAKeyForAnyDeveloper() {
+        fixture.given(registered())
+                .when(createKey(List.of("read"), null))
+                .expectSuccessfulHandlerExecution();
+    }
+
+    @Test
+    void aDeveloperCannotRegisterAnAccount() {
+        fixture.givenNoPriorActivity()
+                .when(new RegisterDeveloperCommand(DEVELOPER_ID, "Eve", "eve@example.com", NOW),
+                        Map.of(RequestContext.TENANT, DEVELOPER_ID))
                 .expectException(AggregateNotFoundException.class)
                 .expectNoEvents();
     }

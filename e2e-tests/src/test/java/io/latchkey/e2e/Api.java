@@ -47,6 +47,14 @@ final class Api {
         return send(system.queryUrl(), "GET", path, null, "Bearer " + LatchkeySystem.OPERATOR_TOKEN);
     }
 
+    /**
+     * A call to {@code baseUrl} (the command or query side) as whoever {@code credential} makes the caller: the
+     * operator token, a developer's key, or garbage. {@code headers} are name, value pairs.
+     */
+    Response as(String credential, String baseUrl, String method, String path, Object body, String... headers) {
+        return send(baseUrl, method, path, body == null ? null : json(body), "Bearer " + credential, headers);
+    }
+
     /** The edge's answer for {@code key} and {@code scope}: the HTTP status. */
     int authorize(String key, String scope) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(system.edgeUrl() + "/authorize"))
@@ -87,7 +95,8 @@ final class Api {
                 .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
-    private Response send(String base, String method, String path, String body, String authorization) {
+    private Response send(String base, String method, String path, String body, String authorization,
+                          String... headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (body != null) {
@@ -95,6 +104,9 @@ final class Api {
         }
         if (authorization != null) {
             request.header("Authorization", authorization);
+        }
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
         }
         try {
             HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());

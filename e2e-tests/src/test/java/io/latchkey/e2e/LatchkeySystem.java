@@ -32,6 +32,7 @@ final class LatchkeySystem implements AutoCloseable {
     final int queryPort = freePort();
     final int edgePort = freePort();
     final int storePort = freePort();
+    private final int commandHazelcastPort = freePort();
     private final int hazelcastPort = freePort();
     private final int edgeHazelcastPort = freePort();
     private final String clusterName = "e2e-" + UUID.randomUUID();
@@ -58,14 +59,18 @@ final class LatchkeySystem implements AutoCloseable {
     }
 
     private String members() {
-        return "127.0.0.1:" + hazelcastPort + ",127.0.0.1:" + edgeHazelcastPort;
+        return "127.0.0.1:" + commandHazelcastPort + ",127.0.0.1:" + hazelcastPort + ",127.0.0.1:" + edgeHazelcastPort;
     }
 
     void start() throws Exception {
         generation++;
         String members = members();
+        // The command side is a replica member too: it authenticates developers' admin keys from its own copy.
         launch("command-side", System.getProperty("latchkey.commandJar"), commandPort,
-                "--latchkey.store.port=" + storePort);
+                "--latchkey.store.port=" + storePort,
+                "--latchkey.hazelcast.cluster-name=" + clusterName,
+                "--latchkey.hazelcast.port=" + commandHazelcastPort,
+                "--latchkey.hazelcast.members=" + members);
         awaitHealthy(commandUrl());
         launch("query-side", System.getProperty("latchkey.queryJar"), queryPort,
                 "--spring.data.mongodb.uri=mongodb://127.0.0.1:" + storePort + "/latchkey",

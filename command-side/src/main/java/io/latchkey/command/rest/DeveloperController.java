@@ -20,7 +20,8 @@ import org.springframework.web.bind.annotation.RestController;
 /**
  * {@code POST /v1/developers}: operators register developer accounts. {@code PUT} and {@code DELETE
  * /v1/developers/{id}/rate-limit} set and remove the default rate limit of the developer's keys that have none of
- * their own; operator only, like registration (a developer must not lift their own default).
+ * their own; operator only, like registration (a developer must not lift their own default). A developer's admin
+ * key gets 403 here for every id, so the answer says nothing about which developers exist.
  */
 @RestController
 class DeveloperController {
@@ -35,6 +36,7 @@ class DeveloperController {
 
     @PostMapping("/v1/developers")
     ResponseEntity<DeveloperResponse> register(@RequestBody RegisterDeveloperRequest request, RequestContext ctx) {
+        ctx.caller().requireOperator();
         String name = Requests.text(request.name(), "name", 200);
         String email = Requests.email(request.email());
         String developerId = UUID.randomUUID().toString();
@@ -57,6 +59,7 @@ class DeveloperController {
 
     private ResponseEntity<DeveloperRateLimitResponse> changeRateLimit(String developerId, RateLimit rateLimit,
                                                                        RequestContext ctx) {
+        ctx.caller().requireOperator();
         Ids.require(developerId, Ids.NO_SUCH_DEVELOPER);
         Long version = commands.send(new SetDeveloperRateLimitCommand(developerId, rateLimit, clock.instant()), ctx,
                 Ids.NO_SUCH_DEVELOPER);

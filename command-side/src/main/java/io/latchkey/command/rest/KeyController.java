@@ -34,7 +34,8 @@ import org.springframework.web.bind.annotation.RestController;
 /**
  * Key lifecycle commands. Create and rotate generate the secret here, send only its hash and hint, and return the
  * plaintext in the response, the one place it ever appears. Every change answers with the key's version as ETag
- * and honours {@code If-Match}.
+ * and honours {@code If-Match}. A developer's admin key may do all of this to its own developer's keys (the
+ * aggregates answer any other's as nonexistent), except set rate limits, which stay the operator's.
  */
 @RestController
 class KeyController {
@@ -59,6 +60,11 @@ class KeyController {
         Ids.require(developerId, Ids.NO_SUCH_DEVELOPER);
         String name = Requests.text(request.name(), "name", 200);
         List<String> scopes = Requests.scopes(request.scopes());
+        if (request.rateLimit() != null || request.quota() != null) {
+            // A key's own limit wins over the developer's default, so setting one is the operator's, like the default;
+            // a quota is what a plan sells, so it is the operator's too.
+            ctx.caller().requireOperator();
+        }
         RateLimit rateLimit = request.rateLimit() == null ? null : request.rateLimit().toRateLimit();
         Long quota = request.quota() == null ? null : request.quota().toRequestsPerMonth();
         String keyId = UUID.randomUUID().toString();
@@ -136,6 +142,7 @@ class KeyController {
     ResponseEntity<RateLimitResponse> setRateLimit(@PathVariable String keyId, @RequestBody RateLimitBody request,
                                                    @RequestHeader(name = "If-Match", required = false) String ifMatch,
                                                    RequestContext ctx) {
+        ctx.caller().requireOperator();
         Ids.require(keyId, Ids.NO_SUCH_KEY);
         RateLimit rateLimit = request.toRateLimit();
         Long version = commands.send(new SetApiKeyRateLimitCommand(keyId, rateLimit, clock.instant(),
@@ -148,6 +155,7 @@ class KeyController {
     ResponseEntity<QuotaResponse> setQuota(@PathVariable String keyId, @RequestBody QuotaBody request,
                                            @RequestHeader(name = "If-Match", required = false) String ifMatch,
                                            RequestContext ctx) {
+        ctx.caller().requireOperator();
         Ids.require(keyId, Ids.NO_SUCH_KEY);
         return quota(keyId, request.toRequestsPerMonth(), ifMatch, ctx);
     }
@@ -156,6 +164,7 @@ class KeyController {
     ResponseEntity<QuotaResponse> removeQuota(@PathVariable String keyId,
                                               @RequestHeader(name = "If-Match", required = false) String ifMatch,
                                               RequestContext ctx) {
+        ctx.caller().requireOperator();
         Ids.require(keyId, Ids.NO_SUCH_KEY);
         return quota(keyId, null, ifMatch, ctx);
     }

@@ -44,6 +44,8 @@ class UsageController {
 
     @PostMapping("/v1/usage")
     UsageReportResponse report(@RequestBody UsageReport report, RequestContext ctx) {
+        // Edges report with the operator token: a developer's key must not write usage, even its own.
+        ctx.caller().requireOperator();
         if (report.edgeId() == null || !EDGE_ID.matcher(report.edgeId()).matches()) {
             throw ProblemException.invalid("edgeId must be 1 to 64 letters, digits or ._:- characters.");
         }

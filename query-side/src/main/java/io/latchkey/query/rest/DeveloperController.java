@@ -2,6 +2,7 @@ package io.latchkey.query.rest;
 
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.Ids;
+import io.latchkey.support.web.RequestContext;
 import io.latchkey.query.DeveloperProjection;
 import io.latchkey.query.DeveloperView;
 import io.latchkey.query.KeyProjection;
@@ -31,21 +32,27 @@ class DeveloperController {
     }
 
     @GetMapping
-    DeveloperResponse developer(@PathVariable String developerId) {
-        return DeveloperResponse.of(find(developerId));
+    DeveloperResponse developer(@PathVariable String developerId, RequestContext ctx) {
+        return DeveloperResponse.of(find(developerId, ctx));
     }
 
     @GetMapping("/keys")
-    DeveloperKeysResponse keys(@PathVariable String developerId) {
-        DeveloperView developer = find(developerId);
+    DeveloperKeysResponse keys(@PathVariable String developerId, RequestContext ctx) {
+        DeveloperView developer = find(developerId, ctx);
         Instant now = clock.instant();
         return new DeveloperKeysResponse(developer.developerId(),
-                keys.ofDeveloper(developer.developerId()).stream().map(key -> KeyResponse.of(key, developer.defaultRateLimit(),
-                        usage.summary(key.keyId()).orElse(null), now))
+                keys.ofDeveloper(developer.developerId()).stream()
+                        .map(key -> KeyResponse.of(key, developer.defaultRateLimit(),
+                                usage.summary(key.keyId()).orElse(null), now))
                         .toList());
     }
 
-    private DeveloperView find(String developerId) {
-        return developers.find(Ids.require(developerId, Ids.NO_SUCH_DEVELOPER)).orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_DEVELOPER));
+    /** Another developer answers exactly like one that does not exist, checked before any lookup. */
+    private DeveloperView find(String developerId, RequestContext ctx) {
+        Ids.require(developerId, Ids.NO_SUCH_DEVELOPER);
+        if (!ctx.caller().mayAccess(developerId)) {
+            throw ProblemException.notFound(Ids.NO_SUCH_DEVELOPER);
+        }
+        return developers.find(developerId).orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_DEVELOPER));
     }
 }

@@ -58,8 +58,8 @@ class KeyController {
     }
 
     @GetMapping
-    KeyResponse key(@PathVariable String keyId) {
-        KeyView key = find(keyId);
+    KeyResponse key(@PathVariable String keyId, RequestContext ctx) {
+        KeyView key = find(keyId, ctx);
         return KeyResponse.of(key, developers.find(key.developerId()).map(DeveloperView::defaultRateLimit).orElse(null),
                 usage.summary(keyId).orElse(null), clock.instant());
     }
@@ -67,8 +67,8 @@ class KeyController {
     /** Buckets of at most {@value #MAX_USAGE_DAYS} days; the last hour when no range is given. */
     @GetMapping("/usage")
     UsageResponse usage(@PathVariable String keyId, @RequestParam(required = false) String from,
-                        @RequestParam(required = false) String to) {
-        find(keyId);
+                        @RequestParam(required = false) String to, RequestContext ctx) {
+        find(keyId, ctx);
         Instant end = to == null ? clock.instant() : instant(to, "to");
         Instant start = from == null ? end.minus(Duration.ofHours(1)) : instant(from, "from");
         if (!start.isBefore(end) || Duration.between(start, end).compareTo(Duration.ofDays(MAX_USAGE_DAYS)) > 0) {
@@ -81,8 +81,10 @@ class KeyController {
                 usage.summary(keyId).map(KeyUsageProjection.Summary::lastUsedAt).orElse(null), totals, buckets);
     }
 
-    private KeyView find(String keyId) {
+    /** The caller's key: another developer's answers exactly as a key that does not exist. */
+    private KeyView find(String keyId, RequestContext ctx) {
         return keys.find(Ids.require(keyId, Ids.NO_SUCH_KEY))
+                .filter(key -> ctx.caller().mayAccess(key.developerId()))
                 .orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_KEY));
     }
 
@@ -97,21 +99,24 @@ class KeyController {
 
     /**
      * Read from sequence 0 rather than through the latest snapshot, so the audit trail is always complete. A stream
-     * that does not start with a key's creation is some other aggregate's and answers 404 like an unknown id.
+     * that does not start with a key's creation is some other aggregate's and answers 404 like an unknown id, and so
+     * does another developer's key.
      */
     @GetMapping("/history")
-    HistoryResponse history(@PathVariable String keyId, @RequestParam(defaultValue = "all") String stream) {
+    HistoryResponse history(@PathVariable String keyId, @RequestParam(defaultValue = "all") String stream,
+                            RequestContext ctx) {
         if (!List.of("all", "key", "usage").contains(stream)) {
             throw new ProblemException(400, "invalid-stream", "Bad request", "stream must be all, key or usage.");
         }
-        List<HistoryEntry> events = new ArrayList<>();
-        eventStore.readEvents(Ids.require(keyId, Ids.NO_SUCH_KEY), 0).asStream()
-                .forEach(event -> events.add(entry(event, "key")));
-        if (events.isEmpty() || !ApiKeyCreatedEvent.class.getSimpleName().equals(events.get(0).type())) {
+        List<? extends DomainEventMessage<?>> keyStream =
+                eventStore.readEvents(Ids.require(keyId, Ids.NO_SUCH_KEY), 0).asStream().toList();
+        if (keyStream.isEmpty() || !(keyStream.get(0).getPayload() instanceof ApiKeyCreatedEvent created)
+                || !ctx.caller().mayAccess(created.developerId())) {
             throw ProblemException.notFound(Ids.NO_SUCH_KEY);
         }
-        if (stream.equals("usage")) {
-            events.clear();
+        List<HistoryEntry> events = new ArrayList<>();
+        if (!stream.equals("usage")) {
+            keyStream.forEach(event -> events.add(entry(event, "key")));
         }
         if (!stream.equals("key")) {
             // The usage stream is the key's own, apart only so that counting never contends with managing the key.

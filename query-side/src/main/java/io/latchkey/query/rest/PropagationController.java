@@ -5,6 +5,7 @@ import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.secret.KeyHash;
 import io.latchkey.support.web.Ids;
+import io.latchkey.support.web.RequestContext;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.validator.hazelcast.ReplicaProbe;
 import io.latchkey.validator.hazelcast.ReplicaProbe.MemberState;
@@ -52,10 +53,10 @@ class PropagationController {
 
     @GetMapping("/v1/keys/{keyId}/propagation")
     PropagationResponse propagation(@PathVariable String keyId,
-                                    @RequestParam(name = "wait", required = false) String waitParameter)
-            throws InterruptedException {
+                                    @RequestParam(name = "wait", required = false) String waitParameter,
+                                    RequestContext ctx) throws InterruptedException {
         long waitMillis = waitMillis(waitParameter);
-        Target target = target(Ids.require(keyId, Ids.NO_SUCH_KEY));
+        Target target = target(Ids.require(keyId, Ids.NO_SUCH_KEY), ctx);
         long deadline = System.nanoTime() + waitMillis * 1_000_000;
         Map<String, Instant> reachedBy = new HashMap<>();
         while (true) {
@@ -86,8 +87,11 @@ class PropagationController {
         throw ProblemException.invalid("'wait' must be a number of milliseconds from 0 to " + MAX_WAIT_MILLIS + ".");
     }
 
-    /** The key's last version and every hash it ever had, from its stream; 404 unless the stream is a key's. */
-    private Target target(String keyId) {
+    /**
+     * The key's last version and every hash it ever had, from its stream; 404 unless the stream is a key's and
+     * belongs to the caller's tenant.
+     */
+    private Target target(String keyId, RequestContext ctx) {
         Set<KeyHash> hashes = new LinkedHashSet<>();
         long version = -1;
         boolean first = true;
@@ -95,7 +99,8 @@ class PropagationController {
         while (stream.hasNext()) {
             DomainEventMessage<?> event = stream.next();
             Object payload = event.getPayload();
-            if (first && !(payload instanceof ApiKeyCreatedEvent)) {
+            if (first && !(payload instanceof ApiKeyCreatedEvent created
+                    && ctx.caller().mayAccess(created.developerId()))) {
                 break;
             }
             first = false;

@@ -1,10 +1,16 @@
 package io.latchkey.support.security;
 
+import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.support.web.RequestContextFilter;
+import io.latchkey.validator.KeyValidator;
+import io.latchkey.validator.spring.LatchkeyValidatorAutoConfiguration;
+import io.latchkey.validator.spring.LatchkeyValidatorProperties;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
@@ -12,7 +18,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.core.Ordered;
 
 /** Resolves the operator token at start-up and guards {@code /v1/*}. */
-@AutoConfiguration
+@AutoConfiguration(after = LatchkeyValidatorAutoConfiguration.class)
 public class SecurityAutoConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(SecurityAutoConfiguration.class);
@@ -34,11 +40,22 @@ public class SecurityAutoConfiguration {
         return token;
     }
 
+    /**
+     * Developers' admin keys are accepted wherever this service embeds the validator (the default; off with
+     * {@code latchkey.validator.enabled=false}, and then only the operator token authenticates). Its own validator,
+     * on the same replica, without the service's rate limiter: management calls are not rate limited.
+     */
     @Bean
     FilterRegistrationBean<RequestContextFilter> latchkeyRequestFilter(
-            OperatorToken token, @Value("${latchkey.security.public-paths:/v1/validate}") List<String> publicPaths) {
+            OperatorToken token, ObjectProvider<KeyValidator> embeddedValidator, ObjectProvider<KeyHasher> hasher,
+            ObjectProvider<Clock> clock, ObjectProvider<LatchkeyValidatorProperties> validatorProperties,
+            @Value("${latchkey.security.public-paths:/v1/validate}") List<String> publicPaths) {
+        KeyValidator embedded = embeddedValidator.getIfAvailable();
+        DeveloperKeyAuthenticator developerKeys = embedded == null ? null : DeveloperKeyAuthenticator.over(
+                embedded.replica(), hasher.getIfAvailable(KeyHasher::sha256), clock.getIfAvailable(Clock::systemUTC),
+                validatorProperties.getObject().replica().maxLag());
         FilterRegistrationBean<RequestContextFilter> registration =
-                new FilterRegistrationBean<>(new RequestContextFilter(token, publicPaths));
+                new FilterRegistrationBean<>(new RequestContextFilter(token, developerKeys, publicPaths));
         registration.addUrlPatterns("/v1/*");
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 10);
         return registration;

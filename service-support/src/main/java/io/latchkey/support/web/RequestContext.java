@@ -1,6 +1,7 @@
 package io.latchkey.support.web;
 
 import io.latchkey.support.security.Caller;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -13,8 +14,19 @@ public record RequestContext(Caller caller, String requestId, String sourceAddre
     public static final String ACTOR = "actor";
     public static final String REQUEST_ID = "requestId";
     public static final String SOURCE_ADDRESS = "sourceAddress";
+    /**
+     * Command metadata: the developer a developer caller is confined to. Absent for the operator and for the
+     * service's own commands (expiry), which may touch every tenant. Aggregates check it, so tenancy holds for every
+     * way a command can arrive.
+     */
+    public static final String TENANT = "tenant";
 
     public Map<String, String> metaData() {
-        return Map.of(ACTOR, caller.actor(), REQUEST_ID, requestId, SOURCE_ADDRESS, sourceAddress);
+        Map<String, String> metaData = new HashMap<>(Map.of(
+                ACTOR, caller.actor(), REQUEST_ID, requestId, SOURCE_ADDRESS, sourceAddress));
+        if (caller.developerId() != null) {
+            metaData.put(TENANT, caller.developerId());
+        }
+        return Map.copyOf(metaData);
     }
 }

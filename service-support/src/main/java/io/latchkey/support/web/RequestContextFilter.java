@@ -1,6 +1,7 @@
 package io.latchkey.support.web;
 
 import io.latchkey.support.security.Caller;
+import io.latchkey.support.security.DeveloperKeyAuthenticator;
 import io.latchkey.support.security.OperatorToken;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -13,8 +14,11 @@ import java.util.regex.Pattern;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Assigns each {@code /v1} request its id and source address and authenticates the caller. Requests without a valid
- * bearer credential are answered 401 here and never reach a controller; public paths skip authentication only.
+ * Assigns each {@code /v1} request its id and source address and authenticates the caller: the operator token, or
+ * (when {@code developerKeys} is given) a developer's key with the admin scope. Every credential that does not
+ * authenticate gets one and the same 401, whether it is a wrong token or an unknown, revoked or expired key; a key
+ * without the admin scope 403; a key presented while this member's replica is not current 503. Such requests never
+ * reach a controller. Public paths skip authentication, except that the operator token is still recognised.
  */
 public class RequestContextFilter extends OncePerRequestFilter {
 
@@ -23,10 +27,14 @@ public class RequestContextFilter extends OncePerRequestFilter {
     private static final String BEARER = "Bearer ";
 
     private final OperatorToken operatorToken;
+    private final DeveloperKeyAuthenticator developerKeys;
     private final List<String> publicPaths;
 
-    public RequestContextFilter(OperatorToken operatorToken, List<String> publicPaths) {
+    /** {@code developerKeys} null: only the operator token authenticates. */
+    public RequestContextFilter(OperatorToken operatorToken, DeveloperKeyAuthenticator developerKeys,
+                                List<String> publicPaths) {
         this.operatorToken = operatorToken;
+        this.developerKeys = developerKeys;
         this.publicPaths = List.copyOf(publicPaths);
     }
 
@@ -38,22 +46,42 @@ public class RequestContextFilter extends OncePerRequestFilter {
                 ? presentedId : UUID.randomUUID().toString();
         response.setHeader(REQUEST_ID_HEADER, requestId);
 
-        Caller caller = authenticate(request.getHeader("Authorization"));
+        String credential = bearer(request.getHeader("Authorization"));
+        Caller caller = operatorToken.matches(credential) ? Caller.OPERATOR : null;
         if (caller == null && !publicPaths.contains(request.getRequestURI())) {
-            response.setHeader("WWW-Authenticate", "Bearer realm=\"latchkey\"");
-            Problems.write(response, 401, "unauthorized", "Unauthorized",
-                    "A valid operator token is required as 'Authorization: Bearer <token>'.");
-            return;
+            DeveloperKeyAuthenticator.Outcome outcome = credential == null || developerKeys == null
+                    ? new DeveloperKeyAuthenticator.Outcome(DeveloperKeyAuthenticator.Verdict.UNAUTHENTICATED, null)
+                    : developerKeys.authenticate(credential);
+            switch (outcome.verdict()) {
+                case AUTHENTICATED -> caller = outcome.caller();
+                case FORBIDDEN -> {
+                    Problems.write(response, 403, "insufficient-scope", "Forbidden",
+                            "The key does not have the admin scope that management calls require.");
+                    return;
+                }
+                case UNAVAILABLE -> {
+                    response.setHeader("Retry-After", "1");
+                    Problems.write(response, 503, "unavailable", "Service unavailable",
+                            "Key authentication is not available yet; retry shortly.");
+                    return;
+                }
+                case UNAUTHENTICATED -> {
+                    response.setHeader("WWW-Authenticate", "Bearer realm=\"latchkey\"");
+                    Problems.write(response, 401, "unauthorized", "Unauthorized",
+                            "A valid operator token or admin key is required as 'Authorization: Bearer <credential>'.");
+                    return;
+                }
+            }
         }
         request.setAttribute(RequestContext.ATTRIBUTE,
-                new RequestContext(caller == null ? new Caller("anonymous") : caller, requestId, request.getRemoteAddr()));
+                new RequestContext(caller == null ? Caller.ANONYMOUS : caller, requestId, request.getRemoteAddr()));
         chain.doFilter(request, response);
     }
 
-    private Caller authenticate(String authorization) {
+    private static String bearer(String authorization) {
         if (authorization == null || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
             return null;
         }
-        return operatorToken.matches(authorization.substring(BEARER.length()).strip()) ? Caller.OPERATOR : null;
+        return authorization.substring(BEARER.length()).strip();
     }
 }

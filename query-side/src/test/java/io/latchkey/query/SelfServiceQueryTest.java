@@ -1,0 +1,100 @@
+package io.latchkey.query;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.DeveloperRegisteredEvent;
+import io.latchkey.api.secret.KeyFormat;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Developers read their own keys, history and account with their own admin key, authenticated by the validator
+ * embedded in the query side on its own replica; another developer's answers exactly as nothing at all.
+ */
+class SelfServiceQueryTest extends QuerySideTestSupport {
+
+    private static final Duration PROJECTED = Duration.ofSeconds(15);
+
+    private String registerDeveloper(String name) {
+        String developerId = UUID.randomUUID().toString();
+        append("DeveloperAccount", developerId, 0,
+                new DeveloperRegisteredEvent(developerId, name, name + "@example.com", now()));
+        return developerId;
+    }
+
+    private IssuedKey createKey(String developerId, List<String> scopes) {
+        IssuedKey key = IssuedKey.issue(developerId);
+        appendKeyEvent(key.keyId(), 0, new ApiKeyCreatedEvent(key.keyId(), developerId, "k", key.secretHash(),
+                "lk_test_…", scopes, now(), null, null));
+        return key;
+    }
+
+    /** A problem body as a client compares it: everything but the path it answers for. */
+    private static JsonNode withoutInstance(Response response) {
+        JsonNode copy = response.body().deepCopy();
+        if (copy instanceof ObjectNode object) {
+            object.remove("instance");
+        }
+        return copy;
+    }
+
+    @Test
+    void anAdminKeyReadsItsOwnDeveloperAndNothingOfAnother() {
+        String developerA = registerDeveloper("ada");
+        String developerB = registerDeveloper("bob");
+        IssuedKey adminA = createKey(developerA, List.of("admin"));
+        IssuedKey keyB = createKey(developerB, List.of("read"));
+        await().atMost(PROJECTED).until(() -> get("/v1/keys/" + adminA.keyId(), adminA.plaintext()).status() == 200
+                && get("/v1/keys/" + keyB.keyId()).status() == 200);
+
+        assertThat(get("/v1/developers/" + developerA, adminA.plaintext()).status()).isEqualTo(200);
+        Response ownKeys = get("/v1/developers/" + developerA + "/keys", adminA.plaintext());
+        assertThat(ownKeys.status()).isEqualTo(200);
+        assertThat(ownKeys.body().get("keys").get(0).get("keyId").asText()).isEqualTo(adminA.keyId());
+        assertThat(get("/v1/keys/" + adminA.keyId() + "/history", adminA.plaintext()).status()).isEqualTo(200);
+        assertThat(get("/v1/keys/" + adminA.keyId() + "/propagation", adminA.plaintext()).status()).isEqualTo(200);
+
+        String unknown = UUID.randomUUID().toString();
+        for (String route : List.of("/v1/keys/%s", "/v1/keys/%s/history", "/v1/keys/%s/propagation")) {
+            Response theirs = get(route.formatted(keyB.keyId()), adminA.plaintext());
+            Response none = get(route.formatted(unknown), adminA.plaintext());
+            assertThat(theirs.status()).as(route + ": " + theirs.raw()).isEqualTo(404);
+            assertThat(withoutInstance(theirs)).isEqualTo(withoutInstance(none));
+        }
+        for (String route : List.of("/v1/developers/%s", "/v1/developers/%s/keys")) {
+            Response theirs = get(route.formatted(developerB), adminA.plaintext());
+            Response none = get(route.formatted(unknown), adminA.plaintext());
+            assertThat(theirs.status()).as(route + ": " + theirs.raw()).isEqualTo(404);
+            assertThat(withoutInstance(theirs)).isEqualTo(withoutInstance(none));
+        }
+
+        assertThat(get("/v1/keys/" + keyB.keyId() + "/history").status()).as("the operator reads every tenant")
+                .isEqualTo(200);
+        assertThat(get("/v1/developers/" + developerB + "/keys").status()).isEqualTo(200);
+    }
+
+    @Test
+    void aReadKeyIsForbiddenAndAnUnknownKeyGetsTheBadTokenAnswer() {
+        String developer = registerDeveloper("cy");
+        IssuedKey readOnly = createKey(developer, List.of("read", "write"));
+        await().atMost(PROJECTED).until(() -> get("/v1/keys/" + readOnly.keyId()).status() == 200);
+        await().atMost(PROJECTED)
+                .until(() -> get("/v1/keys/" + readOnly.keyId(), readOnly.plaintext()).status() == 403);
+
+        Response forbidden = get("/v1/developers/" + developer, readOnly.plaintext());
+        assertThat(forbidden.status()).isEqualTo(403);
+        assertThat(forbidden.contentType()).startsWith("application/problem+json");
+
+        Response badToken = get("/v1/developers/" + developer, "not-the-token");
+        Response unknownKey = get("/v1/developers/" + developer, KeyFormat.forEnvironment("test").generate());
+        assertThat(badToken.status()).isEqualTo(401);
+        assertThat(unknownKey.status()).isEqualTo(401);
+        assertThat(unknownKey.raw()).isEqualTo(badToken.raw());
+    }
+}

@@ -1,0 +1,141 @@
+package io.latchkey.support.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import io.latchkey.api.KeyStatus;
+import io.latchkey.api.replica.ActiveKeyEntry;
+import io.latchkey.api.secret.KeyFormat;
+import io.latchkey.api.secret.KeyHasher;
+import io.latchkey.support.security.DeveloperKeyAuthenticator.Verdict;
+import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
+import io.latchkey.validator.hazelcast.ReplicaCluster;
+import io.latchkey.validator.hazelcast.ReplicaWriter;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Management authentication with a developer's key, on two real Hazelcast members in a cluster of their own: a
+ * writer standing in for the query side, and the service's member whose own copy is read.
+ */
+class DeveloperKeyAuthenticatorTest {
+
+    private static final KeyFormat KEYS = KeyFormat.forEnvironment("live");
+    private static final KeyHasher HASHER = KeyHasher.sha256();
+    private static final String DEVELOPER = "0b6a4f1e-0000-4000-8000-000000000001";
+
+    private static HazelcastInstance writerMember;
+    private static HazelcastInstance serviceMember;
+    private static ReplicaWriter writer;
+    private static DeveloperKeyAuthenticator authenticator;
+
+    @BeforeAll
+    static void startMembers() {
+        int port = freePort();
+        int second = freePort();
+        ReplicaCluster cluster = new ReplicaCluster("auth-test-" + UUID.randomUUID(), "127.0.0.1", port,
+                List.of("127.0.0.1:" + port, "127.0.0.1:" + second));
+        writerMember = Hazelcast.newHazelcastInstance(cluster.memberConfig("writer"));
+        serviceMember = Hazelcast.newHazelcastInstance(new ReplicaCluster(cluster.clusterName(), "127.0.0.1", second,
+                cluster.members()).memberConfig("service"));
+        writer = ReplicaWriter.of(writerMember);
+        authenticator = DeveloperKeyAuthenticator.over(HazelcastKeyReplica.of(serviceMember), HASHER,
+                Clock.systemUTC(), Duration.ofSeconds(2));
+    }
+
+    @AfterAll
+    static void stopMembers() {
+        serviceMember.shutdown();
+        writerMember.shutdown();
+    }
+
+    @BeforeEach
+    void writerIsCaughtUp() {
+        writer.publishCaughtUp(Instant.now());
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Issues a key with {@code scopes} and {@code status} and waits until the service member's copy holds it. */
+    private static String issue(String keyId, List<String> scopes, KeyStatus status, Instant expiresAt)
+            throws InterruptedException {
+        String key = KEYS.generate();
+        writer.write(HASHER.hash(key), new ActiveKeyEntry(keyId, DEVELOPER, scopes, expiresAt, null, status, 0, null));
+        HazelcastKeyReplica replica = HazelcastKeyReplica.of(serviceMember);
+        for (int i = 0; i < 500 && replica.lookup(HASHER.hash(key)) == null; i++) {
+            Thread.sleep(10);
+        }
+        writer.publishCaughtUp(Instant.now());
+        for (int i = 0; i < 500 && !replica.isReady(); i++) {
+            Thread.sleep(10);
+        }
+        return key;
+    }
+
+    @Test
+    void anAdminKeyAuthenticatesAsItsDeveloperWithTheKeyAsActor() throws Exception {
+        String key = issue("key-admin", List.of("admin"), KeyStatus.ACTIVE, null);
+
+        DeveloperKeyAuthenticator.Outcome outcome = authenticator.authenticate(key);
+
+        assertThat(outcome.verdict()).isEqualTo(Verdict.AUTHENTICATED);
+        assertThat(outcome.caller()).isEqualTo(Caller.developer(DEVELOPER, "key-admin"));
+        assertThat(outcome.caller().actor()).isEqualTo("developer:" + DEVELOPER + "/key:key-admin");
+        assertThat(outcome.caller().isOperator()).isFalse();
+        assertThat(outcome.caller().mayAccess(DEVELOPER)).isTrue();
+        assertThat(outcome.caller().mayAccess(UUID.randomUUID().toString())).isFalse();
+        assertThat(outcome.caller().toString()).doesNotContain(key);
+    }
+
+    @Test
+    void aKeyWithoutAdminIsForbidden() throws Exception {
+        String key = issue("key-write", List.of("write", "orders:admin"), KeyStatus.ACTIVE, null);
+
+        assertThat(authenticator.authenticate(key).verdict()).isEqualTo(Verdict.FORBIDDEN);
+    }
+
+    @Test
+    void unknownRevokedExpiredAndMalformedKeysAreAllUnauthenticated() throws Exception {
+        String revoked = issue("key-revoked", List.of("admin"), KeyStatus.REVOKED, null);
+        String expired = issue("key-expired", List.of("admin"), KeyStatus.ACTIVE, Instant.now().minusSeconds(1));
+
+        for (String presented : List.of(KEYS.generate(), revoked, expired, "lk_live_typo", "")) {
+            DeveloperKeyAuthenticator.Outcome outcome = authenticator.authenticate(presented);
+            assertThat(outcome.verdict()).as(presented).isEqualTo(Verdict.UNAUTHENTICATED);
+            assertThat(outcome.caller()).isNull();
+        }
+    }
+
+    @Test
+    void aValidKeyIsRefusedAsUnavailableOnceTheReplicaFallsBehindButAMalformedOneStaysUnauthenticated()
+            throws Exception {
+        String key = issue("key-admin-2", List.of("admin"), KeyStatus.ACTIVE, null);
+        assertThat(authenticator.authenticate(key).verdict()).isEqualTo(Verdict.AUTHENTICATED);
+
+        writer.publishCaughtUp(Instant.now().minusSeconds(60));
+        // The replica caches its newest confirmation for 10 ms, and the writer's heads replicate asynchronously.
+        Verdict verdict = null;
+        for (int i = 0; i < 300 && verdict != Verdict.UNAVAILABLE; i++) {
+            Thread.sleep(10);
+            verdict = authenticator.authenticate(key).verdict();
+        }
+        assertThat(verdict).isEqualTo(Verdict.UNAVAILABLE);
+        assertThat(authenticator.authenticate("not-a-key").verdict()).isEqualTo(Verdict.UNAUTHENTICATED);
+    }
+}
