@@ -1,0 +1,147 @@
+package io.latchkey.e2e;
+
+import static io.latchkey.e2e.Api.map;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.latchkey.api.secret.KeyFormat;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Usage counting end to end: two real edge processes answer a mix of requests, count them, and report to the real
+ * command side; the query side's usage read model must then hold exactly what the edges answered, within 5 s.
+ */
+class UsageIT {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static final Duration REPORTED = Duration.ofSeconds(5);
+
+    private static LatchkeySystem system;
+    private static Api api;
+    private static int[] edges;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path workDir = Path.of(System.getProperty("latchkey.workDir", "target/e2e")).resolve("usage-" + System.nanoTime());
+        system = new LatchkeySystem(workDir);
+        api = new Api(system);
+        system.start();
+        edges = new int[] {system.edgePort, system.startEdge("usage-edge-2")};
+    }
+
+    @AfterAll
+    static void stop() throws InterruptedException {
+        if (system != null) {
+            system.stop();
+        }
+    }
+
+    private record Issued(String keyId, String key) {
+    }
+
+    private static Issued issue(String developerId, Map<String, Object> extra) {
+        Map<String, Object> body = map("name", "usage", "scopes", List.of("read"));
+        body.putAll(extra);
+        Api.Response created = api.command("POST", "/v1/developers/" + developerId + "/keys", body);
+        assertThat(created.status()).as(created.raw()).isEqualTo(201);
+        Issued issued = new Issued(created.body().get("keyId").asText(), created.body().get("key").asText());
+        api.query("/v1/keys/" + issued.keyId() + "/propagation?wait=5000");
+        return issued;
+    }
+
+    private static int authorize(int edge, String key, String scope, String originalUri) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + edge + "/authorize"))
+                .timeout(Duration.ofSeconds(5)).header("Authorization", "Bearer " + key)
+                .header("X-Original-URI", originalUri).GET();
+        if (scope != null) {
+            request.header("X-Required-Scope", scope);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    /** What the edges answered for one key, by outcome as the usage model names it. */
+    private static final Map<Integer, String> OUTCOME_OF_STATUS = Map.of(200, "valid", 403, "insufficient_scope",
+            429, "rate_limited", 401, "revoked");
+
+    private static void drive(Map<String, Long> expected, int edge, String key, String scope, String uri, int times)
+            throws Exception {
+        for (int i = 0; i < times; i++) {
+            expected.merge(OUTCOME_OF_STATUS.get(authorize(edge, key, scope, uri)), 1L, Long::sum);
+        }
+    }
+
+    private static JsonNode awaitTotals(String keyId, Map<String, Long> expected) throws InterruptedException {
+        long deadline = System.nanoTime() + REPORTED.toNanos();
+        JsonNode usage;
+        do {
+            usage = api.query("/v1/keys/" + keyId + "/usage").body();
+            Map<String, Long> totals = new TreeMap<>();
+            usage.get("totals").fields().forEachRemaining(total -> totals.put(total.getKey(), total.getValue().asLong()));
+            if (totals.equals(new TreeMap<>(expected))) {
+                return usage;
+            }
+            TimeUnit.MILLISECONDS.sleep(100);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("within " + REPORTED + " the usage of " + keyId + " should total " + expected
+                + " but is " + usage);
+    }
+
+    @Test
+    void theUsageModelHoldsExactlyWhatTheEdgesDecidedWithinFiveSeconds() throws Exception {
+        String developerId = api.command("POST", "/v1/developers", map("name", "usage", "email", "u@example.com"))
+                .body().get("developerId").asText();
+        Issued plain = issue(developerId, Map.of());
+        Issued limited = issue(developerId, Map.of("rateLimit", map("limit", 5, "periodSeconds", 3600)));
+        Issued revoked = issue(developerId, Map.of());
+
+        Map<String, Long> plainExpected = new TreeMap<>();
+        drive(plainExpected, edges[0], plain.key(), "read", "/orders/123?page=2", 20);
+        drive(plainExpected, edges[1], plain.key(), "read", "/orders/456", 13);
+        drive(plainExpected, edges[1], plain.key(), "write", "/orders", 7);
+        Map<String, Long> limitedExpected = new TreeMap<>();
+        drive(limitedExpected, edges[0], limited.key(), "read", "/reports", 4);
+        drive(limitedExpected, edges[1], limited.key(), "read", "/reports", 4);
+        Map<String, Long> revokedExpected = new TreeMap<>();
+        drive(revokedExpected, edges[0], revoked.key(), "read", "/a", 2);
+        assertThat(api.command("POST", "/v1/keys/" + revoked.keyId() + "/revoke", map()).status()).isEqualTo(200);
+        api.query("/v1/keys/" + revoked.keyId() + "/propagation?wait=5000");
+        drive(revokedExpected, edges[1], revoked.key(), "read", "/a", 3);
+
+        JsonNode usage = awaitTotals(plain.keyId(), plainExpected);
+        awaitTotals(limited.keyId(), limitedExpected);
+        awaitTotals(revoked.keyId(), revokedExpected);
+
+        assertThat(plainExpected).containsEntry("valid", 33L).containsEntry("insufficient_scope", 7L);
+        assertThat(limitedExpected).containsEntry("valid", 5L).containsEntry("rate_limited", 3L);
+        assertThat(revokedExpected).containsEntry("valid", 2L).containsEntry("revoked", 3L);
+        List<String> endpoints = usage.get("buckets").findValuesAsText("endpoint");
+        assertThat(endpoints).containsOnly("/orders/{id}", "/orders");
+        JsonNode detail = api.query("/v1/keys/" + plain.keyId()).body();
+        assertThat(detail.get("lastUsedAt").isNull()).isFalse();
+        JsonNode history = api.query("/v1/keys/" + plain.keyId() + "/history").body().get("events");
+        assertThat(history.findValuesAsText("type")).contains("ApiKeyCreatedEvent", "ApiKeyUsageRecordedEvent");
+    }
+
+    @Test
+    void keysThatMatchNothingAreCountedTogetherNeverUnderTheirSecret() throws Exception {
+        String unknown = KeyFormat.forEnvironment("live").generate();
+        for (int i = 0; i < 3; i++) {
+            assertThat(authorize(edges[0], unknown, "read", "/x")).isEqualTo(401);
+        }
+        String metrics = api.metrics(edges[0]);
+        assertThat(metrics).contains("latchkey_usage_counters").doesNotContain(unknown);
+        assertThat(metrics).containsPattern("latchkey_usage_report_failures_total\\S* 0\\.0");
+    }
+}
