@@ -352,6 +352,39 @@ class SelfServiceHttpTest {
         assertThat(admitted.status()).as(admitted.raw()).isEqualTo(201);
     }
 
+    @Test
+    @Order(6)
+    void aRevocationReachesTheReplicaWithoutWaitingForTheQuerySide() throws Exception {
+        Issued plain = issue(adminA.developerId(), List.of("read"), TOKEN);
+        Issued rotated = issue(adminA.developerId(), List.of("read"), TOKEN);
+        assertThat(send("POST", "/v1/keys/" + rotated.keyId() + "/rotate", map("gracePeriodSeconds", 600), TOKEN)
+                .status()).isEqualTo(200);
+
+        long plainVersion = send("POST", "/v1/keys/" + plain.keyId() + "/revoke", null, TOKEN).body()
+                .get("version").asLong();
+        long rotatedVersion = send("POST", "/v1/keys/" + rotated.keyId() + "/revoke", null, TOKEN).body()
+                .get("version").asLong();
+
+        // No query side runs here: only the command side can have written these tombstones.
+        awaitTombstone(plain, plainVersion);
+        awaitTombstone(rotated, rotatedVersion);
+    }
+
+    private static void awaitTombstone(Issued issued, long version) throws InterruptedException {
+        ActiveKeyEntry held = null;
+        for (int i = 0; i < 500; i++) {
+            held = writer.read(HASHER.hash(issued.key()));
+            if (held != null && held.status() == KeyStatus.REVOKED) {
+                break;
+            }
+            Thread.sleep(10);
+        }
+        assertThat(held).isNotNull();
+        assertThat(held.status()).isEqualTo(KeyStatus.REVOKED);
+        assertThat(held.version()).isEqualTo(version);
+        assertThat(held.keyId()).isEqualTo(issued.keyId());
+    }
+
     private static JsonNode readTree(String json) {
         try {
             return JSON.readTree(json);

@@ -14,6 +14,7 @@ import io.latchkey.command.RevokeApiKeyCommand;
 import io.latchkey.command.RotateApiKeyCommand;
 import io.latchkey.command.SetApiKeyQuotaCommand;
 import io.latchkey.command.SetApiKeyRateLimitCommand;
+import io.latchkey.command.hazelcast.ReplicaTombstones;
 import io.latchkey.support.web.Ids;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.RequestContext;
@@ -35,7 +36,8 @@ import org.springframework.web.bind.annotation.RestController;
  * Key lifecycle commands. Create and rotate generate the secret here, send only its hash and hint, and return the
  * plaintext in the response, the one place it ever appears. Every change answers with the key's version as ETag
  * and honours {@code If-Match}. A developer's admin key may do all of this to its own developer's keys (the
- * aggregates answer any other's as nonexistent), except set rate limits, which stay the operator's.
+ * aggregates answer any other's as nonexistent), except set rate limits, which stay the operator's. A revocation's
+ * tombstones go to the edges straight away ({@link ReplicaTombstones}).
  */
 @RestController
 class KeyController {
@@ -46,12 +48,15 @@ class KeyController {
     private final Clock clock;
     private final KeyFormat keyFormat;
     private final KeyHasher keyHasher;
+    private final ReplicaTombstones tombstones;
 
-    KeyController(CommandSender commands, Clock clock, KeyFormat keyFormat, KeyHasher keyHasher) {
+    KeyController(CommandSender commands, Clock clock, KeyFormat keyFormat, KeyHasher keyHasher,
+                  ReplicaTombstones tombstones) {
         this.commands = commands;
         this.clock = clock;
         this.keyFormat = keyFormat;
         this.keyHasher = keyHasher;
+        this.tombstones = tombstones;
     }
 
     @PostMapping("/v1/developers/{developerId}/keys")
@@ -134,6 +139,7 @@ class KeyController {
         Instant now = clock.instant();
         KeyRevocation revocation = commands.send(new RevokeApiKeyCommand(keyId, reason, now,
                 expectedVersion(ifMatch)), ctx, Ids.NO_SUCH_KEY);
+        tombstones.revoked(revocation);
         return ResponseEntity.ok().eTag(etag(revocation.version()))
                 .body(new RevokedKeyResponse(keyId, now, revocation.version()));
     }
