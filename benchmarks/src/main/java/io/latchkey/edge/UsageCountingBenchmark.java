@@ -1,0 +1,73 @@
+package io.latchkey.edge;
+
+import java.time.Clock;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * What counting one decision for usage costs the request thread: {@link UsageCounter#record} with the endpoint taken
+ * from a gateway's original URI (normalised: query dropped, ids folded), over 10,000 keys and a handful of endpoints
+ * and outcomes, next to drawing the same inputs without counting. In package {@code io.latchkey.edge} because the
+ * counter is package-private there.
+ *
+ * <pre>java -jar benchmarks/target/benchmarks.jar UsageCountingBenchmark -t 1 -rf json -rff usage-t1.json</pre>
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class UsageCountingBenchmark {
+
+    private static final String[] URIS = {"/orders/12345?page=2", "/orders", "/customers/7d3f8a2e-0b1c/invoices",
+            "/v2/search?q=shoes", "/health"};
+    private static final String[] OUTCOMES = {"valid", "valid", "valid", "insufficient_scope", "rate_limited"};
+
+    private final UsageCounter counter = new UsageCounter(Clock.systemUTC());
+    private String[] keyIds;
+
+    @State(Scope.Thread)
+    public static class Cursor {
+        private long state = System.nanoTime() | 1;
+
+        int next(int bound) {
+            state ^= state << 13;
+            state ^= state >>> 7;
+            state ^= state << 17;
+            return (int) ((state >>> 1) % bound);
+        }
+    }
+
+    @Setup
+    public void keys() {
+        keyIds = new String[10_000];
+        for (int i = 0; i < keyIds.length; i++) {
+            keyIds[i] = UUID.randomUUID().toString();
+        }
+    }
+
+    @Benchmark
+    public int drawOnly(Cursor cursor) {
+        int n = cursor.next(1 << 20);
+        return keyIds[n % keyIds.length].length() + URIS[n % URIS.length].length()
+                + OUTCOMES[(n >>> 3) % OUTCOMES.length].length();
+    }
+
+    @Benchmark
+    public int record(Cursor cursor) {
+        int n = cursor.next(1 << 20);
+        counter.record(keyIds[n % keyIds.length], URIS[n % URIS.length], OUTCOMES[(n >>> 3) % OUTCOMES.length]);
+        return n;
+    }
+}
