@@ -1,9 +1,12 @@
 package io.latchkey.command;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import io.latchkey.api.UsageCount;
 import java.time.Instant;
 import java.util.List;
+import org.axonframework.serialization.json.JacksonSerializer;
 import org.axonframework.test.aggregate.AggregateTestFixture;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,6 +63,18 @@ class KeyUsageTest {
         fixture.given(recorded("edge-a", 5))
                 .when(report("edge-b", 1))
                 .expectEvents(recorded("edge-b", 1));
+    }
+
+    @Test
+    void aSnapshotRemembersWhichReportsWereApplied() {
+        KeyUsage usage = new KeyUsage();
+        usage.on(recorded("edge-a", 7));
+        JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
+
+        KeyUsage restored = serializer.deserialize(serializer.serialize(usage, byte[].class));
+
+        assertThat(restored.handle(report("edge-a", 7))).isFalse();
+        assertThat(restored.handle(report("edge-a", 6))).isFalse();
     }
 
     @Test
