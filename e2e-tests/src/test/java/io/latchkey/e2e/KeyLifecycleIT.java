@@ -117,7 +117,7 @@ class KeyLifecycleIT {
         System.out.printf("e2e: revoke acknowledged in %d ms; refused at the edge %d ms after the acknowledgement%n",
                 (acknowledged - revokeSent) / 1_000_000, toEdge.toMillis());
 
-        Response history = api.query("/v1/keys/" + keyId + "/history");
+        Response history = api.query("/v1/keys/" + keyId + "/history?stream=key");
         assertThat(history.status()).isEqualTo(200);
         List<String> types = new ArrayList<>();
         history.body().get("events").forEach(e -> {
