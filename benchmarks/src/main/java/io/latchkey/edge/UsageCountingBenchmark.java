@@ -9,6 +9,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -16,7 +17,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * What counting one decision for usage costs the request thread: {@link UsageCounter#record} with the endpoint taken
- * from a gateway's original URI (normalised: query dropped, ids folded), over 10,000 keys and a handful of endpoints
+ * from a gateway's original URI (normalised: query dropped, ids folded), over 100 or 10,000 keys and a handful of endpoints
  * and outcomes, next to drawing the same inputs without counting. In package {@code io.latchkey.edge} because the
  * counter is package-private there.
  *
@@ -33,6 +34,10 @@ public class UsageCountingBenchmark {
     private static final String[] URIS = {"/orders/12345?page=2", "/orders", "/customers/7d3f8a2e-0b1c/invoices",
             "/v2/search?q=shoes", "/health"};
     private static final String[] OUTCOMES = {"valid", "valid", "valid", "insufficient_scope", "rate_limited"};
+
+    /** Keys in use: 100 stay in the CPU caches, 10,000 do not, as in production. */
+    @Param({"100", "10000"})
+    int keys;
 
     private final UsageCounter counter = new UsageCounter(Clock.systemUTC());
     private String[] keyIds;
@@ -51,7 +56,7 @@ public class UsageCountingBenchmark {
 
     @Setup
     public void keys() {
-        keyIds = new String[10_000];
+        keyIds = new String[keys];
         for (int i = 0; i < keyIds.length; i++) {
             keyIds[i] = UUID.randomUUID().toString();
         }
@@ -62,6 +67,11 @@ public class UsageCountingBenchmark {
         int n = cursor.next(1 << 20);
         return keyIds[n % keyIds.length].length() + URIS[n % URIS.length].length()
                 + OUTCOMES[(n >>> 3) % OUTCOMES.length].length();
+    }
+
+    @Benchmark
+    public String normaliseOnly(Cursor cursor) {
+        return UsageCounter.normalise(URIS[cursor.next(1 << 20) % URIS.length]);
     }
 
     @Benchmark

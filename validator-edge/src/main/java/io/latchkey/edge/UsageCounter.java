@@ -6,18 +6,20 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAccumulator;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Counts every decision by key, minute, endpoint and outcome, on the request thread and without waiting: a map
- * lookup and an adder increment. Counters are never reset; a report carries what each counter gained since the last
- * acknowledged report, so nothing counted between taking a report and its acknowledgement is lost, and a report
- * that failed is sent again unchanged. Decisions about keys that matched none count under {@value #UNKNOWN_KEY},
- * never under anything derived from the secret. Each key keeps at most {@value #MAX_ENDPOINTS} distinct endpoints;
- * further ones count as {@value #OTHER_ENDPOINT}, so clients cannot make the counters grow without bound.
+ * Counts every decision by key, minute, endpoint and outcome, on the request thread and without waiting: lookups in
+ * the current minute's small maps and an adder increment. Counters are never reset; a report carries what each
+ * counter gained since the last acknowledged report, so nothing counted between taking a report and its
+ * acknowledgement is lost, and a report that failed is sent again unchanged. A minute's counters are dropped as a
+ * whole once it is {@value #QUIET_AFTER_MINUTES} minutes old and fully reported: no decision reaches it any more.
+ * Decisions about keys that matched none count under {@value #UNKNOWN_KEY}, never under anything derived from the
+ * secret. Each key keeps at most {@value #MAX_ENDPOINTS} distinct endpoints a minute; further ones count as
+ * {@value #OTHER_ENDPOINT}, so clients cannot make the counters grow without bound.
  */
 final class UsageCounter {
 
@@ -26,25 +28,35 @@ final class UsageCounter {
     static final String OTHER_ENDPOINT = "(other)";
     static final int MAX_ENDPOINTS = 32;
     static final int MAX_ENDPOINT_LENGTH = 128;
-    /** Buckets this many minutes old get no more decisions; once reported they are dropped. */
     private static final long QUIET_AFTER_MINUTES = 2;
+    /** Raw URIs remembered with their normalised form; beyond this many, they are normalised every time. */
+    private static final int MAX_REMEMBERED_URIS = 10_000;
 
     private final Clock clock;
-    private final Map<Bucket, LongAdder> counts = new ConcurrentHashMap<>();
+    private final List<Minute> minutes = new CopyOnWriteArrayList<>();
     private final Map<Bucket, Long> acknowledged = new ConcurrentHashMap<>();
-    private final Map<String, Set<String>> endpointsByKey = new ConcurrentHashMap<>();
-    private final Map<String, LongAccumulator> lastUsed = new ConcurrentHashMap<>();
+    private final Map<String, String> normalised = new ConcurrentHashMap<>();
+    private volatile Minute current;
 
     UsageCounter(Clock clock) {
         this.clock = clock;
     }
 
-    /** One decision's counter. */
+    /** One counter. */
     record Bucket(String keyId, long epochMinute, String endpoint, String outcome) {
     }
 
     /** What a report carries for one key: the counters' gains, and the totals they reached (for the ack). */
     record KeyReport(String keyId, Instant lastUsedAt, Map<Bucket, Long> gains, Map<Bucket, Long> totals) {
+    }
+
+    /** One minute's counters: by key, then endpoint, then outcome. */
+    private record Minute(long epochMinute, Map<String, KeyMinute> keys) {
+    }
+
+    private static final class KeyMinute {
+        final Map<String, Map<String, LongAdder>> endpoints = new ConcurrentHashMap<>();
+        final LongAccumulator lastUsed = new LongAccumulator(Math::max, Long.MIN_VALUE);
     }
 
     /**
@@ -53,24 +65,63 @@ final class UsageCounter {
      */
     void record(String keyId, String originalUri, String outcome) {
         long now = clock.millis();
-        String key = keyId == null ? UNKNOWN_KEY : keyId;
-        Bucket bucket = new Bucket(key, now / 60_000, endpoint(key, originalUri), outcome);
-        counts.computeIfAbsent(bucket, b -> new LongAdder()).increment();
-        lastUsed.computeIfAbsent(key, k -> new LongAccumulator(Math::max, Long.MIN_VALUE)).accumulate(now);
+        Minute minute = current;
+        if (minute == null || minute.epochMinute() != now / 60_000) {
+            minute = minute(now / 60_000);
+        }
+        String id = keyId == null ? UNKNOWN_KEY : keyId;
+        KeyMinute key = minute.keys().get(id);
+        if (key == null) {
+            key = minute.keys().computeIfAbsent(id, k -> new KeyMinute());
+        }
+        String path = normalisedOnce(originalUri);
+        Map<String, LongAdder> outcomes = key.endpoints.get(path);
+        if (outcomes == null) {
+            outcomes = endpoint(key, path);
+        }
+        LongAdder counter = outcomes.get(outcome);
+        if (counter == null) {
+            counter = outcomes.computeIfAbsent(outcome, o -> new LongAdder());
+        }
+        counter.increment();
+        key.lastUsed.accumulate(now);
     }
 
-    private String endpoint(String keyId, String originalUri) {
-        String path = normalise(originalUri);
-        Set<String> seen = endpointsByKey.computeIfAbsent(keyId, k -> ConcurrentHashMap.newKeySet());
-        if (seen.contains(path)) {
-            return path;
+    /** The minute's counters, made when its first decision comes (a late decision may find an older minute's). */
+    private synchronized Minute minute(long epochMinute) {
+        for (Minute minute : minutes) {
+            if (minute.epochMinute() == epochMinute) {
+                return minute;
+            }
         }
-        // A racing add may pass the cap by a few; what matters is that it stays bounded.
-        if (seen.size() >= MAX_ENDPOINTS) {
-            return OTHER_ENDPOINT;
+        Minute made = new Minute(epochMinute, new ConcurrentHashMap<>());
+        minutes.add(made);
+        if (current == null || epochMinute > current.epochMinute()) {
+            current = made;
         }
-        seen.add(path);
+        return made;
+    }
+
+    private String normalisedOnce(String originalUri) {
+        if (originalUri == null) {
+            return NO_ENDPOINT;
+        }
+        String path = normalised.get(originalUri);
+        if (path == null) {
+            path = normalise(originalUri);
+            if (normalised.size() < MAX_REMEMBERED_URIS) {
+                normalised.put(originalUri, path);
+            }
+        }
         return path;
+    }
+
+    /** The outcomes of a key's endpoint new this minute, or of {@value #OTHER_ENDPOINT} past the cap. */
+    private static Map<String, LongAdder> endpoint(KeyMinute key, String path) {
+        // A racing add may pass the cap by a few; what matters is that it stays bounded.
+        String counted = key.endpoints.size() >= MAX_ENDPOINTS && !key.endpoints.containsKey(path)
+                ? OTHER_ENDPOINT : path;
+        return key.endpoints.computeIfAbsent(counted, e -> new ConcurrentHashMap<>());
     }
 
     /**
@@ -121,48 +172,75 @@ final class UsageCounter {
     /** The gains since the last acknowledgement, for at most {@code maxKeys} keys; empty when nothing was counted. */
     List<KeyReport> report(int maxKeys) {
         Map<String, KeyReport> byKey = new LinkedHashMap<>();
-        for (Map.Entry<Bucket, LongAdder> counter : counts.entrySet()) {
-            Bucket bucket = counter.getKey();
-            long total = counter.getValue().sum();
-            long gain = total - acknowledged.getOrDefault(bucket, 0L);
-            if (gain <= 0 || !byKey.containsKey(bucket.keyId()) && byKey.size() >= maxKeys) {
-                continue;
-            }
-            KeyReport key = byKey.computeIfAbsent(bucket.keyId(), id -> new KeyReport(id, lastUsedAt(id),
-                    new LinkedHashMap<>(), new LinkedHashMap<>()));
-            key.gains().put(bucket, gain);
-            key.totals().put(bucket, total);
+        for (Minute minute : minutes) {
+            minute.keys().forEach((keyId, key) -> key.endpoints.forEach((endpoint, outcomes) ->
+                    outcomes.forEach((outcome, counter) -> {
+                        Bucket bucket = new Bucket(keyId, minute.epochMinute(), endpoint, outcome);
+                        long total = counter.sum();
+                        long gain = total - acknowledged.getOrDefault(bucket, 0L);
+                        if (gain <= 0 || !byKey.containsKey(keyId) && byKey.size() >= maxKeys) {
+                            return;
+                        }
+                        KeyReport report = byKey.computeIfAbsent(keyId, id -> new KeyReport(id, null,
+                                new LinkedHashMap<>(), new LinkedHashMap<>()));
+                        report.gains().put(bucket, gain);
+                        report.totals().put(bucket, total);
+                    })));
         }
-        return new ArrayList<>(byKey.values());
+        List<KeyReport> reports = new ArrayList<>(byKey.size());
+        byKey.values().forEach(report -> reports.add(new KeyReport(report.keyId(), lastUsedAt(report.keyId()),
+                report.gains(), report.totals())));
+        return reports;
     }
 
-    /** Null only when a prune raced with the key's first decision in a while; the counts are what matter. */
     private Instant lastUsedAt(String keyId) {
-        LongAccumulator last = lastUsed.get(keyId);
-        return last == null || last.get() == Long.MIN_VALUE ? null : Instant.ofEpochMilli(last.get());
+        long last = Long.MIN_VALUE;
+        for (Minute minute : minutes) {
+            KeyMinute key = minute.keys().get(keyId);
+            if (key != null) {
+                last = Math.max(last, key.lastUsed.get());
+            }
+        }
+        return last == Long.MIN_VALUE ? null : Instant.ofEpochMilli(last);
     }
 
-    /** Marks a report as recorded, and drops the counters no decision can reach any more once they are reported. */
+    /** Marks a report as recorded, and drops the minutes no decision can reach any more once they are reported. */
     void acknowledge(List<KeyReport> report) {
         report.forEach(key -> acknowledged.putAll(key.totals()));
         long quietBefore = clock.millis() / 60_000 - QUIET_AFTER_MINUTES;
-        counts.entrySet().removeIf(counter -> {
-            Bucket bucket = counter.getKey();
-            boolean done = bucket.epochMinute() < quietBefore
-                    && acknowledged.getOrDefault(bucket, 0L) == counter.getValue().sum();
-            if (done) {
-                acknowledged.remove(bucket);
+        for (Minute minute : minutes) {
+            if (minute.epochMinute() < quietBefore && fullyReported(minute)) {
+                minutes.remove(minute);
+                acknowledged.keySet().removeIf(bucket -> bucket.epochMinute() == minute.epochMinute());
             }
-            return done;
-        });
-        Set<String> live = ConcurrentHashMap.newKeySet();
-        counts.keySet().forEach(bucket -> live.add(bucket.keyId()));
-        endpointsByKey.keySet().retainAll(live);
-        lastUsed.keySet().retainAll(live);
+        }
+    }
+
+    private boolean fullyReported(Minute minute) {
+        for (Map.Entry<String, KeyMinute> key : minute.keys().entrySet()) {
+            for (Map.Entry<String, Map<String, LongAdder>> endpoint : key.getValue().endpoints.entrySet()) {
+                for (Map.Entry<String, LongAdder> outcome : endpoint.getValue().entrySet()) {
+                    Bucket bucket = new Bucket(key.getKey(), minute.epochMinute(), endpoint.getKey(),
+                            outcome.getKey());
+                    if (acknowledged.getOrDefault(bucket, 0L) != outcome.getValue().sum()) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
     }
 
     /** Counters held, reported or not. */
     int size() {
-        return counts.size();
+        int size = 0;
+        for (Minute minute : minutes) {
+            for (KeyMinute key : minute.keys().values()) {
+                for (Map<String, LongAdder> outcomes : key.endpoints.values()) {
+                    size += outcomes.size();
+                }
+            }
+        }
+        return size;
     }
 }
