@@ -54,6 +54,9 @@ class EdgeConfiguration {
             FunctionCounter.builder("latchkey.usage.report.failures", reporter, UsageReporter::failures)
                     .description("Usage reports the command side did not acknowledge (each is sent again)")
                     .register(registry);
+            FunctionCounter.builder("latchkey.usage.report.rejected", reporter, UsageReporter::rejected)
+                    .description("Usage reports the command side refused as invalid (their counts are dropped)")
+                    .register(registry);
             Gauge.builder("latchkey.usage.counters", counter, UsageCounter::size)
                     .description("Usage counters held by this edge, reported or not")
                     .register(registry);

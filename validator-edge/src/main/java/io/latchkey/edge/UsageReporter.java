@@ -41,6 +41,7 @@ final class UsageReporter implements AutoCloseable {
     private final ScheduledExecutorService thread;
     private final String edgeId = UUID.randomUUID().toString();
     private final AtomicLong failures = new AtomicLong();
+    private final AtomicLong rejected = new AtomicLong();
     private long sequence;
     private List<UsageCounter.KeyReport> pending;
 
@@ -85,6 +86,15 @@ final class UsageReporter implements AutoCloseable {
                             .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body())))
                             .build(),
                     HttpResponse.BodyHandlers.discarding());
+            if (answer.statusCode() == 400 || answer.statusCode() == 422) {
+                // The command side will never take this report: sending it again would block every later one.
+                rejected.incrementAndGet();
+                log.error("Usage report {} of edge {} was refused as invalid ({}); its counts are dropped", sequence,
+                        edgeId, answer.statusCode());
+                counter.acknowledge(pending);
+                pending = null;
+                return true;
+            }
             if (answer.statusCode() != 200) {
                 failures.incrementAndGet();
                 log.warn("Usage report {} of edge {} answered {}; it will be sent again", sequence, edgeId,
@@ -130,6 +140,10 @@ final class UsageReporter implements AutoCloseable {
 
     long failures() {
         return failures.get();
+    }
+
+    long rejected() {
+        return rejected.get();
     }
 
     String edgeId() {
