@@ -1,5 +1,7 @@
 package io.latchkey.edge;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -8,12 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.LongAccumulator;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Counts every decision by key, minute, endpoint and outcome, on the request thread and without waiting: lookups in
- * the current minute's small maps and an adder increment. Counters are never reset; a report carries what each
+ * the current minute's small maps and an atomic increment. Counters are never reset; a report carries what each
  * counter gained since the last acknowledged report, so nothing counted between taking a report and its
  * acknowledgement is lost, and a report that failed is sent again unchanged. A minute's counters are dropped as a
  * whole once it is {@value #QUIET_AFTER_MINUTES} minutes old and fully reported: no decision reaches it any more.
@@ -31,11 +31,19 @@ final class UsageCounter {
     private static final long QUIET_AFTER_MINUTES = 2;
     /** Raw URIs remembered with their normalised form; beyond this many, they are normalised every time. */
     private static final int MAX_REMEMBERED_URIS = 10_000;
+    /** Outcomes are the decision statuses and the refusals before a decision: fewer than this. */
+    private static final int OUTCOME_SLOTS = 24;
+    /** Atomic access to counter arrays: a plain array is one memory load less than an AtomicLongArray. */
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
+    static final String OTHER_OUTCOME = "other";
 
     private final Clock clock;
     private final List<Minute> minutes = new CopyOnWriteArrayList<>();
     private final Map<Bucket, Long> acknowledged = new ConcurrentHashMap<>();
     private final Map<String, String> normalised = new ConcurrentHashMap<>();
+    /** Outcome names by slot, and slots by name; a slot once given never changes. */
+    private final List<String> outcomes = new CopyOnWriteArrayList<>();
+    private final Map<String, Integer> outcomeSlots = new ConcurrentHashMap<>();
     private volatile Minute current;
 
     UsageCounter(Clock clock) {
@@ -54,9 +62,14 @@ final class UsageCounter {
     private record Minute(long epochMinute, Map<String, KeyMinute> keys) {
     }
 
+    /**
+     * A key's counters in one minute: per endpoint, one array slot per outcome ({@link #outcomes}), so a decision
+     * costs few memory loads. {@code lastUsed} is written without a lock: a racing older time may win by a few
+     * milliseconds, never by more.
+     */
     private static final class KeyMinute {
-        final Map<String, Map<String, LongAdder>> endpoints = new ConcurrentHashMap<>();
-        final LongAccumulator lastUsed = new LongAccumulator(Math::max, Long.MIN_VALUE);
+        final Map<String, long[]> endpoints = new ConcurrentHashMap<>();
+        volatile long lastUsed = Long.MIN_VALUE;
     }
 
     /**
@@ -75,16 +88,37 @@ final class UsageCounter {
             key = minute.keys().computeIfAbsent(id, k -> new KeyMinute());
         }
         String path = normalisedOnce(originalUri);
-        Map<String, LongAdder> outcomes = key.endpoints.get(path);
-        if (outcomes == null) {
-            outcomes = endpoint(key, path);
+        long[] counts = key.endpoints.get(path);
+        if (counts == null) {
+            counts = endpoint(key, path);
         }
-        LongAdder counter = outcomes.get(outcome);
-        if (counter == null) {
-            counter = outcomes.computeIfAbsent(outcome, o -> new LongAdder());
+        SLOT.getAndAdd(counts, outcomeSlot(outcome), 1L);
+        if (now > key.lastUsed) {
+            key.lastUsed = now;
         }
-        counter.increment();
-        key.lastUsed.accumulate(now);
+    }
+
+    /** The slot of an outcome; outcomes are few and fixed, any beyond the slots count as {@value #OTHER_OUTCOME}. */
+    private int outcomeSlot(String outcome) {
+        Integer slot = outcomeSlots.get(outcome);
+        if (slot != null) {
+            return slot;
+        }
+        synchronized (outcomes) {
+            slot = outcomeSlots.get(outcome);
+            if (slot == null) {
+                slot = outcomes.size() < OUTCOME_SLOTS - 1 ? outcomes.size() : OUTCOME_SLOTS - 1;
+                if (slot < OUTCOME_SLOTS - 1) {
+                    outcomes.add(outcome);
+                    outcomeSlots.put(outcome, slot);
+                }
+            }
+            return slot;
+        }
+    }
+
+    private String outcomeOf(int slot) {
+        return slot < outcomes.size() ? outcomes.get(slot) : OTHER_OUTCOME;
     }
 
     /** The minute's counters, made when its first decision comes (a late decision may find an older minute's). */
@@ -116,12 +150,12 @@ final class UsageCounter {
         return path;
     }
 
-    /** The outcomes of a key's endpoint new this minute, or of {@value #OTHER_ENDPOINT} past the cap. */
-    private static Map<String, LongAdder> endpoint(KeyMinute key, String path) {
+    /** The counters of a key's endpoint new this minute, or of {@value #OTHER_ENDPOINT} past the cap. */
+    private static long[] endpoint(KeyMinute key, String path) {
         // A racing add may pass the cap by a few; what matters is that it stays bounded.
         String counted = key.endpoints.size() >= MAX_ENDPOINTS && !key.endpoints.containsKey(path)
                 ? OTHER_ENDPOINT : path;
-        return key.endpoints.computeIfAbsent(counted, e -> new ConcurrentHashMap<>());
+        return key.endpoints.computeIfAbsent(counted, e -> new long[OUTCOME_SLOTS]);
     }
 
     /**
@@ -173,19 +207,23 @@ final class UsageCounter {
     List<KeyReport> report(int maxKeys) {
         Map<String, KeyReport> byKey = new LinkedHashMap<>();
         for (Minute minute : minutes) {
-            minute.keys().forEach((keyId, key) -> key.endpoints.forEach((endpoint, outcomes) ->
-                    outcomes.forEach((outcome, counter) -> {
-                        Bucket bucket = new Bucket(keyId, minute.epochMinute(), endpoint, outcome);
-                        long total = counter.sum();
-                        long gain = total - acknowledged.getOrDefault(bucket, 0L);
-                        if (gain <= 0 || !byKey.containsKey(keyId) && byKey.size() >= maxKeys) {
-                            return;
-                        }
-                        KeyReport report = byKey.computeIfAbsent(keyId, id -> new KeyReport(id, null,
-                                new LinkedHashMap<>(), new LinkedHashMap<>()));
-                        report.gains().put(bucket, gain);
-                        report.totals().put(bucket, total);
-                    })));
+            minute.keys().forEach((keyId, key) -> key.endpoints.forEach((endpoint, counts) -> {
+                for (int slot = 0; slot < OUTCOME_SLOTS; slot++) {
+                    long total = (long) SLOT.getVolatile(counts, slot);
+                    if (total == 0) {
+                        continue;
+                    }
+                    Bucket bucket = new Bucket(keyId, minute.epochMinute(), endpoint, outcomeOf(slot));
+                    long gain = total - acknowledged.getOrDefault(bucket, 0L);
+                    if (gain <= 0 || !byKey.containsKey(keyId) && byKey.size() >= maxKeys) {
+                        continue;
+                    }
+                    KeyReport report = byKey.computeIfAbsent(keyId, id -> new KeyReport(id, null,
+                            new LinkedHashMap<>(), new LinkedHashMap<>()));
+                    report.gains().put(bucket, gain);
+                    report.totals().put(bucket, total);
+                }
+            }));
         }
         List<KeyReport> reports = new ArrayList<>(byKey.size());
         byKey.values().forEach(report -> reports.add(new KeyReport(report.keyId(), lastUsedAt(report.keyId()),
@@ -198,7 +236,7 @@ final class UsageCounter {
         for (Minute minute : minutes) {
             KeyMinute key = minute.keys().get(keyId);
             if (key != null) {
-                last = Math.max(last, key.lastUsed.get());
+                last = Math.max(last, key.lastUsed);
             }
         }
         return last == Long.MIN_VALUE ? null : Instant.ofEpochMilli(last);
@@ -218,11 +256,11 @@ final class UsageCounter {
 
     private boolean fullyReported(Minute minute) {
         for (Map.Entry<String, KeyMinute> key : minute.keys().entrySet()) {
-            for (Map.Entry<String, Map<String, LongAdder>> endpoint : key.getValue().endpoints.entrySet()) {
-                for (Map.Entry<String, LongAdder> outcome : endpoint.getValue().entrySet()) {
-                    Bucket bucket = new Bucket(key.getKey(), minute.epochMinute(), endpoint.getKey(),
-                            outcome.getKey());
-                    if (acknowledged.getOrDefault(bucket, 0L) != outcome.getValue().sum()) {
+            for (Map.Entry<String, long[]> endpoint : key.getValue().endpoints.entrySet()) {
+                for (int slot = 0; slot < OUTCOME_SLOTS; slot++) {
+                    long total = (long) SLOT.getVolatile(endpoint.getValue(), slot);
+                    Bucket bucket = new Bucket(key.getKey(), minute.epochMinute(), endpoint.getKey(), outcomeOf(slot));
+                    if (total != 0 && acknowledged.getOrDefault(bucket, 0L) != total) {
                         return false;
                     }
                 }
@@ -236,8 +274,10 @@ final class UsageCounter {
         int size = 0;
         for (Minute minute : minutes) {
             for (KeyMinute key : minute.keys().values()) {
-                for (Map<String, LongAdder> outcomes : key.endpoints.values()) {
-                    size += outcomes.size();
+                for (long[] counts : key.endpoints.values()) {
+                    for (int slot = 0; slot < OUTCOME_SLOTS; slot++) {
+                        size += (long) SLOT.getVolatile(counts, slot) == 0 ? 0 : 1;
+                    }
                 }
             }
         }
