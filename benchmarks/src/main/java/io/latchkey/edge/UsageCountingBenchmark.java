@@ -1,5 +1,6 @@
 package io.latchkey.edge;
 
+import io.latchkey.bench.ValidateBenchmark.Cursor;
 import java.time.Clock;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -41,18 +42,6 @@ public class UsageCountingBenchmark {
 
     private final UsageCounter counter = new UsageCounter(Clock.systemUTC());
     private String[] keyIds;
-
-    @State(Scope.Thread)
-    public static class Cursor {
-        private long state = System.nanoTime() | 1;
-
-        int next(int bound) {
-            state ^= state << 13;
-            state ^= state >>> 7;
-            state ^= state << 17;
-            return (int) ((state >>> 1) % bound);
-        }
-    }
 
     @Setup
     public void keys() {
