@@ -23,8 +23,6 @@ import org.axonframework.spring.stereotype.Aggregate;
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
 public class KeyUsage {
 
-    private static final String PREFIX = "usage:";
-
     @AggregateIdentifier
     private String usageId;
     private Map<String, Long> lastBatchByEdge = new HashMap<>();
@@ -34,7 +32,7 @@ public class KeyUsage {
     }
 
     public static String idOf(String keyId) {
-        return PREFIX + keyId;
+        return ApiKeyUsageRecordedEvent.streamOf(keyId);
     }
 
     /** True when the report was recorded, false when it had been already. */

@@ -1,5 +1,6 @@
 package io.latchkey.edge;
 
+import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Clock;
@@ -23,7 +24,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 final class UsageCounter {
 
-    static final String UNKNOWN_KEY = "unknown";
+    static final String UNKNOWN_KEY = ApiKeyUsageRecordedEvent.UNKNOWN_KEY;
     static final String NO_ENDPOINT = "*";
     static final String OTHER_ENDPOINT = "(other)";
     static final int MAX_ENDPOINTS = 32;

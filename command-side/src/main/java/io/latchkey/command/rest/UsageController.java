@@ -1,5 +1,6 @@
 package io.latchkey.command.rest;
 
+import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import io.latchkey.api.UsageCount;
 import io.latchkey.command.KeyUsage;
 import io.latchkey.command.RecordKeyUsageCommand;
@@ -26,7 +27,6 @@ import org.springframework.web.bind.annotation.RestController;
 @RestController
 class UsageController {
 
-    static final String UNKNOWN_KEY = "unknown";
     private static final Pattern EDGE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
     private static final Pattern OUTCOME = Pattern.compile("[a-z_]{1,32}");
     private static final int MAX_KEYS = 10_000;
@@ -60,7 +60,7 @@ class UsageController {
         Set<String> seen = new HashSet<>();
         for (UsageReport.KeyCounts key : report.keys()) {
             String keyId = key.keyId();
-            if (!UNKNOWN_KEY.equals(keyId) && !Ids.valid(keyId) || !seen.add(keyId)) {
+            if (!ApiKeyUsageRecordedEvent.UNKNOWN_KEY.equals(keyId) && !Ids.valid(keyId) || !seen.add(keyId)) {
                 throw ProblemException.invalid("each keyId must be a key id or 'unknown', and appear once.");
             }
             records.add(new RecordKeyUsageCommand(KeyUsage.idOf(keyId), keyId, report.edgeId(),

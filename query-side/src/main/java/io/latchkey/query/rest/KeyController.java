@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import io.latchkey.query.DeveloperProjection;
 import io.latchkey.query.DeveloperView;
 import io.latchkey.query.KeyProjection;
@@ -38,8 +39,6 @@ class KeyController {
 
     private final KeyProjection keys;
     private static final int MAX_USAGE_DAYS = 31;
-    /** The command side's {@code KeyUsage} aggregate id of a key: {@code usage:<keyId>}. */
-    private static final String USAGE_STREAM_PREFIX = "usage:";
 
     private final DeveloperProjection developers;
     private final KeyUsageProjection usage;
@@ -120,7 +119,7 @@ class KeyController {
         }
         if (!stream.equals("key")) {
             // The usage stream is the key's own, apart only so that counting never contends with managing the key.
-            eventStore.readEvents(USAGE_STREAM_PREFIX + keyId, 0).asStream()
+            eventStore.readEvents(ApiKeyUsageRecordedEvent.streamOf(keyId), 0).asStream()
                     .forEach(event -> events.add(entry(event, "usage")));
             events.sort(Comparator.comparing(HistoryEntry::timestamp));
         }
