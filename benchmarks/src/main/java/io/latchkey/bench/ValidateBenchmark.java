@@ -1,6 +1,7 @@
 package io.latchkey.bench;
 
 import com.hazelcast.core.HazelcastInstance;
+import io.latchkey.api.secret.KeyHash;
 import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.validator.Decision;
 import io.latchkey.validator.KeyValidator;
@@ -47,7 +48,7 @@ public class ValidateBenchmark {
     private KeyValidator validator;
     private String[] presented;
     private final KeyHasher hasher = KeyHasher.sha256();
-    private final ConcurrentHashMap<String, byte[]> baseline = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<KeyHash, byte[]> baseline = new ConcurrentHashMap<>();
 
     /** Each thread's own xorshift sequence: random draws without contention or allocation. */
     @State(Scope.Thread)
@@ -70,7 +71,7 @@ public class ValidateBenchmark {
         member = Replicas.member(cluster, "bench");
         Replicas.load(ReplicaWriter.of(member), presented, hasher);
         for (int i = 0; i < presented.length; i++) {
-            baseline.put(hasher.hash(presented[i]).hex(), Replicas.entry(i).toBytes());
+            baseline.put(hasher.hash(presented[i]), Replicas.entry(i).toBytes());
         }
         validator = KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).hasher(hasher).build();
         if (!validator.validate(presented[0], "read").allowed()) {
@@ -90,6 +91,6 @@ public class ValidateBenchmark {
 
     @Benchmark
     public byte[] baselineHashAndLookup(Cursor cursor) {
-        return baseline.get(hasher.hash(presented[cursor.next(keys)]).hex());
+        return baseline.get(hasher.hash(presented[cursor.next(keys)]));
     }
 }

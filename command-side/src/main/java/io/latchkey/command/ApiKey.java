@@ -27,7 +27,7 @@ import org.axonframework.spring.stereotype.Aggregate;
  * One API key's lifecycle. A revoked key accepts no further change; an expired one can be renewed. Handlers that
  * change the key return its version (the sequence number of the event they applied) for the caller's ETag.
  */
-@Aggregate
+@Aggregate(cache = "apiKeyCache")
 public class ApiKey {
 
     @AggregateIdentifier

@@ -2,9 +2,9 @@ package io.latchkey.command;
 
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
+import io.latchkey.command.caching.LruCache;
 import java.time.Clock;
 import org.axonframework.common.caching.Cache;
-import org.axonframework.common.caching.WeakReferenceCache;
 import org.axonframework.eventsourcing.EventCountSnapshotTriggerDefinition;
 import org.axonframework.eventsourcing.SnapshotTriggerDefinition;
 import org.axonframework.eventsourcing.Snapshotter;
@@ -38,8 +38,22 @@ public class CommandSideApplication {
     }
 
     @Bean
-    Cache keyUsageCache() {
-        return new WeakReferenceCache();
+    Cache keyUsageCache(@Value("${latchkey.command.aggregate-cache-size:10000}") int size) {
+        return new LruCache(size);
+    }
+
+    /**
+     * Recently used keys and developers stay in memory: loading one from the embedded store scans the whole event
+     * collection, which grows with every usage report.
+     */
+    @Bean
+    Cache apiKeyCache(@Value("${latchkey.command.aggregate-cache-size:10000}") int size) {
+        return new LruCache(size);
+    }
+
+    @Bean
+    Cache developerCache(@Value("${latchkey.command.aggregate-cache-size:10000}") int size) {
+        return new LruCache(size);
     }
 
     @Bean

@@ -17,7 +17,7 @@ import org.axonframework.modelling.command.CreationPolicy;
 import org.axonframework.spring.stereotype.Aggregate;
 
 /** A developer account: the owner of keys. Keys are created through it, so none can exist without one. */
-@Aggregate
+@Aggregate(cache = "developerCache")
 public class DeveloperAccount {
 
     @AggregateIdentifier

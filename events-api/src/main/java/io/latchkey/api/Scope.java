@@ -16,10 +16,14 @@ public record Scope(String resource, Access access) {
     public enum Access {
         READ, WRITE, ADMIN;
 
+        private final String label = name().toLowerCase(java.util.Locale.ROOT);
+
         String label() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return label;
         }
     }
+
+    private static final Access[] ACCESSES = Access.values();
 
     private static final Pattern RESOURCE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
 
@@ -66,14 +70,31 @@ public record Scope(String resource, Access access) {
                 && (resource == null || resource.equals(required.resource));
     }
 
-    /** True when any of {@code held} (canonical strings) satisfies {@code required}. */
+    /**
+     * True when any of {@code held} (canonical strings) satisfies {@code required}. Runs on every validation, so it
+     * reads the strings in place instead of parsing them; anything not canonical grants nothing.
+     */
     public static boolean anyGrants(Collection<String> held, Scope required) {
         for (String scope : held) {
-            if (parse(scope).grants(required)) {
+            int colon = scope.indexOf(':');
+            Access access = accessAt(scope, colon + 1);
+            if (access != null && access.compareTo(required.access) >= 0
+                    && (colon < 0 || required.resource != null && required.resource.length() == colon
+                    && scope.startsWith(required.resource))) {
                 return true;
             }
         }
         return false;
+    }
+
+    private static Access accessAt(String scope, int from) {
+        for (Access access : ACCESSES) {
+            String label = access.label;
+            if (scope.length() - from == label.length() && scope.startsWith(label, from)) {
+                return access;
+            }
+        }
+        return null;
     }
 
     @Override

@@ -20,6 +20,22 @@ class ScopeTest {
             "orders:read, read, false", "orders:read, invoices:read, false", "orders:read, orders:write, false"})
     void levelsNestAndResourcesQualify(String held, String required, boolean granted) {
         assertThat(Scope.parse(held).grants(Scope.parse(required))).isEqualTo(granted);
+        assertThat(Scope.anyGrants(List.of(held), Scope.parse(required))).as("read in place").isEqualTo(granted);
+    }
+
+    @Test
+    void heldScopesReadInPlaceAgreeWithParsedOnesForEveryPair() {
+        List<String> scopes = List.of("read", "write", "admin", "orders:read", "orders:write", "orders:admin",
+                "order:admin", "ordersx:admin", "o:read");
+        for (String held : scopes) {
+            for (String required : scopes) {
+                assertThat(Scope.anyGrants(List.of(held), Scope.parse(required))).as(held + " for " + required)
+                        .isEqualTo(Scope.parse(held).grants(Scope.parse(required)));
+            }
+        }
+        assertThat(Scope.anyGrants(List.of("READ", "orders:", "orders:reader"), Scope.parse("read")))
+                .as("not canonical: grants nothing").isFalse();
+        assertThat(Scope.anyGrants(List.of("orders:read", "write"), Scope.parse("invoices:write"))).isTrue();
     }
 
     @ParameterizedTest

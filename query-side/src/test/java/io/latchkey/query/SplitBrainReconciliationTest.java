@@ -37,7 +37,7 @@ class SplitBrainReconciliationTest extends QuerySideTestSupport {
     @Autowired
     MongoTemplate mongo;
 
-    private ReplicatedMap<String, byte[]> map() {
+    private ReplicatedMap<KeyHash, byte[]> map() {
         return hazelcast.getReplicatedMap(ReplicaMaps.ACTIVE_KEYS);
     }
 
@@ -65,7 +65,7 @@ class SplitBrainReconciliationTest extends QuerySideTestSupport {
     void tombstoneLostInAMergeIsWrittenAgainOnceTheMemberReportsTheMerge() {
         IssuedKey key = revokedKey();
         // What a merge keeping the other side's entry does: it bypasses the writer's newer-wins rule.
-        map().put(key.secretHash(), staleActive(key).toBytes());
+        map().put(new KeyHash(key.secretHash()), staleActive(key).toBytes());
         assertThat(entry(key).status()).as("the divergence is in place").isEqualTo(KeyStatus.ACTIVE);
 
         ((LifecycleServiceImpl) hazelcast.getLifecycleService()).fireLifecycleEvent(LifecycleState.MERGED);
@@ -77,7 +77,7 @@ class SplitBrainReconciliationTest extends QuerySideTestSupport {
     @Test
     void divergedEntryIsCorrectedFromTheKeysReadModelWhenTheReplicaStateHasNotGotThatFar() throws Exception {
         IssuedKey key = revokedKey();
-        map().put(key.secretHash(), staleActive(key).toBytes());
+        map().put(new KeyHash(key.secretHash()), staleActive(key).toBytes());
         // A replica projection that has replayed nothing yet: only the read model knows the revocation.
         ReplicaReconciler reconciler = new ReplicaReconciler(hazelcast, new ActiveKeyReplicaProjection(hazelcast),
                 mongo);
@@ -103,7 +103,7 @@ class SplitBrainReconciliationTest extends QuerySideTestSupport {
         // The map ahead of both read models, as when the next event's write has replicated before they caught up.
         ActiveKeyEntry ahead = new ActiveKeyEntry(key.keyId(), key.developerId(), List.of("admin"), null, null,
                 KeyStatus.ACTIVE, 7, null);
-        map().put(key.secretHash(), ahead.toBytes());
+        map().put(new KeyHash(key.secretHash()), ahead.toBytes());
         ReplicaReconciler reconciler = new ReplicaReconciler(hazelcast, new ActiveKeyReplicaProjection(hazelcast),
                 mongo);
         try {

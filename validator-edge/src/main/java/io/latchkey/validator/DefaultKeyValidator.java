@@ -5,6 +5,7 @@ import io.latchkey.api.Scope;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -36,10 +37,15 @@ final class DefaultKeyValidator implements KeyValidator {
     @Override
     public Decision validate(String presentedKey, String requiredScope) {
         Scope required = requiredScope == null || requiredScope.isBlank() ? null : Scope.parse(requiredScope);
-        if (!KeyFormat.isWellFormed(presentedKey)) {
+        if (presentedKey == null || presentedKey.length() > KeyFormat.MAX_LENGTH) {
             return Decision.denied(Decision.Status.MALFORMED);
         }
-        ActiveKeyEntry entry = replica.lookup(hasher.hash(presentedKey));
+        // One conversion serves the format check and the hash.
+        byte[] ascii = presentedKey.getBytes(StandardCharsets.US_ASCII);
+        if (!KeyFormat.isWellFormedAscii(ascii)) {
+            return Decision.denied(Decision.Status.MALFORMED);
+        }
+        ActiveKeyEntry entry = replica.lookup(hasher.hash(ascii));
         if (entry == null) {
             return Decision.denied(Decision.Status.NOT_FOUND);
         }

@@ -2,14 +2,7 @@ package io.latchkey.api.replica;
 
 import io.latchkey.api.KeyStatus;
 import io.latchkey.api.RateLimit;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -24,10 +17,6 @@ import java.util.List;
 public record ActiveKeyEntry(String keyId, String developerId, List<String> scopes, Instant expiresAt,
                              Instant secretValidUntil, KeyStatus status, long version, RateLimit rateLimit,
                              long limitsVersion, long monthlyQuota) {
-
-    /** 1: up to the rate limit; 2: adds {@code limitsVersion}; 3: adds {@code monthlyQuota}. All are read. */
-    private static final byte FORMAT = 3;
-    private static final long NONE = Long.MIN_VALUE;
 
     public ActiveKeyEntry {
         scopes = List.copyOf(scopes);
@@ -78,69 +67,13 @@ public record ActiveKeyEntry(String keyId, String developerId, List<String> scop
                 limitsVersion, monthlyQuota);
     }
 
-    /** A compact binary form for the replicated map: far smaller than Java serialization. */
+    /** The compact binary form the replicated map holds (see {@link EntryCodec}). */
     public byte[] toBytes() {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(96);
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(FORMAT);
-            out.writeLong(version);
-            out.writeByte(status.ordinal());
-            out.writeUTF(keyId);
-            out.writeUTF(developerId);
-            out.writeByte(scopes.size());
-            for (String scope : scopes) {
-                out.writeUTF(scope);
-            }
-            out.writeLong(expiresAt == null ? NONE : expiresAt.toEpochMilli());
-            out.writeLong(secretValidUntil == null ? NONE : secretValidUntil.toEpochMilli());
-            out.writeBoolean(rateLimit != null);
-            if (rateLimit != null) {
-                out.writeLong(rateLimit.limit());
-                out.writeLong(rateLimit.periodSeconds());
-                out.writeLong(rateLimit.burst() == null ? NONE : rateLimit.burst());
-            }
-            out.writeLong(limitsVersion);
-            out.writeLong(monthlyQuota);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bytes.toByteArray();
+        return EntryCodec.encode(this);
     }
 
+    /** Reads every binary form ever written (formats 1 to 4). */
     public static ActiveKeyEntry fromBytes(byte[] data) {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
-            byte format = in.readByte();
-            if (format < 1 || format > FORMAT) {
-                throw new IllegalArgumentException("unknown replica entry format " + format);
-            }
-            long version = in.readLong();
-            KeyStatus status = KeyStatus.values()[in.readByte()];
-            String keyId = in.readUTF();
-            String developerId = in.readUTF();
-            int scopeCount = in.readByte();
-            List<String> scopes = new ArrayList<>(scopeCount);
-            for (int i = 0; i < scopeCount; i++) {
-                scopes.add(in.readUTF());
-            }
-            Instant expiresAt = instant(in.readLong());
-            Instant secretValidUntil = instant(in.readLong());
-            RateLimit rateLimit = null;
-            if (in.readBoolean()) {
-                long limit = in.readLong();
-                long period = in.readLong();
-                long burst = in.readLong();
-                rateLimit = new RateLimit(limit, period, burst == NONE ? null : burst);
-            }
-            long limitsVersion = format == 1 ? 0 : in.readLong();
-            long monthlyQuota = format < 3 ? 0 : in.readLong();
-            return new ActiveKeyEntry(keyId, developerId, scopes, expiresAt, secretValidUntil, status, version,
-                    rateLimit, limitsVersion, monthlyQuota);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static Instant instant(long millis) {
-        return millis == NONE ? null : Instant.ofEpochMilli(millis);
+        return EntryCodec.decode(data);
     }
 }

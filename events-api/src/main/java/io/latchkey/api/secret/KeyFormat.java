@@ -1,7 +1,9 @@
 package io.latchkey.api.secret;
 
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.zip.CRC32;
 
 /**
@@ -21,6 +23,14 @@ public final class KeyFormat {
     private static final char[] ALPHABET =
             "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
     private static final BigInteger BASE = BigInteger.valueOf(62);
+    private static final byte[] DIGITS = new byte[128];
+
+    static {
+        Arrays.fill(DIGITS, (byte) -1);
+        for (int i = 0; i < ALPHABET.length; i++) {
+            DIGITS[ALPHABET[i]] = (byte) i;
+        }
+    }
 
     private final String prefix;
     private final SecureRandom random;
@@ -47,7 +57,7 @@ public final class KeyFormat {
         byte[] bytes = new byte[32];
         random.nextBytes(bytes);
         String head = prefix + base62(new BigInteger(1, bytes), BODY_LENGTH);
-        return head + base62(BigInteger.valueOf(crc32(head, head.length())), CHECKSUM_LENGTH);
+        return head + base62(BigInteger.valueOf(crc32(head)), CHECKSUM_LENGTH);
     }
 
     /** A short, non-secret form for display: the prefix and the last four characters. */
@@ -56,46 +66,54 @@ public final class KeyFormat {
         return key.substring(0, envEnd + 1) + "…" + key.substring(key.length() - 4);
     }
 
-    /** Checks shape, alphabet and checksum without allocating; never throws. */
+    /** Checks shape, alphabet and checksum; never throws. */
     public static boolean isWellFormed(CharSequence key) {
-        if (key == null) {
-            return false;
-        }
-        int length = key.length();
+        return key != null && key.length() <= MAX_LENGTH
+                && isWellFormedAscii(key.toString().getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * The same check on a key's ASCII bytes (any other character encoded as {@code ?}, which no key holds), so that a
+     * validator converts a presented key once for both this check and {@link KeyHasher#hash(byte[])}.
+     */
+    public static boolean isWellFormedAscii(byte[] key) {
+        int length = key.length;
         int minimum = PREFIX.length() + 2 + BODY_LENGTH + CHECKSUM_LENGTH;
         if (length < minimum || length > MAX_LENGTH) {
             return false;
         }
         for (int i = 0; i < PREFIX.length(); i++) {
-            if (key.charAt(i) != PREFIX.charAt(i)) {
+            if (key[i] != PREFIX.charAt(i)) {
                 return false;
             }
         }
         int envEnd = length - BODY_LENGTH - CHECKSUM_LENGTH - 1;
-        if (key.charAt(envEnd) != '_') {
+        if (key[envEnd] != '_') {
             return false;
         }
         for (int i = PREFIX.length(); i < envEnd; i++) {
-            char c = key.charAt(i);
+            byte c = key[i];
             if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9')) {
                 return false;
             }
         }
         int checksumStart = length - CHECKSUM_LENGTH;
         for (int i = envEnd + 1; i < checksumStart; i++) {
-            if (digit(key.charAt(i)) < 0) {
+            if (digit(key[i]) < 0) {
                 return false;
             }
         }
         long checksum = 0;
         for (int i = checksumStart; i < length; i++) {
-            int d = digit(key.charAt(i));
+            int d = digit(key[i]);
             if (d < 0) {
                 return false;
             }
             checksum = checksum * 62 + d;
         }
-        return checksum == crc32(key, checksumStart);
+        CRC32 crc = new CRC32();
+        crc.update(key, 0, checksumStart);
+        return checksum == crc.getValue();
     }
 
     static boolean isEnvironment(String environment) {
@@ -111,26 +129,17 @@ public final class KeyFormat {
         return true;
     }
 
-    private static long crc32(CharSequence text, int end) {
+    private static long crc32(String text) {
         CRC32 crc = new CRC32();
-        for (int i = 0; i < end; i++) {
-            crc.update(text.charAt(i));
-        }
+        crc.update(text.getBytes(StandardCharsets.US_ASCII));
         return crc.getValue();
     }
 
-    private static int digit(char c) {
-        if (c >= '0' && c <= '9') {
-            return c - '0';
-        }
-        if (c >= 'A' && c <= 'Z') {
-            return c - 'A' + 10;
-        }
-        if (c >= 'a' && c <= 'z') {
-            return c - 'a' + 36;
-        }
-        return -1;
+    /** A table, not range tests: random key characters would make range branches mispredict on every request. */
+    private static int digit(int c) {
+        return c >= 0 && c < DIGITS.length ? DIGITS[c] : -1;
     }
+
 
     private static String base62(BigInteger value, int width) {
         char[] out = new char[width];

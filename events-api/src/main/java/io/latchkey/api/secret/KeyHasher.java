@@ -54,7 +54,12 @@ public final class KeyHasher {
     }
 
     public KeyHash hash(String key) {
-        return KeyHash.of(digests.get().digest(key.getBytes(StandardCharsets.US_ASCII)));
+        return hash(key.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** The hash of a key already converted to its ASCII bytes. */
+    public KeyHash hash(byte[] asciiKey) {
+        return KeyHash.of(digests.get().digest(asciiKey));
     }
 
     @Override

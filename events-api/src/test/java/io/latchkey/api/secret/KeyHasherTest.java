@@ -40,6 +40,15 @@ class KeyHasherTest {
     }
 
     @Test
+    void hexFormAndWordsRoundTrip() {
+        KeyHash hash = KeyHasher.sha256().hash(KEY);
+        assertThat(new KeyHash(hash.hex())).isEqualTo(hash).hasSameHashCodeAs(hash);
+        assertThat(KeyHash.ofWords(hash.word(0), hash.word(1), hash.word(2), hash.word(3))).isEqualTo(hash);
+        assertThat(hash.word(0)).isEqualTo(0xb27351a640d4eacfL);
+        assertThat(hash).isNotEqualTo(KeyHasher.sha256().hash("abc"));
+    }
+
+    @Test
     void malformedHashesAreRefused() {
         assertThatThrownBy(() -> new KeyHash("ABC")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new KeyHash("G".repeat(64))).isInstanceOf(IllegalArgumentException.class);

@@ -20,7 +20,7 @@ public final class HazelcastKeyReplica implements KeyReplica {
     /** Callers ask per request; the heads change a few times a second, so a 10 ms old answer is as good. */
     private static final long AS_OF_REFRESH_NANOS = 10_000_000;
 
-    private final ReplicatedMap<String, byte[]> entries;
+    private final ReplicatedMap<KeyHash, byte[]> entries;
     private final IMap<String, Long> meta;
     private final ReplicatedMap<String, Long> heads;
     private final MergeTombstones tombstones;
@@ -42,7 +42,7 @@ public final class HazelcastKeyReplica implements KeyReplica {
     /** This member's entry, except that a revocation it saw before a split-brain merge stays in force through it. */
     @Override
     public ActiveKeyEntry lookup(KeyHash hash) {
-        return tombstones.guard(hash.hex(), ReplicaMaps.read(entries, hash));
+        return tombstones.guard(hash, ReplicaMaps.read(entries, hash));
     }
 
     @Override

@@ -6,6 +6,7 @@ import com.hazelcast.core.LifecycleListener;
 import com.hazelcast.replicatedmap.ReplicatedMap;
 import io.latchkey.api.KeyStatus;
 import io.latchkey.api.replica.ActiveKeyEntry;
+import io.latchkey.api.secret.KeyHash;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -23,7 +24,7 @@ final class MergeTombstones {
     private static final String CONTEXT_KEY = "latchkey.merge-tombstones";
     private static final long RELEASE_CHECK_MILLIS = 100;
 
-    private final Map<String, ActiveKeyEntry> held = new ConcurrentHashMap<>();
+    private final Map<KeyHash, ActiveKeyEntry> held = new ConcurrentHashMap<>();
     private volatile boolean holding;
 
     /** The member's single instance, listening to its lifecycle from the first call on. */
@@ -36,27 +37,27 @@ final class MergeTombstones {
     }
 
     /** Holds every REVOKED entry of {@code copy}, the member's copy as it is before the merge empties it. */
-    void hold(Map<String, byte[]> copy) {
-        copy.forEach((hex, bytes) -> {
+    void hold(Map<KeyHash, byte[]> copy) {
+        copy.forEach((hash, bytes) -> {
             ActiveKeyEntry entry = ActiveKeyEntry.fromBytes(bytes);
             if (entry.status() == KeyStatus.REVOKED) {
-                held.merge(hex, entry, ActiveKeyEntry::newer);
+                held.merge(hash, entry, ActiveKeyEntry::newer);
             }
         });
         holding = !held.isEmpty();
     }
 
     /** What a lookup must answer: the local entry, unless a held tombstone wins over it. */
-    ActiveKeyEntry guard(String hex, ActiveKeyEntry local) {
+    ActiveKeyEntry guard(KeyHash hash, ActiveKeyEntry local) {
         if (!holding) {
             return local;
         }
-        ActiveKeyEntry tombstone = held.get(hex);
+        ActiveKeyEntry tombstone = held.get(hash);
         return tombstone == null ? local : ActiveKeyEntry.newer(local, tombstone);
     }
 
     /** Drops every tombstone the member's copy carries again (at least as new); true when none is left. */
-    boolean release(Function<String, ActiveKeyEntry> local) {
+    boolean release(Function<KeyHash, ActiveKeyEntry> local) {
         held.entrySet().removeIf(tombstone -> {
             ActiveKeyEntry current = local.apply(tombstone.getKey());
             // newer() keeps its first argument on a tie: the copy has caught up with the tombstone.
@@ -77,7 +78,7 @@ final class MergeTombstones {
                 hold(ReplicaMaps.activeKeys(hazelcast));
             } else if ((state == LifecycleEvent.LifecycleState.MERGED
                     || state == LifecycleEvent.LifecycleState.MERGE_FAILED) && holding) {
-                ReplicatedMap<String, byte[]> entries = ReplicaMaps.activeKeys(hazelcast);
+                ReplicatedMap<KeyHash, byte[]> entries = ReplicaMaps.activeKeys(hazelcast);
                 Thread releaser = new Thread(() -> awaitRelease(hazelcast, entries), "latchkey-merge-tombstones");
                 releaser.setDaemon(true);
                 releaser.start();
@@ -85,12 +86,9 @@ final class MergeTombstones {
         };
     }
 
-    private void awaitRelease(HazelcastInstance hazelcast, ReplicatedMap<String, byte[]> entries) {
+    private void awaitRelease(HazelcastInstance hazelcast, ReplicatedMap<KeyHash, byte[]> entries) {
         while (hazelcast.getLifecycleService().isRunning()
-                && !release(hex -> {
-                    byte[] bytes = entries.get(hex);
-                    return bytes == null ? null : ActiveKeyEntry.fromBytes(bytes);
-                })) {
+                && !release(hash -> ReplicaMaps.read(entries, hash))) {
             try {
                 Thread.sleep(RELEASE_CHECK_MILLIS);
             } catch (InterruptedException e) {

@@ -6,7 +6,9 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MergePolicyConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.config.ReplicatedMapConfig;
+import com.hazelcast.config.SerializerConfig;
 import com.hazelcast.spi.merge.LatestUpdateMergePolicy;
+import io.latchkey.api.secret.KeyHash;
 import java.util.List;
 
 /**
@@ -53,8 +55,12 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
         join.getAutoDetectionConfig().setEnabled(false);
         join.getTcpIpConfig().setEnabled(true).setMembers(members);
 
+        config.getSerializationConfig().addSerializerConfig(new SerializerConfig()
+                .setTypeClass(KeyHash.class).setImplementation(new KeyHashSerializer()));
         config.addReplicatedMapConfig(new ReplicatedMapConfig(ReplicaMaps.ACTIVE_KEYS)
                 .setInMemoryFormat(InMemoryFormat.OBJECT)
+                // Statistics read the clock twice per lookup and update shared counters; edges have their own metrics.
+                .setStatisticsEnabled(false)
                 .setAsyncFillup(true)
                 .setMergePolicyConfig(new MergePolicyConfig(ActiveKeyMergePolicy.class.getName(), 1000)));
         // After a merge the newest confirmation is the truthful one; writers confirm again within a second anyway.

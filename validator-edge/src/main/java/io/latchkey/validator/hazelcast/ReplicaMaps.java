@@ -9,7 +9,7 @@ import io.latchkey.api.secret.KeyHash;
 /** The names and types of the replicated structures, and the completeness rule readers and writers share. */
 public final class ReplicaMaps {
 
-    /** Hex key hash → {@link io.latchkey.api.replica.ActiveKeyEntry} bytes, replicated to every member. */
+    /** Key hash → {@link io.latchkey.api.replica.ActiveKeyEntry} bytes, replicated to every member. */
     public static final String ACTIVE_KEYS = "latchkey-active-keys";
     /**
      * What writers have published. A partitioned map on purpose: a read goes to the partition owner, so a member
@@ -28,7 +28,7 @@ public final class ReplicaMaps {
     private ReplicaMaps() {
     }
 
-    static ReplicatedMap<String, byte[]> activeKeys(HazelcastInstance hazelcast) {
+    static ReplicatedMap<KeyHash, byte[]> activeKeys(HazelcastInstance hazelcast) {
         return hazelcast.getReplicatedMap(ACTIVE_KEYS);
     }
 
@@ -41,8 +41,8 @@ public final class ReplicaMaps {
     }
 
     /** This member's entry for {@code hash}, decoded, or null. */
-    static ActiveKeyEntry read(ReplicatedMap<String, byte[]> entries, KeyHash hash) {
-        byte[] value = entries.get(hash.hex());
+    static ActiveKeyEntry read(ReplicatedMap<KeyHash, byte[]> entries, KeyHash hash) {
+        byte[] value = entries.get(hash);
         return value == null ? null : ActiveKeyEntry.fromBytes(value);
     }
 
@@ -51,7 +51,7 @@ public final class ReplicaMaps {
      * entries means the copy is complete up to the publication. {@code whenCold} answers for a cluster where nothing
      * was ever published.
      */
-    static boolean localCopyComplete(ReplicatedMap<String, byte[]> entries, IMap<String, Long> meta, boolean whenCold) {
+    static boolean localCopyComplete(ReplicatedMap<KeyHash, byte[]> entries, IMap<String, Long> meta, boolean whenCold) {
         Long published = meta.get(PUBLISHED_SIZE);
         return published == null ? whenCold : entries.size() >= published;
     }

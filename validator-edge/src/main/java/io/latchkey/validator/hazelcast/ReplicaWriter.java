@@ -23,7 +23,7 @@ public final class ReplicaWriter {
     /** Longer than any sane lag bound, so only writers gone for good disappear from the heads. */
     private static final Duration HEAD_RETENTION = Duration.ofHours(1);
 
-    private final ReplicatedMap<String, byte[]> entries;
+    private final ReplicatedMap<KeyHash, byte[]> entries;
     private final IMap<String, Long> meta;
     private final ReplicatedMap<String, Long> heads;
     private final String writerId;
@@ -49,7 +49,7 @@ public final class ReplicaWriter {
         if (existing != null && ActiveKeyEntry.newer(existing, entry) != entry) {
             return false;
         }
-        entries.put(hash.hex(), entry.toBytes());
+        entries.put(hash, entry.toBytes());
         return true;
     }
 
@@ -59,11 +59,11 @@ public final class ReplicaWriter {
      */
     public int writeAll(Map<KeyHash, ActiveKeyEntry> batch) {
         awaitLocalCopy();
-        Map<String, byte[]> winners = new HashMap<>(batch.size() * 2);
+        Map<KeyHash, byte[]> winners = new HashMap<>(batch.size() * 2);
         batch.forEach((hash, entry) -> {
             ActiveKeyEntry existing = read(hash);
             if (existing == null || ActiveKeyEntry.newer(existing, entry) == entry) {
-                winners.put(hash.hex(), entry.toBytes());
+                winners.put(hash, entry.toBytes());
             }
         });
         entries.putAll(winners);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.latchkey.api.KeyStatus;
 import io.latchkey.api.replica.ActiveKeyEntry;
+import io.latchkey.api.secret.KeyHash;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,12 +13,16 @@ import org.junit.jupiter.api.Test;
 /** The rule a member applies to its own lookups while a split-brain merge refills its copy. */
 class MergeTombstonesTest {
 
+    private static final KeyHash AA = new KeyHash("a".repeat(64));
+    private static final KeyHash BB = new KeyHash("b".repeat(64));
+    private static final KeyHash CC = new KeyHash("c".repeat(64));
+
     private static ActiveKeyEntry entry(KeyStatus status, long version) {
         return new ActiveKeyEntry("k", "d", List.of("read"), null, null, status, version, null);
     }
 
-    private static MergeTombstones holding(Map<String, ActiveKeyEntry> copy) {
-        Map<String, byte[]> bytes = new HashMap<>();
+    private static MergeTombstones holding(Map<KeyHash, ActiveKeyEntry> copy) {
+        Map<KeyHash, byte[]> bytes = new HashMap<>();
         copy.forEach((hex, entry) -> bytes.put(hex, entry.toBytes()));
         MergeTombstones tombstones = new MergeTombstones();
         tombstones.hold(bytes);
@@ -27,28 +32,28 @@ class MergeTombstonesTest {
     @Test
     void revocationSeenBeforeTheMergeWinsOverTheOtherSidesActiveEntry() {
         ActiveKeyEntry revoked = entry(KeyStatus.REVOKED, 3);
-        MergeTombstones tombstones = holding(Map.of("aa", revoked));
+        MergeTombstones tombstones = holding(Map.of(AA, revoked));
 
-        assertThat(tombstones.guard("aa", entry(KeyStatus.ACTIVE, 7))).isEqualTo(revoked);
-        assertThat(tombstones.guard("aa", null)).isEqualTo(revoked);
+        assertThat(tombstones.guard(AA, entry(KeyStatus.ACTIVE, 7))).isEqualTo(revoked);
+        assertThat(tombstones.guard(AA, null)).isEqualTo(revoked);
     }
 
     @Test
     void onlyRevokedEntriesAreHeld() {
-        MergeTombstones tombstones = holding(Map.of("aa", entry(KeyStatus.ACTIVE, 1), "bb", entry(KeyStatus.EXPIRED, 2),
-                "cc", entry(KeyStatus.REVOKED, 3)));
+        MergeTombstones tombstones = holding(Map.of(AA, entry(KeyStatus.ACTIVE, 1), BB, entry(KeyStatus.EXPIRED, 2),
+                CC, entry(KeyStatus.REVOKED, 3)));
 
         assertThat(tombstones.size()).isEqualTo(1);
         ActiveKeyEntry refilled = entry(KeyStatus.ACTIVE, 1);
-        assertThat(tombstones.guard("aa", refilled)).isSameAs(refilled);
+        assertThat(tombstones.guard(AA, refilled)).isSameAs(refilled);
     }
 
     @Test
     void aNewerTombstoneInTheCopyIsAnsweredAsIs() {
-        MergeTombstones tombstones = holding(Map.of("aa", entry(KeyStatus.REVOKED, 3)));
+        MergeTombstones tombstones = holding(Map.of(AA, entry(KeyStatus.REVOKED, 3)));
         ActiveKeyEntry newer = entry(KeyStatus.REVOKED, 5);
 
-        assertThat(tombstones.guard("aa", newer)).isSameAs(newer);
+        assertThat(tombstones.guard(AA, newer)).isSameAs(newer);
     }
 
     @Test
@@ -56,26 +61,26 @@ class MergeTombstonesTest {
         MergeTombstones tombstones = new MergeTombstones();
         ActiveKeyEntry active = entry(KeyStatus.ACTIVE, 1);
 
-        assertThat(tombstones.guard("aa", active)).isSameAs(active);
+        assertThat(tombstones.guard(AA, active)).isSameAs(active);
         assertThat(tombstones.release(hex -> null)).isTrue();
     }
 
     @Test
     void tombstonesAreReleasedOnlyOnceTheCopyCarriesThemAgain() {
-        MergeTombstones tombstones = holding(Map.of("aa", entry(KeyStatus.REVOKED, 3), "bb", entry(KeyStatus.REVOKED, 4)));
-        Map<String, ActiveKeyEntry> copy = new HashMap<>(Map.of("aa", entry(KeyStatus.ACTIVE, 9)));
+        MergeTombstones tombstones = holding(Map.of(AA, entry(KeyStatus.REVOKED, 3), BB, entry(KeyStatus.REVOKED, 4)));
+        Map<KeyHash, ActiveKeyEntry> copy = new HashMap<>(Map.of(AA, entry(KeyStatus.ACTIVE, 9)));
 
         assertThat(tombstones.release(copy::get)).as("the copy still holds the other side's entries").isFalse();
         assertThat(tombstones.size()).isEqualTo(2);
 
-        copy.put("aa", entry(KeyStatus.REVOKED, 3));
+        copy.put(AA, entry(KeyStatus.REVOKED, 3));
         assertThat(tombstones.release(copy::get)).isFalse();
         assertThat(tombstones.size()).isEqualTo(1);
-        assertThat(tombstones.guard("bb", entry(KeyStatus.ACTIVE, 9)).status()).isEqualTo(KeyStatus.REVOKED);
+        assertThat(tombstones.guard(BB, entry(KeyStatus.ACTIVE, 9)).status()).isEqualTo(KeyStatus.REVOKED);
 
-        copy.put("bb", entry(KeyStatus.REVOKED, 6));
+        copy.put(BB, entry(KeyStatus.REVOKED, 6));
         assertThat(tombstones.release(copy::get)).isTrue();
         ActiveKeyEntry afterwards = entry(KeyStatus.ACTIVE, 1);
-        assertThat(tombstones.guard("aa", afterwards)).as("released: lookups read the copy alone").isSameAs(afterwards);
+        assertThat(tombstones.guard(AA, afterwards)).as("released: lookups read the copy alone").isSameAs(afterwards);
     }
 }

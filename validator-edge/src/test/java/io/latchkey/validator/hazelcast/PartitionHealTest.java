@@ -146,9 +146,9 @@ class PartitionHealTest {
 
     /** True once every member's own copy holds the same, non-null entry: the merge has reached everyone. */
     private static boolean agreed(List<HazelcastInstance> members, KeyHash hash) {
-        byte[] first = ReplicaMaps.activeKeys(members.get(0)).get(hash.hex());
+        byte[] first = ReplicaMaps.activeKeys(members.get(0)).get(hash);
         return first != null && members.stream()
-                .allMatch(member -> Arrays.equals(first, ReplicaMaps.activeKeys(member).get(hash.hex())));
+                .allMatch(member -> Arrays.equals(first, ReplicaMaps.activeKeys(member).get(hash)));
     }
 
     private static List<HazelcastInstance> pick(List<HazelcastInstance> members, List<Integer> indexes) {

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.latchkey.validator.QuotaState;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -21,8 +23,15 @@ class RedisQuotaLimiterTest {
     private static final RedisLink edgeA = RedisLink.open(redis.uri(), Duration.ofMillis(200), Duration.ofMillis(200));
     private static final RedisLink edgeB = RedisLink.open(redis.uri(), Duration.ofMillis(200), Duration.ofMillis(200));
     private static final RedisLink edgeC = RedisLink.open(redis.uri(), Duration.ofMillis(200), Duration.ofMillis(200));
-    private static final Instant NOV_30 = Instant.parse("2026-11-30T23:59:00Z");
-    private static final Instant DEC_1 = Instant.parse("2026-12-01T00:00:01Z");
+    /**
+     * Months relative to today: Redis expires a count by its own clock (a day after its month), so a fixed past date
+     * would find every count already expired.
+     */
+    private static final YearMonth THIS_MONTH = YearMonth.now(ZoneOffset.UTC);
+    private static final YearMonth NEXT_MONTH = THIS_MONTH.plusMonths(1);
+    private static final Instant MONTH_END = NEXT_MONTH.atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
+    private static final Instant LAST_MINUTE = MONTH_END.minusSeconds(60);
+    private static final Instant NEXT_MONTH_START = MONTH_END.plusSeconds(1);
 
     @AfterAll
     static void stop() {
@@ -43,6 +52,14 @@ class RedisQuotaLimiterTest {
         assertThat(link.healthy()).isTrue();
     }
 
+    /** Until a command reaches Redis again: the link reconnects in the background, with back-off. */
+    private static void awaitReachable(RedisLink link) throws InterruptedException {
+        for (int i = 0; i < 250 && link.call(commands -> commands.ping()).isEmpty(); i++) {
+            Thread.sleep(20);
+        }
+        assertThat(link.call(commands -> commands.ping())).contains("PONG");
+    }
+
     private static int hammer(List<RedisQuotaLimiter> edges, String keyId, long quota, int threads, int perThread)
             throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -52,7 +69,7 @@ class RedisQuotaLimiterTest {
             admitted.add(pool.submit(() -> {
                 int allowed = 0;
                 for (int i = 0; i < perThread; i++) {
-                    allowed += edge.consume(keyId, quota, NOV_30).allowed() ? 1 : 0;
+                    allowed += edge.consume(keyId, quota, LAST_MINUTE).allowed() ? 1 : 0;
                 }
                 return allowed;
             }));
@@ -73,10 +90,10 @@ class RedisQuotaLimiterTest {
         int admitted = hammer(List.of(RedisQuotaLimiter.exact(edgeA), RedisQuotaLimiter.exact(edgeB)), keyId, 150, 6,
                 60);
         assertThat(admitted).isEqualTo(150);
-        QuotaState after = RedisQuotaLimiter.exact(edgeA).consume(keyId, 150, NOV_30);
+        QuotaState after = RedisQuotaLimiter.exact(edgeA).consume(keyId, 150, LAST_MINUTE);
         assertThat(after.allowed()).isFalse();
         assertThat(after.remaining()).isZero();
-        assertThat(after.resetsAt()).isEqualTo(Instant.parse("2026-12-01T00:00:00Z"));
+        assertThat(after.resetsAt()).isEqualTo(MONTH_END);
         assertThat(after.resetSeconds()).isEqualTo(60);
     }
 
@@ -92,7 +109,7 @@ class RedisQuotaLimiterTest {
         int admitted = hammer(edges, keyId, quota, 6, 4_000);
         // Lease size is quota / 1000 = 20: each edge may hold up to one unused lease when the shared count is spent.
         assertThat(admitted).isBetween((int) quota - 3 * 20, (int) quota);
-        assertThat(redis.cli("GET", "latchkey:quota:" + keyId + ":2026-11")).isEqualTo(Long.toString(quota));
+        assertThat(redis.cli("GET", "latchkey:quota:" + keyId + ":" + THIS_MONTH)).isEqualTo(Long.toString(quota));
     }
 
     @Test
@@ -100,13 +117,14 @@ class RedisQuotaLimiterTest {
         awaitConnected(edgeA);
         String keyId = keyId();
         RedisQuotaLimiter limiter = RedisQuotaLimiter.exact(edgeA);
-        assertThat(limiter.consume(keyId, 1, NOV_30).allowed()).isTrue();
-        assertThat(limiter.consume(keyId, 1, NOV_30).allowed()).isFalse();
-        QuotaState december = limiter.consume(keyId, 1, DEC_1);
-        assertThat(december.allowed()).isTrue();
-        assertThat(december.used()).isEqualTo(1);
-        assertThat(december.resetsAt()).isEqualTo(Instant.parse("2027-01-01T00:00:00Z"));
-        long ttl = Long.parseLong(redis.cli("TTL", "latchkey:quota:" + keyId + ":2026-12"));
+        assertThat(limiter.consume(keyId, 1, LAST_MINUTE).allowed()).isTrue();
+        assertThat(limiter.consume(keyId, 1, LAST_MINUTE).allowed()).isFalse();
+        QuotaState nextMonth = limiter.consume(keyId, 1, NEXT_MONTH_START);
+        assertThat(nextMonth.allowed()).isTrue();
+        assertThat(nextMonth.used()).isEqualTo(1);
+        assertThat(nextMonth.resetsAt()).isEqualTo(NEXT_MONTH.plusMonths(1).atDay(1).atStartOfDay(ZoneOffset.UTC)
+                .toInstant());
+        long ttl = Long.parseLong(redis.cli("TTL", "latchkey:quota:" + keyId + ":" + NEXT_MONTH));
         assertThat(ttl).isPositive();
     }
 
@@ -116,10 +134,10 @@ class RedisQuotaLimiterTest {
         String keyId = keyId();
         RedisQuotaLimiter limiter = RedisQuotaLimiter.leased(edgeA);
         for (int i = 0; i < 3; i++) {
-            assertThat(limiter.consume(keyId, 3, NOV_30).allowed()).isTrue();
+            assertThat(limiter.consume(keyId, 3, LAST_MINUTE).allowed()).isTrue();
         }
-        assertThat(limiter.consume(keyId, 3, NOV_30).allowed()).isFalse();
-        QuotaState raised = limiter.consume(keyId, 4, NOV_30);
+        assertThat(limiter.consume(keyId, 3, LAST_MINUTE).allowed()).isFalse();
+        QuotaState raised = limiter.consume(keyId, 4, LAST_MINUTE);
         assertThat(raised.allowed()).isTrue();
         assertThat(raised.used()).isEqualTo(4);
     }
@@ -132,24 +150,24 @@ class RedisQuotaLimiterTest {
             String keyId = keyId();
             RedisQuotaLimiter limiter = RedisQuotaLimiter.exact(link);
             for (int i = 0; i < 4; i++) {
-                assertThat(limiter.consume(keyId, 10, NOV_30).allowed()).isTrue();
+                assertThat(limiter.consume(keyId, 10, LAST_MINUTE).allowed()).isTrue();
             }
             own.stop();
             long degradedBefore = link.degraded();
             int offline = 0;
             for (int i = 0; i < 20; i++) {
-                offline += limiter.consume(keyId, 10, NOV_30).allowed() ? 1 : 0;
+                offline += limiter.consume(keyId, 10, LAST_MINUTE).allowed() ? 1 : 0;
             }
             assertThat(offline).isEqualTo(6);
             assertThat(link.degraded() - degradedBefore).isEqualTo(20);
 
             // Whatever the restarted Redis still holds, the admissions made without it are added to it.
             own.start();
-            awaitConnected(link);
-            String held = own.cli("GET", "latchkey:quota:" + keyId + ":2026-11");
+            awaitReachable(link);
+            String held = own.cli("GET", "latchkey:quota:" + keyId + ":" + THIS_MONTH);
             long before = held.isBlank() ? 0 : Long.parseLong(held);
-            assertThat(limiter.consume(keyId, 20, NOV_30).used()).isEqualTo(before + 6 + 1);
-            assertThat(own.cli("GET", "latchkey:quota:" + keyId + ":2026-11")).isEqualTo(Long.toString(before + 7));
+            assertThat(limiter.consume(keyId, 20, LAST_MINUTE).used()).isEqualTo(before + 6 + 1);
+            assertThat(own.cli("GET", "latchkey:quota:" + keyId + ":" + THIS_MONTH)).isEqualTo(Long.toString(before + 7));
         } finally {
             own.close();
         }
