@@ -29,6 +29,12 @@ final class LatchkeySystem implements AutoCloseable {
     static final String OPERATOR_TOKEN = "e2e-operator-token-" + UUID.randomUUID();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
+    /**
+     * The services' JVM options: small heaps and C1 only by default, which favours the suite's many short start-ups;
+     * load runs pass {@code -Dlatchkey.e2e.jvmOptions=-Xmx512m} to measure what {@code bin/latchkey} runs.
+     */
+    private static final String JVM_OPTIONS = System.getProperty("latchkey.e2e.jvmOptions",
+            "-Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1");
 
     final Path dataDir;
     final Path logDir;
@@ -140,10 +146,10 @@ final class LatchkeySystem implements AutoCloseable {
     }
 
     private void launch(String name, String jar, int port, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-Daxoniq.update-checker.disabled=true", "-Dhazelcast.phone.home.enabled=false",
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(List.of(JVM_OPTIONS.trim().split("\\s+")));
+        command.addAll(List.of("-Daxoniq.update-checker.disabled=true", "-Dhazelcast.phone.home.enabled=false",
                 "-jar", jar, "--server.port=" + port));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command)

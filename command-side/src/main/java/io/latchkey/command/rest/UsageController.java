@@ -11,18 +11,21 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.axonframework.messaging.ResultMessage;
+import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * {@code POST /v1/usage}: edges report the decisions they made, one command per key to that key's usage stream.
- * The whole report is checked before anything is recorded, so a bad report records nothing; a report sent again
- * records only the keys it had not been recorded for (a report that failed half-way is completed by its resend).
+ * {@code POST /v1/usage}: edges report the decisions they made, one command per key to that key's usage stream, all
+ * in one unit of work. The whole report is checked before anything is recorded, so a bad report records nothing; a
+ * report sent again records only the keys it had not been recorded for.
  */
 @RestController
 class UsageController {
@@ -66,12 +69,31 @@ class UsageController {
             records.add(new RecordKeyUsageCommand(KeyUsage.idOf(keyId), keyId, report.edgeId(),
                     report.batchSequence(), counts(key.counts()), key.lastUsedAt(), now));
         }
-        int recorded = 0;
-        for (RecordKeyUsageCommand record : records) {
-            Boolean taken = commands.send(record, ctx, Ids.NO_SUCH_KEY);
-            recorded += Boolean.TRUE.equals(taken) ? 1 : 0;
-        }
+        // Keys in one order, so that two reports taking the same streams' locks never wait on each other in a cycle.
+        records.sort(Comparator.comparing(RecordKeyUsageCommand::keyId));
+        int recorded = recordTogether(records, ctx);
         return new UsageReportResponse(report.edgeId(), report.batchSequence(), recorded, records.size() - recorded);
+    }
+
+    /**
+     * Records a report's keys in one unit of work: their events are appended in one write and made durable in one
+     * commit, and the projections read them in one fetch, instead of one of each per key (every append makes the
+     * embedded store's readers scan it). All or nothing: a failure records none, and the edge sends the report again.
+     */
+    private int recordTogether(List<RecordKeyUsageCommand> records, RequestContext ctx) {
+        ResultMessage<Integer> result = DefaultUnitOfWork.startAndGet(null).executeWithResult(() -> {
+            int recorded = 0;
+            for (RecordKeyUsageCommand record : records) {
+                Boolean taken = commands.send(record, ctx, Ids.NO_SUCH_KEY);
+                recorded += Boolean.TRUE.equals(taken) ? 1 : 0;
+            }
+            return recorded;
+        });
+        if (result.isExceptional()) {
+            Throwable failure = result.exceptionResult();
+            throw failure instanceof RuntimeException runtime ? runtime : new IllegalStateException(failure);
+        }
+        return result.getPayload();
     }
 
     private static List<UsageCount> counts(List<UsageReport.Count> counts) {

@@ -54,7 +54,11 @@ public class StoreAutoConfiguration {
     @ConditionalOnProperty(name = "latchkey.store.serve", havingValue = "true")
     MessageHandlerInterceptor<CommandMessage<?>> durableCommitInterceptor(EmbeddedMongoServer server) {
         return (unitOfWork, chain) -> {
-            unitOfWork.afterCommit(u -> server.commit());
+            // Once per root unit of work: commands nested in one (a usage report's) share its single commit.
+            unitOfWork.root().getOrComputeResource("latchkey.durable-commit", name -> {
+                unitOfWork.root().afterCommit(u -> server.commit());
+                return Boolean.TRUE;
+            });
             return chain.proceed();
         };
     }
@@ -100,15 +104,15 @@ public class StoreAutoConfiguration {
     EventStorageEngine eventStorageEngine(MongoTemplate axonMongoTemplate, Serializer serializer,
                                           @Qualifier("eventSerializer") Serializer eventSerializer,
                                           Configuration configuration) {
-        return MongoEventStorageEngine.builder()
+        MongoEventStorageEngine.Builder builder = MongoEventStorageEngine.builder()
                 .mongoTemplate(axonMongoTemplate)
                 // The embedded store scans the whole collection per fetch (it ignores non-unique indexes): fewer,
                 // larger fetches make a replay of 10,000 events take 3 s instead of 29 s.
                 .batchSize(1000)
                 .snapshotSerializer(serializer)
                 .eventSerializer(eventSerializer)
-                .upcasterChain(configuration.upcasterChain())
-                .build();
+                .upcasterChain(configuration.upcasterChain());
+        return new IdleAwareMongoEventStorageEngine(builder, axonMongoTemplate);
     }
 
     @Bean

@@ -17,6 +17,7 @@ import java.net.ServerSocket;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -81,8 +82,11 @@ class DeveloperKeyAuthenticatorTest {
         for (int i = 0; i < 500 && replica.lookup(HASHER.hash(key)) == null; i++) {
             Thread.sleep(10);
         }
-        writer.publishCaughtUp(Instant.now());
-        for (int i = 0; i < 500 && !replica.isReady(); i++) {
+        Instant caughtUp = Instant.now();
+        writer.publishCaughtUp(caughtUp);
+        // Ready (complete) and current (the confirmation replicated here) are separate: wait for both.
+        for (int i = 0; i < 500 && (!replica.isReady() || replica.asOf() == null
+                || replica.asOf().isBefore(caughtUp.truncatedTo(ChronoUnit.MILLIS))); i++) {
             Thread.sleep(10);
         }
         return key;

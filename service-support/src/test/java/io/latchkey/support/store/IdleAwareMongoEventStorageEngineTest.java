@@ -1,0 +1,68 @@
+package io.latchkey.support.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.List;
+import org.axonframework.eventhandling.GenericDomainEventMessage;
+import org.axonframework.eventhandling.TrackedEventMessage;
+import org.axonframework.eventhandling.TrackingToken;
+import org.axonframework.extensions.mongo.DefaultMongoTemplate;
+import org.axonframework.extensions.mongo.MongoTemplate;
+import org.axonframework.extensions.mongo.eventsourcing.eventstore.MongoEventStorageEngine;
+import org.axonframework.serialization.json.JacksonSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Against the embedded store over TCP: skipping idle scans must never hide an event appended since. */
+class IdleAwareMongoEventStorageEngineTest {
+
+    @TempDir
+    Path dataDir;
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static List<? extends TrackedEventMessage<?>> read(IdleAwareMongoEventStorageEngine engine,
+                                                               TrackingToken from) {
+        return engine.readEvents(from, false).toList();
+    }
+
+    @Test
+    void everyAppendedEventIsReadOnceHoweverOftenAnIdleProcessorPolls() throws IOException {
+        int port = freePort();
+        try (EmbeddedMongoServer server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", port);
+             MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port)) {
+            MongoTemplate template = DefaultMongoTemplate.builder().mongoDatabase(client, "latchkey").build();
+            JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
+            IdleAwareMongoEventStorageEngine engine = new IdleAwareMongoEventStorageEngine(
+                    MongoEventStorageEngine.builder().mongoTemplate(template).batchSize(1000)
+                            .snapshotSerializer(serializer).eventSerializer(serializer), template);
+
+            assertThat(read(engine, null)).isEmpty();
+            TrackingToken position = null;
+            for (int i = 0; i < 30; i++) {
+                if (position != null) {
+                    // Idle polls: the second and third are answered without a scan.
+                    assertThat(read(engine, position)).isEmpty();
+                    assertThat(read(engine, position)).isEmpty();
+                    assertThat(read(engine, position)).isEmpty();
+                }
+                engine.appendEvents(new GenericDomainEventMessage<>("Thing", "thing-" + (i % 3), i / 3,
+                        "payload-" + i));
+                List<? extends TrackedEventMessage<?>> seen = read(engine, position);
+                assertThat(seen).as("round %d", i).hasSize(1);
+                assertThat(seen.get(0).getPayload()).isEqualTo("payload-" + i);
+                position = seen.get(0).trackingToken();
+            }
+            assertThat(read(engine, null)).hasSize(30);
+        }
+    }
+}
