@@ -2,7 +2,6 @@ package io.latchkey.edge;
 
 import io.latchkey.bench.ValidateBenchmark.Cursor;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -15,7 +14,6 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -45,19 +43,12 @@ public class UsageCountingBenchmark {
     private final UsageCounter counter = new UsageCounter(Clock.systemUTC());
     private String[] keyIds;
 
-    /** As the edge runs it: a drainer thread folds the buffers in, woken when one is half full. */
     @Setup
     public void keys() {
-        counter.startDraining(Duration.ofMillis(100));
         keyIds = new String[keys];
         for (int i = 0; i < keyIds.length; i++) {
             keyIds[i] = UUID.randomUUID().toString();
         }
-    }
-
-    @TearDown
-    public void stopDraining() {
-        counter.close();
     }
 
     @Benchmark

@@ -35,7 +35,7 @@ class EdgeConfiguration {
     @Bean
     @ConditionalOnProperty("latchkey.usage.command-url")
     UsageCounter usageCounter(ObjectProvider<Clock> clock) {
-        return new UsageCounter(clock.getIfAvailable(Clock::systemUTC)).startDraining(Duration.ofMillis(100));
+        return new UsageCounter(clock.getIfAvailable(Clock::systemUTC));
     }
 
     @Bean(destroyMethod = "close")

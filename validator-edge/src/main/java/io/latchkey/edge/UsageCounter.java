@@ -1,11 +1,9 @@
 package io.latchkey.edge;
 
 import io.latchkey.api.ApiKeyUsageRecordedEvent;
-import java.lang.ref.WeakReference;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,15 +11,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Counts every decision by key, minute, endpoint and outcome without making the request thread wait or miss caches:
- * a decision is appended to a buffer of the recording thread's own (a few stores), and a drainer thread
- * ({@link #startDraining}) folds the buffers into the counters: the current minute's small maps and an atomic
- * increment. A thread whose buffer is full folds it itself, so nothing is ever dropped; {@link #report} folds every
- * buffer first, so a report holds every decision recorded before it began. Counters are never reset; a report carries what each
+ * Counts every decision by key, minute, endpoint and outcome, on the request thread and without waiting: lookups in
+ * the current minute's small maps and an atomic increment. Counters are never reset; a report carries what each
  * counter gained since the last acknowledged report, so nothing counted between taking a report and its
  * acknowledgement is lost, and a report that failed is sent again unchanged. A minute's counters are dropped as a
  * whole once it is {@value #QUIET_AFTER_MINUTES} minutes old and fully reported: no decision reaches it any more.
@@ -29,7 +22,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * secret. Each key keeps at most {@value #MAX_ENDPOINTS} distinct endpoints a minute; further ones count as
  * {@value #OTHER_ENDPOINT}, so clients cannot make the counters grow without bound.
  */
-final class UsageCounter implements AutoCloseable {
+final class UsageCounter {
 
     static final String UNKNOWN_KEY = ApiKeyUsageRecordedEvent.UNKNOWN_KEY;
     static final String NO_ENDPOINT = "*";
@@ -53,38 +46,9 @@ final class UsageCounter implements AutoCloseable {
     private final List<String> outcomes = new CopyOnWriteArrayList<>();
     private final Map<String, Integer> outcomeSlots = new ConcurrentHashMap<>();
     private volatile Minute current;
-    private final ThreadLocal<Buffer> buffers = ThreadLocal.withInitial(this::newBuffer);
-    private final List<Buffer> allBuffers = new CopyOnWriteArrayList<>();
-    private volatile Thread drainer;
 
     UsageCounter(Clock clock) {
         this.clock = clock;
-    }
-
-    /** Starts the thread that folds the recording threads' buffers in, every {@code interval} or when one fills up. */
-    synchronized UsageCounter startDraining(Duration interval) {
-        if (drainer == null) {
-            long nanos = interval.toNanos();
-            Thread thread = new Thread(() -> {
-                while (!Thread.currentThread().isInterrupted()) {
-                    LockSupport.parkNanos(this, nanos);
-                    drain();
-                }
-            }, "latchkey-usage-drain");
-            thread.setDaemon(true);
-            drainer = thread;
-            thread.start();
-        }
-        return this;
-    }
-
-    /** Stops the drainer; what is buffered is still folded in by the next {@link #report}. */
-    @Override
-    public synchronized void close() {
-        if (drainer != null) {
-            drainer.interrupt();
-            drainer = null;
-        }
     }
 
     /** One counter. */
@@ -115,47 +79,6 @@ final class UsageCounter implements AutoCloseable {
      */
     void record(String keyId, String originalUri, String outcome) {
         long now = clock.millis();
-        Buffer buffer = buffers.get();
-        int held = buffer.offer(now, keyId, originalUri, outcome);
-        if (held == Buffer.WAKE_AT) {
-            Thread thread = drainer;
-            if (thread != null) {
-                LockSupport.unpark(thread);
-            }
-        } else if (held < 0) {
-            // The drainer is behind: count this thread's backlog here rather than drop anything.
-            drain(buffer);
-            buffer.offer(now, keyId, originalUri, outcome);
-        }
-    }
-
-    /** Folds every thread's buffered decisions into the counters, and forgets the buffers of threads that ended. */
-    void drain() {
-        for (Buffer buffer : allBuffers) {
-            drain(buffer);
-            if (buffer.ownerGone() && buffer.isEmpty()) {
-                allBuffers.remove(buffer);
-            }
-        }
-    }
-
-    private void drain(Buffer buffer) {
-        buffer.lock.lock();
-        try {
-            buffer.drainTo(this::count);
-        } finally {
-            buffer.lock.unlock();
-        }
-    }
-
-    private Buffer newBuffer() {
-        Buffer buffer = new Buffer(Thread.currentThread());
-        allBuffers.add(buffer);
-        return buffer;
-    }
-
-    /** Adds one decision to the counters; runs on whichever thread drains the buffer it was recorded in. */
-    private void count(long now, String keyId, String originalUri, String outcome) {
         Minute minute = current;
         if (minute == null || minute.epochMinute() != now / 60_000) {
             minute = minute(now / 60_000);
@@ -283,7 +206,6 @@ final class UsageCounter implements AutoCloseable {
 
     /** The gains since the last acknowledgement, for at most {@code maxKeys} keys; empty when nothing was counted. */
     List<KeyReport> report(int maxKeys) {
-        drain();
         Map<String, KeyReport> byKey = new LinkedHashMap<>();
         for (Minute minute : minutes) {
             minute.keys().forEach((keyId, key) -> key.endpoints.forEach((endpoint, counts) -> {
@@ -350,7 +272,6 @@ final class UsageCounter implements AutoCloseable {
 
     /** Counters held, reported or not. */
     int size() {
-        drain();
         int size = 0;
         for (Minute minute : minutes) {
             for (KeyMinute key : minute.keys().values()) {
@@ -362,84 +283,5 @@ final class UsageCounter implements AutoCloseable {
             }
         }
         return size;
-    }
-
-    /**
-     * One recording thread's decisions not yet counted: a ring that only its owner appends to, and that is emptied
-     * under {@link #lock} by the drainer or, when full, by the owner. The owner publishes an appended slot by a
-     * release store of {@code tail}; a drainer frees slots by a release store of {@code head}.
-     */
-    private static final class Buffer {
-        private static final int CAPACITY = 1024;
-        /** Half full: the drainer is woken early, so a busy thread rarely finds its buffer full. */
-        static final int WAKE_AT = CAPACITY / 2;
-        private static final VarHandle HEAD;
-        private static final VarHandle TAIL;
-
-        static {
-            try {
-                MethodHandles.Lookup lookup = MethodHandles.lookup();
-                HEAD = lookup.findVarHandle(Buffer.class, "head", long.class);
-                TAIL = lookup.findVarHandle(Buffer.class, "tail", long.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
-
-        final ReentrantLock lock = new ReentrantLock();
-        private final WeakReference<Thread> owner;
-        private final long[] times = new long[CAPACITY];
-        private final String[] keyIds = new String[CAPACITY];
-        private final String[] uris = new String[CAPACITY];
-        private final String[] outcomes = new String[CAPACITY];
-        private long head;
-        private long tail;
-
-        Buffer(Thread owner) {
-            this.owner = new WeakReference<>(owner);
-        }
-
-        /** Owner only: appends and answers how many decisions the ring now holds, or -1 when it is full. */
-        int offer(long now, String keyId, String uri, String outcome) {
-            long t = tail;
-            int held = (int) (t - (long) HEAD.getAcquire(this));
-            if (held == CAPACITY) {
-                return -1;
-            }
-            int slot = (int) t & (CAPACITY - 1);
-            times[slot] = now;
-            keyIds[slot] = keyId;
-            uris[slot] = uri;
-            outcomes[slot] = outcome;
-            TAIL.setRelease(this, t + 1);
-            return held + 1;
-        }
-
-        /** Under {@link #lock}: hands every published decision to {@code counter} and frees its slot. */
-        void drainTo(Counter counter) {
-            long h = head;
-            long t = (long) TAIL.getAcquire(this);
-            for (long i = h; i < t; i++) {
-                int slot = (int) i & (CAPACITY - 1);
-                counter.count(times[slot], keyIds[slot], uris[slot], outcomes[slot]);
-                keyIds[slot] = null;
-                uris[slot] = null;
-                outcomes[slot] = null;
-            }
-            HEAD.setRelease(this, t);
-        }
-
-        boolean isEmpty() {
-            return (long) HEAD.getAcquire(this) == (long) TAIL.getAcquire(this);
-        }
-
-        boolean ownerGone() {
-            Thread thread = owner.get();
-            return thread == null || !thread.isAlive();
-        }
-
-        interface Counter {
-            void count(long now, String keyId, String uri, String outcome);
-        }
     }
 }
