@@ -57,7 +57,8 @@ public final class KeyFormat {
         byte[] bytes = new byte[32];
         random.nextBytes(bytes);
         String head = prefix + base62(new BigInteger(1, bytes), BODY_LENGTH);
-        return head + base62(BigInteger.valueOf(crc32(head)), CHECKSUM_LENGTH);
+        byte[] ascii = head.getBytes(StandardCharsets.US_ASCII);
+        return head + base62(BigInteger.valueOf(crc32(ascii, ascii.length)), CHECKSUM_LENGTH);
     }
 
     /** A short, non-secret form for display: the prefix and the last four characters. */
@@ -111,9 +112,7 @@ public final class KeyFormat {
             }
             checksum = checksum * 62 + d;
         }
-        CRC32 crc = new CRC32();
-        crc.update(key, 0, checksumStart);
-        return checksum == crc.getValue();
+        return checksum == crc32(key, checksumStart);
     }
 
     static boolean isEnvironment(String environment) {
@@ -129,9 +128,9 @@ public final class KeyFormat {
         return true;
     }
 
-    private static long crc32(String text) {
+    private static long crc32(byte[] ascii, int end) {
         CRC32 crc = new CRC32();
-        crc.update(text.getBytes(StandardCharsets.US_ASCII));
+        crc.update(ascii, 0, end);
         return crc.getValue();
     }
 

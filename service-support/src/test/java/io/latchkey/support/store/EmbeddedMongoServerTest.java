@@ -16,7 +16,7 @@ class EmbeddedMongoServerTest {
     @TempDir
     Path dataDir;
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.List;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
@@ -24,12 +23,6 @@ class IdleAwareMongoEventStorageEngineTest {
     @TempDir
     Path dataDir;
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
-
     private static List<? extends TrackedEventMessage<?>> read(IdleAwareMongoEventStorageEngine engine,
                                                                TrackingToken from) {
         return engine.readEvents(from, false).toList();
@@ -37,7 +30,7 @@ class IdleAwareMongoEventStorageEngineTest {
 
     @Test
     void everyAppendedEventIsReadOnceHoweverOftenAnIdleProcessorPolls() throws IOException {
-        int port = freePort();
+        int port = EmbeddedMongoServerTest.freePort();
         try (EmbeddedMongoServer server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", port);
              MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port)) {
             MongoTemplate template = DefaultMongoTemplate.builder().mongoDatabase(client, "latchkey").build();
