@@ -7,6 +7,12 @@ import com.mongodb.client.MongoClients;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.bson.Document;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,6 +42,36 @@ class EmbeddedMongoServerTest {
             Document found = client.getDatabase("latchkey").getCollection("things").find().first();
             assertThat(found).isNotNull();
             assertThat(found.getInteger("v")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void concurrentCommitsAllReturnAndEveryWriteSurvivesAReopen() throws Exception {
+        int port = freePort();
+        int writers = 8;
+        try (EmbeddedMongoServer server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", port);
+             MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port)) {
+            ExecutorService pool = Executors.newFixedThreadPool(writers);
+            List<Future<?>> done = new ArrayList<>();
+            for (int w = 0; w < writers; w++) {
+                int writer = w;
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < 25; i++) {
+                        client.getDatabase("latchkey").getCollection("things")
+                                .insertOne(new Document("_id", writer + "-" + i));
+                        server.commit();
+                    }
+                }));
+            }
+            for (Future<?> writer : done) {
+                writer.get(60, TimeUnit.SECONDS);
+            }
+            pool.shutdown();
+        }
+        int again = freePort();
+        try (EmbeddedMongoServer server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", again);
+             MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + again)) {
+            assertThat(client.getDatabase("latchkey").getCollection("things").countDocuments()).isEqualTo(writers * 25);
         }
     }
 }
