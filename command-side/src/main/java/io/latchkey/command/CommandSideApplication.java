@@ -21,6 +21,9 @@ import org.springframework.scheduling.annotation.EnableScheduling;
 @EnableScheduling
 public class CommandSideApplication {
 
+    /** How many aggregates of each type the command side keeps in memory. */
+    private static final String AGGREGATE_CACHE_SIZE = "${latchkey.command.aggregate-cache-size:10000}";
+
     public static void main(String[] args) {
         SpringApplication.run(CommandSideApplication.class, args);
     }
@@ -38,7 +41,7 @@ public class CommandSideApplication {
     }
 
     @Bean
-    Cache keyUsageCache(@Value("${latchkey.command.aggregate-cache-size:10000}") int size) {
+    Cache keyUsageCache(@Value(AGGREGATE_CACHE_SIZE) int size) {
         return new LruCache(size);
     }
 
@@ -47,12 +50,12 @@ public class CommandSideApplication {
      * collection, which grows with every usage report.
      */
     @Bean
-    Cache apiKeyCache(@Value("${latchkey.command.aggregate-cache-size:10000}") int size) {
+    Cache apiKeyCache(@Value(AGGREGATE_CACHE_SIZE) int size) {
         return new LruCache(size);
     }
 
     @Bean
-    Cache developerCache(@Value("${latchkey.command.aggregate-cache-size:10000}") int size) {
+    Cache developerCache(@Value(AGGREGATE_CACHE_SIZE) int size) {
         return new LruCache(size);
     }
 

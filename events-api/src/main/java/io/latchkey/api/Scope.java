@@ -41,14 +41,12 @@ public record Scope(String resource, Access access) {
         }
         int colon = text.indexOf(':');
         String resource = colon < 0 ? null : text.substring(0, colon);
-        Access access = switch (colon < 0 ? text : text.substring(colon + 1)) {
-            case "read" -> Access.READ;
-            case "write" -> Access.WRITE;
-            case "admin" -> Access.ADMIN;
+        Access access = accessAt(text, colon + 1);
+        if (access == null) {
             // The input is not echoed: a key pasted into the wrong field would end up in an error message.
-            default -> throw new IllegalArgumentException(
+            throw new IllegalArgumentException(
                     "unknown scope: expected read, write, admin or <resource>:<read|write|admin>");
-        };
+        }
         return new Scope(resource, access);
     }
 

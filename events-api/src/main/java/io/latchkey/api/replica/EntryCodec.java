@@ -50,20 +50,22 @@ final class EntryCodec {
 
     static byte[] encode(ActiveKeyEntry entry) {
         Writer out = new Writer();
+        UUID keyId = canonicalUuid(entry.keyId());
+        UUID developerId = canonicalUuid(entry.developerId());
         int flags = (entry.expiresAt() != null ? EXPIRES : 0)
                 | (entry.secretValidUntil() != null ? VALID_UNTIL : 0)
                 | (entry.rateLimit() != null ? RATE_LIMIT : 0)
                 | (entry.rateLimit() != null && entry.rateLimit().burst() != null ? BURST : 0)
                 | (entry.limitsVersion() != 0 ? LIMITS_VERSION : 0)
                 | (entry.monthlyQuota() != 0 ? QUOTA : 0)
-                | (canonicalUuid(entry.keyId()) ? KEY_ID_UUID : 0)
-                | (canonicalUuid(entry.developerId()) ? DEVELOPER_ID_UUID : 0);
+                | (keyId != null ? KEY_ID_UUID : 0)
+                | (developerId != null ? DEVELOPER_ID_UUID : 0);
         out.writeByte(FORMAT);
         out.writeByte(flags);
         out.writeByte(entry.status().ordinal());
         out.writeVarLong(entry.version());
-        out.writeId(entry.keyId(), (flags & KEY_ID_UUID) != 0);
-        out.writeId(entry.developerId(), (flags & DEVELOPER_ID_UUID) != 0);
+        out.writeId(entry.keyId(), keyId);
+        out.writeId(entry.developerId(), developerId);
         out.writeByte(entry.scopes().size());
         for (String scope : entry.scopes()) {
             out.writeString(scope);
@@ -104,14 +106,16 @@ final class EntryCodec {
         throw new IllegalArgumentException("unknown replica entry format " + format);
     }
 
-    private static boolean canonicalUuid(String id) {
+    /** The id as a UUID when its text is exactly that UUID's canonical form, else null (it is kept as text). */
+    private static UUID canonicalUuid(String id) {
         if (id.length() != 36) {
-            return false;
+            return null;
         }
         try {
-            return UUID.fromString(id).toString().equals(id);
+            UUID uuid = UUID.fromString(id);
+            return uuid.toString().equals(id) ? uuid : null;
         } catch (IllegalArgumentException notAUuid) {
-            return false;
+            return null;
         }
     }
 
@@ -140,11 +144,10 @@ final class EntryCodec {
             bytes[size++] = (byte) value;
         }
 
-        void writeId(String id, boolean uuid) {
-            if (uuid) {
-                UUID parsed = UUID.fromString(id);
-                writeLong(parsed.getMostSignificantBits());
-                writeLong(parsed.getLeastSignificantBits());
+        void writeId(String id, UUID uuid) {
+            if (uuid != null) {
+                writeLong(uuid.getMostSignificantBits());
+                writeLong(uuid.getLeastSignificantBits());
             } else {
                 writeString(id);
             }
