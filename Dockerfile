@@ -20,4 +20,4 @@ EXPOSE 8082 5701
 
 FROM runtime AS edge
 COPY --from=build /src/validator-edge/target/validator-edge-*-exec.jar /app/app.jar
-EXPOSE 8080 5701
+EXPOSE 8080 8090 5701

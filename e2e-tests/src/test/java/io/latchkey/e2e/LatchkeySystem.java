@@ -41,6 +41,8 @@ final class LatchkeySystem implements AutoCloseable {
     final int commandPort = freePort();
     final int queryPort = freePort();
     final int edgePort = freePort();
+    /** The first edge's gateway listener ({@code latchkey.edge.gateway-port}). */
+    final int edgeGatewayPort = freePort();
     final int storePort = freePort();
     private final int commandHazelcastPort = freePort();
     private final int hazelcastPort = freePort();
@@ -89,6 +91,7 @@ final class LatchkeySystem implements AutoCloseable {
                 "--latchkey.hazelcast.members=" + members);
         awaitHealthy(queryUrl());
         launch("edge", System.getProperty("latchkey.edgeJar"), edgePort, withEdgeArgs(
+                "--latchkey.edge.gateway-port=" + edgeGatewayPort,
                 "--latchkey.hazelcast.cluster-name=" + clusterName,
                 "--latchkey.hazelcast.port=" + edgeHazelcastPort,
                 "--latchkey.hazelcast.members=" + members));

@@ -70,7 +70,7 @@ class NginxGatewayIT {
         Path conf = Files.createDirectories(workDir.resolve("nginx"));
         Path docs = Path.of(System.getProperty("latchkey.docsDir", "../docs")).resolve("gateways");
         Files.writeString(conf.resolve("nginx-latchkey.conf"), Files.readString(docs.resolve("nginx-latchkey.conf"))
-                .replace("127.0.0.1:8080", "127.0.0.1:" + system.edgePort)
+                .replace("127.0.0.1:8090", "127.0.0.1:" + system.edgeGatewayPort)
                 .replace("127.0.0.1:9000", "127.0.0.1:" + upstream.getAddress().getPort())
                 .replace("listen 127.0.0.1:8000", "listen 127.0.0.1:" + gatewayPort));
         Files.copy(docs.resolve("latchkey-protect.conf"), conf.resolve("latchkey-protect.conf"));

@@ -1,9 +1,11 @@
 package io.latchkey.edge;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.latchkey.validator.KeyValidator;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import jakarta.servlet.DispatcherType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -11,10 +13,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
 import org.springframework.core.env.Environment;
 
 /**
@@ -25,6 +30,36 @@ import org.springframework.core.env.Environment;
  */
 @Configuration
 class EdgeConfiguration {
+
+    @Bean
+    GatewayRoutes gatewayRoutes(KeyValidator validator, Optional<QuerySideFallback> fallback, EdgeMetrics metrics,
+                                Optional<UsageCounter> usage) {
+        return new GatewayRoutes(validator, fallback, metrics, usage);
+    }
+
+    /** First in the chain, on every path: the gateway routes never reach Spring MVC (see {@link GatewayFilter}). */
+    @Bean
+    FilterRegistrationBean<GatewayFilter> gatewayFilter(GatewayRoutes routes) {
+        FilterRegistrationBean<GatewayFilter> registration = new FilterRegistrationBean<>(new GatewayFilter(routes));
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+        registration.addUrlPatterns("/*");
+        registration.setDispatcherTypes(DispatcherType.REQUEST);
+        return registration;
+    }
+
+    /**
+     * {@code latchkey.edge.gateway-port} (0: any free port): the gateway routes alone on a Netty listener, the fast
+     * path for gateways; {@code latchkey.edge.gateway-address} (all interfaces), {@code latchkey.edge.gateway-threads}
+     * (one event loop per core).
+     */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnProperty("latchkey.edge.gateway-port")
+    GatewayServer gatewayServer(GatewayRoutes routes, Environment environment) {
+        return new GatewayServer(routes, environment.getProperty("latchkey.edge.gateway-address", "0.0.0.0"),
+                environment.getRequiredProperty("latchkey.edge.gateway-port", Integer.class),
+                environment.getProperty("latchkey.edge.gateway-threads", Integer.class,
+                        Runtime.getRuntime().availableProcessors()));
+    }
 
     @Bean
     @ConditionalOnProperty("latchkey.edge.fallback-url")

@@ -8,13 +8,19 @@ import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import io.latchkey.validator.hazelcast.TestCluster;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -30,7 +36,7 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /** The edge service over real HTTP, fed by a real Hazelcast member acting as the query side's writer. */
 @SpringBootTest(classes = EdgeApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"spring.config.name=edge", "latchkey.replica.max-lag=2s"})
+        properties = {"spring.config.name=edge", "latchkey.replica.max-lag=2s", "latchkey.edge.gateway-port=0"})
 @AutoConfigureObservability(tracing = false)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AuthorizeEndpointTest {
@@ -43,6 +49,9 @@ class AuthorizeEndpointTest {
 
     @LocalServerPort
     int port;
+
+    @Autowired
+    GatewayServer gateway;
 
     @DynamicPropertySource
     static void cluster(DynamicPropertyRegistry registry) {
@@ -68,7 +77,16 @@ class AuthorizeEndpointTest {
         return authorizePath("/authorize", headers);
     }
 
+    /** Asks the service's port and the gateway listener, which must answer alike; returns the gateway listener's. */
     private HttpResponse<String> authorizePath(String path, String... headers) throws Exception {
+        HttpResponse<String> service = send(port, path, headers);
+        HttpResponse<String> fast = send(gateway.port(), path, headers);
+        assertThat(fast.statusCode()).as("status on both listeners").isEqualTo(service.statusCode());
+        assertThat(fast.body()).as("body on both listeners").isEqualTo(service.body());
+        return fast;
+    }
+
+    private static HttpResponse<String> send(int port, String path, String... headers) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET();
         for (int i = 0; i < headers.length; i += 2) {
             request.header(headers[i], headers[i + 1]);
@@ -195,5 +213,43 @@ class AuthorizeEndpointTest {
             Thread.sleep(25);
         }
         assertThat(authorize("Authorization", "Bearer " + key).statusCode()).isEqualTo(200);
+    }
+
+    /** Gateways keep connections open and may send the next check before the last answer: order must hold. */
+    @Test
+    @Order(5)
+    void pipelinedChecksOnOneConnectionAreAnsweredInOrderAndTheConnectionStaysOpen() throws Exception {
+        String reader = issue(List.of("read"), null, KeyStatus.ACTIVE);
+        String check = "GET /authorize HTTP/1.1\r\nHost: edge\r\nAuthorization: Bearer %s\r\nX-Required-Scope: %s\r\n\r\n";
+        String pipelined = check.formatted(reader, "read") + check.formatted(FORMAT.generate(), "read")
+                + check.formatted(reader, "admin") + "HEAD /authorize HTTP/1.1\r\nHost: edge\r\nX-API-Key: " + reader
+                + "\r\n\r\n";
+        try (Socket socket = new Socket("127.0.0.1", gateway.port())) {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write(pipelined.getBytes(StandardCharsets.ISO_8859_1));
+            InputStream in = socket.getInputStream();
+            assertThat(List.of(readAnswer(in, false), readAnswer(in, false), readAnswer(in, false),
+                    readAnswer(in, true))).containsExactly(200, 401, 403, 200);
+
+            socket.getOutputStream().write(check.formatted(reader, "read").getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(readAnswer(in, false)).as("the same connection, answered again").isEqualTo(200);
+        }
+    }
+
+    /** One answer's status, its body (none after HEAD) consumed by its Content-Length. */
+    private static int readAnswer(InputStream in, boolean head) throws IOException {
+        StringBuilder headers = new StringBuilder();
+        while (headers.indexOf("\r\n\r\n") < 0) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("connection closed after: " + headers);
+            }
+            headers.append((char) b);
+        }
+        Matcher length = Pattern.compile("(?i)content-length: *(\\d+)").matcher(headers);
+        if (!head && length.find()) {
+            in.readNBytes(Integer.parseInt(length.group(1)));
+        }
+        return Integer.parseInt(headers.substring(9, 12));
     }
 }

@@ -123,7 +123,7 @@ class EnvoyConfigTest {
     void envoyAsksTheEdgeUnderTheControllersPrefixAtAClusterThatExists() {
         ExtAuthz.ServicesCase services = extAuthz.getServicesCase();
         assertThat(services).isEqualTo(ExtAuthz.ServicesCase.HTTP_SERVICE);
-        assertThat(extAuthz.getHttpService().getPathPrefix()).isEqualTo(ExtAuthzController.PREFIX);
+        assertThat(extAuthz.getHttpService().getPathPrefix()).isEqualTo(GatewayRoutes.EXT_AUTHZ);
         Set<String> clusters = bootstrap.getStaticResources().getClustersList().stream().map(Cluster::getName)
                 .collect(Collectors.toSet());
         assertThat(clusters).contains(extAuthz.getHttpService().getServerUri().getCluster(), "latchkey_edge");

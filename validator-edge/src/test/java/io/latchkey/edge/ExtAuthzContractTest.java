@@ -41,7 +41,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * on 200 alone and hands every other answer to the client, so each denial is checked as the client would see it.
  */
 @SpringBootTest(classes = EdgeApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"spring.config.name=edge", "latchkey.rate-limit.mode=exact"})
+        properties = {"spring.config.name=edge", "latchkey.rate-limit.mode=exact", "latchkey.edge.gateway-port=0"})
 class ExtAuthzContractTest {
 
     private static final TestCluster cluster = new TestCluster();
@@ -54,6 +54,9 @@ class ExtAuthzContractTest {
 
     @LocalServerPort
     int port;
+
+    @Autowired
+    GatewayServer gateway;
 
     @Autowired
     HazelcastInstance edgeMember;
@@ -104,12 +107,16 @@ class ExtAuthzContractTest {
 
     /** One check request as Envoy sends it for a client's {@code method} and {@code path} (query included). */
     private Answer envoyAsks(String method, String path, String... headers) throws IOException {
-        StringBuilder request = new StringBuilder(method).append(' ').append(ExtAuthzController.PREFIX).append(path)
+        return onBothListeners(envoyRequest(method, path, headers));
+    }
+
+    private static String envoyRequest(String method, String path, String... headers) {
+        StringBuilder request = new StringBuilder(method).append(' ').append(GatewayRoutes.EXT_AUTHZ).append(path)
                 .append(" HTTP/1.1\r\nHost: api.example.com\r\nContent-Length: 0\r\n");
         for (int i = 0; i < headers.length; i += 2) {
             request.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
         }
-        return raw(request.append("Connection: close\r\n\r\n").toString());
+        return request.append("Connection: close\r\n\r\n").toString();
     }
 
     private Answer authorize(String... headers) throws IOException {
@@ -117,11 +124,46 @@ class ExtAuthzContractTest {
         for (int i = 0; i < headers.length; i += 2) {
             request.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
         }
-        return raw(request.append("Connection: close\r\n\r\n").toString());
+        return onBothListeners(request.append("Connection: close\r\n\r\n").toString());
+    }
+
+    /**
+     * Sends {@code request} to the service's port and to the gateway listener, which must agree: the same status class
+     * always, and the same status, headers and body whenever the gateway routes answered on both (the container's own
+     * refusal of a request it cannot parse has a body of its own). Returns the gateway listener's answer.
+     */
+    private Answer onBothListeners(String request) throws IOException {
+        Answer service = raw(port, request);
+        Answer fast = raw(gateway.port(), request);
+        String what = shorten(request.substring(0, Math.max(0, request.indexOf("\r\n"))));
+        assertThat(fast.status() / 100).as("status class on both listeners: " + what).isEqualTo(service.status() / 100);
+        if (fromTheRoutes(service) && fromTheRoutes(fast)) {
+            assertThat(fast.status()).as("status on both listeners: " + what).isEqualTo(service.status());
+            assertThat(fast.body()).as("body on both listeners: " + what).isEqualTo(service.body());
+            assertThat(comparable(fast.headers())).as("headers on both listeners: " + what)
+                    .isEqualTo(comparable(service.headers()));
+        }
+        return fast;
+    }
+
+    private static boolean fromTheRoutes(Answer answer) {
+        return answer.header("Content-Type").filter(type -> type.equals(GatewayRoutes.PROBLEM_JSON)
+                || type.equals("application/json")).isPresent();
+    }
+
+    /** Headers either listener sets for itself, about the connection or the clock, are left out. */
+    private static Map<String, String> comparable(Map<String, String> headers) {
+        Map<String, String> kept = new TreeMap<>(headers);
+        kept.keySet().removeAll(List.of("date", "connection", "keep-alive"));
+        return kept;
     }
 
     /** Sends {@code request} and reads the whole answer; status -1 when the edge closed without one. */
     private Answer raw(String request) throws IOException {
+        return raw(port, request);
+    }
+
+    private static Answer raw(int port, String request) throws IOException {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(5_000);
             socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
@@ -245,14 +287,16 @@ class ExtAuthzContractTest {
     @Test
     void aRateLimitedKeyGets429WithRetryAfterAndTheRateLimitFields() throws Exception {
         String key = issue(List.of("orders:read"), null, KeyStatus.ACTIVE, new RateLimit(2, 60, null));
+        // One listener only: each check takes a token. RateLimitedAuthorizeTest covers the service's port.
+        String check = envoyRequest("GET", "/orders", "Authorization", "Bearer " + key, ORDERS[0], ORDERS[1]);
         for (int remaining = 1; remaining >= 0; remaining--) {
-            Answer allowed = envoyAsks("GET", "/orders", "Authorization", "Bearer " + key, ORDERS[0], ORDERS[1]);
+            Answer allowed = raw(gateway.port(), check);
             assertThat(allowed.status()).isEqualTo(200);
             assertThat(allowed.header("RateLimit-Policy")).hasValue("\"key\";q=2;w=60");
             assertThat(allowed.header("RateLimit")).hasValueSatisfying(v -> assertThat(v).startsWith("\"key\";r="));
         }
 
-        Answer limited = envoyAsks("GET", "/orders", "Authorization", "Bearer " + key, ORDERS[0], ORDERS[1]);
+        Answer limited = raw(gateway.port(), check);
 
         assertThat(limited.status()).isEqualTo(429);
         assertThat(limited.header("Retry-After")).hasValueSatisfying(
@@ -290,8 +334,8 @@ class ExtAuthzContractTest {
 
     /**
      * Envoy's normalisation does not treat {@code ..;} as a dot segment, and Tomcat resolves {@code /ext-authz/..;/x}
-     * to {@code /x}. What keeps these inside {@code /ext-authz} is that Spring MVC maps a request by its path as sent
-     * (parameters dropped, dot segments kept): should that ever change, the health endpoint's 200 would be an allow.
+     * to {@code /x}. What keeps these inside {@code /ext-authz} is that {@link GatewayRoutes} matches a request by its
+     * path as sent, before any normalisation: should that ever change, the health endpoint's 200 would be an allow.
      */
     @Test
     void pathsThatLeaveExtAuthzOnceNormalisedNeverReachAnotherEndpoint() throws Exception {
@@ -336,7 +380,7 @@ class ExtAuthzContractTest {
 
     /**
      * Envoy does not forward {@code Origin} (not in {@code allowed_headers}), so the edge never sees a preflight as
-     * such; were it forwarded, Spring MVC's own CORS handling would refuse it, and still never allow it.
+     * such; were it forwarded, the edge would answer it as any other check without a key.
      */
     @Test
     void aCorsPreflightIsNeverAllowedOnItsOwn() throws Exception {

@@ -23,6 +23,7 @@ import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -30,10 +31,11 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * Raw bytes at the real edge: mutated keys, control characters, oversized and repeated headers. A raw socket, because
- * an HTTP client refuses to send most of this. Every answer must be a 4xx, and the live key must still work after.
+ * an HTTP client refuses to send most of this, to the service's port and to the gateway listener. Every answer must be a
+ * 4xx, and the live key must still work after.
  */
 @SpringBootTest(classes = EdgeApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = "spring.config.name=edge")
+        properties = {"spring.config.name=edge", "latchkey.edge.gateway-port=0"})
 class MalformedRequestFuzzTest {
 
     private static final TestCluster cluster = new TestCluster();
@@ -43,6 +45,9 @@ class MalformedRequestFuzzTest {
 
     @LocalServerPort
     int port;
+
+    @Autowired
+    GatewayServer gateway;
 
     @DynamicPropertySource
     static void cluster(DynamicPropertyRegistry registry) {
@@ -84,18 +89,25 @@ class MalformedRequestFuzzTest {
         int requests = 10_200;
         for (int i = 0; i < requests; i++) {
             String headers = mutations.get(i % mutations.size()).apply(random);
-            int status = send("GET /authorize HTTP/1.1\r\nHost: edge\r\n" + headers + "Connection: close\r\n\r\n");
-            statuses.merge(status, 1, Integer::sum);
-            assertThat(status).as("request %d (seed %d): %s", i, SEED, printable(headers)).isBetween(400, 499);
+            String request = "GET /authorize HTTP/1.1\r\nHost: edge\r\n" + headers + "Connection: close\r\n\r\n";
+            for (int listener : new int[] {port, gateway.port()}) {
+                int status = send(listener, request);
+                statuses.merge(status, 1, Integer::sum);
+                assertThat(status).as("request %d (seed %d) on port %d: %s", i, SEED, listener, printable(headers))
+                        .isBetween(400, 499);
+            }
         }
         System.out.println("edge fuzz: " + requests + " malformed requests, answers by status " + statuses);
-        assertThat(send("GET /authorize HTTP/1.1\r\nHost: edge\r\n" + header("Authorization", "Bearer " + LIVE_KEY)
-                + "Connection: close\r\n\r\n")).as("the live key after the fuzzing").isEqualTo(200);
+        for (int listener : new int[] {port, gateway.port()}) {
+            assertThat(send(listener, "GET /authorize HTTP/1.1\r\nHost: edge\r\n"
+                    + header("Authorization", "Bearer " + LIVE_KEY) + "Connection: close\r\n\r\n"))
+                    .as("the live key after the fuzzing, port %d", listener).isEqualTo(200);
+        }
     }
 
     private void awaitReady() throws Exception {
         for (int i = 0; i < 400; i++) {
-            if (send("GET /actuator/health HTTP/1.1\r\nHost: edge\r\nConnection: close\r\n\r\n") == 200) {
+            if (send(port, "GET /actuator/health HTTP/1.1\r\nHost: edge\r\nConnection: close\r\n\r\n") == 200) {
                 return;
             }
             Thread.sleep(25);
@@ -103,7 +115,7 @@ class MalformedRequestFuzzTest {
         throw new AssertionError("edge never became ready");
     }
 
-    private int send(String request) throws IOException {
+    private static int send(int port, String request) throws IOException {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(5_000);
             OutputStream out = socket.getOutputStream();

@@ -3,6 +3,9 @@ package io.latchkey.validator.servlet;
 import io.latchkey.validator.Decision;
 import io.latchkey.validator.QuotaState;
 import io.latchkey.validator.RateLimitState;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -113,5 +116,21 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
     /** The RFC 9457 body of a denial; its text is fixed per status, so it tells nothing about the key. */
     public String problemJson() {
         return "{\"type\":\"" + PROBLEM_TYPE_BASE + slug + "\",\"status\":" + status + ",\"detail\":\"" + detail + "\"}";
+    }
+
+    /** Answers a denial: its status, {@link #headers()} and {@link #problemJson()}. */
+    public void writeProblem(HttpServletResponse response) throws IOException {
+        headers().forEach(response::setHeader);
+        write(response, status, "application/problem+json", problemJson());
+    }
+
+    /** Writes a whole body with its length, so a kept-alive connection needs no chunked encoding. */
+    public static void write(HttpServletResponse response, int status, String contentType, String body)
+            throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        response.setStatus(status);
+        response.setContentType(contentType);
+        response.setContentLength(bytes.length);
+        response.getOutputStream().write(bytes);
     }
 }

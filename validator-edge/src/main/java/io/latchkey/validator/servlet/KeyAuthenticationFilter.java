@@ -11,6 +11,7 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.Collections;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
@@ -42,9 +43,14 @@ public final class KeyAuthenticationFilter implements Filter {
     public static Function<HttpServletRequest, String> readWriteScopes(String resource) {
         String prefix = resource == null || resource.isBlank() ? "" : resource + ":";
         Scope.parse(prefix + "read"); // a bad resource name fails here, at start-up, not as a 500 per request
-        return request -> switch (request.getMethod()) {
-            case "GET", "HEAD", "OPTIONS" -> prefix + "read";
-            default -> prefix + "write";
+        return request -> prefix + access(request.getMethod());
+    }
+
+    /** {@code read} for GET, HEAD and OPTIONS, {@code write} for every other method. */
+    public static String access(String method) {
+        return switch (method) {
+            case "GET", "HEAD", "OPTIONS" -> "read";
+            default -> "write";
         };
     }
 
@@ -54,7 +60,8 @@ public final class KeyAuthenticationFilter implements Filter {
         HttpServletRequest request = (HttpServletRequest) servletRequest;
         HttpServletResponse response = (HttpServletResponse) servletResponse;
         HttpVerdict verdict = HttpVerdict.of(request.getQueryString(),
-                PresentedKey.from(request.getHeader("Authorization"), request.getHeader("X-API-Key")),
+                PresentedKey.fromAll(Collections.list(request.getHeaders("Authorization")),
+                        Collections.list(request.getHeaders("X-API-Key"))),
                 key -> validator.isCurrent()
                         ? Optional.of(validator.validate(key, requiredScope.apply(request)))
                         : Optional.empty());
@@ -63,9 +70,6 @@ public final class KeyAuthenticationFilter implements Filter {
             chain.doFilter(request, response);
             return;
         }
-        verdict.headers().forEach(response::setHeader);
-        response.setStatus(verdict.status());
-        response.setContentType("application/problem+json");
-        response.getWriter().write(verdict.problemJson());
+        verdict.writeProblem(response);
     }
 }

@@ -1,5 +1,6 @@
 package io.latchkey.validator.servlet;
 
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -17,6 +18,17 @@ public record PresentedKey(String key, boolean ambiguous) {
         String bearer = authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
                 ? authorization.substring(BEARER.length()).strip() : null;
         return new PresentedKey(bearer != null ? bearer : apiKey, bearer != null && apiKey != null);
+    }
+
+    /**
+     * From every value each header was sent with: a header sent twice is as ambiguous as both headers, and answered
+     * the same way, never by picking one of the values.
+     */
+    public static PresentedKey fromAll(List<String> authorization, List<String> apiKey) {
+        if (authorization.size() > 1 || apiKey.size() > 1) {
+            return new PresentedKey(null, true);
+        }
+        return from(authorization.isEmpty() ? null : authorization.get(0), apiKey.isEmpty() ? null : apiKey.get(0));
     }
 
     /** Keys in URLs leak into logs, histories and referrers; a query string that carries one is refused. */

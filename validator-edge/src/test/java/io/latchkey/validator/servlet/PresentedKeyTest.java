@@ -2,6 +2,7 @@ package io.latchkey.validator.servlet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -30,5 +31,17 @@ class PresentedKeyTest {
     void bothHeadersAreAmbiguous() {
         assertThat(PresentedKey.from("Bearer lk_live_a", "lk_live_b").ambiguous()).isTrue();
         assertThat(PresentedKey.from("bearer lk_live_a", null).key()).isEqualTo("lk_live_a");
+    }
+
+    @Test
+    void aHeaderSentTwiceIsAmbiguousAndNeitherValueIsTaken() {
+        PresentedKey twice = PresentedKey.fromAll(List.of(), List.of("lk_live_a", "lk_live_b"));
+        assertThat(twice.ambiguous()).isTrue();
+        assertThat(twice.key()).isNull();
+        assertThat(PresentedKey.fromAll(List.of("Bearer lk_live_a", "Bearer lk_live_b"), List.of()).ambiguous())
+                .isTrue();
+        assertThat(PresentedKey.fromAll(List.of("Bearer lk_live_a"), List.of())).isEqualTo(
+                new PresentedKey("lk_live_a", false));
+        assertThat(PresentedKey.fromAll(List.of(), List.of())).isEqualTo(new PresentedKey(null, false));
     }
 }

@@ -1,0 +1,41 @@
+package io.latchkey.edge;
+
+import io.latchkey.validator.servlet.HttpVerdict;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.Collections;
+
+/**
+ * The {@link GatewayRoutes} on the service's own port, answered at the head of the servlet filter chain: Spring MVC's
+ * dispatch, content negotiation and per-request observation cost several times the decision itself
+ * (docs/benchmarks.md). Every other path continues to Spring as usual.
+ */
+final class GatewayFilter implements Filter {
+
+    private final GatewayRoutes routes;
+
+    GatewayFilter(GatewayRoutes routes) {
+        this.routes = routes;
+    }
+
+    @Override
+    public void doFilter(ServletRequest servletRequest, ServletResponse servletResponse, FilterChain chain)
+            throws IOException, ServletException {
+        HttpServletRequest request = (HttpServletRequest) servletRequest;
+        GatewayRoutes.Answer answer = routes.answer(request.getMethod(), request.getRequestURI(),
+                request.getQueryString(), name -> Collections.list(request.getHeaders(name)));
+        if (answer == null) {
+            chain.doFilter(request, servletResponse);
+            return;
+        }
+        HttpServletResponse response = (HttpServletResponse) servletResponse;
+        answer.headers().forEach(response::setHeader);
+        HttpVerdict.write(response, answer.status(), answer.contentType(), answer.body());
+    }
+}

@@ -1,0 +1,194 @@
+package io.latchkey.edge;
+
+import io.latchkey.validator.Decision;
+import io.latchkey.validator.KeyValidator;
+import io.latchkey.validator.servlet.HttpVerdict;
+import io.latchkey.validator.servlet.KeyAuthenticationFilter;
+import io.latchkey.validator.servlet.PresentedKey;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The gateway routes, whichever HTTP server carries them ({@link GatewayFilter} on the service's port,
+ * {@link GatewayServer} on the gateway port), so that statuses, problem bodies and identity headers cannot drift
+ * apart between them or between gateways.
+ *
+ * <p>{@code GET|HEAD /authorize} (nginx {@code auth_request} and the like): the key from {@code Authorization: Bearer}
+ * or {@code X-API-Key}, the required scope from {@code X-Required-Scope}, the endpoint counted for usage from
+ * {@code X-Original-URI}.
+ *
+ * <p>{@code /ext-authz/<client path>} with any method: Envoy's {@code ext_authz} filter in HTTP service mode
+ * ({@code docs/gateways/envoy.yaml}). The required scope is {@code X-Required-Scope} when Envoy's
+ * {@code headers_to_add} sets one; otherwise {@code read} for GET, HEAD and OPTIONS and {@code write} for every other
+ * method, on the resource named by {@code X-Latchkey-Resource} when Envoy sets that. Envoy never forwards either header
+ * from a client; it lets the request through on 200 alone, copying the identity headers to the upstream, and hands any
+ * other answer to the client as it is.
+ *
+ * <p>Routes are matched on the path as sent, before any normalisation: a check for
+ * {@code /ext-authz/..;/actuator/health} is answered here and never by the health endpoint, whose 200 Envoy would take
+ * for an allow ({@code ExtAuthzContractTest} holds this in place).
+ *
+ * <p>Both answer as {@link HttpVerdict} maps the decision: 200 with identity headers, 401 with one body for any key
+ * that does not authenticate, 403 for a missing scope, 429 when limited, 400 for a request no key could make valid.
+ * The decision comes from the local replica while it is current, else from the query side ({@link QuerySideFallback},
+ * when configured), else 503. Every answer is counted for usage ({@link UsageCounter}, when configured).
+ */
+final class GatewayRoutes {
+
+    static final String AUTHORIZE = "/authorize";
+    static final String EXT_AUTHZ = "/ext-authz";
+    static final String KEY_ID = "X-Latchkey-Key-Id";
+    static final String DEVELOPER_ID = "X-Latchkey-Developer-Id";
+    static final String SCOPES = "X-Latchkey-Scopes";
+    static final String PROBLEM_JSON = "application/problem+json";
+
+    /** What a route answers, for the server that carries it to write. */
+    record Answer(int status, Map<String, String> headers, String contentType, String body) {
+    }
+
+    private static final String[] OUTCOMES = outcomes();
+
+    private final KeyValidator validator;
+    private final Optional<QuerySideFallback> fallback;
+    private final EdgeMetrics metrics;
+    private final Optional<UsageCounter> usage;
+
+    GatewayRoutes(KeyValidator validator, Optional<QuerySideFallback> fallback, EdgeMetrics metrics,
+                  Optional<UsageCounter> usage) {
+        this.validator = validator;
+        this.fallback = fallback;
+        this.metrics = metrics;
+        this.usage = usage;
+    }
+
+    private static String[] outcomes() {
+        Decision.Status[] statuses = Decision.Status.values();
+        String[] names = new String[statuses.length];
+        for (Decision.Status status : statuses) {
+            names[status.ordinal()] = status.name().toLowerCase(Locale.ROOT);
+        }
+        return names;
+    }
+
+    /** True when answering may wait on another service: the replica is not current and the query side decides. */
+    boolean mayWait() {
+        return !validator.isCurrent();
+    }
+
+    /**
+     * @param path   the request path as sent, without the query
+     * @param query  the raw query string, or null
+     * @param headers every value a request header was sent with, none when absent
+     * @return the answer, or null when {@code path} is not a gateway route
+     */
+    Answer answer(String method, String path, String query, Function<String, List<String>> headers) {
+        // A repeated header reads as its values joined, as Spring MVC binds it: never one of them picked silently.
+        Function<String, String> header = name -> {
+            List<String> values = headers.apply(name);
+            return values.isEmpty() ? null : String.join(",", values);
+        };
+        if (isRoute(path, AUTHORIZE)) {
+            if (!method.equals("GET") && !method.equals("HEAD")) {
+                return new Answer(405, Map.of("Allow", "GET, HEAD"), PROBLEM_JSON, "{\"type\":\""
+                        + HttpVerdict.PROBLEM_TYPE_BASE + "method-not-allowed\",\"status\":405,"
+                        + "\"detail\":\"/authorize answers GET and HEAD.\"}");
+            }
+            return answer(query, headers, header.apply("X-Required-Scope"), header.apply("X-Original-URI"));
+        }
+        if (isRoute(path, EXT_AUTHZ)) {
+            String requiredScope = header.apply("X-Required-Scope");
+            String resource = header.apply("X-Latchkey-Resource");
+            String access = KeyAuthenticationFilter.access(method);
+            String scope = requiredScope != null ? requiredScope : resource != null ? resource + ":" + access : access;
+            // The check's path is the client's request path under the prefix: the endpoint usage is counted by.
+            return answer(query, headers, scope, path.substring(EXT_AUTHZ.length()));
+        }
+        return null;
+    }
+
+    /** The route itself, with or without path parameters ({@code ;...}), or for ext-authz anything beneath it. */
+    private static boolean isRoute(String path, String route) {
+        if (!path.startsWith(route)) {
+            return false;
+        }
+        if (path.length() == route.length()) {
+            return true;
+        }
+        char next = path.charAt(route.length());
+        return next == ';' || (next == '/' && route.equals(EXT_AUTHZ));
+    }
+
+    private Answer answer(String query, Function<String, List<String>> headers, String requiredScope,
+                          String endpoint) {
+        HttpVerdict verdict = HttpVerdict.of(query,
+                PresentedKey.fromAll(headers.apply("Authorization"), headers.apply("X-API-Key")),
+                key -> decide(key, requiredScope));
+        usage.ifPresent(counter -> count(counter, verdict, endpoint));
+        Map<String, String> answerHeaders = verdict.headers();
+        if (!verdict.allowed()) {
+            return new Answer(verdict.status(), answerHeaders, PROBLEM_JSON, verdict.problemJson());
+        }
+        Decision decision = verdict.decision();
+        answerHeaders.put(KEY_ID, decision.keyId());
+        answerHeaders.put(DEVELOPER_ID, decision.developerId());
+        answerHeaders.put(SCOPES, String.join(",", decision.scopes()));
+        return new Answer(200, answerHeaders, "application/json", allowedJson(decision));
+    }
+
+    private static String allowedJson(Decision decision) {
+        StringBuilder json = new StringBuilder(160).append("{\"status\":\"").append(decision.status().name())
+                .append("\",\"keyId\":");
+        quote(json, decision.keyId()).append(",\"developerId\":");
+        quote(json, decision.developerId()).append(",\"scopes\":[");
+        List<String> scopes = decision.scopes();
+        for (int i = 0; i < scopes.size(); i++) {
+            quote(i == 0 ? json : json.append(','), scopes.get(i));
+        }
+        return json.append("]}").toString();
+    }
+
+    /** A JSON string; ids and scopes are validated where they are made, but the body must stay JSON regardless. */
+    private static StringBuilder quote(StringBuilder json, String value) {
+        if (value == null) {
+            return json.append("null");
+        }
+        json.append('"');
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '"' || c == '\\') {
+                json.append('\\').append(c);
+            } else if (c < 0x20) {
+                json.append(String.format("\\u%04x", (int) c));
+            } else {
+                json.append(c);
+            }
+        }
+        return json.append('"');
+    }
+
+    private static void count(UsageCounter counter, HttpVerdict verdict, String endpoint) {
+        Decision decision = verdict.decision();
+        counter.record(decision == null ? null : decision.keyId(), endpoint,
+                decision == null ? verdict.slug().replace('-', '_') : OUTCOMES[decision.status().ordinal()]);
+    }
+
+    /**
+     * From the replica while it is current (complete and within the lag bound), else from the query side when one is
+     * configured; timed and counted.
+     */
+    private Optional<Decision> decide(String key, String requiredScope) {
+        long started = System.nanoTime();
+        boolean fromReplica = validator.isCurrent();
+        Optional<Decision> answer = fromReplica
+                ? Optional.of(validator.validate(key, requiredScope))
+                : fallback.flatMap(f -> f.validate(key, requiredScope));
+        answer.ifPresentOrElse(
+                d -> metrics.decided(fromReplica ? EdgeMetrics.Source.REPLICA : EdgeMetrics.Source.FALLBACK, d,
+                        System.nanoTime() - started),
+                metrics::unavailable);
+        return answer;
+    }
+}

@@ -1,0 +1,236 @@
+package io.latchkey.edge;
+
+import io.latchkey.validator.servlet.HttpVerdict;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.DateFormatter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Date;
+import java.util.Map;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The {@link GatewayRoutes} on a port of their own ({@code latchkey.edge.gateway-port}), served by Netty: a request is
+ * decoded, decided and answered on the event loop that read it, with no hand-off between threads and none of the
+ * servlet container's machinery, which cost several times the decision itself under load (docs/benchmarks.md). Every
+ * other path is 404 here; health and metrics stay on the service's port.
+ *
+ * <p>An answer that may wait on another service (the query side, while the replica is not current) is decided on a
+ * bounded pool instead, and the connection's later requests wait their turn, so pipelined answers keep their order.
+ * A decision that asks Redis in exact rate-limit mode runs on the event loop, bounded by the limiter's own budget.
+ * Limits: request line and headers 8 KiB each (414 and 431 beyond), bodies 8 KiB (413; gateways send none), and a
+ * connection idle for 60 s is closed.
+ */
+final class GatewayServer implements AutoCloseable {
+
+    private static final int MAX_LINE = 8192;
+    private static final int MAX_HEADERS = 8192;
+    private static final int MAX_BODY = 8192;
+    private static final int IDLE_SECONDS = 60;
+
+    private record DateStamp(long second, String text) {
+    }
+
+    private final GatewayRoutes routes;
+    private final EventLoopGroup acceptor;
+    private final EventLoopGroup loops;
+    private final ThreadPoolExecutor waiting;
+    private final Channel listener;
+    private volatile DateStamp date = new DateStamp(-1, "");
+
+    /** Binds {@code address:port} (0 picks a free port) with {@code threads} event loops. */
+    GatewayServer(GatewayRoutes routes, String address, int port, int threads) {
+        this.routes = routes;
+        acceptor = new NioEventLoopGroup(1, new DefaultThreadFactory("latchkey-gateway-accept", true));
+        loops = new NioEventLoopGroup(threads, new DefaultThreadFactory("latchkey-gateway", true));
+        // Caller-runs when all 64 are busy: the event loop then waits itself rather than queue without bound.
+        waiting = new ThreadPoolExecutor(0, 64, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                new DefaultThreadFactory("latchkey-gateway-fallback", true), new ThreadPoolExecutor.CallerRunsPolicy());
+        try {
+            listener = new ServerBootstrap().group(acceptor, loops).channel(NioServerSocketChannel.class)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel channel) {
+                            channel.pipeline().addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS),
+                                    new HttpServerCodec(MAX_LINE, MAX_HEADERS, MAX_BODY),
+                                    new HttpServerKeepAliveHandler(),
+                                    new HttpObjectAggregator(MAX_BODY),
+                                    new Exchange());
+                        }
+                    })
+                    .bind(address, port).syncUninterruptibly().channel();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    int port() {
+        return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    @Override
+    public void close() {
+        if (listener != null) {
+            listener.close().syncUninterruptibly();
+        }
+        acceptor.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        loops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        waiting.shutdown();
+    }
+
+    /** One connection's requests, answered in the order they came. */
+    private final class Exchange extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+        private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>();
+        private boolean answering;
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext context, FullHttpRequest request) {
+            if (answering) {
+                queued.add(request.retain());
+            } else {
+                handle(context, request);
+            }
+        }
+
+        private void handle(ChannelHandlerContext context, FullHttpRequest request) {
+            if (request.decoderResult().isFailure()) {
+                write(context, request, malformed(request.decoderResult().cause()), true);
+            } else if (!routes.mayWait()) {
+                write(context, request, answer(request), false);
+            } else {
+                answering = true;
+                waiting.execute(() -> {
+                    GatewayRoutes.Answer answer = answer(request);
+                    context.executor().execute(() -> {
+                        answering = false;
+                        write(context, request, answer, false);
+                        drain(context);
+                    });
+                });
+            }
+        }
+
+        private void drain(ChannelHandlerContext context) {
+            FullHttpRequest next;
+            while (!answering && (next = queued.poll()) != null) {
+                try {
+                    handle(context, next);
+                } finally {
+                    next.release();
+                }
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext context) throws Exception {
+            queued.forEach(FullHttpRequest::release);
+            queued.clear();
+            super.channelInactive(context);
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext context, Object event) throws Exception {
+            if (event instanceof IdleStateEvent) {
+                context.close();
+            } else {
+                super.userEventTriggered(context, event);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+            context.close();
+        }
+    }
+
+    /** Headers are plain objects that outlive the request's buffer, so a deferred answer may still read them. */
+    private GatewayRoutes.Answer answer(FullHttpRequest request) {
+        String uri = request.uri();
+        int query = uri.indexOf('?');
+        HttpHeaders headers = request.headers();
+        GatewayRoutes.Answer answer = routes.answer(request.method().name(),
+                query < 0 ? uri : uri.substring(0, query), query < 0 ? null : uri.substring(query + 1), headers::getAll);
+        return answer != null ? answer : problem(404, "not-found",
+                "This port answers " + GatewayRoutes.AUTHORIZE + " and " + GatewayRoutes.EXT_AUTHZ + " only.");
+    }
+
+    private static GatewayRoutes.Answer malformed(Throwable cause) {
+        if (cause instanceof TooLongHttpHeaderException) {
+            return problem(431, "headers-too-large", "The request's headers are too large.");
+        }
+        if (cause instanceof TooLongHttpLineException) {
+            return problem(414, "uri-too-long", "The request line is too long.");
+        }
+        return problem(400, "malformed-request", "The request is not valid HTTP.");
+    }
+
+    private static GatewayRoutes.Answer problem(int status, String slug, String detail) {
+        return new GatewayRoutes.Answer(status, Map.of("Cache-Control", "no-store"), GatewayRoutes.PROBLEM_JSON,
+                "{\"type\":\"" + HttpVerdict.PROBLEM_TYPE_BASE + slug + "\",\"status\":" + status
+                        + ",\"detail\":\"" + detail + "\"}");
+    }
+
+    private void write(ChannelHandlerContext context, FullHttpRequest request, GatewayRoutes.Answer answer,
+                       boolean close) {
+        byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
+        boolean head = HttpMethod.HEAD.equals(request.method());
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.valueOf(answer.status()), head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
+        HttpHeaders headers = response.headers();
+        answer.headers().forEach(headers::set);
+        headers.set(HttpHeaderNames.CONTENT_TYPE, answer.contentType())
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
+                .set(HttpHeaderNames.DATE, date());
+        if (close) {
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            context.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            context.writeAndFlush(response);
+        }
+    }
+
+    /** RFC 9110 asks an origin server with a clock for a Date; formatted once a second, not per answer. */
+    private String date() {
+        long now = System.currentTimeMillis();
+        DateStamp stamp = date;
+        if (stamp.second() != now / 1000) {
+            stamp = new DateStamp(now / 1000, DateFormatter.format(new Date(now)));
+            date = stamp;
+        }
+        return stamp.text();
+    }
+}
