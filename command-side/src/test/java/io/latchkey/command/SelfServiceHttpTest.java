@@ -315,6 +315,11 @@ class SelfServiceHttpTest {
             assertThat(response.http().headers().firstValue("WWW-Authenticate")).isPresent();
         }
 
+        Response twice = send("POST", "/v1/keys/" + keyB.keyId() + "/rotate", null, TOKEN,
+                "Authorization", "Bearer " + adminA.key());
+        assertThat(twice.status()).as("two Authorization headers: neither is taken").isEqualTo(401);
+        assertThat(withoutInstance(twice)).isEqualTo(withoutInstance(badToken));
+
         Response readOnly = send("POST", "/v1/keys/" + keyB.keyId() + "/rotate", null, keyB.key());
         assertThat(readOnly.status()).as(readOnly.raw()).isEqualTo(403);
         assertThat(readOnly.body().get("type").asText()).endsWith("/insufficient-scope");

@@ -33,6 +33,8 @@ import java.util.UUID;
 final class EntryCodec {
 
     private static final byte FORMAT = 4;
+    /** The scope count is written as one byte; the REST layer allows far fewer (50). */
+    static final int MAX_SCOPES = 255;
     private static final int EXPIRES = 1;
     private static final int VALID_UNTIL = 1 << 1;
     private static final int RATE_LIMIT = 1 << 2;
@@ -66,6 +68,11 @@ final class EntryCodec {
         out.writeVarLong(entry.version());
         out.writeId(entry.keyId(), keyId);
         out.writeId(entry.developerId(), developerId);
+        if (entry.scopes().size() > MAX_SCOPES) {
+            // The count is one byte: refuse rather than write an entry that reads back with scopes missing.
+            throw new IllegalArgumentException("an entry holds at most " + MAX_SCOPES + " scopes, not "
+                    + entry.scopes().size());
+        }
         out.writeByte(entry.scopes().size());
         for (String scope : entry.scopes()) {
             out.writeString(scope);

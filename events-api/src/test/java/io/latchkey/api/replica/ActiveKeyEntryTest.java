@@ -12,6 +12,7 @@ import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class ActiveKeyEntryTest {
@@ -28,6 +29,16 @@ class ActiveKeyEntryTest {
         ActiveKeyEntry bare = new ActiveKeyEntry("k2", "d2", List.of("read"), null,
                 Instant.parse("2026-01-01T00:00:00.123Z"), KeyStatus.REVOKED, 9, null);
         assertThat(ActiveKeyEntry.fromBytes(bare.toBytes())).isEqualTo(bare);
+    }
+
+    @Test
+    void anEntryWithMoreScopesThanItsFormCanCountIsRefusedNotCutShort() {
+        List<String> scopes = IntStream.range(0, 256).mapToObj(i -> "r" + i + ":read").toList();
+        ActiveKeyEntry wide = new ActiveKeyEntry(KEY_ID, DEVELOPER_ID, scopes, null, null, KeyStatus.ACTIVE, 1, null);
+        assertThatThrownBy(wide::toBytes).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("255");
+        ActiveKeyEntry widest = new ActiveKeyEntry(KEY_ID, DEVELOPER_ID, scopes.subList(0, 255), null, null,
+                KeyStatus.ACTIVE, 1, null);
+        assertThat(ActiveKeyEntry.fromBytes(widest.toBytes())).isEqualTo(widest);
     }
 
     @Test

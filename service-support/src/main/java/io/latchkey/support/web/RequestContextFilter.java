@@ -8,6 +8,7 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -46,7 +47,9 @@ public class RequestContextFilter extends OncePerRequestFilter {
                 ? presentedId : UUID.randomUUID().toString();
         response.setHeader(REQUEST_ID_HEADER, requestId);
 
-        String credential = bearer(request.getHeader("Authorization"));
+        // Sent twice, the header names no single credential: neither value is taken.
+        List<String> authorization = Collections.list(request.getHeaders("Authorization"));
+        String credential = authorization.size() == 1 ? bearer(authorization.get(0)) : null;
         Caller caller = operatorToken.matches(credential) ? Caller.OPERATOR : null;
         if (caller == null && !publicPaths.contains(request.getRequestURI())) {
             DeveloperKeyAuthenticator.Outcome outcome = credential == null || developerKeys == null
