@@ -70,7 +70,15 @@ final class UsageCounter {
      */
     private static final class KeyMinute {
         final Map<String, long[]> endpoints = new ConcurrentHashMap<>();
+        /**
+         * The endpoint counted last, compared by reference before the map is asked: a remembered URI normalises to
+         * the same instance every time. Immutable, so a racing reader sees a whole pair or the previous one.
+         */
+        Endpoint last;
         volatile long lastUsed = Long.MIN_VALUE;
+    }
+
+    private record Endpoint(String path, long[] counts) {
     }
 
     /**
@@ -89,9 +97,16 @@ final class UsageCounter {
             key = minute.keys().computeIfAbsent(id, k -> new KeyMinute());
         }
         String path = normalisedOnce(originalUri);
-        long[] counts = key.endpoints.get(path);
-        if (counts == null) {
-            counts = endpoint(key, path);
+        Endpoint last = key.last;
+        long[] counts;
+        if (last != null && last.path() == path) {
+            counts = last.counts();
+        } else {
+            counts = key.endpoints.get(path);
+            if (counts == null) {
+                counts = endpoint(key, path);
+            }
+            key.last = new Endpoint(path, counts);
         }
         SLOT.getAndAdd(counts, outcomeSlot(outcome), 1L);
         if (now > key.lastUsed) {

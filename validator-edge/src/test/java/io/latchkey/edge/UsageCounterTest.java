@@ -9,6 +9,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -162,5 +163,12 @@ class UsageCounterTest {
         assertThat(total(report)).isEqualTo((long) threads * perThread);
         assertThat(report).hasSize(2).allSatisfy(key -> assertThat(key.gains().values().stream()
                 .mapToLong(Long::longValue).sum()).isEqualTo(2L * perThread));
+        // Each key alternates between two endpoints: neither may take the other's counts.
+        assertThat(report).allSatisfy(key -> {
+            Map<String, Long> byEndpoint = new TreeMap<>();
+            key.gains().forEach((bucket, gain) -> byEndpoint.merge(bucket.endpoint(), gain, Long::sum));
+            assertThat(byEndpoint).containsOnly(Map.entry("/orders", (long) perThread),
+                    Map.entry("/orders/{id}", (long) perThread));
+        });
     }
 }
