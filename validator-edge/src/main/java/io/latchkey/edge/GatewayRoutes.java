@@ -92,9 +92,8 @@ final class GatewayRoutes {
         };
         if (isRoute(path, AUTHORIZE)) {
             if (!method.equals("GET") && !method.equals("HEAD")) {
-                return new Answer(405, Map.of("Allow", "GET, HEAD"), PROBLEM_JSON, "{\"type\":\""
-                        + HttpVerdict.PROBLEM_TYPE_BASE + "method-not-allowed\",\"status\":405,"
-                        + "\"detail\":\"/authorize answers GET and HEAD.\"}");
+                return new Answer(405, Map.of("Allow", "GET, HEAD"), PROBLEM_JSON,
+                        HttpVerdict.problemJson(405, "method-not-allowed", "/authorize answers GET and HEAD."));
             }
             return answer(query, headers, header.apply("X-Required-Scope"), header.apply("X-Original-URI"));
         }

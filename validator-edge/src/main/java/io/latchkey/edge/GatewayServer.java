@@ -200,8 +200,7 @@ final class GatewayServer implements AutoCloseable {
 
     private static GatewayRoutes.Answer problem(int status, String slug, String detail) {
         return new GatewayRoutes.Answer(status, Map.of("Cache-Control", "no-store"), GatewayRoutes.PROBLEM_JSON,
-                "{\"type\":\"" + HttpVerdict.PROBLEM_TYPE_BASE + slug + "\",\"status\":" + status
-                        + ",\"detail\":\"" + detail + "\"}");
+                HttpVerdict.problemJson(status, slug, detail));
     }
 
     private void write(ChannelHandlerContext context, FullHttpRequest request, GatewayRoutes.Answer answer,

@@ -115,6 +115,11 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
 
     /** The RFC 9457 body of a denial; its text is fixed per status, so it tells nothing about the key. */
     public String problemJson() {
+        return problemJson(status, slug, detail);
+    }
+
+    /** An RFC 9457 body with a fixed text: {@code slug} and {@code detail} are constants, never request data. */
+    public static String problemJson(int status, String slug, String detail) {
         return "{\"type\":\"" + PROBLEM_TYPE_BASE + slug + "\",\"status\":" + status + ",\"detail\":\"" + detail + "\"}";
     }
 
