@@ -145,18 +145,28 @@ int main(int argc, char **argv) {
                 }
             }
         }
-        /* Sleep until the next request is due or an answer arrives, to the nanosecond: a timeout in whole
-           milliseconds would be 0 at any rate above 1,000/s and turn this loop into a spin that takes a core
-           from the system under test. */
+        /* Sleep until an answer arrives or, when nothing waits for a connection, until the next request is due, to
+           the nanosecond: a timeout in whole milliseconds would be 0 at any rate above 1,000/s and turn this loop
+           into a spin that takes a core from the system under test. Requests that wait for a connection are timed
+           from their schedule anyway, so only an answer can let them go. */
         struct timespec timeout = {0, 0};
+        struct timespec *until = NULL;
         if (queue_head == queue_tail && next < total) {
             uint64_t due = start + next * interval;
             uint64_t wait = due > now ? due - now : 0;
             timeout.tv_sec = (time_t) (wait / 1000000000ull);
             timeout.tv_nsec = (long) (wait % 1000000000ull);
+            until = &timeout;
         }
         struct epoll_event events[MAX_CONNECTIONS];
-        int ready = epoll_pwait2(epoll, events, MAX_CONNECTIONS, &timeout, NULL);
+        int ready = epoll_pwait2(epoll, events, MAX_CONNECTIONS, until, NULL);
+        if (ready < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            perror("epoll_pwait2");
+            return 2;
+        }
         for (int e = 0; e < ready; e++) {
             connection *c = &pool[events[e].data.u32];
             ssize_t n = read(c->fd, c->in + c->used, BUFFER - c->used);

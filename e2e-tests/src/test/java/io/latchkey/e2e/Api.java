@@ -79,6 +79,11 @@ final class Api {
                 .header("X-Required-Scope", scope).GET().build(), HttpResponse.BodyHandlers.discarding());
     }
 
+    HttpResponse<Void> authorizeWithoutKeyAt(int edgePort) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + edgePort + "/authorize"))
+                .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.discarding());
+    }
+
     /** A service's Prometheus exposition; fails unless it answers 200. */
     String metrics(int port) throws Exception {
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(

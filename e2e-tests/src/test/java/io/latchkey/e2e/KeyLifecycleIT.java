@@ -148,16 +148,22 @@ class KeyLifecycleIT {
         await(Duration.ofSeconds(5), () -> api.authorize(key, "read") == 200
                 && api.authorize(revokedKey.body().get("key").asText(), "read") == 401, "both keys reaching the replica");
 
-        int withFallback = system.startEdgeWithoutReplica("edge-fallback", system.queryUrl() + "/v1/validate");
+        int gateway = LatchkeySystem.freePort();
+        int withFallback = system.startEdgeWithoutReplica("edge-fallback", system.queryUrl() + "/v1/validate",
+                "--latchkey.edge.gateway-port=" + gateway);
         int without = system.startEdgeWithoutReplica("edge-alone", null);
         try {
-            assertThat(api.authorizeAt(withFallback, key, "read").statusCode()).isEqualTo(200);
-            assertThat(api.authorizeAt(withFallback, key, "read").headers().firstValue("X-Latchkey-Key-Id"))
-                    .hasValue(created.body().get("keyId").asText());
-            assertThat(api.authorizeAt(withFallback, key, "write").statusCode()).isEqualTo(403);
-            assertThat(api.authorizeAt(withFallback, revokedKey.body().get("key").asText(), "read").statusCode())
-                    .isEqualTo(401);
-            assertThat(api.authorizeAt(withFallback, "lk_live_" + "0".repeat(49), "read").statusCode()).isEqualTo(401);
+            // The service port, and the gateway listener, where answers through the query side leave the event loop.
+            for (int port : new int[] {withFallback, gateway}) {
+                assertThat(api.authorizeAt(port, key, "read").statusCode()).isEqualTo(200);
+                assertThat(api.authorizeAt(port, key, "read").headers().firstValue("X-Latchkey-Key-Id"))
+                        .hasValue(created.body().get("keyId").asText());
+                assertThat(api.authorizeAt(port, key, "write").statusCode()).isEqualTo(403);
+                assertThat(api.authorizeAt(port, revokedKey.body().get("key").asText(), "read").statusCode())
+                        .isEqualTo(401);
+                assertThat(api.authorizeAt(port, "lk_live_" + "0".repeat(49), "read").statusCode()).isEqualTo(401);
+                assertThat(api.authorizeWithoutKeyAt(port).statusCode()).as("no key, port " + port).isEqualTo(401);
+            }
             assertThat(api.health(withFallback)).contains("OUT_OF_SERVICE").contains("query-side fallback");
 
             assertThat(api.authorizeAt(without, key, "read").statusCode()).isEqualTo(503);

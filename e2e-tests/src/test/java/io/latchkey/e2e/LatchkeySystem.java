@@ -115,11 +115,12 @@ final class LatchkeySystem implements AutoCloseable {
      * An extra edge in a Hazelcast cluster of its own, where no writer ever publishes: its replica never becomes
      * complete, so it answers only through {@code fallbackUrl} (when given). Returns its HTTP port.
      */
-    int startEdgeWithoutReplica(String name, String fallbackUrl) throws Exception {
+    int startEdgeWithoutReplica(String name, String fallbackUrl, String... extraArgs) throws Exception {
         int port = freePort();
         List<String> args = new ArrayList<>(List.of(
                 "--latchkey.hazelcast.cluster-name=lonely-" + UUID.randomUUID(),
                 "--latchkey.hazelcast.port=" + freePort()));
+        args.addAll(List.of(extraArgs));
         if (fallbackUrl != null) {
             args.add("--latchkey.edge.fallback-url=" + fallbackUrl);
         }

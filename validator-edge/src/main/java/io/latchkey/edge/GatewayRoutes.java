@@ -1,5 +1,6 @@
 package io.latchkey.edge;
 
+import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.validator.Decision;
 import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.servlet.HttpVerdict;
@@ -75,7 +76,7 @@ final class GatewayRoutes {
 
     /** True when answering may wait on another service: the replica is not current and the query side decides. */
     boolean mayWait() {
-        return !validator.isCurrent();
+        return fallback.isPresent() && !validator.isCurrent();
     }
 
     /**
@@ -176,11 +177,11 @@ final class GatewayRoutes {
 
     /**
      * From the replica while it is current (complete and within the lag bound), else from the query side when one is
-     * configured; timed and counted.
+     * configured; timed and counted. A missing or malformed key needs no replica: the validator refuses it locally.
      */
     private Optional<Decision> decide(String key, String requiredScope) {
         long started = System.nanoTime();
-        boolean fromReplica = validator.isCurrent();
+        boolean fromReplica = validator.isCurrent() || key == null || !KeyFormat.isWellFormed(key);
         Optional<Decision> answer = fromReplica
                 ? Optional.of(validator.validate(key, requiredScope))
                 : fallback.flatMap(f -> f.validate(key, requiredScope));

@@ -36,9 +36,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Date;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@link GatewayRoutes} on a port of their own ({@code latchkey.edge.gateway-port}), served by Netty: a request is
@@ -47,8 +50,9 @@ import java.util.concurrent.TimeUnit;
  * other path is 404 here; health and metrics stay on the service's port.
  *
  * <p>An answer that may wait on another service (the query side, while the replica is not current) is decided on a
- * bounded pool instead, and the connection's later requests wait their turn, so pipelined answers keep their order.
- * A decision that asks Redis in exact rate-limit mode runs on the event loop, bounded by the limiter's own budget.
+ * bounded pool instead (503 when all of it waits), and the connection's later requests wait their turn, so pipelined
+ * answers keep their order; reading from that connection pauses meanwhile. A decision that asks Redis in exact
+ * rate-limit mode runs on the event loop, bounded by the limiter's budget (5 ms) and by its pause after a miss.
  * Limits: request line and headers 8 KiB each (414 and 431 beyond), bodies 8 KiB (413; gateways send none), and a
  * connection idle for 60 s is closed.
  */
@@ -58,6 +62,14 @@ final class GatewayServer implements AutoCloseable {
     private static final int MAX_HEADERS = 8192;
     private static final int MAX_BODY = 8192;
     private static final int IDLE_SECONDS = 60;
+    /** Threads that may wait on the query side at once. */
+    private static final int MAX_WAITING = 64;
+    /** Requests of one connection held while an earlier one waits. */
+    private static final int MAX_QUEUED = 64;
+    private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
+    private static final GatewayRoutes.Answer BUSY = new GatewayRoutes.Answer(503,
+            Map.of("Cache-Control", "no-store", "Retry-After", "1"), GatewayRoutes.PROBLEM_JSON,
+            HttpVerdict.problemJson(503, "unavailable", "Key validation is not available yet."));
 
     private record DateStamp(long second, String text) {
     }
@@ -74,9 +86,9 @@ final class GatewayServer implements AutoCloseable {
         this.routes = routes;
         acceptor = new NioEventLoopGroup(1, new DefaultThreadFactory("latchkey-gateway-accept", true));
         loops = new NioEventLoopGroup(threads, new DefaultThreadFactory("latchkey-gateway", true));
-        // Caller-runs when all 64 are busy: the event loop then waits itself rather than queue without bound.
-        waiting = new ThreadPoolExecutor(0, 64, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
-                new DefaultThreadFactory("latchkey-gateway-fallback", true), new ThreadPoolExecutor.CallerRunsPolicy());
+        // No queue: with all threads waiting on the query side, a further check is refused with 503 at once.
+        waiting = new ThreadPoolExecutor(0, MAX_WAITING, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                new DefaultThreadFactory("latchkey-gateway-fallback", true));
         try {
             listener = new ServerBootstrap().group(acceptor, loops).channel(NioServerSocketChannel.class)
                     .childOption(ChannelOption.TCP_NODELAY, true)
@@ -91,7 +103,8 @@ final class GatewayServer implements AutoCloseable {
                         }
                     })
                     .bind(address, port).syncUninterruptibly().channel();
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            // Bind failures arrive undeclared (a checked BindException): release the threads for any of them.
             close();
             throw e;
         }
@@ -101,14 +114,15 @@ final class GatewayServer implements AutoCloseable {
         return ((InetSocketAddress) listener.localAddress()).getPort();
     }
 
+    /** Stops accepting, lets the event loops finish what they hold (at most a second), then the waiting pool. */
     @Override
     public void close() {
         if (listener != null) {
             listener.close().syncUninterruptibly();
         }
-        acceptor.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        loops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        waiting.shutdown();
+        acceptor.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        waiting.shutdownNow();
     }
 
     /** One connection's requests, answered in the order they came. */
@@ -119,10 +133,13 @@ final class GatewayServer implements AutoCloseable {
 
         @Override
         protected void channelRead0(ChannelHandlerContext context, FullHttpRequest request) {
-            if (answering) {
+            if (!answering) {
+                handle(context, request);
+            } else if (queued.size() < MAX_QUEUED) {
                 queued.add(request.retain());
             } else {
-                handle(context, request);
+                // Reading is paused while an answer waits, so only a client that pipelines past all reason gets here.
+                context.close();
             }
         }
 
@@ -130,21 +147,28 @@ final class GatewayServer implements AutoCloseable {
             if (request.decoderResult().isFailure()) {
                 write(context, request, malformed(request.decoderResult().cause()), true);
             } else if (!routes.mayWait()) {
-                write(context, request, answer(request), false);
+                write(context, request, safely(request), false);
             } else {
                 answering = true;
-                waiting.execute(() -> {
-                    GatewayRoutes.Answer answer = answer(request);
-                    context.executor().execute(() -> {
-                        answering = false;
-                        write(context, request, answer, false);
-                        drain(context);
+                context.channel().config().setAutoRead(false);
+                try {
+                    waiting.execute(() -> {
+                        GatewayRoutes.Answer answer = safely(request);
+                        try {
+                            context.executor().execute(() -> answered(context, request, answer));
+                        } catch (RejectedExecutionException closing) {
+                            // The listener is closing; the connection goes with it.
+                        }
                     });
-                });
+                } catch (RejectedExecutionException busy) {
+                    answered(context, request, BUSY);
+                }
             }
         }
 
-        private void drain(ChannelHandlerContext context) {
+        private void answered(ChannelHandlerContext context, FullHttpRequest request, GatewayRoutes.Answer answer) {
+            answering = false;
+            write(context, request, answer, false);
             FullHttpRequest next;
             while (!answering && (next = queued.poll()) != null) {
                 try {
@@ -152,6 +176,9 @@ final class GatewayServer implements AutoCloseable {
                 } finally {
                     next.release();
                 }
+            }
+            if (!answering) {
+                context.channel().config().setAutoRead(true);
             }
         }
 
@@ -173,12 +200,27 @@ final class GatewayServer implements AutoCloseable {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+            log.debug("gateway connection closed after {}", cause.getClass().getName());
             context.close();
+        }
+    }
+
+    /** The route's answer; a failure is a 500 (its class logged, never the request, which may carry a key). */
+    private GatewayRoutes.Answer safely(FullHttpRequest request) {
+        try {
+            return answer(request);
+        } catch (RuntimeException e) {
+            log.error("gateway check failed: {}", e.getClass().getName());
+            return problem(500, "internal-error", "The check could not be completed.");
         }
     }
 
     /** Headers are plain objects that outlive the request's buffer, so a deferred answer may still read them. */
     private GatewayRoutes.Answer answer(FullHttpRequest request) {
+        if (HttpMethod.TRACE.equals(request.method())) {
+            // Tomcat refuses TRACE before any filter sees it; the two listeners answer alike.
+            return problem(405, "method-not-allowed", "TRACE is not answered.");
+        }
         String uri = request.uri();
         int query = uri.indexOf('?');
         HttpHeaders headers = request.headers();

@@ -42,6 +42,7 @@ final class UsageCounter {
     private final List<Minute> minutes = new CopyOnWriteArrayList<>();
     private final Map<Bucket, Long> acknowledged = new ConcurrentHashMap<>();
     private final Map<String, String> normalised = new ConcurrentHashMap<>();
+    private final Map<String, String> endpointNames = new ConcurrentHashMap<>();
     /** Outcome names by slot, and slots by name; a slot once given never changes. */
     private final List<String> outcomes = new CopyOnWriteArrayList<>();
     private final Map<String, Integer> outcomeSlots = new ConcurrentHashMap<>();
@@ -71,8 +72,8 @@ final class UsageCounter {
     private static final class KeyMinute {
         final Map<String, long[]> endpoints = new ConcurrentHashMap<>();
         /**
-         * The endpoint counted last, compared by reference before the map is asked: a remembered URI normalises to
-         * the same instance every time. Immutable, so a racing reader sees a whole pair or the previous one.
+         * The endpoint counted last, compared by reference before the map is asked: remembered URIs of one endpoint
+         * normalise to one instance. Immutable, so a racing reader sees a whole pair or the previous one.
          */
         Endpoint last;
         volatile long lastUsed = Long.MIN_VALUE;
@@ -160,6 +161,8 @@ final class UsageCounter {
         if (path == null) {
             path = normalise(originalUri);
             if (normalised.size() < MAX_REMEMBERED_URIS) {
+                // One instance per endpoint, so /orders/1 and /orders/2 meet as the same /orders/{id}.
+                path = endpointNames.computeIfAbsent(path, p -> p);
                 normalised.put(originalUri, path);
             }
         }

@@ -244,6 +244,8 @@ class ExtAuthzContractTest {
         }
         assertThat(envoyAsks("GET", "/invoices", "Authorization", "Bearer " + reader, "X-Latchkey-Resource", "invoices")
                 .status()).as("another resource").isEqualTo(403);
+        assertThat(envoyAsks("TRACE", "/orders", "Authorization", "Bearer " + writerKey, ORDERS[0], ORDERS[1]).status())
+                .as("TRACE, which Tomcat refuses before any filter, even with a write key").isEqualTo(405);
     }
 
     @Test
