@@ -44,10 +44,14 @@ final class GatewayRoutes {
     static final String KEY_ID = "X-Latchkey-Key-Id";
     static final String DEVELOPER_ID = "X-Latchkey-Developer-Id";
     static final String SCOPES = "X-Latchkey-Scopes";
-    static final String PROBLEM_JSON = "application/problem+json";
 
     /** What a route answers, for the server that carries it to write. */
     record Answer(int status, Map<String, String> headers, String contentType, String body) {
+
+        /** A denial as {@link HttpVerdict} answers it: its status, headers and problem body. */
+        static Answer of(HttpVerdict denial) {
+            return new Answer(denial.status(), denial.headers(), HttpVerdict.PROBLEM_JSON, denial.problemJson());
+        }
     }
 
     private static final String[] OUTCOMES = outcomes();
@@ -93,7 +97,7 @@ final class GatewayRoutes {
         };
         if (isRoute(path, AUTHORIZE)) {
             if (!method.equals("GET") && !method.equals("HEAD")) {
-                return new Answer(405, Map.of("Allow", "GET, HEAD"), PROBLEM_JSON,
+                return new Answer(405, Map.of("Allow", "GET, HEAD"), HttpVerdict.PROBLEM_JSON,
                         HttpVerdict.problemJson(405, "method-not-allowed", "/authorize answers GET and HEAD."));
             }
             return answer(query, headers, header.apply("X-Required-Scope"), header.apply("X-Original-URI"));
@@ -127,10 +131,10 @@ final class GatewayRoutes {
                 PresentedKey.fromAll(headers.apply("Authorization"), headers.apply("X-API-Key")),
                 key -> decide(key, requiredScope));
         usage.ifPresent(counter -> count(counter, verdict, endpoint));
-        Map<String, String> answerHeaders = verdict.headers();
         if (!verdict.allowed()) {
-            return new Answer(verdict.status(), answerHeaders, PROBLEM_JSON, verdict.problemJson());
+            return Answer.of(verdict);
         }
+        Map<String, String> answerHeaders = verdict.headers();
         Decision decision = verdict.decision();
         answerHeaders.put(KEY_ID, decision.keyId());
         answerHeaders.put(DEVELOPER_ID, decision.developerId());

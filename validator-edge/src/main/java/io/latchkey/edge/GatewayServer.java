@@ -67,9 +67,8 @@ final class GatewayServer implements AutoCloseable {
     /** Requests of one connection held while an earlier one waits. */
     private static final int MAX_QUEUED = 64;
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
-    private static final GatewayRoutes.Answer BUSY = new GatewayRoutes.Answer(503,
-            Map.of("Cache-Control", "no-store", "Retry-After", "1"), GatewayRoutes.PROBLEM_JSON,
-            HttpVerdict.problemJson(503, "unavailable", "Key validation is not available yet."));
+    /** Every waiting thread busy: the same 503 as when nobody could decide. */
+    private static final GatewayRoutes.Answer BUSY = GatewayRoutes.Answer.of(HttpVerdict.unavailable());
 
     private record DateStamp(long second, String text) {
     }
@@ -241,7 +240,7 @@ final class GatewayServer implements AutoCloseable {
     }
 
     private static GatewayRoutes.Answer problem(int status, String slug, String detail) {
-        return new GatewayRoutes.Answer(status, Map.of("Cache-Control", "no-store"), GatewayRoutes.PROBLEM_JSON,
+        return new GatewayRoutes.Answer(status, Map.of("Cache-Control", "no-store"), HttpVerdict.PROBLEM_JSON,
                 HttpVerdict.problemJson(status, slug, detail));
     }
 

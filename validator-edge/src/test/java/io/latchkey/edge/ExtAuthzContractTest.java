@@ -10,6 +10,7 @@ import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import io.latchkey.validator.hazelcast.TestCluster;
 import io.latchkey.validator.redis.RedisServer;
+import io.latchkey.validator.servlet.HttpVerdict;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -147,7 +148,7 @@ class ExtAuthzContractTest {
     }
 
     private static boolean fromTheRoutes(Answer answer) {
-        return answer.header("Content-Type").filter(type -> type.equals(GatewayRoutes.PROBLEM_JSON)
+        return answer.header("Content-Type").filter(type -> type.equals(HttpVerdict.PROBLEM_JSON)
                 || type.equals("application/json")).isPresent();
     }
 

@@ -29,6 +29,7 @@ import java.util.function.Function;
 public record HttpVerdict(int status, String slug, String detail, Decision decision) {
 
     public static final String PROBLEM_TYPE_BASE = "https://latchkey.io/problems/";
+    public static final String PROBLEM_JSON = "application/problem+json";
 
     /**
      * @param decide the decision for the presented key (null when none was sent), empty when nobody could decide;
@@ -49,7 +50,7 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
             return denied(400, "invalid-required-scope", "The required scope is not a valid scope.");
         }
         if (answer.isEmpty()) {
-            return denied(503, "unavailable", "Key validation is not available yet.");
+            return unavailable();
         }
         Decision decision = answer.get();
         if (decision.unauthenticated()) {
@@ -66,6 +67,11 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
             return new HttpVerdict(403, "insufficient-scope", "The key lacks the required scope.", decision);
         }
         return new HttpVerdict(200, null, null, decision);
+    }
+
+    /** 503: nobody could decide (the replica not current and no query side answering, or none free to ask). */
+    public static HttpVerdict unavailable() {
+        return denied(503, "unavailable", "Key validation is not available yet.");
     }
 
     private static HttpVerdict denied(int status, String slug, String detail) {
@@ -126,7 +132,7 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
     /** Answers a denial: its status, {@link #headers()} and {@link #problemJson()}. */
     public void writeProblem(HttpServletResponse response) throws IOException {
         headers().forEach(response::setHeader);
-        write(response, status, "application/problem+json", problemJson());
+        write(response, status, PROBLEM_JSON, problemJson());
     }
 
     /** Writes a whole body with its length, so a kept-alive connection needs no chunked encoding. */
