@@ -2,6 +2,7 @@ package io.latchkey.edge;
 
 import io.latchkey.bench.ValidateBenchmark.Cursor;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -14,6 +15,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -41,11 +43,20 @@ public class UsageCountingBenchmark {
     @Param({"100", "10000"})
     int keys;
 
-    private final UsageCounter counter = new UsageCounter(Clock.systemUTC());
+    /** {@code fixed}: five URIs; {@code ids}: URIs with ids, each one seldom seen twice. */
+    @Param({"fixed", "ids"})
+    String uris;
+
+    private boolean withIds;
+
+    /** The edge's usage clock, as {@code EdgeConfiguration} makes it. */
+    private final CoarseClock clock = new CoarseClock(Clock.systemUTC(), Duration.ofMillis(10));
+    private final UsageCounter counter = new UsageCounter(clock);
     private UUID[] keyIds;
 
     @Setup
     public void keys() {
+        withIds = uris.equals("ids");
         keyIds = new UUID[keys];
         for (int i = 0; i < keyIds.length; i++) {
             keyIds[i] = UUID.randomUUID();
@@ -58,9 +69,17 @@ public class UsageCountingBenchmark {
         return new UUID(id.getMostSignificantBits(), id.getLeastSignificantBits()).toString();
     }
 
-    /** The original URI made afresh, as the HTTP decoder makes a header's value for every request. */
-    private static String uri(int n) {
-        return new String(URIS[n % URIS.length].toCharArray());
+    /**
+     * The original URI made afresh, as the HTTP decoder makes a header's value for every request, drawn apart from the
+     * key: one of a handful, or with one of 65,536 order ids in it, so that the URIs remembered run out.
+     */
+    private String uri(int n) {
+        return withIds ? "/orders/" + (n >>> 4) + "/items" : new String(URIS[(n >>> 7) % URIS.length].toCharArray());
+    }
+
+    @TearDown
+    public void stopClock() {
+        clock.close();
     }
 
     @Benchmark

@@ -67,10 +67,17 @@ class EdgeConfiguration {
         return new QuerySideFallback(URI.create(environment.getRequiredProperty("latchkey.edge.fallback-url")), json);
     }
 
+    /** Usage counting's time, read on every decision: from a coarse clock, since reading the clock costs more. */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnProperty("latchkey.usage.command-url")
+    CoarseClock usageClock(ObjectProvider<Clock> clock) {
+        return new CoarseClock(clock.getIfAvailable(Clock::systemUTC), Duration.ofMillis(10));
+    }
+
     @Bean
     @ConditionalOnProperty("latchkey.usage.command-url")
-    UsageCounter usageCounter(ObjectProvider<Clock> clock) {
-        return new UsageCounter(clock.getIfAvailable(Clock::systemUTC));
+    UsageCounter usageCounter(CoarseClock clock) {
+        return new UsageCounter(clock);
     }
 
     @Bean(destroyMethod = "close")

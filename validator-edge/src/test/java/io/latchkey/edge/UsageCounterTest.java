@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -17,6 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class UsageCounterTest {
 
@@ -106,15 +108,19 @@ class UsageCounterTest {
         assertThat(total(counter.report(100))).isEqualTo(1);
     }
 
-    @Test
-    void eachKeyKeepsABoundedNumberOfEndpoints() {
-        for (int i = 0; i < UsageCounter.MAX_ENDPOINTS + 10; i++) {
-            counter.record("k1", "/path-" + (char) ('a' + i % 26) + (i / 26), "valid");
+    @ParameterizedTest
+    @ValueSource(strings = {"k1", "7d3f8a2e-0b1c-4d5e-8f90-123456789abc"})
+    void eachKeyKeepsABoundedNumberOfEndpoints(String keyId) {
+        for (int round = 0; round < 2; round++) {
+            for (int i = 0; i < UsageCounter.MAX_ENDPOINTS + 10; i++) {
+                counter.record(keyId, "/path-" + (char) ('a' + i % 26) + (char) ('a' + i / 26), "valid");
+            }
         }
         List<UsageCounter.KeyReport> report = counter.report(100);
         assertThat(report.get(0).gains()).hasSize(UsageCounter.MAX_ENDPOINTS + 1);
-        assertThat(report.get(0).gains().get(new UsageCounter.Bucket("k1", T0.getEpochSecond() / 60,
-                UsageCounter.OTHER_ENDPOINT, "valid"))).isEqualTo(10);
+        assertThat(report.get(0).gains().get(new UsageCounter.Bucket(keyId, T0.getEpochSecond() / 60,
+                UsageCounter.OTHER_ENDPOINT, "valid"))).isEqualTo(20);
+        assertThat(total(report)).isEqualTo(2L * (UsageCounter.MAX_ENDPOINTS + 10));
     }
 
     @Test
@@ -170,5 +176,103 @@ class UsageCounterTest {
             assertThat(byEndpoint).containsOnly(Map.entry("/orders", (long) perThread),
                     Map.entry("/orders/{id}", (long) perThread));
         });
+    }
+
+    @Test
+    void manyKeysAtManyEndpointsAreCountedExactlyWhileTheIndexGrowsUnderConcurrentDecisions() throws Exception {
+        int keys = 3_000;
+        String[] uris = {"/orders/1", "/orders", "/customers/7/invoices"};
+        List<String> keyIds = new ArrayList<>();
+        for (int i = 0; i < keys; i++) {
+            keyIds.add(UUID.randomUUID().toString());
+        }
+        keyIds.add("00000000-0000-0000-0000-000000000000");
+        UsageCounter shared = new UsageCounter(Clock.systemUTC());
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        List<Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            done.add(pool.submit(() -> {
+                for (String keyId : keyIds) {
+                    for (String uri : uris) {
+                        // A new string each time, as decoded from a replica entry.
+                        shared.record(new String(keyId.toCharArray()), uri, "valid");
+                    }
+                }
+            }));
+        }
+        for (Future<?> thread : done) {
+            thread.get();
+        }
+        pool.shutdown();
+
+        List<UsageCounter.KeyReport> report = shared.report(keys + 1);
+        assertThat(report).hasSize(keys + 1);
+        assertThat(report).allSatisfy(key -> {
+            assertThat(keyIds).contains(key.keyId());
+            Map<String, Long> byEndpoint = new TreeMap<>();
+            key.gains().forEach((bucket, gain) -> byEndpoint.merge(bucket.endpoint(), gain, Long::sum));
+            assertThat(byEndpoint).containsOnly(Map.entry("/orders/{id}", 4L), Map.entry("/orders", 4L),
+                    Map.entry("/customers/{id}/invoices", 4L));
+        });
+    }
+
+    @Test
+    void keyIdsThatAreNotCanonicalUuidsAreCountedApartFromTheUuidTheyResembleAndOutsideTheIndex() {
+        String canonical = "7d3f8a2e-0b1c-4d5e-8f90-123456789abc";
+        List<String> lookalikes = List.of(canonical.toUpperCase(), canonical.replace('-', '_'),
+                "7d3f8a2e0-b1c-4d5e-8f90-123456789abc", canonical.replace('a', 'g'), canonical.replace('a', '+'),
+                canonical.replace('a', '\u00e1'), canonical.replace('a', '\u0661'));
+        counter.record(canonical, "/orders", "valid");
+        for (String lookalike : lookalikes) {
+            counter.record(lookalike, "/orders", "valid");
+            counter.record(lookalike, "/orders", "valid");
+        }
+
+        Map<String, Long> byKey = new TreeMap<>();
+        counter.report(100).forEach(key -> byKey.put(key.keyId(), total(List.of(key))));
+        assertThat(byKey).hasSize(1 + lookalikes.size()).containsEntry(canonical, 1L);
+        lookalikes.forEach(lookalike -> assertThat(byKey).containsEntry(lookalike, 2L));
+        assertThat(counter.indexedCounters()).isEqualTo(1);
+    }
+
+    @Test
+    void decisionsOfCanonicalKeysAtRememberedEndpointsFindTheirCountersInTheIndex() {
+        for (int i = 0; i < 50; i++) {
+            String keyId = UUID.randomUUID().toString();
+            counter.record(keyId, "/orders/" + i, "valid");
+            counter.record(keyId, "/customers", "valid");
+            counter.record(keyId, null, "valid");
+        }
+        counter.record(null, "/orders", "not_found");
+
+        assertThat(counter.indexedCounters()).isEqualTo(150);
+    }
+
+    @Test
+    void lastUsedIsTheLatestDecisionOfTheKeyAtAnyEndpoint() {
+        String keyId = "7d3f8a2e-0b1c-4d5e-8f90-123456789abc";
+        counter.record(keyId, "/a", "valid");
+        time.set(T0.plusSeconds(5));
+        counter.record(keyId, "/b", "valid");
+        time.set(T0.plusSeconds(7));
+        counter.record(keyId, "/a", "insufficient_scope");
+
+        assertThat(counter.report(100)).singleElement()
+                .satisfies(key -> assertThat(key.lastUsedAt()).isEqualTo(T0.plusSeconds(7)));
+    }
+
+    @Test
+    void urisBeyondThoseRememberedAreStillCountedByTheirEndpoint() {
+        int uris = 10_050;
+        for (int i = 0; i < uris; i++) {
+            String path = "/" + Integer.toString(i, 26).chars().mapToObj(c -> String.valueOf((char) ('a' + Character
+                    .digit(c, 26)))).reduce("", String::concat);
+            counter.record(String.format("00000000-0000-0000-0000-%012d", i), path, "valid");
+            counter.record(String.format("00000000-0000-0000-0000-%012d", i), path + "?page=2", "valid");
+        }
+
+        List<UsageCounter.KeyReport> report = counter.report(uris);
+        assertThat(report).hasSize(uris);
+        assertThat(report).allSatisfy(key -> assertThat(key.gains().values()).containsExactly(2L));
     }
 }
