@@ -20,8 +20,10 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
@@ -97,7 +99,7 @@ final class GatewayServer implements AutoCloseable {
                             channel.pipeline().addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS),
                                     new HttpServerCodec(MAX_LINE, MAX_HEADERS, MAX_BODY),
                                     new HttpServerKeepAliveHandler(),
-                                    new HttpObjectAggregator(MAX_BODY),
+                                    new ProblemAggregator(),
                                     new Exchange());
                         }
                     })
@@ -122,6 +124,20 @@ final class GatewayServer implements AutoCloseable {
         acceptor.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         waiting.shutdownNow();
+    }
+
+    /** Netty's aggregator, whose own 413 has no body: this one answers with a problem, as every refusal here does. */
+    private final class ProblemAggregator extends HttpObjectAggregator {
+
+        ProblemAggregator() {
+            super(MAX_BODY);
+        }
+
+        @Override
+        protected void handleOversizedMessage(ChannelHandlerContext context, HttpMessage oversized) {
+            HttpMethod method = oversized instanceof HttpRequest request ? request.method() : HttpMethod.GET;
+            write(context, method, problem(413, "content-too-large", "The request's body is too large."), true);
+        }
     }
 
     /** One connection's requests, answered in the order they came. */
@@ -220,13 +236,34 @@ final class GatewayServer implements AutoCloseable {
             // Tomcat refuses TRACE before any filter sees it; the two listeners answer alike.
             return problem(405, "method-not-allowed", "TRACE is not answered.");
         }
-        String uri = request.uri();
+        String uri = originForm(request.uri());
         int query = uri.indexOf('?');
         HttpHeaders headers = request.headers();
         GatewayRoutes.Answer answer = routes.answer(request.method().name(),
                 query < 0 ? uri : uri.substring(0, query), query < 0 ? null : uri.substring(query + 1), headers::getAll);
         return answer != null ? answer : problem(404, "not-found",
                 "This port answers " + GatewayRoutes.AUTHORIZE + " and " + GatewayRoutes.EXT_AUTHZ + " only.");
+    }
+
+    /**
+     * The target as a path and query: a proxy's absolute form ({@code http://host/authorize}), which RFC 9112 asks
+     * servers to accept and Tomcat maps, loses its scheme and authority.
+     */
+    static String originForm(String target) {
+        int authority = target.startsWith("/") ? -1 : target.indexOf("://");
+        if (authority < 0) {
+            return target;
+        }
+        for (int i = authority + 3; i < target.length(); i++) {
+            char c = target.charAt(i);
+            if (c == '/') {
+                return target.substring(i);
+            }
+            if (c == '?') {
+                return "/" + target.substring(i);
+            }
+        }
+        return "/";
     }
 
     private static GatewayRoutes.Answer malformed(Throwable cause) {
@@ -246,8 +283,12 @@ final class GatewayServer implements AutoCloseable {
 
     private void write(ChannelHandlerContext context, FullHttpRequest request, GatewayRoutes.Answer answer,
                        boolean close) {
+        write(context, request.method(), answer, close);
+    }
+
+    private void write(ChannelHandlerContext context, HttpMethod method, GatewayRoutes.Answer answer, boolean close) {
         byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
-        boolean head = HttpMethod.HEAD.equals(request.method());
+        boolean head = HttpMethod.HEAD.equals(method);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                 HttpResponseStatus.valueOf(answer.status()), head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
         HttpHeaders headers = response.headers();

@@ -410,4 +410,33 @@ class ExtAuthzContractTest {
             assertThat(answer.headers().values()).noneMatch(value -> value.contains(key));
         });
     }
+
+    /** RFC 9112 asks a server to accept a proxy's absolute-form target; Tomcat maps it, and so must the listener. */
+    @Test
+    void anAbsoluteFormTargetIsAnsweredAsItsPathOnBothListeners() throws Exception {
+        String key = issue(List.of("orders:read"));
+
+        Answer authorize = onBothListeners("GET http://edge/authorize HTTP/1.1\r\nHost: edge\r\nX-API-Key: " + key
+                + "\r\n" + ORDERS[0] + ": " + ORDERS[1] + "\r\nConnection: close\r\n\r\n");
+        Answer envoy = onBothListeners("GET http://api.example.com" + GatewayRoutes.EXT_AUTHZ + "/orders?page=2"
+                + " HTTP/1.1\r\nHost: api.example.com\r\nContent-Length: 0\r\nX-API-Key: " + key + "\r\n"
+                + ORDERS[0] + ": " + ORDERS[1] + "\r\nConnection: close\r\n\r\n");
+
+        assertThat(authorize.status()).isEqualTo(200);
+        assertThat(envoy.status()).isEqualTo(200);
+        assertThat(GatewayServer.originForm("http://edge")).isEqualTo("/");
+        assertThat(GatewayServer.originForm("http://edge?x=1")).isEqualTo("/?x=1");
+        assertThat(GatewayServer.originForm("/authorize?x=http://y/z")).isEqualTo("/authorize?x=http://y/z");
+    }
+
+    @Test
+    void aBodyOverTheGatewayListenersLimitIsRefusedWithAProblem() throws Exception {
+        // The length alone decides; no body is sent, so the refusal cannot race a reset of unread bytes.
+        Answer answer = raw(gateway.port(), "POST /authorize HTTP/1.1\r\nHost: edge\r\nContent-Length: 9000\r\n"
+                + "Connection: close\r\n\r\n");
+
+        assertThat(answer.status()).isEqualTo(413);
+        assertThat(answer.header("Content-Type")).contains(HttpVerdict.PROBLEM_JSON);
+        assertThat(answer.body()).contains("content-too-large", "\"status\":413");
+    }
 }
