@@ -7,9 +7,9 @@ import java.util.function.Supplier;
 import java.util.function.ToIntFunction;
 
 /**
- * An open-addressing table that only grows: readers probe {@link #slots()} without a lock, through {@link #at}, from
- * {@code hash & (slots.length - 1)} on for at most {@value #MAX_PROBES} slots or to the first empty one, and compare
- * what they find with their own cheap test; adds take the table's lock. It exists for the request thread's lookups by
+ * An open-addressing table that only grows: readers {@link #find} without a lock, from {@code hash & (length - 1)} on
+ * for at most {@value #MAX_PROBES} slots or to the first empty one, comparing what they meet with their own cheap
+ * test; adds take the table's lock. It exists for the request thread's lookups by
  * keys whose {@code hashCode} would cost more than the lookup (a fresh string hashed character by character). An entry
  * that would lie further than {@value #MAX_PROBES} slots from its home makes the table grow while it is at least an
  * eighth full, and is not added otherwise, so that keys chosen to collide can make neither a lookup long nor the
@@ -29,14 +29,31 @@ final class ProbeTable<E> {
         this.hash = hash;
     }
 
-    /** The slots to probe: a power-of-two array, at most half full. */
-    Object[] slots() {
-        return slots;
+    /**
+     * How a reader recognises its entry from what it looks for: {@code probe}, {@code a} and {@code b} are passed
+     * through so that the test captures nothing and a lookup allocates nothing.
+     */
+    @FunctionalInterface
+    interface Match<E, P> {
+        boolean test(E entry, P probe, long a, long b);
     }
 
-    /** The entry in slot {@code i} of {@code slots}, or null. */
-    static Object at(Object[] slots, int i) {
-        return SLOT.getAcquire(slots, i);
+    /** The entry that {@code match} recognises, or null when there is none or it was not added. */
+    <P> E find(int hash, P probe, long a, long b, Match<E, P> match) {
+        Object[] current = slots;
+        int mask = current.length - 1;
+        int i = hash & mask;
+        for (int probes = 0; probes < MAX_PROBES; probes++, i = (i + 1) & mask) {
+            @SuppressWarnings("unchecked")
+            E entry = (E) SLOT.getAcquire(current, i);
+            if (entry == null) {
+                return null;
+            }
+            if (match.test(entry, probe, a, b)) {
+                return entry;
+            }
+        }
+        return null;
     }
 
     /** The entry matching {@code same}, added from {@code made} when there is none; null when it could not be. */

@@ -120,20 +120,12 @@ final class UsageCounter {
         }
 
         /** The indexed counters of the key with these bits at this endpoint, or null. */
-        long[] indexed(long msb, long lsb, long endpoint) {
-            Object[] slots = index.slots();
-            int mask = slots.length - 1;
-            int i = slot(msb, lsb, endpoint) & mask;
-            for (int probes = 0; probes < ProbeTable.MAX_PROBES; probes++, i = (i + 1) & mask) {
-                long[] counts = (long[]) ProbeTable.at(slots, i);
-                if (counts == null) {
-                    return null;
-                }
-                if (counts[MSB] == msb && counts[LSB] == lsb && counts[ENDPOINT] == endpoint) {
-                    return counts;
-                }
-            }
-            return null;
+        long[] indexed(long msb, long lsb, Endpoint endpoint) {
+            return index.find(slot(msb, lsb, endpoint.id()), endpoint, msb, lsb, Minute::counting);
+        }
+
+        private static boolean counting(long[] counts, Endpoint endpoint, long msb, long lsb) {
+            return counts[MSB] == msb && counts[LSB] == lsb && counts[ENDPOINT] == endpoint.id();
         }
 
         private static int slot(long msb, long lsb, long endpoint) {
@@ -169,7 +161,7 @@ final class UsageCounter {
             lsb = d << 48 | e;
             uuid = (a | b | c | d | e) >= 0;
             if (uuid && endpoint.id() > 0) {
-                counts = minute.indexed(msb, lsb, endpoint.id());
+                counts = minute.indexed(msb, lsb, endpoint);
             }
         }
         if (counts == null) {
@@ -272,28 +264,24 @@ final class UsageCounter {
             return noEndpoint;
         }
         int hash = hash(originalUri);
-        Object[] slots = normalised.slots();
-        int mask = slots.length - 1;
-        int i = hash & mask;
-        for (int probes = 0; probes < ProbeTable.MAX_PROBES; probes++, i = (i + 1) & mask) {
-            Remembered remembered = (Remembered) ProbeTable.at(slots, i);
-            if (remembered == null) {
-                break;
-            }
-            if (remembered.hash() == hash && remembered.uri().equals(originalUri)) {
-                return remembered.endpoint();
-            }
+        Remembered known = normalised.find(hash, originalUri, hash, 0, UsageCounter::remembers);
+        if (known != null) {
+            return known.endpoint();
         }
         String path = normalise(originalUri);
         if (normalised.size() >= MAX_REMEMBERED_URIS) {
-            Endpoint known = endpoints.get(path);
-            return known != null ? known : new Endpoint(path, 0);
+            Endpoint numbered = endpoints.get(path);
+            return numbered != null ? numbered : new Endpoint(path, 0);
         }
         // One number per endpoint, so /orders/1 and /orders/2 meet as the same /orders/{id}.
         Endpoint endpoint = registered(path);
         normalised.addIfAbsent(hash, remembered -> remembered.uri().equals(originalUri),
                 () -> new Remembered(hash, originalUri, endpoint));
         return endpoint;
+    }
+
+    private static boolean remembers(Remembered remembered, String uri, long hash, long unused) {
+        return remembered.hash() == hash && remembered.uri().equals(uri);
     }
 
     private Endpoint registered(String path) {
