@@ -17,15 +17,25 @@ import java.util.function.Function;
  * merge policy has run and replicated REVOKED back; during that window this member would answer from the other
  * side's stale entry. So when Hazelcast announces MERGING (before it empties anything) the member's tombstones are
  * held aside, lookups prefer them by the merge rule ({@link ActiveKeyEntry#newer}), and each is released once the
- * member's own copy carries it again. Only during a merge does this cost more than one volatile read.
+ * member's own copy has carried it again for {@value #SETTLE_MILLIS} ms without a break: a copy that carried it once
+ * can still be overwritten by a late sync of the other side's older data, which a test saw happen once in 20 rounds
+ * when tombstones were released at first sight. Since REVOKED is final, holding a tombstone longer is never wrong;
+ * only during a merge and its settling does this cost more than one volatile read.
  */
 final class MergeTombstones {
 
     private static final String CONTEXT_KEY = "latchkey.merge-tombstones";
     private static final long RELEASE_CHECK_MILLIS = 100;
+    static final long SETTLE_MILLIS = 30_000;
 
-    private final Map<KeyHash, ActiveKeyEntry> held = new ConcurrentHashMap<>();
+    private final Map<KeyHash, Held> held = new ConcurrentHashMap<>();
     private volatile boolean holding;
+    /** Merges begun; a releaser of an earlier one stops, so that it cannot release what a later merge holds. */
+    private long merges;
+
+    /** A tombstone, and since when the member's copy has carried it without a break (0: not carrying it now). */
+    private record Held(ActiveKeyEntry tombstone, long carriedSince) {
+    }
 
     /** The member's single instance, listening to its lifecycle from the first call on. */
     static MergeTombstones of(HazelcastInstance hazelcast) {
@@ -36,15 +46,22 @@ final class MergeTombstones {
         });
     }
 
-    /** Holds every REVOKED entry of {@code copy}, the member's copy as it is before the merge empties it. */
-    void hold(Map<KeyHash, byte[]> copy) {
+    /**
+     * Holds every REVOKED entry of {@code copy}, the member's copy as it is before the merge empties it; returns the
+     * merge's number, for {@link #release}.
+     */
+    synchronized long hold(Map<KeyHash, byte[]> copy) {
         copy.forEach((hash, bytes) -> {
             ActiveKeyEntry entry = ActiveKeyEntry.fromBytes(bytes);
             if (entry.status() == KeyStatus.REVOKED) {
-                held.merge(hash, entry, ActiveKeyEntry::newer);
+                held.merge(hash, new Held(entry, 0),
+                        (was, now) -> new Held(ActiveKeyEntry.newer(was.tombstone(), now.tombstone()), 0));
             }
         });
+        // Whatever was held before starts settling again: the copy is about to be emptied.
+        held.replaceAll((hash, tombstone) -> new Held(tombstone.tombstone(), 0));
         holding = !held.isEmpty();
+        return ++merges;
     }
 
     /** What a lookup must answer: the local entry, unless a held tombstone wins over it. */
@@ -52,17 +69,28 @@ final class MergeTombstones {
         if (!holding) {
             return local;
         }
-        ActiveKeyEntry tombstone = held.get(hash);
-        return tombstone == null ? local : ActiveKeyEntry.newer(local, tombstone);
+        Held tombstone = held.get(hash);
+        return tombstone == null ? local : ActiveKeyEntry.newer(local, tombstone.tombstone());
     }
 
-    /** Drops every tombstone the member's copy carries again (at least as new); true when none is left. */
-    boolean release(Function<KeyHash, ActiveKeyEntry> local) {
-        held.entrySet().removeIf(tombstone -> {
-            ActiveKeyEntry current = local.apply(tombstone.getKey());
+    /**
+     * Drops every tombstone that the member's copy has carried (at least as new) at each call for
+     * {@value #SETTLE_MILLIS} ms up to {@code now}; true when none is left, or when a later merge than {@code merge}
+     * has begun, whose own releaser takes over.
+     */
+    synchronized boolean release(Function<KeyHash, ActiveKeyEntry> local, long now, long merge) {
+        if (merge != merges) {
+            return true;
+        }
+        held.replaceAll((hash, tombstone) -> {
+            ActiveKeyEntry current = local.apply(hash);
             // newer() keeps its first argument on a tie: the copy has caught up with the tombstone.
-            return current != null && ActiveKeyEntry.newer(current, tombstone.getValue()) == current;
+            boolean carried = current != null && ActiveKeyEntry.newer(current, tombstone.tombstone()) == current;
+            long since = !carried ? 0 : tombstone.carriedSince() == 0 ? now : tombstone.carriedSince();
+            return new Held(tombstone.tombstone(), since);
         });
+        held.values().removeIf(tombstone -> tombstone.carriedSince() != 0
+                && now - tombstone.carriedSince() >= SETTLE_MILLIS);
         holding = !held.isEmpty();
         return !holding;
     }
@@ -79,16 +107,22 @@ final class MergeTombstones {
             } else if ((state == LifecycleEvent.LifecycleState.MERGED
                     || state == LifecycleEvent.LifecycleState.MERGE_FAILED) && holding) {
                 ReplicatedMap<KeyHash, byte[]> entries = ReplicaMaps.activeKeys(hazelcast);
-                Thread releaser = new Thread(() -> awaitRelease(hazelcast, entries), "latchkey-merge-tombstones");
+                long merge = merge();
+                Thread releaser = new Thread(() -> awaitRelease(hazelcast, entries, merge),
+                        "latchkey-merge-tombstones");
                 releaser.setDaemon(true);
                 releaser.start();
             }
         };
     }
 
-    private void awaitRelease(HazelcastInstance hazelcast, ReplicatedMap<KeyHash, byte[]> entries) {
+    private synchronized long merge() {
+        return merges;
+    }
+
+    private void awaitRelease(HazelcastInstance hazelcast, ReplicatedMap<KeyHash, byte[]> entries, long merge) {
         while (hazelcast.getLifecycleService().isRunning()
-                && !release(hash -> ReplicaMaps.read(entries, hash))) {
+                && !release(hash -> ReplicaMaps.read(entries, hash), System.currentTimeMillis(), merge)) {
             try {
                 Thread.sleep(RELEASE_CHECK_MILLIS);
             } catch (InterruptedException e) {

@@ -62,25 +62,42 @@ class MergeTombstonesTest {
         ActiveKeyEntry active = entry(KeyStatus.ACTIVE, 1);
 
         assertThat(tombstones.guard(AA, active)).isSameAs(active);
-        assertThat(tombstones.release(hex -> null)).isTrue();
+        assertThat(tombstones.release(hex -> null, 0, 0)).isTrue();
     }
 
     @Test
-    void tombstonesAreReleasedOnlyOnceTheCopyCarriesThemAgain() {
+    void aTombstoneIsReleasedOnlyAfterTheCopyHasCarriedItAgainForTheSettlingTimeWithoutABreak() {
         MergeTombstones tombstones = holding(Map.of(AA, entry(KeyStatus.REVOKED, 3), BB, entry(KeyStatus.REVOKED, 4)));
         Map<KeyHash, ActiveKeyEntry> copy = new HashMap<>(Map.of(AA, entry(KeyStatus.ACTIVE, 9)));
+        long settle = MergeTombstones.SETTLE_MILLIS;
 
-        assertThat(tombstones.release(copy::get)).as("the copy still holds the other side's entries").isFalse();
+        assertThat(tombstones.release(copy::get, 1_000, 1)).as("the copy still holds the other side's entries")
+                .isFalse();
+        copy.put(AA, entry(KeyStatus.REVOKED, 3));
+        assertThat(tombstones.release(copy::get, 2_000, 1)).isFalse();
+        copy.put(AA, entry(KeyStatus.ACTIVE, 9));
+        assertThat(tombstones.release(copy::get, 3_000, 1)).as("a late sync of the other side's data").isFalse();
+        assertThat(tombstones.guard(AA, entry(KeyStatus.ACTIVE, 9)).status()).isEqualTo(KeyStatus.REVOKED);
+        copy.put(AA, entry(KeyStatus.REVOKED, 3));
+        copy.put(BB, entry(KeyStatus.REVOKED, 6));
+        assertThat(tombstones.release(copy::get, 4_000, 1)).isFalse();
+        assertThat(tombstones.release(copy::get, 2_000 + settle, 1)).as("carried since 4 s, not since 2 s").isFalse();
         assertThat(tombstones.size()).isEqualTo(2);
 
-        copy.put(AA, entry(KeyStatus.REVOKED, 3));
-        assertThat(tombstones.release(copy::get)).isFalse();
-        assertThat(tombstones.size()).isEqualTo(1);
-        assertThat(tombstones.guard(BB, entry(KeyStatus.ACTIVE, 9)).status()).isEqualTo(KeyStatus.REVOKED);
-
-        copy.put(BB, entry(KeyStatus.REVOKED, 6));
-        assertThat(tombstones.release(copy::get)).isTrue();
+        assertThat(tombstones.release(copy::get, 4_000 + settle, 1)).isTrue();
         ActiveKeyEntry afterwards = entry(KeyStatus.ACTIVE, 1);
         assertThat(tombstones.guard(AA, afterwards)).as("released: lookups read the copy alone").isSameAs(afterwards);
+    }
+
+    @Test
+    void aReleaserOfAnEarlierMergeReleasesNothingOfALaterOne() {
+        Map<KeyHash, byte[]> copy = Map.of(AA, entry(KeyStatus.REVOKED, 3).toBytes());
+        MergeTombstones tombstones = new MergeTombstones();
+        long first = tombstones.hold(copy);
+        long second = tombstones.hold(copy);
+
+        assertThat(tombstones.release(hash -> entry(KeyStatus.REVOKED, 3), Long.MAX_VALUE / 2, first)).isTrue();
+        assertThat(tombstones.size()).as("held for the later merge").isEqualTo(1);
+        assertThat(second).isGreaterThan(first);
     }
 }
