@@ -38,9 +38,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 3)
 @Measurement(iterations = 5, time = 3)
-// Huge pages as the edge runs with them (bin/latchkey); a fixed, touched heap so that no run pays for page faults.
-@Fork(value = 1, jvmArgsAppend = {"-Xms3g", "-Xmx3g", "-XX:+AlwaysPreTouch", "-XX:+UseTransparentHugePages",
-        "-Dhazelcast.phone.home.enabled=false"})
+@Fork(value = 1, jvmArgsAppend = {"-Xmx3g", "-Dhazelcast.phone.home.enabled=false"})
 public class ValidateBenchmark {
 
     @Param({"100000", "1000000"})
@@ -98,7 +96,7 @@ public class ValidateBenchmark {
 
     /**
      * Drawing the presented key alone: one of a million strings, which is not in the cache, where a gateway's request
-     * brings its key in a buffer that is. Both benchmarks above pay it; subtracted, they cost what the edge pays.
+     * brings its key in a buffer that is. Both benchmarks above pay it; subtracted, about what the edge pays.
      */
     @Benchmark
     public char presentOnly(Cursor cursor) {

@@ -37,6 +37,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Date;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
@@ -135,8 +136,9 @@ final class GatewayServer implements AutoCloseable {
 
         @Override
         protected void handleOversizedMessage(ChannelHandlerContext context, HttpMessage oversized) {
-            HttpMethod method = oversized instanceof HttpRequest request ? request.method() : HttpMethod.GET;
-            write(context, method, problem(413, "content-too-large", "The request's body is too large."), true);
+            // A server's aggregator only ever sees requests.
+            write(context, ((HttpRequest) oversized).method(),
+                    problem(413, "content-too-large", "The request's body is too large."), true);
         }
     }
 
@@ -250,7 +252,8 @@ final class GatewayServer implements AutoCloseable {
      * servers to accept and Tomcat maps, loses its scheme and authority.
      */
     static String originForm(String target) {
-        int authority = target.startsWith("/") ? -1 : target.indexOf("://");
+        String lower = target.length() > 8 ? target.substring(0, 8).toLowerCase(Locale.ROOT) : "";
+        int authority = lower.startsWith("http://") ? 4 : lower.startsWith("https://") ? 5 : -1;
         if (authority < 0) {
             return target;
         }

@@ -427,6 +427,9 @@ class ExtAuthzContractTest {
         assertThat(GatewayServer.originForm("http://edge")).isEqualTo("/");
         assertThat(GatewayServer.originForm("http://edge?x=1")).isEqualTo("/?x=1");
         assertThat(GatewayServer.originForm("/authorize?x=http://y/z")).isEqualTo("/authorize?x=http://y/z");
+        assertThat(GatewayServer.originForm("x?u=http://h/authorize")).isEqualTo("x?u=http://h/authorize");
+        assertThat(GatewayServer.originForm("foo://h/authorize")).isEqualTo("foo://h/authorize");
+        assertThat(GatewayServer.originForm("HTTPS://h:8443/authorize")).isEqualTo("/authorize");
     }
 
     @Test

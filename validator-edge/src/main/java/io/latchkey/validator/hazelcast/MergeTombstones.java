@@ -9,6 +9,7 @@ import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -17,10 +18,10 @@ import java.util.function.Function;
  * merge policy has run and replicated REVOKED back; during that window this member would answer from the other
  * side's stale entry. So when Hazelcast announces MERGING (before it empties anything) the member's tombstones are
  * held aside, lookups prefer them by the merge rule ({@link ActiveKeyEntry#newer}), and each is released once the
- * member's own copy has carried it again for {@value #SETTLE_MILLIS} ms without a break: a copy that carried it once
- * can still be overwritten by a late sync of the other side's older data, which a test saw happen once in 20 rounds
- * when tombstones were released at first sight. Since REVOKED is final, holding a tombstone longer is never wrong;
- * only during a merge and its settling does this cost more than one volatile read.
+ * member's own copy has carried it again at every check for {@value #SETTLE_MILLIS} ms: a copy that carried it once
+ * might still be overwritten by a late sync of the other side's older data (inferred from one failed test run when
+ * tombstones were released at first sight, not observed). Since REVOKED is final, holding a tombstone longer is never
+ * wrong; only during a merge and its settling does this cost more than one volatile read.
  */
 final class MergeTombstones {
 
@@ -33,8 +34,8 @@ final class MergeTombstones {
     /** Merges begun; a releaser of an earlier one stops, so that it cannot release what a later merge holds. */
     private long merges;
 
-    /** A tombstone, and since when the member's copy has carried it without a break (0: not carrying it now). */
-    private record Held(ActiveKeyEntry tombstone, long carriedSince) {
+    /** A tombstone, and whether and since when ({@link System#nanoTime}) the member's copy has carried it. */
+    private record Held(ActiveKeyEntry tombstone, boolean carried, long since) {
     }
 
     /** The member's single instance, listening to its lifecycle from the first call on. */
@@ -46,22 +47,20 @@ final class MergeTombstones {
         });
     }
 
-    /**
-     * Holds every REVOKED entry of {@code copy}, the member's copy as it is before the merge empties it; returns the
-     * merge's number, for {@link #release}.
-     */
-    synchronized long hold(Map<KeyHash, byte[]> copy) {
+    /** Holds every REVOKED entry of {@code copy}, the member's copy as it is before the merge empties it. */
+    synchronized void hold(Map<KeyHash, byte[]> copy) {
+        merges++;
         copy.forEach((hash, bytes) -> {
             ActiveKeyEntry entry = ActiveKeyEntry.fromBytes(bytes);
             if (entry.status() == KeyStatus.REVOKED) {
-                held.merge(hash, new Held(entry, 0),
-                        (was, now) -> new Held(ActiveKeyEntry.newer(was.tombstone(), now.tombstone()), 0));
+                held.merge(hash, new Held(entry, false, 0),
+                        (was, now) -> new Held(ActiveKeyEntry.newer(was.tombstone(), now.tombstone()), false, 0));
             }
         });
         // Whatever was held before starts settling again: the copy is about to be emptied.
-        held.replaceAll((hash, tombstone) -> new Held(tombstone.tombstone(), 0));
+        held.replaceAll((hash, tombstone) -> tombstone.carried() ? new Held(tombstone.tombstone(), false, 0)
+                : tombstone);
         holding = !held.isEmpty();
-        return ++merges;
     }
 
     /** What a lookup must answer: the local entry, unless a held tombstone wins over it. */
@@ -75,10 +74,10 @@ final class MergeTombstones {
 
     /**
      * Drops every tombstone that the member's copy has carried (at least as new) at each call for
-     * {@value #SETTLE_MILLIS} ms up to {@code now}; true when none is left, or when a later merge than {@code merge}
-     * has begun, whose own releaser takes over.
+     * {@value #SETTLE_MILLIS} ms up to {@code nanoTime}; true when none is left, or when a later merge than
+     * {@code merge} has begun, whose own releaser takes over.
      */
-    synchronized boolean release(Function<KeyHash, ActiveKeyEntry> local, long now, long merge) {
+    synchronized boolean release(Function<KeyHash, ActiveKeyEntry> local, long nanoTime, long merge) {
         if (merge != merges) {
             return true;
         }
@@ -86,13 +85,20 @@ final class MergeTombstones {
             ActiveKeyEntry current = local.apply(hash);
             // newer() keeps its first argument on a tie: the copy has caught up with the tombstone.
             boolean carried = current != null && ActiveKeyEntry.newer(current, tombstone.tombstone()) == current;
-            long since = !carried ? 0 : tombstone.carriedSince() == 0 ? now : tombstone.carriedSince();
-            return new Held(tombstone.tombstone(), since);
+            if (carried == tombstone.carried()) {
+                return tombstone;
+            }
+            return new Held(tombstone.tombstone(), carried, nanoTime);
         });
-        held.values().removeIf(tombstone -> tombstone.carriedSince() != 0
-                && now - tombstone.carriedSince() >= SETTLE_MILLIS);
+        long settle = TimeUnit.MILLISECONDS.toNanos(SETTLE_MILLIS);
+        held.values().removeIf(tombstone -> tombstone.carried() && nanoTime - tombstone.since() >= settle);
         holding = !held.isEmpty();
         return !holding;
+    }
+
+    /** The number of the latest merge begun, which its releaser passes to {@link #release}. */
+    synchronized long merge() {
+        return merges;
     }
 
     int size() {
@@ -116,13 +122,9 @@ final class MergeTombstones {
         };
     }
 
-    private synchronized long merge() {
-        return merges;
-    }
-
     private void awaitRelease(HazelcastInstance hazelcast, ReplicatedMap<KeyHash, byte[]> entries, long merge) {
         while (hazelcast.getLifecycleService().isRunning()
-                && !release(hash -> ReplicaMaps.read(entries, hash), System.currentTimeMillis(), merge)) {
+                && !release(hash -> ReplicaMaps.read(entries, hash), System.nanoTime(), merge)) {
             try {
                 Thread.sleep(RELEASE_CHECK_MILLIS);
             } catch (InterruptedException e) {
