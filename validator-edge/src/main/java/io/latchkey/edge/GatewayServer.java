@@ -37,7 +37,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Date;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
@@ -252,8 +251,8 @@ final class GatewayServer implements AutoCloseable {
      * servers to accept and Tomcat maps, loses its scheme and authority.
      */
     static String originForm(String target) {
-        String lower = target.length() > 8 ? target.substring(0, 8).toLowerCase(Locale.ROOT) : "";
-        int authority = lower.startsWith("http://") ? 4 : lower.startsWith("https://") ? 5 : -1;
+        int authority = target.regionMatches(true, 0, "http://", 0, 7) ? 4
+                : target.regionMatches(true, 0, "https://", 0, 8) ? 5 : -1;
         if (authority < 0) {
             return target;
         }

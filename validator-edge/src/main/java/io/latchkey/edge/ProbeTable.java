@@ -2,7 +2,6 @@ package io.latchkey.edge;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.function.ToIntFunction;
 
@@ -56,17 +55,16 @@ final class ProbeTable<E> {
         return null;
     }
 
-    /** The entry matching {@code same}, added from {@code made} when there is none; null when it could not be. */
-    synchronized E addIfAbsent(int hash, Predicate<E> same, Supplier<E> made) {
-        Object[] current = slots;
-        int mask = current.length - 1;
-        for (int i = hash & mask, probes = 0; probes < MAX_PROBES && current[i] != null; i = (i + 1) & mask, probes++) {
-            @SuppressWarnings("unchecked")
-            E entry = (E) current[i];
-            if (same.test(entry)) {
-                return entry;
-            }
+    /**
+     * The entry that {@code match} recognises, as {@link #find} looks for it, added from {@code made} when there is
+     * none; null when it could not be.
+     */
+    synchronized <P> E addIfAbsent(int hash, P probe, long a, long b, Match<E, P> match, Supplier<E> made) {
+        E found = find(hash, probe, a, b, match);
+        if (found != null) {
+            return found;
         }
+        Object[] current = slots;
         if (2 * (size + 1) > current.length) {
             current = grown(current);
         }

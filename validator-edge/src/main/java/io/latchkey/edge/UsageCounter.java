@@ -175,7 +175,7 @@ final class UsageCounter {
         SLOT.getAndAdd(counts, FIRST_OUTCOME + outcomeSlot(outcome), 1L);
     }
 
-    /** The value of the hex digits from {@code from} to {@code to} (at most 15), or -1 when one is not a digit. */
+    /** The value of the hex digits from {@code from} to {@code to} (at most 15); negative when one is not a digit. */
     private static long hex(String value, int from, int to) {
         long bits = 0;
         for (int i = from; i < to; i++) {
@@ -216,7 +216,8 @@ final class UsageCounter {
         });
         if (made[0] && uuid && endpoint.id() > 0) {
             long[] indexed = counts;
-            minute.index.addIfAbsent(Minute.slot(msb, lsb, endpoint.id()), held -> held == indexed, () -> indexed);
+            minute.index.addIfAbsent(Minute.slot(msb, lsb, endpoint.id()), endpoint, msb, lsb, Minute::counting,
+                    () -> indexed);
         }
         return counts;
     }
@@ -275,7 +276,7 @@ final class UsageCounter {
         }
         // One number per endpoint, so /orders/1 and /orders/2 meet as the same /orders/{id}.
         Endpoint endpoint = registered(path);
-        normalised.addIfAbsent(hash, remembered -> remembered.uri().equals(originalUri),
+        normalised.addIfAbsent(hash, originalUri, hash, 0, UsageCounter::remembers,
                 () -> new Remembered(hash, originalUri, endpoint));
         return endpoint;
     }

@@ -425,6 +425,7 @@ class ExtAuthzContractTest {
         assertThat(authorize.status()).isEqualTo(200);
         assertThat(envoy.status()).isEqualTo(200);
         assertThat(GatewayServer.originForm("http://edge")).isEqualTo("/");
+        assertThat(GatewayServer.originForm("http://h")).isEqualTo("/");
         assertThat(GatewayServer.originForm("http://edge?x=1")).isEqualTo("/?x=1");
         assertThat(GatewayServer.originForm("/authorize?x=http://y/z")).isEqualTo("/authorize?x=http://y/z");
         assertThat(GatewayServer.originForm("x?u=http://h/authorize")).isEqualTo("x?u=http://h/authorize");
