@@ -21,7 +21,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * What counting one decision for usage costs the request thread: {@link UsageCounter#record} with the endpoint taken
  * from a gateway's original URI (normalised: query dropped, ids folded), over 100 or 10,000 keys and a handful of
- * endpoints and outcomes, next to drawing the same inputs without counting; what counting adds is the difference. Key
+ * endpoints and outcomes, next to drawing the same inputs without counting; what counting adds is the difference.
+ * Each call carries its share of the batch folds, which the calling thread makes every 64 decisions. Key
  * ids and URIs are new strings on every call, as in the edge, so no hash of theirs is cached. In package
  * {@code io.latchkey.edge} because the counter is package-private there.
  *

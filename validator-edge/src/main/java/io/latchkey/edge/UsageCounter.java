@@ -11,13 +11,14 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Counts every decision by key, minute, endpoint and outcome, on the request thread and without waiting: a probe of
- * the current minute's index and an atomic increment. Counters are never reset; a report carries what each
+ * Counts every decision by key, minute, endpoint and outcome, without I/O and without waiting for other threads'
+ * decisions (see below for the locks a batch may take). Counters are never reset; a report carries what each
  * counter gained since the last acknowledged report, so nothing counted between taking a report and its
  * acknowledgement is lost, and a report that failed is sent again unchanged. A minute's counters are dropped as a
  * whole once it is {@value #QUIET_AFTER_MINUTES} minutes old and fully reported: no decision reaches it any more.
@@ -27,9 +28,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Key ids and request URIs arrive as new strings on every decision, whose {@code hashCode} walks every character
  * through a chain of multiplications, and each hop through a map is a cache miss once many keys are counted. So a
- * decision finds its counters in one {@link ProbeTable} probe by the key id's 128 bits (a UUID in canonical form, as
- * every key Latchkey makes) and its endpoint's number, and the counters hold those in their first slots; a URI is
- * remembered in another probe table under a hash that takes four characters a step.
+ * decision about a key in a UUID's canonical form (every key Latchkey makes) at a remembered endpoint goes to its
+ * thread's {@link PendingDecisions}, whose batches are folded into the minute's {@link UsageTable} (an entry by the
+ * key's 128 bits and the endpoint's number) with their cache misses overlapping; a fold takes the batch's lock, and
+ * the table's lock for a (key, endpoint) pair new in the minute. Reports fold every thread's batch first. A URI is
+ * remembered in a {@link ProbeTable} under a hash that takes four characters a step. Everything else counts at once
+ * in maps by key id and endpoint, and a report adds the two.
  */
 final class UsageCounter {
 
@@ -43,15 +47,11 @@ final class UsageCounter {
     private static final int MAX_REMEMBERED_URIS = 10_000;
     /** Outcomes are the decision statuses and the refusals before a decision: fewer than this. */
     private static final int OUTCOME_SLOTS = 24;
-    /**
-     * The slots of a key's counters at one endpoint: the key's bits (0 unless its id is a UUID in canonical form), the
-     * endpoint's number (0 for none), the time of the last decision, then one slot per outcome.
-     */
-    private static final int MSB = 0;
-    private static final int LSB = 1;
-    private static final int ENDPOINT = 2;
-    private static final int LAST_USED = 3;
-    private static final int FIRST_OUTCOME = 4;
+    /** The slots of a key's counters at one endpoint in the maps: the time of the last decision, then the outcomes. */
+    private static final int LAST_USED = 0;
+    private static final int FIRST_OUTCOME = 1;
+    /** In the maps, the place of an endpoint whose counters are in the table: it counts against the key's cap. */
+    private static final long[] TABLED = new long[0];
     /** Atomic access to counter arrays: a plain array is one memory load less than an AtomicLongArray. */
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
     static final String OTHER_OUTCOME = "other";
@@ -70,17 +70,35 @@ final class UsageCounter {
     private final List<Minute> minutes = new CopyOnWriteArrayList<>();
     private final Map<Bucket, Long> acknowledged = new ConcurrentHashMap<>();
     private final ProbeTable<Remembered> normalised = new ProbeTable<>(Remembered::hash);
-    /** One {@link Endpoint} per remembered path, numbered from 1. */
+    /** One {@link Endpoint} per remembered path, numbered from 1, and the paths by number. */
     private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
+    private final Map<Integer, String> paths = new ConcurrentHashMap<>();
     private final AtomicInteger endpointNumbers = new AtomicInteger();
     private final Endpoint noEndpoint;
-    /** Outcome names by slot, and slots by name; a slot once given never changes. */
-    private final List<String> outcomes = new CopyOnWriteArrayList<>();
-    private final Map<String, Integer> outcomeSlots = new ConcurrentHashMap<>();
+    /** The outcomes' slots in the maps, where the last is {@value #OTHER_OUTCOME}, and in the table. */
+    private final Outcomes outcomes = new Outcomes(OUTCOME_SLOTS - 1);
+    private final Outcomes tabledOutcomes = new Outcomes(UsageTable.OUTCOMES);
+    /** Each counting thread's decisions not yet in the tables, and all of them, for reports to fold. */
+    private final List<PendingDecisions> pendings = new CopyOnWriteArrayList<>();
+    private final ThreadLocal<PendingDecisions> pending = ThreadLocal.withInitial(() -> {
+        PendingDecisions made = new PendingDecisions();
+        pendings.add(made);
+        return made;
+    });
+    private final PendingDecisions.Folder folder = new TableFolder();
+    private final int tableCapacity;
     private volatile Minute current;
+    /** The next minute, made ahead by the reporting thread so that no decision waits while its table is zeroed. */
+    private volatile Minute next;
 
     UsageCounter(InstantSource clock) {
+        this(clock, UsageTable.MAX_CAPACITY);
+    }
+
+    /** A counter whose tables' arrays have at most {@code tableCapacity} entries (a power of two), half used. */
+    UsageCounter(InstantSource clock, int tableCapacity) {
         this.clock = clock;
+        this.tableCapacity = tableCapacity;
         this.noEndpoint = registered(NO_ENDPOINT);
     }
 
@@ -97,39 +115,74 @@ final class UsageCounter {
     }
 
     /**
-     * A normalised path and its number (from 1), by which, with the key's bits, decisions find their counters. A path
-     * that was not remembered has 0, as have the counters that no numbered endpoint owns.
+     * A normalised path and its number (from 1), by which, with the key's bits, decisions find their counters in the
+     * table. A path that was not remembered has 0, and is counted in the maps.
      */
     private record Endpoint(String path, int id) {
     }
 
-    /**
-     * One minute's counters: by key, then endpoint, then outcome. The counters of a key in a UUID's canonical form
-     * (every key Latchkey makes) at a numbered endpoint are also indexed by the key's bits and the endpoint's number,
-     * which is how decisions find them; other keys, {@value #UNKNOWN_KEY} and unnumbered endpoints go through the maps.
-     */
+    /** One minute's counters: in the table, and in maps by key, then endpoint, then outcome. */
     private static final class Minute {
         final long epochMinute;
-        /** By key id, then endpoint. */
+        final UsageTable table;
+        /** By key id, then endpoint; {@link #TABLED} for an endpoint counted only in the table. */
         final Map<String, Map<String, long[]>> keys = new ConcurrentHashMap<>();
-        /** Counters by their first three slots: the key's bits and the endpoint's number. */
-        final ProbeTable<long[]> index = new ProbeTable<>(counts -> slot(counts[MSB], counts[LSB], counts[ENDPOINT]));
 
-        Minute(long epochMinute) {
+        Minute(long epochMinute, int expected, int tableCapacity) {
             this.epochMinute = epochMinute;
+            this.table = new UsageTable(expected, tableCapacity);
         }
 
-        /** The indexed counters of the key with these bits at this endpoint, or null. */
-        long[] indexed(long msb, long lsb, Endpoint endpoint) {
-            return index.find(slot(msb, lsb, endpoint.id()), endpoint, msb, lsb, Minute::counting);
+        Map<String, long[]> endpointsOf(String keyId) {
+            Map<String, long[]> endpoints = keys.get(keyId);
+            return endpoints != null ? endpoints : keys.computeIfAbsent(keyId, k -> new ConcurrentHashMap<>());
+        }
+    }
+
+    /**
+     * Slots given to outcome names as they first come, fixed once given; -1 once all are given. Callers pass the same
+     * few string instances every time, so a slot is first looked for by reference, without hashing.
+     */
+    private static final class Outcomes {
+        private final int capacity;
+        /** The names by slot; replaced whole when one is added. */
+        private volatile String[] names = new String[0];
+        private final Map<String, Integer> slots = new ConcurrentHashMap<>();
+
+        Outcomes(int capacity) {
+            this.capacity = capacity;
         }
 
-        private static boolean counting(long[] counts, Endpoint endpoint, long msb, long lsb) {
-            return counts[MSB] == msb && counts[LSB] == lsb && counts[ENDPOINT] == endpoint.id();
+        int slot(String outcome) {
+            String[] known = names;
+            for (int slot = 0; slot < known.length; slot++) {
+                if (known[slot] == outcome) {
+                    return slot;
+                }
+            }
+            Integer slot = slots.get(outcome);
+            if (slot != null) {
+                return slot;
+            }
+            synchronized (slots) {
+                slot = slots.get(outcome);
+                if (slot == null) {
+                    if (names.length == capacity) {
+                        return -1;
+                    }
+                    slot = names.length;
+                    String[] grown = Arrays.copyOf(names, slot + 1);
+                    grown[slot] = outcome;
+                    names = grown;
+                    slots.put(outcome, slot);
+                }
+                return slot;
+            }
         }
 
-        private static int slot(long msb, long lsb, long endpoint) {
-            return spread(msb ^ endpoint * 0x9e3779b97f4a7c15L, lsb);
+        String name(int slot) {
+            String[] known = names;
+            return slot < known.length ? known[slot] : OTHER_OUTCOME;
         }
     }
 
@@ -139,40 +192,95 @@ final class UsageCounter {
      */
     void record(String keyId, String originalUri, String outcome) {
         long now = clock.millis();
-        Minute minute = current;
-        if (minute == null || minute.epochMinute != now / 60_000) {
-            minute = minute(now / 60_000);
-        }
         String id = keyId == null ? UNKNOWN_KEY : keyId;
         Endpoint endpoint = endpointOf(originalUri);
-        long[] counts = null;
-        long msb = 0;
-        long lsb = 0;
-        boolean uuid = false;
-        if (id.length() == UUID_LENGTH && id.charAt(8) == '-' && id.charAt(13) == '-' && id.charAt(18) == '-'
-                && id.charAt(23) == '-') {
+        if (endpoint.id() > 0 && id.length() == UUID_LENGTH && id.charAt(8) == '-' && id.charAt(13) == '-'
+                && id.charAt(18) == '-' && id.charAt(23) == '-') {
             // Five independent groups, each negative when it holds anything but a lower-case hex digit.
             long a = hex(id, 0, 8);
             long b = hex(id, 9, 13);
             long c = hex(id, 14, 18);
             long d = hex(id, 19, 23);
             long e = hex(id, 24, 36);
-            msb = a << 32 | b << 16 | c;
-            lsb = d << 48 | e;
-            uuid = (a | b | c | d | e) >= 0;
-            if (uuid && endpoint.id() > 0) {
-                counts = minute.indexed(msb, lsb, endpoint);
+            long msb = a << 32 | b << 16 | c;
+            long lsb = d << 48 | e;
+            int slot = (a | b | c | d | e) >= 0 ? tabledOutcomes.slot(outcome) : -1;
+            if (slot >= 0) {
+                pending.get().add(msb, lsb, endpoint, slot, now, folder);
+                return;
             }
         }
-        if (counts == null) {
-            counts = counters(minute, id, endpoint, uuid, msb, lsb);
+        countInMaps(minuteAt(now), id, endpoint.path(), outcome, now);
+    }
+
+    private Minute minuteAt(long now) {
+        Minute minute = current;
+        if (minute != null && minute.epochMinute == now / 60_000) {
+            return minute;
         }
-        // Before the count, so that a report that sees the count sees this time or a later one. Without a lock: a
-        // racing older time may win by a few milliseconds, never by more.
-        if (now > (long) SLOT.getOpaque(counts, LAST_USED)) {
-            SLOT.setRelease(counts, LAST_USED, now);
+        // Decisions of the minute before, folded after it ended, find it without the lock.
+        for (Minute held : minutes) {
+            if (held.epochMinute == now / 60_000) {
+                return held;
+            }
         }
-        SLOT.getAndAdd(counts, FIRST_OUTCOME + outcomeSlot(outcome), 1L);
+        return minute(now / 60_000);
+    }
+
+    /** Folds a batch of decisions of keys in a UUID's form at numbered endpoints into the tables. */
+    private final class TableFolder implements PendingDecisions.Folder {
+
+        @Override
+        public long touch(long msb, long lsb, Object endpoint, long time) {
+            return minuteAt(time).table.touch(msb, lsb, ((Endpoint) endpoint).id());
+        }
+
+        @Override
+        public void count(long msb, long lsb, Object counted, int outcome, long time) {
+            Minute minute = minuteAt(time);
+            Endpoint endpoint = (Endpoint) counted;
+            int millis = (int) (time - minute.epochMinute * 60_000);
+            if (!minute.table.count(msb, lsb, endpoint.id(), outcome, millis)) {
+                String keyId = new UUID(msb, lsb).toString();
+                if (!tabled(minute, keyId, endpoint, msb, lsb)
+                        || !minute.table.count(msb, lsb, endpoint.id(), outcome, millis)) {
+                    countInMaps(minute, keyId, endpoint.path(), tabledOutcomes.name(outcome), time);
+                }
+            }
+        }
+    }
+
+    /** Counts a decision in the minute's maps, with the time of the key's last use there. */
+    private void countInMaps(Minute minute, String id, String endpoint, String outcome, long now) {
+        long[] counts = counters(minute, id, endpoint);
+        // Before the count, so that a report that sees the count sees this time or a later one; only a later time
+        // replaces the one held.
+        long last = (long) SLOT.getAcquire(counts, LAST_USED);
+        while (now > last && !SLOT.weakCompareAndSetRelease(counts, LAST_USED, last, now)) {
+            last = (long) SLOT.getAcquire(counts, LAST_USED);
+        }
+        int slot = outcomes.slot(outcome);
+        SLOT.getAndAdd(counts, FIRST_OUTCOME + (slot < 0 ? OUTCOME_SLOTS - 1 : slot), 1L);
+    }
+
+    /**
+     * Whether a decision the table did not find could have its counters added there: not once the key has
+     * {@value #MAX_ENDPOINTS} other endpoints, nor when the table had no room for them before (they are in the maps
+     * then, and the table's lock is not taken again) or has none now.
+     */
+    private static boolean tabled(Minute minute, String keyId, Endpoint endpoint, long msb, long lsb) {
+        Map<String, long[]> endpoints = minute.endpointsOf(keyId);
+        long[] held = endpoints.get(endpoint.path());
+        if (held == null) {
+            // A racing add may pass the cap by a few; what matters is that it stays bounded.
+            if (endpoints.size() >= MAX_ENDPOINTS) {
+                return false;
+            }
+            endpoints.putIfAbsent(endpoint.path(), TABLED);
+        } else if (held != TABLED) {
+            return false;
+        }
+        return minute.table.add(msb, lsb, endpoint.id());
     }
 
     /** The value of the hex digits from {@code from} to {@code to} (at most 15); negative when one is not a digit. */
@@ -186,78 +294,71 @@ final class UsageCounter {
     }
 
     /**
-     * The counters of a key at an endpoint, made on the first decision of the minute that needs them, or those of
-     * {@value #OTHER_ENDPOINT} once the key has {@value #MAX_ENDPOINTS}.
+     * The counters of a key at an endpoint in the maps, made on the first decision of the minute that needs them, or
+     * those of {@value #OTHER_ENDPOINT} once the key has {@value #MAX_ENDPOINTS}.
      */
-    private static long[] counters(Minute minute, String keyId, Endpoint endpoint, boolean uuid, long msb,
-                                   long lsb) {
-        Map<String, long[]> endpoints = minute.keys.get(keyId);
-        if (endpoints == null) {
-            endpoints = minute.keys.computeIfAbsent(keyId, k -> new ConcurrentHashMap<>());
-        }
-        long[] counts = endpoints.get(endpoint.path());
-        if (counts != null) {
+    private static long[] counters(Minute minute, String keyId, String endpoint) {
+        Map<String, long[]> endpoints = minute.endpointsOf(keyId);
+        long[] counts = endpoints.get(endpoint);
+        if (counts != null && counts != TABLED) {
             return counts;
         }
-        // A racing add may pass the cap by a few; what matters is that it stays bounded.
-        if (endpoints.size() >= MAX_ENDPOINTS) {
+        if (counts == null && endpoints.size() >= MAX_ENDPOINTS) {
             return endpoints.computeIfAbsent(OTHER_ENDPOINT, other -> new long[FIRST_OUTCOME + OUTCOME_SLOTS]);
         }
-        boolean[] made = {false};
-        counts = endpoints.computeIfAbsent(endpoint.path(), path -> {
-            made[0] = true;
-            long[] fresh = new long[FIRST_OUTCOME + OUTCOME_SLOTS];
-            if (uuid) {
-                fresh[MSB] = msb;
-                fresh[LSB] = lsb;
-            }
-            fresh[ENDPOINT] = endpoint.id();
-            return fresh;
-        });
-        if (made[0] && uuid && endpoint.id() > 0) {
-            long[] indexed = counts;
-            minute.index.addIfAbsent(Minute.slot(msb, lsb, endpoint.id()), endpoint, msb, lsb, Minute::counting,
-                    () -> indexed);
-        }
-        return counts;
+        return endpoints.compute(endpoint,
+                (path, held) -> held == null || held == TABLED ? new long[FIRST_OUTCOME + OUTCOME_SLOTS] : held);
     }
 
-    /** The slot of an outcome; outcomes are few and fixed, any beyond the slots count as {@value #OTHER_OUTCOME}. */
-    private int outcomeSlot(String outcome) {
-        Integer slot = outcomeSlots.get(outcome);
-        if (slot != null) {
-            return slot;
-        }
-        synchronized (outcomes) {
-            slot = outcomeSlots.get(outcome);
-            if (slot == null) {
-                slot = outcomes.size() < OUTCOME_SLOTS - 1 ? outcomes.size() : OUTCOME_SLOTS - 1;
-                if (slot < OUTCOME_SLOTS - 1) {
-                    outcomes.add(outcome);
-                    outcomeSlots.put(outcome, slot);
-                }
-            }
-            return slot;
-        }
-    }
-
-    private String outcomeOf(int slot) {
-        return slot < outcomes.size() ? outcomes.get(slot) : OTHER_OUTCOME;
-    }
-
-    /** The minute's counters, made when its first decision comes (a late decision may find an older minute's). */
+    /**
+     * The minute's counters, made ahead or when its first decision comes (a late decision may find an older
+     * minute's).
+     */
     private synchronized Minute minute(long epochMinute) {
         for (Minute minute : minutes) {
             if (minute.epochMinute == epochMinute) {
                 return minute;
             }
         }
-        Minute made = new Minute(epochMinute);
+        Minute prepared = next;
+        Minute latest = current;
+        // A late decision of a minute already dropped (a stalled thread, a clock set back) needs little room.
+        Minute made = prepared != null && prepared.epochMinute == epochMinute ? prepared
+                : new Minute(epochMinute, latest == null || epochMinute > latest.epochMinute ? expected() : 0,
+                        tableCapacity);
         minutes.add(made);
         if (current == null || epochMinute > current.epochMinute) {
             current = made;
         }
         return made;
+    }
+
+    /**
+     * As many entries as the largest table of a whole minute has (the current one's while there is none): what the
+     * next minute most likely needs.
+     */
+    private int expected() {
+        Minute latest = current;
+        int expected = latest == null ? 0 : latest.table.size();
+        for (Minute minute : minutes) {
+            if (minute != latest) {
+                expected = Math.max(expected, minute.table.size());
+            }
+        }
+        return expected;
+    }
+
+    /**
+     * Folds every thread's pending decisions and makes the next minute's counters ahead of its first decision, so that
+     * no request thread waits while a large table is zeroed; for the reporting thread, at every flush.
+     */
+    void maintain() {
+        foldPending();
+        long following = clock.millis() / 60_000 + 1;
+        Minute prepared = next;
+        if (prepared == null || prepared.epochMinute < following) {
+            next = new Minute(following, expected(), tableCapacity);
+        }
     }
 
     private Endpoint endpointOf(String originalUri) {
@@ -270,7 +371,8 @@ final class UsageCounter {
             return known.endpoint();
         }
         String path = normalise(originalUri);
-        if (normalised.size() >= MAX_REMEMBERED_URIS) {
+        // Endpoints are capped too: URIs made to collide are not remembered, but would still add endpoints.
+        if (normalised.size() >= MAX_REMEMBERED_URIS || endpoints.size() >= MAX_REMEMBERED_URIS) {
             Endpoint numbered = endpoints.get(path);
             return numbered != null ? numbered : new Endpoint(path, 0);
         }
@@ -286,7 +388,11 @@ final class UsageCounter {
     }
 
     private Endpoint registered(String path) {
-        return endpoints.computeIfAbsent(path, p -> new Endpoint(p, endpointNumbers.incrementAndGet()));
+        return endpoints.computeIfAbsent(path, p -> {
+            Endpoint endpoint = new Endpoint(p, endpointNumbers.incrementAndGet());
+            paths.put(endpoint.id(), p);
+            return endpoint;
+        });
     }
 
     /** A string's hash in four independent lanes, so that it costs about a step per four characters. */
@@ -309,7 +415,7 @@ final class UsageCounter {
     }
 
     /** 32 well-mixed bits of 128 (MurmurHash3's finalizer), so that linear probing meets short runs. */
-    private static int spread(long high, long low) {
+    static int spread(long high, long low) {
         long h = high * 0x9e3779b97f4a7c15L ^ low;
         h = (h ^ h >>> 33) * 0xff51afd7ed558ccdL;
         h = (h ^ h >>> 33) * 0xc4ceb9fe1a85ec53L;
@@ -363,41 +469,68 @@ final class UsageCounter {
 
     /** The gains since the last acknowledgement, for at most {@code maxKeys} keys; empty when nothing was counted. */
     List<KeyReport> report(int maxKeys) {
-        Map<String, KeyReport> byKey = new LinkedHashMap<>();
+        foldPending();
         Map<String, Long> lastUsed = new HashMap<>();
+        List<Map<Bucket, Long>> byMinute = new ArrayList<>();
         for (Minute minute : minutes) {
-            minute.keys.forEach((keyId, endpoints) -> endpoints.forEach((endpoint, counts) -> {
-                for (int slot = 0; slot < OUTCOME_SLOTS; slot++) {
-                    long total = (long) SLOT.getVolatile(counts, FIRST_OUTCOME + slot);
-                    if (total == 0) {
-                        continue;
-                    }
-                    Bucket bucket = new Bucket(keyId, minute.epochMinute, endpoint, outcomeOf(slot));
-                    long gain = total - acknowledged.getOrDefault(bucket, 0L);
-                    if (gain <= 0 || !byKey.containsKey(keyId) && byKey.size() >= maxKeys) {
-                        continue;
-                    }
-                    KeyReport report = byKey.computeIfAbsent(keyId, id -> new KeyReport(id, null,
-                            new LinkedHashMap<>(), new LinkedHashMap<>()));
-                    report.gains().put(bucket, gain);
-                    report.totals().put(bucket, total);
-                }
-                // After the totals: a decision sets the time before it counts.
-                lastUsed.merge(keyId, (long) SLOT.getVolatile(counts, LAST_USED), Math::max);
-            }));
+            Map<Bucket, Long> totals = new LinkedHashMap<>();
+            collect(minute, totals, lastUsed);
+            totals.entrySet().removeIf(total -> total.getValue() <= acknowledged.getOrDefault(total.getKey(), 0L));
+            byMinute.add(totals);
         }
-        List<KeyReport> reports = new ArrayList<>(byKey.size());
-        byKey.values().forEach(report -> {
-            long last = lastUsed.get(report.keyId());
-            reports.add(new KeyReport(report.keyId(), last > 0 ? Instant.ofEpochMilli(last) : null, report.gains(),
-                    report.totals()));
+        Map<String, KeyReport> byKey = new LinkedHashMap<>();
+        byMinute.forEach(totals -> totals.forEach((bucket, total) -> {
+            if (!byKey.containsKey(bucket.keyId()) && byKey.size() >= maxKeys) {
+                return;
+            }
+            long last = lastUsed.getOrDefault(bucket.keyId(), 0L);
+            KeyReport report = byKey.computeIfAbsent(bucket.keyId(), id -> new KeyReport(id,
+                    last > 0 ? Instant.ofEpochMilli(last) : null, new LinkedHashMap<>(), new LinkedHashMap<>()));
+            report.gains().put(bucket, total - acknowledged.getOrDefault(bucket, 0L));
+            report.totals().put(bucket, total);
+        }));
+        return new ArrayList<>(byKey.values());
+    }
+
+    /**
+     * Adds a minute's counters to {@code totals} by bucket, from the maps and the table (which may both hold part of
+     * one), and the latest decision to {@code lastUsed} by key, read after the counts: a decision sets the time before
+     * it counts.
+     */
+    private void collect(Minute minute, Map<Bucket, Long> totals, Map<String, Long> lastUsed) {
+        minute.keys.forEach((keyId, endpoints) -> endpoints.forEach((endpoint, counts) -> {
+            if (counts == TABLED) {
+                return;
+            }
+            for (int slot = 0; slot < OUTCOME_SLOTS; slot++) {
+                long total = (long) SLOT.getVolatile(counts, FIRST_OUTCOME + slot);
+                if (total != 0) {
+                    totals.merge(new Bucket(keyId, minute.epochMinute, endpoint, outcomes.name(slot)), total,
+                            Long::sum);
+                }
+            }
+            lastUsed.merge(keyId, (long) SLOT.getVolatile(counts, LAST_USED), Math::max);
+        }));
+        minute.table.forEach((msb, lsb, endpoint, millis, counts) -> {
+            String keyId = null;
+            for (int slot = 0; slot < UsageTable.OUTCOMES; slot++) {
+                if (counts[slot] != 0) {
+                    keyId = keyId == null ? new UUID(msb, lsb).toString() : keyId;
+                    totals.merge(new Bucket(keyId, minute.epochMinute, paths.get(endpoint),
+                            tabledOutcomes.name(slot)), counts[slot], Long::sum);
+                }
+            }
+            if (keyId != null) {
+                lastUsed.merge(keyId, minute.epochMinute * 60_000 + millis, Math::max);
+            }
         });
-        return reports;
     }
 
     /** Marks a report as recorded, and drops the minutes no decision can reach any more once they are reported. */
     void acknowledge(List<KeyReport> report) {
         report.forEach(key -> acknowledged.putAll(key.totals()));
+        // A decision still pending keeps its minute: it is not reported yet.
+        foldPending();
         long quietBefore = clock.millis() / 60_000 - QUIET_AFTER_MINUTES;
         for (Minute minute : minutes) {
             if (minute.epochMinute < quietBefore && fullyReported(minute)) {
@@ -408,36 +541,43 @@ final class UsageCounter {
     }
 
     private boolean fullyReported(Minute minute) {
-        for (Map.Entry<String, Map<String, long[]>> key : minute.keys.entrySet()) {
-            for (Map.Entry<String, long[]> endpoint : key.getValue().entrySet()) {
-                for (int slot = 0; slot < OUTCOME_SLOTS; slot++) {
-                    long total = (long) SLOT.getVolatile(endpoint.getValue(), FIRST_OUTCOME + slot);
-                    Bucket bucket = new Bucket(key.getKey(), minute.epochMinute, endpoint.getKey(), outcomeOf(slot));
-                    if (total != 0 && acknowledged.getOrDefault(bucket, 0L) != total) {
-                        return false;
-                    }
-                }
+        Map<Bucket, Long> totals = new HashMap<>();
+        collect(minute, totals, new HashMap<>());
+        return totals.entrySet().stream()
+                .allMatch(total -> acknowledged.getOrDefault(total.getKey(), 0L).equals(total.getValue()));
+    }
+
+    /** Folds every thread's pending decisions into the counters, and forgets the threads that are gone. */
+    private void foldPending() {
+        for (PendingDecisions decisions : pendings) {
+            decisions.fold(folder);
+            if (decisions.abandoned()) {
+                pendings.remove(decisions);
             }
         }
-        return true;
     }
 
-    /** Counters that decisions find through a minute's index rather than its maps. */
+    /** Key and endpoint pairs that decisions find in a minute's table rather than its maps. */
     int indexedCounters() {
-        return minutes.stream().mapToInt(minute -> minute.index.size()).sum();
+        foldPending();
+        return minutes.stream().mapToInt(minute -> minute.table.size()).sum();
     }
 
-    /** Counters held, reported or not. */
+    /**
+     * Counters held, reported or not, counted without building them and without folding pending decisions: a counter
+     * that the table and the maps, or two of the table's arrays, hold parts of counts once for each.
+     */
     int size() {
         int size = 0;
         for (Minute minute : minutes) {
             for (Map<String, long[]> endpoints : minute.keys.values()) {
-                for (long[] counts : endpoints.values()) {
-                    for (int slot = 0; slot < OUTCOME_SLOTS; slot++) {
-                        size += (long) SLOT.getVolatile(counts, FIRST_OUTCOME + slot) == 0 ? 0 : 1;
+                for (long[] held : endpoints.values()) {
+                    for (int slot = 0; slot < held.length - FIRST_OUTCOME; slot++) {
+                        size += (long) SLOT.getVolatile(held, FIRST_OUTCOME + slot) == 0 ? 0 : 1;
                     }
                 }
             }
+            size += minute.table.counters();
         }
         return size;
     }

@@ -70,6 +70,7 @@ final class UsageReporter implements AutoCloseable {
 
     /** Sends the pending report, or takes and sends a new one; true when nothing is left pending. */
     synchronized boolean flush() {
+        counter.maintain();
         if (pending == null) {
             List<UsageCounter.KeyReport> next = counter.report(MAX_KEYS);
             if (next.isEmpty()) {

@@ -63,46 +63,62 @@ class UsageCounterTest {
     }
 
     @Test
+    void urisWithNewIdsAreCountedUnderTheirEndpointInTheTable() {
+        String keyId = "7d3f8a2e-0b1c-4d5e-8f90-123456789abc";
+        for (int i = 0; i < 20_000; i++) {
+            counter.record(keyId, "/orders/" + i + "/items?page=" + i, "valid");
+        }
+        counter.record(keyId, "/orders/{id}/items", "valid");
+
+        assertThat(counter.report(10)).singleElement().satisfies(key -> assertThat(key.gains()).containsOnly(
+                Map.entry(new UsageCounter.Bucket(keyId, T0.getEpochSecond() / 60, "/orders/{id}/items", "valid"),
+                        20_001L)));
+        assertThat(counter.indexedCounters()).isEqualTo(1);
+    }
+
+    @Test
     void endpointsAreCappedInLengthAndControlCharactersMakeNone() {
         assertThat(UsageCounter.normalise("/" + "a".repeat(500))).hasSize(UsageCounter.MAX_ENDPOINT_LENGTH);
         assertThat(UsageCounter.normalise("/a\u0000b")).isEqualTo(UsageCounter.NO_ENDPOINT);
         assertThat(UsageCounter.normalise(null)).isEqualTo(UsageCounter.NO_ENDPOINT);
     }
 
-    @Test
-    void decisionsAreCountedByKeyMinuteEndpointAndOutcome() {
-        counter.record("k1", "/orders", "valid");
-        counter.record("k1", "/orders", "valid");
-        counter.record("k1", "/orders", "insufficient_scope");
+    @ParameterizedTest
+    @ValueSource(strings = {"k1", "7d3f8a2e-0b1c-4d5e-8f90-123456789abc"})
+    void decisionsAreCountedByKeyMinuteEndpointAndOutcome(String k1) {
+        counter.record(k1, "/orders", "valid");
+        counter.record(k1, "/orders", "valid");
+        counter.record(k1, "/orders", "insufficient_scope");
         counter.record(null, "/orders", "not_found");
         time.set(T0.plusSeconds(60));
-        counter.record("k1", "/orders", "valid");
+        counter.record(k1, "/orders", "valid");
 
         List<UsageCounter.KeyReport> report = counter.report(100);
 
         Map<String, UsageCounter.KeyReport> byKey = Map.of(report.get(0).keyId(), report.get(0),
                 report.get(1).keyId(), report.get(1));
         long minute = T0.getEpochSecond() / 60;
-        assertThat(byKey.get("k1").gains()).containsOnly(
-                Map.entry(new UsageCounter.Bucket("k1", minute, "/orders", "valid"), 2L),
-                Map.entry(new UsageCounter.Bucket("k1", minute, "/orders", "insufficient_scope"), 1L),
-                Map.entry(new UsageCounter.Bucket("k1", minute + 1, "/orders", "valid"), 1L));
-        assertThat(byKey.get("k1").lastUsedAt()).isEqualTo(T0.plusSeconds(60));
+        assertThat(byKey.get(k1).gains()).containsOnly(
+                Map.entry(new UsageCounter.Bucket(k1, minute, "/orders", "valid"), 2L),
+                Map.entry(new UsageCounter.Bucket(k1, minute, "/orders", "insufficient_scope"), 1L),
+                Map.entry(new UsageCounter.Bucket(k1, minute + 1, "/orders", "valid"), 1L));
+        assertThat(byKey.get(k1).lastUsedAt()).isEqualTo(T0.plusSeconds(60));
         assertThat(byKey.get(UsageCounter.UNKNOWN_KEY).gains().values()).containsExactly(1L);
     }
 
-    @Test
-    void anUnacknowledgedReportIsSentAgainWithWhatCameSinceAndAnAcknowledgedOneNever() {
+    @ParameterizedTest
+    @ValueSource(strings = {"k1", "7d3f8a2e-0b1c-4d5e-8f90-123456789abc"})
+    void anUnacknowledgedReportIsSentAgainWithWhatCameSinceAndAnAcknowledgedOneNever(String k1) {
         for (int i = 0; i < 5; i++) {
-            counter.record("k1", "/a", "valid");
+            counter.record(k1, "/a", "valid");
         }
         List<UsageCounter.KeyReport> failed = counter.report(100);
         assertThat(total(failed)).isEqualTo(5);
-        counter.record("k1", "/a", "valid");
+        counter.record(k1, "/a", "valid");
 
         List<UsageCounter.KeyReport> retried = counter.report(100);
         assertThat(total(retried)).isEqualTo(6);
-        counter.record("k1", "/a", "valid");
+        counter.record(k1, "/a", "valid");
         counter.acknowledge(retried);
 
         assertThat(total(counter.report(100))).isEqualTo(1);
@@ -123,10 +139,11 @@ class UsageCounterTest {
         assertThat(total(report)).isEqualTo(2L * (UsageCounter.MAX_ENDPOINTS + 10));
     }
 
-    @Test
-    void aReportHoldsAtMostTheKeysAskedForAndTheRestWait() {
+    @ParameterizedTest
+    @ValueSource(strings = {"k", "7d3f8a2e-0b1c-4d5e-8f90-123456789ab"})
+    void aReportHoldsAtMostTheKeysAskedForAndTheRestWait(String prefix) {
         for (int i = 0; i < 5; i++) {
-            counter.record("k" + i, "/", "valid");
+            counter.record(prefix + i, "/", "valid");
         }
         List<UsageCounter.KeyReport> first = counter.report(3);
         assertThat(first).hasSize(3);
@@ -134,16 +151,95 @@ class UsageCounterTest {
         assertThat(counter.report(3)).hasSize(2);
     }
 
-    @Test
-    void reportedCountersOfPastMinutesAreDropped() {
-        counter.record("k1", "/", "valid");
+    @ParameterizedTest
+    @ValueSource(strings = {"k1", "7d3f8a2e-0b1c-4d5e-8f90-123456789abc"})
+    void reportedCountersOfPastMinutesAreDropped(String k1) {
+        counter.record(k1, "/", "valid");
         counter.acknowledge(counter.report(100));
         assertThat(counter.size()).isEqualTo(1);
         time.set(T0.plusSeconds(180));
         counter.acknowledge(counter.report(100));
         assertThat(counter.size()).isZero();
-        counter.record("k1", "/", "valid");
+        counter.record(k1, "/", "valid");
         assertThat(total(counter.report(100))).isEqualTo(1);
+    }
+
+    @Test
+    void aMinuteIsNotDroppedWhileATableCountIsUnreported() {
+        counter.record("7d3f8a2e-0b1c-4d5e-8f90-123456789abc", "/", "valid");
+        List<UsageCounter.KeyReport> first = counter.report(100);
+        counter.record("7d3f8a2e-0b1c-4d5e-8f90-123456789abc", "/", "valid");
+        counter.acknowledge(first);
+        time.set(T0.plusSeconds(180));
+        counter.acknowledge(List.of());
+
+        assertThat(counter.size()).isEqualTo(1);
+        assertThat(total(counter.report(100))).isEqualTo(1);
+    }
+
+    @Test
+    void pairsBeyondTheTablesRoomAndOutcomesBeyondItsSlotsAreCountedInTheMapsAndReportedAlike() {
+        UsageCounter small = new UsageCounter(Clock.fixed(T0, ZoneOffset.UTC), 1024);
+        List<String> keyIds = new ArrayList<>();
+        for (int i = 0; i < 700; i++) {
+            keyIds.add(UUID.randomUUID().toString());
+        }
+        for (int round = 0; round < 3; round++) {
+            keyIds.forEach(keyId -> small.record(keyId, "/orders", "valid"));
+        }
+        for (int outcome = 0; outcome < 12; outcome++) {
+            small.record(keyIds.get(0), "/orders", "outcome_" + outcome);
+        }
+
+        // At most half the largest array (fewer when a run passed the probe limit): the rest went to the maps.
+        assertThat(small.indexedCounters()).isBetween(450, 512);
+        List<UsageCounter.KeyReport> report = small.report(1_000);
+        assertThat(report).hasSize(700);
+        long minute = T0.getEpochSecond() / 60;
+        assertThat(report).allSatisfy(key -> assertThat(key.gains())
+                .containsEntry(new UsageCounter.Bucket(key.keyId(), minute, "/orders", "valid"), 3L)
+                .hasSize(key.keyId().equals(keyIds.get(0)) ? 13 : 1));
+    }
+
+    @Test
+    void decisionsOfAThreadThatEndedAreReportedThoughItsBatchWasNotFull() throws Exception {
+        String keyId = "7d3f8a2e-0b1c-4d5e-8f90-123456789abc";
+        Thread counting = new Thread(() -> {
+            for (int i = 0; i < PendingDecisions.CAPACITY + 5; i++) {
+                counter.record(keyId, "/orders", "valid");
+            }
+        });
+        counting.start();
+        counting.join();
+
+        assertThat(total(counter.report(10))).isEqualTo(PendingDecisions.CAPACITY + 5);
+    }
+
+    @Test
+    void reportsTakenWhileThreadsCountAddUpToEveryDecisionOnceAcknowledged() throws Exception {
+        UsageCounter shared = new UsageCounter(Clock.systemUTC());
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        List<Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < 2; t++) {
+            done.add(pool.submit(() -> {
+                for (int i = 0; i < 200_000; i++) {
+                    shared.record(new UUID(7, i % 5_000).toString(), "/orders/" + (i % 3), "valid");
+                }
+            }));
+        }
+        long reported = 0;
+        while (!done.stream().allMatch(Future::isDone)) {
+            List<UsageCounter.KeyReport> report = shared.report(10_000);
+            reported += total(report);
+            shared.acknowledge(report);
+        }
+        for (Future<?> thread : done) {
+            thread.get();
+        }
+        pool.shutdown();
+        reported += total(shared.report(10_000));
+
+        assertThat(reported).isEqualTo(400_000);
     }
 
     @Test
@@ -157,7 +253,8 @@ class UsageCounterTest {
             String keyId = "k" + (t % 2);
             done.add(pool.submit(() -> {
                 for (int i = 0; i < perThread; i++) {
-                    shared.record(keyId, i % 2 == 0 ? "/orders" : "/orders/" + i, i % 10 == 0 ? "rate_limited" : "valid");
+                    shared.record(keyId, i % 2 == 0 ? "/orders" : "/orders/" + i,
+                            i % 10 == 0 ? "rate_limited" : "valid");
                 }
             }));
         }

@@ -1,0 +1,90 @@
+package io.latchkey.edge;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The decisions one thread counted that are not yet in the counters, at most {@value #CAPACITY}. The thread adds
+ * them without a lock; they are folded in a batch when they fill the buffer, by that thread, or when a report is
+ * taken, by the reporting thread, under this object's lock. A batch first touches every counter it will change and
+ * only then changes them, so that the cache misses of the whole batch overlap: one at a time, a counter that is not
+ * in the cache cost the decision the whole miss (docs/benchmarks.md, "Usage counting").
+ */
+final class PendingDecisions {
+
+    static final int CAPACITY = 64;
+    private static final VarHandle WRITTEN;
+    private static final VarHandle FOLDED;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            WRITTEN = lookup.findVarHandle(PendingDecisions.class, "written", long.class);
+            FOLDED = lookup.findVarHandle(PendingDecisions.class, "folded", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** What folding does with each decision: first touch its counter, then count it. */
+    interface Folder {
+        long touch(long msb, long lsb, Object endpoint, long time);
+
+        void count(long msb, long lsb, Object endpoint, int outcome, long time);
+    }
+
+    private final Thread owner = Thread.currentThread();
+    private final long[] msbs = new long[CAPACITY];
+    private final long[] lsbs = new long[CAPACITY];
+    private final long[] times = new long[CAPACITY];
+    private final Object[] endpoints = new Object[CAPACITY];
+    private final int[] outcomes = new int[CAPACITY];
+    /**
+     * Decisions added, ever; written by the owner only, with release (a plain store on x86, where a volatile one
+     * would be a fence on every decision).
+     */
+    private long written;
+    /** Decisions folded, ever; written under the lock, with release, after the slots were read. */
+    private long folded;
+    /** Keeps the touches' loads from being optimised away. */
+    private long touched;
+
+    /** Adds a decision; by the owning thread only. */
+    void add(long msb, long lsb, Object endpoint, int outcome, long time, Folder folder) {
+        long at = written;
+        if (at - (long) FOLDED.getAcquire(this) == CAPACITY) {
+            fold(folder);
+        }
+        int slot = (int) at & (CAPACITY - 1);
+        msbs[slot] = msb;
+        lsbs[slot] = lsb;
+        endpoints[slot] = endpoint;
+        outcomes[slot] = outcome;
+        times[slot] = time;
+        WRITTEN.setRelease(this, at + 1);
+    }
+
+    /** Folds every decision added so far; by any thread. */
+    synchronized void fold(Folder folder) {
+        long from = folded;
+        long to = (long) WRITTEN.getAcquire(this);
+        long sum = 0;
+        for (long n = from; n < to; n++) {
+            int slot = (int) n & (CAPACITY - 1);
+            sum += folder.touch(msbs[slot], lsbs[slot], endpoints[slot], times[slot]);
+        }
+        touched += sum;
+        for (long n = from; n < to; n++) {
+            int slot = (int) n & (CAPACITY - 1);
+            folder.count(msbs[slot], lsbs[slot], endpoints[slot], outcomes[slot], times[slot]);
+            // One at a time, so that a fold that fails part-way (out of memory) never counts a decision twice. The
+            // owner overwrites a slot only once it sees it folded.
+            FOLDED.setRelease(this, n + 1);
+        }
+    }
+
+    /** Whether the owning thread is gone and left nothing to fold. */
+    boolean abandoned() {
+        return !owner.isAlive() && (long) WRITTEN.getAcquire(this) == (long) FOLDED.getAcquire(this);
+    }
+}

@@ -1,0 +1,142 @@
+package io.latchkey.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+class UsageTableTest {
+
+    private final UsageTable table = new UsageTable(0);
+
+    /** Counts by entry (key bits and endpoint) and outcome, added across arrays as a report adds them. */
+    private static Map<List<Long>, long[]> read(UsageTable table) {
+        Map<List<Long>, long[]> read = new HashMap<>();
+        table.forEach((msb, lsb, endpoint, millis, counts) -> {
+            long[] sum = read.computeIfAbsent(List.of(msb, lsb, (long) endpoint), entry -> new long[counts.length]);
+            for (int outcome = 0; outcome < counts.length; outcome++) {
+                sum[outcome] += counts[outcome];
+            }
+        });
+        return read;
+    }
+
+    private Map<List<Long>, long[]> read() {
+        return read(table);
+    }
+
+    @Test
+    void eachOutcomeCountsApartFromTheOneThatSharesItsLong() {
+        assertThat(table.add(1, 2, 3)).isTrue();
+        for (int outcome = 0; outcome < UsageTable.OUTCOMES; outcome++) {
+            for (int i = 0; i <= outcome * 1_000; i++) {
+                assertThat(table.count(1, 2, 3, outcome, 500)).isTrue();
+            }
+        }
+
+        long[] counts = read().get(List.of(1L, 2L, 3L));
+        for (int outcome = 0; outcome < UsageTable.OUTCOMES; outcome++) {
+            assertThat(counts[outcome]).isEqualTo(outcome * 1_000 + 1);
+        }
+    }
+
+    @Test
+    void anEntryNotAddedIsNotCountedAndTheSameKeyAtAnotherEndpointIsAnotherEntry() {
+        table.add(1, 2, 3);
+
+        assertThat(table.count(1, 2, 4, 0, 0)).isFalse();
+        assertThat(table.count(2, 1, 3, 0, 0)).isFalse();
+        assertThat(table.add(1, 2, 3)).isTrue();
+        assertThat(table.size()).isEqualTo(1);
+        table.add(1, 2, 4);
+        table.count(1, 2, 4, 0, 0);
+        table.count(1, 2, 3, 0, 0);
+        table.count(1, 2, 3, 0, 0);
+        assertThat(read()).containsOnlyKeys(List.of(1L, 2L, 3L), List.of(1L, 2L, 4L));
+        assertThat(read().get(List.of(1L, 2L, 3L))[0]).isEqualTo(2);
+        assertThat(read().get(List.of(1L, 2L, 4L))[0]).isEqualTo(1);
+    }
+
+    @Test
+    void countsMadeBeforeTheTableGrowsAreKeptAndLaterOnesCountInTheLargerArray() {
+        table.add(-1, -1, 1);
+        table.count(-1, -1, 1, 0, 10);
+        for (long key = 0; key < 100_000; key++) {
+            assertThat(table.add(key, ~key, 7)).isTrue();
+            table.count(key, ~key, 7, 1, 20);
+        }
+        table.count(-1, -1, 1, 0, 30);
+        for (long key = 0; key < 100_000; key++) {
+            assertThat(table.count(key, ~key, 7, 1, 30)).isTrue();
+        }
+
+        assertThat(table.size()).isEqualTo(100_001);
+        Map<List<Long>, long[]> read = read();
+        assertThat(read).hasSize(100_001);
+        assertThat(read.get(List.of(-1L, -1L, 1L))[0]).isEqualTo(2);
+        for (long key = 0; key < 100_000; key++) {
+            assertThat(read.get(List.of(key, ~key, 7L))[1]).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void anEntryBeyondTheLargestArraysRoomIsRefusedAndNotCounted() {
+        UsageTable small = new UsageTable(0, 4096);
+        List<Long> added = new ArrayList<>();
+        List<Long> refused = new ArrayList<>();
+        for (long key = 0; key < 3_000; key++) {
+            (small.add(key, key, 2) ? added : refused).add(key);
+        }
+
+        // At most half the largest array; a few fewer when a run of entries passed the probe limit.
+        assertThat(added).hasSizeBetween(1_900, 2048);
+        assertThat(small.size()).isEqualTo(added.size());
+        added.forEach(key -> assertThat(small.count(key, key, 2, 0, 0)).isTrue());
+        refused.forEach(key -> assertThat(small.count(key, key, 2, 0, 0)).isFalse());
+        assertThat(read(small)).hasSize(added.size()).allSatisfy((entry, counts) -> assertThat(counts[0]).isEqualTo(1));
+    }
+
+    @Test
+    void theLastUseIsTheLatestMillisecondCounted() {
+        table.add(1, 2, 3);
+        table.count(1, 2, 3, 0, 900);
+        table.count(1, 2, 3, 0, 400);
+        int[] last = new int[1];
+        table.forEach((msb, lsb, endpoint, millis, counts) -> last[0] = millis);
+
+        assertThat(last[0]).isEqualTo(900);
+    }
+
+    @Test
+    void threadsCountingAndAddingAtOnceLoseNoCount() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        List<Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+            done.add(pool.submit(() -> {
+                // Every thread adds every key, so adds race each other and the chaining of arrays.
+                for (int round = 0; round < 20; round++) {
+                    for (long key = 0; key < 5_000; key++) {
+                        // A racing larger array may leave an entry out; adding it again puts it there.
+                        while (!table.count(key, key, 1, round % 2, round)) {
+                            assertThat(table.add(key, key, 1)).isTrue();
+                        }
+                    }
+                }
+            }));
+        }
+        for (Future<?> thread : done) {
+            thread.get();
+        }
+        pool.shutdown();
+
+        Map<List<Long>, long[]> read = read();
+        assertThat(read).hasSize(5_000);
+        read.values().forEach(counts -> assertThat(counts).containsExactly(30, 30, 0, 0, 0, 0, 0, 0, 0, 0));
+    }
+}
