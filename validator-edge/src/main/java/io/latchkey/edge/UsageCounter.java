@@ -17,8 +17,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Counts every decision by key, minute, endpoint and outcome, without I/O and without waiting for other threads'
- * decisions (see below for the locks a batch may take). Counters are never reset; a report carries what each
+ * Counts every decision by key, minute, endpoint and outcome, without I/O. A decision may wait on a lock: while the
+ * reporting thread folds its thread's batch, or while a fold adds a pair new in the minute (see below). Counters
+ * are never reset; a report carries what each
  * counter gained since the last acknowledged report, so nothing counted between taking a report and its
  * acknowledgement is lost, and a report that failed is sent again unchanged. A minute's counters are dropped as a
  * whole once it is {@value #QUIET_AFTER_MINUTES} minutes old and fully reported: no decision reaches it any more.
@@ -140,8 +141,8 @@ final class UsageCounter {
     }
 
     /**
-     * Slots given to outcome names as they first come, fixed once given; -1 once all are given. Callers pass the same
-     * few string instances every time, so a slot is first looked for by reference, without hashing.
+     * Slots given to outcome names as they first come, fixed once given; -1 once all are given. Callers mostly pass the
+     * same few string instances, so a slot is first looked for by reference, without hashing.
      */
     private static final class Outcomes {
         private final int capacity;
@@ -333,10 +334,7 @@ final class UsageCounter {
         return made;
     }
 
-    /**
-     * As many entries as the largest table of a whole minute has (the current one's while there is none): what the
-     * next minute most likely needs.
-     */
+    /** As many entries as the largest table of the minutes held has: what the next minute most likely needs. */
     private int expected() {
         Minute latest = current;
         int expected = latest == null ? 0 : latest.table.size();
@@ -356,6 +354,10 @@ final class UsageCounter {
         foldPending();
         long following = clock.millis() / 60_000 + 1;
         Minute prepared = next;
+        // A minute made ahead that no decision has reached yet is taken, not thrown away.
+        if (prepared != null && prepared.epochMinute < following) {
+            minute(prepared.epochMinute);
+        }
         if (prepared == null || prepared.epochMinute < following) {
             next = new Minute(following, expected(), tableCapacity);
         }
@@ -536,6 +538,11 @@ final class UsageCounter {
             if (minute.epochMinute < quietBefore && fullyReported(minute)) {
                 minutes.remove(minute);
                 acknowledged.keySet().removeIf(bucket -> bucket.epochMinute() == minute.epochMinute);
+                // After minutes without decisions the dropped minute may be the current one: the next decision makes
+                // its own, rather than count into one no report reads.
+                if (current == minute) {
+                    current = null;
+                }
             }
         }
     }
@@ -558,7 +565,7 @@ final class UsageCounter {
     }
 
     /** Key and endpoint pairs that decisions find in a minute's table rather than its maps. */
-    int indexedCounters() {
+    int tabledCounters() {
         foldPending();
         return minutes.stream().mapToInt(minute -> minute.table.size()).sum();
     }

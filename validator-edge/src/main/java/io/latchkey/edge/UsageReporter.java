@@ -62,7 +62,8 @@ final class UsageReporter implements AutoCloseable {
     private void flushQuietly() {
         try {
             flush();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | OutOfMemoryError e) {
+            // Thrown out of a scheduled task, either would end every later flush without a word.
             failures.incrementAndGet();
             log.warn("Usage report failed ({}); it will be sent again", e.getClass().getSimpleName());
         }

@@ -62,7 +62,10 @@ final class UsageTable {
     /** Where decisions find their entries: the latest array. */
     private volatile Entries latest;
 
-    /** A table for about {@code expected} entries: they fill at most half of its first array. */
+    /**
+     * A table for about {@code expected} entries: they fill a sixth to a third of its first array, so that a minute
+     * somewhat busier than the last one still fits before the array's half.
+     */
     UsageTable(int expected) {
         this(expected, MAX_CAPACITY);
     }
@@ -70,7 +73,8 @@ final class UsageTable {
     /** A table whose arrays hold at most {@code maxCapacity} entries, a power of two of at least 1,024. */
     UsageTable(int expected, int maxCapacity) {
         this.maxCapacity = maxCapacity;
-        latest = new Entries(Math.min(maxCapacity, Math.max(1024, Integer.highestOneBit(Math.max(1, expected)) << 2)));
+        int wanted = Integer.highestOneBit(Math.max(1, 3 * expected - 1)) << 1;
+        latest = new Entries(Math.min(maxCapacity, Math.max(1024, wanted)));
         arrays = new Entries[] {latest};
     }
 

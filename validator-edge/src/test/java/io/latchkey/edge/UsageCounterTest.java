@@ -73,7 +73,7 @@ class UsageCounterTest {
         assertThat(counter.report(10)).singleElement().satisfies(key -> assertThat(key.gains()).containsOnly(
                 Map.entry(new UsageCounter.Bucket(keyId, T0.getEpochSecond() / 60, "/orders/{id}/items", "valid"),
                         20_001L)));
-        assertThat(counter.indexedCounters()).isEqualTo(1);
+        assertThat(counter.tabledCounters()).isEqualTo(1);
     }
 
     @Test
@@ -192,7 +192,7 @@ class UsageCounterTest {
         }
 
         // At most half the largest array (fewer when a run passed the probe limit): the rest went to the maps.
-        assertThat(small.indexedCounters()).isBetween(450, 512);
+        assertThat(small.tabledCounters()).isBetween(450, 512);
         List<UsageCounter.KeyReport> report = small.report(1_000);
         assertThat(report).hasSize(700);
         long minute = T0.getEpochSecond() / 60;
@@ -276,7 +276,7 @@ class UsageCounterTest {
     }
 
     @Test
-    void manyKeysAtManyEndpointsAreCountedExactlyWhileTheIndexGrowsUnderConcurrentDecisions() throws Exception {
+    void manyKeysAtManyEndpointsAreCountedExactlyWhileTheTableGrowsUnderConcurrentDecisions() throws Exception {
         int keys = 3_000;
         String[] uris = {"/orders/1", "/orders", "/customers/7/invoices"};
         List<String> keyIds = new ArrayList<>();
@@ -314,7 +314,7 @@ class UsageCounterTest {
     }
 
     @Test
-    void keyIdsThatAreNotCanonicalUuidsAreCountedApartFromTheUuidTheyResembleAndOutsideTheIndex() {
+    void keyIdsThatAreNotCanonicalUuidsAreCountedApartFromTheUuidTheyResembleAndOutsideTheTable() {
         String canonical = "7d3f8a2e-0b1c-4d5e-8f90-123456789abc";
         List<String> lookalikes = List.of(canonical.toUpperCase(), canonical.replace('-', '_'),
                 "7d3f8a2e0-b1c-4d5e-8f90-123456789abc", canonical.replace('a', 'g'), canonical.replace('a', '+'),
@@ -329,11 +329,11 @@ class UsageCounterTest {
         counter.report(100).forEach(key -> byKey.put(key.keyId(), total(List.of(key))));
         assertThat(byKey).hasSize(1 + lookalikes.size()).containsEntry(canonical, 1L);
         lookalikes.forEach(lookalike -> assertThat(byKey).containsEntry(lookalike, 2L));
-        assertThat(counter.indexedCounters()).isEqualTo(1);
+        assertThat(counter.tabledCounters()).isEqualTo(1);
     }
 
     @Test
-    void decisionsOfCanonicalKeysAtRememberedEndpointsFindTheirCountersInTheIndex() {
+    void decisionsOfCanonicalKeysAtRememberedEndpointsFindTheirCountersInTheTable() {
         for (int i = 0; i < 50; i++) {
             String keyId = UUID.randomUUID().toString();
             counter.record(keyId, "/orders/" + i, "valid");
@@ -342,7 +342,7 @@ class UsageCounterTest {
         }
         counter.record(null, "/orders", "not_found");
 
-        assertThat(counter.indexedCounters()).isEqualTo(150);
+        assertThat(counter.tabledCounters()).isEqualTo(150);
     }
 
     @Test
