@@ -220,12 +220,17 @@ final class UsageCounter {
             return minute;
         }
         // Decisions of the minute before, folded after it ended, find it without the lock.
-        for (Minute held : minutes) {
-            if (held.epochMinute == now / 60_000) {
-                return held;
+        minute = held(now / 60_000);
+        return minute != null ? minute : minute(now / 60_000);
+    }
+
+    private Minute held(long epochMinute) {
+        for (Minute minute : minutes) {
+            if (minute.epochMinute == epochMinute) {
+                return minute;
             }
         }
-        return minute(now / 60_000);
+        return null;
     }
 
     /** Folds a batch of decisions of keys in a UUID's form at numbered endpoints into the tables. */
@@ -316,10 +321,9 @@ final class UsageCounter {
      * minute's).
      */
     private synchronized Minute minute(long epochMinute) {
-        for (Minute minute : minutes) {
-            if (minute.epochMinute == epochMinute) {
-                return minute;
-            }
+        Minute held = held(epochMinute);
+        if (held != null) {
+            return held;
         }
         Minute prepared = next;
         Minute latest = current;
@@ -336,14 +340,7 @@ final class UsageCounter {
 
     /** As many entries as the largest table of the minutes held has: what the next minute most likely needs. */
     private int expected() {
-        Minute latest = current;
-        int expected = latest == null ? 0 : latest.table.size();
-        for (Minute minute : minutes) {
-            if (minute != latest) {
-                expected = Math.max(expected, minute.table.size());
-            }
-        }
-        return expected;
+        return minutes.stream().mapToInt(minute -> minute.table.size()).max().orElse(0);
     }
 
     /**
@@ -354,11 +351,11 @@ final class UsageCounter {
         foldPending();
         long following = clock.millis() / 60_000 + 1;
         Minute prepared = next;
-        // A minute made ahead that no decision has reached yet is taken, not thrown away.
-        if (prepared != null && prepared.epochMinute < following) {
-            minute(prepared.epochMinute);
-        }
         if (prepared == null || prepared.epochMinute < following) {
+            if (prepared != null) {
+                // Made ahead and not yet reached by a decision: taken, not thrown away.
+                minute(prepared.epochMinute);
+            }
             next = new Minute(following, expected(), tableCapacity);
         }
     }
