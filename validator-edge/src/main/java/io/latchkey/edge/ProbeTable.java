@@ -29,16 +29,16 @@ final class ProbeTable<E> {
     }
 
     /**
-     * How a reader recognises its entry from what it looks for: {@code probe}, {@code a} and {@code b} are passed
-     * through so that the test captures nothing and a lookup allocates nothing.
+     * How a reader recognises its entry from what it looks for: {@code probe} and its hash are passed through so that
+     * the test captures nothing, a lookup allocates nothing, and an entry can be told apart by its hash first.
      */
     @FunctionalInterface
     interface Match<E, P> {
-        boolean test(E entry, P probe, long a, long b);
+        boolean test(E entry, P probe, int hash);
     }
 
     /** The entry that {@code match} recognises, or null when there is none or it was not added. */
-    <P> E find(int hash, P probe, long a, long b, Match<E, P> match) {
+    <P> E find(int hash, P probe, Match<E, P> match) {
         Object[] current = slots;
         int mask = current.length - 1;
         int i = hash & mask;
@@ -48,7 +48,7 @@ final class ProbeTable<E> {
             if (entry == null) {
                 return null;
             }
-            if (match.test(entry, probe, a, b)) {
+            if (match.test(entry, probe, hash)) {
                 return entry;
             }
         }
@@ -59,8 +59,8 @@ final class ProbeTable<E> {
      * The entry that {@code match} recognises, as {@link #find} looks for it, added from {@code made} when there is
      * none; null when it could not be.
      */
-    synchronized <P> E addIfAbsent(int hash, P probe, long a, long b, Match<E, P> match, Supplier<E> made) {
-        E found = find(hash, probe, a, b, match);
+    synchronized <P> E addIfAbsent(int hash, P probe, Match<E, P> match, Supplier<E> made) {
+        E found = find(hash, probe, match);
         if (found != null) {
             return found;
         }

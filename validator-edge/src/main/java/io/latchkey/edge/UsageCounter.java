@@ -142,13 +142,12 @@ final class UsageCounter {
 
     /**
      * Slots given to outcome names as they first come, fixed once given; -1 once all are given. Callers mostly pass the
-     * same few string instances, so a slot is first looked for by reference, without hashing.
+     * same few string instances, so a slot is first looked for by reference, then among the few names by equality.
      */
     private static final class Outcomes {
         private final int capacity;
         /** The names by slot; replaced whole when one is added. */
         private volatile String[] names = new String[0];
-        private final Map<String, Integer> slots = new ConcurrentHashMap<>();
 
         Outcomes(int capacity) {
             this.capacity = capacity;
@@ -161,24 +160,19 @@ final class UsageCounter {
                     return slot;
                 }
             }
-            Integer slot = slots.get(outcome);
-            if (slot != null) {
+            int slot = Arrays.asList(known).indexOf(outcome);
+            return slot >= 0 ? slot : added(outcome);
+        }
+
+        private synchronized int added(String outcome) {
+            int slot = Arrays.asList(names).indexOf(outcome);
+            if (slot >= 0 || names.length == capacity) {
                 return slot;
             }
-            synchronized (slots) {
-                slot = slots.get(outcome);
-                if (slot == null) {
-                    if (names.length == capacity) {
-                        return -1;
-                    }
-                    slot = names.length;
-                    String[] grown = Arrays.copyOf(names, slot + 1);
-                    grown[slot] = outcome;
-                    names = grown;
-                    slots.put(outcome, slot);
-                }
-                return slot;
-            }
+            String[] grown = Arrays.copyOf(names, names.length + 1);
+            grown[names.length] = outcome;
+            names = grown;
+            return grown.length - 1;
         }
 
         String name(int slot) {
@@ -332,7 +326,7 @@ final class UsageCounter {
                 : new Minute(epochMinute, latest == null || epochMinute > latest.epochMinute ? expected() : 0,
                         tableCapacity);
         minutes.add(made);
-        if (current == null || epochMinute > current.epochMinute) {
+        if (latest == null || epochMinute > latest.epochMinute) {
             current = made;
         }
         return made;
@@ -365,7 +359,7 @@ final class UsageCounter {
             return noEndpoint;
         }
         int hash = hash(originalUri);
-        Remembered known = normalised.find(hash, originalUri, hash, 0, UsageCounter::remembers);
+        Remembered known = normalised.find(hash, originalUri, UsageCounter::remembers);
         if (known != null) {
             return known.endpoint();
         }
@@ -377,12 +371,12 @@ final class UsageCounter {
         }
         // One number per endpoint, so /orders/1 and /orders/2 meet as the same /orders/{id}.
         Endpoint endpoint = registered(path);
-        normalised.addIfAbsent(hash, originalUri, hash, 0, UsageCounter::remembers,
+        normalised.addIfAbsent(hash, originalUri, UsageCounter::remembers,
                 () -> new Remembered(hash, originalUri, endpoint));
         return endpoint;
     }
 
-    private static boolean remembers(Remembered remembered, String uri, long hash, long unused) {
+    private static boolean remembers(Remembered remembered, String uri, int hash) {
         return remembered.hash() == hash && remembered.uri().equals(uri);
     }
 

@@ -21,21 +21,21 @@ class ProbeTableTest {
     private final ProbeTable<Long> table = new ProbeTable<>(ProbeTableTest::hash);
 
     private static Long find(ProbeTable<Long> table, int hash, long value) {
-        return table.find(hash, null, value, 0, ProbeTableTest::holds);
+        return table.find(hash, value, ProbeTableTest::holds);
     }
 
-    private static boolean holds(Long held, Object none, long wanted, long unused) {
-        return held == wanted;
+    private static boolean holds(Long held, Long wanted, int hash) {
+        return held.longValue() == wanted;
     }
 
     private Long add(ProbeTable<Long> table, int hash, long value) {
-        return table.addIfAbsent(hash, null, value, 0, ProbeTableTest::holds, () -> value);
+        return table.addIfAbsent(hash, value, ProbeTableTest::holds, () -> value);
     }
 
     @Test
     void anEntryIsAddedOnceAndFoundByEveryLaterProbeAsTheTableGrows() {
         Long first = add(table, hash(3), 3);
-        assertThat(table.addIfAbsent(hash(3), null, 3, 0, ProbeTableTest::holds, () -> -1L)).isSameAs(first);
+        assertThat(table.addIfAbsent(hash(3), 3L, ProbeTableTest::holds, () -> -1L)).isSameAs(first);
         for (long value = 10; value < 1_000; value++) {
             add(table, hash(value), value);
         }
