@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * are never reset; a report carries what each
  * counter gained since the last acknowledged report, so nothing counted between taking a report and its
  * acknowledgement is lost, and a report that failed is sent again unchanged. A minute's counters are dropped as a
- * whole once it is {@value #QUIET_AFTER_MINUTES} minutes old and fully reported: no decision reaches it any more.
+ * whole once it has been over for {@value #LATE_MILLIS} ms and is fully reported; a decision of that minute that is
+ * counted later still (a thread stalled between reading the clock and counting) finds new counters for it, whose
+ * gains are reported like any others.
  * Decisions about keys that matched none count under {@value #UNKNOWN_KEY}, never under anything derived from the
  * secret. Each key keeps at most {@value #MAX_ENDPOINTS} distinct endpoints a minute; further ones count as
  * {@value #OTHER_ENDPOINT}, so clients cannot make the counters grow without bound.
@@ -43,7 +45,10 @@ final class UsageCounter {
     static final String OTHER_ENDPOINT = "(other)";
     static final int MAX_ENDPOINTS = 32;
     static final int MAX_ENDPOINT_LENGTH = 128;
-    private static final long QUIET_AFTER_MINUTES = 2;
+    /** How long after its end a minute's counters are kept for its late decisions: long enough for nearly all. */
+    private static final long LATE_MILLIS = 5_000;
+    /** How long before a minute begins its counters are made, by the reporting thread. */
+    private static final long PREPARE_AHEAD_MILLIS = 10_000;
     /** Raw URIs remembered with their normalised form; beyond this many, they are normalised every time. */
     private static final int MAX_REMEMBERED_URIS = 10_000;
     /** Outcomes are the decision statuses and the refusals before a decision: fewer than this. */
@@ -91,6 +96,8 @@ final class UsageCounter {
     private volatile Minute current;
     /** The next minute, made ahead by the reporting thread so that no decision waits while its table is zeroed. */
     private volatile Minute next;
+    /** The table entries of the minute dropped last, for sizing the next one. */
+    private volatile int lastDropped;
 
     UsageCounter(InstantSource clock) {
         this(clock, UsageTable.MAX_CAPACITY);
@@ -332,24 +339,34 @@ final class UsageCounter {
         return made;
     }
 
-    /** As many entries as the largest table of the minutes held has: what the next minute most likely needs. */
+    /**
+     * As many entries as the largest table of the minutes held, or of the one dropped last, has: what the next minute
+     * most likely needs.
+     */
     private int expected() {
-        return minutes.stream().mapToInt(minute -> minute.table.size()).max().orElse(0);
+        return Math.max(lastDropped, minutes.stream().mapToInt(minute -> minute.table.size()).max().orElse(0));
     }
 
     /**
-     * Folds every thread's pending decisions and makes the next minute's counters ahead of its first decision, so that
-     * no request thread waits while a large table is zeroed; for the reporting thread, at every flush.
+     * Folds every thread's pending decisions, drops the minutes that are over and reported, and, in a minute's last
+     * {@value #PREPARE_AHEAD_MILLIS} ms, makes the next minute's counters, so that no request thread waits while a
+     * large table is zeroed; for the reporting thread, at every flush. Made any earlier, the next minute's table would
+     * sit empty beside the current one for most of the minute.
      */
     void maintain() {
         foldPending();
-        long following = clock.millis() / 60_000 + 1;
+        long now = clock.millis();
+        dropReported(now);
+        long following = now / 60_000 + 1;
         Minute prepared = next;
-        if (prepared == null || prepared.epochMinute < following) {
-            if (prepared != null) {
+        if (prepared != null && prepared.epochMinute < following) {
+            if (prepared.epochMinute == following - 1) {
                 // Made ahead and not yet reached by a decision: taken, not thrown away.
                 minute(prepared.epochMinute);
             }
+            next = prepared = null;
+        }
+        if (prepared == null && now % 60_000 >= 60_000 - PREPARE_AHEAD_MILLIS) {
             next = new Minute(following, expected(), tableCapacity);
         }
     }
@@ -524,9 +541,13 @@ final class UsageCounter {
         report.forEach(key -> acknowledged.putAll(key.totals()));
         // A decision still pending keeps its minute: it is not reported yet.
         foldPending();
-        long quietBefore = clock.millis() / 60_000 - QUIET_AFTER_MINUTES;
+        dropReported(clock.millis());
+    }
+
+    private void dropReported(long now) {
         for (Minute minute : minutes) {
-            if (minute.epochMinute < quietBefore && fullyReported(minute)) {
+            if ((minute.epochMinute + 1) * 60_000 + LATE_MILLIS <= now && fullyReported(minute)) {
+                lastDropped = minute.table.size();
                 minutes.remove(minute);
                 acknowledged.keySet().removeIf(bucket -> bucket.epochMinute() == minute.epochMinute);
                 // After minutes without decisions the dropped minute may be the current one: the next decision makes
@@ -553,6 +574,12 @@ final class UsageCounter {
                 pendings.remove(decisions);
             }
         }
+    }
+
+    /** The minute whose counters were made ahead and not yet taken, or -1. */
+    long madeAhead() {
+        Minute prepared = next;
+        return prepared == null ? -1 : prepared.epochMinute;
     }
 
     /** Key and endpoint pairs that decisions find in a minute's table rather than its maps. */

@@ -21,7 +21,11 @@ final class UsageTable {
     static final int OUTCOMES = 10;
     /** An array of 128 MiB, for a million (key, endpoint) pairs at half load. */
     static final int MAX_CAPACITY = 1 << 21;
-    private static final int MAX_PROBES = 16;
+    /**
+     * Far more than a run at half load needs, so that bad luck seldom makes an array grow; keys cannot be chosen to
+     * collide, since the key ids are random and the endpoints' numbers are given out here.
+     */
+    private static final int MAX_PROBES = 64;
     private static final int LONGS = 8;
     /**
      * Entries begin 64 bytes into the array object (past a 16-byte header), so that each is one cache line when the
@@ -63,8 +67,8 @@ final class UsageTable {
     private volatile Entries latest;
 
     /**
-     * A table for about {@code expected} entries: they fill a sixth to a third of its first array, so that a minute
-     * somewhat busier than the last one still fits before the array's half.
+     * A table for about {@code expected} entries: they fill a quarter to a half of its first array, so that a minute
+     * as busy as the last one fits before the array's half, and one busier may make it grow.
      */
     UsageTable(int expected) {
         this(expected, MAX_CAPACITY);
@@ -73,7 +77,7 @@ final class UsageTable {
     /** A table whose arrays hold at most {@code maxCapacity} entries, a power of two of at least 1,024. */
     UsageTable(int expected, int maxCapacity) {
         this.maxCapacity = maxCapacity;
-        int wanted = Integer.highestOneBit(Math.max(1, 3 * expected - 1)) << 1;
+        int wanted = Integer.highestOneBit(Math.max(1, 2 * expected - 1)) << 1;
         latest = new Entries(Math.min(maxCapacity, Math.max(1024, wanted)));
         arrays = new Entries[] {latest};
     }

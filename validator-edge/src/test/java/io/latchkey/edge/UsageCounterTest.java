@@ -164,6 +164,54 @@ class UsageCounterTest {
         assertThat(total(counter.report(100))).isEqualTo(1);
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"k1", "7d3f8a2e-0b1c-4d5e-8f90-123456789abc"})
+    void aReportedMinuteIsDroppedFiveSecondsAfterItEndsAndALateDecisionOfItIsStillReported(String k1) {
+        // T0 is 20 s into its minute.
+        counter.record(k1, "/", "valid");
+        counter.acknowledge(counter.report(100));
+        time.set(T0.plusSeconds(44));
+        counter.maintain();
+        assertThat(counter.size()).isEqualTo(1);
+
+        time.set(T0.plusSeconds(45));
+        counter.maintain();
+        assertThat(counter.size()).isZero();
+
+        // A decision of that minute, counted late (its thread stalled), counts again from nothing.
+        time.set(T0);
+        counter.record(k1, "/", "valid");
+        time.set(T0.plusSeconds(46));
+        List<UsageCounter.KeyReport> late = counter.report(100);
+        assertThat(total(late)).isEqualTo(1);
+        assertThat(late.get(0).gains()).containsOnlyKeys(
+                new UsageCounter.Bucket(k1, T0.getEpochSecond() / 60, "/", "valid"));
+    }
+
+    @Test
+    void theNextMinutesCountersAreMadeInTheLastTenSecondsOfAMinuteAndTakenWhenItBegins() {
+        String keyId = "7d3f8a2e-0b1c-4d5e-8f90-123456789abc";
+        long minute = T0.getEpochSecond() / 60;
+        counter.record(keyId, "/orders", "valid");
+        // T0 is 20 s into its minute.
+        counter.maintain();
+        time.set(T0.plusSeconds(29));
+        counter.maintain();
+        assertThat(counter.madeAhead()).isEqualTo(-1);
+
+        time.set(T0.plusSeconds(30));
+        counter.maintain();
+        assertThat(counter.madeAhead()).isEqualTo(minute + 1);
+
+        time.set(T0.plusSeconds(40));
+        counter.record(keyId, "/orders", "valid");
+        counter.maintain();
+        assertThat(counter.madeAhead()).isEqualTo(-1);
+        assertThat(counter.report(100)).singleElement().satisfies(key -> assertThat(key.gains()).containsOnly(
+                Map.entry(new UsageCounter.Bucket(keyId, minute, "/orders", "valid"), 1L),
+                Map.entry(new UsageCounter.Bucket(keyId, minute + 1, "/orders", "valid"), 1L)));
+    }
+
     @Test
     void aMinuteIsNotDroppedWhileATableCountIsUnreported() {
         counter.record("7d3f8a2e-0b1c-4d5e-8f90-123456789abc", "/", "valid");

@@ -139,4 +139,31 @@ class UsageTableTest {
         assertThat(read).hasSize(5_000);
         read.values().forEach(counts -> assertThat(counts).containsExactly(30, 30, 0, 0, 0, 0, 0, 0, 0, 0));
     }
+
+    @Test
+    void aTableMadeForAMinutesEntriesHoldsThemInItsFirstArray() {
+        UsageTable sized = new UsageTable(100_000);
+        java.util.Random random = new java.util.Random(7);
+        long[] keys = new long[2 * 20_000];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = random.nextLong();
+        }
+        // Twice over: had the array grown part-way, the counts of the first pass made before that would lie in the
+        // older array and those of the second in the newer, so a pair would hold counters in both.
+        for (int pass = 0; pass < 2; pass++) {
+            for (int key = 0; key < 20_000; key++) {
+                for (int endpoint = 2; endpoint <= 6; endpoint++) {
+                    long msb = keys[2 * key];
+                    long lsb = keys[2 * key + 1];
+                    if (!sized.count(msb, lsb, endpoint, 0, 1)) {
+                        assertThat(sized.add(msb, lsb, endpoint)).isTrue();
+                        assertThat(sized.count(msb, lsb, endpoint, 0, 1)).isTrue();
+                    }
+                }
+            }
+        }
+
+        assertThat(sized.size()).isEqualTo(100_000);
+        assertThat(sized.counters()).isEqualTo(100_000);
+    }
 }
