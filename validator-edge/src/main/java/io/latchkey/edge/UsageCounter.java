@@ -114,8 +114,12 @@ final class UsageCounter {
     record Bucket(String keyId, long epochMinute, String endpoint, String outcome) {
     }
 
-    /** What a report carries for one key: the counters' gains, and the totals they reached (for the ack). */
-    record KeyReport(String keyId, Instant lastUsedAt, Map<Bucket, Long> gains, Map<Bucket, Long> totals) {
+    /**
+     * What a report carries for one key: the counters' gains, and, for the acknowledgement, the totals that the maps'
+     * counters reached and the counts read of the table's entries.
+     */
+    record KeyReport(String keyId, Instant lastUsedAt, Map<Bucket, Long> gains, Map<Bucket, Long> totals,
+                     List<UsageTable.Read> reads) {
     }
 
     /** A raw URI seen before, with its endpoint. */
@@ -477,37 +481,76 @@ final class UsageCounter {
         return path.length() > MAX_ENDPOINT_LENGTH ? path.substring(0, MAX_ENDPOINT_LENGTH) : path.toString();
     }
 
-    /** The gains since the last acknowledgement, for at most {@code maxKeys} keys; empty when nothing was counted. */
+    /**
+     * The gains since the last acknowledgement, for at most {@code maxKeys} keys; empty when nothing was counted. Table
+     * entries that did not move since then are passed over without building anything for them.
+     */
     List<KeyReport> report(int maxKeys) {
         foldPending();
-        Map<String, Long> lastUsed = new HashMap<>();
-        List<Map<Bucket, Long>> byMinute = new ArrayList<>();
+        Map<String, KeyGains> byKey = new LinkedHashMap<>();
         for (Minute minute : minutes) {
             Map<Bucket, Long> totals = new LinkedHashMap<>();
-            collect(minute, totals, lastUsed);
-            totals.entrySet().removeIf(total -> total.getValue() <= acknowledged.getOrDefault(total.getKey(), 0L));
-            byMinute.add(totals);
+            Map<String, Long> lastUsed = new HashMap<>();
+            collectMaps(minute, totals, lastUsed);
+            totals.forEach((bucket, total) -> {
+                long acknowledgedTotal = acknowledged.getOrDefault(bucket, 0L);
+                KeyGains key = total > acknowledgedTotal ? gainsOf(byKey, bucket.keyId(), maxKeys) : null;
+                if (key != null) {
+                    key.gains.merge(bucket, total - acknowledgedTotal, Long::sum);
+                    key.totals.put(bucket, total);
+                    key.lastUsed = Math.max(key.lastUsed, lastUsed.get(bucket.keyId()));
+                }
+            });
+            minute.table.forEachUnacknowledged((msb, lsb, endpoint, millis, gains, read) -> {
+                String keyId = new UUID(msb, lsb).toString();
+                KeyGains key = gainsOf(byKey, keyId, maxKeys);
+                if (key == null) {
+                    return;
+                }
+                for (int slot = 0; slot < UsageTable.OUTCOMES; slot++) {
+                    if (gains[slot] != 0) {
+                        key.gains.merge(new Bucket(keyId, minute.epochMinute, paths.get(endpoint),
+                                tabledOutcomes.name(slot)), gains[slot], Long::sum);
+                    }
+                }
+                key.reads.add(read);
+                key.lastUsed = Math.max(key.lastUsed, minute.epochMinute * 60_000 + millis);
+            });
         }
-        Map<String, KeyReport> byKey = new LinkedHashMap<>();
-        byMinute.forEach(totals -> totals.forEach((bucket, total) -> {
-            if (!byKey.containsKey(bucket.keyId()) && byKey.size() >= maxKeys) {
-                return;
-            }
-            long last = lastUsed.getOrDefault(bucket.keyId(), 0L);
-            KeyReport report = byKey.computeIfAbsent(bucket.keyId(), id -> new KeyReport(id,
-                    last > 0 ? Instant.ofEpochMilli(last) : null, new LinkedHashMap<>(), new LinkedHashMap<>()));
-            report.gains().put(bucket, total - acknowledged.getOrDefault(bucket, 0L));
-            report.totals().put(bucket, total);
-        }));
-        return new ArrayList<>(byKey.values());
+        List<KeyReport> report = new ArrayList<>();
+        byKey.values().forEach(key -> report.add(new KeyReport(key.keyId,
+                key.lastUsed > 0 ? Instant.ofEpochMilli(key.lastUsed) : null, key.gains, key.totals, key.reads)));
+        return report;
+    }
+
+    /** A key's part of a report as it is taken. */
+    private static final class KeyGains {
+        final String keyId;
+        final Map<Bucket, Long> gains = new LinkedHashMap<>();
+        final Map<Bucket, Long> totals = new LinkedHashMap<>();
+        final List<UsageTable.Read> reads = new ArrayList<>();
+        long lastUsed;
+
+        KeyGains(String keyId) {
+            this.keyId = keyId;
+        }
+    }
+
+    /** The key's part of the report, made if the report has room for another key; null when it has none. */
+    private static KeyGains gainsOf(Map<String, KeyGains> byKey, String keyId, int maxKeys) {
+        KeyGains key = byKey.get(keyId);
+        if (key == null && byKey.size() < maxKeys) {
+            key = new KeyGains(keyId);
+            byKey.put(keyId, key);
+        }
+        return key;
     }
 
     /**
-     * Adds a minute's counters to {@code totals} by bucket, from the maps and the table (which may both hold part of
-     * one), and the latest decision to {@code lastUsed} by key, read after the counts: a decision sets the time before
-     * it counts.
+     * Adds the totals of a minute's counters in the maps to {@code totals} by bucket, and the latest decision to
+     * {@code lastUsed} by key, read after the counts: a decision sets the time before it counts.
      */
-    private void collect(Minute minute, Map<Bucket, Long> totals, Map<String, Long> lastUsed) {
+    private void collectMaps(Minute minute, Map<Bucket, Long> totals, Map<String, Long> lastUsed) {
         minute.keys.forEach((keyId, endpoints) -> endpoints.forEach((endpoint, counts) -> {
             if (counts == TABLED) {
                 return;
@@ -521,24 +564,14 @@ final class UsageCounter {
             }
             lastUsed.merge(keyId, (long) SLOT.getVolatile(counts, LAST_USED), Math::max);
         }));
-        minute.table.forEach((msb, lsb, endpoint, millis, counts) -> {
-            String keyId = null;
-            for (int slot = 0; slot < UsageTable.OUTCOMES; slot++) {
-                if (counts[slot] != 0) {
-                    keyId = keyId == null ? new UUID(msb, lsb).toString() : keyId;
-                    totals.merge(new Bucket(keyId, minute.epochMinute, paths.get(endpoint),
-                            tabledOutcomes.name(slot)), counts[slot], Long::sum);
-                }
-            }
-            if (keyId != null) {
-                lastUsed.merge(keyId, minute.epochMinute * 60_000 + millis, Math::max);
-            }
-        });
     }
 
     /** Marks a report as recorded, and drops the minutes no decision can reach any more once they are reported. */
     void acknowledge(List<KeyReport> report) {
-        report.forEach(key -> acknowledged.putAll(key.totals()));
+        report.forEach(key -> {
+            acknowledged.putAll(key.totals());
+            key.reads().forEach(UsageTable.Read::acknowledge);
+        });
         // A decision still pending keeps its minute: it is not reported yet.
         foldPending();
         dropReported(clock.millis());
@@ -561,8 +594,8 @@ final class UsageCounter {
 
     private boolean fullyReported(Minute minute) {
         Map<Bucket, Long> totals = new HashMap<>();
-        collect(minute, totals, new HashMap<>());
-        return totals.entrySet().stream()
+        collectMaps(minute, totals, new HashMap<>());
+        return minute.table.acknowledged() && totals.entrySet().stream()
                 .allMatch(total -> acknowledged.getOrDefault(total.getKey(), 0L).equals(total.getValue()));
     }
 

@@ -15,6 +15,9 @@ import java.util.Arrays;
  * with no counts, and decisions count there from then on; the older arrays keep what was counted in them (a decision
  * that found its entry there just before may still add to it), and a report adds an entry's counts across them. An
  * entry that fits in no array is not added: its caller counts it elsewhere.
+ *
+ * <p>Beside its entries each array keeps their counts as last acknowledged by a report, so that the next report
+ * reads only the entries that moved since, without building anything for the others.
  */
 final class UsageTable {
 
@@ -38,21 +41,26 @@ final class UsageTable {
     /** The endpoint's number (never 0) in the low half; the last decision's millisecond in the minute in the high. */
     private static final int META = 2;
     private static final int COUNTS = 3;
+    /** Longs of counts in an entry. */
+    private static final int PAIRS = OUTCOMES / 2;
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle OFFSET = MethodHandles.arrayElementVarHandle(int[].class);
 
     /**
      * One array of entries, with where its entries are, in the order they were placed, so that a report reads only
-     * those; {@code placed} is written after the offset it counts.
+     * those; {@code placed} is written after the offset it counts. {@code acknowledged} holds, in that order, each
+     * entry's counts as of the last report acknowledged, packed as the counts are; only the reporting thread uses it.
      */
     private static final class Entries {
         final long[] slots;
         final int[] offsets;
+        final long[] acknowledged;
         volatile int placed;
 
         Entries(int capacity) {
             slots = new long[PAD + capacity * LONGS];
             offsets = new int[capacity / 2];
+            acknowledged = new long[capacity / 2 * PAIRS];
         }
 
         int capacity() {
@@ -82,10 +90,31 @@ final class UsageTable {
         arrays = new Entries[] {latest};
     }
 
-    /** What a report reads of each entry. */
+    /**
+     * What a report reads of an entry in one array: its gains by outcome since the counts last acknowledged (lent for
+     * the call only), the last use, and how to acknowledge the counts read.
+     */
     @FunctionalInterface
     interface Visitor {
-        void visit(long msb, long lsb, int endpoint, int lastUsedMillis, long[] counts);
+        void visit(long msb, long lsb, int endpoint, int lastUsedMillis, long[] gains, Read read);
+    }
+
+    /** The counts a report read of one entry in one array. */
+    static final class Read {
+        private final Entries entries;
+        private final int index;
+        private final long[] counts;
+
+        private Read(Entries entries, int index, long[] counts) {
+            this.entries = entries;
+            this.index = index;
+            this.counts = counts;
+        }
+
+        /** Makes the counts read the entry's acknowledged ones; by the reporting thread. */
+        void acknowledge() {
+            System.arraycopy(counts, 0, entries.acknowledged, index * PAIRS, PAIRS);
+        }
     }
 
     /**
@@ -166,23 +195,50 @@ final class UsageTable {
     }
 
     /**
-     * Every entry of every array (an entry may come once for each), its counts read before its last use, so that a
-     * count seen has its time. The counts are lent for the call only.
+     * Every entry of every array (an entry may come once for each) whose counts moved since those last acknowledged,
+     * its counts read before its last use, so that a count seen has its time; by the reporting thread. Entries that did
+     * not move cost a comparison, and nothing is made for them.
      */
-    void forEach(Visitor visitor) {
-        long[] counts = new long[OUTCOMES];
+    void forEachUnacknowledged(Visitor visitor) {
+        long[] counts = new long[PAIRS];
+        long[] gains = new long[OUTCOMES];
         for (Entries entries : arrays) {
             long[] slots = entries.slots;
             for (int i = 0, placed = entries.placed; i < placed; i++) {
                 int at = (int) OFFSET.getAcquire(entries.offsets, i);
-                for (int outcome = 0; outcome < OUTCOMES; outcome++) {
-                    long pair = (long) SLOT.getVolatile(slots, at + COUNTS + (outcome >>> 1));
-                    counts[outcome] = (outcome & 1) == 0 ? pair & 0xffff_ffffL : pair >>> 32;
+                boolean moved = false;
+                for (int pair = 0; pair < PAIRS; pair++) {
+                    counts[pair] = (long) SLOT.getVolatile(slots, at + COUNTS + pair);
+                    moved |= counts[pair] != entries.acknowledged[i * PAIRS + pair];
                 }
-                long meta = (long) SLOT.getAcquire(slots, at + META);
-                visitor.visit(slots[at + MSB], slots[at + LSB], (int) meta, (int) (meta >>> 32), counts);
+                if (moved) {
+                    for (int pair = 0; pair < PAIRS; pair++) {
+                        long acknowledged = entries.acknowledged[i * PAIRS + pair];
+                        gains[2 * pair] = (counts[pair] & 0xffff_ffffL) - (acknowledged & 0xffff_ffffL);
+                        gains[2 * pair + 1] = (counts[pair] >>> 32) - (acknowledged >>> 32);
+                    }
+                    long meta = (long) SLOT.getAcquire(slots, at + META);
+                    visitor.visit(slots[at + MSB], slots[at + LSB], (int) meta, (int) (meta >>> 32), gains,
+                            new Read(entries, i, counts.clone()));
+                }
             }
         }
+    }
+
+    /** Whether every count is acknowledged; by the reporting thread. */
+    boolean acknowledged() {
+        for (Entries entries : arrays) {
+            for (int i = 0, placed = entries.placed; i < placed; i++) {
+                int at = (int) OFFSET.getAcquire(entries.offsets, i);
+                for (int pair = 0; pair < PAIRS; pair++) {
+                    if ((long) SLOT.getVolatile(entries.slots, at + COUNTS + pair)
+                            != entries.acknowledged[i * PAIRS + pair]) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
     }
 
     /** Counters that are not 0, once for each array that holds part of one. */
@@ -191,7 +247,7 @@ final class UsageTable {
         for (Entries entries : arrays) {
             for (int i = 0, placed = entries.placed; i < placed; i++) {
                 int at = (int) OFFSET.getAcquire(entries.offsets, i);
-                for (int pair = 0; pair < OUTCOMES / 2; pair++) {
+                for (int pair = 0; pair < PAIRS; pair++) {
                     long counts = (long) SLOT.getVolatile(entries.slots, at + COUNTS + pair);
                     counters += ((int) counts != 0 ? 1 : 0) + (counts >>> 32 != 0 ? 1 : 0);
                 }

@@ -18,7 +18,7 @@ class UsageTableTest {
     /** Counts by entry (key bits and endpoint) and outcome, added across arrays as a report adds them. */
     private static Map<List<Long>, long[]> read(UsageTable table) {
         Map<List<Long>, long[]> read = new HashMap<>();
-        table.forEach((msb, lsb, endpoint, millis, counts) -> {
+        table.forEachUnacknowledged((msb, lsb, endpoint, millis, counts, counted) -> {
             long[] sum = read.computeIfAbsent(List.of(msb, lsb, (long) endpoint), entry -> new long[counts.length]);
             for (int outcome = 0; outcome < counts.length; outcome++) {
                 sum[outcome] += counts[outcome];
@@ -108,7 +108,7 @@ class UsageTableTest {
         table.count(1, 2, 3, 0, 900);
         table.count(1, 2, 3, 0, 400);
         int[] last = new int[1];
-        table.forEach((msb, lsb, endpoint, millis, counts) -> last[0] = millis);
+        table.forEachUnacknowledged((msb, lsb, endpoint, millis, counts, counted) -> last[0] = millis);
 
         assertThat(last[0]).isEqualTo(900);
     }
@@ -165,5 +165,28 @@ class UsageTableTest {
 
         assertThat(sized.size()).isEqualTo(100_000);
         assertThat(sized.counters()).isEqualTo(100_000);
+    }
+
+    @Test
+    void aReportPassesOverEntriesThatDidNotMoveSinceTheCountsItAcknowledged() {
+        table.add(1, 2, 3);
+        table.add(4, 5, 6);
+        table.count(1, 2, 3, 0, 10);
+        table.count(4, 5, 6, 1, 20);
+        List<UsageTable.Read> first = new ArrayList<>();
+        table.forEachUnacknowledged((msb, lsb, endpoint, millis, gains, counted) -> first.add(counted));
+        assertThat(first).hasSize(2);
+        // Counted after the report read the entry: the acknowledgement leaves it to the next report.
+        table.count(1, 2, 3, 0, 30);
+        first.forEach(UsageTable.Read::acknowledge);
+
+        assertThat(read()).containsOnlyKeys(List.of(1L, 2L, 3L))
+                .hasEntrySatisfying(List.of(1L, 2L, 3L), gains -> assertThat(gains[0]).isEqualTo(1));
+        assertThat(table.acknowledged()).isFalse();
+        List<UsageTable.Read> second = new ArrayList<>();
+        table.forEachUnacknowledged((msb, lsb, endpoint, millis, gains, counted) -> second.add(counted));
+        second.forEach(UsageTable.Read::acknowledge);
+        assertThat(table.acknowledged()).isTrue();
+        assertThat(read()).isEmpty();
     }
 }
