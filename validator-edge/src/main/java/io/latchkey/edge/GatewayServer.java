@@ -8,6 +8,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioEventLoopGroup;
@@ -24,7 +25,9 @@ import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.codec.http.HttpVersion;
@@ -32,6 +35,7 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -131,6 +135,24 @@ final class GatewayServer implements AutoCloseable {
 
         ProblemAggregator() {
             super(MAX_BODY);
+        }
+
+        /**
+         * Netty's own refusals of a request that expects 100-continue (413 for a declared body over the limit, 417 for
+         * an expectation other than 100-continue) have no body: these are problems, as every other refusal here.
+         */
+        @Override
+        protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+            Object answer = super.newContinueResponse(start, maxContentLength, pipeline);
+            if (!(answer instanceof HttpResponse refused)
+                    || refused.status().codeClass() != HttpStatusClass.CLIENT_ERROR) {
+                return answer;
+            }
+            ReferenceCountUtil.release(answer);
+            GatewayRoutes.Answer problem = refused.status().code() == 413
+                    ? problem(413, "content-too-large", "The request's body is too large.")
+                    : problem(417, "expectation-failed", "The request's Expect header asks for something unsupported.");
+            return response(((HttpRequest) start).method(), problem, true);
         }
 
         @Override
@@ -289,6 +311,16 @@ final class GatewayServer implements AutoCloseable {
     }
 
     private void write(ChannelHandlerContext context, HttpMethod method, GatewayRoutes.Answer answer, boolean close) {
+        FullHttpResponse response = response(method, answer, close);
+        if (close) {
+            context.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            context.writeAndFlush(response);
+        }
+    }
+
+    /** The answer as a response; {@code close} says the connection closes after it. */
+    private FullHttpResponse response(HttpMethod method, GatewayRoutes.Answer answer, boolean close) {
         byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
         boolean head = HttpMethod.HEAD.equals(method);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
@@ -300,10 +332,8 @@ final class GatewayServer implements AutoCloseable {
                 .set(HttpHeaderNames.DATE, date());
         if (close) {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            context.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
-        } else {
-            context.writeAndFlush(response);
         }
+        return response;
     }
 
     /** RFC 9110 asks an origin server with a clock for a Date; formatted once a second, not per answer. */

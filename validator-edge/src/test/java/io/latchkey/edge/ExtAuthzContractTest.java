@@ -28,6 +28,8 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -445,5 +447,19 @@ class ExtAuthzContractTest {
         assertThat(answer.status()).isEqualTo(413);
         assertThat(answer.header("Content-Type")).contains(HttpVerdict.PROBLEM_JSON);
         assertThat(answer.body()).contains("content-too-large", "\"status\":413");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"100-continue, 9000, 413, content-too-large", "something-else, 10, 417, expectation-failed"})
+    void aRequestExpectingWhatTheGatewayListenerWillNotGiveIsRefusedWithAProblem(String expect, int length,
+                                                                                   int status, String slug)
+            throws Exception {
+        Answer answer = raw(gateway.port(), "POST /authorize HTTP/1.1\r\nHost: edge\r\nContent-Length: " + length
+                + "\r\nExpect: " + expect + "\r\n\r\n");
+
+        assertThat(answer.status()).isEqualTo(status);
+        assertThat(answer.header("Content-Type")).contains(HttpVerdict.PROBLEM_JSON);
+        assertThat(answer.header("Connection")).contains("close");
+        assertThat(answer.body()).contains(slug, "\"status\":" + status);
     }
 }
