@@ -22,12 +22,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * are never reset; a report carries what each
  * counter gained since the last acknowledged report, so nothing counted between taking a report and its
  * acknowledgement is lost, and a report that failed is sent again unchanged. A minute's counters are dropped as a
- * whole once it has been over for {@value #LATE_MILLIS} ms and is fully reported; a decision of that minute that is
- * counted later still (a thread stalled between reading the clock and counting) finds new counters for it, whose
- * gains are reported like any others.
+ * whole once it has been over for {@value #LATE_MILLIS} ms and is fully reported. It is first retired: no decision
+ * finds it any more (one of it counted later still, on a thread stalled between reading the clock and counting,
+ * counts in the first minute after it), and those that found it before are waited out, batches by folding every
+ * batch, counts in the maps by a counter of those under way; what they added is reported before the minute goes.
  * Decisions about keys that matched none count under {@value #UNKNOWN_KEY}, never under anything derived from the
- * secret. Each key keeps at most {@value #MAX_ENDPOINTS} distinct endpoints a minute; further ones count as
- * {@value #OTHER_ENDPOINT}, so clients cannot make the counters grow without bound.
+ * secret. Each key keeps at most {@value #MAX_ENDPOINTS} distinct endpoints a minute (the table counts those it
+ * holds); further ones count as {@value #OTHER_ENDPOINT}, so clients cannot make the counters grow without bound.
  *
  * <p>Key ids and request URIs arrive as new strings on every decision, whose {@code hashCode} walks every character
  * through a chain of multiplications, and each hop through a map is a cache miss once many keys are counted. So a
@@ -46,9 +47,12 @@ final class UsageCounter {
     static final int MAX_ENDPOINTS = 32;
     static final int MAX_ENDPOINT_LENGTH = 128;
     /** How long after its end a minute's counters are kept for its late decisions: long enough for nearly all. */
-    private static final long LATE_MILLIS = 5_000;
-    /** How long before a minute begins its counters are made, by the reporting thread. */
-    private static final long PREPARE_AHEAD_MILLIS = 10_000;
+    private static final long LATE_MILLIS = 15_000;
+    /**
+     * How long before a minute begins its counters are made, by the reporting thread: as long as a report that hangs
+     * may hold that thread up, and not so long that they coincide with the last minute's.
+     */
+    private static final long PREPARE_AHEAD_MILLIS = 30_000;
     /** Raw URIs remembered with their normalised form; beyond this many, they are normalised every time. */
     private static final int MAX_REMEMBERED_URIS = 10_000;
     /** Outcomes are the decision statuses and the refusals before a decision: fewer than this. */
@@ -56,8 +60,6 @@ final class UsageCounter {
     /** The slots of a key's counters at one endpoint in the maps: the time of the last decision, then the outcomes. */
     private static final int LAST_USED = 0;
     private static final int FIRST_OUTCOME = 1;
-    /** In the maps, the place of an endpoint whose counters are in the table: it counts against the key's cap. */
-    private static final long[] TABLED = new long[0];
     /** Atomic access to counter arrays: a plain array is one memory load less than an AtomicLongArray. */
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
     static final String OTHER_OUTCOME = "other";
@@ -98,6 +100,8 @@ final class UsageCounter {
     private volatile Minute next;
     /** The table entries of the minute dropped last, for sizing the next one. */
     private volatile int lastDropped;
+    /** The latest minute retired: decisions of it, or of earlier ones, count in the one after. */
+    private volatile long retiredThrough = -1;
 
     UsageCounter(InstantSource clock) {
         this(clock, UsageTable.MAX_CAPACITY);
@@ -137,8 +141,12 @@ final class UsageCounter {
     private static final class Minute {
         final long epochMinute;
         final UsageTable table;
-        /** By key id, then endpoint; {@link #TABLED} for an endpoint counted only in the table. */
+        /** By key id, then endpoint: the counters the table does not hold. */
         final Map<String, Map<String, long[]>> keys = new ConcurrentHashMap<>();
+        /** Set once it is over and reported, before it is dropped: no decision finds it any more. */
+        volatile boolean retired;
+        /** Counts in the maps under way on request threads, which retiring waits out. */
+        final AtomicInteger counting = new AtomicInteger();
 
         Minute(long epochMinute, int expected, int tableCapacity) {
             this.epochMinute = epochMinute;
@@ -216,17 +224,44 @@ final class UsageCounter {
                 return;
             }
         }
-        countInMaps(minuteAt(now), id, endpoint.path(), outcome, now);
+        Minute minute = entered(now);
+        try {
+            countInMaps(minute, id, endpoint.path(), outcome, now);
+        } finally {
+            left(minute);
+        }
     }
 
+    /**
+     * The minute a decision at {@code now} counts in: its own, or, once that is retired, the first that is not (a
+     * decision counted so late is counted when it is counted).
+     */
     private Minute minuteAt(long now) {
+        long epochMinute = Math.max(now / 60_000, retiredThrough + 1);
         Minute minute = current;
-        if (minute != null && minute.epochMinute == now / 60_000) {
+        if (minute != null && minute.epochMinute == epochMinute) {
             return minute;
         }
         // Decisions of the minute before, folded after it ended, find it without the lock.
-        minute = held(now / 60_000);
-        return minute != null ? minute : minute(now / 60_000);
+        minute = held(epochMinute);
+        return minute != null ? minute : minute(epochMinute);
+    }
+
+    /** The minute a decision counts in on a request thread, marked as counting there until {@link #left}. */
+    private Minute entered(long now) {
+        while (true) {
+            Minute minute = minuteAt(now);
+            minute.counting.incrementAndGet();
+            // Retiring sets the flag and then reads the counter; one of the two sees the other.
+            if (!minute.retired) {
+                return minute;
+            }
+            minute.counting.decrementAndGet();
+        }
+    }
+
+    private static void left(Minute minute) {
+        minute.counting.decrementAndGet();
     }
 
     private Minute held(long epochMinute) {
@@ -253,9 +288,10 @@ final class UsageCounter {
             int millis = (int) (time - minute.epochMinute * 60_000);
             if (!minute.table.count(msb, lsb, endpoint.id(), outcome, millis)) {
                 String keyId = new UUID(msb, lsb).toString();
-                if (!tabled(minute, keyId, endpoint, msb, lsb)
-                        || !minute.table.count(msb, lsb, endpoint.id(), outcome, millis)) {
-                    countInMaps(minute, keyId, endpoint.path(), tabledOutcomes.name(outcome), time);
+                int added = addedToTable(minute, keyId, endpoint, msb, lsb);
+                if (added != UsageTable.IN_TABLE || !minute.table.count(msb, lsb, endpoint.id(), outcome, millis)) {
+                    countInMaps(minute, keyId, added == UsageTable.CAPPED ? OTHER_ENDPOINT : endpoint.path(),
+                            tabledOutcomes.name(outcome), time);
                 }
             }
         }
@@ -275,23 +311,20 @@ final class UsageCounter {
     }
 
     /**
-     * Whether a decision the table did not find could have its counters added there: not once the key has
-     * {@value #MAX_ENDPOINTS} other endpoints, nor when the table had no room for them before (they are in the maps
-     * then, and the table's lock is not taken again) or has none now.
+     * Adds the counters of a decision the table did not find, unless they are in the maps already: a pair the table
+     * had no room for stays there (and the table's lock is not taken for it again), and a key with an
+     * {@value #OTHER_ENDPOINT} endpoint there has its {@value #MAX_ENDPOINTS} endpoints. The table keeps the cap for
+     * the endpoints it holds.
      */
-    private static boolean tabled(Minute minute, String keyId, Endpoint endpoint, long msb, long lsb) {
-        Map<String, long[]> endpoints = minute.endpointsOf(keyId);
-        long[] held = endpoints.get(endpoint.path());
-        if (held == null) {
-            // A racing add may pass the cap by a few; what matters is that it stays bounded.
-            if (endpoints.size() >= MAX_ENDPOINTS) {
-                return false;
-            }
-            endpoints.putIfAbsent(endpoint.path(), TABLED);
-        } else if (held != TABLED) {
-            return false;
+    private static int addedToTable(Minute minute, String keyId, Endpoint endpoint, long msb, long lsb) {
+        Map<String, long[]> inMaps = minute.keys.get(keyId);
+        if (inMaps != null && inMaps.containsKey(endpoint.path())) {
+            return UsageTable.NO_ROOM;
         }
-        return minute.table.add(msb, lsb, endpoint.id());
+        if (inMaps != null && inMaps.containsKey(OTHER_ENDPOINT)) {
+            return UsageTable.CAPPED;
+        }
+        return minute.table.add(msb, lsb, endpoint.id(), MAX_ENDPOINTS);
     }
 
     /** The value of the hex digits from {@code from} to {@code to} (at most 15); negative when one is not a digit. */
@@ -311,14 +344,12 @@ final class UsageCounter {
     private static long[] counters(Minute minute, String keyId, String endpoint) {
         Map<String, long[]> endpoints = minute.endpointsOf(keyId);
         long[] counts = endpoints.get(endpoint);
-        if (counts != null && counts != TABLED) {
+        if (counts != null) {
             return counts;
         }
-        if (counts == null && endpoints.size() >= MAX_ENDPOINTS) {
-            return endpoints.computeIfAbsent(OTHER_ENDPOINT, other -> new long[FIRST_OUTCOME + OUTCOME_SLOTS]);
-        }
-        return endpoints.compute(endpoint,
-                (path, held) -> held == null || held == TABLED ? new long[FIRST_OUTCOME + OUTCOME_SLOTS] : held);
+        // A racing add may pass the cap by a few; what matters is that it stays bounded.
+        return endpoints.computeIfAbsent(endpoints.size() >= MAX_ENDPOINTS ? OTHER_ENDPOINT : endpoint,
+                path -> new long[FIRST_OUTCOME + OUTCOME_SLOTS]);
     }
 
     /**
@@ -336,6 +367,9 @@ final class UsageCounter {
         Minute made = prepared != null && prepared.epochMinute == epochMinute ? prepared
                 : new Minute(epochMinute, latest == null || epochMinute > latest.epochMinute ? expected() : 0,
                         tableCapacity);
+        if (made == prepared) {
+            next = null;
+        }
         minutes.add(made);
         if (latest == null || epochMinute > latest.epochMinute) {
             current = made;
@@ -552,9 +586,6 @@ final class UsageCounter {
      */
     private void collectMaps(Minute minute, Map<Bucket, Long> totals, Map<String, Long> lastUsed) {
         minute.keys.forEach((keyId, endpoints) -> endpoints.forEach((endpoint, counts) -> {
-            if (counts == TABLED) {
-                return;
-            }
             for (int slot = 0; slot < OUTCOME_SLOTS; slot++) {
                 long total = (long) SLOT.getVolatile(counts, FIRST_OUTCOME + slot);
                 if (total != 0) {
@@ -566,7 +597,7 @@ final class UsageCounter {
         }));
     }
 
-    /** Marks a report as recorded, and drops the minutes no decision can reach any more once they are reported. */
+    /** Marks a report as recorded, and drops the minutes that are over and now reported. */
     void acknowledge(List<KeyReport> report) {
         report.forEach(key -> {
             acknowledged.putAll(key.totals());
@@ -577,18 +608,39 @@ final class UsageCounter {
         dropReported(clock.millis());
     }
 
+    /**
+     * Drops the minutes that have been over for {@value #LATE_MILLIS} ms and are reported. A minute is first retired,
+     * so that no decision finds it any more, and the decisions that found it before are waited out; it is dropped
+     * only if they added nothing, and otherwise once what they added is reported.
+     */
     private void dropReported(long now) {
         for (Minute minute : minutes) {
-            if ((minute.epochMinute + 1) * 60_000 + LATE_MILLIS <= now && fullyReported(minute)) {
+            boolean over = (minute.epochMinute + 1) * 60_000 + LATE_MILLIS <= now;
+            if (!minute.retired && over && fullyReported(minute)) {
+                retire(minute);
+            }
+            if (minute.retired && fullyReported(minute)) {
                 lastDropped = minute.table.size();
                 minutes.remove(minute);
                 acknowledged.keySet().removeIf(bucket -> bucket.epochMinute() == minute.epochMinute);
-                // After minutes without decisions the dropped minute may be the current one: the next decision makes
-                // its own, rather than count into one no report reads.
-                if (current == minute) {
-                    current = null;
-                }
             }
+        }
+    }
+
+    private void retire(Minute minute) {
+        synchronized (this) {
+            minute.retired = true;
+            retiredThrough = Math.max(retiredThrough, minute.epochMinute);
+            // After minutes without decisions the retired minute may be the current one: the next decision makes its
+            // own, rather than count into one no report reads.
+            if (current == minute) {
+                current = null;
+            }
+        }
+        // A batch's fold that found the minute has finished once every batch was folded after the flag was set.
+        foldPending();
+        while (minute.counting.get() != 0) {
+            Thread.yield();
         }
     }
 

@@ -3,6 +3,7 @@ package io.latchkey.edge;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * One minute's counters of keys at numbered endpoints, flat in {@code long} arrays so that counting a decision reads
@@ -22,13 +23,18 @@ import java.util.Arrays;
 final class UsageTable {
 
     static final int OUTCOMES = 10;
-    /** An array of 128 MiB, for a million (key, endpoint) pairs at half load. */
+    /** An array of 128 MiB (and 40 MiB of acknowledged counts beside it) for a million entries at half load. */
     static final int MAX_CAPACITY = 1 << 21;
     /**
-     * Far more than a run at half load needs, so that bad luck seldom makes an array grow; keys cannot be chosen to
-     * collide, since the key ids are random and the endpoints' numbers are given out here.
+     * Far more than a run at half load needs (at a third full a limit of 16 is passed about once in 100,000 entries,
+     * and then the array grows), so that bad luck seldom makes an array grow.
      */
     private static final int MAX_PROBES = 64;
+    /**
+     * Mixed into every hash, new in every process: key ids are random, but a developer who makes many keys could keep
+     * those whose slots cluster under a hash known in advance.
+     */
+    private static final long SEED = ThreadLocalRandom.current().nextLong();
     private static final int LONGS = 8;
     /**
      * Entries begin 64 bytes into the array object (past a 16-byte header), so that each is one cache line when the
@@ -43,13 +49,16 @@ final class UsageTable {
     private static final int COUNTS = 3;
     /** Longs of counts in an entry. */
     private static final int PAIRS = OUTCOMES / 2;
+    static final int IN_TABLE = 1;
+    static final int NO_ROOM = 0;
+    static final int CAPPED = -1;
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle OFFSET = MethodHandles.arrayElementVarHandle(int[].class);
 
     /**
      * One array of entries, with where its entries are, in the order they were placed, so that a report reads only
      * those; {@code placed} is written after the offset it counts. {@code acknowledged} holds, in that order, each
-     * entry's counts as of the last report acknowledged, packed as the counts are; only the reporting thread uses it.
+     * entry's counts as of the last report acknowledged, packed as the counts are; used under the reporter's lock only.
      */
     private static final class Entries {
         final long[] slots;
@@ -69,6 +78,7 @@ final class UsageTable {
     }
 
     private final int maxCapacity;
+    private final KeyEndpoints keys = new KeyEndpoints();
     /** Every array begun, the latest last; guarded by this for writes. */
     private volatile Entries[] arrays;
     /** Where decisions find their entries: the latest array. */
@@ -111,9 +121,17 @@ final class UsageTable {
             this.counts = counts;
         }
 
-        /** Makes the counts read the entry's acknowledged ones; by the reporting thread. */
+        /**
+         * Makes the counts read the entry's acknowledged ones, each only if larger, so that acknowledging an older
+         * report after a newer one changes nothing; under the reporter's lock.
+         */
         void acknowledge() {
-            System.arraycopy(counts, 0, entries.acknowledged, index * PAIRS, PAIRS);
+            for (int pair = 0; pair < PAIRS; pair++) {
+                long held = entries.acknowledged[index * PAIRS + pair];
+                long read = counts[pair];
+                entries.acknowledged[index * PAIRS + pair] = Math.max(held & 0xffff_ffffL, read & 0xffff_ffffL)
+                        | Math.max(held >>> 32, read >>> 32) << 32;
+            }
         }
     }
 
@@ -149,27 +167,90 @@ final class UsageTable {
         return slots[PAD + (hash(msb, lsb, endpoint) & mask) * LONGS + META];
     }
 
-    /** Adds the entry unless it is there; false when it fits nowhere. */
-    synchronized boolean add(long msb, long lsb, int endpoint) {
+    /**
+     * Adds the entry unless it is there. {@link #IN_TABLE} when it is in the table now; {@link #CAPPED} when its key
+     * already has {@code maxEndpoints} endpoints in the table; {@link #NO_ROOM} when it fits nowhere.
+     */
+    synchronized int add(long msb, long lsb, int endpoint, int maxEndpoints) {
         assert endpoint != 0;
+        if (find(latest.slots, hash(msb, lsb, endpoint), msb, lsb, endpoint) >= 0) {
+            return IN_TABLE;
+        }
+        if (keys.endpoints(msb, lsb) >= maxEndpoints) {
+            return CAPPED;
+        }
+        if (placed(msb, lsb, endpoint) < 0) {
+            return NO_ROOM;
+        }
+        keys.added(msb, lsb);
+        return IN_TABLE;
+    }
+
+    /**
+     * How many endpoints each key has in the table, by the key's bits: three longs a key (its bits and the number),
+     * open addressing at most half full; used under the table's lock only, so it grows in place.
+     */
+    private static final class KeyEndpoints {
+        private long[] slots = new long[3 * 1024];
+        private int size;
+
+        int endpoints(long msb, long lsb) {
+            int at = slot(slots, msb, lsb);
+            return (int) slots[at + 2];
+        }
+
+        void added(long msb, long lsb) {
+            int at = slot(slots, msb, lsb);
+            if (slots[at + 2] == 0) {
+                slots[at] = msb;
+                slots[at + 1] = lsb;
+                if (2 * ++size > slots.length / 3) {
+                    long[] grown = new long[2 * slots.length];
+                    for (int from = 0; from < slots.length; from += 3) {
+                        if (slots[from + 2] != 0) {
+                            System.arraycopy(slots, from, grown, slot(grown, slots[from], slots[from + 1]), 3);
+                        }
+                    }
+                    slots = grown;
+                    at = slot(slots, msb, lsb);
+                }
+            }
+            slots[at + 2]++;
+        }
+
+        /** Where the key is, or the empty slot where it would go. */
+        private static int slot(long[] slots, long msb, long lsb) {
+            int mask = slots.length / 3 - 1;
+            for (int i = UsageCounter.spread(msb ^ SEED, lsb) & mask; ; i = (i + 1) & mask) {
+                int at = 3 * i;
+                if (slots[at + 2] == 0 || slots[at] == msb && slots[at + 1] == lsb) {
+                    return at;
+                }
+            }
+        }
+    }
+
+    /** Where the entry is in the latest array, placed there unless it was; -1 when it fits nowhere. */
+    private int placed(long msb, long lsb, int endpoint) {
         int hash = hash(msb, lsb, endpoint);
         Entries entries = latest;
-        if (find(entries.slots, hash, msb, lsb, endpoint) >= 0) {
-            return true;
+        int at = find(entries.slots, hash, msb, lsb, endpoint);
+        if (at >= 0) {
+            return at;
         }
         if (2 * (entries.placed + 1) > entries.capacity()) {
             if (entries.capacity() == maxCapacity) {
-                return false;
+                return -1;
             }
             entries = begun(entries);
         }
-        if (place(entries, hash, msb, lsb, endpoint)) {
-            return true;
-        }
+        at = place(entries, hash, msb, lsb, endpoint);
         // A long run in an array that is not nearly empty is bad luck, which more room cures; in a nearly empty one
         // it is collisions, which it would not.
-        return 8 * entries.placed >= entries.capacity() && entries.capacity() < maxCapacity
-                && place(begun(entries), hash, msb, lsb, endpoint);
+        if (at >= 0 || 8 * entries.placed < entries.capacity() || entries.capacity() == maxCapacity) {
+            return at;
+        }
+        return place(begun(entries), hash, msb, lsb, endpoint);
     }
 
     /**
@@ -196,8 +277,8 @@ final class UsageTable {
 
     /**
      * Every entry of every array (an entry may come once for each) whose counts moved since those last acknowledged,
-     * its counts read before its last use, so that a count seen has its time; by the reporting thread. Entries that did
-     * not move cost a comparison, and nothing is made for them.
+     * its counts read before its last use, so that a count seen has its time; under the reporter's lock. Entries that
+     * did not move cost a comparison, and nothing is made for them.
      */
     void forEachUnacknowledged(Visitor visitor) {
         long[] counts = new long[PAIRS];
@@ -225,7 +306,7 @@ final class UsageTable {
         }
     }
 
-    /** Whether every count is acknowledged; by the reporting thread. */
+    /** Whether every count is acknowledged; under the reporter's lock. */
     boolean acknowledged() {
         for (Entries entries : arrays) {
             for (int i = 0, placed = entries.placed; i < placed; i++) {
@@ -277,8 +358,11 @@ final class UsageTable {
         return -1;
     }
 
-    /** Writes the entry into the first empty slot within {@value #MAX_PROBES} of its home, publishing it last. */
-    private static boolean place(Entries entries, int hash, long msb, long lsb, int endpoint) {
+    /**
+     * Writes the entry into the first empty slot within {@value #MAX_PROBES} of its home, publishing it last; where it
+     * went, or -1 when there was no such slot.
+     */
+    private static int place(Entries entries, int hash, long msb, long lsb, int endpoint) {
         long[] slots = entries.slots;
         int mask = entries.capacity() - 1;
         int i = hash & mask;
@@ -290,13 +374,13 @@ final class UsageTable {
                 SLOT.setRelease(slots, at + META, (long) endpoint & 0xffff_ffffL);
                 OFFSET.setRelease(entries.offsets, entries.placed, at);
                 entries.placed++;
-                return true;
+                return at;
             }
         }
-        return false;
+        return -1;
     }
 
     private static int hash(long msb, long lsb, int endpoint) {
-        return UsageCounter.spread(msb ^ endpoint * 0x9e3779b97f4a7c15L, lsb);
+        return UsageCounter.spread(msb ^ endpoint * 0x9e3779b97f4a7c15L ^ SEED, lsb);
     }
 }

@@ -166,40 +166,54 @@ class UsageCounterTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"k1", "7d3f8a2e-0b1c-4d5e-8f90-123456789abc"})
-    void aReportedMinuteIsDroppedFiveSecondsAfterItEndsAndALateDecisionOfItIsStillReported(String k1) {
+    void aReportedMinuteIsDroppedFifteenSecondsAfterItEndsAndALateDecisionOfItCountsInTheNext(String k1) {
         // T0 is 20 s into its minute.
+        long minute = T0.getEpochSecond() / 60;
         counter.record(k1, "/", "valid");
         counter.acknowledge(counter.report(100));
-        time.set(T0.plusSeconds(44));
+        time.set(T0.plusSeconds(54));
         counter.maintain();
         assertThat(counter.size()).isEqualTo(1);
 
-        time.set(T0.plusSeconds(45));
+        time.set(T0.plusSeconds(55));
         counter.maintain();
         assertThat(counter.size()).isZero();
 
-        // A decision of that minute, counted late (its thread stalled), counts again from nothing.
+        // A decision of that minute, counted late (its thread stalled), is counted in the minute after it.
         time.set(T0);
         counter.record(k1, "/", "valid");
-        time.set(T0.plusSeconds(46));
+        time.set(T0.plusSeconds(56));
         List<UsageCounter.KeyReport> late = counter.report(100);
         assertThat(total(late)).isEqualTo(1);
-        assertThat(late.get(0).gains()).containsOnlyKeys(
-                new UsageCounter.Bucket(k1, T0.getEpochSecond() / 60, "/", "valid"));
+        assertThat(late.get(0).gains()).containsOnlyKeys(new UsageCounter.Bucket(k1, minute + 1, "/", "valid"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"k1", "7d3f8a2e-0b1c-4d5e-8f90-123456789abc"})
+    void aMinuteIsKeptWhileItsReportWaitsForAnAcknowledgement(String k1) {
+        counter.record(k1, "/", "valid");
+        List<UsageCounter.KeyReport> pending = counter.report(100);
+        time.set(T0.plusSeconds(120));
+        counter.maintain();
+        assertThat(counter.size()).isEqualTo(1);
+
+        counter.acknowledge(pending);
+        assertThat(counter.size()).isZero();
+        assertThat(counter.report(100)).isEmpty();
     }
 
     @Test
-    void theNextMinutesCountersAreMadeInTheLastTenSecondsOfAMinuteAndTakenWhenItBegins() {
+    void theNextMinutesCountersAreMadeInTheLastThirtySecondsOfAMinuteAndTakenWhenItBegins() {
         String keyId = "7d3f8a2e-0b1c-4d5e-8f90-123456789abc";
         long minute = T0.getEpochSecond() / 60;
         counter.record(keyId, "/orders", "valid");
         // T0 is 20 s into its minute.
         counter.maintain();
-        time.set(T0.plusSeconds(29));
+        time.set(T0.plusSeconds(9));
         counter.maintain();
         assertThat(counter.madeAhead()).isEqualTo(-1);
 
-        time.set(T0.plusSeconds(30));
+        time.set(T0.plusSeconds(10));
         counter.maintain();
         assertThat(counter.madeAhead()).isEqualTo(minute + 1);
 

@@ -33,7 +33,7 @@ class UsageTableTest {
 
     @Test
     void eachOutcomeCountsApartFromTheOneThatSharesItsLong() {
-        assertThat(table.add(1, 2, 3)).isTrue();
+        assertThat(table.add(1, 2, 3, 32)).isEqualTo(UsageTable.IN_TABLE);
         for (int outcome = 0; outcome < UsageTable.OUTCOMES; outcome++) {
             for (int i = 0; i <= outcome * 1_000; i++) {
                 assertThat(table.count(1, 2, 3, outcome, 500)).isTrue();
@@ -48,13 +48,13 @@ class UsageTableTest {
 
     @Test
     void anEntryNotAddedIsNotCountedAndTheSameKeyAtAnotherEndpointIsAnotherEntry() {
-        table.add(1, 2, 3);
+        table.add(1, 2, 3, 32);
 
         assertThat(table.count(1, 2, 4, 0, 0)).isFalse();
         assertThat(table.count(2, 1, 3, 0, 0)).isFalse();
-        assertThat(table.add(1, 2, 3)).isTrue();
+        assertThat(table.add(1, 2, 3, 32)).isEqualTo(UsageTable.IN_TABLE);
         assertThat(table.size()).isEqualTo(1);
-        table.add(1, 2, 4);
+        table.add(1, 2, 4, 32);
         table.count(1, 2, 4, 0, 0);
         table.count(1, 2, 3, 0, 0);
         table.count(1, 2, 3, 0, 0);
@@ -65,10 +65,10 @@ class UsageTableTest {
 
     @Test
     void countsMadeBeforeTheTableGrowsAreKeptAndLaterOnesCountInTheLargerArray() {
-        table.add(-1, -1, 1);
+        table.add(-1, -1, 1, 32);
         table.count(-1, -1, 1, 0, 10);
         for (long key = 0; key < 100_000; key++) {
-            assertThat(table.add(key, ~key, 7)).isTrue();
+            assertThat(table.add(key, ~key, 7, 32)).isEqualTo(UsageTable.IN_TABLE);
             table.count(key, ~key, 7, 1, 20);
         }
         table.count(-1, -1, 1, 0, 30);
@@ -91,7 +91,7 @@ class UsageTableTest {
         List<Long> added = new ArrayList<>();
         List<Long> refused = new ArrayList<>();
         for (long key = 0; key < 3_000; key++) {
-            (small.add(key, key, 2) ? added : refused).add(key);
+            (small.add(key, key, 2, 32) == UsageTable.IN_TABLE ? added : refused).add(key);
         }
 
         // At most half the largest array; a few fewer when a run of entries passed the probe limit.
@@ -104,7 +104,7 @@ class UsageTableTest {
 
     @Test
     void theLastUseIsTheLatestMillisecondCounted() {
-        table.add(1, 2, 3);
+        table.add(1, 2, 3, 32);
         table.count(1, 2, 3, 0, 900);
         table.count(1, 2, 3, 0, 400);
         int[] last = new int[1];
@@ -124,7 +124,7 @@ class UsageTableTest {
                     for (long key = 0; key < 5_000; key++) {
                         // A racing larger array may leave an entry out; adding it again puts it there.
                         while (!table.count(key, key, 1, round % 2, round)) {
-                            assertThat(table.add(key, key, 1)).isTrue();
+                            assertThat(table.add(key, key, 1, 32)).isEqualTo(UsageTable.IN_TABLE);
                         }
                     }
                 }
@@ -156,7 +156,7 @@ class UsageTableTest {
                     long msb = keys[2 * key];
                     long lsb = keys[2 * key + 1];
                     if (!sized.count(msb, lsb, endpoint, 0, 1)) {
-                        assertThat(sized.add(msb, lsb, endpoint)).isTrue();
+                        assertThat(sized.add(msb, lsb, endpoint, 32)).isEqualTo(UsageTable.IN_TABLE);
                         assertThat(sized.count(msb, lsb, endpoint, 0, 1)).isTrue();
                     }
                 }
@@ -169,8 +169,8 @@ class UsageTableTest {
 
     @Test
     void aReportPassesOverEntriesThatDidNotMoveSinceTheCountsItAcknowledged() {
-        table.add(1, 2, 3);
-        table.add(4, 5, 6);
+        table.add(1, 2, 3, 32);
+        table.add(4, 5, 6, 32);
         table.count(1, 2, 3, 0, 10);
         table.count(4, 5, 6, 1, 20);
         List<UsageTable.Read> first = new ArrayList<>();
@@ -188,5 +188,22 @@ class UsageTableTest {
         second.forEach(UsageTable.Read::acknowledge);
         assertThat(table.acknowledged()).isTrue();
         assertThat(read()).isEmpty();
+    }
+
+    @Test
+    void aKeyHoldsAtMostTheEndpointsAskedForThoughTheTableGrows() {
+        assertThat(table.add(1, 2, 3, 2)).isEqualTo(UsageTable.IN_TABLE);
+        assertThat(table.add(1, 2, 4, 2)).isEqualTo(UsageTable.IN_TABLE);
+        assertThat(table.add(1, 2, 3, 2)).isEqualTo(UsageTable.IN_TABLE);
+        assertThat(table.add(1, 2, 5, 2)).isEqualTo(UsageTable.CAPPED);
+        assertThat(table.add(7, 8, 5, 2)).isEqualTo(UsageTable.IN_TABLE);
+        for (long key = 100; key < 5_000; key++) {
+            table.add(key, key, 1, 2);
+        }
+        assertThat(table.add(1, 2, 6, 2)).isEqualTo(UsageTable.CAPPED);
+        table.count(1, 2, 3, 0, 1);
+
+        assertThat(table.size()).isEqualTo(3 + 4_900);
+        assertThat(read()).containsOnlyKeys(List.of(1L, 2L, 3L));
     }
 }
