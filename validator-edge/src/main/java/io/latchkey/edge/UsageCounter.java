@@ -27,8 +27,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * counts in the first minute after it), and those that found it before are waited out, batches by folding every
  * batch, counts in the maps by a counter of those under way; what they added is reported before the minute goes.
  * Decisions about keys that matched none count under {@value #UNKNOWN_KEY}, never under anything derived from the
- * secret. Each key keeps at most {@value #MAX_ENDPOINTS} distinct endpoints a minute (the table counts those it
- * holds); further ones count as {@value #OTHER_ENDPOINT}, so clients cannot make the counters grow without bound.
+ * secret. Each key keeps at most {@value #MAX_ENDPOINTS} distinct endpoints a minute; further ones count as
+ * {@value #OTHER_ENDPOINT}, so clients cannot make the counters grow without bound. The table counts the endpoints it
+ * holds and leaves room for those in the maps; endpoints that reach the maps only after the table's (URIs past those
+ * remembered, outcomes past the table's) can take a key to twice the cap, no further.
  *
  * <p>Key ids and request URIs arrive as new strings on every decision, whose {@code hashCode} walks every character
  * through a chain of multiplications, and each hop through a map is a cache miss once many keys are counted. So a
@@ -145,6 +147,8 @@ final class UsageCounter {
         final Map<String, Map<String, long[]>> keys = new ConcurrentHashMap<>();
         /** Set once it is over and reported, before it is dropped: no decision finds it any more. */
         volatile boolean retired;
+        /** Set once the decisions that found it before it retired are known to have finished. */
+        volatile boolean drained;
         /** Counts in the maps under way on request threads, which retiring waits out. */
         final AtomicInteger counting = new AtomicInteger();
 
@@ -233,8 +237,8 @@ final class UsageCounter {
     }
 
     /**
-     * The minute a decision at {@code now} counts in: its own, or, once that is retired, the first that is not (a
-     * decision counted so late is counted when it is counted).
+     * The minute a decision at {@code now} counts in: its own, or, when it is no later than the latest retired minute,
+     * the one after that (a decision counted so late is counted when it is counted).
      */
     private Minute minuteAt(long now) {
         long epochMinute = Math.max(now / 60_000, retiredThrough + 1);
@@ -324,7 +328,7 @@ final class UsageCounter {
         if (inMaps != null && inMaps.containsKey(OTHER_ENDPOINT)) {
             return UsageTable.CAPPED;
         }
-        return minute.table.add(msb, lsb, endpoint.id(), MAX_ENDPOINTS);
+        return minute.table.add(msb, lsb, endpoint.id(), MAX_ENDPOINTS - (inMaps == null ? 0 : inMaps.size()));
     }
 
     /** The value of the hex digits from {@code from} to {@code to} (at most 15); negative when one is not a digit. */
@@ -347,8 +351,10 @@ final class UsageCounter {
         if (counts != null) {
             return counts;
         }
-        // A racing add may pass the cap by a few; what matters is that it stays bounded.
-        return endpoints.computeIfAbsent(endpoints.size() >= MAX_ENDPOINTS ? OTHER_ENDPOINT : endpoint,
+        // A racing add may pass the cap by a few; what matters is that it stays bounded. (other) is there once the
+        // key's endpoints in the table reached the cap.
+        boolean capped = endpoints.size() >= MAX_ENDPOINTS || endpoints.containsKey(OTHER_ENDPOINT);
+        return endpoints.computeIfAbsent(capped ? OTHER_ENDPOINT : endpoint,
                 path -> new long[FIRST_OUTCOME + OUTCOME_SLOTS]);
     }
 
@@ -363,7 +369,8 @@ final class UsageCounter {
         }
         Minute prepared = next;
         Minute latest = current;
-        // A late decision of a minute already dropped (a stalled thread, a clock set back) needs little room.
+        // A minute before the latest (a decision that read the clock just before another thread began the next
+        // minute) needs little room.
         Minute made = prepared != null && prepared.epochMinute == epochMinute ? prepared
                 : new Minute(epochMinute, latest == null || epochMinute > latest.epochMinute ? expected() : 0,
                         tableCapacity);
@@ -404,7 +411,7 @@ final class UsageCounter {
             }
             next = prepared = null;
         }
-        if (prepared == null && now % 60_000 >= 60_000 - PREPARE_AHEAD_MILLIS) {
+        if (prepared == null && now % 60_000 >= 60_000 - PREPARE_AHEAD_MILLIS && held(following) == null) {
             next = new Minute(following, expected(), tableCapacity);
         }
     }
@@ -600,7 +607,7 @@ final class UsageCounter {
     /** Marks a report as recorded, and drops the minutes that are over and now reported. */
     void acknowledge(List<KeyReport> report) {
         report.forEach(key -> {
-            acknowledged.putAll(key.totals());
+            key.totals().forEach((bucket, total) -> acknowledged.merge(bucket, total, Math::max));
             key.reads().forEach(UsageTable.Read::acknowledge);
         });
         // A decision still pending keeps its minute: it is not reported yet.
@@ -619,7 +626,11 @@ final class UsageCounter {
             if (!minute.retired && over && fullyReported(minute)) {
                 retire(minute);
             }
-            if (minute.retired && fullyReported(minute)) {
+            if (minute.retired && !minute.drained) {
+                // A wait cut short (an error while folding) is taken up again before the minute may go.
+                drain(minute);
+            }
+            if (minute.drained && fullyReported(minute)) {
                 lastDropped = minute.table.size();
                 minutes.remove(minute);
                 acknowledged.keySet().removeIf(bucket -> bucket.epochMinute() == minute.epochMinute);
@@ -629,19 +640,24 @@ final class UsageCounter {
 
     private void retire(Minute minute) {
         synchronized (this) {
-            minute.retired = true;
             retiredThrough = Math.max(retiredThrough, minute.epochMinute);
+            minute.retired = true;
             // After minutes without decisions the retired minute may be the current one: the next decision makes its
             // own, rather than count into one no report reads.
             if (current == minute) {
                 current = null;
             }
         }
+    }
+
+    /** Waits out the decisions that found a retired minute before it retired. */
+    private void drain(Minute minute) {
         // A batch's fold that found the minute has finished once every batch was folded after the flag was set.
         foldPending();
         while (minute.counting.get() != 0) {
             Thread.yield();
         }
+        minute.drained = true;
     }
 
     private boolean fullyReported(Minute minute) {

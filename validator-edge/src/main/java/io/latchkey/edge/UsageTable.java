@@ -204,18 +204,19 @@ final class UsageTable {
             if (slots[at + 2] == 0) {
                 slots[at] = msb;
                 slots[at + 1] = lsb;
-                if (2 * ++size > slots.length / 3) {
-                    long[] grown = new long[2 * slots.length];
-                    for (int from = 0; from < slots.length; from += 3) {
-                        if (slots[from + 2] != 0) {
-                            System.arraycopy(slots, from, grown, slot(grown, slots[from], slots[from + 1]), 3);
-                        }
-                    }
-                    slots = grown;
-                    at = slot(slots, msb, lsb);
-                }
+                size++;
             }
+            // Counted before growing, which copies only the slots that hold a count.
             slots[at + 2]++;
+            if (2 * size > slots.length / 3) {
+                long[] grown = new long[2 * slots.length];
+                for (int from = 0; from < slots.length; from += 3) {
+                    if (slots[from + 2] != 0) {
+                        System.arraycopy(slots, from, grown, slot(grown, slots[from], slots[from + 1]), 3);
+                    }
+                }
+                slots = grown;
+            }
         }
 
         /** Where the key is, or the empty slot where it would go. */

@@ -264,6 +264,28 @@ class UsageCounterTest {
     }
 
     @Test
+    void aKeysEndpointsInTheMapsAndInTheTableShareOneCap() {
+        String keyId = "7d3f8a2e-0b1c-4d5e-8f90-123456789abc";
+        // Ten outcomes take the table's slots; an eleventh is counted in the maps, here at ten endpoints.
+        for (int outcome = 0; outcome < UsageTable.OUTCOMES; outcome++) {
+            counter.record(keyId, "/p0", "outcome_" + outcome);
+        }
+        for (int i = 0; i < 10; i++) {
+            counter.record(keyId, "/m" + (char) ('a' + i), "outcome_more");
+        }
+        for (int i = 0; i < 40; i++) {
+            counter.record(keyId, "/t" + (char) ('a' + i % 26) + (char) ('a' + i / 26), "outcome_0");
+        }
+
+        Map<String, Long> byEndpoint = new TreeMap<>();
+        counter.report(10).forEach(key -> key.gains().forEach(
+                (bucket, gain) -> byEndpoint.merge(bucket.endpoint(), gain, Long::sum)));
+        assertThat(byEndpoint).hasSize(UsageCounter.MAX_ENDPOINTS + 1)
+                .containsEntry(UsageCounter.OTHER_ENDPOINT, 40L - (UsageCounter.MAX_ENDPOINTS - 10 - 1));
+        assertThat(byEndpoint.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(60);
+    }
+
+    @Test
     void decisionsOfAThreadThatEndedAreReportedThoughItsBatchWasNotFull() throws Exception {
         String keyId = "7d3f8a2e-0b1c-4d5e-8f90-123456789abc";
         Thread counting = new Thread(() -> {

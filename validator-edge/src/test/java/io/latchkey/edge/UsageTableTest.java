@@ -196,14 +196,18 @@ class UsageTableTest {
         assertThat(table.add(1, 2, 4, 2)).isEqualTo(UsageTable.IN_TABLE);
         assertThat(table.add(1, 2, 3, 2)).isEqualTo(UsageTable.IN_TABLE);
         assertThat(table.add(1, 2, 5, 2)).isEqualTo(UsageTable.CAPPED);
-        assertThat(table.add(7, 8, 5, 2)).isEqualTo(UsageTable.IN_TABLE);
+        // Thousands of keys more, so that both the table and its count of each key's endpoints grow.
         for (long key = 100; key < 5_000; key++) {
-            table.add(key, key, 1, 2);
+            assertThat(table.add(key, key, 1, 2)).isEqualTo(UsageTable.IN_TABLE);
+            assertThat(table.add(key, key, 2, 2)).isEqualTo(UsageTable.IN_TABLE);
         }
         assertThat(table.add(1, 2, 6, 2)).isEqualTo(UsageTable.CAPPED);
+        for (long key = 100; key < 5_000; key++) {
+            assertThat(table.add(key, key, 3, 2)).isEqualTo(UsageTable.CAPPED);
+        }
         table.count(1, 2, 3, 0, 1);
 
-        assertThat(table.size()).isEqualTo(3 + 4_900);
+        assertThat(table.size()).isEqualTo(2 + 2 * 4_900);
         assertThat(read()).containsOnlyKeys(List.of(1L, 2L, 3L));
     }
 }
