@@ -31,7 +31,8 @@ public final class EdgeMember {
         member.shutdown();
     }
 
-    private static long usedHeapAfterGc() throws InterruptedException {
+    /** The heap in use after full collections, with time between them for what they free to be counted. */
+    public static long usedHeapAfterGc() throws InterruptedException {
         for (int i = 0; i < 3; i++) {
             System.gc();
             Thread.sleep(100);

@@ -1,7 +1,6 @@
 package io.latchkey.edge;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryMXBean;
+import io.latchkey.bench.EdgeMember;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Arrays;
@@ -24,7 +23,7 @@ public final class UsageFootprint {
     private static final String[] URIS = {"/orders/12345?page=2", "/orders", "/customers/7d3f8a2e-0b1c/invoices",
             "/v2/search?q=shoes", "/health"};
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws InterruptedException {
         int pairs = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
         int minutes = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         String[] keyIds = new String[pairs / URIS.length];
@@ -34,7 +33,7 @@ public final class UsageFootprint {
         AtomicLong now = new AtomicLong(Instant.parse("2030-01-01T00:00:00Z").toEpochMilli());
         InstantSource clock = () -> Instant.ofEpochMilli(now.get());
         UsageCounter counter = new UsageCounter(clock);
-        long baseline = usedAfterGc();
+        long baseline = EdgeMember.usedHeapAfterGc();
         for (int minute = 0; minute < minutes; minute++) {
             int perSecond = 2 * pairs / 60 + 1;
             int n = 0;
@@ -49,23 +48,15 @@ public final class UsageFootprint {
                 long started = System.nanoTime();
                 counter.maintain();
                 List<UsageCounter.KeyReport> report;
-                while (!(report = counter.report(10_000)).isEmpty()) {
+                while (!(report = counter.report(UsageReporter.MAX_KEYS)).isEmpty()) {
                     counter.acknowledge(report);
                 }
                 reporting[second] = System.nanoTime() - started;
             }
-            long used = usedAfterGc() - baseline;
+            long used = EdgeMember.usedHeapAfterGc() - baseline;
             Arrays.sort(reporting);
             System.out.printf("minute=%d pairs=%d heap_mb=%.1f bytes_per_pair=%d counters=%d reporting_ms_p50=%.1f%n",
                     minute, pairs, used / 1048576.0, used / pairs, counter.size(), reporting[30] / 1e6);
         }
-    }
-
-    private static long usedAfterGc() {
-        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
-        for (int i = 0; i < 3; i++) {
-            System.gc();
-        }
-        return memory.getHeapMemoryUsage().getUsed();
     }
 }

@@ -75,6 +75,8 @@ final class GatewayServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
     /** Every waiting thread busy: the same 503 as when nobody could decide. */
     private static final GatewayRoutes.Answer BUSY = GatewayRoutes.Answer.of(HttpVerdict.unavailable());
+    private static final GatewayRoutes.Answer TOO_LARGE = problem(413, "content-too-large",
+            "The request's body is too large.");
 
     private record DateStamp(long second, String text) {
     }
@@ -133,8 +135,9 @@ final class GatewayServer implements AutoCloseable {
     /** Netty's aggregator, whose own 413 has no body: this one answers with a problem, as every refusal here does. */
     private final class ProblemAggregator extends HttpObjectAggregator {
 
+        /** Closing the connection after refusing an expectation, as the refusal's Connection header says. */
         ProblemAggregator() {
-            super(MAX_BODY);
+            super(MAX_BODY, true);
         }
 
         /**
@@ -150,7 +153,7 @@ final class GatewayServer implements AutoCloseable {
             }
             ReferenceCountUtil.release(answer);
             GatewayRoutes.Answer problem = refused.status().code() == 413
-                    ? problem(413, "content-too-large", "The request's body is too large.")
+                    ? TOO_LARGE
                     : problem(417, "expectation-failed", "The request's Expect header asks for something unsupported.");
             return response(((HttpRequest) start).method(), problem, true);
         }
@@ -159,7 +162,7 @@ final class GatewayServer implements AutoCloseable {
         protected void handleOversizedMessage(ChannelHandlerContext context, HttpMessage oversized) {
             // A server's aggregator only ever sees requests.
             write(context, ((HttpRequest) oversized).method(),
-                    problem(413, "content-too-large", "The request's body is too large."), true);
+                    TOO_LARGE, true);
         }
     }
 

@@ -241,12 +241,13 @@ final class UsageCounter {
      * the one after that (a decision counted so late is counted when it is counted).
      */
     private Minute minuteAt(long now) {
-        long epochMinute = Math.max(now / 60_000, retiredThrough + 1);
         Minute minute = current;
-        if (minute != null && minute.epochMinute == epochMinute) {
+        // The current minute is never a retired one: retiring takes it from there.
+        if (minute != null && minute.epochMinute == now / 60_000) {
             return minute;
         }
         // Decisions of the minute before, folded after it ended, find it without the lock.
+        long epochMinute = Math.max(now / 60_000, retiredThrough + 1);
         minute = held(epochMinute);
         return minute != null ? minute : minute(epochMinute);
     }
@@ -351,10 +352,8 @@ final class UsageCounter {
         if (counts != null) {
             return counts;
         }
-        // A racing add may pass the cap by a few; what matters is that it stays bounded. (other) is there once the
-        // key's endpoints in the table reached the cap.
-        boolean capped = endpoints.size() >= MAX_ENDPOINTS || endpoints.containsKey(OTHER_ENDPOINT);
-        return endpoints.computeIfAbsent(capped ? OTHER_ENDPOINT : endpoint,
+        // A racing add may pass the cap by a few; what matters is that it stays bounded.
+        return endpoints.computeIfAbsent(endpoints.size() >= MAX_ENDPOINTS ? OTHER_ENDPOINT : endpoint,
                 path -> new long[FIRST_OUTCOME + OUTCOME_SLOTS]);
     }
 
@@ -362,7 +361,9 @@ final class UsageCounter {
      * The minute's counters, made ahead or when its first decision comes (a late decision may find an older
      * minute's).
      */
-    private synchronized Minute minute(long epochMinute) {
+    private synchronized Minute minute(long wanted) {
+        // Retired since the caller looked: the floor is read again under the lock that raises it.
+        long epochMinute = Math.max(wanted, retiredThrough + 1);
         Minute held = held(epochMinute);
         if (held != null) {
             return held;
@@ -396,7 +397,8 @@ final class UsageCounter {
      * Folds every thread's pending decisions, drops the minutes that are over and reported, and, in a minute's last
      * {@value #PREPARE_AHEAD_MILLIS} ms, makes the next minute's counters, so that no request thread waits while a
      * large table is zeroed; for the reporting thread, at every flush. Made any earlier, the next minute's table would
-     * sit empty beside the current one for most of the minute.
+     * sit empty beside the current one for most of the minute. This, {@link #report} and {@link #acknowledge} are
+     * called by one thread at a time (the reporter's lock): the tables' acknowledged counts rely on it.
      */
     void maintain() {
         foldPending();
@@ -616,14 +618,12 @@ final class UsageCounter {
     }
 
     /**
-     * Drops the minutes that have been over for {@value #LATE_MILLIS} ms and are reported. A minute is first retired,
-     * so that no decision finds it any more, and the decisions that found it before are waited out; it is dropped
-     * only if they added nothing, and otherwise once what they added is reported.
+     * Retires the minutes that have been over for {@value #LATE_MILLIS} ms, so that no decision finds them any more,
+     * waits out the decisions that found them before, and drops those that are reported.
      */
     private void dropReported(long now) {
         for (Minute minute : minutes) {
-            boolean over = (minute.epochMinute + 1) * 60_000 + LATE_MILLIS <= now;
-            if (!minute.retired && over && fullyReported(minute)) {
+            if (!minute.retired && (minute.epochMinute + 1) * 60_000 + LATE_MILLIS <= now) {
                 retire(minute);
             }
             if (minute.retired && !minute.drained) {
@@ -661,9 +661,12 @@ final class UsageCounter {
     }
 
     private boolean fullyReported(Minute minute) {
+        if (!minute.table.acknowledged()) {
+            return false;
+        }
         Map<Bucket, Long> totals = new HashMap<>();
         collectMaps(minute, totals, new HashMap<>());
-        return minute.table.acknowledged() && totals.entrySet().stream()
+        return totals.entrySet().stream()
                 .allMatch(total -> acknowledged.getOrDefault(total.getKey(), 0L).equals(total.getValue()));
     }
 

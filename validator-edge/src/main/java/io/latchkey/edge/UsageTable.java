@@ -179,7 +179,7 @@ final class UsageTable {
         if (keys.endpoints(msb, lsb) >= maxEndpoints) {
             return CAPPED;
         }
-        if (placed(msb, lsb, endpoint) < 0) {
+        if (!placed(msb, lsb, endpoint)) {
             return NO_ROOM;
         }
         keys.added(msb, lsb);
@@ -222,7 +222,7 @@ final class UsageTable {
         /** Where the key is, or the empty slot where it would go. */
         private static int slot(long[] slots, long msb, long lsb) {
             int mask = slots.length / 3 - 1;
-            for (int i = UsageCounter.spread(msb ^ SEED, lsb) & mask; ; i = (i + 1) & mask) {
+            for (int i = hash(msb, lsb, 0) & mask; ; i = (i + 1) & mask) {
                 int at = 3 * i;
                 if (slots[at + 2] == 0 || slots[at] == msb && slots[at + 1] == lsb) {
                     return at;
@@ -231,27 +231,23 @@ final class UsageTable {
         }
     }
 
-    /** Where the entry is in the latest array, placed there unless it was; -1 when it fits nowhere. */
-    private int placed(long msb, long lsb, int endpoint) {
+    /** Places an entry not in the latest array there, beginning a larger one if need be; false when it fits nowhere. */
+    private boolean placed(long msb, long lsb, int endpoint) {
         int hash = hash(msb, lsb, endpoint);
         Entries entries = latest;
-        int at = find(entries.slots, hash, msb, lsb, endpoint);
-        if (at >= 0) {
-            return at;
-        }
         if (2 * (entries.placed + 1) > entries.capacity()) {
             if (entries.capacity() == maxCapacity) {
-                return -1;
+                return false;
             }
             entries = begun(entries);
         }
-        at = place(entries, hash, msb, lsb, endpoint);
+        if (place(entries, hash, msb, lsb, endpoint)) {
+            return true;
+        }
         // A long run in an array that is not nearly empty is bad luck, which more room cures; in a nearly empty one
         // it is collisions, which it would not.
-        if (at >= 0 || 8 * entries.placed < entries.capacity() || entries.capacity() == maxCapacity) {
-            return at;
-        }
-        return place(begun(entries), hash, msb, lsb, endpoint);
+        return 8 * entries.placed >= entries.capacity() && entries.capacity() < maxCapacity
+                && place(begun(entries), hash, msb, lsb, endpoint);
     }
 
     /**
@@ -288,12 +284,7 @@ final class UsageTable {
             long[] slots = entries.slots;
             for (int i = 0, placed = entries.placed; i < placed; i++) {
                 int at = (int) OFFSET.getAcquire(entries.offsets, i);
-                boolean moved = false;
-                for (int pair = 0; pair < PAIRS; pair++) {
-                    counts[pair] = (long) SLOT.getVolatile(slots, at + COUNTS + pair);
-                    moved |= counts[pair] != entries.acknowledged[i * PAIRS + pair];
-                }
-                if (moved) {
+                if (moved(entries, i, at, counts)) {
                     for (int pair = 0; pair < PAIRS; pair++) {
                         long acknowledged = entries.acknowledged[i * PAIRS + pair];
                         gains[2 * pair] = (counts[pair] & 0xffff_ffffL) - (acknowledged & 0xffff_ffffL);
@@ -309,18 +300,25 @@ final class UsageTable {
 
     /** Whether every count is acknowledged; under the reporter's lock. */
     boolean acknowledged() {
+        long[] counts = new long[PAIRS];
         for (Entries entries : arrays) {
             for (int i = 0, placed = entries.placed; i < placed; i++) {
-                int at = (int) OFFSET.getAcquire(entries.offsets, i);
-                for (int pair = 0; pair < PAIRS; pair++) {
-                    if ((long) SLOT.getVolatile(entries.slots, at + COUNTS + pair)
-                            != entries.acknowledged[i * PAIRS + pair]) {
-                        return false;
-                    }
+                if (moved(entries, i, (int) OFFSET.getAcquire(entries.offsets, i), counts)) {
+                    return false;
                 }
             }
         }
         return true;
+    }
+
+    /** Reads the counts of the {@code i}th entry placed, at {@code at}, into {@code counts}: whether they moved. */
+    private static boolean moved(Entries entries, int i, int at, long[] counts) {
+        boolean moved = false;
+        for (int pair = 0; pair < PAIRS; pair++) {
+            counts[pair] = (long) SLOT.getVolatile(entries.slots, at + COUNTS + pair);
+            moved |= counts[pair] != entries.acknowledged[i * PAIRS + pair];
+        }
+        return moved;
     }
 
     /** Counters that are not 0, once for each array that holds part of one. */
@@ -359,11 +357,8 @@ final class UsageTable {
         return -1;
     }
 
-    /**
-     * Writes the entry into the first empty slot within {@value #MAX_PROBES} of its home, publishing it last; where it
-     * went, or -1 when there was no such slot.
-     */
-    private static int place(Entries entries, int hash, long msb, long lsb, int endpoint) {
+    /** Writes the entry into the first empty slot within {@value #MAX_PROBES} of its home, publishing it last. */
+    private static boolean place(Entries entries, int hash, long msb, long lsb, int endpoint) {
         long[] slots = entries.slots;
         int mask = entries.capacity() - 1;
         int i = hash & mask;
@@ -375,10 +370,10 @@ final class UsageTable {
                 SLOT.setRelease(slots, at + META, (long) endpoint & 0xffff_ffffL);
                 OFFSET.setRelease(entries.offsets, entries.placed, at);
                 entries.placed++;
-                return at;
+                return true;
             }
         }
-        return -1;
+        return false;
     }
 
     private static int hash(long msb, long lsb, int endpoint) {
