@@ -643,7 +643,7 @@ final class UsageCounter {
             retiredThrough = Math.max(retiredThrough, minute.epochMinute);
             minute.retired = true;
             // After minutes without decisions the retired minute may be the current one: the next decision makes its
-            // own, rather than count into one no report reads.
+            // own, since none may count into a retired one.
             if (current == minute) {
                 current = null;
             }
