@@ -78,6 +78,8 @@ final class GatewayServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
     /** Every waiting thread busy: the same 503 as when nobody could decide. */
     private static final GatewayRoutes.Answer BUSY = GatewayRoutes.Answer.of(HttpVerdict.unavailable());
+    /** Whether Netty's native epoll transport loads here: asked once, for the loops and the channel alike. */
+    private static final boolean EPOLL = Epoll.isAvailable();
     private static final GatewayRoutes.Answer TOO_LARGE = problem(413, "content-too-large",
             "The request's body is too large.");
 
@@ -101,7 +103,7 @@ final class GatewayServer implements AutoCloseable {
                 new DefaultThreadFactory("latchkey-gateway-fallback", true));
         try {
             listener = new ServerBootstrap().group(acceptor, loops)
-                    .channel(Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+                    .channel(EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
@@ -123,7 +125,7 @@ final class GatewayServer implements AutoCloseable {
 
     /** Event loops on epoll where its native transport loads (fewer system calls per request than NIO), else NIO. */
     private static EventLoopGroup loops(int threads, DefaultThreadFactory threadFactory) {
-        return Epoll.isAvailable() ? new EpollEventLoopGroup(threads, threadFactory)
+        return EPOLL ? new EpollEventLoopGroup(threads, threadFactory)
                 : new NioEventLoopGroup(threads, threadFactory);
     }
 
@@ -161,10 +163,10 @@ final class GatewayServer implements AutoCloseable {
                     || refused.status().codeClass() != HttpStatusClass.CLIENT_ERROR) {
                 return answer;
             }
-            ReferenceCountUtil.release(answer);
             GatewayRoutes.Answer problem = refused.status().code() == 413
                     ? TOO_LARGE
                     : problem(417, "expectation-failed", "The request's Expect header asks for something unsupported.");
+            ReferenceCountUtil.release(answer);
             return response(((HttpRequest) start).method(), problem, true);
         }
 

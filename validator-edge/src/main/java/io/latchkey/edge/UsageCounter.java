@@ -145,7 +145,7 @@ final class UsageCounter {
         final UsageTable table;
         /** By key id, then endpoint: the counters the table does not hold. */
         final Map<String, Map<String, long[]>> keys = new ConcurrentHashMap<>();
-        /** Set once it is over and reported, before it is dropped: no decision finds it any more. */
+        /** Set {@value #LATE_MILLIS} ms after it is over, before it is dropped: no decision finds it any more. */
         volatile boolean retired;
         /** Set once the decisions that found it before it retired are known to have finished. */
         volatile boolean drained;
