@@ -10,6 +10,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.Collections;
+import java.util.concurrent.CompletionStage;
 
 /**
  * The {@link GatewayRoutes} on the service's own port, answered at the head of the servlet filter chain: Spring MVC's
@@ -28,12 +29,14 @@ final class GatewayFilter implements Filter {
     public void doFilter(ServletRequest servletRequest, ServletResponse servletResponse, FilterChain chain)
             throws IOException, ServletException {
         HttpServletRequest request = (HttpServletRequest) servletRequest;
-        GatewayRoutes.Answer answer = routes.answer(request.getMethod(), request.getRequestURI(),
+        CompletionStage<GatewayRoutes.Answer> answered = routes.answer(request.getMethod(), request.getRequestURI(),
                 request.getQueryString(), name -> Collections.list(request.getHeaders(name)));
-        if (answer == null) {
+        if (answered == null) {
             chain.doFilter(request, servletResponse);
             return;
         }
+        // Tomcat's request threads may wait, for a limiter's backend as for anything else.
+        GatewayRoutes.Answer answer = answered.toCompletableFuture().join();
         HttpServletResponse response = (HttpServletResponse) servletResponse;
         answer.headers().forEach(response::setHeader);
         HttpVerdict.write(response, answer.status(), answer.contentType(), answer.body());

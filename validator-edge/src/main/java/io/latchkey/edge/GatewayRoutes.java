@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 
 /**
@@ -87,9 +89,10 @@ final class GatewayRoutes {
      * @param path   the request path as sent, without the query
      * @param query  the raw query string, or null
      * @param headers every value a request header was sent with, none when absent
-     * @return the answer, or null when {@code path} is not a gateway route
+     * @return the answer, complete at once unless a limiter waits on its backend; null when {@code path} is not a
+     * gateway route
      */
-    Answer answer(String method, String path, String query, Function<String, List<String>> headers) {
+    CompletionStage<Answer> answer(String method, String path, String query, Function<String, List<String>> headers) {
         // A repeated header reads as its values joined, as Spring MVC binds it: never one of them picked silently.
         Function<String, String> header = name -> {
             List<String> values = headers.apply(name);
@@ -97,8 +100,9 @@ final class GatewayRoutes {
         };
         if (isRoute(path, AUTHORIZE)) {
             if (!method.equals("GET") && !method.equals("HEAD")) {
-                return new Answer(405, Map.of("Allow", "GET, HEAD"), HttpVerdict.PROBLEM_JSON,
-                        HttpVerdict.problemJson(405, "method-not-allowed", "/authorize answers GET and HEAD."));
+                return CompletableFuture.completedFuture(new Answer(405, Map.of("Allow", "GET, HEAD"),
+                        HttpVerdict.PROBLEM_JSON,
+                        HttpVerdict.problemJson(405, "method-not-allowed", "/authorize answers GET and HEAD.")));
             }
             return answer(query, headers, header.apply("X-Required-Scope"), header.apply("X-Original-URI"));
         }
@@ -125,11 +129,13 @@ final class GatewayRoutes {
         return next == ';' || (next == '/' && route.equals(EXT_AUTHZ));
     }
 
-    private Answer answer(String query, Function<String, List<String>> headers, String requiredScope,
-                          String endpoint) {
-        HttpVerdict verdict = HttpVerdict.of(query,
-                PresentedKey.fromAll(headers.apply("Authorization"), headers.apply("X-API-Key")),
-                key -> decide(key, requiredScope));
+    private CompletionStage<Answer> answer(String query, Function<String, List<String>> headers,
+                                           String requiredScope, String endpoint) {
+        return HttpVerdict.ofAsync(query, PresentedKey.fromAll(headers.apply("Authorization"), headers.apply("X-API-Key")),
+                key -> decide(key, requiredScope)).thenApply(verdict -> answer(verdict, endpoint));
+    }
+
+    private Answer answer(HttpVerdict verdict, String endpoint) {
         usage.ifPresent(counter -> count(counter, verdict, endpoint));
         if (!verdict.allowed()) {
             return Answer.of(verdict);
@@ -183,16 +189,18 @@ final class GatewayRoutes {
      * From the replica while it is current (complete and within the lag bound), else from the query side when one is
      * configured; timed and counted. A missing or malformed key needs no replica: the validator refuses it locally.
      */
-    private Optional<Decision> decide(String key, String requiredScope) {
+    private CompletionStage<Optional<Decision>> decide(String key, String requiredScope) {
         long started = System.nanoTime();
         boolean fromReplica = validator.isCurrent() || key == null || !KeyFormat.isWellFormed(key);
-        Optional<Decision> answer = fromReplica
-                ? Optional.of(validator.validate(key, requiredScope))
-                : fallback.flatMap(f -> f.validate(key, requiredScope));
-        answer.ifPresentOrElse(
-                d -> metrics.decided(fromReplica ? EdgeMetrics.Source.REPLICA : EdgeMetrics.Source.FALLBACK, d,
-                        System.nanoTime() - started),
-                metrics::unavailable);
-        return answer;
+        CompletionStage<Optional<Decision>> answer = fromReplica
+                ? validator.validateAsync(key, requiredScope).thenApply(Optional::of)
+                : CompletableFuture.completedFuture(fallback.flatMap(f -> f.validate(key, requiredScope)));
+        return answer.thenApply(decided -> {
+            decided.ifPresentOrElse(
+                    d -> metrics.decided(fromReplica ? EdgeMetrics.Source.REPLICA : EdgeMetrics.Source.FALLBACK, d,
+                            System.nanoTime() - started),
+                    metrics::unavailable);
+            return decided;
+        });
     }
 }

@@ -45,6 +45,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Date;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -60,8 +63,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>An answer that may wait on another service (the query side, while the replica is not current) is decided on a
  * bounded pool instead (503 when all of it waits), and the connection's later requests wait their turn, so pipelined
- * answers keep their order; reading from that connection pauses meanwhile. A decision that asks Redis in exact
- * rate-limit mode runs on the event loop, bounded by the limiter's budget (5 ms) and by its pause after a miss.
+ * answers keep their order; reading from that connection pauses meanwhile. A decision that asks Redis (exact
+ * rate-limit mode, a quota, an empty local-sync lease) never blocks the loop: the loop sends the command and serves
+ * other connections, and the answer is written when Redis replies or the limiter's budget (5 ms) runs out; that
+ * connection's later requests wait their turn in the same way.
  * Limits: request line and headers 8 KiB each (414 and 431 beyond), bodies 8 KiB (413; gateways send none), and a
  * connection idle for 60 s is closed.
  */
@@ -200,22 +205,36 @@ final class GatewayServer implements AutoCloseable {
             if (request.decoderResult().isFailure()) {
                 write(context, request, malformed(request.decoderResult().cause()), true);
             } else if (!routes.mayWait()) {
-                write(context, request, safely(request), false);
+                CompletableFuture<GatewayRoutes.Answer> answer = safely(request);
+                if (answer.isDone()) {
+                    write(context, request, answer.join(), false);
+                } else {
+                    // A limiter waits on Redis: the loop serves other connections meanwhile.
+                    pause(context);
+                    answer.thenAccept(later -> deliver(context, request, later));
+                }
             } else {
-                answering = true;
-                context.channel().config().setAutoRead(false);
+                pause(context);
                 try {
-                    waiting.execute(() -> {
-                        GatewayRoutes.Answer answer = safely(request);
-                        try {
-                            context.executor().execute(() -> answered(context, request, answer));
-                        } catch (RejectedExecutionException closing) {
-                            // The listener is closing; the connection goes with it.
-                        }
-                    });
+                    waiting.execute(() -> deliver(context, request, safely(request).join()));
                 } catch (RejectedExecutionException busy) {
                     answered(context, request, BUSY);
                 }
+            }
+        }
+
+        /** Holds this connection's further requests until the one being decided is answered, in order. */
+        private void pause(ChannelHandlerContext context) {
+            answering = true;
+            context.channel().config().setAutoRead(false);
+        }
+
+        /** Hands an answer made off the loop back to the connection's loop. */
+        private void deliver(ChannelHandlerContext context, FullHttpRequest request, GatewayRoutes.Answer answer) {
+            try {
+                context.executor().execute(() -> answered(context, request, answer));
+            } catch (RejectedExecutionException closing) {
+                // The listener is closing; the connection goes with it.
             }
         }
 
@@ -259,28 +278,35 @@ final class GatewayServer implements AutoCloseable {
     }
 
     /** The route's answer; a failure is a 500 (its class logged, never the request, which may carry a key). */
-    private GatewayRoutes.Answer safely(FullHttpRequest request) {
+    /** The answer, now or once a limiter's backend has answered; a failure anywhere answers 500, never nothing. */
+    private CompletableFuture<GatewayRoutes.Answer> safely(FullHttpRequest request) {
+        CompletableFuture<GatewayRoutes.Answer> answer;
         try {
-            return answer(request);
+            answer = answer(request).toCompletableFuture();
         } catch (RuntimeException e) {
-            log.error("gateway check failed: {}", e.getClass().getName());
-            return problem(500, "internal-error", "The check could not be completed.");
+            answer = CompletableFuture.failedFuture(e);
         }
+        return answer.exceptionally(failure -> {
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            log.error("gateway check failed: {}", cause.getClass().getName());
+            return problem(500, "internal-error", "The check could not be completed.");
+        });
     }
 
     /** Headers are plain objects that outlive the request's buffer, so a deferred answer may still read them. */
-    private GatewayRoutes.Answer answer(FullHttpRequest request) {
+    private CompletionStage<GatewayRoutes.Answer> answer(FullHttpRequest request) {
         if (HttpMethod.TRACE.equals(request.method())) {
             // Tomcat refuses TRACE before any filter sees it; the two listeners answer alike.
-            return problem(405, "method-not-allowed", "TRACE is not answered.");
+            return CompletableFuture.completedFuture(problem(405, "method-not-allowed", "TRACE is not answered."));
         }
         String uri = originForm(request.uri());
         int query = uri.indexOf('?');
         HttpHeaders headers = request.headers();
-        GatewayRoutes.Answer answer = routes.answer(request.method().name(),
+        CompletionStage<GatewayRoutes.Answer> answer = routes.answer(request.method().name(),
                 query < 0 ? uri : uri.substring(0, query), query < 0 ? null : uri.substring(query + 1), headers::getAll);
-        return answer != null ? answer : problem(404, "not-found",
-                "This port answers " + GatewayRoutes.AUTHORIZE + " and " + GatewayRoutes.EXT_AUTHZ + " only.");
+        return answer != null ? answer : CompletableFuture.completedFuture(problem(404, "not-found",
+                "This port answers " + GatewayRoutes.AUTHORIZE + " and " + GatewayRoutes.EXT_AUTHZ + " only."));
     }
 
     /**

@@ -9,6 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Format check → hash → local lookup → status → expiry → grace → scope, in that order; then, only for a key that
@@ -36,18 +38,49 @@ final class DefaultKeyValidator implements KeyValidator {
 
     @Override
     public Decision validate(String presentedKey, String requiredScope) {
+        Checked checked = check(presentedKey, requiredScope);
+        Decision decision = checked.decision();
+        if (asksRateLimit(checked)) {
+            decision = decision.withRateLimit(rateLimiter.acquire(checked.entry().keyId(), checked.entry().rateLimit()));
+        }
+        if (asksQuota(checked, decision)) {
+            decision = decision.withQuota(quotaLimiter.consume(checked.entry().keyId(), checked.entry().monthlyQuota(),
+                    Instant.ofEpochMilli(checked.millis())));
+        }
+        return decision;
+    }
+
+    @Override
+    public CompletionStage<Decision> validateAsync(String presentedKey, String requiredScope) {
+        Checked checked = check(presentedKey, requiredScope);
+        CompletionStage<Decision> limited = asksRateLimit(checked)
+                ? rateLimiter.acquireAsync(checked.entry().keyId(), checked.entry().rateLimit())
+                        .thenApply(checked.decision()::withRateLimit)
+                : CompletableFuture.completedFuture(checked.decision());
+        return limited.thenCompose(decision -> asksQuota(checked, decision)
+                ? quotaLimiter.consumeAsync(checked.entry().keyId(), checked.entry().monthlyQuota(),
+                                Instant.ofEpochMilli(checked.millis()))
+                        .thenApply(decision::withQuota)
+                : CompletableFuture.completedFuture(decision));
+    }
+
+    /** Authentication's decision, and the entry it found (null when none), before any limiter is asked. */
+    private record Checked(Decision decision, ActiveKeyEntry entry, long millis) {
+    }
+
+    private Checked check(String presentedKey, String requiredScope) {
         Scope required = requiredScope == null || requiredScope.isBlank() ? null : Scope.parse(requiredScope);
         if (presentedKey == null || presentedKey.length() > KeyFormat.MAX_LENGTH) {
-            return Decision.denied(Decision.Status.MALFORMED);
+            return new Checked(Decision.denied(Decision.Status.MALFORMED), null, 0);
         }
         // One conversion serves the format check and the hash.
         byte[] ascii = presentedKey.getBytes(StandardCharsets.US_ASCII);
         if (!KeyFormat.isWellFormedAscii(ascii)) {
-            return Decision.denied(Decision.Status.MALFORMED);
+            return new Checked(Decision.denied(Decision.Status.MALFORMED), null, 0);
         }
         ActiveKeyEntry entry = replica.lookup(hasher.hash(ascii));
         if (entry == null) {
-            return Decision.denied(Decision.Status.NOT_FOUND);
+            return new Checked(Decision.denied(Decision.Status.NOT_FOUND), null, 0);
         }
         long now = clock.millis();
         Decision.Status status;
@@ -64,17 +97,17 @@ final class DefaultKeyValidator implements KeyValidator {
         } else {
             status = Decision.Status.VALID;
         }
-        Decision decision = new Decision(status, entry.keyId(), entry.developerId(), entry.scopes(),
-                entry.expiresAt());
-        if (status == Decision.Status.VALID && rateLimiter != null && entry.rateLimit() != null) {
-            decision = decision.withRateLimit(rateLimiter.acquire(entry.keyId(), entry.rateLimit()));
-        }
-        // After the rate limit, so that the quota counts admitted requests only.
-        if (decision.allowed() && quotaLimiter != null && entry.monthlyQuota() > 0) {
-            decision = decision.withQuota(quotaLimiter.consume(entry.keyId(), entry.monthlyQuota(),
-                    Instant.ofEpochMilli(now)));
-        }
-        return decision;
+        return new Checked(new Decision(status, entry.keyId(), entry.developerId(), entry.scopes(),
+                entry.expiresAt()), entry, now);
+    }
+
+    private boolean asksRateLimit(Checked checked) {
+        return checked.decision().allowed() && rateLimiter != null && checked.entry().rateLimit() != null;
+    }
+
+    /** After the rate limit, so that the quota counts admitted requests only. */
+    private boolean asksQuota(Checked checked, Decision decision) {
+        return decision.allowed() && quotaLimiter != null && checked.entry().monthlyQuota() > 0;
     }
 
     @Override

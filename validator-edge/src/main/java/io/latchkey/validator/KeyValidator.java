@@ -1,9 +1,12 @@
 package io.latchkey.validator;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
- * Validates presented keys against a local replica. Thread-safe; a validation does no I/O.
+ * Validates presented keys against a local replica. Thread-safe; authentication does no I/O, and only a rate or
+ * quota limiter backed by Redis (when configured) waits on it, within its budget: {@link #validateAsync} does not.
  *
  * <pre>{@code
  * KeyValidator validator = KeyValidator.builder()
@@ -26,6 +29,15 @@ public interface KeyValidator {
      *                                  configuration error, not the key's
      */
     Decision validate(String presentedKey, String requiredScope);
+
+    /**
+     * As {@link #validate}, for callers that must not block (an event loop): the stage completes when the limiters
+     * have answered, at once when none waits on a backend. Throws, rather than completing exceptionally, for an invalid
+     * {@code requiredScope}.
+     */
+    default CompletionStage<Decision> validateAsync(String presentedKey, String requiredScope) {
+        return CompletableFuture.completedFuture(validate(presentedKey, requiredScope));
+    }
 
     /** The replica this validator reads. */
     KeyReplica replica();

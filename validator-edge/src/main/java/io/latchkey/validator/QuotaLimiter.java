@@ -1,6 +1,8 @@
 package io.latchkey.validator;
 
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Counts requests against a key's quota per calendar month (UTC). Asked only for a key that is otherwise allowed,
@@ -11,4 +13,9 @@ public interface QuotaLimiter {
 
     /** Counts one request of {@code keyId} at {@code now} unless that would exceed {@code requestsPerMonth}. */
     QuotaState consume(String keyId, long requestsPerMonth, Instant now);
+
+    /** As {@link #consume}, for callers that must not block: see {@link RateLimiter#acquireAsync}. */
+    default CompletionStage<QuotaState> consumeAsync(String keyId, long requestsPerMonth, Instant now) {
+        return CompletableFuture.completedFuture(consume(keyId, requestsPerMonth, now));
+    }
 }

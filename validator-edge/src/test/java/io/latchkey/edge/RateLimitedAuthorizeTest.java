@@ -10,16 +10,22 @@ import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import io.latchkey.validator.hazelcast.TestCluster;
 import io.latchkey.validator.redis.RedisServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,10 +36,14 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
-/** The edge over real HTTP in exact mode, against its own redis-server, fed by a real Hazelcast writer member. */
+/**
+ * The edge over real HTTP in exact mode, against its own redis-server, fed by a real Hazelcast writer member. The
+ * gateway listener has one event loop, so that every connection to it shares the thread a blocking call would hold.
+ */
 @SpringBootTest(classes = EdgeApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"spring.config.name=edge", "latchkey.rate-limit.mode=exact",
-                "latchkey.rate-limit.redis-budget=50ms", "latchkey.rate-limit.redis-pause=100ms"})
+                "latchkey.rate-limit.redis-budget=3s", "latchkey.rate-limit.redis-pause=100ms",
+                "latchkey.edge.gateway-port=0", "latchkey.edge.gateway-threads=1"})
 @AutoConfigureObservability(tracing = false)
 class RateLimitedAuthorizeTest {
 
@@ -49,6 +59,9 @@ class RateLimitedAuthorizeTest {
 
     @Autowired
     HazelcastInstance edgeMember;
+
+    @Autowired
+    GatewayServer gateway;
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
@@ -176,5 +189,68 @@ class RateLimitedAuthorizeTest {
             Thread.sleep(20);
         }
         assertThat(redis.cli("KEYS", "latchkey:rl:*")).isNotEmpty();
+    }
+
+    @Test
+    void aDecisionWaitingOnRedisDoesNotHoldUpOtherConnectionsOnTheSameEventLoop() throws Exception {
+        String limited = issue(KeyStatus.ACTIVE, new RateLimit(100, 60, null));
+        String unlimited = issue(KeyStatus.ACTIVE, null);
+        assertThat(gatewayCheck(limited, true)).startsWith("HTTP/1.1 200");
+        assertThat(redis.cli("CLIENT", "PAUSE", "1500", "ALL")).isEqualTo("OK");
+        try {
+            CompletableFuture<String> waiting = CompletableFuture.supplyAsync(() -> gatewayCheck(limited, true));
+            // Long enough for the check to reach Redis, well short of the pause.
+            Thread.sleep(300);
+
+            String other = gatewayCheck(unlimited, true);
+
+            assertThat(other).startsWith("HTTP/1.1 200");
+            assertThat(waiting).isNotDone();
+            assertThat(waiting.get(10, TimeUnit.SECONDS)).startsWith("HTTP/1.1 200").contains("RateLimit-Policy");
+        } finally {
+            redis.cli("PING");
+        }
+    }
+
+    @Test
+    void pipelinedChecksBehindOneWaitingOnRedisAreAnsweredInOrder() throws Exception {
+        String limited = issue(KeyStatus.ACTIVE, new RateLimit(100, 60, null));
+        String unlimited = issue(KeyStatus.ACTIVE, null);
+        assertThat(gatewayCheck(limited, true)).startsWith("HTTP/1.1 200");
+        assertThat(redis.cli("CLIENT", "PAUSE", "500", "ALL")).isEqualTo("OK");
+
+        String answers = exchange(checkRequest(limited, false) + checkRequest(unlimited, false)
+                + checkRequest(limited, true));
+
+        String[] responses = answers.split("(?=HTTP/1\\.1 )");
+        assertThat(responses).hasSize(3);
+        assertThat(responses).allSatisfy(response -> assertThat(response).startsWith("HTTP/1.1 200"));
+        assertThat(responses[0]).contains("RateLimit-Policy").contains("\"key\";r=98;");
+        assertThat(responses[1]).doesNotContain("RateLimit-Policy");
+        assertThat(responses[2]).contains("\"key\";r=97;");
+    }
+
+    private static String checkRequest(String key, boolean last) {
+        return "GET /authorize HTTP/1.1\r\nHost: edge\r\nAuthorization: Bearer " + key + "\r\n"
+                + (last ? "Connection: close\r\n" : "") + "\r\n";
+    }
+
+    /** One check on a connection of its own to the gateway listener: the whole response. */
+    private String gatewayCheck(String key, boolean last) {
+        try {
+            return exchange(checkRequest(key, last));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Writes {@code requests} on a new connection to the gateway listener and reads until it closes. */
+    private String exchange(String requests) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", gateway.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(requests.getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
     }
 }

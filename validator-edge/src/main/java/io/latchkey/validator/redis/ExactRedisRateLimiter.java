@@ -5,12 +5,13 @@ import io.latchkey.validator.RateLimitState;
 import io.latchkey.validator.RateLimiter;
 import io.latchkey.validator.ratelimit.LocalRateLimiter;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Exact mode: one bucket per key in Redis, shared by every edge, taken atomically by a Lua script in one round trip
  * ({@link LuaScript}, which survives a flush of Redis's script cache). While the {@link RedisLink} is paused,
  * decisions come from local buckets and are counted as degraded: during an outage each edge admits up to the limit
- * on its own.
+ * on its own. {@link #acquireAsync} does not wait for Redis, so an event loop may ask it.
  */
 public final class ExactRedisRateLimiter implements RateLimiter {
 
@@ -31,12 +32,15 @@ public final class ExactRedisRateLimiter implements RateLimiter {
 
     @Override
     public RateLimitState acquire(String keyId, RateLimit limit) {
-        Optional<RateLimitState> shared = take(link, keyId, limit, 1, false).map(Taken::state);
-        if (shared.isPresent()) {
-            return shared.get();
-        }
-        link.countDegraded();
-        return local.acquire(keyId, limit);
+        return acquireAsync(keyId, limit).join();
+    }
+
+    @Override
+    public CompletableFuture<RateLimitState> acquireAsync(String keyId, RateLimit limit) {
+        return takeAsync(link, keyId, limit, 1, false).thenApply(shared -> shared.map(Taken::state).orElseGet(() -> {
+            link.countDegraded();
+            return local.acquire(keyId, limit);
+        }));
     }
 
     /** What one run of the script took (negative: gave back) and the bucket's state after it. */
@@ -48,12 +52,18 @@ public final class ExactRedisRateLimiter implements RateLimiter {
      * shared bucket of {@code keyId}; empty when Redis did not answer within the link's budget.
      */
     static Optional<Taken> take(RedisLink link, String keyId, RateLimit limit, long cost, boolean partial) {
-        return BUCKET.run(link, new String[] {PREFIX + keyId}, Long.toString(limit.capacity()),
+        return takeAsync(link, keyId, limit, cost, partial).join();
+    }
+
+    /** As {@link #take}, without waiting: see {@link RedisLink#callAsync}. */
+    static CompletableFuture<Optional<Taken>> takeAsync(RedisLink link, String keyId, RateLimit limit, long cost,
+                                                       boolean partial) {
+        return BUCKET.runAsync(link, new String[] {PREFIX + keyId}, Long.toString(limit.capacity()),
                         Long.toString(limit.limit()), Long.toString(limit.periodSeconds() * 1000), Long.toString(cost),
                         partial ? "1" : "0")
-                .map(reply -> new Taken(reply.get(0), new RateLimitState(reply.get(0) > 0, limit.limit(),
-                        limit.periodSeconds(), reply.get(1) / 1000, ceilSeconds(reply.get(3)),
-                        ceilSeconds(reply.get(2)))));
+                .thenApply(reply -> reply.map(counts -> new Taken(counts.get(0), new RateLimitState(counts.get(0) > 0,
+                        limit.limit(), limit.periodSeconds(), counts.get(1) / 1000, ceilSeconds(counts.get(3)),
+                        ceilSeconds(counts.get(2))))));
     }
 
     private static long ceilSeconds(long millis) {

@@ -7,6 +7,7 @@ import io.latchkey.validator.ratelimit.LocalRateLimiter;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -49,6 +50,21 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
 
     @Override
     public RateLimitState acquire(String keyId, RateLimit limit) {
+        RateLimitState decided = withoutWaiting(keyId, limit);
+        return decided != null ? decided : fromShared(keyId, limit).join();
+    }
+
+    @Override
+    public CompletableFuture<RateLimitState> acquireAsync(String keyId, RateLimit limit) {
+        RateLimitState decided = withoutWaiting(keyId, limit);
+        return decided != null ? CompletableFuture.completedFuture(decided) : fromShared(keyId, limit);
+    }
+
+    /**
+     * From the key's lease, or from local buckets while Redis is down; null when the lease is empty, so that the
+     * shared bucket must be asked (a refill is then on its way).
+     */
+    private RateLimitState withoutWaiting(String keyId, RateLimit limit) {
         if (!link.healthy()) {
             link.countDegraded();
             return local.acquire(keyId, limit);
@@ -64,13 +80,22 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
             return lease.state(true, left);
         }
         refillSoon(keyId, lease);
-        Optional<ExactRedisRateLimiter.Taken> shared = ExactRedisRateLimiter.take(link, keyId, limit, 1, false);
-        if (shared.isEmpty()) {
-            link.countDegraded();
-            return local.acquire(keyId, limit);
-        }
-        lease.seen = shared.get().state();
-        return shared.get().state();
+        return null;
+    }
+
+    /** One token from the shared bucket, or from a local one when Redis does not answer within the budget. */
+    private CompletableFuture<RateLimitState> fromShared(String keyId, RateLimit limit) {
+        return ExactRedisRateLimiter.takeAsync(link, keyId, limit, 1, false).thenApply(shared -> {
+            if (shared.isEmpty()) {
+                link.countDegraded();
+                return local.acquire(keyId, limit);
+            }
+            Lease lease = leases.get(keyId);
+            if (lease != null) {
+                lease.seen = shared.get().state();
+            }
+            return shared.get().state();
+        });
     }
 
     private static long batch(RateLimit limit) {

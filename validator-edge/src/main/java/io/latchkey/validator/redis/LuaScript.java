@@ -39,7 +39,12 @@ final class LuaScript {
 
     /** Runs the script for a list of integers; empty when Redis did not answer within the link's budget. */
     Optional<List<Long>> run(RedisLink link, String[] keys, String... args) {
-        return link.call(redis -> redis.<List<Long>>evalsha(sha, ScriptOutputType.MULTI, keys, args)
+        return runAsync(link, keys, args).join();
+    }
+
+    /** As {@link #run}, without waiting: see {@link RedisLink#callAsync}. */
+    CompletableFuture<Optional<List<Long>>> runAsync(RedisLink link, String[] keys, String... args) {
+        return link.callAsync(redis -> redis.<List<Long>>evalsha(sha, ScriptOutputType.MULTI, keys, args)
                 .exceptionallyCompose(failure -> unwrap(failure) instanceof RedisNoScriptException
                         ? redis.<List<Long>>eval(source, ScriptOutputType.MULTI, keys, args)
                         : CompletableFuture.failedFuture(failure)));

@@ -11,6 +11,8 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -73,23 +75,39 @@ public final class RedisLink implements AutoCloseable {
      * was too slow (the failure pauses the link).
      */
     public <T> Optional<T> call(Function<RedisAsyncCommands<String, String>, CompletionStage<T>> command) {
+        return callAsync(command).join();
+    }
+
+    /**
+     * Runs {@code command} without waiting for it: the stage completes with its reply, or empty when Redis is paused,
+     * unreachable, failed or did not answer within the budget (the failure pauses the link). It never completes
+     * exceptionally, and always within the budget. It completes on Lettuce's I/O thread, or on the JDK's delay thread
+     * when the budget runs out, so what depends on it must not block.
+     */
+    public <T> CompletableFuture<Optional<T>> callAsync(
+            Function<RedisAsyncCommands<String, String>, CompletionStage<T>> command) {
         StatefulRedisConnection<String, String> current = connection;
         if (current == null || System.nanoTime() - pausedUntil < 0) {
             if (current == null) {
                 reconnect();
             }
-            return Optional.empty();
+            return CompletableFuture.completedFuture(Optional.empty());
         }
+        CompletableFuture<T> reply;
         try {
-            return Optional.ofNullable(command.apply(current.async()).toCompletableFuture()
-                    .get(budgetNanos, TimeUnit.NANOSECONDS));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.empty();
-        } catch (Exception e) {
+            // A copy, so that running out of budget completes ours and never Lettuce's own command.
+            reply = command.apply(current.async()).toCompletableFuture().copy();
+        } catch (RuntimeException e) {
             pause(e);
-            return Optional.empty();
+            return CompletableFuture.completedFuture(Optional.empty());
         }
+        return reply.orTimeout(budgetNanos, TimeUnit.NANOSECONDS).handle((value, failure) -> {
+            if (failure != null) {
+                pause(failure);
+                return Optional.empty();
+            }
+            return Optional.ofNullable(value);
+        });
     }
 
     /** Counts one decision made without Redis; see {@link #degraded()}. */
@@ -110,7 +128,9 @@ public final class RedisLink implements AutoCloseable {
         return connection != null && System.nanoTime() - pausedUntil >= 0;
     }
 
-    private void pause(Exception cause) {
+    private void pause(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
         boolean wasHealthy = connection != null && System.nanoTime() - pausedUntil >= 0;
         pausedUntil = System.nanoTime() + pauseNanos;
         if (wasHealthy) {

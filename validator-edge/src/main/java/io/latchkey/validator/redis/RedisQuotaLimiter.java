@@ -4,9 +4,8 @@ import io.latchkey.validator.QuotaLimiter;
 import io.latchkey.validator.QuotaState;
 import java.time.Instant;
 import java.time.YearMonth;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -50,31 +49,38 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
 
     @Override
     public QuotaState consume(String keyId, long requestsPerMonth, Instant now) {
+        return consumeAsync(keyId, requestsPerMonth, now).join();
+    }
+
+    @Override
+    public CompletableFuture<QuotaState> consumeAsync(String keyId, long requestsPerMonth, Instant now) {
         YearMonth month = QuotaState.month(now);
         QuotaState allowed = QuotaState.at(now, true, requestsPerMonth, 0);
         KeyMonth state = keys.compute(keyId, (id, current) -> KeyMonth.next(current, month, requestsPerMonth));
         long leaseLeft = state.tryTakeLease();
         if (leaseLeft >= 0) {
-            return QuotaState.at(now, true, requestsPerMonth, state.seenUsed - leaseLeft);
+            return CompletableFuture.completedFuture(QuotaState.at(now, true, requestsPerMonth,
+                    state.seenUsed - leaseLeft));
         }
         long wanted = leased ? Math.max(1, Math.min(MAX_LEASE, requestsPerMonth / LEASE_DIVISOR)) : 1;
         long settled = state.offline.getAndSet(0);
-        Optional<List<Long>> reply = COUNTER.run(link, new String[] {PREFIX + keyId + ":" + month},
+        return COUNTER.runAsync(link, new String[] {PREFIX + keyId + ":" + month},
                 Long.toString(requestsPerMonth), Long.toString(wanted), leased ? "1" : "0", Long.toString(settled),
-                Long.toString(allowed.resetsAt().getEpochSecond() + EXPIRY_SLACK_SECONDS));
-        if (reply.isPresent()) {
-            long taken = reply.get().get(0);
-            long used = reply.get().get(1);
-            state.seenUsed = used;
-            if (taken == 0) {
-                return QuotaState.at(now, false, requestsPerMonth, used);
-            }
-            state.lease.addAndGet(taken - 1);
-            return QuotaState.at(now, true, requestsPerMonth, used - (taken - 1));
-        }
-        state.offline.addAndGet(settled);
-        link.countDegraded();
-        return state.takeOffline(now);
+                Long.toString(allowed.resetsAt().getEpochSecond() + EXPIRY_SLACK_SECONDS)).thenApply(reply -> {
+                    if (reply.isEmpty()) {
+                        state.offline.addAndGet(settled);
+                        link.countDegraded();
+                        return state.takeOffline(now);
+                    }
+                    long taken = reply.get().get(0);
+                    long used = reply.get().get(1);
+                    state.seenUsed = used;
+                    if (taken == 0) {
+                        return QuotaState.at(now, false, requestsPerMonth, used);
+                    }
+                    state.lease.addAndGet(taken - 1);
+                    return QuotaState.at(now, true, requestsPerMonth, used - (taken - 1));
+                });
     }
 
     /** One key's count for one month and quota, as this edge knows it. */

@@ -11,6 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 
 /**
@@ -37,18 +39,32 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
      */
     public static HttpVerdict of(String queryString, PresentedKey presented,
                                  Function<String, Optional<Decision>> decide) {
+        return ofAsync(queryString, presented, key -> CompletableFuture.completedFuture(decide.apply(key)))
+                .toCompletableFuture().join();
+    }
+
+    /**
+     * As {@link #of}, for a decision that may complete later (one that waits on a limiter's backend, for a caller that
+     * must not block); {@code decide} may throw {@link IllegalArgumentException} for an invalid required scope.
+     */
+    public static CompletionStage<HttpVerdict> ofAsync(String queryString, PresentedKey presented,
+                                                       Function<String, CompletionStage<Optional<Decision>>> decide) {
         if (PresentedKey.inQueryString(queryString)) {
-            return denied(400, "key-in-query", "Keys are accepted only in the Authorization or X-API-Key header, never in a URL.");
+            return CompletableFuture.completedFuture(denied(400, "key-in-query",
+                    "Keys are accepted only in the Authorization or X-API-Key header, never in a URL."));
         }
         if (presented.ambiguous()) {
-            return denied(400, "ambiguous-credentials", "Send one key, in one header.");
+            return CompletableFuture.completedFuture(denied(400, "ambiguous-credentials", "Send one key, in one header."));
         }
-        Optional<Decision> answer;
         try {
-            answer = decide.apply(presented.key());
+            return decide.apply(presented.key()).thenApply(HttpVerdict::decided);
         } catch (IllegalArgumentException invalidScope) {
-            return denied(400, "invalid-required-scope", "The required scope is not a valid scope.");
+            return CompletableFuture.completedFuture(denied(400, "invalid-required-scope",
+                    "The required scope is not a valid scope."));
         }
+    }
+
+    private static HttpVerdict decided(Optional<Decision> answer) {
         if (answer.isEmpty()) {
             return unavailable();
         }

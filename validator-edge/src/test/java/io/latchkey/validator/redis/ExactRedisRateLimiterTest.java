@@ -8,9 +8,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -153,6 +155,31 @@ class ExactRedisRateLimiterTest {
             assertThat(link.healthy()).isTrue();
             // A restarted, empty Redis starts a fresh bucket: it holds the key's tokens minus what was taken there.
             assertThat(own.cli("EXISTS", "latchkey:rl:" + keyId)).isEqualTo("1");
+        } finally {
+            own.close();
+        }
+    }
+
+    @Test
+    void aStalledRedisIsWaitedForWithoutBlockingTheCallerAndOnlyWithinTheBudget() throws Exception {
+        RedisServer own = new RedisServer();
+        try (RedisLink link = RedisLink.open(own.uri(), Duration.ofMillis(200), Duration.ofSeconds(5))) {
+            awaitConnected(link);
+            ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(link);
+            String keyId = keyId();
+            RateLimit five = new RateLimit(5, 3600, null);
+            long degradedBefore = link.degraded();
+            assertThat(own.cli("CLIENT", "PAUSE", "3000", "ALL")).isEqualTo("OK");
+
+            CompletableFuture<RateLimitState> pending = limiter.acquireAsync(keyId, five);
+
+            // Redis holds every command for 3 s: the call came back without its answer.
+            assertThat(pending).isNotDone();
+            RateLimitState state = pending.get(2, TimeUnit.SECONDS);
+            assertThat(state.allowed()).isTrue();
+            assertThat(state.remaining()).isEqualTo(4);
+            assertThat(link.degraded() - degradedBefore).isEqualTo(1);
+            assertThat(link.healthy()).isFalse();
         } finally {
             own.close();
         }
