@@ -29,13 +29,13 @@ final class GatewayFilter implements Filter {
     public void doFilter(ServletRequest servletRequest, ServletResponse servletResponse, FilterChain chain)
             throws IOException, ServletException {
         HttpServletRequest request = (HttpServletRequest) servletRequest;
+        // Tomcat's request thread waits for a limiter's backend; the little left after the reply runs where it arrives.
         CompletionStage<GatewayRoutes.Answer> answered = routes.answer(request.getMethod(), request.getRequestURI(),
-                request.getQueryString(), name -> Collections.list(request.getHeaders(name)));
+                request.getQueryString(), name -> Collections.list(request.getHeaders(name)), Runnable::run);
         if (answered == null) {
             chain.doFilter(request, servletResponse);
             return;
         }
-        // Tomcat's request threads may wait, for a limiter's backend as for anything else.
         GatewayRoutes.Answer answer = answered.toCompletableFuture().join();
         HttpServletResponse response = (HttpServletResponse) servletResponse;
         answer.headers().forEach(response::setHeader);

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.function.Function;
 
 /**
@@ -89,10 +90,13 @@ final class GatewayRoutes {
      * @param path   the request path as sent, without the query
      * @param query  the raw query string, or null
      * @param headers every value a request header was sent with, none when absent
+     * @param later   where the answer is made when a limiter waited on its backend (the connection's event loop), rather
+     *                than on the backend client's own thread
      * @return the answer, complete at once unless a limiter waits on its backend; null when {@code path} is not a
      * gateway route
      */
-    CompletionStage<Answer> answer(String method, String path, String query, Function<String, List<String>> headers) {
+    CompletionStage<Answer> answer(String method, String path, String query, Function<String, List<String>> headers,
+                                   Executor later) {
         // A repeated header reads as its values joined, as Spring MVC binds it: never one of them picked silently.
         Function<String, String> header = name -> {
             List<String> values = headers.apply(name);
@@ -104,7 +108,7 @@ final class GatewayRoutes {
                         HttpVerdict.PROBLEM_JSON,
                         HttpVerdict.problemJson(405, "method-not-allowed", "/authorize answers GET and HEAD.")));
             }
-            return answer(query, headers, header.apply("X-Required-Scope"), header.apply("X-Original-URI"));
+            return answer(query, headers, header.apply("X-Required-Scope"), header.apply("X-Original-URI"), later);
         }
         if (isRoute(path, EXT_AUTHZ)) {
             String requiredScope = header.apply("X-Required-Scope");
@@ -112,7 +116,7 @@ final class GatewayRoutes {
             String access = KeyAuthenticationFilter.access(method);
             String scope = requiredScope != null ? requiredScope : resource != null ? resource + ":" + access : access;
             // The check's path is the client's request path under the prefix: the endpoint usage is counted by.
-            return answer(query, headers, scope, path.substring(EXT_AUTHZ.length()));
+            return answer(query, headers, scope, path.substring(EXT_AUTHZ.length()), later);
         }
         return null;
     }
@@ -130,9 +134,9 @@ final class GatewayRoutes {
     }
 
     private CompletionStage<Answer> answer(String query, Function<String, List<String>> headers,
-                                           String requiredScope, String endpoint) {
+                                           String requiredScope, String endpoint, Executor later) {
         return HttpVerdict.ofAsync(query, PresentedKey.fromAll(headers.apply("Authorization"), headers.apply("X-API-Key")),
-                key -> decide(key, requiredScope)).thenApply(verdict -> answer(verdict, endpoint));
+                key -> decide(key, requiredScope, later)).thenApply(verdict -> answer(verdict, endpoint));
     }
 
     private Answer answer(HttpVerdict verdict, String endpoint) {
@@ -189,12 +193,16 @@ final class GatewayRoutes {
      * From the replica while it is current (complete and within the lag bound), else from the query side when one is
      * configured; timed and counted. A missing or malformed key needs no replica: the validator refuses it locally.
      */
-    private CompletionStage<Optional<Decision>> decide(String key, String requiredScope) {
+    private CompletionStage<Optional<Decision>> decide(String key, String requiredScope, Executor later) {
         long started = System.nanoTime();
         boolean fromReplica = validator.isCurrent() || key == null || !KeyFormat.isWellFormed(key);
-        CompletionStage<Optional<Decision>> answer = fromReplica
-                ? validator.validateAsync(key, requiredScope).thenApply(Optional::of)
+        CompletableFuture<Optional<Decision>> answer = fromReplica
+                ? validator.validateAsync(key, requiredScope).thenApply(Optional::of).toCompletableFuture()
                 : CompletableFuture.completedFuture(fallback.flatMap(f -> f.validate(key, requiredScope)));
+        if (!answer.isDone()) {
+            // Off Redis's client thread, which serves every edge decision's reply: the rest is the caller's work.
+            answer = answer.thenApplyAsync(decided -> decided, later);
+        }
         return answer.thenApply(decided -> {
             decided.ifPresentOrElse(
                     d -> metrics.decided(fromReplica ? EdgeMetrics.Source.REPLICA : EdgeMetrics.Source.FALLBACK, d,

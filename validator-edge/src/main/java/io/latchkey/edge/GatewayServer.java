@@ -48,6 +48,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -57,16 +58,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@link GatewayRoutes} on a port of their own ({@code latchkey.edge.gateway-port}), served by Netty: a request is
- * decoded, decided and answered on the event loop that read it, with no hand-off between threads and none of the
- * servlet container's machinery, which cost several times the decision itself under load (docs/benchmarks.md). Every
- * other path is 404 here; health and metrics stay on the service's port.
+ * decoded, decided and answered on the event loop that read it, with none of the servlet container's machinery, which
+ * cost several times the decision itself under load (docs/benchmarks.md); only a decision that waits on Redis or the
+ * query side leaves the loop, and comes back to it. Every other path is 404 here; health and metrics stay on the
+ * service's port.
  *
- * <p>An answer that may wait on another service (the query side, while the replica is not current) is decided on a
- * bounded pool instead (503 when all of it waits), and the connection's later requests wait their turn, so pipelined
- * answers keep their order; reading from that connection pauses meanwhile. A decision that asks Redis (exact
- * rate-limit mode, a quota, an empty local-sync lease) never blocks the loop: the loop sends the command and serves
- * other connections, and the answer is written when Redis replies or the limiter's budget (5 ms) runs out; that
- * connection's later requests wait their turn in the same way.
+ * <p>An answer that may wait on the query side (the replica not current) is decided on a bounded pool instead (503
+ * when all of it waits). A decision that asks Redis (exact rate-limit mode, a quota, an empty local-sync lease) never
+ * blocks the loop: the loop sends the command and serves other connections, and the answer is made and written on the
+ * loop when Redis replies or the limiter's budget (5 ms) runs out. Either way the connection's later requests wait
+ * their turn, so pipelined answers keep their order, and reading from it pauses while one waits behind another.
  * Limits: request line and headers 8 KiB each (414 and 431 beyond), bodies 8 KiB (413; gateways send none), and a
  * connection idle for 60 s is closed.
  */
@@ -78,6 +79,8 @@ final class GatewayServer implements AutoCloseable {
     private static final int IDLE_SECONDS = 60;
     /** Threads that may wait on the query side at once. */
     private static final int MAX_WAITING = 64;
+    /** How long a closing listener's loops keep running after their last task: longer than a Redis budget. */
+    private static final long QUIET_MILLIS = 100;
     /** Requests of one connection held while an earlier one waits. */
     private static final int MAX_QUEUED = 64;
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
@@ -138,14 +141,18 @@ final class GatewayServer implements AutoCloseable {
         return ((InetSocketAddress) listener.localAddress()).getPort();
     }
 
-    /** Stops accepting, lets the event loops finish what they hold (at most a second), then the waiting pool. */
+    /**
+     * Stops accepting, lets the event loops finish what they hold, answers waiting on Redis included (at most a
+     * second), then the waiting pool.
+     */
     @Override
     public void close() {
         if (listener != null) {
             listener.close().syncUninterruptibly();
         }
         acceptor.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        // The quiet period lets answers still waiting on Redis (within its budget) be written.
+        loops.shutdownGracefully(QUIET_MILLIS, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         waiting.shutdownNow();
     }
 
@@ -195,6 +202,8 @@ final class GatewayServer implements AutoCloseable {
                 handle(context, request);
             } else if (queued.size() < MAX_QUEUED) {
                 queued.add(request.retain());
+                // Read no further until the connection is caught up; a lone waiting request costs no system call.
+                context.channel().config().setAutoRead(false);
             } else {
                 // Reading is paused while an answer waits, so only a client that pipelines past all reason gets here.
                 context.close();
@@ -205,18 +214,18 @@ final class GatewayServer implements AutoCloseable {
             if (request.decoderResult().isFailure()) {
                 write(context, request, malformed(request.decoderResult().cause()), true);
             } else if (!routes.mayWait()) {
-                CompletableFuture<GatewayRoutes.Answer> answer = safely(request);
+                CompletableFuture<GatewayRoutes.Answer> answer = safely(request, context.executor());
                 if (answer.isDone()) {
                     write(context, request, answer.join(), false);
                 } else {
                     // A limiter waits on Redis: the loop serves other connections meanwhile.
-                    pause(context);
+                    pause();
                     answer.thenAccept(later -> deliver(context, request, later));
                 }
             } else {
-                pause(context);
+                pause();
                 try {
-                    waiting.execute(() -> deliver(context, request, safely(request).join()));
+                    waiting.execute(() -> deliver(context, request, safely(request, context.executor()).join()));
                 } catch (RejectedExecutionException busy) {
                     answered(context, request, BUSY);
                 }
@@ -224,9 +233,8 @@ final class GatewayServer implements AutoCloseable {
         }
 
         /** Holds this connection's further requests until the one being decided is answered, in order. */
-        private void pause(ChannelHandlerContext context) {
+        private void pause() {
             answering = true;
-            context.channel().config().setAutoRead(false);
         }
 
         /** Hands an answer made off the loop back to the connection's loop. */
@@ -250,6 +258,7 @@ final class GatewayServer implements AutoCloseable {
                 }
             }
             if (!answering) {
+                // Unchanged, and no system call, unless a queued request turned reading off.
                 context.channel().config().setAutoRead(true);
             }
         }
@@ -277,12 +286,14 @@ final class GatewayServer implements AutoCloseable {
         }
     }
 
-    /** The route's answer; a failure is a 500 (its class logged, never the request, which may carry a key). */
-    /** The answer, now or once a limiter's backend has answered; a failure anywhere answers 500, never nothing. */
-    private CompletableFuture<GatewayRoutes.Answer> safely(FullHttpRequest request) {
+    /**
+     * The route's answer, now or once a limiter's backend has answered (then made on the connection's loop); a failure
+     * anywhere is a 500 (its class logged, never the request, which may carry a key), never no answer.
+     */
+    private CompletableFuture<GatewayRoutes.Answer> safely(FullHttpRequest request, Executor loop) {
         CompletableFuture<GatewayRoutes.Answer> answer;
         try {
-            answer = answer(request).toCompletableFuture();
+            answer = answer(request, loop).toCompletableFuture();
         } catch (RuntimeException e) {
             answer = CompletableFuture.failedFuture(e);
         }
@@ -295,7 +306,7 @@ final class GatewayServer implements AutoCloseable {
     }
 
     /** Headers are plain objects that outlive the request's buffer, so a deferred answer may still read them. */
-    private CompletionStage<GatewayRoutes.Answer> answer(FullHttpRequest request) {
+    private CompletionStage<GatewayRoutes.Answer> answer(FullHttpRequest request, Executor loop) {
         if (HttpMethod.TRACE.equals(request.method())) {
             // Tomcat refuses TRACE before any filter sees it; the two listeners answer alike.
             return CompletableFuture.completedFuture(problem(405, "method-not-allowed", "TRACE is not answered."));
@@ -304,7 +315,7 @@ final class GatewayServer implements AutoCloseable {
         int query = uri.indexOf('?');
         HttpHeaders headers = request.headers();
         CompletionStage<GatewayRoutes.Answer> answer = routes.answer(request.method().name(),
-                query < 0 ? uri : uri.substring(0, query), query < 0 ? null : uri.substring(query + 1), headers::getAll);
+                query < 0 ? uri : uri.substring(0, query), query < 0 ? null : uri.substring(query + 1), headers::getAll, loop);
         return answer != null ? answer : CompletableFuture.completedFuture(problem(404, "not-found",
                 "This port answers " + GatewayRoutes.AUTHORIZE + " and " + GatewayRoutes.EXT_AUTHZ + " only."));
     }

@@ -14,7 +14,11 @@ public interface QuotaLimiter {
     /** Counts one request of {@code keyId} at {@code now} unless that would exceed {@code requestsPerMonth}. */
     QuotaState consume(String keyId, long requestsPerMonth, Instant now);
 
-    /** As {@link #consume}, for callers that must not block: see {@link RateLimiter#acquireAsync}. */
+    /**
+     * As {@link #consume}, for callers that must not block: see {@link RateLimiter#acquireAsync}. It may be called on
+     * the thread that completed the rate limiter's stage, a Redis client's I/O thread, so a limiter that waits on a
+     * backend must override it.
+     */
     default CompletionStage<QuotaState> consumeAsync(String keyId, long requestsPerMonth, Instant now) {
         return CompletableFuture.completedFuture(consume(keyId, requestsPerMonth, now));
     }

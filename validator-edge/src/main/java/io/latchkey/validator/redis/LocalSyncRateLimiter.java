@@ -6,7 +6,6 @@ import io.latchkey.validator.RateLimiter;
 import io.latchkey.validator.ratelimit.LocalRateLimiter;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;

@@ -15,21 +15,28 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Lettuce connection used under a latency budget. A call that fails or does not answer within the budget makes
- * the link pause for a while: during the pause calls return empty at once without touching Redis, so a dead or
- * stalled Redis costs callers nothing, and after it the next call tries again. The connection is made, and remade
+ * One Lettuce connection used under a latency budget. A call that fails, or that is the third in a row not to
+ * answer within the budget, makes the link pause for a while: during the pause calls return empty at once without
+ * touching Redis, so a dead or stalled Redis costs callers nothing, and after it the next call tries again. The connection is made, and remade
  * after a restart of Redis, in the background.
  */
 public final class RedisLink implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(RedisLink.class);
+    /**
+     * Replies missing the budget in a row before the link pauses: one late reply (a collection in this JVM, a busy
+     * moment of Redis) is decided locally on its own, and does not send a second's decisions away from Redis.
+     */
+    private static final int MISSES_BEFORE_PAUSE = 3;
 
     private final ClientResources resources;
     private final RedisClient client;
@@ -37,6 +44,8 @@ public final class RedisLink implements AutoCloseable {
     private final long budgetNanos;
     private final long pauseNanos;
     private final AtomicBoolean connecting = new AtomicBoolean();
+    /** Budget misses since the last reply in time. */
+    private final AtomicInteger missesInARow = new AtomicInteger();
     private final LongAdder degraded = new LongAdder();
     private volatile StatefulRedisConnection<String, String> connection;
     private volatile long pausedUntil = System.nanoTime();
@@ -102,11 +111,16 @@ public final class RedisLink implements AutoCloseable {
             return CompletableFuture.completedFuture(Optional.empty());
         }
         return reply.orTimeout(budgetNanos, TimeUnit.NANOSECONDS).handle((value, failure) -> {
-            if (failure != null) {
-                pause(failure);
-                return Optional.empty();
+            if (failure == null) {
+                if (missesInARow.get() != 0) {
+                    missesInARow.set(0);
+                }
+                return Optional.ofNullable(value);
             }
-            return Optional.ofNullable(value);
+            if (!(failure instanceof TimeoutException) || missesInARow.incrementAndGet() >= MISSES_BEFORE_PAUSE) {
+                pause(failure);
+            }
+            return Optional.empty();
         });
     }
 

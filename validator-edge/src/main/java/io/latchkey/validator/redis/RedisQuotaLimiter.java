@@ -7,6 +7,7 @@ import java.time.YearMonth;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -62,11 +63,16 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
             return CompletableFuture.completedFuture(QuotaState.at(now, true, requestsPerMonth,
                     state.seenUsed - leaseLeft));
         }
-        long wanted = leased ? Math.max(1, Math.min(MAX_LEASE, requestsPerMonth / LEASE_DIVISOR)) : 1;
+        // One lease at a time per key: requests that find it empty while one is on its way take a single count each.
+        boolean leasing = leased && state.leasing.compareAndSet(false, true);
+        long wanted = leasing ? Math.max(1, Math.min(MAX_LEASE, requestsPerMonth / LEASE_DIVISOR)) : 1;
         long settled = state.offline.getAndSet(0);
         return COUNTER.runAsync(link, new String[] {PREFIX + keyId + ":" + month},
                 Long.toString(requestsPerMonth), Long.toString(wanted), leased ? "1" : "0", Long.toString(settled),
                 Long.toString(allowed.resetsAt().getEpochSecond() + EXPIRY_SLACK_SECONDS)).thenApply(reply -> {
+                    if (leasing) {
+                        state.leasing.set(false);
+                    }
                     if (reply.isEmpty()) {
                         state.offline.addAndGet(settled);
                         link.countDegraded();
@@ -88,6 +94,8 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
         final YearMonth month;
         final long quota;
         final AtomicLong lease = new AtomicLong();
+        /** Set while a lease is being taken from Redis. */
+        final AtomicBoolean leasing = new AtomicBoolean();
         /** Admitted while Redis was unreachable and not yet added to the shared count. */
         final AtomicLong offline;
         volatile long seenUsed;

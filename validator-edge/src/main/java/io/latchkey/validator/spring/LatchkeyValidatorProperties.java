@@ -29,7 +29,8 @@ public record LatchkeyValidatorProperties(String pepper, Hazelcast hazelcast, Re
      *                     {@code local-sync} (local leases synced through Redis in the background)
      * @param redis        Redis URI (default {@code redis://127.0.0.1:6379})
      * @param redisBudget  how long a decision may wait for Redis before deciding locally (default 5 ms)
-     * @param redisPause   how long to decide locally after Redis failed or missed the budget (default 1 s)
+     * @param redisPause   how long to decide locally after Redis failed, or missed the budget three times in a row
+     *                     (default 1 s)
      * @param syncInterval local-sync: how long an unused lease is kept before its tokens go back (default 1 s)
      */
     public record RateLimit(Mode mode, String redis, Duration redisBudget, Duration redisPause,

@@ -161,7 +161,8 @@ class ExactRedisRateLimiterTest {
     }
 
     @Test
-    void aStalledRedisIsWaitedForWithoutBlockingTheCallerAndOnlyWithinTheBudget() throws Exception {
+    void aStalledRedisIsWaitedForWithoutBlockingTheCallerAndOnlyWithinTheBudgetUntilThreeMissesPauseTheLink()
+            throws Exception {
         RedisServer own = new RedisServer();
         try (RedisLink link = RedisLink.open(own.uri(), Duration.ofMillis(200), Duration.ofSeconds(5))) {
             awaitConnected(link);
@@ -171,15 +172,45 @@ class ExactRedisRateLimiterTest {
             long degradedBefore = link.degraded();
             assertThat(own.cli("CLIENT", "PAUSE", "3000", "ALL")).isEqualTo("OK");
 
-            CompletableFuture<RateLimitState> pending = limiter.acquireAsync(keyId, five);
+            List<CompletableFuture<RateLimitState>> pending = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                pending.add(limiter.acquireAsync(keyId, five));
+            }
 
-            // Redis holds every command for 3 s: the call came back without its answer.
-            assertThat(pending).isNotDone();
-            RateLimitState state = pending.get(2, TimeUnit.SECONDS);
-            assertThat(state.allowed()).isTrue();
-            assertThat(state.remaining()).isEqualTo(4);
-            assertThat(link.degraded() - degradedBefore).isEqualTo(1);
+            // Redis holds every command for 3 s: the calls came back without their answers.
+            assertThat(pending).allSatisfy(call -> assertThat(call).isNotDone());
+            for (int i = 0; i < 3; i++) {
+                RateLimitState state = pending.get(i).get(2, TimeUnit.SECONDS);
+                assertThat(state.allowed()).isTrue();
+            }
+            assertThat(link.degraded() - degradedBefore).isEqualTo(3);
             assertThat(link.healthy()).isFalse();
+            assertThat(limiter.acquireAsync(keyId, five)).isDone();
+        } finally {
+            own.close();
+        }
+    }
+
+    @Test
+    void oneLateReplyIsDecidedLocallyWithoutPausingTheLink() throws Exception {
+        RedisServer own = new RedisServer();
+        try (RedisLink link = RedisLink.open(own.uri(), Duration.ofMillis(100), Duration.ofSeconds(30))) {
+            awaitConnected(link);
+            ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(link);
+            String keyId = keyId();
+            RateLimit five = new RateLimit(5, 3600, null);
+            assertThat(limiter.acquire(keyId, five).remaining()).isEqualTo(4);
+            long degradedBefore = link.degraded();
+            assertThat(own.cli("CLIENT", "PAUSE", "400", "ALL")).isEqualTo("OK");
+
+            limiter.acquire(keyId, five);
+            own.cli("PING");
+
+            assertThat(link.degraded() - degradedBefore).isEqualTo(1);
+            assertThat(link.healthy()).isTrue();
+            // The late call's token was taken in Redis too: the shared bucket has given three.
+            assertThat(limiter.acquire(keyId, five).remaining()).isEqualTo(2);
+            assertThat(link.degraded() - degradedBefore).isEqualTo(1);
         } finally {
             own.close();
         }

@@ -10,9 +10,11 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -170,6 +172,34 @@ class RedisQuotaLimiterTest {
             assertThat(own.cli("GET", "latchkey:quota:" + keyId + ":" + THIS_MONTH)).isEqualTo(Long.toString(before + 7));
         } finally {
             own.close();
+        }
+    }
+
+    @Test
+    void whileALeaseIsOnItsWayRequestsThatFindTheLeaseEmptyTakeOneCountEach() throws Exception {
+        try (RedisLink link = RedisLink.open(redis.uri(), Duration.ofSeconds(2), Duration.ofMillis(200))) {
+            awaitConnected(link);
+            awaitReachable(link);
+            RedisQuotaLimiter limiter = RedisQuotaLimiter.leased(link);
+            String keyId = keyId();
+            Instant now = Instant.now();
+            List<CompletableFuture<QuotaState>> pending = new ArrayList<>();
+            assertThat(redis.cli("CLIENT", "PAUSE", "500", "ALL")).isEqualTo("OK");
+            try {
+                // A quota of 10,000 is leased ten at a time.
+                for (int i = 0; i < 5; i++) {
+                    pending.add(limiter.consumeAsync(keyId, 10_000, now));
+                }
+                for (CompletableFuture<QuotaState> each : pending) {
+                    assertThat(each.get(5, TimeUnit.SECONDS).allowed()).isTrue();
+                }
+            } finally {
+                redis.cli("CLIENT", "UNPAUSE");
+            }
+
+            // One lease of ten and four single counts, not five leases.
+            assertThat(redis.cli("GET", "latchkey:quota:" + keyId + ":" + QuotaState.month(now))).isEqualTo("14");
+            assertThat(link.degraded()).isZero();
         }
     }
 }
