@@ -90,8 +90,8 @@ final class GatewayRoutes {
      * @param path   the request path as sent, without the query
      * @param query  the raw query string, or null
      * @param headers every value a request header was sent with, none when absent
-     * @param later   where the answer is made when a limiter waited on its backend (the connection's event loop), rather
-     *                than on the backend client's own thread
+     * @param later   where the answer is made when a limiter waited on its backend (the gateway listener passes the
+     *                connection's event loop), rather than on the backend client's own thread
      * @return the answer, complete at once unless a limiter waits on its backend; null when {@code path} is not a
      * gateway route
      */
@@ -200,7 +200,8 @@ final class GatewayRoutes {
                 ? validator.validateAsync(key, requiredScope).thenApply(Optional::of).toCompletableFuture()
                 : CompletableFuture.completedFuture(fallback.flatMap(f -> f.validate(key, requiredScope)));
         if (!answer.isDone()) {
-            // Off Redis's client thread, which serves every edge decision's reply: the rest is the caller's work.
+            // Off Redis's client thread, which serves every decision's reply: the rest is the caller's work, made where
+            // the caller says (the servlet filter, which waits anyway, finishes it on the thread that completes it).
             answer = answer.thenApplyAsync(decided -> decided, later);
         }
         return answer.thenApply(decided -> {

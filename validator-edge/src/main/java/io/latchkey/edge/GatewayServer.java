@@ -79,7 +79,10 @@ final class GatewayServer implements AutoCloseable {
     private static final int IDLE_SECONDS = 60;
     /** Threads that may wait on the query side at once. */
     private static final int MAX_WAITING = 64;
-    /** How long a closing listener's loops keep running after their last task: longer than a Redis budget. */
+    /**
+     * How long a closing listener's loops keep running after their last task, so that answers waiting on Redis are
+     * still written: twenty of the default 5 ms budgets. An answer waiting longer goes with its connection.
+     */
     private static final long QUIET_MILLIS = 100;
     /** Requests of one connection held while an earlier one waits. */
     private static final int MAX_QUEUED = 64;
@@ -205,7 +208,7 @@ final class GatewayServer implements AutoCloseable {
                 // Read no further until the connection is caught up; a lone waiting request costs no system call.
                 context.channel().config().setAutoRead(false);
             } else {
-                // Reading is paused while an answer waits, so only a client that pipelines past all reason gets here.
+                // Reading stops once a request queues behind a waiting one: only requests already read can get here.
                 context.close();
             }
         }
@@ -315,7 +318,8 @@ final class GatewayServer implements AutoCloseable {
         int query = uri.indexOf('?');
         HttpHeaders headers = request.headers();
         CompletionStage<GatewayRoutes.Answer> answer = routes.answer(request.method().name(),
-                query < 0 ? uri : uri.substring(0, query), query < 0 ? null : uri.substring(query + 1), headers::getAll, loop);
+                query < 0 ? uri : uri.substring(0, query), query < 0 ? null : uri.substring(query + 1),
+                headers::getAll, loop);
         return answer != null ? answer : CompletableFuture.completedFuture(problem(404, "not-found",
                 "This port answers " + GatewayRoutes.AUTHORIZE + " and " + GatewayRoutes.EXT_AUTHZ + " only."));
     }

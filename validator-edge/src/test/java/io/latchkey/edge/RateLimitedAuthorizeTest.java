@@ -39,7 +39,7 @@ import org.springframework.test.context.DynamicPropertySource;
 /**
  * The edge over real HTTP in exact mode, against its own redis-server, fed by a real Hazelcast writer member. The
  * gateway listener has one event loop, so that every connection to it shares the thread a blocking call would hold;
- * the budget for Redis is long, so that a paused Redis (shorter than Lettuce's own 1 s timeout) is waited for.
+ * the budget for Redis is long (2 s, and Lettuce's own timeout twice that), so that a paused Redis is waited for.
  */
 @SpringBootTest(classes = EdgeApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"spring.config.name=edge", "latchkey.rate-limit.mode=exact",

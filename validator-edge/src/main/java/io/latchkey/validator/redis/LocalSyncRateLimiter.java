@@ -6,6 +6,7 @@ import io.latchkey.validator.RateLimiter;
 import io.latchkey.validator.ratelimit.LocalRateLimiter;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -22,8 +23,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Consistency: every admitted request took a token from the shared bucket, so edges together never admit more
  * than the limit. They may admit less: tokens leased to an edge that receives no more traffic are idle for at most a
- * sync interval, at most one batch (capacity / 64) per edge. While Redis is unreachable decisions come from local
- * buckets, counted as degraded, like exact mode.
+ * sync interval, at most one batch (capacity / 64) per edge; and a batch whose refill or give-back gets no reply in
+ * time is given up by this edge, whether or not Redis ran it (a batch per run of misses). While Redis is unreachable
+ * decisions come from local buckets, counted as degraded, like exact mode.
  */
 public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
 
@@ -92,6 +94,9 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
             Lease lease = leases.get(keyId);
             if (lease != null) {
                 lease.seen = shared.get().state();
+                if (lease.refillMissed) {
+                    lease.refillMissed = false;
+                }
             }
             return shared.get().state();
         });
@@ -102,14 +107,17 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
     }
 
     private void refillSoon(String keyId, Lease lease) {
-        if (lease.refilling.compareAndSet(false, true)) {
+        if (!lease.refillMissed && lease.refilling.compareAndSet(false, true)) {
             background.execute(() -> {
                 try {
                     RateLimit limit = lease.limit;
-                    ExactRedisRateLimiter.take(link, keyId, limit, batch(limit), true).ifPresent(taken -> {
-                        lease.tokens.addAndGet(taken.tokens());
-                        lease.seen = taken.state();
+                    Optional<ExactRedisRateLimiter.Taken> taken = ExactRedisRateLimiter.take(link, keyId, limit,
+                            batch(limit), true);
+                    taken.ifPresent(batch -> {
+                        lease.tokens.addAndGet(batch.tokens());
+                        lease.seen = batch.state();
                     });
+                    lease.refillMissed = taken.isEmpty();
                 } finally {
                     lease.refilling.set(false);
                 }
@@ -118,15 +126,20 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
     }
 
     private void giveBackIdleLeases() {
+        // Kept while Redis is away: nothing could be sent, and the edge decides from local buckets meanwhile.
+        if (!link.healthy()) {
+            return;
+        }
         long now = System.nanoTime();
         leases.forEach((keyId, lease) -> {
             if (now - lease.lastUsed < syncNanos || lease.refilling.get()) {
                 return;
             }
             long unused = lease.tokens.getAndSet(0);
-            if (unused > 0 && ExactRedisRateLimiter.take(link, keyId, lease.limit, -unused, false).isEmpty()) {
-                lease.tokens.addAndGet(unused);
-            } else if (unused == 0) {
+            if (unused > 0) {
+                // Not kept when the reply is late: Redis most likely has them back, and twice would pass the limit.
+                ExactRedisRateLimiter.take(link, keyId, lease.limit, -unused, false);
+            } else {
                 leases.remove(keyId, lease);
             }
         });
@@ -136,6 +149,12 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
     private static final class Lease {
         final AtomicLong tokens = new AtomicLong();
         final AtomicBoolean refilling = new AtomicBoolean();
+        /**
+         * Set when a refill got no reply in time: Redis may have taken the batch all the same, and another at each
+         * miss would drain the shared bucket while Redis is slow. The lease then runs dry, and the decisions that
+         * find it empty take single tokens until one is answered in time.
+         */
+        volatile boolean refillMissed;
         volatile RateLimit limit;
         volatile long lastUsed = System.nanoTime();
         volatile RateLimitState seen;

@@ -17,61 +17,77 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Lettuce connection used under a latency budget. A call that fails, or that is the third in a row not to
- * answer within the budget, makes the link pause for a while: during the pause calls return empty at once without
- * touching Redis, so a dead or stalled Redis costs callers nothing, and after it the next call tries again. The connection is made, and remade
- * after a restart of Redis, in the background.
+ * One Lettuce connection used under a latency budget. A call that fails makes the link pause, and so does a stall (at
+ * least three misses of the budget in a row, over three budgets or more). The first pause lasts four budgets; until a
+ * reply comes in time, one miss pauses again, each pause twice as long as the last, up to the configured pause
+ * ({@link LinkPauses}). During a pause calls return empty at once without touching Redis, so a dead or stalled Redis
+ * costs callers little (the calls of one budget wait it out after each pause), and after it the next call tries again.
+ * A Redis slower than the budget that still answers a call in time every three budgets or so does not pause the link:
+ * each late call waits out the budget and is decided locally, while Redis most likely ran it. The connection is made, and remade after a restart of
+ * Redis, in the background.
  */
 public final class RedisLink implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(RedisLink.class);
     /**
-     * Replies missing the budget in a row before the link pauses: one late reply (a collection in this JVM, a busy
-     * moment of Redis) is decided locally on its own, and does not send a second's decisions away from Redis.
+     * The least of Lettuce's own timeout, which must come after the budget: a reply late by less would arrive as
+     * Lettuce's timeout, a failure that pauses the link. It also bounds how long a command waits in Lettuce's queue.
      */
-    private static final int MISSES_BEFORE_PAUSE = 3;
+    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(1);
 
     private final ClientResources resources;
     private final RedisClient client;
     private final RedisURI uri;
     private final long budgetNanos;
-    private final long pauseNanos;
+    private final LinkPauses pauses;
     private final AtomicBoolean connecting = new AtomicBoolean();
-    /** Budget misses since the last reply in time. */
-    private final AtomicInteger missesInARow = new AtomicInteger();
     private final LongAdder degraded = new LongAdder();
     private volatile StatefulRedisConnection<String, String> connection;
-    private volatile long pausedUntil = System.nanoTime();
+    /** Outage warnings come at most once per longest pause, so that a flapping Redis cannot flood the log. */
+    private final long warnEvery;
+    private volatile long lastWarned;
+    /** The outage last warned of, by when it began, until its end is logged. */
+    private final AtomicLong warnedOutage = new AtomicLong(LinkPauses.NO_OUTAGE);
 
     private RedisLink(String uri, Duration budget, Duration pause) {
+        if (budget.isNegative() || budget.isZero() || pause.isNegative() || pause.isZero()) {
+            throw new IllegalArgumentException("The Redis budget and pause must be positive, not " + budget + " and "
+                    + pause);
+        }
+        Duration timeout = budget.multipliedBy(2).compareTo(COMMAND_TIMEOUT) > 0 ? budget.multipliedBy(2)
+                : COMMAND_TIMEOUT;
         this.uri = RedisURI.create(uri);
-        this.uri.setTimeout(Duration.ofSeconds(1));
+        this.uri.setTimeout(timeout);
         this.budgetNanos = budget.toNanos();
-        this.pauseNanos = pause.toNanos();
+        this.pauses = new LinkPauses(budgetNanos, pause.toNanos(), System.nanoTime());
+        this.warnEvery = pause.toNanos();
+        this.lastWarned = System.nanoTime() - warnEvery;
         // Lettuce backs off up to 30 s between reconnects by default; an edge should be back within a second.
         this.resources = ClientResources.builder()
-                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2,
+                        TimeUnit.MILLISECONDS))
                 .build();
         this.client = RedisClient.create(resources);
         // Fail at once while disconnected instead of queueing behind a reconnect; bound what can pile up.
         client.setOptions(ClientOptions.builder()
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .requestQueueSize(10_000)
-                .timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(1)))
+                .timeoutOptions(TimeoutOptions.enabled(timeout))
                 .build());
     }
 
     /**
      * @param uri    e.g. {@code redis://127.0.0.1:6379}
      * @param budget how long a decision may wait for Redis (a few milliseconds)
-     * @param pause  how long to stay away from Redis after a failure or a missed budget
+     * @param pause  the longest time to stay away from Redis after a failure or a stall (the first pause of an outage
+     *               lasts four budgets, each further one twice as long as the last)
      */
     public static RedisLink open(String uri, Duration budget, Duration pause) {
         RedisLink link = new RedisLink(uri, budget, pause);
@@ -81,7 +97,7 @@ public final class RedisLink implements AutoCloseable {
 
     /**
      * Runs {@code command} and waits for it within the budget; empty when Redis is paused, unreachable, failed or
-     * was too slow (the failure pauses the link).
+     * was too slow (a failure or a stall pauses the link).
      */
     public <T> Optional<T> call(Function<RedisAsyncCommands<String, String>, CompletionStage<T>> command) {
         return callAsync(command).join();
@@ -89,14 +105,15 @@ public final class RedisLink implements AutoCloseable {
 
     /**
      * Runs {@code command} without waiting for it: the stage completes with its reply, or empty when Redis is paused,
-     * unreachable, failed or did not answer within the budget (the failure pauses the link). It never completes
-     * exceptionally, and always within the budget. It completes on Lettuce's I/O thread, or on the JDK's delay thread
-     * when the budget runs out, so what depends on it must not block.
+     * unreachable, failed or did not answer within the budget (a failure or a stall pauses the link). It never
+     * completes exceptionally, and always within the budget. It completes on Lettuce's I/O thread, or on the JDK's
+     * delay thread when the budget runs out, so what depends on it must not block.
      */
     public <T> CompletableFuture<Optional<T>> callAsync(
             Function<RedisAsyncCommands<String, String>, CompletionStage<T>> command) {
+        int sentIn = pauses.generation();
         StatefulRedisConnection<String, String> current = connection;
-        if (current == null || System.nanoTime() - pausedUntil < 0) {
+        if (current == null || !pauses.open(System.nanoTime())) {
             if (current == null) {
                 reconnect();
             }
@@ -107,18 +124,21 @@ public final class RedisLink implements AutoCloseable {
             // A copy, so that running out of budget completes ours and never Lettuce's own command.
             reply = command.apply(current.async()).toCompletableFuture().copy();
         } catch (RuntimeException e) {
-            pause(e);
+            pause(sentIn, e);
             return CompletableFuture.completedFuture(Optional.empty());
         }
         return reply.orTimeout(budgetNanos, TimeUnit.NANOSECONDS).handle((value, failure) -> {
             if (failure == null) {
-                if (missesInARow.get() != 0) {
-                    missesInARow.set(0);
+                long outageBegan = pauses.replied(sentIn);
+                if (outageBegan != LinkPauses.NO_OUTAGE && warnedOutage.compareAndSet(outageBegan,
+                        LinkPauses.NO_OUTAGE)) {
+                    log.info("Redis at {} answers in time again, after {} ms", address(),
+                            (System.nanoTime() - outageBegan) / 1_000_000);
                 }
                 return Optional.ofNullable(value);
             }
-            if (!(failure instanceof TimeoutException) || missesInARow.incrementAndGet() >= MISSES_BEFORE_PAUSE) {
-                pause(failure);
+            if (!(failure instanceof TimeoutException) || pauses.missed(sentIn, System.nanoTime())) {
+                pause(sentIn, failure);
             }
             return Optional.empty();
         });
@@ -139,29 +159,43 @@ public final class RedisLink implements AutoCloseable {
         if (connection == null) {
             reconnect();
         }
-        return connection != null && System.nanoTime() - pausedUntil >= 0;
+        return connection != null && pauses.open(System.nanoTime());
     }
 
-    private void pause(Throwable failure) {
+    private void pause(int sentIn, Throwable failure) {
+        warnOnce(pauses.pause(sentIn, System.nanoTime()), failure);
+    }
+
+    /** Once per outage (its pauses follow one another without a reply in time), and once per longest pause. */
+    private void warnOnce(LinkPauses.Pause begun, Throwable failure) {
+        long now = System.nanoTime();
+        if (begun == null || now - lastWarned < warnEvery) {
+            return;
+        }
+        long warned = warnedOutage.get();
+        if (warned == begun.outageBegan() || !warnedOutage.compareAndSet(warned, begun.outageBegan())) {
+            return;
+        }
+        lastWarned = now;
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
-        boolean wasHealthy = connection != null && System.nanoTime() - pausedUntil >= 0;
-        pausedUntil = System.nanoTime() + pauseNanos;
-        if (wasHealthy) {
-            log.warn("Redis at {} failed or missed the budget ({}); deciding from local buckets for {} ms",
-                    uri.getHost() + ":" + uri.getPort(), cause.getClass().getSimpleName(), pauseNanos / 1_000_000);
-        }
+        log.warn("Redis at {} failed or stalled ({}); deciding from local buckets until it answers in time",
+                address(), cause.getClass().getSimpleName());
+    }
+
+    private String address() {
+        return uri.getHost() + ":" + uri.getPort();
     }
 
     private void reconnect() {
-        if (System.nanoTime() - pausedUntil < 0 || !connecting.compareAndSet(false, true)) {
+        if (!pauses.open(System.nanoTime()) || !connecting.compareAndSet(false, true)) {
             return;
         }
         client.connectAsync(StringCodec.UTF8, uri).whenComplete((made, failure) -> {
             if (failure == null) {
                 connection = made;
             } else {
-                pausedUntil = System.nanoTime() + pauseNanos;
+                warnOnce(pauses.pauseNow(System.nanoTime()), failure);
             }
             connecting.set(false);
         });

@@ -28,9 +28,11 @@ public record LatchkeyValidatorProperties(String pepper, Hazelcast hazelcast, Re
      * @param mode         {@code off} (default: no key is limited), {@code exact} (Redis on every decision) or
      *                     {@code local-sync} (local leases synced through Redis in the background)
      * @param redis        Redis URI (default {@code redis://127.0.0.1:6379})
-     * @param redisBudget  how long a decision may wait for Redis before deciding locally (default 5 ms)
-     * @param redisPause   how long to decide locally after Redis failed, or missed the budget three times in a row
-     *                     (default 1 s)
+     * @param redisBudget  how long a decision may wait for each limiter's Redis call before deciding locally (default
+     *                     5 ms)
+     * @param redisPause   the longest time to decide locally after Redis failed or stalled (at least three misses in
+     *                     a row over three budgets, with no reply in time between); the first pause of an outage
+     *                     lasts four budgets, each further one twice as long as the last (default 1 s)
      * @param syncInterval local-sync: how long an unused lease is kept before its tokens go back (default 1 s)
      */
     public record RateLimit(Mode mode, String redis, Duration redisBudget, Duration redisPause,

@@ -1,6 +1,7 @@
 package io.latchkey.validator.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.latchkey.api.RateLimit;
 import io.latchkey.validator.RateLimitState;
@@ -133,7 +134,8 @@ class ExactRedisRateLimiterTest {
             ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(link);
             String keyId = keyId();
             RateLimit five = new RateLimit(5, 3600, null);
-            limiter.acquire(keyId, five);
+            // Warmed on another key: a first call that missed the budget would take from this key's local bucket.
+            limiter.acquire(keyId(), five);
 
             own.stop();
             long degradedBefore = link.degraded();
@@ -161,31 +163,44 @@ class ExactRedisRateLimiterTest {
     }
 
     @Test
-    void aStalledRedisIsWaitedForWithoutBlockingTheCallerAndOnlyWithinTheBudgetUntilThreeMissesPauseTheLink()
+    void aStalledRedisIsWaitedForWithoutBlockingTheCallerAndOnlyWithinTheBudgetUntilThreeBudgetsOfMissesPauseTheLink()
             throws Exception {
         RedisServer own = new RedisServer();
-        try (RedisLink link = RedisLink.open(own.uri(), Duration.ofMillis(200), Duration.ofSeconds(5))) {
+        Duration budget = Duration.ofMillis(200);
+        try (RedisLink link = RedisLink.open(own.uri(), budget, Duration.ofSeconds(5))) {
             awaitConnected(link);
             ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(link);
             String keyId = keyId();
-            RateLimit five = new RateLimit(5, 3600, null);
+            RateLimit hundred = new RateLimit(100, 3600, null);
             long degradedBefore = link.degraded();
+            long stallStarted = System.nanoTime();
             assertThat(own.cli("CLIENT", "PAUSE", "3000", "ALL")).isEqualTo("OK");
 
-            List<CompletableFuture<RateLimitState>> pending = new ArrayList<>();
+            List<CompletableFuture<RateLimitState>> burst = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                pending.add(limiter.acquireAsync(keyId, five));
+                burst.add(limiter.acquireAsync(keyId, hundred));
             }
 
             // Redis holds every command for 3 s: the calls came back without their answers.
-            assertThat(pending).allSatisfy(call -> assertThat(call).isNotDone());
-            for (int i = 0; i < 3; i++) {
-                RateLimitState state = pending.get(i).get(2, TimeUnit.SECONDS);
-                assertThat(state.allowed()).isTrue();
+            assertThat(burst).allSatisfy(call -> assertThat(call).isNotDone());
+            for (CompletableFuture<RateLimitState> call : burst) {
+                assertThat(call.get(2, TimeUnit.SECONDS).allowed()).isTrue();
             }
             assertThat(link.degraded() - degradedBefore).isEqualTo(3);
+            // Three misses within one budget are a burst, not yet a stall.
+            assertThat(link.healthy()).isTrue();
+            int waited = 0;
+            while (link.healthy() && waited < 10) {
+                long started = System.nanoTime();
+                assertThat(limiter.acquire(keyId, hundred).allowed()).isTrue();
+                assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(budget);
+                waited++;
+            }
             assertThat(link.healthy()).isFalse();
-            assertThat(limiter.acquireAsync(keyId, five)).isDone();
+            assertThat(Duration.ofNanos(System.nanoTime() - stallStarted)).isLessThan(Duration.ofMillis(2500))
+                    .isGreaterThanOrEqualTo(budget.multipliedBy(4));
+            assertThat(link.degraded() - degradedBefore).isEqualTo(3 + waited);
+            assertThat(limiter.acquireAsync(keyId, hundred)).isDone();
         } finally {
             own.close();
         }
@@ -214,5 +229,13 @@ class ExactRedisRateLimiterTest {
         } finally {
             own.close();
         }
+    }
+
+    @Test
+    void aBudgetOrPauseThatIsNotPositiveIsRefused() {
+        assertThatThrownBy(() -> RedisLink.open(redis.uri(), Duration.ZERO, Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be positive");
+        assertThatThrownBy(() -> RedisLink.open(redis.uri(), Duration.ofMillis(5), Duration.ofMillis(-1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be positive");
     }
 }

@@ -202,4 +202,34 @@ class RedisQuotaLimiterTest {
             assertThat(link.degraded()).isZero();
         }
     }
+
+    @Test
+    void afterALeaseMissesTheBudgetRequestsTakeSingleCountsUntilRedisAnswersInTime() throws Exception {
+        try (RedisLink link = RedisLink.open(redis.uri(), Duration.ofMillis(200), Duration.ofMillis(200))) {
+            awaitConnected(link);
+            awaitReachable(link);
+            RedisQuotaLimiter limiter = RedisQuotaLimiter.leased(link);
+            String keyId = keyId();
+            String count = "latchkey:quota:" + keyId + ":" + QuotaState.month(LAST_MINUTE);
+            assertThat(redis.cli("CLIENT", "PAUSE", "2000", "ALL")).isEqualTo("OK");
+            try {
+                // Both miss the budget and are admitted from the edge's own tally; Redis runs them once unpaused.
+                assertThat(limiter.consume(keyId, 10_000, LAST_MINUTE).allowed()).isTrue();
+                assertThat(limiter.consume(keyId, 10_000, LAST_MINUTE).allowed()).isTrue();
+                assertThat(link.healthy()).isTrue();
+            } finally {
+                redis.cli("CLIENT", "UNPAUSE");
+            }
+            for (int i = 0; i < 100 && !"12".equals(redis.cli("GET", count)); i++) {
+                Thread.sleep(10);
+            }
+            // The first took a lease of ten, the second a single count and the first's admission: not a second lease.
+            assertThat(redis.cli("GET", count)).isEqualTo("12");
+
+            // A reply in time (one more single count, settling the two admitted meanwhile) ends it: leases again.
+            assertThat(limiter.consume(keyId, 10_000, LAST_MINUTE).used()).isEqualTo(15);
+            assertThat(limiter.consume(keyId, 10_000, LAST_MINUTE).used()).isEqualTo(16);
+            assertThat(redis.cli("GET", count)).isEqualTo("25");
+        }
+    }
 }
