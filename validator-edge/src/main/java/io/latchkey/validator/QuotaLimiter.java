@@ -16,8 +16,8 @@ public interface QuotaLimiter {
 
     /**
      * As {@link #consume}, for callers that must not block: see {@link RateLimiter#acquireAsync}. It may be called on
-     * the thread that completed the rate limiter's stage (a Redis client's I/O thread, or the JDK's delay thread when
-     * the budget ran out), so a limiter that waits on a backend must override it.
+     * the thread that completed the rate limiter's stage (a Redis client's I/O thread, or the link's deadline thread
+     * when the budget ran out), so a limiter that waits on a backend must override it.
      */
     default CompletionStage<QuotaState> consumeAsync(String keyId, long requestsPerMonth, Instant now) {
         return CompletableFuture.completedFuture(consume(keyId, requestsPerMonth, now));

@@ -7,6 +7,7 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.metrics.CommandLatencyRecorder;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import java.time.Duration;
@@ -30,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * ({@link LinkPauses}). During a pause calls return empty at once without touching Redis, so a dead or stalled Redis
  * costs callers little (the calls of one budget wait it out after each pause), and after it the next call tries again.
  * A Redis slower than the budget that still answers a call in time every three budgets or so does not pause the link:
- * each late call waits out the budget and is decided locally, while Redis most likely ran it. The connection is made, and remade after a restart of
- * Redis, in the background.
+ * each late call waits out the budget and is decided locally, while Redis most likely ran it. The connection is made,
+ * and remade after a restart of Redis, in the background.
  */
 public final class RedisLink implements AutoCloseable {
 
@@ -47,6 +48,7 @@ public final class RedisLink implements AutoCloseable {
     private final RedisURI uri;
     private final long budgetNanos;
     private final LinkPauses pauses;
+    private final Deadlines deadlines;
     private final AtomicBoolean connecting = new AtomicBoolean();
     private final LongAdder degraded = new LongAdder();
     private volatile StatefulRedisConnection<String, String> connection;
@@ -69,8 +71,10 @@ public final class RedisLink implements AutoCloseable {
         this.pauses = new LinkPauses(budgetNanos, pause.toNanos(), System.nanoTime());
         this.warnEvery = pause.toNanos();
         this.lastWarned = System.nanoTime() - warnEvery;
-        // Lettuce backs off up to 30 s between reconnects by default; an edge should be back within a second.
+        // Lettuce backs off up to 30 s between reconnects by default; an edge should be back within a second. Its own
+        // latency statistics are not read, and cost its I/O thread time on every reply.
         this.resources = ClientResources.builder()
+                .commandLatencyRecorder(CommandLatencyRecorder.disabled())
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2,
                         TimeUnit.MILLISECONDS))
                 .build();
@@ -81,6 +85,7 @@ public final class RedisLink implements AutoCloseable {
                 .requestQueueSize(10_000)
                 .timeoutOptions(TimeoutOptions.enabled(timeout))
                 .build());
+        this.deadlines = new Deadlines(budgetNanos, "latchkey-redis-deadlines-" + address());
     }
 
     /**
@@ -106,8 +111,8 @@ public final class RedisLink implements AutoCloseable {
     /**
      * Runs {@code command} without waiting for it: the stage completes with its reply, or empty when Redis is paused,
      * unreachable, failed or did not answer within the budget (a failure or a stall pauses the link). It never
-     * completes exceptionally, and always within the budget. It completes on Lettuce's I/O thread, or on the JDK's
-     * delay thread when the budget runs out, so what depends on it must not block.
+     * completes exceptionally, and always within the budget. It completes on Lettuce's I/O thread, or on the link's
+     * deadline thread when the budget runs out, so what depends on it must not block.
      */
     public <T> CompletableFuture<Optional<T>> callAsync(
             Function<RedisAsyncCommands<String, String>, CompletionStage<T>> command) {
@@ -127,7 +132,7 @@ public final class RedisLink implements AutoCloseable {
             pause(sentIn, e);
             return CompletableFuture.completedFuture(Optional.empty());
         }
-        return reply.orTimeout(budgetNanos, TimeUnit.NANOSECONDS).handle((value, failure) -> {
+        return deadlines.within(reply).handle((value, failure) -> {
             if (failure == null) {
                 long outageBegan = pauses.replied(sentIn);
                 if (outageBegan != LinkPauses.NO_OUTAGE && warnedOutage.compareAndSet(outageBegan,
@@ -203,11 +208,15 @@ public final class RedisLink implements AutoCloseable {
 
     @Override
     public void close() {
-        StatefulRedisConnection<String, String> current = connection;
-        if (current != null) {
-            current.close();
+        try {
+            StatefulRedisConnection<String, String> current = connection;
+            if (current != null) {
+                current.close();
+            }
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+            resources.shutdown(0, 1, TimeUnit.SECONDS);
+        } finally {
+            deadlines.close();
         }
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
-        resources.shutdown(0, 1, TimeUnit.SECONDS);
     }
 }
