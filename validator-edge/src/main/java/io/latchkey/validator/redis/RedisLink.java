@@ -46,7 +46,6 @@ public final class RedisLink implements AutoCloseable {
     private final ClientResources resources;
     private final RedisClient client;
     private final RedisURI uri;
-    private final long budgetNanos;
     private final LinkPauses pauses;
     private final Deadlines deadlines;
     private final AtomicBoolean connecting = new AtomicBoolean();
@@ -67,7 +66,7 @@ public final class RedisLink implements AutoCloseable {
                 : COMMAND_TIMEOUT;
         this.uri = RedisURI.create(uri);
         this.uri.setTimeout(timeout);
-        this.budgetNanos = budget.toNanos();
+        long budgetNanos = budget.toNanos();
         this.pauses = new LinkPauses(budgetNanos, pause.toNanos(), System.nanoTime());
         this.warnEvery = pause.toNanos();
         this.lastWarned = System.nanoTime() - warnEvery;
