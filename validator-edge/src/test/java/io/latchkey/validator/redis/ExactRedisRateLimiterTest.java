@@ -238,4 +238,34 @@ class ExactRedisRateLimiterTest {
         assertThatThrownBy(() -> RedisLink.open(redis.uri(), Duration.ofMillis(5), Duration.ofMillis(-1)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be positive");
     }
+
+    @Test
+    void whileRedisStaysAwayEachPauseIsTwiceTheLastUpToTheLongest() throws Exception {
+        RedisServer own = new RedisServer();
+        try (RedisLink link = RedisLink.open(own.uri(), Duration.ofMillis(100), Duration.ofMillis(1600))) {
+            awaitConnected(link);
+            own.stop();
+            List<Duration> pauses = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                // Nothing listens: a call fails at once, or (before the link has noticed) stalls; either pauses it.
+                for (int call = 0; call < 10 && link.healthy(); call++) {
+                    link.call(commands -> commands.ping());
+                }
+                long paused = System.nanoTime();
+                assertThat(link.healthy()).isFalse();
+                while (!link.healthy()) {
+                    Thread.sleep(5);
+                }
+                pauses.add(Duration.ofNanos(System.nanoTime() - paused));
+            }
+
+            // Four budgets (400 ms), then 800, then the longest twice; each well short of the next length up.
+            assertThat(pauses.get(0)).isBetween(Duration.ofMillis(300), Duration.ofMillis(790));
+            assertThat(pauses.get(1)).isBetween(Duration.ofMillis(700), Duration.ofMillis(1590));
+            assertThat(pauses.get(2)).isBetween(Duration.ofMillis(1500), Duration.ofMillis(3200));
+            assertThat(pauses.get(3)).isBetween(Duration.ofMillis(1500), Duration.ofMillis(3200));
+        } finally {
+            own.close();
+        }
+    }
 }
