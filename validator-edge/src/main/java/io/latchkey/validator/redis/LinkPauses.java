@@ -58,6 +58,11 @@ final class LinkPauses {
         return now - pausedUntil >= 0;
     }
 
+    /** False from a miss until a reply in time, and through an outage. */
+    boolean answeringInTime() {
+        return !missing && !inOutage;
+    }
+
     /**
      * A reply in time to a call sent in {@code sentIn}: it ends a run of misses and an outage. When the outage began,
      * or {@link #NO_OUTAGE} when there was none.

@@ -6,7 +6,6 @@ import io.latchkey.validator.RateLimiter;
 import io.latchkey.validator.ratelimit.LocalRateLimiter;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -94,9 +93,6 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
             Lease lease = leases.get(keyId);
             if (lease != null) {
                 lease.seen = shared.get().state();
-                if (lease.refillMissed) {
-                    lease.refillMissed = false;
-                }
             }
             return shared.get().state();
         });
@@ -107,17 +103,15 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
     }
 
     private void refillSoon(String keyId, Lease lease) {
-        if (!lease.refillMissed && lease.refilling.compareAndSet(false, true)) {
+        // Not while a reply is late: the lease runs dry, and decisions take single tokens until one is in time.
+        if (link.answeringInTime() && lease.refilling.compareAndSet(false, true)) {
             background.execute(() -> {
                 try {
                     RateLimit limit = lease.limit;
-                    Optional<ExactRedisRateLimiter.Taken> taken = ExactRedisRateLimiter.take(link, keyId, limit,
-                            batch(limit), true);
-                    taken.ifPresent(batch -> {
-                        lease.tokens.addAndGet(batch.tokens());
-                        lease.seen = batch.state();
+                    ExactRedisRateLimiter.take(link, keyId, limit, batch(limit), true).ifPresent(taken -> {
+                        lease.tokens.addAndGet(taken.tokens());
+                        lease.seen = taken.state();
                     });
-                    lease.refillMissed = taken.isEmpty();
                 } finally {
                     lease.refilling.set(false);
                 }
@@ -149,12 +143,6 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
     private static final class Lease {
         final AtomicLong tokens = new AtomicLong();
         final AtomicBoolean refilling = new AtomicBoolean();
-        /**
-         * Set when a refill got no reply in time: Redis may have taken the batch all the same, and another at each
-         * miss would drain the shared bucket while Redis is slow. The lease then runs dry, and the decisions that
-         * find it empty take single tokens until one is answered in time.
-         */
-        volatile boolean refillMissed;
         volatile RateLimit limit;
         volatile long lastUsed = System.nanoTime();
         volatile RateLimitState seen;

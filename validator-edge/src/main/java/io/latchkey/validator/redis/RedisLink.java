@@ -158,6 +158,15 @@ public final class RedisLink implements AutoCloseable {
         return degraded.sum();
     }
 
+    /**
+     * False from a missed budget or a failure until a reply comes in time. A caller about to take a batch (a lease of
+     * tokens or of requests) takes a single one instead: a batch whose reply is late is lost to it, though Redis most
+     * likely took it, and one at every miss would drain the shared count while Redis is slow.
+     */
+    public boolean answeringInTime() {
+        return pauses.answeringInTime();
+    }
+
     /** True while calls go to Redis; asking starts a connection attempt when there is none. */
     public boolean healthy() {
         if (connection == null) {

@@ -24,8 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * therefore let each edge admit up to the quota's remainder on its own. A reply that misses the budget is taken as
  * lost although Redis most likely ran the script: the request is counted again locally and the admissions it carried
  * are carried again, so a late reply over-counts by what the call took (one request, or a whole lease in leased
- * mode) plus what it settled, erring towards denying. After a lease misses, requests take single counts until a
- * reply comes in time, so a slow Redis costs at most one lease per key and run of misses.
+ * mode) plus what it settled, erring towards denying. While the link awaits a reply in time, requests take single
+ * counts instead of leases ({@link RedisLink#answeringInTime}), so a slow Redis costs at most one lease per key and
+ * run of misses.
  */
 public final class RedisQuotaLimiter implements QuotaLimiter {
 
@@ -71,14 +72,14 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
                     state.seenUsed - leaseLeft));
         }
         // One lease at a time per key: requests that find it empty while one is on its way take a single count each.
-        boolean leasing = leased && !state.leaseMissed && state.leasing.compareAndSet(false, true);
+        boolean leasing = leased && link.answeringInTime() && state.leasing.compareAndSet(false, true);
         long wanted = leasing ? Math.max(1, Math.min(MAX_LEASE, requestsPerMonth / LEASE_DIVISOR)) : 1;
         long settled = state.offline.getAndSet(0);
         return COUNTER.runAsync(link, new String[] {PREFIX + keyId + ":" + month},
                 Long.toString(requestsPerMonth), Long.toString(wanted), leased ? "1" : "0", Long.toString(settled),
                 Long.toString(allowed.resetsAt().getEpochSecond() + EXPIRY_SLACK_SECONDS)).thenApply(reply -> {
                     try {
-                        return decide(state, reply, leasing, settled, now);
+                        return decide(state, reply, settled, now);
                     } finally {
                         // Only once the lease is in: a request finding it empty meanwhile takes one count of its own.
                         if (leasing) {
@@ -88,18 +89,11 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
                 });
     }
 
-    private QuotaState decide(KeyMonth state, Optional<List<Long>> reply, boolean leasing, long settled,
-            Instant now) {
+    private QuotaState decide(KeyMonth state, Optional<List<Long>> reply, long settled, Instant now) {
         if (reply.isEmpty()) {
-            if (leasing) {
-                state.leaseMissed = true;
-            }
             state.offline.addAndGet(settled);
             link.countDegraded();
             return state.takeOffline(now);
-        }
-        if (state.leaseMissed) {
-            state.leaseMissed = false;
         }
         long taken = reply.get().get(0);
         long used = reply.get().get(1);
@@ -118,12 +112,6 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
         final AtomicLong lease = new AtomicLong();
         /** Set while a lease is being taken from Redis. */
         final AtomicBoolean leasing = new AtomicBoolean();
-        /**
-         * Set when a lease got no reply in time: Redis may have taken it all the same, and another taken at each miss
-         * would burn a lease a budget while Redis is slow. Single counts until a reply comes in time. (Also set when
-         * the link was paused and nothing was sent, which costs only those single counts.)
-         */
-        volatile boolean leaseMissed;
         /** Admitted while Redis was unreachable and not yet added to the shared count. */
         final AtomicLong offline;
         volatile long seenUsed;
@@ -143,13 +131,8 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
             if (current == null || !current.month.equals(month)) {
                 return new KeyMonth(month, quota, new AtomicLong(), 0);
             }
-            if (current.quota == quota) {
-                return current;
-            }
-            KeyMonth changed = new KeyMonth(month, quota, current.offline, current.seenUsed - current.lease.get());
-            // A lease still on its way marks the old state if it misses, so the new one may take one more lease.
-            changed.leaseMissed = current.leaseMissed;
-            return changed;
+            return current.quota == quota ? current
+                    : new KeyMonth(month, quota, current.offline, current.seenUsed - current.lease.get());
         }
 
         /** The lease left after taking one request from it, or -1 when it is empty. */

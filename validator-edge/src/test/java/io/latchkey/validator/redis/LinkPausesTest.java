@@ -121,4 +121,17 @@ class LinkPausesTest {
         assertThat(pauses.pause(before, T0 + 30 * MS)).isNull();
         assertThat(pauses.pauseNow(T0 + 30 * MS)).isEqualTo(new LinkPauses.Pause(40 * MS, T0));
     }
+
+    @Test
+    void notAnsweringInTimeFromAMissUntilAReplyAndThroughAnOutage() {
+        assertThat(pauses.answeringInTime()).isTrue();
+        misses(T0);
+        assertThat(pauses.answeringInTime()).isFalse();
+        pauses.replied(pauses.generation());
+        assertThat(pauses.answeringInTime()).isTrue();
+        pauseAt(T0 + 10 * MS);
+        assertThat(pauses.answeringInTime()).isFalse();
+        pauses.replied(pauses.generation());
+        assertThat(pauses.answeringInTime()).isTrue();
+    }
 }
