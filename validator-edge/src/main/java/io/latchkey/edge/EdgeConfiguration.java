@@ -2,6 +2,7 @@ package io.latchkey.edge;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.latchkey.validator.KeyValidator;
+import io.latchkey.validator.redis.RedisLink;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -54,11 +55,11 @@ class EdgeConfiguration {
      */
     @Bean(destroyMethod = "close")
     @ConditionalOnProperty("latchkey.edge.gateway-port")
-    GatewayServer gatewayServer(GatewayRoutes routes, Environment environment) {
+    GatewayServer gatewayServer(GatewayRoutes routes, Environment environment, ObjectProvider<RedisLink> redis) {
         return new GatewayServer(routes, environment.getProperty("latchkey.edge.gateway-address", "0.0.0.0"),
                 environment.getRequiredProperty("latchkey.edge.gateway-port", Integer.class),
                 environment.getProperty("latchkey.edge.gateway-threads", Integer.class,
-                        Runtime.getRuntime().availableProcessors()));
+                        Runtime.getRuntime().availableProcessors()), redis.getIfAvailable());
     }
 
     @Bean

@@ -200,8 +200,9 @@ final class GatewayRoutes {
                 ? validator.validateAsync(key, requiredScope).thenApply(Optional::of).toCompletableFuture()
                 : CompletableFuture.completedFuture(fallback.flatMap(f -> f.validate(key, requiredScope)));
         if (!answer.isDone()) {
-            // Off Redis's client thread, which serves every decision's reply: the rest is the caller's work, made where
-            // the caller says (the servlet filter, which waits anyway, finishes it on the thread that completes it).
+            // Off a shared Redis client thread, which serves every decision's reply: the rest is the caller's work, made
+            // where the caller says (the gateway's loop, at once when the reply was read there; the servlet filter,
+            // which waits anyway, on the thread that completes it).
             answer = answer.thenApplyAsync(decided -> decided, later);
         }
         return answer.thenApply(decided -> {

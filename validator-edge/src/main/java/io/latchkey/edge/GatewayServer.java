@@ -1,5 +1,6 @@
 package io.latchkey.edge;
 
+import io.latchkey.validator.redis.RedisLink;
 import io.latchkey.validator.servlet.HttpVerdict;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -40,6 +41,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -59,9 +61,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The {@link GatewayRoutes} on a port of their own ({@code latchkey.edge.gateway-port}), served by Netty: a request is
  * decoded, decided and answered on the event loop that read it, with none of the servlet container's machinery, which
- * cost several times the decision itself under load (docs/benchmarks.md); only a decision that waits on Redis or the
- * query side leaves the loop, and comes back to it. Every other path is 404 here; health and metrics stay on the
- * service's port.
+ * cost several times the decision itself under load (docs/benchmarks.md). With a Redis link, each loop has a Redis
+ * connection of its own, so a decision that asks Redis is sent, and its reply read and answered, on the same thread
+ * too. Every other path is 404 here; health and metrics stay on the service's port.
  *
  * <p>An answer that may wait on the query side (the replica not current) is decided on a bounded pool instead (503
  * when all of it waits). A decision that asks Redis (exact rate-limit mode, a quota, an empty local-sync lease) never
@@ -101,14 +103,21 @@ final class GatewayServer implements AutoCloseable {
     private final EventLoopGroup acceptor;
     private final EventLoopGroup loops;
     private final ThreadPoolExecutor waiting;
+    /** Each loop's own Redis connection, when decisions ask Redis. */
+    private final RedisLink.LoopConnections redis;
     private final Channel listener;
     private volatile DateStamp date = new DateStamp(-1, "");
 
-    /** Binds {@code address:port} (0 picks a free port) with {@code threads} event loops. */
-    GatewayServer(GatewayRoutes routes, String address, int port, int threads) {
+    /**
+     * Binds {@code address:port} (0 picks a free port) with {@code threads} event loops; with {@code redis} (nullable),
+     * the limiters' link, each loop gets a Redis connection of its own, so that a decision asking Redis is sent and
+     * answered on the loop that holds its request.
+     */
+    GatewayServer(GatewayRoutes routes, String address, int port, int threads, RedisLink redis) {
         this.routes = routes;
         acceptor = loops(1, new DefaultThreadFactory("latchkey-gateway-accept", true));
         loops = loops(threads, new DefaultThreadFactory("latchkey-gateway", true));
+        this.redis = redis != null ? redis.serveOn(loops) : () -> { };
         // No queue: with all threads waiting on the query side, a further check is refused with 503 at once.
         waiting = new ThreadPoolExecutor(0, MAX_WAITING, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
                 new DefaultThreadFactory("latchkey-gateway-fallback", true));
@@ -154,6 +163,8 @@ final class GatewayServer implements AutoCloseable {
             listener.close().syncUninterruptibly();
         }
         acceptor.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        // While the loops run: their calls in flight on them are answered there, and closing a loop would cut them off.
+        redis.close();
         // The quiet period lets answers still waiting on Redis (within its budget) be written.
         loops.shutdownGracefully(QUIET_MILLIS, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         waiting.shutdownNow();
@@ -217,7 +228,7 @@ final class GatewayServer implements AutoCloseable {
             if (request.decoderResult().isFailure()) {
                 write(context, request, malformed(request.decoderResult().cause()), true);
             } else if (!routes.mayWait()) {
-                CompletableFuture<GatewayRoutes.Answer> answer = safely(request, context.executor());
+                CompletableFuture<GatewayRoutes.Answer> answer = safely(request, onLoop(context.executor()));
                 if (answer.isDone()) {
                     write(context, request, answer.join(), false);
                 } else {
@@ -228,7 +239,8 @@ final class GatewayServer implements AutoCloseable {
             } else {
                 pause();
                 try {
-                    waiting.execute(() -> deliver(context, request, safely(request, context.executor()).join()));
+                    waiting.execute(() -> deliver(context, request,
+                            safely(request, onLoop(context.executor())).join()));
                 } catch (RejectedExecutionException busy) {
                     answered(context, request, BUSY);
                 }
@@ -240,13 +252,9 @@ final class GatewayServer implements AutoCloseable {
             answering = true;
         }
 
-        /** Hands an answer made off the loop back to the connection's loop. */
+        /** Writes an answer made later: at once on the connection's loop (Redis answered there), else handed to it. */
         private void deliver(ChannelHandlerContext context, FullHttpRequest request, GatewayRoutes.Answer answer) {
-            try {
-                context.executor().execute(() -> answered(context, request, answer));
-            } catch (RejectedExecutionException closing) {
-                // The listener is closing; the connection goes with it.
-            }
+            onLoop(context.executor()).execute(() -> answered(context, request, answer));
         }
 
         private void answered(ChannelHandlerContext context, FullHttpRequest request, GatewayRoutes.Answer answer) {
@@ -287,6 +295,25 @@ final class GatewayServer implements AutoCloseable {
             log.debug("gateway connection closed after {}", cause.getClass().getName());
             context.close();
         }
+    }
+
+    /**
+     * Runs a task at once on {@code loop}'s own thread (where its Redis connection's replies are read), else hands it
+     * to the loop. A loop that has shut down runs nothing more: the task runs here then, so that whatever waits on it
+     * ends (the connection closed with the loop, and an answer written to it goes nowhere).
+     */
+    private static Executor onLoop(EventExecutor loop) {
+        return task -> {
+            if (loop.inEventLoop()) {
+                task.run();
+                return;
+            }
+            try {
+                loop.execute(task);
+            } catch (RejectedExecutionException closed) {
+                task.run();
+            }
+        };
     }
 
     /**

@@ -32,7 +32,7 @@ public final class ExactRedisRateLimiter implements RateLimiter {
 
     @Override
     public RateLimitState acquire(String keyId, RateLimit limit) {
-        return acquireAsync(keyId, limit).join();
+        return link.await(() -> acquireAsync(keyId, limit));
     }
 
     @Override
@@ -52,7 +52,7 @@ public final class ExactRedisRateLimiter implements RateLimiter {
      * shared bucket of {@code keyId}; empty when Redis did not answer within the link's budget.
      */
     static Optional<Taken> take(RedisLink link, String keyId, RateLimit limit, long cost, boolean partial) {
-        return takeAsync(link, keyId, limit, cost, partial).join();
+        return link.await(() -> takeAsync(link, keyId, limit, cost, partial));
     }
 
     /** As {@link #take}, without waiting: see {@link RedisLink#callAsync}. */

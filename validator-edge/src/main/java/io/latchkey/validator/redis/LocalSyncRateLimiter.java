@@ -51,7 +51,7 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
     @Override
     public RateLimitState acquire(String keyId, RateLimit limit) {
         RateLimitState decided = withoutWaiting(keyId, limit);
-        return decided != null ? decided : fromShared(keyId, limit).join();
+        return decided != null ? decided : link.await(() -> fromShared(keyId, limit));
     }
 
     @Override

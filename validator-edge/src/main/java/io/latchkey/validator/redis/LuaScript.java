@@ -39,7 +39,7 @@ final class LuaScript {
 
     /** Runs the script for a list of integers; empty when Redis did not answer within the link's budget. */
     Optional<List<Long>> run(RedisLink link, String[] keys, String... args) {
-        return runAsync(link, keys, args).join();
+        return link.await(() -> runAsync(link, keys, args));
     }
 
     /** As {@link #run}, without waiting: see {@link RedisLink#callAsync}. */

@@ -10,29 +10,52 @@ import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.metrics.CommandLatencyRecorder;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
+import io.lettuce.core.resource.DnsResolvers;
+import io.lettuce.core.resource.EventLoopGroupProvider;
+import io.lettuce.core.resource.SocketAddressResolver;
+import io.lettuce.core.resource.Transports;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.resolver.NoopAddressResolverGroup;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.EventExecutorGroup;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Lettuce connection used under a latency budget. A call that fails makes the link pause, and so does a stall (at
- * least three misses of the budget in a row, over three budgets or more). The first pause lasts four budgets; until a
- * reply comes in time, one miss pauses again, each pause twice as long as the last, up to the configured pause
- * ({@link LinkPauses}). During a pause calls return empty at once without touching Redis, so a dead or stalled Redis
- * costs callers little (the calls of one budget wait it out after each pause), and after it the next call tries again.
- * A Redis slower than the budget that still answers a call in time every three budgets or so does not pause the link:
- * each late call waits out the budget and is decided locally, while Redis most likely ran it. The connection is made,
- * and remade after a restart of Redis, in the background.
+ * Lettuce connections to one Redis, used under one latency budget. A call that fails makes the link pause, and so does
+ * a stall (at least three misses of the budget in a row, over three budgets or more). The first pause lasts four
+ * budgets; until a reply comes in time, one miss pauses again, each pause twice as long as the last, up to the
+ * configured pause ({@link LinkPauses}). During a pause calls return empty at once without touching Redis, so a dead
+ * or stalled Redis costs callers little (the calls of one budget wait it out after each pause), and after it the next
+ * call tries again. A Redis slower than the budget that still answers a call in time every three budgets or so does
+ * not pause the link: each late call waits out the budget and is decided locally, while Redis most likely ran it.
+ * Connections are made, and remade after a restart of Redis, in the background.
+ *
+ * <p>One connection is shared by every thread. A server whose requests wait on Redis from Netty event loops can give
+ * each loop a connection of its own ({@link #serveOn}): a call made there is then written, and its reply read, on that
+ * thread, where the shared connection hands each call to Lettuce's I/O thread and its reply back, two thread wake-ups
+ * per decision. Each such loop adds a connection to Redis's count of clients.
  */
 public final class RedisLink implements AutoCloseable {
 
@@ -44,15 +67,22 @@ public final class RedisLink implements AutoCloseable {
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(1);
 
     private final ClientResources resources;
-    private final RedisClient client;
+    private final ClientOptions options;
     private final RedisURI uri;
+    private final long budgetNanos;
     private final LinkPauses pauses;
     private final Deadlines deadlines;
-    private final AtomicBoolean connecting = new AtomicBoolean();
     private final LongAdder degraded = new LongAdder();
-    private volatile StatefulRedisConnection<String, String> connection;
-    /** Outage warnings come at most once per longest pause, so that a flapping Redis cannot flood the log. */
-    private final long warnEvery;
+    /** The connection every thread may use. */
+    private final Line shared;
+    /** The connections of event loops given their own ({@link #serveOn}); replaced whole, under the lock. */
+    private volatile Line[] onLoops = new Line[0];
+    private final Object loopsLock = new Object();
+    /**
+     * The longest pause. Outage warnings come at most once per it, so that a flapping Redis cannot flood the log, and
+     * a loop's connection that could not be made is tried again after it.
+     */
+    private final long longestPause;
     private volatile long lastWarned;
     /** The outage last warned of, by when it began, until its end is logged. */
     private final AtomicLong warnedOutage = new AtomicLong(LinkPauses.NO_OUTAGE);
@@ -66,10 +96,10 @@ public final class RedisLink implements AutoCloseable {
                 : COMMAND_TIMEOUT;
         this.uri = RedisURI.create(uri);
         this.uri.setTimeout(timeout);
-        long budgetNanos = budget.toNanos();
+        this.budgetNanos = budget.toNanos();
         this.pauses = new LinkPauses(budgetNanos, pause.toNanos(), System.nanoTime());
-        this.warnEvery = pause.toNanos();
-        this.lastWarned = System.nanoTime() - warnEvery;
+        this.longestPause = pause.toNanos();
+        this.lastWarned = System.nanoTime() - longestPause;
         // Lettuce backs off up to 30 s between reconnects by default; an edge should be back within a second. Its own
         // latency statistics are not read, and cost its I/O thread time on every reply.
         this.resources = ClientResources.builder()
@@ -77,13 +107,13 @@ public final class RedisLink implements AutoCloseable {
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2,
                         TimeUnit.MILLISECONDS))
                 .build();
-        this.client = RedisClient.create(resources);
         // Fail at once while disconnected instead of queueing behind a reconnect; bound what can pile up.
-        client.setOptions(ClientOptions.builder()
+        this.options = ClientOptions.builder()
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .requestQueueSize(10_000)
                 .timeoutOptions(TimeoutOptions.enabled(timeout))
-                .build());
+                .build();
+        this.shared = new Line(resources, null);
         this.deadlines = new Deadlines(budgetNanos, "latchkey-redis-deadlines-" + address());
     }
 
@@ -95,8 +125,73 @@ public final class RedisLink implements AutoCloseable {
      */
     public static RedisLink open(String uri, Duration budget, Duration pause) {
         RedisLink link = new RedisLink(uri, budget, pause);
-        link.reconnect();
+        link.shared.connect();
         return link;
+    }
+
+    /**
+     * Gives each event loop of {@code loops} a connection of its own, registered on it, so that a call made on one of
+     * them is written and its reply read on that thread. Calls from other threads, calls whose results a loop waits
+     * for ({@link #await}), and a loop's calls while its connection is not made or not open use the shared
+     * connection. Loops of a transport other than Lettuce's (epoll where it loads, else NIO), and loops served
+     * already, are left as they are.
+     *
+     * @return closing it takes these connections away: the loops' calls use the shared connection from then on, and
+     * the connections close once the calls sent on them have their reply or are past their budget (close it before
+     * the loops shut down, which would close the connections under such calls)
+     */
+    public LoopConnections serveOn(EventLoopGroup loops) {
+        List<Line> made = new ArrayList<>();
+        synchronized (loopsLock) {
+            for (EventExecutor executor : loops) {
+                if (!(executor instanceof EventLoop loop) || ownLine(loop) != null) {
+                    continue;
+                }
+                if (!Transports.eventLoopGroupClass().isInstance(loop.parent())) {
+                    log.info("Redis calls from the event loops of {} use the shared connection: Lettuce's transport "
+                            + "is {}", loop.parent(), Transports.eventLoopGroupClass().getSimpleName());
+                    break;
+                }
+                made.add(new Line(ClientResources.builder()
+                        .eventLoopGroupProvider(new OneLoop(loop))
+                        .eventExecutorGroup(resources.eventExecutorGroup())
+                        .timer(resources.timer())
+                        .commandLatencyRecorder(CommandLatencyRecorder.disabled())
+                        .reconnectDelay(resources.reconnectDelay())
+                        // Resolved where the connection is made, never by Netty on the loop, where it would block.
+                        .socketAddressResolver(SocketAddressResolver.create(DnsResolvers.JVM_DEFAULT))
+                        .addressResolverGroup(NoopAddressResolverGroup.INSTANCE)
+                        .build(), loop));
+            }
+            onLoops = concat(onLoops, made);
+        }
+        made.forEach(Line::connect);
+        return () -> {
+            made.forEach(line -> line.retired = true);
+            synchronized (loopsLock) {
+                onLoops = Arrays.stream(onLoops).filter(line -> !line.retired).toArray(Line[]::new);
+            }
+            long until = System.nanoTime() + 2 * budgetNanos;
+            while (made.stream().anyMatch(line -> line.inFlight.get() > 0) && System.nanoTime() - until < 0) {
+                LockSupport.parkNanos(1_000_000);
+            }
+            made.forEach(Line::close);
+        };
+    }
+
+    /** What {@link #serveOn} returns. */
+    @FunctionalInterface
+    public interface LoopConnections extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private static Line[] concat(Line[] lines, List<Line> more) {
+        Line[] all = Arrays.copyOf(lines, lines.length + more.size());
+        for (int i = 0; i < more.size(); i++) {
+            all[lines.length + i] = more.get(i);
+        }
+        return all;
     }
 
     /**
@@ -104,23 +199,84 @@ public final class RedisLink implements AutoCloseable {
      * was too slow (a failure or a stall pauses the link).
      */
     public <T> Optional<T> call(Function<RedisAsyncCommands<String, String>, CompletionStage<T>> command) {
-        return callAsync(command).join();
+        return await(() -> callAsync(command));
+    }
+
+    /**
+     * Runs {@code calls}, which call this link, and waits for the stage they return. Calls made meanwhile on this
+     * thread go to the shared connection: on a loop with a connection of its own, a reply could only be read once
+     * the loop stopped waiting here.
+     */
+    public <T> T await(Supplier<? extends CompletionStage<T>> calls) {
+        Line own = ownLine(null);
+        if (own == null) {
+            return calls.get().toCompletableFuture().join();
+        }
+        CompletionStage<T> stage;
+        own.awaiting++;
+        try {
+            stage = calls.get();
+        } finally {
+            own.awaiting--;
+        }
+        return stage.toCompletableFuture().join();
     }
 
     /**
      * Runs {@code command} without waiting for it: the stage completes with its reply, or empty when Redis is paused,
      * unreachable, failed or did not answer within the budget (a failure or a stall pauses the link). It never
-     * completes exceptionally, and always within the budget. It completes on Lettuce's I/O thread, or on the link's
-     * deadline thread when the budget runs out, so what depends on it must not block.
+     * completes exceptionally, and always within the budget. It completes on the thread that reads the reply (the
+     * calling loop's own when its connection of {@link #serveOn} is open, else Lettuce's I/O thread), on the link's
+     * deadline thread when the budget runs out, or at once on the calling thread while Redis is paused or not
+     * connected, so what depends on it must not block.
      */
     public <T> CompletableFuture<Optional<T>> callAsync(
             Function<RedisAsyncCommands<String, String>, CompletionStage<T>> command) {
+        return callAsync(command, lineHere());
+    }
+
+    /** This event loop's own connection when it has one open and waits for no call here, else the shared one. */
+    private Line lineHere() {
+        Line own = ownLine(null);
+        if (own == null || own.awaiting > 0) {
+            return shared;
+        }
+        StatefulRedisConnection<String, String> current = own.connection;
+        if (current == null) {
+            own.connect();
+        }
+        // Not open while Lettuce remakes it after a restart of Redis: a call would fail, and pause the link.
+        return current != null && current.isOpen() ? own : shared;
+    }
+
+    /** The line of {@code loop}, or with null of the calling thread's loop; null when it has none. */
+    private Line ownLine(EventLoop loop) {
+        for (Line line : onLoops) {
+            if (loop == null ? line.loop.inEventLoop() : line.loop == loop) {
+                return line;
+            }
+        }
+        return null;
+    }
+
+    private <T> CompletableFuture<Optional<T>> callAsync(
+            Function<RedisAsyncCommands<String, String>, CompletionStage<T>> command, Line line) {
+        if (line != shared) {
+            line.inFlight.incrementAndGet();
+            // Counted first: closing retires the line, then waits for none in flight, so one of the two sees the other.
+            if (line.retired) {
+                line.inFlight.decrementAndGet();
+                line = shared;
+            }
+        }
+        Line sentOn = line;
         int sentIn = pauses.generation();
-        StatefulRedisConnection<String, String> current = connection;
+        StatefulRedisConnection<String, String> current = line.connection;
         if (current == null || !pauses.open(System.nanoTime())) {
             if (current == null) {
-                reconnect();
+                line.connect();
             }
+            sentOn.answered();
             return CompletableFuture.completedFuture(Optional.empty());
         }
         CompletableFuture<T> reply;
@@ -128,10 +284,12 @@ public final class RedisLink implements AutoCloseable {
             // A copy, so that running out of budget completes ours and never Lettuce's own command.
             reply = command.apply(current.async()).toCompletableFuture().copy();
         } catch (RuntimeException e) {
+            sentOn.answered();
             pause(sentIn, e);
             return CompletableFuture.completedFuture(Optional.empty());
         }
         return deadlines.within(reply).handle((value, failure) -> {
+            sentOn.answered();
             if (failure == null) {
                 long outageBegan = pauses.replied(sentIn);
                 if (outageBegan != LinkPauses.NO_OUTAGE && warnedOutage.compareAndSet(outageBegan,
@@ -169,10 +327,10 @@ public final class RedisLink implements AutoCloseable {
 
     /** True while calls go to Redis; asking starts a connection attempt when there is none. */
     public boolean healthy() {
-        if (connection == null) {
-            reconnect();
+        if (shared.connection == null) {
+            shared.connect();
         }
-        return connection != null && pauses.open(System.nanoTime());
+        return shared.connection != null && pauses.open(System.nanoTime());
     }
 
     private void pause(int sentIn, Throwable failure) {
@@ -182,7 +340,7 @@ public final class RedisLink implements AutoCloseable {
     /** Once per outage (its pauses follow one another without a reply in time), and once per longest pause. */
     private void warnOnce(LinkPauses.Pause begun, Throwable failure) {
         long now = System.nanoTime();
-        if (begun == null || now - lastWarned < warnEvery) {
+        if (begun == null || now - lastWarned < longestPause) {
             return;
         }
         long warned = warnedOutage.get();
@@ -200,28 +358,134 @@ public final class RedisLink implements AutoCloseable {
         return uri.getHost() + ":" + uri.getPort();
     }
 
-    private void reconnect() {
-        if (!pauses.open(System.nanoTime()) || !connecting.compareAndSet(false, true)) {
-            return;
+    /**
+     * A connection and the client that makes it, in the background, and remakes it after a restart of Redis on the
+     * same event loop: a gateway's ({@code loop}), or for the shared connection (null) Lettuce's own.
+     */
+    private final class Line {
+        final RedisClient client;
+        final EventLoop loop;
+        final AtomicBoolean connecting = new AtomicBoolean();
+        /** A loop's calls sent on it and not yet answered or out of budget, which closing it waits out. */
+        final AtomicInteger inFlight = new AtomicInteger();
+        volatile StatefulRedisConnection<String, String> connection;
+        /** Set when the loop's calls go to the shared connection for good, before it closes. */
+        volatile boolean retired;
+        volatile boolean closed;
+        /** When a loop's connection that could not be made is tried again; the loop uses the shared one meanwhile. */
+        volatile long retryAt = System.nanoTime();
+        /** Whether the last attempt to make a loop's connection failed, so that a run of failures is logged once. */
+        volatile boolean failing;
+        /** Calls on the loop waiting for their results ({@link #await}); read and written on the loop's thread only. */
+        int awaiting;
+
+        Line(ClientResources resources, EventLoop loop) {
+            this.client = RedisClient.create(resources);
+            this.loop = loop;
+            client.setOptions(options);
         }
-        client.connectAsync(StringCodec.UTF8, uri).whenComplete((made, failure) -> {
+
+        void answered() {
+            if (this != shared) {
+                inFlight.decrementAndGet();
+            }
+        }
+
+        /**
+         * Starts making the connection on Lettuce's worker threads, not the caller's, which may be the loop itself,
+         * unless it is being made, or the link is paused; a loop's, unless its retry is not due.
+         */
+        void connect() {
+            long now = System.nanoTime();
+            boolean due = loop == null ? pauses.open(now) : now - retryAt >= 0;
+            if (closed || !due || !connecting.compareAndSet(false, true)) {
+                return;
+            }
+            try {
+                client.getResources().eventExecutorGroup().execute(() ->
+                        client.connectAsync(StringCodec.UTF8, uri).whenComplete(this::made));
+            } catch (RejectedExecutionException closing) {
+                connecting.set(false);
+            }
+        }
+
+        private void made(StatefulRedisConnection<String, String> made, Throwable failure) {
             if (failure == null) {
                 connection = made;
+                failing = false;
+                // A close that came first found none to close.
+                if (closed) {
+                    made.closeAsync();
+                }
+            } else if (loop == null) {
+                if (!closed) {
+                    warnOnce(pauses.pauseNow(System.nanoTime()), failure);
+                }
             } else {
-                warnOnce(pauses.pauseNow(System.nanoTime()), failure);
+                // No reason to stay away from Redis: the loop's calls go to the shared connection meanwhile.
+                retryAt = System.nanoTime() + longestPause;
+                if (!failing && !closed) {
+                    failing = true;
+                    log.warn("Redis at {} refused a connection of its own to an event loop ({}); its calls use the "
+                            + "shared connection, and it is tried again every {} ms", address(),
+                            failure.getClass().getSimpleName(), longestPause / 1_000_000);
+                }
             }
             connecting.set(false);
-        });
+        }
+
+        void close() {
+            closed = true;
+            StatefulRedisConnection<String, String> current = connection;
+            if (current != null) {
+                current.close();
+            }
+            // Its own resources, if any, shut down with it: the loop and what it shares with the link stay.
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+            if (loop != null) {
+                client.getResources().shutdown(0, 1, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** Lettuce's event loops for one connection: one loop that is not Lettuce's, which it never shuts down. */
+    private record OneLoop(EventLoop loop) implements EventLoopGroupProvider {
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public <T extends EventLoopGroup> T allocate(Class<T> type) {
+            // Lettuce asks for its transport's group class and only ever registers channels on what it gets.
+            return (T) loop;
+        }
+
+        @Override
+        public int threadPoolSize() {
+            return 1;
+        }
+
+        @Override
+        public Future<Boolean> release(EventExecutorGroup group, long quietPeriod, long timeout, TimeUnit unit) {
+            return ImmediateEventExecutor.INSTANCE.newSucceededFuture(true);
+        }
+
+        @Override
+        public Future<Boolean> shutdown(long quietPeriod, long timeout, TimeUnit unit) {
+            return ImmediateEventExecutor.INSTANCE.newSucceededFuture(true);
+        }
     }
 
     @Override
     public void close() {
         try {
-            StatefulRedisConnection<String, String> current = connection;
-            if (current != null) {
-                current.close();
+            Line[] lines;
+            synchronized (loopsLock) {
+                lines = onLoops;
+                onLoops = new Line[0];
             }
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+            for (Line line : lines) {
+                line.close();
+            }
+            shared.close();
             resources.shutdown(0, 1, TimeUnit.SECONDS);
         } finally {
             deadlines.close();

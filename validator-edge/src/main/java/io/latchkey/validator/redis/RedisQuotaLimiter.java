@@ -58,7 +58,7 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
 
     @Override
     public QuotaState consume(String keyId, long requestsPerMonth, Instant now) {
-        return consumeAsync(keyId, requestsPerMonth, now).join();
+        return link.await(() -> consumeAsync(keyId, requestsPerMonth, now));
     }
 
     @Override
