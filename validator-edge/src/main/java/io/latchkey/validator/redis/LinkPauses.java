@@ -5,24 +5,30 @@ package io.latchkey.validator.redis;
  * misses of the budget in a row, with no reply in time between them, the first and the last at least {@link #STALL}
  * budgets apart. A burst of late replies, as one collection in this JVM or one busy moment of Redis makes, comes in
  * within a budget or two and is not a stall; counting alone would not tell them apart, since at 5,000 calls a second
- * three misses in a row take a 5 ms hiccup. Every pause starts a new generation: a call sent in an earlier one counts
- * for nothing, neither as a miss nor as a reply, so the calls still waiting when a pause begins cannot decide what
- * follows it.
+ * three misses in a row take a 5 ms hiccup. A brown-out is a stall too: a Redis late as often as in time, or more,
+ * over the {@link #BROWN_OUT} budgets that follow a miss, which the rule above misses as long as replies in time
+ * keep breaking the runs; one hiccup's burst is outweighed by the replies in time after it. Every pause starts a new
+ * generation: a call sent in an earlier one counts for nothing, neither as a miss nor as a reply, so the calls still
+ * waiting when a pause begins cannot decide what follows it.
  *
- * <p>An outage runs from a pause to the next reply in time. Its first pause is short, {@link #SHORTEST} budgets: a
- * stall is as often this machine's own hiccup (a collection, the scheduler) as Redis's, and a pause of a second after
- * a hiccup of 15 ms would send thousands of decisions to local buckets. Within an outage one miss is a stall, and each
- * pause is twice as long as the last, up to the longest, so a dead Redis is tried about once in that long. Times are
- * {@link System#nanoTime()} readings, passed in.
+ * <p>An outage runs from a pause until replies come in time over a whole budget with no miss among them (a single
+ * reply in time would end a brown-out's outage after every pause, most of its calls still late). Its first pause is
+ * short, {@link #SHORTEST} budgets: a stall is as often this machine's own hiccup (a collection, the scheduler) as
+ * Redis's, and a pause of a second after a hiccup of 15 ms would send thousands of decisions to local buckets. Within
+ * an outage one miss is a stall, and each pause is twice as long as the last, up to the longest, so a dead Redis is
+ * tried about once in that long. Times are {@link System#nanoTime()} readings, passed in.
  */
 final class LinkPauses {
 
     static final int STALL = 3;
     static final int SHORTEST = 4;
+    static final int BROWN_OUT = 20;
     /** What {@link #replied} answers outside an outage. */
     static final long NO_OUTAGE = Long.MIN_VALUE;
 
+    private final long budgetNanos;
     private final long stallNanos;
+    private final long brownOutNanos;
     private final long shortestPause;
     private final long longestPause;
     private final Object lock = new Object();
@@ -34,8 +40,16 @@ final class LinkPauses {
     private volatile boolean inOutage;
     private int misses;
     private long firstMiss;
+    /** True from a miss until replies in time outnumber the misses since, at least {@link #BROWN_OUT} budgets on. */
+    private volatile boolean watching;
+    private long watchedSince;
+    private int watchedMisses;
+    private int watchedInTime;
     private long pauseNanos;
     private long outageBegan;
+    /** Whether a reply came in time since the outage's last pause, and when the first did. */
+    private boolean inTimeSincePause;
+    private long firstInTime;
 
     /** What {@link #pause} began, and when the outage it belongs to began. */
     record Pause(long nanos, long outageBegan) {
@@ -43,7 +57,9 @@ final class LinkPauses {
 
     /** @param longestPause the longest pause, and the only one when shorter than {@link #SHORTEST} budgets */
     LinkPauses(long budgetNanos, long longestPause, long now) {
+        this.budgetNanos = budgetNanos;
         this.stallNanos = STALL * budgetNanos;
+        this.brownOutNanos = BROWN_OUT * budgetNanos;
         this.longestPause = longestPause;
         this.shortestPause = Math.min(SHORTEST * budgetNanos, longestPause);
         this.pausedUntil = now;
@@ -64,19 +80,32 @@ final class LinkPauses {
     }
 
     /**
-     * A reply in time to a call sent in {@code sentIn}: it ends a run of misses and an outage. When the outage began,
-     * or {@link #NO_OUTAGE} when there was none.
+     * A reply in time to a call sent in {@code sentIn}: it ends a run of misses, and an outage when replies have come
+     * in time for a budget since the last pause, and counts against the misses of a brown-out. When the outage it
+     * ended began, or {@link #NO_OUTAGE} when it ended none.
      */
-    long replied(int sentIn) {
-        if (!missing && !inOutage) {
+    long replied(int sentIn, long now) {
+        if (!missing && !inOutage && !watching) {
             return NO_OUTAGE;
         }
         synchronized (lock) {
             if (sentIn != generation) {
                 return NO_OUTAGE;
             }
-            missing = false;
+            if (watching && ++watchedInTime > watchedMisses && now - watchedSince >= brownOutNanos) {
+                watching = false;
+            }
+            if (missing) {
+                missing = false;
+            }
             if (!inOutage) {
+                return NO_OUTAGE;
+            }
+            if (!inTimeSincePause) {
+                inTimeSincePause = true;
+                firstInTime = now;
+            }
+            if (now - firstInTime < budgetNanos) {
                 return NO_OUTAGE;
             }
             inOutage = false;
@@ -93,6 +122,20 @@ final class LinkPauses {
             if (inOutage) {
                 return true;
             }
+            if (watching && now - watchedSince >= brownOutNanos) {
+                if (watchedMisses + 1 >= Math.max(STALL, watchedInTime)) {
+                    return true;
+                }
+                // Over, and more replies came in time than not: this miss begins the next window.
+                watching = false;
+            }
+            if (!watching) {
+                watchedSince = now;
+                watchedMisses = 0;
+                watchedInTime = 0;
+                watching = true;
+            }
+            watchedMisses++;
             if (!missing) {
                 misses = 0;
                 firstMiss = now;
@@ -122,6 +165,8 @@ final class LinkPauses {
             // In this order: a reply that finds no run of misses must find the outage.
             inOutage = true;
             missing = false;
+            watching = false;
+            inTimeSincePause = false;
             return new Pause(pauseNanos, outageBegan);
         }
     }

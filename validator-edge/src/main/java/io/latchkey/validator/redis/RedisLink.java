@@ -45,12 +45,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Lettuce connections to one Redis, used under one latency budget. A call that fails makes the link pause, and so does
  * a stall (at least three misses of the budget in a row, over three budgets or more). The first pause lasts four
- * budgets; until a reply comes in time, one miss pauses again, each pause twice as long as the last, up to the
- * configured pause ({@link LinkPauses}). During a pause calls return empty at once without touching Redis, so a dead
+ * budgets; until replies come in time for a whole budget, one miss pauses again, each pause twice as long as the last,
+ * up to the configured pause ({@link LinkPauses}). During a pause calls return empty at once without touching Redis, so a dead
  * or stalled Redis costs callers little (the calls of one budget wait it out after each pause), and after it the next
- * call tries again. A Redis slower than the budget that still answers a call in time every three budgets or so does
- * not pause the link: each late call waits out the budget and is decided locally, while Redis most likely ran it.
- * Connections are made, and remade after a restart of Redis, in the background.
+ * call tries again. A Redis late at least as often as in time over the 20 budgets after a miss (a brown-out) counts
+ * as a stall too, though its replies in time break every run of misses. Connections are made, and remade after a
+ * restart of Redis, in the background.
  *
  * <p>One connection is shared by every thread. A server whose requests wait on Redis from Netty event loops can give
  * each loop a connection of its own ({@link #serveOn}): a call made there is then written, and its reply read, on that
@@ -291,7 +291,7 @@ public final class RedisLink implements AutoCloseable {
         return deadlines.within(reply).handle((value, failure) -> {
             sentOn.answered();
             if (failure == null) {
-                long outageBegan = pauses.replied(sentIn);
+                long outageBegan = pauses.replied(sentIn, System.nanoTime());
                 if (outageBegan != LinkPauses.NO_OUTAGE && warnedOutage.compareAndSet(outageBegan,
                         LinkPauses.NO_OUTAGE)) {
                     log.info("Redis at {} answers in time again, after {} ms", address(),
@@ -317,9 +317,10 @@ public final class RedisLink implements AutoCloseable {
     }
 
     /**
-     * False from a missed budget or a failure until a reply comes in time. A caller about to take a batch (a lease of
-     * tokens or of requests) takes a single one instead: a batch whose reply is late is lost to it, though Redis most
-     * likely took it, and one at every miss would drain the shared count while Redis is slow.
+     * False from a missed budget until a reply comes in time, and from a pause until the outage ends (replies in time
+     * for a whole budget). A caller about to take a batch (a lease of tokens or of requests) takes a single one
+     * instead: a batch whose reply is late is lost to it, though Redis most likely took it, and one at every miss would
+     * drain the shared count while Redis is slow.
      */
     public boolean answeringInTime() {
         return pauses.answeringInTime();

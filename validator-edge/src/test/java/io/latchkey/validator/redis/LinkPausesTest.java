@@ -53,9 +53,59 @@ class LinkPausesTest {
     @Test
     void aReplyInTimeEndsTheRunOfMisses() {
         misses(T0, T0 + 10 * MS);
-        assertThat(pauses.replied(pauses.generation())).isEqualTo(LinkPauses.NO_OUTAGE);
+        assertThat(pauses.replied(pauses.generation(), T0 + 12 * MS)).isEqualTo(LinkPauses.NO_OUTAGE);
         assertThat(misses(T0 + 20 * MS, T0 + 30 * MS)).isFalse();
         assertThat(misses(T0 + 40 * MS)).isTrue();
+    }
+
+    @Test
+    void aRedisLateTwiceForEveryReplyInTimeIsABrownOutOnceTwentyBudgetsHavePassed() {
+        int generation = pauses.generation();
+        long stalledAt = -1;
+        // Two calls in three late, one call every half a millisecond: no three misses in a row.
+        for (long now = T0, call = 0; now < T0 + 200 * MS && stalledAt < 0; now += MS / 2, call++) {
+            if (call % 3 == 2) {
+                pauses.replied(generation, now);
+            } else if (pauses.missed(generation, now)) {
+                stalledAt = now;
+            }
+        }
+        assertThat(stalledAt - T0).isBetween(100 * MS, 101 * MS);
+    }
+
+    @Test
+    void aBrownOutStaysOneOutageWhosePausesDoubleThoughSomeRepliesComeInTime() {
+        pauseAt(T0);
+        // After the pause a reply comes in time, then a call sent with it is late: the outage goes on.
+        assertThat(pauses.replied(pauses.generation(), T0 + 21 * MS)).isEqualTo(LinkPauses.NO_OUTAGE);
+        assertThat(misses(T0 + 25 * MS)).isTrue();
+        assertThat(pauseAt(T0 + 25 * MS)).isEqualTo(40 * MS);
+        assertThat(pauses.replied(pauses.generation(), T0 + 66 * MS)).isEqualTo(LinkPauses.NO_OUTAGE);
+        assertThat(misses(T0 + 68 * MS)).isTrue();
+        assertThat(pauseAt(T0 + 68 * MS)).isEqualTo(80 * MS);
+    }
+
+    @Test
+    void aPauseForgetsTheMissesWatchedBeforeIt() {
+        misses(T0, T0 + MS);
+        pauseAt(T0 + 10 * MS);
+        pauses.replied(pauses.generation(), T0 + 31 * MS);
+        assertThat(pauses.replied(pauses.generation(), T0 + 36 * MS)).isEqualTo(T0 + 10 * MS);
+        // Two misses before the pause and this one would be as many as the two replies since, twenty budgets on.
+        assertThat(misses(T0 + 120 * MS)).isFalse();
+    }
+
+    @Test
+    void oneHiccupsBurstOfMissesIsOutweighedByTheRepliesInTimeAfterIt() {
+        int generation = pauses.generation();
+        for (long now = T0; now < T0 + 10 * MS; now += MS / 5) {
+            assertThat(pauses.missed(generation, now)).isFalse();
+        }
+        for (long now = T0 + 10 * MS; now < T0 + 150 * MS; now += MS / 5) {
+            pauses.replied(generation, now);
+        }
+        assertThat(pauses.answeringInTime()).isTrue();
+        assertThat(misses(T0 + 150 * MS, T0 + 151 * MS)).isFalse();
     }
 
     @Test
@@ -84,11 +134,13 @@ class LinkPausesTest {
     }
 
     @Test
-    void aReplyInTimeEndsTheOutageAndSaysWhenItBegan() {
+    void repliesInTimeOverABudgetEndTheOutageAndSayWhenItBegan() {
         pauseAt(T0);
         assertThat(pauseAt(T0 + 20 * MS)).isEqualTo(40 * MS);
-        assertThat(pauses.replied(pauses.generation())).isEqualTo(T0);
-        assertThat(pauses.replied(pauses.generation())).isEqualTo(LinkPauses.NO_OUTAGE);
+        assertThat(pauses.replied(pauses.generation(), T0 + 61 * MS)).isEqualTo(LinkPauses.NO_OUTAGE);
+        assertThat(pauses.replied(pauses.generation(), T0 + 65 * MS)).isEqualTo(LinkPauses.NO_OUTAGE);
+        assertThat(pauses.replied(pauses.generation(), T0 + 66 * MS)).isEqualTo(T0);
+        assertThat(pauses.replied(pauses.generation(), T0 + 67 * MS)).isEqualTo(LinkPauses.NO_OUTAGE);
         assertThat(misses(T0 + 100 * MS)).isFalse();
         assertThat(pauses.pause(pauses.generation(), T0 + 200 * MS))
                 .isEqualTo(new LinkPauses.Pause(20 * MS, T0 + 200 * MS));
@@ -109,7 +161,7 @@ class LinkPausesTest {
         for (long now = T0 + MS; now < T0 + 40 * MS; now += MS) {
             assertThat(pauses.missed(before, now)).isFalse();
         }
-        assertThat(pauses.replied(before)).isEqualTo(LinkPauses.NO_OUTAGE);
+        assertThat(pauses.replied(before, T0 + 40 * MS)).isEqualTo(LinkPauses.NO_OUTAGE);
         // Still in the outage: the first miss of a call sent after the pause is a stall.
         assertThat(pauses.missed(pauses.generation(), T0 + 45 * MS)).isTrue();
     }
@@ -127,11 +179,13 @@ class LinkPausesTest {
         assertThat(pauses.answeringInTime()).isTrue();
         misses(T0);
         assertThat(pauses.answeringInTime()).isFalse();
-        pauses.replied(pauses.generation());
+        pauses.replied(pauses.generation(), T0 + MS);
         assertThat(pauses.answeringInTime()).isTrue();
         pauseAt(T0 + 10 * MS);
         assertThat(pauses.answeringInTime()).isFalse();
-        pauses.replied(pauses.generation());
+        pauses.replied(pauses.generation(), T0 + 31 * MS);
+        assertThat(pauses.answeringInTime()).isFalse();
+        pauses.replied(pauses.generation(), T0 + 36 * MS);
         assertThat(pauses.answeringInTime()).isTrue();
     }
 }
