@@ -15,6 +15,8 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -42,6 +44,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -55,6 +58,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,10 +86,10 @@ final class GatewayServer implements AutoCloseable {
     /** Threads that may wait on the query side at once. */
     private static final int MAX_WAITING = 64;
     /**
-     * How long a closing listener's loops keep running after their last task, so that answers waiting on Redis are
-     * still written: twenty of the default 5 ms budgets. An answer waiting longer goes with its connection.
+     * How long a closing listener waits for the answers it owes: longer than any waits (the query side's 1 s, or a
+     * Redis budget per limiter). A connection still waiting after it goes with the loops.
      */
-    private static final long QUIET_MILLIS = 100;
+    private static final long DRAIN_MILLIS = 5_000;
     /** Requests of one connection held while an earlier one waits. */
     private static final int MAX_QUEUED = 64;
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
@@ -106,6 +110,11 @@ final class GatewayServer implements AutoCloseable {
     /** Each loop's own Redis connection, when decisions ask Redis. */
     private final RedisLink.LoopConnections redis;
     private final Channel listener;
+    /** Every open connection, for a closing listener to drain. */
+    private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    /** Set once the listener closes: each connection closes after the answers it owes. */
+    private volatile boolean draining;
+    private final AtomicBoolean closed = new AtomicBoolean();
     private volatile DateStamp date = new DateStamp(-1, "");
 
     /**
@@ -128,6 +137,7 @@ final class GatewayServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel channel) {
+                            connections.add(channel);
                             channel.pipeline().addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS),
                                     new HttpServerCodec(MAX_LINE, MAX_HEADERS, MAX_BODY),
                                     new HttpServerKeepAliveHandler(),
@@ -154,19 +164,31 @@ final class GatewayServer implements AutoCloseable {
     }
 
     /**
-     * Stops accepting, lets the event loops finish what they hold, answers waiting on Redis included (at most a
-     * second), then the waiting pool.
+     * Stops accepting and drains: an idle connection closes at once, and a busy one once the answers it owes are
+     * written, the last with {@code Connection: close} (at most {@value #DRAIN_MILLIS} ms in all); then the loops and
+     * the waiting pool stop. A gateway that sends a request on an idle connection as it closes sees it closed, as with
+     * any server closing a keep-alive connection, and tries another.
      */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         if (listener != null) {
             listener.close().syncUninterruptibly();
         }
         acceptor.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        draining = true;
+        for (Channel connection : connections) {
+            ChannelHandlerContext context = connection.pipeline().context(Exchange.class);
+            if (context != null) {
+                onLoop(connection.eventLoop()).execute(() -> ((Exchange) context.handler()).drain(context));
+            }
+        }
+        connections.newCloseFuture().awaitUninterruptibly(DRAIN_MILLIS);
         // While the loops run: their calls in flight on them are answered there, and closing a loop would cut them off.
         redis.close();
-        // The quiet period lets answers still waiting on Redis (within its budget) be written.
-        loops.shutdownGracefully(QUIET_MILLIS, 1000, TimeUnit.MILLISECONDS).syncUninterruptibly();
+        loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         waiting.shutdownNow();
     }
 
@@ -230,7 +252,7 @@ final class GatewayServer implements AutoCloseable {
             } else if (!routes.mayWait()) {
                 CompletableFuture<GatewayRoutes.Answer> answer = safely(request, onLoop(context.executor()));
                 if (answer.isDone()) {
-                    write(context, request, answer.join(), false);
+                    write(context, request, answer.join(), last());
                 } else {
                     // A limiter waits on Redis: the loop serves other connections meanwhile.
                     pause();
@@ -247,6 +269,18 @@ final class GatewayServer implements AutoCloseable {
             }
         }
 
+        /** Whether the answer about to be written is the connection's last: the listener drains, and none waits. */
+        private boolean last() {
+            return draining && queued.isEmpty();
+        }
+
+        /** Closes the connection now if it owes no answer; otherwise {@link #last} closes it after the last. */
+        void drain(ChannelHandlerContext context) {
+            if (!answering && queued.isEmpty()) {
+                context.close();
+            }
+        }
+
         /** Holds this connection's further requests until the one being decided is answered, in order. */
         private void pause() {
             answering = true;
@@ -259,7 +293,7 @@ final class GatewayServer implements AutoCloseable {
 
         private void answered(ChannelHandlerContext context, FullHttpRequest request, GatewayRoutes.Answer answer) {
             answering = false;
-            write(context, request, answer, false);
+            write(context, request, answer, last());
             FullHttpRequest next;
             while (!answering && (next = queued.poll()) != null) {
                 try {

@@ -9,8 +9,11 @@ import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import io.latchkey.validator.hazelcast.TestCluster;
+import io.latchkey.validator.redis.RedisLink;
 import io.latchkey.validator.redis.RedisServer;
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.net.URI;
@@ -26,6 +29,8 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -63,6 +68,12 @@ class RateLimitedAuthorizeTest {
 
     @Autowired
     GatewayServer gateway;
+
+    @Autowired
+    GatewayRoutes routes;
+
+    @Autowired
+    RedisLink link;
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
@@ -234,6 +245,55 @@ class RateLimitedAuthorizeTest {
         assertThat(responses[0]).contains("\"key\";r=98;");
         assertThat(responses[1]).doesNotContain("RateLimit-Policy");
         assertThat(responses[2]).contains("\"key\";r=97;");
+    }
+
+    @Test
+    void aClosingListenerClosesIdleConnectionsAtOnceAndAnswersTheCheckWaitingOnRedisFirst() throws Exception {
+        String limited = issue(KeyStatus.ACTIVE, new RateLimit(100, 3600, null));
+        GatewayServer closing = new GatewayServer(routes, "127.0.0.1", 0, 1, link);
+        try (Socket idle = new Socket("127.0.0.1", closing.port());
+             Socket busy = new Socket("127.0.0.1", closing.port())) {
+            idle.setSoTimeout(10_000);
+            busy.setSoTimeout(10_000);
+            send(idle, checkRequest(limited, false));
+            assertThat(readResponse(idle)).startsWith("HTTP/1.1 200");
+            assertThat(redis.cli("CLIENT", "PAUSE", "800", "ALL")).isEqualTo("OK");
+            send(busy, checkRequest(limited, false));
+            // Long enough for the check to reach Redis, well short of the pause.
+            Thread.sleep(300);
+
+            CompletableFuture<Void> closed = CompletableFuture.runAsync(closing::close);
+
+            assertThat(idle.getInputStream().read()).isEqualTo(-1);
+            String answer = new String(busy.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(answer).startsWith("HTTP/1.1 200").containsIgnoringCase("connection: close")
+                    .contains("\"key\";r=98;");
+            closed.get(10, TimeUnit.SECONDS);
+        } finally {
+            redis.cli("CLIENT", "UNPAUSE");
+            closing.close();
+        }
+    }
+
+    private static void send(Socket socket, String requests) throws IOException {
+        socket.getOutputStream().write(requests.getBytes(StandardCharsets.ISO_8859_1));
+        socket.getOutputStream().flush();
+    }
+
+    /** One response of a kept-alive connection: its head, then as many bytes of body as it declares. */
+    private static String readResponse(Socket socket) throws IOException {
+        InputStream in = socket.getInputStream();
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new EOFException("closed within the response's head: " + head);
+            }
+            head.append((char) b);
+        }
+        Matcher length = Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+        byte[] body = length.find() ? in.readNBytes(Integer.parseInt(length.group(1))) : new byte[0];
+        return head + new String(body, StandardCharsets.ISO_8859_1);
     }
 
     private static String checkRequest(String key, boolean last) {

@@ -166,7 +166,11 @@ public final class RedisLink implements AutoCloseable {
             onLoops = concat(onLoops, made);
         }
         made.forEach(Line::connect);
+        AtomicBoolean closing = new AtomicBoolean();
         return () -> {
+            if (!closing.compareAndSet(false, true)) {
+                return;
+            }
             made.forEach(line -> line.retired = true);
             synchronized (loopsLock) {
                 onLoops = Arrays.stream(onLoops).filter(line -> !line.retired).toArray(Line[]::new);

@@ -48,12 +48,26 @@ class RedisLinkLoopsTest {
         redis.close();
     }
 
-    /** An INCR called on {@code loop}, as a gateway's request would call it. */
-    private Answered incrOn(EventLoop loop) {
+    /**
+     * The id Redis gives the connection that ran a call made on {@code loop} (as a gateway's request would make it),
+     * and the thread that read the reply: the loop's own when the call went out on its connection (a reply read on
+     * another thread before the loop had asked for it would also finish there, so the id tells the connections apart).
+     */
+    private Answered clientIdOn(EventLoop loop) {
         CompletableFuture<Answered> answered = new CompletableFuture<>();
-        loop.execute(() -> link.<Long>callAsync(commands -> commands.incr(key))
+        loop.execute(() -> link.<Long>callAsync(commands -> commands.clientId())
                 .thenAccept(reply -> answered.complete(new Answered(reply, Thread.currentThread()))));
         return answered.orTimeout(5, TimeUnit.SECONDS).join();
+    }
+
+    /** The shared connection's id, asked from a thread that is no loop, once it is connected. */
+    private long sharedClientId() throws InterruptedException {
+        Optional<Long> id = link.call(commands -> commands.clientId());
+        for (int i = 0; i < 250 && id.isEmpty(); i++) {
+            Thread.sleep(20);
+            id = link.call(commands -> commands.clientId());
+        }
+        return id.orElseThrow();
     }
 
     private Thread threadOf(EventLoop loop) {
@@ -61,41 +75,36 @@ class RedisLinkLoopsTest {
     }
 
     /**
-     * Calls until Redis's reply to one is read on the loop's own thread, once its connection is made (a call answered
-     * empty at once, with no connection yet, completes there too), and asserts that one was.
+     * Calls on the loop until one runs on a connection other than the shared one (its own, once made), and asserts
+     * that it did, and that its reply was read on the loop's own thread.
      */
-    private void awaitAnsweredOnItsOwnThread(EventLoop loop) throws InterruptedException {
-        Thread own = threadOf(loop);
-        Answered answered = incrOn(loop);
-        for (int i = 0; i < 250 && (answered.thread() != own || answered.reply().isEmpty()); i++) {
+    private void awaitItsOwnConnection(EventLoop loop) throws InterruptedException {
+        long shared = sharedClientId();
+        Answered answered = clientIdOn(loop);
+        for (int i = 0; i < 250 && answered.reply().orElse(shared) == shared; i++) {
             Thread.sleep(20);
-            answered = incrOn(loop);
+            answered = clientIdOn(loop);
         }
-        assertThat(answered.reply()).isPresent();
-        assertThat(answered.thread()).isEqualTo(own);
+        assertThat(answered.reply()).isPresent().isNotEqualTo(Optional.of(shared));
+        assertThat(answered.thread()).isEqualTo(threadOf(loop));
     }
 
     @Test
     void aCallMadeOnAServedLoopIsSentAndAnsweredOnThatLoop() throws Exception {
         link.serveOn(loops);
         for (var executor : loops) {
-            awaitAnsweredOnItsOwnThread((EventLoop) executor);
+            awaitItsOwnConnection((EventLoop) executor);
         }
-        long before = Long.parseLong(redis.cli("GET", key).strip());
-        for (var executor : loops) {
-            assertThat(incrOn((EventLoop) executor).reply()).isPresent();
-        }
-        assertThat(Long.parseLong(redis.cli("GET", key).strip())).isEqualTo(before + 2);
+        // Two loops, two connections of their own, and the shared one.
+        assertThat(clientIdOn((EventLoop) loops.next()).reply()).isNotEqualTo(clientIdOn((EventLoop) loops.next())
+                .reply());
     }
 
     @Test
     void callsWhoseResultsAServedLoopWaitsForGoThroughTheSharedConnection() throws Exception {
         link.serveOn(loops);
         EventLoop loop = loops.next();
-        awaitAnsweredOnItsOwnThread(loop);
-        for (int i = 0; i < 250 && !link.healthy(); i++) {
-            Thread.sleep(20);
-        }
+        awaitItsOwnConnection(loop);
         long degraded = link.degraded();
         // On the loop's own connection a reply could only be read once the loop is free again: after the budget.
         Optional<String> pong = CompletableFuture.supplyAsync(() -> link.call(commands -> commands.ping()), loop)
@@ -112,14 +121,9 @@ class RedisLinkLoopsTest {
     void onceTheLoopsConnectionsAreClosedTheirCallsUseTheSharedConnection() throws Exception {
         RedisLink.LoopConnections own = link.serveOn(loops);
         EventLoop loop = loops.next();
-        awaitAnsweredOnItsOwnThread(loop);
-        for (int i = 0; i < 250 && !link.healthy(); i++) {
-            Thread.sleep(20);
-        }
+        awaitItsOwnConnection(loop);
         own.close();
-        Answered answered = incrOn(loop);
-        assertThat(answered.reply()).isPresent();
-        assertThat(answered.thread()).isNotEqualTo(threadOf(loop));
+        assertThat(clientIdOn(loop).reply()).contains(sharedClientId());
         // The shared connection and redis-cli's own, once Redis has seen the loops' connections go.
         long clients = 0;
         for (int i = 0; i < 250 && (clients = redis.cli("CLIENT", "LIST").lines().count()) != 2; i++) {
@@ -132,10 +136,10 @@ class RedisLinkLoopsTest {
     void aServedLoopsConnectionIsRemadeOnThatLoopAfterRedisRestarts() throws Exception {
         link.serveOn(loops);
         EventLoop loop = loops.next();
-        awaitAnsweredOnItsOwnThread(loop);
+        awaitItsOwnConnection(loop);
         redis.stop();
-        assertThat(incrOn(loop).reply()).isEmpty();
+        assertThat(clientIdOn(loop).reply()).isEmpty();
         redis.start();
-        awaitAnsweredOnItsOwnThread(loop);
+        awaitItsOwnConnection(loop);
     }
 }
