@@ -55,7 +55,10 @@ class EdgeConfiguration {
      */
     @Bean(destroyMethod = "close")
     @ConditionalOnProperty("latchkey.edge.gateway-port")
-    GatewayServer gatewayServer(GatewayRoutes routes, Environment environment, ObjectProvider<RedisLink> redis) {
+    GatewayServer gatewayServer(GatewayRoutes routes, Environment environment, ObjectProvider<RedisLink> redis,
+                                ObjectProvider<UsageReporter> usage) {
+        // Made first (when usage is reported), so closed after the listener drains: its last report counts the drain.
+        usage.getIfAvailable();
         return new GatewayServer(routes, environment.getProperty("latchkey.edge.gateway-address", "0.0.0.0"),
                 environment.getRequiredProperty("latchkey.edge.gateway-port", Integer.class),
                 environment.getProperty("latchkey.edge.gateway-threads", Integer.class,

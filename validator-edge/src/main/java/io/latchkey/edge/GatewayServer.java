@@ -137,12 +137,12 @@ final class GatewayServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel channel) {
-                            connections.add(channel);
                             channel.pipeline().addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS),
                                     new HttpServerCodec(MAX_LINE, MAX_HEADERS, MAX_BODY),
                                     new HttpServerKeepAliveHandler(),
                                     new ProblemAggregator(),
                                     new Exchange());
+                            connections.add(channel);
                         }
                     })
                     .bind(address, port).syncUninterruptibly().channel();
@@ -179,6 +179,10 @@ final class GatewayServer implements AutoCloseable {
         }
         acceptor.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         draining = true;
+        // Connections accepted a moment ago join the group on their loop: tasks run in order, so after these they have.
+        for (EventExecutor loop : loops) {
+            loop.submit(() -> { }).syncUninterruptibly();
+        }
         for (Channel connection : connections) {
             ChannelHandlerContext context = connection.pipeline().context(Exchange.class);
             if (context != null) {

@@ -1,5 +1,7 @@
 package io.latchkey.validator.redis;
 
+import java.util.concurrent.atomic.AtomicInteger;
+
 /**
  * When a {@link RedisLink} stays away from Redis. A failure pauses it, and so does a stall: at least {@link #STALL}
  * misses of the budget in a row, with no reply in time between them, the first and the last at least {@link #STALL}
@@ -11,8 +13,9 @@ package io.latchkey.validator.redis;
  * generation: a call sent in an earlier one counts for nothing, neither as a miss nor as a reply, so the calls still
  * waiting when a pause begins cannot decide what follows it.
  *
- * <p>An outage runs from a pause until replies come in time over a whole budget with no miss among them (a single
- * reply in time would end a brown-out's outage after every pause, most of its calls still late). Its first pause is
+ * <p>An outage runs from a pause until replies come in time over two budgets with no miss among them: by then every
+ * call sent in the budget after the first reply in time has its reply or its miss (a single reply in time would end a
+ * brown-out's outage after every pause, most of its calls still late). Its first pause is
  * short, {@link #SHORTEST} budgets: a stall is as often this machine's own hiccup (a collection, the scheduler) as
  * Redis's, and a pause of a second after a hiccup of 15 ms would send thousands of decisions to local buckets. Within
  * an outage one miss is a stall, and each pause is twice as long as the last, up to the longest, so a dead Redis is
@@ -40,11 +43,14 @@ final class LinkPauses {
     private volatile boolean inOutage;
     private int misses;
     private long firstMiss;
-    /** True from a miss until replies in time outnumber the misses since, at least {@link #BROWN_OUT} budgets on. */
+    /**
+     * True from a miss until replies in time outnumber the misses since, at least {@link #BROWN_OUT} budgets on, or a
+     * miss begins the next window. Replies in time are counted without the lock: every reply may come while watching.
+     */
     private volatile boolean watching;
-    private long watchedSince;
-    private int watchedMisses;
-    private int watchedInTime;
+    private volatile long watchedSince;
+    private volatile int watchedMisses;
+    private final AtomicInteger watchedInTime = new AtomicInteger();
     private long pauseNanos;
     private long outageBegan;
     /** Whether a reply came in time since the outage's last pause, and when the first did. */
@@ -85,15 +91,19 @@ final class LinkPauses {
      * ended began, or {@link #NO_OUTAGE} when it ended none.
      */
     long replied(int sentIn, long now) {
-        if (!missing && !inOutage && !watching) {
+        if (watching && watchedInTime.incrementAndGet() > watchedMisses && now - watchedSince >= brownOutNanos) {
+            synchronized (lock) {
+                if (watchedInTime.get() > watchedMisses) {
+                    watching = false;
+                }
+            }
+        }
+        if (!missing && !inOutage) {
             return NO_OUTAGE;
         }
         synchronized (lock) {
             if (sentIn != generation) {
                 return NO_OUTAGE;
-            }
-            if (watching && ++watchedInTime > watchedMisses && now - watchedSince >= brownOutNanos) {
-                watching = false;
             }
             if (missing) {
                 missing = false;
@@ -105,7 +115,7 @@ final class LinkPauses {
                 inTimeSincePause = true;
                 firstInTime = now;
             }
-            if (now - firstInTime < budgetNanos) {
+            if (now - firstInTime < 2 * budgetNanos) {
                 return NO_OUTAGE;
             }
             inOutage = false;
@@ -123,16 +133,17 @@ final class LinkPauses {
                 return true;
             }
             if (watching && now - watchedSince >= brownOutNanos) {
-                if (watchedMisses + 1 >= Math.max(STALL, watchedInTime)) {
+                // Judged by the first miss after the window, unless that comes so late that it is no part of it.
+                if (now - watchedSince < 2 * brownOutNanos
+                        && watchedMisses + 1 >= Math.max(STALL, watchedInTime.get())) {
                     return true;
                 }
-                // Over, and more replies came in time than not: this miss begins the next window.
                 watching = false;
             }
             if (!watching) {
                 watchedSince = now;
                 watchedMisses = 0;
-                watchedInTime = 0;
+                watchedInTime.set(0);
                 watching = true;
             }
             watchedMisses++;

@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Lettuce connections to one Redis, used under one latency budget. A call that fails makes the link pause, and so does
  * a stall (at least three misses of the budget in a row, over three budgets or more). The first pause lasts four
- * budgets; until replies come in time for a whole budget, one miss pauses again, each pause twice as long as the last,
+ * budgets; until replies come in time for two budgets, one miss pauses again, each pause twice as long as the last,
  * up to the configured pause ({@link LinkPauses}). During a pause calls return empty at once without touching Redis, so a dead
  * or stalled Redis costs callers little (the calls of one budget wait it out after each pause), and after it the next
  * call tries again. A Redis late at least as often as in time over the 20 budgets after a miss (a brown-out) counts
@@ -322,7 +322,7 @@ public final class RedisLink implements AutoCloseable {
 
     /**
      * False from a missed budget until a reply comes in time, and from a pause until the outage ends (replies in time
-     * for a whole budget). A caller about to take a batch (a lease of tokens or of requests) takes a single one
+     * for two budgets). A caller about to take a batch (a lease of tokens or of requests) takes a single one
      * instead: a batch whose reply is late is lost to it, though Redis most likely took it, and one at every miss would
      * drain the shared count while Redis is slow.
      */
@@ -342,7 +342,7 @@ public final class RedisLink implements AutoCloseable {
         warnOnce(pauses.pause(sentIn, System.nanoTime()), failure);
     }
 
-    /** Once per outage (its pauses follow one another without a reply in time), and once per longest pause. */
+    /** Once per outage (its pauses follow one another until replies come in time), and once per longest pause. */
     private void warnOnce(LinkPauses.Pause begun, Throwable failure) {
         long now = System.nanoTime();
         if (begun == null || now - lastWarned < longestPause) {

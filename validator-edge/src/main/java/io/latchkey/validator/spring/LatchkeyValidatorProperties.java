@@ -33,8 +33,8 @@ public record LatchkeyValidatorProperties(String pepper, Hazelcast hazelcast, Re
      * @param redisPause   the longest time to decide locally after Redis failed or stalled (at least three misses in
      *                     a row over three budgets, with no reply in time between, or at least as many misses as
      *                     replies in time over the twenty budgets after a miss); the first pause of an outage lasts
-     *                     four budgets, each further one twice as long as the last until replies come in time for a
-     *                     budget (default 1 s)
+     *                     four budgets, each further one twice as long as the last until replies come in time for two
+     *                     budgets (default 1 s)
      * @param syncInterval local-sync: how long an unused lease is kept before its tokens go back (default 1 s)
      */
     public record RateLimit(Mode mode, String redis, Duration redisBudget, Duration redisPause,

@@ -86,11 +86,28 @@ class LinkPausesTest {
     }
 
     @Test
+    void aCallSentAfterTheFirstReplyInTimeAndLateStillFindsTheOutage() {
+        pauseAt(T0);
+        // Replies to calls sent as the pause ended; one sent between them is late, which shows a budget on.
+        pauses.replied(pauses.generation(), T0 + 20 * MS + MS / 3);
+        pauses.replied(pauses.generation(), T0 + 20 * MS + MS / 2);
+        assertThat(pauses.replied(pauses.generation(), T0 + 25 * MS + MS / 3)).isEqualTo(LinkPauses.NO_OUTAGE);
+        assertThat(misses(T0 + 25 * MS + MS / 2)).isTrue();
+    }
+
+    @Test
+    void aMissLongAfterAWatchedOneBeginsAWindowOfItsOwn() {
+        misses(T0, T0 + MS);
+        pauses.replied(pauses.generation(), T0 + 2 * MS);
+        assertThat(misses(T0 + 600_000 * MS)).isFalse();
+    }
+
+    @Test
     void aPauseForgetsTheMissesWatchedBeforeIt() {
         misses(T0, T0 + MS);
         pauseAt(T0 + 10 * MS);
         pauses.replied(pauses.generation(), T0 + 31 * MS);
-        assertThat(pauses.replied(pauses.generation(), T0 + 36 * MS)).isEqualTo(T0 + 10 * MS);
+        assertThat(pauses.replied(pauses.generation(), T0 + 41 * MS)).isEqualTo(T0 + 10 * MS);
         // Two misses before the pause and this one would be as many as the two replies since, twenty budgets on.
         assertThat(misses(T0 + 120 * MS)).isFalse();
     }
@@ -134,13 +151,13 @@ class LinkPausesTest {
     }
 
     @Test
-    void repliesInTimeOverABudgetEndTheOutageAndSayWhenItBegan() {
+    void repliesInTimeOverTwoBudgetsEndTheOutageAndSayWhenItBegan() {
         pauseAt(T0);
         assertThat(pauseAt(T0 + 20 * MS)).isEqualTo(40 * MS);
         assertThat(pauses.replied(pauses.generation(), T0 + 61 * MS)).isEqualTo(LinkPauses.NO_OUTAGE);
-        assertThat(pauses.replied(pauses.generation(), T0 + 65 * MS)).isEqualTo(LinkPauses.NO_OUTAGE);
-        assertThat(pauses.replied(pauses.generation(), T0 + 66 * MS)).isEqualTo(T0);
-        assertThat(pauses.replied(pauses.generation(), T0 + 67 * MS)).isEqualTo(LinkPauses.NO_OUTAGE);
+        assertThat(pauses.replied(pauses.generation(), T0 + 70 * MS)).isEqualTo(LinkPauses.NO_OUTAGE);
+        assertThat(pauses.replied(pauses.generation(), T0 + 71 * MS)).isEqualTo(T0);
+        assertThat(pauses.replied(pauses.generation(), T0 + 72 * MS)).isEqualTo(LinkPauses.NO_OUTAGE);
         assertThat(misses(T0 + 100 * MS)).isFalse();
         assertThat(pauses.pause(pauses.generation(), T0 + 200 * MS))
                 .isEqualTo(new LinkPauses.Pause(20 * MS, T0 + 200 * MS));
@@ -185,7 +202,7 @@ class LinkPausesTest {
         assertThat(pauses.answeringInTime()).isFalse();
         pauses.replied(pauses.generation(), T0 + 31 * MS);
         assertThat(pauses.answeringInTime()).isFalse();
-        pauses.replied(pauses.generation(), T0 + 36 * MS);
+        pauses.replied(pauses.generation(), T0 + 41 * MS);
         assertThat(pauses.answeringInTime()).isTrue();
     }
 }
