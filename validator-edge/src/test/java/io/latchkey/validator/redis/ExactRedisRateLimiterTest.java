@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.latchkey.api.RateLimit;
 import io.latchkey.validator.RateLimitState;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +17,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -24,6 +29,13 @@ class ExactRedisRateLimiterTest {
     private static final RedisLink edgeA = RedisLink.open(redis.uri(), Duration.ofMillis(200), Duration.ofMillis(200));
     private static final RedisLink edgeB = RedisLink.open(redis.uri(), Duration.ofMillis(200), Duration.ofMillis(200));
     private static final RateLimit FIFTY_PER_HOUR = new RateLimit(50, 3600, null);
+    /** Keeps Redis busy for ARGV[1] microseconds. */
+    private static final String HOLD = """
+            local function now() local t = redis.call('TIME') return t[1] * 1000000 + t[2] end
+            local start = now()
+            repeat until now() - start >= tonumber(ARGV[1])
+            return 1
+            """;
 
     @AfterAll
     static void stop() {
@@ -202,6 +214,43 @@ class ExactRedisRateLimiterTest {
             assertThat(link.degraded() - degradedBefore).isEqualTo(3 + waited);
             assertThat(limiter.acquireAsync(keyId, hundred)).isDone();
         } finally {
+            own.close();
+        }
+    }
+
+    @Test
+    void aBrownOutPausesTheLinkThoughRepliesInTimeBreakEveryRunOfMisses() throws Exception {
+        RedisServer own = new RedisServer();
+        Duration budget = Duration.ofMillis(50);
+        AtomicBoolean browningOut = new AtomicBoolean(true);
+        RedisClient controller = RedisClient.create(own.uri());
+        try (RedisLink link = RedisLink.open(own.uri(), budget, Duration.ofSeconds(2));
+             StatefulRedisConnection<String, String> admin = controller.connect()) {
+            awaitConnected(link);
+            // Redis held for 150 ms in every 160 or so: a call sent in the first 100 ms of a hold misses the budget,
+            // one sent later is answered in time, so misses come in runs of 100 ms, well short of three budgets
+            // (150 ms), and are about five calls in eight. A script holds it (CLIENT PAUSE ends on Redis's 100 ms
+            // tick).
+            Thread brownOut = new Thread(() -> {
+                while (browningOut.get()) {
+                    admin.sync().eval(HOLD, ScriptOutputType.INTEGER, new String[0], "150000");
+                    LockSupport.parkNanos(Duration.ofMillis(10).toNanos());
+                }
+            });
+            brownOut.start();
+            long started = System.nanoTime();
+            boolean paused = false;
+            while (!paused && System.nanoTime() - started < Duration.ofSeconds(4).toNanos()) {
+                link.callAsync(commands -> commands.ping());
+                Thread.sleep(5);
+                paused = !link.healthy();
+            }
+            browningOut.set(false);
+            brownOut.join();
+
+            assertThat(paused).isTrue();
+        } finally {
+            controller.shutdown();
             own.close();
         }
     }
