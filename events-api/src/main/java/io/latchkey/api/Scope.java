@@ -34,6 +34,24 @@ public record Scope(String resource, Access access) {
         }
     }
 
+    /**
+     * Whether a requested scope asks for none: null, or only spaces and tabs (HTTP's own blanks). Not
+     * {@code isBlank}, which also takes control characters such as U+001C for blanks: a scope of those is refused by
+     * {@link #parse}, never taken for none.
+     */
+    public static boolean asksNone(String requested) {
+        if (requested == null) {
+            return true;
+        }
+        for (int i = 0; i < requested.length(); i++) {
+            char c = requested.charAt(i);
+            if (c != ' ' && c != '\t') {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Parses {@code read|write|admin} or {@code <resource>:<read|write|admin>}. */
     public static Scope parse(String text) {
         if (text == null || text.isEmpty() || text.length() > 80) {

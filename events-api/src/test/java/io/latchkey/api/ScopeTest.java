@@ -45,6 +45,15 @@ class ScopeTest {
     }
 
     @Test
+    void onlyNothingOrSpacesAndTabsAskForNoScope() {
+        assertThat(Scope.asksNone(null)).isTrue();
+        assertThat(Scope.asksNone("")).isTrue();
+        assertThat(Scope.asksNone(" \t ")).isTrue();
+        assertThat(Scope.asksNone("\u001c\t\u001f")).isFalse();
+        assertThat(Scope.asksNone(" read")).isFalse();
+    }
+
+    @Test
     void canonicalFormIsSortedAndDeduplicated() {
         assertThat(Scope.canonical(List.of("write", "orders:read", "write"))).containsExactly("orders:read", "write");
         assertThatThrownBy(() -> Scope.canonical(List.of())).isInstanceOf(IllegalArgumentException.class);

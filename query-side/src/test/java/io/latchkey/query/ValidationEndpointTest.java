@@ -115,6 +115,8 @@ class ValidationEndpointTest extends QuerySideTestSupport {
                 validate("", null),
                 validate(KeyFormat.forEnvironment("test").generate(), "delete"),
                 validate(KeyFormat.forEnvironment("test").generate(), "orders:"),
+                // Blanks to Character.isWhitespace, but no scope: refused, never taken for none.
+                validate(KeyFormat.forEnvironment("test").generate(), "\u001c\u001f"),
                 post("/v1/validate", Map.of("scope", "read")));
 
         assertThat(responses).allSatisfy(response -> {

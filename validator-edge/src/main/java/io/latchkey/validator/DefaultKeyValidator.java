@@ -69,7 +69,7 @@ final class DefaultKeyValidator implements KeyValidator {
     }
 
     private Checked check(String presentedKey, String requiredScope) {
-        Scope required = requiredScope == null || requiredScope.isBlank() ? null : Scope.parse(requiredScope);
+        Scope required = Scope.asksNone(requiredScope) ? null : Scope.parse(requiredScope);
         if (presentedKey == null || presentedKey.length() > KeyFormat.MAX_LENGTH) {
             return new Checked(Decision.denied(Decision.Status.MALFORMED), null, 0);
         }

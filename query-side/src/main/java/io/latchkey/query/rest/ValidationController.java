@@ -32,7 +32,7 @@ class ValidationController {
         if (request == null || request.key() == null || request.key().isBlank()) {
             throw ProblemException.invalid("'key' is required.");
         }
-        String scope = request.scope() == null || request.scope().isBlank() ? null : request.scope();
+        String scope = Scope.asksNone(request.scope()) ? null : request.scope();
         if (scope != null) {
             try {
                 Scope.parse(scope);

@@ -228,6 +228,15 @@ class KeyValidatorTest {
     }
 
     @Test
+    void aRequiredScopeOfControlCharactersIsRefusedRatherThanTakenForNone() {
+        String key = issue(entry(List.of("read"), null, null, KeyStatus.ACTIVE));
+        // Character.isWhitespace takes U+001C..U+001F for blanks; a fuzzed scope header of them once got a 200.
+        assertThatThrownBy(() -> validator.validate(key, "\u001c\t\u001f"))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(validator.validate(key, " \t").allowed()).isTrue();
+    }
+
+    @Test
     void unauthenticatedCoversExactlyTheOutcomesThatMustLookAlike() {
         assertThat(List.of(Status.values()).stream()
                 .filter(s -> new Decision(s, null, null, null, null).unauthenticated()))
