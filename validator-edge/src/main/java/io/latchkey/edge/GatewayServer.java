@@ -235,6 +235,13 @@ final class GatewayServer implements AutoCloseable {
 
         private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>();
         private boolean answering;
+        /** Where answers made later are written: the connection's loop, made once rather than per request. */
+        private Executor loop;
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext context) {
+            loop = onLoop(context.executor());
+        }
 
         @Override
         protected void channelRead0(ChannelHandlerContext context, FullHttpRequest request) {
@@ -254,7 +261,7 @@ final class GatewayServer implements AutoCloseable {
             if (request.decoderResult().isFailure()) {
                 write(context, request, malformed(request.decoderResult().cause()), true);
             } else if (!routes.mayWait()) {
-                CompletableFuture<GatewayRoutes.Answer> answer = safely(request, onLoop(context.executor()));
+                CompletableFuture<GatewayRoutes.Answer> answer = safely(request, loop);
                 if (answer.isDone()) {
                     write(context, request, answer.join(), last());
                 } else {
@@ -266,7 +273,7 @@ final class GatewayServer implements AutoCloseable {
                 pause();
                 try {
                     waiting.execute(() -> deliver(context, request,
-                            safely(request, onLoop(context.executor())).join()));
+                            safely(request, loop).join()));
                 } catch (RejectedExecutionException busy) {
                     answered(context, request, BUSY);
                 }
@@ -292,7 +299,7 @@ final class GatewayServer implements AutoCloseable {
 
         /** Writes an answer made later: at once on the connection's loop (Redis answered there), else handed to it. */
         private void deliver(ChannelHandlerContext context, FullHttpRequest request, GatewayRoutes.Answer answer) {
-            onLoop(context.executor()).execute(() -> answered(context, request, answer));
+            loop.execute(() -> answered(context, request, answer));
         }
 
         private void answered(ChannelHandlerContext context, FullHttpRequest request, GatewayRoutes.Answer answer) {

@@ -144,7 +144,8 @@ public final class RedisLink implements AutoCloseable {
         List<Line> made = new ArrayList<>();
         synchronized (loopsLock) {
             for (EventExecutor executor : loops) {
-                if (!(executor instanceof EventLoop loop) || ownLine(loop) != null) {
+                if (!(executor instanceof EventLoop loop)
+                        || Arrays.stream(onLoops).anyMatch(line -> line.loop == loop)) {
                     continue;
                 }
                 if (!Transports.eventLoopGroupClass().isInstance(loop.parent())) {
@@ -212,7 +213,7 @@ public final class RedisLink implements AutoCloseable {
      * the loop stopped waiting here.
      */
     public <T> T await(Supplier<? extends CompletionStage<T>> calls) {
-        Line own = ownLine(null);
+        Line own = ownLine();
         if (own == null) {
             return calls.get().toCompletableFuture().join();
         }
@@ -241,7 +242,7 @@ public final class RedisLink implements AutoCloseable {
 
     /** This event loop's own connection when it has one open and waits for no call here, else the shared one. */
     private Line lineHere() {
-        Line own = ownLine(null);
+        Line own = ownLine();
         if (own == null || own.awaiting > 0) {
             return shared;
         }
@@ -253,10 +254,10 @@ public final class RedisLink implements AutoCloseable {
         return current != null && current.isOpen() ? own : shared;
     }
 
-    /** The line of {@code loop}, or with null of the calling thread's loop; null when it has none. */
-    private Line ownLine(EventLoop loop) {
+    /** The line of the calling thread's loop; null when it is no served loop. */
+    private Line ownLine() {
         for (Line line : onLoops) {
-            if (loop == null ? line.loop.inEventLoop() : line.loop == loop) {
+            if (line.loop.inEventLoop()) {
                 return line;
             }
         }
