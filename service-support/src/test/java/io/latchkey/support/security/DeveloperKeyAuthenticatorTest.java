@@ -38,6 +38,8 @@ class DeveloperKeyAuthenticatorTest {
     private static HazelcastInstance writerMember;
     private static HazelcastInstance serviceMember;
     private static ReplicaWriter writer;
+    /** The authenticator's own replica, whose cached confirmation the tests wait on. */
+    private static HazelcastKeyReplica replica;
     private static DeveloperKeyAuthenticator authenticator;
 
     @BeforeAll
@@ -50,8 +52,8 @@ class DeveloperKeyAuthenticatorTest {
         serviceMember = Hazelcast.newHazelcastInstance(new ReplicaCluster(cluster.clusterName(), "127.0.0.1", second,
                 cluster.members()).memberConfig("service"));
         writer = ReplicaWriter.of(writerMember);
-        authenticator = DeveloperKeyAuthenticator.over(HazelcastKeyReplica.of(serviceMember), HASHER,
-                Clock.systemUTC(), Duration.ofSeconds(2));
+        replica = HazelcastKeyReplica.of(serviceMember);
+        authenticator = DeveloperKeyAuthenticator.over(replica, HASHER, Clock.systemUTC(), Duration.ofSeconds(2));
     }
 
     @AfterAll
@@ -78,13 +80,14 @@ class DeveloperKeyAuthenticatorTest {
             throws InterruptedException {
         String key = KEYS.generate();
         writer.write(HASHER.hash(key), new ActiveKeyEntry(keyId, DEVELOPER, scopes, expiresAt, null, status, 0, null));
-        HazelcastKeyReplica replica = HazelcastKeyReplica.of(serviceMember);
         for (int i = 0; i < 500 && replica.lookup(HASHER.hash(key)) == null; i++) {
             Thread.sleep(10);
         }
         Instant caughtUp = Instant.now();
         writer.publishCaughtUp(caughtUp);
-        // Ready (complete) and current (the confirmation replicated here) are separate: wait for both.
+        // Ready (complete) and current (the confirmation replicated here) are separate: wait for both, on the
+        // authenticator's own replica, which caches its newest confirmation for 10 ms (a test after the lagging one
+        // could otherwise read that test's old confirmation from the cache).
         for (int i = 0; i < 500 && (!replica.isReady() || replica.asOf() == null
                 || replica.asOf().isBefore(caughtUp.truncatedTo(ChronoUnit.MILLIS))); i++) {
             Thread.sleep(10);
