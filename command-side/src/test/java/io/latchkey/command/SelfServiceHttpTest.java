@@ -375,6 +375,24 @@ class SelfServiceHttpTest {
         awaitTombstone(rotated, rotatedVersion);
     }
 
+    @Test
+    @Order(7)
+    void aRefusedRevocationWritesNoTombstone() throws Exception {
+        Issued refused = issue(adminA.developerId(), List.of("read"), TOKEN);
+        Issued revoked = issue(adminA.developerId(), List.of("read"), TOKEN);
+        assertThat(send("POST", "/v1/keys/" + refused.keyId() + "/rotate", map("gracePeriodSeconds", 600), TOKEN)
+                .status()).isEqualTo(200);
+
+        assertThat(send("POST", "/v1/keys/" + refused.keyId() + "/revoke", null, TOKEN, "If-Match", "\"0\"")
+                .status()).isEqualTo(409);
+        long version = send("POST", "/v1/keys/" + revoked.keyId() + "/revoke", null, TOKEN).body()
+                .get("version").asLong();
+
+        // Tombstones are written one at a time in order: had the refused one been queued, it would be written by now.
+        awaitTombstone(revoked, version);
+        assertThat(writer.read(HASHER.hash(refused.key())).status()).isEqualTo(KeyStatus.ACTIVE);
+    }
+
     private static void awaitTombstone(Issued issued, long version) throws InterruptedException {
         ActiveKeyEntry held = null;
         for (int i = 0; i < 500; i++) {

@@ -9,19 +9,26 @@ import io.latchkey.validator.hazelcast.ReplicaWriter;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import org.axonframework.commandhandling.CommandMessage;
+import org.axonframework.messaging.InterceptorChain;
+import org.axonframework.messaging.MessageHandlerInterceptor;
+import org.axonframework.messaging.unitofwork.UnitOfWork;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
- * Writes a revoked key's tombstones into the replicated map as soon as the revocation is stored, instead of waiting
+ * Writes a revoked key's tombstones into the replicated map as soon as the revocation is appended, instead of waiting
  * for the query side's projection to poll the event store, which it then finds done. Only tombstones take this path:
  * REVOKED always wins a merge and carries the revocation event's own sequence number as version, so the projection's
  * identical write is a no-op and nothing written here can ever admit a key. Best effort, off the request thread: if
  * this member's copy is still filling, or the queue is full, the projection writes the same entries moments later.
+ *
+ * <p>Queued in the unit of work's commit phase: after the append (a revocation that fails to append writes nothing),
+ * and in the embedded mode before the store's disk commit, which readers of the store do not wait for either.
  */
 @Component
-public class ReplicaTombstones implements AutoCloseable {
+public class ReplicaTombstones implements MessageHandlerInterceptor<CommandMessage<?>>, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ReplicaTombstones.class);
 
@@ -37,9 +44,22 @@ public class ReplicaTombstones implements AutoCloseable {
         this.writer = ReplicaWriter.of(hazelcast);
     }
 
-    /** Queues the tombstones of a stored revocation. */
-    public void revoked(KeyRevocation revocation) {
-        thread.execute(() -> write(revocation));
+    @Override
+    public Object handle(UnitOfWork<? extends CommandMessage<?>> unitOfWork, InterceptorChain chain)
+            throws Exception {
+        Object result = chain.proceed();
+        if (result instanceof KeyRevocation revocation) {
+            // Registered after the handler ran, so the commit phase, which calls handlers newest first, runs this
+            // after Axon Server's append commit (registered while appending) and before the embedded store's disk
+            // commit (registered before the handler). A revocation nested in a unit of work that rolled back while
+            // its root commits was never appended.
+            unitOfWork.root().onCommit(u -> {
+                if (!unitOfWork.isRolledBack()) {
+                    thread.execute(() -> write(revocation));
+                }
+            });
+        }
+        return result;
     }
 
     private void write(KeyRevocation revocation) {

@@ -14,7 +14,6 @@ import io.latchkey.command.RevokeApiKeyCommand;
 import io.latchkey.command.RotateApiKeyCommand;
 import io.latchkey.command.SetApiKeyQuotaCommand;
 import io.latchkey.command.SetApiKeyRateLimitCommand;
-import io.latchkey.command.hazelcast.ReplicaTombstones;
 import io.latchkey.support.web.Ids;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.RequestContext;
@@ -37,7 +36,7 @@ import org.springframework.web.bind.annotation.RestController;
  * plaintext in the response, the one place it ever appears. Every change answers with the key's version as ETag
  * and honours {@code If-Match}. A developer's admin key may do all of this to its own developer's keys (the
  * aggregates answer any other's as nonexistent), except set rate limits, which stay the operator's. A revocation's
- * tombstones go to the edges straight away ({@link ReplicaTombstones}).
+ * tombstones go to the edges as soon as it is appended ({@code ReplicaTombstones}).
  */
 @RestController
 class KeyController {
@@ -48,15 +47,12 @@ class KeyController {
     private final Clock clock;
     private final KeyFormat keyFormat;
     private final KeyHasher keyHasher;
-    private final ReplicaTombstones tombstones;
 
-    KeyController(CommandSender commands, Clock clock, KeyFormat keyFormat, KeyHasher keyHasher,
-                  ReplicaTombstones tombstones) {
+    KeyController(CommandSender commands, Clock clock, KeyFormat keyFormat, KeyHasher keyHasher) {
         this.commands = commands;
         this.clock = clock;
         this.keyFormat = keyFormat;
         this.keyHasher = keyHasher;
-        this.tombstones = tombstones;
     }
 
     @PostMapping("/v1/developers/{developerId}/keys")
@@ -139,7 +135,6 @@ class KeyController {
         Instant now = clock.instant();
         KeyRevocation revocation = commands.send(new RevokeApiKeyCommand(keyId, reason, now,
                 expectedVersion(ifMatch)), ctx, Ids.NO_SUCH_KEY);
-        tombstones.revoked(revocation);
         return ResponseEntity.ok().eTag(etag(revocation.version()))
                 .body(new RevokedKeyResponse(keyId, now, revocation.version()));
     }

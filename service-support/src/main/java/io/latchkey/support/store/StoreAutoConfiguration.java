@@ -2,24 +2,27 @@ package io.latchkey.support.store;
 
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
+import io.latchkey.support.web.ProblemException;
 import org.axonframework.commandhandling.CommandMessage;
 import org.axonframework.config.Configuration;
 import org.axonframework.config.ConfigurerModule;
 import org.axonframework.eventhandling.PropagatingErrorHandler;
-import org.bson.Document;
-import org.springframework.boot.actuate.health.Health;
-import org.springframework.boot.actuate.health.HealthIndicator;
+import org.axonframework.eventhandling.tokenstore.TokenStore;
 import org.axonframework.eventsourcing.eventstore.EmbeddedEventStore;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
 import org.axonframework.extensions.mongo.DefaultMongoTemplate;
 import org.axonframework.extensions.mongo.MongoTemplate;
 import org.axonframework.extensions.mongo.eventsourcing.eventstore.MongoEventStorageEngine;
 import org.axonframework.extensions.mongo.eventsourcing.tokenstore.MongoTokenStore;
-import org.axonframework.eventhandling.tokenstore.TokenStore;
 import org.axonframework.messaging.MessageHandlerInterceptor;
 import org.axonframework.serialization.Serializer;
+import org.bson.Document;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.actuate.health.Health;
+import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.mongo.MongoProperties;
@@ -35,6 +38,8 @@ import org.springframework.context.annotation.Bean;
         "org.axonframework.springboot.autoconfig.AxonAutoConfiguration"})
 @EnableConfigurationProperties(StoreProperties.class)
 public class StoreAutoConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(StoreAutoConfiguration.class);
 
     /** The process that serves the embedded store also owns the client, so the client closes first on shutdown. */
     @Bean(destroyMethod = "close")
@@ -53,14 +58,35 @@ public class StoreAutoConfiguration {
     @Bean
     @ConditionalOnProperty(name = "latchkey.store.serve", havingValue = "true")
     MessageHandlerInterceptor<CommandMessage<?>> durableCommitInterceptor(EmbeddedMongoServer server) {
+        return durableCommits(server::commit);
+    }
+
+    /**
+     * Runs {@code commit} once per root unit of work (commands nested in one, such as a usage report's, share it) in
+     * its commit phase. That phase follows the append (the prepare-commit phase) and, unlike the after-commit phase,
+     * whose failures Axon only logs, fails the command when the commit fails: such a command is answered 503, never
+     * acknowledged. The commit phase runs its handlers in reverse order of registration, so handlers registered while
+     * the command is handled (the command side's revocation fast path) run before this one: after the append, before
+     * the disk. The 503 is a {@link ProblemException} because that is how every command failure reaches its caller.
+     */
+    static MessageHandlerInterceptor<CommandMessage<?>> durableCommits(Runnable commit) {
         return (unitOfWork, chain) -> {
-            // Once per root unit of work: commands nested in one (a usage report's) share its single commit.
             unitOfWork.root().getOrComputeResource("latchkey.durable-commit", name -> {
-                unitOfWork.root().afterCommit(u -> server.commit());
+                unitOfWork.root().onCommit(u -> commitOrRefuse(commit));
                 return Boolean.TRUE;
             });
             return chain.proceed();
         };
+    }
+
+    private static void commitOrRefuse(Runnable commit) {
+        try {
+            commit.run();
+        } catch (RuntimeException e) {
+            log.error("The embedded store could not write a command's events to disk; the command is refused", e);
+            throw new ProblemException(503, "not-durable", "Service unavailable",
+                    "The change could not be written to disk and is not confirmed.");
+        }
     }
 
     /**

@@ -1,0 +1,121 @@
+package io.latchkey.support.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import io.latchkey.support.web.ProblemException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import org.axonframework.commandhandling.CommandBus;
+import org.axonframework.commandhandling.GenericCommandMessage;
+import org.axonframework.commandhandling.SimpleCommandBus;
+import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.commandhandling.gateway.DefaultCommandGateway;
+import org.axonframework.eventhandling.GenericDomainEventMessage;
+import org.axonframework.eventsourcing.eventstore.EmbeddedEventStore;
+import org.axonframework.extensions.mongo.DefaultMongoTemplate;
+import org.axonframework.extensions.mongo.MongoTemplate;
+import org.axonframework.extensions.mongo.eventsourcing.eventstore.MongoEventStorageEngine;
+import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
+import org.axonframework.serialization.json.JacksonSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real Axon command handling on the embedded store over TCP, with the durable commit interceptor. */
+class DurableCommitsTest {
+
+    @TempDir
+    Path dataDir;
+
+    private EmbeddedMongoServer server;
+    private MongoClient client;
+    private MongoEventStorageEngine engine;
+    private EmbeddedEventStore events;
+    private final List<String> steps = new CopyOnWriteArrayList<>();
+    private final AtomicLong sequences = new AtomicLong();
+
+    /** A bus whose "append" command appends one event to stream {@code thing} and, with "nested", runs another. */
+    private CommandGateway gateway(Runnable durableCommit) throws IOException {
+        int port = EmbeddedMongoServerTest.freePort();
+        server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", port);
+        client = MongoClients.create("mongodb://127.0.0.1:" + port);
+        MongoTemplate template = DefaultMongoTemplate.builder().mongoDatabase(client, "latchkey").build();
+        JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
+        engine = MongoEventStorageEngine.builder().mongoTemplate(template).snapshotSerializer(serializer)
+                .eventSerializer(serializer).build();
+        events = EmbeddedEventStore.builder().storageEngine(engine).build();
+        SimpleCommandBus bus = SimpleCommandBus.builder().build();
+        bus.registerHandlerInterceptor(StoreAutoConfiguration.durableCommits(durableCommit));
+        bus.subscribe(String.class.getName(), command -> {
+            long sequence = sequences.getAndIncrement();
+            events.publish(new GenericDomainEventMessage<>("Thing", "thing", sequence, "event-" + sequence));
+            // As the revocation fast path does: a step registered while the command is handled.
+            CurrentUnitOfWork.get().root().onCommit(u -> steps.add("fast path sees " + appended() + " events"));
+            if (command.getPayload().equals("nested")) {
+                bus.dispatch(GenericCommandMessage.asCommandMessage("append"));
+            }
+            return sequence;
+        });
+        return DefaultCommandGateway.builder().commandBus(bus).build();
+    }
+
+    private long appended() {
+        return engine.readEvents("thing").asStream().count();
+    }
+
+    @AfterEach
+    void stop() {
+        if (events != null) {
+            events.shutDown();
+        }
+        if (client != null) {
+            client.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void theCommitFollowsTheAppendAndWhatTheHandlerRegistered() throws IOException {
+        CommandGateway commands = gateway(() -> {
+            steps.add("durable commit sees " + appended() + " events");
+            server.commit();
+        });
+
+        assertThat((Long) commands.sendAndWait("append")).isEqualTo(0L);
+
+        assertThat(steps).containsExactly("fast path sees 1 events", "durable commit sees 1 events");
+    }
+
+    @Test
+    void commandsNestedInOneUnitOfWorkShareOneCommit() throws IOException {
+        CommandGateway commands = gateway(() -> {
+            steps.add("durable commit sees " + appended() + " events");
+            server.commit();
+        });
+
+        commands.sendAndWait("nested");
+
+        assertThat(steps).filteredOn(step -> step.startsWith("durable")).containsExactly("durable commit sees 2 events");
+    }
+
+    @Test
+    void aCommandWhoseCommitFailsIsRefusedNotAcknowledged() throws IOException {
+        CommandGateway commands = gateway(() -> {
+            throw new IllegalStateException("No space left on device");
+        });
+
+        assertThatThrownBy(() -> commands.sendAndWait("append"))
+                .isInstanceOfSatisfying(ProblemException.class, e -> {
+                    assertThat(e.problem().getStatus()).isEqualTo(503);
+                    assertThat(e.problem().getDetail()).doesNotContain("No space");
+                });
+    }
+}
