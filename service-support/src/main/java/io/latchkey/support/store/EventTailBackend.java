@@ -1,0 +1,161 @@
+package io.latchkey.support.store;
+
+import de.bwaldvogel.mongo.MongoCollection;
+import de.bwaldvogel.mongo.MongoDatabase;
+import de.bwaldvogel.mongo.backend.CollectionOptions;
+import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.DocumentWithPosition;
+import de.bwaldvogel.mongo.backend.QueryResult;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.h2.H2Collection;
+import de.bwaldvogel.mongo.backend.h2.H2Database;
+import de.bwaldvogel.mongo.bson.Document;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The H2 backend, with Axon's event collection answering tracking fetches from its {@link EventTail}. The store
+ * ignores non-unique indexes, so without it every fetch of every tracking processor scans the whole collection while
+ * holding the collection's lock, and appends, which take the same lock, wait behind those scans. Every other query,
+ * and a fetch the tail cannot answer, is the backend's own. The file's layout is unchanged.
+ */
+final class EventTailBackend extends H2Backend {
+
+    /** Axon's default name for the event collection, which the services keep. */
+    static final String EVENTS = "domainevents";
+    /** Covers fetches lagging up to this many events behind the head; older ones scan as before. */
+    static final int TAIL_CAPACITY = 65_536;
+    private static final String TIMESTAMP = "timestamp";
+
+    /**
+     * H2Backend's constructor opens the stored databases through {@link #openOrCreateDatabase} before this class's
+     * fields would be set, so this class keeps no state of its own.
+     */
+    EventTailBackend(String file) {
+        super(file);
+    }
+
+    @Override
+    protected MongoDatabase openOrCreateDatabase(String databaseName) {
+        return new Database(databaseName, getMvStore(), getCursorRegistry());
+    }
+
+    /** Opens the event collection as H2Database does (same map names), as an {@link EventCollection}. */
+    private final class Database extends H2Database {
+
+        Database(String name, MVStore store, CursorRegistry cursors) {
+            super(name, store, cursors);
+        }
+
+        @Override
+        protected MongoCollection<Object> openOrCreateCollection(String name, CollectionOptions options) {
+            if (!name.equals(EVENTS)) {
+                return super.openOrCreateCollection(name, options);
+            }
+            String namespace = getFullCollectionNamespace(name);
+            MVStore store = EventTailBackend.this.getMvStore();
+            return new EventCollection(this, name, options, store.openMap("databases." + namespace),
+                    store.openMap("meta." + namespace), cursorRegistry);
+        }
+    }
+
+    private static final class EventCollection extends H2Collection {
+
+        private static final Logger log = LoggerFactory.getLogger(EventCollection.class);
+
+        private final EventTail tail;
+        private final Comparator<Object> keyOrder;
+
+        EventCollection(MongoDatabase database, String name, CollectionOptions options, MVMap<Object, Document> data,
+                        MVMap<String, Object> meta, CursorRegistry cursors) {
+            super(database, name, options, data, meta, cursors);
+            keyOrder = data.getKeyType()::compare;
+            String greatest = null;
+            boolean allStrings = true;
+            try (Stream<DocumentWithPosition<Object>> all = streamAllDocumentsWithPosition()) {
+                for (DocumentWithPosition<Object> stored : (Iterable<DocumentWithPosition<Object>>) all::iterator) {
+                    Object timestamp = stored.getDocument().get(TIMESTAMP);
+                    allStrings &= timestamp instanceof String;
+                    greatest = timestamp instanceof String at ? EventTail.max(greatest, at) : greatest;
+                }
+            }
+            tail = new EventTail(TAIL_CAPACITY, greatest);
+            if (!allStrings) {
+                invalidate("holds a document whose timestamp is not a string");
+            }
+        }
+
+        private void invalidate(String why) {
+            if (tail.usable()) {
+                log.warn("The event collection {}; its fetches scan the whole collection until the next start", why);
+            }
+            tail.invalidate();
+        }
+
+        @Override
+        protected Object addDocumentInternal(Document document) {
+            Object position = super.addDocumentInternal(document);
+            if (document.get(TIMESTAMP) instanceof String at) {
+                tail.appended(position, at);
+            } else {
+                // Not a document Axon wrote; how it sorts against strings is the store's business.
+                invalidate("received a document whose timestamp is not a string");
+            }
+            return position;
+        }
+
+        @Override
+        protected void removeDocument(Object position) {
+            super.removeDocument(position);
+            invalidate("lost a document");
+        }
+
+        @Override
+        protected void handleUpdate(Object position, Document oldDocument, Document newDocument) {
+            super.handleUpdate(position, oldDocument, newDocument);
+            invalidate("had a document changed");
+        }
+
+        @Override
+        protected QueryResult matchDocuments(Document query, Document orderBy, int numberToSkip, int numberToReturn,
+                                             int batchSize, Document fieldSelector) {
+            String from = isNaturalDescending(orderBy) ? null : lowerBound(query);
+            List<Object> candidates = from == null ? null : tail.from(from);
+            if (candidates == null) {
+                return super.matchDocuments(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector);
+            }
+            // The store's own matcher, sort, skip and limit, over candidates that include every match, in the order a
+            // scan would meet them (by key), so that ties in the sort come out as they would from the scan.
+            candidates.sort(keyOrder);
+            return matchDocumentsFromStream(candidates.stream().map(this::getDocument), query, orderBy, numberToSkip,
+                    numberToReturn, batchSize, fieldSelector);
+        }
+    }
+
+    /**
+     * The least timestamp a query admits, when it requires one: {@code timestamp: {$gte|$gt: T}} at its top level or
+     * in a top-level {@code $and}, the form Axon's tracking fetch takes. Anything else, null.
+     */
+    static String lowerBound(Document query) {
+        if (query.get(TIMESTAMP) instanceof Document condition) {
+            Object from = condition.containsKey("$gte") ? condition.get("$gte") : condition.get("$gt");
+            if (from instanceof String at) {
+                return at;
+            }
+        }
+        if (query.get("$and") instanceof List<?> clauses) {
+            for (Object clause : clauses) {
+                String from = clause instanceof Document conjunct ? lowerBound(conjunct) : null;
+                if (from != null) {
+                    return from;
+                }
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,188 @@
+package io.latchkey.support.store;
+
+import static com.mongodb.client.model.Filters.and;
+import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Filters.gte;
+import static com.mongodb.client.model.Filters.nin;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Sorts;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.bson.Document;
+import org.bson.conversions.Bson;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The tail-indexed backend against the plain one, over TCP with the MongoDB driver: the same documents, Axon's own
+ * query shapes, the same answers.
+ */
+class EventTailBackendTest {
+
+    @TempDir
+    Path dataDir;
+
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+            .withZone(ZoneOffset.UTC);
+
+    private final Random random = new Random(7);
+
+    /** As Axon writes timestamps: always three or more digits of fraction, so that they sort as strings. */
+    private static String at(int millis) {
+        return STAMP.format(Instant.ofEpochMilli(1_796_000_000_000L + millis));
+    }
+
+    /** Ids out of insertion order, so that a scan (which meets documents by id) and the tail see them differently. */
+    private Document event(int i, int millis) {
+        return new Document("_id", String.format("id-%05d", (i * 7_919) % 10_007))
+                .append("aggregateIdentifier", "key-" + (i % 7)).append("sequenceNumber", (long) (i / 7))
+                .append("eventIdentifier", "event-" + i).append("timestamp", at(millis))
+                .append("payload", "p" + i);
+    }
+
+    /** A server on a backend and a client of it; closing stops both, and the server closes the backend. */
+    private record Served(MongoServer server, MongoClient client) implements AutoCloseable {
+
+        static Served on(H2Backend backend) {
+            MongoServer server = new MongoServer(backend);
+            int port;
+            try {
+                port = EmbeddedMongoServerTest.freePort();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            server.bind("127.0.0.1", port);
+            return new Served(server, MongoClients.create("mongodb://127.0.0.1:" + port));
+        }
+
+        MongoCollection<Document> events() {
+            return client.getDatabase("latchkey").getCollection(EventTailBackend.EVENTS);
+        }
+
+        @Override
+        public void close() {
+            client.close();
+            server.shutdownNow();
+        }
+    }
+
+    /** Axon's tracking fetch: from a timestamp, minus the events already seen, by timestamp and sequence. */
+    private static List<String> fetch(MongoCollection<Document> events, String from, List<String> known) {
+        return fetch(events, from, known, 0, 0);
+    }
+
+    private static List<String> fetch(MongoCollection<Document> events, String from, List<String> known, int skip,
+                                      int limit) {
+        Bson query = known.isEmpty() ? gte("timestamp", from)
+                : and(gte("timestamp", from), nin("eventIdentifier", known));
+        List<String> found = new ArrayList<>();
+        events.find(query).sort(Sorts.ascending("timestamp", "sequenceNumber")).skip(skip).limit(limit).batchSize(7)
+                .forEach(document -> found.add(document.getString("eventIdentifier")));
+        return found;
+    }
+
+    private List<List<String>> fetches(MongoCollection<Document> events, int upTo) {
+        List<List<String>> answers = new ArrayList<>();
+        for (int millis = -50; millis < upTo + 50; millis += 7) {
+            answers.add(fetch(events, at(millis), List.of()));
+            answers.add(fetch(events, at(millis), List.of("event-" + random.nextInt(upTo), "event-3")));
+            answers.add(fetch(events, at(millis), List.of(), 2, 5));
+            // Without a sort: in the order a scan meets the documents.
+            List<String> unsorted = new ArrayList<>();
+            events.find(gte("timestamp", at(millis))).forEach(d -> unsorted.add(d.getString("eventIdentifier")));
+            answers.add(unsorted);
+        }
+        List<String> loaded = new ArrayList<>();
+        events.find(eq("aggregateIdentifier", "key-3")).sort(Sorts.ascending("sequenceNumber"))
+                .forEach(document -> loaded.add(document.getString("eventIdentifier")));
+        answers.add(loaded);
+        return answers;
+    }
+
+    @Test
+    void answersAxonsFetchesAsTheFullScanDoes() {
+        List<Document> written = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            // Rising with jitter, a few stamped a little back, and ties.
+            written.add(event(i, i * 3 - (random.nextInt(8) == 0 ? random.nextInt(40) : 0)));
+        }
+        try (Served plain = Served.on(H2Backend.inMemory());
+             Served indexed = Served.on(new EventTailBackend(dataDir.resolve("tail.mv").toString()))) {
+            written.forEach(document -> plain.events().insertOne(new Document(document)));
+            written.forEach(document -> indexed.events().insertOne(new Document(document)));
+            random.setSeed(11);
+            List<List<String>> expected = fetches(plain.events(), 900);
+            random.setSeed(11);
+            List<List<String>> actual = fetches(indexed.events(), 900);
+
+            assertThat(actual).isEqualTo(expected);
+            assertThat(actual.get(actual.size() - 1)).hasSize(43);
+        }
+    }
+
+    @Test
+    void aStoreWrittenBeforeIsReadWholeAndItsNewEventsFromTheTail() {
+        String file = dataDir.resolve("store.mv").toString();
+        try (Served before = Served.on(new H2Backend(file))) {
+            for (int i = 0; i < 20; i++) {
+                before.events().insertOne(event(i, i * 10));
+            }
+        }
+
+        try (Served after = Served.on(new EventTailBackend(file))) {
+            after.events().insertOne(event(20, 500));
+
+            assertThat(fetch(after.events(), at(0), List.of())).hasSize(21).startsWith("event-0")
+                    .endsWith("event-20");
+            assertThat(fetch(after.events(), at(195), List.of("event-20"))).isEmpty();
+            assertThat(fetch(after.events(), at(185), List.of())).containsExactly("event-19", "event-20");
+        }
+    }
+
+    @Test
+    void aDocumentChangedInPlaceIsFoundByItsNewTimestamp() {
+        try (Served served = Served.on(new EventTailBackend(dataDir.resolve("changed.mv").toString()))) {
+            served.events().insertOne(event(0, 0));
+            served.events().insertOne(event(1, 10));
+            served.events().updateOne(eq("eventIdentifier", "event-0"),
+                    new Document("$set", new Document("timestamp", at(100))));
+
+            assertThat(fetch(served.events(), at(50), List.of())).containsExactly("event-0");
+            served.events().deleteOne(eq("eventIdentifier", "event-0"));
+            served.events().insertOne(event(2, 20));
+            assertThat(fetch(served.events(), at(15), List.of())).containsExactly("event-2");
+        }
+    }
+
+    @Test
+    void aFetchNearTheHeadReadsTheTailNotTheCollection() {
+        EventTailBackend backend = new EventTailBackend(dataDir.resolve("head.mv").toString());
+        try (Served served = Served.on(backend)) {
+            served.events().insertOne(event(0, 0));
+            // Slipped into the collection's map past the collection: a scan sees it, the tail does not.
+            backend.getMvStore().<Object, de.bwaldvogel.mongo.bson.Document>openMap(
+                    "databases.latchkey." + EventTailBackend.EVENTS).put("hidden",
+                    new de.bwaldvogel.mongo.bson.Document("_id", "hidden").append("eventIdentifier", "hidden")
+                            .append("timestamp", at(100)).append("sequenceNumber", 0L));
+
+            assertThat(fetch(served.events(), at(50), List.of())).isEmpty();
+            assertThat(fetch(served.events(), at(50), List.of("event-9"))).isEmpty();
+            List<String> scanned = new ArrayList<>();
+            served.events().find(eq("eventIdentifier", "hidden")).forEach(d -> scanned.add(d.getString("_id")));
+            assertThat(scanned).containsExactly("hidden");
+        }
+    }
+}
