@@ -5,6 +5,7 @@ import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.DocumentWithPosition;
+import de.bwaldvogel.mongo.backend.Missing;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
@@ -12,6 +13,7 @@ import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.bson.Document;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.stream.Stream;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
@@ -101,7 +103,8 @@ final class EventTailBackend extends H2Backend {
         protected Object addDocumentInternal(Document document) {
             Object position = super.addDocumentInternal(document);
             if (document.get(TIMESTAMP) instanceof String at) {
-                tail.appended(position, at);
+                // The data map's key: a document without an id is stored under Missing, not the null returned.
+                tail.appended(Missing.ofNullable(position), at);
             } else {
                 // Not a document Axon wrote; how it sorts against strings is the store's business.
                 invalidate("received a document whose timestamp is not a string");
@@ -131,9 +134,10 @@ final class EventTailBackend extends H2Backend {
             }
             // The store's own matcher, sort, skip and limit, over candidates that include every match, in the order a
             // scan would meet them (by key), so that ties in the sort come out as they would from the scan.
+            // A count runs without the collection's lock, so a document may have gone since the tail named it.
             candidates.sort(keyOrder);
-            return matchDocumentsFromStream(candidates.stream().map(this::getDocument), query, orderBy, numberToSkip,
-                    numberToReturn, batchSize, fieldSelector);
+            return matchDocumentsFromStream(candidates.stream().map(this::getDocument).filter(Objects::nonNull),
+                    query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector);
         }
     }
 
