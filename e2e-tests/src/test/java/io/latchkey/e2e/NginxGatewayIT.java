@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -264,7 +265,11 @@ class NginxGatewayIT {
     void aKeyInTheUrlIsRefused() throws Exception {
         String key = key(List.of("orders:read"));
         assertThat(get("/orders/in-url?api_key=" + key).statusCode()).isEqualTo(400);
+        assertThat(get("/orders/in-url?api_key=" + key.replace("_", "%5F").toUpperCase(Locale.ROOT))
+                .statusCode()).isEqualTo(400);
         assertThat(upstreamSaw).doesNotContainKey("/orders/in-url");
+        assertThat(get("/orders/in-url?sort=bulk_price_asc", "Authorization", "Bearer " + key).statusCode())
+                .as("a word that contains lk_ is no key").isEqualTo(200);
     }
 
     @Test

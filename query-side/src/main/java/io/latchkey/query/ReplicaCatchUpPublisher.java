@@ -4,6 +4,7 @@ import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.Map;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.EventTrackerStatus;
@@ -42,9 +43,18 @@ class ReplicaCatchUpPublisher {
     private boolean caughtUp() {
         return processing.eventProcessor(ActiveKeyReplicaProjection.GROUP, TrackingEventProcessor.class)
                 .map(TrackingEventProcessor::processingStatus)
-                .filter(status -> !status.isEmpty())
                 .map(Map::values)
-                .map(statuses -> statuses.stream().allMatch(EventTrackerStatus::isCaughtUp))
+                .map(ReplicaCatchUpPublisher::caughtUp)
                 .orElse(false);
+    }
+
+    /**
+     * Every segment caught up and none failing. Axon keeps a segment's "caught up" once set, through the errors of a
+     * handler that keeps failing (the processor retrying with back-off), so a failing one counts as behind: its
+     * edges must see their lag grow and stop trusting their replica.
+     */
+    static boolean caughtUp(Collection<? extends EventTrackerStatus> segments) {
+        return !segments.isEmpty()
+                && segments.stream().allMatch(segment -> segment.isCaughtUp() && !segment.isErrorState());
     }
 }

@@ -236,10 +236,15 @@ class ActiveKeyReplicaTest extends QuerySideTestSupport {
         ActiveKeyEntry current = awaitEntry(rotated.secretHash(), 2);
         ActiveKeyEntry previous = awaitEntry(key.secretHash(), 2);
 
-        // A restarted query side: fresh per-key state, the same map, the whole stream again.
+        // A restarted query side: fresh per-key state, the same map, the whole stream again. Midway through (created
+        // and rotated replayed, the scope change not yet), the map must still hold the newer entries.
         ActiveKeyReplicaProjection restarted = new ActiveKeyReplicaProjection(hazelcast);
-        eventStore.readEvents(key.keyId(), 0).asStream().forEach(event -> replay(restarted, event));
+        List<? extends DomainEventMessage<?>> stream = eventStore.readEvents(key.keyId(), 0).asStream().toList();
+        stream.subList(0, 2).forEach(event -> replay(restarted, event));
+        assertThat(map().read(new KeyHash(rotated.secretHash()))).isEqualTo(current);
+        assertThat(map().read(new KeyHash(key.secretHash()))).isEqualTo(previous);
 
+        stream.subList(2, stream.size()).forEach(event -> replay(restarted, event));
         assertThat(map().read(new KeyHash(rotated.secretHash()))).isEqualTo(current);
         assertThat(map().read(new KeyHash(key.secretHash()))).isEqualTo(previous);
     }

@@ -123,6 +123,10 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
         await().atMost(PROJECTED).until(() -> get("/v1/keys/" + key.keyId()).status() == 200);
         String usage = "/v1/keys/" + key.keyId() + "/usage";
         assertThat(get(usage + "?from=yesterday").status()).isEqualTo(400);
+        assertThat(get(usage + "?to=-1000000000-01-01T00:00:00Z").status()).isEqualTo(400);
+        assertThat(get(usage + "?from=%2B1000000000-12-30T00:00:00Z&to=%2B1000000000-12-31T23:59:30Z").status())
+                .isEqualTo(400);
+        assertThat(get(usage + "?to=1969-12-31T23:59:59Z").status()).isEqualTo(400);
         assertThat(get(usage + "?from=2030-01-02T00:00:00Z&to=2030-01-01T00:00:00Z").status()).isEqualTo(422);
         assertThat(get(usage + "?from=2030-01-01T00:00:00Z&to=2030-03-01T00:00:00Z").status()).isEqualTo(422);
         assertThat(get(usage + "?from=2030-01-01T00:00:00Z&to=2030-01-02T00:00:00Z").body().get("buckets"))

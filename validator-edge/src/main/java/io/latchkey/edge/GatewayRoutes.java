@@ -108,7 +108,12 @@ final class GatewayRoutes {
                         HttpVerdict.PROBLEM_JSON,
                         HttpVerdict.problemJson(405, "method-not-allowed", "/authorize answers GET and HEAD.")));
             }
-            return answer(query, headers, header.apply("X-Required-Scope"), header.apply("X-Original-URI"), later);
+            // The client's own query comes in the gateway's X-Original-URI; a key there is refused as in ours.
+            String originalUri = header.apply("X-Original-URI");
+            String originalQuery = PresentedKey.queryOf(originalUri);
+            String checked = originalQuery == null ? query
+                    : query == null ? originalQuery : query + "&" + originalQuery;
+            return answer(checked, headers, header.apply("X-Required-Scope"), originalUri, later);
         }
         if (isRoute(path, EXT_AUTHZ)) {
             String requiredScope = header.apply("X-Required-Scope");

@@ -9,6 +9,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,7 +48,7 @@ final class QuerySideFallback {
             if (response.statusCode() == 422) {
                 throw new IllegalArgumentException("the query side refused the required scope");
             }
-            return response.statusCode() == 200 ? Optional.of(decision(json.readTree(response.body()))) : Optional.empty();
+            return response.statusCode() == 200 ? decision(json.readTree(response.body())) : Optional.empty();
         } catch (IOException unreachable) {
             return Optional.empty();
         } catch (InterruptedException e) {
@@ -56,13 +57,21 @@ final class QuerySideFallback {
         }
     }
 
-    private static Decision decision(JsonNode body) {
-        Decision.Status status = Decision.Status.valueOf(body.path("status").asText("NOT_FOUND"));
-        List<String> scopes = new ArrayList<>();
-        body.path("scopes").forEach(scope -> scopes.add(scope.asText()));
-        JsonNode expiresAt = body.path("expiresAt");
-        return new Decision(status, text(body, "keyId"), text(body, "developerId"), scopes,
-                expiresAt.isTextual() ? Instant.parse(expiresAt.asText()) : null);
+    /**
+     * Empty for an answer this edge cannot read (a status or time from a newer query side, say): no decision, which is
+     * a 503, rather than the refused scope an {@link IllegalArgumentException} means to the caller.
+     */
+    private static Optional<Decision> decision(JsonNode body) {
+        try {
+            Decision.Status status = Decision.Status.valueOf(body.path("status").asText("NOT_FOUND"));
+            List<String> scopes = new ArrayList<>();
+            body.path("scopes").forEach(scope -> scopes.add(scope.asText()));
+            JsonNode expiresAt = body.path("expiresAt");
+            return Optional.of(new Decision(status, text(body, "keyId"), text(body, "developerId"), scopes,
+                    expiresAt.isTextual() ? Instant.parse(expiresAt.asText()) : null));
+        } catch (IllegalArgumentException | DateTimeException unreadable) {
+            return Optional.empty();
+        }
     }
 
     private static String text(JsonNode body, String field) {

@@ -496,7 +496,9 @@ final class UsageCounter {
             boolean allDigits = true;
             while (end < uri.length() && uri.charAt(end) != '/' && uri.charAt(end) != '?' && uri.charAt(end) != '#') {
                 char c = uri.charAt(end);
-                if (c < 0x20 || c == 0x7f) {
+                // The command side refuses a report with any ISO control character in an endpoint, and HTTP decoders
+                // turn each byte of a raw UTF-8 path into one character, some of them in U+0080–U+009F.
+                if (Character.isISOControl(c)) {
                     return NO_ENDPOINT;
                 }
                 boolean isDigit = c >= '0' && c <= '9';

@@ -331,6 +331,20 @@ class ExtAuthzContractTest {
     }
 
     @Test
+    void aKeyInTheQueryOfTheGatewaysOriginalUriIsRefused() throws Exception {
+        String key = issue(List.of("orders:read"));
+
+        Answer inOriginal = authorize("Authorization", "Bearer " + key, "X-Required-Scope", "orders:read",
+                "X-Original-URI", "/orders?page=2&api_key=" + key.replace("_", "%5F"));
+        Answer wordWithLk = authorize("Authorization", "Bearer " + key, "X-Required-Scope", "orders:read",
+                "X-Original-URI", "/orders?sort=bulk_price&q=milk_tea");
+
+        assertThat(inOriginal.status()).isEqualTo(400);
+        assertThat(inOriginal.body()).contains("key-in-query").doesNotContain(key);
+        assertThat(wordWithLk.status()).isEqualTo(200);
+    }
+
+    @Test
     void requestsNoKeyCouldMakeValidAreBadRequests() throws Exception {
         String key = issue(List.of("orders:read"));
 

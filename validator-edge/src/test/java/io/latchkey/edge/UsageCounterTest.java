@@ -80,6 +80,9 @@ class UsageCounterTest {
     void endpointsAreCappedInLengthAndControlCharactersMakeNone() {
         assertThat(UsageCounter.normalise("/" + "a".repeat(500))).hasSize(UsageCounter.MAX_ENDPOINT_LENGTH);
         assertThat(UsageCounter.normalise("/a\u0000b")).isEqualTo(UsageCounter.NO_ENDPOINT);
+        // "/т" sent raw in UTF-8 (D1 82), as a gateway's X-Original-URI carries it, read a character per byte.
+        assertThat(UsageCounter.normalise("/\u00d1\u0082")).isEqualTo(UsageCounter.NO_ENDPOINT);
+        assertThat(UsageCounter.normalise("/caf\u00c3\u00a9")).isEqualTo("/caf\u00c3\u00a9");
         assertThat(UsageCounter.normalise(null)).isEqualTo(UsageCounter.NO_ENDPOINT);
     }
 

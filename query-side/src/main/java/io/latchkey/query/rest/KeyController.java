@@ -39,6 +39,7 @@ class KeyController {
 
     private final KeyProjection keys;
     private static final int MAX_USAGE_DAYS = 31;
+    private static final Instant AFTER_LAST_YEAR = Instant.parse("+10000-01-01T00:00:00Z");
 
     private final DeveloperProjection developers;
     private final KeyUsageProjection usage;
@@ -87,13 +88,18 @@ class KeyController {
                 .orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_KEY));
     }
 
+    /** Within years 1970 to 9999: further out, an hour or a minute's arithmetic would overflow. */
     private static Instant instant(String text, String name) {
         try {
-            return Instant.parse(text);
+            Instant at = Instant.parse(text);
+            if (!at.isBefore(Instant.EPOCH) && at.isBefore(AFTER_LAST_YEAR)) {
+                return at;
+            }
         } catch (DateTimeParseException e) {
-            throw new ProblemException(400, "invalid-time", "Bad request",
-                    name + " must be an ISO-8601 instant such as 2030-01-01T00:00:00Z.");
+            // Answered below, as an instant out of range is.
         }
+        throw new ProblemException(400, "invalid-time", "Bad request",
+                name + " must be an ISO-8601 instant from 1970 to 9999, such as 2030-01-01T00:00:00Z.");
     }
 
     /**

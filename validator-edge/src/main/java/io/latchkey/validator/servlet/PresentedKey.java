@@ -2,6 +2,7 @@ package io.latchkey.validator.servlet;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * Where a client may put its key: {@code Authorization: Bearer <key>} or {@code X-API-Key: <key>}, one of them.
@@ -13,6 +14,7 @@ import java.util.Locale;
 public record PresentedKey(String key, boolean ambiguous) {
 
     private static final String BEARER = "Bearer ";
+    private static final Pattern KEY_START = Pattern.compile("(?<![a-z0-9])lk_[a-z0-9]");
 
     public static PresentedKey from(String authorization, String apiKey) {
         String bearer = authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
@@ -31,7 +33,10 @@ public record PresentedKey(String key, boolean ambiguous) {
         return from(authorization.isEmpty() ? null : authorization.get(0), apiKey.isEmpty() ? null : apiKey.get(0));
     }
 
-    /** Keys in URLs leak into logs, histories and referrers; a query string that carries one is refused. */
+    /**
+     * Keys in URLs leak into logs, histories and referrers; a query string that carries one is refused. A key is
+     * {@code lk_} and a letter or digit where a word begins, so that {@code sort=bulk_price} is not one.
+     */
     public static boolean inQueryString(String queryString) {
         if (queryString == null) {
             return false;
@@ -43,6 +48,17 @@ public record PresentedKey(String key, boolean ambiguous) {
             previous = query;
             query = query.replace("%25", "%").replace("%5f", "_").replace("%6c", "l").replace("%6b", "k");
         } while (!query.equals(previous));
-        return query.contains("lk_");
+        return KEY_START.matcher(query).find();
+    }
+
+    /** The query of a request URI as a gateway reports it ({@code X-Original-URI}), or null when it has none. */
+    public static String queryOf(String uri) {
+        if (uri == null) {
+            return null;
+        }
+        int fragment = uri.indexOf('#');
+        String beforeFragment = fragment < 0 ? uri : uri.substring(0, fragment);
+        int question = beforeFragment.indexOf('?');
+        return question < 0 ? null : beforeFragment.substring(question + 1);
     }
 }

@@ -17,9 +17,19 @@ class PresentedKeyTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "page=2", "q=milk", "q=lk-live", "q=l%6B", "q=%5F%5F", "q=%"})
+    @ValueSource(strings = {"", "page=2", "q=milk", "q=lk-live", "q=l%6B", "q=%5F%5F", "q=%", "sort=bulk_price",
+            "q=milk_tea", "q=BULK_LIVE_x", "q=lk_"})
     void otherQueryStringsPass(String query) {
         assertThat(PresentedKey.inQueryString(query)).isFalse();
+    }
+
+    @Test
+    void theQueryOfAnOriginalUriIsWhatFollowsTheQuestionMark() {
+        assertThat(PresentedKey.queryOf("/orders?api_key=lk_live_x#top")).isEqualTo("api_key=lk_live_x");
+        assertThat(PresentedKey.queryOf("/orders?")).isEmpty();
+        assertThat(PresentedKey.queryOf("/orders#a?b")).isNull();
+        assertThat(PresentedKey.queryOf("/orders")).isNull();
+        assertThat(PresentedKey.queryOf(null)).isNull();
     }
 
     @Test

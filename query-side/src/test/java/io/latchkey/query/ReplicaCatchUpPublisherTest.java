@@ -1,0 +1,32 @@
+package io.latchkey.query;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
+import org.axonframework.eventhandling.Segment;
+import org.axonframework.eventhandling.TrackerStatus;
+import org.junit.jupiter.api.Test;
+
+/** On Axon's own segment statuses, as its tracking processor reports them. */
+class ReplicaCatchUpPublisherTest {
+
+    private static final TrackerStatus[] SEGMENTS = TrackerStatus.split(Segment.ROOT_SEGMENT,
+            new GlobalSequenceTrackingToken(41));
+
+    @Test
+    void caughtUpWhenEverySegmentIs() {
+        assertThat(ReplicaCatchUpPublisher.caughtUp(List.of(SEGMENTS[0].caughtUp(), SEGMENTS[1].caughtUp())))
+                .isTrue();
+        assertThat(ReplicaCatchUpPublisher.caughtUp(List.of(SEGMENTS[0].caughtUp(), SEGMENTS[1]))).isFalse();
+        assertThat(ReplicaCatchUpPublisher.caughtUp(List.of())).isFalse();
+    }
+
+    @Test
+    void aSegmentWhoseHandlerKeepsFailingIsNotCaughtUpThoughAxonStillSaysSo() {
+        TrackerStatus failing = SEGMENTS[1].caughtUp().markError(new IllegalStateException("projection failed"));
+
+        assertThat(failing.isCaughtUp()).isTrue();
+        assertThat(ReplicaCatchUpPublisher.caughtUp(List.of(SEGMENTS[0].caughtUp(), failing))).isFalse();
+    }
+}
