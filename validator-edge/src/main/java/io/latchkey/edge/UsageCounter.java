@@ -48,6 +48,11 @@ final class UsageCounter {
     static final String OTHER_ENDPOINT = "(other)";
     static final int MAX_ENDPOINTS = 32;
     static final int MAX_ENDPOINT_LENGTH = 128;
+    /**
+     * The most buckets a report holds for one key: the command side refuses a report with more, which would drop every
+     * count in it, as after an outage of the command side long enough for one key's minutes to pile up.
+     */
+    static final int MAX_BUCKETS_PER_KEY = 2_000;
     /** How long after its end a minute's counters are kept for its late decisions: long enough for nearly all. */
     private static final long LATE_MILLIS = 15_000;
     /**
@@ -527,10 +532,19 @@ final class UsageCounter {
     }
 
     /**
-     * The gains since the last acknowledgement, for at most {@code maxKeys} keys; empty when nothing was counted. Table
-     * entries that did not move since then are passed over without building anything for them.
+     * The gains since the last acknowledgement, for at most {@code maxKeys} keys and {@link #MAX_BUCKETS_PER_KEY}
+     * buckets a key; empty when nothing was counted.
      */
     List<KeyReport> report(int maxKeys) {
+        return report(maxKeys, MAX_BUCKETS_PER_KEY);
+    }
+
+    /**
+     * As {@link #report(int)}, with at most {@code maxBuckets} buckets a key, the oldest minutes first; the rest wait
+     * for a later report. Table entries that did not move since the last acknowledgement are passed over without
+     * building anything for them.
+     */
+    List<KeyReport> report(int maxKeys, int maxBuckets) {
         foldPending();
         Map<String, KeyGains> byKey = new LinkedHashMap<>();
         for (Minute minute : minutes) {
@@ -540,7 +554,7 @@ final class UsageCounter {
             totals.forEach((bucket, total) -> {
                 long acknowledgedTotal = acknowledged.getOrDefault(bucket, 0L);
                 KeyGains key = total > acknowledgedTotal ? gainsOf(byKey, bucket.keyId(), maxKeys) : null;
-                if (key != null) {
+                if (key != null && (key.gains.size() < maxBuckets || key.gains.containsKey(bucket))) {
                     key.gains.merge(bucket, total - acknowledgedTotal, Long::sum);
                     key.totals.put(bucket, total);
                     key.lastUsed = Math.max(key.lastUsed, lastUsed.get(bucket.keyId()));
@@ -549,7 +563,8 @@ final class UsageCounter {
             minute.table.forEachUnacknowledged((msb, lsb, endpoint, millis, gains, read) -> {
                 String keyId = new UUID(msb, lsb).toString();
                 KeyGains key = gainsOf(byKey, keyId, maxKeys);
-                if (key == null) {
+                if (key == null || (!key.gains.isEmpty() && key.gains.size() + moved(gains) > maxBuckets)) {
+                    // An entry is acknowledged whole, so it goes whole into this report or the next.
                     return;
                 }
                 for (int slot = 0; slot < UsageTable.OUTCOMES; slot++) {
@@ -582,6 +597,14 @@ final class UsageCounter {
     }
 
     /** The key's part of the report, made if the report has room for another key; null when it has none. */
+    private static int moved(long[] gains) {
+        int moved = 0;
+        for (long gain : gains) {
+            moved += gain != 0 ? 1 : 0;
+        }
+        return moved;
+    }
+
     private static KeyGains gainsOf(Map<String, KeyGains> byKey, String keyId, int maxKeys) {
         KeyGains key = byKey.get(keyId);
         if (key == null && byKey.size() < maxKeys) {

@@ -156,6 +156,29 @@ class UsageCounterTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"k1", "7d3f8a2e-0b1c-4d5e-8f90-123456789abc"})
+    void aKeysBucketsPiledUpOverManyMinutesGoInReportsTheCommandSideTakes(String k1) {
+        for (int minute = 0; minute < 10; minute++) {
+            time.set(T0.plusSeconds(60L * minute));
+            counter.record(k1, "/a", "valid");
+            counter.record(k1, "/b", "valid");
+            counter.record(k1, "/b", "rate_limited");
+        }
+        long reported = 0;
+        int reports = 0;
+        for (List<UsageCounter.KeyReport> report = counter.report(100, 7); !report.isEmpty();
+             report = counter.report(100, 7)) {
+            assertThat(report).singleElement().satisfies(key -> assertThat(key.gains().size()).isBetween(1, 7));
+            reported += total(report);
+            reports++;
+            counter.acknowledge(report);
+        }
+
+        assertThat(reported).isEqualTo(30);
+        assertThat(reports).isBetween(5, 30);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"k1", "7d3f8a2e-0b1c-4d5e-8f90-123456789abc"})
     void reportedCountersOfPastMinutesAreDropped(String k1) {
         counter.record(k1, "/", "valid");
         counter.acknowledge(counter.report(100));

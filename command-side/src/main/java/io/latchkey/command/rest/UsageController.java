@@ -33,6 +33,7 @@ class UsageController {
     private static final Pattern EDGE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
     private static final Pattern OUTCOME = Pattern.compile("[a-z_]{1,32}");
     private static final int MAX_KEYS = 10_000;
+    /** The edge sends at most this many a key in one report ({@code UsageCounter.MAX_BUCKETS_PER_KEY}). */
     private static final int MAX_COUNTS_PER_KEY = 2_000;
     private static final int MAX_ENDPOINT = 256;
     private static final long MAX_COUNT = 1_000_000_000L;
