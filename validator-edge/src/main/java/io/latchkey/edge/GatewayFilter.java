@@ -31,7 +31,7 @@ final class GatewayFilter implements Filter {
         HttpServletRequest request = (HttpServletRequest) servletRequest;
         // Tomcat's request thread waits for a limiter's backend; the little left after the reply runs where it arrives.
         CompletionStage<GatewayRoutes.Answer> answered = routes.answer(request.getMethod(), request.getRequestURI(),
-                request.getQueryString(), name -> Collections.list(request.getHeaders(name)), Runnable::run);
+                request.getQueryString(), name -> Collections.list(request.getHeaders(name)), Runnable::run, true);
         if (answered == null) {
             chain.doFilter(request, servletResponse);
             return;

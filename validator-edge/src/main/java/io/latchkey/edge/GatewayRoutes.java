@@ -92,11 +92,13 @@ final class GatewayRoutes {
      * @param headers every value a request header was sent with, none when absent
      * @param later   where the answer is made when a limiter waited on its backend (the gateway listener passes the
      *                connection's event loop), rather than on the backend client's own thread
+     * @param mayAsk  whether this thread may wait for the query side when the replica is not current; a thread that
+     *                may not (an event loop that found the replica current a moment before) answers 503 instead
      * @return the answer, complete at once unless a limiter waits on its backend; null when {@code path} is not a
      * gateway route
      */
     CompletionStage<Answer> answer(String method, String path, String query, Function<String, List<String>> headers,
-                                   Executor later) {
+                                   Executor later, boolean mayAsk) {
         // A repeated header reads as its values joined, as Spring MVC binds it: never one of them picked silently.
         Function<String, String> header = name -> {
             List<String> values = headers.apply(name);
@@ -113,7 +115,7 @@ final class GatewayRoutes {
             String originalQuery = PresentedKey.queryOf(originalUri);
             String checked = originalQuery == null ? query
                     : query == null ? originalQuery : query + "&" + originalQuery;
-            return answer(checked, headers, header.apply("X-Required-Scope"), originalUri, later);
+            return answer(checked, headers, header.apply("X-Required-Scope"), originalUri, later, mayAsk);
         }
         if (isRoute(path, EXT_AUTHZ)) {
             String requiredScope = header.apply("X-Required-Scope");
@@ -121,7 +123,7 @@ final class GatewayRoutes {
             String access = KeyAuthenticationFilter.access(method);
             String scope = requiredScope != null ? requiredScope : resource != null ? resource + ":" + access : access;
             // The check's path is the client's request path under the prefix: the endpoint usage is counted by.
-            return answer(query, headers, scope, path.substring(EXT_AUTHZ.length()), later);
+            return answer(query, headers, scope, path.substring(EXT_AUTHZ.length()), later, mayAsk);
         }
         return null;
     }
@@ -139,9 +141,9 @@ final class GatewayRoutes {
     }
 
     private CompletionStage<Answer> answer(String query, Function<String, List<String>> headers,
-                                           String requiredScope, String endpoint, Executor later) {
+                                           String requiredScope, String endpoint, Executor later, boolean mayAsk) {
         return HttpVerdict.ofAsync(query, PresentedKey.fromAll(headers.apply("Authorization"), headers.apply("X-API-Key")),
-                key -> decide(key, requiredScope, later)).thenApply(verdict -> answer(verdict, endpoint));
+                key -> decide(key, requiredScope, later, mayAsk)).thenApply(verdict -> answer(verdict, endpoint));
     }
 
     private Answer answer(HttpVerdict verdict, String endpoint) {
@@ -198,12 +200,14 @@ final class GatewayRoutes {
      * From the replica while it is current (complete and within the lag bound), else from the query side when one is
      * configured; timed and counted. A missing or malformed key needs no replica: the validator refuses it locally.
      */
-    private CompletionStage<Optional<Decision>> decide(String key, String requiredScope, Executor later) {
+    private CompletionStage<Optional<Decision>> decide(String key, String requiredScope, Executor later,
+                                                      boolean mayAsk) {
         long started = System.nanoTime();
         boolean fromReplica = validator.isCurrent() || key == null || !KeyFormat.isWellFormed(key);
         CompletableFuture<Optional<Decision>> answer = fromReplica
                 ? validator.validateAsync(key, requiredScope).thenApply(Optional::of).toCompletableFuture()
-                : CompletableFuture.completedFuture(fallback.flatMap(f -> f.validate(key, requiredScope)));
+                : CompletableFuture.completedFuture(
+                        mayAsk ? fallback.flatMap(f -> f.validate(key, requiredScope)) : Optional.empty());
         if (!answer.isDone()) {
             // Off a shared Redis client thread, which serves every decision's reply: the rest is the caller's work, made
             // where the caller says (the gateway's loop, at once when the reply was read there; the servlet filter,

@@ -261,7 +261,9 @@ final class GatewayServer implements AutoCloseable {
             if (request.decoderResult().isFailure()) {
                 write(context, request, malformed(request.decoderResult().cause()), true);
             } else if (!routes.mayWait()) {
-                CompletableFuture<GatewayRoutes.Answer> answer = safely(request, loop);
+                // Decided on the loop, which must not wait for the query side should the replica stop being current
+                // before the decision reads it again.
+                CompletableFuture<GatewayRoutes.Answer> answer = safely(request, loop, false);
                 if (answer.isDone()) {
                     write(context, request, answer.join(), last());
                 } else {
@@ -273,7 +275,7 @@ final class GatewayServer implements AutoCloseable {
                 pause();
                 try {
                     waiting.execute(() -> deliver(context, request,
-                            safely(request, loop).join()));
+                            safely(request, loop, true).join()));
                 } catch (RejectedExecutionException busy) {
                     answered(context, request, BUSY);
                 }
@@ -365,10 +367,10 @@ final class GatewayServer implements AutoCloseable {
      * The route's answer, now or once a limiter's backend has answered (then made on the connection's loop); a failure
      * anywhere is a 500 (its class logged, never the request, which may carry a key), never no answer.
      */
-    private CompletableFuture<GatewayRoutes.Answer> safely(FullHttpRequest request, Executor loop) {
+    private CompletableFuture<GatewayRoutes.Answer> safely(FullHttpRequest request, Executor loop, boolean mayAsk) {
         CompletableFuture<GatewayRoutes.Answer> answer;
         try {
-            answer = answer(request, loop).toCompletableFuture();
+            answer = answer(request, loop, mayAsk).toCompletableFuture();
         } catch (RuntimeException e) {
             answer = CompletableFuture.failedFuture(e);
         }
@@ -381,7 +383,7 @@ final class GatewayServer implements AutoCloseable {
     }
 
     /** Headers are plain objects that outlive the request's buffer, so a deferred answer may still read them. */
-    private CompletionStage<GatewayRoutes.Answer> answer(FullHttpRequest request, Executor loop) {
+    private CompletionStage<GatewayRoutes.Answer> answer(FullHttpRequest request, Executor loop, boolean mayAsk) {
         if (HttpMethod.TRACE.equals(request.method())) {
             // Tomcat refuses TRACE before any filter sees it; the two listeners answer alike.
             return CompletableFuture.completedFuture(problem(405, "method-not-allowed", "TRACE is not answered."));
@@ -391,7 +393,7 @@ final class GatewayServer implements AutoCloseable {
         HttpHeaders headers = request.headers();
         CompletionStage<GatewayRoutes.Answer> answer = routes.answer(request.method().name(),
                 query < 0 ? uri : uri.substring(0, query), query < 0 ? null : uri.substring(query + 1),
-                headers::getAll, loop);
+                headers::getAll, loop, mayAsk);
         return answer != null ? answer : CompletableFuture.completedFuture(problem(404, "not-found",
                 "This port answers " + GatewayRoutes.AUTHORIZE + " and " + GatewayRoutes.EXT_AUTHZ + " only."));
     }
