@@ -63,7 +63,10 @@ final class QuerySideFallback {
      */
     private static Optional<Decision> decision(JsonNode body) {
         try {
-            Decision.Status status = Decision.Status.valueOf(body.path("status").asText("NOT_FOUND"));
+            if (!body.path("status").isTextual()) {
+                return Optional.empty();
+            }
+            Decision.Status status = Decision.Status.valueOf(body.path("status").asText());
             List<String> scopes = new ArrayList<>();
             body.path("scopes").forEach(scope -> scopes.add(scope.asText()));
             JsonNode expiresAt = body.path("expiresAt");

@@ -540,8 +540,8 @@ final class UsageCounter {
     }
 
     /**
-     * As {@link #report(int)}, with at most {@code maxBuckets} buckets a key, the oldest minutes first; the rest wait
-     * for a later report. Table entries that did not move since the last acknowledgement are passed over without
+     * As {@link #report(int)}, with at most {@code maxBuckets} buckets a key, minute by minute as they are held; the
+     * rest wait for a later report. Table entries that did not move since the last acknowledgement are passed over without
      * building anything for them.
      */
     List<KeyReport> report(int maxKeys, int maxBuckets) {
@@ -554,7 +554,7 @@ final class UsageCounter {
             totals.forEach((bucket, total) -> {
                 long acknowledgedTotal = acknowledged.getOrDefault(bucket, 0L);
                 KeyGains key = total > acknowledgedTotal ? gainsOf(byKey, bucket.keyId(), maxKeys) : null;
-                if (key != null && (key.gains.size() < maxBuckets || key.gains.containsKey(bucket))) {
+                if (key != null && key.gains.size() < maxBuckets) {
                     key.gains.merge(bucket, total - acknowledgedTotal, Long::sum);
                     key.totals.put(bucket, total);
                     key.lastUsed = Math.max(key.lastUsed, lastUsed.get(bucket.keyId()));
@@ -597,14 +597,6 @@ final class UsageCounter {
     }
 
     /** The key's part of the report, made if the report has room for another key; null when it has none. */
-    private static int moved(long[] gains) {
-        int moved = 0;
-        for (long gain : gains) {
-            moved += gain != 0 ? 1 : 0;
-        }
-        return moved;
-    }
-
     private static KeyGains gainsOf(Map<String, KeyGains> byKey, String keyId, int maxKeys) {
         KeyGains key = byKey.get(keyId);
         if (key == null && byKey.size() < maxKeys) {
@@ -612,6 +604,14 @@ final class UsageCounter {
             byKey.put(keyId, key);
         }
         return key;
+    }
+
+    private static int moved(long[] gains) {
+        int moved = 0;
+        for (long gain : gains) {
+            moved += gain != 0 ? 1 : 0;
+        }
+        return moved;
     }
 
     /**

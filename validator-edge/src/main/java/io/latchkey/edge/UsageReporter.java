@@ -156,8 +156,11 @@ final class UsageReporter implements AutoCloseable {
     @Override
     public void close() {
         thread.shutdownNow();
-        for (int attempt = 0; attempt < 5; attempt++) {
-            if (flush() && counter.report(1).isEmpty()) {
+        // Five failures, however many reports succeed: after an outage the backlog may take several reports.
+        for (int failures = 0; failures < 5; ) {
+            if (!flush()) {
+                failures++;
+            } else if (counter.report(1).isEmpty()) {
                 return;
             }
         }

@@ -59,5 +59,8 @@ class QuerySideFallbackTest {
 
         answer.set("{\"status\":\"VALID\",\"keyId\":\"k\",\"developerId\":\"d\",\"scopes\":[],\"expiresAt\":\"soon\"}");
         assertThat(fallback.validate("lk_live_x", "read")).isEmpty();
+
+        answer.set("{}");
+        assertThat(fallback.validate("lk_live_x", "read")).isEmpty();
     }
 }

@@ -41,14 +41,36 @@ public record PresentedKey(String key, boolean ambiguous) {
         if (queryString == null) {
             return false;
         }
-        // Percent-encoded (even repeatedly) and upper-case spellings of the prefix count too; each pass shortens.
-        String query = queryString.toLowerCase(Locale.ROOT);
+        // Percent-encoded (even repeatedly) and upper-case spellings count too, and so does a key after an encoded
+        // separator (%20, %3D): everything is decoded, pass after pass, each one shorter, until nothing changes.
+        String query = queryString;
         String previous;
         do {
             previous = query;
-            query = query.replace("%25", "%").replace("%5f", "_").replace("%6c", "l").replace("%6b", "k");
+            query = percentDecoded(query);
         } while (!query.equals(previous));
+        query = query.toLowerCase(Locale.ROOT);
         return KEY_START.matcher(query).find();
+    }
+
+    /** Each {@code %XX} as the character of that code (a byte as one character); anything else as it is. */
+    private static String percentDecoded(String text) {
+        if (text.indexOf('%') < 0) {
+            return text;
+        }
+        StringBuilder decoded = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            int high = c == '%' && i + 2 < text.length() ? Character.digit(text.charAt(i + 1), 16) : -1;
+            int low = high < 0 ? -1 : Character.digit(text.charAt(i + 2), 16);
+            if (low < 0) {
+                decoded.append(c);
+            } else {
+                decoded.append((char) (high * 16 + low));
+                i += 2;
+            }
+        }
+        return decoded.toString();
     }
 
     /** The query of a request URI as a gateway reports it ({@code X-Original-URI}), or null when it has none. */

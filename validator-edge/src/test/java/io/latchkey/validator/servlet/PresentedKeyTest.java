@@ -11,7 +11,9 @@ class PresentedKeyTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"api_key=lk_live_abc", "k=lk%5Flive_abc", "k=lk%5flive", "k=%6C%6B%5Flive",
-            "k=lk%255Flive", "k=lk%25255Flive", "k=LK_LIVE_abc", "a=1&key=lk_test_x"})
+            "k=lk%255Flive", "k=lk%25255Flive", "k=LK_LIVE_abc", "a=1&key=lk_test_x", "auth=Bearer%20lk_live_x",
+            "next=%2Fcb%3Fapi_key%3Dlk_live_x", "state=%7B%22k%22%3A%22lk_live_x%22%7D", "k=lk_%74est_x",
+            "k=%4C%4B%5Flive_x"})
     void aKeyInTheQueryStringIsFoundHoweverItIsEncoded(String query) {
         assertThat(PresentedKey.inQueryString(query)).isTrue();
     }
