@@ -37,8 +37,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * decision about a key in a UUID's canonical form (every key Latchkey makes) at a remembered endpoint goes to its
  * thread's {@link PendingDecisions}, whose batches are folded into the minute's {@link UsageTable} (an entry by the
  * key's 128 bits and the endpoint's number) with their cache misses overlapping; a fold takes the batch's lock, and
- * the table's lock for a (key, endpoint) pair new in the minute. Reports fold every thread's batch first. A URI is
- * remembered in a {@link ProbeTable} under a hash that takes four characters a step. Everything else counts at once
+ * the table's lock for a (key, endpoint) pair new in the minute. Reports fold every thread's batch first. A URI's
+ * path (its query and fragment left out) is remembered in a {@link ProbeTable} under a hash that takes four
+ * characters a step. Everything else counts at once
  * in maps by key id and endpoint, and a report adds the two.
  */
 final class UsageCounter {
@@ -427,7 +428,9 @@ final class UsageCounter {
         if (originalUri == null) {
             return noEndpoint;
         }
-        int hash = hash(originalUri);
+        // Remembered by path alone: query strings vary without end and would fill the memory with every one.
+        int end = pathEnd(originalUri);
+        int hash = hash(originalUri, end);
         Remembered known = normalised.find(hash, originalUri, UsageCounter::remembers);
         if (known != null) {
             return known.endpoint();
@@ -441,12 +444,26 @@ final class UsageCounter {
         // One number per endpoint, so /orders/1 and /orders/2 meet as the same /orders/{id}.
         Endpoint endpoint = registered(path);
         normalised.addIfAbsent(hash, originalUri, UsageCounter::remembers,
-                () -> new Remembered(hash, originalUri, endpoint));
+                () -> new Remembered(hash, originalUri.substring(0, end), endpoint));
         return endpoint;
     }
 
+    /** Whether {@code uri}'s path is the remembered one, which holds no query or fragment. */
     private static boolean remembers(Remembered remembered, String uri, int hash) {
-        return remembered.hash() == hash && remembered.uri().equals(uri);
+        String path = remembered.uri();
+        return remembered.hash() == hash && uri.startsWith(path)
+                && (uri.length() == path.length() || uri.charAt(path.length()) == '?'
+                || uri.charAt(path.length()) == '#');
+    }
+
+    private static int pathEnd(String uri) {
+        for (int i = 0; i < uri.length(); i++) {
+            char c = uri.charAt(i);
+            if (c == '?' || c == '#') {
+                return i;
+            }
+        }
+        return uri.length();
     }
 
     private Endpoint registered(String path) {
@@ -457,20 +474,20 @@ final class UsageCounter {
         });
     }
 
-    /** A string's hash in four independent lanes, so that it costs about a step per four characters. */
-    private static int hash(String value) {
+    /** The hash of a string's first {@code end} characters in four lanes, so it costs about a step per four. */
+    private static int hash(String value, int end) {
         int a = 0;
         int b = 0;
         int c = 0;
-        int d = value.length();
+        int d = end;
         int i = 0;
-        for (; i + 3 < value.length(); i += 4) {
+        for (; i + 3 < end; i += 4) {
             a = 31 * a + value.charAt(i);
             b = 31 * b + value.charAt(i + 1);
             c = 31 * c + value.charAt(i + 2);
             d = 31 * d + value.charAt(i + 3);
         }
-        for (; i < value.length(); i++) {
+        for (; i < end; i++) {
             a = 31 * a + value.charAt(i);
         }
         return spread((long) a << 32 ^ b, (long) c << 32 ^ d);

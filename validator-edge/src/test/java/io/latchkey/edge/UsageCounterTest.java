@@ -177,6 +177,19 @@ class UsageCounterTest {
         assertThat(reports).isBetween(5, 30);
     }
 
+    @Test
+    void queryStringsDoNotUseUpTheRememberedUris() {
+        String keyId = "7d3f8a2e-0b1c-4d5e-8f90-123456789abc";
+        for (int page = 0; page < 10_050; page++) {
+            counter.record(keyId, "/orders?page=" + page + "#top", "valid");
+        }
+        counter.record(keyId, "/invoices", "valid");
+
+        // Both endpoints still take the table's path, so the URIs remembered were one per path, not per query.
+        assertThat(counter.tabledCounters()).isEqualTo(2);
+        assertThat(total(counter.report(10))).isEqualTo(10_051);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"k1", "7d3f8a2e-0b1c-4d5e-8f90-123456789abc"})
     void reportedCountersOfPastMinutesAreDropped(String k1) {
