@@ -103,6 +103,10 @@ class EdgeConfiguration {
             FunctionCounter.builder("latchkey.usage.report.rejected", reporter, UsageReporter::rejected)
                     .description("Usage reports the command side refused as invalid (their counts are dropped)")
                     .register(registry);
+            FunctionCounter.builder("latchkey.usage.minutes.dropped", counter, UsageCounter::droppedUnreported)
+                    .description("Minutes of usage dropped after " + UsageCounter.MAX_HELD_MINUTES
+                            + " minutes without the command side acknowledging them")
+                    .register(registry);
             Gauge.builder("latchkey.usage.counters", counter, UsageCounter::size)
                     .description("Usage counters held by this edge, reported or not")
                     .register(registry);

@@ -15,6 +15,9 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Counts every decision by key, minute, endpoint and outcome, without I/O. A decision may wait on a lock: while the
@@ -44,6 +47,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class UsageCounter {
 
+    private static final Logger log = LoggerFactory.getLogger(UsageCounter.class);
+
     static final String UNKNOWN_KEY = ApiKeyUsageRecordedEvent.UNKNOWN_KEY;
     static final String NO_ENDPOINT = "*";
     static final String OTHER_ENDPOINT = "(other)";
@@ -56,6 +61,11 @@ final class UsageCounter {
     static final int MAX_BUCKETS_PER_KEY = 2_000;
     /** How long after its end a minute's counters are kept for its late decisions: long enough for nearly all. */
     private static final long LATE_MILLIS = 15_000;
+    /**
+     * Minutes older than this are dropped though not reported: while the command side refuses every report (down, or
+     * the operator token changed), the minutes would otherwise pile up until the edge ran out of memory.
+     */
+    static final int MAX_HELD_MINUTES = 30;
     /**
      * How long before a minute begins its counters are made, by the reporting thread: as long as a report that hangs
      * may hold that thread up, and not so long that they coincide with the last minute's.
@@ -108,6 +118,7 @@ final class UsageCounter {
     private volatile Minute next;
     /** The table entries of the minute dropped last, for sizing the next one. */
     private volatile int lastDropped;
+    private final AtomicLong droppedUnreported = new AtomicLong();
     /** The latest minute retired: decisions of it, or of earlier ones, count in the one after. */
     private volatile long retiredThrough = -1;
 
@@ -651,7 +662,12 @@ final class UsageCounter {
     /** Marks a report as recorded, and drops the minutes that are over and now reported. */
     void acknowledge(List<KeyReport> report) {
         report.forEach(key -> {
-            key.totals().forEach((bucket, total) -> acknowledged.merge(bucket, total, Math::max));
+            key.totals().forEach((bucket, total) -> {
+                // A minute dropped unreported while this report was out keeps no acknowledgements.
+                if (held(bucket.epochMinute()) != null) {
+                    acknowledged.merge(bucket, total, Math::max);
+                }
+            });
             key.reads().forEach(UsageTable.Read::acknowledge);
         });
         // A decision still pending keeps its minute: it is not reported yet.
@@ -672,7 +688,13 @@ final class UsageCounter {
                 // A wait cut short (an error while folding) is taken up again before the minute may go.
                 drain(minute);
             }
-            if (minute.drained && fullyReported(minute)) {
+            boolean tooOld = (minute.epochMinute + MAX_HELD_MINUTES) * 60_000 <= now;
+            if (minute.drained && (fullyReported(minute) || tooOld)) {
+                if (!fullyReported(minute)) {
+                    droppedUnreported.incrementAndGet();
+                    log.error("Usage of minute {} was never acknowledged by the command side and is dropped",
+                            Instant.ofEpochSecond(minute.epochMinute * 60));
+                }
                 lastDropped = minute.table.size();
                 minutes.remove(minute);
                 acknowledged.keySet().removeIf(bucket -> bucket.epochMinute() == minute.epochMinute);
@@ -738,6 +760,11 @@ final class UsageCounter {
      * Counters held, reported or not, counted without building them and without folding pending decisions: a counter
      * that the table and the maps, or two of the table's arrays, hold parts of counts once for each.
      */
+    /** Minutes dropped before the command side acknowledged all their counts. */
+    long droppedUnreported() {
+        return droppedUnreported.get();
+    }
+
     int size() {
         int size = 0;
         for (Minute minute : minutes) {

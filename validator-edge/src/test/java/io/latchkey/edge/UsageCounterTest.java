@@ -177,6 +177,24 @@ class UsageCounterTest {
         assertThat(reports).isBetween(5, 30);
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"k1", "7d3f8a2e-0b1c-4d5e-8f90-123456789abc"})
+    void minutesTheCommandSideNeverAcknowledgesAreDroppedOnceTooOld(String k1) {
+        counter.record(k1, "/a", "valid");
+        time.set(T0.plusSeconds(60L * 20));
+        counter.record(k1, "/a", "valid");
+
+        time.set(T0.plusSeconds(60L * (UsageCounter.MAX_HELD_MINUTES - 1)));
+        counter.acknowledge(List.of());
+        assertThat(counter.droppedUnreported()).isZero();
+        assertThat(total(counter.report(10))).isEqualTo(2);
+
+        time.set(T0.plusSeconds(60L * (UsageCounter.MAX_HELD_MINUTES + 1)));
+        counter.acknowledge(List.of());
+        assertThat(counter.droppedUnreported()).isEqualTo(1);
+        assertThat(total(counter.report(10))).as("the later minute is still held").isEqualTo(1);
+    }
+
     @Test
     void queryStringsDoNotUseUpTheRememberedUris() {
         String keyId = "7d3f8a2e-0b1c-4d5e-8f90-123456789abc";
