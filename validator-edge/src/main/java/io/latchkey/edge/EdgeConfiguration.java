@@ -105,7 +105,7 @@ class EdgeConfiguration {
                     .register(registry);
             FunctionCounter.builder("latchkey.usage.minutes.dropped", counter, UsageCounter::droppedUnreported)
                     .description("Minutes of usage dropped after " + UsageCounter.MAX_HELD_MINUTES
-                            + " minutes without the command side acknowledging them")
+                            + " minutes of failing reports (a report still being resent may deliver part of one)")
                     .register(registry);
             Gauge.builder("latchkey.usage.counters", counter, UsageCounter::size)
                     .description("Usage counters held by this edge, reported or not")

@@ -71,7 +71,7 @@ final class UsageCounter {
      * may hold that thread up, and not so long that they coincide with the last minute's.
      */
     private static final long PREPARE_AHEAD_MILLIS = 30_000;
-    /** Raw URIs remembered with their normalised form; beyond this many, they are normalised every time. */
+    /** URI paths remembered with their endpoint; beyond this many, new ones are normalised every time. */
     private static final int MAX_REMEMBERED_URIS = 10_000;
     /** Outcomes are the decision statuses and the refusals before a decision: fewer than this. */
     private static final int OUTCOME_SLOTS = 24;
@@ -145,7 +145,7 @@ final class UsageCounter {
                      List<UsageTable.Read> reads) {
     }
 
-    /** A raw URI seen before, with its endpoint. */
+    /** A URI path seen before, with its endpoint. */
     private record Remembered(int hash, String uri, Endpoint endpoint) {
     }
 
@@ -168,6 +168,8 @@ final class UsageCounter {
         volatile boolean drained;
         /** Counts in the maps under way on request threads, which retiring waits out. */
         final AtomicInteger counting = new AtomicInteger();
+        /** Reports made since it retired: one not acknowledged before the next was made has failed. */
+        volatile int reportsWhileRetired;
 
         Minute(long epochMinute, int expected, int tableCapacity) {
             this.epochMinute = epochMinute;
@@ -448,14 +450,16 @@ final class UsageCounter {
         }
         String path = normalise(originalUri);
         // Endpoints are capped too: URIs made to collide are not remembered, but would still add endpoints.
-        if (normalised.size() >= MAX_REMEMBERED_URIS || endpoints.size() >= MAX_REMEMBERED_URIS) {
+        if (endpoints.size() >= MAX_REMEMBERED_URIS) {
             Endpoint numbered = endpoints.get(path);
             return numbered != null ? numbered : new Endpoint(path, 0);
         }
-        // One number per endpoint, so /orders/1 and /orders/2 meet as the same /orders/{id}.
+        // One number per endpoint, so /orders/1 and /orders/2 meet as the same /orders/{id}, remembered or not.
         Endpoint endpoint = registered(path);
-        normalised.addIfAbsent(hash, originalUri, UsageCounter::remembers,
-                () -> new Remembered(hash, originalUri.substring(0, end), endpoint));
+        if (normalised.size() < MAX_REMEMBERED_URIS) {
+            normalised.addIfAbsent(hash, originalUri, UsageCounter::remembers,
+                    () -> new Remembered(hash, originalUri.substring(0, end), endpoint));
+        }
         return endpoint;
     }
 
@@ -574,6 +578,11 @@ final class UsageCounter {
      */
     List<KeyReport> report(int maxKeys, int maxBuckets) {
         foldPending();
+        for (Minute minute : minutes) {
+            if (minute.retired) {
+                minute.reportsWhileRetired++;
+            }
+        }
         Map<String, KeyGains> byKey = new LinkedHashMap<>();
         for (Minute minute : minutes) {
             Map<Bucket, Long> totals = new LinkedHashMap<>();
@@ -659,7 +668,7 @@ final class UsageCounter {
         }));
     }
 
-    /** Marks a report as recorded, and drops the minutes that are over and now reported. */
+    /** Marks a report as recorded, and drops the minutes that are over and now reported (or too old). */
     void acknowledge(List<KeyReport> report) {
         report.forEach(key -> {
             key.totals().forEach((bucket, total) -> {
@@ -677,7 +686,8 @@ final class UsageCounter {
 
     /**
      * Retires the minutes that have been over for {@value #LATE_MILLIS} ms, so that no decision finds them any more,
-     * waits out the decisions that found them before, and drops those that are reported.
+     * waits out the decisions that found them before, and drops those that are reported, or that are
+     * {@value #MAX_HELD_MINUTES} minutes old with reports failing.
      */
     private void dropReported(long now) {
         for (Minute minute : minutes) {
@@ -688,12 +698,16 @@ final class UsageCounter {
                 // A wait cut short (an error while folding) is taken up again before the minute may go.
                 drain(minute);
             }
-            boolean tooOld = (minute.epochMinute + MAX_HELD_MINUTES) * 60_000 <= now;
-            if (minute.drained && (fullyReported(minute) || tooOld)) {
-                if (!fullyReported(minute)) {
+            // Old by the clock and by failed reports: a clock that jumps ahead drops nothing before a report is tried.
+            boolean tooOld = (minute.epochMinute + MAX_HELD_MINUTES) * 60_000 <= now
+                    && minute.reportsWhileRetired >= 2;
+            boolean reported = minute.drained && fullyReported(minute);
+            if (minute.drained && (reported || tooOld)) {
+                if (!reported) {
                     droppedUnreported.incrementAndGet();
-                    log.error("Usage of minute {} was never acknowledged by the command side and is dropped",
-                            Instant.ofEpochSecond(minute.epochMinute * 60));
+                    log.error("Usage of minute {} was not acknowledged by the command side within {} minutes and is "
+                            + "dropped; a report still being resent may deliver part of it",
+                            Instant.ofEpochSecond(minute.epochMinute * 60), MAX_HELD_MINUTES);
                 }
                 lastDropped = minute.table.size();
                 minutes.remove(minute);
@@ -756,15 +770,15 @@ final class UsageCounter {
         return minutes.stream().mapToInt(minute -> minute.table.size()).sum();
     }
 
-    /**
-     * Counters held, reported or not, counted without building them and without folding pending decisions: a counter
-     * that the table and the maps, or two of the table's arrays, hold parts of counts once for each.
-     */
     /** Minutes dropped before the command side acknowledged all their counts. */
     long droppedUnreported() {
         return droppedUnreported.get();
     }
 
+    /**
+     * Counters held, reported or not, counted without building them and without folding pending decisions: a counter
+     * that the table and the maps, or two of the table's arrays, hold parts of counts once for each.
+     */
     int size() {
         int size = 0;
         for (Minute minute : minutes) {

@@ -184,15 +184,46 @@ class UsageCounterTest {
         time.set(T0.plusSeconds(60L * 20));
         counter.record(k1, "/a", "valid");
 
+        // Reports fail (nothing acknowledged) all the while.
         time.set(T0.plusSeconds(60L * (UsageCounter.MAX_HELD_MINUTES - 1)));
         counter.acknowledge(List.of());
-        assertThat(counter.droppedUnreported()).isZero();
         assertThat(total(counter.report(10))).isEqualTo(2);
+        assertThat(total(counter.report(10))).isEqualTo(2);
+        counter.acknowledge(List.of());
+        assertThat(counter.droppedUnreported()).isZero();
 
         time.set(T0.plusSeconds(60L * (UsageCounter.MAX_HELD_MINUTES + 1)));
         counter.acknowledge(List.of());
         assertThat(counter.droppedUnreported()).isEqualTo(1);
         assertThat(total(counter.report(10))).as("the later minute is still held").isEqualTo(1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"k1", "7d3f8a2e-0b1c-4d5e-8f90-123456789abc"})
+    void aClockJumpingAheadDropsNothingBeforeAReportIsTried(String k1) {
+        counter.record(k1, "/a", "valid");
+        time.set(T0.plusSeconds(60L * (UsageCounter.MAX_HELD_MINUTES + 5)));
+        counter.acknowledge(List.of());
+        assertThat(counter.droppedUnreported()).isZero();
+
+        List<UsageCounter.KeyReport> report = counter.report(10);
+        assertThat(total(report)).isEqualTo(1);
+        counter.acknowledge(report);
+        assertThat(counter.droppedUnreported()).isZero();
+        assertThat(counter.report(10)).isEmpty();
+    }
+
+    @Test
+    void pathsWithIdsDoNotUseUpTheEndpoints() {
+        String keyId = "7d3f8a2e-0b1c-4d5e-8f90-123456789abc";
+        for (int order = 0; order < 10_050; order++) {
+            counter.record(keyId, "/orders/" + order, "valid");
+        }
+        counter.record(keyId, "/invoices", "valid");
+
+        // Remembered or not, /orders/{id} and /invoices keep their numbers and the table's path.
+        assertThat(counter.tabledCounters()).isEqualTo(2);
+        assertThat(total(counter.report(10))).isEqualTo(10_051);
     }
 
     @Test
