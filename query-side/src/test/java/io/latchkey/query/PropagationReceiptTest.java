@@ -15,17 +15,20 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.TrackingEventProcessor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.context.TestPropertySource;
 
 /**
  * {@code GET /v1/keys/{keyId}/propagation} against real members: the query side's own and a second member standing in
  * for an edge, each answering from its own copy.
  */
+@TestPropertySource(properties = "latchkey.propagation.max-waiting=1")
 class PropagationReceiptTest extends QuerySideTestSupport {
 
     private static HazelcastInstance edge;
@@ -122,6 +125,41 @@ class PropagationReceiptTest extends QuerySideTestSupport {
         JsonNode applied = receipt(key.keyId(), "10000");
         assertThat(applied.get("complete").asBoolean()).as(applied.toString()).isTrue();
         assertThat(members(applied)).allSatisfy(member -> assertThat(member.get("heldVersion").asLong()).isEqualTo(1));
+    }
+
+    @Test
+    void waitingChecksAreBoundedAndAnExtraOneIsTooManyRequests() throws Exception {
+        IssuedKey key = createKey();
+        assertThat(receipt(key.keyId(), "5000").get("complete").asBoolean()).isTrue();
+        TrackingEventProcessor replica = processing
+                .eventProcessor(ActiveKeyReplicaProjection.GROUP, TrackingEventProcessor.class).orElseThrow();
+        replica.shutDown();
+        try {
+            appendKeyEvent(key.keyId(), 1, new ApiKeyRevokedEvent(key.keyId(), "leaked", now()));
+            // One waits its whole 5 s (this class allows one at a time); the others, meanwhile, are refused at once.
+            CompletableFuture<Response> waiting = CompletableFuture.supplyAsync(() -> {
+                Response answer;
+                do {
+                    // Asked again should one of the short checks below hold the one place at that moment.
+                    answer = get("/v1/keys/" + key.keyId() + "/propagation?wait=5000");
+                } while (answer.status() == 429);
+                return answer;
+            });
+            Response extra = get("/v1/keys/" + key.keyId() + "/propagation?wait=10");
+            for (int i = 0; i < 400 && extra.status() != 429 && !waiting.isDone(); i++) {
+                Thread.sleep(10);
+                extra = get("/v1/keys/" + key.keyId() + "/propagation?wait=10");
+            }
+            assertThat(extra.status()).as(extra.raw()).isEqualTo(429);
+            assertThat(extra.contentType()).startsWith("application/problem+json");
+            assertThat(get("/v1/keys/" + key.keyId() + "/propagation").status())
+                    .as("a check without wait is never refused").isEqualTo(200);
+            assertThat(waiting.get().status()).isEqualTo(200);
+            assertThat(get("/v1/keys/" + key.keyId() + "/propagation?wait=10").status())
+                    .as("the wait over, another may wait").isEqualTo(200);
+        } finally {
+            replica.start();
+        }
     }
 
     @Test

@@ -19,9 +19,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Semaphore;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventsourcing.eventstore.DomainEventStream;
 import org.axonframework.eventsourcing.eventstore.EventStore;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestParam;
@@ -44,11 +46,18 @@ class PropagationController {
     private final EventStore eventStore;
     private final HazelcastInstance hazelcast;
     private final Clock clock;
+    /**
+     * A waiting check holds a request thread and probes every member every few milliseconds: so many at once could
+     * starve {@code POST /v1/validate}, which edges fall back on.
+     */
+    private final Semaphore waiting;
 
-    PropagationController(EventStore eventStore, HazelcastInstance hazelcast, Clock clock) {
+    PropagationController(EventStore eventStore, HazelcastInstance hazelcast, Clock clock,
+                          @Value("${latchkey.propagation.max-waiting:16}") int maxWaiting) {
         this.eventStore = eventStore;
         this.hazelcast = hazelcast;
         this.clock = clock;
+        this.waiting = new Semaphore(maxWaiting);
     }
 
     @GetMapping("/v1/keys/{keyId}/propagation")
@@ -57,6 +66,21 @@ class PropagationController {
                                     RequestContext ctx) throws InterruptedException {
         long waitMillis = waitMillis(waitParameter);
         Target target = target(Ids.require(keyId, Ids.NO_SUCH_KEY), ctx);
+        if (waitMillis == 0) {
+            return receipt(keyId, target, 0);
+        }
+        if (!waiting.tryAcquire()) {
+            throw new ProblemException(429, "too-many-waiting", "Too Many Requests",
+                    "Too many propagation checks are waiting; ask again later, or without wait.");
+        }
+        try {
+            return receipt(keyId, target, waitMillis);
+        } finally {
+            waiting.release();
+        }
+    }
+
+    private PropagationResponse receipt(String keyId, Target target, long waitMillis) throws InterruptedException {
         long deadline = System.nanoTime() + waitMillis * 1_000_000;
         Map<String, Instant> reachedBy = new HashMap<>();
         while (true) {
