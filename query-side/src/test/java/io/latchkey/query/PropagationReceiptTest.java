@@ -16,19 +16,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.TrackingEventProcessor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.test.context.TestPropertySource;
 
 /**
  * {@code GET /v1/keys/{keyId}/propagation} against real members: the query side's own and a second member standing in
  * for an edge, each answering from its own copy.
  */
-@TestPropertySource(properties = "latchkey.propagation.max-waiting=1")
 class PropagationReceiptTest extends QuerySideTestSupport {
 
     private static HazelcastInstance edge;
@@ -129,6 +129,7 @@ class PropagationReceiptTest extends QuerySideTestSupport {
 
     @Test
     void waitingChecksAreBoundedAndAnExtraOneIsTooManyRequests() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(16);
         IssuedKey key = createKey();
         assertThat(receipt(key.keyId(), "5000").get("complete").asBoolean()).isTrue();
         TrackingEventProcessor replica = processing
@@ -136,17 +137,21 @@ class PropagationReceiptTest extends QuerySideTestSupport {
         replica.shutDown();
         try {
             appendKeyEvent(key.keyId(), 1, new ApiKeyRevokedEvent(key.keyId(), "leaked", now()));
-            // One waits its whole 5 s (this class allows one at a time); the others, meanwhile, are refused at once.
-            CompletableFuture<Response> waiting = CompletableFuture.supplyAsync(() -> {
-                Response answer;
-                do {
-                    // Asked again should one of the short checks below hold the one place at that moment.
-                    answer = get("/v1/keys/" + key.keyId() + "/propagation?wait=5000");
-                } while (answer.status() == 429);
-                return answer;
-            });
+            // As many as may wait (16 by default) wait their whole 3 s; others, meanwhile, are refused at once.
+            List<CompletableFuture<Response>> waiting = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                waiting.add(CompletableFuture.supplyAsync(() -> {
+                    Response answer;
+                    do {
+                        // Asked again should one of the short checks below hold a place at that moment.
+                        answer = get("/v1/keys/" + key.keyId() + "/propagation?wait=3000");
+                    } while (answer.status() == 429);
+                    return answer;
+                }, pool));
+            }
             Response extra = get("/v1/keys/" + key.keyId() + "/propagation?wait=10");
-            for (int i = 0; i < 400 && extra.status() != 429 && !waiting.isDone(); i++) {
+            for (int i = 0; i < 300 && extra.status() != 429 && waiting.stream().noneMatch(CompletableFuture::isDone);
+                 i++) {
                 Thread.sleep(10);
                 extra = get("/v1/keys/" + key.keyId() + "/propagation?wait=10");
             }
@@ -154,11 +159,14 @@ class PropagationReceiptTest extends QuerySideTestSupport {
             assertThat(extra.contentType()).startsWith("application/problem+json");
             assertThat(get("/v1/keys/" + key.keyId() + "/propagation").status())
                     .as("a check without wait is never refused").isEqualTo(200);
-            assertThat(waiting.get().status()).isEqualTo(200);
+            for (CompletableFuture<Response> answer : waiting) {
+                assertThat(answer.get().status()).isEqualTo(200);
+            }
             assertThat(get("/v1/keys/" + key.keyId() + "/propagation?wait=10").status())
                     .as("the wait over, another may wait").isEqualTo(200);
         } finally {
             replica.start();
+            pool.shutdownNow();
         }
     }
 
