@@ -69,6 +69,15 @@ class PropagationReceiptTest extends QuerySideTestSupport {
         return response.body();
     }
 
+    /** Waits until every member holds the key, then stops the replica writer: the key's next change reaches none. */
+    private TrackingEventProcessor propagatedThenWriterStopped(IssuedKey key) {
+        assertThat(receipt(key.keyId(), "5000").get("complete").asBoolean()).isTrue();
+        TrackingEventProcessor replica = processing
+                .eventProcessor(ActiveKeyReplicaProjection.GROUP, TrackingEventProcessor.class).orElseThrow();
+        replica.shutDown();
+        return replica;
+    }
+
     private static List<JsonNode> members(JsonNode receipt) {
         List<JsonNode> members = new ArrayList<>();
         receipt.get("members").forEach(members::add);
@@ -101,10 +110,7 @@ class PropagationReceiptTest extends QuerySideTestSupport {
     @Test
     void aChangeTheWriterHasNotAppliedIsReportedIncompleteWithWhatEachMemberHolds() throws Exception {
         IssuedKey key = createKey();
-        assertThat(receipt(key.keyId(), "5000").get("complete").asBoolean()).isTrue();
-        TrackingEventProcessor replica = processing
-                .eventProcessor(ActiveKeyReplicaProjection.GROUP, TrackingEventProcessor.class).orElseThrow();
-        replica.shutDown();
+        TrackingEventProcessor replica = propagatedThenWriterStopped(key);
         try {
             IssuedKey next = key.rotated();
             appendKeyEvent(key.keyId(), 1, new ApiKeyRotatedEvent(key.keyId(), next.secretHash(), "lk_test_…new",
@@ -131,10 +137,7 @@ class PropagationReceiptTest extends QuerySideTestSupport {
     void waitingChecksAreBoundedAndAnExtraOneIsTooManyRequests() throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(16);
         IssuedKey key = createKey();
-        assertThat(receipt(key.keyId(), "5000").get("complete").asBoolean()).isTrue();
-        TrackingEventProcessor replica = processing
-                .eventProcessor(ActiveKeyReplicaProjection.GROUP, TrackingEventProcessor.class).orElseThrow();
-        replica.shutDown();
+        TrackingEventProcessor replica = propagatedThenWriterStopped(key);
         try {
             appendKeyEvent(key.keyId(), 1, new ApiKeyRevokedEvent(key.keyId(), "leaked", now()));
             // As many as may wait (16 by default) wait their whole 3 s; others, meanwhile, are refused at once.

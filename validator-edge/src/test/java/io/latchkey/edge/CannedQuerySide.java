@@ -1,0 +1,56 @@
+package io.latchkey.edge;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** A real HTTP server on loopback answering {@code POST /v1/validate} with whatever body it is given, counting asks. */
+final class CannedQuerySide implements AutoCloseable {
+
+    private final AtomicReference<String> answer;
+    private final AtomicInteger asked = new AtomicInteger();
+    private final HttpServer server;
+
+    CannedQuerySide(String answer) {
+        this.answer = new AtomicReference<>(answer);
+        try {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        server.createContext("/v1/validate", exchange -> {
+            asked.incrementAndGet();
+            byte[] body = this.answer.get().getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+    }
+
+    void answer(String body) {
+        answer.set(body);
+    }
+
+    int asked() {
+        return asked.get();
+    }
+
+    /** The edge's fallback, asking this server. */
+    QuerySideFallback fallback() {
+        return new QuerySideFallback(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/v1/validate"),
+                new ObjectMapper());
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
