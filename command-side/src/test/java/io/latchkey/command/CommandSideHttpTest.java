@@ -12,8 +12,8 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
 import io.latchkey.api.secret.KeyFormat;
+import io.latchkey.testing.LoopbackPorts;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -55,7 +55,7 @@ class CommandSideHttpTest {
 
     private static final String TOKEN = "test-operator-token-0123456789";
     private static final String UNKNOWN_ID = "00000000-0000-4000-8000-000000000000";
-    private static final int STORE_PORT = freePort();
+    private static final int STORE_PORT = LoopbackPorts.free();
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Every plaintext key a response contained; the store must hold none of them. */
     private static final Set<String> ISSUED_KEYS = ConcurrentHashMap.newKeySet();
@@ -83,14 +83,6 @@ class CommandSideHttpTest {
         if (!LOG.isStarted()) {
             LOG.start();
             ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(LOG);
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
         }
     }
 

@@ -11,11 +11,11 @@ import io.latchkey.api.KeyStatus;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
+import io.latchkey.testing.LoopbackPorts;
 import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
 import io.latchkey.validator.hazelcast.ReplicaCluster;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,7 +31,6 @@ import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.junit.jupiter.api.AfterAll;
@@ -61,7 +60,7 @@ class SelfServiceHttpTest {
     private static final String TOKEN = "self-service-operator-token-0123456789";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final KeyHasher HASHER = KeyHasher.sha256();
-    private static final int HAZELCAST_PORT = freePortBlock();
+    private static final int HAZELCAST_PORT = LoopbackPorts.freeBlock(2);
     private static final ReplicaCluster CLUSTER = new ReplicaCluster("self-service-" + UUID.randomUUID(), "127.0.0.1",
             HAZELCAST_PORT, List.of("127.0.0.1:" + HAZELCAST_PORT, "127.0.0.1:" + (HAZELCAST_PORT + 1)));
     private static final ScheduledExecutorService CONFIRMATIONS = Executors.newSingleThreadScheduledExecutor();
@@ -94,7 +93,7 @@ class SelfServiceHttpTest {
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
-        registry.add("latchkey.store.port", SelfServiceHttpTest::freePort);
+        registry.add("latchkey.store.port", LoopbackPorts::free);
         registry.add("latchkey.data-dir", () -> dataDir.toString());
         registry.add("latchkey.operator-token", () -> TOKEN);
         registry.add("latchkey.hazelcast.cluster-name", CLUSTER::clusterName);
@@ -119,28 +118,6 @@ class SelfServiceHttpTest {
     private static void keepConfirming() {
         confirming = CONFIRMATIONS.scheduleWithFixedDelay(() -> writer.publishCaughtUp(Instant.now()), 0, 200,
                 TimeUnit.MILLISECONDS);
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** Two consecutive free ports: the writer's and the service's. */
-    private static int freePortBlock() {
-        for (int attempt = 0; attempt < 100; attempt++) {
-            int candidate = ThreadLocalRandom.current().nextInt(20_000, 40_000);
-            try (ServerSocket first = new ServerSocket(candidate);
-                 ServerSocket second = new ServerSocket(candidate + 1)) {
-                return candidate;
-            } catch (IOException taken) {
-                // try another
-            }
-        }
-        throw new IllegalStateException("no two free ports between 20000 and 40000");
     }
 
     private Response send(String method, String path, Object body, String credential, String... headers) {

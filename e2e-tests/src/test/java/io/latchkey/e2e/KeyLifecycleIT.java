@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import io.latchkey.e2e.Api.Response;
+import io.latchkey.testing.LoopbackPorts;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -148,7 +149,7 @@ class KeyLifecycleIT {
         await(Duration.ofSeconds(5), () -> api.authorize(key, "read") == 200
                 && api.authorize(revokedKey.body().get("key").asText(), "read") == 401, "both keys reaching the replica");
 
-        int gateway = LatchkeySystem.freePort();
+        int gateway = LoopbackPorts.free();
         int withFallback = system.startEdgeWithoutReplica("edge-fallback", system.queryUrl() + "/v1/validate",
                 "--latchkey.edge.gateway-port=" + gateway);
         int without = system.startEdgeWithoutReplica("edge-alone", null);

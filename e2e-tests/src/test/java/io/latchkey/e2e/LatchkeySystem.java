@@ -1,8 +1,7 @@
 package io.latchkey.e2e;
 
+import io.latchkey.testing.LoopbackPorts;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,10 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,7 +24,6 @@ final class LatchkeySystem implements AutoCloseable {
 
     static final String OPERATOR_TOKEN = "e2e-operator-token-" + UUID.randomUUID();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
     /**
      * The services' JVM options: small heaps and C1 only by default, which favours the suite's many short start-ups;
      * load runs pass {@code -Dlatchkey.e2e.jvmOptions=-Xmx512m} to measure what {@code bin/latchkey} runs.
@@ -38,15 +33,15 @@ final class LatchkeySystem implements AutoCloseable {
 
     final Path dataDir;
     final Path logDir;
-    final int commandPort = freePort();
-    final int queryPort = freePort();
-    final int edgePort = freePort();
+    final int commandPort = LoopbackPorts.free();
+    final int queryPort = LoopbackPorts.free();
+    final int edgePort = LoopbackPorts.free();
     /** The first edge's gateway listener ({@code latchkey.edge.gateway-port}). */
-    final int edgeGatewayPort = freePort();
-    final int storePort = freePort();
-    private final int commandHazelcastPort = freePort();
-    private final int hazelcastPort = freePort();
-    private final int edgeHazelcastPort = freePort();
+    final int edgeGatewayPort = LoopbackPorts.free();
+    final int storePort = LoopbackPorts.free();
+    private final int commandHazelcastPort = LoopbackPorts.free();
+    private final int hazelcastPort = LoopbackPorts.free();
+    private final int edgeHazelcastPort = LoopbackPorts.free();
     private final String clusterName = "e2e-" + UUID.randomUUID();
     private final Map<String, Process> processes = new LinkedHashMap<>();
     /** Extra arguments for every edge of the system (e.g. its rate-limit settings); set before {@link #start()}. */
@@ -100,10 +95,10 @@ final class LatchkeySystem implements AutoCloseable {
 
     /** Another edge in the system's cluster, as production runs several; returns its HTTP port once it is ready. */
     int startEdge(String name, String... args) throws Exception {
-        int port = freePort();
+        int port = LoopbackPorts.free();
         List<String> all = new ArrayList<>(List.of(withEdgeArgs(
                 "--latchkey.hazelcast.cluster-name=" + clusterName,
-                "--latchkey.hazelcast.port=" + freePort(),
+                "--latchkey.hazelcast.port=" + LoopbackPorts.free(),
                 "--latchkey.hazelcast.members=" + members())));
         all.addAll(List.of(args));
         launch(name, System.getProperty("latchkey.edgeJar"), port, all.toArray(String[]::new));
@@ -116,10 +111,10 @@ final class LatchkeySystem implements AutoCloseable {
      * complete, so it answers only through {@code fallbackUrl} (when given). Returns its HTTP port.
      */
     int startEdgeWithoutReplica(String name, String fallbackUrl, String... extraArgs) throws Exception {
-        int port = freePort();
+        int port = LoopbackPorts.free();
         List<String> args = new ArrayList<>(List.of(
                 "--latchkey.hazelcast.cluster-name=lonely-" + UUID.randomUUID(),
-                "--latchkey.hazelcast.port=" + freePort()));
+                "--latchkey.hazelcast.port=" + LoopbackPorts.free()));
         args.addAll(List.of(extraArgs));
         if (fallbackUrl != null) {
             args.add("--latchkey.edge.fallback-url=" + fallbackUrl);
@@ -224,25 +219,5 @@ final class LatchkeySystem implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         stop();
-    }
-
-    /**
-     * A free loopback port, never handed out before in this JVM, below Linux's ephemeral range (32768 and up): a
-     * port the OS picked for us could be taken by an outbound connection, or handed out again, before the service
-     * that was meant to bind it starts, which happened with a dozen JVMs starting here.
-     */
-    static int freePort() {
-        for (int attempt = 0; attempt < 1_000; attempt++) {
-            int port = 20_000 + ThreadLocalRandom.current().nextInt(12_000);
-            if (!HANDED_OUT.add(port)) {
-                continue;
-            }
-            try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
-                return port;
-            } catch (IOException busy) {
-                // taken by something else: try another
-            }
-        }
-        throw new IllegalStateException("no free port between 20000 and 32000");
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import io.latchkey.testing.LoopbackPorts;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -67,7 +68,7 @@ class NginxGatewayIT {
         });
         upstream.start();
 
-        gatewayPort = LatchkeySystem.freePort();
+        gatewayPort = LoopbackPorts.free();
         Path conf = Files.createDirectories(workDir.resolve("nginx"));
         Path docs = Path.of(System.getProperty("latchkey.docsDir", "../docs")).resolve("gateways");
         Files.writeString(conf.resolve("nginx-latchkey.conf"), Files.readString(docs.resolve("nginx-latchkey.conf"))

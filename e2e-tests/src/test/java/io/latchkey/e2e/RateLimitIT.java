@@ -3,6 +3,7 @@ package io.latchkey.e2e;
 import static io.latchkey.e2e.Api.map;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.latchkey.testing.LoopbackPorts;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.URI;
@@ -46,7 +47,7 @@ class RateLimitIT {
     @BeforeAll
     static void start() throws Exception {
         workDir = Path.of(System.getProperty("latchkey.workDir", "target/e2e")).resolve("ratelimit-" + System.nanoTime());
-        redisPort = LatchkeySystem.freePort();
+        redisPort = LoopbackPorts.free();
         startRedis();
         system = new LatchkeySystem(workDir);
         // The mode is edge.yml's default, exact; the local-sync test starts edges that set it.

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.latchkey.api.DeveloperRegisteredEvent;
+import io.latchkey.testing.LoopbackPorts;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -36,7 +37,7 @@ class DistributedModeTest {
 
     @DynamicPropertySource
     static void distributed(DynamicPropertyRegistry registry) {
-        int hazelcastPort = QuerySideTestSupport.freePort();
+        int hazelcastPort = LoopbackPorts.free();
         registry.add("axon.axonserver.servers", AXON_SERVER::getAxonServerAddress);
         registry.add("spring.data.mongodb.uri", () -> MONGO.getReplicaSetUrl("latchkey"));
         registry.add("latchkey.hazelcast.cluster-name", () -> "qs-distributed-" + UUID.randomUUID());

@@ -7,9 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.support.store.EmbeddedMongoServer;
+import io.latchkey.testing.LoopbackPorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,7 +22,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.eventsourcing.eventstore.EventStore;
@@ -47,7 +46,7 @@ abstract class QuerySideTestSupport {
 
     static final String OPERATOR_TOKEN = "query-side-test-token-" + UUID.randomUUID();
     static final String CLUSTER_NAME = "qs-test-" + UUID.randomUUID();
-    static final int HAZELCAST_PORT = freePort();
+    static final int HAZELCAST_PORT = LoopbackPorts.freeBlock(20);
     static final String ACTOR = "operator";
     static final String SOURCE_ADDRESS = "203.0.113.7";
 
@@ -70,7 +69,7 @@ abstract class QuerySideTestSupport {
 
         @Override
         public void initialize(ConfigurableApplicationContext context) {
-            int storePort = freePort();
+            int storePort = LoopbackPorts.free();
             Path dataDir;
             try {
                 dataDir = Files.createTempDirectory("query-side-test-store");
@@ -90,19 +89,6 @@ abstract class QuerySideTestSupport {
                     "latchkey.hazelcast.port=" + HAZELCAST_PORT,
                     "latchkey.hazelcast.members=127.0.0.1:" + HAZELCAST_PORT).applyTo(context);
         }
-    }
-
-    /** A port of the high range, free now; Hazelcast counts upwards from it, so leave room above. */
-    static int freePort() {
-        for (int attempt = 0; attempt < 100; attempt++) {
-            int candidate = ThreadLocalRandom.current().nextInt(20_000, 40_000);
-            try (ServerSocket socket = new ServerSocket(candidate)) {
-                return socket.getLocalPort();
-            } catch (IOException taken) {
-                // try another
-            }
-        }
-        throw new IllegalStateException("no free port between 20000 and 40000");
     }
 
     private static void deleteRecursively(Path dir) {

@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.secret.KeyFormat;
+import io.latchkey.testing.LoopbackPorts;
 import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
 import io.latchkey.validator.hazelcast.ReplicaCluster;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -25,10 +25,7 @@ class ValidationControllerTest {
 
     @BeforeAll
     static void startLoneMember() throws IOException {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = LoopbackPorts.free();
         member = Hazelcast.newHazelcastInstance(new ReplicaCluster("qs-lonely-" + UUID.randomUUID(), "127.0.0.1",
                 port, List.of("127.0.0.1:" + port)).memberConfig("query-side-test-lonely-" + UUID.randomUUID()));
     }

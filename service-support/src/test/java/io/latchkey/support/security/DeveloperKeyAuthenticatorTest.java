@@ -9,11 +9,10 @@ import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.support.security.DeveloperKeyAuthenticator.Verdict;
+import io.latchkey.testing.LoopbackPorts;
 import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
 import io.latchkey.validator.hazelcast.ReplicaCluster;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -44,8 +43,8 @@ class DeveloperKeyAuthenticatorTest {
 
     @BeforeAll
     static void startMembers() {
-        int port = freePort();
-        int second = freePort();
+        int port = LoopbackPorts.free();
+        int second = LoopbackPorts.free();
         ReplicaCluster cluster = new ReplicaCluster("auth-test-" + UUID.randomUUID(), "127.0.0.1", port,
                 List.of("127.0.0.1:" + port, "127.0.0.1:" + second));
         writerMember = Hazelcast.newHazelcastInstance(cluster.memberConfig("writer"));
@@ -65,14 +64,6 @@ class DeveloperKeyAuthenticatorTest {
     @BeforeEach
     void writerIsCaughtUp() {
         writer.publishCaughtUp(Instant.now());
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** Issues a key with {@code scopes} and {@code status} and waits until the service member's copy holds it. */

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import io.latchkey.support.web.ProblemException;
-import java.io.IOException;
+import io.latchkey.testing.LoopbackPorts;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -41,8 +41,8 @@ class DurableCommitsTest {
     private final AtomicLong sequences = new AtomicLong();
 
     /** A bus whose "append" command appends one event to stream {@code thing} and, with "nested", runs another. */
-    private CommandGateway gateway(Runnable durableCommit) throws IOException {
-        int port = EmbeddedMongoServerTest.freePort();
+    private CommandGateway gateway(Runnable durableCommit) {
+        int port = LoopbackPorts.free();
         server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", port);
         client = MongoClients.create("mongodb://127.0.0.1:" + port);
         MongoTemplate template = DefaultMongoTemplate.builder().mongoDatabase(client, "latchkey").build();
@@ -83,7 +83,7 @@ class DurableCommitsTest {
     }
 
     @Test
-    void theCommitFollowsTheAppendAndWhatTheHandlerRegistered() throws IOException {
+    void theCommitFollowsTheAppendAndWhatTheHandlerRegistered() {
         CommandGateway commands = gateway(() -> {
             steps.add("durable commit sees " + appended() + " events");
             server.commit();
@@ -95,7 +95,7 @@ class DurableCommitsTest {
     }
 
     @Test
-    void commandsNestedInOneUnitOfWorkShareOneCommit() throws IOException {
+    void commandsNestedInOneUnitOfWorkShareOneCommit() {
         CommandGateway commands = gateway(() -> {
             steps.add("durable commit sees " + appended() + " events");
             server.commit();
@@ -107,7 +107,7 @@ class DurableCommitsTest {
     }
 
     @Test
-    void aCommandWhoseCommitFailsIsRefusedNotAcknowledged() throws IOException {
+    void aCommandWhoseCommitFailsIsRefusedNotAcknowledged() {
         CommandGateway commands = gateway(() -> {
             throw new IllegalStateException("No space left on device");
         });

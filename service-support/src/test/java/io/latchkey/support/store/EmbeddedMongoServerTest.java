@@ -4,8 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
-import java.io.IOException;
-import java.net.ServerSocket;
+import io.latchkey.testing.LoopbackPorts;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,21 +21,15 @@ class EmbeddedMongoServerTest {
     @TempDir
     Path dataDir;
 
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
-
     @Test
-    void committedWritesSurviveAReopenOfTheStoreFile() throws IOException {
-        int port = freePort();
+    void committedWritesSurviveAReopenOfTheStoreFile() {
+        int port = LoopbackPorts.free();
         try (EmbeddedMongoServer server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", port);
              MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port)) {
             client.getDatabase("latchkey").getCollection("things").insertOne(new Document("_id", "a").append("v", 1));
             server.commit();
         }
-        int again = freePort();
+        int again = LoopbackPorts.free();
         try (EmbeddedMongoServer server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", again);
              MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + again)) {
             Document found = client.getDatabase("latchkey").getCollection("things").find().first();
@@ -47,7 +40,7 @@ class EmbeddedMongoServerTest {
 
     @Test
     void concurrentCommitsAllReturnAndEveryWriteSurvivesAReopen() throws Exception {
-        int port = freePort();
+        int port = LoopbackPorts.free();
         int writers = 8;
         try (EmbeddedMongoServer server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", port);
              MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port)) {
@@ -68,7 +61,7 @@ class EmbeddedMongoServerTest {
             }
             pool.shutdown();
         }
-        int again = freePort();
+        int again = LoopbackPorts.free();
         try (EmbeddedMongoServer server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", again);
              MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + again)) {
             assertThat(client.getDatabase("latchkey").getCollection("things").countDocuments()).isEqualTo(writers * 25);

@@ -12,8 +12,7 @@ import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Sorts;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import io.latchkey.testing.LoopbackPorts;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -58,12 +57,7 @@ class EventTailBackendTest {
 
         static Served on(H2Backend backend) {
             MongoServer server = new MongoServer(backend);
-            int port;
-            try {
-                port = EmbeddedMongoServerTest.freePort();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            int port = LoopbackPorts.free();
             server.bind("127.0.0.1", port);
             return new Served(server, MongoClients.create("mongodb://127.0.0.1:" + port));
         }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
-import java.io.IOException;
+import io.latchkey.testing.LoopbackPorts;
 import java.nio.file.Path;
 import java.util.List;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
@@ -29,8 +29,8 @@ class IdleAwareMongoEventStorageEngineTest {
     }
 
     @Test
-    void everyAppendedEventIsReadOnceHoweverOftenAnIdleProcessorPolls() throws IOException {
-        int port = EmbeddedMongoServerTest.freePort();
+    void everyAppendedEventIsReadOnceHoweverOftenAnIdleProcessorPolls() {
+        int port = LoopbackPorts.free();
         try (EmbeddedMongoServer server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", port);
              MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port)) {
             MongoTemplate template = DefaultMongoTemplate.builder().mongoDatabase(client, "latchkey").build();

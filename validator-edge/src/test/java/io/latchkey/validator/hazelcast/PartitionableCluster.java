@@ -11,8 +11,7 @@ import com.hazelcast.instance.impl.HazelcastInstanceProxy;
 import com.hazelcast.instance.impl.Node;
 import com.hazelcast.internal.server.FirewallingServer.FirewallingServerConnectionManager;
 import com.hazelcast.spi.properties.ClusterProperty;
-import java.io.IOException;
-import java.net.ServerSocket;
+import io.latchkey.testing.LoopbackPorts;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,7 +38,7 @@ final class PartitionableCluster implements AutoCloseable {
     PartitionableCluster(int size, String mergePolicy) {
         this.mergePolicy = mergePolicy;
         for (int i = 0; i < size; i++) {
-            int port = freePort();
+            int port = LoopbackPorts.free();
             ports.add(port);
             addresses.add("127.0.0.1:" + port);
         }
@@ -150,13 +149,5 @@ final class PartitionableCluster implements AutoCloseable {
     private static FirewallingServerConnectionManager connections(HazelcastInstance member) {
         return (FirewallingServerConnectionManager) node(member).getServer()
                 .getConnectionManager(EndpointQualifier.MEMBER);
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException("no free port", e);
-        }
     }
 }

@@ -10,8 +10,7 @@ import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHash;
 import io.latchkey.api.secret.KeyHasher;
-import java.io.IOException;
-import java.net.ServerSocket;
+import io.latchkey.testing.LoopbackPorts;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,9 +52,9 @@ class SplitBrainMergeTest {
     @Test
     void revocationsMadeOnEitherSideSurviveTheMergeAndTheHigherVersionWins() throws Exception {
         String cluster = "split-" + UUID.randomUUID();
-        int a = freePort();
-        int b = freePort();
-        int c = freePort();
+        int a = LoopbackPorts.free();
+        int b = LoopbackPorts.free();
+        int c = LoopbackPorts.free();
         List<String> all = List.of("127.0.0.1:" + a, "127.0.0.1:" + b, "127.0.0.1:" + c);
         HazelcastInstance memberA = start(cluster, a, all);
         HazelcastInstance memberB = start(cluster, b, all);
@@ -130,11 +129,5 @@ class SplitBrainMergeTest {
             Thread.sleep(50);
         }
         return false;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -5,8 +5,7 @@ import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
 import io.latchkey.api.secret.KeyHasher;
-import java.io.IOException;
-import java.net.ServerSocket;
+import io.latchkey.testing.LoopbackPorts;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +29,7 @@ public final class TestCluster implements AutoCloseable {
     private volatile ScheduledFuture<?> confirming;
 
     public TestCluster() {
-        int port = freePortBlock();
+        int port = LoopbackPorts.freeBlock(3);
         this.settings = new ReplicaCluster("test-" + UUID.randomUUID(), "127.0.0.1", port,
                 List.of("127.0.0.1:" + port, "127.0.0.1:" + (port + 1), "127.0.0.1:" + (port + 2)));
     }
@@ -89,23 +88,4 @@ public final class TestCluster implements AutoCloseable {
         confirmations.shutdownNow();
         members.forEach(HazelcastInstance::shutdown);
     }
-
-    private static int freePortBlock() {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            int base = 20_000 + (int) (Math.random() * 30_000);
-            if (free(base) && free(base + 1) && free(base + 2)) {
-                return base;
-            }
-        }
-        throw new IllegalStateException("no free port block");
-    }
-
-    private static boolean free(int port) {
-        try (ServerSocket socket = new ServerSocket(port)) {
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
 }

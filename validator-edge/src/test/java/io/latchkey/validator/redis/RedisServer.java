@@ -1,7 +1,7 @@
 package io.latchkey.validator.redis;
 
+import io.latchkey.testing.LoopbackPorts;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,8 +18,8 @@ public final class RedisServer implements AutoCloseable {
     private Process process;
 
     public RedisServer() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            this.port = socket.getLocalPort();
+        this.port = LoopbackPorts.free();
+        try {
             this.dir = Files.createTempDirectory("latchkey-redis");
         } catch (IOException e) {
             throw new IllegalStateException(e);
