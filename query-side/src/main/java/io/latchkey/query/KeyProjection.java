@@ -11,6 +11,7 @@ import io.latchkey.api.ApiKeyRenewedEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyScopesChangedEvent;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
@@ -22,6 +23,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.data.domain.Sort;
 import org.springframework.data.mongodb.core.MongoTemplate;
 import org.springframework.data.mongodb.core.index.Index;
+import org.springframework.data.mongodb.core.query.Criteria;
 import org.springframework.stereotype.Component;
 
 /**
@@ -93,9 +95,18 @@ public class KeyProjection {
     }
 
     /** A developer's keys, newest first. */
-    public List<KeyView> ofDeveloper(String developerId) {
-        return mongo.find(query(where("developerId").is(developerId))
-                .with(Sort.by(Sort.Order.desc("createdAt"), Sort.Order.asc("_id"))), KeyView.class);
+    /**
+     * Up to {@code limit} of the developer's keys, newest first and by id among keys created in the same millisecond,
+     * after the key created at {@code createdAt} with id {@code keyId} ({@code null}s: from the newest).
+     */
+    public List<KeyView> ofDeveloper(String developerId, Instant createdAt, String keyId, int limit) {
+        Criteria mine = where("developerId").is(developerId);
+        if (createdAt != null) {
+            mine = mine.orOperator(where("createdAt").lt(createdAt),
+                    where("createdAt").is(createdAt).and("_id").gt(keyId));
+        }
+        return mongo.find(query(mine).with(Sort.by(Sort.Order.desc("createdAt"), Sort.Order.asc("_id"))).limit(limit),
+                KeyView.class);
     }
 
     private void apply(String keyId, long sequence, UnaryOperator<KeyView> transition) {

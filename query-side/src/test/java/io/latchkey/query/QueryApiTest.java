@@ -16,11 +16,13 @@ import io.latchkey.api.DeveloperRateLimitChangedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
 import io.latchkey.api.KeyStatus;
 import io.latchkey.api.RateLimit;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -117,6 +119,58 @@ class QueryApiTest extends QuerySideTestSupport {
         List<String> ids = new ArrayList<>();
         listed.body().get("keys").forEach(key -> ids.add(key.get("keyId").asText()));
         assertThat(ids).containsExactly(newer.keyId(), older.keyId());
+    }
+
+    @Test
+    void developerKeysArePagedWithoutGapOrRepeatEvenAmongKeysCreatedTogether() {
+        String developerId = registerDeveloper("paged");
+        Instant first = now().minusSeconds(60);
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            expected.add(createKey(developerId, "together-" + i, first.plusSeconds(30), null).keyId());
+        }
+        expected.sort(null);
+        expected.add(createKey(developerId, "oldest", first, null).keyId());
+        expected.add(0, createKey(developerId, "newest", first.plusSeconds(40), null).keyId());
+        await().atMost(PROJECTED).until(() -> get("/v1/developers/" + developerId + "/keys").body()
+                .path("keys").size() == 6);
+
+        List<String> paged = new ArrayList<>();
+        List<Integer> sizes = new ArrayList<>();
+        String after = null;
+        do {
+            Response page = get("/v1/developers/" + developerId + "/keys?limit=4"
+                    + (after == null ? "" : "&after=" + after));
+            assertThat(page.status()).as(page.raw()).isEqualTo(200);
+            page.body().get("keys").forEach(key -> paged.add(key.get("keyId").asText()));
+            sizes.add(page.body().get("keys").size());
+            after = page.body().get("next").isNull() ? null : page.body().get("next").asText();
+        } while (after != null);
+
+        assertThat(sizes).containsExactly(4, 2);
+        assertThat(paged).containsExactlyElementsOf(expected);
+        assertThat(get("/v1/developers/" + developerId + "/keys?limit=6").body().get("next").isNull()).isTrue();
+    }
+
+    @Test
+    void badPagingParametersAnswerBadRequestAndNameTheParameter() {
+        String developerId = registerDeveloper("careless");
+        IssuedKey key = createKey(developerId, "paged", now(), null);
+        await().atMost(PROJECTED).until(() -> get("/v1/keys/" + key.keyId()).status() == 200);
+        String notOurs = Base64.getUrlEncoder().encodeToString("k1u2;drop".getBytes(StandardCharsets.US_ASCII));
+
+        for (String base : List.of("/v1/developers/" + developerId + "/keys?", "/v1/keys/" + key.keyId() + "/history?")) {
+            for (String limit : List.of("0", "1001", "-1", "ten", "1e3", "99999999999", "")) {
+                Response response = get(base + "limit=" + limit);
+                assertThat(response.status()).as(base + limit).isEqualTo(400);
+                assertThat(response.body().get("type").asText()).endsWith("/invalid-limit");
+            }
+            for (String after : List.of("%25%25%25", notOurs, "", "azE", "k1u2")) {
+                Response response = get(base + "after=" + after);
+                assertThat(response.status()).as(base + after).isEqualTo(400);
+                assertThat(response.body().get("type").asText()).endsWith("/invalid-cursor");
+            }
+        }
     }
 
     @Test

@@ -18,12 +18,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.axonframework.eventhandling.DomainEventMessage;
+import org.axonframework.eventsourcing.eventstore.DomainEventStream;
 import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.axonframework.messaging.MetaData;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -37,10 +37,12 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping("/v1/keys/{keyId}")
 class KeyController {
 
-    private final KeyProjection keys;
     private static final int MAX_USAGE_DAYS = 31;
     private static final Instant AFTER_LAST_YEAR = Instant.parse("+10000-01-01T00:00:00Z");
+    private static final int HISTORY_PAGE = 100;
+    private static final int MAX_HISTORY_PAGE = 1_000;
 
+    private final KeyProjection keys;
     private final DeveloperProjection developers;
     private final KeyUsageProjection usage;
     private final EventStore eventStore;
@@ -103,33 +105,46 @@ class KeyController {
     }
 
     /**
-     * Read from sequence 0 rather than through the latest snapshot, so the audit trail is always complete. A stream
-     * that does not start with a key's creation is some other aggregate's and answers 404 like an unknown id, and so
-     * does another developer's key.
+     * A page of the key's events, oldest first: its lifecycle stream and its usage stream merged by time. Read from
+     * the event store rather than through a snapshot, so the audit trail is always complete. A stream that does not
+     * start with a key's creation is some other aggregate's and answers 404 like an unknown id, and so does another
+     * developer's key. Only the page is read: a busy key's usage stream grows by a report every few seconds.
      */
     @GetMapping("/history")
     HistoryResponse history(@PathVariable String keyId, @RequestParam(defaultValue = "all") String stream,
+                            @RequestParam(required = false) String limit, @RequestParam(required = false) String after,
                             RequestContext ctx) {
         if (!List.of("all", "key", "usage").contains(stream)) {
             throw new ProblemException(400, "invalid-stream", "Bad request", "stream must be all, key or usage.");
         }
-        List<? extends DomainEventMessage<?>> keyStream =
-                eventStore.readEvents(Ids.require(keyId, Ids.NO_SUCH_KEY), 0).asStream().toList();
-        if (keyStream.isEmpty() || !(keyStream.get(0).getPayload() instanceof ApiKeyCreatedEvent created)
+        int size = PageSize.parse(limit, HISTORY_PAGE, MAX_HISTORY_PAGE);
+        HistoryCursor from = HistoryCursor.parse(after);
+        DomainEventStream lifecycle = eventStore.readEvents(Ids.require(keyId, Ids.NO_SUCH_KEY), 0);
+        if (!lifecycle.hasNext() || !(lifecycle.peek().getPayload() instanceof ApiKeyCreatedEvent created)
                 || !ctx.caller().mayAccess(created.developerId())) {
             throw ProblemException.notFound(Ids.NO_SUCH_KEY);
         }
+        DomainEventStream keyEvents = stream.equals("usage") ? DomainEventStream.empty()
+                : from.key() == 0 ? lifecycle : eventStore.readEvents(keyId, from.key());
+        // The usage stream is the key's own, apart only so that counting never contends with managing the key.
+        DomainEventStream usageEvents = stream.equals("key") ? DomainEventStream.empty()
+                : eventStore.readEvents(ApiKeyUsageRecordedEvent.streamOf(keyId), from.usage());
         List<HistoryEntry> events = new ArrayList<>();
-        if (!stream.equals("usage")) {
-            keyStream.forEach(event -> events.add(entry(event, "key")));
+        long nextKey = from.key();
+        long nextUsage = from.usage();
+        while (events.size() < size && (keyEvents.hasNext() || usageEvents.hasNext())) {
+            boolean fromKey = !usageEvents.hasNext() || keyEvents.hasNext()
+                    && !keyEvents.peek().getTimestamp().isAfter(usageEvents.peek().getTimestamp());
+            DomainEventMessage<?> event = fromKey ? keyEvents.next() : usageEvents.next();
+            if (fromKey) {
+                nextKey = event.getSequenceNumber() + 1;
+            } else {
+                nextUsage = event.getSequenceNumber() + 1;
+            }
+            events.add(entry(event, fromKey ? "key" : "usage"));
         }
-        if (!stream.equals("key")) {
-            // The usage stream is the key's own, apart only so that counting never contends with managing the key.
-            eventStore.readEvents(ApiKeyUsageRecordedEvent.streamOf(keyId), 0).asStream()
-                    .forEach(event -> events.add(entry(event, "usage")));
-            events.sort(Comparator.comparing(HistoryEntry::timestamp));
-        }
-        return new HistoryResponse(keyId, events);
+        return new HistoryResponse(keyId, events, keyEvents.hasNext() || usageEvents.hasNext(),
+                new HistoryCursor(nextKey, nextUsage).encode());
     }
 
     private HistoryEntry entry(DomainEventMessage<?> event, String stream) {

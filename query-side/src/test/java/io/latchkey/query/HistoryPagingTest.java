@@ -1,0 +1,118 @@
+package io.latchkey.query;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyScopesChangedEvent;
+import io.latchkey.api.ApiKeyUsageRecordedEvent;
+import io.latchkey.api.UsageCount;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** A key's audit view read page by page from the real embedded store over HTTP, as a compliance export does. */
+class HistoryPagingTest extends QuerySideTestSupport {
+
+    private IssuedKey key;
+    private long keySequence;
+    private long usageSequence;
+
+    /** A key with {@code changes} scope changes and {@code reports} usage reports, appended alternately. */
+    private void keyWithHistory(int changes, int reports) {
+        key = IssuedKey.issue(UUID.randomUUID().toString());
+        appendKeyEvent(key.keyId(), keySequence++, new ApiKeyCreatedEvent(key.keyId(), key.developerId(), "audited",
+                key.secretHash(), "lk_test_…page", List.of("read"), now(), null, null));
+        for (int i = 0; i < Math.max(changes, reports); i++) {
+            if (i < reports) {
+                report();
+            }
+            if (i < changes) {
+                appendKeyEvent(key.keyId(), keySequence++,
+                        new ApiKeyScopesChangedEvent(key.keyId(), List.of("scope-" + i), now()));
+            }
+        }
+    }
+
+    private void report() {
+        Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+        append("KeyUsage", ApiKeyUsageRecordedEvent.streamOf(key.keyId()), usageSequence,
+                new ApiKeyUsageRecordedEvent(key.keyId(), "edge-a", usageSequence + 1,
+                        List.of(new UsageCount(minute, "/", "valid", 1)), minute, now()));
+        usageSequence++;
+    }
+
+    private JsonNode page(String query) {
+        Response page = get("/v1/keys/" + key.keyId() + "/history?" + query);
+        assertThat(page.status()).as(page.raw()).isEqualTo(200);
+        return page.body();
+    }
+
+    /** Every page from the start with {@code limit}; returns the last page and adds each event to {@code events}. */
+    private JsonNode readAll(String stream, int limit, List<String> events) {
+        String after = null;
+        JsonNode page;
+        do {
+            page = page("stream=" + stream + "&limit=" + limit + (after == null ? "" : "&after=" + after));
+            page.get("events").forEach(event -> events.add(event.get("stream").asText() + "#"
+                    + event.get("sequence").asLong()));
+            assertThat(page.get("events").size()).isLessThanOrEqualTo(limit);
+            after = page.get("next").asText();
+        } while (page.get("more").asBoolean());
+        return page;
+    }
+
+    @Test
+    void pagesFollowEachOtherWithoutGapOrRepeatInEveryStreamChoice() {
+        keyWithHistory(7, 9);
+
+        for (String stream : List.of("all", "key", "usage")) {
+            List<String> whole = new ArrayList<>();
+            readAll(stream, 1_000, whole);
+            List<String> paged = new ArrayList<>();
+            readAll(stream, 3, paged);
+
+            assertThat(paged).as(stream).containsExactlyElementsOf(whole);
+            assertThat(whole).as(stream).hasSize(stream.equals("all") ? 17 : stream.equals("key") ? 8 : 9);
+        }
+        List<String> all = new ArrayList<>();
+        readAll("all", 1_000, all);
+        assertThat(all.subList(0, 3)).as("merged by time").containsExactly("key#0", "usage#0", "key#1");
+    }
+
+    @Test
+    void theDefaultPageIsAHundredEventsAndSaysMoreFollow() {
+        keyWithHistory(0, 120);
+
+        JsonNode first = page("");
+
+        assertThat(first.get("events")).hasSize(100);
+        assertThat(first.get("more").asBoolean()).isTrue();
+        JsonNode second = page("after=" + first.get("next").asText());
+        assertThat(second.get("events")).hasSize(21);
+        assertThat(second.get("more").asBoolean()).isFalse();
+    }
+
+    @Test
+    void theLastCursorResumesWithWhatWasAppendedSince() {
+        keyWithHistory(2, 2);
+        List<String> seen = new ArrayList<>();
+        JsonNode last = readAll("all", 2, seen);
+        assertThat(last.get("more").asBoolean()).isFalse();
+        String resume = last.get("next").asText();
+        assertThat(page("after=" + resume).get("events")).isEmpty();
+
+        report();
+        appendKeyEvent(key.keyId(), keySequence++, new ApiKeyScopesChangedEvent(key.keyId(), List.of("late"), now()));
+
+        JsonNode since = page("after=" + resume);
+        List<String> appended = new ArrayList<>();
+        since.get("events").forEach(event -> appended.add(event.get("stream").asText() + "#"
+                + event.get("sequence").asLong()));
+        assertThat(appended).containsExactly("usage#2", "key#3");
+        assertThat(page("after=" + resume)).as("a page read again answers the same").isEqualTo(since);
+    }
+}
