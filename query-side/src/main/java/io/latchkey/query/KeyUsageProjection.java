@@ -10,11 +10,14 @@ import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Stream;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
 import org.bson.Document;
@@ -39,14 +42,40 @@ public class KeyUsageProjection {
     static final String SUMMARIES = "key-usage-summary";
     static final String ADMITTED = "valid";
 
+    /** Buckets in time order; the count is not part of a bucket's place. */
+    private static final Comparator<Bucket> ORDER = Comparator.comparing(Bucket::start)
+            .thenComparing(Bucket::endpoint).thenComparing(Bucket::outcome);
+
     private final MongoTemplate mongo;
 
     KeyUsageProjection(MongoTemplate mongo) {
         this.mongo = mongo;
     }
 
-    /** One minute's counts of one key. */
-    public record Bucket(Instant minute, String endpoint, String outcome, long count) {
+    /** A key's counts of one endpoint and outcome in the period of a {@link Granularity} that starts at {@code start}. */
+    public record Bucket(Instant start, String endpoint, String outcome, long count) {
+    }
+
+    /** How long a bucket is; periods start at whole minutes, hours or days of UTC. */
+    public enum Granularity {
+        MINUTE(ChronoUnit.MINUTES), HOUR(ChronoUnit.HOURS), DAY(ChronoUnit.DAYS);
+
+        private final ChronoUnit unit;
+
+        Granularity(ChronoUnit unit) {
+            this.unit = unit;
+        }
+
+        Instant start(Instant minute) {
+            return minute.truncatedTo(unit);
+        }
+    }
+
+    /** A range holds more buckets than a caller may be answered with at once; a coarser granularity holds fewer. */
+    public static final class TooManyBuckets extends RuntimeException {
+        TooManyBuckets(int max) {
+            super("more than " + max + " buckets");
+        }
     }
 
     /** What key detail shows of a key's usage. */
@@ -93,23 +122,34 @@ public class KeyUsageProjection {
         mongo.upsert(query(where("_id").is(id)), update.set("applied." + edge, event.batchSequence()), collection);
     }
 
-    /** A key's buckets of the minutes that overlap {@code from} (inclusive) to {@code to} (exclusive), oldest first. */
-    public List<Bucket> buckets(String keyId, Instant from, Instant to) {
+    /**
+     * A key's counts in the minutes that overlap {@code from} (inclusive) to {@code to} (exclusive), added up by
+     * {@code granularity}, oldest first, then by endpoint and outcome; a first or last period partly outside the
+     * range counts only its minutes inside. Minutes are read one at a time, and reading stops with
+     * {@link TooManyBuckets} once there are more than {@code maxBuckets}, so a request cannot exhaust the heap.
+     */
+    public List<Bucket> buckets(String keyId, Instant from, Instant to, Granularity granularity, int maxBuckets) {
         Instant end = to.truncatedTo(ChronoUnit.MINUTES);
         Query range = query(where("_id").gte(minuteId(keyId, from))
                 .lt(minuteId(keyId, end.equals(to) ? end : end.plusSeconds(60))))
                 .with(Sort.by("_id"));
-        List<Bucket> buckets = new ArrayList<>();
-        for (Document minute : mongo.find(range, Document.class, MINUTES)) {
-            Instant at = minute.getDate("minute").toInstant();
-            Document counts = minute.get("counts", Document.class);
-            counts.forEach((name, count) -> {
-                String decoded = unfield(name);
-                int split = decoded.lastIndexOf('|');
-                buckets.add(new Bucket(at, decoded.substring(0, split), decoded.substring(split + 1),
-                        ((Number) count).longValue()));
+        Map<Bucket, Long> totals = new TreeMap<>(ORDER);
+        try (Stream<Document> minutes = mongo.stream(range, Document.class, MINUTES)) {
+            minutes.forEach(minute -> {
+                Instant start = granularity.start(minute.getDate("minute").toInstant());
+                minute.get("counts", Document.class).forEach((name, count) -> {
+                    String decoded = unfield(name);
+                    int split = decoded.lastIndexOf('|');
+                    totals.merge(new Bucket(start, decoded.substring(0, split), decoded.substring(split + 1), 0),
+                            ((Number) count).longValue(), Long::sum);
+                });
+                if (totals.size() > maxBuckets) {
+                    throw new TooManyBuckets(maxBuckets);
+                }
             });
         }
+        List<Bucket> buckets = new ArrayList<>(totals.size());
+        totals.forEach((slot, count) -> buckets.add(new Bucket(slot.start(), slot.endpoint(), slot.outcome(), count)));
         return buckets;
     }
 

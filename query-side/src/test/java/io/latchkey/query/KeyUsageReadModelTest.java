@@ -12,6 +12,7 @@ import io.latchkey.api.UsageCount;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.awaitility.core.ConditionTimeoutException;
@@ -64,7 +65,7 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
         assertThat(usage.get("totals").get("insufficient_scope").asLong()).isEqualTo(2);
         assertThat(usage.get("lastUsedAt").asText()).isEqualTo(minute.plusSeconds(9).toString());
         JsonNode first = usage.get("buckets").get(0);
-        assertThat(first.get("minute").asText()).isEqualTo(minute.minusSeconds(60).toString());
+        assertThat(first.get("start").asText()).isEqualTo(minute.minusSeconds(60).toString());
         assertThat(first.get("endpoint").asText()).isEqualTo("/v1.2/orders");
         assertThat(usage.get("buckets")).hasSize(3);
         JsonNode key1 = get("/v1/keys/" + key.keyId()).body();
@@ -131,6 +132,72 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
         assertThat(get(usage + "?from=2030-01-01T00:00:00Z&to=2030-03-01T00:00:00Z").status()).isEqualTo(422);
         assertThat(get(usage + "?from=2030-01-01T00:00:00Z&to=2030-01-02T00:00:00Z").body().get("buckets"))
                 .isEmpty();
+        assertThat(get(usage + "?from=2030-01-01T00:00:00Z&to=2030-03-01T00:00:00Z&granularity=hour").status())
+                .isEqualTo(200);
+        assertThat(get(usage + "?from=2030-01-01T00:00:00Z&to=2031-01-03T00:00:00Z&granularity=day").status())
+                .isEqualTo(422);
+        for (String granularity : List.of("week", "MINUTE", "minutes", "hour,day")) {
+            Response response = get(usage + "?granularity=" + granularity);
+            assertThat(response.status()).as(granularity).isEqualTo(400);
+            assertThat(response.body().get("type").asText()).endsWith("/invalid-granularity");
+        }
         assertThat(get("/v1/keys/" + UUID.randomUUID() + "/usage").status()).isEqualTo(404);
+    }
+
+    @Test
+    void hourAndDayBucketsAddUpTheMinutesInsideTheRange() {
+        IssuedKey key = createKey();
+        Instant day = Instant.parse("2026-11-02T00:00:00Z");
+        report(key.keyId(), 0, "edge-a", 1, day.plusSeconds(86_400 + 1_800),
+                new UsageCount(day.plusSeconds(9 * 3_600 + 59 * 60), "/a", "valid", 100),
+                new UsageCount(day.plusSeconds(10 * 3_600 + 5 * 60), "/a", "valid", 1),
+                new UsageCount(day.plusSeconds(10 * 3_600 + 59 * 60), "/a", "valid", 2),
+                new UsageCount(day.plusSeconds(10 * 3_600 + 59 * 60), "/a", "revoked", 5),
+                new UsageCount(day.plusSeconds(11 * 3_600), "/a", "valid", 4),
+                new UsageCount(day.plusSeconds(86_400 + 1_800), "/b", "valid", 8));
+        String range = "/v1/keys/" + key.keyId() + "/usage?from=" + day.plusSeconds(10 * 3_600) + "&to="
+                + day.plusSeconds(2 * 86_400);
+        await().atMost(PROJECTED).until(() -> get(range).body().path("totals").path("valid").asLong() == 15);
+
+        assertThat(buckets(get(range + "&granularity=minute").body())).containsExactly(
+                "2026-11-02T10:05:00Z /a valid 1", "2026-11-02T10:59:00Z /a revoked 5",
+                "2026-11-02T10:59:00Z /a valid 2", "2026-11-02T11:00:00Z /a valid 4",
+                "2026-11-03T00:30:00Z /b valid 8");
+        JsonNode hours = get(range + "&granularity=hour").body();
+        assertThat(hours.get("granularity").asText()).isEqualTo("hour");
+        assertThat(buckets(hours)).containsExactly("2026-11-02T10:00:00Z /a revoked 5",
+                "2026-11-02T10:00:00Z /a valid 3", "2026-11-02T11:00:00Z /a valid 4",
+                "2026-11-03T00:00:00Z /b valid 8");
+        JsonNode days = get(range + "&granularity=day").body();
+        assertThat(buckets(days)).containsExactly("2026-11-02T00:00:00Z /a revoked 5",
+                "2026-11-02T00:00:00Z /a valid 7", "2026-11-03T00:00:00Z /b valid 8");
+        assertThat(days.get("totals")).isEqualTo(hours.get("totals"));
+    }
+
+    @Test
+    void aRangeWithMoreBucketsThanAllowedAsksForCoarserOnes() {
+        IssuedKey key = createKey();
+        Instant start = Instant.parse("2026-10-01T00:00:00Z");
+        UsageCount[] counts = new UsageCount[MAX_BUCKETS + 1];
+        for (int i = 0; i < counts.length; i++) {
+            counts[i] = new UsageCount(start.plusSeconds(60L * i), "/", "valid", 1);
+        }
+        report(key.keyId(), 0, "edge-a", 1, start, counts);
+        String range = "/v1/keys/" + key.keyId() + "/usage?from=" + start + "&to=" + start.plusSeconds(86_400);
+        await().atMost(PROJECTED).until(() -> get(range + "&granularity=day").body().path("totals").path("valid")
+                .asLong() == counts.length);
+
+        Response minutes = get(range);
+        assertThat(minutes.status()).isEqualTo(422);
+        assertThat(minutes.body().get("type").asText()).endsWith("/too-many-buckets");
+        assertThat(get(range + "&granularity=hour").body().get("buckets")).hasSize(9);
+    }
+
+    private static List<String> buckets(JsonNode usage) {
+        List<String> buckets = new ArrayList<>();
+        usage.get("buckets").forEach(bucket -> buckets.add(bucket.get("start").asText() + " "
+                + bucket.get("endpoint").asText() + " " + bucket.get("outcome").asText() + " "
+                + bucket.get("count").asLong()));
+        return buckets;
     }
 }

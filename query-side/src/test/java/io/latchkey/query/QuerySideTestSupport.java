@@ -49,6 +49,8 @@ abstract class QuerySideTestSupport {
     static final int HAZELCAST_PORT = LoopbackPorts.freeBlock(20);
     static final String ACTOR = "operator";
     static final String SOURCE_ADDRESS = "203.0.113.7";
+    /** {@code latchkey.usage.max-buckets}, small so a test can exceed it. */
+    static final int MAX_BUCKETS = 500;
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final KeyFormat KEYS = KeyFormat.forEnvironment("test");
@@ -85,6 +87,7 @@ abstract class QuerySideTestSupport {
                     "spring.data.mongodb.uri=mongodb://127.0.0.1:" + storePort + "/latchkey",
                     "latchkey.data-dir=" + dataDir,
                     "latchkey.operator-token=" + OPERATOR_TOKEN,
+                    "latchkey.usage.max-buckets=" + MAX_BUCKETS,
                     "latchkey.hazelcast.cluster-name=" + CLUSTER_NAME,
                     "latchkey.hazelcast.port=" + HAZELCAST_PORT,
                     "latchkey.hazelcast.members=127.0.0.1:" + HAZELCAST_PORT).applyTo(context);

@@ -26,6 +26,7 @@ import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventsourcing.eventstore.DomainEventStream;
 import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.axonframework.messaging.MetaData;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -37,7 +38,8 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping("/v1/keys/{keyId}")
 class KeyController {
 
-    private static final int MAX_USAGE_DAYS = 31;
+    private static final int MAX_MINUTE_DAYS = 31;
+    private static final int MAX_DAYS = 366;
     private static final Instant AFTER_LAST_YEAR = Instant.parse("+10000-01-01T00:00:00Z");
     private static final int HISTORY_PAGE = 100;
     private static final int MAX_HISTORY_PAGE = 1_000;
@@ -48,15 +50,17 @@ class KeyController {
     private final EventStore eventStore;
     private final ObjectMapper json;
     private final Clock clock;
+    private final int maxBuckets;
 
     KeyController(KeyProjection keys, DeveloperProjection developers, KeyUsageProjection usage, EventStore eventStore,
-                  ObjectMapper json, Clock clock) {
+                  ObjectMapper json, Clock clock, @Value("${latchkey.usage.max-buckets:100000}") int maxBuckets) {
         this.keys = keys;
         this.developers = developers;
         this.usage = usage;
         this.eventStore = eventStore;
         this.json = json;
         this.clock = clock;
+        this.maxBuckets = maxBuckets;
     }
 
     @GetMapping
@@ -66,20 +70,41 @@ class KeyController {
                 usage.summary(keyId).orElse(null), clock.instant());
     }
 
-    /** Buckets of at most {@value #MAX_USAGE_DAYS} days; the last hour when no range is given. */
+    /**
+     * Buckets of a minute, an hour or a day over at most {@value #MAX_MINUTE_DAYS} days of minutes or
+     * {@value #MAX_DAYS} days of hours or days; the last hour when no range is given. A range with more than
+     * {@code latchkey.usage.max-buckets} buckets answers 422 {@code too-many-buckets} rather than a response too big
+     * to hold.
+     */
     @GetMapping("/usage")
     UsageResponse usage(@PathVariable String keyId, @RequestParam(required = false) String from,
-                        @RequestParam(required = false) String to, RequestContext ctx) {
+                        @RequestParam(required = false) String to,
+                        @RequestParam(defaultValue = "minute") String granularity, RequestContext ctx) {
+        KeyUsageProjection.Granularity size = switch (granularity) {
+            case "minute" -> KeyUsageProjection.Granularity.MINUTE;
+            case "hour" -> KeyUsageProjection.Granularity.HOUR;
+            case "day" -> KeyUsageProjection.Granularity.DAY;
+            default -> throw new ProblemException(400, "invalid-granularity", "Bad request",
+                    "granularity must be minute, hour or day.");
+        };
         find(keyId, ctx);
         Instant end = to == null ? clock.instant() : instant(to, "to");
         Instant start = from == null ? end.minus(Duration.ofHours(1)) : instant(from, "from");
-        if (!start.isBefore(end) || Duration.between(start, end).compareTo(Duration.ofDays(MAX_USAGE_DAYS)) > 0) {
-            throw ProblemException.invalid("from must be before to, at most " + MAX_USAGE_DAYS + " days apart.");
+        int maxDays = size == KeyUsageProjection.Granularity.MINUTE ? MAX_MINUTE_DAYS : MAX_DAYS;
+        if (!start.isBefore(end) || Duration.between(start, end).compareTo(Duration.ofDays(maxDays)) > 0) {
+            throw ProblemException.invalid("from must be before to, at most " + maxDays + " days apart for "
+                    + granularity + " buckets.");
         }
-        List<KeyUsageProjection.Bucket> buckets = usage.buckets(keyId, start, end);
+        List<KeyUsageProjection.Bucket> buckets;
+        try {
+            buckets = usage.buckets(keyId, start, end, size, maxBuckets);
+        } catch (KeyUsageProjection.TooManyBuckets e) {
+            throw new ProblemException(422, "too-many-buckets", "Invalid request", "The range holds more than "
+                    + maxBuckets + " buckets: narrow it, or ask for hour or day buckets.");
+        }
         Map<String, Long> totals = new TreeMap<>();
         buckets.forEach(bucket -> totals.merge(bucket.outcome(), bucket.count(), Long::sum));
-        return new UsageResponse(keyId, start, end,
+        return new UsageResponse(keyId, start, end, granularity,
                 usage.summary(keyId).map(KeyUsageProjection.Summary::lastUsedAt).orElse(null), totals, buckets);
     }
 

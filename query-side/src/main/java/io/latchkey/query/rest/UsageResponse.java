@@ -6,9 +6,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A key's usage from {@code from} (inclusive) to {@code to} (exclusive): per-minute buckets by endpoint and outcome,
- * oldest first, and their totals by outcome. Counts reach it within a few seconds of the decisions.
+ * A key's usage from {@code from} (inclusive) to {@code to} (exclusive): buckets of a {@code granularity} (minute,
+ * hour or day of UTC) by endpoint and outcome, oldest first, and their totals by outcome. Counts reach it within a few
+ * seconds of the decisions.
  */
-record UsageResponse(String keyId, Instant from, Instant to, Instant lastUsedAt, Map<String, Long> totals,
-                     List<KeyUsageProjection.Bucket> buckets) {
+record UsageResponse(String keyId, Instant from, Instant to, String granularity, Instant lastUsedAt,
+                     Map<String, Long> totals, List<KeyUsageProjection.Bucket> buckets) {
 }
