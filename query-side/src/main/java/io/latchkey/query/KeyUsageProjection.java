@@ -21,6 +21,7 @@ import java.util.stream.Stream;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
 import org.bson.Document;
+import org.springframework.dao.DuplicateKeyException;
 import org.springframework.data.domain.Sort;
 import org.springframework.data.mongodb.core.MongoTemplate;
 import org.springframework.data.mongodb.core.query.Query;
@@ -107,19 +108,19 @@ public class KeyUsageProjection {
     }
 
     /**
-     * Applies {@code update}, with this edge's report as the document's last, unless the document has that report
-     * already. The events of one key arrive in order on one thread, so nothing changes the document between the
-     * check and the (atomic) update.
+     * Applies {@code update}, with this edge's report as the document's last, unless the document has that report or a
+     * later one from the edge already. One conditional upsert, so that two query sides handing a segment over, or a
+     * redelivery racing the first delivery, cannot both apply a report: the loser's upsert matches nothing and its
+     * insert collides with the document the winner wrote.
      */
     private void applyOnce(String collection, String id, ApiKeyUsageRecordedEvent event, Update update) {
-        String edge = field(event.edgeId());
-        Document current = mongo.findById(id, Document.class, collection);
-        Document applied = current == null ? null : current.get("applied", Document.class);
-        Object last = applied == null ? null : applied.get(edge);
-        if (last != null && ((Number) last).longValue() >= event.batchSequence()) {
-            return;
+        String applied = "applied." + field(event.edgeId());
+        try {
+            mongo.upsert(query(where("_id").is(id).and(applied).not().gte(event.batchSequence())),
+                    update.set(applied, event.batchSequence()), collection);
+        } catch (DuplicateKeyException alreadyApplied) {
+            // The document holds this report, or a later one from this edge: nothing to change.
         }
-        mongo.upsert(query(where("_id").is(id)), update.set("applied." + edge, event.batchSequence()), collection);
     }
 
     /**

@@ -14,14 +14,25 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 /** Usage reports folded into the usage read model, against the real embedded store, read over HTTP. */
 class KeyUsageReadModelTest extends QuerySideTestSupport {
 
     private static final Duration PROJECTED = Duration.ofSeconds(10);
+
+    @Autowired
+    KeyUsageProjection usageProjection;
 
     private IssuedKey createKey() {
         String developerId = UUID.randomUUID().toString();
@@ -191,6 +202,36 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
         assertThat(minutes.status()).isEqualTo(422);
         assertThat(minutes.body().get("type").asText()).endsWith("/too-many-buckets");
         assertThat(get(range + "&granularity=hour").body().get("buckets")).hasSize(9);
+    }
+
+    @Test
+    void aReportAppliedTwiceAtOnceCountsOnce() throws Exception {
+        IssuedKey key = createKey();
+        Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+        int reports = 40;
+        ExecutorService twoQuerySides = Executors.newFixedThreadPool(2);
+        try {
+            for (int batch = 1; batch <= reports; batch++) {
+                ApiKeyUsageRecordedEvent event = new ApiKeyUsageRecordedEvent(key.keyId(), "edge-a", batch,
+                        List.of(new UsageCount(minute, "/", "valid", 1)), minute, now());
+                CyclicBarrier together = new CyclicBarrier(2);
+                Callable<Void> apply = () -> {
+                    together.await();
+                    usageProjection.on(event);
+                    return null;
+                };
+                for (Future<Void> done : twoQuerySides.invokeAll(List.of(apply, apply))) {
+                    done.get(10, TimeUnit.SECONDS);
+                }
+            }
+        } finally {
+            twoQuerySides.shutdownNow();
+        }
+
+        JsonNode usage = get("/v1/keys/" + key.keyId() + "/usage").body();
+        assertThat(usage.get("totals").get("valid").asLong()).isEqualTo(reports);
+        assertThat(usageProjection.summary(key.keyId()).orElseThrow().admittedByMonth())
+                .containsExactly(Map.entry(KeyUsageProjection.month(minute), (long) reports));
     }
 
     private static List<String> buckets(JsonNode usage) {
