@@ -61,6 +61,7 @@ class SelfServiceHttpTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final KeyHasher HASHER = KeyHasher.sha256();
     private static final int HAZELCAST_PORT = LoopbackPorts.freeBlock(2);
+    private static final int STORE_PORT = LoopbackPorts.free();
     private static final ReplicaCluster CLUSTER = new ReplicaCluster("self-service-" + UUID.randomUUID(), "127.0.0.1",
             HAZELCAST_PORT, List.of("127.0.0.1:" + HAZELCAST_PORT, "127.0.0.1:" + (HAZELCAST_PORT + 1)));
     private static final ScheduledExecutorService CONFIRMATIONS = Executors.newSingleThreadScheduledExecutor();
@@ -93,7 +94,7 @@ class SelfServiceHttpTest {
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
-        registry.add("latchkey.store.port", LoopbackPorts::free);
+        registry.add("latchkey.store.port", () -> STORE_PORT);
         registry.add("latchkey.data-dir", () -> dataDir.toString());
         registry.add("latchkey.operator-token", () -> TOKEN);
         registry.add("latchkey.hazelcast.cluster-name", CLUSTER::clusterName);

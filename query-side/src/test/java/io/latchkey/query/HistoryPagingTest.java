@@ -115,4 +115,17 @@ class HistoryPagingTest extends QuerySideTestSupport {
         assertThat(appended).containsExactly("usage#2", "key#3");
         assertThat(page("after=" + resume)).as("a page read again answers the same").isEqualTo(since);
     }
+
+    @Test
+    void aCursorBelongsToTheStreamChoiceItCameFrom() {
+        keyWithHistory(3, 3);
+        String keyCursor = page("stream=key&limit=2").get("next").asText();
+
+        assertThat(page("stream=key&after=" + keyCursor).get("events")).hasSize(2);
+        for (String other : List.of("all", "usage")) {
+            Response response = get("/v1/keys/" + key.keyId() + "/history?stream=" + other + "&after=" + keyCursor);
+            assertThat(response.status()).as(other).isEqualTo(400);
+            assertThat(response.body().get("type").asText()).endsWith("/invalid-cursor");
+        }
+    }
 }

@@ -46,7 +46,8 @@ abstract class QuerySideTestSupport {
 
     static final String OPERATOR_TOKEN = "query-side-test-token-" + UUID.randomUUID();
     static final String CLUSTER_NAME = "qs-test-" + UUID.randomUUID();
-    static final int HAZELCAST_PORT = LoopbackPorts.freeBlock(20);
+    /** Room for test members from +10 up, as Hazelcast counts up to 20 ports from a taken one. */
+    static final int HAZELCAST_PORT = LoopbackPorts.freeBlock(32);
     static final String ACTOR = "operator";
     static final String SOURCE_ADDRESS = "203.0.113.7";
     /** {@code latchkey.usage.max-buckets}, small so a test can exceed it. */

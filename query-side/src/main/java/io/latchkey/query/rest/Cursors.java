@@ -26,7 +26,11 @@ final class Cursors {
         } catch (IllegalArgumentException e) {
             // Not base64url: answered below like any other cursor this side did not write.
         }
-        throw new ProblemException(400, "invalid-cursor", "Bad request",
+        throw invalid();
+    }
+
+    static ProblemException invalid() {
+        return new ProblemException(400, "invalid-cursor", "Bad request",
                 "after must be the next cursor of an earlier page of this listing.");
     }
 }

@@ -4,25 +4,28 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Where a page of a key's history ends: the next sequence of each of its two streams. Positions, not times, so a page
- * read again answers the same and events appended later come after it; a client that keeps the last cursor resumes
- * there.
+ * Where a page of a key's history ends: the next sequence of each of its two streams, and which of them the listing
+ * shows. Positions, not times, so a page read again answers the same and events appended later come after it; a
+ * client that keeps the last cursor resumes there. A cursor belongs to its listing: one of {@code stream=key} would
+ * start {@code stream=all} over the whole usage stream, after key events already seen.
  */
-record HistoryCursor(long key, long usage) {
+record HistoryCursor(String stream, long key, long usage) {
 
-    static final HistoryCursor START = new HistoryCursor(0, 0);
-    private static final Pattern FORM = Pattern.compile("k(\\d{1,18})u(\\d{1,18})");
+    private static final Pattern FORM = Pattern.compile("(all|key|usage):k(\\d{1,18})u(\\d{1,18})");
 
-    /** {@link #START} for none. */
-    static HistoryCursor parse(String cursor) {
+    /** The start of {@code stream} for none; 400 {@code invalid-cursor} for another listing's. */
+    static HistoryCursor parse(String cursor, String stream) {
         if (cursor == null) {
-            return START;
+            return new HistoryCursor(stream, 0, 0);
         }
         Matcher position = Cursors.decode(cursor, FORM);
-        return new HistoryCursor(Long.parseLong(position.group(1)), Long.parseLong(position.group(2)));
+        if (!position.group(1).equals(stream)) {
+            throw Cursors.invalid();
+        }
+        return new HistoryCursor(stream, Long.parseLong(position.group(2)), Long.parseLong(position.group(3)));
     }
 
     String encode() {
-        return Cursors.encode("k" + key + "u" + usage);
+        return Cursors.encode(stream + ":k" + key + "u" + usage);
     }
 }

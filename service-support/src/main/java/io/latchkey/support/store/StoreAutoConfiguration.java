@@ -135,6 +135,7 @@ public class StoreAutoConfiguration {
                 // The embedded store scans the whole collection per fetch (it ignores non-unique indexes): fewer,
                 // larger fetches make a replay of 10,000 events take 3 s instead of 29 s.
                 .batchSize(1000)
+                .storageStrategy(new PagedDocumentPerEventStrategy())
                 .snapshotSerializer(serializer)
                 .eventSerializer(eventSerializer)
                 .upcasterChain(configuration.upcasterChain());

@@ -1,0 +1,38 @@
+package io.latchkey.support.store;
+
+import static com.mongodb.client.model.Filters.and;
+import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Filters.gte;
+
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Sorts;
+import java.util.List;
+import java.util.stream.StreamSupport;
+import org.axonframework.eventhandling.DomainEventData;
+import org.axonframework.extensions.mongo.eventsourcing.eventstore.documentperevent.DocumentPerEventStorageStrategy;
+import org.axonframework.extensions.mongo.eventsourcing.eventstore.documentperevent.EventEntryConfiguration;
+import org.bson.Document;
+
+/**
+ * Axon's one-event-per-document layout, reading an aggregate's events a batch at a time. Axon's own strategy passes the
+ * batch size to the cursor only as its round-trip size and returns everything from the first sequence on, so reading
+ * a stream from some position, as a page of a key's history does, held the whole rest of it in memory. One event per
+ * document makes the batch a limit on documents.
+ */
+class PagedDocumentPerEventStrategy extends DocumentPerEventStorageStrategy {
+
+    @Override
+    public List<? extends DomainEventData<?>> findDomainEvents(MongoCollection<Document> collection,
+                                                               String aggregateIdentifier, long firstSequenceNumber,
+                                                               int batchSize) {
+        EventEntryConfiguration entry = eventConfiguration();
+        return StreamSupport.stream(collection.find(and(eq(entry.aggregateIdentifierProperty(), aggregateIdentifier),
+                                gte(entry.sequenceNumberProperty(), firstSequenceNumber)))
+                        .sort(Sorts.ascending(entry.sequenceNumberProperty()))
+                        .limit(batchSize)
+                        .batchSize(batchSize)
+                        .spliterator(), false)
+                .flatMap(this::extractEvents)
+                .toList();
+    }
+}

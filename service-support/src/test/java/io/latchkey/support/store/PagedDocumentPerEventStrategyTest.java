@@ -1,0 +1,63 @@
+package io.latchkey.support.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import io.latchkey.testing.LoopbackPorts;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.LongStream;
+import org.axonframework.eventhandling.DomainEventData;
+import org.axonframework.eventhandling.DomainEventMessage;
+import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.eventhandling.GenericDomainEventMessage;
+import org.axonframework.extensions.mongo.DefaultMongoTemplate;
+import org.axonframework.extensions.mongo.MongoTemplate;
+import org.axonframework.extensions.mongo.eventsourcing.eventstore.MongoEventStorageEngine;
+import org.axonframework.serialization.json.JacksonSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Against the embedded store over TCP: a stream is read a batch at a time, and whole when read to its end. */
+class PagedDocumentPerEventStrategyTest {
+
+    private static final int BATCH = 100;
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void aStreamReadFromAPositionFetchesOneBatchAtATimeAndStillEndsComplete() {
+        int port = LoopbackPorts.free();
+        try (EmbeddedMongoServer server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", port);
+             MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port)) {
+            MongoTemplate template = DefaultMongoTemplate.builder().mongoDatabase(client, "latchkey").build();
+            JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
+            PagedDocumentPerEventStrategy strategy = new PagedDocumentPerEventStrategy();
+            MongoEventStorageEngine engine = MongoEventStorageEngine.builder().mongoTemplate(template)
+                    .batchSize(BATCH).storageStrategy(strategy)
+                    .snapshotSerializer(serializer).eventSerializer(serializer).build();
+            List<EventMessage<?>> events = new ArrayList<>();
+            for (int i = 0; i < 350; i++) {
+                events.add(new GenericDomainEventMessage<>("Thing", "busy", i, "busy-" + i));
+                events.add(new GenericDomainEventMessage<>("Thing", "quiet-" + i, 0, "quiet-" + i));
+            }
+            engine.appendEvents(events);
+
+            List<? extends DomainEventData<?>> batch =
+                    strategy.findDomainEvents(template.eventCollection(), "busy", 120, BATCH);
+            assertThat(batch).extracting(DomainEventData::getSequenceNumber)
+                    .containsExactlyElementsOf(LongStream.range(120, 220).boxed().toList());
+
+            assertThat(engine.readEvents("busy", 120).asStream().map(DomainEventMessage::getSequenceNumber))
+                    .containsExactlyElementsOf(LongStream.range(120, 350).boxed().toList());
+            assertThat(engine.readEvents("busy", 0).asStream().map(event -> (Object) event.getPayload()))
+                    .hasSize(350).startsWith((Object) "busy-0").endsWith((Object) "busy-349");
+            assertThat(engine.readEvents("quiet-7", 0).asStream().map(event -> (Object) event.getPayload()))
+                    .containsExactly((Object) "quiet-7");
+            assertThat(engine.readEvents("busy", 350).asStream()).isEmpty();
+        }
+    }
+}
