@@ -89,8 +89,10 @@ class EdgeConfiguration {
     UsageReporter usageReporter(UsageCounter counter, Environment environment, ObjectMapper json) {
         Duration interval = environment.getProperty("latchkey.usage.flush-interval", Duration.class,
                 Duration.ofSeconds(1));
+        Duration shutdownBudget = environment.getProperty("latchkey.usage.shutdown-budget", Duration.class,
+                Duration.ofSeconds(10));
         return new UsageReporter(counter, URI.create(environment.getRequiredProperty("latchkey.usage.command-url")),
-                usageToken(environment), json, interval);
+                usageToken(environment), json, interval, shutdownBudget);
     }
 
     @Bean

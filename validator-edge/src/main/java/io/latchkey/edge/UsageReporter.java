@@ -32,6 +32,7 @@ final class UsageReporter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(UsageReporter.class);
     /** The command side's limit per report. */
     static final int MAX_KEYS = 10_000;
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
     private final UsageCounter counter;
     private final URI endpoint;
@@ -42,11 +43,18 @@ final class UsageReporter implements AutoCloseable {
     private final String edgeId = UUID.randomUUID().toString();
     private final AtomicLong failures = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
+    private final Duration shutdownBudget;
     private long sequence;
     private List<UsageCounter.KeyReport> pending;
 
-    UsageReporter(UsageCounter counter, URI commandSide, String token, ObjectMapper json, Duration interval) {
+    /**
+     * @param shutdownBudget how long {@link #close()} may spend sending what is left: a stop must end even while the
+     *                       command side hangs, before the orchestrator's own grace period kills the process
+     */
+    UsageReporter(UsageCounter counter, URI commandSide, String token, ObjectMapper json, Duration interval,
+                  Duration shutdownBudget) {
         this.counter = counter;
+        this.shutdownBudget = shutdownBudget;
         this.endpoint = commandSide.resolve("/v1/usage");
         this.token = token;
         this.json = json;
@@ -70,7 +78,11 @@ final class UsageReporter implements AutoCloseable {
     }
 
     /** Sends the pending report, or takes and sends a new one; true when nothing is left pending. */
-    synchronized boolean flush() {
+    boolean flush() {
+        return flush(REQUEST_TIMEOUT);
+    }
+
+    private synchronized boolean flush(Duration timeout) {
         counter.maintain();
         if (pending == null) {
             List<UsageCounter.KeyReport> next = counter.report(MAX_KEYS);
@@ -82,7 +94,7 @@ final class UsageReporter implements AutoCloseable {
         }
         try {
             HttpResponse<Void> answer = http.send(HttpRequest.newBuilder(endpoint)
-                            .timeout(Duration.ofSeconds(30))
+                            .timeout(timeout)
                             .header("Authorization", "Bearer " + token)
                             .header("Content-Type", "application/json")
                             .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body())))
@@ -152,13 +164,20 @@ final class UsageReporter implements AutoCloseable {
         return edgeId;
     }
 
-    /** Stops the schedule and makes a last attempt, so a graceful shutdown loses nothing reachable. */
+    /**
+     * Stops the schedule and sends what is left, so a graceful shutdown loses nothing reachable: the backlog may take
+     * several reports after an outage. Gives up after five failures or the shutdown budget, whichever comes first.
+     */
     @Override
     public void close() {
         thread.shutdownNow();
-        // Five failures, however many reports succeed: after an outage the backlog may take several reports.
+        long deadline = System.nanoTime() + shutdownBudget.toNanos();
         for (int failures = 0; failures < 5; ) {
-            if (!flush()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            if (!flush(Duration.ofNanos(Math.min(left, REQUEST_TIMEOUT.toNanos())))) {
                 failures++;
             } else if (counter.report(1).isEmpty()) {
                 return;

@@ -1,0 +1,94 @@
+package io.latchkey.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import io.latchkey.testing.LoopbackPorts;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/** The reporter's last report at shutdown, against real loopback peers standing in for the command side. */
+class UsageReporterTest {
+
+    private static final String KEY = "7d3f8a2e-0b1c-4d5e-8f90-123456789abc";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final UsageCounter counter = new UsageCounter(Clock.systemUTC());
+
+    private UsageReporter reporter(URI commandSide, Duration shutdownBudget) {
+        // A flush interval far beyond the test: only close() reports.
+        return new UsageReporter(counter, commandSide, "token", JSON, Duration.ofHours(1), shutdownBudget);
+    }
+
+    @Test
+    void shutdownSendsWhatWasCountedSinceTheLastReport() throws IOException {
+        List<JsonNode> reports = new CopyOnWriteArrayList<>();
+        HttpServer commandSide = HttpServer.create(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), LoopbackPorts.free()), 0);
+        commandSide.createContext("/v1/usage", exchange -> {
+            reports.add(JSON.readTree(exchange.getRequestBody()));
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        commandSide.start();
+        try {
+            for (int i = 0; i < 7; i++) {
+                counter.record(KEY, "/orders", "valid");
+            }
+            reporter(URI.create("http://127.0.0.1:" + commandSide.getAddress().getPort()), Duration.ofSeconds(10))
+                    .close();
+        } finally {
+            commandSide.stop(0);
+        }
+
+        assertThat(reports).singleElement().satisfies(report ->
+                assertThat(report.at("/keys/0/counts/0/count").asLong()).isEqualTo(7));
+        assertThat(counter.report(10)).isEmpty();
+    }
+
+    @Test
+    void shutdownEndsWithinItsBudgetWhileTheCommandSideNeverAnswers() throws Exception {
+        List<Socket> held = new CopyOnWriteArrayList<>();
+        try (ServerSocket hanging = new ServerSocket(LoopbackPorts.free(), 50, InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (true) {
+                        held.add(hanging.accept());
+                    }
+                } catch (IOException closed) {
+                    // The test is over.
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            counter.record(KEY, "/orders", "valid");
+            UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + hanging.getLocalPort()),
+                    Duration.ofMillis(500));
+
+            long started = System.nanoTime();
+            reporter.close();
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+            // Without the budget one attempt alone waits 30 s for an answer.
+            assertThat(took).isLessThan(Duration.ofSeconds(10));
+            assertThat(held).isNotEmpty();
+            assertThat(reporter.failures()).isPositive();
+            assertThat(counter.report(10)).as("what could not be sent is still counted").isNotEmpty();
+        } finally {
+            for (Socket socket : held) {
+                socket.close();
+            }
+        }
+    }
+}
