@@ -126,32 +126,38 @@ public class KeyUsageProjection {
     /**
      * A key's counts in the minutes that overlap {@code from} (inclusive) to {@code to} (exclusive), added up by
      * {@code granularity}, oldest first, then by endpoint and outcome; a first or last period partly outside the
-     * range counts only its minutes inside. Minutes are read one at a time, and reading stops with
-     * {@link TooManyBuckets} once there are more than {@code maxBuckets}, so a request cannot exhaust the heap.
+     * range counts only its minutes inside. Reading stops with {@link TooManyBuckets} once there are more than
+     * {@code maxBuckets}, so a request cannot exhaust this side's heap; the minutes are read a day at a time, as the
+     * embedded store collects a query's whole answer in memory before it returns any of it.
      */
     public List<Bucket> buckets(String keyId, Instant from, Instant to, Granularity granularity, int maxBuckets) {
         Instant end = to.truncatedTo(ChronoUnit.MINUTES);
-        Query range = query(where("_id").gte(minuteId(keyId, from))
-                .lt(minuteId(keyId, end.equals(to) ? end : end.plusSeconds(60))))
-                .with(Sort.by("_id"));
+        Instant last = end.equals(to) ? end : end.plusSeconds(60);
         Map<Bucket, Long> totals = new TreeMap<>(ORDER);
-        try (Stream<Document> minutes = mongo.stream(range, Document.class, MINUTES)) {
-            minutes.forEach(minute -> {
-                Instant start = granularity.start(minute.getDate("minute").toInstant());
-                minute.get("counts", Document.class).forEach((name, count) -> {
-                    String decoded = unfield(name);
-                    int split = decoded.lastIndexOf('|');
-                    totals.merge(new Bucket(start, decoded.substring(0, split), decoded.substring(split + 1), 0),
-                            ((Number) count).longValue(), Long::sum);
-                });
-                if (totals.size() > maxBuckets) {
-                    throw new TooManyBuckets(maxBuckets);
-                }
-            });
+        for (Instant day = from; day.isBefore(last); day = day.plus(1, ChronoUnit.DAYS)) {
+            Instant next = day.plus(1, ChronoUnit.DAYS);
+            Query window = query(where("_id").gte(minuteId(keyId, day))
+                    .lt(minuteId(keyId, next.isBefore(last) ? next : last))).with(Sort.by("_id"));
+            try (Stream<Document> minutes = mongo.stream(window, Document.class, MINUTES)) {
+                minutes.forEach(minute -> add(minute, granularity, totals, maxBuckets));
+            }
         }
         List<Bucket> buckets = new ArrayList<>(totals.size());
         totals.forEach((slot, count) -> buckets.add(new Bucket(slot.start(), slot.endpoint(), slot.outcome(), count)));
         return buckets;
+    }
+
+    private static void add(Document minute, Granularity granularity, Map<Bucket, Long> totals, int maxBuckets) {
+        Instant start = granularity.start(minute.getDate("minute").toInstant());
+        minute.get("counts", Document.class).forEach((name, count) -> {
+            String decoded = unfield(name);
+            int split = decoded.lastIndexOf('|');
+            totals.merge(new Bucket(start, decoded.substring(0, split), decoded.substring(split + 1), 0),
+                    ((Number) count).longValue(), Long::sum);
+        });
+        if (totals.size() > maxBuckets) {
+            throw new TooManyBuckets(maxBuckets);
+        }
     }
 
     public Optional<Summary> summary(String keyId) {

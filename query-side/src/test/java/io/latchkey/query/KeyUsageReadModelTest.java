@@ -165,23 +165,28 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
                 new UsageCount(day.plusSeconds(10 * 3_600 + 59 * 60), "/a", "valid", 2),
                 new UsageCount(day.plusSeconds(10 * 3_600 + 59 * 60), "/a", "revoked", 5),
                 new UsageCount(day.plusSeconds(11 * 3_600), "/a", "valid", 4),
-                new UsageCount(day.plusSeconds(86_400 + 1_800), "/b", "valid", 8));
+                new UsageCount(day.plusSeconds(86_400 + 1_800), "/b", "valid", 8),
+                // Either side of the boundary between the first and second day read.
+                new UsageCount(day.plusSeconds(86_400 + 10 * 3_600 - 60), "/b", "valid", 16),
+                new UsageCount(day.plusSeconds(86_400 + 10 * 3_600), "/b", "valid", 32));
         String range = "/v1/keys/" + key.keyId() + "/usage?from=" + day.plusSeconds(10 * 3_600) + "&to="
                 + day.plusSeconds(2 * 86_400);
-        await().atMost(PROJECTED).until(() -> get(range).body().path("totals").path("valid").asLong() == 15);
+        await().atMost(PROJECTED).until(() -> get(range).body().path("totals").path("valid").asLong() == 63);
 
         assertThat(buckets(get(range + "&granularity=minute").body())).containsExactly(
                 "2026-11-02T10:05:00Z /a valid 1", "2026-11-02T10:59:00Z /a revoked 5",
                 "2026-11-02T10:59:00Z /a valid 2", "2026-11-02T11:00:00Z /a valid 4",
-                "2026-11-03T00:30:00Z /b valid 8");
+                "2026-11-03T00:30:00Z /b valid 8", "2026-11-03T09:59:00Z /b valid 16",
+                "2026-11-03T10:00:00Z /b valid 32");
         JsonNode hours = get(range + "&granularity=hour").body();
         assertThat(hours.get("granularity").asText()).isEqualTo("hour");
         assertThat(buckets(hours)).containsExactly("2026-11-02T10:00:00Z /a revoked 5",
                 "2026-11-02T10:00:00Z /a valid 3", "2026-11-02T11:00:00Z /a valid 4",
-                "2026-11-03T00:00:00Z /b valid 8");
+                "2026-11-03T00:00:00Z /b valid 8", "2026-11-03T09:00:00Z /b valid 16",
+                "2026-11-03T10:00:00Z /b valid 32");
         JsonNode days = get(range + "&granularity=day").body();
         assertThat(buckets(days)).containsExactly("2026-11-02T00:00:00Z /a revoked 5",
-                "2026-11-02T00:00:00Z /a valid 7", "2026-11-03T00:00:00Z /b valid 8");
+                "2026-11-02T00:00:00Z /a valid 7", "2026-11-03T00:00:00Z /b valid 56");
         assertThat(days.get("totals")).isEqualTo(hours.get("totals"));
     }
 
@@ -202,6 +207,9 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
         assertThat(minutes.status()).isEqualTo(422);
         assertThat(minutes.body().get("type").asText()).endsWith("/too-many-buckets");
         assertThat(get(range + "&granularity=hour").body().get("buckets")).hasSize(9);
+        String allowed = "/v1/keys/" + key.keyId() + "/usage?from=" + start + "&to="
+                + start.plusSeconds(60L * MAX_BUCKETS);
+        assertThat(get(allowed).body().get("buckets")).as("exactly the maximum").hasSize(MAX_BUCKETS);
     }
 
     @Test

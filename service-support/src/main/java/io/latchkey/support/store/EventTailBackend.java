@@ -12,16 +12,22 @@ import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.bson.Document;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.Spliterator;
+import java.util.Spliterators;
 import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The H2 backend, with Axon's event collection answering tracking fetches from its {@link EventTail}. The store
+ * The H2 backend, with every collection finding documents by {@code _id} without a scan ({@link KeyedCollection}) and
+ * Axon's event collection answering tracking fetches from its {@link EventTail}. The store
  * ignores non-unique indexes, so without it every fetch of every tracking processor scans the whole collection while
  * holding the collection's lock, and appends, which take the same lock, wait behind those scans. Every other query,
  * and a fetch the tail cannot answer, is the backend's own. The file's layout is unchanged.
@@ -56,17 +62,88 @@ final class EventTailBackend extends H2Backend {
 
         @Override
         protected MongoCollection<Object> openOrCreateCollection(String name, CollectionOptions options) {
-            if (!name.equals(EVENTS)) {
-                return super.openOrCreateCollection(name, options);
-            }
             String namespace = getFullCollectionNamespace(name);
             MVStore store = EventTailBackend.this.getMvStore();
-            return new EventCollection(this, name, options, store.openMap("databases." + namespace),
-                    store.openMap("meta." + namespace), cursorRegistry);
+            MVMap<Object, Document> data = store.openMap("databases." + namespace);
+            MVMap<String, Object> meta = store.openMap("meta." + namespace);
+            return name.equals(EVENTS) ? new EventCollection(this, name, options, data, meta, cursorRegistry)
+                    : new KeyedCollection(this, name, options, data, meta, cursorRegistry);
         }
     }
 
-    private static final class EventCollection extends H2Collection {
+    /**
+     * A collection that finds documents by {@code _id} without a scan whenever a query bounds it, also alongside other
+     * conditions: the store uses its {@code _id} index only for a query on {@code _id} alone, and the read models'
+     * conditional upserts ({@code _id} and a version check) and range reads ({@code _id} from, to) would otherwise
+     * scan the whole collection under its lock. The data map is keyed by {@code _id}, so a string id is a direct get
+     * and a range of ASCII strings a walk between its bounds (ASCII bounds order every string the same way as UTF-16
+     * and as code points). The store's own matcher then checks the whole query on the candidates.
+     */
+    private static class KeyedCollection extends H2Collection {
+
+        private static final String ID = "_id";
+
+        private final MVMap<Object, Document> data;
+
+        KeyedCollection(MongoDatabase database, String name, CollectionOptions options, MVMap<Object, Document> data,
+                        MVMap<String, Object> meta, CursorRegistry cursors) {
+            super(database, name, options, data, meta, cursors);
+            this.data = data;
+        }
+
+        @Override
+        protected QueryResult matchDocuments(Document query, Document orderBy, int numberToSkip, int numberToReturn,
+                                             int batchSize, Document fieldSelector) {
+            Stream<Document> candidates = isNaturalDescending(orderBy) ? null : candidates(query);
+            if (candidates == null) {
+                return super.matchDocuments(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector);
+            }
+            return matchDocumentsFromStream(candidates, query, orderBy, numberToSkip, numberToReturn, batchSize,
+                    fieldSelector);
+        }
+
+        /** Found by a condition on {@code _id} at the top of the query or in a top-level {@code $and}, else null. */
+        private Stream<Document> candidates(Document query) {
+            Stream<Document> found = byId(query.get(ID));
+            if (found == null && query.get("$and") instanceof List<?> clauses) {
+                for (Object clause : clauses) {
+                    found = clause instanceof Document conjunct ? byId(conjunct.get(ID)) : null;
+                    if (found != null) {
+                        break;
+                    }
+                }
+            }
+            return found;
+        }
+
+        /** Every document the condition on {@code _id} can admit, in key order; null when it bounds nothing. */
+        private Stream<Document> byId(Object condition) {
+            if (condition instanceof String id) {
+                return Stream.ofNullable(data.get(id));
+            }
+            if (!(condition instanceof Document range) || range.isEmpty()
+                    || !Set.of("$gte", "$gt", "$lte", "$lt").containsAll(range.keySet())) {
+                return null;
+            }
+            String from = ascii(range.containsKey("$gte") ? range.get("$gte") : range.get("$gt"));
+            Object upper = range.containsKey("$lte") ? range.get("$lte") : range.get("$lt");
+            String to = ascii(upper);
+            if (from == null || (upper != null && to == null)) {
+                return null;
+            }
+            Iterator<Object> keys = data.keyIterator(from);
+            return StreamSupport.stream(Spliterators.spliteratorUnknownSize(keys, Spliterator.ORDERED), false)
+                    .takeWhile(key -> key instanceof String id && (to == null || id.compareTo(to) <= 0))
+                    .map(data::get)
+                    .filter(Objects::nonNull);
+        }
+
+        private static String ascii(Object bound) {
+            return bound instanceof String text && text.chars().allMatch(c -> c < 0x80) ? text : null;
+        }
+    }
+
+    private static final class EventCollection extends KeyedCollection {
 
         private static final Logger log = LoggerFactory.getLogger(EventCollection.class);
 

@@ -3,6 +3,7 @@ package io.latchkey.support.store;
 import static com.mongodb.client.model.Filters.and;
 import static com.mongodb.client.model.Filters.eq;
 import static com.mongodb.client.model.Filters.gte;
+import static com.mongodb.client.model.Filters.lt;
 import static com.mongodb.client.model.Filters.nin;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -10,6 +11,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Sorts;
+import com.mongodb.client.model.UpdateOptions;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import io.latchkey.testing.LoopbackPorts;
@@ -177,6 +179,84 @@ class EventTailBackendTest {
             List<String> scanned = new ArrayList<>();
             served.events().find(eq("eventIdentifier", "hidden")).forEach(d -> scanned.add(d.getString("_id")));
             assertThat(scanned).containsExactly("hidden");
+        }
+    }
+
+    /** Read-model-like documents with string ids in and out of order, and queries that name their _id. */
+    private static List<List<String>> keyedAnswers(MongoCollection<Document> things) {
+        List<List<String>> answers = new ArrayList<>();
+        List<Bson> queries = List.of(
+                new Document("_id", "k|0007").append("v", 7L),
+                new Document("_id", "k|0007").append("v", 8L),
+                new Document("_id", "absent").append("v", 7L),
+                and(eq("_id", "k|0007"), eq("v", 7L)),
+                new Document("_id", new Document("$gte", "k|0010").append("$lt", "k|0020")),
+                new Document("_id", new Document("$gt", "k|0010").append("$lte", "k|0020")).append("odd", true),
+                new Document("_id", new Document("$gte", "k|0040")),
+                new Document("_id", new Document("$gte", "k|0010").append("$lt", "k|0020\u00e9")),
+                new Document("_id", new Document("$gte", 5).append("$lt", 50)),
+                new Document("_id", new Document("$gte", "k|0010").append("$lt", 50)),
+                new Document("_id", new Document("$gte", "k|0010").append("$ne", "k|0011")),
+                and(gte("_id", "k|0030"), lt("_id", "k|0035"), gte("v", 31L)),
+                new Document("_id", new Document("$gte", "a").append("$lt", "z")).append("v", new Document("$gte", 30L)));
+        for (Bson query : queries) {
+            List<String> found = new ArrayList<>();
+            things.find(query).forEach(d -> found.add(String.valueOf(d.get("_id"))));
+            answers.add(found);
+            List<String> sorted = new ArrayList<>();
+            things.find(query).sort(Sorts.descending("v")).skip(1).limit(3)
+                    .forEach(d -> sorted.add(String.valueOf(d.get("_id"))));
+            answers.add(sorted);
+        }
+        return answers;
+    }
+
+    private static void insertThings(MongoCollection<Document> things) {
+        for (int i = 49; i >= 0; i--) {
+            things.insertOne(new Document("_id", String.format("k|%04d", i)).append("v", (long) i)
+                    .append("odd", i % 2 == 1));
+        }
+        things.insertOne(new Document("_id", 17).append("v", 17L));
+        things.insertOne(new Document("_id", "k|0015é").append("v", 15L));
+    }
+
+    @Test
+    void queriesNamingAnIdAnswerAsTheFullScanDoes() {
+        List<List<String>> plain;
+        try (Served served = Served.on(new H2Backend(dataDir.resolve("plain-keyed.mv").toString()))) {
+            MongoCollection<Document> things = served.client().getDatabase("latchkey").getCollection("things");
+            insertThings(things);
+            plain = keyedAnswers(things);
+        }
+        try (Served served = Served.on(new EventTailBackend(dataDir.resolve("keyed.mv").toString()))) {
+            MongoCollection<Document> things = served.client().getDatabase("latchkey").getCollection("things");
+            insertThings(things);
+            assertThat(keyedAnswers(things)).isEqualTo(plain);
+            assertThat(plain.get(0)).containsExactly("k|0007");
+            assertThat(plain.get(14)).containsExactly("k|0010", "k|0011", "k|0012", "k|0013", "k|0014", "k|0015",
+                    "k|0015é", "k|0016", "k|0017", "k|0018", "k|0019", "k|0020");
+        }
+    }
+
+    @Test
+    void anUpsertNamingAnIdAndAVersionFindsItsDocumentWithoutAScan() {
+        EventTailBackend backend = new EventTailBackend(dataDir.resolve("upsert.mv").toString());
+        try (Served served = Served.on(backend)) {
+            MongoCollection<Document> things = served.client().getDatabase("latchkey").getCollection("things");
+            things.updateOne(new Document("_id", "k|0001").append("applied", new Document("$not",
+                            new Document("$gte", 1L))),
+                    new Document("$inc", new Document("n", 1L)).append("$set", new Document("applied", 1L)),
+                    new UpdateOptions().upsert(true));
+            assertThat(things.find(eq("_id", "k|0001")).first()).containsEntry("n", 1L);
+            // Slipped into the map under a key its _id does not name: a scan sees it, a lookup by _id does not.
+            backend.getMvStore().<Object, de.bwaldvogel.mongo.bson.Document>openMap("databases.latchkey.things")
+                    .put("h-slipped", new de.bwaldvogel.mongo.bson.Document("_id", "ghost").append("v", 1L));
+
+            assertThat(things.find(eq("v", 1L)).first()).as("a scan").isNotNull();
+            assertThat(things.find(new Document("_id", "ghost").append("v", 1L)).first()).as("a lookup").isNull();
+            assertThat(things.find(and(eq("_id", "ghost"), eq("v", 1L))).first()).as("in an $and").isNull();
+            assertThat(things.find(new Document("_id", new Document("$gte", "g").append("$lt", "h")).append("v", 1L))
+                    .first()).as("a range walk").isNull();
         }
     }
 }
