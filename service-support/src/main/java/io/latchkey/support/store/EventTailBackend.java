@@ -12,7 +12,6 @@ import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.bson.Document;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -20,6 +19,7 @@ import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
+import org.h2.mvstore.Cursor;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 import org.slf4j.Logger;
@@ -27,10 +27,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The H2 backend, with every collection finding documents by {@code _id} without a scan ({@link KeyedCollection}) and
- * Axon's event collection answering tracking fetches from its {@link EventTail}. The store
- * ignores non-unique indexes, so without it every fetch of every tracking processor scans the whole collection while
- * holding the collection's lock, and appends, which take the same lock, wait behind those scans. Every other query,
- * and a fetch the tail cannot answer, is the backend's own. The file's layout is unchanged.
+ * Axon's event collection answering tracking fetches from its {@link EventTail}. The store ignores non-unique indexes,
+ * so without the tail every fetch of every tracking processor scans the whole collection while holding the
+ * collection's lock, and appends, which take the same lock, wait behind those scans. Every other query is the
+ * backend's own. The file's layout is unchanged.
  */
 final class EventTailBackend extends H2Backend {
 
@@ -53,7 +53,7 @@ final class EventTailBackend extends H2Backend {
         return new Database(databaseName, getMvStore(), getCursorRegistry());
     }
 
-    /** Opens the event collection as H2Database does (same map names), as an {@link EventCollection}. */
+    /** Opens collections as H2Database does (same map names): the events as an {@link EventCollection}. */
     private final class Database extends H2Database {
 
         Database(String name, MVStore store, CursorRegistry cursors) {
@@ -73,11 +73,11 @@ final class EventTailBackend extends H2Backend {
 
     /**
      * A collection that finds documents by {@code _id} without a scan whenever a query bounds it, also alongside other
-     * conditions: the store uses its {@code _id} index only for a query on {@code _id} alone, and the read models'
-     * conditional upserts ({@code _id} and a version check) and range reads ({@code _id} from, to) would otherwise
-     * scan the whole collection under its lock. The data map is keyed by {@code _id}, so a string id is a direct get
-     * and a range of ASCII strings a walk between its bounds (ASCII bounds order every string the same way as UTF-16
-     * and as code points). The store's own matcher then checks the whole query on the candidates.
+     * conditions. The store uses its {@code _id} index only for equality, {@code $in} or a pattern on {@code _id}
+     * alone, so the read models' conditional upserts ({@code _id} and a version check) and range reads ({@code _id}
+     * from, to) would otherwise scan the whole collection under its lock. The data map is keyed by {@code _id}, and
+     * orders string keys as the store's matcher compares strings ({@link String#compareTo}), so a string id is a
+     * direct get and a range of strings a walk from its lower bound; the matcher then checks the whole query.
      */
     private static class KeyedCollection extends H2Collection {
 
@@ -94,7 +94,8 @@ final class EventTailBackend extends H2Backend {
         @Override
         protected QueryResult matchDocuments(Document query, Document orderBy, int numberToSkip, int numberToReturn,
                                              int batchSize, Document fieldSelector) {
-            Stream<Document> candidates = isNaturalDescending(orderBy) ? null : candidates(query);
+            Stream<Document> candidates = !ID.equals(getIdField()) || isNaturalDescending(orderBy) ? null
+                    : candidates(query);
             if (candidates == null) {
                 return super.matchDocuments(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector);
             }
@@ -125,21 +126,16 @@ final class EventTailBackend extends H2Backend {
                     || !Set.of("$gte", "$gt", "$lte", "$lt").containsAll(range.keySet())) {
                 return null;
             }
-            String from = ascii(range.containsKey("$gte") ? range.get("$gte") : range.get("$gt"));
+            Object lower = range.containsKey("$gte") ? range.get("$gte") : range.get("$gt");
             Object upper = range.containsKey("$lte") ? range.get("$lte") : range.get("$lt");
-            String to = ascii(upper);
-            if (from == null || (upper != null && to == null)) {
+            if (!(lower instanceof String from) || upper != null && !(upper instanceof String)) {
                 return null;
             }
-            Iterator<Object> keys = data.keyIterator(from);
-            return StreamSupport.stream(Spliterators.spliteratorUnknownSize(keys, Spliterator.ORDERED), false)
+            String to = (String) upper;
+            Cursor<Object, Document> walk = data.cursor(from);
+            return StreamSupport.stream(Spliterators.spliteratorUnknownSize(walk, Spliterator.ORDERED), false)
                     .takeWhile(key -> key instanceof String id && (to == null || id.compareTo(to) <= 0))
-                    .map(data::get)
-                    .filter(Objects::nonNull);
-        }
-
-        private static String ascii(Object bound) {
-            return bound instanceof String text && text.chars().allMatch(c -> c < 0x80) ? text : null;
+                    .map(key -> walk.getValue());
         }
     }
 

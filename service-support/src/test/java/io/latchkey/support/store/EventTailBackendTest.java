@@ -7,6 +7,7 @@ import static com.mongodb.client.model.Filters.lt;
 import static com.mongodb.client.model.Filters.nin;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
@@ -233,6 +234,8 @@ class EventTailBackendTest {
             insertThings(things);
             assertThat(keyedAnswers(things)).isEqualTo(plain);
             assertThat(plain.get(0)).containsExactly("k|0007");
+            assertThat(plain.get(8)).containsExactly("k|0010", "k|0011", "k|0012", "k|0013", "k|0014", "k|0015",
+                    "k|0015\u00e9", "k|0016", "k|0017", "k|0018", "k|0019");
             assertThat(plain.get(14)).containsExactly("k|0010", "k|0011", "k|0012", "k|0013", "k|0014", "k|0015",
                     "k|0015é", "k|0016", "k|0017", "k|0018", "k|0019", "k|0020");
         }
@@ -243,11 +246,10 @@ class EventTailBackendTest {
         EventTailBackend backend = new EventTailBackend(dataDir.resolve("upsert.mv").toString());
         try (Served served = Served.on(backend)) {
             MongoCollection<Document> things = served.client().getDatabase("latchkey").getCollection("things");
-            things.updateOne(new Document("_id", "k|0001").append("applied", new Document("$not",
-                            new Document("$gte", 1L))),
-                    new Document("$inc", new Document("n", 1L)).append("$set", new Document("applied", 1L)),
-                    new UpdateOptions().upsert(true));
-            assertThat(things.find(eq("_id", "k|0001")).first()).containsEntry("n", 1L);
+            assertThat(applyOnce(things, "k|0001", 1)).isTrue();
+            assertThat(applyOnce(things, "k|0001", 2)).isTrue();
+            assertThat(applyOnce(things, "k|0001", 2)).as("applied already").isFalse();
+            assertThat(things.find(eq("_id", "k|0001")).first()).containsEntry("n", 2L).containsEntry("applied", 2L);
             // Slipped into the map under a key its _id does not name: a scan sees it, a lookup by _id does not.
             backend.getMvStore().<Object, de.bwaldvogel.mongo.bson.Document>openMap("databases.latchkey.things")
                     .put("h-slipped", new de.bwaldvogel.mongo.bson.Document("_id", "ghost").append("v", 1L));
@@ -257,6 +259,22 @@ class EventTailBackendTest {
             assertThat(things.find(and(eq("_id", "ghost"), eq("v", 1L))).first()).as("in an $and").isNull();
             assertThat(things.find(new Document("_id", new Document("$gte", "g").append("$lt", "h")).append("v", 1L))
                     .first()).as("a range walk").isNull();
+            assertThat(things.updateOne(new Document("_id", "ghost").append("v", 1L), new Document("$set",
+                    new Document("w", 1L))).getMatchedCount()).as("an update").isZero();
+        }
+    }
+
+    /** The usage read model's write: counts a report unless the document has it already; false when it had. */
+    private static boolean applyOnce(MongoCollection<Document> things, String id, long report) {
+        try {
+            things.updateOne(new Document("_id", id).append("applied", new Document("$not",
+                            new Document("$gte", report))),
+                    new Document("$inc", new Document("n", 1L)).append("$set", new Document("applied", report)),
+                    new UpdateOptions().upsert(true));
+            return true;
+        } catch (MongoWriteException duplicate) {
+            assertThat(duplicate.getError().getCode()).isEqualTo(11_000);
+            return false;
         }
     }
 }
