@@ -144,6 +144,7 @@ class QueryApiTest extends QuerySideTestSupport {
             assertThat(page.status()).as(page.raw()).isEqualTo(200);
             page.body().get("keys").forEach(key -> paged.add(key.get("keyId").asText()));
             sizes.add(page.body().get("keys").size());
+            assertThat(page.body().get("more").asBoolean()).isEqualTo(!page.body().get("next").isNull());
             after = page.body().get("next").isNull() ? null : page.body().get("next").asText();
         } while (after != null);
 

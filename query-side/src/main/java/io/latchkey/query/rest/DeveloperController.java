@@ -60,7 +60,7 @@ class DeveloperController {
         return new DeveloperKeysResponse(developer.developerId(),
                 page.stream().map(key -> KeyResponse.of(key, developer.defaultRateLimit(),
                         usage.summary(key.keyId()).orElse(null), now)).toList(),
-                more ? KeyListCursor.after(page.get(size - 1)).encode() : null);
+                more, more ? KeyListCursor.after(page.get(size - 1)).encode() : null);
     }
 
     /** Another developer answers exactly like one that does not exist, checked before any lookup. */

@@ -2,6 +2,9 @@ package io.latchkey.query.rest;
 
 import java.util.List;
 
-/** A page of a developer's keys, newest first; {@code next}, when more follow, is the cursor to pass as {@code after}. */
-record DeveloperKeysResponse(String developerId, List<KeyResponse> keys, String next) {
+/**
+ * A page of a developer's keys, newest first. {@code more}: further keys follow; {@code next}: then, the cursor to pass
+ * as {@code after} for them, else null (keys created later come first, so there is nothing to resume).
+ */
+record DeveloperKeysResponse(String developerId, List<KeyResponse> keys, boolean more, String next) {
 }
