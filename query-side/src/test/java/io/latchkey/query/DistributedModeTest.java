@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.latchkey.api.DeveloperRegisteredEvent;
+import io.latchkey.support.events.EventWindows;
 import io.latchkey.testing.LoopbackPorts;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
+import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.axonframework.messaging.MetaData;
@@ -49,6 +51,8 @@ class DistributedModeTest {
     EventStore eventStore;
     @Autowired
     DeveloperProjection developers;
+    @Autowired
+    EventWindows windows;
 
     @Test
     void eventFromAxonServerIsProjectedIntoMongo() {
@@ -59,5 +63,24 @@ class DistributedModeTest {
 
         await().atMost(Duration.ofSeconds(30)).until(() -> developers.find(developerId).isPresent());
         assertThat(developers.find(developerId).orElseThrow().name()).isEqualTo("Ada");
+    }
+
+    @Test
+    void aWindowOfAnAggregatesEventsIsReadFromAxonServerAndNoFurther() {
+        String developerId = UUID.randomUUID().toString();
+        for (int sequence = 0; sequence < 5; sequence++) {
+            eventStore.publish(new GenericDomainEventMessage<>("DeveloperAccount", developerId, sequence,
+                    new DeveloperRegisteredEvent(developerId, "Ada " + sequence, "ada@example.com", Instant.now()),
+                    MetaData.from(Map.of("actor", "operator", "requestId", "r-" + sequence,
+                            "sourceAddress", "127.0.0.1"))));
+        }
+
+        assertThat(windows.read(developerId, 1, 2)).extracting(DomainEventMessage::getSequenceNumber)
+                .containsExactly(1L, 2L);
+        assertThat(windows.read(developerId, 3, 10)).extracting(DomainEventMessage::getSequenceNumber)
+                .containsExactly(3L, 4L);
+        assertThat(windows.read(developerId, 0, 1)).singleElement().satisfies(event ->
+                assertThat(((DeveloperRegisteredEvent) event.getPayload()).name()).isEqualTo("Ada 0"));
+        assertThat(windows.read(developerId, 5, 3)).isEmpty();
     }
 }

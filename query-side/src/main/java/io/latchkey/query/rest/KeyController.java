@@ -12,6 +12,7 @@ import io.latchkey.query.DeveloperView;
 import io.latchkey.query.KeyProjection;
 import io.latchkey.query.KeyUsageProjection;
 import io.latchkey.query.KeyView;
+import io.latchkey.support.events.EventWindows;
 import io.latchkey.support.web.RequestContext;
 import java.time.Clock;
 import java.time.Duration;
@@ -23,8 +24,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.axonframework.eventhandling.DomainEventMessage;
-import org.axonframework.eventsourcing.eventstore.DomainEventStream;
-import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.axonframework.messaging.MetaData;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -47,17 +46,17 @@ class KeyController {
     private final KeyProjection keys;
     private final DeveloperProjection developers;
     private final KeyUsageProjection usage;
-    private final EventStore eventStore;
+    private final EventWindows windows;
     private final ObjectMapper json;
     private final Clock clock;
     private final int maxBuckets;
 
-    KeyController(KeyProjection keys, DeveloperProjection developers, KeyUsageProjection usage, EventStore eventStore,
+    KeyController(KeyProjection keys, DeveloperProjection developers, KeyUsageProjection usage, EventWindows windows,
                   ObjectMapper json, Clock clock, @Value("${latchkey.usage.max-buckets:100000}") int maxBuckets) {
         this.keys = keys;
         this.developers = developers;
         this.usage = usage;
-        this.eventStore = eventStore;
+        this.windows = windows;
         this.json = json;
         this.clock = clock;
         this.maxBuckets = maxBuckets;
@@ -133,8 +132,8 @@ class KeyController {
      * A page of the key's events, oldest first: its lifecycle stream and its usage stream merged by time. Read from
      * the event store rather than through a snapshot, so the audit trail is always complete. A stream that does not
      * start with a key's creation is some other aggregate's and answers 404 like an unknown id, and so does another
-     * developer's key. Each stream is read a batch (1,000 events) at a time from the cursor on, never whole: a busy
-     * key's usage stream grows by a report per edge every second or so.
+     * developer's key. Each stream is read only as far as the page can reach ({@link EventWindows}), never whole: a
+     * busy key's usage stream grows by a report per edge every second or so.
      */
     @GetMapping("/history")
     HistoryResponse history(@PathVariable String keyId, @RequestParam(defaultValue = "all") String stream,
@@ -145,34 +144,31 @@ class KeyController {
         }
         int size = PageSize.parse(limit, HISTORY_PAGE, MAX_HISTORY_PAGE);
         HistoryCursor from = HistoryCursor.parse(after, stream);
-        DomainEventStream lifecycle = eventStore.readEvents(Ids.require(keyId, Ids.NO_SUCH_KEY), 0);
-        if (!lifecycle.hasNext() || !(lifecycle.peek().getPayload() instanceof ApiKeyCreatedEvent created)
+        Ids.require(keyId, Ids.NO_SUCH_KEY);
+        // One event past the page tells whether more follow.
+        List<DomainEventMessage<?>> keyEvents = stream.equals("usage") ? List.of()
+                : windows.read(keyId, from.key(), size + 1);
+        List<DomainEventMessage<?>> start = from.key() == 0 && !keyEvents.isEmpty() ? keyEvents
+                : windows.read(keyId, 0, 1);
+        if (start.isEmpty() || !(start.get(0).getPayload() instanceof ApiKeyCreatedEvent created)
                 || !ctx.caller().mayAccess(created.developerId())) {
             throw ProblemException.notFound(Ids.NO_SUCH_KEY);
         }
-        // A key's own stream is short (its management events): skipping within its first batch costs no read.
-        while (lifecycle.hasNext() && lifecycle.peek().getSequenceNumber() < from.key()) {
-            lifecycle.next();
-        }
-        DomainEventStream keyEvents = stream.equals("usage") ? DomainEventStream.empty() : lifecycle;
         // The usage stream is the key's own, apart only so that counting never contends with managing the key.
-        DomainEventStream usageEvents = stream.equals("key") ? DomainEventStream.empty()
-                : eventStore.readEvents(ApiKeyUsageRecordedEvent.streamOf(keyId), from.usage());
+        List<DomainEventMessage<?>> usageEvents = stream.equals("key") ? List.of()
+                : windows.read(ApiKeyUsageRecordedEvent.streamOf(keyId), from.usage(), size + 1);
         List<HistoryEntry> events = new ArrayList<>();
-        long nextKey = from.key();
-        long nextUsage = from.usage();
-        while (events.size() < size && (keyEvents.hasNext() || usageEvents.hasNext())) {
-            boolean fromKey = !usageEvents.hasNext() || keyEvents.hasNext()
-                    && !keyEvents.peek().getTimestamp().isAfter(usageEvents.peek().getTimestamp());
-            DomainEventMessage<?> event = fromKey ? keyEvents.next() : usageEvents.next();
-            if (fromKey) {
-                nextKey = event.getSequenceNumber() + 1;
-            } else {
-                nextUsage = event.getSequenceNumber() + 1;
-            }
+        int k = 0;
+        int u = 0;
+        while (events.size() < size && (k < keyEvents.size() || u < usageEvents.size())) {
+            boolean fromKey = u == usageEvents.size() || k < keyEvents.size()
+                    && !keyEvents.get(k).getTimestamp().isAfter(usageEvents.get(u).getTimestamp());
+            DomainEventMessage<?> event = fromKey ? keyEvents.get(k++) : usageEvents.get(u++);
             events.add(entry(event, fromKey ? "key" : "usage"));
         }
-        return new HistoryResponse(keyId, events, keyEvents.hasNext() || usageEvents.hasNext(),
+        long nextKey = k == 0 ? from.key() : keyEvents.get(k - 1).getSequenceNumber() + 1;
+        long nextUsage = u == 0 ? from.usage() : usageEvents.get(u - 1).getSequenceNumber() + 1;
+        return new HistoryResponse(keyId, events, k < keyEvents.size() || u < usageEvents.size(),
                 new HistoryCursor(stream, nextKey, nextUsage).encode());
     }
 

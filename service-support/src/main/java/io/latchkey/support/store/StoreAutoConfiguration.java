@@ -2,6 +2,8 @@ package io.latchkey.support.store;
 
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
+import io.latchkey.support.events.EventStoreWindows;
+import io.latchkey.support.events.EventWindows;
 import io.latchkey.support.web.ProblemException;
 import org.axonframework.commandhandling.CommandMessage;
 import org.axonframework.config.Configuration;
@@ -10,6 +12,7 @@ import org.axonframework.eventhandling.PropagatingErrorHandler;
 import org.axonframework.eventhandling.tokenstore.TokenStore;
 import org.axonframework.eventsourcing.eventstore.EmbeddedEventStore;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
+import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.axonframework.extensions.mongo.DefaultMongoTemplate;
 import org.axonframework.extensions.mongo.MongoTemplate;
 import org.axonframework.extensions.mongo.eventsourcing.eventstore.MongoEventStorageEngine;
@@ -140,6 +143,13 @@ public class StoreAutoConfiguration {
                 .eventSerializer(eventSerializer)
                 .upcasterChain(configuration.upcasterChain());
         return new IdleAwareMongoEventStorageEngine(builder, axonMongoTemplate);
+    }
+
+    /** The embedded store's reads fetch a batch at a time ({@link PagedDocumentPerEventStrategy}), so a window is cheap. */
+    @Bean
+    @ConditionalOnProperty(name = "axon.axonserver.enabled", havingValue = "false")
+    EventWindows eventWindows(EventStore eventStore) {
+        return new EventStoreWindows(eventStore);
     }
 
     @Bean
