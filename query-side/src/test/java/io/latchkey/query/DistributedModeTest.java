@@ -66,7 +66,7 @@ class DistributedModeTest {
     }
 
     @Test
-    void aWindowOfAnAggregatesEventsIsReadFromAxonServerAndNoFurther() {
+    void aWindowOfAnAggregatesEventsIsReadFromAxonServerWithItsMetadata() {
         String developerId = UUID.randomUUID().toString();
         for (int sequence = 0; sequence < 5; sequence++) {
             eventStore.publish(new GenericDomainEventMessage<>("DeveloperAccount", developerId, sequence,
@@ -79,8 +79,10 @@ class DistributedModeTest {
                 .containsExactly(1L, 2L);
         assertThat(windows.read(developerId, 3, 10)).extracting(DomainEventMessage::getSequenceNumber)
                 .containsExactly(3L, 4L);
-        assertThat(windows.read(developerId, 0, 1)).singleElement().satisfies(event ->
-                assertThat(((DeveloperRegisteredEvent) event.getPayload()).name()).isEqualTo("Ada 0"));
+        assertThat(windows.read(developerId, 0, 1)).singleElement().satisfies(event -> {
+            assertThat(((DeveloperRegisteredEvent) event.getPayload()).name()).isEqualTo("Ada 0");
+            assertThat(event.getMetaData()).containsEntry("actor", "operator").containsEntry("requestId", "r-0");
+        });
         assertThat(windows.read(developerId, 5, 3)).isEmpty();
     }
 }

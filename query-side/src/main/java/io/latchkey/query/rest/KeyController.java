@@ -145,15 +145,15 @@ class KeyController {
         int size = PageSize.parse(limit, HISTORY_PAGE, MAX_HISTORY_PAGE);
         HistoryCursor from = HistoryCursor.parse(after, stream);
         Ids.require(keyId, Ids.NO_SUCH_KEY);
-        // One event past the page tells whether more follow.
-        List<DomainEventMessage<?>> keyEvents = stream.equals("usage") ? List.of()
-                : windows.read(keyId, from.key(), size + 1);
-        List<DomainEventMessage<?>> start = from.key() == 0 && !keyEvents.isEmpty() ? keyEvents
-                : windows.read(keyId, 0, 1);
+        boolean withKeyEvents = !stream.equals("usage");
+        // One event past the page tells whether more follow. The first page's window also holds the creation.
+        List<DomainEventMessage<?>> start = windows.read(keyId, 0, withKeyEvents && from.key() == 0 ? size + 1 : 1);
         if (start.isEmpty() || !(start.get(0).getPayload() instanceof ApiKeyCreatedEvent created)
                 || !ctx.caller().mayAccess(created.developerId())) {
             throw ProblemException.notFound(Ids.NO_SUCH_KEY);
         }
+        List<DomainEventMessage<?>> keyEvents = !withKeyEvents ? List.of()
+                : from.key() == 0 ? start : windows.read(keyId, from.key(), size + 1);
         // The usage stream is the key's own, apart only so that counting never contends with managing the key.
         List<DomainEventMessage<?>> usageEvents = stream.equals("key") ? List.of()
                 : windows.read(ApiKeyUsageRecordedEvent.streamOf(keyId), from.usage(), size + 1);

@@ -13,7 +13,7 @@ import org.axonframework.serialization.upcasting.event.EventUpcaster;
 /**
  * Windows read from Axon Server with an upper sequence, so the server ends the call itself, and cancelled in any
  * case: a stream left unread would otherwise keep its call and up to 512 buffered events for good. Events are
- * upcast and deserialized as Axon's own Axon Server event store does.
+ * upcast and deserialized as Axon's own Axon Server event store does, given its metadata-aware serializer.
  */
 public final class AxonServerEventWindows implements EventWindows {
 
