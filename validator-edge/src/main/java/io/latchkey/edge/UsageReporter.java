@@ -170,8 +170,15 @@ final class UsageReporter implements AutoCloseable {
      */
     @Override
     public void close() {
-        thread.shutdownNow();
         long deadline = System.nanoTime() + shutdownBudget.toNanos();
+        thread.shutdownNow();
+        try {
+            // A scheduled flush, interrupted, ends first: the counter takes one reporter at a time.
+            thread.awaitTermination(shutdownBudget.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
         for (int failures = 0; failures < 5; ) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {

@@ -47,9 +47,9 @@ class DeveloperController {
     @GetMapping("/keys")
     DeveloperKeysResponse keys(@PathVariable String developerId, @RequestParam(required = false) String limit,
                                @RequestParam(required = false) String after, RequestContext ctx) {
-        DeveloperView developer = find(developerId, ctx);
         int size = PageSize.parse(limit, KEYS_PAGE, MAX_KEYS_PAGE);
         KeyListCursor from = KeyListCursor.parse(after);
+        DeveloperView developer = find(developerId, ctx);
         List<KeyView> page = new ArrayList<>(keys.ofDeveloper(developer.developerId(),
                 from == null ? null : from.createdAt(), from == null ? null : from.keyId(), size + 1));
         boolean more = page.size() > size;
