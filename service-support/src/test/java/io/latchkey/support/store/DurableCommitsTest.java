@@ -3,10 +3,7 @@ package io.latchkey.support.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import io.latchkey.support.web.ProblemException;
-import io.latchkey.testing.LoopbackPorts;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -18,11 +15,8 @@ import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.commandhandling.gateway.DefaultCommandGateway;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.eventsourcing.eventstore.EmbeddedEventStore;
-import org.axonframework.extensions.mongo.DefaultMongoTemplate;
-import org.axonframework.extensions.mongo.MongoTemplate;
 import org.axonframework.extensions.mongo.eventsourcing.eventstore.MongoEventStorageEngine;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
-import org.axonframework.serialization.json.JacksonSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,8 +27,7 @@ class DurableCommitsTest {
     @TempDir
     Path dataDir;
 
-    private EmbeddedMongoServer server;
-    private MongoClient client;
+    private ServedStore store;
     private MongoEventStorageEngine engine;
     private EmbeddedEventStore events;
     private final List<String> steps = new CopyOnWriteArrayList<>();
@@ -42,13 +35,8 @@ class DurableCommitsTest {
 
     /** A bus whose "append" command appends one event to stream {@code thing} and, with "nested", runs another. */
     private CommandGateway gateway(Runnable durableCommit) {
-        int port = LoopbackPorts.free();
-        server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", port);
-        client = MongoClients.create("mongodb://127.0.0.1:" + port);
-        MongoTemplate template = DefaultMongoTemplate.builder().mongoDatabase(client, "latchkey").build();
-        JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
-        engine = MongoEventStorageEngine.builder().mongoTemplate(template).snapshotSerializer(serializer)
-                .eventSerializer(serializer).build();
+        store = ServedStore.start(dataDir);
+        engine = store.engine().build();
         events = EmbeddedEventStore.builder().storageEngine(engine).build();
         SimpleCommandBus bus = SimpleCommandBus.builder().build();
         bus.registerHandlerInterceptor(StoreAutoConfiguration.durableCommits(durableCommit));
@@ -74,11 +62,8 @@ class DurableCommitsTest {
         if (events != null) {
             events.shutDown();
         }
-        if (client != null) {
-            client.close();
-        }
-        if (server != null) {
-            server.close();
+        if (store != null) {
+            store.close();
         }
     }
 
@@ -86,7 +71,7 @@ class DurableCommitsTest {
     void theCommitFollowsTheAppendAndWhatTheHandlerRegistered() {
         CommandGateway commands = gateway(() -> {
             steps.add("durable commit sees " + appended() + " events");
-            server.commit();
+            store.server().commit();
         });
 
         assertThat((Long) commands.sendAndWait("append")).isEqualTo(0L);
@@ -98,7 +83,7 @@ class DurableCommitsTest {
     void commandsNestedInOneUnitOfWorkShareOneCommit() {
         CommandGateway commands = gateway(() -> {
             steps.add("durable commit sees " + appended() + " events");
-            server.commit();
+            store.server().commit();
         });
 
         commands.sendAndWait("nested");

@@ -2,18 +2,11 @@ package io.latchkey.support.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
-import io.latchkey.testing.LoopbackPorts;
 import java.nio.file.Path;
 import java.util.List;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.eventhandling.TrackedEventMessage;
 import org.axonframework.eventhandling.TrackingToken;
-import org.axonframework.extensions.mongo.DefaultMongoTemplate;
-import org.axonframework.extensions.mongo.MongoTemplate;
-import org.axonframework.extensions.mongo.eventsourcing.eventstore.MongoEventStorageEngine;
-import org.axonframework.serialization.json.JacksonSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,14 +23,9 @@ class IdleAwareMongoEventStorageEngineTest {
 
     @Test
     void everyAppendedEventIsReadOnceHoweverOftenAnIdleProcessorPolls() {
-        int port = LoopbackPorts.free();
-        try (EmbeddedMongoServer server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", port);
-             MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port)) {
-            MongoTemplate template = DefaultMongoTemplate.builder().mongoDatabase(client, "latchkey").build();
-            JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
+        try (ServedStore store = ServedStore.start(dataDir)) {
             IdleAwareMongoEventStorageEngine engine = new IdleAwareMongoEventStorageEngine(
-                    MongoEventStorageEngine.builder().mongoTemplate(template).batchSize(1000)
-                            .snapshotSerializer(serializer).eventSerializer(serializer), template);
+                    store.engine().batchSize(1000), store.template());
 
             assertThat(read(engine, null)).isEmpty();
             TrackingToken position = null;

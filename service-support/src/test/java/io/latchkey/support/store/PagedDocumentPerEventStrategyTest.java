@@ -2,9 +2,6 @@ package io.latchkey.support.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
-import io.latchkey.testing.LoopbackPorts;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,10 +10,7 @@ import org.axonframework.eventhandling.DomainEventData;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
-import org.axonframework.extensions.mongo.DefaultMongoTemplate;
-import org.axonframework.extensions.mongo.MongoTemplate;
 import org.axonframework.extensions.mongo.eventsourcing.eventstore.MongoEventStorageEngine;
-import org.axonframework.serialization.json.JacksonSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,15 +24,9 @@ class PagedDocumentPerEventStrategyTest {
 
     @Test
     void aStreamReadFromAPositionFetchesOneBatchAtATimeAndStillEndsComplete() {
-        int port = LoopbackPorts.free();
-        try (EmbeddedMongoServer server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", port);
-             MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port)) {
-            MongoTemplate template = DefaultMongoTemplate.builder().mongoDatabase(client, "latchkey").build();
-            JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
+        try (ServedStore store = ServedStore.start(dataDir)) {
             PagedDocumentPerEventStrategy strategy = new PagedDocumentPerEventStrategy();
-            MongoEventStorageEngine engine = MongoEventStorageEngine.builder().mongoTemplate(template)
-                    .batchSize(BATCH).storageStrategy(strategy)
-                    .snapshotSerializer(serializer).eventSerializer(serializer).build();
+            MongoEventStorageEngine engine = store.engine().batchSize(BATCH).storageStrategy(strategy).build();
             List<EventMessage<?>> events = new ArrayList<>();
             for (int i = 0; i < 350; i++) {
                 events.add(new GenericDomainEventMessage<>("Thing", "busy", i, "busy-" + i));
@@ -47,7 +35,7 @@ class PagedDocumentPerEventStrategyTest {
             engine.appendEvents(events);
 
             List<? extends DomainEventData<?>> batch =
-                    strategy.findDomainEvents(template.eventCollection(), "busy", 120, BATCH);
+                    strategy.findDomainEvents(store.template().eventCollection(), "busy", 120, BATCH);
             assertThat(batch).extracting(DomainEventData::getSequenceNumber)
                     .containsExactlyElementsOf(LongStream.range(120, 220).boxed().toList());
 
