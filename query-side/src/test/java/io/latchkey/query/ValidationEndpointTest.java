@@ -8,6 +8,7 @@ import io.latchkey.api.ApiKeyExpiredEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.secret.KeyFormat;
+import io.latchkey.testing.MistypedKeys;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -83,7 +84,7 @@ class ValidationEndpointTest extends QuerySideTestSupport {
                 "past its expiry", pastExpiry.plaintext(),
                 "expired", expired.plaintext(),
                 "malformed", "lk_test_not-a-key",
-                "mistyped", live.plaintext().substring(0, live.plaintext().length() - 1) + "x");
+                "mistyped", MistypedKeys.lastCharacterChanged(live.plaintext()));
 
         await().atMost(REPLICATED).untilAsserted(() -> assertThat(keys).allSatisfy((what, key) -> {
             Response response = validate(key, "read");
