@@ -94,7 +94,6 @@ public class KeyProjection {
         return Optional.ofNullable(mongo.findById(keyId, KeyView.class));
     }
 
-    /** A developer's keys, newest first. */
     /**
      * Up to {@code limit} of the developer's keys, newest first and by id among keys created in the same millisecond,
      * after the key created at {@code createdAt} with id {@code keyId} ({@code null}s: from the newest).

@@ -13,6 +13,7 @@ import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
 import org.springframework.data.domain.Sort;
 import org.springframework.data.mongodb.core.MongoTemplate;
+import org.springframework.data.mongodb.core.index.Index;
 import org.springframework.data.mongodb.core.query.Update;
 import org.springframework.stereotype.Component;
 
@@ -31,6 +32,8 @@ public class ExpirySchedule {
 
     public ExpirySchedule(MongoTemplate mongo) {
         this.mongo = mongo;
+        // The sweep asks for the earliest due keys every few seconds: without an index, a scan of every key that expires.
+        mongo.indexOps(KeyExpiry.class).createIndex(new Index().on("expiresAt", Sort.Direction.ASC));
     }
 
     @EventHandler

@@ -4,35 +4,39 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyExpiredEvent;
 import io.latchkey.api.ApiKeyRenewedEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
-import java.net.InetSocketAddress;
+import io.latchkey.support.store.EmbeddedMongoServer;
+import io.latchkey.testing.LoopbackPorts;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.data.mongodb.core.MongoTemplate;
 
-/** The projection as a plain object over a real (in-memory) MongoDB-wire store. */
+/** The projection as a plain object over the embedded store, served over TCP as the services use it. */
 class ExpiryScheduleTest {
 
     private static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
 
-    private MongoServer server;
+    @TempDir
+    Path dataDir;
+
+    private EmbeddedMongoServer server;
     private MongoClient client;
     private MongoTemplate mongo;
     private ExpirySchedule schedule;
 
     @BeforeEach
     void setUp() {
-        server = new MongoServer(new MemoryBackend());
-        InetSocketAddress address = server.bind();
-        client = MongoClients.create("mongodb://" + address.getHostString() + ":" + address.getPort());
+        int port = LoopbackPorts.free();
+        server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", port);
+        client = MongoClients.create("mongodb://127.0.0.1:" + port);
         mongo = new MongoTemplate(client, "test");
         schedule = new ExpirySchedule(mongo);
     }
@@ -40,12 +44,18 @@ class ExpiryScheduleTest {
     @AfterEach
     void tearDown() {
         client.close();
-        server.shutdownNow();
+        server.close();
     }
 
     private static ApiKeyCreatedEvent created(String keyId, Instant expiresAt) {
         return new ApiKeyCreatedEvent(keyId, "dev", "ci", "a".repeat(64), "lk_live_…aaaa", List.of("read"), T0,
                 expiresAt, null);
+    }
+
+    @Test
+    void theSweepsQueryHasAnIndex() {
+        assertThat(mongo.indexOps(KeyExpiry.class).getIndexInfo())
+                .anySatisfy(index -> assertThat(index.isIndexForFields(List.of("expiresAt"))).isTrue());
     }
 
     @Test

@@ -5,6 +5,8 @@ import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.DocumentWithPosition;
+import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.Missing;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
@@ -26,11 +28,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The H2 backend, with every collection finding documents by {@code _id} without a scan ({@link KeyedCollection}) and
- * Axon's event collection answering tracking fetches from its {@link EventTail}. The store ignores non-unique indexes,
- * so without the tail every fetch of every tracking processor scans the whole collection while holding the
- * collection's lock, and appends, which take the same lock, wait behind those scans. Every other query is the
- * backend's own. The file's layout is unchanged.
+ * The H2 backend, with every collection finding documents by {@code _id} without a scan ({@link KeyedCollection}), by
+ * the first field of a non-unique index without one ({@link FieldIndex}), and Axon's event collection answering
+ * tracking fetches from its {@link EventTail}. The plain store ignores non-unique indexes, so without the tail every
+ * fetch of every tracking processor scans the whole collection while holding the collection's lock, and appends, which
+ * take the same lock, wait behind those scans. Every other query is the backend's own. The file's layout is the plain
+ * backend's, plus a map per non-unique index, which a plain backend ignores; each is made whole from its collection
+ * when the store opens.
  */
 final class EventTailBackend extends H2Backend {
 
@@ -69,6 +73,24 @@ final class EventTailBackend extends H2Backend {
             return name.equals(EVENTS) ? new EventCollection(this, name, options, data, meta, cursorRegistry)
                     : new KeyedCollection(this, name, options, data, meta, cursorRegistry);
         }
+
+        /**
+         * Non-unique indexes as {@link FieldIndex}es, except on the store's own collections (not keyed by
+         * {@code _id}) and Axon's index of the events by timestamp: the tail answers the fetches it is for, and every
+         * append, the revocation's too, would pay for a second entry.
+         */
+        @Override
+        protected Index<Object> openOrCreateSecondaryIndex(String collectionName, String indexName,
+                                                          List<IndexKey> keys, boolean sparse) {
+            if (!FieldIndex.supports(keys) || collectionName.startsWith("system.")
+                    || collectionName.equals(EVENTS) && keys.get(0).getKey().equals(TIMESTAMP)) {
+                return super.openOrCreateSecondaryIndex(collectionName, indexName, keys, sparse);
+            }
+            // No collection or database name holds a '$'.
+            MVMap<String, Object> entries = EventTailBackend.this.getMvStore()
+                    .openMap("latchkey.index." + getFullCollectionNamespace(collectionName) + "$" + indexName);
+            return new FieldIndex(entries, indexName, keys, sparse);
+        }
     }
 
     /**
@@ -82,6 +104,7 @@ final class EventTailBackend extends H2Backend {
     private static class KeyedCollection extends H2Collection {
 
         private static final String ID = "_id";
+        private static final String NATURAL = "$natural";
 
         private final MVMap<Object, Document> data;
 
@@ -91,16 +114,63 @@ final class EventTailBackend extends H2Backend {
             this.data = data;
         }
 
+        /**
+         * A query that bounds {@code _id} reads the data map, else a unique index, else a non-unique one, else the
+         * collection. The store would take the first index that accepts the query, in the order they were attached,
+         * which after a restart is random: a {@code developerId} walk where one lookup would do.
+         */
         @Override
-        protected QueryResult matchDocuments(Document query, Document orderBy, int numberToSkip, int numberToReturn,
+        protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip, int numberToReturn,
                                              int batchSize, Document fieldSelector) {
             Stream<Document> candidates = !ID.equals(getIdField()) || isNaturalDescending(orderBy) ? null
                     : candidates(query);
-            if (candidates == null) {
-                return super.matchDocuments(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector);
+            if (candidates != null) {
+                return matchDocumentsFromStream(candidates, query, orderBy, numberToSkip, numberToReturn, batchSize,
+                        fieldSelector);
             }
-            return matchDocumentsFromStream(candidates, query, orderBy, numberToSkip, numberToReturn, batchSize,
-                    fieldSelector);
+            Index<Object> index = getIndexes().stream().filter(candidate -> candidate.canHandle(query))
+                    .min(Comparator.comparing(candidate -> !candidate.isUnique())).orElse(null);
+            return index == null ? matchDocuments(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector)
+                    : matchDocuments(query, index.getPositions(query), orderBy, numberToSkip, numberToReturn,
+                    batchSize, fieldSelector);
+        }
+
+        /**
+         * As the store does, except that a document gone since an index named it (a count runs unlocked) is skipped, and
+         * that an index's candidates are put in natural order (the data map's) when the query asks for it.
+         */
+        @Override
+        protected QueryResult matchDocuments(Document query, Iterable<Object> positions, Document orderBy,
+                                             int numberToSkip, int numberToReturn, int batchSize,
+                                             Document fieldSelector) {
+            Stream<Object> found = StreamSupport.stream(positions.spliterator(), false);
+            if (orderBy != null && orderBy.containsKey(NATURAL)) {
+                Comparator<Object> natural = data.getKeyType()::compare;
+                found = found.sorted(isNaturalDescending(orderBy) ? natural.reversed() : natural);
+            }
+            return matchDocumentsFromStream(found.map(this::getDocument).filter(Objects::nonNull), query, orderBy,
+                    numberToSkip, numberToReturn, batchSize, fieldSelector);
+        }
+
+        /**
+         * Adding an index reads every document into it, so not while documents are being written. A {@link FieldIndex}
+         * re-reads them whenever it is attached, at every start too (see there), in one pass; the store's own build
+         * reads them twice and only into an index it finds empty.
+         */
+        @Override
+        public synchronized void addIndex(Index<Object> index) {
+            boolean attached = getIndexes().stream().anyMatch(known -> known.getName().equals(index.getName()));
+            if (index instanceof FieldIndex fields && !attached) {
+                try (Stream<DocumentWithPosition<Object>> all = streamAllDocumentsWithPosition()) {
+                    all.forEach(stored -> fields.add(stored.getDocument(), stored.getPosition(), this));
+                }
+            }
+            super.addIndex(index);
+        }
+
+        @Override
+        public synchronized void dropIndex(String indexName) {
+            super.dropIndex(indexName);
         }
 
         /** Found by a condition on {@code _id} at the top of the query or in a top-level {@code $and}, else null. */

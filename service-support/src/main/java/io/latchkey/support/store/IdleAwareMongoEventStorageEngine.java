@@ -8,10 +8,10 @@ import org.axonframework.eventhandling.TrackingToken;
 import org.axonframework.extensions.mongo.eventsourcing.eventstore.MongoEventStorageEngine;
 
 /**
- * Axon's MongoDB engine, made for the embedded store, which scans the whole event collection for every fetch (it
- * ignores non-unique indexes): an idle tracking processor polling every few milliseconds would scan it again and again,
- * and the store's CPU would go to scans that find nothing while commands wait. Events
- * are only ever appended, so while the collection's size (a constant-time count) has not changed since a fetch from a
+ * Axon's MongoDB engine, made for the embedded store, which scans the whole event collection for a fetch its tail does
+ * not cover (it does not read Axon's timestamp index): an idle tracking processor polling every few milliseconds would
+ * scan it again and again, and the store's CPU would go to scans that find nothing while commands wait. Events are
+ * only ever appended, so while the collection's size (a constant-time count) has not changed since a fetch from a
  * token came back empty (or a fetch returned everything up to some event), the same fetch (or one from that event) would
  * come back empty again, and is answered without scanning: one scan per appended event instead of one per poll.
  */

@@ -5,6 +5,8 @@ import static com.mongodb.client.model.Filters.eq;
 import static com.mongodb.client.model.Filters.gte;
 
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.Sorts;
 import java.util.List;
 import java.util.stream.StreamSupport;
@@ -18,8 +20,25 @@ import org.bson.Document;
  * batch size to the cursor only as its round-trip size and returns everything from the first sequence on, so reading
  * a stream from some position, as a page of a key's history does, held the whole rest of it in memory. One event per
  * document makes the batch a limit on documents.
+ *
+ * <p>It also indexes events and snapshots by aggregate alone. Axon's unique (aggregate, sequence) index serves a load
+ * in MongoDB, but the embedded store uses a unique index only for a query that names every one of its fields exactly,
+ * so every load of an aggregate scanned all the events of all aggregates. A non-unique index it does read
+ * ({@link FieldIndex}).
  */
 class PagedDocumentPerEventStrategy extends DocumentPerEventStorageStrategy {
+
+    static final String AGGREGATE_INDEX = "aggregateIndex";
+
+    @Override
+    public void ensureIndexes(MongoCollection<Document> eventsCollection,
+                              MongoCollection<Document> snapshotsCollection) {
+        super.ensureIndexes(eventsCollection, snapshotsCollection);
+        String aggregate = eventConfiguration().aggregateIdentifierProperty();
+        IndexOptions options = new IndexOptions().name(AGGREGATE_INDEX);
+        eventsCollection.createIndex(Indexes.ascending(aggregate), options);
+        snapshotsCollection.createIndex(Indexes.ascending(aggregate), options);
+    }
 
     @Override
     public List<? extends DomainEventData<?>> findDomainEvents(MongoCollection<Document> collection,

@@ -8,14 +8,10 @@ import static com.mongodb.client.model.Filters.nin;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.mongodb.MongoWriteException;
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Sorts;
 import com.mongodb.client.model.UpdateOptions;
-import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
-import io.latchkey.testing.LoopbackPorts;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -53,27 +49,6 @@ class EventTailBackendTest {
                 .append("aggregateIdentifier", "key-" + (i % 7)).append("sequenceNumber", (long) (i / 7))
                 .append("eventIdentifier", "event-" + i).append("timestamp", at(millis))
                 .append("payload", "p" + i);
-    }
-
-    /** A server on a backend and a client of it; closing stops both, and the server closes the backend. */
-    private record Served(MongoServer server, MongoClient client) implements AutoCloseable {
-
-        static Served on(H2Backend backend) {
-            MongoServer server = new MongoServer(backend);
-            int port = LoopbackPorts.free();
-            server.bind("127.0.0.1", port);
-            return new Served(server, MongoClients.create("mongodb://127.0.0.1:" + port));
-        }
-
-        MongoCollection<Document> events() {
-            return client.getDatabase("latchkey").getCollection(EventTailBackend.EVENTS);
-        }
-
-        @Override
-        public void close() {
-            client.close();
-            server.shutdownNow();
-        }
     }
 
     /** Axon's tracking fetch: from a timestamp, minus the events already seen, by timestamp and sequence. */
@@ -116,8 +91,8 @@ class EventTailBackendTest {
             // Rising with jitter, a few stamped a little back, and ties.
             written.add(event(i, i * 3 - (random.nextInt(8) == 0 ? random.nextInt(40) : 0)));
         }
-        try (Served plain = Served.on(H2Backend.inMemory());
-             Served indexed = Served.on(new EventTailBackend(dataDir.resolve("tail.mv").toString()))) {
+        try (ServedBackend plain = ServedBackend.on(H2Backend.inMemory());
+             ServedBackend indexed = ServedBackend.on(new EventTailBackend(dataDir.resolve("tail.mv").toString()))) {
             written.forEach(document -> plain.events().insertOne(new Document(document)));
             written.forEach(document -> indexed.events().insertOne(new Document(document)));
             random.setSeed(11);
@@ -133,13 +108,13 @@ class EventTailBackendTest {
     @Test
     void aStoreWrittenBeforeIsReadWholeAndItsNewEventsFromTheTail() {
         String file = dataDir.resolve("store.mv").toString();
-        try (Served before = Served.on(new H2Backend(file))) {
+        try (ServedBackend before = ServedBackend.on(new H2Backend(file))) {
             for (int i = 0; i < 20; i++) {
                 before.events().insertOne(event(i, i * 10));
             }
         }
 
-        try (Served after = Served.on(new EventTailBackend(file))) {
+        try (ServedBackend after = ServedBackend.on(new EventTailBackend(file))) {
             after.events().insertOne(event(20, 500));
 
             assertThat(fetch(after.events(), at(0), List.of())).hasSize(21).startsWith("event-0")
@@ -151,7 +126,7 @@ class EventTailBackendTest {
 
     @Test
     void aDocumentChangedInPlaceIsFoundByItsNewTimestamp() {
-        try (Served served = Served.on(new EventTailBackend(dataDir.resolve("changed.mv").toString()))) {
+        try (ServedBackend served = ServedBackend.on(new EventTailBackend(dataDir.resolve("changed.mv").toString()))) {
             served.events().insertOne(event(0, 0));
             served.events().insertOne(event(1, 10));
             served.events().updateOne(eq("eventIdentifier", "event-0"),
@@ -167,7 +142,7 @@ class EventTailBackendTest {
     @Test
     void aFetchNearTheHeadReadsTheTailNotTheCollection() {
         EventTailBackend backend = new EventTailBackend(dataDir.resolve("head.mv").toString());
-        try (Served served = Served.on(backend)) {
+        try (ServedBackend served = ServedBackend.on(backend)) {
             served.events().insertOne(event(0, 0));
             // Slipped into the collection's map past the collection: a scan sees it, the tail does not.
             backend.getMvStore().<Object, de.bwaldvogel.mongo.bson.Document>openMap(
@@ -224,13 +199,13 @@ class EventTailBackendTest {
     @Test
     void queriesNamingAnIdAnswerAsTheFullScanDoes() {
         List<List<String>> plain;
-        try (Served served = Served.on(new H2Backend(dataDir.resolve("plain-keyed.mv").toString()))) {
-            MongoCollection<Document> things = served.client().getDatabase("latchkey").getCollection("things");
+        try (ServedBackend served = ServedBackend.on(new H2Backend(dataDir.resolve("plain-keyed.mv").toString()))) {
+            MongoCollection<Document> things = served.collection("things");
             insertThings(things);
             plain = keyedAnswers(things);
         }
-        try (Served served = Served.on(new EventTailBackend(dataDir.resolve("keyed.mv").toString()))) {
-            MongoCollection<Document> things = served.client().getDatabase("latchkey").getCollection("things");
+        try (ServedBackend served = ServedBackend.on(new EventTailBackend(dataDir.resolve("keyed.mv").toString()))) {
+            MongoCollection<Document> things = served.collection("things");
             insertThings(things);
             assertThat(keyedAnswers(things)).isEqualTo(plain);
             assertThat(plain.get(0)).containsExactly("k|0007");
@@ -244,8 +219,8 @@ class EventTailBackendTest {
     @Test
     void anUpsertNamingAnIdAndAVersionFindsItsDocumentWithoutAScan() {
         EventTailBackend backend = new EventTailBackend(dataDir.resolve("upsert.mv").toString());
-        try (Served served = Served.on(backend)) {
-            MongoCollection<Document> things = served.client().getDatabase("latchkey").getCollection("things");
+        try (ServedBackend served = ServedBackend.on(backend)) {
+            MongoCollection<Document> things = served.collection("things");
             assertThat(applyOnce(things, "k|0001", 1)).isTrue();
             assertThat(applyOnce(things, "k|0001", 2)).isTrue();
             assertThat(applyOnce(things, "k|0001", 2)).as("applied already").isFalse();

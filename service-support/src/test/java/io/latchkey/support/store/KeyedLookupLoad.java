@@ -101,7 +101,7 @@ public final class KeyedLookupLoad {
         return String.format("%08d-0000-4000-8000-000000000000|%012d", key, 29_000_000 + minute);
     }
 
-    private static long percentile(long[] values, int percent) {
+    static long percentile(long[] values, int percent) {
         long[] sorted = values.clone();
         Arrays.sort(sorted);
         return sorted[Math.min(sorted.length - 1, sorted.length * percent / 100)];

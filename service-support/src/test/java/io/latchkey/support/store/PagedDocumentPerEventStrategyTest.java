@@ -11,6 +11,9 @@ import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.extensions.mongo.eventsourcing.eventstore.MongoEventStorageEngine;
+import org.axonframework.serialization.json.JacksonSerializer;
+import org.bson.Document;
+import org.h2.mvstore.MVMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,6 +49,39 @@ class PagedDocumentPerEventStrategyTest {
             assertThat(engine.readEvents("quiet-7", 0).asStream().map(event -> (Object) event.getPayload()))
                     .containsExactly((Object) "quiet-7");
             assertThat(engine.readEvents("busy", 350).asStream()).isEmpty();
+        }
+    }
+
+    @Test
+    void anAggregateLoadsFromItsIndexWhichAStoreWrittenBeforeGetsBuilt() {
+        EventTailBackend backend = new EventTailBackend(dataDir.resolve("indexed.mv").toString());
+        try (ServedBackend served = ServedBackend.on(backend)) {
+            JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
+            MongoEventStorageEngine.builder().mongoTemplate(served.template()).snapshotSerializer(serializer)
+                    .eventSerializer(serializer).build()
+                    .appendEvents(new GenericDomainEventMessage<>("Thing", "old", 0, "old-0"),
+                            new GenericDomainEventMessage<>("Thing", "old", 1, "old-1"));
+            MongoEventStorageEngine engine = MongoEventStorageEngine.builder().mongoTemplate(served.template())
+                    .snapshotSerializer(serializer).eventSerializer(serializer)
+                    .storageStrategy(new PagedDocumentPerEventStrategy()).build();
+            engine.appendEvents(new GenericDomainEventMessage<>("Thing", "old", 2, "old-2"),
+                    new GenericDomainEventMessage<>("Thing", "new", 0, "new-0"));
+            assertThat(engine.readEvents("old", 0).asStream().map(event -> (Object) event.getPayload()))
+                    .containsExactly("old-0", "old-1", "old-2");
+
+            // A copy of an event slipped in behind the store's back: a scan would meet it, the index does not.
+            MVMap<Object, de.bwaldvogel.mongo.bson.Document> events = backend.getMvStore()
+                    .openMap("databases.latchkey." + EventTailBackend.EVENTS);
+            Object position = events.keySet().stream().filter(key -> "new".equals(events.get(key)
+                    .get("aggregateIdentifier"))).findFirst().orElseThrow();
+            de.bwaldvogel.mongo.bson.Document ghost = events.get(position).clone();
+            ghost.put("_id", "ghost");
+            ghost.put("sequenceNumber", 1L);
+            events.put("ghost", ghost);
+            assertThat(served.events().countDocuments(new Document("aggregateIdentifier",
+                    new Document("$in", List.of("new"))))).as("a scan").isEqualTo(2);
+            assertThat(engine.readEvents("new", 0).asStream().map(DomainEventMessage::getSequenceNumber))
+                    .as("read by the index").containsExactly(0L);
         }
     }
 }

@@ -1,0 +1,230 @@
+package io.latchkey.support.store;
+
+import static com.mongodb.client.model.Filters.and;
+import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Filters.gt;
+import static com.mongodb.client.model.Filters.gte;
+import static com.mongodb.client.model.Filters.lt;
+import static com.mongodb.client.model.Filters.lte;
+import static com.mongodb.client.model.Filters.or;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Indexes;
+import com.mongodb.client.model.Sorts;
+import com.mongodb.client.model.Updates;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Date;
+import java.util.List;
+import java.util.function.Function;
+import org.bson.Document;
+import org.bson.conversions.Bson;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Non-unique indexes in the embedded store ({@link FieldIndex}), over TCP with the MongoDB driver: the same answers as
+ * the plain backend's scans for every shape the services use and the awkward values around them, read from the index
+ * rather than the collection, kept through updates, deletes and restarts.
+ */
+class FieldIndexTest {
+
+    @TempDir
+    Path dataDir;
+
+    private static final long T0 = 1_796_000_000_000L;
+
+    private static Date at(long millis) {
+        return new Date(T0 + millis);
+    }
+
+    /** As the key list's and the expiry sweep's indexes are declared. */
+    private static void index(MongoCollection<Document> things) {
+        things.createIndex(Indexes.compoundIndex(Indexes.ascending("owner"), Indexes.descending("created")));
+        things.createIndex(Indexes.ascending("due"));
+    }
+
+    /** Ids out of every other order; owners and dates of every type a field can hold. */
+    private static void insertThings(MongoCollection<Document> things) {
+        for (int i = 0; i < 60; i++) {
+            things.insertOne(new Document("_id", String.format("t%02d", (i * 37) % 61)).append("owner", "dev-" + i % 4)
+                    .append("created", at(i % 7)).append("due", at(i * 10L)).append("n", (long) i));
+        }
+        things.insertOne(new Document("_id", "odd-1").append("owner", List.of("dev-1", "dev-9")).append("due", null));
+        things.insertOne(new Document("_id", "odd-2").append("owner", null).append("due", "2026-12-03"));
+        things.insertOne(new Document("_id", "odd-3").append("owner", 1L).append("due", List.of(at(5), at(900))));
+        things.insertOne(new Document("_id", "odd-4").append("owner", "dev-\0x").append("due", 15L));
+        things.insertOne(new Document("_id", "odd-5").append("owner", "dév-1").append("due", List.of(List.of(at(5)))));
+        things.insertOne(new Document("_id", 42).append("owner", "dev-1").append("due", at(-1)));
+        things.insertOne(new Document("_id", "odd-6"));
+        things.insertOne(new Document("_id", "odd-7").append("owner", "dev-1").append("due", at(Long.MAX_VALUE / 2)));
+        // Strings that are prefixes or escapes of each other, and dates before 1970.
+        things.insertOne(new Document("_id", "odd-8").append("owner", "dev-1\0").append("due", new Date(-5_000L)));
+        things.insertOne(new Document("_id", "odd-9").append("owner", "dev-1\u0001").append("due", new Date(-1L)));
+        things.insertOne(new Document("_id", "odd-10").append("owner", "dev-10").append("due", new Date(0L)));
+        things.insertOne(new Document("_id", "odd-11").append("owner", "dev-1\0\0").append("due", new Date(1L)));
+    }
+
+    private static List<Bson> queries() {
+        return List.of(
+                eq("owner", "dev-1"),
+                new Document("owner", new Document("$eq", "dev-2")),
+                eq("owner", "dev-\0x"),
+                eq("owner", "dév-1"),
+                eq("owner", "dev-9"),
+                eq("owner", "nobody"),
+                // The key list's page after a cursor: newest first, ties by id.
+                and(eq("owner", "dev-1"), or(lt("created", at(3)), and(eq("created", at(3)), gt("_id", "t20")))),
+                new Document("owner", "dev-3").append("$or", List.of(new Document("n", new Document("$lt", 20L)),
+                        new Document("n", 59L))),
+                // The expiry sweep.
+                lte("due", at(200)),
+                lt("due", at(200)),
+                and(gt("due", at(100)), lte("due", at(300))),
+                new Document("due", new Document("$gte", at(100)).append("$lt", at(100))),
+                eq("due", at(5)),
+                gte("due", at(0)),
+                and(lte("due", at(200)), eq("owner", "dev-0")),
+                lte("due", "2026-12-31"),
+                eq("owner", 1L),
+                eq("owner", "dev-1\0"),
+                eq("owner", "dev-1\u0001"),
+                eq("owner", "dev-1\0\0"),
+                eq("owner", "dev-10"),
+                and(gt("due", new Date(-5_000L)), gte("due", new Date(-5_000L)), lt("due", new Date(1L))),
+                new Document("due", new Document("$gte", new Date(-10_000L))).append("$and",
+                        List.of(new Document("due", new Document("$lte", new Date(0L))))),
+                and(eq("owner", "dev-1"), eq("owner", "dev-9")));
+    }
+
+    private static List<List<Object>> answers(MongoCollection<Document> things) {
+        List<List<Object>> answers = new ArrayList<>();
+        for (Bson query : queries()) {
+            // Without a sort the order is the store's own: an index walk and a scan meet documents differently.
+            List<Object> unordered = ids(things.find(query));
+            unordered.sort(Comparator.comparing(String::valueOf));
+            answers.add(unordered);
+            answers.add(ids(things.find(query).sort(Sorts.orderBy(Sorts.descending("created"), Sorts.ascending("_id")))
+                    .limit(4)));
+            answers.add(ids(things.find(query).sort(Sorts.ascending("due", "_id")).skip(1).limit(3)));
+            answers.add(ids(things.find(query).sort(new Document("$natural", -1))));
+            answers.add(ids(things.find(query).sort(new Document("$natural", 1)).limit(5)));
+            answers.add(List.of(things.countDocuments(query)));
+        }
+        return answers;
+    }
+
+    private static List<Object> ids(Iterable<Document> found) {
+        List<Object> ids = new ArrayList<>();
+        found.forEach(document -> ids.add(document.get("_id")));
+        return ids;
+    }
+
+    private List<List<Object>> answersOn(Function<String, H2Backend> backend, String file) {
+        try (ServedBackend served = ServedBackend.on(backend.apply(dataDir.resolve(file).toString()))) {
+            index(served.collection("things"));
+            insertThings(served.collection("things"));
+            return answers(served.collection("things"));
+        }
+    }
+
+    @Test
+    void queriesOnAnIndexedFieldAnswerAsTheFullScanDoes() {
+        List<List<Object>> plain = answersOn(H2Backend::new, "plain.mv");
+        assertThat(answersOn(EventTailBackend::new, "indexed.mv")).isEqualTo(plain);
+        int shapes = 6;
+        assertThat(plain.get(0)).as("owner dev-1").hasSize(18).contains(42, "odd-1", "odd-7").doesNotContain("odd-5",
+                "odd-8", "odd-9", "odd-10", "odd-11");
+        assertThat(plain.get(8 * shapes)).as("due by 200 ms").hasSizeGreaterThanOrEqualTo(23)
+                .contains(42, "odd-3", "t00", "odd-8", "odd-9", "odd-10").doesNotContain("odd-4", "odd-2");
+        assertThat(plain.get(17 * shapes)).as("owner dev-1\\0").containsExactly("odd-8");
+        assertThat(plain.get(21 * shapes)).as("-5 s < due < 1 ms").containsExactly("odd-10", "odd-9");
+        assertThat(plain.get(23 * shapes)).as("both owners").containsExactly("odd-1");
+    }
+
+    /**
+     * Into the collection's map behind the store's back, as the store holds documents (dates as instants): a scan meets
+     * it, an index walk cannot.
+     */
+    private static void slipIn(EventTailBackend backend, String id, String owner, Instant due) {
+        de.bwaldvogel.mongo.bson.Document ghost = new de.bwaldvogel.mongo.bson.Document("_id", id).append("owner", owner);
+        if (due != null) {
+            ghost.append("due", due);
+        }
+        backend.getMvStore().<Object, de.bwaldvogel.mongo.bson.Document>openMap("databases.latchkey.things")
+                .put(id, ghost);
+    }
+
+    private static List<Object> sorted(Iterable<Document> found) {
+        List<Object> ids = ids(found);
+        ids.sort(Comparator.comparing(String::valueOf));
+        return ids;
+    }
+
+    @Test
+    void indexedQueriesReadTheIndexWhichFollowsWritesAndIsMadeWholeOnStart() {
+        String file = dataDir.resolve("followed.mv").toString();
+        EventTailBackend backend = new EventTailBackend(file);
+        try (ServedBackend served = ServedBackend.on(backend)) {
+            MongoCollection<Document> things = served.collection("things");
+            index(things);
+            insertThings(things);
+            slipIn(backend, "ghost", "dev-1", at(1).toInstant());
+            assertThat(things.find(eq("n", null)).map(d -> d.get("_id")).into(new ArrayList<>()))
+                    .as("a scan").contains("ghost");
+            assertThat(sorted(things.find(eq("owner", "dev-1")))).as("by owner").doesNotContain("ghost").hasSize(18);
+            assertThat(sorted(things.find(lte("due", at(1))))).as("by due").doesNotContain("ghost");
+
+            things.updateOne(eq("_id", "odd-7"), Updates.set("owner", "dev-2"));
+            things.updateOne(eq("_id", "odd-1"), Updates.set("owner", List.of("dev-9")));
+            things.updateOne(eq("_id", "t00"), Updates.set("due", at(100_000)));
+            things.deleteOne(eq("_id", 42));
+            things.deleteMany(eq("owner", "dev-3"));
+            assertThat(sorted(things.find(eq("owner", "dev-1")))).hasSize(15).doesNotContain(42, "odd-1", "odd-7");
+            assertThat(sorted(things.find(eq("owner", "dev-2")))).contains("odd-7");
+            assertThat(sorted(things.find(eq("owner", "dev-9")))).containsExactly("odd-1");
+            assertThat(sorted(things.find(eq("owner", "dev-3")))).isEmpty();
+            assertThat(sorted(things.find(gte("due", at(100_000))))).contains("t00");
+            assertThat(sorted(things.find(lte("due", at(0))))).doesNotContain("t00", 42);
+        }
+        // The ghost stands for a document whose entry a crash lost: the next start makes the index whole, and reads it.
+        EventTailBackend reopened = new EventTailBackend(file);
+        try (ServedBackend served = ServedBackend.on(reopened)) {
+            MongoCollection<Document> things = served.collection("things");
+            assertThat(sorted(things.find(eq("owner", "dev-1")))).hasSize(16).contains("ghost");
+            assertThat(sorted(things.find(eq("owner", "dev-2")))).contains("odd-7");
+            assertThat(sorted(things.find(lte("due", at(1))))).contains("ghost");
+            slipIn(reopened, "ghost-2", "dev-1", at(1).toInstant());
+            assertThat(sorted(things.find(eq("owner", "dev-1")))).hasSize(16).doesNotContain("ghost-2");
+
+            things.insertOne(new Document("_id", null).append("owner", "dev-1"));
+            assertThat(sorted(things.find(eq("owner", "dev-1")))).hasSize(17).contains((Object) null);
+            assertThat(things.deleteOne(eq("_id", null)).getDeletedCount()).isEqualTo(1);
+            assertThat(sorted(things.find(eq("owner", "dev-1")))).hasSize(16).doesNotContain((Object) null);
+        }
+    }
+
+    @Test
+    void anIndexMadeOnAFilledCollectionIsBuiltFromItsDocumentsAndDroppedOnRequest() {
+        EventTailBackend backend = new EventTailBackend(dataDir.resolve("late.mv").toString());
+        try (ServedBackend served = ServedBackend.on(backend)) {
+            MongoCollection<Document> things = served.collection("things");
+            insertThings(things);
+            slipIn(backend, "ghost", "dev-1", null);
+            assertThat(sorted(things.find(eq("owner", "dev-1")))).as("scanned").hasSize(19).contains("ghost");
+            index(things);
+            assertThat(sorted(things.find(eq("owner", "dev-1")))).as("built by a scan").hasSize(19).contains("ghost");
+            slipIn(backend, "ghost-2", "dev-1", null);
+            assertThat(sorted(things.find(eq("owner", "dev-1")))).as("indexed").hasSize(19).doesNotContain("ghost-2");
+            String entries = "latchkey.index.latchkey.things$owner_1_created_-1";
+            assertThat(backend.getMvStore().hasMap(entries)).isTrue();
+            things.dropIndex(Indexes.compoundIndex(Indexes.ascending("owner"), Indexes.descending("created")));
+            assertThat(sorted(things.find(eq("owner", "dev-1")))).as("scanned again").hasSize(20).contains("ghost-2");
+            assertThat(backend.getMvStore().hasMap(entries)).as("its entries removed").isFalse();
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package io.latchkey.support.store;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import io.latchkey.testing.LoopbackPorts;
+import org.axonframework.extensions.mongo.DefaultMongoTemplate;
+import org.axonframework.extensions.mongo.MongoTemplate;
+import org.bson.Document;
+
+/**
+ * A given backend served over TCP on a free loopback port and a MongoDB client of it, for tests that compare backends
+ * or reach into one behind the server's back; closing stops the client and then the server, which closes the backend.
+ */
+record ServedBackend(MongoServer server, MongoClient client) implements AutoCloseable {
+
+    static ServedBackend on(H2Backend backend) {
+        MongoServer server = new MongoServer(backend);
+        int port = LoopbackPorts.free();
+        server.bind("127.0.0.1", port);
+        return new ServedBackend(server, MongoClients.create("mongodb://127.0.0.1:" + port));
+    }
+
+    MongoCollection<Document> collection(String name) {
+        return client.getDatabase("latchkey").getCollection(name);
+    }
+
+    MongoCollection<Document> events() {
+        return collection(EventTailBackend.EVENTS);
+    }
+
+    /** Axon's template over this client, as the services have it. */
+    MongoTemplate template() {
+        return DefaultMongoTemplate.builder().mongoDatabase(client, "latchkey").build();
+    }
+
+    @Override
+    public void close() {
+        client.close();
+        server.shutdownNow();
+    }
+}
