@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The H2 backend, with every collection finding documents by {@code _id} without a scan ({@link KeyedCollection}), by
- * the first field of a non-unique index without one ({@link FieldIndex}), and Axon's event collection answering
+ * the fields of a non-unique index without one ({@link FieldIndex}), and Axon's event collection answering
  * tracking fetches from its {@link EventTail}. The plain store ignores non-unique indexes, so without the tail every
  * fetch of every tracking processor scans the whole collection while holding the collection's lock, and appends, which
  * take the same lock, wait behind those scans. Every other query is the backend's own. The file's layout is the plain
@@ -86,9 +86,9 @@ final class EventTailBackend extends H2Backend {
                     || collectionName.equals(EVENTS) && keys.get(0).getKey().equals(TIMESTAMP)) {
                 return super.openOrCreateSecondaryIndex(collectionName, indexName, keys, sparse);
             }
-            // No collection or database name holds a '$'.
+            // No collection or database name holds a '$'. The number is the entries' format: a new one takes a new map.
             MVMap<String, Object> entries = EventTailBackend.this.getMvStore()
-                    .openMap("latchkey.index." + getFullCollectionNamespace(collectionName) + "$" + indexName);
+                    .openMap("latchkey.index.2." + getFullCollectionNamespace(collectionName) + "$" + indexName);
             return new FieldIndex(entries, indexName, keys, sparse);
         }
     }
@@ -130,14 +130,16 @@ final class EventTailBackend extends H2Backend {
             }
             Index<Object> index = getIndexes().stream().filter(candidate -> candidate.canHandle(query))
                     .min(Comparator.comparing(candidate -> !candidate.isUnique())).orElse(null);
-            return index == null ? matchDocuments(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector)
-                    : matchDocuments(query, index.getPositions(query), orderBy, numberToSkip, numberToReturn,
-                    batchSize, fieldSelector);
+            if (index == null) {
+                return matchDocuments(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector);
+            }
+            return matchDocuments(query, index.getPositions(query), orderBy, numberToSkip, numberToReturn, batchSize,
+                    fieldSelector);
         }
 
         /**
-         * As the store does, except that a document gone since an index named it (a count runs unlocked) is skipped, and
-         * that an index's candidates are put in natural order (the data map's) when the query asks for it.
+         * As the store does, except that a document gone since an index named it (a count runs unlocked) is skipped,
+         * and that an index's candidates are put in natural order (the data map's) when the query asks for it.
          */
         @Override
         protected QueryResult matchDocuments(Document query, Iterable<Object> positions, Document orderBy,

@@ -13,17 +13,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.h2.mvstore.Cursor;
 import org.h2.mvstore.MVMap;
 
 /**
  * A non-unique index, which the store otherwise accepts and ignores, so that every query on such a field scans the
- * whole collection under its lock. It orders documents by the index's first field in an H2 map of the store's own
- * file. It names candidates for an equality on a string or a date, or a range of dates, on that field (at the top of a
- * query or in a top-level {@code $and}); the store's matcher then checks the whole query, sorts and limits, so it only
- * ever needs to name every document that can match. Values of other types are left out, which no such condition can
- * match: MongoDB compares within a type. Array elements are indexed one by one, as a multikey index does. Positions are
- * the documents' {@code _id}s, which the H2 collection keys them by.
+ * whole collection under its lock. It orders documents by the index's first field, then its second, in an H2 map of
+ * the store's own file. It names the candidates of a query with an equality on a string or a date, or a range of
+ * dates, on the first field (at the top of the query or in a top-level {@code $and}). With an equality there, an
+ * equality on the second field or a range of its dates, longs or ints narrows them further: an aggregate's events
+ * from a sequence on. The store's matcher then checks the whole query, sorts and limits, so this only ever needs to
+ * name every document that can match. First-field values of other types are left out, which no such condition can
+ * match: MongoDB compares within a type. Array elements are indexed one by one, as a multikey index does. Positions
+ * are the documents' {@code _id}s, which the H2 collection keys them by.
  *
  * <p>A document and its entry are two writes, and the store commits on its own about once a second, so a crash can
  * leave the file with the one and not the other. So the collection re-adds every document when it attaches the index
@@ -35,38 +38,52 @@ final class FieldIndex extends Index<Object> {
     private static final String ID = "_id";
     private static final char STRING = 's';
     private static final char DATE = 'd';
+    private static final char NUMBER = 'n';
+    /** A second field's value of any type it does not order, or none: sorts before the others. */
+    private static final String OTHER = "a";
     /** Ends a string value: sorts below every character, which is why a {@code \0} inside a value is escaped. */
     private static final String END = "\0\0";
     private static final Set<String> RANGE = Set.of("$gte", "$gt", "$lte", "$lt");
 
-    /** Entry keys are the encoded value, {@link #END}, then the position; the value is the position itself. */
+    /**
+     * Entry keys are the first field's encoded value, {@link #END}, with a second field its encoded value and
+     * {@link #END}, then the position; the value is the position itself.
+     */
     private final MVMap<String, Object> entries;
     private final String field;
+    /** The index's second key when it is a plain top-level field too, else null. */
+    private final String second;
 
     FieldIndex(MVMap<String, Object> entries, String name, List<IndexKey> keys, boolean sparse) {
         super(name, keys, sparse);
         this.entries = entries;
         this.field = keys.get(0).getKey();
+        this.second = keys.size() > 1 && plain(keys.get(1)) ? keys.get(1).getKey() : null;
     }
 
     /** Whether the first key is a plain top-level field, the only kind this index reads. */
     static boolean supports(List<IndexKey> keys) {
-        return !keys.isEmpty() && keys.get(0).getKey().matches("[^.$][^.]*");
+        return !keys.isEmpty() && plain(keys.get(0));
+    }
+
+    private static boolean plain(IndexKey key) {
+        return key.getKey().matches("[^.$][^.]*");
     }
 
     @Override
     public boolean canHandle(Document query) {
-        return bounds(query) != null;
+        return walks(query) != null;
     }
 
     @Override
     public Iterable<Object> getPositions(Document query) {
-        String[] bounds = Objects.requireNonNull(bounds(query));
         // A document with an array may be named once per element.
         Set<Object> positions = new LinkedHashSet<>();
-        Cursor<String, Object> walk = entries.cursor(bounds[0]);
-        while (walk.hasNext() && walk.next().compareTo(bounds[1]) < 0) {
-            positions.add(walk.getValue());
+        for (String[] range : Objects.requireNonNull(walks(query))) {
+            Cursor<String, Object> walk = entries.cursor(range[0]);
+            while (walk.hasNext() && walk.next().compareTo(range[1]) < 0) {
+                positions.add(walk.getValue());
+            }
         }
         return positions;
     }
@@ -75,7 +92,7 @@ final class FieldIndex extends Index<Object> {
     @Override
     public void add(Document document, Object position, MongoCollection<Object> collection) {
         Object stored = Missing.ofNullable(position);
-        for (String key : keys(document.get(field), stored)) {
+        for (String key : keys(document, stored)) {
             // Unchanged when present, so that re-adding a whole collection rewrites nothing.
             entries.putIfAbsent(key, stored);
         }
@@ -85,7 +102,7 @@ final class FieldIndex extends Index<Object> {
     @Override
     public Object remove(Document document) {
         Object position = Missing.ofNullable(document.get(ID));
-        keys(document.get(field), position).forEach(entries::remove);
+        keys(document, position).forEach(entries::remove);
         return position;
     }
 
@@ -93,8 +110,8 @@ final class FieldIndex extends Index<Object> {
     public void updateInPlace(Document oldDocument, Document newDocument, Object position,
                               MongoCollection<Object> collection) {
         Object stored = Missing.ofNullable(position);
-        List<String> before = keys(oldDocument.get(field), stored);
-        List<String> after = keys(newDocument.get(field), stored);
+        List<String> before = keys(oldDocument, stored);
+        List<String> after = keys(newDocument, stored);
         // New entries first: a count, which runs without the collection's lock, then sees the document under one.
         after.forEach(key -> entries.put(key, stored));
         before.stream().filter(key -> !after.contains(key)).forEach(entries::remove);
@@ -131,21 +148,38 @@ final class FieldIndex extends Index<Object> {
         entries.getStore().removeMap(entries);
     }
 
-    /** This index's entry keys for a document whose field holds {@code value}. */
-    private static List<String> keys(Object value, Object position) {
-        List<String> keys = new ArrayList<>(1);
-        addKeys(value, position(position), keys);
-        return keys;
+    /**
+     * This index's entry keys for a document: one per value of its first field, times one per value of its second
+     * (each followed by {@link #END}) when it has one.
+     */
+    private List<String> keys(Document document, Object position) {
+        List<String> prefixes = new ArrayList<>(1);
+        values(document.get(field), false, prefixes);
+        if (second != null) {
+            List<String> seconds = new ArrayList<>(1);
+            values(document.get(second), true, seconds);
+            if (seconds.isEmpty()) {
+                seconds.add(OTHER);
+            }
+            prefixes = prefixes.stream().flatMap(first -> seconds.stream().map(then -> first + END + then)).toList();
+        }
+        String at = END + position(position);
+        return prefixes.stream().map(prefix -> prefix + at).toList();
     }
 
-    private static void addKeys(Object value, String position, List<String> keys) {
+    /**
+     * A field's encoded values, array elements one by one; in a second field ({@code orOther}) with numbers and with
+     * every value this index does not order as {@link #OTHER}.
+     */
+    private static void values(Object value, boolean orOther, List<String> encoded) {
         if (value instanceof Collection<?> elements) {
-            elements.forEach(element -> addKeys(element, position, keys));
+            elements.forEach(element -> values(element, orOther, encoded));
             return;
         }
-        String encoded = encode(value);
-        if (encoded != null && !keys.contains(encoded + END + position)) {
-            keys.add(encoded + END + position);
+        String one = encode(value, orOther);
+        one = one == null && orOther ? OTHER : one;
+        if (one != null && !encoded.contains(one)) {
+            encoded.add(one);
         }
     }
 
@@ -157,9 +191,11 @@ final class FieldIndex extends Index<Object> {
     /**
      * A value in an order that {@link String#compareTo} keeps: strings as themselves (their {@code \0}s escaped, so
      * {@link #END} sorts below any continuation), dates as offset-binary milliseconds in fixed-width hex, those beyond
-     * a long's milliseconds at its ends (the order kept, so still every candidate). Null for every other type.
+     * a long's milliseconds at its ends (the order kept, so still every candidate), and in a second field longs and
+     * ints the same way. Null for every other type: MongoDB compares doubles and decimals with longs, so a second
+     * field's doubles and decimals go to {@link #OTHER}, which every walk of it includes.
      */
-    private static String encode(Object value) {
+    private static String encode(Object value, boolean numbers) {
         if (value instanceof String text) {
             return STRING + text.replace("\0", "\0\1");
         }
@@ -170,51 +206,87 @@ final class FieldIndex extends Index<Object> {
             } catch (ArithmeticException beyondMillis) {
                 millis = date.isBefore(Instant.EPOCH) ? Long.MIN_VALUE : Long.MAX_VALUE;
             }
-            return DATE + String.format("%016x", millis ^ Long.MIN_VALUE);
+            return ordered(DATE, millis);
+        }
+        if (numbers && (value instanceof Long || value instanceof Integer)) {
+            return ordered(NUMBER, ((Number) value).longValue());
         }
         return null;
     }
 
-    /**
-     * The entry keys from (inclusive) and to (exclusive) that hold every document the query's condition on the field
-     * can match, or null when it has none this index answers. Date bounds are widened to whole milliseconds.
-     */
-    private String[] bounds(Document query) {
-        String[] bounds = bounds(query.get(field), query.containsKey(field));
-        if (bounds == null && query.get("$and") instanceof List<?> clauses) {
-            for (Object clause : clauses) {
-                bounds = clause instanceof Document conjunct ? bounds(conjunct.get(field), conjunct.containsKey(field))
-                        : null;
-                if (bounds != null) {
-                    break;
-                }
-            }
-        }
-        return bounds;
+    private static String ordered(char tag, long value) {
+        return tag + String.format("%016x", value ^ Long.MIN_VALUE);
     }
 
-    private static String[] bounds(Object condition, boolean present) {
-        if (!present) {
-            return null;
+    /**
+     * The ranges of entry keys, each from (inclusive) to (exclusive), that hold every document the query's conditions
+     * can match, or null when it has no condition on the first field that this index answers. An equality on the first
+     * field narrows by a condition on the second, plus that field's {@link #OTHER} values.
+     */
+    private List<String[]> walks(Document query) {
+        String equal = conditions(query, field).map(condition -> equality(condition, false)).filter(Objects::nonNull)
+                .findFirst().orElse(null);
+        if (equal == null) {
+            return conditions(query, field).map(condition -> bounds(condition, false)).filter(Objects::nonNull)
+                    .findFirst().map(List::<String[]>of).orElse(null);
         }
+        String prefix = equal + END;
+        String[] then = second == null ? null : conditions(query, second).map(condition -> bounds(condition, true))
+                .filter(Objects::nonNull).findFirst().orElse(null);
+        if (then == null) {
+            return List.<String[]>of(new String[] {prefix, prefix + Character.MAX_VALUE});
+        }
+        return List.of(new String[] {prefix + OTHER + END, prefix + OTHER + END + Character.MAX_VALUE},
+                new String[] {prefix + then[0], prefix + then[1]});
+    }
+
+    /** The encoded value a condition requires equality with, or null when it is not such an equality. */
+    private static String equality(Object condition, boolean numbers) {
         if (condition instanceof Document operators && operators.size() == 1 && operators.containsKey("$eq")) {
             condition = operators.get("$eq");
         }
-        String equal = encode(condition);
+        return encode(condition, numbers);
+    }
+
+    /**
+     * The query's conditions on a field, at its top and in each clause of a top-level {@code $and}; all of them must
+     * hold, so any one may bound the walk.
+     */
+    private static Stream<Object> conditions(Document query, String name) {
+        Stream<Object> top = query.containsKey(name) ? Stream.of(query.get(name)) : Stream.empty();
+        Stream<Object> clauses = query.get("$and") instanceof List<?> all
+                ? all.stream().filter(clause -> clause instanceof Document conjunct && conjunct.containsKey(name))
+                        .map(clause -> ((Document) clause).get(name))
+                : Stream.empty();
+        return Stream.concat(top, clauses);
+    }
+
+    /**
+     * The encoded values from (inclusive) to (exclusive) that every value the condition can match lies between, or
+     * null when this index cannot bound it: an equality on a value it encodes, or a range of dates (or, in the second
+     * field, of longs and ints). Date bounds are widened to whole milliseconds.
+     */
+    private static String[] bounds(Object condition, boolean numbers) {
+        String equal = equality(condition, numbers);
         if (equal != null) {
             return new String[] {equal + END, equal + END + Character.MAX_VALUE};
         }
-        if (!(condition instanceof Document range) || range.isEmpty() || !RANGE.containsAll(range.keySet())
-                || !range.values().stream().allMatch(bound -> bound instanceof Instant)) {
+        if (!(condition instanceof Document range) || range.isEmpty() || !RANGE.containsAll(range.keySet())) {
             return null;
         }
-        String from = String.valueOf(DATE);
-        String to = String.valueOf((char) (DATE + 1));
+        char tag;
+        if (range.values().stream().allMatch(bound -> bound instanceof Instant)) {
+            tag = DATE;
+        } else if (numbers && range.values().stream().allMatch(bound -> bound instanceof Long
+                || bound instanceof Integer)) {
+            tag = NUMBER;
+        } else {
+            return null;
+        }
+        String from = String.valueOf(tag);
+        String to = String.valueOf((char) (tag + 1));
         for (Map.Entry<String, Object> bound : range.entrySet()) {
-            String at = encode(bound.getValue());
-            if (at == null) {
-                return null;
-            }
+            String at = encode(bound.getValue(), numbers);
             if (bound.getKey().startsWith("$g")) {
                 from = at.compareTo(from) > 0 ? at : from;
             } else {

@@ -14,6 +14,7 @@ import org.axonframework.eventhandling.DomainEventData;
 import org.axonframework.extensions.mongo.eventsourcing.eventstore.documentperevent.DocumentPerEventStorageStrategy;
 import org.axonframework.extensions.mongo.eventsourcing.eventstore.documentperevent.EventEntryConfiguration;
 import org.bson.Document;
+import org.bson.conversions.Bson;
 
 /**
  * Axon's one-event-per-document layout, reading an aggregate's events a batch at a time. Axon's own strategy passes the
@@ -21,23 +22,27 @@ import org.bson.Document;
  * a stream from some position, as a page of a key's history does, held the whole rest of it in memory. One event per
  * document makes the batch a limit on documents.
  *
- * <p>It also indexes events and snapshots by aggregate alone. Axon's unique (aggregate, sequence) index serves a load
- * in MongoDB, but the embedded store uses a unique index only for a query that names every one of its fields exactly,
- * so every load of an aggregate scanned all the events of all aggregates. A non-unique index it does read
- * ({@link FieldIndex}).
+ * <p>It also indexes events and snapshots by aggregate and sequence without Axon's uniqueness. Axon's unique index
+ * serves a load in MongoDB, but the embedded store uses a unique index only for a query that names every one of its
+ * fields exactly, so every load of an aggregate scanned all the events of all aggregates. A non-unique index it does
+ * read ({@link FieldIndex}): a load reads the aggregate's events from the requested sequence on.
  */
 class PagedDocumentPerEventStrategy extends DocumentPerEventStorageStrategy {
 
-    static final String AGGREGATE_INDEX = "aggregateIndex";
+    static final String AGGREGATE_INDEX = "aggregateSequenceIndex";
 
     @Override
     public void ensureIndexes(MongoCollection<Document> eventsCollection,
                               MongoCollection<Document> snapshotsCollection) {
         super.ensureIndexes(eventsCollection, snapshotsCollection);
-        String aggregate = eventConfiguration().aggregateIdentifierProperty();
+        EventEntryConfiguration entry = eventConfiguration();
+        // The sequence descending only so as not to repeat the unique index's keys, which MongoDB would refuse; the
+        // embedded store's index reads either way.
+        Bson keys = Indexes.compoundIndex(Indexes.ascending(entry.aggregateIdentifierProperty()),
+                Indexes.descending(entry.sequenceNumberProperty()));
         IndexOptions options = new IndexOptions().name(AGGREGATE_INDEX);
-        eventsCollection.createIndex(Indexes.ascending(aggregate), options);
-        snapshotsCollection.createIndex(Indexes.ascending(aggregate), options);
+        eventsCollection.createIndex(keys, options);
+        snapshotsCollection.createIndex(keys, options);
     }
 
     @Override

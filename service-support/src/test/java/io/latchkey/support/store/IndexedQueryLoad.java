@@ -27,9 +27,9 @@ import org.bson.Document;
  * {@link FieldIndex}, over TCP with the MongoDB driver. {@code keys} key views of 100 keys per developer, as many
  * scheduled expiries and two events per key, all indexed as the services declare them; then, per round and backend,
  * {@code reads} first pages (100 keys, newest first) of a developer's key list, as many expiry sweeps with nothing due
- * (the sweep's usual answer), as many loads of one key's events, and {@code reads} writes of a key view and its expiry, which now also update the indexes; then
- * the time to open the store again. Backends alternate, each on a fresh store; medians and p99 in microseconds.
- * Usage: {@code IndexedQueryLoad [keys] [reads] [rounds]}.
+ * (the sweep's usual answer), as many loads of one key's events, and {@code reads} writes of a key view and its
+ * expiry, which now also update the indexes; then the time to open the store again. Backends alternate, each on a
+ * fresh store; medians and p99 in microseconds. Usage: {@code IndexedQueryLoad [keys] [reads] [rounds]}.
  */
 public final class IndexedQueryLoad {
 
@@ -65,7 +65,8 @@ public final class IndexedQueryLoad {
                     new IndexOptions().unique(true).name("uniqueAggregateIndex"));
             events.createIndex(Indexes.ascending("timestamp", "sequenceNumber"),
                     new IndexOptions().name("orderedEventStreamIndex"));
-            events.createIndex(Indexes.ascending("aggregateIdentifier"),
+            events.createIndex(Indexes.compoundIndex(Indexes.ascending("aggregateIdentifier"),
+                    Indexes.descending("sequenceNumber")),
                     new IndexOptions().name(PagedDocumentPerEventStrategy.AGGREGATE_INDEX));
             long loadStarted = System.nanoTime();
             List<Document> viewBatch = new ArrayList<>();
