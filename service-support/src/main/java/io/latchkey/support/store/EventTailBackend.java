@@ -13,8 +13,11 @@ import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.bson.Document;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.Spliterator;
@@ -133,8 +136,40 @@ final class EventTailBackend extends H2Backend {
             if (index == null) {
                 return matchDocuments(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector);
             }
+            FieldIndex fields = numberToReturn > 0 && index instanceof FieldIndex field ? field : null;
+            Iterator<Map.Entry<String, Object>> ordered = fields == null ? null : fields.inOrder(query, orderBy);
+            if (ordered != null) {
+                int needed = (int) Math.min(Integer.MAX_VALUE, (long) Math.max(0, numberToSkip) + numberToReturn);
+                return matchDocumentsFromStream(firstMatches(fields, ordered, query, orderBy, needed), query, orderBy,
+                        numberToSkip, numberToReturn, batchSize, fieldSelector);
+            }
             return matchDocuments(query, index.getPositions(query), orderBy, numberToSkip, numberToReturn, batchSize,
                     fieldSelector);
+        }
+
+        /**
+         * The first {@code needed} documents that match, from entries already in the query's order, and any that tie
+         * with the last of them, so that the store's own sort and limit over these pick what they would over all: a
+         * page of a long stream reads the page, not the rest of the stream. A document counts only at its current
+         * entry, so a stale one neither moves it nor names it twice.
+         */
+        private Stream<Document> firstMatches(FieldIndex index, Iterator<Map.Entry<String, Object>> ordered,
+                                              Document query, Document orderBy, int needed) {
+            Comparator<Document> order = deriveComparator(orderBy);
+            List<Document> found = new ArrayList<>(Math.min(needed, 1_024));
+            while (ordered.hasNext()) {
+                Map.Entry<String, Object> entry = ordered.next();
+                Document document = getDocument(entry.getValue());
+                if (document == null || !index.filedAt(entry.getKey(), document, entry.getValue())
+                        || !documentMatchesQuery(document, query)) {
+                    continue;
+                }
+                if (found.size() >= needed && order.compare(found.get(found.size() - 1), document) != 0) {
+                    break;
+                }
+                found.add(document);
+            }
+            return found.stream();
         }
 
         /**

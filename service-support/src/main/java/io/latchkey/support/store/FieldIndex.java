@@ -8,9 +8,11 @@ import de.bwaldvogel.mongo.bson.Document;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -53,6 +55,11 @@ final class FieldIndex extends Index<Object> {
     private final String field;
     /** The index's second key when it is a plain top-level field too, else null. */
     private final String second;
+    /**
+     * Whether any document added had an array in an indexed field; only ever set, and right after a start, when the
+     * collection has re-added every document. Such a document sorts by one element and may be walked past at another.
+     */
+    private volatile boolean multikey;
 
     FieldIndex(MVMap<String, Object> entries, String name, List<IndexKey> keys, boolean sparse) {
         super(name, keys, sparse);
@@ -73,6 +80,56 @@ final class FieldIndex extends Index<Object> {
     @Override
     public boolean canHandle(Document query) {
         return walks(query) != null;
+    }
+
+    /**
+     * The candidates' entries (key and position), lazily and in the order {@code orderBy} asks for, when the walk
+     * alone gives that order, so that a caller may stop once it has enough: an equality on the first field, a range
+     * or equality on the second that bounds the walk to one type, the sort ascending on the second field alone, no
+     * {@link #OTHER} values under that first value, and no array in either field since the store opened. Null
+     * otherwise. An entry may be stale (see above): the caller keeps a document only where it is {@link #filedAt}.
+     */
+    Iterator<Map.Entry<String, Object>> inOrder(Document query, Document orderBy) {
+        List<String[]> walks = second == null || multikey || orderBy == null
+                || !orderBy.equals(new Document(second, 1)) ? null : walks(query);
+        if (walks == null || walks.size() != 2 || firstAtOrAfter(walks.get(0)) != null) {
+            return null;
+        }
+        String[] range = walks.get(1);
+        Cursor<String, Object> walk = entries.cursor(range[0]);
+        return new Iterator<>() {
+            private String next = advance();
+
+            private String advance() {
+                String key = walk.hasNext() ? walk.next() : null;
+                return key != null && key.compareTo(range[1]) < 0 ? key : null;
+            }
+
+            @Override
+            public boolean hasNext() {
+                return next != null;
+            }
+
+            @Override
+            public Map.Entry<String, Object> next() {
+                if (next == null) {
+                    throw new NoSuchElementException();
+                }
+                Map.Entry<String, Object> entry = Map.entry(next, walk.getValue());
+                next = advance();
+                return entry;
+            }
+        };
+    }
+
+    /** Whether {@code key} is one of the document's current entries, not one it left behind. */
+    boolean filedAt(String key, Document document, Object position) {
+        return keys(document, Missing.ofNullable(position)).contains(key);
+    }
+
+    private String firstAtOrAfter(String[] range) {
+        String key = entries.ceilingKey(range[0]);
+        return key != null && key.compareTo(range[1]) < 0 ? key : null;
     }
 
     @Override
@@ -171,8 +228,9 @@ final class FieldIndex extends Index<Object> {
      * A field's encoded values, array elements one by one; in a second field ({@code orOther}) with numbers and with
      * every value this index does not order as {@link #OTHER}.
      */
-    private static void values(Object value, boolean orOther, List<String> encoded) {
+    private void values(Object value, boolean orOther, List<String> encoded) {
         if (value instanceof Collection<?> elements) {
+            multikey = true;
             elements.forEach(element -> values(element, orOther, encoded));
             return;
         }

@@ -13,17 +13,21 @@ import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.Sorts;
 import com.mongodb.client.model.Updates;
+import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Date;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import org.bson.Document;
 import org.bson.conversions.Bson;
 import org.bson.types.Decimal128;
+import org.h2.mvstore.MVStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -288,5 +292,90 @@ class FieldIndexTest {
             assertThat(sorted(things.find(and(eq("group", "g1"), gte("n", 99L), lte("n", 101L))))).as("the old place")
                     .isEmpty();
         }
+    }
+
+    /** A stream per aggregate, as Axon's events: "a" with one document per sequence, "b" with three to each. */
+    private static void insertStreams(MongoCollection<Document> streams) {
+        streams.createIndex(Indexes.compoundIndex(Indexes.ascending("agg"), Indexes.descending("seq")));
+        List<Document> documents = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            documents.add(new Document("_id", String.format("a-%03d", (i * 7) % 300)).append("agg", "a")
+                    .append("seq", (long) ((i * 7) % 300)));
+            documents.add(new Document("_id", String.format("b-%03d", i)).append("agg", "b").append("seq", i / 3L));
+        }
+        streams.insertMany(documents);
+    }
+
+    private static List<List<Object>> pages(MongoCollection<Document> streams) {
+        List<List<Object>> pages = new ArrayList<>();
+        for (String agg : List.of("a", "b", "c")) {
+            for (long from : List.of(0L, 41L, 295L)) {
+                Bson query = and(eq("agg", agg), gte("seq", from));
+                pages.add(ids(streams.find(query).sort(Sorts.ascending("seq")).limit(10)));
+                pages.add(ids(streams.find(query).sort(Sorts.ascending("seq")).skip(3).limit(4)));
+                pages.add(ids(streams.find(and(eq("agg", agg), gte("seq", from), lt("seq", from + 6)))
+                        .sort(Sorts.ascending("seq")).limit(50)));
+            }
+        }
+        return pages;
+    }
+
+    @Test
+    void aPageInTheIndexOrderAnswersAsTheFullSortDoesEvenWithStaleEntries() {
+        List<List<Object>> plain;
+        try (ServedBackend served = ServedBackend.on(new H2Backend(dataDir.resolve("plain-streams.mv").toString()))) {
+            insertStreams(served.collection("streams"));
+            plain = pages(served.collection("streams"));
+        }
+        EventTailBackend backend = new EventTailBackend(dataDir.resolve("streams.mv").toString());
+        try (ServedBackend served = ServedBackend.on(backend)) {
+            MongoCollection<Document> streams = served.collection("streams");
+            insertStreams(streams);
+            assertThat(pages(streams)).isEqualTo(plain);
+            assertThat(plain.get(3 * 3)).as("b from 0, ties across the page's end").hasSize(10);
+
+            // Filed at 150, and also at 101 as a crash may leave it (a stale entry outlives a restart): it counts only
+            // where it is, once.
+            streams.insertOne(new Document("_id", "moved").append("agg", "a").append("seq", 150L));
+            backend.getMvStore().<String, Object>openMap("latchkey.index.2.latchkey.streams$agg_1_seq_-1")
+                    .put("sa\0\0n" + String.format("%016x", 101L ^ Long.MIN_VALUE) + "\0\0smoved", "moved");
+            assertThat(ids(streams.find(and(eq("agg", "a"), gte("seq", 100L))).sort(Sorts.ascending("seq")).limit(5)))
+                    .containsExactly("a-100", "a-101", "a-102", "a-103", "a-104");
+            assertThat(ids(streams.find(and(eq("agg", "a"), gte("seq", 140L))).sort(Sorts.ascending("seq")).limit(15)))
+                    .containsExactly("a-140", "a-141", "a-142", "a-143", "a-144", "a-145", "a-146", "a-147", "a-148",
+                            "a-149", "a-150", "moved", "a-151", "a-152", "a-153");
+        }
+    }
+
+    @Test
+    void theWalkIsOfferedInSortOrderOnlyWhereItIsThatOrder() {
+        MVStore store = MVStore.open(null);
+        FieldIndex index = new FieldIndex(store.openMap("entries"), "agg_1_seq_-1",
+                List.of(new IndexKey("agg", true), new IndexKey("seq", false)), false);
+        for (long seq = 9; seq >= 0; seq--) {
+            index.add(new de.bwaldvogel.mongo.bson.Document("_id", "a-" + seq).append("agg", "a").append("seq", seq),
+                    "a-" + seq, null);
+            index.add(new de.bwaldvogel.mongo.bson.Document("_id", "b-" + seq).append("agg", "b").append("seq", seq),
+                    "b-" + seq, null);
+        }
+        de.bwaldvogel.mongo.bson.Document bySeq = new de.bwaldvogel.mongo.bson.Document("seq", 1);
+        var fromFour = new de.bwaldvogel.mongo.bson.Document("agg", "a").append("seq",
+                new de.bwaldvogel.mongo.bson.Document("$gte", 4L));
+        Iterator<Map.Entry<String, Object>> walk = index.inOrder(fromFour, bySeq);
+        assertThat(walk).isNotNull();
+        assertThat(walk.next().getValue()).isEqualTo("a-4");
+        assertThat(walk.next().getValue()).isEqualTo("a-5");
+        assertThat(index.inOrder(fromFour, new de.bwaldvogel.mongo.bson.Document("seq", -1))).as("descending").isNull();
+        assertThat(index.inOrder(new de.bwaldvogel.mongo.bson.Document("agg", "a"), bySeq)).as("unbounded").isNull();
+
+        index.add(new de.bwaldvogel.mongo.bson.Document("_id", "a-d").append("agg", "a").append("seq", 4.5), "a-d",
+                null);
+        assertThat(index.inOrder(fromFour, bySeq)).as("a double among a's").isNull();
+        assertThat(index.inOrder(fromFour.append("agg", "b"), bySeq)).as("b has none").isNotNull();
+
+        index.add(new de.bwaldvogel.mongo.bson.Document("_id", "c").append("agg", "c").append("seq", List.of(1L)), "c",
+                null);
+        assertThat(index.inOrder(fromFour, bySeq)).as("an array since the start").isNull();
+        store.close();
     }
 }

@@ -25,9 +25,10 @@ import org.bson.Document;
 /**
  * A load run, not a test: the three queries on a non-unique index, in the embedded store with and without
  * {@link FieldIndex}, over TCP with the MongoDB driver. {@code keys} key views of 100 keys per developer, as many
- * scheduled expiries and two events per key, all indexed as the services declare them; then, per round and backend,
- * {@code reads} first pages (100 keys, newest first) of a developer's key list, as many expiry sweeps with nothing due
- * (the sweep's usual answer), as many loads of one key's events, and {@code reads} writes of a key view and its
+ * scheduled expiries, two events per key and one stream of {@code keys} events, all indexed as the services declare
+ * them; then, per round and backend, {@code reads} first pages (100 keys, newest first) of a developer's key list, as
+ * many expiry sweeps with nothing due (the sweep's usual answer), as many loads of one key's events, as many pages of
+ * 100 events from the first half of the long stream, and {@code reads} writes of a key view and its
  * expiry, which now also update the indexes; then the time to open the store again. Backends alternate, each on a
  * fresh store; medians and p99 in microseconds. Usage: {@code IndexedQueryLoad [keys] [reads] [rounds]}.
  */
@@ -35,6 +36,7 @@ public final class IndexedQueryLoad {
 
     private static final int KEYS_PER_DEVELOPER = 100;
     private static final long NOW = 1_796_000_000_000L;
+    private static final String BUSY = "usage:busy";
 
     public static void main(String[] args) throws Exception {
         int keys = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
@@ -86,12 +88,21 @@ public final class IndexedQueryLoad {
                     eventBatch.clear();
                 }
             }
+            // One busy stream as long as all keys together, as a key's usage stream becomes.
+            for (int from = 0; from < keys; from += 1_000) {
+                for (int i = from; i < Math.min(keys, from + 1_000); i++) {
+                    eventBatch.add(event(BUSY, i, i));
+                }
+                events.insertMany(eventBatch);
+                eventBatch.clear();
+            }
             long loadMillis = (System.nanoTime() - loadStarted) / 1_000_000;
             int developers = keys / KEYS_PER_DEVELOPER;
             long[] listMicros = new long[reads];
             long[] sweepMicros = new long[reads];
             long[] writeMicros = new long[reads];
             long[] loadMicros = new long[reads];
+            long[] pageMicros = new long[reads];
             for (int i = 0; i < reads; i++) {
                 String developer = developerId((i * 7_919) % developers);
                 long started = System.nanoTime();
@@ -115,6 +126,16 @@ public final class IndexedQueryLoad {
                 if (loaded != 2) {
                     throw new IllegalStateException("loaded " + loaded);
                 }
+                started = System.nanoTime();
+                // A page of the busy stream's history from somewhere in its first half.
+                long page = (i * 7_919L) % (keys / 2);
+                int paged = events.find(Filters.and(Filters.eq("aggregateIdentifier", BUSY),
+                                Filters.gte("sequenceNumber", page))).sort(Sorts.ascending("sequenceNumber")).limit(100)
+                        .into(new ArrayList<>()).size();
+                pageMicros[i] = (System.nanoTime() - started) / 1_000;
+                if (paged != 100) {
+                    throw new IllegalStateException("paged " + paged);
+                }
                 int written = keys + i;
                 started = System.nanoTime();
                 views.replaceOne(new Document("_id", keyId(written)), view(written), new ReplaceOptions().upsert(true));
@@ -130,11 +151,13 @@ public final class IndexedQueryLoad {
             backend.apply(dir.resolve("store.mv").toString()).close();
             long reopenMillis = (System.nanoTime() - reopenStarted) / 1_000_000;
             System.out.printf("round %d %-17s load %6d ms | key list p50 %8d us p99 %8d us | sweep p50 %8d us p99 %8d us"
-                            + " | aggregate p50 %8d us p99 %8d us | write p50 %6d us p99 %6d us | reopen %5d ms%n",
+                            + " | aggregate p50 %8d us p99 %8d us | stream page p50 %8d us p99 %8d us"
+                            + " | write p50 %6d us p99 %6d us | reopen %5d ms%n",
                     round, name, loadMillis,
                     KeyedLookupLoad.percentile(listMicros, 50), KeyedLookupLoad.percentile(listMicros, 99),
                     KeyedLookupLoad.percentile(sweepMicros, 50), KeyedLookupLoad.percentile(sweepMicros, 99),
                     KeyedLookupLoad.percentile(loadMicros, 50), KeyedLookupLoad.percentile(loadMicros, 99),
+                    KeyedLookupLoad.percentile(pageMicros, 50), KeyedLookupLoad.percentile(pageMicros, 99),
                     KeyedLookupLoad.percentile(writeMicros, 50), KeyedLookupLoad.percentile(writeMicros, 99),
                     reopenMillis);
         } finally {
