@@ -1,19 +1,13 @@
 package io.latchkey.support.store;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.ReplaceOptions;
 import com.mongodb.client.model.Sorts;
-import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
-import io.latchkey.testing.LoopbackPorts;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Date;
 import java.time.Instant;
@@ -51,17 +45,13 @@ public final class IndexedQueryLoad {
 
     private static void run(String name, Function<String, H2Backend> backend, int keys, int reads, int round)
             throws Exception {
-        Path dir = Files.createTempDirectory("indexed-query-load");
-        MongoServer server = new MongoServer(backend.apply(dir.resolve("store.mv").toString()));
-        int port = LoopbackPorts.free();
-        server.bind("127.0.0.1", port);
-        try (MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port)) {
-            MongoCollection<Document> views = client.getDatabase("latchkey").getCollection("keys");
-            MongoCollection<Document> expiries = client.getDatabase("latchkey").getCollection("key_expiries");
+        try (FreshStore store = FreshStore.of(backend, "indexed-query-load")) {
+            MongoCollection<Document> views = store.collection("keys");
+            MongoCollection<Document> expiries = store.collection("key_expiries");
             views.createIndex(Indexes.compoundIndex(Indexes.ascending("developerId"),
                     Indexes.descending("createdAt")));
             expiries.createIndex(Indexes.ascending("expiresAt"));
-            MongoCollection<Document> events = client.getDatabase("latchkey").getCollection(EventTailBackend.EVENTS);
+            MongoCollection<Document> events = store.collection(EventTailBackend.EVENTS);
             // Axon's two indexes, and the one PagedDocumentPerEventStrategy adds.
             events.createIndex(Indexes.ascending("aggregateIdentifier", "sequenceNumber"),
                     new IndexOptions().unique(true).name("uniqueAggregateIndex"));
@@ -144,11 +134,10 @@ public final class IndexedQueryLoad {
                         new ReplaceOptions().upsert(true));
                 writeMicros[i] = (System.nanoTime() - started) / 1_000;
             }
-            client.close();
-            server.shutdownNow();
+            store.stopServing();
             // What a restart costs: opening the file, and with FieldIndex re-adding every document to its indexes.
             long reopenStarted = System.nanoTime();
-            backend.apply(dir.resolve("store.mv").toString()).close();
+            backend.apply(store.file()).close();
             long reopenMillis = (System.nanoTime() - reopenStarted) / 1_000_000;
             System.out.printf("round %d %-17s load %6d ms | key list p50 %8d us p99 %8d us | sweep p50 %8d us p99 %8d us"
                             + " | aggregate p50 %8d us p99 %8d us | stream page p50 %8d us p99 %8d us"
@@ -160,11 +149,6 @@ public final class IndexedQueryLoad {
                     KeyedLookupLoad.percentile(pageMicros, 50), KeyedLookupLoad.percentile(pageMicros, 99),
                     KeyedLookupLoad.percentile(writeMicros, 50), KeyedLookupLoad.percentile(writeMicros, 99),
                     reopenMillis);
-        } finally {
-            server.shutdownNow();
-            try (var files = Files.walk(dir)) {
-                files.sorted((a, b) -> b.compareTo(a)).forEach(path -> path.toFile().delete());
-            }
         }
     }
 

@@ -1,15 +1,9 @@
 package io.latchkey.support.store;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.InsertManyOptions;
 import com.mongodb.client.model.UpdateOptions;
-import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
-import io.latchkey.testing.LoopbackPorts;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -42,12 +36,8 @@ public final class KeyedLookupLoad {
 
     private static void run(String name, Function<String, H2Backend> backend, int documents, int writes, int reads,
                             int round) throws Exception {
-        Path dir = Files.createTempDirectory("keyed-lookup-load");
-        MongoServer server = new MongoServer(backend.apply(dir.resolve("store.mv").toString()));
-        int port = LoopbackPorts.free();
-        server.bind("127.0.0.1", port);
-        try (MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port)) {
-            MongoCollection<Document> minutes = client.getDatabase("latchkey").getCollection("key-usage");
+        try (FreshStore store = FreshStore.of(backend, "keyed-lookup-load")) {
+            MongoCollection<Document> minutes = store.collection("key-usage");
             List<Document> batch = new ArrayList<>();
             for (int i = 0; i < documents; i++) {
                 batch.add(new Document("_id", id(i % KEYS, i / KEYS)).append("counts", new Document("/|valid", 1L))
@@ -89,11 +79,6 @@ public final class KeyedLookupLoad {
             System.out.printf("round %d %-17s upsert p50 %8d us p99 %8d us | day read p50 %8d us p99 %8d us%n",
                     round, name, percentile(writeMicros, 50), percentile(writeMicros, 99),
                     percentile(readMicros, 50), percentile(readMicros, 99));
-        } finally {
-            server.shutdownNow();
-            try (var files = Files.walk(dir)) {
-                files.sorted((a, b) -> b.compareTo(a)).forEach(path -> path.toFile().delete());
-            }
         }
     }
 
