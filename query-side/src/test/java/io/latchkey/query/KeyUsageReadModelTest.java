@@ -147,7 +147,7 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
                 .isEqualTo(200);
         assertThat(get(usage + "?from=2030-01-01T00:00:00Z&to=2031-01-03T00:00:00Z&granularity=day").status())
                 .isEqualTo(422);
-        for (String granularity : List.of("week", "MINUTE", "minutes", "hour,day")) {
+        for (String granularity : List.of("week", "MINUTE", "minutes", "hour,day", "")) {
             Response response = get(usage + "?granularity=" + granularity);
             assertThat(response.status()).as(granularity).isEqualTo(400);
             assertThat(response.body().get("type").asText()).endsWith("/invalid-granularity");

@@ -172,6 +172,11 @@ class QueryApiTest extends QuerySideTestSupport {
                 assertThat(response.body().get("type").asText()).endsWith("/invalid-cursor");
             }
         }
+        for (String stream : List.of("", "everything", "KEY", "key,usage")) {
+            Response response = get("/v1/keys/" + key.keyId() + "/history?stream=" + stream);
+            assertThat(response.status()).as(stream).isEqualTo(400);
+            assertThat(response.body().get("type").asText()).endsWith("/invalid-stream");
+        }
     }
 
     @Test

@@ -78,8 +78,10 @@ class KeyController {
     @GetMapping("/usage")
     UsageResponse usage(@PathVariable String keyId, @RequestParam(required = false) String from,
                         @RequestParam(required = false) String to,
-                        @RequestParam(defaultValue = "minute") String granularity, RequestContext ctx) {
-        KeyUsageProjection.Granularity size = switch (granularity) {
+                        @RequestParam(required = false) String granularity, RequestContext ctx) {
+        // Absent takes the default; empty is a bad value, as an empty limit or cursor is.
+        String unit = granularity == null ? "minute" : granularity;
+        KeyUsageProjection.Granularity size = switch (unit) {
             case "minute" -> KeyUsageProjection.Granularity.MINUTE;
             case "hour" -> KeyUsageProjection.Granularity.HOUR;
             case "day" -> KeyUsageProjection.Granularity.DAY;
@@ -92,7 +94,7 @@ class KeyController {
         int maxDays = size == KeyUsageProjection.Granularity.MINUTE ? MAX_MINUTE_DAYS : MAX_DAYS;
         if (!start.isBefore(end) || Duration.between(start, end).compareTo(Duration.ofDays(maxDays)) > 0) {
             throw ProblemException.invalid("from must be before to, at most " + maxDays + " days apart for "
-                    + granularity + " buckets.");
+                    + unit + " buckets.");
         }
         List<KeyUsageProjection.Bucket> buckets;
         try {
@@ -103,7 +105,7 @@ class KeyController {
         }
         Map<String, Long> totals = new TreeMap<>();
         buckets.forEach(bucket -> totals.merge(bucket.outcome(), bucket.count(), Long::sum));
-        return new UsageResponse(keyId, start, end, granularity,
+        return new UsageResponse(keyId, start, end, unit,
                 usage.summary(keyId).map(KeyUsageProjection.Summary::lastUsedAt).orElse(null), totals, buckets);
     }
 
@@ -136,9 +138,14 @@ class KeyController {
      * busy key's usage stream grows by a report per edge every second or so.
      */
     @GetMapping("/history")
-    HistoryResponse history(@PathVariable String keyId, @RequestParam(defaultValue = "all") String stream,
+    HistoryResponse history(@PathVariable String keyId, @RequestParam(required = false) String stream,
                             @RequestParam(required = false) String limit, @RequestParam(required = false) String after,
                             RequestContext ctx) {
+        return historyPage(keyId, stream == null ? "all" : stream, limit, after, ctx);
+    }
+
+    private HistoryResponse historyPage(String keyId, String stream, String limit, String after,
+                                        RequestContext ctx) {
         if (!List.of("all", "key", "usage").contains(stream)) {
             throw new ProblemException(400, "invalid-stream", "Bad request", "stream must be all, key or usage.");
         }
