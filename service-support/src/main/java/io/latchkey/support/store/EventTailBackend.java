@@ -19,7 +19,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.stream.Stream;
@@ -212,16 +211,7 @@ final class EventTailBackend extends H2Backend {
 
         /** Found by a condition on {@code _id} at the top of the query or in a top-level {@code $and}, else null. */
         private Stream<Document> candidates(Document query) {
-            Stream<Document> found = byId(query.get(ID));
-            if (found == null && query.get("$and") instanceof List<?> clauses) {
-                for (Object clause : clauses) {
-                    found = clause instanceof Document conjunct ? byId(conjunct.get(ID)) : null;
-                    if (found != null) {
-                        break;
-                    }
-                }
-            }
-            return found;
+            return FieldIndex.conditions(query, ID).map(this::byId).filter(Objects::nonNull).findFirst().orElse(null);
         }
 
         /** Every document the condition on {@code _id} can admit, in key order; null when it bounds nothing. */
@@ -230,7 +220,7 @@ final class EventTailBackend extends H2Backend {
                 return Stream.ofNullable(data.get(id));
             }
             if (!(condition instanceof Document range) || range.isEmpty()
-                    || !Set.of("$gte", "$gt", "$lte", "$lt").containsAll(range.keySet())) {
+                    || !FieldIndex.RANGE.containsAll(range.keySet())) {
                 return null;
             }
             Object lower = range.containsKey("$gte") ? range.get("$gte") : range.get("$gt");

@@ -45,7 +45,8 @@ final class FieldIndex extends Index<Object> {
     private static final String OTHER = "a";
     /** Ends a string value: sorts below every character, which is why a {@code \0} inside a value is escaped. */
     private static final String END = "\0\0";
-    private static final Set<String> RANGE = Set.of("$gte", "$gt", "$lte", "$lt");
+    /** The operators of a range condition. */
+    static final Set<String> RANGE = Set.of("$gte", "$gt", "$lte", "$lt");
 
     /**
      * Entry keys are the first field's encoded value, {@link #END}, with a second field its encoded value and
@@ -92,10 +93,27 @@ final class FieldIndex extends Index<Object> {
     Iterator<Map.Entry<String, Object>> inOrder(Document query, Document orderBy) {
         List<String[]> walks = second == null || multikey || orderBy == null
                 || !orderBy.equals(new Document(second, 1)) ? null : walks(query);
-        if (walks == null || walks.size() != 2 || firstAtOrAfter(walks.get(0)) != null) {
-            return null;
+        return walks == null || walks.size() != 2 || entriesIn(walks.get(0)).hasNext() ? null
+                : entriesIn(walks.get(1));
+    }
+
+    /** Whether {@code key} is one of the document's current entries, not one it left behind. */
+    boolean filedAt(String key, Document document, Object position) {
+        return keys(document, Missing.ofNullable(position)).contains(key);
+    }
+
+    @Override
+    public Iterable<Object> getPositions(Document query) {
+        // A document with an array may be named once per element.
+        Set<Object> positions = new LinkedHashSet<>();
+        for (String[] range : Objects.requireNonNull(walks(query))) {
+            entriesIn(range).forEachRemaining(entry -> positions.add(entry.getValue()));
         }
-        String[] range = walks.get(1);
+        return positions;
+    }
+
+    /** The entries from {@code range[0]} (inclusive) to {@code range[1]} (exclusive), lazily, in key order. */
+    private Iterator<Map.Entry<String, Object>> entriesIn(String[] range) {
         Cursor<String, Object> walk = entries.cursor(range[0]);
         return new Iterator<>() {
             private String next = advance();
@@ -120,29 +138,6 @@ final class FieldIndex extends Index<Object> {
                 return entry;
             }
         };
-    }
-
-    /** Whether {@code key} is one of the document's current entries, not one it left behind. */
-    boolean filedAt(String key, Document document, Object position) {
-        return keys(document, Missing.ofNullable(position)).contains(key);
-    }
-
-    private String firstAtOrAfter(String[] range) {
-        String key = entries.ceilingKey(range[0]);
-        return key != null && key.compareTo(range[1]) < 0 ? key : null;
-    }
-
-    @Override
-    public Iterable<Object> getPositions(Document query) {
-        // A document with an array may be named once per element.
-        Set<Object> positions = new LinkedHashSet<>();
-        for (String[] range : Objects.requireNonNull(walks(query))) {
-            Cursor<String, Object> walk = entries.cursor(range[0]);
-            while (walk.hasNext() && walk.next().compareTo(range[1]) < 0) {
-                positions.add(walk.getValue());
-            }
-        }
-        return positions;
     }
 
     /** The position of a document without an id comes as null: the collection keys it under {@link Missing}. */
@@ -310,7 +305,7 @@ final class FieldIndex extends Index<Object> {
      * The query's conditions on a field, at its top and in each clause of a top-level {@code $and}; all of them must
      * hold, so any one may bound the walk.
      */
-    private static Stream<Object> conditions(Document query, String name) {
+    static Stream<Object> conditions(Document query, String name) {
         Stream<Object> top = query.containsKey(name) ? Stream.of(query.get(name)) : Stream.empty();
         Stream<Object> clauses = query.get("$and") instanceof List<?> all
                 ? all.stream().filter(clause -> clause instanceof Document conjunct && conjunct.containsKey(name))

@@ -11,7 +11,6 @@ import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.extensions.mongo.eventsourcing.eventstore.MongoEventStorageEngine;
-import org.axonframework.serialization.json.JacksonSerializer;
 import org.bson.Document;
 import org.h2.mvstore.MVMap;
 import org.junit.jupiter.api.Test;
@@ -56,13 +55,10 @@ class PagedDocumentPerEventStrategyTest {
     void anAggregateLoadsFromItsIndexWhichAStoreWrittenBeforeGetsBuilt() {
         EventTailBackend backend = new EventTailBackend(dataDir.resolve("indexed.mv").toString());
         try (ServedBackend served = ServedBackend.on(backend)) {
-            JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
-            MongoEventStorageEngine.builder().mongoTemplate(served.template()).snapshotSerializer(serializer)
-                    .eventSerializer(serializer).build()
+            ServedStore.engineOn(served.template()).build()
                     .appendEvents(new GenericDomainEventMessage<>("Thing", "old", 0, "old-0"),
                             new GenericDomainEventMessage<>("Thing", "old", 1, "old-1"));
-            MongoEventStorageEngine engine = MongoEventStorageEngine.builder().mongoTemplate(served.template())
-                    .snapshotSerializer(serializer).eventSerializer(serializer)
+            MongoEventStorageEngine engine = ServedStore.engineOn(served.template())
                     .storageStrategy(new PagedDocumentPerEventStrategy()).build();
             engine.appendEvents(new GenericDomainEventMessage<>("Thing", "old", 2, "old-2"),
                     new GenericDomainEventMessage<>("Thing", "new", 0, "new-0"));

@@ -24,6 +24,11 @@ record ServedStore(EmbeddedMongoServer server, MongoClient client, MongoTemplate
 
     /** An engine on this store with JSON events and snapshots; callers add what they test. */
     MongoEventStorageEngine.Builder engine() {
+        return engineOn(template);
+    }
+
+    /** An engine over {@code template} with JSON events and snapshots; callers add what they test. */
+    static MongoEventStorageEngine.Builder engineOn(MongoTemplate template) {
         JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
         return MongoEventStorageEngine.builder().mongoTemplate(template)
                 .snapshotSerializer(serializer).eventSerializer(serializer);
