@@ -34,9 +34,11 @@ import org.slf4j.LoggerFactory;
  * the fields of a non-unique index without one ({@link FieldIndex}), and Axon's event collection answering
  * tracking fetches from its {@link EventTail}. The plain store ignores non-unique indexes, so without the tail every
  * fetch of every tracking processor scans the whole collection while holding the collection's lock, and appends, which
- * take the same lock, wait behind those scans. Every other query is the backend's own. The file's layout is the plain
- * backend's, plus a map per non-unique index, which a plain backend ignores; each is made whole from its collection
- * when the store opens.
+ * take the same lock, wait behind those scans. Unique indexes compare their keys as strings ({@link
+ * EncodedUniqueIndex}), not by serializing them. Every other query is the backend's own. The file's layout is the
+ * plain backend's, except that each unique index has a map of another name and form (a plain backend opening the file
+ * builds its own again), plus a map per non-unique index, which a plain backend ignores; each is made whole from its
+ * collection when the store opens.
  */
 final class EventTailBackend extends H2Backend {
 
@@ -74,6 +76,19 @@ final class EventTailBackend extends H2Backend {
             MVMap<String, Object> meta = store.openMap("meta." + namespace);
             return name.equals(EVENTS) ? new EventCollection(this, name, options, data, meta, cursorRegistry)
                     : new KeyedCollection(this, name, options, data, meta, cursorRegistry);
+        }
+
+        /**
+         * Unique indexes as {@link EncodedUniqueIndex}es, in a map of their own whose name no database's drop takes
+         * for its own. It replaces the plain backend's map of the index (see {@link KeyedCollection#addIndex}).
+         */
+        @Override
+        protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys,
+                                                        boolean sparse) {
+            String namespace = getFullCollectionNamespace(collectionName);
+            MVMap<String, Object> entries = EventTailBackend.this.getMvStore()
+                    .openMap("latchkey$unique.1." + namespace + "$" + indexName);
+            return new EncodedUniqueIndex(entries, namespace + "._index_" + indexName, indexName, keys, sparse);
         }
 
         /**
@@ -191,17 +206,27 @@ final class EventTailBackend extends H2Backend {
         /**
          * Adding an index reads every document into it, so not while documents are being written. A {@link FieldIndex}
          * re-reads them whenever it is attached, at every start too (see there), in one pass; the store's own build
-         * reads them twice and only into an index it finds empty.
+         * reads them twice and only into an index it finds empty, so an {@link EncodedUniqueIndex} it cannot trust
+         * is emptied for it. The plain backend's map of that index is removed only once the build has succeeded: a
+         * build that fails (documents that break the constraint) stops the store from opening and leaves the file as
+         * it was.
          */
         @Override
         public synchronized void addIndex(Index<Object> index) {
             boolean attached = getIndexes().stream().anyMatch(known -> known.getName().equals(index.getName()));
+            EncodedUniqueIndex unique = !attached && index instanceof EncodedUniqueIndex encoded ? encoded : null;
+            if (unique != null && unique.needsBuild(data.sizeAsLong())) {
+                unique.clear();
+            }
             if (index instanceof FieldIndex fields && !attached) {
                 try (Stream<DocumentWithPosition<Object>> all = streamAllDocumentsWithPosition()) {
                     all.forEach(stored -> fields.add(stored.getDocument(), stored.getPosition(), this));
                 }
             }
             super.addIndex(index);
+            if (unique != null) {
+                unique.retirePlainMap();
+            }
         }
 
         @Override
