@@ -43,9 +43,9 @@ final class EncodedUniqueIndex extends AbstractUniqueIndex<Object> {
     }
 
     /**
-     * True when the entries cannot be trusted for a collection of {@code documents}: the plain backend has kept the
-     * index since (a first start on this code, an interrupted build, or a start of an older release in between), or
-     * the entries are not one per document, the likely trace of a crash between a document's write and its entry's.
+     * True when the entries cannot be trusted for a collection of {@code documents}: the plain backend's map of the
+     * index is still there (a first start on this code, or a build cut short), or the entries are not one per
+     * document, the likely trace of a crash between a document's write and its entry's.
      * A sparse index, which skips documents, has no count to check and is trusted as the plain backend trusts its own.
      */
     boolean needsBuild(long documents) {

@@ -35,10 +35,9 @@ import org.slf4j.LoggerFactory;
  * tracking fetches from its {@link EventTail}. The plain store ignores non-unique indexes, so without the tail every
  * fetch of every tracking processor scans the whole collection while holding the collection's lock, and appends, which
  * take the same lock, wait behind those scans. Unique indexes compare their keys as strings ({@link
- * EncodedUniqueIndex}), not by serializing them. Every other query is the backend's own. The file's layout is the
- * plain backend's, except that each unique index has a map of another name and form (a plain backend opening the file
- * builds its own again), plus a map per non-unique index, which a plain backend ignores; each is made whole from its
- * collection when the store opens.
+ * EncodedUniqueIndex}), not by serializing them, and documents are stored as BSON ({@link BsonDocumentType}). Every
+ * other query is the backend's own. The file is the plain backend's but for those (docs/architecture.md, "The store's
+ * file across releases"): it reads a plain backend's file, and a plain backend cannot read one written here.
  */
 final class EventTailBackend extends H2Backend {
 
@@ -72,7 +71,8 @@ final class EventTailBackend extends H2Backend {
         protected MongoCollection<Object> openOrCreateCollection(String name, CollectionOptions options) {
             String namespace = getFullCollectionNamespace(name);
             MVStore store = EventTailBackend.this.getMvStore();
-            MVMap<Object, Document> data = store.openMap("databases." + namespace);
+            MVMap<Object, Document> data = store.openMap("databases." + namespace,
+                    new MVMap.Builder<Object, Document>().valueType(new BsonDocumentType()));
             MVMap<String, Object> meta = store.openMap("meta." + namespace);
             return name.equals(EVENTS) ? new EventCollection(this, name, options, data, meta, cursorRegistry)
                     : new KeyedCollection(this, name, options, data, meta, cursorRegistry);

@@ -193,8 +193,7 @@ class EncodedUniqueIndexTest {
             MongoCollection<Document> things = served.collection("things");
             index(things);
             for (int i = 0; i < 20; i++) {
-                things.insertOne(new Document("_id", "t" + i).append("aggregate", "a").append("sequence", (long) i)
-                        .append("eventId", "e" + i));
+                things.insertOne(event(i));
             }
             // As a crash between a document and its entry leaves it: the document without its entry.
             MVMap<String, Object> entries = backend.getMvStore().openMap(ENTRIES + "eventId_1");
@@ -215,27 +214,30 @@ class EncodedUniqueIndexTest {
                 .append("eventId", "e" + i);
     }
 
+    /**
+     * As a start whose build was cut short leaves it (the plain backend's map is removed only once the build is
+     * done): entries that agree with the collection in number but not in content.
+     */
     @Test
-    void changesMadeByAnOlderReleaseInBetweenAreSeenWhenThisOneStartsAgain() {
-        String file = dataDir.resolve("rolled-back.mv").toString();
-        try (ServedBackend served = ServedBackend.on(new EventTailBackend(file))) {
+    void anIndexWhosePlainMapIsStillThereIsBuiltAgainFromItsCollection() {
+        String file = dataDir.resolve("interrupted.mv").toString();
+        EventTailBackend backend = new EventTailBackend(file);
+        try (ServedBackend served = ServedBackend.on(backend)) {
             index(served.collection("things"));
             for (int i = 0; i < 10; i++) {
                 served.collection("things").insertOne(event(i));
             }
+            MVMap<String, Object> entries = backend.getMvStore().openMap(ENTRIES + "eventId_1");
+            entries.remove(EncodedUniqueIndex.encode(new KeyValue("e3")));
+            entries.put(EncodedUniqueIndex.encode(new KeyValue("e99")), "t3");
+            backend.getMvStore().openMap("latchkey.things._index_eventId_1").put("left", "behind");
         }
-        // A start of the plain backend in between: one document gone and one new, so the counts still agree.
-        try (ServedBackend served = ServedBackend.on(new H2Backend(file))) {
-            served.collection("things").deleteOne(eq("_id", "t3"));
-            served.collection("things").insertOne(event(10));
-        }
-        EventTailBackend backend = new EventTailBackend(file);
-        try (ServedBackend served = ServedBackend.on(backend)) {
+        EventTailBackend reopened = new EventTailBackend(file);
+        try (ServedBackend served = ServedBackend.on(reopened)) {
             MongoCollection<Document> things = served.collection("things");
-            assertThat(inserted(things, event(10).append("_id", "other"))).isEqualTo(11000);
-            assertThat(inserted(things, event(3))).as("t3's keys are free").isEqualTo("inserted");
-            assertThat(things.deleteOne(eq("_id", "t10")).getDeletedCount()).isEqualTo(1);
-            assertThat(backend.getMvStore().getMapNames()).noneMatch(name -> name.contains("._index_"));
+            assertThat(inserted(things, event(11).append("eventId", "e3"))).isEqualTo(11000);
+            assertThat(inserted(things, event(12).append("eventId", "e99"))).isEqualTo("inserted");
+            assertThat(reopened.getMvStore().hasMap("latchkey.things._index_eventId_1")).isFalse();
         }
     }
 }
