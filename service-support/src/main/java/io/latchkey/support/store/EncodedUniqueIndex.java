@@ -5,18 +5,13 @@ import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.Missing;
 import de.bwaldvogel.mongo.bson.ObjectId;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.h2.mvstore.MVMap;
+import org.h2.mvstore.type.ObjectDataType;
 
 /**
  * A unique index whose entries are keyed by a string encoding of the indexed values. The plain backend keys its map by
@@ -27,7 +22,7 @@ import org.h2.mvstore.MVMap;
  *
  * <p>Two keys are the same entry exactly when the plain index would find them the same: same classes and equal values
  * (its comparison of serialized forms). The common value types are written as a type letter and their bits; any other
- * value as its own serialized form.
+ * value as its serialized form, made by the same {@link ObjectDataType#serialize} the plain index compares.
  */
 final class EncodedUniqueIndex extends AbstractUniqueIndex<Object> {
 
@@ -127,7 +122,7 @@ final class EncodedUniqueIndex extends AbstractUniqueIndex<Object> {
             } else if (type == ObjectId.class) {
                 appendBytes(key.append('o'), ((ObjectId) value).toByteArray());
             } else {
-                appendBytes(key.append('x'), serialize(value));
+                appendBytes(key.append('x'), ObjectDataType.serialize(value));
             }
         }
         return key.toString();
@@ -162,7 +157,7 @@ final class EncodedUniqueIndex extends AbstractUniqueIndex<Object> {
                 case 'o', 'x' -> {
                     int length = readInt(key, at);
                     byte[] bytes = key.substring(at + 2, at + 2 + length).getBytes(StandardCharsets.ISO_8859_1);
-                    values.add(type == 'o' ? new ObjectId(bytes) : deserialize(bytes));
+                    values.add(type == 'o' ? new ObjectId(bytes) : ObjectDataType.deserialize(bytes));
                     at += 2 + length;
                 }
                 default -> throw new IllegalStateException("Not an encoded index key: type " + (int) type);
@@ -192,25 +187,5 @@ final class EncodedUniqueIndex extends AbstractUniqueIndex<Object> {
     private static long readLong(String key, int at) {
         return (long) key.charAt(at) << 48 | (long) key.charAt(at + 1) << 32 | (long) key.charAt(at + 2) << 16
                 | key.charAt(at + 3);
-    }
-
-    private static byte[] serialize(Object value) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-            out.writeObject(value);
-        } catch (IOException e) {
-            throw new UncheckedIOException("An indexed value could not be serialized", e);
-        }
-        return bytes.toByteArray();
-    }
-
-    private static Object deserialize(byte[] bytes) {
-        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes))) {
-            return in.readObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException("An index entry could not be read", e);
-        } catch (ClassNotFoundException e) {
-            throw new IllegalStateException("An index entry names a class this store does not have", e);
-        }
     }
 }
