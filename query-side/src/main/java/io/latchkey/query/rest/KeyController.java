@@ -141,18 +141,15 @@ class KeyController {
     HistoryResponse history(@PathVariable String keyId, @RequestParam(required = false) String stream,
                             @RequestParam(required = false) String limit, @RequestParam(required = false) String after,
                             RequestContext ctx) {
-        return historyPage(keyId, stream == null ? "all" : stream, limit, after, ctx);
-    }
-
-    private HistoryResponse historyPage(String keyId, String stream, String limit, String after,
-                                        RequestContext ctx) {
-        if (!List.of("all", "key", "usage").contains(stream)) {
+        // Absent takes the default; empty is a bad value, as an empty limit or cursor is.
+        String selected = stream == null ? "all" : stream;
+        if (!List.of("all", "key", "usage").contains(selected)) {
             throw new ProblemException(400, "invalid-stream", "Bad request", "stream must be all, key or usage.");
         }
         int size = PageSize.parse(limit, HISTORY_PAGE, MAX_HISTORY_PAGE);
-        HistoryCursor from = HistoryCursor.parse(after, stream);
+        HistoryCursor from = HistoryCursor.parse(after, selected);
         Ids.require(keyId, Ids.NO_SUCH_KEY);
-        boolean withKeyEvents = !stream.equals("usage");
+        boolean withKeyEvents = !selected.equals("usage");
         // One event past the page tells whether more follow. The first page's window also holds the creation.
         List<DomainEventMessage<?>> start = windows.read(keyId, 0, withKeyEvents && from.key() == 0 ? size + 1 : 1);
         if (start.isEmpty() || !(start.get(0).getPayload() instanceof ApiKeyCreatedEvent created)
@@ -162,7 +159,7 @@ class KeyController {
         List<DomainEventMessage<?>> keyEvents = !withKeyEvents ? List.of()
                 : from.key() == 0 ? start : windows.read(keyId, from.key(), size + 1);
         // The usage stream is the key's own, apart only so that counting never contends with managing the key.
-        List<DomainEventMessage<?>> usageEvents = stream.equals("key") ? List.of()
+        List<DomainEventMessage<?>> usageEvents = selected.equals("key") ? List.of()
                 : windows.read(ApiKeyUsageRecordedEvent.streamOf(keyId), from.usage(), size + 1);
         List<HistoryEntry> events = new ArrayList<>();
         int k = 0;
@@ -176,7 +173,7 @@ class KeyController {
         long nextKey = k == 0 ? from.key() : keyEvents.get(k - 1).getSequenceNumber() + 1;
         long nextUsage = u == 0 ? from.usage() : usageEvents.get(u - 1).getSequenceNumber() + 1;
         return new HistoryResponse(keyId, events, k < keyEvents.size() || u < usageEvents.size(),
-                new HistoryCursor(stream, nextKey, nextUsage).encode());
+                new HistoryCursor(selected, nextKey, nextUsage).encode());
     }
 
     private HistoryEntry entry(DomainEventMessage<?> event, String stream) {
