@@ -13,6 +13,8 @@ import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.wire.message.MongoQuery;
+import io.netty.channel.Channel;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -21,6 +23,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import org.h2.mvstore.Cursor;
@@ -55,9 +58,54 @@ final class EventTailBackend extends H2Backend {
         super(file);
     }
 
+    /** A backend on a store opened by the caller, for tests that set the store up first. */
+    EventTailBackend(MVStore store) {
+        super(store);
+    }
+
+    @Override
+    public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
+        return holdingVersion(() -> super.handleCommand(channel, databaseName, command, query));
+    }
+
+    @Override
+    public QueryResult handleQuery(MongoQuery query) {
+        return holdingVersion(() -> super.handleQuery(query));
+    }
+
+    /**
+     * A release that finds the store locked (a commit under way) leaves moving the oldest version to keep to the next
+     * commit, and closing makes none when nothing changed; so, with the background writer stopped, one release that
+     * finds the store unlocked moves it before the store closes, as closing expects.
+     */
+    @Override
+    public void close() {
+        MVStore store = getMvStore();
+        store.setAutoCommitDelay(0);
+        store.deregisterVersionUsage(store.registerVersionUsage());
+        super.close();
+    }
+
+    /**
+     * Runs a request (or a database's opening, which builds indexes from whole collections) holding the store's
+     * current version, as H2's own transactions do; mongo-java-server does not. A scan reads a map as of the root it
+     * started from, and H2 drops a chunk whose pages have all moved, by a later write or by compaction, a few commits
+     * after that unless a version in use still needs it (and once it is older than the retention time, 45 s from
+     * its writing). A scan that outlasted those commits would read a chunk that is gone: "Chunk 281 not found".
+     */
+    private <T> T holdingVersion(Supplier<T> request) {
+        MVStore store = getMvStore();
+        MVStore.TxCounter version = store.registerVersionUsage();
+        try {
+            return request.get();
+        } finally {
+            store.deregisterVersionUsage(version);
+        }
+    }
+
     @Override
     protected MongoDatabase openOrCreateDatabase(String databaseName) {
-        return new Database(databaseName, getMvStore(), getCursorRegistry());
+        return holdingVersion(() -> new Database(databaseName, getMvStore(), getCursorRegistry()));
     }
 
     /** Opens collections as H2Database does (same map names): the events as an {@link EventCollection}. */
