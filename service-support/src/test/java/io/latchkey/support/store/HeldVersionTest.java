@@ -99,7 +99,8 @@ class HeldVersionTest {
                     reopened = new EventTailBackend(store);
                 }
                 reopened.close();
-                assertThat(steps.get()).as("commits during the build, past the 5 versions H2 keeps anyway").isGreaterThan(20);
+                assertThat(steps.get()).as("commits during the build, past the 5 versions H2 keeps anyway")
+                        .isGreaterThan(20);
             } finally {
                 store.closeImmediately();
             }
