@@ -305,6 +305,30 @@ class SelfServiceHttpTest {
 
     @Test
     @Order(5)
+    void aKeyInTheUrlIsRefusedWith400AndNothingChanges() {
+        Response created = send("POST", "/v1/developers/" + adminA.developerId() + "/keys",
+                map("name", "in-url", "scopes", List.of("read")), TOKEN);
+        String keyId = created.body().get("keyId").asText();
+        String etag = created.http().headers().firstValue("ETag").orElseThrow();
+
+        Response inQuery = send("POST", "/v1/keys/" + keyId + "/revoke?api_key=" + adminA.key(), null,
+                adminA.key());
+        Response inPath = send("POST", "/v1/keys/" + adminA.key() + "/revoke", null, TOKEN);
+        Response wordLikeAPrefix = send("POST", "/v1/keys/" + UUID.randomUUID() + "/revoke?after=lk_x", null, TOKEN);
+
+        assertThat(inQuery.status()).as(inQuery.raw()).isEqualTo(400);
+        assertThat(inQuery.body().get("type").asText()).endsWith("/key-in-query");
+        assertThat(inPath.status()).as(inPath.raw()).isEqualTo(400);
+        assertThat(inPath.body().get("type").asText()).endsWith("/key-in-path");
+        assertThat(inQuery.raw() + inPath.raw()).doesNotContain(adminA.key());
+        assertThat(wordLikeAPrefix.status()).as("a word like a key's prefix is no key").isEqualTo(404);
+        assertThat(send("POST", "/v1/keys/" + keyId + "/revoke", null, TOKEN, "If-Match", etag).status())
+                .as("the refused revocation changed nothing: the key is at the version it was created with")
+                .isEqualTo(200);
+    }
+
+    @Test
+    @Order(6)
     void aKeyIsRefusedWith503WhileTheReplicaIsNotCurrentAndTheOperatorIsNot() throws Exception {
         confirming.cancel(false);
         Response refused = null;
@@ -336,7 +360,7 @@ class SelfServiceHttpTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void aRevocationReachesTheReplicaWithoutWaitingForTheQuerySide() throws Exception {
         Issued plain = issue(adminA.developerId(), List.of("read"), TOKEN);
         Issued rotated = issue(adminA.developerId(), List.of("read"), TOKEN);
@@ -354,7 +378,7 @@ class SelfServiceHttpTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void aRefusedRevocationWritesNoTombstone() throws Exception {
         Issued refused = issue(adminA.developerId(), List.of("read"), TOKEN);
         Issued revoked = issue(adminA.developerId(), List.of("read"), TOKEN);

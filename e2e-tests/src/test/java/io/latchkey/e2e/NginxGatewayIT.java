@@ -276,6 +276,11 @@ class NginxGatewayIT {
         assertThat(upstreamSaw).doesNotContainKey("/orders/in-url");
         assertThat(get("/orders/in-url?sort=bulk_price_asc", "Authorization", "Bearer " + key).statusCode())
                 .as("a word that contains lk_ is no key").isEqualTo(200);
+        // In the path nginx does not look; the edge refuses it from X-Original-URI.
+        HttpResponse<String> inPath = get("/orders/in-path/" + key, "Authorization", "Bearer " + key);
+        assertThat(inPath.statusCode()).isEqualTo(400);
+        assertThat(inPath.body()).contains("bad-request").doesNotContain(key);
+        assertThat(upstreamSaw).doesNotContainKey("/orders/in-path/" + key);
     }
 
     @Test

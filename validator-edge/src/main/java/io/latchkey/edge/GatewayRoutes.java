@@ -110,12 +110,15 @@ final class GatewayRoutes {
                         HttpVerdict.PROBLEM_JSON,
                         HttpVerdict.problemJson(405, "method-not-allowed", "/authorize answers GET and HEAD.")));
             }
-            // The client's own query comes in the gateway's X-Original-URI; a key there is refused as in ours.
+            // The client's own URL comes in the gateway's X-Original-URI; a key there is refused as in ours. A space
+            // keeps the two paths apart: no key spans it.
             String originalUri = header.apply("X-Original-URI");
             String originalQuery = PresentedKey.queryOf(originalUri);
-            String checked = originalQuery == null ? query
+            String checkedQuery = originalQuery == null ? query
                     : query == null ? originalQuery : query + "&" + originalQuery;
-            return answer(checked, headers, header.apply("X-Required-Scope"), originalUri, later, mayAsk);
+            String checkedPath = originalUri == null ? path : path + " " + PresentedKey.pathOf(originalUri);
+            return answer(checkedPath, checkedQuery, headers, header.apply("X-Required-Scope"), originalUri, later,
+                    mayAsk);
         }
         if (isRoute(path, EXT_AUTHZ)) {
             String requiredScope = header.apply("X-Required-Scope");
@@ -123,7 +126,7 @@ final class GatewayRoutes {
             String access = KeyAuthenticationFilter.access(method);
             String scope = requiredScope != null ? requiredScope : resource != null ? resource + ":" + access : access;
             // The check's path is the client's request path under the prefix: the endpoint usage is counted by.
-            return answer(query, headers, scope, path.substring(EXT_AUTHZ.length()), later, mayAsk);
+            return answer(path, query, headers, scope, path.substring(EXT_AUTHZ.length()), later, mayAsk);
         }
         return null;
     }
@@ -140,14 +143,18 @@ final class GatewayRoutes {
         return next == ';' || (next == '/' && route.equals(EXT_AUTHZ));
     }
 
-    private CompletionStage<Answer> answer(String query, Function<String, List<String>> headers,
+    private CompletionStage<Answer> answer(String path, String query, Function<String, List<String>> headers,
                                            String requiredScope, String endpoint, Executor later, boolean mayAsk) {
-        return HttpVerdict.ofAsync(query, PresentedKey.fromAll(headers.apply("Authorization"), headers.apply("X-API-Key")),
+        return HttpVerdict.ofAsync(path, query,
+                PresentedKey.fromAll(headers.apply("Authorization"), headers.apply("X-API-Key")),
                 key -> decide(key, requiredScope, later, mayAsk)).thenApply(verdict -> answer(verdict, endpoint));
     }
 
     private Answer answer(HttpVerdict verdict, String endpoint) {
-        usage.ifPresent(counter -> count(counter, verdict, endpoint));
+        // A URL whose path carries a key is counted without its path, which the counter would otherwise remember for
+        // the life of the process. (Its reports would carry {id} for the key: a key's checksum starts with a digit.)
+        boolean keyInPath = HttpVerdict.KEY_IN_PATH.equals(verdict.slug());
+        usage.ifPresent(counter -> count(counter, verdict, keyInPath ? null : endpoint));
         if (!verdict.allowed()) {
             return Answer.of(verdict);
         }

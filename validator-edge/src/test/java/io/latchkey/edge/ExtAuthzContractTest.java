@@ -345,6 +345,23 @@ class ExtAuthzContractTest {
     }
 
     @Test
+    void aKeyInTheClientsPathIsRefusedByEnvoysCheckAndInTheGatewaysOriginalUri() throws Exception {
+        String key = issue(List.of("orders:read"));
+
+        Answer viaEnvoy = envoyAsks("GET", "/orders/" + key + "/items", "Authorization", "Bearer " + key,
+                ORDERS[0], ORDERS[1]);
+        Answer inOriginal = authorize("Authorization", "Bearer " + key, "X-Required-Scope", "orders:read",
+                "X-Original-URI", "/orders/" + key.replace("_", "%5F") + "?page=2");
+
+        assertThat(viaEnvoy.status()).isEqualTo(400);
+        assertThat(viaEnvoy.body()).isEqualTo(inOriginal.body()).contains("key-in-path").doesNotContain(key);
+        assertThat(inOriginal.status()).isEqualTo(400);
+        assertThat(authorize("Authorization", "Bearer " + key, "X-Required-Scope", "orders:read",
+                "X-Original-URI", "/orders/lk_report/bulk_price").status())
+                .as("words that start like a key").isEqualTo(200);
+    }
+
+    @Test
     void requestsNoKeyCouldMakeValidAreBadRequests() throws Exception {
         String key = issue(List.of("orders:read"));
 

@@ -17,8 +17,10 @@ public final class KeyFormat {
     static final int BODY_LENGTH = 43;
     static final int CHECKSUM_LENGTH = 6;
     static final int MAX_ENVIRONMENT_LENGTH = 16;
+    /** What follows a key's environment and its underscore: the body and the checksum. */
+    public static final int BODY_AND_CHECKSUM_LENGTH = BODY_LENGTH + CHECKSUM_LENGTH;
     /** Longest well-formed key; anything longer is rejected before any other work. */
-    public static final int MAX_LENGTH = PREFIX.length() + MAX_ENVIRONMENT_LENGTH + 1 + BODY_LENGTH + CHECKSUM_LENGTH;
+    public static final int MAX_LENGTH = PREFIX.length() + MAX_ENVIRONMENT_LENGTH + 1 + BODY_AND_CHECKSUM_LENGTH;
 
     private static final char[] ALPHABET =
             "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();

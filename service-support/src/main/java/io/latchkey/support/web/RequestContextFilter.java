@@ -3,6 +3,8 @@ package io.latchkey.support.web;
 import io.latchkey.support.security.Caller;
 import io.latchkey.support.security.DeveloperKeyAuthenticator;
 import io.latchkey.support.security.OperatorToken;
+import io.latchkey.validator.servlet.HttpVerdict;
+import io.latchkey.validator.servlet.PresentedKey;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -19,7 +21,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * (when {@code developerKeys} is given) a developer's key with the admin scope. Every credential that does not
  * authenticate gets one and the same 401, whether it is a wrong token or an unknown, revoked or expired key; a key
  * without the admin scope 403; a key presented while this member's replica is not current 503. Such requests never
- * reach a controller. Public paths skip authentication, except that the operator token is still recognised.
+ * reach a controller, nor does one with a key in its URL (400). Public paths skip authentication, except that the
+ * operator token is still recognised.
  */
 public class RequestContextFilter extends OncePerRequestFilter {
 
@@ -46,6 +49,15 @@ public class RequestContextFilter extends OncePerRequestFilter {
         String requestId = presentedId != null && SAFE_REQUEST_ID.matcher(presentedId).matches()
                 ? presentedId : UUID.randomUUID().toString();
         response.setHeader(REQUEST_ID_HEADER, requestId);
+
+        // A key in the URL leaks into logs and histories, so it is refused, as the edge refuses it. Only a well-formed
+        // key counts, in the query too: page cursors and names may hold "lk_" and are no key.
+        boolean keyInPath = PresentedKey.holdsKey(request.getRequestURI());
+        if (keyInPath || PresentedKey.holdsKey(request.getQueryString())) {
+            Problems.write(response, 400, keyInPath ? HttpVerdict.KEY_IN_PATH : HttpVerdict.KEY_IN_QUERY, "Bad Request",
+                    "Keys are accepted only in the Authorization header, never in a URL.");
+            return;
+        }
 
         // Sent twice, the header names no single credential: neither value is taken.
         List<String> authorization = Collections.list(request.getHeaders("Authorization"));

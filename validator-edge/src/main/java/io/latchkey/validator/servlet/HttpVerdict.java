@@ -17,10 +17,10 @@ import java.util.function.Function;
 
 /**
  * What a request's credentials earn over HTTP: the one mapping the edge's {@code /authorize} and the servlet filter
- * share, so they can never disagree. 400 for a key in the URL, two keys or an invalid required scope; 503 when
- * nobody could decide; 401 with one body for every key that does not authenticate; 403 for a missing scope; 429
- * with {@code Retry-After} for a rate-limited key or one whose monthly quota is used up; 200. A decision that went
- * through a rate or quota limiter also carries the IETF RateLimit header fields
+ * share, so they can never disagree. 400 for a key in the URL (its query or its path), two keys or an invalid
+ * required scope; 503 when nobody could decide; 401 with one body for every key that does not authenticate; 403 for a
+ * missing scope; 429 with {@code Retry-After} for a rate-limited key or one whose monthly quota is used up; 200. A
+ * decision that went through a rate or quota limiter also carries the IETF RateLimit header fields
  * (draft-ietf-httpapi-ratelimit-headers: {@code RateLimit-Policy} and {@code RateLimit}).
  *
  * @param status   the HTTP status
@@ -32,14 +32,21 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
 
     public static final String PROBLEM_TYPE_BASE = "https://latchkey.io/problems/";
     public static final String PROBLEM_JSON = "application/problem+json";
+    /** The slugs of refusals of a key in the URL's query and in its path. */
+    public static final String KEY_IN_QUERY = "key-in-query";
+    public static final String KEY_IN_PATH = "key-in-path";
+    private static final String KEY_IN_URL =
+            "Keys are accepted only in the Authorization or X-API-Key header, never in a URL.";
 
     /**
-     * @param decide the decision for the presented key (null when none was sent), empty when nobody could decide;
-     *               may throw {@link IllegalArgumentException} for an invalid required scope
+     * @param path        the request's path, without the query
+     * @param queryString the request's query, or null
+     * @param decide      the decision for the presented key (null when none was sent), empty when nobody could
+     *                    decide; may throw {@link IllegalArgumentException} for an invalid required scope
      */
-    public static HttpVerdict of(String queryString, PresentedKey presented,
+    public static HttpVerdict of(String path, String queryString, PresentedKey presented,
                                  Function<String, Optional<Decision>> decide) {
-        return ofAsync(queryString, presented, key -> CompletableFuture.completedFuture(decide.apply(key)))
+        return ofAsync(path, queryString, presented, key -> CompletableFuture.completedFuture(decide.apply(key)))
                 .toCompletableFuture().join();
     }
 
@@ -47,11 +54,14 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
      * As {@link #of}, for a decision that may complete later (one that waits on a limiter's backend, for a caller that
      * must not block); {@code decide} may throw {@link IllegalArgumentException} for an invalid required scope.
      */
-    public static CompletionStage<HttpVerdict> ofAsync(String queryString, PresentedKey presented,
+    public static CompletionStage<HttpVerdict> ofAsync(String path, String queryString, PresentedKey presented,
                                                        Function<String, CompletionStage<Optional<Decision>>> decide) {
+        // The path first: a caller that must not keep a path holding a key (the usage counter) learns it by the slug.
+        if (PresentedKey.holdsKey(path)) {
+            return CompletableFuture.completedFuture(denied(400, KEY_IN_PATH, KEY_IN_URL));
+        }
         if (PresentedKey.inQueryString(queryString)) {
-            return CompletableFuture.completedFuture(denied(400, "key-in-query",
-                    "Keys are accepted only in the Authorization or X-API-Key header, never in a URL."));
+            return CompletableFuture.completedFuture(denied(400, KEY_IN_QUERY, KEY_IN_URL));
         }
         if (presented.ambiguous()) {
             return CompletableFuture.completedFuture(denied(400, "ambiguous-credentials", "Send one key, in one header."));

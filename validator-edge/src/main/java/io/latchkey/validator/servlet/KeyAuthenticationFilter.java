@@ -59,7 +59,7 @@ public final class KeyAuthenticationFilter implements Filter {
             throws IOException, ServletException {
         HttpServletRequest request = (HttpServletRequest) servletRequest;
         HttpServletResponse response = (HttpServletResponse) servletResponse;
-        HttpVerdict verdict = HttpVerdict.of(request.getQueryString(),
+        HttpVerdict verdict = HttpVerdict.of(request.getRequestURI(), request.getQueryString(),
                 PresentedKey.fromAll(Collections.list(request.getHeaders("Authorization")),
                         Collections.list(request.getHeaders("X-API-Key"))),
                 key -> validator.isCurrent()

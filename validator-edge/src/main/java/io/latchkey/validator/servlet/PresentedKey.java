@@ -1,5 +1,6 @@
 package io.latchkey.validator.servlet;
 
+import io.latchkey.api.secret.KeyFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -42,35 +43,71 @@ public record PresentedKey(String key, boolean ambiguous) {
             return false;
         }
         // Percent-encoded (even repeatedly) and upper-case spellings count too, and so does a key after an encoded
-        // separator (%20, %3D): everything is decoded, pass after pass, each one shorter, until nothing changes.
-        String query = queryString;
-        String previous;
-        do {
-            previous = query;
-            query = percentDecoded(query);
-        } while (!query.equals(previous));
-        query = query.toLowerCase(Locale.ROOT);
-        return KEY_START.matcher(query).find();
+        // separator (%20, %3D): everything is decoded until no escape is left.
+        return KEY_START.matcher(fullyDecoded(queryString).toLowerCase(Locale.ROOT)).find();
     }
 
-    /** Each {@code %XX} as the character of that code (a byte as one character); anything else as it is. */
-    private static String percentDecoded(String text) {
+    /**
+     * A key sent as part of a URL's path (a REST-style {@code /keys/lk_live_.../orders}) leaks as one in a query does,
+     * and is refused too. Paths hold words like {@code lk_report}, so only a well-formed key counts here: {@code lk_},
+     * an environment, and a body whose checksum holds, whatever surrounds it and however it is percent-encoded.
+     *
+     * @param urlPart a URL's path or query, raw or decoded
+     */
+    public static boolean holdsKey(String urlPart) {
+        if (urlPart == null || !urlPart.contains("lk") && !urlPart.contains("%")) {
+            return false;
+        }
+        String decoded = fullyDecoded(urlPart);
+        for (int at = decoded.indexOf(KeyFormat.PREFIX); at >= 0; at = decoded.indexOf(KeyFormat.PREFIX, at + 1)) {
+            int environmentEnd = decoded.indexOf('_', at + KeyFormat.PREFIX.length());
+            int end = environmentEnd + 1 + KeyFormat.BODY_AND_CHECKSUM_LENGTH;
+            if (environmentEnd > 0 && end <= decoded.length() && end - at <= KeyFormat.MAX_LENGTH
+                    && KeyFormat.isWellFormed(decoded.substring(at, end))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Percent-decoded until no {@code %XX} is left, as decoding again and again would leave it, in one pass: a decoded
+     * character that completes an escape before it ({@code %25} then {@code 41}) is decoded in turn. Linear, where
+     * pass after pass is quadratic in a crafted {@code %252525...41}. A byte decodes as the character of that code.
+     */
+    private static String fullyDecoded(String text) {
         if (text.indexOf('%') < 0) {
             return text;
         }
         StringBuilder decoded = new StringBuilder(text.length());
         for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            int high = c == '%' && i + 2 < text.length() ? Character.digit(text.charAt(i + 1), 16) : -1;
-            int low = high < 0 ? -1 : Character.digit(text.charAt(i + 2), 16);
-            if (low < 0) {
-                decoded.append(c);
-            } else {
+            decoded.append(text.charAt(i));
+            int length = decoded.length();
+            while (length >= 3 && decoded.charAt(length - 3) == '%') {
+                int high = Character.digit(decoded.charAt(length - 2), 16);
+                int low = Character.digit(decoded.charAt(length - 1), 16);
+                if (high < 0 || low < 0) {
+                    break;
+                }
+                decoded.setLength(length - 3);
                 decoded.append((char) (high * 16 + low));
-                i += 2;
+                length = decoded.length();
             }
         }
         return decoded.toString();
+    }
+
+    /** The path of a request URI as a gateway reports it ({@code X-Original-URI}): before its query and fragment. */
+    public static String pathOf(String uri) {
+        int end = uri.length();
+        for (int i = 0; i < uri.length(); i++) {
+            char c = uri.charAt(i);
+            if (c == '?' || c == '#') {
+                end = i;
+                break;
+            }
+        }
+        return uri.substring(0, end);
     }
 
     /** The query of a request URI as a gateway reports it ({@code X-Original-URI}), or null when it has none. */

@@ -132,6 +132,18 @@ class KeyAuthenticationFilterTest {
     }
 
     @Test
+    void aKeyInTheUrlIsRefusedBeforeTheHandler() throws Exception {
+        String key = issue(List.of("orders:read"), KeyStatus.ACTIVE);
+        HttpResponse<String> inQuery = call("GET", "/orders/list?api_key=" + key, key);
+        HttpResponse<String> inPath = call("GET", "/orders/" + key, key);
+
+        assertThat(inQuery.statusCode()).isEqualTo(400);
+        assertThat(inQuery.body()).contains("key-in-query").doesNotContain(key);
+        assertThat(inPath.statusCode()).isEqualTo(400);
+        assertThat(inPath.body()).contains("key-in-path").doesNotContain(key);
+    }
+
+    @Test
     void pathsOutsideThePatternsNeedNoKey() throws Exception {
         assertThat(call("GET", "/public/ping", null).statusCode()).isEqualTo(200);
     }

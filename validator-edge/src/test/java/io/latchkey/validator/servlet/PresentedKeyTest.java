@@ -2,7 +2,9 @@ package io.latchkey.validator.servlet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.latchkey.api.secret.KeyFormat;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -23,6 +25,44 @@ class PresentedKeyTest {
             "q=milk_tea", "q=BULK_LIVE_x", "q=lk_"})
     void otherQueryStringsPass(String query) {
         assertThat(PresentedKey.inQueryString(query)).isFalse();
+    }
+
+    @Test
+    void aWellFormedKeyInThePathIsFoundHoweverItIsEncodedOrWhateverSurroundsIt() {
+        String key = KeyFormat.forEnvironment("live").generate();
+        assertThat(PresentedKey.holdsKey("/v1/keys/" + key + "/orders")).isTrue();
+        assertThat(PresentedKey.holdsKey("/" + key)).isTrue();
+        assertThat(PresentedKey.holdsKey("/files/x" + key + "_backup.zip")).isTrue();
+        assertThat(PresentedKey.holdsKey("/orders;token=" + key)).isTrue();
+        assertThat(PresentedKey.holdsKey("/v1/keys/" + key.replace("_", "%5F"))).isTrue();
+        assertThat(PresentedKey.holdsKey("/v1/keys/%256C" + key.substring(1))).isTrue();
+        assertThat(PresentedKey.holdsKey("/lk_/lk_x_/" + key)).as("after prefixes that start no key").isTrue();
+        assertThat(PresentedKey.holdsKey("/%" + "25".repeat(5_000) + "6C" + key.substring(1)))
+                .as("encoded 5,001 times over").isTrue();
+        assertThat(PresentedKey.holdsKey("/%%36C" + key.substring(1).replace("_", "%5F")))
+                .as("an escape completed by decoding the one inside it: %36 is 6, so %6C is l").isTrue();
+    }
+
+    @Test
+    void pathsWithoutAWellFormedKeyPass() {
+        String key = KeyFormat.forEnvironment("live").generate();
+        String changed = key.substring(0, 20) + (key.charAt(20) == 'a' ? 'b' : 'a') + key.substring(21);
+        assertThat(PresentedKey.holdsKey("/v1/keys/" + changed)).as("one character changed").isFalse();
+        assertThat(PresentedKey.holdsKey("/v1/keys/" + key.substring(0, key.length() - 1))).isFalse();
+        assertThat(PresentedKey.holdsKey("/v1/keys/" + key.toUpperCase(Locale.ROOT))).isFalse();
+        assertThat(PresentedKey.holdsKey("/docs/lk_report/bulk_price")).isFalse();
+        assertThat(PresentedKey.holdsKey("/lk_")).isFalse();
+        assertThat(PresentedKey.holdsKey("/%")).isFalse();
+        assertThat(PresentedKey.holdsKey("")).isFalse();
+        assertThat(PresentedKey.holdsKey(null)).isFalse();
+    }
+
+    @Test
+    void thePathOfAnOriginalUriIsWhatPrecedesItsQueryAndFragment() {
+        assertThat(PresentedKey.pathOf("/orders/7?api_key=x#top")).isEqualTo("/orders/7");
+        assertThat(PresentedKey.pathOf("/orders#a?b")).isEqualTo("/orders");
+        assertThat(PresentedKey.pathOf("/orders")).isEqualTo("/orders");
+        assertThat(PresentedKey.pathOf("?q")).isEmpty();
     }
 
     @Test
