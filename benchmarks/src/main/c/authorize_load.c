@@ -4,9 +4,9 @@
  * behind it (coordinated omission corrected). Native and single-threaded so that it can be pinned to one core
  * apart from the edge and cost little of it. Needs Linux 5.11+ and glibc 2.35+ (epoll_pwait2).
  *
- *   gcc -O2 -o authorize_load benchmarks/src/main/c/authorize_load.c
+ *   gcc -O2 -o authorize_load benchmarks/src/main/c/authorize_load.c -lm
  *   taskset -c 0 ./authorize_load 127.0.0.1 8080 "<key>" read 5000 20 5 32
- *       (host port key scope rate/s seconds warm-up-seconds connections)
+ *       (host port key scope rate/s seconds warm-up-seconds connections [percentiles.csv])
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,20 +83,41 @@ static int compare(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+/* The smallest sample with at least p % of them at or below it (rank ceil(p n)), in ms; the same rule as the plots'. */
 static double percentile(uint64_t *sorted, size_t n, double p) {
     if (n == 0) {
         return 0;
     }
-    size_t index = (size_t) ((p / 100.0) * (double) n);
-    if (index >= n) {
-        index = n - 1;
+    size_t rank = (size_t) ceil(p / 100.0 * (double) n - 1e-9);
+    return (double) sorted[rank == 0 ? 0 : rank > n ? n - 1 : rank - 1] / 1e6;
+}
+
+/*
+ * The distribution for a plot (io.latchkey.bench.Plot): 20 points per nine, from 0 % to the last percentile the
+ * samples resolve (1 - 1/n), then the maximum.
+ */
+static void write_percentiles(const char *path, uint64_t *sorted, size_t n) {
+    FILE *out = fopen(path, "w");
+    if (out == NULL) {
+        perror(path);
+        return;
     }
-    return (double) sorted[index] / 1e6;
+    fprintf(out, "percentile,ms\n");
+    double max_nines = log10((double) n);
+    for (int step = 0; step / 20.0 <= max_nines; step++) {
+        double p = 100.0 * (1.0 - pow(10.0, -step / 20.0));
+        fprintf(out, "%.6f,%.4f\n", p, percentile(sorted, n, p));
+    }
+    fprintf(out, "%.6f,%.4f\n", 100.0 * (1.0 - 1.0 / (double) n), (double) sorted[n - 1] / 1e6);
+    if (fclose(out) != 0) {
+        perror(path);
+    }
 }
 
 int main(int argc, char **argv) {
     if (argc < 9) {
-        fprintf(stderr, "usage: %s host port key scope rate seconds warmup-seconds connections\n", argv[0]);
+        fprintf(stderr, "usage: %s host port key scope rate seconds warmup-seconds connections [percentiles.csv]\n",
+                argv[0]);
         return 1;
     }
     const char *host = argv[1];
@@ -215,5 +237,8 @@ int main(int argc, char **argv) {
            percentile(latencies, measured, 99), percentile(latencies, measured, 99.9),
            measured ? (double) latencies[measured - 1] / 1e6 : 0.0,
            (double) total / elapsed, elapsed, connections, (unsigned long) reconnects);
+    if (argc > 9 && measured > 0) {
+        write_percentiles(argv[9], latencies, measured);
+    }
     return 0;
 }

@@ -17,7 +17,7 @@ redis-server --bind 127.0.0.1 --port "$PORT" --save "" --appendonly no --daemoni
 UP=""
 trap '[ -n "$UP" ] && kill -TERM -- -"$UP"; redis-cli -p "$PORT" shutdown nosave > /dev/null; rm -rf "$WORK"' EXIT
 until redis-cli -p "$PORT" ping > /dev/null 2>&1; do sleep 0.1; done
-gcc -O2 -o "$WORK/authorize_load" "$ROOT/benchmarks/src/main/c/authorize_load.c"
+gcc -O2 -o "$WORK/authorize_load" "$ROOT/benchmarks/src/main/c/authorize_load.c" -lm
 export LATCHKEY_DATA_DIR="$WORK/data" LATCHKEY_RATELIMIT_REDIS="redis://127.0.0.1:$PORT"
 setsid "$ROOT/bin/latchkey" up > "$WORK/up.log" 2>&1 &
 UP=$!

@@ -4,11 +4,14 @@
 # taskset, Linux 5.11+, and the ports of bin/latchkey free.
 #   benchmarks/src/main/sh/authorize_listeners.sh            # the whole system running, as bin/latchkey starts it
 #   benchmarks/src/main/sh/authorize_listeners.sh alone      # command and query sides paused during each run
-# Prints one line per run: port, the edge's CPU time per request (µs, from /proc), and authorize_load's line.
+# Prints one line per run: port, the edge's CPU time per request (µs, from /proc), and authorize_load's line. With
+# PLOT_DIR set, each measured run also writes its percentile distribution there (round<n>-port<p>.csv) for
+# io.latchkey.bench.Plot.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)"
 WORK="$(mktemp -d)"
-gcc -O2 -o "$WORK/authorize_load" "$ROOT/benchmarks/src/main/c/authorize_load.c"
+[ -n "${PLOT_DIR:-}" ] && mkdir -p "$PLOT_DIR"
+gcc -O2 -o "$WORK/authorize_load" "$ROOT/benchmarks/src/main/c/authorize_load.c" -lm
 cat > "$WORK/nginx.conf" <<CONF
 worker_processes 1;
 pid $WORK/nginx.pid;
@@ -34,14 +37,14 @@ sleep 1
 nginx -c "$WORK/nginx.conf"
 EDGE=$(pgrep -P "$UP" -f "validator-edge.*exec.jar")
 ticks() { awk '{print $14+$15}' "/proc/$EDGE/stat"; }
-load() { taskset -c 1 "$WORK/authorize_load" 127.0.0.1 "$1" "$KEY" read "$2" 20 "$3" 32 | tail -1; }
+load() { taskset -c 1 "$WORK/authorize_load" 127.0.0.1 "$1" "$KEY" read "$2" 20 "$3" 32 ${4:+"$4"} | tail -1; }
 for port in 8080 8090; do load $port 2500 0 >/dev/null; load $port 5000 0 >/dev/null; done
 for round in 1 2 3; do
   for port in 8080 8090 8099; do
     # Alone: paused for one run (25 s) at a time, resumed for 20 s after it. Hazelcast suspects a member silent for
     # 60 s, and its work from then on would not be the edge's own.
     [ "${1:-}" = alone ] && { kill -STOP $(writers); sleep 1; }
-    before=$(ticks); line=$(load $port 5000 5); after=$(ticks)
+    before=$(ticks); line=$(load $port 5000 5 ${PLOT_DIR:+"$PLOT_DIR/round$round-port$port.csv"}); after=$(ticks)
     [ "${1:-}" = alone ] && { kill -CONT $(writers); sleep 20; }
     echo "round $round port $port edge-cpu-us-per-request $(( (after - before) * 10000 / 125000 )) $line"
   done

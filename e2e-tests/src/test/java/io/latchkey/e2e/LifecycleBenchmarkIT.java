@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -21,7 +22,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 /**
  * A load run, not a test: start-up time, create and revoke latency, and revocation-to-edge time at each of three
  * edge processes, over real processes.
- * Runs only with {@code -Dlatchkey.benchmark=true}; writes its figures to {@code latchkey.benchmarkOut}.
+ * Runs only with {@code -Dlatchkey.benchmark=true}; writes its figures to {@code latchkey.benchmarkOut} and every
+ * revocation's times beside them (the same name ending in {@code .csv}).
  */
 @EnabledIfSystemProperty(named = "latchkey.benchmark", matches = "true")
 class LifecycleBenchmarkIT {
@@ -113,6 +115,13 @@ class LifecycleBenchmarkIT {
             String out = System.getProperty("latchkey.benchmarkOut");
             if (out != null) {
                 write(Path.of(out), report);
+                // Every revocation's times, for the percentile plot (io.latchkey.bench.Plot) beside the table.
+                StringBuilder csv = new StringBuilder("revoke_call_ms,sent_to_every_edge_ms,ack_to_every_edge_ms\n");
+                for (int i = 0; i < CALLS; i++) {
+                    csv.append(String.format(Locale.ROOT, "%.3f,%.3f,%.3f", revoke[i], toEveryEdge[i],
+                            ackToEveryEdge[i])).append('\n');
+                }
+                write(Path.of(out.replaceFirst("(\\.md)?$", ".csv")), csv.toString());
             }
         }
     }
