@@ -2,13 +2,10 @@ package io.latchkey.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyFormat;
-import io.latchkey.api.secret.KeyHash;
 import io.latchkey.validator.KeyReplica;
 import io.latchkey.validator.KeyValidator;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -20,27 +17,7 @@ import org.junit.jupiter.api.Test;
 class GatewayRoutesFallbackTest {
 
     /** A replica still filling: nothing written to it is complete yet. */
-    private static final KeyReplica FILLING = new KeyReplica() {
-        @Override
-        public ActiveKeyEntry lookup(KeyHash hash) {
-            return null;
-        }
-
-        @Override
-        public boolean isReady() {
-            return false;
-        }
-
-        @Override
-        public int size() {
-            return 0;
-        }
-
-        @Override
-        public Instant asOf() {
-            return null;
-        }
-    };
+    private static final KeyReplica FILLING = new EmptyReplica(false, null);
 
     private CannedQuerySide querySide;
     private GatewayRoutes routes;

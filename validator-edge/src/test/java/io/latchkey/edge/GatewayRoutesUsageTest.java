@@ -2,9 +2,7 @@ package io.latchkey.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyFormat;
-import io.latchkey.api.secret.KeyHash;
 import io.latchkey.validator.KeyReplica;
 import io.latchkey.validator.KeyValidator;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -20,27 +18,7 @@ import org.junit.jupiter.api.Test;
 class GatewayRoutesUsageTest {
 
     /** A complete replica that holds no key: every key is unknown to it. */
-    private static final KeyReplica EMPTY = new KeyReplica() {
-        @Override
-        public ActiveKeyEntry lookup(KeyHash hash) {
-            return null;
-        }
-
-        @Override
-        public boolean isReady() {
-            return true;
-        }
-
-        @Override
-        public int size() {
-            return 0;
-        }
-
-        @Override
-        public Instant asOf() {
-            return Instant.EPOCH;
-        }
-    };
+    private static final KeyReplica EMPTY = new EmptyReplica(true, Instant.EPOCH);
 
     private static final Instant NOW = Instant.parse("2030-01-01T10:15:20Z");
 
