@@ -1,6 +1,7 @@
 package io.latchkey.edge;
 
 import io.latchkey.api.ApiKeyUsageRecordedEvent;
+import io.latchkey.validator.servlet.PresentedKey;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Instant;
@@ -442,7 +443,7 @@ final class UsageCounter {
             return noEndpoint;
         }
         // Remembered by path alone: query strings vary without end and would fill the memory with every one.
-        int end = pathEnd(originalUri);
+        int end = PresentedKey.pathEnd(originalUri);
         int hash = hash(originalUri, end);
         Remembered known = normalised.find(hash, originalUri, UsageCounter::remembers);
         if (known != null) {
@@ -469,16 +470,6 @@ final class UsageCounter {
         return remembered.hash() == hash && uri.startsWith(path)
                 && (uri.length() == path.length() || uri.charAt(path.length()) == '?'
                 || uri.charAt(path.length()) == '#');
-    }
-
-    private static int pathEnd(String uri) {
-        for (int i = 0; i < uri.length(); i++) {
-            char c = uri.charAt(i);
-            if (c == '?' || c == '#') {
-                return i;
-            }
-        }
-        return uri.length();
     }
 
     private Endpoint registered(String path) {

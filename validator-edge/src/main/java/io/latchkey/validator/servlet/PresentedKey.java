@@ -99,15 +99,18 @@ public record PresentedKey(String key, boolean ambiguous) {
 
     /** The path of a request URI as a gateway reports it ({@code X-Original-URI}): before its query and fragment. */
     public static String pathOf(String uri) {
-        int end = uri.length();
+        return uri.substring(0, pathEnd(uri));
+    }
+
+    /** Where a request URI's path ends: at its first {@code ?} or {@code #}, else at its end. */
+    public static int pathEnd(String uri) {
         for (int i = 0; i < uri.length(); i++) {
             char c = uri.charAt(i);
             if (c == '?' || c == '#') {
-                end = i;
-                break;
+                return i;
             }
         }
-        return uri.substring(0, end);
+        return uri.length();
     }
 
     /** The query of a request URI as a gateway reports it ({@code X-Original-URI}), or null when it has none. */
