@@ -32,7 +32,7 @@ public final class EmbeddedMongoServer implements AutoCloseable {
             throw new UncheckedIOException("cannot create data directory " + dataDir, e);
         }
         Path file = dataDir.resolve("store.mv");
-        H2Backend backend = new EventTailBackend(file.toString());
+        H2Backend backend = new IndexedH2Backend(file.toString());
         MongoServer server = new MongoServer(backend);
         server.bind(host, port);
         log.info("Embedded MongoDB-wire store serving {} on {}:{}", file, host, port);

@@ -23,12 +23,14 @@ import org.h2.mvstore.MVMap;
  * A non-unique index, which the store otherwise accepts and ignores, so that every query on such a field scans the
  * whole collection under its lock. It orders documents by the index's first field, then its second, in an H2 map of
  * the store's own file. It names the candidates of a query with an equality on a string or a date, or a range of
- * dates, on the first field (at the top of the query or in a top-level {@code $and}). With an equality there, an
- * equality on the second field or a range of its dates, longs or ints narrows them further: an aggregate's events
- * from a sequence on. The store's matcher then checks the whole query, sorts and limits, so this only ever needs to
- * name every document that can match. First-field values of other types are left out, which no such condition can
- * match: MongoDB compares within a type. Array elements are indexed one by one, as a multikey index does. Positions
- * are the documents' {@code _id}s, which the H2 collection keys them by.
+ * strings or of dates, on the first field (at the top of the query or in a top-level {@code $and}). With an equality
+ * there, an equality on the second field or a range of its strings, dates, longs or ints narrows them further: an
+ * aggregate's events from a sequence on. The store's matcher then checks the whole query, sorts and limits, so this
+ * only ever needs to name every document that can match. First-field values of other types are left out, which no
+ * such condition can match: MongoDB compares within a type. Array elements are indexed one by one, as a multikey
+ * index does. Positions are the documents' {@code _id}s, which the H2 collection keys them by. A query sorted by the
+ * first field can also be read in that order a batch at a time ({@link #walkInOrder}, {@link OrderedWalk}): Axon's
+ * tracking fetch, by timestamp.
  *
  * <p>A document and its entry are two writes, and the store commits on its own about once a second, so a crash can
  * leave the file with the one and not the other. So the collection re-adds every document when it attaches the index
@@ -61,6 +63,12 @@ final class FieldIndex extends Index<Object> {
      * collection has re-added every document. Such a document sorts by one element and may be walked past at another.
      */
     private volatile boolean multikey;
+    /**
+     * Whether every document added had a single string in the first field, so that the walk of the strings is every
+     * document in the collection's sort order on that field. Only ever cleared: at a start, when the collection
+     * re-adds every document, or by a document added since.
+     */
+    private volatile boolean onlyStrings = true;
 
     FieldIndex(MVMap<String, Object> entries, String name, List<IndexKey> keys, boolean sparse) {
         super(name, keys, sparse);
@@ -95,6 +103,52 @@ final class FieldIndex extends Index<Object> {
                 || !orderBy.equals(new Document(second, 1)) ? null : walks(query);
         return walks == null || walks.size() != 2 || entriesIn(walks.get(0)).hasNext() ? null
                 : entriesIn(walks.get(1));
+    }
+
+    /**
+     * The entry keys, from (inclusive) to (exclusive), whose walk meets every document the query can match in the order
+     * {@code orderBy} asks for, up to ties within one encoded first-field value (a {@link #group}); null when it does
+     * not. That is a sort ascending on the first field, by whatever after it; no array in the field since the store
+     * opened; and a condition on the first field that bounds it, or none when every document holds a string there
+     * (strings sort as one type, and every document is then in the walk).
+     */
+    String[] walkInOrder(Document query, Document orderBy) {
+        if (multikey || orderBy == null || orderBy.isEmpty() || !field.equals(orderBy.keySet().iterator().next())
+                || !(orderBy.get(field) instanceof Number direction) || direction.intValue() != 1) {
+            return null;
+        }
+        String[] bounded = conditions(query, field).map(condition -> bounds(condition, false))
+                .filter(Objects::nonNull).findFirst().orElse(null);
+        return bounded != null ? bounded
+                : onlyStrings ? new String[] {String.valueOf(STRING), String.valueOf((char) (STRING + 1))} : null;
+    }
+
+    /**
+     * The entries from {@code from} (inclusive) to {@code to} (exclusive), lazily, in key order, each walk on the
+     * store's current version: a walk a caller resumes later starts again where it stopped, not from an old root.
+     */
+    Iterator<Map.Entry<String, Object>> entries(String from, String to) {
+        return entriesIn(new String[] {from, to});
+    }
+
+    /** An entry key's first-field value, encoded: entries of equal values, in the order of the walk, share it. */
+    static String group(String entryKey) {
+        return entryKey.substring(0, entryKey.indexOf(END));
+    }
+
+    /** Whether the query requires one value of the first field: this index then names only that value's documents. */
+    boolean narrowsToOneValue(Document query) {
+        return conditions(query, field).anyMatch(condition -> equality(condition, false) != null);
+    }
+
+    /** Whether this index's map is gone: the index, or its collection, was dropped. */
+    boolean isDropped() {
+        return entries.isClosed();
+    }
+
+    /** Whether the document holds an array in the first field, which files it once per element. */
+    boolean holdsArray(Document document) {
+        return document.get(field) instanceof Collection<?>;
     }
 
     /** Whether {@code key} is one of the document's current entries, not one it left behind. */
@@ -206,7 +260,11 @@ final class FieldIndex extends Index<Object> {
      */
     private List<String> keys(Document document, Object position) {
         List<String> prefixes = new ArrayList<>(1);
-        values(document.get(field), false, prefixes);
+        Object value = document.get(field);
+        if (!(value instanceof String)) {
+            onlyStrings = false;
+        }
+        values(value, false, prefixes);
         if (second != null) {
             List<String> seconds = new ArrayList<>(1);
             values(document.get(second), true, seconds);
@@ -316,8 +374,8 @@ final class FieldIndex extends Index<Object> {
 
     /**
      * The encoded values from (inclusive) to (exclusive) that every value the condition can match lies between, or
-     * null when this index cannot bound it: an equality on a value it encodes, or a range of dates (or, in the second
-     * field, of longs and ints). Date bounds are widened to whole milliseconds.
+     * null when this index cannot bound it: an equality on a value it encodes, or a range of strings or of dates (or,
+     * in the second field, of longs and ints). Date bounds are widened to whole milliseconds.
      */
     private static String[] bounds(Object condition, boolean numbers) {
         String equal = equality(condition, numbers);
@@ -330,6 +388,8 @@ final class FieldIndex extends Index<Object> {
         char tag;
         if (range.values().stream().allMatch(bound -> bound instanceof Instant)) {
             tag = DATE;
+        } else if (range.values().stream().allMatch(bound -> bound instanceof String)) {
+            tag = STRING;
         } else if (numbers && range.values().stream().allMatch(bound -> bound instanceof Long
                 || bound instanceof Integer)) {
             tag = NUMBER;

@@ -135,8 +135,8 @@ public class StoreAutoConfiguration {
                                           Configuration configuration) {
         MongoEventStorageEngine.Builder builder = MongoEventStorageEngine.builder()
                 .mongoTemplate(axonMongoTemplate)
-                // The embedded store scans the whole collection for a fetch past its tail (a replay): fewer,
-                // larger fetches make a replay of 10,000 events take 3 s instead of 29 s.
+                // Each tracking fetch re-reads the second before its token (Axon's look-back) and passes over the
+                // events it has seen there: larger fetches pay for that second less often in a replay.
                 .batchSize(1000)
                 .storageStrategy(new PagedDocumentPerEventStrategy())
                 .snapshotSerializer(serializer)

@@ -91,7 +91,7 @@ class BsonDocumentTypeTest {
     @Test
     void everyValueComesBackAfterARestartAsFromThePlainBackend() {
         List<Document> plain = storedOn(H2Backend::new, "plain.mv");
-        List<Document> bson = storedOn(EventTailBackend::new, "bson.mv");
+        List<Document> bson = storedOn(IndexedH2Backend::new, "bson.mv");
         // $currentDate differs from one run to the other; everything else must not.
         for (List<Document> stored : List.of(plain, bson)) {
             Document changed = stored.stream().filter(d -> d.get("_id").equals("d7")).findFirst().orElseThrow();
@@ -107,7 +107,7 @@ class BsonDocumentTypeTest {
     @Test
     void documentsAreWrittenAsBsonUnlessBsonWouldChangeThem() {
         String file = dataDir.resolve("tags.mv").toString();
-        try (ServedBackend served = ServedBackend.on(new EventTailBackend(file))) {
+        try (ServedBackend served = ServedBackend.on(new IndexedH2Backend(file))) {
             served.collection("things").insertMany(documents());
         }
         assertThat(writtenAsBson(file, "things", document -> document.get("pattern") instanceof String))
@@ -117,7 +117,7 @@ class BsonDocumentTypeTest {
     @Test
     void axonsEventsAreWrittenAsBson() {
         String file = dataDir.resolve("events.mv").toString();
-        try (ServedBackend served = ServedBackend.on(new EventTailBackend(file))) {
+        try (ServedBackend served = ServedBackend.on(new IndexedH2Backend(file))) {
             List<EventMessage<?>> events = new ArrayList<>();
             for (int i = 0; i < 50; i++) {
                 events.add(new GenericDomainEventMessage<>("Thing", "thing-" + i % 5, i / 5, "payload-" + i,
@@ -126,7 +126,7 @@ class BsonDocumentTypeTest {
             ServedStore.engineOn(served.template()).storageStrategy(new PagedDocumentPerEventStrategy()).build()
                     .appendEvents(events);
         }
-        assertThat(writtenAsBson(file, EventTailBackend.EVENTS, document -> true)).containsExactly(entry(true, 50L));
+        assertThat(writtenAsBson(file, ServedBackend.EVENTS, document -> true)).containsExactly(entry(true, 50L));
     }
 
     /** How many documents of each group a collection's pages hold as BSON. */
@@ -183,13 +183,13 @@ class BsonDocumentTypeTest {
             served.collection("things").insertMany(documents());
             written = served.collection("things").find().sort(Sorts.ascending("_id")).into(new ArrayList<>());
         }
-        try (ServedBackend served = ServedBackend.on(new EventTailBackend(file))) {
+        try (ServedBackend served = ServedBackend.on(new IndexedH2Backend(file))) {
             MongoCollection<Document> things = served.collection("things");
             assertThat(things.find().sort(Sorts.ascending("_id")).into(new ArrayList<>())).isEqualTo(written);
             things.updateMany(eq("flag", true), Updates.set("flag", "rewritten"));
         }
         written.stream().filter(d -> Boolean.TRUE.equals(d.get("flag"))).forEach(d -> d.put("flag", "rewritten"));
-        try (ServedBackend served = ServedBackend.on(new EventTailBackend(file))) {
+        try (ServedBackend served = ServedBackend.on(new IndexedH2Backend(file))) {
             assertThat(served.collection("things").find().sort(Sorts.ascending("_id")).into(new ArrayList<>()))
                     .isEqualTo(written);
         }
@@ -202,7 +202,7 @@ class BsonDocumentTypeTest {
     @Test
     void aPlainBackendRefusesAStoreWrittenHereInsteadOfMisreadingIt() {
         String file = dataDir.resolve("newer.mv").toString();
-        try (ServedBackend served = ServedBackend.on(new EventTailBackend(file))) {
+        try (ServedBackend served = ServedBackend.on(new IndexedH2Backend(file))) {
             served.collection("things").insertMany(documents());
         }
         assertThatThrownBy(() -> {

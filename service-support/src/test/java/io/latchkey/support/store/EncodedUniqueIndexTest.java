@@ -130,7 +130,7 @@ class EncodedUniqueIndexTest {
     @Test
     void uniqueIndexesRefuseAndFindExactlyWhatThePlainBackendsDo() {
         List<Object> plain = answersOn(H2Backend::new, "plain.mv");
-        assertThat(answersOn(EventTailBackend::new, "encoded.mv")).isEqualTo(plain);
+        assertThat(answersOn(IndexedH2Backend::new, "encoded.mv")).isEqualTo(plain);
         assertThat(plain).as("duplicates were refused").contains(11000).as("and others inserted").contains("inserted");
     }
 
@@ -164,7 +164,7 @@ class EncodedUniqueIndexTest {
                         .append("sequence", (long) i % 10).append("eventId", "e" + i));
             }
         }
-        EventTailBackend backend = new EventTailBackend(file);
+        IndexedH2Backend backend = new IndexedH2Backend(file);
         try (ServedBackend served = ServedBackend.on(backend)) {
             MongoCollection<Document> things = served.collection("things");
             assertThat(inserted(things, new Document("_id", "t7"))).isEqualTo(11000);
@@ -188,7 +188,7 @@ class EncodedUniqueIndexTest {
     @Test
     void anIndexOutOfStepWithItsCollectionIsRebuiltWhenTheStoreOpens() {
         String file = dataDir.resolve("crashed.mv").toString();
-        EventTailBackend backend = new EventTailBackend(file);
+        IndexedH2Backend backend = new IndexedH2Backend(file);
         try (ServedBackend served = ServedBackend.on(backend)) {
             MongoCollection<Document> things = served.collection("things");
             index(things);
@@ -202,7 +202,7 @@ class EncodedUniqueIndexTest {
             // Deleting the duplicate takes its entry, so the index is one short of the collection again.
             things.deleteOne(eq("_id", "dup"));
         }
-        try (ServedBackend served = ServedBackend.on(new EventTailBackend(file))) {
+        try (ServedBackend served = ServedBackend.on(new IndexedH2Backend(file))) {
             MongoCollection<Document> things = served.collection("things");
             assertThat(inserted(things, dup())).isEqualTo(11000);
             assertThat(ids(things.find(eq("eventId", "e3")))).containsExactly("t3");
@@ -221,7 +221,7 @@ class EncodedUniqueIndexTest {
     @Test
     void anIndexWhosePlainMapIsStillThereIsBuiltAgainFromItsCollection() {
         String file = dataDir.resolve("interrupted.mv").toString();
-        EventTailBackend backend = new EventTailBackend(file);
+        IndexedH2Backend backend = new IndexedH2Backend(file);
         try (ServedBackend served = ServedBackend.on(backend)) {
             index(served.collection("things"));
             for (int i = 0; i < 10; i++) {
@@ -232,7 +232,7 @@ class EncodedUniqueIndexTest {
             entries.put(EncodedUniqueIndex.encode(new KeyValue("e99")), "t3");
             backend.getMvStore().openMap("latchkey.things._index_eventId_1").put("left", "behind");
         }
-        EventTailBackend reopened = new EventTailBackend(file);
+        IndexedH2Backend reopened = new IndexedH2Backend(file);
         try (ServedBackend served = ServedBackend.on(reopened)) {
             MongoCollection<Document> things = served.collection("things");
             assertThat(inserted(things, event(11).append("eventId", "e3"))).isEqualTo(11000);

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Function;
+import org.axonframework.extensions.mongo.MongoTemplate;
 import org.bson.Document;
 
 /**
@@ -30,6 +31,11 @@ final class FreshStore implements AutoCloseable {
 
     MongoCollection<Document> collection(String name) {
         return served.collection(name);
+    }
+
+    /** Axon's template over the served store, as the services have it. */
+    MongoTemplate template() {
+        return served.template();
     }
 
     /** The store file, to open again once this stopped serving it. */

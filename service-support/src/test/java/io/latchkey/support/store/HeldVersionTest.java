@@ -46,7 +46,7 @@ class HeldVersionTest {
         // once a store's data outgrows the cache.
         MVStore store = new MVStore.Builder().fileName(dataDir.resolve("scan.mv").toString()).cacheSize(1).open();
         store.setRetentionTime(0);
-        EventTailBackend backend = new EventTailBackend(store);
+        IndexedH2Backend backend = new IndexedH2Backend(store);
         try (ServedBackend served = ServedBackend.on(backend)) {
             MongoCollection<Document> things = served.collection("things");
             MongoCollection<Document> others = served.collection("others");
@@ -72,7 +72,7 @@ class HeldVersionTest {
     @Test
     void anIndexBuiltWhenTheStoreOpensReadsEveryDocumentWhileTheFileCompacts() {
         String file = dataDir.resolve("open.mv").toString();
-        EventTailBackend first = new EventTailBackend(file);
+        IndexedH2Backend first = new IndexedH2Backend(file);
         try (ServedBackend served = ServedBackend.on(first)) {
             MongoCollection<Document> things = served.collection("things");
             things.createIndex(Indexes.ascending("eventId"), new IndexOptions().unique(true));
@@ -88,7 +88,7 @@ class HeldVersionTest {
                 MVMap<Integer, String> unrelated = store.openMap("unrelated");
                 Random random = new Random(open);
                 AtomicInteger steps = new AtomicInteger();
-                EventTailBackend reopened;
+                IndexedH2Backend reopened;
                 try (Churn churn = new Churn(() -> {
                     unrelated.put(random.nextInt(OTHERS), PAD);
                     store.commit();
@@ -96,7 +96,7 @@ class HeldVersionTest {
                         store.compact(95, 1 << 20);
                     }
                 })) {
-                    reopened = new EventTailBackend(store);
+                    reopened = new IndexedH2Backend(store);
                 }
                 reopened.close();
                 assertThat(steps.get()).as("commits during the build, past the 5 versions H2 keeps anyway")

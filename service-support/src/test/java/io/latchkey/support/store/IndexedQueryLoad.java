@@ -39,7 +39,7 @@ public final class IndexedQueryLoad {
         System.out.printf("keys=%d reads=%d rounds=%d%n", keys, reads, rounds);
         for (int round = 1; round <= rounds; round++) {
             run("plain H2Backend", H2Backend::new, keys, reads, round);
-            run("EventTailBackend", EventTailBackend::new, keys, reads, round);
+            run("IndexedH2Backend", IndexedH2Backend::new, keys, reads, round);
         }
     }
 
@@ -51,7 +51,7 @@ public final class IndexedQueryLoad {
             views.createIndex(Indexes.compoundIndex(Indexes.ascending("developerId"),
                     Indexes.descending("createdAt")));
             expiries.createIndex(Indexes.ascending("expiresAt"));
-            MongoCollection<Document> events = store.collection(EventTailBackend.EVENTS);
+            MongoCollection<Document> events = store.collection(ServedBackend.EVENTS);
             // Axon's two indexes, and the one PagedDocumentPerEventStrategy adds.
             events.createIndex(Indexes.ascending("aggregateIdentifier", "sequenceNumber"),
                     new IndexOptions().unique(true).name("uniqueAggregateIndex"));

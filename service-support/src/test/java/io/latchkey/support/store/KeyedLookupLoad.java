@@ -12,7 +12,7 @@ import org.bson.Document;
 
 /**
  * A load run, not a test: what the usage read model's two queries cost in the embedded store with and without
- * {@code EventTailBackend}'s keyed lookups, over TCP with the MongoDB driver. A collection of {@code documents} minute
+ * {@code IndexedH2Backend}'s keyed lookups, over TCP with the MongoDB driver. A collection of {@code documents} minute
  * documents; then, per round and backend, {@code writes} conditional upserts ({@code _id} and the edge's last report,
  * as {@code KeyUsageProjection} writes) and {@code reads} day-range reads of one key ({@code _id} from, to). Backends
  * alternate, each on a fresh store; medians and p99 in microseconds. Usage: {@code KeyedLookupLoad [documents]
@@ -30,7 +30,7 @@ public final class KeyedLookupLoad {
         System.out.printf("documents=%d writes=%d reads=%d rounds=%d%n", documents, writes, reads, rounds);
         for (int round = 1; round <= rounds; round++) {
             run("plain H2Backend", H2Backend::new, documents, writes, reads, round);
-            run("EventTailBackend", EventTailBackend::new, documents, writes, reads, round);
+            run("IndexedH2Backend", IndexedH2Backend::new, documents, writes, reads, round);
         }
     }
 

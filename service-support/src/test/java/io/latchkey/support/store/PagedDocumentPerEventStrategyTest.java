@@ -53,7 +53,7 @@ class PagedDocumentPerEventStrategyTest {
 
     @Test
     void anAggregateLoadsFromItsIndexWhichAStoreWrittenBeforeGetsBuilt() {
-        EventTailBackend backend = new EventTailBackend(dataDir.resolve("indexed.mv").toString());
+        IndexedH2Backend backend = new IndexedH2Backend(dataDir.resolve("indexed.mv").toString());
         try (ServedBackend served = ServedBackend.on(backend)) {
             ServedStore.engineOn(served.template()).build()
                     .appendEvents(new GenericDomainEventMessage<>("Thing", "old", 0, "old-0"),
@@ -67,7 +67,7 @@ class PagedDocumentPerEventStrategyTest {
 
             // A copy of an event slipped in behind the store's back: a scan would meet it, the index does not.
             MVMap<Object, de.bwaldvogel.mongo.bson.Document> events = backend.getMvStore()
-                    .openMap("databases.latchkey." + EventTailBackend.EVENTS);
+                    .openMap("databases.latchkey." + ServedBackend.EVENTS);
             Object position = events.keySet().stream().filter(key -> "new".equals(events.get(key)
                     .get("aggregateIdentifier"))).findFirst().orElseThrow();
             de.bwaldvogel.mongo.bson.Document ghost = events.get(position).clone();

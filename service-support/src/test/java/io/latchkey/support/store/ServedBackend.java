@@ -16,6 +16,9 @@ import org.bson.Document;
  */
 record ServedBackend(MongoServer server, MongoClient client) implements AutoCloseable {
 
+    /** Axon's default name for the event collection, which the services keep. */
+    static final String EVENTS = "domainevents";
+
     static ServedBackend on(H2Backend backend) {
         MongoServer server = new MongoServer(backend);
         int port = LoopbackPorts.free();
@@ -28,7 +31,7 @@ record ServedBackend(MongoServer server, MongoClient client) implements AutoClos
     }
 
     MongoCollection<Document> events() {
-        return collection(EventTailBackend.EVENTS);
+        return collection(EVENTS);
     }
 
     /** Axon's template over this client, as the services have it. */

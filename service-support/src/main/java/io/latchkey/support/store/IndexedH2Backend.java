@@ -7,7 +7,6 @@ import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.DocumentWithPosition;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
-import de.bwaldvogel.mongo.backend.Missing;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
@@ -29,37 +28,30 @@ import java.util.stream.StreamSupport;
 import org.h2.mvstore.Cursor;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The H2 backend, with every collection finding documents by {@code _id} without a scan ({@link KeyedCollection}), by
- * the fields of a non-unique index without one ({@link FieldIndex}), and Axon's event collection answering
- * tracking fetches from its {@link EventTail}. The plain store ignores non-unique indexes, so without the tail every
- * fetch of every tracking processor scans the whole collection while holding the collection's lock, and appends, which
- * take the same lock, wait behind those scans. Unique indexes compare their keys as strings ({@link
- * EncodedUniqueIndex}), not by serializing them, and documents are stored as BSON ({@link BsonDocumentType}). Every
- * other query is the backend's own. The file is the plain backend's but for those (docs/architecture.md, "The store's
- * file across releases"): it reads a plain backend's file, and a plain backend cannot read one written here.
+ * The H2 backend, with every collection finding documents by {@code _id} without a scan ({@link KeyedCollection}) and
+ * by the fields of a non-unique index without one ({@link FieldIndex}), and answering a query sorted by such an
+ * index's first field a batch at a time ({@link OrderedWalk}), as Axon's tracking fetch reads the events by timestamp.
+ * The plain store ignores non-unique indexes, so every such query scans the whole collection while holding the
+ * collection's lock, and appends, which take the same lock, wait behind those scans. Unique indexes compare their keys
+ * as strings ({@link EncodedUniqueIndex}), not by serializing them, and documents are stored as BSON ({@link
+ * BsonDocumentType}). Every other query is the backend's own. The file is the plain backend's but for those
+ * (docs/architecture.md, "The store's file across releases"): it reads a plain backend's file, and a plain backend
+ * cannot read one written here.
  */
-final class EventTailBackend extends H2Backend {
-
-    /** Axon's default name for the event collection, which the services keep. */
-    static final String EVENTS = "domainevents";
-    /** Covers fetches lagging up to this many events behind the head; older ones scan as before. */
-    static final int TAIL_CAPACITY = 65_536;
-    private static final String TIMESTAMP = "timestamp";
+final class IndexedH2Backend extends H2Backend {
 
     /**
      * H2Backend's constructor opens the stored databases through {@link #openOrCreateDatabase} before this class's
      * fields would be set, so this class keeps no state of its own.
      */
-    EventTailBackend(String file) {
+    IndexedH2Backend(String file) {
         super(file);
     }
 
     /** A backend on a store opened by the caller, for tests that set the store up first. */
-    EventTailBackend(MVStore store) {
+    IndexedH2Backend(MVStore store) {
         super(store);
     }
 
@@ -108,7 +100,7 @@ final class EventTailBackend extends H2Backend {
         return holdingVersion(() -> new Database(databaseName, getMvStore(), getCursorRegistry()));
     }
 
-    /** Opens collections as H2Database does (same map names): the events as an {@link EventCollection}. */
+    /** Opens collections as H2Database does (same map names), as {@link KeyedCollection}s. */
     private final class Database extends H2Database {
 
         Database(String name, MVStore store, CursorRegistry cursors) {
@@ -118,12 +110,11 @@ final class EventTailBackend extends H2Backend {
         @Override
         protected MongoCollection<Object> openOrCreateCollection(String name, CollectionOptions options) {
             String namespace = getFullCollectionNamespace(name);
-            MVStore store = EventTailBackend.this.getMvStore();
+            MVStore store = IndexedH2Backend.this.getMvStore();
             MVMap<Object, Document> data = store.openMap("databases." + namespace,
                     new MVMap.Builder<Object, Document>().valueType(new BsonDocumentType()));
             MVMap<String, Object> meta = store.openMap("meta." + namespace);
-            return name.equals(EVENTS) ? new EventCollection(this, name, options, data, meta, cursorRegistry)
-                    : new KeyedCollection(this, name, options, data, meta, cursorRegistry);
+            return new KeyedCollection(this, name, options, data, meta, cursorRegistry);
         }
 
         /**
@@ -134,25 +125,23 @@ final class EventTailBackend extends H2Backend {
         protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys,
                                                         boolean sparse) {
             String namespace = getFullCollectionNamespace(collectionName);
-            MVMap<String, Object> entries = EventTailBackend.this.getMvStore()
+            MVMap<String, Object> entries = IndexedH2Backend.this.getMvStore()
                     .openMap("latchkey$unique.1." + namespace + "$" + indexName);
             return new EncodedUniqueIndex(entries, namespace + "._index_" + indexName, indexName, keys, sparse);
         }
 
         /**
          * Non-unique indexes as {@link FieldIndex}es, except on the store's own collections (not keyed by
-         * {@code _id}) and Axon's index of the events by timestamp: the tail answers the fetches it is for, and every
-         * append, the revocation's too, would pay for a second entry.
+         * {@code _id}).
          */
         @Override
         protected Index<Object> openOrCreateSecondaryIndex(String collectionName, String indexName,
                                                           List<IndexKey> keys, boolean sparse) {
-            if (!FieldIndex.supports(keys) || collectionName.startsWith("system.")
-                    || collectionName.equals(EVENTS) && keys.get(0).getKey().equals(TIMESTAMP)) {
+            if (!FieldIndex.supports(keys) || collectionName.startsWith("system.")) {
                 return super.openOrCreateSecondaryIndex(collectionName, indexName, keys, sparse);
             }
             // No collection or database name holds a '$'. The number is the entries' format: a new one takes a new map.
-            MVMap<String, Object> entries = EventTailBackend.this.getMvStore()
+            MVMap<String, Object> entries = IndexedH2Backend.this.getMvStore()
                     .openMap("latchkey.index.2." + getFullCollectionNamespace(collectionName) + "$" + indexName);
             return new FieldIndex(entries, indexName, keys, sparse);
         }
@@ -169,7 +158,6 @@ final class EventTailBackend extends H2Backend {
     private static class KeyedCollection extends H2Collection {
 
         private static final String ID = "_id";
-        private static final String NATURAL = "$natural";
 
         private final MVMap<Object, Document> data;
 
@@ -193,8 +181,16 @@ final class EventTailBackend extends H2Backend {
                 return matchDocumentsFromStream(candidates, query, orderBy, numberToSkip, numberToReturn, batchSize,
                         fieldSelector);
             }
+            QueryResult walked = walked(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector);
+            if (walked != null) {
+                return walked;
+            }
+            // A unique index first, then an equality on a non-unique index's first field, then a range.
             Index<Object> index = getIndexes().stream().filter(candidate -> candidate.canHandle(query))
-                    .min(Comparator.comparing(candidate -> !candidate.isUnique())).orElse(null);
+                    .min(Comparator.comparing((Index<Object> candidate) -> !candidate.isUnique())
+                            .thenComparing(candidate -> !(candidate instanceof FieldIndex field
+                                    && field.narrowsToOneValue(query))))
+                    .orElse(null);
             if (index == null) {
                 return matchDocuments(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector);
             }
@@ -207,6 +203,36 @@ final class EventTailBackend extends H2Backend {
             }
             return matchDocuments(query, index.getPositions(query), orderBy, numberToSkip, numberToReturn, batchSize,
                     fieldSelector);
+        }
+
+        /**
+         * A query sorted by a non-unique index's first field, answered a batch at a time in the index's order
+         * ({@link OrderedWalk}), unless another index names its candidates (an equality elsewhere may name far fewer
+         * than the walk reads) or it projects fields (the store's projection is not open to this package); else null.
+         */
+        private QueryResult walked(Document query, Document orderBy, int numberToSkip, int numberToReturn,
+                                   int batchSize, Document fieldSelector) {
+            if (fieldSelector != null && !fieldSelector.isEmpty()) {
+                return null;
+            }
+            List<Index<Object>> naming = getIndexes().stream().filter(index -> index.canHandle(query)).toList();
+            for (Index<Object> index : getIndexes()) {
+                boolean alone = naming.isEmpty() || naming.size() == 1 && naming.get(0) == index;
+                String[] range = alone && index instanceof FieldIndex fields ? fields.walkInOrder(query, orderBy)
+                        : null;
+                if (range != null) {
+                    OrderedWalk walk = new OrderedWalk(cursorRegistry.generateCursorId(), (FieldIndex) index, range,
+                            query, deriveComparator(orderBy), data.getKeyType()::compare, this::getDocument,
+                            numberToSkip, numberToReturn);
+                    List<Document> first = walk.takeDocuments(batchSize);
+                    if (walk.isEmpty()) {
+                        return new QueryResult(first);
+                    }
+                    cursorRegistry.add(walk);
+                    return new QueryResult(first, walk);
+                }
+            }
+            return null;
         }
 
         /**
@@ -236,14 +262,15 @@ final class EventTailBackend extends H2Backend {
 
         /**
          * As the store does, except that a document gone since an index named it (a count runs unlocked) is skipped,
-         * and that an index's candidates are put in natural order (the data map's) when the query asks for it.
+         * and that a sorted query's candidates are first put in natural order (the data map's): the order {@code
+         * $natural} asks for, and for any other sort the order in which a scan would have met the ties it keeps.
          */
         @Override
         protected QueryResult matchDocuments(Document query, Iterable<Object> positions, Document orderBy,
                                              int numberToSkip, int numberToReturn, int batchSize,
                                              Document fieldSelector) {
             Stream<Object> found = StreamSupport.stream(positions.spliterator(), false);
-            if (orderBy != null && orderBy.containsKey(NATURAL)) {
+            if (orderBy != null && !orderBy.isEmpty()) {
                 Comparator<Object> natural = data.getKeyType()::compare;
                 found = found.sorted(isNaturalDescending(orderBy) ? natural.reversed() : natural);
             }
@@ -307,102 +334,5 @@ final class EventTailBackend extends H2Backend {
                     .takeWhile(key -> key instanceof String id && (to == null || id.compareTo(to) <= 0))
                     .map(key -> walk.getValue());
         }
-    }
-
-    private static final class EventCollection extends KeyedCollection {
-
-        private static final Logger log = LoggerFactory.getLogger(EventCollection.class);
-
-        private final EventTail tail;
-        private final Comparator<Object> keyOrder;
-
-        EventCollection(MongoDatabase database, String name, CollectionOptions options, MVMap<Object, Document> data,
-                        MVMap<String, Object> meta, CursorRegistry cursors) {
-            super(database, name, options, data, meta, cursors);
-            keyOrder = data.getKeyType()::compare;
-            String greatest = null;
-            boolean allStrings = true;
-            try (Stream<DocumentWithPosition<Object>> all = streamAllDocumentsWithPosition()) {
-                for (DocumentWithPosition<Object> stored : (Iterable<DocumentWithPosition<Object>>) all::iterator) {
-                    Object timestamp = stored.getDocument().get(TIMESTAMP);
-                    allStrings &= timestamp instanceof String;
-                    greatest = timestamp instanceof String at ? EventTail.max(greatest, at) : greatest;
-                }
-            }
-            tail = new EventTail(TAIL_CAPACITY, greatest);
-            if (!allStrings) {
-                invalidate("holds a document whose timestamp is not a string");
-            }
-        }
-
-        private void invalidate(String why) {
-            if (tail.usable()) {
-                log.warn("The event collection {}; its fetches scan the whole collection until the next start", why);
-            }
-            tail.invalidate();
-        }
-
-        @Override
-        protected Object addDocumentInternal(Document document) {
-            Object position = super.addDocumentInternal(document);
-            if (document.get(TIMESTAMP) instanceof String at) {
-                // The data map's key: a document without an id is stored under Missing, not the null returned.
-                tail.appended(Missing.ofNullable(position), at);
-            } else {
-                // Not a document Axon wrote; how it sorts against strings is the store's business.
-                invalidate("received a document whose timestamp is not a string");
-            }
-            return position;
-        }
-
-        @Override
-        protected void removeDocument(Object position) {
-            super.removeDocument(position);
-            invalidate("lost a document");
-        }
-
-        @Override
-        protected void handleUpdate(Object position, Document oldDocument, Document newDocument) {
-            super.handleUpdate(position, oldDocument, newDocument);
-            invalidate("had a document changed");
-        }
-
-        @Override
-        protected QueryResult matchDocuments(Document query, Document orderBy, int numberToSkip, int numberToReturn,
-                                             int batchSize, Document fieldSelector) {
-            String from = isNaturalDescending(orderBy) ? null : lowerBound(query);
-            List<Object> candidates = from == null ? null : tail.from(from);
-            if (candidates == null) {
-                return super.matchDocuments(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector);
-            }
-            // The store's own matcher, sort, skip and limit, over candidates that include every match, in the order a
-            // scan would meet them (by key), so that ties in the sort come out as they would from the scan.
-            // A count runs without the collection's lock, so a document may have gone since the tail named it.
-            candidates.sort(keyOrder);
-            return matchDocumentsFromStream(candidates.stream().map(this::getDocument).filter(Objects::nonNull),
-                    query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector);
-        }
-    }
-
-    /**
-     * The least timestamp a query admits, when it requires one: {@code timestamp: {$gte|$gt: T}} at its top level or
-     * in a top-level {@code $and}, the form Axon's tracking fetch takes. Anything else, null.
-     */
-    static String lowerBound(Document query) {
-        if (query.get(TIMESTAMP) instanceof Document condition) {
-            Object from = condition.containsKey("$gte") ? condition.get("$gte") : condition.get("$gt");
-            if (from instanceof String at) {
-                return at;
-            }
-        }
-        if (query.get("$and") instanceof List<?> clauses) {
-            for (Object clause : clauses) {
-                String from = clause instanceof Document conjunct ? lowerBound(conjunct) : null;
-                if (from != null) {
-                    return from;
-                }
-            }
-        }
-        return null;
     }
 }
