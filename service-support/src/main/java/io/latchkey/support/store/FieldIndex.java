@@ -117,8 +117,7 @@ final class FieldIndex extends Index<Object> {
                 || !(orderBy.get(field) instanceof Number direction) || direction.intValue() != 1) {
             return null;
         }
-        String[] bounded = conditions(query, field).map(condition -> bounds(condition, false))
-                .filter(Objects::nonNull).findFirst().orElse(null);
+        String[] bounded = firstBounds(query);
         return bounded != null ? bounded
                 : onlyStrings ? new String[] {String.valueOf(STRING), String.valueOf((char) (STRING + 1))} : null;
     }
@@ -138,7 +137,7 @@ final class FieldIndex extends Index<Object> {
 
     /** Whether the query requires one value of the first field: this index then names only that value's documents. */
     boolean narrowsToOneValue(Document query) {
-        return conditions(query, field).anyMatch(condition -> equality(condition, false) != null);
+        return firstEquality(query) != null;
     }
 
     /** Whether this index's map is gone: the index, or its collection, was dropped. */
@@ -335,11 +334,10 @@ final class FieldIndex extends Index<Object> {
      * field narrows by a condition on the second, plus that field's {@link #OTHER} values.
      */
     private List<String[]> walks(Document query) {
-        String equal = conditions(query, field).map(condition -> equality(condition, false)).filter(Objects::nonNull)
-                .findFirst().orElse(null);
+        String equal = firstEquality(query);
         if (equal == null) {
-            return conditions(query, field).map(condition -> bounds(condition, false)).filter(Objects::nonNull)
-                    .findFirst().map(List::<String[]>of).orElse(null);
+            String[] range = firstBounds(query);
+            return range == null ? null : List.<String[]>of(range);
         }
         String prefix = equal + END;
         String[] then = second == null ? null : conditions(query, second).map(condition -> bounds(condition, true))
@@ -349,6 +347,18 @@ final class FieldIndex extends Index<Object> {
         }
         return List.of(new String[] {prefix + OTHER + END, prefix + OTHER + END + Character.MAX_VALUE},
                 new String[] {prefix + then[0], prefix + then[1]});
+    }
+
+    /** The encoded value the query requires of the first field, or null when it requires none this index encodes. */
+    private String firstEquality(Document query) {
+        return conditions(query, field).map(condition -> equality(condition, false)).filter(Objects::nonNull)
+                .findFirst().orElse(null);
+    }
+
+    /** The entry keys a condition of the query on the first field bounds ({@link #bounds}), or null when none does. */
+    private String[] firstBounds(Document query) {
+        return conditions(query, field).map(condition -> bounds(condition, false)).filter(Objects::nonNull)
+                .findFirst().orElse(null);
     }
 
     /** The encoded value a condition requires equality with, or null when it is not such an equality. */

@@ -160,11 +160,14 @@ final class IndexedH2Backend extends H2Backend {
         private static final String ID = "_id";
 
         private final MVMap<Object, Document> data;
+        /** The data map's order of positions: the order in which a scan meets the documents. */
+        private final Comparator<Object> natural;
 
         KeyedCollection(MongoDatabase database, String name, CollectionOptions options, MVMap<Object, Document> data,
                         MVMap<String, Object> meta, CursorRegistry cursors) {
             super(database, name, options, data, meta, cursors);
             this.data = data;
+            this.natural = data.getKeyType()::compare;
         }
 
         /**
@@ -181,12 +184,14 @@ final class IndexedH2Backend extends H2Backend {
                 return matchDocumentsFromStream(candidates, query, orderBy, numberToSkip, numberToReturn, batchSize,
                         fieldSelector);
             }
-            QueryResult walked = walked(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector);
+            List<Index<Object>> naming = getIndexes().stream().filter(index -> index.canHandle(query)).toList();
+            QueryResult walked = walked(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector,
+                    naming);
             if (walked != null) {
                 return walked;
             }
             // A unique index first, then an equality on a non-unique index's first field, then a range.
-            Index<Object> index = getIndexes().stream().filter(candidate -> candidate.canHandle(query))
+            Index<Object> index = naming.stream()
                     .min(Comparator.comparing((Index<Object> candidate) -> !candidate.isUnique())
                             .thenComparing(candidate -> !(candidate instanceof FieldIndex field
                                     && field.narrowsToOneValue(query))))
@@ -209,20 +214,20 @@ final class IndexedH2Backend extends H2Backend {
          * A query sorted by a non-unique index's first field, answered a batch at a time in the index's order
          * ({@link OrderedWalk}), unless another index names its candidates (an equality elsewhere may name far fewer
          * than the walk reads) or it projects fields (the store's projection is not open to this package); else null.
+         * {@code naming} are the indexes that can name the query's candidates.
          */
         private QueryResult walked(Document query, Document orderBy, int numberToSkip, int numberToReturn,
-                                   int batchSize, Document fieldSelector) {
+                                   int batchSize, Document fieldSelector, List<Index<Object>> naming) {
             if (fieldSelector != null && !fieldSelector.isEmpty()) {
                 return null;
             }
-            List<Index<Object>> naming = getIndexes().stream().filter(index -> index.canHandle(query)).toList();
             for (Index<Object> index : getIndexes()) {
                 boolean alone = naming.isEmpty() || naming.size() == 1 && naming.get(0) == index;
                 String[] range = alone && index instanceof FieldIndex fields ? fields.walkInOrder(query, orderBy)
                         : null;
                 if (range != null) {
                     OrderedWalk walk = new OrderedWalk(cursorRegistry.generateCursorId(), (FieldIndex) index, range,
-                            query, deriveComparator(orderBy), data.getKeyType()::compare, this::getDocument,
+                            query, deriveComparator(orderBy), natural, this::getDocument,
                             numberToSkip, numberToReturn);
                     List<Document> first = walk.takeDocuments(batchSize);
                     if (walk.isEmpty()) {
@@ -271,7 +276,6 @@ final class IndexedH2Backend extends H2Backend {
                                              Document fieldSelector) {
             Stream<Object> found = StreamSupport.stream(positions.spliterator(), false);
             if (orderBy != null && !orderBy.isEmpty()) {
-                Comparator<Object> natural = data.getKeyType()::compare;
                 found = found.sorted(isNaturalDescending(orderBy) ? natural.reversed() : natural);
             }
             return matchDocumentsFromStream(found.map(this::getDocument).filter(Objects::nonNull), query, orderBy,

@@ -10,8 +10,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoCursor;
-import com.mongodb.client.model.IndexOptions;
-import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.Sorts;
 import com.mongodb.client.model.UpdateOptions;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
@@ -88,15 +86,6 @@ class IndexedH2BackendTest {
         return answers;
     }
 
-    /** The indexes Axon's engine declares on the events at every start; the plain backend accepts and ignores them. */
-    private static MongoCollection<Document> indexed(MongoCollection<Document> events) {
-        events.createIndex(Indexes.ascending("aggregateIdentifier", "sequenceNumber"),
-                new IndexOptions().unique(true).name("uniqueAggregateIndex"));
-        events.createIndex(Indexes.ascending("timestamp", "sequenceNumber"),
-                new IndexOptions().name("orderedEventStreamIndex"));
-        return events;
-    }
-
     @Test
     void answersAxonsFetchesAsTheFullScanDoes() {
         List<Document> written = new ArrayList<>();
@@ -109,8 +98,8 @@ class IndexedH2BackendTest {
         written.add(event(301, 450).append("sequenceNumber", 64L).append("aggregateIdentifier", "key-y"));
         try (ServedBackend plain = ServedBackend.on(H2Backend.inMemory());
              ServedBackend indexed = ServedBackend.on(new IndexedH2Backend(dataDir.resolve("indexed.mv").toString()))) {
-            indexed(plain.events());
-            indexed(indexed.events());
+            ServedBackend.withAxonIndexes(plain.events());
+            ServedBackend.withAxonIndexes(indexed.events());
             written.forEach(document -> plain.events().insertOne(new Document(document)));
             written.forEach(document -> indexed.events().insertOne(new Document(document)));
             random.setSeed(11);
@@ -141,7 +130,7 @@ class IndexedH2BackendTest {
         }
 
         try (ServedBackend after = ServedBackend.on(new IndexedH2Backend(file))) {
-            indexed(after.events()).insertOne(event(20, 500));
+            ServedBackend.withAxonIndexes(after.events()).insertOne(event(20, 500));
 
             assertThat(fetch(after.events(), at(0), List.of())).hasSize(21).startsWith("event-0")
                     .endsWith("event-20");
@@ -153,7 +142,7 @@ class IndexedH2BackendTest {
     @Test
     void aDocumentChangedInPlaceIsFoundByItsNewTimestamp() {
         try (ServedBackend served = ServedBackend.on(new IndexedH2Backend(dataDir.resolve("changed.mv").toString()))) {
-            indexed(served.events()).insertOne(event(0, 0));
+            ServedBackend.withAxonIndexes(served.events()).insertOne(event(0, 0));
             served.events().insertOne(event(1, 10));
             served.events().updateOne(eq("eventIdentifier", "event-0"),
                     new Document("$set", new Document("timestamp", at(100))));
@@ -170,7 +159,7 @@ class IndexedH2BackendTest {
     void aFetchReadsTheIndexNotTheCollection() {
         IndexedH2Backend backend = new IndexedH2Backend(dataDir.resolve("head.mv").toString());
         try (ServedBackend served = ServedBackend.on(backend)) {
-            indexed(served.events()).insertOne(event(0, 0));
+            ServedBackend.withAxonIndexes(served.events()).insertOne(event(0, 0));
             // Slipped into the collection's map past the collection: a scan sees it, the index does not.
             backend.getMvStore().<Object, de.bwaldvogel.mongo.bson.Document>openMap(
                     "databases.latchkey." + ServedBackend.EVENTS).put("hidden",
@@ -193,7 +182,7 @@ class IndexedH2BackendTest {
     @Test
     void aFetchFromFarBackReadsABatchAtATime() {
         try (ServedBackend served = ServedBackend.on(new IndexedH2Backend(dataDir.resolve("far.mv").toString()))) {
-            MongoCollection<Document> events = indexed(served.events());
+            MongoCollection<Document> events = ServedBackend.withAxonIndexes(served.events());
             for (int i = 0; i < 1_000; i++) {
                 events.insertOne(event(i, i));
             }

@@ -51,12 +51,8 @@ public final class IndexedQueryLoad {
             views.createIndex(Indexes.compoundIndex(Indexes.ascending("developerId"),
                     Indexes.descending("createdAt")));
             expiries.createIndex(Indexes.ascending("expiresAt"));
-            MongoCollection<Document> events = store.collection(ServedBackend.EVENTS);
             // Axon's two indexes, and the one PagedDocumentPerEventStrategy adds.
-            events.createIndex(Indexes.ascending("aggregateIdentifier", "sequenceNumber"),
-                    new IndexOptions().unique(true).name("uniqueAggregateIndex"));
-            events.createIndex(Indexes.ascending("timestamp", "sequenceNumber"),
-                    new IndexOptions().name("orderedEventStreamIndex"));
+            MongoCollection<Document> events = ServedBackend.withAxonIndexes(store.collection(ServedBackend.EVENTS));
             events.createIndex(Indexes.compoundIndex(Indexes.ascending("aggregateIdentifier"),
                     Indexes.descending("sequenceNumber")),
                     new IndexOptions().name(PagedDocumentPerEventStrategy.AGGREGATE_INDEX));

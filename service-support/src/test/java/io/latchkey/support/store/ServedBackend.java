@@ -3,6 +3,8 @@ package io.latchkey.support.store;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import io.latchkey.testing.LoopbackPorts;
@@ -32,6 +34,15 @@ record ServedBackend(MongoServer server, MongoClient client) implements AutoClos
 
     MongoCollection<Document> events() {
         return collection(EVENTS);
+    }
+
+    /** The indexes Axon's engine declares on the events at every start; the plain backend accepts and ignores them. */
+    static MongoCollection<Document> withAxonIndexes(MongoCollection<Document> events) {
+        events.createIndex(Indexes.ascending("aggregateIdentifier", "sequenceNumber"),
+                new IndexOptions().unique(true).name("uniqueAggregateIndex"));
+        events.createIndex(Indexes.ascending("timestamp", "sequenceNumber"),
+                new IndexOptions().name("orderedEventStreamIndex"));
+        return events;
     }
 
     /** Axon's template over this client, as the services have it. */
