@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
+import com.mongodb.client.MongoClient;
 import io.latchkey.support.store.EmbeddedMongoServer;
+import io.latchkey.support.store.StoreAutoConfiguration;
 import io.latchkey.testing.LoopbackPorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,11 +24,18 @@ import java.time.temporal.ChronoUnit;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
+import org.axonframework.eventsourcing.eventstore.EmbeddedEventStore;
 import org.axonframework.eventsourcing.eventstore.EventStore;
+import org.axonframework.extensions.mongo.MongoTemplate;
 import org.axonframework.messaging.MetaData;
+import org.axonframework.serialization.Serializer;
+import org.axonframework.serialization.upcasting.event.NoOpEventUpcaster;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.beans.factory.support.DefaultListableBeanFactory;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.util.TestPropertyValues;
@@ -37,8 +46,9 @@ import org.springframework.test.context.ContextConfiguration;
 
 /**
  * One running query side shared by every Spring test class: the real embedded event store served over TCP, a real
- * Hazelcast member in a cluster of its own, real HTTP. Events go in through the real {@link EventStore}, exactly as
- * the command side appends them.
+ * Hazelcast member in a cluster of its own, real HTTP. Events go in as the command side appends them: through the
+ * embedded store's real engine, from outside the query side's own {@link EventStore}, which only reads, so the query
+ * side learns of them by polling the store, as it does in production.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @ContextConfiguration(initializers = QuerySideTestSupport.EmbeddedStore.class)
@@ -59,8 +69,22 @@ abstract class QuerySideTestSupport {
 
     @LocalServerPort
     int port;
+    /** One appender per store, as there is one command side: it numbers the events it appends. */
+    private static final Map<String, EventStore> COMMAND_SIDES = new ConcurrentHashMap<>();
+
     @Autowired
     EventStore eventStore;
+    @Autowired
+    MongoClient mongoClient;
+    @Autowired
+    MongoTemplate axonMongoTemplate;
+    @Autowired
+    Serializer serializer;
+    @Autowired
+    @Qualifier("eventSerializer")
+    Serializer eventSerializer;
+    @Value("${spring.data.mongodb.uri}")
+    String mongoUri;
     @Autowired
     ObjectMapper json;
 
@@ -126,10 +150,19 @@ abstract class QuerySideTestSupport {
         return Instant.now().truncatedTo(ChronoUnit.MILLIS);
     }
 
+    /** The events as the command side appends them, to this test's store. */
+    EventStore commandSide() {
+        return COMMAND_SIDES.computeIfAbsent(mongoUri, uri -> EmbeddedEventStore.builder()
+                .storageEngine(StoreAutoConfiguration.embeddedEngine(axonMongoTemplate,
+                        mongoClient.getDatabase("latchkey"), true, serializer, eventSerializer,
+                        NoOpEventUpcaster.INSTANCE))
+                .build());
+    }
+
     /** Appends one event to the store the way an aggregate does, with the audit metadata every event carries. */
     String append(String aggregateType, String aggregateId, long sequence, Object payload) {
         String requestId = UUID.randomUUID().toString();
-        eventStore.publish(new GenericDomainEventMessage<>(aggregateType, aggregateId, sequence, payload,
+        commandSide().publish(new GenericDomainEventMessage<>(aggregateType, aggregateId, sequence, payload,
                 MetaData.from(Map.of("actor", ACTOR, "requestId", requestId, "sourceAddress", SOURCE_ADDRESS))));
         return requestId;
     }

@@ -29,8 +29,8 @@ import org.h2.mvstore.MVMap;
  * only ever needs to name every document that can match. First-field values of other types are left out, which no
  * such condition can match: MongoDB compares within a type. Array elements are indexed one by one, as a multikey
  * index does. Positions are the documents' {@code _id}s, which the H2 collection keys them by. A query sorted by the
- * first field can also be read in that order a batch at a time ({@link #walkInOrder}, {@link OrderedWalk}): Axon's
- * tracking fetch, by timestamp.
+ * first field can also be read in that order a batch at a time ({@link #walkInOrder}, {@link OrderedWalk}): a
+ * tracking fetch, by position ({@link EventPositions}).
  *
  * <p>A document and its entry are two writes, and the store commits on its own about once a second, so a crash can
  * leave the file with the one and not the other. So the collection re-adds every document when it attaches the index

@@ -1,19 +1,22 @@
 package io.latchkey.support.store;
 
+import javax.annotation.Nonnull;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
 import org.axonframework.eventhandling.TrackedEventData;
 import org.axonframework.eventhandling.TrackingToken;
 import org.axonframework.extensions.mongo.eventsourcing.eventstore.MongoEventStorageEngine;
 
 /**
- * Axon's MongoDB engine, made for the embedded store, which scans the whole event collection for a fetch its tail does
- * not cover (it does not read Axon's timestamp index): an idle tracking processor polling every few milliseconds would
- * scan it again and again, and the store's CPU would go to scans that find nothing while commands wait. Events are
- * only ever appended, so while the collection's size (a constant-time count) has not changed since a fetch from a
- * token came back empty (or a fetch returned everything up to some event), the same fetch (or one from that event) would
- * come back empty again, and is answered without scanning: one scan per appended event instead of one per poll.
+ * Axon's MongoDB engine, made for the embedded store. An idle tracking processor polls every few milliseconds, and each
+ * poll is a query the store answers under the events collection's lock, which appends (revocations among them) wait
+ * for. Events are only ever appended, so while the collection's size (a constant-time count) has not changed since a
+ * fetch from a token came back empty (or a fetch returned everything up to some event), the same fetch (or one from
+ * that event) would come back empty again, and is answered without asking: one query per appended event instead of
+ * one per poll. Its tokens are positions in the store ({@link PagedDocumentPerEventStrategy}).
  */
 final class IdleAwareMongoEventStorageEngine extends MongoEventStorageEngine {
 
@@ -22,10 +25,23 @@ final class IdleAwareMongoEventStorageEngine extends MongoEventStorageEngine {
 
     private final Map<TrackingToken, Long> emptyAtSize = new ConcurrentHashMap<>();
     private final org.axonframework.extensions.mongo.MongoTemplate template;
+    private final PagedDocumentPerEventStrategy strategy;
 
-    IdleAwareMongoEventStorageEngine(Builder builder, org.axonframework.extensions.mongo.MongoTemplate template) {
-        super(builder);
+    IdleAwareMongoEventStorageEngine(Builder builder, org.axonframework.extensions.mongo.MongoTemplate template,
+                                     PagedDocumentPerEventStrategy strategy) {
+        super(builder.storageStrategy(strategy));
         this.template = template;
+        this.strategy = strategy;
+    }
+
+    @Override
+    public TrackingToken createHeadToken() {
+        return strategy.createHeadToken(template.eventCollection());
+    }
+
+    @Override
+    public TrackingToken createTokenAt(@Nonnull Instant dateTime) {
+        return strategy.createTokenAt(template.eventCollection(), dateTime);
     }
 
     @Override
@@ -37,7 +53,11 @@ final class IdleAwareMongoEventStorageEngine extends MongoEventStorageEngine {
         }
         List<? extends TrackedEventData<?>> batch = super.fetchTrackedEvents(lastToken, batchSize);
         if (batch.isEmpty()) {
-            remember(lastToken, size);
+            // Only a position: before the appender has numbered the store, nothing is read from no token or from
+            // Axon's, and numbering does not change the size.
+            if (lastToken instanceof GlobalSequenceTrackingToken) {
+                remember(lastToken, size);
+            }
         } else if (batch.size() < batchSize) {
             // The batch held everything there was: a fetch from its last event would find nothing either.
             remember(batch.get(batch.size() - 1).trackingToken(), size);
@@ -46,9 +66,6 @@ final class IdleAwareMongoEventStorageEngine extends MongoEventStorageEngine {
     }
 
     private void remember(TrackingToken emptyFrom, long size) {
-        if (emptyFrom == null) {
-            return;
-        }
         if (emptyAtSize.size() >= MAX_REMEMBERED_TOKENS) {
             emptyAtSize.clear();
         }

@@ -32,7 +32,7 @@ import org.h2.mvstore.MVStore;
 /**
  * The H2 backend, with every collection finding documents by {@code _id} without a scan ({@link KeyedCollection}) and
  * by the fields of a non-unique index without one ({@link FieldIndex}), and answering a query sorted by such an
- * index's first field a batch at a time ({@link OrderedWalk}), as Axon's tracking fetch reads the events by timestamp.
+ * index's first field a batch at a time ({@link OrderedWalk}), as a tracking fetch reads the events by position.
  * The plain store ignores non-unique indexes, so every such query scans the whole collection while holding the
  * collection's lock, and appends, which take the same lock, wait behind those scans. Unique indexes compare their keys
  * as strings ({@link EncodedUniqueIndex}), not by serializing them, and documents are stored as BSON ({@link

@@ -16,8 +16,8 @@ import java.util.function.Function;
 /**
  * The answer to a query sorted by a {@link FieldIndex}'s first field, read from that index in its order as the client
  * asks for batches, as MongoDB answers one from an index. The store's own answer finds and sorts every match before
- * the first batch: Axon's tracking fetch (events from a timestamp on, by timestamp, read a batch at a time) then costs
- * every event from that timestamp to the head, so a replay of a long log costs the square of its length.
+ * the first batch: a tracking fetch (the events after a position, by position, read a batch at a time) then costs
+ * every event from that position to the head, so a replay of a long log costs the square of its length.
  *
  * <p>It reads the entries one first-field value at a time (a group: entries in one group are ties as far as the walk
  * can tell), puts a group's documents in the collection's order, as a scan meets them, keeps those the query matches

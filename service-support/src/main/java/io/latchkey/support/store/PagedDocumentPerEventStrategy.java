@@ -2,17 +2,30 @@ package io.latchkey.support.store;
 
 import static com.mongodb.client.model.Filters.and;
 import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Filters.gt;
 import static com.mongodb.client.model.Filters.gte;
 
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.Sorts;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 import org.axonframework.eventhandling.DomainEventData;
+import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
+import org.axonframework.eventhandling.TrackedDomainEventData;
+import org.axonframework.eventhandling.TrackedEventData;
+import org.axonframework.eventhandling.TrackingToken;
+import org.axonframework.extensions.mongo.eventsourcing.eventstore.MongoTrackingToken;
 import org.axonframework.extensions.mongo.eventsourcing.eventstore.documentperevent.DocumentPerEventStorageStrategy;
 import org.axonframework.extensions.mongo.eventsourcing.eventstore.documentperevent.EventEntryConfiguration;
+import org.axonframework.serialization.Serializer;
 import org.bson.Document;
 import org.bson.conversions.Bson;
 
@@ -26,10 +39,29 @@ import org.bson.conversions.Bson;
  * serves a load in MongoDB, but the embedded store uses a unique index only for a query that names every one of its
  * fields exactly, so every load of an aggregate scanned all the events of all aggregates. A non-unique index it does
  * read ({@link FieldIndex}): a load reads the aggregate's events from the requested sequence on.
+ *
+ * <p>And it tracks events by their position in the store ({@link EventPositions}), with Axon's {@link
+ * GlobalSequenceTrackingToken}, instead of by timestamp. Axon's {@link MongoTrackingToken} re-reads the second before
+ * it on every fetch, excluding by id each event it has seen there, and every event read makes a token holding all
+ * those ids: each fetch costs that second's events, twice over, so at a few thousand events a second (usage reports
+ * add one per key, edge and second) a processor read fewer events than were appended, and fell behind for good. A
+ * token of the earlier kind, stored before positions, is read from the position before the first event of its second
+ * of look-back: the handlers see at most that second again, and every projection's writes are idempotent.
  */
 class PagedDocumentPerEventStrategy extends DocumentPerEventStorageStrategy {
 
     static final String AGGREGATE_INDEX = "aggregateSequenceIndex";
+    /** Axon's look-back for its Mongo token, which a token stored before positions was read with. */
+    private static final Duration LOOK_BACK = Duration.ofSeconds(1);
+
+    private final EventPositions positions;
+    private final boolean appends;
+
+    /** @param appends whether this process appends the events (the command side): it numbers them */
+    PagedDocumentPerEventStrategy(MongoDatabase database, boolean appends) {
+        this.positions = new EventPositions(database);
+        this.appends = appends;
+    }
 
     @Override
     public void ensureIndexes(MongoCollection<Document> eventsCollection,
@@ -43,6 +75,76 @@ class PagedDocumentPerEventStrategy extends DocumentPerEventStorageStrategy {
         IndexOptions options = new IndexOptions().name(AGGREGATE_INDEX);
         eventsCollection.createIndex(keys, options);
         snapshotsCollection.createIndex(keys, options);
+        eventsCollection.createIndex(Indexes.ascending(EventPositions.FIELD),
+                new IndexOptions().name(EventPositions.INDEX));
+        if (appends) {
+            positions.numberUnnumbered(eventsCollection, entry);
+        }
+    }
+
+    @Override
+    public void appendEvents(MongoCollection<Document> eventCollection, List<? extends EventMessage<?>> events,
+                             Serializer serializer) {
+        if (!appends) {
+            throw new IllegalStateException("This process does not append to the embedded event store "
+                    + "(latchkey.store.appends is false): one process, the command side, numbers every event");
+        }
+        positions.append(eventCollection, createEventDocuments(events, serializer).collect(Collectors.toList()));
+    }
+
+    /** The events after the token's position, in the order of their positions, a batch at a time. */
+    @Override
+    public List<? extends TrackedEventData<?>> findTrackedEvents(MongoCollection<Document> eventCollection,
+                                                                 TrackingToken lastToken, int batchSize) {
+        Long after = after(eventCollection, lastToken);
+        if (after == null) {
+            return List.of();
+        }
+        List<TrackedEventData<?>> batch = new ArrayList<>(batchSize);
+        for (Document document : eventCollection.find(gt(EventPositions.FIELD, after))
+                .sort(Sorts.ascending(EventPositions.FIELD)).limit(batchSize).batchSize(batchSize)) {
+            TrackingToken token = new GlobalSequenceTrackingToken(document.get(EventPositions.FIELD, Number.class)
+                    .longValue());
+            extractEvents(document).forEach(event -> batch.add(new TrackedDomainEventData<>(token, event)));
+        }
+        return batch;
+    }
+
+    /** The position to read after, or null while a token stored before positions cannot be placed yet. */
+    private Long after(MongoCollection<Document> events, TrackingToken token) {
+        if (token == null) {
+            return 0L;
+        }
+        if (token instanceof GlobalSequenceTrackingToken position) {
+            return position.getGlobalIndex();
+        }
+        if (token instanceof MongoTrackingToken stored) {
+            return positions.before(events, eventConfiguration(), stored.getTimestamp().minus(LOOK_BACK));
+        }
+        throw new IllegalArgumentException("The embedded event store cannot read from a token of type "
+                + token.getClass().getName());
+    }
+
+    /** Reading from no token reads every event. */
+    @Override
+    public TrackingToken createTailToken(MongoCollection<Document> eventsCollection) {
+        return null;
+    }
+
+    /**
+     * A token after the last event appended so far. While the appender has not numbered the store no event has a
+     * position, so 0 is the last position given, and every event numbered later comes after it: tokens are of one
+     * type from the start (Axon's first token of a processor compares the two), at the price of reading more.
+     */
+    TrackingToken createHeadToken(MongoCollection<Document> events) {
+        Long last = positions.lastGiven(events);
+        return new GlobalSequenceTrackingToken(last == null ? 0 : last);
+    }
+
+    /** A token before the first event stamped at or after {@code at}; as {@link #createHeadToken}, 0 until numbered. */
+    TrackingToken createTokenAt(MongoCollection<Document> events, Instant at) {
+        Long before = positions.before(events, eventConfiguration(), at);
+        return new GlobalSequenceTrackingToken(before == null ? 0 : before);
     }
 
     @Override

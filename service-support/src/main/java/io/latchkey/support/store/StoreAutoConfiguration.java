@@ -2,6 +2,7 @@ package io.latchkey.support.store;
 
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoDatabase;
 import io.latchkey.support.events.EventStoreWindows;
 import io.latchkey.support.events.EventWindows;
 import io.latchkey.support.web.ProblemException;
@@ -19,6 +20,7 @@ import org.axonframework.extensions.mongo.eventsourcing.eventstore.MongoEventSto
 import org.axonframework.extensions.mongo.eventsourcing.tokenstore.MongoTokenStore;
 import org.axonframework.messaging.MessageHandlerInterceptor;
 import org.axonframework.serialization.Serializer;
+import org.axonframework.serialization.upcasting.event.EventUpcaster;
 import org.bson.Document;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -130,19 +132,32 @@ public class StoreAutoConfiguration {
 
     @Bean
     @ConditionalOnProperty(name = "axon.axonserver.enabled", havingValue = "false")
-    EventStorageEngine eventStorageEngine(MongoTemplate axonMongoTemplate, Serializer serializer,
+    EventStorageEngine eventStorageEngine(MongoTemplate axonMongoTemplate, MongoClient client, MongoProperties mongo,
+                                          StoreProperties store, Serializer serializer,
                                           @Qualifier("eventSerializer") Serializer eventSerializer,
                                           Configuration configuration) {
+        return embeddedEngine(axonMongoTemplate, client.getDatabase(mongo.getMongoClientDatabase()), store.appends(),
+                serializer, eventSerializer, configuration.upcasterChain());
+    }
+
+    /**
+     * The embedded store's events as the services read and append them; public so that a test of another module can
+     * append as the command side does, from outside the process under test.
+     *
+     * @param appends whether this process appends the events (the command side): it numbers them
+     */
+    public static EventStorageEngine embeddedEngine(MongoTemplate template, MongoDatabase database, boolean appends,
+                                                    Serializer snapshotSerializer, Serializer eventSerializer,
+                                                    EventUpcaster upcasters) {
         MongoEventStorageEngine.Builder builder = MongoEventStorageEngine.builder()
-                .mongoTemplate(axonMongoTemplate)
-                // Each tracking fetch re-reads the second before its token (Axon's look-back) and passes over the
-                // events it has seen there: larger fetches pay for that second less often in a replay.
+                .mongoTemplate(template)
+                // A replay reads the log in fetches of this many events; each fetch is one query.
                 .batchSize(1000)
-                .storageStrategy(new PagedDocumentPerEventStrategy())
-                .snapshotSerializer(serializer)
+                .snapshotSerializer(snapshotSerializer)
                 .eventSerializer(eventSerializer)
-                .upcasterChain(configuration.upcasterChain());
-        return new IdleAwareMongoEventStorageEngine(builder, axonMongoTemplate);
+                .upcasterChain(upcasters);
+        return new IdleAwareMongoEventStorageEngine(builder, template,
+                new PagedDocumentPerEventStrategy(database, appends));
     }
 
     /** The embedded store's reads fetch a batch at a time ({@link PagedDocumentPerEventStrategy}), so a window is cheap. */

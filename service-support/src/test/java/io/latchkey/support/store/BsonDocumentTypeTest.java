@@ -123,7 +123,8 @@ class BsonDocumentTypeTest {
                 events.add(new GenericDomainEventMessage<>("Thing", "thing-" + i % 5, i / 5, "payload-" + i,
                         MetaData.with("traceId", "t-" + i)));
             }
-            ServedStore.engineOn(served.template()).storageStrategy(new PagedDocumentPerEventStrategy()).build()
+            ServedStore.engineOn(served.template())
+                    .storageStrategy(new PagedDocumentPerEventStrategy(served.database(), true)).build()
                     .appendEvents(events);
         }
         assertThat(writtenAsBson(file, ServedBackend.EVENTS, document -> true)).containsExactly(entry(true, 50L));

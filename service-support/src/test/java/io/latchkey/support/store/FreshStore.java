@@ -1,6 +1,7 @@
 package io.latchkey.support.store;
 
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -36,6 +37,10 @@ final class FreshStore implements AutoCloseable {
     /** Axon's template over the served store, as the services have it. */
     MongoTemplate template() {
         return served.template();
+    }
+
+    MongoDatabase database() {
+        return served.database();
     }
 
     /** The store file, to open again once this stopped serving it. */

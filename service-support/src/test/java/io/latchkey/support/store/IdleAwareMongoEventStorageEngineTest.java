@@ -25,7 +25,8 @@ class IdleAwareMongoEventStorageEngineTest {
     void everyAppendedEventIsReadOnceHoweverOftenAnIdleProcessorPolls() {
         try (ServedStore store = ServedStore.start(dataDir)) {
             IdleAwareMongoEventStorageEngine engine = new IdleAwareMongoEventStorageEngine(
-                    store.engine().batchSize(1000), store.template());
+                    store.engine().batchSize(1000), store.template(),
+                    new PagedDocumentPerEventStrategy(store.database(), true));
 
             assertThat(read(engine, null)).isEmpty();
             TrackingToken position = null;

@@ -3,6 +3,7 @@ package io.latchkey.support.store;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
 import de.bwaldvogel.mongo.MongoServer;
@@ -43,6 +44,10 @@ record ServedBackend(MongoServer server, MongoClient client) implements AutoClos
         events.createIndex(Indexes.ascending("timestamp", "sequenceNumber"),
                 new IndexOptions().name("orderedEventStreamIndex"));
         return events;
+    }
+
+    MongoDatabase database() {
+        return client.getDatabase("latchkey");
     }
 
     /** Axon's template over this client, as the services have it. */

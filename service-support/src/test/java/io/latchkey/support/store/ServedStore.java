@@ -2,6 +2,7 @@ package io.latchkey.support.store;
 
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoDatabase;
 import io.latchkey.testing.LoopbackPorts;
 import java.nio.file.Path;
 import org.axonframework.extensions.mongo.DefaultMongoTemplate;
@@ -20,6 +21,10 @@ record ServedStore(EmbeddedMongoServer server, MongoClient client, MongoTemplate
         EmbeddedMongoServer server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", port);
         MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port);
         return new ServedStore(server, client, DefaultMongoTemplate.builder().mongoDatabase(client, "latchkey").build());
+    }
+
+    MongoDatabase database() {
+        return client.getDatabase("latchkey");
     }
 
     /** An engine on this store with JSON events and snapshots; callers add what they test. */
