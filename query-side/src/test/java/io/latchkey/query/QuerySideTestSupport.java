@@ -67,10 +67,12 @@ abstract class QuerySideTestSupport {
     private static final KeyFormat KEYS = KeyFormat.forEnvironment("test");
     private static final KeyHasher HASHER = KeyHasher.sha256();
 
+    /** The stores the tests serve, by URI, and one appender for each, as there is one command side. */
+    private static final Map<String, EmbeddedMongoServer> STORES = new ConcurrentHashMap<>();
+    private static final Map<String, EventStore> COMMAND_SIDES = new ConcurrentHashMap<>();
+
     @LocalServerPort
     int port;
-    /** One appender per store, as there is one command side: it numbers the events it appends. */
-    private static final Map<String, EventStore> COMMAND_SIDES = new ConcurrentHashMap<>();
 
     @Autowired
     EventStore eventStore;
@@ -104,12 +106,16 @@ abstract class QuerySideTestSupport {
                 throw new UncheckedIOException(e);
             }
             EmbeddedMongoServer store = EmbeddedMongoServer.start(dataDir, "127.0.0.1", storePort);
+            String uri = "mongodb://127.0.0.1:" + storePort + "/latchkey";
+            STORES.put(uri, store);
             ((DefaultListableBeanFactory) context.getBeanFactory()).registerDisposableBean("testEventStore", () -> {
+                COMMAND_SIDES.remove(uri);
+                STORES.remove(uri);
                 store.close();
                 deleteRecursively(dataDir);
             });
             TestPropertyValues.of(
-                    "spring.data.mongodb.uri=mongodb://127.0.0.1:" + storePort + "/latchkey",
+                    "spring.data.mongodb.uri=" + uri,
                     "latchkey.data-dir=" + dataDir,
                     "latchkey.operator-token=" + OPERATOR_TOKEN,
                     "latchkey.usage.max-buckets=" + MAX_BUCKETS,
@@ -154,7 +160,7 @@ abstract class QuerySideTestSupport {
     EventStore commandSide() {
         return COMMAND_SIDES.computeIfAbsent(mongoUri, uri -> EmbeddedEventStore.builder()
                 .storageEngine(StoreAutoConfiguration.embeddedEngine(axonMongoTemplate,
-                        mongoClient.getDatabase("latchkey"), true, serializer, eventSerializer,
+                        mongoClient.getDatabase("latchkey"), STORES.get(uri), serializer, eventSerializer,
                         NoOpEventUpcaster.INSTANCE))
                 .build());
     }

@@ -25,11 +25,17 @@ import org.slf4j.LoggerFactory;
  * The embedded store's order of events: each event document holds a position, one more than the last appended, and
  * a tracking processor's token is the last position it read. Appends take this object's lock from numbering to
  * insert, so a reader never sees a position before a smaller one; that needs one appending process, which the
- * embedded store has (the command side, which serves it). Events stored before positions existed are numbered in
- * Axon's tracking order (timestamp, then sequence) when the appending process opens the store; until then readers
- * find nothing to read rather than skip what is not numbered. A marker records that this is done and, every
- * {@link #MARK_EVERY} positions, how far numbering has gone, so that a start reads only the events after it to find
- * the last.
+ * embedded store has (the command side, which serves it).
+ *
+ * <p>A reader may see an event before the store has written it to disk, so a crash can take back positions a reader
+ * has passed; given again, they would name events that reader never reads. So positions are handed out from blocks
+ * of {@link #BLOCK} recorded on disk first (a marker in {@link #MARKERS}, and a commit of the store), and a start
+ * goes on after the last block, never inside it. The marker also says where the block began, so that finding the last
+ * position given reads at most a block of events.
+ *
+ * <p>Events stored before positions existed are numbered in Axon's tracking order (timestamp, then sequence) when the
+ * appending process opens the store, and the marker is written once that is done; until then readers find nothing
+ * to read rather than skip what is not numbered.
  */
 final class EventPositions {
 
@@ -37,23 +43,35 @@ final class EventPositions {
     static final String INDEX = "positionIndex";
     static final String MARKERS = "latchkey_markers";
     private static final String MARKER = "event-positions";
-    private static final String LAST = "last";
-    private static final long MARK_EVERY = 1_000;
+    /** The last position given when the current block was taken: every position given since is after it. */
+    private static final String FROM = "from";
+    /** The end of the current block: no position after it was given. */
+    private static final String RESERVED = "reserved";
+    private static final long BLOCK = 1_000;
     private static final int BATCH = 1_000;
     private static final Logger log = LoggerFactory.getLogger(EventPositions.class);
 
     private final MongoCollection<Document> markers;
+    /** Writes the store to disk; null in a process that does not append. */
+    private final Runnable commit;
     /** The last position given, or -1 before the first append of this process; guarded by this. */
     private long last = -1;
-    private long marked;
+    /** The end of the block positions are given from; guarded by this. */
+    private long reserved;
+    private volatile boolean numbered;
 
-    EventPositions(MongoDatabase database) {
+    EventPositions(MongoDatabase database, Runnable commit) {
         this.markers = database.getCollection(MARKERS);
+        this.commit = commit;
+    }
+
+    boolean appends() {
+        return commit != null;
     }
 
     /** Numbers the events stored before positions existed, once per store. */
     void numberUnnumbered(MongoCollection<Document> events, EventEntryConfiguration entry) {
-        if (markers.find(eq("_id", MARKER)).first() != null) {
+        if (marker() != null) {
             return;
         }
         long position = 0;
@@ -64,6 +82,7 @@ final class EventPositions {
                 .batchSize(BATCH).iterator()) {
             while (all.hasNext()) {
                 Document event = all.next();
+                // Numbered by a run cut short: numbers follow the same order, so it goes on after them.
                 if (event.get(FIELD) instanceof Number given) {
                     position = Math.max(position, given.longValue());
                     continue;
@@ -79,7 +98,8 @@ final class EventPositions {
         if (!updates.isEmpty()) {
             events.bulkWrite(updates);
         }
-        mark(position);
+        mark(position, position);
+        commit.run();
         if (numbered > 0) {
             log.info("Numbered {} events stored before event positions, in tracking order (once per store)", numbered);
         }
@@ -88,52 +108,49 @@ final class EventPositions {
     /** Numbers the documents after the last position given and inserts them, in one order for every reader. */
     synchronized void append(MongoCollection<Document> events, List<Document> documents) {
         if (last < 0) {
-            Long found = lastGiven(events);
-            last = found == null ? 0 : found;
-            marked = last;
+            Document marker = marker();
+            // After the block: positions in it may have been seen by a reader and lost in a crash.
+            last = marker == null ? 0 : marker.get(RESERVED, Number.class).longValue();
+            reserved = last;
         }
-        long next = last;
+        long next = last + documents.size();
+        if (next > reserved) {
+            mark(last, next + BLOCK);
+            commit.run();
+            reserved = next + BLOCK;
+        }
+        long position = last;
         for (Document document : documents) {
-            document.put(FIELD, ++next);
+            document.put(FIELD, ++position);
         }
-        try {
-            events.insertMany(documents);
-        } finally {
-            // A failed insert may have stored some of them: their positions are never given again.
-            last = next;
-        }
-        if (last - marked >= MARK_EVERY) {
-            try {
-                mark(last);
-                marked = last;
-            } catch (RuntimeException e) {
-                // Only a hint for the next start, which then reads further; the events are stored.
-                log.warn("Could not record how far event positions have gone", e);
-            }
-        }
+        // Given even if the insert fails: it may have stored some of them.
+        last = next;
+        events.insertMany(documents);
     }
 
     /**
-     * The position before the first event stamped at or after {@code at} (the last position when there is none),
-     * so that reading after it misses no event from {@code at} on; null while the store's events are not numbered.
+     * The position before every event stamped at or after {@code at} (the last position when there is none), so that
+     * reading after it misses no event from {@code at} on; null while the store's events are not numbered. The lowest
+     * position, not the first by time: an event appended after positions began may be stamped before one appended
+     * earlier.
      */
     Long before(MongoCollection<Document> events, EventEntryConfiguration entry, Instant at) {
         Document first = events.find(gte(entry.timestampProperty(), formatInstant(at)))
-                .sort(Sorts.ascending(entry.timestampProperty(), entry.sequenceNumberProperty()))
-                .limit(1).first();
+                .sort(Sorts.ascending(FIELD)).limit(1).first();
         if (first == null) {
             return lastGiven(events);
         }
+        // An event without a position sorts first: numbering has not reached it.
         return first.get(FIELD) instanceof Number position ? position.longValue() - 1 : null;
     }
 
     /** The last position given so far (0 when none), or null while the store's events are not numbered. */
     Long lastGiven(MongoCollection<Document> events) {
-        Document marker = markers.find(eq("_id", MARKER)).first();
+        Document marker = marker();
         if (marker == null) {
             return null;
         }
-        long position = marker.get(LAST, Number.class).longValue();
+        long position = marker.get(FROM, Number.class).longValue();
         try (MongoCursor<Document> after = events.find(gt(FIELD, position)).sort(Sorts.ascending(FIELD))
                 .batchSize(BATCH).iterator()) {
             while (after.hasNext()) {
@@ -143,7 +160,20 @@ final class EventPositions {
         return position;
     }
 
-    private void mark(long position) {
-        markers.updateOne(eq("_id", MARKER), Updates.max(LAST, position), new UpdateOptions().upsert(true));
+    /** Whether the store's events are numbered; once they are, they stay so. */
+    boolean numbered() {
+        if (!numbered) {
+            numbered = marker() != null;
+        }
+        return numbered;
+    }
+
+    private Document marker() {
+        return markers.find(eq("_id", MARKER)).first();
+    }
+
+    private void mark(long from, long reserved) {
+        markers.updateOne(eq("_id", MARKER), Updates.combine(Updates.max(FROM, from), Updates.max(RESERVED, reserved)),
+                new UpdateOptions().upsert(true));
     }
 }

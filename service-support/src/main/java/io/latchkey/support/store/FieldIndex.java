@@ -22,12 +22,14 @@ import org.h2.mvstore.MVMap;
 /**
  * A non-unique index, which the store otherwise accepts and ignores, so that every query on such a field scans the
  * whole collection under its lock. It orders documents by the index's first field, then its second, in an H2 map of
- * the store's own file. It names the candidates of a query with an equality on a string or a date, or a range of
- * strings or of dates, on the first field (at the top of the query or in a top-level {@code $and}). With an equality
- * there, an equality on the second field or a range of its strings, dates, longs or ints narrows them further: an
- * aggregate's events from a sequence on. The store's matcher then checks the whole query, sorts and limits, so this
- * only ever needs to name every document that can match. First-field values of other types are left out, which no
- * such condition can match: MongoDB compares within a type. Array elements are indexed one by one, as a multikey
+ * the store's own file. It names the candidates of a query with an equality on a string, a date, a long or an int, or
+ * a range of strings, of dates or of longs and ints, on the first field (at the top of the query or in a top-level
+ * {@code $and}); numbers only while no document held another kind of number there (MongoDB compares a double with a
+ * long, and doubles are not in the index). With an equality there, an equality on the second field or a range of its
+ * strings, dates, longs or ints narrows them further: an aggregate's events from a sequence on. The store's matcher
+ * then checks the whole query, sorts and limits, so this only ever needs to name every document that can match.
+ * First-field values of other types are left out, which no such condition can match: MongoDB compares within a type
+ * (numbers apart). Array elements are indexed one by one, as a multikey
  * index does. Positions are the documents' {@code _id}s, which the H2 collection keys them by. A query sorted by the
  * first field can also be read in that order a batch at a time ({@link #walkInOrder}, {@link OrderedWalk}): a
  * tracking fetch, by position ({@link EventPositions}).
@@ -69,6 +71,11 @@ final class FieldIndex extends Index<Object> {
      * re-adds every document, or by a document added since.
      */
     private volatile boolean onlyStrings = true;
+    /**
+     * Whether any document added had a number other than a long or an int in the first field, which a numeric
+     * condition may match but the index does not hold; only ever set, as {@link #multikey} is.
+     */
+    private volatile boolean inexactNumbers;
 
     FieldIndex(MVMap<String, Object> entries, String name, List<IndexKey> keys, boolean sparse) {
         super(name, keys, sparse);
@@ -277,8 +284,8 @@ final class FieldIndex extends Index<Object> {
     }
 
     /**
-     * A field's encoded values, array elements one by one; in a second field ({@code orOther}) with numbers and with
-     * every value this index does not order as {@link #OTHER}.
+     * A field's encoded values, array elements one by one; in a second field ({@code orOther}) with every value this
+     * index does not order as {@link #OTHER}.
      */
     private void values(Object value, boolean orOther, List<String> encoded) {
         if (value instanceof Collection<?> elements) {
@@ -286,7 +293,10 @@ final class FieldIndex extends Index<Object> {
             elements.forEach(element -> values(element, orOther, encoded));
             return;
         }
-        String one = encode(value, orOther);
+        if (!orOther && value instanceof Number && !(value instanceof Long || value instanceof Integer)) {
+            inexactNumbers = true;
+        }
+        String one = encode(value, true);
         one = one == null && orOther ? OTHER : one;
         if (one != null && !encoded.contains(one)) {
             encoded.add(one);
@@ -301,9 +311,10 @@ final class FieldIndex extends Index<Object> {
     /**
      * A value in an order that {@link String#compareTo} keeps: strings as themselves (their {@code \0}s escaped, so
      * {@link #END} sorts below any continuation), dates as offset-binary milliseconds in fixed-width hex, those beyond
-     * a long's milliseconds at its ends (the order kept, so still every candidate), and in a second field longs and
-     * ints the same way. Null for every other type: MongoDB compares doubles and decimals with longs, so a second
-     * field's doubles and decimals go to {@link #OTHER}, which every walk of it includes.
+     * a long's milliseconds at its ends (the order kept, so still every candidate), and longs and ints ({@code
+     * numbers}) the same way. Null for every other type: MongoDB compares doubles and decimals with longs, so a second
+     * field's doubles and decimals go to {@link #OTHER}, which every walk of it includes, and a first field's leave its
+     * numeric conditions unanswered ({@link #inexactNumbers}).
      */
     private static String encode(Object value, boolean numbers) {
         if (value instanceof String text) {
@@ -351,13 +362,15 @@ final class FieldIndex extends Index<Object> {
 
     /** The encoded value the query requires of the first field, or null when it requires none this index encodes. */
     private String firstEquality(Document query) {
-        return conditions(query, field).map(condition -> equality(condition, false)).filter(Objects::nonNull)
+        boolean numbers = !inexactNumbers;
+        return conditions(query, field).map(condition -> equality(condition, numbers)).filter(Objects::nonNull)
                 .findFirst().orElse(null);
     }
 
     /** The entry keys a condition of the query on the first field bounds ({@link #bounds}), or null when none does. */
     private String[] firstBounds(Document query) {
-        return conditions(query, field).map(condition -> bounds(condition, false)).filter(Objects::nonNull)
+        boolean numbers = !inexactNumbers;
+        return conditions(query, field).map(condition -> bounds(condition, numbers)).filter(Objects::nonNull)
                 .findFirst().orElse(null);
     }
 

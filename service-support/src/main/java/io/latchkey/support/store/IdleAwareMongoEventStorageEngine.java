@@ -52,9 +52,12 @@ final class IdleAwareMongoEventStorageEngine extends MongoEventStorageEngine {
             return List.of();
         }
         List<? extends TrackedEventData<?>> batch = super.fetchTrackedEvents(lastToken, batchSize);
+        // Numbering does not change the size: until it is done, a fetch may find more than the last one at that size.
+        if (!strategy.numbered()) {
+            return batch;
+        }
         if (batch.isEmpty()) {
-            // Only a position: before the appender has numbered the store, nothing is read from no token or from
-            // Axon's, and numbering does not change the size.
+            // Only a position: Axon's token stored before positions is placed anew by every fetch.
             if (lastToken instanceof GlobalSequenceTrackingToken) {
                 remember(lastToken, size);
             }

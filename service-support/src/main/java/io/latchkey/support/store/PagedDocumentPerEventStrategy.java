@@ -55,12 +55,13 @@ class PagedDocumentPerEventStrategy extends DocumentPerEventStorageStrategy {
     private static final Duration LOOK_BACK = Duration.ofSeconds(1);
 
     private final EventPositions positions;
-    private final boolean appends;
 
-    /** @param appends whether this process appends the events (the command side): it numbers them */
-    PagedDocumentPerEventStrategy(MongoDatabase database, boolean appends) {
-        this.positions = new EventPositions(database);
-        this.appends = appends;
+    /**
+     * @param commit writes the store to disk, in the one process that appends the events and serves the store (the
+     *               command side), which numbers them; null in every other process, which only reads
+     */
+    PagedDocumentPerEventStrategy(MongoDatabase database, Runnable commit) {
+        this.positions = new EventPositions(database, commit);
     }
 
     @Override
@@ -77,7 +78,7 @@ class PagedDocumentPerEventStrategy extends DocumentPerEventStorageStrategy {
         snapshotsCollection.createIndex(keys, options);
         eventsCollection.createIndex(Indexes.ascending(EventPositions.FIELD),
                 new IndexOptions().name(EventPositions.INDEX));
-        if (appends) {
+        if (positions.appends()) {
             positions.numberUnnumbered(eventsCollection, entry);
         }
     }
@@ -85,9 +86,9 @@ class PagedDocumentPerEventStrategy extends DocumentPerEventStorageStrategy {
     @Override
     public void appendEvents(MongoCollection<Document> eventCollection, List<? extends EventMessage<?>> events,
                              Serializer serializer) {
-        if (!appends) {
-            throw new IllegalStateException("This process does not append to the embedded event store "
-                    + "(latchkey.store.appends is false): one process, the command side, numbers every event");
+        if (!positions.appends()) {
+            throw new IllegalStateException("This process does not append to the embedded event store: the one that "
+                    + "serves it, the command side, numbers every event");
         }
         positions.append(eventCollection, createEventDocuments(events, serializer).collect(Collectors.toList()));
     }
@@ -123,6 +124,11 @@ class PagedDocumentPerEventStrategy extends DocumentPerEventStorageStrategy {
         }
         throw new IllegalArgumentException("The embedded event store cannot read from a token of type "
                 + token.getClass().getName());
+    }
+
+    /** Whether the appending process has numbered the store's events; once it has, they stay so. */
+    boolean numbered() {
+        return positions.numbered();
     }
 
     /** Reading from no token reads every event. */

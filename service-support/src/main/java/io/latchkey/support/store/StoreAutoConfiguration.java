@@ -24,6 +24,7 @@ import org.axonframework.serialization.upcasting.event.EventUpcaster;
 import org.bson.Document;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.actuate.health.Health;
@@ -133,31 +134,32 @@ public class StoreAutoConfiguration {
     @Bean
     @ConditionalOnProperty(name = "axon.axonserver.enabled", havingValue = "false")
     EventStorageEngine eventStorageEngine(MongoTemplate axonMongoTemplate, MongoClient client, MongoProperties mongo,
-                                          StoreProperties store, Serializer serializer,
+                                          ObjectProvider<EmbeddedMongoServer> served, Serializer serializer,
                                           @Qualifier("eventSerializer") Serializer eventSerializer,
                                           Configuration configuration) {
-        return embeddedEngine(axonMongoTemplate, client.getDatabase(mongo.getMongoClientDatabase()), store.appends(),
-                serializer, eventSerializer, configuration.upcasterChain());
+        return embeddedEngine(axonMongoTemplate, client.getDatabase(mongo.getMongoClientDatabase()),
+                served.getIfAvailable(), serializer, eventSerializer, configuration.upcasterChain());
     }
 
     /**
      * The embedded store's events as the services read and append them; public so that a test of another module can
      * append as the command side does, from outside the process under test.
      *
-     * @param appends whether this process appends the events (the command side): it numbers them
+     * @param served the store when this process serves it: then it appends the events and numbers them (the command
+     *               side); null in a process that only reads them
      */
-    public static EventStorageEngine embeddedEngine(MongoTemplate template, MongoDatabase database, boolean appends,
-                                                    Serializer snapshotSerializer, Serializer eventSerializer,
-                                                    EventUpcaster upcasters) {
+    public static EventStorageEngine embeddedEngine(MongoTemplate template, MongoDatabase database,
+                                                    EmbeddedMongoServer served, Serializer snapshotSerializer,
+                                                    Serializer eventSerializer, EventUpcaster upcasters) {
         MongoEventStorageEngine.Builder builder = MongoEventStorageEngine.builder()
                 .mongoTemplate(template)
-                // A replay reads the log in fetches of this many events; each fetch is one query.
+                // A replay reads the log in fetches of this many events, each a walk of the position index.
                 .batchSize(1000)
                 .snapshotSerializer(snapshotSerializer)
                 .eventSerializer(eventSerializer)
                 .upcasterChain(upcasters);
         return new IdleAwareMongoEventStorageEngine(builder, template,
-                new PagedDocumentPerEventStrategy(database, appends));
+                new PagedDocumentPerEventStrategy(database, served == null ? null : served::commit));
     }
 
     /** The embedded store's reads fetch a batch at a time ({@link PagedDocumentPerEventStrategy}), so a window is cheap. */

@@ -5,18 +5,17 @@ import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
- * {@code latchkey.store.*}: whether this process serves the embedded store and appends its events, where, and how
- * often tracking processors poll it for new events.
+ * {@code latchkey.store.*}: whether this process serves the embedded store, where, and how often tracking
+ * processors poll it for new events.
  *
- * @param serve      serve the embedded MongoDB-wire store from this process (the command side does by default)
- * @param appends    append events to the embedded store from this process, which numbers them (the command side
- *                   does by default; one process must, and no other may)
+ * @param serve      serve the embedded MongoDB-wire store from this process (the command side does by default), which
+ *                   then appends the events and numbers them
  * @param host       address the embedded store binds to
  * @param port       port the embedded store binds to
  * @param fetchDelay how long an idle tracking processor waits before asking the embedded store for new events
  */
 @ConfigurationProperties("latchkey.store")
-public record StoreProperties(boolean serve, boolean appends, String host, int port, Duration fetchDelay) {
+public record StoreProperties(boolean serve, String host, int port, Duration fetchDelay) {
 
     public StoreProperties {
         host = host == null ? "127.0.0.1" : host;

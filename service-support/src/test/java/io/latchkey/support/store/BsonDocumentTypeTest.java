@@ -124,7 +124,8 @@ class BsonDocumentTypeTest {
                         MetaData.with("traceId", "t-" + i)));
             }
             ServedStore.engineOn(served.template())
-                    .storageStrategy(new PagedDocumentPerEventStrategy(served.database(), true)).build()
+                    .storageStrategy(new PagedDocumentPerEventStrategy(served.database(), served.backend()::commit))
+                    .build()
                     .appendEvents(events);
         }
         assertThat(writtenAsBson(file, ServedBackend.EVENTS, document -> true)).containsExactly(entry(true, 50L));

@@ -138,7 +138,12 @@ class FieldIndexTest {
                 new Document("group", new Document("$exists", true)).append("$and",
                         List.of(new Document("group", "g2"), new Document("n", new Document("$lt", 9L)))),
                 and(eq("owner", "dev-1"), gte("created", at(3))),
-                and(eq("owner", "dev-1"), eq("created", at(2))));
+                and(eq("owner", "dev-1"), eq("created", at(2))),
+                // Numbers in the first field, as the events' positions.
+                gte("due", 10L),
+                and(gt("due", 0), lt("due", 16L)),
+                eq("due", 15),
+                gt("due", 14.5));
     }
 
     private static List<List<Object>> answers(MongoCollection<Document> things) {
@@ -188,6 +193,34 @@ class FieldIndexTest {
                 .doesNotContain("odd-14", "odd-16");
         assertThat(plain.get(26 * shapes)).as("g1, n = 13").containsExactly("odd-13", "odd-21", "t54");
         assertThat(plain.get(33 * shapes)).as("g1, n < 0").containsExactly("odd-18", "odd-19");
+    }
+
+    @Test
+    void aNumericConditionOnTheFirstFieldIsLeftToTheStoreOnceAnotherKindOfNumberIsThere() {
+        Function<String, List<List<Object>>> answers = file -> {
+            try (ServedBackend served = ServedBackend.on(file.startsWith("plain")
+                    ? new H2Backend(dataDir.resolve(file).toString())
+                    : new IndexedH2Backend(dataDir.resolve(file).toString()))) {
+                MongoCollection<Document> positions = served.collection("positions");
+                positions.createIndex(Indexes.ascending("position"));
+                for (long position = 1; position <= 20; position++) {
+                    positions.insertOne(new Document("_id", "p" + position).append("position", position));
+                }
+                List<List<Object>> found = new ArrayList<>();
+                List<Bson> queries = List.of(gt("position", 15L), eq("position", 15), lt("position", 3));
+                queries.forEach(query -> found.add(ids(positions.find(query).sort(Sorts.ascending("position")))));
+                // MongoDB compares a double with a long: the index holds no doubles, so it stops answering.
+                positions.insertOne(new Document("_id", "d15").append("position", 15.0));
+                positions.insertOne(new Document("_id", "d2").append("position", 2.5));
+                queries.forEach(query -> found.add(ids(positions.find(query).sort(Sorts.ascending("position")))));
+                return found;
+            }
+        };
+        List<List<Object>> plain = answers.apply("plain-numbers.mv");
+        assertThat(answers.apply("indexed-numbers.mv")).isEqualTo(plain);
+        assertThat(plain.get(1)).containsExactly("p15");
+        assertThat(plain.get(4)).containsExactlyInAnyOrder("p15", "d15");
+        assertThat(plain.get(5)).containsExactly("p1", "p2", "d2");
     }
 
     /**

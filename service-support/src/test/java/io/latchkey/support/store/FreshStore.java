@@ -43,6 +43,11 @@ final class FreshStore implements AutoCloseable {
         return served.database();
     }
 
+    /** Writes the store to disk, as the process that serves it does before acknowledging a command. */
+    void commit() {
+        served.backend().commit();
+    }
+
     /** The store file, to open again once this stopped serving it. */
     String file() {
         return file;

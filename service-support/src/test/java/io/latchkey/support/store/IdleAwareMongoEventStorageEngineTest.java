@@ -26,7 +26,7 @@ class IdleAwareMongoEventStorageEngineTest {
         try (ServedStore store = ServedStore.start(dataDir)) {
             IdleAwareMongoEventStorageEngine engine = new IdleAwareMongoEventStorageEngine(
                     store.engine().batchSize(1000), store.template(),
-                    new PagedDocumentPerEventStrategy(store.database(), true));
+                    new PagedDocumentPerEventStrategy(store.database(), store.server()::commit));
 
             assertThat(read(engine, null)).isEmpty();
             TrackingToken position = null;

@@ -2,6 +2,7 @@ package io.latchkey.support.store;
 
 import static com.mongodb.client.model.Filters.and;
 import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Filters.gt;
 import static com.mongodb.client.model.Filters.gte;
 import static com.mongodb.client.model.Filters.lt;
 import static com.mongodb.client.model.Filters.nin;
@@ -10,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoCursor;
+import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.Sorts;
 import com.mongodb.client.model.UpdateOptions;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
@@ -171,6 +173,28 @@ class IndexedH2BackendTest {
             List<String> scanned = new ArrayList<>();
             served.events().find(eq("eventIdentifier", "hidden")).forEach(d -> scanned.add(d.getString("_id")));
             assertThat(scanned).containsExactly("hidden");
+        }
+    }
+
+    @Test
+    void aFetchByPositionReadsThePositionIndexNotTheCollection() {
+        IndexedH2Backend backend = new IndexedH2Backend(dataDir.resolve("positions.mv").toString());
+        try (ServedBackend served = ServedBackend.on(backend)) {
+            MongoCollection<Document> events = served.events();
+            events.createIndex(Indexes.ascending(EventPositions.FIELD));
+            for (int position = 1; position <= 3; position++) {
+                events.insertOne(event(position, position).append(EventPositions.FIELD, (long) position));
+            }
+            // Slipped into the collection's map past the collection: a scan sees it, the index does not.
+            backend.getMvStore().<Object, de.bwaldvogel.mongo.bson.Document>openMap(
+                    "databases.latchkey." + ServedBackend.EVENTS).put("hidden",
+                    new de.bwaldvogel.mongo.bson.Document("_id", "hidden").append(EventPositions.FIELD, 4L));
+
+            List<Object> read = new ArrayList<>();
+            events.find(gt(EventPositions.FIELD, 1L)).sort(Sorts.ascending(EventPositions.FIELD)).limit(10)
+                    .forEach(document -> read.add(document.get(EventPositions.FIELD)));
+            assertThat(read).containsExactly(2L, 3L);
+            assertThat(events.countDocuments(eq("_id", "hidden"))).as("a scan").isEqualTo(1);
         }
     }
 

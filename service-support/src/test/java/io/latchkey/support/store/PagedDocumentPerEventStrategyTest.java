@@ -27,7 +27,8 @@ class PagedDocumentPerEventStrategyTest {
     @Test
     void aStreamReadFromAPositionFetchesOneBatchAtATimeAndStillEndsComplete() {
         try (ServedStore store = ServedStore.start(dataDir)) {
-            PagedDocumentPerEventStrategy strategy = new PagedDocumentPerEventStrategy(store.database(), true);
+            PagedDocumentPerEventStrategy strategy =
+                    new PagedDocumentPerEventStrategy(store.database(), store.server()::commit);
             MongoEventStorageEngine engine = store.engine().batchSize(BATCH).storageStrategy(strategy).build();
             List<EventMessage<?>> events = new ArrayList<>();
             for (int i = 0; i < 350; i++) {
@@ -59,7 +60,8 @@ class PagedDocumentPerEventStrategyTest {
                     .appendEvents(new GenericDomainEventMessage<>("Thing", "old", 0, "old-0"),
                             new GenericDomainEventMessage<>("Thing", "old", 1, "old-1"));
             MongoEventStorageEngine engine = ServedStore.engineOn(served.template())
-                    .storageStrategy(new PagedDocumentPerEventStrategy(served.database(), true)).build();
+                    .storageStrategy(new PagedDocumentPerEventStrategy(served.database(), served.backend()::commit))
+                    .build();
             engine.appendEvents(new GenericDomainEventMessage<>("Thing", "old", 2, "old-2"),
                     new GenericDomainEventMessage<>("Thing", "new", 0, "new-0"));
             assertThat(engine.readEvents("old", 0).asStream().map(event -> (Object) event.getPayload()))

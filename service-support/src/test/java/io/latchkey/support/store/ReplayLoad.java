@@ -47,7 +47,7 @@ public final class ReplayLoad {
             throws Exception {
         try (FreshStore store = FreshStore.of(backend, "replay-load")) {
             MongoEventStorageEngine engine = ServedStore.engineOn(store.template()).batchSize(BATCH)
-                    .storageStrategy(new PagedDocumentPerEventStrategy(store.database(), true)).build();
+                    .storageStrategy(new PagedDocumentPerEventStrategy(store.database(), store::commit)).build();
             List<Double> appends = new ArrayList<>();
             long[] sequences = new long[1_000];
             for (int from = 0; from < events; from += BATCH) {

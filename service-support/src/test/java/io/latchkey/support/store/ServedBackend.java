@@ -17,7 +17,7 @@ import org.bson.Document;
  * A given backend served over TCP on a free loopback port and a MongoDB client of it, for tests that compare backends
  * or reach into one behind the server's back; closing stops the client and then the server, which closes the backend.
  */
-record ServedBackend(MongoServer server, MongoClient client) implements AutoCloseable {
+record ServedBackend(MongoServer server, MongoClient client, H2Backend backend) implements AutoCloseable {
 
     /** Axon's default name for the event collection, which the services keep. */
     static final String EVENTS = "domainevents";
@@ -26,7 +26,7 @@ record ServedBackend(MongoServer server, MongoClient client) implements AutoClos
         MongoServer server = new MongoServer(backend);
         int port = LoopbackPorts.free();
         server.bind("127.0.0.1", port);
-        return new ServedBackend(server, MongoClients.create("mongodb://127.0.0.1:" + port));
+        return new ServedBackend(server, MongoClients.create("mongodb://127.0.0.1:" + port), backend);
     }
 
     MongoCollection<Document> collection(String name) {
