@@ -69,7 +69,7 @@ abstract class QuerySideTestSupport {
 
     /** The stores the tests serve, by URI, and one appender for each, as there is one command side. */
     private static final Map<String, EmbeddedMongoServer> STORES = new ConcurrentHashMap<>();
-    private static final Map<String, EventStore> COMMAND_SIDES = new ConcurrentHashMap<>();
+    private static final Map<String, EmbeddedEventStore> COMMAND_SIDES = new ConcurrentHashMap<>();
 
     @LocalServerPort
     int port;
@@ -109,7 +109,10 @@ abstract class QuerySideTestSupport {
             String uri = "mongodb://127.0.0.1:" + storePort + "/latchkey";
             STORES.put(uri, store);
             ((DefaultListableBeanFactory) context.getBeanFactory()).registerDisposableBean("testEventStore", () -> {
-                COMMAND_SIDES.remove(uri);
+                EmbeddedEventStore commandSide = COMMAND_SIDES.remove(uri);
+                if (commandSide != null) {
+                    commandSide.shutDown();
+                }
                 STORES.remove(uri);
                 store.close();
                 deleteRecursively(dataDir);

@@ -31,11 +31,11 @@ import org.slf4j.LoggerFactory;
  * has passed; given again, they would name events that reader never reads. So positions are handed out from blocks
  * of {@link #BLOCK} recorded on disk first (a marker in {@link #MARKERS}, and a commit of the store), and a start
  * goes on after the last block, never inside it. The marker also says where the block began, so that finding the last
- * position given reads at most a block of events.
+ * position given reads at most a block of events (and one append's).
  *
  * <p>Events stored before positions existed are numbered in Axon's tracking order (timestamp, then sequence) when the
- * appending process opens the store, and the marker is written once that is done; until then readers find nothing
- * to read rather than skip what is not numbered.
+ * appending process opens the store, and the marker is written once that is done; until then a reader reads only
+ * what is numbered, in order, and a token stored before positions waits, rather than skip what is not numbered.
  */
 final class EventPositions {
 
@@ -75,7 +75,7 @@ final class EventPositions {
             return;
         }
         long position = 0;
-        long numbered = 0;
+        long count = 0;
         List<WriteModel<Document>> updates = new ArrayList<>();
         try (MongoCursor<Document> all = events.find()
                 .sort(Sorts.ascending(entry.timestampProperty(), entry.sequenceNumberProperty()))
@@ -88,7 +88,7 @@ final class EventPositions {
                     continue;
                 }
                 updates.add(new UpdateOneModel<>(eq("_id", event.get("_id")), Updates.set(FIELD, ++position)));
-                numbered++;
+                count++;
                 if (updates.size() == BATCH) {
                     events.bulkWrite(updates);
                     updates.clear();
@@ -100,8 +100,8 @@ final class EventPositions {
         }
         mark(position, position);
         commit.run();
-        if (numbered > 0) {
-            log.info("Numbered {} events stored before event positions, in tracking order (once per store)", numbered);
+        if (count > 0) {
+            log.info("Numbered {} events stored before event positions, in tracking order (once per store)", count);
         }
     }
 
@@ -109,8 +109,12 @@ final class EventPositions {
     synchronized void append(MongoCollection<Document> events, List<Document> documents) {
         if (last < 0) {
             Document marker = marker();
+            if (marker == null) {
+                throw new IllegalStateException("The embedded store's events are not numbered: the engine that "
+                        + "appends numbers them when it opens the store");
+            }
             // After the block: positions in it may have been seen by a reader and lost in a crash.
-            last = marker == null ? 0 : marker.get(RESERVED, Number.class).longValue();
+            last = marker.get(RESERVED, Number.class).longValue();
             reserved = last;
         }
         long next = last + documents.size();

@@ -18,6 +18,8 @@ import java.util.Set;
 import java.util.stream.Stream;
 import org.h2.mvstore.Cursor;
 import org.h2.mvstore.MVMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A non-unique index, which the store otherwise accepts and ignores, so that every query on such a field scans the
@@ -40,6 +42,8 @@ import org.h2.mvstore.MVMap;
  * that the matcher drops.
  */
 final class FieldIndex extends Index<Object> {
+
+    private static final Logger log = LoggerFactory.getLogger(FieldIndex.class);
 
     private static final String ID = "_id";
     private static final char STRING = 's';
@@ -293,8 +297,11 @@ final class FieldIndex extends Index<Object> {
             elements.forEach(element -> values(element, orOther, encoded));
             return;
         }
-        if (!orOther && value instanceof Number && !(value instanceof Long || value instanceof Integer)) {
+        if (!orOther && !inexactNumbers && value instanceof Number
+                && !(value instanceof Long || value instanceof Integer)) {
             inexactNumbers = true;
+            log.warn("Index {} now leaves numeric conditions to a scan until the store restarts: a document holds {} "
+                    + "in its first field", getName(), value.getClass().getSimpleName());
         }
         String one = encode(value, true);
         one = one == null && orOther ? OTHER : one;
@@ -397,8 +404,8 @@ final class FieldIndex extends Index<Object> {
 
     /**
      * The encoded values from (inclusive) to (exclusive) that every value the condition can match lies between, or
-     * null when this index cannot bound it: an equality on a value it encodes, or a range of strings or of dates (or,
-     * in the second field, of longs and ints). Date bounds are widened to whole milliseconds.
+     * null when this index cannot bound it: an equality on a value it encodes, or a range of strings, of dates or
+     * ({@code numbers}) of longs and ints. Date bounds are widened to whole milliseconds.
      */
     private static String[] bounds(Object condition, boolean numbers) {
         String equal = equality(condition, numbers);

@@ -46,14 +46,23 @@ final class IdleAwareMongoEventStorageEngine extends MongoEventStorageEngine {
 
     @Override
     protected List<? extends TrackedEventData<?>> fetchTrackedEvents(TrackingToken lastToken, int batchSize) {
-        // Read before the fetch: an event appended in between makes the next size differ, so it is never skipped.
-        long size = template.eventCollection().estimatedDocumentCount();
+        // Read before the fetch: an event appended in between makes the next size differ, so it is never skipped;
+        // and numbering, which does not change the size, must be over before the fetch for its answer to stand.
+        boolean numbered = strategy.numbered();
+        long size;
+        try {
+            size = template.eventCollection().estimatedDocumentCount();
+        } catch (RuntimeException storeUnreachable) {
+            // The command side, which serves the store, is down: a crash may take back events, and as many new ones
+            // would bring the size back to one remembered here.
+            emptyAtSize.clear();
+            throw storeUnreachable;
+        }
         if (lastToken != null && Long.valueOf(size).equals(emptyAtSize.get(lastToken))) {
             return List.of();
         }
         List<? extends TrackedEventData<?>> batch = super.fetchTrackedEvents(lastToken, batchSize);
-        // Numbering does not change the size: until it is done, a fetch may find more than the last one at that size.
-        if (!strategy.numbered()) {
+        if (!numbered) {
             return batch;
         }
         if (batch.isEmpty()) {

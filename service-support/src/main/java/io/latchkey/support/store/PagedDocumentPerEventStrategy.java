@@ -45,7 +45,7 @@ import org.bson.conversions.Bson;
  * it on every fetch, excluding by id each event it has seen there, and every event read makes a token holding all
  * those ids: each fetch costs that second's events, twice over, so at a few thousand events a second (usage reports
  * add one per key, edge and second) a processor read fewer events than were appended, and fell behind for good. A
- * token of the earlier kind, stored before positions, is read from the position before the first event of its second
+ * token of the earlier kind, stored before positions, is read from before the lowest position stamped in its second
  * of look-back: the handlers see at most that second again, and every projection's writes are idempotent.
  */
 class PagedDocumentPerEventStrategy extends DocumentPerEventStorageStrategy {
@@ -147,7 +147,10 @@ class PagedDocumentPerEventStrategy extends DocumentPerEventStorageStrategy {
         return new GlobalSequenceTrackingToken(last == null ? 0 : last);
     }
 
-    /** A token before the first event stamped at or after {@code at}; as {@link #createHeadToken}, 0 until numbered. */
+    /**
+     * A token before the lowest position stamped at or after {@code at}; as {@link #createHeadToken}, 0 until
+     * numbered. It reads every event stamped since {@code at}: cheap for the recent past, a scan for the distant.
+     */
     TrackingToken createTokenAt(MongoCollection<Document> events, Instant at) {
         Long before = positions.before(events, eventConfiguration(), at);
         return new GlobalSequenceTrackingToken(before == null ? 0 : before);
