@@ -26,15 +26,15 @@ import org.slf4j.LoggerFactory;
  * whole collection under its lock. It orders documents by the index's first field, then its second, in an H2 map of
  * the store's own file. It names the candidates of a query with an equality on a string, a date, a long or an int, or
  * a range of strings, of dates or of longs and ints, on the first field (at the top of the query or in a top-level
- * {@code $and}); numbers only while no document held another kind of number there (MongoDB compares a double with a
- * long, and doubles are not in the index). With an equality there, an equality on the second field or a range of its
- * strings, dates, longs or ints narrows them further: an aggregate's events from a sequence on. The store's matcher
- * then checks the whole query, sorts and limits, so this only ever needs to name every document that can match.
- * First-field values of other types are left out, which no such condition can match: MongoDB compares within a type
- * (numbers apart). Array elements are indexed one by one, as a multikey
- * index does. Positions are the documents' {@code _id}s, which the H2 collection keys them by. A query sorted by the
- * first field can also be read in that order a batch at a time ({@link #walkInOrder}, {@link OrderedWalk}): a
- * tracking fetch, by position ({@link EventPositions}).
+ * {@code $and}); numbers only while no document has held another kind of number there since the store opened
+ * (MongoDB compares a double with a long, and doubles are not in the index). With an equality there, an equality on
+ * the second field or a range of its strings, dates, longs or ints narrows them further: an aggregate's events from a
+ * sequence on. The store's matcher then checks the whole query, sorts and limits, so this only ever needs to name
+ * every document that can match. First-field values of other types are left out, which no such condition can match:
+ * MongoDB compares within a type (numbers apart). Array elements are indexed one by one, as a multikey index does.
+ * Positions are the documents' {@code _id}s, which the H2 collection keys them by. A query sorted by the first field
+ * can also be read in that order a batch at a time ({@link #walkInOrder}, {@link OrderedWalk}): a tracking fetch, by
+ * position ({@link EventPositions}).
  *
  * <p>A document and its entry are two writes, and the store commits on its own about once a second, so a crash can
  * leave the file with the one and not the other. So the collection re-adds every document when it attaches the index

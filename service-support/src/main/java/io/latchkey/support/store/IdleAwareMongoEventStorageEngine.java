@@ -1,10 +1,10 @@
 package io.latchkey.support.store;
 
-import javax.annotation.Nonnull;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import javax.annotation.Nonnull;
 import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
 import org.axonframework.eventhandling.TrackedEventData;
 import org.axonframework.eventhandling.TrackingToken;
@@ -48,9 +48,10 @@ final class IdleAwareMongoEventStorageEngine extends MongoEventStorageEngine {
     protected List<? extends TrackedEventData<?>> fetchTrackedEvents(TrackingToken lastToken, int batchSize) {
         // Read before the fetch: an event appended in between makes the next size differ, so it is never skipped;
         // and numbering, which does not change the size, must be over before the fetch for its answer to stand.
-        boolean numbered = strategy.numbered();
+        boolean numbered;
         long size;
         try {
+            numbered = strategy.numbered();
             size = template.eventCollection().estimatedDocumentCount();
         } catch (RuntimeException storeUnreachable) {
             // The command side, which serves the store, is down: a crash may take back events, and as many new ones

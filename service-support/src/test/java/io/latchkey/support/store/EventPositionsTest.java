@@ -135,7 +135,8 @@ class EventPositionsTest {
 
             assertThat(payloads(readAll(engine, null))).containsExactlyElementsOf(payloads(0, 30));
             List<Long> positions = positions(store);
-            assertThat(positions.subList(0, 25)).containsExactlyElementsOf(LongStream.rangeClosed(1, 25).boxed().toList());
+            assertThat(positions.subList(0, 25))
+                    .containsExactlyElementsOf(LongStream.rangeClosed(1, 25).boxed().toList());
             assertThat(positions).isSorted().doesNotHaveDuplicates().hasSize(30);
         }
     }
