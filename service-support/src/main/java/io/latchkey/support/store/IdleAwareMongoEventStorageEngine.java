@@ -1,10 +1,12 @@
 package io.latchkey.support.store;
 
+import io.latchkey.support.web.ProblemException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.annotation.Nonnull;
+import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
 import org.axonframework.eventhandling.TrackedEventData;
 import org.axonframework.eventhandling.TrackingToken;
@@ -32,6 +34,18 @@ final class IdleAwareMongoEventStorageEngine extends MongoEventStorageEngine {
         super(builder.storageStrategy(strategy));
         this.template = template;
         this.strategy = strategy;
+    }
+
+    /**
+     * A block of positions that could not be written to disk refuses the command as the durable commit does
+     * ({@link StoreAutoConfiguration#commitOrRefuse}), not as an append that failed for no reason the caller can know.
+     */
+    @Override
+    protected void handlePersistenceException(Exception exception, EventMessage<?> failedEvent) {
+        if (exception instanceof ProblemException refused) {
+            throw refused;
+        }
+        super.handlePersistenceException(exception, failedEvent);
     }
 
     @Override

@@ -85,7 +85,7 @@ public class StoreAutoConfiguration {
         };
     }
 
-    private static void commitOrRefuse(Runnable commit) {
+    static void commitOrRefuse(Runnable commit) {
         try {
             commit.run();
         } catch (RuntimeException e) {
@@ -158,8 +158,9 @@ public class StoreAutoConfiguration {
                 .snapshotSerializer(snapshotSerializer)
                 .eventSerializer(eventSerializer)
                 .upcasterChain(upcasters);
+        Runnable commit = served == null ? null : () -> commitOrRefuse(served::commit);
         return new IdleAwareMongoEventStorageEngine(builder, template,
-                new PagedDocumentPerEventStrategy(database, served == null ? null : served::commit));
+                new PagedDocumentPerEventStrategy(database, commit));
     }
 
     /** The embedded store's reads fetch a batch at a time ({@link PagedDocumentPerEventStrategy}), so a window is cheap. */

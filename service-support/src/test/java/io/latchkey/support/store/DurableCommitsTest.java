@@ -7,6 +7,7 @@ import io.latchkey.support.web.ProblemException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.axonframework.commandhandling.CommandBus;
 import org.axonframework.commandhandling.GenericCommandMessage;
@@ -15,7 +16,6 @@ import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.commandhandling.gateway.DefaultCommandGateway;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.eventsourcing.eventstore.EmbeddedEventStore;
-import org.axonframework.extensions.mongo.eventsourcing.eventstore.MongoEventStorageEngine;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -28,15 +28,24 @@ class DurableCommitsTest {
     Path dataDir;
 
     private ServedStore store;
-    private MongoEventStorageEngine engine;
+    private IdleAwareMongoEventStorageEngine engine;
     private EmbeddedEventStore events;
     private final List<String> steps = new CopyOnWriteArrayList<>();
     private final AtomicLong sequences = new AtomicLong();
 
-    /** A bus whose "append" command appends one event to stream {@code thing} and, with "nested", runs another. */
+    /**
+     * A bus whose "append" command appends one event to stream {@code thing} and, with "nested", runs another, through
+     * the services' engine, which commits the store when it starts a block of positions.
+     */
     private CommandGateway gateway(Runnable durableCommit) {
+        return gateway(durableCommit, () -> store.server().commit());
+    }
+
+    private CommandGateway gateway(Runnable durableCommit, Runnable positionsCommit) {
         store = ServedStore.start(dataDir);
-        engine = store.engine().build();
+        engine = new IdleAwareMongoEventStorageEngine(store.engine(), store.template(),
+                new PagedDocumentPerEventStrategy(store.database(),
+                        () -> StoreAutoConfiguration.commitOrRefuse(positionsCommit)));
         events = EmbeddedEventStore.builder().storageEngine(engine).build();
         SimpleCommandBus bus = SimpleCommandBus.builder().build();
         bus.registerHandlerInterceptor(StoreAutoConfiguration.durableCommits(durableCommit));
@@ -89,6 +98,25 @@ class DurableCommitsTest {
         commands.sendAndWait("nested");
 
         assertThat(steps).filteredOn(step -> step.startsWith("durable")).containsExactly("durable commit sees 2 events");
+    }
+
+    @Test
+    void aCommandWhoseBlockOfPositionsCannotBeWrittenIsRefusedNotAcknowledged() {
+        AtomicBoolean diskFull = new AtomicBoolean();
+        CommandGateway commands = gateway(() -> store.server().commit(), () -> {
+            if (diskFull.get()) {
+                throw new IllegalStateException("No space left on device");
+            }
+            store.server().commit();
+        });
+        diskFull.set(true);
+
+        assertThatThrownBy(() -> commands.sendAndWait("append"))
+                .isInstanceOfSatisfying(ProblemException.class, e -> {
+                    assertThat(e.problem().getStatus()).isEqualTo(503);
+                    assertThat(e.problem().getDetail()).doesNotContain("No space");
+                });
+        assertThat(appended()).isZero();
     }
 
     @Test
