@@ -30,7 +30,7 @@ record ServedBackend(MongoServer server, MongoClient client, H2Backend backend) 
     }
 
     MongoCollection<Document> collection(String name) {
-        return client.getDatabase("latchkey").getCollection(name);
+        return database().getCollection(name);
     }
 
     MongoCollection<Document> events() {
