@@ -3,6 +3,9 @@ package io.latchkey.query;
 import static org.springframework.data.mongodb.core.query.Criteria.where;
 import static org.springframework.data.mongodb.core.query.Query.query;
 
+import com.mongodb.ErrorCategory;
+import com.mongodb.bulk.BulkWriteError;
+import com.mongodb.bulk.BulkWriteResult;
 import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import io.latchkey.api.UsageCount;
 import java.time.Instant;
@@ -20,9 +23,13 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
+import org.axonframework.messaging.Message;
+import org.axonframework.messaging.unitofwork.BatchingUnitOfWork;
+import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.bson.Document;
-import org.springframework.dao.DuplicateKeyException;
 import org.springframework.data.domain.Sort;
+import org.springframework.data.mongodb.BulkOperationException;
+import org.springframework.data.mongodb.core.BulkOperations;
 import org.springframework.data.mongodb.core.MongoTemplate;
 import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.data.mongodb.core.query.Update;
@@ -42,6 +49,7 @@ public class KeyUsageProjection {
     static final String MINUTES = "key-usage";
     static final String SUMMARIES = "key-usage-summary";
     static final String ADMITTED = "valid";
+    private static final String PENDING = KeyUsageProjection.class.getName() + ".writes";
 
     /** Buckets in time order; the count is not part of a bucket's place. */
     private static final Comparator<Bucket> ORDER = Comparator.comparing(Bucket::start)
@@ -85,6 +93,8 @@ public class KeyUsageProjection {
 
     @EventHandler
     void on(ApiKeyUsageRecordedEvent event) {
+        BatchingUnitOfWork<?> batch = batch();
+        Writes writes = batch == null ? new Writes() : batch.getOrComputeResource(PENDING, name -> new Writes());
         Map<Instant, List<UsageCount>> byMinute = new LinkedHashMap<>();
         Map<String, Long> admittedByMonth = new LinkedHashMap<>();
         for (UsageCount count : event.counts()) {
@@ -97,29 +107,85 @@ public class KeyUsageProjection {
             Update update = new Update().set("keyId", event.keyId()).set("minute", minute);
             counts.forEach(count -> update.inc("counts." + field(count.endpoint() + "|" + count.outcome()),
                     count.count()));
-            applyOnce(MINUTES, minuteId(event.keyId(), minute), event, update);
+            writes.minutes().add(once(minuteId(event.keyId(), minute), event, update));
         });
         Update summary = new Update().set("keyId", event.keyId());
         if (event.lastUsedAt() != null) {
             summary.max("lastUsedAt", event.lastUsedAt());
         }
         admittedByMonth.forEach((month, admitted) -> summary.inc("admitted." + month, admitted));
-        applyOnce(SUMMARIES, event.keyId(), event, summary);
+        writes.summaries().add(once(event.keyId(), event, summary));
+        if (batch == null || lastOfBatch(batch)) {
+            upsertInOrder(MINUTES, writes.minutes());
+            upsertInOrder(SUMMARIES, writes.summaries());
+        }
+    }
+
+    /** Upserts that wait for the batch's last usage event, so that a batch of events costs two round trips. */
+    private record Writes(List<Upsert> minutes, List<Upsert> summaries) {
+        Writes() {
+            this(new ArrayList<>(), new ArrayList<>());
+        }
+    }
+
+    private record Upsert(Query query, Update update) {
+    }
+
+    /** The tracking processor's batch being handled; null outside one (a subscribing processor, a direct call). */
+    private static BatchingUnitOfWork<?> batch() {
+        return CurrentUnitOfWork.isStarted() && CurrentUnitOfWork.get() instanceof BatchingUnitOfWork<?> batch
+                ? batch : null;
     }
 
     /**
-     * Applies {@code update}, with this edge's report as the document's last, unless the document has that report or a
-     * later one from the edge already. One conditional upsert, so that two query sides handing a segment over, or a
+     * True unless a later event of the batch is a usage event. The writes must reach the store while the batch's last
+     * one is handled: Axon stores the processor's token as the batch commits, before anything this handler could
+     * register, and a crash between the two would lose them.
+     */
+    private static boolean lastOfBatch(BatchingUnitOfWork<?> batch) {
+        List<? extends Message<?>> messages = batch.getMessages();
+        for (int i = messages.size() - 1; i >= 0; i--) {
+            if (messages.get(i).getPayloadType() == ApiKeyUsageRecordedEvent.class) {
+                return messages.get(i) == batch.getMessage();
+            }
+        }
+        return true;
+    }
+
+    /**
+     * {@code update}, with this edge's report as the document's last, unless the document has that report or a later
+     * one from the edge already. A conditional upsert, so that two query sides handing a segment over, or a
      * redelivery racing the first delivery, cannot both apply a report: the loser's upsert matches nothing and its
      * insert collides with the document the winner wrote.
      */
-    private void applyOnce(String collection, String id, ApiKeyUsageRecordedEvent event, Update update) {
+    private static Upsert once(String id, ApiKeyUsageRecordedEvent event, Update update) {
         String applied = "applied." + field(event.edgeId());
-        try {
-            mongo.upsert(query(where("_id").is(id).and(applied).not().gte(event.batchSequence())),
-                    update.set(applied, event.batchSequence()), collection);
-        } catch (DuplicateKeyException alreadyApplied) {
-            // The document holds this report, or a later one from this edge: nothing to change.
+        return new Upsert(query(where("_id").is(id).and(applied).not().gte(event.batchSequence())),
+                update.set(applied, event.batchSequence()));
+    }
+
+    /**
+     * Applies {@code upserts} in their order in one round trip; a duplicate key is an update applied already. MongoDB
+     * stops an ordered bulk write at its first error, so the rest is sent again; the embedded store goes on to the end.
+     */
+    private void upsertInOrder(String collection, List<Upsert> upserts) {
+        int from = 0;
+        while (from < upserts.size()) {
+            BulkOperations bulk = mongo.bulkOps(BulkOperations.BulkMode.ORDERED, collection);
+            upserts.subList(from, upserts.size()).forEach(upsert -> bulk.upsert(upsert.query(), upsert.update()));
+            try {
+                bulk.execute();
+                return;
+            } catch (BulkOperationException e) {
+                if (e.getErrors().stream().anyMatch(error -> error.getCategory() != ErrorCategory.DUPLICATE_KEY)) {
+                    throw e;
+                }
+                BulkWriteResult done = e.getResult();
+                if (done.getMatchedCount() + done.getUpserts().size() + e.getErrors().size() >= upserts.size() - from) {
+                    return;
+                }
+                from += e.getErrors().stream().mapToInt(BulkWriteError::getIndex).max().orElseThrow() + 1;
+            }
         }
     }
 

@@ -9,6 +9,8 @@ import io.latchkey.api.ApiKeyQuotaChangedEvent;
 import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
 import io.latchkey.api.UsageCount;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -23,6 +25,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.core.ConditionTimeoutException;
+import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
@@ -33,6 +37,9 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
 
     @Autowired
     KeyUsageProjection usageProjection;
+
+    @Autowired
+    MeterRegistry meters;
 
     private IssuedKey createKey() {
         String developerId = UUID.randomUUID().toString();
@@ -94,6 +101,51 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
         awaitTotal(key.keyId(), "valid", 5);
         await().during(Duration.ofMillis(500)).atMost(PROJECTED).until(() ->
                 get("/v1/keys/" + key.keyId() + "/usage").body().path("totals").path("valid").asLong() == 5);
+    }
+
+    @Test
+    void reportsReadInOneBatchAreWrittenTogetherAndEachCountsOnce() {
+        IssuedKey key = createKey();
+        IssuedKey other = createKey();
+        Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+        List<EventMessage<?>> events = new ArrayList<>();
+        long sequence = 0;
+        long otherSequence = 0;
+        for (int batch = 1; batch <= 30; batch++) {
+            for (String edge : List.of("edge-a", "edge-b")) {
+                events.add(usageEvent(key.keyId(), sequence++, edge, batch, new UsageCount(minute, "/", "valid", 1)));
+                if (batch % 10 == 0) {
+                    // Delivered again within the same batch: written once.
+                    events.add(usageEvent(key.keyId(), sequence++, edge, batch,
+                            new UsageCount(minute, "/", "valid", 1)));
+                }
+            }
+            events.add(usageEvent(other.keyId(), otherSequence++, "edge-a", batch,
+                    new UsageCount(minute.minusSeconds(60), "/", "valid", 2), new UsageCount(minute, "/", "valid", 1)));
+        }
+        double writesBefore = usageWrites();
+
+        commandSide().publish(events);
+
+        awaitTotal(key.keyId(), "valid", 60);
+        awaitTotal(other.keyId(), "valid", 90);
+        assertThat(usageProjection.summary(other.keyId()).orElseThrow().admittedByMonth().values().stream()
+                .mapToLong(Long::longValue).sum()).isEqualTo(90);
+        // One append, read in a batch or a few: a write per batch and collection, not one per event.
+        assertThat(usageWrites() - writesBefore).isLessThan(events.size() / 4.0);
+    }
+
+    private static EventMessage<?> usageEvent(String keyId, long sequence, String edgeId, long batch,
+                                              UsageCount... counts) {
+        return new GenericDomainEventMessage<>("KeyUsage", "usage:" + keyId, sequence,
+                new ApiKeyUsageRecordedEvent(keyId, edgeId, batch, List.of(counts), null, now()));
+    }
+
+    /** Write commands the usage model has sent to the store, from the MongoDB driver's metrics. */
+    private double usageWrites() {
+        return meters.find("mongodb.driver.commands").tag("command", "update").timers().stream()
+                .filter(timer -> timer.getId().getTag("collection").startsWith("key-usage"))
+                .mapToDouble(Timer::count).sum();
     }
 
     @Test
