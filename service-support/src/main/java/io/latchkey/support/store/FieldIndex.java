@@ -5,9 +5,11 @@ import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.Missing;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.bson.ObjectId;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -53,6 +55,7 @@ final class FieldIndex extends Index<Object> {
     private static final String OTHER = "a";
     /** Ends a string value: sorts below every character, which is why a {@code \0} inside a value is escaped. */
     private static final String END = "\0\0";
+    private static final String OBJECT_ID = ObjectId.class.getName() + ":ObjectId[";
     /** The operators of a range condition. */
     static final Set<String> RANGE = Set.of("$gte", "$gt", "$lte", "$lt");
 
@@ -311,8 +314,16 @@ final class FieldIndex extends Index<Object> {
     }
 
     /** A position as part of an entry key: unique per position, its type tagged. */
-    private static String position(Object position) {
-        return position instanceof String id ? STRING + id : position.getClass().getName() + ':' + position;
+    static String position(Object position) {
+        if (position instanceof String id) {
+            return STRING + id;
+        }
+        // The same text as the general form below, without ObjectId.toString's String.format for each byte: events
+        // have ObjectId positions, and every append and every fetch by position names a few.
+        if (position.getClass() == ObjectId.class) {
+            return OBJECT_ID + HexFormat.of().formatHex(((ObjectId) position).toByteArray()) + ']';
+        }
+        return position.getClass().getName() + ':' + position;
     }
 
     /**

@@ -126,7 +126,7 @@ final class IndexedH2Backend extends H2Backend {
                                                         boolean sparse) {
             String namespace = getFullCollectionNamespace(collectionName);
             MVMap<String, Object> entries = IndexedH2Backend.this.getMvStore()
-                    .openMap("latchkey$unique.1." + namespace + "$" + indexName);
+                    .openMap("latchkey$unique.1." + namespace + "$" + indexName, indexEntries());
             return new EncodedUniqueIndex(entries, namespace + "._index_" + indexName, indexName, keys, sparse);
         }
 
@@ -142,9 +142,15 @@ final class IndexedH2Backend extends H2Backend {
             }
             // No collection or database name holds a '$'. The number is the entries' format: a new one takes a new map.
             MVMap<String, Object> entries = IndexedH2Backend.this.getMvStore()
-                    .openMap("latchkey.index.2." + getFullCollectionNamespace(collectionName) + "$" + indexName);
+                    .openMap("latchkey.index.2." + getFullCollectionNamespace(collectionName) + "$" + indexName,
+                            indexEntries());
             return new FieldIndex(entries, indexName, keys, sparse);
         }
+    }
+
+    /** An index's entries: encoded keys to the documents' positions, an event's written as its 12 bytes. */
+    static MVMap.Builder<String, Object> indexEntries() {
+        return new MVMap.Builder<String, Object>().valueType(new IndexPositionType());
     }
 
     /**

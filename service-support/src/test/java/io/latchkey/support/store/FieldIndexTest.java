@@ -15,6 +15,7 @@ import com.mongodb.client.model.Sorts;
 import com.mongodb.client.model.Updates;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.bson.ObjectId;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -175,6 +176,18 @@ class FieldIndexTest {
             insertThings(served.collection("things"));
             return answers(served.collection("things"));
         }
+    }
+
+    @Test
+    void anObjectIdPositionIsNamedAsTheIndexesOnDiskNameIt() {
+        // Entries written by earlier releases name an ObjectId position by its class and toString; a store opened
+        // again must find them under the same text.
+        for (int i = 0; i < 100; i++) {
+            ObjectId id = new ObjectId();
+            assertThat(FieldIndex.position(id)).isEqualTo(ObjectId.class.getName() + ':' + id);
+        }
+        assertThat(FieldIndex.position("k1")).isEqualTo("sk1");
+        assertThat(FieldIndex.position(42L)).isEqualTo("java.lang.Long:42");
     }
 
     @Test

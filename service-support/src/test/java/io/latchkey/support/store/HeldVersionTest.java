@@ -83,7 +83,8 @@ class HeldVersionTest {
             MVStore store = new MVStore.Builder().fileName(file).open();
             try {
                 // As a crash between a document and its entry leaves it: this open builds the index again.
-                store.openMap(UNIQUE).remove(EncodedUniqueIndex.encode(new KeyValue("e" + open)));
+                store.openMap(UNIQUE, IndexedH2Backend.indexEntries())
+                        .remove(EncodedUniqueIndex.encode(new KeyValue("e" + open)));
                 store.setRetentionTime(0);
                 MVMap<Integer, String> unrelated = store.openMap("unrelated");
                 Random random = new Random(open);
