@@ -15,6 +15,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Date;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +28,8 @@ import org.axonframework.messaging.Message;
 import org.axonframework.messaging.unitofwork.BatchingUnitOfWork;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.bson.Document;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.data.domain.Sort;
 import org.springframework.data.mongodb.BulkOperationException;
 import org.springframework.data.mongodb.core.BulkOperations;
@@ -39,7 +42,8 @@ import org.springframework.stereotype.Component;
  * Maintains the {@code key-usage} collection: one document per key and minute holding the counts by endpoint and
  * outcome, and one summary per key (last use, admitted requests per month). Each document remembers the last report
  * it took from each edge and is changed in one atomic update that checks it, so a redelivered event, or one
- * replayed after a crash between two documents, changes nothing it already changed.
+ * replayed after a crash between two documents, changes nothing it already changed. The updates of a processor's
+ * batch go to the store together, as its last usage event is handled: one bulk write per collection.
  */
 @Component
 @ProcessingGroup(KeyUsageProjection.GROUP)
@@ -50,6 +54,7 @@ public class KeyUsageProjection {
     static final String SUMMARIES = "key-usage-summary";
     static final String ADMITTED = "valid";
     private static final String PENDING = KeyUsageProjection.class.getName() + ".writes";
+    private static final Logger log = LoggerFactory.getLogger(KeyUsageProjection.class);
 
     /** Buckets in time order; the count is not part of a bucket's place. */
     private static final Comparator<Bucket> ORDER = Comparator.comparing(Bucket::start)
@@ -94,7 +99,7 @@ public class KeyUsageProjection {
     @EventHandler
     void on(ApiKeyUsageRecordedEvent event) {
         BatchingUnitOfWork<?> batch = batch();
-        Writes writes = batch == null ? new Writes() : batch.getOrComputeResource(PENDING, name -> new Writes());
+        Writes writes = batch == null ? new Writes() : batch.getOrComputeResource(PENDING, name -> pendingIn(batch));
         Map<Instant, List<UsageCount>> byMinute = new LinkedHashMap<>();
         Map<String, Long> admittedByMonth = new LinkedHashMap<>();
         for (UsageCount count : event.counts()) {
@@ -116,8 +121,10 @@ public class KeyUsageProjection {
         admittedByMonth.forEach((month, admitted) -> summary.inc("admitted." + month, admitted));
         writes.summaries().add(once(event.keyId(), event, summary));
         if (batch == null || lastOfBatch(batch)) {
-            upsertInOrder(MINUTES, writes.minutes());
-            upsertInOrder(SUMMARIES, writes.summaries());
+            upsertAll(MINUTES, writes.minutes());
+            upsertAll(SUMMARIES, writes.summaries());
+            writes.minutes().clear();
+            writes.summaries().clear();
         }
     }
 
@@ -128,10 +135,25 @@ public class KeyUsageProjection {
         }
     }
 
-    private record Upsert(Query query, Update update) {
+    private record Upsert(String id, Query query, Update update) {
     }
 
-    /** The tracking processor's batch being handled; null outside one (a subscribing processor, a direct call). */
+    /**
+     * The batch's writes, checked when it ends: a batch that commits with writes left would have its token stored
+     * without them, which only a handler skipped for the batch's last usage event could cause.
+     */
+    private static Writes pendingIn(BatchingUnitOfWork<?> batch) {
+        Writes writes = new Writes();
+        batch.onCleanup(done -> {
+            if (!done.isRolledBack() && !(writes.minutes().isEmpty() && writes.summaries().isEmpty())) {
+                log.error("Usage writes of {} documents were not made before the batch ended; replay the {} "
+                        + "processor to restore them", writes.minutes().size() + writes.summaries().size(), GROUP);
+            }
+        });
+        return writes;
+    }
+
+    /** The event processor's batch being handled (tracking and subscribing processors both batch); null outside. */
     private static BatchingUnitOfWork<?> batch() {
         return CurrentUnitOfWork.isStarted() && CurrentUnitOfWork.get() instanceof BatchingUnitOfWork<?> batch
                 ? batch : null;
@@ -160,32 +182,62 @@ public class KeyUsageProjection {
      */
     private static Upsert once(String id, ApiKeyUsageRecordedEvent event, Update update) {
         String applied = "applied." + field(event.edgeId());
-        return new Upsert(query(where("_id").is(id).and(applied).not().gte(event.batchSequence())),
+        return new Upsert(id, query(where("_id").is(id).and(applied).not().gte(event.batchSequence())),
                 update.set(applied, event.batchSequence()));
     }
 
     /**
-     * Applies {@code upserts} in their order in one round trip; a duplicate key is an update applied already. MongoDB
-     * stops an ordered bulk write at its first error, so the rest is sent again; the embedded store goes on to the end.
+     * Applies {@code upserts} in their order, in one ordered bulk write; a duplicate key is an update applied already.
+     * The embedded store goes on past such an error; MongoDB stops at it, and the rest then goes {@link #inRounds}, so
+     * that a batch delivered again, every upsert of which collides, is not sent again once per upsert.
      */
-    private void upsertInOrder(String collection, List<Upsert> upserts) {
-        int from = 0;
-        while (from < upserts.size()) {
-            BulkOperations bulk = mongo.bulkOps(BulkOperations.BulkMode.ORDERED, collection);
-            upserts.subList(from, upserts.size()).forEach(upsert -> bulk.upsert(upsert.query(), upsert.update()));
+    private void upsertAll(String collection, List<Upsert> upserts) {
+        if (upserts.isEmpty()) {
+            return;
+        }
+        BulkOperations bulk = mongo.bulkOps(BulkOperations.BulkMode.ORDERED, collection);
+        upserts.forEach(upsert -> bulk.upsert(upsert.query(), upsert.update()));
+        try {
+            bulk.execute();
+        } catch (BulkOperationException e) {
+            requireOnlyDuplicates(e);
+            // Each upsert names one document by _id: it matched it, inserted it, or collided.
+            BulkWriteResult done = e.getResult();
+            if (done.getMatchedCount() + done.getUpserts().size() + e.getErrors().size() < upserts.size()) {
+                int stoppedAt = e.getErrors().stream().mapToInt(BulkWriteError::getIndex).max().orElseThrow();
+                inRounds(collection, upserts.subList(stoppedAt + 1, upserts.size()));
+            }
+        }
+    }
+
+    /**
+     * Rounds of one upsert per document, each an unordered bulk write that a duplicate key does not stop; a
+     * document's upserts stay in their order.
+     */
+    private void inRounds(String collection, List<Upsert> upserts) {
+        List<List<Upsert>> rounds = new ArrayList<>();
+        Map<String, Integer> seen = new HashMap<>();
+        for (Upsert upsert : upserts) {
+            int round = seen.merge(upsert.id(), 1, Integer::sum) - 1;
+            if (round == rounds.size()) {
+                rounds.add(new ArrayList<>());
+            }
+            rounds.get(round).add(upsert);
+        }
+        for (List<Upsert> round : rounds) {
+            BulkOperations bulk = mongo.bulkOps(BulkOperations.BulkMode.UNORDERED, collection);
+            round.forEach(upsert -> bulk.upsert(upsert.query(), upsert.update()));
             try {
                 bulk.execute();
-                return;
             } catch (BulkOperationException e) {
-                if (e.getErrors().stream().anyMatch(error -> error.getCategory() != ErrorCategory.DUPLICATE_KEY)) {
-                    throw e;
-                }
-                BulkWriteResult done = e.getResult();
-                if (done.getMatchedCount() + done.getUpserts().size() + e.getErrors().size() >= upserts.size() - from) {
-                    return;
-                }
-                from += e.getErrors().stream().mapToInt(BulkWriteError::getIndex).max().orElseThrow() + 1;
+                requireOnlyDuplicates(e);
             }
+        }
+    }
+
+    private static void requireOnlyDuplicates(BulkOperationException e) {
+        if (e.getErrors().stream().anyMatch(error -> error.getCategory() != ErrorCategory.DUPLICATE_KEY)) {
+            throw e;
         }
     }
 

@@ -3,14 +3,20 @@ package io.latchkey.query;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
+import io.latchkey.api.UsageCount;
 import io.latchkey.support.events.EventWindows;
 import io.latchkey.testing.LoopbackPorts;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.axonframework.eventhandling.DomainEventMessage;
+import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.axonframework.messaging.MetaData;
@@ -53,6 +59,8 @@ class DistributedModeTest {
     DeveloperProjection developers;
     @Autowired
     EventWindows windows;
+    @Autowired
+    KeyUsageProjection usage;
 
     @Test
     void eventFromAxonServerIsProjectedIntoMongo() {
@@ -63,6 +71,31 @@ class DistributedModeTest {
 
         await().atMost(Duration.ofSeconds(30)).until(() -> developers.find(developerId).isPresent());
         assertThat(developers.find(developerId).orElseThrow().name()).isEqualTo("Ada");
+    }
+
+    @Test
+    void reportsDeliveredTwiceInOneBatchCountOnceInMongo() {
+        // MongoDB stops an ordered bulk write at its first duplicate key, where the embedded store goes on.
+        String keyId = UUID.randomUUID().toString();
+        Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+        List<EventMessage<?>> events = new ArrayList<>();
+        long sequence = 0;
+        for (int batch = 1; batch <= 20; batch++) {
+            for (int copy = 0; copy < (batch % 5 == 0 ? 3 : 1); copy++) {
+                events.add(new GenericDomainEventMessage<>("KeyUsage", "usage:" + keyId, sequence++,
+                        new ApiKeyUsageRecordedEvent(keyId, "edge-a", batch,
+                                List.of(new UsageCount(minute, "/", "valid", 1)), minute, Instant.now()),
+                        MetaData.from(Map.of("actor", "operator", "requestId", "u-" + batch,
+                                "sourceAddress", "127.0.0.1"))));
+            }
+        }
+        eventStore.publish(events);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> usage.summary(keyId)
+                .map(summary -> summary.admittedByMonth().getOrDefault(KeyUsageProjection.month(minute), 0L))
+                .orElse(0L) == 20L);
+        assertThat(usage.buckets(keyId, minute, minute.plusSeconds(60), KeyUsageProjection.Granularity.MINUTE, 10))
+                .singleElement().extracting(KeyUsageProjection.Bucket::count).isEqualTo(20L);
     }
 
     @Test

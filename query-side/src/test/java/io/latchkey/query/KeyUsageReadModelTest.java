@@ -129,6 +129,8 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
 
         awaitTotal(key.keyId(), "valid", 60);
         awaitTotal(other.keyId(), "valid", 90);
+        await().during(Duration.ofMillis(500)).atMost(PROJECTED).until(() ->
+                get("/v1/keys/" + key.keyId() + "/usage").body().path("totals").path("valid").asLong() == 60);
         assertThat(usageProjection.summary(other.keyId()).orElseThrow().admittedByMonth().values().stream()
                 .mapToLong(Long::longValue).sum()).isEqualTo(90);
         // One append, read in a batch or a few: a write per batch and collection, not one per event.
