@@ -27,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.bson.Document;
@@ -383,6 +384,26 @@ class CommandSideHttpTest {
         assertProblem(call("POST", "/v1/usage", usage("edge-1", 3, keyId, minute, "valid", 0)), 422);
         assertProblem(call("POST", "/v1/usage", map("edgeId", "edge-1", "batchSequence", 3, "keys", List.of())), 422);
         assertProblem(send("POST", "/v1/usage", json(usage("edge-1", 3, keyId, minute, "valid", 1)), null), 401);
+    }
+
+    @Test
+    void aReportOfMoreKeysThanOneUnitOfWorkRecordsEveryKeyOnce() {
+        // Recorded 500 keys to a unit of work (UsageController.KEYS_PER_UNIT): three of them here.
+        String minute = Instant.now().truncatedTo(ChronoUnit.MINUTES).toString();
+        List<Object> keys = new ArrayList<>();
+        for (int i = 0; i < 1_007; i++) {
+            keys.add(map("keyId", UUID.randomUUID().toString(), "lastUsedAt", minute, "counts",
+                    List.of(map("minute", minute, "endpoint", "/orders", "outcome", "valid", "count", 1))));
+        }
+        Map<String, Object> report = map("edgeId", "edge-big", "batchSequence", 1, "keys", keys);
+
+        Response first = call("POST", "/v1/usage", report);
+        Response again = call("POST", "/v1/usage", report);
+
+        assertThat(first.status()).as(first.raw()).isEqualTo(200);
+        assertThat(first.body().get("recorded").asInt()).isEqualTo(1_007);
+        assertThat(again.body().get("recorded").asInt()).isZero();
+        assertThat(again.body().get("duplicates").asInt()).isEqualTo(1_007);
     }
 
     @Test
