@@ -5,7 +5,6 @@ import static org.springframework.data.mongodb.core.query.Query.query;
 
 import com.mongodb.ErrorCategory;
 import com.mongodb.bulk.BulkWriteError;
-import com.mongodb.bulk.BulkWriteResult;
 import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import io.latchkey.api.UsageCount;
 import java.time.Instant;
@@ -195,18 +194,12 @@ public class KeyUsageProjection {
         if (upserts.isEmpty()) {
             return;
         }
-        BulkOperations bulk = mongo.bulkOps(BulkOperations.BulkMode.ORDERED, collection);
-        upserts.forEach(upsert -> bulk.upsert(upsert.query(), upsert.update()));
-        try {
-            bulk.execute();
-        } catch (BulkOperationException e) {
-            requireOnlyDuplicates(e);
-            // Each upsert names one document by _id: it matched it, inserted it, or collided.
-            BulkWriteResult done = e.getResult();
-            if (done.getMatchedCount() + done.getUpserts().size() + e.getErrors().size() < upserts.size()) {
-                int stoppedAt = e.getErrors().stream().mapToInt(BulkWriteError::getIndex).max().orElseThrow();
-                inRounds(collection, upserts.subList(stoppedAt + 1, upserts.size()));
-            }
+        BulkOperationException collided = write(collection, BulkOperations.BulkMode.ORDERED, upserts);
+        // Each upsert names one document by _id: it matched it, inserted it, or collided.
+        if (collided != null && collided.getResult().getMatchedCount() + collided.getResult().getUpserts().size()
+                + collided.getErrors().size() < upserts.size()) {
+            int stoppedAt = collided.getErrors().stream().mapToInt(BulkWriteError::getIndex).max().orElseThrow();
+            inRounds(collection, upserts.subList(stoppedAt + 1, upserts.size()));
         }
     }
 
@@ -224,20 +217,21 @@ public class KeyUsageProjection {
             }
             rounds.get(round).add(upsert);
         }
-        for (List<Upsert> round : rounds) {
-            BulkOperations bulk = mongo.bulkOps(BulkOperations.BulkMode.UNORDERED, collection);
-            round.forEach(upsert -> bulk.upsert(upsert.query(), upsert.update()));
-            try {
-                bulk.execute();
-            } catch (BulkOperationException e) {
-                requireOnlyDuplicates(e);
-            }
-        }
+        rounds.forEach(round -> write(collection, BulkOperations.BulkMode.UNORDERED, round));
     }
 
-    private static void requireOnlyDuplicates(BulkOperationException e) {
-        if (e.getErrors().stream().anyMatch(error -> error.getCategory() != ErrorCategory.DUPLICATE_KEY)) {
-            throw e;
+    /** One bulk write; null, or the report of the duplicate keys it met (any other error is thrown). */
+    private BulkOperationException write(String collection, BulkOperations.BulkMode mode, List<Upsert> upserts) {
+        BulkOperations bulk = mongo.bulkOps(mode, collection);
+        upserts.forEach(upsert -> bulk.upsert(upsert.query(), upsert.update()));
+        try {
+            bulk.execute();
+            return null;
+        } catch (BulkOperationException e) {
+            if (e.getErrors().stream().anyMatch(error -> error.getCategory() != ErrorCategory.DUPLICATE_KEY)) {
+                throw e;
+            }
+            return e;
         }
     }
 
