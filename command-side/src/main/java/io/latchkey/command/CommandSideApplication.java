@@ -46,8 +46,8 @@ public class CommandSideApplication {
     }
 
     /**
-     * Recently used keys and developers stay in memory: loading one from the embedded store scans the whole event
-     * collection, which grows with every usage report.
+     * Recently used keys and developers stay in memory: loading one reads its snapshot and events from the store, two
+     * round trips, and in a unit of work Axon also lists every event staged there so far.
      */
     @Bean
     Cache apiKeyCache(@Value(AGGREGATE_CACHE_SIZE) int size) {

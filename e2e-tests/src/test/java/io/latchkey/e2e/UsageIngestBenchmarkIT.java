@@ -45,7 +45,8 @@ class UsageIngestBenchmarkIT {
 
     @Test
     void measureUsageIngest() throws Exception {
-        Path workDir = Path.of(System.getProperty("latchkey.workDir", "target/e2e")).resolve("ingest-" + System.nanoTime());
+        Path workDir = Path.of(System.getProperty("latchkey.workDir", "target/e2e"))
+                .resolve("ingest-" + System.nanoTime());
         try (LatchkeySystem system = new LatchkeySystem(workDir)) {
             system.start();
             Api api = new Api(system);

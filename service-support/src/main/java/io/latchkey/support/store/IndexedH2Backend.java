@@ -140,8 +140,8 @@ final class IndexedH2Backend extends H2Backend {
             if (!FieldIndex.supports(keys) || collectionName.startsWith("system.")) {
                 return super.openOrCreateSecondaryIndex(collectionName, indexName, keys, sparse);
             }
-            // No collection or database name holds a '$'. The number is the entry keys' format (a new one takes a new map);
-            // values carry their own tags (IndexPositionType).
+            // No collection or database name holds a '$'. The number is the entry keys' format (a new one takes a new
+            // map); values carry their own tags (IndexPositionType).
             MVMap<String, Object> entries = IndexedH2Backend.this.getMvStore()
                     .openMap("latchkey.index.2." + getFullCollectionNamespace(collectionName) + "$" + indexName,
                             indexEntries());
