@@ -39,10 +39,9 @@ class UsageController {
     private static final int MAX_ENDPOINT = 256;
     private static final long MAX_COUNT = 1_000_000_000L;
     /**
-     * Keys recorded in one unit of work. Axon's work per aggregate in a unit of work grows with the number of
-     * aggregates and events already in it (a cold key's load lists every staged event, one list lookup each), so a
-     * report of 3,000 keys not yet in the cache took 29 s as one unit of work; in parts, each costs what a report of
-     * this size does.
+     * Keys recorded in one unit of work. Axon's work per aggregate grows with what the unit of work already holds: a
+     * key loaded from the store lists every event staged so far, quadratic per load, so with 3,000 uncached keys the
+     * slowest report call took 29 s with one unit of work per report and 6 s in parts (docs/benchmarks.md).
      */
     static final int KEYS_PER_UNIT = 500;
 
