@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +31,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
+import org.axonframework.commandhandling.CommandMessage;
+import org.axonframework.messaging.MessageHandlerInterceptor;
 import org.bson.Document;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
@@ -39,7 +42,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Bean;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -62,6 +67,22 @@ class CommandSideHttpTest {
     private static final Set<String> ISSUED_KEYS = ConcurrentHashMap.newKeySet();
     /** Every log event from the first request on (Spring Boot resets logging at start-up, so attached after it). */
     private static final ListAppender<ILoggingEvent> LOG = new ListAppender<>();
+    /** The root unit of work of each usage command handled, in order: how a report was split. */
+    private static final List<Object> USAGE_UNITS = Collections.synchronizedList(new ArrayList<>());
+
+    /** Observes which root unit of work records each usage command; changes nothing. */
+    @TestConfiguration
+    static class UsageUnits {
+        @Bean
+        MessageHandlerInterceptor<CommandMessage<?>> usageUnitObserver() {
+            return (unitOfWork, chain) -> {
+                if (unitOfWork.getMessage().getPayload() instanceof RecordKeyUsageCommand) {
+                    USAGE_UNITS.add(unitOfWork.root());
+                }
+                return chain.proceed();
+            };
+        }
+    }
 
     @TempDir
     static Path dataDir;
@@ -388,7 +409,7 @@ class CommandSideHttpTest {
 
     @Test
     void aReportOfMoreKeysThanOneUnitOfWorkRecordsEveryKeyOnce() {
-        // Recorded 500 keys to a unit of work (UsageController.KEYS_PER_UNIT): three of them here.
+        // 500 keys to a unit of work (UsageController.KEYS_PER_UNIT), each with its own commit: three here.
         String minute = Instant.now().truncatedTo(ChronoUnit.MINUTES).toString();
         List<Object> keys = new ArrayList<>();
         for (int i = 0; i < 1_007; i++) {
@@ -397,9 +418,20 @@ class CommandSideHttpTest {
         }
         Map<String, Object> report = map("edgeId", "edge-big", "batchSequence", 1, "keys", keys);
 
+        USAGE_UNITS.clear();
         Response first = call("POST", "/v1/usage", report);
+        List<Integer> parts = new ArrayList<>();
+        synchronized (USAGE_UNITS) {
+            for (int i = 0; i < USAGE_UNITS.size(); i++) {
+                if (i == 0 || USAGE_UNITS.get(i) != USAGE_UNITS.get(i - 1)) {
+                    parts.add(0);
+                }
+                parts.set(parts.size() - 1, parts.get(parts.size() - 1) + 1);
+            }
+        }
         Response again = call("POST", "/v1/usage", report);
 
+        assertThat(parts).as("keys per unit of work").containsExactly(500, 500, 7);
         assertThat(first.status()).as(first.raw()).isEqualTo(200);
         assertThat(first.body().get("recorded").asInt()).isEqualTo(1_007);
         assertThat(again.body().get("recorded").asInt()).isZero();
