@@ -4,11 +4,8 @@ import static io.latchkey.e2e.Api.map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.latchkey.e2e.Api.Response;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
@@ -114,14 +111,14 @@ class LifecycleBenchmarkIT {
             System.out.println(report);
             String out = System.getProperty("latchkey.benchmarkOut");
             if (out != null) {
-                write(Path.of(out), report);
+                LoadRuns.write(Path.of(out), report);
                 // Every revocation's times, for the percentile plot (io.latchkey.bench.Plot) beside the table.
                 StringBuilder csv = new StringBuilder("revoke_call_ms,sent_to_every_edge_ms,ack_to_every_edge_ms\n");
                 for (int i = 0; i < CALLS; i++) {
                     csv.append(String.format(Locale.ROOT, "%.3f,%.3f,%.3f", revoke[i], toEveryEdge[i],
                             ackToEveryEdge[i])).append('\n');
                 }
-                write(Path.of(out.replaceFirst("(\\.md)?$", ".csv")), csv.toString());
+                LoadRuns.write(Path.of(out.replaceFirst("(\\.md)?$", ".csv")), csv.toString());
             }
         }
     }
@@ -144,14 +141,6 @@ class LifecycleBenchmarkIT {
     }
 
     private static String p(double[] values, int percentile) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        int index = (int) Math.ceil(percentile / 100.0 * sorted.length) - 1;
-        return String.format("%.1f ms", sorted[Math.max(0, Math.min(sorted.length - 1, index))]);
-    }
-
-    private static void write(Path path, String report) throws IOException {
-        Files.createDirectories(path.toAbsolutePath().getParent());
-        Files.writeString(path, report);
+        return String.format("%.1f ms", LoadRuns.percentile(values, percentile));
     }
 }

@@ -4,12 +4,10 @@ import static io.latchkey.e2e.Api.map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.latchkey.e2e.Api.Response;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -118,7 +116,7 @@ class UsageIngestBenchmarkIT {
                 assertThat(validTotal(api, keyId, range)).as(keyId).isEqualTo(expected);
             }
 
-            double[] all = Arrays.stream(latencies).flatMapToDouble(Arrays::stream).sorted().toArray();
+            double[] all = Arrays.stream(latencies).flatMapToDouble(Arrays::stream).toArray();
             long recorded = (long) KEYS * EDGES.length * ROUNDS;
             String result = String.format("""
                     | usage ingest (%d keys, %d edges reporting every key once a second, %d rounds) | value |
@@ -129,12 +127,12 @@ class UsageIngestBenchmarkIT {
                     | usage model complete after the last acknowledgement | %.1f s |
                     | key reports/s through to the usage model | %.0f |
                     """, KEYS, EDGES.length, ROUNDS, recorded, sendingSeconds, recorded / sendingSeconds,
-                    percentile(all, 50), percentile(all, 99), all[all.length - 1], drainSeconds,
+                    LoadRuns.percentile(all, 50), LoadRuns.percentile(all, 99), LoadRuns.percentile(all, 100), drainSeconds,
                     recorded / (sendingSeconds + drainSeconds));
             System.out.println(result);
             String out = System.getProperty("latchkey.benchmarkOut");
             if (out != null) {
-                write(Path.of(out), result);
+                LoadRuns.write(Path.of(out), result);
             }
         }
     }
@@ -157,15 +155,4 @@ class UsageIngestBenchmarkIT {
         return usage.body().path("totals").path("valid").asLong(0);
     }
 
-    private static double percentile(double[] sorted, int percentile) {
-        int index = (int) Math.ceil(percentile / 100.0 * sorted.length) - 1;
-        return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
-    }
-
-    private static void write(Path path, String text) throws IOException {
-        if (path.getParent() != null) {
-            Files.createDirectories(path.getParent());
-        }
-        Files.writeString(path, text);
-    }
 }
