@@ -28,17 +28,24 @@ final class PendingDecisions {
 
     /** What folding does with each decision: first touch its counter, then count it. */
     interface Folder {
-        long touch(long msb, long lsb, Object endpoint, long time);
+        /**
+         * Loads what counting decisions of these hashes will read, the batch's slots all (those not in the batch
+         * too: a wasted load costs less than a loop that tells them apart).
+         */
+        long touch(int[] hashes);
 
-        void count(long msb, long lsb, Object endpoint, int outcome, long time);
+        void count(long msb, long lsb, Object endpoint, int hash, int outcome, long time);
     }
 
     private final Thread owner = Thread.currentThread();
+    /** The owner's copy of the strings it counts by. */
+    final Latin1Text text = new Latin1Text();
     private final long[] msbs = new long[CAPACITY];
     private final long[] lsbs = new long[CAPACITY];
     private final long[] times = new long[CAPACITY];
     private final Object[] endpoints = new Object[CAPACITY];
     private final int[] outcomes = new int[CAPACITY];
+    private final int[] hashes = new int[CAPACITY];
     /**
      * Decisions added, ever; written by the owner only, with release (a plain store on x86, where a volatile one
      * would be a fence on every decision).
@@ -50,7 +57,7 @@ final class PendingDecisions {
     private long touched;
 
     /** Adds a decision; by the owning thread only. */
-    void add(long msb, long lsb, Object endpoint, int outcome, long time, Folder folder) {
+    void add(long msb, long lsb, Object endpoint, int hash, int outcome, long time, Folder folder) {
         long at = written;
         if (at - (long) FOLDED.getAcquire(this) == CAPACITY) {
             fold(folder);
@@ -60,6 +67,7 @@ final class PendingDecisions {
         lsbs[slot] = lsb;
         endpoints[slot] = endpoint;
         outcomes[slot] = outcome;
+        hashes[slot] = hash;
         times[slot] = time;
         WRITTEN.setRelease(this, at + 1);
     }
@@ -68,15 +76,10 @@ final class PendingDecisions {
     synchronized void fold(Folder folder) {
         long from = folded;
         long to = (long) WRITTEN.getAcquire(this);
-        long sum = 0;
+        touched += folder.touch(hashes);
         for (long n = from; n < to; n++) {
             int slot = (int) n & (CAPACITY - 1);
-            sum += folder.touch(msbs[slot], lsbs[slot], endpoints[slot], times[slot]);
-        }
-        touched += sum;
-        for (long n = from; n < to; n++) {
-            int slot = (int) n & (CAPACITY - 1);
-            folder.count(msbs[slot], lsbs[slot], endpoints[slot], outcomes[slot], times[slot]);
+            folder.count(msbs[slot], lsbs[slot], endpoints[slot], hashes[slot], outcomes[slot], times[slot]);
             // One at a time, so that a fold that fails part-way (out of memory) never counts a decision twice. The
             // owner overwrites a slot only once it sees it folded.
             FOLDED.setRelease(this, n + 1);

@@ -1,7 +1,6 @@
 package io.latchkey.edge;
 
 import io.latchkey.api.ApiKeyUsageRecordedEvent;
-import io.latchkey.validator.servlet.PresentedKey;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Instant;
@@ -41,10 +40,10 @@ import org.slf4j.LoggerFactory;
  * decision about a key in a UUID's canonical form (every key Latchkey makes) at a remembered endpoint goes to its
  * thread's {@link PendingDecisions}, whose batches are folded into the minute's {@link UsageTable} (an entry by the
  * key's 128 bits and the endpoint's number) with their cache misses overlapping; a fold takes the batch's lock, and
- * the table's lock for a (key, endpoint) pair new in the minute. Reports fold every thread's batch first. A URI's
- * path (its query and fragment left out) is remembered in a {@link ProbeTable} under a hash that takes four
- * characters a step. Everything else counts at once
- * in maps by key id and endpoint, and a report adds the two.
+ * the table's lock for a (key, endpoint) pair new in the minute. Reports fold every thread's batch first. Both strings
+ * are read from the thread's {@link Latin1Text}, a copy of their bytes taken eight at a time: the key's bits from
+ * there, and the hash of the URI's path (its query and fragment left out), under which the path is remembered in a
+ * {@link ProbeTable}. Everything else counts at once in maps by key id and endpoint, and a report adds the two.
  */
 final class UsageCounter {
 
@@ -82,16 +81,6 @@ final class UsageCounter {
     /** Atomic access to counter arrays: a plain array is one memory load less than an AtomicLongArray. */
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
     static final String OTHER_OUTCOME = "other";
-    private static final int UUID_LENGTH = 36;
-    /** The value of each lower-case hexadecimal digit by character, -1 for every other character. */
-    private static final byte[] HEX = new byte[128];
-
-    static {
-        Arrays.fill(HEX, (byte) -1);
-        for (int digit = 0; digit < 16; digit++) {
-            HEX[Character.forDigit(digit, 16)] = (byte) digit;
-        }
-    }
 
     private final InstantSource clock;
     private final List<Minute> minutes = new CopyOnWriteArrayList<>();
@@ -147,7 +136,7 @@ final class UsageCounter {
     }
 
     /** A URI path seen before, with its endpoint. */
-    private record Remembered(int hash, String uri, Endpoint endpoint) {
+    private record Remembered(int hash, byte[] path, Endpoint endpoint) {
     }
 
     /**
@@ -231,20 +220,15 @@ final class UsageCounter {
     void record(String keyId, String originalUri, String outcome) {
         long now = clock.millis();
         String id = keyId == null ? UNKNOWN_KEY : keyId;
-        Endpoint endpoint = endpointOf(originalUri);
-        if (endpoint.id() > 0 && id.length() == UUID_LENGTH && id.charAt(8) == '-' && id.charAt(13) == '-'
-                && id.charAt(18) == '-' && id.charAt(23) == '-') {
-            // Five independent groups, each negative when it holds anything but a lower-case hex digit.
-            long a = hex(id, 0, 8);
-            long b = hex(id, 9, 13);
-            long c = hex(id, 14, 18);
-            long d = hex(id, 19, 23);
-            long e = hex(id, 24, 36);
-            long msb = a << 32 | b << 16 | c;
-            long lsb = d << 48 | e;
-            int slot = (a | b | c | d | e) >= 0 ? tabledOutcomes.slot(outcome) : -1;
+        PendingDecisions decisions = pending.get();
+        Latin1Text text = decisions.text;
+        text.read(keyId, originalUri);
+        Endpoint endpoint = endpointOf(originalUri, text);
+        if (endpoint.id() > 0 && text.isUuid()) {
+            int slot = tabledOutcomes.slot(outcome);
             if (slot >= 0) {
-                pending.get().add(msb, lsb, endpoint, slot, now, folder);
+                decisions.add(text.uuidHigh, text.uuidLow, endpoint,
+                        UsageTable.hash(text.uuidHigh, text.uuidLow, endpoint.id()), slot, now, folder);
                 return;
             }
         }
@@ -302,16 +286,18 @@ final class UsageCounter {
     private final class TableFolder implements PendingDecisions.Folder {
 
         @Override
-        public long touch(long msb, long lsb, Object endpoint, long time) {
-            return minuteAt(time).table.touch(msb, lsb, ((Endpoint) endpoint).id());
+        public long touch(int[] hashes) {
+            // The latest minute's table: a decision of another minute misses, which costs only a load.
+            Minute minute = current;
+            return minute == null ? 0 : minute.table.touch(hashes);
         }
 
         @Override
-        public void count(long msb, long lsb, Object counted, int outcome, long time) {
+        public void count(long msb, long lsb, Object counted, int hash, int outcome, long time) {
             Minute minute = minuteAt(time);
             Endpoint endpoint = (Endpoint) counted;
             int millis = (int) (time - minute.epochMinute * 60_000);
-            if (!minute.table.count(msb, lsb, endpoint.id(), outcome, millis)) {
+            if (!minute.table.count(hash, msb, lsb, endpoint.id(), outcome, millis)) {
                 String keyId = new UUID(msb, lsb).toString();
                 int added = addedToTable(minute, keyId, endpoint, msb, lsb);
                 if (added != UsageTable.IN_TABLE || !minute.table.count(msb, lsb, endpoint.id(), outcome, millis)) {
@@ -350,16 +336,6 @@ final class UsageCounter {
             return UsageTable.CAPPED;
         }
         return minute.table.add(msb, lsb, endpoint.id(), MAX_ENDPOINTS - (inMaps == null ? 0 : inMaps.size()));
-    }
-
-    /** The value of the hex digits from {@code from} to {@code to} (at most 15); negative when one is not a digit. */
-    private static long hex(String value, int from, int to) {
-        long bits = 0;
-        for (int i = from; i < to; i++) {
-            char c = value.charAt(i);
-            bits = bits << 4 | (c < HEX.length ? HEX[c] : -1);
-        }
-        return bits;
     }
 
     /**
@@ -438,38 +414,40 @@ final class UsageCounter {
         }
     }
 
-    private Endpoint endpointOf(String originalUri) {
+    private Endpoint endpointOf(String originalUri, Latin1Text text) {
         if (originalUri == null) {
             return noEndpoint;
         }
+        if (!text.hasUri()) {
+            return numbered(normalise(originalUri));
+        }
         // Remembered by path alone: query strings vary without end and would fill the memory with every one.
-        int end = PresentedKey.pathEnd(originalUri);
-        int hash = hash(originalUri, end);
-        Remembered known = normalised.find(hash, originalUri, UsageCounter::remembers);
+        int hash = text.findPath();
+        Remembered known = normalised.find(hash, text, UsageCounter::remembers);
         if (known != null) {
             return known.endpoint();
         }
-        String path = normalise(originalUri);
+        Endpoint endpoint = numbered(normalise(originalUri));
+        if (endpoint.id() > 0 && normalised.size() < MAX_REMEMBERED_URIS) {
+            byte[] path = text.path();
+            normalised.addIfAbsent(hash, text, UsageCounter::remembers, () -> new Remembered(hash, path, endpoint));
+        }
+        return endpoint;
+    }
+
+    /** The endpoint of a normalised path: numbered unless {@value #MAX_REMEMBERED_URIS} are already. */
+    private Endpoint numbered(String path) {
         // Endpoints are capped too: URIs made to collide are not remembered, but would still add endpoints.
         if (endpoints.size() >= MAX_REMEMBERED_URIS) {
             Endpoint numbered = endpoints.get(path);
             return numbered != null ? numbered : new Endpoint(path, 0);
         }
         // One number per endpoint, so /orders/1 and /orders/2 meet as the same /orders/{id}, remembered or not.
-        Endpoint endpoint = registered(path);
-        if (normalised.size() < MAX_REMEMBERED_URIS) {
-            normalised.addIfAbsent(hash, originalUri, UsageCounter::remembers,
-                    () -> new Remembered(hash, originalUri.substring(0, end), endpoint));
-        }
-        return endpoint;
+        return registered(path);
     }
 
-    /** Whether {@code uri}'s path is the remembered one, which holds no query or fragment. */
-    private static boolean remembers(Remembered remembered, String uri, int hash) {
-        String path = remembered.uri();
-        return remembered.hash() == hash && uri.startsWith(path)
-                && (uri.length() == path.length() || uri.charAt(path.length()) == '?'
-                || uri.charAt(path.length()) == '#');
+    private static boolean remembers(Remembered remembered, Latin1Text text, int hash) {
+        return remembered.hash() == hash && text.pathIs(remembered.path());
     }
 
     private Endpoint registered(String path) {
@@ -478,25 +456,6 @@ final class UsageCounter {
             paths.put(endpoint.id(), p);
             return endpoint;
         });
-    }
-
-    /** The hash of a string's first {@code end} characters in four lanes, so it costs about a step per four. */
-    private static int hash(String value, int end) {
-        int a = 0;
-        int b = 0;
-        int c = 0;
-        int d = end;
-        int i = 0;
-        for (; i + 3 < end; i += 4) {
-            a = 31 * a + value.charAt(i);
-            b = 31 * b + value.charAt(i + 1);
-            c = 31 * c + value.charAt(i + 2);
-            d = 31 * d + value.charAt(i + 3);
-        }
-        for (; i < end; i++) {
-            a = 31 * a + value.charAt(i);
-        }
-        return spread((long) a << 32 ^ b, (long) c << 32 ^ d);
     }
 
     /** 32 well-mixed bits of 128 (MurmurHash3's finalizer), so that linear probing meets short runs. */

@@ -140,9 +140,14 @@ final class UsageTable {
      * which is set as the entry's last use before the count; false when the entry is not in the table.
      */
     boolean count(long msb, long lsb, int endpoint, int outcome, int millis) {
+        return count(hash(msb, lsb, endpoint), msb, lsb, endpoint, outcome, millis);
+    }
+
+    /** As {@link #count(long, long, int, int, int)}, with the entry's {@link #hash}. */
+    boolean count(int hash, long msb, long lsb, int endpoint, int outcome, int millis) {
         assert outcome >= 0 && outcome < OUTCOMES && endpoint != 0;
         long[] slots = latest.slots;
-        int at = find(slots, hash(msb, lsb, endpoint), msb, lsb, endpoint);
+        int at = find(slots, hash, msb, lsb, endpoint);
         if (at < 0) {
             return false;
         }
@@ -158,13 +163,18 @@ final class UsageTable {
     }
 
     /**
-     * Loads the first line that {@link #count} would read for this entry, so that a batch of decisions can have their
-     * misses overlap before counting; returns what it loaded, for the caller to keep the load from being elided.
+     * Loads the first line that {@link #count} would read for each of these entries, so that a batch of decisions can
+     * have their misses overlap before counting; returns what it loaded, for the caller to keep the loads from being
+     * elided. A tight loop, so that the processor has many of them under way at once.
      */
-    long touch(long msb, long lsb, int endpoint) {
+    long touch(int[] hashes) {
         long[] slots = latest.slots;
         int mask = (slots.length - PAD) / LONGS - 1;
-        return slots[PAD + (hash(msb, lsb, endpoint) & mask) * LONGS + META];
+        long loaded = 0;
+        for (int hash : hashes) {
+            loaded += slots[PAD + (hash & mask) * LONGS + META];
+        }
+        return loaded;
     }
 
     /**
@@ -376,7 +386,8 @@ final class UsageTable {
         return false;
     }
 
-    private static int hash(long msb, long lsb, int endpoint) {
+    /** Where an entry's probes begin, before the mask: computed once per decision, by the thread that counts it. */
+    static int hash(long msb, long lsb, int endpoint) {
         return UsageCounter.spread(msb ^ endpoint * 0x9e3779b97f4a7c15L ^ SEED, lsb);
     }
 }

@@ -15,12 +15,12 @@ class PendingDecisionsTest {
         final List<Long> counted = new ArrayList<>();
 
         @Override
-        public long touch(long msb, long lsb, Object endpoint, long time) {
-            return msb;
+        public long touch(int[] hashes) {
+            return hashes.length;
         }
 
         @Override
-        public void count(long msb, long lsb, Object endpoint, int outcome, long time) {
+        public void count(long msb, long lsb, Object endpoint, int hash, int outcome, long time) {
             counted.add(msb);
         }
     }
@@ -36,7 +36,7 @@ class PendingDecisionsTest {
                 folder.notifyAll();
             }
             for (long n = 0; n < 200_000; n++) {
-                decisions[0].add(n, 0, "/orders", 0, 0, folder);
+                decisions[0].add(n, 0, "/orders", (int) n, 0, 0, folder);
             }
             done.set(true);
         });
@@ -65,20 +65,20 @@ class PendingDecisionsTest {
         PendingDecisions decisions = new PendingDecisions();
         Recording folder = new Recording();
         for (long n = 0; n < 10; n++) {
-            decisions.add(n, 0, "/orders", 0, 0, folder);
+            decisions.add(n, 0, "/orders", (int) n, 0, 0, folder);
         }
         PendingDecisions.Folder failing = new PendingDecisions.Folder() {
             @Override
-            public long touch(long msb, long lsb, Object endpoint, long time) {
+            public long touch(int[] hashes) {
                 return 0;
             }
 
             @Override
-            public void count(long msb, long lsb, Object endpoint, int outcome, long time) {
+            public void count(long msb, long lsb, Object endpoint, int hash, int outcome, long time) {
                 if (msb == 4) {
                     throw new OutOfMemoryError("table");
                 }
-                folder.count(msb, lsb, endpoint, outcome, time);
+                folder.count(msb, lsb, endpoint, hash, outcome, time);
             }
         };
 

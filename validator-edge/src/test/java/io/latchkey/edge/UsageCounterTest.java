@@ -544,4 +544,22 @@ class UsageCounterTest {
         assertThat(report).hasSize(uris);
         assertThat(report).allSatisfy(key -> assertThat(key.gains().values()).containsExactly(2L));
     }
+
+    @Test
+    void urisOfAnotherAlphabetOrTooLongToCopyAreCountedByTheirOwnEndpoint() {
+        String keyId = "7d3f8a2e-0b1c-4d5e-8f90-123456789abc";
+        counter.record(keyId, "/orders?page=2", "valid");
+        // The low byte of U+013F is '?': read by low bytes alone, this would be /orders with a query.
+        counter.record(keyId, "/orders\u013fx", "valid");
+        String longPath = "/orders/" + "a".repeat(Latin1Text.CAPACITY);
+        counter.record(keyId, longPath, "valid");
+        counter.record(keyId, longPath + "?page=2", "valid");
+        counter.record(keyId, "/orders", "valid");
+
+        Map<String, Long> byEndpoint = new TreeMap<>();
+        counter.report(100).forEach(key -> key.gains().forEach((bucket, gain) ->
+                byEndpoint.merge(bucket.endpoint(), gain, Long::sum)));
+        assertThat(byEndpoint).containsOnly(Map.entry("/orders", 2L), Map.entry("/orders\u013fx", 1L),
+                Map.entry(UsageCounter.normalise(longPath), 2L));
+    }
 }
