@@ -6,66 +6,69 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
- * One thread's copy of a string's characters as bytes, read eight at a time: what a decision needs of a key id (its
- * 128 bits) and of a request URI (where its path ends, and a hash of that path) costs a few steps a word instead of
- * one a character through {@code String.charAt}. Only strings of characters up to U+00FF are copied, and each of
- * those is its byte, so a copy is exact.
+ * One thread's copy of a key id and of a request URI's path as bytes, read eight at a time: a key id's 128 bits, and
+ * where a path ends and its hash, cost a few steps a word instead of one a character. Only characters up to U+00FF
+ * count as read, each being its low byte: a string with another character in the part that matters is refused, so
+ * that a lookalike in another alphabet never passes for what its low bytes spell. Nothing past a path is kept: a
+ * URI's query may hold a key.
  */
 final class Latin1Text {
 
+    /** The longest path read; a URI whose path is longer is refused. */
     static final int CAPACITY = 512;
     private static final VarHandle WORD = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final long ONES = 0x0101_0101_0101_0101L;
     private static final long HIGH = 0x8080_8080_8080_8080L;
     private static final int UUID_LENGTH = 36;
 
-    /** Eight bytes past the capacity, so that a word read at any position in the text stays in the array. */
-    private final byte[] bytes = new byte[CAPACITY + Long.BYTES];
+    /** A path and the character after it; eight bytes more, so that a word read at any position stays inside. */
+    private final byte[] bytes = new byte[CAPACITY + 1 + Long.BYTES];
     private final byte[] key = new byte[UUID_LENGTH];
-    /** The URI's length, -1 when none was read. */
-    private int length;
     private boolean keyRead;
-    /** Set by {@link #findPath}. */
+    /** Set by {@link #readPath}: the length of the path and its hash. */
     int pathEnd;
+    int pathHash;
     /** Set by {@link #isUuid}. */
     long uuidHigh;
     long uuidLow;
 
-    /**
-     * Copies a key id when it has a UUID's length and a URI when it has at most {@value #CAPACITY} characters (either
-     * may be null): both before either is read, so that the copies' stores are done when the words are loaded.
-     */
+    /** Copies a key id (null for none) when it has a UUID's length and only characters up to U+00FF. */
     @SuppressWarnings("deprecation")
-    void read(String keyId, String uri) {
-        // Deprecated because it keeps each character's low byte only, which is exactly right for characters up to
-        // U+00FF; the strings read here come from HTTP headers, whose decoders make one character of each byte.
-        length = uri != null && uri.length() <= CAPACITY && isLatin1(uri) ? uri.length() : -1;
-        if (length >= 0) {
-            uri.getBytes(0, length, bytes, 0);
-        }
-        keyRead = keyId != null && keyId.length() == UUID_LENGTH && isLatin1(keyId);
+    void readKey(String keyId) {
+        keyRead = keyId != null && keyId.length() == UUID_LENGTH && isLatin1(keyId, UUID_LENGTH);
         if (keyRead) {
+            // Deprecated because it keeps each character's low byte only: all of a character up to U+00FF.
             keyId.getBytes(0, UUID_LENGTH, key, 0);
         }
     }
 
     /**
-     * Whether every character is at most U+00FF, so that its low byte is all of it: a key id of another alphabet whose
-     * low bytes spell a UUID is not that UUID. A scan, but one that did not show in a profile of the counting
-     * benchmark.
+     * Reads the path of {@code uri} (up to its first {@code ?} or {@code #}, else all of it): {@link #pathEnd} and
+     * {@link #pathHash}, in one pass; false when the path is longer than {@value #CAPACITY} or holds a character past
+     * U+00FF.
      */
-    private static boolean isLatin1(String text) {
-        for (int i = 0; i < text.length(); i++) {
+    @SuppressWarnings("deprecation")
+    boolean readPath(String uri) {
+        int copied = Math.min(uri.length(), CAPACITY + 1);
+        uri.getBytes(0, copied, bytes, 0);
+        pathHash = findPath(copied);
+        boolean read = pathEnd <= CAPACITY && isLatin1(uri, Math.min(pathEnd + 1, copied));
+        // What followed the path, a query that may hold a key, is not kept for the life of the thread.
+        Arrays.fill(bytes, pathEnd, copied, (byte) 0);
+        return read;
+    }
+
+    /**
+     * Whether the first {@code length} characters are all at most U+00FF: then each is its low byte, and so is every
+     * {@code ?} and {@code #} among them. A scan, but one that did not show in a profile of the counting benchmark.
+     */
+    private static boolean isLatin1(String text, int length) {
+        for (int i = 0; i < length; i++) {
             if (text.charAt(i) > 0xff) {
                 return false;
             }
         }
         return true;
-    }
-
-    /** Whether a URI was read. */
-    boolean hasUri() {
-        return length >= 0;
     }
 
     /** The eight bytes of the URI from {@code at}, the first in the lowest bits. */
@@ -121,10 +124,10 @@ final class Latin1Text {
     }
 
     /**
-     * Finds where the path of the URI read ends, at its first {@code ?} or {@code #}, else at its end ({@link
-     * #pathEnd}), and returns a hash of the path: one pass, eight bytes a step.
+     * Finds where the path of the first {@code length} bytes ends, at the first {@code ?} or {@code #}, else at
+     * {@code length} ({@link #pathEnd}), and returns a hash of the path: one pass, eight bytes a step.
      */
-    int findPath() {
+    private int findPath(int length) {
         long hash = 0;
         for (int at = 0; ; at += Long.BYTES) {
             long word = word(at);
@@ -149,12 +152,12 @@ final class Latin1Text {
         return Long.rotateLeft((hash ^ word) * 0x9e37_79b9_7f4a_7c15L, 31);
     }
 
-    /** Whether the path found is {@code path}'s bytes. */
+    /** Whether the path read is {@code path}'s bytes. */
     boolean pathIs(byte[] path) {
         return Arrays.equals(bytes, 0, pathEnd, path, 0, path.length);
     }
 
-    /** A copy of the path found. */
+    /** A copy of the path read. */
     byte[] path() {
         return Arrays.copyOf(bytes, pathEnd);
     }

@@ -6,9 +6,10 @@ import java.lang.invoke.VarHandle;
 /**
  * The decisions one thread counted that are not yet in the counters, at most {@value #CAPACITY}. The thread adds
  * them without a lock; they are folded in a batch when they fill the buffer, by that thread, or when a report is
- * taken, by the reporting thread, under this object's lock. A batch first touches every counter it will change and
- * only then changes them, so that the cache misses of the whole batch overlap: one at a time, a counter that is not
- * in the cache cost the decision the whole miss (docs/benchmarks.md, "Usage counting").
+ * taken, by the reporting thread, under this object's lock. A fold first loads the counters of every slot in one
+ * tight loop, by the table hash each decision was added with, and only then counts, so that the cache misses of the
+ * whole batch overlap: one at a time, a counter that is not in the cache cost the decision the whole miss
+ * (docs/benchmarks.md, "Usage counting").
  */
 final class PendingDecisions {
 
@@ -26,7 +27,7 @@ final class PendingDecisions {
         }
     }
 
-    /** What folding does with each decision: first touch its counter, then count it. */
+    /** What folding does: first touch the counters of the whole batch, then count each decision. */
     interface Folder {
         /**
          * Loads what counting decisions of these hashes will read, the batch's slots all (those not in the batch
@@ -76,6 +77,9 @@ final class PendingDecisions {
     synchronized void fold(Folder folder) {
         long from = folded;
         long to = (long) WRITTEN.getAcquire(this);
+        if (from == to) {
+            return;
+        }
         touched += folder.touch(hashes);
         for (long n = from; n < to; n++) {
             int slot = (int) n & (CAPACITY - 1);

@@ -222,7 +222,7 @@ final class UsageCounter {
         String id = keyId == null ? UNKNOWN_KEY : keyId;
         PendingDecisions decisions = pending.get();
         Latin1Text text = decisions.text;
-        text.read(keyId, originalUri);
+        text.readKey(keyId);
         Endpoint endpoint = endpointOf(originalUri, text);
         if (endpoint.id() > 0 && text.isUuid()) {
             int slot = tabledOutcomes.slot(outcome);
@@ -418,11 +418,11 @@ final class UsageCounter {
         if (originalUri == null) {
             return noEndpoint;
         }
-        if (!text.hasUri()) {
+        if (!text.readPath(originalUri)) {
             return numbered(normalise(originalUri));
         }
         // Remembered by path alone: query strings vary without end and would fill the memory with every one.
-        int hash = text.findPath();
+        int hash = text.pathHash;
         Remembered known = normalised.find(hash, text, UsageCounter::remembers);
         if (known != null) {
             return known.endpoint();

@@ -386,7 +386,10 @@ final class UsageTable {
         return false;
     }
 
-    /** Where an entry's probes begin, before the mask: computed once per decision, by the thread that counts it. */
+    /**
+     * Where an entry's probes begin, before the mask: for a decision, computed once, by the request thread that
+     * records it, and carried through its batch.
+     */
     static int hash(long msb, long lsb, int endpoint) {
         return UsageCounter.spread(msb ^ endpoint * 0x9e3779b97f4a7c15L ^ SEED, lsb);
     }

@@ -3,6 +3,8 @@ package io.latchkey.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.latchkey.validator.servlet.PresentedKey;
+import java.lang.reflect.Field;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -41,7 +43,7 @@ class Latin1TextTest {
     void aCanonicalUuidIsReadAsItsBits() {
         for (int n = 0; n < 10_000; n++) {
             UUID id = UUID.randomUUID();
-            text.read(id.toString(), null);
+            text.readKey(id.toString());
             assertThat(text.isUuid()).isTrue();
             assertThat(new UUID(text.uuidHigh, text.uuidLow)).isEqualTo(id);
         }
@@ -58,17 +60,17 @@ class Latin1TextTest {
             others.add(canonical.substring(0, at) + '\u0130' + canonical.substring(at + 1));
         }
         for (String other : others) {
-            text.read(other, null);
+            text.readKey(other);
             assertThat(text.isUuid()).as(other).isFalse();
         }
-        text.read(null, null);
+        text.readKey(null);
         assertThat(text.isUuid()).isFalse();
     }
 
     @Test
     void thePathEndsAtTheFirstQueryOrFragmentMarkAndHashesAloneWhateverFollowsIt() {
         Random random = new Random(11);
-        String alphabet = "/abcxyz019-._~%";
+        String alphabet = "/abcxyz019-._~%\u00e9\u0080\u00ff";
         for (int n = 0; n < 20_000; n++) {
             StringBuilder path = new StringBuilder("/");
             int length = random.nextInt(40);
@@ -79,6 +81,7 @@ class Latin1TextTest {
             for (String rest : List.of("?", "#", "?page=2", "#top?x", "?a#b" + "q".repeat(random.nextInt(20)))) {
                 String uri = path + rest;
                 assertThat(hashOf(uri)).as(uri).isEqualTo(alone);
+                assertThat(text.path()).isEqualTo(path.toString().getBytes(StandardCharsets.ISO_8859_1));
                 assertThat(text.pathEnd).isEqualTo(PresentedKey.pathEnd(uri)).isEqualTo(path.length());
             }
         }
@@ -86,31 +89,47 @@ class Latin1TextTest {
 
     @Test
     void pathsThatDifferHashApartAndAreToldApartByTheirBytes() {
-        int a = hashOf("/orders/items");
-        byte[] path = text.path();
-        assertThat(text.pathIs(path)).isTrue();
-        assertThat(hashOf("/orders/itemz")).isNotEqualTo(a);
-        assertThat(text.pathIs(path)).isFalse();
-        assertThat(hashOf("/orders/items/")).isNotEqualTo(a);
-        assertThat(text.pathIs(path)).isFalse();
+        List<String> paths = List.of("/orders/items", "/orders/itemz", "/orders/items/", "/Orders/items",
+                "/orders/", "/orders/items/12345678", "/orders/items/12345679", "/");
+        List<Integer> hashes = new ArrayList<>();
+        for (String path : paths) {
+            hashes.add(hashOf(path));
+            byte[] bytes = text.path();
+            assertThat(text.pathIs(bytes)).isTrue();
+            hashOf(path.equals("/") ? "/a" : path.substring(0, path.length() - 1));
+            assertThat(text.pathIs(bytes)).isFalse();
+        }
+        assertThat(hashes).doesNotHaveDuplicates();
         hashOf("");
         assertThat(text.pathEnd).isZero();
     }
 
     @Test
-    void aUriTooLongOrOfAnotherAlphabetIsNotRead() {
-        text.read(null, "/" + "a".repeat(Latin1Text.CAPACITY - 1));
-        assertThat(text.hasUri()).isTrue();
-        text.read(null, "/" + "a".repeat(Latin1Text.CAPACITY));
-        assertThat(text.hasUri()).isFalse();
-        text.read(null, "/orders\u013fx");
-        assertThat(text.hasUri()).isFalse();
-        text.read(null, "/caf\u00e9");
-        assertThat(text.hasUri()).isTrue();
+    void aPathTooLongOrWithACharacterPastLatin1IsNotReadAndAQueryDoesNotMatter() {
+        assertThat(text.readPath("/" + "a".repeat(Latin1Text.CAPACITY - 1))).isTrue();
+        assertThat(text.readPath("/" + "a".repeat(Latin1Text.CAPACITY))).isFalse();
+        assertThat(text.readPath("/" + "a".repeat(Latin1Text.CAPACITY) + "?q")).isFalse();
+        assertThat(text.readPath("/orders?q=" + "a".repeat(2 * Latin1Text.CAPACITY))).isTrue();
+        assertThat(text.pathEnd).isEqualTo("/orders".length());
+        // The low byte of U+013F is '?': read by low bytes alone, the path would end there.
+        assertThat(text.readPath("/orders\u013fx")).isFalse();
+        assertThat(text.readPath("/orders?\u013f")).isTrue();
+        assertThat(text.readPath("/caf\u00e9")).isTrue();
+    }
+
+    @Test
+    void nothingPastThePathIsKept() throws Exception {
+        String secret = "lk_live_0123456789abcdef";
+        text.readPath("/v1/files/report/download?api_key=" + secret);
+        Field field = Latin1Text.class.getDeclaredField("bytes");
+        field.setAccessible(true);
+        String held = new String((byte[]) field.get(text), StandardCharsets.ISO_8859_1);
+
+        assertThat(held).startsWith("/v1/files/report/download").doesNotContain(secret).doesNotContain("api_key");
     }
 
     private int hashOf(String uri) {
-        text.read(null, uri);
-        return text.findPath();
+        assertThat(text.readPath(uri)).as(uri).isTrue();
+        return text.pathHash;
     }
 }

@@ -21,6 +21,8 @@ class PendingDecisionsTest {
 
         @Override
         public void count(long msb, long lsb, Object endpoint, int hash, int outcome, long time) {
+            // Each decision is added with a hash of its own; the fold must hand that one back with it.
+            assertThat(hash).isEqualTo((int) msb * 31);
             counted.add(msb);
         }
     }
@@ -36,7 +38,7 @@ class PendingDecisionsTest {
                 folder.notifyAll();
             }
             for (long n = 0; n < 200_000; n++) {
-                decisions[0].add(n, 0, "/orders", (int) n, 0, 0, folder);
+                decisions[0].add(n, 0, "/orders", (int) n * 31, 0, 0, folder);
             }
             done.set(true);
         });
@@ -65,7 +67,7 @@ class PendingDecisionsTest {
         PendingDecisions decisions = new PendingDecisions();
         Recording folder = new Recording();
         for (long n = 0; n < 10; n++) {
-            decisions.add(n, 0, "/orders", (int) n, 0, 0, folder);
+            decisions.add(n, 0, "/orders", (int) n * 31, 0, 0, folder);
         }
         PendingDecisions.Folder failing = new PendingDecisions.Folder() {
             @Override

@@ -47,6 +47,16 @@ class UsageTableTest {
     }
 
     @Test
+    void anEntryIsTouchedAndCountedByTheHashItsDecisionCarries() {
+        table.add(1, 2, 3, 32);
+        int hash = UsageTable.hash(1, 2, 3);
+
+        assertThat(table.touch(new int[] {hash})).isNotZero();
+        assertThat(table.count(hash, 1, 2, 3, 0, 0)).isTrue();
+        assertThat(read().get(List.of(1L, 2L, 3L))[0]).isEqualTo(1);
+    }
+
+    @Test
     void anEntryNotAddedIsNotCountedAndTheSameKeyAtAnotherEndpointIsAnotherEntry() {
         table.add(1, 2, 3, 32);
 
