@@ -70,14 +70,20 @@ class CommandSideHttpTest {
     /** The root unit of work of each usage command handled, in order: how a report was split. */
     private static final List<Object> USAGE_UNITS = Collections.synchronizedList(new ArrayList<>());
 
-    /** Observes which root unit of work records each usage command; changes nothing. */
+    /** A key whose usage command fails, as a store failing part of the way through a report would; null for none. */
+    private static volatile String failingUsageKey;
+
+    /** Observes which root unit of work records each usage command, and fails the command of {@link #failingUsageKey}. */
     @TestConfiguration
     static class UsageUnits {
         @Bean
         MessageHandlerInterceptor<CommandMessage<?>> usageUnitObserver() {
             return (unitOfWork, chain) -> {
-                if (unitOfWork.getMessage().getPayload() instanceof RecordKeyUsageCommand) {
+                if (unitOfWork.getMessage().getPayload() instanceof RecordKeyUsageCommand usage) {
                     USAGE_UNITS.add(unitOfWork.root());
+                    if (usage.keyId().equals(failingUsageKey)) {
+                        throw new IllegalStateException("injected failure recording usage");
+                    }
                 }
                 return chain.proceed();
             };
@@ -436,6 +442,39 @@ class CommandSideHttpTest {
         assertThat(first.body().get("recorded").asInt()).isEqualTo(1_007);
         assertThat(again.body().get("recorded").asInt()).isZero();
         assertThat(again.body().get("duplicates").asInt()).isEqualTo(1_007);
+    }
+
+    @Test
+    void aReportThatFailsInItsSecondPartKeepsTheFirstAndItsResendRecordsExactlyTheRest() {
+        String minute = Instant.now().truncatedTo(ChronoUnit.MINUTES).toString();
+        List<String> keyIds = new ArrayList<>();
+        for (int i = 0; i < 1_007; i++) {
+            keyIds.add(UUID.randomUUID().toString());
+        }
+        List<Object> keys = new ArrayList<>();
+        for (String keyId : keyIds) {
+            keys.add(map("keyId", keyId, "lastUsedAt", minute, "counts",
+                    List.of(map("minute", minute, "endpoint", "/orders", "outcome", "valid", "count", 1))));
+        }
+        Map<String, Object> report = map("edgeId", "edge-failing", "batchSequence", 1, "keys", keys);
+        // Parts take the keys in order: the 700th falls in the second part, after 199 of its keys were handled.
+        failingUsageKey = keyIds.stream().sorted().toList().get(699);
+
+        Response failed;
+        try {
+            failed = call("POST", "/v1/usage", report);
+        } finally {
+            failingUsageKey = null;
+        }
+        Response resent = call("POST", "/v1/usage", report);
+        Response again = call("POST", "/v1/usage", report);
+
+        assertThat(failed.status()).as(failed.raw()).isEqualTo(500);
+        // The first part was committed; the second was rolled back whole, and the third never began.
+        assertThat(resent.status()).as(resent.raw()).isEqualTo(200);
+        assertThat(resent.body().get("recorded").asInt()).isEqualTo(507);
+        assertThat(resent.body().get("duplicates").asInt()).isEqualTo(500);
+        assertThat(again.body().get("recorded").asInt()).isZero();
     }
 
     @Test
