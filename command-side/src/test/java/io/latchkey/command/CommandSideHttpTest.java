@@ -33,7 +33,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.axonframework.commandhandling.CommandMessage;
 import org.axonframework.messaging.MessageHandlerInterceptor;
-import org.axonframework.modelling.command.ConcurrencyException;
 import org.bson.Document;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
@@ -73,13 +72,8 @@ class CommandSideHttpTest {
 
     /** A key whose usage command fails, as a store failing part of the way through a report would; null for none. */
     private static volatile String failingUsageKey;
-    /** A key whose part of a report loses a race to append when it commits; null for none. */
-    private static volatile String racingUsageKey;
 
-    /**
-     * Observes which root unit of work records each usage command; fails the command of {@link #failingUsageKey}, and
-     * the commit of the part holding {@link #racingUsageKey}.
-     */
+    /** Observes which root unit of work records each usage command, and fails the command of {@link #failingUsageKey}. */
     @TestConfiguration
     static class UsageUnits {
         @Bean
@@ -89,12 +83,6 @@ class CommandSideHttpTest {
                     USAGE_UNITS.add(unitOfWork.root());
                     if (usage.keyId().equals(failingUsageKey)) {
                         throw new IllegalStateException("injected failure recording usage");
-                    }
-                    if (usage.keyId().equals(racingUsageKey)) {
-                        // As the store answers when another writer appended to a stream first: at the commit.
-                        unitOfWork.root().onPrepareCommit(root -> {
-                            throw new ConcurrencyException("injected: another writer appended first");
-                        });
                     }
                 }
                 return chain.proceed();
@@ -487,36 +475,6 @@ class CommandSideHttpTest {
         assertThat(resent.body().get("recorded").asInt()).isEqualTo(507);
         assertThat(resent.body().get("duplicates").asInt()).isEqualTo(500);
         assertThat(again.body().get("recorded").asInt()).isZero();
-    }
-
-    @Test
-    void aPartThatLosesARaceWhenItCommitsIsAConflictAndItsResendRecordsIt() {
-        String minute = Instant.now().truncatedTo(ChronoUnit.MINUTES).toString();
-        List<String> keyIds = new ArrayList<>();
-        List<Object> keys = new ArrayList<>();
-        for (int i = 0; i < 600; i++) {
-            String keyId = UUID.randomUUID().toString();
-            keyIds.add(keyId);
-            keys.add(map("keyId", keyId, "lastUsedAt", minute, "counts",
-                    List.of(map("minute", minute, "endpoint", "/orders", "outcome", "valid", "count", 1))));
-        }
-        Map<String, Object> report = map("edgeId", "edge-racing", "batchSequence", 1, "keys", keys);
-        // The first key of the second part: the race is met before any of that part's events is appended.
-        racingUsageKey = keyIds.stream().sorted().toList().get(500);
-
-        Response raced;
-        try {
-            raced = call("POST", "/v1/usage", report);
-        } finally {
-            racingUsageKey = null;
-        }
-        Response resent = call("POST", "/v1/usage", report);
-
-        assertProblem(raced, 409);
-        assertThat(raced.body().get("type").asText()).endsWith("/" + CommandFailureCodes.VERSION_CONFLICT);
-        assertThat(resent.status()).as(resent.raw()).isEqualTo(200);
-        assertThat(resent.body().get("recorded").asInt()).isEqualTo(100);
-        assertThat(resent.body().get("duplicates").asInt()).isEqualTo(500);
     }
 
     @Test

@@ -37,19 +37,10 @@ class CommandSender {
         } catch (CommandExecutionException e) {
             throw translate(e, notFoundDetail);
         } catch (ConcurrencyException | AggregateStreamCreationException e) {
-            throw versionConflict();
+            // Two commands raced to append to one aggregate; the loser may retry.
+            throw ProblemException.conflict(CommandFailureCodes.VERSION_CONFLICT,
+                    "The resource was changed concurrently; read it again and retry.");
         }
-    }
-
-    /** Whether a failure is two writers racing to append to one aggregate: the loser may retry. */
-    static boolean isRace(Throwable failure) {
-        return failure instanceof ConcurrencyException || failure instanceof AggregateStreamCreationException;
-    }
-
-    /** The answer to a race, whether one command lost it or a unit of work of several did when it committed. */
-    static ProblemException versionConflict() {
-        return ProblemException.conflict(CommandFailureCodes.VERSION_CONFLICT,
-                "The resource was changed concurrently; read it again and retry.");
     }
 
     private static RuntimeException translate(CommandExecutionException e, String notFoundDetail) {

@@ -102,10 +102,6 @@ class UsageController {
         });
         if (result.isExceptional()) {
             Throwable failure = result.exceptionResult();
-            // A race lost when the part's events are appended at its commit is answered as a command's race is.
-            if (CommandSender.isRace(failure)) {
-                throw CommandSender.versionConflict();
-            }
             throw failure instanceof RuntimeException runtime ? runtime : new IllegalStateException(failure);
         }
         return result.getPayload();
