@@ -88,8 +88,11 @@ class UsageController {
 
     /**
      * Records keys of a report in one unit of work: their events are appended in one write and made durable in one
-     * commit, and the projections read them in one fetch, instead of one of each per key. All or nothing: a failure
-     * records none of them, nor the parts after them, and the edge sends the report again.
+     * commit, and the projections read them in one fetch, instead of one of each per key. A failure records none of
+     * them, nor the parts after them, and the edge sends the report again; should the store fail part of the way
+     * through the append (its write is ordered, not atomic), the events it kept are found recorded on the resend and
+     * skipped, so every key's counts are still recorded once. A race to append cannot reach the commit: each usage
+     * stream stays locked until the part's unit of work ends, and only this process appends to it.
      */
     private int recordTogether(List<RecordKeyUsageCommand> records, RequestContext ctx) {
         ResultMessage<Integer> result = DefaultUnitOfWork.startAndGet(null).executeWithResult(() -> {
