@@ -21,40 +21,48 @@ final class Latin1Text {
     private static final long HIGH = 0x8080_8080_8080_8080L;
     private static final int UUID_LENGTH = 36;
 
-    /** A path and the character after it; eight bytes more, so that a word read at any position stays inside. */
-    private final byte[] bytes = new byte[CAPACITY + 1 + Long.BYTES];
-    private final byte[] key = new byte[UUID_LENGTH];
-    private boolean keyRead;
-    /** Set by {@link #readPath}: the length of the path and its hash. */
-    int pathEnd;
-    int pathHash;
-    /** Set by {@link #isUuid}. */
-    long uuidHigh;
-    long uuidLow;
+    /**
+     * The path and the character after it from {@link #URI}, eight bytes more so that a word read at any position
+     * stays inside, then the key id from {@link #KEY}; a cache line free on either side. Each counting thread writes
+     * its own on every decision, so nothing of another thread's may share a line with it: after a collection copies
+     * them side by side, two threads' copies did (a decision cost twice as much in some runs of two threads).
+     */
+    private static final int URI = 64;
+    private static final int KEY = URI + CAPACITY + 1 + Long.BYTES;
+    private final byte[] bytes = new byte[KEY + UUID_LENGTH + 64];
+    /** What a read found, in the middle of its own lines for the same reason. */
+    private static final int KEY_READ = 8;
+    private static final int PATH_END = 9;
+    private static final int PATH_HASH = 10;
+    private static final int UUID_HIGH = 11;
+    private static final int UUID_LOW = 12;
+    private final long[] found = new long[UUID_LOW + 1 + 8];
 
     /** Copies a key id (null for none) when it has a UUID's length and only characters up to U+00FF. */
     @SuppressWarnings("deprecation")
     void readKey(String keyId) {
-        keyRead = keyId != null && keyId.length() == UUID_LENGTH && isLatin1(keyId, UUID_LENGTH);
-        if (keyRead) {
+        boolean read = keyId != null && keyId.length() == UUID_LENGTH && isLatin1(keyId, UUID_LENGTH);
+        found[KEY_READ] = read ? 1 : 0;
+        if (read) {
             // Deprecated because it keeps each character's low byte only: all of a character up to U+00FF.
-            keyId.getBytes(0, UUID_LENGTH, key, 0);
+            keyId.getBytes(0, UUID_LENGTH, bytes, KEY);
         }
     }
 
     /**
-     * Reads the path of {@code uri} (up to its first {@code ?} or {@code #}, else all of it): {@link #pathEnd} and
-     * {@link #pathHash}, in one pass; false when the path is longer than {@value #CAPACITY} or holds a character past
+     * Reads the path of {@code uri} (up to its first {@code ?} or {@code #}, else all of it): {@link #pathEnd()} and
+     * {@link #pathHash()}, in one pass; false when the path is longer than {@value #CAPACITY} or holds a character past
      * U+00FF.
      */
     @SuppressWarnings("deprecation")
     boolean readPath(String uri) {
         int copied = Math.min(uri.length(), CAPACITY + 1);
-        uri.getBytes(0, copied, bytes, 0);
-        pathHash = findPath(copied);
-        boolean read = pathEnd <= CAPACITY && isLatin1(uri, Math.min(pathEnd + 1, copied));
+        uri.getBytes(0, copied, bytes, URI);
+        found[PATH_HASH] = findPath(copied);
+        int end = pathEnd();
+        boolean read = end <= CAPACITY && isLatin1(uri, Math.min(end + 1, copied));
         // What followed the path, a query that may hold a key, is not kept for the life of the thread.
-        Arrays.fill(bytes, pathEnd, copied, (byte) 0);
+        Arrays.fill(bytes, URI + end, URI + copied, (byte) 0);
         return read;
     }
 
@@ -71,21 +79,41 @@ final class Latin1Text {
         return true;
     }
 
+    /** The length of the path read. */
+    int pathEnd() {
+        return (int) found[PATH_END];
+    }
+
+    /** The hash of the path read. */
+    int pathHash() {
+        return (int) found[PATH_HASH];
+    }
+
+    /** The most significant bits of the UUID read by {@link #isUuid}. */
+    long uuidHigh() {
+        return found[UUID_HIGH];
+    }
+
+    /** The least significant bits of the UUID read by {@link #isUuid}. */
+    long uuidLow() {
+        return found[UUID_LOW];
+    }
+
     /** The eight bytes of the URI from {@code at}, the first in the lowest bits. */
     private long word(int at) {
-        return (long) WORD.get(bytes, at);
+        return (long) WORD.get(bytes, URI + at);
     }
 
     private long keyWord(int at) {
-        return (long) WORD.get(key, at);
+        return (long) WORD.get(bytes, KEY + at);
     }
 
     /**
-     * Whether the key id read is a UUID's canonical form (lower-case), whose bits it then leaves in {@link #uuidHigh}
-     * and {@link #uuidLow}.
+     * Whether the key id read is a UUID's canonical form (lower-case), whose bits it then leaves for {@link
+     * #uuidHigh} and {@link #uuidLow}.
      */
     boolean isUuid() {
-        if (!keyRead) {
+        if (found[KEY_READ] == 0) {
             return false;
         }
         long x = keyWord(8);
@@ -99,8 +127,8 @@ final class Latin1Text {
         long b = hex8(x >>> 8 & 0xffff_ffffL | x >>> 48 << 32 | (y & 0xffff) << 48);
         long c = hex8(y >>> 24 & 0xffff_ffffL | keyWord(24) << 32);
         long d = hex8(keyWord(28));
-        uuidHigh = a << 32 | b;
-        uuidLow = c << 32 | d;
+        found[UUID_HIGH] = a << 32 | b;
+        found[UUID_LOW] = c << 32 | d;
         return (a | b | c | d) >= 0;
     }
 
@@ -125,7 +153,7 @@ final class Latin1Text {
 
     /**
      * Finds where the path of the first {@code length} bytes ends, at the first {@code ?} or {@code #}, else at
-     * {@code length} ({@link #pathEnd}), and returns a hash of the path: one pass, eight bytes a step.
+     * {@code length} ({@link #pathEnd()}), and returns a hash of the path: one pass, eight bytes a step.
      */
     private int findPath(int length) {
         long hash = 0;
@@ -137,7 +165,8 @@ final class Latin1Text {
                 hash = mix(hash, word);
                 continue;
             }
-            pathEnd = Math.min(end, length);
+            int pathEnd = Math.min(end, length);
+            found[PATH_END] = pathEnd;
             int kept = pathEnd - at;
             // Whole words are mixed in whatever follows them, so that a path hashes the same with a query or without.
             if (kept == Long.BYTES) {
@@ -154,12 +183,12 @@ final class Latin1Text {
 
     /** Whether the path read is {@code path}'s bytes. */
     boolean pathIs(byte[] path) {
-        return Arrays.equals(bytes, 0, pathEnd, path, 0, path.length);
+        return Arrays.equals(bytes, URI, URI + pathEnd(), path, 0, path.length);
     }
 
     /** A copy of the path read. */
     byte[] path() {
-        return Arrays.copyOf(bytes, pathEnd);
+        return Arrays.copyOfRange(bytes, URI, URI + pathEnd());
     }
 
     /** The high bit of the lowest zero byte and possibly of bytes above it, none when there is none. */

@@ -227,8 +227,9 @@ final class UsageCounter {
         if (endpoint.id() > 0 && text.isUuid()) {
             int slot = tabledOutcomes.slot(outcome);
             if (slot >= 0) {
-                decisions.add(text.uuidHigh, text.uuidLow, endpoint,
-                        UsageTable.hash(text.uuidHigh, text.uuidLow, endpoint.id()), slot, now, folder);
+                long msb = text.uuidHigh();
+                long lsb = text.uuidLow();
+                decisions.add(msb, lsb, endpoint, UsageTable.hash(msb, lsb, endpoint.id()), slot, now, folder);
                 return;
             }
         }
@@ -422,7 +423,7 @@ final class UsageCounter {
             return numbered(normalise(originalUri));
         }
         // Remembered by path alone: query strings vary without end and would fill the memory with every one.
-        int hash = text.pathHash;
+        int hash = text.pathHash();
         Remembered known = normalised.find(hash, text, UsageCounter::remembers);
         if (known != null) {
             return known.endpoint();
