@@ -21,22 +21,24 @@ final class Latin1Text {
     private static final long HIGH = 0x8080_8080_8080_8080L;
     private static final int UUID_LENGTH = 36;
 
+    private static final int URI = 128;
+    private static final int KEY = URI + CAPACITY + 1 + Long.BYTES;
+    private static final int KEY_READ = 16;
+    private static final int PATH_END = 17;
+    private static final int PATH_HASH = 18;
+    private static final int UUID_HIGH = 19;
+    private static final int UUID_LOW = 20;
+
     /**
      * The path and the character after it from {@link #URI}, eight bytes more so that a word read at any position
-     * stays inside, then the key id from {@link #KEY}; a cache line free on either side. Each counting thread writes
-     * its own on every decision, so nothing of another thread's may share a line with it: after a collection copies
-     * them side by side, two threads' copies did (a decision cost twice as much in some runs of two threads).
+     * stays inside, then the key id from {@link #KEY}; 128 bytes free on either side. Each counting thread writes its
+     * own on every decision, so nothing of another thread's may share a cache line with it (nor the line next to it,
+     * which the processor may fetch with it): after a collection copied them side by side, two threads' copies did,
+     * and a decision cost twice as much in some runs of two threads.
      */
-    private static final int URI = 64;
-    private static final int KEY = URI + CAPACITY + 1 + Long.BYTES;
-    private final byte[] bytes = new byte[KEY + UUID_LENGTH + 64];
-    /** What a read found, in the middle of its own lines for the same reason. */
-    private static final int KEY_READ = 8;
-    private static final int PATH_END = 9;
-    private static final int PATH_HASH = 10;
-    private static final int UUID_HIGH = 11;
-    private static final int UUID_LOW = 12;
-    private final long[] found = new long[UUID_LOW + 1 + 8];
+    private final byte[] bytes = new byte[KEY + UUID_LENGTH + 128];
+    /** What a read found, from {@link #KEY_READ} to {@link #UUID_LOW}, between free lines for the same reason. */
+    private final long[] found = new long[UUID_LOW + 1 + 16];
 
     /** Copies a key id (null for none) when it has a UUID's length and only characters up to U+00FF. */
     @SuppressWarnings("deprecation")

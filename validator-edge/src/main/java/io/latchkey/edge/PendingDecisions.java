@@ -14,18 +14,17 @@ import java.lang.invoke.VarHandle;
 final class PendingDecisions {
 
     static final int CAPACITY = 64;
-    private static final VarHandle WRITTEN;
-    private static final VarHandle FOLDED;
-
-    static {
-        try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup();
-            WRITTEN = lookup.findVarHandle(PendingDecisions.class, "written", long.class);
-            FOLDED = lookup.findVarHandle(PendingDecisions.class, "folded", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    /** Ordered access to {@link #progress}. */
+    private static final VarHandle PROGRESS = MethodHandles.arrayElementVarHandle(long[].class);
+    /**
+     * Decisions added, ever: written by the owner only, with release (a plain store on x86, where a volatile one
+     * would be a fence on every decision).
+     */
+    private static final int WRITTEN = 16;
+    /** Decisions folded, ever: written under the lock, with release, after the slots were read. */
+    private static final int FOLDED = 17;
+    /** What the touches loaded, which keeps them from being optimised away. */
+    private static final int TOUCHED = 18;
 
     /** What folding does: first touch the counters of the whole batch, then count each decision. */
     interface Folder {
@@ -48,19 +47,16 @@ final class PendingDecisions {
     private final int[] outcomes = new int[CAPACITY];
     private final int[] hashes = new int[CAPACITY];
     /**
-     * Decisions added, ever; written by the owner only, with release (a plain store on x86, where a volatile one
-     * would be a fence on every decision).
+     * {@link #WRITTEN}, {@link #FOLDED} and {@link #TOUCHED}, with 128 bytes free on either side: the owner writes
+     * them on every decision, and another thread's objects, which a collection may copy next to these, must not share
+     * their cache lines (see {@link Latin1Text}).
      */
-    private long written;
-    /** Decisions folded, ever; written under the lock, with release, after the slots were read. */
-    private long folded;
-    /** Keeps the touches' loads from being optimised away. */
-    private long touched;
+    private final long[] progress = new long[TOUCHED + 1 + 16];
 
     /** Adds a decision; by the owning thread only. */
     void add(long msb, long lsb, Object endpoint, int hash, int outcome, long time, Folder folder) {
-        long at = written;
-        if (at - (long) FOLDED.getAcquire(this) == CAPACITY) {
+        long at = progress[WRITTEN];
+        if (at - (long) PROGRESS.getAcquire(progress, FOLDED) == CAPACITY) {
             fold(folder);
         }
         int slot = (int) at & (CAPACITY - 1);
@@ -70,28 +66,29 @@ final class PendingDecisions {
         outcomes[slot] = outcome;
         hashes[slot] = hash;
         times[slot] = time;
-        WRITTEN.setRelease(this, at + 1);
+        PROGRESS.setRelease(progress, WRITTEN, at + 1);
     }
 
     /** Folds every decision added so far; by any thread. */
     synchronized void fold(Folder folder) {
-        long from = folded;
-        long to = (long) WRITTEN.getAcquire(this);
+        long from = progress[FOLDED];
+        long to = (long) PROGRESS.getAcquire(progress, WRITTEN);
         if (from == to) {
             return;
         }
-        touched += folder.touch(hashes);
+        progress[TOUCHED] += folder.touch(hashes);
         for (long n = from; n < to; n++) {
             int slot = (int) n & (CAPACITY - 1);
             folder.count(msbs[slot], lsbs[slot], endpoints[slot], hashes[slot], outcomes[slot], times[slot]);
             // One at a time, so that a fold that fails part-way (out of memory) never counts a decision twice. The
             // owner overwrites a slot only once it sees it folded.
-            FOLDED.setRelease(this, n + 1);
+            PROGRESS.setRelease(progress, FOLDED, n + 1);
         }
     }
 
     /** Whether the owning thread is gone and left nothing to fold. */
     boolean abandoned() {
-        return !owner.isAlive() && (long) WRITTEN.getAcquire(this) == (long) FOLDED.getAcquire(this);
+        return !owner.isAlive()
+                && (long) PROGRESS.getAcquire(progress, WRITTEN) == (long) PROGRESS.getAcquire(progress, FOLDED);
     }
 }
