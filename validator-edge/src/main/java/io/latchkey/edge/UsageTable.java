@@ -137,13 +137,9 @@ final class UsageTable {
 
     /**
      * Counts one decision with outcome {@code outcome} (below {@value #OUTCOMES}) at {@code millis} into the minute,
-     * which is set as the entry's last use before the count; false when the entry is not in the table.
+     * which is set as the entry's last use before the count; false when the entry is not in the table. {@code hash} is
+     * the entry's {@link #hash}, which the decision carries.
      */
-    boolean count(long msb, long lsb, int endpoint, int outcome, int millis) {
-        return count(hash(msb, lsb, endpoint), msb, lsb, endpoint, outcome, millis);
-    }
-
-    /** As {@link #count(long, long, int, int, int)}, with the entry's {@link #hash}. */
     boolean count(int hash, long msb, long lsb, int endpoint, int outcome, int millis) {
         assert outcome >= 0 && outcome < OUTCOMES && endpoint != 0;
         long[] slots = latest.slots;

@@ -31,12 +31,17 @@ class UsageTableTest {
         return read(table);
     }
 
+    /** Counts as a fold does, with the entry's hash. */
+    private static boolean count(UsageTable table, long msb, long lsb, int endpoint, int outcome, int millis) {
+        return table.count(UsageTable.hash(msb, lsb, endpoint), msb, lsb, endpoint, outcome, millis);
+    }
+
     @Test
     void eachOutcomeCountsApartFromTheOneThatSharesItsLong() {
         assertThat(table.add(1, 2, 3, 32)).isEqualTo(UsageTable.IN_TABLE);
         for (int outcome = 0; outcome < UsageTable.OUTCOMES; outcome++) {
             for (int i = 0; i <= outcome * 1_000; i++) {
-                assertThat(table.count(1, 2, 3, outcome, 500)).isTrue();
+                assertThat(count(table, 1, 2, 3, outcome, 500)).isTrue();
             }
         }
 
@@ -60,14 +65,14 @@ class UsageTableTest {
     void anEntryNotAddedIsNotCountedAndTheSameKeyAtAnotherEndpointIsAnotherEntry() {
         table.add(1, 2, 3, 32);
 
-        assertThat(table.count(1, 2, 4, 0, 0)).isFalse();
-        assertThat(table.count(2, 1, 3, 0, 0)).isFalse();
+        assertThat(count(table, 1, 2, 4, 0, 0)).isFalse();
+        assertThat(count(table, 2, 1, 3, 0, 0)).isFalse();
         assertThat(table.add(1, 2, 3, 32)).isEqualTo(UsageTable.IN_TABLE);
         assertThat(table.size()).isEqualTo(1);
         table.add(1, 2, 4, 32);
-        table.count(1, 2, 4, 0, 0);
-        table.count(1, 2, 3, 0, 0);
-        table.count(1, 2, 3, 0, 0);
+        count(table, 1, 2, 4, 0, 0);
+        count(table, 1, 2, 3, 0, 0);
+        count(table, 1, 2, 3, 0, 0);
         assertThat(read()).containsOnlyKeys(List.of(1L, 2L, 3L), List.of(1L, 2L, 4L));
         assertThat(read().get(List.of(1L, 2L, 3L))[0]).isEqualTo(2);
         assertThat(read().get(List.of(1L, 2L, 4L))[0]).isEqualTo(1);
@@ -76,14 +81,14 @@ class UsageTableTest {
     @Test
     void countsMadeBeforeTheTableGrowsAreKeptAndLaterOnesCountInTheLargerArray() {
         table.add(-1, -1, 1, 32);
-        table.count(-1, -1, 1, 0, 10);
+        count(table, -1, -1, 1, 0, 10);
         for (long key = 0; key < 100_000; key++) {
             assertThat(table.add(key, ~key, 7, 32)).isEqualTo(UsageTable.IN_TABLE);
-            table.count(key, ~key, 7, 1, 20);
+            count(table, key, ~key, 7, 1, 20);
         }
-        table.count(-1, -1, 1, 0, 30);
+        count(table, -1, -1, 1, 0, 30);
         for (long key = 0; key < 100_000; key++) {
-            assertThat(table.count(key, ~key, 7, 1, 30)).isTrue();
+            assertThat(count(table, key, ~key, 7, 1, 30)).isTrue();
         }
 
         assertThat(table.size()).isEqualTo(100_001);
@@ -107,16 +112,16 @@ class UsageTableTest {
         // At most half the largest array; a few fewer when a run of entries passed the probe limit.
         assertThat(added).hasSizeBetween(1_900, 2048);
         assertThat(small.size()).isEqualTo(added.size());
-        added.forEach(key -> assertThat(small.count(key, key, 2, 0, 0)).isTrue());
-        refused.forEach(key -> assertThat(small.count(key, key, 2, 0, 0)).isFalse());
+        added.forEach(key -> assertThat(count(small, key, key, 2, 0, 0)).isTrue());
+        refused.forEach(key -> assertThat(count(small, key, key, 2, 0, 0)).isFalse());
         assertThat(read(small)).hasSize(added.size()).allSatisfy((entry, counts) -> assertThat(counts[0]).isEqualTo(1));
     }
 
     @Test
     void theLastUseIsTheLatestMillisecondCounted() {
         table.add(1, 2, 3, 32);
-        table.count(1, 2, 3, 0, 900);
-        table.count(1, 2, 3, 0, 400);
+        count(table, 1, 2, 3, 0, 900);
+        count(table, 1, 2, 3, 0, 400);
         int[] last = new int[1];
         table.forEachUnacknowledged((msb, lsb, endpoint, millis, counts, counted) -> last[0] = millis);
 
@@ -133,7 +138,7 @@ class UsageTableTest {
                 for (int round = 0; round < 20; round++) {
                     for (long key = 0; key < 5_000; key++) {
                         // A racing larger array may leave an entry out; adding it again puts it there.
-                        while (!table.count(key, key, 1, round % 2, round)) {
+                        while (!count(table, key, key, 1, round % 2, round)) {
                             assertThat(table.add(key, key, 1, 32)).isEqualTo(UsageTable.IN_TABLE);
                         }
                     }
@@ -165,9 +170,9 @@ class UsageTableTest {
                 for (int endpoint = 2; endpoint <= 6; endpoint++) {
                     long msb = keys[2 * key];
                     long lsb = keys[2 * key + 1];
-                    if (!sized.count(msb, lsb, endpoint, 0, 1)) {
+                    if (!count(sized, msb, lsb, endpoint, 0, 1)) {
                         assertThat(sized.add(msb, lsb, endpoint, 32)).isEqualTo(UsageTable.IN_TABLE);
-                        assertThat(sized.count(msb, lsb, endpoint, 0, 1)).isTrue();
+                        assertThat(count(sized, msb, lsb, endpoint, 0, 1)).isTrue();
                     }
                 }
             }
@@ -181,13 +186,13 @@ class UsageTableTest {
     void aReportPassesOverEntriesThatDidNotMoveSinceTheCountsItAcknowledged() {
         table.add(1, 2, 3, 32);
         table.add(4, 5, 6, 32);
-        table.count(1, 2, 3, 0, 10);
-        table.count(4, 5, 6, 1, 20);
+        count(table, 1, 2, 3, 0, 10);
+        count(table, 4, 5, 6, 1, 20);
         List<UsageTable.Read> first = new ArrayList<>();
         table.forEachUnacknowledged((msb, lsb, endpoint, millis, gains, counted) -> first.add(counted));
         assertThat(first).hasSize(2);
         // Counted after the report read the entry: the acknowledgement leaves it to the next report.
-        table.count(1, 2, 3, 0, 30);
+        count(table, 1, 2, 3, 0, 30);
         first.forEach(UsageTable.Read::acknowledge);
 
         assertThat(read()).containsOnlyKeys(List.of(1L, 2L, 3L))
@@ -215,7 +220,7 @@ class UsageTableTest {
         for (long key = 100; key < 5_000; key++) {
             assertThat(table.add(key, key, 3, 2)).isEqualTo(UsageTable.CAPPED);
         }
-        table.count(1, 2, 3, 0, 1);
+        count(table, 1, 2, 3, 0, 1);
 
         assertThat(table.size()).isEqualTo(2 + 2 * 4_900);
         assertThat(read()).containsOnlyKeys(List.of(1L, 2L, 3L));
