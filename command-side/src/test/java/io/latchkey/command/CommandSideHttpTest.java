@@ -73,7 +73,9 @@ class CommandSideHttpTest {
     /** A key whose usage command fails, as a store failing part of the way through a report would; null for none. */
     private static volatile String failingUsageKey;
 
-    /** Observes which root unit of work records each usage command, and fails the command of {@link #failingUsageKey}. */
+    /**
+     * Observes which root unit of work records each usage command, and fails the command of {@link #failingUsageKey}.
+     */
     @TestConfiguration
     static class UsageUnits {
         @Bean

@@ -127,8 +127,8 @@ class UsageIngestBenchmarkIT {
                     | usage model complete after the last acknowledgement | %.1f s |
                     | key reports/s through to the usage model | %.0f |
                     """, KEYS, EDGES.length, ROUNDS, recorded, sendingSeconds, recorded / sendingSeconds,
-                    LoadRuns.percentile(all, 50), LoadRuns.percentile(all, 99), LoadRuns.percentile(all, 100), drainSeconds,
-                    recorded / (sendingSeconds + drainSeconds));
+                    LoadRuns.percentile(all, 50), LoadRuns.percentile(all, 99), LoadRuns.percentile(all, 100),
+                    drainSeconds, recorded / (sendingSeconds + drainSeconds));
             System.out.println(result);
             String out = System.getProperty("latchkey.benchmarkOut");
             if (out != null) {

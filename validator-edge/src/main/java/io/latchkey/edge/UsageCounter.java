@@ -301,7 +301,8 @@ final class UsageCounter {
             if (!minute.table.count(hash, msb, lsb, endpoint.id(), outcome, millis)) {
                 String keyId = new UUID(msb, lsb).toString();
                 int added = addedToTable(minute, keyId, endpoint, msb, lsb);
-                if (added != UsageTable.IN_TABLE || !minute.table.count(hash, msb, lsb, endpoint.id(), outcome, millis)) {
+                if (added != UsageTable.IN_TABLE
+                        || !minute.table.count(hash, msb, lsb, endpoint.id(), outcome, millis)) {
                     countInMaps(minute, keyId, added == UsageTable.CAPPED ? OTHER_ENDPOINT : endpoint.path(),
                             tabledOutcomes.name(outcome), time);
                 }

@@ -125,7 +125,8 @@ class Latin1TextTest {
         field.setAccessible(true);
         String held = new String((byte[]) field.get(text), StandardCharsets.ISO_8859_1);
 
-        assertThat(held.substring(held.indexOf('/'))).startsWith("/v1/files/report/download\0").doesNotContain(secret).doesNotContain("api_key");
+        assertThat(held.substring(held.indexOf('/'))).startsWith("/v1/files/report/download\0")
+                .doesNotContain(secret).doesNotContain("api_key");
     }
 
     private int hashOf(String uri) {
