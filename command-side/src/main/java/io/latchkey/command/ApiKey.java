@@ -12,6 +12,7 @@ import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyScopesChangedEvent;
 import io.latchkey.api.KeyStatus;
+import io.latchkey.api.TimeBounds;
 import io.latchkey.api.Scope;
 import io.latchkey.support.web.RequestContext;
 import java.time.Instant;
@@ -172,6 +173,9 @@ public class ApiKey {
     private static void requireFuture(Instant expiry, Instant now) {
         if (expiry == null || !expiry.isAfter(now)) {
             throw new RuleViolation(RuleViolation.EXPIRY_IN_PAST, "The expiry must be in the future.");
+        }
+        if (!TimeBounds.holds(expiry)) {
+            throw new RuleViolation(RuleViolation.EXPIRY_TOO_LATE, "The expiry must be before the year 10000.");
         }
     }
 

@@ -10,6 +10,7 @@ public class RuleViolation extends RuntimeException {
 
     public static final String KEY_REVOKED = "key-revoked";
     public static final String EXPIRY_IN_PAST = "expiry-in-past";
+    public static final String EXPIRY_TOO_LATE = "expiry-too-late";
     public static final String INVALID_SCOPE = "invalid-scope";
     public static final String GRACE_IN_PAST = "grace-in-past";
     public static final String DEVELOPER_EXISTS = "developer-exists";
@@ -17,8 +18,8 @@ public class RuleViolation extends RuntimeException {
     public static final String INVALID_USAGE = "invalid-usage";
 
     /** Codes that mean the request itself was wrong; the others conflict with the current state. */
-    public static final Set<String> INVALID_INPUT = Set.of(EXPIRY_IN_PAST, INVALID_SCOPE, GRACE_IN_PAST, INVALID_QUOTA,
-            INVALID_USAGE);
+    public static final Set<String> INVALID_INPUT = Set.of(EXPIRY_IN_PAST, EXPIRY_TOO_LATE, INVALID_SCOPE, GRACE_IN_PAST,
+            INVALID_QUOTA, INVALID_USAGE);
 
     private final String code;
 

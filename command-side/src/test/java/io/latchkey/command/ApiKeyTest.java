@@ -9,6 +9,7 @@ import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyScopesChangedEvent;
 import io.latchkey.api.RateLimit;
+import io.latchkey.api.TimeBounds;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -104,6 +105,14 @@ class ApiKeyTest {
         fixture.given(created())
                 .when(new RenewApiKeyCommand(KEY_ID, LATER.minusSeconds(1), LATER, null))
                 .expectException(RuleViolation.class)
+                .expectNoEvents();
+    }
+
+    @Test
+    void cannotRenewPastWhatTheStoresCanHold() {
+        fixture.given(created())
+                .when(new RenewApiKeyCommand(KEY_ID, TimeBounds.END, LATER, null))
+                .expectExceptionMessage("The expiry must be before the year 10000.")
                 .expectNoEvents();
     }
 

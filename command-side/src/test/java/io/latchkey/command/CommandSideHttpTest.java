@@ -277,6 +277,98 @@ class CommandSideHttpTest {
     }
 
     @Test
+    void anUnreadableBodyIsAnsweredWithWhereOrWhichFieldIsWrong() {
+        Response malformed = send("POST", "/v1/developers", "{\"name\": ", "Bearer " + TOKEN);
+        assertProblem(malformed, 400);
+        assertThat(malformed.body().get("type").asText()).endsWith("/unreadable-body");
+        assertThat(malformed.body().get("detail").asText()).startsWith("The body is not valid JSON (line 1, column");
+
+        String developerId = registerDeveloper();
+        Response badTime = createKey(developerId, "expiresAt", "tomorrow");
+        assertProblem(badTime, 400);
+        assertThat(badTime.body().get("detail").asText())
+                .isEqualTo("expiresAt must be an ISO-8601 instant such as 2030-01-01T00:00:00Z.");
+        assertThat(badTime.raw()).doesNotContain("tomorrow");
+        assertThat(createKey(developerId, "scopes", List.of(List.of("read"))).body().get("detail").asText())
+                .isEqualTo("scopes[0] must be text.");
+    }
+
+    @Test
+    void aMisspeltFieldIsRefusedByNameAndChangesNothing() {
+        String developerId = registerDeveloper();
+        Response created = createKey(developerId);
+        String keyId = created.body().get("keyId").asText();
+
+        Response rotated = call("POST", "/v1/keys/" + keyId + "/rotate", map("gracePeriod", 86400));
+        assertProblem(rotated, 400);
+        assertThat(rotated.body().get("detail").asText())
+                .isEqualTo("Unknown field 'gracePeriod'; the fields here are gracePeriodSeconds.");
+        Response nested = createKey(developerId, "rateLimit", map("limit", 5, "period", 60));
+        assertProblem(nested, 400);
+        assertThat(nested.body().get("detail").asText()).startsWith("Unknown field 'rateLimit.period';");
+        assertProblem(createKey(developerId, "expires_at", "2099-01-01T00:00:00Z"), 400);
+
+        // Nothing was rotated: the next change finds the key at the version its creation left.
+        assertThat(call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("write")),
+                "If-Match", created.header("ETag")).status()).isEqualTo(200);
+    }
+
+    @Test
+    void aFieldNamedByAKeyIsNotRepeated() {
+        String pasted = KeyFormat.forEnvironment("live").generate();
+        ISSUED_KEYS.add(pasted);
+        Response response = createKey(registerDeveloper(), pasted, 1);
+        assertProblem(response, 400);
+        assertThat(response.body().get("detail").asText()).startsWith("An unknown field;");
+        assertThat(response.raw()).doesNotContain(pasted);
+    }
+
+    @Test
+    void fractionsAndEmptyTimesAreRefusedNotRounded() {
+        String developerId = registerDeveloper();
+        String keyId = createKey(developerId).body().get("keyId").asText();
+        Response fraction = call("POST", "/v1/keys/" + keyId + "/rotate", map("gracePeriodSeconds", 1.9));
+        assertProblem(fraction, 400);
+        assertThat(fraction.body().get("detail").asText()).isEqualTo("gracePeriodSeconds must be a whole number.");
+        assertProblem(createKey(developerId, "expiresAt", ""), 400);
+        assertProblem(call("POST", "/v1/keys/" + keyId + "/renew", map("expiresAt", "")), 400);
+    }
+
+    @Test
+    void anExpiryTooFarAheadForTheStoresIsRefusedBeforeItBecomesAnEvent() {
+        String developerId = registerDeveloper();
+        for (Object expiry : List.of(10_000_000_000_000_000L, "+300000000-01-01T00:00:00Z", "+10000-01-01T00:00:00Z")) {
+            Response response = createKey(developerId, "expiresAt", expiry);
+            assertProblem(response, 422);
+            assertThat(response.body().get("type").asText()).endsWith("/expiry-too-late");
+        }
+        Response created = createKey(developerId, "expiresAt", "9999-12-31T23:59:59Z");
+        assertThat(created.status()).as(created.raw()).isEqualTo(201);
+        String keyId = created.body().get("keyId").asText();
+        Response renewed = call("POST", "/v1/keys/" + keyId + "/renew", map("expiresAt", 10_000_000_000_000_000L));
+        assertProblem(renewed, 422);
+        assertThat(renewed.body().get("type").asText()).endsWith("/expiry-too-late");
+        assertThat(call("POST", "/v1/keys/" + keyId + "/renew", map("expiresAt", "2099-01-01T00:00:00Z"),
+                "If-Match", created.header("ETag")).status()).isEqualTo(200);
+    }
+
+    @Test
+    void aRequestIdHoldingACredentialIsReplaced() {
+        String pasted = KeyFormat.forEnvironment("live").generate();
+        ISSUED_KEYS.add(pasted);
+        Response withKey = call("POST", "/v1/developers", map("name", "Ada", "email", "ada@example.com"),
+                "X-Request-Id", pasted);
+        assertThat(withKey.status()).isEqualTo(201);
+        assertThat(withKey.header("X-Request-Id")).isNotEqualTo(pasted).matches("[0-9a-f-]{36}");
+        Response withToken = call("POST", "/v1/developers", map("name", "Ada", "email", "ada@example.com"),
+                "X-Request-Id", TOKEN);
+        assertThat(withToken.header("X-Request-Id")).isNotEqualTo(TOKEN);
+        assertThat(storedDocuments()).noneMatch(document -> document.contains(pasted) || document.contains(TOKEN));
+        assertThat(call("POST", "/v1/developers", map("name", "Ada", "email", "ada@example.com"),
+                "X-Request-Id", "trace-42").header("X-Request-Id")).isEqualTo("trace-42");
+    }
+
+    @Test
     void missingBodyIsABadRequest() {
         String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
         assertProblem(call("POST", "/v1/keys/" + keyId + "/renew", null), 400);
@@ -412,7 +504,23 @@ class CommandSideHttpTest {
         assertProblem(call("POST", "/v1/usage", usage("edge-1", 3, keyId, minute, "Valid!", 1)), 422);
         assertProblem(call("POST", "/v1/usage", usage("edge-1", 3, keyId, minute, "valid", 0)), 422);
         assertProblem(call("POST", "/v1/usage", map("edgeId", "edge-1", "batchSequence", 3, "keys", List.of())), 422);
+        assertProblem(call("POST", "/v1/usage", map("edgeId", "edge-1", "batchSequence", 3,
+                "keys", Collections.singletonList(null))), 422);
+        assertProblem(call("POST", "/v1/usage", usage("edge-1", 3, keyId, "+10000-01-01T00:00:00Z", "valid", 1)), 422);
         assertProblem(send("POST", "/v1/usage", json(usage("edge-1", 3, keyId, minute, "valid", 1)), null), 401);
+    }
+
+    @Test
+    void aReportFromAnEdgeOfALaterReleaseIsRecordedDespiteFieldsThisOneDoesNotKnow() {
+        String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
+        String minute = Instant.now().truncatedTo(ChronoUnit.MINUTES).toString();
+        Map<String, Object> report = map("edgeId", "edge-later", "batchSequence", 1, "region", "eu",
+                "keys", List.of(map("keyId", keyId, "lastUsedAt", minute, "tier", "gold", "counts",
+                        List.of(map("minute", minute, "endpoint", "/orders", "outcome", "valid", "count", 2,
+                                "method", "GET")))));
+        Response response = call("POST", "/v1/usage", report);
+        assertThat(response.status()).as(response.raw()).isEqualTo(200);
+        assertThat(response.body().get("recorded").asInt()).isEqualTo(1);
     }
 
     @Test

@@ -127,6 +127,26 @@ class ValidationEndpointTest extends QuerySideTestSupport {
     }
 
     @Test
+    void aMisspeltScopeFieldIsRefusedNotTakenForNoScope() {
+        IssuedKey key = createKey(List.of("read"), null);
+        awaitStatus(key.plaintext(), "read", "VALID");
+
+        Response response = post("/v1/validate", Map.of("key", key.plaintext(), "requiredScope", "admin"));
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.contentType()).startsWith("application/problem+json");
+        assertThat(response.raw()).contains("Unknown field 'requiredScope'").doesNotContain(key.plaintext());
+    }
+
+    @Test
+    void anOverlongKeyIsRefusedBeforeItIsReadWhole() {
+        Response response = post("/v1/validate", Map.of("key", "x".repeat(100_000)));
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.body().get("detail").asText()).isEqualTo("key is longer than 65536 characters.");
+    }
+
+    @Test
     void malformedRequestBodyIsAProblemNotAServerError() {
         Response response = post("/v1/validate", "not an object");
 

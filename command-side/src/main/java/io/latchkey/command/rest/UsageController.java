@@ -1,6 +1,7 @@
 package io.latchkey.command.rest;
 
 import io.latchkey.api.ApiKeyUsageRecordedEvent;
+import io.latchkey.api.TimeBounds;
 import io.latchkey.api.UsageCount;
 import io.latchkey.command.KeyUsage;
 import io.latchkey.command.RecordKeyUsageCommand;
@@ -70,6 +71,12 @@ class UsageController {
         List<RecordKeyUsageCommand> records = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (UsageReport.KeyCounts key : report.keys()) {
+            if (key == null) {
+                throw ProblemException.invalid("keys must not hold null.");
+            }
+            if (key.lastUsedAt() != null && !TimeBounds.holds(key.lastUsedAt())) {
+                throw ProblemException.invalid("each lastUsedAt must be an instant from 1970 to 9999.");
+            }
             String keyId = key.keyId();
             if (!ApiKeyUsageRecordedEvent.UNKNOWN_KEY.equals(keyId) && !Ids.valid(keyId) || !seen.add(keyId)) {
                 throw ProblemException.invalid("each keyId must be a key id or 'unknown', and appear once.");
@@ -116,9 +123,10 @@ class UsageController {
         }
         List<UsageCount> valid = new ArrayList<>(counts.size());
         for (UsageReport.Count count : counts) {
-            if (count == null || count.minute() == null
+            if (count == null || !TimeBounds.holds(count.minute())
                     || !count.minute().equals(count.minute().truncatedTo(ChronoUnit.MINUTES))) {
-                throw ProblemException.invalid("each count needs the minute it counts, at the start of that minute.");
+                throw ProblemException.invalid("each count needs the minute it counts, at the start of that minute, "
+                        + "from 1970 to 9999.");
             }
             if (count.endpoint() == null || count.endpoint().isEmpty() || count.endpoint().length() > MAX_ENDPOINT
                     || count.endpoint().chars().anyMatch(Character::isISOControl)) {

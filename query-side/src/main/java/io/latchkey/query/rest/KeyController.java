@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyUsageRecordedEvent;
+import io.latchkey.api.TimeBounds;
 import io.latchkey.query.DeveloperProjection;
 import io.latchkey.query.DeveloperView;
 import io.latchkey.query.KeyProjection;
@@ -39,7 +40,6 @@ class KeyController {
 
     private static final int MAX_MINUTE_DAYS = 31;
     private static final int MAX_DAYS = 366;
-    private static final Instant AFTER_LAST_YEAR = Instant.parse("+10000-01-01T00:00:00Z");
     private static final int HISTORY_PAGE = 100;
     private static final int MAX_HISTORY_PAGE = 1_000;
 
@@ -116,11 +116,11 @@ class KeyController {
                 .orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_KEY));
     }
 
-    /** Within years 1970 to 9999: further out, an hour or a minute's arithmetic would overflow. */
+    /** Within {@link TimeBounds}: further out, an hour or a minute's arithmetic would overflow. */
     private static Instant instant(String text, String name) {
         try {
             Instant at = Instant.parse(text);
-            if (!at.isBefore(Instant.EPOCH) && at.isBefore(AFTER_LAST_YEAR)) {
+            if (TimeBounds.holds(at)) {
                 return at;
             }
         } catch (DateTimeParseException e) {

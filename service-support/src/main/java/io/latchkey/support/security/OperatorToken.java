@@ -24,6 +24,8 @@ import java.util.Set;
 public final class OperatorToken {
 
     public static final String FILE_NAME = "operator-token";
+    /** What every generated token begins with. */
+    public static final String PREFIX = "lkop_";
     private static final int MIN_LENGTH = 16;
     private static final Set<PosixFilePermission> OWNER_ONLY =
             EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
@@ -63,7 +65,7 @@ public final class OperatorToken {
         Files.createDirectories(file.getParent());
         byte[] random = new byte[32];
         new SecureRandom().nextBytes(random);
-        String token = "lkop_" + HexFormat.of().formatHex(random);
+        String token = PREFIX + HexFormat.of().formatHex(random);
         Path temp = Files.createTempFile(file.getParent(), ".operator-token", ".tmp",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try {

@@ -46,8 +46,7 @@ public class RequestContextFilter extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         String presentedId = request.getHeader(REQUEST_ID_HEADER);
-        String requestId = presentedId != null && SAFE_REQUEST_ID.matcher(presentedId).matches()
-                ? presentedId : UUID.randomUUID().toString();
+        String requestId = safeRequestId(presentedId) ? presentedId : UUID.randomUUID().toString();
         response.setHeader(REQUEST_ID_HEADER, requestId);
 
         // A key in the URL leaks into logs and histories, so it is refused, as the edge refuses it. Only a well-formed
@@ -91,6 +90,17 @@ public class RequestContextFilter extends OncePerRequestFilter {
         request.setAttribute(RequestContext.ATTRIBUTE,
                 new RequestContext(caller == null ? Caller.ANONYMOUS : caller, requestId, request.getRemoteAddr()));
         chain.doFilter(request, response);
+    }
+
+    /**
+     * A caller's id is kept when it is short and plain, and holds no credential: it goes into the metadata of every
+     * event the request causes, which are kept forever and shown in histories, so a client that sends its key or the
+     * operator token as its request id gets a new id instead.
+     */
+    private boolean safeRequestId(String presented) {
+        return presented != null && SAFE_REQUEST_ID.matcher(presented).matches()
+                && !PresentedKey.holdsKey(presented) && !presented.startsWith(OperatorToken.PREFIX)
+                && !operatorToken.matches(presented);
     }
 
     private static String bearer(String authorization) {

@@ -5,9 +5,12 @@ import org.axonframework.messaging.correlation.CorrelationDataProvider;
 import org.axonframework.messaging.correlation.MessageOriginProvider;
 import org.axonframework.messaging.correlation.SimpleCorrelationDataProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.web.servlet.WebMvcAutoConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.core.MethodParameter;
+import org.springframework.http.converter.HttpMessageConverter;
+import org.springframework.http.converter.json.MappingJackson2HttpMessageConverter;
 import org.springframework.web.bind.support.WebDataBinderFactory;
 import org.springframework.web.context.request.NativeWebRequest;
 import org.springframework.web.context.request.RequestAttributes;
@@ -17,9 +20,10 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 /**
  * Problem details for every error, {@link RequestContext} as a controller parameter, and the correlation data that
- * copies a command's actor, request id and source address into every event it causes.
+ * copies a command's actor, request id and source address into every event it causes. Before Spring MVC's own
+ * configuration, so that its problem-details handler sees {@link ProblemAdvice} and leaves the answers to it.
  */
-@AutoConfiguration
+@AutoConfiguration(before = WebMvcAutoConfiguration.class)
 @Import(ProblemAdvice.class)
 public class WebAutoConfiguration {
 
@@ -38,6 +42,15 @@ public class WebAutoConfiguration {
     @Bean
     WebMvcConfigurer requestContextResolver() {
         return new WebMvcConfigurer() {
+            /** Request bodies are read strictly ({@link RequestBodies}); Axon's events keep the lenient mapper. */
+            @Override
+            public void extendMessageConverters(List<HttpMessageConverter<?>> converters) {
+                // Replaced, not changed: the converter may be shared with other users of Spring's converters.
+                converters.replaceAll(converter -> converter instanceof MappingJackson2HttpMessageConverter json
+                        ? new MappingJackson2HttpMessageConverter(RequestBodies.strict(json.getObjectMapper()))
+                        : converter);
+            }
+
             @Override
             public void addArgumentResolvers(List<HandlerMethodArgumentResolver> resolvers) {
                 resolvers.add(new HandlerMethodArgumentResolver() {
