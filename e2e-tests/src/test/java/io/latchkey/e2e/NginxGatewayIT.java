@@ -219,6 +219,16 @@ class NginxGatewayIT {
 
     @Test
     @Order(1)
+    void identityHeadersAClientSendsToAnUnprotectedPathNeverReachTheUpstream() {
+        HttpResponse<String> response = get("/public/forged", "X-Latchkey-Key-Id", "spoofed",
+                "X-Latchkey-Developer-Id", developerId, "X-Latchkey-Scopes", "admin");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(upstreamSaw.get("/public/forged").keySet())
+                .noneMatch(name -> name.toLowerCase(Locale.ROOT).startsWith("x-latchkey-"));
+    }
+
+    @Test
+    @Order(1)
     void theXApiKeyHeaderIsAcceptedAndNotForwarded() throws Exception {
         String key = key(List.of("orders:write"));
         assertThat(send("POST", "/orders/by-header", "X-API-Key", key).statusCode()).isEqualTo(200);

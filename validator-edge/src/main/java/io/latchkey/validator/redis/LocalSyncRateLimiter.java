@@ -70,7 +70,9 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
             return local.acquire(keyId, limit);
         }
         Lease lease = leases.computeIfAbsent(keyId, id -> new Lease(limit));
-        lease.limit = limit;
+        if (!limit.equals(lease.limit)) {
+            changed(keyId, lease, limit);
+        }
         lease.lastUsed = System.nanoTime();
         long left = lease.tryTake();
         if (left >= 0) {
@@ -81,6 +83,18 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
         }
         refillSoon(keyId, lease);
         return null;
+    }
+
+    /**
+     * The key's limit changed: the tokens leased under the old one go back to the shared bucket, which holds no more
+     * than the new capacity, so that a lowered limit holds from this decision on rather than once the lease is spent.
+     */
+    private void changed(String keyId, Lease lease, RateLimit limit) {
+        lease.limit = limit;
+        long unused = lease.tokens.getAndSet(0);
+        if (unused > 0) {
+            background.execute(() -> ExactRedisRateLimiter.take(link, keyId, limit, -unused, false));
+        }
     }
 
     /** One token from the shared bucket, or from a local one when Redis does not answer within the budget. */

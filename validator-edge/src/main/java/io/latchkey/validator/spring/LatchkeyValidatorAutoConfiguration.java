@@ -19,14 +19,19 @@ import java.util.UUID;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.ConditionContext;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.type.AnnotatedTypeMetadata;
 
 /** Makes the service a replica member and gives it a {@link KeyValidator}. Off with {@code latchkey.validator.enabled=false}. */
 @AutoConfiguration(beforeName = "org.springframework.boot.autoconfigure.hazelcast.HazelcastAutoConfiguration")
@@ -87,7 +92,7 @@ public class LatchkeyValidatorAutoConfiguration {
 
     /** {@code latchkey.rate-limit.mode} exact or local-sync: Redis-backed rate and quota limiters. */
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnExpression("'${latchkey.rate-limit.mode:off}'.toLowerCase() != 'off'")
+    @Conditional(RateLimitOn.class)
     static class RateLimitConfiguration {
 
         @Bean(destroyMethod = "close")
@@ -113,6 +118,23 @@ public class LatchkeyValidatorAutoConfiguration {
             return properties.rateLimit().mode() == LatchkeyValidatorProperties.RateLimit.Mode.LOCAL_SYNC
                     ? RedisQuotaLimiter.leased(link)
                     : RedisQuotaLimiter.exact(link);
+        }
+    }
+
+    /**
+     * Matches when {@code latchkey.rate-limit.mode} binds to a mode other than off, as the properties bind it: YAML
+     * reads a bare {@code off} as the boolean false, which a test of the raw text would take for a mode.
+     */
+    static final class RateLimitOn extends SpringBootCondition {
+
+        @Override
+        public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
+            LatchkeyValidatorProperties.RateLimit.Mode mode = Binder.get(context.getEnvironment())
+                    .bind("latchkey.rate-limit.mode", LatchkeyValidatorProperties.RateLimit.Mode.class)
+                    .orElse(LatchkeyValidatorProperties.RateLimit.Mode.OFF);
+            return mode == LatchkeyValidatorProperties.RateLimit.Mode.OFF
+                    ? ConditionOutcome.noMatch("latchkey.rate-limit.mode is off")
+                    : ConditionOutcome.match("latchkey.rate-limit.mode is " + mode);
         }
     }
 

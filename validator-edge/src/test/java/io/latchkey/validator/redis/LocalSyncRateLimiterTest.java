@@ -66,6 +66,24 @@ class LocalSyncRateLimiterTest {
     }
 
     @Test
+    void aLoweredLimitHoldsAtOnceThoughTheEdgeLeasedTokensUnderTheOldOne() throws Exception {
+        try (RedisLink link = connected();
+             LocalSyncRateLimiter edge = new LocalSyncRateLimiter(link, Duration.ofSeconds(30))) {
+            String keyId = UUID.randomUUID().toString();
+            RateLimit generous = new RateLimit(64_000, 3600, null);
+            // A decision leases a batch (64,000 / 64 = 1,000) in the background, as in the test below.
+            edge.acquire(keyId, generous);
+            Thread.sleep(500);
+            RateLimit tight = new RateLimit(10, 3600, null);
+            int admitted = 0;
+            for (int i = 0; i < 200; i++) {
+                admitted += edge.acquire(keyId, tight).allowed() ? 1 : 0;
+            }
+            assertThat(admitted).isLessThanOrEqualTo(10);
+        }
+    }
+
+    @Test
     void unusedLeasesGoBackToTheSharedBucket() throws Exception {
         try (RedisLink first = connected(); RedisLink second = connected();
              LocalSyncRateLimiter idle = new LocalSyncRateLimiter(first, Duration.ofMillis(100));
