@@ -59,6 +59,19 @@ class ValidationEndpointTest extends QuerySideTestSupport {
     }
 
     @Test
+    void anExpiryStoredBeyondWhatTheStoresHoldIsReadAsTheLastTheyHoldAndStopsNoProjection() {
+        // Appended as the command side did before it refused such an expiry: epoch millis overflow past year 292278994.
+        IssuedKey far = createKey(List.of("read"), Instant.parse("+300000000-01-01T00:00:00Z"));
+        IssuedKey after = createKey(List.of("read"), null);
+
+        awaitStatus(after.plaintext(), "read", "VALID");
+        Response valid = awaitStatus(far.plaintext(), "read", "VALID");
+        assertThat(valid.body().get("expiresAt").asText()).isEqualTo("9999-12-31T23:59:59.999Z");
+        await().atMost(REPLICATED).untilAsserted(() -> assertThat(get("/v1/keys/" + far.keyId()).body()
+                .path("expiresAt").asText()).isEqualTo("9999-12-31T23:59:59.999Z"));
+    }
+
+    @Test
     void keyLackingTheScopeIsInsufficientScope() {
         IssuedKey key = createKey(List.of("orders:read"), null);
 
