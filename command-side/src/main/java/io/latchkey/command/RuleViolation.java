@@ -18,8 +18,8 @@ public class RuleViolation extends RuntimeException {
     public static final String INVALID_USAGE = "invalid-usage";
 
     /** Codes that mean the request itself was wrong; the others conflict with the current state. */
-    public static final Set<String> INVALID_INPUT = Set.of(EXPIRY_IN_PAST, EXPIRY_TOO_LATE, INVALID_SCOPE, GRACE_IN_PAST,
-            INVALID_QUOTA, INVALID_USAGE);
+    public static final Set<String> INVALID_INPUT = Set.of(EXPIRY_IN_PAST, EXPIRY_TOO_LATE, INVALID_SCOPE,
+            GRACE_IN_PAST, INVALID_QUOTA, INVALID_USAGE);
 
     private final String code;
 

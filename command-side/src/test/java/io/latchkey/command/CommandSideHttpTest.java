@@ -332,6 +332,13 @@ class CommandSideHttpTest {
         assertThat(fraction.body().get("detail").asText()).isEqualTo("gracePeriodSeconds must be a whole number.");
         assertProblem(createKey(developerId, "expiresAt", ""), 400);
         assertProblem(call("POST", "/v1/keys/" + keyId + "/renew", map("expiresAt", "")), 400);
+        Response empty = call("POST", "/v1/keys/" + keyId + "/rotate", map("gracePeriodSeconds", ""));
+        assertProblem(empty, 400);
+        assertThat(empty.body().get("detail").asText()).isEqualTo("gracePeriodSeconds must be a whole number.");
+        Response huge = send("POST", "/v1/keys/" + keyId + "/rotate", "{\"gracePeriodSeconds\": 99999999999999999999}",
+                "Bearer " + TOKEN);
+        assertProblem(huge, 400);
+        assertThat(huge.body().get("detail").asText()).isEqualTo("gracePeriodSeconds is out of range.");
     }
 
     @Test

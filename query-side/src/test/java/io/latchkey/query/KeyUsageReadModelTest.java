@@ -91,6 +91,23 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
     }
 
     @Test
+    void aReportStoredWithTimesBeyondWhatTheStoresHoldIsReadWithinThemAndStopsNoProjection() {
+        IssuedKey far = createKey();
+        IssuedKey after = createKey();
+        Instant beyond = Instant.parse("+300000000-01-01T00:00:00Z");
+        Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+        // Appended as the command side took them before it bounded a report's times.
+        report(far.keyId(), 0, "edge-a", 1, beyond, new UsageCount(beyond, "/", "valid", 2));
+        report(after.keyId(), 0, "edge-a", 1, minute, new UsageCount(minute, "/", "valid", 3));
+
+        awaitTotal(after.keyId(), "valid", 3);
+        JsonNode usage = get("/v1/keys/" + far.keyId()
+                + "/usage?from=9999-12-31T00:00:00Z&to=9999-12-31T23:59:59.999Z").body();
+        assertThat(usage.path("totals").path("valid").asLong()).isEqualTo(2);
+        assertThat(usage.path("lastUsedAt").asText()).isEqualTo("9999-12-31T23:59:59.999Z");
+    }
+
+    @Test
     void aReportThatReachesTheStoreTwiceCountsOnce() {
         IssuedKey key = createKey();
         Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);

@@ -9,7 +9,7 @@ import org.springframework.context.annotation.Bean;
 public class EventsAutoConfiguration {
 
     @Bean
-    EventUpcaster expiryUpcaster() {
-        return new ExpiryUpcaster();
+    EventUpcaster timeBoundsUpcaster() {
+        return new TimeBoundsUpcaster();
     }
 }

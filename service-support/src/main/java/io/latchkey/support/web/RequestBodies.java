@@ -12,12 +12,14 @@ import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import com.fasterxml.jackson.databind.type.LogicalType;
 import io.latchkey.validator.servlet.PresentedKey;
+import java.lang.reflect.Type;
 import java.time.temporal.Temporal;
 import java.util.Collection;
 import java.util.regex.Pattern;
+import org.springframework.http.MediaType;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.http.converter.json.MappingJackson2HttpMessageConverter;
 
 /**
  * How request bodies are read, and what a client is told when one cannot be. A misspelt field must not pass for an
@@ -39,41 +41,66 @@ final class RequestBodies {
         ObjectMapper strict = mapper.copy()
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
-        strict.coercionConfigFor(LogicalType.DateTime)
-                .setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail);
+        strict.coercionConfigDefaults().setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail);
         strict.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
                 .maxStringLength(MAX_STRING_LENGTH).build());
         return strict;
     }
 
+    /**
+     * Reads JSON bodies with the strict mapper and writes nothing, placed ahead of Spring's own JSON converter, which
+     * goes on writing every answer as before (the actuator's with its own mapper).
+     */
+    static final class StrictReader extends MappingJackson2HttpMessageConverter {
+
+        StrictReader(ObjectMapper lenient) {
+            super(strict(lenient));
+        }
+
+        @Override
+        public boolean canWrite(Class<?> type, MediaType mediaType) {
+            return false;
+        }
+
+        @Override
+        public boolean canWrite(Type type, Class<?> contextClass, MediaType mediaType) {
+            return false;
+        }
+    }
+
     /** What the client did wrong, in words that name no value it sent. */
     static String detail(HttpMessageNotReadableException e) {
-        // The cause, not the root cause: a time that does not parse is wrapped, with its field, around the parser's.
+        // Jackson wraps what fails inside a field (a time that does not parse, a number out of range) in an error
+        // naming the field: the cause names the field, the root cause says what failed.
         Throwable cause = e.getCause();
         if (cause == null) {
             return "A JSON body is required.";
         }
-        if (e.getMostSpecificCause() instanceof StreamConstraintsException) {
-            String field = cause instanceof JsonMappingException mapping ? path(mapping, 0) : "";
-            return (field.isEmpty() ? "A value" : field) + " is longer than " + MAX_STRING_LENGTH + " characters.";
+        Throwable root = e.getMostSpecificCause();
+        String field = cause instanceof JsonMappingException mapping ? path(mapping, 0) : "";
+        String subject = field.isEmpty() ? "A value in the body" : field;
+        if (root instanceof StreamConstraintsException limit) {
+            return subject + (String.valueOf(limit.getMessage()).startsWith("String value length")
+                    ? " is longer than " + MAX_STRING_LENGTH + " characters." : " is too long or too deeply nested.");
+        }
+        if (root instanceof InputCoercionException) {
+            return subject + " is out of range.";
+        }
+        if (root instanceof StreamReadException read && read.getLocation() != null) {
+            JsonLocation at = read.getLocation();
+            return "The body is not valid JSON (line " + at.getLineNr() + ", column " + at.getColumnNr() + ").";
         }
         if (cause instanceof UnrecognizedPropertyException unknown) {
             String name = unknown.getPropertyName();
-            String field = path(unknown, 1);
+            String parent = path(unknown, 1);
             String known = String.join(", ",
                     unknown.getKnownPropertyIds().stream().map(String::valueOf).sorted().toList());
-            String named = plain(name) ? "Unknown field '" + (field.isEmpty() ? "" : field + ".") + name + "'"
+            String named = plain(name) ? "Unknown field '" + (parent.isEmpty() ? "" : parent + ".") + name + "'"
                     : "An unknown field";
             return named + (known.isEmpty() ? "." : "; the fields here are " + known + ".");
         }
-        if (cause instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {
-            return path(mapping, 0) + " must be " + expected(mapping) + ".";
-        }
-        if (cause instanceof StreamReadException read && read.getLocation() != null) {
-            JsonLocation at = read.getLocation();
-            String where = " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ").";
-            return cause instanceof InputCoercionException ? "A number in the body is out of range" + where
-                    : "The body is not valid JSON" + where;
+        if (cause instanceof JsonMappingException mapping && !field.isEmpty()) {
+            return field + " must be " + expected(mapping) + ".";
         }
         return "The body is not this request's JSON.";
     }

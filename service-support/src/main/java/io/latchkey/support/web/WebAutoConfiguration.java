@@ -45,10 +45,12 @@ public class WebAutoConfiguration {
             /** Request bodies are read strictly ({@link RequestBodies}); Axon's events keep the lenient mapper. */
             @Override
             public void extendMessageConverters(List<HttpMessageConverter<?>> converters) {
-                // Replaced, not changed: the converter may be shared with other users of Spring's converters.
-                converters.replaceAll(converter -> converter instanceof MappingJackson2HttpMessageConverter json
-                        ? new MappingJackson2HttpMessageConverter(RequestBodies.strict(json.getObjectMapper()))
-                        : converter);
+                for (int i = 0; i < converters.size(); i++) {
+                    if (converters.get(i) instanceof MappingJackson2HttpMessageConverter json) {
+                        converters.add(i, new RequestBodies.StrictReader(json.getObjectMapper()));
+                        return;
+                    }
+                }
             }
 
             @Override

@@ -86,13 +86,15 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
     }
 
     /**
-     * The key's limit changed: the tokens leased under the old one go back to the shared bucket, which holds no more
-     * than the new capacity, so that a lowered limit holds from this decision on rather than once the lease is spent.
+     * The key's limit changed: the tokens leased under the old one are not spent, so that a lowered limit holds from
+     * this decision on rather than once the lease is used up. A lowered limit drops them: given back, they could
+     * reach the shared bucket after this decision's own take and refill what it spent. A raised one gives them back.
      */
     private void changed(String keyId, Lease lease, RateLimit limit) {
+        RateLimit before = lease.limit;
         lease.limit = limit;
         long unused = lease.tokens.getAndSet(0);
-        if (unused > 0) {
+        if (unused > 0 && limit.capacity() > before.capacity()) {
             background.execute(() -> ExactRedisRateLimiter.take(link, keyId, limit, -unused, false));
         }
     }
@@ -125,6 +127,10 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
                     ExactRedisRateLimiter.take(link, keyId, limit, batch(limit), true).ifPresent(taken -> {
                         lease.tokens.addAndGet(taken.tokens());
                         lease.seen = taken.state();
+                        // Taken under a limit that changed meanwhile: dropped like the rest of the lease then.
+                        if (!limit.equals(lease.limit)) {
+                            lease.tokens.getAndSet(0);
+                        }
                     });
                 } finally {
                     lease.refilling.set(false);

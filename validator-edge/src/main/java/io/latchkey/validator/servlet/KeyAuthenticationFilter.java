@@ -19,8 +19,8 @@ import java.util.function.Function;
 
 /**
  * Authenticates every request with a key validated in-process, answering denials as {@link HttpVerdict} maps them
- * (503 while the replica is incomplete); an admitted request continues with its {@link Decision} in the attribute
- * {@link #DECISION}.
+ * (503 for a well-formed key while the replica is not current: incomplete, or further behind than its bound); an
+ * admitted request continues with its {@link Decision} in the attribute {@link #DECISION}.
  *
  * <pre>{@code
  * new KeyAuthenticationFilter(validator, KeyAuthenticationFilter.readWriteScopes("orders"))

@@ -37,7 +37,8 @@ class RateLimitModeTest {
                         throw new UncheckedIOException(e);
                     }
                 })
-                .withUserConfiguration(Properties.class, LatchkeyValidatorAutoConfiguration.RateLimitConfiguration.class);
+                .withUserConfiguration(Properties.class,
+                        LatchkeyValidatorAutoConfiguration.RateLimitConfiguration.class);
     }
 
     @Test
