@@ -109,8 +109,12 @@ public class KeyUsageProjection {
         }
         byMinute.forEach((minute, counts) -> {
             Update update = new Update().set("keyId", event.keyId()).set("minute", minute);
-            counts.forEach(count -> update.inc("counts." + field(count.endpoint() + "|" + count.outcome()),
-                    count.count()));
+            // Summed first: of two incs of one field an Update keeps the last (an event whose times were upcast into
+            // bounds can hold two counts of one minute, endpoint and outcome).
+            Map<String, Long> byField = new LinkedHashMap<>();
+            counts.forEach(count -> byField.merge("counts." + field(count.endpoint() + "|" + count.outcome()),
+                    count.count(), Long::sum));
+            byField.forEach(update::inc);
             writes.minutes().add(once(minuteId(event.keyId(), minute), event, update));
         });
         Update summary = new Update().set("keyId", event.keyId());

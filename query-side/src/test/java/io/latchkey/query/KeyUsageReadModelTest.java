@@ -97,14 +97,18 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
         Instant beyond = Instant.parse("+300000000-01-01T00:00:00Z");
         Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);
         // Appended as the command side took them before it bounded a report's times.
-        report(far.keyId(), 0, "edge-a", 1, beyond, new UsageCount(beyond, "/", "valid", 2));
+        report(far.keyId(), 0, "edge-a", 1, beyond, new UsageCount(beyond, "/", "valid", 2),
+                new UsageCount(beyond.plusSeconds(60), "/", "valid", 5),
+                new UsageCount(Instant.parse("-300000000-01-01T00:00:00Z"), "/", "valid", 1));
         report(after.keyId(), 0, "edge-a", 1, minute, new UsageCount(minute, "/", "valid", 3));
 
         awaitTotal(after.keyId(), "valid", 3);
-        JsonNode usage = get("/v1/keys/" + far.keyId()
+        JsonNode last = get("/v1/keys/" + far.keyId()
                 + "/usage?from=9999-12-31T00:00:00Z&to=9999-12-31T23:59:59.999Z").body();
-        assertThat(usage.path("totals").path("valid").asLong()).isEqualTo(2);
-        assertThat(usage.path("lastUsedAt").asText()).isEqualTo("9999-12-31T23:59:59.999Z");
+        assertThat(last.path("totals").path("valid").asLong()).isEqualTo(7);
+        assertThat(last.path("lastUsedAt").asText()).isEqualTo("9999-12-31T23:59:59.999Z");
+        assertThat(get("/v1/keys/" + far.keyId() + "/usage?from=1970-01-01T00:00:00Z&to=1970-01-01T01:00:00Z")
+                .body().path("totals").path("valid").asLong()).isEqualTo(1);
     }
 
     @Test

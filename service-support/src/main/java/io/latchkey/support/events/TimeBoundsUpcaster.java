@@ -15,11 +15,12 @@ import org.axonframework.serialization.upcasting.event.IntermediateEventRepresen
 import org.axonframework.serialization.upcasting.event.SingleEventUpcaster;
 
 /**
- * Reads a time past {@link TimeBounds} as the last instant within them: a key's expiry, and a usage report's minutes
- * and last use. Before the command side refused such times, they could be stored, and they overflowed wherever they
- * became epoch milliseconds (the replica's entry, the read models, the expiry schedule), which stopped those
- * projections at that event for good. A key with such an expiry never expires either way; the events keep what was
- * sent, and readers see the latest instant they can hold.
+ * Reads a time outside {@link TimeBounds} as the nearest within them: a key's expiry as the last millisecond of
+ * 9999, a usage report's last use likewise, and its counts' minutes as the last minute of 9999 or the first of 1970.
+ * Before the command side refused such times, they could be stored, and they overflowed wherever they became epoch
+ * milliseconds (the replica's entry, the read models, the expiry schedule), which stopped those projections at that
+ * event for good. A key with such an expiry never expires either way; the events keep what was sent, and readers see
+ * times they can hold.
  */
 public final class TimeBoundsUpcaster extends SingleEventUpcaster {
 
@@ -52,27 +53,34 @@ public final class TimeBoundsUpcaster extends SingleEventUpcaster {
         return payload;
     }
 
-    /** {@code node} with its {@code field} within the bounds: written as ISO-8601 text, or as epoch seconds. */
+    /**
+     * {@code node} with its {@code field} within the bounds, {@code last} for one after them and the epoch for one
+     * before; written as ISO-8601 text, or as epoch seconds.
+     */
     static JsonNode bounded(JsonNode node, String field, Instant last) {
         JsonNode time = node.get(field);
-        if (node instanceof ObjectNode object && time != null && beyond(time)) {
-            object.put(field, last.toString());
+        int side = time == null ? 0 : side(time);
+        if (node instanceof ObjectNode object && side != 0) {
+            object.put(field, (side > 0 ? last : Instant.EPOCH).toString());
         }
         return node;
     }
 
-    private static boolean beyond(JsonNode time) {
+    /** 1 after the bounds, -1 before them, 0 within them or not a time this reader can judge. */
+    private static int side(JsonNode time) {
         if (time.isNumber()) {
-            return time.decimalValue().compareTo(END_SECONDS) >= 0;
+            BigDecimal seconds = time.decimalValue();
+            return seconds.compareTo(END_SECONDS) >= 0 ? 1 : seconds.signum() < 0 ? -1 : 0;
         }
         if (time.isTextual()) {
             try {
-                return !Instant.parse(time.asText()).isBefore(TimeBounds.END);
+                Instant at = Instant.parse(time.asText());
+                return TimeBounds.holds(at) ? 0 : at.isBefore(Instant.EPOCH) ? -1 : 1;
             } catch (DateTimeParseException unreadable) {
-                // Not one this reader can judge: left as written.
-                return false;
+                // Left as written.
+                return 0;
             }
         }
-        return false;
+        return 0;
     }
 }

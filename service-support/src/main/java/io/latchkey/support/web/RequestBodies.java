@@ -24,7 +24,7 @@ import org.springframework.http.converter.json.MappingJackson2HttpMessageConvert
 /**
  * How request bodies are read, and what a client is told when one cannot be. A misspelt field must not pass for an
  * absent one (a {@code gracePeriod} read as no grace period, an {@code expires_at} as a key that never expires), a
- * fraction must not be cut to a whole number, and an empty time must not pass for no time. The answer names the
+ * fraction must not be cut to a whole number, and an empty string must not pass for no value. The answer names the
  * field and what it takes, never the value sent, which may be a secret.
  */
 final class RequestBodies {
@@ -36,7 +36,7 @@ final class RequestBodies {
     private RequestBodies() {
     }
 
-    /** A copy of the application's mapper that reads request bodies strictly; it writes as the original does. */
+    /** A copy of the application's mapper that reads request bodies strictly. */
     static ObjectMapper strict(ObjectMapper mapper) {
         ObjectMapper strict = mapper.copy()
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)

@@ -91,9 +91,18 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
      * reach the shared bucket after this decision's own take and refill what it spent. A raised one gives them back.
      */
     private void changed(String keyId, Lease lease, RateLimit limit) {
-        RateLimit before = lease.limit;
-        lease.limit = limit;
-        long unused = lease.tokens.getAndSet(0);
+        long unused;
+        RateLimit before;
+        synchronized (lease) {
+            before = lease.limit;
+            if (limit.equals(before)) {
+                return;
+            }
+            // Emptied before the new limit is published: a decision that sees the new limit finds no old token.
+            unused = lease.tokens.getAndSet(0);
+            lease.seen = null;
+            lease.limit = limit;
+        }
         if (unused > 0 && limit.capacity() > before.capacity()) {
             background.execute(() -> ExactRedisRateLimiter.take(link, keyId, limit, -unused, false));
         }
@@ -125,11 +134,12 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
                 try {
                     RateLimit limit = lease.limit;
                     ExactRedisRateLimiter.take(link, keyId, limit, batch(limit), true).ifPresent(taken -> {
-                        lease.tokens.addAndGet(taken.tokens());
-                        lease.seen = taken.state();
-                        // Taken under a limit that changed meanwhile: dropped like the rest of the lease then.
-                        if (!limit.equals(lease.limit)) {
-                            lease.tokens.getAndSet(0);
+                        synchronized (lease) {
+                            // Taken under a limit that has changed meanwhile: not added, whichever way it changed.
+                            if (limit.equals(lease.limit)) {
+                                lease.tokens.addAndGet(taken.tokens());
+                                lease.seen = taken.state();
+                            }
                         }
                     });
                 } finally {
