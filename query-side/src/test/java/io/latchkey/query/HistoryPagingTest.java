@@ -7,9 +7,11 @@ import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyScopesChangedEvent;
 import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import io.latchkey.api.UsageCount;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -114,6 +116,30 @@ class HistoryPagingTest extends QuerySideTestSupport {
                 + event.get("sequence").asLong()));
         assertThat(appended).containsExactly("usage#2", "key#3");
         assertThat(page("after=" + resume)).as("a page read again answers the same").isEqualTo(since);
+    }
+
+    @Test
+    void aCursorOfAnotherKeysHistoryIsRefusedNotTakenAsAPosition() {
+        keyWithHistory(3, 3);
+        String otherKeysCursor = page("limit=4").get("next").asText();
+        keySequence = 0;
+        usageSequence = 0;
+        keyWithHistory(3, 3);
+
+        Response response = get("/v1/keys/" + key.keyId() + "/history?after=" + otherKeysCursor);
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.body().get("type").asText()).endsWith("/invalid-cursor");
+        assertThat(page("limit=4").get("events")).hasSize(4);
+    }
+
+    @Test
+    void aCursorWrittenBeforeCursorsNamedTheirKeyIsStillRead() {
+        keyWithHistory(3, 3);
+        String older = Base64.getUrlEncoder().withoutPadding()
+                .encodeToString("all:k2u2".getBytes(StandardCharsets.US_ASCII));
+
+        assertThat(page("after=" + older).get("events")).hasSize(3);
     }
 
     @Test

@@ -178,8 +178,9 @@ class PropagationReceiptTest extends QuerySideTestSupport {
         IssuedKey key = createKey();
         for (String wait : List.of("abc", "-1", "10001", "1e3")) {
             Response response = get("/v1/keys/" + key.keyId() + "/propagation?wait=" + wait);
-            assertThat(response.status()).as(wait + ": " + response.raw()).isEqualTo(422);
+            assertThat(response.status()).as(wait + ": " + response.raw()).isEqualTo(400);
             assertThat(response.contentType()).startsWith("application/problem+json");
+            assertThat(response.body().get("type").asText()).endsWith("/invalid-wait");
         }
         assertThat(get("/v1/keys/" + UUID.randomUUID() + "/propagation").status()).isEqualTo(404);
         assertThat(get("/v1/keys/" + key.developerId() + "/propagation").status())

@@ -4,28 +4,31 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Where a page of a key's history ends: the next sequence of each of its two streams, and which of them the listing
- * shows. Positions, not times, so a page read again answers the same and events appended later come after it; a
- * client that keeps the last cursor resumes there. A cursor belongs to its listing: one of {@code stream=key} would
- * start {@code stream=all} over the whole usage stream, after key events already seen.
+ * Where a page of a key's history ends: the next sequence of each of its two streams, which of them the listing
+ * shows, and whose history it is. Positions, not times, so a page read again answers the same and events appended
+ * later come after it; a client that keeps the last cursor resumes there. A cursor belongs to its listing: one of
+ * {@code stream=key} would start {@code stream=all} over the whole usage stream, after key events already seen, and
+ * one of another key would skip that many of this key's events, so both are refused. Cursors written before they
+ * named their key are read as they were.
  */
-record HistoryCursor(String stream, long key, long usage) {
+record HistoryCursor(String keyId, String stream, long key, long usage) {
 
-    private static final Pattern FORM = Pattern.compile("(all|key|usage):k(\\d{1,18})u(\\d{1,18})");
+    private static final Pattern FORM =
+            Pattern.compile("(all|key|usage):k(\\d{1,18})u(\\d{1,18})(?:@([0-9a-f-]{36}))?");
 
     /** The start of {@code stream} for none; 400 {@code invalid-cursor} for another listing's. */
-    static HistoryCursor parse(String cursor, String stream) {
+    static HistoryCursor parse(String cursor, String keyId, String stream) {
         if (cursor == null) {
-            return new HistoryCursor(stream, 0, 0);
+            return new HistoryCursor(keyId, stream, 0, 0);
         }
         Matcher position = Cursors.decode(cursor, FORM);
-        if (!position.group(1).equals(stream)) {
+        if (!position.group(1).equals(stream) || position.group(4) != null && !position.group(4).equals(keyId)) {
             throw Cursors.invalid();
         }
-        return new HistoryCursor(stream, Long.parseLong(position.group(2)), Long.parseLong(position.group(3)));
+        return new HistoryCursor(keyId, stream, Long.parseLong(position.group(2)), Long.parseLong(position.group(3)));
     }
 
     String encode() {
-        return Cursors.encode(stream + ":k" + key + "u" + usage);
+        return Cursors.encode(stream + ":k" + key + "u" + usage + "@" + keyId);
     }
 }

@@ -147,7 +147,7 @@ class KeyController {
             throw new ProblemException(400, "invalid-stream", "Bad request", "stream must be all, key or usage.");
         }
         int size = PageSize.parse(limit, HISTORY_PAGE, MAX_HISTORY_PAGE);
-        HistoryCursor from = HistoryCursor.parse(after, selected);
+        HistoryCursor from = HistoryCursor.parse(after, keyId, selected);
         Ids.require(keyId, Ids.NO_SUCH_KEY);
         boolean withKeyEvents = !selected.equals("usage");
         // One event past the page tells whether more follow. The first page's window also holds the creation.
@@ -173,7 +173,7 @@ class KeyController {
         long nextKey = k == 0 ? from.key() : keyEvents.get(k - 1).getSequenceNumber() + 1;
         long nextUsage = u == 0 ? from.usage() : usageEvents.get(u - 1).getSequenceNumber() + 1;
         return new HistoryResponse(keyId, events, k < keyEvents.size() || u < usageEvents.size(),
-                new HistoryCursor(selected, nextKey, nextUsage).encode());
+                new HistoryCursor(keyId, selected, nextKey, nextUsage).encode());
     }
 
     private HistoryEntry entry(DomainEventMessage<?> event, String stream) {

@@ -108,7 +108,9 @@ class PropagationController {
         } catch (NumberFormatException ignored) {
             // answered below, like an out-of-range number
         }
-        throw ProblemException.invalid("'wait' must be a number of milliseconds from 0 to " + MAX_WAIT_MILLIS + ".");
+        // 400 like every other malformed query parameter (limit, after, stream, from, to).
+        throw new ProblemException(400, "invalid-wait", "Bad request",
+                "'wait' must be a number of milliseconds from 0 to " + MAX_WAIT_MILLIS + ".");
     }
 
     /**
