@@ -1,6 +1,5 @@
 package io.latchkey.edge;
 
-import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.validator.Decision;
 import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.servlet.HttpVerdict;
@@ -210,7 +209,7 @@ final class GatewayRoutes {
     private CompletionStage<Optional<Decision>> decide(String key, String requiredScope, Executor later,
                                                       boolean mayAsk) {
         long started = System.nanoTime();
-        boolean fromReplica = validator.isCurrent() || key == null || !KeyFormat.isWellFormed(key);
+        boolean fromReplica = validator.canDecide(key);
         CompletableFuture<Optional<Decision>> answer = fromReplica
                 ? validator.validateAsync(key, requiredScope).thenApply(Optional::of).toCompletableFuture()
                 : CompletableFuture.completedFuture(

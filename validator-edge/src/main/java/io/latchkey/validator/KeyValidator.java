@@ -1,5 +1,6 @@
 package io.latchkey.validator;
 
+import io.latchkey.api.secret.KeyFormat;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -48,6 +49,14 @@ public interface KeyValidator {
      * {@link KeyReplica#isReady()} this turns false again, e.g. while this member is cut off from its writers.
      */
     boolean isCurrent();
+
+    /**
+     * True when this validator's decision about {@code presentedKey} can be trusted now: it {@link #isCurrent()}, or
+     * the key is missing or malformed, which is refused without the replica (MALFORMED) however far behind it is.
+     */
+    default boolean canDecide(String presentedKey) {
+        return isCurrent() || presentedKey == null || !KeyFormat.isWellFormed(presentedKey);
+    }
 
     /** How far the replica is behind the event log as far as it can tell: now minus {@link KeyReplica#asOf()}; null when unknown. */
     Duration lag();

@@ -1,7 +1,6 @@
 package io.latchkey.validator.servlet;
 
 import io.latchkey.api.Scope;
-import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.validator.Decision;
 import io.latchkey.validator.KeyValidator;
 import jakarta.servlet.Filter;
@@ -64,7 +63,7 @@ public final class KeyAuthenticationFilter implements Filter {
                 PresentedKey.fromAll(Collections.list(request.getHeaders("Authorization")),
                         Collections.list(request.getHeaders("X-API-Key"))),
                 // A missing or malformed key is refused without the replica, as the edge refuses it: 401, not 503.
-                key -> validator.isCurrent() || key == null || !KeyFormat.isWellFormed(key)
+                key -> validator.canDecide(key)
                         ? Optional.of(validator.validate(key, requiredScope.apply(request)))
                         : Optional.empty());
         if (verdict.allowed()) {
