@@ -8,10 +8,13 @@ import java.util.Objects;
 /** Builds a {@link KeyValidator}. Only the replica is required. */
 public final class KeyValidatorBuilder {
 
+    /** The lag bound a validator has unless told otherwise; the Spring auto-configuration's default too. */
+    public static final Duration DEFAULT_MAX_LAG = Duration.ofSeconds(10);
+
     private KeyReplica replica;
     private KeyHasher hasher = KeyHasher.sha256();
     private Clock clock = Clock.systemUTC();
-    private Duration maxLag;
+    private Duration maxLag = DEFAULT_MAX_LAG;
     private RateLimiter rateLimiter;
     private QuotaLimiter quotaLimiter;
 
@@ -38,8 +41,9 @@ public final class KeyValidatorBuilder {
 
     /**
      * How far behind the event log the replica may fall before {@link KeyValidator#isCurrent()} turns false
-     * (default: unbounded, only completeness counts). A bounded validator with no writer confirmation at all is
-     * not current.
+     * (default: {@link #DEFAULT_MAX_LAG}). A bounded validator with no writer confirmation at all is not current.
+     * Null leaves it unbounded, so that only completeness counts: right only for a replica that cannot fall behind,
+     * since a member cut off from the writers would otherwise go on admitting the keys revoked since.
      */
     public KeyValidatorBuilder maxLag(Duration maxLag) {
         if (maxLag != null && (maxLag.isNegative() || maxLag.isZero())) {

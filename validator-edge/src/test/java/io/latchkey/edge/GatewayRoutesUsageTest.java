@@ -23,7 +23,7 @@ class GatewayRoutesUsageTest {
     private static final Instant NOW = Instant.parse("2030-01-01T10:15:20Z");
 
     private final UsageCounter counter = new UsageCounter(Clock.fixed(NOW, ZoneOffset.UTC));
-    private final GatewayRoutes routes = new GatewayRoutes(KeyValidator.builder().replica(EMPTY).build(),
+    private final GatewayRoutes routes = new GatewayRoutes(KeyValidator.builder().replica(EMPTY).maxLag(null).build(),
             Optional.empty(), new EdgeMetrics(new SimpleMeterRegistry()), Optional.of(counter));
 
     private int authorize(String key, String originalUri) {

@@ -1,5 +1,6 @@
 package io.latchkey.validator.spring;
 
+import io.latchkey.validator.KeyValidatorBuilder;
 import io.latchkey.validator.hazelcast.ReplicaCluster;
 import java.time.Duration;
 import java.util.List;
@@ -59,7 +60,7 @@ public record LatchkeyValidatorProperties(String pepper, Hazelcast hazelcast, Re
     public record Replica(Duration maxLag) {
 
         public Replica {
-            maxLag = maxLag == null ? Duration.ofSeconds(10) : maxLag;
+            maxLag = maxLag == null ? KeyValidatorBuilder.DEFAULT_MAX_LAG : maxLag;
         }
     }
 

@@ -12,6 +12,7 @@ import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.validator.Decision;
 import io.latchkey.validator.Decision.Status;
 import io.latchkey.validator.KeyValidator;
+import io.latchkey.validator.KeyValidatorBuilder;
 import io.latchkey.validator.ratelimit.LocalQuotaLimiter;
 import io.latchkey.validator.ratelimit.LocalRateLimiter;
 import java.time.Clock;
@@ -263,8 +264,14 @@ class KeyValidatorTest {
                 .clock(fixedAt(NOW.plusSeconds(2))).maxLag(Duration.ofSeconds(5)).build();
         assertThat(later.lag()).isEqualTo(Duration.ofSeconds(6));
         assertThat(later.isCurrent()).as("6 s behind a 5 s bound").isFalse();
-        assertThat(KeyValidator.builder().replica(validator.replica()).clock(fixedAt(NOW.plusSeconds(3600))).build()
-                .isCurrent()).as("unbounded: complete is enough").isTrue();
+        assertThat(KeyValidator.builder().replica(validator.replica()).clock(fixedAt(NOW.plusSeconds(3600)))
+                .maxLag(null).build().isCurrent()).as("unbounded: complete is enough").isTrue();
+
+        KeyValidatorBuilder unsaid = KeyValidator.builder().replica(validator.replica()).hasher(HASHER);
+        assertThat(unsaid.clock(fixedAt(NOW.plusSeconds(6))).build().isCurrent()).as("10 s behind").isTrue();
+        assertThat(unsaid.clock(fixedAt(NOW.plusMillis(6_001))).build().isCurrent())
+                .as("built without a bound, a member cut off from the writers must not go on admitting keys revoked "
+                        + "since: 10,001 ms behind").isFalse();
     }
 
     @Test
