@@ -127,7 +127,7 @@ class CommandSideHttpTest {
                 .timeout(Duration.ofSeconds(15))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(body));
-        if (body != null) {
+        if (body != null && !List.of(headers).contains("Content-Type")) {
             request.header("Content-Type", "application/json");
         }
         if (authorization != null) {
@@ -291,6 +291,24 @@ class CommandSideHttpTest {
         assertThat(badTime.raw()).doesNotContain("tomorrow");
         assertThat(createKey(developerId, "scopes", List.of(List.of("read"))).body().get("detail").asText())
                 .isEqualTo("scopes[0] must be text.");
+    }
+
+    @Test
+    void aPathOrMethodNothingAnswersIsAProblemOfOursWhoseDetailNeverRepeatsThePath() {
+        Response unknown = call("GET", "/v1/lookup/private-words", null);
+        assertProblem(unknown, 404);
+        assertThat(unknown.body().get("type").asText()).endsWith("/no-such-endpoint");
+        assertThat(unknown.body().get("detail").asText()).doesNotContain("lookup").doesNotContain("private-words");
+
+        Response wrongMethod = call("DELETE", "/v1/developers", null);
+        assertProblem(wrongMethod, 405);
+        assertThat(wrongMethod.body().get("type").asText()).endsWith("/method-not-allowed");
+        assertThat(wrongMethod.header("Allow")).contains("POST");
+
+        Response notJson = send("POST", "/v1/developers", "name=Ada", "Bearer " + TOKEN, "Content-Type",
+                "application/x-www-form-urlencoded");
+        assertProblem(notJson, 415);
+        assertThat(notJson.body().get("type").asText()).endsWith("/unsupported-media-type");
     }
 
     @Test

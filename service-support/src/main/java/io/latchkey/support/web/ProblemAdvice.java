@@ -1,5 +1,7 @@
 package io.latchkey.support.web;
 
+import java.net.URI;
+import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
@@ -8,10 +10,12 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.lang.Nullable;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+import org.springframework.web.servlet.resource.NoResourceFoundException;
 
 /**
  * Every error leaves as {@code application/problem+json}: Spring MVC's own failures (malformed JSON, wrong method,
@@ -22,6 +26,7 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
 public class ProblemAdvice extends ResponseEntityExceptionHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ProblemAdvice.class);
+    private static final URI ABOUT_BLANK = URI.create("about:blank");
 
     /** Spring's answer names no field; this one names the field and what it takes, never the value sent. */
     @Override
@@ -30,6 +35,27 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
                                                                   WebRequest request) {
         ProblemDetail problem = Problems.of(400, "unreadable-body", "Bad request", RequestBodies.detail(e));
         return handleExceptionInternal(e, problem, headers, HttpStatus.BAD_REQUEST, request);
+    }
+
+    /** Spring's detail repeats the path, which may hold a key sent in the wrong place. */
+    @Override
+    protected ResponseEntity<Object> handleNoResourceFoundException(NoResourceFoundException e, HttpHeaders headers,
+                                                                    HttpStatusCode status, WebRequest request) {
+        ProblemDetail problem = Problems.of(404, "no-such-endpoint", "Not found", "No endpoint answers this path. "
+                + "Changes go to the command side and reads to the query side; README.md lists both.");
+        return handleExceptionInternal(e, problem, headers, status, request);
+    }
+
+    /** Spring's other failures (wrong method, media type, missing parameter) get a type of ours, as every error has. */
+    @Override
+    protected ResponseEntity<Object> createResponseEntity(@Nullable Object body, HttpHeaders headers,
+                                                          HttpStatusCode status, WebRequest request) {
+        if (body instanceof ProblemDetail problem && ABOUT_BLANK.equals(problem.getType())) {
+            HttpStatus known = HttpStatus.resolve(status.value());
+            problem.setType(URI.create(Problems.TYPE_BASE
+                    + (known == null ? "error" : known.name().toLowerCase(Locale.ROOT).replace('_', '-'))));
+        }
+        return super.createResponseEntity(body, headers, status, request);
     }
 
     @ExceptionHandler(ProblemException.class)
