@@ -158,8 +158,8 @@ final class UsageCounter {
         volatile boolean drained;
         /** Counts in the maps under way on request threads, which retiring waits out. */
         final AtomicInteger counting = new AtomicInteger();
-        /** Reports made since it retired: one not acknowledged before the next was made has failed. */
-        volatile int reportsWhileRetired;
+        /** Sends that failed since it retired, of whichever report was out: the reporter resends one until it lands. */
+        volatile int failuresWhileRetired;
 
         Minute(long epochMinute, int expected, int tableCapacity) {
             this.epochMinute = epochMinute;
@@ -530,11 +530,6 @@ final class UsageCounter {
      */
     List<KeyReport> report(int maxKeys, int maxBuckets) {
         foldPending();
-        for (Minute minute : minutes) {
-            if (minute.retired) {
-                minute.reportsWhileRetired++;
-            }
-        }
         Map<String, KeyGains> byKey = new LinkedHashMap<>();
         for (Minute minute : minutes) {
             Map<Bucket, Long> totals = new LinkedHashMap<>();
@@ -621,6 +616,19 @@ final class UsageCounter {
     }
 
     /** Marks a report as recorded, and drops the minutes that are over and now reported (or too old). */
+    /**
+     * A report could not be sent, or was not acknowledged: counts against the retired minutes, which go unreported
+     * once old enough ({@value #MAX_HELD_MINUTES} minutes) after two failures.
+     */
+    void failed() {
+        for (Minute minute : minutes) {
+            if (minute.retired) {
+                minute.failuresWhileRetired++;
+            }
+        }
+        dropReported(clock.millis());
+    }
+
     void acknowledge(List<KeyReport> report) {
         report.forEach(key -> {
             key.totals().forEach((bucket, total) -> {
@@ -652,7 +660,7 @@ final class UsageCounter {
             }
             // Old by the clock and by failed reports: a clock that jumps ahead drops nothing before a report is tried.
             boolean tooOld = (minute.epochMinute + MAX_HELD_MINUTES) * 60_000 <= now
-                    && minute.reportsWhileRetired >= 2;
+                    && minute.failuresWhileRetired >= 2;
             boolean reported = minute.drained && fullyReported(minute);
             if (minute.drained && (reported || tooOld)) {
                 if (!reported) {

@@ -110,13 +110,13 @@ final class UsageReporter implements AutoCloseable {
                 return true;
             }
             if (answer.statusCode() != 200) {
-                failures.incrementAndGet();
+                failed();
                 log.warn("Usage report {} of edge {} answered {}; it will be sent again", sequence, edgeId,
                         answer.statusCode());
                 return false;
             }
         } catch (IOException e) {
-            failures.incrementAndGet();
+            failed();
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -125,6 +125,12 @@ final class UsageReporter implements AutoCloseable {
         counter.acknowledge(pending);
         pending = null;
         return true;
+    }
+
+    /** Lets the counter drop minutes too old to wait for: without it, an outage would hold them until memory ran out. */
+    private void failed() {
+        failures.incrementAndGet();
+        counter.failed();
     }
 
     private Map<String, Object> body() {

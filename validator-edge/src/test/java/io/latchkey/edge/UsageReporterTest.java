@@ -14,8 +14,12 @@ import java.net.Socket;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** The reporter's last report at shutdown, against real loopback peers standing in for the command side. */
@@ -55,6 +59,55 @@ class UsageReporterTest {
         assertThat(reports).singleElement().satisfies(report ->
                 assertThat(report.at("/keys/0/counts/0/count").asLong()).isEqualTo(7));
         assertThat(counter.report(10)).isEmpty();
+    }
+
+    @Test
+    void minutesPileUpNoLongerThanTheHoldWhileTheCommandSideRefusesEveryReport() throws IOException {
+        AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2030-01-01T10:00:00Z"));
+        UsageCounter held = new UsageCounter(new Clock() {
+            @Override
+            public ZoneId getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return now.get();
+            }
+        });
+        HttpServer commandSide = HttpServer.create(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), LoopbackPorts.free()), 0);
+        commandSide.createContext("/v1/usage", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            exchange.sendResponseHeaders(503, -1);
+            exchange.close();
+        });
+        commandSide.start();
+        try {
+            UsageReporter reporter = new UsageReporter(held,
+                    URI.create("http://127.0.0.1:" + commandSide.getAddress().getPort()), "token", JSON,
+                    Duration.ofHours(1), Duration.ofMillis(100));
+            for (int minute = 0; minute < 2 * UsageCounter.MAX_HELD_MINUTES; minute++) {
+                held.record(KEY, "/orders", "valid");
+                now.set(now.get().plusSeconds(60));
+                assertThat(reporter.flush()).isFalse();
+            }
+            // Each failed send was of the same first report, which the minutes retired since were never in. An hour
+            // on, the minutes older than the hold are gone (0 to 30), and the 29 since are held.
+            assertThat(held.droppedUnreported()).isEqualTo(UsageCounter.MAX_HELD_MINUTES + 1);
+            assertThat(total(held.report(10_000))).isEqualTo(UsageCounter.MAX_HELD_MINUTES - 1);
+        } finally {
+            commandSide.stop(0);
+        }
+    }
+
+    private static long total(List<UsageCounter.KeyReport> report) {
+        return report.stream().flatMap(key -> key.gains().values().stream()).mapToLong(Long::longValue).sum();
     }
 
     @Test
