@@ -7,4 +7,11 @@ import java.util.List;
 record CreatedKeyResponse(String keyId, String developerId, String name, String key, String hint, List<String> scopes,
                           Instant createdAt, Instant expiresAt, RateLimitBody rateLimit, QuotaBody quota,
                           long version) {
+
+    /** Spring MVC logs what it writes (at debug and trace): the hint, never the key. */
+    @Override
+    public String toString() {
+        return "CreatedKeyResponse[keyId=" + keyId + ", developerId=" + developerId + ", hint=" + hint
+                + ", version=" + version + "]";
+    }
 }
