@@ -318,6 +318,43 @@ class CommandSideHttpTest {
     }
 
     @Test
+    void aClientThatTakesNoJsonIsRefusedBeforeTheChangeIsMade() {
+        Response created = createKey(registerDeveloper());
+        String keyId = created.body().get("keyId").asText();
+
+        Response rotated = send("POST", "/v1/keys/" + keyId + "/rotate", "{}", "Bearer " + TOKEN, "Accept",
+                "text/plain");
+        assertThat(rotated.status()).isEqualTo(406);
+
+        // Not rotated: the old secret, whose successor no one could have read, is still the key's.
+        assertThat(call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("write")),
+                "If-Match", created.header("ETag")).status()).isEqualTo(200);
+    }
+
+    @Test
+    void textHoldingAKeyOrControlCharactersIsRefusedAndChangesNothing() {
+        String developerId = registerDeveloper();
+        Response created = createKey(developerId);
+        String keyId = created.body().get("keyId").asText();
+        String pasted = KeyFormat.forEnvironment("live").generate();
+        PASTED_KEYS.add(pasted);
+
+        Response revoked = call("POST", "/v1/keys/" + keyId + "/revoke", map("reason", "leaked: " + pasted));
+        assertProblem(revoked, 422);
+        assertThat(revoked.body().get("detail").asText()).isEqualTo("reason must not hold an API key.");
+        assertThat(revoked.raw()).doesNotContain(pasted);
+        Response named = createKey(developerId, "name", "ci " + pasted.replace("_", "%5F"));
+        assertProblem(named, 422);
+        assertThat(named.raw()).doesNotContain(pasted);
+        Response escaped = call("POST", "/v1/developers", map("name", "Ada\u001b[2J", "email", "ada@example.com"));
+        assertProblem(escaped, 422);
+        assertThat(escaped.body().get("detail").asText()).startsWith("name must not hold control characters");
+
+        assertThat(call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("write")),
+                "If-Match", created.header("ETag")).status()).as("not revoked").isEqualTo(200);
+    }
+
+    @Test
     void aMisspeltFieldIsRefusedByNameAndChangesNothing() {
         String developerId = registerDeveloper();
         Response created = createKey(developerId);

@@ -9,12 +9,14 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.UUID;
+import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
@@ -24,6 +26,9 @@ import org.springframework.web.bind.annotation.RestController;
  * key gets 403 here for every id, so the answer says nothing about which developers exist.
  */
 @RestController
+// A client that takes no JSON is refused before the change is made, not after: its answer (a new key's plaintext
+// among them) would be lost.
+@RequestMapping(produces = MediaType.APPLICATION_JSON_VALUE)
 class DeveloperController {
 
     private final CommandSender commands;

@@ -22,6 +22,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -29,6 +30,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
@@ -39,6 +41,9 @@ import org.springframework.web.bind.annotation.RestController;
  * tombstones go to the edges as soon as it is appended ({@code ReplicaTombstones}).
  */
 @RestController
+// A client that takes no JSON is refused before the change is made, not after: its answer (a new key's plaintext
+// among them) would be lost.
+@RequestMapping(produces = MediaType.APPLICATION_JSON_VALUE)
 class KeyController {
 
     private static final long MAX_GRACE_SECONDS = 30L * 24 * 3600;

@@ -2,6 +2,7 @@ package io.latchkey.command.rest;
 
 import io.latchkey.api.Scope;
 import io.latchkey.support.web.ProblemException;
+import io.latchkey.validator.servlet.PresentedKey;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -11,7 +12,6 @@ import java.util.regex.Pattern;
  * pasted a key anywhere.
  */
 final class Requests {
-
 
     private static final Pattern EMAIL = Pattern.compile("[^@\\s]+@[^@\\s.]+(\\.[^@\\s.]+)+");
     private static final Pattern VERSION = Pattern.compile("\"?([0-9]{1,18})\"?");
@@ -27,6 +27,13 @@ final class Requests {
         String stripped = value.strip();
         if (stripped.length() > maxLength) {
             throw ProblemException.invalid(field + " must be at most " + maxLength + " characters.");
+        }
+        if (stripped.chars().anyMatch(Character::isISOControl)) {
+            throw ProblemException.invalid(field + " must not hold control characters (line breaks, tabs, escapes).");
+        }
+        // Text goes into events, which are kept for good: a key pasted here could never be taken out of them.
+        if (PresentedKey.holdsKey(stripped)) {
+            throw ProblemException.invalid(field + " must not hold an API key.");
         }
         return stripped;
     }

@@ -19,8 +19,10 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import org.axonframework.messaging.ResultMessage;
 import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
+import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
@@ -30,6 +32,9 @@ import org.springframework.web.bind.annotation.RestController;
  * the keys it had not been recorded for.
  */
 @RestController
+// A client that takes no JSON is refused before the change is made, not after: its answer (a new key's plaintext
+// among them) would be lost.
+@RequestMapping(produces = MediaType.APPLICATION_JSON_VALUE)
 class UsageController {
 
     private static final Pattern EDGE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
