@@ -16,7 +16,10 @@ import io.latchkey.api.Scope;
 import io.latchkey.api.TimeBounds;
 import io.latchkey.support.web.RequestContext;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.axonframework.commandhandling.CommandHandler;
 import org.axonframework.eventsourcing.EventSourcingHandler;
 import org.axonframework.messaging.annotation.MetaDataValue;
@@ -36,7 +39,8 @@ public class ApiKey {
     private String developerId;
     private KeyStatus status;
     private String secretHash;
-    private String previousSecretHash;
+    /** Secrets rotated out that were still in their grace period at the last rotation, and when each stops. */
+    private Map<String, Instant> retiredSecrets = Map.of();
     private Instant expiresAt;
 
     protected ApiKey() {
@@ -72,15 +76,23 @@ public class ApiKey {
         return getVersion();
     }
 
-    /** Only the current secret gets a grace period: one that is still in its own grace stops at once. */
+    /**
+     * The current secret works until the grace period ends; secrets still in an earlier grace keep theirs, cut to
+     * this one's end. So a rotation sent again after its answer was lost leaves the secret in use working, while a
+     * rotation without grace (after a leak) ends them all. An expired key is renewed first: its new secret would not
+     * work.
+     */
     @CommandHandler
     Long handle(RotateApiKeyCommand command) {
         requireNotRevoked();
+        if (status == KeyStatus.EXPIRED || expiresAt != null && !expiresAt.isAfter(command.now())) {
+            throw new RuleViolation(RuleViolation.KEY_EXPIRED, "The key has expired; renew it before rotating.");
+        }
         if (command.previousSecretValidUntil().isBefore(command.now())) {
             throw new RuleViolation(RuleViolation.GRACE_IN_PAST, "The grace period cannot end in the past.");
         }
         apply(new ApiKeyRotatedEvent(keyId, command.secretHash(), command.hint(), secretHash,
-                command.previousSecretValidUntil(), command.now()));
+                command.previousSecretValidUntil(), command.now(), command.previousSecretValidUntil()));
         return getVersion();
     }
 
@@ -97,9 +109,9 @@ public class ApiKey {
     KeyRevocation handle(RevokeApiKeyCommand command) {
         requireNotRevoked();
         apply(new ApiKeyRevokedEvent(keyId, command.reason(), command.now()));
-        List<String> hashes = previousSecretHash == null ? List.of(secretHash)
-                : List.of(secretHash, previousSecretHash);
-        return new KeyRevocation(keyId, getVersion(), hashes);
+        List<String> hashes = new ArrayList<>(List.of(secretHash));
+        hashes.addAll(retiredSecrets.keySet());
+        return new KeyRevocation(keyId, getVersion(), List.copyOf(hashes));
     }
 
     @CommandHandler
@@ -134,10 +146,15 @@ public class ApiKey {
         expiresAt = event.expiresAt();
     }
 
-    /** Only the secret just rotated out can still be in its grace period: earlier ones ended at this rotation. */
+    /** Keeps the secrets a revocation must still stop at once: those whose grace outlasts this rotation. */
     @EventSourcingHandler
     void on(ApiKeyRotatedEvent event) {
-        previousSecretHash = event.previousSecretHash();
+        Map<String, Instant> retired = new LinkedHashMap<>();
+        retired.put(event.previousSecretHash(), event.previousSecretValidUntil());
+        retiredSecrets.forEach((hash, until) -> retired.putIfAbsent(hash,
+                until.isAfter(event.earlierSecretsValidUntil()) ? event.earlierSecretsValidUntil() : until));
+        retired.values().removeIf(until -> !until.isAfter(event.rotatedAt()));
+        retiredSecrets = retired;
         secretHash = event.secretHash();
     }
 

@@ -9,6 +9,7 @@ import java.util.Set;
 public class RuleViolation extends RuntimeException {
 
     public static final String KEY_REVOKED = "key-revoked";
+    public static final String KEY_EXPIRED = "key-expired";
     public static final String EXPIRY_IN_PAST = "expiry-in-past";
     public static final String EXPIRY_TOO_LATE = "expiry-too-late";
     public static final String INVALID_SCOPE = "invalid-scope";

@@ -68,7 +68,7 @@ class ApiKeyTest {
         Instant graceEnds = LATER.plusSeconds(300);
         fixture.given(created())
                 .when(new RotateApiKeyCommand(KEY_ID, HASH_B, "lk_live_…bbbb", graceEnds, LATER, null))
-                .expectEvents(new ApiKeyRotatedEvent(KEY_ID, HASH_B, "lk_live_…bbbb", HASH_A, graceEnds, LATER))
+                .expectEvents(new ApiKeyRotatedEvent(KEY_ID, HASH_B, "lk_live_…bbbb", HASH_A, graceEnds, LATER, graceEnds))
                 .expectResultMessagePayload(1L);
     }
 
@@ -77,10 +77,41 @@ class ApiKeyTest {
         Instant firstGraceEnds = LATER.plusSeconds(3600);
         Instant secondRotation = LATER.plusSeconds(60);
         fixture.given(created(),
-                        new ApiKeyRotatedEvent(KEY_ID, HASH_B, "lk_live_…bbbb", HASH_A, firstGraceEnds, LATER))
+                        new ApiKeyRotatedEvent(KEY_ID, HASH_B, "lk_live_…bbbb", HASH_A, firstGraceEnds, LATER,
+                                firstGraceEnds))
                 .when(new RotateApiKeyCommand(KEY_ID, HASH_C, "lk_live_…cccc", secondRotation, secondRotation, null))
                 .expectEvents(new ApiKeyRotatedEvent(KEY_ID, HASH_C, "lk_live_…cccc", HASH_B, secondRotation,
-                        secondRotation));
+                        secondRotation, secondRotation));
+    }
+
+    @Test
+    void aRotationSentAgainLeavesTheSecretInUseItsGracePeriodAndARevocationStopsEveryLiveSecret() {
+        Instant firstGraceEnds = LATER.plusSeconds(3600);
+        Instant retriedAt = LATER.plusSeconds(5);
+        ApiKeyRotatedEvent first = new ApiKeyRotatedEvent(KEY_ID, HASH_B, "lk_live_…bbbb", HASH_A, firstGraceEnds,
+                LATER, firstGraceEnds);
+        ApiKeyRotatedEvent retried = new ApiKeyRotatedEvent(KEY_ID, HASH_C, "lk_live_…cccc", HASH_B,
+                retriedAt.plusSeconds(3600), retriedAt, retriedAt.plusSeconds(3600));
+        fixture.given(created(), first)
+                .when(new RotateApiKeyCommand(KEY_ID, HASH_C, "lk_live_…cccc", retriedAt.plusSeconds(3600), retriedAt,
+                        null))
+                .expectEvents(retried);
+        fixture.given(created(), first, retried)
+                .when(new RevokeApiKeyCommand(KEY_ID, "leaked", retriedAt.plusSeconds(10), null))
+                .expectResultMessagePayload(new KeyRevocation(KEY_ID, 3, List.of(HASH_C, HASH_B, HASH_A)));
+    }
+
+    @Test
+    void anExpiredKeyIsRenewedBeforeItIsRotated() {
+        fixture.given(created())
+                .when(new RotateApiKeyCommand(KEY_ID, HASH_B, "lk_live_…bbbb", EXPIRY, EXPIRY, null))
+                .expectException(RuleViolation.class)
+                .expectExceptionMessage("The key has expired; renew it before rotating.")
+                .expectNoEvents();
+        fixture.given(created(), new ApiKeyExpiredEvent(KEY_ID, EXPIRY))
+                .when(new RotateApiKeyCommand(KEY_ID, HASH_B, "lk_live_…bbbb", LATER, LATER, null))
+                .expectException(RuleViolation.class)
+                .expectNoEvents();
     }
 
     @Test
@@ -181,8 +212,10 @@ class ApiKeyTest {
     @Test
     void revokingARotatedKeyNamesItsCurrentAndItsLastRotatedOutSecret() {
         fixture.given(created(),
-                        new ApiKeyRotatedEvent(KEY_ID, HASH_B, "lk_live_…bbbb", HASH_A, LATER, T0.plusSeconds(10)),
-                        new ApiKeyRotatedEvent(KEY_ID, HASH_C, "lk_live_…cccc", HASH_B, LATER, T0.plusSeconds(20)))
+                        new ApiKeyRotatedEvent(KEY_ID, HASH_B, "lk_live_…bbbb", HASH_A, LATER, T0.plusSeconds(10),
+                                T0.plusSeconds(10)),
+                        new ApiKeyRotatedEvent(KEY_ID, HASH_C, "lk_live_…cccc", HASH_B, LATER, T0.plusSeconds(20),
+                                T0.plusSeconds(20)))
                 .when(new RevokeApiKeyCommand(KEY_ID, "leaked", LATER, null))
                 .expectResultMessagePayload(new KeyRevocation(KEY_ID, 3, List.of(HASH_C, HASH_B)));
     }

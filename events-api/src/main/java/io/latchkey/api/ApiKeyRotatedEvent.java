@@ -4,8 +4,13 @@ import java.time.Instant;
 
 /**
  * A key received a new secret under the same key id. The previous secret keeps working until
- * {@code previousSecretValidUntil}, then stops everywhere.
+ * {@code previousSecretValidUntil}, then stops everywhere. Secrets rotated out before it, still in their own grace
+ * period, stop at {@code earlierSecretsValidUntil} if that comes sooner: a rotation never lengthens an older secret's
+ * life, a retried one does not shorten a grace period already granted, and one without grace ends them all, as
+ * after a leak. Events stored before that field existed are read with it at {@code rotatedAt}
+ * ({@code RotationUpcaster}), which is when those rotations ended every earlier secret.
  */
 public record ApiKeyRotatedEvent(String keyId, String secretHash, String hint, String previousSecretHash,
-                                 Instant previousSecretValidUntil, Instant rotatedAt) {
+                                 Instant previousSecretValidUntil, Instant rotatedAt,
+                                 Instant earlierSecretsValidUntil) {
 }

@@ -66,15 +66,15 @@ record ReplicaKeyState(String developerId, List<String> scopes, Instant expiresA
     }
 
     /**
-     * Only one previous secret lives on: it works until the event's grace ends, while any secret rotated out
-     * earlier stops at this rotation if its own grace has not ended yet.
+     * The previous secret works until the event's grace ends; a secret rotated out earlier keeps its own end, or the
+     * event's {@code earlierSecretsValidUntil} if that is sooner (the rotation itself, for events stored before).
      */
     ReplicaKeyState rotated(ApiKeyRotatedEvent event, long sequence) {
-        Instant rotatedAt = event.rotatedAt();
+        Instant cut = event.earlierSecretsValidUntil();
         Map<String, Instant> retired = new HashMap<>();
-        retiredSecrets.forEach((hash, until) -> retired.put(hash, until.isAfter(rotatedAt) ? rotatedAt : until));
+        retiredSecrets.forEach((hash, until) -> retired.put(hash, until.isAfter(cut) ? cut : until));
         // The current secret is the event's previous one; retiring it first keeps every hash tracked regardless.
-        retired.put(secretHash, rotatedAt);
+        retired.put(secretHash, event.rotatedAt());
         retired.put(event.previousSecretHash(), event.previousSecretValidUntil());
         return new ReplicaKeyState(developerId, scopes, expiresAt, status, rateLimit, monthlyQuota,
                 event.secretHash(), retired, sequence);

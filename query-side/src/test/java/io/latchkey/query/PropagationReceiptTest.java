@@ -114,7 +114,7 @@ class PropagationReceiptTest extends QuerySideTestSupport {
         try {
             IssuedKey next = key.rotated();
             appendKeyEvent(key.keyId(), 1, new ApiKeyRotatedEvent(key.keyId(), next.secretHash(), "lk_test_…new",
-                    key.secretHash(), now().plusSeconds(60), now()));
+                    key.secretHash(), now().plusSeconds(60), now(), now().plusSeconds(60)));
             JsonNode pending = receipt(key.keyId(), "300");
             assertThat(pending.get("complete").asBoolean()).isFalse();
             assertThat(pending.get("completedBy").isNull()).isTrue();

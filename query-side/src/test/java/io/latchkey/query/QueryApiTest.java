@@ -194,7 +194,7 @@ class QueryApiTest extends QuerySideTestSupport {
                 changedAt.plusSeconds(10)));
         appendKeyEvent(key.keyId(), 3, new ApiKeyRenewedEvent(key.keyId(), renewedUntil, changedAt.plusSeconds(20)));
         appendKeyEvent(key.keyId(), 4, new ApiKeyRotatedEvent(key.keyId(), rotated.secretHash(), "lk_test_…new",
-                key.secretHash(), graceEnds, changedAt.plusSeconds(30)));
+                key.secretHash(), graceEnds, changedAt.plusSeconds(30), graceEnds));
         appendKeyEvent(key.keyId(), 5, new ApiKeyRevokedEvent(key.keyId(), "leaked in CI logs", revokedAt));
 
         JsonNode view = awaitKeyVersion(key.keyId(), 5);
@@ -268,7 +268,7 @@ class QueryApiTest extends QuerySideTestSupport {
         String scoped = appendKeyEvent(key.keyId(), 1,
                 new ApiKeyScopesChangedEvent(key.keyId(), List.of("write"), now()));
         appendKeyEvent(key.keyId(), 2, new ApiKeyRotatedEvent(key.keyId(), key.rotated().secretHash(), "lk_test_…x",
-                key.secretHash(), now().plusSeconds(60), now()));
+                key.secretHash(), now().plusSeconds(60), now(), now().plusSeconds(60)));
         appendKeyEvent(key.keyId(), 3, new ApiKeyRevokedEvent(key.keyId(), "done", now()));
 
         Response history = get("/v1/keys/" + key.keyId() + "/history");
@@ -303,7 +303,7 @@ class QueryApiTest extends QuerySideTestSupport {
         IssuedKey key = createKey(developerId, "secretive", now(), null);
         IssuedKey rotated = key.rotated();
         appendKeyEvent(key.keyId(), 1, new ApiKeyRotatedEvent(key.keyId(), rotated.secretHash(), "lk_test_…r",
-                key.secretHash(), now().plusSeconds(60), now()));
+                key.secretHash(), now().plusSeconds(60), now(), now().plusSeconds(60)));
         awaitKeyVersion(key.keyId(), 1);
 
         List<Response> responses = List.of(

@@ -31,7 +31,13 @@ class ReplicaKeyStateTest {
 
     private static ReplicaKeyState rotate(ReplicaKeyState state, String from, String to, Instant at, Instant graceEnds,
                                           long sequence) {
-        return state.rotated(new ApiKeyRotatedEvent(KEY, to, "lk_test_…", from, graceEnds, at), sequence);
+        return state.rotated(new ApiKeyRotatedEvent(KEY, to, "lk_test_…", from, graceEnds, at, graceEnds), sequence);
+    }
+
+    /** As the command side wrote rotations before they carried the earlier secrets' end (upcast to the rotation). */
+    private static ReplicaKeyState rotateAsBefore(ReplicaKeyState state, String from, String to, Instant at,
+                                                  Instant graceEnds, long sequence) {
+        return state.rotated(new ApiKeyRotatedEvent(KEY, to, "lk_test_…", from, graceEnds, at, at), sequence);
     }
 
     private static Instant validUntil(Map<KeyHash, ActiveKeyEntry> entries, String hash) {
@@ -46,10 +52,27 @@ class ReplicaKeyStateTest {
     }
 
     @Test
-    void onlyOnePreviousSecretOutlivesARotation() {
+    void aRotationCutsEarlierSecretsToItsOwnGraceAndNeverLengthensThem() {
         ReplicaKeyState state = rotate(created(), H0, H1, T0.plusSeconds(10), T0.plusSeconds(1000), 1);
         state = rotate(state, H1, H2, T0.plusSeconds(20), T0.plusSeconds(2000), 2);
-        state = rotate(state, H2, H3, T0.plusSeconds(3000), T0.plusSeconds(4000), 3);
+
+        Map<KeyHash, ActiveKeyEntry> entries = state.entries(KEY, null, 0);
+        assertThat(validUntil(entries, H0)).as("its own grace, shorter").isEqualTo(T0.plusSeconds(1000));
+        assertThat(validUntil(entries, H1)).isEqualTo(T0.plusSeconds(2000));
+
+        state = rotate(state, H2, H3, T0.plusSeconds(30), T0.plusSeconds(30), 3);
+        entries = state.entries(KEY, null, 0);
+        assertThat(validUntil(entries, H0)).as("a rotation without grace ends them all").isEqualTo(T0.plusSeconds(30));
+        assertThat(validUntil(entries, H1)).isEqualTo(T0.plusSeconds(30));
+        assertThat(validUntil(entries, H2)).isEqualTo(T0.plusSeconds(30));
+        assertThat(validUntil(entries, H3)).isNull();
+    }
+
+    @Test
+    void aRotationStoredBeforeItCarriedTheEarlierSecretsEndStillEndsThemAtOnce() {
+        ReplicaKeyState state = rotateAsBefore(created(), H0, H1, T0.plusSeconds(10), T0.plusSeconds(1000), 1);
+        state = rotateAsBefore(state, H1, H2, T0.plusSeconds(20), T0.plusSeconds(2000), 2);
+        state = rotateAsBefore(state, H2, H3, T0.plusSeconds(3000), T0.plusSeconds(4000), 3);
 
         Map<KeyHash, ActiveKeyEntry> entries = state.entries(KEY, null, 0);
 

@@ -110,11 +110,11 @@ class ValidationEndpointTest extends QuerySideTestSupport {
     void rotatedOutSecretValidatesOnlyUntilItsGraceEnds() {
         IssuedKey inGrace = createKey(List.of("read"), null);
         appendKeyEvent(inGrace.keyId(), 1, new ApiKeyRotatedEvent(inGrace.keyId(), inGrace.rotated().secretHash(),
-                "lk_test_…new", inGrace.secretHash(), now().plusSeconds(600), now()));
+                "lk_test_…new", inGrace.secretHash(), now().plusSeconds(600), now(), now().plusSeconds(600)));
         IssuedKey graceOver = createKey(List.of("read"), null);
         appendKeyEvent(graceOver.keyId(), 1, new ApiKeyRotatedEvent(graceOver.keyId(),
                 graceOver.rotated().secretHash(), "lk_test_…new", graceOver.secretHash(), now().minusSeconds(1),
-                now().minusSeconds(60)));
+                now().minusSeconds(60), now().minusSeconds(1)));
 
         await().atMost(REPLICATED).untilAsserted(() -> {
             assertThat(validate(inGrace.plaintext(), "read").body().get("status").asText()).isEqualTo("VALID");

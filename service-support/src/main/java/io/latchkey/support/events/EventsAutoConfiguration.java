@@ -12,4 +12,9 @@ public class EventsAutoConfiguration {
     EventUpcaster timeBoundsUpcaster() {
         return new TimeBoundsUpcaster();
     }
+
+    @Bean
+    EventUpcaster rotationUpcaster() {
+        return new RotationUpcaster();
+    }
 }
