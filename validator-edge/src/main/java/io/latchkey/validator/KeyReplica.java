@@ -13,7 +13,10 @@ public interface KeyReplica {
     /** The entry for a secret hash, or null when there is none. */
     ActiveKeyEntry lookup(KeyHash hash);
 
-    /** True once this replica holds every entry the writers have published; it does not turn false again. */
+    /**
+     * True once this replica holds every entry the writers have published; false again only while something empties
+     * and refills it (a Hazelcast member's copy during a split-brain merge).
+     */
     boolean isReady();
 
     /** Number of entries held locally, tombstones included. */

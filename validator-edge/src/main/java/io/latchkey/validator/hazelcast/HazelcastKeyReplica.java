@@ -11,7 +11,8 @@ import java.time.Instant;
 /**
  * Reads this member's local copy of the replicated map. Ready once a writer has published that it caught up with the
  * event log and this member holds at least as many entries as that writer did: entries are never removed, so a copy
- * that large is complete up to that point. How current it is comes from the writers' confirmations
+ * that large is complete up to that point. A split-brain merge empties the copy and refills it from the other side,
+ * so the member is not ready from the merge's start until its copy is that large again. How current it is comes from the writers' confirmations
  * ({@link ReplicaWriter#publishCaughtUp}), read from this member's own copy of {@link ReplicaMaps#HEADS}. Create it
  * before the member can take part in a split-brain merge: {@link MergeTombstones} starts listening with the first.
  */
@@ -25,6 +26,8 @@ public final class HazelcastKeyReplica implements KeyReplica {
     private final ReplicatedMap<String, Long> heads;
     private final MergeTombstones tombstones;
     private volatile boolean ready;
+    /** The merges begun when {@link #ready} was last found: a merge since empties the copy, which must fill again. */
+    private volatile long readyAfterMerges = -1;
     private volatile long asOfMillis = -1;
     private volatile long asOfReadAtNanos = System.nanoTime() - AS_OF_REFRESH_NANOS;
 
@@ -47,10 +50,17 @@ public final class HazelcastKeyReplica implements KeyReplica {
 
     @Override
     public boolean isReady() {
-        if (!ready) {
-            ready = ReplicaMaps.localCopyComplete(entries, meta, false);
+        if (ready && !tombstones.merging() && tombstones.merge() == readyAfterMerges) {
+            return true;
         }
-        return ready;
+        long merges = tombstones.merge();
+        // Merging is flagged before a merge is counted: a merge that began while the copy was measured is caught here.
+        boolean complete = ReplicaMaps.localCopyComplete(entries, meta, false) && !tombstones.merging();
+        if (complete) {
+            readyAfterMerges = merges;
+        }
+        ready = complete;
+        return complete;
     }
 
     @Override

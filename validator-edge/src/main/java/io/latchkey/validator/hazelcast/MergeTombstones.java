@@ -32,7 +32,9 @@ final class MergeTombstones {
     private final Map<KeyHash, Held> held = new ConcurrentHashMap<>();
     private volatile boolean holding;
     /** Merges begun; a releaser of an earlier one stops, so that it cannot release what a later merge holds. */
-    private long merges;
+    private volatile long merges;
+    /** Between MERGING and MERGED (or MERGE_FAILED): the member's copy is being emptied and refilled. */
+    private volatile boolean merging;
 
     /** A tombstone, and whether and since when ({@link System#nanoTime}) the member's copy has carried it. */
     private record Held(ActiveKeyEntry tombstone, boolean carried, long since) {
@@ -97,8 +99,13 @@ final class MergeTombstones {
     }
 
     /** The number of the latest merge begun, which its releaser passes to {@link #release}. */
-    synchronized long merge() {
+    long merge() {
         return merges;
+    }
+
+    /** True while a merge empties and refills the member's copy: it is incomplete then, whatever its size. */
+    boolean merging() {
+        return merging;
     }
 
     int size() {
@@ -109,8 +116,13 @@ final class MergeTombstones {
         return event -> {
             LifecycleEvent.LifecycleState state = event.getState();
             if (state == LifecycleEvent.LifecycleState.MERGING) {
+                merging = true;
                 hold(ReplicaMaps.activeKeys(hazelcast));
-            } else if ((state == LifecycleEvent.LifecycleState.MERGED
+            } else if (state == LifecycleEvent.LifecycleState.MERGED
+                    || state == LifecycleEvent.LifecycleState.MERGE_FAILED) {
+                merging = false;
+            }
+            if ((state == LifecycleEvent.LifecycleState.MERGED
                     || state == LifecycleEvent.LifecycleState.MERGE_FAILED) && holding) {
                 ReplicatedMap<KeyHash, byte[]> entries = ReplicaMaps.activeKeys(hazelcast);
                 long merge = merge();

@@ -3,6 +3,7 @@ package io.latchkey.validator.hazelcast;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.InMemoryFormat;
 import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MergePolicyConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.config.ReplicatedMapConfig;
@@ -67,6 +68,9 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
         config.addReplicatedMapConfig(new ReplicatedMapConfig(ReplicaMaps.HEADS)
                 .setInMemoryFormat(InMemoryFormat.OBJECT)
                 .setMergePolicyConfig(new MergePolicyConfig(LatestUpdateMergePolicy.class.getName(), 100)));
+        // A lost published size reads as a cold cluster, whose writers write before their own copy has filled: keep
+        // it on as many members as Hazelcast allows, so that only the loss of all of them loses it.
+        config.addMapConfig(new MapConfig(ReplicaMaps.META).setBackupCount(MapConfig.MAX_BACKUP_COUNT));
         config.getMemberAttributeConfig().setAttribute(INSTANCE_ATTRIBUTE, instanceName);
         return config;
     }

@@ -12,6 +12,7 @@ import io.latchkey.api.secret.KeyHash;
 import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.testing.LoopbackPorts;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -105,6 +106,45 @@ class SplitBrainMergeTest {
             }
         }
         assertThat(resurrections).as("revoked keys alive again after the merge").isZero();
+    }
+
+    @Test
+    void aMemberWhoseCopyIsMergedIsNotReadyUntilItHasFilledAgain() throws Exception {
+        String cluster = "split-" + UUID.randomUUID();
+        int a = LoopbackPorts.free();
+        int b = LoopbackPorts.free();
+        int c = LoopbackPorts.free();
+        List<String> all = List.of("127.0.0.1:" + a, "127.0.0.1:" + b, "127.0.0.1:" + c);
+        HazelcastInstance memberA = start(cluster, a, all);
+        start(cluster, b, all);
+        HazelcastInstance memberC = start(cluster, c, List.of("127.0.0.1:" + c));
+        HazelcastKeyReplica minorityReplica = HazelcastKeyReplica.of(memberC);
+        ReplicaWriter majority = ReplicaWriter.of(memberA);
+        ReplicaWriter minority = ReplicaWriter.of(memberC);
+        KeyFormat format = KeyFormat.forEnvironment("test");
+        for (int i = 0; i < 2_000; i++) {
+            majority.write(KeyHasher.sha256().hash(format.generate()), entry(KeyStatus.ACTIVE, 0, "read"));
+        }
+        minority.write(KeyHasher.sha256().hash(format.generate()), entry(KeyStatus.ACTIVE, 0, "read"));
+        majority.publishCaughtUp(Instant.now());
+        minority.publishCaughtUp(Instant.now());
+        assertThat(minorityReplica.isReady()).as("complete on its own side").isTrue();
+
+        boolean sawNotReady = false;
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (memberC.getCluster().getMembers().size() != 3 || memberA.getCluster().getMembers().size() != 3) {
+            assertThat(System.nanoTime()).as("the two sides merging").isLessThan(deadline);
+            sawNotReady |= !minorityReplica.isReady();
+            Thread.sleep(1);
+        }
+        while (!minorityReplica.isReady()) {
+            sawNotReady = true;
+            assertThat(System.nanoTime()).as("filled again").isLessThan(deadline);
+            Thread.sleep(10);
+        }
+
+        assertThat(sawNotReady).as("not ready while its copy was emptied and refilled").isTrue();
+        assertThat(minorityReplica.size()).isGreaterThanOrEqualTo(2_000);
     }
 
     private static boolean awaitStatus(HazelcastKeyReplica replica, KeyHash hash, KeyStatus status)
