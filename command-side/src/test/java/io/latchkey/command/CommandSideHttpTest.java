@@ -489,6 +489,13 @@ class CommandSideHttpTest {
         String keyId = createKey(developerId).body().get("keyId").asText();
         assertProblem(call("PUT", "/v1/keys/" + keyId + "/rate-limit",
                 map("limit", 10, "periodSeconds", 60, "burst", 5)), 422);
+        // Past what a bucket's arithmetic (and the RateLimit header's) holds exactly.
+        Response huge = call("PUT", "/v1/keys/" + keyId + "/rate-limit",
+                map("limit", 9_000_000_000_000_000_000L, "periodSeconds", 1));
+        assertProblem(huge, 422);
+        assertThat(huge.body().get("detail").asText()).isEqualTo("limit and burst must be at most 1000000000.");
+        assertProblem(call("PUT", "/v1/developers/" + developerId + "/rate-limit",
+                map("limit", 10, "periodSeconds", 60, "burst", 1_000_000_001)), 422);
     }
 
     @Test
@@ -673,6 +680,19 @@ class CommandSideHttpTest {
         assertProblem(call("PUT", "/v1/developers/" + UNKNOWN_ID + "/rate-limit", map("limit", 1, "periodSeconds", 1)), 404);
         String keyId = createKey(developerId).body().get("keyId").asText();
         assertProblem(call("DELETE", "/v1/developers/" + keyId + "/rate-limit", null), 404);
+    }
+
+    @Test
+    void aKeysOwnRateLimitIsRemovedSoThatItsDevelopersDefaultApplies() {
+        String developerId = registerDeveloper();
+        Response created = createKey(developerId, "rateLimit", map("limit", 5, "periodSeconds", 1));
+        String path = "/v1/keys/" + created.body().get("keyId").asText() + "/rate-limit";
+        Response removed = call("DELETE", path, null, "If-Match", created.header("ETag"));
+        assertThat(removed.status()).as(removed.raw()).isEqualTo(200);
+        assertThat(removed.body().get("rateLimit").isNull()).isTrue();
+        assertThat(removed.header("ETag")).isEqualTo("\"1\"");
+        assertProblem(send("DELETE", path, null, null), 401);
+        assertProblem(call("DELETE", "/v1/keys/" + UNKNOWN_ID + "/rate-limit", null), 404);
     }
 
     @Test

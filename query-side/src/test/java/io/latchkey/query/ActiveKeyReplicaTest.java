@@ -85,6 +85,10 @@ class ActiveKeyReplicaTest extends QuerySideTestSupport {
         assertThat(map().read(hash).version()).isZero();
         assertThat(map().read(new KeyHash(withOwnLimit.secretHash())).rateLimit()).isEqualTo(new RateLimit(7, 1, null));
 
+        // A key whose own limit is removed falls back on its developer's.
+        appendKeyEvent(withOwnLimit.keyId(), 1, new ApiKeyRateLimitChangedEvent(withOwnLimit.keyId(), null, now()));
+        assertThat(awaitEntry(withOwnLimit.secretHash(), 1).rateLimit()).isEqualTo(new RateLimit(50, 60, null));
+
         IssuedKey later = IssuedKey.issue(developerId);
         appendKeyEvent(later.keyId(), 0, new ApiKeyCreatedEvent(later.keyId(), developerId, "c", later.secretHash(),
                 "lk_test_…abcd", List.of("read"), now(), null, null));

@@ -150,7 +150,21 @@ class KeyController {
                                                    RequestContext ctx) {
         ctx.caller().requireOperator();
         Ids.require(keyId, Ids.NO_SUCH_KEY);
-        RateLimit rateLimit = request.toRateLimit();
+        return rateLimit(keyId, request.toRateLimit(), ifMatch, ctx);
+    }
+
+    /** The key goes back to its developer's default limit, or to none. */
+    @DeleteMapping("/v1/keys/{keyId}/rate-limit")
+    ResponseEntity<RateLimitResponse> removeRateLimit(@PathVariable String keyId,
+                                                      @RequestHeader(name = "If-Match", required = false) String ifMatch,
+                                                      RequestContext ctx) {
+        ctx.caller().requireOperator();
+        Ids.require(keyId, Ids.NO_SUCH_KEY);
+        return rateLimit(keyId, null, ifMatch, ctx);
+    }
+
+    private ResponseEntity<RateLimitResponse> rateLimit(String keyId, RateLimit rateLimit, String ifMatch,
+                                                        RequestContext ctx) {
         Long version = commands.send(new SetApiKeyRateLimitCommand(keyId, rateLimit, clock.instant(),
                 expectedVersion(ifMatch)), ctx, Ids.NO_SUCH_KEY);
         return ResponseEntity.ok().eTag(etag(version))
