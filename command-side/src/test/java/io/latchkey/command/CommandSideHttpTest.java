@@ -64,6 +64,7 @@ import org.springframework.test.context.DynamicPropertySource;
 class CommandSideHttpTest {
 
     private static final String TOKEN = "test-operator-token-0123456789";
+    private static final String USAGE_TOKEN = "test-usage-token-0123456789";
     private static final String UNKNOWN_ID = "00000000-0000-4000-8000-000000000000";
     private static final int STORE_PORT = LoopbackPorts.free();
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -111,6 +112,7 @@ class CommandSideHttpTest {
         registry.add("latchkey.store.port", () -> STORE_PORT);
         registry.add("latchkey.data-dir", () -> dataDir.toString());
         registry.add("latchkey.operator-token", () -> TOKEN);
+        registry.add("latchkey.usage.token", () -> USAGE_TOKEN);
         registry.add("latchkey.expiry.sweep-interval", () -> "200ms");
     }
 
@@ -549,6 +551,26 @@ class CommandSideHttpTest {
         return map("edgeId", edgeId, "batchSequence", sequence, "keys", List.of(map("keyId", keyId,
                 "lastUsedAt", minute, "counts", List.of(map("minute", minute, "endpoint", "/orders",
                         "outcome", outcome, "count", count)))));
+    }
+
+    @Test
+    void theUsageTokenReportsUsageAndOpensNothingElse() {
+        String developerId = registerDeveloper();
+        String keyId = createKey(developerId).body().get("keyId").asText();
+        String minute = Instant.now().truncatedTo(ChronoUnit.MINUTES).toString();
+
+        Response reported = send("POST", "/v1/usage", json(usage("edge-u", 1, keyId, minute, "valid", 3)),
+                "Bearer " + USAGE_TOKEN);
+        assertThat(reported.status()).as(reported.raw()).isEqualTo(200);
+        assertThat(reported.body().get("recorded").asInt()).isEqualTo(1);
+
+        assertProblem(send("POST", "/v1/developers", json(map("name", "Eve", "email", "eve@example.com")),
+                "Bearer " + USAGE_TOKEN), 401);
+        assertProblem(send("POST", "/v1/keys/" + keyId + "/revoke", "{}", "Bearer " + USAGE_TOKEN), 401);
+        assertProblem(send("PUT", "/v1/keys/" + keyId + "/rate-limit", json(map("limit", 1, "periodSeconds", 1)),
+                "Bearer " + USAGE_TOKEN), 401);
+        assertThat(call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("write")), "If-Match", "\"0\"")
+                .status()).as("not revoked").isEqualTo(200);
     }
 
     @Test

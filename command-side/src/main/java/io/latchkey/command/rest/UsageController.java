@@ -5,6 +5,7 @@ import io.latchkey.api.TimeBounds;
 import io.latchkey.api.UsageCount;
 import io.latchkey.command.KeyUsage;
 import io.latchkey.command.RecordKeyUsageCommand;
+import io.latchkey.support.security.Caller;
 import io.latchkey.support.web.Ids;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.RequestContext;
@@ -61,8 +62,10 @@ class UsageController {
 
     @PostMapping("/v1/usage")
     UsageReportResponse report(@RequestBody UsageReport report, RequestContext ctx) {
-        // Edges report with the operator token: a developer's key must not write usage, even its own.
-        ctx.caller().requireOperator();
+        // Edges report with the usage token, or the operator's: a developer's key must not write usage, even its own.
+        if (!ctx.caller().equals(Caller.EDGE)) {
+            ctx.caller().requireOperator();
+        }
         if (report.edgeId() == null || !EDGE_ID.matcher(report.edgeId()).matches()) {
             throw ProblemException.invalid("edgeId must be 1 to 64 letters, digits or ._:- characters.");
         }

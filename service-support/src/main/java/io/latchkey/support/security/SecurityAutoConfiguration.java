@@ -49,13 +49,14 @@ public class SecurityAutoConfiguration {
     FilterRegistrationBean<RequestContextFilter> latchkeyRequestFilter(
             OperatorToken token, ObjectProvider<KeyValidator> embeddedValidator, ObjectProvider<KeyHasher> hasher,
             ObjectProvider<Clock> clock, ObjectProvider<LatchkeyValidatorProperties> validatorProperties,
-            @Value("${latchkey.security.public-paths:/v1/validate}") List<String> publicPaths) {
+            @Value("${latchkey.security.public-paths:/v1/validate}") List<String> publicPaths,
+            @Value("${latchkey.usage.token:}") String usageToken) {
         KeyValidator embedded = embeddedValidator.getIfAvailable();
         DeveloperKeyAuthenticator developerKeys = embedded == null ? null : DeveloperKeyAuthenticator.over(
                 embedded.replica(), hasher.getIfAvailable(KeyHasher::sha256), clock.getIfAvailable(Clock::systemUTC),
                 validatorProperties.getObject().replica().maxLag());
         FilterRegistrationBean<RequestContextFilter> registration =
-                new FilterRegistrationBean<>(new RequestContextFilter(token, developerKeys, publicPaths));
+                new FilterRegistrationBean<>(new RequestContextFilter(token, UsageToken.of(usageToken), developerKeys, publicPaths));
         registration.addUrlPatterns("/v1/*");
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 10);
         return registration;

@@ -3,6 +3,7 @@ package io.latchkey.support.web;
 import io.latchkey.support.security.Caller;
 import io.latchkey.support.security.DeveloperKeyAuthenticator;
 import io.latchkey.support.security.OperatorToken;
+import io.latchkey.support.security.UsageToken;
 import io.latchkey.validator.servlet.HttpVerdict;
 import io.latchkey.validator.servlet.PresentedKey;
 import jakarta.servlet.FilterChain;
@@ -17,8 +18,9 @@ import java.util.regex.Pattern;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Assigns each {@code /v1} request its id and source address and authenticates the caller: the operator token, or
- * (when {@code developerKeys} is given) a developer's key with the admin scope. Every credential that does not
+ * Assigns each {@code /v1} request its id and source address and authenticates the caller: the operator token, the
+ * usage token (on {@code POST /v1/usage} only), or (when {@code developerKeys} is given) a developer's key with the
+ * admin scope. Every credential that does not
  * authenticate gets one and the same 401, whether it is a wrong token or an unknown, revoked or expired key; a key
  * without the admin scope 403; a key presented while this member's replica is not current 503. Such requests never
  * reach a controller, nor does one with a key in its URL (400). Public paths skip authentication, except that the
@@ -31,13 +33,18 @@ public class RequestContextFilter extends OncePerRequestFilter {
     private static final String BEARER = "Bearer ";
 
     private final OperatorToken operatorToken;
+    private final UsageToken usageToken;
     private final DeveloperKeyAuthenticator developerKeys;
     private final List<String> publicPaths;
 
-    /** {@code developerKeys} null: only the operator token authenticates. */
-    public RequestContextFilter(OperatorToken operatorToken, DeveloperKeyAuthenticator developerKeys,
-                                List<String> publicPaths) {
+    /**
+     * {@code usageToken} null: edges report usage with the operator token. {@code developerKeys} null: only the
+     * tokens authenticate.
+     */
+    public RequestContextFilter(OperatorToken operatorToken, UsageToken usageToken,
+                                DeveloperKeyAuthenticator developerKeys, List<String> publicPaths) {
         this.operatorToken = operatorToken;
+        this.usageToken = usageToken;
         this.developerKeys = developerKeys;
         this.publicPaths = List.copyOf(publicPaths);
     }
@@ -61,7 +68,8 @@ public class RequestContextFilter extends OncePerRequestFilter {
         // Sent twice, the header names no single credential: neither value is taken.
         List<String> authorization = Collections.list(request.getHeaders("Authorization"));
         String credential = authorization.size() == 1 ? bearer(authorization.get(0)) : null;
-        Caller caller = operatorToken.matches(credential) ? Caller.OPERATOR : null;
+        Caller caller = operatorToken.matches(credential) ? Caller.OPERATOR
+                : reportsUsage(request) && usageToken != null && usageToken.matches(credential) ? Caller.EDGE : null;
         if (caller == null && !publicPaths.contains(request.getRequestURI())) {
             DeveloperKeyAuthenticator.Outcome outcome = credential == null || developerKeys == null
                     ? new DeveloperKeyAuthenticator.Outcome(DeveloperKeyAuthenticator.Verdict.UNAUTHENTICATED, null)
@@ -100,7 +108,11 @@ public class RequestContextFilter extends OncePerRequestFilter {
     private boolean safeRequestId(String presented) {
         return presented != null && SAFE_REQUEST_ID.matcher(presented).matches()
                 && !PresentedKey.holdsKey(presented) && !presented.startsWith(OperatorToken.PREFIX)
-                && !operatorToken.matches(presented);
+                && !operatorToken.matches(presented) && (usageToken == null || !usageToken.matches(presented));
+    }
+
+    private static boolean reportsUsage(HttpServletRequest request) {
+        return "POST".equals(request.getMethod()) && UsageToken.PATH.equals(request.getRequestURI());
     }
 
     private static String bearer(String authorization) {

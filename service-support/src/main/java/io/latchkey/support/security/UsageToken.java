@@ -1,0 +1,39 @@
+package io.latchkey.support.security;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+
+/**
+ * The credential edges report usage with ({@code latchkey.usage.token}), when one is set apart from the operator
+ * token. It authenticates {@code POST /v1/usage} and nothing else, so that an edge, the most exposed tier, holds no
+ * power over keys, developers or their histories.
+ */
+public final class UsageToken {
+
+    /** The path it authenticates. */
+    public static final String PATH = "/v1/usage";
+    private static final int MIN_LENGTH = 16;
+
+    private final byte[] value;
+
+    private UsageToken(String value) {
+        this.value = value.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The configured token, or null when none is: edges then report with the operator token. */
+    public static UsageToken of(String configured) {
+        if (configured == null || configured.isBlank()) {
+            return null;
+        }
+        String token = configured.strip();
+        if (token.length() < MIN_LENGTH) {
+            throw new IllegalStateException("latchkey.usage.token must be at least " + MIN_LENGTH + " characters");
+        }
+        return new UsageToken(token);
+    }
+
+    /** Constant-time, like the operator token's. */
+    public boolean matches(String presented) {
+        return presented != null && MessageDigest.isEqual(value, presented.getBytes(StandardCharsets.UTF_8));
+    }
+}
