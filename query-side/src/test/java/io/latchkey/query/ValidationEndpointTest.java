@@ -3,6 +3,10 @@ package io.latchkey.query;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyExpiredEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
@@ -15,7 +19,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** {@code POST /v1/validate}, the edges' fallback, answering from this service's own replica member. */
 class ValidationEndpointTest extends QuerySideTestSupport {
@@ -41,6 +47,32 @@ class ValidationEndpointTest extends QuerySideTestSupport {
     private Response awaitStatus(String key, String scope, String status) {
         await().atMost(REPLICATED).until(() -> status.equals(validate(key, scope).body().path("status").asText()));
         return validate(key, scope);
+    }
+
+    @Test
+    void aKeySentToBeValidatedIsNeverLoggedEvenWithSpringMvcTracingEveryBody() {
+        IssuedKey key = createKey(List.of("read"), null);
+        awaitStatus(key.plaintext(), "read", "VALID");
+        String unknown = KeyFormat.forEnvironment("test").generate();
+        Logger mvc = (Logger) LoggerFactory.getLogger("org.springframework.web.servlet.mvc.method.annotation");
+        Level before = mvc.getLevel();
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        mvc.addAppender(log);
+        mvc.setLevel(Level.TRACE);
+        try {
+            assertThat(validate(key.plaintext(), "read").status()).isEqualTo(200);
+            assertThat(validate(unknown, "read").status()).isEqualTo(200);
+            assertThat(post("/v1/validate", Map.of("key", unknown, unknown, "read")).status()).isEqualTo(400);
+        } finally {
+            mvc.setLevel(before);
+            mvc.detachAppender(log);
+        }
+        String logged = log.list.stream().map(ILoggingEvent::getFormattedMessage).collect(Collectors.joining("\n"));
+        assertThat(logged).as("traced").contains("ValidateRequest");
+        for (String presented : List.of(key.plaintext(), unknown)) {
+            assertThat(logged).doesNotContain(presented.substring(presented.lastIndexOf('_') + 1));
+        }
     }
 
     @Test

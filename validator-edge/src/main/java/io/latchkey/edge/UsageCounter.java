@@ -62,8 +62,9 @@ final class UsageCounter {
     /** How long after its end a minute's counters are kept for its late decisions: long enough for nearly all. */
     private static final long LATE_MILLIS = 15_000;
     /**
-     * Minutes older than this are dropped though not reported: while the command side refuses every report (down, or
-     * the operator token changed), the minutes would otherwise pile up until the edge ran out of memory.
+     * Minutes older than this are dropped though not reported while reports fail (the command side down, or the token
+     * changed), and those twice as old in any case (reports that succeed but cannot keep up with more keys than they
+     * carry): the minutes would otherwise pile up until the edge ran out of memory.
      */
     static final int MAX_HELD_MINUTES = 30;
     /**
@@ -615,10 +616,9 @@ final class UsageCounter {
         }));
     }
 
-    /** Marks a report as recorded, and drops the minutes that are over and now reported (or too old). */
     /**
      * A report could not be sent, or was not acknowledged: counts against the retired minutes, which go unreported
-     * once old enough ({@value #MAX_HELD_MINUTES} minutes) after two failures.
+     * once {@value #MAX_HELD_MINUTES} minutes old after two failures in a row.
      */
     void failed() {
         for (Minute minute : minutes) {
@@ -629,7 +629,10 @@ final class UsageCounter {
         dropReported(clock.millis());
     }
 
+    /** Marks a report as recorded, and drops the minutes that are over and now reported (or too old). */
     void acknowledge(List<KeyReport> report) {
+        // The command side takes reports again: only failures since count towards dropping a minute unreported.
+        minutes.forEach(minute -> minute.failuresWhileRetired = 0);
         report.forEach(key -> {
             key.totals().forEach((bucket, total) -> {
                 // A minute dropped unreported while this report was out keeps no acknowledgements.
@@ -646,8 +649,8 @@ final class UsageCounter {
 
     /**
      * Retires the minutes that have been over for {@value #LATE_MILLIS} ms, so that no decision finds them any more,
-     * waits out the decisions that found them before, and drops those that are reported, or that are
-     * {@value #MAX_HELD_MINUTES} minutes old with reports failing.
+     * waits out the decisions that found them before, and drops those that are reported, that are
+     * {@value #MAX_HELD_MINUTES} minutes old with reports failing, or that are twice as old.
      */
     private void dropReported(long now) {
         for (Minute minute : minutes) {
@@ -658,9 +661,11 @@ final class UsageCounter {
                 // A wait cut short (an error while folding) is taken up again before the minute may go.
                 drain(minute);
             }
-            // Old by the clock and by failed reports: a clock that jumps ahead drops nothing before a report is tried.
+            // Old by the clock and by failed reports: a clock that jumps ahead drops nothing before a report is tried,
+            // unless it jumps past twice the hold.
             boolean tooOld = (minute.epochMinute + MAX_HELD_MINUTES) * 60_000 <= now
-                    && minute.failuresWhileRetired >= 2;
+                    && minute.failuresWhileRetired >= 2
+                    || (minute.epochMinute + 2L * MAX_HELD_MINUTES) * 60_000 <= now;
             boolean reported = minute.drained && fullyReported(minute);
             if (minute.drained && (reported || tooOld)) {
                 if (!reported) {

@@ -72,8 +72,12 @@ final class UsageReporter implements AutoCloseable {
             flush();
         } catch (RuntimeException | OutOfMemoryError e) {
             // Thrown out of a scheduled task, either would end every later flush without a word.
-            failures.incrementAndGet();
             log.warn("Usage report failed ({}); it will be sent again", e.getClass().getSimpleName());
+            try {
+                failed();
+            } catch (RuntimeException | OutOfMemoryError again) {
+                failures.incrementAndGet();
+            }
         }
     }
 

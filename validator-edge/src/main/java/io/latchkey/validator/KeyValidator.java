@@ -44,9 +44,9 @@ public interface KeyValidator {
     KeyReplica replica();
 
     /**
-     * True when this validator's decisions can be trusted: the replica is complete and, when a bound was set with
-     * {@link KeyValidatorBuilder#maxLag}, no further behind the event log than that. Unlike
-     * {@link KeyReplica#isReady()} this turns false again, e.g. while this member is cut off from its writers.
+     * True when this validator's decisions can be trusted: the replica is complete and no further behind the event
+     * log than {@link KeyValidatorBuilder#maxLag} (unless that was set to none). It turns false again while this
+     * member is cut off from its writers, and while a split-brain merge refills its replica.
      */
     boolean isCurrent();
 

@@ -26,7 +26,7 @@ class GatewayRoutesFallbackTest {
     void start() {
         querySide = new CannedQuerySide(
                 "{\"status\":\"VALID\",\"keyId\":\"k\",\"developerId\":\"d\",\"scopes\":[\"read\"]}");
-        routes = new GatewayRoutes(KeyValidator.builder().replica(FILLING).build(), Optional.of(querySide.fallback()),
+        routes = new GatewayRoutes(KeyValidator.builder().replica(FILLING).maxLag(null).build(), Optional.of(querySide.fallback()),
                 new EdgeMetrics(new SimpleMeterRegistry()), Optional.empty());
     }
 

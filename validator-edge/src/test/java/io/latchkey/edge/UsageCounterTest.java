@@ -198,6 +198,41 @@ class UsageCounterTest {
         assertThat(total(counter.report(10))).as("the later minute is still held").isEqualTo(1);
     }
 
+    @Test
+    void onlyFailuresSinceTheLastAcknowledgedReportCountTowardsDroppingAMinute() {
+        counter.record("k1", "/a", "valid");
+        counter.record("k2", "/a", "valid");
+        time.set(T0.plusSeconds(60L * (UsageCounter.MAX_HELD_MINUTES - 1)));
+        counter.maintain();
+        List<UsageCounter.KeyReport> first = counter.report(1);
+        counter.failed();
+        counter.failed();
+        counter.acknowledge(first);
+
+        time.set(T0.plusSeconds(60L * (UsageCounter.MAX_HELD_MINUTES + 1)));
+        counter.maintain();
+        assertThat(total(counter.report(1))).isEqualTo(1);
+        counter.failed();
+        assertThat(counter.droppedUnreported()).as("one failure since a report was acknowledged").isZero();
+        counter.failed();
+        assertThat(counter.droppedUnreported()).isEqualTo(1);
+    }
+
+    @Test
+    void aMinuteTwiceTheHoldOldIsDroppedEvenWhileReportsSucceedButFallBehind() {
+        counter.record("k1", "/a", "valid");
+        counter.record("k2", "/a", "valid");
+        time.set(T0.plusSeconds(60L * (2 * UsageCounter.MAX_HELD_MINUTES - 1)));
+        counter.maintain();
+        counter.acknowledge(counter.report(1));
+        assertThat(counter.droppedUnreported()).isZero();
+
+        time.set(T0.plusSeconds(60L * (2 * UsageCounter.MAX_HELD_MINUTES + 1)));
+        counter.acknowledge(counter.report(0));
+        assertThat(counter.droppedUnreported()).isEqualTo(1);
+        assertThat(counter.report(10)).isEmpty();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"k1", "7d3f8a2e-0b1c-4d5e-8f90-123456789abc"})
     void aClockJumpingAheadDropsNothingBeforeAReportIsTried(String k1) {

@@ -89,13 +89,14 @@ class UsageReporterTest {
         });
         commandSide.start();
         try {
-            UsageReporter reporter = new UsageReporter(held,
+            try (UsageReporter reporter = new UsageReporter(held,
                     URI.create("http://127.0.0.1:" + commandSide.getAddress().getPort()), "token", JSON,
-                    Duration.ofHours(1), Duration.ofMillis(100));
-            for (int minute = 0; minute < 2 * UsageCounter.MAX_HELD_MINUTES; minute++) {
-                held.record(KEY, "/orders", "valid");
-                now.set(now.get().plusSeconds(60));
-                assertThat(reporter.flush()).isFalse();
+                    Duration.ofHours(1), Duration.ofMillis(100))) {
+                for (int minute = 0; minute < 2 * UsageCounter.MAX_HELD_MINUTES; minute++) {
+                    held.record(KEY, "/orders", "valid");
+                    now.set(now.get().plusSeconds(60));
+                    assertThat(reporter.flush()).isFalse();
+                }
             }
             // Each failed send was of the same first report, which the minutes retired since were never in. An hour
             // on, the minutes older than the hold are gone (0 to 30), and the 29 since are held.

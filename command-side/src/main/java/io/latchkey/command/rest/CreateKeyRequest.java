@@ -9,4 +9,12 @@ import java.util.List;
  */
 record CreateKeyRequest(String name, List<String> scopes, Instant expiresAt, RateLimitBody rateLimit,
                         QuotaBody quota) {
+
+    /** Spring MVC logs what it reads (at debug and trace): never the text, which may hold a pasted key. */
+    @Override
+    public String toString() {
+        return "CreateKeyRequest[name=" + Requests.length(name) + ", scopes="
+                + (scopes == null ? "null" : scopes.size() + " scopes") + ", expiresAt=" + expiresAt
+                + ", rateLimit=" + rateLimit + ", quota=" + quota + "]";
+    }
 }

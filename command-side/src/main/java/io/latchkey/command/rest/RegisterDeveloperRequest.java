@@ -2,4 +2,10 @@ package io.latchkey.command.rest;
 
 /** Body of {@code POST /v1/developers}. */
 record RegisterDeveloperRequest(String name, String email) {
+
+    /** Spring MVC logs what it reads (at debug and trace): never the text, which may hold a pasted key. */
+    @Override
+    public String toString() {
+        return "RegisterDeveloperRequest[name=" + Requests.length(name) + ", email=" + Requests.length(email) + "]";
+    }
 }

@@ -65,6 +65,11 @@ final class Requests {
         return Scope.canonical(scopes);
     }
 
+    /** What a request record's {@code toString} shows of a text: its length, never the text. */
+    static String length(String text) {
+        return text == null ? "null" : "<" + text.length() + " characters>";
+    }
+
     /** {@code If-Match: "<version>"} (quotes optional) or {@code *}; absent means unconditional. */
     static Long expectedVersion(String ifMatch) {
         if (ifMatch == null || ifMatch.isBlank() || ifMatch.strip().equals("*")) {

@@ -38,7 +38,7 @@ class ValidationControllerTest {
     @Test
     void incompleteReplicaAnswersServiceUnavailableRatherThanDeny() {
         ValidationController controller = new ValidationController(
-                KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).build());
+                KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).maxLag(null).build());
 
         ResponseEntity<?> response = controller.validate(
                 new ValidateRequest(KeyFormat.forEnvironment("test").generate(), "read"));

@@ -13,10 +13,12 @@ import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.latchkey.validator.servlet.PresentedKey;
+import java.io.IOException;
 import java.lang.reflect.Type;
 import java.time.temporal.Temporal;
 import java.util.Collection;
 import java.util.regex.Pattern;
+import org.springframework.http.HttpInputMessage;
 import org.springframework.http.MediaType;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.http.converter.json.MappingJackson2HttpMessageConverter;
@@ -55,6 +57,33 @@ final class RequestBodies {
 
         StrictReader(ObjectMapper lenient) {
             super(strict(lenient));
+        }
+
+        @Override
+        public Object read(Type type, Class<?> contextClass, HttpInputMessage input) throws IOException {
+            try {
+                return super.read(type, contextClass, input);
+            } catch (HttpMessageNotReadableException e) {
+                throw nameless(e, input);
+            }
+        }
+
+        @Override
+        protected Object readInternal(Class<?> type, HttpInputMessage input) throws IOException {
+            try {
+                return super.readInternal(type, input);
+            } catch (HttpMessageNotReadableException e) {
+                throw nameless(e, input);
+            }
+        }
+
+        /**
+         * Jackson's message quotes what it read (an unknown field's name may be a pasted key), and Spring MVC logs the
+         * message at debug: the same failure, described by {@link #detail} instead.
+         */
+        private static HttpMessageNotReadableException nameless(HttpMessageNotReadableException e,
+                                                                HttpInputMessage input) {
+            return new HttpMessageNotReadableException(detail(e), e.getCause(), input);
         }
 
         @Override

@@ -20,6 +20,7 @@ public final class HazelcastKeyReplica implements KeyReplica {
 
     /** Callers ask per request; the heads change a few times a second, so a 10 ms old answer is as good. */
     private static final long AS_OF_REFRESH_NANOS = 10_000_000;
+    private static final long PUBLISHED_REFRESH_NANOS = 10_000_000;
 
     private final ReplicatedMap<KeyHash, byte[]> entries;
     private final IMap<String, Long> meta;
@@ -30,6 +31,8 @@ public final class HazelcastKeyReplica implements KeyReplica {
     private volatile long readyAfterMerges = -1;
     private volatile long asOfMillis = -1;
     private volatile long asOfReadAtNanos = System.nanoTime() - AS_OF_REFRESH_NANOS;
+    private volatile long publishedSize = Long.MAX_VALUE;
+    private volatile long publishedReadAtNanos = System.nanoTime() - PUBLISHED_REFRESH_NANOS;
 
     private HazelcastKeyReplica(HazelcastInstance hazelcast) {
         this.entries = ReplicaMaps.activeKeys(hazelcast);
@@ -50,17 +53,37 @@ public final class HazelcastKeyReplica implements KeyReplica {
 
     @Override
     public boolean isReady() {
-        if (ready && !tombstones.merging() && tombstones.merge() == readyAfterMerges) {
+        boolean merging = tombstones.merging();
+        if (ready && !merging && tombstones.merge() == readyAfterMerges) {
             return true;
+        }
+        if (merging) {
+            ready = false;
+            return false;
         }
         long merges = tombstones.merge();
         // Merging is flagged before a merge is counted: a merge that began while the copy was measured is caught here.
-        boolean complete = ReplicaMaps.localCopyComplete(entries, meta, false) && !tombstones.merging();
+        boolean complete = entries.size() >= published() && !tombstones.merging();
         if (complete) {
             readyAfterMerges = merges;
         }
         ready = complete;
         return complete;
+    }
+
+    /**
+     * What the writers last published as the map's size, read from its partition's owner at most every
+     * {@value #PUBLISHED_REFRESH_NANOS} ns: callers ask per request, from event loops too, while the copy fills.
+     * {@link Long#MAX_VALUE} while nothing has been published.
+     */
+    private long published() {
+        long now = System.nanoTime();
+        if (now - publishedReadAtNanos >= PUBLISHED_REFRESH_NANOS) {
+            Long published = ReplicaMaps.published(meta);
+            publishedSize = published == null ? Long.MAX_VALUE : published;
+            publishedReadAtNanos = now;
+        }
+        return publishedSize;
     }
 
     @Override

@@ -52,7 +52,12 @@ public final class ReplicaMaps {
      * was ever published.
      */
     static boolean localCopyComplete(ReplicatedMap<KeyHash, byte[]> entries, IMap<String, Long> meta, boolean whenCold) {
-        Long published = meta.get(PUBLISHED_SIZE);
+        Long published = published(meta);
         return published == null ? whenCold : entries.size() >= published;
+    }
+
+    /** The map's size when a writer last caught up with the event log; null on a cold cluster. A remote read. */
+    static Long published(IMap<String, Long> meta) {
+        return meta.get(PUBLISHED_SIZE);
     }
 }

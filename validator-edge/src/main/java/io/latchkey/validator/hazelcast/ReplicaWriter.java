@@ -22,6 +22,7 @@ public final class ReplicaWriter {
 
     /** Longer than any sane lag bound, so only writers gone for good disappear from the heads. */
     private static final Duration HEAD_RETENTION = Duration.ofHours(1);
+    private static final long REPUBLISH_NANOS = 1_000_000_000;
 
     private final ReplicatedMap<KeyHash, byte[]> entries;
     private final IMap<String, Long> meta;
@@ -29,6 +30,7 @@ public final class ReplicaWriter {
     private final String writerId;
     private volatile boolean localCopyComplete;
     private long lastPublishedSize = -1;
+    private long lastPublishedAtNanos;
 
     private ReplicaWriter(HazelcastInstance hazelcast) {
         this.entries = ReplicaMaps.activeKeys(hazelcast);
@@ -83,10 +85,14 @@ public final class ReplicaWriter {
      */
     public void publishCaughtUp(Instant asOf) {
         long size = entries.size();
-        if (size != lastPublishedSize) {
+        long now = System.nanoTime();
+        // Again every second even when unchanged: should every copy of the entry be lost, readers would take a warm
+        // cluster for a cold one.
+        if (size != lastPublishedSize || now - lastPublishedAtNanos >= REPUBLISH_NANOS) {
             // Never lower the published size: another writer may have published a larger map.
             meta.merge(ReplicaMaps.PUBLISHED_SIZE, size, Math::max);
             lastPublishedSize = size;
+            lastPublishedAtNanos = now;
         }
         heads.put(writerId, asOf.toEpochMilli(), HEAD_RETENTION.toMillis(), TimeUnit.MILLISECONDS);
     }

@@ -258,6 +258,10 @@ class KeyValidatorTest {
         writer.publishCaughtUp(NOW.minusSeconds(4));
         awaitAsOf(NOW.minusSeconds(4));
         assertThat(bounded.lag()).isEqualTo(Duration.ofSeconds(4));
+        // The replica reads the published size again at most every 10 ms.
+        for (int i = 0; i < 100 && !bounded.isCurrent(); i++) {
+            Thread.sleep(10);
+        }
         assertThat(bounded.isCurrent()).isTrue();
 
         KeyValidator later = KeyValidator.builder().replica(validator.replica()).hasher(HASHER)

@@ -3,6 +3,7 @@ package io.latchkey.validator.hazelcast;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
 import io.latchkey.api.KeyStatus;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyFormat;
@@ -108,6 +109,22 @@ class ReplicaWriterTest {
         assertThat(restarted.write(revoked, active(0))).isFalse();
         assertThat(restarted.read(revoked).status()).isEqualTo(KeyStatus.REVOKED);
         assertThat(writer.read(revoked).status()).isEqualTo(KeyStatus.REVOKED);
+    }
+
+    @Test
+    void aPublishedSizeThatWasLostIsPublishedAgainWhileTheMapIsUnchanged() throws InterruptedException {
+        writer.write(newHash(), active(0));
+        writer.publishCaughtUp(Instant.now());
+        IMap<String, Long> meta = ReplicaMaps.meta(writerMember);
+        assertThat(meta.get(ReplicaMaps.PUBLISHED_SIZE)).isEqualTo(1L);
+
+        // As when every member holding the entry or a backup of it left at once.
+        meta.delete(ReplicaMaps.PUBLISHED_SIZE);
+        Thread.sleep(1_100);
+        writer.publishCaughtUp(Instant.now());
+
+        assertThat(meta.get(ReplicaMaps.PUBLISHED_SIZE)).as("readers would take a warm cluster for a cold one")
+                .isEqualTo(1L);
     }
 
     @Test
