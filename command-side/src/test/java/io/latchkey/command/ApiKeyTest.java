@@ -68,7 +68,8 @@ class ApiKeyTest {
         Instant graceEnds = LATER.plusSeconds(300);
         fixture.given(created())
                 .when(new RotateApiKeyCommand(KEY_ID, HASH_B, "lk_live_…bbbb", graceEnds, LATER, null))
-                .expectEvents(new ApiKeyRotatedEvent(KEY_ID, HASH_B, "lk_live_…bbbb", HASH_A, graceEnds, LATER, graceEnds))
+                .expectEvents(new ApiKeyRotatedEvent(KEY_ID, HASH_B, "lk_live_…bbbb", HASH_A, graceEnds, LATER,
+                        graceEnds))
                 .expectResultMessagePayload(1L);
     }
 

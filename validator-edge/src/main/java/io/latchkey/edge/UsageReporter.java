@@ -131,7 +131,7 @@ final class UsageReporter implements AutoCloseable {
         return true;
     }
 
-    /** Lets the counter drop minutes too old to wait for: without it, an outage would hold them until memory ran out. */
+    /** Lets the counter drop minutes too old to wait for: an outage would otherwise hold them until memory ran out. */
     private void failed() {
         failures.incrementAndGet();
         counter.failed();

@@ -26,8 +26,8 @@ class GatewayRoutesFallbackTest {
     void start() {
         querySide = new CannedQuerySide(
                 "{\"status\":\"VALID\",\"keyId\":\"k\",\"developerId\":\"d\",\"scopes\":[\"read\"]}");
-        routes = new GatewayRoutes(KeyValidator.builder().replica(FILLING).maxLag(null).build(), Optional.of(querySide.fallback()),
-                new EdgeMetrics(new SimpleMeterRegistry()), Optional.empty());
+        routes = new GatewayRoutes(KeyValidator.builder().replica(FILLING).maxLag(null).build(),
+                Optional.of(querySide.fallback()), new EdgeMetrics(new SimpleMeterRegistry()), Optional.empty());
     }
 
     @AfterEach

@@ -155,9 +155,9 @@ class KeyController {
 
     /** The key goes back to its developer's default limit, or to none. */
     @DeleteMapping("/v1/keys/{keyId}/rate-limit")
-    ResponseEntity<RateLimitResponse> removeRateLimit(@PathVariable String keyId,
-                                                      @RequestHeader(name = "If-Match", required = false) String ifMatch,
-                                                      RequestContext ctx) {
+    ResponseEntity<RateLimitResponse> removeRateLimit(
+            @PathVariable String keyId, @RequestHeader(name = "If-Match", required = false) String ifMatch,
+            RequestContext ctx) {
         ctx.caller().requireOperator();
         Ids.require(keyId, Ids.NO_SUCH_KEY);
         return rateLimit(keyId, null, ifMatch, ctx);

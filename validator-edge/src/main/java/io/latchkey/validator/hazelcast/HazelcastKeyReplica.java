@@ -12,9 +12,10 @@ import java.time.Instant;
  * Reads this member's local copy of the replicated map. Ready once a writer has published that it caught up with the
  * event log and this member holds at least as many entries as that writer did: entries are never removed, so a copy
  * that large is complete up to that point. A split-brain merge empties the copy and refills it from the other side,
- * so the member is not ready from the merge's start until its copy is that large again. How current it is comes from the writers' confirmations
- * ({@link ReplicaWriter#publishCaughtUp}), read from this member's own copy of {@link ReplicaMaps#HEADS}. Create it
- * before the member can take part in a split-brain merge: {@link MergeTombstones} starts listening with the first.
+ * so the member is not ready from the merge's start until its copy is that large again. How current it is comes from
+ * the writers' confirmations ({@link ReplicaWriter#publishCaughtUp}), read from this member's own copy of
+ * {@link ReplicaMaps#HEADS}. Create it before the member can take part in a split-brain merge:
+ * {@link MergeTombstones} starts listening with the first.
  */
 public final class HazelcastKeyReplica implements KeyReplica {
 
