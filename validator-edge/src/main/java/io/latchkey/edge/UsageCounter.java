@@ -670,9 +670,9 @@ final class UsageCounter {
             if (minute.drained && (reported || tooOld)) {
                 if (!reported) {
                     droppedUnreported.incrementAndGet();
-                    log.error("Usage of minute {} was not acknowledged by the command side within {} minutes and is "
-                            + "dropped; a report still being resent may deliver part of it",
-                            Instant.ofEpochSecond(minute.epochMinute * 60), MAX_HELD_MINUTES);
+                    log.error("Usage of minute {} was not acknowledged by the command side in time ({} minutes while "
+                            + "reports fail, twice that in any case) and is dropped; a report still being resent may "
+                            + "deliver part of it", Instant.ofEpochSecond(minute.epochMinute * 60), MAX_HELD_MINUTES);
                 }
                 lastDropped = minute.table.size();
                 minutes.remove(minute);

@@ -2,9 +2,9 @@ package io.latchkey.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.latchkey.testing.SettableClock;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +14,6 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -23,23 +22,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class UsageCounterTest {
 
     private static final Instant T0 = Instant.parse("2030-01-01T10:15:20Z");
-    private final AtomicReference<Instant> time = new AtomicReference<>(T0);
-    private final UsageCounter counter = new UsageCounter(new Clock() {
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return time.get();
-        }
-    });
+    private final SettableClock time = new SettableClock(T0);
+    private final UsageCounter counter = new UsageCounter(time);
 
     private static long total(List<UsageCounter.KeyReport> report) {
         return report.stream().flatMap(key -> key.gains().values().stream()).mapToLong(Long::longValue).sum();

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import io.latchkey.testing.LoopbackPorts;
+import io.latchkey.testing.SettableClock;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -15,11 +16,8 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** The reporter's last report at shutdown, against real loopback peers standing in for the command side. */
@@ -63,23 +61,8 @@ class UsageReporterTest {
 
     @Test
     void minutesPileUpNoLongerThanTheHoldWhileTheCommandSideRefusesEveryReport() throws IOException {
-        AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2030-01-01T10:00:00Z"));
-        UsageCounter held = new UsageCounter(new Clock() {
-            @Override
-            public ZoneId getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return now.get();
-            }
-        });
+        SettableClock now = new SettableClock(Instant.parse("2030-01-01T10:00:00Z"));
+        UsageCounter held = new UsageCounter(now);
         HttpServer commandSide = HttpServer.create(
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), LoopbackPorts.free()), 0);
         commandSide.createContext("/v1/usage", exchange -> {
@@ -94,7 +77,7 @@ class UsageReporterTest {
                     Duration.ofHours(1), Duration.ofMillis(100))) {
                 for (int minute = 0; minute < 2 * UsageCounter.MAX_HELD_MINUTES; minute++) {
                     held.record(KEY, "/orders", "valid");
-                    now.set(now.get().plusSeconds(60));
+                    now.set(now.instant().plusSeconds(60));
                     assertThat(reporter.flush()).isFalse();
                 }
             }

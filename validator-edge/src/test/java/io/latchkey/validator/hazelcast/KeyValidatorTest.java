@@ -9,6 +9,7 @@ import io.latchkey.api.RateLimit;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.api.replica.ActiveKeyEntry;
+import io.latchkey.testing.SettableClock;
 import io.latchkey.validator.Decision;
 import io.latchkey.validator.Decision.Status;
 import io.latchkey.validator.KeyValidator;
@@ -20,7 +21,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,7 +34,7 @@ class KeyValidatorTest {
 
     private static TestCluster cluster;
     private static ReplicaWriter writer;
-    private static final AtomicReference<Instant> time = new AtomicReference<>(NOW);
+    private static final SettableClock time = new SettableClock(NOW);
     private static KeyValidator validator;
     private static KeyValidator limited;
 
@@ -43,24 +43,8 @@ class KeyValidatorTest {
         cluster = new TestCluster();
         HazelcastInstance member = cluster.startMember();
         writer = ReplicaWriter.of(member);
-        Clock clock = new Clock() {
-            @Override
-            public ZoneOffset getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(java.time.ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return time.get();
-            }
-        };
-        validator = KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).hasher(HASHER).clock(clock).build();
-        limited = KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).hasher(HASHER).clock(clock)
+        validator = KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).hasher(HASHER).clock(time).build();
+        limited = KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).hasher(HASHER).clock(time)
                 .rateLimiter(LocalRateLimiter.withTicker(() -> 0)).quotaLimiter(LocalQuotaLimiter.create()).build();
     }
 

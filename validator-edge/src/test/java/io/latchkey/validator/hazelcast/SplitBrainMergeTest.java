@@ -46,12 +46,8 @@ class SplitBrainMergeTest {
         return member;
     }
 
-    private static ActiveKeyEntry entry(KeyStatus status, long version, String scope) {
-        return new ActiveKeyEntry("k", "d", List.of(scope), null, null, status, version, null);
-    }
-
-    @Test
-    void revocationsMadeOnEitherSideSurviveTheMergeAndTheHigherVersionWins() throws Exception {
+    /** Two members in one cluster, and a third alone under the same name: the two sides merge soon after. */
+    private List<HazelcastInstance> split() {
         String cluster = "split-" + UUID.randomUUID();
         int a = LoopbackPorts.free();
         int b = LoopbackPorts.free();
@@ -62,6 +58,19 @@ class SplitBrainMergeTest {
         HazelcastInstance memberC = start(cluster, c, List.of("127.0.0.1:" + c));
         assertThat(memberA.getCluster().getMembers()).hasSize(2);
         assertThat(memberC.getCluster().getMembers()).hasSize(1);
+        return List.of(memberA, memberB, memberC);
+    }
+
+    private static ActiveKeyEntry entry(KeyStatus status, long version, String scope) {
+        return new ActiveKeyEntry("k", "d", List.of(scope), null, null, status, version, null);
+    }
+
+    @Test
+    void revocationsMadeOnEitherSideSurviveTheMergeAndTheHigherVersionWins() throws Exception {
+        List<HazelcastInstance> split = split();
+        HazelcastInstance memberA = split.get(0);
+        HazelcastInstance memberB = split.get(1);
+        HazelcastInstance memberC = split.get(2);
 
         ReplicaWriter majority = ReplicaWriter.of(memberA);
         ReplicaWriter minority = ReplicaWriter.of(memberC);
@@ -110,14 +119,9 @@ class SplitBrainMergeTest {
 
     @Test
     void aMemberWhoseCopyIsMergedIsNotReadyUntilItHasFilledAgain() throws Exception {
-        String cluster = "split-" + UUID.randomUUID();
-        int a = LoopbackPorts.free();
-        int b = LoopbackPorts.free();
-        int c = LoopbackPorts.free();
-        List<String> all = List.of("127.0.0.1:" + a, "127.0.0.1:" + b, "127.0.0.1:" + c);
-        HazelcastInstance memberA = start(cluster, a, all);
-        start(cluster, b, all);
-        HazelcastInstance memberC = start(cluster, c, List.of("127.0.0.1:" + c));
+        List<HazelcastInstance> split = split();
+        HazelcastInstance memberA = split.get(0);
+        HazelcastInstance memberC = split.get(2);
         HazelcastKeyReplica minorityReplica = HazelcastKeyReplica.of(memberC);
         ReplicaWriter majority = ReplicaWriter.of(memberA);
         ReplicaWriter minority = ReplicaWriter.of(memberC);
