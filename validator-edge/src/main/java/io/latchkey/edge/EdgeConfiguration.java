@@ -100,14 +100,16 @@ class EdgeConfiguration {
     MeterBinder usageMetrics(UsageCounter counter, UsageReporter reporter) {
         return registry -> {
             FunctionCounter.builder("latchkey.usage.report.failures", reporter, UsageReporter::failures)
-                    .description("Usage reports the command side did not acknowledge (each is sent again)")
+                    .description("Usage reports that failed: not acknowledged by the command side, or not made (each "
+                            + "is sent again)")
                     .register(registry);
             FunctionCounter.builder("latchkey.usage.report.rejected", reporter, UsageReporter::rejected)
                     .description("Usage reports the command side refused as invalid (their counts are dropped)")
                     .register(registry);
             FunctionCounter.builder("latchkey.usage.minutes.dropped", counter, UsageCounter::droppedUnreported)
                     .description("Minutes of usage dropped after " + UsageCounter.MAX_HELD_MINUTES
-                            + " minutes of failing reports (a report still being resent may deliver part of one)")
+                            + " minutes of failing reports, or twice that in any case (a report still being resent "
+                            + "may deliver part of one)")
                     .register(registry);
             Gauge.builder("latchkey.usage.counters", counter, UsageCounter::size)
                     .description("Usage counters held by this edge, reported or not")
@@ -115,7 +117,10 @@ class EdgeConfiguration {
         };
     }
 
-    /** The operator token the command side accepts: configured, or the one embedded mode keeps in the data dir. */
+    /**
+     * The token usage is reported with: the usage token when set, else the operator token, configured or the one
+     * embedded mode keeps in the data dir.
+     */
     private static String usageToken(Environment environment) {
         String configured = environment.getProperty("latchkey.usage.token",
                 environment.getProperty("latchkey.operator-token", ""));

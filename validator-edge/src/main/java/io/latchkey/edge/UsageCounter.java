@@ -161,6 +161,8 @@ final class UsageCounter {
         final AtomicInteger counting = new AtomicInteger();
         /** Sends that failed since it retired, of whichever report was out: the reporter resends one until it lands. */
         volatile int failuresWhileRetired;
+        /** Reports acknowledged since it retired: the command side takes reports, but they have not caught up. */
+        volatile int acknowledgedWhileRetired;
 
         Minute(long epochMinute, int expected, int tableCapacity) {
             this.epochMinute = epochMinute;
@@ -632,7 +634,12 @@ final class UsageCounter {
     /** Marks a report as recorded, and drops the minutes that are over and now reported (or too old). */
     void acknowledge(List<KeyReport> report) {
         // The command side takes reports again: only failures since count towards dropping a minute unreported.
-        minutes.forEach(minute -> minute.failuresWhileRetired = 0);
+        for (Minute minute : minutes) {
+            minute.failuresWhileRetired = 0;
+            if (minute.retired) {
+                minute.acknowledgedWhileRetired++;
+            }
+        }
         report.forEach(key -> {
             key.totals().forEach((bucket, total) -> {
                 // A minute dropped unreported while this report was out keeps no acknowledgements.
@@ -661,11 +668,12 @@ final class UsageCounter {
                 // A wait cut short (an error while folding) is taken up again before the minute may go.
                 drain(minute);
             }
-            // Old by the clock and by failed reports: a clock that jumps ahead drops nothing before a report is tried,
-            // unless it jumps past twice the hold.
+            // Old by the clock and by failed reports, or twice as old while reports succeed without catching up: a
+            // clock that jumps ahead drops nothing before a report is tried.
             boolean tooOld = (minute.epochMinute + MAX_HELD_MINUTES) * 60_000 <= now
                     && minute.failuresWhileRetired >= 2
-                    || (minute.epochMinute + 2L * MAX_HELD_MINUTES) * 60_000 <= now;
+                    || (minute.epochMinute + 2L * MAX_HELD_MINUTES) * 60_000 <= now
+                    && minute.acknowledgedWhileRetired >= 1;
             boolean reported = minute.drained && fullyReported(minute);
             if (minute.drained && (reported || tooOld)) {
                 if (!reported) {

@@ -46,6 +46,8 @@ final class UsageReporter implements AutoCloseable {
     private final Duration shutdownBudget;
     private long sequence;
     private List<UsageCounter.KeyReport> pending;
+    /** Whether the flush under way (or last made) has counted a failure. */
+    private boolean failureCounted;
 
     /**
      * @param shutdownBudget how long {@link #close()} may spend sending what is left: a stop must end even while the
@@ -74,7 +76,7 @@ final class UsageReporter implements AutoCloseable {
             // Thrown out of a scheduled task, either would end every later flush without a word.
             log.warn("Usage report failed ({}); it will be sent again", e.getClass().getSimpleName());
             try {
-                failed();
+                failedUnlessCounted();
             } catch (RuntimeException | OutOfMemoryError again) {
                 failures.incrementAndGet();
             }
@@ -87,6 +89,7 @@ final class UsageReporter implements AutoCloseable {
     }
 
     private synchronized boolean flush(Duration timeout) {
+        failureCounted = false;
         counter.maintain();
         if (pending == null) {
             List<UsageCounter.KeyReport> next = counter.report(MAX_KEYS);
@@ -132,9 +135,17 @@ final class UsageReporter implements AutoCloseable {
     }
 
     /** Lets the counter drop minutes too old to wait for: an outage would otherwise hold them until memory ran out. */
-    private void failed() {
+    private synchronized void failed() {
+        failureCounted = true;
         failures.incrementAndGet();
         counter.failed();
+    }
+
+    /** A flush that threw counts as one failure, not two when it had counted its own before throwing. */
+    private synchronized void failedUnlessCounted() {
+        if (!failureCounted) {
+            failed();
+        }
     }
 
     private Map<String, Object> body() {

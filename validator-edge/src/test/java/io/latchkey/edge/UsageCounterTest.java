@@ -221,7 +221,7 @@ class UsageCounterTest {
     @ValueSource(strings = {"k1", "7d3f8a2e-0b1c-4d5e-8f90-123456789abc"})
     void aClockJumpingAheadDropsNothingBeforeAReportIsTried(String k1) {
         counter.record(k1, "/a", "valid");
-        time.set(T0.plusSeconds(60L * (UsageCounter.MAX_HELD_MINUTES + 5)));
+        time.set(T0.plusSeconds(60L * (2 * UsageCounter.MAX_HELD_MINUTES + 5)));
         counter.maintain();
         counter.failed();
         assertThat(counter.droppedUnreported()).as("one failure may be one lost reply").isZero();

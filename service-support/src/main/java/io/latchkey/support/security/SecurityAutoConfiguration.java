@@ -56,8 +56,8 @@ public class SecurityAutoConfiguration {
                 embedded.replica(), hasher.getIfAvailable(KeyHasher::sha256), clock.getIfAvailable(Clock::systemUTC),
                 validatorProperties.getObject().replica().maxLag());
         FilterRegistrationBean<RequestContextFilter> registration =
-                new FilterRegistrationBean<>(new RequestContextFilter(token, UsageToken.of(usageToken), developerKeys,
-                        publicPaths));
+                new FilterRegistrationBean<>(new RequestContextFilter(token, UsageToken.of(usageToken, token),
+                        developerKeys, publicPaths));
         registration.addUrlPatterns("/v1/*");
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 10);
         return registration;

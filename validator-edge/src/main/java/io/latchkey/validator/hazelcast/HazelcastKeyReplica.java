@@ -7,6 +7,7 @@ import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
 import io.latchkey.validator.KeyReplica;
 import java.time.Instant;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Reads this member's local copy of the replicated map. Ready once a writer has published that it caught up with the
@@ -33,7 +34,8 @@ public final class HazelcastKeyReplica implements KeyReplica {
     private volatile long asOfMillis = -1;
     private volatile long asOfReadAtNanos = System.nanoTime() - AS_OF_REFRESH_NANOS;
     private volatile long publishedSize = Long.MAX_VALUE;
-    private volatile long publishedReadAtNanos = System.nanoTime() - PUBLISHED_REFRESH_NANOS;
+    private volatile long publishedAtMerges = -1;
+    private final AtomicLong publishedReadAtNanos = new AtomicLong(System.nanoTime() - PUBLISHED_REFRESH_NANOS);
 
     private HazelcastKeyReplica(HazelcastInstance hazelcast) {
         this.entries = ReplicaMaps.activeKeys(hazelcast);
@@ -64,7 +66,7 @@ public final class HazelcastKeyReplica implements KeyReplica {
         }
         long merges = tombstones.merge();
         // Merging is flagged before a merge is counted: a merge that began while the copy was measured is caught here.
-        boolean complete = entries.size() >= published() && !tombstones.merging();
+        boolean complete = entries.size() >= published(merges) && !tombstones.merging();
         if (complete) {
             readyAfterMerges = merges;
         }
@@ -73,18 +75,27 @@ public final class HazelcastKeyReplica implements KeyReplica {
     }
 
     /**
-     * What the writers last published as the map's size, read from its partition's owner at most every
-     * {@value #PUBLISHED_REFRESH_NANOS} ns: callers ask per request, from event loops too, while the copy fills.
-     * {@link Long#MAX_VALUE} while nothing has been published.
+     * What the writers last published as the map's size, read from its partition's owner by one caller at a time and
+     * at most every {@value #PUBLISHED_REFRESH_NANOS} ns: callers ask per request, from event loops too, while the
+     * copy fills. A size read before the latest merge began does not count. {@link Long#MAX_VALUE} while nothing has
+     * been published, or nothing since the merge.
      */
-    private long published() {
+    private long published(long merges) {
+        long readAt = publishedReadAtNanos.get();
         long now = System.nanoTime();
-        if (now - publishedReadAtNanos >= PUBLISHED_REFRESH_NANOS) {
-            Long published = ReplicaMaps.published(meta);
+        if ((now - readAt >= PUBLISHED_REFRESH_NANOS || publishedAtMerges != merges)
+                && publishedReadAtNanos.compareAndSet(readAt, now)) {
+            Long published;
+            try {
+                published = ReplicaMaps.published(meta);
+            } catch (RuntimeException unreachable) {
+                // The owner cannot be asked now (the cluster is changing): not ready yet, and asked again later.
+                published = null;
+            }
             publishedSize = published == null ? Long.MAX_VALUE : published;
-            publishedReadAtNanos = now;
+            publishedAtMerges = merges;
         }
-        return publishedSize;
+        return publishedAtMerges == merges ? publishedSize : Long.MAX_VALUE;
     }
 
     @Override

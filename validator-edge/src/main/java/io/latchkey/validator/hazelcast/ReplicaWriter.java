@@ -86,8 +86,8 @@ public final class ReplicaWriter {
     public void publishCaughtUp(Instant asOf) {
         long size = entries.size();
         long now = System.nanoTime();
-        // Again every second even when unchanged: should every copy of the entry be lost, readers would take a warm
-        // cluster for a cold one.
+        // Again every second even when unchanged: should every copy of the entry be lost, readers would never turn
+        // ready and a restarted writer would take a warm cluster for a cold one, writing before its copy filled.
         if (size != lastPublishedSize || now - lastPublishedAtNanos >= REPUBLISH_NANOS) {
             // Never lower the published size: another writer may have published a larger map.
             meta.merge(ReplicaMaps.PUBLISHED_SIZE, size, Math::max);

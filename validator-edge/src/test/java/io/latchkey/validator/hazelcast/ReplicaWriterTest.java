@@ -123,8 +123,8 @@ class ReplicaWriterTest {
         Thread.sleep(1_100);
         writer.publishCaughtUp(Instant.now());
 
-        assertThat(meta.get(ReplicaMaps.PUBLISHED_SIZE)).as("readers would take a warm cluster for a cold one")
-                .isEqualTo(1L);
+        assertThat(meta.get(ReplicaMaps.PUBLISHED_SIZE))
+                .as("a restarted writer would take a warm cluster for a cold one").isEqualTo(1L);
     }
 
     @Test
