@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import io.latchkey.api.UsageCount;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.axonframework.serialization.json.JacksonSerializer;
 import org.axonframework.test.aggregate.AggregateTestFixture;
 import org.junit.jupiter.api.BeforeEach;
@@ -75,6 +77,37 @@ class KeyUsageTest {
 
         assertThat(restored.handle(report("edge-a", 7))).isFalse();
         assertThat(restored.handle(report("edge-a", 6))).isFalse();
+    }
+
+    @Test
+    void anEdgeUnheardOfForADayIsForgottenAndOneHeardOfWithinADayIsNot() {
+        ApiKeyUsageRecordedEvent gone = new ApiKeyUsageRecordedEvent(KEY_ID, "edge-gone", 3, COUNTS, NOW, NOW);
+        ApiKeyUsageRecordedEvent quiet = new ApiKeyUsageRecordedEvent(KEY_ID, "edge-quiet", 3, COUNTS, NOW,
+                NOW.plus(Duration.ofHours(2)));
+        Instant later = NOW.plus(KeyUsage.EDGE_MEMORY).plusSeconds(60);
+        ApiKeyUsageRecordedEvent busy = new ApiKeyUsageRecordedEvent(KEY_ID, "edge-busy", 1, COUNTS, NOW, later);
+        KeyUsage usage = new KeyUsage();
+        usage.on(gone);
+        usage.on(quiet);
+        usage.on(busy);
+
+        assertThat(usage.handle(new RecordKeyUsageCommand(USAGE_ID, KEY_ID, "edge-quiet", 3, COUNTS, NOW, later)))
+                .as("a resend from an edge heard of within the day").isFalse();
+        assertThat(usage).extracting("lastBatchByEdge").asInstanceOf(InstanceOfAssertFactories.MAP)
+                .containsOnlyKeys("edge-quiet", "edge-busy");
+    }
+
+    @Test
+    void edgesRememberedBySnapshotsMadeBeforeTheirTimesWereKeptAreDatedByTheNextReport() throws Exception {
+        String snapshot = "{\"usageId\":\"" + USAGE_ID + "\",\"lastBatchByEdge\":{\"edge-old\":4}}";
+        KeyUsage restored = JacksonSerializer.defaultSerializer().getObjectMapper().readValue(snapshot, KeyUsage.class);
+        restored.on(recorded("edge-a", 1));
+        assertThat(restored.handle(report("edge-old", 4))).isFalse();
+
+        restored.on(new ApiKeyUsageRecordedEvent(KEY_ID, "edge-a", 2, COUNTS, NOW,
+                NOW.plus(KeyUsage.EDGE_MEMORY).plusSeconds(1)));
+        assertThat(restored).extracting("lastBatchByEdge").asInstanceOf(InstanceOfAssertFactories.MAP)
+                .containsOnlyKeys("edge-a");
     }
 
     @Test

@@ -106,6 +106,9 @@ class EdgeConfiguration {
             FunctionCounter.builder("latchkey.usage.report.rejected", reporter, UsageReporter::rejected)
                     .description("Usage reports the command side refused as invalid (their counts are dropped)")
                     .register(registry);
+            FunctionCounter.builder("latchkey.usage.report.abandoned", reporter, UsageReporter::abandoned)
+                    .description("Usage reports given up after an hour of resending (their counts are lost)")
+                    .register(registry);
             FunctionCounter.builder("latchkey.usage.minutes.dropped", counter, UsageCounter::droppedUnreported)
                     .description("Minutes of usage dropped after " + UsageCounter.MAX_HELD_MINUTES
                             + " minutes of failing reports, or twice that in any case (a report still being resent "

@@ -640,6 +640,20 @@ final class UsageCounter {
                 minute.acknowledgedWhileRetired++;
             }
         }
+        settle(report);
+    }
+
+    /** A report given up: its counts are never sent again, as if it had been recorded. */
+    void abandon(List<KeyReport> report) {
+        settle(report);
+    }
+
+    /** The time on this counter's clock, which the reporter measures a report's resending by. */
+    long millis() {
+        return clock.millis();
+    }
+
+    private void settle(List<KeyReport> report) {
         report.forEach(key -> {
             key.totals().forEach((bucket, total) -> {
                 // A minute dropped unreported while this report was out keeps no acknowledgements.

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Sends the {@link UsageCounter}'s gains to the command side's {@code POST /v1/usage} every flush interval, on its
  * own thread. A report is sent again, unchanged (same edge id and sequence), until the command side acknowledges
- * it, which records it once; only then is the next one taken. The edge id is new at every start, so a restarted
+ * it, which records it once, or for at most {@link #MAX_RESEND}; only then is the next one taken. The edge id is new at every start, so a restarted
  * edge never collides with its former self. What a crash loses is what was counted since the last acknowledged
  * report: at most one flush interval, or longer while the command side is unreachable.
  */
@@ -33,6 +33,8 @@ final class UsageReporter implements AutoCloseable {
     /** The command side's limit per report. */
     static final int MAX_KEYS = 10_000;
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    /** How long a report is sent again before it is given up: far less than the command side remembers an edge. */
+    static final Duration MAX_RESEND = Duration.ofHours(1);
 
     private final UsageCounter counter;
     private final URI endpoint;
@@ -43,9 +45,12 @@ final class UsageReporter implements AutoCloseable {
     private final String edgeId = UUID.randomUUID().toString();
     private final AtomicLong failures = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
+    private final AtomicLong abandoned = new AtomicLong();
     private final Duration shutdownBudget;
     private long sequence;
     private List<UsageCounter.KeyReport> pending;
+    /** When the pending report was taken, on the counter's clock. */
+    private long pendingSince;
     /** Whether the flush under way (or last made) has counted a failure. */
     private boolean failureCounted;
 
@@ -97,6 +102,7 @@ final class UsageReporter implements AutoCloseable {
                 return true;
             }
             pending = next;
+            pendingSince = counter.millis();
             sequence++;
         }
         try {
@@ -120,10 +126,12 @@ final class UsageReporter implements AutoCloseable {
                 failed();
                 log.warn("Usage report {} of edge {} answered {}; it will be sent again", sequence, edgeId,
                         answer.statusCode());
+                abandonIfTooOld();
                 return false;
             }
         } catch (IOException e) {
             failed();
+            abandonIfTooOld();
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -139,6 +147,21 @@ final class UsageReporter implements AutoCloseable {
         failureCounted = true;
         failures.incrementAndGet();
         counter.failed();
+    }
+
+    /**
+     * Gives the pending report up once it has been resent for {@link #MAX_RESEND}: the command side remembers an edge
+     * for a day after its last report, so a report sent later than that could be recorded twice. Its minutes are
+     * long dropped by then (after half an hour of failures); what it still carries is lost.
+     */
+    private void abandonIfTooOld() {
+        if (counter.millis() - pendingSince >= MAX_RESEND.toMillis()) {
+            abandoned.incrementAndGet();
+            log.error("Usage report {} of edge {} was not acknowledged within {} and is given up; its counts are lost",
+                    sequence, edgeId, MAX_RESEND);
+            counter.abandon(pending);
+            pending = null;
+        }
     }
 
     /** A flush that threw counts as one failure, not two when it had counted its own before throwing. */
@@ -179,6 +202,10 @@ final class UsageReporter implements AutoCloseable {
 
     long rejected() {
         return rejected.get();
+    }
+
+    long abandoned() {
+        return abandoned.get();
     }
 
     String edgeId() {

@@ -90,6 +90,41 @@ class UsageReporterTest {
         }
     }
 
+    @Test
+    void aReportResentForAnHourIsGivenUpAndTheNextOneTaken() throws IOException {
+        SettableClock now = new SettableClock(Instant.parse("2030-01-01T10:00:20Z"));
+        UsageCounter counted = new UsageCounter(now);
+        List<JsonNode> sent = new CopyOnWriteArrayList<>();
+        HttpServer commandSide = HttpServer.create(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), LoopbackPorts.free()), 0);
+        commandSide.createContext("/v1/usage", exchange -> {
+            sent.add(JSON.readTree(exchange.getRequestBody()));
+            exchange.sendResponseHeaders(503, -1);
+            exchange.close();
+        });
+        commandSide.start();
+        try (UsageReporter reporter = new UsageReporter(counted,
+                URI.create("http://127.0.0.1:" + commandSide.getAddress().getPort()), "token", JSON,
+                Duration.ofHours(1), Duration.ofMillis(100))) {
+            counted.record(KEY, "/orders", "valid");
+            assertThat(reporter.flush()).isFalse();
+            now.set(now.instant().plus(UsageReporter.MAX_RESEND).minusSeconds(1));
+            assertThat(reporter.flush()).isFalse();
+            assertThat(reporter.abandoned()).isZero();
+
+            now.set(now.instant().plusSeconds(1));
+            assertThat(reporter.flush()).isFalse();
+            assertThat(reporter.abandoned()).isEqualTo(1);
+            counted.record(KEY, "/orders", "valid");
+            reporter.flush();
+        } finally {
+            commandSide.stop(0);
+        }
+        // Closing sends the second report a few times more.
+        assertThat(sent).extracting(report -> report.get("batchSequence").asLong()).startsWith(1L, 1L, 1L, 2L)
+                .containsOnly(1L, 2L);
+    }
+
     private static long total(List<UsageCounter.KeyReport> report) {
         return report.stream().flatMap(key -> key.gains().values().stream()).mapToLong(Long::longValue).sum();
     }
