@@ -111,8 +111,8 @@ class EdgeConfiguration {
                     .register(registry);
             FunctionCounter.builder("latchkey.usage.minutes.dropped", counter, UsageCounter::droppedUnreported)
                     .description("Minutes of usage dropped after " + UsageCounter.MAX_HELD_MINUTES
-                            + " minutes of failing reports, or twice that in any case (a report still being resent "
-                            + "may deliver part of one)")
+                            + " minutes of failing reports, or twice that while reports fall behind (a report still "
+                            + "being resent may deliver part of one)")
                     .register(registry);
             Gauge.builder("latchkey.usage.counters", counter, UsageCounter::size)
                     .description("Usage counters held by this edge, reported or not")

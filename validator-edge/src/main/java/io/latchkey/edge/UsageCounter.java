@@ -63,7 +63,7 @@ final class UsageCounter {
     private static final long LATE_MILLIS = 15_000;
     /**
      * Minutes older than this are dropped though not reported while reports fail (the command side down, or the token
-     * changed), and those twice as old in any case (reports that succeed but cannot keep up with more keys than they
+     * changed), and those twice as old while reports succeed but cannot keep up (with more keys than they
      * carry): the minutes would otherwise pile up until the edge ran out of memory.
      */
     static final int MAX_HELD_MINUTES = 30;
@@ -671,7 +671,7 @@ final class UsageCounter {
     /**
      * Retires the minutes that have been over for {@value #LATE_MILLIS} ms, so that no decision finds them any more,
      * waits out the decisions that found them before, and drops those that are reported, that are
-     * {@value #MAX_HELD_MINUTES} minutes old with reports failing, or that are twice as old.
+     * {@value #MAX_HELD_MINUTES} minutes old with reports failing, or twice as old with reports succeeding.
      */
     private void dropReported(long now) {
         for (Minute minute : minutes) {
@@ -693,8 +693,9 @@ final class UsageCounter {
                 if (!reported) {
                     droppedUnreported.incrementAndGet();
                     log.error("Usage of minute {} was not acknowledged by the command side in time ({} minutes while "
-                            + "reports fail, twice that in any case) and is dropped; a report still being resent may "
-                            + "deliver part of it", Instant.ofEpochSecond(minute.epochMinute * 60), MAX_HELD_MINUTES);
+                            + "reports fail, twice that while they fall behind) and is dropped; a report still being "
+                            + "resent may deliver part of it", Instant.ofEpochSecond(minute.epochMinute * 60),
+                            MAX_HELD_MINUTES);
                 }
                 lastDropped = minute.table.size();
                 minutes.remove(minute);

@@ -96,6 +96,8 @@ final class UsageReporter implements AutoCloseable {
     private synchronized boolean flush(Duration timeout) {
         failureCounted = false;
         counter.maintain();
+        // Checked before every send: a process frozen for a day (suspended, paused) must not resend on waking.
+        abandonIfTooOld();
         if (pending == null) {
             List<UsageCounter.KeyReport> next = counter.report(MAX_KEYS);
             if (next.isEmpty()) {
@@ -118,27 +120,28 @@ final class UsageReporter implements AutoCloseable {
                 rejected.incrementAndGet();
                 log.error("Usage report {} of edge {} was refused as invalid ({}); its counts are dropped", sequence,
                         edgeId, answer.statusCode());
-                counter.acknowledge(pending);
+                List<UsageCounter.KeyReport> refused = pending;
                 pending = null;
+                counter.acknowledge(refused);
                 return true;
             }
             if (answer.statusCode() != 200) {
                 failed();
                 log.warn("Usage report {} of edge {} answered {}; it will be sent again", sequence, edgeId,
                         answer.statusCode());
-                abandonIfTooOld();
                 return false;
             }
         } catch (IOException e) {
             failed();
-            abandonIfTooOld();
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
         }
-        counter.acknowledge(pending);
+        // Cleared first: a report acknowledged is never sent again, even should the counter fail to settle it.
+        List<UsageCounter.KeyReport> recorded = pending;
         pending = null;
+        counter.acknowledge(recorded);
         return true;
     }
 
@@ -155,12 +158,13 @@ final class UsageReporter implements AutoCloseable {
      * long dropped by then (after half an hour of failures); what it still carries is lost.
      */
     private void abandonIfTooOld() {
-        if (counter.millis() - pendingSince >= MAX_RESEND.toMillis()) {
-            abandoned.incrementAndGet();
-            log.error("Usage report {} of edge {} was not acknowledged within {} and is given up; its counts are lost",
-                    sequence, edgeId, MAX_RESEND);
-            counter.abandon(pending);
+        if (pending != null && counter.millis() - pendingSince >= MAX_RESEND.toMillis()) {
+            List<UsageCounter.KeyReport> given = pending;
             pending = null;
+            abandoned.incrementAndGet();
+            log.error("Usage report {} of edge {} was not acknowledged within {} and is given up; its counts are lost "
+                    + "unless the command side recorded it and only its answer was lost", sequence, edgeId, MAX_RESEND);
+            counter.abandon(given);
         }
     }
 

@@ -91,7 +91,7 @@ class UsageReporterTest {
     }
 
     @Test
-    void aReportResentForAnHourIsGivenUpAndTheNextOneTaken() throws IOException {
+    void aReportResentForAnHourIsGivenUpBeforeItIsSentAgainAndTheNextOneTaken() throws IOException {
         SettableClock now = new SettableClock(Instant.parse("2030-01-01T10:00:20Z"));
         UsageCounter counted = new UsageCounter(now);
         List<JsonNode> sent = new CopyOnWriteArrayList<>();
@@ -112,17 +112,20 @@ class UsageReporterTest {
             assertThat(reporter.flush()).isFalse();
             assertThat(reporter.abandoned()).isZero();
 
+            // As an edge waking after a freeze: the report is given up before it is sent again.
             now.set(now.instant().plusSeconds(1));
-            assertThat(reporter.flush()).isFalse();
+            assertThat(reporter.flush()).as("nothing new to send").isTrue();
             assertThat(reporter.abandoned()).isEqualTo(1);
             counted.record(KEY, "/orders", "valid");
-            reporter.flush();
+            assertThat(reporter.flush()).isFalse();
         } finally {
             commandSide.stop(0);
         }
         // Closing sends the second report a few times more.
-        assertThat(sent).extracting(report -> report.get("batchSequence").asLong()).startsWith(1L, 1L, 1L, 2L)
+        assertThat(sent).extracting(report -> report.get("batchSequence").asLong()).startsWith(1L, 1L, 2L)
                 .containsOnly(1L, 2L);
+        assertThat(sent.get(2).at("/keys/0/counts/0/count").asLong()).as("only the new decision").isEqualTo(1);
+        assertThat(sent.get(2).at("/keys/0/counts").size()).isEqualTo(1);
     }
 
     private static long total(List<UsageCounter.KeyReport> report) {

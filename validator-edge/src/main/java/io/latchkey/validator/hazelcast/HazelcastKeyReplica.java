@@ -7,7 +7,8 @@ import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
 import io.latchkey.validator.KeyReplica;
 import java.time.Instant;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Reads this member's local copy of the replicated map. Ready once a writer has published that it caught up with the
@@ -33,9 +34,9 @@ public final class HazelcastKeyReplica implements KeyReplica {
     private volatile long readyAfterMerges = -1;
     private volatile long asOfMillis = -1;
     private volatile long asOfReadAtNanos = System.nanoTime() - AS_OF_REFRESH_NANOS;
-    private volatile long publishedSize = Long.MAX_VALUE;
-    private volatile long publishedAtMerges = -1;
-    private final AtomicLong publishedReadAtNanos = new AtomicLong(System.nanoTime() - PUBLISHED_REFRESH_NANOS);
+    private final AtomicReference<Published> published = new AtomicReference<>(
+            new Published(Long.MAX_VALUE, -1, System.nanoTime() - PUBLISHED_REFRESH_NANOS));
+    private final AtomicBoolean reading = new AtomicBoolean();
 
     private HazelcastKeyReplica(HazelcastInstance hazelcast) {
         this.entries = ReplicaMaps.activeKeys(hazelcast);
@@ -78,24 +79,29 @@ public final class HazelcastKeyReplica implements KeyReplica {
      * What the writers last published as the map's size, read from its partition's owner by one caller at a time and
      * at most every {@value #PUBLISHED_REFRESH_NANOS} ns: callers ask per request, from event loops too, while the
      * copy fills. A size read before the latest merge began does not count. {@link Long#MAX_VALUE} while nothing has
-     * been published, or nothing since the merge.
+     * been published, or while nothing has been read since the latest merge began.
      */
     private long published(long merges) {
-        long readAt = publishedReadAtNanos.get();
+        Published last = published.get();
         long now = System.nanoTime();
-        if ((now - readAt >= PUBLISHED_REFRESH_NANOS || publishedAtMerges != merges)
-                && publishedReadAtNanos.compareAndSet(readAt, now)) {
-            Long published;
+        if ((now - last.readAtNanos() >= PUBLISHED_REFRESH_NANOS || last.merges() != merges)
+                && reading.compareAndSet(false, true)) {
             try {
-                published = ReplicaMaps.published(meta);
+                Long size = ReplicaMaps.published(meta);
+                last = new Published(size == null ? Long.MAX_VALUE : size, merges, now);
             } catch (RuntimeException unreachable) {
                 // The owner cannot be asked now (the cluster is changing): not ready yet, and asked again later.
-                published = null;
+                last = new Published(Long.MAX_VALUE, merges, now);
+            } finally {
+                reading.set(false);
             }
-            publishedSize = published == null ? Long.MAX_VALUE : published;
-            publishedAtMerges = merges;
+            published.set(last);
         }
-        return publishedAtMerges == merges ? publishedSize : Long.MAX_VALUE;
+        return last.merges() == merges ? last.size() : Long.MAX_VALUE;
+    }
+
+    /** A published size, the merges begun when it was read, and when ({@link System#nanoTime}). */
+    private record Published(long size, long merges, long readAtNanos) {
     }
 
     @Override
