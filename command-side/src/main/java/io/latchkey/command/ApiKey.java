@@ -83,7 +83,7 @@ public class ApiKey {
      * work.
      */
     @CommandHandler
-    Long handle(RotateApiKeyCommand command) {
+    KeyRotation handle(RotateApiKeyCommand command) {
         requireNotRevoked();
         if (status == KeyStatus.EXPIRED || expiresAt != null && !expiresAt.isAfter(command.now())) {
             throw new RuleViolation(RuleViolation.KEY_EXPIRED, "The key has expired; renew it before rotating.");
@@ -93,7 +93,9 @@ public class ApiKey {
         }
         apply(new ApiKeyRotatedEvent(keyId, command.secretHash(), command.hint(), secretHash,
                 command.previousSecretValidUntil(), command.now(), command.previousSecretValidUntil()));
-        return getVersion();
+        Instant until = expiresAt != null && expiresAt.isBefore(command.previousSecretValidUntil()) ? expiresAt
+                : command.previousSecretValidUntil();
+        return new KeyRotation(getVersion(), until);
     }
 
     @CommandHandler

@@ -70,7 +70,7 @@ class ApiKeyTest {
                 .when(new RotateApiKeyCommand(KEY_ID, HASH_B, "lk_live_…bbbb", graceEnds, LATER, null))
                 .expectEvents(new ApiKeyRotatedEvent(KEY_ID, HASH_B, "lk_live_…bbbb", HASH_A, graceEnds, LATER,
                         graceEnds))
-                .expectResultMessagePayload(1L);
+                .expectResultMessagePayload(new KeyRotation(1, graceEnds));
     }
 
     @Test
@@ -100,6 +100,13 @@ class ApiKeyTest {
         fixture.given(created(), first, retried)
                 .when(new RevokeApiKeyCommand(KEY_ID, "leaked", retriedAt.plusSeconds(10), null))
                 .expectResultMessagePayload(new KeyRevocation(KEY_ID, 3, List.of(HASH_C, HASH_B, HASH_A)));
+    }
+
+    @Test
+    void aRotationSaysThePreviousSecretWorksNoLongerThanTheKey() {
+        fixture.given(created())
+                .when(new RotateApiKeyCommand(KEY_ID, HASH_B, "lk_live_…bbbb", EXPIRY.plusSeconds(3600), LATER, null))
+                .expectResultMessagePayload(new KeyRotation(1, EXPIRY));
     }
 
     @Test

@@ -9,6 +9,7 @@ import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.command.ChangeApiKeyScopesCommand;
 import io.latchkey.command.CreateApiKeyCommand;
 import io.latchkey.command.KeyRevocation;
+import io.latchkey.command.KeyRotation;
 import io.latchkey.command.RenewApiKeyCommand;
 import io.latchkey.command.RevokeApiKeyCommand;
 import io.latchkey.command.RotateApiKeyCommand;
@@ -108,11 +109,10 @@ class KeyController {
         String key = keyFormat.generate();
         String hint = KeyFormat.hint(key);
         Instant now = clock.instant();
-        Instant previousValidUntil = now.plusSeconds(grace);
-        Long version = commands.send(new RotateApiKeyCommand(keyId, keyHasher.hash(key).hex(), hint, previousValidUntil,
-                now, expectedVersion(ifMatch)), ctx, Ids.NO_SUCH_KEY);
-        return ResponseEntity.ok().eTag(etag(version))
-                .body(new RotatedKeyResponse(keyId, key, hint, previousValidUntil, version));
+        KeyRotation rotation = commands.send(new RotateApiKeyCommand(keyId, keyHasher.hash(key).hex(), hint,
+                now.plusSeconds(grace), now, expectedVersion(ifMatch)), ctx, Ids.NO_SUCH_KEY);
+        return ResponseEntity.ok().eTag(etag(rotation.version())).body(new RotatedKeyResponse(keyId, key, hint,
+                rotation.previousSecretValidUntil(), rotation.version()));
     }
 
     @PostMapping("/v1/keys/{keyId}/renew")
