@@ -153,8 +153,7 @@ public class ApiKey {
     void on(ApiKeyRotatedEvent event) {
         Map<String, Instant> retired = new LinkedHashMap<>();
         retired.put(event.previousSecretHash(), event.previousSecretValidUntil());
-        retiredSecrets.forEach((hash, until) -> retired.putIfAbsent(hash,
-                until.isAfter(event.earlierSecretsValidUntil()) ? event.earlierSecretsValidUntil() : until));
+        retiredSecrets.forEach((hash, until) -> retired.putIfAbsent(hash, event.earlierSecretValidUntil(until)));
         retired.values().removeIf(until -> !until.isAfter(event.rotatedAt()));
         retiredSecrets = retired;
         secretHash = event.secretHash();

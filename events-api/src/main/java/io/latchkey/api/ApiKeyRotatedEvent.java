@@ -13,4 +13,9 @@ import java.time.Instant;
 public record ApiKeyRotatedEvent(String keyId, String secretHash, String hint, String previousSecretHash,
                                  Instant previousSecretValidUntil, Instant rotatedAt,
                                  Instant earlierSecretsValidUntil) {
+
+    /** Until when a secret rotated out before this rotation, which worked until {@code ownEnd}, works after it. */
+    public Instant earlierSecretValidUntil(Instant ownEnd) {
+        return ownEnd.isAfter(earlierSecretsValidUntil) ? earlierSecretsValidUntil : ownEnd;
+    }
 }

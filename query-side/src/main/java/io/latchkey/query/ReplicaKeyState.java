@@ -70,9 +70,8 @@ record ReplicaKeyState(String developerId, List<String> scopes, Instant expiresA
      * event's {@code earlierSecretsValidUntil} if that is sooner (the rotation itself, for events stored before).
      */
     ReplicaKeyState rotated(ApiKeyRotatedEvent event, long sequence) {
-        Instant cut = event.earlierSecretsValidUntil();
         Map<String, Instant> retired = new HashMap<>();
-        retiredSecrets.forEach((hash, until) -> retired.put(hash, until.isAfter(cut) ? cut : until));
+        retiredSecrets.forEach((hash, until) -> retired.put(hash, event.earlierSecretValidUntil(until)));
         // The current secret is the event's previous one; retiring it first keeps every hash tracked regardless.
         retired.put(secretHash, event.rotatedAt());
         retired.put(event.previousSecretHash(), event.previousSecretValidUntil());

@@ -23,9 +23,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Sends the {@link UsageCounter}'s gains to the command side's {@code POST /v1/usage} every flush interval, on its
  * own thread. A report is sent again, unchanged (same edge id and sequence), until the command side acknowledges
- * it, which records it once, or for at most {@link #MAX_RESEND}; only then is the next one taken. The edge id is new at every start, so a restarted
- * edge never collides with its former self. What a crash loses is what was counted since the last acknowledged
- * report: at most one flush interval, or longer while the command side is unreachable.
+ * it, which records it once, or for at most {@link #MAX_RESEND}; only then is the next one taken. The edge id is
+ * new at every start, so a restarted edge never collides with its former self. What a crash loses is what was
+ * counted since the last acknowledged report: at most one flush interval, or longer while the command side is
+ * unreachable.
  */
 final class UsageReporter implements AutoCloseable {
 
@@ -120,9 +121,7 @@ final class UsageReporter implements AutoCloseable {
                 rejected.incrementAndGet();
                 log.error("Usage report {} of edge {} was refused as invalid ({}); its counts are dropped", sequence,
                         edgeId, answer.statusCode());
-                List<UsageCounter.KeyReport> refused = pending;
-                pending = null;
-                counter.acknowledge(refused);
+                counter.acknowledge(takePending());
                 return true;
             }
             if (answer.statusCode() != 200) {
@@ -138,10 +137,7 @@ final class UsageReporter implements AutoCloseable {
             Thread.currentThread().interrupt();
             return false;
         }
-        // Cleared first: a report acknowledged is never sent again, even should the counter fail to settle it.
-        List<UsageCounter.KeyReport> recorded = pending;
-        pending = null;
-        counter.acknowledge(recorded);
+        counter.acknowledge(takePending());
         return true;
     }
 
@@ -159,13 +155,19 @@ final class UsageReporter implements AutoCloseable {
      */
     private void abandonIfTooOld() {
         if (pending != null && counter.millis() - pendingSince >= MAX_RESEND.toMillis()) {
-            List<UsageCounter.KeyReport> given = pending;
-            pending = null;
+            List<UsageCounter.KeyReport> given = takePending();
             abandoned.incrementAndGet();
             log.error("Usage report {} of edge {} was not acknowledged within {} and is given up; its counts are lost "
                     + "unless the command side recorded it and only its answer was lost", sequence, edgeId, MAX_RESEND);
             counter.abandon(given);
         }
+    }
+
+    /** The pending report, cleared first: one settled is never sent again, even if the counter fails to settle it. */
+    private List<UsageCounter.KeyReport> takePending() {
+        List<UsageCounter.KeyReport> taken = pending;
+        pending = null;
+        return taken;
     }
 
     /** A flush that threw counts as one failure, not two when it had counted its own before throwing. */

@@ -33,8 +33,7 @@ import org.springframework.web.bind.annotation.RestController;
  * the keys it had not been recorded for.
  */
 @RestController
-// A client that takes no JSON is refused before the change is made, not after: its answer (a new key's plaintext
-// among them) would be lost.
+// As in the other controllers: a client that takes no JSON is refused before anything is recorded.
 @RequestMapping(produces = MediaType.APPLICATION_JSON_VALUE)
 class UsageController {
 

@@ -26,7 +26,8 @@ public final class OperatorToken {
     public static final String FILE_NAME = "operator-token";
     /** What every generated token begins with. */
     public static final String PREFIX = "lkop_";
-    private static final int MIN_LENGTH = 16;
+    /** The shortest token taken, the usage token's too. */
+    static final int MIN_LENGTH = 16;
     private static final Set<PosixFilePermission> OWNER_ONLY =
             EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
 
@@ -96,7 +97,12 @@ public final class OperatorToken {
 
     /** Constant-time comparison with a presented credential. */
     public boolean matches(String presented) {
-        return presented != null && MessageDigest.isEqual(value, presented.getBytes(StandardCharsets.UTF_8));
+        return matches(value, presented);
+    }
+
+    /** Whether {@code presented} is {@code token}'s text, in time that does not depend on where they differ. */
+    static boolean matches(byte[] token, String presented) {
+        return presented != null && MessageDigest.isEqual(token, presented.getBytes(StandardCharsets.UTF_8));
     }
 
     /** True when this process created the token just now, so it is the one that prints it. */

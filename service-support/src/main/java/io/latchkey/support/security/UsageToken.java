@@ -1,7 +1,6 @@
 package io.latchkey.support.security;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 
 /**
  * The credential edges report usage with ({@code latchkey.usage.token}), when one is set apart from the operator
@@ -13,7 +12,6 @@ public final class UsageToken {
 
     /** The path it authenticates. */
     public static final String PATH = "/v1/usage";
-    private static final int MIN_LENGTH = 16;
 
     private final byte[] value;
 
@@ -30,8 +28,9 @@ public final class UsageToken {
             return null;
         }
         String token = configured.strip();
-        if (token.length() < MIN_LENGTH) {
-            throw new IllegalStateException("latchkey.usage.token must be at least " + MIN_LENGTH + " characters");
+        if (token.length() < OperatorToken.MIN_LENGTH) {
+            throw new IllegalStateException("latchkey.usage.token must be at least " + OperatorToken.MIN_LENGTH
+                    + " characters");
         }
         if (operator.matches(token)) {
             throw new IllegalStateException("latchkey.usage.token must differ from the operator token");
@@ -41,6 +40,6 @@ public final class UsageToken {
 
     /** Constant-time, like the operator token's. */
     public boolean matches(String presented) {
-        return presented != null && MessageDigest.isEqual(value, presented.getBytes(StandardCharsets.UTF_8));
+        return OperatorToken.matches(value, presented);
     }
 }

@@ -29,8 +29,7 @@ public final class HazelcastKeyReplica implements KeyReplica {
     private final IMap<String, Long> meta;
     private final ReplicatedMap<String, Long> heads;
     private final MergeTombstones tombstones;
-    private volatile boolean ready;
-    /** The merges begun when {@link #ready} was last found: a merge since empties the copy, which must fill again. */
+    /** The merges begun when the copy was last found complete: a merge since empties it, which must fill again. */
     private volatile long readyAfterMerges = -1;
     private volatile long asOfMillis = -1;
     private volatile long asOfReadAtNanos = System.nanoTime() - AS_OF_REFRESH_NANOS;
@@ -57,21 +56,18 @@ public final class HazelcastKeyReplica implements KeyReplica {
 
     @Override
     public boolean isReady() {
-        boolean merging = tombstones.merging();
-        if (ready && !merging && tombstones.merge() == readyAfterMerges) {
-            return true;
-        }
-        if (merging) {
-            ready = false;
+        if (tombstones.merging()) {
             return false;
         }
         long merges = tombstones.merge();
+        if (merges == readyAfterMerges) {
+            return true;
+        }
         // Merging is flagged before a merge is counted: a merge that began while the copy was measured is caught here.
         boolean complete = entries.size() >= published(merges) && !tombstones.merging();
         if (complete) {
             readyAfterMerges = merges;
         }
-        ready = complete;
         return complete;
     }
 
