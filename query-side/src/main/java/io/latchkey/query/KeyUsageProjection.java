@@ -38,11 +38,12 @@ import org.springframework.data.mongodb.core.query.Update;
 import org.springframework.stereotype.Component;
 
 /**
- * Maintains the {@code key-usage} collection: one document per key and minute holding the counts by endpoint and
- * outcome, and one summary per key (last use, admitted requests per month). Each document remembers the last report
- * it took from each edge and is changed in one atomic update that checks it, so a redelivered event, or one
- * replayed after a crash between two documents, changes nothing it already changed. The updates of a processor's
- * batch go to the store together, as its last usage event is handled: one bulk write per collection.
+ * Maintains the usage read model: one document per key and minute holding the counts by endpoint and outcome, and one
+ * per key and month (admitted requests, last use). Each document remembers the last report it took from each edge
+ * and is changed in one atomic update that checks it, so a redelivered event, or one replayed after a crash between
+ * two documents, changes nothing it already changed; a document's time bounds the edges it can remember, as every edge
+ * start is a new edge. The updates of a processor's batch go to the store together, as its last usage event is
+ * handled: one bulk write per collection.
  */
 @Component
 @ProcessingGroup(KeyUsageProjection.GROUP)
@@ -50,6 +51,8 @@ public class KeyUsageProjection {
 
     public static final String GROUP = "key-usage";
     static final String MINUTES = "key-usage";
+    static final String MONTHS = "key-usage-month";
+    /** One document per key, written before {@value #MONTHS}: read beside it, no longer written. */
     static final String SUMMARIES = "key-usage-summary";
     static final String ADMITTED = "valid";
     private static final String PENDING = KeyUsageProjection.class.getName() + ".writes";
@@ -117,22 +120,27 @@ public class KeyUsageProjection {
             byField.forEach(update::inc);
             writes.minutes().add(once(minuteId(event.keyId(), minute), event, update));
         });
-        Update summary = new Update().set("keyId", event.keyId());
+        Map<String, Update> byMonth = new LinkedHashMap<>();
+        admittedByMonth.forEach((month, admitted) ->
+                monthUpdate(byMonth, event.keyId(), month).inc("admitted", admitted));
         if (event.lastUsedAt() != null) {
-            summary.max("lastUsedAt", event.lastUsedAt());
+            monthUpdate(byMonth, event.keyId(), month(event.lastUsedAt())).max("lastUsedAt", event.lastUsedAt());
         }
-        admittedByMonth.forEach((month, admitted) -> summary.inc("admitted." + month, admitted));
-        writes.summaries().add(once(event.keyId(), event, summary));
+        byMonth.forEach((month, update) -> writes.months().add(once(monthId(event.keyId(), month), event, update)));
         if (batch == null || lastOfBatch(batch)) {
             upsertAll(MINUTES, writes.minutes());
-            upsertAll(SUMMARIES, writes.summaries());
+            upsertAll(MONTHS, writes.months());
             writes.minutes().clear();
-            writes.summaries().clear();
+            writes.months().clear();
         }
     }
 
+    private static Update monthUpdate(Map<String, Update> byMonth, String keyId, String month) {
+        return byMonth.computeIfAbsent(month, m -> new Update().set("keyId", keyId).set("month", m));
+    }
+
     /** Upserts that wait for the batch's last usage event, so that a batch of events costs two round trips. */
-    private record Writes(List<Upsert> minutes, List<Upsert> summaries) {
+    private record Writes(List<Upsert> minutes, List<Upsert> months) {
         Writes() {
             this(new ArrayList<>(), new ArrayList<>());
         }
@@ -148,9 +156,9 @@ public class KeyUsageProjection {
     private static Writes pendingIn(BatchingUnitOfWork<?> batch) {
         Writes writes = new Writes();
         batch.onCleanup(done -> {
-            if (!done.isRolledBack() && !(writes.minutes().isEmpty() && writes.summaries().isEmpty())) {
+            if (!done.isRolledBack() && !(writes.minutes().isEmpty() && writes.months().isEmpty())) {
                 log.error("Usage writes of {} documents were not made before the batch ended; replay the {} "
-                        + "processor to restore them", writes.minutes().size() + writes.summaries().size(), GROUP);
+                        + "processor to restore them", writes.minutes().size() + writes.months().size(), GROUP);
             }
         });
         return writes;
@@ -276,22 +284,41 @@ public class KeyUsageProjection {
         }
     }
 
+    /** The key's months and, when there is one, the summary written before them: their counts add up. */
     public Optional<Summary> summary(String keyId) {
-        Document summary = mongo.findById(keyId, Document.class, SUMMARIES);
-        if (summary == null) {
-            return Optional.empty();
+        Map<String, Long> admitted = new TreeMap<>();
+        Instant last = null;
+        Document before = mongo.findById(keyId, Document.class, SUMMARIES);
+        if (before != null) {
+            Document months = before.get("admitted", Document.class);
+            if (months != null) {
+                months.forEach((month, count) -> admitted.merge(month, ((Number) count).longValue(), Long::sum));
+            }
+            last = later(last, before.getDate("lastUsedAt"));
         }
-        Map<String, Long> admitted = new LinkedHashMap<>();
-        Document months = summary.get("admitted", Document.class);
-        if (months != null) {
-            months.forEach((month, count) -> admitted.put(month, ((Number) count).longValue()));
+        // "}" follows "|": the range holds this key's months and no other key's.
+        Query months = query(where("_id").gt(monthId(keyId, "")).lt(keyId + "}"));
+        List<Document> found = mongo.find(months, Document.class, MONTHS);
+        for (Document month : found) {
+            Number count = month.get("admitted", Number.class);
+            if (count != null) {
+                admitted.merge(month.getString("month"), count.longValue(), Long::sum);
+            }
+            last = later(last, month.getDate("lastUsedAt"));
         }
-        Date last = summary.getDate("lastUsedAt");
-        return Optional.of(new Summary(last == null ? null : last.toInstant(), admitted));
+        return before == null && found.isEmpty() ? Optional.empty() : Optional.of(new Summary(last, admitted));
+    }
+
+    private static Instant later(Instant last, Date other) {
+        return other == null || last != null && !other.toInstant().isAfter(last) ? last : other.toInstant();
     }
 
     static String month(Instant at) {
         return YearMonth.from(at.atZone(ZoneOffset.UTC)).toString();
+    }
+
+    private static String monthId(String keyId, String month) {
+        return keyId + "|" + month;
     }
 
     /** Zero-padded epoch minutes, so that ids sort by time within a key. */

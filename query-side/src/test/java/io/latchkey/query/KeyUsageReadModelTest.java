@@ -2,6 +2,8 @@ package io.latchkey.query;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.springframework.data.mongodb.core.query.Criteria.where;
+import static org.springframework.data.mongodb.core.query.Query.query;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.latchkey.api.ApiKeyCreatedEvent;
@@ -13,10 +15,14 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CyclicBarrier;
@@ -27,8 +33,10 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.core.ConditionTimeoutException;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
+import org.bson.Document;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.data.mongodb.core.MongoTemplate;
 
 /** Usage reports folded into the usage read model, against the real embedded store, read over HTTP. */
 class KeyUsageReadModelTest extends QuerySideTestSupport {
@@ -40,6 +48,9 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
 
     @Autowired
     MeterRegistry meters;
+
+    @Autowired
+    MongoTemplate mongo;
 
     private IssuedKey createKey() {
         String developerId = UUID.randomUUID().toString();
@@ -182,6 +193,63 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
         await().atMost(PROJECTED).until(() ->
                 get("/v1/keys/" + key.keyId()).body().path("quota").path("used").asLong() == 30);
         assertThat(get("/v1/keys/" + key.keyId()).body().get("quota").get("remaining").asLong()).isEqualTo(70);
+    }
+
+    /** Every edge start is a new edge id: a document that remembered every edge ever would grow for good. */
+    @Test
+    void aUsageDocumentRemembersOnlyTheEdgesThatReportedInItsTime() {
+        IssuedKey key = createKey();
+        Instant thisMonth = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+        Instant lastMonth = YearMonth.now(ZoneOffset.UTC).minusMonths(1).atDay(2).atStartOfDay(ZoneOffset.UTC)
+                .toInstant();
+        int restarts = 30;
+        for (int edge = 0; edge < restarts; edge++) {
+            Instant at = lastMonth.plusSeconds(60L * edge);
+            report(key.keyId(), edge, "edge-" + edge, 1, at, new UsageCount(at, "/", "valid", 1));
+        }
+        report(key.keyId(), restarts, "edge-new", 1, thisMonth, new UsageCount(thisMonth, "/", "valid", 2));
+
+        awaitTotal(key.keyId(), "valid", 2);
+        await().atMost(PROJECTED).until(() -> usageProjection.summary(key.keyId())
+                .map(summary -> summary.admittedByMonth().size() == 2).orElse(false));
+        KeyUsageProjection.Summary summary = usageProjection.summary(key.keyId()).orElseThrow();
+        assertThat(summary.admittedByMonth()).containsExactly(
+                Map.entry(KeyUsageProjection.month(lastMonth), (long) restarts),
+                Map.entry(KeyUsageProjection.month(thisMonth), 2L));
+        assertThat(summary.lastUsedAt()).isEqualTo(thisMonth);
+        Map<String, Integer> edgesByDocument = new TreeMap<>();
+        for (String collection : mongo.getCollectionNames()) {
+            if (collection.startsWith("key-usage")) {
+                mongo.find(query(where("keyId").is(key.keyId())), Document.class, collection).forEach(document ->
+                        edgesByDocument.put(collection + " " + document.get("_id"),
+                                document.get("applied", Document.class).size()));
+            }
+        }
+        String months = KeyUsageProjection.MONTHS + " " + key.keyId() + "|";
+        assertThat(edgesByDocument).as("a document per minute and per month").hasSize(restarts + 1 + 2)
+                .containsEntry(months + KeyUsageProjection.month(lastMonth), restarts)
+                .containsEntry(months + KeyUsageProjection.month(thisMonth), 1);
+    }
+
+    @Test
+    void aSummaryWrittenBeforeMonthlyDocumentsStillCounts() {
+        IssuedKey key = createKey();
+        appendKeyEvent(key.keyId(), 1, new ApiKeyQuotaChangedEvent(key.keyId(), 100L, now()));
+        Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+        String month = KeyUsageProjection.month(minute);
+        // As the projection wrote a key's usage before it wrote a document per month.
+        mongo.insert(new Document("_id", key.keyId()).append("keyId", key.keyId())
+                .append("lastUsedAt", Date.from(minute.plusSeconds(30)))
+                .append("admitted", new Document(month, 5L)).append("applied", new Document("edge-a", 1L)),
+                KeyUsageProjection.SUMMARIES);
+        report(key.keyId(), 0, "edge-a", 2, minute.plusSeconds(10), new UsageCount(minute, "/", "valid", 3));
+
+        await().atMost(PROJECTED).until(() ->
+                get("/v1/keys/" + key.keyId()).body().path("quota").path("used").asLong() == 8);
+        assertThat(usageProjection.summary(key.keyId()).orElseThrow())
+                .isEqualTo(new KeyUsageProjection.Summary(minute.plusSeconds(30), Map.of(month, 8L)));
+        assertThat(get("/v1/keys/" + key.keyId()).body().get("lastUsedAt").asText())
+                .isEqualTo(minute.plusSeconds(30).toString());
     }
 
     @Test
