@@ -2,9 +2,13 @@ package io.latchkey.api;
 
 /**
  * A token-bucket limit: {@code limit} requests per {@code periodSeconds}, with an optional {@code burst}
- * (bucket capacity; null means the same as {@code limit}).
+ * (bucket capacity; null means the same as {@code limit}). A limit or burst above {@value #MAX_REQUESTS} reads as
+ * that: the edges' bucket arithmetic (doubles, in Redis's Lua too) is exact up to there, no traffic tells the
+ * difference, and the services refuse more, but events stored before they did can hold more.
  */
 public record RateLimit(long limit, long periodSeconds, Long burst) {
+
+    public static final long MAX_REQUESTS = 1_000_000_000L;
 
     public RateLimit {
         if (limit < 1) {
@@ -16,6 +20,8 @@ public record RateLimit(long limit, long periodSeconds, Long burst) {
         if (burst != null && burst < limit) {
             throw new IllegalArgumentException("burst must not be smaller than the limit");
         }
+        limit = Math.min(limit, MAX_REQUESTS);
+        burst = burst == null ? null : Math.min(burst, MAX_REQUESTS);
     }
 
     public long capacity() {

@@ -84,6 +84,23 @@ class ExactRedisRateLimiterTest {
         assertThat(total).isEqualTo(50);
     }
 
+    /** Limits above the maximum were accepted once, and their events are read as they were stored. */
+    @Test
+    void aLimitStoredAboveTheMaximumIsEnforcedAsTheMaximum() throws Exception {
+        awaitConnected(edgeA);
+        ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(edgeA);
+        RateLimit stored = new RateLimit(Long.MAX_VALUE, 1, Long.MAX_VALUE);
+        String keyId = keyId();
+        limiter.acquire(keyId, stored);
+
+        RateLimitState second = limiter.acquire(keyId, stored);
+
+        assertThat(second.allowed()).isTrue();
+        assertThat(second.limit()).isEqualTo(1_000_000_000L);
+        assertThat(second.remaining()).isBetween(999_999_998L, 1_000_000_000L);
+        assertThat(second.resetSeconds()).isBetween(0L, 1L);
+    }
+
     @Test
     void aDeniedTokenReportsWhenToRetryAndTheHeaderFields() throws Exception {
         awaitConnected(edgeA);
