@@ -29,6 +29,7 @@ import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.bson.Document;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.dao.DuplicateKeyException;
 import org.springframework.data.domain.Sort;
 import org.springframework.data.mongodb.BulkOperationException;
 import org.springframework.data.mongodb.core.BulkOperations;
@@ -52,7 +53,7 @@ public class KeyUsageProjection {
     public static final String GROUP = "key-usage";
     static final String MINUTES = "key-usage";
     static final String MONTHS = "key-usage-month";
-    /** One document per key, written before {@value #MONTHS}: read beside it, no longer written. */
+    /** One document per key, written before {@value #MONTHS}; moved into it at start ({@link #moveSummaries}). */
     static final String SUMMARIES = "key-usage-summary";
     static final String ADMITTED = "valid";
     private static final String PENDING = KeyUsageProjection.class.getName() + ".writes";
@@ -66,6 +67,50 @@ public class KeyUsageProjection {
 
     KeyUsageProjection(MongoTemplate mongo) {
         this.mongo = mongo;
+        moveSummaries();
+    }
+
+    /**
+     * Moves each summary written before the months into its months, then deletes it. A month takes the summary's
+     * count of it as {@code movedAdmitted}, once, and its edges' last reports, so that a replay of the reports it
+     * had counted counts them no more. Runs before the processor starts; another query side doing the same at the
+     * same time, or a crash half-way, moves nothing twice.
+     */
+    void moveSummaries() {
+        try (Stream<Document> summaries = mongo.stream(new Query(), Document.class, SUMMARIES)) {
+            summaries.forEach(summary -> {
+                String keyId = summary.getString("_id");
+                Document applied = summary.get("applied", Document.class);
+                Date lastUsedAt = summary.getDate("lastUsedAt");
+                Map<String, Long> admitted = new LinkedHashMap<>();
+                Document months = summary.get("admitted", Document.class);
+                if (months != null) {
+                    months.forEach((month, count) -> admitted.put(month, ((Number) count).longValue()));
+                }
+                if (lastUsedAt != null) {
+                    admitted.putIfAbsent(month(lastUsedAt.toInstant()), 0L);
+                }
+                admitted.forEach((month, count) -> {
+                    Update update = newMonth(keyId, month).set("movedAdmitted", count);
+                    if (lastUsedAt != null && month.equals(month(lastUsedAt.toInstant()))) {
+                        update.max("lastUsedAt", lastUsedAt);
+                    }
+                    if (applied != null) {
+                        applied.forEach((edge, batch) -> update.max("applied." + edge, batch));
+                    }
+                    moveOnce(monthId(keyId, month), update);
+                });
+                mongo.remove(query(where("_id").is(keyId)), SUMMARIES);
+            });
+        }
+    }
+
+    private void moveOnce(String id, Update update) {
+        try {
+            mongo.upsert(query(where("_id").is(id).and("movedAdmitted").exists(false)), update, MONTHS);
+        } catch (DuplicateKeyException moved) {
+            // The month has taken its summary's counts already.
+        }
     }
 
     /** A key's counts of one endpoint and outcome in the period of a {@link Granularity} that starts at {@code start}. */
@@ -136,7 +181,11 @@ public class KeyUsageProjection {
     }
 
     private static Update monthUpdate(Map<String, Update> byMonth, String keyId, String month) {
-        return byMonth.computeIfAbsent(month, m -> new Update().set("keyId", keyId).set("month", m));
+        return byMonth.computeIfAbsent(month, m -> newMonth(keyId, m));
+    }
+
+    private static Update newMonth(String keyId, String month) {
+        return new Update().set("keyId", keyId).set("month", month);
     }
 
     /** Upserts that wait for the batch's last usage event, so that a batch of events costs two round trips. */
@@ -284,29 +333,25 @@ public class KeyUsageProjection {
         }
     }
 
-    /** The key's months and, when there is one, the summary written before them: their counts add up. */
     public Optional<Summary> summary(String keyId) {
-        Map<String, Long> admitted = new TreeMap<>();
-        Instant last = null;
-        Document before = mongo.findById(keyId, Document.class, SUMMARIES);
-        if (before != null) {
-            Document months = before.get("admitted", Document.class);
-            if (months != null) {
-                months.forEach((month, count) -> admitted.merge(month, ((Number) count).longValue(), Long::sum));
-            }
-            last = later(last, before.getDate("lastUsedAt"));
-        }
         // "}" follows "|": the range holds this key's months and no other key's.
         Query months = query(where("_id").gt(monthId(keyId, "")).lt(keyId + "}"));
         List<Document> found = mongo.find(months, Document.class, MONTHS);
+        Map<String, Long> admitted = new TreeMap<>();
+        Instant last = null;
         for (Document month : found) {
-            Number count = month.get("admitted", Number.class);
-            if (count != null) {
-                admitted.merge(month.getString("month"), count.longValue(), Long::sum);
+            long count = count(month, "admitted") + count(month, "movedAdmitted");
+            if (count > 0) {
+                admitted.put(month.getString("month"), count);
             }
             last = later(last, month.getDate("lastUsedAt"));
         }
-        return before == null && found.isEmpty() ? Optional.empty() : Optional.of(new Summary(last, admitted));
+        return found.isEmpty() ? Optional.empty() : Optional.of(new Summary(last, admitted));
+    }
+
+    private static long count(Document month, String field) {
+        Number count = month.get(field, Number.class);
+        return count == null ? 0 : count.longValue();
     }
 
     private static Instant later(Instant last, Date other) {

@@ -232,7 +232,7 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
     }
 
     @Test
-    void aSummaryWrittenBeforeMonthlyDocumentsStillCounts() {
+    void summariesWrittenBeforeTheMonthsMoveIntoThemAndAReplayCountsNothingTwice() {
         IssuedKey key = createKey();
         appendKeyEvent(key.keyId(), 1, new ApiKeyQuotaChangedEvent(key.keyId(), 100L, now()));
         Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);
@@ -240,16 +240,24 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
         // As the projection wrote a key's usage before it wrote a document per month.
         mongo.insert(new Document("_id", key.keyId()).append("keyId", key.keyId())
                 .append("lastUsedAt", Date.from(minute.plusSeconds(30)))
-                .append("admitted", new Document(month, 5L)).append("applied", new Document("edge-a", 1L)),
+                .append("admitted", new Document(month, 5L)).append("applied", new Document("edge-old", 4L)),
                 KeyUsageProjection.SUMMARIES);
-        report(key.keyId(), 0, "edge-a", 2, minute.plusSeconds(10), new UsageCount(minute, "/", "valid", 3));
-
+        usageProjection.moveSummaries();
+        report(key.keyId(), 0, "edge-new", 1, minute.plusSeconds(10), new UsageCount(minute, "/", "valid", 3));
         await().atMost(PROJECTED).until(() ->
                 get("/v1/keys/" + key.keyId()).body().path("quota").path("used").asLong() == 8);
+
+        // The report the summary had counted, handled again as a replay of the processor would.
+        usageProjection.on(new ApiKeyUsageRecordedEvent(key.keyId(), "edge-old", 4,
+                List.of(new UsageCount(minute, "/", "valid", 5)), minute.plusSeconds(30), now()));
+        usageProjection.moveSummaries();
+
         assertThat(usageProjection.summary(key.keyId()).orElseThrow())
                 .isEqualTo(new KeyUsageProjection.Summary(minute.plusSeconds(30), Map.of(month, 8L)));
+        assertThat(get("/v1/keys/" + key.keyId()).body().get("quota").get("used").asLong()).isEqualTo(8);
         assertThat(get("/v1/keys/" + key.keyId()).body().get("lastUsedAt").asText())
                 .isEqualTo(minute.plusSeconds(30).toString());
+        assertThat(mongo.findById(key.keyId(), Document.class, KeyUsageProjection.SUMMARIES)).isNull();
     }
 
     @Test
