@@ -4,57 +4,94 @@ import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.Collection;
-import java.util.Map;
+import java.util.Deque;
+import java.util.OptionalLong;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.EventTrackerStatus;
 import org.axonframework.eventhandling.TrackingEventProcessor;
+import org.axonframework.eventhandling.TrackingToken;
+import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
 /**
- * Tells the edges, five times a second, that the replica projection is caught up with the event log: they turn ready
- * once they hold what the map held then, and measure their lag by it. Silent while the projection is behind, so
- * edges notice a stalled or lagging writer as well as their own isolation.
+ * Tells the edges, five times a second, how far the replica projection has got: "caught up as of T" means that every
+ * event appended before T is in the map. They turn ready once they hold what the map held then, and measure their lag
+ * by it. Each tick notes the event log's head and the time; T is the time of the latest note whose head the projection
+ * has reached. So a projection that stalls (a handler waiting on a lock or a put) or falls behind publishes nothing
+ * newer, and edges see their lag grow, as they do when they are cut off.
  */
 @Component
 class ReplicaCatchUpPublisher {
 
+    /** Ten minutes of ticks; older notes are dropped, which only delays what is published. */
+    private static final int MAX_NOTES = 3_000;
+
     private final EventProcessingConfiguration processing;
+    private final EventStore eventStore;
     private final ReplicaWriter writer;
     private final Clock clock;
+    /** (time, head) notes, oldest first; only the scheduler's thread touches them. */
+    private final Deque<Note> notes = new ArrayDeque<>();
 
-    ReplicaCatchUpPublisher(EventProcessingConfiguration processing, HazelcastInstance hazelcast, Clock clock) {
+    private record Note(Instant asOf, long head) {
+    }
+
+    ReplicaCatchUpPublisher(EventProcessingConfiguration processing, EventStore eventStore,
+                            HazelcastInstance hazelcast, Clock clock) {
         this.processing = processing;
+        this.eventStore = eventStore;
         this.writer = ReplicaWriter.of(hazelcast);
         this.clock = clock;
     }
 
     @Scheduled(fixedDelay = 200)
     void publishWhenCaughtUp() {
-        // "Caught up" dates from the processor's last poll, so asOf may be ahead of the truth by one polling delay
-        // (50 ms embedded); lag bounds are seconds.
-        Instant asOf = clock.instant();
-        if (caughtUp()) {
-            writer.publishCaughtUp(asOf);
+        // The time first, then the head: the head holds every event appended before that time.
+        Instant now = clock.instant();
+        TrackingToken head = eventStore.createHeadToken();
+        note(new Note(now, head == null ? 0 : head.position().orElse(0)));
+        Instant reached = reached(processing.eventProcessor(ActiveKeyReplicaProjection.GROUP,
+                        TrackingEventProcessor.class)
+                .map(processor -> processor.processingStatus().values())
+                .map(ReplicaCatchUpPublisher::applied)
+                .orElse(OptionalLong.empty()));
+        if (reached != null) {
+            writer.publishCaughtUp(reached);
         }
     }
 
-    private boolean caughtUp() {
-        return processing.eventProcessor(ActiveKeyReplicaProjection.GROUP, TrackingEventProcessor.class)
-                .map(TrackingEventProcessor::processingStatus)
-                .map(Map::values)
-                .map(ReplicaCatchUpPublisher::caughtUp)
-                .orElse(false);
+    private void note(Note note) {
+        notes.addLast(note);
+        if (notes.size() > MAX_NOTES) {
+            notes.removeFirst();
+        }
+    }
+
+    /** The time of the latest note whose head {@code applied} has reached (those notes are done with), or null. */
+    private Instant reached(OptionalLong applied) {
+        Instant reached = null;
+        while (applied.isPresent() && !notes.isEmpty() && notes.peekFirst().head() <= applied.getAsLong()) {
+            reached = notes.removeFirst().asOf();
+        }
+        return reached;
     }
 
     /**
-     * Every segment caught up and none failing. Axon keeps a segment's "caught up" once set, through the errors of a
-     * handler that keeps failing (the processor retrying with back-off), so a failing one counts as behind: its
-     * edges must see their lag grow and stop trusting their replica.
+     * The position every segment has applied, once each has caught up with the log; empty before, or while any
+     * segment fails. Axon keeps a segment's "caught up" once set, through the errors of a handler that keeps failing
+     * (the processor retrying with back-off), so a failing one counts as behind: its edges must see their lag grow
+     * and stop trusting their replica.
      */
-    static boolean caughtUp(Collection<? extends EventTrackerStatus> segments) {
-        return !segments.isEmpty()
-                && segments.stream().allMatch(segment -> segment.isCaughtUp() && !segment.isErrorState());
+    static OptionalLong applied(Collection<? extends EventTrackerStatus> segments) {
+        if (segments.isEmpty() || !segments.stream().allMatch(segment -> segment.isCaughtUp()
+                && !segment.isErrorState())) {
+            return OptionalLong.empty();
+        }
+        // A segment caught up without a position has read nothing, which is everything only while the log is empty.
+        return OptionalLong.of(segments.stream().mapToLong(segment -> segment.getCurrentPosition().orElse(0))
+                .min().orElseThrow());
     }
 }

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.replicatedmap.ReplicatedMap;
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyExpiredEvent;
 import io.latchkey.api.ApiKeyQuotaChangedEvent;
@@ -21,11 +22,13 @@ import io.latchkey.api.secret.KeyHash;
 import io.latchkey.validator.KeyReplica;
 import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
 import io.latchkey.validator.hazelcast.ReplicaCluster;
+import io.latchkey.validator.hazelcast.ReplicaMaps;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -97,6 +100,49 @@ class ActiveKeyReplicaTest extends QuerySideTestSupport {
         append("DeveloperAccount", developerId, 2, new DeveloperRateLimitChangedEvent(developerId, null, now()));
         await().atMost(REPLICATED).until(() -> map().read(hash).limitsVersion() == 2);
         assertThat(map().read(hash).rateLimit()).isNull();
+    }
+
+    /** A leaked secret rotated out while the writer is stuck must not look replicated to the edges' lag bound. */
+    @Test
+    void aStalledProjectionPublishesNoCatchUpPastWhatItHasApplied() throws Exception {
+        IssuedKey key = createKey(List.of("read"), null);
+        awaitEntry(key.secretHash(), 0);
+        ReplicatedMap<String, Long> heads = hazelcast.getReplicatedMap(ReplicaMaps.HEADS);
+        String writer = hazelcast.getCluster().getLocalMember().getUuid().toString();
+        long created = System.currentTimeMillis();
+        await().atMost(REPLICATED).until(() -> heads.get(writer) != null && heads.get(writer) > created);
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        // What a rewrite after a merge does: holds the projection while a handler waits to write.
+        Thread stall = new Thread(() -> {
+            synchronized (projection) {
+                held.countDown();
+                awaitQuietly(release);
+            }
+        });
+        stall.start();
+        long appended;
+        try {
+            held.await();
+            appended = System.currentTimeMillis();
+            rotate(key, key.rotated(), 1, now(), now());
+            // Ten of the publisher's ticks.
+            Thread.sleep(2_000);
+            assertThat(heads.get(writer)).isLessThanOrEqualTo(appended);
+        } finally {
+            release.countDown();
+            stall.join();
+        }
+        await().atMost(REPLICATED).until(() -> heads.get(writer) > appended);
+        assertThat(map().read(new KeyHash(key.secretHash())).version()).isEqualTo(1);
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Test

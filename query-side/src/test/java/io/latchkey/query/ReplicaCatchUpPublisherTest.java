@@ -3,6 +3,7 @@ package io.latchkey.query;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import java.util.OptionalLong;
 import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
 import org.axonframework.eventhandling.Segment;
 import org.axonframework.eventhandling.TrackerStatus;
@@ -15,11 +16,13 @@ class ReplicaCatchUpPublisherTest {
             new GlobalSequenceTrackingToken(41));
 
     @Test
-    void caughtUpWhenEverySegmentIs() {
-        assertThat(ReplicaCatchUpPublisher.caughtUp(List.of(SEGMENTS[0].caughtUp(), SEGMENTS[1].caughtUp())))
-                .isTrue();
-        assertThat(ReplicaCatchUpPublisher.caughtUp(List.of(SEGMENTS[0].caughtUp(), SEGMENTS[1]))).isFalse();
-        assertThat(ReplicaCatchUpPublisher.caughtUp(List.of())).isFalse();
+    void appliedIsWhereTheSlowestSegmentIsOnceEveryOneHasCaughtUp() {
+        TrackerStatus behind = SEGMENTS[1].advancedTo(new GlobalSequenceTrackingToken(39)).caughtUp();
+
+        assertThat(ReplicaCatchUpPublisher.applied(List.of(SEGMENTS[0].caughtUp(), behind)))
+                .isEqualTo(OptionalLong.of(39));
+        assertThat(ReplicaCatchUpPublisher.applied(List.of(SEGMENTS[0].caughtUp(), SEGMENTS[1]))).isEmpty();
+        assertThat(ReplicaCatchUpPublisher.applied(List.of())).isEmpty();
     }
 
     @Test
@@ -27,6 +30,6 @@ class ReplicaCatchUpPublisherTest {
         TrackerStatus failing = SEGMENTS[1].caughtUp().markError(new IllegalStateException("projection failed"));
 
         assertThat(failing.isCaughtUp()).isTrue();
-        assertThat(ReplicaCatchUpPublisher.caughtUp(List.of(SEGMENTS[0].caughtUp(), failing))).isFalse();
+        assertThat(ReplicaCatchUpPublisher.applied(List.of(SEGMENTS[0].caughtUp(), failing))).isEmpty();
     }
 }

@@ -16,6 +16,7 @@ import com.mongodb.client.model.WriteModel;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import org.axonframework.extensions.mongo.eventsourcing.eventstore.documentperevent.EventEntryConfiguration;
 import org.bson.Document;
 import org.slf4j.Logger;
@@ -59,6 +60,8 @@ final class EventPositions {
     /** The end of the block positions are given from; guarded by this. */
     private long reserved;
     private volatile boolean numbered;
+    /** The highest position {@link #lastGiven} has found: positions only grow, so the next call reads on from it. */
+    private final AtomicLong lastFound = new AtomicLong();
 
     EventPositions(MongoDatabase database, Runnable commit) {
         this.markers = database.getCollection(MARKERS);
@@ -154,14 +157,14 @@ final class EventPositions {
         if (marker == null) {
             return null;
         }
-        long position = marker.get(FROM, Number.class).longValue();
+        long position = Math.max(marker.get(FROM, Number.class).longValue(), lastFound.get());
         try (MongoCursor<Document> after = events.find(gt(FIELD, position)).sort(Sorts.ascending(FIELD))
                 .batchSize(BATCH).iterator()) {
             while (after.hasNext()) {
                 position = after.next().get(FIELD, Number.class).longValue();
             }
         }
-        return position;
+        return lastFound.accumulateAndGet(position, Math::max);
     }
 
     /** Whether the store's events are numbered; once they are, they stay so. */
