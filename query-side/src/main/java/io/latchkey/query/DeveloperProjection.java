@@ -9,7 +9,7 @@ import org.axonframework.eventhandling.SequenceNumber;
 import org.springframework.data.mongodb.core.MongoTemplate;
 import org.springframework.stereotype.Component;
 
-/** Maintains the {@code developers} collection. */
+/** Maintains the {@code developers} collection; each write replaces only an older view ({@link VersionedViews}). */
 @Component
 @ProcessingGroup(DeveloperProjection.GROUP)
 public class DeveloperProjection {
@@ -26,7 +26,7 @@ public class DeveloperProjection {
     void on(DeveloperRegisteredEvent event, @SequenceNumber long sequence) {
         DeveloperView current = mongo.findById(event.developerId(), DeveloperView.class);
         if (current == null || sequence > current.version()) {
-            mongo.save(DeveloperView.registered(event, sequence));
+            VersionedViews.saveIfNewer(mongo, event.developerId(), sequence, DeveloperView.registered(event, sequence));
         }
     }
 
@@ -34,7 +34,8 @@ public class DeveloperProjection {
     void on(DeveloperRateLimitChangedEvent event, @SequenceNumber long sequence) {
         DeveloperView current = mongo.findById(event.developerId(), DeveloperView.class);
         if (current != null && sequence > current.version()) {
-            mongo.save(current.withDefaultRateLimit(event.rateLimit(), sequence));
+            VersionedViews.saveIfNewer(mongo, event.developerId(), sequence,
+                    current.withDefaultRateLimit(event.rateLimit(), sequence));
         }
     }
 

@@ -28,7 +28,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * Maintains the {@code keys} collection. A key's events arrive in order on one processor thread (Axon sequences them
- * per aggregate), so reading the view, checking its version and writing it back needs no lock.
+ * per aggregate); each write replaces only an older view ({@link VersionedViews}), so a query side that handles an
+ * event late, after another took over its segment, cannot put an older state back.
  */
 @Component
 @ProcessingGroup(KeyProjection.GROUP)
@@ -50,7 +51,7 @@ public class KeyProjection {
     void on(ApiKeyCreatedEvent event, @SequenceNumber long sequence) {
         KeyView current = mongo.findById(event.keyId(), KeyView.class);
         if (current == null || sequence > current.version()) {
-            mongo.save(KeyView.created(event, sequence));
+            VersionedViews.saveIfNewer(mongo, event.keyId(), sequence, KeyView.created(event, sequence));
         }
     }
 
@@ -114,7 +115,7 @@ public class KeyProjection {
             // Cannot happen while the stream starts every key with its creation; never invent a half key.
             log.warn("Ignoring event {} for key {}: the key was never created", sequence, keyId);
         } else if (sequence > current.version()) {
-            mongo.save(transition.apply(current));
+            VersionedViews.saveIfNewer(mongo, keyId, sequence, transition.apply(current));
         }
     }
 }
