@@ -100,14 +100,18 @@ public class ActiveKeyReplicaProjection {
         }
     }
 
-    /** Scans every key: default changes are rare operator actions, the keys of one developer are not indexed. */
+    /**
+     * Scans every key: default changes are rare operator actions, the keys of one developer are not indexed. Writes
+     * first, remembers after, as {@link #publish}: a write that fails half-way leaves the old default remembered, so
+     * the retried event does it all again.
+     */
     private synchronized void changeDefault(String developerId, DeveloperDefault newDefault) {
-        developerDefaults.put(developerId, newDefault);
         keys.forEach((keyId, state) -> {
             if (state.developerId().equals(developerId)) {
-                write(keyId, state);
+                write(keyId, state, newDefault);
             }
         });
+        developerDefaults.put(developerId, newDefault);
     }
 
     private void apply(String keyId, long sequence, UnaryOperator<ReplicaKeyState> transition) {
@@ -158,7 +162,10 @@ public class ActiveKeyReplicaProjection {
     }
 
     private int write(String keyId, ReplicaKeyState state) {
-        DeveloperDefault developerDefault = developerDefaults.get(state.developerId());
+        return write(keyId, state, developerDefaults.get(state.developerId()));
+    }
+
+    private int write(String keyId, ReplicaKeyState state, DeveloperDefault developerDefault) {
         int written = 0;
         for (Map.Entry<KeyHash, ActiveKeyEntry> entry : state.entries(keyId,
                 developerDefault == null ? null : developerDefault.rateLimit(),

@@ -1,9 +1,11 @@
 package io.latchkey.query;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastException;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.replicatedmap.ReplicatedMap;
 import io.latchkey.api.ApiKeyCreatedEvent;
@@ -24,11 +26,15 @@ import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
 import io.latchkey.validator.hazelcast.ReplicaCluster;
 import io.latchkey.validator.hazelcast.ReplicaMaps;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -100,6 +106,55 @@ class ActiveKeyReplicaTest extends QuerySideTestSupport {
         append("DeveloperAccount", developerId, 2, new DeveloperRateLimitChangedEvent(developerId, null, now()));
         await().atMost(REPLICATED).until(() -> map().read(hash).limitsVersion() == 2);
         assertThat(map().read(hash).rateLimit()).isNull();
+    }
+
+    @Test
+    void aDefaultChangeWhoseWritesFailHalfWayIsRedoneWhenTheEventIsRetried() {
+        String developerId = UUID.randomUUID().toString();
+        List<IssuedKey> keys = List.of(IssuedKey.issue(developerId), IssuedKey.issue(developerId));
+        // A projection of its own on the real member, whose third put into the entries fails.
+        ActiveKeyReplicaProjection failingOnce = new ActiveKeyReplicaProjection(failingPut(hazelcast, 3));
+        for (IssuedKey key : keys) {
+            failingOnce.on(new ApiKeyCreatedEvent(key.keyId(), developerId, "default", key.secretHash(),
+                    "lk_test_…abcd", List.of("read"), now(), null, null), 0);
+        }
+        DeveloperRateLimitChangedEvent change =
+                new DeveloperRateLimitChangedEvent(developerId, new RateLimit(100, 60, null), now());
+
+        assertThatThrownBy(() -> failingOnce.on(change, 3)).hasMessageContaining("injected");
+        failingOnce.on(change, 3);
+
+        for (IssuedKey key : keys) {
+            ActiveKeyEntry entry = map().read(new KeyHash(key.secretHash()));
+            assertThat(entry.rateLimit()).as(key.keyId()).isEqualTo(new RateLimit(100, 60, null));
+            assertThat(entry.limitsVersion()).isEqualTo(3);
+        }
+    }
+
+    /** {@code hazelcast}, except that the {@code failing}th put into the entries map throws. */
+    @SuppressWarnings("unchecked")
+    private static HazelcastInstance failingPut(HazelcastInstance hazelcast, int failing) {
+        AtomicInteger puts = new AtomicInteger();
+        ReplicatedMap<Object, Object> entries = hazelcast.getReplicatedMap(ReplicaMaps.ACTIVE_KEYS);
+        ReplicatedMap<Object, Object> faulty = (ReplicatedMap<Object, Object>) Proxy.newProxyInstance(
+                ReplicatedMap.class.getClassLoader(), new Class<?>[] {ReplicatedMap.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("put") && puts.incrementAndGet() == failing) {
+                        throw new HazelcastException("injected put failure");
+                    }
+                    return invoke(method, entries, args);
+                });
+        return (HazelcastInstance) Proxy.newProxyInstance(HazelcastInstance.class.getClassLoader(),
+                new Class<?>[] {HazelcastInstance.class}, (proxy, method, args) ->
+                        method.getName().equals("getReplicatedMap") && ReplicaMaps.ACTIVE_KEYS.equals(args[0])
+                                ? faulty : invoke(method, hazelcast, args));
+    }
+
+    private static Object invoke(Method method, Object target, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
     }
 
     /** A leaked secret rotated out while the writer is stuck must not look replicated to the edges' lag bound. */
