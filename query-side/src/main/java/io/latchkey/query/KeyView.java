@@ -33,6 +33,15 @@ public record KeyView(@Id String keyId, String developerId, String name, String 
                 event.rateLimit(), null, sequence, event.createdAt());
     }
 
+    /**
+     * When the secret rotated out last stops working: the end of its grace period, or the key's expiry if that comes
+     * first (as the rotation's answer says; a renewal since may have moved the expiry). Null without a rotation.
+     */
+    public Instant previousKeyEnds() {
+        return previousKeyValidUntil != null && expiresAt != null && expiresAt.isBefore(previousKeyValidUntil)
+                ? expiresAt : previousKeyValidUntil;
+    }
+
     /** The status a caller should see at {@code now}: a key past its expiry is EXPIRED before the event says so. */
     public KeyStatus statusAt(Instant now) {
         return status == KeyStatus.ACTIVE && expiresAt != null && !now.isBefore(expiresAt) ? KeyStatus.EXPIRED : status;

@@ -262,6 +262,24 @@ class QueryApiTest extends QuerySideTestSupport {
     }
 
     @Test
+    void theRotatedOutKeyEndsNoLaterThanTheKeyAsTheRotationAnswered() {
+        String developerId = registerDeveloper("graceful");
+        Instant expiresAt = now().plusSeconds(3600);
+        IssuedKey key = createKey(developerId, "expiring", now(), expiresAt);
+        Instant graceEnds = now().plusSeconds(86_400);
+        appendKeyEvent(key.keyId(), 1, new ApiKeyRotatedEvent(key.keyId(), key.rotated().secretHash(), "lk_test_…g",
+                key.secretHash(), graceEnds, now(), graceEnds));
+
+        assertThat(awaitKeyVersion(key.keyId(), 1).get("previousKeyValidUntil").asText())
+                .isEqualTo(expiresAt.toString());
+
+        Instant renewedUntil = now().plusSeconds(7 * 86_400);
+        appendKeyEvent(key.keyId(), 2, new ApiKeyRenewedEvent(key.keyId(), renewedUntil, now()));
+        assertThat(awaitKeyVersion(key.keyId(), 2).get("previousKeyValidUntil").asText())
+                .isEqualTo(graceEnds.toString());
+    }
+
+    @Test
     void historyListsEveryEventOldestFirstWithWhoAndFromWhere() {
         String developerId = registerDeveloper("auditor");
         IssuedKey key = createKey(developerId, "audited", now(), null);

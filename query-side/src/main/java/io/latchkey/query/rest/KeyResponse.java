@@ -19,7 +19,7 @@ record KeyResponse(String keyId, String developerId, String name, String hint, L
 
     static KeyResponse of(KeyView view, RateLimit developerDefault, KeyUsageProjection.Summary usage, Instant now) {
         return new KeyResponse(view.keyId(), view.developerId(), view.name(), view.hint(), view.scopes(),
-                view.statusAt(now), view.createdAt(), view.expiresAt(), view.rotatedAt(), view.previousKeyValidUntil(),
+                view.statusAt(now), view.createdAt(), view.expiresAt(), view.rotatedAt(), view.previousKeyEnds(),
                 view.revokedAt(), view.revocationReason(), view.rateLimit(),
                 view.rateLimit() != null ? view.rateLimit() : developerDefault,
                 QuotaStatus.of(view.monthlyQuota(), usage, now), usage == null ? null : usage.lastUsedAt(),
