@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+import org.h2.mvstore.MVMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,13 +18,18 @@ import org.slf4j.LoggerFactory;
 public final class EmbeddedMongoServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(EmbeddedMongoServer.class);
+    /** A map of this class's own, outside the backend's {@code databases.} names, that every commit changes. */
+    private static final String COMMITS = "latchkey$commits";
 
     private final H2Backend backend;
     private final MongoServer server;
+    private final MVMap<Integer, Long> commits;
+    private final AtomicLong commitCount = new AtomicLong();
 
     private EmbeddedMongoServer(H2Backend backend, MongoServer server) {
         this.backend = backend;
         this.server = server;
+        this.commits = backend.getMvStore().openMap(COMMITS);
     }
 
     public static EmbeddedMongoServer start(Path dataDir, String host, int port) {
@@ -32,16 +39,29 @@ public final class EmbeddedMongoServer implements AutoCloseable {
             throw new UncheckedIOException("cannot create data directory " + dataDir, e);
         }
         Path file = dataDir.resolve("store.mv");
-        H2Backend backend = new IndexedH2Backend(file.toString());
+        EmbeddedMongoServer served = serve(new IndexedH2Backend(file.toString()), host, port);
+        log.info("Embedded MongoDB-wire store serving {} on {}:{}", file, host, port);
+        return served;
+    }
+
+    /** Serves {@code backend}, for tests that open its store themselves. */
+    static EmbeddedMongoServer serve(H2Backend backend, String host, int port) {
         MongoServer server = new MongoServer(backend);
         server.bind(host, port);
-        log.info("Embedded MongoDB-wire store serving {} on {}:{}", file, host, port);
         return new EmbeddedMongoServer(backend, server);
     }
 
-    /** Writes everything accepted so far to the store file. */
+    /**
+     * Writes everything accepted so far to the store file and forces the file to the disk, so that it survives the
+     * process and the host. H2's background writer hands a store to threads of its own and returns: pages it has
+     * taken are no longer unsaved, so a plain commit right after would find nothing to do and return before they are
+     * written. A change of this class's own makes every commit store, and H2 writes stores in the order taken, so it
+     * returns once the earlier store is written too.
+     */
     public void commit() {
+        commits.put(0, commitCount.incrementAndGet());
         backend.commit();
+        backend.getMvStore().sync();
     }
 
     /** Stops serving; the server then closes the backend, whose store commits what it accepted as it closes. */

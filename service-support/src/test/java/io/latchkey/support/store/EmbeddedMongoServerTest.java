@@ -12,7 +12,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import org.bson.Document;
+import org.h2.mvstore.MVStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,6 +38,43 @@ class EmbeddedMongoServerTest {
             Document found = client.getDatabase("latchkey").getCollection("things").find().first();
             assertThat(found).isNotNull();
             assertThat(found.getInteger("v")).isEqualTo(1);
+        }
+    }
+
+    /**
+     * A background store that has taken a write but not yet written it, when a command commits: the commit must not
+     * return before the write is in the file, and must force the file to the disk.
+     */
+    @Test
+    void aCommitReturnsOnlyOnceWhatABackgroundStoreTookIsWrittenAndForced() throws Exception {
+        MVStore store = new MVStore.Builder().fileName(GatedFilePath.name(dataDir.resolve("gated.mv"))).open();
+        int port = LoopbackPorts.free();
+        try (EmbeddedMongoServer server = EmbeddedMongoServer.serve(new IndexedH2Backend(store), "127.0.0.1", port);
+             MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port)) {
+            client.getDatabase("latchkey").getCollection("things").insertOne(new Document("_id", "warm-up"));
+            server.commit();
+            GatedFilePath.close();
+            AtomicBoolean opened = new AtomicBoolean();
+            try {
+                client.getDatabase("latchkey").getCollection("things").insertOne(new Document("_id", "acknowledged"));
+                store.tryCommit();
+                assertThat(GatedFilePath.awaitSaveWaiting()).as("the background store waits to write").isTrue();
+                int forcedBefore = GatedFilePath.forces();
+                Thread opener = new Thread(() -> {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(300));
+                    opened.set(true);
+                    GatedFilePath.open();
+                });
+                opener.start();
+
+                server.commit();
+
+                assertThat(opened).as("commit returned while the write was still waiting").isTrue();
+                assertThat(GatedFilePath.forces()).isGreaterThan(forcedBefore);
+                opener.join();
+            } finally {
+                GatedFilePath.open();
+            }
         }
     }
 
