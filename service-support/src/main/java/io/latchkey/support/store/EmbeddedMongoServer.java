@@ -64,6 +64,11 @@ public final class EmbeddedMongoServer implements AutoCloseable {
         backend.getMvStore().sync();
     }
 
+    /** False once H2 has closed the store, which it does after a failed write: every later write fails too. */
+    public boolean isOpen() {
+        return !backend.getMvStore().isClosed();
+    }
+
     /** Stops serving; the server then closes the backend, whose store commits what it accepted as it closes. */
     @Override
     public void close() {

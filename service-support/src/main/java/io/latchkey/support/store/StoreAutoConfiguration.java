@@ -97,13 +97,24 @@ public class StoreAutoConfiguration {
 
     /**
      * Replaces Spring Boot's MongoDB health check, which sends {@code hello}: the embedded store does not know that
-     * command and would keep every service DOWN. {@code ping} works on both stores.
+     * command and would keep every service DOWN. {@code ping} works on both stores; but the embedded server answers it
+     * without its store, so the process that serves the store also checks that H2 has not closed it, as it does after
+     * a failed write (a full disk), after which every command fails until a restart.
      */
     @Bean
-    HealthIndicator mongoHealthIndicator(MongoClient client, MongoProperties mongo) {
+    HealthIndicator mongoHealthIndicator(MongoClient client, MongoProperties mongo,
+                                         ObjectProvider<EmbeddedMongoServer> served) {
+        return storeHealth(client, mongo.getMongoClientDatabase(), served.getIfAvailable());
+    }
+
+    static HealthIndicator storeHealth(MongoClient client, String database, EmbeddedMongoServer served) {
         return () -> {
+            if (served != null && !served.isOpen()) {
+                return Health.down().withDetail("store", "closed by H2 after a failed write; restart this service")
+                        .build();
+            }
             try {
-                client.getDatabase(mongo.getMongoClientDatabase()).runCommand(new Document("ping", 1));
+                client.getDatabase(database).runCommand(new Document("ping", 1));
                 return Health.up().build();
             } catch (RuntimeException e) {
                 return Health.down(e).build();

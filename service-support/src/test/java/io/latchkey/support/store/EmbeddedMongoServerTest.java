@@ -17,6 +17,8 @@ import java.util.concurrent.locks.LockSupport;
 import org.bson.Document;
 import org.h2.mvstore.MVStore;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.boot.actuate.health.Status;
 import org.junit.jupiter.api.io.TempDir;
 
 class EmbeddedMongoServerTest {
@@ -75,6 +77,25 @@ class EmbeddedMongoServerTest {
             } finally {
                 GatedFilePath.open();
             }
+        }
+    }
+
+    /** What H2 does to a store whose write failed (a full disk): it closes it, and every later command fails. */
+    @Test
+    void healthIsDownOnceTheStoreIsClosedThoughTheServerStillAnswers() {
+        MVStore store = new MVStore.Builder().fileName(dataDir.resolve("closing.mv").toString()).open();
+        int port = LoopbackPorts.free();
+        try (EmbeddedMongoServer server = EmbeddedMongoServer.serve(new IndexedH2Backend(store), "127.0.0.1", port);
+             MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port)) {
+            HealthIndicator health = StoreAutoConfiguration.storeHealth(client, "latchkey", server);
+            client.getDatabase("latchkey").getCollection("things").insertOne(new Document("_id", "a"));
+            assertThat(health.health().getStatus()).isEqualTo(Status.UP);
+
+            store.closeImmediately();
+
+            assertThat(health.health().getStatus()).isEqualTo(Status.DOWN);
+            assertThat(client.getDatabase("latchkey").runCommand(new Document("ping", 1)).get("ok"))
+                    .as("the server itself still answers").isNotNull();
         }
     }
 
