@@ -24,13 +24,13 @@ import org.springframework.stereotype.Component;
 
 /**
  * Folds key events into the replicated map of secret hashes that every edge validates against. Each event rewrites
- * the key's secret and those rotated out that had not ended at its last rotation ({@link ReplicaKeyState}) with the
- * key's new state and the event's sequence number as version; a revocation writes REVOKED tombstones, never
- * removals. The per-key state lives only in this process: the processor's token is kept in memory, so every start
- * replays the whole stream, and {@link ReplicaWriter} drops the writes a warm map already holds. After a split-brain
- * merge {@link ReplicaReconciler} has it write every key again. A developer's default rate limit is folded in here
- * too: each entry carries the key's own limit or else the default, and a change of the default rewrites every key of
- * that developer with the developer event's sequence number as {@code limitsVersion}.
+ * every hash the key ever had with the key's new state and the event's sequence number as version; a revocation
+ * writes REVOKED tombstones, never removals. The per-key state lives only in this process: the processor's token is
+ * kept in memory, so every start replays the whole stream, and {@link ReplicaWriter} drops the writes a warm map
+ * already holds. After a split-brain merge {@link ReplicaReconciler} has it write every key again.
+ * A developer's default rate limit is folded in here too: each entry carries the key's own limit or else the
+ * default, and a change of the default rewrites every key of that developer with the developer event's sequence
+ * number as {@code limitsVersion}.
  */
 @Component
 @ProcessingGroup(ActiveKeyReplicaProjection.GROUP)
@@ -132,7 +132,7 @@ public class ActiveKeyReplicaProjection {
     }
 
     /**
-     * Writes every entry this projection knows, for every secret each key remembers; entries the map already holds at
+     * Writes every entry this projection knows, for every secret each key ever had; entries the map already holds at
      * the same version are skipped. Returns how many were written.
      */
     synchronized int rewriteAll() {

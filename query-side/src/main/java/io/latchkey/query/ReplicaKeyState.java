@@ -13,8 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What the replica projection remembers about one key: its state, its secret's hash and those of the secrets rotated
- * out that had not ended at the last rotation.
+ * What the replica projection remembers about one key: its state and every secret hash it ever had.
  * {@code retiredSecrets} maps each hash rotated out to the instant it stops working; {@code version} is the
  * sequence number of the last event applied.
  */
@@ -68,18 +67,11 @@ record ReplicaKeyState(String developerId, List<String> scopes, Instant expiresA
 
     /**
      * The previous secret works until the event's grace ends; a secret rotated out earlier keeps its own end, or the
-     * event's {@code earlierSecretsValidUntil} if that is sooner (the rotation itself, for events stored before). A
-     * secret that had ended before this rotation is forgotten, as the aggregate forgets it: its entry was last written
-     * with that end, which no older write can replace, so writing it again with every later event of the key would
-     * only cost a put per secret the key ever had.
+     * event's {@code earlierSecretsValidUntil} if that is sooner (the rotation itself, for events stored before).
      */
     ReplicaKeyState rotated(ApiKeyRotatedEvent event, long sequence) {
         Map<String, Instant> retired = new HashMap<>();
-        retiredSecrets.forEach((hash, until) -> {
-            if (until.isAfter(event.rotatedAt())) {
-                retired.put(hash, event.earlierSecretValidUntil(until));
-            }
-        });
+        retiredSecrets.forEach((hash, until) -> retired.put(hash, event.earlierSecretValidUntil(until)));
         // The current secret is the event's previous one; retiring it first keeps every hash tracked regardless.
         retired.put(secretHash, event.rotatedAt());
         retired.put(event.previousSecretHash(), event.previousSecretValidUntil());
@@ -88,7 +80,7 @@ record ReplicaKeyState(String developerId, List<String> scopes, Instant expiresA
     }
 
     /**
-     * One entry per hash the key remembers, each carrying this state and version, and as its limit the key's own or
+     * One entry per hash the key ever had, each carrying this state and version, and as its limit the key's own or
      * else {@code developerDefault} (whose developer-event sequence number is {@code limitsVersion}).
      */
     Map<KeyHash, ActiveKeyEntry> entries(String keyId, RateLimit developerDefault, long limitsVersion) {
