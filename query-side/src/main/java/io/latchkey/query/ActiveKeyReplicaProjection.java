@@ -92,6 +92,17 @@ public class ActiveKeyReplicaProjection {
         apply(event.keyId(), sequence, key -> key.expired(sequence));
     }
 
+    /**
+     * Every other event: nothing to do, but handled, so that the processor's position moves with the log. Axon Server
+     * stops sending a processor the types it has no handler for, and then its position would stay at the last event
+     * it handled and never reach the head {@link ReplicaCatchUpPublisher} compares it with. No parameter, so the
+     * payload is not read.
+     */
+    @EventHandler(payloadType = Object.class)
+    void onAnyOther() {
+        // Moves the position only.
+    }
+
     @EventHandler
     void on(DeveloperRateLimitChangedEvent event, @SequenceNumber long sequence) {
         DeveloperDefault current = developerDefaults.get(event.developerId());

@@ -16,9 +16,12 @@ import io.latchkey.api.ApiKeyRenewedEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyScopesChangedEvent;
+import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import io.latchkey.api.DeveloperRateLimitChangedEvent;
+import io.latchkey.api.DeveloperRegisteredEvent;
 import io.latchkey.api.KeyStatus;
 import io.latchkey.api.RateLimit;
+import io.latchkey.api.UsageCount;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
 import io.latchkey.validator.KeyReplica;
@@ -35,7 +38,9 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.axonframework.eventhandling.AnnotationEventHandlerAdapter;
 import org.axonframework.eventhandling.DomainEventMessage;
+import org.axonframework.eventhandling.GenericEventMessage;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
@@ -155,6 +160,22 @@ class ActiveKeyReplicaTest extends QuerySideTestSupport {
         } catch (InvocationTargetException e) {
             throw e.getCause();
         }
+    }
+
+    /** Axon Server stops sending a processor the types it cannot handle, which would stop its position moving. */
+    @Test
+    void theProjectionTakesEveryEventTypeSoItsPositionFollowsTheLog() throws Exception {
+        AnnotationEventHandlerAdapter adapter = new AnnotationEventHandlerAdapter(projection);
+        for (Class<?> type : List.of(ApiKeyUsageRecordedEvent.class, DeveloperRegisteredEvent.class, String.class)) {
+            assertThat(adapter.canHandleType(type)).as(type.getSimpleName()).isTrue();
+        }
+        IssuedKey key = createKey(List.of("read"), null);
+        ActiveKeyEntry before = awaitEntry(key.secretHash(), 0);
+
+        adapter.handle(GenericEventMessage.asEventMessage(new ApiKeyUsageRecordedEvent(key.keyId(), "edge-a", 1,
+                List.of(new UsageCount(now(), "/", "valid", 1)), now(), now())));
+
+        assertThat(map().read(new KeyHash(key.secretHash()))).isEqualTo(before);
     }
 
     /** A leaked secret rotated out while the writer is stuck must not look replicated to the edges' lag bound. */
