@@ -71,10 +71,12 @@ public class KeyUsageProjection {
     }
 
     /**
-     * Moves each summary written before the months into its months, then deletes it. A month takes the summary's
-     * count of it as {@code movedAdmitted}, once, and its edges' last reports, so that a replay of the reports it
-     * had counted counts them no more. Runs before the processor starts; another query side doing the same at the
-     * same time, or a crash half-way, moves nothing twice.
+     * Moves each summary written before the months into its months, then deletes it unless it changed meanwhile. A
+     * month keeps the largest count of it any summary held as {@code movedAdmitted} (a summary's counts only grow), and
+     * its edges' last reports, so that a replay of the reports it had counted counts them no more. Runs at every start
+     * before the processor does, so a summary a query side of the previous release went on writing during an upgrade
+     * is moved again, in full, by the next start; another query side moving at the same time, or a crash half-way,
+     * moves nothing twice.
      */
     void moveSummaries() {
         try (Stream<Document> summaries = mongo.stream(new Query(), Document.class, SUMMARIES)) {
@@ -82,8 +84,8 @@ public class KeyUsageProjection {
                 String keyId = summary.getString("_id");
                 Document applied = summary.get("applied", Document.class);
                 Date lastUsedAt = summary.getDate("lastUsedAt");
-                Map<String, Long> admitted = new LinkedHashMap<>();
                 Document months = summary.get("admitted", Document.class);
+                Map<String, Long> admitted = new LinkedHashMap<>();
                 if (months != null) {
                     months.forEach((month, count) -> admitted.put(month, ((Number) count).longValue()));
                 }
@@ -91,25 +93,23 @@ public class KeyUsageProjection {
                     admitted.putIfAbsent(month(lastUsedAt.toInstant()), 0L);
                 }
                 admitted.forEach((month, count) -> {
-                    Update update = newMonth(keyId, month).set("movedAdmitted", count);
+                    Update update = newMonth(keyId, month).max("movedAdmitted", count);
                     if (lastUsedAt != null && month.equals(month(lastUsedAt.toInstant()))) {
                         update.max("lastUsedAt", lastUsedAt);
                     }
                     if (applied != null) {
                         applied.forEach((edge, batch) -> update.max("applied." + edge, batch));
                     }
-                    moveOnce(monthId(keyId, month), update);
+                    Query id = query(where("_id").is(monthId(keyId, month)));
+                    try {
+                        mongo.upsert(id, update, MONTHS);
+                    } catch (DuplicateKeyException insertedMeanwhile) {
+                        mongo.upsert(id, update, MONTHS);
+                    }
                 });
-                mongo.remove(query(where("_id").is(keyId)), SUMMARIES);
+                mongo.remove(query(where("_id").is(keyId).and("applied").is(applied).and("admitted").is(months)
+                        .and("lastUsedAt").is(lastUsedAt)), SUMMARIES);
             });
-        }
-    }
-
-    private void moveOnce(String id, Update update) {
-        try {
-            mongo.upsert(query(where("_id").is(id).and("movedAdmitted").exists(false)), update, MONTHS);
-        } catch (DuplicateKeyException moved) {
-            // The month has taken its summary's counts already.
         }
     }
 
@@ -336,6 +336,8 @@ public class KeyUsageProjection {
     public Optional<Summary> summary(String keyId) {
         // "}" follows "|": the range holds this key's months and no other key's.
         Query months = query(where("_id").gt(monthId(keyId, "")).lt(keyId + "}"));
+        // Not the edges' last reports, which a month moved from a summary holds for every edge that ever reported.
+        months.fields().include("month", "admitted", "movedAdmitted", "lastUsedAt");
         List<Document> found = mongo.find(months, Document.class, MONTHS);
         Map<String, Long> admitted = new TreeMap<>();
         Instant last = null;
