@@ -60,7 +60,7 @@ final class EventPositions {
     /** The end of the block positions are given from; guarded by this. */
     private long reserved;
     private volatile boolean numbered;
-    /** The highest position {@link #lastGiven} has found: positions only grow, so the next call reads on from it. */
+    /** The last position {@link #lastGiven} found: positions only grow, so the next call reads on from it. */
     private final AtomicLong lastFound = new AtomicLong();
 
     EventPositions(MongoDatabase database, Runnable commit) {
@@ -157,14 +157,18 @@ final class EventPositions {
         if (marker == null) {
             return null;
         }
-        long position = Math.max(marker.get(FROM, Number.class).longValue(), lastFound.get());
+        long from = marker.get(FROM, Number.class).longValue();
+        long found = lastFound.get();
+        // A crash can take back positions a reader saw (see above): then read on from the block's start again.
+        long position = found > from && events.find(eq(FIELD, found)).limit(1).first() != null ? found : from;
         try (MongoCursor<Document> after = events.find(gt(FIELD, position)).sort(Sorts.ascending(FIELD))
                 .batchSize(BATCH).iterator()) {
             while (after.hasNext()) {
                 position = after.next().get(FIELD, Number.class).longValue();
             }
         }
-        return lastFound.accumulateAndGet(position, Math::max);
+        lastFound.set(position);
+        return position;
     }
 
     /** Whether the store's events are numbered; once they are, they stay so. */

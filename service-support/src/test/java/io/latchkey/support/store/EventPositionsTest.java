@@ -106,6 +106,25 @@ class EventPositionsTest {
         }
     }
 
+    /** The head a reading process reports goes on from what it last found, and back if a crash took that back. */
+    @Test
+    void aReadersHeadFollowsAppendsAndComesBackWhenACrashTookItsLastPositionBack() {
+        try (ServedStore store = ServedStore.start(dataDir)) {
+            IdleAwareMongoEventStorageEngine appender = engine(store);
+            IdleAwareMongoEventStorageEngine reader = new IdleAwareMongoEventStorageEngine(store.engine(),
+                    store.template(), new PagedDocumentPerEventStrategy(store.database(), null));
+            appender.appendEvents(burst(0, 20, T0));
+            assertThat(reader.createHeadToken()).isEqualTo(new GlobalSequenceTrackingToken(20));
+            appender.appendEvents(burst(20, 5, T0));
+            assertThat(reader.createHeadToken()).isEqualTo(new GlobalSequenceTrackingToken(25));
+
+            store.template().eventCollection().deleteMany(Filters.gt(EventPositions.FIELD, 22L));
+
+            assertThat(reader.createHeadToken()).as("not the lost 25, which no processor can reach")
+                    .isEqualTo(new GlobalSequenceTrackingToken(22));
+        }
+    }
+
     @Test
     void aTokenAtAnInstantReadsTheEventsStampedFromThenOn() {
         try (ServedStore store = ServedStore.start(dataDir)) {
