@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -71,16 +72,19 @@ public class KeyUsageProjection {
     }
 
     /**
-     * Moves each summary written before the months into its months, then deletes it unless it changed meanwhile. A
-     * month keeps the largest count of it any summary held as {@code movedAdmitted} (a summary's counts only grow), and
-     * its edges' last reports, so that a replay of the reports it had counted counts them no more. Runs at every start
-     * before the processor does, so a summary a query side of the previous release went on writing during an upgrade
-     * is moved again, in full, by the next start; another query side moving at the same time, or a crash half-way,
-     * moves nothing twice.
+     * Moves each summary written before the months into its months, and keeps it: a query side of the previous
+     * release may still be adding to it during an upgrade, and deleting it would have that release start a new one
+     * from nothing. A month keeps the largest count of it any summary held as {@code movedAdmitted} (a kept summary's
+     * counts only grow), and its edges' last reports, so that a replay of the reports it had counted counts them no
+     * more. Runs at every start before the processor does; a summary is marked with the edge marks it was moved at and
+     * skipped while they stand. Another query side moving at the same time, or a crash half-way, moves nothing twice.
      */
     void moveSummaries() {
         try (Stream<Document> summaries = mongo.stream(new Query(), Document.class, SUMMARIES)) {
             summaries.forEach(summary -> {
+                if (Objects.equals(summary.get("applied"), summary.get("movedAt"))) {
+                    return;
+                }
                 String keyId = summary.getString("_id");
                 Document applied = summary.get("applied", Document.class);
                 Date lastUsedAt = summary.getDate("lastUsedAt");
@@ -107,8 +111,8 @@ public class KeyUsageProjection {
                         mongo.upsert(id, update, MONTHS);
                     }
                 });
-                mongo.remove(query(where("_id").is(keyId).and("applied").is(applied).and("admitted").is(months)
-                        .and("lastUsedAt").is(lastUsedAt)), SUMMARIES);
+                mongo.updateFirst(query(where("_id").is(keyId).and("applied").is(applied)),
+                        Update.update("movedAt", applied), SUMMARIES);
             });
         }
     }

@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.Deque;
+import java.util.List;
 import java.util.OptionalLong;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.EventTrackerStatus;
@@ -26,18 +27,11 @@ import org.springframework.stereotype.Component;
 @Component
 class ReplicaCatchUpPublisher {
 
-    /** Ten minutes of ticks; older notes are dropped, which only delays what is published. */
-    private static final int MAX_NOTES = 3_000;
-
     private final EventProcessingConfiguration processing;
     private final EventStore eventStore;
     private final ReplicaWriter writer;
     private final Clock clock;
-    /** (time, head) notes, oldest first; only the scheduler's thread touches them. */
-    private final Deque<Note> notes = new ArrayDeque<>();
-
-    private record Note(Instant asOf, long head) {
-    }
+    private final Notes notes = new Notes();
 
     ReplicaCatchUpPublisher(EventProcessingConfiguration processing, EventStore eventStore,
                             HazelcastInstance hazelcast, Clock clock) {
@@ -52,8 +46,8 @@ class ReplicaCatchUpPublisher {
         // The time first, then the head: the head holds every event appended before that time.
         Instant now = clock.instant();
         TrackingToken head = eventStore.createHeadToken();
-        note(new Note(now, head == null ? 0 : head.position().orElse(0)));
-        Instant reached = reached(processing.eventProcessor(ActiveKeyReplicaProjection.GROUP,
+        notes.note(now, head == null ? 0 : head.position().orElse(0));
+        Instant reached = notes.reached(processing.eventProcessor(ActiveKeyReplicaProjection.GROUP,
                         TrackingEventProcessor.class)
                 .map(processor -> processor.processingStatus().values())
                 .map(ReplicaCatchUpPublisher::applied)
@@ -63,20 +57,41 @@ class ReplicaCatchUpPublisher {
         }
     }
 
-    private void note(Note note) {
-        notes.addLast(note);
-        if (notes.size() > MAX_NOTES) {
-            notes.removeFirst();
-        }
-    }
+    /**
+     * (time, head) notes, oldest first, and which of them a position has reached; only the scheduler's thread uses
+     * them.
+     */
+    static final class Notes {
+        /** Ten minutes of ticks; older notes are dropped, which only delays what is published. */
+        private static final int MAX_NOTES = 3_000;
 
-    /** The time of the latest note whose head {@code applied} has reached (those notes are done with), or null. */
-    private Instant reached(OptionalLong applied) {
-        Instant reached = null;
-        while (applied.isPresent() && !notes.isEmpty() && notes.peekFirst().head() <= applied.getAsLong()) {
-            reached = notes.removeFirst().asOf();
+        private final Deque<Note> notes = new ArrayDeque<>();
+
+        private record Note(Instant asOf, long head) {
         }
-        return reached;
+
+        void note(Instant asOf, long head) {
+            // A head lower than one noted: a crash took positions back, which no processor can reach now.
+            if (!notes.isEmpty() && head < notes.peekLast().head()) {
+                List<Note> clamped = notes.stream().map(each -> new Note(each.asOf(), Math.min(each.head(), head)))
+                        .toList();
+                notes.clear();
+                notes.addAll(clamped);
+            }
+            notes.addLast(new Note(asOf, head));
+            if (notes.size() > MAX_NOTES) {
+                notes.removeFirst();
+            }
+        }
+
+        /** The time of the latest note whose head {@code applied} has reached (those notes are done with), or null. */
+        Instant reached(OptionalLong applied) {
+            Instant reached = null;
+            while (applied.isPresent() && !notes.isEmpty() && notes.peekFirst().head() <= applied.getAsLong()) {
+                reached = notes.removeFirst().asOf();
+            }
+            return reached;
+        }
     }
 
     /**
