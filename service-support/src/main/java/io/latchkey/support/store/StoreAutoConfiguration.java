@@ -56,8 +56,11 @@ public class StoreAutoConfiguration {
 
     @Bean(destroyMethod = "close")
     @ConditionalOnProperty(name = "latchkey.store.serve", havingValue = "true")
-    MongoClient mongoClient(EmbeddedMongoServer server, StoreProperties store) {
-        return MongoClients.create("mongodb://" + store.host() + ":" + store.port());
+    MongoClient mongoClient(EmbeddedMongoServer server, StoreProperties store, MongoProperties mongo) {
+        MongoClient client = MongoClients.create("mongodb://" + store.host() + ":" + store.port());
+        StoreStartAwareTokenStore.recordStart(client.getDatabase(mongo.getMongoClientDatabase()));
+        server.commit();
+        return client;
     }
 
     /** Every command reply waits until its events are on disk: a 2xx survives {@code kill -9}. */
@@ -128,8 +131,11 @@ public class StoreAutoConfiguration {
     }
 
     @Bean
-    TokenStore tokenStore(MongoTemplate axonMongoTemplate, Serializer serializer) {
-        return MongoTokenStore.builder().mongoTemplate(axonMongoTemplate).serializer(serializer).build();
+    TokenStore tokenStore(MongoTemplate axonMongoTemplate, Serializer serializer, MongoClient client,
+                          MongoProperties mongo) {
+        return new StoreStartAwareTokenStore(
+                MongoTokenStore.builder().mongoTemplate(axonMongoTemplate).serializer(serializer).build(),
+                client.getDatabase(mongo.getMongoClientDatabase()));
     }
 
     /**
