@@ -1,11 +1,16 @@
 package io.latchkey.support.store;
 
+import de.bwaldvogel.mongo.MongoCollection;
+import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.bson.Document;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.h2.mvstore.MVMap;
 import org.slf4j.Logger;
@@ -33,13 +38,34 @@ public final class EmbeddedMongoServer implements AutoCloseable {
     }
 
     public static EmbeddedMongoServer start(Path dataDir, String host, int port) {
+        return start(dataDir, host, port, null);
+    }
+
+    /**
+     * Serves the store in {@code dataDir}, first recording a new start id in {@code database} (none when null) for
+     * {@link StoreStartAwareTokenStore}: before any client can reach the store, so that none stores a token under the
+     * previous id into the restarted store.
+     */
+    public static EmbeddedMongoServer start(Path dataDir, String host, int port, String database) {
         try {
             Files.createDirectories(dataDir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create data directory " + dataDir, e);
         }
         Path file = dataDir.resolve("store.mv");
-        EmbeddedMongoServer served = serve(new IndexedH2Backend(file.toString()), host, port);
+        H2Backend backend = new IndexedH2Backend(file.toString());
+        if (database != null) {
+            MongoDatabase db = backend.resolveDatabase(database);
+            MongoCollection<?> markers = db.resolveCollection(EventPositions.MARKERS, false);
+            if (markers == null) {
+                markers = db.createCollectionOrThrowIfExists(EventPositions.MARKERS);
+            }
+            markers.deleteDocuments(new Document("_id", StoreStartAwareTokenStore.START), 1);
+            markers.insertDocuments(List.of(new Document("_id", StoreStartAwareTokenStore.START)
+                    .append("id", UUID.randomUUID().toString())));
+        }
+        EmbeddedMongoServer served = serve(backend, host, port);
+        served.commit();
         log.info("Embedded MongoDB-wire store serving {} on {}:{}", file, host, port);
         return served;
     }

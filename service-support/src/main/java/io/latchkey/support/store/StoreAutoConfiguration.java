@@ -50,17 +50,16 @@ public class StoreAutoConfiguration {
     /** The process that serves the embedded store also owns the client, so the client closes first on shutdown. */
     @Bean(destroyMethod = "close")
     @ConditionalOnProperty(name = "latchkey.store.serve", havingValue = "true")
-    EmbeddedMongoServer embeddedMongoServer(StoreProperties store, @Value("${latchkey.data-dir:data}") String dataDir) {
-        return EmbeddedMongoServer.start(StoreProperties.dataDir(dataDir), store.host(), store.port());
+    EmbeddedMongoServer embeddedMongoServer(StoreProperties store, @Value("${latchkey.data-dir:data}") String dataDir,
+                                            MongoProperties mongo) {
+        return EmbeddedMongoServer.start(StoreProperties.dataDir(dataDir), store.host(), store.port(),
+                mongo.getMongoClientDatabase());
     }
 
     @Bean(destroyMethod = "close")
     @ConditionalOnProperty(name = "latchkey.store.serve", havingValue = "true")
-    MongoClient mongoClient(EmbeddedMongoServer server, StoreProperties store, MongoProperties mongo) {
-        MongoClient client = MongoClients.create("mongodb://" + store.host() + ":" + store.port());
-        StoreStartAwareTokenStore.recordStart(client.getDatabase(mongo.getMongoClientDatabase()));
-        server.commit();
-        return client;
+    MongoClient mongoClient(EmbeddedMongoServer server, StoreProperties store) {
+        return MongoClients.create("mongodb://" + store.host() + ":" + store.port());
     }
 
     /** Every command reply waits until its events are on disk: a 2xx survives {@code kill -9}. */
@@ -132,10 +131,11 @@ public class StoreAutoConfiguration {
 
     @Bean
     TokenStore tokenStore(MongoTemplate axonMongoTemplate, Serializer serializer, MongoClient client,
-                          MongoProperties mongo) {
-        return new StoreStartAwareTokenStore(
-                MongoTokenStore.builder().mongoTemplate(axonMongoTemplate).serializer(serializer).build(),
-                client.getDatabase(mongo.getMongoClientDatabase()));
+                          MongoProperties mongo, @Value("${axon.axonserver.enabled:true}") boolean axonServer) {
+        TokenStore tokens = MongoTokenStore.builder().mongoTemplate(axonMongoTemplate).serializer(serializer).build();
+        // Only the embedded store restarts under a running query side with its last writes taken back.
+        return axonServer ? tokens
+                : new StoreStartAwareTokenStore(tokens, client.getDatabase(mongo.getMongoClientDatabase()));
     }
 
     /**

@@ -4,12 +4,10 @@ import static com.mongodb.client.model.Filters.eq;
 
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
-import com.mongodb.client.model.ReplaceOptions;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.axonframework.eventhandling.Segment;
 import org.axonframework.eventhandling.TrackingToken;
@@ -22,10 +20,9 @@ import org.bson.Document;
  * command's commit or within a second, so a crash of the command side that serves it can take back a query side's
  * last read-model writes and stored tokens; a query side that runs on through a quick restart would go on from the
  * tokens it holds in memory, past the events whose writes were lost. The serving process records a new start id at
- * every start ({@link #recordStart}); a segment whose claim began under another start id fails its next store or
+ * every start ({@link EmbeddedMongoServer#start(java.nio.file.Path, String, int, String)}); a segment whose claim began under another start id fails its next store or
  * claim extension once, so the processor lets it go, claims it again and reads on from the stored token, making the
- * lost writes again (every projection's writes are idempotent). Against MongoDB no start id is recorded and nothing
- * changes.
+ * lost writes again (every projection's writes are idempotent). Used with the embedded store only.
  */
 final class StoreStartAwareTokenStore implements TokenStore {
 
@@ -41,13 +38,6 @@ final class StoreStartAwareTokenStore implements TokenStore {
         this.markers = database.getCollection(EventPositions.MARKERS);
     }
 
-    /** Records a new start id; called by the process that serves the store, before it serves anyone else. */
-    static void recordStart(MongoDatabase database) {
-        database.getCollection(EventPositions.MARKERS).replaceOne(eq("_id", START),
-                new Document("_id", START).append("id", UUID.randomUUID().toString()),
-                new ReplaceOptions().upsert(true));
-    }
-
     private String start() {
         Document marker = markers.find(eq("_id", START)).first();
         return marker == null ? "" : marker.getString("id");
@@ -55,10 +45,6 @@ final class StoreStartAwareTokenStore implements TokenStore {
 
     private static String key(String processorName, int segment) {
         return processorName + "#" + segment;
-    }
-
-    private void claimed(String processorName, int segment) {
-        claimedUnder.put(key(processorName, segment), start());
     }
 
     private void requireSameStart(String processorName, int segment) {
@@ -86,17 +72,20 @@ final class StoreStartAwareTokenStore implements TokenStore {
         tokens.storeToken(token, processorName, segment);
     }
 
+    /** The start id is read before the claim: read after, it could be a restarted store's, and hide the restart. */
     @Override
     public TrackingToken fetchToken(String processorName, int segment) {
+        String start = start();
         TrackingToken token = tokens.fetchToken(processorName, segment);
-        claimed(processorName, segment);
+        claimedUnder.put(key(processorName, segment), start);
         return token;
     }
 
     @Override
     public TrackingToken fetchToken(String processorName, Segment segment) {
+        String start = start();
         TrackingToken token = tokens.fetchToken(processorName, segment);
-        claimed(processorName, segment.getSegmentId());
+        claimedUnder.put(key(processorName, segment.getSegmentId()), start);
         return token;
     }
 
