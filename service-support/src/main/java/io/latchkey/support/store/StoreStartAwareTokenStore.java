@@ -20,9 +20,10 @@ import org.bson.Document;
  * command's commit or within a second, so a crash of the command side that serves it can take back a query side's
  * last read-model writes and stored tokens; a query side that runs on through a quick restart would go on from the
  * tokens it holds in memory, past the events whose writes were lost. The serving process records a new start id at
- * every start ({@link EmbeddedMongoServer#start(java.nio.file.Path, String, int, String)}); a segment whose claim began under another start id fails its next store or
- * claim extension once, so the processor lets it go, claims it again and reads on from the stored token, making the
- * lost writes again (every projection's writes are idempotent). Used with the embedded store only.
+ * every start, before it serves ({@link EmbeddedMongoServer#start(java.nio.file.Path, String, int, String)}); a
+ * segment whose claim began under another start id fails its next store or claim extension once, so the processor
+ * lets it go, claims it again and reads on from the stored token, making the lost writes again (every projection's
+ * writes are idempotent). Used with the embedded store only.
  */
 final class StoreStartAwareTokenStore implements TokenStore {
 

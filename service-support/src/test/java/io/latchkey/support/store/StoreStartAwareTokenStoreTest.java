@@ -32,19 +32,21 @@ class StoreStartAwareTokenStoreTest {
         return EmbeddedMongoServer.start(dataDir, "127.0.0.1", port, "latchkey");
     }
 
-    private static StoreStartAwareTokenStore tokens(MongoClient client) {
-        return new StoreStartAwareTokenStore(MongoTokenStore.builder()
+    /** The token store of a reader of the store, with the processor's one segment claimed. */
+    private static StoreStartAwareTokenStore claimed(MongoClient client) {
+        StoreStartAwareTokenStore tokens = new StoreStartAwareTokenStore(MongoTokenStore.builder()
                 .mongoTemplate(DefaultMongoTemplate.builder().mongoDatabase(client, "latchkey").build())
                 .serializer(JacksonSerializer.defaultSerializer()).build(), client.getDatabase("latchkey"));
+        tokens.initializeTokenSegments(PROCESSOR, 1);
+        tokens.fetchToken(PROCESSOR, 0);
+        return tokens;
     }
 
     @Test
     void aSegmentClaimedBeforeTheStoreRestartedIsReadAgainFromTheStoredToken() {
         EmbeddedMongoServer first = start();
         try (MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port)) {
-            StoreStartAwareTokenStore tokens = tokens(client);
-            tokens.initializeTokenSegments(PROCESSOR, 1);
-            tokens.fetchToken(PROCESSOR, 0);
+            StoreStartAwareTokenStore tokens = claimed(client);
             tokens.storeToken(new GlobalSequenceTrackingToken(5), PROCESSOR, 0);
             tokens.extendClaim(PROCESSOR, 0);
             first.close();
@@ -63,9 +65,7 @@ class StoreStartAwareTokenStoreTest {
     void anIdleSegmentNoticesTheRestartWhenItsClaimIsExtended() {
         EmbeddedMongoServer first = start();
         try (MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port)) {
-            StoreStartAwareTokenStore tokens = tokens(client);
-            tokens.initializeTokenSegments(PROCESSOR, 1);
-            tokens.fetchToken(PROCESSOR, 0);
+            StoreStartAwareTokenStore tokens = claimed(client);
             tokens.extendClaim(PROCESSOR, 0);
             first.close();
 
