@@ -293,9 +293,9 @@ final class IndexedH2Backend extends H2Backend {
          * Adding an index reads every document into it, so not while documents are being written. A {@link FieldIndex}
          * re-reads them whenever it is attached, at every start too (see there), in one pass; the store's own build
          * reads them twice and only into an index it finds empty, so an {@link EncodedUniqueIndex} it cannot trust
-         * is emptied for it. The plain backend's map of that index is removed only once the build has succeeded: a
-         * build that fails (documents that break the constraint) stops the store from opening and leaves the file as
-         * it was.
+         * is emptied for it. The plain backend's map of that index is removed only once the build has succeeded. A
+         * build that fails (documents that break the constraint) fails the database's opening, which the plain backend
+         * logs and tries again on the next request; the emptied index is built again then.
          */
         @Override
         public synchronized void addIndex(Index<Object> index) {
