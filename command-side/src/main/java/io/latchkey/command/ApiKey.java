@@ -93,9 +93,8 @@ public class ApiKey {
         }
         apply(new ApiKeyRotatedEvent(keyId, command.secretHash(), command.hint(), secretHash,
                 command.previousSecretValidUntil(), command.now(), command.previousSecretValidUntil()));
-        Instant until = expiresAt != null && expiresAt.isBefore(command.previousSecretValidUntil()) ? expiresAt
-                : command.previousSecretValidUntil();
-        return new KeyRotation(getVersion(), until);
+        return new KeyRotation(getVersion(),
+                ApiKeyRotatedEvent.previousSecretEnds(command.previousSecretValidUntil(), expiresAt));
     }
 
     @CommandHandler

@@ -14,6 +14,15 @@ public record ApiKeyRotatedEvent(String keyId, String secretHash, String hint, S
                                  Instant previousSecretValidUntil, Instant rotatedAt,
                                  Instant earlierSecretsValidUntil) {
 
+    /**
+     * Until when the secret a rotation replaced works, given the end of its grace period and the key's expiry (null:
+     * none): a secret never outlives its key.
+     */
+    public static Instant previousSecretEnds(Instant previousSecretValidUntil, Instant keyExpiresAt) {
+        return keyExpiresAt != null && keyExpiresAt.isBefore(previousSecretValidUntil) ? keyExpiresAt
+                : previousSecretValidUntil;
+    }
+
     /** Until when a secret rotated out before this rotation, which worked until {@code ownEnd}, works after it. */
     public Instant earlierSecretValidUntil(Instant ownEnd) {
         return ownEnd.isAfter(earlierSecretsValidUntil) ? earlierSecretsValidUntil : ownEnd;

@@ -38,8 +38,8 @@ public record KeyView(@Id String keyId, String developerId, String name, String 
      * first (as the rotation's answer says; a renewal since may have moved the expiry). Null without a rotation.
      */
     public Instant previousKeyEnds() {
-        return previousKeyValidUntil != null && expiresAt != null && expiresAt.isBefore(previousKeyValidUntil)
-                ? expiresAt : previousKeyValidUntil;
+        return previousKeyValidUntil == null ? null
+                : ApiKeyRotatedEvent.previousSecretEnds(previousKeyValidUntil, expiresAt);
     }
 
     /** The status a caller should see at {@code now}: a key past its expiry is EXPIRED before the event says so. */
