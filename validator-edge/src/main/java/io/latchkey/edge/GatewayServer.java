@@ -315,10 +315,24 @@ final class GatewayServer implements AutoCloseable {
                     next.release();
                 }
             }
-            if (!answering) {
-                // Unchanged, and no system call, unless a queued request turned reading off.
+            resumeReading(context);
+        }
+
+        /**
+         * Reading goes on once no request waits and the client has taken its answers: one that sends checks without
+         * reading the answers is read no further, so its answers cannot pile up in this edge's memory.
+         */
+        private void resumeReading(ChannelHandlerContext context) {
+            if (!answering && context.channel().isWritable()) {
+                // Unchanged, and no system call, unless reading was off.
                 context.channel().config().setAutoRead(true);
             }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext context) throws Exception {
+            resumeReading(context);
+            super.channelWritabilityChanged(context);
         }
 
         @Override
@@ -446,6 +460,10 @@ final class GatewayServer implements AutoCloseable {
             context.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
         } else {
             context.writeAndFlush(response);
+        }
+        if (!context.channel().isWritable()) {
+            // Answers wait for the client to read them: read no more requests until it has (Exchange resumes).
+            context.channel().config().setAutoRead(false);
         }
     }
 

@@ -8,8 +8,11 @@ import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import io.latchkey.validator.hazelcast.TestCluster;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -65,6 +69,9 @@ class AuthorizeEndpointTest {
 
     @Autowired
     HazelcastInstance edgeMember;
+
+    @Autowired
+    MeterRegistry meters;
 
     private String issue(List<String> scopes, Instant expiresAt, KeyStatus status) throws InterruptedException {
         String key = FORMAT.generate();
@@ -234,6 +241,56 @@ class AuthorizeEndpointTest {
             socket.getOutputStream().write(check.formatted(reader, "read").getBytes(StandardCharsets.ISO_8859_1));
             assertThat(readAnswer(in, false)).as("the same connection, answered again").isEqualTo(200);
         }
+    }
+
+    /**
+     * A client that streams checks and never reads an answer must not make the edge hold its answers: the edge stops
+     * reading it once answers wait, so the client's sending stalls, long before 100 MB of checks, and the edge has
+     * decided only what fits the sockets' buffers.
+     */
+    @Test
+    @Order(6)
+    void aClientThatNeverReadsItsAnswersIsReadNoFurther() throws Exception {
+        byte[] checks = "GET /authorize HTTP/1.1\r\nHost: e\r\n\r\n".repeat(10_000)
+                .getBytes(StandardCharsets.ISO_8859_1);
+        long offered = 100L * 1024 * 1024;
+        double decidedBefore = decisions();
+        AtomicLong sent = new AtomicLong();
+        try (Socket socket = new Socket()) {
+            socket.setReceiveBufferSize(4096);
+            socket.connect(new InetSocketAddress("127.0.0.1", gateway.port()));
+            Thread sender = new Thread(() -> {
+                try {
+                    while (sent.get() < offered) {
+                        socket.getOutputStream().write(checks);
+                        sent.addAndGet(checks.length);
+                    }
+                } catch (IOException closed) {
+                    // The test closes the socket under a stalled write.
+                }
+            }, "never-reading-client");
+            sender.start();
+            long last = -1;
+            long stalledSince = System.nanoTime();
+            while (sent.get() < offered && System.nanoTime() - stalledSince < 2_000_000_000L) {
+                Thread.sleep(100);
+                if (sent.get() != last) {
+                    last = sent.get();
+                    stalledSince = System.nanoTime();
+                }
+            }
+            assertThat(sent.get()).as("bytes the edge took before it stopped reading").isLessThan(offered);
+            assertThat(decisions() - decidedBefore).as("checks decided while no answer was read")
+                    .isLessThan(100_000);
+            socket.close();
+            sender.join(5_000);
+        }
+        assertThat(authorize("Authorization", "Bearer " + FORMAT.generate()).statusCode())
+                .as("other clients are served").isEqualTo(401);
+    }
+
+    private double decisions() {
+        return meters.find("latchkey.decisions").counters().stream().mapToDouble(Counter::count).sum();
     }
 
     /** One answer's status, its body (none after HEAD) consumed by its Content-Length. */
