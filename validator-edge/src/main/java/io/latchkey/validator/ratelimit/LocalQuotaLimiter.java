@@ -26,8 +26,9 @@ public final class LocalQuotaLimiter implements QuotaLimiter {
     @Override
     public QuotaState consume(String keyId, long requestsPerMonth, Instant now) {
         YearMonth month = QuotaState.month(now);
+        // A late request of an earlier month counts against the newer month rather than starting that one again.
         MonthCount count = counts.compute(keyId,
-                (id, current) -> current != null && current.month.equals(month) ? current : new MonthCount(month));
+                (id, current) -> current != null && !current.month.isBefore(month) ? current : new MonthCount(month));
         long used = count.takeBelow(requestsPerMonth);
         return QuotaState.at(now, used > 0, requestsPerMonth, Math.abs(used));
     }

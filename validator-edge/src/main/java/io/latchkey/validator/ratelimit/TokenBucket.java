@@ -17,6 +17,8 @@ final class TokenBucket {
         double perNano = limit.limit() / (limit.periodSeconds() * 1e9);
         if (tokens < 0) {
             tokens = capacity;
+            // nanoTime may be negative: the first reading is the start, not 0.
+            lastNanos = nowNanos;
         } else if (nowNanos > lastNanos) {
             tokens = Math.min(capacity, tokens + (nowNanos - lastNanos) * perNano);
         } else {

@@ -65,16 +65,20 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
     public CompletableFuture<QuotaState> consumeAsync(String keyId, long requestsPerMonth, Instant now) {
         YearMonth month = QuotaState.month(now);
         QuotaState allowed = QuotaState.at(now, true, requestsPerMonth, 0);
-        KeyMonth state = keys.compute(keyId, (id, current) -> KeyMonth.next(current, month, requestsPerMonth));
+        KeyMonth kept = keys.compute(keyId, (id, current) -> KeyMonth.next(current, month, requestsPerMonth));
+        // A late request of the month before is counted in that month's count in Redis, with a single count and on
+        // a state of its own: the newer month's state stays as it is.
+        boolean late = !kept.month.equals(month);
+        KeyMonth state = late ? new KeyMonth(month, requestsPerMonth, new AtomicLong(), new AtomicLong(), 0) : kept;
         long leaseLeft = state.tryTakeLease();
         if (leaseLeft >= 0) {
             return CompletableFuture.completedFuture(QuotaState.at(now, true, requestsPerMonth,
                     state.seenUsed - leaseLeft));
         }
         // One lease at a time per key: requests that find it empty while one is on its way take a single count each.
-        boolean leasing = leased && link.answeringInTime() && state.leasing.compareAndSet(false, true);
+        boolean leasing = leased && !late && link.answeringInTime() && state.leasing.compareAndSet(false, true);
         long wanted = leasing ? Math.max(1, Math.min(MAX_LEASE, requestsPerMonth / LEASE_DIVISOR)) : 1;
-        long settled = state.offline.getAndSet(0);
+        long settled = state.unsent.getAndSet(0);
         return COUNTER.runAsync(link, new String[] {PREFIX + keyId + ":" + month},
                 Long.toString(requestsPerMonth), Long.toString(wanted), leased ? "1" : "0", Long.toString(settled),
                 Long.toString(allowed.resetsAt().getEpochSecond() + EXPIRY_SLACK_SECONDS)).thenApply(reply -> {
@@ -91,13 +95,15 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
 
     private QuotaState decide(KeyMonth state, Optional<List<Long>> reply, long settled, Instant now) {
         if (reply.isEmpty()) {
-            state.offline.addAndGet(settled);
+            state.unsent.addAndGet(settled);
             link.countDegraded();
             return state.takeOffline(now);
         }
         long taken = reply.get().get(0);
         long used = reply.get().get(1);
+        // The count Redis gave holds what this call settled: only then do they leave the offline count.
         state.seenUsed = used;
+        state.offline.addAndGet(-settled);
         if (taken == 0) {
             return QuotaState.at(now, false, state.quota, used);
         }
@@ -112,27 +118,37 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
         final AtomicLong lease = new AtomicLong();
         /** Set while a lease is being taken from Redis. */
         final AtomicBoolean leasing = new AtomicBoolean();
-        /** Admitted while Redis was unreachable and not yet added to the shared count. */
+        /**
+         * Admitted while Redis was unreachable and not yet in a count Redis gave back: offline decisions count them
+         * all, also while a call carries them to Redis.
+         */
         final AtomicLong offline;
+        /** The part of {@link #offline} that no call is carrying: what the next call settles. */
+        final AtomicLong unsent;
         volatile long seenUsed;
 
-        private KeyMonth(YearMonth month, long quota, AtomicLong offline, long seenUsed) {
+        private KeyMonth(YearMonth month, long quota, AtomicLong offline, AtomicLong unsent, long seenUsed) {
             this.month = month;
             this.quota = quota;
             this.offline = offline;
+            this.unsent = unsent;
             this.seenUsed = seenUsed;
         }
 
         /**
          * The same state while month and quota hold; a changed quota drops the lease (it was sized for the old one)
-         * but keeps the month's counts, a new month starts from nothing.
+         * but keeps the month's counts, a new month starts from nothing. A late request of an earlier month leaves the
+         * state as it is.
          */
         static KeyMonth next(KeyMonth current, YearMonth month, long quota) {
-            if (current == null || !current.month.equals(month)) {
-                return new KeyMonth(month, quota, new AtomicLong(), 0);
+            if (current == null || current.month.isBefore(month)) {
+                return new KeyMonth(month, quota, new AtomicLong(), new AtomicLong(), 0);
             }
-            return current.quota == quota ? current
-                    : new KeyMonth(month, quota, current.offline, current.seenUsed - current.lease.get());
+            if (current.month.isAfter(month) || current.quota == quota) {
+                return current;
+            }
+            return new KeyMonth(month, quota, current.offline, current.unsent,
+                    current.seenUsed - current.lease.get());
         }
 
         /** The lease left after taking one request from it, or -1 when it is empty. */
@@ -156,6 +172,7 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
                     return QuotaState.at(now, false, quota, used);
                 }
                 if (offline.compareAndSet(pending, pending + 1)) {
+                    unsent.incrementAndGet();
                     return QuotaState.at(now, true, quota, used + 1);
                 }
             }

@@ -25,6 +25,17 @@ class LocalQuotaLimiterTest {
         assertThat(limiter.consume("k", 3, Instant.parse("2027-02-01T00:00:00Z")).allowed()).isTrue();
     }
 
+    /** A request stamped just before midnight may be decided after one of the new month: it starts nothing again. */
+    @Test
+    void aLateRequestOfTheMonthBeforeLeavesTheNewMonthsCount() {
+        LocalQuotaLimiter limiter = LocalQuotaLimiter.create();
+        Instant february = Instant.parse("2027-02-01T00:00:01Z");
+        assertThat(limiter.consume("k", 1, february).allowed()).isTrue();
+        limiter.consume("k", 1, Instant.parse("2027-01-31T23:59:59.999Z"));
+
+        assertThat(limiter.consume("k", 1, february).allowed()).as("February's single request already taken").isFalse();
+    }
+
     @Test
     void keysCountApart() {
         LocalQuotaLimiter limiter = LocalQuotaLimiter.create();

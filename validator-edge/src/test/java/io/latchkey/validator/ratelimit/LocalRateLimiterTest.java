@@ -29,6 +29,18 @@ class LocalRateLimiterTest {
         assertThat(admitted).isEqualTo(5);
     }
 
+    /** {@link System#nanoTime} may be negative: a bucket first used there must still refill. */
+    @Test
+    void aBucketRefillsWhenTheTickerStartsBelowZero() {
+        now.set(-TimeUnit.SECONDS.toNanos(1_000));
+        RateLimit onePerSecond = new RateLimit(1, 1, null);
+        assertThat(limiter.acquire("k", onePerSecond).allowed()).isTrue();
+        assertThat(limiter.acquire("k", onePerSecond).allowed()).isFalse();
+
+        now.addAndGet(TimeUnit.SECONDS.toNanos(1));
+        assertThat(limiter.acquire("k", onePerSecond).allowed()).isTrue();
+    }
+
     @Test
     void aDenialSaysWhenTheNextTokenComes() {
         RateLimit onePerTenSeconds = new RateLimit(1, 10, null);

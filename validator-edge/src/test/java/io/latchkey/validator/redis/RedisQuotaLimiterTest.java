@@ -175,6 +175,49 @@ class RedisQuotaLimiterTest {
         }
     }
 
+    /**
+     * Many threads deciding one key while Redis is down: each failed call carries the admissions made so far and must
+     * not hide them from the others while it does, or the remainder is admitted again and again.
+     */
+    @Test
+    void whileRedisIsDownConcurrentRequestsTogetherAdmitOnlyTheRemainder() throws Exception {
+        RedisServer own = new RedisServer();
+        try (RedisLink link = RedisLink.open(own.uri(), Duration.ofMillis(200), Duration.ofMillis(100))) {
+            awaitConnected(link);
+            String keyId = keyId();
+            RedisQuotaLimiter limiter = RedisQuotaLimiter.exact(link);
+            for (int i = 0; i < 4; i++) {
+                assertThat(limiter.consume(keyId, 10, LAST_MINUTE).allowed()).isTrue();
+            }
+            own.stop();
+
+            assertThat(hammer(List.of(limiter), keyId, 10, 8, 5_000)).as("admitted by 8 threads during the outage")
+                    .isEqualTo(6);
+        } finally {
+            own.close();
+        }
+    }
+
+    /** A request of the month before, decided after the new month's first: the new month's count stays whole. */
+    @Test
+    void aLateRequestOfTheMonthBeforeLeavesTheNewMonthsOfflineCount() throws Exception {
+        RedisServer own = new RedisServer();
+        try (RedisLink link = RedisLink.open(own.uri(), Duration.ofMillis(200), Duration.ofMillis(100))) {
+            awaitConnected(link);
+            String keyId = keyId();
+            RedisQuotaLimiter limiter = RedisQuotaLimiter.exact(link);
+            assertThat(limiter.consume(keyId, 2, NEXT_MONTH_START).allowed()).isTrue();
+            own.stop();
+            assertThat(limiter.consume(keyId, 2, NEXT_MONTH_START).allowed()).as("the second, offline").isTrue();
+            limiter.consume(keyId, 2, LAST_MINUTE);
+
+            assertThat(limiter.consume(keyId, 2, NEXT_MONTH_START).allowed()).as("the new month's quota is used up")
+                    .isFalse();
+        } finally {
+            own.close();
+        }
+    }
+
     @Test
     void whileALeaseIsOnItsWayRequestsThatFindTheLeaseEmptyTakeOneCountEach() throws Exception {
         try (RedisLink link = RedisLink.open(redis.uri(), Duration.ofSeconds(2), Duration.ofMillis(200))) {
