@@ -31,14 +31,16 @@ class ReplicaCatchUpPublisher {
     private final EventStore eventStore;
     private final ReplicaWriter writer;
     private final Clock clock;
+    private final ReplicaReconciler reconciler;
     private final Notes notes = new Notes();
 
     ReplicaCatchUpPublisher(EventProcessingConfiguration processing, EventStore eventStore,
-                            HazelcastInstance hazelcast, Clock clock) {
+                            HazelcastInstance hazelcast, Clock clock, ReplicaReconciler reconciler) {
         this.processing = processing;
         this.eventStore = eventStore;
         this.writer = ReplicaWriter.of(hazelcast);
         this.clock = clock;
+        this.reconciler = reconciler;
     }
 
     @Scheduled(fixedDelay = 200)
@@ -52,7 +54,7 @@ class ReplicaCatchUpPublisher {
                 .map(processor -> processor.processingStatus().values())
                 .map(ReplicaCatchUpPublisher::applied)
                 .orElse(OptionalLong.empty()));
-        if (reached != null) {
+        if (reached != null && reconciler.settled()) {
             writer.publishCaughtUp(reached);
         }
     }

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,7 +23,9 @@ import org.springframework.stereotype.Component;
  * most {@link #REFILL_BOUND}) every key is written again: every secret it ever had from the replica projection's
  * state, and the current secret from the {@code keys} read model where that is further ahead. The writer's rule
  * (REVOKED wins, then the higher version) makes this safe to run at any time and any number of times. It runs on
- * its own thread, retrying until it succeeds, so neither Hazelcast's merge nor event processing waits for it.
+ * its own thread, retrying until it succeeds, so neither Hazelcast's merge nor event processing waits for it. From
+ * the merge's start until then this writer confirms nothing ({@link #settled}): the other side's members would take
+ * its confirmation as covering entries (a revocation made while cut off) that have not reached them yet.
  */
 @Component
 class ReplicaReconciler {
@@ -37,6 +40,9 @@ class ReplicaReconciler {
     private final ActiveKeyReplicaProjection projection;
     private final MongoTemplate mongo;
     private final UUID listener;
+    /** Merges begun on this member, and the latest of them a finished reconciliation started after. */
+    private final AtomicLong mergesBegun = new AtomicLong();
+    private volatile long reconciledAfter;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(task -> {
         Thread thread = new Thread(task, "latchkey-replica-reconciler");
         thread.setDaemon(true);
@@ -49,10 +55,19 @@ class ReplicaReconciler {
         this.projection = projection;
         this.mongo = mongo;
         this.listener = hazelcast.getLifecycleService().addLifecycleListener(event -> {
-            if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
+            LifecycleEvent.LifecycleState state = event.getState();
+            if (state == LifecycleEvent.LifecycleState.MERGING) {
+                mergesBegun.incrementAndGet();
+            } else if (state == LifecycleEvent.LifecycleState.MERGED
+                    || state == LifecycleEvent.LifecycleState.MERGE_FAILED) {
                 worker.execute(this::reconcileUntilDone);
             }
         });
+    }
+
+    /** Whether this writer may confirm how far it got: every merge begun here has been reconciled after. */
+    boolean settled() {
+        return reconciledAfter == mergesBegun.get();
     }
 
     /** Writes every entry the map lacks or holds older than the read models; returns how many were written. */
@@ -71,9 +86,12 @@ class ReplicaReconciler {
     private void reconcileUntilDone() {
         long backoff = FIRST_RETRY_MILLIS;
         while (true) {
+            // A merge begun while this one runs needs its own: it counts only for the merges begun before it started.
+            long merges = mergesBegun.get();
             try {
                 log.info("Split-brain merge: reconciled the replica with the read models, {} entries rewritten",
                         reconcile());
+                reconciledAfter = merges;
                 return;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -94,6 +94,30 @@ class SplitBrainReconciliationTest extends QuerySideTestSupport {
         }
     }
 
+    /**
+     * From a merge's start until its reconciliation has written every key again, this writer confirms nothing: the
+     * other side's members would take a confirmation as covering entries that have not reached them yet.
+     */
+    @Test
+    void theWriterConfirmsNothingFromAMergesStartUntilItHasReconciledAfterIt() throws Exception {
+        ReplicatedMap<String, Long> heads = hazelcast.getReplicatedMap(ReplicaMaps.HEADS);
+        String writerId = hazelcast.getCluster().getLocalMember().getUuid().toString();
+        await().atMost(SETTLED).until(() -> heads.get(writerId) != null);
+        LifecycleServiceImpl lifecycle = (LifecycleServiceImpl) hazelcast.getLifecycleService();
+        lifecycle.fireLifecycleEvent(LifecycleState.MERGING);
+        long mergeBegan;
+        try {
+            Thread.sleep(300);
+            mergeBegan = heads.get(writerId);
+            Thread.sleep(1_000);
+            assertThat(heads.get(writerId)).as("confirmations while the merge runs").isEqualTo(mergeBegan);
+        } finally {
+            lifecycle.fireLifecycleEvent(LifecycleState.MERGED);
+        }
+
+        await().atMost(SETTLED).until(() -> heads.get(writerId) > mergeBegan);
+    }
+
     @Test
     void reconciliationNeverReplacesANewerEntry() throws Exception {
         IssuedKey key = IssuedKey.issue(UUID.randomUUID().toString());

@@ -8,7 +8,7 @@ import com.hazelcast.config.MergePolicyConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.config.ReplicatedMapConfig;
 import com.hazelcast.config.SerializerConfig;
-import com.hazelcast.spi.merge.LatestUpdateMergePolicy;
+import com.hazelcast.spi.merge.DiscardMergePolicy;
 import io.latchkey.api.secret.KeyHash;
 import java.util.List;
 
@@ -64,10 +64,12 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
                 .setStatisticsEnabled(false)
                 .setAsyncFillup(true)
                 .setMergePolicyConfig(new MergePolicyConfig(ActiveKeyMergePolicy.class.getName(), 1000)));
-        // After a merge the newest confirmation is the truthful one; writers confirm again within a second anyway.
+        // A merging side's confirmations are dropped: they vouch for entries the other side may not have received yet
+        // (a revocation the writer made while cut off), so its members wait for the writers' next confirmation, which
+        // a writer that merged gives only once it has written its entries again (ReplicaReconciler).
         config.addReplicatedMapConfig(new ReplicatedMapConfig(ReplicaMaps.HEADS)
                 .setInMemoryFormat(InMemoryFormat.OBJECT)
-                .setMergePolicyConfig(new MergePolicyConfig(LatestUpdateMergePolicy.class.getName(), 100)));
+                .setMergePolicyConfig(new MergePolicyConfig(DiscardMergePolicy.class.getName(), 100)));
         // A lost published size reads as a cold cluster, whose writers write before their own copy has filled: keep
         // it on as many members as Hazelcast allows, so that only the loss of all of them loses it.
         config.addMapConfig(new MapConfig(ReplicaMaps.META).setBackupCount(MapConfig.MAX_BACKUP_COUNT));

@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
  * dropped, so replays and redeliveries change nothing. The rule is checked against this member's own copy, so no
  * write happens before that copy is complete: on a warm cluster the first write waits until this member holds what
  * the writers last published (a writer restarting into a warm cluster would otherwise see no tombstones and put its
- * replay's first, ACTIVE entries over them).
+ * replay's first, ACTIVE entries over them). A split-brain merge empties that copy again, so writes wait from the
+ * merge's start until it is complete again.
  */
 public final class ReplicaWriter {
 
@@ -28,7 +29,9 @@ public final class ReplicaWriter {
     private final IMap<String, Long> meta;
     private final ReplicatedMap<String, Long> heads;
     private final String writerId;
-    private volatile boolean localCopyComplete;
+    private final MergeTombstones merges;
+    /** The merges begun when this member's copy was last found complete; -1 before it was. */
+    private volatile long completeAfterMerges = -1;
     private long lastPublishedSize = -1;
     private long lastPublishedAtNanos;
 
@@ -37,6 +40,7 @@ public final class ReplicaWriter {
         this.meta = ReplicaMaps.meta(hazelcast);
         this.heads = ReplicaMaps.heads(hazelcast);
         this.writerId = hazelcast.getCluster().getLocalMember().getUuid().toString();
+        this.merges = MergeTombstones.of(hazelcast);
     }
 
     public static ReplicaWriter of(HazelcastInstance hazelcast) {
@@ -114,15 +118,22 @@ public final class ReplicaWriter {
     }
 
     private void awaitLocalCopy() {
-        while (!localCopyComplete) {
-            localCopyComplete = ReplicaMaps.localCopyComplete(entries, meta, true);
-            if (!localCopyComplete) {
-                try {
-                    Thread.sleep(20);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while this member's replica copy was filling", e);
-                }
+        while (true) {
+            long merge = merges.merge();
+            if (!merges.merging() && completeAfterMerges == merge) {
+                return;
+            }
+            // Merging is flagged before a merge is counted: one that began while the copy was measured is caught here.
+            if (!merges.merging() && ReplicaMaps.localCopyComplete(entries, meta, true) && !merges.merging()
+                    && merges.merge() == merge) {
+                completeAfterMerges = merge;
+                return;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while this member's replica copy was filling", e);
             }
         }
     }

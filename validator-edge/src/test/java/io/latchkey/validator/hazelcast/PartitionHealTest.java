@@ -13,6 +13,8 @@ import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.validator.Decision;
 import io.latchkey.validator.KeyValidator;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -52,6 +54,41 @@ class PartitionHealTest {
             int resurrections = run(cluster, 1);
 
             assertThat(resurrections).as("the majority's ACTIVE entry kept by the default policy").isPositive();
+        }
+    }
+
+    /**
+     * The writer, cut off on the smaller side, confirms how far it got while its entries cannot reach the larger side.
+     * Once the sides merge, that confirmation must not reach the larger side's members, or they would count themselves
+     * current before the entries it vouches for (a revocation made while cut off) have reached them.
+     */
+    @Test
+    void theLargerSideKeepsItsOwnConfirmationsThroughAMergeAndWaitsForTheWritersNext() throws Exception {
+        try (PartitionableCluster cluster = new PartitionableCluster(3, ActiveKeyMergePolicy.class.getName())) {
+            List<HazelcastInstance> members = cluster.start();
+            HazelcastKeyReplica larger = HazelcastKeyReplica.of(members.get(2));
+            ReplicaWriter writer = ReplicaWriter.of(members.get(0));
+            Instant beforeSplit = Instant.now().minusSeconds(60).truncatedTo(ChronoUnit.MILLIS);
+            writer.publishCaughtUp(beforeSplit);
+            await("the larger side holds the first confirmation", () -> beforeSplit.equals(larger.asOf()));
+
+            cluster.split(List.of(members.get(0)), members.subList(1, 3));
+            Instant cutOff = beforeSplit.plusSeconds(30);
+            writer.publishCaughtUp(cutOff);
+            CountDownLatch merged = new CountDownLatch(1);
+            members.get(0).getLifecycleService().addLifecycleListener(event -> {
+                if (event.getState() == LifecycleState.MERGED) {
+                    merged.countDown();
+                }
+            });
+            cluster.heal();
+            assertThat(merged.await(SETTLING.toSeconds(), TimeUnit.SECONDS)).as("the writer's side merged").isTrue();
+            Thread.sleep(1_000);
+            assertThat(larger.asOf()).as("the larger side's confirmation after the merge").isEqualTo(beforeSplit);
+
+            Instant confirmedAgain = cutOff.plusSeconds(1);
+            writer.publishCaughtUp(confirmedAgain);
+            await("the writer's next confirmation reaches the larger side", () -> confirmedAgain.equals(larger.asOf()));
         }
     }
 

@@ -3,6 +3,8 @@ package io.latchkey.validator.hazelcast;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent.LifecycleState;
+import com.hazelcast.instance.impl.LifecycleServiceImpl;
 import com.hazelcast.map.IMap;
 import io.latchkey.api.KeyStatus;
 import io.latchkey.api.replica.ActiveKeyEntry;
@@ -12,6 +14,8 @@ import io.latchkey.api.secret.KeyHasher;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -125,6 +129,30 @@ class ReplicaWriterTest {
 
         assertThat(meta.get(ReplicaMaps.PUBLISHED_SIZE))
                 .as("a restarted writer would take a warm cluster for a cold one").isEqualTo(1L);
+    }
+
+    /**
+     * A merge empties this member's copy, against which the writer's rule is checked: a write made meanwhile would find
+     * no tombstone and put an older entry over the other side's revocation, so it waits until the merge has ended.
+     */
+    @Test
+    void aWriteDuringASplitBrainMergeWaitsUntilTheMergeHasEnded() throws Exception {
+        KeyHash hash = newHash();
+        writer.write(hash, active(1));
+        writer.publishCaughtUp(Instant.now());
+        LifecycleServiceImpl lifecycle = (LifecycleServiceImpl) writerMember.getLifecycleService();
+        lifecycle.fireLifecycleEvent(LifecycleState.MERGING);
+        try {
+            CompletableFuture<Boolean> written = CompletableFuture.supplyAsync(() -> writer.write(hash, active(2)));
+            Thread.sleep(500);
+            assertThat(written).as("a write while the merge runs").isNotDone();
+
+            lifecycle.fireLifecycleEvent(LifecycleState.MERGED);
+            assertThat(written.get(10, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            lifecycle.fireLifecycleEvent(LifecycleState.MERGED);
+        }
+        assertThat(writer.read(hash).version()).isEqualTo(2);
     }
 
     @Test
