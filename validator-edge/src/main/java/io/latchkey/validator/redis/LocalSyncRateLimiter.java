@@ -20,15 +20,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * background when they run low; only a decision that finds its lease empty goes to Redis itself (one token, like
  * exact mode). A lease left unused for a sync interval is given back to the shared bucket.
  *
- * <p>Consistency: every admitted request took a token from the shared bucket, so edges together never admit more
- * than the limit. They may admit less: tokens leased to an edge that receives no more traffic are idle for at most a
- * sync interval, at most one batch (capacity / 64) per edge; and a batch whose refill or give-back gets no reply in
- * time is given up by this edge, whether or not Redis ran it (a batch per run of misses). While Redis is unreachable
- * decisions come from local buckets, counted as degraded, like exact mode.
+ * <p>Consistency: every admitted request took a token from the shared bucket, but the bucket refills while tokens sit
+ * in leases, so a burst after a quieter spell can find a full bucket and every edge's lease: at most one batch
+ * (capacity / {@value #BATCH_DIVISOR}) per edge above what exact mode admits, 3 % with three edges. A refill tops the
+ * lease up to one batch, never more. Edges may also admit less: tokens leased to an edge that receives no more traffic
+ * are idle for at most a sync interval; and a batch whose refill or give-back gets no reply in time is given up by
+ * this edge, whether or not Redis ran it (a batch per run of misses). While Redis is unreachable decisions come from
+ * local buckets, counted as degraded, like exact mode.
  */
 public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
 
-    private static final int BATCH_DIVISOR = 64;
+    private static final int BATCH_DIVISOR = 100;
 
     private final RedisLink link;
     private final LocalRateLimiter local;
@@ -133,7 +135,11 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
             background.execute(() -> {
                 try {
                     RateLimit limit = lease.limit;
-                    ExactRedisRateLimiter.take(link, keyId, limit, batch(limit), true).ifPresent(taken -> {
+                    long wanted = batch(limit) - lease.tokens.get();
+                    if (wanted <= 0) {
+                        return;
+                    }
+                    ExactRedisRateLimiter.take(link, keyId, limit, wanted, true).ifPresent(taken -> {
                         synchronized (lease) {
                             // Taken under a limit that has changed meanwhile: not added, whichever way it changed.
                             if (limit.equals(lease.limit)) {

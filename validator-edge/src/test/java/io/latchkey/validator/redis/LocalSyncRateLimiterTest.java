@@ -65,6 +65,59 @@ class LocalSyncRateLimiterTest {
         assertThat(total).isBetween(950, 1000);
     }
 
+    /**
+     * The shared bucket refills while the edges' leases sit unspent, so a burst after a quieter spell finds both. What
+     * that adds over the bucket's own capacity and refill must stay within 5 % of the limit with three edges.
+     */
+    @Test
+    void aBurstAfterAQuieterSpellAdmitsWithinFivePercentOfTheBucket() throws Exception {
+        List<RedisLink> links = List.of(connected(), connected(), connected());
+        List<LocalSyncRateLimiter> edges = new ArrayList<>();
+        for (RedisLink link : links) {
+            edges.add(new LocalSyncRateLimiter(link, Duration.ofSeconds(60)));
+        }
+        String keyId = UUID.randomUUID().toString();
+        RateLimit limit = new RateLimit(6_400, 10, null);
+        double perSecond = 640;
+        try {
+            // Each edge spends enough of its first lease that a refill tops it up, then the shared bucket refills.
+            for (LocalSyncRateLimiter edge : edges) {
+                for (int i = 0; i < 80; i++) {
+                    edge.acquire(keyId, limit);
+                }
+            }
+            Thread.sleep(1_500);
+
+            ExecutorService threads = Executors.newFixedThreadPool(3);
+            long started = System.nanoTime();
+            List<Future<Integer>> admitted = new ArrayList<>();
+            for (LocalSyncRateLimiter edge : edges) {
+                admitted.add(threads.submit(() -> {
+                    int allowed = 0;
+                    for (int i = 0; i < 4_000; i++) {
+                        allowed += edge.acquire(keyId, limit).allowed() ? 1 : 0;
+                    }
+                    return allowed;
+                }));
+            }
+            int total = 0;
+            for (Future<Integer> each : admitted) {
+                total += each.get();
+            }
+            double refilled = (System.nanoTime() - started) / 1e9 * perSecond;
+            threads.shutdown();
+            System.out.printf("local-sync burst: %d admitted, %.0f refilled during it, %.1f %% over the bucket%n", total,
+                    refilled, (total - refilled - 6_400) / 64.0);
+
+            assertThat(links.stream().mapToLong(RedisLink::degraded).sum()).isZero();
+            assertThat(total - refilled).as("admitted in the burst beyond the bucket's refill during it")
+                    .isLessThanOrEqualTo(6_400 * 1.05);
+        } finally {
+            edges.forEach(LocalSyncRateLimiter::close);
+            links.forEach(RedisLink::close);
+        }
+    }
+
     @Test
     void aLoweredLimitHoldsAtOnceThoughTheEdgeLeasedTokensUnderTheOldOne() throws Exception {
         try (RedisLink link = connected();
