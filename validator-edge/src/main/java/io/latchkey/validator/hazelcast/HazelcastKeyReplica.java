@@ -7,7 +7,6 @@ import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
 import io.latchkey.validator.KeyReplica;
 import java.time.Instant;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -24,6 +23,8 @@ public final class HazelcastKeyReplica implements KeyReplica {
     /** Callers ask per request; the heads change a few times a second, so a 10 ms old answer is as good. */
     private static final long AS_OF_REFRESH_NANOS = 10_000_000;
     private static final long PUBLISHED_REFRESH_NANOS = 10_000_000;
+    /** A read of the published size unanswered this long (its owner unreachable) no longer holds off the next. */
+    private static final long PUBLISHED_READ_PATIENCE_NANOS = 1_000_000_000;
 
     private final ReplicatedMap<KeyHash, byte[]> entries;
     private final IMap<String, Long> meta;
@@ -35,7 +36,8 @@ public final class HazelcastKeyReplica implements KeyReplica {
     private volatile long asOfReadAtNanos = System.nanoTime() - AS_OF_REFRESH_NANOS;
     private final AtomicReference<Published> published = new AtomicReference<>(
             new Published(Long.MAX_VALUE, -1, System.nanoTime() - PUBLISHED_REFRESH_NANOS));
-    private final AtomicBoolean reading = new AtomicBoolean();
+    /** When the read of the published size in flight was sent ({@link System#nanoTime}), or null when none is. */
+    private final AtomicReference<Long> readingSince = new AtomicReference<>();
 
     private HazelcastKeyReplica(HazelcastInstance hazelcast) {
         this.entries = ReplicaMaps.activeKeys(hazelcast);
@@ -72,28 +74,39 @@ public final class HazelcastKeyReplica implements KeyReplica {
     }
 
     /**
-     * What the writers last published as the map's size, read from its partition's owner by one caller at a time and
-     * at most every {@value #PUBLISHED_REFRESH_NANOS} ns: callers ask per request, from event loops too, while the
-     * copy fills. A size read before the latest merge began does not count. {@link Long#MAX_VALUE} while nothing has
-     * been published, or while nothing has been read since the latest merge began.
+     * What the writers last published as the map's size, as last read from its partition's owner. Callers ask per
+     * request, from event loops too, while the copy fills, so they never wait for the owner: a read is sent at most
+     * every {@value #PUBLISHED_REFRESH_NANOS} ns, one at a time unless it goes unanswered for a second (an owner cut off
+     * can take a minute to fail it), and its answer serves the callers after it. A size read before the latest merge
+     * began does not count. {@link Long#MAX_VALUE} while nothing has been published, or while nothing has been read
+     * since the latest merge began.
      */
     private long published(long merges) {
         Published last = published.get();
         long now = System.nanoTime();
-        if ((now - last.readAtNanos() >= PUBLISHED_REFRESH_NANOS || last.merges() != merges)
-                && reading.compareAndSet(false, true)) {
-            try {
-                Long size = ReplicaMaps.published(meta);
-                last = new Published(size == null ? Long.MAX_VALUE : size, merges, now);
-            } catch (RuntimeException unreachable) {
-                // The owner cannot be asked now (the cluster is changing): not ready yet, and asked again later.
-                last = new Published(Long.MAX_VALUE, merges, now);
-            } finally {
-                reading.set(false);
+        if (now - last.readAtNanos() >= PUBLISHED_REFRESH_NANOS || last.merges() != merges) {
+            Long since = readingSince.get();
+            // Compared by reference: the read's own mark is what it clears.
+            Long mark = now;
+            if ((since == null || now - since >= PUBLISHED_READ_PATIENCE_NANOS)
+                    && readingSince.compareAndSet(since, mark)) {
+                readPublished(merges, mark);
             }
-            published.set(last);
         }
         return last.merges() == merges ? last.size() : Long.MAX_VALUE;
+    }
+
+    private void readPublished(long merges, Long mark) {
+        try {
+            ReplicaMaps.publishedAsync(meta).whenComplete((size, failure) -> {
+                // The owner could not be asked (the cluster is changing): not ready yet, and asked again later.
+                published.set(new Published(failure != null || size == null ? Long.MAX_VALUE : size, merges, mark));
+                readingSince.compareAndSet(mark, null);
+            });
+        } catch (RuntimeException unreachable) {
+            published.set(new Published(Long.MAX_VALUE, merges, mark));
+            readingSince.compareAndSet(mark, null);
+        }
     }
 
     /** A published size, the merges begun when it was read, and when ({@link System#nanoTime}). */

@@ -5,6 +5,7 @@ import com.hazelcast.map.IMap;
 import com.hazelcast.replicatedmap.ReplicatedMap;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
+import java.util.concurrent.CompletionStage;
 
 /** The names and types of the replicated structures, and the completeness rule readers and writers share. */
 public final class ReplicaMaps {
@@ -59,5 +60,10 @@ public final class ReplicaMaps {
     /** The map's size when a writer last caught up with the event log; null on a cold cluster. A remote read. */
     static Long published(IMap<String, Long> meta) {
         return meta.get(PUBLISHED_SIZE);
+    }
+
+    /** {@link #published}, answered later. */
+    static CompletionStage<Long> publishedAsync(IMap<String, Long> meta) {
+        return meta.getAsync(PUBLISHED_SIZE);
     }
 }

@@ -132,6 +132,11 @@ class SplitBrainMergeTest {
         minority.write(KeyHasher.sha256().hash(format.generate()), entry(KeyStatus.ACTIVE, 0, "read"));
         majority.publishCaughtUp(Instant.now());
         minority.publishCaughtUp(Instant.now());
+        // The published size is read in the background: the first answers may come before it has been.
+        long readyBy = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!minorityReplica.isReady() && System.nanoTime() < readyBy) {
+            Thread.sleep(10);
+        }
         assertThat(minorityReplica.isReady()).as("complete on its own side").isTrue();
 
         boolean sawNotReady = false;
