@@ -1,5 +1,6 @@
 package io.latchkey.support.security;
 
+import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.validator.Decision;
 import io.latchkey.validator.KeyReplica;
@@ -10,8 +11,10 @@ import java.time.Duration;
 /**
  * Authenticates a developer's own key for the management and query APIs with the validator embedded in this
  * service, on this member's replica: the key must be VALID with the {@code admin} scope. Fails closed: while the
- * replica is not current (still filling, or further behind the event log than its bound) no key is admitted. No
- * rate limiter: management calls are not rate limited.
+ * replica is not current (still filling, or further behind the event log than its bound) no key is admitted. A secret
+ * replaced by a rotation is refused here during its grace period, which is for traffic: one that leaked must not be
+ * able to rotate the key again and cut its owner's new secret short. No rate limiter: management calls are not rate
+ * limited.
  */
 public final class DeveloperKeyAuthenticator {
 
@@ -26,9 +29,13 @@ public final class DeveloperKeyAuthenticator {
     private static final Outcome UNAUTHENTICATED = new Outcome(Verdict.UNAUTHENTICATED, null);
 
     private final KeyValidator validator;
+    private final KeyReplica replica;
+    private final KeyHasher hasher;
 
-    private DeveloperKeyAuthenticator(KeyValidator validator) {
+    private DeveloperKeyAuthenticator(KeyValidator validator, KeyReplica replica, KeyHasher hasher) {
         this.validator = validator;
+        this.replica = replica;
+        this.hasher = hasher;
     }
 
     /**
@@ -37,7 +44,7 @@ public final class DeveloperKeyAuthenticator {
      */
     public static DeveloperKeyAuthenticator over(KeyReplica replica, KeyHasher hasher, Clock clock, Duration maxLag) {
         return new DeveloperKeyAuthenticator(KeyValidator.builder()
-                .replica(replica).hasher(hasher).clock(clock).maxLag(maxLag).build());
+                .replica(replica).hasher(hasher).clock(clock).maxLag(maxLag).build(), replica, hasher);
     }
 
     public Outcome authenticate(String presented) {
@@ -50,11 +57,17 @@ public final class DeveloperKeyAuthenticator {
             return new Outcome(Verdict.UNAVAILABLE, null);
         }
         return switch (decision.status()) {
-            case VALID -> new Outcome(Verdict.AUTHENTICATED,
-                    Caller.developer(decision.developerId(), decision.keyId()));
+            case VALID -> rotatedOut(presented) ? UNAUTHENTICATED
+                    : new Outcome(Verdict.AUTHENTICATED, Caller.developer(decision.developerId(), decision.keyId()));
             case INSUFFICIENT_SCOPE -> new Outcome(Verdict.FORBIDDEN, null);
             // RATE_LIMITED and QUOTA_EXCEEDED cannot happen without limiters; if they ever did, they must not admit.
             case MALFORMED, NOT_FOUND, REVOKED, EXPIRED, RATE_LIMITED, QUOTA_EXCEEDED -> UNAUTHENTICATED;
         };
+    }
+
+    /** A secret a rotation replaced, still in its grace period: its entry carries when that ends. */
+    private boolean rotatedOut(String presented) {
+        ActiveKeyEntry entry = replica.lookup(hasher.hash(presented));
+        return entry == null || entry.secretValidUntil() != null;
     }
 }

@@ -101,6 +101,22 @@ class DeveloperKeyAuthenticatorTest {
         assertThat(outcome.caller().toString()).doesNotContain(key);
     }
 
+    /**
+     * Rotation's grace period keeps the old secret working for traffic, not for management: an admin secret that
+     * leaked must not rotate the key again, cutting its owner's new secret short and taking the key over.
+     */
+    @Test
+    void aSecretReplacedByRotationIsRefusedForManagementDuringItsGracePeriod() throws Exception {
+        String old = KEYS.generate();
+        writer.write(HASHER.hash(old), new ActiveKeyEntry("key-rotated", DEVELOPER, List.of("admin"), null,
+                Instant.now().plusSeconds(3_600), KeyStatus.ACTIVE, 1, null));
+        String current = issue("key-rotated", List.of("admin"), KeyStatus.ACTIVE, null);
+        assertThat(replica.lookup(HASHER.hash(old))).as("the old secret's entry has arrived").isNotNull();
+
+        assertThat(authenticator.authenticate(old).verdict()).isEqualTo(Verdict.UNAUTHENTICATED);
+        assertThat(authenticator.authenticate(current).verdict()).isEqualTo(Verdict.AUTHENTICATED);
+    }
+
     @Test
     void aKeyWithoutAdminIsForbidden() throws Exception {
         String key = issue("key-write", List.of("write", "orders:admin"), KeyStatus.ACTIVE, null);
