@@ -58,7 +58,15 @@ class SelfServiceQueryTest extends QuerySideTestSupport {
         assertThat(ownKeys.status()).isEqualTo(200);
         assertThat(ownKeys.body().get("keys").get(0).get("keyId").asText()).isEqualTo(adminA.keyId());
         assertThat(get("/v1/keys/" + adminA.keyId() + "/history", adminA.plaintext()).status()).isEqualTo(200);
-        assertThat(get("/v1/keys/" + adminA.keyId() + "/propagation", adminA.plaintext()).status()).isEqualTo(200);
+        Response receipt = get("/v1/keys/" + adminA.keyId() + "/propagation", adminA.plaintext());
+        assertThat(receipt.status()).isEqualTo(200);
+        // The replica cluster's layout is the operator's: a tenant learns whether its change arrived, not where.
+        assertThat(receipt.body().get("members")).isNotEmpty().allSatisfy(member -> {
+            assertThat(member.get("address").isNull()).as("address: " + member).isTrue();
+            assertThat(member.get("instance").isNull()).as("instance: " + member).isTrue();
+        });
+        assertThat(get("/v1/keys/" + adminA.keyId() + "/propagation").body().get("members").get(0).get("address")
+                .asText()).as("the operator's receipt").contains(":");
 
         String unknown = UUID.randomUUID().toString();
         for (String route : List.of("/v1/keys/%s", "/v1/keys/%s/history", "/v1/keys/%s/propagation")) {

@@ -66,21 +66,25 @@ class PropagationController {
                                     RequestContext ctx) throws InterruptedException {
         long waitMillis = waitMillis(waitParameter);
         Target target = target(Ids.require(keyId, Ids.NO_SUCH_KEY), ctx);
+        // The cluster's layout (instance names, addresses, errors naming them) is the operator's: that network is the
+        // trust boundary (docs/architecture.md), and a tenant needs only whether and when its change arrived.
+        boolean operator = ctx.caller().isOperator();
         if (waitMillis == 0) {
-            return receipt(keyId, target, 0);
+            return receipt(keyId, target, 0, operator);
         }
         if (!waiting.tryAcquire()) {
             throw new ProblemException(429, "too-many-waiting", "Too Many Requests",
                     "Too many propagation checks are waiting; ask again later, or without wait.");
         }
         try {
-            return receipt(keyId, target, waitMillis);
+            return receipt(keyId, target, waitMillis, operator);
         } finally {
             waiting.release();
         }
     }
 
-    private PropagationResponse receipt(String keyId, Target target, long waitMillis) throws InterruptedException {
+    private PropagationResponse receipt(String keyId, Target target, long waitMillis, boolean operator)
+            throws InterruptedException {
         long deadline = System.nanoTime() + waitMillis * 1_000_000;
         Map<String, Instant> reachedBy = new HashMap<>();
         while (true) {
@@ -90,7 +94,7 @@ class PropagationController {
                     .forEach(s -> reachedBy.putIfAbsent(s.memberId(), checkedAt));
             boolean complete = states.stream().allMatch(s -> s.holds(target.version()));
             if (complete || System.nanoTime() >= deadline) {
-                return response(keyId, target.version(), complete, checkedAt, states, reachedBy);
+                return response(keyId, target.version(), complete, checkedAt, states, reachedBy, operator);
             }
             Thread.sleep(POLL_MILLIS);
         }
@@ -145,12 +149,14 @@ class PropagationController {
     }
 
     private static PropagationResponse response(String keyId, long version, boolean complete, Instant checkedAt,
-                                                List<MemberState> states, Map<String, Instant> reachedBy) {
+                                                List<MemberState> states, Map<String, Instant> reachedBy,
+                                                boolean operator) {
         List<PropagationResponse.MemberReceipt> members = new ArrayList<>();
         states.stream().sorted(Comparator.comparing(MemberState::address)).forEach(state -> members.add(
-                new PropagationResponse.MemberReceipt(state.memberId(), state.instance(), state.address(),
-                        state.holds(version), state.lowestVersion() < 0 ? null : state.lowestVersion(),
-                        reachedBy.get(state.memberId()), state.asOf(), state.error())));
+                new PropagationResponse.MemberReceipt(state.memberId(), operator ? state.instance() : null,
+                        operator ? state.address() : null, state.holds(version),
+                        state.lowestVersion() < 0 ? null : state.lowestVersion(), reachedBy.get(state.memberId()),
+                        state.asOf(), operator || state.error() == null ? state.error() : "no answer")));
         Instant completedBy = complete
                 ? members.stream().map(PropagationResponse.MemberReceipt::reachedBy).max(Comparator.naturalOrder()).orElse(checkedAt)
                 : null;

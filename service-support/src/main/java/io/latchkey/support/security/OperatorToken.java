@@ -43,10 +43,12 @@ public final class OperatorToken {
 
     public static OperatorToken resolve(String configured, Path dataDir, boolean mayGenerate) {
         if (configured != null && !configured.isBlank()) {
-            if (configured.length() < MIN_LENGTH) {
+            // Measured as it will be compared: surrounding blanks are no part of the token.
+            String token = configured.strip();
+            if (token.length() < MIN_LENGTH) {
                 throw new IllegalStateException("LATCHKEY_OPERATOR_TOKEN must be at least " + MIN_LENGTH + " characters");
             }
-            return new OperatorToken(configured.strip(), false, null);
+            return new OperatorToken(token, false, null);
         }
         Path file = dataDir.resolve(FILE_NAME);
         try {

@@ -95,6 +95,8 @@ class OperatorTokenTest {
     @Test
     void shortTokensAreRefused() {
         assertThatThrownBy(() -> OperatorToken.resolve("short", dataDir, true)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> OperatorToken.resolve(" ".repeat(15) + "a", dataDir, true))
+                .as("blanks around a one-character token").isInstanceOf(IllegalStateException.class);
     }
 
     @Test
