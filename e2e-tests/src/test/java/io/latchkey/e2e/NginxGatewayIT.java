@@ -202,6 +202,38 @@ class NginxGatewayIT {
         assertThat(upstreamSaw).containsKey("/orders/limited-2").doesNotContainKey("/orders/limited-3");
     }
 
+    /** nginx sees no body of the edge's 429: a used-up quota must still not read as a rate limit to retry soon. */
+    @Test
+    @Order(1)
+    void aKeyWhoseMonthlyQuotaIsUsedUpGets429QuotaExceededThroughNginx() throws Exception {
+        // Issuing takes one request of the quota at the edge.
+        String key = issue(map("name", "gw-quota", "scopes", List.of("read"), "quota",
+                map("requestsPerMonth", 2))).key();
+        assertThat(get("/orders/quota-1", "Authorization", "Bearer " + key).statusCode()).isEqualTo(200);
+
+        HttpResponse<String> used = get("/orders/quota-2", "Authorization", "Bearer " + key);
+
+        assertThat(used.statusCode()).isEqualTo(429);
+        assertThat(used.body()).contains("quota-exceeded").doesNotContain("rate-limited");
+        assertThat(Long.parseLong(used.headers().firstValue("Retry-After").orElseThrow())).isPositive();
+        assertThat(used.headers().firstValue("RateLimit").orElseThrow()).contains("\"month\";r=0;");
+        assertThat(upstreamSaw).doesNotContainKey("/orders/quota-2");
+    }
+
+    /** The edge reads the URI from a header, up to its header limit: a longer one is the client's to shorten. */
+    @Test
+    @Order(1)
+    void aUriLongerThanTheEdgeReadsIs414NotAnOutageToRetry() throws Exception {
+        String key = key(List.of("orders:read"));
+        String path = "/orders/" + "a".repeat(8_090);
+
+        HttpResponse<String> response = get(path, "Authorization", "Bearer " + key);
+
+        assertThat(response.statusCode()).isEqualTo(414);
+        assertThat(response.headers().firstValue("Retry-After")).isEmpty();
+        assertThat(upstreamSaw).doesNotContainKey(path);
+    }
+
     @Test
     @Order(1)
     void allowedRequestsReachTheUpstreamWithTheKeysIdentityAndWithoutTheKey() throws Exception {
@@ -283,6 +315,7 @@ class NginxGatewayIT {
                 "Authorization", "Bearer " + key);
         assertThat(encoded.statusCode()).isEqualTo(400);
         assertThat(encoded.body()).contains("bad-request").doesNotContain(key);
+        assertThat(encoded.headers().firstValue("Retry-After")).as("nothing to retry").isEmpty();
         assertThat(upstreamSaw).doesNotContainKey("/orders/in-url");
         assertThat(get("/orders/in-url?sort=bulk_price_asc", "Authorization", "Bearer " + key).statusCode())
                 .as("a word that contains lk_ is no key").isEqualTo(200);
