@@ -51,7 +51,8 @@ class EdgeConfiguration {
     /**
      * {@code latchkey.edge.gateway-port} (0: any free port): the gateway routes alone on a Netty listener, the fast
      * path for gateways; {@code latchkey.edge.gateway-address} (all interfaces), {@code latchkey.edge.gateway-threads}
-     * (one event loop per core).
+     * (one event loop per core), {@code latchkey.edge.gateway-request-timeout} (10 s for a request to arrive whole
+     * from its first byte), {@code latchkey.edge.gateway-max-connections} (10,000 open at once).
      */
     @Bean(destroyMethod = "close")
     @ConditionalOnProperty("latchkey.edge.gateway-port")
@@ -62,7 +63,10 @@ class EdgeConfiguration {
         return new GatewayServer(routes, environment.getProperty("latchkey.edge.gateway-address", "0.0.0.0"),
                 environment.getRequiredProperty("latchkey.edge.gateway-port", Integer.class),
                 environment.getProperty("latchkey.edge.gateway-threads", Integer.class,
-                        Runtime.getRuntime().availableProcessors()), redis.getIfAvailable());
+                        Runtime.getRuntime().availableProcessors()), redis.getIfAvailable(),
+                environment.getProperty("latchkey.edge.gateway-request-timeout", Duration.class,
+                        Duration.ofSeconds(10)),
+                environment.getProperty("latchkey.edge.gateway-max-connections", Integer.class, 10_000));
     }
 
     @Bean

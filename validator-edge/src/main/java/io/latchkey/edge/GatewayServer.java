@@ -7,6 +7,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
@@ -47,6 +48,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Date;
 import java.util.Map;
@@ -116,14 +118,21 @@ final class GatewayServer implements AutoCloseable {
     private volatile boolean draining;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile DateStamp date = new DateStamp(-1, "");
+    private final long requestTimeoutNanos;
+    private final int maxConnections;
 
     /**
      * Binds {@code address:port} (0 picks a free port) with {@code threads} event loops; with {@code redis} (nullable),
      * the limiters' link, each loop gets a Redis connection of its own, so that a decision asking Redis is sent and
-     * answered on the loop that holds its request.
+     * answered on the loop that holds its request. A request must arrive whole within {@code requestTimeout} of its
+     * first byte, and at most {@code maxConnections} are open at once (a further one is closed as it is accepted):
+     * a client trickling bytes, or holding many connections, cannot take every connection the edge can open.
      */
-    GatewayServer(GatewayRoutes routes, String address, int port, int threads, RedisLink redis) {
+    GatewayServer(GatewayRoutes routes, String address, int port, int threads, RedisLink redis, Duration requestTimeout,
+                  int maxConnections) {
         this.routes = routes;
+        this.requestTimeoutNanos = requestTimeout.toNanos();
+        this.maxConnections = maxConnections;
         acceptor = loops(1, new DefaultThreadFactory("latchkey-gateway-accept", true));
         loops = loops(threads, new DefaultThreadFactory("latchkey-gateway", true));
         this.redis = redis != null ? redis.serveOn(loops) : () -> { };
@@ -137,7 +146,12 @@ final class GatewayServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel channel) {
+                            if (connections.size() >= maxConnections) {
+                                channel.close();
+                                return;
+                            }
                             channel.pipeline().addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS),
+                                    new RequestDeadline(),
                                     new HttpServerCodec(MAX_LINE, MAX_HEADERS, MAX_BODY),
                                     new HttpServerKeepAliveHandler(),
                                     new ProblemAggregator(),
@@ -230,6 +244,46 @@ final class GatewayServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes a connection whose request has not arrived whole within the request timeout of its first byte. A busy
+     * connection schedules one check per timeout, not one per request.
+     */
+    private final class RequestDeadline extends ChannelInboundHandlerAdapter {
+
+        /** When the first byte of the request still arriving was read ({@link System#nanoTime}); 0 when none is. */
+        private long pendingSince;
+        private boolean checking;
+
+        @Override
+        public void channelRead(ChannelHandlerContext context, Object bytes) {
+            if (pendingSince == 0) {
+                pendingSince = System.nanoTime() | 1;
+                if (!checking) {
+                    checking = true;
+                    check(context, requestTimeoutNanos);
+                }
+            }
+            context.fireChannelRead(bytes);
+        }
+
+        /** The request being read has arrived whole (called by the exchange, on this loop). */
+        void arrived() {
+            pendingSince = 0;
+        }
+
+        private void check(ChannelHandlerContext context, long delayNanos) {
+            context.executor().schedule(() -> {
+                if (pendingSince == 0) {
+                    checking = false;
+                } else if (System.nanoTime() - pendingSince >= requestTimeoutNanos) {
+                    context.close();
+                } else {
+                    check(context, pendingSince + requestTimeoutNanos - System.nanoTime());
+                }
+            }, delayNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
     /** One connection's requests, answered in the order they came. */
     private final class Exchange extends SimpleChannelInboundHandler<FullHttpRequest> {
 
@@ -237,14 +291,17 @@ final class GatewayServer implements AutoCloseable {
         private boolean answering;
         /** Where answers made later are written: the connection's loop, made once rather than per request. */
         private Executor loop;
+        private RequestDeadline deadline;
 
         @Override
         public void handlerAdded(ChannelHandlerContext context) {
             loop = onLoop(context.executor());
+            deadline = context.pipeline().get(RequestDeadline.class);
         }
 
         @Override
         protected void channelRead0(ChannelHandlerContext context, FullHttpRequest request) {
+            deadline.arrived();
             if (!answering) {
                 handle(context, request);
             } else if (queued.size() < MAX_QUEUED) {

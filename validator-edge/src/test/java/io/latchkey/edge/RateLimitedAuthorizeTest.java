@@ -250,7 +250,7 @@ class RateLimitedAuthorizeTest {
     @Test
     void aClosingListenerClosesIdleConnectionsAtOnceAndAnswersTheCheckWaitingOnRedisFirst() throws Exception {
         String limited = issue(KeyStatus.ACTIVE, new RateLimit(100, 3600, null));
-        GatewayServer closing = new GatewayServer(routes, "127.0.0.1", 0, 1, link);
+        GatewayServer closing = new GatewayServer(routes, "127.0.0.1", 0, 1, link, Duration.ofSeconds(10), 100);
         try (Socket idle = new Socket("127.0.0.1", closing.port());
              Socket busy = new Socket("127.0.0.1", closing.port())) {
             idle.setSoTimeout(10_000);
