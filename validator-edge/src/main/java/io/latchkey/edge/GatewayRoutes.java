@@ -80,6 +80,15 @@ final class GatewayRoutes {
         return names;
     }
 
+    /**
+     * The answer when no thread is free to wait for the query side, which the listener gives without asking the routes:
+     * counted as every other unavailable answer, in the metrics and in usage (for no key and no endpoint).
+     */
+    Answer busy() {
+        metrics.unavailable();
+        return answer(HttpVerdict.unavailable(), null);
+    }
+
     /** True when answering may wait on another service: the replica is not current and the query side decides. */
     boolean mayWait() {
         return fallback.isPresent() && !validator.isCurrent();

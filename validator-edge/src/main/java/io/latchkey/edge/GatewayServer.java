@@ -96,7 +96,6 @@ final class GatewayServer implements AutoCloseable {
     private static final int MAX_QUEUED = 64;
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
     /** Every waiting thread busy: the same 503 as when nobody could decide. */
-    private static final GatewayRoutes.Answer BUSY = GatewayRoutes.Answer.of(HttpVerdict.unavailable());
     /** Whether Netty's native epoll transport loads here: asked once, for the loops and the channel alike. */
     private static final boolean EPOLL = Epoll.isAvailable();
     private static final GatewayRoutes.Answer TOO_LARGE = problem(413, "content-too-large",
@@ -334,7 +333,7 @@ final class GatewayServer implements AutoCloseable {
                     waiting.execute(() -> deliver(context, request,
                             safely(request, loop, true).join()));
                 } catch (RejectedExecutionException busy) {
-                    answered(context, request, BUSY);
+                    answered(context, request, routes.busy());
                 }
             }
         }

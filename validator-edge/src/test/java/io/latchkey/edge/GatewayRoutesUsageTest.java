@@ -23,8 +23,9 @@ class GatewayRoutesUsageTest {
     private static final Instant NOW = Instant.parse("2030-01-01T10:15:20Z");
 
     private final UsageCounter counter = new UsageCounter(Clock.fixed(NOW, ZoneOffset.UTC));
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private final GatewayRoutes routes = new GatewayRoutes(KeyValidator.builder().replica(EMPTY).maxLag(null).build(),
-            Optional.empty(), new EdgeMetrics(new SimpleMeterRegistry()), Optional.of(counter));
+            Optional.empty(), new EdgeMetrics(meters), Optional.of(counter));
 
     private int authorize(String key, String originalUri) {
         Map<String, List<String>> headers = Map.of("Authorization", List.of("Bearer " + key),
@@ -35,6 +36,16 @@ class GatewayRoutesUsageTest {
 
     private static UsageCounter.Bucket bucket(String endpoint, String outcome) {
         return new UsageCounter.Bucket(UsageCounter.UNKNOWN_KEY, NOW.getEpochSecond() / 60, endpoint, outcome);
+    }
+
+    /** The listener's own 503, when every thread that may wait for the query side is taken, is counted too. */
+    @Test
+    void aBusyAnswerIsCountedAsUnavailableInUsageAndMetrics() {
+        assertThat(routes.busy().status()).isEqualTo(503);
+
+        assertThat(counter.report(10)).singleElement().satisfies(unknown -> assertThat(unknown.gains())
+                .containsOnlyKeys(bucket(UsageCounter.NO_ENDPOINT, "unavailable")));
+        assertThat(meters.find("latchkey.decisions.unavailable").counter().count()).isEqualTo(1);
     }
 
     @Test

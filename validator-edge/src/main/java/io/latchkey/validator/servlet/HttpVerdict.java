@@ -125,7 +125,8 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
         RateLimitState limit = decision == null ? null : decision.rateLimit();
         if (limit != null) {
             policies.add("\"key\";q=" + limit.limit() + ";w=" + limit.periodSeconds());
-            limits.add("\"key\";r=" + limit.remaining() + ";t=" + limit.resetSeconds());
+            // A burst above the limit leaves more in the bucket than the policy's quota: never say more remain than q.
+            limits.add("\"key\";r=" + Math.min(limit.remaining(), limit.limit()) + ";t=" + limit.resetSeconds());
             if (decision.status() == Decision.Status.RATE_LIMITED) {
                 headers.put("Retry-After", Long.toString(Math.max(1, limit.retryAfterSeconds())));
             }

@@ -1,0 +1,33 @@
+package io.latchkey.validator.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.latchkey.validator.Decision;
+import io.latchkey.validator.RateLimitState;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class HttpVerdictTest {
+
+    private static HttpVerdict allowedWith(RateLimitState state) {
+        Decision decision = new Decision(Decision.Status.VALID, "key-1", "dev-1", List.of("read"), null, state);
+        return HttpVerdict.of("/authorize", null, PresentedKey.from("Bearer lk_test_x", null),
+                key -> Optional.of(decision));
+    }
+
+    /** A bucket whose burst is above its limit holds more than the policy's quota: RateLimit must not say so. */
+    @Test
+    void theRemainingCountNeverExceedsThePolicysQuota() {
+        HttpVerdict burst = allowedWith(new RateLimitState(true, 100, 60, 199, 1, 0));
+
+        assertThat(burst.headers()).containsEntry("RateLimit-Policy", "\"key\";q=100;w=60")
+                .containsEntry("RateLimit", "\"key\";r=100;t=1");
+    }
+
+    @Test
+    void belowTheQuotaTheRemainingCountIsTheBucketsOwn() {
+        assertThat(allowedWith(new RateLimitState(true, 100, 60, 42, 35, 0)).headers())
+                .containsEntry("RateLimit", "\"key\";r=42;t=35");
+    }
+}
