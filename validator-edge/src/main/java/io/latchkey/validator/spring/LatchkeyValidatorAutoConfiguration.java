@@ -152,7 +152,8 @@ public class LatchkeyValidatorAutoConfiguration {
         MeterBinder latchkeyRateLimitMetrics(ObjectProvider<RedisLink> link) {
             return registry -> link.ifAvailable(redis -> FunctionCounter
                     .builder("latchkey.ratelimit.degraded", redis, RedisLink::degraded)
-                    .description("Rate-limit decisions made from local buckets because Redis was down or slow")
+                    .description("Rate-limit and quota answers made without Redis because it was down or slow; a "
+                            + "request whose key has both a rate limit and a quota counts once for each")
                     .register(registry));
         }
     }
