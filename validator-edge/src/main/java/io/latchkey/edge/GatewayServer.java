@@ -19,6 +19,7 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.DateFormatter;
@@ -142,6 +143,8 @@ final class GatewayServer implements AutoCloseable {
             listener = new ServerBootstrap().group(acceptor, loops)
                     .channel(EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
                     .childOption(ChannelOption.TCP_NODELAY, true)
+                    // A client that shuts its output after a check still reads the answer: Exchange closes after it.
+                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel channel) {
@@ -288,6 +291,7 @@ final class GatewayServer implements AutoCloseable {
 
         private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>();
         private boolean answering;
+        private boolean inputShut;
         /** Where answers made later are written: the connection's loop, made once rather than per request. */
         private Executor loop;
         private RequestDeadline deadline;
@@ -338,9 +342,12 @@ final class GatewayServer implements AutoCloseable {
             }
         }
 
-        /** Whether the answer about to be written is the connection's last: the listener drains, and none waits. */
+        /**
+         * Whether the answer about to be written is the connection's last: the listener drains, or the client has
+         * shut its side, and none waits.
+         */
         private boolean last() {
-            return draining && queued.isEmpty();
+            return (draining || inputShut) && queued.isEmpty();
         }
 
         /** Closes the connection now if it owes no answer; otherwise {@link #last} closes it after the last. */
@@ -402,6 +409,10 @@ final class GatewayServer implements AutoCloseable {
         public void userEventTriggered(ChannelHandlerContext context, Object event) throws Exception {
             if (event instanceof IdleStateEvent) {
                 context.close();
+            } else if (event instanceof ChannelInputShutdownEvent) {
+                // The client sent all it will (a shutdown of its output): the answers it is owed still go out.
+                inputShut = true;
+                drain(context);
             } else {
                 super.userEventTriggered(context, event);
             }

@@ -6,6 +6,9 @@ import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.validator.KeyReplica;
 import io.latchkey.validator.KeyValidator;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -47,6 +50,27 @@ class GatewayRoutesFallbackTest {
         assertThat(routes.mayWait()).isTrue();
         assertThat(check(true).status()).isEqualTo(200);
         assertThat(querySide.asked()).isEqualTo(1);
+    }
+
+    /**
+     * A client may shut its sending side once its check is out (as {@code nc -N} does); the answer, which waits on the
+     * query side here, must still reach it, and the connection close after it.
+     */
+    @Test
+    void aClientThatShutsItsOutputAfterTheCheckStillGetsTheAnswer() throws Exception {
+        try (GatewayServer server = new GatewayServer(routes, "127.0.0.1", 0, 1, null, Duration.ofSeconds(10), 100);
+             Socket client = new Socket("127.0.0.1", server.port())) {
+            client.setSoTimeout(5_000);
+            client.getOutputStream().write(("GET /authorize HTTP/1.1\r\nHost: edge\r\nAuthorization: Bearer "
+                    + KeyFormat.forEnvironment("live").generate() + "\r\nX-Required-Scope: read\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            client.shutdownOutput();
+
+            String answer = new String(client.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+
+            assertThat(answer).startsWith("HTTP/1.1 200").containsIgnoringCase("connection: close");
+            assertThat(querySide.asked()).isEqualTo(1);
+        }
     }
 
     @Test
