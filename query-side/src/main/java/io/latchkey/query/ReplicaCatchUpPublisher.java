@@ -55,7 +55,8 @@ class ReplicaCatchUpPublisher {
                 .map(ReplicaCatchUpPublisher::applied)
                 .orElse(OptionalLong.empty()));
         if (reached != null && reconciler.settled()) {
-            writer.publishCaughtUp(reached);
+            // Asked again as the confirmation goes out: a merge may begin while the published size is updated.
+            writer.publishCaughtUp(reached, reconciler::settled);
         }
     }
 

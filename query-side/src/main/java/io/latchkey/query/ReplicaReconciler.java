@@ -24,8 +24,9 @@ import org.springframework.stereotype.Component;
  * state, and the current secret from the {@code keys} read model where that is further ahead. The writer's rule
  * (REVOKED wins, then the higher version) makes this safe to run at any time and any number of times. It runs on
  * its own thread, retrying until it succeeds, so neither Hazelcast's merge nor event processing waits for it. From
- * the merge's start until then this writer confirms nothing ({@link #settled}): the other side's members would take
- * its confirmation as covering entries (a revocation made while cut off) that have not reached them yet.
+ * the merge's start until the projection's entries are written again this writer confirms nothing ({@link #settled}):
+ * the other side's members would take its confirmation as covering entries (a revocation made while cut off) that
+ * have not reached them yet. Edges answer through the fallback, or 503, until then.
  */
 @Component
 class ReplicaReconciler {
@@ -72,15 +73,23 @@ class ReplicaReconciler {
 
     /** Writes every entry the map lacks or holds older than the read models; returns how many were written. */
     int reconcile() throws InterruptedException {
+        return rewrite() + correctFromReadModel();
+    }
+
+    /** Every secret of every key from the replica projection's state, once the copy is refilled. */
+    private int rewrite() throws InterruptedException {
         if (!writer.awaitRefill(REFILL_BOUND)) {
             log.warn("Replica copy not refilled within {} after a merge; reconciling against what it holds",
                     REFILL_BOUND);
         }
-        int written = projection.rewriteAll();
+        return projection.rewriteAll();
+    }
+
+    /** The current secret of every key from the {@code keys} read model, where that is ahead of the projection. */
+    private int correctFromReadModel() {
         try (Stream<KeyView> views = mongo.stream(new Query(), KeyView.class)) {
-            written += (int) views.filter(projection::reconcile).count();
+            return (int) views.filter(projection::reconcile).count();
         }
-        return written;
     }
 
     private void reconcileUntilDone() {
@@ -89,9 +98,12 @@ class ReplicaReconciler {
             // A merge begun while this one runs needs its own: it counts only for the merges begun before it started.
             long merges = mergesBegun.get();
             try {
-                log.info("Split-brain merge: reconciled the replica with the read models, {} entries rewritten",
-                        reconcile());
+                int rewritten = rewrite();
+                // The projection's entries are back, which is all its confirmations vouch for: edges may trust them
+                // again while the read model, which only catches a projection behind it, is compared.
                 reconciledAfter = merges;
+                log.info("Split-brain merge: reconciled the replica with the read models, {} entries rewritten",
+                        rewritten + correctFromReadModel());
                 return;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

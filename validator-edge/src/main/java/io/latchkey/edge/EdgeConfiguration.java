@@ -52,7 +52,8 @@ class EdgeConfiguration {
      * {@code latchkey.edge.gateway-port} (0: any free port): the gateway routes alone on a Netty listener, the fast
      * path for gateways; {@code latchkey.edge.gateway-address} (all interfaces), {@code latchkey.edge.gateway-threads}
      * (one event loop per core), {@code latchkey.edge.gateway-request-timeout} (10 s for a request to arrive whole
-     * from its first byte), {@code latchkey.edge.gateway-max-connections} (10,000 open at once).
+     * from its first byte, the first from the connection's opening), {@code latchkey.edge.gateway-max-connections}
+     * (10,000 open at once).
      */
     @Bean(destroyMethod = "close")
     @ConditionalOnProperty("latchkey.edge.gateway-port")

@@ -125,7 +125,7 @@ final class GatewayServer implements AutoCloseable {
      * Binds {@code address:port} (0 picks a free port) with {@code threads} event loops; with {@code redis} (nullable),
      * the limiters' link, each loop gets a Redis connection of its own, so that a decision asking Redis is sent and
      * answered on the loop that holds its request. A request must arrive whole within {@code requestTimeout} of its
-     * first byte, and at most {@code maxConnections} are open at once (a further one is closed as it is accepted):
+     * first byte (the first request, of the connection's opening), and at most {@code maxConnections} are open at once (a further one is closed as it is accepted):
      * a client trickling bytes, or holding many connections, cannot take every connection the edge can open.
      */
     GatewayServer(GatewayRoutes routes, String address, int port, int threads, RedisLink redis, Duration requestTimeout,
@@ -247,14 +247,24 @@ final class GatewayServer implements AutoCloseable {
     }
 
     /**
-     * Closes a connection whose request has not arrived whole within the request timeout of its first byte. A busy
-     * connection schedules one check per timeout, not one per request.
+     * Closes a connection whose request has not arrived whole within the request timeout: the first from the moment
+     * the connection opened (one that never sends would otherwise hold a place under the connection cap until the
+     * idle timeout), each later one from its first byte. A busy connection schedules one check per timeout, not one
+     * per request.
      */
     private final class RequestDeadline extends ChannelInboundHandlerAdapter {
 
         /** When the first byte of the request still arriving was read ({@link System#nanoTime}); 0 when none is. */
         private long pendingSince;
         private boolean checking;
+
+        @Override
+        public void channelActive(ChannelHandlerContext context) {
+            pendingSince = System.nanoTime() | 1;
+            checking = true;
+            check(context, requestTimeoutNanos);
+            context.fireChannelActive();
+        }
 
         @Override
         public void channelRead(ChannelHandlerContext context, Object bytes) {
@@ -350,10 +360,11 @@ final class GatewayServer implements AutoCloseable {
             return (draining || inputShut) && queued.isEmpty();
         }
 
-        /** Closes the connection now if it owes no answer; otherwise {@link #last} closes it after the last. */
+        /** Closes the connection once it owes no answer; otherwise {@link #last} closes it after the last. */
         void drain(ChannelHandlerContext context) {
             if (!answering && queued.isEmpty()) {
-                context.close();
+                // After the answers written but not yet taken by the socket, which closing at once would drop.
+                context.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             }
         }
 

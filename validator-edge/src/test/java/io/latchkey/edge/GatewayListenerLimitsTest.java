@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
@@ -83,6 +84,53 @@ class GatewayListenerLimitsTest {
                 assertThat(readStatusLine(gateway.getInputStream())).as("check " + i).startsWith("HTTP/1.1 401");
                 Thread.sleep(200);
             }
+        }
+    }
+
+    /** A connection that never sends would hold a place under the cap until the idle timeout (60 s) otherwise. */
+    @Test
+    void aConnectionThatNeverSendsIsClosedAtTheRequestTimeout() throws Exception {
+        try (Socket silent = new Socket("127.0.0.1", server.port())) {
+            silent.setSoTimeout(10_000);
+            long started = System.nanoTime();
+
+            assertThat(silent.getInputStream().read()).isEqualTo(-1);
+            assertThat(System.nanoTime() - started).as("closed near the 1 s timeout").isLessThan(3_000_000_000L);
+        }
+    }
+
+    /**
+     * A client that sends many checks without reading pauses the listener's reading; once it reads, every check is
+     * answered, in order, and the connection serves on. With its output then shut, it still gets every answer.
+     */
+    @Test
+    void aClientThatReadsLateGetsEveryAnswerAndTheConnectionServesOn() throws Exception {
+        int checks = 20_000;
+        try (Socket client = new Socket()) {
+            client.setReceiveBufferSize(4096);
+            client.connect(new InetSocketAddress("127.0.0.1", server.port()));
+            client.setSoTimeout(10_000);
+            Thread sender = new Thread(() -> {
+                try {
+                    client.getOutputStream().write(CHECK.repeat(checks).getBytes(StandardCharsets.ISO_8859_1));
+                    client.getOutputStream().write(CHECK.getBytes(StandardCharsets.ISO_8859_1));
+                    client.shutdownOutput();
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, "late-reading-client");
+            sender.start();
+            // Reads nothing for a while: the answers wait and the listener stops reading.
+            Thread.sleep(1_000);
+
+            InputStream in = client.getInputStream();
+            int answered = 0;
+            while (!readStatusLine(in).isEmpty()) {
+                answered++;
+            }
+            sender.join(10_000);
+
+            assertThat(answered).as("answers to %d checks and one more after them", checks).isEqualTo(checks + 1);
         }
     }
 

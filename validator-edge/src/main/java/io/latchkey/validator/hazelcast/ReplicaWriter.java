@@ -10,6 +10,9 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The only way entries enter the replicated map. A write that would replace a newer entry or un-revoke a key is
@@ -17,25 +20,35 @@ import java.util.concurrent.TimeUnit;
  * write happens before that copy is complete: on a warm cluster the first write waits until this member holds what
  * the writers last published (a writer restarting into a warm cluster would otherwise see no tombstones and put its
  * replay's first, ACTIVE entries over them). A split-brain merge empties that copy again, so writes wait from the
- * merge's start until it is complete again.
+ * merge's start until it is complete again, at most {@value #REFILL_BOUND_SECONDS} s after the merge: a merge that lost
+ * entries leaves the copy short for good, and the writes that restore them (the reconciliation after a merge) would
+ * otherwise wait for ever.
  */
 public final class ReplicaWriter {
 
     /** Longer than any sane lag bound, so only writers gone for good disappear from the heads. */
     private static final Duration HEAD_RETENTION = Duration.ofHours(1);
     private static final long REPUBLISH_NANOS = 1_000_000_000;
+    private static final long REFILL_BOUND_SECONDS = 60;
+    private static final Duration REFILL_BOUND = Duration.ofSeconds(REFILL_BOUND_SECONDS);
+    private static final Logger log = LoggerFactory.getLogger(ReplicaWriter.class);
 
     private final ReplicatedMap<KeyHash, byte[]> entries;
     private final IMap<String, Long> meta;
     private final ReplicatedMap<String, Long> heads;
     private final String writerId;
     private final MergeTombstones merges;
+    private final long refillBoundNanos;
     /** The merges begun when this member's copy was last found complete; -1 before it was. */
     private volatile long completeAfterMerges = -1;
+    /** Since when ({@link System#nanoTime}) writes after merge {@link #shortAfterMerge} have found the copy short. */
+    private volatile long shortSinceNanos;
+    private volatile long shortAfterMerge = -1;
     private long lastPublishedSize = -1;
     private long lastPublishedAtNanos;
 
-    private ReplicaWriter(HazelcastInstance hazelcast) {
+    private ReplicaWriter(HazelcastInstance hazelcast, Duration refillBound) {
+        this.refillBoundNanos = refillBound.toNanos();
         this.entries = ReplicaMaps.activeKeys(hazelcast);
         this.meta = ReplicaMaps.meta(hazelcast);
         this.heads = ReplicaMaps.heads(hazelcast);
@@ -44,7 +57,12 @@ public final class ReplicaWriter {
     }
 
     public static ReplicaWriter of(HazelcastInstance hazelcast) {
-        return new ReplicaWriter(hazelcast);
+        return new ReplicaWriter(hazelcast, REFILL_BOUND);
+    }
+
+    /** With another bound on the wait after a merge, for tests. */
+    static ReplicaWriter of(HazelcastInstance hazelcast, Duration refillBound) {
+        return new ReplicaWriter(hazelcast, refillBound);
     }
 
     /** Writes {@code entry} for {@code hash} unless the map already holds an entry that wins over it. */
@@ -88,6 +106,14 @@ public final class ReplicaWriter {
      * it (writers down or behind, or this member cut off) stops trusting itself once its bound is exceeded.
      */
     public void publishCaughtUp(Instant asOf) {
+        publishCaughtUp(asOf, () -> true);
+    }
+
+    /**
+     * As {@link #publishCaughtUp(Instant)}, unless {@code stillMay} says otherwise when the confirmation is about to go
+     * out: the published size's update is a remote call, during which the member may begin a merge.
+     */
+    public void publishCaughtUp(Instant asOf, BooleanSupplier stillMay) {
         long size = entries.size();
         long now = System.nanoTime();
         // Again every second even when unchanged: should every copy of the entry be lost, readers would never turn
@@ -98,7 +124,9 @@ public final class ReplicaWriter {
             lastPublishedSize = size;
             lastPublishedAtNanos = now;
         }
-        heads.put(writerId, asOf.toEpochMilli(), HEAD_RETENTION.toMillis(), TimeUnit.MILLISECONDS);
+        if (stillMay.getAsBoolean()) {
+            heads.put(writerId, asOf.toEpochMilli(), HEAD_RETENTION.toMillis(), TimeUnit.MILLISECONDS);
+        }
     }
 
     /**
@@ -117,6 +145,28 @@ public final class ReplicaWriter {
         return true;
     }
 
+    /**
+     * True once writes after merge {@code merge} have found the copy short for {@value #REFILL_BOUND_SECONDS} s; never
+     * before the copy was first complete (a cold start waits for as long as filling takes).
+     */
+    private boolean shortForTooLong(long merge) {
+        if (completeAfterMerges < 0) {
+            return false;
+        }
+        long now = System.nanoTime();
+        if (shortAfterMerge != merge) {
+            shortSinceNanos = now;
+            shortAfterMerge = merge;
+            return false;
+        }
+        if (now - shortSinceNanos < refillBoundNanos) {
+            return false;
+        }
+        log.warn("Replica copy still short of the published size {} ms after a merge; writing against what it holds",
+                TimeUnit.NANOSECONDS.toMillis(refillBoundNanos));
+        return true;
+    }
+
     private void awaitLocalCopy() {
         while (true) {
             long merge = merges.merge();
@@ -124,8 +174,8 @@ public final class ReplicaWriter {
                 return;
             }
             // Merging is flagged before a merge is counted: one that began while the copy was measured is caught here.
-            if (!merges.merging() && ReplicaMaps.localCopyComplete(entries, meta, true) && !merges.merging()
-                    && merges.merge() == merge) {
+            if (!merges.merging() && (ReplicaMaps.localCopyComplete(entries, meta, true) || shortForTooLong(merge))
+                    && !merges.merging() && merges.merge() == merge) {
                 completeAfterMerges = merge;
                 return;
             }

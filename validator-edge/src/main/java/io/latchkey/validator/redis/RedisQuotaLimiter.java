@@ -83,7 +83,7 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
                 Long.toString(requestsPerMonth), Long.toString(wanted), leased ? "1" : "0", Long.toString(settled),
                 Long.toString(allowed.resetsAt().getEpochSecond() + EXPIRY_SLACK_SECONDS)).thenApply(reply -> {
                     try {
-                        return decide(state, reply, settled, now);
+                        return decide(state, kept, reply, settled, now);
                     } finally {
                         // Only once the lease is in: a request finding it empty meanwhile takes one count of its own.
                         if (leasing) {
@@ -93,11 +93,15 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
                 });
     }
 
-    private QuotaState decide(KeyMonth state, Optional<List<Long>> reply, long settled, Instant now) {
+    /**
+     * {@code kept} is the state this edge keeps for the key: {@code state} itself, or for a late request of the month
+     * before the newer month's, against which it is decided and counted offline, since its own knows no count.
+     */
+    private QuotaState decide(KeyMonth state, KeyMonth kept, Optional<List<Long>> reply, long settled, Instant now) {
         if (reply.isEmpty()) {
             state.unsent.addAndGet(settled);
             link.countDegraded();
-            return state.takeOffline(now);
+            return kept.takeOffline(now);
         }
         long taken = reply.get().get(0);
         long used = reply.get().get(1);

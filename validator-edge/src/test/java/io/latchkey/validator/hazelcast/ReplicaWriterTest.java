@@ -155,6 +155,26 @@ class ReplicaWriterTest {
         assertThat(writer.read(hash).version()).isEqualTo(2);
     }
 
+    /**
+     * A merge that lost entries leaves the copy short of the published size for good; the writes that would restore
+     * them (the reconciliation after the merge) must not wait for ever on it.
+     */
+    @Test
+    void afterAMergeThatLeftTheCopyShortWritesGoOnOnceTheBoundHasPassed() throws Exception {
+        ReplicaWriter bounded = ReplicaWriter.of(writerMember, Duration.ofSeconds(1));
+        bounded.write(newHash(), active(1));
+        bounded.publishCaughtUp(Instant.now());
+        IMap<String, Long> meta = ReplicaMaps.meta(writerMember);
+        meta.put(ReplicaMaps.PUBLISHED_SIZE, 1_000L);
+        LifecycleServiceImpl lifecycle = (LifecycleServiceImpl) writerMember.getLifecycleService();
+        lifecycle.fireLifecycleEvent(LifecycleState.MERGING);
+        lifecycle.fireLifecycleEvent(LifecycleState.MERGED);
+
+        CompletableFuture<Boolean> written = CompletableFuture.supplyAsync(() -> bounded.write(newHash(), active(1)));
+
+        assertThat(written.get(10, TimeUnit.SECONDS)).as("written once the bound has passed").isTrue();
+    }
+
     @Test
     void theFirstWriterOfAColdClusterDoesNotWait() {
         KeyHash hash = newHash();

@@ -124,7 +124,7 @@ class LocalSyncRateLimiterTest {
              LocalSyncRateLimiter edge = new LocalSyncRateLimiter(link, Duration.ofSeconds(30))) {
             String keyId = UUID.randomUUID().toString();
             RateLimit generous = new RateLimit(64_000, 3600, null);
-            // A decision leases a batch (64,000 / 64 = 1,000) in the background, as in the test below.
+            // A decision leases a batch (64,000 / 100 = 640) in the background, as in the test below.
             edge.acquire(keyId, generous);
             Thread.sleep(500);
             RateLimit tight = new RateLimit(10, 3600, null);
@@ -143,7 +143,7 @@ class LocalSyncRateLimiterTest {
              LocalSyncRateLimiter busy = new LocalSyncRateLimiter(second, Duration.ofMillis(100))) {
             String keyId = UUID.randomUUID().toString();
             RateLimit sixHundredFortyPerHour = new RateLimit(640, 3600, null);
-            // One request leases a batch (640 / 64 = 10) to the idle edge in the background.
+            // One request leases a batch (640 / 100 = 6) to the idle edge in the background.
             idle.acquire(keyId, sixHundredFortyPerHour);
             Thread.sleep(500);
             int admitted = 0;
