@@ -55,8 +55,9 @@ class ReplicaCatchUpPublisher {
                 .map(ReplicaCatchUpPublisher::applied)
                 .orElse(OptionalLong.empty()));
         if (reached != null && reconciler.settled()) {
-            // Asked again as the confirmation goes out: a merge may begin while the published size is updated.
-            writer.publishCaughtUp(reached, reconciler::settled);
+            writer.publishSize();
+            // Asked again as the confirmation goes out: a merge may have begun while the size was sent.
+            reconciler.confirmIfSettled(() -> writer.confirm(reached));
         }
     }
 

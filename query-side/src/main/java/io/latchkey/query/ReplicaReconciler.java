@@ -26,7 +26,7 @@ import org.springframework.stereotype.Component;
  * its own thread, retrying until it succeeds, so neither Hazelcast's merge nor event processing waits for it. From
  * the merge's start until the projection's entries are written again this writer confirms nothing ({@link #settled}):
  * the other side's members would take its confirmation as covering entries (a revocation made while cut off) that
- * have not reached them yet. Edges answer through the fallback, or 503, until then.
+ * have not reached them yet. Edges, and this service's own fallback and admin-key checks, answer 503 until then.
  */
 @Component
 class ReplicaReconciler {
@@ -44,6 +44,8 @@ class ReplicaReconciler {
     /** Merges begun on this member, and the latest of them a finished reconciliation started after. */
     private final AtomicLong mergesBegun = new AtomicLong();
     private volatile long reconciledAfter;
+    /** Held while a merge is counted and while a confirmation goes out: neither happens in the middle of the other. */
+    private final Object confirming = new Object();
     private final ExecutorService worker = Executors.newSingleThreadExecutor(task -> {
         Thread thread = new Thread(task, "latchkey-replica-reconciler");
         thread.setDaemon(true);
@@ -58,7 +60,11 @@ class ReplicaReconciler {
         this.listener = hazelcast.getLifecycleService().addLifecycleListener(event -> {
             LifecycleEvent.LifecycleState state = event.getState();
             if (state == LifecycleEvent.LifecycleState.MERGING) {
-                mergesBegun.incrementAndGet();
+                // On the merge's thread, before Hazelcast empties anything: a confirmation under way goes out first,
+                // into the copy the merge is about to drop.
+                synchronized (confirming) {
+                    mergesBegun.incrementAndGet();
+                }
             } else if (state == LifecycleEvent.LifecycleState.MERGED
                     || state == LifecycleEvent.LifecycleState.MERGE_FAILED) {
                 worker.execute(this::reconcileUntilDone);
@@ -69,6 +75,15 @@ class ReplicaReconciler {
     /** Whether this writer may confirm how far it got: every merge begun here has been reconciled after. */
     boolean settled() {
         return reconciledAfter == mergesBegun.get();
+    }
+
+    /** Runs {@code confirmation} if {@link #settled}; no merge can begin while it runs. */
+    void confirmIfSettled(Runnable confirmation) {
+        synchronized (confirming) {
+            if (settled()) {
+                confirmation.run();
+            }
+        }
     }
 
     /** Writes every entry the map lacks or holds older than the read models; returns how many were written. */
@@ -94,14 +109,18 @@ class ReplicaReconciler {
 
     private void reconcileUntilDone() {
         long backoff = FIRST_RETRY_MILLIS;
+        int rewritten = -1;
         while (true) {
             // A merge begun while this one runs needs its own: it counts only for the merges begun before it started.
             long merges = mergesBegun.get();
             try {
-                int rewritten = rewrite();
-                // The projection's entries are back, which is all its confirmations vouch for: edges may trust them
-                // again while the read model, which only catches a projection behind it, is compared.
-                reconciledAfter = merges;
+                if (rewritten < 0 || reconciledAfter != merges) {
+                    rewritten = rewrite();
+                    // The projection's entries are back, which is all its confirmations vouch for: edges may trust
+                    // them again while the read model, which only catches a projection behind it, is compared (and
+                    // only that is tried again should it fail).
+                    reconciledAfter = merges;
+                }
                 log.info("Split-brain merge: reconciled the replica with the read models, {} entries rewritten",
                         rewritten + correctFromReadModel());
                 return;

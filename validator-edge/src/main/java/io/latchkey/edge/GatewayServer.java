@@ -125,8 +125,9 @@ final class GatewayServer implements AutoCloseable {
      * Binds {@code address:port} (0 picks a free port) with {@code threads} event loops; with {@code redis} (nullable),
      * the limiters' link, each loop gets a Redis connection of its own, so that a decision asking Redis is sent and
      * answered on the loop that holds its request. A request must arrive whole within {@code requestTimeout} of its
-     * first byte (the first request, of the connection's opening), and at most {@code maxConnections} are open at once (a further one is closed as it is accepted):
-     * a client trickling bytes, or holding many connections, cannot take every connection the edge can open.
+     * first byte (the first request, of the connection's opening), and at most {@code maxConnections} are open at
+     * once (a further one is closed as it is accepted): a client trickling bytes, or holding many connections, cannot
+     * take every connection the edge can open.
      */
     GatewayServer(GatewayRoutes routes, String address, int port, int threads, RedisLink redis, Duration requestTimeout,
                   int maxConnections) {
@@ -363,7 +364,9 @@ final class GatewayServer implements AutoCloseable {
         /** Closes the connection once it owes no answer; otherwise {@link #last} closes it after the last. */
         void drain(ChannelHandlerContext context) {
             if (!answering && queued.isEmpty()) {
-                // After the answers written but not yet taken by the socket, which closing at once would drop.
+                // No further request is read: its answer would come after the close. The close comes after the
+                // answers written but not yet taken by the socket, which closing at once would drop.
+                context.channel().config().setAutoRead(false);
                 context.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             }
         }

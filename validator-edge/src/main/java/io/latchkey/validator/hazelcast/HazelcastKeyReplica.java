@@ -76,10 +76,10 @@ public final class HazelcastKeyReplica implements KeyReplica {
     /**
      * What the writers last published as the map's size, as last read from its partition's owner. Callers ask per
      * request, from event loops too, while the copy fills, so they never wait for the owner: a read is sent at most
-     * every {@value #PUBLISHED_REFRESH_NANOS} ns, one at a time unless it goes unanswered for a second (an owner cut off
-     * can take a minute to fail it), and its answer serves the callers after it. A size read before the latest merge
-     * began does not count. {@link Long#MAX_VALUE} while nothing has been published, or while nothing has been read
-     * since the latest merge began.
+     * every {@value #PUBLISHED_REFRESH_NANOS} ns, one at a time unless it goes unanswered for a second (an owner cut
+     * off can take a minute to fail it), and its answer serves the callers after it. A size read before the latest
+     * merge began does not count. {@link Long#MAX_VALUE} while nothing has been published, or while nothing has been
+     * read since the latest merge began.
      */
     private long published(long merges) {
         Published last = published.get();

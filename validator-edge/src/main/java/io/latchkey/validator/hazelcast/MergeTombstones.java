@@ -35,6 +35,8 @@ final class MergeTombstones {
     private volatile long merges;
     /** Between MERGING and MERGED (or MERGE_FAILED): the member's copy is being emptied and refilled. */
     private volatile boolean merging;
+    /** When ({@link System#nanoTime}) the latest merge ended; meaningful once a merge has begun. */
+    private volatile long mergeEndedNanos;
 
     /** A tombstone, and whether and since when ({@link System#nanoTime}) the member's copy has carried it. */
     private record Held(ActiveKeyEntry tombstone, boolean carried, long since) {
@@ -103,6 +105,11 @@ final class MergeTombstones {
         return merges;
     }
 
+    /** When ({@link System#nanoTime}) the latest merge ended; read only once {@link #merge} is above 0. */
+    long mergeEndedNanos() {
+        return mergeEndedNanos;
+    }
+
     /** True while a merge empties and refills the member's copy: it is incomplete then, whatever its size. */
     boolean merging() {
         return merging;
@@ -120,6 +127,7 @@ final class MergeTombstones {
                 hold(ReplicaMaps.activeKeys(hazelcast));
             } else if (state == LifecycleEvent.LifecycleState.MERGED
                     || state == LifecycleEvent.LifecycleState.MERGE_FAILED) {
+                mergeEndedNanos = System.nanoTime();
                 merging = false;
             }
             if ((state == LifecycleEvent.LifecycleState.MERGED

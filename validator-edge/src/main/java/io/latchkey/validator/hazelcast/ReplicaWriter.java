@@ -10,7 +10,6 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,9 +19,9 @@ import org.slf4j.LoggerFactory;
  * write happens before that copy is complete: on a warm cluster the first write waits until this member holds what
  * the writers last published (a writer restarting into a warm cluster would otherwise see no tombstones and put its
  * replay's first, ACTIVE entries over them). A split-brain merge empties that copy again, so writes wait from the
- * merge's start until it is complete again, at most {@value #REFILL_BOUND_SECONDS} s after the merge: a merge that lost
- * entries leaves the copy short for good, and the writes that restore them (the reconciliation after a merge) would
- * otherwise wait for ever.
+ * merge's start until it is complete again, at most {@value #REFILL_BOUND_SECONDS} s after the merge ended, on every
+ * writer of a member that has merged: a merge that lost entries leaves the copy short for good, and the writes that
+ * restore them (the reconciliation after a merge) would otherwise wait for ever.
  */
 public final class ReplicaWriter {
 
@@ -41,9 +40,6 @@ public final class ReplicaWriter {
     private final long refillBoundNanos;
     /** The merges begun when this member's copy was last found complete; -1 before it was. */
     private volatile long completeAfterMerges = -1;
-    /** Since when ({@link System#nanoTime}) writes after merge {@link #shortAfterMerge} have found the copy short. */
-    private volatile long shortSinceNanos;
-    private volatile long shortAfterMerge = -1;
     private long lastPublishedSize = -1;
     private long lastPublishedAtNanos;
 
@@ -106,14 +102,12 @@ public final class ReplicaWriter {
      * it (writers down or behind, or this member cut off) stops trusting itself once its bound is exceeded.
      */
     public void publishCaughtUp(Instant asOf) {
-        publishCaughtUp(asOf, () -> true);
+        publishSize();
+        confirm(asOf);
     }
 
-    /**
-     * As {@link #publishCaughtUp(Instant)}, unless {@code stillMay} says otherwise when the confirmation is about to go
-     * out: the published size's update is a remote call, during which the member may begin a merge.
-     */
-    public void publishCaughtUp(Instant asOf, BooleanSupplier stillMay) {
+    /** The first half of {@link #publishCaughtUp}: the map's size, for readers to measure their copies by. */
+    public void publishSize() {
         long size = entries.size();
         long now = System.nanoTime();
         // Again every second even when unchanged: should every copy of the entry be lost, readers would never turn
@@ -124,9 +118,11 @@ public final class ReplicaWriter {
             lastPublishedSize = size;
             lastPublishedAtNanos = now;
         }
-        if (stillMay.getAsBoolean()) {
-            heads.put(writerId, asOf.toEpochMilli(), HEAD_RETENTION.toMillis(), TimeUnit.MILLISECONDS);
-        }
+    }
+
+    /** The second half of {@link #publishCaughtUp}: this writer's confirmation that it got as far as {@code asOf}. */
+    public void confirm(Instant asOf) {
+        heads.put(writerId, asOf.toEpochMilli(), HEAD_RETENTION.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -146,20 +142,11 @@ public final class ReplicaWriter {
     }
 
     /**
-     * True once writes after merge {@code merge} have found the copy short for {@value #REFILL_BOUND_SECONDS} s; never
-     * before the copy was first complete (a cold start waits for as long as filling takes).
+     * True once the bound has passed since merge {@code merge} ended; never on a member that has not merged (a start
+     * waits for as long as filling takes).
      */
     private boolean shortForTooLong(long merge) {
-        if (completeAfterMerges < 0) {
-            return false;
-        }
-        long now = System.nanoTime();
-        if (shortAfterMerge != merge) {
-            shortSinceNanos = now;
-            shortAfterMerge = merge;
-            return false;
-        }
-        if (now - shortSinceNanos < refillBoundNanos) {
+        if (merge == 0 || System.nanoTime() - merges.mergeEndedNanos() < refillBoundNanos) {
             return false;
         }
         log.warn("Replica copy still short of the published size {} ms after a merge; writing against what it holds",

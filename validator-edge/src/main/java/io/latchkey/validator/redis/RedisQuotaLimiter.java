@@ -67,7 +67,7 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
         QuotaState allowed = QuotaState.at(now, true, requestsPerMonth, 0);
         KeyMonth kept = keys.compute(keyId, (id, current) -> KeyMonth.next(current, month, requestsPerMonth));
         // A late request of the month before is counted in that month's count in Redis, with a single count and on
-        // a state of its own: the newer month's state stays as it is.
+        // a state of its own; only when Redis cannot be asked is it decided and counted against the newer month's.
         boolean late = !kept.month.equals(month);
         KeyMonth state = late ? new KeyMonth(month, requestsPerMonth, new AtomicLong(), new AtomicLong(), 0) : kept;
         long leaseLeft = state.tryTakeLease();
@@ -95,7 +95,8 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
 
     /**
      * {@code kept} is the state this edge keeps for the key: {@code state} itself, or for a late request of the month
-     * before the newer month's, against which it is decided and counted offline, since its own knows no count.
+     * before the newer month's, against which it is decided and counted offline, since its own knows no count (the
+     * newer month is charged a request of the month before: errs towards denying).
      */
     private QuotaState decide(KeyMonth state, KeyMonth kept, Optional<List<Long>> reply, long settled, Instant now) {
         if (reply.isEmpty()) {

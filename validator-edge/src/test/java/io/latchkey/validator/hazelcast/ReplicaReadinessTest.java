@@ -12,7 +12,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** Readiness is asked per request, from the gateway's event loops too: it must answer without waiting on the cluster. */
+/**
+ * Readiness is asked per request, from the gateway's event loops too: it must answer without waiting on the cluster.
+ */
 class ReplicaReadinessTest {
 
     @Test

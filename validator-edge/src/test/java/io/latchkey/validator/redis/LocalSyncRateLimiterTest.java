@@ -106,8 +106,8 @@ class LocalSyncRateLimiterTest {
             }
             double refilled = (System.nanoTime() - started) / 1e9 * perSecond;
             threads.shutdown();
-            System.out.printf("local-sync burst: %d admitted, %.0f refilled during it, %.1f %% over the bucket%n", total,
-                    refilled, (total - refilled - 6_400) / 64.0);
+            System.out.printf("local-sync burst: %d admitted, %.0f refilled during it, %.1f %% over the bucket%n",
+                    total, refilled, (total - refilled - 6_400) / 64.0);
 
             assertThat(links.stream().mapToLong(RedisLink::degraded).sum()).isZero();
             assertThat(total - refilled).as("admitted in the burst beyond the bucket's refill during it")
