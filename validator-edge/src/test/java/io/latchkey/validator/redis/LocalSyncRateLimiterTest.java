@@ -32,32 +32,43 @@ class LocalSyncRateLimiterTest {
         return link;
     }
 
+    private static List<LocalSyncRateLimiter> edges(List<RedisLink> links, Duration syncInterval) {
+        return links.stream().map(link -> new LocalSyncRateLimiter(link, syncInterval)).toList();
+    }
+
+    /** What {@code threadsPerEdge} threads on each edge admit together, each asking {@code perThread} times. */
+    private static int admitted(List<LocalSyncRateLimiter> edges, int threadsPerEdge, int perThread, String keyId,
+                                RateLimit limit) throws Exception {
+        ExecutorService threads = Executors.newFixedThreadPool(edges.size() * threadsPerEdge);
+        try {
+            List<Future<Integer>> admitted = new ArrayList<>();
+            for (int t = 0; t < edges.size() * threadsPerEdge; t++) {
+                LocalSyncRateLimiter edge = edges.get(t % edges.size());
+                admitted.add(threads.submit(() -> {
+                    int allowed = 0;
+                    for (int i = 0; i < perThread; i++) {
+                        allowed += edge.acquire(keyId, limit).allowed() ? 1 : 0;
+                    }
+                    return allowed;
+                }));
+            }
+            int total = 0;
+            for (Future<Integer> each : admitted) {
+                total += each.get();
+            }
+            return total;
+        } finally {
+            threads.shutdown();
+        }
+    }
+
     @Test
     void threeEdgesSharingAKeyAdmitWithinFivePercentOfTheLimit() throws Exception {
         List<RedisLink> links = List.of(connected(), connected(), connected());
-        List<LocalSyncRateLimiter> edges = new ArrayList<>();
-        for (RedisLink link : links) {
-            edges.add(new LocalSyncRateLimiter(link, Duration.ofMillis(200)));
-        }
+        List<LocalSyncRateLimiter> edges = edges(links, Duration.ofMillis(200));
         String keyId = UUID.randomUUID().toString();
         RateLimit thousandPerHour = new RateLimit(1000, 3600, null);
-        ExecutorService threads = Executors.newFixedThreadPool(6);
-        List<Future<Integer>> admitted = new ArrayList<>();
-        for (int t = 0; t < 6; t++) {
-            LocalSyncRateLimiter edge = edges.get(t % 3);
-            admitted.add(threads.submit(() -> {
-                int allowed = 0;
-                for (int i = 0; i < 1000; i++) {
-                    allowed += edge.acquire(keyId, thousandPerHour).allowed() ? 1 : 0;
-                }
-                return allowed;
-            }));
-        }
-        int total = 0;
-        for (Future<Integer> each : admitted) {
-            total += each.get();
-        }
-        threads.shutdown();
+        int total = admitted(edges, 2, 1000, keyId, thousandPerHour);
         edges.forEach(LocalSyncRateLimiter::close);
         links.forEach(RedisLink::close);
 
@@ -72,10 +83,7 @@ class LocalSyncRateLimiterTest {
     @Test
     void aBurstAfterAQuieterSpellAdmitsWithinFivePercentOfTheBucket() throws Exception {
         List<RedisLink> links = List.of(connected(), connected(), connected());
-        List<LocalSyncRateLimiter> edges = new ArrayList<>();
-        for (RedisLink link : links) {
-            edges.add(new LocalSyncRateLimiter(link, Duration.ofSeconds(60)));
-        }
+        List<LocalSyncRateLimiter> edges = edges(links, Duration.ofSeconds(60));
         String keyId = UUID.randomUUID().toString();
         RateLimit limit = new RateLimit(6_400, 10, null);
         double perSecond = 640;
@@ -88,24 +96,9 @@ class LocalSyncRateLimiterTest {
             }
             Thread.sleep(1_500);
 
-            ExecutorService threads = Executors.newFixedThreadPool(3);
             long started = System.nanoTime();
-            List<Future<Integer>> admitted = new ArrayList<>();
-            for (LocalSyncRateLimiter edge : edges) {
-                admitted.add(threads.submit(() -> {
-                    int allowed = 0;
-                    for (int i = 0; i < 4_000; i++) {
-                        allowed += edge.acquire(keyId, limit).allowed() ? 1 : 0;
-                    }
-                    return allowed;
-                }));
-            }
-            int total = 0;
-            for (Future<Integer> each : admitted) {
-                total += each.get();
-            }
+            int total = admitted(edges, 1, 4_000, keyId, limit);
             double refilled = (System.nanoTime() - started) / 1e9 * perSecond;
-            threads.shutdown();
             System.out.printf("local-sync burst: %d admitted, %.0f refilled during it, %.1f %% over the bucket%n",
                     total, refilled, (total - refilled - 6_400) / 64.0);
 

@@ -144,16 +144,33 @@ class RedisQuotaLimiterTest {
         assertThat(raised.used()).isEqualTo(4);
     }
 
-    @Test
-    void whileRedisIsDownTheQuotaHoldsFromTheLastCountAndItsAdmissionsAreSettledAfterwards() throws Exception {
+    /** What a test that stops its Redis gets: that server, a link to it, an exact limiter on the link, a new key. */
+    @FunctionalInterface
+    private interface OwnRedisTest {
+        void run(RedisServer own, RedisLink link, RedisQuotaLimiter limiter, String keyId) throws Exception;
+    }
+
+    /** Runs {@code test} against a private redis-server of its own, which it may stop and start. */
+    private static void withOwnRedis(OwnRedisTest test) throws Exception {
         RedisServer own = new RedisServer();
         try (RedisLink link = RedisLink.open(own.uri(), Duration.ofMillis(200), Duration.ofMillis(100))) {
             awaitConnected(link);
-            String keyId = keyId();
-            RedisQuotaLimiter limiter = RedisQuotaLimiter.exact(link);
-            for (int i = 0; i < 4; i++) {
-                assertThat(limiter.consume(keyId, 10, LAST_MINUTE).allowed()).isTrue();
-            }
+            test.run(own, link, RedisQuotaLimiter.exact(link), keyId());
+        } finally {
+            own.close();
+        }
+    }
+
+    private static void admitted(RedisQuotaLimiter limiter, String keyId, int requests) {
+        for (int i = 0; i < requests; i++) {
+            assertThat(limiter.consume(keyId, 10, LAST_MINUTE).allowed()).isTrue();
+        }
+    }
+
+    @Test
+    void whileRedisIsDownTheQuotaHoldsFromTheLastCountAndItsAdmissionsAreSettledAfterwards() throws Exception {
+        withOwnRedis((own, link, limiter, keyId) -> {
+            admitted(limiter, keyId, 4);
             own.stop();
             long degradedBefore = link.degraded();
             int offline = 0;
@@ -170,9 +187,7 @@ class RedisQuotaLimiterTest {
             long before = held.isBlank() ? 0 : Long.parseLong(held);
             assertThat(limiter.consume(keyId, 20, LAST_MINUTE).used()).isEqualTo(before + 6 + 1);
             assertThat(own.cli("GET", "latchkey:quota:" + keyId + ":" + THIS_MONTH)).isEqualTo(Long.toString(before + 7));
-        } finally {
-            own.close();
-        }
+        });
     }
 
     /**
@@ -181,31 +196,19 @@ class RedisQuotaLimiterTest {
      */
     @Test
     void whileRedisIsDownConcurrentRequestsTogetherAdmitOnlyTheRemainder() throws Exception {
-        RedisServer own = new RedisServer();
-        try (RedisLink link = RedisLink.open(own.uri(), Duration.ofMillis(200), Duration.ofMillis(100))) {
-            awaitConnected(link);
-            String keyId = keyId();
-            RedisQuotaLimiter limiter = RedisQuotaLimiter.exact(link);
-            for (int i = 0; i < 4; i++) {
-                assertThat(limiter.consume(keyId, 10, LAST_MINUTE).allowed()).isTrue();
-            }
+        withOwnRedis((own, link, limiter, keyId) -> {
+            admitted(limiter, keyId, 4);
             own.stop();
 
             assertThat(hammer(List.of(limiter), keyId, 10, 8, 5_000)).as("admitted by 8 threads during the outage")
                     .isEqualTo(6);
-        } finally {
-            own.close();
-        }
+        });
     }
 
     /** A request of the month before, decided after the new month's first: the new month's count stays whole. */
     @Test
     void aLateRequestOfTheMonthBeforeLeavesTheNewMonthsOfflineCount() throws Exception {
-        RedisServer own = new RedisServer();
-        try (RedisLink link = RedisLink.open(own.uri(), Duration.ofMillis(200), Duration.ofMillis(100))) {
-            awaitConnected(link);
-            String keyId = keyId();
-            RedisQuotaLimiter limiter = RedisQuotaLimiter.exact(link);
+        withOwnRedis((own, link, limiter, keyId) -> {
             assertThat(limiter.consume(keyId, 2, NEXT_MONTH_START).allowed()).isTrue();
             own.stop();
             assertThat(limiter.consume(keyId, 2, NEXT_MONTH_START).allowed()).as("the second, offline").isTrue();
@@ -214,9 +217,7 @@ class RedisQuotaLimiterTest {
 
             assertThat(limiter.consume(keyId, 2, NEXT_MONTH_START).allowed()).as("the new month's quota is used up")
                     .isFalse();
-        } finally {
-            own.close();
-        }
+        });
     }
 
     @Test
