@@ -86,7 +86,10 @@ class ReplicaReconciler {
         }
     }
 
-    /** Writes every entry the map lacks or holds older than the read models; returns how many were written. */
+    /**
+     * Writes every entry the map lacks or holds older than the read models; returns how many were written. Both steps
+     * at once, as a test runs them; after a merge they run apart ({@link #reconcileUntilDone}).
+     */
     int reconcile() throws InterruptedException {
         return rewrite() + correctFromReadModel();
     }

@@ -96,7 +96,6 @@ final class GatewayServer implements AutoCloseable {
     /** Requests of one connection held while an earlier one waits. */
     private static final int MAX_QUEUED = 64;
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
-    /** Every waiting thread busy: the same 503 as when nobody could decide. */
     /** Whether Netty's native epoll transport loads here: asked once, for the loops and the channel alike. */
     private static final boolean EPOLL = Epoll.isAvailable();
     private static final GatewayRoutes.Answer TOO_LARGE = problem(413, "content-too-large",
@@ -303,6 +302,8 @@ final class GatewayServer implements AutoCloseable {
         private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>();
         private boolean answering;
         private boolean inputShut;
+        /** Set once the connection closes after its last answer: nothing is read any more. */
+        private boolean closing;
         /** Where answers made later are written: the connection's loop, made once rather than per request. */
         private Executor loop;
         private RequestDeadline deadline;
@@ -366,6 +367,7 @@ final class GatewayServer implements AutoCloseable {
             if (!answering && queued.isEmpty()) {
                 // No further request is read: its answer would come after the close. The close comes after the
                 // answers written but not yet taken by the socket, which closing at once would drop.
+                closing = true;
                 context.channel().config().setAutoRead(false);
                 context.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             }
@@ -400,7 +402,7 @@ final class GatewayServer implements AutoCloseable {
          * reading the answers is read no further, so its answers cannot pile up in this edge's memory.
          */
         private void resumeReading(ChannelHandlerContext context) {
-            if (!answering && context.channel().isWritable()) {
+            if (!answering && !closing && context.channel().isWritable()) {
                 // Unchanged, and no system call, unless reading was off.
                 context.channel().config().setAutoRead(true);
             }
