@@ -44,6 +44,8 @@ public final class HazelcastKeyReplica implements KeyReplica {
         this.meta = ReplicaMaps.meta(hazelcast);
         this.heads = ReplicaMaps.heads(hazelcast);
         this.tombstones = MergeTombstones.of(hazelcast);
+        // Asked now, so that the first caller, which never waits for the answer, finds it already in.
+        published(tombstones.merge());
     }
 
     public static HazelcastKeyReplica of(HazelcastInstance hazelcast) {

@@ -17,6 +17,19 @@ import org.junit.jupiter.api.Test;
  */
 class ReplicaReadinessTest {
 
+    /** The published size is asked for when the replica is made: its first caller (an admin key) is not refused. */
+    @Test
+    void aReplicaMadeOnAWarmClusterIsReadyAtItsFirstAsk() throws Exception {
+        try (TestCluster cluster = new TestCluster()) {
+            HazelcastInstance writerMember = cluster.startMember();
+            ReplicaWriter.of(writerMember).publishCaughtUp(Instant.now());
+            HazelcastKeyReplica replica = HazelcastKeyReplica.of(cluster.startMember());
+            Thread.sleep(500);
+
+            assertThat(replica.isReady()).isTrue();
+        }
+    }
+
     @Test
     void readinessAnswersAtOnceWhileThePublishedSizesOwnerIsCutOff() throws Exception {
         try (PartitionableCluster cluster = new PartitionableCluster(2, PassThroughMergePolicy.class.getName())) {
