@@ -7,6 +7,8 @@ import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
 import io.latchkey.validator.KeyReplica;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -23,6 +25,8 @@ public final class HazelcastKeyReplica implements KeyReplica {
     /** Callers ask per request; the heads change a few times a second, so a 10 ms old answer is as good. */
     private static final long AS_OF_REFRESH_NANOS = 10_000_000;
     private static final long PUBLISHED_REFRESH_NANOS = 10_000_000;
+    /** While the copy is short of the published size, how often that size is read again without a caller asking. */
+    private static final long SHORT_REREAD_MILLIS = 50;
     /** A read of the published size unanswered this long (its owner unreachable) no longer holds off the next. */
     private static final long PUBLISHED_READ_PATIENCE_NANOS = 1_000_000_000;
 
@@ -44,7 +48,8 @@ public final class HazelcastKeyReplica implements KeyReplica {
         this.meta = ReplicaMaps.meta(hazelcast);
         this.heads = ReplicaMaps.heads(hazelcast);
         this.tombstones = MergeTombstones.of(hazelcast);
-        // Asked now, so that the first caller, which never waits for the answer, finds it already in.
+        // Asked now, and again while the copy is short, so that a caller, who never waits for the answer, finds a
+        // fresh one: the first admin key after a start, say, rather than the answer of a minute ago.
         published(tombstones.merge());
     }
 
@@ -102,8 +107,13 @@ public final class HazelcastKeyReplica implements KeyReplica {
         try {
             ReplicaMaps.publishedAsync(meta).whenComplete((size, failure) -> {
                 // The owner could not be asked (the cluster is changing): not ready yet, and asked again later.
-                published.set(new Published(failure != null || size == null ? Long.MAX_VALUE : size, merges, mark));
+                long publishedSize = failure != null || size == null ? Long.MAX_VALUE : size;
+                published.set(new Published(publishedSize, merges, mark));
                 readingSince.compareAndSet(mark, null);
+                if (entries.size() < publishedSize && tombstones.merge() == merges) {
+                    CompletableFuture.delayedExecutor(SHORT_REREAD_MILLIS, TimeUnit.MILLISECONDS)
+                            .execute(() -> published(merges));
+                }
             });
         } catch (RuntimeException unreachable) {
             published.set(new Published(Long.MAX_VALUE, merges, mark));
