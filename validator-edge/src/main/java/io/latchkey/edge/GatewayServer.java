@@ -302,7 +302,7 @@ final class GatewayServer implements AutoCloseable {
         private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>();
         private boolean answering;
         private boolean inputShut;
-        /** Set once the connection closes after its last answer: nothing is read any more. */
+        /** Set once the connection is to close after the answers written: nothing is read any more. */
         private boolean closing;
         /** Where answers made later are written: the connection's loop, made once rather than per request. */
         private Executor loop;
@@ -371,6 +371,13 @@ final class GatewayServer implements AutoCloseable {
                 context.channel().config().setAutoRead(false);
                 context.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             }
+        }
+
+        /** Writes an answer; one after which the connection closes ends reading too. */
+        private void write(ChannelHandlerContext context, FullHttpRequest request, GatewayRoutes.Answer answer,
+                           boolean close) {
+            closing |= close;
+            GatewayServer.this.write(context, request.method(), answer, close);
         }
 
         /** Holds this connection's further requests until the one being decided is answered, in order. */
@@ -530,11 +537,6 @@ final class GatewayServer implements AutoCloseable {
     private static GatewayRoutes.Answer problem(int status, String slug, String detail) {
         return new GatewayRoutes.Answer(status, Map.of("Cache-Control", "no-store"), HttpVerdict.PROBLEM_JSON,
                 HttpVerdict.problemJson(status, slug, detail));
-    }
-
-    private void write(ChannelHandlerContext context, FullHttpRequest request, GatewayRoutes.Answer answer,
-                       boolean close) {
-        write(context, request.method(), answer, close);
     }
 
     private void write(ChannelHandlerContext context, HttpMethod method, GatewayRoutes.Answer answer, boolean close) {

@@ -7,8 +7,10 @@ import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
 import io.latchkey.validator.KeyReplica;
 import java.time.Instant;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -25,10 +27,13 @@ public final class HazelcastKeyReplica implements KeyReplica {
     /** Callers ask per request; the heads change a few times a second, so a 10 ms old answer is as good. */
     private static final long AS_OF_REFRESH_NANOS = 10_000_000;
     private static final long PUBLISHED_REFRESH_NANOS = 10_000_000;
-    /** While the copy is short of the published size, how often that size is read again without a caller asking. */
-    private static final long SHORT_REREAD_MILLIS = 50;
-    /** A read of the published size unanswered this long (its owner unreachable) no longer holds off the next. */
-    private static final long PUBLISHED_READ_PATIENCE_NANOS = 1_000_000_000;
+    /**
+     * How long a caller waits for the published size, at most: callers include the gateway's event loops, and an owner
+     * cut off from this member can take a minute to fail a read.
+     */
+    private static final long PUBLISHED_READ_TIMEOUT_MILLIS = 100;
+    /** After a read that timed out, the next waits this long: an unreachable owner costs a caller 100 ms a second. */
+    private static final long PUBLISHED_BACKOFF_NANOS = 1_000_000_000;
 
     private final ReplicatedMap<KeyHash, byte[]> entries;
     private final IMap<String, Long> meta;
@@ -39,18 +44,14 @@ public final class HazelcastKeyReplica implements KeyReplica {
     private volatile long asOfMillis = -1;
     private volatile long asOfReadAtNanos = System.nanoTime() - AS_OF_REFRESH_NANOS;
     private final AtomicReference<Published> published = new AtomicReference<>(
-            new Published(Long.MAX_VALUE, -1, System.nanoTime() - PUBLISHED_REFRESH_NANOS));
-    /** When the read of the published size in flight was sent ({@link System#nanoTime}), or null when none is. */
-    private final AtomicReference<Long> readingSince = new AtomicReference<>();
+            new Published(Long.MAX_VALUE, -1, System.nanoTime() - PUBLISHED_REFRESH_NANOS, false));
+    private final AtomicBoolean reading = new AtomicBoolean();
 
     private HazelcastKeyReplica(HazelcastInstance hazelcast) {
         this.entries = ReplicaMaps.activeKeys(hazelcast);
         this.meta = ReplicaMaps.meta(hazelcast);
         this.heads = ReplicaMaps.heads(hazelcast);
         this.tombstones = MergeTombstones.of(hazelcast);
-        // Asked now, and again while the copy is short, so that a caller, who never waits for the answer, finds a
-        // fresh one: the first admin key after a start, say, rather than the answer of a minute ago.
-        published(tombstones.merge());
     }
 
     public static HazelcastKeyReplica of(HazelcastInstance hazelcast) {
@@ -81,48 +82,43 @@ public final class HazelcastKeyReplica implements KeyReplica {
     }
 
     /**
-     * What the writers last published as the map's size, as last read from its partition's owner. Callers ask per
-     * request, from event loops too, while the copy fills, so they never wait for the owner: a read is sent at most
-     * every {@value #PUBLISHED_REFRESH_NANOS} ns, one at a time unless it goes unanswered for a second (an owner cut
-     * off can take a minute to fail it), and its answer serves the callers after it. A size read before the latest
-     * merge began does not count. {@link Long#MAX_VALUE} while nothing has been published, or while nothing has been
-     * read since the latest merge began.
+     * What the writers last published as the map's size, read from its partition's owner by one caller at a time and
+     * at most every {@value #PUBLISHED_REFRESH_NANOS} ns: callers ask per request, from event loops too, while the
+     * copy fills. The caller that reads waits {@value #PUBLISHED_READ_TIMEOUT_MILLIS} ms at most, and after a read that
+     * took longer the next is a second away. A size read before the latest merge began does not count.
+     * {@link Long#MAX_VALUE} while nothing has been published, or while nothing has been read since the latest merge
+     * began.
      */
     private long published(long merges) {
         Published last = published.get();
         long now = System.nanoTime();
-        if (now - last.readAtNanos() >= PUBLISHED_REFRESH_NANOS || last.merges() != merges) {
-            Long since = readingSince.get();
-            // Compared by reference: the read's own mark is what it clears.
-            Long mark = now;
-            if ((since == null || now - since >= PUBLISHED_READ_PATIENCE_NANOS)
-                    && readingSince.compareAndSet(since, mark)) {
-                readPublished(merges, mark);
+        long interval = last.timedOut() ? PUBLISHED_BACKOFF_NANOS : PUBLISHED_REFRESH_NANOS;
+        if ((now - last.readAtNanos() >= interval || last.merges() != merges) && reading.compareAndSet(false, true)) {
+            try {
+                Long size = ReplicaMaps.publishedAsync(meta).toCompletableFuture()
+                        .get(PUBLISHED_READ_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+                last = new Published(size == null ? Long.MAX_VALUE : size, merges, now, false);
+            } catch (TimeoutException slow) {
+                last = new Published(Long.MAX_VALUE, merges, now, true);
+            } catch (ExecutionException | RuntimeException unreachable) {
+                // The owner cannot be asked now (the cluster is changing): not ready yet, and asked again later.
+                last = new Published(Long.MAX_VALUE, merges, now, false);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                last = new Published(Long.MAX_VALUE, merges, now, false);
+            } finally {
+                reading.set(false);
             }
+            published.set(last);
         }
         return last.merges() == merges ? last.size() : Long.MAX_VALUE;
     }
 
-    private void readPublished(long merges, Long mark) {
-        try {
-            ReplicaMaps.publishedAsync(meta).whenComplete((size, failure) -> {
-                // The owner could not be asked (the cluster is changing): not ready yet, and asked again later.
-                long publishedSize = failure != null || size == null ? Long.MAX_VALUE : size;
-                published.set(new Published(publishedSize, merges, mark));
-                readingSince.compareAndSet(mark, null);
-                if (entries.size() < publishedSize && tombstones.merge() == merges) {
-                    CompletableFuture.delayedExecutor(SHORT_REREAD_MILLIS, TimeUnit.MILLISECONDS)
-                            .execute(() -> published(merges));
-                }
-            });
-        } catch (RuntimeException unreachable) {
-            published.set(new Published(Long.MAX_VALUE, merges, mark));
-            readingSince.compareAndSet(mark, null);
-        }
-    }
-
-    /** A published size, the merges begun when it was read, and when ({@link System#nanoTime}). */
-    private record Published(long size, long merges, long readAtNanos) {
+    /**
+     * A published size, the merges begun when it was read, when ({@link System#nanoTime}), and whether the read gave
+     * up waiting.
+     */
+    private record Published(long size, long merges, long readAtNanos, boolean timedOut) {
     }
 
     @Override

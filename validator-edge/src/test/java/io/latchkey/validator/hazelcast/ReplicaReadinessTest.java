@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 class ReplicaReadinessTest {
 
     /**
-     * The published size is read from the replica's making on, and again while the copy is short of it: the first
-     * caller (an admin key, minutes after the service started on a cold cluster) finds a fresh answer, not refusal.
+     * The caller that asks reads the published size itself, so the first (an admin key, minutes after the service
+     * started on a cold cluster) finds a fresh answer, not the refusal of a read made before anything was published.
      */
     @Test
     void aReplicaIsReadyAtItsFirstAskThoughTheSizeWasPublishedAfterItWasMade() throws Exception {
@@ -52,7 +52,7 @@ class ReplicaReadinessTest {
             cluster.cutSilently(edge, owner);
             CompletableFuture<Boolean> ready = CompletableFuture.supplyAsync(replica::isReady);
 
-            assertThat(ready.get(2, TimeUnit.SECONDS)).as("ready, with the published size not read yet").isFalse();
+            assertThat(ready.get(2, TimeUnit.SECONDS)).as("not ready: the read gave up after 100 ms").isFalse();
             cluster.heal();
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (!replica.isReady() && System.nanoTime() < deadline) {
