@@ -88,17 +88,18 @@ public class KeyUsageProjection {
                 String keyId = summary.getString("_id");
                 Document applied = summary.get("applied", Document.class);
                 Date lastUsedAt = summary.getDate("lastUsedAt");
+                String lastUsedMonth = lastUsedAt == null ? null : month(lastUsedAt.toInstant());
                 Document months = summary.get("admitted", Document.class);
                 Map<String, Long> admitted = new LinkedHashMap<>();
                 if (months != null) {
                     months.forEach((month, count) -> admitted.put(month, ((Number) count).longValue()));
                 }
-                if (lastUsedAt != null) {
-                    admitted.putIfAbsent(month(lastUsedAt.toInstant()), 0L);
+                if (lastUsedMonth != null) {
+                    admitted.putIfAbsent(lastUsedMonth, 0L);
                 }
                 admitted.forEach((month, count) -> {
                     Update update = newMonth(keyId, month).max("movedAdmitted", count);
-                    if (lastUsedAt != null && month.equals(month(lastUsedAt.toInstant()))) {
+                    if (month.equals(lastUsedMonth)) {
                         update.max("lastUsedAt", lastUsedAt);
                     }
                     if (applied != null) {

@@ -2,9 +2,7 @@ package io.latchkey.query;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
-import io.latchkey.validator.hazelcast.ReplicaWriter;
 import jakarta.annotation.PreDestroy;
-import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -19,25 +17,24 @@ import org.springframework.stereotype.Component;
 /**
  * Makes the replicated map agree with the read models again after a split-brain merge. The merge policy already keeps
  * tombstones and higher versions, but writes this member made while its copy was being refilled, or merge operations
- * Hazelcast gave up on, can leave an entry behind the event log. So once this member's copy is refilled (waiting at
- * most {@link #REFILL_BOUND}) every key is written again: every secret it ever had from the replica projection's
- * state, and the current secret from the {@code keys} read model where that is further ahead. The writer's rule
- * (REVOKED wins, then the higher version) makes this safe to run at any time and any number of times. It runs on
- * its own thread, retrying until it succeeds, so neither Hazelcast's merge nor event processing waits for it. From
- * the merge's start until the projection's entries are written again this writer confirms nothing ({@link #settled}):
- * the other side's members would take its confirmation as covering entries (a revocation made while cut off) that
- * have not reached them yet. Edges, and this service's own fallback and admin-key checks, answer 503 until then.
+ * Hazelcast gave up on, can leave an entry behind the event log. So every key is written again, once this member's
+ * copy is refilled (the writer waits for that, at most a minute after the merge): every secret it ever had from the
+ * replica projection's state, and the current secret from the {@code keys} read model where that is further ahead.
+ * The writer's rule (REVOKED wins, then the higher version) makes this safe to run at any time and any number of
+ * times. It runs on its own thread, retrying until it succeeds, so neither Hazelcast's merge nor event processing
+ * waits for it. From the merge's start until the projection's entries are written again this writer confirms nothing
+ * ({@link #settled}): the other side's members would take its confirmation as covering entries (a revocation made
+ * while cut off) that have not reached them yet. Edges, and this service's own fallback and admin-key checks, answer
+ * 503 until then.
  */
 @Component
 class ReplicaReconciler {
 
-    private static final Duration REFILL_BOUND = Duration.ofSeconds(60);
     private static final Logger log = LoggerFactory.getLogger(ReplicaReconciler.class);
     private static final long FIRST_RETRY_MILLIS = 500;
     private static final long LAST_RETRY_MILLIS = 30_000;
 
     private final HazelcastInstance hazelcast;
-    private final ReplicaWriter writer;
     private final ActiveKeyReplicaProjection projection;
     private final MongoTemplate mongo;
     private final UUID listener;
@@ -54,7 +51,6 @@ class ReplicaReconciler {
 
     ReplicaReconciler(HazelcastInstance hazelcast, ActiveKeyReplicaProjection projection, MongoTemplate mongo) {
         this.hazelcast = hazelcast;
-        this.writer = ReplicaWriter.of(hazelcast);
         this.projection = projection;
         this.mongo = mongo;
         this.listener = hazelcast.getLifecycleService().addLifecycleListener(event -> {
@@ -90,16 +86,12 @@ class ReplicaReconciler {
      * Writes every entry the map lacks or holds older than the read models; returns how many were written. Both steps
      * at once, as a test runs them; after a merge they run apart ({@link #reconcileUntilDone}).
      */
-    int reconcile() throws InterruptedException {
+    int reconcile() {
         return rewrite() + correctFromReadModel();
     }
 
     /** Every secret of every key from the replica projection's state, once the copy is refilled. */
-    private int rewrite() throws InterruptedException {
-        if (!writer.awaitRefill(REFILL_BOUND)) {
-            log.warn("Replica copy not refilled within {} after a merge; reconciling against what it holds",
-                    REFILL_BOUND);
-        }
+    private int rewrite() {
         return projection.rewriteAll();
     }
 
@@ -126,9 +118,6 @@ class ReplicaReconciler {
                 }
                 log.info("Split-brain merge: reconciled the replica with the read models, {} entries rewritten",
                         rewritten + correctFromReadModel());
-                return;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
                 return;
             } catch (RuntimeException e) {
                 log.warn("Reconciling the replica after a merge failed ({}); retrying in {} ms", e.toString(), backoff);

@@ -260,22 +260,25 @@ final class GatewayServer implements AutoCloseable {
 
         @Override
         public void channelActive(ChannelHandlerContext context) {
-            pendingSince = System.nanoTime() | 1;
-            checking = true;
-            check(context, requestTimeoutNanos);
+            begin(context);
             context.fireChannelActive();
         }
 
         @Override
         public void channelRead(ChannelHandlerContext context, Object bytes) {
             if (pendingSince == 0) {
-                pendingSince = System.nanoTime() | 1;
-                if (!checking) {
-                    checking = true;
-                    check(context, requestTimeoutNanos);
-                }
+                begin(context);
             }
             context.fireChannelRead(bytes);
+        }
+
+        /** A request starts arriving now; a check is scheduled unless one already is. */
+        private void begin(ChannelHandlerContext context) {
+            pendingSince = System.nanoTime() | 1;
+            if (!checking) {
+                checking = true;
+                check(context, requestTimeoutNanos);
+            }
         }
 
         /** The request being read has arrived whole (called by the exchange, on this loop). */

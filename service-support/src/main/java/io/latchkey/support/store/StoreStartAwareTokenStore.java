@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import org.axonframework.eventhandling.Segment;
 import org.axonframework.eventhandling.TrackingToken;
 import org.axonframework.eventhandling.tokenstore.TokenStore;
@@ -73,20 +74,21 @@ final class StoreStartAwareTokenStore implements TokenStore {
         tokens.storeToken(token, processorName, segment);
     }
 
-    /** The start id is read before the claim: read after, it could be a restarted store's, and hide the restart. */
     @Override
     public TrackingToken fetchToken(String processorName, int segment) {
-        String start = start();
-        TrackingToken token = tokens.fetchToken(processorName, segment);
-        claimedUnder.put(key(processorName, segment), start);
-        return token;
+        return claim(processorName, segment, () -> tokens.fetchToken(processorName, segment));
     }
 
     @Override
     public TrackingToken fetchToken(String processorName, Segment segment) {
+        return claim(processorName, segment.getSegmentId(), () -> tokens.fetchToken(processorName, segment));
+    }
+
+    /** The start id is read before the claim: read after, it could be a restarted store's, and hide the restart. */
+    private TrackingToken claim(String processorName, int segment, Supplier<TrackingToken> fetch) {
         String start = start();
-        TrackingToken token = tokens.fetchToken(processorName, segment);
-        claimedUnder.put(key(processorName, segment.getSegmentId()), start);
+        TrackingToken token = fetch.get();
+        claimedUnder.put(key(processorName, segment), start);
         return token;
     }
 

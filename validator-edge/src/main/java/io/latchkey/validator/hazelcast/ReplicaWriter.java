@@ -126,22 +126,6 @@ public final class ReplicaWriter {
     }
 
     /**
-     * Waits at most {@code timeout} until this member's copy holds at least what the writers last published; true
-     * when it does. After a split-brain merge a member's copy is emptied and refilled from the other side, so
-     * anything that compares against it (a reconciliation) should wait for this first.
-     */
-    public boolean awaitRefill(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!ReplicaMaps.localCopyComplete(entries, meta, true)) {
-            if (System.nanoTime() >= deadline) {
-                return false;
-            }
-            Thread.sleep(20);
-        }
-        return true;
-    }
-
-    /**
      * True once the bound has passed since merge {@code merge} ended; never on a member that has not merged (a start
      * waits for as long as filling takes).
      */
