@@ -766,14 +766,15 @@ class CommandSideHttpTest {
     }
 
     @Test
-    void staleIfMatchIsAConflict() {
+    void staleIfMatchFailsThePrecondition() {
         String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
         assertThat(call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("write"))).status())
                 .isEqualTo(200);
         Response stale = call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("admin")), "If-Match",
                 "\"0\"");
-        assertProblem(stale, 409);
-        assertProblem(call("POST", "/v1/keys/" + keyId + "/revoke", null, "If-Match", "\"7\""), 409);
+        assertProblem(stale, 412);
+        assertThat(stale.body().get("type").asText()).endsWith("/version-conflict");
+        assertProblem(call("POST", "/v1/keys/" + keyId + "/revoke", null, "If-Match", "\"7\""), 412);
         assertProblem(call("POST", "/v1/keys/" + keyId + "/revoke", null, "If-Match", "W/\"x\""), 400);
         Response current = call("POST", "/v1/keys/" + keyId + "/revoke", null, "If-Match", "\"1\"");
         assertThat(current.status()).as(current.raw()).isEqualTo(200);

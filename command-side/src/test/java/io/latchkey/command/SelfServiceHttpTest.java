@@ -386,7 +386,7 @@ class SelfServiceHttpTest {
                 .status()).isEqualTo(200);
 
         assertThat(send("POST", "/v1/keys/" + refused.keyId() + "/revoke", null, TOKEN, "If-Match", "\"0\"")
-                .status()).isEqualTo(409);
+                .status()).isEqualTo(412);
         long version = send("POST", "/v1/keys/" + revoked.keyId() + "/revoke", null, TOKEN).body()
                 .get("version").asLong();
 

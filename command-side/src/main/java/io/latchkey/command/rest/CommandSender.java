@@ -16,7 +16,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * Sends a command with the request's audit metadata and waits for its result, turning expected failures into
- * problem details: unknown aggregate 404, rule violations 409 or 422 by code, version conflicts and races 409.
+ * problem details: unknown aggregate 404, rule violations 409 or 422 by code, a stale {@code If-Match} 412 (RFC 9110
+ * 13.1.1), a race between two changes without one 409.
  */
 @Component
 class CommandSender {
@@ -58,6 +59,9 @@ class CommandSender {
         }
         if (RuleViolation.INVALID_INPUT.contains(code)) {
             return new ProblemException(422, code, "Invalid request", e.getMessage());
+        }
+        if (CommandFailureCodes.VERSION_CONFLICT.equals(code)) {
+            return new ProblemException(412, code, "Precondition failed", e.getMessage());
         }
         return ProblemException.conflict(code, e.getMessage());
     }
