@@ -225,6 +225,7 @@ class CommandSideHttpTest {
         assertThat(created.body().get("version").asLong()).isZero();
         assertThat(created.header("ETag")).isEqualTo("\"0\"");
         assertThat(created.header("Location")).isEqualTo("/v1/keys/" + keyId);
+        assertThat(created.header("Cache-Control")).as("the plaintext is kept by no cache").isEqualTo("no-store");
 
         Response scoped = call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("admin")), "If-Match",
                 "\"0\"");
@@ -234,6 +235,7 @@ class CommandSideHttpTest {
 
         Instant beforeRotation = Instant.now();
         Response rotated = call("POST", "/v1/keys/" + keyId + "/rotate", map("gracePeriodSeconds", 60));
+        assertThat(rotated.header("Cache-Control")).isEqualTo("no-store");
         assertThat(rotated.status()).as(rotated.raw()).isEqualTo(200);
         String newKey = rotated.body().get("key").asText();
         assertThat(newKey).isNotEqualTo(key).matches(KeyFormat::isWellFormed);
@@ -333,16 +335,27 @@ class CommandSideHttpTest {
     }
 
     @Test
-    void textHoldingAKeyOrControlCharactersIsRefusedAndChangesNothing() {
+    void textHoldingACredentialOrControlCharactersIsRefusedAndChangesNothing() {
         String developerId = registerDeveloper();
         Response created = createKey(developerId);
         String keyId = created.body().get("keyId").asText();
+        // The developer reads its keys' histories: a token in a reason or a name would reach its admin keys.
+        for (String text : List.of("pasted " + TOKEN + " by mistake", "(" + USAGE_TOKEN + ")",
+                "lkop_0123456789abcdef")) {
+            Response refused = call("POST", "/v1/keys/" + keyId + "/revoke", map("reason", text));
+            assertProblem(refused, 422);
+            assertThat(refused.body().get("detail").asText())
+                    .isEqualTo("reason must not hold an API key or a Latchkey token.");
+            assertProblem(createKey(developerId, "name", text), 422);
+        }
+        assertProblem(call("POST", "/v1/developers", map("name", "Ada", "email", TOKEN + "@example.com")), 422);
         String pasted = KeyFormat.forEnvironment("live").generate();
         PASTED_KEYS.add(pasted);
 
         Response revoked = call("POST", "/v1/keys/" + keyId + "/revoke", map("reason", "leaked: " + pasted));
         assertProblem(revoked, 422);
-        assertThat(revoked.body().get("detail").asText()).isEqualTo("reason must not hold an API key.");
+        assertThat(revoked.body().get("detail").asText())
+                .isEqualTo("reason must not hold an API key or a Latchkey token.");
         assertThat(revoked.raw()).doesNotContain(pasted);
         Response named = createKey(developerId, "name", "ci " + pasted.replace("_", "%5F"));
         assertProblem(named, 422);
@@ -432,6 +445,8 @@ class CommandSideHttpTest {
         Response withToken = call("POST", "/v1/developers", map("name", "Ada", "email", "ada@example.com"),
                 "X-Request-Id", TOKEN);
         assertThat(withToken.header("X-Request-Id")).isNotEqualTo(TOKEN);
+        assertThat(call("POST", "/v1/developers", map("name", "Ada", "email", "ada@example.com"),
+                "X-Request-Id", "trace:" + USAGE_TOKEN).header("X-Request-Id")).doesNotContain(USAGE_TOKEN);
         assertThat(storedDocuments()).noneMatch(document -> document.contains(pasted) || document.contains(TOKEN));
         assertThat(call("POST", "/v1/developers", map("name", "Ada", "email", "ada@example.com"),
                 "X-Request-Id", "trace-42").header("X-Request-Id")).isEqualTo("trace-42");

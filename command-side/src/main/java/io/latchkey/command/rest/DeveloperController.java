@@ -3,6 +3,7 @@ package io.latchkey.command.rest;
 import io.latchkey.api.RateLimit;
 import io.latchkey.command.RegisterDeveloperCommand;
 import io.latchkey.command.SetDeveloperRateLimitCommand;
+import io.latchkey.support.security.CredentialScreen;
 import io.latchkey.support.web.Ids;
 import io.latchkey.support.web.RequestContext;
 import java.net.URI;
@@ -33,17 +34,19 @@ class DeveloperController {
 
     private final CommandSender commands;
     private final Clock clock;
+    private final CredentialScreen screen;
 
-    DeveloperController(CommandSender commands, Clock clock) {
+    DeveloperController(CommandSender commands, Clock clock, CredentialScreen screen) {
         this.commands = commands;
         this.clock = clock;
+        this.screen = screen;
     }
 
     @PostMapping("/v1/developers")
     ResponseEntity<DeveloperResponse> register(@RequestBody RegisterDeveloperRequest request, RequestContext ctx) {
         ctx.caller().requireOperator();
-        String name = Requests.text(request.name(), "name", 200);
-        String email = Requests.email(request.email());
+        String name = Requests.text(screen, request.name(), "name", 200);
+        String email = Requests.email(screen, request.email());
         String developerId = UUID.randomUUID().toString();
         Instant now = clock.instant();
         commands.send(new RegisterDeveloperCommand(developerId, name, email, now), ctx, Ids.NO_SUCH_DEVELOPER);

@@ -15,6 +15,7 @@ import io.latchkey.command.RevokeApiKeyCommand;
 import io.latchkey.command.RotateApiKeyCommand;
 import io.latchkey.command.SetApiKeyQuotaCommand;
 import io.latchkey.command.SetApiKeyRateLimitCommand;
+import io.latchkey.support.security.CredentialScreen;
 import io.latchkey.support.web.Ids;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.RequestContext;
@@ -23,6 +24,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import org.springframework.http.CacheControl;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -53,19 +55,22 @@ class KeyController {
     private final Clock clock;
     private final KeyFormat keyFormat;
     private final KeyHasher keyHasher;
+    private final CredentialScreen screen;
 
-    KeyController(CommandSender commands, Clock clock, KeyFormat keyFormat, KeyHasher keyHasher) {
+    KeyController(CommandSender commands, Clock clock, KeyFormat keyFormat, KeyHasher keyHasher,
+                  CredentialScreen screen) {
         this.commands = commands;
         this.clock = clock;
         this.keyFormat = keyFormat;
         this.keyHasher = keyHasher;
+        this.screen = screen;
     }
 
     @PostMapping("/v1/developers/{developerId}/keys")
     ResponseEntity<CreatedKeyResponse> create(@PathVariable String developerId, @RequestBody CreateKeyRequest request,
                                               RequestContext ctx) {
         Ids.require(developerId, Ids.NO_SUCH_DEVELOPER);
-        String name = Requests.text(request.name(), "name", 200);
+        String name = Requests.text(screen, request.name(), "name", 200);
         List<String> scopes = Requests.scopes(request.scopes());
         if (request.rateLimit() != null || request.quota() != null) {
             // A key's own limit wins over the developer's default, so setting one is the operator's, like the default;
@@ -80,7 +85,9 @@ class KeyController {
         Instant now = clock.instant();
         Long version = commands.send(new CreateApiKeyCommand(developerId, keyId, name, keyHasher.hash(key).hex(), hint,
                 scopes, request.expiresAt(), rateLimit, quota, now), ctx, Ids.NO_SUCH_DEVELOPER);
+        // The plaintext is in this answer alone: no browser or proxy may keep a copy.
         return ResponseEntity.created(URI.create("/v1/keys/" + keyId)).eTag(etag(version))
+                .cacheControl(CacheControl.noStore())
                 .body(new CreatedKeyResponse(keyId, developerId, name, key, hint, scopes, now, request.expiresAt(),
                         RateLimitBody.of(rateLimit), QuotaBody.of(quota), version));
     }
@@ -111,8 +118,8 @@ class KeyController {
         Instant now = clock.instant();
         KeyRotation rotation = commands.send(new RotateApiKeyCommand(keyId, keyHasher.hash(key).hex(), hint,
                 now.plusSeconds(grace), now, expectedVersion(ifMatch)), ctx, Ids.NO_SUCH_KEY);
-        return ResponseEntity.ok().eTag(etag(rotation.version())).body(new RotatedKeyResponse(keyId, key, hint,
-                rotation.previousSecretValidUntil(), rotation.version()));
+        return ResponseEntity.ok().eTag(etag(rotation.version())).cacheControl(CacheControl.noStore())
+                .body(new RotatedKeyResponse(keyId, key, hint, rotation.previousSecretValidUntil(), rotation.version()));
     }
 
     @PostMapping("/v1/keys/{keyId}/renew")
@@ -136,7 +143,7 @@ class KeyController {
                                               RequestContext ctx) {
         Ids.require(keyId, Ids.NO_SUCH_KEY);
         String reason = request == null || request.reason() == null || request.reason().isBlank()
-                ? null : Requests.text(request.reason(), "reason", 500);
+                ? null : Requests.text(screen, request.reason(), "reason", 500);
         Instant now = clock.instant();
         KeyRevocation revocation = commands.send(new RevokeApiKeyCommand(keyId, reason, now,
                 expectedVersion(ifMatch)), ctx, Ids.NO_SUCH_KEY);

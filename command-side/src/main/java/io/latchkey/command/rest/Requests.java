@@ -1,8 +1,8 @@
 package io.latchkey.command.rest;
 
 import io.latchkey.api.Scope;
+import io.latchkey.support.security.CredentialScreen;
 import io.latchkey.support.web.ProblemException;
-import io.latchkey.validator.servlet.PresentedKey;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -20,7 +20,7 @@ final class Requests {
     private Requests() {
     }
 
-    static String text(String value, String field, int maxLength) {
+    static String text(CredentialScreen screen, String value, String field, int maxLength) {
         if (value == null || value.isBlank()) {
             throw ProblemException.invalid(field + " is required.");
         }
@@ -31,15 +31,15 @@ final class Requests {
         if (stripped.chars().anyMatch(Character::isISOControl)) {
             throw ProblemException.invalid(field + " must not hold control characters (line breaks, tabs, escapes).");
         }
-        // Text goes into events, which are kept for good: a key pasted here could never be taken out of them.
-        if (PresentedKey.holdsKey(stripped)) {
-            throw ProblemException.invalid(field + " must not hold an API key.");
+        // Text goes into events, which are kept for good: a credential pasted here could never be taken out of them.
+        if (screen.appearsIn(stripped)) {
+            throw ProblemException.invalid(field + " must not hold an API key or a Latchkey token.");
         }
         return stripped;
     }
 
-    static String email(String value) {
-        String email = text(value, "email", 254);
+    static String email(CredentialScreen screen, String value) {
+        String email = text(screen, value, "email", 254);
         if (!EMAIL.matcher(email).matches()) {
             throw ProblemException.invalid("email must be an e-mail address.");
         }

@@ -107,6 +107,10 @@ public final class OperatorToken {
         return presented != null && MessageDigest.isEqual(token, presented.getBytes(StandardCharsets.UTF_8));
     }
 
+    byte[] bytes() {
+        return value;
+    }
+
     /** True when this process created the token just now, so it is the one that prints it. */
     public boolean generated() {
         return generated;

@@ -40,6 +40,12 @@ public class SecurityAutoConfiguration {
         return token;
     }
 
+    /** What text kept in events must not hold; the command side's controllers screen free text with it. */
+    @Bean
+    CredentialScreen credentialScreen(OperatorToken token, @Value("${latchkey.usage.token:}") String usageToken) {
+        return CredentialScreen.of(token, UsageToken.of(usageToken, token));
+    }
+
     /**
      * Developers' admin keys are accepted wherever this service embeds the validator (the default; off with
      * {@code latchkey.validator.enabled=false}, and then only the operator token authenticates). Its own validator,
@@ -47,7 +53,7 @@ public class SecurityAutoConfiguration {
      */
     @Bean
     FilterRegistrationBean<RequestContextFilter> latchkeyRequestFilter(
-            OperatorToken token, ObjectProvider<KeyValidator> embeddedValidator, ObjectProvider<KeyHasher> hasher,
+            OperatorToken token, CredentialScreen screen, ObjectProvider<KeyValidator> embeddedValidator, ObjectProvider<KeyHasher> hasher,
             ObjectProvider<Clock> clock, ObjectProvider<LatchkeyValidatorProperties> validatorProperties,
             @Value("${latchkey.security.public-paths:/v1/validate}") List<String> publicPaths,
             @Value("${latchkey.usage.token:}") String usageToken) {
@@ -57,7 +63,7 @@ public class SecurityAutoConfiguration {
                 validatorProperties.getObject().replica().maxLag());
         FilterRegistrationBean<RequestContextFilter> registration =
                 new FilterRegistrationBean<>(new RequestContextFilter(token, UsageToken.of(usageToken, token),
-                        developerKeys, publicPaths));
+                        screen, developerKeys, publicPaths));
         registration.addUrlPatterns("/v1/*");
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 10);
         return registration;

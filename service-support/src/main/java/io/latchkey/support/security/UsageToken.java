@@ -38,6 +38,10 @@ public final class UsageToken {
         return new UsageToken(token);
     }
 
+    byte[] bytes() {
+        return value;
+    }
+
     /** Constant-time, like the operator token's. */
     public boolean matches(String presented) {
         return OperatorToken.matches(value, presented);

@@ -60,7 +60,11 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(ProblemException.class)
     ResponseEntity<ProblemDetail> problem(ProblemException e) {
-        return ResponseEntity.status(e.problem().getStatus()).body(e.problem());
+        ResponseEntity.BodyBuilder answer = ResponseEntity.status(e.problem().getStatus());
+        if (e.retryAfterSeconds() != null) {
+            answer.header(HttpHeaders.RETRY_AFTER, e.retryAfterSeconds().toString());
+        }
+        return answer.body(e.problem());
     }
 
     @ExceptionHandler(Exception.class)

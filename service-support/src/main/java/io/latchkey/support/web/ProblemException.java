@@ -8,10 +8,17 @@ import org.springframework.http.ProblemDetail;
 public class ProblemException extends RuntimeException {
 
     private final transient ProblemDetail problem;
+    private final Integer retryAfterSeconds;
 
     public ProblemException(int status, String slug, String title, String detail) {
+        this(status, slug, title, detail, null);
+    }
+
+    /** With {@code Retry-After}: a 429 or 503 that tells the client when asking again may succeed. */
+    public ProblemException(int status, String slug, String title, String detail, Integer retryAfterSeconds) {
         super(detail, null, false, false);
         this.problem = Problems.of(status, slug, title, detail);
+        this.retryAfterSeconds = retryAfterSeconds;
     }
 
     public static ProblemException invalid(String detail) {
@@ -28,5 +35,10 @@ public class ProblemException extends RuntimeException {
 
     public ProblemDetail problem() {
         return problem;
+    }
+
+    /** Seconds for {@code Retry-After}, or null for none. */
+    public Integer retryAfterSeconds() {
+        return retryAfterSeconds;
     }
 }

@@ -1,6 +1,7 @@
 package io.latchkey.support.web;
 
 import io.latchkey.support.security.Caller;
+import io.latchkey.support.security.CredentialScreen;
 import io.latchkey.support.security.DeveloperKeyAuthenticator;
 import io.latchkey.support.security.OperatorToken;
 import io.latchkey.support.security.UsageToken;
@@ -34,6 +35,7 @@ public class RequestContextFilter extends OncePerRequestFilter {
 
     private final OperatorToken operatorToken;
     private final UsageToken usageToken;
+    private final CredentialScreen screen;
     private final DeveloperKeyAuthenticator developerKeys;
     private final List<String> publicPaths;
 
@@ -41,10 +43,11 @@ public class RequestContextFilter extends OncePerRequestFilter {
      * {@code usageToken} null: edges report usage with the operator token. {@code developerKeys} null: only the
      * tokens authenticate.
      */
-    public RequestContextFilter(OperatorToken operatorToken, UsageToken usageToken,
+    public RequestContextFilter(OperatorToken operatorToken, UsageToken usageToken, CredentialScreen screen,
                                 DeveloperKeyAuthenticator developerKeys, List<String> publicPaths) {
         this.operatorToken = operatorToken;
         this.usageToken = usageToken;
+        this.screen = screen;
         this.developerKeys = developerKeys;
         this.publicPaths = List.copyOf(publicPaths);
     }
@@ -106,9 +109,7 @@ public class RequestContextFilter extends OncePerRequestFilter {
      * operator token as its request id gets a new id instead.
      */
     private boolean safeRequestId(String presented) {
-        return presented != null && SAFE_REQUEST_ID.matcher(presented).matches()
-                && !PresentedKey.holdsKey(presented) && !presented.startsWith(OperatorToken.PREFIX)
-                && !operatorToken.matches(presented) && (usageToken == null || !usageToken.matches(presented));
+        return presented != null && SAFE_REQUEST_ID.matcher(presented).matches() && !screen.appearsIn(presented);
     }
 
     private static boolean reportsUsage(HttpServletRequest request) {

@@ -1,0 +1,53 @@
+package io.latchkey.support.security;
+
+import io.latchkey.validator.servlet.PresentedKey;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Finds credentials in text that would be kept for good (event fields, request ids in event metadata): an API key,
+ * anything with the generated operator token's prefix, and the operator and usage tokens themselves wherever they
+ * stand in the text. A developer reads its keys' histories, so an operator token pasted into a revocation reason would
+ * otherwise reach every admin key of that developer.
+ */
+public final class CredentialScreen {
+
+    private final byte[][] tokens;
+
+    private CredentialScreen(byte[][] tokens) {
+        this.tokens = tokens;
+    }
+
+    /** {@code usage} may be null: no usage token is configured. */
+    public static CredentialScreen of(OperatorToken operator, UsageToken usage) {
+        return new CredentialScreen(usage == null ? new byte[][] {operator.bytes()}
+                : new byte[][] {operator.bytes(), usage.bytes()});
+    }
+
+    public boolean appearsIn(String text) {
+        if (text == null) {
+            return false;
+        }
+        if (PresentedKey.holdsKey(text) || text.contains(OperatorToken.PREFIX)) {
+            return true;
+        }
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        boolean found = false;
+        for (byte[] token : tokens) {
+            found |= contains(bytes, token);
+        }
+        return found;
+    }
+
+    /** Every window is compared whole, so the time taken tells nothing of how much of a token a text matched. */
+    private static boolean contains(byte[] text, byte[] token) {
+        boolean found = false;
+        for (int start = 0; start + token.length <= text.length; start++) {
+            int difference = 0;
+            for (int i = 0; i < token.length; i++) {
+                difference |= text[start + i] ^ token[i];
+            }
+            found |= difference == 0;
+        }
+        return found;
+    }
+}
