@@ -187,6 +187,19 @@ class KeyValidatorTest {
     }
 
     @Test
+    void anExpiryMarkedByAFastClockElsewhereWaitsForThisValidatorsClock() {
+        // A command side an hour ahead records the expiry an hour early; the edges keep to their own clocks.
+        String early = issue(entry(List.of("read"), NOW.plusSeconds(3600), null, KeyStatus.EXPIRED));
+        assertThat(validator.validate(early, "read").status()).isEqualTo(Status.VALID);
+        time.set(NOW.plusSeconds(3600));
+        try {
+            assertThat(validator.validate(early, "read").status()).isEqualTo(Status.EXPIRED);
+        } finally {
+            time.set(NOW);
+        }
+    }
+
+    @Test
     void rotatedSecretWorksUntilItsGraceEndsThenNever() {
         String key = issue(entry(List.of("read"), null, NOW.plusSeconds(30), KeyStatus.ACTIVE));
         assertThat(validator.validate(key, "read").status()).isEqualTo(Status.VALID);
