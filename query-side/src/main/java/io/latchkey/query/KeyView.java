@@ -35,11 +35,16 @@ public record KeyView(@Id String keyId, String developerId, String name, String 
 
     /**
      * When the secret rotated out last stops working: the end of its grace period, or the key's expiry if that comes
-     * first (as the rotation's answer says; a renewal since may have moved the expiry). Null without a rotation.
+     * first (as the rotation's answer says; a renewal since may have moved the expiry), or its revocation. Null without a
+     * rotation.
      */
     public Instant previousKeyEnds() {
-        return previousKeyValidUntil == null ? null
-                : ApiKeyRotatedEvent.previousSecretEnds(previousKeyValidUntil, expiresAt);
+        if (previousKeyValidUntil == null) {
+            return null;
+        }
+        Instant ends = ApiKeyRotatedEvent.previousSecretEnds(previousKeyValidUntil, expiresAt);
+        // A revocation ends every secret of the key, the old one's grace too.
+        return revokedAt != null && revokedAt.isBefore(ends) ? revokedAt : ends;
     }
 
     /** The status a caller should see at {@code now}: a key past its expiry is EXPIRED before the event says so. */

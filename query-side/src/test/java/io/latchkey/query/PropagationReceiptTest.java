@@ -160,6 +160,7 @@ class PropagationReceiptTest extends QuerySideTestSupport {
             }
             assertThat(extra.status()).as(extra.raw()).isEqualTo(429);
             assertThat(extra.contentType()).startsWith("application/problem+json");
+            assertThat(extra.retryAfter()).isEqualTo("1");
             assertThat(get("/v1/keys/" + key.keyId() + "/propagation").status())
                     .as("a check without wait is never refused").isEqualTo(200);
             for (CompletableFuture<Response> answer : waiting) {

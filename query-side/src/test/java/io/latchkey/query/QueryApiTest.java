@@ -208,7 +208,8 @@ class QueryApiTest extends QuerySideTestSupport {
         assertThat(view.get("createdAt").asText()).isEqualTo(createdAt.toString());
         assertThat(view.get("expiresAt").asText()).isEqualTo(renewedUntil.toString());
         assertThat(view.get("rotatedAt").asText()).isEqualTo(changedAt.plusSeconds(30).toString());
-        assertThat(view.get("previousKeyValidUntil").asText()).isEqualTo(graceEnds.toString());
+        assertThat(view.get("previousKeyValidUntil").asText()).as("the revocation ended the old secret's grace too")
+                .isEqualTo(revokedAt.toString());
         assertThat(view.get("revokedAt").asText()).isEqualTo(revokedAt.toString());
         assertThat(view.get("revocationReason").asText()).isEqualTo("leaked in CI logs");
         assertThat(view.get("rateLimit").get("limit").asLong()).isEqualTo(10);

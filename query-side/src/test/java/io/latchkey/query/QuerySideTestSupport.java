@@ -170,9 +170,13 @@ abstract class QuerySideTestSupport {
 
     /** Appends one event to the store the way an aggregate does, with the audit metadata every event carries. */
     String append(String aggregateType, String aggregateId, long sequence, Object payload) {
+        return append(aggregateType, aggregateId, sequence, payload, ACTOR);
+    }
+
+    String append(String aggregateType, String aggregateId, long sequence, Object payload, String actor) {
         String requestId = UUID.randomUUID().toString();
         commandSide().publish(new GenericDomainEventMessage<>(aggregateType, aggregateId, sequence, payload,
-                MetaData.from(Map.of("actor", ACTOR, "requestId", requestId, "sourceAddress", SOURCE_ADDRESS))));
+                MetaData.from(Map.of("actor", actor, "requestId", requestId, "sourceAddress", SOURCE_ADDRESS))));
         return requestId;
     }
 
@@ -180,7 +184,7 @@ abstract class QuerySideTestSupport {
         return append("ApiKey", keyId, sequence, payload);
     }
 
-    record Response(int status, String contentType, String raw, JsonNode body) {
+    record Response(int status, String contentType, String raw, JsonNode body, String retryAfter) {
     }
 
     Response get(String path) {
@@ -216,7 +220,8 @@ abstract class QuerySideTestSupport {
             JsonNode body = raw.isEmpty() ? json.nullNode() : json.readTree(raw);
             String contentType = response.headers().firstValue("Content-Type").orElse("");
             assertThat(raw).as("no response ever names a secret hash").doesNotContainIgnoringCase("secretHash");
-            return new Response(response.statusCode(), contentType, raw, body);
+            return new Response(response.statusCode(), contentType, raw, body,
+                    response.headers().firstValue("Retry-After").orElse(null));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

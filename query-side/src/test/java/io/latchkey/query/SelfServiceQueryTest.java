@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyScopesChangedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
 import io.latchkey.api.secret.KeyFormat;
 import java.time.Duration;
@@ -57,7 +58,17 @@ class SelfServiceQueryTest extends QuerySideTestSupport {
         Response ownKeys = get("/v1/developers/" + developerA + "/keys", adminA.plaintext());
         assertThat(ownKeys.status()).isEqualTo(200);
         assertThat(ownKeys.body().get("keys").get(0).get("keyId").asText()).isEqualTo(adminA.keyId());
-        assertThat(get("/v1/keys/" + adminA.keyId() + "/history", adminA.plaintext()).status()).isEqualTo(200);
+        append("ApiKey", adminA.keyId(), 1, new ApiKeyScopesChangedEvent(adminA.keyId(), List.of("admin"), now()),
+                "developer:" + developerA + "/key:" + adminA.keyId());
+        await().atMost(PROJECTED).until(() -> get("/v1/keys/" + adminA.keyId() + "/history", adminA.plaintext())
+                .body().get("events").size() == 2);
+        // Where the operator (and the edges) act from is the operator's to know; where its own keys acted from is not.
+        JsonNode ownHistory = get("/v1/keys/" + adminA.keyId() + "/history", adminA.plaintext()).body().get("events");
+        assertThat(ownHistory.get(0).get("actor").asText()).isEqualTo("operator");
+        assertThat(ownHistory.get(0).get("sourceAddress").isNull()).as(ownHistory.toString()).isTrue();
+        assertThat(ownHistory.get(1).get("sourceAddress").asText()).isEqualTo(SOURCE_ADDRESS);
+        assertThat(get("/v1/keys/" + adminA.keyId() + "/history").body().get("events").get(0).get("sourceAddress")
+                .asText()).as("the operator's view").isEqualTo(SOURCE_ADDRESS);
         Response receipt = get("/v1/keys/" + adminA.keyId() + "/propagation", adminA.plaintext());
         assertThat(receipt.status()).isEqualTo(200);
         // The replica cluster's layout is the operator's: a tenant learns whether its change arrived, not where.

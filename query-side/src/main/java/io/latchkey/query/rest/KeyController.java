@@ -1,7 +1,5 @@
 package io.latchkey.query.rest;
 
-import io.latchkey.support.web.ProblemException;
-import io.latchkey.support.web.Ids;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -14,6 +12,9 @@ import io.latchkey.query.KeyProjection;
 import io.latchkey.query.KeyUsageProjection;
 import io.latchkey.query.KeyView;
 import io.latchkey.support.events.EventWindows;
+import io.latchkey.support.security.Caller;
+import io.latchkey.support.web.Ids;
+import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.RequestContext;
 import java.time.Clock;
 import java.time.Duration;
@@ -168,7 +169,7 @@ class KeyController {
             boolean fromKey = u == usageEvents.size() || k < keyEvents.size()
                     && !keyEvents.get(k).getTimestamp().isAfter(usageEvents.get(u).getTimestamp());
             DomainEventMessage<?> event = fromKey ? keyEvents.get(k++) : usageEvents.get(u++);
-            events.add(entry(event, fromKey ? "key" : "usage"));
+            events.add(entry(event, fromKey ? "key" : "usage", ctx.caller()));
         }
         long nextKey = k == 0 ? from.key() : keyEvents.get(k - 1).getSequenceNumber() + 1;
         long nextUsage = u == 0 ? from.usage() : usageEvents.get(u - 1).getSequenceNumber() + 1;
@@ -176,12 +177,21 @@ class KeyController {
                 new HistoryCursor(keyId, selected, nextKey, nextUsage).encode());
     }
 
-    private HistoryEntry entry(DomainEventMessage<?> event, String stream) {
+    private HistoryEntry entry(DomainEventMessage<?> event, String stream, Caller caller) {
         MetaData metaData = event.getMetaData();
+        String actor = text(metaData, RequestContext.ACTOR);
         return new HistoryEntry(stream, event.getSequenceNumber(), event.getPayloadType().getSimpleName(),
-                event.getTimestamp(), text(metaData, RequestContext.ACTOR), text(metaData, RequestContext.REQUEST_ID),
-                text(metaData, RequestContext.SOURCE_ADDRESS),
+                event.getTimestamp(), actor, text(metaData, RequestContext.REQUEST_ID),
+                sourceShownTo(caller, actor) ? text(metaData, RequestContext.SOURCE_ADDRESS) : null,
                 withoutSecretHashes(json.valueToTree(event.getPayload())));
+    }
+
+    /**
+     * Where the operator and the edges act from (their hosts, the edges' internal addresses) is the operator's to know,
+     * as in propagation receipts; a developer sees where its own admin keys acted from.
+     */
+    private static boolean sourceShownTo(Caller caller, String actor) {
+        return caller.isOperator() || actor != null && actor.startsWith("developer:" + caller.developerId() + "/");
     }
 
     /** Events keep secret hashes for the replica; a response never shows one, whatever an event names it. */

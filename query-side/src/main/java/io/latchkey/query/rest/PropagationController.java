@@ -74,7 +74,7 @@ class PropagationController {
         }
         if (!waiting.tryAcquire()) {
             throw new ProblemException(429, "too-many-waiting", "Too Many Requests",
-                    "Too many propagation checks are waiting; ask again later, or without wait.");
+                    "Too many propagation checks are waiting; ask again later, or without wait.", 1);
         }
         try {
             return receipt(keyId, target, waitMillis, operator);
