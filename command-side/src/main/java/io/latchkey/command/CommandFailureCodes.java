@@ -2,12 +2,13 @@ package io.latchkey.command;
 
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
+import io.latchkey.support.events.EventWindows;
 import io.latchkey.support.web.RequestContext;
+import java.util.List;
 import org.axonframework.commandhandling.CommandExecutionException;
 import org.axonframework.commandhandling.CommandMessage;
+import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventsourcing.IncompatibleAggregateException;
-import org.axonframework.eventsourcing.eventstore.DomainEventStream;
-import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.axonframework.eventsourcing.conflictresolution.ConflictResolution;
 import org.axonframework.messaging.InterceptorChain;
 import org.axonframework.messaging.MessageHandlerInterceptor;
@@ -33,10 +34,10 @@ public class CommandFailureCodes implements MessageHandlerInterceptor<CommandMes
 
     private static final CommandTargetResolver TARGETS = AnnotationCommandTargetResolver.builder().build();
 
-    private final EventStore eventStore;
+    private final EventWindows events;
 
-    public CommandFailureCodes(EventStore eventStore) {
-        this.eventStore = eventStore;
+    public CommandFailureCodes(EventWindows events) {
+        this.events = events;
     }
 
     @Override
@@ -66,15 +67,16 @@ public class CommandFailureCodes implements MessageHandlerInterceptor<CommandMes
     /**
      * Axon rejects an expected version newer than the aggregate's while loading it, before the aggregate's own tenant
      * check can run; answered as a conflict, that would tell another developer that the key exists. The owner is the
-     * developer named by the stream's first event.
+     * developer named by the stream's first event, read as a window of one: a stream read in part would hold an Axon
+     * Server call open.
      */
     private boolean ownedBySender(CommandMessage<?> command) {
         Object tenant = command.getMetaData().get(RequestContext.TENANT);
         if (tenant == null) {
             return true;
         }
-        DomainEventStream stream = eventStore.readEvents(TARGETS.resolveTarget(command).getIdentifier(), 0);
-        Object first = stream.hasNext() ? stream.next().getPayload() : null;
+        List<DomainEventMessage<?>> firstEvent = events.read(TARGETS.resolveTarget(command).getIdentifier(), 0, 1);
+        Object first = firstEvent.isEmpty() ? null : firstEvent.get(0).getPayload();
         String owner = first instanceof ApiKeyCreatedEvent created ? created.developerId()
                 : first instanceof DeveloperRegisteredEvent registered ? registered.developerId() : null;
         return tenant.equals(owner);

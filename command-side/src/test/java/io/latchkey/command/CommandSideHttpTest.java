@@ -33,6 +33,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.axonframework.commandhandling.CommandMessage;
+import org.axonframework.common.lock.LockAcquisitionFailedException;
 import org.axonframework.messaging.MessageHandlerInterceptor;
 import org.bson.Document;
 import org.junit.jupiter.api.BeforeEach;
@@ -78,6 +79,8 @@ class CommandSideHttpTest {
 
     /** A key whose usage command fails, as a store failing part of the way through a report would; null for none. */
     private static volatile String failingUsageKey;
+    /** How it fails. */
+    private static volatile RuntimeException usageFailure = new IllegalStateException("injected failure recording usage");
 
     /**
      * Observes which root unit of work records each usage command, and fails the command of {@link #failingUsageKey}.
@@ -90,7 +93,7 @@ class CommandSideHttpTest {
                 if (unitOfWork.getMessage().getPayload() instanceof RecordKeyUsageCommand usage) {
                     USAGE_UNITS.add(unitOfWork.root());
                     if (usage.keyId().equals(failingUsageKey)) {
-                        throw new IllegalStateException("injected failure recording usage");
+                        throw usageFailure;
                     }
                 }
                 return chain.proceed();
@@ -585,6 +588,27 @@ class CommandSideHttpTest {
                 "Bearer " + USAGE_TOKEN), 401);
         assertThat(call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("write")), "If-Match", "\"0\"")
                 .status()).as("not revoked").isEqualTo(200);
+    }
+
+    @Test
+    void aReportThatFindsAStreamLockedTooLongIsAnswered503AndRecordedWhenSentAgain() {
+        String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
+        String minute = Instant.now().truncatedTo(ChronoUnit.MINUTES).toString();
+        Map<String, Object> report = usage("edge-busy", 1, keyId, minute, "valid", 3);
+        RuntimeException usual = usageFailure;
+        usageFailure = new LockAcquisitionFailedException("injected: the usage stream stayed locked");
+        failingUsageKey = keyId;
+        Response busy;
+        try {
+            busy = call("POST", "/v1/usage", report);
+        } finally {
+            failingUsageKey = null;
+            usageFailure = usual;
+        }
+        assertProblem(busy, 503);
+        assertThat(busy.header("Retry-After")).isEqualTo("1");
+        assertThat(busy.body().get("type").asText()).endsWith("/busy");
+        assertThat(call("POST", "/v1/usage", report).body().get("recorded").asInt()).isEqualTo(1);
     }
 
     @Test

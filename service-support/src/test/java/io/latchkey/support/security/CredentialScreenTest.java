@@ -1,0 +1,55 @@
+package io.latchkey.support.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.latchkey.api.secret.KeyFormat;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CredentialScreenTest {
+
+    private static final String OPERATOR = "operator-token-0123456789";
+    private static final String USAGE = "usage-token-0123456789";
+
+    @TempDir
+    Path dataDir;
+
+    private CredentialScreen screen(String usage) {
+        OperatorToken operator = OperatorToken.resolve(OPERATOR, dataDir, false);
+        return CredentialScreen.of(operator, UsageToken.of(usage, operator));
+    }
+
+    @Test
+    void eitherTokenIsFoundWhereverItStandsInTheText() {
+        CredentialScreen screen = screen(USAGE);
+        for (String text : new String[] {OPERATOR, "pasted " + OPERATOR, "(" + USAGE + ")", "x" + USAGE + "y",
+                "rotated: Bearer " + OPERATOR + " by mistake"}) {
+            assertThat(screen.appearsIn(text)).as(text).isTrue();
+        }
+    }
+
+    @Test
+    void anApiKeyOrTheGeneratedTokensPrefixIsFoundToo() {
+        CredentialScreen screen = screen(null);
+        assertThat(screen.appearsIn("leaked " + KeyFormat.forEnvironment("live").generate())).isTrue();
+        assertThat(screen.appearsIn("token lkop_0123")).isTrue();
+    }
+
+    @Test
+    void ordinaryTextAndPartsOfATokenPass() {
+        CredentialScreen screen = screen(USAGE);
+        for (String text : new String[] {"ci", "rotated after the audit", OPERATOR.substring(0, OPERATOR.length() - 1),
+                USAGE.substring(1), "", "operator-token"}) {
+            assertThat(screen.appearsIn(text)).as(text).isFalse();
+        }
+        assertThat(screen.appearsIn(null)).isFalse();
+    }
+
+    @Test
+    void withoutAUsageTokenOnlyTheOperatorsIsScreened() {
+        CredentialScreen screen = screen(null);
+        assertThat(screen.appearsIn(OPERATOR)).isTrue();
+        assertThat(screen.appearsIn(USAGE)).isFalse();
+    }
+}
