@@ -7,10 +7,14 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyExpiredEvent;
+import io.latchkey.api.ApiKeyQuotaChangedEvent;
+import io.latchkey.api.ApiKeyRateLimitChangedEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
+import io.latchkey.api.RateLimit;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.testing.MistypedKeys;
 import java.time.Duration;
@@ -88,6 +92,22 @@ class ValidationEndpointTest extends QuerySideTestSupport {
         assertThat(valid.body().get("scopes").get(0).asText()).isEqualTo("orders:write");
         assertThat(valid.body().get("expiresAt").asText()).isEqualTo(expiresAt.toString());
         assertThat(validate(key.plaintext(), null).body().get("status").asText()).isEqualTo("VALID");
+        assertThat(valid.body().get("rateLimit").isNull()).as("no limit").isTrue();
+        assertThat(valid.body().get("monthlyQuota").isNull()).as("no quota").isTrue();
+    }
+
+    @Test
+    void theAnswerCarriesTheKeysLimitsForTheEdgeToApply() {
+        IssuedKey key = createKey(List.of("read"), null);
+        appendKeyEvent(key.keyId(), 1, new ApiKeyRateLimitChangedEvent(key.keyId(), new RateLimit(5, 60, 10L), now()));
+        appendKeyEvent(key.keyId(), 2, new ApiKeyQuotaChangedEvent(key.keyId(), 1000L, now()));
+
+        await().atMost(REPLICATED)
+                .until(() -> validate(key.plaintext(), "read").body().path("monthlyQuota").asLong() == 1000);
+        JsonNode limit = validate(key.plaintext(), "read").body().get("rateLimit");
+        assertThat(limit.get("limit").asLong()).isEqualTo(5);
+        assertThat(limit.get("periodSeconds").asLong()).isEqualTo(60);
+        assertThat(limit.get("burst").asLong()).isEqualTo(10);
     }
 
     @Test
@@ -118,8 +138,10 @@ class ValidationEndpointTest extends QuerySideTestSupport {
         IssuedKey revoked = createKey(List.of("read"), null);
         appendKeyEvent(revoked.keyId(), 1, new ApiKeyRevokedEvent(revoked.keyId(), "leaked", now()));
         IssuedKey pastExpiry = createKey(List.of("read"), now().minusSeconds(1));
-        IssuedKey expired = createKey(List.of("read"), now().plusSeconds(3600));
-        appendKeyEvent(expired.keyId(), 1, new ApiKeyExpiredEvent(expired.keyId(), now()));
+        // Recorded by the sweep, as the command side records it: the expiry it passed, on every validator's clock too.
+        Instant expiry = now().minusSeconds(2);
+        IssuedKey expired = createKey(List.of("read"), expiry);
+        appendKeyEvent(expired.keyId(), 1, new ApiKeyExpiredEvent(expired.keyId(), expiry));
         IssuedKey live = createKey(List.of("read"), null);
         awaitStatus(live.plaintext(), "read", "VALID");
 
