@@ -211,6 +211,15 @@ final class GatewayRoutes {
                 decision == null ? verdict.slug().replace('-', '_') : OUTCOMES[decision.status().ordinal()]);
     }
 
+    /** The query side's decision, limited and counted by this edge's limiters as one from the replica would be. */
+    private CompletableFuture<Optional<Decision>> fromQuerySide(String key, String requiredScope, boolean mayAsk) {
+        Optional<QuerySideFallback.Answer> asked = mayAsk ? fallback.flatMap(f -> f.validate(key, requiredScope))
+                : Optional.empty();
+        return asked.isEmpty() ? CompletableFuture.completedFuture(Optional.empty())
+                : validator.limitAsync(asked.get().decision(), asked.get().rateLimit(), asked.get().monthlyQuota())
+                        .thenApply(Optional::of).toCompletableFuture();
+    }
+
     /**
      * From the replica while it is current (complete and within the lag bound), else from the query side when one is
      * configured; timed and counted. A missing or malformed key needs no replica: the validator refuses it locally.
@@ -221,8 +230,7 @@ final class GatewayRoutes {
         boolean fromReplica = validator.canDecide(key);
         CompletableFuture<Optional<Decision>> answer = fromReplica
                 ? validator.validateAsync(key, requiredScope).thenApply(Optional::of).toCompletableFuture()
-                : CompletableFuture.completedFuture(
-                        mayAsk ? fallback.flatMap(f -> f.validate(key, requiredScope)) : Optional.empty());
+                : fromQuerySide(key, requiredScope, mayAsk);
         if (!answer.isDone()) {
             // Off a shared Redis client thread, which serves every decision's reply: the rest is the caller's work, made
             // where the caller says (the gateway's loop, at once when the reply was read there; the servlet filter,

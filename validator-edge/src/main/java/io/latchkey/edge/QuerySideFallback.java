@@ -2,6 +2,7 @@ package io.latchkey.edge;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.latchkey.api.RateLimit;
 import io.latchkey.validator.Decision;
 import java.io.IOException;
 import java.net.URI;
@@ -35,8 +36,15 @@ final class QuerySideFallback {
         return validateUrl;
     }
 
-    /** The query side's decision, or empty when it cannot give one. */
-    Optional<Decision> validate(String key, String requiredScope) {
+    /**
+     * The query side's decision, with the key's limits as it found them, for this edge's limiters to apply
+     * ({@code rateLimit} null and {@code monthlyQuota} 0 for none, also from a query side that sends neither).
+     */
+    record Answer(Decision decision, RateLimit rateLimit, long monthlyQuota) {
+    }
+
+    /** The query side's answer, or empty when it cannot give one. */
+    Optional<Answer> validate(String key, String requiredScope) {
         try {
             Map<String, String> body = requiredScope == null ? Map.of("key", key) : Map.of("key", key, "scope", requiredScope);
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(validateUrl)
@@ -61,7 +69,7 @@ final class QuerySideFallback {
      * Empty for an answer this edge cannot read (a status or time from a newer query side, say): no decision, which is
      * a 503, rather than the refused scope an {@link IllegalArgumentException} means to the caller.
      */
-    private static Optional<Decision> decision(JsonNode body) {
+    private static Optional<Answer> decision(JsonNode body) {
         try {
             if (!body.path("status").isTextual()) {
                 return Optional.empty();
@@ -70,11 +78,30 @@ final class QuerySideFallback {
             List<String> scopes = new ArrayList<>();
             body.path("scopes").forEach(scope -> scopes.add(scope.asText()));
             JsonNode expiresAt = body.path("expiresAt");
-            return Optional.of(new Decision(status, text(body, "keyId"), text(body, "developerId"), scopes,
-                    expiresAt.isTextual() ? Instant.parse(expiresAt.asText()) : null));
+            JsonNode quota = body.path("monthlyQuota");
+            if (!quota.isMissingNode() && !quota.isNull() && !(quota.canConvertToExactIntegral() && quota.asLong() > 0)) {
+                return Optional.empty();
+            }
+            return Optional.of(new Answer(new Decision(status, text(body, "keyId"), text(body, "developerId"), scopes,
+                    expiresAt.isTextual() ? Instant.parse(expiresAt.asText()) : null), rateLimit(body.path("rateLimit")),
+                    quota.asLong(0)));
         } catch (IllegalArgumentException | DateTimeException unreadable) {
             return Optional.empty();
         }
+    }
+
+    /** Null for none; an {@link IllegalArgumentException} (no decision) for a limit this edge cannot read. */
+    private static RateLimit rateLimit(JsonNode limit) {
+        if (limit.isMissingNode() || limit.isNull()) {
+            return null;
+        }
+        JsonNode burst = limit.path("burst");
+        if (!limit.path("limit").canConvertToExactIntegral() || !limit.path("periodSeconds").canConvertToExactIntegral()
+                || !burst.isMissingNode() && !burst.isNull() && !burst.canConvertToExactIntegral()) {
+            throw new IllegalArgumentException("unreadable rate limit");
+        }
+        return new RateLimit(limit.path("limit").asLong(), limit.path("periodSeconds").asLong(),
+                burst.isMissingNode() || burst.isNull() ? null : burst.asLong());
     }
 
     private static String text(JsonNode body, String field) {

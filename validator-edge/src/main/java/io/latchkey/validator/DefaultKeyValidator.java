@@ -1,6 +1,7 @@
 package io.latchkey.validator;
 
 import io.latchkey.api.KeyStatus;
+import io.latchkey.api.RateLimit;
 import io.latchkey.api.Scope;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyFormat;
@@ -40,11 +41,14 @@ final class DefaultKeyValidator implements KeyValidator {
     public Decision validate(String presentedKey, String requiredScope) {
         Checked checked = check(presentedKey, requiredScope);
         Decision decision = checked.decision();
-        if (asksRateLimit(checked)) {
-            decision = decision.withRateLimit(rateLimiter.acquire(checked.entry().keyId(), checked.entry().rateLimit()));
+        if (checked.entry() == null) {
+            return decision;
         }
-        if (asksQuota(checked, decision)) {
-            decision = decision.withQuota(quotaLimiter.consume(checked.entry().keyId(), checked.entry().monthlyQuota(),
+        if (asksRateLimit(decision, checked.entry().rateLimit())) {
+            decision = decision.withRateLimit(rateLimiter.acquire(decision.keyId(), checked.entry().rateLimit()));
+        }
+        if (asksQuota(decision, checked.entry().monthlyQuota())) {
+            decision = decision.withQuota(quotaLimiter.consume(decision.keyId(), checked.entry().monthlyQuota(),
                     Instant.ofEpochMilli(checked.millis())));
         }
         return decision;
@@ -53,13 +57,22 @@ final class DefaultKeyValidator implements KeyValidator {
     @Override
     public CompletionStage<Decision> validateAsync(String presentedKey, String requiredScope) {
         Checked checked = check(presentedKey, requiredScope);
-        CompletionStage<Decision> limited = asksRateLimit(checked)
-                ? rateLimiter.acquireAsync(checked.entry().keyId(), checked.entry().rateLimit())
-                        .thenApply(checked.decision()::withRateLimit)
-                : CompletableFuture.completedFuture(checked.decision());
-        return limited.thenCompose(decision -> asksQuota(checked, decision)
-                ? quotaLimiter.consumeAsync(checked.entry().keyId(), checked.entry().monthlyQuota(),
-                                Instant.ofEpochMilli(checked.millis()))
+        return checked.entry() == null ? CompletableFuture.completedFuture(checked.decision())
+                : limited(checked.decision(), checked.entry().rateLimit(), checked.entry().monthlyQuota(),
+                        checked.millis());
+    }
+
+    @Override
+    public CompletionStage<Decision> limitAsync(Decision decided, RateLimit rateLimit, long monthlyQuota) {
+        return limited(decided, rateLimit, monthlyQuota, clock.millis());
+    }
+
+    private CompletionStage<Decision> limited(Decision decided, RateLimit rateLimit, long monthlyQuota, long millis) {
+        CompletionStage<Decision> limited = asksRateLimit(decided, rateLimit)
+                ? rateLimiter.acquireAsync(decided.keyId(), rateLimit).thenApply(decided::withRateLimit)
+                : CompletableFuture.completedFuture(decided);
+        return limited.thenCompose(decision -> asksQuota(decision, monthlyQuota)
+                ? quotaLimiter.consumeAsync(decision.keyId(), monthlyQuota, Instant.ofEpochMilli(millis))
                         .thenApply(decision::withQuota)
                 : CompletableFuture.completedFuture(decision));
     }
@@ -100,13 +113,13 @@ final class DefaultKeyValidator implements KeyValidator {
                 entry.expiresAt()), entry, now);
     }
 
-    private boolean asksRateLimit(Checked checked) {
-        return checked.decision().allowed() && rateLimiter != null && checked.entry().rateLimit() != null;
+    private boolean asksRateLimit(Decision decision, RateLimit rateLimit) {
+        return decision.allowed() && rateLimiter != null && rateLimit != null;
     }
 
     /** After the rate limit, so that the quota counts admitted requests only. */
-    private boolean asksQuota(Checked checked, Decision decision) {
-        return decision.allowed() && quotaLimiter != null && checked.entry().monthlyQuota() > 0;
+    private boolean asksQuota(Decision decision, long monthlyQuota) {
+        return decision.allowed() && quotaLimiter != null && monthlyQuota > 0;
     }
 
     @Override

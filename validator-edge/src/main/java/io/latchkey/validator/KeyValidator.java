@@ -1,5 +1,6 @@
 package io.latchkey.validator;
 
+import io.latchkey.api.RateLimit;
 import io.latchkey.api.secret.KeyFormat;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -38,6 +39,16 @@ public interface KeyValidator {
      */
     default CompletionStage<Decision> validateAsync(String presentedKey, String requiredScope) {
         return CompletableFuture.completedFuture(validate(presentedKey, requiredScope));
+    }
+
+    /**
+     * Applies this validator's rate and quota limiters to a decision made elsewhere, such as the query side's while
+     * this replica is not current, under the key's limits as that side found them ({@code rateLimit} null for none,
+     * {@code monthlyQuota} 0 for none): a request answered from elsewhere is counted and limited as one answered here.
+     * A refusal is returned as it is.
+     */
+    default CompletionStage<Decision> limitAsync(Decision decided, RateLimit rateLimit, long monthlyQuota) {
+        return CompletableFuture.completedFuture(decided);
     }
 
     /** The replica this validator reads. */

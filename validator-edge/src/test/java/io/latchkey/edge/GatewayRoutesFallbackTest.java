@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.validator.KeyReplica;
 import io.latchkey.validator.KeyValidator;
+import io.latchkey.validator.ratelimit.LocalQuotaLimiter;
+import io.latchkey.validator.ratelimit.LocalRateLimiter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -43,6 +45,26 @@ class GatewayRoutesFallbackTest {
                 List.of("Bearer " + KeyFormat.forEnvironment("live").generate()), "X-Required-Scope", List.of("read"));
         return routes.answer("GET", "/authorize", null, name -> headers.getOrDefault(name, List.of()), Runnable::run,
                 mayAsk).toCompletableFuture().join();
+    }
+
+    @Test
+    void aKeyAnsweredByTheQuerySideIsRateLimitedAndCountedAgainstItsQuotaHere() {
+        querySide.answer("{\"status\":\"VALID\",\"keyId\":\"limited\",\"developerId\":\"d\",\"scopes\":[\"read\"],"
+                + "\"rateLimit\":{\"limit\":2,\"periodSeconds\":3600},\"monthlyQuota\":1000}");
+        routes = new GatewayRoutes(KeyValidator.builder().replica(FILLING).maxLag(null)
+                .rateLimiter(LocalRateLimiter.create()).quotaLimiter(LocalQuotaLimiter.create()).build(),
+                Optional.of(querySide.fallback()), new EdgeMetrics(new SimpleMeterRegistry()), Optional.empty());
+
+        assertThat(check(true).status()).isEqualTo(200);
+        assertThat(check(true).status()).isEqualTo(200);
+        GatewayRoutes.Answer third = check(true);
+        assertThat(third.status()).as("the key's limit of 2 an hour holds while the replica fills").isEqualTo(429);
+        assertThat(querySide.asked()).isEqualTo(3);
+
+        querySide.answer("{\"status\":\"VALID\",\"keyId\":\"quota\",\"developerId\":\"d\",\"scopes\":[\"read\"],"
+                + "\"monthlyQuota\":1}");
+        assertThat(check(true).status()).isEqualTo(200);
+        assertThat(check(true).status()).as("its monthly quota of 1 used up").isEqualTo(429);
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.latchkey.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.latchkey.api.RateLimit;
 import io.latchkey.validator.Decision;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,9 +30,22 @@ class QuerySideFallbackTest {
         querySide.answer("{\"status\":\"VALID\",\"keyId\":\"k\",\"developerId\":\"d\",\"scopes\":[\"read\"],"
                 + "\"expiresAt\":\"2030-01-01T00:00:00Z\"}");
 
-        assertThat(fallback.validate("lk_live_x", "read")).hasValueSatisfying(decision -> {
-            assertThat(decision.status()).isEqualTo(Decision.Status.VALID);
-            assertThat(decision.scopes()).containsExactly("read");
+        assertThat(fallback.validate("lk_live_x", "read")).hasValueSatisfying(answer -> {
+            assertThat(answer.decision().status()).isEqualTo(Decision.Status.VALID);
+            assertThat(answer.decision().scopes()).containsExactly("read");
+            assertThat(answer.rateLimit()).as("a query side that sends no limits").isNull();
+            assertThat(answer.monthlyQuota()).isZero();
+        });
+    }
+
+    @Test
+    void readsTheKeysLimitsWithTheDecision() {
+        querySide.answer("{\"status\":\"VALID\",\"keyId\":\"k\",\"developerId\":\"d\",\"scopes\":[\"read\"],"
+                + "\"rateLimit\":{\"limit\":5,\"periodSeconds\":60,\"burst\":null},\"monthlyQuota\":1000}");
+
+        assertThat(fallback.validate("lk_live_x", "read")).hasValueSatisfying(answer -> {
+            assertThat(answer.rateLimit()).isEqualTo(new RateLimit(5, 60, null));
+            assertThat(answer.monthlyQuota()).isEqualTo(1000);
         });
     }
 
@@ -45,5 +59,12 @@ class QuerySideFallbackTest {
 
         querySide.answer("{}");
         assertThat(fallback.validate("lk_live_x", "read")).isEmpty();
+
+        querySide.answer("{\"status\":\"VALID\",\"keyId\":\"k\",\"developerId\":\"d\",\"scopes\":[],"
+                + "\"rateLimit\":{\"limit\":\"many\",\"periodSeconds\":60}}");
+        assertThat(fallback.validate("lk_live_x", "read")).as("a limit it cannot read").isEmpty();
+        querySide.answer("{\"status\":\"VALID\",\"keyId\":\"k\",\"developerId\":\"d\",\"scopes\":[],"
+                + "\"monthlyQuota\":-3}");
+        assertThat(fallback.validate("lk_live_x", "read")).as("a quota it cannot read").isEmpty();
     }
 }

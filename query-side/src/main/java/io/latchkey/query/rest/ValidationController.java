@@ -1,6 +1,7 @@
 package io.latchkey.query.rest;
 
 import io.latchkey.api.Scope;
+import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.Problems;
 import io.latchkey.validator.Decision;
@@ -22,9 +23,11 @@ import org.springframework.web.bind.annotation.RestController;
 class ValidationController {
 
     private final KeyValidator validator;
+    private final KeyHasher hasher;
 
-    ValidationController(KeyValidator validator) {
+    ValidationController(KeyValidator validator, KeyHasher hasher) {
         this.validator = validator;
+        this.hasher = hasher;
     }
 
     @PostMapping("/v1/validate")
@@ -48,6 +51,7 @@ class ValidationController {
         }
         Decision decision = validator.validate(request.key(), scope);
         return ResponseEntity.ok().cacheControl(CacheControl.noStore())
-                .body(decision.unauthenticated() ? UnauthenticatedResponse.INSTANCE : ValidationResponse.of(decision));
+                .body(decision.unauthenticated() ? UnauthenticatedResponse.INSTANCE
+                        : ValidationResponse.of(decision, validator.replica().lookup(hasher.hash(request.key()))));
     }
 }

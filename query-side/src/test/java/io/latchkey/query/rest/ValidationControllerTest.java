@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.secret.KeyFormat;
+import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.testing.LoopbackPorts;
 import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
@@ -38,7 +39,7 @@ class ValidationControllerTest {
     @Test
     void incompleteReplicaAnswersServiceUnavailableRatherThanDeny() {
         ValidationController controller = new ValidationController(
-                KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).maxLag(null).build());
+                KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).maxLag(null).build(), KeyHasher.sha256());
 
         ResponseEntity<?> response = controller.validate(
                 new ValidateRequest(KeyFormat.forEnvironment("test").generate(), "read"));
