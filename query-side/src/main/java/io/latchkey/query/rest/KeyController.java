@@ -51,9 +51,15 @@ class KeyController {
     private final ObjectMapper json;
     private final Clock clock;
     private final int maxBuckets;
+    /**
+     * Usage queries running at once ({@code latchkey.usage.max-queries}, waiting a second for a place): one can read a year of a busy key's minutes, holding the embedded store's lock on
+     * the minutes that the usage projection's writes wait for, so a few from one admin key could hold up ingest.
+     */
+    private final Places usageQueries;
 
     KeyController(KeyProjection keys, DeveloperProjection developers, KeyUsageProjection usage, EventWindows windows,
-                  ObjectMapper json, Clock clock, @Value("${latchkey.usage.max-buckets:100000}") int maxBuckets) {
+                  ObjectMapper json, Clock clock, @Value("${latchkey.usage.max-buckets:100000}") int maxBuckets,
+                  @Value("${latchkey.usage.max-queries:4}") int maxQueries) {
         this.keys = keys;
         this.developers = developers;
         this.usage = usage;
@@ -61,6 +67,8 @@ class KeyController {
         this.json = json;
         this.clock = clock;
         this.maxBuckets = maxBuckets;
+        this.usageQueries = new Places(maxQueries, Duration.ofSeconds(1), "too-many-usage-queries",
+                "Too many usage queries are running; ask again shortly.");
     }
 
     @GetMapping
@@ -98,11 +106,14 @@ class KeyController {
                     + unit + " buckets.");
         }
         List<KeyUsageProjection.Bucket> buckets;
+        usageQueries.take();
         try {
             buckets = usage.buckets(keyId, start, end, size, maxBuckets);
         } catch (KeyUsageProjection.TooManyBuckets e) {
             throw new ProblemException(422, "too-many-buckets", "Invalid request", "The range holds more than "
                     + maxBuckets + " buckets: narrow it, or ask for hour or day buckets.");
+        } finally {
+            usageQueries.release();
         }
         Map<String, Long> totals = new TreeMap<>();
         buckets.forEach(bucket -> totals.merge(bucket.outcome(), bucket.count(), Long::sum));

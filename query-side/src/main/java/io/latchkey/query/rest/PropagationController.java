@@ -19,7 +19,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Semaphore;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventsourcing.eventstore.DomainEventStream;
 import org.axonframework.eventsourcing.eventstore.EventStore;
@@ -50,14 +49,15 @@ class PropagationController {
      * A waiting check holds a request thread and probes every member every few milliseconds: so many at once could
      * starve {@code POST /v1/validate}, which edges fall back on.
      */
-    private final Semaphore waiting;
+    private final Places waiting;
 
     PropagationController(EventStore eventStore, HazelcastInstance hazelcast, Clock clock,
                           @Value("${latchkey.propagation.max-waiting:16}") int maxWaiting) {
         this.eventStore = eventStore;
         this.hazelcast = hazelcast;
         this.clock = clock;
-        this.waiting = new Semaphore(maxWaiting);
+        this.waiting = new Places(maxWaiting, Duration.ZERO, "too-many-waiting",
+                "Too many propagation checks are waiting; ask again later, or without wait.");
     }
 
     @GetMapping("/v1/keys/{keyId}/propagation")
@@ -72,10 +72,7 @@ class PropagationController {
         if (waitMillis == 0) {
             return receipt(keyId, target, 0, operator);
         }
-        if (!waiting.tryAcquire()) {
-            throw new ProblemException(429, "too-many-waiting", "Too Many Requests",
-                    "Too many propagation checks are waiting; ask again later, or without wait.", 1);
-        }
+        waiting.take();
         try {
             return receipt(keyId, target, waitMillis, operator);
         } finally {
