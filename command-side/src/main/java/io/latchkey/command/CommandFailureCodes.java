@@ -7,6 +7,7 @@ import io.latchkey.support.web.RequestContext;
 import java.util.List;
 import org.axonframework.commandhandling.CommandExecutionException;
 import org.axonframework.commandhandling.CommandMessage;
+import org.axonframework.common.lock.LockAcquisitionFailedException;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventsourcing.IncompatibleAggregateException;
 import org.axonframework.eventsourcing.conflictresolution.ConflictResolution;
@@ -31,6 +32,8 @@ public class CommandFailureCodes implements MessageHandlerInterceptor<CommandMes
     public static final String NOT_FOUND = "not-found";
     /** The command's expected version is not the aggregate's current one. */
     public static final String VERSION_CONFLICT = "version-conflict";
+    /** Another command held the aggregate past Axon's wait for its lock: nothing was done, and asking again is safe. */
+    public static final String BUSY = "busy";
 
     private static final CommandTargetResolver TARGETS = AnnotationCommandTargetResolver.builder().build();
 
@@ -54,6 +57,8 @@ public class CommandFailureCodes implements MessageHandlerInterceptor<CommandMes
         } catch (AggregateNotFoundException | IncompatibleAggregateException e) {
             // Axon loads any stream with the target id: a key's events do not make a developer, nor the reverse.
             throw new CommandExecutionException("No such aggregate.", null, NOT_FOUND);
+        } catch (LockAcquisitionFailedException e) {
+            throw new CommandExecutionException("The service is busy; retry shortly.", null, BUSY);
         } catch (ConflictingModificationException e) {
             if (!ownedBySender(unitOfWork.getMessage())) {
                 throw new CommandExecutionException("No such aggregate.", null, NOT_FOUND);

@@ -16,6 +16,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Asks the query side's {@code POST /v1/validate} while this edge's replica is incomplete. Fails closed: an
@@ -23,7 +26,10 @@ import java.util.Optional;
  */
 final class QuerySideFallback {
 
+    private static final Logger log = LoggerFactory.getLogger(QuerySideFallback.class);
+
     private final URI validateUrl;
+    private final AtomicBoolean warnedOfNoLimits = new AtomicBoolean();
     private final ObjectMapper json;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(250)).build();
 
@@ -69,7 +75,7 @@ final class QuerySideFallback {
      * Empty for an answer this edge cannot read (a status or time from a newer query side, say): no decision, which is
      * a 503, rather than the refused scope an {@link IllegalArgumentException} means to the caller.
      */
-    private static Optional<Answer> decision(JsonNode body) {
+    private Optional<Answer> decision(JsonNode body) {
         try {
             if (!body.path("status").isTextual()) {
                 return Optional.empty();
@@ -79,6 +85,10 @@ final class QuerySideFallback {
             body.path("scopes").forEach(scope -> scopes.add(scope.asText()));
             JsonNode expiresAt = body.path("expiresAt");
             JsonNode quota = body.path("monthlyQuota");
+            if (quota.isMissingNode() && body.path("rateLimit").isMissingNode() && !warnedOfNoLimits.getAndSet(true)) {
+                log.warn("The query side at {} sends no key limits (an older release): requests this edge answers "
+                        + "through it are not rate limited or counted against quotas until it is upgraded", validateUrl);
+            }
             if (!quota.isMissingNode() && !quota.isNull() && !(quota.canConvertToExactIntegral() && quota.asLong() > 0)) {
                 return Optional.empty();
             }

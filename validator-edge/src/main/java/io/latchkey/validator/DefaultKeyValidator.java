@@ -99,7 +99,10 @@ final class DefaultKeyValidator implements KeyValidator {
         Decision.Status status;
         if (entry.status() == KeyStatus.REVOKED) {
             status = Decision.Status.REVOKED;
-        } else if (expired(entry, now)) {
+        } else if (entry.status() == KeyStatus.EXPIRED
+                || entry.expiresAt() != null && now >= entry.expiresAt().toEpochMilli()) {
+            // Whichever comes first, this clock or the command side's record: a validator whose clock runs slow
+            // must not admit a key the fleet has expired.
             status = Decision.Status.EXPIRED;
         } else if (entry.secretValidUntil() != null && now >= entry.secretValidUntil().toEpochMilli()) {
             // A secret replaced by rotation whose grace period is over is as dead as a revoked one.
@@ -144,14 +147,5 @@ final class DefaultKeyValidator implements KeyValidator {
         Instant asOf = replica.asOf();
         // A writer's clock slightly ahead of ours is no lag, not a negative one.
         return asOf == null ? null : Duration.ofMillis(Math.max(0, clock.millis() - asOf.toEpochMilli()));
-    }
-
-    /**
-     * This validator's clock decides: an entry marked EXPIRED carries the expiry it passed, and a command side whose
-     * clock runs ahead records the mark early; followed, that one clock would end keys early at every edge.
-     */
-    private static boolean expired(ActiveKeyEntry entry, long now) {
-        return entry.expiresAt() == null ? entry.status() == KeyStatus.EXPIRED
-                : now >= entry.expiresAt().toEpochMilli();
     }
 }

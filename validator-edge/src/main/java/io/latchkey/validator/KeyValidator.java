@@ -47,9 +47,7 @@ public interface KeyValidator {
      * {@code monthlyQuota} 0 for none): a request answered from elsewhere is counted and limited as one answered here.
      * A refusal is returned as it is.
      */
-    default CompletionStage<Decision> limitAsync(Decision decided, RateLimit rateLimit, long monthlyQuota) {
-        return CompletableFuture.completedFuture(decided);
-    }
+    CompletionStage<Decision> limitAsync(Decision decided, RateLimit rateLimit, long monthlyQuota);
 
     /** The replica this validator reads. */
     KeyReplica replica();

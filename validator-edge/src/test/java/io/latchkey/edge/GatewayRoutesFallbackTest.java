@@ -7,6 +7,9 @@ import io.latchkey.validator.KeyReplica;
 import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.ratelimit.LocalQuotaLimiter;
 import io.latchkey.validator.ratelimit.LocalRateLimiter;
+import io.latchkey.validator.redis.ExactRedisRateLimiter;
+import io.latchkey.validator.redis.RedisLink;
+import io.latchkey.validator.redis.RedisQuotaLimiter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -65,6 +69,25 @@ class GatewayRoutesFallbackTest {
                 + "\"monthlyQuota\":1}");
         assertThat(check(true).status()).isEqualTo(200);
         assertThat(check(true).status()).as("its monthly quota of 1 used up").isEqualTo(429);
+    }
+
+    /** Exact mode: the limiters answer from Redis (the machine's, on 6379), after the query side has. */
+    @Test
+    void aKeyAnsweredByTheQuerySideIsLimitedInRedisInExactMode() {
+        String keyId = "fallback-exact-" + UUID.randomUUID();
+        querySide.answer("{\"status\":\"VALID\",\"keyId\":\"" + keyId + "\",\"developerId\":\"d\",\"scopes\":[\"read\"],"
+                + "\"rateLimit\":{\"limit\":2,\"periodSeconds\":3600},\"monthlyQuota\":1000}");
+        try (RedisLink redis = RedisLink.open("redis://127.0.0.1:6379", Duration.ofMillis(500), Duration.ofMillis(500))) {
+            routes = new GatewayRoutes(KeyValidator.builder().replica(FILLING).maxLag(null)
+                    .rateLimiter(new ExactRedisRateLimiter(redis)).quotaLimiter(RedisQuotaLimiter.exact(redis)).build(),
+                    Optional.of(querySide.fallback()), new EdgeMetrics(new SimpleMeterRegistry()), Optional.empty());
+
+            assertThat(check(true).status()).isEqualTo(200);
+            GatewayRoutes.Answer second = check(true);
+            assertThat(second.status()).isEqualTo(200);
+            assertThat(second.headers().get("RateLimit")).contains("r=0");
+            assertThat(check(true).status()).isEqualTo(429);
+        }
     }
 
     @Test

@@ -17,7 +17,7 @@ import org.springframework.stereotype.Component;
 /**
  * Sends a command with the request's audit metadata and waits for its result, turning expected failures into
  * problem details: unknown aggregate 404, rule violations 409 or 422 by code, a stale {@code If-Match} 412 (RFC 9110
- * 13.1.1), a race between two changes without one 409.
+ * 13.1.1), a race between two changes without one 409, an aggregate locked too long 503 with {@code Retry-After}.
  */
 @Component
 class CommandSender {
@@ -59,6 +59,9 @@ class CommandSender {
         }
         if (RuleViolation.INVALID_INPUT.contains(code)) {
             return new ProblemException(422, code, "Invalid request", e.getMessage());
+        }
+        if (CommandFailureCodes.BUSY.equals(code)) {
+            return new ProblemException(503, code, "Service unavailable", e.getMessage(), 1);
         }
         if (CommandFailureCodes.VERSION_CONFLICT.equals(code)) {
             return new ProblemException(412, code, "Precondition failed", e.getMessage());

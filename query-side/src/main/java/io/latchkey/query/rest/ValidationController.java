@@ -1,6 +1,7 @@
 package io.latchkey.query.rest;
 
 import io.latchkey.api.Scope;
+import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.Problems;
@@ -9,6 +10,7 @@ import io.latchkey.validator.KeyValidator;
 import org.springframework.http.CacheControl;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -44,14 +46,23 @@ class ValidationController {
             }
         }
         if (!validator.isCurrent()) {
-            return ResponseEntity.status(503).header(HttpHeaders.RETRY_AFTER, "1")
-                    .contentType(MediaType.APPLICATION_PROBLEM_JSON).cacheControl(CacheControl.noStore())
-                    .body(Problems.of(503, "replica-not-ready", "Service unavailable",
-                            "The key replica is incomplete or behind the event log; retry shortly."));
+            return notReady();
         }
         Decision decision = validator.validate(request.key(), scope);
-        return ResponseEntity.ok().cacheControl(CacheControl.noStore())
-                .body(decision.unauthenticated() ? UnauthenticatedResponse.INSTANCE
-                        : ValidationResponse.of(decision, validator.replica().lookup(hasher.hash(request.key()))));
+        if (decision.unauthenticated()) {
+            return ResponseEntity.ok().cacheControl(CacheControl.noStore()).body(UnauthenticatedResponse.INSTANCE);
+        }
+        // The limits come from a second read: an entry gone meanwhile (a merge's guard) would send a key without its
+        // limits, which the edge would then not apply.
+        ActiveKeyEntry entry = validator.replica().lookup(hasher.hash(request.key()));
+        return entry == null ? notReady()
+                : ResponseEntity.ok().cacheControl(CacheControl.noStore()).body(ValidationResponse.of(decision, entry));
+    }
+
+    private static ResponseEntity<ProblemDetail> notReady() {
+        return ResponseEntity.status(503).header(HttpHeaders.RETRY_AFTER, "1")
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON).cacheControl(CacheControl.noStore())
+                .body(Problems.of(503, "replica-not-ready", "Service unavailable",
+                        "The key replica is incomplete or behind the event log; retry shortly."));
     }
 }

@@ -16,7 +16,6 @@ record ValidationResponse(Decision.Status status, String keyId, String developer
 
     static ValidationResponse of(Decision decision, ActiveKeyEntry entry) {
         return new ValidationResponse(decision.status(), decision.keyId(), decision.developerId(), decision.scopes(),
-                decision.expiresAt(), entry == null ? null : entry.rateLimit(),
-                entry == null || entry.monthlyQuota() == 0 ? null : entry.monthlyQuota());
+                decision.expiresAt(), entry.rateLimit(), entry.monthlyQuota() == 0 ? null : entry.monthlyQuota());
     }
 }

@@ -2,8 +2,6 @@ package io.latchkey.support.web;
 
 import java.net.URI;
 import java.util.Locale;
-import org.axonframework.commandhandling.NoHandlerForCommandException;
-import org.axonframework.common.lock.LockAcquisitionFailedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
@@ -67,18 +65,6 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
             answer.header(HttpHeaders.RETRY_AFTER, e.retryAfterSeconds().toString());
         }
         return answer.body(e.problem());
-    }
-
-    /**
-     * Failures that did nothing and pass: another request held the aggregate's lock past Axon's wait, or no instance
-     * handled the command (a rolling restart in distributed mode). Asking again is safe.
-     */
-    @ExceptionHandler({LockAcquisitionFailedException.class, NoHandlerForCommandException.class})
-    ResponseEntity<ProblemDetail> passing(RuntimeException e) {
-        log.warn("Answered 503, to be retried: {}", e.getClass().getSimpleName());
-        return ResponseEntity.status(503).header(HttpHeaders.RETRY_AFTER, "1")
-                .body(Problems.of(503, "busy", "Service unavailable",
-                        "The change was not made: the service is busy or restarting. Retry shortly."));
     }
 
     @ExceptionHandler(Exception.class)
