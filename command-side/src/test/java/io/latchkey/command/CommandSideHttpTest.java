@@ -80,7 +80,8 @@ class CommandSideHttpTest {
     /** A key whose usage command fails, as a store failing part of the way through a report would; null for none. */
     private static volatile String failingUsageKey;
     /** How it fails. */
-    private static volatile RuntimeException usageFailure = new IllegalStateException("injected failure recording usage");
+    private static volatile RuntimeException usageFailure =
+            new IllegalStateException("injected failure recording usage");
 
     /**
      * Observes which root unit of work records each usage command, and fails the command of {@link #failingUsageKey}.

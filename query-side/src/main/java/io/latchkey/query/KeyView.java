@@ -35,8 +35,8 @@ public record KeyView(@Id String keyId, String developerId, String name, String 
 
     /**
      * When the secret rotated out last stops working: the end of its grace period, or the key's expiry if that comes
-     * first (as the rotation's answer says; a renewal since may have moved the expiry), or its revocation. Null without a
-     * rotation.
+     * first (as the rotation's answer says; a renewal since may have moved the expiry), or its revocation. Null
+     * without a rotation.
      */
     public Instant previousKeyEnds() {
         if (previousKeyValidUntil == null) {

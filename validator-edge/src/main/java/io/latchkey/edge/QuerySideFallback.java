@@ -87,14 +87,20 @@ final class QuerySideFallback {
             JsonNode quota = body.path("monthlyQuota");
             if (quota.isMissingNode() && body.path("rateLimit").isMissingNode() && !warnedOfNoLimits.getAndSet(true)) {
                 log.warn("The query side at {} sends no key limits (an older release): requests this edge answers "
-                        + "through it are not rate limited or counted against quotas until it is upgraded", validateUrl);
+                        + "through it are not rate limited or counted against quotas until it is upgraded",
+                        validateUrl);
             }
-            if (!quota.isMissingNode() && !quota.isNull() && !(quota.canConvertToExactIntegral() && quota.asLong() > 0)) {
+            boolean noQuota = quota.isMissingNode() || quota.isNull();
+            if (!noQuota && !(quota.canConvertToExactIntegral() && quota.asLong() > 0)) {
                 return Optional.empty();
             }
-            return Optional.of(new Answer(new Decision(status, text(body, "keyId"), text(body, "developerId"), scopes,
-                    expiresAt.isTextual() ? Instant.parse(expiresAt.asText()) : null), rateLimit(body.path("rateLimit")),
-                    quota.asLong(0)));
+            Decision decision = new Decision(status, text(body, "keyId"), text(body, "developerId"), scopes,
+                    expiresAt.isTextual() ? Instant.parse(expiresAt.asText()) : null);
+            if (!decision.unauthenticated() && decision.keyId() == null) {
+                // The limiters count by key: a key that authenticates without an id cannot be limited.
+                return Optional.empty();
+            }
+            return Optional.of(new Answer(decision, rateLimit(body.path("rateLimit")), noQuota ? 0 : quota.asLong()));
         } catch (IllegalArgumentException | DateTimeException unreadable) {
             return Optional.empty();
         }

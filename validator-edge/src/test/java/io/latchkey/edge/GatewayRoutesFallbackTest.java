@@ -75,9 +75,10 @@ class GatewayRoutesFallbackTest {
     @Test
     void aKeyAnsweredByTheQuerySideIsLimitedInRedisInExactMode() {
         String keyId = "fallback-exact-" + UUID.randomUUID();
-        querySide.answer("{\"status\":\"VALID\",\"keyId\":\"" + keyId + "\",\"developerId\":\"d\",\"scopes\":[\"read\"],"
-                + "\"rateLimit\":{\"limit\":2,\"periodSeconds\":3600},\"monthlyQuota\":1000}");
-        try (RedisLink redis = RedisLink.open("redis://127.0.0.1:6379", Duration.ofMillis(500), Duration.ofMillis(500))) {
+        querySide.answer("{\"status\":\"VALID\",\"keyId\":\"" + keyId + "\",\"developerId\":\"d\","
+                + "\"scopes\":[\"read\"],\"rateLimit\":{\"limit\":2,\"periodSeconds\":3600},\"monthlyQuota\":1000}");
+        Duration budget = Duration.ofMillis(500);
+        try (RedisLink redis = RedisLink.open("redis://127.0.0.1:6379", budget, budget)) {
             routes = new GatewayRoutes(KeyValidator.builder().replica(FILLING).maxLag(null)
                     .rateLimiter(new ExactRedisRateLimiter(redis)).quotaLimiter(RedisQuotaLimiter.exact(redis)).build(),
                     Optional.of(querySide.fallback()), new EdgeMetrics(new SimpleMeterRegistry()), Optional.empty());

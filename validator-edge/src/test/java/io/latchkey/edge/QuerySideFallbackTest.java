@@ -66,5 +66,7 @@ class QuerySideFallbackTest {
         querySide.answer("{\"status\":\"VALID\",\"keyId\":\"k\",\"developerId\":\"d\",\"scopes\":[],"
                 + "\"monthlyQuota\":-3}");
         assertThat(fallback.validate("lk_live_x", "read")).as("a quota it cannot read").isEmpty();
+        querySide.answer("{\"status\":\"VALID\",\"developerId\":\"d\",\"scopes\":[\"read\"]}");
+        assertThat(fallback.validate("lk_live_x", "read")).as("a valid key without its id").isEmpty();
     }
 }

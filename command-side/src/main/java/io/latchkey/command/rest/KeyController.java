@@ -119,7 +119,8 @@ class KeyController {
         KeyRotation rotation = commands.send(new RotateApiKeyCommand(keyId, keyHasher.hash(key).hex(), hint,
                 now.plusSeconds(grace), now, expectedVersion(ifMatch)), ctx, Ids.NO_SUCH_KEY);
         return ResponseEntity.ok().eTag(etag(rotation.version())).cacheControl(CacheControl.noStore())
-                .body(new RotatedKeyResponse(keyId, key, hint, rotation.previousSecretValidUntil(), rotation.version()));
+                .body(new RotatedKeyResponse(keyId, key, hint, rotation.previousSecretValidUntil(),
+                        rotation.version()));
     }
 
     @PostMapping("/v1/keys/{keyId}/renew")

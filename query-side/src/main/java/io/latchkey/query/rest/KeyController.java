@@ -52,8 +52,9 @@ class KeyController {
     private final Clock clock;
     private final int maxBuckets;
     /**
-     * Usage queries running at once ({@code latchkey.usage.max-queries}, waiting a second for a place): one can read a year of a busy key's minutes, holding the embedded store's lock on
-     * the minutes that the usage projection's writes wait for, so a few from one admin key could hold up ingest.
+     * Usage queries running at once ({@code latchkey.usage.max-queries}, waiting a second for a place): one can read
+     * a year of a busy key's minutes, holding the embedded store's lock on the minutes that the usage projection's
+     * writes wait for, so a few from one admin key could hold up ingest.
      */
     private final Places usageQueries;
 

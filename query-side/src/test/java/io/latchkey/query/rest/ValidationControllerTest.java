@@ -39,7 +39,8 @@ class ValidationControllerTest {
     @Test
     void incompleteReplicaAnswersServiceUnavailableRatherThanDeny() {
         ValidationController controller = new ValidationController(
-                KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).maxLag(null).build(), KeyHasher.sha256());
+                KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).maxLag(null).build(),
+                KeyHasher.sha256());
 
         ResponseEntity<?> response = controller.validate(
                 new ValidateRequest(KeyFormat.forEnvironment("test").generate(), "read"));

@@ -53,7 +53,8 @@ public class SecurityAutoConfiguration {
      */
     @Bean
     FilterRegistrationBean<RequestContextFilter> latchkeyRequestFilter(
-            OperatorToken token, CredentialScreen screen, ObjectProvider<KeyValidator> embeddedValidator, ObjectProvider<KeyHasher> hasher,
+            OperatorToken token, CredentialScreen screen, ObjectProvider<KeyValidator> embeddedValidator,
+            ObjectProvider<KeyHasher> hasher,
             ObjectProvider<Clock> clock, ObjectProvider<LatchkeyValidatorProperties> validatorProperties,
             @Value("${latchkey.security.public-paths:/v1/validate}") List<String> publicPaths,
             @Value("${latchkey.usage.token:}") String usageToken) {
