@@ -58,6 +58,10 @@ public class CommandFailureCodes implements MessageHandlerInterceptor<CommandMes
             // Axon loads any stream with the target id: a key's events do not make a developer, nor the reverse.
             throw new CommandExecutionException("No such aggregate.", null, NOT_FOUND);
         } catch (LockAcquisitionFailedException e) {
+            // Axon locks while loading, before the aggregate's tenant check: busy must not tell that a key exists.
+            if (!ownedBySender(unitOfWork.getMessage())) {
+                throw new CommandExecutionException("No such aggregate.", null, NOT_FOUND);
+            }
             throw new CommandExecutionException("The service is busy; retry shortly.", null, BUSY);
         } catch (ConflictingModificationException e) {
             if (!ownedBySender(unitOfWork.getMessage())) {
@@ -70,8 +74,9 @@ public class CommandFailureCodes implements MessageHandlerInterceptor<CommandMes
     }
 
     /**
-     * Axon rejects an expected version newer than the aggregate's while loading it, before the aggregate's own tenant
-     * check can run; answered as a conflict, that would tell another developer that the key exists. The owner is the
+     * Axon rejects an expected version newer than the aggregate's, and gives up waiting for its lock, while loading it,
+     * before the aggregate's own tenant check can run; answered as a conflict or as busy, that would tell another
+     * developer that the key exists. The owner is the
      * developer named by the stream's first event, read as a window of one: a stream read in part would hold an Axon
      * Server call open.
      */

@@ -85,11 +85,6 @@ final class QuerySideFallback {
             body.path("scopes").forEach(scope -> scopes.add(scope.asText()));
             JsonNode expiresAt = body.path("expiresAt");
             JsonNode quota = body.path("monthlyQuota");
-            if (quota.isMissingNode() && body.path("rateLimit").isMissingNode() && !warnedOfNoLimits.getAndSet(true)) {
-                log.warn("The query side at {} sends no key limits (an older release): requests this edge answers "
-                        + "through it are not rate limited or counted against quotas until it is upgraded",
-                        validateUrl);
-            }
             boolean noQuota = quota.isMissingNode() || quota.isNull();
             if (!noQuota && !(quota.canConvertToExactIntegral() && quota.asLong() > 0)) {
                 return Optional.empty();
@@ -99,6 +94,13 @@ final class QuerySideFallback {
             if (!decision.unauthenticated() && decision.keyId() == null) {
                 // The limiters count by key: a key that authenticates without an id cannot be limited.
                 return Optional.empty();
+            }
+            // Only a key that authenticates comes with its limits: a refusal carries none from any release.
+            if (!decision.unauthenticated() && quota.isMissingNode() && body.path("rateLimit").isMissingNode()
+                    && !warnedOfNoLimits.getAndSet(true)) {
+                log.warn("The query side at {} sends no key limits (an older release): requests this edge answers "
+                        + "through it are not rate limited or counted against quotas until it is upgraded",
+                        validateUrl);
             }
             return Optional.of(new Answer(decision, rateLimit(body.path("rateLimit")), noQuota ? 0 : quota.asLong()));
         } catch (IllegalArgumentException | DateTimeException unreadable) {

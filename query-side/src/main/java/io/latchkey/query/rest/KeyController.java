@@ -52,7 +52,7 @@ class KeyController {
     private final Clock clock;
     private final int maxBuckets;
     /**
-     * Usage queries running at once ({@code latchkey.usage.max-queries}, waiting a second for a place): one can read
+     * Usage queries running at once ({@code latchkey.usage.max-queries}; another is answered 429): one can read
      * a year of a busy key's minutes, holding the embedded store's lock on the minutes that the usage projection's
      * writes wait for, so a few from one admin key could hold up ingest.
      */
@@ -68,7 +68,7 @@ class KeyController {
         this.json = json;
         this.clock = clock;
         this.maxBuckets = maxBuckets;
-        this.usageQueries = new Places(maxQueries, Duration.ofSeconds(1), "too-many-usage-queries",
+        this.usageQueries = new Places(maxQueries, "too-many-usage-queries",
                 "Too many usage queries are running; ask again shortly.");
     }
 

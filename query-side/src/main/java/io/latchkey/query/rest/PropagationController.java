@@ -56,7 +56,7 @@ class PropagationController {
         this.eventStore = eventStore;
         this.hazelcast = hazelcast;
         this.clock = clock;
-        this.waiting = new Places(maxWaiting, Duration.ZERO, "too-many-waiting",
+        this.waiting = new Places(maxWaiting, "too-many-waiting",
                 "Too many propagation checks are waiting; ask again later, or without wait.");
     }
 
