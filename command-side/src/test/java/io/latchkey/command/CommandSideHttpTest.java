@@ -613,7 +613,7 @@ class CommandSideHttpTest {
     }
 
     @Test
-    void anEdgesUsageReportIsRecordedOnceAndABadOneRecordsNothing() {
+    void anEdgesUsageReportIsRecordedOnceABadOneRecordsNothingAndABadKeyEntryIsRefusedAlone() {
         String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
         String minute = Instant.now().truncatedTo(ChronoUnit.MINUTES).toString();
         Map<String, Object> report = usage("edge-1", 1, keyId, minute, "valid", 3);
@@ -632,18 +632,43 @@ class CommandSideHttpTest {
         assertThat(call("POST", "/v1/usage", usage("edge-1", 2, keyId, minute, "valid", 1)).body().get("recorded")
                 .asInt()).isEqualTo(1);
 
+        // A bad report: nothing in it is recorded.
         assertProblem(call("POST", "/v1/usage", usage("edge 1", 3, keyId, minute, "valid", 1)), 422);
         assertProblem(call("POST", "/v1/usage", usage("edge-1", 0, keyId, minute, "valid", 1)), 422);
-        assertProblem(call("POST", "/v1/usage", usage("edge-1", 3, "nope", minute, "valid", 1)), 422);
-        assertProblem(call("POST", "/v1/usage", usage("edge-1", 3, keyId, Instant.now().toString(), "valid", 1)),
-                422);
-        assertProblem(call("POST", "/v1/usage", usage("edge-1", 3, keyId, minute, "Valid!", 1)), 422);
-        assertProblem(call("POST", "/v1/usage", usage("edge-1", 3, keyId, minute, "valid", 0)), 422);
         assertProblem(call("POST", "/v1/usage", map("edgeId", "edge-1", "batchSequence", 3, "keys", List.of())), 422);
-        assertProblem(call("POST", "/v1/usage", map("edgeId", "edge-1", "batchSequence", 3,
-                "keys", Collections.singletonList(null))), 422);
-        assertProblem(call("POST", "/v1/usage", usage("edge-1", 3, keyId, "+10000-01-01T00:00:00Z", "valid", 1)), 422);
         assertProblem(send("POST", "/v1/usage", json(usage("edge-1", 3, keyId, minute, "valid", 1)), null), 401);
+
+        // A bad key entry: refused alone, each of these a report of that entry only.
+        List<Map<String, Object>> badEntries = List.of(
+                usage("edge-1", 3, "nope", minute, "valid", 1),
+                usage("edge-1", 3, keyId, Instant.parse(minute).plusSeconds(1).toString(), "valid", 1),
+                usage("edge-1", 3, keyId, minute, "Valid!", 1),
+                usage("edge-1", 3, keyId, minute, "valid", 0),
+                usage("edge-1", 3, keyId, "+10000-01-01T00:00:00Z", "valid", 1),
+                map("edgeId", "edge-1", "batchSequence", 3, "keys", Collections.singletonList(null)));
+        for (Map<String, Object> bad : badEntries) {
+            Response refused = call("POST", "/v1/usage", bad);
+            assertThat(refused.status()).as(refused.raw()).isEqualTo(200);
+            assertThat(refused.body().get("refused").asInt()).as(refused.raw()).isEqualTo(1);
+            assertThat(refused.body().get("recorded").asInt()).isZero();
+        }
+
+        // Beside a good one, in one report: the good key is recorded, once, and the bad entry is refused each time.
+        String other = createKey(registerDeveloper()).body().get("keyId").asText();
+        Map<String, Object> mixed = usage("edge-1", 4, other, minute, "valid", 5);
+        List<Object> mixedKeys = new ArrayList<>((List<?>) mixed.get("keys"));
+        mixedKeys.add(map("keyId", keyId, "lastUsedAt", minute, "counts",
+                List.of(map("minute", minute, "endpoint", "/orders\t", "outcome", "valid", "count", 1))));
+        mixedKeys.add(map("keyId", other, "lastUsedAt", minute, "counts",
+                List.of(map("minute", minute, "endpoint", "/orders", "outcome", "valid", "count", 1))));
+        mixed.put("keys", mixedKeys);
+        Response taken = call("POST", "/v1/usage", mixed);
+        assertThat(taken.status()).as(taken.raw()).isEqualTo(200);
+        assertThat(taken.body().get("recorded").asInt()).as("the good key").isEqualTo(1);
+        assertThat(taken.body().get("refused").asInt()).as("the control character, the repeated key").isEqualTo(2);
+        Response resent = call("POST", "/v1/usage", mixed);
+        assertThat(resent.body().get("duplicates").asInt()).isEqualTo(1);
+        assertThat(resent.body().get("refused").asInt()).isEqualTo(2);
     }
 
     @Test

@@ -111,6 +111,10 @@ class EdgeConfiguration {
             FunctionCounter.builder("latchkey.usage.report.rejected", reporter, UsageReporter::rejected)
                     .description("Usage reports the command side refused as invalid (their counts are dropped)")
                     .register(registry);
+            FunctionCounter.builder("latchkey.usage.report.keys.refused", reporter, UsageReporter::refusedKeys)
+                    .description("Keys of taken usage reports the command side refused as invalid (their counts are "
+                            + "dropped; the rest of each report is recorded)")
+                    .register(registry);
             FunctionCounter.builder("latchkey.usage.report.abandoned", reporter, UsageReporter::abandoned)
                     .description("Usage reports given up after an hour of resending (their counts are lost)")
                     .register(registry);

@@ -46,6 +46,7 @@ final class UsageReporter implements AutoCloseable {
     private final String edgeId = UUID.randomUUID().toString();
     private final AtomicLong failures = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
+    private final AtomicLong refusedKeys = new AtomicLong();
     private final AtomicLong abandoned = new AtomicLong();
     private final Duration shutdownBudget;
     private long sequence;
@@ -109,13 +110,13 @@ final class UsageReporter implements AutoCloseable {
             sequence++;
         }
         try {
-            HttpResponse<Void> answer = http.send(HttpRequest.newBuilder(endpoint)
+            HttpResponse<String> answer = http.send(HttpRequest.newBuilder(endpoint)
                             .timeout(timeout)
                             .header("Authorization", "Bearer " + token)
                             .header("Content-Type", "application/json")
                             .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body())))
                             .build(),
-                    HttpResponse.BodyHandlers.discarding());
+                    HttpResponse.BodyHandlers.ofString());
             if (answer.statusCode() == 400 || answer.statusCode() == 422) {
                 // The command side will never take this report: sending it again would block every later one.
                 rejected.incrementAndGet();
@@ -130,6 +131,7 @@ final class UsageReporter implements AutoCloseable {
                         answer.statusCode());
                 return false;
             }
+            noteRefusedKeys(answer.body());
         } catch (IOException e) {
             failed();
             return false;
@@ -139,6 +141,22 @@ final class UsageReporter implements AutoCloseable {
         }
         counter.acknowledge(takePending());
         return true;
+    }
+
+    /** The keys the command side refused in a report it took: their counts are dropped, the others' recorded. */
+    private void noteRefusedKeys(String answer) {
+        long refused;
+        try {
+            refused = json.readTree(answer).path("refused").asLong(0);
+        } catch (IOException unreadable) {
+            // Taken all the same (200): an answer this edge cannot read refused nothing it can tell.
+            return;
+        }
+        if (refused > 0) {
+            refusedKeys.addAndGet(refused);
+            log.error("Usage report {} of edge {}: {} keys were refused as invalid; their counts are dropped", sequence,
+                    edgeId, refused);
+        }
     }
 
     /** Lets the counter drop minutes too old to wait for: an outage would otherwise hold them until memory ran out. */
@@ -208,6 +226,10 @@ final class UsageReporter implements AutoCloseable {
 
     long rejected() {
         return rejected.get();
+    }
+
+    long refusedKeys() {
+        return refusedKeys.get();
     }
 
     long abandoned() {

@@ -13,6 +13,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -56,6 +57,34 @@ class UsageReporterTest {
 
         assertThat(reports).singleElement().satisfies(report ->
                 assertThat(report.at("/keys/0/counts/0/count").asLong()).isEqualTo(7));
+        assertThat(counter.report(10)).isEmpty();
+    }
+
+    @Test
+    void keysRefusedInATakenReportAreCountedAndTheReportIsNotSentAgain() throws IOException {
+        List<JsonNode> reports = new CopyOnWriteArrayList<>();
+        HttpServer commandSide = HttpServer.create(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), LoopbackPorts.free()), 0);
+        commandSide.createContext("/v1/usage", exchange -> {
+            reports.add(JSON.readTree(exchange.getRequestBody()));
+            byte[] answer = "{\"recorded\":0,\"duplicates\":0,\"refused\":1}".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, answer.length);
+            exchange.getResponseBody().write(answer);
+            exchange.close();
+        });
+        commandSide.start();
+        UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + commandSide.getAddress().getPort()),
+                Duration.ofSeconds(10));
+        try {
+            counter.record(KEY, "/orders", "valid");
+            reporter.close();
+        } finally {
+            commandSide.stop(0);
+        }
+
+        assertThat(reports).hasSize(1);
+        assertThat(reporter.refusedKeys()).isEqualTo(1);
+        assertThat(reporter.rejected()).as("the report itself was taken").isZero();
         assertThat(counter.report(10)).isEmpty();
     }
 

@@ -20,6 +20,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import org.axonframework.messaging.ResultMessage;
 import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -28,14 +30,17 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * {@code POST /v1/usage}: edges report the decisions they made, one command per key to that key's usage stream, in
- * units of work of up to {@value #KEYS_PER_UNIT} keys. The whole report is checked before anything is recorded, so a
- * bad report records nothing; a report sent again (after a failure part of the way, or a lost answer) records only
- * the keys it had not been recorded for.
+ * units of work of up to {@value #KEYS_PER_UNIT} keys. The whole report is checked before anything is recorded: a bad
+ * report (its edge, sequence or number of keys) records nothing, and a bad key's entry is refused alone, so that one
+ * odd entry (from an edge of a later release, say) costs its own counts and not every key's in the report. A report
+ * sent again (after a failure part of the way, or a lost answer) records only the keys it had not been recorded for.
  */
 @RestController
 // As in the other controllers: a client that takes no JSON is refused before anything is recorded.
 @RequestMapping(produces = MediaType.APPLICATION_JSON_VALUE)
 class UsageController {
+
+    private static final Logger log = LoggerFactory.getLogger(UsageController.class);
 
     private static final Pattern EDGE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
     private static final Pattern OUTCOME = Pattern.compile("[a-z_]{1,32}");
@@ -77,19 +82,19 @@ class UsageController {
         Instant now = clock.instant();
         List<RecordKeyUsageCommand> records = new ArrayList<>();
         Set<String> seen = new HashSet<>();
+        int refused = 0;
         for (UsageReport.KeyCounts key : report.keys()) {
-            if (key == null) {
-                throw ProblemException.invalid("keys must not hold null.");
+            List<UsageCount> counts = key == null || !valid(key) || !seen.add(key.keyId()) ? null : counts(key.counts());
+            if (counts == null) {
+                refused++;
+                continue;
             }
-            if (key.lastUsedAt() != null && !TimeBounds.holds(key.lastUsedAt())) {
-                throw ProblemException.invalid("each lastUsedAt must be an instant from 1970 to 9999.");
-            }
-            String keyId = key.keyId();
-            if (!ApiKeyUsageRecordedEvent.UNKNOWN_KEY.equals(keyId) && !Ids.valid(keyId) || !seen.add(keyId)) {
-                throw ProblemException.invalid("each keyId must be a key id or 'unknown', and appear once.");
-            }
-            records.add(new RecordKeyUsageCommand(KeyUsage.idOf(keyId), keyId, report.edgeId(),
-                    report.batchSequence(), counts(key.counts()), key.lastUsedAt(), now));
+            records.add(new RecordKeyUsageCommand(KeyUsage.idOf(key.keyId()), key.keyId(), report.edgeId(),
+                    report.batchSequence(), counts, key.lastUsedAt(), now));
+        }
+        if (refused > 0) {
+            log.warn("Usage report {} of edge {}: {} of {} keys refused as invalid, their counts not recorded",
+                    report.batchSequence(), report.edgeId(), refused, report.keys().size());
         }
         // Keys in one order, so that two reports taking the same streams' locks never wait on each other in a cycle.
         records.sort(Comparator.comparing(RecordKeyUsageCommand::keyId));
@@ -97,7 +102,8 @@ class UsageController {
         for (int from = 0; from < records.size(); from += KEYS_PER_UNIT) {
             recorded += recordTogether(records.subList(from, Math.min(records.size(), from + KEYS_PER_UNIT)), ctx);
         }
-        return new UsageReportResponse(report.edgeId(), report.batchSequence(), recorded, records.size() - recorded);
+        return new UsageReportResponse(report.edgeId(), report.batchSequence(), recorded, records.size() - recorded,
+                refused);
     }
 
     /**
@@ -124,27 +130,30 @@ class UsageController {
         return result.getPayload();
     }
 
+    /** A key id (or 'unknown') and a last use the stores can hold. */
+    private static boolean valid(UsageReport.KeyCounts key) {
+        return (ApiKeyUsageRecordedEvent.UNKNOWN_KEY.equals(key.keyId()) || Ids.valid(key.keyId()))
+                && (key.lastUsedAt() == null || TimeBounds.holds(key.lastUsedAt()));
+    }
+
+    /**
+     * The key's counts, or null when any is invalid: 1 to {@value #MAX_COUNTS_PER_KEY} of them, each with the start of
+     * a minute from 1970 to 9999, an endpoint of 1 to {@value #MAX_ENDPOINT} printable characters, an outcome such as
+     * {@code valid} or {@code insufficient_scope}, and a count from 1 to {@value #MAX_COUNT}.
+     */
     private static List<UsageCount> counts(List<UsageReport.Count> counts) {
         if (counts == null || counts.isEmpty() || counts.size() > MAX_COUNTS_PER_KEY) {
-            throw ProblemException.invalid("each key needs 1 to " + MAX_COUNTS_PER_KEY + " counts.");
+            return null;
         }
         List<UsageCount> valid = new ArrayList<>(counts.size());
         for (UsageReport.Count count : counts) {
             if (count == null || !TimeBounds.holds(count.minute())
-                    || !count.minute().equals(count.minute().truncatedTo(ChronoUnit.MINUTES))) {
-                throw ProblemException.invalid("each count needs the minute it counts, at the start of that minute, "
-                        + "from 1970 to 9999.");
-            }
-            if (count.endpoint() == null || count.endpoint().isEmpty() || count.endpoint().length() > MAX_ENDPOINT
-                    || count.endpoint().chars().anyMatch(Character::isISOControl)) {
-                throw ProblemException.invalid("each count needs an endpoint of 1 to " + MAX_ENDPOINT
-                        + " printable characters.");
-            }
-            if (count.outcome() == null || !OUTCOME.matcher(count.outcome()).matches()) {
-                throw ProblemException.invalid("each count needs an outcome such as 'valid' or 'insufficient_scope'.");
-            }
-            if (count.count() == null || count.count() < 1 || count.count() > MAX_COUNT) {
-                throw ProblemException.invalid("each count must be between 1 and " + MAX_COUNT + ".");
+                    || !count.minute().equals(count.minute().truncatedTo(ChronoUnit.MINUTES))
+                    || count.endpoint() == null || count.endpoint().isEmpty() || count.endpoint().length() > MAX_ENDPOINT
+                    || count.endpoint().chars().anyMatch(Character::isISOControl)
+                    || count.outcome() == null || !OUTCOME.matcher(count.outcome()).matches()
+                    || count.count() == null || count.count() < 1 || count.count() > MAX_COUNT) {
+                return null;
             }
             valid.add(new UsageCount(count.minute(), count.endpoint(), count.outcome(), count.count()));
         }
