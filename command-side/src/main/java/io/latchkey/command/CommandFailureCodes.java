@@ -59,7 +59,7 @@ public class CommandFailureCodes implements MessageHandlerInterceptor<CommandMes
             throw new CommandExecutionException("No such aggregate.", null, NOT_FOUND);
         } catch (LockAcquisitionFailedException e) {
             // Axon locks while loading, before the aggregate's tenant check: busy must not tell that a key exists.
-            if (!ownedBySender(unitOfWork.getMessage())) {
+            if (!ownedBySenderOrUnknown(unitOfWork.getMessage())) {
                 throw new CommandExecutionException("No such aggregate.", null, NOT_FOUND);
             }
             throw new CommandExecutionException("The service is busy; retry shortly.", null, BUSY);
@@ -70,6 +70,15 @@ public class CommandFailureCodes implements MessageHandlerInterceptor<CommandMes
             throw new CommandExecutionException(
                     "The key changed since the version given in If-Match; read it again and retry.", null,
                     VERSION_CONFLICT);
+        }
+    }
+
+    /** As {@link #ownedBySender}, and false when the owner cannot be read now (the store failing too). */
+    private boolean ownedBySenderOrUnknown(CommandMessage<?> command) {
+        try {
+            return ownedBySender(command);
+        } catch (RuntimeException unreadable) {
+            return false;
         }
     }
 

@@ -669,6 +669,16 @@ class CommandSideHttpTest {
         Response resent = call("POST", "/v1/usage", mixed);
         assertThat(resent.body().get("duplicates").asInt()).isEqualTo(1);
         assertThat(resent.body().get("refused").asInt()).isEqualTo(2);
+
+        // A key's first valid entry is the one kept, whatever came before it.
+        Map<String, Object> badThenGood = usage("edge-1", 5, keyId, minute, "valid", 0);
+        List<Object> twice = new ArrayList<>((List<?>) badThenGood.get("keys"));
+        twice.add(map("keyId", keyId, "lastUsedAt", minute, "counts",
+                List.of(map("minute", minute, "endpoint", "/orders", "outcome", "valid", "count", 2))));
+        badThenGood.put("keys", twice);
+        Response kept = call("POST", "/v1/usage", badThenGood);
+        assertThat(kept.body().get("recorded").asInt()).as(kept.raw()).isEqualTo(1);
+        assertThat(kept.body().get("refused").asInt()).isEqualTo(1);
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.latchkey.edge;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,6 +37,8 @@ final class UsageReporter implements AutoCloseable {
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
     /** How long a report is sent again before it is given up: far less than the command side remembers an edge. */
     static final Duration MAX_RESEND = Duration.ofHours(1);
+    /** More than any answer of the command side's: {@code {edgeId, batchSequence, recorded, duplicates, refused}}. */
+    private static final int MAX_ANSWER_BYTES = 64 * 1024;
 
     private final UsageCounter counter;
     private final URI endpoint;
@@ -47,6 +50,7 @@ final class UsageReporter implements AutoCloseable {
     private final AtomicLong failures = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
     private final AtomicLong refusedKeys = new AtomicLong();
+    private long lastRefusalLoggedAt = Long.MIN_VALUE / 2;
     private final AtomicLong abandoned = new AtomicLong();
     private final Duration shutdownBudget;
     private long sequence;
@@ -110,13 +114,17 @@ final class UsageReporter implements AutoCloseable {
             sequence++;
         }
         try {
-            HttpResponse<String> answer = http.send(HttpRequest.newBuilder(endpoint)
+            HttpResponse<InputStream> answer = http.send(HttpRequest.newBuilder(endpoint)
                             .timeout(timeout)
                             .header("Authorization", "Bearer " + token)
                             .header("Content-Type", "application/json")
                             .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body())))
                             .build(),
-                    HttpResponse.BodyHandlers.ofString());
+                    HttpResponse.BodyHandlers.ofInputStream());
+            if (answer.statusCode() != 200) {
+                // Only a 200's body is read: another status's may be a proxy's page of any size.
+                answer.body().close();
+            }
             if (answer.statusCode() == 400 || answer.statusCode() == 422) {
                 // The command side will never take this report: sending it again would block every later one.
                 rejected.incrementAndGet();
@@ -143,19 +151,26 @@ final class UsageReporter implements AutoCloseable {
         return true;
     }
 
-    /** The keys the command side refused in a report it took: their counts are dropped, the others' recorded. */
-    private void noteRefusedKeys(String answer) {
+    /**
+     * The keys the command side refused in a report it took: their counts are dropped, the others' recorded. Logged
+     * once a minute at most: an entry one side refuses is refused in every report.
+     */
+    private void noteRefusedKeys(InputStream answer) {
         long refused;
-        try {
-            refused = json.readTree(answer).path("refused").asLong(0);
+        try (answer) {
+            refused = json.readTree(answer.readNBytes(MAX_ANSWER_BYTES)).path("refused").asLong(0);
         } catch (IOException unreadable) {
             // Taken all the same (200): an answer this edge cannot read refused nothing it can tell.
             return;
         }
         if (refused > 0) {
-            refusedKeys.addAndGet(refused);
-            log.error("Usage report {} of edge {}: {} keys were refused as invalid; their counts are dropped", sequence,
-                    edgeId, refused);
+            long total = refusedKeys.addAndGet(refused);
+            long now = counter.millis();
+            if (now - lastRefusalLoggedAt >= 60_000) {
+                lastRefusalLoggedAt = now;
+                log.error("Usage report {} of edge {}: {} keys refused as invalid, {} since start; their counts are "
+                        + "dropped", sequence, edgeId, refused, total);
+            }
         }
     }
 

@@ -17,6 +17,7 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.axonframework.messaging.ResultMessage;
 import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
@@ -58,6 +59,7 @@ class UsageController {
 
     private final CommandSender commands;
     private final Clock clock;
+    private final AtomicLong lastRefusalLoggedAt = new AtomicLong(Long.MIN_VALUE / 2);
 
     UsageController(CommandSender commands, Clock clock) {
         this.commands = commands;
@@ -84,16 +86,21 @@ class UsageController {
         Set<String> seen = new HashSet<>();
         int refused = 0;
         for (UsageReport.KeyCounts key : report.keys()) {
-            List<UsageCount> counts = key == null || !valid(key) || !seen.add(key.keyId()) ? null : counts(key.counts());
-            if (counts == null) {
+            List<UsageCount> counts = key == null || !valid(key) ? null : counts(key.counts());
+            // The first valid entry of a key is kept; a repeat is refused, as the report holds the key once.
+            if (counts == null || !seen.add(key.keyId())) {
                 refused++;
                 continue;
             }
             records.add(new RecordKeyUsageCommand(KeyUsage.idOf(key.keyId()), key.keyId(), report.edgeId(),
                     report.batchSequence(), counts, key.lastUsedAt(), now));
         }
-        if (refused > 0) {
-            log.warn("Usage report {} of edge {}: {} of {} keys refused as invalid, their counts not recorded",
+        if (refused > 0 && now.toEpochMilli() - lastRefusalLoggedAt.get() >= 60_000) {
+            // Once a minute at most: an entry refused once is refused in every report of that edge.
+            lastRefusalLoggedAt.set(now.toEpochMilli());
+            log.warn("Usage report {} of edge {}: {} of {} keys refused (an unknown key id, a repeated one, a time "
+                    + "outside 1970-9999, a minute not at its start, an endpoint with control characters, an unknown "
+                    + "outcome form or a count out of range); their counts are not recorded",
                     report.batchSequence(), report.edgeId(), refused, report.keys().size());
         }
         // Keys in one order, so that two reports taking the same streams' locks never wait on each other in a cycle.

@@ -15,8 +15,9 @@ final class Places {
     private final String detail;
 
     Places(int count, String slug, String detail) {
-        if (count < 1) {
-            throw new IllegalArgumentException(slug + ": at least one place is needed, got " + count);
+        if (count < 0) {
+            // Zero is a choice (none of these requests at all); below it is a mistake.
+            throw new IllegalArgumentException(slug + ": the number of places must not be negative, got " + count);
         }
         this.places = new Semaphore(count);
         this.slug = slug;

@@ -23,8 +23,10 @@ class PlacesTest {
     }
 
     @Test
-    void noPlacesAtAllIsAConfigurationErrorAtStart() {
-        assertThatThrownBy(() -> new Places(0, "too-many-usage-queries", "Too many."))
+    void zeroPlacesRefuseEveryRequestAndANegativeNumberIsAConfigurationErrorAtStart() {
+        assertThatThrownBy(new Places(0, "too-many-waiting", "Too many.")::take)
+                .isInstanceOf(ProblemException.class);
+        assertThatThrownBy(() -> new Places(-1, "too-many-waiting", "Too many."))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 }
