@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.latchkey.testing.LoopbackPorts;
 import io.latchkey.testing.SettableClock;
@@ -29,6 +30,15 @@ class UsageReporterTest {
 
     private final UsageCounter counter = new UsageCounter(Clock.systemUTC());
 
+    /** A real loopback server standing in for the command side's {@code POST /v1/usage}, started. */
+    private static HttpServer commandSide(HttpHandler usage) throws IOException {
+        HttpServer server = HttpServer.create(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), LoopbackPorts.free()), 0);
+        server.createContext("/v1/usage", usage);
+        server.start();
+        return server;
+    }
+
     private UsageReporter reporter(URI commandSide, Duration shutdownBudget) {
         // A flush interval far beyond the test: only close() reports.
         return new UsageReporter(counter, commandSide, "token", JSON, Duration.ofHours(1), shutdownBudget);
@@ -37,14 +47,11 @@ class UsageReporterTest {
     @Test
     void shutdownSendsWhatWasCountedSinceTheLastReport() throws IOException {
         List<JsonNode> reports = new CopyOnWriteArrayList<>();
-        HttpServer commandSide = HttpServer.create(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), LoopbackPorts.free()), 0);
-        commandSide.createContext("/v1/usage", exchange -> {
+        HttpServer commandSide = commandSide(exchange -> {
             reports.add(JSON.readTree(exchange.getRequestBody()));
             exchange.sendResponseHeaders(200, -1);
             exchange.close();
         });
-        commandSide.start();
         try {
             for (int i = 0; i < 7; i++) {
                 counter.record(KEY, "/orders", "valid");
@@ -63,16 +70,13 @@ class UsageReporterTest {
     @Test
     void keysRefusedInATakenReportAreCountedAndTheReportIsNotSentAgain() throws IOException {
         List<JsonNode> reports = new CopyOnWriteArrayList<>();
-        HttpServer commandSide = HttpServer.create(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), LoopbackPorts.free()), 0);
-        commandSide.createContext("/v1/usage", exchange -> {
+        HttpServer commandSide = commandSide(exchange -> {
             reports.add(JSON.readTree(exchange.getRequestBody()));
             byte[] answer = "{\"recorded\":0,\"duplicates\":0,\"refused\":1}".getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(200, answer.length);
             exchange.getResponseBody().write(answer);
             exchange.close();
         });
-        commandSide.start();
         UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + commandSide.getAddress().getPort()),
                 Duration.ofSeconds(10));
         try {
@@ -92,14 +96,11 @@ class UsageReporterTest {
     void minutesPileUpNoLongerThanTheHoldWhileTheCommandSideRefusesEveryReport() throws IOException {
         SettableClock now = new SettableClock(Instant.parse("2030-01-01T10:00:00Z"));
         UsageCounter held = new UsageCounter(now);
-        HttpServer commandSide = HttpServer.create(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), LoopbackPorts.free()), 0);
-        commandSide.createContext("/v1/usage", exchange -> {
+        HttpServer commandSide = commandSide(exchange -> {
             exchange.getRequestBody().readAllBytes();
             exchange.sendResponseHeaders(503, -1);
             exchange.close();
         });
-        commandSide.start();
         try {
             try (UsageReporter reporter = new UsageReporter(held,
                     URI.create("http://127.0.0.1:" + commandSide.getAddress().getPort()), "token", JSON,
@@ -124,14 +125,11 @@ class UsageReporterTest {
         SettableClock now = new SettableClock(Instant.parse("2030-01-01T10:00:20Z"));
         UsageCounter counted = new UsageCounter(now);
         List<JsonNode> sent = new CopyOnWriteArrayList<>();
-        HttpServer commandSide = HttpServer.create(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), LoopbackPorts.free()), 0);
-        commandSide.createContext("/v1/usage", exchange -> {
+        HttpServer commandSide = commandSide(exchange -> {
             sent.add(JSON.readTree(exchange.getRequestBody()));
             exchange.sendResponseHeaders(503, -1);
             exchange.close();
         });
-        commandSide.start();
         try (UsageReporter reporter = new UsageReporter(counted,
                 URI.create("http://127.0.0.1:" + commandSide.getAddress().getPort()), "token", JSON,
                 Duration.ofHours(1), Duration.ofMillis(100))) {

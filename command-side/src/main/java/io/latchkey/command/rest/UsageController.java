@@ -154,16 +154,20 @@ class UsageController {
         }
         List<UsageCount> valid = new ArrayList<>(counts.size());
         for (UsageReport.Count count : counts) {
-            if (count == null || !TimeBounds.holds(count.minute())
-                    || !count.minute().equals(count.minute().truncatedTo(ChronoUnit.MINUTES))
-                    || count.endpoint() == null || count.endpoint().isEmpty() || count.endpoint().length() > MAX_ENDPOINT
-                    || count.endpoint().chars().anyMatch(Character::isISOControl)
-                    || count.outcome() == null || !OUTCOME.matcher(count.outcome()).matches()
-                    || count.count() == null || count.count() < 1 || count.count() > MAX_COUNT) {
+            if (!valid(count)) {
                 return null;
             }
             valid.add(new UsageCount(count.minute(), count.endpoint(), count.outcome(), count.count()));
         }
         return valid;
+    }
+
+    private static boolean valid(UsageReport.Count count) {
+        return count != null && TimeBounds.holds(count.minute())
+                && count.minute().equals(count.minute().truncatedTo(ChronoUnit.MINUTES))
+                && count.endpoint() != null && !count.endpoint().isEmpty() && count.endpoint().length() <= MAX_ENDPOINT
+                && count.endpoint().chars().noneMatch(Character::isISOControl)
+                && count.outcome() != null && OUTCOME.matcher(count.outcome()).matches()
+                && count.count() != null && count.count() >= 1 && count.count() <= MAX_COUNT;
     }
 }
