@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.Updates;
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyExpiredEvent;
 import io.latchkey.api.ApiKeyQuotaChangedEvent;
@@ -278,6 +280,24 @@ class QueryApiTest extends QuerySideTestSupport {
         appendKeyEvent(key.keyId(), 2, new ApiKeyRenewedEvent(key.keyId(), renewedUntil, now()));
         assertThat(awaitKeyVersion(key.keyId(), 2).get("previousKeyValidUntil").asText())
                 .isEqualTo(graceEnds.toString());
+    }
+
+    @Test
+    void anEventOfATypeThisReleaseDoesNotKnowIsShownByNameAndFieldsNotFailed() {
+        IssuedKey key = createKey(registerDeveloper("upgrading"), "later", now(), null);
+        appendKeyEvent(key.keyId(), 1, new ApiKeyScopesChangedEvent(key.keyId(), List.of("read"), now()));
+        awaitKeyVersion(key.keyId(), 1);
+        // As a command side of a later release would have stored an event of a type added since.
+        mongoClient.getDatabase("latchkey").getCollection("domainevents").updateOne(
+                Filters.and(Filters.eq("aggregateIdentifier", key.keyId()), Filters.eq("sequenceNumber", 1L)),
+                Updates.set("payloadType", "io.latchkey.api.ApiKeySuspendedEvent"));
+
+        Response history = get("/v1/keys/" + key.keyId() + "/history?stream=key");
+
+        assertThat(history.status()).as(history.raw()).isEqualTo(200);
+        JsonNode later = history.body().get("events").get(1);
+        assertThat(later.get("type").asText()).isEqualTo("ApiKeySuspendedEvent");
+        assertThat(later.get("payload").get("keyId").asText()).isEqualTo(key.keyId());
     }
 
     @Test

@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.messaging.MetaData;
+import org.axonframework.serialization.UnknownSerializedType;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -192,10 +193,20 @@ class KeyController {
     private HistoryEntry entry(DomainEventMessage<?> event, String stream, Caller caller) {
         MetaData metaData = event.getMetaData();
         String actor = text(metaData, RequestContext.ACTOR);
-        return new HistoryEntry(stream, event.getSequenceNumber(), event.getPayloadType().getSimpleName(),
-                event.getTimestamp(), actor, text(metaData, RequestContext.REQUEST_ID),
+        Object payload = event.getPayload();
+        // A type of a later release (during a rolling upgrade, say): shown by its name and its fields as stored.
+        String type = payload instanceof UnknownSerializedType later
+                ? simpleName(later.serializedType().getName()) : event.getPayloadType().getSimpleName();
+        JsonNode fields = payload instanceof UnknownSerializedType later ? later.readData(JsonNode.class)
+                : json.valueToTree(payload);
+        return new HistoryEntry(stream, event.getSequenceNumber(), type, event.getTimestamp(), actor,
+                text(metaData, RequestContext.REQUEST_ID),
                 sourceShownTo(caller, actor) ? text(metaData, RequestContext.SOURCE_ADDRESS) : null,
-                withoutSecretHashes(json.valueToTree(event.getPayload())));
+                withoutSecretHashes(fields));
+    }
+
+    private static String simpleName(String className) {
+        return className.substring(className.lastIndexOf('.') + 1);
     }
 
     /**
