@@ -197,12 +197,21 @@ class KeyController {
         // A type of a later release (during a rolling upgrade, say): shown by its name and its fields as stored.
         String type = payload instanceof UnknownSerializedType later
                 ? simpleName(later.serializedType().getName()) : event.getPayloadType().getSimpleName();
-        JsonNode fields = payload instanceof UnknownSerializedType later ? later.readData(JsonNode.class)
+        JsonNode fields = payload instanceof UnknownSerializedType later ? storedFields(later)
                 : json.valueToTree(payload);
         return new HistoryEntry(stream, event.getSequenceNumber(), type, event.getTimestamp(), actor,
                 text(metaData, RequestContext.REQUEST_ID),
                 sourceShownTo(caller, actor) ? text(metaData, RequestContext.SOURCE_ADDRESS) : null,
                 withoutSecretHashes(fields));
+    }
+
+    /** Null when the stored form is not one JSON can show: the entry still names the event, when and who. */
+    private static JsonNode storedFields(UnknownSerializedType later) {
+        try {
+            return later.readData(JsonNode.class);
+        } catch (RuntimeException unconvertible) {
+            return null;
+        }
     }
 
     private static String simpleName(String className) {
