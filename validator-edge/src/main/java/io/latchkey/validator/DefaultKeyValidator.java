@@ -63,6 +63,12 @@ final class DefaultKeyValidator implements KeyValidator {
     }
 
     @Override
+    public Authentication authenticate(String presentedKey, String requiredScope) {
+        Checked checked = check(presentedKey, requiredScope);
+        return new Authentication(checked.decision(), checked.entry());
+    }
+
+    @Override
     public CompletionStage<Decision> limitAsync(Decision decided, RateLimit rateLimit, long monthlyQuota) {
         return limited(decided, rateLimit, monthlyQuota, clock.millis());
     }

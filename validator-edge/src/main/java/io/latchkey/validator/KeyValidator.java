@@ -42,6 +42,12 @@ public interface KeyValidator {
     }
 
     /**
+     * Authentication alone, as {@link #validate} makes it but without asking any limiter, with the entry it was made
+     * from: for callers that need the key's settings beside the decision, such as the query side's answer to an edge.
+     */
+    Authentication authenticate(String presentedKey, String requiredScope);
+
+    /**
      * Applies this validator's rate and quota limiters to a decision made elsewhere, such as the query side's while
      * this replica is not current, under the key's limits as that side found them ({@code rateLimit} null for none,
      * {@code monthlyQuota} 0 for none): a request answered from elsewhere is counted and limited as one answered here.

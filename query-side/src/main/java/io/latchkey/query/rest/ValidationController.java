@@ -1,16 +1,13 @@
 package io.latchkey.query.rest;
 
 import io.latchkey.api.Scope;
-import io.latchkey.api.replica.ActiveKeyEntry;
-import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.Problems;
-import io.latchkey.validator.Decision;
+import io.latchkey.validator.Authentication;
 import io.latchkey.validator.KeyValidator;
 import org.springframework.http.CacheControl;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
-import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -25,11 +22,9 @@ import org.springframework.web.bind.annotation.RestController;
 class ValidationController {
 
     private final KeyValidator validator;
-    private final KeyHasher hasher;
 
-    ValidationController(KeyValidator validator, KeyHasher hasher) {
+    ValidationController(KeyValidator validator) {
         this.validator = validator;
-        this.hasher = hasher;
     }
 
     @PostMapping("/v1/validate")
@@ -46,23 +41,15 @@ class ValidationController {
             }
         }
         if (!validator.isCurrent()) {
-            return notReady();
+            return ResponseEntity.status(503).header(HttpHeaders.RETRY_AFTER, "1")
+                    .contentType(MediaType.APPLICATION_PROBLEM_JSON).cacheControl(CacheControl.noStore())
+                    .body(Problems.of(503, "replica-not-ready", "Service unavailable",
+                            "The key replica is incomplete or behind the event log; retry shortly."));
         }
-        Decision decision = validator.validate(request.key(), scope);
-        if (decision.unauthenticated()) {
-            return ResponseEntity.ok().cacheControl(CacheControl.noStore()).body(UnauthenticatedResponse.INSTANCE);
-        }
-        // The limits come from a second read: an entry gone meanwhile (a merge's guard) would send a key without its
-        // limits, which the edge would then not apply.
-        ActiveKeyEntry entry = validator.replica().lookup(hasher.hash(request.key()));
-        return entry == null ? notReady()
-                : ResponseEntity.ok().cacheControl(CacheControl.noStore()).body(ValidationResponse.of(decision, entry));
-    }
-
-    private static ResponseEntity<ProblemDetail> notReady() {
-        return ResponseEntity.status(503).header(HttpHeaders.RETRY_AFTER, "1")
-                .contentType(MediaType.APPLICATION_PROBLEM_JSON).cacheControl(CacheControl.noStore())
-                .body(Problems.of(503, "replica-not-ready", "Service unavailable",
-                        "The key replica is incomplete or behind the event log; retry shortly."));
+        // The limits come from the entry the decision was made from: the edge applies them with its own limiters.
+        Authentication authentication = validator.authenticate(request.key(), scope);
+        return ResponseEntity.ok().cacheControl(CacheControl.noStore())
+                .body(authentication.decision().unauthenticated() ? UnauthenticatedResponse.INSTANCE
+                        : ValidationResponse.of(authentication.decision(), authentication.entry()));
     }
 }

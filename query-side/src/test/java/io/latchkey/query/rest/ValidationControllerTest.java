@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.secret.KeyFormat;
-import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.testing.LoopbackPorts;
 import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
@@ -39,8 +38,7 @@ class ValidationControllerTest {
     @Test
     void incompleteReplicaAnswersServiceUnavailableRatherThanDeny() {
         ValidationController controller = new ValidationController(
-                KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).maxLag(null).build(),
-                KeyHasher.sha256());
+                KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).maxLag(null).build());
 
         ResponseEntity<?> response = controller.validate(
                 new ValidateRequest(KeyFormat.forEnvironment("test").generate(), "read"));

@@ -2,6 +2,7 @@ package io.latchkey.support.security;
 
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHasher;
+import io.latchkey.validator.Authentication;
 import io.latchkey.validator.Decision;
 import io.latchkey.validator.KeyReplica;
 import io.latchkey.validator.KeyValidator;
@@ -29,13 +30,9 @@ public final class DeveloperKeyAuthenticator {
     private static final Outcome UNAUTHENTICATED = new Outcome(Verdict.UNAUTHENTICATED, null);
 
     private final KeyValidator validator;
-    private final KeyReplica replica;
-    private final KeyHasher hasher;
 
-    private DeveloperKeyAuthenticator(KeyValidator validator, KeyReplica replica, KeyHasher hasher) {
+    private DeveloperKeyAuthenticator(KeyValidator validator) {
         this.validator = validator;
-        this.replica = replica;
-        this.hasher = hasher;
     }
 
     /**
@@ -44,11 +41,12 @@ public final class DeveloperKeyAuthenticator {
      */
     public static DeveloperKeyAuthenticator over(KeyReplica replica, KeyHasher hasher, Clock clock, Duration maxLag) {
         return new DeveloperKeyAuthenticator(KeyValidator.builder()
-                .replica(replica).hasher(hasher).clock(clock).maxLag(maxLag).build(), replica, hasher);
+                .replica(replica).hasher(hasher).clock(clock).maxLag(maxLag).build());
     }
 
     public Outcome authenticate(String presented) {
-        Decision decision = validator.validate(presented, REQUIRED_SCOPE);
+        Authentication authentication = validator.authenticate(presented, REQUIRED_SCOPE);
+        Decision decision = authentication.decision();
         // Settled without the replica: a mistyped operator token stays a plain 401 while the replica is filling.
         if (decision.status() == Decision.Status.MALFORMED) {
             return UNAUTHENTICATED;
@@ -57,7 +55,7 @@ public final class DeveloperKeyAuthenticator {
             return new Outcome(Verdict.UNAVAILABLE, null);
         }
         return switch (decision.status()) {
-            case VALID -> rotatedOut(presented) ? UNAUTHENTICATED
+            case VALID -> rotatedOut(authentication.entry()) ? UNAUTHENTICATED
                     : new Outcome(Verdict.AUTHENTICATED, Caller.developer(decision.developerId(), decision.keyId()));
             case INSUFFICIENT_SCOPE -> new Outcome(Verdict.FORBIDDEN, null);
             // RATE_LIMITED and QUOTA_EXCEEDED cannot happen without limiters; if they ever did, they must not admit.
@@ -66,8 +64,7 @@ public final class DeveloperKeyAuthenticator {
     }
 
     /** A secret a rotation replaced, still in its grace period: its entry carries when that ends. */
-    private boolean rotatedOut(String presented) {
-        ActiveKeyEntry entry = replica.lookup(hasher.hash(presented));
-        return entry == null || entry.secretValidUntil() != null;
+    private static boolean rotatedOut(ActiveKeyEntry entry) {
+        return entry.secretValidUntil() != null;
     }
 }

@@ -10,6 +10,7 @@ import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.testing.SettableClock;
+import io.latchkey.validator.Authentication;
 import io.latchkey.validator.Decision;
 import io.latchkey.validator.Decision.Status;
 import io.latchkey.validator.KeyValidator;
@@ -166,6 +167,18 @@ class KeyValidatorTest {
     @Test
     void unknownKeyIsNotFound() {
         assertThat(validator.validate(FORMAT.generate(), "read").status()).isEqualTo(Status.NOT_FOUND);
+    }
+
+    @Test
+    void authenticationCarriesTheEntryItWasDecidedFromAndTakesNoToken() throws InterruptedException {
+        String key = issueLimited("authenticated-1", KeyStatus.ACTIVE);
+        for (int i = 0; i < 3; i++) {
+            Authentication authentication = limited.authenticate(key, "read");
+            assertThat(authentication.decision().status()).isEqualTo(Status.VALID);
+            assertThat(authentication.entry().rateLimit()).isEqualTo(new RateLimit(1, 3600, null));
+        }
+        assertThat(limited.validate(key, "read").status()).as("the one token is still there").isEqualTo(Status.VALID);
+        assertThat(limited.authenticate(FORMAT.generate(), "read").entry()).as("a key the replica lacks").isNull();
     }
 
     @Test
