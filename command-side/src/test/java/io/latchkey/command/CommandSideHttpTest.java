@@ -13,11 +13,13 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.testing.LoopbackPorts;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -589,6 +591,48 @@ class CommandSideHttpTest {
                 "Bearer " + USAGE_TOKEN), 401);
         assertThat(call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("write")), "If-Match", "\"0\"")
                 .status()).as("not revoked").isEqualTo(200);
+    }
+
+    @Test
+    void aBodyLongerThanManagementCallsNeedIsRefused413WithoutBeingRead() throws Exception {
+        String developerId = registerDeveloper();
+        String keyId = createKey(developerId).body().get("keyId").asText();
+        String scopes = json(map("scopes", Collections.nCopies(20_000, "orders:read")));
+        assertThat(scopes.length()).isGreaterThan(64 * 1024);
+
+        Response stated = send("PUT", "/v1/keys/" + keyId + "/scopes", scopes, "Bearer " + TOKEN);
+        assertProblem(stated, 413);
+        assertThat(stated.body().get("type").asText()).endsWith("/body-too-large");
+
+        // Sent in chunks, the body states no length: it is cut off as it is read.
+        HttpResponse<String> chunked = http.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/v1/keys/" + keyId + "/scopes"))
+                .header("Content-Type", "application/json").header("Authorization", "Bearer " + TOKEN)
+                .PUT(HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new ByteArrayInputStream(scopes.getBytes(StandardCharsets.UTF_8))))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(chunked.statusCode()).as(chunked.body()).isEqualTo(413);
+        assertThat(JSON.readTree(chunked.body()).get("type").asText()).endsWith("/body-too-large");
+
+        assertThat(call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("write")), "If-Match", "\"0\"")
+                .status()).as("neither refused body changed the key").isEqualTo(200);
+    }
+
+    @Test
+    void aUsageReportMayBeLongerThanAManagementBody() {
+        String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
+        String minute = Instant.now().truncatedTo(ChronoUnit.MINUTES).toString();
+        List<Map<String, Object>> counts = new ArrayList<>();
+        for (int i = 0; i < 1_500; i++) {
+            counts.add(map("minute", minute, "endpoint", "/orders/page-" + i, "outcome", "valid", "count", 1));
+        }
+        String report = json(map("edgeId", "edge-long", "batchSequence", 1, "keys",
+                List.of(map("keyId", keyId, "lastUsedAt", minute, "counts", counts))));
+        assertThat(report.length()).isGreaterThan(64 * 1024);
+
+        Response reported = send("POST", "/v1/usage", report, "Bearer " + USAGE_TOKEN);
+        assertThat(reported.status()).as(reported.raw()).isEqualTo(200);
+        assertThat(reported.body().get("recorded").asInt()).isEqualTo(1);
     }
 
     @Test

@@ -33,8 +33,22 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e,
                                                                   HttpHeaders headers, HttpStatusCode status,
                                                                   WebRequest request) {
+        if (tooLarge(e)) {
+            ProblemDetail problem = Problems.of(413, RequestContextFilter.BODY_TOO_LARGE, "Content too large",
+                    RequestContextFilter.BODY_TOO_LARGE_DETAIL);
+            return handleExceptionInternal(e, problem, headers, HttpStatus.PAYLOAD_TOO_LARGE, request);
+        }
         ProblemDetail problem = Problems.of(400, "unreadable-body", "Bad request", RequestBodies.detail(e));
         return handleExceptionInternal(e, problem, headers, HttpStatus.BAD_REQUEST, request);
+    }
+
+    private static boolean tooLarge(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof BoundedBody.TooLarge) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Spring's detail repeats the path, which may hold a key sent in the wrong place. */

@@ -24,7 +24,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * admin scope. Every credential that does not
  * authenticate gets one and the same 401, whether it is a wrong token or an unknown, revoked or expired key; a key
  * without the admin scope 403; a key presented while this member's replica is not current 503. Such requests never
- * reach a controller, nor does one with a key in its URL (400). Public paths skip authentication, except that the
+ * reach a controller, nor does one with a key in its URL (400), nor one whose body is longer than {@value
+ * #MAX_BODY_BYTES} bytes (413), other than a usage report. Public paths skip authentication, except that the
  * operator token is still recognised.
  */
 public class RequestContextFilter extends OncePerRequestFilter {
@@ -32,6 +33,10 @@ public class RequestContextFilter extends OncePerRequestFilter {
     public static final String REQUEST_ID_HEADER = "X-Request-Id";
     private static final Pattern SAFE_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     private static final String BEARER = "Bearer ";
+    /** The longest body a request other than a usage report may have. */
+    public static final long MAX_BODY_BYTES = 64 * 1024;
+    static final String BODY_TOO_LARGE = "body-too-large";
+    static final String BODY_TOO_LARGE_DETAIL = "Request bodies may hold at most " + MAX_BODY_BYTES + " bytes.";
 
     private final OperatorToken operatorToken;
     private final UsageToken usageToken;
@@ -98,9 +103,15 @@ public class RequestContextFilter extends OncePerRequestFilter {
                 }
             }
         }
+        // Usage reports name up to 10,000 keys; every other body is a few hundred bytes.
+        boolean reportsUsage = reportsUsage(request) && (caller == Caller.EDGE || caller == Caller.OPERATOR);
+        if (!reportsUsage && request.getContentLengthLong() > MAX_BODY_BYTES) {
+            Problems.write(response, 413, BODY_TOO_LARGE, "Content too large", BODY_TOO_LARGE_DETAIL);
+            return;
+        }
         request.setAttribute(RequestContext.ATTRIBUTE,
                 new RequestContext(caller == null ? Caller.ANONYMOUS : caller, requestId, request.getRemoteAddr()));
-        chain.doFilter(request, response);
+        chain.doFilter(reportsUsage ? request : new BoundedBody(request, MAX_BODY_BYTES), response);
     }
 
     /**
