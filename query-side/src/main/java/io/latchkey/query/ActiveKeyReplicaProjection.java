@@ -14,17 +14,20 @@ import io.latchkey.api.RateLimit;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
 import org.axonframework.eventhandling.SequenceNumber;
+import org.axonframework.eventhandling.Timestamp;
 import org.springframework.stereotype.Component;
 
 /**
  * Folds key events into the replicated map of secret hashes that every edge validates against. Each event rewrites
- * every hash the key ever had with the key's new state and the event's sequence number as version; a revocation
+ * every hash of the key that still worked when the event was stored (its secret and those in a rotation's grace)
+ * with the key's new state and the event's sequence number as version; a revocation
  * writes REVOKED tombstones, never removals. The per-key state lives only in this process: the processor's token is
  * kept in memory, so every start replays the whole stream, and {@link ReplicaWriter} drops the writes a warm map
  * already holds. After a split-brain merge {@link ReplicaReconciler} has it write every key again.
@@ -58,38 +61,38 @@ public class ActiveKeyReplicaProjection {
     }
 
     @EventHandler
-    void on(ApiKeyScopesChangedEvent event, @SequenceNumber long sequence) {
-        apply(event.keyId(), sequence, key -> key.withScopes(event.scopes(), sequence));
+    void on(ApiKeyScopesChangedEvent event, @SequenceNumber long sequence, @Timestamp Instant at) {
+        apply(event.keyId(), sequence, at, key -> key.withScopes(event.scopes(), sequence));
     }
 
     @EventHandler
-    void on(ApiKeyRotatedEvent event, @SequenceNumber long sequence) {
-        apply(event.keyId(), sequence, key -> key.rotated(event, sequence));
+    void on(ApiKeyRotatedEvent event, @SequenceNumber long sequence, @Timestamp Instant at) {
+        apply(event.keyId(), sequence, at, key -> key.rotated(event, sequence));
     }
 
     @EventHandler
-    void on(ApiKeyRenewedEvent event, @SequenceNumber long sequence) {
-        apply(event.keyId(), sequence, key -> key.renewed(event.expiresAt(), sequence));
+    void on(ApiKeyRenewedEvent event, @SequenceNumber long sequence, @Timestamp Instant at) {
+        apply(event.keyId(), sequence, at, key -> key.renewed(event.expiresAt(), sequence));
     }
 
     @EventHandler
-    void on(ApiKeyRateLimitChangedEvent event, @SequenceNumber long sequence) {
-        apply(event.keyId(), sequence, key -> key.withRateLimit(event.rateLimit(), sequence));
+    void on(ApiKeyRateLimitChangedEvent event, @SequenceNumber long sequence, @Timestamp Instant at) {
+        apply(event.keyId(), sequence, at, key -> key.withRateLimit(event.rateLimit(), sequence));
     }
 
     @EventHandler
-    void on(ApiKeyQuotaChangedEvent event, @SequenceNumber long sequence) {
-        apply(event.keyId(), sequence, key -> key.withMonthlyQuota(event.requestsPerMonth(), sequence));
+    void on(ApiKeyQuotaChangedEvent event, @SequenceNumber long sequence, @Timestamp Instant at) {
+        apply(event.keyId(), sequence, at, key -> key.withMonthlyQuota(event.requestsPerMonth(), sequence));
     }
 
     @EventHandler
-    void on(ApiKeyRevokedEvent event, @SequenceNumber long sequence) {
-        apply(event.keyId(), sequence, key -> key.revoked(sequence));
+    void on(ApiKeyRevokedEvent event, @SequenceNumber long sequence, @Timestamp Instant at) {
+        apply(event.keyId(), sequence, at, key -> key.revoked(sequence));
     }
 
     @EventHandler
-    void on(ApiKeyExpiredEvent event, @SequenceNumber long sequence) {
-        apply(event.keyId(), sequence, key -> key.expired(sequence));
+    void on(ApiKeyExpiredEvent event, @SequenceNumber long sequence, @Timestamp Instant at) {
+        apply(event.keyId(), sequence, at, key -> key.expired(sequence));
     }
 
     /**
@@ -125,10 +128,16 @@ public class ActiveKeyReplicaProjection {
         developerDefaults.put(developerId, newDefault);
     }
 
-    private void apply(String keyId, long sequence, UnaryOperator<ReplicaKeyState> transition) {
+    /**
+     * Secrets whose grace had ended when the event was stored are dropped before it applies: their entries already
+     * hold that end, so every edge refuses them, and rewriting them with every later event would make each event (and
+     * a replay, each start) cost as many writes as the key has ever had rotations. By the event's own time, so that
+     * a replay drops the same ones.
+     */
+    private void apply(String keyId, long sequence, Instant at, UnaryOperator<ReplicaKeyState> transition) {
         ReplicaKeyState current = keys.get(keyId);
         if (current != null && sequence > current.version()) {
-            publish(keyId, transition.apply(current));
+            publish(keyId, transition.apply(current.withoutSecretsEndedBy(at)));
         }
     }
 

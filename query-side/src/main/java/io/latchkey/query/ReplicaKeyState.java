@@ -13,9 +13,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What the replica projection remembers about one key: its state and every secret hash it ever had.
- * {@code retiredSecrets} maps each hash rotated out to the instant it stops working; {@code version} is the
- * sequence number of the last event applied.
+ * What the replica projection remembers about one key: its state, its secret hash, and the hashes rotated out that
+ * still worked at its last event. {@code retiredSecrets} maps each hash rotated out to the instant it stops working;
+ * {@code version} is the sequence number of the last event applied.
  */
 record ReplicaKeyState(String developerId, List<String> scopes, Instant expiresAt, KeyStatus status,
                        RateLimit rateLimit, long monthlyQuota, String secretHash, Map<String, Instant> retiredSecrets,
@@ -79,8 +79,23 @@ record ReplicaKeyState(String developerId, List<String> scopes, Instant expiresA
                 event.secretHash(), retired, sequence);
     }
 
+    /** This state without the secrets rotated out whose grace ended by {@code at}; the same when there are none. */
+    ReplicaKeyState withoutSecretsEndedBy(Instant at) {
+        if (retiredSecrets.values().stream().allMatch(until -> until.isAfter(at))) {
+            return this;
+        }
+        Map<String, Instant> working = new HashMap<>();
+        retiredSecrets.forEach((hash, until) -> {
+            if (until.isAfter(at)) {
+                working.put(hash, until);
+            }
+        });
+        return new ReplicaKeyState(developerId, scopes, expiresAt, status, rateLimit, monthlyQuota, secretHash,
+                working, version);
+    }
+
     /**
-     * One entry per hash the key ever had, each carrying this state and version, and as its limit the key's own or
+     * One entry per hash the key still tracks, each carrying this state and version, and as its limit the key's own or
      * else {@code developerDefault} (whose developer-event sequence number is {@code limitsVersion}).
      */
     Map<KeyHash, ActiveKeyEntry> entries(String keyId, RateLimit developerDefault, long limitsVersion) {

@@ -287,15 +287,39 @@ class ActiveKeyReplicaTest extends QuerySideTestSupport {
     }
 
     @Test
-    void rotatedOutSecretWhoseGraceEndedKeepsItsEnd() {
+    void rotatedOutSecretWhoseGraceEndedKeepsItsEndAndIsWrittenNoMore() {
         IssuedKey first = createKey(List.of("read"), null);
         IssuedKey second = first.rotated();
         IssuedKey third = first.rotated();
         Instant graceEnded = now().minusSeconds(30);
         rotate(first, second, 1, now().minusSeconds(60), graceEnded);
+        assertThat(awaitEntry(first.secretHash(), 1).secretValidUntil()).isEqualTo(graceEnded);
         rotate(second, third, 2, now(), now().plusSeconds(60));
+        appendKeyEvent(first.keyId(), 3, new ApiKeyScopesChangedEvent(first.keyId(), List.of("admin"), now()));
 
-        assertThat(awaitEntry(first.secretHash(), 2).secretValidUntil()).isEqualTo(graceEnded);
+        awaitEntry(third.secretHash(), 3);
+        assertThat(awaitEntry(second.secretHash(), 3).secretValidUntil()).as("still in its grace: rewritten")
+                .isAfter(now());
+        ActiveKeyEntry ended = map().read(new KeyHash(first.secretHash()));
+        assertThat(ended.version()).as("its grace ended before the next event: left as it was").isEqualTo(1);
+        assertThat(ended.secretValidUntil()).isEqualTo(graceEnded);
+        assertThat(ended.scopes()).containsExactly("read");
+    }
+
+    @Test
+    void aSecretRotatedOutWithNoGraceIsWrittenWithItsEndOnceAndThenLeft() {
+        IssuedKey first = createKey(List.of("read"), null);
+        IssuedKey second = first.rotated();
+        Instant rotatedAt = now();
+        rotate(first, second, 1, rotatedAt, rotatedAt);
+        assertThat(awaitEntry(first.secretHash(), 1).secretValidUntil()).isEqualTo(rotatedAt);
+
+        appendKeyEvent(first.keyId(), 2, new ApiKeyRevokedEvent(first.keyId(), "rotated and revoked", now()));
+
+        assertThat(awaitEntry(second.secretHash(), 2).status()).isEqualTo(KeyStatus.REVOKED);
+        ActiveKeyEntry ended = map().read(new KeyHash(first.secretHash()));
+        assertThat(ended.version()).isEqualTo(1);
+        assertThat(ended.secretValidUntil()).as("refused at every edge by its end").isEqualTo(rotatedAt);
     }
 
     @Test
@@ -333,8 +357,8 @@ class ActiveKeyReplicaTest extends QuerySideTestSupport {
         appendKeyEvent(key.keyId(), 1, new ApiKeyScopesChangedEvent(key.keyId(), List.of("write"), now()));
         ActiveKeyEntry projected = awaitEntry(key.secretHash(), 1);
 
-        projection.on(new ApiKeyScopesChangedEvent(key.keyId(), List.of("admin"), now()), 1);
-        projection.on(new ApiKeyRevokedEvent(key.keyId(), "not really", now()), 1);
+        projection.on(new ApiKeyScopesChangedEvent(key.keyId(), List.of("admin"), now()), 1, now());
+        projection.on(new ApiKeyRevokedEvent(key.keyId(), "not really", now()), 1, now());
 
         assertThat(map().read(new KeyHash(key.secretHash()))).isEqualTo(projected);
     }
@@ -367,9 +391,9 @@ class ActiveKeyReplicaTest extends QuerySideTestSupport {
         if (payload instanceof ApiKeyCreatedEvent created) {
             projection.on(created, sequence);
         } else if (payload instanceof ApiKeyRotatedEvent rotated) {
-            projection.on(rotated, sequence);
+            projection.on(rotated, sequence, event.getTimestamp());
         } else if (payload instanceof ApiKeyScopesChangedEvent scoped) {
-            projection.on(scoped, sequence);
+            projection.on(scoped, sequence, event.getTimestamp());
         } else {
             throw new IllegalArgumentException("unexpected " + event.getPayloadType());
         }

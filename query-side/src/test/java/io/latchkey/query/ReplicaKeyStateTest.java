@@ -69,6 +69,19 @@ class ReplicaKeyStateTest {
     }
 
     @Test
+    void secretsWhoseGraceEndedByAnEventAreNoLongerTracked() {
+        ReplicaKeyState state = rotate(created(), H0, H1, T0.plusSeconds(10), T0.plusSeconds(100), 1);
+        state = rotate(state, H1, H2, T0.plusSeconds(20), T0.plusSeconds(2000), 2);
+
+        assertThat(state.withoutSecretsEndedBy(T0.plusSeconds(99))).isSameAs(state);
+        ReplicaKeyState later = state.withoutSecretsEndedBy(T0.plusSeconds(100));
+        assertThat(later.entries(KEY, null, 0)).containsOnlyKeys(new KeyHash(H2), new KeyHash(H1));
+        assertThat(later.version()).isEqualTo(state.version());
+        assertThat(state.withoutSecretsEndedBy(T0.plusSeconds(2000)).entries(KEY, null, 0))
+                .containsOnlyKeys(new KeyHash(H2));
+    }
+
+    @Test
     void aRotationStoredBeforeItCarriedTheEarlierSecretsEndStillEndsThemAtOnce() {
         ReplicaKeyState state = rotateAsBefore(created(), H0, H1, T0.plusSeconds(10), T0.plusSeconds(1000), 1);
         state = rotateAsBefore(state, H1, H2, T0.plusSeconds(20), T0.plusSeconds(2000), 2);
