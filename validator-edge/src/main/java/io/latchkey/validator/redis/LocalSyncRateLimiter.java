@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Consistency: every admitted request took a token from the shared bucket, but the bucket refills while tokens sit
  * in leases, so a burst after a quieter spell can find a full bucket and every edge's lease: at most one batch
- * (capacity / {@value #BATCH_DIVISOR}) per edge above what exact mode admits, 3 % with three edges. A refill tops the
+ * (capacity / {@value #BATCH_DIVISOR}) per edge above what exact mode admits, 3 % with three edges; a key whose
+ * bucket holds fewer than {@value #BATCH_DIVISOR} tokens gets no lease and is decided by the shared bucket alone, a
+ * round trip each as in exact mode, since a lease of one token would be more than that. A refill tops the
  * lease up to one batch, never more. Edges may also admit less: tokens leased to an edge that receives no more traffic
  * are idle for at most a sync interval; and a batch whose refill or give-back gets no reply in time is given up by
  * this edge, whether or not Redis ran it (a batch per run of misses). While Redis is unreachable decisions come from
@@ -77,13 +79,16 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
         }
         lease.lastUsed = System.nanoTime();
         long left = lease.tryTake();
+        long batch = batch(limit);
         if (left >= 0) {
-            if (left < batch(limit) / 2) {
+            if (left < batch / 2) {
                 refillSoon(keyId, lease);
             }
             return lease.state(true, left);
         }
-        refillSoon(keyId, lease);
+        if (batch > 0) {
+            refillSoon(keyId, lease);
+        }
         return null;
     }
 
@@ -125,8 +130,13 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
         });
     }
 
+    /**
+     * The tokens a lease holds: a hundredth of the bucket. None for a bucket of fewer than {@value #BATCH_DIVISOR}
+     * tokens, whose decisions all go to the shared bucket as in exact mode: a lease of even one token would let each
+     * edge pass the limit by more than a hundredth of it.
+     */
     private static long batch(RateLimit limit) {
-        return Math.max(1, limit.capacity() / BATCH_DIVISOR);
+        return limit.capacity() / BATCH_DIVISOR;
     }
 
     private void refillSoon(String keyId, Lease lease) {

@@ -111,6 +111,33 @@ class LocalSyncRateLimiterTest {
         }
     }
 
+    /** A lease of a hundredth of a bucket of 20 would round up to a whole token per edge: 15 % over with three. */
+    @Test
+    void aSmallBucketSharedByThreeEdgesAdmitsWithinFivePercentAfterAQuieterSpell() throws Exception {
+        List<RedisLink> links = List.of(connected(), connected(), connected());
+        List<LocalSyncRateLimiter> edges = edges(links, Duration.ofSeconds(60));
+        String keyId = UUID.randomUUID().toString();
+        RateLimit twentyASecond = new RateLimit(20, 1, null);
+        try {
+            for (LocalSyncRateLimiter edge : edges) {
+                assertThat(edge.acquire(keyId, twentyASecond).allowed()).isTrue();
+            }
+            Thread.sleep(1_500);
+
+            long started = System.nanoTime();
+            int total = admitted(edges, 1, 200, keyId, twentyASecond);
+            double refilled = (System.nanoTime() - started) / 1e9 * 20;
+
+            assertThat(links.stream().mapToLong(RedisLink::degraded).sum()).isZero();
+            assertThat(total).as("the bucket at least").isGreaterThanOrEqualTo(20);
+            assertThat(total - refilled).as("admitted in the burst beyond the bucket's refill during it")
+                    .isLessThanOrEqualTo(20 * 1.05);
+        } finally {
+            edges.forEach(LocalSyncRateLimiter::close);
+            links.forEach(RedisLink::close);
+        }
+    }
+
     @Test
     void aLoweredLimitHoldsAtOnceThoughTheEdgeLeasedTokensUnderTheOldOne() throws Exception {
         try (RedisLink link = connected();
