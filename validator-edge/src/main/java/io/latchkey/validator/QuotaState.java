@@ -19,8 +19,9 @@ public record QuotaState(boolean allowed, long requestsPerMonth, long used, Inst
     /** The state at {@code now}, which fixes the month and the time to its end. */
     public static QuotaState at(Instant now, boolean allowed, long requestsPerMonth, long used) {
         Instant resetsAt = month(now).plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
-        return new QuotaState(allowed, requestsPerMonth, used, resetsAt,
-                Math.max(1, Duration.between(now, resetsAt).toSeconds()));
+        // Rounded up: a client that waits the seconds given must find the new month.
+        long millis = Duration.between(now, resetsAt).toMillis();
+        return new QuotaState(allowed, requestsPerMonth, used, resetsAt, Math.max(1, (millis + 999) / 1000));
     }
 
     /** The calendar month (UTC) a request at {@code now} counts in. */

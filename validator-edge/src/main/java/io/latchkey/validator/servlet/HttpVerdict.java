@@ -120,6 +120,21 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
         } else if (status == 503) {
             headers.put("Retry-After", "1");
         }
+        Decision.Status decided = decision == null ? null : decision.status();
+        if (decided == Decision.Status.RATE_LIMITED) {
+            headers.put("Retry-After", Long.toString(Math.max(1, decision.rateLimit().retryAfterSeconds())));
+        } else if (decided == Decision.Status.QUOTA_EXCEEDED) {
+            headers.put("Retry-After", Long.toString(decision.quota().resetSeconds()));
+        }
+        headers.putAll(rateLimitHeaders());
+        return headers;
+    }
+
+    /**
+     * The IETF RateLimit header fields ({@code RateLimit-Policy} and {@code RateLimit}) of the limiters that were
+     * asked, also for an admitted request, whose answer the application makes; none when no limiter was asked.
+     */
+    public Map<String, String> rateLimitHeaders() {
         List<String> policies = new ArrayList<>();
         List<String> limits = new ArrayList<>();
         RateLimitState limit = decision == null ? null : decision.rateLimit();
@@ -127,18 +142,13 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
             policies.add("\"key\";q=" + limit.limit() + ";w=" + limit.periodSeconds());
             // A burst above the limit leaves more in the bucket than the policy's quota: never say more remain than q.
             limits.add("\"key\";r=" + Math.min(limit.remaining(), limit.limit()) + ";t=" + limit.resetSeconds());
-            if (decision.status() == Decision.Status.RATE_LIMITED) {
-                headers.put("Retry-After", Long.toString(Math.max(1, limit.retryAfterSeconds())));
-            }
         }
         QuotaState quota = decision == null ? null : decision.quota();
         if (quota != null) {
             policies.add("\"month\";q=" + quota.requestsPerMonth());
             limits.add("\"month\";r=" + quota.remaining() + ";t=" + quota.resetSeconds());
-            if (decision.status() == Decision.Status.QUOTA_EXCEEDED) {
-                headers.put("Retry-After", Long.toString(quota.resetSeconds()));
-            }
         }
+        Map<String, String> headers = new LinkedHashMap<>();
         if (!policies.isEmpty()) {
             headers.put("RateLimit-Policy", String.join(", ", policies));
             headers.put("RateLimit", String.join(", ", limits));

@@ -19,7 +19,8 @@ import java.util.function.Function;
 /**
  * Authenticates every request with a key validated in-process, answering denials as {@link HttpVerdict} maps them
  * (503 for a well-formed key while the replica is not current: incomplete, or further behind than its bound); an
- * admitted request continues with its {@link Decision} in the attribute {@link #DECISION}.
+ * admitted request continues with its {@link Decision} in the attribute {@link #DECISION}, its answer carrying the
+ * RateLimit header fields when a limiter was asked.
  *
  * <pre>{@code
  * new KeyAuthenticationFilter(validator, KeyAuthenticationFilter.readWriteScopes("orders"))
@@ -67,6 +68,7 @@ public final class KeyAuthenticationFilter implements Filter {
                         ? Optional.of(validator.validate(key, requiredScope.apply(request)))
                         : Optional.empty());
         if (verdict.allowed()) {
+            verdict.rateLimitHeaders().forEach(response::setHeader);
             request.setAttribute(DECISION, verdict.decision());
             chain.doFilter(request, response);
             return;

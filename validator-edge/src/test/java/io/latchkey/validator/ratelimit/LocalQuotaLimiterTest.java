@@ -25,6 +25,12 @@ class LocalQuotaLimiterTest {
         assertThat(limiter.consume("k", 3, Instant.parse("2027-02-01T00:00:00Z")).allowed()).isTrue();
     }
 
+    @Test
+    void theSecondsToTheNextMonthAreRoundedUpSoThatWaitingThemReachesIt() {
+        QuotaState state = LocalQuotaLimiter.create().consume("k", 3, Instant.parse("2027-01-31T23:59:58.200Z"));
+        assertThat(state.resetSeconds()).isEqualTo(2);
+    }
+
     /** A request stamped just before midnight may be decided after one of the new month: it starts nothing again. */
     @Test
     void aLateRequestOfTheMonthBeforeLeavesTheNewMonthsCount() {

@@ -4,17 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.KeyStatus;
+import io.latchkey.api.RateLimit;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.validator.Decision;
+import io.latchkey.validator.RateLimiter;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import io.latchkey.validator.hazelcast.TestCluster;
+import io.latchkey.validator.ratelimit.LocalRateLimiter;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
+import java.util.UUID;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,6 +27,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Bean;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -60,6 +66,12 @@ class KeyAuthenticationFilterTest {
         String ping() {
             return "pong";
         }
+
+        /** Limits the keys whose entries carry a limit; the others pass unlimited. */
+        @Bean
+        RateLimiter rateLimiter() {
+            return LocalRateLimiter.create();
+        }
     }
 
     @LocalServerPort
@@ -84,10 +96,32 @@ class KeyAuthenticationFilterTest {
     HazelcastInstance serviceMember;
 
     private String issue(List<String> scopes, KeyStatus status) throws InterruptedException {
+        return issue(scopes, status, null);
+    }
+
+    private String issue(List<String> scopes, KeyStatus status, RateLimit limit) throws InterruptedException {
         String key = FORMAT.generate();
         TestCluster.writeAndAwait(ReplicaWriter.of(writerMember), serviceMember, key,
-                new ActiveKeyEntry("key-1", "dev-42", scopes, null, null, status, 0, null));
+                new ActiveKeyEntry(UUID.randomUUID().toString(), "dev-42", scopes, null, null, status, 0, limit));
         return key;
+    }
+
+    @Test
+    void anAdmittedRequestCarriesTheRateLimitFieldsAndTheOneOverTheLimitIs429() throws Exception {
+        String key = issue(List.of("orders:read"), KeyStatus.ACTIVE, new RateLimit(2, 60, null));
+
+        HttpResponse<String> first = call("GET", "/orders/list", key);
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(first.headers().firstValue("RateLimit-Policy")).hasValue("\"key\";q=2;w=60");
+        assertThat(first.headers().firstValue("RateLimit")).get(InstanceOfAssertFactories.STRING)
+                .startsWith("\"key\";r=1;t=");
+        assertThat(call("GET", "/orders/list", key).headers().firstValue("RateLimit")).get(
+                InstanceOfAssertFactories.STRING).startsWith("\"key\";r=0;t=");
+
+        HttpResponse<String> over = call("GET", "/orders/list", key);
+        assertThat(over.statusCode()).isEqualTo(429);
+        assertThat(over.headers().firstValue("Retry-After")).isPresent();
+        assertThat(over.headers().firstValue("RateLimit-Policy")).hasValue("\"key\";q=2;w=60");
     }
 
     private HttpResponse<String> call(String method, String path, String key) throws Exception {
