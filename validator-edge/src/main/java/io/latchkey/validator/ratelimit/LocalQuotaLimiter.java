@@ -10,11 +10,13 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Monthly quotas counted in this process only: exact for one validator, and what the Redis-backed limiter falls
- * back to. A key's count starts again at the first request of a new month.
+ * back to. A key's count starts again at the first request of a new month; the first request of a month drops the
+ * counts of earlier ones, off the caller's thread.
  */
 public final class LocalQuotaLimiter implements QuotaLimiter {
 
     private final Map<String, MonthCount> counts = new ConcurrentHashMap<>();
+    private final MonthSweep sweep = new MonthSweep();
 
     private LocalQuotaLimiter() {
     }
@@ -23,9 +25,15 @@ public final class LocalQuotaLimiter implements QuotaLimiter {
         return new LocalQuotaLimiter();
     }
 
+    /** Keys counted; for tests. */
+    int keys() {
+        return counts.size();
+    }
+
     @Override
     public QuotaState consume(String keyId, long requestsPerMonth, Instant now) {
         YearMonth month = QuotaState.month(now);
+        sweep.reached(month, before -> counts.values().removeIf(count -> count.month.isBefore(before)));
         // A late request of an earlier month counts against the newer month rather than starting that one again.
         MonthCount count = counts.compute(keyId,
                 (id, current) -> current != null && !current.month.isBefore(month) ? current : new MonthCount(month));

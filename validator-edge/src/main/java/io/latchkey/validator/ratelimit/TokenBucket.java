@@ -11,10 +11,35 @@ final class TokenBucket {
 
     private double tokens = -1;
     private long lastNanos;
+    /** The capacity and refill rate last used, by which {@link #fullBy} tells an idle bucket. */
+    private double capacity;
+    private double perNano;
+    /** Set, under the bucket's lock, when the limiter dropped it: it must not be used any more. */
+    boolean dropped;
 
     RateLimitState take(RateLimit limit, long nowNanos, long cost) {
-        double capacity = limit.capacity();
-        double perNano = limit.limit() / (limit.periodSeconds() * 1e9);
+        refill(limit, nowNanos);
+        boolean allowed = tokens >= cost;
+        if (allowed) {
+            tokens -= cost;
+        }
+        return state(allowed, limit, tokens, perNano);
+    }
+
+    /** Holds {@code remaining} tokens from {@code nowNanos} on (at most the capacity). */
+    void set(RateLimit limit, long nowNanos, long remaining) {
+        refill(limit, nowNanos);
+        tokens = Math.max(0, Math.min(capacity, remaining));
+    }
+
+    /** Whether it has had time to fill up since it was last used (or was never used): then it is as good as new. */
+    boolean fullBy(long nowNanos) {
+        return tokens < 0 || nowNanos > lastNanos && tokens + (nowNanos - lastNanos) * perNano >= capacity;
+    }
+
+    private void refill(RateLimit limit, long nowNanos) {
+        capacity = limit.capacity();
+        perNano = limit.limit() / (limit.periodSeconds() * 1e9);
         if (tokens < 0) {
             tokens = capacity;
             // nanoTime may be negative: the first reading is the start, not 0.
@@ -25,11 +50,6 @@ final class TokenBucket {
             tokens = Math.min(capacity, tokens);
         }
         lastNanos = Math.max(lastNanos, nowNanos);
-        boolean allowed = tokens >= cost;
-        if (allowed) {
-            tokens -= cost;
-        }
-        return state(allowed, limit, tokens, perNano);
     }
 
     static RateLimitState state(boolean allowed, RateLimit limit, double tokens, double perNano) {

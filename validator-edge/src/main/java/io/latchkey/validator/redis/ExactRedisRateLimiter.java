@@ -9,9 +9,10 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Exact mode: one bucket per key in Redis, shared by every edge, taken atomically by a Lua script in one round trip
- * ({@link LuaScript}, which survives a flush of Redis's script cache). While the {@link RedisLink} is paused,
- * decisions come from local buckets and are counted as degraded: during an outage each edge admits up to the limit
- * on its own. {@link #acquireAsync} does not wait for Redis, so an event loop may ask it.
+ * ({@link LuaScript}, which survives a flush of Redis's script cache). While the {@link RedisLink} is paused, or a
+ * reply is late, decisions come from local buckets and are counted as degraded: each local bucket follows what the
+ * shared one had left at its last reply and refills from there, so a late reply does not open a full bucket for a key
+ * the shared one is throttling; during an outage each edge admits up to the limit's rate on its own. {@link #acquireAsync} does not wait for Redis, so an event loop may ask it.
  */
 public final class ExactRedisRateLimiter implements RateLimiter {
 
@@ -37,10 +38,15 @@ public final class ExactRedisRateLimiter implements RateLimiter {
 
     @Override
     public CompletableFuture<RateLimitState> acquireAsync(String keyId, RateLimit limit) {
-        return takeAsync(link, keyId, limit, 1, false).thenApply(shared -> shared.map(Taken::state).orElseGet(() -> {
-            link.countDegraded();
-            return local.acquire(keyId, limit);
-        }));
+        return takeAsync(link, keyId, limit, 1, false).thenApply(shared -> {
+            if (shared.isEmpty()) {
+                link.countDegraded();
+                return local.acquire(keyId, limit);
+            }
+            RateLimitState state = shared.get().state();
+            local.follow(keyId, limit, state.remaining());
+            return state;
+        });
     }
 
     /** What one run of the script took (negative: gave back) and the bucket's state after it. */

@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * lease up to one batch, never more. Edges may also admit less: tokens leased to an edge that receives no more traffic
  * are idle for at most a sync interval; and a batch whose refill or give-back gets no reply in time is given up by
  * this edge, whether or not Redis ran it (a batch per run of misses). While Redis is unreachable decisions come from
- * local buckets, counted as degraded, like exact mode.
+ * local buckets, counted as degraded, like exact mode; each follows what the shared bucket had left at its last reply,
+ * with this edge's lease.
  */
 public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
 
@@ -126,6 +127,7 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
             if (lease != null) {
                 lease.seen = shared.get().state();
             }
+            local.follow(keyId, limit, shared.get().state().remaining() + (lease == null ? 0 : lease.tokens.get()));
             return shared.get().state();
         });
     }
@@ -153,8 +155,9 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
                         synchronized (lease) {
                             // Taken under a limit that has changed meanwhile: not added, whichever way it changed.
                             if (limit.equals(lease.limit)) {
-                                lease.tokens.addAndGet(taken.tokens());
+                                long held = lease.tokens.addAndGet(taken.tokens());
                                 lease.seen = taken.state();
+                                local.follow(keyId, limit, taken.state().remaining() + held);
                             }
                         }
                     });

@@ -2,6 +2,7 @@ package io.latchkey.validator.redis;
 
 import io.latchkey.validator.QuotaLimiter;
 import io.latchkey.validator.QuotaState;
+import io.latchkey.validator.ratelimit.MonthSweep;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.util.List;
@@ -40,10 +41,16 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
     private final RedisLink link;
     private final boolean leased;
     private final Map<String, KeyMonth> keys = new ConcurrentHashMap<>();
+    private final MonthSweep sweep = new MonthSweep();
 
     private RedisQuotaLimiter(RedisLink link, boolean leased) {
         this.link = link;
         this.leased = leased;
+    }
+
+    /** Keys this edge keeps a state for; for tests. */
+    int keys() {
+        return keys.size();
     }
 
     /** Every request is counted in Redis, in one round trip. */
@@ -64,6 +71,8 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
     @Override
     public CompletableFuture<QuotaState> consumeAsync(String keyId, long requestsPerMonth, Instant now) {
         YearMonth month = QuotaState.month(now);
+        // What an earlier month admitted offline and never settled is not carried into the next month either.
+        sweep.reached(month, before -> keys.values().removeIf(key -> key.month.isBefore(before)));
         QuotaState allowed = QuotaState.at(now, true, requestsPerMonth, 0);
         KeyMonth kept = keys.compute(keyId, (id, current) -> KeyMonth.next(current, month, requestsPerMonth));
         // A late request of the month before is counted in that month's count in Redis, with a single count and on

@@ -1,8 +1,10 @@
 package io.latchkey.validator.ratelimit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.latchkey.validator.QuotaState;
+import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
@@ -23,6 +25,19 @@ class LocalQuotaLimiterTest {
         assertThat(denied.used()).isEqualTo(3);
         assertThat(denied.resetSeconds()).isEqualTo(3600);
         assertThat(limiter.consume("k", 3, Instant.parse("2027-02-01T00:00:00Z")).allowed()).isTrue();
+    }
+
+    @Test
+    void theFirstRequestOfAMonthDropsTheCountsOfEarlierOnes() {
+        LocalQuotaLimiter limiter = LocalQuotaLimiter.create();
+        for (int i = 0; i < 100; i++) {
+            limiter.consume("january-" + i, 3, JAN);
+        }
+        assertThat(limiter.keys()).isEqualTo(100);
+
+        limiter.consume("k", 3, Instant.parse("2027-02-01T00:00:01Z"));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> limiter.keys() == 1);
     }
 
     @Test

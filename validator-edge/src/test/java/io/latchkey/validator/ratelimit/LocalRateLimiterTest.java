@@ -29,6 +29,25 @@ class LocalRateLimiterTest {
         assertThat(admitted).isEqualTo(5);
     }
 
+    @Test
+    void bucketsLeftUnusedUntilFullAreDroppedOnceTheirNumberDoublesAndUsedOnesKeepTheirState() {
+        LocalRateLimiter swept = new LocalRateLimiter(now::get, Runnable::run);
+        RateLimit tenASecond = new RateLimit(10, 1, null);
+        for (int i = 0; i < LocalRateLimiter.SWEEP_FLOOR - 1; i++) {
+            swept.acquire("once-" + i, tenASecond);
+        }
+        now.addAndGet(TimeUnit.SECONDS.toNanos(2));
+        swept.acquire("busy", tenASecond);
+        assertThat(swept.acquire("busy", tenASecond).remaining()).isEqualTo(8);
+        assertThat(swept.buckets()).isEqualTo(LocalRateLimiter.SWEEP_FLOOR);
+
+        swept.acquire("new", tenASecond);
+
+        assertThat(swept.buckets()).as("the busy key and the new one").isEqualTo(2);
+        assertThat(swept.acquire("busy", tenASecond).remaining()).as("not started again").isEqualTo(7);
+        assertThat(swept.acquire("new", tenASecond).remaining()).isEqualTo(8);
+    }
+
     /** {@link System#nanoTime} may be negative: a bucket first used there must still refill. */
     @Test
     void aBucketRefillsWhenTheTickerStartsBelowZero() {

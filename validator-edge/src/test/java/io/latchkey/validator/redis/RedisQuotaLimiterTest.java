@@ -1,6 +1,7 @@
 package io.latchkey.validator.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.latchkey.validator.QuotaState;
 import java.time.Duration;
@@ -82,6 +83,20 @@ class RedisQuotaLimiterTest {
         }
         pool.shutdown();
         return total;
+    }
+
+    @Test
+    void theFirstRequestOfAMonthDropsWhatTheEdgeKeptOfEarlierOnes() throws Exception {
+        awaitConnected(edgeA);
+        RedisQuotaLimiter limiter = RedisQuotaLimiter.exact(edgeA);
+        for (int i = 0; i < 20; i++) {
+            assertThat(limiter.consume(keyId(), 100, LAST_MINUTE).allowed()).isTrue();
+        }
+        assertThat(limiter.keys()).isEqualTo(20);
+
+        assertThat(limiter.consume(keyId(), 100, NEXT_MONTH_START).allowed()).isTrue();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> limiter.keys() == 1);
     }
 
     @Test
