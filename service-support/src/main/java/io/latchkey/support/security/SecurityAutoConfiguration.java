@@ -5,6 +5,7 @@ import io.latchkey.support.web.RequestContextFilter;
 import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.spring.LatchkeyValidatorAutoConfiguration;
 import io.latchkey.validator.spring.LatchkeyValidatorProperties;
+import java.io.Console;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -31,13 +32,28 @@ public class SecurityAutoConfiguration {
         if (token.generated()) {
             log.info("Generated the operator token, stored owner-readable only in {}", token.file());
             // Shown once, and only on an interactive console: stdout redirected to a file would put it in a log.
-            if (System.console() != null) {
-                System.console().printf("Latchkey operator token: %s%n", token.reveal());
+            Console console = System.console();
+            if (console != null && isTerminal(console)) {
+                console.printf("Latchkey operator token: %s%n", token.reveal());
             }
         } else if (token.file() != null) {
             log.info("Operator token read from {}", token.file());
         }
         return token;
+    }
+
+    /**
+     * Whether the console is a terminal. From Java 22 {@link System#console()} returns a console also when the output
+     * is redirected, and only {@code Console.isTerminal()} (new in 22) tells; before 22 a console is a terminal.
+     */
+    static boolean isTerminal(Console console) {
+        try {
+            return (boolean) Console.class.getMethod("isTerminal").invoke(console);
+        } catch (NoSuchMethodException beforeJava22) {
+            return true;
+        } catch (ReflectiveOperationException e) {
+            return false;
+        }
     }
 
     /** What text kept in events must not hold; the command side's controllers screen free text with it. */
