@@ -55,6 +55,8 @@ import org.springframework.test.context.ContextConfiguration;
 abstract class QuerySideTestSupport {
 
     static final String OPERATOR_TOKEN = "query-side-test-token-" + UUID.randomUUID();
+    /** The edges' token: usage reports and the fallback. */
+    static final String USAGE_TOKEN = "query-side-test-usage-token-" + UUID.randomUUID();
     static final String CLUSTER_NAME = "qs-test-" + UUID.randomUUID();
     /** Room for test members from +10 up, as Hazelcast counts up to 20 ports from a taken one. */
     static final int HAZELCAST_PORT = LoopbackPorts.freeBlock(32);
@@ -121,6 +123,7 @@ abstract class QuerySideTestSupport {
                     "spring.data.mongodb.uri=" + uri,
                     "latchkey.data-dir=" + dataDir,
                     "latchkey.operator-token=" + OPERATOR_TOKEN,
+                    "latchkey.usage.token=" + USAGE_TOKEN,
                     "latchkey.usage.max-buckets=" + MAX_BUCKETS,
                     "latchkey.hazelcast.cluster-name=" + CLUSTER_NAME,
                     "latchkey.hazelcast.port=" + HAZELCAST_PORT,
@@ -200,9 +203,17 @@ abstract class QuerySideTestSupport {
     }
 
     Response post(String path, Object body) {
+        return post(path, body, OPERATOR_TOKEN);
+    }
+
+    Response post(String path, Object body, String token) {
         try {
-            return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body))));
+            HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body)));
+            if (token != null) {
+                request.header("Authorization", "Bearer " + token);
+            }
+            return send(request);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -54,6 +54,25 @@ class ValidationEndpointTest extends QuerySideTestSupport {
     }
 
     @Test
+    void onlyEdgesAndTheOperatorValidateKeysHere() {
+        IssuedKey key = createKey(List.of("admin"), null);
+        awaitStatus(key.plaintext(), "read", "VALID");
+        Map<String, String> body = Map.of("key", key.plaintext(), "scope", "read");
+
+        Response edge = post("/v1/validate", body, USAGE_TOKEN);
+        assertThat(edge.status()).isEqualTo(200);
+        assertThat(edge.body().get("keyId").asText()).isEqualTo(key.keyId());
+
+        Response anonymous = post("/v1/validate", body, null);
+        assertThat(anonymous.status()).as("a check no key's usage would show").isEqualTo(401);
+        assertThat(anonymous.raw()).doesNotContain(key.keyId());
+        Response developer = post("/v1/validate", body, key.plaintext());
+        assertThat(developer.status()).as("a developer's admin key").isEqualTo(403);
+        assertThat(developer.raw()).doesNotContain(key.keyId());
+        assertThat(post("/v1/validate", body, "not-a-token-of-this-system").status()).isEqualTo(401);
+    }
+
+    @Test
     void aKeySentToBeValidatedIsNeverLoggedEvenWithSpringMvcTracingEveryBody() {
         IssuedKey key = createKey(List.of("read"), null);
         awaitStatus(key.plaintext(), "read", "VALID");
@@ -209,8 +228,8 @@ class ValidationEndpointTest extends QuerySideTestSupport {
     void anOverlongKeyIsRefusedBeforeItIsReadWhole() {
         Response response = post("/v1/validate", Map.of("key", "x".repeat(100_000)));
 
-        assertThat(response.status()).isEqualTo(400);
-        assertThat(response.body().get("detail").asText()).isEqualTo("key is longer than 65536 characters.");
+        assertThat(response.status()).isEqualTo(413);
+        assertThat(response.body().get("type").asText()).endsWith("/body-too-large");
     }
 
     @Test

@@ -26,8 +26,9 @@ import org.springframework.core.env.Environment;
 /**
  * {@code latchkey.edge.fallback-url}: the query side's validation endpoint, asked while the replica is incomplete.
  * {@code latchkey.usage.command-url}: the command side that usage reports go to, every
- * {@code latchkey.usage.flush-interval} (1 s), with {@code latchkey.usage.token}, else {@code LATCHKEY_OPERATOR_TOKEN},
- * else the operator token file of {@code latchkey.data-dir}; without a command side decisions are not counted.
+ * {@code latchkey.usage.flush-interval} (1 s); without a command side decisions are not counted. Both calls carry
+ * {@code latchkey.usage.token}, else {@code LATCHKEY_OPERATOR_TOKEN}, else the operator token file of
+ * {@code latchkey.data-dir}.
  */
 @Configuration
 class EdgeConfiguration {
@@ -73,7 +74,8 @@ class EdgeConfiguration {
     @Bean
     @ConditionalOnProperty("latchkey.edge.fallback-url")
     QuerySideFallback querySideFallback(Environment environment, ObjectMapper json) {
-        return new QuerySideFallback(URI.create(environment.getRequiredProperty("latchkey.edge.fallback-url")), json);
+        return new QuerySideFallback(URI.create(environment.getRequiredProperty("latchkey.edge.fallback-url")),
+                edgeToken(environment), json);
     }
 
     /** Usage counting's time, read on every decision: from a coarse clock, since reading the clock costs more. */
@@ -97,7 +99,7 @@ class EdgeConfiguration {
         Duration shutdownBudget = environment.getProperty("latchkey.usage.shutdown-budget", Duration.class,
                 Duration.ofSeconds(10));
         return new UsageReporter(counter, URI.create(environment.getRequiredProperty("latchkey.usage.command-url")),
-                usageToken(environment), json, interval, shutdownBudget);
+                edgeToken(environment), json, interval, shutdownBudget);
     }
 
     @Bean
@@ -130,10 +132,10 @@ class EdgeConfiguration {
     }
 
     /**
-     * The token usage is reported with: the usage token when set, else the operator token, configured or the one
-     * embedded mode keeps in the data dir.
+     * The token usage is reported and the fallback asked with: the usage token when set, else the operator token,
+     * configured or the one embedded mode keeps in the data dir.
      */
-    private static String usageToken(Environment environment) {
+    private static String edgeToken(Environment environment) {
         String configured = environment.getProperty("latchkey.usage.token",
                 environment.getProperty("latchkey.operator-token", ""));
         if (!configured.isBlank()) {

@@ -29,12 +29,16 @@ final class QuerySideFallback {
     private static final Logger log = LoggerFactory.getLogger(QuerySideFallback.class);
 
     private final URI validateUrl;
+    private final String token;
     private final AtomicBoolean warnedOfNoLimits = new AtomicBoolean();
+    private final AtomicBoolean warnedOfRefusal = new AtomicBoolean();
     private final ObjectMapper json;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(250)).build();
 
-    QuerySideFallback(URI validateUrl, ObjectMapper json) {
+    /** {@code token}: the usage token, or the operator token where none is set apart, which the query side asks for. */
+    QuerySideFallback(URI validateUrl, String token, ObjectMapper json) {
         this.validateUrl = validateUrl;
+        this.token = token;
         this.json = json;
     }
 
@@ -56,11 +60,17 @@ final class QuerySideFallback {
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(validateUrl)
                             .timeout(Duration.ofSeconds(1))
                             .header("Content-Type", "application/json")
+                            .header("Authorization", "Bearer " + token)
                             .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body)))
                             .build(),
                     HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() == 422) {
                 throw new IllegalArgumentException("the query side refused the required scope");
+            }
+            if ((response.statusCode() == 401 || response.statusCode() == 403) && !warnedOfRefusal.getAndSet(true)) {
+                log.warn("The query side at {} refused this edge's token ({}): set the same latchkey.usage.token on "
+                        + "the edges and the query side; until then requests that need the fallback are answered 503",
+                        validateUrl, response.statusCode());
             }
             return response.statusCode() == 200 ? decision(json.readTree(response.body())) : Optional.empty();
         } catch (IOException unreachable) {

@@ -13,6 +13,9 @@ import java.util.concurrent.atomic.AtomicReference;
 /** A real HTTP server on loopback answering {@code POST /v1/validate} with whatever body it is given, counting asks. */
 final class CannedQuerySide implements AutoCloseable {
 
+    /** The token the edge is given and this query side expects. */
+    static final String TOKEN = "canned-edge-token-0123456789";
+
     private final AtomicReference<String> answer;
     private final AtomicInteger asked = new AtomicInteger();
     private final HttpServer server;
@@ -26,9 +29,10 @@ final class CannedQuerySide implements AutoCloseable {
         }
         server.createContext("/v1/validate", exchange -> {
             asked.incrementAndGet();
-            byte[] body = this.answer.get().getBytes(StandardCharsets.UTF_8);
+            boolean authenticated = ("Bearer " + TOKEN).equals(exchange.getRequestHeaders().getFirst("Authorization"));
+            byte[] body = (authenticated ? this.answer.get() : "{\"status\":401}").getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(200, body.length);
+            exchange.sendResponseHeaders(authenticated ? 200 : 401, body.length);
             exchange.getResponseBody().write(body);
             exchange.close();
         });
@@ -46,7 +50,7 @@ final class CannedQuerySide implements AutoCloseable {
     /** The edge's fallback, asking this server. */
     QuerySideFallback fallback() {
         return new QuerySideFallback(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/v1/validate"),
-                new ObjectMapper());
+                TOKEN, new ObjectMapper());
     }
 
     @Override

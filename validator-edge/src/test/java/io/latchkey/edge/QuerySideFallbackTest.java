@@ -2,6 +2,7 @@ package io.latchkey.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.latchkey.api.RateLimit;
 import io.latchkey.validator.Decision;
 import org.junit.jupiter.api.AfterEach;
@@ -36,6 +37,16 @@ class QuerySideFallbackTest {
             assertThat(answer.rateLimit()).as("a query side that sends no limits").isNull();
             assertThat(answer.monthlyQuota()).isZero();
         });
+    }
+
+    @Test
+    void anEdgeWhoseTokenTheQuerySideRefusesGetsNoDecision() {
+        querySide.answer("{\"status\":\"VALID\",\"keyId\":\"k\",\"developerId\":\"d\",\"scopes\":[\"read\"]}");
+        QuerySideFallback wrongToken = new QuerySideFallback(querySide.fallback().url(), "another-edge-token-0123",
+                new ObjectMapper());
+
+        assertThat(wrongToken.validate("lk_live_x", "read")).isEmpty();
+        assertThat(querySide.fallback().validate("lk_live_x", "read")).isPresent();
     }
 
     @Test

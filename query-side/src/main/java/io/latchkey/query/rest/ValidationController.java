@@ -2,6 +2,7 @@ package io.latchkey.query.rest;
 
 import io.latchkey.api.Scope;
 import io.latchkey.support.web.ProblemException;
+import io.latchkey.support.web.RequestContext;
 import io.latchkey.support.web.Problems;
 import io.latchkey.validator.Authentication;
 import io.latchkey.validator.KeyValidator;
@@ -14,9 +15,10 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * {@code POST /v1/validate}: the edges' fallback while their own replica fills. Public, like the edge itself: the
- * presented key is the credential. Answers from this service's replica member, so it refuses (503) until that
- * replica is complete rather than deny a valid key.
+ * {@code POST /v1/validate}: the edges' fallback while their own replica fills, for the edges' usage token or the
+ * operator token. Not public: a decision made here is counted in no key's usage, so anyone could check a leaked key
+ * unseen, and the identities it answers with are no business of another developer's admin key (403). Answers from
+ * this service's replica member, so it refuses (503) until that replica is complete rather than deny a valid key.
  */
 @RestController
 class ValidationController {
@@ -28,7 +30,12 @@ class ValidationController {
     }
 
     @PostMapping("/v1/validate")
-    ResponseEntity<?> validate(@RequestBody(required = false) ValidateRequest request) {
+    ResponseEntity<?> validate(@RequestBody(required = false) ValidateRequest request, RequestContext ctx) {
+        // Anonymous only where an operator made the path public again (latchkey.security.public-paths).
+        if (ctx.caller().developerId() != null) {
+            throw new ProblemException(403, "edges-only", "Forbidden",
+                    "Only edges (the usage token) and the operator validate keys here.");
+        }
         if (request == null || request.key() == null || request.key().isBlank()) {
             throw ProblemException.invalid("'key' is required.");
         }

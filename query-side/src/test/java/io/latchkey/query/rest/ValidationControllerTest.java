@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.secret.KeyFormat;
+import io.latchkey.support.security.Caller;
+import io.latchkey.support.web.RequestContext;
 import io.latchkey.testing.LoopbackPorts;
 import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
@@ -41,7 +43,8 @@ class ValidationControllerTest {
                 KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).maxLag(null).build());
 
         ResponseEntity<?> response = controller.validate(
-                new ValidateRequest(KeyFormat.forEnvironment("test").generate(), "read"));
+                new ValidateRequest(KeyFormat.forEnvironment("test").generate(), "read"),
+                new RequestContext(Caller.EDGE, "request-1", "127.0.0.1"));
 
         assertThat(response.getStatusCode().value()).isEqualTo(503);
         assertThat(response.getHeaders().getFirst("Retry-After")).isEqualTo("1");

@@ -72,7 +72,7 @@ public class SecurityAutoConfiguration {
             OperatorToken token, CredentialScreen screen, ObjectProvider<KeyValidator> embeddedValidator,
             ObjectProvider<KeyHasher> hasher,
             ObjectProvider<Clock> clock, ObjectProvider<LatchkeyValidatorProperties> validatorProperties,
-            @Value("${latchkey.security.public-paths:/v1/validate}") List<String> publicPaths,
+            @Value("${latchkey.security.public-paths:}") List<String> publicPaths,
             @Value("${latchkey.usage.token:}") String usageToken) {
         KeyValidator embedded = embeddedValidator.getIfAvailable();
         DeveloperKeyAuthenticator developerKeys = embedded == null ? null : DeveloperKeyAuthenticator.over(

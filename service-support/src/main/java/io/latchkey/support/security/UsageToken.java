@@ -3,15 +3,18 @@ package io.latchkey.support.security;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The credential edges report usage with ({@code latchkey.usage.token}), when one is set apart from the operator
- * token. It authenticates {@code POST /v1/usage} and nothing else, so that an edge, the most exposed tier, holds no
- * HTTP credential with power over keys, developers or their histories. (As a member of the replica cluster an edge can
+ * The credential edges call the other services with ({@code latchkey.usage.token}), when one is set apart from the
+ * operator token. It authenticates the edges' two calls, {@code POST /v1/usage} (reports, on the command side) and
+ * {@code POST /v1/validate} (the fallback, on the query side), and nothing else, so that an edge, the most exposed
+ * tier, holds no HTTP credential with power over keys, developers or their histories. (As a member of the replica cluster an edge can
  * still write the replicated map: that cluster's network must be private, see docs/architecture.md.)
  */
 public final class UsageToken {
 
-    /** The path it authenticates. */
+    /** The path of usage reports. */
     public static final String PATH = "/v1/usage";
+    /** The path of the edges' fallback. */
+    public static final String VALIDATE_PATH = "/v1/validate";
 
     private final byte[] value;
 

@@ -20,8 +20,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * Assigns each {@code /v1} request its id and source address and authenticates the caller: the operator token, the
- * usage token (on {@code POST /v1/usage} only), or (when {@code developerKeys} is given) a developer's key with the
- * admin scope. Every credential that does not
+ * usage token (on the edges' {@code POST /v1/usage} and {@code POST /v1/validate} only), or (when {@code
+ * developerKeys} is given) a developer's key with the admin scope. Every credential that does not
  * authenticate gets one and the same 401, whether it is a wrong token or an unknown, revoked or expired key; a key
  * without the admin scope 403; a key presented while this member's replica is not current 503. Such requests never
  * reach a controller, nor does one with a key in its URL (400), nor one whose body is longer than {@value
@@ -77,7 +77,7 @@ public class RequestContextFilter extends OncePerRequestFilter {
         List<String> authorization = Collections.list(request.getHeaders("Authorization"));
         String credential = authorization.size() == 1 ? bearer(authorization.get(0)) : null;
         Caller caller = operatorToken.matches(credential) ? Caller.OPERATOR
-                : reportsUsage(request) && usageToken != null && usageToken.matches(credential) ? Caller.EDGE : null;
+                : edgeCall(request) && usageToken != null && usageToken.matches(credential) ? Caller.EDGE : null;
         if (caller == null && !publicPaths.contains(request.getRequestURI())) {
             DeveloperKeyAuthenticator.Outcome outcome = credential == null || developerKeys == null
                     ? new DeveloperKeyAuthenticator.Outcome(DeveloperKeyAuthenticator.Verdict.UNAUTHENTICATED, null)
@@ -125,6 +125,12 @@ public class RequestContextFilter extends OncePerRequestFilter {
 
     private static boolean reportsUsage(HttpServletRequest request) {
         return "POST".equals(request.getMethod()) && UsageToken.PATH.equals(request.getRequestURI());
+    }
+
+    /** One of the two calls an edge makes: a usage report, or its fallback validation. */
+    private static boolean edgeCall(HttpServletRequest request) {
+        return reportsUsage(request)
+                || "POST".equals(request.getMethod()) && UsageToken.VALIDATE_PATH.equals(request.getRequestURI());
     }
 
     private static String bearer(String authorization) {
