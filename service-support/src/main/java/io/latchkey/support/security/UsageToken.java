@@ -6,8 +6,9 @@ import java.nio.charset.StandardCharsets;
  * The credential edges call the other services with ({@code latchkey.usage.token}), when one is set apart from the
  * operator token. It authenticates the edges' two calls, {@code POST /v1/usage} (reports, on the command side) and
  * {@code POST /v1/validate} (the fallback, on the query side), and nothing else, so that an edge, the most exposed
- * tier, holds no HTTP credential with power over keys, developers or their histories. (As a member of the replica cluster an edge can
- * still write the replicated map: that cluster's network must be private, see docs/architecture.md.)
+ * tier, holds no HTTP credential with power over keys, developers or their histories. (As a member of the replica
+ * cluster an edge can still write the replicated map: that cluster's network must be private, see
+ * docs/architecture.md.)
  */
 public final class UsageToken {
 

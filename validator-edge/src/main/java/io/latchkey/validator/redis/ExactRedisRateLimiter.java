@@ -12,7 +12,8 @@ import java.util.concurrent.CompletableFuture;
  * ({@link LuaScript}, which survives a flush of Redis's script cache). While the {@link RedisLink} is paused, or a
  * reply is late, decisions come from local buckets and are counted as degraded: each local bucket follows what the
  * shared one had left at its last reply and refills from there, so a late reply does not open a full bucket for a key
- * the shared one is throttling; during an outage each edge admits up to the limit's rate on its own. {@link #acquireAsync} does not wait for Redis, so an event loop may ask it.
+ * the shared one is throttling; during an outage each edge admits up to the limit's rate on its own.
+ * {@link #acquireAsync} does not wait for Redis, so an event loop may ask it.
  */
 public final class ExactRedisRateLimiter implements RateLimiter {
 
