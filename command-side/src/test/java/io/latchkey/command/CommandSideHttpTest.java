@@ -67,6 +67,8 @@ class CommandSideHttpTest {
 
     private static final String TOKEN = "test-operator-token-0123456789";
     private static final String USAGE_TOKEN = "test-usage-token-0123456789";
+    /** A command path an operator made public by mistake: no command may come from it without a credential. */
+    private static final String PUBLIC_REVOKE = "/v1/keys/" + UUID.randomUUID() + "/revoke";
     private static final String UNKNOWN_ID = "00000000-0000-4000-8000-000000000000";
     private static final int STORE_PORT = LoopbackPorts.free();
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -118,6 +120,7 @@ class CommandSideHttpTest {
         registry.add("latchkey.data-dir", () -> dataDir.toString());
         registry.add("latchkey.operator-token", () -> TOKEN);
         registry.add("latchkey.usage.token", () -> USAGE_TOKEN);
+        registry.add("latchkey.security.public-paths", () -> PUBLIC_REVOKE);
         registry.add("latchkey.expiry.sweep-interval", () -> "200ms");
     }
 
@@ -616,6 +619,14 @@ class CommandSideHttpTest {
 
         assertThat(call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("write")), "If-Match", "\"0\"")
                 .status()).as("neither refused body changed the key").isEqualTo(200);
+    }
+
+    @Test
+    void aCommandPathMadePublicStillSendsNoCommandWithoutACredential() {
+        Response anonymous = send("POST", PUBLIC_REVOKE, "{}", null);
+        assertProblem(anonymous, 401);
+        assertThat(call("POST", PUBLIC_REVOKE, map("reason", "x")).status()).as("the operator reaches the command")
+                .isEqualTo(404);
     }
 
     @Test

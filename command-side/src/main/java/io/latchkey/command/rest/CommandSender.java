@@ -2,6 +2,7 @@ package io.latchkey.command.rest;
 
 import io.latchkey.command.CommandFailureCodes;
 import io.latchkey.command.RuleViolation;
+import io.latchkey.support.security.Caller;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.RequestContext;
 import java.util.Optional;
@@ -32,6 +33,12 @@ class CommandSender {
 
     /** The handler's result; {@code notFoundDetail} is the whole 404 answer, so it cannot tell more than "no such". */
     <R> R send(Object command, RequestContext ctx, String notFoundDetail) {
+        // A command without a tenant may touch every tenant: never one from a caller no credential named, as a path
+        // configured public (latchkey.security.public-paths) would let through.
+        if (ctx.caller().equals(Caller.ANONYMOUS)) {
+            throw new ProblemException(401, "unauthorized", "Unauthorized",
+                    "A valid operator token or admin key is required as 'Authorization: Bearer <credential>'.");
+        }
         try {
             return gateway.sendAndWait(GenericCommandMessage.asCommandMessage(command).andMetaData(ctx.metaData()),
                     TIMEOUT_SECONDS, TimeUnit.SECONDS);
