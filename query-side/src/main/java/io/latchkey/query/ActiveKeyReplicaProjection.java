@@ -10,12 +10,14 @@ import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyScopesChangedEvent;
 import io.latchkey.api.DeveloperRateLimitChangedEvent;
+import io.latchkey.api.KeyStatus;
 import io.latchkey.api.RateLimit;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 import org.axonframework.config.ProcessingGroup;
@@ -26,8 +28,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * Folds key events into the replicated map of secret hashes that every edge validates against. Each event rewrites
- * every hash of the key that still worked when the event was stored (its secret and those in a rotation's grace)
- * with the key's new state and the event's sequence number as version; a revocation
+ * every hash the key ever had (while the key is active, those that still worked when the event was stored) with the
+ * key's new state and the event's sequence number as version; a revocation
  * writes REVOKED tombstones, never removals. The per-key state lives only in this process: the processor's token is
  * kept in memory, so every start replays the whole stream, and {@link ReplicaWriter} drops the writes a warm map
  * already holds. After a split-brain merge {@link ReplicaReconciler} has it write every key again.
@@ -56,7 +58,7 @@ public class ActiveKeyReplicaProjection {
     @EventHandler
     void on(ApiKeyCreatedEvent event, @SequenceNumber long sequence) {
         if (!keys.containsKey(event.keyId())) {
-            publish(event.keyId(), ReplicaKeyState.created(event, sequence));
+            publish(event.keyId(), ReplicaKeyState.created(event, sequence), Set.of());
         }
     }
 
@@ -107,10 +109,10 @@ public class ActiveKeyReplicaProjection {
     }
 
     @EventHandler
-    void on(DeveloperRateLimitChangedEvent event, @SequenceNumber long sequence) {
+    void on(DeveloperRateLimitChangedEvent event, @SequenceNumber long sequence, @Timestamp Instant at) {
         DeveloperDefault current = developerDefaults.get(event.developerId());
         if (current == null || sequence > current.version()) {
-            changeDefault(event.developerId(), new DeveloperDefault(event.rateLimit(), sequence));
+            changeDefault(event.developerId(), new DeveloperDefault(event.rateLimit(), sequence), at);
         }
     }
 
@@ -119,25 +121,28 @@ public class ActiveKeyReplicaProjection {
      * first, remembers after, as {@link #publish}: a write that fails half-way leaves the old default remembered, so
      * the retried event does it all again.
      */
-    private synchronized void changeDefault(String developerId, DeveloperDefault newDefault) {
+    private synchronized void changeDefault(String developerId, DeveloperDefault newDefault, Instant at) {
         keys.forEach((keyId, state) -> {
             if (state.developerId().equals(developerId)) {
-                write(keyId, state, newDefault);
+                write(keyId, state, newDefault,
+                        state.status() == KeyStatus.ACTIVE ? state.secretsEndedBy(at) : Set.of());
             }
         });
         developerDefaults.put(developerId, newDefault);
     }
 
     /**
-     * Secrets whose grace had ended when the event was stored are dropped before it applies: their entries already
-     * hold that end, so every edge refuses them, and rewriting them with every later event would make each event (and
-     * a replay, each start) cost as many writes as the key has ever had rotations. By the event's own time, so that
-     * a replay drops the same ones.
+     * Secrets whose grace had ended when the event was stored are not written again while the key stays active: their
+     * entries already hold that end, so every edge refuses them, and rewriting them with every event would make each
+     * event (and a replay, each start) cost as many writes as the key has had rotations. A revocation or an expiry
+     * still writes every hash the key ever had, as the reconciler does after a merge. By the event's own time, so that
+     * a replay leaves out the same ones; only secrets ended before the event, so that one it retires is written.
      */
     private void apply(String keyId, long sequence, Instant at, UnaryOperator<ReplicaKeyState> transition) {
         ReplicaKeyState current = keys.get(keyId);
         if (current != null && sequence > current.version()) {
-            publish(keyId, transition.apply(current.withoutSecretsEndedBy(at)));
+            ReplicaKeyState next = transition.apply(current);
+            publish(keyId, next, next.status() == KeyStatus.ACTIVE ? current.secretsEndedBy(at) : Set.of());
         }
     }
 
@@ -146,8 +151,8 @@ public class ActiveKeyReplicaProjection {
      * Synchronized with {@link #rewriteAll()} because a write reads the map before it puts: two writers of one hash
      * could otherwise put an older entry over a newer one.
      */
-    private synchronized void publish(String keyId, ReplicaKeyState state) {
-        write(keyId, state);
+    private synchronized void publish(String keyId, ReplicaKeyState state, Set<String> leftOut) {
+        write(keyId, state, developerDefaults.get(state.developerId()), leftOut);
         keys.put(keyId, state);
     }
 
@@ -182,14 +187,14 @@ public class ActiveKeyReplicaProjection {
     }
 
     private int write(String keyId, ReplicaKeyState state) {
-        return write(keyId, state, developerDefaults.get(state.developerId()));
+        return write(keyId, state, developerDefaults.get(state.developerId()), Set.of());
     }
 
-    private int write(String keyId, ReplicaKeyState state, DeveloperDefault developerDefault) {
+    private int write(String keyId, ReplicaKeyState state, DeveloperDefault developerDefault, Set<String> leftOut) {
         int written = 0;
         for (Map.Entry<KeyHash, ActiveKeyEntry> entry : state.entries(keyId,
                 developerDefault == null ? null : developerDefault.rateLimit(),
-                developerDefault == null ? 0 : developerDefault.version()).entrySet()) {
+                developerDefault == null ? 0 : developerDefault.version(), leftOut).entrySet()) {
             written += writer.write(entry.getKey(), entry.getValue()) ? 1 : 0;
         }
         return written;

@@ -126,8 +126,8 @@ class ActiveKeyReplicaTest extends QuerySideTestSupport {
         DeveloperRateLimitChangedEvent change =
                 new DeveloperRateLimitChangedEvent(developerId, new RateLimit(100, 60, null), now());
 
-        assertThatThrownBy(() -> failingOnce.on(change, 3)).hasMessageContaining("injected");
-        failingOnce.on(change, 3);
+        assertThatThrownBy(() -> failingOnce.on(change, 3, now())).hasMessageContaining("injected");
+        failingOnce.on(change, 3, now());
 
         for (IssuedKey key : keys) {
             ActiveKeyEntry entry = map().read(new KeyHash(key.secretHash()));
@@ -307,19 +307,21 @@ class ActiveKeyReplicaTest extends QuerySideTestSupport {
     }
 
     @Test
-    void aSecretRotatedOutWithNoGraceIsWrittenWithItsEndOnceAndThenLeft() {
+    void aSecretRotatedOutWithNoGraceIsWrittenWithItsEndAndTombstonedWithTheKey() {
         IssuedKey first = createKey(List.of("read"), null);
         IssuedKey second = first.rotated();
         Instant rotatedAt = now();
         rotate(first, second, 1, rotatedAt, rotatedAt);
         assertThat(awaitEntry(first.secretHash(), 1).secretValidUntil()).isEqualTo(rotatedAt);
+        appendKeyEvent(first.keyId(), 2, new ApiKeyScopesChangedEvent(first.keyId(), List.of("write"), now()));
+        awaitEntry(second.secretHash(), 2);
+        assertThat(map().read(new KeyHash(first.secretHash())).version()).as("ended: left by a change").isEqualTo(1);
 
-        appendKeyEvent(first.keyId(), 2, new ApiKeyRevokedEvent(first.keyId(), "rotated and revoked", now()));
+        appendKeyEvent(first.keyId(), 3, new ApiKeyRevokedEvent(first.keyId(), "rotated and revoked", now()));
 
-        assertThat(awaitEntry(second.secretHash(), 2).status()).isEqualTo(KeyStatus.REVOKED);
-        ActiveKeyEntry ended = map().read(new KeyHash(first.secretHash()));
-        assertThat(ended.version()).isEqualTo(1);
-        assertThat(ended.secretValidUntil()).as("refused at every edge by its end").isEqualTo(rotatedAt);
+        assertThat(awaitEntry(second.secretHash(), 3).status()).isEqualTo(KeyStatus.REVOKED);
+        assertThat(awaitEntry(first.secretHash(), 3).status()).as("a revocation covers every secret the key had")
+                .isEqualTo(KeyStatus.REVOKED);
     }
 
     @Test

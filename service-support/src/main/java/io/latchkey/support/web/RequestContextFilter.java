@@ -24,8 +24,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * developerKeys} is given) a developer's key with the admin scope. Every credential that does not
  * authenticate gets one and the same 401, whether it is a wrong token or an unknown, revoked or expired key; a key
  * without the admin scope 403; a key presented while this member's replica is not current 503. Such requests never
- * reach a controller, nor does one with a key in its URL (400), nor one whose body is longer than {@value
- * #MAX_BODY_BYTES} bytes (413), other than a usage report. Public paths skip authentication, except that the
+ * reach a controller, nor does one with a key in its URL (400), nor a form or multipart body (415), nor one whose body
+ * is longer than {@value #MAX_BODY_BYTES} bytes (413), other than a usage report. Public paths skip authentication, except that the
  * operator token is still recognised.
  */
 public class RequestContextFilter extends OncePerRequestFilter {
@@ -103,6 +103,12 @@ public class RequestContextFilter extends OncePerRequestFilter {
                 }
             }
         }
+        // Forms and multipart bodies are read by the container, past any limit set on the body's stream.
+        if (formOrMultipart(request.getContentType())) {
+            Problems.write(response, 415, "unsupported-media-type", "Unsupported media type",
+                    "Request bodies are JSON: send them as 'Content-Type: application/json'.");
+            return;
+        }
         // Usage reports name up to 10,000 keys; every other body is a few hundred bytes.
         boolean reportsUsage = reportsUsage(request) && (caller == Caller.EDGE || caller == Caller.OPERATOR);
         if (!reportsUsage && request.getContentLengthLong() > MAX_BODY_BYTES) {
@@ -125,6 +131,11 @@ public class RequestContextFilter extends OncePerRequestFilter {
 
     private static boolean reportsUsage(HttpServletRequest request) {
         return "POST".equals(request.getMethod()) && UsageToken.PATH.equals(request.getRequestURI());
+    }
+
+    private static boolean formOrMultipart(String contentType) {
+        return contentType != null && (contentType.regionMatches(true, 0, "multipart/", 0, 10)
+                || contentType.regionMatches(true, 0, "application/x-www-form-urlencoded", 0, 33));
     }
 
     /** One of the two calls an edge makes: a usage report, or its fallback validation. */

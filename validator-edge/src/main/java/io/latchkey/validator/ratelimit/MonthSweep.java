@@ -5,8 +5,9 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.function.Consumer;
 
 /**
- * Drops a quota limiter's counts of months that are over, once, when the first request of a later month comes, off
- * that request's thread: a key counted once would otherwise be held for good. Used by this library's limiters.
+ * Drops a quota limiter's counts of months that are long over, once a month, when the first request of a later month
+ * comes, off that request's thread: a key counted once would otherwise be held for good. Used by this library's
+ * limiters.
  */
 public final class MonthSweep {
 
@@ -14,7 +15,9 @@ public final class MonthSweep {
 
     /**
      * Notes a request of {@code month}; when it is later than any before, {@code dropBefore} is run in the background
-     * with it, to drop what was counted in earlier months. The first month seen drops nothing.
+     * with the month before it, to drop what was counted in months before that: the month just ended is kept, so
+     * that a clock stepped into the next month and back again drops nothing still counting. The first month seen
+     * drops nothing.
      */
     public void reached(YearMonth month, Consumer<YearMonth> dropBefore) {
         YearMonth seen = newest;
@@ -31,6 +34,6 @@ public final class MonthSweep {
                 return;
             }
         }
-        ForkJoinPool.commonPool().execute(() -> dropBefore.accept(month));
+        ForkJoinPool.commonPool().execute(() -> dropBefore.accept(month.minusMonths(1)));
     }
 }

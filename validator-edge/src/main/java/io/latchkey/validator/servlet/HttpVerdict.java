@@ -121,9 +121,9 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
             headers.put("Retry-After", "1");
         }
         Decision.Status decided = decision == null ? null : decision.status();
-        if (decided == Decision.Status.RATE_LIMITED) {
+        if (decided == Decision.Status.RATE_LIMITED && decision.rateLimit() != null) {
             headers.put("Retry-After", Long.toString(Math.max(1, decision.rateLimit().retryAfterSeconds())));
-        } else if (decided == Decision.Status.QUOTA_EXCEEDED) {
+        } else if (decided == Decision.Status.QUOTA_EXCEEDED && decision.quota() != null) {
             headers.put("Retry-After", Long.toString(decision.quota().resetSeconds()));
         }
         headers.putAll(rateLimitHeaders());

@@ -1,11 +1,11 @@
 package io.latchkey.validator.ratelimit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.latchkey.validator.QuotaState;
-import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class LocalQuotaLimiterTest {
@@ -28,16 +28,30 @@ class LocalQuotaLimiterTest {
     }
 
     @Test
-    void theFirstRequestOfAMonthDropsTheCountsOfEarlierOnes() {
+    void theFirstRequestOfAMonthDropsTheCountsOfMonthsBeforeTheLastOne() {
         LocalQuotaLimiter limiter = LocalQuotaLimiter.create();
         for (int i = 0; i < 100; i++) {
             limiter.consume("january-" + i, 3, JAN);
         }
-        assertThat(limiter.keys()).isEqualTo(100);
+        limiter.consume("february", 3, Instant.parse("2027-02-01T00:00:01Z"));
+        assertThat(ForkJoinPool.commonPool().awaitQuiescence(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(limiter.keys()).as("the month just ended is kept").isEqualTo(101);
 
-        limiter.consume("k", 3, Instant.parse("2027-02-01T00:00:01Z"));
+        limiter.consume("march", 3, Instant.parse("2027-03-01T00:00:01Z"));
+        assertThat(ForkJoinPool.commonPool().awaitQuiescence(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(limiter.keys()).isEqualTo(2);
+    }
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> limiter.keys() == 1);
+    @Test
+    void aClockSteppedIntoTheNextMonthAndBackKeepsTheMonthsCounts() {
+        LocalQuotaLimiter limiter = LocalQuotaLimiter.create();
+        for (int i = 0; i < 3; i++) {
+            assertThat(limiter.consume("k", 3, JAN).allowed()).isTrue();
+        }
+        limiter.consume("other", 3, Instant.parse("2027-02-01T00:00:01Z"));
+        assertThat(ForkJoinPool.commonPool().awaitQuiescence(10, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(limiter.consume("k", 3, JAN).allowed()).as("still spent").isFalse();
     }
 
     @Test

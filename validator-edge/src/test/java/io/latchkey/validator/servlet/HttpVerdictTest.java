@@ -25,6 +25,17 @@ class HttpVerdictTest {
                 .containsEntry("RateLimit", "\"key\";r=100;t=1");
     }
 
+    /** A decision made elsewhere (the query side's, a caller's own) may say limited without the limiter's state. */
+    @Test
+    void aLimitedDecisionWithoutItsLimitersStateIsStill429() {
+        Decision limited = new Decision(Decision.Status.RATE_LIMITED, "key-1", "dev-1", List.of("read"), null);
+        HttpVerdict verdict = HttpVerdict.of("/authorize", null, PresentedKey.from("Bearer lk_test_x", null),
+                key -> Optional.of(limited));
+
+        assertThat(verdict.status()).isEqualTo(429);
+        assertThat(verdict.headers()).containsEntry("Cache-Control", "no-store").doesNotContainKey("RateLimit");
+    }
+
     @Test
     void belowTheQuotaTheRemainingCountIsTheBucketsOwn() {
         assertThat(allowedWith(new RateLimitState(true, 100, 60, 42, 35, 0)).headers())
