@@ -10,26 +10,21 @@ import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyScopesChangedEvent;
 import io.latchkey.api.DeveloperRateLimitChangedEvent;
-import io.latchkey.api.KeyStatus;
 import io.latchkey.api.RateLimit;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
-import java.time.Instant;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
 import org.axonframework.eventhandling.SequenceNumber;
-import org.axonframework.eventhandling.Timestamp;
 import org.springframework.stereotype.Component;
 
 /**
  * Folds key events into the replicated map of secret hashes that every edge validates against. Each event rewrites
- * every hash the key ever had (while the key is active, those that still worked when the event was stored) with the
- * key's new state and the event's sequence number as version; a revocation
+ * every hash the key ever had with the key's new state and the event's sequence number as version; a revocation
  * writes REVOKED tombstones, never removals. The per-key state lives only in this process: the processor's token is
  * kept in memory, so every start replays the whole stream, and {@link ReplicaWriter} drops the writes a warm map
  * already holds. After a split-brain merge {@link ReplicaReconciler} has it write every key again.
@@ -58,43 +53,43 @@ public class ActiveKeyReplicaProjection {
     @EventHandler
     void on(ApiKeyCreatedEvent event, @SequenceNumber long sequence) {
         if (!keys.containsKey(event.keyId())) {
-            publish(event.keyId(), ReplicaKeyState.created(event, sequence), Set.of());
+            publish(event.keyId(), ReplicaKeyState.created(event, sequence));
         }
     }
 
     @EventHandler
-    void on(ApiKeyScopesChangedEvent event, @SequenceNumber long sequence, @Timestamp Instant at) {
-        apply(event.keyId(), sequence, at, key -> key.withScopes(event.scopes(), sequence));
+    void on(ApiKeyScopesChangedEvent event, @SequenceNumber long sequence) {
+        apply(event.keyId(), sequence, key -> key.withScopes(event.scopes(), sequence));
     }
 
     @EventHandler
-    void on(ApiKeyRotatedEvent event, @SequenceNumber long sequence, @Timestamp Instant at) {
-        apply(event.keyId(), sequence, at, key -> key.rotated(event, sequence));
+    void on(ApiKeyRotatedEvent event, @SequenceNumber long sequence) {
+        apply(event.keyId(), sequence, key -> key.rotated(event, sequence));
     }
 
     @EventHandler
-    void on(ApiKeyRenewedEvent event, @SequenceNumber long sequence, @Timestamp Instant at) {
-        apply(event.keyId(), sequence, at, key -> key.renewed(event.expiresAt(), sequence));
+    void on(ApiKeyRenewedEvent event, @SequenceNumber long sequence) {
+        apply(event.keyId(), sequence, key -> key.renewed(event.expiresAt(), sequence));
     }
 
     @EventHandler
-    void on(ApiKeyRateLimitChangedEvent event, @SequenceNumber long sequence, @Timestamp Instant at) {
-        apply(event.keyId(), sequence, at, key -> key.withRateLimit(event.rateLimit(), sequence));
+    void on(ApiKeyRateLimitChangedEvent event, @SequenceNumber long sequence) {
+        apply(event.keyId(), sequence, key -> key.withRateLimit(event.rateLimit(), sequence));
     }
 
     @EventHandler
-    void on(ApiKeyQuotaChangedEvent event, @SequenceNumber long sequence, @Timestamp Instant at) {
-        apply(event.keyId(), sequence, at, key -> key.withMonthlyQuota(event.requestsPerMonth(), sequence));
+    void on(ApiKeyQuotaChangedEvent event, @SequenceNumber long sequence) {
+        apply(event.keyId(), sequence, key -> key.withMonthlyQuota(event.requestsPerMonth(), sequence));
     }
 
     @EventHandler
-    void on(ApiKeyRevokedEvent event, @SequenceNumber long sequence, @Timestamp Instant at) {
-        apply(event.keyId(), sequence, at, key -> key.revoked(sequence));
+    void on(ApiKeyRevokedEvent event, @SequenceNumber long sequence) {
+        apply(event.keyId(), sequence, key -> key.revoked(sequence));
     }
 
     @EventHandler
-    void on(ApiKeyExpiredEvent event, @SequenceNumber long sequence, @Timestamp Instant at) {
-        apply(event.keyId(), sequence, at, key -> key.expired(sequence));
+    void on(ApiKeyExpiredEvent event, @SequenceNumber long sequence) {
+        apply(event.keyId(), sequence, key -> key.expired(sequence));
     }
 
     /**
@@ -109,10 +104,10 @@ public class ActiveKeyReplicaProjection {
     }
 
     @EventHandler
-    void on(DeveloperRateLimitChangedEvent event, @SequenceNumber long sequence, @Timestamp Instant at) {
+    void on(DeveloperRateLimitChangedEvent event, @SequenceNumber long sequence) {
         DeveloperDefault current = developerDefaults.get(event.developerId());
         if (current == null || sequence > current.version()) {
-            changeDefault(event.developerId(), new DeveloperDefault(event.rateLimit(), sequence), at);
+            changeDefault(event.developerId(), new DeveloperDefault(event.rateLimit(), sequence));
         }
     }
 
@@ -121,28 +116,19 @@ public class ActiveKeyReplicaProjection {
      * first, remembers after, as {@link #publish}: a write that fails half-way leaves the old default remembered, so
      * the retried event does it all again.
      */
-    private synchronized void changeDefault(String developerId, DeveloperDefault newDefault, Instant at) {
+    private synchronized void changeDefault(String developerId, DeveloperDefault newDefault) {
         keys.forEach((keyId, state) -> {
             if (state.developerId().equals(developerId)) {
-                write(keyId, state, newDefault,
-                        state.status() == KeyStatus.ACTIVE ? state.secretsEndedBy(at) : Set.of());
+                write(keyId, state, newDefault);
             }
         });
         developerDefaults.put(developerId, newDefault);
     }
 
-    /**
-     * Secrets whose grace had ended when the event was stored are not written again while the key stays active: their
-     * entries already hold that end, so every edge refuses them, and rewriting them with every event would make each
-     * event (and a replay, each start) cost as many writes as the key has had rotations. A revocation or an expiry
-     * still writes every hash the key ever had, as the reconciler does after a merge. By the event's own time, so that
-     * a replay leaves out the same ones; only secrets ended before the event, so that one it retires is written.
-     */
-    private void apply(String keyId, long sequence, Instant at, UnaryOperator<ReplicaKeyState> transition) {
+    private void apply(String keyId, long sequence, UnaryOperator<ReplicaKeyState> transition) {
         ReplicaKeyState current = keys.get(keyId);
         if (current != null && sequence > current.version()) {
-            ReplicaKeyState next = transition.apply(current);
-            publish(keyId, next, next.status() == KeyStatus.ACTIVE ? current.secretsEndedBy(at) : Set.of());
+            publish(keyId, transition.apply(current));
         }
     }
 
@@ -151,8 +137,8 @@ public class ActiveKeyReplicaProjection {
      * Synchronized with {@link #rewriteAll()} because a write reads the map before it puts: two writers of one hash
      * could otherwise put an older entry over a newer one.
      */
-    private synchronized void publish(String keyId, ReplicaKeyState state, Set<String> leftOut) {
-        write(keyId, state, developerDefaults.get(state.developerId()), leftOut);
+    private synchronized void publish(String keyId, ReplicaKeyState state) {
+        write(keyId, state);
         keys.put(keyId, state);
     }
 
@@ -187,14 +173,14 @@ public class ActiveKeyReplicaProjection {
     }
 
     private int write(String keyId, ReplicaKeyState state) {
-        return write(keyId, state, developerDefaults.get(state.developerId()), Set.of());
+        return write(keyId, state, developerDefaults.get(state.developerId()));
     }
 
-    private int write(String keyId, ReplicaKeyState state, DeveloperDefault developerDefault, Set<String> leftOut) {
+    private int write(String keyId, ReplicaKeyState state, DeveloperDefault developerDefault) {
         int written = 0;
         for (Map.Entry<KeyHash, ActiveKeyEntry> entry : state.entries(keyId,
                 developerDefault == null ? null : developerDefault.rateLimit(),
-                developerDefault == null ? 0 : developerDefault.version(), leftOut).entrySet()) {
+                developerDefault == null ? 0 : developerDefault.version()).entrySet()) {
             written += writer.write(entry.getKey(), entry.getValue()) ? 1 : 0;
         }
         return written;

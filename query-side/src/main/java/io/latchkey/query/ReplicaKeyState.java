@@ -8,11 +8,9 @@ import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
 import java.time.Instant;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * What the replica projection remembers about one key: its state and every secret hash it ever had.
@@ -81,33 +79,17 @@ record ReplicaKeyState(String developerId, List<String> scopes, Instant expiresA
                 event.secretHash(), retired, sequence);
     }
 
-    /** The secrets rotated out whose grace had ended by {@code at}. */
-    Set<String> secretsEndedBy(Instant at) {
-        Set<String> ended = new HashSet<>();
-        retiredSecrets.forEach((hash, until) -> {
-            if (!until.isAfter(at)) {
-                ended.add(hash);
-            }
-        });
-        return ended;
-    }
-
     /**
-     * One entry per hash the key ever had but those {@code leftOut}, each carrying this state and version, and as its
-     * limit the key's own or else {@code developerDefault} (whose developer-event sequence number is
-     * {@code limitsVersion}).
+     * One entry per hash the key ever had, each carrying this state and version, and as its limit the key's own or
+     * else {@code developerDefault} (whose developer-event sequence number is {@code limitsVersion}).
      */
-    Map<KeyHash, ActiveKeyEntry> entries(String keyId, RateLimit developerDefault, long limitsVersion,
-                                         Set<String> leftOut) {
+    Map<KeyHash, ActiveKeyEntry> entries(String keyId, RateLimit developerDefault, long limitsVersion) {
         Map<KeyHash, ActiveKeyEntry> entries = new LinkedHashMap<>();
         ActiveKeyEntry current = new ActiveKeyEntry(keyId, developerId, scopes, expiresAt, null, status, version,
                 rateLimit != null ? rateLimit : developerDefault, limitsVersion, monthlyQuota);
         entries.put(new KeyHash(secretHash), current);
-        retiredSecrets.forEach((hash, until) -> {
-            if (!leftOut.contains(hash)) {
-                entries.put(new KeyHash(hash), current.withSecretValidUntil(until, version));
-            }
-        });
+        retiredSecrets.forEach((hash, until) ->
+                entries.put(new KeyHash(hash), current.withSecretValidUntil(until, version)));
         return entries;
     }
 }

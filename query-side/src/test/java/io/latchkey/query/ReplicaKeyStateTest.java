@@ -11,7 +11,6 @@ import io.latchkey.api.secret.KeyHash;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The replica projection's per-key fold, as a plain object. */
@@ -47,7 +46,7 @@ class ReplicaKeyStateTest {
 
     @Test
     void createdKeyHasOneLiveEntry() {
-        assertThat(created().entries(KEY, null, 0, Set.of())).containsExactly(Map.entry(new KeyHash(H0), new ActiveKeyEntry(KEY,
+        assertThat(created().entries(KEY, null, 0)).containsExactly(Map.entry(new KeyHash(H0), new ActiveKeyEntry(KEY,
                 DEVELOPER, List.of("read"), T0.plusSeconds(86_400), null, KeyStatus.ACTIVE, 0,
                 new RateLimit(10, 1, null))));
     }
@@ -57,27 +56,16 @@ class ReplicaKeyStateTest {
         ReplicaKeyState state = rotate(created(), H0, H1, T0.plusSeconds(10), T0.plusSeconds(1000), 1);
         state = rotate(state, H1, H2, T0.plusSeconds(20), T0.plusSeconds(2000), 2);
 
-        Map<KeyHash, ActiveKeyEntry> entries = state.entries(KEY, null, 0, Set.of());
+        Map<KeyHash, ActiveKeyEntry> entries = state.entries(KEY, null, 0);
         assertThat(validUntil(entries, H0)).as("its own grace, shorter").isEqualTo(T0.plusSeconds(1000));
         assertThat(validUntil(entries, H1)).isEqualTo(T0.plusSeconds(2000));
 
         state = rotate(state, H2, H3, T0.plusSeconds(30), T0.plusSeconds(30), 3);
-        entries = state.entries(KEY, null, 0, Set.of());
+        entries = state.entries(KEY, null, 0);
         assertThat(validUntil(entries, H0)).as("a rotation without grace ends them all").isEqualTo(T0.plusSeconds(30));
         assertThat(validUntil(entries, H1)).isEqualTo(T0.plusSeconds(30));
         assertThat(validUntil(entries, H2)).isEqualTo(T0.plusSeconds(30));
         assertThat(validUntil(entries, H3)).isNull();
-    }
-
-    @Test
-    void theSecretsWhoseGraceEndedByAnInstantAreThoseItsEntriesCanLeaveOut() {
-        ReplicaKeyState state = rotate(created(), H0, H1, T0.plusSeconds(10), T0.plusSeconds(100), 1);
-        state = rotate(state, H1, H2, T0.plusSeconds(20), T0.plusSeconds(2000), 2);
-
-        assertThat(state.secretsEndedBy(T0.plusSeconds(99))).isEmpty();
-        assertThat(state.secretsEndedBy(T0.plusSeconds(100))).containsExactly(H0);
-        assertThat(state.secretsEndedBy(T0.plusSeconds(2000))).containsExactlyInAnyOrder(H0, H1);
-        assertThat(state.entries(KEY, null, 0, Set.of(H0))).containsOnlyKeys(new KeyHash(H2), new KeyHash(H1));
     }
 
     @Test
@@ -86,7 +74,7 @@ class ReplicaKeyStateTest {
         state = rotateAsBefore(state, H1, H2, T0.plusSeconds(20), T0.plusSeconds(2000), 2);
         state = rotateAsBefore(state, H2, H3, T0.plusSeconds(3000), T0.plusSeconds(4000), 3);
 
-        Map<KeyHash, ActiveKeyEntry> entries = state.entries(KEY, null, 0, Set.of());
+        Map<KeyHash, ActiveKeyEntry> entries = state.entries(KEY, null, 0);
 
         assertThat(entries).hasSize(4);
         assertThat(entries.values()).allSatisfy(entry -> assertThat(entry.version()).isEqualTo(3));
@@ -100,7 +88,7 @@ class ReplicaKeyStateTest {
     void revocationTombstonesEveryHashTheKeyEverHad() {
         ReplicaKeyState state = rotate(created(), H0, H1, T0.plusSeconds(10), T0.plusSeconds(1000), 1).revoked(2);
 
-        assertThat(state.entries(KEY, null, 0, Set.of()).values()).hasSize(2).allSatisfy(entry -> {
+        assertThat(state.entries(KEY, null, 0).values()).hasSize(2).allSatisfy(entry -> {
             assertThat(entry.status()).isEqualTo(KeyStatus.REVOKED);
             assertThat(entry.version()).isEqualTo(2);
         });
