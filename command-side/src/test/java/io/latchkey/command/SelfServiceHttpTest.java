@@ -255,7 +255,7 @@ class SelfServiceHttpTest {
 
     @Test
     @Order(3)
-    void rateLimitsAndRegistrationStayTheOperatorsForEveryId() {
+    void rateLimitsQuotasAndRegistrationStayTheOperatorsForEveryId() {
         String unknown = UUID.randomUUID().toString();
         Map<String, Object> limit = map("limit", 1_000_000, "periodSeconds", 1);
         for (String developerId : List.of(adminA.developerId(), developerB, unknown)) {
@@ -264,11 +264,19 @@ class SelfServiceHttpTest {
             assertThat(send("DELETE", "/v1/developers/" + developerId + "/rate-limit", null, adminA.key()).status())
                     .isEqualTo(403);
         }
+        Map<String, Object> quota = map("requestsPerMonth", 1_000_000);
         for (String keyId : List.of(adminA.keyId(), keyB.keyId(), unknown)) {
             assertThat(send("PUT", "/v1/keys/" + keyId + "/rate-limit", limit, adminA.key()).status()).isEqualTo(403);
+            assertThat(send("DELETE", "/v1/keys/" + keyId + "/rate-limit", null, adminA.key()).status())
+                    .isEqualTo(403);
+            assertThat(send("PUT", "/v1/keys/" + keyId + "/quota", quota, adminA.key()).status()).isEqualTo(403);
+            assertThat(send("DELETE", "/v1/keys/" + keyId + "/quota", null, adminA.key()).status()).isEqualTo(403);
         }
         assertThat(send("POST", "/v1/developers/" + adminA.developerId() + "/keys",
                 map("name", "fast", "scopes", List.of("read"), "rateLimit", limit), adminA.key()).status())
+                .isEqualTo(403);
+        assertThat(send("POST", "/v1/developers/" + adminA.developerId() + "/keys",
+                map("name", "unmetered", "scopes", List.of("read"), "quota", quota), adminA.key()).status())
                 .isEqualTo(403);
         assertThat(send("POST", "/v1/developers", map("name", "eve", "email", "eve@example.com"), adminA.key())
                 .status()).isEqualTo(403);

@@ -78,7 +78,7 @@ class LateHandlerTest extends QuerySideTestSupport {
         ApiKeyScopesChangedEvent scopes = new ApiKeyScopesChangedEvent(key.keyId(), List.of("write"), now());
 
         CompletableFuture<Void> lateWrite = late(() -> new KeyProjection(store).on(scopes, 1));
-        store.read.await(10, TimeUnit.SECONDS);
+        assertThat(store.read.await(10, TimeUnit.SECONDS)).as("the late handler stalled on its read").isTrue();
         keys.on(scopes, 1);
         keys.on(new ApiKeyRevokedEvent(key.keyId(), "leaked", now()), 2);
         store.release.countDown();
@@ -100,7 +100,7 @@ class LateHandlerTest extends QuerySideTestSupport {
                 new DeveloperRateLimitChangedEvent(developerId, new RateLimit(10, 60, null), now());
 
         CompletableFuture<Void> lateWrite = late(() -> new DeveloperProjection(store).on(first, 1));
-        store.read.await(10, TimeUnit.SECONDS);
+        assertThat(store.read.await(10, TimeUnit.SECONDS)).as("the late handler stalled on its read").isTrue();
         developers.on(first, 1);
         developers.on(new DeveloperRateLimitChangedEvent(developerId, null, now()), 2);
         store.release.countDown();

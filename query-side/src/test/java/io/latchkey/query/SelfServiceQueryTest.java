@@ -80,7 +80,8 @@ class SelfServiceQueryTest extends QuerySideTestSupport {
                 .asText()).as("the operator's receipt").contains(":");
 
         String unknown = UUID.randomUUID().toString();
-        for (String route : List.of("/v1/keys/%s", "/v1/keys/%s/history", "/v1/keys/%s/propagation")) {
+        for (String route : List.of("/v1/keys/%s", "/v1/keys/%s/history", "/v1/keys/%s/propagation",
+                "/v1/keys/%s/usage")) {
             Response theirs = get(route.formatted(keyB.keyId()), adminA.plaintext());
             Response none = get(route.formatted(unknown), adminA.plaintext());
             assertThat(theirs.status()).as(route + ": " + theirs.raw()).isEqualTo(404);

@@ -148,17 +148,19 @@ class UsageCounterTest {
             counter.record(k1, "/b", "rate_limited");
         }
         long reported = 0;
-        int reports = 0;
+        List<Integer> sizes = new ArrayList<>();
         for (List<UsageCounter.KeyReport> report = counter.report(100, 7); !report.isEmpty();
              report = counter.report(100, 7)) {
             assertThat(report).singleElement().satisfies(key -> assertThat(key.gains().size()).isBetween(1, 7));
+            sizes.add(report.get(0).gains().size());
             reported += total(report);
-            reports++;
             counter.acknowledge(report);
         }
 
         assertThat(reported).isEqualTo(30);
-        assertThat(reports).isBetween(5, 30);
+        // Full but for the last: an entry's two counters (/b's outcomes) may not fit the seventh place.
+        assertThat(sizes.subList(0, sizes.size() - 1)).as("reports " + sizes).allSatisfy(size ->
+                assertThat(size).isGreaterThanOrEqualTo(6));
     }
 
     @ParameterizedTest

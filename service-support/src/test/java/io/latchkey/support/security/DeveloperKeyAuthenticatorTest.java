@@ -74,6 +74,8 @@ class DeveloperKeyAuthenticatorTest {
         for (int i = 0; i < 500 && replica.lookup(HASHER.hash(key)) == null; i++) {
             Thread.sleep(10);
         }
+        // A revoked or expired key that never arrived would pass as an unknown one: the entry must be there.
+        assertThat(replica.lookup(HASHER.hash(key))).as("the entry replicated").isNotNull();
         Instant caughtUp = Instant.now();
         writer.publishCaughtUp(caughtUp);
         // Ready (complete) and current (the confirmation replicated here) are separate: wait for both, on the
@@ -83,6 +85,7 @@ class DeveloperKeyAuthenticatorTest {
                 || replica.asOf().isBefore(caughtUp.truncatedTo(ChronoUnit.MILLIS))); i++) {
             Thread.sleep(10);
         }
+        assertThat(replica.isReady()).as("the replica ready").isTrue();
         return key;
     }
 

@@ -34,6 +34,10 @@ class HttpVerdictTest {
 
         assertThat(verdict.status()).isEqualTo(429);
         assertThat(verdict.headers()).containsEntry("Cache-Control", "no-store").doesNotContainKey("RateLimit");
+
+        Decision spent = new Decision(Decision.Status.QUOTA_EXCEEDED, "key-1", "dev-1", List.of("read"), null);
+        assertThat(HttpVerdict.of("/authorize", null, PresentedKey.from("Bearer lk_test_x", null),
+                key -> Optional.of(spent)).headers()).doesNotContainKey("RateLimit");
     }
 
     @Test
