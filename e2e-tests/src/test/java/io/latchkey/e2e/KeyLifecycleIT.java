@@ -136,12 +136,13 @@ class KeyLifecycleIT {
             assertThat(e.hasNonNull("sourceAddress")).isTrue();
         });
         assertThat(types).containsExactly("ApiKeyCreatedEvent", "ApiKeyScopesChangedEvent", "ApiKeyRotatedEvent",
-                "ApiKeyRevokedEvent");
+                "ApiKeyRotatedEvent", "ApiKeyRevokedEvent");
 
         system.stop();
         system.start();
         assertThat(api.authorize(newKey, "orders:read")).as("revoked key after restart").isEqualTo(401);
         assertThat(api.authorize(key, "orders:read")).as("rotated-out secret after restart").isEqualTo(401);
+        assertThat(api.authorize(secondKey, "orders:read")).as("second secret after restart").isEqualTo(401);
         assertThat(api.authorize(liveKey, "read")).as("live key after restart").isEqualTo(200);
         assertThat(api.query("/v1/keys/" + keyId).body().get("status").asText()).isEqualTo("REVOKED");
     }
@@ -156,6 +157,16 @@ class KeyLifecycleIT {
         api.command("POST", "/v1/keys/" + revokedKey.body().get("keyId").asText() + "/revoke", map());
         await(Duration.ofSeconds(5), () -> api.authorize(key, "read") == 200
                 && api.authorize(revokedKey.body().get("key").asText(), "read") == 401, "both keys reaching the replica");
+        // Limited keys, never asked at the other edges: the fallback's answers must be limited as the replica's are.
+        Response twoAnHour = api.command("POST", "/v1/developers/" + developerId + "/keys", map("name", "limited",
+                "scopes", List.of("read"), "rateLimit", map("limit", 2, "periodSeconds", 3600)));
+        Response onceAMonth = api.command("POST", "/v1/developers/" + developerId + "/keys", map("name", "metered",
+                "scopes", List.of("read"), "quota", map("requestsPerMonth", 1)));
+        for (Response limited : List.of(twoAnHour, onceAMonth)) {
+            assertThat(limited.status()).as(limited.raw()).isEqualTo(201);
+            Response receipt = api.query("/v1/keys/" + limited.body().get("keyId").asText() + "/propagation?wait=5000");
+            assertThat(receipt.body().get("complete").asBoolean()).as(receipt.raw()).isTrue();
+        }
 
         int gateway = LoopbackPorts.free();
         int withFallback = system.startEdgeWithoutReplica("edge-fallback", system.queryUrl() + "/v1/validate",
@@ -174,6 +185,15 @@ class KeyLifecycleIT {
                 assertThat(api.authorizeWithoutKeyAt(port).statusCode()).as("no key, port " + port).isEqualTo(401);
             }
             assertThat(api.health(withFallback)).contains("OUT_OF_SERVICE").contains("query-side fallback");
+            String limitedKey = twoAnHour.body().get("key").asText();
+            assertThat(List.of(api.authorizeAt(withFallback, limitedKey, "read").statusCode(),
+                    api.authorizeAt(gateway, limitedKey, "read").statusCode(),
+                    api.authorizeAt(withFallback, limitedKey, "read").statusCode()))
+                    .as("the key's limit, through the fallback").containsExactly(200, 200, 429);
+            String meteredKey = onceAMonth.body().get("key").asText();
+            assertThat(List.of(api.authorizeAt(gateway, meteredKey, "read").statusCode(),
+                    api.authorizeAt(withFallback, meteredKey, "read").statusCode()))
+                    .as("the key's quota, through the fallback").containsExactly(200, 429);
 
             assertThat(api.authorizeAt(without, key, "read").statusCode()).isEqualTo(503);
             assertThat(api.health(without)).contains("OUT_OF_SERVICE").contains("refusing");
