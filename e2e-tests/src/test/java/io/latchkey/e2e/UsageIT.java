@@ -4,6 +4,10 @@ import static io.latchkey.e2e.Api.map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import io.latchkey.api.secret.KeyFormat;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import org.bson.Document;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -143,5 +148,31 @@ class UsageIT {
         String metrics = api.metrics(edges[0]);
         assertThat(metrics).contains("latchkey_usage_counters").doesNotContain(unknown);
         assertThat(metrics).containsPattern("latchkey_usage_report_failures_total\\S* 0\\.0");
+
+        // In the usage read model: under the one id for every key that matched nothing, at the endpoint asked.
+        try (MongoClient mongo = MongoClients.create("mongodb://127.0.0.1:" + system.storePort)) {
+            MongoCollection<Document> minutes = mongo.getDatabase("latchkey").getCollection("key-usage");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (countedUnder(minutes, ApiKeyUsageRecordedEvent.UNKNOWN_KEY, "/x") < 3) {
+                assertThat(System.nanoTime()).as("the unknown keys' counts in the read model").isLessThan(deadline);
+                Thread.sleep(100);
+            }
+            for (Document minute : minutes.find()) {
+                assertThat(minute.toJson()).doesNotContain(unknown).doesNotContain(unknown.substring(8));
+            }
+        }
+    }
+
+    /** The requests counted for {@code keyId} at {@code endpoint}, by every outcome, over every minute. */
+    private static long countedUnder(MongoCollection<Document> minutes, String keyId, String endpoint) {
+        long counted = 0;
+        for (Document minute : minutes.find(new Document("keyId", keyId))) {
+            for (Map.Entry<String, Object> count : minute.get("counts", Document.class).entrySet()) {
+                if (count.getKey().startsWith(endpoint + "|")) {
+                    counted += ((Number) count.getValue()).longValue();
+                }
+            }
+        }
+        return counted;
     }
 }
