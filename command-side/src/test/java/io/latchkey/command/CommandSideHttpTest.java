@@ -619,9 +619,20 @@ class CommandSideHttpTest {
 
         // A form is read by the container, not through the body's limit: refused, short or long, before it is read.
         for (String form : List.of("scopes=orders:read", "scopes=" + "orders:read,".repeat(20_000))) {
-            assertProblem(send("PUT", "/v1/keys/" + keyId + "/scopes", form, "Bearer " + TOKEN,
-                    "Content-Type", "application/x-www-form-urlencoded; charset=UTF-8"), 415);
+            Response asForm = send("PUT", "/v1/keys/" + keyId + "/scopes", form, "Bearer " + TOKEN,
+                    "Content-Type", "application/x-www-form-urlencoded; charset=UTF-8");
+            assertProblem(asForm, 415);
+            assertThat(asForm.body().get("type").asText()).endsWith("/unsupported-media-type");
         }
+        HttpResponse<String> chunkedForm = http.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/v1/keys/" + keyId + "/scopes"))
+                .header("Content-Type", "multipart/form-data; boundary=x").header("Authorization", "Bearer " + TOKEN)
+                .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(
+                        "--x\r\nContent-Disposition: form-data; name=\"scopes\"\r\n\r\nwrite\r\n--x--\r\n"
+                                .getBytes(StandardCharsets.UTF_8))))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(chunkedForm.statusCode()).as(chunkedForm.body()).isEqualTo(415);
+        assertThat(chunkedForm.body()).contains("/unsupported-media-type");
 
         assertThat(call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("write")), "If-Match", "\"0\"")
                 .status()).as("no refused body changed the key").isEqualTo(200);

@@ -171,12 +171,16 @@ class RateLimitIT {
         }
 
         Issued unlimited = issue(null);
+        Issued probe = issue(null);
         assertThat(api.command("PUT", "/v1/developers/" + developerId + "/rate-limit",
                 map("limit", 2, "periodSeconds", 3600)).status()).isEqualTo(200);
-        // Each edge answers 429 once the default reached it (the bucket is shared: spent at the first).
+        // A probe key's 429 at each edge says the default reached it; then one key's bucket is shared by all three.
         for (int edge : edges) {
-            awaitStatus(edge, unlimited.key(), 429);
+            awaitStatus(edge, probe.key(), 429);
         }
+        assertThat(List.of(authorize(edges[0], unlimited.key()), authorize(edges[0], unlimited.key()),
+                authorize(edges[1], unlimited.key()), authorize(edges[2], unlimited.key())))
+                .as("the default's bucket, spent at the first edge").containsExactly(200, 200, 429, 429);
         assertThat(api.command("DELETE", "/v1/developers/" + developerId + "/rate-limit", null).status())
                 .isEqualTo(200);
         for (int edge : edges) {

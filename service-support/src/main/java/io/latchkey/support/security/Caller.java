@@ -11,7 +11,7 @@ public record Caller(String actor, String developerId, String keyId) {
 
     public static final Caller OPERATOR = new Caller("operator", null, null);
     public static final Caller ANONYMOUS = new Caller("anonymous", null, null);
-    /** An edge reporting usage with the usage token: it may do that and nothing else. */
+    /** An edge with the usage token: it may report usage and ask the fallback validation, and nothing else. */
     public static final Caller EDGE = new Caller("edge", null, null);
 
     /** A party confined to no tenant that is not the operator either, such as the service's own expiry sweep. */

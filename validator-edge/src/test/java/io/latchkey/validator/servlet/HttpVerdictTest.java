@@ -36,8 +36,11 @@ class HttpVerdictTest {
         assertThat(verdict.headers()).containsEntry("Cache-Control", "no-store").doesNotContainKey("RateLimit");
 
         Decision spent = new Decision(Decision.Status.QUOTA_EXCEEDED, "key-1", "dev-1", List.of("read"), null);
-        assertThat(HttpVerdict.of("/authorize", null, PresentedKey.from("Bearer lk_test_x", null),
-                key -> Optional.of(spent)).headers()).doesNotContainKey("RateLimit");
+        HttpVerdict overQuota = HttpVerdict.of("/authorize", null, PresentedKey.from("Bearer lk_test_x", null),
+                key -> Optional.of(spent));
+        assertThat(overQuota.status()).isEqualTo(429);
+        assertThat(overQuota.slug()).isEqualTo("quota-exceeded");
+        assertThat(overQuota.headers()).containsEntry("Cache-Control", "no-store").doesNotContainKey("RateLimit");
     }
 
     @Test
