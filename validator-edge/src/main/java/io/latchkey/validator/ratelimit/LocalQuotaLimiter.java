@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Monthly quotas counted in this process only: exact for one validator, and what the Redis-backed limiter falls
  * back to. A key's count starts again at the first request of a new month; the first request of a month drops the
- * counts of earlier ones, off the caller's thread.
+ * counts of the months before the last one, off the caller's thread ({@link MonthSweep}).
  */
 public final class LocalQuotaLimiter implements QuotaLimiter {
 
