@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
@@ -48,14 +49,7 @@ public final class LocalRateLimiter implements RateLimiter {
 
     /** Takes {@code cost} tokens at once (all or none). */
     public RateLimitState take(String keyId, RateLimit limit, long cost) {
-        while (true) {
-            TokenBucket bucket = bucket(keyId);
-            synchronized (bucket) {
-                if (!bucket.dropped) {
-                    return bucket.take(limit, nanoTime.getAsLong(), cost);
-                }
-            }
-        }
+        return onBucket(keyId, bucket -> bucket.take(limit, nanoTime.getAsLong(), cost));
     }
 
     /**
@@ -63,12 +57,19 @@ public final class LocalRateLimiter implements RateLimiter {
      * while the shared one cannot be asked go on from where it stood rather than from a full bucket.
      */
     public void follow(String keyId, RateLimit limit, long remaining) {
+        onBucket(keyId, bucket -> {
+            bucket.set(limit, nanoTime.getAsLong(), remaining);
+            return null;
+        });
+    }
+
+    /** {@code use} applied to the key's bucket under its lock; a bucket the sweep dropped meanwhile is made anew. */
+    private <T> T onBucket(String keyId, Function<TokenBucket, T> use) {
         while (true) {
             TokenBucket bucket = bucket(keyId);
             synchronized (bucket) {
                 if (!bucket.dropped) {
-                    bucket.set(limit, nanoTime.getAsLong(), remaining);
-                    return;
+                    return use.apply(bucket);
                 }
             }
         }

@@ -123,12 +123,13 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
                 link.countDegraded();
                 return local.acquire(keyId, limit);
             }
+            RateLimitState state = shared.get().state();
             Lease lease = leases.get(keyId);
             if (lease != null) {
-                lease.seen = shared.get().state();
+                lease.seen = state;
             }
-            local.follow(keyId, limit, shared.get().state().remaining() + (lease == null ? 0 : lease.tokens.get()));
-            return shared.get().state();
+            local.follow(keyId, limit, state.remaining() + (lease == null ? 0 : lease.tokens.get()));
+            return state;
         });
     }
 
