@@ -36,8 +36,7 @@ class CommandSender {
         // A command without a tenant may touch every tenant: never one from a caller no credential named, as a path
         // configured public (latchkey.security.public-paths) would let through.
         if (ctx.caller().equals(Caller.ANONYMOUS)) {
-            throw new ProblemException(401, "unauthorized", "Unauthorized",
-                    "A valid operator token or admin key is required as 'Authorization: Bearer <credential>'.");
+            throw ProblemException.unauthorized();
         }
         try {
             return gateway.sendAndWait(GenericCommandMessage.asCommandMessage(command).andMetaData(ctx.metaData()),

@@ -21,6 +21,14 @@ public class ProblemException extends RuntimeException {
         this.retryAfterSeconds = retryAfterSeconds;
     }
 
+    /** What every request that no credential authenticates is told, by the filter or behind it. */
+    public static final String UNAUTHORIZED_DETAIL =
+            "A valid operator token or admin key is required as 'Authorization: Bearer <credential>'.";
+
+    public static ProblemException unauthorized() {
+        return new ProblemException(401, "unauthorized", "Unauthorized", UNAUTHORIZED_DETAIL);
+    }
+
     public static ProblemException invalid(String detail) {
         return new ProblemException(422, "invalid-request", "Invalid request", detail);
     }

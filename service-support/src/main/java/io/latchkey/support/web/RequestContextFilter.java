@@ -97,8 +97,7 @@ public class RequestContextFilter extends OncePerRequestFilter {
                 }
                 case UNAUTHENTICATED -> {
                     response.setHeader("WWW-Authenticate", "Bearer realm=\"latchkey\"");
-                    Problems.write(response, 401, "unauthorized", "Unauthorized",
-                            "A valid operator token or admin key is required as 'Authorization: Bearer <credential>'.");
+                    Problems.write(response, 401, "unauthorized", "Unauthorized", ProblemException.UNAUTHORIZED_DETAIL);
                     return;
                 }
             }
