@@ -9,12 +9,14 @@ import io.latchkey.validator.ratelimit.LocalRateLimiter;
 import io.latchkey.validator.redis.ExactRedisRateLimiter;
 import io.latchkey.validator.redis.LocalSyncRateLimiter;
 import io.latchkey.validator.redis.RedisLink;
+import io.latchkey.validator.redis.RedisQuotaLimiter;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -23,7 +25,8 @@ import org.HdrHistogram.Histogram;
 /**
  * One run, one thread, one loopback Redis: the cost of an exact-mode decision by our Lua script (through
  * {@link RedisLink}, the path the edge takes) against Bucket4j's Lettuce integration (compare-and-swap) and a bare
- * {@code PING} on the same connection type, interleaved round by round so that machine noise hits all three alike;
+ * {@code PING} on the same connection type, and a key with a rate limit and a quota decided by the two limiters in
+ * turn against exact mode's one script for both, interleaved round by round so that machine noise hits them alike;
  * then the per-decision cost of the local-sync and local limiters (no Redis on their hot path).
  *
  * <pre>java -cp benchmarks/target/benchmarks.jar io.latchkey.bench.RateLimitRoundTrip [redis://127.0.0.1:6379] [rounds]</pre>
@@ -32,6 +35,7 @@ public final class RateLimitRoundTrip {
 
     private static final int PER_ROUND = 2_000;
     private static final RateLimit NEVER_EXHAUSTED = new RateLimit(1_000_000_000L, 1, null);
+    private static final long NEVER_USED_UP = 1_000_000_000_000L;
 
     public static void main(String[] args) throws Exception {
         String uri = args.length > 0 ? args[0] : "redis://127.0.0.1:6379";
@@ -58,6 +62,14 @@ public final class RateLimitRoundTrip {
         contenders.put("PING (Lettuce sync)", ping::ping);
         contenders.put("Lua token bucket (EVALSHA via RedisLink)", () -> check(lua.acquire(luaKey, NEVER_EXHAUSTED).allowed()));
         contenders.put("Bucket4j Lettuce (CAS)", () -> check(bucket4j.tryConsumeAndReturnRemaining(1).isConsumed()));
+        // A key with a rate limit and a monthly quota: the two limiters in turn (the interface's default, two
+        // scripts) against exact mode's one script for both.
+        RedisQuotaLimiter quota = RedisQuotaLimiter.exact(link);
+        RateLimiter inTurn = lua::acquire;
+        contenders.put("rate limit + quota, in turn (2 EVALSHA)", () -> check(inTurn.acquireWithQuota(luaKey + "-2",
+                NEVER_EXHAUSTED, quota, NEVER_USED_UP, Instant.now()).quota().allowed()));
+        contenders.put("rate limit + quota, one script (1 EVALSHA)", () -> check(lua.acquireWithQuota(luaKey + "-1",
+                NEVER_EXHAUSTED, quota, NEVER_USED_UP, Instant.now()).quota().allowed()));
         Map<String, Histogram> histograms = new LinkedHashMap<>();
         contenders.keySet().forEach(name -> histograms.put(name, new Histogram(60_000_000_000L, 3)));
 

@@ -44,6 +44,11 @@ public record Decision(Status status, String keyId, String developerId, List<Str
                 rateLimit, state);
     }
 
+    Decision withLimits(RateLimiter.Limited limited) {
+        Decision rateLimited = withRateLimit(limited.rateLimit());
+        return limited.quota() == null ? rateLimited : rateLimited.withQuota(limited.quota());
+    }
+
     public boolean allowed() {
         return status == Status.VALID;
     }

@@ -15,8 +15,9 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * Format check → hash → local lookup → status → expiry → grace → scope, in that order; then, only for a key that
- * passed all of them, the rate limit, and only for one the rate limit admitted, the monthly quota. Authentication is settled before the limiter is asked, so nothing the limiter
- * does (or fails to do) can change it.
+ * passed all of them, the rate limit, and only for one the rate limit admitted, the monthly quota (a key with both is
+ * given to {@link RateLimiter#acquireWithQuota}, which a backend holding both answers in one call). Authentication is
+ * settled before the limiter is asked, so nothing the limiter does (or fails to do) can change it.
  */
 final class DefaultKeyValidator implements KeyValidator {
 
@@ -41,15 +42,21 @@ final class DefaultKeyValidator implements KeyValidator {
     public Decision validate(String presentedKey, String requiredScope) {
         Checked checked = check(presentedKey, requiredScope);
         Decision decision = checked.decision();
-        if (checked.entry() == null) {
+        ActiveKeyEntry entry = checked.entry();
+        if (entry == null) {
             return decision;
         }
-        if (asksRateLimit(decision, checked.entry().rateLimit())) {
-            decision = decision.withRateLimit(rateLimiter.acquire(decision.keyId(), checked.entry().rateLimit()));
+        Instant now = Instant.ofEpochMilli(checked.millis());
+        boolean asksRateLimit = asksRateLimit(decision, entry.rateLimit());
+        if (asksRateLimit && asksQuota(decision, entry.monthlyQuota())) {
+            return decision.withLimits(rateLimiter.acquireWithQuota(decision.keyId(), entry.rateLimit(),
+                    quotaLimiter, entry.monthlyQuota(), now));
         }
-        if (asksQuota(decision, checked.entry().monthlyQuota())) {
-            decision = decision.withQuota(quotaLimiter.consume(decision.keyId(), checked.entry().monthlyQuota(),
-                    Instant.ofEpochMilli(checked.millis())));
+        if (asksRateLimit) {
+            decision = decision.withRateLimit(rateLimiter.acquire(decision.keyId(), entry.rateLimit()));
+        }
+        if (asksQuota(decision, entry.monthlyQuota())) {
+            decision = decision.withQuota(quotaLimiter.consume(decision.keyId(), entry.monthlyQuota(), now));
         }
         return decision;
     }
@@ -74,6 +81,10 @@ final class DefaultKeyValidator implements KeyValidator {
     }
 
     private CompletionStage<Decision> limited(Decision decided, RateLimit rateLimit, long monthlyQuota, long millis) {
+        if (asksRateLimit(decided, rateLimit) && asksQuota(decided, monthlyQuota)) {
+            return rateLimiter.acquireWithQuotaAsync(decided.keyId(), rateLimit, quotaLimiter, monthlyQuota,
+                    Instant.ofEpochMilli(millis)).thenApply(decided::withLimits);
+        }
         CompletionStage<Decision> limited = asksRateLimit(decided, rateLimit)
                 ? rateLimiter.acquireAsync(decided.keyId(), rateLimit).thenApply(decided::withRateLimit)
                 : CompletableFuture.completedFuture(decided);

@@ -1,6 +1,7 @@
 package io.latchkey.validator;
 
 import io.latchkey.api.RateLimit;
+import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -21,5 +22,30 @@ public interface RateLimiter {
      */
     default CompletionStage<RateLimitState> acquireAsync(String keyId, RateLimit limit) {
         return CompletableFuture.completedFuture(acquire(keyId, limit));
+    }
+
+    /**
+     * Takes a token for {@code keyId} and, only when it got one, counts the request against the key's monthly quota
+     * in {@code quotaLimiter}: {@link #acquire} and then {@link QuotaLimiter#consume}. A limiter whose backend also
+     * holds {@code quotaLimiter}'s counts overrides this to decide both in one call.
+     */
+    default Limited acquireWithQuota(String keyId, RateLimit limit, QuotaLimiter quotaLimiter, long requestsPerMonth,
+                                     Instant now) {
+        RateLimitState rateLimit = acquire(keyId, limit);
+        return new Limited(rateLimit,
+                rateLimit.allowed() ? quotaLimiter.consume(keyId, requestsPerMonth, now) : null);
+    }
+
+    /** As {@link #acquireWithQuota}, for callers that must not block: see {@link #acquireAsync}. */
+    default CompletionStage<Limited> acquireWithQuotaAsync(String keyId, RateLimit limit, QuotaLimiter quotaLimiter,
+                                                          long requestsPerMonth, Instant now) {
+        return acquireAsync(keyId, limit).thenCompose(rateLimit -> rateLimit.allowed()
+                ? quotaLimiter.consumeAsync(keyId, requestsPerMonth, now)
+                        .thenApply(quota -> new Limited(rateLimit, quota))
+                : CompletableFuture.completedFuture(new Limited(rateLimit, null)));
+    }
+
+    /** The rate limit's answer and, when it admitted the request, the quota's (null when it did not). */
+    record Limited(RateLimitState rateLimit, QuotaState quota) {
     }
 }

@@ -1,23 +1,44 @@
 package io.latchkey.validator.redis;
 
 import io.latchkey.api.RateLimit;
+import io.latchkey.validator.QuotaLimiter;
 import io.latchkey.validator.RateLimitState;
 import io.latchkey.validator.RateLimiter;
 import io.latchkey.validator.ratelimit.LocalRateLimiter;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Exact mode: one bucket per key in Redis, shared by every edge, taken atomically by a Lua script in one round trip
  * ({@link LuaScript}, which survives a flush of Redis's script cache). While the {@link RedisLink} is paused, or a
  * reply is late, decisions come from local buckets and are counted as degraded: each local bucket follows what the
  * shared one had left at its last reply and refills from there, so a late reply does not open a full bucket for a key
- * the shared one is throttling; during an outage each edge admits up to the limit's rate on its own.
- * {@link #acquireAsync} does not wait for Redis, so an event loop may ask it.
+ * the shared one is throttling; during an outage each edge admits up to the limit's rate on its own. A key that also
+ * has a quota counted in the same Redis ({@link RedisQuotaLimiter#exact}) is decided in the same round trip, by one
+ * script. {@link #acquireAsync} does not wait for Redis, so an event loop may ask it.
  */
 public final class ExactRedisRateLimiter implements RateLimiter {
 
-    static final LuaScript BUCKET = LuaScript.load("token-bucket.lua");
+    static final LuaScript BUCKET = LuaScript.of(
+            "return take_tokens(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])", "token-bucket.lua");
+    /**
+     * A token and, only when one was taken, a request counted against the quota, in one run: the bucket's arguments
+     * and then the counter's, the bucket's reply and then the counter's (which settles what this edge admitted
+     * offline either way).
+     */
+    static final LuaScript BUCKET_AND_COUNTER = LuaScript.of("""
+            local rate = take_tokens(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+            local wanted = '0'
+            if rate[1] > 0 then
+              wanted = ARGV[7]
+            end
+            local quota = count_requests(KEYS[2], ARGV[6], wanted, ARGV[8], ARGV[9], ARGV[10])
+            return {rate[1], rate[2], rate[3], rate[4], quota[1], quota[2]}
+            """, "token-bucket.lua", "monthly-quota.lua");
     private static final String PREFIX = "latchkey:rl:";
 
     private final RedisLink link;
@@ -39,15 +60,60 @@ public final class ExactRedisRateLimiter implements RateLimiter {
 
     @Override
     public CompletableFuture<RateLimitState> acquireAsync(String keyId, RateLimit limit) {
-        return takeAsync(link, keyId, limit, 1, false).thenApply(shared -> {
-            if (shared.isEmpty()) {
-                link.countDegraded();
-                return local.acquire(keyId, limit);
-            }
-            RateLimitState state = shared.get().state();
-            local.follow(keyId, limit, state.remaining());
-            return state;
-        });
+        return takeAsync(link, keyId, limit, 1, false).thenApply(shared -> decided(keyId, limit, shared));
+    }
+
+    /** Decided locally when Redis did not answer; otherwise the shared bucket's answer, which the local one follows. */
+    private RateLimitState decided(String keyId, RateLimit limit, Optional<Taken> shared) {
+        if (shared.isEmpty()) {
+            link.countDegraded();
+            return local.acquire(keyId, limit);
+        }
+        RateLimitState state = shared.get().state();
+        local.follow(keyId, limit, state.remaining());
+        return state;
+    }
+
+    @Override
+    public Limited acquireWithQuota(String keyId, RateLimit limit, QuotaLimiter quotaLimiter, long requestsPerMonth,
+                                    Instant now) {
+        return link.await(() -> acquireWithQuotaAsync(keyId, limit, quotaLimiter, requestsPerMonth, now));
+    }
+
+    /**
+     * One round trip for both when {@code quotaLimiter} counts every request in this limiter's Redis (exact mode);
+     * otherwise the rate limit and then the quota, as any limiter does.
+     */
+    @Override
+    public CompletionStage<Limited> acquireWithQuotaAsync(String keyId, RateLimit limit, QuotaLimiter quotaLimiter,
+                                                          long requestsPerMonth, Instant now) {
+        if (!(quotaLimiter instanceof RedisQuotaLimiter counter) || !counter.countsEachRequestOn(link)) {
+            return RateLimiter.super.acquireWithQuotaAsync(keyId, limit, quotaLimiter, requestsPerMonth, now);
+        }
+        RedisQuotaLimiter.Count count = counter.count(keyId, requestsPerMonth, now);
+        long settled = count.settle();
+        String[] arguments = concat(bucketArguments(limit, 1, false), count.arguments(1, false, settled));
+        return BUCKET_AND_COUNTER.runAsync(link, new String[] {PREFIX + keyId, count.key}, arguments)
+                .thenApply(reply -> {
+                    RateLimitState rateLimit = decided(keyId, limit, reply.map(counts -> taken(limit, counts)));
+                    Optional<List<Long>> counted = reply.map(counts -> counts.subList(4, 6));
+                    if (rateLimit.allowed()) {
+                        return new Limited(rateLimit, count.decide(counted, settled));
+                    }
+                    // The script settled what the call carried; without a reply, the next call carries it.
+                    if (reply.isPresent()) {
+                        count.decide(counted, settled);
+                    } else {
+                        count.unsent(settled);
+                    }
+                    return new Limited(rateLimit, null);
+                });
+    }
+
+    private static String[] concat(String[] first, String[] second) {
+        String[] both = Arrays.copyOf(first, first.length + second.length);
+        System.arraycopy(second, 0, both, first.length, second.length);
+        return both;
     }
 
     /** What one run of the script took (negative: gave back) and the bucket's state after it. */
@@ -65,12 +131,19 @@ public final class ExactRedisRateLimiter implements RateLimiter {
     /** As {@link #take}, without waiting: see {@link RedisLink#callAsync}. */
     static CompletableFuture<Optional<Taken>> takeAsync(RedisLink link, String keyId, RateLimit limit, long cost,
                                                        boolean partial) {
-        return BUCKET.runAsync(link, new String[] {PREFIX + keyId}, Long.toString(limit.capacity()),
-                        Long.toString(limit.limit()), Long.toString(limit.periodSeconds() * 1000), Long.toString(cost),
-                        partial ? "1" : "0")
-                .thenApply(reply -> reply.map(counts -> new Taken(counts.get(0), new RateLimitState(counts.get(0) > 0,
-                        limit.limit(), limit.periodSeconds(), counts.get(1) / 1000, ceilSeconds(counts.get(3)),
-                        ceilSeconds(counts.get(2))))));
+        return BUCKET.runAsync(link, new String[] {PREFIX + keyId}, bucketArguments(limit, cost, partial))
+                .thenApply(reply -> reply.map(counts -> taken(limit, counts)));
+    }
+
+    private static String[] bucketArguments(RateLimit limit, long cost, boolean partial) {
+        return new String[] {Long.toString(limit.capacity()), Long.toString(limit.limit()),
+                Long.toString(limit.periodSeconds() * 1000), Long.toString(cost), partial ? "1" : "0"};
+    }
+
+    /** The bucket's part of a script's reply: {tokens taken, millitokens left, ms to the next token, ms to full}. */
+    private static Taken taken(RateLimit limit, List<Long> counts) {
+        return new Taken(counts.get(0), new RateLimitState(counts.get(0) > 0, limit.limit(), limit.periodSeconds(),
+                counts.get(1) / 1000, ceilSeconds(counts.get(3)), ceilSeconds(counts.get(2))));
     }
 
     private static long ceilSeconds(long millis) {

@@ -28,13 +28,20 @@ final class LuaScript {
         this.sha = sha1(source);
     }
 
-    /** The script in {@code resource}, next to this class. */
-    static LuaScript load(String resource) {
-        try (InputStream in = LuaScript.class.getResourceAsStream(resource)) {
-            return new LuaScript(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    /**
+     * The functions defined in {@code libraries} (resources next to this class), then {@code main}, which calls them:
+     * scripts that share a step share its Lua.
+     */
+    static LuaScript of(String main, String... libraries) {
+        StringBuilder source = new StringBuilder();
+        for (String library : libraries) {
+            try (InputStream in = LuaScript.class.getResourceAsStream(library)) {
+                source.append(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
+        return new LuaScript(source.append(main).toString());
     }
 
     /** Runs the script for a list of integers; empty when Redis did not answer within the link's budget. */

@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Monthly quotas counted in Redis, one counter per key and month shared by every edge, changed only by a Lua script
- * that never lets the count pass the quota. Exact mode asks Redis for every request; leased mode (the local-sync
+ * that never lets the count pass the quota. Exact mode asks Redis for every request (a key with a rate limit in
+ * {@link ExactRedisRateLimiter} in the same round trip as its bucket); leased mode (the local-sync
  * rate-limit mode) takes leases of a thousandth of the quota (at most 1,000 requests) and decides from them locally,
  * so edges together never admit more than the quota and may admit less, by about one lease per edge (more after late
  * replies, below).
@@ -31,7 +32,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class RedisQuotaLimiter implements QuotaLimiter {
 
-    static final LuaScript COUNTER = LuaScript.load("monthly-quota.lua");
+    static final LuaScript COUNTER = LuaScript.of(
+            "return count_requests(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])", "monthly-quota.lua");
     private static final String PREFIX = "latchkey:quota:";
     private static final long MAX_LEASE = 1_000;
     private static final long LEASE_DIVISOR = 1_000;
@@ -70,59 +72,110 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
 
     @Override
     public CompletableFuture<QuotaState> consumeAsync(String keyId, long requestsPerMonth, Instant now) {
-        YearMonth month = QuotaState.month(now);
-        // What an earlier month admitted offline and never settled is not carried into the next month either.
-        sweep.reached(month, before -> keys.values().removeIf(key -> key.month.isBefore(before)));
-        QuotaState allowed = QuotaState.at(now, true, requestsPerMonth, 0);
-        KeyMonth kept = keys.compute(keyId, (id, current) -> KeyMonth.next(current, month, requestsPerMonth));
-        // A late request of the month before is counted in that month's count in Redis, with a single count and on
-        // a state of its own; only when Redis cannot be asked is it decided and counted against the newer month's.
-        boolean late = !kept.month.equals(month);
-        KeyMonth state = late ? new KeyMonth(month, requestsPerMonth, new AtomicLong(), new AtomicLong(), 0) : kept;
-        long leaseLeft = state.tryTakeLease();
+        Count count = count(keyId, requestsPerMonth, now);
+        long leaseLeft = count.state.tryTakeLease();
         if (leaseLeft >= 0) {
             return CompletableFuture.completedFuture(QuotaState.at(now, true, requestsPerMonth,
-                    state.seenUsed - leaseLeft));
+                    count.state.seenUsed - leaseLeft));
         }
         // One lease at a time per key: requests that find it empty while one is on its way take a single count each.
-        boolean leasing = leased && !late && link.answeringInTime() && state.leasing.compareAndSet(false, true);
+        boolean leasing = leased && count.state == count.kept && link.answeringInTime()
+                && count.state.leasing.compareAndSet(false, true);
         long wanted = leasing ? Math.max(1, Math.min(MAX_LEASE, requestsPerMonth / LEASE_DIVISOR)) : 1;
-        long settled = state.unsent.getAndSet(0);
-        return COUNTER.runAsync(link, new String[] {PREFIX + keyId + ":" + month},
-                Long.toString(requestsPerMonth), Long.toString(wanted), leased ? "1" : "0", Long.toString(settled),
-                Long.toString(allowed.resetsAt().getEpochSecond() + EXPIRY_SLACK_SECONDS)).thenApply(reply -> {
+        long settled = count.settle();
+        return COUNTER.runAsync(link, new String[] {count.key}, count.arguments(wanted, leased, settled))
+                .thenApply(reply -> {
                     try {
-                        return decide(state, kept, reply, settled, now);
+                        return count.decide(reply, settled);
                     } finally {
                         // Only once the lease is in: a request finding it empty meanwhile takes one count of its own.
                         if (leasing) {
-                            state.leasing.set(false);
+                            count.state.leasing.set(false);
                         }
                     }
                 });
     }
 
     /**
-     * {@code kept} is the state this edge keeps for the key: {@code state} itself, or for a late request of the month
-     * before the newer month's, against which it is decided and counted offline, since its own knows no count (the
-     * newer month is charged a request of the month before: errs towards denying).
+     * Whether every request is counted in Redis through {@code link} (exact mode), so that a script run there may count
+     * one as it does.
      */
-    private QuotaState decide(KeyMonth state, KeyMonth kept, Optional<List<Long>> reply, long settled, Instant now) {
-        if (reply.isEmpty()) {
+    boolean countsEachRequestOn(RedisLink link) {
+        return !leased && this.link == link;
+    }
+
+    /**
+     * A request of {@code keyId} at {@code now} to be counted in Redis: the state it is decided on and the counter it
+     * goes to. A late request of the month before is counted in that month's count in Redis, with a single count and
+     * on a state of its own; only when Redis cannot be asked is it decided and counted against the newer month's.
+     */
+    Count count(String keyId, long requestsPerMonth, Instant now) {
+        YearMonth month = QuotaState.month(now);
+        // What an earlier month admitted offline and never settled is not carried into the next month either.
+        sweep.reached(month, before -> keys.values().removeIf(key -> key.month.isBefore(before)));
+        KeyMonth kept = keys.compute(keyId, (id, current) -> KeyMonth.next(current, month, requestsPerMonth));
+        KeyMonth state = kept.month.equals(month) ? kept
+                : new KeyMonth(month, requestsPerMonth, new AtomicLong(), new AtomicLong(), 0);
+        return new Count(state, kept, PREFIX + keyId + ":" + month, now);
+    }
+
+    /**
+     * One request's count: {@code state} is what it is decided on and {@code kept} the state this edge keeps for the
+     * key, {@code state} itself, or for a late request of the month before the newer month's, against which it is
+     * decided and counted offline, since its own knows no count (the newer month is charged a request of the month
+     * before: errs towards denying).
+     */
+    final class Count {
+        private final KeyMonth state;
+        private final KeyMonth kept;
+        final String key;
+        private final Instant now;
+
+        private Count(KeyMonth state, KeyMonth kept, String key, Instant now) {
+            this.state = state;
+            this.kept = kept;
+            this.key = key;
+            this.now = now;
+        }
+
+        /** What this edge admitted offline and no call carries yet, taken to be carried by the call about to go. */
+        long settle() {
+            return state.unsent.getAndSet(0);
+        }
+
+        /** The counter script's arguments after the key: take {@code wanted}, carrying {@code settled}. */
+        String[] arguments(long wanted, boolean partial, long settled) {
+            return new String[] {Long.toString(state.quota), Long.toString(wanted), partial ? "1" : "0",
+                    Long.toString(settled), Long.toString(QuotaState.at(now, true, state.quota, 0).resetsAt()
+                            .getEpochSecond() + EXPIRY_SLACK_SECONDS)};
+        }
+
+        /**
+         * Decides from the script's reply ({requests taken, count after}), or offline when there was none, and either
+         * way accounts for the {@code settled} requests the call carried.
+         */
+        QuotaState decide(Optional<List<Long>> reply, long settled) {
+            if (reply.isEmpty()) {
+                unsent(settled);
+                link.countDegraded();
+                return kept.takeOffline(now);
+            }
+            long taken = reply.get().get(0);
+            long used = reply.get().get(1);
+            // The count Redis gave holds what this call settled: only then do they leave the offline count.
+            state.seenUsed = used;
+            state.offline.addAndGet(-settled);
+            if (taken == 0) {
+                return QuotaState.at(now, false, state.quota, used);
+            }
+            state.lease.addAndGet(taken - 1);
+            return QuotaState.at(now, true, state.quota, used - (taken - 1));
+        }
+
+        /** Puts back the {@code settled} requests of a call that was not answered, for the next call to carry. */
+        void unsent(long settled) {
             state.unsent.addAndGet(settled);
-            link.countDegraded();
-            return kept.takeOffline(now);
         }
-        long taken = reply.get().get(0);
-        long used = reply.get().get(1);
-        // The count Redis gave holds what this call settled: only then do they leave the offline count.
-        state.seenUsed = used;
-        state.offline.addAndGet(-settled);
-        if (taken == 0) {
-            return QuotaState.at(now, false, state.quota, used);
-        }
-        state.lease.addAndGet(taken - 1);
-        return QuotaState.at(now, true, state.quota, used - (taken - 1));
     }
 
     /** One key's count for one month and quota, as this edge knows it. */

@@ -170,6 +170,12 @@ class LocalSyncRateLimiterTest {
             for (int i = 0; i < 700; i++) {
                 admitted += busy.acquire(keyId, sixHundredFortyPerHour).allowed() ? 1 : 0;
             }
+            // A refill that took the last token as the loop ended lands in the busy edge's lease afterwards, and an
+            // idle lease goes back after 100 ms: what was not admitted yet is admitted now.
+            Thread.sleep(300);
+            for (int i = 0; i < 20; i++) {
+                admitted += busy.acquire(keyId, sixHundredFortyPerHour).allowed() ? 1 : 0;
+            }
             assertThat(admitted).isEqualTo(639);
         }
     }

@@ -1,0 +1,178 @@
+package io.latchkey.validator.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.latchkey.api.RateLimit;
+import io.latchkey.validator.RateLimiter;
+import io.latchkey.validator.RateLimiter.Limited;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A key with both a rate limit and a monthly quota in exact mode: decided by one script in one round trip, with the
+ * answers the rate limiter and then the quota limiter would give, against real, private redis-servers.
+ */
+class ExactRateAndQuotaTest {
+
+    private static final Instant NOW = Instant.now();
+    private static final YearMonth MONTH = YearMonth.from(NOW.atZone(ZoneOffset.UTC));
+
+    private static String keyId() {
+        return UUID.randomUUID().toString();
+    }
+
+    private static RedisLink link(RedisServer redis) throws InterruptedException {
+        RedisLink link = RedisLink.open(redis.uri(), Duration.ofMillis(200), Duration.ofMillis(100));
+        for (int i = 0; i < 500 && link.call(commands -> commands.ping()).isEmpty(); i++) {
+            Thread.sleep(10);
+        }
+        assertThat(link.healthy()).isTrue();
+        return link;
+    }
+
+    private static long scriptCalls(RedisServer redis) {
+        long calls = 0;
+        for (String line : redis.cli("INFO", "commandstats").split("\n")) {
+            if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
+                calls += Long.parseLong(line.substring(line.indexOf("calls=") + 6, line.indexOf(',')));
+            }
+        }
+        return calls;
+    }
+
+    private static String count(RedisServer redis, String keyId) {
+        return redis.cli("GET", "latchkey:quota:" + keyId + ":" + MONTH);
+    }
+
+    @Test
+    void eachDecisionOfAKeyWithARateLimitAndAQuotaIsOneRoundTripAndCountsOnlyWhatTheRateLimitAdmits()
+            throws Exception {
+        try (RedisServer redis = new RedisServer(); RedisLink link = link(redis)) {
+            ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(link);
+            RedisQuotaLimiter quota = RedisQuotaLimiter.exact(link);
+            String keyId = keyId();
+            RateLimit tenPerHour = new RateLimit(10, 3600, null);
+            // On another key: Redis learns the script from the first call, which answers NOSCRIPT to its EVALSHA.
+            limiter.acquireWithQuota(keyId(), tenPerHour, quota, 15, NOW);
+            long callsBefore = scriptCalls(redis);
+
+            List<Limited> answers = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                answers.add(limiter.acquireWithQuota(keyId, tenPerHour, quota, 15, NOW));
+            }
+
+            assertThat(scriptCalls(redis) - callsBefore).as("scripts run for 20 decisions").isEqualTo(20);
+            assertThat(answers).filteredOn(answer -> answer.rateLimit().allowed()).hasSize(10)
+                    .allSatisfy(answer -> assertThat(answer.quota().allowed()).isTrue());
+            assertThat(answers.get(9).quota().used()).isEqualTo(10);
+            assertThat(answers.subList(10, 20)).allSatisfy(answer -> assertThat(answer.quota()).isNull());
+            assertThat(count(redis, keyId)).as("the month's count in Redis").isEqualTo("10");
+        }
+    }
+
+    /** The same requests for two keys, one through the combined script, one through the two limiters in turn. */
+    @Test
+    void theCombinedAnswerIsTheRateLimitersAndThenTheQuotaLimiters() throws Exception {
+        try (RedisServer redis = new RedisServer(); RedisLink link = link(redis)) {
+            ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(link);
+            // The interface's own way: the rate limit, then the quota when the rate limit admitted the request.
+            RateLimiter inTurn = limiter::acquire;
+            RedisQuotaLimiter quota = RedisQuotaLimiter.exact(link);
+            String combinedKey = keyId();
+            String inTurnKey = keyId();
+            RateLimit limit = new RateLimit(6, 3600, 8L);
+
+            for (int i = 0; i < 12; i++) {
+                // A quota lowered part-way, as an operator may: the count so far stays.
+                long requestsPerMonth = i < 6 ? 5 : 4;
+                Limited combined = limiter.acquireWithQuota(combinedKey, limit, quota, requestsPerMonth, NOW);
+                Limited separate = inTurn.acquireWithQuota(inTurnKey, limit, quota, requestsPerMonth, NOW);
+                // The buckets' seconds to full may differ by one: their refills are a moment apart.
+                assertThat(combined.rateLimit().allowed()).as("request %d", i + 1)
+                        .isEqualTo(separate.rateLimit().allowed());
+                assertThat(combined.rateLimit().remaining()).isEqualTo(separate.rateLimit().remaining());
+                assertThat(combined.quota()).as("request %d", i + 1).isEqualTo(separate.quota());
+            }
+            assertThat(count(redis, combinedKey)).isEqualTo(count(redis, inTurnKey)).isEqualTo("5");
+        }
+    }
+
+    @Test
+    void whileRedisIsDownBothAreDecidedLocallyAndTheQuotasAdmissionsAreAddedWhenItReturns() throws Exception {
+        try (RedisServer redis = new RedisServer(); RedisLink link = link(redis)) {
+            ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(link);
+            RedisQuotaLimiter quota = RedisQuotaLimiter.exact(link);
+            String keyId = keyId();
+            RateLimit hundred = new RateLimit(100, 3600, null);
+            for (int i = 0; i < 4; i++) {
+                assertThat(limiter.acquireWithQuota(keyId, hundred, quota, 10, NOW).quota().allowed()).isTrue();
+            }
+
+            redis.stop();
+            long degradedBefore = link.degraded();
+            int admitted = 0;
+            for (int i = 0; i < 20; i++) {
+                Limited answer = limiter.acquireWithQuota(keyId, hundred, quota, 10, NOW);
+                assertThat(answer.rateLimit().allowed()).isTrue();
+                admitted += answer.quota().allowed() ? 1 : 0;
+            }
+            assertThat(admitted).as("the quota's remainder").isEqualTo(6);
+            assertThat(link.degraded() - degradedBefore).as("one for each limiter of each request").isEqualTo(40);
+
+            // A restarted Redis knows nothing: it is given the 6 admitted without it, with this request.
+            redis.start();
+            awaitAnswering(link);
+            assertThat(limiter.acquireWithQuota(keyId, hundred, quota, 20, NOW).quota().used()).isEqualTo(7);
+            assertThat(count(redis, keyId)).isEqualTo("7");
+        }
+    }
+
+    /**
+     * The requests an edge admitted while Redis was away are added to the month's count by its next call, also when
+     * that call's rate limit refuses the request (and counts nothing for it).
+     */
+    @Test
+    void aRequestTheSharedBucketRefusesStillCarriesWhatTheEdgeAdmittedOffline() throws Exception {
+        try (RedisServer redis = new RedisServer(); RedisLink edgeA = link(redis); RedisLink edgeB = link(redis)) {
+            ExactRedisRateLimiter limiterA = new ExactRedisRateLimiter(edgeA);
+            RedisQuotaLimiter quotaA = RedisQuotaLimiter.exact(edgeA);
+            ExactRedisRateLimiter limiterB = new ExactRedisRateLimiter(edgeB);
+            RedisQuotaLimiter quotaB = RedisQuotaLimiter.exact(edgeB);
+            String keyId = keyId();
+            RateLimit three = new RateLimit(3, 3600, null);
+
+            redis.stop();
+            for (int i = 0; i < 3; i++) {
+                assertThat(limiterA.acquireWithQuota(keyId, three, quotaA, 100, NOW).quota().allowed()).isTrue();
+            }
+            redis.start();
+            awaitAnswering(edgeA);
+            awaitAnswering(edgeB);
+            for (int i = 0; i < 3; i++) {
+                assertThat(limiterB.acquireWithQuota(keyId, three, quotaB, 100, NOW).quota().allowed()).isTrue();
+            }
+            assertThat(count(redis, keyId)).isEqualTo("3");
+
+            Limited refused = limiterA.acquireWithQuota(keyId, three, quotaA, 100, NOW);
+
+            assertThat(refused.rateLimit().allowed()).isFalse();
+            assertThat(count(redis, keyId)).as("B's 3 and the 3 A admitted offline").isEqualTo("6");
+            assertThat(quotaA.consume(keyId, 100, NOW).used()).as("A carried them once").isEqualTo(7);
+            assertThat(count(redis, keyId)).isEqualTo("7");
+        }
+    }
+
+    /** Until a script reaches Redis again: the link reconnects in the background, with back-off. */
+    private static void awaitAnswering(RedisLink link) throws InterruptedException {
+        for (int i = 0; i < 250 && link.call(commands -> commands.ping()).isEmpty(); i++) {
+            Thread.sleep(20);
+        }
+        assertThat(link.call(commands -> commands.ping())).contains("PONG");
+    }
+}
