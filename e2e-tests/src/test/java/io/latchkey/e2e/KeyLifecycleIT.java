@@ -7,6 +7,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import io.latchkey.e2e.Api.Response;
 import io.latchkey.testing.LoopbackPorts;
+import io.latchkey.testing.MonthTurn;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -158,6 +159,8 @@ class KeyLifecycleIT {
         await(Duration.ofSeconds(5), () -> api.authorize(key, "read") == 200
                 && api.authorize(revokedKey.body().get("key").asText(), "read") == 401, "both keys reaching the replica");
         // Limited keys, never asked at the other edges: the fallback's answers must be limited as the replica's are.
+        // The quota is counted in the month of the services' clocks, which must not end between its two requests.
+        MonthTurn.awaitClearOfMonthEnd();
         Response twoAnHour = api.command("POST", "/v1/developers/" + developerId + "/keys", map("name", "limited",
                 "scopes", List.of("read"), "rateLimit", map("limit", 2, "periodSeconds", 3600)));
         Response onceAMonth = api.command("POST", "/v1/developers/" + developerId + "/keys", map("name", "metered",

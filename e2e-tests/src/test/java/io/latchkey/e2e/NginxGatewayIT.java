@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import io.latchkey.testing.LoopbackPorts;
+import io.latchkey.testing.MonthTurn;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -208,6 +209,7 @@ class NginxGatewayIT {
     @Test
     @Order(1)
     void aKeyWhoseMonthlyQuotaIsUsedUpGets429QuotaExceededThroughNginx() throws Exception {
+        MonthTurn.awaitClearOfMonthEnd();
         String key = issue(map("name", "gw-quota", "scopes", List.of("read"), "quota",
                 map("requestsPerMonth", 3))).key();
         // The quota reaches the edge a moment after the key (ApiKeyQuotaChangedEvent follows ApiKeyCreatedEvent):

@@ -4,6 +4,7 @@ import static io.latchkey.e2e.Api.map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.latchkey.testing.LoopbackPorts;
+import io.latchkey.testing.MonthTurn;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.URI;
@@ -190,6 +191,7 @@ class RateLimitIT {
 
     @Test
     void threeEdgesShareOneMonthlyQuotaExactlyAndARaisedQuotaAppliesLive() throws Exception {
+        MonthTurn.awaitClearOfMonthEnd();
         Issued issued = issue(null, map("requestsPerMonth", 50));
 
         Map<Integer, Integer> statuses = hammer(issued.key(), 20);

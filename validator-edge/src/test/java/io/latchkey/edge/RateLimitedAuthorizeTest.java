@@ -7,6 +7,7 @@ import io.latchkey.api.KeyStatus;
 import io.latchkey.api.RateLimit;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyFormat;
+import io.latchkey.testing.MonthTurn;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import io.latchkey.validator.hazelcast.TestCluster;
 import io.latchkey.validator.redis.RedisLink;
@@ -23,8 +24,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.YearMonth;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -146,6 +145,8 @@ class RateLimitedAuthorizeTest {
 
     @Test
     void aKeyOverItsMonthlyQuotaGets429UntilTheMonthEndsWithBothPoliciesInTheFields() throws Exception {
+        // The edge's clock is the system's: a month that ended between the requests would admit the third.
+        MonthTurn.awaitClearOfMonthEnd();
         String key = issue(KeyStatus.ACTIVE, new RateLimit(100, 60, null), 2);
         for (int i = 1; i >= 0; i--) {
             HttpResponse<String> allowed = authorize(key);
@@ -159,8 +160,7 @@ class RateLimitedAuthorizeTest {
         HttpResponse<String> exhausted = authorize(key);
 
         assertThat(exhausted.statusCode()).isEqualTo(429);
-        long untilNextMonth = Duration.between(Instant.now(), YearMonth.now(ZoneOffset.UTC).plusMonths(1).atDay(1)
-                .atStartOfDay().toInstant(ZoneOffset.UTC)).toSeconds();
+        long untilNextMonth = Duration.between(Instant.now(), MonthTurn.nextMonth()).toSeconds();
         assertThat(exhausted.headers().firstValue("Retry-After")).hasValueSatisfying(
                 seconds -> assertThat(Long.parseLong(seconds)).isBetween(untilNextMonth - 5, untilNextMonth + 1));
         assertThat(exhausted.body()).contains("https://latchkey.io/problems/quota-exceeded").doesNotContain(key);
