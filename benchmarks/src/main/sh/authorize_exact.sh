@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Exact rate-limit mode through the gateway listener: /authorize at 5,000/s on 8090 for a key without a rate limit (the
-# local path) and for a key with one (every decision asks Redis: a private redis-server on loopback, no persistence),
-# interleaved round by round. The key's limit (100 M a minute) is never reached, so every exact decision is a full
-# take. Needs gcc, curl, jq, taskset, redis-server, redis-cli, python3, and the ports of bin/latchkey free.
+# local path), for a key with one (every decision asks Redis: a private redis-server on loopback, no persistence) and
+# for a key with one and a monthly quota, interleaved round by round. The limit (100 M a minute) and the quota (10^12
+# a month) are never reached, so every exact decision is a full take and a full count. Needs gcc, curl, jq, taskset, redis-server, redis-cli, python3, and the ports of bin/latchkey free.
 #   benchmarks/src/main/sh/authorize_exact.sh
 # Prints one line per run: the key, the CPU time per request (µs, from /proc) of the edge and of redis-server, the
 # decisions made from a local bucket because Redis was paused or missed its 5 ms budget
@@ -34,6 +34,7 @@ create() {
 }
 LOCAL=$(create '')
 EXACT=$(create ',"rateLimit":{"limit":100000000,"periodSeconds":60}')
+QUOTA=$(create ',"rateLimit":{"limit":100000000,"periodSeconds":60},"quota":{"requestsPerMonth":1000000000000}')
 sleep 1
 EDGE=$(pgrep -P "$UP" -f "validator-edge.*exec.jar")
 REDIS=$(cat "$WORK/redis.pid")
@@ -44,10 +45,10 @@ degraded() {
 }
 us() { awk -v t="$1" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t * 1e6 / hz / 125000}'; }
 load() { taskset -c 1 "$WORK/authorize_load" 127.0.0.1 8090 "$1" read "$2" 20 "$3" 32 | tail -1; }
-for key in "$LOCAL" "$EXACT"; do load "$key" 2500 0 >/dev/null; load "$key" 5000 0 >/dev/null; done
+for key in "$LOCAL" "$EXACT" "$QUOTA"; do load "$key" 2500 0 >/dev/null; load "$key" 5000 0 >/dev/null; done
 for round in 1 2 3; do
-  for name in local exact; do
-    key=$LOCAL; [ $name = exact ] && key=$EXACT
+  for name in local exact quota; do
+    key=$LOCAL; [ $name = exact ] && key=$EXACT; [ $name = quota ] && key=$QUOTA
     d0=$(degraded); e0=$(ticks "$EDGE"); r0=$(ticks "$REDIS")
     line=$(load "$key" 5000 5)
     e1=$(ticks "$EDGE"); r1=$(ticks "$REDIS"); d1=$(degraded)

@@ -77,7 +77,14 @@ public final class ExactRedisRateLimiter implements RateLimiter {
     @Override
     public Limited acquireWithQuota(String keyId, RateLimit limit, QuotaLimiter quotaLimiter, long requestsPerMonth,
                                     Instant now) {
-        return link.await(() -> acquireWithQuotaAsync(keyId, limit, quotaLimiter, requestsPerMonth, now));
+        // Any other quota limiter is asked on this thread, as the interface does, never on a thread Redis replies on.
+        return combines(quotaLimiter)
+                ? link.await(() -> acquireWithQuotaAsync(keyId, limit, quotaLimiter, requestsPerMonth, now))
+                : RateLimiter.super.acquireWithQuota(keyId, limit, quotaLimiter, requestsPerMonth, now);
+    }
+
+    private boolean combines(QuotaLimiter quotaLimiter) {
+        return quotaLimiter instanceof RedisQuotaLimiter counter && counter.countsEachRequestOn(link);
     }
 
     /**
@@ -87,10 +94,10 @@ public final class ExactRedisRateLimiter implements RateLimiter {
     @Override
     public CompletionStage<Limited> acquireWithQuotaAsync(String keyId, RateLimit limit, QuotaLimiter quotaLimiter,
                                                           long requestsPerMonth, Instant now) {
-        if (!(quotaLimiter instanceof RedisQuotaLimiter counter) || !counter.countsEachRequestOn(link)) {
+        if (!combines(quotaLimiter)) {
             return RateLimiter.super.acquireWithQuotaAsync(keyId, limit, quotaLimiter, requestsPerMonth, now);
         }
-        RedisQuotaLimiter.Count count = counter.count(keyId, requestsPerMonth, now);
+        RedisQuotaLimiter.Count count = ((RedisQuotaLimiter) quotaLimiter).count(keyId, requestsPerMonth, now);
         long settled = count.settle();
         String[] arguments = concat(bucketArguments(limit, 1, false), count.arguments(1, false, settled));
         return BUCKET_AND_COUNTER.runAsync(link, new String[] {PREFIX + keyId, count.key}, arguments)

@@ -3,8 +3,10 @@ package io.latchkey.validator.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.latchkey.api.RateLimit;
+import io.latchkey.validator.QuotaLimiter;
 import io.latchkey.validator.RateLimiter;
 import io.latchkey.validator.RateLimiter.Limited;
+import io.latchkey.validator.ratelimit.LocalQuotaLimiter;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
@@ -64,7 +66,10 @@ class ExactRateAndQuotaTest {
 
             List<Limited> answers = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
-                answers.add(limiter.acquireWithQuota(keyId, tenPerHour, quota, 15, NOW));
+                // Half of them as an event loop asks.
+                answers.add(i % 2 == 0 ? limiter.acquireWithQuota(keyId, tenPerHour, quota, 15, NOW)
+                        : limiter.acquireWithQuotaAsync(keyId, tenPerHour, quota, 15, NOW).toCompletableFuture()
+                                .join());
             }
 
             assertThat(scriptCalls(redis) - callsBefore).as("scripts run for 20 decisions").isEqualTo(20);
@@ -130,6 +135,55 @@ class ExactRateAndQuotaTest {
             awaitAnswering(link);
             assertThat(limiter.acquireWithQuota(keyId, hundred, quota, 20, NOW).quota().used()).isEqualTo(7);
             assertThat(count(redis, keyId)).isEqualTo("7");
+        }
+    }
+
+    /** A request of the month before, decided after the new month's first, is counted in its own month's count. */
+    @Test
+    void aLateRequestOfTheMonthBeforeIsCountedInThatMonth() throws Exception {
+        try (RedisServer redis = new RedisServer(); RedisLink link = link(redis)) {
+            ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(link);
+            RedisQuotaLimiter quota = RedisQuotaLimiter.exact(link);
+            String keyId = keyId();
+            RateLimit hundred = new RateLimit(100, 3600, null);
+            Instant nextMonth = MONTH.plusMonths(1).atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
+
+            assertThat(limiter.acquireWithQuota(keyId, hundred, quota, 1, nextMonth).quota().allowed()).isTrue();
+            Limited late = limiter.acquireWithQuota(keyId, hundred, quota, 1, nextMonth.minusSeconds(60));
+
+            assertThat(late.quota().allowed()).as("the month before's first request").isTrue();
+            assertThat(count(redis, keyId)).isEqualTo("1");
+            assertThat(redis.cli("GET", "latchkey:quota:" + keyId + ":" + MONTH.plusMonths(1))).isEqualTo("1");
+            assertThat(limiter.acquireWithQuota(keyId, hundred, quota, 1, nextMonth).quota().allowed())
+                    .as("the new month's quota is used up").isFalse();
+        }
+    }
+
+    /** A quota limiter the script cannot stand for is asked as the interface asks it, on the caller's thread. */
+    @Test
+    void anyOtherQuotaLimiterIsAskedInTurnOnTheCallersThread() throws Exception {
+        try (RedisServer redis = new RedisServer(); RedisLink link = link(redis)) {
+            ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(link);
+            QuotaLimiter local = LocalQuotaLimiter.create();
+            List<Thread> askedOn = new ArrayList<>();
+            QuotaLimiter recording = (keyId, requestsPerMonth, now) -> {
+                askedOn.add(Thread.currentThread());
+                return local.consume(keyId, requestsPerMonth, now);
+            };
+            String keyId = keyId();
+            RateLimit two = new RateLimit(2, 3600, null);
+
+            List<Boolean> admitted = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                Limited answer = limiter.acquireWithQuota(keyId, two, recording, 1, NOW);
+                admitted.add(answer.rateLimit().allowed() && answer.quota().allowed());
+            }
+
+            assertThat(admitted).containsExactly(true, false, false);
+            assertThat(askedOn).as("asked for the two requests the rate limit admitted")
+                    .containsExactly(Thread.currentThread(), Thread.currentThread());
+            assertThat(scriptCalls(redis)).as("the bucket's script once a request, and the EVAL after its first NOSCRIPT")
+                    .isEqualTo(3 + 1);
         }
     }
 
