@@ -159,8 +159,6 @@ class KeyLifecycleIT {
         await(Duration.ofSeconds(5), () -> api.authorize(key, "read") == 200
                 && api.authorize(revokedKey.body().get("key").asText(), "read") == 401, "both keys reaching the replica");
         // Limited keys, never asked at the other edges: the fallback's answers must be limited as the replica's are.
-        // The quota is counted in the month of the services' clocks, which must not end between its two requests.
-        MonthTurn.awaitClearOfMonthEnd();
         Response twoAnHour = api.command("POST", "/v1/developers/" + developerId + "/keys", map("name", "limited",
                 "scopes", List.of("read"), "rateLimit", map("limit", 2, "periodSeconds", 3600)));
         Response onceAMonth = api.command("POST", "/v1/developers/" + developerId + "/keys", map("name", "metered",
@@ -194,6 +192,8 @@ class KeyLifecycleIT {
                     api.authorizeAt(withFallback, limitedKey, "read").statusCode()))
                     .as("the key's limit, through the fallback").containsExactly(200, 200, 429);
             String meteredKey = onceAMonth.body().get("key").asText();
+            // The quota is counted in the month of the edge's clock, which must not end between the two requests.
+            MonthTurn.awaitClearOfMonthEnd();
             assertThat(List.of(api.authorizeAt(gateway, meteredKey, "read").statusCode(),
                     api.authorizeAt(withFallback, meteredKey, "read").statusCode()))
                     .as("the key's quota, through the fallback").containsExactly(200, 429);

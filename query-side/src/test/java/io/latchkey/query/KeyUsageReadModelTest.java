@@ -236,7 +236,9 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
     }
 
     @Test
-    void summariesWrittenBeforeTheMonthsMoveIntoThemAndAReplayCountsNothingTwice() {
+    void summariesWrittenBeforeTheMonthsMoveIntoThemAndAReplayCountsNothingTwice() throws InterruptedException {
+        // The quota's use is read for the month of the query side's clock: the usage's month must still be it.
+        MonthTurn.awaitClearOfMonthEnd();
         IssuedKey key = createKey();
         appendKeyEvent(key.keyId(), 1, new ApiKeyQuotaChangedEvent(key.keyId(), 100L, now()));
         Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);

@@ -3,6 +3,7 @@ package io.latchkey.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.latchkey.api.secret.KeyFormat;
+import io.latchkey.testing.MonthTurn;
 import io.latchkey.validator.KeyReplica;
 import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.ratelimit.LocalQuotaLimiter;
@@ -52,7 +53,7 @@ class GatewayRoutesFallbackTest {
     }
 
     @Test
-    void aKeyAnsweredByTheQuerySideIsRateLimitedAndCountedAgainstItsQuotaHere() {
+    void aKeyAnsweredByTheQuerySideIsRateLimitedAndCountedAgainstItsQuotaHere() throws InterruptedException {
         querySide.answer("{\"status\":\"VALID\",\"keyId\":\"limited\",\"developerId\":\"d\",\"scopes\":[\"read\"],"
                 + "\"rateLimit\":{\"limit\":2,\"periodSeconds\":3600},\"monthlyQuota\":1000}");
         routes = new GatewayRoutes(KeyValidator.builder().replica(FILLING).maxLag(null)
@@ -65,6 +66,8 @@ class GatewayRoutesFallbackTest {
         assertThat(third.status()).as("the key's limit of 2 an hour holds while the replica fills").isEqualTo(429);
         assertThat(querySide.asked()).isEqualTo(3);
 
+        // The quota is counted in the month of the validator's clock, the system's: it must not end in between.
+        MonthTurn.awaitClearOfMonthEnd();
         querySide.answer("{\"status\":\"VALID\",\"keyId\":\"quota\",\"developerId\":\"d\",\"scopes\":[\"read\"],"
                 + "\"monthlyQuota\":1}");
         assertThat(check(true).status()).isEqualTo(200);

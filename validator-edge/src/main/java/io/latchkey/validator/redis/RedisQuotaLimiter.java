@@ -27,8 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * lost although Redis most likely ran the script: the request is counted again locally and the admissions it carried
  * are carried again, so a late reply over-counts by what the call took (one request, or a whole lease in leased
  * mode) plus what it settled, erring towards denying. In exact mode a key with a rate limit is counted in its bucket's
- * call, so this holds also when that late call's request is then refused by the local bucket: Redis most likely
- * counted it and took what it carried. While the link awaits a reply in time, requests take single
+ * call, so when the local bucket then refuses that late call's request, Redis most likely counted it although it was
+ * refused, and what the call carried is carried again. While the link awaits a reply in time, requests take single
  * counts instead of leases ({@link RedisLink#answeringInTime}), so a slow Redis costs at most one lease per key and
  * run of misses.
  */

@@ -66,7 +66,7 @@ class ExactRateAndQuotaTest {
 
             List<Limited> answers = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
-                // Half of them as an event loop asks.
+                // Half of them through the call that does not block.
                 answers.add(i % 2 == 0 ? limiter.acquireWithQuota(keyId, tenPerHour, quota, 15, NOW)
                         : limiter.acquireWithQuotaAsync(keyId, tenPerHour, quota, 15, NOW).toCompletableFuture()
                                 .join());
