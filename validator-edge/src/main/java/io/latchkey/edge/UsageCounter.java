@@ -472,9 +472,21 @@ final class UsageCounter {
     }
 
     /**
-     * The path of a request URI without its query, fragment or trailing slash, with identifier-like segments
-     * (containing a digit and at least 8 characters, or all digits) as {@code {id}}, at most
-     * {@value #MAX_ENDPOINT_LENGTH} characters and printable only; {@value #NO_ENDPOINT} for none.
+     * Whether a path segment is data rather than a route's word, to be counted as {@code {id}}: it would otherwise
+     * keep a user's identifiers in events that are never erased, and make an endpoint per value. All digits; at least
+     * 8 characters with a digit, or hexadecimal (a hash, {@code deadbeef}); an address or anything percent-encoded
+     * ({@code @}, {@code %}); or at least 10 characters of which a quarter or more are capitals (a random id in
+     * letters: a camel-case word has one capital a word).
+     */
+    private static boolean identifies(int length, boolean digit, boolean allDigits, boolean allHex, boolean data,
+                                      int upper) {
+        return digit && allDigits || length >= 8 && (digit || allHex) || data || length >= 10 && upper * 4 >= length;
+    }
+
+    /**
+     * The path of a request URI without its query, fragment or trailing slash, with segments that hold data rather
+     * than a route's words as {@code {id}} (see {@link #identifies}), at most {@value #MAX_ENDPOINT_LENGTH} characters
+     * and printable only; {@value #NO_ENDPOINT} for none.
      */
     static String normalise(String uri) {
         if (uri == null || uri.isEmpty() || uri.charAt(0) != '/') {
@@ -486,6 +498,9 @@ final class UsageCounter {
             int end = start;
             boolean digit = false;
             boolean allDigits = true;
+            boolean allHex = true;
+            boolean data = false;
+            int upper = 0;
             while (end < uri.length() && uri.charAt(end) != '/' && uri.charAt(end) != '?' && uri.charAt(end) != '#') {
                 char c = uri.charAt(end);
                 // The command side refuses a report with any ISO control character in an endpoint, and HTTP decoders
@@ -496,12 +511,15 @@ final class UsageCounter {
                 boolean isDigit = c >= '0' && c <= '9';
                 digit |= isDigit;
                 allDigits &= isDigit;
+                allHex &= isDigit || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F';
+                data |= c == '@' || c == '%';
+                upper += c >= 'A' && c <= 'Z' ? 1 : 0;
                 end++;
             }
             int length = end - start;
             if (length > 0) {
                 path.append('/');
-                if (digit && (allDigits || length >= 8)) {
+                if (identifies(length, digit, allDigits, allHex, data, upper)) {
                     path.append("{id}");
                 } else {
                     path.append(uri, start, end);
