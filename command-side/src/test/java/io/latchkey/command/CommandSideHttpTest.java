@@ -717,6 +717,11 @@ class CommandSideHttpTest {
                 usage("edge-1", 3, keyId, minute, "Valid!", 1),
                 usage("edge-1", 3, keyId, minute, "valid", 0),
                 usage("edge-1", 3, keyId, "+10000-01-01T00:00:00Z", "valid", 1),
+                // An edge's clock an hour ahead: its last use would stay the key's last use for good.
+                usage("edge-1", 3, keyId, Instant.parse(minute).plus(Duration.ofHours(1)).toString(), "valid", 1),
+                map("edgeId", "edge-1", "batchSequence", 3, "keys", List.of(map("keyId", keyId, "lastUsedAt",
+                        Instant.parse(minute).plus(Duration.ofHours(1)).toString(), "counts", List.of(map("minute",
+                                minute, "endpoint", "/orders", "outcome", "valid", "count", 1))))),
                 map("edgeId", "edge-1", "batchSequence", 3, "keys", Collections.singletonList(null)));
         for (Map<String, Object> bad : badEntries) {
             Response refused = call("POST", "/v1/usage", bad);
@@ -724,6 +729,9 @@ class CommandSideHttpTest {
             assertThat(refused.body().get("refused").asInt()).as(refused.raw()).isEqualTo(1);
             assertThat(refused.body().get("recorded").asInt()).isZero();
         }
+        String skewed = Instant.parse(minute).plus(Duration.ofMinutes(2)).toString();
+        assertThat(call("POST", "/v1/usage", usage("edge-1", 3, keyId, skewed, "valid", 1)).body().get("recorded")
+                .asInt()).as("an edge's clock two minutes ahead").isEqualTo(1);
 
         // Beside a good one, in one report: the good key is recorded, once, and the bad entry is refused each time.
         String other = createKey(registerDeveloper()).body().get("keyId").asText();

@@ -10,6 +10,7 @@ import io.latchkey.support.web.Ids;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.RequestContext;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -51,6 +52,11 @@ class UsageController {
     private static final int MAX_ENDPOINT = 256;
     private static final long MAX_COUNT = 1_000_000_000L;
     /**
+     * How far ahead of this side's clock a reported time may be: an edge's clock a little ahead is skew, further is
+     * wrong, and a last use in the future would stay the key's last use for good (it is only ever raised).
+     */
+    static final Duration MAX_AHEAD = Duration.ofMinutes(5);
+    /**
      * Keys recorded in one unit of work. Axon's work per aggregate grows with what the unit of work already holds: a
      * key loaded from the store lists every event staged so far, quadratic per load, so with 3,000 uncached keys the
      * slowest report call took 29 s with one unit of work per report and 6 s in parts (docs/benchmarks.md).
@@ -86,7 +92,8 @@ class UsageController {
         Set<String> seen = new HashSet<>();
         int refused = 0;
         for (UsageReport.KeyCounts key : report.keys()) {
-            List<UsageCount> counts = key == null || !valid(key) ? null : counts(key.counts());
+            Instant latest = now.plus(MAX_AHEAD);
+            List<UsageCount> counts = key == null || !valid(key, latest) ? null : counts(key.counts(), latest);
             // The first valid entry of a key is kept; a repeat is refused, as the report holds the key once.
             if (counts == null || !seen.add(key.keyId())) {
                 refused++;
@@ -99,8 +106,9 @@ class UsageController {
             // Once a minute at most: an entry refused once is refused in every report of that edge.
             lastRefusalLoggedAt.set(now.toEpochMilli());
             log.warn("Usage report {} of edge {}: {} of {} keys refused (an unknown key id, a repeated one, a time "
-                    + "outside 1970-9999, a minute not at its start, an endpoint with control characters, an unknown "
-                    + "outcome form or a count out of range); their counts are not recorded",
+                    + "outside 1970-9999 or over 5 minutes ahead of this side's clock, a minute not at its start, an "
+                    + "endpoint with control characters, an unknown outcome form or a count out of range); their "
+                    + "counts are not recorded",
                     report.batchSequence(), report.edgeId(), refused, report.keys().size());
         }
         // Keys in one order, so that two reports taking the same streams' locks never wait on each other in a cycle.
@@ -137,24 +145,25 @@ class UsageController {
         return result.getPayload();
     }
 
-    /** A key id (or 'unknown') and a last use the stores can hold. */
-    private static boolean valid(UsageReport.KeyCounts key) {
+    /** A key id (or 'unknown') and a last use the stores can hold, no later than {@code latest}. */
+    private static boolean valid(UsageReport.KeyCounts key, Instant latest) {
         return (ApiKeyUsageRecordedEvent.UNKNOWN_KEY.equals(key.keyId()) || Ids.valid(key.keyId()))
-                && (key.lastUsedAt() == null || TimeBounds.holds(key.lastUsedAt()));
+                && (key.lastUsedAt() == null || TimeBounds.holds(key.lastUsedAt())
+                        && !key.lastUsedAt().isAfter(latest));
     }
 
     /**
      * The key's counts, or null when any is invalid: 1 to {@value #MAX_COUNTS_PER_KEY} of them, each with the start of
-     * a minute from 1970 to 9999, an endpoint of 1 to {@value #MAX_ENDPOINT} printable characters, an outcome such as
+     * a minute from 1970 to no later than {@code latest}, an endpoint of 1 to {@value #MAX_ENDPOINT} printable characters, an outcome such as
      * {@code valid} or {@code insufficient_scope}, and a count from 1 to {@value #MAX_COUNT}.
      */
-    private static List<UsageCount> counts(List<UsageReport.Count> counts) {
+    private static List<UsageCount> counts(List<UsageReport.Count> counts, Instant latest) {
         if (counts == null || counts.isEmpty() || counts.size() > MAX_COUNTS_PER_KEY) {
             return null;
         }
         List<UsageCount> valid = new ArrayList<>(counts.size());
         for (UsageReport.Count count : counts) {
-            if (!valid(count)) {
+            if (!valid(count, latest)) {
                 return null;
             }
             valid.add(new UsageCount(count.minute(), count.endpoint(), count.outcome(), count.count()));
@@ -162,8 +171,8 @@ class UsageController {
         return valid;
     }
 
-    private static boolean valid(UsageReport.Count count) {
-        return count != null && TimeBounds.holds(count.minute())
+    private static boolean valid(UsageReport.Count count, Instant latest) {
+        return count != null && TimeBounds.holds(count.minute()) && !count.minute().isAfter(latest)
                 && count.minute().equals(count.minute().truncatedTo(ChronoUnit.MINUTES))
                 && count.endpoint() != null && !count.endpoint().isEmpty() && count.endpoint().length() <= MAX_ENDPOINT
                 && count.endpoint().chars().noneMatch(Character::isISOControl)
