@@ -94,6 +94,15 @@ final class UsageReporter implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether a refusal is the command side's own, a problem document: a proxy's 400 (a plain-HTTP request sent to
+     * its TLS port, a header it would not pass) says nothing of the report, which is sent again rather than dropped.
+     */
+    private static boolean fromCommandSide(HttpResponse<?> answer) {
+        return answer.headers().firstValue("Content-Type").filter(type -> type.startsWith("application/problem+json"))
+                .isPresent();
+    }
+
     /** Sends the pending report, or takes and sends a new one; true when nothing is left pending. */
     boolean flush() {
         return flush(REQUEST_TIMEOUT);
@@ -125,7 +134,7 @@ final class UsageReporter implements AutoCloseable {
                 // Only a 200's body is read: another status's may be a proxy's page of any size.
                 answer.body().close();
             }
-            if (answer.statusCode() == 400 || answer.statusCode() == 422) {
+            if ((answer.statusCode() == 400 || answer.statusCode() == 422) && fromCommandSide(answer)) {
                 // The command side will never take this report: sending it again would block every later one.
                 rejected.incrementAndGet();
                 log.error("Usage report {} of edge {} was refused as invalid ({}); its counts are dropped", sequence,

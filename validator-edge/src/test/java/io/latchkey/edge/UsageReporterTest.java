@@ -92,6 +92,46 @@ class UsageReporterTest {
         assertThat(counter.report(10)).isEmpty();
     }
 
+    /** Answers every report with {@code status} and a body of {@code contentType}, counting the reports. */
+    private static HttpServer refusing(int status, String contentType, List<Long> sequences) throws IOException {
+        return commandSide(exchange -> {
+            sequences.add(JSON.readTree(exchange.getRequestBody()).get("batchSequence").asLong());
+            byte[] body = "{\"status\":400}".getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", contentType);
+            exchange.sendResponseHeaders(status, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+    }
+
+    @Test
+    void aReportTheCommandSideRefusesAsInvalidIsDroppedButAProxysBadRequestIsSentAgain() throws IOException {
+        List<Long> sequences = new CopyOnWriteArrayList<>();
+        HttpServer proxy = refusing(400, "text/html", sequences);
+        UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + proxy.getAddress().getPort()),
+                Duration.ofSeconds(10));
+        try {
+            counter.record(KEY, "/orders", "valid");
+            assertThat(reporter.flush()).as("left pending").isFalse();
+            assertThat(reporter.flush()).isFalse();
+        } finally {
+            proxy.stop(0);
+        }
+        assertThat(sequences).as("the same report, twice").containsExactly(1L, 1L);
+        assertThat(reporter.rejected()).isZero();
+
+        HttpServer commandSide = refusing(422, "application/problem+json", sequences);
+        UsageReporter toCommandSide = reporter(URI.create("http://127.0.0.1:" + commandSide.getAddress().getPort()),
+                Duration.ofSeconds(10));
+        try {
+            assertThat(toCommandSide.flush()).as("nothing left pending").isTrue();
+        } finally {
+            commandSide.stop(0);
+        }
+        assertThat(toCommandSide.rejected()).isEqualTo(1);
+        assertThat(counter.report(10)).as("its counts dropped").isEmpty();
+    }
+
     @Test
     void minutesPileUpNoLongerThanTheHoldWhileTheCommandSideRefusesEveryReport() throws IOException {
         SettableClock now = new SettableClock(Instant.parse("2030-01-01T10:00:00Z"));
