@@ -142,6 +142,14 @@ final class UsageReporter implements AutoCloseable {
                 counter.acknowledge(takePending());
                 return true;
             }
+            if (answer.statusCode() == 413 && pending.size() > 1) {
+                // A proxy's limit (the command side takes any report's size): the first half is sent again under
+                // this sequence, and the other keys, left unacknowledged, come in later reports.
+                pending = new ArrayList<>(pending.subList(0, pending.size() / 2));
+                log.warn("Usage report {} of edge {} was too large for a proxy (413); sending it in parts", sequence,
+                        edgeId);
+                return false;
+            }
             if (answer.statusCode() != 200) {
                 failed();
                 log.warn("Usage report {} of edge {} answered {}; it will be sent again", sequence, edgeId,

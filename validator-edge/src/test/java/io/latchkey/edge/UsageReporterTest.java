@@ -18,7 +18,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
@@ -130,6 +134,53 @@ class UsageReporterTest {
         }
         assertThat(toCommandSide.rejected()).isEqualTo(1);
         assertThat(counter.report(10)).as("its counts dropped").isEmpty();
+    }
+
+    /** A proxy in front of the command side whose body limit lets through reports of at most two keys. */
+    @Test
+    void aReportTooLargeForAProxyIsSentInPartsAndEveryKeyOnce() throws IOException {
+        Map<String, Long> recorded = new TreeMap<>();
+        List<Long> taken = new CopyOnWriteArrayList<>();
+        HttpServer proxy = commandSide(exchange -> {
+            JsonNode report = JSON.readTree(exchange.getRequestBody());
+            if (report.get("keys").size() > 2) {
+                exchange.sendResponseHeaders(413, -1);
+            } else {
+                taken.add(report.get("batchSequence").asLong());
+                report.get("keys").forEach(key -> recorded.merge(key.get("keyId").asText(),
+                        key.at("/counts/0/count").asLong(), Long::sum));
+                exchange.sendResponseHeaders(200, -1);
+            }
+            exchange.close();
+        });
+        List<String> keys = new ArrayList<>();
+        for (int k = 0; k < 5; k++) {
+            String keyId = new UUID(7, k).toString();
+            keys.add(keyId);
+            for (int i = 0; i <= k; i++) {
+                counter.record(keyId, "/orders", "valid");
+            }
+        }
+        UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + proxy.getAddress().getPort()),
+                Duration.ofSeconds(10));
+        try {
+            // Each flush sends one report: a part, or the next report once a part was taken.
+            for (int i = 0; i < 20; i++) {
+                reporter.flush();
+            }
+            assertThat(reporter.flush()).as("nothing pending").isTrue();
+            assertThat(counter.report(10)).as("nothing left to report").isEmpty();
+        } finally {
+            proxy.stop(0);
+        }
+
+        Map<String, Long> counted = new TreeMap<>();
+        for (int k = 0; k < keys.size(); k++) {
+            counted.put(keys.get(k), k + 1L);
+        }
+        assertThat(recorded).isEqualTo(counted);
+        assertThat(taken).as("each part a report of its own").isSorted().doesNotHaveDuplicates();
+        assertThat(reporter.rejected()).isZero();
     }
 
     @Test
