@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
+import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.testing.LoopbackPorts;
 import java.io.ByteArrayInputStream;
@@ -36,6 +37,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.axonframework.commandhandling.CommandMessage;
 import org.axonframework.common.lock.LockAcquisitionFailedException;
+import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.axonframework.messaging.MessageHandlerInterceptor;
 import org.bson.Document;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,6 +47,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -111,6 +114,9 @@ class CommandSideHttpTest {
 
     @LocalServerPort
     int port;
+
+    @Autowired
+    EventStore eventStore;
 
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -569,6 +575,15 @@ class CommandSideHttpTest {
         assertProblem(call("PUT", "/v1/keys/" + developerId + "/rate-limit", map("limit", 1, "periodSeconds", 1)), 404);
     }
 
+    /** The last use the latest usage event of {@code keyId} recorded. */
+    private Instant recordedLastUse(String keyId) {
+        List<Instant> lastUses = new ArrayList<>();
+        eventStore.readEvents(KeyUsage.idOf(keyId), 0).asStream()
+                .filter(event -> event.getPayload() instanceof ApiKeyUsageRecordedEvent)
+                .forEach(event -> lastUses.add(((ApiKeyUsageRecordedEvent) event.getPayload()).lastUsedAt()));
+        return lastUses.get(lastUses.size() - 1);
+    }
+
     private static Map<String, Object> usage(String edgeId, long sequence, String keyId, String minute,
                                              Object outcome, Object count) {
         return map("edgeId", edgeId, "batchSequence", sequence, "keys", List.of(map("keyId", keyId,
@@ -717,11 +732,10 @@ class CommandSideHttpTest {
                 usage("edge-1", 3, keyId, minute, "Valid!", 1),
                 usage("edge-1", 3, keyId, minute, "valid", 0),
                 usage("edge-1", 3, keyId, "+10000-01-01T00:00:00Z", "valid", 1),
-                // An edge's clock an hour ahead: its last use would stay the key's last use for good.
-                usage("edge-1", 3, keyId, Instant.parse(minute).plus(Duration.ofHours(1)).toString(), "valid", 1),
-                map("edgeId", "edge-1", "batchSequence", 3, "keys", List.of(map("keyId", keyId, "lastUsedAt",
-                        Instant.parse(minute).plus(Duration.ofHours(1)).toString(), "counts", List.of(map("minute",
-                                minute, "endpoint", "/orders", "outcome", "valid", "count", 1))))),
+                // A minute an hour ahead: the edge's clock is wrong.
+                map("edgeId", "edge-1", "batchSequence", 3, "keys", List.of(map("keyId", keyId, "lastUsedAt", minute,
+                        "counts", List.of(map("minute", Instant.parse(minute).plus(Duration.ofHours(1)).toString(),
+                                "endpoint", "/orders", "outcome", "valid", "count", 1))))),
                 map("edgeId", "edge-1", "batchSequence", 3, "keys", Collections.singletonList(null)));
         for (Map<String, Object> bad : badEntries) {
             Response refused = call("POST", "/v1/usage", bad);
@@ -732,6 +746,12 @@ class CommandSideHttpTest {
         String skewed = Instant.parse(minute).plus(Duration.ofMinutes(2)).toString();
         assertThat(call("POST", "/v1/usage", usage("edge-1", 3, keyId, skewed, "valid", 1)).body().get("recorded")
                 .asInt()).as("an edge's clock two minutes ahead").isEqualTo(1);
+        // A last use an hour ahead, with counts of a right minute: the counts are recorded, the last use taken as now.
+        Response ahead = call("POST", "/v1/usage", map("edgeId", "edge-1", "batchSequence", 4, "keys", List.of(map(
+                "keyId", keyId, "lastUsedAt", Instant.parse(minute).plus(Duration.ofHours(1)).toString(), "counts",
+                List.of(map("minute", minute, "endpoint", "/orders", "outcome", "valid", "count", 1))))));
+        assertThat(ahead.body().get("recorded").asInt()).as(ahead.raw()).isEqualTo(1);
+        assertThat(recordedLastUse(keyId)).isBefore(Instant.now().plusSeconds(1));
 
         // Beside a good one, in one report: the good key is recorded, once, and the bad entry is refused each time.
         String other = createKey(registerDeveloper()).body().get("keyId").asText();

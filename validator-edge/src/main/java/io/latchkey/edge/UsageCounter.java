@@ -474,13 +474,12 @@ final class UsageCounter {
     /**
      * Whether a path segment is data rather than a route's word, to be counted as {@code {id}}: it would otherwise
      * keep a user's identifiers in events that are never erased, and make an endpoint per value. All digits; at least
-     * 8 characters with a digit, or hexadecimal (a hash, {@code deadbeef}); an address or anything percent-encoded
-     * ({@code @}, {@code %}); or at least 10 characters of which a quarter or more are capitals (a random id in
-     * letters: a camel-case word has one capital a word).
+     * 8 characters with a digit, or hexadecimal (a hash, {@code deadbeef}); an address, anything percent-encoded, or
+     * anything past ASCII (a name, encoded or not: {@code @}, {@code %}, {@code Müller}). Ids in letters alone cannot
+     * be told from words ({@code OAuthToken}, {@code GetCustomerByID}) and are kept.
      */
-    private static boolean identifies(int length, boolean digit, boolean allDigits, boolean allHex, boolean data,
-                                      int upper) {
-        return digit && allDigits || length >= 8 && (digit || allHex) || data || length >= 10 && upper * 4 >= length;
+    private static boolean identifies(int length, boolean digit, boolean allDigits, boolean allHex, boolean data) {
+        return digit && allDigits || length >= 8 && (digit || allHex) || data;
     }
 
     /**
@@ -500,7 +499,6 @@ final class UsageCounter {
             boolean allDigits = true;
             boolean allHex = true;
             boolean data = false;
-            int upper = 0;
             while (end < uri.length() && uri.charAt(end) != '/' && uri.charAt(end) != '?' && uri.charAt(end) != '#') {
                 char c = uri.charAt(end);
                 // The command side refuses a report with any ISO control character in an endpoint, and HTTP decoders
@@ -512,14 +510,13 @@ final class UsageCounter {
                 digit |= isDigit;
                 allDigits &= isDigit;
                 allHex &= isDigit || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F';
-                data |= c == '@' || c == '%';
-                upper += c >= 'A' && c <= 'Z' ? 1 : 0;
+                data |= c == '@' || c == '%' || c > '~';
                 end++;
             }
             int length = end - start;
             if (length > 0) {
                 path.append('/');
-                if (identifies(length, digit, allDigits, allHex, data, upper)) {
+                if (identifies(length, digit, allDigits, allHex, data)) {
                     path.append("{id}");
                 } else {
                     path.append(uri, start, end);

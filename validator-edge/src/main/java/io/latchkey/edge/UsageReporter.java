@@ -55,6 +55,9 @@ final class UsageReporter implements AutoCloseable {
     private final Duration shutdownBudget;
     private long sequence;
     private List<UsageCounter.KeyReport> pending;
+    /** The size of the reports taken: the command side's limits, or less after a proxy's 413. */
+    private int keysPerReport = MAX_KEYS;
+    private int bucketsPerKey = UsageCounter.MAX_BUCKETS_PER_KEY;
     /** When the pending report was taken, on the counter's clock. */
     private long pendingSince;
     /** Whether the flush under way (or last made) has counted a failure. */
@@ -97,6 +100,7 @@ final class UsageReporter implements AutoCloseable {
     /**
      * Whether a refusal is the command side's own, a problem document: a proxy's 400 (a plain-HTTP request sent to
      * its TLS port, a header it would not pass) says nothing of the report, which is sent again rather than dropped.
+     * Reports go without an Accept header, so the command side's refusals come as problem documents.
      */
     private static boolean fromCommandSide(HttpResponse<?> answer) {
         return answer.headers().firstValue("Content-Type").filter(type -> type.startsWith("application/problem+json"))
@@ -114,7 +118,7 @@ final class UsageReporter implements AutoCloseable {
         // Checked before every send: a process frozen for a day (suspended, paused) must not resend on waking.
         abandonIfTooOld();
         if (pending == null) {
-            List<UsageCounter.KeyReport> next = counter.report(MAX_KEYS);
+            List<UsageCounter.KeyReport> next = counter.report(keysPerReport, bucketsPerKey);
             if (next.isEmpty()) {
                 return true;
             }
@@ -142,12 +146,13 @@ final class UsageReporter implements AutoCloseable {
                 counter.acknowledge(takePending());
                 return true;
             }
-            if (answer.statusCode() == 413 && pending.size() > 1) {
-                // A proxy's limit (the command side takes any report's size): the first half is sent again under
-                // this sequence, and the other keys, left unacknowledged, come in later reports.
-                pending = new ArrayList<>(pending.subList(0, pending.size() / 2));
-                log.warn("Usage report {} of edge {} was too large for a proxy (413); sending it in parts", sequence,
-                        edgeId);
+            if (answer.statusCode() == 413 && smaller()) {
+                // A proxy's limit (the command side takes any report's size): the report, unacknowledged, is taken
+                // again in smaller parts.
+                failed();
+                log.warn("Usage report {} of edge {} was too large for a proxy (413); reports now hold at most {} "
+                        + "keys and {} buckets a key", sequence, edgeId, keysPerReport, bucketsPerKey);
+                takePending();
                 return false;
             }
             if (answer.statusCode() != 200) {
@@ -165,7 +170,27 @@ final class UsageReporter implements AutoCloseable {
             return false;
         }
         counter.acknowledge(takePending());
+        // Back towards the full size, a step a report: a proxy's limit found once is found again if it still holds.
+        keysPerReport = (int) Math.min(MAX_KEYS, 2L * keysPerReport);
+        bucketsPerKey = (int) Math.min(UsageCounter.MAX_BUCKETS_PER_KEY, 2L * bucketsPerKey);
         return true;
+    }
+
+    /**
+     * Halves the size of the reports to come after a proxy refused {@link #pending} as too large: its keys, or for a
+     * report of one key, that key's buckets. False when it held one bucket, which no smaller report can carry.
+     */
+    private boolean smaller() {
+        if (pending.size() > 1) {
+            keysPerReport = Math.max(1, pending.size() / 2);
+            return true;
+        }
+        int buckets = pending.get(0).gains().size();
+        if (buckets > 1) {
+            bucketsPerKey = Math.max(1, buckets / 2);
+            return true;
+        }
+        return false;
     }
 
     /**

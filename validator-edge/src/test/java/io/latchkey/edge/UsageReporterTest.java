@@ -183,6 +183,40 @@ class UsageReporterTest {
         assertThat(reporter.rejected()).isZero();
     }
 
+    /** The same proxy, for a key whose buckets alone are too many for it: the key's buckets are sent in parts. */
+    @Test
+    void oneKeyTooLargeForAProxyIsSentInPartsAndEveryBucketOnce() throws IOException {
+        Map<String, Long> recorded = new TreeMap<>();
+        HttpServer proxy = commandSide(exchange -> {
+            JsonNode report = JSON.readTree(exchange.getRequestBody());
+            if (report.at("/keys/0/counts").size() > 3) {
+                exchange.sendResponseHeaders(413, -1);
+            } else {
+                report.at("/keys/0/counts").forEach(count -> recorded.merge(count.get("endpoint").asText(),
+                        count.get("count").asLong(), Long::sum));
+                exchange.sendResponseHeaders(200, -1);
+            }
+            exchange.close();
+        });
+        Map<String, Long> counted = new TreeMap<>();
+        for (int e = 0; e < 10; e++) {
+            counter.record(KEY, "/e" + e, "valid");
+            counted.put("/e" + e, 1L);
+        }
+        UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + proxy.getAddress().getPort()),
+                Duration.ofSeconds(10));
+        try {
+            for (int i = 0; i < 20; i++) {
+                reporter.flush();
+            }
+        } finally {
+            proxy.stop(0);
+        }
+
+        assertThat(recorded).isEqualTo(counted);
+        assertThat(counter.report(10)).isEmpty();
+    }
+
     @Test
     void minutesPileUpNoLongerThanTheHoldWhileTheCommandSideRefusesEveryReport() throws IOException {
         SettableClock now = new SettableClock(Instant.parse("2030-01-01T10:00:00Z"));

@@ -52,8 +52,8 @@ class UsageController {
     private static final int MAX_ENDPOINT = 256;
     private static final long MAX_COUNT = 1_000_000_000L;
     /**
-     * How far ahead of this side's clock a reported time may be: an edge's clock a little ahead is skew, further is
-     * wrong, and a last use in the future would stay the key's last use for good (it is only ever raised).
+     * How far ahead of this side's clock a reported minute may be (a last use further ahead is taken as now): an
+     * edge's clock a little ahead is skew, further is wrong.
      */
     static final Duration MAX_AHEAD = Duration.ofMinutes(5);
     /**
@@ -93,20 +93,24 @@ class UsageController {
         int refused = 0;
         for (UsageReport.KeyCounts key : report.keys()) {
             Instant latest = now.plus(MAX_AHEAD);
-            List<UsageCount> counts = key == null || !valid(key, latest) ? null : counts(key.counts(), latest);
+            List<UsageCount> counts = key == null || !valid(key) ? null : counts(key.counts(), latest);
             // The first valid entry of a key is kept; a repeat is refused, as the report holds the key once.
             if (counts == null || !seen.add(key.keyId())) {
                 refused++;
                 continue;
             }
+            // A last use ahead of this side's clock is taken as now: kept, it would stay the key's last use for good
+            // (it is only ever raised), and refused, it would cost the entry's counts.
+            Instant lastUsedAt = key.lastUsedAt() != null && key.lastUsedAt().isAfter(latest) ? now
+                    : key.lastUsedAt();
             records.add(new RecordKeyUsageCommand(KeyUsage.idOf(key.keyId()), key.keyId(), report.edgeId(),
-                    report.batchSequence(), counts, key.lastUsedAt(), now));
+                    report.batchSequence(), counts, lastUsedAt, now));
         }
         if (refused > 0 && now.toEpochMilli() - lastRefusalLoggedAt.get() >= 60_000) {
             // Once a minute at most: an entry refused once is refused in every report of that edge.
             lastRefusalLoggedAt.set(now.toEpochMilli());
             log.warn("Usage report {} of edge {}: {} of {} keys refused (an unknown key id, a repeated one, a time "
-                    + "outside 1970-9999 or over 5 minutes ahead of this side's clock, a minute not at its start, an "
+                    + "outside 1970-9999, a minute over 5 minutes ahead of this side's clock or not at its start, an "
                     + "endpoint with control characters, an unknown outcome form or a count out of range); their "
                     + "counts are not recorded",
                     report.batchSequence(), report.edgeId(), refused, report.keys().size());
@@ -145,11 +149,10 @@ class UsageController {
         return result.getPayload();
     }
 
-    /** A key id (or 'unknown') and a last use the stores can hold, no later than {@code latest}. */
-    private static boolean valid(UsageReport.KeyCounts key, Instant latest) {
+    /** A key id (or 'unknown') and a last use the stores can hold. */
+    private static boolean valid(UsageReport.KeyCounts key) {
         return (ApiKeyUsageRecordedEvent.UNKNOWN_KEY.equals(key.keyId()) || Ids.valid(key.keyId()))
-                && (key.lastUsedAt() == null || TimeBounds.holds(key.lastUsedAt())
-                        && !key.lastUsedAt().isAfter(latest));
+                && (key.lastUsedAt() == null || TimeBounds.holds(key.lastUsedAt()));
     }
 
     /**
