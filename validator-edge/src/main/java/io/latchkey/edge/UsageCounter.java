@@ -501,9 +501,10 @@ final class UsageCounter {
             boolean data = false;
             while (end < uri.length() && uri.charAt(end) != '/' && uri.charAt(end) != '?' && uri.charAt(end) != '#') {
                 char c = uri.charAt(end);
-                // The command side refuses a report with any ISO control character in an endpoint, and HTTP decoders
-                // turn each byte of a raw UTF-8 path into one character, some of them in U+0080–U+009F.
-                if (Character.isISOControl(c)) {
+                // The command side refuses a report with any ISO control character in an endpoint. HTTP decoders turn
+                // each byte of a raw UTF-8 path into one character, some of them in U+0080–U+009F: those segments are
+                // folded (past ASCII), so that only ASCII's control characters are left to refuse.
+                if (c < 0x80 && Character.isISOControl(c)) {
                     return NO_ENDPOINT;
                 }
                 boolean isDigit = c >= '0' && c <= '9';

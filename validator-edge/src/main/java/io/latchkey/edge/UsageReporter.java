@@ -37,6 +37,8 @@ final class UsageReporter implements AutoCloseable {
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
     /** How long a report is sent again before it is given up: far less than the command side remembers an edge. */
     static final Duration MAX_RESEND = Duration.ofHours(1);
+    /** Reports taken at a size a proxy's 413 set before they may be twice as large again. */
+    static final int GROW_BACK_AFTER = 60;
     /** More than any answer of the command side's: {@code {edgeId, batchSequence, recorded, duplicates, refused}}. */
     private static final int MAX_ANSWER_BYTES = 64 * 1024;
 
@@ -55,9 +57,21 @@ final class UsageReporter implements AutoCloseable {
     private final Duration shutdownBudget;
     private long sequence;
     private List<UsageCounter.KeyReport> pending;
+    /**
+     * The report's keys still to send after {@link #pending}, under the same sequence: a report a proxy refused as too
+     * large goes in parts, each key in one of them, so that the command side skips the keys it recorded if an earlier
+     * send of the whole report was recorded and only its answer lost.
+     */
+    private List<UsageCounter.KeyReport> rest = List.of();
+    /** Whether a send of the report under way may have been recorded: one whose answer never came, or said nothing. */
+    private boolean maybeRecorded;
     /** The size of the reports taken: the command side's limits, or less after a proxy's 413. */
     private int keysPerReport = MAX_KEYS;
     private int bucketsPerKey = UsageCounter.MAX_BUCKETS_PER_KEY;
+    /** Reports taken since a proxy's 413 made them smaller; at {@link #GROW_BACK_AFTER}, they may grow again. */
+    private int takenSinceSmaller;
+    /** The buckets of the last part of one key a proxy refused since a report was last taken. */
+    private int lastRefusedBuckets = Integer.MAX_VALUE;
     /** When the pending report was taken, on the counter's clock. */
     private long pendingSince;
     /** Whether the flush under way (or last made) has counted a failure. */
@@ -117,6 +131,10 @@ final class UsageReporter implements AutoCloseable {
         counter.maintain();
         // Checked before every send: a process frozen for a day (suspended, paused) must not resend on waking.
         abandonIfTooOld();
+        if (pending == null && !rest.isEmpty()) {
+            pending = rest;
+            rest = List.of();
+        }
         if (pending == null) {
             List<UsageCounter.KeyReport> next = counter.report(keysPerReport, bucketsPerKey);
             if (next.isEmpty()) {
@@ -125,6 +143,7 @@ final class UsageReporter implements AutoCloseable {
             pending = next;
             pendingSince = counter.millis();
             sequence++;
+            maybeRecorded = false;
         }
         try {
             HttpResponse<InputStream> answer = http.send(HttpRequest.newBuilder(endpoint)
@@ -144,18 +163,18 @@ final class UsageReporter implements AutoCloseable {
                 log.error("Usage report {} of edge {} was refused as invalid ({}); its counts are dropped", sequence,
                         edgeId, answer.statusCode());
                 counter.acknowledge(takePending());
-                return true;
+                return rest.isEmpty();
             }
             if (answer.statusCode() == 413 && smaller()) {
-                // A proxy's limit (the command side takes any report's size): the report, unacknowledged, is taken
-                // again in smaller parts.
+                // A proxy's limit (the command side takes any report's size).
                 failed();
-                log.warn("Usage report {} of edge {} was too large for a proxy (413); reports now hold at most {} "
-                        + "keys and {} buckets a key", sequence, edgeId, keysPerReport, bucketsPerKey);
-                takePending();
+                log.warn("Usage report {} of edge {} was too large for a proxy (413); sending it in parts, and reports "
+                        + "of at most {} keys and {} buckets a key", sequence, edgeId, keysPerReport, bucketsPerKey);
                 return false;
             }
             if (answer.statusCode() != 200) {
+                // A proxy's 5xx, or a 503 of the command side after part of the work: it may have been recorded.
+                maybeRecorded = true;
                 failed();
                 log.warn("Usage report {} of edge {} answered {}; it will be sent again", sequence, edgeId,
                         answer.statusCode());
@@ -163,6 +182,7 @@ final class UsageReporter implements AutoCloseable {
             }
             noteRefusedKeys(answer.body());
         } catch (IOException e) {
+            maybeRecorded = true;
             failed();
             return false;
         } catch (InterruptedException e) {
@@ -170,27 +190,43 @@ final class UsageReporter implements AutoCloseable {
             return false;
         }
         counter.acknowledge(takePending());
-        // Back towards the full size, a step a report: a proxy's limit found once is found again if it still holds.
-        keysPerReport = (int) Math.min(MAX_KEYS, 2L * keysPerReport);
-        bucketsPerKey = (int) Math.min(UsageCounter.MAX_BUCKETS_PER_KEY, 2L * bucketsPerKey);
-        return true;
+        lastRefusedBuckets = Integer.MAX_VALUE;
+        // Back towards the full size after a while: a proxy's limit found once is most likely still there.
+        if (++takenSinceSmaller >= GROW_BACK_AFTER) {
+            takenSinceSmaller = 0;
+            keysPerReport = (int) Math.min(MAX_KEYS, 2L * keysPerReport);
+            bucketsPerKey = (int) Math.min(UsageCounter.MAX_BUCKETS_PER_KEY, 2L * bucketsPerKey);
+        }
+        return rest.isEmpty();
     }
 
     /**
-     * Halves the size of the reports to come after a proxy refused {@link #pending} as too large: its keys, or for a
-     * report of one key, that key's buckets. False when it held one bucket, which no smaller report can carry.
+     * After a proxy refused {@link #pending} as too large: its first half of keys is sent again under the same
+     * sequence and the other half after it, and later reports hold half as many keys. A part of one key is taken
+     * again with half its buckets, under a new sequence, unless a send of the report may have been recorded (its
+     * buckets would be recorded twice) or the part is no smaller than before (entries go whole, all their outcomes
+     * together). False when the report cannot be made smaller: it is then sent again as it is, until given up.
      */
     private boolean smaller() {
+        takenSinceSmaller = 0;
         if (pending.size() > 1) {
-            keysPerReport = Math.max(1, pending.size() / 2);
+            int half = pending.size() / 2;
+            List<UsageCounter.KeyReport> later = new ArrayList<>(pending.subList(half, pending.size()));
+            later.addAll(rest);
+            rest = later;
+            pending = new ArrayList<>(pending.subList(0, half));
+            keysPerReport = half;
             return true;
         }
         int buckets = pending.get(0).gains().size();
-        if (buckets > 1) {
-            bucketsPerKey = Math.max(1, buckets / 2);
-            return true;
+        if (maybeRecorded || buckets <= 1 || buckets >= lastRefusedBuckets) {
+            return false;
         }
-        return false;
+        lastRefusedBuckets = buckets;
+        bucketsPerKey = buckets / 2;
+        // Unacknowledged: taken again in the next report, in fewer buckets.
+        takePending();
+        return true;
     }
 
     /**
@@ -230,7 +266,9 @@ final class UsageReporter implements AutoCloseable {
      */
     private void abandonIfTooOld() {
         if (pending != null && counter.millis() - pendingSince >= MAX_RESEND.toMillis()) {
-            List<UsageCounter.KeyReport> given = takePending();
+            List<UsageCounter.KeyReport> given = new ArrayList<>(takePending());
+            given.addAll(rest);
+            rest = List.of();
             abandoned.incrementAndGet();
             log.error("Usage report {} of edge {} was not acknowledged within {} and is given up; its counts are lost "
                     + "unless the command side recorded it and only its answer was lost", sequence, edgeId, MAX_RESEND);

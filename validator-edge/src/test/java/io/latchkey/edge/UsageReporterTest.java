@@ -179,7 +179,8 @@ class UsageReporterTest {
             counted.put(keys.get(k), k + 1L);
         }
         assertThat(recorded).isEqualTo(counted);
-        assertThat(taken).as("each part a report of its own").isSorted().doesNotHaveDuplicates();
+        // Under the report's own sequence: a command side that had recorded it whole skips every part's keys.
+        assertThat(taken).as("the parts taken").containsExactly(1L, 1L, 1L);
         assertThat(reporter.rejected()).isZero();
     }
 
@@ -209,12 +210,41 @@ class UsageReporterTest {
             for (int i = 0; i < 20; i++) {
                 reporter.flush();
             }
+            assertThat(reporter.flush()).as("nothing pending").isTrue();
         } finally {
             proxy.stop(0);
         }
 
         assertThat(recorded).isEqualTo(counted);
         assertThat(counter.report(10)).isEmpty();
+    }
+
+    /** Buckets of one entry (a key and endpoint) go together: a part that cannot shrink is sent again as it is. */
+    @Test
+    void aPartThatCannotBeMadeSmallerIsSentAgainAsItIsNotUnderEverNewSequences() throws IOException {
+        List<Long> sequences = new CopyOnWriteArrayList<>();
+        HttpServer proxy = commandSide(exchange -> {
+            JsonNode report = JSON.readTree(exchange.getRequestBody());
+            sequences.add(report.get("batchSequence").asLong());
+            exchange.sendResponseHeaders(report.at("/keys/0/counts").size() > 1 ? 413 : 200, -1);
+            exchange.close();
+        });
+        for (String outcome : List.of("valid", "rate_limited", "revoked")) {
+            counter.record(KEY, "/orders", outcome);
+        }
+        UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + proxy.getAddress().getPort()),
+                Duration.ofSeconds(10));
+        try {
+            for (int i = 0; i < 6; i++) {
+                assertThat(reporter.flush()).isFalse();
+            }
+        } finally {
+            proxy.stop(0);
+        }
+
+        assertThat(sequences).as("taken smaller once, then the same part again").containsExactly(1L, 2L, 2L, 2L, 2L,
+                2L);
+        assertThat(counter.report(10)).singleElement().satisfies(key -> assertThat(key.gains()).hasSize(3));
     }
 
     @Test

@@ -52,8 +52,8 @@ class UsageController {
     private static final int MAX_ENDPOINT = 256;
     private static final long MAX_COUNT = 1_000_000_000L;
     /**
-     * How far ahead of this side's clock a reported minute may be (a last use further ahead is taken as now): an
-     * edge's clock a little ahead is skew, further is wrong.
+     * How far ahead of this side's clock a reported minute may be (a last use further ahead is taken as that far):
+     * an edge's clock a little ahead is skew, further is wrong.
      */
     static final Duration MAX_AHEAD = Duration.ofMinutes(5);
     /**
@@ -99,9 +99,9 @@ class UsageController {
                 refused++;
                 continue;
             }
-            // A last use ahead of this side's clock is taken as now: kept, it would stay the key's last use for good
-            // (it is only ever raised), and refused, it would cost the entry's counts.
-            Instant lastUsedAt = key.lastUsedAt() != null && key.lastUsedAt().isAfter(latest) ? now
+            // A last use further ahead is taken as the latest a minute may be: kept, it would stay the key's last use
+            // for good (it is only ever raised), and refused, it would cost the entry's counts.
+            Instant lastUsedAt = key.lastUsedAt() != null && key.lastUsedAt().isAfter(latest) ? latest
                     : key.lastUsedAt();
             records.add(new RecordKeyUsageCommand(KeyUsage.idOf(key.keyId()), key.keyId(), report.edgeId(),
                     report.batchSequence(), counts, lastUsedAt, now));
