@@ -37,7 +37,7 @@ final class UsageReporter implements AutoCloseable {
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
     /** How long a report is sent again before it is given up: far less than the command side remembers an edge. */
     static final Duration MAX_RESEND = Duration.ofHours(1);
-    /** Reports taken at a size a proxy's 413 set before they may be twice as large again. */
+    /** Parts taken at a size a proxy's 413 set before reports may be twice as large again. */
     static final int GROW_BACK_AFTER = 60;
     /** More than any answer of the command side's: {@code {edgeId, batchSequence, recorded, duplicates, refused}}. */
     private static final int MAX_ANSWER_BYTES = 64 * 1024;
@@ -68,9 +68,9 @@ final class UsageReporter implements AutoCloseable {
     /** The size of the reports taken: the command side's limits, or less after a proxy's 413. */
     private int keysPerReport = MAX_KEYS;
     private int bucketsPerKey = UsageCounter.MAX_BUCKETS_PER_KEY;
-    /** Reports taken since a proxy's 413 made them smaller; at {@link #GROW_BACK_AFTER}, they may grow again. */
+    /** Parts taken since a proxy's 413 made them smaller; at {@link #GROW_BACK_AFTER}, reports may grow again. */
     private int takenSinceSmaller;
-    /** The buckets of the last part of one key a proxy refused since a report was last taken. */
+    /** The buckets of the last part of one key a proxy refused since a part was last taken. */
     private int lastRefusedBuckets = Integer.MAX_VALUE;
     /** When the pending report was taken, on the counter's clock. */
     private long pendingSince;
@@ -130,11 +130,13 @@ final class UsageReporter implements AutoCloseable {
         failureCounted = false;
         counter.maintain();
         // Checked before every send: a process frozen for a day (suspended, paused) must not resend on waking.
-        abandonIfTooOld();
         if (pending == null && !rest.isEmpty()) {
-            pending = rest;
-            rest = List.of();
+            // A part at a time, no larger than the proxy took.
+            int part = Math.min(rest.size(), keysPerReport);
+            pending = new ArrayList<>(rest.subList(0, part));
+            rest = new ArrayList<>(rest.subList(part, rest.size()));
         }
+        abandonIfTooOld();
         if (pending == null) {
             List<UsageCounter.KeyReport> next = counter.report(keysPerReport, bucketsPerKey);
             if (next.isEmpty()) {
@@ -166,8 +168,9 @@ final class UsageReporter implements AutoCloseable {
                 return rest.isEmpty();
             }
             if (answer.statusCode() == 413 && smaller()) {
-                // A proxy's limit (the command side takes any report's size).
-                failed();
+                // A proxy's limit (the command side takes any report's size). Counted, but no failure to reach the
+                // command side: the counter keeps its minutes as it does while reports go through.
+                failures.incrementAndGet();
                 log.warn("Usage report {} of edge {} was too large for a proxy (413); sending it in parts, and reports "
                         + "of at most {} keys and {} buckets a key", sequence, edgeId, keysPerReport, bucketsPerKey);
                 return false;
@@ -186,6 +189,7 @@ final class UsageReporter implements AutoCloseable {
             failed();
             return false;
         } catch (InterruptedException e) {
+            maybeRecorded = true;
             Thread.currentThread().interrupt();
             return false;
         }
@@ -205,7 +209,8 @@ final class UsageReporter implements AutoCloseable {
      * sequence and the other half after it, and later reports hold half as many keys. A part of one key is taken
      * again with half its buckets, under a new sequence, unless a send of the report may have been recorded (its
      * buckets would be recorded twice) or the part is no smaller than before (entries go whole, all their outcomes
-     * together). False when the report cannot be made smaller: it is then sent again as it is, until given up.
+     * together); such a part goes after the report's other parts. False when nothing else is left: the part is then
+     * sent again as it is, until the report is given up.
      */
     private boolean smaller() {
         takenSinceSmaller = 0;
@@ -215,18 +220,24 @@ final class UsageReporter implements AutoCloseable {
             later.addAll(rest);
             rest = later;
             pending = new ArrayList<>(pending.subList(0, half));
-            keysPerReport = half;
+            keysPerReport = Math.min(keysPerReport, half);
             return true;
         }
         int buckets = pending.get(0).gains().size();
-        if (maybeRecorded || buckets <= 1 || buckets >= lastRefusedBuckets) {
-            return false;
+        if (!maybeRecorded && buckets > 1 && buckets < lastRefusedBuckets) {
+            lastRefusedBuckets = buckets;
+            bucketsPerKey = Math.min(bucketsPerKey, buckets / 2);
+            // Unacknowledged: taken again in a later report, in fewer buckets.
+            takePending();
+            return true;
         }
-        lastRefusedBuckets = buckets;
-        bucketsPerKey = buckets / 2;
-        // Unacknowledged: taken again in the next report, in fewer buckets.
-        takePending();
-        return true;
+        if (!rest.isEmpty()) {
+            List<UsageCounter.KeyReport> later = new ArrayList<>(rest);
+            later.addAll(takePending());
+            rest = later;
+            return true;
+        }
+        return false;
     }
 
     /**
@@ -266,6 +277,7 @@ final class UsageReporter implements AutoCloseable {
      */
     private void abandonIfTooOld() {
         if (pending != null && counter.millis() - pendingSince >= MAX_RESEND.toMillis()) {
+            // Parts are made before this check, so a report's last part is given up with it.
             List<UsageCounter.KeyReport> given = new ArrayList<>(takePending());
             given.addAll(rest);
             rest = List.of();
@@ -356,7 +368,8 @@ final class UsageReporter implements AutoCloseable {
                 break;
             }
             if (!flush(Duration.ofNanos(Math.min(left, REQUEST_TIMEOUT.toNanos())))) {
-                failures++;
+                // A part taken, or a report a proxy refused as too large and split, is no failure to reach it.
+                failures += failureCounted ? 1 : 0;
             } else if (counter.report(1).isEmpty()) {
                 return;
             }
