@@ -24,6 +24,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 /** The reporter's last report at shutdown, against real loopback peers standing in for the command side. */
@@ -136,22 +138,34 @@ class UsageReporterTest {
         assertThat(counter.report(10)).as("its counts dropped").isEmpty();
     }
 
+    /** A proxy in front of the command side: 413 for a report {@code tooLarge} holds, else the report is taken. */
+    private static HttpServer proxy(Predicate<JsonNode> tooLarge, Consumer<JsonNode> taken) throws IOException {
+        return commandSide(exchange -> {
+            JsonNode report = JSON.readTree(exchange.getRequestBody());
+            if (tooLarge.test(report)) {
+                exchange.sendResponseHeaders(413, -1);
+            } else {
+                taken.accept(report);
+                exchange.sendResponseHeaders(200, -1);
+            }
+            exchange.close();
+        });
+    }
+
+    /** Each key's first count of a report taken, added to the key's total in {@code recorded}. */
+    private static void recordKeys(JsonNode report, Map<String, Long> recorded) {
+        report.get("keys").forEach(key -> recorded.merge(key.get("keyId").asText(), key.at("/counts/0/count").asLong(),
+                Long::sum));
+    }
+
     /** A proxy in front of the command side whose body limit lets through reports of at most two keys. */
     @Test
     void aReportTooLargeForAProxyIsSentInPartsAndEveryKeyOnce() throws IOException {
         Map<String, Long> recorded = new TreeMap<>();
         List<Long> taken = new CopyOnWriteArrayList<>();
-        HttpServer proxy = commandSide(exchange -> {
-            JsonNode report = JSON.readTree(exchange.getRequestBody());
-            if (report.get("keys").size() > 2) {
-                exchange.sendResponseHeaders(413, -1);
-            } else {
-                taken.add(report.get("batchSequence").asLong());
-                report.get("keys").forEach(key -> recorded.merge(key.get("keyId").asText(),
-                        key.at("/counts/0/count").asLong(), Long::sum));
-                exchange.sendResponseHeaders(200, -1);
-            }
-            exchange.close();
+        HttpServer proxy = proxy(report -> report.get("keys").size() > 2, report -> {
+            taken.add(report.get("batchSequence").asLong());
+            recordKeys(report, recorded);
         });
         List<String> keys = new ArrayList<>();
         for (int k = 0; k < 5; k++) {
@@ -188,17 +202,9 @@ class UsageReporterTest {
     @Test
     void oneKeyTooLargeForAProxyIsSentInPartsAndEveryBucketOnce() throws IOException {
         Map<String, Long> recorded = new TreeMap<>();
-        HttpServer proxy = commandSide(exchange -> {
-            JsonNode report = JSON.readTree(exchange.getRequestBody());
-            if (report.at("/keys/0/counts").size() > 3) {
-                exchange.sendResponseHeaders(413, -1);
-            } else {
+        HttpServer proxy = proxy(report -> report.at("/keys/0/counts").size() > 3, report ->
                 report.at("/keys/0/counts").forEach(count -> recorded.merge(count.get("endpoint").asText(),
-                        count.get("count").asLong(), Long::sum));
-                exchange.sendResponseHeaders(200, -1);
-            }
-            exchange.close();
-        });
+                        count.get("count").asLong(), Long::sum)));
         Map<String, Long> counted = new TreeMap<>();
         for (int e = 0; e < 10; e++) {
             counter.record(KEY, "/e" + e, "valid");
@@ -222,17 +228,7 @@ class UsageReporterTest {
     @Test
     void shutdownSendsEveryPartOfAReportAProxyRefusesAsTooLarge() throws IOException {
         Map<String, Long> recorded = new TreeMap<>();
-        HttpServer proxy = commandSide(exchange -> {
-            JsonNode report = JSON.readTree(exchange.getRequestBody());
-            if (report.get("keys").size() > 2) {
-                exchange.sendResponseHeaders(413, -1);
-            } else {
-                report.get("keys").forEach(key -> recorded.merge(key.get("keyId").asText(),
-                        key.at("/counts/0/count").asLong(), Long::sum));
-                exchange.sendResponseHeaders(200, -1);
-            }
-            exchange.close();
-        });
+        HttpServer proxy = proxy(report -> report.get("keys").size() > 2, report -> recordKeys(report, recorded));
         Map<String, Long> counted = new TreeMap<>();
         for (int k = 0; k < 9; k++) {
             String keyId = new UUID(9, k).toString();
