@@ -157,8 +157,9 @@ class UsageController {
 
     /**
      * The key's counts, or null when any is invalid: 1 to {@value #MAX_COUNTS_PER_KEY} of them, each with the start of
-     * a minute from 1970 to no later than {@code latest}, an endpoint of 1 to {@value #MAX_ENDPOINT} printable characters, an outcome such as
-     * {@code valid} or {@code insufficient_scope}, and a count from 1 to {@value #MAX_COUNT}.
+     * a minute from 1970 to no later than {@code latest}, an endpoint of 1 to {@value #MAX_ENDPOINT} printable
+     * characters, an outcome such as {@code valid} or {@code insufficient_scope}, and a count from 1 to
+     * {@value #MAX_COUNT}.
      */
     private static List<UsageCount> counts(List<UsageReport.Count> counts, Instant latest) {
         if (counts == null || counts.isEmpty() || counts.size() > MAX_COUNTS_PER_KEY) {

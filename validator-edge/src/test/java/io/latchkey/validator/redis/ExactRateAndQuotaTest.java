@@ -182,8 +182,8 @@ class ExactRateAndQuotaTest {
             assertThat(admitted).containsExactly(true, false, false);
             assertThat(askedOn).as("asked for the two requests the rate limit admitted")
                     .containsExactly(Thread.currentThread(), Thread.currentThread());
-            assertThat(scriptCalls(redis)).as("the bucket's script once a request, and the EVAL after its first NOSCRIPT")
-                    .isEqualTo(3 + 1);
+            assertThat(scriptCalls(redis))
+                    .as("the bucket's script once a request, and the EVAL after its first NOSCRIPT").isEqualTo(3 + 1);
         }
     }
 
