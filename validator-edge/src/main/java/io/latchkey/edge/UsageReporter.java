@@ -70,8 +70,11 @@ final class UsageReporter implements AutoCloseable {
     private int bucketsPerKey = UsageCounter.MAX_BUCKETS_PER_KEY;
     /** Parts taken since a proxy's 413 made them smaller; at {@link #GROW_BACK_AFTER}, reports may grow again. */
     private int takenSinceSmaller;
-    /** The buckets of the last part of one key a proxy refused since a part was last taken. */
-    private int lastRefusedBuckets = Integer.MAX_VALUE;
+    /** The last part of one key a proxy refused since a part was last taken: its key, and its buckets. */
+    private String lastRefusedKey;
+    private int lastRefusedBuckets;
+    /** Whether the flush under way had a part taken or made one smaller: what shutdown's retries count on. */
+    private boolean progressed;
     /** When the pending report was taken, on the counter's clock. */
     private long pendingSince;
     /** Whether the flush under way (or last made) has counted a failure. */
@@ -128,6 +131,7 @@ final class UsageReporter implements AutoCloseable {
 
     private synchronized boolean flush(Duration timeout) {
         failureCounted = false;
+        progressed = false;
         counter.maintain();
         // Checked before every send: a process frozen for a day (suspended, paused) must not resend on waking.
         if (pending == null && !rest.isEmpty()) {
@@ -165,6 +169,7 @@ final class UsageReporter implements AutoCloseable {
                 log.error("Usage report {} of edge {} was refused as invalid ({}); its counts are dropped", sequence,
                         edgeId, answer.statusCode());
                 counter.acknowledge(takePending());
+                progressed = true;
                 return rest.isEmpty();
             }
             if (answer.statusCode() == 413 && smaller()) {
@@ -194,7 +199,8 @@ final class UsageReporter implements AutoCloseable {
             return false;
         }
         counter.acknowledge(takePending());
-        lastRefusedBuckets = Integer.MAX_VALUE;
+        progressed = true;
+        lastRefusedKey = null;
         // Back towards the full size after a while: a proxy's limit found once is most likely still there.
         if (++takenSinceSmaller >= GROW_BACK_AFTER) {
             takenSinceSmaller = 0;
@@ -221,11 +227,15 @@ final class UsageReporter implements AutoCloseable {
             rest = later;
             pending = new ArrayList<>(pending.subList(0, half));
             keysPerReport = Math.min(keysPerReport, half);
+            progressed = true;
             return true;
         }
+        String keyId = pending.get(0).keyId();
         int buckets = pending.get(0).gains().size();
-        if (!maybeRecorded && buckets > 1 && buckets < lastRefusedBuckets) {
+        if (!maybeRecorded && buckets > 1 && (!keyId.equals(lastRefusedKey) || buckets < lastRefusedBuckets)) {
+            lastRefusedKey = keyId;
             lastRefusedBuckets = buckets;
+            progressed = true;
             bucketsPerKey = Math.min(bucketsPerKey, buckets / 2);
             // Unacknowledged: taken again in a later report, in fewer buckets.
             takePending();
@@ -368,8 +378,11 @@ final class UsageReporter implements AutoCloseable {
                 break;
             }
             if (!flush(Duration.ofNanos(Math.min(left, REQUEST_TIMEOUT.toNanos())))) {
-                // A part taken, or a report a proxy refused as too large and split, is no failure to reach it.
-                failures += failureCounted ? 1 : 0;
+                if (Thread.currentThread().isInterrupted()) {
+                    break;
+                }
+                // A part taken, or one a proxy refused as too large made smaller, is progress, not a failure.
+                failures += progressed ? 0 : 1;
             } else if (counter.report(1).isEmpty()) {
                 return;
             }

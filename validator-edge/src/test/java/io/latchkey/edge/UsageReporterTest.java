@@ -245,6 +245,38 @@ class UsageReporterTest {
         assertThat(counter.report(10)).isEmpty();
     }
 
+    /** Two keys too large for the proxy each: the second is made smaller as the first was, not taken for stuck. */
+    @Test
+    void eachKeyOfAReportIsMadeSmallerOnItsOwn() throws IOException {
+        Map<String, Long> recorded = new TreeMap<>();
+        HttpServer proxy = proxy(report -> report.get("keys").size() > 1 || report.at("/keys/0/counts").size() > 2,
+                report -> report.at("/keys/0/counts").forEach(count -> recorded.merge(
+                        report.at("/keys/0/keyId").asText() + count.get("endpoint").asText(),
+                        count.get("count").asLong(), Long::sum)));
+        Map<String, Long> counted = new TreeMap<>();
+        String other = new UUID(5, 5).toString();
+        for (int e = 0; e < 4; e++) {
+            counter.record(KEY, "/e" + e, "valid");
+            counted.put(KEY + "/e" + e, 1L);
+        }
+        for (int e = 0; e < 8; e++) {
+            counter.record(other, "/e" + e, "valid");
+            counted.put(other + "/e" + e, 1L);
+        }
+        UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + proxy.getAddress().getPort()),
+                Duration.ofSeconds(10));
+        try {
+            for (int i = 0; i < 30; i++) {
+                reporter.flush();
+            }
+            assertThat(reporter.flush()).as("nothing pending").isTrue();
+        } finally {
+            proxy.stop(0);
+        }
+
+        assertThat(recorded).isEqualTo(counted);
+    }
+
     /**
      * A report whose send got no answer may have been recorded: a part of one key a proxy then refuses as too large
      * is never taken again under a new sequence, which would count its buckets twice.
