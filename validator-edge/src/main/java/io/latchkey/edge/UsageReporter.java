@@ -38,7 +38,7 @@ final class UsageReporter implements AutoCloseable {
     /** How long a report is sent again before it is given up: far less than the command side remembers an edge. */
     static final Duration MAX_RESEND = Duration.ofHours(1);
     /** Parts taken at a size a proxy's 413 set before reports may be twice as large again. */
-    static final int GROW_BACK_AFTER = 60;
+    private static final int GROW_BACK_AFTER = 60;
     /** More than any answer of the command side's: {@code {edgeId, batchSequence, recorded, duplicates, refused}}. */
     private static final int MAX_ANSWER_BYTES = 64 * 1024;
 
@@ -133,13 +133,13 @@ final class UsageReporter implements AutoCloseable {
         failureCounted = false;
         progressed = false;
         counter.maintain();
-        // Checked before every send: a process frozen for a day (suspended, paused) must not resend on waking.
         if (pending == null && !rest.isEmpty()) {
             // A part at a time, no larger than the proxy took.
             int part = Math.min(rest.size(), keysPerReport);
             pending = new ArrayList<>(rest.subList(0, part));
             rest = new ArrayList<>(rest.subList(part, rest.size()));
         }
+        // Checked before every send: a process frozen for a day (suspended, paused) must not resend on waking.
         abandonIfTooOld();
         if (pending == null) {
             List<UsageCounter.KeyReport> next = counter.report(keysPerReport, bucketsPerKey);
@@ -181,8 +181,9 @@ final class UsageReporter implements AutoCloseable {
                 return false;
             }
             if (answer.statusCode() != 200) {
-                // A proxy's 5xx, or a 503 of the command side after part of the work: it may have been recorded.
-                maybeRecorded = true;
+                // A proxy's 5xx, or a 503 of the command side after part of the work, may come after the report was
+                // recorded; a 413 (a part that cannot be made smaller) and a proxy's 400 never do.
+                maybeRecorded |= answer.statusCode() >= 500;
                 failed();
                 log.warn("Usage report {} of edge {} answered {}; it will be sent again", sequence, edgeId,
                         answer.statusCode());

@@ -44,9 +44,9 @@ public record Decision(Status status, String keyId, String developerId, List<Str
                 rateLimit, state);
     }
 
-    Decision withLimits(RateLimiter.Limited limited) {
-        Decision rateLimited = withRateLimit(limited.rateLimit());
-        return limited.quota() == null ? rateLimited : rateLimited.withQuota(limited.quota());
+    Decision withLimits(RateAndQuotaState states) {
+        Decision rateLimited = withRateLimit(states.rateLimit());
+        return states.quota() == null ? rateLimited : rateLimited.withQuota(states.quota());
     }
 
     public boolean allowed() {

@@ -137,7 +137,10 @@ final class DefaultKeyValidator implements KeyValidator {
         return decision.allowed() && rateLimiter != null && rateLimit != null;
     }
 
-    /** After the rate limit, so that the quota counts admitted requests only. */
+    /**
+     * Whether the quota is asked: after the rate limit admitted the request, so that it counts admitted requests only
+     * (for a key with both, {@link RateLimiter#acquireWithQuota} keeps that order).
+     */
     private boolean asksQuota(Decision decision, long monthlyQuota) {
         return decision.allowed() && quotaLimiter != null && monthlyQuota > 0;
     }

@@ -27,25 +27,24 @@ public interface RateLimiter {
     /**
      * Takes a token for {@code keyId} and, only when it got one, counts the request against the key's monthly quota
      * in {@code quotaLimiter}: {@link #acquire} and then {@link QuotaLimiter#consume}. A limiter whose backend also
-     * holds {@code quotaLimiter}'s counts overrides this to decide both in one call.
+     * holds {@code quotaLimiter}'s counts overrides this to decide both in one call ({@code ExactRedisRateLimiter},
+     * with {@code RedisQuotaLimiter.exact} on the same {@code RedisLink}); a limiter that wraps another must pass this
+     * on, or the two are asked in turn.
      */
-    default Limited acquireWithQuota(String keyId, RateLimit limit, QuotaLimiter quotaLimiter, long requestsPerMonth,
-                                     Instant now) {
+    default RateAndQuotaState acquireWithQuota(String keyId, RateLimit limit, QuotaLimiter quotaLimiter,
+                                               long requestsPerMonth, Instant now) {
         RateLimitState rateLimit = acquire(keyId, limit);
-        return new Limited(rateLimit,
+        return new RateAndQuotaState(rateLimit,
                 rateLimit.allowed() ? quotaLimiter.consume(keyId, requestsPerMonth, now) : null);
     }
 
     /** As {@link #acquireWithQuota}, for callers that must not block: see {@link #acquireAsync}. */
-    default CompletionStage<Limited> acquireWithQuotaAsync(String keyId, RateLimit limit, QuotaLimiter quotaLimiter,
-                                                          long requestsPerMonth, Instant now) {
+    default CompletionStage<RateAndQuotaState> acquireWithQuotaAsync(String keyId, RateLimit limit,
+                                                                    QuotaLimiter quotaLimiter, long requestsPerMonth,
+                                                                    Instant now) {
         return acquireAsync(keyId, limit).thenCompose(rateLimit -> rateLimit.allowed()
                 ? quotaLimiter.consumeAsync(keyId, requestsPerMonth, now)
-                        .thenApply(quota -> new Limited(rateLimit, quota))
-                : CompletableFuture.completedFuture(new Limited(rateLimit, null)));
-    }
-
-    /** The rate limit's answer and, when it admitted the request, the quota's (null when it did not). */
-    record Limited(RateLimitState rateLimit, QuotaState quota) {
+                        .thenApply(quota -> new RateAndQuotaState(rateLimit, quota))
+                : CompletableFuture.completedFuture(new RateAndQuotaState(rateLimit, null)));
     }
 }

@@ -55,7 +55,7 @@ class UsageController {
      * How far ahead of this side's clock a reported minute may be (a last use further ahead is taken as that far):
      * an edge's clock a little ahead is skew, further is wrong.
      */
-    static final Duration MAX_AHEAD = Duration.ofMinutes(5);
+    private static final Duration MAX_AHEAD = Duration.ofMinutes(5);
     /**
      * Keys recorded in one unit of work. Axon's work per aggregate grows with what the unit of work already holds: a
      * key loaded from the store lists every event staged so far, quadratic per load, so with 3,000 uncached keys the
@@ -91,8 +91,8 @@ class UsageController {
         List<RecordKeyUsageCommand> records = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         int refused = 0;
+        Instant latest = now.plus(MAX_AHEAD);
         for (UsageReport.KeyCounts key : report.keys()) {
-            Instant latest = now.plus(MAX_AHEAD);
             List<UsageCount> counts = key == null || !valid(key) ? null : counts(key.counts(), latest);
             // The first valid entry of a key is kept; a repeat is refused, as the report holds the key once.
             if (counts == null || !seen.add(key.keyId())) {

@@ -2,6 +2,7 @@ package io.latchkey.validator.redis;
 
 import io.latchkey.api.RateLimit;
 import io.latchkey.validator.QuotaLimiter;
+import io.latchkey.validator.RateAndQuotaState;
 import io.latchkey.validator.RateLimitState;
 import io.latchkey.validator.RateLimiter;
 import io.latchkey.validator.ratelimit.LocalRateLimiter;
@@ -18,8 +19,8 @@ import java.util.concurrent.CompletionStage;
  * reply is late, decisions come from local buckets and are counted as degraded: each local bucket follows what the
  * shared one had left at its last reply and refills from there, so a late reply does not open a full bucket for a key
  * the shared one is throttling; during an outage each edge admits up to the limit's rate on its own. A key that also
- * has a quota counted in the same Redis ({@link RedisQuotaLimiter#exact}) is decided in the same round trip, by one
- * script. {@link #acquireAsync} does not wait for Redis, so an event loop may ask it.
+ * has a quota counted through the same {@link RedisLink} ({@link RedisQuotaLimiter#exact}) is decided in the same
+ * round trip, by one script. {@link #acquireAsync} does not wait for Redis, so an event loop may ask it.
  */
 public final class ExactRedisRateLimiter implements RateLimiter {
 
@@ -30,7 +31,7 @@ public final class ExactRedisRateLimiter implements RateLimiter {
      * and then the counter's, the bucket's reply and then the counter's (which settles what this edge admitted
      * offline either way).
      */
-    static final LuaScript BUCKET_AND_COUNTER = LuaScript.of("""
+    private static final LuaScript BUCKET_AND_COUNTER = LuaScript.of("""
             local rate = take_tokens(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
             local wanted = '0'
             if rate[1] > 0 then
@@ -75,8 +76,8 @@ public final class ExactRedisRateLimiter implements RateLimiter {
     }
 
     @Override
-    public Limited acquireWithQuota(String keyId, RateLimit limit, QuotaLimiter quotaLimiter, long requestsPerMonth,
-                                    Instant now) {
+    public RateAndQuotaState acquireWithQuota(String keyId, RateLimit limit, QuotaLimiter quotaLimiter,
+                                              long requestsPerMonth, Instant now) {
         // Any other quota limiter is asked on this thread, as the interface does, never on a thread Redis replies on.
         return combines(quotaLimiter)
                 ? link.await(() -> acquireWithQuotaAsync(keyId, limit, quotaLimiter, requestsPerMonth, now))
@@ -88,12 +89,13 @@ public final class ExactRedisRateLimiter implements RateLimiter {
     }
 
     /**
-     * One round trip for both when {@code quotaLimiter} counts every request in this limiter's Redis (exact mode);
-     * otherwise the rate limit and then the quota, as any limiter does.
+     * One round trip for both when {@code quotaLimiter} is {@link RedisQuotaLimiter#exact} on this limiter's
+     * {@link RedisLink}; otherwise the rate limit and then the quota, as any limiter does.
      */
     @Override
-    public CompletionStage<Limited> acquireWithQuotaAsync(String keyId, RateLimit limit, QuotaLimiter quotaLimiter,
-                                                          long requestsPerMonth, Instant now) {
+    public CompletionStage<RateAndQuotaState> acquireWithQuotaAsync(String keyId, RateLimit limit,
+                                                                    QuotaLimiter quotaLimiter, long requestsPerMonth,
+                                                                    Instant now) {
         if (!combines(quotaLimiter)) {
             return RateLimiter.super.acquireWithQuotaAsync(keyId, limit, quotaLimiter, requestsPerMonth, now);
         }
@@ -105,7 +107,7 @@ public final class ExactRedisRateLimiter implements RateLimiter {
                     RateLimitState rateLimit = decided(keyId, limit, reply.map(counts -> taken(limit, counts)));
                     Optional<List<Long>> counted = reply.map(counts -> counts.subList(4, 6));
                     if (rateLimit.allowed()) {
-                        return new Limited(rateLimit, count.decide(counted, settled));
+                        return new RateAndQuotaState(rateLimit, count.decide(counted, settled));
                     }
                     // The script settled what the call carried; without a reply, the next call carries it.
                     if (reply.isPresent()) {
@@ -113,7 +115,7 @@ public final class ExactRedisRateLimiter implements RateLimiter {
                     } else {
                         count.unsent(settled);
                     }
-                    return new Limited(rateLimit, null);
+                    return new RateAndQuotaState(rateLimit, null);
                 });
     }
 

@@ -36,7 +36,7 @@ final class LuaScript {
         StringBuilder source = new StringBuilder();
         for (String library : libraries) {
             try (InputStream in = LuaScript.class.getResourceAsStream(library)) {
-                source.append(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                source.append(new String(in.readAllBytes(), StandardCharsets.UTF_8)).append('\n');
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -29,8 +29,8 @@ public record LatchkeyValidatorProperties(String pepper, Hazelcast hazelcast, Re
      * @param mode         {@code off} (default: no key is limited), {@code exact} (Redis on every decision) or
      *                     {@code local-sync} (local leases synced through Redis in the background)
      * @param redis        Redis URI (default {@code redis://127.0.0.1:6379})
-     * @param redisBudget  how long a decision may wait for each limiter's Redis call before deciding locally (default
-     *                     5 ms)
+     * @param redisBudget  how long a decision may wait for a Redis call before deciding locally (default 5 ms): one
+     *                     call in exact mode, one per limiter in local-sync mode
      * @param redisPause   the longest time to decide locally after Redis failed or stalled (at least three misses in
      *                     a row over three budgets, with no reply in time between, or at least as many misses as
      *                     replies in time over the twenty budgets after a miss); the first pause of an outage lasts

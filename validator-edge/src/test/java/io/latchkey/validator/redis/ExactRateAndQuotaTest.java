@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.latchkey.api.RateLimit;
 import io.latchkey.validator.QuotaLimiter;
 import io.latchkey.validator.RateLimiter;
-import io.latchkey.validator.RateLimiter.Limited;
+import io.latchkey.validator.RateAndQuotaState;
 import io.latchkey.validator.ratelimit.LocalQuotaLimiter;
 import java.time.Duration;
 import java.time.Instant;
@@ -64,7 +64,7 @@ class ExactRateAndQuotaTest {
             limiter.acquireWithQuota(keyId(), tenPerHour, quota, 15, NOW);
             long callsBefore = scriptCalls(redis);
 
-            List<Limited> answers = new ArrayList<>();
+            List<RateAndQuotaState> answers = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
                 // Half of them through the call that does not block.
                 answers.add(i % 2 == 0 ? limiter.acquireWithQuota(keyId, tenPerHour, quota, 15, NOW)
@@ -96,8 +96,8 @@ class ExactRateAndQuotaTest {
             for (int i = 0; i < 12; i++) {
                 // A quota lowered part-way, as an operator may: the count so far stays.
                 long requestsPerMonth = i < 6 ? 5 : 4;
-                Limited combined = limiter.acquireWithQuota(combinedKey, limit, quota, requestsPerMonth, NOW);
-                Limited separate = inTurn.acquireWithQuota(inTurnKey, limit, quota, requestsPerMonth, NOW);
+                RateAndQuotaState combined = limiter.acquireWithQuota(combinedKey, limit, quota, requestsPerMonth, NOW);
+                RateAndQuotaState separate = inTurn.acquireWithQuota(inTurnKey, limit, quota, requestsPerMonth, NOW);
                 // The buckets' seconds to full may differ by one: their refills are a moment apart.
                 assertThat(combined.rateLimit().allowed()).as("request %d", i + 1)
                         .isEqualTo(separate.rateLimit().allowed());
@@ -123,7 +123,7 @@ class ExactRateAndQuotaTest {
             long degradedBefore = link.degraded();
             int admitted = 0;
             for (int i = 0; i < 20; i++) {
-                Limited answer = limiter.acquireWithQuota(keyId, hundred, quota, 10, NOW);
+                RateAndQuotaState answer = limiter.acquireWithQuota(keyId, hundred, quota, 10, NOW);
                 assertThat(answer.rateLimit().allowed()).isTrue();
                 admitted += answer.quota().allowed() ? 1 : 0;
             }
@@ -149,7 +149,7 @@ class ExactRateAndQuotaTest {
             Instant nextMonth = MONTH.plusMonths(1).atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
 
             assertThat(limiter.acquireWithQuota(keyId, hundred, quota, 1, nextMonth).quota().allowed()).isTrue();
-            Limited late = limiter.acquireWithQuota(keyId, hundred, quota, 1, nextMonth.minusSeconds(60));
+            RateAndQuotaState late = limiter.acquireWithQuota(keyId, hundred, quota, 1, nextMonth.minusSeconds(60));
 
             assertThat(late.quota().allowed()).as("the month before's first request").isTrue();
             assertThat(count(redis, keyId)).isEqualTo("1");
@@ -175,7 +175,7 @@ class ExactRateAndQuotaTest {
 
             List<Boolean> admitted = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                Limited answer = limiter.acquireWithQuota(keyId, two, recording, 1, NOW);
+                RateAndQuotaState answer = limiter.acquireWithQuota(keyId, two, recording, 1, NOW);
                 admitted.add(answer.rateLimit().allowed() && answer.quota().allowed());
             }
 
@@ -213,7 +213,7 @@ class ExactRateAndQuotaTest {
             }
             assertThat(count(redis, keyId)).isEqualTo("3");
 
-            Limited refused = limiterA.acquireWithQuota(keyId, three, quotaA, 100, NOW);
+            RateAndQuotaState refused = limiterA.acquireWithQuota(keyId, three, quotaA, 100, NOW);
 
             assertThat(refused.rateLimit().allowed()).isFalse();
             assertThat(count(redis, keyId)).as("B's 3 and the 3 A admitted offline").isEqualTo("6");
