@@ -152,6 +152,24 @@ class UsageReporterTest {
         });
     }
 
+    /**
+     * A reporter flushed {@code flushes} times through {@code proxy}, which is then stopped: each flush sends one part
+     * or report, and after them nothing is left pending.
+     */
+    private UsageReporter flushedThrough(HttpServer proxy, int flushes) {
+        UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + proxy.getAddress().getPort()),
+                Duration.ofSeconds(10));
+        try {
+            for (int i = 0; i < flushes; i++) {
+                reporter.flush();
+            }
+            assertThat(reporter.flush()).as("nothing pending").isTrue();
+        } finally {
+            proxy.stop(0);
+        }
+        return reporter;
+    }
+
     /** Each key's first count of a report taken, added to the key's total in {@code recorded}. */
     private static void recordKeys(JsonNode report, Map<String, Long> recorded) {
         report.get("keys").forEach(key -> recorded.merge(key.get("keyId").asText(), key.at("/counts/0/count").asLong(),
@@ -175,18 +193,8 @@ class UsageReporterTest {
                 counter.record(keyId, "/orders", "valid");
             }
         }
-        UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + proxy.getAddress().getPort()),
-                Duration.ofSeconds(10));
-        try {
-            // Each flush sends one report: a part, or the next report once a part was taken.
-            for (int i = 0; i < 20; i++) {
-                reporter.flush();
-            }
-            assertThat(reporter.flush()).as("nothing pending").isTrue();
-            assertThat(counter.report(10)).as("nothing left to report").isEmpty();
-        } finally {
-            proxy.stop(0);
-        }
+        UsageReporter reporter = flushedThrough(proxy, 20);
+        assertThat(counter.report(10)).as("nothing left to report").isEmpty();
 
         Map<String, Long> counted = new TreeMap<>();
         for (int k = 0; k < keys.size(); k++) {
@@ -210,16 +218,7 @@ class UsageReporterTest {
             counter.record(KEY, "/e" + e, "valid");
             counted.put("/e" + e, 1L);
         }
-        UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + proxy.getAddress().getPort()),
-                Duration.ofSeconds(10));
-        try {
-            for (int i = 0; i < 20; i++) {
-                reporter.flush();
-            }
-            assertThat(reporter.flush()).as("nothing pending").isTrue();
-        } finally {
-            proxy.stop(0);
-        }
+        flushedThrough(proxy, 20);
 
         assertThat(recorded).isEqualTo(counted);
         assertThat(counter.report(10)).isEmpty();
@@ -263,16 +262,7 @@ class UsageReporterTest {
             counter.record(other, "/e" + e, "valid");
             counted.put(other + "/e" + e, 1L);
         }
-        UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + proxy.getAddress().getPort()),
-                Duration.ofSeconds(10));
-        try {
-            for (int i = 0; i < 30; i++) {
-                reporter.flush();
-            }
-            assertThat(reporter.flush()).as("nothing pending").isTrue();
-        } finally {
-            proxy.stop(0);
-        }
+        flushedThrough(proxy, 30);
 
         assertThat(recorded).isEqualTo(counted);
     }
