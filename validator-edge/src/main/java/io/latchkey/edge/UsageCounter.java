@@ -395,27 +395,47 @@ final class UsageCounter {
     }
 
     /**
-     * Folds every thread's pending decisions, drops the minutes that are over and reported, and, in a minute's last
-     * {@value #PREPARE_AHEAD_MILLIS} ms, makes the next minute's counters, so that no request thread waits while a
-     * large table is zeroed; for the reporting thread, at every flush. Made any earlier, the next minute's table would
-     * sit empty beside the current one for most of the minute. This, {@link #report} and {@link #acknowledge} are
-     * called by one thread at a time (the reporter's lock): the tables' acknowledged counts rely on it.
+     * Folds every thread's pending decisions, drops the minutes that are over and reported, and makes the next
+     * minute's counters when it is time ({@link #prepareNext}); for the reporting thread, at every flush. This,
+     * {@link #report} and {@link #acknowledge} are called by one thread at a time (the reporter's lock): the tables'
+     * acknowledged counts rely on it.
      */
     void maintain() {
         foldPending();
+        dropReported(clock.millis());
+        prepareNext();
+    }
+
+    /**
+     * In a minute's last {@value #PREPARE_AHEAD_MILLIS} ms, makes the next minute's counters, so that no request thread
+     * waits while a large table is zeroed; made any earlier, the table would sit empty beside the current one for most
+     * of the minute. Safe beside {@link #maintain}: the reporter also calls it on a timer of its own, so that a flush
+     * waiting on the command side does not leave the next minute to the first request that reaches it.
+     */
+    void prepareNext() {
         long now = clock.millis();
-        dropReported(now);
         long following = now / 60_000 + 1;
+        takeMadeAheadBefore(following);
+        if (next == null && now % 60_000 >= 60_000 - PREPARE_AHEAD_MILLIS && held(following) == null) {
+            // Zeroed outside the lock, which request threads take for a minute not yet made.
+            Minute made = new Minute(following, expected(), tableCapacity);
+            synchronized (this) {
+                if (next == null && held(following) == null) {
+                    next = made;
+                }
+            }
+        }
+    }
+
+    /** The minute made ahead, once its time has come: taken if it is the current one, else dropped. */
+    private synchronized void takeMadeAheadBefore(long following) {
         Minute prepared = next;
         if (prepared != null && prepared.epochMinute < following) {
             if (prepared.epochMinute == following - 1) {
                 // Made ahead and not yet reached by a decision: taken, not thrown away.
                 minute(prepared.epochMinute);
             }
-            next = prepared = null;
-        }
-        if (prepared == null && now % 60_000 >= 60_000 - PREPARE_AHEAD_MILLIS && held(following) == null) {
-            next = new Minute(following, expected(), tableCapacity);
+            next = null;
         }
     }
 

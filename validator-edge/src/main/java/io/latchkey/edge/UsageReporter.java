@@ -48,6 +48,8 @@ final class UsageReporter implements AutoCloseable {
     private final ObjectMapper json;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final ScheduledExecutorService thread;
+    /** Makes the next minute's counters ahead of it, whatever the flush is waiting for. */
+    private final ScheduledExecutorService preparing;
     private final String edgeId = UUID.randomUUID().toString();
     private final AtomicLong failures = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
@@ -98,6 +100,22 @@ final class UsageReporter implements AutoCloseable {
         });
         thread.scheduleWithFixedDelay(this::flushQuietly, interval.toMillis(), interval.toMillis(),
                 TimeUnit.MILLISECONDS);
+        // On a thread of its own: a flush can wait for the command side as long as the request timeout, half a minute.
+        this.preparing = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread preparer = new Thread(task, "latchkey-usage-prepare");
+            preparer.setDaemon(true);
+            return preparer;
+        });
+        preparing.scheduleWithFixedDelay(this::prepareQuietly, 1, 1, TimeUnit.SECONDS);
+    }
+
+    private void prepareQuietly() {
+        try {
+            counter.prepareNext();
+        } catch (RuntimeException | OutOfMemoryError e) {
+            // Thrown out of a scheduled task, either would end every later one; the flush prepares too.
+            log.warn("Preparing the next minute's usage counters failed ({})", e.getClass().getSimpleName());
+        }
     }
 
     private void flushQuietly() {
@@ -365,6 +383,7 @@ final class UsageReporter implements AutoCloseable {
     @Override
     public void close() {
         long deadline = System.nanoTime() + shutdownBudget.toNanos();
+        preparing.shutdownNow();
         thread.shutdownNow();
         try {
             // A scheduled flush, interrupted, ends first: the counter takes one reporter at a time.

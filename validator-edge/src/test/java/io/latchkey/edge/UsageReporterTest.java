@@ -24,6 +24,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
@@ -327,6 +329,46 @@ class UsageReporterTest {
         assertThat(sequences).as("taken smaller once, then the same part again").containsExactly(1L, 2L, 2L, 2L, 2L,
                 2L);
         assertThat(counter.report(10)).singleElement().satisfies(key -> assertThat(key.gains()).hasSize(3));
+    }
+
+    /**
+     * A flush can wait for the command side as long as its request timeout, half a minute: the next minute's counters
+     * are made ahead all the same, not left to the first request of that minute.
+     */
+    @Test
+    void theNextMinuteIsMadeAheadWhileAFlushWaitsForTheCommandSide() throws Exception {
+        SettableClock now = new SettableClock(Instant.parse("2030-01-01T10:00:20Z"));
+        UsageCounter counted = new UsageCounter(now);
+        CountDownLatch asked = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        HttpServer hanging = commandSide(exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            asked.countDown();
+            try {
+                release.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            exchange.sendResponseHeaders(503, -1);
+            exchange.close();
+        });
+        counted.record(KEY, "/orders", "valid");
+        UsageReporter reporter = new UsageReporter(counted, URI.create("http://127.0.0.1:"
+                + hanging.getAddress().getPort()), "token", JSON, Duration.ofMillis(50), Duration.ofSeconds(1));
+        try {
+            assertThat(asked.await(10, TimeUnit.SECONDS)).as("a flush waiting for the command side").isTrue();
+            assertThat(counted.madeAhead()).as("too early in the minute").isEqualTo(-1);
+            now.set(Instant.parse("2030-01-01T10:00:45Z"));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (counted.madeAhead() == -1 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(counted.madeAhead()).isEqualTo(Instant.parse("2030-01-01T10:01:00Z").getEpochSecond() / 60);
+        } finally {
+            release.countDown();
+            reporter.close();
+            hanging.stop(0);
+        }
     }
 
     @Test
