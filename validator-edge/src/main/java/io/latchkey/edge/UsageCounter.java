@@ -68,8 +68,8 @@ final class UsageCounter {
      */
     static final int MAX_HELD_MINUTES = 30;
     /**
-     * How long before a minute begins its counters are made, by the reporting thread: as long as a report that hangs
-     * may hold that thread up, and not so long that they coincide with the last minute's.
+     * How long before a minute begins its counters are made, by the reporter's threads: long enough that a timer tick
+     * or a flush comes within it, and not so long that they coincide with the last minute's.
      */
     private static final long PREPARE_AHEAD_MILLIS = 30_000;
     /** URI paths remembered with their endpoint; beyond this many, new ones are normalised every time. */
@@ -105,8 +105,10 @@ final class UsageCounter {
     private final PendingDecisions.Folder folder = new TableFolder();
     private final int tableCapacity;
     private volatile Minute current;
-    /** The next minute, made ahead by the reporting thread so that no decision waits while its table is zeroed. */
+    /** The next minute, made ahead by the reporter's threads so that no decision waits while its table is zeroed. */
     private volatile Minute next;
+    /** Held while the next minute's counters are made ahead. */
+    private final Object makingAhead = new Object();
     /** The table entries of the minute dropped last, for sizing the next one. */
     private volatile int lastDropped;
     private final AtomicLong droppedUnreported = new AtomicLong();
@@ -416,11 +418,18 @@ final class UsageCounter {
         long now = clock.millis();
         long following = now / 60_000 + 1;
         takeMadeAheadBefore(following);
-        if (next == null && now % 60_000 >= 60_000 - PREPARE_AHEAD_MILLIS && held(following) == null) {
-            // Zeroed outside the lock, which request threads take for a minute not yet made.
+        if (now % 60_000 < 60_000 - PREPARE_AHEAD_MILLIS) {
+            return;
+        }
+        // One maker at a time, so a large table is never made twice; zeroed outside the counter's lock, which request
+        // threads take for a minute not yet made.
+        synchronized (makingAhead) {
+            if (next != null || held(following) != null) {
+                return;
+            }
             Minute made = new Minute(following, expected(), tableCapacity);
             synchronized (this) {
-                if (next == null && held(following) == null) {
+                if (next == null && held(following) == null && following > retiredThrough) {
                     next = made;
                 }
             }

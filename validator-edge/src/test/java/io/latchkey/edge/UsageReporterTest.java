@@ -28,6 +28,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The reporter's last report at shutdown, against real loopback peers standing in for the command side. */
@@ -37,6 +38,7 @@ class UsageReporterTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final UsageCounter counter = new UsageCounter(Clock.systemUTC());
+    private final List<UsageReporter> made = new ArrayList<>();
 
     /** A real loopback server standing in for the command side's {@code POST /v1/usage}, started. */
     private static HttpServer commandSide(HttpHandler usage) throws IOException {
@@ -49,7 +51,16 @@ class UsageReporterTest {
 
     private UsageReporter reporter(URI commandSide, Duration shutdownBudget) {
         // A flush interval far beyond the test: only close() reports.
-        return new UsageReporter(counter, commandSide, "token", JSON, Duration.ofHours(1), shutdownBudget);
+        UsageReporter reporter = new UsageReporter(counter, commandSide, "token", JSON, Duration.ofHours(1),
+                shutdownBudget);
+        made.add(reporter);
+        return reporter;
+    }
+
+    /** Every reporter a test made is closed after it: each has threads of its own. */
+    @AfterEach
+    void closeReporters() {
+        made.forEach(UsageReporter::close);
     }
 
     @Test
