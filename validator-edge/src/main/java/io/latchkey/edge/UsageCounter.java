@@ -501,14 +501,14 @@ final class UsageCounter {
     }
 
     /**
-     * Whether a path segment is data rather than a route's word, to be counted as {@code {id}}: it would otherwise
-     * keep a user's identifiers in events that are never erased, and make an endpoint per value. All digits; at least
-     * 8 characters with a digit, or hexadecimal (a hash, {@code deadbeef}); an address, anything percent-encoded, or
-     * anything past ASCII (a name, encoded or not: {@code @}, {@code %}, {@code Müller}). Ids in letters alone cannot
-     * be told from words ({@code OAuthToken}, {@code GetCustomerByID}) and are kept.
+     * Whether a path segment (not empty) is data rather than a route's word, to be counted as {@code {id}}: it would
+     * otherwise keep a user's identifiers in events that are never erased, and make an endpoint per value. All
+     * digits; at least 8 characters with a digit, or hexadecimal (a hash, {@code deadbeef}); an address, anything
+     * percent-encoded, or anything past ASCII (a name, encoded or not: {@code @}, {@code %}, {@code Müller}). Ids in
+     * letters alone cannot be told from words ({@code OAuthToken}, {@code GetCustomerByID}) and are kept.
      */
     private static boolean identifies(int length, boolean digit, boolean allDigits, boolean allHex, boolean data) {
-        return digit && allDigits || length >= 8 && (digit || allHex) || data;
+        return allDigits || length >= 8 && (digit || allHex) || data;
     }
 
     /**

@@ -47,9 +47,7 @@ final class UsageReporter implements AutoCloseable {
     private final String token;
     private final ObjectMapper json;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    private final ScheduledExecutorService thread;
-    /** Makes the next minute's counters ahead of it, whatever the flush is waiting for. */
-    private final ScheduledExecutorService preparing;
+    private final ScheduledExecutorService threads;
     private final String edgeId = UUID.randomUUID().toString();
     private final AtomicLong failures = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
@@ -93,20 +91,16 @@ final class UsageReporter implements AutoCloseable {
         this.endpoint = commandSide.resolve("/v1/usage");
         this.token = token;
         this.json = json;
-        this.thread = Executors.newSingleThreadScheduledExecutor(task -> {
-            Thread flusher = new Thread(task, "latchkey-usage-flush");
-            flusher.setDaemon(true);
-            return flusher;
+        // Two threads for two tasks, neither run twice at once: a flush can wait for the command side as long as the
+        // request timeout, half a minute, and the next minute's counters are made ahead meanwhile.
+        this.threads = Executors.newScheduledThreadPool(2, task -> {
+            Thread worker = new Thread(task, "latchkey-usage");
+            worker.setDaemon(true);
+            return worker;
         });
-        thread.scheduleWithFixedDelay(this::flushQuietly, interval.toMillis(), interval.toMillis(),
+        threads.scheduleWithFixedDelay(this::flushQuietly, interval.toMillis(), interval.toMillis(),
                 TimeUnit.MILLISECONDS);
-        // On a thread of its own: a flush can wait for the command side as long as the request timeout, half a minute.
-        this.preparing = Executors.newSingleThreadScheduledExecutor(task -> {
-            Thread preparer = new Thread(task, "latchkey-usage-prepare");
-            preparer.setDaemon(true);
-            return preparer;
-        });
-        preparing.scheduleWithFixedDelay(this::prepareQuietly, 1, 1, TimeUnit.SECONDS);
+        threads.scheduleWithFixedDelay(this::prepareQuietly, 1, 1, TimeUnit.SECONDS);
     }
 
     private void prepareQuietly() {
@@ -383,11 +377,10 @@ final class UsageReporter implements AutoCloseable {
     @Override
     public void close() {
         long deadline = System.nanoTime() + shutdownBudget.toNanos();
-        preparing.shutdownNow();
-        thread.shutdownNow();
+        threads.shutdownNow();
         try {
             // A scheduled flush, interrupted, ends first: the counter takes one reporter at a time.
-            thread.awaitTermination(shutdownBudget.toNanos(), TimeUnit.NANOSECONDS);
+            threads.awaitTermination(shutdownBudget.toNanos(), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;

@@ -100,20 +100,20 @@ public final class ExactRedisRateLimiter implements RateLimiter {
             return RateLimiter.super.acquireWithQuotaAsync(keyId, limit, quotaLimiter, requestsPerMonth, now);
         }
         RedisQuotaLimiter.Count count = ((RedisQuotaLimiter) quotaLimiter).count(keyId, requestsPerMonth, now);
-        long settled = count.settle();
-        String[] arguments = concat(bucketArguments(limit, 1, false), count.arguments(1, false, settled));
+        count.settle();
+        String[] arguments = concat(bucketArguments(limit, 1, false), count.arguments(1, false));
         return BUCKET_AND_COUNTER.runAsync(link, new String[] {PREFIX + keyId, count.key}, arguments)
                 .thenApply(reply -> {
                     RateLimitState rateLimit = decided(keyId, limit, reply.map(counts -> taken(limit, counts)));
                     Optional<List<Long>> counted = reply.map(counts -> counts.subList(4, 6));
                     if (rateLimit.allowed()) {
-                        return new RateAndQuotaState(rateLimit, count.decide(counted, settled));
+                        return new RateAndQuotaState(rateLimit, count.decide(counted));
                     }
                     // The script settled what the call carried; without a reply, the next call carries it.
                     if (reply.isPresent()) {
-                        count.decide(counted, settled);
+                        count.decide(counted);
                     } else {
-                        count.unsent(settled);
+                        count.unsent();
                     }
                     return new RateAndQuotaState(rateLimit, null);
                 });

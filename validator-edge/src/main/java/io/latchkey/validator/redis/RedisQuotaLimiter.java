@@ -84,11 +84,11 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
         boolean leasing = leased && count.state == count.kept && link.answeringInTime()
                 && count.state.leasing.compareAndSet(false, true);
         long wanted = leasing ? Math.max(1, Math.min(MAX_LEASE, requestsPerMonth / LEASE_DIVISOR)) : 1;
-        long settled = count.settle();
-        return COUNTER.runAsync(link, new String[] {count.key}, count.arguments(wanted, leased, settled))
+        count.settle();
+        return COUNTER.runAsync(link, new String[] {count.key}, count.arguments(wanted, leased))
                 .thenApply(reply -> {
                     try {
-                        return count.decide(reply, settled);
+                        return count.decide(reply);
                     } finally {
                         // Only once the lease is in: a request finding it empty meanwhile takes one count of its own.
                         if (leasing) {
@@ -132,6 +132,8 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
         private final KeyMonth kept;
         final String key;
         private final Instant now;
+        /** What this edge admitted offline that the call carries: 0 until {@link #settle}. */
+        private long settled;
 
         private Count(KeyMonth state, KeyMonth kept, String key, Instant now) {
             this.state = state;
@@ -140,13 +142,13 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
             this.now = now;
         }
 
-        /** What this edge admitted offline and no call carries yet, taken to be carried by the call about to go. */
-        long settle() {
-            return state.unsent.getAndSet(0);
+        /** Takes what this edge admitted offline and no call carries yet, for the call about to go to carry. */
+        void settle() {
+            settled = state.unsent.getAndSet(0);
         }
 
-        /** The counter script's arguments after the key: take {@code wanted}, carrying {@code settled}. */
-        String[] arguments(long wanted, boolean partial, long settled) {
+        /** The counter script's arguments after the key: take {@code wanted}, carrying what was settled. */
+        String[] arguments(long wanted, boolean partial) {
             return new String[] {Long.toString(state.quota), Long.toString(wanted), partial ? "1" : "0",
                     Long.toString(settled), Long.toString(QuotaState.at(now, true, state.quota, 0).resetsAt()
                             .getEpochSecond() + EXPIRY_SLACK_SECONDS)};
@@ -154,11 +156,11 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
 
         /**
          * Decides from the script's reply ({requests taken, count after}), or offline when there was none, and either
-         * way accounts for the {@code settled} requests the call carried.
+         * way accounts for the settled requests the call carried.
          */
-        QuotaState decide(Optional<List<Long>> reply, long settled) {
+        QuotaState decide(Optional<List<Long>> reply) {
             if (reply.isEmpty()) {
-                unsent(settled);
+                unsent();
                 link.countDegraded();
                 return kept.takeOffline(now);
             }
@@ -174,8 +176,8 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
             return QuotaState.at(now, true, state.quota, used - (taken - 1));
         }
 
-        /** Puts back the {@code settled} requests of a call that was not answered, for the next call to carry. */
-        void unsent(long settled) {
+        /** Puts back the settled requests of a call that was not answered, for the next call to carry. */
+        void unsent() {
             state.unsent.addAndGet(settled);
         }
     }

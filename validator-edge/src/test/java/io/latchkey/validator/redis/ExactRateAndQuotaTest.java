@@ -31,10 +31,7 @@ class ExactRateAndQuotaTest {
 
     private static RedisLink link(RedisServer redis) throws InterruptedException {
         RedisLink link = RedisLink.open(redis.uri(), Duration.ofMillis(200), Duration.ofMillis(100));
-        for (int i = 0; i < 500 && link.call(commands -> commands.ping()).isEmpty(); i++) {
-            Thread.sleep(10);
-        }
-        assertThat(link.healthy()).isTrue();
+        RedisServer.awaitReachable(link);
         return link;
     }
 
@@ -132,7 +129,7 @@ class ExactRateAndQuotaTest {
 
             // A restarted Redis knows nothing: it is given the 6 admitted without it, with this request.
             redis.start();
-            awaitAnswering(link);
+            RedisServer.awaitReachable(link);
             assertThat(limiter.acquireWithQuota(keyId, hundred, quota, 20, NOW).quota().used()).isEqualTo(7);
             assertThat(count(redis, keyId)).isEqualTo("7");
         }
@@ -206,8 +203,8 @@ class ExactRateAndQuotaTest {
                 assertThat(limiterA.acquireWithQuota(keyId, three, quotaA, 100, NOW).quota().allowed()).isTrue();
             }
             redis.start();
-            awaitAnswering(edgeA);
-            awaitAnswering(edgeB);
+            RedisServer.awaitReachable(edgeA);
+            RedisServer.awaitReachable(edgeB);
             for (int i = 0; i < 3; i++) {
                 assertThat(limiterB.acquireWithQuota(keyId, three, quotaB, 100, NOW).quota().allowed()).isTrue();
             }
@@ -220,13 +217,5 @@ class ExactRateAndQuotaTest {
             assertThat(quotaA.consume(keyId, 100, NOW).used()).as("A carried them once").isEqualTo(7);
             assertThat(count(redis, keyId)).isEqualTo("7");
         }
-    }
-
-    /** Until a script reaches Redis again: the link reconnects in the background, with back-off. */
-    private static void awaitAnswering(RedisLink link) throws InterruptedException {
-        for (int i = 0; i < 250 && link.call(commands -> commands.ping()).isEmpty(); i++) {
-            Thread.sleep(20);
-        }
-        assertThat(link.call(commands -> commands.ping())).contains("PONG");
     }
 }

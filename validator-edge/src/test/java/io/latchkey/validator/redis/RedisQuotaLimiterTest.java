@@ -55,14 +55,6 @@ class RedisQuotaLimiterTest {
         assertThat(link.healthy()).isTrue();
     }
 
-    /** Until a command reaches Redis again: the link reconnects in the background, with back-off. */
-    private static void awaitReachable(RedisLink link) throws InterruptedException {
-        for (int i = 0; i < 250 && link.call(commands -> commands.ping()).isEmpty(); i++) {
-            Thread.sleep(20);
-        }
-        assertThat(link.call(commands -> commands.ping())).contains("PONG");
-    }
-
     private static int hammer(List<RedisQuotaLimiter> edges, String keyId, long quota, int threads, int perThread)
             throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -199,7 +191,7 @@ class RedisQuotaLimiterTest {
 
             // Whatever the restarted Redis still holds, the admissions made without it are added to it.
             own.start();
-            awaitReachable(link);
+            RedisServer.awaitReachable(link);
             String held = own.cli("GET", "latchkey:quota:" + keyId + ":" + THIS_MONTH);
             long before = held.isBlank() ? 0 : Long.parseLong(held);
             assertThat(limiter.consume(keyId, 20, LAST_MINUTE).used()).isEqualTo(before + 6 + 1);
@@ -241,7 +233,7 @@ class RedisQuotaLimiterTest {
     void whileALeaseIsOnItsWayRequestsThatFindTheLeaseEmptyTakeOneCountEach() throws Exception {
         try (RedisLink link = RedisLink.open(redis.uri(), Duration.ofSeconds(2), Duration.ofMillis(200))) {
             awaitConnected(link);
-            awaitReachable(link);
+            RedisServer.awaitReachable(link);
             RedisQuotaLimiter limiter = RedisQuotaLimiter.leased(link);
             String keyId = keyId();
             Instant now = Instant.now();
@@ -269,7 +261,7 @@ class RedisQuotaLimiterTest {
     void afterALeaseMissesTheBudgetRequestsTakeSingleCountsUntilRedisAnswersInTime() throws Exception {
         try (RedisLink link = RedisLink.open(redis.uri(), Duration.ofMillis(200), Duration.ofMillis(200))) {
             awaitConnected(link);
-            awaitReachable(link);
+            RedisServer.awaitReachable(link);
             RedisQuotaLimiter limiter = RedisQuotaLimiter.leased(link);
             String keyId = keyId();
             String count = "latchkey:quota:" + keyId + ":" + QuotaState.month(LAST_MINUTE);

@@ -1,5 +1,7 @@
 package io.latchkey.validator.redis;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.latchkey.testing.LoopbackPorts;
 import java.io.IOException;
 import java.net.Socket;
@@ -25,6 +27,14 @@ public final class RedisServer implements AutoCloseable {
             throw new IllegalStateException(e);
         }
         start();
+    }
+
+    /** Until a command reaches Redis through {@code link}: a link connects, and reconnects, in the background. */
+    static void awaitReachable(RedisLink link) throws InterruptedException {
+        for (int i = 0; i < 250 && link.call(commands -> commands.ping()).isEmpty(); i++) {
+            Thread.sleep(20);
+        }
+        assertThat(link.call(commands -> commands.ping())).contains("PONG");
     }
 
     public String uri() {
