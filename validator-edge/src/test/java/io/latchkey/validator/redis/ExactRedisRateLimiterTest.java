@@ -56,6 +56,23 @@ class ExactRedisRateLimiterTest {
         assertThat(link.healthy()).isTrue();
     }
 
+    /** What a test that stops or stalls its Redis gets: that server, a link to it, a limiter on the link, a new key. */
+    @FunctionalInterface
+    private interface OwnRedisTest {
+        void run(RedisServer own, RedisLink link, ExactRedisRateLimiter limiter, String keyId) throws Exception;
+    }
+
+    /** Runs {@code test} against a private redis-server of its own, through a link with that budget and pause. */
+    private static void withOwnRedis(Duration budget, Duration pause, OwnRedisTest test) throws Exception {
+        RedisServer own = new RedisServer();
+        try (RedisLink link = RedisLink.open(own.uri(), budget, pause)) {
+            awaitConnected(link);
+            test.run(own, link, new ExactRedisRateLimiter(link), keyId());
+        } finally {
+            own.close();
+        }
+    }
+
     @Test
     void twoEdgesHammeringOneKeyAdmitExactlyTheLimit() throws Exception {
         awaitConnected(edgeA);
@@ -157,102 +174,84 @@ class ExactRedisRateLimiterTest {
 
     @Test
     void aKeyTheSharedBucketThrottlesStaysThrottledWhenRedisGoesAway() throws Exception {
-        RedisServer own = new RedisServer();
-        try (RedisLink link = RedisLink.open(own.uri(), Duration.ofMillis(50), Duration.ofMillis(100))) {
-            awaitConnected(link);
-            ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(link);
-            String keyId = keyId();
+        withOwnRedis(Duration.ofMillis(50), Duration.ofMillis(100), (own, link, limiter, keyId) -> {
             RateLimit five = new RateLimit(5, 3600, null);
             assertThat(Admissions.admitted(limiter, keyId, five, 8)).isEqualTo(5);
 
-            own.stop();
-            long degradedBefore = link.degraded();
-            assertThat(Admissions.admitted(limiter, keyId, five, 10))
-                    .as("the local bucket goes on from the shared one's last state, not full").isZero();
-            assertThat(link.degraded() - degradedBefore).isEqualTo(10);
-        } finally {
-            own.close();
-        }
+        own.stop();
+        long degradedBefore = link.degraded();
+        assertThat(Admissions.admitted(limiter, keyId, five, 10))
+                .as("the local bucket goes on from the shared one's last state, not full").isZero();
+        assertThat(link.degraded() - degradedBefore).isEqualTo(10);
+        });
     }
 
     @Test
     void whileRedisIsDownDecisionsComeFromLocalBucketsAndRedisIsUsedAgainWhenItReturns() throws Exception {
-        RedisServer own = new RedisServer();
-        try (RedisLink link = RedisLink.open(own.uri(), Duration.ofMillis(50), Duration.ofMillis(100))) {
-            awaitConnected(link);
-            ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(link);
-            String keyId = keyId();
+        withOwnRedis(Duration.ofMillis(50), Duration.ofMillis(100), (own, link, limiter, keyId) -> {
             RateLimit five = new RateLimit(5, 3600, null);
             // Warmed on another key: a first call that missed the budget would take from this key's local bucket.
-            limiter.acquire(keyId(), five);
+        limiter.acquire(keyId(), five);
 
-            own.stop();
-            long degradedBefore = link.degraded();
-            int allowedWhileDown = 0;
-            for (int i = 0; i < 10; i++) {
-                allowedWhileDown += limiter.acquire(keyId, five).allowed() ? 1 : 0;
-            }
-            assertThat(link.degraded() - degradedBefore).isEqualTo(10);
-            assertThat(allowedWhileDown).isEqualTo(5);
-
-            own.start();
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            long degraded;
-            do {
-                degraded = link.degraded();
-                limiter.acquire(keyId, five);
-                Thread.sleep(20);
-            } while (link.degraded() != degraded && System.nanoTime() < deadline);
-            assertThat(link.healthy()).isTrue();
-            // A restarted, empty Redis starts a fresh bucket: it holds the key's tokens minus what was taken there.
-            assertThat(own.cli("EXISTS", "latchkey:rl:" + keyId)).isEqualTo("1");
-        } finally {
-            own.close();
+        own.stop();
+        long degradedBefore = link.degraded();
+        int allowedWhileDown = 0;
+        for (int i = 0; i < 10; i++) {
+            allowedWhileDown += limiter.acquire(keyId, five).allowed() ? 1 : 0;
         }
+        assertThat(link.degraded() - degradedBefore).isEqualTo(10);
+        assertThat(allowedWhileDown).isEqualTo(5);
+
+        own.start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        long degraded;
+        do {
+            degraded = link.degraded();
+            limiter.acquire(keyId, five);
+            Thread.sleep(20);
+        } while (link.degraded() != degraded && System.nanoTime() < deadline);
+        assertThat(link.healthy()).isTrue();
+        // A restarted, empty Redis starts a fresh bucket: it holds the key's tokens minus what was taken there.
+        assertThat(own.cli("EXISTS", "latchkey:rl:" + keyId)).isEqualTo("1");
+        });
     }
 
     @Test
     void aStalledRedisIsWaitedForWithoutBlockingTheCallerAndOnlyWithinTheBudgetUntilThreeBudgetsOfMissesPauseTheLink()
             throws Exception {
-        RedisServer own = new RedisServer();
         Duration budget = Duration.ofMillis(200);
-        try (RedisLink link = RedisLink.open(own.uri(), budget, Duration.ofSeconds(5))) {
-            awaitConnected(link);
-            ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(link);
-            String keyId = keyId();
+        withOwnRedis(budget, Duration.ofSeconds(5), (own, link, limiter, keyId) -> {
             RateLimit hundred = new RateLimit(100, 3600, null);
-            long degradedBefore = link.degraded();
-            long stallStarted = System.nanoTime();
-            assertThat(own.cli("CLIENT", "PAUSE", "3000", "ALL")).isEqualTo("OK");
+        long degradedBefore = link.degraded();
+        long stallStarted = System.nanoTime();
+        assertThat(own.cli("CLIENT", "PAUSE", "3000", "ALL")).isEqualTo("OK");
 
-            List<CompletableFuture<RateLimitState>> burst = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                burst.add(limiter.acquireAsync(keyId, hundred));
-            }
-
-            // Redis holds every command for 3 s: the calls came back without their answers.
-            assertThat(burst).allSatisfy(call -> assertThat(call).isNotDone());
-            for (CompletableFuture<RateLimitState> call : burst) {
-                assertThat(call.get(2, TimeUnit.SECONDS).allowed()).isTrue();
-            }
-            assertThat(link.degraded() - degradedBefore).isEqualTo(3);
-            // Three misses within one budget are a burst, not yet a stall.
-            assertThat(link.healthy()).isTrue();
-            int waited = 0;
-            while (link.healthy() && waited < 10) {
-                long started = System.nanoTime();
-                assertThat(limiter.acquire(keyId, hundred).allowed()).isTrue();
-                assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(budget);
-                waited++;
-            }
-            assertThat(link.healthy()).isFalse();
-            assertThat(Duration.ofNanos(System.nanoTime() - stallStarted)).isLessThan(Duration.ofMillis(2500))
-                    .isGreaterThanOrEqualTo(budget.multipliedBy(4));
-            assertThat(link.degraded() - degradedBefore).isEqualTo(3 + waited);
-            assertThat(limiter.acquireAsync(keyId, hundred)).isDone();
-        } finally {
-            own.close();
+        List<CompletableFuture<RateLimitState>> burst = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            burst.add(limiter.acquireAsync(keyId, hundred));
         }
+
+        // Redis holds every command for 3 s: the calls came back without their answers.
+        assertThat(burst).allSatisfy(call -> assertThat(call).isNotDone());
+        for (CompletableFuture<RateLimitState> call : burst) {
+            assertThat(call.get(2, TimeUnit.SECONDS).allowed()).isTrue();
+        }
+        assertThat(link.degraded() - degradedBefore).isEqualTo(3);
+        // Three misses within one budget are a burst, not yet a stall.
+        assertThat(link.healthy()).isTrue();
+        int waited = 0;
+        while (link.healthy() && waited < 10) {
+            long started = System.nanoTime();
+            assertThat(limiter.acquire(keyId, hundred).allowed()).isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(budget);
+            waited++;
+        }
+        assertThat(link.healthy()).isFalse();
+        assertThat(Duration.ofNanos(System.nanoTime() - stallStarted)).isLessThan(Duration.ofMillis(2500))
+                .isGreaterThanOrEqualTo(budget.multipliedBy(4));
+        assertThat(link.degraded() - degradedBefore).isEqualTo(3 + waited);
+        assertThat(limiter.acquireAsync(keyId, hundred)).isDone();
+        });
     }
 
     @Test
@@ -294,27 +293,21 @@ class ExactRedisRateLimiterTest {
 
     @Test
     void oneLateReplyIsDecidedLocallyWithoutPausingTheLink() throws Exception {
-        RedisServer own = new RedisServer();
-        try (RedisLink link = RedisLink.open(own.uri(), Duration.ofMillis(100), Duration.ofSeconds(30))) {
-            awaitConnected(link);
-            ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(link);
-            String keyId = keyId();
+        withOwnRedis(Duration.ofMillis(100), Duration.ofSeconds(30), (own, link, limiter, keyId) -> {
             RateLimit five = new RateLimit(5, 3600, null);
             assertThat(limiter.acquire(keyId, five).remaining()).isEqualTo(4);
-            long degradedBefore = link.degraded();
-            assertThat(own.cli("CLIENT", "PAUSE", "400", "ALL")).isEqualTo("OK");
+        long degradedBefore = link.degraded();
+        assertThat(own.cli("CLIENT", "PAUSE", "400", "ALL")).isEqualTo("OK");
 
-            limiter.acquire(keyId, five);
-            own.cli("PING");
+        limiter.acquire(keyId, five);
+        own.cli("PING");
 
-            assertThat(link.degraded() - degradedBefore).isEqualTo(1);
-            assertThat(link.healthy()).isTrue();
-            // The late call's token was taken in Redis too: the shared bucket has given three.
-            assertThat(limiter.acquire(keyId, five).remaining()).isEqualTo(2);
-            assertThat(link.degraded() - degradedBefore).isEqualTo(1);
-        } finally {
-            own.close();
-        }
+        assertThat(link.degraded() - degradedBefore).isEqualTo(1);
+        assertThat(link.healthy()).isTrue();
+        // The late call's token was taken in Redis too: the shared bucket has given three.
+        assertThat(limiter.acquire(keyId, five).remaining()).isEqualTo(2);
+        assertThat(link.degraded() - degradedBefore).isEqualTo(1);
+        });
     }
 
     @Test
