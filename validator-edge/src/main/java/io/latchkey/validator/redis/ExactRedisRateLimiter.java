@@ -31,7 +31,7 @@ public final class ExactRedisRateLimiter implements RateLimiter {
      * and then the counter's, the bucket's reply and then the counter's (which settles what this edge admitted
      * offline either way).
      */
-    private static final LuaScript BUCKET_AND_COUNTER = LuaScript.of("""
+    static final LuaScript BUCKET_AND_COUNTER = LuaScript.of("""
             local rate = take_tokens(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
             local wanted = '0'
             if rate[1] > 0 then
@@ -52,6 +52,8 @@ public final class ExactRedisRateLimiter implements RateLimiter {
     ExactRedisRateLimiter(RedisLink link, LocalRateLimiter local) {
         this.link = link;
         this.local = local;
+        link.preload(BUCKET);
+        link.preload(BUCKET_AND_COUNTER);
     }
 
     @Override

@@ -45,6 +45,7 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
         this.link = link;
         this.local = LocalRateLimiter.create();
         this.syncNanos = syncInterval.toNanos();
+        link.preload(ExactRedisRateLimiter.BUCKET);
         this.background = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "latchkey-ratelimit-sync");
             thread.setDaemon(true);

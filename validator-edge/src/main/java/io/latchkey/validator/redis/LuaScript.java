@@ -2,6 +2,7 @@ package io.latchkey.validator.redis;
 
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -15,8 +16,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /**
- * A Lua script run by its SHA-1 ({@code EVALSHA}). After {@code SCRIPT FLUSH} or a restart of Redis the
- * {@code NOSCRIPT} answer is followed by one {@code EVAL}, which loads the script again.
+ * A Lua script run by its SHA-1 ({@code EVALSHA}), which its limiter has the link load ahead ({@link
+ * RedisLink#preload}). A {@code NOSCRIPT} answer (after {@code SCRIPT FLUSH}, or a load that failed) is followed by
+ * one {@code EVAL}, which loads the script again.
  */
 final class LuaScript {
 
@@ -55,6 +57,11 @@ final class LuaScript {
                 .exceptionallyCompose(failure -> unwrap(failure) instanceof RedisNoScriptException
                         ? redis.<List<Long>>eval(source, ScriptOutputType.MULTI, keys, args)
                         : CompletableFuture.failedFuture(failure)));
+    }
+
+    /** Has Redis learn the script, without waiting: a failure leaves it to the script's next run. */
+    void load(RedisAsyncCommands<String, String> redis) {
+        redis.scriptLoad(source);
     }
 
     String sha() {

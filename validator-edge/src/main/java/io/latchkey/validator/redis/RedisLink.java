@@ -1,7 +1,9 @@
 package io.latchkey.validator.redis;
 
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -21,14 +23,17 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.EventExecutorGroup;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ImmediateEventExecutor;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -78,6 +83,8 @@ public final class RedisLink implements AutoCloseable {
     /** The connections of event loops given their own ({@link #serveOn}); replaced whole, under the lock. */
     private volatile Line[] onLoops = new Line[0];
     private final Object loopsLock = new Object();
+    /** Scripts Redis is given whenever the shared connection is made or remade, ahead of their first run. */
+    private final Set<LuaScript> preloaded = ConcurrentHashMap.newKeySet();
     /**
      * The longest pause. Outage warnings come at most once per it, so that a flapping Redis cannot flood the log, and
      * a loop's connection that could not be made is tried again after it.
@@ -114,6 +121,17 @@ public final class RedisLink implements AutoCloseable {
                 .timeoutOptions(TimeoutOptions.enabled(timeout))
                 .build();
         this.shared = new Line(resources, null);
+        // Lettuce remakes the shared connection by itself after a restart of Redis, which forgets every script.
+        shared.client.addListener(new RedisConnectionStateListener() {
+            @Override
+            public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
+                if (connection instanceof StatefulRedisConnection<?, ?> made) {
+                    @SuppressWarnings("unchecked")
+                    StatefulRedisConnection<String, String> strings = (StatefulRedisConnection<String, String>) made;
+                    preloaded.forEach(script -> script.load(strings.async()));
+                }
+            }
+        });
         this.deadlines = new Deadlines(budgetNanos, "latchkey-redis-deadlines-" + address());
     }
 
@@ -311,6 +329,21 @@ public final class RedisLink implements AutoCloseable {
         });
     }
 
+    /**
+     * Has Redis hold {@code script} from now on and after every restart, so that a decision never waits for its
+     * {@code NOSCRIPT} answer and the {@code EVAL} after it: a fresh edge's first decisions, its code not yet compiled,
+     * missed the budget that way. Best effort, without waiting: a script Redis lacks is still loaded by its run.
+     */
+    void preload(LuaScript script) {
+        // Added first: a connection made after this finds it; one made before is read here.
+        if (preloaded.add(script)) {
+            StatefulRedisConnection<String, String> current = shared.connection;
+            if (current != null && current.isOpen()) {
+                script.load(current.async());
+            }
+        }
+    }
+
     /** Counts one decision made without Redis; see {@link #degraded()}. */
     public void countDegraded() {
         degraded.increment();
@@ -419,6 +452,10 @@ public final class RedisLink implements AutoCloseable {
             if (failure == null) {
                 connection = made;
                 failing = false;
+                if (loop == null) {
+                    // Again: a script added after the listener saw this connection, before it was set, is loaded here.
+                    preloaded.forEach(script -> script.load(made.async()));
+                }
                 // A close that came first found none to close.
                 if (closed) {
                     made.closeAsync();

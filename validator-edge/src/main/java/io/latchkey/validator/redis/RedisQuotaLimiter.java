@@ -50,6 +50,7 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
     private RedisQuotaLimiter(RedisLink link, boolean leased) {
         this.link = link;
         this.leased = leased;
+        link.preload(COUNTER);
     }
 
     /** Keys this edge keeps a state for; for tests. */
