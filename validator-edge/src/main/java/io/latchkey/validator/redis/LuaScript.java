@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 
 /**
  * A Lua script run by its SHA-1 ({@code EVALSHA}), which its limiter has the link load ahead ({@link
@@ -59,9 +60,9 @@ final class LuaScript {
                         : CompletableFuture.failedFuture(failure)));
     }
 
-    /** Has Redis learn the script, without waiting: a failure leaves it to the script's next run. */
-    void load(RedisAsyncCommands<String, String> redis) {
-        redis.scriptLoad(source);
+    /** Has Redis learn the script, without running it. */
+    CompletionStage<String> load(RedisAsyncCommands<String, String> redis) {
+        return redis.scriptLoad(source);
     }
 
     String sha() {

@@ -70,6 +70,8 @@ public final class RedisLink implements AutoCloseable {
      * Lettuce's timeout, a failure that pauses the link. It also bounds how long a command waits in Lettuce's queue.
      */
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(1);
+    /** Tries to load a script ahead on one connection: about ten minutes, the tries a second apart after the first. */
+    private static final int LOAD_ATTEMPTS = 600;
 
     private final ClientResources resources;
     private final ClientOptions options;
@@ -83,8 +85,27 @@ public final class RedisLink implements AutoCloseable {
     /** The connections of event loops given their own ({@link #serveOn}); replaced whole, under the lock. */
     private volatile Line[] onLoops = new Line[0];
     private final Object loopsLock = new Object();
-    /** Scripts Redis is given whenever the shared connection is made or remade, ahead of their first run. */
+    /** Scripts Redis is given whenever a connection is made or remade, ahead of their first run. */
     private final Set<LuaScript> preloaded = ConcurrentHashMap.newKeySet();
+    /**
+     * Gives Redis the scripts on every connection of the link as it is made, and as Lettuce remakes it after a restart
+     * of Redis (which forgets them): a loop's connection may serve decisions before the shared one is back.
+     */
+    private final RedisConnectionStateListener scriptLoader = new RedisConnectionStateListener() {
+        @Override
+        public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
+            // Called while Lettuce sets the connection up, which a throw here would break.
+            try {
+                if (connection instanceof StatefulRedisConnection<?, ?> made) {
+                    @SuppressWarnings("unchecked")
+                    StatefulRedisConnection<String, String> strings = (StatefulRedisConnection<String, String>) made;
+                    preloaded.forEach(script -> load(script, strings, 0));
+                }
+            } catch (RuntimeException e) {
+                log.debug("Could not give Redis at {} its scripts ahead", address(), e);
+            }
+        }
+    };
     /**
      * The longest pause. Outage warnings come at most once per it, so that a flapping Redis cannot flood the log, and
      * a loop's connection that could not be made is tried again after it.
@@ -121,17 +142,6 @@ public final class RedisLink implements AutoCloseable {
                 .timeoutOptions(TimeoutOptions.enabled(timeout))
                 .build();
         this.shared = new Line(resources, null);
-        // Lettuce remakes the shared connection by itself after a restart of Redis, which forgets every script.
-        shared.client.addListener(new RedisConnectionStateListener() {
-            @Override
-            public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
-                if (connection instanceof StatefulRedisConnection<?, ?> made) {
-                    @SuppressWarnings("unchecked")
-                    StatefulRedisConnection<String, String> strings = (StatefulRedisConnection<String, String>) made;
-                    preloaded.forEach(script -> script.load(strings.async()));
-                }
-            }
-        });
         this.deadlines = new Deadlines(budgetNanos, "latchkey-redis-deadlines-" + address());
     }
 
@@ -330,18 +340,42 @@ public final class RedisLink implements AutoCloseable {
     }
 
     /**
-     * Has Redis hold {@code script} from now on and after every restart, so that a decision never waits for its
-     * {@code NOSCRIPT} answer and the {@code EVAL} after it: a fresh edge's first decisions, its code not yet compiled,
-     * missed the budget that way. Best effort, without waiting: a script Redis lacks is still loaded by its run.
+     * Has Redis hold {@code script} from now on, loaded on every connection of the link as it is made or remade (after
+     * a restart of Redis), so that a decision does not wait for a {@code NOSCRIPT} answer and the {@code EVAL} after
+     * it: a fresh edge's first decisions, their code not yet compiled, missed the budget that way. Best effort, without
+     * waiting: a decision that comes first, or after a {@code SCRIPT FLUSH}, still loads it by its {@code EVAL}.
      */
     void preload(LuaScript script) {
         // Added first: a connection made after this finds it; one made before is read here.
         if (preloaded.add(script)) {
             StatefulRedisConnection<String, String> current = shared.connection;
             if (current != null && current.isOpen()) {
-                script.load(current.async());
+                load(script, current, 0);
             }
         }
+    }
+
+    /**
+     * Loads {@code script} on {@code connection}, and again after a failure while the connection is open: a Redis that
+     * is still reading its data from disk after a restart takes connections but answers {@code LOADING}.
+     */
+    private void load(LuaScript script, StatefulRedisConnection<String, String> connection, int attempt) {
+        script.load(connection.async()).whenComplete((sha, failure) -> {
+            if (failure == null || !connection.isOpen()) {
+                return;
+            }
+            if (attempt + 1 >= LOAD_ATTEMPTS) {
+                log.warn("Redis at {} did not take a script ahead ({}); decisions load it when they first run it",
+                        address(), failure.getMessage());
+                return;
+            }
+            try {
+                resources.eventExecutorGroup().schedule(() -> load(script, connection, attempt + 1),
+                        Math.min(1_000, 10L << Math.min(attempt, 7)), TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException closing) {
+                // The link is closing.
+            }
+        });
     }
 
     /** Counts one decision made without Redis; see {@link #degraded()}. */
@@ -422,6 +456,7 @@ public final class RedisLink implements AutoCloseable {
             this.client = RedisClient.create(resources);
             this.loop = loop;
             client.setOptions(options);
+            client.addListener(scriptLoader);
         }
 
         void answered() {
@@ -452,13 +487,13 @@ public final class RedisLink implements AutoCloseable {
             if (failure == null) {
                 connection = made;
                 failing = false;
-                if (loop == null) {
-                    // Again: a script added after the listener saw this connection, before it was set, is loaded here.
-                    preloaded.forEach(script -> script.load(made.async()));
-                }
                 // A close that came first found none to close.
                 if (closed) {
                     made.closeAsync();
+                } else if (loop == null) {
+                    // Loaded by the listener already; again for a script added after it ran and before the connection
+                    // was set here, where preload looks for it.
+                    preloaded.forEach(script -> load(script, made, 0));
                 }
             } else if (loop == null) {
                 if (!closed) {

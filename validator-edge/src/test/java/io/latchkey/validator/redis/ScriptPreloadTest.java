@@ -3,14 +3,23 @@ package io.latchkey.validator.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.latchkey.api.RateLimit;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The limiters' scripts are in Redis before their first decision and again after Redis restarts, so no decision waits
- * for a {@code NOSCRIPT} answer and the {@code EVAL} after it; against a real, private redis-server.
+ * The limiters' scripts are given to Redis ahead of their first decision, and again on every connection Lettuce remakes
+ * and after a refused load, so that decisions do not wait for a {@code NOSCRIPT} answer and the {@code EVAL} after it;
+ * against real, private redis-servers.
  */
 class ScriptPreloadTest {
 
@@ -24,7 +33,8 @@ class ScriptPreloadTest {
         for (int i = 0; i < scripts.length; i++) {
             command[i + 2] = scripts[i].sha();
         }
-        return redis.cli(command).lines().allMatch("1"::equals);
+        List<String> answers = redis.cli(command).lines().toList();
+        return answers.size() == scripts.length && answers.stream().allMatch("1"::equals);
     }
 
     private static void awaitHeld(RedisServer redis, LuaScript... scripts) throws InterruptedException {
@@ -59,6 +69,57 @@ class ScriptPreloadTest {
             redis.start();
             // No decision in between: the link, remaking its connection, gives the restarted Redis every script.
             awaitHeld(redis, SCRIPTS);
+        }
+    }
+
+    /** The id Redis gives the connection that runs a call made on {@code loop}, or on this thread when null. */
+    private static long clientId(RedisLink link, EventLoop loop) {
+        if (loop == null) {
+            return link.call(commands -> commands.clientId()).orElseThrow();
+        }
+        CompletableFuture<Long> id = new CompletableFuture<>();
+        loop.execute(() -> link.<Long>callAsync(commands -> commands.clientId())
+                .thenAccept(reply -> id.complete(reply.orElseThrow())));
+        return id.orTimeout(5, TimeUnit.SECONDS).join();
+    }
+
+    @Test
+    void aLoopsConnectionRemadeAloneGivesRedisTheScriptsAgain() throws Exception {
+        EventLoopGroup loops = Epoll.isAvailable() ? new EpollEventLoopGroup(1) : new NioEventLoopGroup(1);
+        try (RedisServer redis = new RedisServer();
+             RedisLink link = RedisLink.open(redis.uri(), Duration.ofSeconds(1), Duration.ofMillis(100));
+             RedisLink.LoopConnections served = link.serveOn(loops)) {
+            RedisServer.awaitReachable(link);
+            new ExactRedisRateLimiter(link);
+            awaitHeld(redis, ExactRedisRateLimiter.BUCKET);
+            EventLoop loop = loops.next();
+            long loopsConnection = clientId(link, loop);
+            assertThat(loopsConnection).as("a connection of the loop's own").isNotEqualTo(clientId(link, null));
+
+            redis.cli("SCRIPT", "FLUSH");
+            redis.cli("CLIENT", "KILL", "ID", Long.toString(loopsConnection));
+
+            // Only the loop's connection was remade, by Lettuce, and no decision ran.
+            awaitHeld(redis, ExactRedisRateLimiter.BUCKET);
+        } finally {
+            loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    @Test
+    void aLoadRedisRefusesIsTriedAgain() throws Exception {
+        try (RedisServer redis = new RedisServer();
+             RedisLink link = RedisLink.open(redis.uri(), Duration.ofSeconds(1), Duration.ofMillis(100))) {
+            RedisServer.awaitReachable(link);
+            // As Redis answers LOADING while it reads its data from disk after a restart, and takes connections.
+            redis.cli("ACL", "SETUSER", "default", "-script|load");
+
+            new ExactRedisRateLimiter(link);
+            Thread.sleep(300);
+            assertThat(held(redis, ExactRedisRateLimiter.BUCKET)).as("held while loading is refused").isFalse();
+            redis.cli("ACL", "SETUSER", "default", "+script|load");
+
+            awaitHeld(redis, ExactRedisRateLimiter.BUCKET);
         }
     }
 
