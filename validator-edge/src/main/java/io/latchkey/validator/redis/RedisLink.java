@@ -1,9 +1,12 @@
 package io.latchkey.validator.redis;
 
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisBusyException;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.RedisLoadingException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -70,7 +73,10 @@ public final class RedisLink implements AutoCloseable {
      * Lettuce's timeout, a failure that pauses the link. It also bounds how long a command waits in Lettuce's queue.
      */
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(1);
-    /** Tries to load a script ahead on one connection: about ten minutes, the tries a second apart after the first. */
+    /**
+     * Tries to load a script ahead on one connection while Redis answers that it cannot yet: ten minutes or more, the
+     * tries a second apart after the first few.
+     */
     private static final int LOAD_ATTEMPTS = 600;
 
     private final ClientResources resources;
@@ -87,25 +93,8 @@ public final class RedisLink implements AutoCloseable {
     private final Object loopsLock = new Object();
     /** Scripts Redis is given whenever a connection is made or remade, ahead of their first run. */
     private final Set<LuaScript> preloaded = ConcurrentHashMap.newKeySet();
-    /**
-     * Gives Redis the scripts on every connection of the link as it is made, and as Lettuce remakes it after a restart
-     * of Redis (which forgets them): a loop's connection may serve decisions before the shared one is back.
-     */
-    private final RedisConnectionStateListener scriptLoader = new RedisConnectionStateListener() {
-        @Override
-        public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
-            // Called while Lettuce sets the connection up, which a throw here would break.
-            try {
-                if (connection instanceof StatefulRedisConnection<?, ?> made) {
-                    @SuppressWarnings("unchecked")
-                    StatefulRedisConnection<String, String> strings = (StatefulRedisConnection<String, String>) made;
-                    preloaded.forEach(script -> load(script, strings, 0));
-                }
-            } catch (RuntimeException e) {
-                log.debug("Could not give Redis at {} its scripts ahead", address(), e);
-            }
-        }
-    };
+    /** When a script was last not taken ahead, so that a Redis that never takes one warns once per longest pause. */
+    private volatile long lastLoadWarned;
     /**
      * The longest pause. Outage warnings come at most once per it, so that a flapping Redis cannot flood the log, and
      * a loop's connection that could not be made is tried again after it.
@@ -350,32 +339,18 @@ public final class RedisLink implements AutoCloseable {
         if (preloaded.add(script)) {
             StatefulRedisConnection<String, String> current = shared.connection;
             if (current != null && current.isOpen()) {
-                load(script, current, 0);
+                shared.load(script, current, shared.connects.get(), 0);
             }
         }
     }
 
-    /**
-     * Loads {@code script} on {@code connection}, and again after a failure while the connection is open: a Redis that
-     * is still reading its data from disk after a restart takes connections but answers {@code LOADING}.
-     */
-    private void load(LuaScript script, StatefulRedisConnection<String, String> connection, int attempt) {
-        script.load(connection.async()).whenComplete((sha, failure) -> {
-            if (failure == null || !connection.isOpen()) {
-                return;
-            }
-            if (attempt + 1 >= LOAD_ATTEMPTS) {
-                log.warn("Redis at {} did not take a script ahead ({}); decisions load it when they first run it",
-                        address(), failure.getMessage());
-                return;
-            }
-            try {
-                resources.eventExecutorGroup().schedule(() -> load(script, connection, attempt + 1),
-                        Math.min(1_000, 10L << Math.min(attempt, 7)), TimeUnit.MILLISECONDS);
-            } catch (RejectedExecutionException closing) {
-                // The link is closing.
-            }
-        });
+    private void notLoaded(Throwable failure) {
+        long now = System.nanoTime();
+        if (now - lastLoadWarned >= longestPause) {
+            lastLoadWarned = now;
+            log.warn("Redis at {} did not take a script ahead ({}); decisions load it when they first run it",
+                    address(), failure.toString());
+        }
     }
 
     /** Counts one decision made without Redis; see {@link #degraded()}. */
@@ -436,6 +411,8 @@ public final class RedisLink implements AutoCloseable {
      * same event loop: a gateway's ({@code loop}), or for the shared connection (null) Lettuce's own.
      */
     private final class Line {
+        /** The {@code connect} of a load that is never tried again. */
+        static final int ONCE = -1;
         final RedisClient client;
         final EventLoop loop;
         final AtomicBoolean connecting = new AtomicBoolean();
@@ -451,12 +428,32 @@ public final class RedisLink implements AutoCloseable {
         volatile boolean failing;
         /** Calls on the loop waiting for their results ({@link #await}); read and written on the loop's thread only. */
         int awaiting;
+        /** Connections made and remade so far: a load still trying on an earlier one stops ({@link #load}). */
+        final AtomicInteger connects = new AtomicInteger();
 
         Line(ClientResources resources, EventLoop loop) {
             this.client = RedisClient.create(resources);
             this.loop = loop;
             client.setOptions(options);
-            client.addListener(scriptLoader);
+            // Lettuce remakes a connection by itself after a restart of Redis, which forgets every script; a loop's
+            // connection may be back, and serve decisions, before the shared one.
+            client.addListener(new RedisConnectionStateListener() {
+                @Override
+                public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
+                    // Called while Lettuce sets the connection up, which a throw here would break.
+                    try {
+                        if (connection instanceof StatefulRedisConnection<?, ?> made) {
+                            @SuppressWarnings("unchecked")
+                            StatefulRedisConnection<String, String> strings =
+                                    (StatefulRedisConnection<String, String>) made;
+                            int connect = connects.incrementAndGet();
+                            preloaded.forEach(script -> load(script, strings, connect, 0));
+                        }
+                    } catch (RuntimeException e) {
+                        log.debug("Could not give Redis at {} its scripts ahead", address(), e);
+                    }
+                }
+            });
         }
 
         void answered() {
@@ -491,9 +488,9 @@ public final class RedisLink implements AutoCloseable {
                 if (closed) {
                     made.closeAsync();
                 } else if (loop == null) {
-                    // Loaded by the listener already; again for a script added after it ran and before the connection
-                    // was set here, where preload looks for it.
-                    preloaded.forEach(script -> load(script, made, 0));
+                    // Loaded by the listener already; once more, not tried again, for a script added after it ran and
+                    // before the connection was set here, where preload looks for it.
+                    preloaded.forEach(script -> load(script, made, ONCE, 0));
                 }
             } else if (loop == null) {
                 if (!closed) {
@@ -510,6 +507,33 @@ public final class RedisLink implements AutoCloseable {
                 }
             }
             connecting.set(false);
+        }
+
+        /**
+         * Loads {@code script} on {@code connection}, made as the {@code connect}-th, and tries again while Redis answers
+         * that it cannot yet ({@code LOADING} while it reads its data from disk after a restart, when it takes
+         * connections already; {@code BUSY}; no answer in time), until this connection is remade or closed.
+         */
+        void load(LuaScript script, StatefulRedisConnection<String, String> connection, int connect, int attempt) {
+            script.load(connection.async()).whenComplete((sha, failure) -> {
+                if (failure == null || connect != connects.get() || !connection.isOpen()) {
+                    return;
+                }
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                        ? failure.getCause() : failure;
+                boolean notYet = cause instanceof RedisLoadingException || cause instanceof RedisBusyException
+                        || cause instanceof RedisCommandTimeoutException;
+                if (!notYet || attempt + 1 >= LOAD_ATTEMPTS) {
+                    notLoaded(cause);
+                    return;
+                }
+                try {
+                    resources.eventExecutorGroup().schedule(() -> load(script, connection, connect, attempt + 1),
+                            Math.min(1_000, 10L << Math.min(attempt, 7)), TimeUnit.MILLISECONDS);
+                } catch (RejectedExecutionException closing) {
+                    // The link is closing.
+                }
+            });
         }
 
         void close() {

@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -46,9 +48,16 @@ public final class RedisServer implements AutoCloseable {
     }
 
     public void start() {
+        start(new String[0]);
+    }
+
+    /** Starts it with {@code options} added to the command line, e.g. {@code --key-load-delay 100}. */
+    public void start(String... options) {
         try {
-            process = new ProcessBuilder("redis-server", "--bind", "127.0.0.1", "--port", Integer.toString(port),
-                    "--save", "", "--appendonly", "no", "--dir", dir.toString())
+            List<String> command = new ArrayList<>(List.of("redis-server", "--bind", "127.0.0.1", "--port",
+                    Integer.toString(port), "--save", "", "--appendonly", "no", "--dir", dir.toString()));
+            command.addAll(List.of(options));
+            process = new ProcessBuilder(command)
                     .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
             for (int i = 0; i < 500; i++) {
                 try (Socket ignored = new Socket("127.0.0.1", port)) {
