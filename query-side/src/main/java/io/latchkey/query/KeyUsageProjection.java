@@ -45,7 +45,8 @@ import org.springframework.stereotype.Component;
  * and is changed in one atomic update that checks it, so a redelivered event, or one replayed after a crash between
  * two documents, changes nothing it already changed; a document's time bounds the edges it can remember, as every edge
  * start is a new edge. The updates of a processor's batch go to the store together, as its last usage event is
- * handled: one bulk write per collection.
+ * handled: one bulk write per collection. Minutes older than the usage retention are not written
+ * ({@link UsageRetention}); months are.
  */
 @Component
 @ProcessingGroup(KeyUsageProjection.GROUP)
@@ -65,9 +66,11 @@ public class KeyUsageProjection {
             .thenComparing(Bucket::endpoint).thenComparing(Bucket::outcome);
 
     private final MongoTemplate mongo;
+    private final UsageRetention retention;
 
-    KeyUsageProjection(MongoTemplate mongo) {
+    KeyUsageProjection(MongoTemplate mongo, UsageRetention retention) {
         this.mongo = mongo;
+        this.retention = retention;
         moveSummaries();
     }
 
@@ -160,7 +163,12 @@ public class KeyUsageProjection {
                 admittedByMonth.merge(month(count.minute()), count.count(), Long::sum);
             }
         }
+        Instant kept = retention.horizon();
         byMinute.forEach((minute, counts) -> {
+            if (minute.isBefore(kept)) {
+                // Past the retention: a replay or a late report would bring back what the sweep dropped.
+                return;
+            }
             Update update = new Update().set("keyId", event.keyId()).set("minute", minute);
             // Summed first: of two incs of one field an Update keeps the last (an event whose times were upcast into
             // bounds can hold two counts of one minute, endpoint and outcome).
@@ -299,6 +307,11 @@ public class KeyUsageProjection {
             }
             return e;
         }
+    }
+
+    /** The first minute whose counts are kept ({@link UsageRetention}). */
+    public Instant retainedFrom() {
+        return retention.horizon();
     }
 
     /**

@@ -64,6 +64,8 @@ abstract class QuerySideTestSupport {
     static final String SOURCE_ADDRESS = "203.0.113.7";
     /** {@code latchkey.usage.max-buckets}, small so a test can exceed it. */
     static final int MAX_BUCKETS = 500;
+    /** {@code latchkey.usage.retention}. */
+    static final Duration RETENTION = Duration.ofDays(36_500);
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final KeyFormat KEYS = KeyFormat.forEnvironment("test");
@@ -125,6 +127,8 @@ abstract class QuerySideTestSupport {
                     "latchkey.operator-token=" + OPERATOR_TOKEN,
                     "latchkey.usage.token=" + USAGE_TOKEN,
                     "latchkey.usage.max-buckets=" + MAX_BUCKETS,
+                    // A century: the tests' reports reach back to 1970. KeyUsageRetentionTest makes shorter ones.
+                    "latchkey.usage.retention=" + RETENTION,
                     "latchkey.hazelcast.cluster-name=" + CLUSTER_NAME,
                     "latchkey.hazelcast.port=" + HAZELCAST_PORT,
                     "latchkey.hazelcast.members=127.0.0.1:" + HAZELCAST_PORT).applyTo(context);

@@ -119,7 +119,7 @@ class KeyController {
         }
         Map<String, Long> totals = new TreeMap<>();
         buckets.forEach(bucket -> totals.merge(bucket.outcome(), bucket.count(), Long::sum));
-        return new UsageResponse(keyId, start, end, unit,
+        return new UsageResponse(keyId, start, end, unit, usage.retainedFrom(),
                 usage.summary(keyId).map(KeyUsageProjection.Summary::lastUsedAt).orElse(null), totals, buckets);
     }
 

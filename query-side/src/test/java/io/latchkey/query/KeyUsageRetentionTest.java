@@ -1,0 +1,118 @@
+package io.latchkey.query;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+import static org.springframework.data.mongodb.core.query.Criteria.where;
+import static org.springframework.data.mongodb.core.query.Query.query;
+
+import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyUsageRecordedEvent;
+import io.latchkey.api.DeveloperRegisteredEvent;
+import io.latchkey.api.UsageCount;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Date;
+import java.util.List;
+import java.util.UUID;
+import org.bson.Document;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.data.mongodb.core.MongoTemplate;
+
+/**
+ * The usage read model keeps a key's minutes for the usage retention and its months for good, against the real
+ * embedded store. The retentions here are the tests' own, on the running query side's store: its own is a century.
+ */
+class KeyUsageRetentionTest extends QuerySideTestSupport {
+
+    private static final Duration THIRTY_DAYS = Duration.ofDays(30);
+
+    @Autowired
+    MongoTemplate mongo;
+
+    private final Instant now = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+
+    private UsageRetention retention(Duration kept) {
+        return new UsageRetention(mongo, Clock.systemUTC(), kept);
+    }
+
+    private static ApiKeyUsageRecordedEvent report(String keyId, UsageCount... counts) {
+        return new ApiKeyUsageRecordedEvent(keyId, "edge-" + UUID.randomUUID(), 1, List.of(counts), null,
+                Instant.now());
+    }
+
+    private static UsageCount admitted(Instant minute, long count) {
+        return new UsageCount(minute, "/orders", "valid", count);
+    }
+
+    private List<Instant> minutesOf(String keyId) {
+        return mongo.find(query(where("keyId").is(keyId)), Document.class, KeyUsageProjection.MINUTES).stream()
+                .map(minute -> minute.getDate("minute").toInstant()).sorted().toList();
+    }
+
+    private long admittedIn(String keyId, Instant minute) {
+        Document month = mongo.findOne(query(where("keyId").is(keyId).and("month").is(KeyUsageProjection.month(minute))),
+                Document.class, KeyUsageProjection.MONTHS);
+        return month == null ? 0 : ((Number) month.get("admitted")).longValue();
+    }
+
+    @Test
+    void minutesOlderThanTheRetentionAreNotWrittenButCountInTheirMonth() {
+        KeyUsageProjection projection = new KeyUsageProjection(mongo, retention(THIRTY_DAYS));
+        String keyId = UUID.randomUUID().toString();
+        Instant tooOld = now.minus(Duration.ofDays(31));
+        Instant kept = now.minus(Duration.ofDays(29));
+
+        projection.on(report(keyId, admitted(tooOld, 5), admitted(kept, 3), admitted(now, 1)));
+
+        assertThat(minutesOf(keyId)).containsExactly(kept, now);
+        long sameMonth = KeyUsageProjection.month(tooOld).equals(KeyUsageProjection.month(kept)) ? 3 : 0;
+        assertThat(admittedIn(keyId, tooOld)).as("the month of the dropped minute").isEqualTo(5 + sameMonth);
+    }
+
+    @Test
+    void theSweepDropsEveryKeysMinutesOlderThanTheRetentionAndKeepsTheRest() {
+        // Written under a longer retention, as before this one was set.
+        KeyUsageProjection longer = new KeyUsageProjection(mongo, retention(Duration.ofDays(3_650)));
+        String keyId = UUID.randomUUID().toString();
+        String otherKeyId = UUID.randomUUID().toString();
+        Instant kept = now.minus(THIRTY_DAYS).plus(Duration.ofMinutes(5));
+        longer.on(report(keyId, admitted(now.minus(Duration.ofDays(400)), 1), admitted(now.minus(Duration.ofDays(45)), 1),
+                admitted(now.minus(Duration.ofDays(31)), 1), admitted(kept, 1)));
+        longer.on(report(otherKeyId, admitted(now.minus(Duration.ofDays(44)), 1), admitted(now, 1)));
+
+        long dropped = retention(THIRTY_DAYS).dropBefore(now.minus(THIRTY_DAYS));
+
+        assertThat(dropped).isGreaterThanOrEqualTo(4);
+        assertThat(minutesOf(keyId)).containsExactly(kept);
+        assertThat(minutesOf(otherKeyId)).containsExactly(now);
+        assertThat(admittedIn(keyId, now.minus(Duration.ofDays(400)))).as("months are kept").isEqualTo(1);
+    }
+
+    @Test
+    void aUsageAnswerSaysFromWhenCountsAreKept() {
+        String developerId = UUID.randomUUID().toString();
+        append("DeveloperAccount", developerId, 0,
+                new DeveloperRegisteredEvent(developerId, "Retention", "retention@example.com", now()));
+        IssuedKey key = IssuedKey.issue(developerId);
+        appendKeyEvent(key.keyId(), 0, new ApiKeyCreatedEvent(key.keyId(), developerId, "kept", key.secretHash(),
+                "lk_test_…kept", List.of("read"), now(), null, null));
+        await().until(() -> get("/v1/keys/" + key.keyId() + "/usage").status() == 200);
+
+        Instant asked = Instant.now();
+        Instant retainedFrom = Instant.parse(get("/v1/keys/" + key.keyId() + "/usage").body().get("retainedFrom")
+                .asText());
+
+        assertThat(retainedFrom).isBetween(asked.minus(RETENTION).minus(Duration.ofMinutes(2)), asked.minus(RETENTION));
+    }
+
+    @Test
+    void aRetentionShorterThanADayIsRefused() {
+        assertThatThrownBy(() -> retention(Duration.ofHours(23)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("latchkey.usage.retention must be at least a day");
+    }
+}
