@@ -272,6 +272,9 @@ class FieldIndexTest {
             things.updateOne(eq("_id", "odd-7"), Updates.set("owner", "dev-2"));
             things.updateOne(eq("_id", "odd-1"), Updates.set("owner", List.of("dev-9")));
             things.updateOne(eq("_id", "t00"), Updates.set("due", at(100_000)));
+            // Updates that leave every indexed field as it was keep the entries the updates above made.
+            things.updateOne(eq("_id", "odd-7"), Updates.set("note", "moved"));
+            things.updateOne(eq("_id", "t00"), Updates.set("note", "later"));
             things.deleteOne(eq("_id", 42));
             things.deleteMany(eq("owner", "dev-3"));
             assertThat(sorted(things.find(eq("owner", "dev-1")))).hasSize(15).doesNotContain(42, "odd-1", "odd-7");
