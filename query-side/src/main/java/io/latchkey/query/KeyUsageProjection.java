@@ -387,7 +387,7 @@ public class KeyUsageProjection {
     }
 
     /** Zero-padded epoch minutes, so that ids sort by time within a key. */
-    private static String minuteId(String keyId, Instant minute) {
+    static String minuteId(String keyId, Instant minute) {
         return keyId + "|" + String.format("%012d", Math.floorDiv(minute.getEpochSecond(), 60));
     }
 

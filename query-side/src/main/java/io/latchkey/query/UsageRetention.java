@@ -7,25 +7,26 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.Date;
+import java.util.Iterator;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.bson.Document;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
-import org.springframework.data.domain.Sort;
 import org.springframework.data.mongodb.core.MongoTemplate;
-import org.springframework.data.mongodb.core.index.Index;
+import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.stereotype.Component;
 
 /**
  * How long the usage read model keeps a key's minutes ({@code latchkey.usage.retention}, 400 days: more than the year
  * of hour and day buckets a usage query may span). Minutes before the horizon are not written, by a replay or a late
- * report, and a sweep every hour drops those older than the horizon by an hour more (so that it never drops a minute
- * the projection may still be writing); without it the minutes grew by one document per busy key a minute for good. A
- * key's months (admitted requests, last use) and the usage events, the audit record, are kept.
+ * report, and a sweep every hour drops those older than the horizon by an hour more (so that it drops no minute the
+ * projection may still be writing, unless a batch of its writes takes over an hour); without it the minutes grew by
+ * one document per busy key a minute for good. A key's months (admitted requests, last use) and the usage events, the
+ * audit record, are kept.
  */
 @Component
 public class UsageRetention implements AutoCloseable {
@@ -37,7 +38,6 @@ public class UsageRetention implements AutoCloseable {
     private static final Duration SWEEP_EVERY = Duration.ofHours(1);
     /** How much older than the horizon a minute the sweep drops is: the projection's writes lag its reads. */
     private static final Duration GRACE = Duration.ofHours(1);
-    private static final String MINUTE = "minute";
 
     private final MongoTemplate mongo;
     private final Clock clock;
@@ -61,18 +61,6 @@ public class UsageRetention implements AutoCloseable {
         sweeper.scheduleWithFixedDelay(this::sweep, 1, SWEEP_EVERY.toMinutes(), TimeUnit.MINUTES);
     }
 
-    /**
-     * The sweep finds the oldest minutes by it (the embedded store would scan every minute of every key). Made by the
-     * sweep, off the start: the embedded store reads every minute into a new index (and again each time it starts).
-     */
-    private void indexMinutes() {
-        try {
-            mongo.indexOps(KeyUsageProjection.MINUTES).createIndex(new Index().on(MINUTE, Sort.Direction.ASC));
-        } catch (RuntimeException e) {
-            log.warn("Could not index the usage minutes by time; the next sweep tries again", e);
-        }
-    }
-
     /** The first minute kept: counts of earlier minutes are not written, and are dropped within a sweep or two. */
     public Instant horizon() {
         return clock.instant().minus(retention).truncatedTo(ChronoUnit.MINUTES);
@@ -80,43 +68,54 @@ public class UsageRetention implements AutoCloseable {
 
     private void sweep() {
         try {
-            indexMinutes();
             Instant before = horizon().minus(GRACE);
             long dropped = dropBefore(before);
             if (dropped > 0) {
-                log.info("Dropped {} minutes of key usage before {} (latchkey.usage.retention {})", dropped, before,
-                        retention);
+                log.info("Dropped {} usage documents (a key's minute each) before {} (latchkey.usage.retention {})",
+                        dropped, before, retention);
             }
         } catch (RuntimeException e) {
-            log.warn("Could not drop old usage minutes; the next sweep tries again", e);
+            if (!sweeper.isShutdown()) {
+                log.warn("Could not drop old usage minutes; the next sweep tries again", e);
+            }
         }
     }
 
     /**
-     * Drops every key's minutes before {@code before}, oldest first and one minute of all keys per delete, so that no
-     * delete holds the embedded store's lock on the minutes, which the usage projection writes, for long.
+     * Drops every key's minutes before {@code before}, one key per delete: a key's minutes are a range of ids, which
+     * both stores read without a scan, so the sweep needs no index of the minutes by time, which every write of the
+     * usage projection would pay for, and no delete holds the embedded store's lock on the minutes for long. The keys
+     * are those of the key read model, which keeps every key ever created: the edges count only keys they know.
      */
     long dropBefore(Instant before) {
         long dropped = 0;
-        while (true) {
-            Document oldest = mongo.findOne(query(where(MINUTE).lt(Date.from(before))).with(Sort.by(MINUTE)),
-                    Document.class, KeyUsageProjection.MINUTES);
-            if (oldest == null) {
-                return dropped;
+        try (Stream<Document> keys = mongo.stream(keyIds(), Document.class, KeyView.COLLECTION)) {
+            Iterator<Document> each = keys.iterator();
+            while (each.hasNext() && !Thread.currentThread().isInterrupted()) {
+                String keyId = each.next().getString("_id");
+                // Every id of the key's minutes begins with the key id and a bar, then the minute, numbers that sort.
+                dropped += mongo.remove(query(where("_id").gte(keyId + "|")
+                                .lt(KeyUsageProjection.minuteId(keyId, before))), KeyUsageProjection.MINUTES)
+                        .getDeletedCount();
             }
-            long removed = mongo.remove(query(where(MINUTE).is(oldest.getDate(MINUTE))), KeyUsageProjection.MINUTES)
-                    .getDeletedCount();
-            if (removed == 0) {
-                // Found but not matched again: stop rather than find it for ever.
-                log.warn("Could not drop the usage minute {}; the next sweep tries again", oldest.get("_id"));
-                return dropped;
-            }
-            dropped += removed;
         }
+        return dropped;
+    }
+
+    private static Query keyIds() {
+        Query all = new Query();
+        all.fields().include("_id");
+        return all;
     }
 
     @Override
     public void close() {
         sweeper.shutdownNow();
+        try {
+            // A sweep under way stops at its next key; the store's client closes after this.
+            sweeper.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

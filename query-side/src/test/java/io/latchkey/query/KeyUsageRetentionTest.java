@@ -14,7 +14,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.Date;
 import java.util.List;
 import java.util.UUID;
 import org.bson.Document;
@@ -59,6 +58,18 @@ class KeyUsageRetentionTest extends QuerySideTestSupport {
         return month == null ? 0 : ((Number) month.get("admitted")).longValue();
     }
 
+    /** A key in the key read model, as the sweep finds the keys whose minutes it drops there. */
+    private String createKey() {
+        String developerId = UUID.randomUUID().toString();
+        append("DeveloperAccount", developerId, 0,
+                new DeveloperRegisteredEvent(developerId, "Retention", "retention@example.com", now()));
+        IssuedKey key = IssuedKey.issue(developerId);
+        appendKeyEvent(key.keyId(), 0, new ApiKeyCreatedEvent(key.keyId(), developerId, "kept", key.secretHash(),
+                "lk_test_…kept", List.of("read"), now(), null, null));
+        await().until(() -> get("/v1/keys/" + key.keyId()).status() == 200);
+        return key.keyId();
+    }
+
     @Test
     void minutesOlderThanTheRetentionAreNotWrittenButCountInTheirMonth() {
         String keyId = UUID.randomUUID().toString();
@@ -81,8 +92,8 @@ class KeyUsageRetentionTest extends QuerySideTestSupport {
      */
     @Test
     void theSweepDropsEveryKeysMinutesOlderThanTheRetentionAndKeepsTheRest() {
-        String keyId = UUID.randomUUID().toString();
-        String otherKeyId = UUID.randomUUID().toString();
+        String keyId = createKey();
+        String otherKeyId = createKey();
         Instant kept = now.minus(THIRTY_DAYS).plus(Duration.ofMinutes(5));
         // Written under a longer retention, as before this one was set.
         try (UsageRetention longer = retention(Duration.ofDays(3_650))) {
@@ -106,21 +117,25 @@ class KeyUsageRetentionTest extends QuerySideTestSupport {
 
     @Test
     void aUsageAnswerSaysFromWhenCountsAreKept() {
-        String developerId = UUID.randomUUID().toString();
-        append("DeveloperAccount", developerId, 0,
-                new DeveloperRegisteredEvent(developerId, "Retention", "retention@example.com", now()));
-        IssuedKey key = IssuedKey.issue(developerId);
-        appendKeyEvent(key.keyId(), 0, new ApiKeyCreatedEvent(key.keyId(), developerId, "kept", key.secretHash(),
-                "lk_test_…kept", List.of("read"), now(), null, null));
-        await().until(() -> get("/v1/keys/" + key.keyId() + "/usage").status() == 200);
+        String keyId = createKey();
 
         Instant asked = Instant.now();
-        Instant retainedFrom = Instant.parse(get("/v1/keys/" + key.keyId() + "/usage").body().get("retainedFrom")
+        Instant retainedFrom = Instant.parse(get("/v1/keys/" + keyId + "/usage").body().get("retainedFrom")
                 .asText());
         Instant answered = Instant.now();
 
         assertThat(retainedFrom).isBetween(asked.minus(RETENTION).minus(Duration.ofMinutes(1)),
                 answered.minus(RETENTION));
+    }
+
+    @Test
+    void aRetentionFromADayToACenturyIsTaken() {
+        for (Duration kept : List.of(Duration.ofDays(1), Duration.ofDays(36_500))) {
+            try (UsageRetention retention = retention(kept)) {
+                assertThat(retention.horizon()).isBetween(now.minus(kept).minus(Duration.ofMinutes(1)),
+                        Instant.now().minus(kept));
+            }
+        }
     }
 
     @Test
