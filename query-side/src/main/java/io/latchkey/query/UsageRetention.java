@@ -4,20 +4,19 @@ import static org.springframework.data.mongodb.core.query.Criteria.where;
 import static org.springframework.data.mongodb.core.query.Query.query;
 
 import java.time.Clock;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.Iterator;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.bson.Document;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.data.domain.Sort;
 import org.springframework.data.mongodb.core.MongoTemplate;
-import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.stereotype.Component;
 
 /**
@@ -82,37 +81,70 @@ public class UsageRetention implements AutoCloseable {
     }
 
     /**
-     * Drops every key's minutes before {@code before}, one key per delete: a key's minutes are a range of ids, which
-     * both stores read without a scan, so the sweep needs no index of the minutes by time, which every write of the
-     * usage projection would pay for, and no delete holds the embedded store's lock on the minutes for long. The keys
-     * are those of the key read model, which keeps every key ever created: the edges count only keys they know.
+     * Drops every key's minutes before {@code before}. A key's minutes are a range of ids, in the order of time, which
+     * both stores read without a scan: the sweep steps from key to key by the first id past the last key's, and drops
+     * a key's old minutes a day at a time from its oldest, so that it needs no index by time (which every write of the
+     * usage projection would pay for), finds the minutes of keys no key view names (the {@code unknown} key of
+     * refused credentials among them), and no delete holds the embedded store's lock on the minutes for long.
      */
     long dropBefore(Instant before) {
+        // Minute ids are zero-padded epoch minutes, never before 1970 (the stores' bounds): a horizon before that
+        // would make a range that sorts wrongly.
+        Instant end = before.isBefore(Instant.EPOCH) ? Instant.EPOCH : before;
         long dropped = 0;
-        try (Stream<Document> keys = mongo.stream(keyIds(), Document.class, KeyView.COLLECTION)) {
-            Iterator<Document> each = keys.iterator();
-            while (each.hasNext() && !Thread.currentThread().isInterrupted()) {
-                String keyId = each.next().getString("_id");
-                // Every id of the key's minutes begins with the key id and a bar, then the minute, numbers that sort.
-                dropped += mongo.remove(query(where("_id").gte(keyId + "|")
-                                .lt(KeyUsageProjection.minuteId(keyId, before))), KeyUsageProjection.MINUTES)
-                        .getDeletedCount();
+        String from = "";
+        while (!Thread.currentThread().isInterrupted()) {
+            Document first = firstFrom(from);
+            if (first == null) {
+                return dropped;
             }
+            String id = first.getString("_id");
+            int bar = id.indexOf('|');
+            if (bar < 0) {
+                // Not a minute: step past it.
+                from = id + "\0";
+                continue;
+            }
+            String keyId = id.substring(0, bar);
+            String oldest = id;
+            Instant minute;
+            while (oldest != null && (minute = minuteOf(oldest, keyId)) != null && minute.isBefore(end)) {
+                Instant dayAfter = minute.plus(1, ChronoUnit.DAYS);
+                String upTo = KeyUsageProjection.minuteId(keyId, dayAfter.isBefore(end) ? dayAfter : end);
+                dropped += mongo.remove(query(where("_id").gte(keyId + "|").lt(upTo)), KeyUsageProjection.MINUTES)
+                        .getDeletedCount();
+                Document next = firstFrom(upTo);
+                oldest = next == null ? null : next.getString("_id");
+            }
+            // '}' sorts right after '|': past every minute of this key.
+            from = keyId + "}";
         }
         return dropped;
     }
 
-    private static Query keyIds() {
-        Query all = new Query();
-        all.fields().include("_id");
-        return all;
+    /** The minute a minute document's id names when it is one of {@code keyId}'s, else null. */
+    private static Instant minuteOf(String id, String keyId) {
+        if (!id.startsWith(keyId + "|")) {
+            return null;
+        }
+        try {
+            return Instant.ofEpochSecond(Math.multiplyExact(Long.parseLong(id.substring(keyId.length() + 1)), 60L));
+        } catch (NumberFormatException | ArithmeticException | DateTimeException notAMinute) {
+            return null;
+        }
+    }
+
+    /** The minute document with the least id from {@code from} on, or null. */
+    private Document firstFrom(String from) {
+        return mongo.findOne(query(where("_id").gte(from)).with(Sort.by("_id")), Document.class,
+                KeyUsageProjection.MINUTES);
     }
 
     @Override
     public void close() {
         sweeper.shutdownNow();
         try {
-            // A sweep under way stops at its next key; the store's client closes after this.
+            // A sweep under way stops at its next key, or when its delete under way ends if that takes longer.
             sweeper.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -91,27 +91,32 @@ class KeyUsageRetentionTest extends QuerySideTestSupport {
      * their own (the classes run one at a time).
      */
     @Test
-    void theSweepDropsEveryKeysMinutesOlderThanTheRetentionAndKeepsTheRest() {
-        String keyId = createKey();
-        String otherKeyId = createKey();
-        Instant kept = now.minus(THIRTY_DAYS).plus(Duration.ofMinutes(5));
+    void theSweepDropsEveryKeysMinutesBeforeItsHorizonAndKeepsTheRest() {
+        // Neither is in the key read model, nor is the key of refused credentials: the sweep reads the minutes' ids.
+        String keyId = UUID.randomUUID().toString();
+        String otherKeyId = UUID.randomUUID().toString();
+        Instant before = now.minus(THIRTY_DAYS);
         // Written under a longer retention, as before this one was set.
         try (UsageRetention longer = retention(Duration.ofDays(3_650))) {
             KeyUsageProjection projection = new KeyUsageProjection(mongo, longer);
             projection.on(report(keyId, admitted(now.minus(Duration.ofDays(400)), 1),
-                    admitted(now.minus(Duration.ofDays(45)), 1), admitted(now.minus(Duration.ofDays(31)), 1),
-                    admitted(kept, 1)));
+                    admitted(now.minus(Duration.ofDays(45)), 1), admitted(before.minus(Duration.ofMinutes(1)), 1),
+                    admitted(before, 1), admitted(now, 1)));
             projection.on(report(otherKeyId, admitted(now.minus(Duration.ofDays(44)), 1), admitted(now, 1)));
+            projection.on(report(ApiKeyUsageRecordedEvent.UNKNOWN_KEY, admitted(before.minus(Duration.ofDays(2)), 1),
+                    admitted(now, 1)));
         }
 
         long dropped;
         try (UsageRetention thirtyDays = retention(THIRTY_DAYS)) {
-            dropped = thirtyDays.dropBefore(now.minus(THIRTY_DAYS));
+            dropped = thirtyDays.dropBefore(before);
         }
 
-        assertThat(dropped).isGreaterThanOrEqualTo(4);
-        assertThat(minutesOf(keyId)).containsExactly(kept);
+        assertThat(dropped).isGreaterThanOrEqualTo(5);
+        assertThat(minutesOf(keyId)).containsExactly(before, now);
         assertThat(minutesOf(otherKeyId)).containsExactly(now);
+        assertThat(minutesOf(ApiKeyUsageRecordedEvent.UNKNOWN_KEY)).isNotEmpty()
+                .allSatisfy(minute -> assertThat(minute).isAfterOrEqualTo(before));
         assertThat(admittedIn(keyId, now.minus(Duration.ofDays(400)))).as("months are kept").isEqualTo(1);
     }
 

@@ -188,8 +188,11 @@ final class IndexedH2Backend extends H2Backend {
             Stream<Document> candidates = !ID.equals(getIdField()) || isNaturalDescending(orderBy) ? null
                     : candidates(query);
             if (candidates != null) {
-                return matchDocumentsFromStream(candidates, query, orderBy, numberToSkip, numberToReturn, batchSize,
-                        fieldSelector);
+                // The walk goes up the ids in the order a sort by _id puts them (for string ids without characters
+                // past U+FFFF, as the walk's bounds already assume): sorting would read the rest of the range to
+                // answer the first of it, which a sweep that steps from key to key asks for.
+                return matchDocumentsFromStream(candidates, query, isIdAscending(orderBy) ? null : orderBy,
+                        numberToSkip, numberToReturn, batchSize, fieldSelector);
             }
             List<Index<Object>> naming = getIndexes().stream().filter(index -> index.canHandle(query)).toList();
             QueryResult walked = walked(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector,
@@ -321,6 +324,11 @@ final class IndexedH2Backend extends H2Backend {
         }
 
         /** Found by a condition on {@code _id} at the top of the query or in a top-level {@code $and}, else null. */
+        private static boolean isIdAscending(Document orderBy) {
+            return orderBy != null && orderBy.size() == 1 && orderBy.get(ID) instanceof Number direction
+                    && direction.intValue() == 1;
+        }
+
         private Stream<Document> candidates(Document query) {
             return FieldIndex.conditions(query, ID).map(this::byId).filter(Objects::nonNull).findFirst().orElse(null);
         }

@@ -252,6 +252,10 @@ class IndexedH2BackendTest {
             things.find(query).sort(Sorts.descending("v")).skip(1).limit(3)
                     .forEach(d -> sorted.add(String.valueOf(d.get("_id"))));
             answers.add(sorted);
+            List<String> byId = new ArrayList<>();
+            things.find(query).sort(Sorts.ascending("_id")).skip(1).limit(3)
+                    .forEach(d -> byId.add(String.valueOf(d.get("_id"))));
+            answers.add(byId);
         }
         return answers;
     }
@@ -278,10 +282,12 @@ class IndexedH2BackendTest {
             insertThings(things);
             assertThat(keyedAnswers(things)).isEqualTo(plain);
             assertThat(plain.get(0)).containsExactly("k|0007");
-            assertThat(plain.get(8)).containsExactly("k|0010", "k|0011", "k|0012", "k|0013", "k|0014", "k|0015",
+            assertThat(plain.get(12)).containsExactly("k|0010", "k|0011", "k|0012", "k|0013", "k|0014", "k|0015",
                     "k|0015\u00e9", "k|0016", "k|0017", "k|0018", "k|0019");
-            assertThat(plain.get(14)).containsExactly("k|0010", "k|0011", "k|0012", "k|0013", "k|0014", "k|0015",
+            assertThat(plain.get(21)).containsExactly("k|0010", "k|0011", "k|0012", "k|0013", "k|0014", "k|0015",
                     "k|0015é", "k|0016", "k|0017", "k|0018", "k|0019", "k|0020");
+            assertThat(plain.get(14)).as("sorted by _id").containsExactly("k|0011", "k|0012", "k|0013");
+            assertThat(plain.get(20)).as("sorted by _id").containsExactly("k|0041", "k|0042", "k|0043");
         }
     }
 
