@@ -11,8 +11,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
+import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import io.latchkey.api.secret.KeyFormat;
+import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.testing.LoopbackPorts;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -33,7 +36,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.axonframework.commandhandling.CommandMessage;
 import org.axonframework.common.lock.LockAcquisitionFailedException;
@@ -117,6 +126,8 @@ class CommandSideHttpTest {
 
     @Autowired
     EventStore eventStore;
+    @Autowired
+    KeyHasher keyHasher;
 
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -277,6 +288,74 @@ class CommandSideHttpTest {
         assertThat(revoked.status()).as(revoked.raw()).isEqualTo(200);
         assertThat(revoked.body().get("version").asLong()).isEqualTo(6);
         assertThat(revoked.body().hasNonNull("revokedAt")).isTrue();
+    }
+
+    @Test
+    void aCreateSentAgainWithItsIdempotencyKeyNamesTheKeyItMadeInsteadOfMakingASecond() throws Exception {
+        String developerId = registerDeveloper();
+        String path = "/v1/developers/" + developerId + "/keys";
+        Map<String, Object> body = map("name", "ci", "scopes", List.of("read"));
+        String idempotencyKey = "deploy-" + UUID.randomUUID();
+
+        // Two at once, as a client that gave up on the first might send the second.
+        ExecutorService twoClients = Executors.newFixedThreadPool(2);
+        List<Response> both = new ArrayList<>();
+        try {
+            CyclicBarrier together = new CyclicBarrier(2);
+            Callable<Response> create = () -> {
+                together.await();
+                return call("POST", path, body, "Idempotency-Key", idempotencyKey);
+            };
+            for (Future<Response> answer : twoClients.invokeAll(List.of(create, create))) {
+                both.add(answer.get(30, TimeUnit.SECONDS));
+            }
+        } finally {
+            twoClients.shutdownNow();
+        }
+        Response again = call("POST", path, body, "Idempotency-Key", idempotencyKey);
+
+        assertThat(both).extracting(Response::status).containsExactlyInAnyOrder(201, 409);
+        Response created = both.stream().filter(response -> response.status() == 201).findFirst().orElseThrow();
+        String keyId = created.body().get("keyId").asText();
+        for (Response refused : List.of(both.stream().filter(response -> response.status() == 409).findFirst()
+                .orElseThrow(), again)) {
+            assertProblem(refused, 409);
+            assertThat(refused.body().get("type").asText()).endsWith("/idempotency-key-used");
+            assertThat(refused.body().get("keyId").asText()).isEqualTo(keyId);
+            assertThat(refused.body().has("key")).isFalse();
+        }
+        String firstSecretHash = keyHasher.hash(created.body().get("key").asText()).hex();
+        List<?> events = eventStore.readEvents(keyId, 0).asStream().map(event -> event.getPayload()).toList();
+        assertThat(events).hasSize(1).first().isInstanceOfSatisfying(ApiKeyCreatedEvent.class, first ->
+                assertThat(first.secretHash()).isEqualTo(firstSecretHash));
+        // The refused creates left nothing of theirs in the key's cached state: a rotation retires the first secret.
+        assertThat(call("POST", "/v1/keys/" + keyId + "/rotate", null).status()).isEqualTo(200);
+        assertThat(eventStore.readEvents(keyId, 1).asStream().map(event -> event.getPayload()).toList()).hasSize(1)
+                .first().isInstanceOfSatisfying(ApiKeyRotatedEvent.class, rotated ->
+                        assertThat(rotated.previousSecretHash()).isEqualTo(firstSecretHash));
+
+        Response otherDevelopers = call("POST", "/v1/developers/" + registerDeveloper() + "/keys", body,
+                "Idempotency-Key", idempotencyKey);
+        assertThat(otherDevelopers.status()).as("another developer's create").isEqualTo(201);
+        assertThat(otherDevelopers.body().get("keyId").asText()).isNotEqualTo(keyId);
+        Response withoutHeader = createKey(developerId);
+        assertThat(withoutHeader.status()).isEqualTo(201);
+        assertThat(withoutHeader.body().get("keyId").asText()).isNotEqualTo(keyId);
+    }
+
+    @Test
+    void anIdempotencyKeyThatCannotBeOneIsRefused() {
+        String path = "/v1/developers/" + registerDeveloper() + "/keys";
+        Map<String, Object> body = map("name", "ci", "scopes", List.of("read"));
+        // (Java's client sends no character past ASCII in a header, which the service refuses as well.)
+        for (String wrong : List.of("x".repeat(256), "tab\there", TOKEN)) {
+            Response refused = call("POST", path, body, "Idempotency-Key", wrong);
+            assertThat(refused.status()).as(wrong.length() > 40 ? "a long one" : wrong).isEqualTo(400);
+            assertProblem(refused, 400);
+            assertThat(refused.body().get("type").asText()).endsWith("/invalid-idempotency-key");
+            assertThat(refused.raw()).doesNotContain(TOKEN);
+        }
+        assertThat(call("POST", path, body, "Idempotency-Key", "x".repeat(255)).status()).isEqualTo(201);
     }
 
     @Test

@@ -68,7 +68,8 @@ class KeyController {
 
     @PostMapping("/v1/developers/{developerId}/keys")
     ResponseEntity<CreatedKeyResponse> create(@PathVariable String developerId, @RequestBody CreateKeyRequest request,
-                                              RequestContext ctx) {
+                                              @RequestHeader(name = IdempotencyKeys.HEADER, required = false)
+                                              String idempotencyKey, RequestContext ctx) {
         Ids.require(developerId, Ids.NO_SUCH_DEVELOPER);
         String name = Requests.text(screen, request.name(), "name", 200);
         List<String> scopes = Requests.scopes(request.scopes());
@@ -79,12 +80,18 @@ class KeyController {
         }
         RateLimit rateLimit = request.rateLimit() == null ? null : request.rateLimit().toRateLimit();
         Long quota = request.quota() == null ? null : request.quota().toRequestsPerMonth();
-        String keyId = UUID.randomUUID().toString();
+        String keyId = idempotencyKey == null ? UUID.randomUUID().toString()
+                : IdempotencyKeys.keyId(developerId, idempotencyKey, screen);
         String key = keyFormat.generate();
         String hint = KeyFormat.hint(key);
         Instant now = clock.instant();
-        Long version = commands.send(new CreateApiKeyCommand(developerId, keyId, name, keyHasher.hash(key).hex(), hint,
-                scopes, request.expiresAt(), rateLimit, quota, now), ctx, Ids.NO_SUCH_DEVELOPER);
+        Long version;
+        try {
+            version = commands.send(new CreateApiKeyCommand(developerId, keyId, name, keyHasher.hash(key).hex(), hint,
+                    scopes, request.expiresAt(), rateLimit, quota, now), ctx, Ids.NO_SUCH_DEVELOPER);
+        } catch (ProblemException failure) {
+            throw idempotencyKey == null ? failure : IdempotencyKeys.answer(failure, keyId);
+        }
         // The plaintext is in this answer alone: no browser or proxy may keep a copy.
         return ResponseEntity.created(URI.create("/v1/keys/" + keyId)).eTag(etag(version))
                 .cacheControl(CacheControl.noStore())

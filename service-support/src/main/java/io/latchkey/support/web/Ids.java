@@ -3,8 +3,9 @@ package io.latchkey.support.web;
 import java.util.regex.Pattern;
 
 /**
- * Path ids. Every id is server-generated ({@code UUID.randomUUID().toString()}, lowercase), so anything else names
- * nothing that could exist: a 404 without touching a store, with the same body as an id that merely is unknown.
+ * Path ids. Every id is server-generated ({@code UUID.randomUUID().toString()}, lowercase, or for a key created with an
+ * {@code Idempotency-Key} a UUID of the same form derived from it), so anything else names nothing that could exist: a
+ * 404 without touching a store, with the same body as an id that merely is unknown.
  */
 public final class Ids {
 

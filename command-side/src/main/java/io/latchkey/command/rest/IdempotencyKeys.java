@@ -1,0 +1,66 @@
+package io.latchkey.command.rest;
+
+import io.latchkey.command.CommandFailureCodes;
+import io.latchkey.support.security.CredentialScreen;
+import io.latchkey.support.web.ProblemException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.UUID;
+
+/**
+ * A key created with an {@code Idempotency-Key} header gets an id derived from its developer and that header, so a
+ * create sent again (its answer lost) names the same key, which the event store takes only once: the retry is
+ * answered 409 with the key's id instead of making a second key whose secret no one holds. The header is not kept;
+ * it names one key for good. The new key's secret is in the first answer alone, so a retry cannot return it.
+ */
+final class IdempotencyKeys {
+
+    static final String HEADER = "Idempotency-Key";
+    static final String USED = "idempotency-key-used";
+    private static final int MAX_LENGTH = 255;
+    private static final byte[] CONTEXT = "latchkey:create-key\0".getBytes(StandardCharsets.UTF_8);
+
+    private IdempotencyKeys() {
+    }
+
+    /**
+     * The id of the key that {@code developerId}'s create with {@code header} makes: an RFC 9562 version 8 UUID from
+     * SHA-256, in the form of every server-made id.
+     */
+    static String keyId(String developerId, String header, CredentialScreen screen) {
+        if (header.isEmpty() || header.length() > MAX_LENGTH
+                || header.chars().anyMatch(c -> c < 0x20 || c > 0x7e)) {
+            throw new ProblemException(400, "invalid-idempotency-key", "Bad request", HEADER + " must be 1 to "
+                    + MAX_LENGTH + " printable ASCII characters.");
+        }
+        if (screen.appearsIn(header)) {
+            throw new ProblemException(400, "invalid-idempotency-key", "Bad request", HEADER
+                    + " must not hold an API key or a Latchkey token.");
+        }
+        try {
+            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+            sha256.update(CONTEXT);
+            sha256.update(developerId.getBytes(StandardCharsets.UTF_8));
+            sha256.update((byte) 0);
+            ByteBuffer digest = ByteBuffer.wrap(sha256.digest(header.getBytes(StandardCharsets.US_ASCII)));
+            long high = digest.getLong() & ~0xF000L | 0x8000L;
+            long low = digest.getLong() & ~(0xC000_0000_0000_0000L) | 0x8000_0000_0000_0000L;
+            return new UUID(high, low).toString();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@code failure} of a create with the header, as its answer: a clash of ids is the key made before. */
+    static ProblemException answer(ProblemException failure, String keyId) {
+        if (!CommandFailureCodes.VERSION_CONFLICT.equals(failure.slug())) {
+            return failure;
+        }
+        ProblemException used = ProblemException.conflict(USED, "A key was created with this " + HEADER
+                + " already: " + keyId + ". Its secret was only in that answer; rotate the key for a new one.");
+        used.problem().setProperty("keyId", keyId);
+        return used;
+    }
+}
