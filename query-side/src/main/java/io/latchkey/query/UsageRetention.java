@@ -108,9 +108,14 @@ public class UsageRetention implements AutoCloseable {
             String keyId = id.substring(0, bar);
             String oldest = id;
             Instant minute;
-            while (oldest != null && (minute = minuteOf(oldest, keyId)) != null && minute.isBefore(end)) {
+            while (oldest != null && (minute = minuteOf(oldest, keyId)) != null && minute.isBefore(end)
+                    && !Thread.currentThread().isInterrupted()) {
                 Instant dayAfter = minute.plus(1, ChronoUnit.DAYS);
                 String upTo = KeyUsageProjection.minuteId(keyId, dayAfter.isBefore(end) ? dayAfter : end);
+                if (upTo.compareTo(oldest) <= 0) {
+                    // An end within the oldest minute, or an id not in the padded form: nothing before it to drop.
+                    break;
+                }
                 dropped += mongo.remove(query(where("_id").gte(keyId + "|").lt(upTo)), KeyUsageProjection.MINUTES)
                         .getDeletedCount();
                 Document next = firstFrom(upTo);
@@ -144,7 +149,7 @@ public class UsageRetention implements AutoCloseable {
     public void close() {
         sweeper.shutdownNow();
         try {
-            // A sweep under way stops at its next key, or when its delete under way ends if that takes longer.
+            // A sweep under way stops before its next delete, or when the one under way ends if that takes longer.
             sweeper.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Date;
 import java.util.List;
 import java.util.UUID;
 import org.bson.Document;
@@ -58,7 +59,7 @@ class KeyUsageRetentionTest extends QuerySideTestSupport {
         return month == null ? 0 : ((Number) month.get("admitted")).longValue();
     }
 
-    /** A key in the key read model, as the sweep finds the keys whose minutes it drops there. */
+    /** A key in the key read model, whose usage the query side answers for. */
     private String createKey() {
         String developerId = UUID.randomUUID().toString();
         append("DeveloperAccount", developerId, 0,
@@ -107,9 +108,14 @@ class KeyUsageRetentionTest extends QuerySideTestSupport {
                     admitted(now, 1)));
         }
 
+        // Not a minute's id, which the sweep steps past.
+        mongo.save(new Document("_id", "not-a-minute").append("minute", Date.from(before.minus(THIRTY_DAYS))),
+                KeyUsageProjection.MINUTES);
+
         long dropped;
         try (UsageRetention thirtyDays = retention(THIRTY_DAYS)) {
-            dropped = thirtyDays.dropBefore(before);
+            // Part-way through the minute the horizon falls in: that minute is kept whole.
+            dropped = thirtyDays.dropBefore(before.plusSeconds(30));
         }
 
         assertThat(dropped).isGreaterThanOrEqualTo(5);
@@ -118,6 +124,7 @@ class KeyUsageRetentionTest extends QuerySideTestSupport {
         assertThat(minutesOf(ApiKeyUsageRecordedEvent.UNKNOWN_KEY)).isNotEmpty()
                 .allSatisfy(minute -> assertThat(minute).isAfterOrEqualTo(before));
         assertThat(admittedIn(keyId, now.minus(Duration.ofDays(400)))).as("months are kept").isEqualTo(1);
+        assertThat(mongo.findById("not-a-minute", Document.class, KeyUsageProjection.MINUTES)).isNotNull();
     }
 
     @Test

@@ -188,9 +188,9 @@ final class IndexedH2Backend extends H2Backend {
             Stream<Document> candidates = !ID.equals(getIdField()) || isNaturalDescending(orderBy) ? null
                     : candidates(query);
             if (candidates != null) {
-                // The walk goes up the ids in the order a sort by _id puts them (for string ids without characters
-                // past U+FFFF, as the walk's bounds already assume): sorting would read the rest of the range to
-                // answer the first of it, which a sweep that steps from key to key asks for.
+                // The walk goes up the ids in the order a sort by _id puts them (the data map and the store's sort
+                // both order strings by String.compareTo): sorting would read the rest of the range to answer the
+                // first of it, which a sweep that steps from key to key asks for.
                 return matchDocumentsFromStream(candidates, query, isIdAscending(orderBy) ? null : orderBy,
                         numberToSkip, numberToReturn, batchSize, fieldSelector);
             }
@@ -323,12 +323,12 @@ final class IndexedH2Backend extends H2Backend {
             super.dropIndex(indexName);
         }
 
-        /** Found by a condition on {@code _id} at the top of the query or in a top-level {@code $and}, else null. */
         private static boolean isIdAscending(Document orderBy) {
             return orderBy != null && orderBy.size() == 1 && orderBy.get(ID) instanceof Number direction
                     && direction.intValue() == 1;
         }
 
+        /** Found by a condition on {@code _id} at the top of the query or in a top-level {@code $and}, else null. */
         private Stream<Document> candidates(Document query) {
             return FieldIndex.conditions(query, ID).map(this::byId).filter(Objects::nonNull).findFirst().orElse(null);
         }
