@@ -348,13 +348,15 @@ class CommandSideHttpTest {
         String path = "/v1/developers/" + registerDeveloper() + "/keys";
         Map<String, Object> body = map("name", "ci", "scopes", List.of("read"));
         // (Java's client sends no character past ASCII in a header, which the service refuses as well.)
-        for (String wrong : List.of("x".repeat(256), "tab\there", TOKEN)) {
+        for (String wrong : List.of("x".repeat(256), "tab\there", "one,two", TOKEN)) {
             Response refused = call("POST", path, body, "Idempotency-Key", wrong);
             assertThat(refused.status()).as(wrong.length() > 40 ? "a long one" : wrong).isEqualTo(400);
             assertProblem(refused, 400);
             assertThat(refused.body().get("type").asText()).endsWith("/invalid-idempotency-key");
             assertThat(refused.raw()).doesNotContain(TOKEN);
         }
+        Response twice = call("POST", path, body, "Idempotency-Key", "one", "Idempotency-Key", "two");
+        assertThat(twice.status()).as("the header sent twice: " + twice.raw()).isEqualTo(400);
         assertThat(call("POST", path, body, "Idempotency-Key", "x".repeat(255)).status()).isEqualTo(201);
     }
 

@@ -247,6 +247,15 @@ class SelfServiceHttpTest {
                 map("name", "x", "scopes", List.of("admin")), adminA.key());
         assertThat(underB.status()).as(underB.raw()).isEqualTo(404);
         assertThat(withoutInstance(underB)).isEqualTo(withoutInstance(underNobody));
+        // B's key made with an Idempotency-Key: A sending the same header for B learns nothing of it.
+        String header = "deploy-" + UUID.randomUUID();
+        Response bsOwn = send("POST", "/v1/developers/" + developerB + "/keys", map("name", "x", "scopes",
+                List.of("read")), TOKEN, "Idempotency-Key", header);
+        assertThat(bsOwn.status()).as(bsOwn.raw()).isEqualTo(201);
+        Response underBWithHeader = send("POST", "/v1/developers/" + developerB + "/keys",
+                map("name", "x", "scopes", List.of("admin")), adminA.key(), "Idempotency-Key", header);
+        assertThat(underBWithHeader.status()).as(underBWithHeader.raw()).isEqualTo(404);
+        assertThat(withoutInstance(underBWithHeader)).isEqualTo(withoutInstance(underNobody));
 
         List<Object> bEvents = new ArrayList<>();
         eventStore.readEvents(keyB.keyId(), 0).asStream().forEach(bEvents::add);

@@ -13,7 +13,8 @@ import java.util.UUID;
  * A key created with an {@code Idempotency-Key} header gets an id derived from its developer and that header, so a
  * create sent again (its answer lost) names the same key, which the event store takes only once: the retry is
  * answered 409 with the key's id instead of making a second key whose secret no one holds. The header is not kept;
- * it names one key for good. The new key's secret is in the first answer alone, so a retry cannot return it.
+ * it names one key for good. The new key's secret is in the first answer alone, so a retry cannot return it. The id
+ * is a hash of the header that anyone may see, so the header must not be a secret (credentials are refused).
  */
 final class IdempotencyKeys {
 
@@ -30,10 +31,11 @@ final class IdempotencyKeys {
      * SHA-256, in the form of every server-made id.
      */
     static String keyId(String developerId, String header, CredentialScreen screen) {
+        // A comma too: the header sent twice reaches here as its two values joined by one.
         if (header.isEmpty() || header.length() > MAX_LENGTH
-                || header.chars().anyMatch(c -> c < 0x20 || c > 0x7e)) {
-            throw new ProblemException(400, "invalid-idempotency-key", "Bad request", HEADER + " must be 1 to "
-                    + MAX_LENGTH + " printable ASCII characters.");
+                || header.chars().anyMatch(c -> c < 0x20 || c > 0x7e || c == ',')) {
+            throw new ProblemException(400, "invalid-idempotency-key", "Bad request", HEADER + " must be one value of"
+                    + " 1 to " + MAX_LENGTH + " printable ASCII characters other than a comma.");
         }
         if (screen.appearsIn(header)) {
             throw new ProblemException(400, "invalid-idempotency-key", "Bad request", HEADER
@@ -53,14 +55,20 @@ final class IdempotencyKeys {
         }
     }
 
-    /** {@code failure} of a create with the header, as its answer: a clash of ids is the key made before. */
-    static ProblemException answer(ProblemException failure, String keyId) {
-        if (!CommandFailureCodes.VERSION_CONFLICT.equals(failure.slug())) {
-            return failure;
-        }
+    /** The answer to a create whose key exists: the key made before, without its secret. */
+    static ProblemException used(String keyId) {
         ProblemException used = ProblemException.conflict(USED, "A key was created with this " + HEADER
                 + " already: " + keyId + ". Its secret was only in that answer; rotate the key for a new one.");
         used.problem().setProperty("keyId", keyId);
         return used;
+    }
+
+    /**
+     * {@code failure} of a create with the header, as its answer: a clash of two first events in the embedded store (two
+     * creates sent at once, both past the check for the key) is the key made by the other.
+     */
+    static ProblemException answer(ProblemException failure, String keyId) {
+        return failure.problem().getStatus() == 409 && CommandFailureCodes.VERSION_CONFLICT.equals(failure.slug())
+                ? used(keyId) : failure;
     }
 }

@@ -24,6 +24,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.springframework.http.CacheControl;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -56,14 +57,16 @@ class KeyController {
     private final KeyFormat keyFormat;
     private final KeyHasher keyHasher;
     private final CredentialScreen screen;
+    private final EventStore events;
 
     KeyController(CommandSender commands, Clock clock, KeyFormat keyFormat, KeyHasher keyHasher,
-                  CredentialScreen screen) {
+                  CredentialScreen screen, EventStore events) {
         this.commands = commands;
         this.clock = clock;
         this.keyFormat = keyFormat;
         this.keyHasher = keyHasher;
         this.screen = screen;
+        this.events = events;
     }
 
     @PostMapping("/v1/developers/{developerId}/keys")
@@ -82,6 +85,17 @@ class KeyController {
         Long quota = request.quota() == null ? null : request.quota().toRequestsPerMonth();
         String keyId = idempotencyKey == null ? UUID.randomUUID().toString()
                 : IdempotencyKeys.keyId(developerId, idempotencyKey, screen);
+        if (idempotencyKey != null) {
+            // Another tenant's caller is told what the account would tell it, before anything about its keys.
+            if (!ctx.caller().mayAccess(developerId)) {
+                throw ProblemException.notFound(Ids.NO_SUCH_DEVELOPER);
+            }
+            // A create sent again: answered from the store, in both modes (a clash left to the append comes back
+            // from Axon Server's connector without a code). Two at once still meet at the append.
+            if (events.readEvents(keyId).hasNext()) {
+                throw IdempotencyKeys.used(keyId);
+            }
+        }
         String key = keyFormat.generate();
         String hint = KeyFormat.hint(key);
         Instant now = clock.instant();
