@@ -60,14 +60,16 @@ class DistributedModeTest {
         registry.add("latchkey.data-dir", () -> dataDir.toString());
     }
 
-    private HttpResponse<String> post(String path, String body) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+    private HttpResponse<String> post(String path, String body, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(30))
                 .header("Authorization", "Bearer " + TOKEN)
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body))
-                .build();
-        return http.send(request, HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
@@ -91,5 +93,13 @@ class DistributedModeTest {
         assertThat(again.statusCode()).as(again.body()).isEqualTo(409);
         HttpResponse<String> unknown = post("/v1/keys/00000000-0000-4000-8000-000000000000/revoke", "{}");
         assertThat(unknown.statusCode()).as(unknown.body()).isEqualTo(404);
+
+        // A create sent again with its Idempotency-Key names the key it made, found in Axon Server.
+        String path = "/v1/developers/" + developerId + "/keys";
+        HttpResponse<String> first = post(path, "{\"name\":\"ci\",\"scopes\":[\"read\"]}", "Idempotency-Key", "d-1");
+        HttpResponse<String> resent = post(path, "{\"name\":\"ci\",\"scopes\":[\"read\"]}", "Idempotency-Key", "d-1");
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
+        assertThat(resent.statusCode()).as(resent.body()).isEqualTo(409);
+        assertThat(JSON.readTree(resent.body()).get("keyId")).isEqualTo(JSON.readTree(first.body()).get("keyId"));
     }
 }
