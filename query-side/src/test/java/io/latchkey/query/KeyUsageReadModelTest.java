@@ -82,6 +82,20 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
     }
 
     @Test
+    void aUsageAnswerSaysFromWhenCountsAreKept() {
+        String keyId = createKey().keyId();
+        await().until(() -> get("/v1/keys/" + keyId + "/usage").status() == 200);
+
+        Instant asked = Instant.now();
+        Instant retainedFrom = Instant.parse(get("/v1/keys/" + keyId + "/usage").body().get("retainedFrom")
+                .asText());
+        Instant answered = Instant.now();
+
+        assertThat(retainedFrom).isBetween(asked.minus(RETENTION).minus(Duration.ofMinutes(1)),
+                answered.minus(RETENTION));
+    }
+
+    @Test
     void reportsFromSeveralEdgesAddUpByMinuteEndpointAndOutcome() {
         IssuedKey key = createKey();
         Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);

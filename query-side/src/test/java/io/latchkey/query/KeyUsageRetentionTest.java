@@ -2,13 +2,10 @@ package io.latchkey.query;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 import static org.springframework.data.mongodb.core.query.Criteria.where;
 import static org.springframework.data.mongodb.core.query.Query.query;
 
-import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyUsageRecordedEvent;
-import io.latchkey.api.DeveloperRegisteredEvent;
 import io.latchkey.api.UsageCount;
 import java.time.Clock;
 import java.time.Duration;
@@ -57,18 +54,6 @@ class KeyUsageRetentionTest extends QuerySideTestSupport {
         Document month = mongo.findOne(query(where("keyId").is(keyId).and("month").is(KeyUsageProjection.month(minute))),
                 Document.class, KeyUsageProjection.MONTHS);
         return month == null ? 0 : ((Number) month.get("admitted")).longValue();
-    }
-
-    /** A key in the key read model, whose usage the query side answers for. */
-    private String createKey() {
-        String developerId = UUID.randomUUID().toString();
-        append("DeveloperAccount", developerId, 0,
-                new DeveloperRegisteredEvent(developerId, "Retention", "retention@example.com", now()));
-        IssuedKey key = IssuedKey.issue(developerId);
-        appendKeyEvent(key.keyId(), 0, new ApiKeyCreatedEvent(key.keyId(), developerId, "kept", key.secretHash(),
-                "lk_test_…kept", List.of("read"), now(), null, null));
-        await().until(() -> get("/v1/keys/" + key.keyId()).status() == 200);
-        return key.keyId();
     }
 
     @Test
@@ -125,19 +110,6 @@ class KeyUsageRetentionTest extends QuerySideTestSupport {
                 .allSatisfy(minute -> assertThat(minute).isAfterOrEqualTo(before));
         assertThat(admittedIn(keyId, now.minus(Duration.ofDays(400)))).as("months are kept").isEqualTo(1);
         assertThat(mongo.findById("not-a-minute", Document.class, KeyUsageProjection.MINUTES)).isNotNull();
-    }
-
-    @Test
-    void aUsageAnswerSaysFromWhenCountsAreKept() {
-        String keyId = createKey();
-
-        Instant asked = Instant.now();
-        Instant retainedFrom = Instant.parse(get("/v1/keys/" + keyId + "/usage").body().get("retainedFrom")
-                .asText());
-        Instant answered = Instant.now();
-
-        assertThat(retainedFrom).isBetween(asked.minus(RETENTION).minus(Duration.ofMinutes(1)),
-                answered.minus(RETENTION));
     }
 
     @Test

@@ -15,6 +15,7 @@ import io.latchkey.command.RevokeApiKeyCommand;
 import io.latchkey.command.RotateApiKeyCommand;
 import io.latchkey.command.SetApiKeyQuotaCommand;
 import io.latchkey.command.SetApiKeyRateLimitCommand;
+import io.latchkey.support.events.EventWindows;
 import io.latchkey.support.security.CredentialScreen;
 import io.latchkey.support.web.Ids;
 import io.latchkey.support.web.ProblemException;
@@ -24,7 +25,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
-import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.springframework.http.CacheControl;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -57,10 +57,10 @@ class KeyController {
     private final KeyFormat keyFormat;
     private final KeyHasher keyHasher;
     private final CredentialScreen screen;
-    private final EventStore events;
+    private final EventWindows events;
 
     KeyController(CommandSender commands, Clock clock, KeyFormat keyFormat, KeyHasher keyHasher,
-                  CredentialScreen screen, EventStore events) {
+                  CredentialScreen screen, EventWindows events) {
         this.commands = commands;
         this.clock = clock;
         this.keyFormat = keyFormat;
@@ -85,16 +85,8 @@ class KeyController {
         Long quota = request.quota() == null ? null : request.quota().toRequestsPerMonth();
         String keyId = idempotencyKey == null ? UUID.randomUUID().toString()
                 : IdempotencyKeys.keyId(developerId, idempotencyKey, screen);
-        if (idempotencyKey != null) {
-            // Another tenant's caller is told what the account would tell it, before anything about its keys.
-            if (!ctx.caller().mayAccess(developerId)) {
-                throw ProblemException.notFound(Ids.NO_SUCH_DEVELOPER);
-            }
-            // A create sent again: answered from the store, in both modes (a clash left to the append comes back
-            // from Axon Server's connector without a code). Two at once still meet at the append.
-            if (events.readEvents(keyId).hasNext()) {
-                throw IdempotencyKeys.used(keyId);
-            }
+        if (idempotencyKey != null && IdempotencyKeys.made(keyId, developerId, ctx.caller(), events)) {
+            throw IdempotencyKeys.used(keyId);
         }
         String key = keyFormat.generate();
         String hint = KeyFormat.hint(key);

@@ -1,0 +1,47 @@
+package io.latchkey.command.rest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.latchkey.command.CommandFailureCodes;
+import io.latchkey.support.security.CredentialScreen;
+import io.latchkey.support.security.OperatorToken;
+import io.latchkey.support.web.Ids;
+import io.latchkey.support.web.ProblemException;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** The id a create with an Idempotency-Key gets, and what a failed create with one is answered. */
+class IdempotencyKeysTest {
+
+    private static final CredentialScreen SCREEN = CredentialScreen.of(
+            OperatorToken.resolve("idempotency-test-operator-token-0123456789", null, false), null);
+
+    @Test
+    void theIdIsAVersion8UuidOfTheFormOfEveryIdNamedByTheDeveloperAndTheHeader() {
+        String developer = UUID.randomUUID().toString();
+        String keyId = IdempotencyKeys.keyId(developer, "deploy-42", SCREEN);
+
+        assertThat(Ids.valid(keyId)).isTrue();
+        assertThat(UUID.fromString(keyId).version()).isEqualTo(8);
+        assertThat(UUID.fromString(keyId).variant()).isEqualTo(2);
+        assertThat(IdempotencyKeys.keyId(developer, "deploy-42", SCREEN)).isEqualTo(keyId);
+        assertThat(IdempotencyKeys.keyId(developer, "deploy-43", SCREEN)).isNotEqualTo(keyId);
+        assertThat(IdempotencyKeys.keyId(UUID.randomUUID().toString(), "deploy-42", SCREEN)).isNotEqualTo(keyId);
+    }
+
+    @Test
+    void onlyAConflictOfTwoFirstEventsIsTakenForTheKeyMadeBefore() {
+        String keyId = UUID.randomUUID().toString();
+        ProblemException clash = ProblemException.conflict(CommandFailureCodes.VERSION_CONFLICT, "raced");
+        ProblemException stale = new ProblemException(412, CommandFailureCodes.VERSION_CONFLICT, "Precondition failed",
+                "stale");
+        ProblemException other = ProblemException.conflict("key-revoked", "revoked");
+
+        ProblemException used = IdempotencyKeys.answer(clash, keyId);
+
+        assertThat(used.slug()).isEqualTo(IdempotencyKeys.USED);
+        assertThat(used.problem().getProperties()).containsEntry("keyId", keyId);
+        assertThat(IdempotencyKeys.answer(stale, keyId)).isSameAs(stale);
+        assertThat(IdempotencyKeys.answer(other, keyId)).isSameAs(other);
+    }
+}
