@@ -28,7 +28,7 @@ import org.springframework.stereotype.Component;
  * audit record, are kept.
  */
 @Component
-public class UsageRetention implements AutoCloseable {
+class UsageRetention implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(UsageRetention.class);
     private static final Duration LEAST = Duration.ofDays(1);
@@ -61,7 +61,7 @@ public class UsageRetention implements AutoCloseable {
     }
 
     /** The first minute kept: counts of earlier minutes are not written, and are dropped within a sweep or two. */
-    public Instant horizon() {
+    Instant horizon() {
         return clock.instant().minus(retention).truncatedTo(ChronoUnit.MINUTES);
     }
 

@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A key created with an {@code Idempotency-Key} header gets an id derived from its developer and that header, so a
@@ -20,6 +22,8 @@ import java.util.UUID;
  * is a hash of the header that anyone may see, so the header must not be a secret (credentials are refused).
  */
 final class IdempotencyKeys {
+
+    private static final Logger log = LoggerFactory.getLogger(IdempotencyKeys.class);
 
     static final String HEADER = "Idempotency-Key";
     static final String USED = "idempotency-key-used";
@@ -75,6 +79,7 @@ final class IdempotencyKeys {
         try {
             return !events.read(keyId, 0, 1).isEmpty();
         } catch (RuntimeException unreadable) {
+            log.warn("Could not read the event store for a create with an {}; answered 503", HEADER, unreadable);
             throw new ProblemException(503, "store-unavailable", "Service unavailable",
                     "The event store could not be read; the key was not created.", 1);
         }
@@ -89,8 +94,8 @@ final class IdempotencyKeys {
     }
 
     /**
-     * {@code failure} of a create with the header, as its answer: a clash of two first events in the embedded store (two
-     * creates sent at once, both past the check for the key) is the key made by the other.
+     * {@code failure} of a create with the header, as its answer: a clash of two first events in the embedded store
+     * (two creates sent at once, both past the check for the key) is the key made by the other.
      */
     static ProblemException answer(ProblemException failure, String keyId) {
         return failure.problem().getStatus() == 409 && CommandFailureCodes.VERSION_CONFLICT.equals(failure.slug())

@@ -232,8 +232,8 @@ final class FieldIndex extends Index<Object> {
         List<String> before = keys(oldDocument, stored);
         List<String> after = keys(newDocument, stored);
         // New entries first: a count, which runs without the collection's lock, then sees the document under one. An
-        // entry the update leaves as it was is not written again: most updates change no indexed field (a usage
-        // minute's counts), and each put is a write to the store's file.
+        // entry the update leaves as it was is not written again: most updates change no indexed field (a key's new
+        // scopes or secret leave its developerId), and each put is a write to the store's file.
         after.stream().filter(key -> !before.contains(key)).forEach(key -> entries.put(key, stored));
         before.stream().filter(key -> !after.contains(key)).forEach(entries::remove);
     }

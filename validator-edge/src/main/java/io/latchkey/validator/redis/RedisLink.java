@@ -117,6 +117,7 @@ public final class RedisLink implements AutoCloseable {
         this.pauses = new LinkPauses(budgetNanos, pause.toNanos(), System.nanoTime());
         this.longestPause = pause.toNanos();
         this.lastWarned = System.nanoTime() - longestPause;
+        this.lastLoadWarned = lastWarned;
         // Lettuce backs off up to 30 s between reconnects by default; an edge should be back within a second. Its own
         // latency statistics are not read, and cost its I/O thread time on every reply.
         this.resources = ClientResources.builder()
@@ -510,8 +511,8 @@ public final class RedisLink implements AutoCloseable {
         }
 
         /**
-         * Loads {@code script} on {@code connection}, made as the {@code connect}-th, and tries again while Redis answers
-         * that it cannot yet ({@code LOADING} while it reads its data from disk after a restart, when it takes
+         * Loads {@code script} on {@code connection}, made as the {@code connect}-th, and tries again while Redis
+         * answers that it cannot yet ({@code LOADING} while it reads its data from disk after a restart, when it takes
          * connections already; {@code BUSY}; no answer in time), until this connection is remade or closed.
          */
         void load(LuaScript script, StatefulRedisConnection<String, String> connection, int connect, int attempt) {

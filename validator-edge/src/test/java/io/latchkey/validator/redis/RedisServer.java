@@ -47,10 +47,6 @@ public final class RedisServer implements AutoCloseable {
         return port;
     }
 
-    public void start() {
-        start(new String[0]);
-    }
-
     /** Starts it with {@code options} added to the command line, e.g. {@code --key-load-delay 100}. */
     public void start(String... options) {
         try {
@@ -87,6 +83,13 @@ public final class RedisServer implements AutoCloseable {
     }
 
     /** Runs {@code redis-cli} against this server, e.g. {@code SCRIPT FLUSH}; returns its output. */
+    /** How many times Redis ran {@code command} (lower case, e.g. {@code evalsha}), by INFO commandstats. */
+    public long calls(String command) {
+        return cli("INFO", "commandstats").lines().filter(line -> line.startsWith("cmdstat_" + command + ":"))
+                .mapToLong(line -> Long.parseLong(line.substring(line.indexOf("calls=") + 6, line.indexOf(','))))
+                .sum();
+    }
+
     public String cli(String... command) {
         String[] full = new String[command.length + 3];
         full[0] = "redis-cli";
