@@ -108,14 +108,14 @@ class KeyController {
                     + unit + " buckets.");
         }
         List<KeyUsageProjection.Bucket> buckets;
-        usageQueries.take();
+        usageQueries.take(ctx.caller().developerId());
         try {
             buckets = usage.buckets(keyId, start, end, size, maxBuckets);
         } catch (KeyUsageProjection.TooManyBuckets e) {
             throw new ProblemException(422, "too-many-buckets", "Invalid request", "The range holds more than "
                     + maxBuckets + " buckets: narrow it, or ask for hour or day buckets.");
         } finally {
-            usageQueries.release();
+            usageQueries.release(ctx.caller().developerId());
         }
         Map<String, Long> totals = new TreeMap<>();
         buckets.forEach(bucket -> totals.merge(bucket.outcome(), bucket.count(), Long::sum));

@@ -72,11 +72,11 @@ class PropagationController {
         if (waitMillis == 0) {
             return receipt(keyId, target, 0, operator);
         }
-        waiting.take();
+        waiting.take(ctx.caller().developerId());
         try {
             return receipt(keyId, target, waitMillis, operator);
         } finally {
-            waiting.release();
+            waiting.release(ctx.caller().developerId());
         }
     }
 
