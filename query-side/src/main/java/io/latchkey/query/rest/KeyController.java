@@ -55,7 +55,7 @@ class KeyController {
     /**
      * Usage queries running at once ({@code latchkey.usage.max-queries}; another is answered 429): one can read
      * a year of a busy key's minutes, holding the embedded store's lock on the minutes that the usage projection's
-     * writes wait for, so a few from one admin key could hold up ingest.
+     * writes wait for, so a few from one admin key could hold up ingest. No developer holds more than half of them.
      */
     private final Places usageQueries;
 

@@ -8,7 +8,8 @@ import java.util.concurrent.Semaphore;
  * A bounded number of places for requests whose work must not pile up. A request that finds none is answered 429
  * with {@code Retry-After: 1} at once (waiting would hold a request thread that every tenant and the edges' fallback
  * share); one that got a place gives it back with {@link #release}. No developer holds more than half of them (at
- * least one), so that one tenant cannot take every place from the others; the operator is held to the total only.
+ * least one), so that one tenant cannot take every place from the others (two still can); the operator is held to the
+ * total only. Callers pass the caller's developer id after the route's own access check, so that null is the operator.
  */
 final class Places {
 
@@ -61,7 +62,7 @@ final class Places {
         }
     }
 
-    /** The same answer whether the total or the developer's share is taken: it tells nothing of other tenants. */
+    /** The same answer whether the total or the developer's share is taken: which of the two is not told. */
     private ProblemException tooMany() {
         return new ProblemException(429, slug, "Too Many Requests", detail, 1);
     }

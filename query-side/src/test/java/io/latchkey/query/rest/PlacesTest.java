@@ -28,18 +28,38 @@ class PlacesTest {
         places.take("developer-a");
         places.take("developer-a");
 
-        assertThatThrownBy(() -> places.take("developer-a")).isInstanceOfSatisfying(ProblemException.class, e ->
-                assertThat(e.problem().getStatus()).isEqualTo(429));
+        ProblemException share = catchProblem(() -> places.take("developer-a"));
         places.take("developer-b");
         places.take(null);
-        assertThatThrownBy(() -> places.take("developer-c")).as("every place taken")
-                .isInstanceOf(ProblemException.class);
-        // C's refused request kept nothing of C's share; A holds one again after giving one back.
+        ProblemException total = catchProblem(() -> places.take("developer-c"));
+        // The same answer for a developer's share and for the total: it names no other tenant's requests.
+        assertThat(share.problem()).usingRecursiveComparison().isEqualTo(total.problem());
+        assertThat(share.retryAfterSeconds()).isEqualTo(total.retryAfterSeconds()).isEqualTo(1);
+        // C's refused request kept nothing of C's share: with two places free, C takes both.
         places.release("developer-a");
-        places.take("developer-c");
         places.release("developer-b");
-        places.take("developer-a");
-        assertThatThrownBy(() -> places.take("developer-a")).isInstanceOf(ProblemException.class);
+        places.take("developer-c");
+        places.take("developer-c");
+        assertThatThrownBy(() -> places.take("developer-a")).as("every place taken")
+                .isInstanceOf(ProblemException.class);
+    }
+
+    @Test
+    void theOperatorMayTakeEveryPlace() {
+        Places places = new Places(4, "too-many-usage-queries", "Too many.");
+        for (int i = 0; i < 4; i++) {
+            places.take(null);
+        }
+        assertThatThrownBy(() -> places.take(null)).isInstanceOf(ProblemException.class);
+    }
+
+    private static ProblemException catchProblem(Runnable request) {
+        try {
+            request.run();
+        } catch (ProblemException refused) {
+            return refused;
+        }
+        throw new AssertionError("not refused");
     }
 
     @Test
