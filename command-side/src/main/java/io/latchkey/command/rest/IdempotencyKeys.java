@@ -1,6 +1,5 @@
 package io.latchkey.command.rest;
 
-import io.latchkey.command.CommandFailureCodes;
 import io.latchkey.support.events.EventWindows;
 import io.latchkey.support.security.Caller;
 import io.latchkey.support.security.CredentialScreen;
@@ -94,11 +93,18 @@ final class IdempotencyKeys {
     }
 
     /**
-     * {@code failure} of a create with the header, as its answer: a clash of two first events in the embedded store
-     * (two creates sent at once, both past the check for the key) is the key made by the other.
+     * The answer to a create with the header that failed: when its key exists now, the key made, without its secret.
+     * Another create with the same header made it (two at once meet at the append, which the embedded store reports
+     * as a version conflict and Axon Server's connector without a code), or this one did before a later step failed
+     * (not confirmed in time); either way the secret is not to be had, and rotating the key gives a new one. Otherwise,
+     * or when the store cannot be read, the failure as it was.
      */
-    static ProblemException answer(ProblemException failure, String keyId) {
-        return failure.problem().getStatus() == 409 && CommandFailureCodes.VERSION_CONFLICT.equals(failure.slug())
-                ? used(keyId) : failure;
+    static RuntimeException answer(RuntimeException failure, String keyId, EventWindows events) {
+        try {
+            return events.read(keyId, 0, 1).isEmpty() ? failure : used(keyId);
+        } catch (RuntimeException unreadable) {
+            failure.addSuppressed(unreadable);
+            return failure;
+        }
     }
 }

@@ -95,8 +95,8 @@ class KeyController {
         try {
             version = commands.send(new CreateApiKeyCommand(developerId, keyId, name, keyHasher.hash(key).hex(), hint,
                     scopes, request.expiresAt(), rateLimit, quota, now), ctx, Ids.NO_SUCH_DEVELOPER);
-        } catch (ProblemException failure) {
-            throw idempotencyKey == null ? failure : IdempotencyKeys.answer(failure, keyId);
+        } catch (RuntimeException failure) {
+            throw idempotencyKey == null ? failure : IdempotencyKeys.answer(failure, keyId, events);
         }
         // The plaintext is in this answer alone: no browser or proxy may keep a copy.
         return ResponseEntity.created(URI.create("/v1/keys/" + keyId)).eTag(etag(version))

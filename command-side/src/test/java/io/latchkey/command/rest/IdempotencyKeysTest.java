@@ -2,7 +2,6 @@ package io.latchkey.command.rest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.latchkey.command.CommandFailureCodes;
 import io.latchkey.support.security.CredentialScreen;
 import io.latchkey.support.security.OperatorToken;
 import io.latchkey.support.web.Ids;
@@ -30,18 +29,14 @@ class IdempotencyKeysTest {
     }
 
     @Test
-    void onlyAConflictOfTwoFirstEventsIsTakenForTheKeyMadeBefore() {
+    void theAnswerToAKeyMadeBeforeNamesItWithoutASecret() {
         String keyId = UUID.randomUUID().toString();
-        ProblemException clash = ProblemException.conflict(CommandFailureCodes.VERSION_CONFLICT, "raced");
-        ProblemException stale = new ProblemException(412, CommandFailureCodes.VERSION_CONFLICT, "Precondition failed",
-                "stale");
-        ProblemException other = ProblemException.conflict("key-revoked", "revoked");
 
-        ProblemException used = IdempotencyKeys.answer(clash, keyId);
+        ProblemException used = IdempotencyKeys.used(keyId);
 
-        assertThat(used.slug()).isEqualTo(IdempotencyKeys.USED);
-        assertThat(used.problem().getProperties()).containsEntry("keyId", keyId);
-        assertThat(IdempotencyKeys.answer(stale, keyId)).isSameAs(stale);
-        assertThat(IdempotencyKeys.answer(other, keyId)).isSameAs(other);
+        assertThat(used.problem().getStatus()).isEqualTo(409);
+        assertThat(used.problem().getType().toString()).endsWith("/" + IdempotencyKeys.USED);
+        assertThat(used.problem().getProperties()).containsOnlyKeys("keyId").containsEntry("keyId", keyId);
+        assertThat(used.problem().getDetail()).contains(keyId).contains("rotate");
     }
 }

@@ -8,7 +8,6 @@ import org.springframework.http.ProblemDetail;
 public class ProblemException extends RuntimeException {
 
     private final transient ProblemDetail problem;
-    private final String slug;
     private final Integer retryAfterSeconds;
 
     public ProblemException(int status, String slug, String title, String detail) {
@@ -19,7 +18,6 @@ public class ProblemException extends RuntimeException {
     public ProblemException(int status, String slug, String title, String detail, Integer retryAfterSeconds) {
         super(detail, null, false, false);
         this.problem = Problems.of(status, slug, title, detail);
-        this.slug = slug;
         this.retryAfterSeconds = retryAfterSeconds;
     }
 
@@ -45,11 +43,6 @@ public class ProblemException extends RuntimeException {
 
     public ProblemDetail problem() {
         return problem;
-    }
-
-    /** The last segment of the problem's type, e.g. {@code version-conflict}. */
-    public String slug() {
-        return slug;
     }
 
     /** Seconds for {@code Retry-After}, or null for none. */
