@@ -1,15 +1,20 @@
 package io.latchkey.command.rest;
 
+import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.support.events.EventWindows;
 import io.latchkey.support.security.Caller;
 import io.latchkey.support.security.CredentialScreen;
 import io.latchkey.support.web.Ids;
 import io.latchkey.support.web.ProblemException;
+import io.latchkey.support.web.Problems;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.List;
 import java.util.UUID;
+import org.axonframework.eventhandling.DomainEventMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +33,7 @@ final class IdempotencyKeys {
     static final String USED = "idempotency-key-used";
     private static final int MAX_LENGTH = 255;
     private static final byte[] CONTEXT = "latchkey:create-key\0".getBytes(StandardCharsets.UTF_8);
+    private static final URI NOT_DURABLE = URI.create(Problems.TYPE_BASE + "not-durable");
 
     private IdempotencyKeys() {
     }
@@ -66,7 +72,7 @@ final class IdempotencyKeys {
      * left to the append comes back from Axon Server's connector without a code), as a window of one event (a stream
      * read in part would hold an Axon Server call open). Another tenant's caller is first answered what the account
      * would answer it, and one without a credential what every command answers it; two creates at once may both get
-     * past this and meet at the append ({@link #answer}).
+     * past this and meet at the append ({@link #ownVersion}).
      */
     static boolean made(String keyId, String developerId, Caller caller, EventWindows events) {
         if (caller.equals(Caller.ANONYMOUS)) {
@@ -93,18 +99,32 @@ final class IdempotencyKeys {
     }
 
     /**
-     * The answer to a create with the header that failed: when its key exists now, the key made, without its secret.
-     * Another create with the same header made it (two at once meet at the append, which the embedded store reports
-     * as a version conflict and Axon Server's connector without a code), or this one did before a later step failed
-     * (not confirmed in time); either way the secret is not to be had, and rotating the key gives a new one. Otherwise,
-     * or when the store cannot be read, the failure as it was.
+     * After a create with the header failed: the version of its key when this create made it after all (its answer was
+     * not confirmed in time), so that its secret is answered rather than lost; 409 {@link #used} when another create
+     * with the same header made it (two at once meet at the append, which the embedded store reports as a version
+     * conflict and Axon Server's connector without a code); else the failure as it was, also when the store cannot be
+     * read or said it could not keep the events (they may be gone after a restart).
+     *
+     * @param madeWithQuota whether this create set a quota, which its key's second event records
      */
-    static RuntimeException answer(RuntimeException failure, String keyId, EventWindows events) {
-        try {
-            return events.read(keyId, 0, 1).isEmpty() ? failure : used(keyId);
-        } catch (RuntimeException unreadable) {
-            failure.addSuppressed(unreadable);
-            return failure;
+    static long ownVersion(RuntimeException failure, String keyId, String secretHash, boolean madeWithQuota,
+                           EventWindows events) {
+        if (failure instanceof ProblemException problem && NOT_DURABLE.equals(problem.problem().getType())) {
+            throw failure;
         }
+        List<DomainEventMessage<?>> made;
+        try {
+            made = events.read(keyId, 0, 1);
+        } catch (RuntimeException unreadable) {
+            log.warn("Could not read the event store after a failed create with an {}", HEADER, unreadable);
+            throw failure;
+        }
+        if (made.isEmpty()) {
+            throw failure;
+        }
+        if (made.get(0).getPayload() instanceof ApiKeyCreatedEvent created && created.secretHash().equals(secretHash)) {
+            return madeWithQuota ? 1 : 0;
+        }
+        throw used(keyId);
     }
 }

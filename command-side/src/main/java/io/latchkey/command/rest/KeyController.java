@@ -91,12 +91,16 @@ class KeyController {
         String key = keyFormat.generate();
         String hint = KeyFormat.hint(key);
         Instant now = clock.instant();
+        String secretHash = keyHasher.hash(key).hex();
         Long version;
         try {
-            version = commands.send(new CreateApiKeyCommand(developerId, keyId, name, keyHasher.hash(key).hex(), hint,
-                    scopes, request.expiresAt(), rateLimit, quota, now), ctx, Ids.NO_SUCH_DEVELOPER);
+            version = commands.send(new CreateApiKeyCommand(developerId, keyId, name, secretHash, hint, scopes,
+                    request.expiresAt(), rateLimit, quota, now), ctx, Ids.NO_SUCH_DEVELOPER);
         } catch (RuntimeException failure) {
-            throw idempotencyKey == null ? failure : IdempotencyKeys.answer(failure, keyId, events);
+            if (idempotencyKey == null) {
+                throw failure;
+            }
+            version = IdempotencyKeys.ownVersion(failure, keyId, secretHash, quota != null, events);
         }
         // The plaintext is in this answer alone: no browser or proxy may keep a copy.
         return ResponseEntity.created(URI.create("/v1/keys/" + keyId)).eTag(etag(version))

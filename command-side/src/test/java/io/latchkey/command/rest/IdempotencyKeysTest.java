@@ -1,12 +1,18 @@
 package io.latchkey.command.rest;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.support.events.EventWindows;
 import io.latchkey.support.security.CredentialScreen;
 import io.latchkey.support.security.OperatorToken;
 import io.latchkey.support.web.Ids;
 import io.latchkey.support.web.ProblemException;
+import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
+import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.junit.jupiter.api.Test;
 
 /** The id a create with an Idempotency-Key gets, and what a failed create with one is answered. */
@@ -38,5 +44,43 @@ class IdempotencyKeysTest {
         assertThat(used.problem().getType().toString()).endsWith("/" + IdempotencyKeys.USED);
         assertThat(used.problem().getProperties()).containsOnlyKeys("keyId").containsEntry("keyId", keyId);
         assertThat(used.problem().getDetail()).contains(keyId).contains("rotate");
+    }
+
+    /** A window of the key's stream as the store would answer it: its creation with {@code secretHash}, or nothing. */
+    private static EventWindows stream(String keyId, String secretHash) {
+        ApiKeyCreatedEvent created = new ApiKeyCreatedEvent(keyId, "developer", "ci", secretHash, "lk_live_…abcd",
+                List.of("read"), Instant.now(), null, null);
+        return (aggregateId, from, count) -> secretHash == null || !aggregateId.equals(keyId) ? List.of()
+                : List.of(new GenericDomainEventMessage<>("ApiKey", keyId, 0, created));
+    }
+
+    @Test
+    void aFailedCreateWhoseKeyThisCreateMadeIsAnsweredWithItsVersionAndAnotherCreatesKeyAsUsed() {
+        String keyId = UUID.randomUUID().toString();
+        ProblemException timeout = new ProblemException(503, "timeout", "Service unavailable", "not confirmed");
+
+        assertThat(IdempotencyKeys.ownVersion(timeout, keyId, "own-hash", false, stream(keyId, "own-hash"))).isZero();
+        assertThat(IdempotencyKeys.ownVersion(timeout, keyId, "own-hash", true, stream(keyId, "own-hash")))
+                .as("a quota set at creation is the key's second event").isEqualTo(1);
+        assertThatThrownBy(() -> IdempotencyKeys.ownVersion(timeout, keyId, "own-hash", false,
+                stream(keyId, "another-hash"))).isInstanceOfSatisfying(ProblemException.class, used ->
+                assertThat(used.problem().getType().toString()).endsWith("/" + IdempotencyKeys.USED));
+    }
+
+    @Test
+    void aFailedCreateStandsWhenItsKeyIsNotThereCannotBeReadOrWasNotKept() {
+        String keyId = UUID.randomUUID().toString();
+        RuntimeException clash = new IllegalStateException("refused append");
+        ProblemException notDurable = new ProblemException(503, "not-durable", "Service unavailable", "not on disk");
+        EventWindows unreadable = (aggregateId, from, count) -> {
+            throw new IllegalStateException("store down");
+        };
+
+        assertThatThrownBy(() -> IdempotencyKeys.ownVersion(clash, keyId, "own-hash", false, stream(keyId, null)))
+                .isSameAs(clash);
+        assertThatThrownBy(() -> IdempotencyKeys.ownVersion(clash, keyId, "own-hash", false, unreadable))
+                .isSameAs(clash);
+        assertThatThrownBy(() -> IdempotencyKeys.ownVersion(notDurable, keyId, "own-hash", false,
+                stream(keyId, "another-hash"))).as("events the store may have lost").isSameAs(notDurable);
     }
 }
