@@ -43,7 +43,7 @@ public class DeveloperAccount {
         apply(new DeveloperRegisteredEvent(command.developerId(), command.name(), command.email(), command.now()));
     }
 
-    /** Returns the new key's version (the sequence number of its first event). */
+    /** Returns the new key's version (the sequence number of its last event: 1 when it was made with a quota). */
     @CommandHandler
     Long handle(CreateApiKeyCommand command) throws Exception {
         return createNew(ApiKey.class, () -> new ApiKey(command)).version();

@@ -106,9 +106,12 @@ final class IdempotencyKeys {
      * read or said it could not keep the events (they may be gone after a restart).
      *
      * @param madeWithQuota whether this create set a quota, which its key's second event records
+     * @param durable       makes what the store holds durable before a 2xx is answered, as every command's answer
+     *                      waits for; throws when it cannot (the embedded store's readers see events before they are
+     *                      on disk, and this create's disk commit may be what timed out)
      */
     static long ownVersion(RuntimeException failure, String keyId, String secretHash, boolean madeWithQuota,
-                           EventWindows events) {
+                           EventWindows events, Runnable durable) {
         if (failure instanceof ProblemException problem && NOT_DURABLE.equals(problem.problem().getType())) {
             throw failure;
         }
@@ -122,9 +125,17 @@ final class IdempotencyKeys {
         if (made.isEmpty()) {
             throw failure;
         }
-        if (made.get(0).getPayload() instanceof ApiKeyCreatedEvent created && created.secretHash().equals(secretHash)) {
-            return madeWithQuota ? 1 : 0;
+        if (!(made.get(0).getPayload() instanceof ApiKeyCreatedEvent created)
+                || !created.secretHash().equals(secretHash)) {
+            throw used(keyId);
         }
-        throw used(keyId);
+        try {
+            durable.run();
+        } catch (RuntimeException notKept) {
+            log.warn("A key made by a create not confirmed in time could not be made durable; the failure stands",
+                    notKept);
+            throw failure;
+        }
+        return madeWithQuota ? 1 : 0;
     }
 }

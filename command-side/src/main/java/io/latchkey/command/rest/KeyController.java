@@ -17,6 +17,7 @@ import io.latchkey.command.SetApiKeyQuotaCommand;
 import io.latchkey.command.SetApiKeyRateLimitCommand;
 import io.latchkey.support.events.EventWindows;
 import io.latchkey.support.security.CredentialScreen;
+import io.latchkey.support.store.EmbeddedMongoServer;
 import io.latchkey.support.web.Ids;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.RequestContext;
@@ -25,6 +26,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.CacheControl;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -58,15 +60,19 @@ class KeyController {
     private final KeyHasher keyHasher;
     private final CredentialScreen screen;
     private final EventWindows events;
+    /** Makes the embedded store's writes durable; nothing to do with Axon Server, whose appends are. */
+    private final Runnable durable;
 
     KeyController(CommandSender commands, Clock clock, KeyFormat keyFormat, KeyHasher keyHasher,
-                  CredentialScreen screen, EventWindows events) {
+                  CredentialScreen screen, EventWindows events, ObjectProvider<EmbeddedMongoServer> served) {
         this.commands = commands;
         this.clock = clock;
         this.keyFormat = keyFormat;
         this.keyHasher = keyHasher;
         this.screen = screen;
         this.events = events;
+        EmbeddedMongoServer store = served.getIfAvailable();
+        this.durable = store == null ? () -> { } : store::commit;
     }
 
     @PostMapping("/v1/developers/{developerId}/keys")
@@ -100,7 +106,7 @@ class KeyController {
             if (idempotencyKey == null) {
                 throw failure;
             }
-            version = IdempotencyKeys.ownVersion(failure, keyId, secretHash, quota != null, events);
+            version = IdempotencyKeys.ownVersion(failure, keyId, secretHash, quota != null, events, durable);
         }
         // The plaintext is in this answer alone: no browser or proxy may keep a copy.
         return ResponseEntity.created(URI.create("/v1/keys/" + keyId)).eTag(etag(version))

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.support.events.EventWindows;
 import io.latchkey.support.security.CredentialScreen;
 import io.latchkey.support.security.OperatorToken;
@@ -18,6 +19,8 @@ import org.junit.jupiter.api.Test;
 /** The id a create with an Idempotency-Key gets, and what a failed create with one is answered. */
 class IdempotencyKeysTest {
 
+    /** The store's writes made durable. */
+    private static final Runnable KEPT = () -> { };
     private static final CredentialScreen SCREEN = CredentialScreen.of(
             OperatorToken.resolve("idempotency-test-operator-token-0123456789", null, false), null);
 
@@ -50,8 +53,8 @@ class IdempotencyKeysTest {
     private static EventWindows stream(String keyId, String secretHash) {
         ApiKeyCreatedEvent created = new ApiKeyCreatedEvent(keyId, "developer", "ci", secretHash, "lk_live_…abcd",
                 List.of("read"), Instant.now(), null, null);
-        return (aggregateId, from, count) -> secretHash == null || !aggregateId.equals(keyId) ? List.of()
-                : List.of(new GenericDomainEventMessage<>("ApiKey", keyId, 0, created));
+        return (aggregateId, from, count) -> secretHash == null || !aggregateId.equals(keyId) || from > 0 || count < 1
+                ? List.of() : List.of(new GenericDomainEventMessage<>("ApiKey", keyId, 0, created));
     }
 
     @Test
@@ -59,12 +62,16 @@ class IdempotencyKeysTest {
         String keyId = UUID.randomUUID().toString();
         ProblemException timeout = new ProblemException(503, "timeout", "Service unavailable", "not confirmed");
 
-        assertThat(IdempotencyKeys.ownVersion(timeout, keyId, "own-hash", false, stream(keyId, "own-hash"))).isZero();
-        assertThat(IdempotencyKeys.ownVersion(timeout, keyId, "own-hash", true, stream(keyId, "own-hash")))
+        assertThat(IdempotencyKeys.ownVersion(timeout, keyId, "own-hash", false, stream(keyId, "own-hash"), KEPT)).isZero();
+        assertThat(IdempotencyKeys.ownVersion(timeout, keyId, "own-hash", true, stream(keyId, "own-hash"), KEPT))
                 .as("a quota set at creation is the key's second event").isEqualTo(1);
         assertThatThrownBy(() -> IdempotencyKeys.ownVersion(timeout, keyId, "own-hash", false,
-                stream(keyId, "another-hash"))).isInstanceOfSatisfying(ProblemException.class, used ->
+                stream(keyId, "another-hash"), KEPT)).isInstanceOfSatisfying(ProblemException.class, used ->
                 assertThat(used.problem().getType().toString()).endsWith("/" + IdempotencyKeys.USED));
+        EventWindows otherFirst = (aggregateId, from, count) -> List.of(new GenericDomainEventMessage<>("ApiKey",
+                keyId, 0, new ApiKeyRevokedEvent(keyId, "odd", Instant.now())));
+        assertThatThrownBy(() -> IdempotencyKeys.ownVersion(timeout, keyId, "own-hash", false, otherFirst, KEPT))
+                .as("a stream that begins otherwise").isInstanceOf(ProblemException.class);
     }
 
     @Test
@@ -76,11 +83,17 @@ class IdempotencyKeysTest {
             throw new IllegalStateException("store down");
         };
 
-        assertThatThrownBy(() -> IdempotencyKeys.ownVersion(clash, keyId, "own-hash", false, stream(keyId, null)))
-                .isSameAs(clash);
-        assertThatThrownBy(() -> IdempotencyKeys.ownVersion(clash, keyId, "own-hash", false, unreadable))
+        Runnable diskFull = () -> {
+            throw new IllegalStateException("commit failed");
+        };
+
+        assertThatThrownBy(() -> IdempotencyKeys.ownVersion(clash, keyId, "own-hash", false, stream(keyId, null),
+                KEPT)).isSameAs(clash);
+        assertThatThrownBy(() -> IdempotencyKeys.ownVersion(clash, keyId, "own-hash", false, unreadable, KEPT))
                 .isSameAs(clash);
         assertThatThrownBy(() -> IdempotencyKeys.ownVersion(notDurable, keyId, "own-hash", false,
-                stream(keyId, "another-hash"))).as("events the store may have lost").isSameAs(notDurable);
+                stream(keyId, "own-hash"), KEPT)).as("events the store may have lost").isSameAs(notDurable);
+        assertThatThrownBy(() -> IdempotencyKeys.ownVersion(clash, keyId, "own-hash", false,
+                stream(keyId, "own-hash"), diskFull)).as("its own key, not made durable").isSameAs(clash);
     }
 }
