@@ -62,7 +62,8 @@ class IdempotencyKeysTest {
         String keyId = UUID.randomUUID().toString();
         ProblemException timeout = new ProblemException(503, "timeout", "Service unavailable", "not confirmed");
 
-        assertThat(IdempotencyKeys.ownVersion(timeout, keyId, "own-hash", false, stream(keyId, "own-hash"), KEPT)).isZero();
+        assertThat(IdempotencyKeys.ownVersion(timeout, keyId, "own-hash", false, stream(keyId, "own-hash"), KEPT))
+                .isZero();
         assertThat(IdempotencyKeys.ownVersion(timeout, keyId, "own-hash", true, stream(keyId, "own-hash"), KEPT))
                 .as("a quota set at creation is the key's second event").isEqualTo(1);
         assertThatThrownBy(() -> IdempotencyKeys.ownVersion(timeout, keyId, "own-hash", false,
