@@ -1,6 +1,7 @@
 package io.latchkey.command.rest;
 
 import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyQuotaChangedEvent;
 import io.latchkey.support.events.EventWindows;
 import io.latchkey.support.security.Caller;
 import io.latchkey.support.security.CredentialScreen;
@@ -99,16 +100,18 @@ final class IdempotencyKeys {
     }
 
     /**
-     * After a create with the header failed: the version of its key when this create made it after all (its answer was
-     * not confirmed in time), so that its secret is answered rather than lost; 409 {@link #used} when another create
+     * After a create with the header failed: the version of its key when this create made it after all (with Axon
+     * Server, a command not confirmed in time that took effect; in the embedded store, an append that failed after
+     * storing its events), so that its secret is answered rather than lost; 409 {@link #used} when another create
      * with the same header made it (two at once meet at the append, which the embedded store reports as a version
      * conflict and Axon Server's connector without a code); else the failure as it was, also when the store cannot be
      * read or said it could not keep the events (they may be gone after a restart).
      *
-     * @param madeWithQuota whether this create set a quota, which its key's second event records
+     * @param madeWithQuota whether this create set a quota, which its key's second event records (and which must be
+     *                      there too, or the failure stands)
      * @param durable       makes what the store holds durable before a 2xx is answered, as every command's answer
      *                      waits for; throws when it cannot (the embedded store's readers see events before they are
-     *                      on disk, and this create's disk commit may be what timed out)
+     *                      on disk)
      */
     static long ownVersion(RuntimeException failure, String keyId, String secretHash, boolean madeWithQuota,
                            EventWindows events, Runnable durable) {
@@ -117,7 +120,7 @@ final class IdempotencyKeys {
         }
         List<DomainEventMessage<?>> made;
         try {
-            made = events.read(keyId, 0, 1);
+            made = events.read(keyId, 0, 2);
         } catch (RuntimeException unreadable) {
             log.warn("Could not read the event store after a failed create with an {}", HEADER, unreadable);
             throw failure;
@@ -128,6 +131,11 @@ final class IdempotencyKeys {
         if (!(made.get(0).getPayload() instanceof ApiKeyCreatedEvent created)
                 || !created.secretHash().equals(secretHash)) {
             throw used(keyId);
+        }
+        boolean quotaStored = made.size() > 1 && made.get(1).getPayload() instanceof ApiKeyQuotaChangedEvent;
+        if (madeWithQuota && !quotaStored) {
+            // Stored in part: the answer would name a quota the key does not have.
+            throw failure;
         }
         try {
             durable.run();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyQuotaChangedEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.support.events.EventWindows;
 import io.latchkey.support.security.CredentialScreen;
@@ -13,6 +14,7 @@ import io.latchkey.support.web.ProblemException;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.junit.jupiter.api.Test;
 
@@ -49,13 +51,32 @@ class IdempotencyKeysTest {
         assertThat(used.problem().getDetail()).contains(keyId).contains("rotate");
     }
 
-    /** A window of the key's stream as the store would answer it: its creation with {@code secretHash}, or nothing. */
-    private static EventWindows stream(String keyId, String secretHash) {
-        ApiKeyCreatedEvent created = new ApiKeyCreatedEvent(keyId, "developer", "ci", secretHash, "lk_live_…abcd",
-                List.of("read"), Instant.now(), null, null);
-        return (aggregateId, from, count) -> secretHash == null || !aggregateId.equals(keyId) || from > 0 || count < 1
-                ? List.of() : List.of(new GenericDomainEventMessage<>("ApiKey", keyId, 0, created));
+    /**
+     * A window of the key's stream as the store would answer it: its creation with {@code secretHash} and, when
+     * {@code quota}, the quota set with it; nothing for a null hash.
+     */
+    private static EventWindows stream(String keyId, String secretHash, boolean quota) {
+        List<DomainEventMessage<?>> stored = secretHash == null ? List.of() : quota
+                ? List.of(created(keyId, secretHash), new GenericDomainEventMessage<>("ApiKey", keyId, 1,
+                        new ApiKeyQuotaChangedEvent(keyId, 100L, Instant.now())))
+                : List.of(created(keyId, secretHash));
+        return (aggregateId, from, count) -> !aggregateId.equals(keyId) || from > 0 ? List.of()
+                : stored.subList(0, Math.min(count, stored.size()));
     }
+
+    private static EventWindows stream(String keyId, String secretHash) {
+        return stream(keyId, secretHash, false);
+    }
+
+    private static DomainEventMessage<?> created(String keyId, String secretHash) {
+        return new GenericDomainEventMessage<>("ApiKey", keyId, 0, new ApiKeyCreatedEvent(keyId, "developer", "ci",
+                secretHash, "lk_live_…abcd", List.of("read"), Instant.now(), null, null));
+    }
+
+    /** A store whose writes may not be made durable here: the answer must not wait for them. */
+    private static final Runnable NOT_ASKED = () -> {
+        throw new AssertionError("made durable on a path that answers no 2xx");
+    };
 
     @Test
     void aFailedCreateWhoseKeyThisCreateMadeIsAnsweredWithItsVersionAndAnotherCreatesKeyAsUsed() {
@@ -64,15 +85,18 @@ class IdempotencyKeysTest {
 
         assertThat(IdempotencyKeys.ownVersion(timeout, keyId, "own-hash", false, stream(keyId, "own-hash"), KEPT))
                 .isZero();
-        assertThat(IdempotencyKeys.ownVersion(timeout, keyId, "own-hash", true, stream(keyId, "own-hash"), KEPT))
-                .as("a quota set at creation is the key's second event").isEqualTo(1);
+        assertThat(IdempotencyKeys.ownVersion(timeout, keyId, "own-hash", true, stream(keyId, "own-hash", true),
+                KEPT)).as("a quota set at creation is the key's second event").isEqualTo(1);
+        assertThatThrownBy(() -> IdempotencyKeys.ownVersion(timeout, keyId, "own-hash", true,
+                stream(keyId, "own-hash", false), NOT_ASKED)).as("its quota not stored").isSameAs(timeout);
         assertThatThrownBy(() -> IdempotencyKeys.ownVersion(timeout, keyId, "own-hash", false,
-                stream(keyId, "another-hash"), KEPT)).isInstanceOfSatisfying(ProblemException.class, used ->
+                stream(keyId, "another-hash"), NOT_ASKED)).isInstanceOfSatisfying(ProblemException.class, used ->
                 assertThat(used.problem().getType().toString()).endsWith("/" + IdempotencyKeys.USED));
         EventWindows otherFirst = (aggregateId, from, count) -> List.of(new GenericDomainEventMessage<>("ApiKey",
                 keyId, 0, new ApiKeyRevokedEvent(keyId, "odd", Instant.now())));
-        assertThatThrownBy(() -> IdempotencyKeys.ownVersion(timeout, keyId, "own-hash", false, otherFirst, KEPT))
-                .as("a stream that begins otherwise").isInstanceOf(ProblemException.class);
+        assertThatThrownBy(() -> IdempotencyKeys.ownVersion(timeout, keyId, "own-hash", false, otherFirst, NOT_ASKED))
+                .as("a stream that begins otherwise").isInstanceOfSatisfying(ProblemException.class, used ->
+                        assertThat(used.problem().getType().toString()).endsWith("/" + IdempotencyKeys.USED));
     }
 
     @Test
@@ -89,11 +113,11 @@ class IdempotencyKeysTest {
         };
 
         assertThatThrownBy(() -> IdempotencyKeys.ownVersion(clash, keyId, "own-hash", false, stream(keyId, null),
-                KEPT)).isSameAs(clash);
-        assertThatThrownBy(() -> IdempotencyKeys.ownVersion(clash, keyId, "own-hash", false, unreadable, KEPT))
+                NOT_ASKED)).isSameAs(clash);
+        assertThatThrownBy(() -> IdempotencyKeys.ownVersion(clash, keyId, "own-hash", false, unreadable, NOT_ASKED))
                 .isSameAs(clash);
         assertThatThrownBy(() -> IdempotencyKeys.ownVersion(notDurable, keyId, "own-hash", false,
-                stream(keyId, "own-hash"), KEPT)).as("events the store may have lost").isSameAs(notDurable);
+                stream(keyId, "own-hash"), NOT_ASKED)).as("events the store may have lost").isSameAs(notDurable);
         assertThatThrownBy(() -> IdempotencyKeys.ownVersion(clash, keyId, "own-hash", false,
                 stream(keyId, "own-hash"), diskFull)).as("its own key, not made durable").isSameAs(clash);
     }
