@@ -35,6 +35,19 @@ class ExactRateAndQuotaTest {
         return link;
     }
 
+    @FunctionalInterface
+    private interface BothLimitersTest {
+        void run(RedisServer redis, RedisLink link, ExactRedisRateLimiter limiter, RedisQuotaLimiter quota)
+                throws Exception;
+    }
+
+    /** Runs {@code test} with a rate limiter and an exact quota limiter on one link to a private redis-server. */
+    private static void withBothLimiters(BothLimitersTest test) throws Exception {
+        try (RedisServer redis = new RedisServer(); RedisLink link = link(redis)) {
+            test.run(redis, link, new ExactRedisRateLimiter(link), RedisQuotaLimiter.exact(link));
+        }
+    }
+
     private static long scriptCalls(RedisServer redis) {
         return redis.calls("evalsha") + redis.calls("eval");
     }
@@ -46,9 +59,7 @@ class ExactRateAndQuotaTest {
     @Test
     void eachDecisionOfAKeyWithARateLimitAndAQuotaIsOneRoundTripAndCountsOnlyWhatTheRateLimitAdmits()
             throws Exception {
-        try (RedisServer redis = new RedisServer(); RedisLink link = link(redis)) {
-            ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(link);
-            RedisQuotaLimiter quota = RedisQuotaLimiter.exact(link);
+        withBothLimiters((redis, link, limiter, quota) -> {
             String keyId = keyId();
             RateLimit tenPerHour = new RateLimit(10, 3600, null);
             // On another key, so that the count below starts with the script surely in Redis: loaded ahead by the
@@ -70,17 +81,15 @@ class ExactRateAndQuotaTest {
             assertThat(answers.get(9).quota().used()).isEqualTo(10);
             assertThat(answers.subList(10, 20)).allSatisfy(answer -> assertThat(answer.quota()).isNull());
             assertThat(count(redis, keyId)).as("the month's count in Redis").isEqualTo("10");
-        }
+        });
     }
 
     /** The same requests for two keys, one through the combined script, one through the two limiters in turn. */
     @Test
     void theCombinedAnswerIsTheRateLimitersAndThenTheQuotaLimiters() throws Exception {
-        try (RedisServer redis = new RedisServer(); RedisLink link = link(redis)) {
-            ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(link);
+        withBothLimiters((redis, link, limiter, quota) -> {
             // The interface's own way: the rate limit, then the quota when the rate limit admitted the request.
             RateLimiter inTurn = limiter::acquire;
-            RedisQuotaLimiter quota = RedisQuotaLimiter.exact(link);
             String combinedKey = keyId();
             String inTurnKey = keyId();
             RateLimit limit = new RateLimit(6, 3600, 8L);
@@ -97,14 +106,12 @@ class ExactRateAndQuotaTest {
                 assertThat(combined.quota()).as("request %d", i + 1).isEqualTo(separate.quota());
             }
             assertThat(count(redis, combinedKey)).isEqualTo(count(redis, inTurnKey)).isEqualTo("5");
-        }
+        });
     }
 
     @Test
     void whileRedisIsDownBothAreDecidedLocallyAndTheQuotasAdmissionsAreAddedWhenItReturns() throws Exception {
-        try (RedisServer redis = new RedisServer(); RedisLink link = link(redis)) {
-            ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(link);
-            RedisQuotaLimiter quota = RedisQuotaLimiter.exact(link);
+        withBothLimiters((redis, link, limiter, quota) -> {
             String keyId = keyId();
             RateLimit hundred = new RateLimit(100, 3600, null);
             for (int i = 0; i < 4; i++) {
@@ -127,15 +134,13 @@ class ExactRateAndQuotaTest {
             RedisServer.awaitReachable(link);
             assertThat(limiter.acquireWithQuota(keyId, hundred, quota, 20, NOW).quota().used()).isEqualTo(7);
             assertThat(count(redis, keyId)).isEqualTo("7");
-        }
+        });
     }
 
     /** A request of the month before, decided after the new month's first, is counted in its own month's count. */
     @Test
     void aLateRequestOfTheMonthBeforeIsCountedInThatMonth() throws Exception {
-        try (RedisServer redis = new RedisServer(); RedisLink link = link(redis)) {
-            ExactRedisRateLimiter limiter = new ExactRedisRateLimiter(link);
-            RedisQuotaLimiter quota = RedisQuotaLimiter.exact(link);
+        withBothLimiters((redis, link, limiter, quota) -> {
             String keyId = keyId();
             RateLimit hundred = new RateLimit(100, 3600, null);
             Instant nextMonth = MONTH.plusMonths(1).atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
@@ -148,7 +153,7 @@ class ExactRateAndQuotaTest {
             assertThat(redis.cli("GET", "latchkey:quota:" + keyId + ":" + MONTH.plusMonths(1))).isEqualTo("1");
             assertThat(limiter.acquireWithQuota(keyId, hundred, quota, 1, nextMonth).quota().allowed())
                     .as("the new month's quota is used up").isFalse();
-        }
+        });
     }
 
     /** A quota limiter the script cannot stand for is asked as the interface asks it, on the caller's thread. */
