@@ -13,7 +13,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -55,7 +54,7 @@ final class LuaScript {
     /** As {@link #run}, without waiting: see {@link RedisLink#callAsync}. */
     CompletableFuture<Optional<List<Long>>> runAsync(RedisLink link, String[] keys, String... args) {
         return link.callAsync(redis -> redis.<List<Long>>evalsha(sha, ScriptOutputType.MULTI, keys, args)
-                .exceptionallyCompose(failure -> unwrap(failure) instanceof RedisNoScriptException
+                .exceptionallyCompose(failure -> RedisLink.unwrap(failure) instanceof RedisNoScriptException
                         ? redis.<List<Long>>eval(source, ScriptOutputType.MULTI, keys, args)
                         : CompletableFuture.failedFuture(failure)));
     }
@@ -67,10 +66,6 @@ final class LuaScript {
 
     String sha() {
         return sha;
-    }
-
-    private static Throwable unwrap(Throwable failure) {
-        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
     }
 
     private static String sha1(String text) {

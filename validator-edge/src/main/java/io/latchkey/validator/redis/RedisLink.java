@@ -397,10 +397,13 @@ public final class RedisLink implements AutoCloseable {
             return;
         }
         lastWarned = now;
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                ? failure.getCause() : failure;
         log.warn("Redis at {} failed or stalled ({}); deciding from local buckets until it answers in time",
-                address(), cause.getClass().getSimpleName());
+                address(), unwrap(failure).getClass().getSimpleName());
+    }
+
+    /** What failed a call: Lettuce's exception, out of the completion that may wrap it. */
+    static Throwable unwrap(Throwable failure) {
+        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
     }
 
     private String address() {
@@ -520,8 +523,7 @@ public final class RedisLink implements AutoCloseable {
                 if (failure == null || connect != connects.get() || !connection.isOpen()) {
                     return;
                 }
-                Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                        ? failure.getCause() : failure;
+                Throwable cause = unwrap(failure);
                 boolean notYet = cause instanceof RedisLoadingException || cause instanceof RedisBusyException
                         || cause instanceof RedisCommandTimeoutException;
                 if (!notYet || attempt + 1 >= LOAD_ATTEMPTS) {
