@@ -54,7 +54,6 @@ public class ApiKey {
         }
         apply(new ApiKeyCreatedEvent(command.keyId(), command.developerId(), command.name(), command.secretHash(),
                 command.hint(), canonical(command.scopes()), command.now(), command.expiresAt(), command.rateLimit()));
-        // A key made with a quota is at version 1, as IdempotencyKeys.ownVersion also assumes.
         if (command.monthlyQuota() != null) {
             apply(new ApiKeyQuotaChangedEvent(command.keyId(), requireQuota(command.monthlyQuota()), command.now()));
         }

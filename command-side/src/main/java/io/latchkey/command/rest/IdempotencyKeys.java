@@ -108,7 +108,7 @@ final class IdempotencyKeys {
      * read or said it could not keep the events (they may be gone after a restart).
      *
      * @param madeWithQuota whether this create set a quota, which its key's second event records (and which must be
-     *                      there too, or the failure stands)
+     *                      there too, or the failure stands): the key's version is then that event's
      * @param durable       makes what the store holds durable before a 2xx is answered, as every command's answer
      *                      waits for; throws when it cannot (the embedded store's readers see events before they are
      *                      on disk)
@@ -144,6 +144,6 @@ final class IdempotencyKeys {
                     notKept);
             throw failure;
         }
-        return madeWithQuota ? 1 : 0;
+        return made.get(madeWithQuota ? 1 : 0).getSequenceNumber();
     }
 }
