@@ -26,25 +26,41 @@ class HistoryPagingTest extends QuerySideTestSupport {
     /** A key with {@code changes} scope changes and {@code reports} usage reports, appended alternately. */
     private void keyWithHistory(int changes, int reports) {
         key = IssuedKey.issue(UUID.randomUUID().toString());
-        appendKeyEvent(key.keyId(), keySequence++, new ApiKeyCreatedEvent(key.keyId(), key.developerId(), "audited",
-                key.secretHash(), "lk_test_…page", List.of("read"), now(), null, null));
+        keyEvent(new ApiKeyCreatedEvent(key.keyId(), key.developerId(), "audited", key.secretHash(), "lk_test_…page",
+                List.of("read"), now(), null, null));
         for (int i = 0; i < Math.max(changes, reports); i++) {
             if (i < reports) {
                 report();
             }
             if (i < changes) {
-                appendKeyEvent(key.keyId(), keySequence++,
-                        new ApiKeyScopesChangedEvent(key.keyId(), List.of("scope-" + i), now()));
+                keyEvent(new ApiKeyScopesChangedEvent(key.keyId(), List.of("scope-" + i), now()));
             }
         }
     }
 
+    private void keyEvent(Object payload) {
+        nextMillisecond();
+        appendKeyEvent(key.keyId(), keySequence++, payload);
+    }
+
     private void report() {
+        nextMillisecond();
         Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);
         append("KeyUsage", ApiKeyUsageRecordedEvent.streamOf(key.keyId()), usageSequence,
                 new ApiKeyUsageRecordedEvent(key.keyId(), "edge-a", usageSequence + 1,
                         List.of(new UsageCount(minute, "/", "valid", 1)), minute, now()));
         usageSequence++;
+    }
+
+    /**
+     * The store keeps an event's time to the millisecond, and the two streams merge by it, a management event first
+     * within one millisecond; waiting for the next one makes this test's order the order of its appends.
+     */
+    private static void nextMillisecond() {
+        Instant last = now();
+        while (!now().isAfter(last)) {
+            Thread.onSpinWait();
+        }
     }
 
     private JsonNode page(String query) {
@@ -108,7 +124,7 @@ class HistoryPagingTest extends QuerySideTestSupport {
         assertThat(page("after=" + resume).get("events")).isEmpty();
 
         report();
-        appendKeyEvent(key.keyId(), keySequence++, new ApiKeyScopesChangedEvent(key.keyId(), List.of("late"), now()));
+        keyEvent(new ApiKeyScopesChangedEvent(key.keyId(), List.of("late"), now()));
 
         JsonNode since = page("after=" + resume);
         List<String> appended = new ArrayList<>();
@@ -116,6 +132,22 @@ class HistoryPagingTest extends QuerySideTestSupport {
                 + event.get("sequence").asLong()));
         assertThat(appended).containsExactly("usage#2", "key#3");
         assertThat(page("after=" + resume)).as("a page read again answers the same").isEqualTo(since);
+    }
+
+    @Test
+    void eventsOfOneMillisecondListTheManagementEventFirst() {
+        keyWithHistory(0, 0);
+        Instant at = now().plusMillis(5);
+        Instant minute = at.truncatedTo(ChronoUnit.MINUTES);
+        append("KeyUsage", ApiKeyUsageRecordedEvent.streamOf(key.keyId()), 0,
+                new ApiKeyUsageRecordedEvent(key.keyId(), "edge-a", 1, List.of(new UsageCount(minute, "/", "valid", 1)),
+                        minute, at), ACTOR, at);
+        append("ApiKey", key.keyId(), 1, new ApiKeyScopesChangedEvent(key.keyId(), List.of("tied"), at), ACTOR, at);
+
+        List<String> events = new ArrayList<>();
+        readAll("all", 1, events);
+
+        assertThat(events).containsExactly("key#0", "key#1", "usage#0");
     }
 
     @Test

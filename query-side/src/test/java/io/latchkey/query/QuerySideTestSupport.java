@@ -181,9 +181,15 @@ abstract class QuerySideTestSupport {
     }
 
     String append(String aggregateType, String aggregateId, long sequence, Object payload, String actor) {
+        return append(aggregateType, aggregateId, sequence, payload, actor, Instant.now());
+    }
+
+    /** Appends one event stamped {@code at}, as the store would have stamped it then. */
+    String append(String aggregateType, String aggregateId, long sequence, Object payload, String actor, Instant at) {
         String requestId = UUID.randomUUID().toString();
         commandSide().publish(new GenericDomainEventMessage<>(aggregateType, aggregateId, sequence, payload,
-                MetaData.from(Map.of("actor", actor, "requestId", requestId, "sourceAddress", SOURCE_ADDRESS))));
+                MetaData.from(Map.of("actor", actor, "requestId", requestId, "sourceAddress", SOURCE_ADDRESS)),
+                UUID.randomUUID().toString(), at));
         return requestId;
     }
 
