@@ -412,6 +412,41 @@ class SelfServiceHttpTest {
         assertThat(writer.read(HASHER.hash(refused.key())).status()).isEqualTo(KeyStatus.ACTIVE);
     }
 
+    @Test
+    @Order(9)
+    void changesPastADevelopersAllowanceAre429AndLeaveNothingWhileOthersGoOn() throws Exception {
+        String developerC = register("cy");
+        Issued adminC = issue(developerC, List.of("admin"), TOKEN);
+        Issued target = issue(developerC, List.of("read"), TOKEN);
+
+        int allowed = 0;
+        Response refused = null;
+        while (refused == null && allowed < 5_000) {
+            Response change = send("PUT", "/v1/keys/" + target.keyId() + "/scopes",
+                    map("scopes", List.of(allowed % 2 == 0 ? "write" : "read")), adminC.key());
+            if (change.status() == 429) {
+                refused = change;
+            } else {
+                assertThat(change.status()).as(change.raw()).isEqualTo(200);
+                allowed++;
+            }
+        }
+
+        // The default allowance: 300 at once, five more each second the loop took.
+        assertThat(refused).as("no change refused").isNotNull();
+        assertThat(allowed).isGreaterThanOrEqualTo(300);
+        assertThat(refused.body().get("type").asText()).endsWith("/too-many-changes");
+        assertThat(refused.http().headers().firstValue("Retry-After")).hasValue("1");
+        assertThat(eventStore.readEvents(target.keyId(), 0).asStream().count()).isEqualTo(1 + allowed);
+        assertThat(send("PUT", "/v1/keys/" + target.keyId() + "/scopes", map("scopes", List.of("admin")), TOKEN)
+                .status()).as("the operator is not held").isEqualTo(200);
+        assertThat(send("POST", "/v1/developers/" + adminA.developerId() + "/keys",
+                map("name", "other tenant", "scopes", List.of("read")), adminA.key()).status()).isEqualTo(201);
+        Thread.sleep(1_000);
+        assertThat(send("PUT", "/v1/keys/" + target.keyId() + "/scopes", map("scopes", List.of("read")),
+                adminC.key()).status()).as("back after Retry-After").isEqualTo(200);
+    }
+
     private static void awaitTombstone(Issued issued, long version) throws InterruptedException {
         ActiveKeyEntry held = null;
         for (int i = 0; i < 500; i++) {

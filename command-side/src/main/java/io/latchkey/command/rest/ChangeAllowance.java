@@ -1,0 +1,97 @@
+package io.latchkey.command.rest;
+
+import io.latchkey.support.web.ProblemException;
+import io.latchkey.support.web.RequestContext;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongSupplier;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+import org.springframework.web.servlet.HandlerInterceptor;
+import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
+import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
+
+/**
+ * How many change requests a developer's admin keys may send: {@code latchkey.management.changes-per-minute} a
+ * minute, all of them at once at most, the allowance coming back evenly over the minute. Every change adds events that
+ * the log and every edge's replica keep for good, so one tenant's loop must not grow them without bound. A request
+ * past the allowance is answered 429 with {@code Retry-After} before anything is read or sent, and uses none of it.
+ * The operator and the edges are not held. Each command side keeps its own allowances, in memory.
+ */
+@Component
+class ChangeAllowance implements HandlerInterceptor, WebMvcConfigurer {
+
+    static final String PROPERTY = "latchkey.management.changes-per-minute";
+    static final int MAX_PER_MINUTE = 60_000_000;
+    /** Developers whose allowance is remembered; one not changed for longer than the others gets a whole minute's. */
+    static final int TRACKED = 10_000;
+    private static final long MINUTE = 60_000_000_000L;
+    private static final Set<String> READS = Set.of("GET", "HEAD", "OPTIONS");
+
+    private final long interval;
+    private final LongSupplier nanoTime;
+    /**
+     * Per developer, the time at which its allowance is whole again (a virtual-scheduling token bucket, one number a
+     * developer); a developer whose allowance is whole needs none.
+     */
+    private final Map<String, Long> wholeAt = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+            return size() > TRACKED;
+        }
+    };
+
+    @Autowired
+    ChangeAllowance(@Value("${" + PROPERTY + ":300}") int perMinute) {
+        this(perMinute, System::nanoTime);
+    }
+
+    ChangeAllowance(int perMinute, LongSupplier nanoTime) {
+        if (perMinute < 1 || perMinute > MAX_PER_MINUTE) {
+            throw new IllegalArgumentException(PROPERTY + " must be from 1 to " + MAX_PER_MINUTE + ", got " + perMinute);
+        }
+        this.interval = MINUTE / perMinute;
+        this.nanoTime = nanoTime;
+    }
+
+    @Override
+    public void addInterceptors(InterceptorRegistry registry) {
+        registry.addInterceptor(this).addPathPatterns("/v1/**");
+    }
+
+    @Override
+    public boolean preHandle(HttpServletRequest request, HttpServletResponse response, Object handler) {
+        if (!READS.contains(request.getMethod())
+                && request.getAttribute(RequestContext.ATTRIBUTE) instanceof RequestContext ctx) {
+            take(ctx.caller().developerId());
+        }
+        return true;
+    }
+
+    /** Takes one change from {@code developerId}'s allowance (null: not a developer, never held), or answers 429. */
+    void take(String developerId) {
+        if (developerId == null) {
+            return;
+        }
+        long now = nanoTime.getAsLong();
+        long waitNanos;
+        synchronized (wholeAt) {
+            Long whole = wholeAt.get(developerId);
+            long after = (whole == null || whole - now < 0 ? now : whole) + interval;
+            waitNanos = after - now - MINUTE;
+            if (waitNanos <= 0) {
+                wholeAt.put(developerId, after);
+            }
+        }
+        if (waitNanos > 0) {
+            throw new ProblemException(429, "too-many-changes", "Too Many Requests",
+                    "This developer's admin keys have sent more changes than " + PROPERTY
+                            + " allows; retry after the seconds in Retry-After.",
+                    (int) Math.min(Integer.MAX_VALUE, (waitNanos + 999_999_999L) / 1_000_000_000L));
+        }
+    }
+}
