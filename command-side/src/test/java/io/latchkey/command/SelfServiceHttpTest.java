@@ -421,20 +421,23 @@ class SelfServiceHttpTest {
 
         int allowed = 0;
         Response refused = null;
-        while (refused == null && allowed < 5_000) {
+        long started = System.nanoTime();
+        while (refused == null && allowed < 1_000) {
             Response change = send("PUT", "/v1/keys/" + target.keyId() + "/scopes",
                     map("scopes", List.of(allowed % 2 == 0 ? "write" : "read")), adminC.key());
             if (change.status() == 429) {
                 refused = change;
-            } else {
+            } else if (change.status() != 503) {
+                // A 503 (the replica behind for a moment) is the filter's, before the allowance: tried again.
                 assertThat(change.status()).as(change.raw()).isEqualTo(200);
                 allowed++;
             }
         }
+        long seconds = (System.nanoTime() - started + 999_999_999L) / 1_000_000_000L;
 
-        // The default allowance: 300 at once, five more each second the loop took.
+        // The default allowance: 300 at once, one more every 200 ms the loop took.
         assertThat(refused).as("no change refused").isNotNull();
-        assertThat(allowed).isGreaterThanOrEqualTo(300);
+        assertThat(allowed).isBetween(300, 300 + 5 * (int) seconds);
         assertThat(refused.body().get("type").asText()).endsWith("/too-many-changes");
         assertThat(refused.http().headers().firstValue("Retry-After")).hasValue("1");
         assertThat(eventStore.readEvents(target.keyId(), 0).asStream().count()).isEqualTo(1 + allowed);

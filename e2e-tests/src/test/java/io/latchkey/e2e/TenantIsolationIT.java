@@ -33,6 +33,10 @@ import org.junit.jupiter.api.TestMethodOrder;
 class TenantIsolationIT {
 
     private static final String OPERATOR = LatchkeySystem.OPERATOR_TOKEN;
+    /**
+     * Each round sends developer A's admin key's 17 change attempts twice for each of B's two keys: about 215 changes
+     * of A within a minute with the rest of the class, under the command side's default allowance of 300.
+     */
     private static final int ROUNDS = 3;
 
     private static LatchkeySystem system;

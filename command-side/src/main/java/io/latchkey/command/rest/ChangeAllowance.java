@@ -17,9 +17,10 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 /**
  * How many change requests a developer's admin keys may send: {@code latchkey.management.changes-per-minute} a
- * minute, all of them at once at most, the allowance coming back evenly over the minute. Every change adds events that
- * the log and every edge's replica keep for good, so one tenant's loop must not grow them without bound. A request
- * past the allowance is answered 429 with {@code Retry-After} before anything is read or sent, and uses none of it.
+ * minute, all of them at once at most, the allowance coming back evenly over the minute. Every change adds events the
+ * log keeps for good (and creates, rotations and revocations entries every edge's replica keeps), so one tenant's loop
+ * must not grow them without bound. A request past the allowance is answered 429 with {@code Retry-After} before its
+ * body is read or anything is sent, and uses none of it.
  * The operator and the edges are not held. Each command side keeps its own allowances, in memory.
  */
 @Component
@@ -27,12 +28,14 @@ class ChangeAllowance implements HandlerInterceptor, WebMvcConfigurer {
 
     static final String PROPERTY = "latchkey.management.changes-per-minute";
     static final int MAX_PER_MINUTE = 60_000_000;
-    /** Developers whose allowance is remembered; one not changed for longer than the others gets a whole minute's. */
+    /** Developers whose allowance is remembered; one that sent no change for longer than these gets a whole minute's. */
     static final int TRACKED = 10_000;
     private static final long MINUTE = 60_000_000_000L;
     private static final Set<String> READS = Set.of("GET", "HEAD", "OPTIONS");
 
     private final long interval;
+    /** The allowance times {@code interval} (rounded down): a minute or a little less, so the burst is exactly it. */
+    private final long burst;
     private final LongSupplier nanoTime;
     /**
      * Per developer, the time at which its allowance is whole again (a virtual-scheduling token bucket, one number a
@@ -55,6 +58,7 @@ class ChangeAllowance implements HandlerInterceptor, WebMvcConfigurer {
             throw new IllegalArgumentException(PROPERTY + " must be from 1 to " + MAX_PER_MINUTE + ", got " + perMinute);
         }
         this.interval = MINUTE / perMinute;
+        this.burst = perMinute * interval;
         this.nanoTime = nanoTime;
     }
 
@@ -77,12 +81,13 @@ class ChangeAllowance implements HandlerInterceptor, WebMvcConfigurer {
         if (developerId == null) {
             return;
         }
-        long now = nanoTime.getAsLong();
         long waitNanos;
         synchronized (wholeAt) {
+            // Read under the lock: a time read before waiting for it would give away the wait.
+            long now = nanoTime.getAsLong();
             Long whole = wholeAt.get(developerId);
             long after = (whole == null || whole - now < 0 ? now : whole) + interval;
-            waitNanos = after - now - MINUTE;
+            waitNanos = after - now - burst;
             if (waitNanos <= 0) {
                 wholeAt.put(developerId, after);
             }
@@ -91,7 +96,7 @@ class ChangeAllowance implements HandlerInterceptor, WebMvcConfigurer {
             throw new ProblemException(429, "too-many-changes", "Too Many Requests",
                     "This developer's admin keys have sent more changes than " + PROPERTY
                             + " allows; retry after the seconds in Retry-After.",
-                    (int) Math.min(Integer.MAX_VALUE, (waitNanos + 999_999_999L) / 1_000_000_000L));
+                    (int) ((waitNanos + 999_999_999L) / 1_000_000_000L));
         }
     }
 }

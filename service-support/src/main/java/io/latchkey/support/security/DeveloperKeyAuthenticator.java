@@ -14,8 +14,8 @@ import java.time.Duration;
  * service, on this member's replica: the key must be VALID with the {@code admin} scope. Fails closed: while the
  * replica is not current (still filling, or further behind the event log than its bound) no key is admitted. A secret
  * replaced by a rotation is refused here during its grace period, which is for traffic: one that leaked must not be
- * able to rotate the key again and cut its owner's new secret short. No rate limiter: management calls are not rate
- * limited.
+ * able to rotate the key again and cut its owner's new secret short. No rate limiter: the key's own rate limit is for
+ * traffic (the command side bounds a developer's changes with an allowance of its own).
  */
 public final class DeveloperKeyAuthenticator {
 

@@ -65,7 +65,8 @@ public class SecurityAutoConfiguration {
     /**
      * Developers' admin keys are accepted wherever this service embeds the validator (the default; off with
      * {@code latchkey.validator.enabled=false}, and then only the operator token authenticates). Its own validator,
-     * on the same replica, without the service's rate limiter: management calls are not rate limited.
+     * on the same replica, without the service's rate limiter: the key's own rate limit is for traffic (the command
+     * side bounds a developer's changes with an allowance of its own).
      */
     @Bean
     FilterRegistrationBean<RequestContextFilter> latchkeyRequestFilter(
