@@ -14,7 +14,6 @@ import io.latchkey.api.ApiKeyScopesChangedEvent;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.UnaryOperator;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
 import org.axonframework.eventhandling.SequenceNumber;
@@ -57,38 +56,37 @@ public class KeyProjection {
 
     @EventHandler
     void on(ApiKeyScopesChangedEvent event, @SequenceNumber long sequence) {
-        apply(event.keyId(), sequence, key -> key.withScopes(event.scopes(), event.changedAt(), sequence));
+        apply(event.keyId(), sequence, event);
     }
 
     @EventHandler
     void on(ApiKeyRotatedEvent event, @SequenceNumber long sequence) {
-        apply(event.keyId(), sequence, key -> key.rotated(event, sequence));
+        apply(event.keyId(), sequence, event);
     }
 
     @EventHandler
     void on(ApiKeyRenewedEvent event, @SequenceNumber long sequence) {
-        apply(event.keyId(), sequence, key -> key.renewed(event.expiresAt(), event.renewedAt(), sequence));
+        apply(event.keyId(), sequence, event);
     }
 
     @EventHandler
     void on(ApiKeyRateLimitChangedEvent event, @SequenceNumber long sequence) {
-        apply(event.keyId(), sequence, key -> key.withRateLimit(event.rateLimit(), event.changedAt(), sequence));
+        apply(event.keyId(), sequence, event);
     }
 
     @EventHandler
     void on(ApiKeyQuotaChangedEvent event, @SequenceNumber long sequence) {
-        apply(event.keyId(), sequence,
-                key -> key.withMonthlyQuota(event.requestsPerMonth(), event.changedAt(), sequence));
+        apply(event.keyId(), sequence, event);
     }
 
     @EventHandler
     void on(ApiKeyRevokedEvent event, @SequenceNumber long sequence) {
-        apply(event.keyId(), sequence, key -> key.revoked(event.reason(), event.revokedAt(), sequence));
+        apply(event.keyId(), sequence, event);
     }
 
     @EventHandler
     void on(ApiKeyExpiredEvent event, @SequenceNumber long sequence) {
-        apply(event.keyId(), sequence, key -> key.expired(event.expiredAt(), sequence));
+        apply(event.keyId(), sequence, event);
     }
 
     public Optional<KeyView> find(String keyId) {
@@ -109,13 +107,13 @@ public class KeyProjection {
                 KeyView.class);
     }
 
-    private void apply(String keyId, long sequence, UnaryOperator<KeyView> transition) {
+    private void apply(String keyId, long sequence, Object event) {
         KeyView current = mongo.findById(keyId, KeyView.class);
         if (current == null) {
             // Cannot happen while the stream starts every key with its creation; never invent a half key.
             log.warn("Ignoring event {} for key {}: the key was never created", sequence, keyId);
         } else if (sequence > current.version()) {
-            VersionedViews.saveIfNewer(mongo, keyId, sequence, transition.apply(current));
+            VersionedViews.saveIfNewer(mongo, keyId, sequence, current.after(event, sequence));
         }
     }
 }

@@ -1,7 +1,13 @@
 package io.latchkey.query;
 
 import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyExpiredEvent;
+import io.latchkey.api.ApiKeyQuotaChangedEvent;
+import io.latchkey.api.ApiKeyRateLimitChangedEvent;
+import io.latchkey.api.ApiKeyRenewedEvent;
+import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
+import io.latchkey.api.ApiKeyScopesChangedEvent;
 import io.latchkey.api.KeyStatus;
 import io.latchkey.api.RateLimit;
 import java.time.Instant;
@@ -50,6 +56,29 @@ public record KeyView(@Id String keyId, String developerId, String name, String 
     /** The status a caller should see at {@code now}: a key past its expiry is EXPIRED before the event says so. */
     public KeyStatus statusAt(Instant now) {
         return status == KeyStatus.ACTIVE && expiresAt != null && !now.isBefore(expiresAt) ? KeyStatus.EXPIRED : status;
+    }
+
+    /**
+     * The view after one of the key's events other than its creation, the one mapping of events to changes that both
+     * the projection and a past state's fold ({@link PastStates}) use.
+     */
+    KeyView after(Object event, long sequence) {
+        if (event instanceof ApiKeyScopesChangedEvent changed) {
+            return withScopes(changed.scopes(), changed.changedAt(), sequence);
+        } else if (event instanceof ApiKeyRotatedEvent rotation) {
+            return rotated(rotation, sequence);
+        } else if (event instanceof ApiKeyRenewedEvent renewal) {
+            return renewed(renewal.expiresAt(), renewal.renewedAt(), sequence);
+        } else if (event instanceof ApiKeyRateLimitChangedEvent changed) {
+            return withRateLimit(changed.rateLimit(), changed.changedAt(), sequence);
+        } else if (event instanceof ApiKeyQuotaChangedEvent changed) {
+            return withMonthlyQuota(changed.requestsPerMonth(), changed.changedAt(), sequence);
+        } else if (event instanceof ApiKeyRevokedEvent revocation) {
+            return revoked(revocation.reason(), revocation.revokedAt(), sequence);
+        } else if (event instanceof ApiKeyExpiredEvent expiry) {
+            return expired(expiry.expiredAt(), sequence);
+        }
+        throw new IllegalArgumentException("Not a change of a key: " + event.getClass().getName());
     }
 
     KeyView withScopes(List<String> newScopes, Instant at, long sequence) {

@@ -80,7 +80,9 @@ class SelfServiceQueryTest extends QuerySideTestSupport {
                 .asText()).as("the operator's receipt").contains(":");
 
         String unknown = UUID.randomUUID().toString();
-        for (String route : List.of("/v1/keys/%s", "/v1/keys/%s/history", "/v1/keys/%s/propagation",
+        String asOf = "/v1/keys/%s?asOf=" + now();
+        assertThat(get(asOf.formatted(adminA.keyId()), adminA.plaintext()).status()).isEqualTo(200);
+        for (String route : List.of("/v1/keys/%s", asOf, "/v1/keys/%s/history", "/v1/keys/%s/propagation",
                 "/v1/keys/%s/usage")) {
             Response theirs = get(route.formatted(keyB.keyId()), adminA.plaintext());
             Response none = get(route.formatted(unknown), adminA.plaintext());

@@ -11,6 +11,7 @@ import io.latchkey.query.DeveloperView;
 import io.latchkey.query.KeyProjection;
 import io.latchkey.query.KeyUsageProjection;
 import io.latchkey.query.KeyView;
+import io.latchkey.query.PastStates;
 import io.latchkey.support.events.EventWindows;
 import io.latchkey.support.security.Caller;
 import io.latchkey.support.web.Ids;
@@ -35,7 +36,10 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-/** {@code GET /v1/keys/{keyId}} from the read model and {@code GET /v1/keys/{keyId}/history} from the event store. */
+/**
+ * {@code GET /v1/keys/{keyId}} from the read model; the key at a past instant ({@code ?asOf=}) and
+ * {@code GET /v1/keys/{keyId}/history} from the event store.
+ */
 @RestController
 @RequestMapping("/v1/keys/{keyId}")
 class KeyController {
@@ -49,6 +53,7 @@ class KeyController {
     private final DeveloperProjection developers;
     private final KeyUsageProjection usage;
     private final EventWindows windows;
+    private final PastStates pastStates;
     private final ObjectMapper json;
     private final Clock clock;
     private final int maxBuckets;
@@ -60,12 +65,13 @@ class KeyController {
     private final Places usageQueries;
 
     KeyController(KeyProjection keys, DeveloperProjection developers, KeyUsageProjection usage, EventWindows windows,
-                  ObjectMapper json, Clock clock, @Value("${latchkey.usage.max-buckets:100000}") int maxBuckets,
+                  PastStates pastStates, ObjectMapper json, Clock clock, @Value("${latchkey.usage.max-buckets:100000}") int maxBuckets,
                   @Value("${latchkey.usage.max-queries:4}") int maxQueries) {
         this.keys = keys;
         this.developers = developers;
         this.usage = usage;
         this.windows = windows;
+        this.pastStates = pastStates;
         this.json = json;
         this.clock = clock;
         this.maxBuckets = maxBuckets;
@@ -78,6 +84,28 @@ class KeyController {
         KeyView key = find(keyId, ctx);
         return KeyResponse.of(key, developers.find(key.developerId()).map(DeveloperView::defaultRateLimit).orElse(null),
                 usage.summary(keyId).orElse(null), clock.instant());
+    }
+
+    /**
+     * The key's settings as they stood at {@code asOf}, for a compliance question about a past moment (which scopes,
+     * was it revoked, which secret's hint). Another developer's key answers as a key that does not exist; one created
+     * later answers 404 {@code not-yet-created}, telling only its owner when.
+     */
+    @GetMapping(params = "asOf")
+    KeyAsOfResponse keyAsOf(@PathVariable String keyId, @RequestParam String asOf, RequestContext ctx) {
+        Instant at = instant(asOf, "asOf");
+        if (at.isAfter(clock.instant())) {
+            throw new ProblemException(400, "invalid-time", "Bad request",
+                    "asOf must not be in the future; leave it out for the key as it is now.");
+        }
+        PastStates.PastKey past = pastStates.key(Ids.require(keyId, Ids.NO_SUCH_KEY), at)
+                .filter(key -> ctx.caller().mayAccess(key.developerId()))
+                .orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_KEY));
+        if (past.key() == null) {
+            throw new ProblemException(404, "not-yet-created", "Not found",
+                    "The key was created at " + past.createdAt() + ", after asOf.");
+        }
+        return KeyAsOfResponse.of(at, past);
     }
 
     /**

@@ -1,0 +1,174 @@
+package io.latchkey.query;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.latchkey.api.ApiKeyCreatedEvent;
+import io.latchkey.api.ApiKeyQuotaChangedEvent;
+import io.latchkey.api.ApiKeyRevokedEvent;
+import io.latchkey.api.ApiKeyRotatedEvent;
+import io.latchkey.api.ApiKeyScopesChangedEvent;
+import io.latchkey.api.DeveloperRateLimitChangedEvent;
+import io.latchkey.api.DeveloperRegisteredEvent;
+import io.latchkey.api.RateLimit;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** A key as it stood at a past instant, folded from the real embedded store's events and asked for over HTTP. */
+class KeyAsOfTest extends QuerySideTestSupport {
+
+    /** Ten minutes ago: every event of these tests is stamped at a minute after it, in the past. */
+    private final Instant t0 = now().minus(Duration.ofMinutes(10));
+
+    private Instant at(int seconds) {
+        return t0.plusSeconds(seconds);
+    }
+
+    private String developer() {
+        String developerId = UUID.randomUUID().toString();
+        append("DeveloperAccount", developerId, 0,
+                new DeveloperRegisteredEvent(developerId, "ada", "ada@example.com", t0), ACTOR, t0);
+        return developerId;
+    }
+
+    private IssuedKey created(String developerId, int seconds, Instant expiresAt) {
+        IssuedKey key = IssuedKey.issue(developerId);
+        append("ApiKey", key.keyId(), 0, new ApiKeyCreatedEvent(key.keyId(), developerId, "audited", key.secretHash(),
+                "lk_test_…aaaa", List.of("read"), at(seconds), expiresAt, null), ACTOR, at(seconds));
+        return key;
+    }
+
+    private JsonNode asOf(String keyId, Instant asOf) {
+        Response response = get("/v1/keys/" + keyId + "?asOf=" + asOf);
+        assertThat(response.status()).as(response.raw()).isEqualTo(200);
+        return response.body();
+    }
+
+    private static List<String> texts(JsonNode array) {
+        List<String> texts = new ArrayList<>();
+        array.forEach(node -> texts.add(node.asText()));
+        return texts;
+    }
+
+    @Test
+    void eachInstantAnswersTheSettingsOfTheLastEventRecordedByThen() {
+        String developerId = developer();
+        IssuedKey key = created(developerId, 60, null);
+        String keyId = key.keyId();
+        append("ApiKey", keyId, 1, new ApiKeyScopesChangedEvent(keyId, List.of("read", "write"), at(120)), ACTOR,
+                at(120));
+        append("DeveloperAccount", developerId, 1,
+                new DeveloperRateLimitChangedEvent(developerId, new RateLimit(50, 60, null), at(180)), ACTOR, at(180));
+        append("ApiKey", keyId, 2, new ApiKeyRotatedEvent(keyId, key.rotated().secretHash(), "lk_test_…bbbb",
+                key.secretHash(), at(300), at(240), null), ACTOR, at(240));
+        append("ApiKey", keyId, 3, new ApiKeyQuotaChangedEvent(keyId, 1_000L, at(300)), ACTOR, at(300));
+        append("ApiKey", keyId, 4, new ApiKeyRevokedEvent(keyId, "leaked", at(360)), ACTOR, at(360));
+
+        JsonNode justCreated = asOf(keyId, at(60));
+        assertThat(justCreated.get("asOf").asText()).isEqualTo(at(60).toString());
+        assertThat(justCreated.get("status").asText()).isEqualTo("ACTIVE");
+        assertThat(texts(justCreated.get("scopes"))).containsExactly("read");
+        assertThat(justCreated.get("version").asLong()).isZero();
+        assertThat(justCreated.get("effectiveRateLimit").isNull()).isTrue();
+        assertThat(justCreated.has("secretHash")).isFalse();
+
+        JsonNode widened = asOf(keyId, at(150));
+        assertThat(texts(widened.get("scopes"))).containsExactly("read", "write");
+        assertThat(widened.get("version").asLong()).isEqualTo(1);
+        assertThat(widened.get("effectiveRateLimit").isNull()).isTrue();
+
+        assertThat(asOf(keyId, at(200)).get("effectiveRateLimit").get("limit").asLong())
+                .as("the developer's default from then").isEqualTo(50);
+
+        JsonNode rotated = asOf(keyId, at(250));
+        assertThat(rotated.get("hint").asText()).isEqualTo("lk_test_…bbbb");
+        assertThat(rotated.get("rotatedAt").asText()).isEqualTo(at(240).toString());
+        assertThat(rotated.get("previousKeyValidUntil").asText()).isEqualTo(at(300).toString());
+        assertThat(rotated.get("requestsPerMonth").isNull()).isTrue();
+
+        assertThat(asOf(keyId, at(330)).get("requestsPerMonth").asLong()).isEqualTo(1_000);
+
+        JsonNode revoked = asOf(keyId, at(360));
+        assertThat(revoked.get("status").asText()).isEqualTo("REVOKED");
+        assertThat(revoked.get("revocationReason").asText()).isEqualTo("leaked");
+        assertThat(revoked.get("version").asLong()).isEqualTo(4);
+        assertThat(asOf(keyId, at(359)).get("status").asText()).isEqualTo("ACTIVE");
+    }
+
+    @Test
+    void theKeyAsOfNowHasTheSettingsOfTheReadModel() {
+        String developerId = developer();
+        IssuedKey key = created(developerId, 60, at(3_600));
+        append("ApiKey", key.keyId(), 1, new ApiKeyScopesChangedEvent(key.keyId(), List.of("write"), at(120)),
+                ACTOR, at(120));
+        append("ApiKey", key.keyId(), 2, new ApiKeyQuotaChangedEvent(key.keyId(), 7L, at(180)), ACTOR, at(180));
+        await().atMost(Duration.ofSeconds(15))
+                .until(() -> get("/v1/keys/" + key.keyId()).body().path("version").asLong(-1) == 2);
+
+        ObjectNode present = (ObjectNode) get("/v1/keys/" + key.keyId()).body();
+        ObjectNode past = (ObjectNode) asOf(key.keyId(), now());
+
+        assertThat(past.get("requestsPerMonth").asLong()).isEqualTo(present.get("quota").get("requestsPerMonth")
+                .asLong());
+        for (String counted : List.of("quota", "lastUsedAt")) {
+            present.remove(counted);
+        }
+        past.remove(List.of("asOf", "requestsPerMonth"));
+        assertThat(past).isEqualTo(present);
+    }
+
+    @Test
+    void aKeyPastItsExpiryIsExpiredThenThoughNoExpiryWasRecorded() {
+        IssuedKey key = created(developer(), 60, at(120));
+
+        assertThat(asOf(key.keyId(), at(119)).get("status").asText()).isEqualTo("ACTIVE");
+        assertThat(asOf(key.keyId(), at(120)).get("status").asText()).isEqualTo("EXPIRED");
+    }
+
+    @Test
+    void aKeyCreatedLaterIsNotYetCreatedAndAnUnknownIdIsNotFound() {
+        IssuedKey key = created(developer(), 60, null);
+
+        Response early = get("/v1/keys/" + key.keyId() + "?asOf=" + at(59));
+        assertThat(early.status()).isEqualTo(404);
+        assertThat(early.body().get("type").asText()).endsWith("/not-yet-created");
+        assertThat(early.body().get("detail").asText()).contains(at(60).toString());
+        Response unknown = get("/v1/keys/" + UUID.randomUUID() + "?asOf=" + at(59));
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(unknown.body().get("type").asText()).endsWith("/not-found");
+    }
+
+    @Test
+    void anInstantThatIsNoneOrStillToComeIsRefused() {
+        IssuedKey key = created(developer(), 60, null);
+
+        for (String asOf : List.of("", "yesterday", "2026-13-01T00:00:00Z", "10000-01-01T00:00:00Z",
+                Instant.now().plusSeconds(60).toString())) {
+            Response response = get("/v1/keys/" + key.keyId() + "?asOf=" + asOf);
+            assertThat(response.status()).as(asOf).isEqualTo(400);
+            assertThat(response.body().get("type").asText()).as(asOf).endsWith("/invalid-time");
+        }
+    }
+
+    @Test
+    void aLongHistoryIsFoldedAcrossWindowsAndStopsAtTheInstant() {
+        IssuedKey key = created(developer(), 0, null);
+        for (int i = 1; i <= 600; i++) {
+            append("ApiKey", key.keyId(), i, new ApiKeyScopesChangedEvent(key.keyId(), List.of("scope-" + i),
+                    t0.plusMillis(i)), ACTOR, t0.plusMillis(i));
+        }
+
+        JsonNode midway = asOf(key.keyId(), t0.plusMillis(300));
+        JsonNode last = asOf(key.keyId(), at(1));
+
+        assertThat(midway.get("version").asLong()).isEqualTo(300);
+        assertThat(texts(midway.get("scopes"))).containsExactly("scope-300");
+        assertThat(last.get("version").asLong()).isEqualTo(600);
+    }
+}
