@@ -60,7 +60,8 @@ public record KeyView(@Id String keyId, String developerId, String name, String 
 
     /**
      * The view after one of the key's events other than its creation, the one mapping of events to changes that both
-     * the projection and a past state's fold ({@link PastStates}) use.
+     * the projection and a past state's fold ({@link PastStates}) use. An event this release does not know (a later
+     * release's, during a rolling upgrade) changes nothing, as the projection has no handler for it.
      */
     KeyView after(Object event, long sequence) {
         if (event instanceof ApiKeyScopesChangedEvent changed) {
@@ -78,7 +79,7 @@ public record KeyView(@Id String keyId, String developerId, String name, String 
         } else if (event instanceof ApiKeyExpiredEvent expiry) {
             return expired(expiry.expiredAt(), sequence);
         }
-        throw new IllegalArgumentException("Not a change of a key: " + event.getClass().getName());
+        return this;
     }
 
     KeyView withScopes(List<String> newScopes, Instant at, long sequence) {

@@ -14,12 +14,13 @@ import org.springframework.stereotype.Component;
 /**
  * A key as it stood at a past instant, folded from its events in the event store (the read models hold only the
  * present). An event counts from the time the store recorded it; the fold stops at the first event recorded later, a
- * window of events at a time, so a key's later history is not read.
+ * window of events at a time, so a key's later history is not read, and at {@code maxEvents} events read in all.
  */
 @Component
 public class PastStates {
 
-    private static final int WINDOW = 256;
+    /** The embedded store reads a stream 1,000 events at a time: a window of as many reads none of them twice. */
+    private static final int WINDOW = 1_000;
 
     private final EventWindows windows;
 
@@ -27,35 +28,56 @@ public class PastStates {
         this.windows = windows;
     }
 
-    /**
-     * The key {@code keyId} at {@code asOf}, with its developer's default rate limit then; empty when no key has that
-     * id. {@code key} is null when the key was created after {@code asOf}; its owner is always named, so that the
-     * caller's access can be checked before anything else is told.
-     */
-    public record PastKey(String developerId, Instant createdAt, KeyView key, RateLimit developerDefault) {
+    /** A key's creation and when the store recorded it. */
+    public record Creation(ApiKeyCreatedEvent event, long sequence, Instant recordedAt) {
     }
 
-    public Optional<PastKey> key(String keyId, Instant asOf) {
+    /** The key at an instant, with its developer's default rate limit then (null: none). */
+    public record PastKey(KeyView key, RateLimit developerDefault) {
+    }
+
+    /** The fold would read more than it may. */
+    public static final class TooManyEvents extends RuntimeException {
+        TooManyEvents() {
+            super(null, null, false, false);
+        }
+    }
+
+    /** The key's creation, from its first event alone; empty when no key has that id. */
+    public Optional<Creation> creation(String keyId) {
         List<DomainEventMessage<?>> first = windows.read(keyId, 0, 1);
         if (first.isEmpty() || !(first.get(0).getPayload() instanceof ApiKeyCreatedEvent created)) {
             return Optional.empty();
         }
-        if (first.get(0).getTimestamp().isAfter(asOf)) {
-            return Optional.of(new PastKey(created.developerId(), created.createdAt(), null, null));
-        }
-        KeyView[] key = {KeyView.created(created, first.get(0).getSequenceNumber())};
-        recordedBy(keyId, 1, asOf, event -> key[0] = key[0].after(event.getPayload(), event.getSequenceNumber()));
+        return Optional.of(new Creation(created, first.get(0).getSequenceNumber(), first.get(0).getTimestamp()));
+    }
+
+    /**
+     * The key created by {@code creation} (recorded by {@code asOf}) as it stood at {@code asOf}; throws
+     * {@link TooManyEvents} rather than read more than {@code maxEvents} of its and its developer's events.
+     */
+    public PastKey key(Creation creation, Instant asOf, int maxEvents) {
+        String keyId = creation.event().keyId();
+        int[] budget = {maxEvents};
+        KeyView[] key = {KeyView.created(creation.event(), creation.sequence())};
+        recordedBy(keyId, creation.sequence() + 1, asOf, budget,
+                event -> key[0] = key[0].after(event.getPayload(), event.getSequenceNumber()));
         RateLimit[] developerDefault = {null};
-        recordedBy(created.developerId(), 0, asOf, event -> {
+        recordedBy(creation.event().developerId(), 0, asOf, budget, event -> {
             if (event.getPayload() instanceof DeveloperRateLimitChangedEvent changed) {
                 developerDefault[0] = changed.rateLimit();
             }
         });
-        return Optional.of(new PastKey(created.developerId(), created.createdAt(), key[0], developerDefault[0]));
+        return new PastKey(key[0], developerDefault[0]);
     }
 
-    /** Hands {@code action} the aggregate's events from sequence {@code from} on, up to the first recorded after. */
-    private void recordedBy(String aggregateId, long from, Instant asOf, Consumer<DomainEventMessage<?>> action) {
+    /**
+     * Hands {@code action} the aggregate's events from sequence {@code from} on, up to the first recorded after
+     * {@code asOf}. A window shorter than asked for is the stream's end: every upcaster here reads one stored event
+     * as one event.
+     */
+    private void recordedBy(String aggregateId, long from, Instant asOf, int[] budget,
+                            Consumer<DomainEventMessage<?>> action) {
         long next = from;
         List<DomainEventMessage<?>> window;
         do {
@@ -63,6 +85,9 @@ public class PastStates {
             for (DomainEventMessage<?> event : window) {
                 if (event.getTimestamp().isAfter(asOf)) {
                     return;
+                }
+                if (--budget[0] < 0) {
+                    throw new TooManyEvents();
                 }
                 action.accept(event);
                 next = event.getSequenceNumber() + 1;

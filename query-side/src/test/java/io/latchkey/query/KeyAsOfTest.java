@@ -1,12 +1,14 @@
 package io.latchkey.query;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyQuotaChangedEvent;
+import io.latchkey.api.ApiKeyRateLimitChangedEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyScopesChangedEvent;
@@ -19,11 +21,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 /** A key as it stood at a past instant, folded from the real embedded store's events and asked for over HTTP. */
 class KeyAsOfTest extends QuerySideTestSupport {
 
-    /** Ten minutes ago: every event of these tests is stamped at a minute after it, in the past. */
+    @Autowired
+    PastStates pastStates;
+
+    /** Ten minutes ago: every event of these tests is stamped within six minutes after it, in the past. */
     private final Instant t0 = now().minus(Duration.ofMinutes(10));
 
     private Instant at(int seconds) {
@@ -38,9 +44,14 @@ class KeyAsOfTest extends QuerySideTestSupport {
     }
 
     private IssuedKey created(String developerId, int seconds, Instant expiresAt) {
+        return created(developerId, at(seconds), at(seconds), expiresAt);
+    }
+
+    /** A key created at {@code createdAt} by the command side's clock, stamped {@code recordedAt} by the store. */
+    private IssuedKey created(String developerId, Instant createdAt, Instant recordedAt, Instant expiresAt) {
         IssuedKey key = IssuedKey.issue(developerId);
         append("ApiKey", key.keyId(), 0, new ApiKeyCreatedEvent(key.keyId(), developerId, "audited", key.secretHash(),
-                "lk_test_…aaaa", List.of("read"), at(seconds), expiresAt, null), ACTOR, at(seconds));
+                "lk_test_…aaaa", List.of("read"), createdAt, expiresAt, null), ACTOR, recordedAt);
         return key;
     }
 
@@ -124,6 +135,26 @@ class KeyAsOfTest extends QuerySideTestSupport {
     }
 
     @Test
+    void aChangeCountsFromWhenTheStoreRecordedItNotFromItsOwnTime() {
+        IssuedKey key = created(developer(), 60, null);
+        append("ApiKey", key.keyId(), 1, new ApiKeyRevokedEvent(key.keyId(), "late", at(100)), ACTOR, at(160));
+
+        assertThat(asOf(key.keyId(), at(130)).get("status").asText()).isEqualTo("ACTIVE");
+        JsonNode revoked = asOf(key.keyId(), at(160));
+        assertThat(revoked.get("status").asText()).isEqualTo("REVOKED");
+        assertThat(revoked.get("revokedAt").asText()).isEqualTo(at(100).toString());
+    }
+
+    @Test
+    void anEventThisReleaseDoesNotKnowChangesNoKey() {
+        IssuedKey key = IssuedKey.issue(UUID.randomUUID().toString());
+        KeyView view = KeyView.created(new ApiKeyCreatedEvent(key.keyId(), key.developerId(), "k", key.secretHash(),
+                "lk_test_…aaaa", List.of("read"), at(0), null, null), 0);
+
+        assertThat(view.after("a later release's event", 1)).isSameAs(view);
+    }
+
+    @Test
     void aKeyPastItsExpiryIsExpiredThenThoughNoExpiryWasRecorded() {
         IssuedKey key = created(developer(), 60, at(120));
 
@@ -133,12 +164,13 @@ class KeyAsOfTest extends QuerySideTestSupport {
 
     @Test
     void aKeyCreatedLaterIsNotYetCreatedAndAnUnknownIdIsNotFound() {
-        IssuedKey key = created(developer(), 60, null);
+        IssuedKey key = created(developer(), at(50), at(60), null);
 
-        Response early = get("/v1/keys/" + key.keyId() + "?asOf=" + at(59));
+        Response early = get("/v1/keys/" + key.keyId() + "?asOf=" + at(55));
         assertThat(early.status()).isEqualTo(404);
         assertThat(early.body().get("type").asText()).endsWith("/not-yet-created");
-        assertThat(early.body().get("detail").asText()).contains(at(60).toString());
+        assertThat(early.body().get("detail").asText()).as("when the store recorded it").contains(at(60).toString());
+        assertThat(asOf(key.keyId(), at(60)).get("createdAt").asText()).isEqualTo(at(50).toString());
         Response unknown = get("/v1/keys/" + UUID.randomUUID() + "?asOf=" + at(59));
         assertThat(unknown.status()).isEqualTo(404);
         assertThat(unknown.body().get("type").asText()).endsWith("/not-found");
@@ -149,7 +181,7 @@ class KeyAsOfTest extends QuerySideTestSupport {
         IssuedKey key = created(developer(), 60, null);
 
         for (String asOf : List.of("", "yesterday", "2026-13-01T00:00:00Z", "10000-01-01T00:00:00Z",
-                Instant.now().plusSeconds(60).toString())) {
+                Instant.now().plusSeconds(60).toString(), "2026-01-01T00:00:00Z&asOf=2026-01-02T00:00:00Z")) {
             Response response = get("/v1/keys/" + key.keyId() + "?asOf=" + asOf);
             assertThat(response.status()).as(asOf).isEqualTo(400);
             assertThat(response.body().get("type").asText()).as(asOf).endsWith("/invalid-time");
@@ -157,18 +189,46 @@ class KeyAsOfTest extends QuerySideTestSupport {
     }
 
     @Test
-    void aLongHistoryIsFoldedAcrossWindowsAndStopsAtTheInstant() {
+    void aLongHistoryIsFoldedAcrossWindowsWithoutAnEventReadTwiceOrMissed() {
         IssuedKey key = created(developer(), 0, null);
-        for (int i = 1; i <= 600; i++) {
-            append("ApiKey", key.keyId(), i, new ApiKeyScopesChangedEvent(key.keyId(), List.of("scope-" + i),
-                    t0.plusMillis(i)), ACTOR, t0.plusMillis(i));
+        // The store reads 1,000 events at a time: the quota is the first window's last event, the limit the next's
+        // first.
+        for (int i = 1; i <= 1_001; i++) {
+            Instant at = t0.plusMillis(i);
+            Object change = i == 1_000 ? new ApiKeyQuotaChangedEvent(key.keyId(), 7L, at)
+                    : i == 1_001 ? new ApiKeyRateLimitChangedEvent(key.keyId(), new RateLimit(3, 1, null), at)
+                    : new ApiKeyScopesChangedEvent(key.keyId(), List.of("scope-" + i), at);
+            append("ApiKey", key.keyId(), i, change, ACTOR, at);
         }
 
-        JsonNode midway = asOf(key.keyId(), t0.plusMillis(300));
-        JsonNode last = asOf(key.keyId(), at(1));
+        JsonNode before = asOf(key.keyId(), t0.plusMillis(999));
+        JsonNode quota = asOf(key.keyId(), t0.plusMillis(1_000));
+        JsonNode limit = asOf(key.keyId(), t0.plusMillis(1_001));
 
-        assertThat(midway.get("version").asLong()).isEqualTo(300);
-        assertThat(texts(midway.get("scopes"))).containsExactly("scope-300");
-        assertThat(last.get("version").asLong()).isEqualTo(600);
+        assertThat(before.get("version").asLong()).isEqualTo(999);
+        assertThat(texts(before.get("scopes"))).containsExactly("scope-999");
+        assertThat(before.get("requestsPerMonth").isNull()).isTrue();
+        assertThat(quota.get("version").asLong()).isEqualTo(1_000);
+        assertThat(quota.get("requestsPerMonth").asLong()).isEqualTo(7);
+        assertThat(quota.get("rateLimit").isNull()).isTrue();
+        assertThat(limit.get("version").asLong()).isEqualTo(1_001);
+        assertThat(limit.get("rateLimit").get("limit").asLong()).isEqualTo(3);
+        assertThat(texts(limit.get("scopes"))).containsExactly("scope-999");
+    }
+
+    @Test
+    void aFoldStopsRatherThanReadMoreThanItMay() {
+        IssuedKey key = created(developer(), 0, null);
+        for (int i = 1; i <= 5; i++) {
+            append("ApiKey", key.keyId(), i, new ApiKeyScopesChangedEvent(key.keyId(), List.of("scope-" + i),
+                    at(i)), ACTOR, at(i));
+        }
+        PastStates.Creation creation = pastStates.creation(key.keyId()).orElseThrow();
+
+        assertThat(pastStates.key(creation, at(5), 6).key().version()).as("the developer's registration too")
+                .isEqualTo(5);
+        assertThatThrownBy(() -> pastStates.key(creation, at(5), 5)).isInstanceOf(PastStates.TooManyEvents.class);
+        assertThat(pastStates.key(creation, at(2), 3).key().version()).as("only what precedes the instant counts")
+                .isEqualTo(2);
     }
 }

@@ -82,7 +82,11 @@ class SelfServiceQueryTest extends QuerySideTestSupport {
         String unknown = UUID.randomUUID().toString();
         String asOf = "/v1/keys/%s?asOf=" + now();
         assertThat(get(asOf.formatted(adminA.keyId()), adminA.plaintext()).status()).isEqualTo(200);
-        for (String route : List.of("/v1/keys/%s", asOf, "/v1/keys/%s/history", "/v1/keys/%s/propagation",
+        // Before any key was created: another developer's key is not told "not yet created", only the caller's own.
+        String asOfBefore = "/v1/keys/%s?asOf=1970-01-01T00:00:01Z";
+        assertThat(get(asOfBefore.formatted(adminA.keyId()), adminA.plaintext()).body().get("type").asText())
+                .endsWith("/not-yet-created");
+        for (String route : List.of("/v1/keys/%s", asOf, asOfBefore, "/v1/keys/%s/history", "/v1/keys/%s/propagation",
                 "/v1/keys/%s/usage")) {
             Response theirs = get(route.formatted(keyB.keyId()), adminA.plaintext());
             Response none = get(route.formatted(unknown), adminA.plaintext());

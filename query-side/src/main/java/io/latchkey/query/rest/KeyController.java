@@ -54,6 +54,9 @@ class KeyController {
     private final KeyUsageProjection usage;
     private final EventWindows windows;
     private final PastStates pastStates;
+    /** Folds for {@code asOf} running at once ({@code latchkey.key-as-of.max-queries}), each a read of the store. */
+    private final Places pastQueries;
+    private final int maxAsOfEvents;
     private final ObjectMapper json;
     private final Clock clock;
     private final int maxBuckets;
@@ -65,8 +68,11 @@ class KeyController {
     private final Places usageQueries;
 
     KeyController(KeyProjection keys, DeveloperProjection developers, KeyUsageProjection usage, EventWindows windows,
-                  PastStates pastStates, ObjectMapper json, Clock clock, @Value("${latchkey.usage.max-buckets:100000}") int maxBuckets,
-                  @Value("${latchkey.usage.max-queries:4}") int maxQueries) {
+                  PastStates pastStates, ObjectMapper json, Clock clock,
+                  @Value("${latchkey.usage.max-buckets:100000}") int maxBuckets,
+                  @Value("${latchkey.usage.max-queries:4}") int maxQueries,
+                  @Value("${latchkey.key-as-of.max-queries:4}") int maxAsOfQueries,
+                  @Value("${latchkey.key-as-of.max-events:100000}") int maxAsOfEvents) {
         this.keys = keys;
         this.developers = developers;
         this.usage = usage;
@@ -77,6 +83,13 @@ class KeyController {
         this.maxBuckets = maxBuckets;
         this.usageQueries = new Places(maxQueries, "too-many-usage-queries",
                 "Too many usage queries are running; ask again shortly.");
+        this.pastQueries = new Places(maxAsOfQueries, "too-many-as-of-queries",
+                "Too many past states are being read; ask again shortly.");
+        if (maxAsOfEvents < 1) {
+            throw new IllegalArgumentException("latchkey.key-as-of.max-events must be at least 1, got "
+                    + maxAsOfEvents);
+        }
+        this.maxAsOfEvents = maxAsOfEvents;
     }
 
     @GetMapping
@@ -88,8 +101,10 @@ class KeyController {
 
     /**
      * The key's settings as they stood at {@code asOf}, for a compliance question about a past moment (which scopes,
-     * was it revoked, which secret's hint). Another developer's key answers as a key that does not exist; one created
-     * later answers 404 {@code not-yet-created}, telling only its owner when.
+     * was it revoked, which secret's hint). The owner is checked on the key's first event, before anything else is
+     * read: another developer's key answers as a key that does not exist; one created later answers 404
+     * {@code not-yet-created}, telling only its owner when. Folds run in bounded places and read a bounded number of
+     * events, as usage queries do.
      */
     @GetMapping(params = "asOf")
     KeyAsOfResponse keyAsOf(@PathVariable String keyId, @RequestParam String asOf, RequestContext ctx) {
@@ -98,14 +113,22 @@ class KeyController {
             throw new ProblemException(400, "invalid-time", "Bad request",
                     "asOf must not be in the future; leave it out for the key as it is now.");
         }
-        PastStates.PastKey past = pastStates.key(Ids.require(keyId, Ids.NO_SUCH_KEY), at)
-                .filter(key -> ctx.caller().mayAccess(key.developerId()))
+        PastStates.Creation creation = pastStates.creation(Ids.require(keyId, Ids.NO_SUCH_KEY))
+                .filter(created -> ctx.caller().mayAccess(created.event().developerId()))
                 .orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_KEY));
-        if (past.key() == null) {
+        if (creation.recordedAt().isAfter(at)) {
             throw new ProblemException(404, "not-yet-created", "Not found",
-                    "The key was created at " + past.createdAt() + ", after asOf.");
+                    "The key's creation was recorded at " + creation.recordedAt() + ", after asOf.");
         }
-        return KeyAsOfResponse.of(at, past);
+        pastQueries.take(ctx.caller().developerId());
+        try {
+            return KeyAsOfResponse.of(at, pastStates.key(creation, at, maxAsOfEvents));
+        } catch (PastStates.TooManyEvents e) {
+            throw new ProblemException(422, "history-too-long", "Invalid request", "The key and its developer have "
+                    + "more than " + maxAsOfEvents + " events up to asOf (latchkey.key-as-of.max-events).");
+        } finally {
+            pastQueries.release(ctx.caller().developerId());
+        }
     }
 
     /**
