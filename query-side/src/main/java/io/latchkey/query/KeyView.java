@@ -12,6 +12,7 @@ import io.latchkey.api.KeyStatus;
 import io.latchkey.api.RateLimit;
 import java.time.Instant;
 import java.util.List;
+import org.axonframework.serialization.UnknownSerializedType;
 import org.springframework.data.annotation.Id;
 import org.springframework.data.mongodb.core.mapping.Document;
 
@@ -79,7 +80,10 @@ public record KeyView(@Id String keyId, String developerId, String name, String 
         } else if (event instanceof ApiKeyExpiredEvent expiry) {
             return expired(expiry.expiredAt(), sequence);
         }
-        return this;
+        if (event instanceof UnknownSerializedType) {
+            return this;
+        }
+        throw new IllegalArgumentException("Not a change of a key: " + event.getClass().getName());
     }
 
     KeyView withScopes(List<String> newScopes, Instant at, long sequence) {

@@ -4,6 +4,7 @@ import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.DeveloperRateLimitChangedEvent;
 import io.latchkey.api.RateLimit;
 import io.latchkey.support.events.EventWindows;
+import io.latchkey.support.store.StoreAutoConfiguration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -19,8 +20,8 @@ import org.springframework.stereotype.Component;
 @Component
 public class PastStates {
 
-    /** The embedded store reads a stream 1,000 events at a time: a window of as many reads none of them twice. */
-    private static final int WINDOW = 1_000;
+    /** The embedded store reads a stream a batch at a time: a window of as many reads none of them twice. */
+    private static final int WINDOW = StoreAutoConfiguration.READ_BATCH;
 
     private final EventWindows windows;
 

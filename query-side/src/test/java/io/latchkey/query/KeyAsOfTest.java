@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.Updates;
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyQuotaChangedEvent;
 import io.latchkey.api.ApiKeyRateLimitChangedEvent;
@@ -146,12 +148,22 @@ class KeyAsOfTest extends QuerySideTestSupport {
     }
 
     @Test
-    void anEventThisReleaseDoesNotKnowChangesNoKey() {
-        IssuedKey key = IssuedKey.issue(UUID.randomUUID().toString());
+    void anEventOfATypeThisReleaseDoesNotKnowChangesNoKeyAndAnyOtherIsAMappingGap() {
+        IssuedKey key = created(developer(), 60, null);
+        append("ApiKey", key.keyId(), 1, new ApiKeyScopesChangedEvent(key.keyId(), List.of("write"), at(120)), ACTOR,
+                at(120));
+        // As a command side of a later release would have stored an event of a type added since.
+        mongoClient.getDatabase("latchkey").getCollection("domainevents").updateOne(
+                Filters.and(Filters.eq("aggregateIdentifier", key.keyId()), Filters.eq("sequenceNumber", 1L)),
+                Updates.set("payloadType", "io.latchkey.api.ApiKeySuspendedEvent"));
+
+        JsonNode past = asOf(key.keyId(), at(180));
+
+        assertThat(past.get("version").asLong()).isZero();
+        assertThat(texts(past.get("scopes"))).containsExactly("read");
         KeyView view = KeyView.created(new ApiKeyCreatedEvent(key.keyId(), key.developerId(), "k", key.secretHash(),
                 "lk_test_…aaaa", List.of("read"), at(0), null, null), 0);
-
-        assertThat(view.after("a later release's event", 1)).isSameAs(view);
+        assertThatThrownBy(() -> view.after(new Object(), 1)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -181,7 +193,7 @@ class KeyAsOfTest extends QuerySideTestSupport {
         IssuedKey key = created(developer(), 60, null);
 
         for (String asOf : List.of("", "yesterday", "2026-13-01T00:00:00Z", "10000-01-01T00:00:00Z",
-                Instant.now().plusSeconds(60).toString(), "2026-01-01T00:00:00Z&asOf=2026-01-02T00:00:00Z")) {
+                Instant.now().plusSeconds(60).toString(), at(120) + "&asOf=" + at(130))) {
             Response response = get("/v1/keys/" + key.keyId() + "?asOf=" + asOf);
             assertThat(response.status()).as(asOf).isEqualTo(400);
             assertThat(response.body().get("type").asText()).as(asOf).endsWith("/invalid-time");
@@ -213,6 +225,7 @@ class KeyAsOfTest extends QuerySideTestSupport {
         assertThat(quota.get("rateLimit").isNull()).isTrue();
         assertThat(limit.get("version").asLong()).isEqualTo(1_001);
         assertThat(limit.get("rateLimit").get("limit").asLong()).isEqualTo(3);
+        assertThat(limit.get("requestsPerMonth").asLong()).as("carried into the next window").isEqualTo(7);
         assertThat(texts(limit.get("scopes"))).containsExactly("scope-999");
     }
 

@@ -54,7 +54,10 @@ class KeyController {
     private final KeyUsageProjection usage;
     private final EventWindows windows;
     private final PastStates pastStates;
-    /** Folds for {@code asOf} running at once ({@code latchkey.key-as-of.max-queries}), each a read of the store. */
+    /**
+     * Folds for {@code asOf} running at once ({@code latchkey.key-as-of.max-queries}): one may decode up to
+     * {@code latchkey.key-as-of.max-events} events on a request thread that {@code /v1/validate} shares.
+     */
     private final Places pastQueries;
     private final int maxAsOfEvents;
     private final ObjectMapper json;
@@ -101,8 +104,8 @@ class KeyController {
 
     /**
      * The key's settings as they stood at {@code asOf}, for a compliance question about a past moment (which scopes,
-     * was it revoked, which secret's hint). The owner is checked on the key's first event, before anything else is
-     * read: another developer's key answers as a key that does not exist; one created later answers 404
+     * was it revoked, which secret's hint). The owner is checked on the key's first event (one fetch of the store)
+     * before any other is read: another developer's key answers as a key that does not exist; one created later answers 404
      * {@code not-yet-created}, telling only its owner when. Folds run in bounded places and read a bounded number of
      * events, as usage queries do.
      */

@@ -45,6 +45,9 @@ import org.springframework.context.annotation.Bean;
 @EnableConfigurationProperties(StoreProperties.class)
 public class StoreAutoConfiguration {
 
+    /** Events the embedded store reads in one fetch, a replay's or one aggregate's; readers of windows match it. */
+    public static final int READ_BATCH = 1_000;
+
     private static final Logger log = LoggerFactory.getLogger(StoreAutoConfiguration.class);
 
     /** The process that serves the embedded store also owns the client, so the client closes first on shutdown. */
@@ -171,7 +174,7 @@ public class StoreAutoConfiguration {
         MongoEventStorageEngine.Builder builder = MongoEventStorageEngine.builder()
                 .mongoTemplate(template)
                 // A replay reads the log in fetches of this many events, each a walk of the position index.
-                .batchSize(1000)
+                .batchSize(READ_BATCH)
                 .snapshotSerializer(snapshotSerializer)
                 .eventSerializer(eventSerializer)
                 .upcasterChain(upcasters);
