@@ -14,20 +14,25 @@ import io.latchkey.api.RateLimit;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
 import org.axonframework.eventhandling.SequenceNumber;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
  * Folds key events into the replicated map of secret hashes that every edge validates against. Each event rewrites
  * every hash the key ever had with the key's new state and the event's sequence number as version; a revocation
- * writes REVOKED tombstones, never removals. The per-key state lives only in this process: the processor's token is
- * kept in memory, so every start replays the whole stream, and {@link ReplicaWriter} drops the writes a warm map
- * already holds. After a split-brain merge {@link ReplicaReconciler} has it write every key again.
+ * writes REVOKED tombstones, never removals. The per-key state is in memory and saved in {@link ReplicaSnapshot},
+ * which the processor's token starts from: a start restores the saved states into the map (a cold one is rebuilt;
+ * {@link ReplicaWriter} drops what a warm one already holds) and reads the log from the saved position, or from its
+ * beginning before the first save. After a split-brain merge {@link ReplicaReconciler} has it write every key again.
  * A developer's default rate limit is folded in here too: each entry carries the key's own limit or else the
  * default, and a change of the default rewrites every key of that developer with the developer event's sequence
  * number as {@code limitsVersion}.
@@ -38,7 +43,12 @@ public class ActiveKeyReplicaProjection {
 
     public static final String GROUP = "active-key-replica";
 
+    /** Keys whose entries a start restores in one replication round each, rather than one put per entry. */
+    private static final int RESTORE_BATCH = 10_000;
+    private static final Logger log = LoggerFactory.getLogger(ActiveKeyReplicaProjection.class);
+
     private final ReplicaWriter writer;
+    private final ReplicaSnapshot snapshot;
     private final Map<String, ReplicaKeyState> keys = new ConcurrentHashMap<>();
     private final Map<String, DeveloperDefault> developerDefaults = new ConcurrentHashMap<>();
 
@@ -46,8 +56,39 @@ public class ActiveKeyReplicaProjection {
     private record DeveloperDefault(RateLimit rateLimit, long version) {
     }
 
-    ActiveKeyReplicaProjection(HazelcastInstance hazelcast) {
+    /**
+     * Restores the saved states into the map before the processor starts (it is made before any processor runs), so
+     * that nothing is published as caught up before the map holds them. On a warm cluster the writes wait until this
+     * member's copy is complete, as every write does.
+     */
+    ActiveKeyReplicaProjection(HazelcastInstance hazelcast, ReplicaSnapshot snapshot) {
         this.writer = ReplicaWriter.of(hazelcast);
+        this.snapshot = snapshot;
+        long started = System.nanoTime();
+        snapshot.savedDefaults().forEach((developerId, saved) ->
+                developerDefaults.put(developerId, new DeveloperDefault(saved.rateLimit(), saved.version())));
+        keys.putAll(snapshot.savedKeys());
+        if (!keys.isEmpty()) {
+            int written = restore();
+            log.info("Restored {} keys from the replica snapshot at position {} ({} entries written) in {} ms",
+                    keys.size(), snapshot.startPosition().orElse(-1), written,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        }
+    }
+
+    private int restore() {
+        int written = 0;
+        Map<KeyHash, ActiveKeyEntry> batch = new HashMap<>();
+        int inBatch = 0;
+        for (Map.Entry<String, ReplicaKeyState> key : keys.entrySet()) {
+            batch.putAll(entries(key.getKey(), key.getValue(), developerDefaults.get(key.getValue().developerId())));
+            if (++inBatch == RESTORE_BATCH) {
+                written += writer.writeAll(batch);
+                batch.clear();
+                inBatch = 0;
+            }
+        }
+        return written + (batch.isEmpty() ? 0 : writer.writeAll(batch));
     }
 
     @EventHandler
@@ -123,6 +164,7 @@ public class ActiveKeyReplicaProjection {
             }
         });
         developerDefaults.put(developerId, newDefault);
+        snapshot.defaultChanged(developerId, newDefault.rateLimit(), newDefault.version());
     }
 
     private void apply(String keyId, long sequence, UnaryOperator<ReplicaKeyState> transition) {
@@ -140,6 +182,7 @@ public class ActiveKeyReplicaProjection {
     private synchronized void publish(String keyId, ReplicaKeyState state) {
         write(keyId, state);
         keys.put(keyId, state);
+        snapshot.keyChanged(keyId, state);
     }
 
     /**
@@ -156,7 +199,7 @@ public class ActiveKeyReplicaProjection {
 
     /**
      * Writes the current secret's entry as the keys read model has it, when this projection has not got that far
-     * (it replays from scratch at every start, so the read model can be ahead). True when it wrote.
+     * (the read model can be ahead: before its first snapshot a start replays from scratch). True when it wrote.
      */
     synchronized boolean reconcile(KeyView view) {
         ReplicaKeyState known = keys.get(view.keyId());
@@ -178,11 +221,15 @@ public class ActiveKeyReplicaProjection {
 
     private int write(String keyId, ReplicaKeyState state, DeveloperDefault developerDefault) {
         int written = 0;
-        for (Map.Entry<KeyHash, ActiveKeyEntry> entry : state.entries(keyId,
-                developerDefault == null ? null : developerDefault.rateLimit(),
-                developerDefault == null ? 0 : developerDefault.version()).entrySet()) {
+        for (Map.Entry<KeyHash, ActiveKeyEntry> entry : entries(keyId, state, developerDefault).entrySet()) {
             written += writer.write(entry.getKey(), entry.getValue()) ? 1 : 0;
         }
         return written;
+    }
+
+    private static Map<KeyHash, ActiveKeyEntry> entries(String keyId, ReplicaKeyState state,
+                                                         DeveloperDefault developerDefault) {
+        return state.entries(keyId, developerDefault == null ? null : developerDefault.rateLimit(),
+                developerDefault == null ? 0 : developerDefault.version());
     }
 }

@@ -2,7 +2,6 @@ package io.latchkey.query;
 
 import java.time.Clock;
 import org.axonframework.config.ConfigurerModule;
-import org.axonframework.eventhandling.tokenstore.inmemory.InMemoryTokenStore;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
@@ -24,12 +23,13 @@ public class QuerySideApplication {
     }
 
     /**
-     * The replica processor keeps its token in memory so that every start replays the whole stream: that rebuilds
-     * its per-key state and a cold replicated map alike. (Failures propagate for every projection: service-support.)
+     * The replica processor keeps its token in memory, started from the replica snapshot's position: each query side
+     * tracks the log on its own, none waits for another's claim. (Failures propagate for every projection:
+     * service-support.)
      */
     @Bean
-    ConfigurerModule processingConfiguration() {
+    ConfigurerModule processingConfiguration(ReplicaSnapshot snapshot) {
         return configurer -> configurer.eventProcessing()
-                .registerTokenStore(ActiveKeyReplicaProjection.GROUP, c -> new InMemoryTokenStore());
+                .registerTokenStore(ActiveKeyReplicaProjection.GROUP, c -> snapshot.tokenStore());
     }
 }

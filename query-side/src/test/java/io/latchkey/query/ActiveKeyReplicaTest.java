@@ -118,21 +118,24 @@ class ActiveKeyReplicaTest extends QuerySideTestSupport {
         String developerId = UUID.randomUUID().toString();
         List<IssuedKey> keys = List.of(IssuedKey.issue(developerId), IssuedKey.issue(developerId));
         // A projection of its own on the real member, whose third put into the entries fails.
-        ActiveKeyReplicaProjection failingOnce = new ActiveKeyReplicaProjection(failingPut(hazelcast, 3));
-        for (IssuedKey key : keys) {
-            failingOnce.on(new ApiKeyCreatedEvent(key.keyId(), developerId, "default", key.secretHash(),
-                    "lk_test_…abcd", List.of("read"), now(), null, null), 0);
-        }
-        DeveloperRateLimitChangedEvent change =
-                new DeveloperRateLimitChangedEvent(developerId, new RateLimit(100, 60, null), now());
+        try (ReplicaSnapshot snapshot = freshSnapshot()) {
+            ActiveKeyReplicaProjection failingOnce =
+                    new ActiveKeyReplicaProjection(failingPut(hazelcast, 3), snapshot);
+            for (IssuedKey key : keys) {
+                failingOnce.on(new ApiKeyCreatedEvent(key.keyId(), developerId, "default", key.secretHash(),
+                        "lk_test_…abcd", List.of("read"), now(), null, null), 0);
+            }
+            DeveloperRateLimitChangedEvent change =
+                    new DeveloperRateLimitChangedEvent(developerId, new RateLimit(100, 60, null), now());
 
-        assertThatThrownBy(() -> failingOnce.on(change, 3)).hasMessageContaining("injected");
-        failingOnce.on(change, 3);
+            assertThatThrownBy(() -> failingOnce.on(change, 3)).hasMessageContaining("injected");
+            failingOnce.on(change, 3);
 
-        for (IssuedKey key : keys) {
-            ActiveKeyEntry entry = map().read(new KeyHash(key.secretHash()));
-            assertThat(entry.rateLimit()).as(key.keyId()).isEqualTo(new RateLimit(100, 60, null));
-            assertThat(entry.limitsVersion()).isEqualTo(3);
+            for (IssuedKey key : keys) {
+                ActiveKeyEntry entry = map().read(new KeyHash(key.secretHash()));
+                assertThat(entry.rateLimit()).as(key.keyId()).isEqualTo(new RateLimit(100, 60, null));
+                assertThat(entry.limitsVersion()).isEqualTo(3);
+            }
         }
     }
 
@@ -367,15 +370,17 @@ class ActiveKeyReplicaTest extends QuerySideTestSupport {
 
         // A restarted query side: fresh per-key state, the same map, the whole stream again. Midway through (created
         // and rotated replayed, the scope change not yet), the map must still hold the newer entries.
-        ActiveKeyReplicaProjection restarted = new ActiveKeyReplicaProjection(hazelcast);
-        List<? extends DomainEventMessage<?>> stream = eventStore.readEvents(key.keyId(), 0).asStream().toList();
-        stream.subList(0, 2).forEach(event -> replay(restarted, event));
-        assertThat(map().read(new KeyHash(rotated.secretHash()))).isEqualTo(current);
-        assertThat(map().read(new KeyHash(key.secretHash()))).isEqualTo(previous);
+        try (ReplicaSnapshot nothingSaved = freshSnapshot()) {
+            ActiveKeyReplicaProjection restarted = new ActiveKeyReplicaProjection(hazelcast, nothingSaved);
+            List<? extends DomainEventMessage<?>> stream = eventStore.readEvents(key.keyId(), 0).asStream().toList();
+            stream.subList(0, 2).forEach(event -> replay(restarted, event));
+            assertThat(map().read(new KeyHash(rotated.secretHash()))).isEqualTo(current);
+            assertThat(map().read(new KeyHash(key.secretHash()))).isEqualTo(previous);
 
-        stream.subList(2, stream.size()).forEach(event -> replay(restarted, event));
-        assertThat(map().read(new KeyHash(rotated.secretHash()))).isEqualTo(current);
-        assertThat(map().read(new KeyHash(key.secretHash()))).isEqualTo(previous);
+            stream.subList(2, stream.size()).forEach(event -> replay(restarted, event));
+            assertThat(map().read(new KeyHash(rotated.secretHash()))).isEqualTo(current);
+            assertThat(map().read(new KeyHash(key.secretHash()))).isEqualTo(previous);
+        }
     }
 
     private static void replay(ActiveKeyReplicaProjection projection, DomainEventMessage<?> event) {

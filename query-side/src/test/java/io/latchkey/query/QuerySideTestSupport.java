@@ -175,6 +175,12 @@ abstract class QuerySideTestSupport {
                 .build());
     }
 
+    /** The replica snapshot of a query side that has saved nothing yet, in a database of its own; close it after. */
+    ReplicaSnapshot freshSnapshot() {
+        return new ReplicaSnapshot(new org.springframework.data.mongodb.core.MongoTemplate(mongoClient,
+                "replica-" + UUID.randomUUID()));
+    }
+
     /** Appends one event to the store the way an aggregate does, with the audit metadata every event carries. */
     String append(String aggregateType, String aggregateId, long sequence, Object payload) {
         return append(aggregateType, aggregateId, sequence, payload, ACTOR);
