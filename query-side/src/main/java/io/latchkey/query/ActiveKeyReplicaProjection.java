@@ -43,13 +43,13 @@ public class ActiveKeyReplicaProjection {
 
     public static final String GROUP = "active-key-replica";
 
-    /** Keys whose entries a start restores in one replication round each, rather than one put per entry. */
-    private static final int RESTORE_BATCH = 10_000;
+    /** Entries a start restores in one replication round, rather than one put each. */
+    private static final int RESTORE_BATCH = 20_000;
     private static final Logger log = LoggerFactory.getLogger(ActiveKeyReplicaProjection.class);
 
     private final ReplicaWriter writer;
     private final ReplicaSnapshot snapshot;
-    private final Map<String, ReplicaKeyState> keys = new ConcurrentHashMap<>();
+    private final Map<String, ReplicaKeyState> keys;
     private final Map<String, DeveloperDefault> developerDefaults = new ConcurrentHashMap<>();
 
     /** A developer's default limit (null: none) and the sequence number of the event that set it. */
@@ -59,19 +59,20 @@ public class ActiveKeyReplicaProjection {
     /**
      * Restores the saved states into the map before the processor starts (it is made before any processor runs), so
      * that nothing is published as caught up before the map holds them. On a warm cluster the writes wait until this
-     * member's copy is complete, as every write does.
+     * member's copy is complete, as every write does. The query side's HTTP comes up after it.
      */
     ActiveKeyReplicaProjection(HazelcastInstance hazelcast, ReplicaSnapshot snapshot) {
         this.writer = ReplicaWriter.of(hazelcast);
         this.snapshot = snapshot;
         long started = System.nanoTime();
-        snapshot.savedDefaults().forEach((developerId, saved) ->
-                developerDefaults.put(developerId, new DeveloperDefault(saved.rateLimit(), saved.version())));
-        keys.putAll(snapshot.savedKeys());
+        ReplicaSnapshot.Saved saved = snapshot.takeSaved(this::everythingChanged);
+        saved.defaults().forEach((developerId, one) ->
+                developerDefaults.put(developerId, new DeveloperDefault(one.rateLimit(), one.version())));
+        this.keys = saved.keys();
         if (!keys.isEmpty()) {
             int written = restore();
             log.info("Restored {} keys from the replica snapshot at position {} ({} entries written) in {} ms",
-                    keys.size(), snapshot.startPosition().orElse(-1), written,
+                    keys.size(), saved.position().orElse(-1), written,
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
         }
     }
@@ -79,16 +80,21 @@ public class ActiveKeyReplicaProjection {
     private int restore() {
         int written = 0;
         Map<KeyHash, ActiveKeyEntry> batch = new HashMap<>();
-        int inBatch = 0;
         for (Map.Entry<String, ReplicaKeyState> key : keys.entrySet()) {
             batch.putAll(entries(key.getKey(), key.getValue(), developerDefaults.get(key.getValue().developerId())));
-            if (++inBatch == RESTORE_BATCH) {
+            if (batch.size() >= RESTORE_BATCH) {
                 written += writer.writeAll(batch);
                 batch.clear();
-                inBatch = 0;
             }
         }
         return written + (batch.isEmpty() ? 0 : writer.writeAll(batch));
+    }
+
+    /** For a save after the embedded store restarted, which may have taken back the last second's saves. */
+    private void everythingChanged() {
+        developerDefaults.forEach((developerId, limit) ->
+                snapshot.defaultChanged(developerId, limit.rateLimit(), limit.version()));
+        keys.forEach(snapshot::keyChanged);
     }
 
     @EventHandler

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import com.mongodb.client.model.ReplaceOptions;
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
@@ -26,9 +27,12 @@ import java.util.UUID;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
+import org.bson.Document;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.data.mongodb.core.MongoTemplate;
+import org.springframework.data.mongodb.core.query.Criteria;
+import org.springframework.data.mongodb.core.query.Query;
 
 /**
  * The replica projection's saved states and position, with the real embedded store and real Hazelcast members: a
@@ -49,7 +53,11 @@ class ReplicaSnapshotTest extends QuerySideTestSupport {
 
     /** Keys in every state the map holds, and the hashes each must have in it. */
     private final Map<String, List<String>> hashes = new LinkedHashMap<>();
-    private String revokedHash;
+    private IssuedKey rotated;
+    private IssuedKey successor;
+    private IssuedKey third;
+    private IssuedKey revoked;
+    private IssuedKey limited;
 
     private void keysInEveryState() {
         String developerId = UUID.randomUUID().toString();
@@ -58,21 +66,21 @@ class ReplicaSnapshotTest extends QuerySideTestSupport {
         append("DeveloperAccount", developerId, 1,
                 new DeveloperRateLimitChangedEvent(developerId, new RateLimit(50, 60, null), now()));
 
-        IssuedKey rotated = IssuedKey.issue(developerId);
-        IssuedKey successor = rotated.rotated();
+        rotated = IssuedKey.issue(developerId);
+        successor = rotated.rotated();
+        third = successor.rotated();
         appendKeyEvent(rotated.keyId(), 0, created(rotated, null));
         appendKeyEvent(rotated.keyId(), 1, new ApiKeyRotatedEvent(rotated.keyId(), successor.secretHash(),
                 "lk_test_…bbbb", rotated.secretHash(), now().plusSeconds(600), now(), null));
         appendKeyEvent(rotated.keyId(), 2, new ApiKeyScopesChangedEvent(rotated.keyId(), List.of("write"), now()));
         hashes.put(rotated.keyId(), List.of(rotated.secretHash(), successor.secretHash()));
 
-        IssuedKey revoked = IssuedKey.issue(developerId);
+        revoked = IssuedKey.issue(developerId);
         appendKeyEvent(revoked.keyId(), 0, created(revoked, null));
         appendKeyEvent(revoked.keyId(), 1, new ApiKeyRevokedEvent(revoked.keyId(), "leaked", now()));
         hashes.put(revoked.keyId(), List.of(revoked.secretHash()));
-        revokedHash = revoked.secretHash();
 
-        IssuedKey limited = IssuedKey.issue(developerId);
+        limited = IssuedKey.issue(developerId);
         appendKeyEvent(limited.keyId(), 0, created(limited, new RateLimit(5, 1, 10L)));
         hashes.put(limited.keyId(), List.of(limited.secretHash()));
     }
@@ -94,7 +102,7 @@ class ReplicaSnapshotTest extends QuerySideTestSupport {
         }));
         Map<String, ActiveKeyEntry> entries = new LinkedHashMap<>();
         hashes.values().forEach(list -> list.forEach(hash -> entries.put(hash, map.read(new KeyHash(hash)))));
-        assertThat(entries.get(revokedHash).status()).isEqualTo(KeyStatus.REVOKED);
+        assertThat(entries.get(revoked.secretHash()).status()).isEqualTo(KeyStatus.REVOKED);
         return entries;
     }
 
@@ -131,6 +139,77 @@ class ReplicaSnapshotTest extends QuerySideTestSupport {
                     .isEqualTo(new GlobalSequenceTrackingToken(position));
         } finally {
             cold.shutdown();
+        }
+    }
+
+    @Test
+    void aRestoredProjectionFoldsTheEventsAfterTheSavedPositionOnItsSavedStates() {
+        keysInEveryState();
+        awaitProjected();
+        awaitSavedToHead();
+
+        HazelcastInstance cold = coldMember();
+        try (ReplicaSnapshot restarted = new ReplicaSnapshot(mongo)) {
+            ActiveKeyReplicaProjection projection = new ActiveKeyReplicaProjection(cold, restarted);
+            // Read again from a position before it: already in the saved state, so it changes nothing.
+            projection.on(new ApiKeyScopesChangedEvent(rotated.keyId(), List.of("other"), now()), 2);
+            projection.on(new ApiKeyRotatedEvent(rotated.keyId(), third.secretHash(), "lk_test_…cccc",
+                    successor.secretHash(), now().plusSeconds(60), now(), now().plusSeconds(60)), 3);
+            projection.on(new ApiKeyRevokedEvent(limited.keyId(), "done", now()), 1);
+            projection.on(new DeveloperRateLimitChangedEvent(rotated.developerId(), new RateLimit(9, 60, null), now()),
+                    2);
+
+            ReplicaWriter coldMap = ReplicaWriter.of(cold);
+            ActiveKeyEntry newest = coldMap.read(new KeyHash(third.secretHash()));
+            assertThat(newest.version()).isEqualTo(3);
+            assertThat(newest.scopes()).as("the saved scopes, not the event read again").containsExactly("write");
+            assertThat(newest.rateLimit()).isEqualTo(new RateLimit(9, 60, null));
+            for (String hash : List.of(rotated.secretHash(), successor.secretHash())) {
+                ActiveKeyEntry retired = coldMap.read(new KeyHash(hash));
+                assertThat(retired.version()).as(hash).isEqualTo(3);
+                assertThat(retired.secretValidUntil()).as(hash).isNotNull();
+            }
+            assertThat(coldMap.read(new KeyHash(limited.secretHash())).status()).isEqualTo(KeyStatus.REVOKED);
+            assertThat(coldMap.read(new KeyHash(limited.secretHash())).rateLimit())
+                    .as("its own limit, not the new default").isEqualTo(new RateLimit(5, 1, 10L));
+        } finally {
+            cold.shutdown();
+        }
+    }
+
+    @Test
+    void aSaveAfterTheStoreRestartedSavesEveryStateAgainBeforeThePosition() {
+        keysInEveryState();
+        awaitProjected();
+        awaitSavedToHead();
+        // As a crash of the command side takes back the last second's saves: one key's saved state is gone, and the
+        // store starts under a new id.
+        mongo.remove(new Query(Criteria.where("_id").is(revoked.keyId())), "replica_keys");
+        mongo.getCollection("latchkey_markers").replaceOne(new Document("_id", "store-start"),
+                new Document("_id", "store-start").append("id", UUID.randomUUID().toString()),
+                new ReplaceOptions().upsert(true));
+
+        snapshot.save();
+
+        assertThat(mongo.findById(revoked.keyId(), ReplicaSnapshot.SavedKey.class)).isNotNull()
+                .satisfies(saved -> assertThat(saved.state().status()).isEqualTo(KeyStatus.REVOKED));
+    }
+
+    @Test
+    void aSnapshotOfAnotherFormatIsDroppedAndTheLogReplayedFromItsStart() {
+        MongoTemplate other = new MongoTemplate(mongoClient, "replica-format-" + UUID.randomUUID());
+        other.getCollection("replica_position").insertOne(new Document("_id", ActiveKeyReplicaProjection.GROUP)
+                .append("position", 42L).append("format", ReplicaSnapshot.FORMAT + 1));
+        other.getCollection("replica_keys").insertOne(new Document("_id", "some-key"));
+
+        try (ReplicaSnapshot snapshotOfAnother = new ReplicaSnapshot(other)) {
+            ReplicaSnapshot.Saved saved = snapshotOfAnother.takeSaved(() -> { });
+
+            assertThat(saved.position()).isEmpty();
+            assertThat(saved.keys()).isEmpty();
+            assertThat(other.collectionExists("replica_keys")).isFalse();
+        } finally {
+            other.getDb().drop();
         }
     }
 

@@ -70,6 +70,16 @@ public final class EmbeddedMongoServer implements AutoCloseable {
         return served;
     }
 
+    /**
+     * The id the serving process recorded at its last start in {@code database} ("" for none): a reader that sees it
+     * change knows the store restarted, and may have taken back writes of the last second it saw accepted.
+     */
+    public static String startId(com.mongodb.client.MongoDatabase database) {
+        org.bson.Document marker = database.getCollection(EventPositions.MARKERS)
+                .find(new org.bson.Document("_id", StoreStartAwareTokenStore.START)).first();
+        return marker == null ? "" : marker.getString("id");
+    }
+
     /** Serves {@code backend}, for tests that open its store themselves. */
     static EmbeddedMongoServer serve(H2Backend backend, String host, int port) {
         MongoServer server = new MongoServer(backend);

@@ -1,8 +1,5 @@
 package io.latchkey.support.store;
 
-import static com.mongodb.client.model.Filters.eq;
-
-import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +11,6 @@ import org.axonframework.eventhandling.Segment;
 import org.axonframework.eventhandling.TrackingToken;
 import org.axonframework.eventhandling.tokenstore.TokenStore;
 import org.axonframework.eventhandling.tokenstore.UnableToClaimTokenException;
-import org.bson.Document;
 
 /**
  * A token store that notices restarts of the embedded store. The store writes what it accepted to disk with the next
@@ -31,18 +27,17 @@ final class StoreStartAwareTokenStore implements TokenStore {
     static final String START = "store-start";
 
     private final TokenStore tokens;
-    private final MongoCollection<Document> markers;
+    private final MongoDatabase database;
     /** The start id each claimed segment was claimed under ("" for none), by processor and segment. */
     private final Map<String, String> claimedUnder = new ConcurrentHashMap<>();
 
     StoreStartAwareTokenStore(TokenStore tokens, MongoDatabase database) {
         this.tokens = tokens;
-        this.markers = database.getCollection(EventPositions.MARKERS);
+        this.database = database;
     }
 
     private String start() {
-        Document marker = markers.find(eq("_id", START)).first();
-        return marker == null ? "" : marker.getString("id");
+        return EmbeddedMongoServer.startId(database);
     }
 
     private static String key(String processorName, int segment) {
