@@ -65,10 +65,11 @@ public class ActiveKeyReplicaProjection {
         this.writer = ReplicaWriter.of(hazelcast);
         this.snapshot = snapshot;
         long started = System.nanoTime();
-        ReplicaSnapshot.Saved saved = snapshot.takeSaved(this::everythingChanged);
+        ReplicaSnapshot.Saved saved = snapshot.takeSaved();
         saved.defaults().forEach((developerId, one) ->
                 developerDefaults.put(developerId, new DeveloperDefault(one.rateLimit(), one.version())));
         this.keys = saved.keys();
+        snapshot.onRestart(this::everythingChanged);
         if (!keys.isEmpty()) {
             int written = restore();
             log.info("Restored {} keys from the replica snapshot at position {} ({} entries written) in {} ms",

@@ -1,10 +1,18 @@
 package io.latchkey.query;
 
+import com.mongodb.MongoBulkWriteException;
+import com.mongodb.MongoException;
 import com.mongodb.WriteConcern;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.BulkWriteOptions;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.ReplaceOneModel;
 import com.mongodb.client.model.ReplaceOptions;
 import io.latchkey.api.RateLimit;
 import io.latchkey.support.store.EmbeddedMongoServer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
@@ -12,6 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+import java.util.function.ToLongFunction;
 import java.util.stream.Stream;
 import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
 import org.axonframework.eventhandling.TrackingToken;
@@ -32,22 +42,29 @@ import org.springframework.stereotype.Component;
  * a thread of its own, it reads the position the projection has applied every event up to, saves each key and each
  * developer default changed since, and only then the position: what is saved is never behind the position, and a
  * start that replays from it over newer states changes nothing (the projection skips events at or below a state's
- * version). The projection's token stays in memory, started from the saved position.
+ * version). The projection's token stays in memory, started from the saved position. Each format of the saved
+ * states has collections of its own, so releases that fold differently never read each other's.
  *
- * <p>The embedded store writes to disk within a second on its own, so a crash of the command side that serves it can
- * take back saves it had accepted. Each save reads the store's start id first and again before the position: a store
- * that restarted since the last save gets every state again, and a position is never written across a restart. With
- * MongoDB the position is written journaled, which also makes the states written before it durable.
+ * <p>Durability. With MongoDB every write is acknowledged once a majority has it in its journal, so nothing
+ * acknowledged is lost. The embedded store writes to disk within a second on its own, so a crash of the command side
+ * that serves it can take back saves it had accepted, and events that readers had already seen: each save reads the
+ * store's start id before and after. After a clean restart every state is saved again before any position; after a
+ * crash the snapshot is dropped and nothing more is saved by this process (its memory may hold an event the crash
+ * took back), so that the next start replays the log from its beginning, as it would have before snapshots.
  */
 @Component
 class ReplicaSnapshot implements AutoCloseable {
 
-    /** What the saved states mean; a snapshot of another format is dropped, and the log replayed from its start. */
+    /** What the saved states mean; it names the collections, so another format is never read. */
     static final int FORMAT = 1;
+    static final String KEYS = "replica_keys_" + FORMAT;
+    static final String DEVELOPERS = "replica_developers_" + FORMAT;
+    static final String POSITION = "replica_position_" + FORMAT;
     private static final Duration SAVE_EVERY = Duration.ofSeconds(5);
-    private static final String KEYS = "replica_keys";
-    private static final String DEVELOPERS = "replica_developers";
-    private static final String POSITION = "replica_position";
+    private static final int WRITE_BATCH = 1_000;
+    private static final int LOAD_ATTEMPTS = 5;
+    private static final int DUPLICATE_KEY = 11_000;
+    private static final WriteConcern DURABLE = WriteConcern.MAJORITY.withJournal(true);
     private static final String POSITION_ID = ActiveKeyReplicaProjection.GROUP;
     private static final Logger log = LoggerFactory.getLogger(ReplicaSnapshot.class);
 
@@ -57,15 +74,17 @@ class ReplicaSnapshot implements AutoCloseable {
     private final Map<String, ReplicaKeyState> changedKeys = new ConcurrentHashMap<>();
     private final Map<String, SavedDefault> changedDefaults = new ConcurrentHashMap<>();
     private final ScheduledExecutorService saver;
-    /** What a start read, until the projection takes it. */
+    /** What a start read, until the projection takes it; no save runs before. */
     private Saved saved;
-    /** Marks every state the projection holds as changed; set when the projection takes what was saved. */
+    /** Marks every state the projection holds as changed, for a save after the store restarted. */
     private volatile Runnable everythingChanged = () -> { };
     /** The store's start id at the last save (or load), and the position last written. */
     private String savedUnder;
     private long savedPosition;
+    /** Set after a crash of the embedded store: this process saves nothing more. */
+    private boolean dropped;
 
-    /** A key's state as saved; {@code version} is the state's, for {@link VersionedViews}. */
+    /** A key's state as saved; {@code version} is the state's, which a save only ever raises. */
     @org.springframework.data.mongodb.core.mapping.Document(KEYS)
     record SavedKey(@Id String keyId, ReplicaKeyState state, long version) {
     }
@@ -97,40 +116,46 @@ class ReplicaSnapshot implements AutoCloseable {
 
     /**
      * The position, then the states, read again should the store restart in between (its restart may take back
-     * saves the first read saw). A snapshot of another format is dropped.
+     * saves the first read saw). Without a position no state is read: states saved before a first position, or left
+     * by a snapshot dropped after a crash, are not known to hold anything.
      */
     private Saved load() {
-        while (true) {
-            String start = EmbeddedMongoServer.startId(mongo.getDb());
-            Document position = mongo.getCollection(POSITION).find(new Document("_id", POSITION_ID)).first();
-            if (position != null && !Objects.equals(position.getInteger("format"), FORMAT)) {
-                log.info("Dropping a replica snapshot of another format; the log is replayed from its start");
-                Stream.of(KEYS, DEVELOPERS, POSITION).forEach(mongo::dropCollection);
-                continue;
-            }
-            Map<String, ReplicaKeyState> keys = new ConcurrentHashMap<>();
-            try (Stream<SavedKey> states = mongo.stream(new Query(), SavedKey.class)) {
-                states.forEach(key -> keys.put(key.keyId(), key.state()));
-            }
-            Map<String, SavedDefault> defaults = new ConcurrentHashMap<>();
-            mongo.findAll(SavedDefault.class).forEach(one -> defaults.put(one.developerId(), one));
-            if (start.equals(EmbeddedMongoServer.startId(mongo.getDb()))) {
-                savedUnder = start;
-                return new Saved(position == null ? OptionalLong.empty()
-                        : OptionalLong.of(position.getLong("position")), keys, defaults);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                String start = EmbeddedMongoServer.startId(mongo.getDb());
+                OptionalLong position = position();
+                Map<String, ReplicaKeyState> keys = new ConcurrentHashMap<>();
+                Map<String, SavedDefault> defaults = new ConcurrentHashMap<>();
+                if (position.isPresent()) {
+                    try (Stream<SavedKey> states = mongo.stream(new Query(), SavedKey.class)) {
+                        states.forEach(key -> keys.put(key.keyId(), key.state()));
+                    }
+                    mongo.findAll(SavedDefault.class).forEach(one -> defaults.put(one.developerId(), one));
+                }
+                if (start.equals(EmbeddedMongoServer.startId(mongo.getDb()))) {
+                    savedUnder = start;
+                    return new Saved(position, keys, defaults);
+                }
+            } catch (MongoException e) {
+                if (attempt == LOAD_ATTEMPTS) {
+                    throw e;
+                }
+                log.warn("Could not read the replica snapshot (attempt {} of {}); reading it again", attempt,
+                        LOAD_ATTEMPTS, e);
             }
         }
     }
 
-    /**
-     * What the start read, once; {@code everythingChanged} marks every state the projection then holds as changed,
-     * for a save after the store restarted.
-     */
-    synchronized Saved takeSaved(Runnable everythingChanged) {
+    /** What the start read, once; saves begin after it is taken. */
+    synchronized Saved takeSaved() {
         Saved taken = Objects.requireNonNull(saved, "already taken");
         saved = null;
-        this.everythingChanged = everythingChanged;
         return taken;
+    }
+
+    /** {@code everythingChanged} marks every state the projection holds as changed. */
+    void onRestart(Runnable everythingChanged) {
+        this.everythingChanged = everythingChanged;
     }
 
     /** The replica processor's token store, holding the saved position when there is one (else it starts afresh). */
@@ -141,7 +166,8 @@ class ReplicaSnapshot implements AutoCloseable {
     /** The position the saved states hold every event up to; empty before the first save. */
     OptionalLong position() {
         Document position = mongo.getCollection(POSITION).find(new Document("_id", POSITION_ID)).first();
-        return position == null ? OptionalLong.empty() : OptionalLong.of(position.getLong("position"));
+        return position == null ? OptionalLong.empty()
+                : OptionalLong.of(position.get("position", Number.class).longValue());
     }
 
     /** Keeps the newer of two changes of one key: the saver may mark a state while the processor changes it. */
@@ -160,34 +186,92 @@ class ReplicaSnapshot implements AutoCloseable {
      * on the way down may meet one still running.
      */
     synchronized void save() {
+        if (saved != null || dropped) {
+            return;
+        }
         String start = EmbeddedMongoServer.startId(mongo.getDb());
         if (!start.equals(savedUnder)) {
-            // The store restarted: what was saved in its last second may be gone, so everything is saved again.
+            if (!EmbeddedMongoServer.startedAfterCleanStop(mongo.getDb())) {
+                drop();
+                return;
+            }
+            // A clean restart: the store committed what it accepted, but a save may have met its stop half-way.
             everythingChanged.run();
+            savedPosition = -1;
         }
         OptionalLong applied = applied();
-        for (Map.Entry<String, ReplicaKeyState> changed : Map.copyOf(changedKeys).entrySet()) {
-            ReplicaKeyState state = changed.getValue();
-            VersionedViews.saveIfNewer(mongo, changed.getKey(), state.version(),
-                    new SavedKey(changed.getKey(), state, state.version()));
-            changedKeys.remove(changed.getKey(), state);
-        }
-        for (SavedDefault changed : Map.copyOf(changedDefaults).values()) {
-            VersionedViews.saveIfNewer(mongo, changed.developerId(), changed.version(), changed);
-            changedDefaults.remove(changed.developerId(), changed);
-        }
+        saveChanged(changedKeys, KEYS, (keyId, state) -> new SavedKey(keyId, state, state.version()),
+                ReplicaKeyState::version);
+        saveChanged(changedDefaults, DEVELOPERS, (developerId, one) -> one, SavedDefault::version);
         if (!start.equals(EmbeddedMongoServer.startId(mongo.getDb()))) {
-            // Restarted while saving: no position across it; the next save saves everything again.
+            // Restarted while saving: no position across it; the next save sees the restart.
             return;
         }
         savedUnder = start;
         if (applied.isPresent() && applied.getAsLong() != savedPosition) {
-            mongo.getCollection(POSITION).withWriteConcern(WriteConcern.JOURNALED).replaceOne(
-                    new Document("_id", POSITION_ID),
-                    new Document("_id", POSITION_ID).append("position", applied.getAsLong()).append("format", FORMAT),
+            MongoCollection<Document> position = mongo.getCollection(POSITION).withWriteConcern(DURABLE);
+            position.replaceOne(new Document("_id", POSITION_ID),
+                    new Document("_id", POSITION_ID).append("position", applied.getAsLong()),
                     new ReplaceOptions().upsert(true));
+            if (!start.equals(EmbeddedMongoServer.startId(mongo.getDb()))) {
+                // The write reached a store that restarted after the check: take it back.
+                position.deleteOne(new Document("_id", POSITION_ID));
+                return;
+            }
             savedPosition = applied.getAsLong();
         }
+    }
+
+    /**
+     * Writes each changed state over an older one only, a batch at a time, each write durable when acknowledged;
+     * a state the store holds at its version or later already is left (its upsert meets the id: duplicate key).
+     */
+    private <T> void saveChanged(Map<String, T> changed, String collection, BiFunction<String, T, Object> saved,
+                                 ToLongFunction<T> version) {
+        List<Map.Entry<String, T>> batch = new ArrayList<>(WRITE_BATCH);
+        for (Map.Entry<String, T> entry : changed.entrySet()) {
+            batch.add(Map.entry(entry.getKey(), entry.getValue()));
+            if (batch.size() == WRITE_BATCH) {
+                write(batch, changed, collection, saved, version);
+                batch.clear();
+            }
+        }
+        if (!batch.isEmpty()) {
+            write(batch, changed, collection, saved, version);
+        }
+    }
+
+    private <T> void write(List<Map.Entry<String, T>> batch, Map<String, T> changed, String collection,
+                           BiFunction<String, T, Object> saved, ToLongFunction<T> version) {
+        List<ReplaceOneModel<Document>> writes = new ArrayList<>(batch.size());
+        for (Map.Entry<String, T> entry : batch) {
+            Document document = new Document();
+            mongo.getConverter().write(saved.apply(entry.getKey(), entry.getValue()), document);
+            writes.add(new ReplaceOneModel<>(Filters.and(Filters.eq("_id", entry.getKey()),
+                    Filters.lt("version", version.applyAsLong(entry.getValue()))), document,
+                    new ReplaceOptions().upsert(true)));
+        }
+        try {
+            mongo.getCollection(collection).withWriteConcern(DURABLE).bulkWrite(writes,
+                    new BulkWriteOptions().ordered(false));
+        } catch (MongoBulkWriteException e) {
+            if (e.getWriteConcernError() != null
+                    || e.getWriteErrors().stream().anyMatch(error -> error.getCode() != DUPLICATE_KEY)) {
+                throw e;
+            }
+        }
+        batch.forEach(entry -> changed.remove(entry.getKey(), entry.getValue()));
+    }
+
+    /** After a crash of the embedded store: the next start replays the log from its beginning. */
+    private void drop() {
+        dropped = true;
+        Stream.of(POSITION, KEYS, DEVELOPERS).forEach(mongo::dropCollection);
+        changedKeys.clear();
+        changedDefaults.clear();
+        log.warn("The embedded store restarted after a crash, which may have taken back events this query side had "
+                + "already folded: its replica snapshot is dropped and no more is saved until it restarts, which "
+                + "then replays the event log from its beginning");
     }
 
     private OptionalLong applied() {
@@ -214,10 +298,14 @@ class ReplicaSnapshot implements AutoCloseable {
     public void close() {
         saver.shutdown();
         try {
-            saver.awaitTermination(10, TimeUnit.SECONDS);
+            if (!saver.awaitTermination(10, TimeUnit.SECONDS)) {
+                log.warn("A replica snapshot save is still running; the next start replays from the last one saved");
+                return;
+            }
             save();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            log.warn("Interrupted before the last replica snapshot save; the next start replays from the last one");
         } catch (RuntimeException e) {
             log.warn("Could not save the replica snapshot on shutdown; the next start replays from the last one", e);
         }

@@ -177,39 +177,93 @@ class ReplicaSnapshotTest extends QuerySideTestSupport {
         }
     }
 
-    @Test
-    void aSaveAfterTheStoreRestartedSavesEveryStateAgainBeforeThePosition() {
-        keysInEveryState();
-        awaitProjected();
-        awaitSavedToHead();
-        // As a crash of the command side takes back the last second's saves: one key's saved state is gone, and the
-        // store starts under a new id.
-        mongo.remove(new Query(Criteria.where("_id").is(revoked.keyId())), "replica_keys");
-        mongo.getCollection("latchkey_markers").replaceOne(new Document("_id", "store-start"),
-                new Document("_id", "store-start").append("id", UUID.randomUUID().toString()),
-                new ReplaceOptions().upsert(true));
+    /** A snapshot in a database of its own, whose processor has applied every event up to position 10. */
+    private ReplicaSnapshot ownSnapshot(MongoTemplate own) {
+        ReplicaSnapshot alone = new ReplicaSnapshot(own);
+        alone.takeSaved();
+        alone.tokenStore().initializeTokenSegments(ActiveKeyReplicaProjection.GROUP, 1,
+                new GlobalSequenceTrackingToken(10));
+        return alone;
+    }
 
-        snapshot.save();
+    private static ReplicaKeyState state(long version) {
+        return new ReplicaKeyState("developer", List.of("read"), null, KeyStatus.ACTIVE, null, 0, "ab".repeat(32),
+                Map.of(), version);
+    }
 
-        assertThat(mongo.findById(revoked.keyId(), ReplicaSnapshot.SavedKey.class)).isNotNull()
-                .satisfies(saved -> assertThat(saved.state().status()).isEqualTo(KeyStatus.REVOKED));
+    /** As the embedded store's next start records it: a new id, and whether it followed a clean stop. */
+    private static void restarted(MongoTemplate own, boolean cleanly) {
+        own.getCollection("latchkey_markers").replaceOne(new Document("_id", "store-start"),
+                new Document("_id", "store-start").append("id", UUID.randomUUID().toString())
+                        .append("afterCleanStop", cleanly), new ReplaceOptions().upsert(true));
     }
 
     @Test
-    void aSnapshotOfAnotherFormatIsDroppedAndTheLogReplayedFromItsStart() {
-        MongoTemplate other = new MongoTemplate(mongoClient, "replica-format-" + UUID.randomUUID());
-        other.getCollection("replica_position").insertOne(new Document("_id", ActiveKeyReplicaProjection.GROUP)
-                .append("position", 42L).append("format", ReplicaSnapshot.FORMAT + 1));
-        other.getCollection("replica_keys").insertOne(new Document("_id", "some-key"));
+    void aSaveAfterACleanRestartOfTheStoreSavesEveryStateAgain() {
+        MongoTemplate own = new MongoTemplate(mongoClient, "replica-clean-" + UUID.randomUUID());
+        try (ReplicaSnapshot alone = ownSnapshot(own)) {
+            Map<String, ReplicaKeyState> held = Map.of("key-a", state(3), "key-b", state(5));
+            alone.onRestart(() -> held.forEach(alone::keyChanged));
+            held.forEach(alone::keyChanged);
+            alone.save();
+            assertThat(alone.position()).hasValue(10);
+            // The restart took back one state the store had accepted.
+            own.remove(new Query(Criteria.where("_id").is("key-b")), ReplicaSnapshot.KEYS);
+            restarted(own, true);
 
-        try (ReplicaSnapshot snapshotOfAnother = new ReplicaSnapshot(other)) {
-            ReplicaSnapshot.Saved saved = snapshotOfAnother.takeSaved(() -> { });
+            alone.save();
 
-            assertThat(saved.position()).isEmpty();
-            assertThat(saved.keys()).isEmpty();
-            assertThat(other.collectionExists("replica_keys")).isFalse();
+            assertThat(own.findById("key-b", ReplicaSnapshot.SavedKey.class)).isNotNull()
+                    .satisfies(saved -> assertThat(saved.version()).isEqualTo(5));
+            assertThat(alone.position()).hasValue(10);
         } finally {
-            other.getDb().drop();
+            own.getDb().drop();
+        }
+    }
+
+    @Test
+    void aCrashOfTheStoreDropsTheSnapshotSoThatTheNextStartReplaysTheLog() {
+        MongoTemplate own = new MongoTemplate(mongoClient, "replica-crash-" + UUID.randomUUID());
+        try (ReplicaSnapshot alone = ownSnapshot(own)) {
+            alone.keyChanged("key-a", state(3));
+            alone.save();
+            assertThat(alone.position()).hasValue(10);
+            restarted(own, false);
+
+            alone.save();
+            alone.keyChanged("key-b", state(1));
+            alone.save();
+
+            assertThat(alone.position()).isEmpty();
+            assertThat(own.findAll(ReplicaSnapshot.SavedKey.class)).as("nothing saved after the crash").isEmpty();
+            try (ReplicaSnapshot next = new ReplicaSnapshot(own)) {
+                ReplicaSnapshot.Saved saved = next.takeSaved();
+                assertThat(saved.position()).isEmpty();
+                assertThat(saved.keys()).isEmpty();
+            }
+        } finally {
+            own.getDb().drop();
+        }
+    }
+
+    @Test
+    void aSavedStateIsOnlyEverReplacedByANewerOne() {
+        MongoTemplate own = new MongoTemplate(mongoClient, "replica-newer-" + UUID.randomUUID());
+        try (ReplicaSnapshot alone = ownSnapshot(own); ReplicaSnapshot other = ownSnapshot(own)) {
+            alone.keyChanged("key-a", state(5));
+            alone.save();
+            other.keyChanged("key-a", state(4));
+            other.save();
+            alone.keyChanged("key-a", state(3));
+            alone.keyChanged("key-a", state(2));
+            alone.save();
+
+            assertThat(own.findById("key-a", ReplicaSnapshot.SavedKey.class).version()).isEqualTo(5);
+            alone.keyChanged("key-a", state(6));
+            alone.save();
+            assertThat(own.findById("key-a", ReplicaSnapshot.SavedKey.class).version()).isEqualTo(6);
+        } finally {
+            own.getDb().drop();
         }
     }
 

@@ -25,9 +25,13 @@ public final class EmbeddedMongoServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedMongoServer.class);
     /** A map of this class's own, outside the backend's {@code databases.} names, that every commit changes. */
     private static final String COMMITS = "latchkey$commits";
+    private static final String STOPPED_CLEANLY = "stoppedCleanly";
+    private static final String AFTER_CLEAN_STOP = "afterCleanStop";
 
     private final H2Backend backend;
     private final MongoServer server;
+    /** The database holding the start marker, or null for none. */
+    private String markedDatabase;
     private final MVMap<Integer, Long> commits;
     private final AtomicLong commitCount = new AtomicLong();
 
@@ -44,7 +48,8 @@ public final class EmbeddedMongoServer implements AutoCloseable {
     /**
      * Serves the store in {@code dataDir}, first recording a new start id in {@code database} (none when null) for
      * {@link StoreStartAwareTokenStore}: before any client can reach the store, so that none stores a token under the
-     * previous id into the restarted store.
+     * previous id into the restarted store. The marker also says whether the previous serving process stopped
+     * cleanly ({@link #startedAfterCleanStop}): only a crash takes back writes it had accepted.
      */
     public static EmbeddedMongoServer start(Path dataDir, String host, int port, String database) {
         try {
@@ -53,31 +58,55 @@ public final class EmbeddedMongoServer implements AutoCloseable {
             throw new UncheckedIOException("cannot create data directory " + dataDir, e);
         }
         Path file = dataDir.resolve("store.mv");
-        H2Backend backend = new IndexedH2Backend(file.toString());
+        EmbeddedMongoServer served = serve(new IndexedH2Backend(file.toString()), host, port, database);
+        log.info("Embedded MongoDB-wire store serving {} on {}:{}", file, host, port);
+        return served;
+    }
+
+    /** Serves {@code backend} as {@link #start} serves its file, for tests that open the store themselves. */
+    static EmbeddedMongoServer serve(H2Backend backend, String host, int port, String database) {
         if (database != null) {
             MongoDatabase db = backend.resolveDatabase(database);
             MongoCollection<?> markers = db.resolveCollection(EventPositions.MARKERS, false);
             if (markers == null) {
                 markers = db.createCollectionOrThrowIfExists(EventPositions.MARKERS);
             }
+            Document previous = markers.handleQueryAsStream(new Document("_id", StoreStartAwareTokenStore.START))
+                    .findFirst().orElse(null);
+            // A store without a marker is new (or older than markers): it lost nothing of this release's.
+            boolean clean = previous == null || Boolean.TRUE.equals(previous.get(STOPPED_CLEANLY));
             markers.deleteDocuments(new Document("_id", StoreStartAwareTokenStore.START), 1);
             markers.insertDocuments(List.of(new Document("_id", StoreStartAwareTokenStore.START)
-                    .append("id", UUID.randomUUID().toString())));
+                    .append("id", UUID.randomUUID().toString()).append(AFTER_CLEAN_STOP, clean)));
         }
         EmbeddedMongoServer served = serve(backend, host, port);
+        served.markedDatabase = database;
         served.commit();
-        log.info("Embedded MongoDB-wire store serving {} on {}:{}", file, host, port);
         return served;
     }
 
     /**
      * The id the serving process recorded at its last start in {@code database} ("" for none): a reader that sees it
-     * change knows the store restarted, and may have taken back writes of the last second it saw accepted.
+     * change knows the store restarted.
      */
     public static String startId(com.mongodb.client.MongoDatabase database) {
-        org.bson.Document marker = database.getCollection(EventPositions.MARKERS)
-                .find(new org.bson.Document("_id", StoreStartAwareTokenStore.START)).first();
+        org.bson.Document marker = startMarker(database);
         return marker == null ? "" : marker.getString("id");
+    }
+
+    /**
+     * Whether the store's last start followed a clean stop of the process that served it before, which committed
+     * every write it had accepted; false after a crash, which may have taken back the last second of writes (and
+     * events that readers had already seen). True where there is no marker.
+     */
+    public static boolean startedAfterCleanStop(com.mongodb.client.MongoDatabase database) {
+        org.bson.Document marker = startMarker(database);
+        return marker == null || !Boolean.FALSE.equals(marker.getBoolean(AFTER_CLEAN_STOP));
+    }
+
+    private static org.bson.Document startMarker(com.mongodb.client.MongoDatabase database) {
+        return database.getCollection(EventPositions.MARKERS)
+                .find(new org.bson.Document("_id", StoreStartAwareTokenStore.START)).first();
     }
 
     /** Serves {@code backend}, for tests that open its store themselves. */
@@ -105,9 +134,22 @@ public final class EmbeddedMongoServer implements AutoCloseable {
         return !backend.getMvStore().isClosed();
     }
 
-    /** Stops serving; the server then closes the backend, whose store commits what it accepted as it closes. */
+    /**
+     * Stops serving; the server then closes the backend, whose store commits what it accepted as it closes, the
+     * marker that says so among it (written first: whatever is accepted after it is committed with it).
+     */
     @Override
     public void close() {
+        if (markedDatabase != null && isOpen()) {
+            MongoCollection<?> markers = backend.resolveDatabase(markedDatabase)
+                    .resolveCollection(EventPositions.MARKERS, false);
+            Document marker = markers.handleQueryAsStream(new Document("_id", StoreStartAwareTokenStore.START))
+                    .findFirst().orElse(null);
+            if (marker != null) {
+                markers.deleteDocuments(new Document("_id", StoreStartAwareTokenStore.START), 1);
+                markers.insertDocuments(List.of(marker.cloneDeeply().append(STOPPED_CLEANLY, true)));
+            }
+        }
         server.shutdownNow();
     }
 }

@@ -80,6 +80,35 @@ class EmbeddedMongoServerTest {
         }
     }
 
+    @Test
+    void eachStartSaysWhetherTheProcessServingBeforeStoppedCleanly() {
+        String first = startedAndStopped(true);
+        String second = startedAndStopped(true);
+        assertThat(second).isNotEqualTo(first);
+
+        // A crash: the store closed as a killed process leaves it, nothing committed after its start.
+        MVStore store = new MVStore.Builder().fileName(dataDir.resolve("store.mv").toString()).open();
+        int port = LoopbackPorts.free();
+        EmbeddedMongoServer crashed = EmbeddedMongoServer.serve(new IndexedH2Backend(store), "127.0.0.1", port,
+                "latchkey");
+        store.closeImmediately();
+        crashed.close();
+
+        startedAndStopped(false);
+        startedAndStopped(true);
+    }
+
+    /** Starts the store, checks what its start says of the stop before it, stops it cleanly; the start id. */
+    private String startedAndStopped(boolean afterCleanStop) {
+        int port = LoopbackPorts.free();
+        try (EmbeddedMongoServer server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", port, "latchkey");
+             MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port)) {
+            assertThat(EmbeddedMongoServer.startedAfterCleanStop(client.getDatabase("latchkey")))
+                    .isEqualTo(afterCleanStop);
+            return EmbeddedMongoServer.startId(client.getDatabase("latchkey"));
+        }
+    }
+
     /** What H2 does to a store whose write failed (a full disk): it closes it, and every later command fails. */
     @Test
     void healthIsDownOnceTheStoreIsClosedThoughTheServerStillAnswers() {
