@@ -28,7 +28,7 @@ class ChangeAllowance implements HandlerInterceptor, WebMvcConfigurer {
 
     static final String PROPERTY = "latchkey.management.changes-per-minute";
     static final int MAX_PER_MINUTE = 60_000_000;
-    /** Developers whose allowance is remembered; one that sent no change for longer than these gets a whole minute's. */
+    /** Developers whose allowance is remembered; one that sent no change for longer than these gets a minute's. */
     static final int TRACKED = 10_000;
     private static final long MINUTE = 60_000_000_000L;
     private static final Set<String> READS = Set.of("GET", "HEAD", "OPTIONS");
@@ -55,7 +55,8 @@ class ChangeAllowance implements HandlerInterceptor, WebMvcConfigurer {
 
     ChangeAllowance(int perMinute, LongSupplier nanoTime) {
         if (perMinute < 1 || perMinute > MAX_PER_MINUTE) {
-            throw new IllegalArgumentException(PROPERTY + " must be from 1 to " + MAX_PER_MINUTE + ", got " + perMinute);
+            throw new IllegalArgumentException(PROPERTY + " must be from 1 to " + MAX_PER_MINUTE + ", got "
+                    + perMinute);
         }
         this.interval = MINUTE / perMinute;
         this.burst = perMinute * interval;

@@ -105,9 +105,9 @@ class KeyController {
     /**
      * The key's settings as they stood at {@code asOf}, for a compliance question about a past moment (which scopes,
      * was it revoked, which secret's hint). The owner is checked on the key's first event (one fetch of the store)
-     * before any other is read: another developer's key answers as a key that does not exist; one created later answers 404
-     * {@code not-yet-created}, telling only its owner when. Folds run in bounded places and read a bounded number of
-     * events, as usage queries do.
+     * before any other is read: another developer's key answers as a key that does not exist; one created later
+     * answers 404 {@code not-yet-created}, telling only its owner when. Folds run in bounded places and read a
+     * bounded number of events, as usage queries do.
      */
     @GetMapping(params = "asOf")
     KeyAsOfResponse keyAsOf(@PathVariable String keyId, @RequestParam String asOf, RequestContext ctx) {
