@@ -69,7 +69,6 @@ public class ActiveKeyReplicaProjection {
         saved.defaults().forEach((developerId, one) ->
                 developerDefaults.put(developerId, new DeveloperDefault(one.rateLimit(), one.version())));
         this.keys = saved.keys();
-        snapshot.onRestart(this::everythingChanged);
         if (!keys.isEmpty()) {
             int written = restore();
             log.info("Restored {} keys from the replica snapshot at position {} ({} entries written) in {} ms",
@@ -91,12 +90,6 @@ public class ActiveKeyReplicaProjection {
         return written + (batch.isEmpty() ? 0 : writer.writeAll(batch));
     }
 
-    /** For a save after the embedded store restarted, which may have taken back the last second's saves. */
-    private void everythingChanged() {
-        developerDefaults.forEach((developerId, limit) ->
-                snapshot.defaultChanged(developerId, limit.rateLimit(), limit.version()));
-        keys.forEach(snapshot::keyChanged);
-    }
 
     @EventHandler
     void on(ApiKeyCreatedEvent event, @SequenceNumber long sequence) {

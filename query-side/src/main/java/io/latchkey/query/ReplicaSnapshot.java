@@ -3,7 +3,6 @@ package io.latchkey.query;
 import com.mongodb.MongoBulkWriteException;
 import com.mongodb.MongoException;
 import com.mongodb.WriteConcern;
-import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.BulkWriteOptions;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.ReplaceOneModel;
@@ -31,6 +30,7 @@ import org.axonframework.eventhandling.tokenstore.inmemory.InMemoryTokenStore;
 import org.bson.Document;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessException;
 import org.springframework.data.annotation.Id;
 import org.springframework.data.mongodb.core.MongoTemplate;
 import org.springframework.data.mongodb.core.query.Query;
@@ -42,29 +42,29 @@ import org.springframework.stereotype.Component;
  * a thread of its own, it reads the position the projection has applied every event up to, saves each key and each
  * developer default changed since, and only then the position: what is saved is never behind the position, and a
  * start that replays from it over newer states changes nothing (the projection skips events at or below a state's
- * version). The projection's token stays in memory, started from the saved position. Each format of the saved
- * states has collections of its own, so releases that fold differently never read each other's.
+ * version). The projection's token stays in memory, started from the saved position.
  *
- * <p>Durability. With MongoDB every write is acknowledged once a majority has it in its journal, so nothing
- * acknowledged is lost. The embedded store writes to disk within a second on its own, so a crash of the command side
- * that serves it can take back saves it had accepted, and events that readers had already seen: each save reads the
- * store's start id before and after. After a clean restart every state is saved again before any position; after a
- * crash the snapshot is dropped and nothing more is saved by this process (its memory may hold an event the crash
- * took back), so that the next start replays the log from its beginning, as it would have before snapshots.
+ * <p>The collections are named by the snapshot's format and by the crashes the embedded store has been through
+ * ({@link EmbeddedMongoServer.StoreStart#crashes}). A crash takes back what the store accepted in its last second,
+ * saves and events that readers had already folded alike, so a snapshot saved before it, or by a query side that
+ * ran through it, is never read again: a query side that sees the count grow saves no more, and the next start finds
+ * no snapshot of the new count and replays the log from its beginning, as every start did before snapshots. A clean
+ * stop commits everything it accepted, so the count, and the snapshot, carry over. With MongoDB (no marker, no
+ * crashes counted) every write is acknowledged once a majority has it in its journal, and a state's save is
+ * forgotten only then.
  */
 @Component
 class ReplicaSnapshot implements AutoCloseable {
 
     /** What the saved states mean; it names the collections, so another format is never read. */
     static final int FORMAT = 1;
-    static final String KEYS = "replica_keys_" + FORMAT;
-    static final String DEVELOPERS = "replica_developers_" + FORMAT;
-    static final String POSITION = "replica_position_" + FORMAT;
+    private static final String PREFIX = "replica_" + FORMAT + "_";
     private static final Duration SAVE_EVERY = Duration.ofSeconds(5);
     private static final int WRITE_BATCH = 1_000;
     private static final int LOAD_ATTEMPTS = 5;
     private static final int DUPLICATE_KEY = 11_000;
-    private static final WriteConcern DURABLE = WriteConcern.MAJORITY.withJournal(true);
+    private static final WriteConcern DURABLE = WriteConcern.MAJORITY.withJournal(true)
+            .withWTimeout(30, TimeUnit.SECONDS);
     private static final String POSITION_ID = ActiveKeyReplicaProjection.GROUP;
     private static final Logger log = LoggerFactory.getLogger(ReplicaSnapshot.class);
 
@@ -74,23 +74,19 @@ class ReplicaSnapshot implements AutoCloseable {
     private final Map<String, ReplicaKeyState> changedKeys = new ConcurrentHashMap<>();
     private final Map<String, SavedDefault> changedDefaults = new ConcurrentHashMap<>();
     private final ScheduledExecutorService saver;
+    /** The store's crashes when this snapshot was read; its collections are named by them. */
+    private long crashes;
     /** What a start read, until the projection takes it; no save runs before. */
     private Saved saved;
-    /** Marks every state the projection holds as changed, for a save after the store restarted. */
-    private volatile Runnable everythingChanged = () -> { };
-    /** The store's start id at the last save (or load), and the position last written. */
-    private String savedUnder;
     private long savedPosition;
-    /** Set after a crash of the embedded store: this process saves nothing more. */
-    private boolean dropped;
+    /** Set once the store's crashes grew: this process saves nothing more. */
+    private volatile boolean stopped;
 
     /** A key's state as saved; {@code version} is the state's, which a save only ever raises. */
-    @org.springframework.data.mongodb.core.mapping.Document(KEYS)
     record SavedKey(@Id String keyId, ReplicaKeyState state, long version) {
     }
 
     /** A developer's default rate limit (null: none) and the sequence number of the event that set it. */
-    @org.springframework.data.mongodb.core.mapping.Document(DEVELOPERS)
     record SavedDefault(@Id String developerId, RateLimit rateLimit, long version) {
     }
 
@@ -114,34 +110,65 @@ class ReplicaSnapshot implements AutoCloseable {
                 TimeUnit.MILLISECONDS);
     }
 
+    static String keys(long crashes) {
+        return PREFIX + crashes + "_keys";
+    }
+
+    static String developers(long crashes) {
+        return PREFIX + crashes + "_developers";
+    }
+
+    static String position(long crashes) {
+        return PREFIX + crashes + "_position";
+    }
+
     /**
-     * The position, then the states, read again should the store restart in between (its restart may take back
-     * saves the first read saw). Without a position no state is read: states saved before a first position, or left
-     * by a snapshot dropped after a crash, are not known to hold anything.
+     * The position, then the states, of the store's current crash count, read again should a crash come in between.
+     * Without a position no state is read: states saved before a first position are not known to hold anything.
+     * Snapshots of earlier counts are dropped: nothing reads them again.
      */
     private Saved load() {
         for (int attempt = 1; ; attempt++) {
             try {
-                String start = EmbeddedMongoServer.startId(mongo.getDb());
+                long before = EmbeddedMongoServer.storeStart(mongo.getDb()).crashes();
+                crashes = before;
                 OptionalLong position = position();
                 Map<String, ReplicaKeyState> keys = new ConcurrentHashMap<>();
                 Map<String, SavedDefault> defaults = new ConcurrentHashMap<>();
                 if (position.isPresent()) {
-                    try (Stream<SavedKey> states = mongo.stream(new Query(), SavedKey.class)) {
+                    try (Stream<SavedKey> states = mongo.stream(new Query(), SavedKey.class, keys(before))) {
                         states.forEach(key -> keys.put(key.keyId(), key.state()));
                     }
-                    mongo.findAll(SavedDefault.class).forEach(one -> defaults.put(one.developerId(), one));
+                    mongo.findAll(SavedDefault.class, developers(before))
+                            .forEach(one -> defaults.put(one.developerId(), one));
                 }
-                if (start.equals(EmbeddedMongoServer.startId(mongo.getDb()))) {
-                    savedUnder = start;
+                if (EmbeddedMongoServer.storeStart(mongo.getDb()).crashes() == before) {
+                    dropEarlierThan(before);
                     return new Saved(position, keys, defaults);
                 }
-            } catch (MongoException e) {
-                if (attempt == LOAD_ATTEMPTS) {
-                    throw e;
+            } catch (MongoException | DataAccessException e) {
+                log.warn("Could not read the replica snapshot (attempt {} of {})", attempt, LOAD_ATTEMPTS, e);
+            }
+            if (attempt >= LOAD_ATTEMPTS) {
+                throw new IllegalStateException("The replica snapshot could not be read in " + LOAD_ATTEMPTS
+                        + " attempts (the store kept failing or crashing)");
+            }
+            try {
+                Thread.sleep(200L * attempt);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while reading the replica snapshot", e);
+            }
+        }
+    }
+
+    private void dropEarlierThan(long current) {
+        for (String name : mongo.getCollectionNames()) {
+            if (name.startsWith(PREFIX)) {
+                String count = name.substring(PREFIX.length(), name.lastIndexOf('_'));
+                if (count.chars().allMatch(Character::isDigit) && Long.parseLong(count) < current) {
+                    mongo.dropCollection(name);
                 }
-                log.warn("Could not read the replica snapshot (attempt {} of {}); reading it again", attempt,
-                        LOAD_ATTEMPTS, e);
             }
         }
     }
@@ -153,78 +180,67 @@ class ReplicaSnapshot implements AutoCloseable {
         return taken;
     }
 
-    /** {@code everythingChanged} marks every state the projection holds as changed. */
-    void onRestart(Runnable everythingChanged) {
-        this.everythingChanged = everythingChanged;
-    }
-
     /** The replica processor's token store, holding the saved position when there is one (else it starts afresh). */
     TokenStore tokenStore() {
         return tokens;
     }
 
-    /** The position the saved states hold every event up to; empty before the first save. */
+    /** The saved position this snapshot's collections hold every event up to; empty before the first save. */
     OptionalLong position() {
-        Document position = mongo.getCollection(POSITION).find(new Document("_id", POSITION_ID)).first();
+        Document position = mongo.getCollection(position(crashes)).find(new Document("_id", POSITION_ID)).first();
         return position == null ? OptionalLong.empty()
                 : OptionalLong.of(position.get("position", Number.class).longValue());
     }
 
-    /** Keeps the newer of two changes of one key: the saver may mark a state while the processor changes it. */
+    /** Keeps the newer of two changes of one key. */
     void keyChanged(String keyId, ReplicaKeyState state) {
-        changedKeys.merge(keyId, state, (held, offered) -> offered.version() >= held.version() ? offered : held);
+        if (!stopped) {
+            changedKeys.merge(keyId, state, (held, offered) -> offered.version() >= held.version() ? offered : held);
+        }
     }
 
     void defaultChanged(String developerId, RateLimit rateLimit, long version) {
-        changedDefaults.merge(developerId, new SavedDefault(developerId, rateLimit, version),
-                (held, offered) -> offered.version() >= held.version() ? offered : held);
+        if (!stopped) {
+            changedDefaults.merge(developerId, new SavedDefault(developerId, rateLimit, version),
+                    (held, offered) -> offered.version() >= held.version() ? offered : held);
+        }
     }
 
     /**
      * Saves what changed and then the position read before it. The projection remembers a state before its event's
      * position is stored, so every change up to that position is among those saved here. Synchronized: the last save
-     * on the way down may meet one still running.
+     * on the way down may meet one still running. What this writes after a crash it has not seen yet goes into
+     * collections no start reads again.
      */
     synchronized void save() {
-        if (saved != null || dropped) {
+        if (saved != null || stopped) {
             return;
         }
-        String start = EmbeddedMongoServer.startId(mongo.getDb());
-        if (!start.equals(savedUnder)) {
-            if (!EmbeddedMongoServer.startedAfterCleanStop(mongo.getDb())) {
-                drop();
-                return;
-            }
-            // A clean restart: the store committed what it accepted, but a save may have met its stop half-way.
-            everythingChanged.run();
-            savedPosition = -1;
+        if (EmbeddedMongoServer.storeStart(mongo.getDb()).crashes() != crashes) {
+            stopped = true;
+            changedKeys.clear();
+            changedDefaults.clear();
+            log.warn("The embedded store crashed, which may have taken back events this query side had already "
+                    + "folded: it saves no more replica snapshot, and its next start replays the event log");
+            return;
         }
         OptionalLong applied = applied();
-        saveChanged(changedKeys, KEYS, (keyId, state) -> new SavedKey(keyId, state, state.version()),
+        saveChanged(changedKeys, keys(crashes), (keyId, state) -> new SavedKey(keyId, state, state.version()),
                 ReplicaKeyState::version);
-        saveChanged(changedDefaults, DEVELOPERS, (developerId, one) -> one, SavedDefault::version);
-        if (!start.equals(EmbeddedMongoServer.startId(mongo.getDb()))) {
-            // Restarted while saving: no position across it; the next save sees the restart.
-            return;
-        }
-        savedUnder = start;
+        saveChanged(changedDefaults, developers(crashes), (developerId, one) -> one, SavedDefault::version);
         if (applied.isPresent() && applied.getAsLong() != savedPosition) {
-            MongoCollection<Document> position = mongo.getCollection(POSITION).withWriteConcern(DURABLE);
-            position.replaceOne(new Document("_id", POSITION_ID),
+            mongo.getCollection(position(crashes)).withWriteConcern(DURABLE).replaceOne(
+                    new Document("_id", POSITION_ID),
                     new Document("_id", POSITION_ID).append("position", applied.getAsLong()),
                     new ReplaceOptions().upsert(true));
-            if (!start.equals(EmbeddedMongoServer.startId(mongo.getDb()))) {
-                // The write reached a store that restarted after the check: take it back.
-                position.deleteOne(new Document("_id", POSITION_ID));
-                return;
-            }
             savedPosition = applied.getAsLong();
         }
     }
 
     /**
-     * Writes each changed state over an older one only, a batch at a time, each write durable when acknowledged;
-     * a state the store holds at its version or later already is left (its upsert meets the id: duplicate key).
+     * Writes each changed state over an older one only, a batch at a time, each write durable when acknowledged. An
+     * upsert that meets the id (duplicate key) found the state there, at its version or later; with MongoDB two
+     * upserts of one new id may also meet each other, so those are tried once more, when the id exists.
      */
     private <T> void saveChanged(Map<String, T> changed, String collection, BiFunction<String, T, Object> saved,
                                  ToLongFunction<T> version) {
@@ -251,27 +267,27 @@ class ReplicaSnapshot implements AutoCloseable {
                     Filters.lt("version", version.applyAsLong(entry.getValue()))), document,
                     new ReplaceOptions().upsert(true)));
         }
+        List<ReplaceOneModel<Document>> again = bulk(collection, writes);
+        if (!again.isEmpty() && !bulk(collection, again).isEmpty()) {
+            // A second duplicate key: the id exists, at this version or later.
+            log.debug("{} states of {} were saved newer already", again.size(), collection);
+        }
+        batch.forEach(entry -> changed.remove(entry.getKey(), entry.getValue()));
+    }
+
+    /** The writes whose upsert met a duplicate key; any other failure is thrown. */
+    private List<ReplaceOneModel<Document>> bulk(String collection, List<ReplaceOneModel<Document>> writes) {
         try {
             mongo.getCollection(collection).withWriteConcern(DURABLE).bulkWrite(writes,
                     new BulkWriteOptions().ordered(false));
+            return List.of();
         } catch (MongoBulkWriteException e) {
             if (e.getWriteConcernError() != null
                     || e.getWriteErrors().stream().anyMatch(error -> error.getCode() != DUPLICATE_KEY)) {
                 throw e;
             }
+            return e.getWriteErrors().stream().map(error -> writes.get(error.getIndex())).toList();
         }
-        batch.forEach(entry -> changed.remove(entry.getKey(), entry.getValue()));
-    }
-
-    /** After a crash of the embedded store: the next start replays the log from its beginning. */
-    private void drop() {
-        dropped = true;
-        Stream.of(POSITION, KEYS, DEVELOPERS).forEach(mongo::dropCollection);
-        changedKeys.clear();
-        changedDefaults.clear();
-        log.warn("The embedded store restarted after a crash, which may have taken back events this query side had "
-                + "already folded: its replica snapshot is dropped and no more is saved until it restarts, which "
-                + "then replays the event log from its beginning");
     }
 
     private OptionalLong applied() {

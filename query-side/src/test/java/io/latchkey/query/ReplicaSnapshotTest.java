@@ -16,6 +16,7 @@ import io.latchkey.api.KeyStatus;
 import io.latchkey.api.RateLimit;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
+import io.latchkey.support.store.EmbeddedMongoServer;
 import io.latchkey.testing.LoopbackPorts;
 import io.latchkey.validator.hazelcast.ReplicaCluster;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
@@ -31,8 +32,6 @@ import org.bson.Document;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.data.mongodb.core.MongoTemplate;
-import org.springframework.data.mongodb.core.query.Criteria;
-import org.springframework.data.mongodb.core.query.Query;
 
 /**
  * The replica projection's saved states and position, with the real embedded store and real Hazelcast members: a
@@ -191,55 +190,28 @@ class ReplicaSnapshotTest extends QuerySideTestSupport {
                 Map.of(), version);
     }
 
-    /** As the embedded store's next start records it: a new id, and whether it followed a clean stop. */
-    private static void restarted(MongoTemplate own, boolean cleanly) {
+    /** As the embedded store's next start records it: a new id, and one more crash after a crash. */
+    private static void restarted(MongoTemplate own, boolean afterCrash) {
+        long crashes = EmbeddedMongoServer.storeStart(own.getDb()).crashes() + (afterCrash ? 1 : 0);
         own.getCollection("latchkey_markers").replaceOne(new Document("_id", "store-start"),
                 new Document("_id", "store-start").append("id", UUID.randomUUID().toString())
-                        .append("afterCleanStop", cleanly), new ReplaceOptions().upsert(true));
+                        .append("crashes", crashes), new ReplaceOptions().upsert(true));
     }
 
     @Test
-    void aSaveAfterACleanRestartOfTheStoreSavesEveryStateAgain() {
+    void aCleanRestartOfTheStoreKeepsTheSnapshot() {
         MongoTemplate own = new MongoTemplate(mongoClient, "replica-clean-" + UUID.randomUUID());
-        try (ReplicaSnapshot alone = ownSnapshot(own)) {
-            Map<String, ReplicaKeyState> held = Map.of("key-a", state(3), "key-b", state(5));
-            alone.onRestart(() -> held.forEach(alone::keyChanged));
-            held.forEach(alone::keyChanged);
-            alone.save();
-            assertThat(alone.position()).hasValue(10);
-            // The restart took back one state the store had accepted.
-            own.remove(new Query(Criteria.where("_id").is("key-b")), ReplicaSnapshot.KEYS);
-            restarted(own, true);
-
-            alone.save();
-
-            assertThat(own.findById("key-b", ReplicaSnapshot.SavedKey.class)).isNotNull()
-                    .satisfies(saved -> assertThat(saved.version()).isEqualTo(5));
-            assertThat(alone.position()).hasValue(10);
-        } finally {
-            own.getDb().drop();
-        }
-    }
-
-    @Test
-    void aCrashOfTheStoreDropsTheSnapshotSoThatTheNextStartReplaysTheLog() {
-        MongoTemplate own = new MongoTemplate(mongoClient, "replica-crash-" + UUID.randomUUID());
         try (ReplicaSnapshot alone = ownSnapshot(own)) {
             alone.keyChanged("key-a", state(3));
             alone.save();
-            assertThat(alone.position()).hasValue(10);
             restarted(own, false);
-
-            alone.save();
-            alone.keyChanged("key-b", state(1));
+            alone.keyChanged("key-b", state(5));
             alone.save();
 
-            assertThat(alone.position()).isEmpty();
-            assertThat(own.findAll(ReplicaSnapshot.SavedKey.class)).as("nothing saved after the crash").isEmpty();
             try (ReplicaSnapshot next = new ReplicaSnapshot(own)) {
                 ReplicaSnapshot.Saved saved = next.takeSaved();
-                assertThat(saved.position()).isEmpty();
-                assertThat(saved.keys()).isEmpty();
+                assertThat(saved.position()).hasValue(10);
+                assertThat(saved.keys()).containsOnlyKeys("key-a", "key-b");
             }
         } finally {
             own.getDb().drop();
@@ -247,7 +219,56 @@ class ReplicaSnapshotTest extends QuerySideTestSupport {
     }
 
     @Test
-    void aSavedStateIsOnlyEverReplacedByANewerOne() {
+    void noSnapshotSavedBeforeACrashOrByAQuerySideRunningThroughItIsReadAgain() {
+        MongoTemplate own = new MongoTemplate(mongoClient, "replica-crash-" + UUID.randomUUID());
+        try (ReplicaSnapshot throughIt = ownSnapshot(own)) {
+            throughIt.keyChanged("key-a", state(3));
+            throughIt.save();
+            // A crash, then a clean restart before the query side that ran through both saved again.
+            restarted(own, true);
+            restarted(own, false);
+
+            try (ReplicaSnapshot startedAfter = new ReplicaSnapshot(own)) {
+                ReplicaSnapshot.Saved saved = startedAfter.takeSaved();
+                assertThat(saved.position()).as("the log is replayed").isEmpty();
+                assertThat(saved.keys()).isEmpty();
+                assertThat(own.collectionExists(ReplicaSnapshot.keys(0))).as("the earlier snapshot dropped").isFalse();
+                startedAfter.tokenStore().initializeTokenSegments(ActiveKeyReplicaProjection.GROUP, 1,
+                        new GlobalSequenceTrackingToken(20));
+                startedAfter.keyChanged("key-b", state(1));
+                startedAfter.save();
+
+                throughIt.keyChanged("key-c", state(7));
+                throughIt.save();
+
+                try (ReplicaSnapshot next = new ReplicaSnapshot(own)) {
+                    ReplicaSnapshot.Saved after = next.takeSaved();
+                    assertThat(after.position()).hasValue(20);
+                    assertThat(after.keys()).as("only what the query side started after the crash saved")
+                            .containsOnlyKeys("key-b");
+                }
+            }
+        } finally {
+            own.getDb().drop();
+        }
+    }
+
+    @Test
+    void statesSavedWithoutAPositionAreNotRead() {
+        MongoTemplate own = new MongoTemplate(mongoClient, "replica-unplaced-" + UUID.randomUUID());
+        try {
+            own.insert(new ReplicaSnapshot.SavedKey("key-a", state(3), 3), ReplicaSnapshot.keys(0));
+
+            try (ReplicaSnapshot next = new ReplicaSnapshot(own)) {
+                assertThat(next.takeSaved().keys()).isEmpty();
+            }
+        } finally {
+            own.getDb().drop();
+        }
+    }
+
+    @Test
+    void aSavedStateIsOnlyEverReplacedByANewerOneAndEveryBatchIsSaved() {
         MongoTemplate own = new MongoTemplate(mongoClient, "replica-newer-" + UUID.randomUUID());
         try (ReplicaSnapshot alone = ownSnapshot(own); ReplicaSnapshot other = ownSnapshot(own)) {
             alone.keyChanged("key-a", state(5));
@@ -258,10 +279,16 @@ class ReplicaSnapshotTest extends QuerySideTestSupport {
             alone.keyChanged("key-a", state(2));
             alone.save();
 
-            assertThat(own.findById("key-a", ReplicaSnapshot.SavedKey.class).version()).isEqualTo(5);
+            assertThat(own.findById("key-a", ReplicaSnapshot.SavedKey.class, ReplicaSnapshot.keys(0)).version())
+                    .isEqualTo(5);
             alone.keyChanged("key-a", state(6));
+            for (int i = 0; i < 1_500; i++) {
+                alone.keyChanged("key-" + i, state(1));
+            }
             alone.save();
-            assertThat(own.findById("key-a", ReplicaSnapshot.SavedKey.class).version()).isEqualTo(6);
+            assertThat(own.findById("key-a", ReplicaSnapshot.SavedKey.class, ReplicaSnapshot.keys(0)).version())
+                    .isEqualTo(6);
+            assertThat(own.getCollection(ReplicaSnapshot.keys(0)).countDocuments()).isEqualTo(1_501);
         } finally {
             own.getDb().drop();
         }

@@ -26,14 +26,14 @@ public final class EmbeddedMongoServer implements AutoCloseable {
     /** A map of this class's own, outside the backend's {@code databases.} names, that every commit changes. */
     private static final String COMMITS = "latchkey$commits";
     private static final String STOPPED_CLEANLY = "stoppedCleanly";
-    private static final String AFTER_CLEAN_STOP = "afterCleanStop";
+    private static final String CRASHES = "crashes";
 
     private final H2Backend backend;
     private final MongoServer server;
-    /** The database holding the start marker, or null for none. */
-    private String markedDatabase;
     private final MVMap<Integer, Long> commits;
     private final AtomicLong commitCount = new AtomicLong();
+    /** The database holding the start marker, or null for none. */
+    private String markedDatabase;
 
     private EmbeddedMongoServer(H2Backend backend, MongoServer server) {
         this.backend = backend;
@@ -48,8 +48,8 @@ public final class EmbeddedMongoServer implements AutoCloseable {
     /**
      * Serves the store in {@code dataDir}, first recording a new start id in {@code database} (none when null) for
      * {@link StoreStartAwareTokenStore}: before any client can reach the store, so that none stores a token under the
-     * previous id into the restarted store. The marker also says whether the previous serving process stopped
-     * cleanly ({@link #startedAfterCleanStop}): only a crash takes back writes it had accepted.
+     * previous id into the restarted store. The marker also counts the crashes the store has been through
+     * ({@link StoreStart#crashes}): only a crash takes back writes it had accepted.
      */
     public static EmbeddedMongoServer start(Path dataDir, String host, int port, String database) {
         try {
@@ -73,40 +73,43 @@ public final class EmbeddedMongoServer implements AutoCloseable {
             }
             Document previous = markers.handleQueryAsStream(new Document("_id", StoreStartAwareTokenStore.START))
                     .findFirst().orElse(null);
-            // A store without a marker is new (or older than markers): it lost nothing of this release's.
-            boolean clean = previous == null || Boolean.TRUE.equals(previous.get(STOPPED_CLEANLY));
+            // A new store has been through no crash. A marker that does not say its process stopped cleanly counts
+            // one, a marker of a release before these fields among them (a reader of it replays once, the safe side).
+            long crashes = previous == null ? 0 : ((Number) previous.getOrDefault(CRASHES, 0L)).longValue()
+                    + (Boolean.TRUE.equals(previous.get(STOPPED_CLEANLY)) ? 0 : 1);
             markers.deleteDocuments(new Document("_id", StoreStartAwareTokenStore.START), 1);
             markers.insertDocuments(List.of(new Document("_id", StoreStartAwareTokenStore.START)
-                    .append("id", UUID.randomUUID().toString()).append(AFTER_CLEAN_STOP, clean)));
+                    .append("id", UUID.randomUUID().toString()).append(CRASHES, crashes)));
+            // On disk before any client can connect: a kill before it must not leave the old marker's clean stop.
+            backend.commit();
+            backend.getMvStore().sync();
         }
         EmbeddedMongoServer served = serve(backend, host, port);
         served.markedDatabase = database;
-        served.commit();
         return served;
     }
 
     /**
-     * The id the serving process recorded at its last start in {@code database} ("" for none): a reader that sees it
-     * change knows the store restarted.
+     * What the serving process recorded at the store's last start: its id, new at every start, and how many crashes
+     * the store has been through (carried over a clean stop, one more after a crash). {@code ("", 0)} where there is
+     * no marker, as in MongoDB.
      */
-    public static String startId(com.mongodb.client.MongoDatabase database) {
-        org.bson.Document marker = startMarker(database);
-        return marker == null ? "" : marker.getString("id");
+    public record StoreStart(String id, long crashes) {
     }
 
     /**
-     * Whether the store's last start followed a clean stop of the process that served it before, which committed
-     * every write it had accepted; false after a crash, which may have taken back the last second of writes (and
-     * events that readers had already seen). True where there is no marker.
+     * The store's last start as recorded in {@code database}, read in one query: a reader that sees the id change
+     * knows the store restarted, and one that sees the crashes grow knows that it may have taken back writes of the
+     * last second the reader saw accepted, and events the reader had already read.
      */
-    public static boolean startedAfterCleanStop(com.mongodb.client.MongoDatabase database) {
-        org.bson.Document marker = startMarker(database);
-        return marker == null || !Boolean.FALSE.equals(marker.getBoolean(AFTER_CLEAN_STOP));
-    }
-
-    private static org.bson.Document startMarker(com.mongodb.client.MongoDatabase database) {
-        return database.getCollection(EventPositions.MARKERS)
+    public static StoreStart storeStart(com.mongodb.client.MongoDatabase database) {
+        org.bson.Document marker = database.getCollection(EventPositions.MARKERS)
                 .find(new org.bson.Document("_id", StoreStartAwareTokenStore.START)).first();
+        if (marker == null) {
+            return new StoreStart("", 0);
+        }
+        Number crashes = marker.get(CRASHES, Number.class);
+        return new StoreStart(marker.getString("id"), crashes == null ? 0 : crashes.longValue());
     }
 
     /** Serves {@code backend}, for tests that open its store themselves. */
@@ -136,20 +139,26 @@ public final class EmbeddedMongoServer implements AutoCloseable {
 
     /**
      * Stops serving; the server then closes the backend, whose store commits what it accepted as it closes, the
-     * marker that says so among it (written first: whatever is accepted after it is committed with it).
+     * marker that says so among it. The background commits stop first, so that the marker reaches the disk only with
+     * that last commit, and with everything accepted before it: a kill while closing reads as the crash it is.
      */
     @Override
     public void close() {
-        if (markedDatabase != null && isOpen()) {
-            MongoCollection<?> markers = backend.resolveDatabase(markedDatabase)
-                    .resolveCollection(EventPositions.MARKERS, false);
-            Document marker = markers.handleQueryAsStream(new Document("_id", StoreStartAwareTokenStore.START))
-                    .findFirst().orElse(null);
-            if (marker != null) {
-                markers.deleteDocuments(new Document("_id", StoreStartAwareTokenStore.START), 1);
-                markers.insertDocuments(List.of(marker.cloneDeeply().append(STOPPED_CLEANLY, true)));
+        try {
+            if (markedDatabase != null && isOpen()) {
+                backend.getMvStore().setAutoCommitDelay(0);
+                MongoCollection<?> markers = backend.resolveDatabase(markedDatabase)
+                        .resolveCollection(EventPositions.MARKERS, false);
+                Document marker = markers == null ? null
+                        : markers.handleQueryAsStream(new Document("_id", StoreStartAwareTokenStore.START))
+                                .findFirst().orElse(null);
+                if (marker != null) {
+                    markers.deleteDocuments(new Document("_id", StoreStartAwareTokenStore.START), 1);
+                    markers.insertDocuments(List.of(marker.cloneDeeply().append(STOPPED_CLEANLY, true)));
+                }
             }
+        } finally {
+            server.shutdownNow();
         }
-        server.shutdownNow();
     }
 }

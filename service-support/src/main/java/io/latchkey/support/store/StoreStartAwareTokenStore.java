@@ -37,7 +37,7 @@ final class StoreStartAwareTokenStore implements TokenStore {
     }
 
     private String start() {
-        return EmbeddedMongoServer.startId(database);
+        return EmbeddedMongoServer.storeStart(database).id();
     }
 
     private static String key(String processorName, int segment) {

@@ -81,9 +81,9 @@ class EmbeddedMongoServerTest {
     }
 
     @Test
-    void eachStartSaysWhetherTheProcessServingBeforeStoppedCleanly() {
-        String first = startedAndStopped(true);
-        String second = startedAndStopped(true);
+    void eachStartCountsTheCrashesTheStoreHasBeenThrough() {
+        String first = startedAndStopped(0);
+        String second = startedAndStopped(0);
         assertThat(second).isNotEqualTo(first);
 
         // A crash: the store closed as a killed process leaves it, nothing committed after its start.
@@ -94,18 +94,18 @@ class EmbeddedMongoServerTest {
         store.closeImmediately();
         crashed.close();
 
-        startedAndStopped(false);
-        startedAndStopped(true);
+        startedAndStopped(1);
+        startedAndStopped(1);
     }
 
-    /** Starts the store, checks what its start says of the stop before it, stops it cleanly; the start id. */
-    private String startedAndStopped(boolean afterCleanStop) {
+    /** Starts the store, checks the crashes its start counts, stops it cleanly; the start id. */
+    private String startedAndStopped(long crashes) {
         int port = LoopbackPorts.free();
         try (EmbeddedMongoServer server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", port, "latchkey");
              MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port)) {
-            assertThat(EmbeddedMongoServer.startedAfterCleanStop(client.getDatabase("latchkey")))
-                    .isEqualTo(afterCleanStop);
-            return EmbeddedMongoServer.startId(client.getDatabase("latchkey"));
+            EmbeddedMongoServer.StoreStart start = EmbeddedMongoServer.storeStart(client.getDatabase("latchkey"));
+            assertThat(start.crashes()).isEqualTo(crashes);
+            return start.id();
         }
     }
 
