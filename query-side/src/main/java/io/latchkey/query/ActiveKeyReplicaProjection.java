@@ -90,7 +90,6 @@ public class ActiveKeyReplicaProjection {
         return written + (batch.isEmpty() ? 0 : writer.writeAll(batch));
     }
 
-
     @EventHandler
     void on(ApiKeyCreatedEvent event, @SequenceNumber long sequence) {
         if (!keys.containsKey(event.keyId())) {

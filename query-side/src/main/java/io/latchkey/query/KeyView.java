@@ -54,6 +54,11 @@ public record KeyView(@Id String keyId, String developerId, String name, String 
         return revokedAt != null && revokedAt.isBefore(ends) ? revokedAt : ends;
     }
 
+    /** The limit edges apply: the key's own, else its developer's default ({@code developerDefault}), else none. */
+    public RateLimit effectiveRateLimit(RateLimit developerDefault) {
+        return rateLimit != null ? rateLimit : developerDefault;
+    }
+
     /** The status a caller should see at {@code now}: a key past its expiry is EXPIRED before the event says so. */
     public KeyStatus statusAt(Instant now) {
         return status == KeyStatus.ACTIVE && expiresAt != null && !now.isBefore(expiresAt) ? KeyStatus.EXPIRED : status;

@@ -20,7 +20,7 @@ import org.springframework.stereotype.Component;
 @Component
 public class PastStates {
 
-    /** The embedded store reads a stream a batch at a time: a window of as many reads none of them twice. */
+    /** The embedded store reads a stream a batch at a time: a window of a batch is one fetch, no event read twice. */
     private static final int WINDOW = StoreAutoConfiguration.READ_BATCH;
 
     private final EventWindows windows;

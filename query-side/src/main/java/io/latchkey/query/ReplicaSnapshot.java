@@ -8,7 +8,7 @@ import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.ReplaceOneModel;
 import com.mongodb.client.model.ReplaceOptions;
 import io.latchkey.api.RateLimit;
-import io.latchkey.support.store.EmbeddedMongoServer;
+import io.latchkey.support.store.StoreStart;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +21,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.ToLongFunction;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
 import org.axonframework.eventhandling.TrackingToken;
@@ -45,7 +47,7 @@ import org.springframework.stereotype.Component;
  * version). The projection's token stays in memory, started from the saved position.
  *
  * <p>The collections are named by the snapshot's format and by the crashes the embedded store has been through
- * ({@link EmbeddedMongoServer.StoreStart#crashes}). A crash takes back what the store accepted in its last second,
+ * ({@link StoreStart#crashes}). A crash takes back what the store accepted in its last second,
  * saves and events that readers had already folded alike, so a snapshot saved before it, or by a query side that
  * ran through it, is never read again: a query side that sees the count grow saves no more, and the next start finds
  * no snapshot of the new count and replays the log from its beginning, as every start did before snapshots. A clean
@@ -59,6 +61,7 @@ class ReplicaSnapshot implements AutoCloseable {
     /** What the saved states mean; it names the collections, so another format is never read. */
     static final int FORMAT = 1;
     private static final String PREFIX = "replica_" + FORMAT + "_";
+    private static final Pattern COLLECTION = Pattern.compile(PREFIX + "(\\d{1,18})_(keys|developers|position)");
     private static final Duration SAVE_EVERY = Duration.ofSeconds(5);
     private static final int WRITE_BATCH = 1_000;
     private static final int LOAD_ATTEMPTS = 5;
@@ -90,8 +93,12 @@ class ReplicaSnapshot implements AutoCloseable {
     record SavedDefault(@Id String developerId, RateLimit rateLimit, long version) {
     }
 
-    /** What a start reads: the position, or none, and the states, which hold every event up to it. */
-    record Saved(OptionalLong position, Map<String, ReplicaKeyState> keys, Map<String, SavedDefault> defaults) {
+    /**
+     * What a start reads: the position, or none, and the states, which hold every event up to it; {@code keys} is
+     * concurrent, for the projection to go on with as its own.
+     */
+    record Saved(OptionalLong position, ConcurrentHashMap<String, ReplicaKeyState> keys,
+                 Map<String, SavedDefault> defaults) {
     }
 
     ReplicaSnapshot(MongoTemplate mongo) {
@@ -125,15 +132,15 @@ class ReplicaSnapshot implements AutoCloseable {
     /**
      * The position, then the states, of the store's current crash count, read again should a crash come in between.
      * Without a position no state is read: states saved before a first position are not known to hold anything.
-     * Snapshots of earlier counts are dropped: nothing reads them again.
+     * Snapshots of other counts are dropped: nothing reads them again.
      */
     private Saved load() {
         for (int attempt = 1; ; attempt++) {
             try {
-                long before = EmbeddedMongoServer.storeStart(mongo.getDb()).crashes();
+                long before = StoreStart.of(mongo.getDb()).crashes();
                 crashes = before;
                 OptionalLong position = position();
-                Map<String, ReplicaKeyState> keys = new ConcurrentHashMap<>();
+                ConcurrentHashMap<String, ReplicaKeyState> keys = new ConcurrentHashMap<>();
                 Map<String, SavedDefault> defaults = new ConcurrentHashMap<>();
                 if (position.isPresent()) {
                     try (Stream<SavedKey> states = mongo.stream(new Query(), SavedKey.class, keys(before))) {
@@ -142,8 +149,8 @@ class ReplicaSnapshot implements AutoCloseable {
                     mongo.findAll(SavedDefault.class, developers(before))
                             .forEach(one -> defaults.put(one.developerId(), one));
                 }
-                if (EmbeddedMongoServer.storeStart(mongo.getDb()).crashes() == before) {
-                    dropEarlierThan(before);
+                if (StoreStart.of(mongo.getDb()).crashes() == before) {
+                    dropAllBut(before);
                     return new Saved(position, keys, defaults);
                 }
             } catch (MongoException | DataAccessException e) {
@@ -162,13 +169,12 @@ class ReplicaSnapshot implements AutoCloseable {
         }
     }
 
-    private void dropEarlierThan(long current) {
+    /** Any other count's snapshot: nothing reads it again, and no live query side is ahead of the store. */
+    private void dropAllBut(long current) {
         for (String name : mongo.getCollectionNames()) {
-            if (name.startsWith(PREFIX)) {
-                String count = name.substring(PREFIX.length(), name.lastIndexOf('_'));
-                if (count.chars().allMatch(Character::isDigit) && Long.parseLong(count) < current) {
-                    mongo.dropCollection(name);
-                }
+            Matcher snapshot = COLLECTION.matcher(name);
+            if (snapshot.matches() && !snapshot.group(1).equals(Long.toString(current))) {
+                mongo.dropCollection(name);
             }
         }
     }
@@ -216,7 +222,7 @@ class ReplicaSnapshot implements AutoCloseable {
         if (saved != null || stopped) {
             return;
         }
-        if (EmbeddedMongoServer.storeStart(mongo.getDb()).crashes() != crashes) {
+        if (StoreStart.of(mongo.getDb()).crashes() != crashes) {
             stopped = true;
             changedKeys.clear();
             changedDefaults.clear();

@@ -21,7 +21,9 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
  * log keeps for good (and creates, rotations and revocations entries every edge's replica keeps), so one tenant's loop
  * must not grow them without bound. A request past the allowance is answered 429 with {@code Retry-After} before its
  * body is read or anything is sent, and uses none of it.
- * The operator and the edges are not held. Each command side keeps its own allowances, in memory.
+ * The operator and the edges are not held. Each command side keeps its own allowances, in memory. Not the edges'
+ * {@code TokenBucket}: one number a developer, in whole nanoseconds, keeps ten thousand developers small and the
+ * burst exact at any allowance.
  */
 @Component
 class ChangeAllowance implements HandlerInterceptor, WebMvcConfigurer {

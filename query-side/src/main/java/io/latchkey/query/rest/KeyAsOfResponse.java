@@ -23,7 +23,7 @@ record KeyAsOfResponse(Instant asOf, String keyId, String developerId, String na
         return new KeyAsOfResponse(asOf, view.keyId(), view.developerId(), view.name(), view.hint(), view.scopes(),
                 view.statusAt(asOf), view.createdAt(), view.expiresAt(), view.rotatedAt(), view.previousKeyEnds(),
                 view.revokedAt(), view.revocationReason(), view.rateLimit(),
-                view.rateLimit() != null ? view.rateLimit() : past.developerDefault(), view.monthlyQuota(),
+                view.effectiveRateLimit(past.developerDefault()), view.monthlyQuota(),
                 view.version());
     }
 }

@@ -21,7 +21,7 @@ record KeyResponse(String keyId, String developerId, String name, String hint, L
         return new KeyResponse(view.keyId(), view.developerId(), view.name(), view.hint(), view.scopes(),
                 view.statusAt(now), view.createdAt(), view.expiresAt(), view.rotatedAt(), view.previousKeyEnds(),
                 view.revokedAt(), view.revocationReason(), view.rateLimit(),
-                view.rateLimit() != null ? view.rateLimit() : developerDefault,
+                view.effectiveRateLimit(developerDefault),
                 QuotaStatus.of(view.monthlyQuota(), usage, now), usage == null ? null : usage.lastUsedAt(),
                 view.version());
     }

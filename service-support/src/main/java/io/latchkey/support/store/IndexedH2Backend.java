@@ -44,7 +44,7 @@ final class IndexedH2Backend extends H2Backend {
 
     /**
      * H2Backend's constructor opens the stored databases through {@link #openOrCreateDatabase} before this class's
-     * fields would be set, so this class keeps no state of its own.
+     * field initializers would run, so this class keeps no state they would set.
      */
     IndexedH2Backend(String file) {
         super(file);
@@ -65,6 +65,13 @@ final class IndexedH2Backend extends H2Backend {
         return holdingVersion(() -> super.handleQuery(query));
     }
 
+    /** Run as the backend closes, once the server has stopped serving: no client writes after it. */
+    private Runnable beforeClose;
+
+    void beforeClose(Runnable action) {
+        this.beforeClose = action;
+    }
+
     /**
      * A release that finds the store locked (a commit under way) leaves moving the oldest version to keep to the next
      * commit, and closing makes none when nothing changed; so, with the background writer stopped, one release that
@@ -74,6 +81,9 @@ final class IndexedH2Backend extends H2Backend {
     public void close() {
         MVStore store = getMvStore();
         store.setAutoCommitDelay(0);
+        if (beforeClose != null && !store.isClosed()) {
+            beforeClose.run();
+        }
         store.deregisterVersionUsage(store.registerVersionUsage());
         super.close();
     }

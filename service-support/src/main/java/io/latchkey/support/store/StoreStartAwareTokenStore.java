@@ -37,7 +37,7 @@ final class StoreStartAwareTokenStore implements TokenStore {
     }
 
     private String start() {
-        return EmbeddedMongoServer.storeStart(database).id();
+        return StoreStart.of(database).id();
     }
 
     private static String key(String processorName, int segment) {

@@ -98,12 +98,32 @@ class EmbeddedMongoServerTest {
         startedAndStopped(1);
     }
 
+    @Test
+    void aMarkerOfAnEarlierReleaseCountsACrashUnlessItSaysItsProcessStoppedCleanly() {
+        markerOfAnEarlierRelease(new Document("_id", "store-start").append("id", "older"));
+        startedAndStopped(1);
+
+        markerOfAnEarlierRelease(new Document("_id", "store-start").append("id", "old").append("stoppedCleanly", true));
+        startedAndStopped(0);
+    }
+
+    /** The store as a release wrote it that served it without counting crashes. */
+    private void markerOfAnEarlierRelease(Document marker) {
+        int port = LoopbackPorts.free();
+        try (EmbeddedMongoServer server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", port);
+             MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port)) {
+            client.getDatabase("latchkey").getCollection("latchkey_markers").deleteMany(new Document());
+            client.getDatabase("latchkey").getCollection("latchkey_markers").insertOne(marker);
+            server.commit();
+        }
+    }
+
     /** Starts the store, checks the crashes its start counts, stops it cleanly; the start id. */
     private String startedAndStopped(long crashes) {
         int port = LoopbackPorts.free();
         try (EmbeddedMongoServer server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", port, "latchkey");
              MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port)) {
-            EmbeddedMongoServer.StoreStart start = EmbeddedMongoServer.storeStart(client.getDatabase("latchkey"));
+            StoreStart start = StoreStart.of(client.getDatabase("latchkey"));
             assertThat(start.crashes()).isEqualTo(crashes);
             return start.id();
         }
