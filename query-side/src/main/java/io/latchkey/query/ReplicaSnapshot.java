@@ -132,7 +132,7 @@ class ReplicaSnapshot implements AutoCloseable {
     /**
      * The position, then the states, of the store's current crash count, read again should a crash come in between.
      * Without a position no state is read: states saved before a first position are not known to hold anything.
-     * Snapshots of other counts are dropped: nothing reads them again.
+     * Snapshots of earlier counts are dropped: nothing reads them again.
      */
     private Saved load() {
         for (int attempt = 1; ; attempt++) {
@@ -150,7 +150,7 @@ class ReplicaSnapshot implements AutoCloseable {
                             .forEach(one -> defaults.put(one.developerId(), one));
                 }
                 if (StoreStart.of(mongo.getDb()).crashes() == before) {
-                    dropAllBut(before);
+                    dropEarlierThan(before);
                     return new Saved(position, keys, defaults);
                 }
             } catch (MongoException | DataAccessException e) {
@@ -169,11 +169,14 @@ class ReplicaSnapshot implements AutoCloseable {
         }
     }
 
-    /** Any other count's snapshot: nothing reads it again, and no live query side is ahead of the store. */
-    private void dropAllBut(long current) {
+    /**
+     * Earlier counts' snapshots: nothing reads them again. A later count's is left: this start may have read its
+     * count before a crash, and another query side may be saving under the new one.
+     */
+    private void dropEarlierThan(long current) {
         for (String name : mongo.getCollectionNames()) {
             Matcher snapshot = COLLECTION.matcher(name);
-            if (snapshot.matches() && !snapshot.group(1).equals(Long.toString(current))) {
+            if (snapshot.matches() && Long.parseLong(snapshot.group(1)) < current) {
                 mongo.dropCollection(name);
             }
         }

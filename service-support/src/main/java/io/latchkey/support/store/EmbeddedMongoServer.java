@@ -71,21 +71,26 @@ public final class EmbeddedMongoServer implements AutoCloseable {
             // one, a marker of a release before these fields among them (a reader of it replays once, the safe side).
             long crashes = previous == null ? 0 : ((Number) previous.getOrDefault(StoreStart.CRASHES, 0L)).longValue()
                     + (Boolean.TRUE.equals(previous.get(STOPPED_CLEANLY)) ? 0 : 1);
-            // On disk before any client can connect, and by this commit alone (the background writer paused): a kill
-            // before it must leave the old marker whole.
+            // On disk before any client can connect. The background writer is paused so that none of its stores holds
+            // the marker's pages when this commit runs (see commit()); one write, so a kill leaves one marker whole.
             MVStore store = backend.getMvStore();
             int delay = store.getAutoCommitDelay();
             store.setAutoCommitDelay(0);
-            replace(markers, new Document("_id", StoreStartAwareTokenStore.START)
-                    .append("id", UUID.randomUUID().toString()).append(StoreStart.CRASHES, crashes));
-            store.commit();
-            store.sync();
-            store.setAutoCommitDelay(delay);
+            try {
+                replace(markers, new Document("_id", StoreStartAwareTokenStore.START)
+                        .append("id", UUID.randomUUID().toString()).append(StoreStart.CRASHES, crashes));
+                store.commit();
+                store.sync();
+            } finally {
+                store.setAutoCommitDelay(delay);
+            }
             // Marked as the backend closes, once no client can write: whatever it accepted is in that last commit.
             backend.beforeClose(() -> {
-                Document marker = marker(markers(backend, database));
+                MongoCollection<?> atClose = backend.resolveDatabase(database)
+                        .resolveCollection(EventPositions.MARKERS, false);
+                Document marker = atClose == null ? null : marker(atClose);
                 if (marker != null) {
-                    replace(markers(backend, database), marker.cloneDeeply().append(STOPPED_CLEANLY, true));
+                    replace(atClose, marker.cloneDeeply().append(STOPPED_CLEANLY, true));
                 }
             });
         }

@@ -28,6 +28,8 @@ import java.util.stream.StreamSupport;
 import org.h2.mvstore.Cursor;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The H2 backend, with every collection finding documents by {@code _id} without a scan ({@link KeyedCollection}) and
@@ -41,6 +43,11 @@ import org.h2.mvstore.MVStore;
  * cannot read one written here.
  */
 final class IndexedH2Backend extends H2Backend {
+
+    private static final Logger log = LoggerFactory.getLogger(IndexedH2Backend.class);
+
+    /** Run as the backend closes, once the server has stopped serving: no client writes after it. */
+    private Runnable beforeClose;
 
     /**
      * H2Backend's constructor opens the stored databases through {@link #openOrCreateDatabase} before this class's
@@ -65,13 +72,6 @@ final class IndexedH2Backend extends H2Backend {
         return holdingVersion(() -> super.handleQuery(query));
     }
 
-    /** Run as the backend closes, once the server has stopped serving: no client writes after it. */
-    private Runnable beforeClose;
-
-    void beforeClose(Runnable action) {
-        this.beforeClose = action;
-    }
-
     /**
      * A release that finds the store locked (a commit under way) leaves moving the oldest version to keep to the next
      * commit, and closing makes none when nothing changed; so, with the background writer stopped, one release that
@@ -81,11 +81,22 @@ final class IndexedH2Backend extends H2Backend {
     public void close() {
         MVStore store = getMvStore();
         store.setAutoCommitDelay(0);
-        if (beforeClose != null && !store.isClosed()) {
-            beforeClose.run();
+        try {
+            if (beforeClose != null && !store.isClosed()) {
+                beforeClose.run();
+            }
+        } catch (RuntimeException e) {
+            // The store closes and commits all the same; the marker it could not write makes the next start count a
+            // crash, which only costs a replay.
+            log.warn("Could not mark the store's clean stop; its next start counts a crash", e);
+        } finally {
+            store.deregisterVersionUsage(store.registerVersionUsage());
+            super.close();
         }
-        store.deregisterVersionUsage(store.registerVersionUsage());
-        super.close();
+    }
+
+    void beforeClose(Runnable action) {
+        this.beforeClose = action;
     }
 
     /**

@@ -91,6 +91,11 @@ class EmbeddedMongoServerTest {
         int port = LoopbackPorts.free();
         EmbeddedMongoServer crashed = EmbeddedMongoServer.serve(new IndexedH2Backend(store), "127.0.0.1", port,
                 "latchkey");
+        try (MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port)) {
+            // Writes made durable before the kill carry nothing that says the stop was clean.
+            client.getDatabase("latchkey").getCollection("things").insertOne(new Document("_id", "before the kill"));
+            crashed.commit();
+        }
         store.closeImmediately();
         crashed.close();
 
