@@ -13,6 +13,7 @@ import io.latchkey.api.DeveloperRateLimitChangedEvent;
 import io.latchkey.api.RateLimit;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
+import io.latchkey.query.ReplicaSnapshot.DeveloperDefault;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import java.util.HashMap;
 import java.util.Map;
@@ -52,10 +53,6 @@ public class ActiveKeyReplicaProjection {
     private final Map<String, ReplicaKeyState> keys;
     private final Map<String, DeveloperDefault> developerDefaults = new ConcurrentHashMap<>();
 
-    /** A developer's default limit (null: none) and the sequence number of the event that set it. */
-    private record DeveloperDefault(RateLimit rateLimit, long version) {
-    }
-
     /**
      * Restores the saved states into the map before the processor starts (it is made before any processor runs), so
      * that nothing is published as caught up before the map holds them. On a warm cluster the writes wait until this
@@ -66,8 +63,7 @@ public class ActiveKeyReplicaProjection {
         this.snapshot = snapshot;
         long started = System.nanoTime();
         ReplicaSnapshot.Saved saved = snapshot.takeSaved();
-        saved.defaults().forEach((developerId, one) ->
-                developerDefaults.put(developerId, new DeveloperDefault(one.rateLimit(), one.version())));
+        developerDefaults.putAll(saved.defaults());
         this.keys = saved.keys();
         if (!keys.isEmpty()) {
             int written = restore();
@@ -147,7 +143,7 @@ public class ActiveKeyReplicaProjection {
     void on(DeveloperRateLimitChangedEvent event, @SequenceNumber long sequence) {
         DeveloperDefault current = developerDefaults.get(event.developerId());
         if (current == null || sequence > current.version()) {
-            changeDefault(event.developerId(), new DeveloperDefault(event.rateLimit(), sequence));
+            changeDefault(new DeveloperDefault(event.developerId(), event.rateLimit(), sequence));
         }
     }
 
@@ -156,14 +152,14 @@ public class ActiveKeyReplicaProjection {
      * first, remembers after, as {@link #publish}: a write that fails half-way leaves the old default remembered, so
      * the retried event does it all again.
      */
-    private synchronized void changeDefault(String developerId, DeveloperDefault newDefault) {
+    private synchronized void changeDefault(DeveloperDefault newDefault) {
         keys.forEach((keyId, state) -> {
-            if (state.developerId().equals(developerId)) {
+            if (state.developerId().equals(newDefault.developerId())) {
                 write(keyId, state, newDefault);
             }
         });
-        developerDefaults.put(developerId, newDefault);
-        snapshot.defaultChanged(developerId, newDefault.rateLimit(), newDefault.version());
+        developerDefaults.put(newDefault.developerId(), newDefault);
+        snapshot.defaultChanged(newDefault);
     }
 
     private void apply(String keyId, long sequence, UnaryOperator<ReplicaKeyState> transition) {

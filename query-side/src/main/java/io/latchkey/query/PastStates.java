@@ -46,11 +46,18 @@ public class PastStates {
 
     /** The key's creation, from its first event alone; empty when no key has that id. */
     public Optional<Creation> creation(String keyId) {
-        List<DomainEventMessage<?>> first = windows.read(keyId, 0, 1);
-        if (first.isEmpty() || !(first.get(0).getPayload() instanceof ApiKeyCreatedEvent created)) {
+        return creationIn(windows.read(keyId, 0, 1));
+    }
+
+    /**
+     * The creation a window read from a stream's start begins with; empty when the stream is no key's (empty, or
+     * another aggregate's: a key's stream always starts with its creation).
+     */
+    public static Optional<Creation> creationIn(List<DomainEventMessage<?>> start) {
+        if (start.isEmpty() || !(start.get(0).getPayload() instanceof ApiKeyCreatedEvent created)) {
             return Optional.empty();
         }
-        return Optional.of(new Creation(created, first.get(0).getSequenceNumber(), first.get(0).getTimestamp()));
+        return Optional.of(new Creation(created, start.get(0).getSequenceNumber(), start.get(0).getTimestamp()));
     }
 
     /**

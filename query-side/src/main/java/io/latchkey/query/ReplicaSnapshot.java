@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
+import java.util.function.BinaryOperator;
 import java.util.function.ToLongFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -75,7 +76,7 @@ class ReplicaSnapshot implements AutoCloseable {
     private final InMemoryTokenStore tokens = new InMemoryTokenStore();
     /** Changed since their last save, the newest state of each; a save removes only the state it saved. */
     private final Map<String, ReplicaKeyState> changedKeys = new ConcurrentHashMap<>();
-    private final Map<String, SavedDefault> changedDefaults = new ConcurrentHashMap<>();
+    private final Map<String, DeveloperDefault> changedDefaults = new ConcurrentHashMap<>();
     private final ScheduledExecutorService saver;
     /** The store's crashes when this snapshot was read; its collections are named by them. */
     private long crashes;
@@ -89,8 +90,11 @@ class ReplicaSnapshot implements AutoCloseable {
     record SavedKey(@Id String keyId, ReplicaKeyState state, long version) {
     }
 
-    /** A developer's default rate limit (null: none) and the sequence number of the event that set it. */
-    record SavedDefault(@Id String developerId, RateLimit rateLimit, long version) {
+    /**
+     * A developer's default rate limit (null: none) and the sequence number of the event that set it, as the
+     * projection holds it and as it is saved.
+     */
+    record DeveloperDefault(@Id String developerId, RateLimit rateLimit, long version) {
     }
 
     /**
@@ -98,7 +102,7 @@ class ReplicaSnapshot implements AutoCloseable {
      * concurrent, for the projection to go on with as its own.
      */
     record Saved(OptionalLong position, ConcurrentHashMap<String, ReplicaKeyState> keys,
-                 Map<String, SavedDefault> defaults) {
+                 Map<String, DeveloperDefault> defaults) {
     }
 
     ReplicaSnapshot(MongoTemplate mongo) {
@@ -141,12 +145,12 @@ class ReplicaSnapshot implements AutoCloseable {
                 crashes = before;
                 OptionalLong position = position();
                 ConcurrentHashMap<String, ReplicaKeyState> keys = new ConcurrentHashMap<>();
-                Map<String, SavedDefault> defaults = new ConcurrentHashMap<>();
+                Map<String, DeveloperDefault> defaults = new ConcurrentHashMap<>();
                 if (position.isPresent()) {
                     try (Stream<SavedKey> states = mongo.stream(new Query(), SavedKey.class, keys(before))) {
                         states.forEach(key -> keys.put(key.keyId(), key.state()));
                     }
-                    mongo.findAll(SavedDefault.class, developers(before))
+                    mongo.findAll(DeveloperDefault.class, developers(before))
                             .forEach(one -> defaults.put(one.developerId(), one));
                 }
                 if (StoreStart.of(mongo.getDb()).crashes() == before) {
@@ -201,18 +205,21 @@ class ReplicaSnapshot implements AutoCloseable {
                 : OptionalLong.of(position.get("position", Number.class).longValue());
     }
 
-    /** Keeps the newer of two changes of one key. */
     void keyChanged(String keyId, ReplicaKeyState state) {
         if (!stopped) {
-            changedKeys.merge(keyId, state, (held, offered) -> offered.version() >= held.version() ? offered : held);
+            changedKeys.merge(keyId, state, newer(ReplicaKeyState::version));
         }
     }
 
-    void defaultChanged(String developerId, RateLimit rateLimit, long version) {
+    void defaultChanged(DeveloperDefault changed) {
         if (!stopped) {
-            changedDefaults.merge(developerId, new SavedDefault(developerId, rateLimit, version),
-                    (held, offered) -> offered.version() >= held.version() ? offered : held);
+            changedDefaults.merge(changed.developerId(), changed, newer(DeveloperDefault::version));
         }
+    }
+
+    /** Keeps the newer of two changes of one state: the saver may meet a change the processor is making. */
+    private static <T> BinaryOperator<T> newer(ToLongFunction<T> version) {
+        return (held, offered) -> version.applyAsLong(offered) >= version.applyAsLong(held) ? offered : held;
     }
 
     /**
@@ -236,7 +243,7 @@ class ReplicaSnapshot implements AutoCloseable {
         OptionalLong applied = applied();
         saveChanged(changedKeys, keys(crashes), (keyId, state) -> new SavedKey(keyId, state, state.version()),
                 ReplicaKeyState::version);
-        saveChanged(changedDefaults, developers(crashes), (developerId, one) -> one, SavedDefault::version);
+        saveChanged(changedDefaults, developers(crashes), (developerId, one) -> one, DeveloperDefault::version);
         if (applied.isPresent() && applied.getAsLong() != savedPosition) {
             mongo.getCollection(position(crashes)).withWriteConcern(DURABLE).replaceOne(
                     new Document("_id", POSITION_ID),

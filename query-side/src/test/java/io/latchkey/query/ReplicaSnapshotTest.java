@@ -29,6 +29,8 @@ import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
 import org.bson.Document;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.data.mongodb.core.MongoTemplate;
@@ -52,6 +54,7 @@ class ReplicaSnapshotTest extends QuerySideTestSupport {
 
     /** Keys in every state the map holds, and the hashes each must have in it. */
     private final Map<String, List<String>> hashes = new LinkedHashMap<>();
+    private MongoTemplate own;
     private IssuedKey rotated;
     private IssuedKey successor;
     private IssuedKey third;
@@ -176,8 +179,19 @@ class ReplicaSnapshotTest extends QuerySideTestSupport {
         }
     }
 
-    /** A snapshot in a database of its own, whose processor has applied every event up to position 10. */
-    private ReplicaSnapshot ownSnapshot(MongoTemplate own) {
+    /** A database of this test's own, for snapshots read and saved apart from the running query side's. */
+    @BeforeEach
+    void ownDatabase() {
+        own = new MongoTemplate(mongoClient, "replica-" + UUID.randomUUID());
+    }
+
+    @AfterEach
+    void dropOwnDatabase() {
+        own.getDb().drop();
+    }
+
+    /** A snapshot in the test's own database, whose processor has applied every event up to position 10. */
+    private ReplicaSnapshot ownSnapshot() {
         ReplicaSnapshot alone = new ReplicaSnapshot(own);
         alone.takeSaved();
         alone.tokenStore().initializeTokenSegments(ActiveKeyReplicaProjection.GROUP, 1,
@@ -191,7 +205,7 @@ class ReplicaSnapshotTest extends QuerySideTestSupport {
     }
 
     /** As the embedded store's next start records it: a new id, and one more crash after a crash. */
-    private static void restarted(MongoTemplate own, boolean afterCrash) {
+    private void restarted(boolean afterCrash) {
         long crashes = StoreStart.of(own.getDb()).crashes() + (afterCrash ? 1 : 0);
         own.getCollection("latchkey_markers").replaceOne(new Document("_id", "store-start"),
                 new Document("_id", "store-start").append("id", UUID.randomUUID().toString())
@@ -200,11 +214,10 @@ class ReplicaSnapshotTest extends QuerySideTestSupport {
 
     @Test
     void aCleanRestartOfTheStoreKeepsTheSnapshot() {
-        MongoTemplate own = new MongoTemplate(mongoClient, "replica-clean-" + UUID.randomUUID());
-        try (ReplicaSnapshot alone = ownSnapshot(own)) {
+        try (ReplicaSnapshot alone = ownSnapshot()) {
             alone.keyChanged("key-a", state(3));
             alone.save();
-            restarted(own, false);
+            restarted(false);
             alone.keyChanged("key-b", state(5));
             alone.save();
 
@@ -213,20 +226,17 @@ class ReplicaSnapshotTest extends QuerySideTestSupport {
                 assertThat(saved.position()).hasValue(10);
                 assertThat(saved.keys()).containsOnlyKeys("key-a", "key-b");
             }
-        } finally {
-            own.getDb().drop();
         }
     }
 
     @Test
     void noSnapshotSavedBeforeACrashOrByAQuerySideRunningThroughItIsReadAgain() {
-        MongoTemplate own = new MongoTemplate(mongoClient, "replica-crash-" + UUID.randomUUID());
-        try (ReplicaSnapshot throughIt = ownSnapshot(own)) {
+        try (ReplicaSnapshot throughIt = ownSnapshot()) {
             throughIt.keyChanged("key-a", state(3));
             throughIt.save();
             // A crash, then a clean restart before the query side that ran through both saved again.
-            restarted(own, true);
-            restarted(own, false);
+            restarted(true);
+            restarted(false);
 
             try (ReplicaSnapshot startedAfter = new ReplicaSnapshot(own)) {
                 ReplicaSnapshot.Saved saved = startedAfter.takeSaved();
@@ -250,29 +260,21 @@ class ReplicaSnapshotTest extends QuerySideTestSupport {
                             .containsOnlyKeys("key-b");
                 }
             }
-        } finally {
-            own.getDb().drop();
         }
     }
 
     @Test
     void statesSavedWithoutAPositionAreNotRead() {
-        MongoTemplate own = new MongoTemplate(mongoClient, "replica-unplaced-" + UUID.randomUUID());
-        try {
-            own.insert(new ReplicaSnapshot.SavedKey("key-a", state(3), 3), ReplicaSnapshot.keys(0));
+        own.insert(new ReplicaSnapshot.SavedKey("key-a", state(3), 3), ReplicaSnapshot.keys(0));
 
-            try (ReplicaSnapshot next = new ReplicaSnapshot(own)) {
-                assertThat(next.takeSaved().keys()).isEmpty();
-            }
-        } finally {
-            own.getDb().drop();
+        try (ReplicaSnapshot next = new ReplicaSnapshot(own)) {
+            assertThat(next.takeSaved().keys()).isEmpty();
         }
     }
 
     @Test
     void aSavedStateIsOnlyEverReplacedByANewerOneAndEveryBatchIsSaved() {
-        MongoTemplate own = new MongoTemplate(mongoClient, "replica-newer-" + UUID.randomUUID());
-        try (ReplicaSnapshot alone = ownSnapshot(own); ReplicaSnapshot other = ownSnapshot(own)) {
+        try (ReplicaSnapshot alone = ownSnapshot(); ReplicaSnapshot other = ownSnapshot()) {
             alone.keyChanged("key-a", state(5));
             alone.save();
             other.keyChanged("key-a", state(4));
@@ -291,8 +293,6 @@ class ReplicaSnapshotTest extends QuerySideTestSupport {
             assertThat(own.findById("key-a", ReplicaSnapshot.SavedKey.class, ReplicaSnapshot.keys(0)).version())
                     .isEqualTo(6);
             assertThat(own.getCollection(ReplicaSnapshot.keys(0)).countDocuments()).isEqualTo(1_501);
-        } finally {
-            own.getDb().drop();
         }
     }
 

@@ -3,7 +3,6 @@ package io.latchkey.query.rest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import io.latchkey.api.TimeBounds;
 import io.latchkey.query.DeveloperProjection;
@@ -25,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.messaging.MetaData;
@@ -116,9 +116,7 @@ class KeyController {
             throw new ProblemException(400, "invalid-time", "Bad request",
                     "asOf must not be in the future; leave it out for the key as it is now.");
         }
-        PastStates.Creation creation = pastStates.creation(Ids.require(keyId, Ids.NO_SUCH_KEY))
-                .filter(created -> ctx.caller().mayAccess(created.event().developerId()))
-                .orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_KEY));
+        PastStates.Creation creation = owned(pastStates.creation(Ids.require(keyId, Ids.NO_SUCH_KEY)), ctx);
         if (creation.recordedAt().isAfter(at)) {
             throw new ProblemException(404, "not-yet-created", "Not found",
                     "The key's creation was recorded at " + creation.recordedAt() + ", after asOf.");
@@ -177,6 +175,12 @@ class KeyController {
                 usage.summary(keyId).map(KeyUsageProjection.Summary::lastUsedAt).orElse(null), totals, buckets);
     }
 
+    /** A key's creation the caller may see: another developer's answers exactly as a key that does not exist. */
+    private static PastStates.Creation owned(Optional<PastStates.Creation> creation, RequestContext ctx) {
+        return creation.filter(created -> ctx.caller().mayAccess(created.event().developerId()))
+                .orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_KEY));
+    }
+
     /** The caller's key: another developer's answers exactly as a key that does not exist. */
     private KeyView find(String keyId, RequestContext ctx) {
         return keys.find(Ids.require(keyId, Ids.NO_SUCH_KEY))
@@ -220,10 +224,7 @@ class KeyController {
         boolean withKeyEvents = !selected.equals("usage");
         // One event past the page tells whether more follow. The first page's window also holds the creation.
         List<DomainEventMessage<?>> start = windows.read(keyId, 0, withKeyEvents && from.key() == 0 ? size + 1 : 1);
-        if (start.isEmpty() || !(start.get(0).getPayload() instanceof ApiKeyCreatedEvent created)
-                || !ctx.caller().mayAccess(created.developerId())) {
-            throw ProblemException.notFound(Ids.NO_SUCH_KEY);
-        }
+        owned(PastStates.creationIn(start), ctx);
         List<DomainEventMessage<?>> keyEvents = !withKeyEvents ? List.of()
                 : from.key() == 0 ? start : windows.read(keyId, from.key(), size + 1);
         // The usage stream is the key's own, apart only so that counting never contends with managing the key.
