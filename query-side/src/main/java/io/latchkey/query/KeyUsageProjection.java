@@ -83,42 +83,43 @@ public class KeyUsageProjection {
      * skipped while they stand. Another query side moving at the same time, or a crash half-way, moves nothing twice.
      */
     void moveSummaries() {
-        try (Stream<Document> summaries = mongo.stream(new Query(), Document.class, SUMMARIES)) {
-            summaries.forEach(summary -> {
-                if (Objects.equals(summary.get("applied"), summary.get("movedAt"))) {
-                    return;
-                }
-                String keyId = summary.getString("_id");
-                Document applied = summary.get("applied", Document.class);
-                Date lastUsedAt = summary.getDate("lastUsedAt");
-                String lastUsedMonth = lastUsedAt == null ? null : month(lastUsedAt.toInstant());
-                Document months = summary.get("admitted", Document.class);
-                Map<String, Long> admitted = new LinkedHashMap<>();
-                if (months != null) {
-                    months.forEach((month, count) -> admitted.put(month, ((Number) count).longValue()));
-                }
-                if (lastUsedMonth != null) {
-                    admitted.putIfAbsent(lastUsedMonth, 0L);
-                }
-                admitted.forEach((month, count) -> {
-                    Update update = newMonth(keyId, month).max("movedAdmitted", count);
-                    if (month.equals(lastUsedMonth)) {
-                        update.max("lastUsedAt", lastUsedAt);
-                    }
-                    if (applied != null) {
-                        applied.forEach((edge, batch) -> update.max("applied." + edge, batch));
-                    }
-                    Query id = query(where("_id").is(monthId(keyId, month)));
-                    try {
-                        mongo.upsert(id, update, MONTHS);
-                    } catch (DuplicateKeyException insertedMeanwhile) {
-                        mongo.upsert(id, update, MONTHS);
-                    }
-                });
-                mongo.updateFirst(query(where("_id").is(keyId).and("applied").is(applied)),
-                        Update.update("movedAt", applied), SUMMARIES);
-            });
+        IdPages.forEach(mongo, SUMMARIES, Document.class, summary -> summary.getString("_id"), IdPages.PAGE,
+                this::moveSummary);
+    }
+
+    private void moveSummary(Document summary) {
+        if (Objects.equals(summary.get("applied"), summary.get("movedAt"))) {
+            return;
         }
+        String keyId = summary.getString("_id");
+        Document applied = summary.get("applied", Document.class);
+        Date lastUsedAt = summary.getDate("lastUsedAt");
+        String lastUsedMonth = lastUsedAt == null ? null : month(lastUsedAt.toInstant());
+        Document months = summary.get("admitted", Document.class);
+        Map<String, Long> admitted = new LinkedHashMap<>();
+        if (months != null) {
+            months.forEach((month, count) -> admitted.put(month, ((Number) count).longValue()));
+        }
+        if (lastUsedMonth != null) {
+            admitted.putIfAbsent(lastUsedMonth, 0L);
+        }
+        admitted.forEach((month, count) -> {
+            Update update = newMonth(keyId, month).max("movedAdmitted", count);
+            if (month.equals(lastUsedMonth)) {
+                update.max("lastUsedAt", lastUsedAt);
+            }
+            if (applied != null) {
+                applied.forEach((edge, batch) -> update.max("applied." + edge, batch));
+            }
+            Query id = query(where("_id").is(monthId(keyId, month)));
+            try {
+                mongo.upsert(id, update, MONTHS);
+            } catch (DuplicateKeyException insertedMeanwhile) {
+                mongo.upsert(id, update, MONTHS);
+            }
+        });
+        mongo.updateFirst(query(where("_id").is(keyId).and("applied").is(applied)),
+                Update.update("movedAt", applied), SUMMARIES);
     }
 
     /** A key's counts of one endpoint and outcome in the period of a {@link Granularity} that starts at {@code start}. */

@@ -6,12 +6,11 @@ import jakarta.annotation.PreDestroy;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.data.mongodb.core.MongoTemplate;
-import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.stereotype.Component;
 
 /**
@@ -97,9 +96,14 @@ class ReplicaReconciler {
 
     /** The current secret of every key from the {@code keys} read model, where that is ahead of the projection. */
     private int correctFromReadModel() {
-        try (Stream<KeyView> views = mongo.stream(new Query(), KeyView.class)) {
-            return (int) views.filter(projection::reconcile).count();
-        }
+        AtomicInteger corrected = new AtomicInteger();
+        IdPages.forEach(mongo, mongo.getCollectionName(KeyView.class), KeyView.class, KeyView::keyId, IdPages.PAGE,
+                view -> {
+                    if (projection.reconcile(view)) {
+                        corrected.incrementAndGet();
+                    }
+                });
+        return corrected.get();
     }
 
     private void reconcileUntilDone() {

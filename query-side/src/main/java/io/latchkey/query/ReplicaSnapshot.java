@@ -24,7 +24,6 @@ import java.util.function.BinaryOperator;
 import java.util.function.ToLongFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
 import org.axonframework.eventhandling.TrackingToken;
 import org.axonframework.eventhandling.tokenstore.TokenStore;
@@ -36,7 +35,6 @@ import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataAccessException;
 import org.springframework.data.annotation.Id;
 import org.springframework.data.mongodb.core.MongoTemplate;
-import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.stereotype.Component;
 
 /**
@@ -147,11 +145,10 @@ class ReplicaSnapshot implements AutoCloseable {
                 ConcurrentHashMap<String, ReplicaKeyState> keys = new ConcurrentHashMap<>();
                 Map<String, DeveloperDefault> defaults = new ConcurrentHashMap<>();
                 if (position.isPresent()) {
-                    try (Stream<SavedKey> states = mongo.stream(new Query(), SavedKey.class, keys(before))) {
-                        states.forEach(key -> keys.put(key.keyId(), key.state()));
-                    }
-                    mongo.findAll(DeveloperDefault.class, developers(before))
-                            .forEach(one -> defaults.put(one.developerId(), one));
+                    IdPages.forEach(mongo, keys(before), SavedKey.class, SavedKey::keyId, IdPages.PAGE,
+                            key -> keys.put(key.keyId(), key.state()));
+                    IdPages.forEach(mongo, developers(before), DeveloperDefault.class, DeveloperDefault::developerId,
+                            IdPages.PAGE, one -> defaults.put(one.developerId(), one));
                 }
                 if (StoreStart.of(mongo.getDb()).crashes() == before) {
                     dropEarlierThan(before);

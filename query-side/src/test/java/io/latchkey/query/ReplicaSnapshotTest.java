@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.IntStream;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
@@ -293,6 +294,31 @@ class ReplicaSnapshotTest extends QuerySideTestSupport {
             assertThat(own.findById("key-a", ReplicaSnapshot.SavedKey.class, ReplicaSnapshot.keys(0)).version())
                     .isEqualTo(6);
             assertThat(own.getCollection(ReplicaSnapshot.keys(0)).countDocuments()).isEqualTo(1_501);
+        }
+    }
+
+    /**
+     * More states than one reply can carry (the driver refuses one over 48 MB; these are about 2 KB each), as a
+     * snapshot of some 100,000 keys is: a start reads them a page at a time, or fails five times and gives up.
+     */
+    @Test
+    void aSnapshotLargerThanOneReplyIsReadWhole() {
+        int keys = 25_000;
+        ReplicaKeyState wide = new ReplicaKeyState("developer",
+                IntStream.range(0, 60).mapToObj(i -> "a-scope-with-a-long-name-" + i).toList(), null,
+                KeyStatus.ACTIVE, null, 0, "ab".repeat(32), Map.of(), 1);
+        try (ReplicaSnapshot alone = ownSnapshot()) {
+            for (int i = 0; i < keys; i++) {
+                alone.keyChanged("key-" + i, wide);
+            }
+            alone.save();
+        }
+
+        try (ReplicaSnapshot next = new ReplicaSnapshot(own)) {
+            ReplicaSnapshot.Saved saved = next.takeSaved();
+            assertThat(saved.position()).hasValue(10);
+            assertThat(saved.keys()).hasSize(keys);
+            assertThat(saved.keys().get("key-" + (keys - 1))).isEqualTo(wide);
         }
     }
 
