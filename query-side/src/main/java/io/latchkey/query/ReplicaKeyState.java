@@ -21,8 +21,17 @@ record ReplicaKeyState(String developerId, List<String> scopes, Instant expiresA
                        RateLimit rateLimit, long monthlyQuota, String secretHash, Map<String, Instant> retiredSecrets,
                        long version) {
 
+    /**
+     * One state is held for every key the log ever created: the developer's id and the scope names, which many keys
+     * share, point at one instance each (interned, so unused ones still go) instead of each event's own copy.
+     */
     ReplicaKeyState {
-        scopes = List.copyOf(scopes);
+        developerId = developerId.intern();
+        String[] shared = new String[scopes.size()];
+        for (int i = 0; i < shared.length; i++) {
+            shared[i] = scopes.get(i).intern();
+        }
+        scopes = List.of(shared);
         retiredSecrets = Map.copyOf(retiredSecrets);
     }
 

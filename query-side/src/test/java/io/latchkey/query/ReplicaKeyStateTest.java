@@ -51,6 +51,28 @@ class ReplicaKeyStateTest {
                 new RateLimit(10, 1, null))));
     }
 
+    /** The query side holds a state for every key ever created: what keys share is held once. */
+    @Test
+    void keysOfOneDeveloperShareOneCopyOfItsIdAndOfTheirScopeNames() {
+        ReplicaKeyState first = created(copy(DEVELOPER), List.of(copy("read")));
+        ReplicaKeyState second = created(copy(DEVELOPER), List.of(copy("write")))
+                .withScopes(List.of(copy("read"), copy("write")), 1);
+
+        assertThat(second.developerId()).isEqualTo(DEVELOPER).isSameAs(first.developerId());
+        assertThat(second.scopes()).containsExactly("read", "write");
+        assertThat(second.scopes().get(0)).isSameAs(first.scopes().get(0));
+    }
+
+    private static ReplicaKeyState created(String developerId, List<String> scopes) {
+        return ReplicaKeyState.created(new ApiKeyCreatedEvent(KEY, developerId, "k", H0, "lk_test_…0000", scopes, T0,
+                null, null), 0);
+    }
+
+    /** A string as a decoded event holds it: an instance of its own. */
+    private static String copy(String text) {
+        return new String(text.toCharArray());
+    }
+
     @Test
     void aRotationCutsEarlierSecretsToItsOwnGraceAndNeverLengthensThem() {
         ReplicaKeyState state = rotate(created(), H0, H1, T0.plusSeconds(10), T0.plusSeconds(1000), 1);
