@@ -5,12 +5,16 @@
 # the quota (10^12 a month) are never reached, so every exact decision is a full take and a full count. Needs gcc,
 # curl, jq, taskset, redis-server, redis-cli, python3, and the ports of bin/latchkey free.
 #   benchmarks/src/main/sh/authorize_exact.sh
-# Prints one line per run: the key, the CPU time per request (µs, from /proc) of the edge and of redis-server, the
+#   RATES="1000 2000 5000" benchmarks/src/main/sh/authorize_exact.sh    (each round runs every rate, each key)
+# Prints one line per run: the rate, the key, the CPU time per request (µs, from /proc) of the edge and of redis-server, the
 # decisions made from a local bucket because Redis was paused or missed its 5 ms budget
 # (latchkey_ratelimit_degraded_total; for the quota key a late reply the local bucket admits counts twice, once for
 # each limiter), and authorize_load's line. CPU and degraded decisions count the whole run, 5 s of warm-up and 20 s
-# measured (125,000 requests); the latencies only the 100,000 measured.
+# measured (25 s of requests at the rate); the latencies only the 20 s measured. "decide" is the edge's own time from
+# the key to the decision (latchkey_validation_seconds, the Redis call included), over the whole run: the upper bounds
+# of the histogram buckets holding its p50, p99 and p99.9, in µs.
 set -euo pipefail
+RATES="${RATES:-5000}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)"
 WORK="$(mktemp -d)"
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -46,16 +50,30 @@ degraded() {
   curl -sf localhost:8080/actuator/prometheus \
     | awk '/^latchkey_ratelimit_degraded_total[ {]/ {s += $NF; n++} END {if (!n) exit 1; print int(s)}'
 }
-us() { awk -v t="$1" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t * 1e6 / hz / 125000}'; }
+buckets() {
+  curl -sf localhost:8080/actuator/prometheus | awk '/^latchkey_validation_seconds_bucket/ {
+    match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5); print le, $NF}'
+}
+# The bucket bounds holding the p50, p99 and p99.9 of what was counted between two reads of the buckets.
+decide() {
+  join <(sort "$1") <(sort "$2") | sort -g | awk '{le[NR] = $1; n[NR] = $3 - $2} END {
+    total = n[NR]; split("0.5 0.99 0.999", q, " ")
+    for (i = 1; i <= 3; i++) for (j = 1; j <= NR; j++) if (n[j] >= q[i] * total) {
+      printf "%s%s", (i > 1 ? "/" : ""), (le[j] == "+Inf" ? le[j] : sprintf("%.0f", le[j] * 1e6)); break }
+  }'
+}
+us() { awk -v t="$1" -v n="$(($2 * 25))" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}'; }
 load() { taskset -c 1 "$WORK/authorize_load" 127.0.0.1 8090 "$1" read "$2" 20 "$3" 32 | tail -1; }
 for key in "$LOCAL" "$EXACT" "$QUOTA"; do load "$key" 2500 0 >/dev/null; load "$key" 5000 0 >/dev/null; done
 for round in 1 2 3; do
-  for name in local exact quota; do
-    key=$LOCAL; [ $name = exact ] && key=$EXACT; [ $name = quota ] && key=$QUOTA
-    d0=$(degraded); e0=$(ticks "$EDGE"); r0=$(ticks "$REDIS")
-    line=$(load "$key" 5000 5)
-    e1=$(ticks "$EDGE"); r1=$(ticks "$REDIS"); d1=$(degraded)
-    echo "round $round key $name cpu-us-per-request edge $(us $((e1 - e0))) redis $(us $((r1 - r0)))" \
-      "degraded $((d1 - d0)) $line"
+  for rate in $RATES; do
+    for name in local exact quota; do
+      key=$LOCAL; [ $name = exact ] && key=$EXACT; [ $name = quota ] && key=$QUOTA
+      buckets > "$WORK/b0"; d0=$(degraded); e0=$(ticks "$EDGE"); r0=$(ticks "$REDIS")
+      line=$(load "$key" "$rate" 5)
+      e1=$(ticks "$EDGE"); r1=$(ticks "$REDIS"); d1=$(degraded); buckets > "$WORK/b1"
+      echo "round $round rate $rate key $name cpu-us-per-request edge $(us $((e1 - e0)) "$rate")" \
+        "redis $(us $((r1 - r0)) "$rate") degraded $((d1 - d0)) decide-us $(decide "$WORK/b0" "$WORK/b1") $line"
+    done
   done
 done

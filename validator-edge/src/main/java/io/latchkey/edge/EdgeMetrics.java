@@ -4,6 +4,7 @@ import io.latchkey.validator.Decision;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import org.springframework.stereotype.Component;
@@ -38,6 +39,9 @@ class EdgeMetrics {
         validation = Timer.builder("latchkey.validation")
                 .description("Time to decide, from the key to the decision (replica or fallback)")
                 .publishPercentileHistogram()
+                // A timer's buckets start at 1 ms by default, where a decision from the replica takes microseconds.
+                .minimumExpectedValue(Duration.ofNanos(1_000))
+                .maximumExpectedValue(Duration.ofSeconds(30))
                 .register(registry);
     }
 

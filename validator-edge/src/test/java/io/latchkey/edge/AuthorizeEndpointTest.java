@@ -184,6 +184,9 @@ class AuthorizeEndpointTest {
                 .containsPattern("latchkey_decisions_total\\{[^}]*source=\"replica\"[^}]*status=\"VALID\"[^}]*} [1-9]")
                 .containsPattern("latchkey_decisions_total\\{[^}]*source=\"replica\"[^}]*status=\"INSUFFICIENT_SCOPE\"[^}]*} [1-9]")
                 .contains("latchkey_validation_seconds_bucket")
+                // Buckets below 100 µs: a histogram starting at a timer's default 1 ms would hold every local decision
+                // in its first bucket.
+                .containsPattern("latchkey_validation_seconds_bucket\\{[^}]*le=\"[0-9.]+E-[56]\"")
                 .containsPattern("latchkey_replica_ready(\\{[^}]*})? 1")
                 .containsPattern("latchkey_replica_entries(\\{[^}]*})? [1-9]")
                 .containsPattern("latchkey_replica_current(\\{[^}]*})? 1")
