@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Exact rate-limit mode through the gateway listener: /authorize at 5,000/s on 8090 for a key without a rate limit
-# (the local path), for a key with one (every decision asks Redis: a private redis-server on loopback, no
-# persistence) and for a key with one and a monthly quota, interleaved round by round. The limit (100 M a minute) and
-# the quota (10^12 a month) are never reached, so every exact decision is a full take and a full count. Needs gcc,
-# curl, jq, taskset, redis-server, redis-cli, python3, and the ports of bin/latchkey free.
+# Exact rate-limit mode through the gateway listener: /authorize at 5,000/s (or at each of RATES) on 8090 for a key
+# without a rate limit (the local path), for a key with one (every decision asks Redis: a private redis-server on
+# loopback, no persistence) and for a key with one and a monthly quota, interleaved round by round. The limit (100 M a
+# minute) and the quota (10^12 a month) are never reached, so every exact decision is a full take and a full count.
+# Needs gcc, curl, jq, taskset, redis-server, redis-cli, python3, and the ports of bin/latchkey free.
 #   benchmarks/src/main/sh/authorize_exact.sh
 #   RATES="1000 2000 5000" benchmarks/src/main/sh/authorize_exact.sh    (each round runs every rate, each key)
-# Prints one line per run: the rate, the key, the CPU time per request (µs, from /proc) of the edge and of redis-server, the
-# decisions made from a local bucket because Redis was paused or missed its 5 ms budget
+# Prints one line per run: the rate, the key, the CPU time per request (µs, from /proc) of the edge and of
+# redis-server, the decisions made from a local bucket because Redis was paused or missed its 5 ms budget
 # (latchkey_ratelimit_degraded_total; for the quota key a late reply the local bucket admits counts twice, once for
 # each limiter), and authorize_load's line. CPU and degraded decisions count the whole run, 5 s of warm-up and 20 s
 # measured (25 s of requests at the rate); the latencies only the 20 s measured. "decide" is the edge's own time from
@@ -58,8 +58,9 @@ buckets() {
 decide() {
   join <(sort "$1") <(sort "$2") | sort -g | awk '{le[NR] = $1; n[NR] = $3 - $2} END {
     total = n[NR]; split("0.5 0.99 0.999", q, " ")
+    if (total == 0) { printf "-"; exit }
     for (i = 1; i <= 3; i++) for (j = 1; j <= NR; j++) if (n[j] >= q[i] * total) {
-      printf "%s%s", (i > 1 ? "/" : ""), (le[j] == "+Inf" ? le[j] : sprintf("%.0f", le[j] * 1e6)); break }
+      printf "%s%s", (i > 1 ? "/" : ""), (le[j] == "+Inf" ? le[j] : sprintf("%.1f", le[j] * 1e6)); break }
   }'
 }
 us() { awk -v t="$1" -v n="$(($2 * 25))" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}'; }

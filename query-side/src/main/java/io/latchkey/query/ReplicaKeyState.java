@@ -23,7 +23,8 @@ record ReplicaKeyState(String developerId, List<String> scopes, Instant expiresA
 
     /**
      * One state is held for every key the log ever created: the developer's id and the scope names, which many keys
-     * share, point at one instance each (interned, so unused ones still go) instead of each event's own copy.
+     * share, point at one instance each (interned, so unused ones still go) instead of each event's own copy. A
+     * developer with one key saves nothing by it.
      */
     ReplicaKeyState {
         developerId = developerId.intern();
