@@ -12,7 +12,7 @@ import org.springframework.data.mongodb.core.MongoTemplate;
 /**
  * Reads a whole collection a page at a time, in order of id, each page a query of its own from the last id read. One
  * answer holding a large collection is more than either side takes: the driver refuses a reply over 48 MB (a snapshot
- * of about 100,000 keys), and the embedded store builds a query's whole answer in memory before it sends any of it. A
+ * of about 117,000 keys), and the embedded store builds a query's whole answer in memory before it sends any of it. A
  * range of ids sorted by id alone is a walk of the id index in MongoDB and of the data map in the embedded store (any
  * other sort would sort the rest of the collection for every page). The collections read have string ids only: a
  * document with another type of id would be skipped.

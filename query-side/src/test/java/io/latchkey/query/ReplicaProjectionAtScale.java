@@ -83,6 +83,7 @@ public final class ReplicaProjectionAtScale {
                 throw new IllegalStateException("restored " + entries + " entries of " + keys);
             }
             loaded.close();
+            // Unreachable from here on, so that the next reading holds the member's copy of the map alone.
             restored = null;
             loaded = null;
             long mapOnly = heap();
