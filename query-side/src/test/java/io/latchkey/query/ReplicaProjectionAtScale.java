@@ -21,15 +21,17 @@ import java.util.Random;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
+import org.bson.Document;
 import org.springframework.data.mongodb.core.MongoTemplate;
 
 /**
  * A load run, not a test: what the query side's replica projection holds per key at scale, and what its snapshot
  * costs there. One Hazelcast member (the query side's, which holds a full copy of the map) folds {@code keys}
  * creations of keys of {@code developers} developers through the projection's handler, each event's strings made
- * afresh as a deserialized event's are; the snapshot saves them into the embedded store over TCP; then a new member
- * in a cold cluster loads the snapshot and restores the map from it, as a query-side start does. Prints the heap
- * after a full collection at each step and the time of each step. Usage:
+ * afresh as a decoded event's are, while the snapshot saves them every 5 s as it does in a query side, into an
+ * embedded store served by a process of its own over TCP; the run saves what is left; then a new member in a cold
+ * cluster loads the snapshot and restores the map from it, as a query-side start does. Prints this process's heap
+ * after full collections at each step and the time of each step. Usage:
  * {@code ReplicaProjectionAtScale [keys] [developers]}; run with a heap that holds the keys (e.g. {@code -Xmx3g}).
  */
 public final class ReplicaProjectionAtScale {
@@ -37,12 +39,20 @@ public final class ReplicaProjectionAtScale {
     private static final Instant NOW = Instant.parse("2026-12-05T00:00:00Z");
 
     public static void main(String[] args) throws Exception {
+        if (args.length == 3 && args[0].equals("serve")) {
+            serve(Path.of(args[1]), Integer.parseInt(args[2]));
+            return;
+        }
         int keys = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
         int developers = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
         Path dir = Files.createTempDirectory("replica-at-scale");
         int storePort = LoopbackPorts.free();
-        try (EmbeddedMongoServer store = EmbeddedMongoServer.start(dir, "127.0.0.1", storePort, "latchkey");
-             MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + storePort)) {
+        // The store in a process of its own, as the command side serves it: its memory is not the query side's.
+        Process store = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), ReplicaProjectionAtScale.class.getName(), "serve",
+                dir.toString(), String.valueOf(storePort)).inheritIO().start();
+        try (MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + storePort)) {
+            client.getDatabase("latchkey").runCommand(new Document("ping", 1));
             MongoTemplate mongo = new MongoTemplate(client, "latchkey");
             long empty = heap();
             HazelcastInstance writer = member();
@@ -63,7 +73,7 @@ public final class ReplicaProjectionAtScale {
             report("fold of %,d creations: %,d ms; heap %s with the member, %s after the fold (map copy and states "
                     + "with the snapshot's changes), %s after the save", keys, foldMillis, mib(withMember - empty),
                     perKey(folded - withMember, keys), perKey(saved - withMember, keys));
-            report("save of %,d states: %,d ms", keys, saveMillis);
+            report("last save (what the saver had not saved during the fold) of %,d states: %,d ms", keys, saveMillis);
             snapshot.close();
             writer.shutdown();
 
@@ -92,10 +102,18 @@ public final class ReplicaProjectionAtScale {
             report("the projection's states %s; the member's copy of the map %s", perKey(afterRestore - mapOnly, keys),
                     perKey(mapOnly - none, keys));
         } finally {
+            store.destroy();
+            store.waitFor();
             try (Stream<Path> paths = Files.walk(dir)) {
                 paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
             }
         }
+    }
+
+    /** Serves the embedded store in {@code dir} until this process is stopped. */
+    private static void serve(Path dir, int port) throws InterruptedException {
+        EmbeddedMongoServer.start(dir, "127.0.0.1", port, "latchkey");
+        Thread.currentThread().join();
     }
 
     private static void fold(ActiveKeyReplicaProjection projection, int keys, int developers) {
