@@ -102,6 +102,8 @@ public final class ReplicaProjectionAtScale {
             report("the projection's states %s; the member's copy of the map %s", perKey(afterRestore - mapOnly, keys),
                     perKey(mapOnly - none, keys));
         } finally {
+            // Members a failed step left running would keep this process alive.
+            Hazelcast.shutdownAll();
             store.destroy();
             store.waitFor();
             try (Stream<Path> paths = Files.walk(dir)) {
@@ -110,10 +112,11 @@ public final class ReplicaProjectionAtScale {
         }
     }
 
-    /** Serves the embedded store in {@code dir} until this process is stopped. */
-    private static void serve(Path dir, int port) throws InterruptedException {
+    /** Serves the embedded store in {@code dir} until the process that started this one ends. */
+    private static void serve(Path dir, int port) {
         EmbeddedMongoServer.start(dir, "127.0.0.1", port, "latchkey");
-        Thread.currentThread().join();
+        ProcessHandle.current().parent().ifPresent(parent -> parent.onExit().join());
+        System.exit(0);
     }
 
     private static void fold(ActiveKeyReplicaProjection projection, int keys, int developers) {

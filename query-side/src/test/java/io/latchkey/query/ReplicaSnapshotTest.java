@@ -299,7 +299,7 @@ class ReplicaSnapshotTest extends QuerySideTestSupport {
 
     /**
      * More states than one reply can carry (the driver refuses one over 48 MB; these are about 2 KB each), as a
-     * snapshot of some 100,000 keys is: a start reads them a page at a time, or fails five times and gives up.
+     * snapshot of some 117,000 keys is: a start reads them a page at a time, or fails five times and gives up.
      */
     @Test
     void aSnapshotLargerThanOneReplyIsReadWhole() {
