@@ -121,14 +121,12 @@ class KeyController {
             throw new ProblemException(404, "not-yet-created", "Not found",
                     "The key's creation was recorded at " + creation.recordedAt() + ", after asOf.");
         }
-        pastQueries.take(ctx.caller().developerId());
         try {
-            return KeyAsOfResponse.of(at, pastStates.key(creation, at, maxAsOfEvents));
+            return KeyAsOfResponse.of(at, pastQueries.within(ctx.caller().developerId(),
+                    () -> pastStates.key(creation, at, maxAsOfEvents)));
         } catch (PastStates.TooManyEvents e) {
             throw new ProblemException(422, "history-too-long", "Invalid request", "The key and its developer have "
                     + "more than " + maxAsOfEvents + " events up to asOf (latchkey.key-as-of.max-events).");
-        } finally {
-            pastQueries.release(ctx.caller().developerId());
         }
     }
 
@@ -160,14 +158,12 @@ class KeyController {
                     + unit + " buckets.");
         }
         List<KeyUsageProjection.Bucket> buckets;
-        usageQueries.take(ctx.caller().developerId());
         try {
-            buckets = usage.buckets(keyId, start, end, size, maxBuckets);
+            buckets = usageQueries.within(ctx.caller().developerId(),
+                    () -> usage.buckets(keyId, start, end, size, maxBuckets));
         } catch (KeyUsageProjection.TooManyBuckets e) {
             throw new ProblemException(422, "too-many-buckets", "Invalid request", "The range holds more than "
                     + maxBuckets + " buckets: narrow it, or ask for hour or day buckets.");
-        } finally {
-            usageQueries.release(ctx.caller().developerId());
         }
         Map<String, Long> totals = new TreeMap<>();
         buckets.forEach(bucket -> totals.merge(bucket.outcome(), bucket.count(), Long::sum));

@@ -3,13 +3,15 @@ package io.latchkey.query.rest;
 import io.latchkey.support.web.ProblemException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.function.Supplier;
 
 /**
- * A bounded number of places for requests whose work must not pile up. A request that finds none is answered 429
- * with {@code Retry-After: 1} at once (waiting would hold a request thread that every tenant and the edges' fallback
- * share); one that got a place gives it back with {@link #release}. No developer holds more than half of them (at
- * least one), so that one tenant cannot take every place from the others (two still can); the operator is held to the
- * total only. Callers pass the caller's developer id after the route's own access check, so that null is the operator.
+ * A bounded number of places for requests whose work must not pile up. A request that finds none is answered 429 with
+ * {@code Retry-After: 1} at once (waiting would hold a request thread that every tenant and the edges' fallback share);
+ * one that got a place gives it back with {@link #release} ({@link #within} does both). No developer holds more than
+ * half of them (at least one), so that one tenant cannot take every place from the others (two still can); the operator
+ * is held to the total only. Callers pass the caller's developer id after the route's own access check, so that null is
+ * the operator.
  */
 final class Places {
 
@@ -47,6 +49,16 @@ final class Places {
         if (!places.tryAcquire()) {
             givenBack(developerId);
             throw tooMany();
+        }
+    }
+
+    /** Does {@code work} in a place taken for {@code developerId} (null: the operator), given back however it ends. */
+    <T> T within(String developerId, Supplier<T> work) {
+        take(developerId);
+        try {
+            return work.get();
+        } finally {
+            release(developerId);
         }
     }
 

@@ -45,6 +45,19 @@ class PlacesTest {
     }
 
     @Test
+    void workDoneWithinAPlaceGivesItBackHoweverItEnds() {
+        Places places = new Places(1, "too-many-usage-queries", "Too many.");
+        assertThat(places.within("developer-a", () -> "done")).isEqualTo("done");
+        assertThatThrownBy(() -> places.within("developer-a", () -> {
+            throw new IllegalStateException("failed");
+        })).hasMessage("failed");
+
+        places.take("developer-b");
+        assertThatThrownBy(() -> places.within("developer-a", () -> "refused")).as("every place taken")
+                .isInstanceOf(ProblemException.class);
+    }
+
+    @Test
     void theOperatorMayTakeEveryPlace() {
         Places places = new Places(4, "too-many-usage-queries", "Too many.");
         for (int i = 0; i < 4; i++) {
