@@ -50,8 +50,6 @@ class ActiveKeyReplicaTest extends QuerySideTestSupport {
     private static final Duration REPLICATED = Duration.ofSeconds(10);
 
     @Autowired
-    HazelcastInstance hazelcast;
-    @Autowired
     ActiveKeyReplicaProjection projection;
 
     private ReplicaWriter map() {
@@ -398,13 +396,13 @@ class ActiveKeyReplicaTest extends QuerySideTestSupport {
     }
 
     /**
-     * The production path: the command side appends in its own process, so nothing here is notified and the
-     * processor learns of the event only by polling the store every fetch delay (50 ms).
+     * The production path: the command side appends in its own process and says so on the replica cluster's topic,
+     * which wakes the query side's event store (or, were the signal lost, its next poll of the store would).
      */
     @Test
     void revocationAppendedByAnotherProcessReachesTheReplicaPromptly() {
         // Every test appends as the command side does, from outside the query side's event store, which therefore
-        // finds the events by polling the store: this one times that path.
+        // finds the events when signalled: this one times that path.
         IssuedKey key = createKey(List.of("read"), null);
         long appended = System.nanoTime();
         appendKeyEvent(key.keyId(), 1, new ApiKeyRevokedEvent(key.keyId(), "remote", now()));

@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
 import com.mongodb.client.MongoClient;
+import io.latchkey.support.hazelcast.HazelcastAppendSignal;
 import io.latchkey.support.store.EmbeddedMongoServer;
 import io.latchkey.support.store.StoreAutoConfiguration;
 import io.latchkey.testing.LoopbackPorts;
@@ -47,8 +49,8 @@ import org.springframework.test.context.ContextConfiguration;
 /**
  * One running query side shared by every Spring test class: the real embedded event store served over TCP, a real
  * Hazelcast member in a cluster of its own, real HTTP. Events go in as the command side appends them: through the
- * embedded store's real engine, from outside the query side's own {@link EventStore}, which only reads, so the query
- * side learns of them by polling the store, as it does in production.
+ * embedded store's real engine, from outside the query side's own {@link EventStore}, which only reads, and with the
+ * command side's append signal, so the query side learns of them as it does in production.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @ContextConfiguration(initializers = QuerySideTestSupport.EmbeddedStore.class)
@@ -73,7 +75,7 @@ abstract class QuerySideTestSupport {
 
     /** The stores the tests serve, by URI, and one appender for each, as there is one command side. */
     private static final Map<String, EmbeddedMongoServer> STORES = new ConcurrentHashMap<>();
-    private static final Map<String, EmbeddedEventStore> COMMAND_SIDES = new ConcurrentHashMap<>();
+    private static final Map<String, CommandSide> COMMAND_SIDES = new ConcurrentHashMap<>();
 
     @LocalServerPort
     int port;
@@ -93,6 +95,8 @@ abstract class QuerySideTestSupport {
     String mongoUri;
     @Autowired
     ObjectMapper json;
+    @Autowired
+    HazelcastInstance hazelcast;
 
     /**
      * Serves the event store from this test JVM, as the command side does in production, and makes it the last
@@ -113,7 +117,7 @@ abstract class QuerySideTestSupport {
             String uri = "mongodb://127.0.0.1:" + storePort + "/latchkey";
             STORES.put(uri, store);
             ((DefaultListableBeanFactory) context.getBeanFactory()).registerDisposableBean("testEventStore", () -> {
-                EmbeddedEventStore commandSide = COMMAND_SIDES.remove(uri);
+                CommandSide commandSide = COMMAND_SIDES.remove(uri);
                 if (commandSide != null) {
                     commandSide.shutDown();
                 }
@@ -129,6 +133,8 @@ abstract class QuerySideTestSupport {
                     "latchkey.usage.max-buckets=" + MAX_BUCKETS,
                     // A century: the tests' reports reach back to 1970. KeyUsageRetentionTest makes shorter ones.
                     "latchkey.usage.retention=" + RETENTION,
+                    // Polling as good as off: events reach the query side by the command side's signal or not at all.
+                    "latchkey.store.fetch-delay=10m",
                     "latchkey.hazelcast.cluster-name=" + CLUSTER_NAME,
                     "latchkey.hazelcast.port=" + HAZELCAST_PORT,
                     "latchkey.hazelcast.members=127.0.0.1:" + HAZELCAST_PORT).applyTo(context);
@@ -168,11 +174,22 @@ abstract class QuerySideTestSupport {
 
     /** The events as the command side appends them, to this test's store. */
     EventStore commandSide() {
-        return COMMAND_SIDES.computeIfAbsent(mongoUri, uri -> EmbeddedEventStore.builder()
-                .storageEngine(StoreAutoConfiguration.embeddedEngine(axonMongoTemplate,
-                        mongoClient.getDatabase("latchkey"), STORES.get(uri), serializer, eventSerializer,
-                        NoOpEventUpcaster.INSTANCE))
-                .build());
+        return COMMAND_SIDES.computeIfAbsent(mongoUri, uri -> {
+            // A signal of its own, on this query side's member: a second process's, which the query side listens to.
+            HazelcastAppendSignal signal = new HazelcastAppendSignal(hazelcast);
+            return new CommandSide(StoreAutoConfiguration.signalled(EmbeddedEventStore.builder()
+                    .storageEngine(StoreAutoConfiguration.embeddedEngine(axonMongoTemplate,
+                            mongoClient.getDatabase("latchkey"), STORES.get(uri), serializer, eventSerializer,
+                            NoOpEventUpcaster.INSTANCE)), signal), signal);
+        }).events();
+    }
+
+    private record CommandSide(EmbeddedEventStore events, HazelcastAppendSignal signal) {
+
+        void shutDown() {
+            events.shutDown();
+            signal.close();
+        }
     }
 
     /** The replica snapshot of a query side that has saved nothing yet, in a database of its own; close it after. */

@@ -45,8 +45,6 @@ class ReplicaSnapshotTest extends QuerySideTestSupport {
     private static final Duration SAVED = Duration.ofSeconds(15);
 
     @Autowired
-    HazelcastInstance hazelcast;
-    @Autowired
     ReplicaSnapshot snapshot;
     @Autowired
     MongoTemplate mongo;

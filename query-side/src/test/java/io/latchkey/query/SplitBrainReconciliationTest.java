@@ -3,7 +3,6 @@ package io.latchkey.query;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent.LifecycleState;
 import com.hazelcast.instance.impl.LifecycleServiceImpl;
 import com.hazelcast.replicatedmap.ReplicatedMap;
@@ -30,8 +29,6 @@ class SplitBrainReconciliationTest extends QuerySideTestSupport {
 
     private static final Duration SETTLED = Duration.ofSeconds(10);
 
-    @Autowired
-    HazelcastInstance hazelcast;
     @Autowired
     KeyProjection keys;
     @Autowired

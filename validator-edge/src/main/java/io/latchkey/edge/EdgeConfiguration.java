@@ -78,11 +78,14 @@ class EdgeConfiguration {
                 edgeToken(environment), json);
     }
 
-    /** Usage counting's time, read on every decision: from a coarse clock, since reading the clock costs more. */
+    /**
+     * Usage counting's time, read on every decision: from a coarse clock, since reading the clock costs more. Minutes
+     * and a last-used time need no finer tick than a tenth of a second, and each tick wakes a thread, idle or not.
+     */
     @Bean(destroyMethod = "close")
     @ConditionalOnProperty("latchkey.usage.command-url")
     CoarseClock usageClock(ObjectProvider<Clock> clock) {
-        return new CoarseClock(clock.getIfAvailable(Clock::systemUTC), Duration.ofMillis(10));
+        return new CoarseClock(clock.getIfAvailable(Clock::systemUTC), Duration.ofMillis(100));
     }
 
     @Bean

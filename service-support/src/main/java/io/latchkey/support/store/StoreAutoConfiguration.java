@@ -190,15 +190,23 @@ public class StoreAutoConfiguration {
         return new EventStoreWindows(eventStore);
     }
 
+    /** With an {@link AppendSignal} (every service has one), polling only catches what a lost signal missed. */
     @Bean
     @ConditionalOnProperty(name = "axon.axonserver.enabled", havingValue = "false")
-    EmbeddedEventStore eventStore(EventStorageEngine storageEngine, Configuration configuration, StoreProperties store) {
-        return EmbeddedEventStore.builder()
+    EmbeddedEventStore eventStore(EventStorageEngine storageEngine, Configuration configuration, StoreProperties store,
+                                  ObjectProvider<AppendSignal> signal) {
+        EmbeddedEventStore.Builder builder = EmbeddedEventStore.builder()
                 .storageEngine(storageEngine)
                 .messageMonitor(configuration.messageMonitor(EmbeddedEventStore.class, "eventStore"))
                 .spanFactory(configuration.getComponent(org.axonframework.eventhandling.EventBusSpanFactory.class))
-                .fetchDelay(store.fetchDelay().toMillis())
-                .build();
+                .fetchDelay(store.fetchDelay().toMillis());
+        AppendSignal appendSignal = signal.getIfAvailable();
+        return appendSignal == null ? builder.build() : signalled(builder, appendSignal);
+    }
+
+    /** An event store that says when it has appended, and fetches when another says so ({@link AppendSignal}). */
+    public static EmbeddedEventStore signalled(EmbeddedEventStore.Builder builder, AppendSignal signal) {
+        return new SignalledEventStore(builder, signal).listening();
     }
 
 }

@@ -12,7 +12,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *                   then appends the events and numbers them
  * @param host       address the embedded store binds to
  * @param port       port the embedded store binds to
- * @param fetchDelay how long an idle tracking processor waits before asking the embedded store for new events
+ * @param fetchDelay how long an idle tracking processor waits before asking the embedded store for new events, unless
+ *                   another process signals an append first ({@link AppendSignal}); so only events whose signal was
+ *                   lost wait for it
  */
 @ConfigurationProperties("latchkey.store")
 public record StoreProperties(boolean serve, String host, int port, Duration fetchDelay) {
@@ -20,7 +22,7 @@ public record StoreProperties(boolean serve, String host, int port, Duration fet
     public StoreProperties {
         host = host == null ? "127.0.0.1" : host;
         port = port == 0 ? 27117 : port;
-        fetchDelay = fetchDelay == null ? Duration.ofMillis(50) : fetchDelay;
+        fetchDelay = fetchDelay == null ? Duration.ofMillis(500) : fetchDelay;
     }
 
     static Path dataDir(String configured) {

@@ -14,13 +14,20 @@ import org.axonframework.serialization.json.JacksonSerializer;
  * The embedded store served over TCP on a free loopback port, a MongoDB client of it, and Axon's template over that
  * client, as the services have them; closing stops the client and then the store.
  */
-record ServedStore(EmbeddedMongoServer server, MongoClient client, MongoTemplate template) implements AutoCloseable {
+record ServedStore(EmbeddedMongoServer server, int port, MongoClient client, MongoTemplate template)
+        implements AutoCloseable {
 
     static ServedStore start(Path dataDir) {
         int port = LoopbackPorts.free();
         EmbeddedMongoServer server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", port);
         MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port);
-        return new ServedStore(server, client, DefaultMongoTemplate.builder().mongoDatabase(client, "latchkey").build());
+        return new ServedStore(server, port, client,
+                DefaultMongoTemplate.builder().mongoDatabase(client, "latchkey").build());
+    }
+
+    /** A client of the store of its own, as another process has; the caller closes it. */
+    MongoClient newClient() {
+        return MongoClients.create("mongodb://127.0.0.1:" + port);
     }
 
     MongoDatabase database() {

@@ -1,0 +1,19 @@
+package io.latchkey.support.hazelcast;
+
+import com.hazelcast.core.HazelcastInstance;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Bean;
+
+/** The embedded mode's append signal, on the service's replica member; Axon Server pushes events itself. */
+@AutoConfiguration(afterName = "org.springframework.boot.autoconfigure.hazelcast.HazelcastAutoConfiguration")
+@ConditionalOnProperty(name = "axon.axonserver.enabled", havingValue = "false")
+@ConditionalOnBean(HazelcastInstance.class)
+public class AppendSignalAutoConfiguration {
+
+    @Bean(destroyMethod = "close")
+    HazelcastAppendSignal appendSignal(HazelcastInstance hazelcast) {
+        return new HazelcastAppendSignal(hazelcast);
+    }
+}
