@@ -24,7 +24,7 @@ stop() {
     kill -TERM "$UP" 2> /dev/null || true
     while kill -0 "$UP" 2> /dev/null; do sleep 0.2; done
   fi
-  redis-cli -p "$PORT" shutdown nosave > /dev/null
+  redis-cli -p "$PORT" shutdown nosave > /dev/null || true
   rm -rf "$WORK"
 }
 trap stop EXIT
@@ -47,7 +47,7 @@ sleep "$SETTLE"
 threads() {
   for pid in "$@"; do
     for task in /proc/"$pid"/task/*; do
-      awk -v pid="$pid" -v tid="${task##*/}" -v name="$(tr ' ' _ < "$task/comm")" \
+      awk -v pid="$pid" -v tid="${task##*/}" -v name="$(tr ' ' _ 2> /dev/null < "$task/comm")" \
         'FNR == NR {s = $0; sub(/^.*\) /, "", s); split(s, f, " "); ticks = f[12] + f[13]; next}
          /^(non)?voluntary_ctxt_switches/ {cs += $2}
          END {print pid, tid, ticks, cs, name}' "$task/stat" "$task/status" 2> /dev/null || true
@@ -56,6 +56,7 @@ threads() {
 }
 ticks() { awk '{s = $0; sub(/^.*\) /, "", s); split(s, f, " "); print f[12] + f[13]}' "/proc/$1/stat"; }
 PIDS=$(pgrep -P "$UP" -f -- "-exec.jar" | tr '\n' ' ')
+[ "$(wc -w <<< "$PIDS")" -eq 3 ] || { echo "expected three services, found: $PIDS" >&2; exit 1; }
 for pid in $PIDS; do echo "$pid $(ticks "$pid")"; done > "$WORK/cpu-before"
 threads $PIDS > "$WORK/before"
 sleep "$WINDOW"
@@ -65,7 +66,8 @@ HZ=$(getconf CLK_TCK)
 export LC_ALL=C
 for pid in $PIDS; do
   name=$(tr '\0' ' ' < "/proc/$pid/cmdline" | grep -oE '[a-z-]+-[0-9.]+(-SNAPSHOT)?-exec.jar' | sed 's/-[0-9].*//')
-  cpu=$(( $(awk -v p="$pid" '$1 == p {print $2}' "$WORK/cpu-after") - $(awk -v p="$pid" '$1 == p {print $2}' "$WORK/cpu-before") ))
+  cpu=$(( $(awk -v p="$pid" '$1 == p {print $2}' "$WORK/cpu-after") \
+    - $(awk -v p="$pid" '$1 == p {print $2}' "$WORK/cpu-before") ))
   join <(awk -v p="$pid" '$1 == p {print $2, $3, $4, $5}' "$WORK/before" | sort -k1,1) \
        <(awk -v p="$pid" '$1 == p {print $2, $3, $4}' "$WORK/after" | sort -k1,1) \
     | awk -v name="$name" -v hz="$HZ" -v w="$WINDOW" -v cpu="$cpu" '

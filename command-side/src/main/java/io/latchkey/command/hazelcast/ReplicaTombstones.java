@@ -19,10 +19,11 @@ import org.springframework.stereotype.Component;
 
 /**
  * Writes a revoked key's tombstones into the replicated map as soon as the revocation is appended, instead of waiting
- * for the query side's projection to read the event from the store, which then finds it done. Only tombstones take this path:
- * REVOKED always wins a merge and carries the revocation event's own sequence number as version, so the projection's
- * identical write is a no-op and nothing written here can ever admit a key. Best effort, off the request thread: if
- * this member's copy is still filling, or the queue is full, the projection writes the same entries moments later.
+ * for the query side's projection to read the event from the store and then find the write done. Only tombstones take
+ * this path: REVOKED always wins a merge and carries the revocation event's own sequence number as version, so the
+ * projection's identical write is a no-op and nothing written here can ever admit a key. Best effort, off the request
+ * thread: if this member's copy is still filling, or the queue is full, the projection writes the same entries moments
+ * later.
  *
  * <p>Queued in the unit of work's commit phase: after the append (a revocation that fails to append writes nothing),
  * and in the embedded mode before the store's disk commit, which readers of the store do not wait for either.

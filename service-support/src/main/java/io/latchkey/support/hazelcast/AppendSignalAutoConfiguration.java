@@ -1,8 +1,10 @@
 package io.latchkey.support.hazelcast;
 
 import com.hazelcast.core.HazelcastInstance;
+import io.latchkey.support.store.AppendSignal;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 
@@ -13,6 +15,7 @@ import org.springframework.context.annotation.Bean;
 public class AppendSignalAutoConfiguration {
 
     @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean(AppendSignal.class)
     HazelcastAppendSignal appendSignal(HazelcastInstance hazelcast) {
         return new HazelcastAppendSignal(hazelcast);
     }

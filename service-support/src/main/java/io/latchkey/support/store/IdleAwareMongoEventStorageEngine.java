@@ -14,11 +14,12 @@ import org.axonframework.extensions.mongo.eventsourcing.eventstore.MongoEventSto
 
 /**
  * Axon's MongoDB engine, made for the embedded store. An idle tracking processor polls every fetch delay (and fetches
- * when signalled, {@link AppendSignal}), and each poll is a query the store answers under the events collection's
- * lock, which appends (revocations among them) wait for. Events are only ever appended, so while the collection's
- * size (a constant-time count) has not changed since a fetch from a token came back empty (or a fetch returned
- * everything up to some event), the same fetch (or one from that event) would come back empty again, and is answered
- * without asking: one query per appended event instead of one per poll. Its tokens are positions in the store ({@link PagedDocumentPerEventStrategy}).
+ * when signalled, {@link AppendSignal}), and each poll is a query the store answers under the events collection's lock,
+ * which appends (revocations among them) wait for. Events are only ever appended, so while the collection's size (a
+ * constant-time count) has not changed since a fetch from a token came back empty (or a fetch returned everything up to
+ * some event), the same fetch (or one from that event) would come back empty again, and is answered without asking: one
+ * query per appended event instead of one per poll. Its tokens are positions in the store
+ * ({@link PagedDocumentPerEventStrategy}).
  */
 final class IdleAwareMongoEventStorageEngine extends MongoEventStorageEngine {
 

@@ -190,7 +190,10 @@ public class StoreAutoConfiguration {
         return new EventStoreWindows(eventStore);
     }
 
-    /** With an {@link AppendSignal} (every service has one), polling only catches what a lost signal missed. */
+    /**
+     * With an {@link AppendSignal} (every service has one), polling only catches an event whose signal was lost or came
+     * while every processor was reading older events (Axon's producer then fetches nothing).
+     */
     @Bean
     @ConditionalOnProperty(name = "axon.axonserver.enabled", havingValue = "false")
     EmbeddedEventStore eventStore(EventStorageEngine storageEngine, Configuration configuration, StoreProperties store,

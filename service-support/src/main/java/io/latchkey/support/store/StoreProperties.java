@@ -14,7 +14,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param port       port the embedded store binds to
  * @param fetchDelay how long an idle tracking processor waits before asking the embedded store for new events, unless
  *                   another process signals an append first ({@link AppendSignal}); so only events whose signal was
- *                   lost wait for it
+ *                   lost, or came while every processor was reading older events, wait for it
  */
 @ConfigurationProperties("latchkey.store")
 public record StoreProperties(boolean serve, String host, int port, Duration fetchDelay) {
