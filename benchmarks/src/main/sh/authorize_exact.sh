@@ -16,32 +16,11 @@
 set -euo pipefail
 RATES="${RATES:-5000}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)"
-WORK="$(mktemp -d)"
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-redis-server --bind 127.0.0.1 --port "$PORT" --save "" --appendonly no --daemonize yes --pidfile "$WORK/redis.pid" \
-  --logfile "$WORK/redis.log"
-UP=""
-trap '[ -n "$UP" ] && kill -TERM -- -"$UP"; redis-cli -p "$PORT" shutdown nosave > /dev/null; rm -rf "$WORK"' EXIT
-until redis-cli -p "$PORT" ping > /dev/null 2>&1; do sleep 0.1; done
+. "$ROOT/benchmarks/src/main/sh/system.sh"
 gcc -O2 -o "$WORK/authorize_load" "$ROOT/benchmarks/src/main/c/authorize_load.c" -lm
-export LATCHKEY_DATA_DIR="$WORK/data" LATCHKEY_RATELIMIT_REDIS="redis://127.0.0.1:$PORT"
-setsid "$ROOT/bin/latchkey" up > "$WORK/up.log" 2>&1 &
-UP=$!
-until grep -q "Latchkey is up" "$WORK/up.log"; do
-  kill -0 "$UP" 2> /dev/null || { cat "$WORK/up.log" >&2; exit 1; }
-  sleep 1
-done
-TOKEN=$(cat "$WORK/data/operator-token")
-DEV=$(curl -s -X POST localhost:8081/v1/developers -H "Authorization: Bearer $TOKEN" \
-  -H 'Content-Type: application/json' -d '{"name":"Ada","email":"ada@example.com"}' | jq -r .developerId)
-create() {
-  curl -s -X POST "localhost:8081/v1/developers/$DEV/keys" -H "Authorization: Bearer $TOKEN" \
-    -H 'Content-Type: application/json' -d "{\"name\":\"bench\",\"scopes\":[\"read\"]$1}" | jq -r .key
-}
-LOCAL=$(create '')
-EXACT=$(create ',"rateLimit":{"limit":100000000,"periodSeconds":60}')
-QUOTA=$(create ',"rateLimit":{"limit":100000000,"periodSeconds":60},"quota":{"requestsPerMonth":1000000000000}')
-for key in "$LOCAL" "$EXACT" "$QUOTA"; do [ "$key" != null ] || { echo "a key was not created" >&2; exit 1; }; done
+LOCAL=$(create_key '')
+EXACT=$(create_key ',"rateLimit":{"limit":100000000,"periodSeconds":60}')
+QUOTA=$(create_key ',"rateLimit":{"limit":100000000,"periodSeconds":60},"quota":{"requestsPerMonth":1000000000000}')
 sleep 1
 EDGE=$(pgrep -P "$UP" -f "validator-edge.*exec.jar")
 REDIS=$(cat "$WORK/redis.pid")

@@ -14,34 +14,8 @@ SETTLE="${SETTLE:-180}"
 WINDOW="${WINDOW:-60}"
 ROUNDS="${ROUNDS:-10}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)"
-WORK="$(mktemp -d)"
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-redis-server --bind 127.0.0.1 --port "$PORT" --save "" --appendonly no --daemonize yes --pidfile "$WORK/redis.pid" \
-  --logfile "$WORK/redis.log"
-UP=""
-stop() {
-  if [ -n "$UP" ]; then
-    kill -TERM "$UP" 2> /dev/null || true
-    while kill -0 "$UP" 2> /dev/null; do sleep 0.2; done
-  fi
-  redis-cli -p "$PORT" shutdown nosave > /dev/null || true
-  rm -rf "$WORK"
-}
-trap stop EXIT
-until redis-cli -p "$PORT" ping > /dev/null 2>&1; do sleep 0.1; done
-export LATCHKEY_DATA_DIR="$WORK/data" LATCHKEY_RATELIMIT_REDIS="redis://127.0.0.1:$PORT"
-setsid "$ROOT/bin/latchkey" up > "$WORK/up.log" 2>&1 &
-UP=$!
-until grep -q "Latchkey is up" "$WORK/up.log"; do
-  kill -0 "$UP" 2> /dev/null || { cat "$WORK/up.log" >&2; exit 1; }
-  sleep 1
-done
-TOKEN=$(cat "$WORK/data/operator-token")
-DEV=$(curl -s -X POST localhost:8081/v1/developers -H "Authorization: Bearer $TOKEN" \
-  -H 'Content-Type: application/json' -d '{"name":"Ada","email":"ada@example.com"}' | jq -r .developerId)
-KEY=$(curl -s -X POST "localhost:8081/v1/developers/$DEV/keys" -H "Authorization: Bearer $TOKEN" \
-  -H 'Content-Type: application/json' -d '{"name":"idle","scopes":["read"]}' | jq -r .key)
-[ -n "$KEY" ] && [ "$KEY" != null ] || { echo "the key was not created" >&2; exit 1; }
+. "$ROOT/benchmarks/src/main/sh/system.sh"
+create_key '' > /dev/null
 sleep "$SETTLE"
 # One line per thread: pid, tid, CPU ticks, context switches, name; and per process, its CPU ticks (exited threads too).
 threads() {
