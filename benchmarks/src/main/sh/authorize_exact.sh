@@ -16,8 +16,11 @@
 set -euo pipefail
 RATES="${RATES:-5000}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)"
+# Compiled first, so that an error costs no start-up.
+LOAD="$ROOT/benchmarks/target/authorize_load"
+mkdir -p "$(dirname "$LOAD")"
+gcc -O2 -o "$LOAD" "$ROOT/benchmarks/src/main/c/authorize_load.c" -lm
 . "$ROOT/benchmarks/src/main/sh/system.sh"
-gcc -O2 -o "$WORK/authorize_load" "$ROOT/benchmarks/src/main/c/authorize_load.c" -lm
 LOCAL=$(create_key '')
 EXACT=$(create_key ',"rateLimit":{"limit":100000000,"periodSeconds":60}')
 QUOTA=$(create_key ',"rateLimit":{"limit":100000000,"periodSeconds":60},"quota":{"requestsPerMonth":1000000000000}')
@@ -43,7 +46,7 @@ decide() {
   }'
 }
 us() { awk -v t="$1" -v n="$(($2 * 25))" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}'; }
-load() { taskset -c 1 "$WORK/authorize_load" 127.0.0.1 8090 "$1" read "$2" 20 "$3" 32 | tail -1; }
+load() { taskset -c 1 "$LOAD" 127.0.0.1 8090 "$1" read "$2" 20 "$3" 32 | tail -1; }
 for key in "$LOCAL" "$EXACT" "$QUOTA"; do load "$key" 2500 0 >/dev/null; load "$key" 5000 0 >/dev/null; done
 for round in 1 2 3; do
   for rate in $RATES; do

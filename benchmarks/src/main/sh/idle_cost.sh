@@ -5,7 +5,8 @@
 # (default 60) each service's CPU time and its threads' context switches (voluntary and not: every switch is a
 # wake-up or a preemption that a neighbour on the same cores may wait behind). Then, with the system still idle,
 # RateLimitRoundTrip (one thread, ROUNDS rounds, default 10) against the private Redis.
-# Needs curl, jq, redis-server, redis-cli, python3, the benchmarks jar and the ports of bin/latchkey free.
+# Needs java, curl, jq, redis-server, redis-cli, python3, pgrep, setsid, the benchmarks jar and the ports of
+# bin/latchkey free.
 #   ./mvnw -q -B install -DskipTests && benchmarks/src/main/sh/idle_cost.sh
 # Prints, per service: CPU in % of one core (also without the JIT's compiler threads, busy for minutes after a start),
 # context switches a second, and its five busiest threads by switches and by CPU.
