@@ -3,7 +3,6 @@ package io.latchkey.query.rest;
 import io.latchkey.support.web.ProblemException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
-import java.util.function.Supplier;
 
 /**
  * A bounded number of places for requests whose work must not pile up. A request that finds none is answered 429 with
@@ -52,8 +51,13 @@ final class Places {
         }
     }
 
+    /** Work done in a place; it may throw what the route's own work throws (a wait: being interrupted). */
+    interface Work<T, E extends Exception> {
+        T get() throws E;
+    }
+
     /** Does {@code work} in a place taken for {@code developerId} (null: the operator), given back however it ends. */
-    <T> T within(String developerId, Supplier<T> work) {
+    <T, E extends Exception> T within(String developerId, Work<T, E> work) throws E {
         take(developerId);
         try {
             return work.get();

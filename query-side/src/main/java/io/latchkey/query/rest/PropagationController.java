@@ -72,12 +72,7 @@ class PropagationController {
         if (waitMillis == 0) {
             return receipt(keyId, target, 0, operator);
         }
-        waiting.take(ctx.caller().developerId());
-        try {
-            return receipt(keyId, target, waitMillis, operator);
-        } finally {
-            waiting.release(ctx.caller().developerId());
-        }
+        return waiting.within(ctx.caller().developerId(), () -> receipt(keyId, target, waitMillis, operator));
     }
 
     private PropagationResponse receipt(String keyId, Target target, long waitMillis, boolean operator)
