@@ -414,6 +414,13 @@ class CommandSideHttpTest {
                 "application/x-www-form-urlencoded");
         assertProblem(notJson, 415);
         assertThat(notJson.body().get("type").asText()).endsWith("/unsupported-media-type");
+        // Any other type than JSON gets the same answer as a form, and is told what to send.
+        Response xml = send("POST", "/v1/developers", "<name>Ada</name>", "Bearer " + TOKEN, "Content-Type",
+                "application/xml");
+        assertProblem(xml, 415);
+        assertThat(xml.body().get("title").asText()).isEqualTo(notJson.body().get("title").asText());
+        assertThat(xml.body().get("detail").asText()).isEqualTo(notJson.body().get("detail").asText());
+        assertThat(xml.header("Accept")).contains("application/json");
     }
 
     @Test
@@ -513,9 +520,62 @@ class CommandSideHttpTest {
     }
 
     @Test
+    void aNumberSentAsTextTextAsANumberATwiceSentFieldOrASecondValueIsRefusedAndChangesNothing() {
+        String developerId = registerDeveloper();
+        Response created = createKey(developerId);
+        String keyId = created.body().get("keyId").asText();
+        String quota = "/v1/keys/" + keyId + "/quota";
+        String limit = "/v1/keys/" + keyId + "/rate-limit";
+
+        Response quoted = send("PUT", quota, "{\"requestsPerMonth\": \" 5 \"}", "Bearer " + TOKEN);
+        assertProblem(quoted, 400);
+        assertThat(quoted.body().get("detail").asText()).isEqualTo("requestsPerMonth must be a whole number.");
+        assertProblem(call("PUT", limit, map("limit", "10", "periodSeconds", 60)), 400);
+        Response named = createKey(developerId, "name", 123);
+        assertProblem(named, 400);
+        assertThat(named.body().get("detail").asText()).isEqualTo("name must be text.");
+        assertProblem(createKey(developerId, "scopes", List.of(true)), 400);
+        assertProblem(createKey(developerId, "expiresAt", 4_102_444_800L), 400);
+
+        Response twice = send("PUT", limit, "{\"limit\": 10, \"periodSeconds\": 60, \"limit\": 1}", "Bearer " + TOKEN);
+        assertProblem(twice, 400);
+        assertThat(twice.body().get("detail").asText()).isEqualTo("Field 'limit' appears more than once.");
+        Response trailing = send("PUT", limit, "{\"limit\": 10, \"periodSeconds\": 60} {\"limit\": 1}",
+                "Bearer " + TOKEN);
+        assertProblem(trailing, 400);
+        assertThat(trailing.body().get("detail").asText()).isEqualTo("The body holds more than one JSON value.");
+
+        // Nothing changed: the key is at the version its creation left.
+        assertThat(call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("write")),
+                "If-Match", created.header("ETag")).status()).isEqualTo(200);
+    }
+
+    @Test
+    void settingWhatAKeyOrDeveloperAlreadyHasKeepsItsVersion() {
+        String developerId = registerDeveloper();
+        Response created = createKey(developerId);
+        String keyId = created.body().get("keyId").asText();
+        Response set = call("PUT", "/v1/keys/" + keyId + "/quota", map("requestsPerMonth", 1000));
+        Response again = call("PUT", "/v1/keys/" + keyId + "/quota", map("requestsPerMonth", 1000),
+                "If-Match", set.header("ETag"));
+        assertThat(again.status()).as(again.raw()).isEqualTo(200);
+        assertThat(again.header("ETag")).isEqualTo(set.header("ETag"));
+        assertThat(call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("read")),
+                "If-Match", set.header("ETag")).header("ETag")).isEqualTo(set.header("ETag"));
+        // A stale version is still refused, though nothing would change.
+        assertProblem(call("PUT", "/v1/keys/" + keyId + "/quota", map("requestsPerMonth", 1000),
+                "If-Match", created.header("ETag")), 412);
+
+        String path = "/v1/developers/" + developerId + "/rate-limit";
+        Response limited = call("PUT", path, map("limit", 10, "periodSeconds", 60));
+        assertThat(call("PUT", path, map("limit", 10, "periodSeconds", 60)).header("ETag"))
+                .isEqualTo(limited.header("ETag"));
+    }
+
+    @Test
     void anExpiryTooFarAheadForTheStoresIsRefusedBeforeItBecomesAnEvent() {
         String developerId = registerDeveloper();
-        for (Object expiry : List.of(10_000_000_000_000_000L, "+300000000-01-01T00:00:00Z", "+10000-01-01T00:00:00Z")) {
+        for (String expiry : List.of("+300000000-01-01T00:00:00Z", "+10000-01-01T00:00:00Z")) {
             Response response = createKey(developerId, "expiresAt", expiry);
             assertProblem(response, 422);
             assertThat(response.body().get("type").asText()).endsWith("/expiry-too-late");
@@ -523,7 +583,7 @@ class CommandSideHttpTest {
         Response created = createKey(developerId, "expiresAt", "9999-12-31T23:59:59Z");
         assertThat(created.status()).as(created.raw()).isEqualTo(201);
         String keyId = created.body().get("keyId").asText();
-        Response renewed = call("POST", "/v1/keys/" + keyId + "/renew", map("expiresAt", 10_000_000_000_000_000L));
+        Response renewed = call("POST", "/v1/keys/" + keyId + "/renew", map("expiresAt", "+10000-01-01T00:00:00Z"));
         assertProblem(renewed, 422);
         assertThat(renewed.body().get("type").asText()).endsWith("/expiry-too-late");
         assertThat(call("POST", "/v1/keys/" + keyId + "/renew", map("expiresAt", "2099-01-01T00:00:00Z"),
@@ -955,6 +1015,12 @@ class CommandSideHttpTest {
         assertThat(removed.body().get("rateLimit").isNull()).isTrue();
         assertThat(removed.body().get("version").asLong()).isGreaterThan(set.body().get("version").asLong());
 
+        assertThat(set.header("ETag")).isEqualTo("\"" + set.body().get("version").asLong() + "\"");
+        assertThat(removed.header("ETag")).isEqualTo("\"" + removed.body().get("version").asLong() + "\"");
+        // A change made on the strength of an older read is refused, as for a key.
+        assertProblem(call("PUT", path, map("limit", 7, "periodSeconds", 60), "If-Match", set.header("ETag")), 412);
+        assertThat(call("PUT", path, map("limit", 7, "periodSeconds", 60), "If-Match", removed.header("ETag"))
+                .status()).isEqualTo(200);
         assertProblem(call("PUT", path, map("limit", 0, "periodSeconds", 60)), 422);
         assertProblem(send("PUT", path, json(map("limit", 1, "periodSeconds", 1)), null), 401);
         assertProblem(call("PUT", "/v1/developers/" + UNKNOWN_ID + "/rate-limit", map("limit", 1, "periodSeconds", 1)), 404);

@@ -116,21 +116,32 @@ class DeveloperAccountTest {
     @Test
     void registeredDeveloperCanSetADefaultRateLimit() {
         fixture.given(registered())
-                .when(new SetDeveloperRateLimitCommand(DEVELOPER_ID, new RateLimit(100, 60, 200L), NOW))
+                .when(new SetDeveloperRateLimitCommand(DEVELOPER_ID, new RateLimit(100, 60, 200L), NOW, null))
                 .expectEvents(new DeveloperRateLimitChangedEvent(DEVELOPER_ID, new RateLimit(100, 60, 200L), NOW));
     }
 
     @Test
     void aDefaultRateLimitCanBeRemoved() {
         fixture.given(registered(), new DeveloperRateLimitChangedEvent(DEVELOPER_ID, new RateLimit(5, 1, null), NOW))
-                .when(new SetDeveloperRateLimitCommand(DEVELOPER_ID, null, NOW))
+                .when(new SetDeveloperRateLimitCommand(DEVELOPER_ID, null, NOW, null))
                 .expectEvents(new DeveloperRateLimitChangedEvent(DEVELOPER_ID, null, NOW));
+    }
+
+    @Test
+    void settingTheDefaultItHasAppliesNoEvent() {
+        fixture.given(registered(), new DeveloperRateLimitChangedEvent(DEVELOPER_ID, new RateLimit(5, 1, null), NOW))
+                .when(new SetDeveloperRateLimitCommand(DEVELOPER_ID, new RateLimit(5, 1, null), NOW, null))
+                .expectNoEvents()
+                .expectResultMessagePayload(1L);
+        fixture.given(registered())
+                .when(new SetDeveloperRateLimitCommand(DEVELOPER_ID, null, NOW, null))
+                .expectNoEvents();
     }
 
     @Test
     void cannotSetADefaultRateLimitForAnUnknownDeveloper() {
         fixture.givenNoPriorActivity()
-                .when(new SetDeveloperRateLimitCommand(DEVELOPER_ID, new RateLimit(5, 1, null), NOW))
+                .when(new SetDeveloperRateLimitCommand(DEVELOPER_ID, new RateLimit(5, 1, null), NOW, null))
                 .expectException(AggregateNotFoundException.class)
                 .expectNoEvents();
     }

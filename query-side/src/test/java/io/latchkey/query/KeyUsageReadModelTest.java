@@ -331,6 +331,23 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
             assertThat(response.body().get("type").asText()).endsWith("/invalid-granularity");
         }
         assertThat(get("/v1/keys/" + UUID.randomUUID() + "/usage").status()).isEqualTo(404);
+
+        // A range whose defaulted end is not what it seems is explained, not answered from 1969.
+        Response future = get(usage + "?from=2999-01-01T00:00:00Z");
+        assertThat(future.status()).isEqualTo(422);
+        assertThat(future.body().get("detail").asText()).endsWith("; to is now when not given.");
+        Response epoch = get(usage + "?to=1970-01-01T00:30:00Z");
+        assertThat(epoch.status()).as(epoch.raw()).isEqualTo(200);
+        assertThat(epoch.body().get("from").asText()).isEqualTo("1970-01-01T00:00:00Z");
+        assertThat(get(usage + "?to=1970-01-01T00:00:00Z").body().get("detail").asText())
+                .endsWith("; from is an hour before to when not given.");
+        // A misspelt parameter would otherwise answer about the last hour.
+        for (String path : List.of(usage + "?start=2030-01-01T00:00:00Z", usage + "?from=2030-01-01T00:00:00Z&To=x",
+                "/v1/keys/" + key.keyId() + "/history?Stream=key")) {
+            Response unknown = get(path);
+            assertThat(unknown.status()).as(path).isEqualTo(400);
+            assertThat(unknown.body().get("type").asText()).endsWith("/unknown-parameter");
+        }
     }
 
     @Test

@@ -17,6 +17,7 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
@@ -24,7 +25,8 @@ import org.springframework.web.bind.annotation.RestController;
  * {@code POST /v1/developers}: operators register developer accounts. {@code PUT} and {@code DELETE
  * /v1/developers/{id}/rate-limit} set and remove the default rate limit of the developer's keys that have none of
  * their own; operator only, like registration (a developer must not lift their own default). A developer's admin
- * key gets 403 here for every id, so the answer says nothing about which developers exist.
+ * key gets 403 here for every id, so the answer says nothing about which developers exist. The default's changes
+ * answer with the account's version as ETag and honour {@code If-Match}, as a key's changes do.
  */
 @RestController
 // A client that takes no JSON is refused before the change is made, not after: its answer (a new key's plaintext
@@ -55,23 +57,26 @@ class DeveloperController {
     }
 
     @PutMapping("/v1/developers/{developerId}/rate-limit")
-    ResponseEntity<DeveloperRateLimitResponse> setRateLimit(@PathVariable String developerId,
-                                                            @RequestBody RateLimitBody request, RequestContext ctx) {
-        return changeRateLimit(developerId, request.toRateLimit(), ctx);
+    ResponseEntity<DeveloperRateLimitResponse> setRateLimit(
+            @PathVariable String developerId, @RequestBody RateLimitBody request,
+            @RequestHeader(name = "If-Match", required = false) String ifMatch, RequestContext ctx) {
+        return changeRateLimit(developerId, request.toRateLimit(), ifMatch, ctx);
     }
 
     @DeleteMapping("/v1/developers/{developerId}/rate-limit")
-    ResponseEntity<DeveloperRateLimitResponse> removeRateLimit(@PathVariable String developerId, RequestContext ctx) {
-        return changeRateLimit(developerId, null, ctx);
+    ResponseEntity<DeveloperRateLimitResponse> removeRateLimit(
+            @PathVariable String developerId, @RequestHeader(name = "If-Match", required = false) String ifMatch,
+            RequestContext ctx) {
+        return changeRateLimit(developerId, null, ifMatch, ctx);
     }
 
     private ResponseEntity<DeveloperRateLimitResponse> changeRateLimit(String developerId, RateLimit rateLimit,
-                                                                       RequestContext ctx) {
+                                                                       String ifMatch, RequestContext ctx) {
         ctx.caller().requireOperator();
         Ids.require(developerId, Ids.NO_SUCH_DEVELOPER);
-        Long version = commands.send(new SetDeveloperRateLimitCommand(developerId, rateLimit, clock.instant()), ctx,
-                Ids.NO_SUCH_DEVELOPER);
-        return ResponseEntity.ok().body(new DeveloperRateLimitResponse(developerId, RateLimitBody.of(rateLimit),
-                version));
+        Long version = commands.send(new SetDeveloperRateLimitCommand(developerId, rateLimit, clock.instant(),
+                Requests.expectedVersion(ifMatch)), ctx, Ids.NO_SUCH_DEVELOPER);
+        return ResponseEntity.ok().eTag(Requests.etag(version))
+                .body(new DeveloperRateLimitResponse(developerId, RateLimitBody.of(rateLimit), version));
     }
 }

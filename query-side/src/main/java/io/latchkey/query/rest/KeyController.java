@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -139,7 +140,9 @@ class KeyController {
     @GetMapping("/usage")
     UsageResponse usage(@PathVariable String keyId, @RequestParam(required = false) String from,
                         @RequestParam(required = false) String to,
-                        @RequestParam(required = false) String granularity, RequestContext ctx) {
+                        @RequestParam(required = false) String granularity,
+                        @RequestParam Map<String, String> parameters, RequestContext ctx) {
+        onlyParameters(parameters, List.of("from", "to", "granularity"));
         // Absent takes the default; empty is a bad value, as an empty limit or cursor is.
         String unit = granularity == null ? "minute" : granularity;
         KeyUsageProjection.Granularity size = switch (unit) {
@@ -151,11 +154,14 @@ class KeyController {
         };
         find(keyId, ctx);
         Instant end = to == null ? clock.instant() : instant(to, "to");
-        Instant start = from == null ? end.minus(Duration.ofHours(1)) : instant(from, "from");
+        // An hour before a time early in 1970 is not one this answers about: the range starts in 1970.
+        Instant start = from != null ? instant(from, "from")
+                : Collections.max(List.of(Instant.EPOCH, end.minus(Duration.ofHours(1))));
         int maxDays = size == KeyUsageProjection.Granularity.MINUTE ? MAX_MINUTE_DAYS : MAX_DAYS;
         if (!start.isBefore(end) || Duration.between(start, end).compareTo(Duration.ofDays(maxDays)) > 0) {
             throw ProblemException.invalid("from must be before to, at most " + maxDays + " days apart for "
-                    + unit + " buckets.");
+                    + unit + " buckets" + (to == null ? "; to is now when not given." : from == null
+                    ? "; from is an hour before to when not given." : "."));
         }
         List<KeyUsageProjection.Bucket> buckets;
         try {
@@ -184,6 +190,18 @@ class KeyController {
                 .orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_KEY));
     }
 
+    /**
+     * Refuses a query parameter the route does not take, which would otherwise be ignored: {@code ?start=} for
+     * {@code ?from=} would quietly answer about the last hour. Its name is not repeated: it may be a pasted key.
+     */
+    private static void onlyParameters(Map<String, String> parameters, List<String> known) {
+        if (!known.containsAll(parameters.keySet())) {
+            throw new ProblemException(400, "unknown-parameter", "Bad request",
+                    "A query parameter this route does not take was given; it takes " + String.join(", ", known)
+                            + ".");
+        }
+    }
+
     /** Within {@link TimeBounds}: further out, an hour or a minute's arithmetic would overflow. */
     private static Instant instant(String text, String name) {
         try {
@@ -208,7 +226,8 @@ class KeyController {
     @GetMapping("/history")
     HistoryResponse history(@PathVariable String keyId, @RequestParam(required = false) String stream,
                             @RequestParam(required = false) String limit, @RequestParam(required = false) String after,
-                            RequestContext ctx) {
+                            @RequestParam Map<String, String> parameters, RequestContext ctx) {
+        onlyParameters(parameters, List.of("stream", "limit", "after"));
         // Absent takes the default; empty is a bad value, as an empty limit or cursor is.
         String selected = stream == null ? "all" : stream;
         if (!List.of("all", "key", "usage").contains(selected)) {

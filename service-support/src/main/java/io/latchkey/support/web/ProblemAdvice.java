@@ -11,6 +11,7 @@ import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.lang.Nullable;
+import org.springframework.web.HttpMediaTypeNotSupportedException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
@@ -49,6 +50,16 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
             }
         }
         return false;
+    }
+
+    /** The same answer as a form's, refused before it reaches Spring, whatever other type was sent. */
+    @Override
+    protected ResponseEntity<Object> handleHttpMediaTypeNotSupported(HttpMediaTypeNotSupportedException e,
+                                                                     HttpHeaders headers, HttpStatusCode status,
+                                                                     WebRequest request) {
+        ProblemDetail problem = Problems.of(415, RequestContextFilter.UNSUPPORTED_MEDIA_TYPE,
+                RequestContextFilter.UNSUPPORTED_MEDIA_TYPE_TITLE, RequestContextFilter.UNSUPPORTED_MEDIA_TYPE_DETAIL);
+        return handleExceptionInternal(e, problem, headers, status, request);
     }
 
     /** Spring's detail repeats the path, which may hold a key sent in the wrong place. */

@@ -1,22 +1,32 @@
 package io.latchkey.support.web;
 
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.InputCoercionException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.type.LogicalType;
+import com.fasterxml.jackson.datatype.jsr310.deser.InstantDeserializer;
 import io.latchkey.validator.servlet.PresentedKey;
 import java.io.IOException;
 import java.lang.reflect.Type;
+import java.time.Instant;
 import java.time.temporal.Temporal;
 import java.util.Collection;
+import java.util.List;
 import java.util.regex.Pattern;
 import org.springframework.http.HttpInputMessage;
 import org.springframework.http.MediaType;
@@ -26,14 +36,18 @@ import org.springframework.http.converter.json.MappingJackson2HttpMessageConvert
 /**
  * How request bodies are read, and what a client is told when one cannot be. A misspelt field must not pass for an
  * absent one (a {@code gracePeriod} read as no grace period, an {@code expires_at} as a key that never expires), a
- * fraction must not be cut to a whole number, and an empty string must not pass for no value. The answer names the
- * field and what it takes, never the value sent, which may be a secret.
+ * fraction must not be cut to a whole number, an empty string must not pass for no value, a number must not come as
+ * text nor text as a number (a quoted {@code " 5 "} read as a quota of 5), a field sent twice must not mean its last
+ * value, and nothing may follow the body's value. The answer names the field and what it takes, never the value sent,
+ * which may be a secret.
  */
 final class RequestBodies {
 
     /** Far longer than any field Latchkey takes; a longer string is refused before it is held whole. */
     static final int MAX_STRING_LENGTH = 64 * 1024;
     private static final Pattern PLAIN_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,63}");
+    /** How Jackson's parser begins its message about a field sent twice, the field's name next. */
+    private static final String DUPLICATE = "Duplicate field '";
 
     private RequestBodies() {
     }
@@ -42,11 +56,42 @@ final class RequestBodies {
     static ObjectMapper strict(ObjectMapper mapper) {
         ObjectMapper strict = mapper.copy()
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+                .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         strict.coercionConfigDefaults().setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail);
+        for (LogicalType scalar : List.of(LogicalType.Integer, LogicalType.Float, LogicalType.Boolean)) {
+            strict.coercionConfigFor(scalar).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
+        }
+        for (CoercionInputShape scalar : List.of(CoercionInputShape.Integer, CoercionInputShape.Float,
+                CoercionInputShape.Boolean)) {
+            strict.coercionConfigFor(LogicalType.Textual).setCoercion(scalar, CoercionAction.Fail);
+        }
+        strict.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
+        strict.registerModule(new SimpleModule("latchkey-strict-instants").addDeserializer(Instant.class,
+                new TextualInstants()));
         strict.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
                 .maxStringLength(MAX_STRING_LENGTH).build());
         return strict;
+    }
+
+    /**
+     * An instant as ISO-8601 text only: Jackson's own reader also takes a number as seconds since 1970, so that an
+     * expiry sent as a number of days would pass for a time in January 1970.
+     */
+    private static final class TextualInstants extends StdScalarDeserializer<Instant> {
+
+        TextualInstants() {
+            super(Instant.class);
+        }
+
+        @Override
+        public Instant deserialize(JsonParser parser, DeserializationContext context) throws IOException {
+            if (!parser.hasToken(JsonToken.VALUE_STRING)) {
+                return (Instant) context.handleUnexpectedToken(Instant.class, parser);
+            }
+            return InstantDeserializer.INSTANT.deserialize(parser, context);
+        }
     }
 
     /**
@@ -115,6 +160,13 @@ final class RequestBodies {
         if (root instanceof InputCoercionException) {
             return subject + " is out of range.";
         }
+        String message = root instanceof JsonProcessingException processing
+                ? String.valueOf(processing.getOriginalMessage()) : String.valueOf(root.getMessage());
+        if (root instanceof StreamReadException && message.startsWith(DUPLICATE) && message.endsWith("'")) {
+            String name = message.substring(DUPLICATE.length(), message.length() - 1);
+            String named = plain(name) ? "Field '" + (field.isEmpty() ? "" : field + ".") + name + "'" : "A field";
+            return named + " appears more than once.";
+        }
         if (root instanceof StreamReadException read && read.getLocation() != null) {
             JsonLocation at = read.getLocation();
             return "The body is not valid JSON (line " + at.getLineNr() + ", column " + at.getColumnNr() + ").";
@@ -127,6 +179,9 @@ final class RequestBodies {
             String named = plain(name) ? "Unknown field '" + (parent.isEmpty() ? "" : parent + ".") + name + "'"
                     : "An unknown field";
             return named + (known.isEmpty() ? "." : "; the fields here are " + known + ".");
+        }
+        if (cause instanceof MismatchedInputException && message.startsWith("Trailing token")) {
+            return "The body holds more than one JSON value.";
         }
         if (cause instanceof JsonMappingException mapping && !field.isEmpty()) {
             return field + " must be " + expected(mapping) + ".";

@@ -37,6 +37,10 @@ public class RequestContextFilter extends OncePerRequestFilter {
     public static final long MAX_BODY_BYTES = 64 * 1024;
     static final String BODY_TOO_LARGE = "body-too-large";
     static final String BODY_TOO_LARGE_DETAIL = "Request bodies may hold at most " + MAX_BODY_BYTES + " bytes.";
+    static final String UNSUPPORTED_MEDIA_TYPE = "unsupported-media-type";
+    static final String UNSUPPORTED_MEDIA_TYPE_TITLE = "Unsupported media type";
+    static final String UNSUPPORTED_MEDIA_TYPE_DETAIL =
+            "Request bodies are JSON: send them as 'Content-Type: application/json'.";
 
     private final OperatorToken operatorToken;
     private final UsageToken usageToken;
@@ -104,8 +108,8 @@ public class RequestContextFilter extends OncePerRequestFilter {
         }
         // Forms and multipart bodies are read by the container, past any limit set on the body's stream.
         if (formOrMultipart(request.getContentType())) {
-            Problems.write(response, 415, "unsupported-media-type", "Unsupported media type",
-                    "Request bodies are JSON: send them as 'Content-Type: application/json'.");
+            Problems.write(response, 415, UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_MEDIA_TYPE_TITLE,
+                    UNSUPPORTED_MEDIA_TYPE_DETAIL);
             return;
         }
         // Usage reports name up to 10,000 keys; every other body is a few hundred bytes.
