@@ -106,6 +106,45 @@ class QueryApiTest extends QuerySideTestSupport {
     }
 
     @Test
+    void aDevelopersHistoryShowsWhoChangedTheDefaultEveryKeyFallsBackTo() {
+        String developerId = registerDeveloper("dorothy");
+        IssuedKey key = createKey(developerId, "audited", now().minusSeconds(60), null);
+        String requestId = append("DeveloperAccount", developerId, 1,
+                new DeveloperRateLimitChangedEvent(developerId, new RateLimit(30, 60, null), now()));
+        append("DeveloperAccount", developerId, 2, new DeveloperRateLimitChangedEvent(developerId, null, now()));
+        String history = "/v1/developers/" + developerId + "/history";
+        await().atMost(PROJECTED).until(() -> get(history).body().path("events").size() == 3);
+
+        JsonNode events = get(history).body().get("events");
+        assertThat(events.get(0).get("type").asText()).isEqualTo("DeveloperRegisteredEvent");
+        assertThat(events.get(1).get("type").asText()).isEqualTo("DeveloperRateLimitChangedEvent");
+        assertThat(events.get(1).get("stream").asText()).isEqualTo("developer");
+        assertThat(events.get(1).get("actor").asText()).isEqualTo("operator");
+        assertThat(events.get(1).get("requestId").asText()).isEqualTo(requestId);
+        assertThat(events.get(1).get("payload").get("rateLimit").get("limit").asLong()).isEqualTo(30);
+        assertThat(events.get(2).get("payload").get("rateLimit").isNull()).isTrue();
+
+        Response first = get(history + "?limit=2");
+        assertThat(first.body().get("events")).hasSize(2);
+        assertThat(first.body().get("more").asBoolean()).isTrue();
+        Response rest = get(history + "?after=" + first.body().get("next").asText());
+        assertThat(rest.body().get("events")).hasSize(1);
+        assertThat(rest.body().get("events").get(0).get("sequence").asLong()).isEqualTo(2);
+        assertThat(rest.body().get("more").asBoolean()).isFalse();
+
+        // A key's stream is no developer's, nor is a cursor of a key's history or of another developer's.
+        assertThat(get("/v1/developers/" + key.keyId() + "/history").status()).isEqualTo(404);
+        assertThat(get("/v1/developers/" + UUID.randomUUID() + "/history").status()).isEqualTo(404);
+        String keyCursor = get("/v1/keys/" + key.keyId() + "/history?limit=1").body().get("next").asText();
+        assertThat(get(history + "?after=" + keyCursor).status()).isEqualTo(400);
+        String otherCursor = get("/v1/developers/" + registerDeveloper("eve") + "/history").body().get("next")
+                .asText();
+        assertThat(get(history + "?after=" + otherCursor).status()).isEqualTo(400);
+        assertThat(get(history + "?stream=key").status()).isEqualTo(400);
+        assertThat(get(history + "?limit=0").status()).isEqualTo(400);
+    }
+
+    @Test
     void developerKeysAreListedNewestFirst() {
         String developerId = registerDeveloper("grace");
         Instant first = now().minusSeconds(60);

@@ -93,7 +93,8 @@ class SelfServiceQueryTest extends QuerySideTestSupport {
             assertThat(theirs.status()).as(route + ": " + theirs.raw()).isEqualTo(404);
             assertThat(withoutInstance(theirs)).isEqualTo(withoutInstance(none));
         }
-        for (String route : List.of("/v1/developers/%s", "/v1/developers/%s/keys")) {
+        assertThat(get("/v1/developers/" + developerA + "/history", adminA.plaintext()).status()).isEqualTo(200);
+        for (String route : List.of("/v1/developers/%s", "/v1/developers/%s/keys", "/v1/developers/%s/history")) {
             Response theirs = get(route.formatted(developerB), adminA.plaintext());
             Response none = get(route.formatted(unknown), adminA.plaintext());
             assertThat(theirs.status()).as(route + ": " + theirs.raw()).isEqualTo(404);

@@ -1,40 +1,57 @@
 package io.latchkey.query.rest;
 
-import io.latchkey.support.web.ProblemException;
-import io.latchkey.support.web.Ids;
-import io.latchkey.support.web.RequestContext;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.latchkey.api.DeveloperRegisteredEvent;
 import io.latchkey.query.DeveloperProjection;
 import io.latchkey.query.DeveloperView;
 import io.latchkey.query.KeyProjection;
 import io.latchkey.query.KeyUsageProjection;
 import io.latchkey.query.KeyView;
+import io.latchkey.support.events.EventWindows;
+import io.latchkey.support.web.Ids;
+import io.latchkey.support.web.ProblemException;
+import io.latchkey.support.web.RequestContext;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import org.axonframework.eventhandling.DomainEventMessage;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-/** {@code GET /v1/developers/{developerId}} and the developer's keys. */
+/**
+ * {@code GET /v1/developers/{developerId}}, the developer's keys, and the account's own history from the event store:
+ * its registration and the changes of its default rate limit, which change the effective limit of every key without
+ * one of its own and so belong in an audit as much as a key's events do.
+ */
 @RestController
 @RequestMapping("/v1/developers/{developerId}")
 class DeveloperController {
 
     private static final int KEYS_PAGE = 100;
     private static final int MAX_KEYS_PAGE = 1_000;
+    private static final int HISTORY_PAGE = 100;
+    private static final int MAX_HISTORY_PAGE = 1_000;
+    private static final String STREAM = "developer";
 
     private final DeveloperProjection developers;
     private final KeyProjection keys;
     private final KeyUsageProjection usage;
+    private final EventWindows windows;
+    private final HistoryEntries entries;
     private final Clock clock;
 
-    DeveloperController(DeveloperProjection developers, KeyProjection keys, KeyUsageProjection usage, Clock clock) {
+    DeveloperController(DeveloperProjection developers, KeyProjection keys, KeyUsageProjection usage,
+                        EventWindows windows, ObjectMapper json, Clock clock) {
         this.developers = developers;
         this.keys = keys;
         this.usage = usage;
+        this.windows = windows;
+        this.entries = new HistoryEntries(json);
         this.clock = clock;
     }
 
@@ -46,7 +63,9 @@ class DeveloperController {
     /** A page of the developer's keys, newest first. */
     @GetMapping("/keys")
     DeveloperKeysResponse keys(@PathVariable String developerId, @RequestParam(required = false) String limit,
-                               @RequestParam(required = false) String after, RequestContext ctx) {
+                               @RequestParam(required = false) String after,
+                               @RequestParam Map<String, String> parameters, RequestContext ctx) {
+        QueryParameters.only(parameters, List.of("limit", "after"));
         int size = PageSize.parse(limit, KEYS_PAGE, MAX_KEYS_PAGE);
         KeyListCursor from = KeyListCursor.parse(after);
         DeveloperView developer = find(developerId, ctx);
@@ -63,12 +82,41 @@ class DeveloperController {
                 more, more ? KeyListCursor.after(page.get(size - 1)).encode() : null);
     }
 
+    /**
+     * A page of the account's events, oldest first, read from the event store as a key's history is. A stream that
+     * does not start with a developer's registration is some other aggregate's and answers 404 like an unknown id.
+     */
+    @GetMapping("/history")
+    DeveloperHistoryResponse history(@PathVariable String developerId, @RequestParam(required = false) String limit,
+                                     @RequestParam(required = false) String after,
+                                     @RequestParam Map<String, String> parameters, RequestContext ctx) {
+        QueryParameters.only(parameters, List.of("limit", "after"));
+        int size = PageSize.parse(limit, HISTORY_PAGE, MAX_HISTORY_PAGE);
+        HistoryCursor from = HistoryCursor.parse(after, developerId, STREAM);
+        accessible(developerId, ctx);
+        // One event past the page tells whether more follow; the first page's window also holds the registration.
+        List<DomainEventMessage<?>> page = windows.read(developerId, from.key(), size + 1);
+        List<DomainEventMessage<?>> first = from.key() == 0 ? page : windows.read(developerId, 0, 1);
+        if (first.isEmpty() || !(first.get(0).getPayload() instanceof DeveloperRegisteredEvent)) {
+            throw ProblemException.notFound(Ids.NO_SUCH_DEVELOPER);
+        }
+        List<HistoryEntry> events = page.stream().limit(size).map(event -> entries.entry(event, STREAM, ctx.caller()))
+                .toList();
+        long next = events.isEmpty() ? from.key() : events.get(events.size() - 1).sequence() + 1;
+        return new DeveloperHistoryResponse(developerId, events, page.size() > size,
+                new HistoryCursor(developerId, STREAM, next, 0).encode());
+    }
+
     /** Another developer answers exactly like one that does not exist, checked before any lookup. */
     private DeveloperView find(String developerId, RequestContext ctx) {
+        accessible(developerId, ctx);
+        return developers.find(developerId).orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_DEVELOPER));
+    }
+
+    private static void accessible(String developerId, RequestContext ctx) {
         Ids.require(developerId, Ids.NO_SUCH_DEVELOPER);
         if (!ctx.caller().mayAccess(developerId)) {
             throw ProblemException.notFound(Ids.NO_SUCH_DEVELOPER);
         }
-        return developers.find(developerId).orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_DEVELOPER));
     }
 }

@@ -9,12 +9,12 @@ import java.util.regex.Pattern;
  * later come after it; a client that keeps the last cursor resumes there. A cursor belongs to its listing: one of
  * {@code stream=key} would start {@code stream=all} over the whole usage stream, after key events already seen, and
  * one of another key would skip that many of this key's events, so both are refused. Cursors written before they
- * named their key are read as they were.
+ * named their key are read as they were. A developer's history ({@code developer}) has one stream, the account's.
  */
 record HistoryCursor(String keyId, String stream, long key, long usage) {
 
     private static final Pattern FORM =
-            Pattern.compile("(all|key|usage):k(\\d{1,18})u(\\d{1,18})(?:@([0-9a-f-]{36}))?");
+            Pattern.compile("(all|key|usage|developer):k(\\d{1,18})u(\\d{1,18})(?:@([0-9a-f-]{36}))?");
 
     /** The start of {@code stream} for none; 400 {@code invalid-cursor} for another listing's. */
     static HistoryCursor parse(String cursor, String keyId, String stream) {

@@ -1,8 +1,6 @@
 package io.latchkey.query.rest;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import io.latchkey.api.TimeBounds;
 import io.latchkey.query.DeveloperProjection;
@@ -12,7 +10,6 @@ import io.latchkey.query.KeyUsageProjection;
 import io.latchkey.query.KeyView;
 import io.latchkey.query.PastStates;
 import io.latchkey.support.events.EventWindows;
-import io.latchkey.support.security.Caller;
 import io.latchkey.support.web.Ids;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.RequestContext;
@@ -23,13 +20,10 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import org.axonframework.eventhandling.DomainEventMessage;
-import org.axonframework.messaging.MetaData;
-import org.axonframework.serialization.UnknownSerializedType;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -61,7 +55,7 @@ class KeyController {
      */
     private final Places pastQueries;
     private final int maxAsOfEvents;
-    private final ObjectMapper json;
+    private final HistoryEntries entries;
     private final Clock clock;
     private final int maxBuckets;
     /**
@@ -82,7 +76,7 @@ class KeyController {
         this.usage = usage;
         this.windows = windows;
         this.pastStates = pastStates;
-        this.json = json;
+        this.entries = new HistoryEntries(json);
         this.clock = clock;
         this.maxBuckets = maxBuckets;
         this.usageQueries = new Places(maxQueries, "too-many-usage-queries",
@@ -142,7 +136,7 @@ class KeyController {
                         @RequestParam(required = false) String to,
                         @RequestParam(required = false) String granularity,
                         @RequestParam Map<String, String> parameters, RequestContext ctx) {
-        onlyParameters(parameters, List.of("from", "to", "granularity"));
+        QueryParameters.only(parameters, List.of("from", "to", "granularity"));
         // Absent takes the default; empty is a bad value, as an empty limit or cursor is.
         String unit = granularity == null ? "minute" : granularity;
         KeyUsageProjection.Granularity size = switch (unit) {
@@ -190,18 +184,6 @@ class KeyController {
                 .orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_KEY));
     }
 
-    /**
-     * Refuses a query parameter the route does not take, which would otherwise be ignored: {@code ?start=} for
-     * {@code ?from=} would quietly answer about the last hour. Its name is not repeated: it may be a pasted key.
-     */
-    private static void onlyParameters(Map<String, String> parameters, List<String> known) {
-        if (!known.containsAll(parameters.keySet())) {
-            throw new ProblemException(400, "unknown-parameter", "Bad request",
-                    "A query parameter this route does not take was given; it takes " + String.join(", ", known)
-                            + ".");
-        }
-    }
-
     /** Within {@link TimeBounds}: further out, an hour or a minute's arithmetic would overflow. */
     private static Instant instant(String text, String name) {
         try {
@@ -227,7 +209,7 @@ class KeyController {
     HistoryResponse history(@PathVariable String keyId, @RequestParam(required = false) String stream,
                             @RequestParam(required = false) String limit, @RequestParam(required = false) String after,
                             @RequestParam Map<String, String> parameters, RequestContext ctx) {
-        onlyParameters(parameters, List.of("stream", "limit", "after"));
+        QueryParameters.only(parameters, List.of("stream", "limit", "after"));
         // Absent takes the default; empty is a bad value, as an empty limit or cursor is.
         String selected = stream == null ? "all" : stream;
         if (!List.of("all", "key", "usage").contains(selected)) {
@@ -252,66 +234,11 @@ class KeyController {
             boolean fromKey = u == usageEvents.size() || k < keyEvents.size()
                     && !keyEvents.get(k).getTimestamp().isAfter(usageEvents.get(u).getTimestamp());
             DomainEventMessage<?> event = fromKey ? keyEvents.get(k++) : usageEvents.get(u++);
-            events.add(entry(event, fromKey ? "key" : "usage", ctx.caller()));
+            events.add(entries.entry(event, fromKey ? "key" : "usage", ctx.caller()));
         }
         long nextKey = k == 0 ? from.key() : keyEvents.get(k - 1).getSequenceNumber() + 1;
         long nextUsage = u == 0 ? from.usage() : usageEvents.get(u - 1).getSequenceNumber() + 1;
         return new HistoryResponse(keyId, events, k < keyEvents.size() || u < usageEvents.size(),
                 new HistoryCursor(keyId, selected, nextKey, nextUsage).encode());
-    }
-
-    private HistoryEntry entry(DomainEventMessage<?> event, String stream, Caller caller) {
-        MetaData metaData = event.getMetaData();
-        String actor = text(metaData, RequestContext.ACTOR);
-        Object payload = event.getPayload();
-        // A type of a later release (during a rolling upgrade, say): shown by its name and its fields as stored.
-        String type = payload instanceof UnknownSerializedType later
-                ? simpleName(later.serializedType().getName()) : event.getPayloadType().getSimpleName();
-        JsonNode fields = payload instanceof UnknownSerializedType later ? storedFields(later)
-                : json.valueToTree(payload);
-        return new HistoryEntry(stream, event.getSequenceNumber(), type, event.getTimestamp(), actor,
-                text(metaData, RequestContext.REQUEST_ID),
-                sourceShownTo(caller, actor) ? text(metaData, RequestContext.SOURCE_ADDRESS) : null,
-                withoutSecretHashes(fields));
-    }
-
-    /** Null when the stored form is not one JSON can show: the entry still names the event, when and who. */
-    private static JsonNode storedFields(UnknownSerializedType later) {
-        try {
-            return later.readData(JsonNode.class);
-        } catch (RuntimeException unconvertible) {
-            return null;
-        }
-    }
-
-    private static String simpleName(String className) {
-        return className.substring(className.lastIndexOf('.') + 1);
-    }
-
-    /**
-     * Where the operator and the edges act from (their hosts, the edges' internal addresses) is the operator's to know,
-     * as in propagation receipts; a developer sees where its own admin keys acted from.
-     */
-    private static boolean sourceShownTo(Caller caller, String actor) {
-        return caller.isOperator() || actor != null && actor.startsWith("developer:" + caller.developerId() + "/");
-    }
-
-    /** Events keep secret hashes for the replica; a response never shows one, whatever an event names it. */
-    private static JsonNode withoutSecretHashes(JsonNode payload) {
-        if (payload instanceof ObjectNode object) {
-            List<String> hashes = new ArrayList<>();
-            object.fieldNames().forEachRemaining(name -> {
-                if (name.toLowerCase(Locale.ROOT).endsWith("secrethash")) {
-                    hashes.add(name);
-                }
-            });
-            object.remove(hashes);
-        }
-        return payload;
-    }
-
-    private static String text(MetaData metaData, String name) {
-        Object value = metaData.get(name);
-        return value == null ? null : value.toString();
     }
 }

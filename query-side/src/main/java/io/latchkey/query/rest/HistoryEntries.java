@@ -1,0 +1,81 @@
+package io.latchkey.query.rest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.latchkey.support.security.Caller;
+import io.latchkey.support.web.RequestContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.axonframework.eventhandling.DomainEventMessage;
+import org.axonframework.messaging.MetaData;
+import org.axonframework.serialization.UnknownSerializedType;
+
+/**
+ * Stored events as the history routes show them, a key's and a developer's alike: who caused each, in which request,
+ * from where (to those who may know), and its fields without a secret hash.
+ */
+final class HistoryEntries {
+
+    private final ObjectMapper json;
+
+    HistoryEntries(ObjectMapper json) {
+        this.json = json;
+    }
+
+    HistoryEntry entry(DomainEventMessage<?> event, String stream, Caller caller) {
+        MetaData metaData = event.getMetaData();
+        String actor = text(metaData, RequestContext.ACTOR);
+        Object payload = event.getPayload();
+        // A type of a later release (during a rolling upgrade, say): shown by its name and its fields as stored.
+        String type = payload instanceof UnknownSerializedType later
+                ? simpleName(later.serializedType().getName()) : event.getPayloadType().getSimpleName();
+        JsonNode fields = payload instanceof UnknownSerializedType later ? storedFields(later)
+                : json.valueToTree(payload);
+        return new HistoryEntry(stream, event.getSequenceNumber(), type, event.getTimestamp(), actor,
+                text(metaData, RequestContext.REQUEST_ID),
+                sourceShownTo(caller, actor) ? text(metaData, RequestContext.SOURCE_ADDRESS) : null,
+                withoutSecretHashes(fields));
+    }
+
+    /** Null when the stored form is not one JSON can show: the entry still names the event, when and who. */
+    private static JsonNode storedFields(UnknownSerializedType later) {
+        try {
+            return later.readData(JsonNode.class);
+        } catch (RuntimeException unconvertible) {
+            return null;
+        }
+    }
+
+    private static String simpleName(String className) {
+        return className.substring(className.lastIndexOf('.') + 1);
+    }
+
+    /**
+     * Where the operator and the edges act from (their hosts, the edges' internal addresses) is the operator's to know,
+     * as in propagation receipts; a developer sees where its own admin keys acted from.
+     */
+    private static boolean sourceShownTo(Caller caller, String actor) {
+        return caller.isOperator() || actor != null && actor.startsWith("developer:" + caller.developerId() + "/");
+    }
+
+    /** Events keep secret hashes for the replica; a response never shows one, whatever an event names it. */
+    private static JsonNode withoutSecretHashes(JsonNode payload) {
+        if (payload instanceof ObjectNode object) {
+            List<String> hashes = new ArrayList<>();
+            object.fieldNames().forEachRemaining(name -> {
+                if (name.toLowerCase(Locale.ROOT).endsWith("secrethash")) {
+                    hashes.add(name);
+                }
+            });
+            object.remove(hashes);
+        }
+        return payload;
+    }
+
+    private static String text(MetaData metaData, String name) {
+        Object value = metaData.get(name);
+        return value == null ? null : value.toString();
+    }
+}
