@@ -665,7 +665,7 @@ class CommandSideHttpTest {
         Response huge = call("PUT", "/v1/keys/" + keyId + "/rate-limit",
                 map("limit", 9_000_000_000_000_000_000L, "periodSeconds", 1));
         assertProblem(huge, 422);
-        assertThat(huge.body().get("detail").asText()).isEqualTo("limit and burst must be at most 1000000000.");
+        assertThat(huge.body().get("detail").asText()).isEqualTo("limit must be between 1 and 1000000000.");
         assertProblem(call("PUT", "/v1/developers/" + developerId + "/rate-limit",
                 map("limit", 10, "periodSeconds", 60, "burst", 1_000_000_001)), 422);
     }
@@ -1021,7 +1021,13 @@ class CommandSideHttpTest {
         assertProblem(call("PUT", path, map("limit", 7, "periodSeconds", 60), "If-Match", set.header("ETag")), 412);
         assertThat(call("PUT", path, map("limit", 7, "periodSeconds", 60), "If-Match", removed.header("ETag"))
                 .status()).isEqualTo(200);
-        assertProblem(call("PUT", path, map("limit", 0, "periodSeconds", 60)), 422);
+        Response none = call("PUT", path, map("limit", 0, "periodSeconds", 60));
+        assertProblem(none, 422);
+        assertThat(none.body().get("detail").asText()).isEqualTo("limit must be between 1 and 1000000000.");
+        assertThat(call("PUT", path, map("limit", 5, "periodSeconds", 60, "burst", 4)).body().get("detail").asText())
+                .isEqualTo("burst must be between limit and 1000000000.");
+        assertThat(call("PUT", path, map("limit", 5, "periodSeconds", 2_678_401)).body().get("detail").asText())
+                .isEqualTo("periodSeconds must be between 1 and 2678400 (31 days).");
         assertProblem(send("PUT", path, json(map("limit", 1, "periodSeconds", 1)), null), 401);
         assertProblem(call("PUT", "/v1/developers/" + UNKNOWN_ID + "/rate-limit", map("limit", 1, "periodSeconds", 1)), 404);
         String keyId = createKey(developerId).body().get("keyId").asText();

@@ -9,12 +9,13 @@ package io.latchkey.api;
 public record RateLimit(long limit, long periodSeconds, Long burst) {
 
     public static final long MAX_REQUESTS = 1_000_000_000L;
+    public static final long MAX_PERIOD_SECONDS = 86_400 * 31L;
 
     public RateLimit {
         if (limit < 1) {
             throw new IllegalArgumentException("rate limit must be at least 1 request");
         }
-        if (periodSeconds < 1 || periodSeconds > 86_400 * 31L) {
+        if (periodSeconds < 1 || periodSeconds > MAX_PERIOD_SECONDS) {
             throw new IllegalArgumentException("rate limit period must be between 1 second and 31 days");
         }
         if (burst != null && burst < limit) {

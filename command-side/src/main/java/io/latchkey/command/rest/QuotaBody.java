@@ -14,7 +14,7 @@ record QuotaBody(Long requestsPerMonth) {
 
     long toRequestsPerMonth() {
         if (requestsPerMonth == null || requestsPerMonth < 1 || requestsPerMonth > MAX_REQUESTS_PER_MONTH) {
-            throw ProblemException.invalid("a quota needs requestsPerMonth between 1 and " + MAX_REQUESTS_PER_MONTH
+            throw ProblemException.invalid("A quota needs requestsPerMonth between 1 and " + MAX_REQUESTS_PER_MONTH
                     + ".");
         }
         return requestsPerMonth;

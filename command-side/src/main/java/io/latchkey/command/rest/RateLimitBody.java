@@ -13,16 +13,19 @@ record RateLimitBody(Long limit, Long periodSeconds, Long burst) {
 
     RateLimit toRateLimit() {
         if (limit == null || periodSeconds == null) {
-            throw ProblemException.invalid("a rate limit needs limit and periodSeconds.");
+            throw ProblemException.invalid("A rate limit needs limit and periodSeconds.");
         }
         // Redis scripts count in doubles and answer a bucket in thousandths of a token: this keeps both exact.
-        if (limit > RateLimit.MAX_REQUESTS || burst != null && burst > RateLimit.MAX_REQUESTS) {
-            throw ProblemException.invalid("limit and burst must be at most " + RateLimit.MAX_REQUESTS + ".");
+        if (limit < 1 || limit > RateLimit.MAX_REQUESTS) {
+            throw ProblemException.invalid("limit must be between 1 and " + RateLimit.MAX_REQUESTS + ".");
         }
-        try {
-            return new RateLimit(limit, periodSeconds, burst);
-        } catch (IllegalArgumentException e) {
-            throw ProblemException.invalid(e.getMessage());
+        if (periodSeconds < 1 || periodSeconds > RateLimit.MAX_PERIOD_SECONDS) {
+            throw ProblemException.invalid("periodSeconds must be between 1 and " + RateLimit.MAX_PERIOD_SECONDS
+                    + " (31 days).");
         }
+        if (burst != null && (burst < limit || burst > RateLimit.MAX_REQUESTS)) {
+            throw ProblemException.invalid("burst must be between limit and " + RateLimit.MAX_REQUESTS + ".");
+        }
+        return new RateLimit(limit, periodSeconds, burst);
     }
 }
