@@ -6,15 +6,20 @@
 # Needs gcc, curl, jq, taskset, redis-server, redis-cli, python3, and the ports of bin/latchkey free.
 #   benchmarks/src/main/sh/authorize_exact.sh
 #   RATES="1000 2000 5000" benchmarks/src/main/sh/authorize_exact.sh    (each round runs every rate, each key)
+#   SCHEDS="other nice fifo" benchmarks/src/main/sh/authorize_exact.sh  (each run once per scheduling policy)
 # Prints one line per run: the rate, the key, the CPU time per request (µs, from /proc) of the edge and of
 # redis-server, the decisions made from a local bucket because Redis was paused or missed its 5 ms budget
 # (latchkey_ratelimit_degraded_total; for the quota key a late reply the local bucket admits counts twice, once for
 # each limiter), and authorize_load's line. CPU and degraded decisions count the whole run, 5 s of warm-up and 20 s
 # measured (25 s of requests at the rate); the latencies only the 20 s measured. "decide" is the edge's own time from
 # the key to the decision (latchkey_validation_seconds, the Redis call included), over the whole run: the upper bounds
-# of the histogram buckets holding its p50, p99 and p99.9, in µs.
+# of the histogram buckets holding its p50, p99 and p99.9, in µs. "sched" is the policy redis-server's threads and
+# the edge's gateway threads (its event loops, which make the Redis calls) ran under: other (as started), nice (the
+# same policy at nice -10: a larger share, no precedence) or fifo (SCHED_FIFO priority 10, chrt: they run as soon as
+# they wake, ahead of every other process on the two cores).
 set -euo pipefail
 RATES="${RATES:-5000}"
+SCHEDS="${SCHEDS:-other}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)"
 # Compiled first, so that an error costs no start-up.
 LOAD="$ROOT/benchmarks/target/authorize_load"
@@ -45,6 +50,20 @@ decide() {
       printf "%s%s", (i > 1 ? "/" : ""), (le[j] == "+Inf" ? le[j] : sprintf("%.1f", le[j] * 1e6)); break }
   }'
 }
+# Redis and the edge's gateway threads under a scheduling policy; "other" puts them back as they started.
+sched() {
+  local args=(-o -p 0) nice=0 tasks task
+  [ "$1" = fifo ] && args=(-f -p 10)
+  [ "$1" = nice ] && nice=-10
+  tasks=$(ls /proc/"$REDIS"/task)
+  for task in /proc/"$EDGE"/task/*; do
+    if grep -q '^latchkey-gatewa' "$task/comm" 2> /dev/null; then tasks="$tasks ${task##*/}"; fi
+  done
+  for task in $tasks; do
+    chrt "${args[@]}" "$task" > /dev/null
+    renice -n "$nice" -p "$task" > /dev/null
+  done
+}
 us() { awk -v t="$1" -v n="$(($2 * 25))" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}'; }
 load() { taskset -c 1 "$LOAD" 127.0.0.1 8090 "$1" read "$2" 20 "$3" 32 | tail -1; }
 for key in "$LOCAL" "$EXACT" "$QUOTA"; do load "$key" 2500 0 >/dev/null; load "$key" 5000 0 >/dev/null; done
@@ -52,11 +71,14 @@ for round in 1 2 3; do
   for rate in $RATES; do
     for name in local exact quota; do
       key=$LOCAL; [ $name = exact ] && key=$EXACT; [ $name = quota ] && key=$QUOTA
-      buckets > "$WORK/b0"; d0=$(degraded); e0=$(ticks "$EDGE"); r0=$(ticks "$REDIS")
-      line=$(load "$key" "$rate" 5)
-      e1=$(ticks "$EDGE"); r1=$(ticks "$REDIS"); d1=$(degraded); buckets > "$WORK/b1"
-      echo "round $round rate $rate key $name cpu-us-per-request edge $(us $((e1 - e0)) "$rate")" \
-        "redis $(us $((r1 - r0)) "$rate") degraded $((d1 - d0)) decide-us $(decide "$WORK/b0" "$WORK/b1") $line"
+      for policy in $SCHEDS; do
+        sched "$policy"
+        buckets > "$WORK/b0"; d0=$(degraded); e0=$(ticks "$EDGE"); r0=$(ticks "$REDIS")
+        line=$(load "$key" "$rate" 5)
+        e1=$(ticks "$EDGE"); r1=$(ticks "$REDIS"); d1=$(degraded); buckets > "$WORK/b1"
+        echo "round $round rate $rate key $name sched $policy cpu-us-per-request edge $(us $((e1 - e0)) "$rate")" \
+          "redis $(us $((r1 - r0)) "$rate") degraded $((d1 - d0)) decide-us $(decide "$WORK/b0" "$WORK/b1") $line"
+      done
     done
   done
 done

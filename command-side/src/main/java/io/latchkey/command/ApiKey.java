@@ -12,7 +12,6 @@ import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyScopesChangedEvent;
 import io.latchkey.api.KeyStatus;
-import io.latchkey.api.RateLimit;
 import io.latchkey.api.Scope;
 import io.latchkey.api.TimeBounds;
 import io.latchkey.support.web.RequestContext;
@@ -21,7 +20,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import org.axonframework.commandhandling.CommandHandler;
 import org.axonframework.eventsourcing.EventSourcingHandler;
 import org.axonframework.messaging.annotation.MetaDataValue;
@@ -31,9 +29,7 @@ import org.axonframework.spring.stereotype.Aggregate;
 
 /**
  * One API key's lifecycle. A revoked key accepts no further change; an expired one can be renewed. Handlers that
- * change the key return its version (the sequence number of the event they applied) for the caller's ETag. Setting
- * scopes, a rate limit or a quota the key already has applies no event and returns the version as it stands, as a
- * repeated {@code PUT} should: the log records changes, not requests.
+ * change the key return its version (the sequence number of the event they applied) for the caller's ETag.
  */
 @Aggregate(cache = "apiKeyCache")
 public class ApiKey {
@@ -46,9 +42,6 @@ public class ApiKey {
     /** Secrets rotated out that were still in their grace period at the last rotation, and when each stops. */
     private Map<String, Instant> retiredSecrets = Map.of();
     private Instant expiresAt;
-    private List<String> scopes;
-    private RateLimit rateLimit;
-    private Long monthlyQuota;
 
     protected ApiKey() {
         // Rebuilt by Axon from its events.
@@ -79,10 +72,7 @@ public class ApiKey {
     @CommandHandler
     Long handle(ChangeApiKeyScopesCommand command) {
         requireNotRevoked();
-        List<String> changed = canonical(command.scopes());
-        if (!changed.equals(scopes)) {
-            apply(new ApiKeyScopesChangedEvent(keyId, changed, command.now()));
-        }
+        apply(new ApiKeyScopesChangedEvent(keyId, canonical(command.scopes()), command.now()));
         return getVersion();
     }
 
@@ -128,9 +118,7 @@ public class ApiKey {
     @CommandHandler
     Long handle(SetApiKeyRateLimitCommand command) {
         requireNotRevoked();
-        if (!Objects.equals(command.rateLimit(), rateLimit)) {
-            apply(new ApiKeyRateLimitChangedEvent(keyId, command.rateLimit(), command.now()));
-        }
+        apply(new ApiKeyRateLimitChangedEvent(keyId, command.rateLimit(), command.now()));
         return getVersion();
     }
 
@@ -138,9 +126,7 @@ public class ApiKey {
     Long handle(SetApiKeyQuotaCommand command) {
         requireNotRevoked();
         Long quota = command.requestsPerMonth() == null ? null : requireQuota(command.requestsPerMonth());
-        if (!Objects.equals(quota, monthlyQuota)) {
-            apply(new ApiKeyQuotaChangedEvent(keyId, quota, command.now()));
-        }
+        apply(new ApiKeyQuotaChangedEvent(keyId, quota, command.now()));
         return getVersion();
     }
 
@@ -159,23 +145,6 @@ public class ApiKey {
         status = KeyStatus.ACTIVE;
         secretHash = event.secretHash();
         expiresAt = event.expiresAt();
-        scopes = event.scopes();
-        rateLimit = event.rateLimit();
-    }
-
-    @EventSourcingHandler
-    void on(ApiKeyScopesChangedEvent event) {
-        scopes = event.scopes();
-    }
-
-    @EventSourcingHandler
-    void on(ApiKeyRateLimitChangedEvent event) {
-        rateLimit = event.rateLimit();
-    }
-
-    @EventSourcingHandler
-    void on(ApiKeyQuotaChangedEvent event) {
-        monthlyQuota = event.requestsPerMonth();
     }
 
     /** Keeps the secrets a revocation must still stop at once: those whose grace outlasts this rotation. */

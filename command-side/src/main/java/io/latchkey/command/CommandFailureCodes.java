@@ -68,7 +68,7 @@ public class CommandFailureCodes implements MessageHandlerInterceptor<CommandMes
                 throw new CommandExecutionException("No such aggregate.", null, NOT_FOUND);
             }
             throw new CommandExecutionException(
-                    "The key changed since the version given in If-Match; read it again and retry.", null,
+                    "It changed since the version given in If-Match; read it again and retry.", null,
                     VERSION_CONFLICT);
         }
     }

@@ -6,9 +6,7 @@ import static org.axonframework.modelling.command.AggregateLifecycle.getVersion;
 
 import io.latchkey.api.DeveloperRateLimitChangedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
-import io.latchkey.api.RateLimit;
 import io.latchkey.support.web.RequestContext;
-import java.util.Objects;
 import org.axonframework.commandhandling.CommandHandler;
 import org.axonframework.eventsourcing.EventSourcingHandler;
 import org.axonframework.messaging.annotation.MetaDataValue;
@@ -24,7 +22,6 @@ public class DeveloperAccount {
 
     @AggregateIdentifier
     private String developerId;
-    private RateLimit defaultRateLimit;
 
     protected DeveloperAccount() {
         // Rebuilt by Axon from its events.
@@ -52,22 +49,15 @@ public class DeveloperAccount {
         return createNew(ApiKey.class, () -> new ApiKey(command)).version();
     }
 
-    /** Returns the account's version (the sequence number of the change); setting the default it has changes none. */
+    /** Returns the account's version (the sequence number of the change). */
     @CommandHandler
     Long handle(SetDeveloperRateLimitCommand command) {
-        if (!Objects.equals(command.rateLimit(), defaultRateLimit)) {
-            apply(new DeveloperRateLimitChangedEvent(developerId, command.rateLimit(), command.now()));
-        }
+        apply(new DeveloperRateLimitChangedEvent(developerId, command.rateLimit(), command.now()));
         return getVersion();
     }
 
     @EventSourcingHandler
     void on(DeveloperRegisteredEvent event) {
         developerId = event.developerId();
-    }
-
-    @EventSourcingHandler
-    void on(DeveloperRateLimitChangedEvent event) {
-        defaultRateLimit = event.rateLimit();
     }
 }

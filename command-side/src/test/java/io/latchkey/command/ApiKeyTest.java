@@ -194,29 +194,6 @@ class ApiKeyTest {
     }
 
     @Test
-    void settingWhatTheKeyAlreadyHasAppliesNoEventAndAnswersItsVersion() {
-        RateLimit limit = new RateLimit(100, 60, null);
-        fixture.given(created())
-                .when(new ChangeApiKeyScopesCommand(KEY_ID, List.of("read", "read"), LATER, null))
-                .expectNoEvents()
-                .expectResultMessagePayload(0L);
-        fixture.given(created(), new ApiKeyRateLimitChangedEvent(KEY_ID, limit, LATER))
-                .when(new SetApiKeyRateLimitCommand(KEY_ID, new RateLimit(100, 60, null), LATER, null))
-                .expectNoEvents()
-                .expectResultMessagePayload(1L);
-        fixture.given(created(), new ApiKeyQuotaChangedEvent(KEY_ID, 50_000L, LATER))
-                .when(new SetApiKeyQuotaCommand(KEY_ID, 50_000L, LATER, null))
-                .expectNoEvents()
-                .expectResultMessagePayload(1L);
-        fixture.given(created())
-                .when(new SetApiKeyQuotaCommand(KEY_ID, null, LATER, null))
-                .expectNoEvents();
-        fixture.given(created(), new ApiKeyRateLimitChangedEvent(KEY_ID, limit, LATER))
-                .when(new SetApiKeyRateLimitCommand(KEY_ID, new RateLimit(100, 60, 150L), LATER, null))
-                .expectEvents(new ApiKeyRateLimitChangedEvent(KEY_ID, new RateLimit(100, 60, 150L), LATER));
-    }
-
-    @Test
     void cannotSetAQuotaOfNoRequests() {
         fixture.given(created())
                 .when(new SetApiKeyQuotaCommand(KEY_ID, 0L, LATER, null))

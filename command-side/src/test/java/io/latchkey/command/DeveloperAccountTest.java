@@ -128,17 +128,6 @@ class DeveloperAccountTest {
     }
 
     @Test
-    void settingTheDefaultItHasAppliesNoEvent() {
-        fixture.given(registered(), new DeveloperRateLimitChangedEvent(DEVELOPER_ID, new RateLimit(5, 1, null), NOW))
-                .when(new SetDeveloperRateLimitCommand(DEVELOPER_ID, new RateLimit(5, 1, null), NOW, null))
-                .expectNoEvents()
-                .expectResultMessagePayload(1L);
-        fixture.given(registered())
-                .when(new SetDeveloperRateLimitCommand(DEVELOPER_ID, null, NOW, null))
-                .expectNoEvents();
-    }
-
-    @Test
     void cannotSetADefaultRateLimitForAnUnknownDeveloper() {
         fixture.givenNoPriorActivity()
                 .when(new SetDeveloperRateLimitCommand(DEVELOPER_ID, new RateLimit(5, 1, null), NOW, null))

@@ -340,7 +340,7 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
         assertThat(epoch.status()).as(epoch.raw()).isEqualTo(200);
         assertThat(epoch.body().get("from").asText()).isEqualTo("1970-01-01T00:00:00Z");
         assertThat(get(usage + "?to=1970-01-01T00:00:00Z").body().get("detail").asText())
-                .endsWith("; from is an hour before to when not given.");
+                .endsWith("; from is an hour before to, and not before 1970, when not given.");
         // A misspelt parameter would otherwise answer about the last hour.
         for (String path : List.of(usage + "?start=2030-01-01T00:00:00Z", usage + "?from=2030-01-01T00:00:00Z&To=x",
                 "/v1/keys/" + key.keyId() + "/history?Stream=key")) {

@@ -155,7 +155,7 @@ class KeyController {
         if (!start.isBefore(end) || Duration.between(start, end).compareTo(Duration.ofDays(maxDays)) > 0) {
             throw ProblemException.invalid("from must be before to, at most " + maxDays + " days apart for "
                     + unit + " buckets" + (to == null ? "; to is now when not given." : from == null
-                    ? "; from is an hour before to when not given." : "."));
+                    ? "; from is an hour before to, and not before 1970, when not given." : "."));
         }
         List<KeyUsageProjection.Bucket> buckets;
         try {

@@ -76,8 +76,9 @@ final class RequestBodies {
     }
 
     /**
-     * An instant as ISO-8601 text only: Jackson's own reader also takes a number as seconds since 1970, so that an
-     * expiry sent as a number of days would pass for a time in January 1970.
+     * An instant as ISO-8601 text only: Jackson's own reader also takes a number, or text of digits, as seconds since
+     * 1970, so that an expiry sent as a number of days would pass for a time in January 1970; and it trims spaces.
+     * Every ISO-8601 instant has a {@code T}.
      */
     private static final class TextualInstants extends StdScalarDeserializer<Instant> {
 
@@ -89,6 +90,10 @@ final class RequestBodies {
         public Instant deserialize(JsonParser parser, DeserializationContext context) throws IOException {
             if (!parser.hasToken(JsonToken.VALUE_STRING)) {
                 return (Instant) context.handleUnexpectedToken(Instant.class, parser);
+            }
+            String text = parser.getText();
+            if (text.indexOf('T') < 0 || !text.equals(text.strip())) {
+                return (Instant) context.handleWeirdStringValue(Instant.class, text, "not an ISO-8601 instant");
             }
             return InstantDeserializer.INSTANT.deserialize(parser, context);
         }
