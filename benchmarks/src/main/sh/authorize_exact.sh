@@ -3,7 +3,8 @@
 # without a rate limit (the local path), for a key with one (every decision asks Redis: a private redis-server on
 # loopback, no persistence) and for a key with one and a monthly quota, interleaved round by round. The limit (100 M a
 # minute) and the quota (10^12 a month) are never reached, so every exact decision is a full take and a full count.
-# Needs gcc, curl, jq, taskset, redis-server, redis-cli, python3, and the ports of bin/latchkey free.
+# Needs gcc, curl, jq, taskset, redis-server, redis-cli, python3, and the ports of bin/latchkey free; SCHEDS other
+# than "other" need chrt, renice and the right to raise priorities (root, or CAP_SYS_NICE).
 #   benchmarks/src/main/sh/authorize_exact.sh
 #   RATES="1000 2000 5000" benchmarks/src/main/sh/authorize_exact.sh    (each round runs every rate, each key)
 #   SCHEDS="other nice fifo" benchmarks/src/main/sh/authorize_exact.sh  (each run once per scheduling policy)
@@ -14,9 +15,10 @@
 # measured (25 s of requests at the rate); the latencies only the 20 s measured. "decide" is the edge's own time from
 # the key to the decision (latchkey_validation_seconds, the Redis call included), over the whole run: the upper bounds
 # of the histogram buckets holding its p50, p99 and p99.9, in µs. "sched" is the policy redis-server's threads and
-# the edge's gateway threads (its event loops, which make the Redis calls) ran under: other (as started), nice (the
-# same policy at nice -10: a larger share, no precedence) or fifo (SCHED_FIFO priority 10, chrt: they run as soon as
-# they wake, ahead of every other process on the two cores).
+# the edge's gateway threads (its event loops, which make the Redis calls; the 15 characters of a thread's name kept
+# by Linux also cover its acceptor and fallback threads) ran under: other (SCHED_OTHER at nice 0, as bin/latchkey
+# starts them), nice (the same at nice -10: a larger share, no precedence) or fifo (SCHED_FIFO priority 10, chrt: they
+# run as soon as they wake, ahead of every ordinary thread on the two cores).
 set -euo pipefail
 RATES="${RATES:-5000}"
 SCHEDS="${SCHEDS:-other}"
@@ -60,8 +62,10 @@ sched() {
     if grep -q '^latchkey-gatewa' "$task/comm" 2> /dev/null; then tasks="$tasks ${task##*/}"; fi
   done
   for task in $tasks; do
-    chrt "${args[@]}" "$task" > /dev/null
-    renice -n "$nice" -p "$task" > /dev/null
+    if ! { chrt "${args[@]}" "$task" && renice --priority "$nice" -p "$task"; } > /dev/null 2>&1; then
+      # A fallback thread may end between the listing and here; anything else is a failure.
+      [ ! -e "/proc/$task" ] || { echo "cannot run thread $task under $1" >&2; exit 1; }
+    fi
   done
 }
 us() { awk -v t="$1" -v n="$(($2 * 25))" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}'; }

@@ -125,6 +125,8 @@ class TenantIsolationIT {
                 new Attempt("GET developer", ids -> api.as(credential, q, "GET", "/v1/developers/" + ids[0], null)),
                 new Attempt("GET developer's keys",
                         ids -> api.as(credential, q, "GET", "/v1/developers/" + ids[0] + "/keys", null)),
+                new Attempt("GET developer's history",
+                        ids -> api.as(credential, q, "GET", "/v1/developers/" + ids[0] + "/history", null)),
                 new Attempt("create key", ids -> api.as(credential, c, "POST", "/v1/developers/" + ids[0] + "/keys",
                         map("name", "mine", "scopes", List.of("admin")))),
                 new Attempt("create key with a limit", ids -> api.as(credential, c, "POST",
@@ -157,6 +159,7 @@ class TenantIsolationIT {
         List<String> state = new ArrayList<>();
         state.add(api.query("/v1/developers/" + developerB).raw());
         state.add(api.query("/v1/developers/" + developerB + "/keys").raw());
+        state.add(api.query("/v1/developers/" + developerB + "/history").raw());
         keysOfB.forEach(key -> state.add(api.query("/v1/keys/" + key.keyId() + "/history").raw()));
         return state;
     }

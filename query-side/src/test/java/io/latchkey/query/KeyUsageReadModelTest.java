@@ -343,7 +343,11 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
                 .endsWith("; from is an hour before to, and not before 1970, when not given.");
         // A misspelt parameter would otherwise answer about the last hour.
         for (String path : List.of(usage + "?start=2030-01-01T00:00:00Z", usage + "?from=2030-01-01T00:00:00Z&To=x",
-                "/v1/keys/" + key.keyId() + "/history?Stream=key")) {
+                "/v1/keys/" + key.keyId() + "/history?Stream=key",
+                "/v1/keys/" + key.keyId() + "?asof=2030-01-01T00:00:00Z",
+                "/v1/keys/" + key.keyId() + "?asOf=2030-01-01T00:00:00Z&stream=key",
+                "/v1/keys/" + key.keyId() + "/propagation?wait=1&version=3",
+                "/v1/developers/" + UUID.randomUUID() + "?limit=3")) {
             Response unknown = get(path);
             assertThat(unknown.status()).as(path).isEqualTo(400);
             assertThat(unknown.body().get("type").asText()).endsWith("/unknown-parameter");

@@ -131,6 +131,17 @@ class QueryApiTest extends QuerySideTestSupport {
         assertThat(rest.body().get("events")).hasSize(1);
         assertThat(rest.body().get("events").get(0).get("sequence").asLong()).isEqualTo(2);
         assertThat(rest.body().get("more").asBoolean()).isFalse();
+        // The last page's cursor resumes with what is appended later; until then it answers an empty page.
+        String last = rest.body().get("next").asText();
+        Response empty = get(history + "?after=" + last);
+        assertThat(empty.body().get("events")).isEmpty();
+        assertThat(empty.body().get("next").asText()).isEqualTo(last);
+        append("DeveloperAccount", developerId, 3,
+                new DeveloperRateLimitChangedEvent(developerId, new RateLimit(7, 60, null), now()));
+        JsonNode appended = get(history + "?after=" + last).body().get("events");
+        assertThat(appended).hasSize(1);
+        assertThat(appended.get(0).get("payload").get("rateLimit").get("limit").asLong()).isEqualTo(7);
+        assertThat(get("/v1/keys/" + key.keyId() + "/history?after=" + last).status()).isEqualTo(400);
 
         // A key's stream is no developer's, nor is a cursor of a key's history or of another developer's.
         assertThat(get("/v1/developers/" + key.keyId() + "/history").status()).isEqualTo(404);

@@ -56,7 +56,9 @@ class DeveloperController {
     }
 
     @GetMapping
-    DeveloperResponse developer(@PathVariable String developerId, RequestContext ctx) {
+    DeveloperResponse developer(@PathVariable String developerId, @RequestParam Map<String, String> parameters,
+                                RequestContext ctx) {
+        QueryParameters.only(parameters, List.of());
         return DeveloperResponse.of(find(developerId, ctx));
     }
 

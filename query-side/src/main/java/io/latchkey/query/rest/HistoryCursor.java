@@ -22,7 +22,9 @@ record HistoryCursor(String keyId, String stream, long key, long usage) {
             return new HistoryCursor(keyId, stream, 0, 0);
         }
         Matcher position = Cursors.decode(cursor, FORM);
-        if (!position.group(1).equals(stream) || position.group(4) != null && !position.group(4).equals(keyId)) {
+        // Cursors of a developer's history always named it: one without an id is not one of them.
+        if (!position.group(1).equals(stream) || position.group(4) != null && !position.group(4).equals(keyId)
+                || position.group(4) == null && stream.equals("developer")) {
             throw Cursors.invalid();
         }
         return new HistoryCursor(keyId, stream, Long.parseLong(position.group(2)), Long.parseLong(position.group(3)));

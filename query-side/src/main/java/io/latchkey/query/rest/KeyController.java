@@ -91,7 +91,9 @@ class KeyController {
     }
 
     @GetMapping
-    KeyResponse key(@PathVariable String keyId, RequestContext ctx) {
+    KeyResponse key(@PathVariable String keyId, @RequestParam Map<String, String> parameters, RequestContext ctx) {
+        // A misspelt asOf (?asof=) would otherwise answer with the key as it is now.
+        QueryParameters.only(parameters, List.of("asOf"));
         KeyView key = find(keyId, ctx);
         return KeyResponse.of(key, developers.find(key.developerId()).map(DeveloperView::defaultRateLimit).orElse(null),
                 usage.summary(keyId).orElse(null), clock.instant());
@@ -105,7 +107,9 @@ class KeyController {
      * bounded number of events, as usage queries do.
      */
     @GetMapping(params = "asOf")
-    KeyAsOfResponse keyAsOf(@PathVariable String keyId, @RequestParam String asOf, RequestContext ctx) {
+    KeyAsOfResponse keyAsOf(@PathVariable String keyId, @RequestParam String asOf,
+                            @RequestParam Map<String, String> parameters, RequestContext ctx) {
+        QueryParameters.only(parameters, List.of("asOf"));
         Instant at = instant(asOf, "asOf");
         if (at.isAfter(clock.instant())) {
             throw new ProblemException(400, "invalid-time", "Bad request",

@@ -63,7 +63,9 @@ class PropagationController {
     @GetMapping("/v1/keys/{keyId}/propagation")
     PropagationResponse propagation(@PathVariable String keyId,
                                     @RequestParam(name = "wait", required = false) String waitParameter,
-                                    RequestContext ctx) throws InterruptedException {
+                                    @RequestParam Map<String, String> parameters, RequestContext ctx)
+            throws InterruptedException {
+        QueryParameters.only(parameters, List.of("wait"));
         long waitMillis = waitMillis(waitParameter);
         Target target = target(Ids.require(keyId, Ids.NO_SUCH_KEY), ctx);
         // The cluster's layout (instance names, addresses, errors naming them) is the operator's: that network is the

@@ -16,8 +16,8 @@ final class QueryParameters {
     static void only(Map<String, String> parameters, List<String> known) {
         if (!known.containsAll(parameters.keySet())) {
             throw new ProblemException(400, "unknown-parameter", "Bad request",
-                    "A query parameter this route does not take was given; it takes " + String.join(", ", known)
-                            + ".");
+                    "A query parameter this route does not take was given; it takes "
+                            + (known.isEmpty() ? "none" : String.join(", ", known)) + ".");
         }
     }
 }
