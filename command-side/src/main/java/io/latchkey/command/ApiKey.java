@@ -91,10 +91,11 @@ public class ApiKey {
         if (command.previousSecretValidUntil().isBefore(command.now())) {
             throw new RuleViolation(RuleViolation.GRACE_IN_PAST, "The grace period cannot end in the past.");
         }
-        apply(new ApiKeyRotatedEvent(keyId, command.secretHash(), command.hint(), secretHash,
-                command.previousSecretValidUntil(), command.now(), command.previousSecretValidUntil()));
-        return new KeyRotation(getVersion(),
-                ApiKeyRotatedEvent.previousSecretEnds(command.previousSecretValidUntil(), expiresAt));
+        // The end the answer gives is the one the event keeps: a renewal later must not revive a secret past it.
+        Instant ends = ApiKeyRotatedEvent.previousSecretEnds(command.previousSecretValidUntil(), expiresAt);
+        apply(new ApiKeyRotatedEvent(keyId, command.secretHash(), command.hint(), secretHash, ends, command.now(),
+                ends));
+        return new KeyRotation(getVersion(), ends);
     }
 
     @CommandHandler

@@ -106,6 +106,7 @@ class ApiKeyTest {
     void aRotationSaysThePreviousSecretWorksNoLongerThanTheKey() {
         fixture.given(created())
                 .when(new RotateApiKeyCommand(KEY_ID, HASH_B, "lk_live_…bbbb", EXPIRY.plusSeconds(3600), LATER, null))
+                .expectEvents(new ApiKeyRotatedEvent(KEY_ID, HASH_B, "lk_live_…bbbb", HASH_A, EXPIRY, LATER, EXPIRY))
                 .expectResultMessagePayload(new KeyRotation(1, EXPIRY));
     }
 

@@ -400,6 +400,17 @@ class CommandSideHttpTest {
 
     @Test
     void aPathOrMethodNothingAnswersIsAProblemOfOursWhoseDetailNeverRepeatsThePath() {
+        // Outside /v1/ no filter checks the URL first: Spring's 404 would have repeated a key in the path.
+        String pasted = pastedKey();
+        for (String path : List.of("/foo/" + pasted, "/actuator/" + pasted, "/foo?k=" + pasted)) {
+            for (String accept : List.of("*/*", "application/json")) {
+                Response keyInUrl = send("GET", path, null, "Bearer " + TOKEN, "Accept", accept);
+                assertThat(keyInUrl.status()).as(path + " " + keyInUrl.raw()).isEqualTo(400);
+                assertThat(keyInUrl.raw()).doesNotContain(pasted);
+                assertThat(keyInUrl.body().get("type").asText())
+                        .endsWith(path.contains("?") ? "/key-in-query" : "/key-in-path");
+            }
+        }
         Response unknown = call("GET", "/v1/lookup/private-words", null);
         assertProblem(unknown, 404);
         assertThat(unknown.body().get("type").asText()).endsWith("/no-such-endpoint");
@@ -707,6 +718,13 @@ class CommandSideHttpTest {
         return lastUses.get(lastUses.size() - 1);
     }
 
+    /** A well-formed key sent where none belongs: the store must never hold it. */
+    private static String pastedKey() {
+        String pasted = KeyFormat.forEnvironment("live").generate();
+        PASTED_KEYS.add(pasted);
+        return pasted;
+    }
+
     private static Map<String, Object> usage(String edgeId, long sequence, String keyId, String minute,
                                              Object outcome, Object count) {
         return map("edgeId", edgeId, "batchSequence", sequence, "keys", List.of(map("keyId", keyId,
@@ -859,7 +877,14 @@ class CommandSideHttpTest {
                 map("edgeId", "edge-1", "batchSequence", 3, "keys", List.of(map("keyId", keyId, "lastUsedAt", minute,
                         "counts", List.of(map("minute", Instant.parse(minute).plus(Duration.ofHours(1)).toString(),
                                 "endpoint", "/orders", "outcome", "valid", "count", 1))))),
-                map("edgeId", "edge-1", "batchSequence", 3, "keys", Collections.singletonList(null)));
+                map("edgeId", "edge-1", "batchSequence", 3, "keys", Collections.singletonList(null)),
+                // An endpoint holding a key or a token: the event would keep it for good.
+                map("edgeId", "edge-1", "batchSequence", 3, "keys", List.of(map("keyId", keyId, "lastUsedAt", minute,
+                        "counts", List.of(map("minute", minute, "endpoint", "/p/" + pastedKey(), "outcome", "valid",
+                                "count", 1))))),
+                map("edgeId", "edge-1", "batchSequence", 3, "keys", List.of(map("keyId", keyId, "lastUsedAt", minute,
+                        "counts", List.of(map("minute", minute, "endpoint", "/p/" + TOKEN, "outcome", "valid",
+                                "count", 1))))));
         for (Map<String, Object> bad : badEntries) {
             Response refused = call("POST", "/v1/usage", bad);
             assertThat(refused.status()).as(refused.raw()).isEqualTo(200);

@@ -42,8 +42,9 @@ public record KeyView(@Id String keyId, String developerId, String name, String 
 
     /**
      * When the secret rotated out last stops working: the end of its grace period, or the key's expiry if that comes
-     * first (as the rotation's answer says; a renewal since may have moved the expiry), or its revocation. Null
-     * without a rotation.
+     * first (as the rotation's answer says: capped at the expiry the key had then, which a renewal since does not
+     * extend, and at the expiry now, which a renewal may have brought forward), or its revocation. Null without a
+     * rotation.
      */
     public Instant previousKeyEnds() {
         if (previousKeyValidUntil == null) {
@@ -97,9 +98,11 @@ public record KeyView(@Id String keyId, String developerId, String name, String 
     }
 
     KeyView rotated(ApiKeyRotatedEvent event, long sequence) {
+        // Capped at the expiry as it stood, as the rotation's answer was (events before 2026-12-05 kept the grace's end).
         return new KeyView(keyId, developerId, name, event.hint(), event.secretHash(), scopes, status, createdAt,
-                expiresAt, event.rotatedAt(), event.previousSecretValidUntil(), revokedAt, revocationReason, rateLimit,
-                monthlyQuota, sequence, event.rotatedAt());
+                expiresAt, event.rotatedAt(),
+                ApiKeyRotatedEvent.previousSecretEnds(event.previousSecretValidUntil(), expiresAt), revokedAt,
+                revocationReason, rateLimit, monthlyQuota, sequence, event.rotatedAt());
     }
 
     /** Renewal revives an expired key, never a revoked one. */

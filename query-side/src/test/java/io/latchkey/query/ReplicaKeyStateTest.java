@@ -73,6 +73,31 @@ class ReplicaKeyStateTest {
         return new String(text.toCharArray());
     }
 
+    /**
+     * A rotation's grace ends with the key as it stood; events stored before 2026-12-05 kept the grace's own end, and
+     * a renewal made the rotated-out secret work again past what the rotation had answered.
+     */
+    @Test
+    void aRenewalNeverRevivesASecretRotatedOutPastTheExpiryItHadThen() {
+        Instant expiry = T0.plusSeconds(86_400);
+        ReplicaKeyState state = rotate(created(), H0, H1, T0.plusSeconds(10), expiry.plusSeconds(3600), 1)
+                .renewed(expiry.plusSeconds(86_400), 2);
+        state = rotate(state, H1, H2, T0.plusSeconds(20), T0.plusSeconds(100), 3);
+
+        Map<KeyHash, ActiveKeyEntry> entries = state.entries(KEY, null, 0);
+        assertThat(validUntil(entries, H0)).isEqualTo(T0.plusSeconds(100));
+        assertThat(validUntil(entries, H1)).isEqualTo(T0.plusSeconds(100));
+        assertThat(rotate(created(), H0, H1, T0.plusSeconds(10), expiry.plusSeconds(3600), 1)
+                .renewed(expiry.plusSeconds(86_400), 2).entries(KEY, null, 0).get(new KeyHash(H0)).secretValidUntil())
+                .isEqualTo(expiry);
+        KeyView view = KeyView.created(new ApiKeyCreatedEvent(KEY, DEVELOPER, "k", H0, "lk_test_…0000",
+                List.of("read"), T0, expiry, null), 0)
+                .rotated(new ApiKeyRotatedEvent(KEY, H1, "lk_test_…", H0, expiry.plusSeconds(3600), T0.plusSeconds(10),
+                        expiry.plusSeconds(3600)), 1)
+                .renewed(expiry.plusSeconds(86_400), T0.plusSeconds(30), 2);
+        assertThat(view.previousKeyEnds()).isEqualTo(expiry);
+    }
+
     @Test
     void aRotationCutsEarlierSecretsToItsOwnGraceAndNeverLengthensThem() {
         ReplicaKeyState state = rotate(created(), H0, H1, T0.plusSeconds(10), T0.plusSeconds(1000), 1);

@@ -1,6 +1,7 @@
 package io.latchkey.edge;
 
 import io.latchkey.validator.servlet.HttpVerdict;
+import io.latchkey.validator.servlet.PresentedKey;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -10,12 +11,15 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.Collections;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
  * The {@link GatewayRoutes} on the service's own port, answered at the head of the servlet filter chain: Spring MVC's
  * dispatch, content negotiation and per-request observation cost several times the decision itself
- * (docs/benchmarks.md). Every other path continues to Spring as usual.
+ * (docs/benchmarks.md). Every other path continues to Spring as usual, unless its URL holds a key: that is refused as
+ * on the routes, since Spring's answer (a 404 for an unknown path) would repeat the path.
  */
 final class GatewayFilter implements Filter {
 
@@ -33,8 +37,15 @@ final class GatewayFilter implements Filter {
         CompletionStage<GatewayRoutes.Answer> answered = routes.answer(request.getMethod(), request.getRequestURI(),
                 request.getQueryString(), name -> Collections.list(request.getHeaders(name)), Runnable::run, true);
         if (answered == null) {
-            chain.doFilter(request, servletResponse);
-            return;
+            String path = request.getRequestURI();
+            String query = request.getQueryString();
+            if (!PresentedKey.holdsKey(path) && !PresentedKey.inQueryString(query)) {
+                chain.doFilter(request, servletResponse);
+                return;
+            }
+            // The verdict for a key in the URL, decided before any key is looked at.
+            answered = CompletableFuture.completedFuture(GatewayRoutes.Answer.of(
+                    HttpVerdict.of(path, query, PresentedKey.from(null, null), key -> Optional.empty())));
         }
         GatewayRoutes.Answer answer = answered.toCompletableFuture().join();
         HttpServletResponse response = (HttpServletResponse) servletResponse;

@@ -201,6 +201,17 @@ class AuthorizeEndpointTest {
         assertThat(authorizePath("/authorize?api_key=" + key).statusCode()).isEqualTo(400);
         assertThat(authorize("Authorization", "Bearer " + key, "X-API-Key", key).statusCode()).isEqualTo(400);
         assertThat(authorize("Authorization", "Bearer " + key, "X-Required-Scope", "delete").statusCode()).isEqualTo(400);
+        // Off the routes too: Spring's 404 for an unknown path repeated the path, and with it the key.
+        for (String path : List.of("/authorize/" + key, "/nothing/here/" + key, "/nothing?k=" + key)) {
+            for (int listener : List.of(port, gateway.port())) {
+                HttpResponse<String> refused = send(listener, path);
+                assertThat(refused.body()).as(listener + path).doesNotContain(key);
+                if (listener == port) {
+                    assertThat(refused.statusCode()).isEqualTo(400);
+                    assertThat(refused.body()).contains(path.contains("?") ? "key-in-query" : "key-in-path");
+                }
+            }
+        }
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.latchkey.api.UsageCount;
 import io.latchkey.command.KeyUsage;
 import io.latchkey.command.RecordKeyUsageCommand;
 import io.latchkey.support.security.Caller;
+import io.latchkey.support.security.CredentialScreen;
 import io.latchkey.support.web.Ids;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.RequestContext;
@@ -65,11 +66,13 @@ class UsageController {
 
     private final CommandSender commands;
     private final Clock clock;
+    private final CredentialScreen screen;
     private final AtomicLong lastRefusalLoggedAt = new AtomicLong(Long.MIN_VALUE / 2);
 
-    UsageController(CommandSender commands, Clock clock) {
+    UsageController(CommandSender commands, Clock clock, CredentialScreen screen) {
         this.commands = commands;
         this.clock = clock;
+        this.screen = screen;
     }
 
     @PostMapping("/v1/usage")
@@ -93,7 +96,7 @@ class UsageController {
         int refused = 0;
         Instant latest = now.plus(MAX_AHEAD);
         for (UsageReport.KeyCounts key : report.keys()) {
-            List<UsageCount> counts = key == null || !valid(key) ? null : counts(key.counts(), latest);
+            List<UsageCount> counts = key == null || !valid(key) ? null : counts(key.counts(), latest, screen);
             // The first valid entry of a key is kept; a repeat is refused, as the report holds the key once.
             if (counts == null || !seen.add(key.keyId())) {
                 refused++;
@@ -109,9 +112,9 @@ class UsageController {
         if (refused > 0 && now.toEpochMilli() - lastRefusalLoggedAt.get() >= 60_000) {
             // Once a minute at most: an entry refused once is refused in every report of that edge.
             lastRefusalLoggedAt.set(now.toEpochMilli());
-            log.warn("Usage report {} of edge {}: {} of {} keys refused (an unknown key id, a repeated one, a time "
+            log.warn("Usage report {} of edge {}: {} of {} keys refused (a malformed key id, a repeated one, a time "
                     + "outside 1970-9999, a minute over 5 minutes ahead of this side's clock or not at its start, an "
-                    + "endpoint with control characters, an unknown outcome form or a count out of range); their "
+                    + "endpoint with control characters or a credential, an unknown outcome form or a count out of range); their "
                     + "counts are not recorded",
                     report.batchSequence(), report.edgeId(), refused, report.keys().size());
         }
@@ -158,16 +161,17 @@ class UsageController {
     /**
      * The key's counts, or null when any is invalid: 1 to {@value #MAX_COUNTS_PER_KEY} of them, each with the start of
      * a minute from 1970 to no later than {@code latest}, an endpoint of 1 to {@value #MAX_ENDPOINT} printable
-     * characters, an outcome such as {@code valid} or {@code insufficient_scope}, and a count from 1 to
+     * characters holding no credential (edges count a URL holding a key without its path; events are kept forever),
+     * an outcome such as {@code valid} or {@code insufficient_scope}, and a count from 1 to
      * {@value #MAX_COUNT}.
      */
-    private static List<UsageCount> counts(List<UsageReport.Count> counts, Instant latest) {
+    private static List<UsageCount> counts(List<UsageReport.Count> counts, Instant latest, CredentialScreen screen) {
         if (counts == null || counts.isEmpty() || counts.size() > MAX_COUNTS_PER_KEY) {
             return null;
         }
         List<UsageCount> valid = new ArrayList<>(counts.size());
         for (UsageReport.Count count : counts) {
-            if (!valid(count, latest)) {
+            if (!valid(count, latest) || screen.appearsIn(count.endpoint())) {
                 return null;
             }
             valid.add(new UsageCount(count.minute(), count.endpoint(), count.outcome(), count.count()));

@@ -9,28 +9,29 @@ import java.util.regex.Pattern;
  * later come after it; a client that keeps the last cursor resumes there. A cursor belongs to its listing: one of
  * {@code stream=key} would start {@code stream=all} over the whole usage stream, after key events already seen, and
  * one of another key would skip that many of this key's events, so both are refused. Cursors written before they
- * named their key are read as they were. A developer's history ({@code developer}) has one stream, the account's.
+ * named their key are read as they were. A developer's history ({@code developer}) has one stream, the account's,
+ * and its cursors always named the account; {@code ownerId} is the key's or the account's id.
  */
-record HistoryCursor(String keyId, String stream, long key, long usage) {
+record HistoryCursor(String ownerId, String stream, long key, long usage) {
 
     private static final Pattern FORM =
             Pattern.compile("(all|key|usage|developer):k(\\d{1,18})u(\\d{1,18})(?:@([0-9a-f-]{36}))?");
 
     /** The start of {@code stream} for none; 400 {@code invalid-cursor} for another listing's. */
-    static HistoryCursor parse(String cursor, String keyId, String stream) {
+    static HistoryCursor parse(String cursor, String ownerId, String stream) {
         if (cursor == null) {
-            return new HistoryCursor(keyId, stream, 0, 0);
+            return new HistoryCursor(ownerId, stream, 0, 0);
         }
         Matcher position = Cursors.decode(cursor, FORM);
         // Cursors of a developer's history always named it: one without an id is not one of them.
-        if (!position.group(1).equals(stream) || position.group(4) != null && !position.group(4).equals(keyId)
+        if (!position.group(1).equals(stream) || position.group(4) != null && !position.group(4).equals(ownerId)
                 || position.group(4) == null && stream.equals("developer")) {
             throw Cursors.invalid();
         }
-        return new HistoryCursor(keyId, stream, Long.parseLong(position.group(2)), Long.parseLong(position.group(3)));
+        return new HistoryCursor(ownerId, stream, Long.parseLong(position.group(2)), Long.parseLong(position.group(3)));
     }
 
     String encode() {
-        return Cursors.encode(stream + ":k" + key + "u" + usage + "@" + keyId);
+        return Cursors.encode(stream + ":k" + key + "u" + usage + "@" + ownerId);
     }
 }

@@ -37,6 +37,7 @@ public class RequestContextFilter extends OncePerRequestFilter {
     public static final long MAX_BODY_BYTES = 64 * 1024;
     static final String BODY_TOO_LARGE = "body-too-large";
     static final String BODY_TOO_LARGE_DETAIL = "Request bodies may hold at most " + MAX_BODY_BYTES + " bytes.";
+    static final String KEY_IN_URL_DETAIL = "Keys are accepted only in the Authorization header, never in a URL.";
     static final String UNSUPPORTED_MEDIA_TYPE = "unsupported-media-type";
     static final String UNSUPPORTED_MEDIA_TYPE_TITLE = "Unsupported media type";
     static final String UNSUPPORTED_MEDIA_TYPE_DETAIL =
@@ -70,10 +71,9 @@ public class RequestContextFilter extends OncePerRequestFilter {
 
         // A key in the URL leaks into logs and histories, so it is refused, as the edge refuses it. Only a well-formed
         // key counts, in the query too: page cursors and names may hold "lk_" and are no key.
-        boolean keyInPath = PresentedKey.holdsKey(request.getRequestURI());
-        if (keyInPath || PresentedKey.holdsKey(request.getQueryString())) {
-            Problems.write(response, 400, keyInPath ? HttpVerdict.KEY_IN_PATH : HttpVerdict.KEY_IN_QUERY, "Bad Request",
-                    "Keys are accepted only in the Authorization header, never in a URL.");
+        String keyInUrl = keyInUrl(request);
+        if (keyInUrl != null) {
+            Problems.write(response, 400, keyInUrl, "Bad Request", KEY_IN_URL_DETAIL);
             return;
         }
 
@@ -152,5 +152,11 @@ public class RequestContextFilter extends OncePerRequestFilter {
             return null;
         }
         return authorization.substring(BEARER.length()).strip();
+    }
+
+    /** {@code key-in-path} or {@code key-in-query} for a URL that holds a well-formed key, else null. */
+    static String keyInUrl(HttpServletRequest request) {
+        return PresentedKey.holdsKey(request.getRequestURI()) ? HttpVerdict.KEY_IN_PATH
+                : PresentedKey.holdsKey(request.getQueryString()) ? HttpVerdict.KEY_IN_QUERY : null;
     }
 }

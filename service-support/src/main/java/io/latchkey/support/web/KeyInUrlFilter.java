@@ -1,0 +1,31 @@
+package io.latchkey.support.web;
+
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+/**
+ * Refuses a URL holding a key outside {@code /v1/}, as {@link RequestContextFilter} does within it (with a request id):
+ * Spring MVC logs an unknown path and repeats it in its 404, and neither may hold a key.
+ */
+final class KeyInUrlFilter extends OncePerRequestFilter {
+
+    @Override
+    protected boolean shouldNotFilter(HttpServletRequest request) {
+        return request.getRequestURI().startsWith("/v1/");
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        String keyInUrl = RequestContextFilter.keyInUrl(request);
+        if (keyInUrl != null) {
+            Problems.write(response, 400, keyInUrl, "Bad Request", RequestContextFilter.KEY_IN_URL_DETAIL);
+            return;
+        }
+        chain.doFilter(request, response);
+    }
+}
