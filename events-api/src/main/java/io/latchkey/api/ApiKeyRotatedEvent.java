@@ -8,7 +8,9 @@ import java.time.Instant;
  * period, stop at {@code earlierSecretsValidUntil} if that comes sooner: a rotation never lengthens an older secret's
  * life, a retried one does not shorten a grace period already granted, and one without grace ends them all, as
  * after a leak. Events stored before that field existed are read with it at {@code rotatedAt}
- * ({@code RotationUpcaster}), which is when those rotations ended every earlier secret.
+ * ({@code RotationUpcaster}), which is when those rotations ended every earlier secret. Since 2026-12-05 both ends are
+ * no later than the key's expiry at the rotation, as the rotation answered; events stored before kept the grace's
+ * own end, and readers cap those at the expiry the key had then.
  */
 public record ApiKeyRotatedEvent(String keyId, String secretHash, String hint, String previousSecretHash,
                                  Instant previousSecretValidUntil, Instant rotatedAt,

@@ -98,7 +98,7 @@ public record KeyView(@Id String keyId, String developerId, String name, String 
     }
 
     KeyView rotated(ApiKeyRotatedEvent event, long sequence) {
-        // Capped at the expiry as it stood, as the rotation's answer was (events before 2026-12-05 kept the grace's end).
+        // Capped at the expiry as it stood, as the rotation answered (events before 2026-12-05 kept the grace's end).
         return new KeyView(keyId, developerId, name, event.hint(), event.secretHash(), scopes, status, createdAt,
                 expiresAt, event.rotatedAt(),
                 ApiKeyRotatedEvent.previousSecretEnds(event.previousSecretValidUntil(), expiresAt), revokedAt,

@@ -77,14 +77,14 @@ record ReplicaKeyState(String developerId, List<String> scopes, Instant expiresA
 
     /**
      * The previous secret works until the event's grace ends; a secret rotated out earlier keeps its own end, or the
-     * event's {@code earlierSecretsValidUntil} if that is sooner (the rotation itself, for events stored before). No
-     * end passes the key's expiry as it stood at the rotation, as the rotation's answer said: events stored before
-     * 2026-12-05 kept the grace's own end, which a later renewal would otherwise have revived.
+     * event's {@code earlierSecretsValidUntil} if that is sooner (the rotation itself, for events stored before). The
+     * previous secret's end is no later than the key's expiry as it stood at the rotation, as the rotation's answer
+     * said: events stored before 2026-12-05 kept the grace's own end, which a later renewal would otherwise have
+     * revived (an earlier secret's own end was capped so at its own rotation).
      */
     ReplicaKeyState rotated(ApiKeyRotatedEvent event, long sequence) {
         Map<String, Instant> retired = new HashMap<>();
-        retiredSecrets.forEach((hash, until) -> retired.put(hash,
-                ApiKeyRotatedEvent.previousSecretEnds(event.earlierSecretValidUntil(until), expiresAt)));
+        retiredSecrets.forEach((hash, until) -> retired.put(hash, event.earlierSecretValidUntil(until)));
         // The current secret is the event's previous one; retiring it first keeps every hash tracked regardless.
         retired.put(secretHash, event.rotatedAt());
         retired.put(event.previousSecretHash(),

@@ -57,8 +57,11 @@ import org.springframework.stereotype.Component;
 @Component
 class ReplicaSnapshot implements AutoCloseable {
 
-    /** What the saved states mean; it names the collections, so another format is never read. */
-    static final int FORMAT = 1;
+    /**
+     * What the saved states mean; it names the collections, so another format is never read. 2 (2026-12-05): a secret
+     * rotated out ends no later than the key's expiry at the rotation, where states of 1 kept the grace's own end.
+     */
+    static final int FORMAT = 2;
     private static final String PREFIX = "replica_" + FORMAT + "_";
     private static final Pattern COLLECTION = Pattern.compile(PREFIX + "(\\d{1,18})_(keys|developers|position)");
     private static final Duration SAVE_EVERY = Duration.ofSeconds(5);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.KeyStatus;
+import io.latchkey.api.Scope;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
@@ -82,7 +83,7 @@ class MalformedRequestFuzzTest {
                 r -> header("X-API-Key", LIVE_KEY) + header("X-API-Key", mutateOneCharacter(r)),
                 r -> header("Authorization", "Bearer " + LIVE_KEY) + header("Authorization", "Bearer " + mutateOneCharacter(r)),
                 r -> header("Authorization", "Basic " + randomBytes(r, 40)),
-                r -> header("Authorization", "Bearer " + LIVE_KEY) + header("X-Required-Scope", randomBytes(r, 1 + r.nextInt(100))),
+                r -> header("Authorization", "Bearer " + LIVE_KEY) + header("X-Required-Scope", askingSomething(r)),
                 r -> header("Authorization", "Bearer " + LIVE_KEY) + header("X-Required-Scope", "x".repeat(100 + r.nextInt(10_000))),
                 r -> header("X-API-Key", "lk_live_" + randomBytes(r, 49)));
         Map<Integer, Integer> statuses = new TreeMap<>();
@@ -155,6 +156,18 @@ class MalformedRequestFuzzTest {
             }
         }
         return value.toString();
+    }
+
+    /**
+     * Random bytes for a required scope, but not spaces and tabs alone: those ask for no scope, and a valid key is then
+     * rightly admitted (a run drew a single space about once in twenty, as its key's mutations moved the draws).
+     */
+    private static String askingSomething(Random random) {
+        String value;
+        do {
+            value = randomBytes(random, 1 + random.nextInt(100));
+        } while (Scope.asksNone(value));
+        return value;
     }
 
     private static char controlCharacter(Random random) {

@@ -51,6 +51,8 @@ class UsageController {
     /** The edge sends at most this many a key in one report ({@code UsageCounter.MAX_BUCKETS_PER_KEY}). */
     private static final int MAX_COUNTS_PER_KEY = 2_000;
     private static final int MAX_ENDPOINT = 256;
+    /** The endpoint of counts whose endpoint held a credential. */
+    static final String WITHHELD_ENDPOINT = "(withheld)";
     private static final long MAX_COUNT = 1_000_000_000L;
     /**
      * How far ahead of this side's clock a reported minute may be (a last use further ahead is taken as that far):
@@ -81,8 +83,10 @@ class UsageController {
         if (!ctx.caller().equals(Caller.EDGE)) {
             ctx.caller().requireOperator();
         }
-        if (report.edgeId() == null || !EDGE_ID.matcher(report.edgeId()).matches()) {
-            throw ProblemException.invalid("edgeId must be 1 to 64 letters, digits or ._:- characters.");
+        if (report.edgeId() == null || !EDGE_ID.matcher(report.edgeId()).matches()
+                || screen.appearsIn(report.edgeId())) {
+            throw ProblemException.invalid("edgeId must be 1 to 64 letters, digits or ._:- characters, and no "
+                    + "credential.");
         }
         if (report.batchSequence() == null || report.batchSequence() < 1) {
             throw ProblemException.invalid("batchSequence must be 1 or more.");
@@ -114,7 +118,7 @@ class UsageController {
             lastRefusalLoggedAt.set(now.toEpochMilli());
             log.warn("Usage report {} of edge {}: {} of {} keys refused (a malformed key id, a repeated one, a time "
                     + "outside 1970-9999, a minute over 5 minutes ahead of this side's clock or not at its start, an "
-                    + "endpoint with control characters or a credential, an unknown outcome form or a count out of range); their "
+                    + "endpoint with control characters, an unknown outcome form or a count out of range); their "
                     + "counts are not recorded",
                     report.batchSequence(), report.edgeId(), refused, report.keys().size());
         }
@@ -161,8 +165,7 @@ class UsageController {
     /**
      * The key's counts, or null when any is invalid: 1 to {@value #MAX_COUNTS_PER_KEY} of them, each with the start of
      * a minute from 1970 to no later than {@code latest}, an endpoint of 1 to {@value #MAX_ENDPOINT} printable
-     * characters holding no credential (edges count a URL holding a key without its path; events are kept forever),
-     * an outcome such as {@code valid} or {@code insufficient_scope}, and a count from 1 to
+     * characters, an outcome such as {@code valid} or {@code insufficient_scope}, and a count from 1 to
      * {@value #MAX_COUNT}.
      */
     private static List<UsageCount> counts(List<UsageReport.Count> counts, Instant latest, CredentialScreen screen) {
@@ -171,10 +174,13 @@ class UsageController {
         }
         List<UsageCount> valid = new ArrayList<>(counts.size());
         for (UsageReport.Count count : counts) {
-            if (!valid(count, latest) || screen.appearsIn(count.endpoint())) {
+            if (!valid(count, latest)) {
                 return null;
             }
-            valid.add(new UsageCount(count.minute(), count.endpoint(), count.outcome(), count.count()));
+            // Events are kept for good, and a client's URL may hold what it pasted there: kept as counted, not as sent.
+            // The edge counts a URL holding a key without its path; a segment such as /lkop_ it keeps as it came.
+            String endpoint = screen.appearsIn(count.endpoint()) ? WITHHELD_ENDPOINT : count.endpoint();
+            valid.add(new UsageCount(count.minute(), endpoint, count.outcome(), count.count()));
         }
         return valid;
     }

@@ -10,8 +10,8 @@ import java.util.List;
 /**
  * A key as it stood at {@code asOf}, from its events: what key detail shows of its settings then, with
  * {@code requestsPerMonth} its quota. What edges counted (quota used, last use) is not a setting; the usage route
- * answers it for a range. {@code previousKeyValidUntil} is the end the rotated-out secret had then: a renewal after
- * {@code asOf} may have moved it.
+ * answers it for a range. {@code previousKeyValidUntil} is the end the rotated-out secret had then: a revocation, a
+ * rotation without grace or a renewal to an earlier expiry after {@code asOf} may have cut it short.
  */
 record KeyAsOfResponse(Instant asOf, String keyId, String developerId, String name, String hint, List<String> scopes,
                        KeyStatus status, Instant createdAt, Instant expiresAt, Instant rotatedAt,

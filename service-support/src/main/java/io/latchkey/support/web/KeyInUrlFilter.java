@@ -13,9 +13,11 @@ import org.springframework.web.filter.OncePerRequestFilter;
  */
 final class KeyInUrlFilter extends OncePerRequestFilter {
 
+    /** As the servlet container matches {@code /v1/*}: on the path it normalised, not as sent ({@code /v1/../x}). */
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
-        return request.getRequestURI().startsWith("/v1/");
+        String path = request.getServletPath();
+        return path.equals("/v1") || path.startsWith("/v1/");
     }
 
     @Override
