@@ -1,7 +1,6 @@
 package io.latchkey.edge;
 
 import io.latchkey.validator.servlet.HttpVerdict;
-import io.latchkey.validator.servlet.PresentedKey;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -37,15 +36,12 @@ final class GatewayFilter implements Filter {
         CompletionStage<GatewayRoutes.Answer> answered = routes.answer(request.getMethod(), request.getRequestURI(),
                 request.getQueryString(), name -> Collections.list(request.getHeaders(name)), Runnable::run, true);
         if (answered == null) {
-            String path = request.getRequestURI();
-            String query = request.getQueryString();
-            if (!PresentedKey.holdsKey(path) && !PresentedKey.inQueryString(query)) {
+            Optional<HttpVerdict> keyInUrl = HttpVerdict.keyInUrl(request.getRequestURI(), request.getQueryString());
+            if (keyInUrl.isEmpty()) {
                 chain.doFilter(request, servletResponse);
                 return;
             }
-            // The verdict for a key in the URL, decided before any key is looked at.
-            answered = CompletableFuture.completedFuture(GatewayRoutes.Answer.of(
-                    HttpVerdict.of(path, query, PresentedKey.from(null, null), key -> Optional.empty())));
+            answered = CompletableFuture.completedFuture(GatewayRoutes.Answer.of(keyInUrl.get()));
         }
         GatewayRoutes.Answer answer = answered.toCompletableFuture().join();
         HttpServletResponse response = (HttpServletResponse) servletResponse;

@@ -34,8 +34,6 @@ class DeveloperController {
 
     private static final int KEYS_PAGE = 100;
     private static final int MAX_KEYS_PAGE = 1_000;
-    private static final int HISTORY_PAGE = 100;
-    private static final int MAX_HISTORY_PAGE = 1_000;
     private static final String STREAM = "developer";
 
     private final DeveloperProjection developers;
@@ -93,7 +91,7 @@ class DeveloperController {
                                      @RequestParam(required = false) String after,
                                      @RequestParam Map<String, String> parameters, RequestContext ctx) {
         QueryParameters.only(parameters, List.of("limit", "after"));
-        int size = PageSize.parse(limit, HISTORY_PAGE, MAX_HISTORY_PAGE);
+        int size = PageSize.parse(limit, HistoryEntries.PAGE, HistoryEntries.MAX_PAGE);
         HistoryCursor from = HistoryCursor.parse(after, developerId, STREAM);
         accessible(developerId, ctx);
         // One event past the page tells whether more follow; the first page's window also holds the registration.

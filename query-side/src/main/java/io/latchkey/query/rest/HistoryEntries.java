@@ -18,6 +18,10 @@ import org.axonframework.serialization.UnknownSerializedType;
  */
 final class HistoryEntries {
 
+    /** Events a history page holds unless the request asks for another number, and the most it may ask for. */
+    static final int PAGE = 100;
+    static final int MAX_PAGE = 1_000;
+
     private final ObjectMapper json;
 
     HistoryEntries(ObjectMapper json) {

@@ -41,8 +41,6 @@ class KeyController {
 
     private static final int MAX_MINUTE_DAYS = 31;
     private static final int MAX_DAYS = 366;
-    private static final int HISTORY_PAGE = 100;
-    private static final int MAX_HISTORY_PAGE = 1_000;
 
     private final KeyProjection keys;
     private final DeveloperProjection developers;
@@ -219,7 +217,7 @@ class KeyController {
         if (!List.of("all", "key", "usage").contains(selected)) {
             throw new ProblemException(400, "invalid-stream", "Bad request", "stream must be all, key or usage.");
         }
-        int size = PageSize.parse(limit, HISTORY_PAGE, MAX_HISTORY_PAGE);
+        int size = PageSize.parse(limit, HistoryEntries.PAGE, HistoryEntries.MAX_PAGE);
         HistoryCursor from = HistoryCursor.parse(after, keyId, selected);
         Ids.require(keyId, Ids.NO_SUCH_KEY);
         boolean withKeyEvents = !selected.equals("usage");

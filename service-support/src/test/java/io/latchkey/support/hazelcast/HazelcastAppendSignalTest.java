@@ -2,11 +2,8 @@ package io.latchkey.support.hazelcast;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.topic.ITopic;
-import io.latchkey.testing.LoopbackPorts;
-import io.latchkey.validator.hazelcast.ReplicaCluster;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -25,9 +22,7 @@ class HazelcastAppendSignalTest {
 
     @BeforeAll
     static void startMember() {
-        int port = LoopbackPorts.free();
-        member = Hazelcast.newHazelcastInstance(new ReplicaCluster("signal-" + UUID.randomUUID(), "127.0.0.1", port,
-                List.of("127.0.0.1:" + port)).memberConfig("signal-test"));
+        member = LoopbackMembers.start("signal", "signal-test").get(0);
     }
 
     @AfterAll

@@ -2,16 +2,14 @@ package io.latchkey.support.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.KeyStatus;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.support.security.DeveloperKeyAuthenticator.Verdict;
-import io.latchkey.testing.LoopbackPorts;
+import io.latchkey.support.hazelcast.LoopbackMembers;
 import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
-import io.latchkey.validator.hazelcast.ReplicaCluster;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import java.time.Clock;
 import java.time.Duration;
@@ -43,13 +41,9 @@ class DeveloperKeyAuthenticatorTest {
 
     @BeforeAll
     static void startMembers() {
-        int port = LoopbackPorts.free();
-        int second = LoopbackPorts.free();
-        ReplicaCluster cluster = new ReplicaCluster("auth-test-" + UUID.randomUUID(), "127.0.0.1", port,
-                List.of("127.0.0.1:" + port, "127.0.0.1:" + second));
-        writerMember = Hazelcast.newHazelcastInstance(cluster.memberConfig("writer"));
-        serviceMember = Hazelcast.newHazelcastInstance(new ReplicaCluster(cluster.clusterName(), "127.0.0.1", second,
-                cluster.members()).memberConfig("service"));
+        List<HazelcastInstance> members = LoopbackMembers.start("auth-test", "writer", "service");
+        writerMember = members.get(0);
+        serviceMember = members.get(1);
         writer = ReplicaWriter.of(writerMember);
         replica = HazelcastKeyReplica.of(serviceMember);
         authenticator = DeveloperKeyAuthenticator.over(replica, HASHER, Clock.systemUTC(), Duration.ofSeconds(2));

@@ -2,16 +2,13 @@ package io.latchkey.support.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.mongodb.client.MongoClient;
 import io.latchkey.support.hazelcast.HazelcastAppendSignal;
-import io.latchkey.testing.LoopbackPorts;
-import io.latchkey.validator.hazelcast.ReplicaCluster;
+import io.latchkey.support.hazelcast.LoopbackMembers;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.axonframework.common.stream.BlockingStream;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
@@ -47,13 +44,9 @@ class SignalledEventStoreTest {
     @BeforeEach
     void start() {
         store = ServedStore.start(dataDir);
-        int port = LoopbackPorts.free();
-        int second = LoopbackPorts.free();
-        ReplicaCluster cluster = new ReplicaCluster("signal-test-" + UUID.randomUUID(), "127.0.0.1", port,
-                List.of("127.0.0.1:" + port, "127.0.0.1:" + second));
-        writerMember = Hazelcast.newHazelcastInstance(cluster.memberConfig("command-side"));
-        readerMember = Hazelcast.newHazelcastInstance(new ReplicaCluster(cluster.clusterName(), "127.0.0.1", second,
-                cluster.members()).memberConfig("query-side"));
+        List<HazelcastInstance> members = LoopbackMembers.start("signal-test", "command-side", "query-side");
+        writerMember = members.get(0);
+        readerMember = members.get(1);
         assertThat(readerMember.getCluster().getMembers()).hasSize(2);
         writer = eventStore(store.client(), store.server(), writerMember, POLL_ONCE_A_MINUTE);
         MongoClient readerClient = store.newClient();

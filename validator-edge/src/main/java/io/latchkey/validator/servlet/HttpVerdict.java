@@ -56,12 +56,9 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
      */
     public static CompletionStage<HttpVerdict> ofAsync(String path, String queryString, PresentedKey presented,
                                                        Function<String, CompletionStage<Optional<Decision>>> decide) {
-        // The path first: a caller that must not keep a path holding a key (the usage counter) learns it by the slug.
-        if (PresentedKey.holdsKey(path)) {
-            return CompletableFuture.completedFuture(denied(400, KEY_IN_PATH, KEY_IN_URL));
-        }
-        if (PresentedKey.inQueryString(queryString)) {
-            return CompletableFuture.completedFuture(denied(400, KEY_IN_QUERY, KEY_IN_URL));
+        Optional<HttpVerdict> keyInUrl = keyInUrl(path, queryString);
+        if (keyInUrl.isPresent()) {
+            return CompletableFuture.completedFuture(keyInUrl.get());
         }
         if (presented.ambiguous()) {
             return CompletableFuture.completedFuture(denied(400, "ambiguous-credentials", "Send one key, in one header."));
@@ -98,6 +95,19 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
     /** 503: nobody could decide (the replica not current and no query side answering, or none free to ask). */
     public static HttpVerdict unavailable() {
         return denied(503, "unavailable", "Key validation is not available yet.");
+    }
+
+    /**
+     * The refusal of a URL whose path ({@code key-in-path}) or query ({@code key-in-query}) holds a key, decided before
+     * any key is looked at; empty for a URL that holds none.
+     */
+    public static Optional<HttpVerdict> keyInUrl(String path, String queryString) {
+        // The path first: a caller that must not keep a path holding a key (the usage counter) learns it by the slug.
+        if (PresentedKey.holdsKey(path)) {
+            return Optional.of(denied(400, KEY_IN_PATH, KEY_IN_URL));
+        }
+        return PresentedKey.inQueryString(queryString) ? Optional.of(denied(400, KEY_IN_QUERY, KEY_IN_URL))
+                : Optional.empty();
     }
 
     private static HttpVerdict denied(int status, String slug, String detail) {
