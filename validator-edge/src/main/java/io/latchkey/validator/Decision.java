@@ -7,8 +7,9 @@ import java.util.List;
  * The answer to one validation. Identity fields ({@code keyId}, {@code developerId}, {@code scopes},
  * {@code expiresAt}) are set whenever the key was found, including for REVOKED, EXPIRED and INSUFFICIENT_SCOPE, so
  * callers can log and count; callers must not reveal them to the presenter of a denied key. {@code rateLimit} is set
- * when a rate limiter was asked, which happens only for a key that would otherwise be VALID; {@code quota} when a
- * quota limiter was asked, which happens only for a key that would otherwise be VALID after its rate limit.
+ * when a rate limiter was asked, which happens only for a key that would otherwise be VALID and whose quota, if it has
+ * one, is not known to be used up; {@code quota} when a quota limiter was asked, which happens only for a key that
+ * would otherwise be VALID after its rate limit.
  */
 public record Decision(Status status, String keyId, String developerId, List<String> scopes, Instant expiresAt,
                        RateLimitState rateLimit, QuotaState quota) {
@@ -45,7 +46,7 @@ public record Decision(Status status, String keyId, String developerId, List<Str
     }
 
     Decision withLimits(RateAndQuotaState states) {
-        Decision rateLimited = withRateLimit(states.rateLimit());
+        Decision rateLimited = states.rateLimit() == null ? this : withRateLimit(states.rateLimit());
         return states.quota() == null ? rateLimited : rateLimited.withQuota(states.quota());
     }
 

@@ -15,6 +15,15 @@ public interface QuotaLimiter {
     QuotaState consume(String keyId, long requestsPerMonth, Instant now);
 
     /**
+     * The refusal of a request of {@code keyId} at {@code now} when this limiter knows, without asking a backend, that
+     * the key's quota has no room left this month; null otherwise. A rate limiter asks it before taking a token for
+     * a key with a quota ({@link RateLimiter#acquireWithQuota}), so refused requests do not empty the key's bucket.
+     */
+    default QuotaState usedUp(String keyId, long requestsPerMonth, Instant now) {
+        return null;
+    }
+
+    /**
      * As {@link #consume}, for callers that must not block: see {@link RateLimiter#acquireAsync}. It may be called on
      * the thread that completed the rate limiter's stage (a Redis client's I/O thread, or the link's deadline thread
      * when the budget ran out), so a limiter that waits on a backend must override it.

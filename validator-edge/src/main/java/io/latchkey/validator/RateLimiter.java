@@ -26,13 +26,18 @@ public interface RateLimiter {
 
     /**
      * Takes a token for {@code keyId} and, only when it got one, counts the request against the key's monthly quota
-     * in {@code quotaLimiter}: {@link #acquire} and then {@link QuotaLimiter#consume}. A limiter whose backend also
+     * in {@code quotaLimiter}: {@link #acquire} and then {@link QuotaLimiter#consume}. A quota known to be used up
+     * ({@link QuotaLimiter#usedUp}) refuses the request before any token is taken. A limiter whose backend also
      * holds {@code quotaLimiter}'s counts overrides this to decide both in one call ({@code ExactRedisRateLimiter},
      * with {@code RedisQuotaLimiter.exact} on the same {@code RedisLink}); a limiter that wraps another must pass this
      * on, or the two are asked in turn.
      */
     default RateAndQuotaState acquireWithQuota(String keyId, RateLimit limit, QuotaLimiter quotaLimiter,
                                                long requestsPerMonth, Instant now) {
+        QuotaState usedUp = quotaLimiter.usedUp(keyId, requestsPerMonth, now);
+        if (usedUp != null) {
+            return RateAndQuotaState.usedUp(usedUp);
+        }
         RateLimitState rateLimit = acquire(keyId, limit);
         return new RateAndQuotaState(rateLimit,
                 rateLimit.allowed() ? quotaLimiter.consume(keyId, requestsPerMonth, now) : null);
@@ -42,6 +47,10 @@ public interface RateLimiter {
     default CompletionStage<RateAndQuotaState> acquireWithQuotaAsync(String keyId, RateLimit limit,
                                                                     QuotaLimiter quotaLimiter, long requestsPerMonth,
                                                                     Instant now) {
+        QuotaState usedUp = quotaLimiter.usedUp(keyId, requestsPerMonth, now);
+        if (usedUp != null) {
+            return CompletableFuture.completedFuture(RateAndQuotaState.usedUp(usedUp));
+        }
         return acquireAsync(keyId, limit).thenCompose(rateLimit -> rateLimit.allowed()
                 ? quotaLimiter.consumeAsync(keyId, requestsPerMonth, now)
                         .thenApply(quota -> new RateAndQuotaState(rateLimit, quota))

@@ -41,6 +41,16 @@ public final class LocalQuotaLimiter implements QuotaLimiter {
         return QuotaState.at(now, used > 0, requestsPerMonth, Math.abs(used));
     }
 
+    @Override
+    public QuotaState usedUp(String keyId, long requestsPerMonth, Instant now) {
+        MonthCount count = counts.get(keyId);
+        long used = count == null ? 0 : count.used.get();
+        // A count of a later month is the one a late request counts against, as in consume. The month is checked last,
+        // as it costs the most.
+        return used >= requestsPerMonth && !count.month.isBefore(QuotaState.month(now))
+                ? QuotaState.at(now, false, requestsPerMonth, used) : null;
+    }
+
     private static final class MonthCount {
         final YearMonth month;
         final AtomicLong used = new AtomicLong();

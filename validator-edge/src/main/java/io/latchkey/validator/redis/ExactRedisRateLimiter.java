@@ -2,6 +2,7 @@ package io.latchkey.validator.redis;
 
 import io.latchkey.api.RateLimit;
 import io.latchkey.validator.QuotaLimiter;
+import io.latchkey.validator.QuotaState;
 import io.latchkey.validator.RateAndQuotaState;
 import io.latchkey.validator.RateLimitState;
 import io.latchkey.validator.RateLimiter;
@@ -28,17 +29,21 @@ public final class ExactRedisRateLimiter implements RateLimiter {
             "return take_tokens(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])", "token-bucket.lua");
     /**
      * A token and, only when one was taken, a request counted against the quota, in one run: the bucket's arguments
-     * and then the counter's, the bucket's reply and then the counter's (which settles what this edge admitted
-     * offline either way).
+     * and then the counter's, the bucket's reply, the counter's (which settles what this edge admitted offline either
+     * way) and 1 when the quota was used up already, so that the bucket was left alone.
      */
     static final LuaScript BUCKET_AND_COUNTER = LuaScript.of("""
+            if tonumber(redis.call('GET', KEYS[2]) or '0') + tonumber(ARGV[9]) >= tonumber(ARGV[6]) then
+              local quota = count_requests(KEYS[2], ARGV[6], '0', ARGV[8], ARGV[9], ARGV[10])
+              return {0, 0, 0, 0, quota[1], quota[2], 1}
+            end
             local rate = take_tokens(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
             local wanted = '0'
             if rate[1] > 0 then
               wanted = ARGV[7]
             end
             local quota = count_requests(KEYS[2], ARGV[6], wanted, ARGV[8], ARGV[9], ARGV[10])
-            return {rate[1], rate[2], rate[3], rate[4], quota[1], quota[2]}
+            return {rate[1], rate[2], rate[3], rate[4], quota[1], quota[2], 0}
             """, "token-bucket.lua", "monthly-quota.lua");
     private static final String PREFIX = "latchkey:rl:";
 
@@ -101,11 +106,18 @@ public final class ExactRedisRateLimiter implements RateLimiter {
         if (!combines(quotaLimiter)) {
             return RateLimiter.super.acquireWithQuotaAsync(keyId, limit, quotaLimiter, requestsPerMonth, now);
         }
+        QuotaState usedUp = quotaLimiter.usedUp(keyId, requestsPerMonth, now);
+        if (usedUp != null) {
+            return CompletableFuture.completedFuture(RateAndQuotaState.usedUp(usedUp));
+        }
         RedisQuotaLimiter.Count count = ((RedisQuotaLimiter) quotaLimiter).count(keyId, requestsPerMonth, now);
         count.settle();
         String[] arguments = concat(bucketArguments(limit, 1, false), count.arguments(1, false));
         return BUCKET_AND_COUNTER.runAsync(link, new String[] {PREFIX + keyId, count.key}, arguments)
                 .thenApply(reply -> {
+                    if (reply.isPresent() && reply.get().get(6) == 1) {
+                        return RateAndQuotaState.usedUp(count.decide(reply.map(counts -> counts.subList(4, 6))));
+                    }
                     RateLimitState rateLimit = decided(keyId, limit, reply.map(counts -> taken(limit, counts)));
                     Optional<List<Long>> counted = reply.map(counts -> counts.subList(4, 6));
                     if (rateLimit.allowed()) {

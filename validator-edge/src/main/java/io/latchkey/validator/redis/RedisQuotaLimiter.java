@@ -30,7 +30,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * call, so when the local bucket then refuses that late call's request, Redis most likely counted it although it was
  * refused, and what the call carried is carried again. While the link awaits a reply in time, requests take single
  * counts instead of leases ({@link RedisLink#answeringInTime}), so a slow Redis costs at most one lease per key and
- * run of misses.
+ * run of misses. A reply that found the quota used up lets this edge refuse the key's requests for a second without
+ * asking Redis ({@link #usedUp}): a client that keeps sending after its quota costs Redis a call a second, and its
+ * refused requests take no token from its rate limit.
  */
 public final class RedisQuotaLimiter implements QuotaLimiter {
 
@@ -41,6 +43,12 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
     private static final long LEASE_DIVISOR = 1_000;
     /** Counters outlive their month by a day, so an edge whose clock is a little behind still finds its count. */
     private static final long EXPIRY_SLACK_SECONDS = 86_400;
+    /**
+     * How long a reply that found a key's quota used up lets this edge refuse its requests without asking Redis: long
+     * enough to spare Redis a client that keeps sending, short enough that a count Redis lost (restarted without
+     * persistence) is read again soon.
+     */
+    private static final long USED_UP_MILLIS = 1_000;
 
     private final RedisLink link;
     private final boolean leased;
@@ -75,6 +83,10 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
 
     @Override
     public CompletableFuture<QuotaState> consumeAsync(String keyId, long requestsPerMonth, Instant now) {
+        QuotaState usedUp = usedUp(keyId, requestsPerMonth, now);
+        if (usedUp != null) {
+            return CompletableFuture.completedFuture(usedUp);
+        }
         Count count = count(keyId, requestsPerMonth, now);
         long leaseLeft = count.state.tryTakeLease();
         if (leaseLeft >= 0) {
@@ -97,6 +109,24 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
                         }
                     }
                 });
+    }
+
+    /**
+     * A refusal without asking Redis while a reply of the last second found the quota used up and nothing since gave
+     * this edge room (a lease, another month, another quota). Counts in Redis only grow within a month, so the reply
+     * still holds unless Redis lost it.
+     */
+    @Override
+    public QuotaState usedUp(String keyId, long requestsPerMonth, Instant now) {
+        KeyMonth state = keys.get(keyId);
+        // The month last: the other checks are cheaper and, for a key with room, usually false already.
+        if (state == null || now.toEpochMilli() - state.usedUpSeenAt >= USED_UP_MILLIS
+                || state.quota != requestsPerMonth || state.lease.get() > 0
+                || !state.month.equals(QuotaState.month(now))) {
+            return null;
+        }
+        long used = state.seenUsed + state.offline.get();
+        return used >= requestsPerMonth ? QuotaState.at(now, false, requestsPerMonth, used) : null;
     }
 
     /**
@@ -171,6 +201,7 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
             state.seenUsed = used;
             state.offline.addAndGet(-settled);
             if (taken == 0) {
+                state.usedUpSeenAt = now.toEpochMilli();
                 return QuotaState.at(now, false, state.quota, used);
             }
             state.lease.addAndGet(taken - 1);
@@ -198,6 +229,8 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
         /** The part of {@link #offline} that no call is carrying: what the next call settles. */
         final AtomicLong unsent;
         volatile long seenUsed;
+        /** When a reply last found no room (epoch milliseconds of the request it decided). */
+        volatile long usedUpSeenAt = Long.MIN_VALUE / 2;
 
         private KeyMonth(YearMonth month, long quota, AtomicLong offline, AtomicLong unsent, long seenUsed) {
             this.month = month;

@@ -38,6 +38,7 @@ class KeyValidatorTest {
     private static final SettableClock time = new SettableClock(NOW);
     private static KeyValidator validator;
     private static KeyValidator limited;
+    private static final LocalQuotaLimiter quotas = LocalQuotaLimiter.create();
 
     @BeforeAll
     static void startMember() {
@@ -46,7 +47,7 @@ class KeyValidatorTest {
         writer = ReplicaWriter.of(member);
         validator = KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).hasher(HASHER).clock(time).build();
         limited = KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).hasher(HASHER).clock(time)
-                .rateLimiter(LocalRateLimiter.withTicker(() -> 0)).quotaLimiter(LocalQuotaLimiter.create()).build();
+                .rateLimiter(LocalRateLimiter.withTicker(() -> 0)).quotaLimiter(quotas).build();
     }
 
     @AfterAll
@@ -102,21 +103,34 @@ class KeyValidatorTest {
     }
 
     @Test
-    void theQuotaCountsOnlyRequestsTheRateLimitAdmitted() throws InterruptedException {
+    void aKeyOverItsQuotaIsRefusedByItUntilTheMonthEndsWithoutTakingTokens() throws InterruptedException {
         String key = issueLimited("quota-1", KeyStatus.ACTIVE, 2, 1);
         Decision first = limited.validate(key, "read");
         assertThat(first.status()).isEqualTo(Decision.Status.VALID);
         assertThat(first.quota().remaining()).isZero();
 
-        Decision overQuota = limited.validate(key, "read");
-        assertThat(overQuota.status()).isEqualTo(Decision.Status.QUOTA_EXCEEDED);
-        assertThat(overQuota.allowed()).isFalse();
-        assertThat(overQuota.unauthenticated()).isFalse();
-        assertThat(overQuota.quota().resetsAt()).isEqualTo(Instant.parse("2026-07-01T00:00:00Z"));
+        for (int i = 0; i < 3; i++) {
+            Decision overQuota = limited.validate(key, "read");
+            assertThat(overQuota.status()).isEqualTo(Decision.Status.QUOTA_EXCEEDED);
+            assertThat(overQuota.allowed()).isFalse();
+            assertThat(overQuota.unauthenticated()).isFalse();
+            assertThat(overQuota.quota().resetsAt()).isEqualTo(Instant.parse("2026-07-01T00:00:00Z"));
+            // The bucket's second token stays there: a refusal by the quota never turns into the rate limit's.
+            assertThat(overQuota.rateLimit()).isNull();
+        }
+    }
+
+    @Test
+    void theQuotaCountsOnlyRequestsTheRateLimitAdmitted() throws InterruptedException {
+        String key = issueLimited("quota-2", KeyStatus.ACTIVE, 1, 2);
+        assertThat(limited.validate(key, "read").quota().remaining()).isEqualTo(1);
 
         Decision rateLimited = limited.validate(key, "read");
+
         assertThat(rateLimited.status()).isEqualTo(Decision.Status.RATE_LIMITED);
         assertThat(rateLimited.quota()).isNull();
+        assertThat(quotas.consume("quota-2", 2, time.instant()).used()).as("the first request and this one")
+                .isEqualTo(2);
     }
 
     @Test

@@ -28,6 +28,25 @@ class LocalQuotaLimiterTest {
     }
 
     @Test
+    void aQuotaUsedUpIsKnownWithoutCountingForItsMonthAndQuotaOnly() {
+        LocalQuotaLimiter limiter = LocalQuotaLimiter.create();
+        assertThat(limiter.usedUp("k", 2, JAN)).isNull();
+        limiter.consume("k", 2, JAN);
+        assertThat(limiter.usedUp("k", 2, JAN)).as("one of two used").isNull();
+        limiter.consume("k", 2, JAN);
+
+        QuotaState usedUp = limiter.usedUp("k", 2, JAN);
+
+        assertThat(usedUp.allowed()).isFalse();
+        assertThat(usedUp.used()).isEqualTo(2);
+        assertThat(usedUp.resetSeconds()).isEqualTo(3600);
+        assertThat(limiter.usedUp("k", 3, JAN)).as("a raised quota").isNull();
+        assertThat(limiter.usedUp("k", 2, Instant.parse("2027-02-01T00:00:00Z"))).as("the next month").isNull();
+        assertThat(limiter.usedUp("other", 2, JAN)).isNull();
+        assertThat(limiter.consume("k", 2, JAN).used()).as("asking counted nothing").isEqualTo(2);
+    }
+
+    @Test
     void theFirstRequestOfAMonthDropsTheCountsOfMonthsBeforeTheLastOne() {
         LocalQuotaLimiter limiter = LocalQuotaLimiter.create();
         for (int i = 0; i < 100; i++) {

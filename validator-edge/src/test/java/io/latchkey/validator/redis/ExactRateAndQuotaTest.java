@@ -84,7 +84,11 @@ class ExactRateAndQuotaTest {
         });
     }
 
-    /** The same requests for two keys, one through the combined script, one through the two limiters in turn. */
+    /**
+     * The same requests for two keys, one through the combined script, one through the two limiters in turn: the same
+     * answers while the quota has room, and from then on the quota's refusal, which the script gives without asking
+     * the bucket.
+     */
     @Test
     void theCombinedAnswerIsTheRateLimitersAndThenTheQuotaLimiters() throws Exception {
         withBothLimiters((redis, link, limiter, quota) -> {
@@ -99,13 +103,51 @@ class ExactRateAndQuotaTest {
                 long requestsPerMonth = i < 6 ? 5 : 4;
                 RateAndQuotaState combined = limiter.acquireWithQuota(combinedKey, limit, quota, requestsPerMonth, NOW);
                 RateAndQuotaState separate = inTurn.acquireWithQuota(inTurnKey, limit, quota, requestsPerMonth, NOW);
-                // The buckets' seconds to full may differ by one: their refills are a moment apart.
-                assertThat(combined.rateLimit().allowed()).as("request %d", i + 1)
-                        .isEqualTo(separate.rateLimit().allowed());
-                assertThat(combined.rateLimit().remaining()).isEqualTo(separate.rateLimit().remaining());
                 assertThat(combined.quota()).as("request %d", i + 1).isEqualTo(separate.quota());
+                if (i < 5) {
+                    // The buckets' seconds to full may differ by one: their refills are a moment apart.
+                    assertThat(combined.rateLimit().allowed()).as("request %d", i + 1)
+                            .isEqualTo(separate.rateLimit().allowed());
+                    assertThat(combined.rateLimit().remaining()).isEqualTo(separate.rateLimit().remaining());
+                } else {
+                    assertThat(combined.rateLimit()).as("request %d", i + 1).isNull();
+                }
             }
             assertThat(count(redis, combinedKey)).isEqualTo(count(redis, inTurnKey)).isEqualTo("5");
+        });
+    }
+
+    /**
+     * A key whose quota is used up is refused by it on every request, never by a bucket its refused requests emptied;
+     * the reply holds for a second, in which Redis is not asked again.
+     */
+    @Test
+    void aKeyWhoseQuotaIsUsedUpIsRefusedByItAloneAndItsRefusalsTakeNoToken() throws Exception {
+        withBothLimiters((redis, link, limiter, quota) -> {
+            String keyId = keyId();
+            RateLimit three = new RateLimit(3, 3600, null);
+            for (int i = 0; i < 2; i++) {
+                assertThat(limiter.acquireWithQuota(keyId, three, quota, 2, NOW).quota().allowed()).isTrue();
+            }
+            long callsBefore = scriptCalls(redis);
+
+            for (int i = 0; i < 10; i++) {
+                RateAndQuotaState refused = i % 2 == 0 ? limiter.acquireWithQuota(keyId, three, quota, 2, NOW)
+                        : limiter.acquireWithQuotaAsync(keyId, three, quota, 2, NOW).toCompletableFuture().join();
+                assertThat(refused.rateLimit()).as("request %d: no token taken", i + 3).isNull();
+                assertThat(refused.quota().allowed()).isFalse();
+                assertThat(refused.quota().used()).isEqualTo(2);
+            }
+            assertThat(scriptCalls(redis) - callsBefore).as("Redis asked once for 10 refusals").isEqualTo(1);
+            limiter.acquireWithQuota(keyId, three, quota, 2, NOW.plusSeconds(1));
+            assertThat(scriptCalls(redis) - callsBefore).as("and again a second later").isEqualTo(2);
+
+            // The bucket kept its third token: a raised quota admits one request, and then the bucket is empty.
+            RateAndQuotaState raised = limiter.acquireWithQuota(keyId, three, quota, 10, NOW);
+            assertThat(raised.rateLimit().allowed()).isTrue();
+            assertThat(raised.quota().used()).isEqualTo(3);
+            assertThat(limiter.acquireWithQuota(keyId, three, quota, 10, NOW).rateLimit().allowed()).isFalse();
+            assertThat(count(redis, keyId)).isEqualTo("3");
         });
     }
 

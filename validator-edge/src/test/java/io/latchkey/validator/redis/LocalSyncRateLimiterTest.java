@@ -3,7 +3,9 @@ package io.latchkey.validator.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.latchkey.api.RateLimit;
+import io.latchkey.validator.RateAndQuotaState;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -153,6 +155,34 @@ class LocalSyncRateLimiterTest {
                 admitted += edge.acquire(keyId, tight).allowed() ? 1 : 0;
             }
             assertThat(admitted).isLessThanOrEqualTo(10);
+        }
+    }
+
+    /**
+     * With a leased quota, as the edge pairs them: once a reply found the quota used up, the key's requests are the
+     * quota's refusals and leave its bucket alone (only the request that found it took a token).
+     */
+    @Test
+    void aKeyWhoseQuotaIsUsedUpIsRefusedByItWithoutTakingTokens() throws Exception {
+        try (RedisLink link = connected();
+             LocalSyncRateLimiter edge = new LocalSyncRateLimiter(link, Duration.ofSeconds(30))) {
+            RedisQuotaLimiter quota = RedisQuotaLimiter.leased(link);
+            String keyId = UUID.randomUUID().toString();
+            RateLimit five = new RateLimit(5, 3600, null);
+            Instant now = Instant.now();
+            for (int i = 0; i < 2; i++) {
+                assertThat(edge.acquireWithQuota(keyId, five, quota, 2, now).quota().allowed()).isTrue();
+            }
+            assertThat(edge.acquireWithQuota(keyId, five, quota, 2, now).quota().allowed()).isFalse();
+
+            for (int i = 0; i < 10; i++) {
+                RateAndQuotaState refused = edge.acquireWithQuota(keyId, five, quota, 2, now);
+                assertThat(refused.rateLimit()).as("refusal %d", i + 2).isNull();
+                assertThat(refused.quota().allowed()).isFalse();
+            }
+
+            assertThat(edge.acquireWithQuota(keyId, five, quota, 100, now).rateLimit().allowed())
+                    .as("a raised quota finds the bucket's tokens").isTrue();
         }
     }
 

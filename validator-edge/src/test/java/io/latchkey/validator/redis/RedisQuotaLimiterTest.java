@@ -153,6 +153,35 @@ class RedisQuotaLimiterTest {
         assertThat(raised.used()).isEqualTo(4);
     }
 
+    /**
+     * A reply that found the quota used up holds for a second, in which the key's requests are refused without asking
+     * Redis; then Redis is asked again, and a count it lost meanwhile admits again, as it would have without the reply.
+     */
+    @Test
+    void aQuotaFoundUsedUpIsRefusedWithoutAskingRedisForASecond() throws Exception {
+        awaitConnected(edgeA);
+        String keyId = keyId();
+        for (RedisQuotaLimiter limiter : List.of(RedisQuotaLimiter.exact(edgeA), RedisQuotaLimiter.leased(edgeA))) {
+            redis.cli("DEL", "latchkey:quota:" + keyId + ":" + THIS_MONTH);
+            assertThat(limiter.consume(keyId, 1, LAST_MINUTE).allowed()).isTrue();
+            assertThat(limiter.usedUp(keyId, 1, LAST_MINUTE)).as("not yet found used up").isNull();
+            assertThat(limiter.consume(keyId, 1, LAST_MINUTE).allowed()).isFalse();
+            long callsBefore = redis.calls("evalsha") + redis.calls("eval");
+
+            for (int i = 0; i < 5; i++) {
+                QuotaState refused = limiter.consume(keyId, 1, LAST_MINUTE.plusMillis(999));
+                assertThat(refused.allowed()).isFalse();
+                assertThat(refused.used()).isEqualTo(1);
+            }
+
+            assertThat(redis.calls("evalsha") + redis.calls("eval") - callsBefore).isZero();
+            assertThat(limiter.usedUp(keyId, 2, LAST_MINUTE)).as("another quota").isNull();
+            assertThat(limiter.usedUp(keyId, 1, LAST_MINUTE.plusSeconds(1))).as("a second later").isNull();
+            redis.cli("DEL", "latchkey:quota:" + keyId + ":" + THIS_MONTH);
+            assertThat(limiter.consume(keyId, 1, LAST_MINUTE.plusSeconds(1)).allowed()).isTrue();
+        }
+    }
+
     /** What a test that stops its Redis gets: that server, a link to it, an exact limiter on the link, a new key. */
     @FunctionalInterface
     private interface OwnRedisTest {
