@@ -8,8 +8,9 @@ import java.util.List;
  * {@code expiresAt}) are set whenever the key was found, including for REVOKED, EXPIRED and INSUFFICIENT_SCOPE, so
  * callers can log and count; callers must not reveal them to the presenter of a denied key. {@code rateLimit} is set
  * when a rate limiter was asked, which happens only for a key that would otherwise be VALID and whose quota, if it has
- * one, is not known to be used up; {@code quota} when a quota limiter was asked, which happens only for a key that
- * would otherwise be VALID after its rate limit.
+ * one, is not known to be used up (so a QUOTA_EXCEEDED decision may carry none); {@code quota} when a quota limiter
+ * was asked, which happens only for a key that would otherwise be VALID after its rate limit, or whose quota is known
+ * to be used up.
  */
 public record Decision(Status status, String keyId, String developerId, List<String> scopes, Instant expiresAt,
                        RateLimitState rateLimit, QuotaState quota) {

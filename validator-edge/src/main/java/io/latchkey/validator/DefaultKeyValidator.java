@@ -16,7 +16,8 @@ import java.util.concurrent.CompletionStage;
 /**
  * Format check → hash → local lookup → status → expiry → grace → scope, in that order; then, only for a key that
  * passed all of them, the rate limit, and only for one the rate limit admitted, the monthly quota (a key with both is
- * given to {@link RateLimiter#acquireWithQuota}, which a backend holding both answers in one call). Authentication is
+ * given to {@link RateLimiter#acquireWithQuota}, which a backend holding both answers in one call, and which refuses
+ * a request of a quota known to be used up before taking a token). Authentication is
  * settled before the limiter is asked, so nothing the limiter does (or fails to do) can change it.
  */
 final class DefaultKeyValidator implements KeyValidator {
@@ -139,7 +140,7 @@ final class DefaultKeyValidator implements KeyValidator {
 
     /**
      * Whether the quota is asked: after the rate limit admitted the request, so that it counts admitted requests only
-     * (for a key with both, {@link RateLimiter#acquireWithQuota} keeps that order).
+     * (for a key with both, {@link RateLimiter#acquireWithQuota} keeps that order, a used-up quota's refusal apart).
      */
     private boolean asksQuota(Decision decision, long monthlyQuota) {
         return decision.allowed() && quotaLimiter != null && monthlyQuota > 0;

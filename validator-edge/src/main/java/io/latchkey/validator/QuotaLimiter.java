@@ -6,8 +6,9 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * Counts requests against a key's quota per calendar month (UTC). Asked only for a key that is otherwise allowed,
- * rate limit included, so the count is of admitted requests. Implementations are thread-safe and, like
- * {@link RateLimiter}, never throw for a backend failure: they decide from what they know locally instead.
+ * rate limit included, so the count is of admitted requests; a quota known to be used up ({@link #usedUp}) refuses
+ * before the rate limit is asked. Implementations are thread-safe and, like {@link RateLimiter}, never throw for a
+ * backend failure: they decide from what they know locally instead.
  */
 public interface QuotaLimiter {
 
@@ -17,7 +18,9 @@ public interface QuotaLimiter {
     /**
      * The refusal of a request of {@code keyId} at {@code now} when this limiter knows, without asking a backend, that
      * the key's quota has no room left this month; null otherwise. A rate limiter asks it before taking a token for
-     * a key with a quota ({@link RateLimiter#acquireWithQuota}), so refused requests do not empty the key's bucket.
+     * a key with a quota ({@link RateLimiter#acquireWithQuota}), so refused requests do not empty the key's bucket,
+     * and may ask it on an event loop: it must not block. A limiter that does not implement it (this default) leaves
+     * a refused request's token taken, so that the key's refusals may alternate between its quota and its rate limit.
      */
     default QuotaState usedUp(String keyId, long requestsPerMonth, Instant now) {
         return null;

@@ -47,7 +47,7 @@ public final class LocalQuotaLimiter implements QuotaLimiter {
         long used = count == null ? 0 : count.used.get();
         // A count of a later month is the one a late request counts against, as in consume. The month is checked last,
         // as it costs the most.
-        return used >= requestsPerMonth && !count.month.isBefore(QuotaState.month(now))
+        return count != null && used >= requestsPerMonth && !count.month.isBefore(QuotaState.month(now))
                 ? QuotaState.at(now, false, requestsPerMonth, used) : null;
     }
 

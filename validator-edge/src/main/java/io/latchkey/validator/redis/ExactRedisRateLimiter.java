@@ -30,7 +30,7 @@ public final class ExactRedisRateLimiter implements RateLimiter {
     /**
      * A token and, only when one was taken, a request counted against the quota, in one run: the bucket's arguments
      * and then the counter's, the bucket's reply, the counter's (which settles what this edge admitted offline either
-     * way) and 1 when the quota was used up already, so that the bucket was left alone.
+     * way) and 1 when the quota was used up already, so that the bucket was left alone (its four fields are then 0).
      */
     static final LuaScript BUCKET_AND_COUNTER = LuaScript.of("""
             if tonumber(redis.call('GET', KEYS[2]) or '0') + tonumber(ARGV[9]) >= tonumber(ARGV[6]) then

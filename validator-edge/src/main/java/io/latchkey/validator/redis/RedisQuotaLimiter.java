@@ -30,9 +30,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * call, so when the local bucket then refuses that late call's request, Redis most likely counted it although it was
  * refused, and what the call carried is carried again. While the link awaits a reply in time, requests take single
  * counts instead of leases ({@link RedisLink#answeringInTime}), so a slow Redis costs at most one lease per key and
- * run of misses. A reply that found the quota used up lets this edge refuse the key's requests for a second without
- * asking Redis ({@link #usedUp}): a client that keeps sending after its quota costs Redis a call a second, and its
- * refused requests take no token from its rate limit.
+ * run of misses. Once this edge knows a key's quota used up (a reply, or its offline count), it refuses the key's
+ * requests without asking Redis ({@link #usedUp}) and asks for the count again once a second in the background: a
+ * client that keeps sending after its quota costs Redis a call a second, and its refused requests take no token from
+ * its rate limit.
  */
 public final class RedisQuotaLimiter implements QuotaLimiter {
 
@@ -44,11 +45,10 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
     /** Counters outlive their month by a day, so an edge whose clock is a little behind still finds its count. */
     private static final long EXPIRY_SLACK_SECONDS = 86_400;
     /**
-     * How long a reply that found a key's quota used up lets this edge refuse its requests without asking Redis: long
-     * enough to spare Redis a client that keeps sending, short enough that a count Redis lost (restarted without
-     * persistence) is read again soon.
+     * How often an edge refusing a key's requests from what it knows asks Redis for the count again, in the background:
+     * a count Redis lost (restarted without persistence) is read again within about this long.
      */
-    private static final long USED_UP_MILLIS = 1_000;
+    private static final long RECHECK_MILLIS = 1_000;
 
     private final RedisLink link;
     private final boolean leased;
@@ -112,21 +112,47 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
     }
 
     /**
-     * A refusal without asking Redis while a reply of the last second found the quota used up and nothing since gave
-     * this edge room (a lease, another month, another quota). Counts in Redis only grow within a month, so the reply
-     * still holds unless Redis lost it.
+     * A refusal without asking Redis when what this edge knows, the count Redis last gave and what it admitted offline
+     * since, has reached the quota and nothing since gave it room (a lease, another month, another quota): counts in
+     * Redis only grow within a month. Once a second it asks Redis for the count again without waiting for it, in case
+     * Redis lost it, which also settles what the edge admitted offline.
      */
     @Override
     public QuotaState usedUp(String keyId, long requestsPerMonth, Instant now) {
         KeyMonth state = keys.get(keyId);
-        // The month last: the other checks are cheaper and, for a key with room, usually false already.
-        if (state == null || now.toEpochMilli() - state.usedUpSeenAt >= USED_UP_MILLIS
-                || state.quota != requestsPerMonth || state.lease.get() > 0
-                || !state.month.equals(QuotaState.month(now))) {
+        if (state == null || state.quota != requestsPerMonth || state.lease.get() > 0) {
             return null;
         }
         long used = state.seenUsed + state.offline.get();
-        return used >= requestsPerMonth ? QuotaState.at(now, false, requestsPerMonth, used) : null;
+        // The month last: it costs the most, and a key with room has already answered.
+        if (used < requestsPerMonth || !state.month.equals(QuotaState.month(now))) {
+            return null;
+        }
+        recheck(keyId, state, now);
+        return QuotaState.at(now, false, requestsPerMonth, used);
+    }
+
+    /** Asks Redis for the month's count, taking nothing, when it was last asked a second or more ago. */
+    private void recheck(String keyId, KeyMonth state, Instant now) {
+        long millis = now.toEpochMilli();
+        // Either way round: a clock stepped back asks again too, rather than trusting the count for as long.
+        if (Math.abs(millis - state.checkedAt) < RECHECK_MILLIS || !state.rechecking.compareAndSet(false, true)) {
+            return;
+        }
+        state.checkedAt = millis;
+        Count count = new Count(state, state, PREFIX + keyId + ":" + state.month, now);
+        count.settle();
+        COUNTER.runAsync(link, new String[] {count.key}, count.arguments(0, leased)).whenComplete((reply, failure) -> {
+            try {
+                if (reply != null && reply.isPresent()) {
+                    count.decide(reply);
+                } else {
+                    count.unsent();
+                }
+            } finally {
+                state.rechecking.set(false);
+            }
+        });
     }
 
     /**
@@ -200,8 +226,8 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
             // The count Redis gave holds what this call settled: only then do they leave the offline count.
             state.seenUsed = used;
             state.offline.addAndGet(-settled);
+            state.checkedAt = now.toEpochMilli();
             if (taken == 0) {
-                state.usedUpSeenAt = now.toEpochMilli();
                 return QuotaState.at(now, false, state.quota, used);
             }
             state.lease.addAndGet(taken - 1);
@@ -229,8 +255,10 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
         /** The part of {@link #offline} that no call is carrying: what the next call settles. */
         final AtomicLong unsent;
         volatile long seenUsed;
-        /** When a reply last found no room (epoch milliseconds of the request it decided). */
-        volatile long usedUpSeenAt = Long.MIN_VALUE / 2;
+        /** When Redis was last asked for the count (epoch milliseconds of the request a reply decided, or a recheck). */
+        volatile long checkedAt;
+        /** Set while a recheck is on its way ({@link #usedUp}). */
+        final AtomicBoolean rechecking = new AtomicBoolean();
 
         private KeyMonth(YearMonth month, long quota, AtomicLong offline, AtomicLong unsent, long seenUsed) {
             this.month = month;

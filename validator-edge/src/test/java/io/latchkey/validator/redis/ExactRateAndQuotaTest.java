@@ -119,7 +119,8 @@ class ExactRateAndQuotaTest {
 
     /**
      * A key whose quota is used up is refused by it on every request, never by a bucket its refused requests emptied;
-     * the reply holds for a second, in which Redis is not asked again.
+     * the edge that saw the count reach the quota refuses without asking Redis, but for a read of the count once a
+     * second.
      */
     @Test
     void aKeyWhoseQuotaIsUsedUpIsRefusedByItAloneAndItsRefusalsTakeNoToken() throws Exception {
@@ -138,9 +139,12 @@ class ExactRateAndQuotaTest {
                 assertThat(refused.quota().allowed()).isFalse();
                 assertThat(refused.quota().used()).isEqualTo(2);
             }
-            assertThat(scriptCalls(redis) - callsBefore).as("Redis asked once for 10 refusals").isEqualTo(1);
-            limiter.acquireWithQuota(keyId, three, quota, 2, NOW.plusSeconds(1));
-            assertThat(scriptCalls(redis) - callsBefore).as("and again a second later").isEqualTo(2);
+            assertThat(scriptCalls(redis) - callsBefore).as("Redis not asked for 10 refusals").isZero();
+            assertThat(limiter.acquireWithQuota(keyId, three, quota, 2, NOW.plusSeconds(1)).rateLimit()).isNull();
+            for (int i = 0; i < 500 && scriptCalls(redis) - callsBefore < 1; i++) {
+                Thread.sleep(10);
+            }
+            assertThat(scriptCalls(redis) - callsBefore).as("the count read again a second later").isEqualTo(1);
 
             // The bucket kept its third token: a raised quota admits one request, and then the bucket is empty.
             RateAndQuotaState raised = limiter.acquireWithQuota(keyId, three, quota, 10, NOW);
@@ -149,6 +153,43 @@ class ExactRateAndQuotaTest {
             assertThat(limiter.acquireWithQuota(keyId, three, quota, 10, NOW).rateLimit().allowed()).isFalse();
             assertThat(count(redis, keyId)).isEqualTo("3");
         });
+    }
+
+    /**
+     * An edge that does not know the quota used up at another edge learns it from the script, which leaves the bucket
+     * alone and still adds what this edge admitted while Redis was away, once.
+     */
+    @Test
+    void aQuotaUsedUpAtAnotherEdgeRefusesThereWithoutATokenAndSettlesWhatThisEdgeAdmittedOffline() throws Exception {
+        try (RedisServer redis = new RedisServer(); RedisLink edgeA = link(redis); RedisLink edgeB = link(redis)) {
+            ExactRedisRateLimiter limiterA = new ExactRedisRateLimiter(edgeA);
+            RedisQuotaLimiter quotaA = RedisQuotaLimiter.exact(edgeA);
+            ExactRedisRateLimiter limiterB = new ExactRedisRateLimiter(edgeB);
+            RedisQuotaLimiter quotaB = RedisQuotaLimiter.exact(edgeB);
+            String keyId = keyId();
+            RateLimit ten = new RateLimit(10, 3600, null);
+
+            redis.stop();
+            for (int i = 0; i < 2; i++) {
+                assertThat(limiterA.acquireWithQuota(keyId, ten, quotaA, 5, NOW).quota().allowed()).isTrue();
+            }
+            redis.start();
+            RedisServer.awaitReachable(edgeA);
+            RedisServer.awaitReachable(edgeB);
+            for (int i = 0; i < 5; i++) {
+                assertThat(limiterB.acquireWithQuota(keyId, ten, quotaB, 5, NOW).quota().allowed()).isTrue();
+            }
+
+            RateAndQuotaState refused = limiterA.acquireWithQuota(keyId, ten, quotaA, 5, NOW);
+
+            assertThat(refused.rateLimit()).isNull();
+            assertThat(refused.quota().allowed()).isFalse();
+            assertThat(refused.quota().used()).as("B's 5 and A's 2").isEqualTo(7);
+            assertThat(count(redis, keyId)).isEqualTo("7");
+            assertThat(Double.parseDouble(redis.cli("HGET", "latchkey:rl:" + keyId, "n")))
+                    .as("the shared bucket after B's 5 alone").isBetween(5.0, 5.5);
+            assertThat(quotaA.usedUp(keyId, 5, NOW).used()).as("A carried its 2 once").isEqualTo(7);
+        }
     }
 
     @Test
@@ -165,11 +206,16 @@ class ExactRateAndQuotaTest {
             int admitted = 0;
             for (int i = 0; i < 20; i++) {
                 RateAndQuotaState answer = limiter.acquireWithQuota(keyId, hundred, quota, 10, NOW);
-                assertThat(answer.rateLimit().allowed()).isTrue();
-                admitted += answer.quota().allowed() ? 1 : 0;
+                if (answer.quota().allowed()) {
+                    assertThat(answer.rateLimit().allowed()).isTrue();
+                    admitted++;
+                } else {
+                    assertThat(answer.rateLimit()).as("a quota the edge knows used up takes no token").isNull();
+                }
             }
             assertThat(admitted).as("the quota's remainder").isEqualTo(6);
-            assertThat(link.degraded() - degradedBefore).as("one for each limiter of each request").isEqualTo(40);
+            // The refusals after them come from what the edge knows, as they would with Redis there.
+            assertThat(link.degraded() - degradedBefore).as("one for each limiter of each admission").isEqualTo(12);
 
             // A restarted Redis knows nothing: it is given the 6 admitted without it, with this request.
             redis.start();

@@ -159,8 +159,8 @@ class LocalSyncRateLimiterTest {
     }
 
     /**
-     * With a leased quota, as the edge pairs them: once a reply found the quota used up, the key's requests are the
-     * quota's refusals and leave its bucket alone (only the request that found it took a token).
+     * With a leased quota, as the edge pairs them, and a slow rate limit: once the edge knows the quota used up, the
+     * key's requests are the quota's refusals for as long as they come, and leave its bucket alone.
      */
     @Test
     void aKeyWhoseQuotaIsUsedUpIsRefusedByItWithoutTakingTokens() throws Exception {
@@ -168,21 +168,22 @@ class LocalSyncRateLimiterTest {
              LocalSyncRateLimiter edge = new LocalSyncRateLimiter(link, Duration.ofSeconds(30))) {
             RedisQuotaLimiter quota = RedisQuotaLimiter.leased(link);
             String keyId = UUID.randomUUID().toString();
-            RateLimit five = new RateLimit(5, 3600, null);
-            Instant now = Instant.now();
+            RateLimit threeAMinute = new RateLimit(3, 60, null);
+            Instant start = Instant.now();
             for (int i = 0; i < 2; i++) {
-                assertThat(edge.acquireWithQuota(keyId, five, quota, 2, now).quota().allowed()).isTrue();
+                assertThat(edge.acquireWithQuota(keyId, threeAMinute, quota, 2, start).quota().allowed()).isTrue();
             }
-            assertThat(edge.acquireWithQuota(keyId, five, quota, 2, now).quota().allowed()).isFalse();
 
-            for (int i = 0; i < 10; i++) {
-                RateAndQuotaState refused = edge.acquireWithQuota(keyId, five, quota, 2, now);
-                assertThat(refused.rateLimit()).as("refusal %d", i + 2).isNull();
+            // Ten seconds of refusals, two a second: seconds in which the edge also reads the count again.
+            for (int i = 0; i < 20; i++) {
+                RateAndQuotaState refused = edge.acquireWithQuota(keyId, threeAMinute, quota, 2,
+                        start.plusMillis(500L * i));
+                assertThat(refused.rateLimit()).as("refusal %d", i + 1).isNull();
                 assertThat(refused.quota().allowed()).isFalse();
             }
 
-            assertThat(edge.acquireWithQuota(keyId, five, quota, 100, now).rateLimit().allowed())
-                    .as("a raised quota finds the bucket's tokens").isTrue();
+            assertThat(edge.acquireWithQuota(keyId, threeAMinute, quota, 100, start).rateLimit().allowed())
+                    .as("a raised quota finds the bucket's third token").isTrue();
         }
     }
 
