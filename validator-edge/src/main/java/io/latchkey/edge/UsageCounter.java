@@ -504,7 +504,8 @@ final class UsageCounter {
      * Whether a path segment (not empty) is data rather than a route's word, to be counted as {@code {id}}: it would
      * otherwise keep a user's identifiers in events that are never erased, and make an endpoint per value. All
      * digits; at least 8 characters with a digit, or hexadecimal (a hash, {@code deadbeef}); an address, anything
-     * percent-encoded, or anything past ASCII (a name, encoded or not: {@code @}, {@code %}, {@code Müller}). Ids in
+     * percent-encoded, anything past ASCII (a name, encoded or not: {@code @}, {@code %}, {@code Müller}), or anything
+     * that begins as a key or an operator token does. Ids in
      * letters alone cannot be told from words ({@code OAuthToken}, {@code GetCustomerByID}) and are kept.
      */
     private static boolean identifies(int length, boolean digit, boolean allDigits, boolean allHex, boolean data) {
@@ -527,7 +528,9 @@ final class UsageCounter {
             boolean digit = false;
             boolean allDigits = true;
             boolean allHex = true;
-            boolean data = false;
+            // Begun as a key or an operator token is (lk_, lkop_), even cut short: a part of a secret is kept nowhere.
+            boolean data = uri.regionMatches(true, start, "lk_", 0, 3)
+                    || uri.regionMatches(true, start, "lkop_", 0, 5);
             while (end < uri.length() && uri.charAt(end) != '/' && uri.charAt(end) != '?' && uri.charAt(end) != '#') {
                 char c = uri.charAt(end);
                 // The command side refuses a report with any ISO control character in an endpoint. HTTP decoders turn

@@ -113,7 +113,8 @@ public final class ExactRedisRateLimiter implements RateLimiter {
         RedisQuotaLimiter.Count count = ((RedisQuotaLimiter) quotaLimiter).count(keyId, requestsPerMonth, now);
         count.settle();
         String[] arguments = concat(bucketArguments(limit, 1, false), count.arguments(1, false));
-        return BUCKET_AND_COUNTER.runAsync(link, new String[] {PREFIX + keyId, count.key}, arguments)
+        return BUCKET_AND_COUNTER.runAsync(link, new String[] {PREFIX + keyId, count.key},
+                        counts -> count.late(counts.subList(4, 6)), arguments)
                 .thenApply(reply -> {
                     if (reply.isPresent() && reply.get().get(6) == 1) {
                         return RateAndQuotaState.usedUp(count.decide(reply.map(counts -> counts.subList(4, 6))));

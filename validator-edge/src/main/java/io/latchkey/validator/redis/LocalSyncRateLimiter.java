@@ -129,9 +129,22 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
             if (lease != null) {
                 lease.seen = state;
             }
-            local.follow(keyId, limit, state.remaining() + (lease == null ? 0 : lease.tokens.get()));
-            return state;
+            long available = state.remaining() + (lease == null ? 0 : lease.tokens.get());
+            local.follow(keyId, limit, available);
+            return told(limit, state.allowed(), available, state.retryAfterSeconds());
         });
+    }
+
+    /**
+     * What a decision tells of the key's bucket: the tokens available to it, the shared bucket's as last seen and this
+     * edge's lease, and the seconds until the tokens missing from both have come back. The shared bucket's own time to
+     * full would count the lease as missing, which for a large burst is days of tokens the client still has.
+     */
+    static RateLimitState told(RateLimit limit, boolean allowed, long available, long retryAfterSeconds) {
+        long missing = Math.max(0, limit.capacity() - available);
+        long resetSeconds = (missing * limit.periodSeconds() + limit.limit() - 1) / limit.limit();
+        return new RateLimitState(allowed, limit.limit(), limit.periodSeconds(), available, resetSeconds,
+                retryAfterSeconds);
     }
 
     /**
@@ -216,11 +229,8 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
         }
 
         RateLimitState state(boolean allowed, long left) {
-            RateLimit current = limit;
             RateLimitState shared = seen;
-            long remaining = left + (shared == null ? 0 : shared.remaining());
-            return new RateLimitState(allowed, current.limit(), current.periodSeconds(), remaining,
-                    shared == null ? current.periodSeconds() : shared.resetSeconds(), 0);
+            return told(limit, allowed, left + (shared == null ? 0 : shared.remaining()), 0);
         }
     }
 

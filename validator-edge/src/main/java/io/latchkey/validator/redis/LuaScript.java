@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * A Lua script run by its SHA-1 ({@code EVALSHA}), which its limiter has the link load ahead ({@link
@@ -51,12 +53,21 @@ final class LuaScript {
         return link.await(() -> runAsync(link, keys, args));
     }
 
-    /** As {@link #run}, without waiting: see {@link RedisLink#callAsync}. */
+    /** As {@link #run}, without waiting: see {@link RedisLink#callAsync(Function)}. */
     CompletableFuture<Optional<List<Long>>> runAsync(RedisLink link, String[] keys, String... args) {
+        return runAsync(link, keys, null, args);
+    }
+
+    /**
+     * As {@link #runAsync(RedisLink, String[], String...)}, handing a reply that comes after the budget ran out to
+     * {@code late} ({@link RedisLink#callAsync(Function, Consumer)}); null for none.
+     */
+    CompletableFuture<Optional<List<Long>>> runAsync(RedisLink link, String[] keys, Consumer<List<Long>> late,
+                                                     String... args) {
         return link.callAsync(redis -> redis.<List<Long>>evalsha(sha, ScriptOutputType.MULTI, keys, args)
                 .exceptionallyCompose(failure -> RedisLink.unwrap(failure) instanceof RedisNoScriptException
                         ? redis.<List<Long>>eval(source, ScriptOutputType.MULTI, keys, args)
-                        : CompletableFuture.failedFuture(failure)));
+                        : CompletableFuture.failedFuture(failure)), late);
     }
 
     /** Has Redis learn the script, without running it. */

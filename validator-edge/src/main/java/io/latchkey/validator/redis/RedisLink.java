@@ -45,6 +45,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -70,9 +71,11 @@ public final class RedisLink implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RedisLink.class);
     /**
      * The least of Lettuce's own timeout, which must come after the budget: a reply late by less would arrive as
-     * Lettuce's timeout, a failure that pauses the link. It also bounds how long a command waits in Lettuce's queue.
+     * Lettuce's timeout, a failure that pauses the link. It also bounds how long a command waits in Lettuce's queue,
+     * and so how late a reply can still be read ({@link #callAsync(Function, Consumer)}): Redis runs a command it was
+     * sent whether or not anyone still reads its reply, so a stall of up to this long loses no count.
      */
-    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(1);
+    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
     /**
      * Tries to load a script ahead on one connection while Redis answers that it cannot yet: ten minutes or more, the
      * tries a second apart after the first few.
@@ -255,7 +258,17 @@ public final class RedisLink implements AutoCloseable {
      */
     public <T> CompletableFuture<Optional<T>> callAsync(
             Function<RedisAsyncCommands<String, String>, CompletionStage<T>> command) {
-        return callAsync(command, lineHere());
+        return callAsync(command, null, lineHere());
+    }
+
+    /**
+     * As {@link #callAsync(Function)}, and when the budget ran out before the reply came, hands the reply to
+     * {@code late} if it comes after all (within Lettuce's timeout), on the thread that reads it: Redis ran the command
+     * although the caller decided without it. {@code late} must not block.
+     */
+    public <T> CompletableFuture<Optional<T>> callAsync(
+            Function<RedisAsyncCommands<String, String>, CompletionStage<T>> command, Consumer<? super T> late) {
+        return callAsync(command, late, lineHere());
     }
 
     /** This event loop's own connection when it has one open and waits for no call here, else the shared one. */
@@ -283,7 +296,8 @@ public final class RedisLink implements AutoCloseable {
     }
 
     private <T> CompletableFuture<Optional<T>> callAsync(
-            Function<RedisAsyncCommands<String, String>, CompletionStage<T>> command, Line line) {
+            Function<RedisAsyncCommands<String, String>, CompletionStage<T>> command, Consumer<? super T> late,
+            Line line) {
         if (line != shared) {
             line.inFlight.incrementAndGet();
             // Counted first: closing retires the line, then waits for none in flight, so one of the two sees the other.
@@ -302,15 +316,16 @@ public final class RedisLink implements AutoCloseable {
             sentOn.answered();
             return CompletableFuture.completedFuture(Optional.empty());
         }
-        CompletableFuture<T> reply;
+        CompletableFuture<T> sent;
         try {
-            // A copy, so that running out of budget completes ours and never Lettuce's own command.
-            reply = command.apply(current.async()).toCompletableFuture().copy();
+            sent = command.apply(current.async()).toCompletableFuture();
         } catch (RuntimeException e) {
             sentOn.answered();
             pause(sentIn, e);
             return CompletableFuture.completedFuture(Optional.empty());
         }
+        // A copy, so that running out of budget completes ours and never Lettuce's own command.
+        CompletableFuture<T> reply = sent.copy();
         return deadlines.within(reply).handle((value, failure) -> {
             sentOn.answered();
             if (failure == null) {
@@ -325,8 +340,19 @@ public final class RedisLink implements AutoCloseable {
             if (!(failure instanceof TimeoutException) || pauses.missed(sentIn, System.nanoTime())) {
                 pause(sentIn, failure);
             }
+            if (late != null && failure instanceof TimeoutException) {
+                sent.thenAccept(lateValue -> handLate(late, lateValue));
+            }
             return Optional.empty();
         });
+    }
+
+    private static <T> void handLate(Consumer<? super T> late, T value) {
+        try {
+            late.accept(value);
+        } catch (RuntimeException e) {
+            log.warn("Handling a late Redis reply failed", e);
+        }
     }
 
     /**

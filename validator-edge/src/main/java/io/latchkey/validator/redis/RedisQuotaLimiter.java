@@ -23,14 +23,13 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>While Redis is unreachable, decisions continue from the count last seen plus what this edge admitted since,
  * counted as degraded; those admissions are added to the shared count when Redis answers again. An outage can
- * therefore let each edge admit up to the quota's remainder on its own. A reply that misses the budget is taken as
- * lost although Redis most likely ran the script: the request is counted again locally and the admissions it carried
- * are carried again, so a late reply over-counts by what the call took (one request, or a whole lease in leased
- * mode) plus what it settled, erring towards denying. In exact mode a key with a rate limit is counted in its bucket's
- * call, so when the local bucket then refuses that late call's request, Redis most likely counted it although it was
- * refused, and what the call carried is carried again. While the link awaits a reply in time, requests take single
- * counts instead of leases ({@link RedisLink#answeringInTime}), so a slow Redis costs at most one lease per key and
- * run of misses. Once this edge knows a key's quota used up (a reply, or its offline count), it refuses the key's
+ * therefore let each edge admit up to the quota's remainder on its own. A call that misses the budget is decided
+ * offline, although Redis most likely runs it: the request is counted locally and the admissions it carried are to be
+ * carried again. Its reply, when it comes ({@link Count#late}), takes both back, and what Redis took for it (one
+ * request, a whole lease in leased mode, or, in exact mode with a rate limit, a request the local bucket then refused)
+ * is given back by the next call, so a late reply counts nothing twice. A reply later than Lettuce's timeout is not
+ * read, and counts twice. While the link awaits a reply in time, requests take single counts instead of leases
+ * ({@link RedisLink#answeringInTime}). Once this edge knows a key's quota used up (a reply, or its offline count), it refuses the key's
  * requests without asking Redis ({@link #usedUp}) and asks for the count again once a second in the background: a
  * client that keeps sending after its quota costs Redis a call a second, and its refused requests take no token from
  * its rate limit.
@@ -66,6 +65,12 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
         return keys.size();
     }
 
+    /** What this edge has yet to add to a key's count in Redis (negative: to give back); for tests. */
+    long unsettled(String keyId) {
+        KeyMonth state = keys.get(keyId);
+        return state == null ? 0 : state.unsent.get();
+    }
+
     /** Every request is counted in Redis, in one round trip. */
     public static RedisQuotaLimiter exact(RedisLink link) {
         return new RedisQuotaLimiter(link, false);
@@ -98,7 +103,7 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
                 && count.state.leasing.compareAndSet(false, true);
         long wanted = leasing ? Math.max(1, Math.min(MAX_LEASE, requestsPerMonth / LEASE_DIVISOR)) : 1;
         count.settle();
-        return COUNTER.runAsync(link, new String[] {count.key}, count.arguments(wanted, leased))
+        return COUNTER.runAsync(link, new String[] {count.key}, count::late, count.arguments(wanted, leased))
                 .thenApply(reply -> {
                     try {
                         return count.decide(reply);
@@ -142,17 +147,18 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
         state.checkedAt = millis;
         Count count = new Count(state, state, PREFIX + keyId + ":" + state.month, now);
         count.settle();
-        COUNTER.runAsync(link, new String[] {count.key}, count.arguments(0, leased)).whenComplete((reply, failure) -> {
-            try {
-                if (reply != null && reply.isPresent()) {
-                    count.decide(reply);
-                } else {
-                    count.unsent();
-                }
-            } finally {
-                state.rechecking.set(false);
-            }
-        });
+        COUNTER.runAsync(link, new String[] {count.key}, count::late, count.arguments(0, leased))
+                .whenComplete((reply, failure) -> {
+                    try {
+                        if (reply != null && reply.isPresent()) {
+                            count.decide(reply);
+                        } else {
+                            count.unsent();
+                        }
+                    } finally {
+                        state.rechecking.set(false);
+                    }
+                });
     }
 
     /**
@@ -238,6 +244,23 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
         void unsent() {
             state.unsent.addAndGet(settled);
         }
+
+        /**
+         * The counter's reply ({requests taken, count after}) to a call decided without it, which came after the
+         * budget after all: Redis counted what the call settled and took, which this edge put back to be carried again
+         * (the settled ones, and the request when it admitted it offline). Those leave the edge's offline count and
+         * are given back by the next call, so a late reply counts nothing twice; a request Redis took and the edge
+         * refused is given back too, and a lease no one will use.
+         */
+        void late(List<Long> reply) {
+            long counted = settled + reply.get(0);
+            long used = reply.get(1);
+            if (used > state.seenUsed) {
+                state.seenUsed = used;
+            }
+            state.offline.addAndGet(-counted);
+            state.unsent.addAndGet(-counted);
+        }
     }
 
     /** One key's count for one month and quota, as this edge knows it. */
@@ -269,8 +292,8 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
         }
 
         /**
-         * The same state while month and quota hold; a changed quota drops the lease (it was sized for the old one)
-         * but keeps the month's counts, a new month starts from nothing. A late request of an earlier month leaves the
+         * The same state while month and quota hold; a changed quota gives the lease back (it was sized for the old
+         * one) but keeps the month's counts, a new month starts from nothing. A late request of an earlier month leaves the
          * state as it is.
          */
         static KeyMonth next(KeyMonth current, YearMonth month, long quota) {
@@ -280,8 +303,12 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
             if (current.month.isAfter(month) || current.quota == quota) {
                 return current;
             }
-            return new KeyMonth(month, quota, current.offline, current.unsent,
-                    current.seenUsed - current.lease.get());
+            // The unused lease is given back by the next call: Redis counts it as taken, which a lowered quota would
+            // otherwise find used up early.
+            long unused = current.lease.getAndSet(0);
+            current.offline.addAndGet(-unused);
+            current.unsent.addAndGet(-unused);
+            return new KeyMonth(month, quota, current.offline, current.unsent, current.seenUsed);
         }
 
         /** The lease left after taking one request from it, or -1 when it is empty. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.latchkey.api.RateLimit;
 import io.latchkey.validator.RateAndQuotaState;
+import io.latchkey.validator.RateLimitState;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -184,6 +185,35 @@ class LocalSyncRateLimiterTest {
 
             assertThat(edge.acquireWithQuota(keyId, threeAMinute, quota, 100, start).rateLimit().allowed())
                     .as("a raised quota finds the bucket's third token").isTrue();
+        }
+    }
+
+    /**
+     * A decision tells the tokens available to the key, its lease included, and when the bucket is full again with the
+     * lease counted in: with a burst of 10⁹ the lease is ten million tokens, which the shared bucket alone would take
+     * sixteen days to get back.
+     */
+    @Test
+    void theRateLimitFieldsCountTheLeaseAsAvailable() throws Exception {
+        try (RedisLink link = connected();
+             LocalSyncRateLimiter edge = new LocalSyncRateLimiter(link, Duration.ofSeconds(30))) {
+            String keyId = UUID.randomUUID().toString();
+            RateLimit bigBurst = new RateLimit(7, 1, 1_000_000_000L);
+            edge.acquire(keyId, bigBurst);
+            RateLimitState fromLease = null;
+            for (int i = 0; i < 200 && fromLease == null; i++) {
+                Thread.sleep(10);
+                RateLimitState state = edge.acquire(keyId, bigBurst);
+                // Taken from the lease once the refill is in: the shared bucket then lacks its ten million tokens.
+                if (Long.parseLong(redis.cli("HGET", "latchkey:rl:" + keyId, "n").split("\\.")[0]) < 999_000_000L) {
+                    fromLease = state;
+                }
+            }
+
+            assertThat(fromLease).isNotNull();
+            assertThat(fromLease.allowed()).isTrue();
+            assertThat(fromLease.remaining()).isGreaterThan(999_999_000L);
+            assertThat(fromLease.resetSeconds()).isLessThan(200L);
         }
     }
 

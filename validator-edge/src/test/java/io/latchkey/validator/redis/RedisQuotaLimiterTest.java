@@ -203,6 +203,26 @@ class RedisQuotaLimiterTest {
         assertThat(limiter.usedUp(keyId, 1, now)).as("after the count was read again").isNull();
     }
 
+    /** A lease taken under a higher quota is given back, so a lowered quota admits up to itself. */
+    @Test
+    void aLoweredQuotaGivesTheUnusedLeaseBack() throws Exception {
+        awaitConnected(edgeA);
+        String keyId = keyId();
+        RedisQuotaLimiter limiter = RedisQuotaLimiter.leased(edgeA);
+        for (int i = 0; i < 3; i++) {
+            assertThat(limiter.consume(keyId, 20_000, LAST_MINUTE).allowed()).isTrue();
+        }
+        assertThat(redis.cli("GET", "latchkey:quota:" + keyId + ":" + THIS_MONTH)).as("a lease of 20").isEqualTo("20");
+
+        int admitted = 0;
+        for (int i = 0; i < 12; i++) {
+            admitted += limiter.consume(keyId, 10, LAST_MINUTE).allowed() ? 1 : 0;
+        }
+
+        assertThat(admitted).as("the lowered quota's remainder").isEqualTo(7);
+        assertThat(redis.cli("GET", "latchkey:quota:" + keyId + ":" + THIS_MONTH)).isEqualTo("10");
+    }
+
     /** What a test that stops its Redis gets: that server, a link to it, an exact limiter on the link, a new key. */
     @FunctionalInterface
     private interface OwnRedisTest {
@@ -247,6 +267,37 @@ class RedisQuotaLimiterTest {
             long before = held.isBlank() ? 0 : Long.parseLong(held);
             assertThat(limiter.consume(keyId, 20, LAST_MINUTE).used()).isEqualTo(before + 6 + 1);
             assertThat(own.cli("GET", "latchkey:quota:" + keyId + ":" + THIS_MONTH)).isEqualTo(Long.toString(before + 7));
+        });
+    }
+
+    /**
+     * Calls that Redis ran only after the budget (held by {@code CLIENT PAUSE}) were decided offline, and what they
+     * took and carried was to be carried again; their late replies take that back, so the month's count holds each
+     * admitted request once.
+     */
+    @Test
+    void lateRepliesCountNothingTwice() throws Exception {
+        withOwnRedis((own, link, limiter, keyId) -> {
+            admitted(limiter, keyId, 2);
+            String counter = "latchkey:quota:" + keyId + ":" + THIS_MONTH;
+            assertThat(own.cli("CLIENT", "PAUSE", "1500", "ALL")).isEqualTo("OK");
+            int offline = 0;
+            for (int i = 0; i < 5; i++) {
+                offline += limiter.consume(keyId, 10, LAST_MINUTE).allowed() ? 1 : 0;
+            }
+            assertThat(offline).isEqualTo(5);
+
+            // Redis's count and what the edge has yet to settle add up to the 7 admitted once every late reply is in.
+            for (int i = 0; i < 1000 && Long.parseLong("0" + own.cli("GET", counter).trim())
+                    + limiter.unsettled(keyId) != 7; i++) {
+                Thread.sleep(10);
+            }
+            RedisServer.awaitReachable(link);
+            QuotaState next = limiter.consume(keyId, 10, LAST_MINUTE);
+
+            assertThat(next.allowed()).isTrue();
+            assertThat(next.used()).isEqualTo(8);
+            assertThat(own.cli("GET", counter)).isEqualTo("8");
         });
     }
 
@@ -325,16 +376,19 @@ class RedisQuotaLimiterTest {
             } finally {
                 redis.cli("CLIENT", "UNPAUSE");
             }
-            for (int i = 0; i < 100 && !"12".equals(redis.cli("GET", count)); i++) {
+            // The two late replies read, Redis's count and what the edge has to settle add up to the 2 admitted.
+            for (int i = 0; i < 200 && Long.parseLong("0" + redis.cli("GET", count)) + limiter.unsettled(keyId) != 2;
+                 i++) {
                 Thread.sleep(10);
             }
             // The first took a lease of ten, the second a single count and the first's admission: not a second lease.
             assertThat(redis.cli("GET", count)).isEqualTo("12");
+            assertThat(limiter.unsettled(keyId)).as("the unused lease, to give back").isEqualTo(-10);
 
-            // A reply in time (one more single count, settling the two admitted meanwhile) ends it: leases again.
-            assertThat(limiter.consume(keyId, 10_000, LAST_MINUTE).used()).isEqualTo(15);
-            assertThat(limiter.consume(keyId, 10_000, LAST_MINUTE).used()).isEqualTo(16);
-            assertThat(redis.cli("GET", count)).isEqualTo("25");
+            // A reply in time (one more single count, giving the lease back) ends it: leases again.
+            assertThat(limiter.consume(keyId, 10_000, LAST_MINUTE).used()).isEqualTo(3);
+            assertThat(limiter.consume(keyId, 10_000, LAST_MINUTE).used()).isEqualTo(4);
+            assertThat(redis.cli("GET", count)).isEqualTo("13");
         }
     }
 }
