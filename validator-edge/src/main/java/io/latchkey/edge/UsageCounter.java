@@ -504,12 +504,23 @@ final class UsageCounter {
      * Whether a path segment (not empty) is data rather than a route's word, to be counted as {@code {id}}: it would
      * otherwise keep a user's identifiers in events that are never erased, and make an endpoint per value. All
      * digits; at least 8 characters with a digit, or hexadecimal (a hash, {@code deadbeef}); an address, anything
-     * percent-encoded, anything past ASCII (a name, encoded or not: {@code @}, {@code %}, {@code Müller}), or anything
-     * that begins as a key or an operator token does. Ids in
+     * percent-encoded, anything past ASCII (a name, encoded or not: {@code @}, {@code %}, {@code Müller}), or a word
+     * in it that begins as a key or an operator token does ({@code lk_live_…}, {@code token:lkop_…}). Ids in
      * letters alone cannot be told from words ({@code OAuthToken}, {@code GetCustomerByID}) and are kept.
      */
     private static boolean identifies(int length, boolean digit, boolean allDigits, boolean allHex, boolean data) {
         return allDigits || length >= 8 && (digit || allHex) || data;
+    }
+
+    /** Whether {@code lk_} or {@code lkop_} and a letter or digit begin at {@code at}, in any case. */
+    private static boolean beginsCredential(String uri, int at) {
+        int body = uri.regionMatches(true, at, "lk_", 0, 3) ? at + 3
+                : uri.regionMatches(true, at, "lkop_", 0, 5) ? at + 5 : -1;
+        if (body < 0 || body >= uri.length()) {
+            return false;
+        }
+        char c = uri.charAt(body);
+        return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z';
     }
 
     /**
@@ -528,11 +539,13 @@ final class UsageCounter {
             boolean digit = false;
             boolean allDigits = true;
             boolean allHex = true;
-            // Begun as a key or an operator token is (lk_, lkop_), even cut short: a part of a secret is kept nowhere.
-            boolean data = uri.regionMatches(true, start, "lk_", 0, 3)
-                    || uri.regionMatches(true, start, "lkop_", 0, 5);
+            boolean data = false;
+            boolean afterWordCharacter = false;
             while (end < uri.length() && uri.charAt(end) != '/' && uri.charAt(end) != '?' && uri.charAt(end) != '#') {
                 char c = uri.charAt(end);
+                // A word begun as a key or operator token is (lk_, lkop_), cut short or not: no part of a secret stays.
+                data |= (c == 'l' || c == 'L') && !afterWordCharacter && beginsCredential(uri, end);
+                afterWordCharacter = c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z';
                 // The command side refuses a report with any ISO control character in an endpoint. HTTP decoders turn
                 // each byte of a raw UTF-8 path into one character, some of them in U+0080–U+009F: those segments are
                 // folded (past ASCII), so that only ASCII's control characters are left to refuse.

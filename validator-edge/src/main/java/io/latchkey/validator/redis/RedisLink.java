@@ -13,6 +13,9 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.metrics.CommandLatencyRecorder;
+import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.protocol.ProtocolKeyword;
+import io.lettuce.core.protocol.RedisCommand;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import io.lettuce.core.resource.DnsResolvers;
@@ -72,10 +75,16 @@ public final class RedisLink implements AutoCloseable {
     /**
      * The least of Lettuce's own timeout, which must come after the budget: a reply late by less would arrive as
      * Lettuce's timeout, a failure that pauses the link. It also bounds how long a command waits in Lettuce's queue,
-     * and so how late a reply can still be read ({@link #callAsync(Function, Consumer)}): Redis runs a command it was
-     * sent whether or not anyone still reads its reply, so a stall of up to this long loses no count.
+     * and how long a connection's handshake may take.
      */
-    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(1);
+    /**
+     * Lettuce's timeout for scripts, which bounds how late their replies can still be read
+     * ({@link #callAsync(Function, Consumer)}): Redis runs a command it was sent whether or not anyone still reads its
+     * reply, so a quota's count is not taken twice for a stall of up to this long. A script in flight when its
+     * connection closes is sent again by Lettuce if it reconnects within this long.
+     */
+    private static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(30);
     /**
      * Tries to load a script ahead on one connection while Redis answers that it cannot yet: ten minutes or more, the
      * tries a second apart after the first few.
@@ -132,7 +141,7 @@ public final class RedisLink implements AutoCloseable {
         this.options = ClientOptions.builder()
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .requestQueueSize(10_000)
-                .timeoutOptions(TimeoutOptions.enabled(timeout))
+                .timeoutOptions(TimeoutOptions.builder().timeoutSource(new ScriptsLater(timeout)).build())
                 .build();
         this.shared = new Line(resources, null);
         this.deadlines = new Deadlines(budgetNanos, "latchkey-redis-deadlines-" + address());
@@ -263,8 +272,9 @@ public final class RedisLink implements AutoCloseable {
 
     /**
      * As {@link #callAsync(Function)}, and when the budget ran out before the reply came, hands the reply to
-     * {@code late} if it comes after all (within Lettuce's timeout), on the thread that reads it: Redis ran the command
-     * although the caller decided without it. {@code late} must not block.
+     * {@code late} if it comes after all (within Lettuce's timeout, {@link #SCRIPT_TIMEOUT} for a script), on the
+     * thread that reads it, or on the deadline thread when the two meet: Redis ran the command although the caller
+     * decided without it. {@code late} must not block.
      */
     public <T> CompletableFuture<Optional<T>> callAsync(
             Function<RedisAsyncCommands<String, String>, CompletionStage<T>> command, Consumer<? super T> late) {
@@ -347,6 +357,28 @@ public final class RedisLink implements AutoCloseable {
         });
     }
 
+    /** Lettuce's timeout of a command: {@link #SCRIPT_TIMEOUT} for scripts, the link's own for the rest. */
+    private static final class ScriptsLater extends TimeoutOptions.TimeoutSource {
+        private final long commandMillis;
+        private final long scriptMillis;
+
+        ScriptsLater(Duration timeout) {
+            this.commandMillis = timeout.toMillis();
+            this.scriptMillis = Math.max(commandMillis, SCRIPT_TIMEOUT.toMillis());
+        }
+
+        @Override
+        public long getTimeout(RedisCommand<?, ?, ?> command) {
+            ProtocolKeyword type = command.getType();
+            return type == CommandType.EVALSHA || type == CommandType.EVAL ? scriptMillis : commandMillis;
+        }
+
+        @Override
+        public TimeUnit getTimeUnit() {
+            return TimeUnit.MILLISECONDS;
+        }
+    }
+
     private static <T> void handLate(Consumer<? super T> late, T value) {
         try {
             late.accept(value);
@@ -406,6 +438,12 @@ public final class RedisLink implements AutoCloseable {
             shared.connect();
         }
         return shared.connection != null && pauses.open(System.nanoTime());
+    }
+
+    /** Whether the shared connection is open; for tests, which must know when Lettuce has seen it close. */
+    boolean sharedConnectionOpen() {
+        StatefulRedisConnection<String, String> current = shared.connection;
+        return current != null && current.isOpen();
     }
 
     private void pause(int sentIn, Throwable failure) {

@@ -27,12 +27,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * offline, although Redis most likely runs it: the request is counted locally and the admissions it carried are to be
  * carried again. Its reply, when it comes ({@link Count#late}), takes both back, and what Redis took for it (one
  * request, a whole lease in leased mode, or, in exact mode with a rate limit, a request the local bucket then refused)
- * is given back by the next call, so a late reply counts nothing twice. A reply later than Lettuce's timeout is not
- * read, and counts twice. While the link awaits a reply in time, requests take single counts instead of leases
- * ({@link RedisLink#answeringInTime}). Once this edge knows a key's quota used up (a reply, or its offline count), it refuses the key's
- * requests without asking Redis ({@link #usedUp}) and asks for the count again once a second in the background: a
- * client that keeps sending after its quota costs Redis a call a second, and its refused requests take no token from
- * its rate limit.
+ * is given back by the next call, so a late reply counts nothing twice. A reply later than Lettuce's timeout for
+ * scripts (30 s) is not read and counts twice, and so does a late request of the month before (decided against the
+ * newer month's count). Counts given back are sent at most once, so every error counts more than was admitted, never
+ * less. While the link awaits a reply in time, requests take single counts instead of leases
+ * ({@link RedisLink#answeringInTime}). Once this edge knows a key's quota used up (a reply, or its offline count), it
+ * refuses the key's requests without asking Redis ({@link #usedUp}) and asks for the count again once a second in the
+ * background: a client that keeps sending after its quota costs Redis a call a second, and its refused requests take
+ * no token from its rate limit.
  */
 public final class RedisQuotaLimiter implements QuotaLimiter {
 
@@ -119,8 +121,9 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
     /**
      * A refusal without asking Redis when what this edge knows, the count Redis last gave and what it admitted offline
      * since, has reached the quota and nothing since gave it room (a lease, another month, another quota): counts in
-     * Redis only grow within a month. Once a second it asks Redis for the count again without waiting for it, in case
-     * Redis lost it, which also settles what the edge admitted offline.
+     * Redis grow within a month but for what edges give back, which this edge's own count already left out. Once a
+     * second it asks Redis for the count again without waiting for it, in case Redis lost it or another edge gave
+     * some back, which also settles what the edge admitted offline.
      */
     @Override
     public QuotaState usedUp(String keyId, long requestsPerMonth, Instant now) {
@@ -240,9 +243,20 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
             return QuotaState.at(now, true, state.quota, used - (taken - 1));
         }
 
-        /** Puts back the settled requests of a call that was not answered, for the next call to carry. */
+        /**
+         * Puts back the settled requests of a call that was not answered, for the next call to carry: at least once,
+         * so a call Redis ran after all counts them twice (until its late reply is read). What the call gave back
+         * (settled below 0) is taken as given, at most once: were it carried again and both ran, Redis would count
+         * fewer than were admitted, and an edge could admit past the quota.
+         */
         void unsent() {
-            state.unsent.addAndGet(settled);
+            if (settled >= 0) {
+                state.unsent.addAndGet(settled);
+            } else {
+                // The count Redis last gave, as if it had been given back; a later reply says what Redis holds.
+                state.seenUsed += settled;
+                state.offline.addAndGet(-settled);
+            }
         }
 
         /**
@@ -253,8 +267,11 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
          * refused is given back too, and a lease no one will use.
          */
         void late(List<Long> reply) {
-            long counted = settled + reply.get(0);
+            // What it gave back was taken as given when the call went unanswered (unsent).
+            long counted = Math.max(0, settled) + reply.get(0);
             long used = reply.get(1);
+            // Raised only: a reply read after a newer one would lower it. A newer reply read after this one, as a
+            // loop's own connection may, sets it back until the next reply.
             if (used > state.seenUsed) {
                 state.seenUsed = used;
             }
@@ -278,7 +295,7 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
         /** The part of {@link #offline} that no call is carrying: what the next call settles. */
         final AtomicLong unsent;
         volatile long seenUsed;
-        /** When Redis was last asked for the count (epoch milliseconds of the request a reply decided, or a recheck). */
+        /** When Redis was last asked for the count: epoch milliseconds of the request a reply decided, or a recheck. */
         volatile long checkedAt;
         /** Set while a recheck is on its way ({@link #usedUp}). */
         final AtomicBoolean rechecking = new AtomicBoolean();
@@ -293,8 +310,8 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
 
         /**
          * The same state while month and quota hold; a changed quota gives the lease back (it was sized for the old
-         * one) but keeps the month's counts, a new month starts from nothing. A late request of an earlier month leaves the
-         * state as it is.
+         * one) but keeps the month's counts, a new month starts from nothing. A late request of an earlier month
+         * leaves the state as it is.
          */
         static KeyMonth next(KeyMonth current, YearMonth month, long quota) {
             if (current == null || current.month.isBefore(month)) {
