@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 
 /**
  * Exact mode: one bucket per key in Redis, shared by every edge, taken atomically by a Lua script in one round trip
@@ -150,6 +151,17 @@ public final class ExactRedisRateLimiter implements RateLimiter {
      */
     static Optional<Taken> take(RedisLink link, String keyId, RateLimit limit, long cost, boolean partial) {
         return link.await(() -> takeAsync(link, keyId, limit, cost, partial));
+    }
+
+    /**
+     * As {@link #take}, handing what a call took to {@code late} when its reply comes after the budget after all
+     * ({@link RedisLink#callAsync(java.util.function.Function, Consumer)}).
+     */
+    static Optional<Taken> take(RedisLink link, String keyId, RateLimit limit, long cost, boolean partial,
+                                Consumer<Taken> late) {
+        return link.await(() -> BUCKET.runAsync(link, new String[] {PREFIX + keyId},
+                        counts -> late.accept(taken(limit, counts)), bucketArguments(limit, cost, partial))
+                .thenApply(reply -> reply.map(counts -> taken(limit, counts))));
     }
 
     /** As {@link #take}, without waiting: see {@link RedisLink#callAsync}. */

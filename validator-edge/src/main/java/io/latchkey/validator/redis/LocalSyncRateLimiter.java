@@ -26,14 +26,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * bucket holds fewer than {@value #BATCH_DIVISOR} tokens gets no lease and is decided by the shared bucket alone, a
  * round trip each as in exact mode, since a lease of one token would be more than that. A refill tops the
  * lease up to one batch, never more. Edges may also admit less: tokens leased to an edge that receives no more traffic
- * are idle for at most a sync interval; and a batch whose refill or give-back gets no reply in time is given up by
- * this edge, whether or not Redis ran it (a batch per run of misses). While Redis is unreachable decisions come from
+ * are idle for at most a sync interval; and a batch whose give-back gets no reply in time is given up by this edge,
+ * whether or not Redis ran it (a batch per run of misses). A refill whose reply comes late gives its tokens back. While Redis is unreachable decisions come from
  * local buckets, counted as degraded, like exact mode; each follows what the shared bucket had left at its last reply,
  * with this edge's lease.
  */
 public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
 
     private static final int BATCH_DIVISOR = 100;
+    private static final int GIVE_BACK_ATTEMPTS = 600;
 
     private final RedisLink link;
     private final LocalRateLimiter local;
@@ -166,7 +167,8 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
                     if (wanted <= 0) {
                         return;
                     }
-                    ExactRedisRateLimiter.take(link, keyId, limit, wanted, true).ifPresent(taken -> {
+                    ExactRedisRateLimiter.take(link, keyId, limit, wanted, true,
+                            late -> giveBackLate(keyId, limit, late)).ifPresent(taken -> {
                         synchronized (lease) {
                             // Taken under a limit that has changed meanwhile: not added, whichever way it changed.
                             if (limit.equals(lease.limit)) {
@@ -180,6 +182,25 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
                     lease.refilling.set(false);
                 }
             });
+        }
+    }
+
+    /**
+     * A refill whose reply came after the budget: this edge gave it up, so its tokens go back to the shared bucket,
+     * which would otherwise miss them until it refilled them (for a large burst, days).
+     */
+    private void giveBackLate(String keyId, RateLimit limit, ExactRedisRateLimiter.Taken taken) {
+        if (taken.tokens() > 0) {
+            giveBackWhenOpen(keyId, limit, taken.tokens(), 0);
+        }
+    }
+
+    /** Gives tokens back once the link is not paused (a paused link sends nothing), trying for about a minute. */
+    private void giveBackWhenOpen(String keyId, RateLimit limit, long tokens, int attempt) {
+        if (link.healthy()) {
+            ExactRedisRateLimiter.takeAsync(link, keyId, limit, -tokens, false);
+        } else if (attempt < GIVE_BACK_ATTEMPTS) {
+            background.schedule(() -> giveBackWhenOpen(keyId, limit, tokens, attempt + 1), 100, TimeUnit.MILLISECONDS);
         }
     }
 

@@ -5,13 +5,21 @@ import io.latchkey.validator.QuotaState;
 import io.latchkey.validator.ratelimit.MonthSweep;
 import java.time.Instant;
 import java.time.YearMonth;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Monthly quotas counted in Redis, one counter per key and month shared by every edge, changed only by a Lua script
@@ -36,7 +44,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * background: a client that keeps sending after its quota costs Redis a call a second, and its refused requests take
  * no token from its rate limit.
  */
-public final class RedisQuotaLimiter implements QuotaLimiter {
+public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
 
     static final LuaScript COUNTER = LuaScript.of(
             "return count_requests(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])", "monthly-quota.lua");
@@ -50,11 +58,21 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
      * a count Redis lost (restarted without persistence) is read again within about this long.
      */
     private static final long RECHECK_MILLIS = 1_000;
+    private static final long CLOSE_WAIT_SECONDS = 1;
+    private static final Logger log = LoggerFactory.getLogger(RedisQuotaLimiter.class);
+    /** One thread for every limiter in the process: it only starts calls, a few a second at most. */
+    private static final ScheduledExecutorService SETTLER = Executors.newSingleThreadScheduledExecutor(task -> {
+        Thread thread = new Thread(task, "latchkey-quota-settler");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     private final RedisLink link;
     private final boolean leased;
     private final Map<String, KeyMonth> keys = new ConcurrentHashMap<>();
     private final MonthSweep sweep = new MonthSweep();
+    private final AtomicBoolean settleScheduled = new AtomicBoolean();
+    private volatile boolean closed;
 
     private RedisQuotaLimiter(RedisLink link, boolean leased) {
         this.link = link;
@@ -144,13 +162,24 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
     private void recheck(String keyId, KeyMonth state, Instant now) {
         long millis = now.toEpochMilli();
         // Either way round: a clock stepped back asks again too, rather than trusting the count for as long.
-        if (Math.abs(millis - state.checkedAt) < RECHECK_MILLIS || !state.rechecking.compareAndSet(false, true)) {
+        if (Math.abs(millis - state.checkedAt) < RECHECK_MILLIS) {
             return;
         }
         state.checkedAt = millis;
-        Count count = new Count(state, state, PREFIX + keyId + ":" + state.month, now);
+        settleNow(state, PREFIX + keyId + ":" + state.month, now);
+    }
+
+    /**
+     * Sends what this edge has to settle for a key's month and reads the count, taking nothing, without waiting;
+     * nothing when such a call is on its way already.
+     */
+    private CompletableFuture<?> settleNow(KeyMonth state, String key, Instant now) {
+        if (!state.rechecking.compareAndSet(false, true)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        Count count = new Count(state, state, key, now);
         count.settle();
-        COUNTER.runAsync(link, new String[] {count.key}, count::late, count.arguments(0, leased))
+        return COUNTER.runAsync(link, new String[] {count.key}, count::late, count.arguments(0, leased))
                 .whenComplete((reply, failure) -> {
                     try {
                         if (reply != null && reply.isPresent()) {
@@ -162,6 +191,59 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
                         state.rechecking.set(false);
                     }
                 });
+    }
+
+    /**
+     * Has what this edge has yet to settle (admissions made while Redis was away, counts to give back) sent within
+     * about a second, once the link is not paused, and again each second while some is left: the keys' next requests,
+     * which would carry it, may not come before this edge stops.
+     */
+    private void settleSoon() {
+        if (!closed && settleScheduled.compareAndSet(false, true)) {
+            SETTLER.schedule(this::settlePending, RECHECK_MILLIS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void settlePending() {
+        settleScheduled.set(false);
+        Instant now = Instant.now();
+        boolean open = link.healthy();
+        boolean left = false;
+        for (Map.Entry<String, KeyMonth> entry : keys.entrySet()) {
+            KeyMonth state = entry.getValue();
+            if (state.unsent.get() != 0) {
+                left = true;
+                if (open) {
+                    settleNow(state, PREFIX + entry.getKey() + ":" + state.month, now);
+                }
+            }
+        }
+        if (left) {
+            settleSoon();
+        }
+    }
+
+    /**
+     * Sends what this edge has yet to settle, waiting up to a second for the replies: a stopping edge would otherwise
+     * leave it unsent for good.
+     */
+    @Override
+    public void close() {
+        closed = true;
+        Instant now = Instant.now();
+        List<CompletableFuture<?>> calls = new ArrayList<>();
+        keys.forEach((keyId, state) -> {
+            if (state.unsent.get() != 0) {
+                calls.add(settleNow(state, PREFIX + keyId + ":" + state.month, now));
+            }
+        });
+        try {
+            CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("Quota counts of {} keys may not have reached Redis before this edge stopped", calls.size());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
@@ -210,7 +292,8 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
 
         /** Takes what this edge admitted offline and no call carries yet, for the call about to go to carry. */
         void settle() {
-            settled = state.unsent.getAndSet(0);
+            // Nothing goes out while the link is paused: counts given back must not be taken as given then.
+            settled = link.healthy() ? state.unsent.getAndSet(0) : 0;
         }
 
         /** The counter script's arguments after the key: take {@code wanted}, carrying what was settled. */
@@ -228,7 +311,9 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
             if (reply.isEmpty()) {
                 unsent();
                 link.countDegraded();
-                return kept.takeOffline(now);
+                QuotaState offline = kept.takeOffline(now);
+                settleSoon();
+                return offline;
             }
             long taken = reply.get().get(0);
             long used = reply.get().get(1);
@@ -276,7 +361,10 @@ public final class RedisQuotaLimiter implements QuotaLimiter {
                 state.seenUsed = used;
             }
             state.offline.addAndGet(-counted);
-            state.unsent.addAndGet(-counted);
+            // Sent soon rather than with the key's next request, which may not come before this edge stops.
+            if (state.unsent.addAndGet(-counted) != 0) {
+                settleSoon();
+            }
         }
     }
 

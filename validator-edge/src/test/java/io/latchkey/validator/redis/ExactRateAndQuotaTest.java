@@ -48,6 +48,40 @@ class ExactRateAndQuotaTest {
         }
     }
 
+    /** Two edges, each with both limiters on a link of its own to one private redis-server. */
+    private record TwoEdges(RedisServer redis, RedisLink linkA, ExactRedisRateLimiter limiterA, RedisQuotaLimiter quotaA,
+                            RedisLink linkB, ExactRedisRateLimiter limiterB, RedisQuotaLimiter quotaB) {
+
+        /**
+         * Stops Redis once Lettuce has seen A's connection close: a call written to it before would be sent again when
+         * Lettuce reconnects (within its timeout for scripts), and take the bucket's tokens then.
+         */
+        void stopRedis() throws InterruptedException {
+            redis.stop();
+            for (int i = 0; i < 500 && linkA.sharedConnectionOpen(); i++) {
+                Thread.sleep(10);
+            }
+        }
+
+        void startRedis() throws InterruptedException {
+            redis.start();
+            RedisServer.awaitReachable(linkA);
+            RedisServer.awaitReachable(linkB);
+        }
+    }
+
+    @FunctionalInterface
+    private interface TwoEdgesTest {
+        void run(TwoEdges edges) throws Exception;
+    }
+
+    private static void withTwoEdges(TwoEdgesTest test) throws Exception {
+        try (RedisServer redis = new RedisServer(); RedisLink linkA = link(redis); RedisLink linkB = link(redis)) {
+            test.run(new TwoEdges(redis, linkA, new ExactRedisRateLimiter(linkA), RedisQuotaLimiter.exact(linkA),
+                    linkB, new ExactRedisRateLimiter(linkB), RedisQuotaLimiter.exact(linkB)));
+        }
+    }
+
     private static long scriptCalls(RedisServer redis) {
         return redis.calls("evalsha") + redis.calls("eval");
     }
@@ -161,35 +195,31 @@ class ExactRateAndQuotaTest {
      */
     @Test
     void aQuotaUsedUpAtAnotherEdgeRefusesThereWithoutATokenAndSettlesWhatThisEdgeAdmittedOffline() throws Exception {
-        try (RedisServer redis = new RedisServer(); RedisLink edgeA = link(redis); RedisLink edgeB = link(redis)) {
-            ExactRedisRateLimiter limiterA = new ExactRedisRateLimiter(edgeA);
-            RedisQuotaLimiter quotaA = RedisQuotaLimiter.exact(edgeA);
-            ExactRedisRateLimiter limiterB = new ExactRedisRateLimiter(edgeB);
-            RedisQuotaLimiter quotaB = RedisQuotaLimiter.exact(edgeB);
+        withTwoEdges(edges -> {
             String keyId = keyId();
             RateLimit ten = new RateLimit(10, 3600, null);
 
-            redis.stop();
+            edges.stopRedis();
             for (int i = 0; i < 2; i++) {
-                assertThat(limiterA.acquireWithQuota(keyId, ten, quotaA, 5, NOW).quota().allowed()).isTrue();
+                assertThat(edges.limiterA().acquireWithQuota(keyId, ten, edges.quotaA(), 5, NOW).quota().allowed())
+                        .isTrue();
             }
-            redis.start();
-            RedisServer.awaitReachable(edgeA);
-            RedisServer.awaitReachable(edgeB);
+            edges.startRedis();
             for (int i = 0; i < 5; i++) {
-                assertThat(limiterB.acquireWithQuota(keyId, ten, quotaB, 5, NOW).quota().allowed()).isTrue();
+                assertThat(edges.limiterB().acquireWithQuota(keyId, ten, edges.quotaB(), 5, NOW).quota().allowed())
+                        .isTrue();
             }
 
-            RateAndQuotaState refused = limiterA.acquireWithQuota(keyId, ten, quotaA, 5, NOW);
+            RateAndQuotaState refused = edges.limiterA().acquireWithQuota(keyId, ten, edges.quotaA(), 5, NOW);
 
             assertThat(refused.rateLimit()).isNull();
             assertThat(refused.quota().allowed()).isFalse();
             assertThat(refused.quota().used()).as("B's 5 and A's 2").isEqualTo(7);
-            assertThat(count(redis, keyId)).isEqualTo("7");
-            assertThat(Double.parseDouble(redis.cli("HGET", "latchkey:rl:" + keyId, "n")))
+            assertThat(count(edges.redis(), keyId)).isEqualTo("7");
+            assertThat(Double.parseDouble(edges.redis().cli("HGET", "latchkey:rl:" + keyId, "n")))
                     .as("the shared bucket after B's 5 alone").isBetween(5.0, 5.5);
-            assertThat(quotaA.usedUp(keyId, 5, NOW).used()).as("A carried its 2 once").isEqualTo(7);
-        }
+            assertThat(edges.quotaA().usedUp(keyId, 5, NOW).used()).as("A carried its 2 once").isEqualTo(7);
+        });
     }
 
     @Test
@@ -304,37 +334,28 @@ class ExactRateAndQuotaTest {
      */
     @Test
     void aRequestTheSharedBucketRefusesStillCarriesWhatTheEdgeAdmittedOffline() throws Exception {
-        try (RedisServer redis = new RedisServer(); RedisLink edgeA = link(redis); RedisLink edgeB = link(redis)) {
-            ExactRedisRateLimiter limiterA = new ExactRedisRateLimiter(edgeA);
-            RedisQuotaLimiter quotaA = RedisQuotaLimiter.exact(edgeA);
-            ExactRedisRateLimiter limiterB = new ExactRedisRateLimiter(edgeB);
-            RedisQuotaLimiter quotaB = RedisQuotaLimiter.exact(edgeB);
+        withTwoEdges(edges -> {
             String keyId = keyId();
             RateLimit three = new RateLimit(3, 3600, null);
 
-            redis.stop();
-            // Until Lettuce has seen the connection close, a call is still written to it, and Lettuce sends such a
-            // call again once it reconnects (within its timeout), where it would take one of the bucket's three.
-            for (int i = 0; i < 500 && edgeA.sharedConnectionOpen(); i++) {
-                Thread.sleep(10);
-            }
+            edges.stopRedis();
             for (int i = 0; i < 3; i++) {
-                assertThat(limiterA.acquireWithQuota(keyId, three, quotaA, 100, NOW).quota().allowed()).isTrue();
+                assertThat(edges.limiterA().acquireWithQuota(keyId, three, edges.quotaA(), 100, NOW).quota()
+                        .allowed()).isTrue();
             }
-            redis.start();
-            RedisServer.awaitReachable(edgeA);
-            RedisServer.awaitReachable(edgeB);
+            edges.startRedis();
             for (int i = 0; i < 3; i++) {
-                assertThat(limiterB.acquireWithQuota(keyId, three, quotaB, 100, NOW).quota().allowed()).isTrue();
+                assertThat(edges.limiterB().acquireWithQuota(keyId, three, edges.quotaB(), 100, NOW).quota()
+                        .allowed()).isTrue();
             }
-            assertThat(count(redis, keyId)).isEqualTo("3");
+            assertThat(count(edges.redis(), keyId)).isEqualTo("3");
 
-            RateAndQuotaState refused = limiterA.acquireWithQuota(keyId, three, quotaA, 100, NOW);
+            RateAndQuotaState refused = edges.limiterA().acquireWithQuota(keyId, three, edges.quotaA(), 100, NOW);
 
             assertThat(refused.rateLimit().allowed()).isFalse();
-            assertThat(count(redis, keyId)).as("B's 3 and the 3 A admitted offline").isEqualTo("6");
-            assertThat(quotaA.consume(keyId, 100, NOW).used()).as("A carried them once").isEqualTo(7);
-            assertThat(count(redis, keyId)).isEqualTo("7");
-        }
+            assertThat(count(edges.redis(), keyId)).as("B's 3 and the 3 A admitted offline").isEqualTo("6");
+            assertThat(edges.quotaA().consume(keyId, 100, NOW).used()).as("A carried them once").isEqualTo(7);
+            assertThat(count(edges.redis(), keyId)).isEqualTo("7");
+        });
     }
 }

@@ -217,6 +217,35 @@ class LocalSyncRateLimiterTest {
         }
     }
 
+    /**
+     * A refill whose reply comes after the budget was given up by the edge: its tokens go back to the shared bucket,
+     * which with a burst of 10⁹ would otherwise miss ten million of them for sixteen days.
+     */
+    @Test
+    void aLateRefillGivesItsTokensBack() throws Exception {
+        RedisServer own = new RedisServer();
+        try (RedisLink link = RedisLink.open(own.uri(), Duration.ofMillis(100), Duration.ofMillis(100));
+             LocalSyncRateLimiter edge = new LocalSyncRateLimiter(link, Duration.ofSeconds(30))) {
+            RedisServer.awaitReachable(link);
+            String keyId = UUID.randomUUID().toString();
+            RateLimit bigBurst = new RateLimit(7, 1, 1_000_000_000L);
+            assertThat(own.cli("CLIENT", "PAUSE", "1000", "ALL")).isEqualTo("OK");
+
+            // The lease is empty: a refill goes out in the background, and this decision is made locally.
+            assertThat(edge.acquire(keyId, bigBurst).allowed()).isTrue();
+
+            RedisServer.awaitReachable(link);
+            double tokens = 0;
+            for (int i = 0; i < 500 && tokens < 999_000_000; i++) {
+                Thread.sleep(10);
+                tokens = Double.parseDouble("0" + own.cli("HGET", "latchkey:rl:" + keyId, "n"));
+            }
+            assertThat(tokens).as("the shared bucket, the late refill given back").isGreaterThan(999_000_000);
+        } finally {
+            own.close();
+        }
+    }
+
     @Test
     void unusedLeasesGoBackToTheSharedBucket() throws Exception {
         try (RedisLink first = connected(); RedisLink second = connected();
