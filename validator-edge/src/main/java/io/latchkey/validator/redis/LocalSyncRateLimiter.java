@@ -5,12 +5,17 @@ import io.latchkey.validator.RateLimitState;
 import io.latchkey.validator.RateLimiter;
 import io.latchkey.validator.ratelimit.LocalRateLimiter;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -195,12 +200,24 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
         }
     }
 
-    /** Gives tokens back once the link is not paused (a paused link sends nothing), trying for about a minute. */
+    /**
+     * Gives tokens back once the link is not paused (a paused link sends nothing), trying for about a minute; not
+     * when the key's limit changed meanwhile, whose tokens {@link #changed} settles.
+     */
     private void giveBackWhenOpen(String keyId, RateLimit limit, long tokens, int attempt) {
+        Lease lease = leases.get(keyId);
+        if (lease != null && !limit.equals(lease.limit)) {
+            return;
+        }
         if (link.healthy()) {
             ExactRedisRateLimiter.takeAsync(link, keyId, limit, -tokens, false);
-        } else if (attempt < GIVE_BACK_ATTEMPTS) {
-            background.schedule(() -> giveBackWhenOpen(keyId, limit, tokens, attempt + 1), 100, TimeUnit.MILLISECONDS);
+        } else if (attempt < GIVE_BACK_ATTEMPTS && !background.isShutdown()) {
+            try {
+                background.schedule(() -> giveBackWhenOpen(keyId, limit, tokens, attempt + 1), 100,
+                        TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException closing) {
+                // Closed meanwhile: the shared bucket refills them.
+            }
         }
     }
 
@@ -255,8 +272,28 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
         }
     }
 
+    /**
+     * Gives the unused leases back, waiting up to a second, and stops: a stopping edge would otherwise leave them
+     * missing from the shared buckets until they refill. Close it before its {@link RedisLink}.
+     */
     @Override
     public void close() {
         background.shutdownNow();
+        List<CompletableFuture<?>> calls = new ArrayList<>();
+        if (link.healthy()) {
+            leases.forEach((keyId, lease) -> {
+                long unused = lease.tokens.getAndSet(0);
+                if (unused > 0) {
+                    calls.add(ExactRedisRateLimiter.takeAsync(link, keyId, lease.limit, -unused, false));
+                }
+            });
+        }
+        try {
+            CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(1, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            // Late or failed: the shared buckets refill what did not come back.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -81,8 +81,7 @@ public final class RedisLink implements AutoCloseable {
     /**
      * Lettuce's timeout for scripts, which bounds how late their replies can still be read
      * ({@link #callAsync(Function, Consumer)}): Redis runs a command it was sent whether or not anyone still reads its
-     * reply, so a quota's count is not taken twice for a stall of up to this long. A script in flight when its
-     * connection closes is sent again by Lettuce if it reconnects within this long.
+     * reply, so a quota's count is not taken twice for a stall of up to this long.
      */
     private static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(30);
     /**
@@ -142,6 +141,9 @@ public final class RedisLink implements AutoCloseable {
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .requestQueueSize(10_000)
                 .timeoutOptions(TimeoutOptions.builder().timeoutSource(new ScriptsLater(timeout)).build())
+                // A script in flight when its connection closed was decided without it at the budget: sent again on
+                // reconnect it would take a bucket's tokens for nothing, or give a quota's counts back twice.
+                .replayFilter(RedisLink::isScript)
                 .build();
         this.shared = new Line(resources, null);
         this.deadlines = new Deadlines(budgetNanos, "latchkey-redis-deadlines-" + address());
@@ -369,14 +371,18 @@ public final class RedisLink implements AutoCloseable {
 
         @Override
         public long getTimeout(RedisCommand<?, ?, ?> command) {
-            ProtocolKeyword type = command.getType();
-            return type == CommandType.EVALSHA || type == CommandType.EVAL ? scriptMillis : commandMillis;
+            return isScript(command) ? scriptMillis : commandMillis;
         }
 
         @Override
         public TimeUnit getTimeUnit() {
             return TimeUnit.MILLISECONDS;
         }
+    }
+
+    private static boolean isScript(RedisCommand<?, ?, ?> command) {
+        ProtocolKeyword type = command == null ? null : command.getType();
+        return type == CommandType.EVALSHA || type == CommandType.EVAL;
     }
 
     private static <T> void handLate(Consumer<? super T> late, T value) {

@@ -5,6 +5,7 @@ import io.latchkey.validator.QuotaState;
 import io.latchkey.validator.ratelimit.MonthSweep;
 import java.time.Instant;
 import java.time.YearMonth;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -59,6 +60,7 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
      */
     private static final long RECHECK_MILLIS = 1_000;
     private static final long CLOSE_WAIT_SECONDS = 1;
+    private static final int SETTLES_PER_SECOND = 200;
     private static final Logger log = LoggerFactory.getLogger(RedisQuotaLimiter.class);
     /** One thread for every limiter in the process: it only starts calls, a few a second at most. */
     private static final ScheduledExecutorService SETTLER = Executors.newSingleThreadScheduledExecutor(task -> {
@@ -177,6 +179,12 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
         if (!state.rechecking.compareAndSet(false, true)) {
             return CompletableFuture.completedFuture(null);
         }
+        return settleNowAnyway(state, key, now);
+    }
+
+    /** As {@link #settleNow}, also while another such call is on its way: settling takes what is unsent atomically. */
+    private CompletableFuture<?> settleNowAnyway(KeyMonth state, String key, Instant now) {
+        state.rechecking.set(true);
         Count count = new Count(state, state, key, now);
         count.settle();
         return COUNTER.runAsync(link, new String[] {count.key}, count::late, count.arguments(0, leased))
@@ -206,15 +214,21 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
 
     private void settlePending() {
         settleScheduled.set(false);
+        if (closed) {
+            return;
+        }
         Instant now = Instant.now();
-        boolean open = link.healthy();
+        int calls = 0;
         boolean left = false;
         for (Map.Entry<String, KeyMonth> entry : keys.entrySet()) {
             KeyMonth state = entry.getValue();
             if (state.unsent.get() != 0) {
                 left = true;
-                if (open) {
+                // A few hundred a second: after an outage every key admitted offline is pending, and all at once
+                // they would keep live requests' calls past the budget. None while the link is paused.
+                if (calls < SETTLES_PER_SECOND && link.healthy()) {
                     settleNow(state, PREFIX + entry.getKey() + ":" + state.month, now);
+                    calls++;
                 }
             }
         }
@@ -224,8 +238,9 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
     }
 
     /**
-     * Sends what this edge has yet to settle, waiting up to a second for the replies: a stopping edge would otherwise
-     * leave it unsent for good.
+     * Gives the unused leases back and sends what this edge has yet to settle, one call per key at once: a stopping
+     * edge would otherwise leave them counted, or uncounted, for good. Close it before its {@link RedisLink}. What a
+     * paused link or a late reply leaves is logged.
      */
     @Override
     public void close() {
@@ -233,16 +248,22 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
         Instant now = Instant.now();
         List<CompletableFuture<?>> calls = new ArrayList<>();
         keys.forEach((keyId, state) -> {
-            if (state.unsent.get() != 0) {
-                calls.add(settleNow(state, PREFIX + keyId + ":" + state.month, now));
+            long unused = state.lease.getAndSet(0);
+            state.offline.addAndGet(-unused);
+            if (state.unsent.addAndGet(-unused) != 0) {
+                calls.add(settleNowAnyway(state, PREFIX + keyId + ":" + state.month, now));
             }
         });
         try {
             CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
-            log.warn("Quota counts of {} keys may not have reached Redis before this edge stopped", calls.size());
+            log.debug("Settling quota counts at close did not finish", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        long left = keys.values().stream().mapToLong(state -> state.unsent.get()).filter(n -> n != 0).count();
+        if (left > 0) {
+            log.warn("Quota counts of {} keys did not reach Redis before this edge stopped", left);
         }
     }
 
@@ -282,6 +303,8 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
         private final Instant now;
         /** What this edge admitted offline that the call carries: 0 until {@link #settle}. */
         private long settled;
+        /** Set when the reply came after the budget, possibly before the call's own continuation ran. */
+        private volatile boolean lateRead;
 
         private Count(KeyMonth state, KeyMonth kept, String key, Instant now) {
             this.state = state;
@@ -298,9 +321,11 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
 
         /** The counter script's arguments after the key: take {@code wanted}, carrying what was settled. */
         String[] arguments(long wanted, boolean partial) {
+            // The counter's month, not the caller's: a call made in a later month (closing, settling) must not
+            // expire it sooner.
+            long monthEnds = state.month.plusMonths(1).atDay(1).atStartOfDay(ZoneOffset.UTC).toEpochSecond();
             return new String[] {Long.toString(state.quota), Long.toString(wanted), partial ? "1" : "0",
-                    Long.toString(settled), Long.toString(QuotaState.at(now, true, state.quota, 0).resetsAt()
-                            .getEpochSecond() + EXPIRY_SLACK_SECONDS)};
+                    Long.toString(settled), Long.toString(monthEnds + EXPIRY_SLACK_SECONDS)};
         }
 
         /**
@@ -338,8 +363,11 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
             if (settled >= 0) {
                 state.unsent.addAndGet(settled);
             } else {
-                // The count Redis last gave, as if it had been given back; a later reply says what Redis holds.
-                state.seenUsed += settled;
+                // The count Redis last gave, as if it had been given back (the late reply, when read first, gave the
+                // count after it); a later reply says what Redis holds.
+                if (!lateRead) {
+                    state.seenUsed += settled;
+                }
                 state.offline.addAndGet(-settled);
             }
         }
@@ -352,7 +380,8 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
          * refused is given back too, and a lease no one will use.
          */
         void late(List<Long> reply) {
-            // What it gave back was taken as given when the call went unanswered (unsent).
+            // What it gave back is taken as given when the call goes unanswered (unsent), which may come after this.
+            lateRead = true;
             long counted = Math.max(0, settled) + reply.get(0);
             long used = reply.get(1);
             // Raised only: a reply read after a newer one would lower it. A newer reply read after this one, as a

@@ -53,14 +53,15 @@ class ExactRateAndQuotaTest {
                             RedisLink linkB, ExactRedisRateLimiter limiterB, RedisQuotaLimiter quotaB) {
 
         /**
-         * Stops Redis once Lettuce has seen A's connection close: a call written to it before would be sent again when
-         * Lettuce reconnects (within its timeout for scripts), and take the bucket's tokens then.
+         * Stops Redis, and waits until Lettuce has seen A's connection close: a call made before is written to the
+         * closing connection and, though not sent again, its request decided in A's test as it happened to go.
          */
         void stopRedis() throws InterruptedException {
             redis.stop();
             for (int i = 0; i < 500 && linkA.sharedConnectionOpen(); i++) {
                 Thread.sleep(10);
             }
+            assertThat(linkA.sharedConnectionOpen()).isFalse();
         }
 
         void startRedis() throws InterruptedException {

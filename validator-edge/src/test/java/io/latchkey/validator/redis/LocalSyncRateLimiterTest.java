@@ -246,6 +246,27 @@ class LocalSyncRateLimiterTest {
         }
     }
 
+    /** A stopping edge gives its leases back rather than leave them missing from the shared bucket. */
+    @Test
+    void closingGivesTheLeasesBack() throws Exception {
+        try (RedisLink link = connected()) {
+            String keyId = UUID.randomUUID().toString();
+            LocalSyncRateLimiter edge = new LocalSyncRateLimiter(link, Duration.ofSeconds(30));
+            RateLimit generous = new RateLimit(64_000, 3600, null);
+            edge.acquire(keyId, generous);
+            double tokens = 64_000;
+            for (int i = 0; i < 200 && tokens > 63_500; i++) {
+                Thread.sleep(10);
+                tokens = Double.parseDouble("0" + redis.cli("HGET", "latchkey:rl:" + keyId, "n"));
+            }
+            assertThat(tokens).as("a lease of 640 taken").isLessThan(63_500);
+
+            edge.close();
+
+            assertThat(Double.parseDouble(redis.cli("HGET", "latchkey:rl:" + keyId, "n"))).isGreaterThan(63_990);
+        }
+    }
+
     @Test
     void unusedLeasesGoBackToTheSharedBucket() throws Exception {
         try (RedisLink first = connected(); RedisLink second = connected();

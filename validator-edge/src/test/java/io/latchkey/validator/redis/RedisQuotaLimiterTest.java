@@ -302,9 +302,12 @@ class RedisQuotaLimiterTest {
         });
     }
 
-    /** A stopping edge sends what it admitted while Redis was away, though no request of the key came since. */
+    /**
+     * What an edge admitted while Redis was away reaches Redis though no request of the key came since: within about
+     * a second, or when the edge stops, whichever comes first.
+     */
     @Test
-    void closingSendsWhatIsLeftToSettle() throws Exception {
+    void offlineAdmissionsReachRedisWithoutAnotherRequest() throws Exception {
         withOwnRedis((own, link, limiter, keyId) -> {
             String counter = "latchkey:quota:" + keyId + ":" + THIS_MONTH;
             own.stop();
@@ -313,12 +316,28 @@ class RedisQuotaLimiterTest {
             }
             own.start();
             RedisServer.awaitReachable(link);
-            assertThat(own.cli("GET", counter)).isEmpty();
 
             limiter.close();
 
             assertThat(own.cli("GET", counter)).isEqualTo("3");
             assertThat(limiter.unsettled(keyId)).isZero();
+        });
+    }
+
+    /** A stopping edge gives its unused leases back: Redis would otherwise count them as used for the month. */
+    @Test
+    void closingGivesUnusedLeasesBack() throws Exception {
+        withOwnRedis((own, link, exact, keyId) -> {
+            RedisQuotaLimiter limiter = RedisQuotaLimiter.leased(link);
+            String counter = "latchkey:quota:" + keyId + ":" + THIS_MONTH;
+            for (int i = 0; i < 3; i++) {
+                assertThat(limiter.consume(keyId, 20_000, LAST_MINUTE).allowed()).isTrue();
+            }
+            assertThat(own.cli("GET", counter)).as("a lease of 20").isEqualTo("20");
+
+            limiter.close();
+
+            assertThat(own.cli("GET", counter)).as("the 3 admitted").isEqualTo("3");
         });
     }
 
