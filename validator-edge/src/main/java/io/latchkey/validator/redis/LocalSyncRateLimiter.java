@@ -133,6 +133,7 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
             RateLimitState state = shared.get().state();
             Lease lease = leases.get(keyId);
             if (lease != null) {
+                lease.seenAt = System.nanoTime();
                 lease.seen = state;
             }
             long available = state.remaining() + (lease == null ? 0 : lease.tokens.get());
@@ -178,6 +179,7 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
                             // Taken under a limit that has changed meanwhile: not added, whichever way it changed.
                             if (limit.equals(lease.limit)) {
                                 long held = lease.tokens.addAndGet(taken.tokens());
+                                lease.seenAt = System.nanoTime();
                                 lease.seen = taken.state();
                                 local.follow(keyId, limit, taken.state().remaining() + held);
                             }
@@ -248,6 +250,8 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
         volatile RateLimit limit;
         volatile long lastUsed = System.nanoTime();
         volatile RateLimitState seen;
+        /** When {@link #seen} was read ({@link System#nanoTime}). */
+        volatile long seenAt;
 
         Lease(RateLimit limit) {
             this.limit = limit;
@@ -267,8 +271,15 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
         }
 
         RateLimitState state(boolean allowed, long left) {
+            RateLimit current = limit;
             RateLimitState shared = seen;
-            return told(limit, allowed, left + (shared == null ? 0 : shared.remaining()), 0);
+            if (shared == null) {
+                return told(current, allowed, left, 0);
+            }
+            // The shared bucket has refilled since its last reply: uncounted, the seconds to full would only grow.
+            double refilled = (System.nanoTime() - seenAt) / 1e9 * current.limit() / current.periodSeconds();
+            long available = (long) Math.min(current.capacity(), left + shared.remaining() + refilled);
+            return told(current, allowed, available, 0);
         }
     }
 

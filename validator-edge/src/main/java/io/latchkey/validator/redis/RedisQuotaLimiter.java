@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -238,14 +239,21 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
     }
 
     /**
-     * Gives the unused leases back and sends what this edge has yet to settle, one call per key at once: a stopping
-     * edge would otherwise leave them counted, or uncounted, for good. Close it before its {@link RedisLink}. What a
-     * paused link or a late reply leaves is logged.
+     * Gives the unused leases back and sends what this edge has yet to settle, one call per key at once, after waiting
+     * up to a second for a paused link: a stopping edge would otherwise leave them counted, or uncounted, for good.
+     * Close it before its {@link RedisLink}. What a link still paused or a late reply leaves is logged.
      */
     @Override
     public void close() {
         closed = true;
         Instant now = Instant.now();
+        // A link paused since an outage sends nothing: its pause, at most a second, is waited out.
+        boolean pending = keys.values().stream().anyMatch(state -> state.unsent.get() != 0 || state.lease.get() > 0);
+        long pausedUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(CLOSE_WAIT_SECONDS);
+        while (pending && !link.healthy() && System.nanoTime() - pausedUntil < 0
+                && !Thread.currentThread().isInterrupted()) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
         List<CompletableFuture<?>> calls = new ArrayList<>();
         keys.forEach((keyId, state) -> {
             long unused = state.lease.getAndSet(0);

@@ -218,6 +218,25 @@ class LocalSyncRateLimiterTest {
     }
 
     /**
+     * The seconds to full count what the shared bucket refilled since its last reply: traffic below the limit keeps
+     * them at a second or so, where counting only the lease's tokens taken made them grow by one every five requests.
+     */
+    @Test
+    void theSecondsToFullCountTheRefillSinceTheLastReply() throws Exception {
+        try (RedisLink link = connected();
+             LocalSyncRateLimiter edge = new LocalSyncRateLimiter(link, Duration.ofSeconds(30))) {
+            String keyId = UUID.randomUUID().toString();
+            RateLimit fiveASecond = new RateLimit(5, 1, 1_000_000_000L);
+            long most = 0;
+            for (int i = 0; i < 20; i++) {
+                most = Math.max(most, edge.acquire(keyId, fiveASecond).resetSeconds());
+                Thread.sleep(300);
+            }
+            assertThat(most).as("the most seconds to full told, 20 requests at about 3 a second").isLessThanOrEqualTo(2);
+        }
+    }
+
+    /**
      * A refill whose reply comes after the budget was given up by the edge: its tokens go back to the shared bucket,
      * which with a burst of 10⁹ would otherwise miss ten million of them for sixteen days.
      */
@@ -235,6 +254,12 @@ class LocalSyncRateLimiterTest {
             assertThat(edge.acquire(keyId, bigBurst).allowed()).isTrue();
 
             RedisServer.awaitReachable(link);
+            // Should the refill have come in time after all, its lease goes back as the edge stops.
+            for (int i = 0; i < 100 && Double.parseDouble("0" + own.cli("HGET", "latchkey:rl:" + keyId, "n"))
+                    < 999_000_000; i++) {
+                Thread.sleep(10);
+            }
+            edge.close();
             double tokens = 0;
             for (int i = 0; i < 500 && tokens < 999_000_000; i++) {
                 Thread.sleep(10);
