@@ -32,9 +32,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * round trip each as in exact mode, since a lease of one token would be more than that. A refill tops the
  * lease up to one batch, never more. Edges may also admit less: tokens leased to an edge that receives no more traffic
  * are idle for at most a sync interval; and a batch whose give-back gets no reply in time is given up by this edge,
- * whether or not Redis ran it (a batch per run of misses). A refill whose reply comes late gives its tokens back. While Redis is unreachable decisions come from
- * local buckets, counted as degraded, like exact mode; each follows what the shared bucket had left at its last reply,
- * with this edge's lease.
+ * whether or not Redis ran it (a batch per run of misses). A refill whose reply comes late gives its tokens back.
+ * While Redis is unreachable decisions come from local buckets, counted as degraded, like exact mode; each follows
+ * what the shared bucket had left at its last reply, with this edge's lease.
  */
 public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
 

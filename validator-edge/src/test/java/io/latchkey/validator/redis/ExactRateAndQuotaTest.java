@@ -49,8 +49,9 @@ class ExactRateAndQuotaTest {
     }
 
     /** Two edges, each with both limiters on a link of its own to one private redis-server. */
-    private record TwoEdges(RedisServer redis, RedisLink linkA, ExactRedisRateLimiter limiterA, RedisQuotaLimiter quotaA,
-                            RedisLink linkB, ExactRedisRateLimiter limiterB, RedisQuotaLimiter quotaB) {
+    private record TwoEdges(RedisServer redis, RedisLink linkA, ExactRedisRateLimiter limiterA,
+                            RedisQuotaLimiter quotaA, RedisLink linkB, ExactRedisRateLimiter limiterB,
+                            RedisQuotaLimiter quotaB) {
 
         /**
          * Stops Redis, and waits until Lettuce has seen A's connection close: a call made before is written to the

@@ -232,7 +232,8 @@ class LocalSyncRateLimiterTest {
                 most = Math.max(most, edge.acquire(keyId, fiveASecond).resetSeconds());
                 Thread.sleep(300);
             }
-            assertThat(most).as("the most seconds to full told, 20 requests at about 3 a second").isLessThanOrEqualTo(2);
+            assertThat(most).as("the most seconds to full told, 20 requests at about 3 a second")
+                    .isLessThanOrEqualTo(2);
         }
     }
 

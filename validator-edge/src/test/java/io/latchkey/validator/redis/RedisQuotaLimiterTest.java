@@ -203,16 +203,22 @@ class RedisQuotaLimiterTest {
         assertThat(limiter.usedUp(keyId, 1, now)).as("after the count was read again").isNull();
     }
 
+    /** A leased limiter that admitted 3 requests of a quota of 20,000 from a lease of 20, all counted in Redis. */
+    private static RedisQuotaLimiter leasedWithALeaseOf20(RedisServer server, RedisLink link, String keyId) {
+        RedisQuotaLimiter limiter = RedisQuotaLimiter.leased(link);
+        for (int i = 0; i < 3; i++) {
+            assertThat(limiter.consume(keyId, 20_000, LAST_MINUTE).allowed()).isTrue();
+        }
+        assertThat(server.cli("GET", "latchkey:quota:" + keyId + ":" + THIS_MONTH)).as("a lease of 20").isEqualTo("20");
+        return limiter;
+    }
+
     /** A lease taken under a higher quota is given back, so a lowered quota admits up to itself. */
     @Test
     void aLoweredQuotaGivesTheUnusedLeaseBack() throws Exception {
         awaitConnected(edgeA);
         String keyId = keyId();
-        RedisQuotaLimiter limiter = RedisQuotaLimiter.leased(edgeA);
-        for (int i = 0; i < 3; i++) {
-            assertThat(limiter.consume(keyId, 20_000, LAST_MINUTE).allowed()).isTrue();
-        }
-        assertThat(redis.cli("GET", "latchkey:quota:" + keyId + ":" + THIS_MONTH)).as("a lease of 20").isEqualTo("20");
+        RedisQuotaLimiter limiter = leasedWithALeaseOf20(redis, edgeA, keyId);
 
         int admitted = 0;
         for (int i = 0; i < 12; i++) {
@@ -328,12 +334,8 @@ class RedisQuotaLimiterTest {
     @Test
     void closingGivesUnusedLeasesBack() throws Exception {
         withOwnRedis((own, link, exact, keyId) -> {
-            RedisQuotaLimiter limiter = RedisQuotaLimiter.leased(link);
+            RedisQuotaLimiter limiter = leasedWithALeaseOf20(own, link, keyId);
             String counter = "latchkey:quota:" + keyId + ":" + THIS_MONTH;
-            for (int i = 0; i < 3; i++) {
-                assertThat(limiter.consume(keyId, 20_000, LAST_MINUTE).allowed()).isTrue();
-            }
-            assertThat(own.cli("GET", counter)).as("a lease of 20").isEqualTo("20");
 
             limiter.close();
 
@@ -348,12 +350,8 @@ class RedisQuotaLimiterTest {
     @Test
     void countsGivenBackAreSentAtMostOnce() throws Exception {
         withOwnRedis((own, link, exact, keyId) -> {
-            RedisQuotaLimiter limiter = RedisQuotaLimiter.leased(link);
+            RedisQuotaLimiter limiter = leasedWithALeaseOf20(own, link, keyId);
             String counter = "latchkey:quota:" + keyId + ":" + THIS_MONTH;
-            for (int i = 0; i < 3; i++) {
-                assertThat(limiter.consume(keyId, 20_000, LAST_MINUTE).allowed()).isTrue();
-            }
-            assertThat(own.cli("GET", counter)).as("a lease of 20").isEqualTo("20");
             assertThat(own.cli("CLIENT", "PAUSE", "1000", "ALL")).isEqualTo("OK");
 
             // Carries the lease's 17 back, misses the budget, and is admitted offline.
