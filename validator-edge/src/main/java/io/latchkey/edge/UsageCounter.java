@@ -519,7 +519,10 @@ final class UsageCounter {
         if (body < 0 || body >= uri.length()) {
             return false;
         }
-        char c = uri.charAt(body);
+        return asciiLetterOrDigit(uri.charAt(body));
+    }
+
+    private static boolean asciiLetterOrDigit(char c) {
         return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z';
     }
 
@@ -545,7 +548,7 @@ final class UsageCounter {
                 char c = uri.charAt(end);
                 // A word begun as a key or operator token is (lk_, lkop_), cut short or not: no part of a secret stays.
                 data |= (c == 'l' || c == 'L') && !afterWordCharacter && beginsCredential(uri, end);
-                afterWordCharacter = c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z';
+                afterWordCharacter = asciiLetterOrDigit(c);
                 // The command side refuses a report with any ISO control character in an endpoint. HTTP decoders turn
                 // each byte of a raw UTF-8 path into one character, some of them in U+0080–U+009F: those segments are
                 // folded (past ASCII), so that only ASCII's control characters are left to refuse.

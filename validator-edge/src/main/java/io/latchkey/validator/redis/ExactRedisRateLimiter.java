@@ -115,13 +115,13 @@ public final class ExactRedisRateLimiter implements RateLimiter {
         count.settle();
         String[] arguments = concat(bucketArguments(limit, 1, false), count.arguments(1, false));
         return BUCKET_AND_COUNTER.runAsync(link, new String[] {PREFIX + keyId, count.key},
-                        counts -> count.late(counts.subList(4, 6)), arguments)
+                        counts -> count.late(counterPart(counts)), arguments)
                 .thenApply(reply -> {
+                    Optional<List<Long>> counted = reply.map(ExactRedisRateLimiter::counterPart);
                     if (reply.isPresent() && reply.get().get(6) == 1) {
-                        return RateAndQuotaState.usedUp(count.decide(reply.map(counts -> counts.subList(4, 6))));
+                        return RateAndQuotaState.usedUp(count.decide(counted));
                     }
                     RateLimitState rateLimit = decided(keyId, limit, reply.map(counts -> taken(limit, counts)));
-                    Optional<List<Long>> counted = reply.map(counts -> counts.subList(4, 6));
                     if (rateLimit.allowed()) {
                         return new RateAndQuotaState(rateLimit, count.decide(counted));
                     }
@@ -133,6 +133,11 @@ public final class ExactRedisRateLimiter implements RateLimiter {
                     }
                     return new RateAndQuotaState(rateLimit, null);
                 });
+    }
+
+    /** The counter's part of {@link #BUCKET_AND_COUNTER}'s reply: {requests taken, count after}. */
+    private static List<Long> counterPart(List<Long> reply) {
+        return reply.subList(4, 6);
     }
 
     private static String[] concat(String[] first, String[] second) {
@@ -150,24 +155,29 @@ public final class ExactRedisRateLimiter implements RateLimiter {
      * shared bucket of {@code keyId}; empty when Redis did not answer within the link's budget.
      */
     static Optional<Taken> take(RedisLink link, String keyId, RateLimit limit, long cost, boolean partial) {
-        return link.await(() -> takeAsync(link, keyId, limit, cost, partial));
+        return take(link, keyId, limit, cost, partial, null);
     }
 
     /**
-     * As {@link #take}, handing what a call took to {@code late} when its reply comes after the budget after all
-     * ({@link RedisLink#callAsync(java.util.function.Function, Consumer)}).
+     * As {@link #take}, handing what a call took to {@code late} (null for none) when its reply comes after the budget
+     * after all ({@link RedisLink#callAsync(java.util.function.Function, Consumer)}).
      */
     static Optional<Taken> take(RedisLink link, String keyId, RateLimit limit, long cost, boolean partial,
                                 Consumer<Taken> late) {
-        return link.await(() -> BUCKET.runAsync(link, new String[] {PREFIX + keyId},
-                        counts -> late.accept(taken(limit, counts)), bucketArguments(limit, cost, partial))
-                .thenApply(reply -> reply.map(counts -> taken(limit, counts))));
+        return link.await(() -> takeAsync(link, keyId, limit, cost, partial, late));
     }
 
     /** As {@link #take}, without waiting: see {@link RedisLink#callAsync}. */
     static CompletableFuture<Optional<Taken>> takeAsync(RedisLink link, String keyId, RateLimit limit, long cost,
                                                        boolean partial) {
-        return BUCKET.runAsync(link, new String[] {PREFIX + keyId}, bucketArguments(limit, cost, partial))
+        return takeAsync(link, keyId, limit, cost, partial, null);
+    }
+
+    private static CompletableFuture<Optional<Taken>> takeAsync(RedisLink link, String keyId, RateLimit limit,
+                                                               long cost, boolean partial, Consumer<Taken> late) {
+        return BUCKET.runAsync(link, new String[] {PREFIX + keyId},
+                        late == null ? null : counts -> late.accept(taken(limit, counts)),
+                        bucketArguments(limit, cost, partial))
                 .thenApply(reply -> reply.map(counts -> taken(limit, counts)));
     }
 

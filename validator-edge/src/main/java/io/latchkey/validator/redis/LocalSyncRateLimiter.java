@@ -10,12 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -133,8 +131,7 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
             RateLimitState state = shared.get().state();
             Lease lease = leases.get(keyId);
             if (lease != null) {
-                lease.seenAt = System.nanoTime();
-                lease.seen = state;
+                lease.saw(state);
             }
             long available = state.remaining() + (lease == null ? 0 : lease.tokens.get());
             local.follow(keyId, limit, available);
@@ -179,8 +176,7 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
                             // Taken under a limit that has changed meanwhile: not added, whichever way it changed.
                             if (limit.equals(lease.limit)) {
                                 long held = lease.tokens.addAndGet(taken.tokens());
-                                lease.seenAt = System.nanoTime();
-                                lease.seen = taken.state();
+                                lease.saw(taken.state());
                                 local.follow(keyId, limit, taken.state().remaining() + held);
                             }
                         }
@@ -257,6 +253,12 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
             this.limit = limit;
         }
 
+        /** The shared bucket's state from a reply read now. */
+        void saw(RateLimitState state) {
+            seenAt = System.nanoTime();
+            seen = state;
+        }
+
         /** The tokens left after taking one, or -1 when there was none. */
         long tryTake() {
             while (true) {
@@ -299,12 +301,7 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
                 }
             });
         }
-        try {
-            CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(1, TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            // Late or failed: the shared buckets refill what did not come back.
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        // Late or failed: the shared buckets refill what did not come back.
+        RedisLink.awaitAll(calls, Duration.ofSeconds(1));
     }
 }

@@ -40,6 +40,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -383,6 +384,21 @@ public final class RedisLink implements AutoCloseable {
     private static boolean isScript(RedisCommand<?, ?, ?> command) {
         ProtocolKeyword type = command == null ? null : command.getType();
         return type == CommandType.EVALSHA || type == CommandType.EVAL;
+    }
+
+    /**
+     * Waits for calls of links (which complete within their budget, never exceptionally) for at most {@code longest}:
+     * what a stopping limiter sends last.
+     */
+    static void awaitAll(List<? extends CompletableFuture<?>> calls, Duration longest) {
+        try {
+            CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
+                    .get(longest.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            log.debug("Calls sent while stopping did not all finish", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static <T> void handLate(Consumer<? super T> late, T value) {

@@ -3,6 +3,7 @@ package io.latchkey.validator.redis;
 import io.latchkey.validator.QuotaLimiter;
 import io.latchkey.validator.QuotaState;
 import io.latchkey.validator.ratelimit.MonthSweep;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
@@ -12,11 +13,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -81,6 +80,10 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
         this.link = link;
         this.leased = leased;
         link.preload(COUNTER);
+    }
+
+    private static String counterKey(String keyId, YearMonth month) {
+        return PREFIX + keyId + ":" + month;
     }
 
     /** Keys this edge keeps a state for; for tests. */
@@ -169,7 +172,7 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
             return;
         }
         state.checkedAt = millis;
-        settleNow(state, PREFIX + keyId + ":" + state.month, now);
+        settleNow(state, counterKey(keyId, state.month), now);
     }
 
     /**
@@ -177,7 +180,7 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
      * nothing when such a call is on its way already.
      */
     private CompletableFuture<?> settleNow(KeyMonth state, String key, Instant now) {
-        if (!state.rechecking.compareAndSet(false, true)) {
+        if (!state.settling.compareAndSet(false, true)) {
             return CompletableFuture.completedFuture(null);
         }
         return settleNowAnyway(state, key, now);
@@ -185,7 +188,7 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
 
     /** As {@link #settleNow}, also while another such call is on its way: settling takes what is unsent atomically. */
     private CompletableFuture<?> settleNowAnyway(KeyMonth state, String key, Instant now) {
-        state.rechecking.set(true);
+        state.settling.set(true);
         Count count = new Count(state, state, key, now);
         count.settle();
         return COUNTER.runAsync(link, new String[] {count.key}, count::late, count.arguments(0, leased))
@@ -197,7 +200,7 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
                             count.unsent();
                         }
                     } finally {
-                        state.rechecking.set(false);
+                        state.settling.set(false);
                     }
                 });
     }
@@ -228,7 +231,7 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
                 // A few hundred a second: after an outage every key admitted offline is pending, and all at once
                 // they would keep live requests' calls past the budget. None while the link is paused.
                 if (calls < SETTLES_PER_SECOND && link.healthy()) {
-                    settleNow(state, PREFIX + entry.getKey() + ":" + state.month, now);
+                    settleNow(state, counterKey(entry.getKey(), state.month), now);
                     calls++;
                 }
             }
@@ -256,19 +259,11 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
         }
         List<CompletableFuture<?>> calls = new ArrayList<>();
         keys.forEach((keyId, state) -> {
-            long unused = state.lease.getAndSet(0);
-            state.offline.addAndGet(-unused);
-            if (state.unsent.addAndGet(-unused) != 0) {
-                calls.add(settleNowAnyway(state, PREFIX + keyId + ":" + state.month, now));
+            if (state.giveLeaseBack() != 0) {
+                calls.add(settleNowAnyway(state, counterKey(keyId, state.month), now));
             }
         });
-        try {
-            CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            log.debug("Settling quota counts at close did not finish", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        RedisLink.awaitAll(calls, Duration.ofSeconds(CLOSE_WAIT_SECONDS));
         long left = keys.values().stream().mapToLong(state -> state.unsent.get()).filter(n -> n != 0).count();
         if (left > 0) {
             log.warn("Quota counts of {} keys did not reach Redis before this edge stopped", left);
@@ -295,7 +290,7 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
         KeyMonth kept = keys.compute(keyId, (id, current) -> KeyMonth.next(current, month, requestsPerMonth));
         KeyMonth state = kept.month.equals(month) ? kept
                 : new KeyMonth(month, requestsPerMonth, new AtomicLong(), new AtomicLong(), 0);
-        return new Count(state, kept, PREFIX + keyId + ":" + month, now);
+        return new Count(state, kept, counterKey(keyId, month), now);
     }
 
     /**
@@ -422,8 +417,8 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
         volatile long seenUsed;
         /** When Redis was last asked for the count: epoch milliseconds of the request a reply decided, or a recheck. */
         volatile long checkedAt;
-        /** Set while a recheck is on its way ({@link #usedUp}). */
-        final AtomicBoolean rechecking = new AtomicBoolean();
+        /** Set while a call that settles and reads the count is on its way (a recheck, the settler, closing). */
+        final AtomicBoolean settling = new AtomicBoolean();
 
         private KeyMonth(YearMonth month, long quota, AtomicLong offline, AtomicLong unsent, long seenUsed) {
             this.month = month;
@@ -445,12 +440,16 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
             if (current.month.isAfter(month) || current.quota == quota) {
                 return current;
             }
-            // The unused lease is given back by the next call: Redis counts it as taken, which a lowered quota would
-            // otherwise find used up early.
-            long unused = current.lease.getAndSet(0);
-            current.offline.addAndGet(-unused);
-            current.unsent.addAndGet(-unused);
+            // Redis counts the unused lease as taken, which a lowered quota would otherwise find used up early.
+            current.giveLeaseBack();
             return new KeyMonth(month, quota, current.offline, current.unsent, current.seenUsed);
+        }
+
+        /** Has the next call give the unused lease back to Redis; what is then left to settle. */
+        long giveLeaseBack() {
+            long unused = lease.getAndSet(0);
+            offline.addAndGet(-unused);
+            return unsent.addAndGet(-unused);
         }
 
         /** The lease left after taking one request from it, or -1 when it is empty. */
