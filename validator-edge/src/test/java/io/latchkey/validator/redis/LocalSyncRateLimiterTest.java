@@ -227,6 +227,13 @@ class LocalSyncRateLimiterTest {
              LocalSyncRateLimiter edge = new LocalSyncRateLimiter(link, Duration.ofSeconds(30))) {
             String keyId = UUID.randomUUID().toString();
             RateLimit fiveASecond = new RateLimit(5, 1, 1_000_000_000L);
+            // Measured once the first lease is in: a single take answered by Redis after the lease was taken, but
+            // read before the lease reached the edge, still counts the lease as missing (a known race, not this one).
+            edge.acquire(keyId, fiveASecond);
+            for (int i = 0; i < 200 && Double.parseDouble("0" + redis.cli("HGET", "latchkey:rl:" + keyId, "n"))
+                    > 999_000_000; i++) {
+                Thread.sleep(10);
+            }
             long most = 0;
             for (int i = 0; i < 20; i++) {
                 most = Math.max(most, edge.acquire(keyId, fiveASecond).resetSeconds());
