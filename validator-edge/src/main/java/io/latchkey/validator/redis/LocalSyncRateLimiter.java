@@ -113,6 +113,8 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
             }
             // Emptied before the new limit is published: a decision that sees the new limit finds no old token.
             unused = lease.tokens.getAndSet(0);
+            // A refill on its way under the old limit is not added either.
+            lease.coming = 0;
             lease.seen = null;
             lease.limit = limit;
         }
@@ -130,10 +132,12 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
             }
             RateLimitState state = shared.get().state();
             Lease lease = leases.get(keyId);
+            long held = 0;
             if (lease != null) {
                 lease.saw(state);
+                held = lease.held();
             }
-            long available = state.remaining() + (lease == null ? 0 : lease.tokens.get());
+            long available = Math.min(limit.capacity(), state.remaining() + held);
             local.follow(keyId, limit, available);
             return told(limit, state.allowed(), available, state.retryAfterSeconds());
         });
@@ -170,9 +174,11 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
                     if (wanted <= 0) {
                         return;
                     }
+                    lease.coming = wanted;
                     ExactRedisRateLimiter.take(link, keyId, limit, wanted, true,
                             late -> giveBackLate(keyId, limit, late)).ifPresent(taken -> {
                         synchronized (lease) {
+                            lease.coming = 0;
                             // Taken under a limit that has changed meanwhile: not added, whichever way it changed.
                             if (limit.equals(lease.limit)) {
                                 long held = lease.tokens.addAndGet(taken.tokens());
@@ -182,6 +188,7 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
                         }
                     });
                 } finally {
+                    lease.coming = 0;
                     lease.refilling.set(false);
                 }
             });
@@ -248,6 +255,8 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
         volatile RateLimitState seen;
         /** When {@link #seen} was read ({@link System#nanoTime}). */
         volatile long seenAt;
+        /** The tokens a refill on its way asked for, until its reply is added to {@link #tokens}. */
+        volatile long coming;
 
         Lease(RateLimit limit) {
             this.limit = limit;
@@ -257,6 +266,16 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
         void saw(RateLimitState state) {
             seenAt = System.nanoTime();
             seen = state;
+        }
+
+        /**
+         * The tokens this edge holds or has coming: a reply read while a refill is on its way may come from a take that
+         * Redis ran after the refill's, whose tokens it counts as missing (for a large burst, days of them) although
+         * the lease is about to hold them. Were the take run first, this counts them twice: one batch too many, told
+         * until the next reply, rather than days too few.
+         */
+        synchronized long held() {
+            return tokens.get() + coming;
         }
 
         /** The tokens left after taking one, or -1 when there was none. */

@@ -227,13 +227,6 @@ class LocalSyncRateLimiterTest {
              LocalSyncRateLimiter edge = new LocalSyncRateLimiter(link, Duration.ofSeconds(30))) {
             String keyId = UUID.randomUUID().toString();
             RateLimit fiveASecond = new RateLimit(5, 1, 1_000_000_000L);
-            // Measured once the first lease is in: a single take answered by Redis after the lease was taken, but
-            // read before the lease reached the edge, still counts the lease as missing (a known race, not this one).
-            edge.acquire(keyId, fiveASecond);
-            for (int i = 0; i < 200 && Double.parseDouble("0" + redis.cli("HGET", "latchkey:rl:" + keyId, "n"))
-                    > 999_000_000; i++) {
-                Thread.sleep(10);
-            }
             long most = 0;
             for (int i = 0; i < 20; i++) {
                 most = Math.max(most, edge.acquire(keyId, fiveASecond).resetSeconds());
@@ -241,6 +234,28 @@ class LocalSyncRateLimiterTest {
             }
             assertThat(most).as("the most seconds to full told, 20 requests at about 3 a second")
                     .isLessThanOrEqualTo(2);
+        }
+    }
+
+    /**
+     * A key's first requests find its lease empty and ask the shared bucket while the first refill is on its way. A
+     * reply Redis gave after that refill's take, read before the refill's tokens reached the lease, counted ten
+     * million tokens as missing: two million seconds to full for a burst of 10⁹ at 5 a second.
+     */
+    @Test
+    void theFirstAnswersCountALeaseStillOnItsWay() throws Exception {
+        try (RedisLink link = connected();
+             LocalSyncRateLimiter edge = new LocalSyncRateLimiter(link, Duration.ofSeconds(30))) {
+            RateLimit fiveASecond = new RateLimit(5, 1, 1_000_000_000L);
+            long most = 0;
+            for (int key = 0; key < 100; key++) {
+                String keyId = UUID.randomUUID().toString();
+                for (int i = 0; i < 3; i++) {
+                    most = Math.max(most, edge.acquire(keyId, fiveASecond).resetSeconds());
+                }
+            }
+            assertThat(most).as("the most seconds to full told, a fresh key's first three requests, 100 keys")
+                    .isLessThanOrEqualTo(1);
         }
     }
 
