@@ -62,6 +62,10 @@ public final class ExactRedisRateLimiter implements RateLimiter {
         link.preload(BUCKET_AND_COUNTER);
     }
 
+    static String bucketKey(String keyId) {
+        return PREFIX + keyId;
+    }
+
     @Override
     public RateLimitState acquire(String keyId, RateLimit limit) {
         return link.await(() -> acquireAsync(keyId, limit));
@@ -114,7 +118,7 @@ public final class ExactRedisRateLimiter implements RateLimiter {
         RedisQuotaLimiter.Count count = ((RedisQuotaLimiter) quotaLimiter).count(keyId, requestsPerMonth, now);
         count.settle();
         String[] arguments = concat(bucketArguments(limit, 1, false), count.arguments(1, false));
-        return BUCKET_AND_COUNTER.runAsync(link, new String[] {PREFIX + keyId, count.key},
+        return BUCKET_AND_COUNTER.runAsync(link, new String[] {bucketKey(keyId), count.key},
                         counts -> count.late(counterPart(counts)), arguments)
                 .thenApply(reply -> {
                     Optional<List<Long>> counted = reply.map(ExactRedisRateLimiter::counterPart);
@@ -175,7 +179,7 @@ public final class ExactRedisRateLimiter implements RateLimiter {
 
     private static CompletableFuture<Optional<Taken>> takeAsync(RedisLink link, String keyId, RateLimit limit,
                                                                long cost, boolean partial, Consumer<Taken> late) {
-        return BUCKET.runAsync(link, new String[] {PREFIX + keyId},
+        return BUCKET.runAsync(link, new String[] {bucketKey(keyId)},
                         late == null ? null : counts -> late.accept(taken(limit, counts)),
                         bucketArguments(limit, cost, partial))
                 .thenApply(reply -> reply.map(counts -> taken(limit, counts)));

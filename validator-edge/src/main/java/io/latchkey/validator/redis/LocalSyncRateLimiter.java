@@ -123,6 +123,11 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
         }
     }
 
+    /** Drops this edge's lease for a key without giving it back: for a key about to be deleted. */
+    void forget(String keyId) {
+        leases.remove(keyId);
+    }
+
     /** One token from the shared bucket, or from a local one when Redis does not answer within the budget. */
     private CompletableFuture<RateLimitState> fromShared(String keyId, RateLimit limit) {
         return ExactRedisRateLimiter.takeAsync(link, keyId, limit, 1, false).thenApply(shared -> {

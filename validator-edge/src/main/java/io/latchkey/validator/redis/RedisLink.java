@@ -439,6 +439,11 @@ public final class RedisLink implements AutoCloseable {
         degraded.increment();
     }
 
+    /** Takes back decisions counted as degraded that served no request ({@link RedisWarmUp}). */
+    void uncountDegraded(long decisions) {
+        degraded.add(-decisions);
+    }
+
     /** Decisions made from local buckets because Redis was paused, unreachable or too slow. */
     public long degraded() {
         return degraded.sum();
@@ -460,6 +465,17 @@ public final class RedisLink implements AutoCloseable {
             shared.connect();
         }
         return shared.connection != null && pauses.open(System.nanoTime());
+    }
+
+    /**
+     * Waits until the connection attempt on its way, if any, ends or {@code deadline} ({@link System#nanoTime}) passes:
+     * a link is opened without waiting for its connection. Whether the link has one.
+     */
+    boolean awaitConnection(long deadline) {
+        while (shared.connection == null && shared.connecting.get() && System.nanoTime() - deadline < 0) {
+            LockSupport.parkNanos(1_000_000);
+        }
+        return shared.connection != null;
     }
 
     /** Whether the shared connection is open; for tests, which must know when Lettuce has seen it close. */
@@ -563,8 +579,17 @@ public final class RedisLink implements AutoCloseable {
                 return;
             }
             try {
-                client.getResources().eventExecutorGroup().execute(() ->
-                        client.connectAsync(StringCodec.UTF8, uri).whenComplete(this::made));
+                client.getResources().eventExecutorGroup().execute(() -> {
+                    try {
+                        if (!closed) {
+                            client.connectAsync(StringCodec.UTF8, uri).whenComplete(this::made);
+                            return;
+                        }
+                    } catch (IllegalStateException closedMeanwhile) {
+                        // The link closed after the check: Lettuce refuses to connect with its resources shut down.
+                    }
+                    connecting.set(false);
+                });
             } catch (RejectedExecutionException closing) {
                 connecting.set(false);
             }

@@ -82,8 +82,13 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
         link.preload(COUNTER);
     }
 
-    private static String counterKey(String keyId, YearMonth month) {
+    static String counterKey(String keyId, YearMonth month) {
         return PREFIX + keyId + ":" + month;
+    }
+
+    /** Drops what this edge keeps for a key, leases and unsettled counts too: for a key about to be deleted. */
+    void forget(String keyId) {
+        keys.remove(keyId);
     }
 
     /** Keys this edge keeps a state for; for tests. */

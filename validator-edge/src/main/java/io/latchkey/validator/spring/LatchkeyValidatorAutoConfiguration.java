@@ -10,12 +10,16 @@ import io.latchkey.validator.redis.ExactRedisRateLimiter;
 import io.latchkey.validator.redis.LocalSyncRateLimiter;
 import io.latchkey.validator.redis.RedisQuotaLimiter;
 import io.latchkey.validator.redis.RedisLink;
+import io.latchkey.validator.redis.RedisWarmUp;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
 import io.latchkey.validator.servlet.KeyAuthenticationFilter;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -38,6 +42,9 @@ import org.springframework.core.type.AnnotatedTypeMetadata;
 @ConditionalOnProperty(name = "latchkey.validator.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(LatchkeyValidatorProperties.class)
 public class LatchkeyValidatorAutoConfiguration {
+
+    private static final Duration WARM_UP_AT_MOST = Duration.ofSeconds(2);
+    private static final Logger log = LoggerFactory.getLogger(LatchkeyValidatorAutoConfiguration.class);
 
     @Bean
     @ConditionalOnMissingBean(Config.class)
@@ -75,11 +82,22 @@ public class LatchkeyValidatorAutoConfiguration {
         }
     }
 
+    /**
+     * With Redis-backed limiters, their Redis calls are warmed up first ({@link RedisWarmUp}, up to two seconds): the
+     * validator is made before the service takes requests, so its first ones find them compiled.
+     */
     @Bean
     @ConditionalOnMissingBean
     KeyValidator keyValidator(HazelcastInstance hazelcast, KeyHasher hasher, ObjectProvider<Clock> clock,
                               ObjectProvider<RateLimiter> rateLimiter, ObjectProvider<QuotaLimiter> quotaLimiter,
-                              LatchkeyValidatorProperties properties) {
+                              ObjectProvider<RedisLink> redis, LatchkeyValidatorProperties properties) {
+        redis.ifAvailable(link -> {
+            long started = System.nanoTime();
+            int rounds = RedisWarmUp.run(link, rateLimiter.getIfAvailable(), quotaLimiter.getIfAvailable(),
+                    WARM_UP_AT_MOST);
+            log.info("Warmed up the rate and quota limiters' Redis calls in {} ms ({} rounds)",
+                    (System.nanoTime() - started) / 1_000_000, rounds);
+        });
         return KeyValidator.builder()
                 .replica(HazelcastKeyReplica.of(hazelcast))
                 .hasher(hasher)

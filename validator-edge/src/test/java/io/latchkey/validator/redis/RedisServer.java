@@ -82,7 +82,6 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
-    /** Runs {@code redis-cli} against this server, e.g. {@code SCRIPT FLUSH}; returns its output. */
     /** How many times Redis ran {@code command} (lower case, e.g. {@code evalsha}), by INFO commandstats. */
     public long calls(String command) {
         return cli("INFO", "commandstats").lines().filter(line -> line.startsWith("cmdstat_" + command + ":"))
@@ -90,6 +89,7 @@ public final class RedisServer implements AutoCloseable {
                 .sum();
     }
 
+    /** Runs {@code redis-cli} against this server, e.g. {@code SCRIPT FLUSH}; returns its output. */
     public String cli(String... command) {
         String[] full = new String[command.length + 3];
         full[0] = "redis-cli";
