@@ -473,6 +473,18 @@ class CommandSideHttpTest {
         Response named = createKey(developerId, "name", "ci " + pasted.replace("_", "%5F"));
         assertProblem(named, 422);
         assertThat(named.raw()).doesNotContain(pasted);
+        // Without its prefix the secret reads as plain text, and the prefix is the same for every key.
+        String secret = pasted.substring(pasted.lastIndexOf('_') + 1);
+        for (String bare : List.of("leaked " + secret, secret.substring(0, 43) + ".")) {
+            Response bareReason = call("POST", "/v1/keys/" + keyId + "/revoke", map("reason", bare));
+            assertProblem(bareReason, 422);
+            assertThat(bareReason.body().get("detail").asText()).isEqualTo("reason must not hold 43 or more letters "
+                    + "and digits in a row, as a key's secret does without its prefix.");
+            assertThat(bareReason.raw()).doesNotContain(secret.substring(0, 43));
+            assertProblem(createKey(developerId, "name", bare), 422);
+        }
+        assertThat(createKey(developerId, "name", "ci 3f2a9c0d1e4b5a6978c0d1e2f3a4b5c6d7e8f901").status())
+                .as("a git commit id, 40 characters, is no secret").isEqualTo(201);
         Response escaped = call("POST", "/v1/developers", map("name", "Ada\u001b[2J", "email", "ada@example.com"));
         assertProblem(escaped, 422);
         assertThat(escaped.body().get("detail").asText()).startsWith("name must not hold control characters");

@@ -16,6 +16,11 @@ final class Requests {
     private static final Pattern EMAIL = Pattern.compile("[^@\\s]+@[^@\\s.]+(\\.[^@\\s.]+)+");
     private static final Pattern VERSION = Pattern.compile("\"?([0-9]{1,18})\"?");
     private static final int MAX_SCOPES = 50;
+    /**
+     * As long as a key's secret (its 256 bits in base62), or longer: a key pasted without its {@code lk_<env>_} prefix
+     * would pass for plain text, and anyone who read the text could put the prefix back. A git commit id (40) passes.
+     */
+    private static final Pattern SECRET_LIKE = Pattern.compile("[A-Za-z0-9]{43,}");
 
     private Requests() {
     }
@@ -34,6 +39,10 @@ final class Requests {
         // Text goes into events, which are kept for good: a credential pasted here could never be taken out of them.
         if (screen.appearsIn(stripped)) {
             throw ProblemException.invalid(field + " must not hold an API key or a Latchkey token.");
+        }
+        if (SECRET_LIKE.matcher(stripped).find()) {
+            throw ProblemException.invalid(field + " must not hold 43 or more letters and digits in a row, as a key's "
+                    + "secret does without its prefix.");
         }
         return stripped;
     }
