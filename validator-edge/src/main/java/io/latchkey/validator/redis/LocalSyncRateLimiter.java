@@ -140,7 +140,8 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
             long held = 0;
             if (lease != null) {
                 lease.saw(state);
-                held = lease.held();
+                // Refused, the bucket was empty: a refill on its way takes nothing from it, or took the last tokens.
+                held = lease.held(state.allowed());
             }
             long available = Math.min(limit.capacity(), state.remaining() + held);
             local.follow(keyId, limit, available);
@@ -179,7 +180,13 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
                     if (wanted <= 0) {
                         return;
                     }
-                    lease.coming = wanted;
+                    synchronized (lease) {
+                        // A limit changed since it was read: the refill would not be added (below).
+                        if (!limit.equals(lease.limit)) {
+                            return;
+                        }
+                        lease.coming = wanted;
+                    }
                     ExactRedisRateLimiter.take(link, keyId, limit, wanted, true,
                             late -> giveBackLate(keyId, limit, late)).ifPresent(taken -> {
                         synchronized (lease) {
@@ -274,13 +281,15 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
         }
 
         /**
-         * The tokens this edge holds or has coming: a reply read while a refill is on its way may come from a take that
-         * Redis ran after the refill's, whose tokens it counts as missing (for a large burst, days of them) although
-         * the lease is about to hold them. Were the take run first, this counts them twice: one batch too many, told
-         * until the next reply, rather than days too few.
+         * The tokens this edge holds, and with {@code withComing} those a refill on its way asked for. A take that Redis
+         * ran after the refill, its reply read before the refill's, counts the refill's tokens as missing from the
+         * shared bucket although the lease is about to hold them: for a large burst, days to full told of a bucket that
+         * is full. Which of the two Redis ran first cannot be told from here (a take may be sent before a refill that
+         * was started earlier), so a take run first counts them twice: one batch too many until the next reply, a
+         * hundredth of the time to full too little, which the capacity caps near full.
          */
-        synchronized long held() {
-            return tokens.get() + coming;
+        synchronized long held(boolean withComing) {
+            return tokens.get() + (withComing ? coming : 0);
         }
 
         /** The tokens left after taking one, or -1 when there was none. */

@@ -478,7 +478,10 @@ public final class RedisLink implements AutoCloseable {
         return shared.connection != null;
     }
 
-    /** Whether the shared connection is open; for tests, which must know when Lettuce has seen it close. */
+    /**
+     * Whether the shared connection is open: for tests, which must know when Lettuce has seen it close, and for
+     * {@link RedisWarmUp}, which waits out pauses while there is one.
+     */
     boolean sharedConnectionOpen() {
         StatefulRedisConnection<String, String> current = shared.connection;
         return current != null && current.isOpen();
@@ -585,8 +588,11 @@ public final class RedisLink implements AutoCloseable {
                             client.connectAsync(StringCodec.UTF8, uri).whenComplete(this::made);
                             return;
                         }
-                    } catch (IllegalStateException closedMeanwhile) {
-                        // The link closed after the check: Lettuce refuses to connect with its resources shut down.
+                    } catch (IllegalStateException refused) {
+                        // Closed after the check, Lettuce refuses to connect with its resources shut down.
+                        if (!closed) {
+                            log.warn("Lettuce refused to connect to Redis at {}", address(), refused);
+                        }
                     }
                     connecting.set(false);
                 });

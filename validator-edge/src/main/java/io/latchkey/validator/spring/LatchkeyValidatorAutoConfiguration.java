@@ -16,7 +16,6 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
 import io.latchkey.validator.servlet.KeyAuthenticationFilter;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,8 +41,6 @@ import org.springframework.core.type.AnnotatedTypeMetadata;
 @ConditionalOnProperty(name = "latchkey.validator.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(LatchkeyValidatorProperties.class)
 public class LatchkeyValidatorAutoConfiguration {
-
-    private static final Duration WARM_UP_AT_MOST = Duration.ofSeconds(2);
     private static final Logger log = LoggerFactory.getLogger(LatchkeyValidatorAutoConfiguration.class);
 
     @Bean
@@ -82,22 +79,14 @@ public class LatchkeyValidatorAutoConfiguration {
         }
     }
 
-    /**
-     * With Redis-backed limiters, their Redis calls are warmed up first ({@link RedisWarmUp}, up to two seconds): the
-     * validator is made before the service takes requests, so its first ones find them compiled.
-     */
+    /** With Redis-backed limiters, made once they are warmed up ({@link RedisWarmUp}), as is the edge's listener. */
     @Bean
     @ConditionalOnMissingBean
     KeyValidator keyValidator(HazelcastInstance hazelcast, KeyHasher hasher, ObjectProvider<Clock> clock,
                               ObjectProvider<RateLimiter> rateLimiter, ObjectProvider<QuotaLimiter> quotaLimiter,
-                              ObjectProvider<RedisLink> redis, LatchkeyValidatorProperties properties) {
-        redis.ifAvailable(link -> {
-            long started = System.nanoTime();
-            int rounds = RedisWarmUp.run(link, rateLimiter.getIfAvailable(), quotaLimiter.getIfAvailable(),
-                    WARM_UP_AT_MOST);
-            log.info("Warmed up the rate and quota limiters' Redis calls in {} ms ({} rounds)",
-                    (System.nanoTime() - started) / 1_000_000, rounds);
-        });
+                              ObjectProvider<RedisWarmUp.Outcome> warmedUp, LatchkeyValidatorProperties properties) {
+        // Asked for its order alone: the validator, and the edge's listener made with it, come after the warm-up.
+        warmedUp.getIfAvailable();
         return KeyValidator.builder()
                 .replica(HazelcastKeyReplica.of(hazelcast))
                 .hasher(hasher)
@@ -127,6 +116,26 @@ public class LatchkeyValidatorAutoConfiguration {
             return settings.mode() == LatchkeyValidatorProperties.RateLimit.Mode.LOCAL_SYNC
                     ? new LocalSyncRateLimiter(link, settings.syncInterval())
                     : new ExactRedisRateLimiter(link);
+        }
+
+        /**
+         * The limiters' Redis calls warmed up, for {@code latchkey.rate-limit.warm-up} at most: a singleton, so made
+         * before the servlet container takes requests, and before any bean that asks for it (the validator).
+         */
+        @Bean
+        RedisWarmUp.Outcome latchkeyRedisWarmUp(RedisLink link, ObjectProvider<RateLimiter> rateLimiter,
+                                                ObjectProvider<QuotaLimiter> quotaLimiter,
+                                                LatchkeyValidatorProperties properties) {
+            RedisWarmUp.Outcome outcome = RedisWarmUp.run(link, rateLimiter.getIfAvailable(),
+                    quotaLimiter.getIfAvailable(), properties.rateLimit().warmUp());
+            if (outcome.complete()) {
+                log.info("Warmed up the rate and quota limiters' Redis calls: {}", outcome);
+            } else if (!properties.rateLimit().warmUp().isZero()) {
+                log.warn("The rate and quota limiters' Redis calls were warmed up only in part ({}): Redis unreachable, "
+                        + "or the host too busy to answer within the budget; the first decisions may be made without "
+                        + "Redis (latchkey.rate-limit.warm-up sets the time allowed)", outcome);
+            }
+            return outcome;
         }
 
         /** Quotas follow the rate-limit mode: counted in Redis per request (exact) or from leases (local-sync). */

@@ -20,7 +20,7 @@ public record LatchkeyValidatorProperties(String pepper, Hazelcast hazelcast, Re
     public LatchkeyValidatorProperties {
         hazelcast = hazelcast == null ? new Hazelcast(null, null, 0, null) : hazelcast;
         replica = replica == null ? new Replica(null) : replica;
-        rateLimit = rateLimit == null ? new RateLimit(null, null, null, null, null) : rateLimit;
+        rateLimit = rateLimit == null ? new RateLimit(null, null, null, null, null, null) : rateLimit;
     }
 
     /**
@@ -37,9 +37,12 @@ public record LatchkeyValidatorProperties(String pepper, Hazelcast hazelcast, Re
      *                     four budgets, each further one twice as long as the last until replies come in time for two
      *                     budgets (default 1 s)
      * @param syncInterval local-sync: how long an unused lease is kept before its tokens go back (default 1 s)
+     * @param warmUp       how long the limiters' Redis calls may be warmed up for before the service takes requests
+     *                     (default 5 s, under a second on an idle host; 0 for none), so that its first decisions
+     *                     do not miss the budget
      */
     public record RateLimit(Mode mode, String redis, Duration redisBudget, Duration redisPause,
-                            Duration syncInterval) {
+                            Duration syncInterval, Duration warmUp) {
 
         public enum Mode { OFF, EXACT, LOCAL_SYNC }
 
@@ -49,6 +52,10 @@ public record LatchkeyValidatorProperties(String pepper, Hazelcast hazelcast, Re
             redisBudget = redisBudget == null ? Duration.ofMillis(5) : redisBudget;
             redisPause = redisPause == null ? Duration.ofSeconds(1) : redisPause;
             syncInterval = syncInterval == null ? Duration.ofSeconds(1) : syncInterval;
+            warmUp = warmUp == null ? Duration.ofSeconds(5) : warmUp;
+            if (warmUp.isNegative()) {
+                throw new IllegalArgumentException("latchkey.rate-limit.warm-up must not be negative, not " + warmUp);
+            }
         }
     }
 

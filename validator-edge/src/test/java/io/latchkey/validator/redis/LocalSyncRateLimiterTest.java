@@ -259,6 +259,27 @@ class LocalSyncRateLimiterTest {
         }
     }
 
+    /** A refill on its way to an empty bucket takes nothing: the refusals it overlaps tell no token left. */
+    @Test
+    void aThrottledKeysRefusalsTellNoTokenLeft() throws Exception {
+        try (RedisLink link = connected();
+             LocalSyncRateLimiter edge = new LocalSyncRateLimiter(link, Duration.ofSeconds(30))) {
+            String keyId = UUID.randomUUID().toString();
+            RateLimit oneAMinute = new RateLimit(1, 60, 100L);
+            for (int i = 0; i < 300 && edge.acquire(keyId, oneAMinute).allowed(); i++) {
+                assertThat(i).as("requests admitted from a bucket of 100").isLessThan(101);
+            }
+            List<Long> told = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                RateLimitState answer = edge.acquire(keyId, oneAMinute);
+                if (!answer.allowed()) {
+                    told.add(answer.remaining());
+                }
+            }
+            assertThat(told).as("the tokens refusals told left").hasSizeGreaterThan(20).containsOnly(0L);
+        }
+    }
+
     /**
      * A refill whose reply comes after the budget was given up by the edge: its tokens go back to the shared bucket,
      * which with a burst of 10⁹ would otherwise miss ten million of them for sixteen days.

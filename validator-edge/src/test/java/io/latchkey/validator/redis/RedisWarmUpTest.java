@@ -17,61 +17,76 @@ class RedisWarmUpTest {
         redis.close();
     }
 
-    private static RedisLink connected() throws InterruptedException {
-        RedisLink link = RedisLink.open(redis.uri(), Duration.ofMillis(5), Duration.ofMillis(200));
-        RedisServer.awaitReachable(link);
-        return link;
+    /** A link just opened, as an edge's is: its connection is made in the background. */
+    private static RedisLink opened() {
+        return RedisLink.open(redis.uri(), Duration.ofMillis(5), Duration.ofMillis(200));
     }
 
-    /** The link just opened, as an edge's is: its connection is made in the background. */
+    private long scriptRuns() {
+        return redis.calls("evalsha") + redis.calls("eval");
+    }
+
+    /** The warm-up key's bucket and counters, once a refill still on its way has made the bucket again and it expired. */
+    private static String warmUpKeysLeft() throws InterruptedException {
+        String left = redis.cli("KEYS", "*warm-up-*");
+        for (int i = 0; i < 100 && !left.isEmpty(); i++) {
+            Thread.sleep(50);
+            left = redis.cli("KEYS", "*warm-up-*");
+        }
+        return left;
+    }
+
     @Test
-    void anExactModeWarmUpRunsEveryScriptAndLeavesNothingBehind() {
-        try (RedisLink link = RedisLink.open(redis.uri(), Duration.ofMillis(5), Duration.ofMillis(200))) {
+    void anExactModeWarmUpRunsEveryScriptAndLeavesNothingBehind() throws Exception {
+        try (RedisLink link = opened()) {
             ExactRedisRateLimiter rate = new ExactRedisRateLimiter(link);
             RedisQuotaLimiter quota = RedisQuotaLimiter.exact(link);
-            long scriptsBefore = redis.calls("evalsha") + redis.calls("eval");
+            long scriptsBefore = scriptRuns();
 
-            int rounds = RedisWarmUp.run(link, rate, quota, Duration.ofSeconds(30));
+            RedisWarmUp.Outcome outcome = RedisWarmUp.run(link, rate, quota, Duration.ofSeconds(30));
 
-            assertThat(rounds).isEqualTo(1_000);
-            assertThat(redis.calls("evalsha") + redis.calls("eval") - scriptsBefore)
+            assertThat(outcome.rounds()).isEqualTo(200);
+            assertThat(scriptRuns() - scriptsBefore)
                     .as("script runs: a round is the combined script, the bucket's and the counter's")
-                    .isGreaterThanOrEqualTo(3_000);
+                    .isGreaterThanOrEqualTo(600);
             assertThat(redis.cli("KEYS", "*warm-up-*")).isEmpty();
             assertThat(quota.keys()).isZero();
             assertThat(link.degraded()).as("decisions counted as degraded").isZero();
         }
     }
 
+    /** Each round is a key's first request, which in local-sync mode asks Redis; later ones use the leases. */
     @Test
-    void aLocalSyncWarmUpLeavesNothingBehind() throws Exception {
-        try (RedisLink link = connected();
+    void aLocalSyncWarmUpAsksRedisEveryRoundAndLeavesNothingBehind() throws Exception {
+        try (RedisLink link = opened();
              LocalSyncRateLimiter rate = new LocalSyncRateLimiter(link, Duration.ofSeconds(30));
              RedisQuotaLimiter quota = RedisQuotaLimiter.leased(link)) {
-            assertThat(RedisWarmUp.run(link, rate, quota, Duration.ofSeconds(30))).isEqualTo(1_000);
+            long scriptsBefore = scriptRuns();
 
-            // A refill still on its way may make the bucket again; it expires within about a second.
-            String left = redis.cli("KEYS", "*warm-up-*");
-            for (int i = 0; i < 100 && !left.isEmpty(); i++) {
-                Thread.sleep(50);
-                left = redis.cli("KEYS", "*warm-up-*");
-            }
-            assertThat(left).isEmpty();
+            RedisWarmUp.Outcome outcome = RedisWarmUp.run(link, rate, quota, Duration.ofSeconds(30));
+
+            assertThat(outcome.rounds()).isEqualTo(200);
+            assertThat(scriptRuns() - scriptsBefore)
+                    .as("script runs: a round takes a token and a lease of counts twice, each a first request")
+                    .isGreaterThanOrEqualTo(800);
+            assertThat(warmUpKeysLeft()).isEmpty();
             assertThat(quota.keys()).isZero();
             assertThat(link.degraded()).isZero();
         }
     }
 
     @Test
-    void aWarmUpThatRedisStallsStopsAndCountsNoDegradedDecision() throws Exception {
-        try (RedisLink link = connected()) {
+    void aWarmUpWaitsOutAStallAndCountsNoDegradedDecision() throws Exception {
+        try (RedisLink link = opened()) {
+            RedisServer.awaitReachable(link);
             assertThat(redis.cli("CLIENT", "PAUSE", "300", "ALL")).isEqualTo("OK");
 
-            int rounds = RedisWarmUp.run(link, new ExactRedisRateLimiter(link), RedisQuotaLimiter.exact(link),
-                    Duration.ofSeconds(30));
+            RedisWarmUp.Outcome outcome = RedisWarmUp.run(link, new ExactRedisRateLimiter(link),
+                    RedisQuotaLimiter.exact(link), Duration.ofSeconds(30));
 
-            assertThat(rounds).as("rounds run before the stall paused the link").isLessThan(1_000);
+            assertThat(outcome.rounds()).isEqualTo(200);
             assertThat(link.degraded()).isZero();
+            assertThat(warmUpKeysLeft()).isEmpty();
         }
     }
 
@@ -79,11 +94,23 @@ class RedisWarmUpTest {
     void anEdgeStartedWithoutRedisIsNotHeldUpAndCountsNoDegradedDecision() {
         try (RedisLink link = RedisLink.open("redis://127.0.0.1:" + LoopbackPorts.free(), Duration.ofMillis(5),
                 Duration.ofSeconds(1))) {
-            int rounds = RedisWarmUp.run(link, new ExactRedisRateLimiter(link), RedisQuotaLimiter.exact(link),
-                    Duration.ofSeconds(30));
+            RedisWarmUp.Outcome outcome = RedisWarmUp.run(link, new ExactRedisRateLimiter(link),
+                    RedisQuotaLimiter.exact(link), Duration.ofSeconds(30));
 
-            assertThat(rounds).isLessThanOrEqualTo(1);
+            assertThat(outcome.rounds()).isZero();
+            assertThat(outcome.took()).as("waited for the refused connection only").isLessThan(Duration.ofSeconds(30));
             assertThat(link.degraded()).isZero();
+        }
+    }
+
+    @Test
+    void aWarmUpOfNoTimeAsksNothing() {
+        try (RedisLink link = opened()) {
+            long scriptsBefore = scriptRuns();
+
+            assertThat(RedisWarmUp.run(link, new ExactRedisRateLimiter(link), RedisQuotaLimiter.exact(link),
+                    Duration.ZERO).rounds()).isZero();
+            assertThat(scriptRuns()).isEqualTo(scriptsBefore);
         }
     }
 }
