@@ -36,7 +36,10 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
-import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -154,7 +157,8 @@ final class GatewayServer implements AutoCloseable {
                             }
                             channel.pipeline().addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS),
                                     new RequestDeadline(),
-                                    new HttpServerCodec(MAX_LINE, MAX_HEADERS, MAX_BODY),
+                                    new CombinedChannelDuplexHandler<>(new RequestDecoder(),
+                                            new HttpResponseEncoder()),
                                     new HttpServerKeepAliveHandler(),
                                     new ProblemAggregator(),
                                     new Exchange());
@@ -247,6 +251,29 @@ final class GatewayServer implements AutoCloseable {
     }
 
     /**
+     * Netty's request decoder, which with a chunked Transfer-Encoding and a Content-Length reads the chunks and keeps the
+     * connection: a proxy before the edge that went by the length sees another request where this one ends (request
+     * smuggling). RFC 9112 (6.1) asks a server to close the connection after answering such a request; this one is
+     * refused, and the refusal closes it.
+     */
+    private static final class RequestDecoder extends HttpRequestDecoder {
+
+        RequestDecoder() {
+            super(MAX_LINE, MAX_HEADERS, MAX_BODY);
+        }
+
+        @Override
+        protected void handleTransferEncodingChunkedWithContentLength(HttpMessage message) {
+            super.handleTransferEncodingChunkedWithContentLength(message);
+            message.setDecoderResult(DecoderResult.failure(new BothLengths()));
+        }
+    }
+
+    /** A request with both a Content-Length and a Transfer-Encoding. */
+    private static final class BothLengths extends IllegalArgumentException {
+    }
+
+    /**
      * Closes a connection whose request has not arrived whole within the request timeout: the first from the moment
      * the connection opened (one that never sends would otherwise hold a place under the connection cap until the
      * idle timeout), each later one from its first byte. A busy connection schedules one check per timeout, not one
@@ -335,6 +362,10 @@ final class GatewayServer implements AutoCloseable {
         private void handle(ChannelHandlerContext context, FullHttpRequest request) {
             if (request.decoderResult().isFailure()) {
                 write(context, request, malformed(request.decoderResult().cause()), true);
+            } else if (request.headers().getAll(HttpHeaderNames.HOST).size() > 1) {
+                // RFC 9112 (3.2): two hosts leave which one the request is for to whoever reads it.
+                write(context, request, problem(400, "malformed-request", "The request has more than one Host header."),
+                        true);
             } else if (!routes.mayWait()) {
                 // Decided on the loop, which must not wait for the query side should the replica stop being current
                 // before the decision reads it again.
@@ -528,6 +559,9 @@ final class GatewayServer implements AutoCloseable {
     }
 
     private static GatewayRoutes.Answer malformed(Throwable cause) {
+        if (cause instanceof BothLengths) {
+            return problem(400, "malformed-request", "The request has both a Content-Length and a Transfer-Encoding.");
+        }
         if (cause instanceof TooLongHttpHeaderException) {
             return problem(431, "headers-too-large", "The request's headers are too large.");
         }

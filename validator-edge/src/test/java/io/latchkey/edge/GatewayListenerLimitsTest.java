@@ -164,6 +164,32 @@ class GatewayListenerLimitsTest {
         assertThat(answer).as("served again once the held connections closed").startsWith("HTTP/1.1 401");
     }
 
+    /** RFC 9112 (6.1): a server must close the connection after answering such a request. */
+    @Test
+    void aRequestWithBothAContentLengthAndATransferEncodingIsRefusedAndItsConnectionClosed() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write(("POST /authorize HTTP/1.1\r\nHost: edge\r\nContent-Length: 4\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + CHECK).getBytes(StandardCharsets.ISO_8859_1));
+
+            assertThat(readStatusLine(socket.getInputStream())).startsWith("HTTP/1.1 400");
+            assertThat(socket.getInputStream().read()).as("nothing more: the request behind it is not answered")
+                    .isEqualTo(-1);
+        }
+        assertThat(check()).as("other connections served on").startsWith("HTTP/1.1 401");
+    }
+
+    @Test
+    void aRequestWithTwoHostHeadersIsRefused() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write("GET /authorize HTTP/1.1\r\nHost: edge\r\nHost: other\r\n\r\n"
+                    .getBytes(StandardCharsets.ISO_8859_1));
+
+            assertThat(readStatusLine(socket.getInputStream())).startsWith("HTTP/1.1 400");
+        }
+    }
+
     private String check() throws IOException {
         try (Socket socket = new Socket("127.0.0.1", server.port())) {
             socket.setSoTimeout(5_000);
