@@ -17,10 +17,13 @@ public record PresentedKey(String key, boolean ambiguous) {
     private static final String BEARER = "Bearer ";
     private static final Pattern KEY_START = Pattern.compile("(?<![a-z0-9])lk_[a-z0-9]");
 
+    /** A header sent empty (or a bearer without a token) carries no key, whichever of the two it is. */
     public static PresentedKey from(String authorization, String apiKey) {
         String bearer = authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
                 ? authorization.substring(BEARER.length()).strip() : null;
-        return new PresentedKey(bearer != null ? bearer : apiKey, bearer != null && apiKey != null);
+        String bearerKey = bearer == null || bearer.isEmpty() ? null : bearer;
+        String headerKey = apiKey == null || apiKey.isBlank() ? null : apiKey;
+        return new PresentedKey(bearerKey != null ? bearerKey : headerKey, bearerKey != null && headerKey != null);
     }
 
     /**

@@ -74,6 +74,17 @@ class PresentedKeyTest {
         assertThat(PresentedKey.queryOf(null)).isNull();
     }
 
+    /** An empty header is no second key, whichever header it is: before, only an empty X-API-Key made it ambiguous. */
+    @Test
+    void anEmptyHeaderBesideAKeyCarriesNoKeyWhicheverHeaderItIs() {
+        assertThat(PresentedKey.from("Bearer lk_a", "")).isEqualTo(new PresentedKey("lk_a", false));
+        assertThat(PresentedKey.from("Bearer lk_a", "  ")).isEqualTo(new PresentedKey("lk_a", false));
+        assertThat(PresentedKey.from("", "lk_a")).isEqualTo(new PresentedKey("lk_a", false));
+        assertThat(PresentedKey.from("Bearer  ", "lk_a")).isEqualTo(new PresentedKey("lk_a", false));
+        assertThat(PresentedKey.from("Bearer lk_a", "lk_b").ambiguous()).isTrue();
+        assertThat(PresentedKey.from("", "")).isEqualTo(new PresentedKey(null, false));
+    }
+
     @Test
     void noQueryStringCarriesNoKey() {
         assertThat(PresentedKey.inQueryString(null)).isFalse();
