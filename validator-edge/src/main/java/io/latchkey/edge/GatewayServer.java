@@ -11,11 +11,12 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
@@ -33,14 +34,12 @@ import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpRequestDecoder;
-import io.netty.handler.codec.DecoderResult;
-import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -55,6 +54,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Date;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -251,10 +251,12 @@ final class GatewayServer implements AutoCloseable {
     }
 
     /**
-     * Netty's request decoder, which with a chunked Transfer-Encoding and a Content-Length reads the chunks and keeps the
-     * connection: a proxy before the edge that went by the length sees another request where this one ends (request
-     * smuggling). RFC 9112 (6.1) asks a server to close the connection after answering such a request; this one is
-     * refused, and the refusal closes it.
+     * Netty's request decoder, which with a chunked Transfer-Encoding and a Content-Length reads the chunks and keeps
+     * the connection: a proxy before the edge that went by the length sees another request where this one ends (request
+     * smuggling). RFC 9112 (6.1, 6.3) asks a server to close the connection after answering such a request, and to
+     * refuse one whose Transfer-Encoding it cannot read by its chunks alone. Any request with both headers is refused
+     * here, in any HTTP version: thrown while its headers are read, the decoder marks it malformed and discards every
+     * byte after it, so no request behind it is decided, and the refusal closes the connection.
      */
     private static final class RequestDecoder extends HttpRequestDecoder {
 
@@ -263,9 +265,13 @@ final class GatewayServer implements AutoCloseable {
         }
 
         @Override
-        protected void handleTransferEncodingChunkedWithContentLength(HttpMessage message) {
-            super.handleTransferEncodingChunkedWithContentLength(message);
-            message.setDecoderResult(DecoderResult.failure(new BothLengths()));
+        protected boolean isContentAlwaysEmpty(HttpMessage message) {
+            HttpHeaders headers = message.headers();
+            if (headers.contains(HttpHeaderNames.TRANSFER_ENCODING)
+                    && headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+                throw new BothLengths();
+            }
+            return super.isContentAlwaysEmpty(message);
         }
     }
 
@@ -362,9 +368,9 @@ final class GatewayServer implements AutoCloseable {
         private void handle(ChannelHandlerContext context, FullHttpRequest request) {
             if (request.decoderResult().isFailure()) {
                 write(context, request, malformed(request.decoderResult().cause()), true);
-            } else if (request.headers().getAll(HttpHeaderNames.HOST).size() > 1) {
-                // RFC 9112 (3.2): two hosts leave which one the request is for to whoever reads it.
-                write(context, request, problem(400, "malformed-request", "The request has more than one Host header."),
+            } else if (!oneHost(request)) {
+                // RFC 9112 (3.2), as Tomcat answers on the service port: two hosts leave the one meant to the reader.
+                write(context, request, problem(400, "malformed-request", "The request needs exactly one Host header."),
                         true);
             } else if (!routes.mayWait()) {
                 // Decided on the loop, which must not wait for the query side should the replica stop being current
@@ -556,6 +562,13 @@ final class GatewayServer implements AutoCloseable {
             }
         }
         return "/";
+    }
+
+    /** One Host header, without a comma; HTTP/1.0 may have none. */
+    private static boolean oneHost(HttpRequest request) {
+        List<String> hosts = request.headers().getAll(HttpHeaderNames.HOST);
+        return hosts.size() == 1 ? hosts.get(0).indexOf(',') < 0
+                : hosts.isEmpty() && request.protocolVersion().equals(HttpVersion.HTTP_1_0);
     }
 
     private static GatewayRoutes.Answer malformed(Throwable cause) {
