@@ -16,11 +16,6 @@ final class Requests {
     private static final Pattern EMAIL = Pattern.compile("[^@\\s]+@[^@\\s.]+(\\.[^@\\s.]+)+");
     private static final Pattern VERSION = Pattern.compile("\"?([0-9]{1,18})\"?");
     private static final int MAX_SCOPES = 50;
-    /**
-     * As long as a key's secret (its 256 bits in base62), or longer: a key pasted without its {@code lk_<env>_} prefix
-     * would pass for plain text, and anyone who read the text could put the prefix back. A git commit id (40) passes.
-     */
-    private static final Pattern SECRET_LIKE = Pattern.compile("[A-Za-z0-9]{43,}");
 
     private Requests() {
     }
@@ -40,9 +35,10 @@ final class Requests {
         if (screen.appearsIn(stripped)) {
             throw ProblemException.invalid(field + " must not hold an API key or a Latchkey token.");
         }
-        if (SECRET_LIKE.matcher(stripped).find()) {
-            throw ProblemException.invalid(field + " must not hold 43 or more letters and digits in a row, as a key's "
-                    + "secret does without its prefix.");
+        // Without its prefix a key's secret reads as plain text, and anyone who read it could put the prefix back.
+        if (CredentialScreen.holdsBareSecret(stripped)) {
+            throw ProblemException.invalid(field + " must not hold 43 or more letters and digits in a row in mixed "
+                    + "case, as a key's secret does without its prefix.");
         }
         return stripped;
     }

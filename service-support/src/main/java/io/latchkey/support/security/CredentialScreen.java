@@ -11,6 +11,9 @@ import java.nio.charset.StandardCharsets;
  */
 public final class CredentialScreen {
 
+    /** The base62 characters of a key's 256 random bits. */
+    private static final int BARE_SECRET_LENGTH = 43;
+
     private final byte[][] tokens;
 
     private CredentialScreen(byte[][] tokens) {
@@ -36,6 +39,39 @@ public final class CredentialScreen {
             found |= contains(bytes, token);
         }
         return found;
+    }
+
+    /**
+     * Whether {@code text} holds what may be a key's secret without its {@code lk_<env>_} prefix, which is the same for
+     * every key: 43 or more ASCII letters and digits in a row (a key's 256 random bits in base62), with upper and
+     * lower case letters among them. Every secret has both but about one in ten billion, while hex digests, git
+     * commit ids and words in one case have not.
+     */
+    public static boolean holdsBareSecret(String text) {
+        if (text == null) {
+            return false;
+        }
+        int run = 0;
+        boolean upper = false;
+        boolean lower = false;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean isUpper = c >= 'A' && c <= 'Z';
+            boolean isLower = c >= 'a' && c <= 'z';
+            if (isUpper || isLower || c >= '0' && c <= '9') {
+                run++;
+                upper |= isUpper;
+                lower |= isLower;
+                if (run >= BARE_SECRET_LENGTH && upper && lower) {
+                    return true;
+                }
+            } else {
+                run = 0;
+                upper = false;
+                lower = false;
+            }
+        }
+        return false;
     }
 
     /** Every window is compared whole, so the time taken tells nothing of how much of a token a text matched. */

@@ -126,10 +126,11 @@ public class RequestContextFilter extends OncePerRequestFilter {
     /**
      * A caller's id is kept when it is short and plain, and holds no credential: it goes into the metadata of every
      * event the request causes, which are kept forever and shown in histories, so a client that sends its key or the
-     * operator token as its request id gets a new id instead.
+     * operator token (or a key's secret without its prefix) as its request id gets a new id instead.
      */
     private boolean safeRequestId(String presented) {
-        return presented != null && SAFE_REQUEST_ID.matcher(presented).matches() && !screen.appearsIn(presented);
+        return presented != null && SAFE_REQUEST_ID.matcher(presented).matches() && !screen.appearsIn(presented)
+                && !CredentialScreen.holdsBareSecret(presented);
     }
 
     private static boolean reportsUsage(HttpServletRequest request) {
