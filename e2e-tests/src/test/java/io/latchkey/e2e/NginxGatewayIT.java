@@ -348,6 +348,8 @@ class NginxGatewayIT {
         assertThat(get("/orders/in-url?api_key=" + key.replace("_", "%5F").toUpperCase(Locale.ROOT))
                 .statusCode()).isEqualTo(400);
         assertThat(get("/orders/in-url?k=" + key.replace("lk_", "%4C%4B%5F")).statusCode()).isEqualTo(400);
+        assertThat(get("/orders/in-url?next=%252Fcb%253Fapi_key%253D" + key).statusCode())
+                .as("after a separator encoded twice").isEqualTo(400);
         // A spelling nginx's regex lets through, which the edge refuses from X-Original-URI: still a 400, not a 503.
         // Another key: nginx writes the edge's refusal to its error log, with the request line.
         String exotic = key(List.of("orders:read"));
