@@ -44,9 +44,10 @@ public final class RedisWarmUp {
     /**
      * Asks {@code rateLimiter} and {@code quotaLimiter} (either may be null) about a new key each round, so that
      * leases are taken and counts read as for a key's first request, once the link's first connection is made, for at
-     * most {@code atMost} in all. Pauses of the link (a slow start stalls it) are waited out. It stops when the link
-     * has no connection: an edge started without Redis starts at once and decides from local buckets, as it would
-     * anyway.
+     * most {@code atMost} (zero: nothing is asked), then up to a second more for a paused link to take the deletion.
+     * Pauses of the link (a slow start stalls it) are waited out. It stops when the link has no connection: an edge
+     * whose Redis refuses connections starts at once and decides from local buckets, as it would anyway; one whose
+     * Redis drops them unanswered waits the whole time.
      */
     public static Outcome run(RedisLink link, RateLimiter rateLimiter, QuotaLimiter quotaLimiter, Duration atMost) {
         long started = System.nanoTime();
@@ -55,7 +56,7 @@ public final class RedisWarmUp {
         Instant first = Instant.now();
         long degradedBefore = link.degraded();
         int rounds = 0;
-        if (atMost.isZero() || !link.awaitConnection(until)) {
+        if (!link.awaitConnection(until)) {
             return new Outcome(rounds, Duration.ofNanos(System.nanoTime() - started));
         }
         try {

@@ -131,9 +131,9 @@ public class LatchkeyValidatorAutoConfiguration {
             if (outcome.complete()) {
                 log.info("Warmed up the rate and quota limiters' Redis calls: {}", outcome);
             } else if (!properties.rateLimit().warmUp().isZero()) {
-                log.warn("The rate and quota limiters' Redis calls were warmed up only in part ({}): Redis unreachable, "
-                        + "or the host too busy to answer within the budget; the first decisions may be made without "
-                        + "Redis (latchkey.rate-limit.warm-up sets the time allowed)", outcome);
+                log.warn("The rate and quota limiters' Redis calls were warmed up only in part ({}): Redis "
+                        + "unreachable, or the host too busy to answer within the budget; the first decisions may be "
+                        + "made without Redis (latchkey.rate-limit.warm-up sets the time allowed)", outcome);
             }
             return outcome;
         }
