@@ -3,6 +3,7 @@ package io.latchkey.validator.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.latchkey.testing.LoopbackPorts;
+import io.latchkey.validator.RateLimiter;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -36,22 +37,25 @@ class RedisWarmUpTest {
         return left;
     }
 
+    /** A whole warm-up: its rounds, at least {@code scripts} script runs in Redis, and nothing left behind. */
+    private void warmsUpWithoutATrace(RedisLink link, RateLimiter rate, RedisQuotaLimiter quota, long scripts,
+                                      String what) throws InterruptedException {
+        long scriptsBefore = scriptRuns();
+
+        RedisWarmUp.Outcome outcome = RedisWarmUp.run(link, rate, quota, Duration.ofSeconds(30));
+
+        assertThat(outcome.rounds()).isEqualTo(200);
+        assertThat(scriptRuns() - scriptsBefore).as(what).isGreaterThanOrEqualTo(scripts);
+        assertThat(warmUpKeysLeft()).isEmpty();
+        assertThat(quota.keys()).isZero();
+        assertThat(link.degraded()).as("decisions counted as degraded").isZero();
+    }
+
     @Test
     void anExactModeWarmUpRunsEveryScriptAndLeavesNothingBehind() throws Exception {
         try (RedisLink link = opened()) {
-            ExactRedisRateLimiter rate = new ExactRedisRateLimiter(link);
-            RedisQuotaLimiter quota = RedisQuotaLimiter.exact(link);
-            long scriptsBefore = scriptRuns();
-
-            RedisWarmUp.Outcome outcome = RedisWarmUp.run(link, rate, quota, Duration.ofSeconds(30));
-
-            assertThat(outcome.rounds()).isEqualTo(200);
-            assertThat(scriptRuns() - scriptsBefore)
-                    .as("script runs: a round is the combined script, the bucket's and the counter's")
-                    .isGreaterThanOrEqualTo(600);
-            assertThat(redis.cli("KEYS", "*warm-up-*")).isEmpty();
-            assertThat(quota.keys()).isZero();
-            assertThat(link.degraded()).as("decisions counted as degraded").isZero();
+            warmsUpWithoutATrace(link, new ExactRedisRateLimiter(link), RedisQuotaLimiter.exact(link), 600,
+                    "script runs: a round is the combined script, the bucket's and the counter's");
         }
     }
 
@@ -61,17 +65,8 @@ class RedisWarmUpTest {
         try (RedisLink link = opened();
              LocalSyncRateLimiter rate = new LocalSyncRateLimiter(link, Duration.ofSeconds(30));
              RedisQuotaLimiter quota = RedisQuotaLimiter.leased(link)) {
-            long scriptsBefore = scriptRuns();
-
-            RedisWarmUp.Outcome outcome = RedisWarmUp.run(link, rate, quota, Duration.ofSeconds(30));
-
-            assertThat(outcome.rounds()).isEqualTo(200);
-            assertThat(scriptRuns() - scriptsBefore)
-                    .as("script runs: a round takes a token and a lease of counts twice, each a first request")
-                    .isGreaterThanOrEqualTo(800);
-            assertThat(warmUpKeysLeft()).isEmpty();
-            assertThat(quota.keys()).isZero();
-            assertThat(link.degraded()).isZero();
+            warmsUpWithoutATrace(link, rate, quota, 800,
+                    "script runs: a round takes a token and a lease of counts twice, each a first request");
         }
     }
 
