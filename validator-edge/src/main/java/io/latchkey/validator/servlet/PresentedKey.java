@@ -17,13 +17,19 @@ public record PresentedKey(String key, boolean ambiguous) {
     private static final String BEARER = "Bearer ";
     private static final Pattern KEY_START = Pattern.compile("(?<![a-z0-9])lk_[a-z0-9]");
 
-    /** A header sent empty (or a bearer without a token) carries no key, whichever of the two it is. */
+    /**
+     * A header sent empty (or a bearer without a token) carries no key, whichever of the two it is. A comma, which no
+     * key holds, is how a proxy joins a header sent twice: as ambiguous as two headers.
+     */
     public static PresentedKey from(String authorization, String apiKey) {
         String bearer = authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
                 ? authorization.substring(BEARER.length()).strip() : null;
         String bearerKey = bearer == null || bearer.isEmpty() ? null : bearer;
         String headerKey = apiKey == null || apiKey.isBlank() ? null : apiKey;
-        return new PresentedKey(bearerKey != null ? bearerKey : headerKey, bearerKey != null && headerKey != null);
+        boolean joined = bearerKey != null && bearerKey.indexOf(',') >= 0
+                || headerKey != null && headerKey.indexOf(',') >= 0;
+        return new PresentedKey(bearerKey != null ? bearerKey : headerKey,
+                joined || bearerKey != null && headerKey != null);
     }
 
     /**

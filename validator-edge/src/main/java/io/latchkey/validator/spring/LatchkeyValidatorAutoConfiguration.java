@@ -41,6 +41,7 @@ import org.springframework.core.type.AnnotatedTypeMetadata;
 @ConditionalOnProperty(name = "latchkey.validator.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(LatchkeyValidatorProperties.class)
 public class LatchkeyValidatorAutoConfiguration {
+
     private static final Logger log = LoggerFactory.getLogger(LatchkeyValidatorAutoConfiguration.class);
 
     @Bean

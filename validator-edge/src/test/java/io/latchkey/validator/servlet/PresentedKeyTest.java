@@ -85,6 +85,14 @@ class PresentedKeyTest {
         assertThat(PresentedKey.from("", "")).isEqualTo(new PresentedKey(null, false));
     }
 
+    /** A proxy joins a header sent twice with a comma, which no key holds: as ambiguous as the two headers. */
+    @Test
+    void aHeaderJoinedFromTwoIsAmbiguous() {
+        assertThat(PresentedKey.from(null, "lk_a, lk_b").ambiguous()).isTrue();
+        assertThat(PresentedKey.from("Bearer lk_a, Bearer lk_b", null).ambiguous()).isTrue();
+        assertThat(PresentedKey.from("Bearer lk_a", null).ambiguous()).isFalse();
+    }
+
     @Test
     void noQueryStringCarriesNoKey() {
         assertThat(PresentedKey.inQueryString(null)).isFalse();
