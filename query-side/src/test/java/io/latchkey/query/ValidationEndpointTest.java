@@ -66,6 +66,8 @@ class ValidationEndpointTest extends QuerySideTestSupport {
         Response anonymous = post("/v1/validate", body, null);
         assertThat(anonymous.status()).as("a check no key's usage would show").isEqualTo(401);
         assertThat(anonymous.raw()).doesNotContain(key.keyId());
+        assertThat(anonymous.body().get("detail").asText()).as("what the route takes")
+                .startsWith("A valid usage token (latchkey.usage.token) or operator token is required");
         Response developer = post("/v1/validate", body, key.plaintext());
         assertThat(developer.status()).as("a developer's admin key").isEqualTo(403);
         assertThat(developer.raw()).doesNotContain(key.keyId());

@@ -31,6 +31,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
 public class RequestContextFilter extends OncePerRequestFilter {
 
     public static final String REQUEST_ID_HEADER = "X-Request-Id";
+    static final String EDGE_UNAUTHORIZED_DETAIL = "A valid usage token (latchkey.usage.token) or operator token is "
+            + "required as 'Authorization: Bearer <credential>'.";
     private static final Pattern SAFE_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     private static final String BEARER = "Bearer ";
     /** The longest body a request other than a usage report may have. */
@@ -101,7 +103,9 @@ public class RequestContextFilter extends OncePerRequestFilter {
                 }
                 case UNAUTHENTICATED -> {
                     response.setHeader("WWW-Authenticate", "Bearer realm=\"latchkey\"");
-                    Problems.write(response, 401, "unauthorized", "Unauthorized", ProblemException.UNAUTHORIZED_DETAIL);
+                    // The edges' routes take the usage token and refuse admin keys: told so, not sent after a key.
+                    Problems.write(response, 401, "unauthorized", "Unauthorized", edgeCall(request)
+                            ? EDGE_UNAUTHORIZED_DETAIL : ProblemException.UNAUTHORIZED_DETAIL);
                     return;
                 }
             }
