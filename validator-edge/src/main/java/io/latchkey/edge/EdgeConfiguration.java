@@ -15,8 +15,11 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import org.apache.catalina.core.StandardHost;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.web.embedded.tomcat.TomcatServletWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -32,6 +35,16 @@ import org.springframework.core.env.Environment;
  */
 @Configuration
 class EdgeConfiguration {
+
+    /**
+     * Tomcat's own refusals as problems ({@link ProblemReportValve}). Spring Boot puts a plain error report valve on
+     * the host too; this one sits behind it, so reports first, and the plain one then finds the error reported.
+     */
+    @Bean
+    WebServerFactoryCustomizer<TomcatServletWebServerFactory> problemReports() {
+        return factory -> factory.addContextCustomizers(context ->
+                ((StandardHost) context.getParent()).setErrorReportValveClass(ProblemReportValve.class.getName()));
+    }
 
     @Bean
     GatewayRoutes gatewayRoutes(KeyValidator validator, Optional<QuerySideFallback> fallback, EdgeMetrics metrics,

@@ -106,6 +106,22 @@ class MalformedRequestFuzzTest {
         }
     }
 
+    /** What Tomcat refuses before the edge sees it is a problem, as on the gateway listener, not Tomcat's HTML page. */
+    @Test
+    void requestsTomcatRefusesGetAProblemNotAPage() throws Exception {
+        awaitReady();
+        for (String request : List.of("GET /authorize HTTP/1.1\r\nHost: edge\r\nX-Pad: " + "a".repeat(9_000)
+                + "\r\n\r\n", "GET /authorize/% HTTP/1.1\r\nHost: edge\r\n\r\n")) {
+            try (Socket socket = new Socket("127.0.0.1", port)) {
+                socket.setSoTimeout(5_000);
+                socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+                String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                assertThat(answer).startsWith("HTTP/1.1 400").containsIgnoringCase("application/problem+json")
+                        .contains("\"status\":400").doesNotContain("<html");
+            }
+        }
+    }
+
     private void awaitReady() throws Exception {
         for (int i = 0; i < 400; i++) {
             if (send(port, "GET /actuator/health HTTP/1.1\r\nHost: edge\r\nConnection: close\r\n\r\n") == 200) {

@@ -1,0 +1,36 @@
+package io.latchkey.edge;
+
+import io.latchkey.validator.servlet.HttpVerdict;
+import java.io.IOException;
+import java.io.Writer;
+import org.apache.catalina.connector.Request;
+import org.apache.catalina.connector.Response;
+import org.apache.catalina.valves.ErrorReportValve;
+
+/**
+ * Tomcat's answer to a request it refuses before the edge sees it (headers or a URI too large, a request that is not
+ * HTTP) as a problem, like every other answer of the edge and of its gateway listener, instead of Tomcat's HTML page,
+ * which a gateway would hand its client. Made by the host by name, so public with a public constructor.
+ */
+public final class ProblemReportValve extends ErrorReportValve {
+
+    @Override
+    protected void report(Request request, Response response, Throwable throwable) {
+        int status = response.getStatus();
+        if (status < 400 || response.getContentWritten() > 0 || !response.setErrorReported()) {
+            return;
+        }
+        try {
+            response.setContentType(HttpVerdict.PROBLEM_JSON);
+            response.setCharacterEncoding("UTF-8");
+            Writer writer = response.getReporter();
+            if (writer != null) {
+                writer.write(HttpVerdict.problemJson(status, status >= 500 ? "internal" : "malformed-request",
+                        status >= 500 ? "The request failed unexpectedly." : "The request could not be read."));
+                response.finishResponse();
+            }
+        } catch (IOException | IllegalStateException e) {
+            // The connection is gone or the answer began meanwhile: nothing more can be said.
+        }
+    }
+}
