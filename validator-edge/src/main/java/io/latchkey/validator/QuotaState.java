@@ -18,10 +18,15 @@ public record QuotaState(boolean allowed, long requestsPerMonth, long used, Inst
 
     /** The state at {@code now}, which fixes the month and the time to its end. */
     public static QuotaState at(Instant now, boolean allowed, long requestsPerMonth, long used) {
-        Instant resetsAt = month(now).plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
+        Instant resetsAt = resetsAt(month(now));
         // Rounded up: a client that waits the seconds given must find the new month.
         long millis = Duration.between(now, resetsAt).toMillis();
         return new QuotaState(allowed, requestsPerMonth, used, resetsAt, Math.max(1, (millis + 999) / 1000));
+    }
+
+    /** When the count of {@code month} starts again: the first instant of the next month (UTC). */
+    public static Instant resetsAt(YearMonth month) {
+        return month.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
     }
 
     /** The calendar month (UTC) a request at {@code now} counts in. */

@@ -1,9 +1,9 @@
 package io.latchkey.query.rest;
 
 import io.latchkey.query.KeyUsageProjection;
+import io.latchkey.validator.QuotaState;
 import java.time.Instant;
 import java.time.YearMonth;
-import java.time.ZoneOffset;
 
 /**
  * A key's monthly quota as key detail shows it: the calendar month (UTC) it counts, the requests edges admitted in it
@@ -15,9 +15,9 @@ record QuotaStatus(long requestsPerMonth, String period, long used, long remaini
         if (requestsPerMonth == null) {
             return null;
         }
-        YearMonth month = YearMonth.from(now.atZone(ZoneOffset.UTC));
+        YearMonth month = QuotaState.month(now);
         long used = usage == null ? 0 : usage.admittedByMonth().getOrDefault(month.toString(), 0L);
         return new QuotaStatus(requestsPerMonth, month.toString(), used, Math.max(0, requestsPerMonth - used),
-                month.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC));
+                QuotaState.resetsAt(month));
     }
 }

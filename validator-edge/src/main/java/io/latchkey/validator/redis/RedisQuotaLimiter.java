@@ -6,7 +6,6 @@ import io.latchkey.validator.ratelimit.MonthSweep;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -331,7 +330,7 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
         String[] arguments(long wanted, boolean partial) {
             // The counter's month, not the caller's: a call made in a later month (closing, settling) must not
             // expire it sooner.
-            long monthEnds = state.month.plusMonths(1).atDay(1).atStartOfDay(ZoneOffset.UTC).toEpochSecond();
+            long monthEnds = QuotaState.resetsAt(state.month).getEpochSecond();
             return new String[] {Long.toString(state.quota), Long.toString(wanted), partial ? "1" : "0",
                     Long.toString(settled), Long.toString(monthEnds + EXPIRY_SLACK_SECONDS)};
         }
