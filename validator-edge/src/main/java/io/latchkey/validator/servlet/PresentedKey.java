@@ -26,10 +26,8 @@ public record PresentedKey(String key, boolean ambiguous) {
                 ? authorization.substring(BEARER.length()).strip() : null;
         String bearerKey = bearer == null || bearer.isEmpty() ? null : bearer;
         String headerKey = apiKey == null || apiKey.isBlank() ? null : apiKey;
-        boolean joined = bearerKey != null && bearerKey.indexOf(',') >= 0
-                || headerKey != null && headerKey.indexOf(',') >= 0;
-        return new PresentedKey(bearerKey != null ? bearerKey : headerKey,
-                joined || bearerKey != null && headerKey != null);
+        String key = bearerKey != null ? bearerKey : headerKey;
+        return new PresentedKey(key, bearerKey != null && headerKey != null || key != null && key.indexOf(',') >= 0);
     }
 
     /**
