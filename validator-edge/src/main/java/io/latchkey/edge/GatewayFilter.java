@@ -32,6 +32,14 @@ final class GatewayFilter implements Filter {
     public void doFilter(ServletRequest servletRequest, ServletResponse servletResponse, FilterChain chain)
             throws IOException, ServletException {
         HttpServletRequest request = (HttpServletRequest) servletRequest;
+        if (GatewayRoutes.isRoute(request.getRequestURI()) && bodyTooLarge(request)) {
+            // As the gateway listener answers. Sent before Tomcat reads the rest of the body to discard it (up to its
+            // max-swallow-size), and then closes the connection, as it does after any 413.
+            HttpServletResponse response = (HttpServletResponse) servletResponse;
+            write(response, GatewayRoutes.TOO_LARGE);
+            response.flushBuffer();
+            return;
+        }
         // Tomcat's request thread waits for a limiter's backend; the little left after the reply runs where it arrives.
         CompletionStage<GatewayRoutes.Answer> answered = routes.answer(request.getMethod(), request.getRequestURI(),
                 request.getQueryString(), name -> Collections.list(request.getHeaders(name)), Runnable::run, true);
@@ -43,8 +51,19 @@ final class GatewayFilter implements Filter {
             }
             answered = CompletableFuture.completedFuture(GatewayRoutes.Answer.of(keyInUrl.get()));
         }
-        GatewayRoutes.Answer answer = answered.toCompletableFuture().join();
-        HttpServletResponse response = (HttpServletResponse) servletResponse;
+        write((HttpServletResponse) servletResponse, answered.toCompletableFuture().join());
+    }
+
+    /** A body over the routes' limit, declared or, when chunked, read up to one byte past it. */
+    private static boolean bodyTooLarge(HttpServletRequest request) throws IOException {
+        long declared = request.getContentLengthLong();
+        if (declared >= 0 || request.getHeader("Transfer-Encoding") == null) {
+            return declared > GatewayRoutes.MAX_BODY;
+        }
+        return request.getInputStream().readNBytes(GatewayRoutes.MAX_BODY + 1).length > GatewayRoutes.MAX_BODY;
+    }
+
+    private static void write(HttpServletResponse response, GatewayRoutes.Answer answer) throws IOException {
         answer.headers().forEach(response::setHeader);
         HttpVerdict.write(response, answer.status(), answer.contentType(), answer.body());
     }

@@ -46,6 +46,10 @@ final class GatewayRoutes {
     static final String KEY_ID = "X-Latchkey-Key-Id";
     static final String DEVELOPER_ID = "X-Latchkey-Developer-Id";
     static final String SCOPES = "X-Latchkey-Scopes";
+    /** The largest body either server takes on a route (gateways send none); a larger one is 413 {@link #TOO_LARGE}. */
+    static final int MAX_BODY = 8192;
+    static final Answer TOO_LARGE = new Answer(413, Map.of("Cache-Control", "no-store"), HttpVerdict.PROBLEM_JSON,
+            HttpVerdict.problemJson(413, "content-too-large", "The request's body is too large."));
 
     /** What a route answers, for the server that carries it to write. */
     record Answer(int status, Map<String, String> headers, String contentType, String body) {
@@ -137,6 +141,11 @@ final class GatewayRoutes {
             return answer(path, query, headers, scope, path.substring(EXT_AUTHZ.length()), later, mayAsk);
         }
         return null;
+    }
+
+    /** Whether {@code path} is one of the gateway routes, which {@link #answer} answers. */
+    static boolean isRoute(String path) {
+        return isRoute(path, AUTHORIZE) || isRoute(path, EXT_AUTHZ);
     }
 
     /** The route itself, with or without path parameters ({@code ;...}), or for ext-authz anything beneath it. */

@@ -87,7 +87,6 @@ final class GatewayServer implements AutoCloseable {
 
     private static final int MAX_LINE = 8192;
     private static final int MAX_HEADERS = 8192;
-    private static final int MAX_BODY = 8192;
     private static final int IDLE_SECONDS = 60;
     /** Threads that may wait on the query side at once. */
     private static final int MAX_WAITING = 64;
@@ -101,8 +100,6 @@ final class GatewayServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
     /** Whether Netty's native epoll transport loads here: asked once, for the loops and the channel alike. */
     private static final boolean EPOLL = Epoll.isAvailable();
-    private static final GatewayRoutes.Answer TOO_LARGE = problem(413, "content-too-large",
-            "The request's body is too large.");
 
     private record DateStamp(long second, String text) {
     }
@@ -221,7 +218,7 @@ final class GatewayServer implements AutoCloseable {
 
         /** Closing the connection after refusing an expectation, as the refusal's Connection header says. */
         ProblemAggregator() {
-            super(MAX_BODY, true);
+            super(GatewayRoutes.MAX_BODY, true);
         }
 
         /**
@@ -236,7 +233,7 @@ final class GatewayServer implements AutoCloseable {
                 return answer;
             }
             GatewayRoutes.Answer problem = refused.status().code() == 413
-                    ? TOO_LARGE
+                    ? GatewayRoutes.TOO_LARGE
                     : problem(417, "expectation-failed", "The request's Expect header asks for something unsupported.");
             ReferenceCountUtil.release(answer);
             return response(((HttpRequest) start).method(), problem, true);
@@ -246,7 +243,7 @@ final class GatewayServer implements AutoCloseable {
         protected void handleOversizedMessage(ChannelHandlerContext context, HttpMessage oversized) {
             // A server's aggregator only ever sees requests.
             write(context, ((HttpRequest) oversized).method(),
-                    TOO_LARGE, true);
+                    GatewayRoutes.TOO_LARGE, true);
         }
     }
 
@@ -261,7 +258,7 @@ final class GatewayServer implements AutoCloseable {
     private static final class RequestDecoder extends HttpRequestDecoder {
 
         RequestDecoder() {
-            super(MAX_LINE, MAX_HEADERS, MAX_BODY);
+            super(MAX_LINE, MAX_HEADERS, GatewayRoutes.MAX_BODY);
         }
 
         @Override

@@ -122,6 +122,26 @@ class MalformedRequestFuzzTest {
         }
     }
 
+    /**
+     * A body over 8 KiB on a route is answered at once with 413 on both ports, declared (of which only a part is sent)
+     * or chunked; a small one is no reason to refuse.
+     */
+    @Test
+    void aBodyOverTheRoutesLimitIsRefusedOnBothPorts() throws Exception {
+        awaitReady();
+        String head = "GET /authorize HTTP/1.1\r\nHost: edge\r\n" + header("Authorization", "Bearer " + LIVE_KEY);
+        String chunk = "a".repeat(4_096);
+        String chunked = head + "Transfer-Encoding: chunked\r\n\r\n"
+                + ("1000\r\n" + chunk + "\r\n").repeat(3) + "0\r\n\r\n";
+        for (int listener : new int[] {port, gateway.port()}) {
+            assertThat(send(listener, head + "Content-Length: 1048576\r\n\r\n" + chunk))
+                    .as("a declared body, port %d", listener).isEqualTo(413);
+            assertThat(send(listener, chunked)).as("a chunked body, port %d", listener).isEqualTo(413);
+            assertThat(send(listener, head + "Content-Length: 100\r\nConnection: close\r\n\r\n" + "a".repeat(100)))
+                    .as("a small body, port %d", listener).isEqualTo(200);
+        }
+    }
+
     private void awaitReady() throws Exception {
         for (int i = 0; i < 400; i++) {
             if (send(port, "GET /actuator/health HTTP/1.1\r\nHost: edge\r\nConnection: close\r\n\r\n") == 200) {
