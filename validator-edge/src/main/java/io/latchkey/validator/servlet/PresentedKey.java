@@ -32,13 +32,23 @@ public record PresentedKey(String key, boolean ambiguous) {
 
     /**
      * From every value each header was sent with: a header sent twice is as ambiguous as both headers, and answered
-     * the same way, never by picking one of the values.
+     * the same way, never by picking one of the values. An empty copy (or a bearer without a token) is left out first,
+     * as an empty header is beside the other one.
      */
     public static PresentedKey fromAll(List<String> authorization, List<String> apiKey) {
-        if (authorization.size() > 1 || apiKey.size() > 1) {
+        List<String> authorizations = authorization.size() > 1 ? carryingKeys(authorization, true) : authorization;
+        List<String> apiKeys = apiKey.size() > 1 ? carryingKeys(apiKey, false) : apiKey;
+        if (authorizations.size() > 1 || apiKeys.size() > 1) {
             return new PresentedKey(null, true);
         }
-        return from(authorization.isEmpty() ? null : authorization.get(0), apiKey.isEmpty() ? null : apiKey.get(0));
+        return from(authorizations.isEmpty() ? null : authorizations.get(0), apiKeys.isEmpty() ? null : apiKeys.get(0));
+    }
+
+    /** The values that are neither empty nor a bearer without a token; any other value counts as one sent. */
+    private static List<String> carryingKeys(List<String> values, boolean authorization) {
+        return values.stream()
+                .filter(value -> !value.isBlank() && !(authorization && value.strip().equalsIgnoreCase(BEARER.strip())))
+                .toList();
     }
 
     /**

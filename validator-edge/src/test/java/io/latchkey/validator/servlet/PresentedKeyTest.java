@@ -115,4 +115,16 @@ class PresentedKeyTest {
                 new PresentedKey("lk_live_a", false));
         assertThat(PresentedKey.fromAll(List.of(), List.of())).isEqualTo(new PresentedKey(null, false));
     }
+
+    /** A copy of a header that carries no key is no second key either: before, it made the request ambiguous. */
+    @Test
+    void anEmptyCopyOfAHeaderCarriesNoKey() {
+        assertThat(PresentedKey.fromAll(List.of(), List.of("lk_live_a", ""))).isEqualTo(
+                new PresentedKey("lk_live_a", false));
+        assertThat(PresentedKey.fromAll(List.of("Bearer ", "Bearer lk_live_a"), List.of())).isEqualTo(
+                new PresentedKey("lk_live_a", false));
+        assertThat(PresentedKey.fromAll(List.of("", " "), List.of(" ", ""))).isEqualTo(new PresentedKey(null, false));
+        assertThat(PresentedKey.fromAll(List.of("Basic eDp5", "Bearer lk_live_a"), List.of()).ambiguous()).isTrue();
+        assertThat(PresentedKey.fromAll(List.of("", "Bearer lk_live_a"), List.of("lk_live_b")).ambiguous()).isTrue();
+    }
 }
