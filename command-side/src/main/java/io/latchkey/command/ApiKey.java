@@ -49,9 +49,7 @@ public class ApiKey {
 
     /** Called only by {@link DeveloperAccount}, which guarantees that the developer exists. */
     ApiKey(CreateApiKeyCommand command) {
-        if (command.expiresAt() != null) {
-            requireFuture(command.expiresAt(), command.now());
-        }
+        requireFuture(command.expiresAt(), command.now());
         apply(new ApiKeyCreatedEvent(command.keyId(), command.developerId(), command.name(), command.secretHash(),
                 command.hint(), canonical(command.scopes()), command.now(), command.expiresAt(), command.rateLimit()));
         if (command.monthlyQuota() != null) {
@@ -188,8 +186,12 @@ public class ApiKey {
         return requestsPerMonth;
     }
 
+    /** An expiry, when there is one (null: the key never expires), must be ahead and storable. */
     private static void requireFuture(Instant expiry, Instant now) {
-        if (expiry == null || !expiry.isAfter(now)) {
+        if (expiry == null) {
+            return;
+        }
+        if (!expiry.isAfter(now)) {
             throw new RuleViolation(RuleViolation.EXPIRY_IN_PAST, "The expiry must be in the future.");
         }
         if (!TimeBounds.holds(expiry)) {

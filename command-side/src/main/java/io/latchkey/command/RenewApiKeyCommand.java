@@ -4,7 +4,7 @@ import java.time.Instant;
 import org.axonframework.modelling.command.TargetAggregateIdentifier;
 import org.axonframework.modelling.command.TargetAggregateVersion;
 
-/** Moves a key's expiry to a future instant; an expired key becomes active again. */
+/** Moves a key's expiry to a future instant, or removes it (null); an expired key becomes active again. */
 public record RenewApiKeyCommand(@TargetAggregateIdentifier String keyId, Instant expiresAt, Instant now,
                                  @TargetAggregateVersion Long expectedVersion) {
 }

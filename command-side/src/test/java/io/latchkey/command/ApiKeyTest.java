@@ -141,6 +141,17 @@ class ApiKeyTest {
     }
 
     @Test
+    void renewingWithoutAnExpiryMakesAnExpiredKeyActiveForGood() {
+        Instant renewedAt = EXPIRY.plusSeconds(60);
+        fixture.given(created(), new ApiKeyExpiredEvent(KEY_ID, EXPIRY))
+                .when(new RenewApiKeyCommand(KEY_ID, null, renewedAt, null))
+                .expectEvents(new ApiKeyRenewedEvent(KEY_ID, null, renewedAt));
+        fixture.given(created(), new ApiKeyExpiredEvent(KEY_ID, EXPIRY), new ApiKeyRenewedEvent(KEY_ID, null, renewedAt))
+                .when(new ExpireApiKeyCommand(KEY_ID, EXPIRY.plus(Duration.ofDays(3650))))
+                .expectNoEvents();
+    }
+
+    @Test
     void cannotRenewIntoThePast() {
         fixture.given(created())
                 .when(new RenewApiKeyCommand(KEY_ID, LATER.minusSeconds(1), LATER, null))

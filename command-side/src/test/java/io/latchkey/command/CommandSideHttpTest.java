@@ -622,6 +622,19 @@ class CommandSideHttpTest {
         assertProblem(call("POST", "/v1/keys/" + keyId + "/renew", null), 400);
     }
 
+    /** A renewal names its expiry: an instant, or null for none; an empty body is refused rather than read as null. */
+    @Test
+    void aRenewalWithANullExpiryRemovesItAndOneWithoutTheFieldIsRefused() {
+        String keyId = createKey(registerDeveloper(), "expiresAt", "2099-01-01T00:00:00Z").body().get("keyId").asText();
+        Response missing = call("POST", "/v1/keys/" + keyId + "/renew", Map.of());
+        assertProblem(missing, 422);
+        assertThat(missing.body().get("detail").asText()).contains("null for a key that never expires");
+        Response renewed = call("POST", "/v1/keys/" + keyId + "/renew", map("expiresAt", null));
+        assertThat(renewed.status()).as(renewed.raw()).isEqualTo(200);
+        assertThat(renewed.body().get("expiresAt").isNull()).as(renewed.raw()).isTrue();
+        assertThat(renewed.body().get("version").asLong()).isEqualTo(1);
+    }
+
     @Test
     void missingRequiredFieldsAreInvalid() {
         assertProblem(call("POST", "/v1/developers", map("email", "ada@example.com")), 422);

@@ -151,13 +151,13 @@ class KeyController {
                                              @RequestHeader(name = "If-Match", required = false) String ifMatch,
                                              RequestContext ctx) {
         Ids.require(keyId, Ids.NO_SUCH_KEY);
-        if (request.expiresAt() == null) {
-            throw ProblemException.invalid("expiresAt is required.");
+        if (!request.namesExpiry()) {
+            throw ProblemException.invalid("expiresAt is required: an instant, or null for a key that never expires.");
         }
-        Long version = commands.send(new RenewApiKeyCommand(keyId, request.expiresAt(), clock.instant(),
+        Instant expiresAt = request.expiresAt();
+        Long version = commands.send(new RenewApiKeyCommand(keyId, expiresAt, clock.instant(),
                 expectedVersion(ifMatch)), ctx, Ids.NO_SUCH_KEY);
-        return ResponseEntity.ok().eTag(etag(version))
-                .body(new RenewedKeyResponse(keyId, request.expiresAt(), version));
+        return ResponseEntity.ok().eTag(etag(version)).body(new RenewedKeyResponse(keyId, expiresAt, version));
     }
 
     @PostMapping("/v1/keys/{keyId}/revoke")
