@@ -101,7 +101,7 @@ class EdgeConfiguration {
         return new CoarseClock(clock.getIfAvailable(Clock::systemUTC), Duration.ofMillis(100));
     }
 
-    @Bean
+    @Bean(destroyMethod = "close")
     @ConditionalOnProperty("latchkey.usage.command-url")
     UsageCounter usageCounter(CoarseClock clock) {
         return new UsageCounter(clock);
