@@ -1,7 +1,6 @@
 package io.latchkey.edge;
 
 import io.latchkey.bench.ValidateBenchmark.Cursor;
-import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.UUID;
@@ -23,10 +22,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * What counting one decision for usage costs the request thread: {@link UsageCounter#record} with the endpoint taken
  * from a gateway's original URI (normalised: query dropped, ids folded), over 100 or 10,000 keys and a handful of
  * endpoints and outcomes, next to drawing the same inputs without counting; what counting adds is the difference.
- * The batches are folded into the counters by the counter's folding thread, or by the calling thread when its batch
- * fills first; at the end of a run, the folding thread's CPU time per decision is printed, the rest of what counting
- * costs the machine. Key ids and URIs are new strings on every call, as in the edge, so no hash of theirs is cached.
- * In package {@code io.latchkey.edge} because the counter is package-private there.
+ * Each call carries its share of the batch folds, which the calling thread makes every 64 decisions. Key
+ * ids and URIs are new strings on every call, as in the edge, so no hash of theirs is cached. In package
+ * {@code io.latchkey.edge} because the counter is package-private there.
  *
  * <pre>java -jar benchmarks/target/benchmarks.jar UsageCountingBenchmark -t 1 -rf json -rff usage-t1.json</pre>
  */
@@ -56,8 +54,6 @@ public class UsageCountingBenchmark {
     private final CoarseClock clock = new CoarseClock(Clock.systemUTC(), Duration.ofMillis(10));
     private final UsageCounter counter = new UsageCounter(clock);
     private UUID[] keyIds;
-    /** Decisions recorded, warm-up included, as the folding thread's CPU time is. */
-    private long recorded;
 
     @Setup
     public void keys() {
@@ -83,12 +79,7 @@ public class UsageCountingBenchmark {
     }
 
     @TearDown
-    public void stop() {
-        Thread.getAllStackTraces().keySet().stream().filter(thread -> thread.getName().equals("latchkey-usage-fold"))
-                .findFirst().ifPresent(folding -> System.out.printf("%nfolding thread: %.1f ns of CPU per decision "
-                        + "(%d decisions)%n", (double) ManagementFactory.getThreadMXBean().getThreadCpuTime(
-                                folding.getId()) / Math.max(1, recorded), recorded));
-        counter.close();
+    public void stopClock() {
         clock.close();
     }
 
@@ -107,7 +98,6 @@ public class UsageCountingBenchmark {
     public int record(Cursor cursor) {
         int n = cursor.next(1 << 20);
         counter.record(keyId(n), uri(n), OUTCOMES[(n >>> 3) % OUTCOMES.length]);
-        recorded++;
         return n;
     }
 }

@@ -101,7 +101,7 @@ class EdgeConfiguration {
         return new CoarseClock(clock.getIfAvailable(Clock::systemUTC), Duration.ofMillis(100));
     }
 
-    @Bean(destroyMethod = "close")
+    @Bean
     @ConditionalOnProperty("latchkey.usage.command-url")
     UsageCounter usageCounter(CoarseClock clock) {
         return new UsageCounter(clock);

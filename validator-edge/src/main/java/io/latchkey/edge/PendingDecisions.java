@@ -5,20 +5,15 @@ import java.lang.invoke.VarHandle;
 
 /**
  * The decisions one thread counted that are not yet in the counters, at most {@value #CAPACITY}. The thread adds
- * them without a lock, and wakes the folding thread when {@value #WAKE_AT} are waiting; they are folded by that thread,
- * by the reporting thread when a report is taken, or, should the buffer fill first, by the thread itself, under this
- * object's lock. A fold goes {@value #CHUNK} decisions at a time: it first loads their counters in one tight loop, by
- * the table hash each decision was added with, and only then counts, so that the cache misses of the chunk overlap:
- * one at a time, a counter that is not in the cache cost the decision the whole miss (docs/benchmarks.md, "Usage
- * counting").
+ * them without a lock; they are folded in a batch when they fill the buffer, by that thread, or when a report is
+ * taken, by the reporting thread, under this object's lock. A fold first loads the counters of every slot in one
+ * tight loop, by the table hash each decision was added with, and only then counts, so that the cache misses of the
+ * whole batch overlap: one at a time, a counter that is not in the cache cost the decision the whole miss
+ * (docs/benchmarks.md, "Usage counting").
  */
 final class PendingDecisions {
 
-    static final int CAPACITY = 512;
-    /** Decisions waiting when the owner wakes the folding thread: half the buffer, so that it seldom fills. */
-    static final int WAKE_AT = CAPACITY / 2;
-    /** Decisions whose counters a fold loads before it counts them: enough misses to overlap, all in the L1 cache. */
-    static final int CHUNK = 64;
+    static final int CAPACITY = 64;
     /** Ordered access to {@link #progress}. */
     private static final VarHandle PROGRESS = MethodHandles.arrayElementVarHandle(long[].class);
     /**
@@ -31,15 +26,15 @@ final class PendingDecisions {
     /** What the touches loaded, which keeps them from being optimised away. */
     private static final int TOUCHED = 18;
 
-    /** What folding does: first touch the counters of a chunk, then count each decision; and who else folds. */
+    /** What folding does: first touch the counters of the whole batch, then count each decision. */
     interface Folder {
-        /** Loads what counting decisions of the hashes from {@code from} (inclusive) to {@code to} will read. */
-        long touch(int[] hashes, int from, int to);
+        /**
+         * Loads what counting decisions of these hashes will read, the batch's slots all (those not in the batch
+         * too: a wasted load costs less than a loop that tells them apart).
+         */
+        long touch(int[] hashes);
 
         void count(long msb, long lsb, Object endpoint, int hash, int outcome, long time);
-
-        /** Asks the folding thread to fold; called by an owner with {@value #WAKE_AT} decisions waiting. */
-        void wake();
     }
 
     private final Thread owner = Thread.currentThread();
@@ -61,10 +56,7 @@ final class PendingDecisions {
     /** Adds a decision; by the owning thread only. */
     void add(long msb, long lsb, Object endpoint, int hash, int outcome, long time, Folder folder) {
         long at = progress[WRITTEN];
-        long waiting = at - (long) PROGRESS.getAcquire(progress, FOLDED);
-        if (waiting == WAKE_AT) {
-            folder.wake();
-        } else if (waiting == CAPACITY) {
+        if (at - (long) PROGRESS.getAcquire(progress, FOLDED) == CAPACITY) {
             fold(folder);
         }
         int slot = (int) at & (CAPACITY - 1);
@@ -84,16 +76,13 @@ final class PendingDecisions {
         if (from == to) {
             return;
         }
-        for (long n = from; n < to; ) {
-            int first = (int) n & (CAPACITY - 1);
-            int end = (int) Math.min(first + Math.min(CHUNK, to - n), CAPACITY);
-            progress[TOUCHED] += folder.touch(hashes, first, end);
-            for (int slot = first; slot < end; slot++, n++) {
-                folder.count(msbs[slot], lsbs[slot], endpoints[slot], hashes[slot], outcomes[slot], times[slot]);
-                // One at a time, so that a fold that fails part-way (out of memory) never counts a decision twice.
-                // The owner overwrites a slot only once it sees it folded.
-                PROGRESS.setRelease(progress, FOLDED, n + 1);
-            }
+        progress[TOUCHED] += folder.touch(hashes);
+        for (long n = from; n < to; n++) {
+            int slot = (int) n & (CAPACITY - 1);
+            folder.count(msbs[slot], lsbs[slot], endpoints[slot], hashes[slot], outcomes[slot], times[slot]);
+            // One at a time, so that a fold that fails part-way (out of memory) never counts a decision twice. The
+            // owner overwrites a slot only once it sees it folded.
+            PROGRESS.setRelease(progress, FOLDED, n + 1);
         }
     }
 

@@ -14,24 +14,23 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Counts every decision by key, minute, endpoint and outcome, without I/O. A decision may wait on a lock: when its
- * thread's batch is full while another thread folds it, or while a fold adds a pair new in the minute (see below).
- * Counters are never reset; a report carries what each counter gained since the last acknowledged report, so nothing
- * counted between taking a report and its acknowledgement is lost, and a report that failed is sent again unchanged. A
- * minute's counters are dropped as a whole once it has been over for {@value #LATE_MILLIS} ms and is fully reported. It
- * is first retired: no decision finds it any more (one of it counted later still, on a thread stalled between reading
- * the clock and counting, counts in the first minute after it), and those that found it before are waited out, batches
- * by folding every batch, counts in the maps by a counter of those under way; what they added is reported before the
- * minute goes. Decisions about keys that matched none count under {@value #UNKNOWN_KEY}, never under anything derived
- * from the secret. Each key keeps at most {@value #MAX_ENDPOINTS} distinct endpoints a minute; further ones count as
+ * Counts every decision by key, minute, endpoint and outcome, without I/O. A decision may wait on a lock: while the
+ * reporting thread folds its thread's batch, or while a fold adds a pair new in the minute (see below). Counters
+ * are never reset; a report carries what each
+ * counter gained since the last acknowledged report, so nothing counted between taking a report and its
+ * acknowledgement is lost, and a report that failed is sent again unchanged. A minute's counters are dropped as a
+ * whole once it has been over for {@value #LATE_MILLIS} ms and is fully reported. It is first retired: no decision
+ * finds it any more (one of it counted later still, on a thread stalled between reading the clock and counting,
+ * counts in the first minute after it), and those that found it before are waited out, batches by folding every
+ * batch, counts in the maps by a counter of those under way; what they added is reported before the minute goes.
+ * Decisions about keys that matched none count under {@value #UNKNOWN_KEY}, never under anything derived from the
+ * secret. Each key keeps at most {@value #MAX_ENDPOINTS} distinct endpoints a minute; further ones count as
  * {@value #OTHER_ENDPOINT}, so clients cannot make the counters grow without bound. The table counts the endpoints it
  * holds and leaves room for those in the maps; endpoints that reach the maps only after the table's (URIs past those
  * remembered, outcomes past the table's) can take a key to twice the cap, no further.
@@ -40,11 +39,10 @@ import org.slf4j.LoggerFactory;
  * through a chain of multiplications, and each hop through a map is a cache miss once many keys are counted. So a
  * decision about a key in a UUID's canonical form (every key Latchkey makes) at a remembered endpoint goes to its
  * thread's {@link PendingDecisions}, whose batches are folded into the minute's {@link UsageTable} (an entry by the
- * key's 128 bits and the endpoint's number) with their cache misses overlapping, by the counter's folding thread once
- * half a batch waits (by the request thread itself only when its batch is full); a fold takes the batch's lock, and the
- * table's lock for a (key, endpoint) pair new in the minute. Reports fold every thread's batch first. Both strings are
- * read from the thread's {@link Latin1Text}, a copy of their bytes taken eight at a time: the key's bits from there,
- * and the hash of the URI's path (its query and fragment left out), under which the path is remembered in a
+ * key's 128 bits and the endpoint's number) with their cache misses overlapping; a fold takes the batch's lock, and
+ * the table's lock for a (key, endpoint) pair new in the minute. Reports fold every thread's batch first. Both strings
+ * are read from the thread's {@link Latin1Text}, a copy of their bytes taken eight at a time: the key's bits from
+ * there, and the hash of the URI's path (its query and fragment left out), under which the path is remembered in a
  * {@link ProbeTable}. Everything else counts at once in maps by key id and endpoint, and a report adds the two.
  */
 final class UsageCounter {
@@ -105,7 +103,6 @@ final class UsageCounter {
         return made;
     });
     private final PendingDecisions.Folder folder = new TableFolder();
-    private final FoldingThread folding = new FoldingThread();
     private final int tableCapacity;
     private volatile Minute current;
     /** The next minute, made ahead by the reporter's threads so that no decision waits while its table is zeroed. */
@@ -295,15 +292,10 @@ final class UsageCounter {
     private final class TableFolder implements PendingDecisions.Folder {
 
         @Override
-        public long touch(int[] hashes, int from, int to) {
+        public long touch(int[] hashes) {
             // The latest minute's table: a decision of another minute misses, which costs only a load.
             Minute minute = current;
-            return minute == null ? 0 : minute.table.touch(hashes, from, to);
-        }
-
-        @Override
-        public void wake() {
-            folding.wake();
+            return minute == null ? 0 : minute.table.touch(hashes);
         }
 
         @Override
@@ -806,51 +798,6 @@ final class UsageCounter {
         collectMaps(minute, totals, new HashMap<>());
         return totals.entrySet().stream()
                 .allMatch(total -> acknowledged.getOrDefault(total.getKey(), 0L).equals(total.getValue()));
-    }
-
-    /** Stops the folding thread; decisions waiting are folded by the next report, or by their thread. */
-    void close() {
-        folding.close();
-    }
-
-    /**
-     * Folds the threads' batches when one wakes it, so that a request thread seldom folds: the cache misses of
-     * counting are this thread's, off the request's path. Started by the first wake, and parked while none comes.
-     */
-    private final class FoldingThread implements Runnable {
-
-        private final Thread thread = new Thread(this, "latchkey-usage-fold");
-        private final AtomicBoolean started = new AtomicBoolean();
-        private volatile boolean closed;
-
-        FoldingThread() {
-            thread.setDaemon(true);
-        }
-
-        void wake() {
-            if (!started.get() && started.compareAndSet(false, true)) {
-                thread.start();
-            }
-            LockSupport.unpark(thread);
-        }
-
-        @Override
-        public void run() {
-            while (!closed) {
-                LockSupport.park(this);
-                try {
-                    foldPending();
-                } catch (RuntimeException | OutOfMemoryError e) {
-                    // The decisions not folded stay in their batches, for the next fold.
-                    log.error("Folding usage counts failed; the next fold takes them up", e);
-                }
-            }
-        }
-
-        void close() {
-            closed = true;
-            LockSupport.unpark(thread);
-        }
     }
 
     /** Folds every thread's pending decisions into the counters, and forgets the threads that are gone. */

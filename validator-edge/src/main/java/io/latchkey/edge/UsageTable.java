@@ -159,17 +159,16 @@ final class UsageTable {
     }
 
     /**
-     * Loads the first line that {@link #count} would read for each entry of {@code hashes} from {@code from}
-     * (inclusive) to {@code to}, so that a batch of decisions can have their misses overlap before counting; returns
-     * what it loaded, for the caller to keep the loads from being elided. A tight loop, so that the processor has many
-     * of them under way at once.
+     * Loads the first line that {@link #count} would read for each of these entries, so that a batch of decisions can
+     * have their misses overlap before counting; returns what it loaded, for the caller to keep the loads from being
+     * elided. A tight loop, so that the processor has many of them under way at once.
      */
-    long touch(int[] hashes, int from, int to) {
+    long touch(int[] hashes) {
         long[] slots = latest.slots;
         int mask = (slots.length - PAD) / LONGS - 1;
         long loaded = 0;
-        for (int i = from; i < to; i++) {
-            loaded += slots[PAD + (hashes[i] & mask) * LONGS + META];
+        for (int hash : hashes) {
+            loaded += slots[PAD + (hash & mask) * LONGS + META];
         }
         return loaded;
     }

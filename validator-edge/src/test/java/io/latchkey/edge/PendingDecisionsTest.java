@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class PendingDecisionsTest {
@@ -15,12 +14,9 @@ class PendingDecisionsTest {
     private static final class Recording implements PendingDecisions.Folder {
         final List<Long> counted = new ArrayList<>();
 
-        final AtomicInteger wakes = new AtomicInteger();
-
         @Override
-        public long touch(int[] hashes, int from, int to) {
-            assertThat(to - from).isBetween(1, PendingDecisions.CHUNK);
-            return to - from;
+        public long touch(int[] hashes) {
+            return hashes.length;
         }
 
         @Override
@@ -28,11 +24,6 @@ class PendingDecisionsTest {
             // Each decision is added with a hash of its own; the fold must hand that one back with it.
             assertThat(hash).isEqualTo((int) msb * 31);
             counted.add(msb);
-        }
-
-        @Override
-        public void wake() {
-            wakes.incrementAndGet();
         }
     }
 
@@ -80,7 +71,7 @@ class PendingDecisionsTest {
         }
         PendingDecisions.Folder failing = new PendingDecisions.Folder() {
             @Override
-            public long touch(int[] hashes, int from, int to) {
+            public long touch(int[] hashes) {
                 return 0;
             }
 
@@ -91,10 +82,6 @@ class PendingDecisionsTest {
                 }
                 folder.count(msb, lsb, endpoint, hash, outcome, time);
             }
-
-            @Override
-            public void wake() {
-            }
         };
 
         assertThatThrownBy(() -> decisions.fold(failing)).isInstanceOf(OutOfMemoryError.class);
@@ -103,22 +90,5 @@ class PendingDecisionsTest {
         // The decision whose count failed had not been counted, so the next fold counts it.
         assertThat(folder.counted).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L);
         assertThat(decisions.abandoned()).isFalse();
-    }
-
-    /** The owner wakes the folding thread once half its buffer waits, and folds itself only when the buffer is full. */
-    @Test
-    void theOwnerLeavesItsDecisionsToTheFoldingThreadUntilItsBufferIsFull() {
-        PendingDecisions decisions = new PendingDecisions();
-        Recording folder = new Recording();
-        for (long n = 0; n < PendingDecisions.CAPACITY; n++) {
-            decisions.add(n, 0, "/orders", (int) n * 31, 0, 0, folder);
-        }
-        assertThat(folder.wakes).hasValue(1);
-        assertThat(folder.counted).isEmpty();
-
-        decisions.add(PendingDecisions.CAPACITY, 0, "/orders", PendingDecisions.CAPACITY * 31, 0, 0, folder);
-        assertThat(folder.counted).hasSize(PendingDecisions.CAPACITY);
-        decisions.fold(folder);
-        assertThat(folder.counted).hasSize(PendingDecisions.CAPACITY + 1);
     }
 }

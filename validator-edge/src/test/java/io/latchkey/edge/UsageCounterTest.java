@@ -560,26 +560,6 @@ class UsageCounterTest {
         assertThat(counter.tabledCounters()).isEqualTo(150);
     }
 
-    /**
-     * Once half a thread's batch waits, the counter's folding thread folds it: the request thread does not, and no
-     * report is needed for the counts to reach the table ({@code size} folds nothing itself).
-     */
-    @Test
-    void theFoldingThreadFoldsAThreadsDecisionsOffItsPath() throws InterruptedException {
-        int decisions = PendingDecisions.WAKE_AT + 1;
-        for (int i = 0; i < decisions; i++) {
-            counter.record(UUID.randomUUID().toString(), "/orders", "valid");
-        }
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (counter.size() < decisions && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        counter.close();
-
-        assertThat(counter.size()).isEqualTo(decisions);
-        assertThat(counter.tabledCounters()).isEqualTo(decisions);
-    }
-
     @Test
     void lastUsedIsTheLatestDecisionOfTheKeyAtAnyEndpoint() {
         String keyId = "7d3f8a2e-0b1c-4d5e-8f90-123456789abc";
