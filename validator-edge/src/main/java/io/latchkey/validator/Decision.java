@@ -4,19 +4,24 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * The answer to one validation. Identity fields ({@code keyId}, {@code developerId}, {@code scopes},
- * {@code expiresAt}) are set whenever the key was found, including for REVOKED, EXPIRED and INSUFFICIENT_SCOPE, so
- * callers can log and count; callers must not reveal them to the presenter of a denied key. {@code rateLimit} is set
- * when a rate limiter was asked, which happens only for a key that would otherwise be VALID and whose quota, if it has
- * one, is not known to be used up (so a QUOTA_EXCEEDED decision may carry none); {@code quota} when a quota limiter
- * was asked, which happens only for a key that would otherwise be VALID after its rate limit, or whose quota is known
- * to be used up.
+ * The answer to one validation. Identity fields ({@code keyId}, {@code developerId}, {@code scopes}, {@code expiresAt})
+ * are set whenever the key was found, including for REVOKED, EXPIRED, SUPERSEDED and INSUFFICIENT_SCOPE, so callers can
+ * log and count; callers must not reveal them to the presenter of a denied key. {@code rateLimit} is set when a rate
+ * limiter was asked, which happens only for a key that would otherwise be VALID and whose quota, if it has one, is not
+ * known to be used up (so a QUOTA_EXCEEDED decision may carry none); {@code quota} when a quota limiter was asked,
+ * which happens only for a key that would otherwise be VALID after its rate limit, or whose quota is known to be used
+ * up.
  */
 public record Decision(Status status, String keyId, String developerId, List<String> scopes, Instant expiresAt,
                        RateLimitState rateLimit, QuotaState quota) {
 
+    /**
+     * {@code SUPERSEDED}: a secret a rotation replaced, whose grace period is over, of a key that is neither revoked
+     * nor expired. It authenticates no more than a revoked key, and is told apart from one only where the key's owner
+     * looks (its usage), not in any answer. Last, as statuses are added: their order numbers them.
+     */
     public enum Status {
-        VALID, MALFORMED, NOT_FOUND, REVOKED, EXPIRED, INSUFFICIENT_SCOPE, RATE_LIMITED, QUOTA_EXCEEDED
+        VALID, MALFORMED, NOT_FOUND, REVOKED, EXPIRED, INSUFFICIENT_SCOPE, RATE_LIMITED, QUOTA_EXCEEDED, SUPERSEDED
     }
 
     public Decision {
@@ -58,7 +63,7 @@ public record Decision(Status status, String keyId, String developerId, List<Str
     /** True for the outcomes that must look identical to an outsider: the key does not authenticate. */
     public boolean unauthenticated() {
         return switch (status) {
-            case MALFORMED, NOT_FOUND, REVOKED, EXPIRED -> true;
+            case MALFORMED, NOT_FOUND, REVOKED, EXPIRED, SUPERSEDED -> true;
             case VALID, INSUFFICIENT_SCOPE, RATE_LIMITED, QUOTA_EXCEEDED -> false;
         };
     }

@@ -123,8 +123,9 @@ final class DefaultKeyValidator implements KeyValidator {
             // must not admit a key the fleet has expired.
             status = Decision.Status.EXPIRED;
         } else if (entry.secretValidUntil() != null && now >= entry.secretValidUntil().toEpochMilli()) {
-            // A secret replaced by rotation whose grace period is over is as dead as a revoked one.
-            status = Decision.Status.REVOKED;
+            // A secret replaced by rotation whose grace period is over is as dead as a revoked one, and counted apart:
+            // the key it belonged to lives on.
+            status = Decision.Status.SUPERSEDED;
         } else if (required != null && !Scope.anyGrants(entry.scopes(), required)) {
             status = Decision.Status.INSUFFICIENT_SCOPE;
         } else {

@@ -59,7 +59,7 @@ public final class DeveloperKeyAuthenticator {
                     : new Outcome(Verdict.AUTHENTICATED, Caller.developer(decision.developerId(), decision.keyId()));
             case INSUFFICIENT_SCOPE -> new Outcome(Verdict.FORBIDDEN, null);
             // RATE_LIMITED and QUOTA_EXCEEDED cannot happen without limiters; if they ever did, they must not admit.
-            case MALFORMED, NOT_FOUND, REVOKED, EXPIRED, RATE_LIMITED, QUOTA_EXCEEDED -> UNAUTHENTICATED;
+            case MALFORMED, NOT_FOUND, REVOKED, EXPIRED, SUPERSEDED, RATE_LIMITED, QUOTA_EXCEEDED -> UNAUTHENTICATED;
         };
     }
 

@@ -226,7 +226,8 @@ class KeyValidatorTest {
         assertThat(validator.validate(key, "read").status()).isEqualTo(Status.VALID);
         time.set(NOW.plusSeconds(30));
         try {
-            assertThat(validator.validate(key, "read").status()).isEqualTo(Status.REVOKED);
+            // Superseded, not revoked: the key lives on, and its usage must not read as a revoked key's traffic.
+            assertThat(validator.validate(key, "read").status()).isEqualTo(Status.SUPERSEDED);
         } finally {
             time.set(NOW);
         }
@@ -259,7 +260,8 @@ class KeyValidatorTest {
     void unauthenticatedCoversExactlyTheOutcomesThatMustLookAlike() {
         assertThat(List.of(Status.values()).stream()
                 .filter(s -> new Decision(s, null, null, null, null).unauthenticated()))
-                .containsExactlyInAnyOrder(Status.MALFORMED, Status.NOT_FOUND, Status.REVOKED, Status.EXPIRED);
+                .containsExactlyInAnyOrder(Status.MALFORMED, Status.NOT_FOUND, Status.REVOKED, Status.EXPIRED,
+                        Status.SUPERSEDED);
     }
 
     @Test
