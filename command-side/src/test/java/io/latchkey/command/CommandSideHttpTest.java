@@ -19,6 +19,7 @@ import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.testing.LoopbackPorts;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -578,6 +579,45 @@ class CommandSideHttpTest {
         // Nothing changed: the key is at the version its creation left.
         assertThat(call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("write")),
                 "If-Match", created.header("ETag")).status()).isEqualTo(200);
+    }
+
+    /** Half a surrogate pair is no character: it was stored as U+FFFD, not as the name the answer repeated. */
+    @Test
+    void textThatIsNotWellFormedUnicodeIsRefused() {
+        String developerId = registerDeveloper();
+        String keys = "/v1/developers/" + developerId + "/keys";
+        Response lone = send("POST", keys, "{\"name\": \"lone \\ud800 surrogate\", \"scopes\": [\"read\"]}",
+                "Bearer " + TOKEN);
+        assertProblem(lone, 400);
+        assertThat(lone.body().get("detail").asText()).isEqualTo("name must be well-formed Unicode text.");
+        Response scope = send("POST", keys, "{\"name\": \"ci\", \"scopes\": [\"read\\udc00\"]}", "Bearer " + TOKEN);
+        assertProblem(scope, 400);
+        assertThat(scope.body().get("detail").asText()).isEqualTo("scopes[0] must be well-formed Unicode text.");
+        Response paired = send("POST", keys, "{\"name\": \"ci \\ud83d\\ude80\", \"scopes\": [\"read\"]}",
+                "Bearer " + TOKEN);
+        assertThat(paired.status()).as(paired.raw()).isEqualTo(201);
+        assertThat(paired.body().get("name").asText()).isEqualTo("ci \ud83d\ude80");
+    }
+
+    /**
+     * What the service itself refuses before a controller (a wrong token) and what Tomcat refuses before the service
+     * (a character a URI may not hold) are problems like every other answer: JSON without another charset, not a page.
+     */
+    @Test
+    void refusalsBeforeTheControllersAreProblemsInUtf8() throws IOException {
+        Response wrongToken = send("GET", "/v1/developers/" + UUID.randomUUID(), null, "Bearer wrong");
+        assertProblem(wrongToken, 401);
+        assertThat(wrongToken.header("Content-Type")).isEqualTo("application/problem+json");
+        for (String target : List.of("/v1/keys/{" + UUID.randomUUID() + "}", "/v1/keys/%00")) {
+            try (Socket socket = new Socket("127.0.0.1", port)) {
+                socket.setSoTimeout(10_000);
+                socket.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: command\r\nConnection: close"
+                        + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(answer).as(target).startsWith("HTTP/1.1 400").containsIgnoringCase("application/problem+json")
+                        .contains("\"status\":400").doesNotContain("<html");
+            }
+        }
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.latchkey.edge;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.redis.RedisLink;
+import io.latchkey.validator.servlet.ProblemReportValve;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -15,7 +16,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
-import org.apache.catalina.core.StandardHost;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.web.embedded.tomcat.TomcatServletWebServerFactory;
@@ -36,14 +36,10 @@ import org.springframework.core.env.Environment;
 @Configuration
 class EdgeConfiguration {
 
-    /**
-     * Tomcat's own refusals as problems ({@link ProblemReportValve}). Spring Boot puts a plain error report valve on
-     * the host too; this one sits behind it, so reports first, and the plain one then finds the error reported.
-     */
+    /** Tomcat's own refusals as problems ({@link ProblemReportValve}). */
     @Bean
     WebServerFactoryCustomizer<TomcatServletWebServerFactory> problemReports() {
-        return factory -> factory.addContextCustomizers(context ->
-                ((StandardHost) context.getParent()).setErrorReportValveClass(ProblemReportValve.class.getName()));
+        return factory -> factory.addContextCustomizers(ProblemReportValve::install);
     }
 
     @Bean

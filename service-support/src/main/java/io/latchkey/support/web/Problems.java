@@ -1,5 +1,6 @@
 package io.latchkey.support.web;
 
+import io.latchkey.validator.servlet.HttpVerdict;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.URI;
@@ -22,12 +23,13 @@ public final class Problems {
         return problem;
     }
 
-    /** For filters, which answer before Spring MVC's message converters are involved. */
+    /**
+     * For filters, which answer before Spring MVC's message converters are involved: as UTF-8 bytes, so that the
+     * container does not declare its default charset for JSON, which has none but UTF-8.
+     */
     static void write(HttpServletResponse response, int status, String slug, String title, String detail)
             throws IOException {
-        response.setStatus(status);
-        response.setContentType(MEDIA_TYPE);
-        response.getWriter().write("{\"type\":\"" + TYPE_BASE + slug + "\",\"title\":\"" + title
+        HttpVerdict.write(response, status, MEDIA_TYPE, "{\"type\":\"" + TYPE_BASE + slug + "\",\"title\":\"" + title
                 + "\",\"status\":" + status + ",\"detail\":\"" + detail.replace("\"", "'") + "\"}");
     }
 }

@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
+import com.fasterxml.jackson.databind.deser.std.StringDeserializer;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.module.SimpleModule;
@@ -68,8 +69,9 @@ final class RequestBodies {
             strict.coercionConfigFor(LogicalType.Textual).setCoercion(scalar, CoercionAction.Fail);
         }
         strict.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
-        strict.registerModule(new SimpleModule("latchkey-strict-instants").addDeserializer(Instant.class,
-                new TextualInstants()));
+        strict.registerModule(new SimpleModule("latchkey-strict-values")
+                .addDeserializer(Instant.class, new TextualInstants())
+                .addDeserializer(String.class, new WellFormedText()));
         strict.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
                 .maxStringLength(MAX_STRING_LENGTH).build());
         return strict;
@@ -96,6 +98,46 @@ final class RequestBodies {
                 return (Instant) context.handleWeirdStringValue(Instant.class, text, "not an ISO-8601 instant");
             }
             return InstantDeserializer.INSTANT.deserialize(parser, context);
+        }
+    }
+
+    /**
+     * Text that is well-formed UTF-16: a JSON escape can spell half a surrogate pair (<code>"\ud800"</code>), which no
+     * character is, and which would be stored as U+FFFD, not as the text the answer repeated.
+     */
+    private static final class WellFormedText extends StdScalarDeserializer<String> {
+
+        WellFormedText() {
+            super(String.class);
+        }
+
+        @Override
+        public String deserialize(JsonParser parser, DeserializationContext context) throws IOException {
+            String text = StringDeserializer.instance.deserialize(parser, context);
+            if (text != null && !wellFormed(text)) {
+                throw new NotWellFormed(parser);
+            }
+            return text;
+        }
+
+        private static boolean wellFormed(String text) {
+            for (int i = 0; i < text.length(); i++) {
+                if (Character.isHighSurrogate(text.charAt(i)) && i + 1 < text.length()
+                        && Character.isLowSurrogate(text.charAt(i + 1))) {
+                    i++;
+                } else if (Character.isSurrogate(text.charAt(i))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /** Text with half a surrogate pair; its message names no value. */
+    private static final class NotWellFormed extends MismatchedInputException {
+
+        NotWellFormed(JsonParser parser) {
+            super(parser, "Text is not well-formed Unicode", String.class);
         }
     }
 
@@ -222,7 +264,7 @@ final class RequestBodies {
             return "a whole number";
         }
         if (type == String.class) {
-            return "text";
+            return e instanceof NotWellFormed ? "well-formed Unicode text" : "text";
         }
         if (Collection.class.isAssignableFrom(type) || type.isArray()) {
             return "an array";

@@ -1,18 +1,29 @@
-package io.latchkey.edge;
+package io.latchkey.validator.servlet;
 
-import io.latchkey.validator.servlet.HttpVerdict;
 import java.io.IOException;
 import java.io.Writer;
+import org.apache.catalina.Context;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
+import org.apache.catalina.core.StandardHost;
 import org.apache.catalina.valves.ErrorReportValve;
 
 /**
- * Tomcat's answer to a request it refuses before the edge sees it (headers or a URI too large, a request that is not
- * HTTP) as a problem, like every other answer of the edge and of its gateway listener, instead of Tomcat's HTML page,
- * which a gateway would hand its client. Made by the host by name, so public with a public constructor.
+ * Tomcat's answer to a request it refuses before the application sees it (headers or a URI too large, a character a
+ * URI may not hold, a request that is not HTTP) as a problem, like every other answer of the services, instead of
+ * Tomcat's HTML page, which a gateway would hand its client. Made by the host by name, so public with a public
+ * constructor.
  */
 public final class ProblemReportValve extends ErrorReportValve {
+
+    /**
+     * Makes this the error report valve of the context's host, as a Tomcat context customizer. Spring Boot puts a plain
+     * error report valve on the host too; this one sits behind it, so reports first, and the plain one then finds the
+     * error reported.
+     */
+    public static void install(Context context) {
+        ((StandardHost) context.getParent()).setErrorReportValveClass(ProblemReportValve.class.getName());
+    }
 
     @Override
     protected void report(Request request, Response response, Throwable throwable) {
