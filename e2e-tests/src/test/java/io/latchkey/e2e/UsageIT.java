@@ -123,14 +123,28 @@ class UsageIT {
         assertThat(api.command("POST", "/v1/keys/" + revoked.keyId() + "/revoke", map()).status()).isEqualTo(200);
         api.query("/v1/keys/" + revoked.keyId() + "/propagation?wait=5000");
         drive(revokedExpected, edges[1], revoked.key(), "read", "/a", 3);
+        // A secret a rotation replaced is counted as superseded, not revoked: its key lives on.
+        Issued rotated = issue(developerId, Map.of());
+        Map<String, Long> rotatedExpected = new TreeMap<>();
+        drive(rotatedExpected, edges[0], rotated.key(), "read", "/b", 2);
+        Api.Response rotation = api.command("POST", "/v1/keys/" + rotated.keyId() + "/rotate",
+                map("gracePeriodSeconds", 0));
+        assertThat(rotation.status()).as(rotation.raw()).isEqualTo(200);
+        api.query("/v1/keys/" + rotated.keyId() + "/propagation?wait=5000");
+        for (int i = 0; i < 3; i++) {
+            assertThat(authorize(edges[1], rotated.key(), "read", "/b")).isEqualTo(401);
+            rotatedExpected.merge("superseded", 1L, Long::sum);
+        }
 
         JsonNode usage = awaitTotals(plain.keyId(), plainExpected);
         awaitTotals(limited.keyId(), limitedExpected);
         awaitTotals(revoked.keyId(), revokedExpected);
+        awaitTotals(rotated.keyId(), rotatedExpected);
 
         assertThat(plainExpected).containsEntry("valid", 33L).containsEntry("insufficient_scope", 7L);
         assertThat(limitedExpected).containsEntry("valid", 5L).containsEntry("rate_limited", 3L);
         assertThat(revokedExpected).containsEntry("valid", 2L).containsEntry("revoked", 3L);
+        assertThat(rotatedExpected).containsEntry("valid", 2L).containsEntry("superseded", 3L);
         List<String> endpoints = usage.get("buckets").findValuesAsText("endpoint");
         assertThat(endpoints).containsOnly("/orders/{id}", "/orders");
         JsonNode detail = api.query("/v1/keys/" + plain.keyId()).body();
