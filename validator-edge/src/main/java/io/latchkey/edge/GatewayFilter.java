@@ -9,6 +9,7 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.Collections;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -54,13 +55,17 @@ final class GatewayFilter implements Filter {
         write((HttpServletResponse) servletResponse, answered.toCompletableFuture().join());
     }
 
-    /** A body over the routes' limit, declared or, when chunked, read up to one byte past it. */
+    /**
+     * A body over the routes' limit: declared, or read up to one byte past it when its length is not declared
+     * (chunked, or a protocol without the header). A request without a body ends at once, and is read no further.
+     */
     private static boolean bodyTooLarge(HttpServletRequest request) throws IOException {
         long declared = request.getContentLengthLong();
-        if (declared >= 0 || request.getHeader("Transfer-Encoding") == null) {
+        if (declared >= 0) {
             return declared > GatewayRoutes.MAX_BODY;
         }
-        return request.getInputStream().readNBytes(GatewayRoutes.MAX_BODY + 1).length > GatewayRoutes.MAX_BODY;
+        InputStream body = request.getInputStream();
+        return body.read() >= 0 && body.readNBytes(GatewayRoutes.MAX_BODY).length == GatewayRoutes.MAX_BODY;
     }
 
     private static void write(HttpServletResponse response, GatewayRoutes.Answer answer) throws IOException {
