@@ -34,6 +34,8 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.core.ConditionTimeoutException;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
+import org.axonframework.messaging.unitofwork.BatchingUnitOfWork;
+import org.axonframework.messaging.unitofwork.RollbackConfigurationType;
 import org.bson.Document;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -183,6 +185,31 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
                 .mapToLong(Long::longValue).sum()).isEqualTo(90);
         // One append, read in a batch or a few: a write per batch and collection, not one per event.
         assertThat(usageWrites() - writesBefore).isLessThan(events.size() / 4.0);
+    }
+
+    /** A batch that holds a report the model took already, beside new ones: the new ones count, the old one once. */
+    @Test
+    void aBatchWhoseOneUpdateHoldsAReportAppliedAlreadyCountsOnlyTheNewOnes() {
+        IssuedKey key = createKey();
+        Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+        report(key.keyId(), 0, "edge-a", 1, minute, new UsageCount(minute, "/", "valid", 4));
+        awaitTotal(key.keyId(), "valid", 4);
+
+        // Handed to the projection as one batch, as its processor may or may not read them.
+        BatchingUnitOfWork<EventMessage<?>> batch = new BatchingUnitOfWork<>(List.of(
+                usageEvent(key.keyId(), 1, "edge-a", 1, new UsageCount(minute, "/", "valid", 4)),
+                usageEvent(key.keyId(), 2, "edge-b", 1, new UsageCount(minute, "/", "valid", 2)),
+                usageEvent(key.keyId(), 3, "edge-c", 7, new UsageCount(minute, "/", "valid", 1))));
+        batch.executeWithResult(() -> {
+            usageProjection.on((ApiKeyUsageRecordedEvent) batch.getMessage().getPayload());
+            return null;
+        }, RollbackConfigurationType.ANY_THROWABLE);
+
+        awaitTotal(key.keyId(), "valid", 7);
+        await().during(Duration.ofMillis(500)).atMost(PROJECTED).until(() ->
+                get("/v1/keys/" + key.keyId() + "/usage").body().path("totals").path("valid").asLong() == 7);
+        assertThat(usageProjection.summary(key.keyId()).orElseThrow().admittedByMonth().values().stream()
+                .mapToLong(Long::longValue).sum()).isEqualTo(7);
     }
 
     private static EventMessage<?> usageEvent(String keyId, long sequence, String edgeId, long batch,
