@@ -146,7 +146,8 @@ class ApiKeyTest {
         fixture.given(created(), new ApiKeyExpiredEvent(KEY_ID, EXPIRY))
                 .when(new RenewApiKeyCommand(KEY_ID, null, renewedAt, null))
                 .expectEvents(new ApiKeyRenewedEvent(KEY_ID, null, renewedAt));
-        fixture.given(created(), new ApiKeyExpiredEvent(KEY_ID, EXPIRY), new ApiKeyRenewedEvent(KEY_ID, null, renewedAt))
+        fixture.given(created(), new ApiKeyExpiredEvent(KEY_ID, EXPIRY),
+                        new ApiKeyRenewedEvent(KEY_ID, null, renewedAt))
                 .when(new ExpireApiKeyCommand(KEY_ID, EXPIRY.plus(Duration.ofDays(3650))))
                 .expectNoEvents();
     }

@@ -614,7 +614,8 @@ class CommandSideHttpTest {
                 socket.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: command\r\nConnection: close"
                         + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
                 String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                assertThat(answer).as(target).startsWith("HTTP/1.1 400").containsIgnoringCase("application/problem+json")
+                assertThat(answer).as(target).startsWith("HTTP/1.1 400")
+                        .containsIgnoringCase("application/problem+json")
                         .contains("\"status\":400").doesNotContain("<html");
             }
         }

@@ -189,7 +189,7 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
 
     /** A batch that holds a report the model took already, beside new ones: the new ones count, the old one once. */
     @Test
-    void aBatchWhoseOneUpdateHoldsAReportAppliedAlreadyCountsOnlyTheNewOnes() {
+    void aBatchHoldingAReportTakenAlreadyCountsTheNewOnesAndTheOldOneOnce() {
         IssuedKey key = createKey();
         Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);
         report(key.keyId(), 0, "edge-a", 1, minute, new UsageCount(minute, "/", "valid", 4));
