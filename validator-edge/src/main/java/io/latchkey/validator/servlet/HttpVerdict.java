@@ -171,9 +171,33 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
         return problemJson(status, slug, detail);
     }
 
-    /** An RFC 9457 body with a fixed text: {@code slug} and {@code detail} are constants, never request data. */
+    /**
+     * An RFC 9457 body with a fixed text: {@code slug} and {@code detail} are constants, never request data. Titled
+     * with the status's reason phrase, as the services' problems and the documented nginx answers are.
+     */
     public static String problemJson(int status, String slug, String detail) {
-        return "{\"type\":\"" + PROBLEM_TYPE_BASE + slug + "\",\"status\":" + status + ",\"detail\":\"" + detail + "\"}";
+        return "{\"type\":\"" + PROBLEM_TYPE_BASE + slug + "\",\"title\":\"" + title(status) + "\",\"status\":" + status
+                + ",\"detail\":\"" + detail + "\"}";
+    }
+
+    /** The reason phrase of the statuses the edge answers with (RFC 9110). */
+    static String title(int status) {
+        return switch (status) {
+            case 400 -> "Bad Request";
+            case 401 -> "Unauthorized";
+            case 403 -> "Forbidden";
+            case 404 -> "Not Found";
+            case 405 -> "Method Not Allowed";
+            case 413 -> "Content Too Large";
+            case 414 -> "URI Too Long";
+            case 417 -> "Expectation Failed";
+            case 429 -> "Too Many Requests";
+            case 431 -> "Request Header Fields Too Large";
+            case 500 -> "Internal Server Error";
+            case 501 -> "Not Implemented";
+            case 503 -> "Service Unavailable";
+            default -> status >= 500 ? "Server Error" : "Client Error";
+        };
     }
 
     /** Answers a denial: its status, {@link #headers()} and {@link #problemJson()}. */

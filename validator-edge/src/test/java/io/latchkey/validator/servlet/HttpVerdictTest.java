@@ -48,4 +48,16 @@ class HttpVerdictTest {
         assertThat(allowedWith(new RateLimitState(true, 100, 60, 42, 35, 0)).headers())
                 .containsEntry("RateLimit", "\"key\";r=42;t=35");
     }
+
+    /** Every problem the edge answers with has a title, as the services' problems have (RFC 9457). */
+    @Test
+    void problemsAreTitledWithTheStatusesReason() {
+        Decision notFound = new Decision(Decision.Status.NOT_FOUND, null, null, List.of(), null);
+        HttpVerdict unauthenticated = HttpVerdict.of("/authorize", null, PresentedKey.from("Bearer lk_test_x", null),
+                key -> Optional.of(notFound));
+
+        assertThat(unauthenticated.problemJson()).contains("\"title\":\"Unauthorized\",\"status\":401");
+        assertThat(HttpVerdict.problemJson(413, "content-too-large", "x")).contains("\"title\":\"Content Too Large\"");
+        assertThat(HttpVerdict.problemJson(418, "teapot", "x")).contains("\"title\":\"Client Error\"");
+    }
 }
