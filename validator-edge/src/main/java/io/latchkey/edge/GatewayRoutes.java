@@ -48,8 +48,7 @@ final class GatewayRoutes {
     static final String SCOPES = "X-Latchkey-Scopes";
     /** The largest body either server takes on a route (gateways send none); a larger one is 413 {@link #TOO_LARGE}. */
     static final int MAX_BODY = 8192;
-    static final Answer TOO_LARGE = new Answer(413, Map.of("Cache-Control", "no-store"), HttpVerdict.PROBLEM_JSON,
-            HttpVerdict.problemJson(413, "content-too-large", "The request's body is too large."));
+    static final Answer TOO_LARGE = problem(413, "content-too-large", "The request's body is too large.");
 
     /** What a route answers, for the server that carries it to write. */
     record Answer(int status, Map<String, String> headers, String contentType, String body) {
@@ -141,6 +140,12 @@ final class GatewayRoutes {
             return answer(path, query, headers, scope, path.substring(EXT_AUTHZ.length()), later, mayAsk);
         }
         return null;
+    }
+
+    /** A refusal of the request itself, before any decision: never stored by a cache. */
+    static Answer problem(int status, String slug, String detail) {
+        return new Answer(status, Map.of("Cache-Control", "no-store"), HttpVerdict.PROBLEM_JSON,
+                HttpVerdict.problemJson(status, slug, detail));
     }
 
     /** Whether {@code path} is one of the gateway routes, which {@link #answer} answers. */

@@ -1,7 +1,8 @@
 package io.latchkey.edge;
 
+import static io.latchkey.edge.GatewayRoutes.problem;
+
 import io.latchkey.validator.redis.RedisLink;
-import io.latchkey.validator.servlet.HttpVerdict;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -55,7 +56,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Date;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -579,11 +579,6 @@ final class GatewayServer implements AutoCloseable {
             return problem(414, "uri-too-long", "The request line is too long.");
         }
         return problem(400, "malformed-request", "The request is not valid HTTP.");
-    }
-
-    private static GatewayRoutes.Answer problem(int status, String slug, String detail) {
-        return new GatewayRoutes.Answer(status, Map.of("Cache-Control", "no-store"), HttpVerdict.PROBLEM_JSON,
-                HttpVerdict.problemJson(status, slug, detail));
     }
 
     private void write(ChannelHandlerContext context, HttpMethod method, GatewayRoutes.Answer answer, boolean close) {
