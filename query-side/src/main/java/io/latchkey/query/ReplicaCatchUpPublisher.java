@@ -14,6 +14,8 @@ import org.axonframework.eventhandling.EventTrackerStatus;
 import org.axonframework.eventhandling.TrackingEventProcessor;
 import org.axonframework.eventhandling.TrackingToken;
 import org.axonframework.eventsourcing.eventstore.EventStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
@@ -27,12 +29,16 @@ import org.springframework.stereotype.Component;
 @Component
 class ReplicaCatchUpPublisher {
 
+    private static final Logger log = LoggerFactory.getLogger(ReplicaCatchUpPublisher.class);
+
     private final EventProcessingConfiguration processing;
     private final EventStore eventStore;
     private final ReplicaWriter writer;
     private final Clock clock;
     private final ReplicaReconciler reconciler;
     private final Notes notes = new Notes();
+    /** Only the scheduler's thread uses it. */
+    private boolean headUnreadable;
 
     ReplicaCatchUpPublisher(EventProcessingConfiguration processing, EventStore eventStore,
                             HazelcastInstance hazelcast, Clock clock, ReplicaReconciler reconciler) {
@@ -47,7 +53,22 @@ class ReplicaCatchUpPublisher {
     void publishWhenCaughtUp() {
         // The time first, then the head: the head holds every event appended before that time.
         Instant now = clock.instant();
-        TrackingToken head = eventStore.createHeadToken();
+        TrackingToken head;
+        try {
+            head = eventStore.createHeadToken();
+        } catch (RuntimeException unreadable) {
+            // Nothing is published, so the edges' lag grows: once when it begins, not a stack trace every tick.
+            if (!headUnreadable) {
+                log.warn("The event log's head cannot be read, so the replica is confirmed to no edge until it can: {}",
+                        unreadable.getMessage());
+                headUnreadable = true;
+            }
+            return;
+        }
+        if (headUnreadable) {
+            log.info("The event log's head can be read again");
+            headUnreadable = false;
+        }
         notes.note(now, head == null ? 0 : head.position().orElse(0));
         Instant reached = notes.reached(processing.eventProcessor(ActiveKeyReplicaProjection.GROUP,
                         TrackingEventProcessor.class)

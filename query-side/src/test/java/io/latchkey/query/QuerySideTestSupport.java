@@ -93,6 +93,8 @@ abstract class QuerySideTestSupport {
     Serializer eventSerializer;
     @Value("${spring.data.mongodb.uri}")
     String mongoUri;
+    @Value("${latchkey.data-dir}")
+    String dataDir;
     @Autowired
     ObjectMapper json;
     @Autowired
@@ -121,8 +123,7 @@ abstract class QuerySideTestSupport {
                 if (commandSide != null) {
                     commandSide.shutDown();
                 }
-                STORES.remove(uri);
-                store.close();
+                STORES.remove(uri).close();
                 deleteRecursively(dataDir);
             });
             TestPropertyValues.of(
@@ -170,6 +171,17 @@ abstract class QuerySideTestSupport {
     /** Event times as the read model stores them: MongoDB keeps milliseconds. */
     static Instant now() {
         return Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    }
+
+    /** Stops serving the store this query side reads, as a crash of the embedded mode's command side does. */
+    void stopStore() {
+        STORES.get(mongoUri).close();
+    }
+
+    /** Serves the store again, from its files and on its port, as the command side's restart does. */
+    void restartStore() {
+        STORES.put(mongoUri, EmbeddedMongoServer.start(Path.of(dataDir), "127.0.0.1",
+                URI.create(mongoUri).getPort()));
     }
 
     /** The events as the command side appends them, to this test's store. */

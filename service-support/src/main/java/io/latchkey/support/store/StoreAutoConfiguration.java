@@ -6,6 +6,7 @@ import com.mongodb.client.MongoDatabase;
 import io.latchkey.support.events.EventStoreWindows;
 import io.latchkey.support.events.EventWindows;
 import io.latchkey.support.web.ProblemException;
+import java.util.concurrent.TimeUnit;
 import org.axonframework.commandhandling.CommandMessage;
 import org.axonframework.config.Configuration;
 import org.axonframework.config.ConfigurerModule;
@@ -31,9 +32,11 @@ import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.mongo.MongoClientSettingsBuilderCustomizer;
 import org.springframework.boot.autoconfigure.mongo.MongoProperties;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
 
 /**
  * Wires the storage adapters. Both modes keep tracking tokens in MongoDB; only the embedded mode puts the events
@@ -43,6 +46,7 @@ import org.springframework.context.annotation.Bean;
         "org.springframework.boot.autoconfigure.mongo.MongoAutoConfiguration",
         "org.axonframework.springboot.autoconfig.AxonAutoConfiguration"})
 @EnableConfigurationProperties(StoreProperties.class)
+@Import(StoreUnavailableAdvice.class)
 public class StoreAutoConfiguration {
 
     /** Events the embedded store reads in one fetch, a replay's or one aggregate's; readers of windows match it. */
@@ -63,6 +67,16 @@ public class StoreAutoConfiguration {
     @ConditionalOnProperty(name = "latchkey.store.serve", havingValue = "true")
     MongoClient mongoClient(EmbeddedMongoServer server, StoreProperties store) {
         return MongoClients.create("mongodb://" + store.host() + ":" + store.port());
+    }
+
+    /**
+     * Spring Boot's client, the one a process uses that does not serve the store: it fails a request the store cannot
+     * take within {@code latchkey.store.unavailable-after}, where the driver would wait 30 s for a server to select.
+     */
+    @Bean
+    MongoClientSettingsBuilderCustomizer storeUnavailableAfter(StoreProperties store) {
+        return settings -> settings.applyToClusterSettings(cluster -> cluster.serverSelectionTimeout(
+                store.unavailableAfter().toMillis(), TimeUnit.MILLISECONDS));
     }
 
     /** Every command reply waits until its events are on disk: a 2xx survives {@code kill -9}. */

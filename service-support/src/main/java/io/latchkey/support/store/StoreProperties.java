@@ -15,14 +15,18 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param fetchDelay how long an idle tracking processor waits before asking the embedded store for new events, unless
  *                   another process signals an append first ({@link AppendSignal}); so only events whose signal was
  *                   lost, or came while every processor was reading older events, wait for it
+ * @param unavailableAfter how long a read or write waits for a store it cannot reach before it fails: a request is
+ *                   then answered 503 ({@link StoreUnavailableAdvice}) instead of after the driver's 30 s, and a
+ *                   projection retries with back-off
  */
 @ConfigurationProperties("latchkey.store")
-public record StoreProperties(boolean serve, String host, int port, Duration fetchDelay) {
+public record StoreProperties(boolean serve, String host, int port, Duration fetchDelay, Duration unavailableAfter) {
 
     public StoreProperties {
         host = host == null ? "127.0.0.1" : host;
         port = port == 0 ? 27117 : port;
         fetchDelay = fetchDelay == null ? Duration.ofMillis(500) : fetchDelay;
+        unavailableAfter = unavailableAfter == null ? Duration.ofSeconds(2) : unavailableAfter;
     }
 
     static Path dataDir(String configured) {

@@ -85,6 +85,11 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(ProblemException.class)
     ResponseEntity<ProblemDetail> problem(ProblemException e) {
+        return answer(e);
+    }
+
+    /** The answer to {@code e}, for the advices of other packages too. */
+    public static ResponseEntity<ProblemDetail> answer(ProblemException e) {
         ResponseEntity.BodyBuilder answer = ResponseEntity.status(e.problem().getStatus());
         if (e.retryAfterSeconds() != null) {
             answer.header(HttpHeaders.RETRY_AFTER, e.retryAfterSeconds().toString());
