@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.bson.Document;
@@ -163,15 +164,19 @@ class KeyLifecycleIT {
                 "scopes", List.of("read"), "rateLimit", map("limit", 2, "periodSeconds", 3600)));
         Response onceAMonth = api.command("POST", "/v1/developers/" + developerId + "/keys", map("name", "metered",
                 "scopes", List.of("read"), "quota", map("requestsPerMonth", 1)));
-        for (Response limited : List.of(twoAnHour, onceAMonth)) {
-            assertThat(limited.status()).as(limited.raw()).isEqualTo(201);
-            Response receipt = api.query("/v1/keys/" + limited.body().get("keyId").asText() + "/propagation?wait=5000");
+        // Revoked before any edge saw it: its refusals through the fallback must count in its own usage.
+        Response revokedUnseen = createKey(developerId, List.of("read"));
+        String revokedUnseenId = revokedUnseen.body().get("keyId").asText();
+        api.command("POST", "/v1/keys/" + revokedUnseenId + "/revoke", map());
+        for (Response changed : List.of(twoAnHour, onceAMonth, revokedUnseen)) {
+            assertThat(changed.status()).as(changed.raw()).isEqualTo(201);
+            Response receipt = api.query("/v1/keys/" + changed.body().get("keyId").asText() + "/propagation?wait=5000");
             assertThat(receipt.body().get("complete").asBoolean()).as(receipt.raw()).isTrue();
         }
 
         int gateway = LoopbackPorts.free();
         int withFallback = system.startEdgeWithoutReplica("edge-fallback", system.queryUrl() + "/v1/validate",
-                "--latchkey.edge.gateway-port=" + gateway);
+                "--latchkey.edge.gateway-port=" + gateway, "--latchkey.usage.command-url=" + system.commandUrl());
         int without = system.startEdgeWithoutReplica("edge-alone", null);
         try {
             // The service port, and the gateway listener, where answers through the query side leave the event loop.
@@ -186,6 +191,13 @@ class KeyLifecycleIT {
                 assertThat(api.authorizeWithoutKeyAt(port).statusCode()).as("no key, port " + port).isEqualTo(401);
             }
             assertThat(api.health(withFallback)).contains("OUT_OF_SERVICE").contains("query-side fallback");
+            for (int port : new int[] {withFallback, gateway}) {
+                assertThat(api.authorizeAt(port, revokedUnseen.body().get("key").asText(), "read").statusCode())
+                        .isEqualTo(401);
+            }
+            await(Duration.ofSeconds(10), () -> api.query("/v1/keys/" + revokedUnseenId + "/usage").body()
+                    .path("totals").equals(Api.JSON.valueToTree(Map.of("revoked", 2))),
+                    "the fallback's two refusals counted as the revoked key's");
             String limitedKey = twoAnHour.body().get("key").asText();
             assertThat(List.of(api.authorizeAt(withFallback, limitedKey, "read").statusCode(),
                     api.authorizeAt(gateway, limitedKey, "read").statusCode(),

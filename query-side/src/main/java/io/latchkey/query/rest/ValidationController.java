@@ -1,10 +1,12 @@
 package io.latchkey.query.rest;
 
 import io.latchkey.api.Scope;
+import io.latchkey.support.security.Caller;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.RequestContext;
 import io.latchkey.support.web.Problems;
 import io.latchkey.validator.Authentication;
+import io.latchkey.validator.Decision;
 import io.latchkey.validator.KeyValidator;
 import org.springframework.http.CacheControl;
 import org.springframework.http.HttpHeaders;
@@ -55,8 +57,14 @@ class ValidationController {
         }
         // The limits come from the entry the decision was made from: the edge applies them with its own limiters.
         Authentication authentication = validator.authenticate(request.key(), scope);
-        return ResponseEntity.ok().cacheControl(CacheControl.noStore())
-                .body(authentication.decision().unauthenticated() ? UnauthenticatedResponse.INSTANCE
-                        : ValidationResponse.of(authentication.decision(), authentication.entry()));
+        Decision decision = authentication.decision();
+        Object answer;
+        if (!decision.unauthenticated()) {
+            answer = ValidationResponse.of(decision, authentication.entry());
+        } else {
+            answer = Caller.ANONYMOUS.equals(ctx.caller()) ? UnauthenticatedResponse.INSTANCE
+                    : UnauthenticatedResponse.of(decision);
+        }
+        return ResponseEntity.ok().cacheControl(CacheControl.noStore()).body(answer);
     }
 }
