@@ -120,6 +120,19 @@ class MalformedRequestFuzzTest {
                         .contains("\"status\":400").doesNotContain("<html");
             }
         }
+        // HTTP that Tomcat does not take is the client's to change, not a failure of the server's.
+        Map<String, String> unsupported = Map.of(
+                "POST /authorize HTTP/1.1\r\nHost: edge\r\nTransfer-Encoding: br\r\n\r\n", "HTTP/1.1 501",
+                "GET /authorize HTTP/1.7\r\nHost: edge\r\n\r\n", "HTTP/1.1 505");
+        for (Map.Entry<String, String> request : unsupported.entrySet()) {
+            try (Socket socket = new Socket("127.0.0.1", port)) {
+                socket.setSoTimeout(5_000);
+                socket.getOutputStream().write(request.getKey().getBytes(StandardCharsets.ISO_8859_1));
+                String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                assertThat(answer).startsWith(request.getValue()).contains("/not-implemented")
+                        .doesNotContain("unexpectedly");
+            }
+        }
     }
 
     /**

@@ -196,6 +196,7 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
             case 500 -> "Internal Server Error";
             case 501 -> "Not Implemented";
             case 503 -> "Service Unavailable";
+            case 505 -> "HTTP Version Not Supported";
             default -> status >= 500 ? "Server Error" : "Client Error";
         };
     }

@@ -36,12 +36,21 @@ public final class ProblemReportValve extends ErrorReportValve {
             response.setCharacterEncoding("UTF-8");
             Writer writer = response.getReporter();
             if (writer != null) {
-                writer.write(HttpVerdict.problemJson(status, status >= 500 ? "internal" : "malformed-request",
-                        status >= 500 ? "The request failed unexpectedly." : "The request could not be read."));
+                writer.write(problem(status));
                 response.finishResponse();
             }
         } catch (IOException | IllegalStateException e) {
             // The connection is gone or the answer began meanwhile: nothing more can be said.
         }
+    }
+
+    /** A request HTTP allows that Tomcat does not take (an unknown transfer coding, say) is the client's to change. */
+    private static String problem(int status) {
+        if (status == 501 || status == 505) {
+            return HttpVerdict.problemJson(status, "not-implemented",
+                    "The request uses a transfer coding or HTTP version this server does not take.");
+        }
+        return status >= 500 ? HttpVerdict.problemJson(status, "internal", "The request failed unexpectedly.")
+                : HttpVerdict.problemJson(status, "malformed-request", "The request could not be read.");
     }
 }
