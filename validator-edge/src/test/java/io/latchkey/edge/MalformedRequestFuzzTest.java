@@ -2,6 +2,11 @@ package io.latchkey.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.ThrowableProxyUtil;
+import ch.qos.logback.core.read.ListAppender;
 import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.KeyStatus;
 import io.latchkey.api.Scope;
@@ -21,9 +26,11 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -133,6 +140,44 @@ class MalformedRequestFuzzTest {
                         .doesNotContain("unexpectedly");
             }
         }
+    }
+
+    /**
+     * Tomcat logs a request line it cannot parse as it was sent, before any filter of the edge's sees it: a key in it
+     * must not reach the log. Its log is raised to debug meanwhile, where it logs every such line after the first.
+     */
+    @Test
+    void aKeyInARequestTomcatRefusesNeverReachesTheLog() throws Exception {
+        awaitReady();
+        String key = KeyFormat.forEnvironment("live").generate();
+        String tomcat = "org.apache.coyote.http11.Http11Processor";
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger(tomcat);
+        Logger logback = (Logger) LoggerFactory.getLogger(tomcat);
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        logback.addAppender(log);
+        logback.setLevel(Level.DEBUG);
+        jul.setLevel(java.util.logging.Level.FINE);
+        try {
+            jul.fine("captured from here");
+            for (String target : List.of("/authorize?k=" + key + "{", "/authorize/" + key + "|")) {
+                try (Socket socket = new Socket("127.0.0.1", port)) {
+                    socket.setSoTimeout(5_000);
+                    socket.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: edge\r\n\r\n")
+                            .getBytes(StandardCharsets.ISO_8859_1));
+                    assertThat(new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1))
+                            .startsWith("HTTP/1.1 400");
+                }
+            }
+        } finally {
+            logback.detachAppender(log);
+            logback.setLevel(null);
+            jul.setLevel(null);
+        }
+        String logged = log.list.stream().map(event -> event.getFormattedMessage() + (event.getThrowableProxy() == null
+                ? "" : ThrowableProxyUtil.asString(event.getThrowableProxy()))).collect(Collectors.joining("\n"));
+        assertThat(logged).as("Tomcat's debug log reaches the capture").contains("captured from here")
+                .doesNotContain(key.substring(key.lastIndexOf('_') + 1));
     }
 
     /**

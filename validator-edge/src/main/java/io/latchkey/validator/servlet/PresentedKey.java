@@ -16,6 +16,8 @@ public record PresentedKey(String key, boolean ambiguous) {
 
     private static final String BEARER = "Bearer ";
     private static final Pattern KEY_START = Pattern.compile("(?<![a-z0-9])lk_[a-z0-9]");
+    /** The operator token's prefix, which service-support's {@code OperatorToken} makes. */
+    private static final String OPERATOR_TOKEN_PREFIX = "lkop_";
 
     /**
      * A header sent empty (or a bearer without a token) carries no key, whichever of the two it is. A comma, which no
@@ -62,6 +64,18 @@ public record PresentedKey(String key, boolean ambiguous) {
         // Percent-encoded (even repeatedly) and upper-case spellings count too, and so does a key after an encoded
         // separator (%20, %3D): everything is decoded until no escape is left.
         return KEY_START.matcher(fullyDecoded(queryString).toLowerCase(Locale.ROOT)).find();
+    }
+
+    /**
+     * Whether text (a log event's, say) holds the start of a key, in any spelling {@link #inQueryString} finds, or a
+     * Latchkey operator token ({@code lkop_}).
+     */
+    public static boolean mentionsCredential(String text) {
+        if (text == null) {
+            return false;
+        }
+        String decoded = fullyDecoded(text).toLowerCase(Locale.ROOT);
+        return KEY_START.matcher(decoded).find() || decoded.contains(OPERATOR_TOKEN_PREFIX);
     }
 
     /**

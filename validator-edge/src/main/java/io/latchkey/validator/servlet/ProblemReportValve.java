@@ -1,5 +1,6 @@
 package io.latchkey.validator.servlet;
 
+import ch.qos.logback.classic.LoggerContext;
 import java.io.IOException;
 import java.io.Writer;
 import org.apache.catalina.Context;
@@ -7,14 +8,18 @@ import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.core.StandardHost;
 import org.apache.catalina.valves.ErrorReportValve;
+import org.slf4j.LoggerFactory;
 
 /**
  * Tomcat's answer to a request it refuses before the application sees it (headers or a URI too large, a character a
  * URI may not hold, a request that is not HTTP) as a problem, like every other answer of the services, instead of
- * Tomcat's HTML page, which a gateway would hand its client. Made by the host by name, so public with a public
- * constructor.
+ * Tomcat's HTML page, which a gateway would hand its client, and without Tomcat's log line that repeats what was sent.
+ * Made by the host by name, so public with a public constructor.
  */
 public final class ProblemReportValve extends ErrorReportValve {
+
+    /** Tomcat's setting of how it logs data a client sent that it refused: {@code NONE} logs none of it. */
+    private static final String USER_DATA_LOG = "org.apache.juli.logging.UserDataHelper.CONFIG";
 
     /**
      * Makes this the error report valve of the context's host, as a Tomcat context customizer. Spring Boot puts a plain
@@ -23,6 +28,16 @@ public final class ProblemReportValve extends ErrorReportValve {
      */
     public static void install(Context context) {
         ((StandardHost) context.getParent()).setErrorReportValveClass(ProblemReportValve.class.getName());
+        // Tomcat logs what it refuses as it was sent (a request line it cannot parse, a parameter or a cookie it
+        // cannot decode), a key in it too, and before any filter of ours sees the request. Read by each processor as
+        // it is made, and by Tomcat's parsers as they load: both after this, which comes before the server starts.
+        System.setProperty(USER_DATA_LOG, "NONE");
+        // Its debug log repeats them too. Spring Boot has set logging up by now; a later context sets it up afresh,
+        // and installs this again with its server.
+        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logging && logging.getTurboFilterList().stream()
+                .noneMatch(CredentialLogFilter.class::isInstance)) {
+            logging.addTurboFilter(new CredentialLogFilter());
+        }
     }
 
     @Override

@@ -58,6 +58,16 @@ class PresentedKeyTest {
     }
 
     @Test
+    void textMentionsACredentialWhereAKeyOrATokenBeginsInAnySpelling() {
+        String key = KeyFormat.forEnvironment("live").generate();
+        assertThat(List.of("target [/v1/keys/x?k=" + key + "| ]", "LK%5Flive%5Fabc", "%256Ck_test_x",
+                "token lkop_0123abcd", "[lk_live_x{]")).allMatch(PresentedKey::mentionsCredential);
+        assertThat(List.of("sort=bulk_price", "Error parsing HTTP request header", "/v1/keys/%00", ""))
+                .noneMatch(PresentedKey::mentionsCredential);
+        assertThat(PresentedKey.mentionsCredential(null)).isFalse();
+    }
+
+    @Test
     void thePathOfAnOriginalUriIsWhatPrecedesItsQueryAndFragment() {
         assertThat(PresentedKey.pathOf("/orders/7?api_key=x#top")).isEqualTo("/orders/7");
         assertThat(PresentedKey.pathOf("/orders#a?b")).isEqualTo("/orders");
