@@ -1,5 +1,6 @@
 package io.latchkey.edge;
 
+import io.latchkey.api.Scope;
 import io.latchkey.validator.Decision;
 import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.servlet.HttpVerdict;
@@ -135,7 +136,9 @@ final class GatewayRoutes {
             String requiredScope = header.apply("X-Required-Scope");
             String resource = header.apply("X-Latchkey-Resource");
             String access = KeyAuthenticationFilter.access(method);
-            String scope = requiredScope != null ? requiredScope : resource != null ? resource + ":" + access : access;
+            // An empty X-Required-Scope asks for none, as an absent one: never for no check at all.
+            String scope = !Scope.asksNone(requiredScope) ? requiredScope
+                    : resource != null ? resource + ":" + access : access;
             // The check's path is the client's request path under the prefix: the endpoint usage is counted by.
             return answer(path, query, headers, scope, path.substring(EXT_AUTHZ.length()), later, mayAsk);
         }

@@ -265,6 +265,18 @@ class ExtAuthzContractTest {
                 .status()).isEqualTo(200);
     }
 
+    /** An empty X-Required-Scope asks for nothing, as an absent one: the method and resource still decide. */
+    @Test
+    void anEmptyRequiredScopeLeavesTheCheckToTheMethodAndResource() throws Exception {
+        String reader = issue(List.of("orders:read"));
+        for (String empty : List.of("", " ")) {
+            assertThat(envoyAsks("POST", "/orders", "Authorization", "Bearer " + reader, ORDERS[0], ORDERS[1],
+                    "X-Required-Scope", empty).status()).as("a write with a read key").isEqualTo(403);
+            assertThat(envoyAsks("GET", "/orders", "Authorization", "Bearer " + reader, ORDERS[0], ORDERS[1],
+                    "X-Required-Scope", empty).status()).isEqualTo(200);
+        }
+    }
+
     @Test
     void everyKeyThatDoesNotAuthenticateGetsOneAnswerTheSameAsAuthorizes() throws Exception {
         String revoked = issue(List.of("orders:read"), null, KeyStatus.REVOKED, null);
