@@ -333,7 +333,7 @@ class NginxGatewayIT {
                 get("/orders/denied"));
         assertThat(responses).allSatisfy(r -> {
             assertThat(r.statusCode()).isEqualTo(401);
-            assertThat(r.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"latchkey\"");
+            assertThat(r.headers().allValues("WWW-Authenticate")).containsExactly("Bearer realm=\"latchkey\"");
         });
         Set<String> bodies = responses.stream().map(HttpResponse::body).collect(Collectors.toSet());
         assertThat(bodies).hasSize(1);
