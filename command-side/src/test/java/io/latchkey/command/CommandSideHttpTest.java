@@ -435,6 +435,24 @@ class CommandSideHttpTest {
     }
 
     @Test
+    void aBodyIsReadOnlyAsJsonInUtf8() {
+        // Other JSON types would be read as ours, and JSON in another charset as sent: a UTF-8 'é' as two letters.
+        for (String type : List.of("application/merge-patch+json", "application/problem+json",
+                "application/json; charset=ISO-8859-1", "application/json; charset=nonsense", "text/plain")) {
+            Response refused = send("POST", "/v1/developers", "{\"name\":\"Café\",\"email\":\"cafe@example.com\"}",
+                    "Bearer " + TOKEN, "Content-Type", type);
+            assertProblem(refused, 415);
+            assertThat(refused.body().get("type").asText()).as(type).endsWith("/unsupported-media-type");
+        }
+        for (String type : List.of("application/json; charset=UTF-8", "Application/JSON")) {
+            Response taken = send("POST", "/v1/developers", "{\"name\":\"Café\",\"email\":\"cafe@example.com\"}",
+                    "Bearer " + TOKEN, "Content-Type", type);
+            assertThat(taken.status()).as(type + ": " + taken.raw()).isEqualTo(201);
+            assertThat(taken.body().get("name").asText()).isEqualTo("Café");
+        }
+    }
+
+    @Test
     void aClientThatTakesNoJsonIsRefusedBeforeTheChangeIsMade() {
         Response created = createKey(registerDeveloper());
         String keyId = created.body().get("keyId").asText();

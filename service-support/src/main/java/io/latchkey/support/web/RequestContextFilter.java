@@ -12,10 +12,15 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.nio.charset.IllegalCharsetNameException;
+import java.nio.charset.StandardCharsets;
+import java.nio.charset.UnsupportedCharsetException;
 import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
 import java.util.regex.Pattern;
+import org.springframework.http.InvalidMediaTypeException;
+import org.springframework.http.MediaType;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
@@ -43,7 +48,7 @@ public class RequestContextFilter extends OncePerRequestFilter {
     static final String UNSUPPORTED_MEDIA_TYPE = "unsupported-media-type";
     static final String UNSUPPORTED_MEDIA_TYPE_TITLE = "Unsupported media type";
     static final String UNSUPPORTED_MEDIA_TYPE_DETAIL =
-            "Request bodies are JSON: send them as 'Content-Type: application/json'.";
+            "Request bodies are JSON in UTF-8: send them as 'Content-Type: application/json'.";
 
     private final OperatorToken operatorToken;
     private final UsageToken usageToken;
@@ -110,8 +115,9 @@ public class RequestContextFilter extends OncePerRequestFilter {
                 }
             }
         }
-        // Forms and multipart bodies are read by the container, past any limit set on the body's stream.
-        if (formOrMultipart(request.getContentType())) {
+        // Forms and multipart bodies are read by the container, past any limit set on the body's stream; and Spring
+        // would read other JSON types (merge-patch, problem) as ours, and JSON in another charset than UTF-8 as sent.
+        if (!json(request.getContentType())) {
             Problems.write(response, 415, UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_MEDIA_TYPE_TITLE,
                     UNSUPPORTED_MEDIA_TYPE_DETAIL);
             return;
@@ -141,9 +147,18 @@ public class RequestContextFilter extends OncePerRequestFilter {
         return "POST".equals(request.getMethod()) && UsageToken.PATH.equals(request.getRequestURI());
     }
 
-    private static boolean formOrMultipart(String contentType) {
-        return contentType != null && (contentType.regionMatches(true, 0, "multipart/", 0, 10)
-                || contentType.regionMatches(true, 0, "application/x-www-form-urlencoded", 0, 33));
+    /** No type (Spring answers a body without one), or {@code application/json} in UTF-8, as RFC 8259 has it. */
+    private static boolean json(String contentType) {
+        if (contentType == null) {
+            return true;
+        }
+        try {
+            MediaType type = MediaType.parseMediaType(contentType);
+            return type.equalsTypeAndSubtype(MediaType.APPLICATION_JSON)
+                    && (type.getCharset() == null || type.getCharset().equals(StandardCharsets.UTF_8));
+        } catch (InvalidMediaTypeException | UnsupportedCharsetException | IllegalCharsetNameException unreadable) {
+            return false;
+        }
     }
 
     /** One of the two calls an edge makes: a usage report, or its fallback validation. */
