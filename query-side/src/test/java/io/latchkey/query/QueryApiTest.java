@@ -86,6 +86,22 @@ class QueryApiTest extends QuerySideTestSupport {
         assertThat(developer.body().get("registeredAt").asText()).isEqualTo(registeredAt.toString());
     }
 
+    /** The answers are JSON: a client that takes only problems is told so, not sent data labelled a problem. */
+    @Test
+    void aClientThatAcceptsOnlyProblemsGetsNotAcceptable() {
+        String developerId = registerDeveloper("ida");
+        String developer = "/v1/developers/" + developerId;
+        await().atMost(PROJECTED).until(() -> get(developer).status() == 200);
+
+        for (String path : List.of(developer, developer + "/keys", developer + "/history")) {
+            Response refused = get(path, OPERATOR_TOKEN, "Accept", "application/problem+json");
+            assertThat(refused.status()).as(path).isEqualTo(406);
+            assertThat(refused.contentType()).startsWith("application/problem+json");
+        }
+        assertThat(get(developer, OPERATOR_TOKEN, "Accept", "application/*").contentType())
+                .isEqualTo("application/json");
+    }
+
     @Test
     void aKeyWithoutALimitOfItsOwnShowsItsDevelopersDefaultAsEffective() {
         String developerId = registerDeveloper("barbara");

@@ -239,10 +239,13 @@ abstract class QuerySideTestSupport {
         return get(path, OPERATOR_TOKEN);
     }
 
-    Response get(String path, String token) {
+    Response get(String path, String token, String... headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).GET();
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
+        }
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
         }
         return send(request);
     }

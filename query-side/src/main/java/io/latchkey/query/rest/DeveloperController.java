@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.axonframework.eventhandling.DomainEventMessage;
+import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -29,7 +30,7 @@ import org.springframework.web.bind.annotation.RestController;
  * one of its own and so belong in an audit as much as a key's events do.
  */
 @RestController
-@RequestMapping("/v1/developers/{developerId}")
+@RequestMapping(path = "/v1/developers/{developerId}", produces = MediaType.APPLICATION_JSON_VALUE)
 class DeveloperController {
 
     private static final int KEYS_PAGE = 100;

@@ -25,6 +25,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -36,7 +37,7 @@ import org.springframework.web.bind.annotation.RestController;
  * {@code GET /v1/keys/{keyId}/history} from the event store.
  */
 @RestController
-@RequestMapping("/v1/keys/{keyId}")
+@RequestMapping(path = "/v1/keys/{keyId}", produces = MediaType.APPLICATION_JSON_VALUE)
 class KeyController {
 
     private static final int MAX_MINUTE_DAYS = 31;
