@@ -1,7 +1,7 @@
 package io.latchkey.edge;
 
 import io.latchkey.validator.KeyValidator;
-import java.time.Duration;
+import io.latchkey.validator.spring.ReplicaHealth;
 import java.util.Optional;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.HealthIndicator;
@@ -25,14 +25,9 @@ class ReplicaHealthIndicator implements HealthIndicator {
 
     @Override
     public Health health() {
-        boolean current = validator.isCurrent();
-        Duration lag = validator.lag();
-        Health.Builder health = current ? Health.up() : Health.outOfService();
-        String answering = current ? "replica" : fallback.map(f -> "query-side fallback").orElse("nobody: refusing with 503");
-        health.withDetail("entries", validator.replica().size())
-                .withDetail("complete", validator.replica().isReady())
-                .withDetail("lagMillis", lag == null ? "unknown" : lag.toMillis())
-                .withDetail("answering", answering);
-        return health.build();
+        Health.Builder health = ReplicaHealth.of(validator);
+        String answering = validator.isCurrent() ? "replica"
+                : fallback.map(f -> "query-side fallback").orElse("nobody: refusing with 503");
+        return health.withDetail("answering", answering).build();
     }
 }

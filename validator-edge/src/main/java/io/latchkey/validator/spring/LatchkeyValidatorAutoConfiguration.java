@@ -21,6 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -77,6 +78,18 @@ public class LatchkeyValidatorAutoConfiguration {
                     new KeyAuthenticationFilter(validator, KeyAuthenticationFilter.readWriteScopes(resource)));
             registration.addUrlPatterns(urlPatterns);
             return registration;
+        }
+
+        /** The service's health says when the filter refuses every key (nested: actuator may be absent). */
+        @Configuration(proxyBeanMethods = false)
+        @ConditionalOnClass(name = "org.springframework.boot.actuate.health.HealthIndicator")
+        static class ReplicaHealthConfiguration {
+
+            @Bean
+            @ConditionalOnMissingBean(name = "latchkeyHealthIndicator")
+            HealthIndicator latchkeyHealthIndicator(KeyValidator validator) {
+                return () -> ReplicaHealth.of(validator).build();
+            }
         }
     }
 

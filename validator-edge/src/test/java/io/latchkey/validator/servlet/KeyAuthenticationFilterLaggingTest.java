@@ -94,4 +94,13 @@ class KeyAuthenticationFilterLaggingTest {
         assertThat(wellFormed.statusCode()).isEqualTo(503);
         assertThat(wellFormed.headers().firstValue("Retry-After")).isPresent();
     }
+
+    /** A load balancer must see that this instance refuses every key, and send the traffic elsewhere. */
+    @Test
+    void theServiceIsOutOfServiceWhileItsReplicaIsNotCurrent() throws Exception {
+        HttpResponse<String> health = http.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + port + "/actuator/health")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(health.statusCode()).as(health.body()).isEqualTo(503);
+        assertThat(health.body()).contains("OUT_OF_SERVICE");
+    }
 }

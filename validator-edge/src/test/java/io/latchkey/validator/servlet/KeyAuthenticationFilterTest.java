@@ -181,4 +181,11 @@ class KeyAuthenticationFilterTest {
     void pathsOutsideThePatternsNeedNoKey() throws Exception {
         assertThat(call("GET", "/public/ping", null).statusCode()).isEqualTo(200);
     }
+
+    @Test
+    void theServiceIsHealthyWhileItsReplicaIsCurrent() throws Exception {
+        HttpResponse<String> health = call("GET", "/actuator/health", null);
+        assertThat(health.statusCode()).as(health.body()).isEqualTo(200);
+        assertThat(health.body()).contains("\"status\":\"UP\"");
+    }
 }
