@@ -453,17 +453,6 @@ class CommandSideHttpTest {
     }
 
     @Test
-    void anAnswerIsLabelledAProblemOnlyWhenItIsOneWhateverTheClientAccepts() {
-        Response registered = send("POST", "/v1/developers", "{\"name\":\"Ada\",\"email\":\"ada@example.com\"}",
-                "Bearer " + TOKEN, "Accept", "application/problem+json");
-        assertThat(registered.status()).as(registered.raw()).isEqualTo(201);
-        assertThat(registered.header("Content-Type")).isEqualTo("application/json");
-        Response refused = send("POST", "/v1/developers", "{\"name\":\"\"}", "Bearer " + TOKEN, "Accept",
-                "application/problem+json");
-        assertProblem(refused, 422);
-    }
-
-    @Test
     void aClientThatTakesNoJsonIsRefusedBeforeTheChangeIsMade() {
         Response created = createKey(registerDeveloper());
         String keyId = created.body().get("keyId").asText();

@@ -59,8 +59,8 @@ class ReplicaCatchUpPublisher {
         } catch (RuntimeException unreadable) {
             // Nothing is published, so the edges' lag grows: once when it begins, not a stack trace every tick.
             if (!headUnreadable) {
-                log.warn("The event log's head cannot be read, so the replica is confirmed to no edge until it can: {}",
-                        unreadable.getMessage());
+                log.warn("The event log's head cannot be read, so the replica is confirmed to no edge until it can",
+                        unreadable);
                 headUnreadable = true;
             }
             return;

@@ -178,10 +178,17 @@ abstract class QuerySideTestSupport {
         STORES.get(mongoUri).close();
     }
 
-    /** Serves the store again, from its files and on its port, as the command side's restart does. */
+    /**
+     * Serves the store again, from its files and on its port, as the command side's restart does; events appended
+     * after go through a new appender, as they would through the restarted command side.
+     */
     void restartStore() {
         STORES.put(mongoUri, EmbeddedMongoServer.start(Path.of(dataDir), "127.0.0.1",
                 URI.create(mongoUri).getPort()));
+        CommandSide before = COMMAND_SIDES.remove(mongoUri);
+        if (before != null) {
+            before.shutDown();
+        }
     }
 
     /** The events as the command side appends them, to this test's store. */

@@ -136,7 +136,7 @@ final class GatewayRoutes {
             String requiredScope = header.apply("X-Required-Scope");
             String resource = header.apply("X-Latchkey-Resource");
             String access = KeyAuthenticationFilter.access(method);
-            // An empty X-Required-Scope asks for none, as an absent one: never for no check at all.
+            // A blank X-Required-Scope counts as absent: the method and the resource decide.
             String scope = !Scope.asksNone(requiredScope) ? requiredScope
                     : resource != null ? resource + ":" + access : access;
             // The check's path is the client's request path under the prefix: the endpoint usage is counted by.

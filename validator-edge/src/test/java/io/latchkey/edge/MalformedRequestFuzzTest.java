@@ -160,7 +160,8 @@ class MalformedRequestFuzzTest {
         jul.setLevel(java.util.logging.Level.FINE);
         try {
             jul.fine("captured from here");
-            for (String target : List.of("/authorize?k=" + key + "{", "/authorize/" + key + "|")) {
+            for (String target : List.of("/authorize?k=" + key + "{", "/authorize/" + key + "|",
+                    "/authorize?k=\u009c" + key + "\u009d")) {
                 try (Socket socket = new Socket("127.0.0.1", port)) {
                     socket.setSoTimeout(5_000);
                     socket.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: edge\r\n\r\n")

@@ -62,8 +62,9 @@ class ValidationController {
         if (!decision.unauthenticated()) {
             answer = ValidationResponse.of(decision, authentication.entry());
         } else {
-            answer = Caller.ANONYMOUS.equals(ctx.caller()) ? UnauthenticatedResponse.INSTANCE
-                    : UnauthenticatedResponse.of(decision);
+            // Named to the callers this route is for; any other (anonymous, where the path is public) is told nothing.
+            answer = Caller.EDGE.equals(ctx.caller()) || Caller.OPERATOR.equals(ctx.caller())
+                    ? UnauthenticatedResponse.of(decision) : UnauthenticatedResponse.INSTANCE;
         }
         return ResponseEntity.ok().cacheControl(CacheControl.noStore()).body(answer);
     }

@@ -1,5 +1,6 @@
 package io.latchkey.support.store;
 
+import com.mongodb.ConnectionString;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
@@ -71,12 +72,20 @@ public class StoreAutoConfiguration {
 
     /**
      * Spring Boot's client, the one a process uses that does not serve the store: it fails a request the store cannot
-     * take within {@code latchkey.store.unavailable-after}, where the driver would wait 30 s for a server to select.
+     * take within {@code latchkey.store.unavailable-after}, where the driver would wait 30 s for a server to select,
+     * unless the URI sets {@code serverSelectionTimeoutMS} itself. The projections share the client, and go into
+     * Axon's back-off after as long (docs/architecture.md, "Known limits").
      */
     @Bean
-    MongoClientSettingsBuilderCustomizer storeUnavailableAfter(StoreProperties store) {
-        return settings -> settings.applyToClusterSettings(cluster -> cluster.serverSelectionTimeout(
-                store.unavailableAfter().toMillis(), TimeUnit.MILLISECONDS));
+    MongoClientSettingsBuilderCustomizer storeUnavailableAfter(StoreProperties store, MongoProperties mongo) {
+        boolean setInUri = mongo.getUri() != null
+                && new ConnectionString(mongo.getUri()).getServerSelectionTimeout() != null;
+        return settings -> {
+            if (!setInUri) {
+                settings.applyToClusterSettings(cluster -> cluster.serverSelectionTimeout(
+                        store.unavailableAfter().toMillis(), TimeUnit.MILLISECONDS));
+            }
+        };
     }
 
     /** Every command reply waits until its events are on disk: a 2xx survives {@code kill -9}. */

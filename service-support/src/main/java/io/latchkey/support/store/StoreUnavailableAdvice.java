@@ -4,6 +4,7 @@ import com.mongodb.MongoSocketException;
 import com.mongodb.MongoTimeoutException;
 import io.latchkey.support.web.ProblemAdvice;
 import io.latchkey.support.web.ProblemException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.Ordered;
@@ -16,20 +17,44 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 
 /**
  * A store that cannot be reached (the embedded one's process down, a MongoDB without a primary) is a 503 the client
- * may retry, not an unexpected 500: the driver's failures, and Spring Data's translation of them. Before
- * {@link ProblemAdvice}, whose catch-all would take them.
+ * may retry, not an unexpected 500: no server to select in time, or a connection that failed. The requests that reach
+ * the store this way only read it. Spring Data translates other failures (a cursor that timed out) to the same
+ * exception type, and those stay 500s. Before {@link ProblemAdvice}, whose catch-all would take them.
  */
 @RestControllerAdvice
 @Order(Ordered.HIGHEST_PRECEDENCE)
 class StoreUnavailableAdvice {
 
     private static final Logger log = LoggerFactory.getLogger(StoreUnavailableAdvice.class);
+    /** Causes looked through at most: a chain may be long, or a cycle. */
+    private static final int MAX_CAUSES = 16;
+    private static final long LOG_EVERY_MILLIS = 60_000;
+
+    private final AtomicLong loggedAt = new AtomicLong(-LOG_EVERY_MILLIS);
 
     @ExceptionHandler({MongoTimeoutException.class, MongoSocketException.class,
             DataAccessResourceFailureException.class})
-    ResponseEntity<ProblemDetail> storeUnavailable(RuntimeException e) {
-        log.warn("The store could not be reached; the request is answered 503: {}", e.getMessage());
+    ResponseEntity<ProblemDetail> storeUnavailable(Exception e) {
+        if (!unreachable(e)) {
+            return ProblemAdvice.failedUnexpectedly(e);
+        }
+        // Every request fails alike while the store is away: its stack once a minute, not once a request.
+        long now = System.currentTimeMillis();
+        long last = loggedAt.get();
+        if (now - last >= LOG_EVERY_MILLIS && loggedAt.compareAndSet(last, now)) {
+            log.warn("The store cannot be reached; requests that read it are answered 503 meanwhile", e);
+        }
         return ProblemAdvice.answer(new ProblemException(503, "store-unavailable", "Service unavailable",
                 "The store that holds this service's data cannot be reached; try again shortly.", 2));
+    }
+
+    static boolean unreachable(Throwable e) {
+        Throwable cause = e;
+        for (int i = 0; cause != null && i < MAX_CAUSES; i++, cause = cause.getCause()) {
+            if (cause instanceof MongoTimeoutException || cause instanceof MongoSocketException) {
+                return true;
+            }
+        }
+        return false;
     }
 }

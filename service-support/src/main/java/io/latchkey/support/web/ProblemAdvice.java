@@ -99,6 +99,11 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(Exception.class)
     ResponseEntity<ProblemDetail> unexpected(Exception e) {
+        return failedUnexpectedly(e);
+    }
+
+    /** A 500 whose body says nothing about internals, the failure logged; for the advices of other packages too. */
+    public static ResponseEntity<ProblemDetail> failedUnexpectedly(Exception e) {
         log.error("Unexpected failure", e);
         return ResponseEntity.internalServerError()
                 .body(Problems.of(500, "internal", "Internal error", "The request failed unexpectedly."));

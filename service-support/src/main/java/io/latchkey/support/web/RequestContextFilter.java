@@ -29,8 +29,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * developerKeys} is given) a developer's key with the admin scope. Every credential that does not
  * authenticate gets one and the same 401, whether it is a wrong token or an unknown, revoked or expired key; a key
  * without the admin scope 403; a key presented while this member's replica is not current 503. Such requests never
- * reach a controller, nor does one with a key in its URL (400), nor a form or multipart body (415), nor one whose body
- * is longer than {@value #MAX_BODY_BYTES} bytes (413), other than a usage report. Public paths skip authentication,
+ * reach a controller, nor does one with a key in its URL (400), nor a body other than JSON in UTF-8 (415), nor one
+ * whose body is longer than {@value #MAX_BODY_BYTES} bytes (413), other than a usage report. Public paths skip authentication,
  * except that the operator token is still recognised.
  */
 public class RequestContextFilter extends OncePerRequestFilter {
@@ -117,7 +117,7 @@ public class RequestContextFilter extends OncePerRequestFilter {
         }
         // Forms and multipart bodies are read by the container, past any limit set on the body's stream; and Spring
         // would read other JSON types (merge-patch, problem) as ours, and JSON in another charset than UTF-8 as sent.
-        if (!json(request.getContentType())) {
+        if (hasBody(request) && !json(request.getContentType())) {
             Problems.write(response, 415, UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_MEDIA_TYPE_TITLE,
                     UNSUPPORTED_MEDIA_TYPE_DETAIL);
             return;
@@ -145,6 +145,11 @@ public class RequestContextFilter extends OncePerRequestFilter {
 
     private static boolean reportsUsage(HttpServletRequest request) {
         return "POST".equals(request.getMethod()) && UsageToken.PATH.equals(request.getRequestURI());
+    }
+
+    /** Declared with a length, or sent in chunks: a stray type on a request without a body refuses nothing. */
+    private static boolean hasBody(HttpServletRequest request) {
+        return request.getContentLengthLong() > 0 || request.getHeader("Transfer-Encoding") != null;
     }
 
     /** No type (Spring answers a body without one), or {@code application/json} in UTF-8, as RFC 8259 has it. */

@@ -1,5 +1,6 @@
 package io.latchkey.support.web;
 
+import io.latchkey.support.security.CredentialScreen;
 import io.latchkey.validator.servlet.ProblemReportValve;
 import java.util.List;
 import org.axonframework.messaging.correlation.CorrelationDataProvider;
@@ -44,10 +45,14 @@ public class WebAutoConfiguration {
         return new MessageOriginProvider();
     }
 
-    /** Tomcat's own refusals (a character a URI may not hold, headers too large) as problems, not HTML pages. */
+    /**
+     * Tomcat's own refusals (a character a URI may not hold, headers too large) as problems, not HTML pages, and its
+     * log kept free of keys and of this service's tokens.
+     */
     @Bean
-    WebServerFactoryCustomizer<TomcatServletWebServerFactory> problemReports() {
-        return factory -> factory.addContextCustomizers(ProblemReportValve::install);
+    WebServerFactoryCustomizer<TomcatServletWebServerFactory> problemReports(CredentialScreen screen) {
+        return factory -> factory.addContextCustomizers(context -> ProblemReportValve.install(context,
+                screen::appearsIn));
     }
 
     /** First of all filters, so that no log line or answer repeats a URL holding a key outside {@code /v1/}. */

@@ -16,8 +16,8 @@ public record PresentedKey(String key, boolean ambiguous) {
 
     private static final String BEARER = "Bearer ";
     private static final Pattern KEY_START = Pattern.compile("(?<![a-z0-9])lk_[a-z0-9]");
-    /** The operator token's prefix, which service-support's {@code OperatorToken} makes. */
-    private static final String OPERATOR_TOKEN_PREFIX = "lkop_";
+    /** A key's or an operator token's ({@code lkop_}, service-support's {@code OperatorToken}) start, anywhere. */
+    private static final Pattern CREDENTIAL_START = Pattern.compile("lk(?:op)?_[a-z0-9]");
 
     /**
      * A header sent empty (or a bearer without a token) carries no key, whichever of the two it is. A comma, which no
@@ -67,15 +67,17 @@ public record PresentedKey(String key, boolean ambiguous) {
     }
 
     /**
-     * Whether text (a log event's, say) holds the start of a key, in any spelling {@link #inQueryString} finds, or a
-     * Latchkey operator token ({@code lkop_}).
+     * Whether text (a log event's, say) holds what may begin a key ({@code lk_} and a letter or digit) or a Latchkey
+     * operator token ({@code lkop_}), percent-encoded or not, in any case, whatever comes before it: Tomcat writes a
+     * byte it refused as {@code 0xNN}, which may stand right before a key ({@code 0x9clk_live_…}). Words such as
+     * {@code bulk_price} match too, which costs only the event that held them.
      */
     public static boolean mentionsCredential(String text) {
         if (text == null) {
             return false;
         }
         String decoded = fullyDecoded(text).toLowerCase(Locale.ROOT);
-        return KEY_START.matcher(decoded).find() || decoded.contains(OPERATOR_TOKEN_PREFIX);
+        return CREDENTIAL_START.matcher(decoded).find();
     }
 
     /**

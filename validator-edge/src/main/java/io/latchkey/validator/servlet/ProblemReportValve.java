@@ -3,6 +3,7 @@ package io.latchkey.validator.servlet;
 import ch.qos.logback.classic.LoggerContext;
 import java.io.IOException;
 import java.io.Writer;
+import java.util.function.Predicate;
 import org.apache.catalina.Context;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
@@ -27,16 +28,19 @@ public final class ProblemReportValve extends ErrorReportValve {
      * error reported.
      */
     public static void install(Context context) {
+        install(context, text -> false);
+    }
+
+    /** As {@link #install(Context)}, with credentials of the service's own that Tomcat's log must not show either. */
+    public static void install(Context context, Predicate<String> credentials) {
         ((StandardHost) context.getParent()).setErrorReportValveClass(ProblemReportValve.class.getName());
         // Tomcat logs what it refuses as it was sent (a request line it cannot parse, a parameter or a cookie it
         // cannot decode), a key in it too, and before any filter of ours sees the request. Read by each processor as
         // it is made, and by Tomcat's parsers as they load: both after this, which comes before the server starts.
         System.setProperty(USER_DATA_LOG, "NONE");
-        // Its debug log repeats them too. Spring Boot has set logging up by now; a later context sets it up afresh,
-        // and installs this again with its server.
-        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logging && logging.getTurboFilterList().stream()
-                .noneMatch(CredentialLogFilter.class::isInstance)) {
-            logging.addTurboFilter(new CredentialLogFilter());
+        // Its debug log repeats them, and what it received, whatever that setting says.
+        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logging) {
+            CredentialLogFilter.install(logging, credentials);
         }
     }
 

@@ -61,8 +61,9 @@ class PresentedKeyTest {
     void textMentionsACredentialWhereAKeyOrATokenBeginsInAnySpelling() {
         String key = KeyFormat.forEnvironment("live").generate();
         assertThat(List.of("target [/v1/keys/x?k=" + key + "| ]", "LK%5Flive%5Fabc", "%256Ck_test_x",
-                "token lkop_0123abcd", "[lk_live_x{]")).allMatch(PresentedKey::mentionsCredential);
-        assertThat(List.of("sort=bulk_price", "Error parsing HTTP request header", "/v1/keys/%00", ""))
+                "token lkop_0123abcd", "[lk_live_x{]", "[/authorize?k=0x9c" + key + "0x9d ]"))
+                .allMatch(PresentedKey::mentionsCredential);
+        assertThat(List.of("Error parsing HTTP request header", "/v1/keys/%00", "lk-live", ""))
                 .noneMatch(PresentedKey::mentionsCredential);
         assertThat(PresentedKey.mentionsCredential(null)).isFalse();
     }
