@@ -43,7 +43,8 @@ class StoreOutageTest extends QuerySideTestSupport {
         assertThat(get(developer).body().get("name").asText()).isEqualTo("Grace");
         // The projections, which failed while the store was away, take what is appended after it came back.
         String later = UUID.randomUUID().toString();
-        append("DeveloperAccount", later, 0, new DeveloperRegisteredEvent(later, "Hopper", "hopper@example.com", now()));
+        append("DeveloperAccount", later, 0,
+                new DeveloperRegisteredEvent(later, "Hopper", "hopper@example.com", now()));
         await().atMost(Duration.ofSeconds(30)).until(() -> get("/v1/developers/" + later).status() == 200);
     }
 }

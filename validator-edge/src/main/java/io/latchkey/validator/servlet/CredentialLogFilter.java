@@ -24,19 +24,26 @@ final class CredentialLogFilter extends TurboFilter {
     /** Causes and suppressed exceptions looked through at most: a chain may be long, or a cycle. */
     private static final int MAX_THROWABLES = 32;
 
-    private final Predicate<String> credentials;
+    /** The service's own credentials; the latest service started in this JVM names them. */
+    private volatile Predicate<String> named;
+    private final Predicate<String> credentials =
+            text -> PresentedKey.mentionsCredential(text) || text != null && named.test(text);
 
-    private CredentialLogFilter(Predicate<String> credentials) {
-        this.credentials = text -> PresentedKey.mentionsCredential(text) || text != null && credentials.test(text);
+    private CredentialLogFilter(Predicate<String> named) {
+        this.named = named;
     }
 
-    /** Installs the filter in {@code logging}, once, to stay through resets. */
+    /** Installs the filter in {@code logging} to stay through resets, once; again, it takes the new credentials. */
     static void install(LoggerContext logging, Predicate<String> credentials) {
-        if (logging.getCopyOfListenerList().stream().noneMatch(Keeper.class::isInstance)) {
-            Keeper keeper = new Keeper(new CredentialLogFilter(credentials));
-            logging.addListener(keeper);
-            keeper.onReset(logging);
+        for (LoggerContextListener listener : logging.getCopyOfListenerList()) {
+            if (listener instanceof Keeper keeper) {
+                keeper.filter().named = credentials;
+                return;
+            }
         }
+        Keeper keeper = new Keeper(new CredentialLogFilter(credentials));
+        logging.addListener(keeper);
+        keeper.onReset(logging);
     }
 
     @Override

@@ -98,8 +98,8 @@ class KeyAuthenticationFilterLaggingTest {
     /** A load balancer must see that this instance refuses every key, and send the traffic elsewhere. */
     @Test
     void theServiceIsOutOfServiceWhileItsReplicaIsNotCurrent() throws Exception {
-        HttpResponse<String> health = http.send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + port + "/actuator/health")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                + "/actuator/health")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(health.statusCode()).as(health.body()).isEqualTo(503);
         assertThat(health.body()).contains("OUT_OF_SERVICE");
     }
