@@ -643,6 +643,25 @@ class CommandSideHttpTest {
         }
     }
 
+    /** As at the edge: an empty copy of the header carries no credential; two that carry one name no single one. */
+    @Test
+    void anEmptyCopyOfTheAuthorizationHeaderIsLeftOut() throws IOException {
+        String body = "{\"name\":\"Ada\",\"email\":\"ada@example.com\"}";
+        Map<String, String> answers = Map.of("", "HTTP/1.1 201", "Bearer", "HTTP/1.1 201", "Bearer " + TOKEN + "x",
+                "HTTP/1.1 401");
+        for (Map.Entry<String, String> extra : answers.entrySet()) {
+            try (Socket socket = new Socket("127.0.0.1", port)) {
+                socket.setSoTimeout(10_000);
+                socket.getOutputStream().write(("POST /v1/developers HTTP/1.1\r\nHost: command\r\nConnection: close"
+                        + "\r\nAuthorization: Bearer " + TOKEN + "\r\nAuthorization: " + extra.getKey()
+                        + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(answer).as("with a copy '" + extra.getKey() + "'").startsWith(extra.getValue());
+            }
+        }
+    }
+
     @Test
     void anExpiryTooFarAheadForTheStoresIsRefusedBeforeItBecomesAnEvent() {
         String developerId = registerDeveloper();
