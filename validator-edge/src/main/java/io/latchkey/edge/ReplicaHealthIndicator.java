@@ -25,9 +25,9 @@ class ReplicaHealthIndicator implements HealthIndicator {
 
     @Override
     public Health health() {
-        Health.Builder health = ReplicaHealth.of(validator);
-        String answering = validator.isCurrent() ? "replica"
+        boolean current = validator.isCurrent();
+        String answering = current ? "replica"
                 : fallback.map(f -> "query-side fallback").orElse("nobody: refusing with 503");
-        return health.withDetail("answering", answering).build();
+        return ReplicaHealth.of(validator, current).withDetail("answering", answering).build();
     }
 }

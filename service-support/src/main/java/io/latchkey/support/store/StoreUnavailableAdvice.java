@@ -4,6 +4,7 @@ import com.mongodb.MongoSocketException;
 import com.mongodb.MongoTimeoutException;
 import io.latchkey.support.web.ProblemAdvice;
 import io.latchkey.support.web.ProblemException;
+import jakarta.servlet.http.HttpServletRequest;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,9 +18,9 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 
 /**
  * A store that cannot be reached (the embedded one's process down, a MongoDB without a primary) is a 503 the client
- * may retry, not an unexpected 500: no server to select in time, or a connection that failed. The requests that reach
- * the store this way only read it. Spring Data translates other failures (a cursor that timed out) to the same
- * exception type, and those stay 500s. Before {@link ProblemAdvice}, whose catch-all would take them.
+ * may retry, not an unexpected 500: no server to select in time, or a connection that failed. Spring Data translates
+ * other failures (a cursor that timed out) to the same exception type, and those stay 500s. Before
+ * {@link ProblemAdvice}, whose catch-all would take them.
  */
 @RestControllerAdvice
 @Order(Ordered.HIGHEST_PRECEDENCE)
@@ -34,7 +35,7 @@ class StoreUnavailableAdvice {
 
     @ExceptionHandler({MongoTimeoutException.class, MongoSocketException.class,
             DataAccessResourceFailureException.class})
-    ResponseEntity<ProblemDetail> storeUnavailable(Exception e) {
+    ResponseEntity<ProblemDetail> storeUnavailable(Exception e, HttpServletRequest request) {
         if (!unreachable(e)) {
             return ProblemAdvice.failedUnexpectedly(e);
         }
@@ -42,10 +43,14 @@ class StoreUnavailableAdvice {
         long now = System.currentTimeMillis();
         long last = loggedAt.get();
         if (now - last >= LOG_EVERY_MILLIS && loggedAt.compareAndSet(last, now)) {
-            log.warn("The store cannot be reached; requests that read it are answered 503 meanwhile", e);
+            log.warn("The store cannot be reached; requests that need it are answered 503 meanwhile", e);
         }
-        return ProblemAdvice.answer(new ProblemException(503, "store-unavailable", "Service unavailable",
-                "The store that holds this service's data cannot be reached; try again shortly.", 2));
+        // A change whose connection failed may have been written before it did.
+        boolean read = "GET".equals(request.getMethod()) || "HEAD".equals(request.getMethod());
+        return ProblemAdvice.answer(new ProblemException(503, "store-unavailable", "Service unavailable", read
+                ? "The store that holds this service's data cannot be reached; try again shortly."
+                : "The store that holds this service's data could not be reached; the change may or may not have "
+                        + "been made: read it before sending it again.", 2));
     }
 
     static boolean unreachable(Throwable e) {

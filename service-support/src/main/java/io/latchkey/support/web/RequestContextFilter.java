@@ -119,7 +119,7 @@ public class RequestContextFilter extends OncePerRequestFilter {
         }
         // Forms and multipart bodies are read by the container, past any limit set on the body's stream; and Spring
         // would read other JSON types (merge-patch, problem) as ours, and JSON in another charset than UTF-8 as sent.
-        if (hasBody(request) && !json(request.getContentType())) {
+        if (formOrMultipart(request.getContentType()) || hasBody(request) && !json(request.getContentType())) {
             Problems.write(response, 415, UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_MEDIA_TYPE_TITLE,
                     UNSUPPORTED_MEDIA_TYPE_DETAIL);
             return;
@@ -149,7 +149,13 @@ public class RequestContextFilter extends OncePerRequestFilter {
         return "POST".equals(request.getMethod()) && UsageToken.PATH.equals(request.getRequestURI());
     }
 
-    /** Declared with a length, or sent in chunks: a stray type on a request without a body refuses nothing. */
+    /** Read by the container as soon as a parameter is asked for, body or not. */
+    private static boolean formOrMultipart(String contentType) {
+        return contentType != null && (contentType.regionMatches(true, 0, "multipart/", 0, 10)
+                || contentType.regionMatches(true, 0, "application/x-www-form-urlencoded", 0, 33));
+    }
+
+    /** Declared with a length, or sent in chunks: another stray type on a request without a body refuses nothing. */
     private static boolean hasBody(HttpServletRequest request) {
         return request.getContentLengthLong() > 0 || request.getHeader("Transfer-Encoding") != null;
     }

@@ -6,25 +6,32 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.LoggerContextListener;
 import ch.qos.logback.classic.turbo.TurboFilter;
 import ch.qos.logback.core.spi.FilterReply;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Predicate;
 import org.slf4j.Marker;
 
 /**
- * Drops every event of Tomcat's (a logger under {@code org.apache.}) whose message, arguments or exceptions hold a key,
- * a Latchkey token, or a credential the service names: at debug level Tomcat repeats what it received and what it
- * refused as it was sent. Dropped, not masked: a turbo filter cannot change an event. It is asked about every logging
- * call, so anything not Tomcat's costs one prefix check; first of the turbo filters, so that none that accepts an
- * event first lets it past, and put back whenever logging is reset.
+ * Drops Tomcat's log events (loggers under {@code org.apache.}) that may show a credential: at debug level Tomcat
+ * repeats what it received and what it refused as it was sent. Below INFO its connector's events are dropped whole:
+ * they hold the raw bytes of each read, which may split a key anywhere. Any other event is dropped when its message,
+ * arguments or exceptions mention a key or a Latchkey token (its start, anywhere: a word such as {@code bulk_} costs
+ * its event too) or a credential a service names. Dropped, not masked: a turbo filter cannot change an event. It is
+ * asked about every logging call, so anything not Tomcat's costs one prefix check; first of the turbo filters, so that
+ * none that accepts an event first lets it past, and put back after a reset of the logging context (not after it is
+ * stopped, as Spring Boot does when another application in the JVM sets logging up: that one's server installs it).
  */
 final class CredentialLogFilter extends TurboFilter {
 
-    /** Causes and suppressed exceptions looked through at most: a chain may be long, or a cycle. */
+    /** Exceptions looked through at most (causes, suppressed, arguments): past this, an event is dropped. */
     private static final int MAX_THROWABLES = 32;
+    /** Tomcat's connector and socket code, whose debug and trace events carry raw request bytes. */
+    private static final List<String> RAW_BYTES = List.of("org.apache.coyote.", "org.apache.tomcat.util.net.");
 
-    /** The service's own credentials; the latest service started in this JVM names them. */
+    /** The credentials each service started in this JVM named. */
     private volatile Predicate<String> named;
     private final Predicate<String> credentials =
             text -> PresentedKey.mentionsCredential(text) || text != null && named.test(text);
@@ -33,38 +40,48 @@ final class CredentialLogFilter extends TurboFilter {
         this.named = named;
     }
 
-    /** Installs the filter in {@code logging} to stay through resets, once; again, it takes the new credentials. */
+    /** Installs the filter in {@code logging} to stay through resets, once; again, it adds the new credentials. */
     static void install(LoggerContext logging, Predicate<String> credentials) {
-        for (LoggerContextListener listener : logging.getCopyOfListenerList()) {
-            if (listener instanceof Keeper keeper) {
-                keeper.filter().named = credentials;
-                return;
+        synchronized (CredentialLogFilter.class) {
+            for (LoggerContextListener listener : logging.getCopyOfListenerList()) {
+                if (listener instanceof Keeper keeper) {
+                    keeper.filter().named = keeper.filter().named.or(credentials);
+                    return;
+                }
             }
+            Keeper keeper = new Keeper(new CredentialLogFilter(credentials));
+            logging.addListener(keeper);
+            keeper.onReset(logging);
         }
-        Keeper keeper = new Keeper(new CredentialLogFilter(credentials));
-        logging.addListener(keeper);
-        keeper.onReset(logging);
     }
 
     @Override
     public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params,
                               Throwable t) {
-        if (!logger.getName().startsWith("org.apache.")) {
+        String name = logger.getName();
+        if (!name.startsWith("org.apache.")) {
             return FilterReply.NEUTRAL;
         }
+        if (level != null && !level.isGreaterOrEqual(Level.INFO) && RAW_BYTES.stream().anyMatch(name::startsWith)) {
+            return FilterReply.DENY;
+        }
         try {
-            return credentials.test(format) || holdCredentials(params) || holdCredentials(t) ? FilterReply.DENY
-                    : FilterReply.NEUTRAL;
+            Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+            return credentials.test(format) || holdCredentials(params, seen) || holdCredentials(t, seen)
+                    ? FilterReply.DENY : FilterReply.NEUTRAL;
         } catch (RuntimeException unreadable) {
             // An argument whose text cannot be read cannot be shown to hold none.
             return FilterReply.DENY;
         }
     }
 
-    private boolean holdCredentials(Object[] params) {
+    /** Arguments as logback prints them: an array's elements, an exception with its causes. */
+    private boolean holdCredentials(Object[] params, Set<Throwable> seen) {
         if (params != null) {
             for (Object param : params) {
-                if (param != null && credentials.test(param.toString())) {
+                if (param instanceof Throwable thrown ? holdCredentials(thrown, seen)
+                        : param != null && credentials.test(param instanceof Object[] array
+                                ? Arrays.deepToString(array) : param.toString())) {
                     return true;
                 }
             }
@@ -72,16 +89,11 @@ final class CredentialLogFilter extends TurboFilter {
         return false;
     }
 
-    private boolean holdCredentials(Throwable t) {
-        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-        return holdCredentials(t, seen);
-    }
-
     private boolean holdCredentials(Throwable t, Set<Throwable> seen) {
-        if (t == null || seen.size() >= MAX_THROWABLES || !seen.add(t)) {
+        if (t == null || !seen.add(t)) {
             return false;
         }
-        if (credentials.test(t.getMessage()) || holdCredentials(t.getCause(), seen)) {
+        if (seen.size() > MAX_THROWABLES || credentials.test(t.getMessage()) || holdCredentials(t.getCause(), seen)) {
             return true;
         }
         for (Throwable suppressed : t.getSuppressed()) {

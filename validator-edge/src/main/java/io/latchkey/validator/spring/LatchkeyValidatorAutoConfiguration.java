@@ -88,7 +88,7 @@ public class LatchkeyValidatorAutoConfiguration {
             @Bean
             @ConditionalOnMissingBean(name = "latchkeyHealthIndicator")
             HealthIndicator latchkeyHealthIndicator(KeyValidator validator) {
-                return () -> ReplicaHealth.of(validator).build();
+                return () -> ReplicaHealth.of(validator, validator.isCurrent()).build();
             }
         }
     }

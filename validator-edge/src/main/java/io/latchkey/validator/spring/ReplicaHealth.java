@@ -14,9 +14,10 @@ public final class ReplicaHealth {
     private ReplicaHealth() {
     }
 
-    public static Health.Builder of(KeyValidator validator) {
+    /** {@code current}: what the caller found {@link KeyValidator#isCurrent()} to be, once, for all it says. */
+    public static Health.Builder of(KeyValidator validator, boolean current) {
         Duration lag = validator.lag();
-        return (validator.isCurrent() ? Health.up() : Health.outOfService())
+        return (current ? Health.up() : Health.outOfService())
                 .withDetail("entries", validator.replica().size())
                 .withDetail("complete", validator.replica().isReady())
                 .withDetail("lagMillis", lag == null ? "unknown" : lag.toMillis());
