@@ -2,25 +2,32 @@ package io.latchkey.support.events;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventsourcing.eventstore.DomainEventStream;
+import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
 import org.axonframework.eventsourcing.eventstore.EventStore;
 
 /**
- * Windows through the event store's own reads, for an embedded store whose reads fetch a batch at a time: what is
- * left unread was never fetched, so stopping early holds nothing open.
+ * Windows through an embedded store's reads (its event store's, or its storage engine's), which fetch a batch at a
+ * time: what is left unread was never fetched, so stopping early holds nothing open.
  */
 public final class EventStoreWindows implements EventWindows {
 
-    private final EventStore eventStore;
+    private final BiFunction<String, Long, DomainEventStream> reads;
 
     public EventStoreWindows(EventStore eventStore) {
-        this.eventStore = eventStore;
+        this.reads = eventStore::readEvents;
+    }
+
+    /** Straight from an engine: a process's requests may read through a client of their own. */
+    public EventStoreWindows(EventStorageEngine engine) {
+        this.reads = engine::readEvents;
     }
 
     @Override
     public List<DomainEventMessage<?>> read(String aggregateId, long from, int count) {
-        DomainEventStream events = eventStore.readEvents(aggregateId, from);
+        DomainEventStream events = reads.apply(aggregateId, from);
         List<DomainEventMessage<?>> window = new ArrayList<>(Math.min(count, 1_024));
         while (window.size() < count && events.hasNext()) {
             window.add(events.next());

@@ -34,6 +34,7 @@ import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.mongo.MongoClientSettingsBuilderCustomizer;
+import org.springframework.boot.autoconfigure.mongo.MongoConnectionDetails;
 import org.springframework.boot.autoconfigure.mongo.MongoProperties;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
@@ -71,10 +72,10 @@ public class StoreAutoConfiguration {
     }
 
     /**
-     * Spring Boot's client, the one a process uses that does not serve the store: it fails a request the store cannot
-     * take within {@code latchkey.store.unavailable-after}, where the driver would wait 30 s for a server to select,
-     * unless the URI sets {@code serverSelectionTimeoutMS} itself. The projections share the client, and go into
-     * Axon's back-off after as long (docs/architecture.md, "Known limits").
+     * Spring Boot's client, the one a process's requests use when it does not serve the store: it fails a request the
+     * store cannot take within {@code latchkey.store.unavailable-after}, where the driver would wait 30 s for a server
+     * to select, unless the URI sets {@code serverSelectionTimeoutMS} itself. Axon's components have a client of their
+     * own ({@link #axonStoreClient}).
      */
     @Bean
     MongoClientSettingsBuilderCustomizer storeUnavailableAfter(StoreProperties store, MongoProperties mongo) {
@@ -150,18 +151,35 @@ public class StoreAutoConfiguration {
         };
     }
 
-    @Bean
-    MongoTemplate axonMongoTemplate(MongoClient client, MongoProperties mongo) {
-        return DefaultMongoTemplate.builder().mongoDatabase(client, mongo.getMongoClientDatabase()).build();
+    /**
+     * The client of Axon's components, the projections' path to the store: it waits for a store it cannot reach as the
+     * driver does (30 s), so that a projection waits out a short outage, as a command side's restart is, and goes on
+     * at once, where failing as fast as a request would put it into Axon's back-off (1 s, doubling to 60 s). The
+     * process that serves the store uses the one client it serves it with.
+     */
+    @Bean(destroyMethod = "close")
+    AxonStoreClient axonStoreClient(ObjectProvider<EmbeddedMongoServer> served, MongoClient client,
+                                    ObjectProvider<MongoConnectionDetails> connection, MongoProperties mongo) {
+        if (served.getIfAvailable() != null) {
+            return new AxonStoreClient(client, false);
+        }
+        MongoConnectionDetails details = connection.getIfAvailable();
+        return new AxonStoreClient(MongoClients.create(details != null ? details.getConnectionString()
+                : new ConnectionString(mongo.determineUri())), true);
     }
 
     @Bean
-    TokenStore tokenStore(MongoTemplate axonMongoTemplate, Serializer serializer, MongoClient client,
+    MongoTemplate axonMongoTemplate(AxonStoreClient axon, MongoProperties mongo) {
+        return DefaultMongoTemplate.builder().mongoDatabase(axon.client(), mongo.getMongoClientDatabase()).build();
+    }
+
+    @Bean
+    TokenStore tokenStore(MongoTemplate axonMongoTemplate, Serializer serializer, AxonStoreClient axon,
                           MongoProperties mongo, @Value("${axon.axonserver.enabled:true}") boolean axonServer) {
         TokenStore tokens = MongoTokenStore.builder().mongoTemplate(axonMongoTemplate).serializer(serializer).build();
         // Only the embedded store restarts under a running query side with its last writes taken back.
         return axonServer ? tokens
-                : new StoreStartAwareTokenStore(tokens, client.getDatabase(mongo.getMongoClientDatabase()));
+                : new StoreStartAwareTokenStore(tokens, axon.client().getDatabase(mongo.getMongoClientDatabase()));
     }
 
     /**
@@ -176,11 +194,11 @@ public class StoreAutoConfiguration {
 
     @Bean
     @ConditionalOnProperty(name = "axon.axonserver.enabled", havingValue = "false")
-    EventStorageEngine eventStorageEngine(MongoTemplate axonMongoTemplate, MongoClient client, MongoProperties mongo,
+    EventStorageEngine eventStorageEngine(MongoTemplate axonMongoTemplate, AxonStoreClient axon, MongoProperties mongo,
                                           ObjectProvider<EmbeddedMongoServer> served, Serializer serializer,
                                           @Qualifier("eventSerializer") Serializer eventSerializer,
                                           Configuration configuration) {
-        return embeddedEngine(axonMongoTemplate, client.getDatabase(mongo.getMongoClientDatabase()),
+        return embeddedEngine(axonMongoTemplate, axon.client().getDatabase(mongo.getMongoClientDatabase()),
                 served.getIfAvailable(), serializer, eventSerializer, configuration.upcasterChain());
     }
 
@@ -206,11 +224,22 @@ public class StoreAutoConfiguration {
                 new PagedDocumentPerEventStrategy(database, commit));
     }
 
-    /** The embedded store's reads fetch a batch at a time ({@link PagedDocumentPerEventStrategy}), so a window is cheap. */
+    /**
+     * The embedded store's reads fetch a batch at a time ({@link PagedDocumentPerEventStrategy}), so a window is cheap.
+     * A process that only reads the store reads windows, which requests ask for, through the requests' client.
+     */
     @Bean
     @ConditionalOnProperty(name = "axon.axonserver.enabled", havingValue = "false")
-    EventWindows eventWindows(EventStore eventStore) {
-        return new EventStoreWindows(eventStore);
+    EventWindows eventWindows(EventStore eventStore, ObjectProvider<EmbeddedMongoServer> served, MongoClient client,
+                              MongoProperties mongo, Serializer serializer,
+                              @Qualifier("eventSerializer") Serializer eventSerializer, Configuration configuration) {
+        if (served.getIfAvailable() != null) {
+            return new EventStoreWindows(eventStore);
+        }
+        String database = mongo.getMongoClientDatabase();
+        return new EventStoreWindows(embeddedEngine(DefaultMongoTemplate.builder().mongoDatabase(client, database)
+                .build(), client.getDatabase(database), null, serializer, eventSerializer,
+                configuration.upcasterChain()));
     }
 
     /**

@@ -15,9 +15,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param fetchDelay how long an idle tracking processor waits before asking the embedded store for new events, unless
  *                   another process signals an append first ({@link AppendSignal}); so only events whose signal was
  *                   lost, or came while every processor was reading older events, wait for it
- * @param unavailableAfter how long a read or write waits for a store it cannot reach before it fails: a request is
- *                   then answered 503 ({@link StoreUnavailableAdvice}) instead of after the driver's 30 s, and a
- *                   projection retries with back-off
+ * @param unavailableAfter how long a request waits for a store it cannot reach before it is answered 503
+ *                   ({@link StoreUnavailableAdvice}) instead of after the driver's 30 s; Axon's components, the
+ *                   projections' path, wait the driver's 30 s ({@link StoreAutoConfiguration#axonStoreClient})
  */
 @ConfigurationProperties("latchkey.store")
 public record StoreProperties(boolean serve, String host, int port, Duration fetchDelay, Duration unavailableAfter) {
