@@ -86,8 +86,8 @@ public class RequestContextFilter extends OncePerRequestFilter {
 
         // Sent twice, the header names no single credential: neither value is taken. An empty copy, or a bearer without
         // a token, carries none and is left out first, as the edge leaves it out.
-        List<String> authorization = Collections.list(request.getHeaders("Authorization")).stream()
-                .filter(value -> !value.isBlank() && !value.strip().equalsIgnoreCase(BEARER.strip())).toList();
+        List<String> authorization = PresentedKey.carryingKeys(Collections.list(request.getHeaders("Authorization")),
+                true);
         String credential = authorization.size() == 1 ? bearer(authorization.get(0)) : null;
         Caller caller = operatorToken.matches(credential) ? Caller.OPERATOR
                 : edgeCall(request) && usageToken != null && usageToken.matches(credential) ? Caller.EDGE : null;

@@ -46,8 +46,11 @@ public record PresentedKey(String key, boolean ambiguous) {
         return from(authorizations.isEmpty() ? null : authorizations.get(0), apiKeys.isEmpty() ? null : apiKeys.get(0));
     }
 
-    /** The values that are neither empty nor a bearer without a token; any other value counts as one sent. */
-    private static List<String> carryingKeys(List<String> values, boolean authorization) {
+    /**
+     * The values that are neither empty nor, of {@code Authorization}, a bearer without a token; any other value counts
+     * as one sent. The services read their own credentials from what this leaves, as the edge reads keys.
+     */
+    public static List<String> carryingKeys(List<String> values, boolean authorization) {
         return values.stream()
                 .filter(value -> !value.isBlank() && !(authorization && value.strip().equalsIgnoreCase(BEARER.strip())))
                 .toList();
