@@ -44,6 +44,8 @@ import org.springframework.boot.test.util.TestPropertyValues;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.ApplicationContextInitializer;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 import org.springframework.test.context.ContextConfiguration;
 
 /**
@@ -102,8 +104,10 @@ abstract class QuerySideTestSupport {
 
     /**
      * Serves the event store from this test JVM, as the command side does in production, and makes it the last
-     * thing the context closes: everything that reads it shuts down first.
+     * thing the context closes: everything that reads it shuts down first. First among initializers, so that a test's
+     * own may reach the store through something else.
      */
+    @Order(Ordered.HIGHEST_PRECEDENCE)
     static class EmbeddedStore implements ApplicationContextInitializer<ConfigurableApplicationContext> {
 
         @Override

@@ -74,17 +74,21 @@ public class StoreAutoConfiguration {
     /**
      * Spring Boot's client, the one a process's requests use when it does not serve the store: it fails a request the
      * store cannot take within {@code latchkey.store.unavailable-after}, where the driver would wait 30 s for a server
-     * to select, unless the URI sets {@code serverSelectionTimeoutMS} itself. Axon's components have a client of their
-     * own ({@link #axonStoreClient}).
+     * to select, and one whose connection the store stops answering on within {@code latchkey.store.read-timeout},
+     * where the driver would wait for good; the URI's {@code serverSelectionTimeoutMS} and {@code socketTimeoutMS}
+     * win. Axon's components have a client of their own ({@link #axonStoreClient}).
      */
     @Bean
     MongoClientSettingsBuilderCustomizer storeUnavailableAfter(StoreProperties store, MongoProperties mongo) {
-        boolean setInUri = mongo.getUri() != null
-                && new ConnectionString(mongo.getUri()).getServerSelectionTimeout() != null;
+        ConnectionString uri = mongo.getUri() != null ? new ConnectionString(mongo.getUri()) : null;
         return settings -> {
-            if (!setInUri) {
+            if (uri == null || uri.getServerSelectionTimeout() == null) {
                 settings.applyToClusterSettings(cluster -> cluster.serverSelectionTimeout(
                         store.unavailableAfter().toMillis(), TimeUnit.MILLISECONDS));
+            }
+            if (uri == null || uri.getSocketTimeout() == null) {
+                settings.applyToSocketSettings(socket -> socket.readTimeout(
+                        store.readTimeout().toMillis(), TimeUnit.MILLISECONDS));
             }
         };
     }

@@ -18,15 +18,25 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param unavailableAfter how long a request waits for a store it cannot reach before it is answered 503
  *                   ({@link StoreUnavailableAdvice}) instead of after the driver's 30 s; Axon's components, the
  *                   projections' path, wait the driver's 30 s ({@link StoreAutoConfiguration#axonStoreClient})
+ * @param readTimeout how long a request waits for the store to answer on a connection it holds before it is answered
+ *                   503 (twice that for a read, which the driver tries again): a store that stopped answering (a
+ *                   frozen process, a peer gone without a word) would otherwise hold it for good; Axon's components
+ *                   wait, as they resume where they were once it answers
  */
 @ConfigurationProperties("latchkey.store")
-public record StoreProperties(boolean serve, String host, int port, Duration fetchDelay, Duration unavailableAfter) {
+public record StoreProperties(boolean serve, String host, int port, Duration fetchDelay, Duration unavailableAfter,
+                              Duration readTimeout) {
 
     public StoreProperties {
         host = host == null ? "127.0.0.1" : host;
         port = port == 0 ? 27117 : port;
         fetchDelay = fetchDelay == null ? Duration.ofMillis(500) : fetchDelay;
         unavailableAfter = unavailableAfter == null ? Duration.ofSeconds(2) : unavailableAfter;
+        readTimeout = readTimeout == null ? Duration.ofSeconds(10) : readTimeout;
+        if (unavailableAfter.isNegative() || readTimeout.isNegative()) {
+            throw new IllegalArgumentException("latchkey.store.unavailable-after and latchkey.store.read-timeout "
+                    + "must not be negative, not " + unavailableAfter + " and " + readTimeout);
+        }
     }
 
     static Path dataDir(String configured) {
