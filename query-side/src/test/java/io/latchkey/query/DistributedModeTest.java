@@ -39,9 +39,9 @@ import org.testcontainers.junit.jupiter.Testcontainers;
 class DistributedModeTest {
 
     @Container
-    static final AxonServerContainer AXON_SERVER = new AxonServerContainer().withDevMode(true);
+    static final AxonServerContainer AXON_SERVER = new AxonServerContainer("axoniq/axonserver:2024.2.4-jdk-17").withDevMode(true);
     @Container
-    static final MongoDBContainer MONGO = new MongoDBContainer("mongo:7.0");
+    static final MongoDBContainer MONGO = new MongoDBContainer("mongo:7");
 
     @DynamicPropertySource
     static void distributed(DynamicPropertyRegistry registry) {
