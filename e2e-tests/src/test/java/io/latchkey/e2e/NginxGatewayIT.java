@@ -16,6 +16,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -288,9 +290,44 @@ class NginxGatewayIT {
 
     @Test
     @Order(1)
+    void aSecretInItsRotationGraceReachesTheUpstreamWithWhenItStopsWorking() throws Exception {
+        Issued issued = issue(List.of("orders:read"));
+        Api.Response rotated = api.command("POST", "/v1/keys/" + issued.keyId() + "/rotate",
+                map("gracePeriodSeconds", 3600));
+        assertThat(rotated.status()).as(rotated.raw()).isEqualTo(200);
+        String current = rotated.body().get("key").asText();
+        Instant graceEnds = Instant.parse(rotated.body().get("previousKeyValidUntil").asText());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (api.authorize(current, null) != 200) {
+            assertThat(System.nanoTime()).as("the rotation reaching the edge").isLessThan(deadline);
+            Thread.sleep(5);
+        }
+
+        assertThat(get("/orders/current-secret", "Authorization", "Bearer " + current,
+                "X-Latchkey-Secret-Valid-Until", "spoofed").statusCode()).isEqualTo(200);
+        // The replaced secret's entry gets its end in a write of its own, which may follow the new secret's.
+        while (!upstreamSaw.getOrDefault("/orders/replaced-secret", Map.of())
+                .containsKey("X-latchkey-secret-valid-until")) {
+            assertThat(System.nanoTime()).as("the replaced secret's end reaching the edge").isLessThan(deadline);
+            assertThat(get("/orders/replaced-secret", "Authorization", "Bearer " + issued.key(),
+                    "X-Latchkey-Secret-Valid-Until", "spoofed").statusCode()).isEqualTo(200);
+            assertThat(upstreamSaw.get("/orders/replaced-secret").get("X-latchkey-secret-valid-until"))
+                    .as("a client's own value").isNotEqualTo(List.of("spoofed"));
+            Thread.sleep(5);
+        }
+
+        List<String> told = upstreamSaw.get("/orders/replaced-secret").get("X-latchkey-secret-valid-until");
+        assertThat(told).singleElement().satisfies(until -> assertThat(Instant.parse(until))
+                .isEqualTo(graceEnds.truncatedTo(ChronoUnit.MILLIS)));
+        assertThat(upstreamSaw.get("/orders/current-secret")).doesNotContainKey("X-latchkey-secret-valid-until");
+    }
+
+    @Test
+    @Order(1)
     void identityHeadersAClientSendsToAnUnprotectedPathNeverReachTheUpstream() {
         HttpResponse<String> response = get("/public/forged", "X-Latchkey-Key-Id", "spoofed",
-                "X-Latchkey-Developer-Id", developerId, "X-Latchkey-Scopes", "admin");
+                "X-Latchkey-Developer-Id", developerId, "X-Latchkey-Scopes", "admin",
+                "X-Latchkey-Secret-Valid-Until", "2099-01-01T00:00:00Z");
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(upstreamSaw.get("/public/forged").keySet())
                 .noneMatch(name -> name.toLowerCase(Locale.ROOT).startsWith("x-latchkey-"));

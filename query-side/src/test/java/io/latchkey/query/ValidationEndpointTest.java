@@ -189,15 +189,19 @@ class ValidationEndpointTest extends QuerySideTestSupport {
     @Test
     void rotatedOutSecretValidatesOnlyUntilItsGraceEnds() {
         IssuedKey inGrace = createKey(List.of("read"), null);
+        Instant graceEnds = now().plusSeconds(600);
         appendKeyEvent(inGrace.keyId(), 1, new ApiKeyRotatedEvent(inGrace.keyId(), inGrace.rotated().secretHash(),
-                "lk_test_…new", inGrace.secretHash(), now().plusSeconds(600), now(), now().plusSeconds(600)));
+                "lk_test_…new", inGrace.secretHash(), graceEnds, now(), graceEnds));
         IssuedKey graceOver = createKey(List.of("read"), null);
         appendKeyEvent(graceOver.keyId(), 1, new ApiKeyRotatedEvent(graceOver.keyId(),
                 graceOver.rotated().secretHash(), "lk_test_…new", graceOver.secretHash(), now().minusSeconds(1),
                 now().minusSeconds(60), now().minusSeconds(1)));
 
         await().atMost(REPLICATED).untilAsserted(() -> {
-            assertThat(validate(inGrace.plaintext(), "read").body().get("status").asText()).isEqualTo("VALID");
+            Response valid = validate(inGrace.plaintext(), "read");
+            assertThat(valid.body().get("status").asText()).isEqualTo("VALID");
+            // The edge answering through here tells its gateway when the secret stops working, as from its replica.
+            assertThat(Instant.parse(valid.body().get("secretValidUntil").asText())).isEqualTo(graceEnds);
             Response superseded = validate(graceOver.plaintext(), "read");
             assertThat(superseded.body().get("status").asText()).isEqualTo("SUPERSEDED");
             assertThat(superseded.body().get("keyId").asText()).isEqualTo(graceOver.keyId());

@@ -47,6 +47,11 @@ final class GatewayRoutes {
     static final String KEY_ID = "X-Latchkey-Key-Id";
     static final String DEVELOPER_ID = "X-Latchkey-Developer-Id";
     static final String SCOPES = "X-Latchkey-Scopes";
+    /**
+     * On a secret a rotation replaced, in its grace period: when it stops authenticating; empty for a key's current
+     * secret, so that a gateway which copies the answer's headers over the request's (Envoy) replaces one a client sent.
+     */
+    static final String SECRET_VALID_UNTIL = "X-Latchkey-Secret-Valid-Until";
     /** The largest body either server takes on a route (gateways send none); a larger one is 413 {@link #TOO_LARGE}. */
     static final int MAX_BODY = 8192;
     static final Answer TOO_LARGE = problem(413, "content-too-large", "The request's body is too large.");
@@ -188,6 +193,8 @@ final class GatewayRoutes {
         answerHeaders.put(KEY_ID, decision.keyId());
         answerHeaders.put(DEVELOPER_ID, decision.developerId());
         answerHeaders.put(SCOPES, String.join(",", decision.scopes()));
+        answerHeaders.put(SECRET_VALID_UNTIL,
+                decision.secretValidUntil() == null ? "" : decision.secretValidUntil().toString());
         return new Answer(200, answerHeaders, "application/json", allowedJson(decision));
     }
 
@@ -200,7 +207,11 @@ final class GatewayRoutes {
         for (int i = 0; i < scopes.size(); i++) {
             quote(i == 0 ? json : json.append(','), scopes.get(i));
         }
-        return json.append("]}").toString();
+        json.append(']');
+        if (decision.secretValidUntil() != null) {
+            quote(json.append(",\"secretValidUntil\":"), decision.secretValidUntil().toString());
+        }
+        return json.append('}').toString();
     }
 
     /** A JSON string; ids and scopes are validated where they are made, but the body must stay JSON regardless. */

@@ -94,13 +94,15 @@ final class QuerySideFallback {
             List<String> scopes = new ArrayList<>();
             body.path("scopes").forEach(scope -> scopes.add(scope.asText()));
             JsonNode expiresAt = body.path("expiresAt");
+            JsonNode secretValidUntil = body.path("secretValidUntil");
             JsonNode quota = body.path("monthlyQuota");
             boolean noQuota = quota.isMissingNode() || quota.isNull();
             if (!noQuota && !(quota.canConvertToExactIntegral() && quota.asLong() > 0)) {
                 return Optional.empty();
             }
             Decision decision = new Decision(status, text(body, "keyId"), text(body, "developerId"), scopes,
-                    expiresAt.isTextual() ? Instant.parse(expiresAt.asText()) : null);
+                    expiresAt.isTextual() ? Instant.parse(expiresAt.asText()) : null, null, null,
+                    secretValidUntil.isTextual() ? Instant.parse(secretValidUntil.asText()) : null);
             if (!decision.unauthenticated() && decision.keyId() == null) {
                 // The limiters count by key: a key that authenticates without an id cannot be limited.
                 return Optional.empty();

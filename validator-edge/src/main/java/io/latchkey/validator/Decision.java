@@ -10,10 +10,12 @@ import java.util.List;
  * limiter was asked, which happens only for a key that would otherwise be VALID and whose quota, if it has one, is not
  * known to be used up (so a QUOTA_EXCEEDED decision may carry none); {@code quota} when a quota limiter was asked,
  * which happens only for a key that would otherwise be VALID after its rate limit, or whose quota is known to be used
- * up.
+ * up. {@code secretValidUntil}, an identity field too, is when the presented secret stops authenticating because a
+ * rotation replaced it: set while it is in its grace period (and for SUPERSEDED, once that is over), null for a key's
+ * current secret; a caller can tell the client to switch to the new one before then.
  */
 public record Decision(Status status, String keyId, String developerId, List<String> scopes, Instant expiresAt,
-                       RateLimitState rateLimit, QuotaState quota) {
+                       RateLimitState rateLimit, QuotaState quota, Instant secretValidUntil) {
 
     /**
      * {@code SUPERSEDED}: a secret a rotation replaced, whose grace period is over, of a key that is neither revoked
@@ -29,12 +31,17 @@ public record Decision(Status status, String keyId, String developerId, List<Str
     }
 
     public Decision(Status status, String keyId, String developerId, List<String> scopes, Instant expiresAt,
+                    RateLimitState rateLimit, QuotaState quota) {
+        this(status, keyId, developerId, scopes, expiresAt, rateLimit, quota, null);
+    }
+
+    public Decision(Status status, String keyId, String developerId, List<String> scopes, Instant expiresAt,
                     RateLimitState rateLimit) {
-        this(status, keyId, developerId, scopes, expiresAt, rateLimit, null);
+        this(status, keyId, developerId, scopes, expiresAt, rateLimit, null, null);
     }
 
     public Decision(Status status, String keyId, String developerId, List<String> scopes, Instant expiresAt) {
-        this(status, keyId, developerId, scopes, expiresAt, null, null);
+        this(status, keyId, developerId, scopes, expiresAt, null, null, null);
     }
 
     static Decision denied(Status status) {
@@ -43,12 +50,12 @@ public record Decision(Status status, String keyId, String developerId, List<Str
 
     Decision withRateLimit(RateLimitState state) {
         return new Decision(state.allowed() ? status : Status.RATE_LIMITED, keyId, developerId, scopes, expiresAt,
-                state, quota);
+                state, quota, secretValidUntil);
     }
 
     Decision withQuota(QuotaState state) {
         return new Decision(state.allowed() ? status : Status.QUOTA_EXCEEDED, keyId, developerId, scopes, expiresAt,
-                rateLimit, state);
+                rateLimit, state, secretValidUntil);
     }
 
     Decision withLimits(RateAndQuotaState states) {

@@ -132,7 +132,7 @@ final class DefaultKeyValidator implements KeyValidator {
             status = Decision.Status.VALID;
         }
         return new Checked(new Decision(status, entry.keyId(), entry.developerId(), entry.scopes(),
-                entry.expiresAt()), entry, now);
+                entry.expiresAt(), null, null, entry.secretValidUntil()), entry, now);
     }
 
     private boolean asksRateLimit(Decision decision, RateLimit rateLimit) {

@@ -19,7 +19,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
@@ -132,6 +134,27 @@ class AuthorizeEndpointTest {
         assertThat(response.headers().firstValue("X-Latchkey-Developer-Id")).hasValue("dev-7");
         assertThat(response.headers().firstValue("X-Latchkey-Scopes")).hasValue("orders:write,read");
         assertThat(response.body()).doesNotContain(key);
+    }
+
+    @Test
+    @Order(2)
+    void aSecretInItsRotationGraceIsAllowedWithWhenItStopsWorkingAndTheCurrentOneWithout() throws Exception {
+        Instant graceEnds = Instant.now().plus(Duration.ofHours(1)).truncatedTo(ChronoUnit.MILLIS);
+        String replaced = FORMAT.generate();
+        TestCluster.writeAndAwait(writer, edgeMember, replaced, new ActiveKeyEntry(
+                "9b2f6a1e-0000-4000-8000-000000000002", "dev-7", List.of("read"), null, graceEnds, KeyStatus.ACTIVE,
+                0, null));
+        String current = issue(List.of("read"), null, KeyStatus.ACTIVE);
+
+        HttpResponse<String> inGrace = authorize("Authorization", "Bearer " + replaced);
+        assertThat(inGrace.statusCode()).isEqualTo(200);
+        assertThat(inGrace.headers().firstValue("X-Latchkey-Secret-Valid-Until")).hasValue(graceEnds.toString());
+        assertThat(inGrace.body()).contains("\"secretValidUntil\":\"" + graceEnds + "\"");
+
+        HttpResponse<String> currentSecret = authorize("Authorization", "Bearer " + current);
+        assertThat(currentSecret.statusCode()).isEqualTo(200);
+        assertThat(currentSecret.headers().firstValue("X-Latchkey-Secret-Valid-Until")).hasValue("");
+        assertThat(currentSecret.body()).doesNotContain("secretValidUntil");
     }
 
     @Test

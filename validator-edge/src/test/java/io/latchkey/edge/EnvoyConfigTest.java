@@ -136,7 +136,8 @@ class EnvoyConfigTest {
     void theUpstreamGetsTheIdentityFromAnAllowAndTheClientGetsTheDenialAsTheEdgeWroteIt() {
         var response = extAuthz.getHttpService().getAuthorizationResponse();
         assertThat(exactNames(response.getAllowedUpstreamHeaders()))
-                .containsExactlyInAnyOrder("x-latchkey-key-id", "x-latchkey-developer-id", "x-latchkey-scopes");
+                .containsExactlyInAnyOrder("x-latchkey-key-id", "x-latchkey-developer-id", "x-latchkey-scopes",
+                        "x-latchkey-secret-valid-until");
         assertThat(response.getAllowedUpstreamHeadersToAppend().getPatternsList())
                 .as("appending would keep identity headers a client sent").isEmpty();
         assertThat(exactNames(response.getAllowedClientHeaders())).contains("content-type", "cache-control",
@@ -149,7 +150,8 @@ class EnvoyConfigTest {
         assertThat(routes()).allSatisfy(route -> {
             if (extAuthzDisabledOn(route)) {
                 assertThat(route.getRequestHeadersToRemoveList())
-                        .contains("x-latchkey-key-id", "x-latchkey-developer-id", "x-latchkey-scopes");
+                        .contains("x-latchkey-key-id", "x-latchkey-developer-id", "x-latchkey-scopes",
+                                "x-latchkey-secret-valid-until");
             } else {
                 assertThat(route.getRequestHeadersToRemoveList()).contains("authorization", "x-api-key");
             }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.latchkey.api.RateLimit;
 import io.latchkey.validator.Decision;
+import java.time.Instant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,11 +30,12 @@ class QuerySideFallbackTest {
     @Test
     void readsTheQuerySidesDecision() {
         querySide.answer("{\"status\":\"VALID\",\"keyId\":\"k\",\"developerId\":\"d\",\"scopes\":[\"read\"],"
-                + "\"expiresAt\":\"2030-01-01T00:00:00Z\"}");
+                + "\"expiresAt\":\"2030-01-01T00:00:00Z\",\"secretValidUntil\":\"2029-06-01T12:00:00.250Z\"}");
 
         assertThat(fallback.validate("lk_live_x", "read")).hasValueSatisfying(answer -> {
             assertThat(answer.decision().status()).isEqualTo(Decision.Status.VALID);
             assertThat(answer.decision().scopes()).containsExactly("read");
+            assertThat(answer.decision().secretValidUntil()).isEqualTo(Instant.parse("2029-06-01T12:00:00.250Z"));
             assertThat(answer.rateLimit()).as("a query side that sends no limits").isNull();
             assertThat(answer.monthlyQuota()).isZero();
         });
@@ -66,6 +68,10 @@ class QuerySideFallbackTest {
         assertThat(fallback.validate("lk_live_x", "read")).isEmpty();
 
         querySide.answer("{\"status\":\"VALID\",\"keyId\":\"k\",\"developerId\":\"d\",\"scopes\":[],\"expiresAt\":\"soon\"}");
+        assertThat(fallback.validate("lk_live_x", "read")).isEmpty();
+
+        querySide.answer("{\"status\":\"VALID\",\"keyId\":\"k\",\"developerId\":\"d\",\"scopes\":[],"
+                + "\"secretValidUntil\":\"soon\"}");
         assertThat(fallback.validate("lk_live_x", "read")).isEmpty();
 
         querySide.answer("{}");

@@ -223,7 +223,11 @@ class KeyValidatorTest {
     @Test
     void rotatedSecretWorksUntilItsGraceEndsThenNever() {
         String key = issue(entry(List.of("read"), null, NOW.plusSeconds(30), KeyStatus.ACTIVE));
-        assertThat(validator.validate(key, "read").status()).isEqualTo(Status.VALID);
+        Decision inGrace = validator.validate(key, "read");
+        assertThat(inGrace.status()).isEqualTo(Status.VALID);
+        assertThat(inGrace.secretValidUntil()).as("tells when to switch").isEqualTo(NOW.plusSeconds(30));
+        String current = issue(entry(List.of("read"), null, null, KeyStatus.ACTIVE));
+        assertThat(validator.validate(current, "read").secretValidUntil()).isNull();
         time.set(NOW.plusSeconds(30));
         try {
             // Superseded, not revoked: the key lives on, and its usage must not read as a revoked key's traffic.
