@@ -70,6 +70,7 @@ public class ApiKey {
     @CommandHandler
     Long handle(ChangeApiKeyScopesCommand command) {
         requireNotRevoked();
+        expireIfDue(command.now());
         apply(new ApiKeyScopesChangedEvent(keyId, canonical(command.scopes()), command.now()));
         return getVersion();
     }
@@ -100,6 +101,7 @@ public class ApiKey {
     Long handle(RenewApiKeyCommand command) {
         requireNotRevoked();
         requireFuture(command.expiresAt(), command.now());
+        expireIfDue(command.now());
         apply(new ApiKeyRenewedEvent(keyId, command.expiresAt(), command.now()));
         return getVersion();
     }
@@ -108,6 +110,7 @@ public class ApiKey {
     @CommandHandler
     KeyRevocation handle(RevokeApiKeyCommand command) {
         requireNotRevoked();
+        expireIfDue(command.now());
         apply(new ApiKeyRevokedEvent(keyId, command.reason(), command.now()));
         List<String> hashes = new ArrayList<>(List.of(secretHash));
         hashes.addAll(retiredSecrets.keySet());
@@ -117,6 +120,7 @@ public class ApiKey {
     @CommandHandler
     Long handle(SetApiKeyRateLimitCommand command) {
         requireNotRevoked();
+        expireIfDue(command.now());
         apply(new ApiKeyRateLimitChangedEvent(keyId, command.rateLimit(), command.now()));
         return getVersion();
     }
@@ -125,6 +129,7 @@ public class ApiKey {
     Long handle(SetApiKeyQuotaCommand command) {
         requireNotRevoked();
         Long quota = command.requestsPerMonth() == null ? null : requireQuota(command.requestsPerMonth());
+        expireIfDue(command.now());
         apply(new ApiKeyQuotaChangedEvent(keyId, quota, command.now()));
         return getVersion();
     }
@@ -132,7 +137,16 @@ public class ApiKey {
     /** Idempotent: a key that is not due, already expired or revoked is left alone, so a schedule may resend. */
     @CommandHandler
     void handle(ExpireApiKeyCommand command) {
-        if (status == KeyStatus.ACTIVE && expiresAt != null && !expiresAt.isAfter(command.now())) {
+        expireIfDue(command.now());
+    }
+
+    /**
+     * Records the expiry of a key past its expiry that the sweep has not reached yet, before a change to it: the edges
+     * refused it from its expiry on, and its history must say so whatever the sweep's timing (a renewal within the
+     * sweep's interval would otherwise leave no expiry in it).
+     */
+    private void expireIfDue(Instant now) {
+        if (status == KeyStatus.ACTIVE && expiresAt != null && !expiresAt.isAfter(now)) {
             apply(new ApiKeyExpiredEvent(keyId, expiresAt));
         }
     }

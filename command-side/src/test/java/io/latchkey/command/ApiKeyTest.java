@@ -189,6 +189,33 @@ class ApiKeyTest {
     }
 
     @Test
+    void aRenewalOfAKeyPastItsExpiryThatTheSweepHasNotReachedRecordsTheExpiryFirst() {
+        Instant renewedAt = EXPIRY.plusSeconds(2);
+        Instant newExpiry = EXPIRY.plus(Duration.ofDays(30));
+        // The edges refused the key from its expiry on; its history says so however the sweep was timed.
+        fixture.given(created())
+                .when(new RenewApiKeyCommand(KEY_ID, newExpiry, renewedAt, null))
+                .expectEvents(new ApiKeyExpiredEvent(KEY_ID, EXPIRY),
+                        new ApiKeyRenewedEvent(KEY_ID, newExpiry, renewedAt))
+                .expectResultMessagePayload(2L);
+    }
+
+    @Test
+    void anyChangeToAKeyPastItsExpiryRecordsTheExpiryFirst() {
+        Instant at = EXPIRY.plusSeconds(2);
+        fixture.given(created())
+                .when(new ChangeApiKeyScopesCommand(KEY_ID, List.of("write"), at, null))
+                .expectEvents(new ApiKeyExpiredEvent(KEY_ID, EXPIRY),
+                        new ApiKeyScopesChangedEvent(KEY_ID, List.of("write"), at));
+        fixture.given(created())
+                .when(new RevokeApiKeyCommand(KEY_ID, "done", at, null))
+                .expectEvents(new ApiKeyExpiredEvent(KEY_ID, EXPIRY), new ApiKeyRevokedEvent(KEY_ID, "done", at));
+        fixture.given(created())
+                .when(new SetApiKeyQuotaCommand(KEY_ID, 10L, at, null))
+                .expectEvents(new ApiKeyExpiredEvent(KEY_ID, EXPIRY), new ApiKeyQuotaChangedEvent(KEY_ID, 10L, at));
+    }
+
+    @Test
     void canSetTheRateLimit() {
         RateLimit limit = new RateLimit(100, 60, 150L);
         fixture.given(created())
