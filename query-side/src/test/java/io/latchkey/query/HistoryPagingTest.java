@@ -166,6 +166,26 @@ class HistoryPagingTest extends QuerySideTestSupport {
     }
 
     @Test
+    void aCursorPastTheEndOfAStreamIsRefusedAsNoEarlierPagesCursor() {
+        keyWithHistory(2, 2);
+        String at = "@" + key.keyId();
+        // Key events 0 to 2 and usage events 0 and 1: the last page's cursor is k3u2, and events appended after it
+        // come next; a made-up position beyond would skip those appended into the gap.
+        for (String madeUp : List.of("all:k4u2" + at, "all:k3u3" + at, "key:k9u0" + at)) {
+            String stream = madeUp.substring(0, madeUp.indexOf(':'));
+            Response response = get("/v1/keys/" + key.keyId() + "/history?stream=" + stream + "&after="
+                    + encoded(madeUp));
+            assertThat(response.status()).as(madeUp).isEqualTo(400);
+            assertThat(response.body().get("type").asText()).endsWith("/invalid-cursor");
+        }
+        assertThat(page("after=" + encoded("all:k3u2" + at)).get("events")).isEmpty();
+    }
+
+    private static String encoded(String cursor) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(cursor.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    @Test
     void aCursorWrittenBeforeCursorsNamedTheirKeyIsStillRead() {
         keyWithHistory(3, 3);
         String older = Base64.getUrlEncoder().withoutPadding()

@@ -96,7 +96,7 @@ class DeveloperController {
         HistoryCursor from = HistoryCursor.parse(after, developerId, STREAM);
         accessible(developerId, ctx);
         // One event past the page tells whether more follow; the first page's window also holds the registration.
-        List<DomainEventMessage<?>> page = windows.read(developerId, from.key(), size + 1);
+        List<DomainEventMessage<?>> page = HistoryCursor.read(windows, developerId, from.key(), size + 1);
         List<DomainEventMessage<?>> first = from.key() == 0 ? page : windows.read(developerId, 0, 1);
         if (first.isEmpty() || !(first.get(0).getPayload() instanceof DeveloperRegisteredEvent)) {
             throw ProblemException.notFound(Ids.NO_SUCH_DEVELOPER);

@@ -1,7 +1,10 @@
 package io.latchkey.query.rest;
 
+import io.latchkey.support.events.EventWindows;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.axonframework.eventhandling.DomainEventMessage;
 
 /**
  * Where a page of a key's history ends: the next sequence of each of its two streams, which of them the listing
@@ -10,7 +13,9 @@ import java.util.regex.Pattern;
  * {@code stream=key} would start {@code stream=all} over the whole usage stream, after key events already seen, and
  * one of another key would skip that many of this key's events, so both are refused. Cursors written before they
  * named their key are read as they were. A developer's history ({@code developer}) has one stream, the account's,
- * and its cursors always named the account; {@code ownerId} is the key's or the account's id.
+ * and its cursors always named the account; {@code ownerId} is the key's or the account's id. A position past a
+ * stream's end is no earlier page's either (a page ends after an event it showed), and is refused too: events appended
+ * later into the gap would never be listed.
  */
 record HistoryCursor(String ownerId, String stream, long key, long usage) {
 
@@ -29,6 +34,21 @@ record HistoryCursor(String ownerId, String stream, long key, long usage) {
             throw Cursors.invalid();
         }
         return new HistoryCursor(ownerId, stream, Long.parseLong(position.group(2)), Long.parseLong(position.group(3)));
+    }
+
+    /**
+     * Up to {@code count} events of {@code stream} from {@code position} on, read with the event before it, which an
+     * earlier page showed: 400 {@code invalid-cursor} when the stream has none there.
+     */
+    static List<DomainEventMessage<?>> read(EventWindows windows, String stream, long position, int count) {
+        if (position == 0) {
+            return windows.read(stream, 0, count);
+        }
+        List<DomainEventMessage<?>> read = windows.read(stream, position - 1, count + 1);
+        if (read.isEmpty() || read.get(0).getSequenceNumber() != position - 1) {
+            throw Cursors.invalid();
+        }
+        return read.subList(1, read.size());
     }
 
     String encode() {

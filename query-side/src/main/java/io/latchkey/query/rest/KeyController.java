@@ -226,10 +226,10 @@ class KeyController {
         List<DomainEventMessage<?>> start = windows.read(keyId, 0, withKeyEvents && from.key() == 0 ? size + 1 : 1);
         owned(PastStates.creationIn(start), ctx);
         List<DomainEventMessage<?>> keyEvents = !withKeyEvents ? List.of()
-                : from.key() == 0 ? start : windows.read(keyId, from.key(), size + 1);
+                : from.key() == 0 ? start : HistoryCursor.read(windows, keyId, from.key(), size + 1);
         // The usage stream is the key's own, apart only so that counting never contends with managing the key.
         List<DomainEventMessage<?>> usageEvents = selected.equals("key") ? List.of()
-                : windows.read(ApiKeyUsageRecordedEvent.streamOf(keyId), from.usage(), size + 1);
+                : HistoryCursor.read(windows, ApiKeyUsageRecordedEvent.streamOf(keyId), from.usage(), size + 1);
         List<HistoryEntry> events = new ArrayList<>();
         int k = 0;
         int u = 0;
