@@ -510,6 +510,14 @@ class CommandSideHttpTest {
         Response escaped = call("POST", "/v1/developers", map("name", "Ada\u001b[2J", "email", "ada@example.com"));
         assertProblem(escaped, 422);
         assertThat(escaped.body().get("detail").asText()).startsWith("name must not hold control characters");
+        // A right-to-left override would make the name read otherwise wherever it is shown.
+        Response reversed = call("POST", "/v1/developers",
+                map("name", "Ada \u202egpj.exe", "email", "ada@example.com"));
+        assertProblem(reversed, 422);
+        assertThat(reversed.body().get("detail").asText()).startsWith("name must not hold bidirectional controls");
+        // Characters as people count them: 200 emoji are 400 UTF-16 units, and a name of 200 characters is allowed.
+        assertThat(createKey(developerId, "name", "\uD83D\uDD11".repeat(200)).status()).isEqualTo(201);
+        assertProblem(createKey(developerId, "name", "\uD83D\uDD11".repeat(201)), 422);
 
         assertThat(call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("write")),
                 "If-Match", created.header("ETag")).status()).as("not revoked").isEqualTo(200);

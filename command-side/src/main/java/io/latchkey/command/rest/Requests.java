@@ -25,11 +25,17 @@ final class Requests {
             throw ProblemException.invalid(field + " is required.");
         }
         String stripped = value.strip();
-        if (stripped.length() > maxLength) {
+        // Characters as people count them, an emoji one, not the UTF-16 units Java stores.
+        if (stripped.codePointCount(0, stripped.length()) > maxLength) {
             throw ProblemException.invalid(field + " must be at most " + maxLength + " characters.");
         }
         if (stripped.chars().anyMatch(Character::isISOControl)) {
             throw ProblemException.invalid(field + " must not hold control characters (line breaks, tabs, escapes).");
+        }
+        // A right-to-left override makes a name read other than it is wherever it is shown, audit exports included.
+        if (stripped.chars().anyMatch(Requests::bidiControl)) {
+            throw ProblemException.invalid(field + " must not hold bidirectional controls (U+061C, U+200E, U+200F, "
+                    + "U+202A to U+202E, U+2066 to U+2069), which make text display other than it reads.");
         }
         // Text goes into events, which are kept for good: a credential pasted here could never be taken out of them.
         if (screen.appearsIn(stripped)) {
@@ -41,6 +47,10 @@ final class Requests {
                     + "case, as a key's secret does without its prefix.");
         }
         return stripped;
+    }
+
+    private static boolean bidiControl(int c) {
+        return c == 0x061C || c == 0x200E || c == 0x200F || c >= 0x202A && c <= 0x202E || c >= 0x2066 && c <= 0x2069;
     }
 
     static String email(CredentialScreen screen, String value) {
@@ -64,7 +74,8 @@ final class Requests {
             } catch (IllegalArgumentException e) {
                 // Scope's own message may quote the value; ours does not.
                 throw ProblemException.invalid("scopes[" + i + "] is not a scope: expected read, write, admin or "
-                        + "<resource>:<read|write|admin>.");
+                        + "<resource>:<read|write|admin>, a resource being 1 to 64 of a-z, 0-9, '.', '_' and '-', "
+                        + "starting with a letter or digit.");
             }
         }
         return Scope.canonical(scopes);
