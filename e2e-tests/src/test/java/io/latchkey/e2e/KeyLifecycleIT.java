@@ -139,6 +139,11 @@ class KeyLifecycleIT {
         });
         assertThat(types).containsExactly("ApiKeyCreatedEvent", "ApiKeyScopesChangedEvent", "ApiKeyRotatedEvent",
                 "ApiKeyRotatedEvent", "ApiKeyRevokedEvent");
+        // The edge's reports are recorded as the edge's, with the usage token the services keep in the data
+        // directory: not as the operator's, whose token the edge does not hold.
+        String usage = "/v1/keys/" + keyId + "/history?stream=usage";
+        await(Duration.ofSeconds(10), () -> api.query(usage).body().get("events").size() > 0, "a usage report");
+        api.query(usage).body().get("events").forEach(e -> assertThat(e.get("actor").asText()).isEqualTo("edge"));
 
         system.stop();
         system.start();

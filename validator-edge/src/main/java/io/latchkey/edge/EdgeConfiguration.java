@@ -30,8 +30,8 @@ import org.springframework.core.env.Environment;
  * {@code latchkey.edge.fallback-url}: the query side's validation endpoint, asked while the replica is incomplete.
  * {@code latchkey.usage.command-url}: the command side that usage reports go to, every
  * {@code latchkey.usage.flush-interval} (1 s); without a command side decisions are not counted. Both calls carry
- * {@code latchkey.usage.token}, else {@code LATCHKEY_OPERATOR_TOKEN}, else the operator token file of
- * {@code latchkey.data-dir}.
+ * {@code latchkey.usage.token}, else the usage token file of {@code latchkey.data-dir} (embedded mode's services make
+ * it), else {@code LATCHKEY_OPERATOR_TOKEN}, else the operator token file of {@code latchkey.data-dir}.
  */
 @Configuration
 class EdgeConfiguration {
@@ -144,16 +144,29 @@ class EdgeConfiguration {
     }
 
     /**
-     * The token usage is reported and the fallback asked with: the usage token when set, else the operator token,
-     * configured or the one embedded mode keeps in the data dir.
+     * The token usage is reported and the fallback asked with: the usage token, configured or the one embedded mode
+     * keeps in the data dir, else the operator token, likewise; so that an edge beside services of a release without
+     * a usage token still reports.
      */
-    private static String edgeToken(Environment environment) {
-        String configured = environment.getProperty("latchkey.usage.token",
-                environment.getProperty("latchkey.operator-token", ""));
-        if (!configured.isBlank()) {
-            return configured.strip();
+    static String edgeToken(Environment environment) {
+        String usage = environment.getProperty("latchkey.usage.token", "");
+        if (!usage.isBlank()) {
+            return usage.strip();
         }
-        Path file = Path.of(environment.getProperty("latchkey.data-dir", "data")).resolve("operator-token");
+        Path dataDir = Path.of(environment.getProperty("latchkey.data-dir", "data"));
+        Path usageFile = dataDir.resolve("usage-token");
+        if (Files.exists(usageFile)) {
+            try {
+                return Files.readString(usageFile).strip();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read the usage token at " + usageFile.toAbsolutePath(), e);
+            }
+        }
+        String operator = environment.getProperty("latchkey.operator-token", "");
+        if (!operator.isBlank()) {
+            return operator.strip();
+        }
+        Path file = dataDir.resolve("operator-token");
         try {
             return Files.readString(file).strip();
         } catch (IOException e) {

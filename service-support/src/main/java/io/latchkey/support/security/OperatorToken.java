@@ -3,23 +3,14 @@ package io.latchkey.support.security;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
-import java.util.EnumSet;
-import java.util.HexFormat;
-import java.util.Set;
 
 /**
  * The operator credential. Taken from {@code LATCHKEY_OPERATOR_TOKEN} when set; otherwise, where generation is
  * allowed (embedded mode), read from {@code <data dir>/operator-token}, creating that file owner-readable only on
- * first start. Services sharing a data directory share the token: the file is created with an atomic link, so two
- * services starting together agree on one token.
+ * first start ({@link TokenFile}).
  */
 public final class OperatorToken {
 
@@ -28,8 +19,6 @@ public final class OperatorToken {
     public static final String PREFIX = "lkop_";
     /** The shortest token taken, the usage token's too. */
     static final int MIN_LENGTH = 16;
-    private static final Set<PosixFilePermission> OWNER_ONLY =
-            EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
 
     private final byte[] value;
     private final boolean generated;
@@ -52,49 +41,14 @@ public final class OperatorToken {
         }
         Path file = dataDir.resolve(FILE_NAME);
         try {
-            if (Files.exists(file)) {
-                return read(file);
-            }
-            if (!mayGenerate) {
+            if (!mayGenerate && !Files.exists(file)) {
                 throw new IllegalStateException("LATCHKEY_OPERATOR_TOKEN is not set and " + file + " does not exist");
             }
-            return create(file);
+            TokenFile.Token token = TokenFile.readOrCreate(file, PREFIX);
+            return new OperatorToken(token.value(), token.created(), file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read or create the operator token at " + file, e);
         }
-    }
-
-    private static OperatorToken create(Path file) throws IOException {
-        Files.createDirectories(file.getParent());
-        byte[] random = new byte[32];
-        new SecureRandom().nextBytes(random);
-        String token = PREFIX + HexFormat.of().formatHex(random);
-        Path temp = Files.createTempFile(file.getParent(), ".operator-token", ".tmp",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        try {
-            Files.writeString(temp, token + "\n");
-            Files.createLink(file, temp);
-            return new OperatorToken(token, true, file);
-        } catch (FileAlreadyExistsException raced) {
-            return read(file);
-        } finally {
-            Files.deleteIfExists(temp);
-        }
-    }
-
-    /** A token file must be private and long enough: an empty one would make an empty bearer the operator. */
-    private static OperatorToken read(Path file) throws IOException {
-        if (Files.getFileAttributeView(file, PosixFileAttributeView.class) != null) {
-            Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(file);
-            if (!OWNER_ONLY.containsAll(permissions)) {
-                throw new IllegalStateException(file + " must be readable by its owner only (chmod 600)");
-            }
-        }
-        String token = Files.readString(file).strip();
-        if (token.length() < MIN_LENGTH) {
-            throw new IllegalStateException(file + " must hold a token of at least " + MIN_LENGTH + " characters");
-        }
-        return new OperatorToken(token, false, file);
     }
 
     /** Constant-time comparison with a presented credential. */

@@ -58,8 +58,15 @@ public class SecurityAutoConfiguration {
 
     /** What text kept in events must not hold; the command side's controllers screen free text with it. */
     @Bean
-    CredentialScreen credentialScreen(OperatorToken token, @Value("${latchkey.usage.token:}") String usageToken) {
-        return CredentialScreen.of(token, UsageToken.of(usageToken, token));
+    CredentialScreen credentialScreen(OperatorToken token, @Value("${latchkey.usage.token:}") String usageToken,
+                                      @Value("${latchkey.data-dir:data}") String dataDir,
+                                      @Value("${axon.axonserver.enabled:true}") boolean distributed) {
+        return CredentialScreen.of(token, usageToken(usageToken, token, dataDir, distributed));
+    }
+
+    /** Read where it is needed rather than made a bean: none configured in distributed mode is null. */
+    private static UsageToken usageToken(String configured, OperatorToken token, String dataDir, boolean distributed) {
+        return UsageToken.resolve(configured, token, Path.of(dataDir).toAbsolutePath(), !distributed);
     }
 
     /**
@@ -74,14 +81,15 @@ public class SecurityAutoConfiguration {
             ObjectProvider<KeyHasher> hasher,
             ObjectProvider<Clock> clock, ObjectProvider<LatchkeyValidatorProperties> validatorProperties,
             @Value("${latchkey.security.public-paths:}") List<String> publicPaths,
-            @Value("${latchkey.usage.token:}") String usageToken) {
+            @Value("${latchkey.usage.token:}") String usageToken, @Value("${latchkey.data-dir:data}") String dataDir,
+            @Value("${axon.axonserver.enabled:true}") boolean distributed) {
         KeyValidator embedded = embeddedValidator.getIfAvailable();
         DeveloperKeyAuthenticator developerKeys = embedded == null ? null : DeveloperKeyAuthenticator.over(
                 embedded.replica(), hasher.getIfAvailable(KeyHasher::sha256), clock.getIfAvailable(Clock::systemUTC),
                 validatorProperties.getObject().replica().maxLag());
         FilterRegistrationBean<RequestContextFilter> registration =
-                new FilterRegistrationBean<>(new RequestContextFilter(token, UsageToken.of(usageToken, token),
-                        screen, developerKeys, publicPaths));
+                new FilterRegistrationBean<>(new RequestContextFilter(token,
+                        usageToken(usageToken, token, dataDir, distributed), screen, developerKeys, publicPaths));
         registration.addUrlPatterns("/v1/*");
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 10);
         return registration;

@@ -3,7 +3,9 @@ package io.latchkey.support.security;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,6 +32,26 @@ class UsageTokenTest {
         assertThat(usage.matches("usage-token-0123456789")).isTrue();
         assertThat(usage.matches(OPERATOR)).isFalse();
         assertThat(usage.matches(null)).isFalse();
+    }
+
+    @Test
+    void embeddedModesServicesShareOneUsageTokenKeptInTheDataDirectoryOwnerOnly() throws Exception {
+        UsageToken made = UsageToken.resolve(null, operator(), dataDir, true);
+        Path file = dataDir.resolve(UsageToken.FILE_NAME);
+        String kept = Files.readString(file).strip();
+        assertThat(kept).startsWith("lkop_usage_").hasSize("lkop_usage_".length() + 64);
+        assertThat(made.matches(kept)).isTrue();
+        assertThat(Files.getPosixFilePermissions(file)).containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ,
+                PosixFilePermission.OWNER_WRITE);
+        assertThat(UsageToken.resolve(" ", operator(), dataDir, true).matches(kept)).as("a second service").isTrue();
+        assertThat(UsageToken.resolve("usage-token-0123456789", operator(), dataDir, true).matches(kept))
+                .as("a configured token wins").isFalse();
+    }
+
+    @Test
+    void distributedModeMakesNoUsageTokenFile() {
+        assertThat(UsageToken.resolve(null, operator(), dataDir, false)).isNull();
+        assertThat(dataDir.resolve(UsageToken.FILE_NAME)).doesNotExist();
     }
 
     @Test

@@ -1,0 +1,46 @@
+package io.latchkey.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.core.env.MapPropertySource;
+import org.springframework.core.env.StandardEnvironment;
+
+/** Which credential an edge reports usage and asks the fallback with: the least powerful one it can find. */
+class EdgeTokenTest {
+
+    private static final String USAGE_FILE_TOKEN = "lkop_usage_" + "a".repeat(64);
+    private static final String OPERATOR_FILE_TOKEN = "lkop_" + "b".repeat(64);
+
+    @TempDir
+    Path dataDir;
+
+    private String edgeToken(String... properties) {
+        Map<String, Object> map = new HashMap<>(Map.of("latchkey.data-dir", dataDir.toString()));
+        for (int i = 0; i < properties.length; i += 2) {
+            map.put(properties[i], properties[i + 1]);
+        }
+        StandardEnvironment environment = new StandardEnvironment();
+        environment.getPropertySources().addFirst(new MapPropertySource("test", map));
+        return EdgeConfiguration.edgeToken(environment);
+    }
+
+    @Test
+    void theUsageTokenTheServicesKeepInTheDataDirectoryComesBeforeAnyOperatorToken() throws Exception {
+        Files.writeString(dataDir.resolve("operator-token"), OPERATOR_FILE_TOKEN + "\n");
+        assertThat(edgeToken()).as("a data directory of a release without a usage token")
+                .isEqualTo(OPERATOR_FILE_TOKEN);
+        assertThat(edgeToken("latchkey.operator-token", "configured-operator-0123"))
+                .isEqualTo("configured-operator-0123");
+
+        Files.writeString(dataDir.resolve("usage-token"), USAGE_FILE_TOKEN + "\n");
+        assertThat(edgeToken()).isEqualTo(USAGE_FILE_TOKEN);
+        assertThat(edgeToken("latchkey.operator-token", "configured-operator-0123")).isEqualTo(USAGE_FILE_TOKEN);
+        assertThat(edgeToken("latchkey.usage.token", " configured-usage-0123 ")).isEqualTo("configured-usage-0123");
+    }
+}
