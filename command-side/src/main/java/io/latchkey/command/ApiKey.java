@@ -12,6 +12,7 @@ import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyScopesChangedEvent;
 import io.latchkey.api.KeyStatus;
+import io.latchkey.api.RateLimit;
 import io.latchkey.api.Scope;
 import io.latchkey.api.TimeBounds;
 import io.latchkey.support.web.RequestContext;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.axonframework.commandhandling.CommandHandler;
 import org.axonframework.eventsourcing.EventSourcingHandler;
 import org.axonframework.messaging.annotation.MetaDataValue;
@@ -29,7 +31,9 @@ import org.axonframework.spring.stereotype.Aggregate;
 
 /**
  * One API key's lifecycle. A revoked key accepts no further change; an expired one can be renewed. Handlers that
- * change the key return its version (the sequence number of the event they applied) for the caller's ETag.
+ * change the key return its version (the sequence number of the event they applied) for the caller's ETag; a change
+ * to what the key already has (the same scopes, limit, quota or expiry) applies no event and returns the version as
+ * it is, so that a request sent again leaves the history and the ETag alone.
  */
 @Aggregate(cache = "apiKeyCache")
 public class ApiKey {
@@ -42,6 +46,9 @@ public class ApiKey {
     /** Secrets rotated out that were still in their grace period at the last rotation, and when each stops. */
     private Map<String, Instant> retiredSecrets = Map.of();
     private Instant expiresAt;
+    private List<String> scopes = List.of();
+    private RateLimit rateLimit;
+    private Long monthlyQuota;
 
     protected ApiKey() {
         // Rebuilt by Axon from its events.
@@ -70,8 +77,11 @@ public class ApiKey {
     @CommandHandler
     Long handle(ChangeApiKeyScopesCommand command) {
         requireNotRevoked();
+        List<String> changed = canonical(command.scopes());
         expireIfDue(command.now());
-        apply(new ApiKeyScopesChangedEvent(keyId, canonical(command.scopes()), command.now()));
+        if (!changed.equals(scopes)) {
+            apply(new ApiKeyScopesChangedEvent(keyId, changed, command.now()));
+        }
         return getVersion();
     }
 
@@ -102,7 +112,9 @@ public class ApiKey {
         requireNotRevoked();
         requireFuture(command.expiresAt(), command.now());
         expireIfDue(command.now());
-        apply(new ApiKeyRenewedEvent(keyId, command.expiresAt(), command.now()));
+        if (status != KeyStatus.ACTIVE || !Objects.equals(expiresAt, command.expiresAt())) {
+            apply(new ApiKeyRenewedEvent(keyId, command.expiresAt(), command.now()));
+        }
         return getVersion();
     }
 
@@ -121,7 +133,9 @@ public class ApiKey {
     Long handle(SetApiKeyRateLimitCommand command) {
         requireNotRevoked();
         expireIfDue(command.now());
-        apply(new ApiKeyRateLimitChangedEvent(keyId, command.rateLimit(), command.now()));
+        if (!Objects.equals(rateLimit, command.rateLimit())) {
+            apply(new ApiKeyRateLimitChangedEvent(keyId, command.rateLimit(), command.now()));
+        }
         return getVersion();
     }
 
@@ -130,7 +144,9 @@ public class ApiKey {
         requireNotRevoked();
         Long quota = command.requestsPerMonth() == null ? null : requireQuota(command.requestsPerMonth());
         expireIfDue(command.now());
-        apply(new ApiKeyQuotaChangedEvent(keyId, quota, command.now()));
+        if (!Objects.equals(monthlyQuota, quota)) {
+            apply(new ApiKeyQuotaChangedEvent(keyId, quota, command.now()));
+        }
         return getVersion();
     }
 
@@ -158,6 +174,23 @@ public class ApiKey {
         status = KeyStatus.ACTIVE;
         secretHash = event.secretHash();
         expiresAt = event.expiresAt();
+        scopes = event.scopes();
+        rateLimit = event.rateLimit();
+    }
+
+    @EventSourcingHandler
+    void on(ApiKeyScopesChangedEvent event) {
+        scopes = event.scopes();
+    }
+
+    @EventSourcingHandler
+    void on(ApiKeyRateLimitChangedEvent event) {
+        rateLimit = event.rateLimit();
+    }
+
+    @EventSourcingHandler
+    void on(ApiKeyQuotaChangedEvent event) {
+        monthlyQuota = event.requestsPerMonth();
     }
 
     /** Keeps the secrets a revocation must still stop at once: those whose grace outlasts this rotation. */

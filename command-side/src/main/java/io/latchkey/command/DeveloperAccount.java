@@ -6,7 +6,9 @@ import static org.axonframework.modelling.command.AggregateLifecycle.getVersion;
 
 import io.latchkey.api.DeveloperRateLimitChangedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
+import io.latchkey.api.RateLimit;
 import io.latchkey.support.web.RequestContext;
+import java.util.Objects;
 import org.axonframework.commandhandling.CommandHandler;
 import org.axonframework.eventsourcing.EventSourcingHandler;
 import org.axonframework.messaging.annotation.MetaDataValue;
@@ -22,6 +24,7 @@ public class DeveloperAccount {
 
     @AggregateIdentifier
     private String developerId;
+    private RateLimit rateLimit;
 
     protected DeveloperAccount() {
         // Rebuilt by Axon from its events.
@@ -49,15 +52,22 @@ public class DeveloperAccount {
         return createNew(ApiKey.class, () -> new ApiKey(command)).version();
     }
 
-    /** Returns the account's version (the sequence number of the change). */
+    /** Returns the account's version (the sequence number of the change; as it was when the limit is already so). */
     @CommandHandler
     Long handle(SetDeveloperRateLimitCommand command) {
-        apply(new DeveloperRateLimitChangedEvent(developerId, command.rateLimit(), command.now()));
+        if (!Objects.equals(rateLimit, command.rateLimit())) {
+            apply(new DeveloperRateLimitChangedEvent(developerId, command.rateLimit(), command.now()));
+        }
         return getVersion();
     }
 
     @EventSourcingHandler
     void on(DeveloperRegisteredEvent event) {
         developerId = event.developerId();
+    }
+
+    @EventSourcingHandler
+    void on(DeveloperRateLimitChangedEvent event) {
+        rateLimit = event.rateLimit();
     }
 }

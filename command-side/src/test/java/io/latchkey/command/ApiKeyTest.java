@@ -216,6 +216,35 @@ class ApiKeyTest {
     }
 
     @Test
+    void aChangeToWhatTheKeyAlreadyHasAppliesNoEventAndAnswersTheVersionItHas() {
+        RateLimit limit = new RateLimit(100, 60, null);
+        fixture.given(created(), new ApiKeyRateLimitChangedEvent(KEY_ID, limit, T0),
+                        new ApiKeyQuotaChangedEvent(KEY_ID, 500L, T0))
+                .when(new ChangeApiKeyScopesCommand(KEY_ID, List.of("read", "read"), LATER, null))
+                .expectNoEvents()
+                .expectResultMessagePayload(2L);
+        fixture.given(created(), new ApiKeyRateLimitChangedEvent(KEY_ID, limit, T0))
+                .when(new SetApiKeyRateLimitCommand(KEY_ID, new RateLimit(100, 60, null), LATER, null))
+                .expectNoEvents()
+                .expectResultMessagePayload(1L);
+        fixture.given(created(), new ApiKeyQuotaChangedEvent(KEY_ID, 500L, T0))
+                .when(new SetApiKeyQuotaCommand(KEY_ID, 500L, LATER, null))
+                .expectNoEvents();
+        fixture.given(created())
+                .when(new SetApiKeyQuotaCommand(KEY_ID, null, LATER, null))
+                .expectNoEvents()
+                .expectResultMessagePayload(0L);
+        fixture.given(created())
+                .when(new RenewApiKeyCommand(KEY_ID, EXPIRY, LATER, null))
+                .expectNoEvents();
+        // A different value is a change, and so is a limit set again after it was lifted.
+        fixture.given(created(), new ApiKeyRateLimitChangedEvent(KEY_ID, limit, T0),
+                        new ApiKeyRateLimitChangedEvent(KEY_ID, null, T0))
+                .when(new SetApiKeyRateLimitCommand(KEY_ID, limit, LATER, null))
+                .expectEvents(new ApiKeyRateLimitChangedEvent(KEY_ID, limit, LATER));
+    }
+
+    @Test
     void canSetTheRateLimit() {
         RateLimit limit = new RateLimit(100, 60, 150L);
         fixture.given(created())

@@ -1226,6 +1226,20 @@ class CommandSideHttpTest {
     }
 
     @Test
+    void aChangeSentAgainLeavesTheVersionAndTheHistoryAsTheyWere() {
+        String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
+        String path = "/v1/keys/" + keyId + "/scopes";
+        Response first = call("PUT", path, map("scopes", List.of("write")));
+        assertThat(first.status()).as(first.raw()).isEqualTo(200);
+        Response again = call("PUT", path, map("scopes", List.of("write")));
+        assertThat(again.status()).as(again.raw()).isEqualTo(200);
+        assertThat(again.header("ETag")).isEqualTo(first.header("ETag")).isEqualTo("\"1\"");
+        // Still a change made on the strength of an older read: refused, though it would change nothing.
+        assertProblem(call("PUT", path, map("scopes", List.of("write")), "If-Match", "\"0\""), 412);
+        assertThat(call("PUT", path, map("scopes", List.of("write")), "If-Match", "\"1\"").status()).isEqualTo(200);
+    }
+
+    @Test
     void staleIfMatchFailsThePrecondition() {
         String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
         assertThat(call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("write"))).status())

@@ -128,6 +128,18 @@ class DeveloperAccountTest {
     }
 
     @Test
+    void settingTheDefaultRateLimitItHasAppliesNoEvent() {
+        fixture.given(registered(), new DeveloperRateLimitChangedEvent(DEVELOPER_ID, new RateLimit(5, 1, null), NOW))
+                .when(new SetDeveloperRateLimitCommand(DEVELOPER_ID, new RateLimit(5, 1, null), NOW, null))
+                .expectNoEvents()
+                .expectResultMessagePayload(1L);
+        fixture.given(registered())
+                .when(new SetDeveloperRateLimitCommand(DEVELOPER_ID, null, NOW, null))
+                .expectNoEvents()
+                .expectResultMessagePayload(0L);
+    }
+
+    @Test
     void cannotSetADefaultRateLimitForAnUnknownDeveloper() {
         fixture.givenNoPriorActivity()
                 .when(new SetDeveloperRateLimitCommand(DEVELOPER_ID, new RateLimit(5, 1, null), NOW, null))
