@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Objects;
 import org.axonframework.commandhandling.CommandHandler;
 import org.axonframework.eventsourcing.EventSourcingHandler;
+import org.axonframework.messaging.MetaData;
 import org.axonframework.messaging.annotation.MetaDataValue;
 import org.axonframework.modelling.command.AggregateIdentifier;
 import org.axonframework.modelling.command.CommandHandlerInterceptor;
@@ -32,11 +33,14 @@ import org.axonframework.spring.stereotype.Aggregate;
 /**
  * One API key's lifecycle. A revoked key accepts no further change; an expired one can be renewed. Handlers that
  * change the key return its version (the sequence number of the event they applied) for the caller's ETag; a change
- * to what the key already has (the same scopes, limit, quota or expiry) applies no event and returns the version as
- * it is, so that a request sent again leaves the history and the ETag alone.
+ * to what the key already has (the same scopes, limit, quota or expiry) applies no event (but the expiry of a key past
+ * it, below) and returns the version as it is, so that a request sent again leaves the history and the ETag alone.
  */
 @Aggregate(cache = "apiKeyCache")
 public class ApiKey {
+
+    /** Who records an expiry: the sweep, or a change that found the key past its expiry before the sweep did. */
+    public static final String EXPIRY_ACTOR = "system:expiry";
 
     @AggregateIdentifier
     private String keyId;
@@ -163,7 +167,9 @@ public class ApiKey {
      */
     private void expireIfDue(Instant now) {
         if (status == KeyStatus.ACTIVE && expiresAt != null && !expiresAt.isAfter(now)) {
-            apply(new ApiKeyExpiredEvent(keyId, expiresAt));
+            // Recorded as the sweep records it, by the system, whoever's request came first; its request id stays.
+            apply(new ApiKeyExpiredEvent(keyId, expiresAt),
+                    MetaData.with(RequestContext.ACTOR, EXPIRY_ACTOR).and(RequestContext.SOURCE_ADDRESS, "internal"));
         }
     }
 

@@ -10,14 +10,16 @@ import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyScopesChangedEvent;
 import io.latchkey.api.RateLimit;
 import io.latchkey.api.TimeBounds;
+import io.latchkey.support.web.RequestContext;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import io.latchkey.support.web.RequestContext;
+import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.modelling.command.AggregateNotFoundException;
 import org.axonframework.test.aggregate.AggregateTestFixture;
 import org.axonframework.test.aggregate.FixtureConfiguration;
+import org.axonframework.test.matchers.Matchers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -198,6 +200,17 @@ class ApiKeyTest {
                 .expectEvents(new ApiKeyExpiredEvent(KEY_ID, EXPIRY),
                         new ApiKeyRenewedEvent(KEY_ID, newExpiry, renewedAt))
                 .expectResultMessagePayload(2L);
+        // By the system, as the sweep records it, not by whoever renewed the key.
+        fixture.given(created())
+                .when(new RenewApiKeyCommand(KEY_ID, newExpiry, renewedAt, null))
+                .expectEventsMatching(Matchers.exactSequenceOf(
+                        Matchers.<EventMessage<?>>predicate(message ->
+                                message.getPayload() instanceof ApiKeyExpiredEvent
+                                        && ApiKey.EXPIRY_ACTOR.equals(message.getMetaData().get(RequestContext.ACTOR))),
+                        Matchers.<EventMessage<?>>predicate(message ->
+                                message.getPayload() instanceof ApiKeyRenewedEvent
+                                        && !message.getMetaData().containsKey(RequestContext.ACTOR)),
+                        Matchers.andNoMore()));
     }
 
     @Test

@@ -156,7 +156,11 @@ final class LatchkeySystem implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(
                         logDir.resolve(name + "-" + generation + ".log").toFile()));
         builder.environment().put("LATCHKEY_DATA_DIR", dataDir.toString());
-        builder.environment().put("LATCHKEY_OPERATOR_TOKEN", OPERATOR_TOKEN);
+        // Edges are not given it, as bin/latchkey gives them none: they use the usage token the command side keeps in
+        // the data directory.
+        if (!jar.equals(System.getProperty("latchkey.edgeJar"))) {
+            builder.environment().put("LATCHKEY_OPERATOR_TOKEN", OPERATOR_TOKEN);
+        }
         processes.put(name, builder.start());
     }
 

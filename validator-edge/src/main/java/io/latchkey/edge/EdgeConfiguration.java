@@ -15,7 +15,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.web.embedded.tomcat.TomcatServletWebServerFactory;
@@ -30,11 +33,13 @@ import org.springframework.core.env.Environment;
  * {@code latchkey.edge.fallback-url}: the query side's validation endpoint, asked while the replica is incomplete.
  * {@code latchkey.usage.command-url}: the command side that usage reports go to, every
  * {@code latchkey.usage.flush-interval} (1 s); without a command side decisions are not counted. Both calls carry
- * {@code latchkey.usage.token}, else the usage token file of {@code latchkey.data-dir} (embedded mode's services make
- * it), else {@code LATCHKEY_OPERATOR_TOKEN}, else the operator token file of {@code latchkey.data-dir}.
+ * {@code latchkey.usage.token}, else {@code LATCHKEY_OPERATOR_TOKEN}, else the usage token file of
+ * {@code latchkey.data-dir} (embedded mode's services make it), else the operator token file there.
  */
 @Configuration
 class EdgeConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(EdgeConfiguration.class);
 
     /** Tomcat's own refusals as problems ({@link ProblemReportValve}). */
     @Bean
@@ -144,34 +149,33 @@ class EdgeConfiguration {
     }
 
     /**
-     * The token usage is reported and the fallback asked with: the usage token, configured or the one embedded mode
-     * keeps in the data dir, else the operator token, likewise; so that an edge beside services of a release without
-     * a usage token still reports.
+     * The token usage is reported and the fallback asked with: a configured one (the usage token, else the operator
+     * token), else the data directory's (the usage token embedded mode's services keep there, else the operator
+     * token), so that a configured credential is never passed over for a file left in a directory, and an edge beside
+     * services of a release without a usage token still reports. Logs which, never its value.
      */
     static String edgeToken(Environment environment) {
-        String usage = environment.getProperty("latchkey.usage.token", "");
-        if (!usage.isBlank()) {
-            return usage.strip();
-        }
-        Path dataDir = Path.of(environment.getProperty("latchkey.data-dir", "data"));
-        Path usageFile = dataDir.resolve("usage-token");
-        if (Files.exists(usageFile)) {
-            try {
-                return Files.readString(usageFile).strip();
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read the usage token at " + usageFile.toAbsolutePath(), e);
+        for (String property : List.of("latchkey.usage.token", "latchkey.operator-token")) {
+            String configured = environment.getProperty(property, "");
+            if (!configured.isBlank()) {
+                log.info("Usage reports and the fallback carry {}", property);
+                return configured.strip();
             }
         }
-        String operator = environment.getProperty("latchkey.operator-token", "");
-        if (!operator.isBlank()) {
-            return operator.strip();
+        Path dataDir = Path.of(environment.getProperty("latchkey.data-dir", "data"));
+        for (String name : List.of("usage-token", "operator-token")) {
+            Path file = dataDir.resolve(name);
+            if (Files.isReadable(file)) {
+                try {
+                    String token = Files.readString(file).strip();
+                    log.info("Usage reports and the fallback carry the token in {}", file.toAbsolutePath());
+                    return token;
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot read " + file.toAbsolutePath(), e);
+                }
+            }
         }
-        Path file = dataDir.resolve("operator-token");
-        try {
-            return Files.readString(file).strip();
-        } catch (IOException e) {
-            throw new UncheckedIOException("latchkey.usage.token is not set and " + file.toAbsolutePath()
-                    + " cannot be read", e);
-        }
+        throw new IllegalStateException("latchkey.usage.token is not set, nor latchkey.operator-token, and neither "
+                + dataDir.resolve("usage-token").toAbsolutePath() + " nor the operator-token beside it can be read");
     }
 }

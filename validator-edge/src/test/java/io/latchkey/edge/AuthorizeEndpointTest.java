@@ -155,6 +155,11 @@ class AuthorizeEndpointTest {
         assertThat(currentSecret.statusCode()).isEqualTo(200);
         assertThat(currentSecret.headers().firstValue("X-Latchkey-Secret-Valid-Until")).hasValue("");
         assertThat(currentSecret.body()).doesNotContain("secretValidUntil");
+        // The service port (Tomcat) sends the header as the gateway listener does, empty one included.
+        assertThat(send(port, "/authorize", "Authorization", "Bearer " + replaced).headers()
+                .firstValue("X-Latchkey-Secret-Valid-Until")).hasValue(graceEnds.toString());
+        assertThat(send(port, "/authorize", "Authorization", "Bearer " + current).headers()
+                .firstValue("X-Latchkey-Secret-Valid-Until")).hasValue("");
     }
 
     @Test

@@ -8,8 +8,8 @@ import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.core.env.AbstractEnvironment;
 import org.springframework.core.env.MapPropertySource;
-import org.springframework.core.env.StandardEnvironment;
 
 /** Which credential an edge reports usage and asks the fallback with: the least powerful one it can find. */
 class EdgeTokenTest {
@@ -25,22 +25,25 @@ class EdgeTokenTest {
         for (int i = 0; i < properties.length; i += 2) {
             map.put(properties[i], properties[i + 1]);
         }
-        StandardEnvironment environment = new StandardEnvironment();
+        // Neither the process's environment nor its system properties: a shell may have exported a token.
+        AbstractEnvironment environment = new AbstractEnvironment() {
+        };
         environment.getPropertySources().addFirst(new MapPropertySource("test", map));
         return EdgeConfiguration.edgeToken(environment);
     }
 
     @Test
-    void theUsageTokenTheServicesKeepInTheDataDirectoryComesBeforeAnyOperatorToken() throws Exception {
+    void aConfiguredTokenComesFirstThenTheUsageTokenTheServicesKeepInTheDataDirectory() throws Exception {
         Files.writeString(dataDir.resolve("operator-token"), OPERATOR_FILE_TOKEN + "\n");
         assertThat(edgeToken()).as("a data directory of a release without a usage token")
                 .isEqualTo(OPERATOR_FILE_TOKEN);
-        assertThat(edgeToken("latchkey.operator-token", "configured-operator-0123"))
-                .isEqualTo("configured-operator-0123");
 
         Files.writeString(dataDir.resolve("usage-token"), USAGE_FILE_TOKEN + "\n");
         assertThat(edgeToken()).isEqualTo(USAGE_FILE_TOKEN);
-        assertThat(edgeToken("latchkey.operator-token", "configured-operator-0123")).isEqualTo(USAGE_FILE_TOKEN);
-        assertThat(edgeToken("latchkey.usage.token", " configured-usage-0123 ")).isEqualTo("configured-usage-0123");
+        // Never passed over for a file another installation left in the directory.
+        assertThat(edgeToken("latchkey.operator-token", "configured-operator-0123"))
+                .isEqualTo("configured-operator-0123");
+        assertThat(edgeToken("latchkey.usage.token", " configured-usage-0123 ", "latchkey.operator-token",
+                "configured-operator-0123")).isEqualTo("configured-usage-0123");
     }
 }

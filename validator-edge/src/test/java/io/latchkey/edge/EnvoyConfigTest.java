@@ -9,6 +9,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz;
 import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute;
@@ -162,6 +163,9 @@ class EnvoyConfigTest {
     void pathsAreNormalisedBeforeTheEdgeIsAskedAboutThem() {
         assertThat(manager.hasNormalizePath() && manager.getNormalizePath().getValue()).isTrue();
         assertThat(manager.getMergeSlashes()).isTrue();
+        // An identity header spelt with underscores is none the edge's answer replaces, but CGI reads it as one.
+        assertThat(manager.getCommonHttpProtocolOptions().getHeadersWithUnderscoresAction())
+                .isEqualTo(HttpProtocolOptions.HeadersWithUnderscoresAction.REJECT_REQUEST);
         assertThat(manager.getPathWithEscapedSlashesAction()).isEqualTo(PathWithEscapedSlashesAction.REJECT_REQUEST);
     }
 }

@@ -1,5 +1,6 @@
 package io.latchkey.command.expiry;
 
+import io.latchkey.command.ApiKey;
 import io.latchkey.command.ExpireApiKeyCommand;
 import io.latchkey.support.security.Caller;
 import io.latchkey.support.web.RequestContext;
@@ -22,7 +23,7 @@ import org.springframework.stereotype.Component;
 class ExpirySweep {
 
     private static final Logger log = LoggerFactory.getLogger(ExpirySweep.class);
-    private static final Caller ACTOR = new Caller("system:expiry");
+    private static final Caller ACTOR = new Caller(ApiKey.EXPIRY_ACTOR);
     private static final int BATCH = 500;
 
     private final ExpirySchedule schedule;

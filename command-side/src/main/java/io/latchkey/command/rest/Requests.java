@@ -25,12 +25,17 @@ final class Requests {
             throw ProblemException.invalid(field + " is required.");
         }
         String stripped = value.strip();
-        // Characters as people count them, an emoji one, not the UTF-16 units Java stores.
+        // Code points, so that a character outside the Basic Multilingual Plane (most emoji) counts once, not as the
+        // two UTF-16 units Java stores it in.
         if (stripped.codePointCount(0, stripped.length()) > maxLength) {
             throw ProblemException.invalid(field + " must be at most " + maxLength + " characters.");
         }
-        if (stripped.chars().anyMatch(Character::isISOControl)) {
+        if (stripped.chars().anyMatch(c -> Character.isISOControl(c) || c == 0x2028 || c == 0x2029)) {
             throw ProblemException.invalid(field + " must not hold control characters (line breaks, tabs, escapes).");
+        }
+        // A lone surrogate is no character: stored, it would read back as a replacement character or fail to encode.
+        if (stripped.codePoints().anyMatch(c -> c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE)) {
+            throw ProblemException.invalid(field + " must be valid Unicode text (it holds half of a character).");
         }
         // A right-to-left override makes a name read other than it is wherever it is shown, audit exports included.
         if (stripped.chars().anyMatch(Requests::bidiControl)) {

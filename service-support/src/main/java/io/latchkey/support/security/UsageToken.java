@@ -13,7 +13,7 @@ import java.nio.file.Path;
  * cluster an edge can still write the replicated map: that cluster's network must be private, see
  * docs/architecture.md.) In embedded mode, where none is configured, the services share one kept in
  * {@code <data dir>/usage-token}, made on first start as the operator token's file is, so that the edges of
- * {@code bin/latchkey} hold no operator token and their reports are recorded as the edge's, not the operator's.
+ * {@code bin/latchkey}, given no operator token, report with it and their reports are recorded as the edge's.
  */
 public final class UsageToken {
 
