@@ -39,7 +39,8 @@ import org.testcontainers.junit.jupiter.Testcontainers;
 class DistributedModeTest {
 
     @Container
-    static final AxonServerContainer AXON_SERVER = new AxonServerContainer("axoniq/axonserver:2024.2.4-jdk-17").withDevMode(true);
+    static final AxonServerContainer AXON_SERVER =
+            new AxonServerContainer("axoniq/axonserver:2024.2.4-jdk-17").withDevMode(true);
     @Container
     static final MongoDBContainer MONGO = new MongoDBContainer("mongo:7");
 

@@ -49,7 +49,8 @@ final class GatewayRoutes {
     static final String SCOPES = "X-Latchkey-Scopes";
     /**
      * On a secret a rotation replaced, in its grace period: when it stops authenticating; empty for a key's current
-     * secret, so that a gateway which copies the answer's headers over the request's (Envoy) replaces one a client sent.
+     * secret, so that a gateway which copies the answer's headers over the request's (Envoy) replaces one a client
+     * sent.
      */
     static final String SECRET_VALID_UNTIL = "X-Latchkey-Secret-Valid-Until";
     /** The largest body either server takes on a route (gateways send none); a larger one is 413 {@link #TOO_LARGE}. */
