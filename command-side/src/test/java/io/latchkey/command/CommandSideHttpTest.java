@@ -518,6 +518,9 @@ class CommandSideHttpTest {
         Response separated = call("POST", "/v1/developers",
                 map("name", "Ada\u2028Lovelace", "email", "ada@example.com"));
         assertThat(separated.body().get("detail").asText()).startsWith("name must not hold control characters");
+        Response invisible = call("POST", "/v1/developers",
+                map("name", "Ada\u200BLovelace", "email", "ada@example.com"));
+        assertThat(invisible.body().get("detail").asText()).startsWith("name must not hold invisible characters");
         // Characters as people count them: 200 emoji are 400 UTF-16 units, and a name of 200 characters is allowed.
         assertThat(createKey(developerId, "name", "\uD83D\uDD11".repeat(200)).status()).isEqualTo(201);
         assertProblem(createKey(developerId, "name", "\uD83D\uDD11".repeat(201)), 422);

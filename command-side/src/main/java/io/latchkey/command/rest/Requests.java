@@ -28,7 +28,8 @@ final class Requests {
         // Code points, so that a character outside the Basic Multilingual Plane (most emoji) counts once, not as the
         // two UTF-16 units Java stores it in.
         if (stripped.codePointCount(0, stripped.length()) > maxLength) {
-            throw ProblemException.invalid(field + " must be at most " + maxLength + " characters.");
+            throw ProblemException.invalid(field + " must be at most " + maxLength + " characters (Unicode code "
+                    + "points: an emoji made of several, such as a family or a flag, counts as several).");
         }
         if (stripped.chars().anyMatch(c -> Character.isISOControl(c) || c == 0x2028 || c == 0x2029)) {
             throw ProblemException.invalid(field + " must not hold control characters (line breaks, tabs, escapes).");
@@ -41,6 +42,11 @@ final class Requests {
         if (stripped.chars().anyMatch(Requests::bidiControl)) {
             throw ProblemException.invalid(field + " must not hold bidirectional controls (U+061C, U+200E, U+200F, "
                     + "U+202A to U+202E, U+2066 to U+2069), which make text display other than it reads.");
+        }
+        // Shown as nothing, they make two different names look alike; no script needs them (unlike U+200C and U+200D).
+        if (stripped.chars().anyMatch(c -> c == 0x200B || c == 0x2060 || c == 0xFEFF)) {
+            throw ProblemException.invalid(field + " must not hold invisible characters (U+200B zero width space, "
+                    + "U+2060 word joiner, U+FEFF zero width no-break space).");
         }
         // Text goes into events, which are kept for good: a credential pasted here could never be taken out of them.
         if (screen.appearsIn(stripped)) {
