@@ -41,6 +41,9 @@ class EdgeConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(EdgeConfiguration.class);
 
+    /** The token both calls carry, found once: finding it may read a file, and it says where it came from. */
+    private String token;
+
     /** Tomcat's own refusals as problems ({@link ProblemReportValve}). */
     @Bean
     WebServerFactoryCustomizer<TomcatServletWebServerFactory> problemReports() {
@@ -89,7 +92,7 @@ class EdgeConfiguration {
     @ConditionalOnProperty("latchkey.edge.fallback-url")
     QuerySideFallback querySideFallback(Environment environment, ObjectMapper json) {
         return new QuerySideFallback(URI.create(environment.getRequiredProperty("latchkey.edge.fallback-url")),
-                edgeToken(environment), json);
+                token(environment), json);
     }
 
     /**
@@ -116,7 +119,7 @@ class EdgeConfiguration {
         Duration shutdownBudget = environment.getProperty("latchkey.usage.shutdown-budget", Duration.class,
                 Duration.ofSeconds(10));
         return new UsageReporter(counter, URI.create(environment.getRequiredProperty("latchkey.usage.command-url")),
-                edgeToken(environment), json, interval, shutdownBudget);
+                token(environment), json, interval, shutdownBudget);
     }
 
     @Bean
@@ -146,6 +149,13 @@ class EdgeConfiguration {
                     .description("Usage counters held by this edge, reported or not")
                     .register(registry);
         };
+    }
+
+    private synchronized String token(Environment environment) {
+        if (token == null) {
+            token = edgeToken(environment);
+        }
+        return token;
     }
 
     /**
