@@ -2,6 +2,7 @@ package io.latchkey.validator;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The answer to one validation. Identity fields ({@code keyId}, {@code developerId}, {@code scopes}, {@code expiresAt})
@@ -27,6 +28,7 @@ public record Decision(Status status, String keyId, String developerId, List<Str
     }
 
     public Decision {
+        Objects.requireNonNull(status, "status");
         scopes = scopes == null ? List.of() : List.copyOf(scopes);
     }
 

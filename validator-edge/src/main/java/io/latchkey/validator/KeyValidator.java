@@ -15,7 +15,8 @@ import java.util.concurrent.CompletionStage;
  *         .replica(HazelcastKeyReplica.of(hazelcastInstance))
  *         .maxLag(Duration.ofSeconds(10))
  *         .build();
- * Decision decision = validator.isCurrent()
+ * // A missing or malformed key needs no replica: canDecide is true for it, and validate refuses it.
+ * Decision decision = validator.canDecide(presentedKey)
  *         ? validator.validate(presentedKey, "orders:read")
  *         : fallBackOrRefuse();
  * }</pre>

@@ -33,7 +33,11 @@ public final class KeyValidatorBuilder {
         return this;
     }
 
-    /** The clock expiry and grace periods are checked against (default: system UTC). */
+    /**
+     * The clock that expiry, rotation grace periods, the replica's lag ({@link #maxLag}) and a quota's month are
+     * read from (default: system UTC). A clock held still would also hold the lag still: a member cut off from the
+     * writers would go on counting as current.
+     */
     public KeyValidatorBuilder clock(Clock clock) {
         this.clock = Objects.requireNonNull(clock, "clock");
         return this;

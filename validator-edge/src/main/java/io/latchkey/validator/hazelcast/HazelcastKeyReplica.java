@@ -54,7 +54,16 @@ public final class HazelcastKeyReplica implements KeyReplica {
         this.tombstones = MergeTombstones.of(hazelcast);
     }
 
+    /**
+     * The replica as {@code hazelcast} holds it, which must be a member made from {@link ReplicaCluster#memberConfig}:
+     * anything else is refused at once, where it would fail at the first lookup or never become current.
+     */
     public static HazelcastKeyReplica of(HazelcastInstance hazelcast) {
+        if (!ReplicaCluster.isReplicaMember(hazelcast)) {
+            throw new IllegalArgumentException("Hazelcast instance " + hazelcast.getName() + " cannot hold the key "
+                    + "replica: make it a member from ReplicaCluster.memberConfig (a client, or a member configured "
+                    + "otherwise, cannot)");
+        }
         return new HazelcastKeyReplica(hazelcast);
     }
 

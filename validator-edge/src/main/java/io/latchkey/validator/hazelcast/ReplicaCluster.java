@@ -8,6 +8,7 @@ import com.hazelcast.config.MergePolicyConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.config.ReplicatedMapConfig;
 import com.hazelcast.config.SerializerConfig;
+import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.spi.merge.DiscardMergePolicy;
 import io.latchkey.api.secret.KeyHash;
 import java.util.List;
@@ -75,5 +76,22 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
         config.addMapConfig(new MapConfig(ReplicaMaps.META).setBackupCount(MapConfig.MAX_BACKUP_COUNT));
         config.getMemberAttributeConfig().setAttribute(INSTANCE_ATTRIBUTE, instanceName);
         return config;
+    }
+
+    /**
+     * Whether {@code hazelcast} is a member made from a {@link #memberConfig} (of any replica cluster): one that can
+     * hold the replica and read its entries. A client cannot (its lookups would each be a network call), and a member
+     * configured otherwise lacks the serializer of the replica's keys.
+     */
+    public static boolean isReplicaMember(HazelcastInstance hazelcast) {
+        Config config;
+        try {
+            config = hazelcast.getConfig();
+        } catch (UnsupportedOperationException client) {
+            return false;
+        }
+        return config.getSerializationConfig().getSerializerConfigs().stream()
+                .anyMatch(serializer -> serializer.getTypeClass() == KeyHash.class
+                        || KeyHash.class.getName().equals(serializer.getTypeClassName()));
     }
 }

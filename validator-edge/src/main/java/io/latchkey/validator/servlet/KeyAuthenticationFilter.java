@@ -20,7 +20,8 @@ import java.util.function.Function;
  * Authenticates every request with a key validated in-process, answering denials as {@link HttpVerdict} maps them
  * (503 for a well-formed key while the replica is not current: incomplete, or further behind than its bound); an
  * admitted request continues with its {@link Decision} in the attribute {@link #DECISION}, its answer carrying the
- * RateLimit header fields when a limiter was asked.
+ * RateLimit header fields when a limiter was asked. A CORS preflight passes without a key: browsers send it without
+ * credentials, and the application's CORS handling answers it.
  *
  * <pre>{@code
  * new KeyAuthenticationFilter(validator, KeyAuthenticationFilter.readWriteScopes("orders"))
@@ -60,6 +61,10 @@ public final class KeyAuthenticationFilter implements Filter {
             throws IOException, ServletException {
         HttpServletRequest request = (HttpServletRequest) servletRequest;
         HttpServletResponse response = (HttpServletResponse) servletResponse;
+        if (isPreflight(request)) {
+            chain.doFilter(request, response);
+            return;
+        }
         HttpVerdict verdict = HttpVerdict.of(request.getRequestURI(), request.getQueryString(),
                 PresentedKey.fromAll(Collections.list(request.getHeaders("Authorization")),
                         Collections.list(request.getHeaders("X-API-Key"))),
@@ -74,5 +79,11 @@ public final class KeyAuthenticationFilter implements Filter {
             return;
         }
         verdict.writeProblem(response);
+    }
+
+    /** As the Fetch standard sends one: OPTIONS, with the origin and the method the actual request will use. */
+    private static boolean isPreflight(HttpServletRequest request) {
+        return "OPTIONS".equals(request.getMethod()) && request.getHeader("Origin") != null
+                && request.getHeader("Access-Control-Request-Method") != null;
     }
 }

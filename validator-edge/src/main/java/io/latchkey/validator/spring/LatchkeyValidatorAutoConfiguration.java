@@ -16,6 +16,7 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
 import io.latchkey.validator.servlet.KeyAuthenticationFilter;
 import java.time.Clock;
+import java.util.List;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +29,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
+import org.springframework.boot.autoconfigure.hazelcast.HazelcastConfigResourceCondition;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
@@ -35,6 +37,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.ConditionContext;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
 import org.springframework.core.type.AnnotatedTypeMetadata;
 
 /** Makes the service a replica member and gives it a {@link KeyValidator}. Off with {@code latchkey.validator.enabled=false}. */
@@ -45,13 +48,35 @@ public class LatchkeyValidatorAutoConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(LatchkeyValidatorAutoConfiguration.class);
 
+    /**
+     * The configuration of the service's Hazelcast member, which Spring Boot's auto-configuration then starts, unless
+     * the application configures a Hazelcast of its own (a {@code Config} or {@code HazelcastInstance} bean, or a
+     * configuration file Spring Boot would read): that one is then left to Spring Boot, and the validator gets a
+     * member of its own ({@link ReplicaMember}).
+     */
     @Bean
-    @ConditionalOnMissingBean(Config.class)
+    @ConditionalOnMissingBean({Config.class, HazelcastInstance.class, KeyValidator.class})
+    @Conditional(NoHazelcastConfigFile.class)
     Config hazelcastConfig(LatchkeyValidatorProperties properties,
                            @Value("${spring.application.name:latchkey}") String applicationName) {
-        // Unique: Spring Boot reuses an existing member of the same instance name (getOrCreateHazelcastInstance),
-        // which would put a second application context of this JVM into the first one's cluster.
-        return properties.hazelcast().cluster().memberConfig(applicationName + "-" + UUID.randomUUID());
+        return properties.hazelcast().cluster().memberConfig(instanceName(applicationName));
+    }
+
+    /**
+     * Unique: Spring Boot reuses an existing member of the same instance name (getOrCreateHazelcastInstance), which
+     * would put a second application context of this JVM into the first one's cluster.
+     */
+    private static String instanceName(String applicationName) {
+        return applicationName + "-" + UUID.randomUUID();
+    }
+
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean(KeyValidator.class)
+    ReplicaMember latchkeyReplicaMember(ObjectProvider<HazelcastInstance> application,
+                                        LatchkeyValidatorProperties properties,
+                                        @Value("${spring.application.name:latchkey}") String applicationName) {
+        return ReplicaMember.of(application.getIfUnique(), properties.hazelcast().cluster(),
+                instanceName(applicationName));
     }
 
     @Bean
@@ -62,8 +87,10 @@ public class LatchkeyValidatorAutoConfiguration {
 
     /**
      * With {@code latchkey.filter.url-patterns} set (e.g. {@code /api/*}), those paths need a key; the scope is
-     * read for GET/HEAD/OPTIONS and write otherwise, on {@code latchkey.filter.resource} when set. Nested, so that
-     * applications without the Servlet API never load it.
+     * read for GET/HEAD/OPTIONS and write otherwise, on {@code latchkey.filter.resource} when set; the filter runs at
+     * {@code latchkey.filter.order} among the servlet filters (default: last, after Spring Security's chain at -100).
+     * A bean of the application's named {@code latchkeyKeyFilter} takes its place. Nested, so that applications
+     * without the Servlet API never load it.
      */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(name = "jakarta.servlet.Filter")
@@ -71,12 +98,15 @@ public class LatchkeyValidatorAutoConfiguration {
     static class ServletFilterConfiguration {
 
         @Bean
+        @ConditionalOnMissingBean(name = "latchkeyKeyFilter")
         FilterRegistrationBean<KeyAuthenticationFilter> latchkeyKeyFilter(
                 KeyValidator validator, @Value("${latchkey.filter.url-patterns}") String[] urlPatterns,
-                @Value("${latchkey.filter.resource:}") String resource) {
+                @Value("${latchkey.filter.resource:}") String resource,
+                @Value("${latchkey.filter.order:" + Ordered.LOWEST_PRECEDENCE + "}") int order) {
             FilterRegistrationBean<KeyAuthenticationFilter> registration = new FilterRegistrationBean<>(
                     new KeyAuthenticationFilter(validator, KeyAuthenticationFilter.readWriteScopes(resource)));
             registration.addUrlPatterns(urlPatterns);
+            registration.setOrder(order);
             return registration;
         }
 
@@ -96,15 +126,16 @@ public class LatchkeyValidatorAutoConfiguration {
     /** With Redis-backed limiters, made once they are warmed up ({@link RedisWarmUp}), as is the edge's listener. */
     @Bean
     @ConditionalOnMissingBean
-    KeyValidator keyValidator(HazelcastInstance hazelcast, KeyHasher hasher, ObjectProvider<Clock> clock,
+    KeyValidator keyValidator(ReplicaMember member, KeyHasher hasher, ObjectProvider<Clock> clock,
                               ObjectProvider<RateLimiter> rateLimiter, ObjectProvider<QuotaLimiter> quotaLimiter,
                               ObjectProvider<RedisWarmUp.Outcome> warmedUp, LatchkeyValidatorProperties properties) {
         // Asked for its order alone: the validator, and the edge's listener made with it, come after the warm-up.
         warmedUp.getIfAvailable();
         return KeyValidator.builder()
-                .replica(HazelcastKeyReplica.of(hazelcast))
+                .replica(HazelcastKeyReplica.of(member.hazelcast()))
                 .hasher(hasher)
-                .clock(clock.getIfAvailable(Clock::systemUTC))
+                // The application's clock when it has one (several: its primary one, else the system's).
+                .clock(clock.getIfUnique(Clock::systemUTC))
                 .maxLag(properties.replica().maxLag())
                 .rateLimiter(rateLimiter.getIfAvailable())
                 .quotaLimiter(quotaLimiter.getIfAvailable())
@@ -176,6 +207,31 @@ public class LatchkeyValidatorAutoConfiguration {
             return mode == LatchkeyValidatorProperties.RateLimit.Mode.OFF
                     ? ConditionOutcome.noMatch("latchkey.rate-limit.mode is off")
                     : ConditionOutcome.match("latchkey.rate-limit.mode is " + mode);
+        }
+    }
+
+    /** Matches when none of the files or properties holds a Hazelcast configuration that Spring Boot would read. */
+    static final class NoHazelcastConfigFile extends SpringBootCondition {
+
+        /** Spring Boot's own conditions for a member's and a client's configuration files. */
+        private static final class ConfigFile extends HazelcastConfigResourceCondition {
+            ConfigFile(String systemProperty, String name) {
+                super(systemProperty, "file:./" + name + ".xml", "classpath:/" + name + ".xml",
+                        "file:./" + name + ".yaml", "classpath:/" + name + ".yaml", "file:./" + name + ".yml",
+                        "classpath:/" + name + ".yml");
+            }
+        }
+
+        @Override
+        public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
+            for (ConfigFile file : List.of(new ConfigFile("hazelcast.config", "hazelcast"),
+                    new ConfigFile("hazelcast.client.config", "hazelcast-client"))) {
+                ConditionOutcome found = file.getMatchOutcome(context, metadata);
+                if (found.isMatch()) {
+                    return ConditionOutcome.noMatch(found.getConditionMessage());
+                }
+            }
+            return ConditionOutcome.match("no Hazelcast configuration file of the application");
         }
     }
 

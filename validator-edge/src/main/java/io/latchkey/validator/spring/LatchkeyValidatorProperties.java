@@ -60,9 +60,10 @@ public record LatchkeyValidatorProperties(String pepper, Hazelcast hazelcast, Re
     }
 
     /**
-     * @param maxLag beyond this lag behind the event log the validator stops answering from its replica
-     *               (default 10 s: a revocation committed while this member hears no caught-up writer is at most
-     *               that old when the member stops trusting itself)
+     * @param maxLag beyond this lag behind the event log the replica is not current: {@code canDecide} is false for
+     *               a well-formed key, and the filter and the edge answer 503 (default 10 s: a revocation committed
+     *               while this member hears no caught-up writer is at most that old when the member stops trusting
+     *               itself); {@code validate} itself does not look, so call {@code canDecide} first
      */
     public record Replica(Duration maxLag) {
 

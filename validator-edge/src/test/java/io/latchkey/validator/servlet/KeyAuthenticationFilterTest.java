@@ -30,6 +30,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.web.bind.annotation.CrossOrigin;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
@@ -53,6 +54,7 @@ class KeyAuthenticationFilterTest {
     @RestController
     static class OrdersService {
 
+        @CrossOrigin("https://shop.example")
         @GetMapping("/orders/list")
         String list(HttpServletRequest request) {
             return "orders for " + ((Decision) request.getAttribute(KeyAuthenticationFilter.DECISION)).developerId();
@@ -176,6 +178,21 @@ class KeyAuthenticationFilterTest {
         assertThat(inQuery.body()).contains("key-in-query").doesNotContain(key);
         assertThat(inPath.statusCode()).isEqualTo(400);
         assertThat(inPath.body()).contains("key-in-path").doesNotContain(key);
+    }
+
+    @Test
+    void aCorsPreflightReachesTheApplicationsCorsHandlingWithoutAKeyAndOtherOptionsNeedOne() throws Exception {
+        HttpResponse<String> preflight = http.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/orders/list"))
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+                .header("Origin", "https://shop.example")
+                .header("Access-Control-Request-Method", "GET")
+                .header("Access-Control-Request-Headers", "authorization").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(preflight.statusCode()).isEqualTo(200);
+        assertThat(preflight.headers().firstValue("Access-Control-Allow-Origin")).hasValue("https://shop.example");
+
+        assertThat(call("OPTIONS", "/orders/list", null).statusCode()).isEqualTo(401);
     }
 
     @Test
