@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ForkJoinPool;
 import java.util.function.Consumer;
 
 /**
@@ -20,36 +21,44 @@ import java.util.function.Consumer;
  * ({@link LuaScript}, which survives a flush of Redis's script cache). While the {@link RedisLink} is paused, or a
  * reply is late, decisions come from local buckets and are counted as degraded: each local bucket follows what the
  * shared one had left at its last reply and refills from there, so a late reply does not open a full bucket for a key
- * the shared one is throttling; during an outage each edge admits up to the limit's rate on its own. A key that also
+ * the shared one is throttling; during an outage each edge admits up to the limit's rate on its own. What a local
+ * bucket gave is owed to the shared one, and the key's next call charges it ({@link OwedTokens}): one edge through
+ * any number of stalls admits no more than the limit, and what edges together admitted beyond it in an outage is
+ * paid back afterwards, up to a whole bucket (the shared one may hold down to minus its capacity). A key that also
  * has a quota counted through the same {@link RedisLink} ({@link RedisQuotaLimiter#exact}) is decided in the same
  * round trip, by one script. {@link #acquireAsync} does not wait for Redis, so an event loop may ask it.
  */
 public final class ExactRedisRateLimiter implements RateLimiter {
 
     static final LuaScript BUCKET = LuaScript.of(
-            "return take_tokens(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])", "token-bucket.lua");
+            "return take_tokens(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])", "token-bucket.lua");
     /**
      * A token and, only when one was taken, a request counted against the quota, in one run: the bucket's arguments
      * and then the counter's, the bucket's reply, the counter's (which settles what this edge admitted offline either
-     * way) and 1 when the quota was used up already, so that the bucket was left alone (its four fields are then 0).
+     * way) and 1 when the quota was used up already, so that the bucket was left alone but for the tokens owed to it
+     * (its four fields are then 0).
      */
     static final LuaScript BUCKET_AND_COUNTER = LuaScript.of("""
-            if tonumber(redis.call('GET', KEYS[2]) or '0') + tonumber(ARGV[9]) >= tonumber(ARGV[6]) then
-              local quota = count_requests(KEYS[2], ARGV[6], '0', ARGV[8], ARGV[9], ARGV[10])
+            if tonumber(redis.call('GET', KEYS[2]) or '0') + tonumber(ARGV[10]) >= tonumber(ARGV[7]) then
+              if tonumber(ARGV[6]) ~= 0 then
+                take_tokens(KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0', ARGV[5], ARGV[6])
+              end
+              local quota = count_requests(KEYS[2], ARGV[7], '0', ARGV[9], ARGV[10], ARGV[11])
               return {0, 0, 0, 0, quota[1], quota[2], 1}
             end
-            local rate = take_tokens(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+            local rate = take_tokens(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
             local wanted = '0'
             if rate[1] > 0 then
-              wanted = ARGV[7]
+              wanted = ARGV[8]
             end
-            local quota = count_requests(KEYS[2], ARGV[6], wanted, ARGV[8], ARGV[9], ARGV[10])
+            local quota = count_requests(KEYS[2], ARGV[7], wanted, ARGV[9], ARGV[10], ARGV[11])
             return {rate[1], rate[2], rate[3], rate[4], quota[1], quota[2], 0}
             """, "token-bucket.lua", "monthly-quota.lua");
     private static final String PREFIX = "latchkey:rl:";
 
     private final RedisLink link;
     private final LocalRateLimiter local;
+    private final OwedTokens owed = new OwedTokens(System::nanoTime, ForkJoinPool.commonPool());
 
     public ExactRedisRateLimiter(RedisLink link) {
         this(link, LocalRateLimiter.create());
@@ -73,14 +82,23 @@ public final class ExactRedisRateLimiter implements RateLimiter {
 
     @Override
     public CompletableFuture<RateLimitState> acquireAsync(String keyId, RateLimit limit) {
-        return takeAsync(link, keyId, limit, 1, false).thenApply(shared -> decided(keyId, limit, shared));
+        long charged = owed.take(keyId);
+        return takeAsync(link, keyId, limit, 1, false, charged,
+                        late -> owed.add(keyId, limit, -charged - late.tokens()))
+                .thenApply(shared -> decided(keyId, limit, shared, charged));
     }
 
-    /** Decided locally when Redis did not answer; otherwise the shared bucket's answer, which the local one follows. */
-    private RateLimitState decided(String keyId, RateLimit limit, Optional<Taken> shared) {
+    /**
+     * Decided locally when Redis did not answer in time, the tokens the call charged and the one given here owed (a
+     * late reply takes back what it shows the call took); otherwise the shared bucket's answer, which the local one
+     * follows.
+     */
+    private RateLimitState decided(String keyId, RateLimit limit, Optional<Taken> shared, long charged) {
         if (shared.isEmpty()) {
             link.countDegraded();
-            return local.acquire(keyId, limit);
+            RateLimitState state = local.acquire(keyId, limit);
+            owed.add(keyId, limit, charged + (state.allowed() ? 1 : 0));
+            return state;
         }
         RateLimitState state = shared.get().state();
         local.follow(keyId, limit, state.remaining());
@@ -117,15 +135,19 @@ public final class ExactRedisRateLimiter implements RateLimiter {
         }
         RedisQuotaLimiter.Count count = ((RedisQuotaLimiter) quotaLimiter).count(keyId, requestsPerMonth, now);
         count.settle();
-        String[] arguments = concat(bucketArguments(limit, 1, false), count.arguments(1, false));
-        return BUCKET_AND_COUNTER.runAsync(link, new String[] {bucketKey(keyId), count.key},
-                        counts -> count.late(counterPart(counts)), arguments)
+        long charged = owed.take(keyId);
+        String[] arguments = concat(bucketArguments(limit, 1, false, charged), count.arguments(1, false));
+        return BUCKET_AND_COUNTER.runAsync(link, new String[] {bucketKey(keyId), count.key}, counts -> {
+                    count.late(counterPart(counts));
+                    owed.add(keyId, limit, -charged - counts.get(0));
+                }, arguments)
                 .thenApply(reply -> {
                     Optional<List<Long>> counted = reply.map(ExactRedisRateLimiter::counterPart);
                     if (reply.isPresent() && reply.get().get(6) == 1) {
                         return RateAndQuotaState.usedUp(count.decide(counted));
                     }
-                    RateLimitState rateLimit = decided(keyId, limit, reply.map(counts -> taken(limit, counts)));
+                    RateLimitState rateLimit = decided(keyId, limit, reply.map(counts -> taken(limit, counts)),
+                            charged);
                     if (rateLimit.allowed()) {
                         return new RateAndQuotaState(rateLimit, count.decide(counted));
                     }
@@ -168,32 +190,39 @@ public final class ExactRedisRateLimiter implements RateLimiter {
      */
     static Optional<Taken> take(RedisLink link, String keyId, RateLimit limit, long cost, boolean partial,
                                 Consumer<Taken> late) {
-        return link.await(() -> takeAsync(link, keyId, limit, cost, partial, late));
+        return link.await(() -> takeAsync(link, keyId, limit, cost, partial, 0, late));
     }
 
     /** As {@link #take}, without waiting: see {@link RedisLink#callAsync}. */
     static CompletableFuture<Optional<Taken>> takeAsync(RedisLink link, String keyId, RateLimit limit, long cost,
                                                        boolean partial) {
-        return takeAsync(link, keyId, limit, cost, partial, null);
+        return takeAsync(link, keyId, limit, cost, partial, 0, null);
     }
 
+    /** As {@link #takeAsync(RedisLink, String, RateLimit, long, boolean)}, charging {@code owed} tokens first. */
     private static CompletableFuture<Optional<Taken>> takeAsync(RedisLink link, String keyId, RateLimit limit,
-                                                               long cost, boolean partial, Consumer<Taken> late) {
+                                                               long cost, boolean partial, long owed,
+                                                               Consumer<Taken> late) {
         return BUCKET.runAsync(link, new String[] {bucketKey(keyId)},
                         late == null ? null : counts -> late.accept(taken(limit, counts)),
-                        bucketArguments(limit, cost, partial))
+                        bucketArguments(limit, cost, partial, owed))
                 .thenApply(reply -> reply.map(counts -> taken(limit, counts)));
     }
 
-    private static String[] bucketArguments(RateLimit limit, long cost, boolean partial) {
+    /** The bucket's arguments; {@code owed}: tokens given while it could not be asked, charged first. */
+    private static String[] bucketArguments(RateLimit limit, long cost, boolean partial, long owed) {
         return new String[] {Long.toString(limit.capacity()), Long.toString(limit.limit()),
-                Long.toString(limit.periodSeconds() * 1000), Long.toString(cost), partial ? "1" : "0"};
+                Long.toString(limit.periodSeconds() * 1000), Long.toString(cost), partial ? "1" : "0",
+                Long.toString(owed)};
     }
 
-    /** The bucket's part of a script's reply: {tokens taken, millitokens left, ms to the next token, ms to full}. */
+    /**
+     * The bucket's part of a script's reply: {tokens taken, millitokens left (negative while tokens given offline are
+     * paid back), ms to the next token, ms to full}.
+     */
     private static Taken taken(RateLimit limit, List<Long> counts) {
         return new Taken(counts.get(0), new RateLimitState(counts.get(0) > 0, limit.limit(), limit.periodSeconds(),
-                counts.get(1) / 1000, ceilSeconds(counts.get(3)), ceilSeconds(counts.get(2))));
+                Math.max(0, counts.get(1) / 1000), ceilSeconds(counts.get(3)), ceilSeconds(counts.get(2))));
     }
 
     private static long ceilSeconds(long millis) {

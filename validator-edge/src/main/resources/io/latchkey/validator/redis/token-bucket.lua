@@ -1,8 +1,10 @@
--- One key's token bucket, atomically: refill by Redis's clock (shared by every edge), then take `cost` tokens if all
--- are there, or with `partial` = '1' as many whole tokens as there are up to `cost`. A negative `cost` gives unused
--- tokens back (never beyond capacity). Returns {tokens taken, tokens left in millitokens, ms until the next token,
--- ms until full}.
-local function take_tokens(key, capacity, limit, period_ms, cost, partial)
+-- One key's token bucket, atomically: refill by Redis's clock (shared by every edge), charge the `owed` tokens an
+-- edge gave while it could not ask (negative gives back, never beyond capacity; down to a whole bucket below empty, so
+-- that what edges admitted beyond the limit in an outage is paid back by as much at most), then take `cost` tokens if
+-- all are there, or with `partial` = '1' as many whole tokens as there are up to `cost`. A negative `cost` gives unused
+-- tokens back (never beyond capacity). Returns {tokens taken, tokens left in millitokens (negative while owed),
+-- ms until the next token, ms until full}.
+local function take_tokens(key, capacity, limit, period_ms, cost, partial, owed)
   capacity = tonumber(capacity)
   local rate = tonumber(limit) / tonumber(period_ms)
   cost = tonumber(cost)
@@ -22,8 +24,12 @@ local function take_tokens(key, capacity, limit, period_ms, cost, partial)
       tokens = capacity
     end
   end
+  owed = tonumber(owed or '0')
+  if owed ~= 0 then
+    tokens = math.min(capacity, math.max(-capacity, tokens - owed))
+  end
   if partial == '1' and cost > 0 then
-    cost = math.min(cost, math.floor(tokens))
+    cost = math.max(0, math.min(cost, math.floor(tokens)))
   end
   local taken = 0
   if cost ~= 0 and tokens >= cost then

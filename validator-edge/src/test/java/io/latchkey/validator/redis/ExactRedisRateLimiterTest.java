@@ -304,9 +304,35 @@ class ExactRedisRateLimiterTest {
 
         assertThat(link.degraded() - degradedBefore).isEqualTo(1);
         assertThat(link.healthy()).isTrue();
-        // The late call's token was taken in Redis too: the shared bucket has given three.
-        assertThat(limiter.acquire(keyId, five).remaining()).isEqualTo(2);
+        // The late call's token was taken in Redis, and its request admitted here: owed, then taken back by the late
+        // reply. A call between the two charges it and gives it back at the next: after four requests, one is left.
+        limiter.acquire(keyId, five);
+        assertThat(limiter.acquire(keyId, five).remaining()).isEqualTo(1);
         assertThat(link.degraded() - degradedBefore).isEqualTo(1);
+        });
+    }
+
+    @Test
+    void stallsOfRedisDoNotLetOneEdgeAdmitMoreThanTheLimit() throws Exception {
+        withOwnRedis(Duration.ofMillis(50), Duration.ofMillis(100), (own, link, limiter, keyId) -> {
+            RateLimit twenty = new RateLimit(20, 3600, null);
+            assertThat(Admissions.admitted(limiter, keyId, twenty, 2)).isEqualTo(2);
+            long degradedBefore = link.degraded();
+            int admitted = 2;
+            for (int stall = 0; stall < 10; stall++) {
+                // Each stall: calls that miss their budget (and run once Redis is back), then a paused link.
+                assertThat(own.cli("CLIENT", "PAUSE", "200", "ALL")).isEqualTo("OK");
+                admitted += Admissions.admitted(limiter, keyId, twenty, 6);
+                Thread.sleep(150);
+                admitted += Admissions.admitted(limiter, keyId, twenty, 2);
+            }
+            // The last calls' late replies are in.
+            Thread.sleep(300);
+            admitted += Admissions.admitted(limiter, keyId, twenty, 10);
+
+            assertThat(link.degraded() - degradedBefore).as("the stalls were decided locally").isGreaterThan(20);
+            // Before the local buckets' tokens were owed to the shared one, every stall spent its tokens again: 40.
+            assertThat(admitted).isBetween(18, 20);
         });
     }
 
