@@ -137,7 +137,7 @@ public class ApiKey {
     Long handle(SetApiKeyRateLimitCommand command) {
         requireNotRevoked();
         expireIfDue(command.now());
-        if (!Objects.equals(rateLimit, command.rateLimit())) {
+        if (!RateLimit.same(rateLimit, command.rateLimit())) {
             apply(new ApiKeyRateLimitChangedEvent(keyId, command.rateLimit(), command.now()));
         }
         return getVersion();

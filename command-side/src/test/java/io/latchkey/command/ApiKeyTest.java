@@ -240,6 +240,10 @@ class ApiKeyTest {
                 .when(new SetApiKeyRateLimitCommand(KEY_ID, new RateLimit(100, 60, null), LATER, null))
                 .expectNoEvents()
                 .expectResultMessagePayload(1L);
+        // A burst equal to the limit is the bucket the key already has.
+        fixture.given(created(), new ApiKeyRateLimitChangedEvent(KEY_ID, limit, T0))
+                .when(new SetApiKeyRateLimitCommand(KEY_ID, new RateLimit(100, 60, 100L), LATER, null))
+                .expectNoEvents();
         fixture.given(created(), new ApiKeyQuotaChangedEvent(KEY_ID, 500L, T0))
                 .when(new SetApiKeyQuotaCommand(KEY_ID, 500L, LATER, null))
                 .expectNoEvents();

@@ -137,6 +137,10 @@ class DeveloperAccountTest {
                 .when(new SetDeveloperRateLimitCommand(DEVELOPER_ID, null, NOW, null))
                 .expectNoEvents()
                 .expectResultMessagePayload(0L);
+        // A burst equal to the limit is the bucket it already has.
+        fixture.given(registered(), new DeveloperRateLimitChangedEvent(DEVELOPER_ID, new RateLimit(5, 1, null), NOW))
+                .when(new SetDeveloperRateLimitCommand(DEVELOPER_ID, new RateLimit(5, 1, 5L), NOW, null))
+                .expectNoEvents();
     }
 
     @Test

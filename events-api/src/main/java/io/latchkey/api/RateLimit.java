@@ -28,4 +28,10 @@ public record RateLimit(long limit, long periodSeconds, Long burst) {
     public long capacity() {
         return burst == null ? limit : burst;
     }
+
+    /** Whether two limits (null: none) limit alike: a burst equal to the limit is the same as none. */
+    public static boolean same(RateLimit a, RateLimit b) {
+        return a == null || b == null ? a == b
+                : a.limit == b.limit && a.periodSeconds == b.periodSeconds && a.capacity() == b.capacity();
+    }
 }

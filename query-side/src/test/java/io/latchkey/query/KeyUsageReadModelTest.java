@@ -340,6 +340,8 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
         await().atMost(PROJECTED).until(() -> get("/v1/keys/" + key.keyId()).status() == 200);
         String usage = "/v1/keys/" + key.keyId() + "/usage";
         assertThat(get(usage + "?from=yesterday").status()).isEqualTo(400);
+        assertThat(get(usage + "?from=&to=2026-12-07").body().get("detail").asText())
+                .startsWith("from and to must be ISO-8601 instants");
         assertThat(get(usage + "?to=-1000000000-01-01T00:00:00Z").status()).isEqualTo(400);
         assertThat(get(usage + "?from=%2B1000000000-12-30T00:00:00Z&to=%2B1000000000-12-31T23:59:30Z").status())
                 .isEqualTo(400);

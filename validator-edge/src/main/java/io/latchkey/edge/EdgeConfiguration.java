@@ -2,6 +2,7 @@ package io.latchkey.edge;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.latchkey.validator.KeyValidator;
+import io.latchkey.validator.RateLimiter;
 import io.latchkey.validator.redis.RedisLink;
 import io.latchkey.validator.servlet.ProblemReportValve;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -50,9 +51,16 @@ class EdgeConfiguration {
         return factory -> factory.addContextCustomizers(ProblemReportValve::install);
     }
 
+    /**
+     * Says so at start when keys' rate limits and quotas go unenforced: with {@code latchkey.rate-limit.mode} off this
+     * edge admits every request a key's limits or a used-up quota would refuse, and nothing else would tell.
+     */
     @Bean
     GatewayRoutes gatewayRoutes(KeyValidator validator, Optional<QuerySideFallback> fallback, EdgeMetrics metrics,
-                                Optional<UsageCounter> usage) {
+                                Optional<UsageCounter> usage, Optional<RateLimiter> rateLimiter) {
+        if (rateLimiter.isEmpty()) {
+            log.warn("latchkey.rate-limit.mode is off: this edge enforces no key's rate limit or monthly quota");
+        }
         return new GatewayRoutes(validator, fallback, metrics, usage);
     }
 

@@ -58,6 +58,11 @@ class UsageCounterTest {
             "//a///b|/a/b",
             "/|/",
             "/#top|/",
+            "https://api.example.com/orders/42?page=2|/orders/{id}",
+            "HTTP://api.example.com|/",
+            "http://api.example.com?x=1|/",
+            "https://user:lk_live_eFJsJPVOAZYa@api.example.com/a|/a",
+            "orders/42|*",
             "orders|*",
             "''|*"})
     void endpointsAreNormalisedSoThatIdsDoNotMakeNewOnes(String uri, String endpoint) {

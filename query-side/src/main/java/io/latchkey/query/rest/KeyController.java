@@ -109,7 +109,10 @@ class KeyController {
     KeyAsOfResponse keyAsOf(@PathVariable String keyId, @RequestParam String asOf,
                             @RequestParam Map<String, String> parameters, RequestContext ctx) {
         QueryParameters.only(parameters, List.of("asOf"));
-        Instant at = instant(asOf, "asOf");
+        Instant at = instant(asOf);
+        if (at == null) {
+            throw unreadable(List.of("asOf"));
+        }
         if (at.isAfter(clock.instant())) {
             throw new ProblemException(400, "invalid-time", "Bad request",
                     "asOf must not be in the future; leave it out for the key as it is now.");
@@ -150,9 +153,21 @@ class KeyController {
                     "granularity must be minute, hour or day.");
         };
         find(keyId, ctx);
-        Instant end = to == null ? clock.instant() : instant(to, "to");
+        Instant givenFrom = instant(from);
+        Instant givenTo = instant(to);
+        List<String> unreadable = new ArrayList<>();
+        if (from != null && givenFrom == null) {
+            unreadable.add("from");
+        }
+        if (to != null && givenTo == null) {
+            unreadable.add("to");
+        }
+        if (!unreadable.isEmpty()) {
+            throw unreadable(unreadable);
+        }
+        Instant end = givenTo == null ? clock.instant() : givenTo;
         // An hour before a time early in 1970 is not one this answers about: the range starts in 1970.
-        Instant start = from != null ? instant(from, "from")
+        Instant start = givenFrom != null ? givenFrom
                 : Collections.max(List.of(Instant.EPOCH, end.minus(Duration.ofHours(1))));
         int maxDays = size == KeyUsageProjection.Granularity.MINUTE ? MAX_MINUTE_DAYS : MAX_DAYS;
         if (!start.isBefore(end) || Duration.between(start, end).compareTo(Duration.ofDays(maxDays)) > 0) {
@@ -187,18 +202,27 @@ class KeyController {
                 .orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_KEY));
     }
 
-    /** Within {@link TimeBounds}: further out, an hour or a minute's arithmetic would overflow. */
-    private static Instant instant(String text, String name) {
+    /** The answer to parameters that name no instant {@link #instant} takes, every one of them named. */
+    private static ProblemException unreadable(List<String> names) {
+        return new ProblemException(400, "invalid-time", "Bad request", String.join(" and ", names)
+                + (names.size() == 1 ? " must be an ISO-8601 instant" : " must be ISO-8601 instants")
+                + " from 1970 to 9999, such as 2030-01-01T00:00:00Z.");
+    }
+
+    /**
+     * The instant {@code text} names within {@link TimeBounds} (further out, an hour or a minute's arithmetic would
+     * overflow); null for none or one that is not such.
+     */
+    private static Instant instant(String text) {
+        if (text == null) {
+            return null;
+        }
         try {
             Instant at = Instant.parse(text);
-            if (TimeBounds.holds(at)) {
-                return at;
-            }
+            return TimeBounds.holds(at) ? at : null;
         } catch (DateTimeParseException e) {
-            // Answered below, as an instant out of range is.
+            return null;
         }
-        throw new ProblemException(400, "invalid-time", "Bad request",
-                name + " must be an ISO-8601 instant from 1970 to 9999, such as 2030-01-01T00:00:00Z.");
     }
 
     /**

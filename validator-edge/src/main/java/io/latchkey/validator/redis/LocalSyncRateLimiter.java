@@ -143,7 +143,9 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
                 // Refused, the bucket was empty: a refill on its way takes nothing from it, or took the last tokens.
                 held = lease.held(state.allowed());
             }
-            long available = Math.min(limit.capacity(), state.remaining() + held);
+            // The refill on its way counts as held though Redis may have run it before this take, which then counted
+            // it already; a request just admitted leaves the bucket short of full either way.
+            long available = Math.min(limit.capacity() - (state.allowed() ? 1 : 0), state.remaining() + held);
             local.follow(keyId, limit, available);
             return told(limit, state.allowed(), available, state.retryAfterSeconds());
         });

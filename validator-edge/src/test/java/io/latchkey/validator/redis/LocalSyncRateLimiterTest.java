@@ -259,6 +259,21 @@ class LocalSyncRateLimiterTest {
         }
     }
 
+    /** A fresh key's first request, taken while its lease's first refill is on its way, is told as taken. */
+    @Test
+    void anAdmittedRequestNeverTellsAFullBucket() throws Exception {
+        try (RedisLink link = connected();
+             LocalSyncRateLimiter edge = new LocalSyncRateLimiter(link, Duration.ofSeconds(30))) {
+            RateLimit thousand = new RateLimit(1_000, 100, null);
+            for (int key = 0; key < 50; key++) {
+                RateLimitState first = edge.acquire(UUID.randomUUID().toString(), thousand);
+                assertThat(first.allowed()).isTrue();
+                assertThat(first.remaining()).as("r after one of 1,000").isLessThanOrEqualTo(999);
+                assertThat(first.resetSeconds()).as("t after one of 1,000").isPositive();
+            }
+        }
+    }
+
     /** A refill on its way to an empty bucket takes nothing: the refusals it overlaps tell no token left. */
     @Test
     void aThrottledKeysRefusalsTellNoTokenLeft() throws Exception {
