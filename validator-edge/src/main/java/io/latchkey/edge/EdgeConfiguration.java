@@ -51,13 +51,11 @@ class EdgeConfiguration {
         return factory -> factory.addContextCustomizers(ProblemReportValve::install);
     }
 
-    /**
-     * Says so at start when keys' rate limits and quotas go unenforced: with {@code latchkey.rate-limit.mode} off this
-     * edge admits every request a key's limits or a used-up quota would refuse, and nothing else would tell.
-     */
     @Bean
     GatewayRoutes gatewayRoutes(KeyValidator validator, Optional<QuerySideFallback> fallback, EdgeMetrics metrics,
                                 Optional<UsageCounter> usage, Optional<RateLimiter> rateLimiter) {
+        // With latchkey.rate-limit.mode off this edge admits what a key's limits or used-up quota would refuse, and
+        // nothing else would tell.
         if (rateLimiter.isEmpty()) {
             log.warn("latchkey.rate-limit.mode is off: this edge enforces no key's rate limit or monthly quota");
         }

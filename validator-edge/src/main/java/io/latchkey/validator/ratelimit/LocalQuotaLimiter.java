@@ -11,8 +11,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Monthly quotas counted in this process only: exact for a service that validates on one instance, without Redis
  * (the counterpart of {@link LocalRateLimiter}); validators that share a key's traffic need {@code RedisQuotaLimiter},
- * which keeps its own count while Redis is away. A key's count starts again at the first request of a new month; the first request of a month drops the
- * counts of the months before the last one, off the caller's thread ({@link MonthSweep}).
+ * which keeps its own count while Redis is away. A key's count starts again at the first request of a new month; the
+ * first request of a month drops the counts of the months before the last one, off the caller's thread
+ * ({@link MonthSweep}).
  */
 public final class LocalQuotaLimiter implements QuotaLimiter {
 

@@ -97,7 +97,7 @@ public final class ExactRedisRateLimiter implements RateLimiter {
         if (shared.isEmpty()) {
             link.countDegraded();
             RateLimitState state = local.acquire(keyId, limit);
-            owed.add(keyId, limit, charged + (state.allowed() ? 1 : 0));
+            owed.add(keyId, limit, charged + (state.allowed() ? 1 : 0), limit.capacity() - state.remaining());
             return state;
         }
         RateLimitState state = shared.get().state();
@@ -149,7 +149,12 @@ public final class ExactRedisRateLimiter implements RateLimiter {
                     RateLimitState rateLimit = decided(keyId, limit, reply.map(counts -> taken(limit, counts)),
                             charged);
                     if (rateLimit.allowed()) {
-                        return new RateAndQuotaState(rateLimit, count.decide(counted));
+                        QuotaState quotaState = count.decide(counted);
+                        if (reply.isEmpty() && !quotaState.allowed()) {
+                            // Refused by the quota after all: the token the local bucket gave is not owed.
+                            owed.add(keyId, limit, -1);
+                        }
+                        return new RateAndQuotaState(rateLimit, quotaState);
                     }
                     // The script settled what the call carried; without a reply, the next call carries it.
                     if (reply.isPresent()) {

@@ -20,8 +20,9 @@ import java.util.function.Function;
  * Authenticates every request with a key validated in-process, answering denials as {@link HttpVerdict} maps them
  * (503 for a well-formed key while the replica is not current: incomplete, or further behind than its bound); an
  * admitted request continues with its {@link Decision} in the attribute {@link #DECISION}, its answer carrying the
- * RateLimit header fields when a limiter was asked. A CORS preflight passes without a key: browsers send it without
- * credentials, and the application's CORS handling answers it.
+ * RateLimit header fields when a limiter was asked. Made to pass CORS preflights, it lets one through without a key
+ * (browsers send it without credentials): only for an application whose CORS handling answers every preflight
+ * without running its handlers, as Spring MVC's does.
  *
  * <pre>{@code
  * new KeyAuthenticationFilter(validator, KeyAuthenticationFilter.readWriteScopes("orders"))
@@ -34,11 +35,23 @@ public final class KeyAuthenticationFilter implements Filter {
 
     private final KeyValidator validator;
     private final Function<HttpServletRequest, String> requiredScope;
+    private final boolean passCorsPreflights;
 
     /** @param requiredScope the scope a request needs; null from it means authentication only */
     public KeyAuthenticationFilter(KeyValidator validator, Function<HttpServletRequest, String> requiredScope) {
+        this(validator, requiredScope, false);
+    }
+
+    /**
+     * @param requiredScope      the scope a request needs; null from it means authentication only
+     * @param passCorsPreflights whether a CORS preflight passes without a key, to CORS handling that answers it
+     *                           without running the application's handlers (Spring MVC's)
+     */
+    public KeyAuthenticationFilter(KeyValidator validator, Function<HttpServletRequest, String> requiredScope,
+                                   boolean passCorsPreflights) {
         this.validator = Objects.requireNonNull(validator, "validator");
         this.requiredScope = Objects.requireNonNull(requiredScope, "requiredScope");
+        this.passCorsPreflights = passCorsPreflights;
     }
 
     /** GET, HEAD and OPTIONS need {@code read}, other methods {@code write}; on {@code resource} when given. */
@@ -61,7 +74,7 @@ public final class KeyAuthenticationFilter implements Filter {
             throws IOException, ServletException {
         HttpServletRequest request = (HttpServletRequest) servletRequest;
         HttpServletResponse response = (HttpServletResponse) servletResponse;
-        if (isPreflight(request)) {
+        if (passCorsPreflights && isPreflight(request)) {
             chain.doFilter(request, response);
             return;
         }

@@ -39,6 +39,7 @@ import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.type.AnnotatedTypeMetadata;
+import org.springframework.util.ClassUtils;
 
 /** Makes the service a replica member and gives it a {@link KeyValidator}. Off with {@code latchkey.validator.enabled=false}. */
 @AutoConfiguration(beforeName = "org.springframework.boot.autoconfigure.hazelcast.HazelcastAutoConfiguration")
@@ -55,7 +56,7 @@ public class LatchkeyValidatorAutoConfiguration {
      * member of its own ({@link ReplicaMember}).
      */
     @Bean
-    @ConditionalOnMissingBean({Config.class, HazelcastInstance.class, KeyValidator.class})
+    @ConditionalOnMissingBean({Config.class, HazelcastInstance.class})
     @Conditional(NoHazelcastConfigFile.class)
     Config hazelcastConfig(LatchkeyValidatorProperties properties,
                            @Value("${spring.application.name:latchkey}") String applicationName) {
@@ -89,8 +90,9 @@ public class LatchkeyValidatorAutoConfiguration {
      * With {@code latchkey.filter.url-patterns} set (e.g. {@code /api/*}), those paths need a key; the scope is
      * read for GET/HEAD/OPTIONS and write otherwise, on {@code latchkey.filter.resource} when set; the filter runs at
      * {@code latchkey.filter.order} among the servlet filters (default: last, after Spring Security's chain at -100).
-     * A bean of the application's named {@code latchkeyKeyFilter} takes its place. Nested, so that applications
-     * without the Servlet API never load it.
+     * A CORS preflight passes without a key where Spring MVC answers it ({@code latchkey.filter.pass-cors-preflights},
+     * by default whether Spring MVC is there). A bean of the application's named {@code latchkeyKeyFilter} takes its
+     * place. Nested, so that applications without the Servlet API never load it.
      */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(name = "jakarta.servlet.Filter")
@@ -102,9 +104,13 @@ public class LatchkeyValidatorAutoConfiguration {
         FilterRegistrationBean<KeyAuthenticationFilter> latchkeyKeyFilter(
                 KeyValidator validator, @Value("${latchkey.filter.url-patterns}") String[] urlPatterns,
                 @Value("${latchkey.filter.resource:}") String resource,
-                @Value("${latchkey.filter.order:" + Ordered.LOWEST_PRECEDENCE + "}") int order) {
+                @Value("${latchkey.filter.order:" + Ordered.LOWEST_PRECEDENCE + "}") int order,
+                @Value("${latchkey.filter.pass-cors-preflights:#{null}}") Boolean passCorsPreflights) {
+            boolean preflights = passCorsPreflights != null ? passCorsPreflights
+                    : ClassUtils.isPresent("org.springframework.web.servlet.DispatcherServlet", null);
             FilterRegistrationBean<KeyAuthenticationFilter> registration = new FilterRegistrationBean<>(
-                    new KeyAuthenticationFilter(validator, KeyAuthenticationFilter.readWriteScopes(resource)));
+                    new KeyAuthenticationFilter(validator, KeyAuthenticationFilter.readWriteScopes(resource),
+                            preflights));
             registration.addUrlPatterns(urlPatterns);
             registration.setOrder(order);
             return registration;

@@ -32,7 +32,8 @@ local function take_tokens(key, capacity, limit, period_ms, cost, partial, owed)
     cost = math.max(0, math.min(cost, math.floor(tokens)))
   end
   local taken = 0
-  if cost ~= 0 and tokens >= cost then
+  -- A give-back always lands, also on a bucket below empty.
+  if cost < 0 or cost ~= 0 and tokens >= cost then
     tokens = math.min(capacity, tokens - cost)
     taken = cost
   end

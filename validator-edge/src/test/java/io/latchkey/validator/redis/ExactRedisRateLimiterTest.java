@@ -337,6 +337,46 @@ class ExactRedisRateLimiterTest {
     }
 
     @Test
+    void aClientWithinItsLimitThroughAnOutageIsNotLockedOutWhenRedisReturns() throws Exception {
+        withOwnRedis(Duration.ofMillis(50), Duration.ofMillis(100), (own, link, limiter, keyId) -> {
+            // A bucket of 10 that fills in 3 s; the client asks 2.5 times a second, within the limit.
+            RateLimit tenIn3s = new RateLimit(10, 3, null);
+            limiter.acquire(keyId(), tenIn3s);
+            own.stop();
+            assertThat(paced(limiter, keyId, tenIn3s, 15)).as("admitted by the local bucket").isEqualTo(15);
+
+            own.start();
+            // At the same pace until Redis decides one of the key's requests: the one that charges the debt.
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            boolean byRedis;
+            RateLimitState charged;
+            do {
+                long degraded = link.degraded();
+                charged = limiter.acquire(keyId, tenIn3s);
+                byRedis = link.degraded() == degraded;
+                Thread.sleep(400);
+            } while (!byRedis && System.nanoTime() < deadline);
+
+            assertThat(byRedis).isTrue();
+            // Before a debt was capped at what the local bucket missed, the 15 and more were charged to a full
+            // bucket of 10: refused, and so for the next 2 s.
+            assertThat(charged.allowed()).isTrue();
+            assertThat(paced(limiter, keyId, tenIn3s, 3)).isEqualTo(3);
+        });
+    }
+
+    /** How many of {@code asks} requests, one every 400 ms, {@code limiter} admits. */
+    private static int paced(ExactRedisRateLimiter limiter, String keyId, RateLimit limit, int asks)
+            throws InterruptedException {
+        int admitted = 0;
+        for (int i = 0; i < asks; i++) {
+            admitted += limiter.acquire(keyId, limit).allowed() ? 1 : 0;
+            Thread.sleep(400);
+        }
+        return admitted;
+    }
+
+    @Test
     void aBudgetOrPauseThatIsNotPositiveIsRefused() {
         assertThatThrownBy(() -> RedisLink.open(redis.uri(), Duration.ZERO, Duration.ofSeconds(1)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be positive");

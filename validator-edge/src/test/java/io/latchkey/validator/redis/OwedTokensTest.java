@@ -26,6 +26,15 @@ class OwedTokensTest {
     }
 
     @Test
+    void aDebtIsAtMostWhatTheLocalBucketMisses() {
+        for (int i = 0; i < 600; i++) {
+            owed.add("k", TEN_A_MINUTE, 1, 2);
+        }
+
+        assertThat(owed.take("k")).isEqualTo(2);
+    }
+
+    @Test
     void aDebtThatComesToNothingIsNotKept() {
         owed.add("k", TEN_A_MINUTE, 1);
         owed.add("k", TEN_A_MINUTE, -1);
