@@ -8,6 +8,7 @@
 #   benchmarks/src/main/sh/authorize_exact.sh
 #   RATES="1000 2000 5000" benchmarks/src/main/sh/authorize_exact.sh    (each round runs every rate, each key)
 #   SCHEDS="other nice fifo" benchmarks/src/main/sh/authorize_exact.sh  (each run once per scheduling policy)
+#   PLACES="shared split" benchmarks/src/main/sh/authorize_exact.sh     (each run once per placement on the cores)
 # Prints one line per run: the rate, the key, the CPU time per request (µs, from /proc) of the edge and of
 # redis-server, the decisions made from a local bucket because Redis was paused or missed its 5 ms budget
 # (latchkey_ratelimit_degraded_total; for the quota key a late reply the local bucket admits counts twice, once for
@@ -18,10 +19,14 @@
 # the edge's gateway threads (its event loops, which make the Redis calls; the 15 characters of a thread's name kept
 # by Linux also cover its acceptor and fallback threads) ran under: other (SCHED_OTHER at nice 0, as bin/latchkey
 # starts them), nice (the same at nice -10: a larger share, no precedence) or fifo (SCHED_FIFO priority 10, chrt: they
-# run as soon as they wake, ahead of every ordinary thread on the two cores).
+# run as soon as they wake, ahead of every ordinary thread on the two cores). "place" is where the processes run:
+# shared (any core, as bin/latchkey starts them; the load generator always on core 1) or split (every thread of the
+# edge and of redis-server on core 0, the command and query sides with the generator on core 1: the edge and its
+# Redis sharing no core with the other services, as in production).
 set -euo pipefail
 RATES="${RATES:-5000}"
 SCHEDS="${SCHEDS:-other}"
+PLACES="${PLACES:-shared}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)"
 # Compiled first, so that an error costs no start-up.
 LOAD="$ROOT/benchmarks/target/authorize_load"
@@ -34,6 +39,7 @@ QUOTA=$(create_key ',"rateLimit":{"limit":100000000,"periodSeconds":60},"quota":
 sleep 1
 EDGE=$(pgrep -P "$UP" -f "validator-edge.*exec.jar")
 REDIS=$(cat "$WORK/redis.pid")
+SERVICES=$(pgrep -P "$UP" -f "(command|query)-side.*exec.jar" | tr '\n' ' ')
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 degraded() {
   curl -sf localhost:8080/actuator/prometheus \
@@ -68,6 +74,12 @@ sched() {
     fi
   done
 }
+place() {
+  local edge=0,1 others=0,1 pid
+  [ "$1" = split ] && edge=0 others=1
+  for pid in "$EDGE" "$REDIS"; do taskset -a -p -c "$edge" "$pid" > /dev/null; done
+  for pid in $SERVICES; do taskset -a -p -c "$others" "$pid" > /dev/null; done
+}
 us() { awk -v t="$1" -v n="$(($2 * 25))" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}'; }
 load() { taskset -c 1 "$LOAD" 127.0.0.1 8090 "$1" read "$2" 20 "$3" 32 | tail -1; }
 for key in "$LOCAL" "$EXACT" "$QUOTA"; do load "$key" 2500 0 >/dev/null; load "$key" 5000 0 >/dev/null; done
@@ -75,14 +87,16 @@ for round in 1 2 3; do
   for rate in $RATES; do
     for name in local exact quota; do
       key=$LOCAL; [ $name = exact ] && key=$EXACT; [ $name = quota ] && key=$QUOTA
-      for policy in $SCHEDS; do
+      for policy in $SCHEDS; do for where in $PLACES; do
         sched "$policy"
+        place "$where"
         buckets > "$WORK/b0"; d0=$(degraded); e0=$(ticks "$EDGE"); r0=$(ticks "$REDIS")
         line=$(load "$key" "$rate" 5)
         e1=$(ticks "$EDGE"); r1=$(ticks "$REDIS"); d1=$(degraded); buckets > "$WORK/b1"
-        echo "round $round rate $rate key $name sched $policy cpu-us-per-request edge $(us $((e1 - e0)) "$rate")" \
-          "redis $(us $((r1 - r0)) "$rate") degraded $((d1 - d0)) decide-us $(decide "$WORK/b0" "$WORK/b1") $line"
-      done
+        echo "round $round rate $rate key $name sched $policy place $where" \
+          "cpu-us-per-request edge $(us $((e1 - e0)) "$rate") redis $(us $((r1 - r0)) "$rate")" \
+          "degraded $((d1 - d0)) decide-us $(decide "$WORK/b0" "$WORK/b1") $line"
+      done; done
     done
   done
 done
