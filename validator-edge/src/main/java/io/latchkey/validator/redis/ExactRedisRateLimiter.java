@@ -24,7 +24,8 @@ import java.util.function.Consumer;
  * the shared one is throttling; during an outage each edge admits up to the limit's rate on its own. What a local
  * bucket gave is owed to the shared one, and the key's next call charges it ({@link OwedTokens}): one edge through
  * any number of stalls admits no more than the limit, and what edges together admitted beyond it in an outage is
- * paid back afterwards, up to a whole bucket (the shared one may hold down to minus its capacity). A key that also
+ * paid back afterwards as the bucket refills (it may hold down to minus its capacity; each edge owes a bucket at
+ * most). A key that also
  * has a quota counted through the same {@link RedisLink} ({@link RedisQuotaLimiter#exact}) is decided in the same
  * round trip, by one script. {@link #acquireAsync} does not wait for Redis, so an event loop may ask it.
  */
@@ -35,16 +36,17 @@ public final class ExactRedisRateLimiter implements RateLimiter {
     /**
      * A token and, only when one was taken, a request counted against the quota, in one run: the bucket's arguments
      * and then the counter's, the bucket's reply, the counter's (which settles what this edge admitted offline either
-     * way) and 1 when the quota was used up already, so that the bucket was left alone but for the tokens owed to it
-     * (its four fields are then 0).
+     * way), 1 when the quota was used up already, so that the bucket was left alone but for the tokens owed to it
+     * (its four fields are then 0), and the owed tokens charged.
      */
     static final LuaScript BUCKET_AND_COUNTER = LuaScript.of("""
             if tonumber(redis.call('GET', KEYS[2]) or '0') + tonumber(ARGV[10]) >= tonumber(ARGV[7]) then
+              local charged = 0
               if tonumber(ARGV[6]) ~= 0 then
-                take_tokens(KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0', ARGV[5], ARGV[6])
+                charged = take_tokens(KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0', ARGV[5], ARGV[6])[5]
               end
               local quota = count_requests(KEYS[2], ARGV[7], '0', ARGV[9], ARGV[10], ARGV[11])
-              return {0, 0, 0, 0, quota[1], quota[2], 1}
+              return {0, 0, 0, 0, quota[1], quota[2], 1, charged}
             end
             local rate = take_tokens(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
             local wanted = '0'
@@ -52,7 +54,7 @@ public final class ExactRedisRateLimiter implements RateLimiter {
               wanted = ARGV[8]
             end
             local quota = count_requests(KEYS[2], ARGV[7], wanted, ARGV[9], ARGV[10], ARGV[11])
-            return {rate[1], rate[2], rate[3], rate[4], quota[1], quota[2], 0}
+            return {rate[1], rate[2], rate[3], rate[4], quota[1], quota[2], 0, rate[5]}
             """, "token-bucket.lua", "monthly-quota.lua");
     private static final String PREFIX = "latchkey:rl:";
 
@@ -83,8 +85,9 @@ public final class ExactRedisRateLimiter implements RateLimiter {
     @Override
     public CompletableFuture<RateLimitState> acquireAsync(String keyId, RateLimit limit) {
         long charged = owed.take(keyId);
+        // A late reply takes back what Redis charged, which its bounds may have made less than the call carried.
         return takeAsync(link, keyId, limit, 1, false, charged,
-                        late -> owed.add(keyId, limit, -charged - late.tokens()))
+                        late -> owed.add(keyId, limit, -late.owedCharged() - late.tokens()))
                 .thenApply(shared -> decided(keyId, limit, shared, charged));
     }
 
@@ -101,6 +104,13 @@ public final class ExactRedisRateLimiter implements RateLimiter {
             return state;
         }
         RateLimitState state = shared.get().state();
+        // What the bucket's floor kept Redis from charging is still owed (a give-back a full bucket could not take is
+        // not): calls that missed their budget each carried the debt as it stood, and their late replies take back
+        // only what Redis charged them.
+        long unpaid = charged - shared.get().owedCharged();
+        if (unpaid > 0) {
+            owed.add(keyId, limit, unpaid, limit.capacity());
+        }
         local.follow(keyId, limit, state.remaining());
         return state;
     }
@@ -139,14 +149,14 @@ public final class ExactRedisRateLimiter implements RateLimiter {
         String[] arguments = concat(bucketArguments(limit, 1, false, charged), count.arguments(1, false));
         return BUCKET_AND_COUNTER.runAsync(link, new String[] {bucketKey(keyId), count.key}, counts -> {
                     count.late(counterPart(counts));
-                    owed.add(keyId, limit, -charged - counts.get(0));
+                    owed.add(keyId, limit, -counts.get(7) - counts.get(0));
                 }, arguments)
                 .thenApply(reply -> {
                     Optional<List<Long>> counted = reply.map(ExactRedisRateLimiter::counterPart);
                     if (reply.isPresent() && reply.get().get(6) == 1) {
                         return RateAndQuotaState.usedUp(count.decide(counted));
                     }
-                    RateLimitState rateLimit = decided(keyId, limit, reply.map(counts -> taken(limit, counts)),
+                    RateLimitState rateLimit = decided(keyId, limit, reply.map(counts -> taken(limit, counts, 7)),
                             charged);
                     if (rateLimit.allowed()) {
                         QuotaState quotaState = count.decide(counted);
@@ -177,8 +187,11 @@ public final class ExactRedisRateLimiter implements RateLimiter {
         return both;
     }
 
-    /** What one run of the script took (negative: gave back) and the bucket's state after it. */
-    record Taken(long tokens, RateLimitState state) {
+    /**
+     * What one run of the script took (negative: gave back), the bucket's state after it, and the owed tokens it
+     * charged.
+     */
+    record Taken(long tokens, RateLimitState state, long owedCharged) {
     }
 
     /**
@@ -209,9 +222,9 @@ public final class ExactRedisRateLimiter implements RateLimiter {
                                                                long cost, boolean partial, long owed,
                                                                Consumer<Taken> late) {
         return BUCKET.runAsync(link, new String[] {bucketKey(keyId)},
-                        late == null ? null : counts -> late.accept(taken(limit, counts)),
+                        late == null ? null : counts -> late.accept(taken(limit, counts, 4)),
                         bucketArguments(limit, cost, partial, owed))
-                .thenApply(reply -> reply.map(counts -> taken(limit, counts)));
+                .thenApply(reply -> reply.map(counts -> taken(limit, counts, 4)));
     }
 
     /** The bucket's arguments; {@code owed}: tokens given while it could not be asked, charged first. */
@@ -223,11 +236,13 @@ public final class ExactRedisRateLimiter implements RateLimiter {
 
     /**
      * The bucket's part of a script's reply: {tokens taken, millitokens left (negative while tokens given offline are
-     * paid back), ms to the next token, ms to full}.
+     * paid back), ms to the next token, ms to full}, with the owed tokens charged, the bucket script's fifth field and
+     * the combined one's eighth.
      */
-    private static Taken taken(RateLimit limit, List<Long> counts) {
+    private static Taken taken(RateLimit limit, List<Long> counts, int owedChargedAt) {
         return new Taken(counts.get(0), new RateLimitState(counts.get(0) > 0, limit.limit(), limit.periodSeconds(),
-                Math.max(0, counts.get(1) / 1000), ceilSeconds(counts.get(3)), ceilSeconds(counts.get(2))));
+                Math.max(0, counts.get(1) / 1000), ceilSeconds(counts.get(3)), ceilSeconds(counts.get(2))),
+                counts.get(owedChargedAt));
     }
 
     private static long ceilSeconds(long millis) {

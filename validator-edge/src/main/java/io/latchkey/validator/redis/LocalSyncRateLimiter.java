@@ -315,7 +315,9 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
             }
             // The shared bucket has refilled since its last reply: uncounted, the seconds to full would only grow.
             double refilled = (System.nanoTime() - seenAt) / 1e9 * current.limit() / current.periodSeconds();
-            long available = (long) Math.min(current.capacity(), left + shared.remaining() + refilled);
+            // A request just admitted leaves the bucket short of full, however the lease and the shared one add up.
+            long available = (long) Math.min(current.capacity() - (allowed ? 1 : 0), left + shared.remaining()
+                    + refilled);
             return told(current, allowed, available, 0);
         }
     }

@@ -3,7 +3,7 @@
 -- that what edges admitted beyond the limit in an outage is paid back by as much at most), then take `cost` tokens if
 -- all are there, or with `partial` = '1' as many whole tokens as there are up to `cost`. A negative `cost` gives unused
 -- tokens back (never beyond capacity). Returns {tokens taken, tokens left in millitokens (negative while owed),
--- ms until the next token, ms until full}.
+-- ms until the next token, ms until full, owed tokens charged (the bounds may charge less than owed)}.
 local function take_tokens(key, capacity, limit, period_ms, cost, partial, owed)
   capacity = tonumber(capacity)
   local rate = tonumber(limit) / tonumber(period_ms)
@@ -25,8 +25,11 @@ local function take_tokens(key, capacity, limit, period_ms, cost, partial, owed)
     end
   end
   owed = tonumber(owed or '0')
+  local charged = 0
   if owed ~= 0 then
+    local before = tokens
     tokens = math.min(capacity, math.max(-capacity, tokens - owed))
+    charged = math.floor(before - tokens + 0.5)
   end
   if partial == '1' and cost > 0 then
     cost = math.max(0, math.min(cost, math.floor(tokens)))
@@ -44,5 +47,5 @@ local function take_tokens(key, capacity, limit, period_ms, cost, partial, owed)
   if tokens < 1 then
     wait = math.ceil((1 - tokens) / rate)
   end
-  return {taken, math.floor(tokens * 1000), wait, full}
+  return {taken, math.floor(tokens * 1000), wait, full, charged}
 end

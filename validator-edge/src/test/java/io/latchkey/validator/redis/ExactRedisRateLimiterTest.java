@@ -337,6 +337,28 @@ class ExactRedisRateLimiterTest {
     }
 
     @Test
+    void aLongStallDoesNotLetOneEdgeAdmitTwiceTheLimit() throws Exception {
+        withOwnRedis(Duration.ofMillis(50), Duration.ofMillis(100), (own, link, limiter, keyId) -> {
+            RateLimit twenty = new RateLimit(20, 3600, null);
+            assertThat(Admissions.admitted(limiter, keyId, twenty, 10)).isEqualTo(10);
+            // Held for 5 s: the link tries again about once a second, and each try carries what is owed by then; Redis
+            // runs them all at once when it is let go.
+            assertThat(own.cli("CLIENT", "PAUSE", "5000", "ALL")).isEqualTo("OK");
+            int admitted = 10;
+            long until = System.nanoTime() + Duration.ofSeconds(6).toNanos();
+            while (System.nanoTime() < until) {
+                admitted += limiter.acquire(keyId, twenty).allowed() ? 1 : 0;
+                Thread.sleep(50);
+            }
+            Thread.sleep(300);
+            admitted += Admissions.admitted(limiter, keyId, twenty, 10);
+
+            // Before the late replies took back what Redis charged rather than what they carried: 40.
+            assertThat(admitted).isLessThanOrEqualTo(20);
+        });
+    }
+
+    @Test
     void aClientWithinItsLimitThroughAnOutageIsNotLockedOutWhenRedisReturns() throws Exception {
         withOwnRedis(Duration.ofMillis(50), Duration.ofMillis(100), (own, link, limiter, keyId) -> {
             // A bucket of 10 that fills in 3 s; the client asks 2.5 times a second, within the limit.

@@ -274,6 +274,23 @@ class LocalSyncRateLimiterTest {
         }
     }
 
+    /** Answers from the lease too: an admitted request leaves the bucket short of full, whatever the lease holds. */
+    @Test
+    void everyAdmittedAnswerTellsABucketShortOfFull() throws Exception {
+        try (RedisLink link = connected();
+             LocalSyncRateLimiter edge = new LocalSyncRateLimiter(link, Duration.ofSeconds(30))) {
+            String keyId = UUID.randomUUID().toString();
+            RateLimit tenThousand = new RateLimit(10_000, 3600, null);
+            for (int i = 0; i < 20; i++) {
+                RateLimitState answer = edge.acquire(keyId, tenThousand);
+                assertThat(answer.allowed()).isTrue();
+                assertThat(answer.remaining()).as("r of answer %d", i).isLessThanOrEqualTo(9_999);
+                assertThat(answer.resetSeconds()).as("t of answer %d", i).isPositive();
+                Thread.sleep(50);
+            }
+        }
+    }
+
     /** A refill on its way to an empty bucket takes nothing: the refusals it overlaps tell no token left. */
     @Test
     void aThrottledKeysRefusalsTellNoTokenLeft() throws Exception {
