@@ -140,12 +140,13 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
             long held = 0;
             if (lease != null) {
                 lease.saw(state);
-                // Refused, the bucket was empty: a refill on its way takes nothing from it, or took the last tokens.
-                held = lease.held(state.allowed());
+                held = lease.held();
             }
-            // The refill on its way counts as held though Redis may have run it before this take, which then counted
-            // it already; a request just admitted leaves the bucket short of full either way.
-            long available = Math.min(limit.capacity() - (state.allowed() ? 1 : 0), state.remaining() + held);
+            // Admitted: the refill on its way counts as held though Redis may have run it before this take, which then
+            // counted it already; a request just admitted leaves the bucket short of full either way. Refused: none
+            // left, though a refill that took the last tokens before this take may have landed in the lease meanwhile.
+            long available = state.allowed() ? Math.min(limit.capacity() - 1, state.remaining() + held)
+                    : state.remaining();
             local.follow(keyId, limit, available);
             return told(limit, state.allowed(), available, state.retryAfterSeconds());
         });
@@ -283,15 +284,15 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
         }
 
         /**
-         * The tokens this edge holds, and with {@code withComing} those a refill on its way asked for. A take that
+         * The tokens this edge holds and those a refill on its way asked for. A take that
          * Redis ran after the refill, its reply read before the refill's, counts the refill's tokens as missing from
          * the shared bucket although the lease is about to hold them: for a large burst, days to full told of a bucket
          * that is full. Which of the two Redis ran first cannot be told from here (a take may be sent before a refill
          * that was started earlier), so a take run first counts them twice: one batch too many until the next reply,
          * a hundredth of the time to full too little, which the capacity caps near full.
          */
-        synchronized long held(boolean withComing) {
-            return tokens.get() + (withComing ? coming : 0);
+        synchronized long held() {
+            return tokens.get() + coming;
         }
 
         /** The tokens left after taking one, or -1 when there was none. */
