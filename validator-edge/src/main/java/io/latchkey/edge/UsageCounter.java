@@ -452,7 +452,8 @@ final class UsageCounter {
         if (uri == null) {
             return noEndpoint;
         }
-        String originalUri = uri.isEmpty() || uri.charAt(0) == '/' ? uri : originForm(uri);
+        // A proxy's absolute form (https://host/orders/1) counts under its path; the authority may hold a credential.
+        String originalUri = GatewayServer.originForm(uri);
         if (!text.readPath(originalUri)) {
             return numbered(normalise(originalUri));
         }
@@ -513,37 +514,6 @@ final class UsageCounter {
         return allDigits || length >= 8 && (digit || allHex) || data;
     }
 
-    /**
-     * The origin form of an absolute-form request target, as a client may send one through a proxy
-     * ({@code https://api.example.com/orders/1?x} is {@code /orders/1?x}, a host alone {@code /}); any other target as
-     * it is. The authority goes whole: it names no endpoint, and its user information may hold a credential.
-     */
-    static String originForm(String target) {
-        int colon = target.indexOf(':');
-        if (colon <= 0 || !target.startsWith("//", colon + 1) || !isScheme(target, colon)) {
-            return target;
-        }
-        for (int i = colon + 3; i < target.length(); i++) {
-            char c = target.charAt(i);
-            if (c == '/' || c == '?' || c == '#') {
-                return c == '/' ? target.substring(i) : "/" + target.substring(i);
-            }
-        }
-        return "/";
-    }
-
-    /** Whether the first {@code length} characters are a URI scheme: a letter, then letters, digits, +, - or . */
-    private static boolean isScheme(String text, int length) {
-        for (int i = 0; i < length; i++) {
-            char c = text.charAt(i);
-            boolean letter = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z';
-            if (!letter && (i == 0 || !(c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     /** Whether {@code lk_} or {@code lkop_} and a letter or digit begin at {@code at}, in any case. */
     private static boolean beginsCredential(String uri, int at) {
         int body = uri.regionMatches(true, at, "lk_", 0, 3) ? at + 3
@@ -564,7 +534,7 @@ final class UsageCounter {
      * and printable only; {@value #NO_ENDPOINT} for none.
      */
     static String normalise(String target) {
-        String uri = target == null || target.isEmpty() || target.charAt(0) == '/' ? target : originForm(target);
+        String uri = target == null ? null : GatewayServer.originForm(target);
         if (uri == null || uri.isEmpty() || uri.charAt(0) != '/') {
             return NO_ENDPOINT;
         }

@@ -9,8 +9,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The member whose copy of the replica the auto-configured validator reads: the application's Hazelcast member when it
  * was made from {@code ReplicaCluster.memberConfig} (the auto-configuration's {@code Config} is), else a member of the
- * validator's own. An application with a
- * Hazelcast of its own (a cache, say) keeps it as it configured it, and none of its data joins the replica cluster.
+ * validator's own. An application with a Hazelcast of its own (a cache, say) keeps it as it configured it, and none of
+ * its data joins the replica cluster.
  * Not a {@code HazelcastInstance} bean, which would make Spring Boot's Hazelcast auto-configuration back off.
  */
 final class ReplicaMember implements AutoCloseable {
