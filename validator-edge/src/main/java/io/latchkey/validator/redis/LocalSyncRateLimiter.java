@@ -286,9 +286,10 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
         /**
          * The tokens this edge holds and those a refill on its way asked for. A take that Redis ran after the refill,
          * its reply read before the refill's, counts the refill's tokens as missing from the shared bucket although the
-         * lease is about to hold them: for a large burst, days to full told of a bucket that is full. Which of the two Redis ran first cannot be told from here (a take may be sent before a refill
-         * that was started earlier), so a take run first counts them twice: one batch too many until the next reply,
-         * a hundredth of the time to full too little, which the capacity caps near full.
+         * lease is about to hold them: for a large burst, days to full told of a bucket that is full. Which of the two
+         * Redis ran first cannot be told from here (a take may be sent before a refill that was started earlier), so a
+         * take run first counts them twice: one batch too many until the next reply, a hundredth of the time to full
+         * too little, which the capacity caps near full.
          */
         synchronized long held() {
             return tokens.get() + coming;
