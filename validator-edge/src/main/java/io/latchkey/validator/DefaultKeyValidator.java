@@ -132,7 +132,17 @@ final class DefaultKeyValidator implements KeyValidator {
             status = Decision.Status.VALID;
         }
         return new Checked(new Decision(status, entry.keyId(), entry.developerId(), entry.scopes(),
-                entry.expiresAt(), null, null, entry.secretValidUntil()), entry, now);
+                entry.expiresAt(), null, null, secretValidUntil(entry)), entry, now);
+    }
+
+    /**
+     * When a replaced secret stops authenticating: its grace period's end, or the key's expiry when sooner (a renewal
+     * may have brought the expiry forward after the rotation set the grace).
+     */
+    private static Instant secretValidUntil(ActiveKeyEntry entry) {
+        Instant graceEnd = entry.secretValidUntil();
+        Instant expiry = entry.expiresAt();
+        return graceEnd == null || expiry == null || graceEnd.isBefore(expiry) ? graceEnd : expiry;
     }
 
     private boolean asksRateLimit(Decision decision, RateLimit rateLimit) {

@@ -238,6 +238,14 @@ class KeyValidatorTest {
     }
 
     @Test
+    void aReplacedSecretTellsTheKeysExpiryWhenARenewalBroughtItBeforeTheGracesEnd() {
+        String key = issue(entry(List.of("read"), NOW.plusSeconds(10), NOW.plusSeconds(600), KeyStatus.ACTIVE));
+        assertThat(validator.validate(key, "read").secretValidUntil()).isEqualTo(NOW.plusSeconds(10));
+        String longLived = issue(entry(List.of("read"), NOW.plusSeconds(900), NOW.plusSeconds(600), KeyStatus.ACTIVE));
+        assertThat(validator.validate(longLived, "read").secretValidUntil()).isEqualTo(NOW.plusSeconds(600));
+    }
+
+    @Test
     void aDifferentPepperFindsNothing() {
         String key = issue(entry(List.of("read"), null, null, KeyStatus.ACTIVE));
         KeyValidator peppered = KeyValidator.builder().replica(validator.replica())
