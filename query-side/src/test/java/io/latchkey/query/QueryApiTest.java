@@ -28,6 +28,10 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.axonframework.config.EventProcessingConfiguration;
+import org.axonframework.eventhandling.TrackingEventProcessor;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
@@ -40,6 +44,8 @@ class QueryApiTest extends QuerySideTestSupport {
     DeveloperProjection developerProjection;
     @Autowired
     KeyProjection keyProjection;
+    @Autowired
+    EventProcessingConfiguration processing;
 
     private String registerDeveloper(String name) {
         String developerId = UUID.randomUUID().toString();
@@ -447,6 +453,65 @@ class QueryApiTest extends QuerySideTestSupport {
         assertThat(keyProjection.find(key.keyId())).contains(projected);
         assertThat(projected.scopes()).containsExactly("write");
         assertThat(developerProjection.find(developerId)).contains(developer);
+    }
+
+    /**
+     * A client that follows a create's Location, or reads what it has just changed, is answered as the log holds it:
+     * the read waits for a key projection that is behind (here stopped, then started while the read waits), and
+     * answers 503 rather than 404 or the version before while it stays behind.
+     */
+    @Test
+    void aKeyIsReadAsTheLogHoldsItWhileItsProjectionIsBehind() {
+        String developerId = registerDeveloper("hopper");
+        assertThat(get("/v1/developers/" + developerId).etag()).isEqualTo("\"0\"");
+        TrackingEventProcessor projection = processing
+                .eventProcessor(KeyProjection.GROUP, TrackingEventProcessor.class).orElseThrow();
+        projection.shutDown();
+        try {
+            IssuedKey key = createKey(developerId, "fresh", now(), null);
+            Response behind = get("/v1/keys/" + key.keyId());
+            assertThat(behind.status()).as(behind.raw()).isEqualTo(503);
+            assertThat(behind.body().get("type").asText()).endsWith("read-model-behind");
+            assertThat(behind.retryAfter()).isEqualTo("1");
+            assertThat(get("/v1/keys/" + developerId).status()).as("another kind of stream is not waited for")
+                    .isEqualTo(404);
+
+            CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS).execute(projection::start);
+            Response created = get("/v1/keys/" + key.keyId());
+            assertThat(created.status()).as(created.raw()).isEqualTo(200);
+            assertThat(created.etag()).isEqualTo("\"0\"");
+
+            projection.shutDown();
+            appendKeyEvent(key.keyId(), 1, new ApiKeyScopesChangedEvent(key.keyId(), List.of("write"), now()));
+            CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS).execute(projection::start);
+            Response changed = get("/v1/keys/" + key.keyId());
+            assertThat(changed.body().get("version").asLong()).isEqualTo(1);
+            assertThat(texts(changed.body().get("scopes"))).containsExactly("write");
+            assertThat(changed.etag()).isEqualTo("\"1\"");
+        } finally {
+            projection.start();
+        }
+    }
+
+    /** An event of a type a later release added is in no view here: a read does not wait for it. */
+    @Test
+    void aKeyWhoseLastEventIsOfALaterReleaseIsReadWithoutWaiting() {
+        IssuedKey key = createKey(registerDeveloper("upgraded"), "newer", now(), null);
+        awaitKeyVersion(key.keyId(), 0);
+        TrackingEventProcessor projection = processing
+                .eventProcessor(KeyProjection.GROUP, TrackingEventProcessor.class).orElseThrow();
+        projection.shutDown();
+        try {
+            appendKeyEvent(key.keyId(), 1, new ApiKeyScopesChangedEvent(key.keyId(), List.of("write"), now()));
+            mongoClient.getDatabase("latchkey").getCollection("domainevents").updateOne(
+                    Filters.and(Filters.eq("aggregateIdentifier", key.keyId()), Filters.eq("sequenceNumber", 1L)),
+                    Updates.set("payloadType", "io.latchkey.api.ApiKeySuspendedEvent"));
+            Response read = get("/v1/keys/" + key.keyId());
+            assertThat(read.status()).as(read.raw()).isEqualTo(200);
+            assertThat(read.body().get("version").asLong()).isZero();
+        } finally {
+            projection.start();
+        }
     }
 
     @Test

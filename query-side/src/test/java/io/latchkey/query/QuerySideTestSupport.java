@@ -243,7 +243,7 @@ abstract class QuerySideTestSupport {
         return append("ApiKey", keyId, sequence, payload);
     }
 
-    record Response(int status, String contentType, String raw, JsonNode body, String retryAfter) {
+    record Response(int status, String contentType, String raw, JsonNode body, String retryAfter, String etag) {
     }
 
     Response get(String path) {
@@ -291,7 +291,8 @@ abstract class QuerySideTestSupport {
             String contentType = response.headers().firstValue("Content-Type").orElse("");
             assertThat(raw).as("no response ever names a secret hash").doesNotContainIgnoringCase("secretHash");
             return new Response(response.statusCode(), contentType, raw, body,
-                    response.headers().firstValue("Retry-After").orElse(null));
+                    response.headers().firstValue("Retry-After").orElse(null),
+                    response.headers().firstValue("ETag").orElse(null));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

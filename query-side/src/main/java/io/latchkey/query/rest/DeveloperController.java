@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -43,22 +44,26 @@ class DeveloperController {
     private final EventWindows windows;
     private final HistoryEntries entries;
     private final Clock clock;
+    private final CurrentViews current;
 
     DeveloperController(DeveloperProjection developers, KeyProjection keys, KeyUsageProjection usage,
-                        EventWindows windows, ObjectMapper json, Clock clock) {
+                        EventWindows windows, ObjectMapper json, Clock clock, CurrentViews current) {
         this.developers = developers;
         this.keys = keys;
         this.usage = usage;
         this.windows = windows;
         this.entries = new HistoryEntries(json);
         this.clock = clock;
+        this.current = current;
     }
 
+    /** The account as the log holds it when the request comes, with its version as the {@code ETag}. */
     @GetMapping
-    DeveloperResponse developer(@PathVariable String developerId, @RequestParam Map<String, String> parameters,
-                                RequestContext ctx) {
+    ResponseEntity<DeveloperResponse> developer(@PathVariable String developerId,
+                                                @RequestParam Map<String, String> parameters, RequestContext ctx) {
         QueryParameters.only(parameters, List.of());
-        return DeveloperResponse.of(find(developerId, ctx));
+        DeveloperView developer = find(developerId, ctx);
+        return ResponseEntity.ok().eTag("\"" + developer.version() + "\"").body(DeveloperResponse.of(developer));
     }
 
     /** A page of the developer's keys, newest first. */
@@ -98,7 +103,7 @@ class DeveloperController {
         // One event past the page tells whether more follow; the first page's window also holds the registration.
         List<DomainEventMessage<?>> page = HistoryCursor.read(windows, developerId, from.key(), size + 1);
         List<DomainEventMessage<?>> first = from.key() == 0 ? page : windows.read(developerId, 0, 1);
-        if (first.isEmpty() || !(first.get(0).getPayload() instanceof DeveloperRegisteredEvent)) {
+        if (!registered(first)) {
             throw ProblemException.notFound(Ids.NO_SUCH_DEVELOPER);
         }
         List<HistoryEntry> events = page.stream().limit(size).map(event -> entries.entry(event, STREAM, ctx.caller()))
@@ -111,7 +116,13 @@ class DeveloperController {
     /** Another developer answers exactly like one that does not exist, checked before any lookup. */
     private DeveloperView find(String developerId, RequestContext ctx) {
         accessible(developerId, ctx);
-        return developers.find(developerId).orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_DEVELOPER));
+        return current.read(developerId, () -> developers.find(developerId), DeveloperView::version,
+                        () -> registered(windows.read(developerId, 0, 1)))
+                .orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_DEVELOPER));
+    }
+
+    private static boolean registered(List<DomainEventMessage<?>> first) {
+        return !first.isEmpty() && first.get(0).getPayload() instanceof DeveloperRegisteredEvent;
     }
 
     private static void accessible(String developerId, RequestContext ctx) {

@@ -26,6 +26,7 @@ import java.util.TreeMap;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -56,6 +57,7 @@ class KeyController {
     private final int maxAsOfEvents;
     private final HistoryEntries entries;
     private final Clock clock;
+    private final CurrentViews current;
     private final int maxBuckets;
     /**
      * Usage queries running at once ({@code latchkey.usage.max-queries}; another is answered 429): one can read
@@ -65,7 +67,7 @@ class KeyController {
     private final Places usageQueries;
 
     KeyController(KeyProjection keys, DeveloperProjection developers, KeyUsageProjection usage, EventWindows windows,
-                  PastStates pastStates, ObjectMapper json, Clock clock,
+                  PastStates pastStates, ObjectMapper json, Clock clock, CurrentViews current,
                   @Value("${latchkey.usage.max-buckets:100000}") int maxBuckets,
                   @Value("${latchkey.usage.max-queries:4}") int maxQueries,
                   @Value("${latchkey.key-as-of.max-queries:4}") int maxAsOfQueries,
@@ -77,6 +79,7 @@ class KeyController {
         this.pastStates = pastStates;
         this.entries = new HistoryEntries(json);
         this.clock = clock;
+        this.current = current;
         this.maxBuckets = maxBuckets;
         this.usageQueries = new Places(maxQueries, "too-many-usage-queries",
                 "Too many usage queries are running; ask again shortly.");
@@ -89,13 +92,20 @@ class KeyController {
         this.maxAsOfEvents = maxAsOfEvents;
     }
 
+    /**
+     * The key as the log holds it when the request comes (a change the command side has answered is in it, so a
+     * create's {@code Location} is found at once), with its version as the {@code ETag} a change's {@code If-Match}
+     * takes.
+     */
     @GetMapping
-    KeyResponse key(@PathVariable String keyId, @RequestParam Map<String, String> parameters, RequestContext ctx) {
+    ResponseEntity<KeyResponse> key(@PathVariable String keyId, @RequestParam Map<String, String> parameters,
+                                    RequestContext ctx) {
         // A misspelt asOf (?asof=) would otherwise answer with the key as it is now.
         QueryParameters.only(parameters, List.of("asOf"));
         KeyView key = find(keyId, ctx);
-        return KeyResponse.of(key, developers.find(key.developerId()).map(DeveloperView::defaultRateLimit).orElse(null),
-                usage.summary(keyId).orElse(null), clock.instant());
+        return ResponseEntity.ok().eTag("\"" + key.version() + "\"").body(KeyResponse.of(key,
+                developers.find(key.developerId()).map(DeveloperView::defaultRateLimit).orElse(null),
+                usage.summary(keyId).orElse(null), clock.instant()));
     }
 
     /**
@@ -196,9 +206,13 @@ class KeyController {
     }
 
     /** The caller's key: another developer's answers exactly as a key that does not exist. */
+    /** The caller's key as the log holds it ({@link CurrentViews}); another developer's answers as an unknown id. */
     private KeyView find(String keyId, RequestContext ctx) {
-        return keys.find(Ids.require(keyId, Ids.NO_SUCH_KEY))
-                .filter(key -> ctx.caller().mayAccess(key.developerId()))
+        String id = Ids.require(keyId, Ids.NO_SUCH_KEY);
+        return current.read(id, () -> keys.find(id).filter(key -> ctx.caller().mayAccess(key.developerId())),
+                        KeyView::version,
+                        () -> pastStates.creation(id).filter(c -> ctx.caller().mayAccess(c.event().developerId()))
+                                .isPresent())
                 .orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_KEY));
     }
 

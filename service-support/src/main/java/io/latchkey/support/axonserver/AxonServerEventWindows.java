@@ -3,6 +3,7 @@ package io.latchkey.support.axonserver;
 import io.axoniq.axonserver.connector.event.AggregateEventStream;
 import io.latchkey.support.events.EventWindows;
 import java.util.List;
+import java.util.Optional;
 import org.axonframework.axonserver.connector.AxonServerConnectionManager;
 import org.axonframework.axonserver.connector.event.axon.GrpcBackedDomainEventData;
 import org.axonframework.eventhandling.DomainEventMessage;
@@ -47,5 +48,12 @@ public final class AxonServerEventWindows implements EventWindows {
         } finally {
             stream.cancel();
         }
+    }
+
+    @Override
+    public Optional<Long> lastSequence(String aggregateId) {
+        // The server answers -1 for an aggregate without events.
+        long highest = connections.getConnection(context).eventChannel().findHighestSequence(aggregateId).join();
+        return highest < 0 ? Optional.empty() : Optional.of(highest);
     }
 }

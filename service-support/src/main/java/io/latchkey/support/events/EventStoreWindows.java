@@ -2,7 +2,9 @@ package io.latchkey.support.events;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventsourcing.eventstore.DomainEventStream;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
@@ -15,14 +17,17 @@ import org.axonframework.eventsourcing.eventstore.EventStore;
 public final class EventStoreWindows implements EventWindows {
 
     private final BiFunction<String, Long, DomainEventStream> reads;
+    private final Function<String, Optional<Long>> lastSequences;
 
     public EventStoreWindows(EventStore eventStore) {
         this.reads = eventStore::readEvents;
+        this.lastSequences = eventStore::lastSequenceNumberFor;
     }
 
     /** Straight from an engine: a process's requests may read through a client of their own. */
     public EventStoreWindows(EventStorageEngine engine) {
         this.reads = engine::readEvents;
+        this.lastSequences = engine::lastSequenceNumberFor;
     }
 
     @Override
@@ -33,5 +38,10 @@ public final class EventStoreWindows implements EventWindows {
             window.add(events.next());
         }
         return window;
+    }
+
+    @Override
+    public Optional<Long> lastSequence(String aggregateId) {
+        return lastSequences.apply(aggregateId);
     }
 }
