@@ -278,6 +278,11 @@ class CommandSideHttpTest {
         assertThat(renewed.status()).as(renewed.raw()).isEqualTo(200);
         assertThat(renewed.body().get("expiresAt").asText()).isEqualTo("2100-01-01T00:00:00Z");
         assertThat(renewed.body().get("version").asLong()).isEqualTo(4);
+        // Times are kept to the millisecond, as every view shows them: a nanosecond later is the same expiry.
+        Response finer = call("POST", "/v1/keys/" + keyId + "/renew",
+                map("expiresAt", "2100-01-01T00:00:00.000000001Z"));
+        assertThat(finer.body().get("expiresAt").asText()).isEqualTo("2100-01-01T00:00:00Z");
+        assertThat(finer.body().get("version").asLong()).as("nothing recorded").isEqualTo(4);
 
         Response limited = call("PUT", "/v1/keys/" + keyId + "/rate-limit",
                 map("limit", 10, "periodSeconds", 1, "burst", 20));
@@ -412,6 +417,14 @@ class CommandSideHttpTest {
                         .endsWith(path.contains("?") ? "/key-in-query" : "/key-in-path");
             }
         }
+        // The operator's token is a credential of the whole system: in a URL it is refused as a key is.
+        for (String path : List.of("/v1/developers?k=" + TOKEN, "/v1/keys/" + TOKEN + "/revoke", "/foo?t=" + TOKEN)) {
+            Response tokenInUrl = send("POST", path, "{}", "Bearer " + TOKEN, "Content-Type", "application/json");
+            assertThat(tokenInUrl.status()).as(path + " " + tokenInUrl.raw()).isEqualTo(400);
+            assertThat(tokenInUrl.raw()).doesNotContain(TOKEN);
+            assertThat(tokenInUrl.body().get("type").asText())
+                    .endsWith(path.contains("?") ? "/key-in-query" : "/key-in-path");
+        }
         Response unknown = call("GET", "/v1/lookup/private-words", null);
         assertProblem(unknown, 404);
         assertThat(unknown.body().get("type").asText()).endsWith("/no-such-endpoint");
@@ -432,6 +445,11 @@ class CommandSideHttpTest {
         assertProblem(xml, 415);
         assertThat(xml.body().get("title").asText()).isEqualTo(notJson.body().get("title").asText());
         assertThat(xml.body().get("detail").asText()).isEqualTo(notJson.body().get("detail").asText());
+        // Nothing here decodes a compressed body: it would be read as the JSON it is not.
+        Response gzip = send("POST", "/v1/developers", "{\"name\":\"Ada\",\"email\":\"ada@example.com\"}",
+                "Bearer " + TOKEN, "Content-Type", "application/json", "Content-Encoding", "gzip");
+        assertProblem(gzip, 415);
+        assertThat(gzip.body().get("detail").asText()).contains("Content-Encoding");
     }
 
     @Test
@@ -521,6 +539,12 @@ class CommandSideHttpTest {
         Response invisible = call("POST", "/v1/developers",
                 map("name", "Ada\u200BLovelace", "email", "ada@example.com"));
         assertThat(invisible.body().get("detail").asText()).startsWith("name must not hold invisible characters");
+        for (String filler : List.of("\u00AD", "\u115F", "\u3164", "\uFFA0", "\u180E", "\u2063", "\uFFF9")) {
+            Response hidden = call("POST", "/v1/developers", map("name", "Ada" + filler, "email", "ada@example.com"));
+            assertProblem(hidden, 422);
+            assertThat(hidden.body().get("detail").asText()).as(filler)
+                    .startsWith("name must not hold invisible characters");
+        }
         // Characters as people count them: 200 emoji are 400 UTF-16 units, and a name of 200 characters is allowed.
         assertThat(createKey(developerId, "name", "\uD83D\uDD11".repeat(200)).status()).isEqualTo(201);
         assertProblem(createKey(developerId, "name", "\uD83D\uDD11".repeat(201)), 422);
@@ -746,6 +770,15 @@ class CommandSideHttpTest {
         assertProblem(call("POST", "/v1/developers", map("name", "  ", "email", "ada@example.com")), 422);
         assertProblem(call("POST", "/v1/developers", map("name", "x".repeat(201), "email", "ada@example.com")), 422);
         assertProblem(call("POST", "/v1/developers", map("name", "Ada", "email", "not-an-address")), 422);
+        for (String markup : List.of("<script>alert(1)</script>@x.y", "a@-b.c", "a@b-.c", "a..b@x.y", ".a@x.y",
+                "a@x..y", "\"a b\"@x.y", "a@x")) {
+            assertProblem(call("POST", "/v1/developers", map("name", "Ada", "email", markup)), 422);
+        }
+        for (String address : List.of("ada.lovelace+keys@example.co.uk", "o'brien@example.com", "josé@exämple.de",
+                "a_b-c@x-y.example")) {
+            assertThat(call("POST", "/v1/developers", map("name", "Ada", "email", address)).status()).as(address)
+                    .isEqualTo(201);
+        }
         assertProblem(call("POST", "/v1/developers", map("name", "Ada",
                 "email", "a".repeat(250) + "@example.com")), 422);
     }

@@ -19,6 +19,7 @@ import io.latchkey.api.DeveloperRegisteredEvent;
 import io.latchkey.api.RateLimit;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -186,6 +187,18 @@ class KeyAsOfTest extends QuerySideTestSupport {
         Response unknown = get("/v1/keys/" + UUID.randomUUID() + "?asOf=" + at(59));
         assertThat(unknown.status()).isEqualTo(404);
         assertThat(unknown.body().get("type").asText()).endsWith("/not-found");
+    }
+
+    @Test
+    void anInstantWithAnOffsetNamesTheSameMomentAsInUtc() {
+        IssuedKey key = created(developer(), 60, null);
+        JsonNode utc = asOf(key.keyId(), at(90));
+        String local = at(90).atOffset(ZoneOffset.ofHours(1)).toString();
+        for (String asOf : List.of(local.replace("+", "%2B"), local)) {
+            Response response = get("/v1/keys/" + key.keyId() + "?asOf=" + asOf);
+            assertThat(response.status()).as(asOf + " " + response.raw()).isEqualTo(200);
+            assertThat(response.body().get("asOf").asText()).as(asOf).isEqualTo(utc.get("asOf").asText());
+        }
     }
 
     @Test

@@ -10,6 +10,10 @@ import java.util.List;
 record CreateKeyRequest(String name, List<String> scopes, Instant expiresAt, RateLimitBody rateLimit,
                         QuotaBody quota) {
 
+    CreateKeyRequest {
+        expiresAt = Requests.millis(expiresAt);
+    }
+
     /** Spring MVC logs what it reads (at debug and trace): never the text, which may hold a pasted key. */
     @Override
     public String toString() {

@@ -15,7 +15,7 @@ final class RenewRequest {
 
     @JsonProperty("expiresAt")
     void expiresAt(Instant value) {
-        expiresAt = value;
+        expiresAt = Requests.millis(value);
         sent = true;
     }
 

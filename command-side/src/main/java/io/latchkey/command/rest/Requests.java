@@ -3,6 +3,8 @@ package io.latchkey.command.rest;
 import io.latchkey.api.Scope;
 import io.latchkey.support.security.CredentialScreen;
 import io.latchkey.support.web.ProblemException;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -13,7 +15,13 @@ import java.util.regex.Pattern;
  */
 final class Requests {
 
-    private static final Pattern EMAIL = Pattern.compile("[^@\\s]+@[^@\\s.]+(\\.[^@\\s.]+)+");
+    private static final String ATOM = "[\\p{L}\\p{N}!#$%&'*+/=?^_`{|}~-]+";
+    private static final String LABEL = "[\\p{L}\\p{N}]([\\p{L}\\p{N}-]*[\\p{L}\\p{N}])?";
+    /**
+     * A dot-atom local part (RFC 5322; letters of any script too, RFC 6531) and a domain of two or more labels of
+     * letters, digits and inner hyphens: an address a mail server takes, not markup or a quoted local part.
+     */
+    private static final Pattern EMAIL = Pattern.compile(ATOM + "(\\." + ATOM + ")*@" + LABEL + "(\\." + LABEL + ")+");
     private static final Pattern VERSION = Pattern.compile("\"?([0-9]{1,18})\"?");
     private static final int MAX_SCOPES = 50;
 
@@ -44,9 +52,10 @@ final class Requests {
                     + "U+202A to U+202E, U+2066 to U+2069), which make text display other than it reads.");
         }
         // Shown as nothing, they make two different names look alike; no script needs them (unlike U+200C and U+200D).
-        if (stripped.chars().anyMatch(c -> c == 0x200B || c == 0x2060 || c == 0xFEFF)) {
-            throw ProblemException.invalid(field + " must not hold invisible characters (U+200B zero width space, "
-                    + "U+2060 word joiner, U+FEFF zero width no-break space).");
+        if (stripped.chars().anyMatch(Requests::invisible)) {
+            throw ProblemException.invalid(field + " must not hold invisible characters (U+00AD soft hyphen, U+115F, "
+                    + "U+1160, U+3164 and U+FFA0 Hangul fillers, U+180E, U+200B zero width space, U+2060 to U+2064, "
+                    + "U+206A to U+206F, U+FEFF zero width no-break space, U+FFF9 to U+FFFB).");
         }
         // Text goes into events, which are kept for good: a credential pasted here could never be taken out of them.
         if (screen.appearsIn(stripped)) {
@@ -58,6 +67,12 @@ final class Requests {
                     + "case, as a key's secret does without its prefix.");
         }
         return stripped;
+    }
+
+    private static boolean invisible(int c) {
+        return c == 0x00AD || c == 0x115F || c == 0x1160 || c == 0x180E || c == 0x200B || c >= 0x2060 && c <= 0x2064
+                || c >= 0x206A && c <= 0x206F || c == 0x3164 || c == 0xFEFF || c == 0xFFA0
+                || c >= 0xFFF9 && c <= 0xFFFB;
     }
 
     private static boolean bidiControl(int c) {
@@ -90,6 +105,14 @@ final class Requests {
             }
         }
         return Scope.canonical(scopes);
+    }
+
+    /**
+     * An instant a client sent, kept to the millisecond as the read models, the replica and the edges' headers keep
+     * it: finer, a renewal could record a change that no view shows.
+     */
+    static Instant millis(Instant sent) {
+        return sent == null ? null : sent.truncatedTo(ChronoUnit.MILLIS);
     }
 
     /** What a request record's {@code toString} shows of a text: its length, never the text. */

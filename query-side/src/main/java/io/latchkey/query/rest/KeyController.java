@@ -16,6 +16,7 @@ import io.latchkey.support.web.RequestContext;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -232,7 +233,9 @@ class KeyController {
             return null;
         }
         try {
-            Instant at = Instant.parse(text);
+            // With Z or an offset, as the command side takes an expiry; an offset's '+' sent unescaped in a query
+            // arrives as a space, which an ISO-8601 time never holds.
+            Instant at = OffsetDateTime.parse(text.replace(' ', '+')).toInstant();
             return TimeBounds.holds(at) ? at : null;
         } catch (DateTimeParseException e) {
             return null;

@@ -2,6 +2,8 @@ package io.latchkey.support.security;
 
 import io.latchkey.validator.servlet.PresentedKey;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Finds credentials in text that would be kept for good (event fields, request ids in event metadata): an API key,
@@ -20,18 +22,36 @@ public final class CredentialScreen {
         this.tokens = tokens;
     }
 
-    /** {@code usage} may be null: no usage token is configured. */
+    /**
+     * {@code usage} may be null: no usage token is configured. A generated token is screened also without its prefix:
+     * its random part alone (64 hex digits, which {@link #holdsBareSecret} lets pass as a digest) is the credential.
+     */
     public static CredentialScreen of(OperatorToken operator, UsageToken usage) {
-        return new CredentialScreen(usage == null ? new byte[][] {operator.bytes()}
-                : new byte[][] {operator.bytes(), usage.bytes()});
+        List<byte[]> tokens = new ArrayList<>();
+        for (byte[] token : usage == null ? List.of(operator.bytes()) : List.of(operator.bytes(), usage.bytes())) {
+            tokens.add(token);
+            String text = new String(token, StandardCharsets.UTF_8);
+            for (String prefix : List.of(UsageToken.PREFIX, OperatorToken.PREFIX)) {
+                if (text.startsWith(prefix) && text.length() - prefix.length() >= OperatorToken.MIN_LENGTH) {
+                    tokens.add(text.substring(prefix.length()).getBytes(StandardCharsets.UTF_8));
+                    break;
+                }
+            }
+        }
+        return new CredentialScreen(tokens.toArray(byte[][]::new));
     }
 
     public boolean appearsIn(String text) {
         if (text == null) {
             return false;
         }
-        if (PresentedKey.holdsKey(text) || text.contains(OperatorToken.PREFIX)) {
-            return true;
+        return PresentedKey.holdsKey(text) || text.contains(OperatorToken.PREFIX) || holdsToken(text);
+    }
+
+    /** Whether {@code text} holds the operator or usage token, or a generated one's random part, exactly. */
+    public boolean holdsToken(String text) {
+        if (text == null) {
+            return false;
         }
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         boolean found = false;

@@ -44,7 +44,8 @@ public class RequestContextFilter extends OncePerRequestFilter {
     public static final long MAX_BODY_BYTES = 64 * 1024;
     static final String BODY_TOO_LARGE = "body-too-large";
     static final String BODY_TOO_LARGE_DETAIL = "Request bodies may hold at most " + MAX_BODY_BYTES + " bytes.";
-    static final String KEY_IN_URL_DETAIL = "Keys are accepted only in the Authorization header, never in a URL.";
+    static final String KEY_IN_URL_DETAIL =
+            "Keys and tokens are accepted only in the Authorization header, never in a URL.";
     static final String UNSUPPORTED_MEDIA_TYPE = "unsupported-media-type";
     static final String UNSUPPORTED_MEDIA_TYPE_TITLE = "Unsupported media type";
     static final String UNSUPPORTED_MEDIA_TYPE_DETAIL =
@@ -78,7 +79,7 @@ public class RequestContextFilter extends OncePerRequestFilter {
 
         // A key in the URL leaks into logs and histories, so it is refused, as the edge refuses it. Only a well-formed
         // key counts, in the query too: page cursors and names may hold "lk_" and are no key.
-        String keyInUrl = keyInUrl(request);
+        String keyInUrl = keyInUrl(request, screen);
         if (keyInUrl != null) {
             Problems.write(response, 400, keyInUrl, "Bad Request", KEY_IN_URL_DETAIL);
             return;
@@ -122,6 +123,14 @@ public class RequestContextFilter extends OncePerRequestFilter {
         if (formOrMultipart(request.getContentType()) || hasBody(request) && !json(request.getContentType())) {
             Problems.write(response, 415, UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_MEDIA_TYPE_TITLE,
                     UNSUPPORTED_MEDIA_TYPE_DETAIL);
+            return;
+        }
+        // A compressed body would be read as the JSON it is not (nothing here decodes it): refused as RFC 9110 allows.
+        String encoding = request.getHeader("Content-Encoding");
+        if (hasBody(request) && encoding != null && !encoding.isBlank()
+                && !encoding.strip().equalsIgnoreCase("identity")) {
+            Problems.write(response, 415, UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_MEDIA_TYPE_TITLE,
+                    "A body with a Content-Encoding is not accepted: send it uncompressed.");
             return;
         }
         // Usage reports name up to 10,000 keys; every other body is a few hundred bytes.
@@ -187,9 +196,14 @@ public class RequestContextFilter extends OncePerRequestFilter {
         return authorization.substring(BEARER.length()).strip();
     }
 
-    /** {@code key-in-path} or {@code key-in-query} for a URL that holds a well-formed key, else null. */
-    static String keyInUrl(HttpServletRequest request) {
-        return PresentedKey.holdsKey(request.getRequestURI()) ? HttpVerdict.KEY_IN_PATH
-                : PresentedKey.holdsKey(request.getQueryString()) ? HttpVerdict.KEY_IN_QUERY : null;
+    /**
+     * {@code key-in-path} or {@code key-in-query} for a URL that holds a well-formed key, or exactly the operator's or
+     * the edges' token (credentials of the whole system), else null.
+     */
+    static String keyInUrl(HttpServletRequest request, CredentialScreen screen) {
+        String path = request.getRequestURI();
+        String query = request.getQueryString();
+        return PresentedKey.holdsKey(path) || screen.holdsToken(path) ? HttpVerdict.KEY_IN_PATH
+                : PresentedKey.holdsKey(query) || screen.holdsToken(query) ? HttpVerdict.KEY_IN_QUERY : null;
     }
 }

@@ -57,8 +57,8 @@ public class WebAutoConfiguration {
 
     /** First of all filters, so that no log line or answer repeats a URL holding a key outside {@code /v1/}. */
     @Bean
-    FilterRegistrationBean<KeyInUrlFilter> keyInUrlFilter() {
-        FilterRegistrationBean<KeyInUrlFilter> registration = new FilterRegistrationBean<>(new KeyInUrlFilter());
+    FilterRegistrationBean<KeyInUrlFilter> keyInUrlFilter(CredentialScreen screen) {
+        FilterRegistrationBean<KeyInUrlFilter> registration = new FilterRegistrationBean<>(new KeyInUrlFilter(screen));
         registration.addUrlPatterns("/*");
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
         return registration;

@@ -3,6 +3,7 @@ package io.latchkey.support.security;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.latchkey.api.secret.KeyFormat;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,6 +35,24 @@ class CredentialScreenTest {
         CredentialScreen screen = screen(null);
         assertThat(screen.appearsIn("leaked " + KeyFormat.forEnvironment("live").generate())).isTrue();
         assertThat(screen.appearsIn("token lkop_0123")).isTrue();
+    }
+
+    @Test
+    void aGeneratedTokensRandomPartIsFoundWithoutItsPrefix() {
+        OperatorToken operator = OperatorToken.resolve(null, dataDir, true);
+        UsageToken usage = UsageToken.resolve(null, operator, dataDir, true);
+        CredentialScreen screen = CredentialScreen.of(operator, usage);
+        for (GeneratedToken token : new GeneratedToken[] {
+                new GeneratedToken(new String(operator.bytes(), StandardCharsets.UTF_8), OperatorToken.PREFIX),
+                new GeneratedToken(new String(usage.bytes(), StandardCharsets.UTF_8), UsageToken.PREFIX)}) {
+            assertThat(token.value()).startsWith(token.prefix());
+            String random = token.value().substring(token.prefix().length());
+            assertThat(screen.appearsIn("reason: " + random)).as(random).isTrue();
+            assertThat(screen.appearsIn(random.substring(1))).as("a part of it").isFalse();
+        }
+    }
+
+    private record GeneratedToken(String value, String prefix) {
     }
 
     @Test
