@@ -1,12 +1,21 @@
 package io.latchkey.query;
 
+import static org.springframework.data.mongodb.core.query.Criteria.where;
+import static org.springframework.data.mongodb.core.query.Query.query;
+
 import io.latchkey.api.DeveloperRateLimitChangedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
+import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
 import org.axonframework.eventhandling.SequenceNumber;
+import org.springframework.data.domain.Sort;
 import org.springframework.data.mongodb.core.MongoTemplate;
+import org.springframework.data.mongodb.core.index.Index;
+import org.springframework.data.mongodb.core.query.Criteria;
 import org.springframework.stereotype.Component;
 
 /** Maintains the {@code developers} collection; each write replaces only an older view ({@link VersionedViews}). */
@@ -20,6 +29,7 @@ public class DeveloperProjection {
 
     DeveloperProjection(MongoTemplate mongo) {
         this.mongo = mongo;
+        mongo.indexOps(DeveloperView.class).createIndex(new Index().on("registeredAt", Sort.Direction.DESC));
     }
 
     @EventHandler
@@ -41,5 +51,23 @@ public class DeveloperProjection {
 
     public Optional<DeveloperView> find(String developerId) {
         return Optional.ofNullable(mongo.findById(developerId, DeveloperView.class));
+    }
+
+    /**
+     * Up to {@code limit} accounts, newest first and by id among accounts registered in the same millisecond, after
+     * the one registered at {@code registeredAt} with id {@code developerId} ({@code null}s: from the newest);
+     * {@code email}, when given, only those with that address, in any case.
+     */
+    public List<DeveloperView> page(String email, Instant registeredAt, String developerId, int limit) {
+        Criteria criteria = new Criteria();
+        if (email != null) {
+            criteria = criteria.and("email").regex("^" + Pattern.quote(email) + "$", "i");
+        }
+        if (registeredAt != null) {
+            criteria = criteria.orOperator(where("registeredAt").lt(registeredAt),
+                    where("registeredAt").is(registeredAt).and("_id").gt(developerId));
+        }
+        return mongo.find(query(criteria).with(Sort.by(Sort.Order.desc("registeredAt"), Sort.Order.asc("_id")))
+                .limit(limit), DeveloperView.class);
     }
 }

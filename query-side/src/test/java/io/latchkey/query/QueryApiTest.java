@@ -177,6 +177,35 @@ class QueryApiTest extends QuerySideTestSupport {
         assertThat(get(history + "?limit=0").status()).isEqualTo(400);
     }
 
+    /** The operator finds an account without its id: newest first, page after page, or by its address. */
+    @Test
+    void developersAreListedNewestFirstAndFoundByTheirAddressInAnyCase() {
+        Instant later = Instant.parse("2100-01-01T00:00:00Z");
+        List<String> newestFirst = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String developerId = UUID.randomUUID().toString();
+            append("DeveloperAccount", developerId, 0, new DeveloperRegisteredEvent(developerId, "Listed " + i,
+                    "Listed." + i + "+keys@Example.com", later.plusSeconds(i)));
+            newestFirst.add(0, developerId);
+        }
+        await().atMost(PROJECTED).until(() -> get("/v1/developers/" + newestFirst.get(0)).status() == 200);
+
+        JsonNode first = get("/v1/developers?limit=2").body();
+        assertThat(first.get("developers").findValuesAsText("developerId")).isEqualTo(newestFirst.subList(0, 2));
+        assertThat(first.get("more").asBoolean()).isTrue();
+        JsonNode second = get("/v1/developers?limit=1&after=" + first.get("next").asText()).body();
+        assertThat(second.get("developers").findValuesAsText("developerId")).containsExactly(newestFirst.get(2));
+
+        JsonNode found = get("/v1/developers?email=listed.1%2Bkeys@example.COM").body();
+        assertThat(found.get("developers").findValuesAsText("developerId")).containsExactly(newestFirst.get(1));
+        assertThat(found.get("more").asBoolean()).isFalse();
+        assertThat(found.get("next").isNull()).isTrue();
+        assertThat(get("/v1/developers?email=Listed.1").body().get("developers")).as("the whole address").isEmpty();
+        for (String bad : List.of("email=", "limit=0", "after=nope", "name=x")) {
+            assertThat(get("/v1/developers?" + bad).status()).as(bad).isEqualTo(400);
+        }
+    }
+
     @Test
     void developerKeysAreListedNewestFirst() {
         String developerId = registerDeveloper("grace");

@@ -101,6 +101,11 @@ class SelfServiceQueryTest extends QuerySideTestSupport {
             assertThat(withoutInstance(theirs)).isEqualTo(withoutInstance(none));
         }
 
+        JsonNode listed = get("/v1/developers", adminA.plaintext()).body();
+        assertThat(listed.get("developers")).as(listed.toString()).hasSize(1);
+        assertThat(listed.get("developers").get(0).get("developerId").asText()).isEqualTo(developerA);
+        assertThat(listed.get("more").asBoolean()).isFalse();
+
         assertThat(get("/v1/keys/" + keyB.keyId() + "/history").status()).as("the operator reads every tenant")
                 .isEqualTo(200);
         assertThat(get("/v1/developers/" + developerB + "/keys").status()).isEqualTo(200);

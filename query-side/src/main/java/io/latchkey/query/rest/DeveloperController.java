@@ -73,10 +73,10 @@ class DeveloperController {
                                @RequestParam Map<String, String> parameters, RequestContext ctx) {
         QueryParameters.only(parameters, List.of("limit", "after"));
         int size = PageSize.parse(limit, KEYS_PAGE, MAX_KEYS_PAGE);
-        KeyListCursor from = KeyListCursor.parse(after);
+        ListCursor from = ListCursor.parse(after);
         DeveloperView developer = find(developerId, ctx);
         List<KeyView> page = new ArrayList<>(keys.ofDeveloper(developer.developerId(),
-                from == null ? null : from.createdAt(), from == null ? null : from.keyId(), size + 1));
+                from == null ? null : from.at(), from == null ? null : from.id(), size + 1));
         boolean more = page.size() > size;
         if (more) {
             page.remove(size);
@@ -85,7 +85,8 @@ class DeveloperController {
         return new DeveloperKeysResponse(developer.developerId(),
                 page.stream().map(key -> KeyResponse.of(key, developer.defaultRateLimit(),
                         usage.summary(key.keyId()).orElse(null), now)).toList(),
-                more, more ? KeyListCursor.after(page.get(size - 1)).encode() : null);
+                more, more ? new ListCursor(page.get(size - 1).createdAt(), page.get(size - 1).keyId()).encode()
+                        : null);
     }
 
     /**

@@ -1,0 +1,62 @@
+package io.latchkey.query.rest;
+
+import io.latchkey.query.DeveloperProjection;
+import io.latchkey.query.DeveloperView;
+import io.latchkey.support.security.Caller;
+import io.latchkey.support.web.ProblemException;
+import io.latchkey.support.web.RequestContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.springframework.http.MediaType;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * {@code GET /v1/developers}: the accounts, newest first, paged as a developer's keys are; {@code email} finds an
+ * account by its address, in any case, where the operator has no id to hand. A developer's admin key sees its own
+ * account alone, as it reaches no other anywhere.
+ */
+@RestController
+@RequestMapping(path = "/v1/developers", produces = MediaType.APPLICATION_JSON_VALUE)
+class DeveloperListController {
+
+    private static final int PAGE = 100;
+    private static final int MAX_PAGE = 1_000;
+    private static final int MAX_EMAIL_LENGTH = 254;
+
+    private final DeveloperProjection developers;
+
+    DeveloperListController(DeveloperProjection developers) {
+        this.developers = developers;
+    }
+
+    @GetMapping
+    DeveloperListResponse developers(@RequestParam(required = false) String limit,
+                                     @RequestParam(required = false) String after,
+                                     @RequestParam(required = false) String email,
+                                     @RequestParam Map<String, String> parameters, RequestContext ctx) {
+        QueryParameters.only(parameters, List.of("limit", "after", "email"));
+        int size = PageSize.parse(limit, PAGE, MAX_PAGE);
+        ListCursor from = ListCursor.parse(after);
+        if (email != null && (email.isBlank() || email.length() > MAX_EMAIL_LENGTH)) {
+            throw new ProblemException(400, "invalid-email", "Bad request",
+                    "email must be an e-mail address of at most " + MAX_EMAIL_LENGTH + " characters.");
+        }
+        Caller caller = ctx.caller();
+        List<DeveloperView> page = new ArrayList<>(caller.isOperator()
+                ? developers.page(email, from == null ? null : from.at(), from == null ? null : from.id(), size + 1)
+                : developers.find(caller.developerId())
+                        .filter(own -> from == null && (email == null || own.email().equalsIgnoreCase(email)))
+                        .map(List::of).orElse(List.of()));
+        boolean more = page.size() > size;
+        if (more) {
+            page.remove(size);
+        }
+        DeveloperView last = page.isEmpty() ? null : page.get(page.size() - 1);
+        return new DeveloperListResponse(page.stream().map(DeveloperResponse::of).toList(), more,
+                more ? new ListCursor(last.registeredAt(), last.developerId()).encode() : null);
+    }
+}
