@@ -112,9 +112,11 @@ final class LatchkeySystem implements AutoCloseable {
      */
     int startEdgeWithoutReplica(String name, String fallbackUrl, String... extraArgs) throws Exception {
         int port = LoopbackPorts.free();
+        int hazelcast = LoopbackPorts.free();
         List<String> args = new ArrayList<>(List.of(
                 "--latchkey.hazelcast.cluster-name=lonely-" + UUID.randomUUID(),
-                "--latchkey.hazelcast.port=" + LoopbackPorts.free()));
+                "--latchkey.hazelcast.port=" + hazelcast,
+                "--latchkey.hazelcast.members=127.0.0.1:" + hazelcast));
         args.addAll(List.of(extraArgs));
         if (fallbackUrl != null) {
             args.add("--latchkey.edge.fallback-url=" + fallbackUrl);

@@ -1,17 +1,21 @@
 package io.latchkey.validator.hazelcast;
 
+import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.replicatedmap.ReplicatedMap;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
 import io.latchkey.validator.KeyReplica;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads this member's local copy of the replicated map. Ready once a writer has published that it caught up with the
@@ -35,6 +39,19 @@ public final class HazelcastKeyReplica implements KeyReplica {
     /** After a read that timed out, the next waits this long: an unreachable owner costs a caller 100 ms a second. */
     private static final long PUBLISHED_BACKOFF_NANOS = 1_000_000_000;
 
+    /**
+     * How long a replica may stay unready before it says what its member sees: a validator given another cluster's
+     * name, or no address of the installation's members, is otherwise alone for good, answering 503 with nothing
+     * logged.
+     */
+    static final Duration UNREADY_WARNING = Duration.ofSeconds(30);
+
+    private static final Logger log = LoggerFactory.getLogger(HazelcastKeyReplica.class);
+
+    private final HazelcastInstance hazelcast;
+    private final long openedAtNanos = System.nanoTime();
+    private final long unreadyWarningNanos;
+    private final AtomicBoolean warnedUnready = new AtomicBoolean();
     private final ReplicatedMap<KeyHash, byte[]> entries;
     private final IMap<String, Long> meta;
     private final ReplicatedMap<String, Long> heads;
@@ -47,7 +64,9 @@ public final class HazelcastKeyReplica implements KeyReplica {
             new Published(Long.MAX_VALUE, -1, System.nanoTime() - PUBLISHED_REFRESH_NANOS, false));
     private final AtomicBoolean reading = new AtomicBoolean();
 
-    private HazelcastKeyReplica(HazelcastInstance hazelcast) {
+    private HazelcastKeyReplica(HazelcastInstance hazelcast, Duration unreadyWarning) {
+        this.hazelcast = hazelcast;
+        this.unreadyWarningNanos = unreadyWarning.toNanos();
         this.entries = ReplicaMaps.activeKeys(hazelcast);
         this.meta = ReplicaMaps.meta(hazelcast);
         this.heads = ReplicaMaps.heads(hazelcast);
@@ -59,12 +78,16 @@ public final class HazelcastKeyReplica implements KeyReplica {
      * anything else is refused at once, where it would fail at the first lookup or never become current.
      */
     public static HazelcastKeyReplica of(HazelcastInstance hazelcast) {
+        return of(hazelcast, UNREADY_WARNING);
+    }
+
+    static HazelcastKeyReplica of(HazelcastInstance hazelcast, Duration unreadyWarning) {
         if (!ReplicaCluster.isReplicaMember(hazelcast)) {
             throw new IllegalArgumentException("Hazelcast instance " + hazelcast.getName() + " cannot hold the key "
                     + "replica: make it a member from ReplicaCluster.memberConfig (a client, or a member configured "
                     + "otherwise, cannot)");
         }
-        return new HazelcastKeyReplica(hazelcast);
+        return new HazelcastKeyReplica(hazelcast, unreadyWarning);
     }
 
     /** This member's entry, except that a revocation it saw before a split-brain merge stays in force through it. */
@@ -86,8 +109,26 @@ public final class HazelcastKeyReplica implements KeyReplica {
         boolean complete = entries.size() >= published(merges) && !tombstones.merging();
         if (complete) {
             readyAfterMerges = merges;
+        } else if (System.nanoTime() - openedAtNanos >= unreadyWarningNanos && !warnedUnready.getAndSet(true)) {
+            warnUnready(merges);
         }
         return complete;
+    }
+
+    /** Once: what this member sees of its cluster, and what to check. */
+    private void warnUnready(long merges) {
+        long publishedSize = published(merges);
+        Config config = hazelcast.getConfig();
+        log.warn("The key replica is not ready {} s after it was opened, and no key can be decided until it is: "
+                        + "this member is in replica cluster '{}' with {} member(s), holding {} entries, and {}. "
+                        + "A validator beside a Latchkey installation needs the installation's cluster name "
+                        + "(bin/latchkey prints it), the address of one of its members (this member asks {}), and "
+                        + "the same pepper",
+                Duration.ofNanos(System.nanoTime() - openedAtNanos).toSeconds(), config.getClusterName(),
+                hazelcast.getCluster().getMembers().size(), entries.size(),
+                publishedSize == Long.MAX_VALUE ? "no writer (a Latchkey query side) has published to it"
+                        : "a writer published " + publishedSize + " entries",
+                config.getNetworkConfig().getJoin().getTcpIpConfig().getMembers());
     }
 
     /**

@@ -11,6 +11,7 @@ import com.hazelcast.config.SerializerConfig;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.spi.merge.DiscardMergePolicy;
 import io.latchkey.api.secret.KeyHash;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -22,18 +23,23 @@ import java.util.List;
  * @param host        the interface to bind and advertise; {@code *} lets Hazelcast choose (containers), and then
  *                    {@code members} must name the other members
  * @param port        first port to try; later members of the same host take the next free one
- * @param members     addresses of other members ({@code host} or {@code host:port})
+ * @param members     addresses of other members ({@code host:port}, or {@code host} for the ports an installation's
+ *                    members take, 5701 to 5710); by default {@code host}
  */
 public record ReplicaCluster(String clusterName, String host, int port, List<String> members) {
 
     static final String ANY_INTERFACE = "*";
+    /** The port an installation's first member takes; the next ones take the following ports. */
+    static final int FIRST_PORT = 5701;
+    /** How many ports from {@link #FIRST_PORT} a member address without a port stands for. */
+    static final int PORTS_TRIED = 10;
     /** The member attribute naming the service instance, so receipts can say which edge is which. */
     static final String INSTANCE_ATTRIBUTE = "latchkey.instance";
 
     public ReplicaCluster {
         clusterName = clusterName == null || clusterName.isBlank() ? "latchkey" : clusterName;
         host = host == null || host.isBlank() ? "127.0.0.1" : host;
-        port = port == 0 ? 5701 : port;
+        port = port == 0 ? FIRST_PORT : port;
         members = members == null || members.isEmpty() ? List.of(host) : List.copyOf(members);
     }
 
@@ -51,11 +57,14 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
         network.setPort(port).setPortAutoIncrement(true).setPortCount(20);
         if (!ANY_INTERFACE.equals(host)) {
             network.getInterfaces().setEnabled(true).addInterface(host);
+            // Else Hazelcast listens on every interface and only advertises this one: anyone who can reach the port and
+            // guesses the cluster's name joins, and any member may write the key map.
+            config.setProperty("hazelcast.socket.bind.any", "false");
         }
         JoinConfig join = network.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);
-        join.getTcpIpConfig().setEnabled(true).setMembers(members);
+        join.getTcpIpConfig().setEnabled(true).setMembers(joinAddresses(members));
 
         config.getSerializationConfig().addSerializerConfig(new SerializerConfig()
                 .setTypeClass(KeyHash.class).setImplementation(new KeyHashSerializer()));
@@ -76,6 +85,35 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
         config.addMapConfig(new MapConfig(ReplicaMaps.META).setBackupCount(MapConfig.MAX_BACKUP_COUNT));
         config.getMemberAttributeConfig().setAttribute(INSTANCE_ATTRIBUTE, instanceName);
         return config;
+    }
+
+    /**
+     * The addresses the join asks: one without a port stands for {@value #FIRST_PORT} and the ports after it, where
+     * Hazelcast would try this member's own port and the ones after it, which for a member with a port of its own (a
+     * validator embedded beside an installation) are ports none of the installation's members holds.
+     */
+    static List<String> joinAddresses(List<String> members) {
+        List<String> addresses = new ArrayList<>();
+        for (String member : members) {
+            if (hasPort(member) || ANY_INTERFACE.equals(member)) {
+                addresses.add(member);
+            } else {
+                String host = member.contains(":") && !member.startsWith("[") ? "[" + member + "]" : member;
+                for (int port = FIRST_PORT; port < FIRST_PORT + PORTS_TRIED; port++) {
+                    addresses.add(host + ":" + port);
+                }
+            }
+        }
+        return addresses;
+    }
+
+    /** {@code host:port} or {@code [v6]:port}, not a host name, an IPv4 address or a bare IPv6 one. */
+    private static boolean hasPort(String member) {
+        if (member.startsWith("[")) {
+            return member.contains("]:");
+        }
+        int colon = member.indexOf(':');
+        return colon >= 0 && colon == member.lastIndexOf(':');
     }
 
     /**

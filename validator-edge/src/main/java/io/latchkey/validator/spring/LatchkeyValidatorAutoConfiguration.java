@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.InitializingBean;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.actuate.health.HealthIndicator;
@@ -38,6 +39,7 @@ import org.springframework.context.annotation.ConditionContext;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
+import org.springframework.core.env.Environment;
 import org.springframework.core.type.AnnotatedTypeMetadata;
 import org.springframework.util.ClassUtils;
 
@@ -87,6 +89,17 @@ public class LatchkeyValidatorAutoConfiguration {
     }
 
     /**
+     * Refuses to start with filter settings that would protect nothing without a word: a {@code latchkey.filter}
+     * property this release does not know (a misspelt {@code url-pattern}), settings without
+     * {@code url-patterns}, or a pattern the servlet container does not read as meant ({@code /orders/**}, which it
+     * takes as that exact path, not the paths under {@code /orders}).
+     */
+    @Bean
+    static InitializingBean latchkeyFilterSettings(Environment environment) {
+        return () -> FilterSettings.check(Binder.get(environment));
+    }
+
+    /**
      * With {@code latchkey.filter.url-patterns} set (e.g. {@code /api/*}), those paths need a key; the scope is
      * read for GET/HEAD/OPTIONS and write otherwise, on {@code latchkey.filter.resource} when set; the filter runs at
      * {@code latchkey.filter.order} among the servlet filters (default: last, after Spring Security's chain at -100).
@@ -96,13 +109,13 @@ public class LatchkeyValidatorAutoConfiguration {
      */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(name = "jakarta.servlet.Filter")
-    @ConditionalOnProperty("latchkey.filter.url-patterns")
+    @Conditional(UrlPatternsSet.class)
     static class ServletFilterConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(name = "latchkeyKeyFilter")
         FilterRegistrationBean<KeyAuthenticationFilter> latchkeyKeyFilter(
-                KeyValidator validator, @Value("${latchkey.filter.url-patterns}") String[] urlPatterns,
+                KeyValidator validator, Environment environment,
                 @Value("${latchkey.filter.resource:}") String resource,
                 @Value("${latchkey.filter.order:" + Ordered.LOWEST_PRECEDENCE + "}") int order,
                 @Value("${latchkey.filter.pass-cors-preflights:#{null}}") Boolean passCorsPreflights) {
@@ -111,7 +124,7 @@ public class LatchkeyValidatorAutoConfiguration {
             FilterRegistrationBean<KeyAuthenticationFilter> registration = new FilterRegistrationBean<>(
                     new KeyAuthenticationFilter(validator, KeyAuthenticationFilter.readWriteScopes(resource),
                             preflights));
-            registration.addUrlPatterns(urlPatterns);
+            registration.addUrlPatterns(FilterSettings.urlPatterns(Binder.get(environment)).orElseThrow());
             registration.setOrder(order);
             return registration;
         }
@@ -203,6 +216,17 @@ public class LatchkeyValidatorAutoConfiguration {
      * Matches when {@code latchkey.rate-limit.mode} binds to a mode other than off, as the properties bind it: YAML
      * reads a bare {@code off} as the boolean false, which a test of the raw text would take for a mode.
      */
+    /** {@code latchkey.filter.url-patterns} set in any form: a list in YAML, a comma-separated value, a variable. */
+    static final class UrlPatternsSet extends SpringBootCondition {
+
+        @Override
+        public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
+            return Binder.get(context.getEnvironment()).bind("latchkey.filter.url-patterns", String[].class).isBound()
+                    ? ConditionOutcome.match("latchkey.filter.url-patterns is set")
+                    : ConditionOutcome.noMatch("latchkey.filter.url-patterns is not set");
+        }
+    }
+
     static final class RateLimitOn extends SpringBootCondition {
 
         @Override

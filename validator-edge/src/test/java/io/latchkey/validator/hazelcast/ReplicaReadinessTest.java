@@ -1,16 +1,25 @@
 package io.latchkey.validator.hazelcast;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.spi.merge.PassThroughMergePolicy;
+import io.latchkey.testing.LoopbackPorts;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * Readiness is asked per request, from the gateway's event loops too: it must answer without waiting on the cluster.
@@ -31,6 +40,34 @@ class ReplicaReadinessTest {
             Thread.sleep(500);
 
             assertThat(replica.isReady()).isTrue();
+        }
+    }
+
+    /** A validator given another cluster's name is alone for good: it says so, once, rather than answer 503 mutely. */
+    @Test
+    void aReplicaThatStaysUnreadySaysOnceWhatItsMemberSees() {
+        int port = LoopbackPorts.free();
+        String clusterName = "mistaken-" + UUID.randomUUID();
+        HazelcastInstance alone = Hazelcast.newHazelcastInstance(new ReplicaCluster(clusterName, "127.0.0.1", port,
+                List.of("127.0.0.1:" + port)).memberConfig("alone"));
+        Logger logger = (Logger) LoggerFactory.getLogger(HazelcastKeyReplica.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            HazelcastKeyReplica replica = HazelcastKeyReplica.of(alone, Duration.ofMillis(200));
+            assertThat(replica.isReady()).isFalse();
+            assertThat(logged.list).as("not before the delay").isEmpty();
+            await().atMost(Duration.ofSeconds(5)).until(() -> !replica.isReady() && !logged.list.isEmpty());
+            replica.isReady();
+
+            assertThat(logged.list).hasSize(1);
+            assertThat(logged.list.get(0).getLevel()).isEqualTo(Level.WARN);
+            assertThat(logged.list.get(0).getFormattedMessage()).contains("'" + clusterName + "'")
+                    .contains("with 1 member(s)").contains("no writer").contains("127.0.0.1:" + port);
+        } finally {
+            logger.detachAppender(logged);
+            alone.shutdown();
         }
     }
 

@@ -1,0 +1,84 @@
+package io.latchkey.validator.spring;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+
+/**
+ * The {@code latchkey.filter} settings, checked before the filter is made: a filter that fails open serves every
+ * request it should have refused, and nothing says so. Read with Spring Boot's binder, so that a list in YAML, a
+ * comma-separated value and an environment variable all count.
+ */
+final class FilterSettings {
+
+    private static final String PREFIX = "latchkey.filter";
+    private static final String URL_PATTERNS = PREFIX + ".url-patterns";
+    /** The properties the filter takes, in the form relaxed binding compares them in. */
+    private static final Set<String> KNOWN = Set.of("urlpatterns", "resource", "order", "passcorspreflights");
+
+    private FilterSettings() {
+    }
+
+    /** The patterns set, checked; empty when none are: then no filter is made. */
+    static Optional<String[]> urlPatterns(Binder binder) {
+        return Optional.ofNullable(binder.bind(URL_PATTERNS, String[].class).map(FilterSettings::checked).orElse(null));
+    }
+
+    /**
+     * Throws for a {@code latchkey.filter} property this release does not know (a misspelt {@code url-pattern}),
+     * settings without {@code url-patterns}, or patterns that would not protect what they name.
+     */
+    static void check(Binder binder) {
+        Map<String, Object> settings = binder.bind(PREFIX, Bindable.mapOf(String.class, Object.class))
+                .orElse(Map.of());
+        Set<String> unknown = new TreeSet<>();
+        for (String name : settings.keySet()) {
+            if (!KNOWN.contains(name.replace("-", "").toLowerCase(Locale.ROOT))) {
+                unknown.add(PREFIX + "." + name);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            throw new IllegalStateException("Unknown properties " + unknown + ": the filter takes url-patterns, "
+                    + "resource, order and pass-cors-preflights, and protects nothing until url-patterns is set.");
+        }
+        if (urlPatterns(binder).isEmpty() && !settings.isEmpty()) {
+            throw new IllegalStateException(PREFIX + " " + new TreeSet<>(settings.keySet()) + " set without "
+                    + URL_PATTERNS + ": no path would need a key. Set the paths to protect, such as /api/*.");
+        }
+    }
+
+    /**
+     * As the servlet container reads them: {@code /path/*} for a path and everything under it, an exact path,
+     * {@code *.ext}, or {@code /} for what no other mapping takes. Any other {@code *} (Spring's {@code /orders/**})
+     * the container takes as that exact text, protecting nothing else, so it is refused.
+     */
+    private static String[] checked(String[] patterns) {
+        List<String> given = Arrays.stream(patterns).map(String::strip).filter(pattern -> !pattern.isEmpty()).toList();
+        if (given.isEmpty()) {
+            throw new IllegalStateException(URL_PATTERNS + " is empty: no path would need a key. Set the paths to "
+                    + "protect, such as /api/*.");
+        }
+        for (String pattern : given) {
+            if (!servletPattern(pattern)) {
+                throw new IllegalStateException(URL_PATTERNS + ": '" + pattern + "' is not a servlet URL pattern, and "
+                        + "the container would protect that exact path alone. Use /path/* for a path and everything "
+                        + "under it, an exact path, or *.extension.");
+            }
+        }
+        return given.toArray(String[]::new);
+    }
+
+    private static boolean servletPattern(String pattern) {
+        if (pattern.startsWith("*.")) {
+            return pattern.length() > 2 && pattern.indexOf('*', 1) < 0 && pattern.indexOf('/') < 0;
+        }
+        int star = pattern.indexOf('*');
+        return pattern.startsWith("/") && (star < 0 || star == pattern.length() - 1 && pattern.endsWith("/*"));
+    }
+}

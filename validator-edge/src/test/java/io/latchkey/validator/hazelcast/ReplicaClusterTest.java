@@ -1,0 +1,83 @@
+package io.latchkey.validator.hazelcast;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import io.latchkey.testing.LoopbackPorts;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.Socket;
+import java.net.SocketException;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/** The member configuration every Latchkey member and embedded validator is made from. */
+class ReplicaClusterTest {
+
+    /** The replica cluster is a trust boundary: a member on loopback must not be reachable from the network. */
+    @Test
+    void aMemberGivenAnInterfaceListensOnThatInterfaceAlone() throws IOException {
+        Optional<InetAddress> networkAddress = networkAddress();
+        assumeTrue(networkAddress.isPresent(), "this machine has no network address besides loopback");
+        int port = LoopbackPorts.free();
+        HazelcastInstance member = Hazelcast.newHazelcastInstance(new ReplicaCluster("bind-" + UUID.randomUUID(),
+                "127.0.0.1", port, List.of("127.0.0.1:" + port)).memberConfig("bind-test"));
+        try {
+            int bound = member.getCluster().getLocalMember().getAddress().getPort();
+            try (Socket loopback = new Socket()) {
+                loopback.connect(new InetSocketAddress("127.0.0.1", bound), 2_000);
+            }
+            assertThatThrownBy(() -> {
+                try (Socket fromNetwork = new Socket()) {
+                    fromNetwork.connect(new InetSocketAddress(networkAddress.get(), bound), 2_000);
+                }
+            }).as("connecting through " + networkAddress.get()).isInstanceOf(IOException.class);
+        } finally {
+            member.shutdown();
+        }
+    }
+
+    @Test
+    void anAddressWithoutAPortStandsForThePortsAnInstallationsMembersTake() {
+        List<String> installation = IntStream.range(5701, 5711).mapToObj(port -> "10.0.0.5:" + port).toList();
+        assertThat(ReplicaCluster.joinAddresses(List.of("10.0.0.5"))).isEqualTo(installation);
+        assertThat(ReplicaCluster.joinAddresses(List.of("10.0.0.5:5799", "[::1]:5701")))
+                .containsExactly("10.0.0.5:5799", "[::1]:5701");
+        assertThat(ReplicaCluster.joinAddresses(List.of("::1"))).first().isEqualTo("[::1]:5701");
+        assertThat(ReplicaCluster.joinAddresses(List.of("edge.internal"))).hasSize(10).last()
+                .isEqualTo("edge.internal:5710");
+
+        // A member with a port of its own (a validator beside an installation) still asks the installation's ports.
+        Config embedded = new ReplicaCluster("c", "127.0.0.1", 5750, null).memberConfig("embedded");
+        assertThat(embedded.getNetworkConfig().getJoin().getTcpIpConfig().getMembers())
+                .isEqualTo(IntStream.range(5701, 5711).mapToObj(port -> "127.0.0.1:" + port).toList());
+        assertThat(embedded.getProperty("hazelcast.socket.bind.any")).isEqualTo("false");
+        assertThat(new ReplicaCluster("c", "*", 5701, List.of("edge")).memberConfig("container")
+                .getProperty("hazelcast.socket.bind.any")).as("containers bind every interface").isNull();
+    }
+
+    private static Optional<InetAddress> networkAddress() throws SocketException {
+        return NetworkInterface.networkInterfaces().filter(ReplicaClusterTest::up)
+                .flatMap(NetworkInterface::inetAddresses)
+                .filter(address -> address instanceof Inet4Address && !address.isLoopbackAddress())
+                .findFirst();
+    }
+
+    private static boolean up(NetworkInterface network) {
+        try {
+            return network.isUp() && !network.isLoopback();
+        } catch (SocketException e) {
+            return false;
+        }
+    }
+}

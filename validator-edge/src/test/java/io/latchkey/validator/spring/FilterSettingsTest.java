@@ -1,0 +1,69 @@
+package io.latchkey.validator.spring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.latchkey.testing.LoopbackPorts;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.hazelcast.HazelcastAutoConfiguration;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+
+/** Filter settings that would protect nothing, silently, stop the application at start. */
+class FilterSettingsTest {
+
+    private static Binder binder(Map<String, String> properties) {
+        return new Binder(new MapConfigurationPropertySource(properties));
+    }
+
+    @Test
+    void patternsAreTakenInEveryFormSpringReads() {
+        assertThat(FilterSettings.urlPatterns(binder(Map.of("latchkey.filter.url-patterns", "/orders/*, /invoices"))))
+                .hasValueSatisfying(patterns -> assertThat(patterns).containsExactly("/orders/*", "/invoices"));
+        Binder yamlList = binder(Map.of("latchkey.filter.url-patterns[0]", "/orders/*",
+                "latchkey.filter.url-patterns[1]", "*.json", "latchkey.filter.resource", "orders"));
+        FilterSettings.check(yamlList);
+        assertThat(FilterSettings.urlPatterns(yamlList))
+                .hasValueSatisfying(patterns -> assertThat(patterns).containsExactly("/orders/*", "*.json"));
+        Binder camelCase = binder(Map.of("latchkey.filter.urlPatterns", "/", "latchkey.filter.passCorsPreflights",
+                "true"));
+        FilterSettings.check(camelCase);
+        assertThat(FilterSettings.urlPatterns(camelCase)).isPresent();
+        FilterSettings.check(binder(Map.of()));
+        assertThat(FilterSettings.urlPatterns(binder(Map.of()))).as("no filter asked for").isEmpty();
+    }
+
+    @Test
+    void aMisspeltOrMissingPatternsPropertyStopsTheStart() {
+        assertThatThrownBy(() -> FilterSettings.check(binder(Map.of("latchkey.filter.url-pattern", "/orders/*"))))
+                .hasMessageContaining("latchkey.filter.url-pattern]");
+        assertThatThrownBy(() -> FilterSettings.check(binder(Map.of("latchkey.filter.resource", "orders"))))
+                .hasMessageContaining("without latchkey.filter.url-patterns");
+    }
+
+    @Test
+    void aPatternTheContainerWouldMatchAsExactTextStopsTheStart() {
+        for (String pattern : new String[] {"/orders/**", "/orders*", "orders/*", "/a/*/b", "*.", " , "}) {
+            assertThatThrownBy(() -> FilterSettings.check(binder(Map.of("latchkey.filter.url-patterns", pattern))))
+                    .as(pattern).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("latchkey.filter.url-patterns");
+        }
+    }
+
+    @Test
+    void anApplicationWithAMisspeltFilterSettingDoesNotStart() {
+        int port = LoopbackPorts.free();
+        new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(LatchkeyValidatorAutoConfiguration.class,
+                        HazelcastAutoConfiguration.class))
+                .withPropertyValues("latchkey.hazelcast.cluster-name=filter-" + UUID.randomUUID(),
+                        "latchkey.hazelcast.port=" + port, "latchkey.hazelcast.members=127.0.0.1:" + port,
+                        "latchkey.filter.url-pattern=/orders/*")
+                .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+                        .hasMessageContaining("latchkey.filter.url-pattern]"));
+    }
+}
