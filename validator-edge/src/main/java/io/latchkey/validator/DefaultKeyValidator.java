@@ -12,6 +12,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Format check → hash → local lookup → status → expiry → grace → scope, in that order; then, only for a key that
@@ -22,8 +25,14 @@ import java.util.concurrent.CompletionStage;
  */
 final class DefaultKeyValidator implements KeyValidator {
 
+    private static final Logger log = LoggerFactory.getLogger(DefaultKeyValidator.class);
+
     private final KeyReplica replica;
     private final KeyHasher hasher;
+    private final long fingerprint;
+    /** Set once the writers were found to hash as this validator does; never asked again then. */
+    private volatile boolean hashesAsWriters;
+    private final AtomicBoolean toldOtherPepper = new AtomicBoolean();
     private final Clock clock;
     private final Duration maxLag;
     private final RateLimiter rateLimiter;
@@ -33,6 +42,7 @@ final class DefaultKeyValidator implements KeyValidator {
                         QuotaLimiter quotaLimiter) {
         this.replica = replica;
         this.hasher = hasher;
+        this.fingerprint = hasher.fingerprint();
         this.clock = clock;
         this.maxLag = maxLag;
         this.rateLimiter = rateLimiter;
@@ -162,9 +172,10 @@ final class DefaultKeyValidator implements KeyValidator {
         return replica;
     }
 
+    /** Also false while the writers hash with another pepper: every key would be unknown to this validator. */
     @Override
     public boolean isCurrent() {
-        if (!replica.isReady()) {
+        if (!replica.isReady() || !hashesAsWriters()) {
             return false;
         }
         if (maxLag == null) {
@@ -172,6 +183,22 @@ final class DefaultKeyValidator implements KeyValidator {
         }
         Duration lag = lag();
         return lag != null && lag.compareTo(maxLag) <= 0;
+    }
+
+    /** True unless the writers published a pepper fingerprint other than this validator's; says so once. */
+    private boolean hashesAsWriters() {
+        if (hashesAsWriters) {
+            return true;
+        }
+        KeyReplica.Hashing hashing = replica.hashing(fingerprint);
+        if (hashing == KeyReplica.Hashing.SAME) {
+            hashesAsWriters = true;
+        } else if (hashing == KeyReplica.Hashing.OTHER && !toldOtherPepper.getAndSet(true)) {
+            log.error("This validator hashes keys with another pepper than the installation's writers, so every key "
+                    + "would be unknown to it: it decides none (503) until it is given the installation's pepper "
+                    + "(LATCHKEY_PEPPER, latchkey.pepper)");
+        }
+        return hashing != KeyReplica.Hashing.OTHER;
     }
 
     @Override

@@ -29,4 +29,16 @@ public interface KeyReplica {
      * {@link KeyValidator#lag()} notices.
      */
     Instant asOf();
+
+    /**
+     * Whether the writers hash secrets as a hasher of {@code fingerprint} does
+     * ({@link io.latchkey.api.secret.KeyHasher#fingerprint}). {@code UNKNOWN} while they have published none (writers
+     * of a release before the check, or not read yet); it must not block.
+     */
+    default Hashing hashing(long fingerprint) {
+        return Hashing.UNKNOWN;
+    }
+
+    /** The answer of {@link #hashing}. */
+    enum Hashing { SAME, OTHER, UNKNOWN }
 }

@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,6 +64,9 @@ public final class HazelcastKeyReplica implements KeyReplica {
     private final AtomicReference<Published> published = new AtomicReference<>(
             new Published(Long.MAX_VALUE, -1, System.nanoTime() - PUBLISHED_REFRESH_NANOS, false));
     private final AtomicBoolean reading = new AtomicBoolean();
+    /** The writers' pepper fingerprint once read (then kept: it changes only with every key's hash); null before. */
+    private volatile Long writersFingerprint;
+    private final AtomicLong fingerprintAskedAtNanos = new AtomicLong(System.nanoTime() - PUBLISHED_BACKOFF_NANOS);
 
     private HazelcastKeyReplica(HazelcastInstance hazelcast, Duration unreadyWarning) {
         this.hazelcast = hazelcast;
@@ -169,6 +173,28 @@ public final class HazelcastKeyReplica implements KeyReplica {
      * up waiting.
      */
     private record Published(long size, long merges, long readAtNanos, boolean timedOut) {
+    }
+
+    /**
+     * Never waits: until the writers' fingerprint has been read, a read is started at most once a second and answers
+     * a later call.
+     */
+    @Override
+    public Hashing hashing(long fingerprint) {
+        Long writers = writersFingerprint;
+        if (writers == null) {
+            long asked = fingerprintAskedAtNanos.get();
+            long now = System.nanoTime();
+            if (now - asked >= PUBLISHED_BACKOFF_NANOS && fingerprintAskedAtNanos.compareAndSet(asked, now)) {
+                meta.getAsync(ReplicaMaps.PEPPER_FINGERPRINT).thenAccept(read -> {
+                    if (read != null) {
+                        writersFingerprint = read;
+                    }
+                });
+            }
+            return Hashing.UNKNOWN;
+        }
+        return writers == fingerprint ? Hashing.SAME : Hashing.OTHER;
     }
 
     @Override

@@ -120,6 +120,15 @@ public final class ReplicaWriter {
         }
     }
 
+    /**
+     * Tells readers how this writer hashes secrets ({@code KeyHasher.fingerprint}), so that a validator given another
+     * pepper says so and decides nothing, where it would answer every key as unknown. Idempotent; call it with the
+     * published size, which is kept as long.
+     */
+    public void publishPepperFingerprint(long fingerprint) {
+        meta.set(ReplicaMaps.PEPPER_FINGERPRINT, fingerprint);
+    }
+
     /** The second half of {@link #publishCaughtUp}: this writer's confirmation that it got as far as {@code asOf}. */
     public void confirm(Instant asOf) {
         heads.put(writerId, asOf.toEpochMilli(), HEAD_RETENTION.toMillis(), TimeUnit.MILLISECONDS);

@@ -11,7 +11,10 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.spi.merge.PassThroughMergePolicy;
+import io.latchkey.api.secret.KeyFormat;
+import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.testing.LoopbackPorts;
+import io.latchkey.validator.KeyValidator;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -68,6 +71,40 @@ class ReplicaReadinessTest {
         } finally {
             logger.detachAppender(logged);
             alone.shutdown();
+        }
+    }
+
+    /**
+     * A validator given another pepper than the writers' finds every key unknown: it decides none (503, not 401 for
+     * every caller) and says why, once; one with the writers' pepper is current as before.
+     */
+    @Test
+    void aValidatorWithAnotherPepperThanTheWritersDecidesNothingAndSaysWhy() throws Exception {
+        Logger logger = (Logger) LoggerFactory.getLogger("io.latchkey.validator.DefaultKeyValidator");
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        try (TestCluster cluster = new TestCluster()) {
+            HazelcastInstance writerMember = cluster.startMember();
+            ReplicaWriter writer = ReplicaWriter.of(writerMember);
+            cluster.keepCaughtUp(writer);
+            writer.publishPepperFingerprint(KeyHasher.forPepper("the-installations-pepper").fingerprint());
+            HazelcastInstance member = cluster.startMember();
+            KeyValidator same = KeyValidator.builder().replica(HazelcastKeyReplica.of(member))
+                    .hasher(KeyHasher.forPepper("the-installations-pepper")).build();
+            KeyValidator other = KeyValidator.builder().replica(HazelcastKeyReplica.of(member))
+                    .hasher(KeyHasher.forPepper("a-pepper-of-its-own-0123")).build();
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> same.isCurrent() && !other.isCurrent()
+                    && !logged.list.isEmpty());
+            other.isCurrent();
+            String key = KeyFormat.forEnvironment("live").generate();
+            assertThat(other.canDecide(key)).isFalse();
+            assertThat(logged.list).hasSize(1);
+            assertThat(logged.list.get(0).getLevel()).isEqualTo(Level.ERROR);
+            assertThat(logged.list.get(0).getFormattedMessage()).contains("another pepper");
+        } finally {
+            logger.detachAppender(logged);
         }
     }
 
