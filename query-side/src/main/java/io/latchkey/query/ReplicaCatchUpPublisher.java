@@ -1,7 +1,6 @@
 package io.latchkey.query;
 
 import com.hazelcast.core.HazelcastInstance;
-import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import java.time.Clock;
 import java.time.Instant;
@@ -31,7 +30,6 @@ import org.springframework.stereotype.Component;
 class ReplicaCatchUpPublisher {
 
     private static final Logger log = LoggerFactory.getLogger(ReplicaCatchUpPublisher.class);
-    private static final long FINGERPRINT_REPUBLISH_NANOS = 60_000_000_000L;
 
     private final EventProcessingConfiguration processing;
     private final EventStore eventStore;
@@ -39,16 +37,11 @@ class ReplicaCatchUpPublisher {
     private final Clock clock;
     private final ReplicaReconciler reconciler;
     private final Notes notes = new Notes();
-    /** How this side hashes secrets, published for the validators ({@link ReplicaWriter#publishPepperFingerprint}). */
-    private final long pepperFingerprint;
-    private long fingerprintPublishedAtNanos;
     /** Only the scheduler's thread uses it. */
     private boolean headUnreadable;
 
     ReplicaCatchUpPublisher(EventProcessingConfiguration processing, EventStore eventStore,
-                            HazelcastInstance hazelcast, Clock clock, ReplicaReconciler reconciler, KeyHasher hasher) {
-        this.pepperFingerprint = hasher.fingerprint();
-        this.fingerprintPublishedAtNanos = System.nanoTime() - FINGERPRINT_REPUBLISH_NANOS;
+                            HazelcastInstance hazelcast, Clock clock, ReplicaReconciler reconciler) {
         this.processing = processing;
         this.eventStore = eventStore;
         this.writer = ReplicaWriter.of(hazelcast);
@@ -84,12 +77,6 @@ class ReplicaCatchUpPublisher {
                 .orElse(OptionalLong.empty()));
         if (reached != null && reconciler.settled()) {
             writer.publishSize();
-            long nanos = System.nanoTime();
-            // Again every minute: a cluster that lost every copy of it (all members restarted) learns it anew.
-            if (nanos - fingerprintPublishedAtNanos >= FINGERPRINT_REPUBLISH_NANOS) {
-                writer.publishPepperFingerprint(pepperFingerprint);
-                fingerprintPublishedAtNanos = nanos;
-            }
             // Asked again as the confirmation goes out: a merge may have begun while the size was sent.
             reconciler.confirmIfSettled(() -> writer.confirm(reached));
         }

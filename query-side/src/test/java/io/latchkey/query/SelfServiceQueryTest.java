@@ -12,7 +12,10 @@ import io.latchkey.api.secret.KeyFormat;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import org.axonframework.config.EventProcessingConfiguration;
+import org.axonframework.eventhandling.TrackingEventProcessor;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 /**
  * Developers read their own keys, history and account with their own admin key, authenticated by the validator
@@ -21,6 +24,9 @@ import org.junit.jupiter.api.Test;
 class SelfServiceQueryTest extends QuerySideTestSupport {
 
     private static final Duration PROJECTED = Duration.ofSeconds(15);
+
+    @Autowired
+    EventProcessingConfiguration processing;
 
     private String registerDeveloper(String name) {
         String developerId = UUID.randomUUID().toString();
@@ -43,6 +49,34 @@ class SelfServiceQueryTest extends QuerySideTestSupport {
             object.remove("instance");
         }
         return copy;
+    }
+
+    /**
+     * While the key projection is behind, another developer's new key answers an admin key 404 at once, exactly as an
+     * id that does not exist, not the 503 its owner would get: waiting would tell that the key exists.
+     */
+    @Test
+    void anotherDevelopersKeyTheReadModelDoesNotHoldYetIsNotFoundNotWaitedFor() {
+        String developerA = registerDeveloper("cy");
+        String developerB = registerDeveloper("di");
+        IssuedKey adminA = createKey(developerA, List.of("admin"));
+        await().atMost(PROJECTED).until(() -> get("/v1/keys/" + adminA.keyId(), adminA.plaintext()).status() == 200);
+        TrackingEventProcessor projection = processing
+                .eventProcessor(KeyProjection.GROUP, TrackingEventProcessor.class).orElseThrow();
+        projection.shutDown();
+        try {
+            IssuedKey keyB = createKey(developerB, List.of("read"));
+            for (String route : List.of("/v1/keys/%s", "/v1/keys/%s/usage")) {
+                Response theirs = get(route.formatted(keyB.keyId()), adminA.plaintext());
+                Response none = get(route.formatted(UUID.randomUUID()), adminA.plaintext());
+                assertThat(theirs.status()).as(route + ": " + theirs.raw()).isEqualTo(404);
+                assertThat(withoutInstance(theirs)).isEqualTo(withoutInstance(none));
+            }
+            assertThat(get("/v1/keys/" + keyB.keyId()).status()).as("its owner's side waits, then 503")
+                    .isEqualTo(503);
+        } finally {
+            projection.start();
+        }
     }
 
     @Test

@@ -172,7 +172,7 @@ final class DefaultKeyValidator implements KeyValidator {
         return replica;
     }
 
-    /** Also false while the writers hash with another pepper: every key would be unknown to this validator. */
+    /** Also false while the command side hashes with another pepper: every key would be unknown to this validator. */
     @Override
     public boolean isCurrent() {
         if (!replica.isReady() || !hashesAsWriters()) {
@@ -185,7 +185,10 @@ final class DefaultKeyValidator implements KeyValidator {
         return lag != null && lag.compareTo(maxLag) <= 0;
     }
 
-    /** True unless the writers published a pepper fingerprint other than this validator's; says so once. */
+    /**
+     * True unless the command side published a pepper fingerprint other than this validator's; says so once, and
+     * when the two agree again (the command side's pepper mended).
+     */
     private boolean hashesAsWriters() {
         if (hashesAsWriters) {
             return true;
@@ -193,9 +196,12 @@ final class DefaultKeyValidator implements KeyValidator {
         KeyReplica.Hashing hashing = replica.hashing(fingerprint);
         if (hashing == KeyReplica.Hashing.SAME) {
             hashesAsWriters = true;
+            if (toldOtherPepper.get()) {
+                log.info("This validator and the installation's command side now hash keys with the same pepper");
+            }
         } else if (hashing == KeyReplica.Hashing.OTHER && !toldOtherPepper.getAndSet(true)) {
-            log.error("This validator hashes keys with another pepper than the installation's writers, so every key "
-                    + "would be unknown to it: it decides none (503) until it is given the installation's pepper "
+            log.error("This validator hashes keys with another pepper than the installation's command side, so every "
+                    + "key would be unknown to it: it decides none (503) until the two have the same pepper "
                     + "(LATCHKEY_PEPPER, latchkey.pepper)");
         }
         return hashing != KeyReplica.Hashing.OTHER;

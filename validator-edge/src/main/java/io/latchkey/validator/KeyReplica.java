@@ -31,9 +31,9 @@ public interface KeyReplica {
     Instant asOf();
 
     /**
-     * Whether the writers hash secrets as a hasher of {@code fingerprint} does
-     * ({@link io.latchkey.api.secret.KeyHasher#fingerprint}). {@code UNKNOWN} while they have published none (writers
-     * of a release before the check, or not read yet); it must not block.
+     * Whether the installation (its command side, which hashes every secret) hashes as a hasher of {@code fingerprint}
+     * ({@link io.latchkey.api.secret.KeyHasher#fingerprint}). {@code UNKNOWN} while none was published (a command
+     * side of a release before the check, or not read yet); it must not block.
      */
     default Hashing hashing(long fingerprint) {
         return Hashing.UNKNOWN;

@@ -62,7 +62,7 @@ class DeveloperController {
     ResponseEntity<DeveloperResponse> developer(@PathVariable String developerId,
                                                 @RequestParam Map<String, String> parameters, RequestContext ctx) {
         QueryParameters.only(parameters, List.of());
-        DeveloperView developer = find(developerId, ctx);
+        DeveloperView developer = find(developerId, ctx, CurrentViews.Freshness.LATEST);
         return ResponseEntity.ok().eTag("\"" + developer.version() + "\"").body(DeveloperResponse.of(developer));
     }
 
@@ -74,7 +74,7 @@ class DeveloperController {
         QueryParameters.only(parameters, List.of("limit", "after"));
         int size = PageSize.parse(limit, KEYS_PAGE, MAX_KEYS_PAGE);
         ListCursor from = ListCursor.parse(after);
-        DeveloperView developer = find(developerId, ctx);
+        DeveloperView developer = find(developerId, ctx, CurrentViews.Freshness.EXISTS);
         List<KeyView> page = new ArrayList<>(keys.ofDeveloper(developer.developerId(),
                 from == null ? null : from.at(), from == null ? null : from.id(), size + 1));
         boolean more = page.size() > size;
@@ -115,9 +115,9 @@ class DeveloperController {
     }
 
     /** Another developer answers exactly like one that does not exist, checked before any lookup. */
-    private DeveloperView find(String developerId, RequestContext ctx) {
+    private DeveloperView find(String developerId, RequestContext ctx, CurrentViews.Freshness freshness) {
         accessible(developerId, ctx);
-        return current.read(developerId, () -> developers.find(developerId), DeveloperView::version,
+        return current.read(developerId, freshness, () -> developers.find(developerId), DeveloperView::version,
                         () -> registered(windows.read(developerId, 0, 1)))
                 .orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_DEVELOPER));
     }

@@ -13,6 +13,7 @@ import io.latchkey.support.events.EventWindows;
 import io.latchkey.support.web.Ids;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.RequestContext;
+import jakarta.servlet.http.HttpServletResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,7 +28,7 @@ import java.util.TreeMap;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.MediaType;
-import org.springframework.http.ResponseEntity;
+import org.springframework.http.HttpHeaders;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -96,17 +97,20 @@ class KeyController {
     /**
      * The key as the log holds it when the request comes (a change the command side has answered is in it, so a
      * create's {@code Location} is found at once), with its version as the {@code ETag} a change's {@code If-Match}
-     * takes.
+     * takes. The ETag is set on the response, not through Spring's entity, which would answer a matching
+     * {@code If-None-Match} 304: the body also tells what changes without a version (status by the clock, quota used,
+     * last use, the developer's default limit).
      */
     @GetMapping
-    ResponseEntity<KeyResponse> key(@PathVariable String keyId, @RequestParam Map<String, String> parameters,
-                                    RequestContext ctx) {
+    KeyResponse key(@PathVariable String keyId, @RequestParam Map<String, String> parameters, RequestContext ctx,
+                    HttpServletResponse response) {
         // A misspelt asOf (?asof=) would otherwise answer with the key as it is now.
         QueryParameters.only(parameters, List.of("asOf"));
-        KeyView key = find(keyId, ctx);
-        return ResponseEntity.ok().eTag("\"" + key.version() + "\"").body(KeyResponse.of(key,
-                developers.find(key.developerId()).map(DeveloperView::defaultRateLimit).orElse(null),
-                usage.summary(keyId).orElse(null), clock.instant()));
+        KeyView key = find(keyId, ctx, CurrentViews.Freshness.LATEST);
+        response.setHeader(HttpHeaders.ETAG, "\"" + key.version() + "\"");
+        response.setHeader(HttpHeaders.CACHE_CONTROL, "no-cache");
+        return KeyResponse.of(key, developers.find(key.developerId()).map(DeveloperView::defaultRateLimit).orElse(null),
+                usage.summary(keyId).orElse(null), clock.instant());
     }
 
     /**
@@ -163,7 +167,7 @@ class KeyController {
             default -> throw new ProblemException(400, "invalid-granularity", "Bad request",
                     "granularity must be minute, hour or day.");
         };
-        find(keyId, ctx);
+        find(keyId, ctx, CurrentViews.Freshness.EXISTS);
         Instant givenFrom = instant(from);
         Instant givenTo = instant(to);
         List<String> unreadable = new ArrayList<>();
@@ -206,12 +210,14 @@ class KeyController {
                 .orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_KEY));
     }
 
-    /** The caller's key: another developer's answers exactly as a key that does not exist. */
-    /** The caller's key as the log holds it ({@link CurrentViews}); another developer's answers as an unknown id. */
-    private KeyView find(String keyId, RequestContext ctx) {
+    /**
+     * The caller's key, as fresh as {@code freshness} asks ({@link CurrentViews}): another developer's answers
+     * exactly as a key that does not exist.
+     */
+    private KeyView find(String keyId, RequestContext ctx, CurrentViews.Freshness freshness) {
         String id = Ids.require(keyId, Ids.NO_SUCH_KEY);
-        return current.read(id, () -> keys.find(id).filter(key -> ctx.caller().mayAccess(key.developerId())),
-                        KeyView::version,
+        return current.read(id, freshness,
+                        () -> keys.find(id).filter(key -> ctx.caller().mayAccess(key.developerId())), KeyView::version,
                         () -> pastStates.creation(id).filter(c -> ctx.caller().mayAccess(c.event().developerId()))
                                 .isPresent())
                 .orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_KEY));

@@ -2,8 +2,10 @@ package io.latchkey.support.axonserver;
 
 import io.axoniq.axonserver.connector.event.AggregateEventStream;
 import io.latchkey.support.events.EventWindows;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.axonframework.axonserver.connector.AxonServerConnectionManager;
 import org.axonframework.axonserver.connector.event.axon.GrpcBackedDomainEventData;
 import org.axonframework.eventhandling.DomainEventMessage;
@@ -17,6 +19,9 @@ import org.axonframework.serialization.upcasting.event.EventUpcaster;
  * upcast and deserialized as Axon's own Axon Server event store does, given its metadata-aware serializer.
  */
 public final class AxonServerEventWindows implements EventWindows {
+
+    /** How long a query waits for the server, as a request waits for the embedded store's reads. */
+    private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(10);
 
     private final AxonServerConnectionManager connections;
     private final String context;
@@ -53,7 +58,8 @@ public final class AxonServerEventWindows implements EventWindows {
     @Override
     public Optional<Long> lastSequence(String aggregateId) {
         // The server answers -1 for an aggregate without events.
-        long highest = connections.getConnection(context).eventChannel().findHighestSequence(aggregateId).join();
+        long highest = connections.getConnection(context).eventChannel().findHighestSequence(aggregateId)
+                .orTimeout(ANSWER_TIMEOUT.toSeconds(), TimeUnit.SECONDS).join();
         return highest < 0 ? Optional.empty() : Optional.of(highest);
     }
 }

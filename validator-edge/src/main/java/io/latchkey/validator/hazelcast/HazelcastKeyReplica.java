@@ -64,7 +64,7 @@ public final class HazelcastKeyReplica implements KeyReplica {
     private final AtomicReference<Published> published = new AtomicReference<>(
             new Published(Long.MAX_VALUE, -1, System.nanoTime() - PUBLISHED_REFRESH_NANOS, false));
     private final AtomicBoolean reading = new AtomicBoolean();
-    /** The writers' pepper fingerprint once read (then kept: it changes only with every key's hash); null before. */
+    /** The pepper fingerprint the command side published, as last read; null before one was. */
     private volatile Long writersFingerprint;
     private final AtomicLong fingerprintAskedAtNanos = new AtomicLong(System.nanoTime() - PUBLISHED_BACKOFF_NANOS);
 
@@ -176,25 +176,25 @@ public final class HazelcastKeyReplica implements KeyReplica {
     }
 
     /**
-     * Never waits: until the writers' fingerprint has been read, a read is started at most once a second and answers
-     * a later call.
+     * Never waits: until the published fingerprint was read equal to {@code fingerprint}, a read is started at most
+     * once a second and answers a later call, so that a command side whose pepper was mended is seen.
      */
     @Override
     public Hashing hashing(long fingerprint) {
         Long writers = writersFingerprint;
-        if (writers == null) {
-            long asked = fingerprintAskedAtNanos.get();
-            long now = System.nanoTime();
-            if (now - asked >= PUBLISHED_BACKOFF_NANOS && fingerprintAskedAtNanos.compareAndSet(asked, now)) {
-                meta.getAsync(ReplicaMaps.PEPPER_FINGERPRINT).thenAccept(read -> {
-                    if (read != null) {
-                        writersFingerprint = read;
-                    }
-                });
-            }
-            return Hashing.UNKNOWN;
+        if (writers != null && writers == fingerprint) {
+            return Hashing.SAME;
         }
-        return writers == fingerprint ? Hashing.SAME : Hashing.OTHER;
+        long asked = fingerprintAskedAtNanos.get();
+        long now = System.nanoTime();
+        if (now - asked >= PUBLISHED_BACKOFF_NANOS && fingerprintAskedAtNanos.compareAndSet(asked, now)) {
+            meta.getAsync(ReplicaMaps.PEPPER_FINGERPRINT).thenAccept(read -> {
+                if (read != null) {
+                    writersFingerprint = read;
+                }
+            });
+        }
+        return writers == null ? Hashing.UNKNOWN : Hashing.OTHER;
     }
 
     @Override

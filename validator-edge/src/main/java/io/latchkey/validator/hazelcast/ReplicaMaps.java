@@ -25,7 +25,7 @@ public final class ReplicaMaps {
     public static final String HEADS = "latchkey-replica-heads";
     /** Size of the replicated map when a writer last caught up with the event log; absent on a cold cluster. */
     static final String PUBLISHED_SIZE = "published.size";
-    /** The writers' {@code KeyHasher.fingerprint}: a validator given another pepper finds every key unknown. */
+    /** The command side's {@code KeyHasher.fingerprint}: a validator given another pepper finds every key unknown. */
     static final String PEPPER_FINGERPRINT = "pepper.fingerprint";
 
     private ReplicaMaps() {

@@ -121,9 +121,9 @@ public final class ReplicaWriter {
     }
 
     /**
-     * Tells readers how this writer hashes secrets ({@code KeyHasher.fingerprint}), so that a validator given another
-     * pepper says so and decides nothing, where it would answer every key as unknown. Idempotent; call it with the
-     * published size, which is kept as long.
+     * Tells readers how secrets are hashed ({@code KeyHasher.fingerprint}), so that a validator given another pepper
+     * says so and decides nothing, where it would answer every key as unknown. The command side, which hashes every
+     * secret, calls it; idempotent.
      */
     public void publishPepperFingerprint(long fingerprint) {
         meta.set(ReplicaMaps.PEPPER_FINGERPRINT, fingerprint);

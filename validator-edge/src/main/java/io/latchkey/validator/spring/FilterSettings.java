@@ -38,8 +38,8 @@ final class FilterSettings {
         Map<String, Object> settings = binder.bind(PREFIX, Bindable.mapOf(String.class, Object.class))
                 .orElse(Map.of());
         Set<String> unknown = new TreeSet<>();
-        for (String name : settings.keySet()) {
-            if (!KNOWN.contains(name.replace("-", "").toLowerCase(Locale.ROOT))) {
+        for (String name : names("", settings)) {
+            if (!KNOWN.contains(name.replace("-", "").replace(".", "").toLowerCase(Locale.ROOT))) {
                 unknown.add(PREFIX + "." + name);
             }
         }
@@ -51,6 +51,25 @@ final class FilterSettings {
             throw new IllegalStateException(PREFIX + " " + new TreeSet<>(settings.keySet()) + " set without "
                     + URL_PATTERNS + ": no path would need a key. Set the paths to protect, such as /api/*.");
         }
+    }
+
+    /**
+     * The names of the settings, their parts joined by dots: an environment variable's ({@code
+     * LATCHKEY_FILTER_URL_PATTERNS}) binds as nested maps ({@code url} → {@code patterns}), while a list's indexes
+     * ({@code url-patterns[0]}) are a value's, not names.
+     */
+    private static Set<String> names(String prefix, Map<?, ?> settings) {
+        Set<String> names = new TreeSet<>();
+        settings.forEach((key, value) -> {
+            String name = prefix + key;
+            if (value instanceof Map<?, ?> nested && !nested.isEmpty()
+                    && nested.keySet().stream().noneMatch(part -> String.valueOf(part).matches("[0-9]+"))) {
+                names.addAll(names(name + ".", nested));
+            } else {
+                names.add(name);
+            }
+        });
+        return names;
     }
 
     /**

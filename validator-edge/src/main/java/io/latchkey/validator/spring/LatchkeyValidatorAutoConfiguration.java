@@ -212,10 +212,6 @@ public class LatchkeyValidatorAutoConfiguration {
         }
     }
 
-    /**
-     * Matches when {@code latchkey.rate-limit.mode} binds to a mode other than off, as the properties bind it: YAML
-     * reads a bare {@code off} as the boolean false, which a test of the raw text would take for a mode.
-     */
     /** {@code latchkey.filter.url-patterns} set in any form: a list in YAML, a comma-separated value, a variable. */
     static final class UrlPatternsSet extends SpringBootCondition {
 
@@ -227,6 +223,10 @@ public class LatchkeyValidatorAutoConfiguration {
         }
     }
 
+    /**
+     * Matches when {@code latchkey.rate-limit.mode} binds to a mode other than off, as the properties bind it: YAML
+     * reads a bare {@code off} as the boolean false, which a test of the raw text would take for a mode.
+     */
     static final class RateLimitOn extends SpringBootCondition {
 
         @Override

@@ -75,11 +75,11 @@ class ReplicaReadinessTest {
     }
 
     /**
-     * A validator given another pepper than the writers' finds every key unknown: it decides none (503, not 401 for
-     * every caller) and says why, once; one with the writers' pepper is current as before.
+     * A validator given another pepper than the command side's finds every key unknown: it decides none (503, not 401
+     * for every caller) and says why, once; one with the command side's pepper is current as before.
      */
     @Test
-    void aValidatorWithAnotherPepperThanTheWritersDecidesNothingAndSaysWhy() throws Exception {
+    void aValidatorWithAnotherPepperThanTheCommandSidesDecidesNothingAndSaysWhy() throws Exception {
         Logger logger = (Logger) LoggerFactory.getLogger("io.latchkey.validator.DefaultKeyValidator");
         ListAppender<ILoggingEvent> logged = new ListAppender<>();
         logged.start();
@@ -103,6 +103,12 @@ class ReplicaReadinessTest {
             assertThat(logged.list).hasSize(1);
             assertThat(logged.list.get(0).getLevel()).isEqualTo(Level.ERROR);
             assertThat(logged.list.get(0).getFormattedMessage()).contains("another pepper");
+
+            // The command side's pepper mended (here: made this validator's): it decides again, and says so.
+            writer.publishPepperFingerprint(KeyHasher.forPepper("a-pepper-of-its-own-0123").fingerprint());
+            await().atMost(Duration.ofSeconds(10)).until(other::isCurrent);
+            assertThat(logged.list).hasSize(2);
+            assertThat(logged.list.get(1).getLevel()).isEqualTo(Level.INFO);
         } finally {
             logger.detachAppender(logged);
         }

@@ -10,8 +10,11 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.hazelcast.HazelcastAutoConfiguration;
 import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
 
 /** Filter settings that would protect nothing, silently, stop the application at start. */
 class FilterSettingsTest {
@@ -33,6 +36,13 @@ class FilterSettingsTest {
                 "true"));
         FilterSettings.check(camelCase);
         assertThat(FilterSettings.urlPatterns(camelCase)).isPresent();
+        // As environment variables: LATCHKEY_FILTER_URL_PATTERNS binds as url.patterns.
+        Binder environment = new Binder(ConfigurationPropertySource.from(new SystemEnvironmentPropertySource(
+                StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, Map.of("LATCHKEY_FILTER_URL_PATTERNS",
+                        "/orders/*", "LATCHKEY_FILTER_PASS_CORS_PREFLIGHTS", "true"))));
+        FilterSettings.check(environment);
+        assertThat(FilterSettings.urlPatterns(environment))
+                .hasValueSatisfying(patterns -> assertThat(patterns).containsExactly("/orders/*"));
         FilterSettings.check(binder(Map.of()));
         assertThat(FilterSettings.urlPatterns(binder(Map.of()))).as("no filter asked for").isEmpty();
     }
