@@ -9,8 +9,8 @@ import java.io.IOException;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Refuses a URL holding a key or a token outside {@code /v1/}, as {@link RequestContextFilter} does within it (with a request id):
- * Spring MVC logs an unknown path and repeats it in its 404, and neither may hold a key.
+ * Refuses a URL holding a key or a token outside {@code /v1/}, as {@link RequestContextFilter} does within it (with a
+ * request id): Spring MVC logs an unknown path and repeats it in its 404, and neither may hold a key.
  */
 final class KeyInUrlFilter extends OncePerRequestFilter {
 
