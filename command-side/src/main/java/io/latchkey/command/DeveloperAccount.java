@@ -4,6 +4,7 @@ import static org.axonframework.modelling.command.AggregateLifecycle.apply;
 import static org.axonframework.modelling.command.AggregateLifecycle.createNew;
 import static org.axonframework.modelling.command.AggregateLifecycle.getVersion;
 
+import io.latchkey.api.DeveloperDetailsChangedEvent;
 import io.latchkey.api.DeveloperRateLimitChangedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
 import io.latchkey.api.RateLimit;
@@ -23,6 +24,8 @@ public class DeveloperAccount {
 
     @AggregateIdentifier
     private String developerId;
+    private String name;
+    private String email;
     private RateLimit rateLimit;
 
     protected DeveloperAccount() {
@@ -60,9 +63,26 @@ public class DeveloperAccount {
         return getVersion();
     }
 
+    /** Returns the account's version (the sequence number of the change; as it was when the details are so). */
+    @CommandHandler
+    Long handle(ChangeDeveloperDetailsCommand command) {
+        if (!command.name().equals(name) || !command.email().equals(email)) {
+            apply(new DeveloperDetailsChangedEvent(developerId, command.name(), command.email(), command.now()));
+        }
+        return getVersion();
+    }
+
     @EventSourcingHandler
     void on(DeveloperRegisteredEvent event) {
         developerId = event.developerId();
+        name = event.name();
+        email = event.email();
+    }
+
+    @EventSourcingHandler
+    void on(DeveloperDetailsChangedEvent event) {
+        name = event.name();
+        email = event.email();
     }
 
     @EventSourcingHandler

@@ -1171,6 +1171,26 @@ class CommandSideHttpTest {
     }
 
     @Test
+    void anAccountsNameAndAddressAreChangedConditionallyAndTheSameDetailsRecordNothing() {
+        String developerId = registerDeveloper();
+        String path = "/v1/developers/" + developerId;
+        Response changed = call("PUT", path, map("name", "Ada Lovelace", "email", "ada@lovelace.org"));
+        assertThat(changed.status()).as(changed.raw()).isEqualTo(200);
+        assertThat(changed.body().get("name").asText()).isEqualTo("Ada Lovelace");
+        assertThat(changed.body().get("email").asText()).isEqualTo("ada@lovelace.org");
+        long version = changed.body().get("version").asLong();
+        assertThat(version).isEqualTo(1);
+        assertThat(changed.header("ETag")).isEqualTo("\"1\"");
+        assertThat(call("PUT", path, map("name", "Ada Lovelace", "email", "ada@lovelace.org")).body().get("version")
+                .asLong()).as("nothing recorded").isEqualTo(1);
+        assertProblem(call("PUT", path, map("name", "Ada", "email", "ada@example.com"), "If-Match", "\"0\""), 412);
+        assertProblem(call("PUT", path, map("name", "Ada", "email", "<b>@x.y")), 422);
+        assertProblem(call("PUT", path, map("name", "Ada")), 422);
+        assertProblem(call("PUT", "/v1/developers/" + UNKNOWN_ID, map("name", "Ada", "email", "ada@example.com")),
+                404);
+    }
+
+    @Test
     void operatorSetsAndRemovesADevelopersDefaultRateLimit() {
         String developerId = registerDeveloper();
         String path = "/v1/developers/" + developerId + "/rate-limit";

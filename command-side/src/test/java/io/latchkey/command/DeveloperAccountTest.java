@@ -2,6 +2,7 @@ package io.latchkey.command;
 
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyQuotaChangedEvent;
+import io.latchkey.api.DeveloperDetailsChangedEvent;
 import io.latchkey.api.DeveloperRateLimitChangedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
 import io.latchkey.api.RateLimit;
@@ -110,6 +111,16 @@ class DeveloperAccountTest {
         fixture.givenNoPriorActivity()
                 .when(createKey(List.of("read"), null))
                 .expectException(AggregateNotFoundException.class)
+                .expectNoEvents();
+    }
+
+    @Test
+    void anAccountsNameAndAddressChangeAndTheSameDetailsRecordNothing() {
+        fixture.given(registered())
+                .when(new ChangeDeveloperDetailsCommand(DEVELOPER_ID, "Ada Lovelace", "ada@lovelace.org", NOW, null))
+                .expectEvents(new DeveloperDetailsChangedEvent(DEVELOPER_ID, "Ada Lovelace", "ada@lovelace.org", NOW));
+        fixture.given(registered(), new DeveloperDetailsChangedEvent(DEVELOPER_ID, "Ada L", "ada@example.com", NOW))
+                .when(new ChangeDeveloperDetailsCommand(DEVELOPER_ID, "Ada L", "ada@example.com", NOW, null))
                 .expectNoEvents();
     }
 

@@ -219,6 +219,19 @@ class SelfServiceHttpTest {
         assertThat(actors).hasSize(5).containsOnly(actor);
         assertThat(String.join(" ", eventStore.readEvents(ownKey, 0).asStream()
                 .map(event -> event.getMetaData().toString()).toList())).doesNotContain(adminA.key());
+
+        // Its own account's contact is its own to keep right; another's answers as an account that does not exist.
+        Response contact = send("PUT", "/v1/developers/" + developerA, map("name", "Ada", "email", "ops@ada.dev"),
+                adminA.key());
+        assertThat(contact.status()).as(contact.raw()).isEqualTo(200);
+        assertThat(eventStore.readEvents(developerA, 1).asStream().map(event -> event.getMetaData().get("actor"))
+                .toList()).containsExactly(actor);
+        Response theirs = send("PUT", "/v1/developers/" + developerB, map("name", "Bob", "email", "b@x.io"),
+                adminA.key());
+        Response none = send("PUT", "/v1/developers/" + UUID.randomUUID(), map("name", "Bob", "email", "b@x.io"),
+                adminA.key());
+        assertThat(theirs.status()).as(theirs.raw()).isEqualTo(404);
+        assertThat(withoutInstance(theirs)).isEqualTo(withoutInstance(none));
     }
 
     @Test

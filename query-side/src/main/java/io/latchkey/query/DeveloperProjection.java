@@ -3,6 +3,7 @@ package io.latchkey.query;
 import static org.springframework.data.mongodb.core.query.Criteria.where;
 import static org.springframework.data.mongodb.core.query.Query.query;
 
+import io.latchkey.api.DeveloperDetailsChangedEvent;
 import io.latchkey.api.DeveloperRateLimitChangedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
 import java.time.Instant;
@@ -37,6 +38,15 @@ public class DeveloperProjection {
         DeveloperView current = mongo.findById(event.developerId(), DeveloperView.class);
         if (current == null || sequence > current.version()) {
             VersionedViews.saveIfNewer(mongo, event.developerId(), sequence, DeveloperView.registered(event, sequence));
+        }
+    }
+
+    @EventHandler
+    void on(DeveloperDetailsChangedEvent event, @SequenceNumber long sequence) {
+        DeveloperView current = mongo.findById(event.developerId(), DeveloperView.class);
+        if (current != null && sequence > current.version()) {
+            VersionedViews.saveIfNewer(mongo, event.developerId(), sequence,
+                    current.withDetails(event.name(), event.email(), sequence));
         }
     }
 

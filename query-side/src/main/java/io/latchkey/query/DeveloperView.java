@@ -21,6 +21,10 @@ public record DeveloperView(@Id String developerId, String name, String email, I
                 sequence);
     }
 
+    DeveloperView withDetails(String newName, String newEmail, long sequence) {
+        return new DeveloperView(developerId, newName, newEmail, registeredAt, defaultRateLimit, sequence);
+    }
+
     DeveloperView withDefaultRateLimit(RateLimit rateLimit, long sequence) {
         return new DeveloperView(developerId, name, email, registeredAt, rateLimit, sequence);
     }

@@ -14,6 +14,7 @@ import io.latchkey.api.ApiKeyRenewedEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyScopesChangedEvent;
+import io.latchkey.api.DeveloperDetailsChangedEvent;
 import io.latchkey.api.DeveloperRateLimitChangedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
 import io.latchkey.api.KeyStatus;
@@ -175,6 +176,25 @@ class QueryApiTest extends QuerySideTestSupport {
         assertThat(get(history + "?after=" + otherCursor).status()).isEqualTo(400);
         assertThat(get(history + "?stream=key").status()).isEqualTo(400);
         assertThat(get(history + "?limit=0").status()).isEqualTo(400);
+    }
+
+    /** A changed name and address are served at once, found by the new address, and kept in the account's history. */
+    @Test
+    void anAccountsChangedDetailsAreServedAndItsHistoryKeepsTheOldOnes() {
+        String developerId = registerDeveloper("renamed");
+        append("DeveloperAccount", developerId, 1,
+                new DeveloperDetailsChangedEvent(developerId, "Renamed Ltd", "billing@renamed.example", now()));
+
+        Response developer = get("/v1/developers/" + developerId);
+        assertThat(developer.body().get("name").asText()).isEqualTo("Renamed Ltd");
+        assertThat(developer.body().get("email").asText()).isEqualTo("billing@renamed.example");
+        assertThat(developer.etag()).isEqualTo("\"1\"");
+        assertThat(get("/v1/developers?email=BILLING@renamed.example").body().get("developers")
+                .findValuesAsText("developerId")).containsExactly(developerId);
+        JsonNode history = get("/v1/developers/" + developerId + "/history").body().get("events");
+        assertThat(history.findValuesAsText("type"))
+                .containsExactly("DeveloperRegisteredEvent", "DeveloperDetailsChangedEvent");
+        assertThat(history.get(0).get("payload").get("email").asText()).isEqualTo("renamed@example.com");
     }
 
     /** The operator finds an account without its id: newest first, page after page, or by its address. */

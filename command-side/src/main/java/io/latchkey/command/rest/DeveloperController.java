@@ -1,6 +1,7 @@
 package io.latchkey.command.rest;
 
 import io.latchkey.api.RateLimit;
+import io.latchkey.command.ChangeDeveloperDetailsCommand;
 import io.latchkey.command.RegisterDeveloperCommand;
 import io.latchkey.command.SetDeveloperRateLimitCommand;
 import io.latchkey.support.security.CredentialScreen;
@@ -22,7 +23,8 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * {@code POST /v1/developers}: operators register developer accounts. {@code PUT} and {@code DELETE
+ * {@code POST /v1/developers}: operators register developer accounts; {@code PUT /v1/developers/{id}} changes an
+ * account's name and e-mail address (the operator, or the developer's own admin key). {@code PUT} and {@code DELETE
  * /v1/developers/{id}/rate-limit} set and remove the default rate limit of the developer's keys that have none of
  * their own; operator only, like registration (a developer must not lift their own default). A developer's admin
  * key gets 403 here for every id, so the answer says nothing about which developers exist. The default's changes
@@ -54,6 +56,24 @@ class DeveloperController {
         commands.send(new RegisterDeveloperCommand(developerId, name, email, now), ctx, Ids.NO_SUCH_DEVELOPER);
         return ResponseEntity.created(URI.create("/v1/developers/" + developerId))
                 .body(new DeveloperResponse(developerId, name, email, now));
+    }
+
+    /**
+     * Replaces the account's name and e-mail address: the operator's, or the developer's own admin key's (its
+     * contact is its own to keep right). Answers the account's version as ETag; a change to what the account already
+     * has records nothing.
+     */
+    @PutMapping("/v1/developers/{developerId}")
+    ResponseEntity<DeveloperDetailsResponse> changeDetails(
+            @PathVariable String developerId, @RequestBody RegisterDeveloperRequest request,
+            @RequestHeader(name = "If-Match", required = false) String ifMatch, RequestContext ctx) {
+        Ids.require(developerId, Ids.NO_SUCH_DEVELOPER);
+        String name = Requests.text(screen, request.name(), "name", 200);
+        String email = Requests.email(screen, request.email());
+        Long version = commands.send(new ChangeDeveloperDetailsCommand(developerId, name, email, clock.instant(),
+                Requests.expectedVersion(ifMatch)), ctx, Ids.NO_SUCH_DEVELOPER);
+        return ResponseEntity.ok().eTag(Requests.etag(version))
+                .body(new DeveloperDetailsResponse(developerId, name, email, version));
     }
 
     @PutMapping("/v1/developers/{developerId}/rate-limit")

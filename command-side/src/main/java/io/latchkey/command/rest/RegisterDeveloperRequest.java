@@ -1,6 +1,6 @@
 package io.latchkey.command.rest;
 
-/** Body of {@code POST /v1/developers}. */
+/** Body of {@code POST /v1/developers} and of {@code PUT /v1/developers/{developerId}}. */
 record RegisterDeveloperRequest(String name, String email) {
 
     /** Spring MVC logs what it reads (at debug and trace): never the text, which may hold a pasted key. */
