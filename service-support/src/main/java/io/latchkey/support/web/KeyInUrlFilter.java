@@ -32,7 +32,7 @@ final class KeyInUrlFilter extends OncePerRequestFilter {
             throws ServletException, IOException {
         String keyInUrl = RequestContextFilter.keyInUrl(request, screen);
         if (keyInUrl != null) {
-            Problems.write(response, 400, keyInUrl, "Bad Request", RequestContextFilter.KEY_IN_URL_DETAIL);
+            Problems.write(response, 400, keyInUrl, "Bad request", RequestContextFilter.KEY_IN_URL_DETAIL);
             return;
         }
         chain.doFilter(request, response);

@@ -81,7 +81,7 @@ public class RequestContextFilter extends OncePerRequestFilter {
         // key counts, in the query too: page cursors and names may hold "lk_" and are no key.
         String keyInUrl = keyInUrl(request, screen);
         if (keyInUrl != null) {
-            Problems.write(response, 400, keyInUrl, "Bad Request", KEY_IN_URL_DETAIL);
+            Problems.write(response, 400, keyInUrl, "Bad request", KEY_IN_URL_DETAIL);
             return;
         }
 
