@@ -3,6 +3,7 @@ package io.latchkey.support.security;
 import io.latchkey.validator.servlet.PresentedKey;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -18,8 +19,19 @@ public final class CredentialScreen {
 
     private final byte[][] tokens;
 
+    /** In ASCII lower case, as texts are compared: a token copied in another case is one lower-casing away. */
     private CredentialScreen(byte[][] tokens) {
-        this.tokens = tokens;
+        this.tokens = Arrays.stream(tokens).map(CredentialScreen::lowerCase).toArray(byte[][]::new);
+    }
+
+    private static byte[] lowerCase(byte[] text) {
+        byte[] lower = text.clone();
+        for (int i = 0; i < lower.length; i++) {
+            if (lower[i] >= 'A' && lower[i] <= 'Z') {
+                lower[i] += 'a' - 'A';
+            }
+        }
+        return lower;
     }
 
     /**
@@ -48,12 +60,15 @@ public final class CredentialScreen {
         return PresentedKey.holdsKey(text) || text.contains(OperatorToken.PREFIX) || holdsToken(text);
     }
 
-    /** Whether {@code text} holds the operator or usage token, or a generated one's random part, exactly. */
+    /**
+     * Whether {@code text} holds the operator or usage token, or a generated one's random part, in any case of its
+     * ASCII letters.
+     */
     public boolean holdsToken(String text) {
         if (text == null) {
             return false;
         }
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = lowerCase(text.getBytes(StandardCharsets.UTF_8));
         boolean found = false;
         for (byte[] token : tokens) {
             found |= contains(bytes, token);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.latchkey.api.secret.KeyFormat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,6 +49,7 @@ class CredentialScreenTest {
             assertThat(token.value()).startsWith(token.prefix());
             String random = token.value().substring(token.prefix().length());
             assertThat(screen.appearsIn("reason: " + random)).as(random).isTrue();
+            assertThat(screen.appearsIn(random.toUpperCase(Locale.ROOT))).as("in upper case").isTrue();
             assertThat(screen.appearsIn(random.substring(1))).as("a part of it").isFalse();
         }
     }

@@ -66,7 +66,12 @@ public final class HazelcastKeyReplica implements KeyReplica {
     private final AtomicBoolean reading = new AtomicBoolean();
     /** The pepper fingerprint the command side published, as last read; null before one was. */
     private volatile Long writersFingerprint;
-    private final AtomicLong fingerprintAskedAtNanos = new AtomicLong(System.nanoTime() - PUBLISHED_BACKOFF_NANOS);
+    /**
+     * Set once the first read of the fingerprint is over (found or not): until then the replica is not ready, so that
+     * a validator with another pepper never answers a key as unknown before it learns the installation's.
+     */
+    private volatile boolean fingerprintAsked;
+    private final AtomicLong fingerprintAskedAtNanos = new AtomicLong(System.nanoTime());
 
     private HazelcastKeyReplica(HazelcastInstance hazelcast, Duration unreadyWarning) {
         this.hazelcast = hazelcast;
@@ -75,6 +80,7 @@ public final class HazelcastKeyReplica implements KeyReplica {
         this.meta = ReplicaMaps.meta(hazelcast);
         this.heads = ReplicaMaps.heads(hazelcast);
         this.tombstones = MergeTombstones.of(hazelcast);
+        readFingerprint();
     }
 
     /**
@@ -110,7 +116,7 @@ public final class HazelcastKeyReplica implements KeyReplica {
             return true;
         }
         // Merging is flagged before a merge is counted: a merge that began while the copy was measured is caught here.
-        boolean complete = entries.size() >= published(merges) && !tombstones.merging();
+        boolean complete = fingerprintAsked && entries.size() >= published(merges) && !tombstones.merging();
         if (complete) {
             readyAfterMerges = merges;
         } else if (System.nanoTime() - openedAtNanos >= unreadyWarningNanos && !warnedUnready.getAndSet(true)) {
@@ -188,13 +194,18 @@ public final class HazelcastKeyReplica implements KeyReplica {
         long asked = fingerprintAskedAtNanos.get();
         long now = System.nanoTime();
         if (now - asked >= PUBLISHED_BACKOFF_NANOS && fingerprintAskedAtNanos.compareAndSet(asked, now)) {
-            meta.getAsync(ReplicaMaps.PEPPER_FINGERPRINT).thenAccept(read -> {
-                if (read != null) {
-                    writersFingerprint = read;
-                }
-            });
+            readFingerprint();
         }
         return writers == null ? Hashing.UNKNOWN : Hashing.OTHER;
+    }
+
+    private void readFingerprint() {
+        meta.getAsync(ReplicaMaps.PEPPER_FINGERPRINT).whenComplete((read, failed) -> {
+            if (read != null) {
+                writersFingerprint = read;
+            }
+            fingerprintAsked = true;
+        });
     }
 
     @Override

@@ -64,7 +64,7 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
         JoinConfig join = network.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);
-        join.getTcpIpConfig().setEnabled(true).setMembers(joinAddresses(members));
+        join.getTcpIpConfig().setEnabled(true).setMembers(joinAddresses(members, port));
 
         config.getSerializationConfig().addSerializerConfig(new SerializerConfig()
                 .setTypeClass(KeyHash.class).setImplementation(new KeyHashSerializer()));
@@ -88,19 +88,25 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
     }
 
     /**
-     * The addresses the join asks: one without a port stands for {@value #FIRST_PORT} and the ports after it, where
-     * Hazelcast would try this member's own port and the ones after it, which for a member with a port of its own (a
-     * validator embedded beside an installation) are ports none of the installation's members holds.
+     * The addresses the join asks: one without a port stands for {@value #FIRST_PORT} and the ports after it, and for
+     * this member's own port and the ones after it. Hazelcast alone would try only the latter, which for a member
+     * with a port of its own (a validator embedded beside an installation) are ports none of the installation's
+     * members holds; the former alone would miss an installation whose members all start past them.
      */
-    static List<String> joinAddresses(List<String> members) {
+    static List<String> joinAddresses(List<String> members, int ownPort) {
         List<String> addresses = new ArrayList<>();
         for (String member : members) {
             if (hasPort(member) || ANY_INTERFACE.equals(member)) {
                 addresses.add(member);
             } else {
                 String host = member.contains(":") && !member.startsWith("[") ? "[" + member + "]" : member;
-                for (int port = FIRST_PORT; port < FIRST_PORT + PORTS_TRIED; port++) {
-                    addresses.add(host + ":" + port);
+                for (int first : ownPort == FIRST_PORT ? new int[] {FIRST_PORT} : new int[] {FIRST_PORT, ownPort}) {
+                    for (int port = first; port < first + PORTS_TRIED; port++) {
+                        String address = host + ":" + port;
+                        if (!addresses.contains(address)) {
+                            addresses.add(address);
+                        }
+                    }
                 }
             }
         }

@@ -73,9 +73,9 @@ final class FilterSettings {
     }
 
     /**
-     * As the servlet container reads them: {@code /path/*} for a path and everything under it, an exact path,
-     * {@code *.ext}, or {@code /} for what no other mapping takes. Any other {@code *} (Spring's {@code /orders/**})
-     * the container takes as that exact text, protecting nothing else, so it is refused.
+     * As the servlet container maps filters: {@code /path/*} for a path and everything under it ({@code /*}: every
+     * path), an exact path, or {@code *.ext}. Any other {@code *} (Spring's {@code /orders/**}) the container takes as
+     * that exact text, and {@code /} (every path for a servlet) as the root alone, protecting nothing else: refused.
      */
     private static String[] checked(String[] patterns) {
         List<String> given = Arrays.stream(patterns).map(String::strip).filter(pattern -> !pattern.isEmpty()).toList();
@@ -87,7 +87,7 @@ final class FilterSettings {
             if (!servletPattern(pattern)) {
                 throw new IllegalStateException(URL_PATTERNS + ": '" + pattern + "' is not a servlet URL pattern, and "
                         + "the container would protect that exact path alone. Use /path/* for a path and everything "
-                        + "under it, an exact path, or *.extension.");
+                        + "under it (/* for every path), an exact path other than /, or *.extension.");
             }
         }
         return given.toArray(String[]::new);
@@ -98,6 +98,7 @@ final class FilterSettings {
             return pattern.length() > 2 && pattern.indexOf('*', 1) < 0 && pattern.indexOf('/') < 0;
         }
         int star = pattern.indexOf('*');
-        return pattern.startsWith("/") && (star < 0 || star == pattern.length() - 1 && pattern.endsWith("/*"));
+        return pattern.startsWith("/") && !pattern.equals("/")
+                && (star < 0 || star == pattern.length() - 1 && pattern.endsWith("/*"));
     }
 }

@@ -20,9 +20,9 @@ import java.util.List;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.InitializingBean;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
 import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
@@ -92,11 +92,12 @@ public class LatchkeyValidatorAutoConfiguration {
      * Refuses to start with filter settings that would protect nothing without a word: a {@code latchkey.filter}
      * property this release does not know (a misspelt {@code url-pattern}), settings without
      * {@code url-patterns}, or a pattern the servlet container does not read as meant ({@code /orders/**}, which it
-     * takes as that exact path, not the paths under {@code /orders}).
+     * takes as that exact path, not the paths under {@code /orders}). Before any bean is made, so that the member
+     * never joins the replica cluster only to leave it.
      */
     @Bean
-    static InitializingBean latchkeyFilterSettings(Environment environment) {
-        return () -> FilterSettings.check(Binder.get(environment));
+    static BeanFactoryPostProcessor latchkeyFilterSettings(Environment environment) {
+        return factory -> FilterSettings.check(Binder.get(environment));
     }
 
     /**

@@ -47,20 +47,37 @@ class ReplicaClusterTest {
         }
     }
 
+    /** An installation started past 5701-5710 (another one holds them) still forms one cluster by default. */
+    @Test
+    void membersWithDefaultAddressesOnPortsOfTheirOwnFormOneCluster() {
+        int port = LoopbackPorts.freeBlock(2);
+        ReplicaCluster cluster = new ReplicaCluster("past-" + UUID.randomUUID(), "127.0.0.1", port, null);
+        HazelcastInstance first = Hazelcast.newHazelcastInstance(cluster.memberConfig("first"));
+        HazelcastInstance second = Hazelcast.newHazelcastInstance(cluster.memberConfig("second"));
+        try {
+            assertThat(second.getCluster().getMembers()).hasSize(2);
+        } finally {
+            second.shutdown();
+            first.shutdown();
+        }
+    }
+
     @Test
     void anAddressWithoutAPortStandsForThePortsAnInstallationsMembersTake() {
         List<String> installation = IntStream.range(5701, 5711).mapToObj(port -> "10.0.0.5:" + port).toList();
-        assertThat(ReplicaCluster.joinAddresses(List.of("10.0.0.5"))).isEqualTo(installation);
-        assertThat(ReplicaCluster.joinAddresses(List.of("10.0.0.5:5799", "[::1]:5701")))
+        assertThat(ReplicaCluster.joinAddresses(List.of("10.0.0.5"), 5701)).isEqualTo(installation);
+        assertThat(ReplicaCluster.joinAddresses(List.of("10.0.0.5:5799", "[::1]:5701"), 5701))
                 .containsExactly("10.0.0.5:5799", "[::1]:5701");
-        assertThat(ReplicaCluster.joinAddresses(List.of("::1"))).first().isEqualTo("[::1]:5701");
-        assertThat(ReplicaCluster.joinAddresses(List.of("edge.internal"))).hasSize(10).last()
+        assertThat(ReplicaCluster.joinAddresses(List.of("::1"), 5701)).first().isEqualTo("[::1]:5701");
+        assertThat(ReplicaCluster.joinAddresses(List.of("edge.internal"), 5701)).hasSize(10).last()
                 .isEqualTo("edge.internal:5710");
 
-        // A member with a port of its own (a validator beside an installation) still asks the installation's ports.
+        // A member with a port of its own (a validator beside an installation) asks the installation's ports, and its
+        // own range as Hazelcast would (an installation started past 5710 forms there).
         Config embedded = new ReplicaCluster("c", "127.0.0.1", 5750, null).memberConfig("embedded");
-        assertThat(embedded.getNetworkConfig().getJoin().getTcpIpConfig().getMembers())
-                .isEqualTo(IntStream.range(5701, 5711).mapToObj(port -> "127.0.0.1:" + port).toList());
+        assertThat(embedded.getNetworkConfig().getJoin().getTcpIpConfig().getMembers()).isEqualTo(
+                IntStream.concat(IntStream.range(5701, 5711), IntStream.range(5750, 5760))
+                        .mapToObj(port -> "127.0.0.1:" + port).toList());
         assertThat(embedded.getProperty("hazelcast.socket.bind.any")).isEqualTo("false");
         assertThat(new ReplicaCluster("c", "*", 5701, List.of("edge")).memberConfig("container")
                 .getProperty("hazelcast.socket.bind.any")).as("containers bind every interface").isNull();

@@ -3,6 +3,7 @@ package io.latchkey.validator.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.hazelcast.core.Hazelcast;
 import io.latchkey.testing.LoopbackPorts;
 import java.util.Map;
 import java.util.UUID;
@@ -32,7 +33,7 @@ class FilterSettingsTest {
         FilterSettings.check(yamlList);
         assertThat(FilterSettings.urlPatterns(yamlList))
                 .hasValueSatisfying(patterns -> assertThat(patterns).containsExactly("/orders/*", "*.json"));
-        Binder camelCase = binder(Map.of("latchkey.filter.urlPatterns", "/", "latchkey.filter.passCorsPreflights",
+        Binder camelCase = binder(Map.of("latchkey.filter.urlPatterns", "/*", "latchkey.filter.passCorsPreflights",
                 "true"));
         FilterSettings.check(camelCase);
         assertThat(FilterSettings.urlPatterns(camelCase)).isPresent();
@@ -57,7 +58,7 @@ class FilterSettingsTest {
 
     @Test
     void aPatternTheContainerWouldMatchAsExactTextStopsTheStart() {
-        for (String pattern : new String[] {"/orders/**", "/orders*", "orders/*", "/a/*/b", "*.", " , "}) {
+        for (String pattern : new String[] {"/orders/**", "/orders*", "orders/*", "/a/*/b", "*.", " , ", "/"}) {
             assertThatThrownBy(() -> FilterSettings.check(binder(Map.of("latchkey.filter.url-patterns", pattern))))
                     .as(pattern).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("latchkey.filter.url-patterns");
@@ -67,13 +68,19 @@ class FilterSettingsTest {
     @Test
     void anApplicationWithAMisspeltFilterSettingDoesNotStart() {
         int port = LoopbackPorts.free();
+        String clusterName = "filter-" + UUID.randomUUID();
         new ApplicationContextRunner()
                 .withConfiguration(AutoConfigurations.of(LatchkeyValidatorAutoConfiguration.class,
                         HazelcastAutoConfiguration.class))
-                .withPropertyValues("latchkey.hazelcast.cluster-name=filter-" + UUID.randomUUID(),
+                .withPropertyValues("latchkey.hazelcast.cluster-name=" + clusterName,
                         "latchkey.hazelcast.port=" + port, "latchkey.hazelcast.members=127.0.0.1:" + port,
                         "latchkey.filter.url-pattern=/orders/*")
-                .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
-                        .hasMessageContaining("latchkey.filter.url-pattern]"));
+                .run(context -> {
+                    assertThat(context).hasFailed().getFailure()
+                            .hasStackTraceContaining("latchkey.filter.url-pattern]");
+                    // Before any bean: the member never joined the replica cluster to leave it again.
+                    assertThat(Hazelcast.getAllHazelcastInstances()).noneMatch(member ->
+                            member.getConfig().getClusterName().equals(clusterName));
+                });
     }
 }
