@@ -199,13 +199,19 @@ public final class HazelcastKeyReplica implements KeyReplica {
         return writers == null ? Hashing.UNKNOWN : Hashing.OTHER;
     }
 
+    /**
+     * Over within a second, found or not: a read sent while the key's owner was cut off would otherwise hold the
+     * replica unready until Hazelcast gives up on it, minutes later.
+     */
     private void readFingerprint() {
-        meta.getAsync(ReplicaMaps.PEPPER_FINGERPRINT).whenComplete((read, failed) -> {
-            if (read != null) {
-                writersFingerprint = read;
-            }
-            fingerprintAsked = true;
-        });
+        meta.getAsync(ReplicaMaps.PEPPER_FINGERPRINT).toCompletableFuture().copy()
+                .orTimeout(PUBLISHED_BACKOFF_NANOS, TimeUnit.NANOSECONDS)
+                .whenComplete((read, failed) -> {
+                    if (read != null) {
+                        writersFingerprint = read;
+                    }
+                    fingerprintAsked = true;
+                });
     }
 
     @Override
