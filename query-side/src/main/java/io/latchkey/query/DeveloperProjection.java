@@ -9,6 +9,7 @@ import io.latchkey.api.DeveloperRegisteredEvent;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
@@ -43,19 +44,19 @@ public class DeveloperProjection {
 
     @EventHandler
     void on(DeveloperDetailsChangedEvent event, @SequenceNumber long sequence) {
-        DeveloperView current = mongo.findById(event.developerId(), DeveloperView.class);
-        if (current != null && sequence > current.version()) {
-            VersionedViews.saveIfNewer(mongo, event.developerId(), sequence,
-                    current.withDetails(event.name(), event.email(), sequence));
-        }
+        change(event.developerId(), sequence, current -> current.withDetails(event.name(), event.email(), sequence));
     }
 
     @EventHandler
     void on(DeveloperRateLimitChangedEvent event, @SequenceNumber long sequence) {
-        DeveloperView current = mongo.findById(event.developerId(), DeveloperView.class);
+        change(event.developerId(), sequence, current -> current.withDefaultRateLimit(event.rateLimit(), sequence));
+    }
+
+    /** Applies a change to the account's view, unless the view is missing or has it already (a redelivery). */
+    private void change(String developerId, long sequence, UnaryOperator<DeveloperView> changed) {
+        DeveloperView current = mongo.findById(developerId, DeveloperView.class);
         if (current != null && sequence > current.version()) {
-            VersionedViews.saveIfNewer(mongo, event.developerId(), sequence,
-                    current.withDefaultRateLimit(event.rateLimit(), sequence));
+            VersionedViews.saveIfNewer(mongo, developerId, sequence, changed.apply(current));
         }
     }
 

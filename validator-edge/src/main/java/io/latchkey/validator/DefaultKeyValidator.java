@@ -30,8 +30,8 @@ final class DefaultKeyValidator implements KeyValidator {
     private final KeyReplica replica;
     private final KeyHasher hasher;
     private final long fingerprint;
-    /** Set once the writers were found to hash as this validator does; never asked again then. */
-    private volatile boolean hashesAsWriters;
+    /** Set once the command side was found to hash as this validator does; never asked again then. */
+    private volatile boolean samePepper;
     private final AtomicBoolean toldOtherPepper = new AtomicBoolean();
     private final Clock clock;
     private final Duration maxLag;
@@ -175,7 +175,7 @@ final class DefaultKeyValidator implements KeyValidator {
     /** Also false while the command side hashes with another pepper: every key would be unknown to this validator. */
     @Override
     public boolean isCurrent() {
-        if (!replica.isReady() || !hashesAsWriters()) {
+        if (!replica.isReady() || !samePepper()) {
             return false;
         }
         if (maxLag == null) {
@@ -189,13 +189,13 @@ final class DefaultKeyValidator implements KeyValidator {
      * True unless the command side published a pepper fingerprint other than this validator's; says so once, and
      * when the two agree again (the command side's pepper mended).
      */
-    private boolean hashesAsWriters() {
-        if (hashesAsWriters) {
+    private boolean samePepper() {
+        if (samePepper) {
             return true;
         }
         KeyReplica.Hashing hashing = replica.hashing(fingerprint);
         if (hashing == KeyReplica.Hashing.SAME) {
-            hashesAsWriters = true;
+            samePepper = true;
             if (toldOtherPepper.get()) {
                 log.info("This validator and the installation's command side now hash keys with the same pepper");
             }

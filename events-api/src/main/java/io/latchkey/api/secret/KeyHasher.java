@@ -68,7 +68,7 @@ public final class KeyHasher {
     /**
      * Tells hashers apart without telling their peppers: equal for two hashers that hash every key alike, different
      * (but for one chance in 2^64) otherwise. Members compare it to find a validator given another pepper than the
-     * installation's writers, to which every key would be unknown.
+     * installation's command side, which hashes every secret: to it every key would be unknown.
      */
     public long fingerprint() {
         return hash(FINGERPRINTED).word(0);

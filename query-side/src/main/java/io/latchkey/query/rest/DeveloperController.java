@@ -13,7 +13,6 @@ import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.RequestContext;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.axonframework.eventhandling.DomainEventMessage;
@@ -75,18 +74,14 @@ class DeveloperController {
         int size = PageSize.parse(limit, KEYS_PAGE, MAX_KEYS_PAGE);
         ListCursor from = ListCursor.parse(after);
         DeveloperView developer = find(developerId, ctx, CurrentViews.Freshness.EXISTS);
-        List<KeyView> page = new ArrayList<>(keys.ofDeveloper(developer.developerId(),
-                from == null ? null : from.at(), from == null ? null : from.id(), size + 1));
-        boolean more = page.size() > size;
-        if (more) {
-            page.remove(size);
-        }
+        ListCursor.Page<KeyView> page = ListCursor.page(keys.ofDeveloper(developer.developerId(),
+                        from == null ? null : from.at(), from == null ? null : from.id(), size + 1), size,
+                key -> new ListCursor(key.createdAt(), key.keyId()));
         Instant now = clock.instant();
         return new DeveloperKeysResponse(developer.developerId(),
-                page.stream().map(key -> KeyResponse.of(key, developer.defaultRateLimit(),
+                page.entries().stream().map(key -> KeyResponse.of(key, developer.defaultRateLimit(),
                         usage.summary(key.keyId()).orElse(null), now)).toList(),
-                more, more ? new ListCursor(page.get(size - 1).createdAt(), page.get(size - 1).keyId()).encode()
-                        : null);
+                page.more(), page.next());
     }
 
     /**

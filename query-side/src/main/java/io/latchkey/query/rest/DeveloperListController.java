@@ -5,7 +5,6 @@ import io.latchkey.query.DeveloperView;
 import io.latchkey.support.security.Caller;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.RequestContext;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.springframework.http.MediaType;
@@ -46,17 +45,14 @@ class DeveloperListController {
                     "email must be an e-mail address of at most " + MAX_EMAIL_LENGTH + " characters.");
         }
         Caller caller = ctx.caller();
-        List<DeveloperView> page = new ArrayList<>(caller.isOperator()
+        List<DeveloperView> fetched = caller.isOperator()
                 ? developers.page(email, from == null ? null : from.at(), from == null ? null : from.id(), size + 1)
                 : developers.find(caller.developerId())
                         .filter(own -> from == null && (email == null || own.email().equalsIgnoreCase(email)))
-                        .map(List::of).orElse(List.of()));
-        boolean more = page.size() > size;
-        if (more) {
-            page.remove(size);
-        }
-        DeveloperView last = page.isEmpty() ? null : page.get(page.size() - 1);
-        return new DeveloperListResponse(page.stream().map(DeveloperResponse::of).toList(), more,
-                more ? new ListCursor(last.registeredAt(), last.developerId()).encode() : null);
+                        .map(List::of).orElse(List.of());
+        ListCursor.Page<DeveloperView> page = ListCursor.page(fetched, size,
+                developer -> new ListCursor(developer.registeredAt(), developer.developerId()));
+        return new DeveloperListResponse(page.entries().stream().map(DeveloperResponse::of).toList(), page.more(),
+                page.next());
     }
 }

@@ -1,6 +1,8 @@
 package io.latchkey.query.rest;
 
 import java.time.Instant;
+import java.util.List;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -23,5 +25,19 @@ record ListCursor(Instant at, String id) {
 
     String encode() {
         return Cursors.encode(at.toEpochMilli() + ":" + id);
+    }
+
+    /** A page of a listing: its entries, whether more follow, and then the cursor to pass for them (else null). */
+    record Page<T>(List<T> entries, boolean more, String next) {
+    }
+
+    /**
+     * The page of {@code size} in {@code fetched}, which was asked for one entry more: that one tells whether more
+     * follow. {@code cursorOf} names an entry's place in the listing.
+     */
+    static <T> Page<T> page(List<T> fetched, int size, Function<T, ListCursor> cursorOf) {
+        boolean more = fetched.size() > size;
+        List<T> entries = more ? fetched.subList(0, size) : fetched;
+        return new Page<>(entries, more, more ? cursorOf.apply(entries.get(size - 1)).encode() : null);
     }
 }

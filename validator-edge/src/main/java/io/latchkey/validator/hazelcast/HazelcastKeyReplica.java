@@ -65,7 +65,7 @@ public final class HazelcastKeyReplica implements KeyReplica {
             new Published(Long.MAX_VALUE, -1, System.nanoTime() - PUBLISHED_REFRESH_NANOS, false));
     private final AtomicBoolean reading = new AtomicBoolean();
     /** The pepper fingerprint the command side published, as last read; null before one was. */
-    private volatile Long writersFingerprint;
+    private volatile Long publishedFingerprint;
     /**
      * Set once the first read of the fingerprint is over (found or not): until then the replica is not ready, so that
      * a validator with another pepper never answers a key as unknown before it learns the installation's.
@@ -187,8 +187,8 @@ public final class HazelcastKeyReplica implements KeyReplica {
      */
     @Override
     public Hashing hashing(long fingerprint) {
-        Long writers = writersFingerprint;
-        if (writers != null && writers == fingerprint) {
+        Long known = publishedFingerprint;
+        if (known != null && known == fingerprint) {
             return Hashing.SAME;
         }
         long asked = fingerprintAskedAtNanos.get();
@@ -196,7 +196,7 @@ public final class HazelcastKeyReplica implements KeyReplica {
         if (now - asked >= PUBLISHED_BACKOFF_NANOS && fingerprintAskedAtNanos.compareAndSet(asked, now)) {
             readFingerprint();
         }
-        return writers == null ? Hashing.UNKNOWN : Hashing.OTHER;
+        return known == null ? Hashing.UNKNOWN : Hashing.OTHER;
     }
 
     /**
@@ -208,7 +208,7 @@ public final class HazelcastKeyReplica implements KeyReplica {
                 .orTimeout(PUBLISHED_BACKOFF_NANOS, TimeUnit.NANOSECONDS)
                 .whenComplete((read, failed) -> {
                     if (read != null) {
-                        writersFingerprint = read;
+                        publishedFingerprint = read;
                     }
                     fingerprintAsked = true;
                 });

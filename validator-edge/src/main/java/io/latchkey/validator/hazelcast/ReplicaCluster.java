@@ -11,8 +11,9 @@ import com.hazelcast.config.SerializerConfig;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.spi.merge.DiscardMergePolicy;
 import io.latchkey.api.secret.KeyHash;
-import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Member configuration for the replica cluster: TCP-IP join on explicit addresses (never multicast), a cluster name
@@ -94,7 +95,7 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
      * members holds; the former alone would miss an installation whose members all start past them.
      */
     static List<String> joinAddresses(List<String> members, int ownPort) {
-        List<String> addresses = new ArrayList<>();
+        Set<String> addresses = new LinkedHashSet<>();
         for (String member : members) {
             if (hasPort(member) || ANY_INTERFACE.equals(member)) {
                 addresses.add(member);
@@ -102,15 +103,12 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
                 String host = member.contains(":") && !member.startsWith("[") ? "[" + member + "]" : member;
                 for (int first : ownPort == FIRST_PORT ? new int[] {FIRST_PORT} : new int[] {FIRST_PORT, ownPort}) {
                     for (int port = first; port < first + PORTS_TRIED; port++) {
-                        String address = host + ":" + port;
-                        if (!addresses.contains(address)) {
-                            addresses.add(address);
-                        }
+                        addresses.add(host + ":" + port);
                     }
                 }
             }
         }
-        return addresses;
+        return List.copyOf(addresses);
     }
 
     /** {@code host:port} or {@code [v6]:port}, not a host name, an IPv4 address or a bare IPv6 one. */

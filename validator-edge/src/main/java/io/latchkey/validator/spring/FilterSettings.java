@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import org.springframework.boot.context.properties.bind.BindResult;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 
@@ -25,9 +26,15 @@ final class FilterSettings {
     private FilterSettings() {
     }
 
+    /** Whether {@code url-patterns} is set, in any form: then the filter is made. */
+    static boolean configured(Binder binder) {
+        return binder.bind(URL_PATTERNS, String[].class).isBound();
+    }
+
     /** The patterns set, checked; empty when none are: then no filter is made. */
     static Optional<String[]> urlPatterns(Binder binder) {
-        return Optional.ofNullable(binder.bind(URL_PATTERNS, String[].class).map(FilterSettings::checked).orElse(null));
+        BindResult<String[]> patterns = binder.bind(URL_PATTERNS, String[].class);
+        return patterns.isBound() ? Optional.of(checked(patterns.get())) : Optional.empty();
     }
 
     /**

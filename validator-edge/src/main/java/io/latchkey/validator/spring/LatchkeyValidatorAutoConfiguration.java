@@ -218,7 +218,7 @@ public class LatchkeyValidatorAutoConfiguration {
 
         @Override
         public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
-            return Binder.get(context.getEnvironment()).bind("latchkey.filter.url-patterns", String[].class).isBound()
+            return FilterSettings.configured(Binder.get(context.getEnvironment()))
                     ? ConditionOutcome.match("latchkey.filter.url-patterns is set")
                     : ConditionOutcome.noMatch("latchkey.filter.url-patterns is not set");
         }
