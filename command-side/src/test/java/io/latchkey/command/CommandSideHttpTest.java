@@ -206,9 +206,14 @@ class CommandSideHttpTest {
     }
 
     private String registerDeveloper() {
-        Response registered = call("POST", "/v1/developers", map("name", "Ada", "email", "ada@example.com"));
+        Response registered = call("POST", "/v1/developers", map("name", "Ada", "email", address("ada")));
         assertThat(registered.status()).as(registered.raw()).isEqualTo(201);
         return registered.body().get("developerId").asText();
+    }
+
+    /** An address no other account has: each account's must be its own. */
+    private static String address(String name) {
+        return name + "." + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
     }
 
     private Response createKey(String developerId, Object... fields) {
@@ -231,7 +236,7 @@ class CommandSideHttpTest {
 
     @Test
     void keyLifecycleOverHttp() {
-        Response registered = call("POST", "/v1/developers", map("name", " Ada ", "email", "ada@example.com"));
+        Response registered = call("POST", "/v1/developers", map("name", " Ada ", "email", address("ada")));
         assertThat(registered.status()).as(registered.raw()).isEqualTo(201);
         String developerId = registered.body().get("developerId").asText();
         assertThat(registered.header("Location")).isEqualTo("/v1/developers/" + developerId);
@@ -463,7 +468,7 @@ class CommandSideHttpTest {
             assertThat(refused.body().get("type").asText()).as(type).endsWith("/unsupported-media-type");
         }
         for (String type : List.of("application/json; charset=UTF-8", "Application/JSON")) {
-            Response taken = send("POST", "/v1/developers", "{\"name\":\"Café\",\"email\":\"cafe@example.com\"}",
+            Response taken = send("POST", "/v1/developers", json(map("name", "Café", "email", address("cafe"))),
                     "Bearer " + TOKEN, "Content-Type", type);
             assertThat(taken.status()).as(type + ": " + taken.raw()).isEqualTo(201);
             assertThat(taken.body().get("name").asText()).isEqualTo("Café");
@@ -684,10 +689,10 @@ class CommandSideHttpTest {
     /** As at the edge: an empty copy of the header carries no credential; two that carry one name no single one. */
     @Test
     void anEmptyCopyOfTheAuthorizationHeaderIsLeftOut() throws IOException {
-        String body = "{\"name\":\"Ada\",\"email\":\"ada@example.com\"}";
         Map<String, String> answers = Map.of("", "HTTP/1.1 201", "Bearer", "HTTP/1.1 201", "Bearer " + TOKEN + "x",
                 "HTTP/1.1 401");
         for (Map.Entry<String, String> extra : answers.entrySet()) {
+            String body = json(map("name", "Ada", "email", address("ada")));
             try (Socket socket = new Socket("127.0.0.1", port)) {
                 socket.setSoTimeout(10_000);
                 socket.getOutputStream().write(("POST /v1/developers HTTP/1.1\r\nHost: command\r\nConnection: close"
@@ -722,17 +727,17 @@ class CommandSideHttpTest {
     void aRequestIdHoldingACredentialIsReplaced() {
         String pasted = KeyFormat.forEnvironment("live").generate();
         PASTED_KEYS.add(pasted);
-        Response withKey = call("POST", "/v1/developers", map("name", "Ada", "email", "ada@example.com"),
+        Response withKey = call("POST", "/v1/developers", map("name", "Ada", "email", address("ada")),
                 "X-Request-Id", pasted);
         assertThat(withKey.status()).isEqualTo(201);
         assertThat(withKey.header("X-Request-Id")).isNotEqualTo(pasted).matches("[0-9a-f-]{36}");
-        Response withToken = call("POST", "/v1/developers", map("name", "Ada", "email", "ada@example.com"),
+        Response withToken = call("POST", "/v1/developers", map("name", "Ada", "email", address("ada")),
                 "X-Request-Id", TOKEN);
         assertThat(withToken.header("X-Request-Id")).isNotEqualTo(TOKEN);
-        assertThat(call("POST", "/v1/developers", map("name", "Ada", "email", "ada@example.com"),
+        assertThat(call("POST", "/v1/developers", map("name", "Ada", "email", address("ada")),
                 "X-Request-Id", "trace:" + USAGE_TOKEN).header("X-Request-Id")).doesNotContain(USAGE_TOKEN);
         assertThat(storedDocuments()).noneMatch(document -> document.contains(pasted) || document.contains(TOKEN));
-        assertThat(call("POST", "/v1/developers", map("name", "Ada", "email", "ada@example.com"),
+        assertThat(call("POST", "/v1/developers", map("name", "Ada", "email", address("ada")),
                 "X-Request-Id", "trace-42").header("X-Request-Id")).isEqualTo("trace-42");
     }
 
@@ -1183,11 +1188,74 @@ class CommandSideHttpTest {
         assertThat(changed.header("ETag")).isEqualTo("\"1\"");
         assertThat(call("PUT", path, map("name", "Ada Lovelace", "email", "ada@lovelace.org")).body().get("version")
                 .asLong()).as("nothing recorded").isEqualTo(1);
-        assertProblem(call("PUT", path, map("name", "Ada", "email", "ada@example.com"), "If-Match", "\"0\""), 412);
+        assertProblem(call("PUT", path, map("name", "Ada", "email", address("ada")), "If-Match", "\"0\""), 412);
         assertProblem(call("PUT", path, map("name", "Ada", "email", "<b>@x.y")), 422);
         assertProblem(call("PUT", path, map("name", "Ada")), 422);
         assertProblem(call("PUT", "/v1/developers/" + UNKNOWN_ID, map("name", "Ada", "email", "ada@example.com")),
                 404);
+    }
+
+    @Test
+    void anEmailAddressBelongsToOneAccountInAnyCase() {
+        String grace = address("Grace");
+        Response first = call("POST", "/v1/developers", map("name", "Grace", "email", grace));
+        assertThat(first.status()).as(first.raw()).isEqualTo(201);
+        String graceId = first.body().get("developerId").asText();
+
+        Response again = call("POST", "/v1/developers", map("name", "Grace", "email", grace.toLowerCase()));
+        assertProblem(again, 409);
+        assertThat(again.body().get("type").asText()).endsWith("/email-taken");
+        assertThat(again.body().get("developerId").asText()).as("a registration sent again finds its account")
+                .isEqualTo(graceId);
+
+        String otherId = registerDeveloper();
+        Response moved = call("PUT", "/v1/developers/" + otherId, map("name", "Ada", "email", grace.toUpperCase()));
+        assertProblem(moved, 409);
+        assertThat(moved.body().get("developerId").asText()).isEqualTo(graceId);
+        assertProblem(call("PUT", "/v1/developers/" + UNKNOWN_ID, map("name", "Ada", "email", grace)), 404);
+        assertThat(call("PUT", "/v1/developers/" + graceId, map("name", "Grace H", "email", grace.toUpperCase()))
+                .status()).as("its own address, in another case").isEqualTo(200);
+
+        String newAddress = address("hopper");
+        assertThat(call("PUT", "/v1/developers/" + graceId, map("name", "Grace", "email", newAddress)).status())
+                .isEqualTo(200);
+        Response freed = call("POST", "/v1/developers", map("name", "Grace 2", "email", grace));
+        assertThat(freed.status()).as("the address the account left: " + freed.raw()).isEqualTo(201);
+        assertProblem(call("POST", "/v1/developers", map("name", "Grace 3", "email", newAddress)), 409);
+    }
+
+    @Test
+    void aRefusedChangeGivesItsAddressUp() {
+        String developerId = registerDeveloper();
+        String wanted = address("wanted");
+        assertProblem(call("PUT", "/v1/developers/" + developerId, map("name", "Ada", "email", wanted),
+                "If-Match", "\"7\""), 412);
+        Response registered = call("POST", "/v1/developers", map("name", "Other", "email", wanted));
+        assertThat(registered.status()).as(registered.raw()).isEqualTo(201);
+    }
+
+    @Test
+    void ofRegistrationsOfOneAddressAtOnceOneMakesAnAccount() throws Exception {
+        String address = address("race");
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        try {
+            List<Callable<Response>> racers = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                racers.add(() -> call("POST", "/v1/developers", map("name", "Racer", "email", address)));
+            }
+            List<Response> answers = new ArrayList<>();
+            for (Future<Response> answer : pool.invokeAll(racers)) {
+                answers.add(answer.get());
+            }
+            assertThat(answers).extracting(Response::status).containsOnly(201, 409).filteredOn(s -> s == 201)
+                    .hasSize(1);
+            String made = answers.stream().filter(r -> r.status() == 201).findFirst().orElseThrow().body()
+                    .get("developerId").asText();
+            assertThat(answers).filteredOn(r -> r.status() == 409)
+                    .allSatisfy(r -> assertThat(r.body().get("developerId").asText()).isEqualTo(made));
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test

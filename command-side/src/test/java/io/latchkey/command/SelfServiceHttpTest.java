@@ -232,6 +232,17 @@ class SelfServiceHttpTest {
                 adminA.key());
         assertThat(theirs.status()).as(theirs.raw()).isEqualTo(404);
         assertThat(withoutInstance(theirs)).isEqualTo(withoutInstance(none));
+
+        // Another account's address is refused without naming it; asked of another's account, the answer is the same
+        // 404, so it tells nothing about which addresses are taken there.
+        String taken = "Bob@example.com";
+        Response clash = send("PUT", "/v1/developers/" + developerA, map("name", "Ada", "email", taken), adminA.key());
+        assertThat(clash.status()).as(clash.raw()).isEqualTo(409);
+        assertThat(clash.body().get("type").asText()).endsWith("/email-taken");
+        assertThat(clash.raw()).doesNotContain(developerB);
+        Response theirsTaken = send("PUT", "/v1/developers/" + developerB, map("name", "Bob", "email", "ops@ada.dev"),
+                adminA.key());
+        assertThat(withoutInstance(theirsTaken)).isEqualTo(withoutInstance(none));
     }
 
     @Test
