@@ -9,15 +9,18 @@ import io.latchkey.testing.LoopbackPorts;
 import io.latchkey.testing.MonthTurn;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -414,6 +417,58 @@ class NginxGatewayIT {
         }
         assertThat(Files.readString(nginxDir.resolve("access.log")))
                 .contains("[a URI that may hold a key: not logged]");
+    }
+
+    @Test
+    @Order(1)
+    void aKeyGivenAsABasicCredentialIsRefusedAndNeverLogged() throws Exception {
+        String key = key(List.of("orders:read"));
+        String basic = "Basic " + Base64.getEncoder().encodeToString((key + ":").getBytes(StandardCharsets.US_ASCII));
+        assertThat(get("/orders/basic", "Authorization", basic).statusCode()).isEqualTo(401);
+        assertThat(get("/public/basic", "Authorization", basic).statusCode()).isEqualTo(200);
+        // nginx writes an access log line after its answer.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!Files.readString(nginxDir.resolve("access.log")).contains("/public/basic")) {
+            assertThat(System.nanoTime()).as("the request's access log line").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        assertThat(Files.readString(nginxDir.resolve("access.log")))
+                .doesNotContain(key.substring(key.lastIndexOf('_') + 1));
+    }
+
+    @Test
+    @Order(1)
+    void checksKeepTheirConnectionToTheEdgeAlive() throws Exception {
+        String key = key(List.of("orders:read"));
+        long before = connectionsOpened();
+        for (int i = 0; i < 20; i++) {
+            assertThat(get("/orders/kept-alive", "Authorization", "Bearer " + key).statusCode()).isEqualTo(200);
+        }
+        assertThat(get("/orders/kept-alive", "Authorization", "Bearer lk_live_unknown").statusCode()).isEqualTo(401);
+        // One nginx worker: the first check may open a connection, the others reuse it.
+        assertThat(connectionsOpened() - before).isLessThanOrEqualTo(1);
+    }
+
+    private static long connectionsOpened() throws Exception {
+        Matcher opened = Pattern.compile("(?m)^latchkey_gateway_connections_opened_total(\\{[^}]*})? ([0-9.E]+)$")
+                .matcher(api.metrics(system.edgePort));
+        assertThat(opened.find()).as("the edge's gateway connection count").isTrue();
+        return (long) Double.parseDouble(opened.group(2));
+    }
+
+    @Test
+    @Order(1)
+    void aRequestNginxCannotParseIsA400Problem() throws Exception {
+        for (String request : List.of("GET /public/%zz HTTP/1.1\r\nHost: a\r\n\r\n", "GARBAGE\r\n\r\n",
+                "GET /orders/a\u007fb HTTP/1.1\r\nHost: a\r\n\r\n")) {
+            try (Socket socket = new Socket("127.0.0.1", gatewayPort)) {
+                socket.setSoTimeout(5_000);
+                socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+                String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                assertThat(answer).as(request).startsWith("HTTP/1.1 400")
+                        .contains("Content-Type: application/problem+json").contains("bad-request");
+            }
+        }
     }
 
     @Test

@@ -82,16 +82,18 @@ class EdgeConfiguration {
     @Bean(destroyMethod = "close")
     @ConditionalOnProperty("latchkey.edge.gateway-port")
     GatewayServer gatewayServer(GatewayRoutes routes, Environment environment, ObjectProvider<RedisLink> redis,
-                                ObjectProvider<UsageReporter> usage) {
+                                ObjectProvider<UsageReporter> usage, EdgeMetrics metrics) {
         // Made first (when usage is reported), so closed after the listener drains: its last report counts the drain.
         usage.getIfAvailable();
-        return new GatewayServer(routes, environment.getProperty("latchkey.edge.gateway-address", "0.0.0.0"),
+        GatewayServer server = new GatewayServer(routes, environment.getProperty("latchkey.edge.gateway-address", "0.0.0.0"),
                 environment.getRequiredProperty("latchkey.edge.gateway-port", Integer.class),
                 environment.getProperty("latchkey.edge.gateway-threads", Integer.class,
                         Runtime.getRuntime().availableProcessors()), redis.getIfAvailable(),
                 environment.getProperty("latchkey.edge.gateway-request-timeout", Duration.class,
                         Duration.ofSeconds(10)),
                 environment.getProperty("latchkey.edge.gateway-max-connections", Integer.class, 10_000));
+        metrics.watch(server);
+        return server;
     }
 
     @Bean

@@ -2,6 +2,8 @@ package io.latchkey.edge;
 
 import io.latchkey.validator.Decision;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -21,8 +23,10 @@ class EdgeMetrics {
     private final Map<Source, Map<Decision.Status, Counter>> decisions = new EnumMap<>(Source.class);
     private final Counter unavailable;
     private final Timer validation;
+    private final MeterRegistry registry;
 
     EdgeMetrics(MeterRegistry registry) {
+        this.registry = registry;
         for (Source source : Source.values()) {
             Map<Decision.Status, Counter> bySource = new EnumMap<>(Decision.Status.class);
             for (Decision.Status status : Decision.Status.values()) {
@@ -51,5 +55,19 @@ class EdgeMetrics {
 
     void unavailable() {
         unavailable.increment();
+    }
+
+    /**
+     * The gateway listener's connections: open, opened and refused over its maximum. A gateway that opens about as
+     * many connections as it sends checks is not keeping them alive, and pays a handshake for each check.
+     */
+    void watch(GatewayServer gateway) {
+        Gauge.builder("latchkey.gateway.connections", gateway, GatewayServer::openConnections)
+                .description("Connections open on the gateway listener").register(registry);
+        FunctionCounter.builder("latchkey.gateway.connections.opened", gateway, GatewayServer::connectionsOpened)
+                .description("Connections the gateway listener accepted").register(registry);
+        FunctionCounter.builder("latchkey.gateway.connections.refused", gateway, GatewayServer::connectionsRefused)
+                .description("Connections closed as accepted: the listener had its maximum open")
+                .register(registry);
     }
 }

@@ -61,6 +61,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -119,6 +120,8 @@ final class GatewayServer implements AutoCloseable {
     private volatile DateStamp date = new DateStamp(-1, "");
     private final long requestTimeoutNanos;
     private final int maxConnections;
+    private final LongAdder opened = new LongAdder();
+    private final LongAdder refused = new LongAdder();
 
     /**
      * Binds {@code address:port} (0 picks a free port) with {@code threads} event loops; with {@code redis} (nullable),
@@ -149,9 +152,11 @@ final class GatewayServer implements AutoCloseable {
                         @Override
                         protected void initChannel(SocketChannel channel) {
                             if (connections.size() >= maxConnections) {
+                                refused.increment();
                                 channel.close();
                                 return;
                             }
+                            opened.increment();
                             channel.pipeline().addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS),
                                     new RequestDeadline(),
                                     new CombinedChannelDuplexHandler<>(new RequestDecoder(),
@@ -174,6 +179,18 @@ final class GatewayServer implements AutoCloseable {
     private static EventLoopGroup loops(int threads, DefaultThreadFactory threadFactory) {
         return EPOLL ? new EpollEventLoopGroup(threads, threadFactory)
                 : new NioEventLoopGroup(threads, threadFactory);
+    }
+
+    int openConnections() {
+        return connections.size();
+    }
+
+    long connectionsOpened() {
+        return opened.sum();
+    }
+
+    long connectionsRefused() {
+        return refused.sum();
     }
 
     int port() {

@@ -531,7 +531,9 @@ final class UsageCounter {
     /**
      * The path of a request URI without its query, fragment or trailing slash, with segments that hold data rather
      * than a route's words as {@code {id}} (see {@link #identifies}), at most {@value #MAX_ENDPOINT_LENGTH} characters
-     * and printable only; {@value #NO_ENDPOINT} for none.
+     * and printable only; {@value #NO_ENDPOINT} for none. Dot segments are resolved and a segment's {@code ;}
+     * parameters left out, as a gateway routes the path and a servlet container serves it: {@code /public/../orders}
+     * counts as {@code /orders}, and {@code /orders;jsessionid=…} keeps no session in the usage events.
      */
     static String normalise(String target) {
         String uri = target == null ? null : GatewayServer.originForm(target);
@@ -547,8 +549,14 @@ final class UsageCounter {
             boolean allHex = true;
             boolean data = false;
             boolean afterWordCharacter = false;
+            int parameters = -1;
             while (end < uri.length() && uri.charAt(end) != '/' && uri.charAt(end) != '?' && uri.charAt(end) != '#') {
                 char c = uri.charAt(end);
+                if (parameters >= 0 || c == ';') {
+                    parameters = parameters >= 0 ? parameters : end;
+                    end++;
+                    continue;
+                }
                 // A word begun as a key or operator token is (lk_, lkop_), cut short or not: no part of a secret stays.
                 data |= (c == 'l' || c == 'L') && !afterWordCharacter && beginsCredential(uri, end);
                 afterWordCharacter = asciiLetterOrDigit(c);
@@ -565,13 +573,15 @@ final class UsageCounter {
                 data |= c == '@' || c == '%' || c > '~';
                 end++;
             }
-            int length = end - start;
-            if (length > 0) {
+            int length = (parameters >= 0 ? parameters : end) - start;
+            if (length == 2 && uri.startsWith("..", start)) {
+                path.setLength(Math.max(path.lastIndexOf("/"), 0));
+            } else if (length > 0 && !(length == 1 && uri.charAt(start) == '.')) {
                 path.append('/');
                 if (identifies(length, digit, allDigits, allHex, data)) {
                     path.append("{id}");
                 } else {
-                    path.append(uri, start, end);
+                    path.append(uri, start, start + length);
                 }
             }
             if (end >= uri.length() || uri.charAt(end) != '/' || path.length() > MAX_ENDPOINT_LENGTH) {

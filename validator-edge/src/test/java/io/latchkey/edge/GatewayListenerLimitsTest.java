@@ -151,6 +151,10 @@ class GatewayListenerLimitsTest {
                 beyond.setSoTimeout(5_000);
                 assertThat(closedBeforeAnAnswer(beyond)).as("a connection beyond the limit").isTrue();
             }
+            // What an operator's metrics show (EdgeMetrics.watch): the held ones open, the one beyond refused.
+            assertThat(server.openConnections()).isEqualTo(MAX_CONNECTIONS);
+            assertThat(server.connectionsOpened()).isEqualTo(MAX_CONNECTIONS);
+            assertThat(server.connectionsRefused()).isEqualTo(1);
         } finally {
             for (Socket socket : held) {
                 socket.close();
