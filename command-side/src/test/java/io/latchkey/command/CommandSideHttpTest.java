@@ -14,6 +14,7 @@ import com.mongodb.client.MongoDatabase;
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyUsageRecordedEvent;
+import io.latchkey.api.DeveloperRegisteredEvent;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.testing.LoopbackPorts;
@@ -34,6 +35,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -47,6 +49,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.axonframework.commandhandling.CommandMessage;
 import org.axonframework.common.lock.LockAcquisitionFailedException;
+import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.axonframework.messaging.MessageHandlerInterceptor;
 import org.bson.Document;
@@ -1202,18 +1205,18 @@ class CommandSideHttpTest {
         assertThat(first.status()).as(first.raw()).isEqualTo(201);
         String graceId = first.body().get("developerId").asText();
 
-        Response again = call("POST", "/v1/developers", map("name", "Grace", "email", grace.toLowerCase()));
+        Response again = call("POST", "/v1/developers", map("name", "Grace", "email", grace.toLowerCase(Locale.ROOT)));
         assertProblem(again, 409);
         assertThat(again.body().get("type").asText()).endsWith("/email-taken");
         assertThat(again.body().get("developerId").asText()).as("a registration sent again finds its account")
                 .isEqualTo(graceId);
 
         String otherId = registerDeveloper();
-        Response moved = call("PUT", "/v1/developers/" + otherId, map("name", "Ada", "email", grace.toUpperCase()));
+        Response moved = call("PUT", "/v1/developers/" + otherId, map("name", "Ada", "email", grace.toUpperCase(Locale.ROOT)));
         assertProblem(moved, 409);
         assertThat(moved.body().get("developerId").asText()).isEqualTo(graceId);
         assertProblem(call("PUT", "/v1/developers/" + UNKNOWN_ID, map("name", "Ada", "email", grace)), 404);
-        assertThat(call("PUT", "/v1/developers/" + graceId, map("name", "Grace H", "email", grace.toUpperCase()))
+        assertThat(call("PUT", "/v1/developers/" + graceId, map("name", "Grace H", "email", grace.toUpperCase(Locale.ROOT)))
                 .status()).as("its own address, in another case").isEqualTo(200);
 
         String newAddress = address("hopper");
@@ -1222,6 +1225,24 @@ class CommandSideHttpTest {
         Response freed = call("POST", "/v1/developers", map("name", "Grace 2", "email", grace));
         assertThat(freed.status()).as("the address the account left: " + freed.raw()).isEqualTo(201);
         assertProblem(call("POST", "/v1/developers", map("name", "Grace 3", "email", newAddress)), 409);
+    }
+
+    @Test
+    void anAccountRegisteredBeforeClaimsExistedHoldsItsAddress() throws InterruptedException {
+        String developerId = UUID.randomUUID().toString();
+        String address = address("before");
+        // As a release without claims recorded it.
+        eventStore.publish(new GenericDomainEventMessage<>("DeveloperAccount", developerId, 0,
+                new DeveloperRegisteredEvent(developerId, "Before", address, Instant.now()),
+                Map.of("actor", "operator", "requestId", "before-claims", "sourceAddress", "127.0.0.1")));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (storedDocuments().stream().noneMatch(document -> document.contains(address))) {
+            assertThat(System.nanoTime()).as("the email-claims processor claiming the address").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        Response again = call("POST", "/v1/developers", map("name", "After", "email", address));
+        assertProblem(again, 409);
+        assertThat(again.body().get("developerId").asText()).isEqualTo(developerId);
     }
 
     @Test

@@ -77,6 +77,10 @@ class DistributedModeTest {
         HttpResponse<String> registered = post("/v1/developers", "{\"name\":\"Ada\",\"email\":\"ada@example.com\"}");
         assertThat(registered.statusCode()).as(registered.body()).isEqualTo(201);
         String developerId = JSON.readTree(registered.body()).get("developerId").asText();
+        // The address's claim in MongoDB: a second registration names the account, checked against Axon Server.
+        HttpResponse<String> twice = post("/v1/developers", "{\"name\":\"Ada\",\"email\":\"ADA@example.com\"}");
+        assertThat(twice.statusCode()).as(twice.body()).isEqualTo(409);
+        assertThat(JSON.readTree(twice.body()).get("developerId").asText()).isEqualTo(developerId);
 
         HttpResponse<String> created = post("/v1/developers/" + developerId + "/keys",
                 "{\"name\":\"ci\",\"scopes\":[\"read\"]}");

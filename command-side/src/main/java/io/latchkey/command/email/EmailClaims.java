@@ -6,11 +6,13 @@ import static org.springframework.data.mongodb.core.query.Query.query;
 import io.latchkey.api.DeveloperDetailsChangedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
 import io.latchkey.support.events.EventWindows;
+import io.latchkey.support.store.StoreAutoConfiguration;
+import io.latchkey.support.web.ProblemException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.DomainEventMessage;
@@ -22,8 +24,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * The e-mail addresses the developer accounts hold, in {@value #COLLECTION}, one document an address (its id, so
- * the store refuses a second one at once, across command sides). Addresses compare in lower case, as the query side
- * finds them.
+ * the store refuses a second one at once, across command sides). Addresses compare in any case, as
+ * {@link String#equalsIgnoreCase} and the query side's search do.
  */
 @Component
 @ProcessingGroup(EmailClaims.PROCESSING_GROUP)
@@ -31,7 +33,10 @@ public class EmailClaims {
 
     public static final String PROCESSING_GROUP = "email-claims";
     static final String COLLECTION = "developer_emails";
-    /** Longer than a command may wait for its result: a claim younger than this may belong to one still running. */
+    /**
+     * Longer than a command waits for its result (10 s): a claim younger than this may belong to a registration or
+     * change still under way, unless its account's log shows a change of address since.
+     */
     static final Duration PENDING = Duration.ofMinutes(1);
     private static final int ATTEMPTS = 4;
 
@@ -47,90 +52,119 @@ public class EmailClaims {
 
     /**
      * Claims {@code email} for {@code developerId} and answers empty, or answers the account that holds it: one whose
-     * address it is by the event log, or one whose registration may still be under way. An account may keep an
-     * address it has already, even one another account claimed first (two accounts registered with one address
-     * before claims existed). A claim this made is at {@code now}, for {@link #release}.
+     * address it is by the event log, or one whose registration or change to it may still be under way. An account
+     * may keep an address it has already, even one another account claimed first (two accounts registered with one
+     * address before claims existed). The claim is at {@code now}, for {@link #release}. 503 {@code busy} when other
+     * claims of the address kept changing it.
      */
     public Optional<String> claim(String email, String developerId, Instant now) {
         String address = address(email);
+        Instant at = now.truncatedTo(ChronoUnit.MILLIS);
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             EmailClaim held = mongo.findById(address, EmailClaim.class);
             if (held == null) {
                 try {
-                    mongo.insert(new EmailClaim(address, developerId, now));
+                    mongo.insert(new EmailClaim(address, developerId, at));
                     return Optional.empty();
                 } catch (DuplicateKeyException raced) {
                     continue;
                 }
             }
-            if (held.developerId().equals(developerId)) {
-                return Optional.empty();
-            }
-            if (holds(held)) {
-                return address.equals(currentAddress(developerId)) ? Optional.empty()
+            if (!held.developerId().equals(developerId) && holds(held)) {
+                return address.equals(current(developerId).address()) ? Optional.empty()
                         : Optional.of(held.developerId());
             }
-            // A stale claim: taken over only as it was read, so two claimants cannot both take it.
-            if (mongo.findAndModify(query(where("_id").is(address).and("developerId").is(held.developerId())),
-                    Update.update("developerId", developerId).set("claimedAt", now), EmailClaim.class) != null) {
+            // Its own (moved to now, so that an earlier request's release leaves it), or a stale one: either only as
+            // it was read, so that two claimants cannot both have it.
+            if (mongo.findAndModify(query(where("_id").is(address).and("developerId").is(held.developerId())
+                            .and("claimedAt").is(held.claimedAt())),
+                    Update.update("developerId", developerId).set("claimedAt", at), EmailClaim.class) != null) {
                 return Optional.empty();
             }
         }
-        return Optional.ofNullable(mongo.findById(address, EmailClaim.class)).map(EmailClaim::developerId);
+        throw new ProblemException(503, "busy", "Service unavailable",
+                "Other requests kept claiming this e-mail address; nothing was done.", 1);
     }
 
-    /** Gives up the claim {@link #claim} made at {@code claimedAt}, after its change was refused; none other. */
+    /**
+     * Gives up the claim {@link #claim} made at {@code claimedAt}, after its change was refused; none other, and not
+     * one the account holds by the event log (another request of the account's may have made the change).
+     */
     public void release(String email, String developerId, Instant claimedAt) {
-        mongo.remove(query(where("_id").is(address(email)).and("developerId").is(developerId)
-                .and("claimedAt").is(claimedAt)), EmailClaim.class);
+        String address = address(email);
+        if (!address.equals(current(developerId).address())) {
+            mongo.remove(query(where("_id").is(address).and("developerId").is(developerId)
+                    .and("claimedAt").is(claimedAt.truncatedTo(ChronoUnit.MILLIS))), EmailClaim.class);
+        }
     }
 
     /** Whether {@code developerId} names a developer account by the event log. */
     public boolean isAccount(String developerId) {
-        return currentAddress(developerId) != null;
+        return current(developerId).address() != null;
     }
 
+    /**
+     * Claims the addresses of accounts made before claims existed, and those of claims lost (a release racing a change
+     * of the same account's), at the event's time: an address held by the event's account is claimed for it, as it
+     * would be by a request. A redelivered event changes nothing.
+     */
     @EventHandler
     void on(DeveloperRegisteredEvent event) {
-        keep(event.email(), event.developerId(), event.registeredAt());
+        claimFromLog(event.email(), event.developerId(), event.registeredAt());
     }
 
     @EventHandler
     void on(DeveloperDetailsChangedEvent event) {
-        keep(event.email(), event.developerId(), event.changedAt());
+        claimFromLog(event.email(), event.developerId(), event.changedAt());
     }
 
-    /** An address no claim has yet: the account's; one that has a claim keeps it (checked when it clashes). */
-    private void keep(String email, String developerId, Instant at) {
-        mongo.upsert(query(where("_id").is(address(email))),
-                new Update().setOnInsert("developerId", developerId).setOnInsert("claimedAt", at), EmailClaim.class);
+    private void claimFromLog(String email, String developerId, Instant at) {
+        if (address(email).equals(current(developerId).address())) {
+            claim(email, developerId, at);
+        }
     }
 
+    /** A claim its account holds by the event log, or one whose change may still come. */
     private boolean holds(EmailClaim claim) {
-        String current = currentAddress(claim.developerId());
-        return current == null ? claim.claimedAt().isAfter(clock.instant().minus(PENDING))
-                : current.equals(claim.address());
+        Current holder = current(claim.developerId());
+        if (claim.address().equals(holder.address())) {
+            return true;
+        }
+        boolean changedSince = holder.changedAt() != null
+                && !holder.changedAt().truncatedTo(ChronoUnit.MILLIS).isBefore(claim.claimedAt());
+        return !changedSince && claim.claimedAt().isAfter(clock.instant().minus(PENDING));
     }
 
-    /** The account's address by the event log, in lower case; null for an account that does not exist. */
-    private String currentAddress(String developerId) {
+    /** An account's address by the event log, in {@link #address} form, and when it was set; nulls for none. */
+    private record Current(String address, Instant changedAt) {
+    }
+
+    private Current current(String developerId) {
         String email = null;
+        Instant changedAt = null;
         long next = 0;
-        for (List<DomainEventMessage<?>> window = events.read(developerId, 0, 256); !window.isEmpty();
-                window = events.read(developerId, next, 256)) {
+        for (List<DomainEventMessage<?>> window = events.read(developerId, 0, StoreAutoConfiguration.READ_BATCH); ;
+                window = events.read(developerId, next, StoreAutoConfiguration.READ_BATCH)) {
             for (DomainEventMessage<?> event : window) {
                 if (event.getPayload() instanceof DeveloperRegisteredEvent registered) {
                     email = registered.email();
+                    changedAt = registered.registeredAt();
                 } else if (event.getPayload() instanceof DeveloperDetailsChangedEvent changed) {
                     email = changed.email();
+                    changedAt = changed.changedAt();
                 }
                 next = event.getSequenceNumber() + 1;
             }
+            if (window.size() < StoreAutoConfiguration.READ_BATCH) {
+                return new Current(email == null ? null : address(email), changedAt);
+            }
         }
-        return email == null ? null : address(email);
     }
 
-    private static String address(String email) {
-        return email.toLowerCase(Locale.ROOT);
+    /** Each character as {@link String#equalsIgnoreCase} compares it: upper case, then lower. */
+    static String address(String email) {
+        StringBuilder folded = new StringBuilder(email.length());
+        email.codePoints().forEach(c -> folded.appendCodePoint(Character.toLowerCase(Character.toUpperCase(c))));
+        return folded.toString();
     }
 }

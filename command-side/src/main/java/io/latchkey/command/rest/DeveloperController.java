@@ -15,6 +15,8 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.UUID;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -43,6 +45,7 @@ import org.springframework.web.bind.annotation.RestController;
 class DeveloperController {
 
     static final String EMAIL_TAKEN = "email-taken";
+    private static final Logger log = LoggerFactory.getLogger(DeveloperController.class);
 
     private final CommandSender commands;
     private final Clock clock;
@@ -119,9 +122,19 @@ class DeveloperController {
             return change.get();
         } catch (ProblemException e) {
             if (e.problem().getStatus() < 500) {
-                emails.release(email, developerId, now);
+                release(email, developerId, now);
             }
             throw e;
+        }
+    }
+
+    /** A claim that cannot be given up now (the store gone) goes stale by itself; the refusal is the answer. */
+    private void release(String email, String developerId, Instant claimedAt) {
+        try {
+            emails.release(email, developerId, claimedAt);
+        } catch (RuntimeException e) {
+            log.warn("Could not give up the e-mail claim of developer {} after its change was refused: {}",
+                    developerId, e.toString());
         }
     }
 

@@ -64,7 +64,11 @@ class EmailClaimsTest {
     }
 
     private void changed(String developerId, String email) {
-        append(developerId, new DeveloperDetailsChangedEvent(developerId, "Ada", email, T0));
+        changed(developerId, email, T0);
+    }
+
+    private void changed(String developerId, String email, Instant at) {
+        append(developerId, new DeveloperDetailsChangedEvent(developerId, "Ada", email, at));
     }
 
     private void append(String developerId, Object event) {
@@ -90,6 +94,54 @@ class EmailClaimsTest {
         assertThat(claimsAt(later).claim("ada@example.com", "b", later)).as("a registration that never happened")
                 .isEmpty();
         assertThat(claimsAt(later).claim("ada@example.com", "c", later)).contains("b");
+    }
+
+    @Test
+    void anAccountsChangeToAnAddressUnderWayHoldsItForAMinute() {
+        registered("a", "ada@example.com");
+        Instant at = T0.plusSeconds(10);
+        assertThat(claimsAt(at).claim("ada@lovelace.org", "a", at)).isEmpty();
+        assertThat(claimsAt(at).claim("ada@lovelace.org", "b", at)).as("its change not in the log yet").contains("a");
+        changed("a", "ada@example.com", T0.plusSeconds(20));
+        assertThat(claimsAt(at).claim("ada@lovelace.org", "b", at)).as("a change to another address came since")
+                .isEmpty();
+    }
+
+    @Test
+    void aReleaseLeavesAClaimTheAccountHoldsByTheLogOrThatALaterRequestMoved() {
+        EmailClaims claims = claimsAt(T0);
+        claims.claim("ada@example.com", "a", T0);
+        registered("a", "ada@example.com");
+        claims.release("ada@example.com", "a", T0);
+        assertThat(claims.claim("ada@example.com", "b", T0)).as("made by another of its requests").contains("a");
+
+        claims.claim("grace@example.com", "g", T0);
+        claims.claim("grace@example.com", "g", T0.plusSeconds(1));
+        claims.release("grace@example.com", "g", T0);
+        assertThat(claims.claim("grace@example.com", "h", T0.plusSeconds(2))).contains("g");
+    }
+
+    @Test
+    void addressesCompareAsEqualsIgnoreCaseDoes() {
+        for (String[] pair : new String[][] {{"İlker@x.tr", "ilker@x.tr"}, {"ılker@x.tr", "ILKER@x.tr"},
+                {"ΟΔΟΣ@x.gr", "οδος@x.gr"}, {"JOSÉ@exämple.de", "josé@EXÄMPLE.de"}}) {
+            assertThat(pair[0].equalsIgnoreCase(pair[1])).isTrue();
+            assertThat(EmailClaims.address(pair[0])).as(pair[0]).isEqualTo(EmailClaims.address(pair[1]));
+        }
+        assertThat(EmailClaims.address("ada@example.com")).isNotEqualTo(EmailClaims.address("adb@example.com"));
+    }
+
+    @Test
+    void theEventsGiveAnAddressThatChangedHandsToItsHolder() {
+        registered("x", "a@example.com");
+        changed("x", "b@example.com", T0.plusSeconds(1));
+        append("y", new DeveloperRegisteredEvent("y", "Y", "a@example.com", T0.plusSeconds(2)));
+        EmailClaims claims = claimsAt(T0.plusSeconds(3_600));
+        claims.on(new DeveloperRegisteredEvent("x", "X", "a@example.com", T0));
+        claims.on(new DeveloperDetailsChangedEvent("x", "X", "b@example.com", T0.plusSeconds(1)));
+        claims.on(new DeveloperRegisteredEvent("y", "Y", "a@example.com", T0.plusSeconds(2)));
+        assertThat(claims.claim("a@example.com", "z", T0.plusSeconds(3_600))).contains("y");
+        assertThat(claims.claim("b@example.com", "z", T0.plusSeconds(3_600))).contains("x");
     }
 
     @Test
