@@ -7,6 +7,7 @@ import com.mongodb.client.MongoDatabase;
 import io.latchkey.support.events.EventStoreWindows;
 import io.latchkey.support.events.EventWindows;
 import io.latchkey.support.web.ProblemException;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.axonframework.commandhandling.CommandMessage;
 import org.axonframework.config.Configuration;
@@ -29,6 +30,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.SpringApplication;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -37,6 +39,7 @@ import org.springframework.boot.autoconfigure.mongo.MongoClientSettingsBuilderCu
 import org.springframework.boot.autoconfigure.mongo.MongoConnectionDetails;
 import org.springframework.boot.autoconfigure.mongo.MongoProperties;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 
@@ -63,6 +66,14 @@ public class StoreAutoConfiguration {
                                             MongoProperties mongo) {
         return EmbeddedMongoServer.start(StoreProperties.dataDir(dataDir), store.host(), store.port(),
                 mongo.getMongoClientDatabase());
+    }
+
+    /** Exits a process whose store H2 closed after a failed write, for its supervisor to start it again. */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnProperty(name = "latchkey.store.serve", havingValue = "true")
+    ClosedStoreExit closedStoreExit(EmbeddedMongoServer server, ConfigurableApplicationContext context) {
+        return new ClosedStoreExit(server, Duration.ofSeconds(1),
+                () -> System.exit(SpringApplication.exit(context, () -> ClosedStoreExit.STATUS)));
     }
 
     @Bean(destroyMethod = "close")
@@ -143,8 +154,8 @@ public class StoreAutoConfiguration {
     static HealthIndicator storeHealth(MongoClient client, String database, EmbeddedMongoServer served) {
         return () -> {
             if (served != null && !served.isOpen()) {
-                return Health.down().withDetail("store", "closed by H2 after a failed write; restart this service")
-                        .build();
+                return Health.down().withDetail("store", "closed by H2 after a failed write; this service exits to be"
+                        + " started again").build();
             }
             try {
                 client.getDatabase(database).runCommand(new Document("ping", 1));

@@ -6,8 +6,10 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import io.latchkey.testing.LoopbackPorts;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -150,6 +152,31 @@ class EmbeddedMongoServerTest {
             assertThat(health.health().getStatus()).isEqualTo(Status.DOWN);
             assertThat(client.getDatabase("latchkey").runCommand(new Document("ping", 1)).get("ok"))
                     .as("the server itself still answers").isNotNull();
+        }
+    }
+
+    @Test
+    void theProcessServingAStoreH2ClosedExitsToBeStartedAgain() throws Exception {
+        MVStore store = new MVStore.Builder().fileName(dataDir.resolve("exiting.mv").toString()).open();
+        CountDownLatch exited = new CountDownLatch(1);
+        try (EmbeddedMongoServer server = EmbeddedMongoServer.serve(new IndexedH2Backend(store), "127.0.0.1",
+                LoopbackPorts.free());
+             ClosedStoreExit watch = new ClosedStoreExit(server, Duration.ofMillis(20), exited::countDown)) {
+            assertThat(exited.await(200, TimeUnit.MILLISECONDS)).as("not while the store is open").isFalse();
+            store.closeImmediately();
+            assertThat(exited.await(5, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    void aStoreClosedAsTheProcessStopsIsNoReasonToExit() throws Exception {
+        MVStore store = new MVStore.Builder().fileName(dataDir.resolve("stopping.mv").toString()).open();
+        CountDownLatch exited = new CountDownLatch(1);
+        try (EmbeddedMongoServer server = EmbeddedMongoServer.serve(new IndexedH2Backend(store), "127.0.0.1",
+                LoopbackPorts.free())) {
+            new ClosedStoreExit(server, Duration.ofMillis(20), exited::countDown).close();
+            store.closeImmediately();
+            assertThat(exited.await(200, TimeUnit.MILLISECONDS)).isFalse();
         }
     }
 

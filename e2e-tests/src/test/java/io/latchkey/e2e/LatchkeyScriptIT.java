@@ -1,0 +1,102 @@
+package io.latchkey.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.latchkey.testing.LoopbackPorts;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code bin/latchkey up} as a newcomer runs it, on ports and a data directory of its own: a service that dies is
+ * started again while the others run on, and a second run on the same data directory is refused.
+ */
+class LatchkeyScriptIT {
+
+    private static final Path SCRIPT = Path.of(System.getProperty("latchkey.docsDir", "../docs"))
+            .resolveSibling("bin").resolve("latchkey");
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private final int commandPort = LoopbackPorts.free();
+    private final int queryPort = LoopbackPorts.free();
+    private final int edgePort = LoopbackPorts.free();
+
+    private ProcessBuilder up(Path dataDir, Path output, int command, int query, int edge) {
+        ProcessBuilder builder = new ProcessBuilder("bash", SCRIPT.toString(), "up")
+                .redirectErrorStream(true).redirectOutput(output.toFile());
+        Map<String, String> env = builder.environment();
+        env.put("LATCHKEY_DATA_DIR", dataDir.toString());
+        env.put("LATCHKEY_COMMAND_PORT", String.valueOf(command));
+        env.put("LATCHKEY_QUERY_PORT", String.valueOf(query));
+        env.put("LATCHKEY_EDGE_PORT", String.valueOf(edge));
+        env.put("LATCHKEY_GATEWAY_PORT", String.valueOf(LoopbackPorts.free()));
+        env.put("LATCHKEY_STORE_PORT", String.valueOf(LoopbackPorts.free()));
+        return builder;
+    }
+
+    @Test
+    void aServiceThatDiesIsStartedAgainAndASecondRunOnItsDataIsRefused() throws Exception {
+        Path workDir = Files.createDirectories(Path.of(System.getProperty("latchkey.workDir", "target/e2e"))
+                .resolve("script-" + System.nanoTime()));
+        Path dataDir = workDir.resolve("data");
+        Path output = workDir.resolve("up.out");
+        Process script = up(dataDir, output, commandPort, queryPort, edgePort).start();
+        try {
+            awaitHealthy(edgePort, output, 180);
+            assertThat(Files.readString(output)).contains("Latchkey is up");
+            ProcessHandle commandSide = script.descendants()
+                    .filter(p -> p.info().commandLine().orElse("").contains("--server.port=" + commandPort))
+                    .findFirst().orElseThrow();
+            commandSide.destroyForcibly();
+            commandSide.onExit().get(10, TimeUnit.SECONDS);
+
+            awaitHealthy(commandPort, output, 120);
+            assertThat(Files.readString(output)).contains("command-side exited (status 137); starting it again");
+            // The others ran on (the edge may have been out of service while the store was away) and answer again.
+            awaitHealthy(queryPort, output, 60);
+            awaitHealthy(edgePort, output, 60);
+            assertThat(Files.readString(output)).doesNotContain("query-side exited").doesNotContain("edge exited");
+            assertThat(script.isAlive()).isTrue();
+
+            Path secondOutput = workDir.resolve("second.out");
+            Process second = up(dataDir, secondOutput, LoopbackPorts.free(), LoopbackPorts.free(),
+                    LoopbackPorts.free()).start();
+            assertThat(second.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(second.exitValue()).isEqualTo(1);
+            assertThat(Files.readString(secondOutput)).contains("another bin/latchkey up (pid " + script.pid() + ")");
+        } finally {
+            script.destroy();
+            if (!script.waitFor(90, TimeUnit.SECONDS)) {
+                script.descendants().forEach(ProcessHandle::destroyForcibly);
+                script.destroyForcibly();
+            }
+        }
+        assertThat(dataDir.resolve("latchkey.pid")).as("removed as it stops").doesNotExist();
+    }
+
+    private static void awaitHealthy(int port, Path output, int seconds) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (health(port) != 200) {
+            assertThat(System.nanoTime()).as("port %d healthy; bin/latchkey said:%n%s", port,
+                    Files.readString(output)).isLessThan(deadline);
+            Thread.sleep(250);
+        }
+    }
+
+    private static int health(int port) throws InterruptedException {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health"))
+                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+}
