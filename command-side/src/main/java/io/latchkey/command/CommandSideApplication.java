@@ -4,6 +4,7 @@ import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.command.caching.LruCache;
 import java.time.Clock;
+import java.time.Duration;
 import org.axonframework.common.caching.Cache;
 import org.axonframework.eventsourcing.EventCountSnapshotTriggerDefinition;
 import org.axonframework.eventsourcing.SnapshotTriggerDefinition;
@@ -28,10 +29,13 @@ public class CommandSideApplication {
         SpringApplication.run(CommandSideApplication.class, args);
     }
 
-    /** Aggregates never read a clock; every "now" comes from here through a command. */
+    /**
+     * Aggregates never read a clock; every "now" comes from here through a command. To the millisecond, as the read
+     * models and the answers keep times: a registration's answer said ...104953875Z where every later read said ...104Z.
+     */
     @Bean
     Clock clock() {
-        return Clock.systemUTC();
+        return Clock.tick(Clock.systemUTC(), Duration.ofMillis(1));
     }
 
     /** Usage streams grow by an event per edge per flush: start from a snapshot, and keep busy ones in memory. */
