@@ -39,6 +39,8 @@ class LatchkeyScriptIT {
         env.put("LATCHKEY_EDGE_PORT", String.valueOf(edge));
         env.put("LATCHKEY_GATEWAY_PORT", String.valueOf(LoopbackPorts.free()));
         env.put("LATCHKEY_STORE_PORT", String.valueOf(LoopbackPorts.free()));
+        // The jars this build made: a build of its own would write into the running build's target directories.
+        env.put("LATCHKEY_SKIP_BUILD", "1");
         return builder;
     }
 
@@ -49,9 +51,12 @@ class LatchkeyScriptIT {
         Path dataDir = workDir.resolve("data");
         Path output = workDir.resolve("up.out");
         Process script = up(dataDir, output, commandPort, queryPort, edgePort).start();
+        // Should this JVM end first, its services must not outlive it.
+        Thread cleanup = new Thread(() -> script.descendants().forEach(ProcessHandle::destroyForcibly));
+        Runtime.getRuntime().addShutdownHook(cleanup);
         try {
             awaitHealthy(edgePort, output, 180);
-            assertThat(Files.readString(output)).contains("Latchkey is up");
+            assertThat(Files.readString(output)).contains("Latchkey is up").doesNotContain("Building");
             ProcessHandle commandSide = script.descendants()
                     .filter(p -> p.info().commandLine().orElse("").contains("--server.port=" + commandPort))
                     .findFirst().orElseThrow();
@@ -78,6 +83,7 @@ class LatchkeyScriptIT {
                 script.descendants().forEach(ProcessHandle::destroyForcibly);
                 script.destroyForcibly();
             }
+            Runtime.getRuntime().removeShutdownHook(cleanup);
         }
         assertThat(dataDir.resolve("latchkey.pid")).as("removed as it stops").doesNotExist();
     }

@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 final class ClosedStoreExit implements AutoCloseable {
 
     static final int STATUS = 75;
+    private static final Duration HALT_AFTER = Duration.ofSeconds(60);
     private static final Logger log = LoggerFactory.getLogger(ClosedStoreExit.class);
 
     private final ScheduledExecutorService checks = Executors.newSingleThreadScheduledExecutor(task -> {
@@ -32,14 +33,35 @@ final class ClosedStoreExit implements AutoCloseable {
                 log.error("The embedded store was closed after a write to its file failed (a full disk?); this"
                         + " process exits with status {} to be started again, which opens the file again", STATUS);
                 checks.shutdown();
-                exit.run();
+                // On a thread of its own: the exit closes the application, this among it, and must not be the
+                // thread that close would wait for.
+                Thread exiting = new Thread(exit, "latchkey-store-exit");
+                exiting.start();
+                haltIfStuck(exiting);
             }
         }, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** An exit whose orderly close hangs (on the store it is leaving, say) still ends the process. */
+    private static void haltIfStuck(Thread exiting) {
+        Thread halt = new Thread(() -> {
+            try {
+                exiting.join(HALT_AFTER.toMillis());
+                if (exiting.isAlive()) {
+                    log.error("The orderly exit did not end within {}; halting", HALT_AFTER);
+                    Runtime.getRuntime().halt(STATUS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "latchkey-store-exit-halt");
+        halt.setDaemon(true);
+        halt.start();
     }
 
     @Override
     public void close() {
         closing = true;
-        checks.shutdownNow();
+        checks.shutdown();
     }
 }

@@ -168,8 +168,9 @@ class EmbeddedMongoServerTest {
         }
     }
 
+    /** The store closes after the watch as the process stops (the watch's bean depends on the server's). */
     @Test
-    void aStoreClosedAsTheProcessStopsIsNoReasonToExit() throws Exception {
+    void aStoreClosedAfterItsWatchIsNoReasonToExit() throws Exception {
         MVStore store = new MVStore.Builder().fileName(dataDir.resolve("stopping.mv").toString()).open();
         CountDownLatch exited = new CountDownLatch(1);
         try (EmbeddedMongoServer server = EmbeddedMongoServer.serve(new IndexedH2Backend(store), "127.0.0.1",
