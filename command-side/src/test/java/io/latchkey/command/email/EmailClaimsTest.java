@@ -2,13 +2,10 @@ package io.latchkey.command.email;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import io.latchkey.api.DeveloperDetailsChangedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
+import io.latchkey.command.ServedTemplate;
 import io.latchkey.support.events.EventStoreWindows;
-import io.latchkey.support.store.EmbeddedMongoServer;
-import io.latchkey.testing.LoopbackPorts;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -36,23 +33,19 @@ class EmailClaimsTest {
     @TempDir
     Path dataDir;
 
-    private EmbeddedMongoServer server;
-    private MongoClient client;
+    private ServedTemplate store;
     private MongoTemplate mongo;
     private final InMemoryEventStorageEngine log = new InMemoryEventStorageEngine();
 
     @BeforeEach
     void setUp() {
-        int port = LoopbackPorts.free();
-        server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", port);
-        client = MongoClients.create("mongodb://127.0.0.1:" + port);
-        mongo = new MongoTemplate(client, "test");
+        store = ServedTemplate.start(dataDir);
+        mongo = store.mongo();
     }
 
     @AfterEach
     void tearDown() {
-        client.close();
-        server.close();
+        store.close();
     }
 
     private EmailClaims claimsAt(Instant now) {

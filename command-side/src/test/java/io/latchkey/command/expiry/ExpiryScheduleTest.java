@@ -2,14 +2,11 @@ package io.latchkey.command.expiry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyExpiredEvent;
 import io.latchkey.api.ApiKeyRenewedEvent;
 import io.latchkey.api.ApiKeyRevokedEvent;
-import io.latchkey.support.store.EmbeddedMongoServer;
-import io.latchkey.testing.LoopbackPorts;
+import io.latchkey.command.ServedTemplate;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -27,24 +24,20 @@ class ExpiryScheduleTest {
     @TempDir
     Path dataDir;
 
-    private EmbeddedMongoServer server;
-    private MongoClient client;
+    private ServedTemplate store;
     private MongoTemplate mongo;
     private ExpirySchedule schedule;
 
     @BeforeEach
     void setUp() {
-        int port = LoopbackPorts.free();
-        server = EmbeddedMongoServer.start(dataDir, "127.0.0.1", port);
-        client = MongoClients.create("mongodb://127.0.0.1:" + port);
-        mongo = new MongoTemplate(client, "test");
+        store = ServedTemplate.start(dataDir);
+        mongo = store.mongo();
         schedule = new ExpirySchedule(mongo);
     }
 
     @AfterEach
     void tearDown() {
-        client.close();
-        server.close();
+        store.close();
     }
 
     private static ApiKeyCreatedEvent created(String keyId, Instant expiresAt) {
