@@ -31,7 +31,7 @@ public class CommandSideApplication {
 
     /**
      * Aggregates never read a clock; every "now" comes from here through a command. To the millisecond, as the read
-     * models and the answers keep times: a registration's answer said ...104953875Z where every later read said ...104Z.
+     * models and the answers keep times: a registration's answer said ...104953875Z where later reads said ...104Z.
      */
     @Bean
     Clock clock() {

@@ -1212,12 +1212,14 @@ class CommandSideHttpTest {
                 .isEqualTo(graceId);
 
         String otherId = registerDeveloper();
-        Response moved = call("PUT", "/v1/developers/" + otherId, map("name", "Ada", "email", grace.toUpperCase(Locale.ROOT)));
+        Response moved = call("PUT", "/v1/developers/" + otherId,
+                map("name", "Ada", "email", grace.toUpperCase(Locale.ROOT)));
         assertProblem(moved, 409);
         assertThat(moved.body().get("developerId").asText()).isEqualTo(graceId);
         assertProblem(call("PUT", "/v1/developers/" + UNKNOWN_ID, map("name", "Ada", "email", grace)), 404);
-        assertThat(call("PUT", "/v1/developers/" + graceId, map("name", "Grace H", "email", grace.toUpperCase(Locale.ROOT)))
-                .status()).as("its own address, in another case").isEqualTo(200);
+        assertThat(call("PUT", "/v1/developers/" + graceId,
+                map("name", "Grace H", "email", grace.toUpperCase(Locale.ROOT))).status())
+                .as("its own address, in another case").isEqualTo(200);
 
         String newAddress = address("hopper");
         assertThat(call("PUT", "/v1/developers/" + graceId, map("name", "Grace", "email", newAddress)).status())

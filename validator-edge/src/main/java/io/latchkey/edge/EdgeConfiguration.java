@@ -85,7 +85,8 @@ class EdgeConfiguration {
                                 ObjectProvider<UsageReporter> usage, EdgeMetrics metrics) {
         // Made first (when usage is reported), so closed after the listener drains: its last report counts the drain.
         usage.getIfAvailable();
-        GatewayServer server = new GatewayServer(routes, environment.getProperty("latchkey.edge.gateway-address", "0.0.0.0"),
+        GatewayServer server = new GatewayServer(routes,
+                environment.getProperty("latchkey.edge.gateway-address", "0.0.0.0"),
                 environment.getRequiredProperty("latchkey.edge.gateway-port", Integer.class),
                 environment.getProperty("latchkey.edge.gateway-threads", Integer.class,
                         Runtime.getRuntime().availableProcessors()), redis.getIfAvailable(),
