@@ -477,12 +477,13 @@ class NginxGatewayIT {
     @Order(1)
     void aRequestNginxCannotParseIsA400Problem() throws Exception {
         for (String request : List.of("GET /public/%zz HTTP/1.1\r\nHost: a\r\n\r\n", "GARBAGE\r\n\r\n",
-                "GET /orders/a\u007fb HTTP/1.1\r\nHost: a\r\n\r\n")) {
+                "GET /orders/a\u007fb HTTP/1.1\r\nHost: a\r\n\r\n",
+                "GET /public/x HTTP/1.1\r\nHost: a\r\nX-Big: " + "a".repeat(20_000) + "\r\n\r\n")) {
             try (Socket socket = new Socket("127.0.0.1", gatewayPort)) {
                 socket.setSoTimeout(5_000);
                 socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
                 String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-                assertThat(answer).as(request).startsWith("HTTP/1.1 400")
+                assertThat(answer).as(request.substring(0, Math.min(request.length(), 40))).startsWith("HTTP/1.1 400")
                         .contains("Content-Type: application/problem+json").contains("bad-request");
             }
         }
