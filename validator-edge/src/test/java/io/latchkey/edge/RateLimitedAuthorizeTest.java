@@ -168,8 +168,9 @@ class RateLimitedAuthorizeTest {
             assertThat(exhausted.body()).as("refusal %d", i + 1)
                     .contains("https://latchkey.io/problems/quota-exceeded").doesNotContain(key);
             long untilNextMonth = Duration.between(Instant.now(), MonthTurn.nextMonth()).toSeconds();
+            // The edge rounds up at its instant; this rounds down, later: 2171897 against 2171895 in a CI run.
             assertThat(exhausted.headers().firstValue("Retry-After")).hasValueSatisfying(
-                    seconds -> assertThat(Long.parseLong(seconds)).isBetween(untilNextMonth - 5, untilNextMonth + 1));
+                    seconds -> assertThat(Long.parseLong(seconds)).isBetween(untilNextMonth - 5, untilNextMonth + 2));
             assertThat(exhausted.headers().firstValue("RateLimit-Policy")).hasValue("\"month\";q=2");
             assertThat(exhausted.headers().firstValue("RateLimit")).hasValueSatisfying(
                     value -> assertThat(value).startsWith("\"month\";r=0;t="));
