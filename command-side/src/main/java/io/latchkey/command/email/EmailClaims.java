@@ -98,9 +98,10 @@ public class EmailClaims {
         }
     }
 
-    /** Whether {@code developerId} names a developer account by the event log. */
+    /** Whether {@code developerId} names a developer account by the event log: one registered, its first event. */
     public boolean isAccount(String developerId) {
-        return current(developerId).address() != null;
+        return events.read(developerId, 0, 1).stream()
+                .anyMatch(event -> event.getPayload() instanceof DeveloperRegisteredEvent);
     }
 
     /**

@@ -65,7 +65,7 @@ class CurrentViews {
                          BooleanSupplier ours) {
         Optional<Long> last = freshness == Freshness.LATEST ? windows.lastSequence(streamId) : Optional.empty();
         Optional<V> found = view.get();
-        if (found.isPresent() && (last.isEmpty() || version.applyAsLong(found.get()) >= last.get())
+        if (found.isPresent() && (last.isEmpty() || holds(found, version, last.get()))
                 || found.isEmpty() && (freshness == Freshness.LATEST && last.isEmpty() || !ours.getAsBoolean())) {
             return found;
         }

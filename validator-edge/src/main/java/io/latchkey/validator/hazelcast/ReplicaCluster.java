@@ -101,7 +101,8 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
                 addresses.add(member);
             } else {
                 String host = member.contains(":") && !member.startsWith("[") ? "[" + member + "]" : member;
-                for (int first : ownPort == FIRST_PORT ? new int[] {FIRST_PORT} : new int[] {FIRST_PORT, ownPort}) {
+                // A set: a member on the first port asks the same addresses once.
+                for (int first : new int[] {FIRST_PORT, ownPort}) {
                     for (int port = first; port < first + PORTS_TRIED; port++) {
                         addresses.add(host + ":" + port);
                     }
