@@ -346,6 +346,20 @@ class NginxGatewayIT {
 
     @Test
     @Order(1)
+    void theCollectionItselfIsCheckedAndRoutedNotRedirected() throws Exception {
+        String writer = key(List.of("orders:write"));
+        assertThat(send("POST", "/orders", "Authorization", "Bearer " + writer).statusCode()).isEqualTo(200);
+        assertThat(upstreamSaw.get("/orders").get("X-latchkey-scopes")).containsExactly("orders:write");
+        assertThat(send("POST", "/orders?page=2").statusCode()).isEqualTo(401);
+        assertThat(send("POST", "/orders", "Authorization", "Bearer " + key(List.of("orders:read"))).statusCode())
+                .isEqualTo(403);
+        assertThat(get("/orders-archive/1", "Authorization", "Bearer " + writer).statusCode())
+                .as("a neighbour of /orders is not the orders API").isEqualTo(404);
+        assertThat(upstreamSaw).doesNotContainKey("/orders-archive/1");
+    }
+
+    @Test
+    @Order(1)
     void aMissingScopeIsForbiddenAndNeverReachesTheUpstream() throws Exception {
         String key = key(List.of("orders:read"));
         HttpResponse<String> response = send("POST", "/orders/forbidden", "Authorization", "Bearer " + key);

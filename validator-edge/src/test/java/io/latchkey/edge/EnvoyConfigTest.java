@@ -160,6 +160,14 @@ class EnvoyConfigTest {
     }
 
     @Test
+    void theProtectedRouteTakesTheCollectionItselfAndWhatIsUnderItButNoNeighbour() {
+        assertThat(routes()).filteredOn(route -> !extAuthzDisabledOn(route)).singleElement()
+                .satisfies(route -> assertThat(route.getMatch().getPathSeparatedPrefix())
+                        .as("/orders and /orders/…, where a prefix of /orders/ leaves POST /orders without a route")
+                        .isEqualTo("/orders"));
+    }
+
+    @Test
     void pathsAreNormalisedBeforeTheEdgeIsAskedAboutThem() {
         assertThat(manager.hasNormalizePath() && manager.getNormalizePath().getValue()).isTrue();
         assertThat(manager.getMergeSlashes()).isTrue();
