@@ -135,8 +135,10 @@ final class GatewayRoutes {
             String checkedQuery = originalQuery == null ? query
                     : query == null ? originalQuery : query + "&" + originalQuery;
             String checkedPath = originalUri == null ? path : path + " " + PresentedKey.pathOf(originalUri);
-            return answer(checkedPath, checkedQuery, headers, header.apply("X-Required-Scope"), originalUri, later,
-                    mayAsk);
+            // A blank X-Required-Scope asks for no scope, as an absent one does.
+            String requiredScope = header.apply("X-Required-Scope");
+            return answer(checkedPath, checkedQuery, headers, Scope.asksNone(requiredScope) ? null : requiredScope,
+                    originalUri, later, mayAsk);
         }
         if (isRoute(path, EXT_AUTHZ)) {
             String requiredScope = header.apply("X-Required-Scope");

@@ -110,7 +110,11 @@ final class DefaultKeyValidator implements KeyValidator {
     }
 
     private Checked check(String presentedKey, String requiredScope) {
-        Scope required = Scope.asksNone(requiredScope) ? null : Scope.parse(requiredScope);
+        if (requiredScope != null && Scope.asksNone(requiredScope)) {
+            // A scope from a setting left empty would otherwise turn authorization off without a word.
+            throw new IllegalArgumentException("a blank required scope: null checks authentication alone");
+        }
+        Scope required = requiredScope == null ? null : Scope.parse(requiredScope);
         if (presentedKey == null || presentedKey.length() > KeyFormat.MAX_LENGTH) {
             return new Checked(Decision.denied(Decision.Status.MALFORMED), null, 0);
         }

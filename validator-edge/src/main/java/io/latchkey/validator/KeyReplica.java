@@ -10,7 +10,11 @@ import java.time.Instant;
  */
 public interface KeyReplica {
 
-    /** The entry for a secret hash, or null when there is none. */
+    /**
+     * The entry for a secret hash, or null when there is none.
+     *
+     * @throws ReplicaUnavailableException once the replica can no longer be read (its member has shut down)
+     */
     ActiveKeyEntry lookup(KeyHash hash);
 
     /**

@@ -27,9 +27,10 @@ public interface KeyValidator {
      * Decides whether {@code presentedKey} may act with {@code requiredScope}.
      *
      * @param presentedKey  the key exactly as the client sent it; may be null or garbage (then MALFORMED)
-     * @param requiredScope {@code read}, {@code orders:write}, …; null or blank checks authentication only
-     * @throws IllegalArgumentException when {@code requiredScope} is not a valid scope: that is the caller's
-     *                                  configuration error, not the key's
+     * @param requiredScope {@code read}, {@code orders:write}, …; null checks authentication only
+     * @throws IllegalArgumentException    when {@code requiredScope} is not a valid scope, blank included: that is the
+     *                                     caller's configuration error, not the key's
+     * @throws ReplicaUnavailableException when the replica's member has shut down since {@link #canDecide} was asked
      */
     Decision validate(String presentedKey, String requiredScope);
 

@@ -171,6 +171,13 @@ class AuthorizeEndpointTest {
 
     @Test
     @Order(2)
+    void aBlankRequiredScopeAsksForNoneAsAnAbsentOneDoes() throws Exception {
+        String key = issue(List.of("orders:read"), null, KeyStatus.ACTIVE);
+        assertThat(authorize("Authorization", "Bearer " + key, "X-Required-Scope", " ").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(2)
     void missingScopeIsForbidden() throws Exception {
         String key = issue(List.of("read"), null, KeyStatus.ACTIVE);
         HttpResponse<String> response = authorize("Authorization", "Bearer " + key, "X-Required-Scope", "write");

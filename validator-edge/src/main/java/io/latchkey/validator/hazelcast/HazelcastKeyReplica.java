@@ -2,11 +2,14 @@ package io.latchkey.validator.hazelcast;
 
 import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceNotActiveException;
+import com.hazelcast.core.LifecycleService;
 import com.hazelcast.map.IMap;
 import com.hazelcast.replicatedmap.ReplicatedMap;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
 import io.latchkey.validator.KeyReplica;
+import io.latchkey.validator.ReplicaUnavailableException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.ExecutionException;
@@ -50,6 +53,7 @@ public final class HazelcastKeyReplica implements KeyReplica {
     private static final Logger log = LoggerFactory.getLogger(HazelcastKeyReplica.class);
 
     private final HazelcastInstance hazelcast;
+    private final LifecycleService lifecycle;
     private final long openedAtNanos = System.nanoTime();
     private final long unreadyWarningNanos;
     private final AtomicBoolean warnedUnready = new AtomicBoolean();
@@ -75,6 +79,7 @@ public final class HazelcastKeyReplica implements KeyReplica {
 
     private HazelcastKeyReplica(HazelcastInstance hazelcast, Duration unreadyWarning) {
         this.hazelcast = hazelcast;
+        this.lifecycle = hazelcast.getLifecycleService();
         this.unreadyWarningNanos = unreadyWarning.toNanos();
         this.entries = ReplicaMaps.activeKeys(hazelcast);
         this.meta = ReplicaMaps.meta(hazelcast);
@@ -103,12 +108,18 @@ public final class HazelcastKeyReplica implements KeyReplica {
     /** This member's entry, except that a revocation it saw before a split-brain merge stays in force through it. */
     @Override
     public ActiveKeyEntry lookup(KeyHash hash) {
-        return tombstones.guard(hash, ReplicaMaps.read(entries, hash));
+        try {
+            return tombstones.guard(hash, ReplicaMaps.read(entries, hash));
+        } catch (HazelcastInstanceNotActiveException e) {
+            throw new ReplicaUnavailableException("The key replica's member " + hazelcast.getName()
+                    + " has shut down", e);
+        }
     }
 
     @Override
     public boolean isReady() {
-        if (tombstones.merging()) {
+        // A member shut down decides nothing more: its copy can no longer be read.
+        if (!lifecycle.isRunning() || tombstones.merging()) {
             return false;
         }
         long merges = tombstones.merge();
@@ -116,7 +127,12 @@ public final class HazelcastKeyReplica implements KeyReplica {
             return true;
         }
         // Merging is flagged before a merge is counted: a merge that began while the copy was measured is caught here.
-        boolean complete = fingerprintAsked && entries.size() >= published(merges) && !tombstones.merging();
+        boolean complete;
+        try {
+            complete = fingerprintAsked && entries.size() >= published(merges) && !tombstones.merging();
+        } catch (HazelcastInstanceNotActiveException shutDown) {
+            return false;
+        }
         if (complete) {
             readyAfterMerges = merges;
         } else if (System.nanoTime() - openedAtNanos >= unreadyWarningNanos && !warnedUnready.getAndSet(true)) {
@@ -194,7 +210,11 @@ public final class HazelcastKeyReplica implements KeyReplica {
         long asked = fingerprintAskedAtNanos.get();
         long now = System.nanoTime();
         if (now - asked >= PUBLISHED_BACKOFF_NANOS && fingerprintAskedAtNanos.compareAndSet(asked, now)) {
-            readFingerprint();
+            try {
+                readFingerprint();
+            } catch (HazelcastInstanceNotActiveException shutDown) {
+                // Nothing more to learn; isReady is false from now on.
+            }
         }
         return known == null ? Hashing.UNKNOWN : Hashing.OTHER;
     }
@@ -224,7 +244,11 @@ public final class HazelcastKeyReplica implements KeyReplica {
     public Instant asOf() {
         long now = System.nanoTime();
         if (now - asOfReadAtNanos >= AS_OF_REFRESH_NANOS) {
-            asOfMillis = heads.values().stream().mapToLong(Long::longValue).max().orElse(-1);
+            try {
+                asOfMillis = heads.values().stream().mapToLong(Long::longValue).max().orElse(-1);
+            } catch (HazelcastInstanceNotActiveException shutDown) {
+                // The last reading stands; isReady is false from now on.
+            }
             asOfReadAtNanos = now;
         }
         long millis = asOfMillis;

@@ -270,7 +270,7 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
         RedisLink.awaitAll(calls, Duration.ofSeconds(CLOSE_WAIT_SECONDS));
         long left = keys.values().stream().mapToLong(state -> state.unsent.get()).filter(n -> n != 0).count();
         if (left > 0) {
-            log.warn("Quota counts of {} keys did not reach Redis before this edge stopped", left);
+            log.warn("Quota counts of {} keys did not reach Redis before this validator stopped: they are lost", left);
         }
     }
 

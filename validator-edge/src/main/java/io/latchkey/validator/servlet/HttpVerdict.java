@@ -3,6 +3,7 @@ package io.latchkey.validator.servlet;
 import io.latchkey.validator.Decision;
 import io.latchkey.validator.QuotaState;
 import io.latchkey.validator.RateLimitState;
+import io.latchkey.validator.ReplicaUnavailableException;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -42,7 +43,8 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
      * @param path        the request's path, without the query
      * @param queryString the request's query, or null
      * @param decide      the decision for the presented key (null when none was sent), empty when nobody could
-     *                    decide; may throw {@link IllegalArgumentException} for an invalid required scope
+     *                    decide; may throw {@link IllegalArgumentException} for an invalid required scope (400),
+     *                    and {@link ReplicaUnavailableException} once the replica's member has shut down (503)
      */
     public static HttpVerdict of(String path, String queryString, PresentedKey presented,
                                  Function<String, Optional<Decision>> decide) {
@@ -52,7 +54,7 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
 
     /**
      * As {@link #of}, for a decision that may complete later (one that waits on a limiter's backend, for a caller that
-     * must not block); {@code decide} may throw {@link IllegalArgumentException} for an invalid required scope.
+     * must not block); {@code decide} may throw as {@link #of}'s may.
      */
     public static CompletionStage<HttpVerdict> ofAsync(String path, String queryString, PresentedKey presented,
                                                        Function<String, CompletionStage<Optional<Decision>>> decide) {
@@ -68,6 +70,8 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
         } catch (IllegalArgumentException invalidScope) {
             return CompletableFuture.completedFuture(denied(400, "invalid-required-scope",
                     "The required scope is not a valid scope."));
+        } catch (ReplicaUnavailableException shutDown) {
+            return CompletableFuture.completedFuture(unavailable());
         }
     }
 

@@ -156,7 +156,17 @@ class KeyValidatorTest {
     void noRequiredScopeChecksAuthenticationOnly() {
         String key = issue(entry(List.of("orders:read"), null, null, KeyStatus.ACTIVE));
         assertThat(validator.validate(key, null).status()).isEqualTo(Status.VALID);
-        assertThat(validator.validate(key, " ").status()).isEqualTo(Status.VALID);
+    }
+
+    @Test
+    void aBlankRequiredScopeIsRefusedRatherThanTakenForNone() {
+        String key = issue(entry(List.of("orders:read"), null, null, KeyStatus.ACTIVE));
+        // A scope read from a setting left empty: authorization must not quietly turn into authentication.
+        for (String blank : List.of("", " ", " \t")) {
+            assertThatThrownBy(() -> validator.validate(key, blank)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("null checks authentication alone");
+            assertThatThrownBy(() -> validator.validateAsync(key, blank)).isInstanceOf(IllegalArgumentException.class);
+        }
     }
 
     @Test
@@ -265,7 +275,6 @@ class KeyValidatorTest {
         // Character.isWhitespace takes U+001C..U+001F for blanks; a fuzzed scope header of them once got a 200.
         assertThatThrownBy(() -> validator.validate(key, "\u001c\t\u001f"))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThat(validator.validate(key, " \t").allowed()).isTrue();
     }
 
     @Test

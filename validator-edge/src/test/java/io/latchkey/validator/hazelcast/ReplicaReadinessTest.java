@@ -1,6 +1,7 @@
 package io.latchkey.validator.hazelcast;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
@@ -15,9 +16,13 @@ import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.testing.LoopbackPorts;
 import io.latchkey.validator.KeyValidator;
+import io.latchkey.validator.ReplicaUnavailableException;
+import io.latchkey.validator.servlet.HttpVerdict;
+import io.latchkey.validator.servlet.PresentedKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -111,6 +116,32 @@ class ReplicaReadinessTest {
             assertThat(logged.list.get(1).getLevel()).isEqualTo(Level.INFO);
         } finally {
             logger.detachAppender(logged);
+        }
+    }
+
+    /**
+     * A request that asked canDecide just before its service shut the member down gets the answer of one that cannot
+     * be decided, not Hazelcast's exception.
+     */
+    @Test
+    void aValidationAfterTheMemberShutDownIsUndecidedNotAHazelcastError() throws Exception {
+        try (TestCluster cluster = new TestCluster()) {
+            HazelcastInstance writerMember = cluster.startMember();
+            cluster.keepCaughtUp(ReplicaWriter.of(writerMember));
+            HazelcastInstance member = cluster.startMember();
+            KeyValidator validator = KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).build();
+            String key = KeyFormat.forEnvironment("live").generate();
+            await().atMost(Duration.ofSeconds(10)).until(() -> validator.canDecide(key));
+
+            member.shutdown();
+
+            assertThat(validator.canDecide(key)).isFalse();
+            assertThat(validator.isCurrent()).isFalse();
+            assertThatThrownBy(() -> validator.validate(key, "read")).isInstanceOf(ReplicaUnavailableException.class)
+                    .hasMessageContaining(member.getName());
+            HttpVerdict verdict = HttpVerdict.of("/orders/1", null, PresentedKey.from("Bearer " + key, null),
+                    presented -> Optional.of(validator.validate(presented, "read")));
+            assertThat(verdict.status()).isEqualTo(503);
         }
     }
 
