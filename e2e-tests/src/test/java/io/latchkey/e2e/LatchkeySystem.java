@@ -65,6 +65,16 @@ final class LatchkeySystem implements AutoCloseable {
         return "http://127.0.0.1:" + edgePort;
     }
 
+    /** The replica cluster's name, for a member of the test's own to join. */
+    String clusterName() {
+        return clusterName;
+    }
+
+    /** The replica cluster's members, as {@code host:port}. */
+    List<String> memberAddresses() {
+        return List.of(members().split(","));
+    }
+
     private String members() {
         return "127.0.0.1:" + commandHazelcastPort + ",127.0.0.1:" + hazelcastPort + ",127.0.0.1:" + edgeHazelcastPort;
     }

@@ -4,19 +4,31 @@ import static io.latchkey.e2e.Api.map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import io.latchkey.api.secret.KeyFormat;
+import io.latchkey.edge.UsageReporting;
+import io.latchkey.testing.LoopbackPorts;
+import io.latchkey.validator.Decision;
+import io.latchkey.validator.KeyValidator;
+import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
+import io.latchkey.validator.hazelcast.ReplicaCluster;
+import io.latchkey.validator.servlet.HttpVerdict;
+import io.latchkey.validator.servlet.PresentedKey;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.bson.Document;
@@ -151,6 +163,45 @@ class UsageIT {
         assertThat(detail.get("lastUsedAt").isNull()).isFalse();
         JsonNode history = api.query("/v1/keys/" + plain.keyId() + "/history").body().get("events");
         assertThat(history.findValuesAsText("type")).contains("ApiKeyCreatedEvent", "ApiKeyUsageRecordedEvent");
+    }
+
+    /**
+     * A validator embedded in a service of a user's (a replica member of the test's own) counts its answers with
+     * UsageReporting: the usage model holds them exactly, by outcome and endpoint, as it holds an edge's.
+     */
+    @Test
+    void anEmbeddedValidatorsAnswersReachTheUsageModelAsAnEdgesDo() throws Exception {
+        String developerId = api.command("POST", "/v1/developers", map("name", "embedded", "email", "e@example.com"))
+                .body().get("developerId").asText();
+        Issued issued = issue(developerId, Map.of("scopes", List.of("orders:read")));
+        int port = LoopbackPorts.free();
+        HazelcastInstance member = Hazelcast.newHazelcastInstance(new ReplicaCluster(system.clusterName(),
+                "127.0.0.1", port, system.memberAddresses()).memberConfig("orders-service"));
+        try {
+            KeyValidator validator = KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).build();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!validator.isCurrent() || validator.validate(issued.key(), null).status() != Decision.Status.VALID) {
+                assertThat(System.nanoTime()).as("the embedded replica current, with the key").isLessThan(deadline);
+                Thread.sleep(50);
+            }
+            String token = Files.readString(system.dataDir.resolve("usage-token")).strip();
+            try (UsageReporting usage = UsageReporting.start(URI.create(system.commandUrl()), token)) {
+                for (int i = 0; i < 6; i++) {
+                    usage.record(validator.validate(issued.key(), "orders:read"), "/orders/" + (100 + i));
+                }
+                for (int i = 0; i < 2; i++) {
+                    usage.record(validator.validate(issued.key(), "orders:write"), "/orders");
+                }
+                HttpVerdict.of("/orders/" + issued.key(), null, PresentedKey.from(null, issued.key()),
+                        key -> Optional.of(validator.validate(key, "orders:read"))).recordIn(usage, "/orders/x");
+            }
+
+            JsonNode counted = awaitTotals(issued.keyId(), Map.of("valid", 6L, "insufficient_scope", 2L));
+            assertThat(counted.get("buckets").findValuesAsText("endpoint")).containsOnly("/orders/{id}", "/orders");
+            assertThat(api.query("/v1/keys/" + issued.keyId()).body().get("lastUsedAt").isNull()).isFalse();
+        } finally {
+            member.shutdown();
+        }
     }
 
     @Test

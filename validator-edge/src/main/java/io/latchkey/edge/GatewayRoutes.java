@@ -7,7 +7,6 @@ import io.latchkey.validator.servlet.HttpVerdict;
 import io.latchkey.validator.servlet.KeyAuthenticationFilter;
 import io.latchkey.validator.servlet.PresentedKey;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -66,8 +65,6 @@ final class GatewayRoutes {
         }
     }
 
-    private static final String[] OUTCOMES = outcomes();
-
     private final KeyValidator validator;
     private final Optional<QuerySideFallback> fallback;
     private final EdgeMetrics metrics;
@@ -79,15 +76,6 @@ final class GatewayRoutes {
         this.fallback = fallback;
         this.metrics = metrics;
         this.usage = usage;
-    }
-
-    private static String[] outcomes() {
-        Decision.Status[] statuses = Decision.Status.values();
-        String[] names = new String[statuses.length];
-        for (Decision.Status status : statuses) {
-            names[status.ordinal()] = status.name().toLowerCase(Locale.ROOT);
-        }
-        return names;
     }
 
     /**
@@ -184,10 +172,7 @@ final class GatewayRoutes {
     }
 
     private Answer answer(HttpVerdict verdict, String endpoint) {
-        // A URL whose path carries a key is counted without its path, which the counter would otherwise remember for
-        // the life of the process. (Its reports would carry {id} for the key: a key's checksum starts with a digit.)
-        boolean keyInPath = HttpVerdict.KEY_IN_PATH.equals(verdict.slug());
-        usage.ifPresent(counter -> count(counter, verdict, keyInPath ? null : endpoint));
+        usage.ifPresent(counter -> verdict.recordIn(counter.recorder(), endpoint));
         if (!verdict.allowed()) {
             return Answer.of(verdict);
         }
@@ -234,12 +219,6 @@ final class GatewayRoutes {
             }
         }
         return json.append('"');
-    }
-
-    private static void count(UsageCounter counter, HttpVerdict verdict, String endpoint) {
-        Decision decision = verdict.decision();
-        counter.record(decision == null ? null : decision.keyId(), endpoint,
-                decision == null ? verdict.slug().replace('-', '_') : OUTCOMES[decision.status().ordinal()]);
     }
 
     /** The query side's decision, limited and counted by this edge's limiters as one from the replica would be. */

@@ -546,7 +546,7 @@ final class GatewayServer implements AutoCloseable {
             // Tomcat refuses TRACE before any filter sees it; the two listeners answer alike.
             return CompletableFuture.completedFuture(problem(405, "method-not-allowed", "TRACE is not answered."));
         }
-        String uri = originForm(request.uri());
+        String uri = UsageCounter.originForm(request.uri());
         int query = uri.indexOf('?');
         HttpHeaders headers = request.headers();
         CompletionStage<GatewayRoutes.Answer> answer = routes.answer(request.method().name(),
@@ -554,28 +554,6 @@ final class GatewayServer implements AutoCloseable {
                 headers::getAll, loop, mayAsk);
         return answer != null ? answer : CompletableFuture.completedFuture(problem(404, "not-found",
                 "This port answers " + GatewayRoutes.AUTHORIZE + " and " + GatewayRoutes.EXT_AUTHZ + " only."));
-    }
-
-    /**
-     * The target as a path and query: a proxy's absolute form ({@code http://host/authorize}), which RFC 9112 asks
-     * servers to accept and Tomcat maps, loses its scheme and authority.
-     */
-    static String originForm(String target) {
-        int authority = target.regionMatches(true, 0, "http://", 0, 7) ? 4
-                : target.regionMatches(true, 0, "https://", 0, 8) ? 5 : -1;
-        if (authority < 0) {
-            return target;
-        }
-        for (int i = authority + 3; i < target.length(); i++) {
-            char c = target.charAt(i);
-            if (c == '/') {
-                return target.substring(i);
-            }
-            if (c == '?') {
-                return "/" + target.substring(i);
-            }
-        }
-        return "/";
     }
 
     /** One Host header, without a comma; HTTP/1.0 may have none. */

@@ -1,6 +1,7 @@
 package io.latchkey.edge;
 
 import io.latchkey.api.ApiKeyUsageRecordedEvent;
+import io.latchkey.validator.UsageRecorder;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Instant;
@@ -104,6 +105,7 @@ final class UsageCounter {
     });
     private final PendingDecisions.Folder folder = new TableFolder();
     private final int tableCapacity;
+    private final UsageRecorder recorder = (keyId, outcome, requestUri) -> record(keyId, requestUri, outcome);
     private volatile Minute current;
     /** The next minute, made ahead by the reporter's threads so that no decision waits while its table is zeroed. */
     private volatile Minute next;
@@ -124,6 +126,11 @@ final class UsageCounter {
         this.clock = clock;
         this.tableCapacity = tableCapacity;
         this.noEndpoint = registered(NO_ENDPOINT);
+    }
+
+    /** This counter as a {@link UsageRecorder} takes it. */
+    UsageRecorder recorder() {
+        return recorder;
     }
 
     /** One counter. */
@@ -448,12 +455,35 @@ final class UsageCounter {
         }
     }
 
+    /**
+     * The target as a path and query: a proxy's absolute form ({@code http://host/authorize}), which RFC 9112 asks
+     * servers to accept and Tomcat maps, loses its scheme and authority. Here, not in the gateway listener's class,
+     * which needs Netty: an embedded service counts usage without it.
+     */
+    static String originForm(String target) {
+        int authority = target.regionMatches(true, 0, "http://", 0, 7) ? 4
+                : target.regionMatches(true, 0, "https://", 0, 8) ? 5 : -1;
+        if (authority < 0) {
+            return target;
+        }
+        for (int i = authority + 3; i < target.length(); i++) {
+            char c = target.charAt(i);
+            if (c == '/') {
+                return target.substring(i);
+            }
+            if (c == '?') {
+                return "/" + target.substring(i);
+            }
+        }
+        return "/";
+    }
+
     private Endpoint endpointOf(String uri, Latin1Text text) {
         if (uri == null) {
             return noEndpoint;
         }
         // A proxy's absolute form (https://host/orders/1) counts under its path; the authority may hold a credential.
-        String originalUri = GatewayServer.originForm(uri);
+        String originalUri = originForm(uri);
         if (!text.readPath(originalUri)) {
             return numbered(normalise(originalUri));
         }
@@ -536,7 +566,7 @@ final class UsageCounter {
      * counts as {@code /orders}, and {@code /orders;jsessionid=…} keeps no session in the usage events.
      */
     static String normalise(String target) {
-        String uri = target == null ? null : GatewayServer.originForm(target);
+        String uri = target == null ? null : originForm(target);
         if (uri == null || uri.isEmpty() || uri.charAt(0) != '/') {
             return NO_ENDPOINT;
         }

@@ -472,13 +472,13 @@ class ExtAuthzContractTest {
 
         assertThat(authorize.status()).isEqualTo(200);
         assertThat(envoy.status()).isEqualTo(200);
-        assertThat(GatewayServer.originForm("http://edge")).isEqualTo("/");
-        assertThat(GatewayServer.originForm("http://h")).isEqualTo("/");
-        assertThat(GatewayServer.originForm("http://edge?x=1")).isEqualTo("/?x=1");
-        assertThat(GatewayServer.originForm("/authorize?x=http://y/z")).isEqualTo("/authorize?x=http://y/z");
-        assertThat(GatewayServer.originForm("x?u=http://h/authorize")).isEqualTo("x?u=http://h/authorize");
-        assertThat(GatewayServer.originForm("foo://h/authorize")).isEqualTo("foo://h/authorize");
-        assertThat(GatewayServer.originForm("HTTPS://h:8443/authorize")).isEqualTo("/authorize");
+        assertThat(UsageCounter.originForm("http://edge")).isEqualTo("/");
+        assertThat(UsageCounter.originForm("http://h")).isEqualTo("/");
+        assertThat(UsageCounter.originForm("http://edge?x=1")).isEqualTo("/?x=1");
+        assertThat(UsageCounter.originForm("/authorize?x=http://y/z")).isEqualTo("/authorize?x=http://y/z");
+        assertThat(UsageCounter.originForm("x?u=http://h/authorize")).isEqualTo("x?u=http://h/authorize");
+        assertThat(UsageCounter.originForm("foo://h/authorize")).isEqualTo("foo://h/authorize");
+        assertThat(UsageCounter.originForm("HTTPS://h:8443/authorize")).isEqualTo("/authorize");
     }
 
     @Test

@@ -4,6 +4,7 @@ import io.latchkey.validator.Decision;
 import io.latchkey.validator.QuotaState;
 import io.latchkey.validator.RateLimitState;
 import io.latchkey.validator.ReplicaUnavailableException;
+import io.latchkey.validator.UsageRecorder;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -32,6 +33,24 @@ import java.util.function.Function;
 public record HttpVerdict(int status, String slug, String detail, Decision decision) {
 
     public static final String PROBLEM_TYPE_BASE = "https://latchkey.io/problems/";
+
+    /**
+     * What usage counts this answer as: the decision's status ({@link UsageRecorder#outcome}), or the refusal made
+     * before any decision, its slug with underscores ({@code key_in_query}, {@code unavailable}, …).
+     */
+    public String outcome() {
+        return decision != null ? UsageRecorder.outcome(decision.status()) : slug.replace('-', '_');
+    }
+
+    /**
+     * Counts this answer to a request for {@code requestUri} in {@code usage}. A path that carries a key is counted
+     * without it, which a counter would otherwise remember for the life of the process (and report with {id} for the
+     * key: a key's checksum starts with a digit).
+     */
+    public void recordIn(UsageRecorder usage, String requestUri) {
+        usage.record(decision == null ? null : decision.keyId(), outcome(),
+                KEY_IN_PATH.equals(slug) ? null : requestUri);
+    }
     public static final String PROBLEM_JSON = "application/problem+json";
     /** The slugs of refusals of a key in the URL's query and in its path. */
     public static final String KEY_IN_QUERY = "key-in-query";

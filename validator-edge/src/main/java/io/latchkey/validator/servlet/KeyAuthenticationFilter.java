@@ -3,6 +3,7 @@ package io.latchkey.validator.servlet;
 import io.latchkey.api.Scope;
 import io.latchkey.validator.Decision;
 import io.latchkey.validator.KeyValidator;
+import io.latchkey.validator.UsageRecorder;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -36,6 +37,7 @@ public final class KeyAuthenticationFilter implements Filter {
     private final KeyValidator validator;
     private final Function<HttpServletRequest, String> requiredScope;
     private final boolean passCorsPreflights;
+    private final UsageRecorder usage;
 
     /** @param requiredScope the scope a request needs; null from it means authentication only */
     public KeyAuthenticationFilter(KeyValidator validator, Function<HttpServletRequest, String> requiredScope) {
@@ -49,9 +51,19 @@ public final class KeyAuthenticationFilter implements Filter {
      */
     public KeyAuthenticationFilter(KeyValidator validator, Function<HttpServletRequest, String> requiredScope,
                                    boolean passCorsPreflights) {
+        this(validator, requiredScope, passCorsPreflights, null);
+    }
+
+    /**
+     * As the three-argument constructor, with every request answered recorded into {@code usage} (null: none), e.g.
+     * {@code io.latchkey.edge.UsageReporting}, so that the keys' usage shows what this service decided.
+     */
+    public KeyAuthenticationFilter(KeyValidator validator, Function<HttpServletRequest, String> requiredScope,
+                                   boolean passCorsPreflights, UsageRecorder usage) {
         this.validator = Objects.requireNonNull(validator, "validator");
         this.requiredScope = Objects.requireNonNull(requiredScope, "requiredScope");
         this.passCorsPreflights = passCorsPreflights;
+        this.usage = usage;
     }
 
     /** GET, HEAD and OPTIONS need {@code read}, other methods {@code write}; on {@code resource} when given. */
@@ -85,6 +97,9 @@ public final class KeyAuthenticationFilter implements Filter {
                 key -> validator.canDecide(key)
                         ? Optional.of(validator.validate(key, requiredScope.apply(request)))
                         : Optional.empty());
+        if (usage != null) {
+            verdict.recordIn(usage, request.getRequestURI());
+        }
         if (verdict.allowed()) {
             verdict.rateLimitHeaders().forEach(response::setHeader);
             request.setAttribute(DECISION, verdict.decision());

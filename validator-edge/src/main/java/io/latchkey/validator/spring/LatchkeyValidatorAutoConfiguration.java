@@ -3,9 +3,11 @@ package io.latchkey.validator.spring;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.secret.KeyHasher;
+import io.latchkey.edge.UsageReporting;
 import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.QuotaLimiter;
 import io.latchkey.validator.RateLimiter;
+import io.latchkey.validator.UsageRecorder;
 import io.latchkey.validator.redis.ExactRedisRateLimiter;
 import io.latchkey.validator.redis.LocalSyncRateLimiter;
 import io.latchkey.validator.redis.RedisQuotaLimiter;
@@ -15,6 +17,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
 import io.latchkey.validator.servlet.KeyAuthenticationFilter;
+import java.net.URI;
 import java.time.Clock;
 import java.util.List;
 import java.util.UUID;
@@ -119,15 +122,29 @@ public class LatchkeyValidatorAutoConfiguration {
                 KeyValidator validator, Environment environment,
                 @Value("${latchkey.filter.resource:}") String resource,
                 @Value("${latchkey.filter.order:" + Ordered.LOWEST_PRECEDENCE + "}") int order,
-                @Value("${latchkey.filter.pass-cors-preflights:#{null}}") Boolean passCorsPreflights) {
+                @Value("${latchkey.filter.pass-cors-preflights:#{null}}") Boolean passCorsPreflights,
+                ObjectProvider<UsageRecorder> usage) {
             boolean preflights = passCorsPreflights != null ? passCorsPreflights
                     : ClassUtils.isPresent("org.springframework.web.servlet.DispatcherServlet", null);
             FilterRegistrationBean<KeyAuthenticationFilter> registration = new FilterRegistrationBean<>(
                     new KeyAuthenticationFilter(validator, KeyAuthenticationFilter.readWriteScopes(resource),
-                            preflights));
+                            preflights, usage.getIfAvailable()));
             registration.addUrlPatterns(FilterSettings.urlPatterns(Binder.get(environment)).orElseThrow());
             registration.setOrder(order);
             return registration;
+        }
+
+        /**
+         * With {@code latchkey.usage.command-url}, the filter's answers are counted and reported to the installation
+         * as an edge's are, with the usage token {@code latchkey.usage.token}. A {@link UsageRecorder} bean of the
+         * application's takes its place.
+         */
+        @Bean(destroyMethod = "close")
+        @ConditionalOnProperty("latchkey.usage.command-url")
+        @ConditionalOnMissingBean(UsageRecorder.class)
+        UsageReporting latchkeyUsageReporting(@Value("${latchkey.usage.command-url}") URI commandSide,
+                                              @Value("${latchkey.usage.token:}") String token) {
+            return UsageReporting.start(commandSide, token);
         }
 
         /** The service's health says when the filter refuses every key (nested: actuator may be absent). */

@@ -9,6 +9,7 @@ import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.validator.Decision;
 import io.latchkey.validator.RateLimiter;
+import io.latchkey.validator.UsageRecorder;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import io.latchkey.validator.hazelcast.TestCluster;
 import io.latchkey.validator.ratelimit.LocalRateLimiter;
@@ -17,8 +18,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -75,7 +78,15 @@ class KeyAuthenticationFilterTest {
         RateLimiter rateLimiter() {
             return LocalRateLimiter.create();
         }
+
+        /** What the filter counts as usage, in the order it answered: keyId, outcome, request URI. */
+        @Bean
+        UsageRecorder usageRecorder() {
+            return (keyId, outcome, requestUri) -> recorded.add(Arrays.asList(keyId, outcome, requestUri));
+        }
     }
+
+    private static final List<List<String>> recorded = new CopyOnWriteArrayList<>();
 
     @LocalServerPort
     int port;
@@ -107,6 +118,28 @@ class KeyAuthenticationFilterTest {
         TestCluster.writeAndAwait(ReplicaWriter.of(writerMember), serviceMember, key,
                 new ActiveKeyEntry(UUID.randomUUID().toString(), "dev-42", scopes, null, null, status, 0, limit));
         return key;
+    }
+
+    @Test
+    void everyAnswerOfTheFilterIsCountedAsUsageAsTheEdgeCountsIt() throws Exception {
+        String keyId = UUID.randomUUID().toString();
+        String reader = FORMAT.generate();
+        TestCluster.writeAndAwait(ReplicaWriter.of(writerMember), serviceMember, reader,
+                new ActiveKeyEntry(keyId, "dev-42", List.of("orders:read"), null, null, KeyStatus.ACTIVE, 0, null));
+        recorded.clear();
+
+        assertThat(call("GET", "/orders/list", reader).statusCode()).isEqualTo(200);
+        assertThat(call("POST", "/orders/new", reader).statusCode()).isEqualTo(403);
+        assertThat(call("GET", "/orders/list", FORMAT.generate()).statusCode()).isEqualTo(401);
+        assertThat(call("GET", "/orders/" + reader, reader).statusCode()).isEqualTo(400);
+        assertThat(call("GET", "/public/ping", null).statusCode()).isEqualTo(200);
+
+        // call() asks again after a 503 (the replica a moment behind), which is an answer counted too.
+        assertThat(recorded).filteredOn(record -> !record.get(1).equals("unavailable")).containsExactly(
+                Arrays.asList(keyId, "valid", "/orders/list"),
+                Arrays.asList(keyId, "insufficient_scope", "/orders/new"),
+                Arrays.asList(null, "not_found", "/orders/list"),
+                Arrays.asList(null, "key_in_path", null));
     }
 
     @Test

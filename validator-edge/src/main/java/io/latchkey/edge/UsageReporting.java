@@ -1,0 +1,61 @@
+package io.latchkey.edge;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.latchkey.validator.UsageRecorder;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * An edge's usage counting for a validator embedded in a service of your own: every answer recorded is counted per
+ * key, minute, outcome and endpoint, and the counts are sent to the command side's {@code POST /v1/usage} every second
+ * with the installation's usage token, so that the keys' usage and last use show what the service decided. Recording
+ * does no I/O. {@link #close()} sends what is left (for up to 10 s); a crash loses what was counted since the last
+ * report the command side acknowledged.
+ *
+ * <pre>{@code
+ * UsageReporting usage = UsageReporting.start(URI.create("http://127.0.0.1:8081"), usageToken);
+ * usage.record(validator.validate(key, "orders:read"), request.getRequestURI());
+ * }</pre>
+ */
+public final class UsageReporting implements UsageRecorder, AutoCloseable {
+
+    private static final Duration FLUSH_INTERVAL = Duration.ofSeconds(1);
+    private static final Duration SHUTDOWN_BUDGET = Duration.ofSeconds(10);
+
+    private final UsageCounter counter;
+    private final UsageReporter reporter;
+
+    private UsageReporting(UsageCounter counter, UsageReporter reporter) {
+        this.counter = counter;
+        this.reporter = reporter;
+    }
+
+    /**
+     * @param commandSide the installation's command side ({@code http://127.0.0.1:8081} under {@code bin/latchkey})
+     * @param usageToken  the installation's usage token ({@code LATCHKEY_USAGE_TOKEN}, or the data directory's
+     *                    {@code usage-token} file): it opens no route but usage reports
+     */
+    public static UsageReporting start(URI commandSide, String usageToken) {
+        Objects.requireNonNull(commandSide, "commandSide");
+        if (usageToken == null || usageToken.isBlank()) {
+            throw new IllegalArgumentException("the installation's usage token is required (LATCHKEY_USAGE_TOKEN, "
+                    + "latchkey.usage.token, or the file usage-token in its data directory)");
+        }
+        UsageCounter counter = new UsageCounter(Clock.systemUTC());
+        return new UsageReporting(counter, new UsageReporter(counter, commandSide, usageToken.strip(),
+                new ObjectMapper(), FLUSH_INTERVAL, SHUTDOWN_BUDGET));
+    }
+
+    @Override
+    public void record(String keyId, String outcome, String requestUri) {
+        counter.record(keyId, requestUri, outcome);
+    }
+
+    /** Sends what is left, then stops reporting: counts recorded later are not sent. */
+    @Override
+    public void close() {
+        reporter.close();
+    }
+}
