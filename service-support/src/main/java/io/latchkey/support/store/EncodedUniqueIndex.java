@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
 import org.h2.mvstore.type.ObjectDataType;
 
 /**
@@ -54,7 +55,19 @@ final class EncodedUniqueIndex extends AbstractUniqueIndex<Object> {
 
     /** Once this index is built: the plain backend's map of it is stale from now on, and would be trusted. */
     void retirePlainMap() {
-        entries.getStore().removeMap(plainMap);
+        MVStore store = entries.getStore();
+        if (store.hasMap(plainMap)) {
+            store.removeMap(openedAsPlain(store, plainMap));
+        }
+    }
+
+    /**
+     * A map of the plain backend's, opened as it opens them. {@code removeMap(name)} would open one it finds closed with
+     * H2's generic types, which cannot compare keys: the background writer compacting the map's pages meanwhile then
+     * fails, and closes the store (a first start on a store of a release before these indexes, now and then).
+     */
+    static MVMap<Object, Object> openedAsPlain(MVStore store, String name) {
+        return store.openMap(name);
     }
 
     @Override
