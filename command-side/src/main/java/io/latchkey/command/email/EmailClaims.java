@@ -19,6 +19,7 @@ import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.EventHandler;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.data.mongodb.core.MongoTemplate;
+import org.springframework.data.mongodb.core.query.Criteria;
 import org.springframework.data.mongodb.core.query.Update;
 import org.springframework.stereotype.Component;
 
@@ -31,7 +32,8 @@ import org.springframework.stereotype.Component;
 @ProcessingGroup(EmailClaims.PROCESSING_GROUP)
 public class EmailClaims {
 
-    public static final String PROCESSING_GROUP = "email-claims";
+    /** Renamed from {@code email-claims}, so that it reads the log again and learns the accounts sharing an address. */
+    public static final String PROCESSING_GROUP = "email-claims-2";
     static final String COLLECTION = "developer_emails";
     /**
      * Longer than a command waits for its result (10 s): a claim younger than this may belong to a registration or
@@ -70,9 +72,15 @@ public class EmailClaims {
                     continue;
                 }
             }
-            if (!held.developerId().equals(developerId) && holds(held)) {
-                return address.equals(current(developerId).address()) ? Optional.empty()
-                        : Optional.of(held.developerId());
+            String holder = holder(held);
+            if (holder != null && !holder.equals(developerId)) {
+                if (!address.equals(current(developerId).address())) {
+                    return Optional.of(holder);
+                }
+                // An address this account has already, from before claims: it keeps it when the holder leaves.
+                mongo.updateFirst(query(where("_id").is(address)), new Update().addToSet("alsoHeldBy", developerId),
+                        EmailClaim.class);
+                return Optional.empty();
             }
             // Its own (moved to now, so that an earlier request's release leaves it), or a stale one: either only as
             // it was read, so that two claimants cannot both have it.
@@ -93,8 +101,13 @@ public class EmailClaims {
     public void release(String email, String developerId, Instant claimedAt) {
         String address = address(email);
         if (!address.equals(current(developerId).address())) {
-            mongo.remove(query(where("_id").is(address).and("developerId").is(developerId)
-                    .and("claimedAt").is(claimedAt.truncatedTo(ChronoUnit.MILLIS))), EmailClaim.class);
+            Criteria made = where("_id").is(address).and("developerId").is(developerId)
+                    .and("claimedAt").is(claimedAt.truncatedTo(ChronoUnit.MILLIS));
+            // One that lists accounts sharing the address is kept, stale at once, so that they keep it.
+            if (mongo.remove(query(made).addCriteria(where("alsoHeldBy").exists(false)), EmailClaim.class)
+                    .getDeletedCount() == 0) {
+                mongo.updateFirst(query(made), Update.update("claimedAt", Instant.EPOCH), EmailClaim.class);
+            }
         }
     }
 
@@ -123,6 +136,19 @@ public class EmailClaims {
         if (address(email).equals(current(developerId).address())) {
             claim(email, developerId, at);
         }
+    }
+
+    /**
+     * Who has the claimed address: its claimant while it {@link #holds} it, else one of the accounts that shared it
+     * before claims that still has it by the event log; null for none (a stale claim).
+     */
+    private String holder(EmailClaim claim) {
+        if (holds(claim)) {
+            return claim.developerId();
+        }
+        List<String> sharing = claim.alsoHeldBy() == null ? List.of() : claim.alsoHeldBy();
+        return sharing.stream().filter(account -> claim.address().equals(current(account).address())).findFirst()
+                .orElse(null);
     }
 
     /** A claim its account holds by the event log, or one whose change may still come. */

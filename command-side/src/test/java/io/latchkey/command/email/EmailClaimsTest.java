@@ -159,6 +159,27 @@ class EmailClaimsTest {
         assertThat(claims.claim("shared@example.com", "c", T0)).contains("a");
     }
 
+    /** Probe G's case: the first account moves away, and the second still has the address from before claims. */
+    @Test
+    void anAddressSharedFromBeforeClaimsStaysTakenWhileOneOfItsAccountsHasIt() {
+        registered("a", "shared@example.com");
+        registered("b", "SHARED@example.com");
+        EmailClaims claims = claimsAt(T0.plusSeconds(120));
+        claims.on(new DeveloperRegisteredEvent("a", "A", "shared@example.com", T0));
+        claims.on(new DeveloperRegisteredEvent("b", "B", "SHARED@example.com", T0));
+
+        changed("a", "a@elsewhere.example", T0.plusSeconds(60));
+        assertThat(claims.claim("shared@example.com", "c", T0.plusSeconds(120))).as("b still has it").contains("b");
+        assertThat(claims.claim("shared@example.com", "a", T0.plusSeconds(120))).as("nor a, back").contains("b");
+        Instant refused = T0.plusSeconds(121);
+        assertThat(claims.claim("shared@example.com", "b", refused)).as("b keeps its own").isEmpty();
+        claims.release("shared@example.com", "b", refused);
+        assertThat(claims.claim("shared@example.com", "c", T0.plusSeconds(122))).as("after b's release").contains("b");
+
+        changed("b", "b@elsewhere.example", T0.plusSeconds(130));
+        assertThat(claims.claim("shared@example.com", "c", T0.plusSeconds(140))).as("free once both left").isEmpty();
+    }
+
     @Test
     void theEventsClaimTheAddressesOfAccountsMadeBeforeClaimsAndChangeNoClaim() {
         registered("a", "ada@example.com");
