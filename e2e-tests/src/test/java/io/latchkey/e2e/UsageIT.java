@@ -17,8 +17,6 @@ import io.latchkey.validator.Decision;
 import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
 import io.latchkey.validator.hazelcast.ReplicaCluster;
-import io.latchkey.validator.servlet.HttpVerdict;
-import io.latchkey.validator.servlet.PresentedKey;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,7 +26,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.bson.Document;
@@ -192,8 +189,6 @@ class UsageIT {
                 for (int i = 0; i < 2; i++) {
                     usage.record(validator.validate(issued.key(), "orders:write"), "/orders");
                 }
-                HttpVerdict.of("/orders/" + issued.key(), null, PresentedKey.from(null, issued.key()),
-                        key -> Optional.of(validator.validate(key, "orders:read"))).recordIn(usage, "/orders/x");
             }
 
             JsonNode counted = awaitTotals(issued.keyId(), Map.of("valid", 6L, "insufficient_scope", 2L));

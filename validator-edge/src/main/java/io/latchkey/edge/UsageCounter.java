@@ -254,6 +254,21 @@ final class UsageCounter {
     }
 
     /**
+     * As {@link #record}, without a buffer of the calling thread's: for threads that come and go (a servlet
+     * container's, a virtual thread per request), each of which would otherwise make a buffer, folded away later.
+     */
+    void recordUnbuffered(String keyId, String originalUri, String outcome) {
+        long now = clock.millis();
+        Endpoint endpoint = endpointOf(originalUri, new Latin1Text());
+        Minute minute = entered(now);
+        try {
+            countInMaps(minute, keyId == null ? UNKNOWN_KEY : keyId, endpoint.path(), outcome, now);
+        } finally {
+            left(minute);
+        }
+    }
+
+    /**
      * The minute a decision at {@code now} counts in: its own, or, when it is no later than the latest retired minute,
      * the one after that (a decision counted so late is counted when it is counted).
      */

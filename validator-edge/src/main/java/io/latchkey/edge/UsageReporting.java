@@ -2,10 +2,10 @@ package io.latchkey.edge;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.latchkey.validator.UsageRecorder;
+import io.latchkey.validator.servlet.PresentedKey;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Objects;
 
 /**
  * An edge's usage counting for a validator embedded in a service of your own: every answer recorded is counted per
@@ -38,19 +38,26 @@ public final class UsageReporting implements UsageRecorder, AutoCloseable {
      *                    {@code usage-token} file): it opens no route but usage reports
      */
     public static UsageReporting start(URI commandSide, String usageToken) {
-        Objects.requireNonNull(commandSide, "commandSide");
+        if (commandSide == null || !commandSide.isAbsolute() || commandSide.getHost() == null
+                || !commandSide.getScheme().equalsIgnoreCase("http")
+                && !commandSide.getScheme().equalsIgnoreCase("https")) {
+            throw new IllegalArgumentException("the command side's URL must be http(s)://host[:port], not '"
+                    + commandSide + "'");
+        }
         if (usageToken == null || usageToken.isBlank()) {
-            throw new IllegalArgumentException("the installation's usage token is required (LATCHKEY_USAGE_TOKEN, "
-                    + "latchkey.usage.token, or the file usage-token in its data directory)");
+            throw new IllegalArgumentException("the installation's usage token is required (latchkey.usage.token; "
+                    + "bin/latchkey keeps it in the file usage-token of its data directory)");
         }
         UsageCounter counter = new UsageCounter(Clock.systemUTC());
         return new UsageReporting(counter, new UsageReporter(counter, commandSide, usageToken.strip(),
                 new ObjectMapper(), FLUSH_INTERVAL, SHUTDOWN_BUDGET));
     }
 
+    /** As {@link UsageRecorder#record}; a URI whose path holds a key is counted without it, as the edge counts one. */
     @Override
     public void record(String keyId, String outcome, String requestUri) {
-        counter.record(keyId, requestUri, outcome);
+        counter.recordUnbuffered(keyId, requestUri == null || PresentedKey.holdsKey(PresentedKey.pathOf(requestUri))
+                ? null : requestUri, outcome);
     }
 
     /** Sends what is left, then stops reporting: counts recorded later are not sent. */

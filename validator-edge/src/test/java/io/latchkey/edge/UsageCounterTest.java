@@ -91,6 +91,33 @@ class UsageCounterTest {
         assertThat(counter.tabledCounters()).isEqualTo(1);
     }
 
+    /** Counted by threads that come and go (an embedded service's), as by the edge's own few. */
+    @Test
+    void decisionsCountedWithoutAThreadsBufferAreCountedAlike() throws Exception {
+        String keyId = "7d3f8a2e-0b1c-4d5e-8f90-123456789abc";
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 50; t++) {
+            Thread thread = new Thread(() -> {
+                for (int i = 0; i < 20; i++) {
+                    counter.recordUnbuffered(keyId, "/orders/" + i, i % 4 == 0 ? "insufficient_scope" : "valid");
+                }
+            });
+            thread.start();
+            threads.add(thread);
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        counter.record(keyId, "/orders/7", "valid");
+        counter.recordUnbuffered(null, "/orders", "not_found");
+
+        long minute = T0.getEpochSecond() / 60;
+        assertThat(counter.report(10)).flatExtracting(key -> key.gains().entrySet()).containsOnly(
+                Map.entry(new UsageCounter.Bucket(keyId, minute, "/orders/{id}", "valid"), 751L),
+                Map.entry(new UsageCounter.Bucket(keyId, minute, "/orders/{id}", "insufficient_scope"), 250L),
+                Map.entry(new UsageCounter.Bucket(UsageCounter.UNKNOWN_KEY, minute, "/orders", "not_found"), 1L));
+    }
+
     @Test
     void endpointsAreCappedInLengthAndControlCharactersMakeNone() {
         assertThat(UsageCounter.normalise("/" + "x".repeat(500))).hasSize(UsageCounter.MAX_ENDPOINT_LENGTH);

@@ -62,9 +62,9 @@ final class EncodedUniqueIndex extends AbstractUniqueIndex<Object> {
     }
 
     /**
-     * A map of the plain backend's, opened as it opens them. {@code removeMap(name)} would open one it finds closed with
-     * H2's generic types, which cannot compare keys: the background writer compacting the map's pages meanwhile then
-     * fails, and closes the store (a first start on a store of a release before these indexes, now and then).
+     * A map of the plain backend's, opened as it opens them. {@code removeMap(name)} would open one it finds closed
+     * with H2's generic types, which cannot compare keys: the background writer compacting the map's pages meanwhile
+     * then fails, and closes the store (a first start on a store of a release before these indexes, now and then).
      */
     static MVMap<Object, Object> openedAsPlain(MVStore store, String name) {
         return store.openMap(name);

@@ -33,6 +33,12 @@ import java.util.function.Function;
 public record HttpVerdict(int status, String slug, String detail, Decision decision) {
 
     public static final String PROBLEM_TYPE_BASE = "https://latchkey.io/problems/";
+    public static final String PROBLEM_JSON = "application/problem+json";
+    /** The slugs of refusals of a key in the URL's query and in its path. */
+    public static final String KEY_IN_QUERY = "key-in-query";
+    public static final String KEY_IN_PATH = "key-in-path";
+    private static final String KEY_IN_URL =
+            "Keys are accepted only in the Authorization or X-API-Key header, never in a URL.";
 
     /**
      * What usage counts this answer as: the decision's status ({@link UsageRecorder#outcome}), or the refusal made
@@ -43,20 +49,15 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
     }
 
     /**
-     * Counts this answer to a request for {@code requestUri} in {@code usage}. A path that carries a key is counted
-     * without it, which a counter would otherwise remember for the life of the process (and report with {id} for the
-     * key: a key's checksum starts with a digit).
+     * Counts this answer to a request for {@code requestUri} in {@code usage}. A URI whose path carries a key is
+     * counted without it, which a counter would otherwise remember for the life of the process (and report with {id}
+     * for the key: a key's checksum starts with a digit); one whose query carries a key, without its query.
      */
     public void recordIn(UsageRecorder usage, String requestUri) {
-        usage.record(decision == null ? null : decision.keyId(), outcome(),
-                KEY_IN_PATH.equals(slug) ? null : requestUri);
+        String counted = KEY_IN_PATH.equals(slug) ? null
+                : KEY_IN_QUERY.equals(slug) && requestUri != null ? PresentedKey.pathOf(requestUri) : requestUri;
+        usage.record(decision == null ? null : decision.keyId(), outcome(), counted);
     }
-    public static final String PROBLEM_JSON = "application/problem+json";
-    /** The slugs of refusals of a key in the URL's query and in its path. */
-    public static final String KEY_IN_QUERY = "key-in-query";
-    public static final String KEY_IN_PATH = "key-in-path";
-    private static final String KEY_IN_URL =
-            "Keys are accepted only in the Authorization or X-API-Key header, never in a URL.";
 
     /**
      * @param path        the request's path, without the query
