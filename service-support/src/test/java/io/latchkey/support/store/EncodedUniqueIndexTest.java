@@ -154,9 +154,9 @@ class EncodedUniqueIndexTest {
         assertThat(EncodedUniqueIndex.encode(new KeyValue(1))).isNotEqualTo(EncodedUniqueIndex.encode(new KeyValue(1L)));
     }
 
-    @Test
-    void aStoreWrittenByThePlainBackendKeepsItsConstraintsUnderTheEncodedIndexes() {
-        String file = dataDir.resolve("upgraded.mv").toString();
+    /** A store of fifty things with their unique indexes, as a release before the encoded indexes wrote it. */
+    private String writtenByThePlainBackend(String name) {
+        String file = dataDir.resolve(name).toString();
         try (ServedBackend served = ServedBackend.on(new H2Backend(file))) {
             MongoCollection<Document> things = served.collection("things");
             index(things);
@@ -165,6 +165,12 @@ class EncodedUniqueIndexTest {
                         .append("sequence", (long) i % 10).append("eventId", "e" + i));
             }
         }
+        return file;
+    }
+
+    @Test
+    void aStoreWrittenByThePlainBackendKeepsItsConstraintsUnderTheEncodedIndexes() {
+        String file = writtenByThePlainBackend("upgraded.mv");
         IndexedH2Backend backend = new IndexedH2Backend(file);
         try (ServedBackend served = ServedBackend.on(backend)) {
             MongoCollection<Document> things = served.collection("things");
@@ -188,22 +194,13 @@ class EncodedUniqueIndexTest {
      */
     @Test
     void aPlainMapIsRetiredOpenedWithTypesThatCompareItsKeys() {
-        String file = dataDir.resolve("plain.mv").toString();
-        try (ServedBackend served = ServedBackend.on(new H2Backend(file))) {
-            MongoCollection<Document> things = served.collection("things");
-            index(things);
-            for (int i = 0; i < 20; i++) {
-                things.insertOne(new Document("_id", "t" + i).append("aggregate", "a").append("sequence", (long) i)
-                        .append("eventId", "e" + i));
-            }
-        }
-        MVStore store = MVStore.open(file);
+        MVStore store = MVStore.open(writtenByThePlainBackend("plain.mv"));
         try {
             String plain = store.getMapNames().stream().filter(name -> name.endsWith("._index_eventId_1")).findFirst()
                     .orElseThrow();
             MVMap<Object, Object> retired = EncodedUniqueIndex.openedAsPlain(store, plain);
             assertThat(retired.getKeyType().compare(retired.firstKey(), retired.lastKey())).isNegative();
-            assertThat(retired.sizeAsLong()).isEqualTo(20);
+            assertThat(retired.sizeAsLong()).isEqualTo(50);
         } finally {
             store.close();
         }
