@@ -2,6 +2,7 @@ package io.latchkey.validator;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -24,7 +25,15 @@ public record Decision(Status status, String keyId, String developerId, List<Str
      * looks (its usage), not in any answer. Last, as statuses are added: their order numbers them.
      */
     public enum Status {
-        VALID, MALFORMED, NOT_FOUND, REVOKED, EXPIRED, INSUFFICIENT_SCOPE, RATE_LIMITED, QUOTA_EXCEEDED, SUPERSEDED
+        VALID, MALFORMED, NOT_FOUND, REVOKED, EXPIRED, INSUFFICIENT_SCOPE, RATE_LIMITED, QUOTA_EXCEEDED, SUPERSEDED;
+
+        /** Made once: usage names a status on every decision. */
+        private final String usageName = name().toLowerCase(Locale.ROOT);
+
+        /** The status as usage counts it: {@code valid}, {@code insufficient_scope}, {@code not_found}, …. */
+        public String usageName() {
+            return usageName;
+        }
     }
 
     public Decision {

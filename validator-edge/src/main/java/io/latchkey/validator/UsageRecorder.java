@@ -1,7 +1,5 @@
 package io.latchkey.validator;
 
-import java.util.Locale;
-
 /**
  * Counts the answers given on a validator's decisions as usage of the keys, as an edge counts its own: the servlet
  * filter records every request it answers into one. {@code io.latchkey.edge.UsageReporting} reports what it counts to
@@ -12,37 +10,14 @@ public interface UsageRecorder {
 
     /**
      * @param keyId      the key the answer was about; null when no key matched
-     * @param outcome    the decision's status as {@link #outcome} names it, or the refusal made before any decision
-     *                   ({@code key_in_query}, {@code ambiguous_credentials}, …)
+     * @param outcome    the decision's status as {@link Decision.Status#usageName} names it, or the refusal made before
+     *                   any decision ({@code key_in_query}, {@code ambiguous_credentials}, …)
      * @param requestUri the request's path, and query if any, as received; null when unknown, or when it holds a key
      */
     void record(String keyId, String outcome, String requestUri);
 
     /** Counts a decision made for a request to {@code requestUri}. */
     default void record(Decision decision, String requestUri) {
-        record(decision.keyId(), outcome(decision.status()), requestUri);
-    }
-
-    /** A decision's status as usage names it: {@code valid}, {@code insufficient_scope}, {@code not_found}, …. */
-    static String outcome(Decision.Status status) {
-        return OutcomeNames.NAMES[status.ordinal()];
-    }
-}
-
-/** The statuses' names, made once: they are asked on every decision. */
-final class OutcomeNames {
-
-    static final String[] NAMES = names();
-
-    private OutcomeNames() {
-    }
-
-    private static String[] names() {
-        Decision.Status[] statuses = Decision.Status.values();
-        String[] names = new String[statuses.length];
-        for (Decision.Status status : statuses) {
-            names[status.ordinal()] = status.name().toLowerCase(Locale.ROOT);
-        }
-        return names;
+        record(decision.keyId(), decision.status().usageName(), requestUri);
     }
 }

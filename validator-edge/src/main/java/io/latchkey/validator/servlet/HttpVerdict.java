@@ -41,11 +41,11 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
             "Keys are accepted only in the Authorization or X-API-Key header, never in a URL.";
 
     /**
-     * What usage counts this answer as: the decision's status ({@link UsageRecorder#outcome}), or the refusal made
+     * What usage counts this answer as: the decision's status ({@link Decision.Status#usageName}), or the refusal made
      * before any decision, its slug with underscores ({@code key_in_query}, {@code unavailable}, …).
      */
     public String outcome() {
-        return decision != null ? UsageRecorder.outcome(decision.status()) : slug.replace('-', '_');
+        return decision != null ? decision.status().usageName() : slug.replace('-', '_');
     }
 
     /**
