@@ -259,7 +259,8 @@ final class UsageCounter {
      */
     void recordUnbuffered(String keyId, String originalUri, String outcome) {
         long now = clock.millis();
-        Endpoint endpoint = endpointOf(originalUri, new Latin1Text());
+        // Normalised afresh, not looked up by the thread's scratch text: threads that come and go have none.
+        Endpoint endpoint = originalUri == null ? noEndpoint : numbered(normalise(originForm(originalUri)));
         Minute minute = entered(now);
         try {
             countInMaps(minute, keyId == null ? UNKNOWN_KEY : keyId, endpoint.path(), outcome, now);

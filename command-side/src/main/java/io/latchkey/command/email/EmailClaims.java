@@ -77,16 +77,18 @@ public class EmailClaims {
                 if (!address.equals(current(developerId).address())) {
                     return Optional.of(holder);
                 }
-                // An address this account has already, from before claims: it keeps it when the holder leaves.
-                mongo.updateFirst(query(where("_id").is(address)), new Update().addToSet("alsoHeldBy", developerId),
-                        EmailClaim.class);
-                return Optional.empty();
+                // An address this account has already, from before claims: it keeps it when the holder leaves. Listed
+                // in the claim as it was read, or read again (a release may have removed it meanwhile).
+                if (mongo.updateFirst(query(asRead(held)), new Update().addToSet("alsoHeldBy", developerId),
+                        EmailClaim.class).getMatchedCount() > 0) {
+                    return Optional.empty();
+                }
+                continue;
             }
             // Its own (moved to now, so that an earlier request's release leaves it), or a stale one: either only as
-            // it was read, so that two claimants cannot both have it.
-            if (mongo.findAndModify(query(where("_id").is(address).and("developerId").is(held.developerId())
-                            .and("claimedAt").is(held.claimedAt())),
-                    Update.update("developerId", developerId).set("claimedAt", at), EmailClaim.class) != null) {
+            // it was read, so that two claimants cannot both have it, nor one take it from an account listed since.
+            if (mongo.findAndModify(query(asRead(held)), Update.update("developerId", developerId).set("claimedAt", at),
+                    EmailClaim.class) != null) {
                 return Optional.empty();
             }
         }
@@ -136,6 +138,14 @@ public class EmailClaims {
         if (address(email).equals(current(developerId).address())) {
             claim(email, developerId, at);
         }
+    }
+
+    /** The claim exactly as it was read: its claimant, when, and the accounts it listed. */
+    private static Criteria asRead(EmailClaim claim) {
+        Criteria read = where("_id").is(claim.address()).and("developerId").is(claim.developerId())
+                .and("claimedAt").is(claim.claimedAt());
+        return claim.alsoHeldBy() == null ? read.and("alsoHeldBy").exists(false)
+                : read.and("alsoHeldBy").is(claim.alsoHeldBy());
     }
 
     /**

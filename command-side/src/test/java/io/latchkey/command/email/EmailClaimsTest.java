@@ -180,6 +180,19 @@ class EmailClaimsTest {
         assertThat(claims.claim("shared@example.com", "c", T0.plusSeconds(140))).as("free once both left").isEmpty();
     }
 
+    /** A refused change gives up its claim, but not the accounts listed in it meanwhile. */
+    @Test
+    void aReleaseKeepsTheAccountsThatShareTheAddress() {
+        registered("b", "shared@example.com");
+        EmailClaims claims = claimsAt(T0);
+        assertThat(claims.claim("shared@example.com", "c", T0)).as("c's registration, under way").isEmpty();
+        claims.on(new DeveloperRegisteredEvent("b", "B", "shared@example.com", T0));
+        assertThat(mongo.findById("shared@example.com", EmailClaim.class).alsoHeldBy()).containsExactly("b");
+
+        claims.release("shared@example.com", "c", T0);
+        assertThat(claims.claim("shared@example.com", "d", T0)).contains("b");
+    }
+
     @Test
     void theEventsClaimTheAddressesOfAccountsMadeBeforeClaimsAndChangeNoClaim() {
         registered("a", "ada@example.com");
