@@ -259,8 +259,9 @@ final class UsageCounter {
      */
     void recordUnbuffered(String keyId, String originalUri, String outcome) {
         long now = clock.millis();
-        // Normalised afresh, not looked up by the thread's scratch text: threads that come and go have none.
-        Endpoint endpoint = originalUri == null ? noEndpoint : numbered(normalise(originForm(originalUri)));
+        // Normalised afresh (normalise takes the origin form, and null as no endpoint), not looked up by the thread's
+        // scratch text: threads that come and go have none.
+        Endpoint endpoint = numbered(normalise(originalUri));
         Minute minute = entered(now);
         try {
             countInMaps(minute, keyId == null ? UNKNOWN_KEY : keyId, endpoint.path(), outcome, now);
