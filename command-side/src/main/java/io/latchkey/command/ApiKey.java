@@ -245,10 +245,10 @@ public class ApiKey {
             return;
         }
         if (!expiry.isAfter(now)) {
-            throw new RuleViolation(RuleViolation.EXPIRY_IN_PAST, "The expiry must be in the future.");
+            throw new RuleViolation(RuleViolation.EXPIRY_IN_PAST, "expiresAt must be in the future (or null for a key that never expires).");
         }
         if (!TimeBounds.holds(expiry)) {
-            throw new RuleViolation(RuleViolation.EXPIRY_TOO_LATE, "The expiry must be before the year 10000.");
+            throw new RuleViolation(RuleViolation.EXPIRY_TOO_LATE, "expiresAt must be before the year 10000.");
         }
     }
 
@@ -258,7 +258,7 @@ public class ApiKey {
             return Scope.canonical(scopes);
         } catch (IllegalArgumentException e) {
             throw new RuleViolation(RuleViolation.INVALID_SCOPE,
-                    "Scopes must be one or more of read, write, admin or <resource>:<read|write|admin>.");
+                    "scopes must be one or more of read, write, admin or <resource>:<read|write|admin>.");
         }
     }
 }

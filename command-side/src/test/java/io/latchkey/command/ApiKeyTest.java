@@ -166,7 +166,7 @@ class ApiKeyTest {
     void cannotRenewPastWhatTheStoresCanHold() {
         fixture.given(created())
                 .when(new RenewApiKeyCommand(KEY_ID, TimeBounds.END, LATER, null))
-                .expectExceptionMessage("The expiry must be before the year 10000.")
+                .expectExceptionMessage("expiresAt must be before the year 10000.")
                 .expectNoEvents();
     }
 

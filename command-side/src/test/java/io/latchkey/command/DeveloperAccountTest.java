@@ -94,7 +94,7 @@ class DeveloperAccountTest {
         fixture.given(registered())
                 .when(createKey(List.of("read"), NOW))
                 .expectException(RuleViolation.class)
-                .expectExceptionMessage("The expiry must be in the future.")
+                .expectExceptionMessage("expiresAt must be in the future (or null for a key that never expires).")
                 .expectNoEvents();
     }
 

@@ -59,7 +59,7 @@ public final class KeyValidatorBuilder {
 
     /**
      * Applies each key's rate limit (the one its replica entry carries) to keys that are otherwise allowed
-     * (default: none, no key is ever rate limited).
+     * (default and null: none, no key is ever rate limited).
      */
     public KeyValidatorBuilder rateLimiter(RateLimiter rateLimiter) {
         this.rateLimiter = rateLimiter;
@@ -67,8 +67,8 @@ public final class KeyValidatorBuilder {
     }
 
     /**
-     * Counts each key's admitted requests against its monthly quota (the one its replica entry carries) (default:
-     * none, quotas are not enforced).
+     * Counts each key's admitted requests against its monthly quota (the one its replica entry carries) (default
+     * and null: none, quotas are not enforced).
      */
     public KeyValidatorBuilder quotaLimiter(QuotaLimiter quotaLimiter) {
         this.quotaLimiter = quotaLimiter;
