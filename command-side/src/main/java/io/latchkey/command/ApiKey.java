@@ -210,8 +210,13 @@ public class ApiKey {
         secretHash = event.secretHash();
     }
 
+    /** A secret rotated out keeps the end the expiry before the renewal gave it: a renewal never extends it. */
     @EventSourcingHandler
     void on(ApiKeyRenewedEvent event) {
+        Map<String, Instant> retired = new LinkedHashMap<>(retiredSecrets);
+        retired.replaceAll((hash, until) -> ApiKeyRotatedEvent.previousSecretEnds(until, expiresAt));
+        retired.values().removeIf(until -> !until.isAfter(event.renewedAt()));
+        retiredSecrets = retired;
         expiresAt = event.expiresAt();
         status = KeyStatus.ACTIVE;
     }

@@ -104,6 +104,18 @@ class ApiKeyTest {
                 .expectResultMessagePayload(new KeyRevocation(KEY_ID, 3, List.of(HASH_C, HASH_B, HASH_A)));
     }
 
+    /** A renewal ends a rotated-out secret with the expiry it replaces; a revocation after that has it no more. */
+    @Test
+    void aSecretARenewalEndedIsNoLongerRevokedAsLive() {
+        Instant graceEnds = LATER.plusSeconds(3600);
+        Instant shortened = LATER.plusSeconds(60);
+        fixture.given(created(), new ApiKeyRotatedEvent(KEY_ID, HASH_B, "lk_live_…bbbb", HASH_A, graceEnds, LATER,
+                        graceEnds), new ApiKeyRenewedEvent(KEY_ID, shortened, LATER.plusSeconds(5)),
+                        new ApiKeyRenewedEvent(KEY_ID, null, LATER.plusSeconds(120)))
+                .when(new RevokeApiKeyCommand(KEY_ID, "leaked", LATER.plusSeconds(130), null))
+                .expectResultMessagePayload(new KeyRevocation(KEY_ID, 4, List.of(HASH_B)));
+    }
+
     @Test
     void aRotationSaysThePreviousSecretWorksNoLongerThanTheKey() {
         fixture.given(created())

@@ -42,9 +42,8 @@ public record KeyView(@Id String keyId, String developerId, String name, String 
 
     /**
      * When the secret rotated out last stops working: the end of its grace period, or the key's expiry if that comes
-     * first (as the rotation's answer says: capped at the expiry the key had then, which a renewal since does not
-     * extend, and at the expiry now, which a renewal may have brought forward), or its revocation. Null without a
-     * rotation.
+     * first (as the rotation's answer says: capped at the expiry the key had then and at every expiry since, which a
+     * renewal does not extend, and at the expiry now), or its revocation. Null without a rotation.
      */
     public Instant previousKeyEnds() {
         if (previousKeyValidUntil == null) {
@@ -105,11 +104,16 @@ public record KeyView(@Id String keyId, String developerId, String name, String 
                 revocationReason, rateLimit, monthlyQuota, sequence, event.rotatedAt());
     }
 
-    /** Renewal revives an expired key, never a revoked one. */
+    /**
+     * Renewal revives an expired key, never a revoked one, nor a secret rotated out: that one keeps the end the expiry
+     * before the renewal gave it, so every expiry it has seen bounds it.
+     */
     KeyView renewed(Instant newExpiresAt, Instant at, long sequence) {
         KeyStatus next = status == KeyStatus.EXPIRED ? KeyStatus.ACTIVE : status;
+        Instant previousEnds = previousKeyValidUntil == null ? null
+                : ApiKeyRotatedEvent.previousSecretEnds(previousKeyValidUntil, expiresAt);
         return new KeyView(keyId, developerId, name, hint, secretHash, scopes, next, createdAt, newExpiresAt,
-                rotatedAt, previousKeyValidUntil, revokedAt, revocationReason, rateLimit, monthlyQuota, sequence, at);
+                rotatedAt, previousEnds, revokedAt, revocationReason, rateLimit, monthlyQuota, sequence, at);
     }
 
     KeyView withRateLimit(RateLimit newRateLimit, Instant at, long sequence) {

@@ -46,11 +46,16 @@ record ReplicaKeyState(String developerId, List<String> scopes, Instant expiresA
                 retiredSecrets, sequence);
     }
 
-    /** Renewal revives an expired key, never a revoked one. */
+    /**
+     * Renewal revives an expired key, never a revoked one, nor a secret rotated out: each keeps the end the expiry
+     * before the renewal gave it, so every expiry it has seen bounds it.
+     */
     ReplicaKeyState renewed(Instant newExpiresAt, long sequence) {
         KeyStatus next = status == KeyStatus.EXPIRED ? KeyStatus.ACTIVE : status;
+        Map<String, Instant> retired = new HashMap<>(retiredSecrets);
+        retired.replaceAll((hash, until) -> ApiKeyRotatedEvent.previousSecretEnds(until, expiresAt));
         return new ReplicaKeyState(developerId, scopes, newExpiresAt, next, rateLimit, monthlyQuota, secretHash,
-                retiredSecrets, sequence);
+                retired, sequence);
     }
 
     ReplicaKeyState withRateLimit(RateLimit newRateLimit, long sequence) {

@@ -98,6 +98,26 @@ class ReplicaKeyStateTest {
         assertThat(view.previousKeyEnds()).isEqualTo(expiry);
     }
 
+    /**
+     * A renewal that brings the expiry before the old secret's grace end ends that secret with the key; a renewal
+     * after it (here to never expiring, the key having expired in between) must not give the old secret back the
+     * rest of its grace, which the expiry took from it.
+     */
+    @Test
+    void aSecretRotatedOutKeepsTheSoonestExpiryItHasSeenThroughLaterRenewals() {
+        Instant graceEnds = T0.plusSeconds(3_600);
+        Instant shortened = T0.plusSeconds(60);
+        ReplicaKeyState state = rotate(created(), H0, H1, T0.plusSeconds(10), graceEnds, 1)
+                .renewed(shortened, 2).expired(3).renewed(null, 4);
+
+        assertThat(validUntil(state.entries(KEY, null, 0), H0)).isEqualTo(shortened);
+        KeyView view = KeyView.created(new ApiKeyCreatedEvent(KEY, DEVELOPER, "k", H0, "lk_test_…0000",
+                List.of("read"), T0, T0.plusSeconds(86_400), null), 0)
+                .rotated(new ApiKeyRotatedEvent(KEY, H1, "lk_test_…", H0, graceEnds, T0.plusSeconds(10), graceEnds), 1)
+                .renewed(shortened, T0.plusSeconds(20), 2).expired(shortened, 3).renewed(null, T0.plusSeconds(90), 4);
+        assertThat(view.previousKeyEnds()).isEqualTo(shortened);
+    }
+
     @Test
     void aRotationCutsEarlierSecretsToItsOwnGraceAndNeverLengthensThem() {
         ReplicaKeyState state = rotate(created(), H0, H1, T0.plusSeconds(10), T0.plusSeconds(1000), 1);
