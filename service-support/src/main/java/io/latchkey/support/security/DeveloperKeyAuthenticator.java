@@ -16,6 +16,11 @@ import java.time.Duration;
  * replaced by a rotation is refused here during its grace period, which is for traffic: one that leaked must not be
  * able to rotate the key again and cut its owner's new secret short. No rate limiter: the key's own rate limit is for
  * traffic (the command side bounds a developer's changes with an allowance of its own).
+ *
+ * <p>Given the key streams' {@link KeyVersions}, a key is authenticated only on a replica entry as new as its stream:
+ * right after a rotation, a scope change or an expiry was answered, the entry may still show the key as it was, and
+ * the old secret or the old admin scope must not act again in that moment. It waits for the entry (a few
+ * milliseconds as a rule, {@link #CATCH_UP} at most) and then decides on it; still behind then, it is unavailable.
  */
 public final class DeveloperKeyAuthenticator {
 
@@ -27,32 +32,72 @@ public final class DeveloperKeyAuthenticator {
     public record Outcome(Verdict verdict, Caller caller) {
     }
 
+    /** How long a request waits for the replica to show its key's newest change. */
+    static final Duration CATCH_UP = Duration.ofSeconds(2);
+    private static final long POLL_MILLIS = 2;
+
     private static final Outcome UNAUTHENTICATED = new Outcome(Verdict.UNAUTHENTICATED, null);
+    private static final Outcome UNAVAILABLE = new Outcome(Verdict.UNAVAILABLE, null);
 
     private final KeyValidator validator;
+    private final KeyVersions versions;
 
-    private DeveloperKeyAuthenticator(KeyValidator validator) {
+    private DeveloperKeyAuthenticator(KeyValidator validator, KeyVersions versions) {
         this.validator = validator;
+        this.versions = versions;
     }
 
     /**
      * @param replica the member's replica (the one its embedded validator reads)
-     * @param maxLag  the same bound the service's validator keeps; null for none
+     * @param maxLag   the same bound the service's validator keeps; null for none
+     * @param versions where the keys' streams can be read; null to decide on the replica alone
      */
-    public static DeveloperKeyAuthenticator over(KeyReplica replica, KeyHasher hasher, Clock clock, Duration maxLag) {
+    public static DeveloperKeyAuthenticator over(KeyReplica replica, KeyHasher hasher, Clock clock, Duration maxLag,
+                                                 KeyVersions versions) {
         return new DeveloperKeyAuthenticator(KeyValidator.builder()
-                .replica(replica).hasher(hasher).clock(clock).maxLag(maxLag).build());
+                .replica(replica).hasher(hasher).clock(clock).maxLag(maxLag).build(), versions);
     }
 
     public Outcome authenticate(String presented) {
         Authentication authentication = validator.authenticate(presented, REQUIRED_SCOPE);
+        Outcome outcome = decide(authentication);
+        if (outcome.verdict() != Verdict.AUTHENTICATED || versions == null) {
+            return outcome;
+        }
+        long latest;
+        try {
+            latest = versions.latest(outcome.caller().keyId());
+        } catch (RuntimeException storeUnreachable) {
+            return UNAVAILABLE;
+        }
+        long deadline = System.nanoTime() + CATCH_UP.toNanos();
+        while (authentication.entry().version() < latest) {
+            if (System.nanoTime() - deadline > 0) {
+                return UNAVAILABLE;
+            }
+            try {
+                Thread.sleep(POLL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return UNAVAILABLE;
+            }
+            authentication = validator.authenticate(presented, REQUIRED_SCOPE);
+            outcome = decide(authentication);
+            if (outcome.verdict() != Verdict.AUTHENTICATED) {
+                return outcome;
+            }
+        }
+        return outcome;
+    }
+
+    private Outcome decide(Authentication authentication) {
         Decision decision = authentication.decision();
         // Settled without the replica: a mistyped operator token stays a plain 401 while the replica is filling.
         if (decision.status() == Decision.Status.MALFORMED) {
             return UNAUTHENTICATED;
         }
         if (!validator.isCurrent()) {
-            return new Outcome(Verdict.UNAVAILABLE, null);
+            return UNAVAILABLE;
         }
         return switch (decision.status()) {
             case VALID -> rotatedOut(authentication.entry()) ? UNAUTHENTICATED

@@ -9,6 +9,7 @@ import java.io.Console;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -64,6 +65,10 @@ public class SecurityAutoConfiguration {
         return CredentialScreen.of(token, usageToken(usageToken, token, dataDir, distributed));
     }
 
+    private static KeyVersions keyVersions(EventStore events) {
+        return events == null ? null : keyId -> events.lastSequenceNumberFor(keyId).orElse(-1L);
+    }
+
     /** Read where it is needed rather than made a bean: none configured in distributed mode is null. */
     private static UsageToken usageToken(String configured, OperatorToken token, String dataDir, boolean distributed) {
         return UsageToken.resolve(configured, token, Path.of(dataDir).toAbsolutePath(), !distributed);
@@ -73,12 +78,13 @@ public class SecurityAutoConfiguration {
      * Developers' admin keys are accepted wherever this service embeds the validator (the default; off with
      * {@code latchkey.validator.enabled=false}, and then only the operator token authenticates). Its own validator,
      * on the same replica, without the service's rate limiter: the key's own rate limit is for traffic (the command
-     * side bounds a developer's changes with an allowance of its own).
+     * side bounds a developer's changes with an allowance of its own). The key's stream in the event store tells
+     * when the replica has not caught up with a change already answered.
      */
     @Bean
     FilterRegistrationBean<RequestContextFilter> latchkeyRequestFilter(
             OperatorToken token, CredentialScreen screen, ObjectProvider<KeyValidator> embeddedValidator,
-            ObjectProvider<KeyHasher> hasher,
+            ObjectProvider<KeyHasher> hasher, ObjectProvider<EventStore> eventStore,
             ObjectProvider<Clock> clock, ObjectProvider<LatchkeyValidatorProperties> validatorProperties,
             @Value("${latchkey.security.public-paths:}") List<String> publicPaths,
             @Value("${latchkey.usage.token:}") String usageToken, @Value("${latchkey.data-dir:data}") String dataDir,
@@ -86,7 +92,7 @@ public class SecurityAutoConfiguration {
         KeyValidator embedded = embeddedValidator.getIfAvailable();
         DeveloperKeyAuthenticator developerKeys = embedded == null ? null : DeveloperKeyAuthenticator.over(
                 embedded.replica(), hasher.getIfAvailable(KeyHasher::sha256), clock.getIfAvailable(Clock::systemUTC),
-                validatorProperties.getObject().replica().maxLag());
+                validatorProperties.getObject().replica().maxLag(), keyVersions(eventStore.getIfAvailable()));
         FilterRegistrationBean<RequestContextFilter> registration =
                 new FilterRegistrationBean<>(new RequestContextFilter(token,
                         usageToken(usageToken, token, dataDir, distributed), screen, developerKeys, publicPaths));

@@ -16,7 +16,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,6 +43,8 @@ class DeveloperKeyAuthenticatorTest {
     /** The authenticator's own replica, whose cached confirmation the tests wait on. */
     private static HazelcastKeyReplica replica;
     private static DeveloperKeyAuthenticator authenticator;
+    /** The keys' streams as the event store would tell them: a key not in here has only its first event. */
+    private static final Map<String, Long> STREAMS = new ConcurrentHashMap<>();
 
     @BeforeAll
     static void startMembers() {
@@ -46,7 +53,8 @@ class DeveloperKeyAuthenticatorTest {
         serviceMember = members.get(1);
         writer = ReplicaWriter.of(writerMember);
         replica = HazelcastKeyReplica.of(serviceMember);
-        authenticator = DeveloperKeyAuthenticator.over(replica, HASHER, Clock.systemUTC(), Duration.ofSeconds(2));
+        authenticator = DeveloperKeyAuthenticator.over(replica, HASHER, Clock.systemUTC(), Duration.ofSeconds(2),
+                STREAMS::get);
     }
 
     @AfterAll
@@ -64,6 +72,7 @@ class DeveloperKeyAuthenticatorTest {
     private static String issue(String keyId, List<String> scopes, KeyStatus status, Instant expiresAt)
             throws InterruptedException {
         String key = KEYS.generate();
+        STREAMS.putIfAbsent(keyId, 0L);
         writer.write(HASHER.hash(key), new ActiveKeyEntry(keyId, DEVELOPER, scopes, expiresAt, null, status, 0, null));
         for (int i = 0; i < 500 && replica.lookup(HASHER.hash(key)) == null; i++) {
             Thread.sleep(10);
@@ -148,5 +157,60 @@ class DeveloperKeyAuthenticatorTest {
         }
         assertThat(verdict).isEqualTo(Verdict.UNAVAILABLE);
         assertThat(authenticator.authenticate("not-a-key").verdict()).isEqualTo(Verdict.UNAUTHENTICATED);
+    }
+
+    /**
+     * The moment after a rotation was answered, its event is in the store while the replica may still hold the key
+     * as it was: the old secret must not act again in that moment, as a leaked one would rotate the key once more.
+     */
+    @Test
+    void aSecretIsDecidedOnlyOnceTheReplicaShowsTheKeysNewestChange() throws Exception {
+        String old = issue("key-racing-rotation", List.of("admin"), KeyStatus.ACTIVE, null);
+        STREAMS.put("key-racing-rotation", 1L);
+        ScheduledExecutorService projection = Executors.newSingleThreadScheduledExecutor();
+        try {
+            projection.schedule(() -> writer.write(HASHER.hash(old), new ActiveKeyEntry("key-racing-rotation",
+                    DEVELOPER, List.of("admin"), null, Instant.now(), KeyStatus.ACTIVE, 1, null)),
+                    200, TimeUnit.MILLISECONDS);
+
+            assertThat(authenticator.authenticate(old).verdict()).isEqualTo(Verdict.UNAUTHENTICATED);
+        } finally {
+            projection.shutdownNow();
+        }
+    }
+
+    @Test
+    void anAdminScopeJustRemovedIsForbiddenThoughTheReplicaStillShowedIt() throws Exception {
+        String key = issue("key-racing-demotion", List.of("admin"), KeyStatus.ACTIVE, null);
+        STREAMS.put("key-racing-demotion", 1L);
+        ScheduledExecutorService projection = Executors.newSingleThreadScheduledExecutor();
+        try {
+            projection.schedule(() -> writer.write(HASHER.hash(key), new ActiveKeyEntry("key-racing-demotion",
+                    DEVELOPER, List.of("read"), null, null, KeyStatus.ACTIVE, 1, null)), 200, TimeUnit.MILLISECONDS);
+
+            assertThat(authenticator.authenticate(key).verdict()).isEqualTo(Verdict.FORBIDDEN);
+        } finally {
+            projection.shutdownNow();
+        }
+    }
+
+    @Test
+    void aKeyWhoseChangeNeverReachesTheReplicaIsUnavailableNotDecidedOnWhatItWas() throws Exception {
+        String key = issue("key-stuck", List.of("admin"), KeyStatus.ACTIVE, null);
+        STREAMS.put("key-stuck", 3L);
+
+        assertThat(authenticator.authenticate(key).verdict()).isEqualTo(Verdict.UNAVAILABLE);
+    }
+
+    @Test
+    void aStoreThatCannotBeReadLeavesAKeyUnavailable() throws Exception {
+        String key = issue("key-store-down", List.of("admin"), KeyStatus.ACTIVE, null);
+        DeveloperKeyAuthenticator storeDown = DeveloperKeyAuthenticator.over(replica, HASHER, Clock.systemUTC(),
+                Duration.ofSeconds(2), keyId -> {
+                    throw new IllegalStateException("store unreachable");
+                });
+
+        assertThat(storeDown.authenticate(key).verdict()).isEqualTo(Verdict.UNAVAILABLE);
+        assertThat(authenticator.authenticate(key).verdict()).isEqualTo(Verdict.AUTHENTICATED);
     }
 }
