@@ -10,17 +10,21 @@ import io.latchkey.support.security.CredentialScreen;
 import io.latchkey.support.web.Ids;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.RequestContext;
+import io.latchkey.validator.Decision;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.axonframework.messaging.ResultMessage;
 import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
 import org.slf4j.Logger;
@@ -46,7 +50,16 @@ class UsageController {
     private static final Logger log = LoggerFactory.getLogger(UsageController.class);
 
     private static final Pattern EDGE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
-    private static final Pattern OUTCOME = Pattern.compile("[a-z_]{1,32}");
+    /**
+     * The outcomes an edge counts: its decisions' statuses ({@code Decision.Status.usageName}), the refusals before a
+     * decision ({@code HttpVerdict.outcome}) and {@code other}, where its counter has no slot left
+     * ({@code UsageCounter.OTHER_OUTCOME}). Edges of earlier releases send no other; an edge of a later release with a
+     * new one needs a command side of its release, or its entries with it are refused.
+     */
+    private static final Set<String> OUTCOMES = Stream.concat(
+            Arrays.stream(Decision.Status.values()).map(Decision.Status::usageName),
+            Stream.of("key_in_query", "key_in_path", "ambiguous_credentials", "invalid_required_scope", "unavailable",
+                    "other")).collect(Collectors.toUnmodifiableSet());
     private static final int MAX_KEYS = 10_000;
     /** The edge sends at most this many a key in one report ({@code UsageCounter.MAX_BUCKETS_PER_KEY}). */
     private static final int MAX_COUNTS_PER_KEY = 2_000;
@@ -59,6 +72,13 @@ class UsageController {
      * an edge's clock a little ahead is skew, further is wrong.
      */
     private static final Duration MAX_AHEAD = Duration.ofMinutes(5);
+    /**
+     * How far behind this side's clock a reported minute may be. An edge reports a minute within the hour, or drops it
+     * (twice {@code UsageCounter.MAX_HELD_MINUTES}), and sends a report again for an hour at most
+     * ({@code UsageReporter.MAX_RESEND}); the third hour is for clocks and slow sends. An older minute is no running
+     * edge's: kept, it would rewrite a past the usage read model had already shown.
+     */
+    private static final Duration MAX_BEHIND = Duration.ofHours(3);
     /**
      * Keys recorded in one unit of work. Axon's work per aggregate grows with what the unit of work already holds: a
      * key loaded from the store lists every event staged so far, quadratic per load, so with 3,000 uncached keys the
@@ -98,9 +118,11 @@ class UsageController {
         List<RecordKeyUsageCommand> records = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         int refused = 0;
+        Instant earliest = now.minus(MAX_BEHIND);
         Instant latest = now.plus(MAX_AHEAD);
         for (UsageReport.KeyCounts key : report.keys()) {
-            List<UsageCount> counts = key == null || !valid(key) ? null : counts(key.counts(), latest, screen);
+            List<UsageCount> counts = key == null || !valid(key) ? null
+                    : counts(key.counts(), earliest, latest, screen);
             // The first valid entry of a key is kept; a repeat is refused, as the report holds the key once.
             if (counts == null || !seen.add(key.keyId())) {
                 refused++;
@@ -116,10 +138,10 @@ class UsageController {
         if (refused > 0 && now.toEpochMilli() - lastRefusalLoggedAt.get() >= 60_000) {
             // Once a minute at most: an entry refused once is refused in every report of that edge.
             lastRefusalLoggedAt.set(now.toEpochMilli());
-            log.warn("Usage report {} of edge {}: {} of {} keys refused (a malformed key id, a repeated one, a time "
-                    + "outside 1970-9999, a minute over 5 minutes ahead of this side's clock or not at its start, an "
-                    + "endpoint with control characters, an unknown outcome form or a count out of range); their "
-                    + "counts are not recorded",
+            log.warn("Usage report {} of edge {}: {} of {} keys refused (a malformed key id, a repeated one, a last "
+                    + "use outside 1970-9999, a minute over 3 hours behind or 5 minutes ahead of this side's clock or "
+                    + "not at its start, an endpoint with control characters, an outcome no edge counts or a count "
+                    + "out of range); their counts are not recorded",
                     report.batchSequence(), report.edgeId(), refused, report.keys().size());
         }
         // Keys in one order, so that two reports taking the same streams' locks never wait on each other in a cycle.
@@ -164,17 +186,17 @@ class UsageController {
 
     /**
      * The key's counts, or null when any is invalid: 1 to {@value #MAX_COUNTS_PER_KEY} of them, each with the start of
-     * a minute from 1970 to no later than {@code latest}, an endpoint of 1 to {@value #MAX_ENDPOINT} printable
-     * characters, an outcome such as {@code valid} or {@code insufficient_scope}, and a count from 1 to
-     * {@value #MAX_COUNT}.
+     * a minute from {@code earliest} to {@code latest}, an endpoint of 1 to {@value #MAX_ENDPOINT} printable
+     * characters, one of the {@link #OUTCOMES}, and a count from 1 to {@value #MAX_COUNT}.
      */
-    private static List<UsageCount> counts(List<UsageReport.Count> counts, Instant latest, CredentialScreen screen) {
+    private static List<UsageCount> counts(List<UsageReport.Count> counts, Instant earliest, Instant latest,
+                                           CredentialScreen screen) {
         if (counts == null || counts.isEmpty() || counts.size() > MAX_COUNTS_PER_KEY) {
             return null;
         }
         List<UsageCount> valid = new ArrayList<>(counts.size());
         for (UsageReport.Count count : counts) {
-            if (!valid(count, latest)) {
+            if (!valid(count, earliest, latest)) {
                 return null;
             }
             // Events are kept for good, and a client's URL may hold what it pasted there: kept as counted, not as sent.
@@ -185,12 +207,13 @@ class UsageController {
         return valid;
     }
 
-    private static boolean valid(UsageReport.Count count, Instant latest) {
-        return count != null && TimeBounds.holds(count.minute()) && !count.minute().isAfter(latest)
+    private static boolean valid(UsageReport.Count count, Instant earliest, Instant latest) {
+        return count != null && count.minute() != null
+                && !count.minute().isBefore(earliest) && !count.minute().isAfter(latest)
                 && count.minute().equals(count.minute().truncatedTo(ChronoUnit.MINUTES))
                 && count.endpoint() != null && !count.endpoint().isEmpty() && count.endpoint().length() <= MAX_ENDPOINT
                 && count.endpoint().chars().noneMatch(Character::isISOControl)
-                && count.outcome() != null && OUTCOME.matcher(count.outcome()).matches()
+                && count.outcome() != null && OUTCOMES.contains(count.outcome())
                 && count.count() != null && count.count() >= 1 && count.count() <= MAX_COUNT;
     }
 }
