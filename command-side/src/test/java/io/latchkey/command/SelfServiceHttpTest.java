@@ -475,6 +475,38 @@ class SelfServiceHttpTest {
                 adminC.key()).status()).as("back after Retry-After").isEqualTo(200);
     }
 
+    @Test
+    @Order(10)
+    void aLeakedAdminKeyCannotSpendTheAllowanceItsOwnerNeedsToRevokeIt() throws Exception {
+        String developerE = register("eve");
+        Issued leaked = issue(developerE, List.of("admin"), TOKEN);
+        Issued owners = issue(developerE, List.of("admin"), TOKEN);
+        Issued target = issue(developerE, List.of("read"), TOKEN);
+
+        // More revocations of keys that do not exist than the allowance's 300: none held, none counted.
+        for (int i = 0; i < 400; i++) {
+            Response revoked = send("POST", "/v1/keys/" + UUID.randomUUID() + "/revoke", null, leaked.key());
+            if (revoked.status() != 503) {
+                assertThat(revoked.status()).as(revoked.raw()).isEqualTo(404);
+            }
+        }
+        int changes = 0;
+        Response refused = null;
+        while (refused == null && changes++ < 1_500) {
+            Response change = send("PUT", "/v1/keys/" + target.keyId() + "/scopes",
+                    map("scopes", List.of(changes % 2 == 0 ? "write" : "read")), leaked.key());
+            refused = change.status() == 429 ? change : null;
+        }
+        assertThat(changes).as("changes the leaked key made before it was held").isGreaterThan(300);
+
+        Response revoked = send("POST", "/v1/keys/" + leaked.keyId() + "/revoke", map("reason", "leaked"),
+                owners.key());
+        assertThat(revoked.status()).as(revoked.raw()).isEqualTo(200);
+        awaitTombstone(leaked, revoked.body().get("version").asLong());
+        assertThat(send("PUT", "/v1/keys/" + target.keyId() + "/scopes", map("scopes", List.of("read")),
+                leaked.key()).status()).isEqualTo(401);
+    }
+
     private static void awaitTombstone(Issued issued, long version) throws InterruptedException {
         ActiveKeyEntry held = null;
         for (int i = 0; i < 500; i++) {

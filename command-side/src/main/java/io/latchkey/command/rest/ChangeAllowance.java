@@ -20,10 +20,13 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
  * minute, all of them at once at most, the allowance coming back evenly over the minute. Every change adds events the
  * log keeps for good (and creates, rotations and revocations entries every edge's replica keeps), so one tenant's loop
  * must not grow them without bound. A request past the allowance is answered 429 with {@code Retry-After} before its
- * body is read or anything is sent, and uses none of it.
- * The operator and the edges are not held. Each command side keeps its own allowances, in memory. Not the edges'
- * {@code TokenBucket}: one number a developer, in whole nanoseconds, keeps ten thousand developers small and the
- * burst exact at any allowance.
+ * body is read or anything is sent, and uses none of it. Refusals made later (a bad body, a 404 for another tenant's
+ * or no key) use it: they changed nothing, but it is the tenant's requests that are bounded, and a 404 still loaded
+ * what it looked for. Revocations are never held nor counted: revoking is what an owner does when one of its admin
+ * keys leaks, and the leaked key must not be able to spend the allowance to stop that; a key is revoked once, so
+ * revocations add no more than the creates did. The operator and the edges are not held. Each command side keeps its
+ * own allowances, in memory. Not the edges' {@code TokenBucket}: one number a developer, in whole nanoseconds, keeps
+ * ten thousand developers small and the burst exact at any allowance.
  */
 @Component
 class ChangeAllowance implements HandlerInterceptor, WebMvcConfigurer {
@@ -34,6 +37,8 @@ class ChangeAllowance implements HandlerInterceptor, WebMvcConfigurer {
     static final int TRACKED = 10_000;
     private static final long MINUTE = 60_000_000_000L;
     private static final Set<String> READS = Set.of("GET", "HEAD", "OPTIONS");
+    /** The route of {@code KeyController.revoke}, the one change not held. */
+    private static final String REVOCATIONS = "/v1/keys/*/revoke";
 
     private final long interval;
     /** The allowance times {@code interval} (rounded down): a minute or a little less, so the burst is exactly it. */
@@ -67,7 +72,7 @@ class ChangeAllowance implements HandlerInterceptor, WebMvcConfigurer {
 
     @Override
     public void addInterceptors(InterceptorRegistry registry) {
-        registry.addInterceptor(this).addPathPatterns("/v1/**");
+        registry.addInterceptor(this).addPathPatterns("/v1/**").excludePathPatterns(REVOCATIONS);
     }
 
     @Override
