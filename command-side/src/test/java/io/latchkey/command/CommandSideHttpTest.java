@@ -360,6 +360,54 @@ class CommandSideHttpTest {
 
     @Test
     void anIdempotencyKeyThatCannotBeOneIsRefused() {
+    @Test
+    void aRotateSentAgainWithItsIdempotencyKeyRotatesNothingAndLeavesTheFirstAnswersSecretWorking() throws Exception {
+        String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
+        String path = "/v1/keys/" + keyId + "/rotate";
+        String idempotencyKey = "rot-" + UUID.randomUUID();
+
+        // Two at once, as a client that gave up on the first might send the second.
+        ExecutorService twoClients = Executors.newFixedThreadPool(2);
+        List<Response> both = new ArrayList<>();
+        try {
+            CyclicBarrier together = new CyclicBarrier(2);
+            Callable<Response> rotate = () -> {
+                together.await();
+                return call("POST", path, null, "Idempotency-Key", idempotencyKey);
+            };
+            for (Future<Response> answer : twoClients.invokeAll(List.of(rotate, rotate))) {
+                both.add(answer.get(30, TimeUnit.SECONDS));
+            }
+        } finally {
+            twoClients.shutdownNow();
+        }
+        Response again = call("POST", path, map("gracePeriodSeconds", 60), "Idempotency-Key", idempotencyKey);
+
+        assertThat(both).extracting(Response::status).containsExactlyInAnyOrder(200, 409);
+        Response rotated = both.stream().filter(response -> response.status() == 200).findFirst().orElseThrow();
+        for (Response refused : List.of(both.stream().filter(response -> response.status() == 409).findFirst()
+                .orElseThrow(), again)) {
+            assertProblem(refused, 409);
+            assertThat(refused.body().get("type").asText()).endsWith("/idempotency-key-used");
+            assertThat(refused.body().get("keyId").asText()).isEqualTo(keyId);
+            assertThat(refused.body().get("detail").asText()).contains("rotated").contains("only in that answer");
+            assertThat(refused.body().has("key")).isFalse();
+        }
+        List<?> rotations = eventStore.readEvents(keyId, 1).asStream().map(event -> event.getPayload()).toList();
+        assertThat(rotations).hasSize(1).first().isInstanceOfSatisfying(ApiKeyRotatedEvent.class, first ->
+                assertThat(first.secretHash()).isEqualTo(keyHasher.hash(rotated.body().get("key").asText()).hex()));
+
+        assertThat(call("POST", path, null, "Idempotency-Key", "rot-other").status()).as("another header")
+                .isEqualTo(200);
+        String otherKey = createKey(registerDeveloper()).body().get("keyId").asText();
+        assertThat(call("POST", "/v1/keys/" + otherKey + "/rotate", null, "Idempotency-Key", idempotencyKey).status())
+                .as("another key's rotate with the same header").isEqualTo(200);
+        assertThat(call("POST", path, null).status()).as("without the header").isEqualTo(200);
+        assertProblem(call("POST", path, null, "Idempotency-Key", "tab\there"), 400);
+        assertProblem(call("POST", "/v1/keys/" + UNKNOWN_ID + "/rotate", null, "Idempotency-Key", idempotencyKey),
+                404);
+    }
+
         String path = "/v1/developers/" + registerDeveloper() + "/keys";
         Map<String, Object> body = map("name", "ci", "scopes", List.of("read"));
         // (Java's client sends no character past ASCII in a header, which the service refuses as well.)

@@ -5,6 +5,7 @@ import io.latchkey.command.RuleViolation;
 import io.latchkey.support.security.Caller;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.RequestContext;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -33,14 +34,22 @@ class CommandSender {
 
     /** The handler's result; {@code notFoundDetail} is the whole 404 answer, so it cannot tell more than "no such". */
     <R> R send(Object command, RequestContext ctx, String notFoundDetail) {
+        return send(command, Map.of(), ctx, notFoundDetail);
+    }
+
+    /**
+     * As {@link #send(Object, RequestContext, String)}, with {@code metaData} beside the request's, which wins a name
+     * both hold: nothing added here can drop the request's tenant.
+     */
+    <R> R send(Object command, Map<String, String> metaData, RequestContext ctx, String notFoundDetail) {
         // A command without a tenant may touch every tenant: never one from a caller no credential named, as a path
         // configured public (latchkey.security.public-paths) would let through.
         if (ctx.caller().equals(Caller.ANONYMOUS)) {
             throw ProblemException.unauthorized();
         }
         try {
-            return gateway.sendAndWait(GenericCommandMessage.asCommandMessage(command).andMetaData(ctx.metaData()),
-                    TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            return gateway.sendAndWait(GenericCommandMessage.asCommandMessage(command).andMetaData(metaData)
+                    .andMetaData(ctx.metaData()), TIMEOUT_SECONDS, TimeUnit.SECONDS);
         } catch (CommandExecutionException e) {
             throw translate(e, notFoundDetail);
         } catch (ConcurrencyException | AggregateStreamCreationException e) {

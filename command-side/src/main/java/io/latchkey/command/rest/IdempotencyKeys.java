@@ -2,6 +2,9 @@ package io.latchkey.command.rest;
 
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyQuotaChangedEvent;
+import io.latchkey.api.ApiKeyRotatedEvent;
+import io.latchkey.command.CommandFailureCodes;
+import io.latchkey.command.KeyRotation;
 import io.latchkey.support.events.EventWindows;
 import io.latchkey.support.security.Caller;
 import io.latchkey.support.security.CredentialScreen;
@@ -25,6 +28,10 @@ import org.slf4j.LoggerFactory;
  * answered 409 with the key's id instead of making a second key whose secret no one holds. The header is not kept;
  * it names one key for good. The new key's secret is in the first answer alone, so a retry cannot return it. The id
  * is a hash of the header that anyone may see, so the header must not be a secret (credentials are refused).
+ *
+ * <p>A rotate with the header marks its event's metadata ({@value #ROTATION}) with a hash of the key and the header,
+ * and one sent again that finds the mark among the key's events rotates nothing and is answered 409 likewise: a
+ * second rotation would end the first one's secret, which only its lost answer held.
  */
 final class IdempotencyKeys {
 
@@ -33,7 +40,12 @@ final class IdempotencyKeys {
     static final String HEADER = "Idempotency-Key";
     static final String USED = "idempotency-key-used";
     private static final int MAX_LENGTH = 255;
+    /** The metadata of a rotation made with the header: {@link #rotationMark} of its key and that header. */
+    static final String ROTATION = "rotationIdempotencyKey";
     private static final byte[] CONTEXT = "latchkey:create-key\0".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] ROTATION_CONTEXT = "latchkey:rotate-key\0".getBytes(StandardCharsets.UTF_8);
+    /** Events read at once while looking for a rotation's mark. */
+    private static final int WINDOW = 1_024;
     private static final URI NOT_DURABLE = URI.create(Problems.TYPE_BASE + "not-durable");
 
     private IdempotencyKeys() {
@@ -44,6 +56,15 @@ final class IdempotencyKeys {
      * SHA-256, in the form of every server-made id.
      */
     static String keyId(String developerId, String header, CredentialScreen screen) {
+        return derived(CONTEXT, developerId, header, screen);
+    }
+
+    /** The mark of the key {@code keyId}'s rotation with {@code header}, in the same form. */
+    static String rotationMark(String keyId, String header, CredentialScreen screen) {
+        return derived(ROTATION_CONTEXT, keyId, header, screen);
+    }
+
+    private static String derived(byte[] context, String scope, String header, CredentialScreen screen) {
         // A comma too: the header sent twice reaches here as its two values joined by one.
         if (header.isEmpty() || header.length() > MAX_LENGTH
                 || header.chars().anyMatch(c -> c < 0x20 || c > 0x7e || c == ',')) {
@@ -56,8 +77,8 @@ final class IdempotencyKeys {
         }
         try {
             MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
-            sha256.update(CONTEXT);
-            sha256.update(developerId.getBytes(StandardCharsets.UTF_8));
+            sha256.update(context);
+            sha256.update(scope.getBytes(StandardCharsets.UTF_8));
             sha256.update((byte) 0);
             ByteBuffer digest = ByteBuffer.wrap(sha256.digest(header.getBytes(StandardCharsets.US_ASCII)));
             long high = digest.getLong() & ~0xF000L | 0x8000L;
@@ -145,5 +166,111 @@ final class IdempotencyKeys {
             throw failure;
         }
         return made.get(madeWithQuota ? 1 : 0).getSequenceNumber();
+    }
+
+    /**
+     * For a rotate with the header: the key's version as read, for the rotation to expect (two such rotates at once
+     * cannot both pass this and both rotate), or null when there is no such key (the command answers that). 409
+     * {@link #rotated} when a rotation of the key carries {@code mark}. Another tenant's caller is first answered
+     * what the command would answer it, so that the 409 tells nothing of another's key.
+     */
+    static Long unrotated(String keyId, String mark, Caller caller, EventWindows events) {
+        if (caller.equals(Caller.ANONYMOUS)) {
+            throw ProblemException.unauthorized();
+        }
+        Rotations found;
+        try {
+            found = rotations(keyId, mark, events);
+        } catch (RuntimeException unreadable) {
+            log.warn("Could not read the event store for a rotate with an {}; answered 503", HEADER, unreadable);
+            throw new ProblemException(503, "store-unavailable", "Service unavailable",
+                    "The event store could not be read; the key was not rotated.", 1);
+        }
+        if (found.owner() == null) {
+            return null;
+        }
+        if (caller.developerId() != null && !caller.developerId().equals(found.owner())) {
+            throw ProblemException.notFound(Ids.NO_SUCH_KEY);
+        }
+        if (found.marked() != null) {
+            throw rotated(keyId);
+        }
+        return found.lastVersion();
+    }
+
+    /** The answer to a rotate whose rotation was made before: its secret is not shown again. */
+    static ProblemException rotated(String keyId) {
+        ProblemException used = ProblemException.conflict(USED, "Key " + keyId + " was rotated with this " + HEADER
+                + " already; its new secret was only in that answer. Rotate with another " + HEADER
+                + " for a new one.");
+        used.problem().setProperty("keyId", keyId);
+        return used;
+    }
+
+    /**
+     * After a rotate with the header failed: the rotation when this rotate made it after all (a command not confirmed
+     * in time that took effect), so that its secret is answered rather than lost; 409 {@link #rotated} when another
+     * rotate with the header made it first (two at once: one finds the key changed since it read it); 409 for a key
+     * changed meanwhile by another change, when the version expected was the one read and not the client's
+     * {@code If-Match}; else the failure as it was, as {@link #ownVersion} leaves it.
+     */
+    static KeyRotation ownRotation(RuntimeException failure, String keyId, String mark, String secretHash,
+                                   boolean expectedAsRead, EventWindows events, Runnable durable) {
+        if (failure instanceof ProblemException problem && NOT_DURABLE.equals(problem.problem().getType())) {
+            throw failure;
+        }
+        Rotations found;
+        try {
+            found = rotations(keyId, mark, events);
+        } catch (RuntimeException unreadable) {
+            log.warn("Could not read the event store after a failed rotate with an {}", HEADER, unreadable);
+            throw failure;
+        }
+        if (found.marked() == null) {
+            if (expectedAsRead && failure instanceof ProblemException problem
+                    && problem.problem().getStatus() == 412) {
+                throw ProblemException.conflict(CommandFailureCodes.VERSION_CONFLICT,
+                        "The key was changed concurrently; read it again and retry.");
+            }
+            throw failure;
+        }
+        ApiKeyRotatedEvent rotation = (ApiKeyRotatedEvent) found.marked().getPayload();
+        if (!rotation.secretHash().equals(secretHash)) {
+            throw rotated(keyId);
+        }
+        try {
+            durable.run();
+        } catch (RuntimeException notKept) {
+            log.warn("A rotation not confirmed in time could not be made durable; the failure stands", notKept);
+            throw failure;
+        }
+        return new KeyRotation(found.marked().getSequenceNumber(), rotation.previousSecretValidUntil());
+    }
+
+    /**
+     * What a rotate with the header reads of its key: the developer its first event names (null when the stream is
+     * no key's), and either the rotation carrying {@code mark} or, when none does, the key's last version.
+     */
+    private record Rotations(String owner, long lastVersion, DomainEventMessage<?> marked) {
+    }
+
+    /** The key's whole stream, a window at a time: a stream read in part would hold an Axon Server call open. */
+    private static Rotations rotations(String keyId, String mark, EventWindows events) {
+        List<DomainEventMessage<?>> window = events.read(keyId, 0, WINDOW);
+        if (window.isEmpty() || !(window.get(0).getPayload() instanceof ApiKeyCreatedEvent created)) {
+            return new Rotations(null, -1, null);
+        }
+        long last = -1;
+        while (!window.isEmpty()) {
+            for (DomainEventMessage<?> event : window) {
+                if (event.getPayload() instanceof ApiKeyRotatedEvent
+                        && mark.equals(event.getMetaData().get(ROTATION))) {
+                    return new Rotations(created.developerId(), event.getSequenceNumber(), event);
+                }
+                last = event.getSequenceNumber();
+            }
+            window = events.read(keyId, last + 1, WINDOW);
+        }
+        return new Rotations(created.developerId(), last, null);
     }
 }

@@ -25,6 +25,7 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.CacheControl;
@@ -41,7 +42,8 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * Key lifecycle commands. Create and rotate generate the secret here, send only its hash and hint, and return the
- * plaintext in the response, the one place it ever appears. Every change answers with the key's version as ETag
+ * plaintext in the response, the one place it ever appears; with an {@code Idempotency-Key}, one sent again does not
+ * make another ({@link IdempotencyKeys}). Every change answers with the key's version as ETag
  * and honours {@code If-Match}. A developer's admin key may do all of this to its own developer's keys (the
  * aggregates answer any other's as nonexistent), except set rate limits, which stay the operator's. A revocation's
  * tombstones go to the edges as soon as it is appended ({@code ReplicaTombstones}).
@@ -130,17 +132,34 @@ class KeyController {
     ResponseEntity<RotatedKeyResponse> rotate(@PathVariable String keyId,
                                               @RequestBody(required = false) RotateRequest request,
                                               @RequestHeader(name = "If-Match", required = false) String ifMatch,
-                                              RequestContext ctx) {
+                                              @RequestHeader(name = IdempotencyKeys.HEADER, required = false)
+                                              String idempotencyKey, RequestContext ctx) {
         Ids.require(keyId, Ids.NO_SUCH_KEY);
         long grace = request == null || request.gracePeriodSeconds() == null ? 0 : request.gracePeriodSeconds();
         if (grace < 0 || grace > MAX_GRACE_SECONDS) {
             throw ProblemException.invalid("gracePeriodSeconds must be between 0 and " + MAX_GRACE_SECONDS + ".");
         }
+        Long asked = expectedVersion(ifMatch);
+        String mark = idempotencyKey == null ? null : IdempotencyKeys.rotationMark(keyId, idempotencyKey, screen);
+        // Without a version asked for, the one read: two rotates with the header at once cannot both rotate.
+        Long read = mark == null ? null : IdempotencyKeys.unrotated(keyId, mark, ctx.caller(), events);
+        Long expected = asked != null ? asked : read;
         String key = keyFormat.generate();
         String hint = KeyFormat.hint(key);
         Instant now = clock.instant();
-        KeyRotation rotation = commands.send(new RotateApiKeyCommand(keyId, keyHasher.hash(key).hex(), hint,
-                now.plusSeconds(grace), now, expectedVersion(ifMatch)), ctx, Ids.NO_SUCH_KEY);
+        String secretHash = keyHasher.hash(key).hex();
+        RotateApiKeyCommand command = new RotateApiKeyCommand(keyId, secretHash, hint, now.plusSeconds(grace), now,
+                expected);
+        KeyRotation rotation;
+        try {
+            rotation = commands.send(command, mark == null ? Map.of() : Map.of(IdempotencyKeys.ROTATION, mark), ctx,
+                    Ids.NO_SUCH_KEY);
+        } catch (RuntimeException failure) {
+            if (mark == null) {
+                throw failure;
+            }
+            rotation = IdempotencyKeys.ownRotation(failure, keyId, mark, secretHash, asked == null, events, durable);
+        }
         return ResponseEntity.ok().eTag(etag(rotation.version())).cacheControl(CacheControl.noStore())
                 .body(new RotatedKeyResponse(keyId, key, hint, rotation.previousSecretValidUntil(),
                         rotation.version()));
