@@ -26,10 +26,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -527,6 +529,49 @@ class CommandSideHttpTest {
         }
     }
 
+    /**
+     * Jackson reads JSON in UTF-16 or UTF-32 when no charset is declared, and skips a byte order mark: such a body is
+     * refused as one in another declared charset is, whether it states its length or comes in chunks.
+     */
+    @Test
+    void aBodyInUtf16OrUtf32OrLedByAByteOrderMarkIsRefusedAndRegistersNoOne() throws Exception {
+        String email = address("utf16");
+        String body = json(map("name", "Utf16", "email", email));
+        byte[] utf8 = body.getBytes(StandardCharsets.UTF_8);
+        byte[] bomLed = new byte[utf8.length + 3];
+        bomLed[0] = (byte) 0xEF;
+        bomLed[1] = (byte) 0xBB;
+        bomLed[2] = (byte) 0xBF;
+        System.arraycopy(utf8, 0, bomLed, 3, utf8.length);
+        List<byte[]> bodies = List.of(body.getBytes(StandardCharsets.UTF_16LE),
+                body.getBytes(StandardCharsets.UTF_16BE), body.getBytes(StandardCharsets.UTF_16),
+                body.getBytes(Charset.forName("UTF-32")),
+                body.getBytes(Charset.forName("UTF-32LE")), bomLed);
+        for (int i = 0; i < bodies.size(); i++) {
+            byte[] sent = bodies.get(i);
+            for (HttpRequest.BodyPublisher publisher : List.of(HttpRequest.BodyPublishers.ofByteArray(sent),
+                    HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(sent)))) {
+                HttpResponse<String> refused = http.send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + port + "/v1/developers"))
+                        .header("Content-Type", "application/json").header("Authorization", "Bearer " + TOKEN)
+                        .POST(publisher).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(refused.statusCode()).as(i + ": " + refused.body()).isEqualTo(415);
+                assertThat(JSON.readTree(refused.body()).get("type").asText()).endsWith("/unsupported-media-type");
+            }
+        }
+        // A usage report may be longer than other bodies, but is UTF-8 as they are.
+        HttpResponse<String> report = http.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/v1/usage"))
+                .header("Content-Type", "application/json").header("Authorization", "Bearer " + USAGE_TOKEN)
+                .POST(HttpRequest.BodyPublishers.ofByteArray("{}".getBytes(StandardCharsets.UTF_16LE))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(report.statusCode()).as(report.body()).isEqualTo(415);
+
+        Response registered = call("POST", "/v1/developers", map("name", "Utf8", "email", email));
+        assertThat(registered.status()).as("no refused body registered the address: " + registered.raw())
+                .isEqualTo(201);
+    }
+
     @Test
     void aClientThatTakesNoJsonIsRefusedBeforeTheChangeIsMade() {
         Response created = createKey(registerDeveloper());
@@ -539,6 +584,35 @@ class CommandSideHttpTest {
         // Not rotated: the old secret, whose successor no one could have read, is still the key's.
         assertThat(call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("write")),
                 "If-Match", created.header("ETag")).status()).isEqualTo(200);
+    }
+
+    /** RFC 9110 12.5.1: a weight of 0 says "not acceptable", however the header spells it. */
+    @Test
+    void aClientThatWeighsJsonZeroIsRefusedBeforeTheChangeIsMadeAndAnUnreadableAcceptIsAProblem() {
+        String developerId = registerDeveloper();
+        Response created = createKey(developerId);
+        String keyId = created.body().get("keyId").asText();
+
+        for (String accept : List.of("application/json;q=0, text/html", "text/html, */*;q=0", "*/*;q=0",
+                "application/*, application/json;q=0.0", "garbage", "application/json;q=2")) {
+            Response rotated = send("POST", "/v1/keys/" + keyId + "/rotate", "{}", "Bearer " + TOKEN, "Accept",
+                    accept);
+            assertProblem(rotated, 406);
+            assertThat(rotated.body().get("type").asText()).as(accept).endsWith("/not-acceptable");
+            Response another = send("POST", "/v1/developers/" + developerId + "/keys",
+                    json(map("name", "ci", "scopes", List.of("read"))), "Bearer " + TOKEN, "Accept", accept);
+            assertProblem(another, 406);
+            assertThat(another.raw()).doesNotContain("\"key\"");
+        }
+        // Not rotated: the key is still at the version its creation answered.
+        assertThat(call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", List.of("write")),
+                "If-Match", created.header("ETag")).status()).isEqualTo(200);
+        for (String accept : List.of("application/json, */*;q=0", "text/html, application/json;q=0.001",
+                "*/*;q=0, application/*;q=0.5")) {
+            Response taken = send("POST", "/v1/developers/" + developerId + "/keys",
+                    json(map("name", "ci", "scopes", List.of("read"))), "Bearer " + TOKEN, "Accept", accept);
+            assertThat(taken.status()).as(accept + ": " + taken.raw()).isEqualTo(201);
+        }
     }
 
     @Test
@@ -757,6 +831,30 @@ class CommandSideHttpTest {
         }
     }
 
+    /** Jackson's reader trimmed control characters, read 24:00 as the next day and a leap second as the one before. */
+    @Test
+    void anExpiryIsTakenOnlyAsAStrictIso8601Instant() {
+        String developerId = registerDeveloper();
+        String keyId = createKey(developerId).body().get("keyId").asText();
+        for (String expiry : List.of("2030-01-01T00:00:00Z\u0000", "2030-01-01T00:00:00Z\u0001",
+                "\u00002030-01-01T00:00:00Z", "2030-01-01T00:00:00Z ", " 2030-01-01T00:00:00Z",
+                "2030-01-01T00:00:00Z\u001f", "2030-01-01T00:00:00Z\n", "2030-01-01T24:00:00Z",
+                "2030-12-31T23:59:60Z", "1893456000", "2030-01-01")) {
+            for (Response refused : List.of(createKey(developerId, "expiresAt", expiry),
+                    call("POST", "/v1/keys/" + keyId + "/renew", map("expiresAt", expiry)))) {
+                assertProblem(refused, 400);
+                assertThat(refused.body().get("detail").asText()).as(expiry)
+                        .isEqualTo("expiresAt must be an ISO-8601 instant such as 2030-01-01T00:00:00Z.");
+            }
+        }
+        for (String expiry : List.of("2030-01-01T00:00:00Z", "2030-01-01T01:00:00+01:00", "2030-01-01T00:00:00.5Z")) {
+            Response created = createKey(developerId, "expiresAt", expiry);
+            assertThat(created.status()).as(expiry + ": " + created.raw()).isEqualTo(201);
+            assertThat(Instant.parse(created.body().get("expiresAt").asText()))
+                    .isEqualTo(OffsetDateTime.parse(expiry).toInstant());
+        }
+    }
+
     @Test
     void anExpiryTooFarAheadForTheStoresIsRefusedBeforeItBecomesAnEvent() {
         String developerId = registerDeveloper();
@@ -838,6 +936,52 @@ class CommandSideHttpTest {
         }
         assertProblem(call("POST", "/v1/developers", map("name", "Ada",
                 "email", "a".repeat(250) + "@example.com")), 422);
+    }
+
+    /** Spaces, joiners, marks with nothing to sit on and blanks each show nothing: a name must show something. */
+    @Test
+    void aNameThatShowsNothingIsRefusedAndNamesInEveryScriptAreTaken() {
+        String developerId = registerDeveloper();
+        for (String name : List.of("\u00A0", "\u2007", "\u202F", "\u2800", "\u034F", "\u17B5", "\uFE0F",
+                "\u200C", "\u200D\u200D", "\u00A0\u0301\uFE0F\u200D", "\uDB40\uDD00", "\u2800\u2800")) {
+            Response developer = call("POST", "/v1/developers", map("name", name, "email", address("blank")));
+            assertProblem(developer, 422);
+            assertThat(developer.body().get("detail").asText()).as(name)
+                    .isEqualTo("name must hold at least one visible character.");
+            Response key = createKey(developerId, "name", name);
+            assertProblem(key, 422);
+            assertThat(key.body().get("detail").asText()).as(name)
+                    .isEqualTo("name must hold at least one visible character.");
+        }
+        for (String name : List.of("देवनागरी", "नमस्ते", "👩\u200D💻", "مرحبا بالعالم", "Zoe\u0308",
+                "ฉันชื่อ", "한국어", "Ada\u00A0Lovelace", "❤\uFE0F", "·")) {
+            Response developer = call("POST", "/v1/developers", map("name", name, "email", address("named")));
+            assertThat(developer.status()).as(name + ": " + developer.raw()).isEqualTo(201);
+            assertThat(developer.body().get("name").asText()).isEqualTo(name);
+            Response key = createKey(developerId, "name", name);
+            assertThat(key.status()).as(name + ": " + key.raw()).isEqualTo(201);
+        }
+    }
+
+    /**
+     * Claims are keyed by the address as sent, in any case: one in a compatibility form (fullwidth letters, a
+     * ligature) would claim again an address that reads as one already claimed.
+     */
+    @Test
+    void anAddressThatUnicodeNormalisationWouldChangeIsRefused() {
+        String plain = address("pool1");
+        String developerId = call("POST", "/v1/developers", map("name", "Pool", "email", plain)).body()
+                .get("developerId").asText();
+        String local = plain.substring(0, plain.indexOf('@'));
+        for (String email : List.of(local + "@ｅｘａｍｐｌｅ.com", local + "@example．com", "ｐｏｏｌ@example.com",
+                "o\uFB03ce@example.com", "jose\u0301@example.com", "x\u00B2@example.com")) {
+            Response registered = call("POST", "/v1/developers", map("name", "Pool", "email", email));
+            assertProblem(registered, 422);
+            assertThat(registered.body().get("detail").asText()).as(email).contains("plain form");
+            assertProblem(call("PUT", "/v1/developers/" + developerId, map("name", "Pool", "email", email)), 422);
+        }
+        assertThat(call("POST", "/v1/developers", map("name", "José", "email", address("jos\u00E9"))).status())
+                .as("an accent composed is the plain form").isEqualTo(201);
     }
 
     @Test

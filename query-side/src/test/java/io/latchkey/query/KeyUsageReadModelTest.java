@@ -98,6 +98,17 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
     }
 
     @Test
+    void aUsageRangeWithoutAnEndEndsNowToTheMillisecond() {
+        String keyId = createKey().keyId();
+        await().until(() -> get("/v1/keys/" + keyId + "/usage").status() == 200);
+
+        for (int i = 0; i < 3; i++) {
+            Instant to = Instant.parse(get("/v1/keys/" + keyId + "/usage").body().get("to").asText());
+            assertThat(to).isEqualTo(to.truncatedTo(ChronoUnit.MILLIS));
+        }
+    }
+
+    @Test
     void reportsFromSeveralEdgesAddUpByMinuteEndpointAndOutcome() {
         IssuedKey key = createKey();
         Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);

@@ -12,6 +12,8 @@ import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.RateLimit;
 import io.latchkey.validator.hazelcast.ReplicaCluster;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -105,6 +107,17 @@ class PropagationReceiptTest extends QuerySideTestSupport {
         });
         assertThat(members(revoked)).anySatisfy(member ->
                 assertThat(member.get("instance").asText()).startsWith("receipt-test-edge-"));
+    }
+
+    @Test
+    void aReceiptsTimesAreToTheMillisecond() {
+        IssuedKey key = createKey();
+        for (int i = 0; i < 3; i++) {
+            JsonNode receipt = receipt(key.keyId(), "5000");
+            for (String time : List.of(receipt.get("checkedAt").asText(), receipt.get("completedBy").asText())) {
+                assertThat(Instant.parse(time)).as(time).isEqualTo(Instant.parse(time).truncatedTo(ChronoUnit.MILLIS));
+            }
+        }
     }
 
     @Test

@@ -3,6 +3,10 @@ package io.latchkey.query;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.IThrowableProxy;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Updates;
@@ -34,6 +38,7 @@ import java.util.concurrent.TimeUnit;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.TrackingEventProcessor;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 
 /** The developers and keys read models and the REST queries over them, driven by real events over real HTTP. */
@@ -223,6 +228,54 @@ class QueryApiTest extends QuerySideTestSupport {
         assertThat(get("/v1/developers?email=Listed.1").body().get("developers")).as("the whole address").isEmpty();
         for (String bad : List.of("email=", "limit=0", "after=nope", "name=x")) {
             assertThat(get("/v1/developers?" + bad).status()).as(bad).isEqualTo(400);
+        }
+    }
+
+    /** No address holds a control character, and one given twice names no one account; neither reaches the store. */
+    @Test
+    void anAddressHoldingAControlCharacterOrGivenTwiceIsABadEmailAndNoNulIsLogged() {
+        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        root.addAppender(log);
+        try {
+            for (String query : List.of("email=%00", "email=ada%00@example.com", "email=ada%01@example.com",
+                    "email=ada@example.com%0A", "email=ada@example.com&email=bob@example.com",
+                    "email=ada@example.com&email=ada@example.com")) {
+                Response refused = get("/v1/developers?" + query);
+                assertThat(refused.status()).as(query + " " + refused.raw()).isEqualTo(400);
+                assertThat(refused.body().get("type").asText()).as(query).endsWith("/invalid-email");
+            }
+        } finally {
+            root.detachAppender(log);
+        }
+        assertThat(log.list).noneSatisfy(event -> assertThat(logged(event)).contains("\0"));
+    }
+
+    private static String logged(ILoggingEvent event) {
+        StringBuilder text = new StringBuilder(event.getFormattedMessage());
+        for (IThrowableProxy thrown = event.getThrowableProxy(); thrown != null; thrown = thrown.getCause()) {
+            text.append('\n').append(thrown.getMessage());
+        }
+        return text.toString();
+    }
+
+    /** RFC 9110: q=0 is "not acceptable"; a header that cannot be read is answered with a problem too. */
+    @Test
+    void aClientThatWeighsJsonZeroOrSendsAnUnreadableAcceptIsToldSoInAProblem() {
+        String developer = "/v1/developers/" + registerDeveloper("quinn");
+        await().atMost(PROJECTED).until(() -> get(developer).status() == 200);
+
+        for (String accept : List.of("application/json;q=0, text/html", "text/html, */*;q=0", "*/*;q=0",
+                "application/*;q=0.5, application/json;q=0", "garbage", "application/json;q=x")) {
+            Response refused = get(developer, OPERATOR_TOKEN, "Accept", accept);
+            assertThat(refused.status()).as(accept).isEqualTo(406);
+            assertThat(refused.contentType()).as(accept).startsWith("application/problem+json");
+            assertThat(refused.body().get("type").asText()).as(accept).endsWith("/not-acceptable");
+        }
+        for (String accept : List.of("application/json, */*;q=0", "*/*;q=0, application/*;q=0.1",
+                "text/html, application/json;q=0.001")) {
+            assertThat(get(developer, OPERATOR_TOKEN, "Accept", accept).status()).as(accept).isEqualTo(200);
         }
     }
 

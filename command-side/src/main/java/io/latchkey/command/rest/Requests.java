@@ -3,6 +3,7 @@ package io.latchkey.command.rest;
 import io.latchkey.api.Scope;
 import io.latchkey.support.security.CredentialScreen;
 import io.latchkey.support.web.ProblemException;
+import java.text.Normalizer;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -57,6 +58,11 @@ final class Requests {
                     + "U+1160, U+3164 and U+FFA0 Hangul fillers, U+180E, U+200B zero width space, U+2060 to U+2064, "
                     + "U+206A to U+206F, U+FEFF zero width no-break space, U+FFF9 to U+FFFB).");
         }
+        // Spaces, joiners, marks with no letter to sit on, a Braille blank: each alone shows nothing, and a name of
+        // them alone is as good as none.
+        if (stripped.codePoints().noneMatch(Requests::shown)) {
+            throw ProblemException.invalid(field + " must hold at least one visible character.");
+        }
         // Text goes into events, which are kept for good: a credential pasted here could never be taken out of them.
         if (screen.appearsIn(stripped)) {
             throw ProblemException.invalid(field + " must not hold an API key or a Latchkey token.");
@@ -75,12 +81,30 @@ final class Requests {
                 || c >= 0xFFF9 && c <= 0xFFFB;
     }
 
+    /**
+     * Whether {@code c} shows by itself: not a space or separator, a format character (joiners, variation selectors
+     * among them), a control or a nonspacing mark, nor a blank that is a letter or symbol (U+2800 Braille blank,
+     * the Hangul fillers).
+     */
+    private static boolean shown(int c) {
+        int type = Character.getType(c);
+        return !Character.isWhitespace(c) && !Character.isSpaceChar(c) && type != Character.FORMAT
+                && type != Character.CONTROL && type != Character.NON_SPACING_MARK && c != 0x2800 && c != 0x115F
+                && c != 0x1160 && c != 0x3164 && c != 0xFFA0;
+    }
+
     private static boolean bidiControl(int c) {
         return c == 0x061C || c == 0x200E || c == 0x200F || c >= 0x202A && c <= 0x202E || c >= 0x2066 && c <= 0x2069;
     }
 
     static String email(CredentialScreen screen, String value) {
         String email = text(screen, value, "email", 254);
+        // Claims key an address as sent, in any case: its domain in fullwidth letters would claim again an address
+        // that reads, and resolves, as one already claimed.
+        if (!Normalizer.isNormalized(email, Normalizer.Form.NFKC)) {
+            throw ProblemException.invalid("email must be sent in its plain form, as Unicode NFKC normalisation "
+                    + "leaves it (no fullwidth or other compatibility characters, accents composed).");
+        }
         if (!EMAIL.matcher(email).matches()) {
             throw ProblemException.invalid("email must be an e-mail address.");
         }

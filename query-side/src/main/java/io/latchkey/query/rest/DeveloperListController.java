@@ -6,8 +6,8 @@ import io.latchkey.support.security.Caller;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.RequestContext;
 import java.util.List;
-import java.util.Map;
 import org.springframework.http.MediaType;
+import org.springframework.util.MultiValueMap;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
@@ -35,14 +35,18 @@ class DeveloperListController {
     @GetMapping
     DeveloperListResponse developers(@RequestParam(required = false) String limit,
                                      @RequestParam(required = false) String after,
-                                     @RequestParam(required = false) String email,
-                                     @RequestParam Map<String, String> parameters, RequestContext ctx) {
+                                     @RequestParam MultiValueMap<String, String> parameters, RequestContext ctx) {
         QueryParameters.only(parameters, List.of("limit", "after", "email"));
         int size = PageSize.parse(limit, PAGE, MAX_PAGE);
         ListCursor from = ListCursor.parse(after);
-        if (email != null && (email.isBlank() || email.length() > MAX_EMAIL_LENGTH)) {
+        List<String> emails = parameters.getOrDefault("email", List.of());
+        String email = emails.isEmpty() ? null : emails.get(0);
+        // Sent twice, it names no one address (a limit sent twice reads as "1,2" and is refused too). No address holds
+        // a control character, and the store fails on a NUL in the pattern it is matched with.
+        if (emails.size() > 1 || email != null && (email.isBlank() || email.length() > MAX_EMAIL_LENGTH
+                || email.chars().anyMatch(Character::isISOControl))) {
             throw new ProblemException(400, "invalid-email", "Bad request",
-                    "email must be an e-mail address of at most " + MAX_EMAIL_LENGTH + " characters.");
+                    "email must be one e-mail address of at most " + MAX_EMAIL_LENGTH + " characters.");
         }
         Caller caller = ctx.caller();
         List<DeveloperView> fetched = caller.isOperator()

@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -180,7 +181,7 @@ class KeyController {
         if (!unreadable.isEmpty()) {
             throw unreadable(unreadable);
         }
-        Instant end = givenTo == null ? clock.instant() : givenTo;
+        Instant end = givenTo == null ? clock.instant().truncatedTo(ChronoUnit.MILLIS) : givenTo;
         // An hour before a time early in 1970 is not one this answers about: the range starts in 1970.
         Instant start = givenFrom != null ? givenFrom
                 : Collections.max(List.of(Instant.EPOCH, end.minus(Duration.ofHours(1))));
@@ -232,7 +233,7 @@ class KeyController {
 
     /**
      * The instant {@code text} names within {@link TimeBounds} (further out, an hour or a minute's arithmetic would
-     * overflow); null for none or one that is not such.
+     * overflow), to the millisecond as the store records events; null for none or one that is not such.
      */
     private static Instant instant(String text) {
         if (text == null) {
@@ -241,7 +242,7 @@ class KeyController {
         try {
             // With Z or an offset, as the command side takes an expiry; an offset's '+' sent unescaped in a query
             // arrives as a space, which an ISO-8601 time never holds.
-            Instant at = OffsetDateTime.parse(text.replace(' ', '+')).toInstant();
+            Instant at = OffsetDateTime.parse(text.replace(' ', '+')).toInstant().truncatedTo(ChronoUnit.MILLIS);
             return TimeBounds.holds(at) ? at : null;
         } catch (DateTimeParseException e) {
             return null;

@@ -12,6 +12,7 @@ import io.latchkey.validator.hazelcast.ReplicaProbe.MemberState;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -85,7 +86,7 @@ class PropagationController {
         long deadline = System.nanoTime() + waitMillis * 1_000_000;
         Map<String, Instant> reachedBy = new HashMap<>();
         while (true) {
-            Instant checkedAt = clock.instant();
+            Instant checkedAt = clock.instant().truncatedTo(ChronoUnit.MILLIS);
             List<MemberState> states = ReplicaProbe.probe(hazelcast, target.hashes(), PROBE_TIMEOUT);
             states.stream().filter(s -> s.holds(target.version()))
                     .forEach(s -> reachedBy.putIfAbsent(s.memberId(), checkedAt));

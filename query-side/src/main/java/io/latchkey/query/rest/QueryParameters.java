@@ -13,7 +13,7 @@ final class QueryParameters {
     private QueryParameters() {
     }
 
-    static void only(Map<String, String> parameters, List<String> known) {
+    static void only(Map<String, ?> parameters, List<String> known) {
         if (!known.containsAll(parameters.keySet())) {
             throw new ProblemException(400, "unknown-parameter", "Bad request",
                     "A query parameter this route does not take was given; it takes "

@@ -34,18 +34,24 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e,
                                                                   HttpHeaders headers, HttpStatusCode status,
                                                                   WebRequest request) {
-        if (tooLarge(e)) {
+        if (causedBy(e, BoundedBody.TooLarge.class)) {
             ProblemDetail problem = Problems.of(413, RequestContextFilter.BODY_TOO_LARGE, "Content too large",
                     RequestContextFilter.BODY_TOO_LARGE_DETAIL);
             return handleExceptionInternal(e, problem, headers, HttpStatus.PAYLOAD_TOO_LARGE, request);
+        }
+        if (causedBy(e, BoundedBody.NotUtf8.class)) {
+            ProblemDetail problem = Problems.of(415, RequestContextFilter.UNSUPPORTED_MEDIA_TYPE,
+                    RequestContextFilter.UNSUPPORTED_MEDIA_TYPE_TITLE,
+                    RequestContextFilter.UNSUPPORTED_MEDIA_TYPE_DETAIL);
+            return handleExceptionInternal(e, problem, headers, HttpStatus.UNSUPPORTED_MEDIA_TYPE, request);
         }
         ProblemDetail problem = Problems.of(400, "unreadable-body", "Bad request", RequestBodies.detail(e));
         return handleExceptionInternal(e, problem, headers, HttpStatus.BAD_REQUEST, request);
     }
 
-    private static boolean tooLarge(Throwable e) {
+    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-            if (cause instanceof BoundedBody.TooLarge) {
+            if (type.isInstance(cause)) {
                 return true;
             }
         }

@@ -20,11 +20,12 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.type.LogicalType;
-import com.fasterxml.jackson.datatype.jsr310.deser.InstantDeserializer;
 import io.latchkey.validator.servlet.PresentedKey;
 import java.io.IOException;
 import java.lang.reflect.Type;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.time.temporal.Temporal;
 import java.util.Collection;
 import java.util.List;
@@ -78,9 +79,10 @@ final class RequestBodies {
     }
 
     /**
-     * An instant as ISO-8601 text only: Jackson's own reader also takes a number, or text of digits, as seconds since
-     * 1970, so that an expiry sent as a number of days would pass for a time in January 1970; and it trims spaces.
-     * Every ISO-8601 instant has a {@code T}.
+     * An instant as ISO-8601 text only, with {@code Z} or an offset, as the query side takes one: Jackson's own reader
+     * also takes a number, or text of digits, as seconds since 1970, so that an expiry sent as a number of days would
+     * pass for a time in January 1970; it trims spaces and control characters, and reads 24:00 as the next day and a
+     * leap second as the one before it. The strict parser takes none of these.
      */
     private static final class TextualInstants extends StdScalarDeserializer<Instant> {
 
@@ -94,10 +96,11 @@ final class RequestBodies {
                 return (Instant) context.handleUnexpectedToken(Instant.class, parser);
             }
             String text = parser.getText();
-            if (text.indexOf('T') < 0 || !text.equals(text.strip())) {
+            try {
+                return OffsetDateTime.parse(text).toInstant();
+            } catch (DateTimeParseException e) {
                 return (Instant) context.handleWeirdStringValue(Instant.class, text, "not an ISO-8601 instant");
             }
-            return InstantDeserializer.INSTANT.deserialize(parser, context);
         }
     }
 

@@ -19,6 +19,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
 import java.util.regex.Pattern;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.InvalidMediaTypeException;
 import org.springframework.http.MediaType;
 import org.springframework.web.filter.OncePerRequestFilter;
@@ -29,9 +30,9 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * developerKeys} is given) a developer's key with the admin scope. Every credential that does not
  * authenticate gets one and the same 401, whether it is a wrong token or an unknown, revoked or expired key; a key
  * without the admin scope 403; a key presented while this member's replica is not current 503. Such requests never
- * reach a controller, nor does one with a key in its URL (400), nor a body other than JSON in UTF-8 (415), nor one
- * whose body is longer than {@value #MAX_BODY_BYTES} bytes (413), other than a usage report. Public paths skip
- * authentication, except that the operator token is still recognised.
+ * reach a controller, nor does one with a key in its URL (400), nor one whose {@code Accept} refuses JSON (406), nor a
+ * body other than JSON in UTF-8 (415), nor one whose body is longer than {@value #MAX_BODY_BYTES} bytes (413), other
+ * than a usage report. Public paths skip authentication, except that the operator token is still recognised.
  */
 public class RequestContextFilter extends OncePerRequestFilter {
 
@@ -50,6 +51,9 @@ public class RequestContextFilter extends OncePerRequestFilter {
     static final String UNSUPPORTED_MEDIA_TYPE_TITLE = "Unsupported media type";
     static final String UNSUPPORTED_MEDIA_TYPE_DETAIL =
             "Request bodies are JSON in UTF-8: send them as 'Content-Type: application/json'.";
+
+    static final String NOT_ACCEPTABLE = "not-acceptable";
+    static final String NOT_ACCEPTABLE_DETAIL = "Answers are JSON: send 'Accept: application/json', or no Accept.";
 
     private final OperatorToken operatorToken;
     private final UsageToken usageToken;
@@ -118,6 +122,13 @@ public class RequestContextFilter extends OncePerRequestFilter {
                 }
             }
         }
+        // Spring refuses an Accept that names no JSON, but weighs q=0 as any other weight where RFC 9110 reads it as
+        // "not acceptable" (a new key's secret would go to a client that said it takes no JSON), and answers a header
+        // it cannot read with an empty 406.
+        if (refusesJson(Collections.list(request.getHeaders(HttpHeaders.ACCEPT)))) {
+            Problems.write(response, 406, NOT_ACCEPTABLE, "Not Acceptable", NOT_ACCEPTABLE_DETAIL);
+            return;
+        }
         // Forms and multipart bodies are read by the container, past any limit set on the body's stream; and Spring
         // would read other JSON types (merge-patch, problem) as ours, and JSON in another charset than UTF-8 as sent.
         if (formOrMultipart(request.getContentType()) || hasBody(request) && !json(request.getContentType())) {
@@ -141,7 +152,8 @@ public class RequestContextFilter extends OncePerRequestFilter {
         }
         request.setAttribute(RequestContext.ATTRIBUTE,
                 new RequestContext(caller == null ? Caller.ANONYMOUS : caller, requestId, request.getRemoteAddr()));
-        chain.doFilter(reportsUsage ? request : new BoundedBody(request, MAX_BODY_BYTES), response);
+        // A usage report may be of any length, but is UTF-8 as every body is.
+        chain.doFilter(new BoundedBody(request, reportsUsage ? Long.MAX_VALUE : MAX_BODY_BYTES), response);
     }
 
     /**
@@ -181,6 +193,34 @@ public class RequestContextFilter extends OncePerRequestFilter {
         } catch (InvalidMediaTypeException | UnsupportedCharsetException | IllegalCharsetNameException unreadable) {
             return false;
         }
+    }
+
+    /**
+     * True when {@code accept} cannot be read, or the most specific of its ranges that take {@code application/json}
+     * (the type itself, {@code application/*}, any type) weighs it q=0, as RFC 9110 12.5.1 reads the weights. One
+     * that names no range taking JSON is left to Spring, which refuses it too.
+     */
+    private static boolean refusesJson(List<String> accept) {
+        List<MediaType> ranges;
+        try {
+            ranges = MediaType.parseMediaTypes(accept);
+        } catch (IllegalArgumentException unreadable) {
+            return true;
+        }
+        MediaType closest = null;
+        for (MediaType range : ranges) {
+            if (range.includes(MediaType.APPLICATION_JSON) && (closest == null
+                    || specificity(range) > specificity(closest) || specificity(range) == specificity(closest)
+                    && range.getQualityValue() > closest.getQualityValue())) {
+                closest = range;
+            }
+        }
+        return closest != null && closest.getQualityValue() == 0;
+    }
+
+    /** 0 for any type, 1 for any subtype of one type, 2 for one type and subtype. */
+    private static int specificity(MediaType range) {
+        return range.isWildcardType() ? 0 : range.isWildcardSubtype() ? 1 : 2;
     }
 
     /** One of the two calls an edge makes: a usage report, or its fallback validation. */
