@@ -361,8 +361,6 @@ class CommandSideHttpTest {
     }
 
     @Test
-    void anIdempotencyKeyThatCannotBeOneIsRefused() {
-    @Test
     void aRotateSentAgainWithItsIdempotencyKeyRotatesNothingAndLeavesTheFirstAnswersSecretWorking() throws Exception {
         String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
         String path = "/v1/keys/" + keyId + "/rotate";
@@ -410,6 +408,8 @@ class CommandSideHttpTest {
                 404);
     }
 
+    @Test
+    void anIdempotencyKeyThatCannotBeOneIsRefused() {
         String path = "/v1/developers/" + registerDeveloper() + "/keys";
         Map<String, Object> body = map("name", "ci", "scopes", List.of("read"));
         // (Java's client sends no character past ASCII in a header, which the service refuses as well.)
@@ -1295,6 +1295,47 @@ class CommandSideHttpTest {
     }
 
     @Test
+    void aKeyEntryWithAnOutcomeNoEdgeCountsOrAMinuteNoEdgeStillHoldsIsRefusedAloneAndNeverRecorded() {
+        String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
+        String other = createKey(registerDeveloper()).body().get("keyId").asText();
+        Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+        List<Map<String, Object>> badCounts = List.of(
+                map("minute", minute.toString(), "endpoint", "/orders", "outcome", "bogus", "count", 1),
+                map("minute", "1970-01-01T00:00:00Z", "endpoint", "/orders", "outcome", "valid", "count", 1),
+                map("minute", minute.minus(Duration.ofHours(4)).toString(), "endpoint", "/orders", "outcome", "valid",
+                        "count", 1));
+        long sequence = 1;
+        for (Map<String, Object> bad : badCounts) {
+            // Beside a good count of the same key, and a good key: the bad entry alone is refused, and said to be.
+            Response taken = call("POST", "/v1/usage", map("edgeId", "edge-odd", "batchSequence", sequence++, "keys",
+                    List.of(map("keyId", keyId, "lastUsedAt", minute.toString(), "counts", List.of(bad,
+                                    map("minute", minute.toString(), "endpoint", "/orders", "outcome", "valid",
+                                            "count", 1))),
+                            map("keyId", other, "lastUsedAt", minute.toString(), "counts", List.of(map("minute",
+                                    minute.toString(), "endpoint", "/orders", "outcome", "valid", "count", 1))))));
+            assertThat(taken.status()).as(taken.raw()).isEqualTo(200);
+            assertThat(taken.body().get("recorded").asInt()).as(bad.toString()).isEqualTo(1);
+            assertThat(taken.body().get("refused").asInt()).as(bad.toString()).isEqualTo(1);
+        }
+        assertThat(eventStore.readEvents(KeyUsage.idOf(keyId), 0).asStream()).as("the key's usage stream").isEmpty();
+
+        // Every outcome an edge counts, of a minute an edge may still be sending two hours on.
+        List<Object> counts = new ArrayList<>();
+        List<String> outcomes = new ArrayList<>(List.of("key_in_query", "key_in_path", "ambiguous_credentials",
+                "invalid_required_scope", "unavailable", "other"));
+        for (Decision.Status status : Decision.Status.values()) {
+            outcomes.add(status.usageName());
+        }
+        for (String outcome : outcomes) {
+            counts.add(map("minute", minute.minus(Duration.ofHours(2)).toString(), "endpoint", "/orders", "outcome",
+                    outcome, "count", 1));
+        }
+        Response edges = call("POST", "/v1/usage", map("edgeId", "edge-odd", "batchSequence", sequence, "keys",
+                List.of(map("keyId", keyId, "lastUsedAt", minute.toString(), "counts", counts))));
+        assertThat(edges.body().get("recorded").asInt()).as(edges.raw()).isEqualTo(1);
+    }
+
+    @Test
     void aReportFromAnEdgeOfALaterReleaseIsRecordedDespiteFieldsThisOneDoesNotKnow() {
         String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
         String minute = Instant.now().truncatedTo(ChronoUnit.MINUTES).toString();
@@ -1486,47 +1527,6 @@ class CommandSideHttpTest {
         assertThat(removed.status()).as(removed.raw()).isEqualTo(200);
         assertThat(removed.body().get("rateLimit").isNull()).isTrue();
         assertThat(removed.body().get("version").asLong()).isGreaterThan(set.body().get("version").asLong());
-    @Test
-    void aKeyEntryWithAnOutcomeNoEdgeCountsOrAMinuteNoEdgeStillHoldsIsRefusedAloneAndNeverRecorded() {
-        String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
-        String other = createKey(registerDeveloper()).body().get("keyId").asText();
-        Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);
-        List<Map<String, Object>> badCounts = List.of(
-                map("minute", minute.toString(), "endpoint", "/orders", "outcome", "bogus", "count", 1),
-                map("minute", "1970-01-01T00:00:00Z", "endpoint", "/orders", "outcome", "valid", "count", 1),
-                map("minute", minute.minus(Duration.ofHours(4)).toString(), "endpoint", "/orders", "outcome", "valid",
-                        "count", 1));
-        long sequence = 1;
-        for (Map<String, Object> bad : badCounts) {
-            // Beside a good count of the same key, and a good key: the bad entry alone is refused, and said to be.
-            Response taken = call("POST", "/v1/usage", map("edgeId", "edge-odd", "batchSequence", sequence++, "keys",
-                    List.of(map("keyId", keyId, "lastUsedAt", minute.toString(), "counts", List.of(bad,
-                                    map("minute", minute.toString(), "endpoint", "/orders", "outcome", "valid",
-                                            "count", 1))),
-                            map("keyId", other, "lastUsedAt", minute.toString(), "counts", List.of(map("minute",
-                                    minute.toString(), "endpoint", "/orders", "outcome", "valid", "count", 1))))));
-            assertThat(taken.status()).as(taken.raw()).isEqualTo(200);
-            assertThat(taken.body().get("recorded").asInt()).as(bad.toString()).isEqualTo(1);
-            assertThat(taken.body().get("refused").asInt()).as(bad.toString()).isEqualTo(1);
-        }
-        assertThat(eventStore.readEvents(KeyUsage.idOf(keyId), 0).asStream()).as("the key's usage stream").isEmpty();
-
-        // Every outcome an edge counts, of a minute an edge may still be sending two hours on.
-        List<Object> counts = new ArrayList<>();
-        List<String> outcomes = new ArrayList<>(List.of("key_in_query", "key_in_path", "ambiguous_credentials",
-                "invalid_required_scope", "unavailable", "other"));
-        for (Decision.Status status : Decision.Status.values()) {
-            outcomes.add(status.usageName());
-        }
-        for (String outcome : outcomes) {
-            counts.add(map("minute", minute.minus(Duration.ofHours(2)).toString(), "endpoint", "/orders", "outcome",
-                    outcome, "count", 1));
-        }
-        Response edges = call("POST", "/v1/usage", map("edgeId", "edge-odd", "batchSequence", sequence, "keys",
-                List.of(map("keyId", keyId, "lastUsedAt", minute.toString(), "counts", counts))));
-        assertThat(edges.body().get("recorded").asInt()).as(edges.raw()).isEqualTo(1);
-    }
-
 
         assertThat(set.header("ETag")).isEqualTo("\"" + set.body().get("version").asLong() + "\"");
         assertThat(removed.header("ETag")).isEqualTo("\"" + removed.body().get("version").asLong() + "\"");
