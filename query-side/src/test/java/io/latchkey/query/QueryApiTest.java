@@ -329,6 +329,35 @@ class QueryApiTest extends QuerySideTestSupport {
         assertThat(get("/v1/developers/" + developerId + "/keys?limit=6").body().get("next").isNull()).isTrue();
     }
 
+    /** A cursor names a place in the listing that gave it: another's, or a forged one, is no place in this one. */
+    @Test
+    void aListCursorOfAnotherListingOrForgedIsRefusedNotTakenAsAPlace() {
+        String ada = registerDeveloper("ada-cursor");
+        String bob = registerDeveloper("bob-cursor");
+        for (int i = 0; i < 2; i++) {
+            createKey(ada, "ada-" + i, now().minusSeconds(10 - i), null);
+            createKey(bob, "bob-" + i, now().minusSeconds(10 - i), null);
+        }
+        await().atMost(PROJECTED).until(() -> get("/v1/developers/" + bob + "/keys").body().path("keys").size() == 2
+                && get("/v1/developers/" + ada + "/keys").body().path("keys").size() == 2);
+        JsonNode bobsFirst = get("/v1/developers/" + bob + "/keys?limit=1").body();
+        String bobsCursor = bobsFirst.get("next").asText();
+        String bobsKey = bobsFirst.get("keys").get(0).get("keyId").asText();
+        String forged = Base64.getUrlEncoder().withoutPadding().encodeToString(
+                (now().toEpochMilli() + ":" + bobsKey).getBytes(StandardCharsets.US_ASCII));
+        String developersCursor = get("/v1/developers?limit=1").body().get("next").asText();
+
+        assertThat(get("/v1/developers/" + bob + "/keys?after=" + bobsCursor).status()).isEqualTo(200);
+        for (String[] misplaced : List.of(new String[] {"/v1/developers/" + ada + "/keys", bobsCursor},
+                new String[] {"/v1/developers/" + bob + "/keys", forged},
+                new String[] {"/v1/developers/" + bob + "/keys", developersCursor},
+                new String[] {"/v1/developers", bobsCursor})) {
+            Response response = get(misplaced[0] + "?after=" + misplaced[1]);
+            assertThat(response.status()).as(misplaced[0] + " " + response.raw()).isEqualTo(400);
+            assertThat(response.body().get("type").asText()).endsWith("/invalid-cursor");
+        }
+    }
+
     @Test
     void badPagingParametersAnswerBadRequestAndNameTheParameter() {
         String developerId = registerDeveloper("careless");

@@ -74,6 +74,10 @@ class DeveloperController {
         int size = PageSize.parse(limit, KEYS_PAGE, MAX_KEYS_PAGE);
         ListCursor from = ListCursor.parse(after);
         DeveloperView developer = find(developerId, ctx, CurrentViews.Freshness.EXISTS);
+        if (from != null) {
+            from.placedAt(keys.find(from.id()).filter(key -> key.developerId().equals(developer.developerId()))
+                    .map(KeyView::createdAt).orElse(null));
+        }
         ListCursor.Page<KeyView> page = ListCursor.page(keys.ofDeveloper(developer.developerId(),
                         from == null ? null : from.at(), from == null ? null : from.id(), size + 1), size,
                 key -> new ListCursor(key.createdAt(), key.keyId()));

@@ -49,6 +49,9 @@ class DeveloperListController {
                     "email must be one e-mail address of at most " + MAX_EMAIL_LENGTH + " characters.");
         }
         Caller caller = ctx.caller();
+        if (from != null && caller.isOperator()) {
+            from.placedAt(developers.find(from.id()).map(DeveloperView::registeredAt).orElse(null));
+        }
         List<DeveloperView> fetched = caller.isOperator()
                 ? developers.page(email, from == null ? null : from.at(), from == null ? null : from.id(), size + 1)
                 : developers.find(caller.developerId())

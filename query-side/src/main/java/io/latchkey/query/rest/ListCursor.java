@@ -23,6 +23,18 @@ record ListCursor(Instant at, String id) {
         return new ListCursor(Instant.ofEpochMilli(Long.parseLong(position.group(1))), position.group(2));
     }
 
+    /**
+     * This cursor, when it names the place of an entry of the listing it is given to, made at {@code madeAt} (null:
+     * the listing holds no entry of its id); else 400 {@code invalid-cursor}. A cursor of another listing (another
+     * developer's keys, say) or a forged one would otherwise start the page at a place this listing never gave.
+     */
+    ListCursor placedAt(Instant madeAt) {
+        if (madeAt == null || madeAt.toEpochMilli() != at.toEpochMilli()) {
+            throw Cursors.invalid();
+        }
+        return this;
+    }
+
     String encode() {
         return Cursors.encode(at.toEpochMilli() + ":" + id);
     }
