@@ -130,6 +130,38 @@ class KeyUsageReadModelTest extends QuerySideTestSupport {
         assertThat(key1.get("lastUsedAt").asText()).isEqualTo(minute.plusSeconds(9).toString());
     }
 
+    /** Answers to requests no key was found for are counted apart from every key, and the operator reads them. */
+    @Test
+    void theOperatorReadsTheTrafficNoKeyWasFoundForByEndpointAndOutcome() {
+        Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+        String endpoint = "/guessed-" + UUID.randomUUID();
+        String unknown = ApiKeyUsageRecordedEvent.UNKNOWN_KEY;
+        report(unknown, 0, "edge-guessed", 1, null, new UsageCount(minute, endpoint, "not_found", 5),
+                new UsageCount(minute, endpoint, "malformed", 2));
+        String path = "/v1/usage/unattributed?from=" + minute.minusSeconds(60) + "&to=" + minute.plusSeconds(60);
+
+        await().atMost(PROJECTED).until(() -> endpointTotal(get(path).body(), endpoint) == 7);
+
+        Response answer = get(path);
+        assertThat(answer.body().get("keyId").asText()).isEqualTo(unknown);
+        assertThat(answer.body().get("buckets")).filteredOn(bucket -> bucket.get("endpoint").asText().equals(endpoint))
+                .extracting(bucket -> bucket.get("outcome").asText() + "=" + bucket.get("count").asLong())
+                .containsExactlyInAnyOrder("not_found=5", "malformed=2");
+        assertThat(get("/v1/usage/unattributed?granularity=week").status()).isEqualTo(400);
+        assertThat(get("/v1/usage/unattributed?keyId=x").status()).isEqualTo(400);
+        assertThat(get("/v1/keys/" + unknown + "/usage").status()).as("no key's route").isEqualTo(404);
+    }
+
+    private static long endpointTotal(JsonNode usage, String endpoint) {
+        long total = 0;
+        for (JsonNode bucket : usage.path("buckets")) {
+            if (bucket.get("endpoint").asText().equals(endpoint)) {
+                total += bucket.get("count").asLong();
+            }
+        }
+        return total;
+    }
+
     @Test
     void aReportStoredWithTimesBeyondWhatTheStoresHoldIsReadWithinThemAndStopsNoProjection() {
         IssuedKey far = createKey();

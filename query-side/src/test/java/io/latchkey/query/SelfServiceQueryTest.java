@@ -113,6 +113,8 @@ class SelfServiceQueryTest extends QuerySideTestSupport {
         assertThat(get("/v1/keys/" + adminA.keyId() + "/propagation").body().get("members").get(0).get("address")
                 .asText()).as("the operator's receipt").contains(":");
 
+        // Traffic no key was found for belongs to no developer.
+        assertThat(get("/v1/usage/unattributed", adminA.plaintext()).status()).isEqualTo(403);
         String unknown = UUID.randomUUID().toString();
         String asOf = "/v1/keys/%s?asOf=" + now();
         assertThat(get(asOf.formatted(adminA.keyId()), adminA.plaintext()).status()).isEqualTo(200);

@@ -2,7 +2,6 @@ package io.latchkey.query.rest;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.latchkey.api.ApiKeyUsageRecordedEvent;
-import io.latchkey.api.TimeBounds;
 import io.latchkey.query.DeveloperProjection;
 import io.latchkey.query.DeveloperView;
 import io.latchkey.query.KeyProjection;
@@ -15,17 +14,11 @@ import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.RequestContext;
 import jakarta.servlet.http.HttpServletResponse;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.MediaType;
@@ -44,9 +37,6 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping(path = "/v1/keys/{keyId}", produces = MediaType.APPLICATION_JSON_VALUE)
 class KeyController {
 
-    private static final int MAX_MINUTE_DAYS = 31;
-    private static final int MAX_DAYS = 366;
-
     private final KeyProjection keys;
     private final DeveloperProjection developers;
     private final KeyUsageProjection usage;
@@ -61,18 +51,10 @@ class KeyController {
     private final HistoryEntries entries;
     private final Clock clock;
     private final CurrentViews current;
-    private final int maxBuckets;
-    /**
-     * Usage queries running at once ({@code latchkey.usage.max-queries}; another is answered 429): one can read
-     * a year of a busy key's minutes, holding the embedded store's lock on the minutes that the usage projection's
-     * writes wait for, so a few from one admin key could hold up ingest. No developer holds more than half of them.
-     */
-    private final Places usageQueries;
+    private final UsageReads usageReads;
 
     KeyController(KeyProjection keys, DeveloperProjection developers, KeyUsageProjection usage, EventWindows windows,
-                  PastStates pastStates, ObjectMapper json, Clock clock, CurrentViews current,
-                  @Value("${latchkey.usage.max-buckets:100000}") int maxBuckets,
-                  @Value("${latchkey.usage.max-queries:4}") int maxQueries,
+                  PastStates pastStates, ObjectMapper json, Clock clock, CurrentViews current, UsageReads usageReads,
                   @Value("${latchkey.key-as-of.max-queries:4}") int maxAsOfQueries,
                   @Value("${latchkey.key-as-of.max-events:100000}") int maxAsOfEvents) {
         this.keys = keys;
@@ -83,9 +65,7 @@ class KeyController {
         this.entries = new HistoryEntries(json);
         this.clock = clock;
         this.current = current;
-        this.maxBuckets = maxBuckets;
-        this.usageQueries = new Places(maxQueries, "too-many-usage-queries",
-                "Too many usage queries are running; ask again shortly.");
+        this.usageReads = usageReads;
         this.pastQueries = new Places(maxAsOfQueries, "too-many-as-of-queries",
                 "Too many past states are being read; ask again shortly.");
         if (maxAsOfEvents < 1) {
@@ -125,9 +105,9 @@ class KeyController {
     KeyAsOfResponse keyAsOf(@PathVariable String keyId, @RequestParam String asOf,
                             @RequestParam Map<String, String> parameters, RequestContext ctx) {
         QueryParameters.only(parameters, List.of("asOf"));
-        Instant at = instant(asOf);
+        Instant at = UsageReads.instant(asOf);
         if (at == null) {
-            throw unreadable(List.of("asOf"));
+            throw UsageReads.unreadable(List.of("asOf"));
         }
         if (at.isAfter(clock.instant())) {
             throw new ProblemException(400, "invalid-time", "Bad request",
@@ -147,62 +127,16 @@ class KeyController {
         }
     }
 
-    /**
-     * Buckets of a minute, an hour or a day over at most {@value #MAX_MINUTE_DAYS} days of minutes or
-     * {@value #MAX_DAYS} days of hours or days; the last hour when no range is given. A range with more than
-     * {@code latchkey.usage.max-buckets} buckets answers 422 {@code too-many-buckets} rather than a response too big
-     * to hold.
-     */
+    /** The key's usage buckets ({@link UsageReads}). */
     @GetMapping("/usage")
     UsageResponse usage(@PathVariable String keyId, @RequestParam(required = false) String from,
                         @RequestParam(required = false) String to,
                         @RequestParam(required = false) String granularity,
                         @RequestParam Map<String, String> parameters, RequestContext ctx) {
         QueryParameters.only(parameters, List.of("from", "to", "granularity"));
-        // Absent takes the default; empty is a bad value, as an empty limit or cursor is.
-        String unit = granularity == null ? "minute" : granularity;
-        KeyUsageProjection.Granularity size = switch (unit) {
-            case "minute" -> KeyUsageProjection.Granularity.MINUTE;
-            case "hour" -> KeyUsageProjection.Granularity.HOUR;
-            case "day" -> KeyUsageProjection.Granularity.DAY;
-            default -> throw new ProblemException(400, "invalid-granularity", "Bad request",
-                    "granularity must be minute, hour or day.");
-        };
+        KeyUsageProjection.Granularity size = UsageReads.granularity(granularity);
         find(keyId, ctx, CurrentViews.Freshness.EXISTS);
-        Instant givenFrom = instant(from);
-        Instant givenTo = instant(to);
-        List<String> unreadable = new ArrayList<>();
-        if (from != null && givenFrom == null) {
-            unreadable.add("from");
-        }
-        if (to != null && givenTo == null) {
-            unreadable.add("to");
-        }
-        if (!unreadable.isEmpty()) {
-            throw unreadable(unreadable);
-        }
-        Instant end = givenTo == null ? clock.instant().truncatedTo(ChronoUnit.MILLIS) : givenTo;
-        // An hour before a time early in 1970 is not one this answers about: the range starts in 1970.
-        Instant start = givenFrom != null ? givenFrom
-                : Collections.max(List.of(Instant.EPOCH, end.minus(Duration.ofHours(1))));
-        int maxDays = size == KeyUsageProjection.Granularity.MINUTE ? MAX_MINUTE_DAYS : MAX_DAYS;
-        if (!start.isBefore(end) || Duration.between(start, end).compareTo(Duration.ofDays(maxDays)) > 0) {
-            throw ProblemException.invalid("from must be before to, at most " + maxDays + " days apart for "
-                    + unit + " buckets" + (to == null ? "; to is now when not given." : from == null
-                    ? "; from is an hour before to, and not before 1970, when not given." : "."));
-        }
-        List<KeyUsageProjection.Bucket> buckets;
-        try {
-            buckets = usageQueries.within(ctx.caller().developerId(),
-                    () -> usage.buckets(keyId, start, end, size, maxBuckets));
-        } catch (KeyUsageProjection.TooManyBuckets e) {
-            throw new ProblemException(422, "too-many-buckets", "Invalid request", "The range holds more than "
-                    + maxBuckets + " buckets: narrow it, or ask for hour or day buckets.");
-        }
-        Map<String, Long> totals = new TreeMap<>();
-        buckets.forEach(bucket -> totals.merge(bucket.outcome(), bucket.count(), Long::sum));
-        return new UsageResponse(keyId, start, end, unit, usage.retainedFrom(),
-                usage.summary(keyId).map(KeyUsageProjection.Summary::lastUsedAt).orElse(null), totals, buckets);
+        return usageReads.read(keyId, from, to, granularity, size, ctx.caller());
     }
 
     /** A key's creation the caller may see: another developer's answers exactly as a key that does not exist. */
@@ -222,31 +156,6 @@ class KeyController {
                         () -> pastStates.creation(id).filter(c -> ctx.caller().mayAccess(c.event().developerId()))
                                 .isPresent())
                 .orElseThrow(() -> ProblemException.notFound(Ids.NO_SUCH_KEY));
-    }
-
-    /** The answer to parameters that name no instant {@link #instant} takes, every one of them named. */
-    private static ProblemException unreadable(List<String> names) {
-        return new ProblemException(400, "invalid-time", "Bad request", String.join(" and ", names)
-                + (names.size() == 1 ? " must be an ISO-8601 instant" : " must be ISO-8601 instants")
-                + " from 1970 to 9999, such as 2030-01-01T00:00:00Z.");
-    }
-
-    /**
-     * The instant {@code text} names within {@link TimeBounds} (further out, an hour or a minute's arithmetic would
-     * overflow), to the millisecond as the store records events; null for none or one that is not such.
-     */
-    private static Instant instant(String text) {
-        if (text == null) {
-            return null;
-        }
-        try {
-            // With Z or an offset, as the command side takes an expiry; an offset's '+' sent unescaped in a query
-            // arrives as a space, which an ISO-8601 time never holds.
-            Instant at = OffsetDateTime.parse(text.replace(' ', '+')).toInstant().truncatedTo(ChronoUnit.MILLIS);
-            return TimeBounds.holds(at) ? at : null;
-        } catch (DateTimeParseException e) {
-            return null;
-        }
     }
 
     /**
