@@ -250,7 +250,8 @@ public class ApiKey {
             return;
         }
         if (!expiry.isAfter(now)) {
-            throw new RuleViolation(RuleViolation.EXPIRY_IN_PAST, "expiresAt must be in the future (or null for a key that never expires).");
+            throw new RuleViolation(RuleViolation.EXPIRY_IN_PAST,
+                    "expiresAt must be in the future (or null for a key that never expires).");
         }
         if (!TimeBounds.holds(expiry)) {
             throw new RuleViolation(RuleViolation.EXPIRY_TOO_LATE, "expiresAt must be before the year 10000.");

@@ -60,8 +60,9 @@ class ReplicaSnapshot implements AutoCloseable {
     /**
      * What the saved states mean; it names the collections, so another format is never read. 2 (2026-12-05): a secret
      * rotated out ends no later than the key's expiry at the rotation, where states of 1 kept the grace's own end.
+     * 3 (2026-12-07): nor later than any expiry a renewal replaced since, which states of 2 did not fold.
      */
-    static final int FORMAT = 2;
+    static final int FORMAT = 3;
     private static final String PREFIX = "replica_" + FORMAT + "_";
     private static final Pattern COLLECTION = Pattern.compile(PREFIX + "(\\d{1,18})_(keys|developers|position)");
     private static final Duration SAVE_EVERY = Duration.ofSeconds(5);

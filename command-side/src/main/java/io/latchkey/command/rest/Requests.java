@@ -16,11 +16,12 @@ import java.util.regex.Pattern;
  */
 final class Requests {
 
-    private static final String ATOM = "[\\p{L}\\p{N}!#$%&'*+/=?^_`{|}~-]+";
-    private static final String LABEL = "[\\p{L}\\p{N}]([\\p{L}\\p{N}-]*[\\p{L}\\p{N}])?";
+    private static final String ATOM = "[\\p{L}\\p{N}!#$%&'*+/=?^_`{|}~-][\\p{L}\\p{M}\\p{N}!#$%&'*+/=?^_`{|}~-]*";
+    private static final String LABEL = "[\\p{L}\\p{N}]([\\p{L}\\p{M}\\p{N}-]*[\\p{L}\\p{M}\\p{N}])?";
     /**
-     * A dot-atom local part (RFC 5322; letters of any script too, RFC 6531) and a domain of two or more labels of
-     * letters, digits and inner hyphens: an address a mail server takes, not markup or a quoted local part.
+     * A dot-atom local part (RFC 5322; letters of any script too, RFC 6531, with the marks that scripts such as
+     * Devanagari or Thai write vowels with, after a letter) and a domain of two or more labels of letters, marks,
+     * digits and inner hyphens: an address a mail server takes, not markup or a quoted local part.
      */
     private static final Pattern EMAIL = Pattern.compile(ATOM + "(\\." + ATOM + ")*@" + LABEL + "(\\." + LABEL + ")+");
     private static final Pattern VERSION = Pattern.compile("\"?([0-9]{1,18})\"?");
@@ -103,7 +104,7 @@ final class Requests {
         // that reads, and resolves, as one already claimed.
         if (!Normalizer.isNormalized(email, Normalizer.Form.NFKC)) {
             throw ProblemException.invalid("email must be sent in its plain form, as Unicode NFKC normalisation "
-                    + "leaves it (no fullwidth or other compatibility characters, accents composed).");
+                    + "leaves it (no fullwidth or other compatibility characters; accented letters as one character where Unicode has one).");
         }
         if (!EMAIL.matcher(email).matches()) {
             throw ProblemException.invalid("email must be an e-mail address.");

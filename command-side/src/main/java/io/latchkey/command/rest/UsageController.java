@@ -50,16 +50,20 @@ class UsageController {
     private static final Logger log = LoggerFactory.getLogger(UsageController.class);
 
     private static final Pattern EDGE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+    /** The form every outcome has: a status's or a refusal's name. */
+    private static final Pattern OUTCOME = Pattern.compile("[a-z_]{1,32}");
+    private static final String OTHER_OUTCOME = "other";
     /**
      * The outcomes an edge counts: its decisions' statuses ({@code Decision.Status.usageName}), the refusals before a
      * decision ({@code HttpVerdict.outcome}) and {@code other}, where its counter has no slot left
-     * ({@code UsageCounter.OTHER_OUTCOME}). Edges of earlier releases send no other; an edge of a later release with a
-     * new one needs a command side of its release, or its entries with it are refused.
+     * ({@code UsageCounter.OTHER_OUTCOME}). Edges of earlier releases send no other. An outcome of this form that is
+     * none of these (an edge of a later release, a recorder of an embedding application's own) is counted as
+     * {@code other}: kept, where refusing it would drop the key's other counts of the report with it.
      */
     private static final Set<String> OUTCOMES = Stream.concat(
             Arrays.stream(Decision.Status.values()).map(Decision.Status::usageName),
             Stream.of("key_in_query", "key_in_path", "ambiguous_credentials", "invalid_required_scope", "unavailable",
-                    "other")).collect(Collectors.toUnmodifiableSet());
+                    OTHER_OUTCOME)).collect(Collectors.toUnmodifiableSet());
     private static final int MAX_KEYS = 10_000;
     /** The edge sends at most this many a key in one report ({@code UsageCounter.MAX_BUCKETS_PER_KEY}). */
     private static final int MAX_COUNTS_PER_KEY = 2_000;
@@ -140,7 +144,7 @@ class UsageController {
             lastRefusalLoggedAt.set(now.toEpochMilli());
             log.warn("Usage report {} of edge {}: {} of {} keys refused (a malformed key id, a repeated one, a last "
                     + "use outside 1970-9999, a minute over 3 hours behind or 5 minutes ahead of this side's clock or "
-                    + "not at its start, an endpoint with control characters, an outcome no edge counts or a count "
+                    + "not at its start, an endpoint with control characters, an outcome not named as a status is or a count "
                     + "out of range); their counts are not recorded",
                     report.batchSequence(), report.edgeId(), refused, report.keys().size());
         }
@@ -187,7 +191,8 @@ class UsageController {
     /**
      * The key's counts, or null when any is invalid: 1 to {@value #MAX_COUNTS_PER_KEY} of them, each with the start of
      * a minute from {@code earliest} to {@code latest}, an endpoint of 1 to {@value #MAX_ENDPOINT} printable
-     * characters, one of the {@link #OUTCOMES}, and a count from 1 to {@value #MAX_COUNT}.
+     * characters, an outcome of the {@link #OUTCOME} form (one not among the {@link #OUTCOMES} counted as
+     * {@code other}), and a count from 1 to {@value #MAX_COUNT}.
      */
     private static List<UsageCount> counts(List<UsageReport.Count> counts, Instant earliest, Instant latest,
                                            CredentialScreen screen) {
@@ -202,7 +207,8 @@ class UsageController {
             // Events are kept for good, and a client's URL may hold what it pasted there: kept as counted, not as sent.
             // The edge counts a URL holding a key without its path; a segment such as /lkop_ it keeps as it came.
             String endpoint = screen.appearsIn(count.endpoint()) ? WITHHELD_ENDPOINT : count.endpoint();
-            valid.add(new UsageCount(count.minute(), endpoint, count.outcome(), count.count()));
+            String outcome = OUTCOMES.contains(count.outcome()) ? count.outcome() : OTHER_OUTCOME;
+            valid.add(new UsageCount(count.minute(), endpoint, outcome, count.count()));
         }
         return valid;
     }
@@ -213,7 +219,7 @@ class UsageController {
                 && count.minute().equals(count.minute().truncatedTo(ChronoUnit.MINUTES))
                 && count.endpoint() != null && !count.endpoint().isEmpty() && count.endpoint().length() <= MAX_ENDPOINT
                 && count.endpoint().chars().noneMatch(Character::isISOControl)
-                && count.outcome() != null && OUTCOMES.contains(count.outcome())
+                && count.outcome() != null && OUTCOME.matcher(count.outcome()).matches()
                 && count.count() != null && count.count() >= 1 && count.count() <= MAX_COUNT;
     }
 }

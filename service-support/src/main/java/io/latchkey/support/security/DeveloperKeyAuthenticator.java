@@ -20,7 +20,7 @@ import java.time.Duration;
  * <p>Given the key streams' {@link KeyVersions}, a key is authenticated only on a replica entry as new as its stream:
  * right after a rotation, a scope change or an expiry was answered, the entry may still show the key as it was, and
  * the old secret or the old admin scope must not act again in that moment. It waits for the entry (a few
- * milliseconds as a rule, {@link #CATCH_UP} at most) and then decides on it; still behind then, it is unavailable.
+ * milliseconds as a rule, 2 s at most) and then decides on it; still behind then, it is unavailable.
  */
 public final class DeveloperKeyAuthenticator {
 
@@ -33,7 +33,7 @@ public final class DeveloperKeyAuthenticator {
     }
 
     /** How long a request waits for the replica to show its key's newest change. */
-    static final Duration CATCH_UP = Duration.ofSeconds(2);
+    private static final Duration CATCH_UP = Duration.ofSeconds(2);
     private static final long POLL_MILLIS = 2;
 
     private static final Outcome UNAUTHENTICATED = new Outcome(Verdict.UNAUTHENTICATED, null);

@@ -1,6 +1,7 @@
 package io.latchkey.support.security;
 
 import io.latchkey.api.secret.KeyHasher;
+import io.latchkey.support.events.EventWindows;
 import io.latchkey.support.web.RequestContextFilter;
 import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.spring.LatchkeyValidatorAutoConfiguration;
@@ -9,7 +10,6 @@ import java.io.Console;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
-import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -65,8 +65,9 @@ public class SecurityAutoConfiguration {
         return CredentialScreen.of(token, usageToken(usageToken, token, dataDir, distributed));
     }
 
-    private static KeyVersions keyVersions(EventStore events) {
-        return events == null ? null : keyId -> events.lastSequenceNumberFor(keyId).orElse(-1L);
+    /** Through the requests' reader, which gives up within its bound where Axon's own client would wait 30 s. */
+    private static KeyVersions keyVersions(EventWindows events) {
+        return events == null ? null : keyId -> events.lastSequence(keyId).orElse(-1L);
     }
 
     /** Read where it is needed rather than made a bean: none configured in distributed mode is null. */
@@ -84,7 +85,7 @@ public class SecurityAutoConfiguration {
     @Bean
     FilterRegistrationBean<RequestContextFilter> latchkeyRequestFilter(
             OperatorToken token, CredentialScreen screen, ObjectProvider<KeyValidator> embeddedValidator,
-            ObjectProvider<KeyHasher> hasher, ObjectProvider<EventStore> eventStore,
+            ObjectProvider<KeyHasher> hasher, ObjectProvider<EventWindows> eventWindows,
             ObjectProvider<Clock> clock, ObjectProvider<LatchkeyValidatorProperties> validatorProperties,
             @Value("${latchkey.security.public-paths:}") List<String> publicPaths,
             @Value("${latchkey.usage.token:}") String usageToken, @Value("${latchkey.data-dir:data}") String dataDir,
@@ -92,7 +93,7 @@ public class SecurityAutoConfiguration {
         KeyValidator embedded = embeddedValidator.getIfAvailable();
         DeveloperKeyAuthenticator developerKeys = embedded == null ? null : DeveloperKeyAuthenticator.over(
                 embedded.replica(), hasher.getIfAvailable(KeyHasher::sha256), clock.getIfAvailable(Clock::systemUTC),
-                validatorProperties.getObject().replica().maxLag(), keyVersions(eventStore.getIfAvailable()));
+                validatorProperties.getObject().replica().maxLag(), keyVersions(eventWindows.getIfAvailable()));
         FilterRegistrationBean<RequestContextFilter> registration =
                 new FilterRegistrationBean<>(new RequestContextFilter(token,
                         usageToken(usageToken, token, dataDir, distributed), screen, developerKeys, publicPaths));
