@@ -12,7 +12,7 @@ public interface UsageRecorder {
      * @param keyId      the key the answer was about; null when no key matched
      * @param outcome    the decision's status as {@link Decision.Status#usageName} names it, or the refusal made before
      *                   any decision ({@code key_in_query}, {@code ambiguous_credentials}, …); the command side
-     *                   refuses a key's counts in a report when one of them has any other
+     *                   records any other of that form (lower-case letters and {@code _}) as {@code other}
      * @param requestUri the request's path, and query if any, as received; null when unknown, or when it holds a key
      */
     void record(String keyId, String outcome, String requestUri);
