@@ -44,6 +44,12 @@ public class CommandSideApplication {
         return new EventCountSnapshotTriggerDefinition(snapshotter, 200);
     }
 
+    /** A key's own stream grows by its management changes: one with thousands starts from a snapshot. */
+    @Bean
+    SnapshotTriggerDefinition apiKeySnapshotTrigger(Snapshotter snapshotter) {
+        return new EventCountSnapshotTriggerDefinition(snapshotter, 100);
+    }
+
     @Bean
     Cache keyUsageCache(@Value(AGGREGATE_CACHE_SIZE) int size) {
         return new LruCache(size);

@@ -52,7 +52,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.axonframework.commandhandling.CommandMessage;
+import org.axonframework.common.caching.Cache;
 import org.axonframework.common.lock.LockAcquisitionFailedException;
+import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.axonframework.messaging.MessageHandlerInterceptor;
@@ -65,6 +67,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -134,6 +137,9 @@ class CommandSideHttpTest {
 
     @Autowired
     EventStore eventStore;
+    @Autowired
+    @Qualifier("apiKeyCache")
+    Cache apiKeyCache;
     @Autowired
     KeyHasher keyHasher;
 
@@ -988,6 +994,32 @@ class CommandSideHttpTest {
             Response registered = call("POST", "/v1/developers", map("name", marked, "email", address(marked)));
             assertThat(registered.status()).as(marked + ": " + registered.raw()).isEqualTo(201);
         }
+    }
+
+    /**
+     * A command that fails drops its key from the cache: a key with a long history must load from a snapshot, with
+     * its state as its events left it, or every refused command on it reads the whole stream again.
+     */
+    @Test
+    void aKeyWithALongHistoryLoadsFromItsSnapshotWithItsStateIntact() {
+        String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
+        List<String> last = List.of("read");
+        long version = 0;
+        for (int i = 0; i < 230; i++) {
+            last = List.of(i % 2 == 0 ? "write" : "read");
+            Response changed = call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", last));
+            assertThat(changed.status()).as(changed.raw()).isEqualTo(200);
+            version = changed.body().get("version").asLong();
+        }
+        assertThat(eventStore.readEvents(keyId).asStream().findFirst()).get()
+                .extracting(DomainEventMessage::getPayload).isInstanceOf(ApiKey.class);
+
+        apiKeyCache.removeAll();
+        Response same = call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", last));
+        assertThat(same.body().get("version").asLong()).as("the same scopes change nothing").isEqualTo(version);
+        assertThat(call("POST", "/v1/keys/" + keyId + "/revoke", null).status()).isEqualTo(200);
+        apiKeyCache.removeAll();
+        assertProblem(call("POST", "/v1/keys/" + keyId + "/revoke", null), 409);
     }
 
     @Test
