@@ -17,10 +17,11 @@ import java.time.Duration;
  * able to rotate the key again and cut its owner's new secret short. No rate limiter: the key's own rate limit is for
  * traffic (the command side bounds a developer's changes with an allowance of its own).
  *
- * <p>Given the key streams' {@link KeyVersions}, a key is authenticated only on a replica entry as new as its stream:
- * right after a rotation, a scope change or an expiry was answered, the entry may still show the key as it was, and
- * the old secret or the old admin scope must not act again in that moment. It waits for the entry (a few
- * milliseconds as a rule, 2 s at most) and then decides on it; still behind then, it is unavailable.
+ * <p>Given the key streams' {@link KeyVersions}, a key is decided only on a replica entry as new as its stream: right
+ * after a rotation, a scope change or an expiry was answered, the entry may still show the key as it was, and the old
+ * secret or the old admin scope must not act again in that moment; nor should a scope just given or a renewal just
+ * answered be refused. It waits for the entry (a few milliseconds as a rule, 2 s at most) and then decides on it;
+ * still behind then, it is unavailable. A new secret has no entry to wait on until it arrives (401 until then).
  */
 public final class DeveloperKeyAuthenticator {
 
@@ -61,12 +62,12 @@ public final class DeveloperKeyAuthenticator {
     public Outcome authenticate(String presented) {
         Authentication authentication = validator.authenticate(presented, REQUIRED_SCOPE);
         Outcome outcome = decide(authentication);
-        if (outcome.verdict() != Verdict.AUTHENTICATED || versions == null) {
+        if (versions == null || !mayChange(authentication, outcome)) {
             return outcome;
         }
         long latest;
         try {
-            latest = versions.latest(outcome.caller().keyId());
+            latest = versions.latest(authentication.decision().keyId());
         } catch (RuntimeException storeUnreachable) {
             return UNAVAILABLE;
         }
@@ -83,11 +84,22 @@ public final class DeveloperKeyAuthenticator {
             }
             authentication = validator.authenticate(presented, REQUIRED_SCOPE);
             outcome = decide(authentication);
-            if (outcome.verdict() != Verdict.AUTHENTICATED) {
+            if (!mayChange(authentication, outcome)) {
                 return outcome;
             }
         }
         return outcome;
+    }
+
+    /**
+     * An answer a newer entry of the same key could change: an admission, a key without {@code admin} (given it since)
+     * or expired (renewed since). A revocation is final, a secret rotated out never current again, and an unknown
+     * secret has no key to ask about.
+     */
+    private static boolean mayChange(Authentication authentication, Outcome outcome) {
+        Decision.Status status = authentication.decision().status();
+        return authentication.entry() != null && (outcome.verdict() == Verdict.AUTHENTICATED
+                || outcome.verdict() == Verdict.FORBIDDEN || status == Decision.Status.EXPIRED);
     }
 
     private Outcome decide(Authentication authentication) {

@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -192,6 +193,37 @@ class DeveloperKeyAuthenticatorTest {
         } finally {
             projection.shutdownNow();
         }
+    }
+
+    @Test
+    void anAdminScopeJustGivenIsTakenOnceTheReplicaShowsItNotRefused() throws Exception {
+        String key = issue("key-racing-promotion", List.of("read"), KeyStatus.ACTIVE, null);
+        STREAMS.put("key-racing-promotion", 1L);
+        ScheduledExecutorService projection = Executors.newSingleThreadScheduledExecutor();
+        try {
+            projection.schedule(() -> writer.write(HASHER.hash(key), new ActiveKeyEntry("key-racing-promotion",
+                    DEVELOPER, List.of("admin"), null, null, KeyStatus.ACTIVE, 1, null)), 200, TimeUnit.MILLISECONDS);
+
+            assertThat(authenticator.authenticate(key).verdict()).isEqualTo(Verdict.AUTHENTICATED);
+        } finally {
+            projection.shutdownNow();
+        }
+    }
+
+    /** Nothing newer can admit a revoked key or an unknown secret: the store is not asked about them. */
+    @Test
+    void aRevokedKeyOrAnUnknownSecretIsRefusedWithoutAskingTheStore() throws Exception {
+        String revoked = issue("key-revoked-final", List.of("admin"), KeyStatus.REVOKED, null);
+        AtomicInteger asked = new AtomicInteger();
+        DeveloperKeyAuthenticator counting = DeveloperKeyAuthenticator.over(replica, HASHER, Clock.systemUTC(),
+                Duration.ofSeconds(2), keyId -> {
+                    asked.incrementAndGet();
+                    return 5;
+                });
+
+        assertThat(counting.authenticate(revoked).verdict()).isEqualTo(Verdict.UNAUTHENTICATED);
+        assertThat(counting.authenticate(KEYS.generate()).verdict()).isEqualTo(Verdict.UNAUTHENTICATED);
+        assertThat(asked).hasValue(0);
     }
 
     @Test
