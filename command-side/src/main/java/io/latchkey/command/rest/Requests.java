@@ -104,7 +104,8 @@ final class Requests {
         // that reads, and resolves, as one already claimed.
         if (!Normalizer.isNormalized(email, Normalizer.Form.NFKC)) {
             throw ProblemException.invalid("email must be sent in its plain form, as Unicode NFKC normalisation "
-                    + "leaves it (no fullwidth or other compatibility characters; accented letters as one character where Unicode has one).");
+                    + "leaves it (no fullwidth or other compatibility characters; accented letters as one character "
+                    + "where Unicode has one).");
         }
         if (!EMAIL.matcher(email).matches()) {
             throw ProblemException.invalid("email must be an e-mail address.");

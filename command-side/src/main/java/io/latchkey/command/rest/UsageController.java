@@ -144,8 +144,8 @@ class UsageController {
             lastRefusalLoggedAt.set(now.toEpochMilli());
             log.warn("Usage report {} of edge {}: {} of {} keys refused (a malformed key id, a repeated one, a last "
                     + "use outside 1970-9999, a minute over 3 hours behind or 5 minutes ahead of this side's clock or "
-                    + "not at its start, an endpoint with control characters, an outcome not named as a status is or a count "
-                    + "out of range); their counts are not recorded",
+                    + "not at its start, an endpoint with control characters, an outcome not named as a status is or a "
+                    + "count out of range); their counts are not recorded",
                     report.batchSequence(), report.edgeId(), refused, report.keys().size());
         }
         // Keys in one order, so that two reports taking the same streams' locks never wait on each other in a cycle.

@@ -93,6 +93,21 @@ class DeveloperKeyAuthenticatorTest {
         return key;
     }
 
+    /**
+     * Authenticates {@code key} while its stream already holds {@code changed} (the command side has answered the
+     * change) and the replica receives it 200 ms later, as the projection would write it.
+     */
+    private static Verdict authenticateBeforeChangeArrives(String key, ActiveKeyEntry changed) {
+        STREAMS.put(changed.keyId(), changed.version());
+        ScheduledExecutorService projection = Executors.newSingleThreadScheduledExecutor();
+        try {
+            projection.schedule(() -> writer.write(HASHER.hash(key), changed), 200, TimeUnit.MILLISECONDS);
+            return authenticator.authenticate(key).verdict();
+        } finally {
+            projection.shutdownNow();
+        }
+    }
+
     @Test
     void anAdminKeyAuthenticatesAsItsDeveloperWithTheKeyAsActor() throws Exception {
         String key = issue("key-admin", List.of("admin"), KeyStatus.ACTIVE, null);
@@ -167,47 +182,25 @@ class DeveloperKeyAuthenticatorTest {
     @Test
     void aSecretIsDecidedOnlyOnceTheReplicaShowsTheKeysNewestChange() throws Exception {
         String old = issue("key-racing-rotation", List.of("admin"), KeyStatus.ACTIVE, null);
-        STREAMS.put("key-racing-rotation", 1L);
-        ScheduledExecutorService projection = Executors.newSingleThreadScheduledExecutor();
-        try {
-            projection.schedule(() -> writer.write(HASHER.hash(old), new ActiveKeyEntry("key-racing-rotation",
-                    DEVELOPER, List.of("admin"), null, Instant.now(), KeyStatus.ACTIVE, 1, null)),
-                    200, TimeUnit.MILLISECONDS);
 
-            assertThat(authenticator.authenticate(old).verdict()).isEqualTo(Verdict.UNAUTHENTICATED);
-        } finally {
-            projection.shutdownNow();
-        }
+        assertThat(authenticateBeforeChangeArrives(old, new ActiveKeyEntry("key-racing-rotation", DEVELOPER,
+                List.of("admin"), null, Instant.now(), KeyStatus.ACTIVE, 1, null))).isEqualTo(Verdict.UNAUTHENTICATED);
     }
 
     @Test
     void anAdminScopeJustRemovedIsForbiddenThoughTheReplicaStillShowedIt() throws Exception {
         String key = issue("key-racing-demotion", List.of("admin"), KeyStatus.ACTIVE, null);
-        STREAMS.put("key-racing-demotion", 1L);
-        ScheduledExecutorService projection = Executors.newSingleThreadScheduledExecutor();
-        try {
-            projection.schedule(() -> writer.write(HASHER.hash(key), new ActiveKeyEntry("key-racing-demotion",
-                    DEVELOPER, List.of("read"), null, null, KeyStatus.ACTIVE, 1, null)), 200, TimeUnit.MILLISECONDS);
 
-            assertThat(authenticator.authenticate(key).verdict()).isEqualTo(Verdict.FORBIDDEN);
-        } finally {
-            projection.shutdownNow();
-        }
+        assertThat(authenticateBeforeChangeArrives(key, new ActiveKeyEntry("key-racing-demotion", DEVELOPER,
+                List.of("read"), null, null, KeyStatus.ACTIVE, 1, null))).isEqualTo(Verdict.FORBIDDEN);
     }
 
     @Test
     void anAdminScopeJustGivenIsTakenOnceTheReplicaShowsItNotRefused() throws Exception {
         String key = issue("key-racing-promotion", List.of("read"), KeyStatus.ACTIVE, null);
-        STREAMS.put("key-racing-promotion", 1L);
-        ScheduledExecutorService projection = Executors.newSingleThreadScheduledExecutor();
-        try {
-            projection.schedule(() -> writer.write(HASHER.hash(key), new ActiveKeyEntry("key-racing-promotion",
-                    DEVELOPER, List.of("admin"), null, null, KeyStatus.ACTIVE, 1, null)), 200, TimeUnit.MILLISECONDS);
 
-            assertThat(authenticator.authenticate(key).verdict()).isEqualTo(Verdict.AUTHENTICATED);
-        } finally {
-            projection.shutdownNow();
-        }
+        assertThat(authenticateBeforeChangeArrives(key, new ActiveKeyEntry("key-racing-promotion", DEVELOPER,
+                List.of("admin"), null, null, KeyStatus.ACTIVE, 1, null))).isEqualTo(Verdict.AUTHENTICATED);
     }
 
     /** Nothing newer can admit a revoked key or an unknown secret: the store is not asked about them. */
