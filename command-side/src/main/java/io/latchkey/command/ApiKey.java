@@ -29,6 +29,7 @@ import org.axonframework.messaging.MetaData;
 import org.axonframework.messaging.annotation.MetaDataValue;
 import org.axonframework.modelling.command.AggregateIdentifier;
 import org.axonframework.modelling.command.CommandHandlerInterceptor;
+import org.axonframework.serialization.Revision;
 import org.axonframework.spring.stereotype.Aggregate;
 
 /**
@@ -42,6 +43,9 @@ import org.axonframework.spring.stereotype.Aggregate;
  */
 @Aggregate(snapshotTriggerDefinition = "apiKeySnapshotTrigger", cache = "apiKeyCache")
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
+// The snapshot's form: raise it when a handler folds an event differently or a field changes meaning, and Axon then
+// skips older snapshots and folds the events again.
+@Revision("1")
 public class ApiKey {
 
     /** Who records an expiry: the sweep, or a change that found the key past its expiry before the sweep did. */

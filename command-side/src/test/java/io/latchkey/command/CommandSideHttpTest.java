@@ -15,6 +15,8 @@ import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
+import io.latchkey.api.KeyStatus;
+import io.latchkey.api.RateLimit;
 import io.latchkey.api.UsageCount;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
@@ -1002,21 +1004,33 @@ class CommandSideHttpTest {
      */
     @Test
     void aKeyWithALongHistoryLoadsFromItsSnapshotWithItsStateIntact() {
-        String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
+        Instant expiresAt = Instant.now().plus(Duration.ofDays(30)).truncatedTo(ChronoUnit.MILLIS);
+        Response created = createKey(registerDeveloper(), "expiresAt", expiresAt.toString(), "quota",
+                map("requestsPerMonth", 5_000));
+        String keyId = created.body().get("keyId").asText();
+        String first = created.body().get("key").asText();
+        assertThat(call("PUT", "/v1/keys/" + keyId + "/rate-limit", map("limit", 10, "periodSeconds", 60)).status())
+                .isEqualTo(200);
+        Response rotated = call("POST", "/v1/keys/" + keyId + "/rotate", map("gracePeriodSeconds", 3_600));
+        Instant graceEnds = Instant.parse(rotated.body().get("previousKeyValidUntil").asText());
+        String current = rotated.body().get("key").asText();
         List<String> last = List.of("read");
-        long version = 0;
         for (int i = 0; i < 230; i++) {
             last = List.of(i % 2 == 0 ? "write" : "read");
             Response changed = call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", last));
             assertThat(changed.status()).as(changed.raw()).isEqualTo(200);
-            version = changed.body().get("version").asLong();
         }
-        assertThat(eventStore.readEvents(keyId).asStream().findFirst()).get()
-                .extracting(DomainEventMessage::getPayload).isInstanceOf(ApiKey.class);
 
+        Object snapshot = eventStore.readEvents(keyId).asStream().findFirst().orElseThrow().getPayload();
+        assertThat(snapshot).isInstanceOf(ApiKey.class)
+                .extracting("secretHash", "retiredSecrets", "expiresAt", "rateLimit", "monthlyQuota", "status")
+                .containsExactly(keyHasher.hash(current).hex(), Map.of(keyHasher.hash(first).hex(), graceEnds),
+                        expiresAt, new RateLimit(10, 60, null), 5_000L, KeyStatus.ACTIVE);
         apiKeyCache.removeAll();
-        Response same = call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", last));
-        assertThat(same.body().get("version").asLong()).as("the same scopes change nothing").isEqualTo(version);
+        long version = call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", last)).body().get("version")
+                .asLong();
+        assertThat(call("PUT", "/v1/keys/" + keyId + "/scopes", map("scopes", last)).body().get("version").asLong())
+                .as("the same scopes change nothing").isEqualTo(version);
         assertThat(call("POST", "/v1/keys/" + keyId + "/revoke", null).status()).isEqualTo(200);
         apiKeyCache.removeAll();
         assertProblem(call("POST", "/v1/keys/" + keyId + "/revoke", null), 409);

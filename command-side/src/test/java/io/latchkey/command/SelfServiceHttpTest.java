@@ -288,7 +288,7 @@ class SelfServiceHttpTest {
 
     @Test
     @Order(3)
-    void rateLimitsQuotasAndRegistrationStayTheOperatorsForEveryId() {
+    void rateLimitsQuotasAndRegistrationStayTheOperatorsForEveryId() throws Exception {
         String unknown = UUID.randomUUID().toString();
         Map<String, Object> limit = map("limit", 1_000_000, "periodSeconds", 1);
         for (String developerId : List.of(adminA.developerId(), developerB, unknown)) {
@@ -313,7 +313,10 @@ class SelfServiceHttpTest {
                 .isEqualTo(403);
         assertThat(send("POST", "/v1/developers", map("name", "eve", "email", "eve@example.com"), adminA.key())
                 .status()).isEqualTo(403);
-        assertThat(send("PUT", "/v1/keys/" + keyB.keyId() + "/rate-limit", limit, TOKEN).status()).isEqualTo(200);
+        Response limited = send("PUT", "/v1/keys/" + keyB.keyId() + "/rate-limit", limit, TOKEN);
+        assertThat(limited.status()).isEqualTo(200);
+        // As the query side would: the services decide on an entry as new as the key's stream.
+        replicate(keyB, List.of("read"), KeyStatus.ACTIVE, limited.body().get("version").asLong());
     }
 
     @Test

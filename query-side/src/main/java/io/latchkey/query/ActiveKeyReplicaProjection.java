@@ -21,9 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.axonframework.config.ProcessingGroup;
-import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.EventHandler;
-import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.SequenceNumber;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -131,18 +129,15 @@ public class ActiveKeyReplicaProjection {
     }
 
     /**
-     * Every other event: handled, so that the processor's position moves with the log. Axon Server stops sending a
-     * processor the types it has no handler for, and then its position would stay at the last event it handled and
-     * never reach the head {@link ReplicaCatchUpPublisher} compares it with. The payload is not read. An event of a
-     * key's own stream that this release does not know (a later release's, during a rolling upgrade) still moves the
-     * key's entries to its version, as the services take an admin key only on an entry as new as its stream.
+     * Every other event: nothing to do, but handled, so that the processor's position moves with the log. Axon Server
+     * stops sending a processor the types it has no handler for, and then its position would stay at the last event
+     * it handled and never reach the head {@link ReplicaCatchUpPublisher} compares it with. No parameter, so the
+     * payload is not read. A key's event of a type this release does not know leaves its entries at their version, so
+     * the services refuse its admin key (503) rather than admit it on a state that event may have narrowed.
      */
     @EventHandler(payloadType = Object.class)
-    void onAnyOther(EventMessage<?> event) {
-        if (event instanceof DomainEventMessage<?> domain) {
-            long sequence = domain.getSequenceNumber();
-            apply(domain.getAggregateIdentifier(), sequence, key -> key.withVersion(sequence));
-        }
+    void onAnyOther() {
+        // Moves the position only.
     }
 
     @EventHandler

@@ -46,12 +46,6 @@ record ReplicaKeyState(String developerId, List<String> scopes, Instant expiresA
                 retiredSecrets, sequence);
     }
 
-    /** The same state as of a later event that changes nothing this release knows of. */
-    ReplicaKeyState withVersion(long sequence) {
-        return new ReplicaKeyState(developerId, scopes, expiresAt, status, rateLimit, monthlyQuota, secretHash,
-                retiredSecrets, sequence);
-    }
-
     /**
      * Renewal revives an expired key, never a revoked one, nor a secret rotated out: each keeps the end the expiry
      * before the renewal gave it, so every expiry it has seen bounds it.

@@ -40,7 +40,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.axonframework.eventhandling.AnnotationEventHandlerAdapter;
 import org.axonframework.eventhandling.DomainEventMessage;
-import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.eventhandling.GenericEventMessage;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -178,25 +177,6 @@ class ActiveKeyReplicaTest extends QuerySideTestSupport {
                 List.of(new UsageCount(now(), "/", "valid", 1)), now(), now())));
 
         assertThat(map().read(new KeyHash(key.secretHash()))).isEqualTo(before);
-    }
-
-    /**
-     * A key's event of a type a later release added moves its entries to that event's version, state unchanged: the
-     * services take an admin key only on an entry as new as its stream, and would otherwise refuse it for good.
-     */
-    @Test
-    void aKeysEventOfAnUnknownTypeMovesItsEntriesToItsVersion() throws Exception {
-        AnnotationEventHandlerAdapter adapter = new AnnotationEventHandlerAdapter(projection);
-        IssuedKey key = createKey(List.of("read"), null);
-        ActiveKeyEntry before = awaitEntry(key.secretHash(), 0);
-
-        adapter.handle(new GenericDomainEventMessage<>("ApiKey", key.keyId(), 1, "a later release's event"));
-        adapter.handle(new GenericDomainEventMessage<>("KeyUsage", "usage:" + key.keyId(), 7, "a later report"));
-
-        ActiveKeyEntry after = map().read(new KeyHash(key.secretHash()));
-        assertThat(after.version()).isEqualTo(1);
-        assertThat(after.withState(before.scopes(), before.expiresAt(), before.status(), 0, before.rateLimit()))
-                .isEqualTo(before);
     }
 
     /** A leaked secret rotated out while the writer is stuck must not look replicated to the edges' lag bound. */

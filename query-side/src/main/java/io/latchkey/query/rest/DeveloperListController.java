@@ -49,6 +49,8 @@ class DeveloperListController {
                     "email must be one e-mail address of at most " + MAX_EMAIL_LENGTH + " characters.");
         }
         Caller caller = ctx.caller();
+        // An admin key's page after its own account is empty whatever the cursor: checking it would tell which ids
+        // exist.
         if (from != null && caller.isOperator()) {
             from.placedAt(developers.find(from.id()).map(DeveloperView::registeredAt).orElse(null));
         }

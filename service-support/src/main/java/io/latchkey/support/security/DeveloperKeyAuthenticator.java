@@ -98,8 +98,9 @@ public final class DeveloperKeyAuthenticator {
      */
     private static boolean mayChange(Authentication authentication, Outcome outcome) {
         Decision.Status status = authentication.decision().status();
-        return authentication.entry() != null && (outcome.verdict() == Verdict.AUTHENTICATED
-                || outcome.verdict() == Verdict.FORBIDDEN || status == Decision.Status.EXPIRED);
+        return authentication.entry() != null && !rotatedOut(authentication.entry())
+                && (outcome.verdict() == Verdict.AUTHENTICATED || outcome.verdict() == Verdict.FORBIDDEN
+                || status == Decision.Status.EXPIRED);
     }
 
     private Outcome decide(Authentication authentication) {
@@ -111,16 +112,20 @@ public final class DeveloperKeyAuthenticator {
         if (!validator.isCurrent()) {
             return UNAVAILABLE;
         }
+        // A secret a rotation replaced is 401 whatever its scopes, as an unknown one is.
+        if (authentication.entry() != null && rotatedOut(authentication.entry())) {
+            return UNAUTHENTICATED;
+        }
         return switch (decision.status()) {
-            case VALID -> rotatedOut(authentication.entry()) ? UNAUTHENTICATED
-                    : new Outcome(Verdict.AUTHENTICATED, Caller.developer(decision.developerId(), decision.keyId()));
+            case VALID -> new Outcome(Verdict.AUTHENTICATED,
+                    Caller.developer(decision.developerId(), decision.keyId()));
             case INSUFFICIENT_SCOPE -> new Outcome(Verdict.FORBIDDEN, null);
             // RATE_LIMITED and QUOTA_EXCEEDED cannot happen without limiters; if they ever did, they must not admit.
             case MALFORMED, NOT_FOUND, REVOKED, EXPIRED, SUPERSEDED, RATE_LIMITED, QUOTA_EXCEEDED -> UNAUTHENTICATED;
         };
     }
 
-    /** A secret a rotation replaced, still in its grace period: its entry carries when that ends. */
+    /** A secret a rotation replaced (in its grace period, or past it on an expired key): its entry says until when. */
     private static boolean rotatedOut(ActiveKeyEntry entry) {
         return entry.secretValidUntil() != null;
     }

@@ -139,6 +139,22 @@ class DeveloperKeyAuthenticatorTest {
         assertThat(authenticator.authenticate(current).verdict()).isEqualTo(Verdict.AUTHENTICATED);
     }
 
+    /** As an unknown secret: a replaced one tells nothing of the key's scopes, and asks the store nothing. */
+    @Test
+    void aSecretReplacedByRotationOfAKeyWithoutAdminIsUnauthenticatedNotForbidden() throws Exception {
+        String old = KEYS.generate();
+        writer.write(HASHER.hash(old), new ActiveKeyEntry("key-rotated-read", DEVELOPER, List.of("read"), null,
+                Instant.now().plusSeconds(3_600), KeyStatus.ACTIVE, 1, null));
+        issue("key-rotated-read", List.of("read"), KeyStatus.ACTIVE, null);
+        assertThat(replica.lookup(HASHER.hash(old))).as("the old secret's entry has arrived").isNotNull();
+        DeveloperKeyAuthenticator storeDown = DeveloperKeyAuthenticator.over(replica, HASHER, Clock.systemUTC(),
+                Duration.ofSeconds(2), keyId -> {
+                    throw new IllegalStateException("the store is not asked");
+                });
+
+        assertThat(storeDown.authenticate(old).verdict()).isEqualTo(Verdict.UNAUTHENTICATED);
+    }
+
     @Test
     void aKeyWithoutAdminIsForbidden() throws Exception {
         String key = issue("key-write", List.of("write", "orders:admin"), KeyStatus.ACTIVE, null);
