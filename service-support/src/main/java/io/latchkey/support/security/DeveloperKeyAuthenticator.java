@@ -93,14 +93,14 @@ public final class DeveloperKeyAuthenticator {
 
     /**
      * An answer a newer entry of the same key could change: an admission, a key without {@code admin} (given it since)
-     * or expired (renewed since). A revocation is final, a secret rotated out never current again, and an unknown
-     * secret has no key to ask about.
+     * or expired (renewed since). A revocation is final, a secret rotated out never current again, an unknown secret
+     * has no key to ask about, and a replica not current decides nothing.
      */
     private static boolean mayChange(Authentication authentication, Outcome outcome) {
         Decision.Status status = authentication.decision().status();
         return authentication.entry() != null && !rotatedOut(authentication.entry())
-                && (outcome.verdict() == Verdict.AUTHENTICATED || outcome.verdict() == Verdict.FORBIDDEN
-                || status == Decision.Status.EXPIRED);
+                && outcome.verdict() != Verdict.UNAVAILABLE && (outcome.verdict() == Verdict.AUTHENTICATED
+                || outcome.verdict() == Verdict.FORBIDDEN || status == Decision.Status.EXPIRED);
     }
 
     private Outcome decide(Authentication authentication) {
