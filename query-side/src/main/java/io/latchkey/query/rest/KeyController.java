@@ -105,9 +105,9 @@ class KeyController {
     KeyAsOfResponse keyAsOf(@PathVariable String keyId, @RequestParam String asOf,
                             @RequestParam Map<String, String> parameters, RequestContext ctx) {
         QueryParameters.only(parameters, List.of("asOf"));
-        Instant at = UsageReads.instant(asOf);
+        Instant at = QueryParameters.instant(asOf);
         if (at == null) {
-            throw UsageReads.unreadable(List.of("asOf"));
+            throw QueryParameters.unreadable(List.of("asOf"));
         }
         if (at.isAfter(clock.instant())) {
             throw new ProblemException(400, "invalid-time", "Bad request",
@@ -136,7 +136,7 @@ class KeyController {
         QueryParameters.only(parameters, List.of("from", "to", "granularity"));
         KeyUsageProjection.Granularity size = UsageReads.granularity(granularity);
         find(keyId, ctx, CurrentViews.Freshness.EXISTS);
-        return usageReads.read(keyId, from, to, granularity, size, ctx.caller());
+        return usageReads.read(keyId, from, to, size, ctx.caller());
     }
 
     /** A key's creation the caller may see: another developer's answers exactly as a key that does not exist. */

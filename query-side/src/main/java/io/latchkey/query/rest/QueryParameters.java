@@ -1,12 +1,18 @@
 package io.latchkey.query.rest;
 
+import io.latchkey.api.TimeBounds;
 import io.latchkey.support.web.ProblemException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Refuses a query parameter a route does not take, which would otherwise be ignored: {@code ?start=} for
- * {@code ?from=} would quietly answer about the last hour. Its name is not repeated: it may be a pasted key.
+ * Query parameters as the routes read them. A parameter a route does not take is refused, as it would otherwise be
+ * ignored: {@code ?start=} for {@code ?from=} would quietly answer about the last hour. Its name is not repeated: it
+ * may be a pasted key. Instants ({@code asOf}, {@code from}, {@code to}) are read one way for every route.
  */
 final class QueryParameters {
 
@@ -18,6 +24,31 @@ final class QueryParameters {
             throw new ProblemException(400, "unknown-parameter", "Bad request",
                     "A query parameter this route does not take was given; it takes "
                             + (known.isEmpty() ? "none" : String.join(", ", known)) + ".");
+        }
+    }
+
+    /** The answer to parameters that name no instant {@link #instant} takes, every one of them named. */
+    static ProblemException unreadable(List<String> names) {
+        return new ProblemException(400, "invalid-time", "Bad request", String.join(" and ", names)
+                + (names.size() == 1 ? " must be an ISO-8601 instant" : " must be ISO-8601 instants")
+                + " from 1970 to 9999, such as 2030-01-01T00:00:00Z.");
+    }
+
+    /**
+     * The instant {@code text} names within {@link TimeBounds} (further out, an hour or a minute's arithmetic would
+     * overflow), to the millisecond as the store records events; null for none or one that is not such.
+     */
+    static Instant instant(String text) {
+        if (text == null) {
+            return null;
+        }
+        try {
+            // With Z or an offset, as the command side takes an expiry; an offset's '+' sent unescaped in a query
+            // arrives as a space, which an ISO-8601 time never holds.
+            Instant at = OffsetDateTime.parse(text.replace(' ', '+')).toInstant().truncatedTo(ChronoUnit.MILLIS);
+            return TimeBounds.holds(at) ? at : null;
+        } catch (DateTimeParseException e) {
+            return null;
         }
     }
 }

@@ -32,6 +32,6 @@ class UnattributedUsageController {
         ctx.caller().requireOperator();
         QueryParameters.only(parameters, List.of("from", "to", "granularity"));
         KeyUsageProjection.Granularity size = UsageReads.granularity(granularity);
-        return usageReads.read(ApiKeyUsageRecordedEvent.UNKNOWN_KEY, from, to, granularity, size, ctx.caller());
+        return usageReads.read(ApiKeyUsageRecordedEvent.UNKNOWN_KEY, from, to, size, ctx.caller());
     }
 }

@@ -1,18 +1,16 @@
 package io.latchkey.query.rest;
 
-import io.latchkey.api.TimeBounds;
 import io.latchkey.query.KeyUsageProjection;
 import io.latchkey.support.security.Caller;
 import io.latchkey.support.web.ProblemException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.springframework.beans.factory.annotation.Value;
@@ -62,10 +60,9 @@ class UsageReads {
     }
 
     /** The buckets of {@code id} (a key's id, or the id unattributed traffic is counted under). */
-    UsageResponse read(String id, String from, String to, String granularity, KeyUsageProjection.Granularity size,
-                       Caller caller) {
-        Instant givenFrom = instant(from);
-        Instant givenTo = instant(to);
+    UsageResponse read(String id, String from, String to, KeyUsageProjection.Granularity size, Caller caller) {
+        Instant givenFrom = QueryParameters.instant(from);
+        Instant givenTo = QueryParameters.instant(to);
         List<String> unreadable = new ArrayList<>();
         if (from != null && givenFrom == null) {
             unreadable.add("from");
@@ -74,9 +71,9 @@ class UsageReads {
             unreadable.add("to");
         }
         if (!unreadable.isEmpty()) {
-            throw unreadable(unreadable);
+            throw QueryParameters.unreadable(unreadable);
         }
-        String unit = granularity == null ? "minute" : granularity;
+        String unit = size.name().toLowerCase(Locale.ROOT);
         Instant end = givenTo == null ? clock.instant().truncatedTo(ChronoUnit.MILLIS) : givenTo;
         // An hour before a time early in 1970 is not one this answers about: the range starts in 1970.
         Instant start = givenFrom != null ? givenFrom
@@ -98,30 +95,5 @@ class UsageReads {
         buckets.forEach(bucket -> totals.merge(bucket.outcome(), bucket.count(), Long::sum));
         return new UsageResponse(id, start, end, unit, usage.retainedFrom(),
                 usage.summary(id).map(KeyUsageProjection.Summary::lastUsedAt).orElse(null), totals, buckets);
-    }
-
-    /** The answer to parameters that name no instant {@link #instant} takes, every one of them named. */
-    static ProblemException unreadable(List<String> names) {
-        return new ProblemException(400, "invalid-time", "Bad request", String.join(" and ", names)
-                + (names.size() == 1 ? " must be an ISO-8601 instant" : " must be ISO-8601 instants")
-                + " from 1970 to 9999, such as 2030-01-01T00:00:00Z.");
-    }
-
-    /**
-     * The instant {@code text} names within {@link TimeBounds} (further out, an hour or a minute's arithmetic would
-     * overflow), to the millisecond as the store records events; null for none or one that is not such.
-     */
-    static Instant instant(String text) {
-        if (text == null) {
-            return null;
-        }
-        try {
-            // With Z or an offset, as the command side takes an expiry; an offset's '+' sent unescaped in a query
-            // arrives as a space, which an ISO-8601 time never holds.
-            Instant at = OffsetDateTime.parse(text.replace(' ', '+')).toInstant().truncatedTo(ChronoUnit.MILLIS);
-            return TimeBounds.holds(at) ? at : null;
-        } catch (DateTimeParseException e) {
-            return null;
-        }
     }
 }
