@@ -11,6 +11,7 @@ import io.latchkey.support.web.Ids;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.RequestContext;
 import io.latchkey.validator.Decision;
+import io.latchkey.validator.servlet.HttpVerdict;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -55,15 +56,15 @@ class UsageController {
     private static final String OTHER_OUTCOME = "other";
     /**
      * The outcomes an edge counts: its decisions' statuses ({@code Decision.Status.usageName}), the refusals before a
-     * decision ({@code HttpVerdict.outcome}) and {@code other}, where its counter has no slot left
+     * decision ({@link HttpVerdict#REFUSAL_OUTCOMES}) and {@code other}, where its counter has no slot left
      * ({@code UsageCounter.OTHER_OUTCOME}). Edges of earlier releases send no other. An outcome of this form that is
      * none of these (an edge of a later release, a recorder of an embedding application's own) is counted as
      * {@code other}: kept, where refusing it would drop the key's other counts of the report with it.
      */
-    private static final Set<String> OUTCOMES = Stream.concat(
+    private static final Set<String> OUTCOMES = Stream.of(
             Arrays.stream(Decision.Status.values()).map(Decision.Status::usageName),
-            Stream.of("key_in_query", "key_in_path", "ambiguous_credentials", "invalid_required_scope", "unavailable",
-                    OTHER_OUTCOME)).collect(Collectors.toUnmodifiableSet());
+            HttpVerdict.REFUSAL_OUTCOMES.stream(), Stream.of(OTHER_OUTCOME))
+            .flatMap(outcomes -> outcomes).collect(Collectors.toUnmodifiableSet());
     private static final int MAX_KEYS = 10_000;
     /** The edge sends at most this many a key in one report ({@code UsageCounter.MAX_BUCKETS_PER_KEY}). */
     private static final int MAX_COUNTS_PER_KEY = 2_000;

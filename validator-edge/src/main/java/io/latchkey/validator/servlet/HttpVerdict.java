@@ -13,9 +13,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * What a request's credentials earn over HTTP: the one mapping the edge's {@code /authorize} and the servlet filter
@@ -37,6 +40,15 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
     /** The slugs of refusals of a key in the URL's query and in its path. */
     public static final String KEY_IN_QUERY = "key-in-query";
     public static final String KEY_IN_PATH = "key-in-path";
+    private static final String AMBIGUOUS_CREDENTIALS = "ambiguous-credentials";
+    private static final String INVALID_REQUIRED_SCOPE = "invalid-required-scope";
+    private static final String UNAVAILABLE = "unavailable";
+    /**
+     * What usage counts a refusal made before any decision as ({@link #outcome}): every one there is, for whoever
+     * checks the outcomes counted (the command side, of the reports it is sent).
+     */
+    public static final Set<String> REFUSAL_OUTCOMES = Stream.of(KEY_IN_QUERY, KEY_IN_PATH, AMBIGUOUS_CREDENTIALS,
+            INVALID_REQUIRED_SCOPE, UNAVAILABLE).map(HttpVerdict::outcomeOf).collect(Collectors.toUnmodifiableSet());
     private static final String KEY_IN_URL =
             "Keys are accepted only in the Authorization or X-API-Key header, never in a URL.";
 
@@ -45,7 +57,11 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
      * before any decision, its slug with underscores ({@code key_in_query}, {@code unavailable}, …).
      */
     public String outcome() {
-        return decision != null ? decision.status().usageName() : slug.replace('-', '_');
+        return decision != null ? decision.status().usageName() : outcomeOf(slug);
+    }
+
+    private static String outcomeOf(String refusalSlug) {
+        return refusalSlug.replace('-', '_');
     }
 
     /**
@@ -83,12 +99,13 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
             return CompletableFuture.completedFuture(keyInUrl.get());
         }
         if (presented.ambiguous()) {
-            return CompletableFuture.completedFuture(denied(400, "ambiguous-credentials", "Send one key, in one header."));
+            return CompletableFuture.completedFuture(denied(400, AMBIGUOUS_CREDENTIALS,
+                    "Send one key, in one header."));
         }
         try {
             return decide.apply(presented.key()).thenApply(HttpVerdict::decided);
         } catch (IllegalArgumentException invalidScope) {
-            return CompletableFuture.completedFuture(denied(400, "invalid-required-scope",
+            return CompletableFuture.completedFuture(denied(400, INVALID_REQUIRED_SCOPE,
                     "The required scope is not a valid scope."));
         } catch (ReplicaUnavailableException shutDown) {
             return CompletableFuture.completedFuture(unavailable());
@@ -118,7 +135,7 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
 
     /** 503: nobody could decide (the replica not current and no query side answering, or none free to ask). */
     public static HttpVerdict unavailable() {
-        return denied(503, "unavailable", "Key validation is not available yet.");
+        return denied(503, UNAVAILABLE, "Key validation is not available yet.");
     }
 
     /**
