@@ -38,8 +38,8 @@ import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -1251,7 +1251,7 @@ class CommandSideHttpTest {
     }
 
     @Test
-    void anEdgesUsageReportIsRecordedOnceABadOneRecordsNothingAndABadKeyEntryIsRefusedAlone() {
+    void anEdgesUsageReportIsRecordedOnceABadOneRecordsNothingAndABadKeyEntryIsRefusedAloneWithItsReason() {
         String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
         String minute = Instant.now().truncatedTo(ChronoUnit.MINUTES).toString();
         Map<String, Object> report = usage("edge-1", 1, keyId, minute, "valid", 3);
@@ -1276,24 +1276,33 @@ class CommandSideHttpTest {
         assertProblem(call("POST", "/v1/usage", map("edgeId", "edge-1", "batchSequence", 3, "keys", List.of())), 422);
         assertProblem(send("POST", "/v1/usage", json(usage("edge-1", 3, keyId, minute, "valid", 1)), null), 401);
 
-        // A bad key entry: refused alone, each of these a report of that entry only.
-        List<Map<String, Object>> badEntries = List.of(
-                usage("edge-1", 3, "nope", minute, "valid", 1),
-                usage("edge-1", 3, keyId, Instant.parse(minute).plusSeconds(1).toString(), "valid", 1),
-                usage("edge-1", 3, keyId, minute, "Valid!", 1),
-                usage("edge-1", 3, keyId, minute, "valid", 0),
-                usage("edge-1", 3, keyId, "+10000-01-01T00:00:00Z", "valid", 1),
-                // A minute an hour ahead: the edge's clock is wrong.
-                map("edgeId", "edge-1", "batchSequence", 3, "keys", List.of(map("keyId", keyId, "lastUsedAt", minute,
-                        "counts", List.of(map("minute", Instant.parse(minute).plus(Duration.ofHours(1)).toString(),
-                                "endpoint", "/orders", "outcome", "valid", "count", 1))))),
+        // A bad key entry: refused alone, each of these a report of that entry only, and the answer says why.
+        Map<String, Map<String, Object>> badEntries = new LinkedHashMap<>();
+        badEntries.put("invalid-key-id", usage("edge-1", 3, "nope", minute, "valid", 1));
+        badEntries.put("invalid-minute",
+                usage("edge-1", 3, keyId, Instant.parse(minute).plusSeconds(1).toString(), "valid", 1));
+        badEntries.put("invalid-outcome", usage("edge-1", 3, keyId, minute, "Valid!", 1));
+        badEntries.put("invalid-count", usage("edge-1", 3, keyId, minute, "valid", 0));
+        badEntries.put("invalid-last-used-at", usage("edge-1", 3, keyId, "+10000-01-01T00:00:00Z", "valid", 1));
+        // A minute an hour ahead: the edge's clock is wrong.
+        badEntries.put("minute-out-of-range", map("edgeId", "edge-1", "batchSequence", 3, "keys", List.of(map("keyId",
+                keyId, "lastUsedAt", minute, "counts", List.of(map("minute",
+                        Instant.parse(minute).plus(Duration.ofHours(1)).toString(), "endpoint", "/orders", "outcome",
+                        "valid", "count", 1))))));
+        badEntries.put("no-entry",
                 map("edgeId", "edge-1", "batchSequence", 3, "keys", Collections.singletonList(null)));
-        for (Map<String, Object> bad : badEntries) {
+        badEntries.forEach((reason, bad) -> {
             Response refused = call("POST", "/v1/usage", bad);
             assertThat(refused.status()).as(refused.raw()).isEqualTo(200);
             assertThat(refused.body().get("refused").asInt()).as(refused.raw()).isEqualTo(1);
             assertThat(refused.body().get("recorded").asInt()).isZero();
-        }
+            JsonNode entry = refused.body().at("/refusedEntries/0");
+            assertThat(entry.get("reason").asText()).as(refused.raw()).isEqualTo(reason);
+            assertThat(entry.get("index").asInt()).isZero();
+            // The key id only where it is one: the entry's text is the reporter's.
+            assertThat(entry.get("keyId").isNull()).as(refused.raw())
+                    .isEqualTo(reason.equals("invalid-key-id") || reason.equals("no-entry"));
+        });
         // An endpoint holding a key or a token is counted, not kept: the event would hold it for good. Not refused
         // either, or one request to such a URL would drop every count of the key in the report.
         long sequence = 1;
@@ -1331,6 +1340,9 @@ class CommandSideHttpTest {
         assertThat(taken.status()).as(taken.raw()).isEqualTo(200);
         assertThat(taken.body().get("recorded").asInt()).as("the good key").isEqualTo(1);
         assertThat(taken.body().get("refused").asInt()).as("the control character, the repeated key").isEqualTo(2);
+        assertThat(taken.body().get("refusedEntries")).map(entry -> entry.get("index").asInt() + " "
+                + entry.get("keyId").asText() + " " + entry.get("reason").asText())
+                .containsExactly("1 " + keyId + " invalid-endpoint", "2 " + other + " repeated-key");
         Response resent = call("POST", "/v1/usage", mixed);
         assertThat(resent.body().get("duplicates").asInt()).isEqualTo(1);
         assertThat(resent.body().get("refused").asInt()).isEqualTo(2);

@@ -1,5 +1,6 @@
 package io.latchkey.edge;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,8 +41,14 @@ final class UsageReporter implements AutoCloseable {
     static final Duration MAX_RESEND = Duration.ofHours(1);
     /** Parts taken at a size a proxy's 413 set before reports may be twice as large again. */
     private static final int GROW_BACK_AFTER = 60;
-    /** More than any answer of the command side's: {@code {edgeId, batchSequence, recorded, duplicates, refused}}. */
+    /**
+     * More than any answer of the command side's: {@code {edgeId, batchSequence, recorded, duplicates, refused,
+     * refusedEntries}}, the last naming 100 entries at most.
+     */
     private static final int MAX_ANSWER_BYTES = 64 * 1024;
+    private static final int MAX_REASONS_LOGGED = 5;
+    private static final Pattern REASON = Pattern.compile("[a-z-]{1,40}");
+    private static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
     private final UsageCounter counter;
     private final URI endpoint;
@@ -268,22 +276,42 @@ final class UsageReporter implements AutoCloseable {
      * once a minute at most: an entry one side refuses is refused in every report.
      */
     private void noteRefusedKeys(InputStream answer) {
-        long refused;
+        JsonNode taken;
         try (answer) {
-            refused = json.readTree(answer.readNBytes(MAX_ANSWER_BYTES)).path("refused").asLong(0);
+            taken = json.readTree(answer.readNBytes(MAX_ANSWER_BYTES));
         } catch (IOException unreadable) {
             // Taken all the same (200): an answer this edge cannot read refused nothing it can tell.
             return;
         }
+        long refused = taken.path("refused").asLong(0);
         if (refused > 0) {
             long total = refusedKeys.addAndGet(refused);
             long now = counter.millis();
             if (now - lastRefusalLoggedAt >= 60_000) {
                 lastRefusalLoggedAt = now;
-                log.error("Usage report {} of edge {}: {} keys refused as invalid, {} since start; their counts are "
-                        + "dropped", sequence, edgeId, refused, total);
+                log.error("Usage report {} of edge {}: {} keys refused as invalid ({}), {} since start; their counts "
+                        + "are dropped", sequence, edgeId, refused, reasons(taken.path("refusedEntries")), total);
             }
         }
+    }
+
+    /**
+     * The first refused entries as the command side named them ({@code entry 3 (key k-1): minute-out-of-range}), kept
+     * to the forms it answers in: this goes into the log as it came. A command side of an earlier release names none.
+     */
+    private static String reasons(JsonNode entries) {
+        List<String> named = new ArrayList<>();
+        for (JsonNode entry : entries) {
+            String reason = entry.path("reason").asText("");
+            if (named.size() == MAX_REASONS_LOGGED || !REASON.matcher(reason).matches()) {
+                break;
+            }
+            String keyId = entry.path("keyId").asText("");
+            named.add("entry " + entry.path("index").asInt() + (KEY_ID.matcher(keyId).matches()
+                    ? " (key " + keyId + ")" : "") + ": " + reason);
+        }
+        return named.isEmpty() ? "no reason given" : String.join(", ", named)
+                + (entries.size() > named.size() ? ", …" : "");
     }
 
     /** Lets the counter drop minutes too old to wait for: an outage would otherwise hold them until memory ran out. */

@@ -2,6 +2,9 @@ package io.latchkey.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpHandler;
@@ -30,6 +33,7 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** The reporter's last report at shutdown, against real loopback peers standing in for the command side. */
 class UsageReporterTest {
@@ -87,26 +91,35 @@ class UsageReporterTest {
     }
 
     @Test
-    void keysRefusedInATakenReportAreCountedAndTheReportIsNotSentAgain() throws IOException {
+    void keysRefusedInATakenReportAreCountedLoggedWithTheirReasonsAndTheReportIsNotSentAgain() throws IOException {
         List<JsonNode> reports = new CopyOnWriteArrayList<>();
         HttpServer commandSide = commandSide(exchange -> {
             reports.add(JSON.readTree(exchange.getRequestBody()));
-            byte[] answer = "{\"recorded\":0,\"duplicates\":0,\"refused\":1}".getBytes(StandardCharsets.UTF_8);
+            byte[] answer = ("{\"recorded\":0,\"duplicates\":0,\"refused\":1,\"refusedEntries\":[{\"index\":0,"
+                    + "\"keyId\":\"" + KEY + "\",\"reason\":\"minute-out-of-range\"}]}")
+                    .getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(200, answer.length);
             exchange.getResponseBody().write(answer);
             exchange.close();
         });
         UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + commandSide.getAddress().getPort()),
                 Duration.ofSeconds(10));
+        Logger logger = (Logger) LoggerFactory.getLogger(UsageReporter.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
         try {
             counter.record(KEY, "/orders", "valid");
             reporter.close();
         } finally {
+            logger.detachAppender(logged);
             commandSide.stop(0);
         }
 
         assertThat(reports).hasSize(1);
         assertThat(reporter.refusedKeys()).isEqualTo(1);
+        assertThat(logged.list).map(ILoggingEvent::getFormattedMessage).anySatisfy(line -> assertThat(line)
+                .contains("1 keys refused as invalid (entry 0 (key " + KEY + "): minute-out-of-range)"));
         assertThat(reporter.rejected()).as("the report itself was taken").isZero();
         assertThat(counter.report(10)).isEmpty();
     }

@@ -66,6 +66,10 @@ class UsageController {
             HttpVerdict.REFUSAL_OUTCOMES.stream(), Stream.of(OTHER_OUTCOME))
             .flatMap(outcomes -> outcomes).collect(Collectors.toUnmodifiableSet());
     private static final int MAX_KEYS = 10_000;
+    /** The refused entries an answer names, the first ones: enough to find why, a bounded answer all the same. */
+    static final int MAX_REFUSALS_LISTED = 100;
+    private static final String INVALID_KEY_ID = "invalid-key-id";
+    private static final String REPEATED_KEY = "repeated-key";
     /** The edge sends at most this many a key in one report ({@code UsageCounter.MAX_BUCKETS_PER_KEY}). */
     private static final int MAX_COUNTS_PER_KEY = 2_000;
     private static final int MAX_ENDPOINT = 256;
@@ -121,16 +125,25 @@ class UsageController {
         }
         Instant now = clock.instant();
         List<RecordKeyUsageCommand> records = new ArrayList<>();
+        List<UsageReportResponse.RefusedEntry> refusals = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         int refused = 0;
         Instant earliest = now.minus(MAX_BEHIND);
         Instant latest = now.plus(MAX_AHEAD);
-        for (UsageReport.KeyCounts key : report.keys()) {
-            List<UsageCount> counts = key == null || !valid(key) ? null
-                    : counts(key.counts(), earliest, latest, screen);
+        for (int index = 0; index < report.keys().size(); index++) {
+            UsageReport.KeyCounts key = report.keys().get(index);
+            String refusal = refusal(key, earliest, latest);
             // The first valid entry of a key is kept; a repeat is refused, as the report holds the key once.
-            if (counts == null || !seen.add(key.keyId())) {
+            if (refusal == null && !seen.add(key.keyId())) {
+                refusal = REPEATED_KEY;
+            }
+            if (refusal != null) {
                 refused++;
+                if (refusals.size() < MAX_REFUSALS_LISTED) {
+                    // A key id only where it is one: the entry's text is the reporter's, and may hold anything.
+                    boolean named = key != null && !INVALID_KEY_ID.equals(refusal);
+                    refusals.add(new UsageReportResponse.RefusedEntry(index, named ? key.keyId() : null, refusal));
+                }
                 continue;
             }
             // A last use further ahead is taken as the latest a minute may be: kept, it would stay the key's last use
@@ -138,16 +151,16 @@ class UsageController {
             Instant lastUsedAt = key.lastUsedAt() != null && key.lastUsedAt().isAfter(latest) ? latest
                     : key.lastUsedAt();
             records.add(new RecordKeyUsageCommand(KeyUsage.idOf(key.keyId()), key.keyId(), report.edgeId(),
-                    report.batchSequence(), counts, lastUsedAt, now));
+                    report.batchSequence(), counts(key.counts(), screen), lastUsedAt, now));
         }
         if (refused > 0 && now.toEpochMilli() - lastRefusalLoggedAt.get() >= 60_000) {
             // Once a minute at most: an entry refused once is refused in every report of that edge.
             lastRefusalLoggedAt.set(now.toEpochMilli());
-            log.warn("Usage report {} of edge {}: {} of {} keys refused (a malformed key id, a repeated one, a last "
-                    + "use outside 1970-9999, a minute over 3 hours behind or 5 minutes ahead of this side's clock or "
-                    + "not at its start, an endpoint with control characters, an outcome not named as a status is or a "
-                    + "count out of range); their counts are not recorded",
-                    report.batchSequence(), report.edgeId(), refused, report.keys().size());
+            UsageReportResponse.RefusedEntry first = refusals.get(0);
+            log.warn("Usage report {} of edge {}: {} of {} keys refused, their counts not recorded; the first, entry "
+                    + "{}, as {} (the answer lists up to {} entries with their reasons)", report.batchSequence(),
+                    report.edgeId(), refused, report.keys().size(), first.index(), first.reason(),
+                    MAX_REFUSALS_LISTED);
         }
         // Keys in one order, so that two reports taking the same streams' locks never wait on each other in a cycle.
         records.sort(Comparator.comparing(RecordKeyUsageCommand::keyId));
@@ -156,7 +169,7 @@ class UsageController {
             recorded += recordTogether(records.subList(from, Math.min(records.size(), from + KEYS_PER_UNIT)), ctx);
         }
         return new UsageReportResponse(report.edgeId(), report.batchSequence(), recorded, records.size() - recorded,
-                refused);
+                refused, refusals);
     }
 
     /**
@@ -183,44 +196,67 @@ class UsageController {
         return result.getPayload();
     }
 
-    /** A key id (or 'unknown') and a last use the stores can hold. */
-    private static boolean valid(UsageReport.KeyCounts key) {
-        return (ApiKeyUsageRecordedEvent.UNKNOWN_KEY.equals(key.keyId()) || Ids.valid(key.keyId()))
-                && (key.lastUsedAt() == null || TimeBounds.holds(key.lastUsedAt()));
+    /**
+     * Why a key entry is refused, or null when it is taken: a key id (or {@code unknown}), a last use the stores can
+     * hold, and 1 to {@value #MAX_COUNTS_PER_KEY} counts, each with the start of a minute from {@code earliest} to
+     * {@code latest}, an endpoint of 1 to {@value #MAX_ENDPOINT} printable characters, an outcome of the
+     * {@link #OUTCOME} form and a count from 1 to {@value #MAX_COUNT}.
+     */
+    private static String refusal(UsageReport.KeyCounts key, Instant earliest, Instant latest) {
+        if (key == null) {
+            return "no-entry";
+        }
+        if (!ApiKeyUsageRecordedEvent.UNKNOWN_KEY.equals(key.keyId()) && !Ids.valid(key.keyId())) {
+            return INVALID_KEY_ID;
+        }
+        if (key.lastUsedAt() != null && !TimeBounds.holds(key.lastUsedAt())) {
+            return "invalid-last-used-at";
+        }
+        if (key.counts() == null || key.counts().isEmpty() || key.counts().size() > MAX_COUNTS_PER_KEY) {
+            return "invalid-counts";
+        }
+        for (UsageReport.Count count : key.counts()) {
+            String refusal = count == null ? "invalid-counts" : refusal(count, earliest, latest);
+            if (refusal != null) {
+                return refusal;
+            }
+        }
+        return null;
+    }
+
+    private static String refusal(UsageReport.Count count, Instant earliest, Instant latest) {
+        if (count.minute() == null || !count.minute().equals(count.minute().truncatedTo(ChronoUnit.MINUTES))) {
+            return "invalid-minute";
+        }
+        if (count.minute().isBefore(earliest) || count.minute().isAfter(latest)) {
+            return "minute-out-of-range";
+        }
+        if (count.endpoint() == null || count.endpoint().isEmpty() || count.endpoint().length() > MAX_ENDPOINT
+                || count.endpoint().chars().anyMatch(Character::isISOControl)) {
+            return "invalid-endpoint";
+        }
+        if (count.outcome() == null || !OUTCOME.matcher(count.outcome()).matches()) {
+            return "invalid-outcome";
+        }
+        if (count.count() == null || count.count() < 1 || count.count() > MAX_COUNT) {
+            return "invalid-count";
+        }
+        return null;
     }
 
     /**
-     * The key's counts, or null when any is invalid: 1 to {@value #MAX_COUNTS_PER_KEY} of them, each with the start of
-     * a minute from {@code earliest} to {@code latest}, an endpoint of 1 to {@value #MAX_ENDPOINT} printable
-     * characters, an outcome of the {@link #OUTCOME} form (one not among the {@link #OUTCOMES} counted as
-     * {@code other}), and a count from 1 to {@value #MAX_COUNT}.
+     * A valid entry's counts as recorded: an endpoint holding a credential withheld, an outcome not among the
+     * {@link #OUTCOMES} counted as {@code other}.
      */
-    private static List<UsageCount> counts(List<UsageReport.Count> counts, Instant earliest, Instant latest,
-                                           CredentialScreen screen) {
-        if (counts == null || counts.isEmpty() || counts.size() > MAX_COUNTS_PER_KEY) {
-            return null;
-        }
-        List<UsageCount> valid = new ArrayList<>(counts.size());
+    private static List<UsageCount> counts(List<UsageReport.Count> counts, CredentialScreen screen) {
+        List<UsageCount> recorded = new ArrayList<>(counts.size());
         for (UsageReport.Count count : counts) {
-            if (!valid(count, earliest, latest)) {
-                return null;
-            }
             // Events are kept for good, and a client's URL may hold what it pasted there: kept as counted, not as sent.
             // The edge counts a URL holding a key without its path; a segment such as /lkop_ it keeps as it came.
             String endpoint = screen.appearsIn(count.endpoint()) ? WITHHELD_ENDPOINT : count.endpoint();
             String outcome = OUTCOMES.contains(count.outcome()) ? count.outcome() : OTHER_OUTCOME;
-            valid.add(new UsageCount(count.minute(), endpoint, outcome, count.count()));
+            recorded.add(new UsageCount(count.minute(), endpoint, outcome, count.count()));
         }
-        return valid;
-    }
-
-    private static boolean valid(UsageReport.Count count, Instant earliest, Instant latest) {
-        return count != null && count.minute() != null
-                && !count.minute().isBefore(earliest) && !count.minute().isAfter(latest)
-                && count.minute().equals(count.minute().truncatedTo(ChronoUnit.MINUTES))
-                && count.endpoint() != null && !count.endpoint().isEmpty() && count.endpoint().length() <= MAX_ENDPOINT
-                && count.endpoint().chars().noneMatch(Character::isISOControl)
-                && count.outcome() != null && OUTCOME.matcher(count.outcome()).matches()
-                && count.count() != null && count.count() >= 1 && count.count() <= MAX_COUNT;
+        return recorded;
     }
 }
