@@ -12,6 +12,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Predicate;
+import org.slf4j.ILoggerFactory;
 import org.slf4j.Marker;
 
 /**
@@ -40,8 +41,12 @@ final class CredentialLogFilter extends TurboFilter {
         this.named = named;
     }
 
-    /** Installs the filter in {@code logging} to stay through resets, once; again, it adds the new credentials. */
-    static void install(LoggerContext logging, Predicate<String> credentials) {
+    /**
+     * Installs the filter in {@code logging}, logback's, to stay through resets, once; again, it adds the new
+     * credentials. Takes it as SLF4J's type, so that its caller names no logback type ({@link ContainerLogs}).
+     */
+    static void install(ILoggerFactory factory, Predicate<String> credentials) {
+        LoggerContext logging = (LoggerContext) factory;
         synchronized (CredentialLogFilter.class) {
             for (LoggerContextListener listener : logging.getCopyOfListenerList()) {
                 if (listener instanceof Keeper keeper) {

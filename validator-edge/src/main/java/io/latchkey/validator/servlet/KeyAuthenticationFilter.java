@@ -6,6 +6,7 @@ import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.UsageRecorder;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
+import jakarta.servlet.FilterConfig;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
@@ -23,7 +24,8 @@ import java.util.function.Function;
  * admitted request continues with its {@link Decision} in the attribute {@link #DECISION}, its answer carrying the
  * RateLimit header fields when a limiter was asked. Made to pass CORS preflights, it lets one through without a key
  * (browsers send it without credentials): only for an application whose CORS handling answers every preflight
- * without running its handlers, as Spring MVC's does.
+ * without running its handlers, as Spring MVC's does. When it starts, it keeps keys out of the container's log
+ * ({@link ContainerLogs}): Tomcat logs a request it refuses, a key in its URL too, before the filter sees it.
  *
  * <pre>{@code
  * new KeyAuthenticationFilter(validator, KeyAuthenticationFilter.readWriteScopes("orders"))
@@ -79,6 +81,12 @@ public final class KeyAuthenticationFilter implements Filter {
             case "GET", "HEAD", "OPTIONS" -> "read";
             default -> "write";
         };
+    }
+
+    /** Before the container takes requests ({@link ContainerLogs}). */
+    @Override
+    public void init(FilterConfig config) {
+        ContainerLogs.protect(text -> false);
     }
 
     @Override

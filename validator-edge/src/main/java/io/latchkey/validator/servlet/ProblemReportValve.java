@@ -1,6 +1,5 @@
 package io.latchkey.validator.servlet;
 
-import ch.qos.logback.classic.LoggerContext;
 import java.io.IOException;
 import java.io.Writer;
 import java.util.function.Predicate;
@@ -9,7 +8,6 @@ import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.core.StandardHost;
 import org.apache.catalina.valves.ErrorReportValve;
-import org.slf4j.LoggerFactory;
 
 /**
  * Tomcat's answer to a request it refuses before the application sees it (headers or a URI too large, a character a
@@ -18,9 +16,6 @@ import org.slf4j.LoggerFactory;
  * Made by the host by name, so public with a public constructor.
  */
 public final class ProblemReportValve extends ErrorReportValve {
-
-    /** Tomcat's setting of how it logs data a client sent that it refused: {@code NONE} logs none of it. */
-    private static final String USER_DATA_LOG = "org.apache.juli.logging.UserDataHelper.CONFIG";
 
     /**
      * Makes this the error report valve of the context's host, as a Tomcat context customizer. Spring Boot puts a plain
@@ -34,14 +29,8 @@ public final class ProblemReportValve extends ErrorReportValve {
     /** As {@link #install(Context)}, with credentials of the service's own that Tomcat's log must not show either. */
     public static void install(Context context, Predicate<String> credentials) {
         ((StandardHost) context.getParent()).setErrorReportValveClass(ProblemReportValve.class.getName());
-        // Tomcat logs what it refuses as it was sent (a request line it cannot parse, a parameter or a cookie it
-        // cannot decode), a key in it too, and before any filter of ours sees the request. Read by each processor as
-        // it is made, and by Tomcat's parsers as they load: both after this, which comes before the server starts.
-        System.setProperty(USER_DATA_LOG, "NONE");
-        // Its debug log repeats them, and what it received, whatever that setting says.
-        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logging) {
-            CredentialLogFilter.install(logging, credentials);
-        }
+        // Before the server starts, and so before any request.
+        ContainerLogs.protect(credentials);
     }
 
     @Override
