@@ -101,7 +101,10 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
     /**
      * The key's limit changed: the tokens leased under the old one are not spent, so that a lowered limit holds from
      * this decision on rather than once the lease is used up. A lowered limit drops them: given back, they could
-     * reach the shared bucket after this decision's own take and refill what it spent. A raised one gives them back.
+     * reach the shared bucket after this decision's own take and refill what it spent. A raised one gives them back
+     * under the new limit, which the shared bucket takes once it has been taken from under that limit (before, it
+     * drops them, as it drops every give-back of another limit than its last take's: token-bucket.lua). Edges with no
+     * request since the change do not know of it; their leases go back once idle, under the old limit, and are dropped.
      */
     private void changed(String keyId, Lease lease, RateLimit limit) {
         long unused;

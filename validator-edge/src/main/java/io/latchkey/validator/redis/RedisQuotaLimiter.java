@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -27,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * {@link ExactRedisRateLimiter} in the same round trip as its bucket); leased mode (the local-sync
  * rate-limit mode) takes leases of a thousandth of the quota (at most 1,000 requests) and decides from them locally,
  * so edges together never admit more than the quota and may admit less, by about one lease per edge (more after late
- * replies, below).
+ * replies, below), until a lease unused for a second goes back.
  *
  * <p>While Redis is unreachable, decisions continue from the count last seen plus what this edge admitted since,
  * counted as degraded; those admissions are added to the shared count when Redis answers again. An outage can
@@ -60,6 +61,12 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
     private static final long RECHECK_MILLIS = 1_000;
     private static final long CLOSE_WAIT_SECONDS = 1;
     private static final int SETTLES_PER_SECOND = 200;
+    /**
+     * How long a lease may sit unused before it goes back: Redis counts it as admitted, and an edge that receives no
+     * more of the key's requests would otherwise hold it for the rest of the month, also when a lowered quota (which
+     * only a request would tell it of) leaves the other edges less room than its lease.
+     */
+    private static final long IDLE_LEASE_MILLIS = 1_000;
     private static final Logger log = LoggerFactory.getLogger(RedisQuotaLimiter.class);
     /** One thread for every limiter in the process: it only starts calls, a few a second at most. */
     private static final ScheduledExecutorService SETTLER = Executors.newSingleThreadScheduledExecutor(task -> {
@@ -73,12 +80,16 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
     private final Map<String, KeyMonth> keys = new ConcurrentHashMap<>();
     private final MonthSweep sweep = new MonthSweep();
     private final AtomicBoolean settleScheduled = new AtomicBoolean();
+    /** The leased mode's sweep of idle leases; null in exact mode, which leases nothing. */
+    private final ScheduledFuture<?> idleLeases;
     private volatile boolean closed;
 
     private RedisQuotaLimiter(RedisLink link, boolean leased) {
         this.link = link;
         this.leased = leased;
         link.preload(COUNTER);
+        idleLeases = leased ? SETTLER.scheduleWithFixedDelay(this::giveBackIdleLeases, IDLE_LEASE_MILLIS,
+                IDLE_LEASE_MILLIS, TimeUnit.MILLISECONDS) : null;
     }
 
     static String counterKey(String keyId, YearMonth month) {
@@ -209,6 +220,25 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
                 });
     }
 
+    /** Gives back the leases unused for {@value #IDLE_LEASE_MILLIS} ms; not while Redis is away. */
+    private void giveBackIdleLeases() {
+        if (closed || !link.healthy()) {
+            return;
+        }
+        long now = System.nanoTime();
+        Instant at = Instant.now();
+        keys.forEach((keyId, state) -> {
+            if (state.lease.get() > 0 && now - state.leaseUsedAt >= TimeUnit.MILLISECONDS.toNanos(IDLE_LEASE_MILLIS)
+                    && state.giveLeaseBack() != 0) {
+                settleNow(state, counterKey(keyId, state.month), at);
+                // A call on its way already took what was unsent before this: the settler sends the rest.
+                if (state.unsent.get() != 0) {
+                    settleSoon();
+                }
+            }
+        });
+    }
+
     /**
      * Has what this edge has yet to settle (admissions made while Redis was away, counts to give back) sent within
      * about a second, once the link is not paused, and again each second while some is left: the keys' next requests,
@@ -253,6 +283,9 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        if (idleLeases != null) {
+            idleLeases.cancel(false);
+        }
         Instant now = Instant.now();
         // A link paused since an outage sends nothing: its pause, at most a second, is waited out.
         boolean pending = keys.values().stream().anyMatch(state -> state.unsent.get() != 0 || state.lease.get() > 0);
@@ -356,6 +389,7 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
             if (taken == 0) {
                 return QuotaState.at(now, false, state.quota, used);
             }
+            state.leaseUsedAt = System.nanoTime();
             state.lease.addAndGet(taken - 1);
             return QuotaState.at(now, true, state.quota, used - (taken - 1));
         }
@@ -419,6 +453,8 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
         /** The part of {@link #offline} that no call is carrying: what the next call settles. */
         final AtomicLong unsent;
         volatile long seenUsed;
+        /** When the lease was last taken from or added to ({@link System#nanoTime}). */
+        volatile long leaseUsedAt = System.nanoTime();
         /** When Redis was last asked for the count: epoch milliseconds of the request a reply decided, or a recheck. */
         volatile long checkedAt;
         /** Set while a call that settles and reads the count is on its way (a recheck, the settler, closing). */
@@ -464,6 +500,7 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
                     return -1;
                 }
                 if (lease.compareAndSet(current, current - 1)) {
+                    leaseUsedAt = System.nanoTime();
                     return current - 1;
                 }
             }

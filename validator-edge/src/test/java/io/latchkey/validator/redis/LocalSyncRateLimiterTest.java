@@ -160,6 +160,38 @@ class LocalSyncRateLimiterTest {
     }
 
     /**
+     * Edges with no request since a limit was lowered know of no change: the leases they took under the old limit,
+     * given back once idle, must not refill the new limit's bucket that another edge's requests spent.
+     */
+    @Test
+    void idleEdgesLeasesOfTheOldLimitDoNotRefillTheLoweredOnesBucket() throws Exception {
+        List<RedisLink> links = List.of(connected(), connected(), connected());
+        List<LocalSyncRateLimiter> edges = edges(links, Duration.ofSeconds(1));
+        String keyId = UUID.randomUUID().toString();
+        try {
+            RateLimit generous = new RateLimit(10_000, 3600, null);
+            // Two edges lease batches of 100 and spend part of them.
+            for (int i = 0; i < 60; i++) {
+                edges.get(1).acquire(keyId, generous);
+                edges.get(2).acquire(keyId, generous);
+            }
+            RateLimit lowered = new RateLimit(20, 3600, null);
+            int admitted = 0;
+            // Over three sync intervals, during which the two idle edges give their leases back.
+            for (int i = 0; i < 150; i++) {
+                admitted += edges.get(0).acquire(keyId, lowered).allowed() ? 1 : 0;
+                Thread.sleep(20);
+            }
+
+            assertThat(links.stream().mapToLong(RedisLink::degraded).sum()).isZero();
+            assertThat(admitted).as("the lowered limit's bucket, once").isLessThanOrEqualTo(20);
+        } finally {
+            edges.forEach(LocalSyncRateLimiter::close);
+            links.forEach(RedisLink::close);
+        }
+    }
+
+    /**
      * With a leased quota, as the edge pairs them, and a slow rate limit: once the edge knows the quota used up, the
      * key's requests are the quota's refusals for as long as they come, and leave its bucket alone.
      */

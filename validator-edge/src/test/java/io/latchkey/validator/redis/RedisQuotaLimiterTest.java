@@ -229,6 +229,34 @@ class RedisQuotaLimiterTest {
         assertThat(redis.cli("GET", "latchkey:quota:" + keyId + ":" + THIS_MONTH)).isEqualTo("10");
     }
 
+    /**
+     * An edge with no request since a quota was lowered knows of no change: its lease, counted in Redis, goes back once
+     * idle, so that another edge is not refused the quota's remainder for the rest of the month.
+     */
+    @Test
+    void anIdleEdgesLeaseGoesBackSoAnotherEdgeAdmitsALoweredQuotasRemainder() throws Exception {
+        awaitConnected(edgeA);
+        awaitConnected(edgeB);
+        String keyId = keyId();
+        RedisQuotaLimiter idle = leasedWithALeaseOf20(redis, edgeB, keyId);
+        RedisQuotaLimiter active = RedisQuotaLimiter.leased(edgeA);
+        try {
+            int admitted = 0;
+            // At the time it is: a refusing edge asks for the count again once a second of its requests' time.
+            for (int i = 0; i < 100 && admitted < 7; i++) {
+                admitted += active.consume(keyId, 10, Instant.now()).allowed() ? 1 : 0;
+                Thread.sleep(50);
+            }
+
+            assertThat(admitted).as("the lowered quota's remainder, within five seconds").isEqualTo(7);
+            assertThat(active.consume(keyId, 10, Instant.now()).allowed()).isFalse();
+            assertThat(redis.cli("GET", "latchkey:quota:" + keyId + ":" + THIS_MONTH)).isEqualTo("10");
+        } finally {
+            idle.close();
+            active.close();
+        }
+    }
+
     /** What a test that stops its Redis gets: that server, a link to it, an exact limiter on the link, a new key. */
     @FunctionalInterface
     private interface OwnRedisTest {
