@@ -3,10 +3,6 @@ package io.latchkey.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.classic.spi.ThrowableProxyUtil;
-import ch.qos.logback.core.read.ListAppender;
 import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.KeyStatus;
 import io.latchkey.api.Scope;
@@ -15,6 +11,7 @@ import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import io.latchkey.validator.hazelcast.TestCluster;
+import io.latchkey.validator.servlet.ConnectorLog;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,11 +23,9 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -151,16 +146,8 @@ class MalformedRequestFuzzTest {
     void aKeyInARequestTomcatRefusesOrReadsInPiecesNeverReachesTheLog() throws Exception {
         awaitReady();
         String key = KeyFormat.forEnvironment("live").generate();
-        String connector = "org.apache.coyote";
-        java.util.logging.Logger jul = java.util.logging.Logger.getLogger(connector);
-        Logger logback = (Logger) LoggerFactory.getLogger(connector);
-        ListAppender<ILoggingEvent> log = new ListAppender<>();
-        log.start();
-        logback.addAppender(log);
-        logback.setLevel(Level.TRACE);
-        jul.setLevel(java.util.logging.Level.FINEST);
-        try {
-            java.util.logging.Logger.getLogger(connector + ".http11.Http11Processor").info("captured from here");
+        String logged;
+        try (ConnectorLog log = new ConnectorLog(Level.TRACE, java.util.logging.Level.FINEST)) {
             for (String target : List.of("/authorize?k=" + key + "{", "/authorize/" + key + "|",
                     "/authorize?k=\u009c" + key + "\u009d")) {
                 try (Socket socket = new Socket("127.0.0.1", port)) {
@@ -182,14 +169,9 @@ class MalformedRequestFuzzTest {
                 assertThat(new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1))
                         .as("a key in two reads, unknown here").startsWith("HTTP/1.1 401");
             }
-        } finally {
-            logback.detachAppender(log);
-            logback.setLevel(null);
-            jul.setLevel(null);
+            logged = log.text();
         }
-        String logged = log.list.stream().map(event -> event.getFormattedMessage() + (event.getThrowableProxy() == null
-                ? "" : ThrowableProxyUtil.asString(event.getThrowableProxy()))).collect(Collectors.joining("\n"));
-        assertThat(logged).as("Tomcat's connector log reaches the capture").contains("captured from here")
+        assertThat(logged).as("Tomcat's connector log reaches the capture").contains(ConnectorLog.MARK)
                 .doesNotContain(key.substring(key.lastIndexOf('_') + 1));
     }
 

@@ -3,11 +3,7 @@ package io.latchkey.validator.servlet;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.classic.spi.ThrowableProxyUtil;
-import ch.qos.logback.core.read.ListAppender;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.testing.LoopbackPorts;
 import io.latchkey.validator.spring.LatchkeyValidatorAutoConfiguration;
@@ -15,7 +11,6 @@ import java.io.IOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.SpringBootConfiguration;
@@ -33,12 +28,10 @@ import org.springframework.boot.web.servlet.context.ServletWebServerApplicationC
  */
 class EmbeddedContainerLogTest {
 
-    private static final String CONNECTOR = "org.apache.coyote";
-
     @SpringBootConfiguration
     @ImportAutoConfiguration({PropertyPlaceholderAutoConfiguration.class,
-            ServletWebServerFactoryAutoConfiguration.class, DispatcherServletAutoConfiguration.class, HazelcastAutoConfiguration.class,
-            LatchkeyValidatorAutoConfiguration.class})
+            ServletWebServerFactoryAutoConfiguration.class, DispatcherServletAutoConfiguration.class,
+            HazelcastAutoConfiguration.class, LatchkeyValidatorAutoConfiguration.class})
     static class Service {
     }
 
@@ -63,16 +56,7 @@ class EmbeddedContainerLogTest {
                 "latchkey.hazelcast.cluster-name=embedded-" + UUID.randomUUID(), "latchkey.hazelcast.port=" + member,
                 "latchkey.hazelcast.members=127.0.0.1:" + member).run()) {
             int port = ((ServletWebServerApplicationContext) service).getWebServer().getPort();
-            // After the start: Spring Boot sets logging up as the service starts, which drops appenders added before.
-            java.util.logging.Logger jul = java.util.logging.Logger.getLogger(CONNECTOR);
-            Logger logback = (Logger) LoggerFactory.getLogger(CONNECTOR);
-            ListAppender<ILoggingEvent> log = new ListAppender<>();
-            log.start();
-            logback.addAppender(log);
-            logback.setLevel(Level.DEBUG);
-            jul.setLevel(java.util.logging.Level.FINE);
-            try {
-                java.util.logging.Logger.getLogger(CONNECTOR + ".http11.Http11Processor").info("captured from here");
+            try (ConnectorLog log = new ConnectorLog(Level.DEBUG, java.util.logging.Level.FINE)) {
                 try (Socket socket = new Socket("127.0.0.1", port)) {
                     socket.setSoTimeout(5_000);
                     socket.getOutputStream().write(("GET /orders/1?api_key=" + key + "{x HTTP/1.1\r\nHost: a\r\n\r\n")
@@ -80,15 +64,10 @@ class EmbeddedContainerLogTest {
                     assertThat(new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1))
                             .startsWith("HTTP/1.1 400");
                 }
-            } finally {
-                logback.detachAppender(log);
-                logback.setLevel(null);
-                jul.setLevel(null);
+                logged = log.text();
             }
-            logged = log.list.stream().map(event -> event.getFormattedMessage() + (event.getThrowableProxy() == null
-                    ? "" : ThrowableProxyUtil.asString(event.getThrowableProxy()))).collect(Collectors.joining("\n"));
         }
-        assertThat(logged).as("Tomcat's connector log reaches the capture").contains("captured from here")
+        assertThat(logged).as("Tomcat's connector log reaches the capture").contains(ConnectorLog.MARK)
                 .doesNotContain(key.substring(key.lastIndexOf('_') + 1));
     }
 }
