@@ -20,6 +20,7 @@ final class FilterSettings {
 
     private static final String PREFIX = "latchkey.filter";
     private static final String URL_PATTERNS = PREFIX + ".url-patterns";
+    private static final String USAGE_COMMAND_URL = "latchkey.usage.command-url";
     /** The properties the filter takes, in the form relaxed binding compares them in. */
     private static final Set<String> KNOWN = Set.of("urlpatterns", "resource", "order", "passcorspreflights");
 
@@ -57,6 +58,18 @@ final class FilterSettings {
         if (urlPatterns(binder).isEmpty() && !settings.isEmpty()) {
             throw new IllegalStateException(PREFIX + " " + new TreeSet<>(settings.keySet()) + " set without "
                     + URL_PATTERNS + ": no path would need a key. Set the paths to protect, such as /api/*.");
+        }
+    }
+
+    /**
+     * Throws for {@code latchkey.usage.command-url} (set in any form, empty too) without {@code url-patterns}: usage
+     * reporting counts the filter's answers, so without a filter it would report nothing, and nothing would say so.
+     */
+    static void checkUsage(Binder binder) {
+        if (binder.bind(USAGE_COMMAND_URL, String.class).isBound() && !configured(binder)) {
+            throw new IllegalStateException(USAGE_COMMAND_URL + " set without " + URL_PATTERNS + ": usage reporting "
+                    + "counts the filter's answers, and no filter is made without url-patterns. Set the paths to "
+                    + "protect, such as /api/*, or remove " + USAGE_COMMAND_URL + ".");
         }
     }
 

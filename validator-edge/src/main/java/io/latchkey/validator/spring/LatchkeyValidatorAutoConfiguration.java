@@ -3,6 +3,7 @@ package io.latchkey.validator.spring;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.secret.KeyHasher;
+import io.latchkey.edge.EdgeApplication;
 import io.latchkey.edge.UsageReporting;
 import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.QuotaLimiter;
@@ -95,12 +96,20 @@ public class LatchkeyValidatorAutoConfiguration {
      * Refuses to start with filter settings that would protect nothing without a word: a {@code latchkey.filter}
      * property this release does not know (a misspelt {@code url-pattern}), settings without
      * {@code url-patterns}, or a pattern the servlet container does not read as meant ({@code /orders/**}, which it
-     * takes as that exact path, not the paths under {@code /orders}). Before any bean is made, so that the member
-     * never joins the replica cluster only to leave it.
+     * takes as that exact path, not the paths under {@code /orders}); or {@code latchkey.usage.command-url} without
+     * {@code url-patterns}, which would report nothing. Before any bean is made, so that the member never joins the
+     * replica cluster only to leave it.
      */
     @Bean
     static BeanFactoryPostProcessor latchkeyFilterSettings(Environment environment) {
-        return factory -> FilterSettings.check(Binder.get(environment));
+        return factory -> {
+            Binder binder = Binder.get(environment);
+            FilterSettings.check(binder);
+            // The edge reports its own answers to the same command-url, with no filter of this configuration.
+            if (factory.getBeanNamesForType(EdgeApplication.class, false, false).length == 0) {
+                FilterSettings.checkUsage(binder);
+            }
+        };
     }
 
     /**

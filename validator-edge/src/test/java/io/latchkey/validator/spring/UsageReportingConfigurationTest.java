@@ -10,9 +10,11 @@ import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.UsageRecorder;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 
 /** When the auto-configured filter reports its answers as usage, and when it does not. */
 class UsageReportingConfigurationTest {
@@ -39,6 +41,16 @@ class UsageReportingConfigurationTest {
                     return Instant.now();
                 }
             }).build();
+        }
+    }
+
+    /** The settings' check, as the auto-configuration registers it. */
+    @Configuration(proxyBeanMethods = false)
+    static class SettingsCheck {
+
+        @Bean
+        static BeanFactoryPostProcessor latchkeyFilterSettings(Environment environment) {
+            return LatchkeyValidatorAutoConfiguration.latchkeyFilterSettings(environment);
         }
     }
 
@@ -70,5 +82,21 @@ class UsageReportingConfigurationTest {
                 assertThat(context).getFailure().rootCause().hasMessageContaining("must be http(s)://host[:port]"));
         service("latchkey.usage.command-url=http://127.0.0.1:8081").run(context ->
                 assertThat(context).getFailure().rootCause().hasMessageContaining("usage token is required"));
+    }
+
+    /** Without a filter there are no answers to count: the service would start and report nothing, without a word. */
+    @Test
+    void aCommandUrlWithoutUrlPatternsStopsTheServiceWithTheReason() {
+        for (String url : new String[] {"http://127.0.0.1:8081", ""}) {
+            new ApplicationContextRunner().withUserConfiguration(SettingsCheck.class)
+                    .withPropertyValues("latchkey.usage.command-url=" + url, "latchkey.usage.token=a-usage-token-of-16")
+                    .run(context -> assertThat(context).getFailure()
+                            .hasMessageContaining("latchkey.usage.command-url set without latchkey.filter.url-patterns")
+                            .hasMessageContaining("counts the filter's answers"));
+        }
+        new ApplicationContextRunner().withUserConfiguration(SettingsCheck.class)
+                .withPropertyValues("latchkey.usage.command-url=http://127.0.0.1:8081",
+                        "latchkey.filter.url-patterns=/orders/*")
+                .run(context -> assertThat(context).hasNotFailed());
     }
 }
