@@ -87,6 +87,11 @@ final class UsageReporter implements AutoCloseable {
     private long pendingSince;
     /** Whether the flush under way (or last made) has counted a failure. */
     private boolean failureCounted;
+    /** Why sends last failed, as last logged ({@code unreachable}, or a status); null while reports get through. */
+    private String failingWith;
+    private long failureLoggedAt;
+    /** Sends failed since reports last got through. */
+    private long failedSends;
 
     /**
      * @param shutdownBudget how long {@link #close()} may spend sending what is left: a stop must end even while the
@@ -186,6 +191,7 @@ final class UsageReporter implements AutoCloseable {
             if ((answer.statusCode() == 400 || answer.statusCode() == 422) && fromCommandSide(answer)) {
                 // The command side will never take this report: sending it again would block every later one.
                 rejected.incrementAndGet();
+                gotThrough();
                 log.error("Usage report {} of edge {} was refused as invalid ({}); its counts are dropped", sequence,
                         edgeId, answer.statusCode());
                 counter.acknowledge(takePending());
@@ -205,20 +211,32 @@ final class UsageReporter implements AutoCloseable {
                 // recorded; a 413 (a part that cannot be made smaller) and a proxy's 400 never do.
                 maybeRecorded |= answer.statusCode() >= 500;
                 failed();
-                log.warn("Usage report {} of edge {} answered {}; it will be sent again", sequence, edgeId,
-                        answer.statusCode());
+                if (answer.statusCode() == 401 || answer.statusCode() == 403) {
+                    logFailure(String.valueOf(answer.statusCode()), "Usage report {} of edge {} answered {}: the "
+                            + "usage token is wrong or missing (latchkey.usage.token, LATCHKEY_USAGE_TOKEN: the "
+                            + "installation's usage token, as the command side has it); it will be sent again",
+                            sequence, edgeId, answer.statusCode());
+                } else {
+                    logFailure(String.valueOf(answer.statusCode()), "Usage report {} of edge {} answered {}; it will "
+                            + "be sent again", sequence, edgeId, answer.statusCode());
+                }
                 return false;
             }
             noteRefusedKeys(answer.body());
         } catch (IOException e) {
             maybeRecorded = true;
             failed();
+            logFailure("unreachable", "Usage reports cannot reach the command side at {} ({}): check "
+                    + "latchkey.usage.command-url and that the command side is up. They are sent again; minutes "
+                    + "unsent for half an hour are dropped, and a report unsent for an hour is given up", endpoint,
+                    cause(e));
             return false;
         } catch (InterruptedException e) {
             maybeRecorded = true;
             Thread.currentThread().interrupt();
             return false;
         }
+        gotThrough();
         counter.acknowledge(takePending());
         progressed = true;
         lastRefusedKey = null;
@@ -312,6 +330,38 @@ final class UsageReporter implements AutoCloseable {
         }
         return named.isEmpty() ? "no reason given" : String.join(", ", named)
                 + (entries.size() > named.size() ? ", …" : "");
+    }
+
+    /**
+     * Logs a send that failed: the first of a run, one failing for another reason, then once a minute while it lasts,
+     * so that a wrong URL or token, or a command side down, is told without a line every second.
+     */
+    private void logFailure(String reason, String message, Object... arguments) {
+        failedSends++;
+        long now = counter.millis();
+        if (!reason.equals(failingWith) || now - failureLoggedAt >= 60_000) {
+            failingWith = reason;
+            failureLoggedAt = now;
+            log.warn(message, arguments);
+        }
+    }
+
+    private void gotThrough() {
+        if (failingWith != null) {
+            log.info("Usage reports reach the command side at {} again, after {} failed sends", endpoint, failedSends);
+            failingWith = null;
+        }
+        failedSends = 0;
+    }
+
+    /** The exception and the first message in its causes: the HTTP client's own often has none. */
+    private static String cause(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause.getMessage() != null && !cause.getMessage().isBlank()) {
+                return e.getClass().getSimpleName() + ": " + cause.getMessage();
+            }
+        }
+        return e.getClass().getSimpleName();
     }
 
     /** Lets the counter drop minutes too old to wait for: an outage would otherwise hold them until memory ran out. */

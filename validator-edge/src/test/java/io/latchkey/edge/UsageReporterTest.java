@@ -2,6 +2,7 @@ package io.latchkey.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
@@ -456,6 +457,91 @@ class UsageReporterTest {
                 .containsOnly(1L, 2L);
         assertThat(sent.get(2).at("/keys/0/counts/0/count").asLong()).as("only the new decision").isEqualTo(1);
         assertThat(sent.get(2).at("/keys/0/counts").size()).isEqualTo(1);
+    }
+
+    /** The reporter's lines at WARN and INFO while {@code sends} runs. */
+    private static List<ILoggingEvent> logged(Runnable sends) {
+        Logger logger = (Logger) LoggerFactory.getLogger(UsageReporter.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            sends.run();
+        } finally {
+            logger.detachAppender(logged);
+        }
+        return logged.list;
+    }
+
+    @Test
+    void anUnreachableCommandSideIsLoggedAtTheFirstFailureThenOnceAMinuteAndWhenReportsGetThroughAgain()
+            throws IOException {
+        SettableClock now = new SettableClock(Instant.parse("2030-01-01T10:00:20Z"));
+        UsageCounter counted = new UsageCounter(now);
+        int port = LoopbackPorts.free();
+        URI url = URI.create("http://127.0.0.1:" + port);
+        HttpServer[] commandSide = new HttpServer[1];
+        try (UsageReporter reporter = new UsageReporter(counted, url, "a-usage-token-of-16", JSON,
+                Duration.ofHours(1), Duration.ofMillis(100))) {
+            counted.record(KEY, "/orders", "valid");
+            List<ILoggingEvent> lines = logged(() -> {
+                for (int second = 0; second < 70; second++) {
+                    assertThat(reporter.flush()).isFalse();
+                    now.set(now.instant().plusSeconds(1));
+                }
+                try {
+                    commandSide[0] = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
+                            0);
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+                commandSide[0].createContext("/v1/usage", exchange -> {
+                    exchange.getRequestBody().readAllBytes();
+                    exchange.sendResponseHeaders(200, -1);
+                    exchange.close();
+                });
+                commandSide[0].start();
+                assertThat(reporter.flush()).isTrue();
+            });
+            assertThat(lines).filteredOn(line -> line.getLevel() == Level.WARN).hasSize(2).allSatisfy(line ->
+                    assertThat(line.getFormattedMessage()).contains("cannot reach the command side at " + url)
+                            .contains("ConnectException").contains("latchkey.usage.command-url")
+                            .doesNotContain("a-usage-token-of-16"));
+            assertThat(lines).filteredOn(line -> line.getLevel() == Level.INFO).singleElement()
+                    .extracting(ILoggingEvent::getFormattedMessage).asString()
+                    .contains("reach the command side at " + url + "/v1/usage again, after 70 failed sends");
+        } finally {
+            if (commandSide[0] != null) {
+                commandSide[0].stop(0);
+            }
+        }
+    }
+
+    @Test
+    void aRefusedTokenIsLoggedAsAWrongUsageTokenNamingTheSettingOnceAMinute() throws IOException {
+        SettableClock now = new SettableClock(Instant.parse("2030-01-01T10:00:20Z"));
+        for (int status : new int[] {401, 403}) {
+            UsageCounter counted = new UsageCounter(now);
+            HttpServer commandSide = refusing(status, "application/problem+json", new CopyOnWriteArrayList<>());
+            try (UsageReporter reporter = new UsageReporter(counted,
+                    URI.create("http://127.0.0.1:" + commandSide.getAddress().getPort()), "a-wrong-token-of-16", JSON,
+                    Duration.ofHours(1), Duration.ofMillis(100))) {
+                counted.record(KEY, "/orders", "valid");
+                List<ILoggingEvent> lines = logged(() -> {
+                    for (int second = 0; second < 61; second++) {
+                        assertThat(reporter.flush()).isFalse();
+                        now.set(now.instant().plusSeconds(1));
+                    }
+                });
+                assertThat(lines).as("status " + status).hasSize(2).allSatisfy(line -> assertThat(line.getLevel())
+                        .isEqualTo(Level.WARN)).allSatisfy(line -> assertThat(line.getFormattedMessage())
+                        .contains("answered " + status + ": the usage token is wrong or missing")
+                        .contains("latchkey.usage.token").contains("LATCHKEY_USAGE_TOKEN")
+                        .doesNotContain("a-wrong-token-of-16"));
+            } finally {
+                commandSide.stop(0);
+            }
+        }
     }
 
     private static long total(List<UsageCounter.KeyReport> report) {
