@@ -12,6 +12,7 @@ import io.latchkey.validator.KeyReplica;
 import io.latchkey.validator.ReplicaUnavailableException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -97,6 +98,7 @@ public final class HazelcastKeyReplica implements KeyReplica {
     }
 
     static HazelcastKeyReplica of(HazelcastInstance hazelcast, Duration unreadyWarning) {
+        Objects.requireNonNull(hazelcast, "hazelcast is required: a member made from ReplicaCluster.memberConfig");
         if (!ReplicaCluster.isReplicaMember(hazelcast)) {
             throw new IllegalArgumentException("Hazelcast instance " + hazelcast.getName() + " cannot hold the key "
                     + "replica: make it a member from ReplicaCluster.memberConfig (a client, or a member configured "

@@ -13,6 +13,7 @@ import com.hazelcast.spi.merge.DiscardMergePolicy;
 import io.latchkey.api.secret.KeyHash;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -41,10 +42,22 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
         clusterName = clusterName == null || clusterName.isBlank() ? "latchkey" : clusterName;
         host = host == null || host.isBlank() ? "127.0.0.1" : host;
         port = port == 0 ? FIRST_PORT : port;
+        if (members != null && members.stream().anyMatch(Objects::isNull)) {
+            throw new IllegalArgumentException("members (latchkey.hazelcast.members) holds no address where one is "
+                    + "expected: " + members);
+        }
         members = members == null || members.isEmpty() ? List.of(host) : List.copyOf(members);
     }
 
+    /**
+     * @param instanceName the member's name, unique in this JVM: Hazelcast takes a second member of the same name for
+     *                     the first
+     */
     public Config memberConfig(String instanceName) {
+        if (instanceName == null || instanceName.isBlank()) {
+            throw new IllegalArgumentException("instanceName is required, and must be unique in this JVM, not '"
+                    + instanceName + "'");
+        }
         Config config = new Config(instanceName);
         config.setClusterName(clusterName);
         config.setProperty("hazelcast.phone.home.enabled", "false");

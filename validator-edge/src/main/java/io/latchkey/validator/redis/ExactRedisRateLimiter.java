@@ -10,6 +10,7 @@ import io.latchkey.validator.ratelimit.LocalRateLimiter;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -67,7 +68,7 @@ public final class ExactRedisRateLimiter implements RateLimiter {
     }
 
     ExactRedisRateLimiter(RedisLink link, LocalRateLimiter local) {
-        this.link = link;
+        this.link = Objects.requireNonNull(link, "link is required: a RedisLink.open");
         this.local = local;
         link.preload(BUCKET);
         link.preload(BUCKET_AND_COUNTER);

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -46,7 +47,11 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
     private final long syncNanos;
 
     public LocalSyncRateLimiter(RedisLink link, Duration syncInterval) {
-        this.link = link;
+        this.link = Objects.requireNonNull(link, "link is required: a RedisLink.open");
+        Objects.requireNonNull(syncInterval, "syncInterval is required: how long an unused lease is kept");
+        if (syncInterval.isNegative() || syncInterval.isZero()) {
+            throw new IllegalArgumentException("syncInterval must be positive, not " + syncInterval);
+        }
         this.local = LocalRateLimiter.create();
         this.syncNanos = syncInterval.toNanos();
         link.preload(ExactRedisRateLimiter.BUCKET);

@@ -34,6 +34,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -117,6 +118,9 @@ public final class RedisLink implements AutoCloseable {
     private final AtomicLong warnedOutage = new AtomicLong(LinkPauses.NO_OUTAGE);
 
     private RedisLink(String uri, Duration budget, Duration pause) {
+        Objects.requireNonNull(uri, "uri is required, such as redis://127.0.0.1:6379");
+        Objects.requireNonNull(budget, "budget is required: how long a decision may wait for Redis");
+        Objects.requireNonNull(pause, "pause is required: the longest time to stay away from Redis after a failure");
         if (budget.isNegative() || budget.isZero() || pause.isNegative() || pause.isZero()) {
             throw new IllegalArgumentException("The Redis budget and pause must be positive, not " + budget + " and "
                     + pause);

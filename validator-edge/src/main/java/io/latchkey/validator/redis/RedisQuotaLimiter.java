@@ -9,6 +9,7 @@ import java.time.YearMonth;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -85,7 +86,7 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
     private volatile boolean closed;
 
     private RedisQuotaLimiter(RedisLink link, boolean leased) {
-        this.link = link;
+        this.link = Objects.requireNonNull(link, "link is required: a RedisLink.open");
         this.leased = leased;
         link.preload(COUNTER);
         idleLeases = leased ? SETTLER.scheduleWithFixedDelay(this::giveBackIdleLeases, IDLE_LEASE_MILLIS,

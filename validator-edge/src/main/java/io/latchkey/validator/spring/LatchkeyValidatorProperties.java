@@ -69,6 +69,10 @@ public record LatchkeyValidatorProperties(String pepper, Hazelcast hazelcast, Re
 
         public Replica {
             maxLag = maxLag == null ? KeyValidatorBuilder.DEFAULT_MAX_LAG : maxLag;
+            // Checked as the properties bind, to name the setting, and before the member joins the cluster.
+            if (maxLag.isNegative() || maxLag.isZero()) {
+                throw new IllegalArgumentException("latchkey.replica.max-lag must be positive, not " + maxLag);
+            }
         }
     }
 

@@ -15,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.Socket;
 import java.net.SocketException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -81,6 +82,19 @@ class ReplicaClusterTest {
         assertThat(embedded.getProperty("hazelcast.socket.bind.any")).isEqualTo("false");
         assertThat(new ReplicaCluster("c", "*", 5701, List.of("edge")).memberConfig("container")
                 .getProperty("hazelcast.socket.bind.any")).as("containers bind every interface").isNull();
+    }
+
+    @Test
+    void aMissingInstanceNameMemberAddressOrMemberIsRefusedAtTheCallNamingIt() {
+        ReplicaCluster cluster = new ReplicaCluster("c", "127.0.0.1", 5701, null);
+        for (String name : new String[] {null, " "}) {
+            assertThatThrownBy(() -> cluster.memberConfig(name)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("instanceName is required, and must be unique in this JVM");
+        }
+        assertThatThrownBy(() -> new ReplicaCluster("c", "127.0.0.1", 5701, Arrays.asList("10.0.0.5", null)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("latchkey.hazelcast.members");
+        assertThatThrownBy(() -> HazelcastKeyReplica.of(null)).isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("hazelcast is required");
     }
 
     private static Optional<InetAddress> networkAddress() throws SocketException {
