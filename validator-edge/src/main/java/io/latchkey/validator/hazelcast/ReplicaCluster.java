@@ -11,10 +11,15 @@ import com.hazelcast.config.SerializerConfig;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.spi.merge.DiscardMergePolicy;
 import io.latchkey.api.secret.KeyHash;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.net.UnknownHostException;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Member configuration for the replica cluster: TCP-IP join on explicit addresses (never multicast), a cluster name
@@ -22,8 +27,8 @@ import java.util.Set;
  * hold a replicated map.
  *
  * @param clusterName separates clusters sharing hosts
- * @param host        the interface to bind and advertise; {@code *} lets Hazelcast choose (containers), and then
- *                    {@code members} must name the other members
+ * @param host        the interface to bind and advertise, by an IP address of this machine's; {@code *} lets
+ *                    Hazelcast choose (containers), and then {@code members} must name the other members
  * @param port        first port to try; later members of the same host take the next free one
  * @param members     addresses of other members ({@code host:port}, or {@code host} for the ports an installation's
  *                    members take, 5701 to 5710); by default {@code host}
@@ -31,6 +36,12 @@ import java.util.Set;
 public record ReplicaCluster(String clusterName, String host, int port, List<String> members) {
 
     static final String ANY_INTERFACE = "*";
+    /**
+     * An IPv4 address (each part up to 255), or an IPv6 one (hex digits and colons, an IPv4 tail and a zone allowed):
+     * what InetAddress reads without looking a name up.
+     */
+    private static final Pattern IP_LITERAL = Pattern.compile("((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){3}"
+            + "(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9_.-]+)?");
     /** The port an installation's first member takes; the next ones take the following ports. */
     static final int FIRST_PORT = 5701;
     /** How many ports from {@link #FIRST_PORT} a member address without a port stands for. */
@@ -58,6 +69,7 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
             throw new IllegalArgumentException("instanceName is required, and must be unique in this JVM, not '"
                     + instanceName + "'");
         }
+        checkHost();
         Config config = new Config(instanceName);
         config.setClusterName(clusterName);
         config.setProperty("hazelcast.phone.home.enabled", "false");
@@ -99,6 +111,45 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
         config.addMapConfig(new MapConfig(ReplicaMaps.META).setBackupCount(MapConfig.MAX_BACKUP_COUNT));
         config.getMemberAttributeConfig().setAttribute(INSTANCE_ATTRIBUTE, instanceName);
         return config;
+    }
+
+    /**
+     * Refuses a host Hazelcast would fail on only once started, after a warning per address it tried: a host name
+     * ({@code localhost}; Hazelcast matches interfaces by address), the wildcard address, an address of another
+     * machine, or {@code *} with no members to join (it would ask an address {@code *}, and stay alone).
+     */
+    private void checkHost() {
+        if (ANY_INTERFACE.equals(host)) {
+            if (members.contains(ANY_INTERFACE)) {
+                throw new IllegalArgumentException("latchkey.hazelcast.host is * (every interface), so "
+                        + "latchkey.hazelcast.members must name the members to join (host or host:port, such as a "
+                        + "compose service's name), not " + members);
+            }
+            return;
+        }
+        String refused = "latchkey.hazelcast.host must be an IP address of this machine's, the interface the member "
+                + "binds and advertises (or * for every interface, with latchkey.hazelcast.members), not '" + host
+                + "'";
+        if (!IP_LITERAL.matcher(host).matches()) {
+            throw new IllegalArgumentException(refused + ": a host name belongs in latchkey.hazelcast.members");
+        }
+        InetAddress address;
+        try {
+            // A literal: no name is looked up.
+            address = InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException(refused, e);
+        }
+        if (address.isAnyLocalAddress()) {
+            throw new IllegalArgumentException(refused + ": use * for every interface");
+        }
+        try {
+            if (NetworkInterface.getByInetAddress(address) == null) {
+                throw new IllegalArgumentException(refused + ": no interface of this machine has it");
+            }
+        } catch (SocketException e) {
+            // The interfaces could not be listed: Hazelcast, which lists them too, says what it finds.
+        }
     }
 
     /**

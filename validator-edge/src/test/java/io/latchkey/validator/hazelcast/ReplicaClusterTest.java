@@ -97,6 +97,27 @@ class ReplicaClusterTest {
                 .hasMessageContaining("hazelcast is required");
     }
 
+    /** Hazelcast would fail on each only once started, after a warning per address, or join no one. */
+    @Test
+    void aHostThatIsNoAddressOfThisMachineIsRefusedBeforeTheMemberStartsNamingTheSettings() {
+        // 192.0.2.1 is reserved for documentation: no machine has it.
+        for (String host : new String[] {"localhost", "edge.internal", "0.0.0.0", "::", "192.0.2.1", "10.0.0.*",
+                "300.1.1.1"}) {
+            assertThatThrownBy(() -> new ReplicaCluster("c", host, 5701, List.of("127.0.0.1")).memberConfig("m"))
+                    .as(host).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("latchkey.hazelcast.host must be an IP address of this machine's")
+                    .hasMessageContaining("'" + host + "'");
+        }
+        assertThatThrownBy(() -> new ReplicaCluster("c", "*", 5701, null).memberConfig("m"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("latchkey.hazelcast.members must name the members to join");
+        // As docker-compose sets them: every interface, the members by their service names.
+        assertThat(new ReplicaCluster("c", "*", 5701, List.of("command-side", "query-side", "edge"))
+                .memberConfig("m").getNetworkConfig().getInterfaces().isEnabled()).isFalse();
+        assertThat(new ReplicaCluster("c", "127.0.0.1", 5701, List.of("edge.internal")).memberConfig("m")
+                .getNetworkConfig().getInterfaces().getInterfaces()).containsExactly("127.0.0.1");
+    }
+
     private static Optional<InetAddress> networkAddress() throws SocketException {
         return NetworkInterface.networkInterfaces().filter(ReplicaClusterTest::up)
                 .flatMap(NetworkInterface::inetAddresses)
