@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -543,6 +544,8 @@ public final class RedisLink implements AutoCloseable {
         int awaiting;
         /** Connections made and remade so far: a load still trying on an earlier one stops ({@link #load}). */
         final AtomicInteger connects = new AtomicInteger();
+        /** The last connect started, done once its outcome is handled ({@link #made}); guarded by this line. */
+        private CompletableFuture<?> attempt = CompletableFuture.completedFuture(null);
 
         Line(ClientResources resources, EventLoop loop) {
             this.client = RedisClient.create(resources);
@@ -588,9 +591,13 @@ public final class RedisLink implements AutoCloseable {
             try {
                 client.getResources().eventExecutorGroup().execute(() -> {
                     try {
-                        if (!closed) {
-                            client.connectAsync(StringCodec.UTF8, uri).whenComplete(this::made);
-                            return;
+                        // Under the line's lock, so that a close either sees this connect or keeps it from starting.
+                        synchronized (this) {
+                            if (!closed) {
+                                attempt = client.connectAsync(StringCodec.UTF8, uri).toCompletableFuture()
+                                        .whenComplete(this::made);
+                                return;
+                            }
                         }
                     } catch (IllegalStateException refused) {
                         // Closed after the check, Lettuce refuses to connect with its resources shut down.
@@ -607,12 +614,15 @@ public final class RedisLink implements AutoCloseable {
 
         private void made(StatefulRedisConnection<String, String> made, Throwable failure) {
             if (failure == null) {
-                connection = made;
                 failing = false;
-                // A close that came first found none to close.
                 if (closed) {
+                    // A close that came first found none to close: left unset, so that it is not closed twice.
                     made.closeAsync();
-                } else if (loop == null) {
+                    connecting.set(false);
+                    return;
+                }
+                connection = made;
+                if (loop == null) {
                     // Loaded by the listener already; once more, not tried again, for a script added after it ran and
                     // before the connection was set here, where preload looks for it.
                     preloaded.forEach(script -> load(script, made, ONCE, 0));
@@ -660,8 +670,23 @@ public final class RedisLink implements AutoCloseable {
             });
         }
 
+        /**
+         * Waits for a connect under way to be made or to fail, for the connect timeout at most, before the client
+         * shuts down: shut down under it, Netty logs the channel it can no longer register as errors, with traces.
+         */
         void close() {
-            closed = true;
+            CompletableFuture<?> connecting;
+            synchronized (this) {
+                closed = true;
+                connecting = attempt;
+            }
+            try {
+                connecting.get(options.getSocketOptions().getConnectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException | CancellationException e) {
+                log.debug("Closing the link to Redis at {} while a connection was being made", address(), e);
+            }
             StatefulRedisConnection<String, String> current = connection;
             if (current != null) {
                 current.close();

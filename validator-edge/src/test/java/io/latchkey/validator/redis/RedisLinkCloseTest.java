@@ -1,0 +1,55 @@
+package io.latchkey.validator.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.latchkey.api.RateLimit;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/** A link closed at once after it was opened, its connection still being made, closes without a word. */
+class RedisLinkCloseTest {
+
+    private static final RedisServer redis = new RedisServer();
+
+    @AfterAll
+    static void stop() {
+        redis.close();
+    }
+
+    @Test
+    void aLinkClosedWhileItsConnectionIsBeingMadeLogsNothingAboveDebug() throws InterruptedException {
+        Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        root.addAppender(logged);
+        try {
+            // Closed at once: the connection is still being made, at any of its steps as the cycles go.
+            for (int cycle = 0; cycle < 100; cycle++) {
+                RedisLink.open(redis.uri(), Duration.ofMillis(5), Duration.ofSeconds(1)).close();
+            }
+            // As a service stopped right after its start: the limiters made, one decision, all closed.
+            for (int cycle = 0; cycle < 20; cycle++) {
+                try (RedisLink link = RedisLink.open(redis.uri(), Duration.ofMillis(5), Duration.ofSeconds(1));
+                     LocalSyncRateLimiter rateLimiter = new LocalSyncRateLimiter(link, Duration.ofSeconds(1));
+                     RedisQuotaLimiter ignored = RedisQuotaLimiter.leased(link)) {
+                    rateLimiter.acquire("key-" + cycle, new RateLimit(10, 1, null));
+                }
+            }
+            // Until Lettuce's threads have ended: what they log when shut down under a connect comes after close.
+            for (int i = 0; i < 100 && Thread.getAllStackTraces().keySet().stream()
+                    .anyMatch(thread -> thread.getName().startsWith("lettuce-")); i++) {
+                Thread.sleep(50);
+            }
+        } finally {
+            root.detachAppender(logged);
+        }
+        assertThat(logged.list).filteredOn(event -> event.getLevel().isGreaterOrEqual(Level.INFO))
+                .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
+    }
+}
