@@ -8,6 +8,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.latchkey.api.RateLimit;
 import java.time.Duration;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -49,7 +50,11 @@ class RedisLinkCloseTest {
         } finally {
             root.detachAppender(logged);
         }
+        // Links of other tests in this JVM to their own servers, stopped by now, log their reconnects meanwhile.
+        Pattern otherServer = Pattern.compile("(Reconnecting|Cannot reconnect).*127\\.0\\.0\\.1[^:]*:(?!"
+                + redis.port() + "\\b)\\d+.*", Pattern.DOTALL);
         assertThat(logged.list).filteredOn(event -> event.getLevel().isGreaterOrEqual(Level.INFO))
-                .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
+                .extracting(ILoggingEvent::getFormattedMessage)
+                .filteredOn(message -> !otherServer.matcher(message).matches()).isEmpty();
     }
 }
