@@ -107,8 +107,9 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
      * The key's limit changed: the tokens leased under the old one are not spent, so that a lowered limit holds from
      * this decision on rather than once the lease is used up. A lowered limit drops them: given back, they could
      * reach the shared bucket after this decision's own take and refill what it spent. A raised one gives them back
-     * under the new limit, which the shared bucket takes once it has been taken from under that limit (before, it
-     * drops them, as it drops every give-back of another limit than its last take's: token-bucket.lua). Edges with no
+     * under the new limit, which the shared bucket takes only once it has been taken from under that limit, and this
+     * give-back usually comes first: it drops them then, as it drops every give-back of another limit than its last
+     * take's (token-bucket.lua), and the edge admits up to a lease less until the bucket refills. Edges with no
      * request since the change do not know of it; their leases go back once idle, under the old limit, and are dropped.
      */
     private void changed(String keyId, Lease lease, RateLimit limit) {
@@ -259,10 +260,16 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
             if (now - lease.lastUsed < syncNanos || lease.refilling.get()) {
                 return;
             }
-            long unused = lease.tokens.getAndSet(0);
+            long unused;
+            RateLimit limit;
+            // Together: a limit changed between the two would give the old lease's tokens back under the new one.
+            synchronized (lease) {
+                unused = lease.tokens.getAndSet(0);
+                limit = lease.limit;
+            }
             if (unused > 0) {
                 // Not kept when the reply is late: Redis most likely has them back, and twice would pass the limit.
-                ExactRedisRateLimiter.take(link, keyId, lease.limit, -unused, false);
+                ExactRedisRateLimiter.take(link, keyId, limit, -unused, false);
             } else {
                 leases.remove(keyId, lease);
             }
@@ -341,9 +348,14 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
         List<CompletableFuture<?>> calls = new ArrayList<>();
         if (link.healthy()) {
             leases.forEach((keyId, lease) -> {
-                long unused = lease.tokens.getAndSet(0);
+                long unused;
+                RateLimit limit;
+                synchronized (lease) {
+                    unused = lease.tokens.getAndSet(0);
+                    limit = lease.limit;
+                }
                 if (unused > 0) {
-                    calls.add(ExactRedisRateLimiter.takeAsync(link, keyId, lease.limit, -unused, false));
+                    calls.add(ExactRedisRateLimiter.takeAsync(link, keyId, limit, -unused, false));
                 }
             });
         }

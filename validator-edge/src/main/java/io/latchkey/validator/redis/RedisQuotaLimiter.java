@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * {@link ExactRedisRateLimiter} in the same round trip as its bucket); leased mode (the local-sync
  * rate-limit mode) takes leases of a thousandth of the quota (at most 1,000 requests) and decides from them locally,
  * so edges together never admit more than the quota and may admit less, by about one lease per edge (more after late
- * replies, below), until a lease unused for a second goes back.
+ * replies, below), until a lease unused for a minute goes back.
  *
  * <p>While Redis is unreachable, decisions continue from the count last seen plus what this edge admitted since,
  * counted as degraded; those admissions are added to the shared count when Redis answers again. An outage can
@@ -65,9 +65,11 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
     /**
      * How long a lease may sit unused before it goes back: Redis counts it as admitted, and an edge that receives no
      * more of the key's requests would otherwise hold it for the rest of the month, also when a lowered quota (which
-     * only a request would tell it of) leaves the other edges less room than its lease.
+     * only a request would tell it of) leaves the other edges less room than its lease. A minute, not a second: a key
+     * asked less often than this would take a lease, and give it back, for each request, two round trips where exact
+     * mode makes one.
      */
-    private static final long IDLE_LEASE_MILLIS = 1_000;
+    static final Duration IDLE_LEASE = Duration.ofMinutes(1);
     private static final Logger log = LoggerFactory.getLogger(RedisQuotaLimiter.class);
     /** One thread for every limiter in the process: it only starts calls, a few a second at most. */
     private static final ScheduledExecutorService SETTLER = Executors.newSingleThreadScheduledExecutor(task -> {
@@ -81,16 +83,18 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
     private final Map<String, KeyMonth> keys = new ConcurrentHashMap<>();
     private final MonthSweep sweep = new MonthSweep();
     private final AtomicBoolean settleScheduled = new AtomicBoolean();
-    /** The leased mode's sweep of idle leases; null in exact mode, which leases nothing. */
+    /** The leased mode's sweep of idle leases, once a second; null in exact mode, which leases nothing. */
     private final ScheduledFuture<?> idleLeases;
+    private final long idleLeaseNanos;
     private volatile boolean closed;
 
-    private RedisQuotaLimiter(RedisLink link, boolean leased) {
+    private RedisQuotaLimiter(RedisLink link, boolean leased, Duration idleLease) {
         this.link = Objects.requireNonNull(link, "link is required: a RedisLink.open");
         this.leased = leased;
+        this.idleLeaseNanos = idleLease.toNanos();
         link.preload(COUNTER);
-        idleLeases = leased ? SETTLER.scheduleWithFixedDelay(this::giveBackIdleLeases, IDLE_LEASE_MILLIS,
-                IDLE_LEASE_MILLIS, TimeUnit.MILLISECONDS) : null;
+        idleLeases = leased ? SETTLER.scheduleWithFixedDelay(this::giveBackIdleLeases, RECHECK_MILLIS,
+                RECHECK_MILLIS, TimeUnit.MILLISECONDS) : null;
     }
 
     static String counterKey(String keyId, YearMonth month) {
@@ -115,12 +119,17 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
 
     /** Every request is counted in Redis, in one round trip. */
     public static RedisQuotaLimiter exact(RedisLink link) {
-        return new RedisQuotaLimiter(link, false);
+        return new RedisQuotaLimiter(link, false, IDLE_LEASE);
     }
 
     /** Requests are counted from leases taken from Redis in batches. */
     public static RedisQuotaLimiter leased(RedisLink link) {
-        return new RedisQuotaLimiter(link, true);
+        return leased(link, IDLE_LEASE);
+    }
+
+    /** As {@link #leased(RedisLink)}, a lease going back once unused for {@code idleLease}; for tests. */
+    static RedisQuotaLimiter leased(RedisLink link, Duration idleLease) {
+        return new RedisQuotaLimiter(link, true, idleLease);
     }
 
     @Override
@@ -221,23 +230,36 @@ public final class RedisQuotaLimiter implements QuotaLimiter, AutoCloseable {
                 });
     }
 
-    /** Gives back the leases unused for {@value #IDLE_LEASE_MILLIS} ms; not while Redis is away. */
+    /**
+     * Gives back the leases unused for {@link #IDLE_LEASE}, {@value #SETTLES_PER_SECOND} at most a pass, as the settler
+     * sends (the rest stay idle for the next pass); not while Redis is away. Its failure is logged, not thrown: thrown,
+     * it would end the sweep for good.
+     */
     private void giveBackIdleLeases() {
-        if (closed || !link.healthy()) {
-            return;
-        }
-        long now = System.nanoTime();
-        Instant at = Instant.now();
-        keys.forEach((keyId, state) -> {
-            if (state.lease.get() > 0 && now - state.leaseUsedAt >= TimeUnit.MILLISECONDS.toNanos(IDLE_LEASE_MILLIS)
-                    && state.giveLeaseBack() != 0) {
-                settleNow(state, counterKey(keyId, state.month), at);
-                // A call on its way already took what was unsent before this: the settler sends the rest.
-                if (state.unsent.get() != 0) {
-                    settleSoon();
+        try {
+            if (closed || !link.healthy()) {
+                return;
+            }
+            long now = System.nanoTime();
+            Instant at = Instant.now();
+            int calls = 0;
+            for (Map.Entry<String, KeyMonth> entry : keys.entrySet()) {
+                KeyMonth state = entry.getValue();
+                if (calls == SETTLES_PER_SECOND) {
+                    return;
+                }
+                if (state.lease.get() > 0 && now - state.leaseUsedAt >= idleLeaseNanos && state.giveLeaseBack() != 0) {
+                    calls++;
+                    settleNow(state, counterKey(entry.getKey(), state.month), at);
+                    // A call on its way already took what was unsent before this: the settler sends the rest.
+                    if (state.unsent.get() != 0) {
+                        settleSoon();
+                    }
                 }
             }
-        });
+        } catch (RuntimeException e) {
+            log.warn("Giving idle quota leases back failed; tried again in a second", e);
+        }
     }
 
     /**

@@ -205,7 +205,11 @@ class RedisQuotaLimiterTest {
 
     /** A leased limiter that admitted 3 requests of a quota of 20,000 from a lease of 20, all counted in Redis. */
     private static RedisQuotaLimiter leasedWithALeaseOf20(RedisServer server, RedisLink link, String keyId) {
-        RedisQuotaLimiter limiter = RedisQuotaLimiter.leased(link);
+        return leasedWithALeaseOf20(server, RedisQuotaLimiter.leased(link), keyId);
+    }
+
+    private static RedisQuotaLimiter leasedWithALeaseOf20(RedisServer server, RedisQuotaLimiter limiter,
+                                                          String keyId) {
         for (int i = 0; i < 3; i++) {
             assertThat(limiter.consume(keyId, 20_000, LAST_MINUTE).allowed()).isTrue();
         }
@@ -238,7 +242,9 @@ class RedisQuotaLimiterTest {
         awaitConnected(edgeA);
         awaitConnected(edgeB);
         String keyId = keyId();
-        RedisQuotaLimiter idle = leasedWithALeaseOf20(redis, edgeB, keyId);
+        // A second's idleness here, a minute's in service.
+        RedisQuotaLimiter idle = leasedWithALeaseOf20(redis, RedisQuotaLimiter.leased(edgeB, Duration.ofSeconds(1)),
+                keyId);
         RedisQuotaLimiter active = RedisQuotaLimiter.leased(edgeA);
         try {
             int admitted = 0;
