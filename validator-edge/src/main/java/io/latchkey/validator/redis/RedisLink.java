@@ -87,6 +87,8 @@ public final class RedisLink implements AutoCloseable {
      * reply, so a quota's count is not taken twice for a stall of up to this long.
      */
     private static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(30);
+    /** How long closing a connection waits for its connect under way: a local Redis answers one in milliseconds. */
+    private static final Duration CLOSE_CONNECT_WAIT = Duration.ofMillis(500);
     /**
      * Tries to load a script ahead on one connection while Redis answers that it cannot yet: ten minutes or more, the
      * tries a second apart after the first few.
@@ -218,7 +220,8 @@ public final class RedisLink implements AutoCloseable {
             while (made.stream().anyMatch(line -> line.inFlight.get() > 0) && System.nanoTime() - until < 0) {
                 LockSupport.parkNanos(1_000_000);
             }
-            made.forEach(Line::close);
+            long deadline = System.nanoTime() + CLOSE_CONNECT_WAIT.toNanos();
+            made.forEach(line -> line.close(deadline));
         };
     }
 
@@ -671,17 +674,20 @@ public final class RedisLink implements AutoCloseable {
         }
 
         /**
-         * Waits for a connect under way to be made or to fail, for the connect timeout at most, before the client
-         * shuts down: shut down under it, Netty logs the channel it can no longer register as errors, with traces.
+         * Waits for a connect under way to be made or to fail, until {@code deadline} ({@link System#nanoTime}) at
+         * most, before the client shuts down: shut down under it, Netty logs the channel it can no longer register as
+         * errors, with traces. The lines of a link share one deadline, {@link #CLOSE_CONNECT_WAIT} away, not the
+         * connect timeout each: a Redis whose host drops packets would hold a stopping service for that on every line,
+         * past what an orchestrator waits before it kills the process, and the edge's last usage report with it.
          */
-        void close() {
+        void close(long deadline) {
             CompletableFuture<?> connecting;
             synchronized (this) {
                 closed = true;
                 connecting = attempt;
             }
             try {
-                connecting.get(options.getSocketOptions().getConnectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                connecting.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (ExecutionException | TimeoutException | CancellationException e) {
@@ -733,10 +739,11 @@ public final class RedisLink implements AutoCloseable {
                 lines = onLoops;
                 onLoops = new Line[0];
             }
+            long deadline = System.nanoTime() + CLOSE_CONNECT_WAIT.toNanos();
             for (Line line : lines) {
-                line.close();
+                line.close(deadline);
             }
-            shared.close();
+            shared.close(deadline);
             resources.shutdown(0, 1, TimeUnit.SECONDS);
         } finally {
             deadlines.close();
