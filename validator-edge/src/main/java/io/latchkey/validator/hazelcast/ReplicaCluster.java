@@ -42,6 +42,9 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
      */
     private static final Pattern IP_LITERAL = Pattern.compile("((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){3}"
             + "(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9_.-]+)?");
+    /** An IPv4 address with a part or more a wildcard ({@code *}) or a range ({@code 1-20}), as Hazelcast matches. */
+    private static final Pattern INTERFACE_PATTERN = Pattern.compile(
+            "(\\*|[0-9]{1,3}(-[0-9]{1,3})?)(\\.(\\*|[0-9]{1,3}(-[0-9]{1,3})?)){3}");
     /** The port an installation's first member takes; the next ones take the following ports. */
     static final int FIRST_PORT = 5701;
     /** How many ports from {@link #FIRST_PORT} a member address without a port stands for. */
@@ -116,9 +119,18 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
     /**
      * Refuses a host Hazelcast would fail on only once started, after a warning per address it tried: a host name
      * ({@code localhost}; Hazelcast matches interfaces by address), the wildcard address, an address of another
-     * machine, or {@code *} with no members to join (it would ask an address {@code *}, and stay alone).
+     * machine, or {@code *} or a pattern of interfaces with no members to join (it would ask that address, and stay
+     * alone).
      */
     private void checkHost() {
+        if ((host.contains("*") || host.contains("-")) && INTERFACE_PATTERN.matcher(host).matches()) {
+            // Hazelcast's own interface patterns (10.0.0.*, 10.0.0.1-20): matched by it against this machine's.
+            if (members.contains(host)) {
+                throw new IllegalArgumentException("latchkey.hazelcast.host is a pattern of interfaces (" + host
+                        + "), so latchkey.hazelcast.members must name the members to join");
+            }
+            return;
+        }
         if (ANY_INTERFACE.equals(host)) {
             if (members.contains(ANY_INTERFACE)) {
                 throw new IllegalArgumentException("latchkey.hazelcast.host is * (every interface), so "
