@@ -36,8 +36,20 @@ class DataGenerationTest {
 
             assertThatThrownBy(() -> new DataGeneration(store.mongo())).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("written by a later Latchkey release")
-                    .hasMessageContaining("copy of the data directory taken before the upgrade");
+                    .hasMessageContaining("copy of the data taken before the upgrade");
             assertThat(stored(store)).isEqualTo(DataGeneration.CURRENT + 1);
+        }
+    }
+
+    /** As a shell writes a number by hand: a double, not an int. */
+    @Test
+    void aLaterGenerationWrittenAsAnotherNumberTypeIsRefusedTheSameWay() {
+        try (ServedTemplate store = ServedTemplate.start(dataDir)) {
+            store.mongo().save(new Document("_id", "data").append("generation", DataGeneration.CURRENT + 1.0),
+                    DataGeneration.COLLECTION);
+
+            assertThatThrownBy(() -> new DataGeneration(store.mongo())).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("written by a later Latchkey release");
         }
     }
 }
