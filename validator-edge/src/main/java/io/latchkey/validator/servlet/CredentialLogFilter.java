@@ -6,6 +6,7 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.LoggerContextListener;
 import ch.qos.logback.classic.turbo.TurboFilter;
 import ch.qos.logback.core.spi.FilterReply;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -32,31 +33,39 @@ final class CredentialLogFilter extends TurboFilter {
     /** Tomcat's connector and socket code, whose debug and trace events carry raw request bytes. */
     private static final List<String> RAW_BYTES = List.of("org.apache.coyote.", "org.apache.tomcat.util.net.");
 
-    /** The credentials each service started in this JVM named. */
-    private volatile Predicate<String> named;
-    private final Predicate<String> credentials =
-            text -> PresentedKey.mentionsCredential(text) || text != null && named.test(text);
+    /** The credentials each service started in this JVM named: each test once, so that installs never lengthen it. */
+    private volatile List<Predicate<String>> named = List.of();
+    private final Predicate<String> credentials = text -> PresentedKey.mentionsCredential(text)
+            || text != null && named.stream().anyMatch(credential -> credential.test(text));
 
-    private CredentialLogFilter(Predicate<String> named) {
-        this.named = named;
+    private CredentialLogFilter() {
     }
 
     /**
      * Installs the filter in {@code logging}, logback's, to stay through resets, once; again, it adds the new
-     * credentials. Takes it as SLF4J's type, so that its caller names no logback type ({@link ContainerLogs}).
+     * credentials ({@link ContainerLogs#NONE} adds none, nor does a predicate added before). Takes it as SLF4J's type,
+     * so that its caller names no logback type ({@link ContainerLogs}).
      */
     static void install(ILoggerFactory factory, Predicate<String> credentials) {
         LoggerContext logging = (LoggerContext) factory;
         synchronized (CredentialLogFilter.class) {
+            CredentialLogFilter filter = null;
             for (LoggerContextListener listener : logging.getCopyOfListenerList()) {
                 if (listener instanceof Keeper keeper) {
-                    keeper.filter().named = keeper.filter().named.or(credentials);
-                    return;
+                    filter = keeper.filter();
                 }
             }
-            Keeper keeper = new Keeper(new CredentialLogFilter(credentials));
-            logging.addListener(keeper);
-            keeper.onReset(logging);
+            if (filter == null) {
+                filter = new CredentialLogFilter();
+                Keeper keeper = new Keeper(filter);
+                logging.addListener(keeper);
+                keeper.onReset(logging);
+            }
+            if (credentials != ContainerLogs.NONE && !filter.named.contains(credentials)) {
+                List<Predicate<String>> more = new ArrayList<>(filter.named);
+                more.add(credentials);
+                filter.named = List.copyOf(more);
+            }
         }
     }
 

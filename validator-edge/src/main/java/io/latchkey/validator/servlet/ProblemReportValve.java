@@ -23,7 +23,7 @@ public final class ProblemReportValve extends ErrorReportValve {
      * error reported.
      */
     public static void install(Context context) {
-        install(context, text -> false);
+        install(context, ContainerLogs.NONE);
     }
 
     /** As {@link #install(Context)}, with credentials of the service's own that Tomcat's log must not show either. */
