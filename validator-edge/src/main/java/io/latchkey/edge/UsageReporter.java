@@ -11,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,9 +88,10 @@ final class UsageReporter implements AutoCloseable {
     private long pendingSince;
     /** Whether the flush under way (or last made) has counted a failure. */
     private boolean failureCounted;
-    /** Why sends last failed, as last logged ({@code unreachable}, or a status); null while reports get through. */
+    /** Why sends last failed ({@code unreachable}, or a status); null while reports get through. */
     private String failingWith;
-    private long failureLoggedAt;
+    /** When each reason of the failures since reports last got through was last logged: a handful of reasons. */
+    private final Map<String, Long> failureLoggedAt = new HashMap<>();
     /** Sends failed since reports last got through. */
     private long failedSends;
 
@@ -333,15 +335,17 @@ final class UsageReporter implements AutoCloseable {
     }
 
     /**
-     * Logs a send that failed: the first of a run, one failing for another reason, then once a minute while it lasts,
-     * so that a wrong URL or token, or a command side down, is told without a line every second.
+     * Logs a send that failed: each reason the first time in a run of failures, then once a minute while it recurs,
+     * so that a wrong URL or token, or a command side down, is told without a line every second, also when two
+     * reasons alternate (unreachable, a proxy's 502).
      */
     private void logFailure(String reason, String message, Object... arguments) {
         failedSends++;
+        failingWith = reason;
         long now = counter.millis();
-        if (!reason.equals(failingWith) || now - failureLoggedAt >= 60_000) {
-            failingWith = reason;
-            failureLoggedAt = now;
+        Long logged = failureLoggedAt.get(reason);
+        if (logged == null || now - logged >= 60_000) {
+            failureLoggedAt.put(reason, now);
             log.warn(message, arguments);
         }
     }
@@ -351,6 +355,7 @@ final class UsageReporter implements AutoCloseable {
             log.info("Usage reports reach the command side at {} again, after {} failed sends", endpoint, failedSends);
             failingWith = null;
         }
+        failureLoggedAt.clear();
         failedSends = 0;
     }
 
