@@ -40,12 +40,16 @@ class DataGeneration {
         }
         if (found < CURRENT) {
             try {
-                mongo.upsert(query(where("_id").is(ID)), new Update().max(FIELD, CURRENT), COLLECTION);
+                raise(mongo);
             } catch (DuplicateKeyException raisedMeanwhile) {
                 // Another command side made the document first; $max on it again keeps the higher of the two.
-                mongo.upsert(query(where("_id").is(ID)), new Update().max(FIELD, CURRENT), COLLECTION);
+                raise(mongo);
             }
         }
+    }
+
+    private static void raise(MongoTemplate mongo) {
+        mongo.upsert(query(where("_id").is(ID)), new Update().max(FIELD, CURRENT), COLLECTION);
     }
 
     /** The generation the data holds, 0 for none; any number type (a value set by hand may be a double or a long). */

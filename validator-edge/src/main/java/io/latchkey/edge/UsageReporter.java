@@ -88,8 +88,8 @@ final class UsageReporter implements AutoCloseable {
     private long pendingSince;
     /** Whether the flush under way (or last made) has counted a failure. */
     private boolean failureCounted;
-    /** Why sends last failed ({@code unreachable}, or a status); null while reports get through. */
-    private String failingWith;
+    /** Whether sends have failed since reports last got through. */
+    private boolean failing;
     /** When each reason of the failures since reports last got through was last logged: a handful of reasons. */
     private final Map<String, Long> failureLoggedAt = new HashMap<>();
     /** Sends failed since reports last got through. */
@@ -341,7 +341,7 @@ final class UsageReporter implements AutoCloseable {
      */
     private void logFailure(String reason, String message, Object... arguments) {
         failedSends++;
-        failingWith = reason;
+        failing = true;
         long now = counter.millis();
         Long logged = failureLoggedAt.get(reason);
         if (logged == null || now - logged >= 60_000) {
@@ -351,9 +351,9 @@ final class UsageReporter implements AutoCloseable {
     }
 
     private void gotThrough() {
-        if (failingWith != null) {
+        if (failing) {
             log.info("Usage reports reach the command side at {} again, after {} failed sends", endpoint, failedSends);
-            failingWith = null;
+            failing = false;
         }
         failureLoggedAt.clear();
         failedSends = 0;

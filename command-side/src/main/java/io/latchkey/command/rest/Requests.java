@@ -84,14 +84,13 @@ final class Requests {
 
     /**
      * Whether {@code c} shows by itself: not a space or separator, a format character (joiners, variation selectors
-     * among them), a control or a nonspacing mark, nor a blank that is a letter or symbol (U+2800 Braille blank,
-     * the Hangul fillers).
+     * among them) or a nonspacing mark, nor the U+2800 Braille blank, a symbol. Controls and the {@link #invisible}
+     * characters (the Hangul fillers among them, letters that show nothing) are refused before this is asked.
      */
     private static boolean shown(int c) {
         int type = Character.getType(c);
         return !Character.isWhitespace(c) && !Character.isSpaceChar(c) && type != Character.FORMAT
-                && type != Character.CONTROL && type != Character.NON_SPACING_MARK && c != 0x2800 && c != 0x115F
-                && c != 0x1160 && c != 0x3164 && c != 0xFFA0;
+                && type != Character.NON_SPACING_MARK && c != 0x2800;
     }
 
     private static boolean bidiControl(int c) {

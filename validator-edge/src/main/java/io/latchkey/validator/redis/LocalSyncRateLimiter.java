@@ -260,20 +260,18 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
             if (now - lease.lastUsed < syncNanos || lease.refilling.get()) {
                 return;
             }
-            long unused;
-            RateLimit limit;
-            // Together: a limit changed between the two would give the old lease's tokens back under the new one.
-            synchronized (lease) {
-                unused = lease.tokens.getAndSet(0);
-                limit = lease.limit;
-            }
-            if (unused > 0) {
+            Unused unused = lease.takeUnused();
+            if (unused.tokens() > 0) {
                 // Not kept when the reply is late: Redis most likely has them back, and twice would pass the limit.
-                ExactRedisRateLimiter.take(link, keyId, limit, -unused, false);
+                ExactRedisRateLimiter.take(link, keyId, unused.limit(), -unused.tokens(), false);
             } else {
                 leases.remove(keyId, lease);
             }
         });
+    }
+
+    /** Tokens a lease held, taken to give back, and the limit they were leased under. */
+    private record Unused(long tokens, RateLimit limit) {
     }
 
     /** Tokens this edge holds for one key, and the shared bucket's state as last seen. */
@@ -308,6 +306,14 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
          */
         synchronized long held() {
             return tokens.get() + coming;
+        }
+
+        /**
+         * Takes every token the lease holds, to give back, with the limit they were leased under: together, as a
+         * limit changed between the two would give the old lease's tokens back under the new one.
+         */
+        synchronized Unused takeUnused() {
+            return new Unused(tokens.getAndSet(0), limit);
         }
 
         /** The tokens left after taking one, or -1 when there was none. */
@@ -348,14 +354,9 @@ public final class LocalSyncRateLimiter implements RateLimiter, AutoCloseable {
         List<CompletableFuture<?>> calls = new ArrayList<>();
         if (link.healthy()) {
             leases.forEach((keyId, lease) -> {
-                long unused;
-                RateLimit limit;
-                synchronized (lease) {
-                    unused = lease.tokens.getAndSet(0);
-                    limit = lease.limit;
-                }
-                if (unused > 0) {
-                    calls.add(ExactRedisRateLimiter.takeAsync(link, keyId, limit, -unused, false));
+                Unused unused = lease.takeUnused();
+                if (unused.tokens() > 0) {
+                    calls.add(ExactRedisRateLimiter.takeAsync(link, keyId, unused.limit(), -unused.tokens(), false));
                 }
             });
         }
