@@ -435,10 +435,17 @@ class CommandSideHttpTest {
     }
 
     @Test
-    void healthIsUpOnTheEmbeddedStore() {
+    void healthIsUpOnTheEmbeddedStoreWithItsComponentsAndProbes() {
         Response health = send("GET", "/actuator/health", null, null);
         assertThat(health.status()).as(health.raw()).isEqualTo(200);
         assertThat(health.body().get("status").asText()).isEqualTo("UP");
+        assertThat(health.body().path("components").path("mongo").path("status").asText()).isEqualTo("UP");
+        for (String probe : List.of("/actuator/health/liveness", "/actuator/health/readiness")) {
+            Response answer = send("GET", probe, null, null);
+            assertThat(answer.status()).as(answer.raw()).isEqualTo(200);
+        }
+        assertThat(send("GET", "/actuator/health/readiness", null, null).body().path("components").has("mongo"))
+                .as("ready only with its store").isTrue();
     }
 
     @Test

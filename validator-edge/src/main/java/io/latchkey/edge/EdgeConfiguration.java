@@ -99,9 +99,9 @@ class EdgeConfiguration {
 
     @Bean
     @ConditionalOnProperty("latchkey.edge.fallback-url")
-    QuerySideFallback querySideFallback(Environment environment, ObjectMapper json) {
+    QuerySideFallback querySideFallback(Environment environment, ObjectMapper json, EdgeMetrics metrics) {
         return new QuerySideFallback(URI.create(environment.getRequiredProperty("latchkey.edge.fallback-url")),
-                token(environment), json);
+                token(environment), json, metrics);
     }
 
     /**

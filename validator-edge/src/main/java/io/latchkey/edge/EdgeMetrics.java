@@ -57,6 +57,14 @@ class EdgeMetrics {
         unavailable.increment();
     }
 
+    /** A call to the query-side fallback that gave no decision, by reason (a handful, fixed in the code). */
+    void fallbackFailed(String reason) {
+        Counter.builder("latchkey.fallback.failures")
+                .description("Calls to the query-side fallback that gave no decision, by reason: unreachable, "
+                        + "timeout, refused (the token), status (another answer than 200), unreadable")
+                .tag("reason", reason).register(registry).increment();
+    }
+
     /**
      * The gateway listener's connections: open, opened and refused over its maximum. A gateway that opens about as
      * many connections as it sends checks is not keeping them alive, and pays a handshake for each check.

@@ -1,5 +1,6 @@
 package io.latchkey.edge;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.latchkey.api.RateLimit;
@@ -9,6 +10,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.time.DateTimeException;
 import java.time.Instant;
@@ -22,7 +24,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Asks the query side's {@code POST /v1/validate} while this edge's replica is incomplete. Fails closed: an
- * unreachable, slow or confused query side yields no decision, and the edge then refuses with 503.
+ * unreachable, slow or confused query side yields no decision, and the edge then refuses with 503. Such failures are
+ * counted by reason ({@code latchkey_fallback_failures_total}) and logged ({@link FailureLog}): while the fallback
+ * fails, an edge out of service refuses everything, which an operator must be able to tell from the fallback working.
  */
 final class QuerySideFallback {
 
@@ -31,15 +35,17 @@ final class QuerySideFallback {
     private final URI validateUrl;
     private final String token;
     private final AtomicBoolean warnedOfNoLimits = new AtomicBoolean();
-    private final AtomicBoolean warnedOfRefusal = new AtomicBoolean();
     private final ObjectMapper json;
+    private final EdgeMetrics metrics;
+    private final FailureLog failures = new FailureLog(log, System::currentTimeMillis);
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(250)).build();
 
     /** {@code token}: the usage token, or the operator token where none is set apart, which the query side asks for. */
-    QuerySideFallback(URI validateUrl, String token, ObjectMapper json) {
+    QuerySideFallback(URI validateUrl, String token, ObjectMapper json, EdgeMetrics metrics) {
         this.validateUrl = validateUrl;
         this.token = token;
         this.json = json;
+        this.metrics = metrics;
     }
 
     URI url() {
@@ -67,18 +73,52 @@ final class QuerySideFallback {
             if (response.statusCode() == 422) {
                 throw new IllegalArgumentException("the query side refused the required scope");
             }
-            if ((response.statusCode() == 401 || response.statusCode() == 403) && !warnedOfRefusal.getAndSet(true)) {
-                log.warn("The query side at {} refused this edge's token ({}): set the same latchkey.usage.token on "
-                        + "the edges and the query side; until then requests that need the fallback are answered 503",
-                        validateUrl, response.statusCode());
+            if (response.statusCode() == 401 || response.statusCode() == 403) {
+                return failed("refused", "The query side at {} refused this edge's token ({}): set the same "
+                        + "latchkey.usage.token on the edges and the query side; until then requests that need the "
+                        + "fallback are answered 503", validateUrl, response.statusCode());
             }
-            return response.statusCode() == 200 ? decision(json.readTree(response.body())) : Optional.empty();
+            if (response.statusCode() != 200) {
+                return failed("status", "The query side at {} answered the fallback {} (503: its own replica is not "
+                        + "current, as while it replays the event log); requests that need the fallback are answered "
+                        + "503 meanwhile", validateUrl, response.statusCode());
+            }
+            Optional<Answer> answer = decision(json.readTree(response.body()));
+            if (answer.isEmpty()) {
+                return unreadable();
+            }
+            failures.gotThrough("The query side at {} answers the fallback again, after {} failed calls",
+                    validateUrl);
+            return answer;
+        } catch (JsonProcessingException garbled) {
+            return unreadable();
+        } catch (HttpTimeoutException slow) {
+            return failed("timeout", "The query side at {} did not answer the fallback in time ({}); requests that "
+                    + "need the fallback are answered 503 meanwhile", validateUrl, FailureLog.cause(slow));
         } catch (IOException unreachable) {
-            return Optional.empty();
+            return failed("unreachable", "The fallback cannot reach the query side at {} ({}): check "
+                    + "latchkey.edge.fallback-url and that the query side is up; requests that need the fallback are "
+                    + "answered 503 meanwhile", validateUrl, FailureLog.cause(unreachable));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Optional.empty();
         }
+    }
+
+    /** Why the fallback fails now and since when, or null while it answers (or was never asked). */
+    FailureLog.Failing failing() {
+        return failures.failing();
+    }
+
+    private Optional<Answer> unreadable() {
+        return failed("unreadable", "The query side at {} answered the fallback with a decision this edge cannot read "
+                + "(another release?); requests that need the fallback are answered 503", validateUrl);
+    }
+
+    private Optional<Answer> failed(String reason, String message, Object... arguments) {
+        metrics.fallbackFailed(reason);
+        failures.failed(reason, message, arguments);
+        return Optional.empty();
     }
 
     /**

@@ -2,6 +2,7 @@ package io.latchkey.edge;
 
 import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.spring.ReplicaHealth;
+import java.time.Instant;
 import java.util.Optional;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.HealthIndicator;
@@ -27,7 +28,14 @@ class ReplicaHealthIndicator implements HealthIndicator {
     public Health health() {
         boolean current = validator.isCurrent();
         String answering = current ? "replica"
-                : fallback.map(f -> "query-side fallback").orElse("nobody: refusing with 503");
+                : fallback.map(ReplicaHealthIndicator::fallback).orElse("nobody: refusing with 503");
         return ReplicaHealth.of(validator, current).withDetail("answering", answering).build();
+    }
+
+    private static String fallback(QuerySideFallback fallback) {
+        FailureLog.Failing failing = fallback.failing();
+        return failing == null ? "query-side fallback"
+                : "query-side fallback, failing (" + failing.reason() + ") since "
+                        + Instant.ofEpochMilli(failing.sinceMillis()) + ": refusing with 503";
     }
 }

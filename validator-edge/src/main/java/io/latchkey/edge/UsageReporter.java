@@ -88,12 +88,7 @@ final class UsageReporter implements AutoCloseable {
     private long pendingSince;
     /** Whether the flush under way (or last made) has counted a failure. */
     private boolean failureCounted;
-    /** Whether sends have failed since reports last got through. */
-    private boolean failing;
-    /** When each reason of the failures since reports last got through was last logged: a handful of reasons. */
-    private final Map<String, Long> failureLoggedAt = new HashMap<>();
-    /** Sends failed since reports last got through. */
-    private long failedSends;
+    private final FailureLog failureLog;
 
     /**
      * @param shutdownBudget how long {@link #close()} may spend sending what is left: a stop must end even while the
@@ -106,6 +101,7 @@ final class UsageReporter implements AutoCloseable {
         this.endpoint = commandSide.resolve("/v1/usage");
         this.token = token;
         this.json = json;
+        this.failureLog = new FailureLog(log, counter::millis);
         // Two threads for two tasks, neither run twice at once: a flush can wait for the command side as long as the
         // request timeout, half a minute, and the next minute's counters are made ahead meanwhile.
         this.threads = Executors.newScheduledThreadPool(2, task -> {
@@ -231,7 +227,7 @@ final class UsageReporter implements AutoCloseable {
             logFailure("unreachable", "Usage reports cannot reach the command side at {} ({}): check "
                     + "latchkey.usage.command-url and that the command side is up. They are sent again; minutes "
                     + "unsent for half an hour are dropped, and a report unsent for an hour is given up", endpoint,
-                    cause(e));
+                    FailureLog.cause(e));
             return false;
         } catch (InterruptedException e) {
             maybeRecorded = true;
@@ -334,39 +330,12 @@ final class UsageReporter implements AutoCloseable {
                 + (entries.size() > named.size() ? ", …" : "");
     }
 
-    /**
-     * Logs a send that failed: each reason the first time in a run of failures, then once a minute while it recurs,
-     * so that a wrong URL or token, or a command side down, is told without a line every second, also when two
-     * reasons alternate (unreachable, a proxy's 502).
-     */
     private void logFailure(String reason, String message, Object... arguments) {
-        failedSends++;
-        failing = true;
-        long now = counter.millis();
-        Long logged = failureLoggedAt.get(reason);
-        if (logged == null || now - logged >= 60_000) {
-            failureLoggedAt.put(reason, now);
-            log.warn(message, arguments);
-        }
+        failureLog.failed(reason, message, arguments);
     }
 
     private void gotThrough() {
-        if (failing) {
-            log.info("Usage reports reach the command side at {} again, after {} failed sends", endpoint, failedSends);
-            failing = false;
-        }
-        failureLoggedAt.clear();
-        failedSends = 0;
-    }
-
-    /** The exception and the first message in its causes: the HTTP client's own often has none. */
-    private static String cause(Throwable e) {
-        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-            if (cause.getMessage() != null && !cause.getMessage().isBlank()) {
-                return e.getClass().getSimpleName() + ": " + cause.getMessage();
-            }
-        }
-        return e.getClass().getSimpleName();
+        failureLog.gotThrough("Usage reports reach the command side at {} again, after {} failed sends", endpoint);
     }
 
     /** Lets the counter drop minutes too old to wait for: an outage would otherwise hold them until memory ran out. */

@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +38,10 @@ final class DefaultKeyValidator implements KeyValidator {
     private final Duration maxLag;
     private final RateLimiter rateLimiter;
     private final QuotaLimiter quotaLimiter;
+    private final CurrencyLog currency;
+    /** Made once: {@link #isCurrent()} is asked per request by some callers. */
+    private final Supplier<String> whyNotCurrent = this::whyNotCurrent;
+    private final Supplier<String> state = this::state;
 
     DefaultKeyValidator(KeyReplica replica, KeyHasher hasher, Clock clock, Duration maxLag, RateLimiter rateLimiter,
                         QuotaLimiter quotaLimiter) {
@@ -47,6 +52,7 @@ final class DefaultKeyValidator implements KeyValidator {
         this.maxLag = maxLag;
         this.rateLimiter = rateLimiter;
         this.quotaLimiter = quotaLimiter;
+        this.currency = new CurrencyLog(clock::millis);
     }
 
     @Override
@@ -176,17 +182,45 @@ final class DefaultKeyValidator implements KeyValidator {
         return replica;
     }
 
-    /** Also false while the command side hashes with another pepper: every key would be unknown to this validator. */
+    /**
+     * Also false while the command side hashes with another pepper: every key would be unknown to this validator. A
+     * change from the last call's answer is logged ({@link CurrencyLog}).
+     */
     @Override
     public boolean isCurrent() {
-        if (!replica.isReady() || !samePepper()) {
-            return false;
-        }
+        boolean current = replica.isReady() && samePepper() && withinLag();
+        currency.found(current, whyNotCurrent, state);
+        return current;
+    }
+
+    private boolean withinLag() {
         if (maxLag == null) {
             return true;
         }
         Duration lag = lag();
         return lag != null && lag.compareTo(maxLag) <= 0;
+    }
+
+    private String whyNotCurrent() {
+        if (!replica.isReady()) {
+            return "it is incomplete (" + replica.size() + " entries; a member fills its copy as it joins the replica "
+                    + "cluster, and again after a split of the cluster heals)";
+        }
+        if (replica.hashing(fingerprint) == KeyReplica.Hashing.OTHER) {
+            return "the installation's command side hashes keys with another pepper (latchkey.pepper)";
+        }
+        Duration lag = lag();
+        if (lag == null) {
+            return "no writer (a Latchkey query side) has published how far the event log reached";
+        }
+        return withinLag() ? "it was not a moment ago" : "it is " + lag.toMillis() + " ms behind the event log, "
+                + "more than latchkey.replica.max-lag (" + maxLag.toMillis() + " ms): the query sides, which publish "
+                + "the log's progress, or the command side, which appends to the log, are down or cut off";
+    }
+
+    private String state() {
+        Duration lag = lag();
+        return replica.size() + " entries, " + (lag == null ? "lag unknown" : lag.toMillis() + " ms behind the event log");
     }
 
     /**
@@ -205,7 +239,7 @@ final class DefaultKeyValidator implements KeyValidator {
             }
         } else if (hashing == KeyReplica.Hashing.OTHER && !toldOtherPepper.getAndSet(true)) {
             log.error("This validator hashes keys with another pepper than the installation's command side, so every "
-                    + "key would be unknown to it: it decides none (503) until the two have the same pepper "
+                    + "key would be unknown to it: it decides none from its replica until the two have the same pepper "
                     + "(LATCHKEY_PEPPER, latchkey.pepper)");
         }
         return hashing != KeyReplica.Hashing.OTHER;

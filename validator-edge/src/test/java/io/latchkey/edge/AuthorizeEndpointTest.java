@@ -104,8 +104,12 @@ class AuthorizeEndpointTest {
     }
 
     private HttpResponse<String> health() throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        return health("");
+    }
+
+    private HttpResponse<String> health(String group) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health" + group))
+                .build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
@@ -115,12 +119,15 @@ class AuthorizeEndpointTest {
         assertThat(authorize("Authorization", "Bearer " + key).statusCode()).isEqualTo(503);
         assertThat(health().statusCode()).isEqualTo(503);
         assertThat(health().body()).contains("OUT_OF_SERVICE");
+        assertThat(health("/readiness").statusCode()).as("no load balancer should send it traffic").isEqualTo(503);
+        assertThat(health("/liveness").statusCode()).as("nor should a restart policy restart it").isEqualTo(200);
 
         cluster.keepCaughtUp(writer);
         for (int i = 0; i < 200 && health().statusCode() != 200; i++) {
             Thread.sleep(25);
         }
         assertThat(health().statusCode()).isEqualTo(200);
+        assertThat(health("/readiness").statusCode()).isEqualTo(200);
         assertThat(authorize("Authorization", "Bearer " + key).statusCode()).isEqualTo(200);
     }
 

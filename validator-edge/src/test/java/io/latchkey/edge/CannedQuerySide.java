@@ -2,6 +2,7 @@ package io.latchkey.edge;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -17,6 +18,7 @@ final class CannedQuerySide implements AutoCloseable {
     static final String TOKEN = "canned-edge-token-0123456789";
 
     private final AtomicReference<String> answer;
+    private final AtomicInteger status = new AtomicInteger(200);
     private final AtomicInteger asked = new AtomicInteger();
     private final HttpServer server;
 
@@ -32,7 +34,7 @@ final class CannedQuerySide implements AutoCloseable {
             boolean authenticated = ("Bearer " + TOKEN).equals(exchange.getRequestHeaders().getFirst("Authorization"));
             byte[] body = (authenticated ? this.answer.get() : "{\"status\":401}").getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(authenticated ? 200 : 401, body.length);
+            exchange.sendResponseHeaders(authenticated ? status.get() : 401, body.length);
             exchange.getResponseBody().write(body);
             exchange.close();
         });
@@ -43,14 +45,23 @@ final class CannedQuerySide implements AutoCloseable {
         answer.set(body);
     }
 
+    /** The status of later answers to the edge's token (200 at first). */
+    void status(int answered) {
+        status.set(answered);
+    }
+
     int asked() {
         return asked.get();
     }
 
     /** The edge's fallback, asking this server. */
     QuerySideFallback fallback() {
+        return fallback(new EdgeMetrics(new SimpleMeterRegistry()));
+    }
+
+    QuerySideFallback fallback(EdgeMetrics metrics) {
         return new QuerySideFallback(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/v1/validate"),
-                TOKEN, new ObjectMapper());
+                TOKEN, new ObjectMapper(), metrics);
     }
 
     @Override

@@ -2,13 +2,22 @@ package io.latchkey.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.latchkey.api.RateLimit;
 import io.latchkey.validator.Decision;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
 import java.time.Instant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** Against an HTTP server answering as a query side of another release might. */
 class QuerySideFallbackTest {
@@ -45,10 +54,53 @@ class QuerySideFallbackTest {
     void anEdgeWhoseTokenTheQuerySideRefusesGetsNoDecision() {
         querySide.answer("{\"status\":\"VALID\",\"keyId\":\"k\",\"developerId\":\"d\",\"scopes\":[\"read\"]}");
         QuerySideFallback wrongToken = new QuerySideFallback(querySide.fallback().url(), "another-edge-token-0123",
-                new ObjectMapper());
+                new ObjectMapper(), new EdgeMetrics(new SimpleMeterRegistry()));
 
         assertThat(wrongToken.validate("lk_live_x", "read")).isEmpty();
         assertThat(querySide.fallback().validate("lk_live_x", "read")).isPresent();
+    }
+
+    @Test
+    void failedCallsAreCountedByReasonAndLoggedOnceUntilAnAnswerComes() throws IOException {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        QuerySideFallback counted = querySide.fallback(new EdgeMetrics(registry));
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        QuerySideFallback unreachable = new QuerySideFallback(URI.create("http://127.0.0.1:" + closedPort
+                + "/v1/validate"), CannedQuerySide.TOKEN, new ObjectMapper(), new EdgeMetrics(registry));
+        Logger logger = (Logger) LoggerFactory.getLogger(QuerySideFallback.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            querySide.status(503);
+            assertThat(counted.validate("lk_live_x", "read")).isEmpty();
+            assertThat(counted.validate("lk_live_x", "read")).isEmpty();
+            assertThat(counted.failing()).satisfies(failing -> {
+                assertThat(failing.reason()).isEqualTo("status");
+                assertThat(failing.calls()).isEqualTo(2);
+            });
+            assertThat(unreachable.validate("lk_live_x", "read")).isEmpty();
+
+            querySide.status(200);
+            querySide.answer("{\"status\":\"VALID\",\"keyId\":\"k\",\"developerId\":\"d\",\"scopes\":[\"read\"],"
+                    + "\"rateLimit\":null,\"monthlyQuota\":null}");
+            assertThat(counted.validate("lk_live_x", "read")).isPresent();
+            assertThat(counted.validate("lk_live_x", "read")).isPresent();
+        } finally {
+            logger.detachAppender(logged);
+        }
+
+        assertThat(registry.get("latchkey.fallback.failures").tag("reason", "status").counter().count()).isEqualTo(2);
+        assertThat(registry.get("latchkey.fallback.failures").tag("reason", "unreachable").counter().count())
+                .isEqualTo(1);
+        assertThat(counted.failing()).as("answers again").isNull();
+        assertThat(logged.list).map(ILoggingEvent::getFormattedMessage).satisfiesExactly(
+                line -> assertThat(line).contains("answered the fallback 503"),
+                line -> assertThat(line).contains("cannot reach the query side at http://127.0.0.1:" + closedPort),
+                line -> assertThat(line).contains("answers the fallback again, after 2 failed calls"));
     }
 
     @Test

@@ -110,7 +110,8 @@ public class RequestContextFilter extends OncePerRequestFilter {
                 case UNAVAILABLE -> {
                     response.setHeader("Retry-After", "1");
                     Problems.write(response, 503, "unavailable", "Service unavailable",
-                            "Key authentication is not available yet; retry shortly.");
+                            "Key authentication is not available: this service's key replica is incomplete or "
+                                    + "behind the event log; retry shortly.");
                     return;
                 }
                 case UNAUTHENTICATED -> {

@@ -1,0 +1,71 @@
+package io.latchkey.validator.hazelcast;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.hazelcast.core.HazelcastInstance;
+import io.latchkey.api.secret.KeyHasher;
+import io.latchkey.testing.SettableClock;
+import io.latchkey.validator.KeyValidator;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/** What a validator tells the log as its replica becomes current, stops being current and is current again. */
+class ReplicaCurrencyLogTest {
+
+    private static final Instant NOW = Instant.parse("2026-12-07T06:00:00Z");
+
+    @Test
+    void theLogSaysWhenTheReplicaIsCurrentWhenItStopsAndWhyAtMostOnceAMinute() throws InterruptedException {
+        Logger logger = (Logger) LoggerFactory.getLogger(KeyValidator.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        try (TestCluster cluster = new TestCluster()) {
+            HazelcastInstance member = cluster.startMember();
+            ReplicaWriter writer = ReplicaWriter.of(member);
+            SettableClock clock = new SettableClock(NOW);
+            KeyValidator validator = KeyValidator.builder().replica(HazelcastKeyReplica.of(member))
+                    .hasher(KeyHasher.sha256()).clock(clock).maxLag(Duration.ofSeconds(5)).build();
+            assertThat(validator.isCurrent()).as("nothing published").isFalse();
+
+            caughtUp(writer, validator, NOW);
+            clock.set(NOW.plusSeconds(6));
+            assertThat(validator.isCurrent()).isFalse();
+            assertThat(validator.isCurrent()).as("asked again: nothing more logged").isFalse();
+            caughtUp(writer, validator, NOW.plusSeconds(6));
+            // Leaving and coming back within the minute: neither logged.
+            clock.set(NOW.plusSeconds(13));
+            assertThat(validator.isCurrent()).isFalse();
+            caughtUp(writer, validator, NOW.plusSeconds(13));
+            clock.set(NOW.plusSeconds(80));
+            assertThat(validator.isCurrent()).isFalse();
+        } finally {
+            logger.detachAppender(logged);
+        }
+
+        assertThat(logged.list).map(event -> event.getLevel() + " " + event.getFormattedMessage()).satisfiesExactly(
+                line -> assertThat(line).startsWith("INFO The key replica is current 0.0 s after it was opened ("),
+                line -> assertThat(line).startsWith("WARN The key replica is not current: it is 6000 ms behind the "
+                        + "event log, more than latchkey.replica.max-lag (5000 ms)"),
+                line -> assertThat(line).startsWith("INFO The key replica is current again after 0.0 s (0 entries, "
+                        + "0 ms behind"),
+                line -> assertThat(line).startsWith("WARN The key replica is not current: it is 67000 ms behind")
+                        .endsWith("it stopped being current 1 more times since this was last logged"));
+    }
+
+    /** Publishes that the log is read up to {@code at}, and waits until the validator is current with it. */
+    private static void caughtUp(ReplicaWriter writer, KeyValidator validator, Instant at)
+            throws InterruptedException {
+        writer.publishCaughtUp(at);
+        // The replica reads what was published at most every 10 ms.
+        for (int i = 0; i < 300 && !validator.isCurrent(); i++) {
+            Thread.sleep(10);
+        }
+        assertThat(validator.isCurrent()).isTrue();
+    }
+}
