@@ -220,7 +220,8 @@ final class DefaultKeyValidator implements KeyValidator {
 
     private String state() {
         Duration lag = lag();
-        return replica.size() + " entries, " + (lag == null ? "lag unknown" : lag.toMillis() + " ms behind the event log");
+        return replica.size() + " entries, "
+                + (lag == null ? "lag unknown" : lag.toMillis() + " ms behind the event log");
     }
 
     /**
