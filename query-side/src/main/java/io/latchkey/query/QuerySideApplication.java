@@ -1,8 +1,11 @@
 package io.latchkey.query;
 
+import io.latchkey.validator.KeyValidator;
+import io.latchkey.validator.spring.ReplicaHealth;
 import java.time.Clock;
 import org.axonframework.config.ConfigurerModule;
 import org.springframework.boot.SpringApplication;
+import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
 import org.springframework.scheduling.annotation.EnableScheduling;
@@ -20,6 +23,16 @@ public class QuerySideApplication {
     @Bean
     Clock clock() {
         return Clock.systemUTC();
+    }
+
+    /**
+     * OUT_OF_SERVICE while this service's replica is not current (replaying the event log after a crash, or cut off
+     * from the store): {@code POST /v1/validate}, which edges fall back on, and developers' admin keys are answered 503
+     * meanwhile. Not in the readiness group: reads of keys and usage come from the read models and go on.
+     */
+    @Bean
+    HealthIndicator replicaHealthIndicator(KeyValidator validator) {
+        return () -> ReplicaHealth.of(validator, validator.isCurrent()).build();
     }
 
     /**

@@ -54,6 +54,21 @@ class ValidationEndpointTest extends QuerySideTestSupport {
     }
 
     @Test
+    void healthShowsTheReplicaThatValidationNeedsAndReadinessLeavesItOut() {
+        IssuedKey key = createKey(List.of("read"), null);
+        awaitStatus(key.plaintext(), "read", "VALID");
+
+        Response health = get("/actuator/health", null);
+        assertThat(health.status()).as(health.raw()).isEqualTo(200);
+        assertThat(health.body().path("components").path("replica").path("status").asText()).isEqualTo("UP");
+        Response readiness = get("/actuator/health/readiness", null);
+        assertThat(readiness.status()).as(readiness.raw()).isEqualTo(200);
+        assertThat(readiness.body().path("components").has("replica"))
+                .as("reads of the read models go on while the replica is not current").isFalse();
+        assertThat(get("/actuator/health/liveness", null).status()).isEqualTo(200);
+    }
+
+    @Test
     void onlyEdgesAndTheOperatorValidateKeysHere() {
         IssuedKey key = createKey(List.of("admin"), null);
         awaitStatus(key.plaintext(), "read", "VALID");
