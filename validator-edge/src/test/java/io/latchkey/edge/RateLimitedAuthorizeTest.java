@@ -202,7 +202,8 @@ class RateLimitedAuthorizeTest {
             String metrics = http.send(HttpRequest.newBuilder(
                             URI.create("http://127.0.0.1:" + port + "/actuator/prometheus")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
-            assertThat(metrics).containsPattern("latchkey_ratelimit_degraded_total [1-9]");
+            assertThat(metrics).containsPattern("latchkey_ratelimit_degraded_total [1-9]")
+                    .contains("latchkey_ratelimit_redis_answering 0.0");
         } finally {
             redis.start();
         }

@@ -15,6 +15,7 @@ import io.latchkey.validator.redis.RedisQuotaLimiter;
 import io.latchkey.validator.redis.RedisLink;
 import io.latchkey.validator.redis.RedisWarmUp;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
 import io.latchkey.validator.servlet.KeyAuthenticationFilter;
@@ -304,11 +305,17 @@ public class LatchkeyValidatorAutoConfiguration {
 
         @Bean
         MeterBinder latchkeyRateLimitMetrics(ObjectProvider<RedisLink> link) {
-            return registry -> link.ifAvailable(redis -> FunctionCounter
-                    .builder("latchkey.ratelimit.degraded", redis, RedisLink::degraded)
-                    .description("Rate-limit and quota answers made without Redis because it was down or slow; a "
-                            + "request whose key has both a rate limit and a quota counts once for each")
-                    .register(registry));
+            return registry -> link.ifAvailable(redis -> {
+                FunctionCounter.builder("latchkey.ratelimit.degraded", redis, RedisLink::degraded)
+                        .description("Rate-limit and quota answers made without Redis because it was down or slow; a "
+                                + "request whose key has both a rate limit and a quota counts once for each")
+                        .register(registry);
+                // The counter moves only with traffic on limited keys; this says how Redis is between requests too.
+                Gauge.builder("latchkey.ratelimit.redis.answering", redis, r -> r.answeringInTime() ? 1 : 0)
+                        .description("1 while Redis answers within its budget; 0 from a missed budget until replies "
+                                + "come in time again, and while it is down")
+                        .register(registry);
+            });
         }
     }
 }
