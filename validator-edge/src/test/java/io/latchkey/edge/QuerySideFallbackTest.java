@@ -2,22 +2,21 @@ package io.latchkey.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.latchkey.api.RateLimit;
 import io.latchkey.validator.Decision;
+import io.latchkey.validator.LogCapture;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /** Against an HTTP server answering as a query side of another release might. */
 class QuerySideFallbackTest {
@@ -70,11 +69,9 @@ class QuerySideFallbackTest {
         }
         QuerySideFallback unreachable = new QuerySideFallback(URI.create("http://127.0.0.1:" + closedPort
                 + "/v1/validate"), CannedQuerySide.TOKEN, new ObjectMapper(), new EdgeMetrics(registry));
-        Logger logger = (Logger) LoggerFactory.getLogger(QuerySideFallback.class);
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        logger.addAppender(logged);
-        try {
+        List<ILoggingEvent> logged;
+        try (LogCapture log = LogCapture.of(QuerySideFallback.class)) {
+            logged = log.events();
             querySide.status(503);
             assertThat(counted.validate("lk_live_x", "read")).isEmpty();
             assertThat(counted.validate("lk_live_x", "read")).isEmpty();
@@ -89,15 +86,13 @@ class QuerySideFallbackTest {
                     + "\"rateLimit\":null,\"monthlyQuota\":null}");
             assertThat(counted.validate("lk_live_x", "read")).isPresent();
             assertThat(counted.validate("lk_live_x", "read")).isPresent();
-        } finally {
-            logger.detachAppender(logged);
         }
 
         assertThat(registry.get("latchkey.fallback.failures").tag("reason", "status").counter().count()).isEqualTo(2);
         assertThat(registry.get("latchkey.fallback.failures").tag("reason", "unreachable").counter().count())
                 .isEqualTo(1);
         assertThat(counted.failing()).as("answers again").isNull();
-        assertThat(logged.list).map(ILoggingEvent::getFormattedMessage).satisfiesExactly(
+        assertThat(logged).map(ILoggingEvent::getFormattedMessage).satisfiesExactly(
                 line -> assertThat(line).contains("answered the fallback 503"),
                 line -> assertThat(line).contains("cannot reach the query side at http://127.0.0.1:" + closedPort),
                 line -> assertThat(line).contains("answers the fallback again, after 2 failed calls"));

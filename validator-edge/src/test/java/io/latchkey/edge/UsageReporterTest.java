@@ -3,15 +3,14 @@ package io.latchkey.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.latchkey.testing.LoopbackPorts;
 import io.latchkey.testing.SettableClock;
+import io.latchkey.validator.LogCapture;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -34,7 +33,6 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /** The reporter's last report at shutdown, against real loopback peers standing in for the command side. */
 class UsageReporterTest {
@@ -105,21 +103,18 @@ class UsageReporterTest {
         });
         UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + commandSide.getAddress().getPort()),
                 Duration.ofSeconds(10));
-        Logger logger = (Logger) LoggerFactory.getLogger(UsageReporter.class);
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        logger.addAppender(logged);
-        try {
+        List<ILoggingEvent> logged;
+        try (LogCapture log = LogCapture.of(UsageReporter.class)) {
+            logged = log.events();
             counter.record(KEY, "/orders", "valid");
             reporter.close();
         } finally {
-            logger.detachAppender(logged);
             commandSide.stop(0);
         }
 
         assertThat(reports).hasSize(1);
         assertThat(reporter.refusedKeys()).isEqualTo(1);
-        assertThat(logged.list).map(ILoggingEvent::getFormattedMessage).anySatisfy(line -> assertThat(line)
+        assertThat(logged).map(ILoggingEvent::getFormattedMessage).anySatisfy(line -> assertThat(line)
                 .contains("1 keys refused as invalid (entry 0 (key " + KEY + "): minute-out-of-range)"));
         assertThat(reporter.rejected()).as("the report itself was taken").isZero();
         assertThat(counter.report(10)).isEmpty();
@@ -461,16 +456,10 @@ class UsageReporterTest {
 
     /** The reporter's lines at WARN and INFO while {@code sends} runs. */
     private static List<ILoggingEvent> logged(Runnable sends) {
-        Logger logger = (Logger) LoggerFactory.getLogger(UsageReporter.class);
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        logger.addAppender(logged);
-        try {
+        try (LogCapture log = LogCapture.of(UsageReporter.class)) {
             sends.run();
-        } finally {
-            logger.detachAppender(logged);
+            return log.events();
         }
-        return logged.list;
     }
 
     @Test

@@ -2,17 +2,16 @@ package io.latchkey.validator.hazelcast;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.hazelcast.core.HazelcastInstance;
 import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.testing.SettableClock;
 import io.latchkey.validator.KeyValidator;
+import io.latchkey.validator.LogCapture;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /** What a validator tells the log as its replica becomes current, stops being current and is current again. */
 class ReplicaCurrencyLogTest {
@@ -21,11 +20,9 @@ class ReplicaCurrencyLogTest {
 
     @Test
     void theLogSaysWhenTheReplicaIsCurrentWhenItStopsAndWhyAtMostOnceAMinute() throws InterruptedException {
-        Logger logger = (Logger) LoggerFactory.getLogger(KeyValidator.class);
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        logger.addAppender(logged);
-        try (TestCluster cluster = new TestCluster()) {
+        List<ILoggingEvent> logged;
+        try (LogCapture log = LogCapture.of(KeyValidator.class); TestCluster cluster = new TestCluster()) {
+            logged = log.events();
             HazelcastInstance member = cluster.startMember();
             ReplicaWriter writer = ReplicaWriter.of(member);
             SettableClock clock = new SettableClock(NOW);
@@ -44,11 +41,9 @@ class ReplicaCurrencyLogTest {
             caughtUp(writer, validator, NOW.plusSeconds(13));
             clock.set(NOW.plusSeconds(80));
             assertThat(validator.isCurrent()).isFalse();
-        } finally {
-            logger.detachAppender(logged);
         }
 
-        assertThat(logged.list).map(event -> event.getLevel() + " " + event.getFormattedMessage()).satisfiesExactly(
+        assertThat(logged).map(event -> event.getLevel() + " " + event.getFormattedMessage()).satisfiesExactly(
                 line -> assertThat(line).startsWith("INFO The key replica is current 0.0 s after it was opened ("),
                 line -> assertThat(line).startsWith("WARN The key replica is not current: it is 6000 ms behind the "
                         + "event log, more than latchkey.replica.max-lag (5000 ms)"),

@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
@@ -16,6 +14,7 @@ import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.testing.LoopbackPorts;
 import io.latchkey.validator.KeyValidator;
+import io.latchkey.validator.LogCapture;
 import io.latchkey.validator.ReplicaUnavailableException;
 import io.latchkey.validator.servlet.HttpVerdict;
 import io.latchkey.validator.servlet.PresentedKey;
@@ -27,7 +26,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * Readiness is asked per request, from the gateway's event loops too: it must answer without waiting on the cluster.
@@ -58,23 +56,19 @@ class ReplicaReadinessTest {
         String clusterName = "mistaken-" + UUID.randomUUID();
         HazelcastInstance alone = Hazelcast.newHazelcastInstance(new ReplicaCluster(clusterName, "127.0.0.1", port,
                 List.of("127.0.0.1:" + port)).memberConfig("alone"));
-        Logger logger = (Logger) LoggerFactory.getLogger(HazelcastKeyReplica.class);
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        logger.addAppender(logged);
-        try {
+        try (LogCapture log = LogCapture.of(HazelcastKeyReplica.class)) {
+            List<ILoggingEvent> logged = log.events();
             HazelcastKeyReplica replica = HazelcastKeyReplica.of(alone, Duration.ofMillis(200));
             assertThat(replica.isReady()).isFalse();
-            assertThat(logged.list).as("not before the delay").isEmpty();
-            await().atMost(Duration.ofSeconds(5)).until(() -> !replica.isReady() && !logged.list.isEmpty());
+            assertThat(logged).as("not before the delay").isEmpty();
+            await().atMost(Duration.ofSeconds(5)).until(() -> !replica.isReady() && !logged.isEmpty());
             replica.isReady();
 
-            assertThat(logged.list).hasSize(1);
-            assertThat(logged.list.get(0).getLevel()).isEqualTo(Level.WARN);
-            assertThat(logged.list.get(0).getFormattedMessage()).contains("'" + clusterName + "'")
+            assertThat(logged).hasSize(1);
+            assertThat(logged.get(0).getLevel()).isEqualTo(Level.WARN);
+            assertThat(logged.get(0).getFormattedMessage()).contains("'" + clusterName + "'")
                     .contains("with 1 member(s)").contains("no writer").contains("127.0.0.1:" + port);
         } finally {
-            logger.detachAppender(logged);
             alone.shutdown();
         }
     }
@@ -85,11 +79,9 @@ class ReplicaReadinessTest {
      */
     @Test
     void aValidatorWithAnotherPepperThanTheCommandSidesDecidesNothingAndSaysWhy() throws Exception {
-        Logger logger = (Logger) LoggerFactory.getLogger("io.latchkey.validator.DefaultKeyValidator");
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        logger.addAppender(logged);
-        try (TestCluster cluster = new TestCluster()) {
+        try (LogCapture log = LogCapture.of("io.latchkey.validator.DefaultKeyValidator");
+             TestCluster cluster = new TestCluster()) {
+            List<ILoggingEvent> logged = log.events();
             HazelcastInstance writerMember = cluster.startMember();
             ReplicaWriter writer = ReplicaWriter.of(writerMember);
             cluster.keepCaughtUp(writer);
@@ -101,21 +93,19 @@ class ReplicaReadinessTest {
                     .hasher(KeyHasher.forPepper("a-pepper-of-its-own-0123")).build();
 
             await().atMost(Duration.ofSeconds(10)).until(() -> same.isCurrent() && !other.isCurrent()
-                    && !logged.list.isEmpty());
+                    && !logged.isEmpty());
             other.isCurrent();
             String key = KeyFormat.forEnvironment("live").generate();
             assertThat(other.canDecide(key)).isFalse();
-            assertThat(logged.list).hasSize(1);
-            assertThat(logged.list.get(0).getLevel()).isEqualTo(Level.ERROR);
-            assertThat(logged.list.get(0).getFormattedMessage()).contains("another pepper");
+            assertThat(logged).hasSize(1);
+            assertThat(logged.get(0).getLevel()).isEqualTo(Level.ERROR);
+            assertThat(logged.get(0).getFormattedMessage()).contains("another pepper");
 
             // The command side's pepper mended (here: made this validator's): it decides again, and says so.
             writer.publishPepperFingerprint(KeyHasher.forPepper("a-pepper-of-its-own-0123").fingerprint());
             await().atMost(Duration.ofSeconds(10)).until(other::isCurrent);
-            assertThat(logged.list).hasSize(2);
-            assertThat(logged.list.get(1).getLevel()).isEqualTo(Level.INFO);
-        } finally {
-            logger.detachAppender(logged);
+            assertThat(logged).hasSize(2);
+            assertThat(logged.get(1).getLevel()).isEqualTo(Level.INFO);
         }
     }
 

@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.latchkey.api.RateLimit;
+import io.latchkey.validator.LogCapture;
 import java.time.Duration;
+import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /** A link closed at once after it was opened, its connection still being made, closes without a word. */
 class RedisLinkCloseTest {
@@ -25,11 +25,9 @@ class RedisLinkCloseTest {
 
     @Test
     void aLinkClosedWhileItsConnectionIsBeingMadeLogsNothingAboveDebug() throws InterruptedException {
-        Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        root.addAppender(logged);
-        try {
+        List<ILoggingEvent> logged;
+        try (LogCapture log = LogCapture.of(Logger.ROOT_LOGGER_NAME)) {
+            logged = log.events();
             // Closed at once: the connection is still being made, at any of its steps as the cycles go.
             for (int cycle = 0; cycle < 100; cycle++) {
                 RedisLink.open(redis.uri(), Duration.ofMillis(5), Duration.ofSeconds(1)).close();
@@ -47,13 +45,11 @@ class RedisLinkCloseTest {
                     .anyMatch(thread -> thread.getName().startsWith("lettuce-")); i++) {
                 Thread.sleep(50);
             }
-        } finally {
-            root.detachAppender(logged);
         }
         // Links of other tests in this JVM to their own servers, stopped by now, log their reconnects meanwhile.
         Pattern otherServer = Pattern.compile("(Reconnecting|Cannot reconnect).*127\\.0\\.0\\.1[^:]*:(?!"
                 + redis.port() + "\\b)\\d+.*", Pattern.DOTALL);
-        assertThat(logged.list).filteredOn(event -> event.getLevel().isGreaterOrEqual(Level.INFO))
+        assertThat(logged).filteredOn(event -> event.getLevel().isGreaterOrEqual(Level.INFO))
                 .extracting(ILoggingEvent::getFormattedMessage)
                 .filteredOn(message -> !otherServer.matcher(message).matches()).isEmpty();
     }
