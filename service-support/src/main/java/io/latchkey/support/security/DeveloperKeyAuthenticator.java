@@ -1,12 +1,9 @@
 package io.latchkey.support.security;
 
 import io.latchkey.api.replica.ActiveKeyEntry;
-import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.validator.Authentication;
 import io.latchkey.validator.Decision;
-import io.latchkey.validator.KeyReplica;
 import io.latchkey.validator.KeyValidator;
-import java.time.Clock;
 import java.time.Duration;
 
 /**
@@ -49,14 +46,12 @@ public final class DeveloperKeyAuthenticator {
     }
 
     /**
-     * @param replica the member's replica (the one its embedded validator reads)
-     * @param maxLag   the same bound the service's validator keeps; null for none
-     * @param versions where the keys' streams can be read; null to decide on the replica alone
+     * @param validator the service's validator ({@link KeyValidator#authenticate} takes nothing from its limiters, so
+     *                  the keys' own limits stay for their traffic)
+     * @param versions  where the keys' streams can be read; null to decide on the replica alone
      */
-    public static DeveloperKeyAuthenticator over(KeyReplica replica, KeyHasher hasher, Clock clock, Duration maxLag,
-                                                 KeyVersions versions) {
-        return new DeveloperKeyAuthenticator(KeyValidator.builder()
-                .replica(replica).hasher(hasher).clock(clock).maxLag(maxLag).build(), versions);
+    public static DeveloperKeyAuthenticator over(KeyValidator validator, KeyVersions versions) {
+        return new DeveloperKeyAuthenticator(validator, versions);
     }
 
     public Outcome authenticate(String presented) {

@@ -1,14 +1,11 @@
 package io.latchkey.support.security;
 
-import io.latchkey.api.secret.KeyHasher;
 import io.latchkey.support.events.EventWindows;
 import io.latchkey.support.web.RequestContextFilter;
 import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.spring.LatchkeyValidatorAutoConfiguration;
-import io.latchkey.validator.spring.LatchkeyValidatorProperties;
 import java.io.Console;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,23 +74,21 @@ public class SecurityAutoConfiguration {
 
     /**
      * Developers' admin keys are accepted wherever this service embeds the validator (the default; off with
-     * {@code latchkey.validator.enabled=false}, and then only the operator token authenticates). Its own validator,
-     * on the same replica, without the service's rate limiter: the key's own rate limit is for traffic (the command
-     * side bounds a developer's changes with an allowance of its own). The key's stream in the event store tells
-     * when the replica has not caught up with a change already answered.
+     * {@code latchkey.validator.enabled=false}, and then only the operator token authenticates). They are
+     * authenticated by the service's validator, which takes nothing from its limiters for that: the key's own rate
+     * limit is for traffic (the command side bounds a developer's changes with an allowance of its own). The key's
+     * stream in the event store tells when the replica has not caught up with a change already answered.
      */
     @Bean
     FilterRegistrationBean<RequestContextFilter> latchkeyRequestFilter(
             OperatorToken token, CredentialScreen screen, ObjectProvider<KeyValidator> embeddedValidator,
-            ObjectProvider<KeyHasher> hasher, ObjectProvider<EventWindows> eventWindows,
-            ObjectProvider<Clock> clock, ObjectProvider<LatchkeyValidatorProperties> validatorProperties,
+            ObjectProvider<EventWindows> eventWindows,
             @Value("${latchkey.security.public-paths:}") List<String> publicPaths,
             @Value("${latchkey.usage.token:}") String usageToken, @Value("${latchkey.data-dir:data}") String dataDir,
             @Value("${axon.axonserver.enabled:true}") boolean distributed) {
         KeyValidator embedded = embeddedValidator.getIfAvailable();
-        DeveloperKeyAuthenticator developerKeys = embedded == null ? null : DeveloperKeyAuthenticator.over(
-                embedded.replica(), hasher.getIfAvailable(KeyHasher::sha256), clock.getIfAvailable(Clock::systemUTC),
-                validatorProperties.getObject().replica().maxLag(), keyVersions(eventWindows.getIfAvailable()));
+        DeveloperKeyAuthenticator developerKeys = embedded == null ? null
+                : DeveloperKeyAuthenticator.over(embedded, keyVersions(eventWindows.getIfAvailable()));
         FilterRegistrationBean<RequestContextFilter> registration =
                 new FilterRegistrationBean<>(new RequestContextFilter(token,
                         usageToken(usageToken, token, dataDir, distributed), screen, developerKeys, publicPaths));

@@ -7,8 +7,9 @@ import io.latchkey.api.KeyStatus;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.api.secret.KeyHasher;
-import io.latchkey.support.security.DeveloperKeyAuthenticator.Verdict;
 import io.latchkey.support.hazelcast.LoopbackMembers;
+import io.latchkey.support.security.DeveloperKeyAuthenticator.Verdict;
+import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.hazelcast.HazelcastKeyReplica;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
 import java.time.Clock;
@@ -54,8 +55,7 @@ class DeveloperKeyAuthenticatorTest {
         serviceMember = members.get(1);
         writer = ReplicaWriter.of(writerMember);
         replica = HazelcastKeyReplica.of(serviceMember);
-        authenticator = DeveloperKeyAuthenticator.over(replica, HASHER, Clock.systemUTC(), Duration.ofSeconds(2),
-                STREAMS::get);
+        authenticator = over(STREAMS::get);
     }
 
     @AfterAll
@@ -108,6 +108,12 @@ class DeveloperKeyAuthenticatorTest {
         }
     }
 
+    /** Over a validator of the replica's, bounded to 2 s of lag, as a service's is. */
+    private static DeveloperKeyAuthenticator over(KeyVersions versions) {
+        return DeveloperKeyAuthenticator.over(KeyValidator.builder().replica(replica).hasher(HASHER)
+                .clock(Clock.systemUTC()).maxLag(Duration.ofSeconds(2)).build(), versions);
+    }
+
     @Test
     void anAdminKeyAuthenticatesAsItsDeveloperWithTheKeyAsActor() throws Exception {
         String key = issue("key-admin", List.of("admin"), KeyStatus.ACTIVE, null);
@@ -147,8 +153,7 @@ class DeveloperKeyAuthenticatorTest {
                 Instant.now().plusSeconds(3_600), KeyStatus.ACTIVE, 1, null));
         issue("key-rotated-read", List.of("read"), KeyStatus.ACTIVE, null);
         assertThat(replica.lookup(HASHER.hash(old))).as("the old secret's entry has arrived").isNotNull();
-        DeveloperKeyAuthenticator storeDown = DeveloperKeyAuthenticator.over(replica, HASHER, Clock.systemUTC(),
-                Duration.ofSeconds(2), keyId -> {
+        DeveloperKeyAuthenticator storeDown = over(keyId -> {
                     throw new IllegalStateException("the store is not asked");
                 });
 
@@ -224,8 +229,7 @@ class DeveloperKeyAuthenticatorTest {
     void aRevokedKeyOrAnUnknownSecretIsRefusedWithoutAskingTheStore() throws Exception {
         String revoked = issue("key-revoked-final", List.of("admin"), KeyStatus.REVOKED, null);
         AtomicInteger asked = new AtomicInteger();
-        DeveloperKeyAuthenticator counting = DeveloperKeyAuthenticator.over(replica, HASHER, Clock.systemUTC(),
-                Duration.ofSeconds(2), keyId -> {
+        DeveloperKeyAuthenticator counting = over(keyId -> {
                     asked.incrementAndGet();
                     return 5;
                 });
@@ -246,8 +250,7 @@ class DeveloperKeyAuthenticatorTest {
     @Test
     void aStoreThatCannotBeReadLeavesAKeyUnavailable() throws Exception {
         String key = issue("key-store-down", List.of("admin"), KeyStatus.ACTIVE, null);
-        DeveloperKeyAuthenticator storeDown = DeveloperKeyAuthenticator.over(replica, HASHER, Clock.systemUTC(),
-                Duration.ofSeconds(2), keyId -> {
+        DeveloperKeyAuthenticator storeDown = over(keyId -> {
                     throw new IllegalStateException("store unreachable");
                 });
 
