@@ -22,6 +22,7 @@ final class FailureLog {
     private volatile long failed;
     private String failingReason;
     private long failingSince;
+    private long lastFailed;
 
     FailureLog(Logger log, LongSupplier millis) {
         this.log = log;
@@ -36,6 +37,7 @@ final class FailureLog {
         }
         failed++;
         failingReason = reason;
+        lastFailed = now;
         Long logged = loggedAt.get(reason);
         if (logged == null || now - logged >= QUIET_MILLIS) {
             loggedAt.put(reason, now);
@@ -62,11 +64,11 @@ final class FailureLog {
 
     /** The reason of the latest failure and since when calls fail, or null while they get through. */
     synchronized Failing failing() {
-        return failed == 0 ? null : new Failing(failingReason, failingSince, failed);
+        return failed == 0 ? null : new Failing(failingReason, failingSince, lastFailed, failed);
     }
 
-    /** A run of failed calls: the latest one's reason, the first one's time, and how many. */
-    record Failing(String reason, long sinceMillis, long calls) {
+    /** A run of failed calls: the latest one's reason, the first one's and the latest one's time, and how many. */
+    record Failing(String reason, long sinceMillis, long lastMillis, long calls) {
     }
 
     /** The exception and the first message in its causes: the HTTP client's own often has none. */

@@ -32,9 +32,13 @@ class ReplicaHealthIndicator implements HealthIndicator {
         return ReplicaHealth.of(validator, current).withDetail("answering", answering).build();
     }
 
+    /**
+     * Failures whose latest is a minute old or more are not told: the query side may have come back since, unasked,
+     * as when the replica caught up first and nothing needed the fallback.
+     */
     private static String fallback(QuerySideFallback fallback) {
         FailureLog.Failing failing = fallback.failing();
-        return failing == null ? "query-side fallback"
+        return failing == null || System.currentTimeMillis() - failing.lastMillis() >= 60_000 ? "query-side fallback"
                 : "query-side fallback, failing (" + failing.reason() + ") since "
                         + Instant.ofEpochMilli(failing.sinceMillis()) + ": refusing with 503";
     }
