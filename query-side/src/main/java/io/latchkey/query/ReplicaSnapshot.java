@@ -80,8 +80,8 @@ class ReplicaSnapshot implements AutoCloseable {
     private final Map<String, ReplicaKeyState> changedKeys = new ConcurrentHashMap<>();
     private final Map<String, DeveloperDefault> changedDefaults = new ConcurrentHashMap<>();
     private final ScheduledExecutorService saver;
-    /** Whether saves fail since the last one that succeeded: only the saver's thread reads and writes it. */
-    private boolean saveFailing;
+    /** What the saves fail with since the last one that succeeded: only the saver's thread reads and writes it. */
+    private Class<?> failingWith;
     /** The store's crashes when this snapshot was read; its collections are named by them. */
     private long crashes;
     /** What a start read, until the projection takes it; no save runs before. */
@@ -319,27 +319,28 @@ class ReplicaSnapshot implements AutoCloseable {
     }
 
     /**
-     * A failed save is logged when saves begin to fail, and once when one succeeds again: while the store is away,
-     * every save fails, and a stack trace each time would bury the line that says why. The store's own failures (a
-     * MongoDB exception: unreachable, timed out) are named without their trace.
+     * A failed save is logged when saves begin to fail or fail otherwise, and once when one succeeds again: while the
+     * store is away, every save fails, and a stack trace each time would bury the line that says why. The store's own
+     * failures (a MongoDB exception: unreachable, timed out) are named without their trace.
      */
     private void saveQuietly() {
         try {
             save();
-            if (saveFailing) {
-                saveFailing = false;
+            if (failingWith != null && !stopped) {
                 log.info("The replica snapshot is saved again");
             }
+            failingWith = null;
         } catch (RuntimeException e) {
-            if (!saver.isShutdown() && !saveFailing) {
-                saveFailing = true;
-                if (e instanceof MongoException) {
-                    log.warn("Could not save the replica snapshot ({}: {}); saves go on trying, and the next start "
-                            + "replays the log from the last one saved", e.getClass().getSimpleName(), e.getMessage());
-                } else {
-                    log.warn("Could not save the replica snapshot; saves go on trying, and the next start replays "
-                            + "the log from the last one saved", e);
-                }
+            if (saver.isShutdown() || e.getClass().equals(failingWith)) {
+                return;
+            }
+            failingWith = e.getClass();
+            if (e instanceof MongoException) {
+                log.warn("Could not save the replica snapshot ({}: {}); saves go on trying, and the next start "
+                        + "replays the log from the last one saved", e.getClass().getSimpleName(), e.getMessage());
+            } else {
+                log.warn("Could not save the replica snapshot; saves go on trying, and the next start replays the "
+                        + "log from the last one saved", e);
             }
         }
     }

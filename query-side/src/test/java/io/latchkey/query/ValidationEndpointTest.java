@@ -63,6 +63,7 @@ class ValidationEndpointTest extends QuerySideTestSupport {
         assertThat(health.body().path("components").path("replica").path("status").asText()).isEqualTo("UP");
         Response readiness = get("/actuator/health/readiness", null);
         assertThat(readiness.status()).as(readiness.raw()).isEqualTo(200);
+        assertThat(readiness.body().path("components").has("mongo")).isTrue();
         assertThat(readiness.body().path("components").has("replica"))
                 .as("reads of the read models go on while the replica is not current").isFalse();
         assertThat(get("/actuator/health/liveness", null).status()).isEqualTo(200);

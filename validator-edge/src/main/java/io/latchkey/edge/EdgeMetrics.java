@@ -8,6 +8,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.springframework.stereotype.Component;
 
@@ -21,6 +23,10 @@ class EdgeMetrics {
     enum Source { REPLICA, FALLBACK }
 
     private final Map<Source, Map<Decision.Status, Counter>> decisions = new EnumMap<>(Source.class);
+    /** Why a call to the query-side fallback gave no decision: the tag's values, each counted from 0. */
+    static final List<String> FALLBACK_FAILURES = List.of("unreachable", "timeout", "refused", "status", "unreadable");
+
+    private final Map<String, Counter> fallbackFailures = new HashMap<>();
     private final Counter unavailable;
     private final Timer validation;
     private final MeterRegistry registry;
@@ -40,6 +46,12 @@ class EdgeMetrics {
         unavailable = Counter.builder("latchkey.decisions.unavailable")
                 .description("Requests refused with 503: replica incomplete and no fallback answer")
                 .register(registry);
+        for (String reason : FALLBACK_FAILURES) {
+            fallbackFailures.put(reason, Counter.builder("latchkey.fallback.failures")
+                    .description("Calls to the query-side fallback that gave no decision, by reason: unreachable, "
+                            + "timeout, refused (the token), status (another answer than 200), unreadable")
+                    .tag("reason", reason).register(registry));
+        }
         validation = Timer.builder("latchkey.validation")
                 .description("Time to decide, from the key to the decision (replica or fallback)")
                 .publishPercentileHistogram()
@@ -57,12 +69,9 @@ class EdgeMetrics {
         unavailable.increment();
     }
 
-    /** A call to the query-side fallback that gave no decision, by reason (a handful, fixed in the code). */
+    /** A call to the query-side fallback that gave no decision, by one of {@link #FALLBACK_FAILURES}. */
     void fallbackFailed(String reason) {
-        Counter.builder("latchkey.fallback.failures")
-                .description("Calls to the query-side fallback that gave no decision, by reason: unreachable, "
-                        + "timeout, refused (the token), status (another answer than 200), unreadable")
-                .tag("reason", reason).register(registry).increment();
+        fallbackFailures.get(reason).increment();
     }
 
     /**

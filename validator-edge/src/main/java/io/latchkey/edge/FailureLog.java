@@ -1,15 +1,16 @@
 package io.latchkey.edge;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 
 /**
- * Failures of calls to another service, told in the log: each reason the first time in a run of failures, then once a
- * minute while it recurs, so that a wrong URL or token, or a service down, is told without a line per call, also when
- * two reasons alternate (unreachable, a proxy's 502); and once, when a call gets through again, how many failed.
- * Thread-safe: a call that gets through while none failed reads one volatile field.
+ * Failures of calls to another service, told in the log: each reason at its first failure, then at most once a minute
+ * while it recurs (across runs of failures: calls that fail and get through in turn would otherwise log a pair of
+ * lines per turn), with the failures left out counted; and, when calls get through again after a run whose failure was
+ * logged, how many failed. Thread-safe: a call that gets through while none failed reads one volatile field.
  */
 final class FailureLog {
 
@@ -17,12 +18,16 @@ final class FailureLog {
 
     private final Logger log;
     private final LongSupplier millis;
-    /** When each reason of the run was last logged: a handful of reasons. */
+    /** When each reason was last logged: a handful of reasons. */
     private final Map<String, Long> loggedAt = new HashMap<>();
+    /** Calls failed in the run under way: none while calls get through. */
     private volatile long failed;
     private String failingReason;
     private long failingSince;
     private long lastFailed;
+    /** Whether a failure of the run under way was logged, and the failures not logged since the last that was. */
+    private boolean runLogged;
+    private long unlogged;
 
     FailureLog(Logger log, LongSupplier millis) {
         this.log = log;
@@ -39,26 +44,36 @@ final class FailureLog {
         failingReason = reason;
         lastFailed = now;
         Long logged = loggedAt.get(reason);
-        if (logged == null || now - logged >= QUIET_MILLIS) {
-            loggedAt.put(reason, now);
+        if (logged != null && now - logged < QUIET_MILLIS) {
+            unlogged++;
+            return;
+        }
+        loggedAt.put(reason, now);
+        runLogged = true;
+        if (unlogged == 0) {
             log.warn(message, arguments);
+        } else {
+            Object[] withCount = Arrays.copyOf(arguments, arguments.length + 1);
+            withCount[arguments.length] = unlogged;
+            log.warn(message + " ({} more calls failed since the last such line)", withCount);
+            unlogged = 0;
         }
     }
 
     /**
-     * Ends a run of failures, if any, logging {@code message} at INFO with {@code subject} and the number of calls that
-     * failed as its two arguments.
+     * Ends a run of failures, if any, logging {@code message} at INFO, with {@code subject} and the number of calls that
+     * failed as its two arguments, when a failure of the run was logged.
      */
     void gotThrough(String message, Object subject) {
         if (failed == 0) {
             return;
         }
         synchronized (this) {
-            if (failed > 0) {
+            if (failed > 0 && runLogged) {
                 log.info(message, subject, failed);
-                failed = 0;
-                loggedAt.clear();
             }
+            failed = 0;
+            runLogged = false;
         }
     }
 

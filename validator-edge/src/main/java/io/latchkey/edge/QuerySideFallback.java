@@ -71,6 +71,7 @@ final class QuerySideFallback {
                             .build(),
                     HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() == 422) {
+                gotThrough();
                 throw new IllegalArgumentException("the query side refused the required scope");
             }
             if (response.statusCode() == 401 || response.statusCode() == 403) {
@@ -79,16 +80,16 @@ final class QuerySideFallback {
                         + "fallback are answered 503", validateUrl, response.statusCode());
             }
             if (response.statusCode() != 200) {
-                return failed("status", "The query side at {} answered the fallback {} (503: its own replica is not "
-                        + "current, as while it replays the event log); requests that need the fallback are answered "
-                        + "503 meanwhile", validateUrl, response.statusCode());
+                return failed("status", "The query side at {} answered the fallback {} ({}); requests that need the "
+                        + "fallback are answered 503 meanwhile", validateUrl, response.statusCode(),
+                        response.statusCode() == 503 ? "its own replica is not current, as while it replays the event "
+                                + "log" : "is latchkey.edge.fallback-url the query side's /v1/validate?");
             }
             Optional<Answer> answer = decision(json.readTree(response.body()));
             if (answer.isEmpty()) {
                 return unreadable();
             }
-            failures.gotThrough("The query side at {} answers the fallback again, after {} failed calls",
-                    validateUrl);
+            gotThrough();
             return answer;
         } catch (JsonProcessingException garbled) {
             return unreadable();
@@ -108,6 +109,10 @@ final class QuerySideFallback {
     /** Why the fallback fails now and since when, or null while it answers (or was never asked). */
     FailureLog.Failing failing() {
         return failures.failing();
+    }
+
+    private void gotThrough() {
+        failures.gotThrough("The query side at {} answers the fallback again, after {} failed calls", validateUrl);
     }
 
     private Optional<Answer> unreadable() {

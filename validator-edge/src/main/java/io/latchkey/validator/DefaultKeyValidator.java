@@ -13,7 +13,6 @@ import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,9 +38,6 @@ final class DefaultKeyValidator implements KeyValidator {
     private final RateLimiter rateLimiter;
     private final QuotaLimiter quotaLimiter;
     private final CurrencyLog currency;
-    /** Made once: {@link #isCurrent()} is asked per request by some callers. */
-    private final Supplier<String> whyNotCurrent = this::whyNotCurrent;
-    private final Supplier<String> state = this::state;
 
     DefaultKeyValidator(KeyReplica replica, KeyHasher hasher, Clock clock, Duration maxLag, RateLimiter rateLimiter,
                         QuotaLimiter quotaLimiter) {
@@ -52,7 +48,7 @@ final class DefaultKeyValidator implements KeyValidator {
         this.maxLag = maxLag;
         this.rateLimiter = rateLimiter;
         this.quotaLimiter = quotaLimiter;
-        this.currency = new CurrencyLog(clock::millis);
+        this.currency = new CurrencyLog(clock::millis, this::whyNotCurrent, this::state);
     }
 
     @Override
@@ -189,7 +185,7 @@ final class DefaultKeyValidator implements KeyValidator {
     @Override
     public boolean isCurrent() {
         boolean current = replica.isReady() && samePepper() && withinLag();
-        currency.found(current, whyNotCurrent, state);
+        currency.found(current);
         return current;
     }
 
@@ -201,21 +197,29 @@ final class DefaultKeyValidator implements KeyValidator {
         return lag != null && lag.compareTo(maxLag) <= 0;
     }
 
+    /** Why the replica is not current, null while it is: {@link #isCurrent()}'s checks once more, for the log. */
     private String whyNotCurrent() {
-        if (!replica.isReady()) {
-            return "it is incomplete (" + replica.size() + " entries; a member fills its copy as it joins the replica "
-                    + "cluster, and again after a split of the cluster heals)";
+        try {
+            if (!replica.isReady()) {
+                return "it is incomplete (" + replica.size() + " entries; a member fills its copy as it joins the "
+                        + "replica cluster, and again after a split of the cluster heals)";
+            }
+            if (replica.hashing(fingerprint) == KeyReplica.Hashing.OTHER) {
+                return "the installation's command side hashes keys with another pepper (latchkey.pepper)";
+            }
+            if (withinLag()) {
+                return null;
+            }
+            Duration lag = lag();
+            return lag == null ? "no writer (a Latchkey query side) has published how far the event log reached"
+                    : "it is " + lag.toMillis() + " ms behind the event log, more than latchkey.replica.max-lag ("
+                            + maxLag.toMillis() + " ms): the query sides publish the log's progress as they read it, "
+                            + "so they, or the command side that appends to the log, are down, cut off or behind (as "
+                            + "while a query side replays the log)";
+        } catch (RuntimeException stopped) {
+            // The replica's member shut down while asked (Hazelcast's exception): nothing is decided from it again.
+            return "its replica cluster member has stopped (" + stopped.getClass().getSimpleName() + ")";
         }
-        if (replica.hashing(fingerprint) == KeyReplica.Hashing.OTHER) {
-            return "the installation's command side hashes keys with another pepper (latchkey.pepper)";
-        }
-        Duration lag = lag();
-        if (lag == null) {
-            return "no writer (a Latchkey query side) has published how far the event log reached";
-        }
-        return withinLag() ? "it was not a moment ago" : "it is " + lag.toMillis() + " ms behind the event log, "
-                + "more than latchkey.replica.max-lag (" + maxLag.toMillis() + " ms): the query sides, which publish "
-                + "the log's progress, or the command side, which appends to the log, are down or cut off";
     }
 
     private String state() {

@@ -99,6 +99,26 @@ class QuerySideFallbackTest {
     }
 
     @Test
+    void callsThatFailAndGetThroughInTurnAreToldOnceAMinuteNotPerTurn() {
+        querySide.answer("{\"status\":\"VALID\",\"keyId\":\"k\",\"developerId\":\"d\",\"scopes\":[\"read\"],"
+                + "\"rateLimit\":null,\"monthlyQuota\":null}");
+        List<ILoggingEvent> logged;
+        try (LogCapture log = LogCapture.of(QuerySideFallback.class)) {
+            logged = log.events();
+            for (int turn = 0; turn < 10; turn++) {
+                querySide.status(503);
+                assertThat(fallback.validate("lk_live_x", "read")).isEmpty();
+                querySide.status(200);
+                assertThat(fallback.validate("lk_live_x", "read")).isPresent();
+            }
+        }
+
+        assertThat(logged).map(ILoggingEvent::getFormattedMessage).satisfiesExactly(
+                line -> assertThat(line).contains("answered the fallback 503 (its own replica is not current"),
+                line -> assertThat(line).contains("answers the fallback again, after 1 failed calls"));
+    }
+
+    @Test
     void readsTheKeysLimitsWithTheDecision() {
         querySide.answer("{\"status\":\"VALID\",\"keyId\":\"k\",\"developerId\":\"d\",\"scopes\":[\"read\"],"
                 + "\"rateLimit\":{\"limit\":5,\"periodSeconds\":60,\"burst\":null},\"monthlyQuota\":1000}");

@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.LoggerFactory;
 
 /** What one logger (and the loggers below it) logs from now until {@link #close()}, as logback gets it. */
@@ -14,6 +15,8 @@ public final class LogCapture implements AutoCloseable {
 
     private LogCapture(Logger logger) {
         this.logger = logger;
+        // Tests read the list while other threads log.
+        events.list = new CopyOnWriteArrayList<>();
         events.start();
         logger.addAppender(events);
     }

@@ -310,10 +310,11 @@ public class LatchkeyValidatorAutoConfiguration {
                         .description("Rate-limit and quota answers made without Redis because it was down or slow; a "
                                 + "request whose key has both a rate limit and a quota counts once for each")
                         .register(registry);
-                // The counter moves only with traffic on limited keys; this says how Redis is between requests too.
+                // The counter adds up decisions; this says how Redis answered the latest calls to it.
                 Gauge.builder("latchkey.ratelimit.redis.answering", redis, r -> r.answeringInTime() ? 1 : 0)
-                        .description("1 while Redis answers within its budget; 0 from a missed budget until replies "
-                                + "come in time again, and while it is down")
+                        .description("1 while Redis answered its latest calls within its budget; 0 from a missed "
+                                + "budget until replies come in time again, and while it is down. Moves only with "
+                                + "calls to Redis: limited keys' traffic, and local-sync's background syncs")
                         .register(registry);
             });
         }

@@ -26,8 +26,7 @@ class ReplicaCurrencyLogTest {
             HazelcastInstance member = cluster.startMember();
             ReplicaWriter writer = ReplicaWriter.of(member);
             SettableClock clock = new SettableClock(NOW);
-            KeyValidator validator = KeyValidator.builder().replica(HazelcastKeyReplica.of(member))
-                    .hasher(KeyHasher.sha256()).clock(clock).maxLag(Duration.ofSeconds(5)).build();
+            KeyValidator validator = validator(member, clock, Duration.ofSeconds(5));
             assertThat(validator.isCurrent()).as("nothing published").isFalse();
 
             caughtUp(writer, validator, NOW);
@@ -35,22 +34,51 @@ class ReplicaCurrencyLogTest {
             assertThat(validator.isCurrent()).isFalse();
             assertThat(validator.isCurrent()).as("asked again: nothing more logged").isFalse();
             caughtUp(writer, validator, NOW.plusSeconds(6));
-            // Leaving and coming back within the minute: neither logged.
+            // Leaving and coming back within the minute: neither logged, the departure counted.
             clock.set(NOW.plusSeconds(13));
             assertThat(validator.isCurrent()).isFalse();
             caughtUp(writer, validator, NOW.plusSeconds(13));
             clock.set(NOW.plusSeconds(80));
             assertThat(validator.isCurrent()).isFalse();
+            caughtUp(writer, validator, NOW.plusSeconds(80));
+            // Leaving within the minute and staying away: told once the minute is over.
+            clock.set(NOW.plusSeconds(90));
+            assertThat(validator.isCurrent()).isFalse();
+            clock.set(NOW.plusSeconds(141));
+            assertThat(validator.isCurrent()).isFalse();
+            assertThat(validator.isCurrent()).isFalse();
+            caughtUp(writer, validator, NOW.plusSeconds(141));
+
+            // Never current since it was opened: told once its first half minute is over.
+            SettableClock later = new SettableClock(NOW.plusSeconds(200));
+            KeyValidator behind = validator(member, later, Duration.ofSeconds(1));
+            assertThat(behind.isCurrent()).isFalse();
+            later.set(NOW.plusSeconds(231));
+            assertThat(behind.isCurrent()).isFalse();
         }
 
         assertThat(logged).map(event -> event.getLevel() + " " + event.getFormattedMessage()).satisfiesExactly(
                 line -> assertThat(line).startsWith("INFO The key replica is current 0.0 s after it was opened ("),
-                line -> assertThat(line).startsWith("WARN The key replica is not current: it is 6000 ms behind the "
-                        + "event log, more than latchkey.replica.max-lag (5000 ms)"),
+                line -> assertThat(line).isEqualTo("WARN The key replica is not current: it is 6000 ms behind the "
+                        + "event log, more than latchkey.replica.max-lag (5000 ms): the query sides publish the log's "
+                        + "progress as they read it, so they, or the command side that appends to the log, are down, "
+                        + "cut off or behind (as while a query side replays the log). Keys are not decided from it "
+                        + "until it is"),
                 line -> assertThat(line).startsWith("INFO The key replica is current again after 0.0 s (0 entries, "
                         + "0 ms behind"),
                 line -> assertThat(line).startsWith("WARN The key replica is not current: it is 67000 ms behind")
-                        .endsWith("it stopped being current 1 more times since this was last logged"));
+                        .endsWith("it stopped being current 1 more times since this was last logged"),
+                line -> assertThat(line).startsWith("INFO The key replica is current again after 0.0 s"),
+                line -> assertThat(line).startsWith("WARN The key replica has not been current for 51.0 s: it is "
+                        + "61000 ms behind").endsWith("it stopped being current 1 times since this was last logged"),
+                line -> assertThat(line).startsWith("INFO The key replica is current again after 51.0 s"),
+                line -> assertThat(line).startsWith("WARN The key replica has not been current since it was opened "
+                        + "31.0 s ago: it is 90000 ms behind"));
+    }
+
+    private static KeyValidator validator(HazelcastInstance member, SettableClock clock, Duration maxLag) {
+        return KeyValidator.builder().replica(HazelcastKeyReplica.of(member)).hasher(KeyHasher.sha256())
+                .clock(clock).maxLag(maxLag).build();
     }
 
     /** Publishes that the log is read up to {@code at}, and waits until the validator is current with it. */
