@@ -61,8 +61,8 @@ final class FailureLog {
     }
 
     /**
-     * Ends a run of failures, if any, logging {@code message} at INFO, with {@code subject} and the number of calls that
-     * failed as its two arguments, when a failure of the run was logged.
+     * Ends a run of failures, if any, logging {@code message} at INFO, with {@code subject} and the number of calls
+     * that failed as its two arguments, when a failure of the run was logged.
      */
     void gotThrough(String message, Object subject) {
         if (failed == 0) {
