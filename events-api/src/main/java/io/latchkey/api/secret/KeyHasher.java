@@ -15,6 +15,7 @@ import javax.crypto.spec.SecretKeySpec;
 public final class KeyHasher {
 
     /** Hashed for {@link #fingerprint}: no key has this form, so no key's hash is given away. */
+    private static final int MIN_PEPPER_BYTES = 16;
     private static final byte[] FINGERPRINTED = "latchkey pepper fingerprint".getBytes(StandardCharsets.US_ASCII);
 
     private final ThreadLocal<Digest> digests;
@@ -37,8 +38,8 @@ public final class KeyHasher {
     }
 
     public static KeyHasher hmacSha256(byte[] pepper) {
-        if (pepper == null || pepper.length < 16) {
-            throw new IllegalArgumentException("the pepper must be at least 16 bytes");
+        if (pepper == null || pepper.length < MIN_PEPPER_BYTES) {
+            throw new IllegalArgumentException("the pepper must be at least " + MIN_PEPPER_BYTES + " bytes");
         }
         SecretKeySpec key = new SecretKeySpec(pepper.clone(), "HmacSHA256");
         return new KeyHasher("HMAC-SHA-256", () -> {
@@ -52,8 +53,21 @@ public final class KeyHasher {
     }
 
     /** HMAC with {@code pepper} when one is configured, plain SHA-256 otherwise. */
+    /**
+     * The hasher for the installation's configured pepper; a refusal names the setting, which every service reads, and
+     * never the value, a secret.
+     */
     public static KeyHasher forPepper(String pepper) {
-        return pepper == null || pepper.isBlank() ? sha256() : hmacSha256(pepper.getBytes(StandardCharsets.UTF_8));
+        if (pepper == null || pepper.isBlank()) {
+            return sha256();
+        }
+        byte[] bytes = pepper.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length < MIN_PEPPER_BYTES) {
+            throw new IllegalArgumentException("latchkey.pepper (LATCHKEY_PEPPER) must be at least " + MIN_PEPPER_BYTES
+                    + " bytes, not " + bytes.length + ", or empty for plain SHA-256; every service and edge must"
+                    + " have the same one");
+        }
+        return hmacSha256(bytes);
     }
 
     public KeyHash hash(String key) {

@@ -40,6 +40,15 @@ class KeyHasherTest {
     }
 
     @Test
+    void aShortConfiguredPepperIsRefusedNamingTheSettingNotTheValue() {
+        assertThatThrownBy(() -> KeyHasher.forPepper("too-short-pep"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("latchkey.pepper (LATCHKEY_PEPPER)")
+                .hasMessageContaining("at least 16 bytes, not 13")
+                .hasMessageNotContaining("too-short-pep");
+    }
+
+    @Test
     void hexFormAndWordsRoundTrip() {
         KeyHash hash = KeyHasher.sha256().hash(KEY);
         assertThat(new KeyHash(hash.hex())).isEqualTo(hash).hasSameHashCodeAs(hash);

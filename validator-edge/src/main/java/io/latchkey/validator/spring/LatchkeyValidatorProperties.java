@@ -1,5 +1,6 @@
 package io.latchkey.validator.spring;
 
+import io.lettuce.core.RedisURI;
 import io.latchkey.validator.KeyValidatorBuilder;
 import io.latchkey.validator.hazelcast.ReplicaCluster;
 import java.time.Duration;
@@ -55,6 +56,21 @@ public record LatchkeyValidatorProperties(String pepper, Hazelcast hazelcast, Re
             warmUp = warmUp == null ? Duration.ofSeconds(5) : warmUp;
             if (warmUp.isNegative()) {
                 throw new IllegalArgumentException("latchkey.rate-limit.warm-up must not be negative, not " + warmUp);
+            }
+            requireRedisUri(redis);
+        }
+
+        /**
+         * Checked as the settings bind, where Lettuce would refuse it deep in the beans with "URI scheme must not be
+         * null"; the value is not repeated, as it may hold a password.
+         */
+        private static void requireRedisUri(String redis) {
+            try {
+                RedisURI.create(redis);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("latchkey.rate-limit.redis (LATCHKEY_RATE_LIMIT_REDIS) is not a Redis"
+                        + " URI: it takes the form redis://host:port (rediss:// for TLS, redis://:password@host:port"
+                        + " with a password)");
             }
         }
     }
