@@ -30,8 +30,9 @@ final class ClosedStoreExit implements AutoCloseable {
         checks.scheduleWithFixedDelay(() -> {
             // Closed as the process stops (this closes before the store does), the store is no failure.
             if (!closing && !served.isOpen()) {
-                log.error("The embedded store was closed after a write to its file failed (a full disk?); this"
-                        + " process exits with status {} to be started again, which opens the file again", STATUS);
+                log.error("The embedded store {} was closed after a write to its file failed ({}); this process"
+                        + " exits with status {} to be started again, which opens the file again", served.fileName(),
+                        served.closedBecause(), STATUS);
                 checks.shutdown();
                 // On a thread of its own: the exit closes the application, this among it, and must not be the
                 // thread that close would wait for.

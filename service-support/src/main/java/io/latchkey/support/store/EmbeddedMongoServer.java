@@ -13,8 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
+import org.h2.mvstore.DataUtils;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
+import org.h2.mvstore.MVStoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +30,10 @@ public final class EmbeddedMongoServer implements AutoCloseable {
     /** A map of this class's own, outside the backend's {@code databases.} names, that every commit changes. */
     private static final String COMMITS = "latchkey$commits";
     private static final String STOPPED_CLEANLY = "stoppedCleanly";
+    /** The store's file in the data directory. */
+    static final String FILE_NAME = "store.mv";
+    /** Causes looked through at most: a chain may be long, or a cycle. */
+    private static final int MAX_CAUSES = 16;
 
     private final H2Backend backend;
     private final MongoServer server;
@@ -56,8 +62,15 @@ public final class EmbeddedMongoServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create data directory " + dataDir, e);
         }
-        Path file = dataDir.resolve("store.mv");
-        EmbeddedMongoServer served = serve(new IndexedH2Backend(file.toString()), host, port, database);
+        Path file = dataDir.resolve(FILE_NAME);
+        EmbeddedMongoServer served;
+        try {
+            served = serve(new IndexedH2Backend(file.toString()), host, port, database);
+        } catch (RuntimeException e) {
+            // Said in a line of its own, which bin/latchkey shows: the cause is at the end of a long chain of beans.
+            log.error("The embedded store {} could not be opened: {}", file, rootMessage(e));
+            throw e;
+        }
         log.info("Embedded MongoDB-wire store serving {} on {}:{}", file, host, port);
         return served;
     }
@@ -137,6 +150,37 @@ public final class EmbeddedMongoServer implements AutoCloseable {
     /** False once H2 has closed the store, which it does after a failed write: every later write fails too. */
     public boolean isOpen() {
         return !backend.getMvStore().isClosed();
+    }
+
+    /** The store's file, as H2 names it. */
+    String fileName() {
+        return backend.getMvStore().getFileStore().getFileName();
+    }
+
+    /** Why H2 closed the store, the root cause's message ("No space left on device"). */
+    String closedBecause() {
+        MVStoreException panic = backend.getMvStore().getPanicException();
+        return panic == null ? "no failure recorded" : rootMessage(panic);
+    }
+
+    /** The message of {@code e}'s root cause, its type where it has none. */
+    static String rootMessage(Throwable e) {
+        Throwable root = e;
+        for (int i = 0; root.getCause() != null && i < MAX_CAUSES; i++) {
+            root = root.getCause();
+        }
+        return root.getMessage() != null ? root.getMessage() : root.getClass().getName();
+    }
+
+    /** Whether {@code e} is H2's refusal of a store it had closed already, not the failure that closed it. */
+    static boolean closedBefore(Throwable e) {
+        Throwable cause = e;
+        for (int i = 0; cause != null && i < MAX_CAUSES; i++, cause = cause.getCause()) {
+            if (cause instanceof MVStoreException h2 && h2.getErrorCode() == DataUtils.ERROR_CLOSED) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -12,6 +12,7 @@ import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.wire.message.MongoMessage;
 import de.bwaldvogel.mongo.wire.message.MongoQuery;
 import io.netty.channel.Channel;
 import java.util.ArrayList;
@@ -45,6 +46,12 @@ import org.slf4j.LoggerFactory;
 final class IndexedH2Backend extends H2Backend {
 
     private static final Logger log = LoggerFactory.getLogger(IndexedH2Backend.class);
+    /**
+     * The error code a request gets once H2 has closed the store: one of no MongoDB server's, which the driver neither
+     * retries nor takes for a server's state change, so that the request fails at once and its service can answer 503
+     * ({@link StoreUnavailableAdvice}).
+     */
+    static final int CLOSED_CODE = -75;
 
     /** Run as the backend closes, once the server has stopped serving: no client writes after it. */
     private Runnable beforeClose;
@@ -65,6 +72,26 @@ final class IndexedH2Backend extends H2Backend {
     @Override
     public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
         return holdingVersion(() -> super.handleCommand(channel, databaseName, command, query));
+    }
+
+    /**
+     * Once H2 has closed the store (after a failed write, which its process logged before it exits) every request that
+     * reaches the store fails; each would otherwise be logged by the server with its stack ("Unknown error!") and
+     * answered as an unknown error, which services take for a fault of theirs.
+     */
+    @Override
+    public Document handleMessage(MongoMessage message) {
+        try {
+            return super.handleMessage(message);
+        } catch (RuntimeException e) {
+            if (!getMvStore().isClosed()) {
+                throw e;
+            }
+            String reason = "the embedded store was closed after a write to its file failed; its process exits to "
+                    + "open it again";
+            return new Document("$err", reason).append("errmsg", reason).append("code", CLOSED_CODE)
+                    .append("codeName", "StoreClosed").append("ok", 0);
+        }
     }
 
     @Override

@@ -48,6 +48,7 @@ import org.springframework.context.annotation.Import;
  * there too and tunes how fast a tracking processor in another process sees them.
  */
 @AutoConfiguration(beforeName = {
+        "org.springframework.boot.actuate.autoconfigure.system.DiskSpaceHealthContributorAutoConfiguration",
         "org.springframework.boot.autoconfigure.mongo.MongoAutoConfiguration",
         "org.axonframework.springboot.autoconfig.AxonAutoConfiguration"})
 @EnableConfigurationProperties(StoreProperties.class)
@@ -66,6 +67,24 @@ public class StoreAutoConfiguration {
                                             MongoProperties mongo) {
         return EmbeddedMongoServer.start(StoreProperties.dataDir(dataDir), store.host(), store.port(),
                 mongo.getMongoClientDatabase());
+    }
+
+    /**
+     * Replaces Spring Boot's disk space check (by the bean's name), which watches the working directory: this one
+     * watches the data directory where the store writes, and warns {@code latchkey.store.min-free-space} before it is
+     * full, as a write that finds the disk full closes the store, and every command fails until a restart.
+     */
+    @Bean
+    @ConditionalOnProperty(name = "latchkey.store.serve", havingValue = "true")
+    HealthIndicator diskSpaceHealthIndicator(StoreProperties store,
+                                             @Value("${latchkey.data-dir:data}") String dataDir) {
+        return new StoreDiskHealth(StoreProperties.dataDir(dataDir).toFile(), store.minFreeSpace());
+    }
+
+    @Bean
+    @ConditionalOnProperty(name = "latchkey.store.serve", havingValue = "true")
+    StoreDiskMetrics storeDiskMetrics(@Value("${latchkey.data-dir:data}") String dataDir) {
+        return new StoreDiskMetrics(StoreProperties.dataDir(dataDir));
     }
 
     /** Exits a process whose store H2 closed after a failed write, for its supervisor to start it again. */
@@ -129,11 +148,18 @@ public class StoreAutoConfiguration {
         };
     }
 
+    /**
+     * The line names the root cause ("No space left on device"), which H2 wraps three deep. A store H2 has closed
+     * already fails every commit alike: the write that closed it was logged, and {@link ClosedStoreExit} says so.
+     */
     static void commitOrRefuse(Runnable commit) {
         try {
             commit.run();
         } catch (RuntimeException e) {
-            log.error("The embedded store could not write a command's events to disk; the command is refused", e);
+            if (!EmbeddedMongoServer.closedBefore(e)) {
+                log.error("The embedded store could not write a command's events to disk ({}); the command is refused",
+                        EmbeddedMongoServer.rootMessage(e), e);
+            }
             throw new ProblemException(503, "not-durable", "Service unavailable",
                     "The change could not be written to disk and is not confirmed.");
         }

@@ -3,6 +3,7 @@ package io.latchkey.support.store;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
 
 /**
  * {@code latchkey.store.*}: whether this process serves the embedded store, where, and how often tracking
@@ -22,10 +23,18 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *                   503 (twice that for a read, which the driver tries again): a store that stopped answering (a
  *                   frozen process, a peer gone without a word) would otherwise hold it for good; Axon's components
  *                   wait, as they resume where they were once it answers
+ * @param minFreeSpace free space on the data directory's disk below which the serving process's health is DOWN
  */
 @ConfigurationProperties("latchkey.store")
 public record StoreProperties(boolean serve, String host, int port, Duration fetchDelay, Duration unavailableAfter,
-                              Duration readTimeout) {
+                              Duration readTimeout, DataSize minFreeSpace) {
+
+    /**
+     * The store grows by megabytes a minute under load, and H2 writes new chunks before it frees the old ones, so
+     * Spring Boot's 10 MB would warn seconds before the disk is full; 256 MB leaves an operator most of an hour at
+     * 5 MB a minute.
+     */
+    static final DataSize DEFAULT_MIN_FREE_SPACE = DataSize.ofMegabytes(256);
 
     public StoreProperties {
         host = host == null ? "127.0.0.1" : host;
@@ -33,6 +42,7 @@ public record StoreProperties(boolean serve, String host, int port, Duration fet
         fetchDelay = fetchDelay == null ? Duration.ofMillis(500) : fetchDelay;
         unavailableAfter = unavailableAfter == null ? Duration.ofSeconds(2) : unavailableAfter;
         readTimeout = readTimeout == null ? Duration.ofSeconds(10) : readTimeout;
+        minFreeSpace = minFreeSpace == null ? DEFAULT_MIN_FREE_SPACE : minFreeSpace;
         if (unavailableAfter.isNegative() || readTimeout.isNegative()) {
             throw new IllegalArgumentException("latchkey.store.unavailable-after and latchkey.store.read-timeout "
                     + "must not be negative, not " + unavailableAfter + " and " + readTimeout);

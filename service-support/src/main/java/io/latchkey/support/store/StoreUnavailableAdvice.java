@@ -1,5 +1,6 @@
 package io.latchkey.support.store;
 
+import com.mongodb.MongoServerException;
 import com.mongodb.MongoSocketException;
 import com.mongodb.MongoTimeoutException;
 import io.latchkey.support.web.ProblemAdvice;
@@ -11,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.data.mongodb.UncategorizedMongoDbException;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -18,7 +20,8 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 
 /**
  * A store that cannot be reached (the embedded one's process down, a MongoDB without a primary) is a 503 the client
- * may retry, not an unexpected 500: no server to select in time, or a connection that failed. Spring Data translates
+ * may retry, not an unexpected 500: no server to select in time, a connection that failed, or an embedded store that
+ * H2 closed after a failed write, whose process is about to exit and be started again. Spring Data translates
  * other failures (a cursor that timed out) to the same exception type, and those stay 500s. Before
  * {@link ProblemAdvice}, whose catch-all would take them.
  */
@@ -33,8 +36,8 @@ class StoreUnavailableAdvice {
 
     private final AtomicLong loggedAt = new AtomicLong(-LOG_EVERY_MILLIS);
 
-    @ExceptionHandler({MongoTimeoutException.class, MongoSocketException.class,
-            DataAccessResourceFailureException.class})
+    @ExceptionHandler({MongoTimeoutException.class, MongoSocketException.class, MongoServerException.class,
+            DataAccessResourceFailureException.class, UncategorizedMongoDbException.class})
     ResponseEntity<ProblemDetail> storeUnavailable(Exception e, HttpServletRequest request) {
         if (!unreachable(e)) {
             return ProblemAdvice.failedUnexpectedly(e);
@@ -56,7 +59,8 @@ class StoreUnavailableAdvice {
     static boolean unreachable(Throwable e) {
         Throwable cause = e;
         for (int i = 0; cause != null && i < MAX_CAUSES; i++, cause = cause.getCause()) {
-            if (cause instanceof MongoTimeoutException || cause instanceof MongoSocketException) {
+            if (cause instanceof MongoTimeoutException || cause instanceof MongoSocketException
+                    || cause instanceof MongoServerException store && store.getCode() == IndexedH2Backend.CLOSED_CODE) {
                 return true;
             }
         }

@@ -4,9 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.latchkey.support.web.ProblemException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.axonframework.commandhandling.CommandBus;
@@ -17,11 +22,17 @@ import org.axonframework.commandhandling.gateway.DefaultCommandGateway;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.eventsourcing.eventstore.EmbeddedEventStore;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
+import org.h2.mvstore.DataUtils;
+import org.h2.mvstore.MVStoreException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 
 /** Real Axon command handling on the embedded store over TCP, with the durable commit interceptor. */
+@ExtendWith(OutputCaptureExtension.class)
 class DurableCommitsTest {
 
     @TempDir
@@ -130,5 +141,41 @@ class DurableCommitsTest {
                     assertThat(e.problem().getStatus()).isEqualTo(503);
                     assertThat(e.problem().getDetail()).doesNotContain("No space");
                 });
+    }
+
+    /** The cause as H2 wraps it: a write's IOException, inside the writer thread's failure, inside the commit's. */
+    @Test
+    void aRefusedCommitsLineNamesTheDisksOwnReason(CapturedOutput output) throws Exception {
+        IOException full;
+        try (FileChannel device = FileChannel.open(Path.of("/dev/full"), StandardOpenOption.WRITE)) {
+            device.write(ByteBuffer.allocate(4096));
+            throw new AssertionError("/dev/full took a write");
+        } catch (IOException e) {
+            full = e;
+        }
+        MVStoreException failedWrite = DataUtils.newMVStoreException(DataUtils.ERROR_WRITING_FAILED,
+                "Writing to {0} failed; length {1} at {2}", "store.mv", 32768, 2478080, full);
+        MVStoreException commit = DataUtils.newMVStoreException(DataUtils.ERROR_WRITING_FAILED,
+                failedWrite.toString(), new ExecutionException(failedWrite));
+
+        assertThatThrownBy(() -> StoreAutoConfiguration.commitOrRefuse(() -> {
+            throw commit;
+        })).isInstanceOf(ProblemException.class);
+
+        assertThat(output.getAll()).contains("could not write a command's events to disk (" + full.getMessage()
+                + "); the command is refused");
+    }
+
+    /** The write that closed the store was logged, and the process that serves it logs that it exits. */
+    @Test
+    void commitsRefusedByAStoreClosedAlreadyAddNoLine(CapturedOutput output) {
+        MVStoreException closed = DataUtils.newMVStoreException(DataUtils.ERROR_CLOSED, "This store is closed");
+
+        assertThatThrownBy(() -> StoreAutoConfiguration.commitOrRefuse(() -> {
+            throw closed;
+        })).isInstanceOfSatisfying(ProblemException.class,
+                e -> assertThat(e.problem().getStatus()).isEqualTo(503));
+
+        assertThat(output.getAll()).doesNotContain("could not write");
     }
 }

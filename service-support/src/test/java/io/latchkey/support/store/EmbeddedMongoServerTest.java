@@ -1,7 +1,9 @@
 package io.latchkey.support.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.mongodb.MongoServerException;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import io.latchkey.testing.LoopbackPorts;
@@ -16,13 +18,18 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.IntStream;
 import org.bson.Document;
 import org.h2.mvstore.MVStore;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.actuate.health.Status;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+@ExtendWith(OutputCaptureExtension.class)
 class EmbeddedMongoServerTest {
 
     @TempDir
@@ -155,9 +162,37 @@ class EmbeddedMongoServerTest {
         }
     }
 
+    /** Each request would otherwise be logged by the server with its stack and reach its service as a 500. */
     @Test
-    void theProcessServingAStoreH2ClosedExitsToBeStartedAgain() throws Exception {
-        MVStore store = new MVStore.Builder().fileName(dataDir.resolve("exiting.mv").toString()).open();
+    void requestsToAStoreH2ClosedFailWithTheClosedStoreCodeThatServicesAnswer503(CapturedOutput output) {
+        Path file = dataDir.resolve("refusing.mv");
+        try (ServedBackend written = ServedBackend.on(new IndexedH2Backend(file.toString()))) {
+            written.collection("things").insertMany(IntStream.range(0, 1_000)
+                    .mapToObj(i -> new Document("_id", "thing-" + i)).toList());
+        }
+        // Opened again with more things than a page holds, so that a request reads a page of the store's.
+        MVStore store = new MVStore.Builder().fileName(file.toString()).open();
+        int port = LoopbackPorts.free();
+        try (EmbeddedMongoServer server = EmbeddedMongoServer.serve(new IndexedH2Backend(store), "127.0.0.1", port);
+             MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + port)) {
+            var things = client.getDatabase("latchkey").getCollection("things");
+
+            store.closeImmediately();
+
+            assertThatThrownBy(() -> things.find(new Document("_id", "thing-500")).first())
+                    .isInstanceOfSatisfying(MongoServerException.class,
+                            e -> assertThat(e.getCode()).isEqualTo(IndexedH2Backend.CLOSED_CODE))
+                    .satisfies(e -> assertThat(StoreUnavailableAdvice.unreachable(e)).isTrue());
+            assertThatThrownBy(() -> things.insertOne(new Document("_id", "thing-1000")))
+                    .satisfies(e -> assertThat(StoreUnavailableAdvice.unreachable(e)).isTrue());
+            assertThat(output.getAll()).doesNotContain("Unknown error");
+        }
+    }
+
+    @Test
+    void theProcessServingAStoreH2ClosedExitsToBeStartedAgainNamingTheFile(CapturedOutput output) throws Exception {
+        Path file = dataDir.resolve("exiting.mv");
+        MVStore store = new MVStore.Builder().fileName(file.toString()).open();
         CountDownLatch exited = new CountDownLatch(1);
         try (EmbeddedMongoServer server = EmbeddedMongoServer.serve(new IndexedH2Backend(store), "127.0.0.1",
                 LoopbackPorts.free());
@@ -165,6 +200,7 @@ class EmbeddedMongoServerTest {
             assertThat(exited.await(200, TimeUnit.MILLISECONDS)).as("not while the store is open").isFalse();
             store.closeImmediately();
             assertThat(exited.await(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(output.getAll()).contains("The embedded store " + file + " was closed");
         }
     }
 
