@@ -31,6 +31,7 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringApplication;
+import org.springframework.boot.actuate.autoconfigure.health.ConditionalOnEnabledHealthIndicator;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -72,10 +73,11 @@ public class StoreAutoConfiguration {
     /**
      * Replaces Spring Boot's disk space check (by the bean's name), which watches the working directory: this one
      * watches the data directory where the store writes, and warns {@code latchkey.store.min-free-space} before it is
-     * full, as a write that finds the disk full closes the store, and every command fails until a restart.
+     * full (DOWN only when nearly full: {@link StoreDiskHealth}), as a write that finds the disk full closes the store, and every command fails until a restart.
      */
     @Bean
     @ConditionalOnProperty(name = "latchkey.store.serve", havingValue = "true")
+    @ConditionalOnEnabledHealthIndicator("diskspace")
     HealthIndicator diskSpaceHealthIndicator(StoreProperties store,
                                              @Value("${latchkey.data-dir:data}") String dataDir) {
         return new StoreDiskHealth(StoreProperties.dataDir(dataDir).toFile(), store.minFreeSpace());

@@ -11,11 +11,15 @@ import org.springframework.util.unit.DataSize;
 /**
  * Spring Boot's disk space check with its details, on the data directory, saying once that the room is short and once
  * that it is back: Boot's logs a line at each check, five a second while {@code bin/latchkey} waits for a start, onto
- * the disk that is filling.
+ * the disk that is filling. Short of {@code latchkey.store.min-free-space} it warns and stays UP, with {@code low} in
+ * its details: DOWN then would stop a start on a small disk and take the command side out of a load balancer's pool
+ * long before anything fails. It is DOWN below {@value #FLOOR_BYTES} bytes (Spring Boot's own threshold), where the
+ * next writes may close the store.
  */
 final class StoreDiskHealth implements HealthIndicator {
 
     private static final Logger log = LoggerFactory.getLogger(StoreDiskHealth.class);
+    static final long FLOOR_BYTES = 10L * 1024 * 1024;
 
     private final File dataDir;
     private final DataSize threshold;
@@ -38,8 +42,8 @@ final class StoreDiskHealth implements HealthIndicator {
                 log.info("The disk of the data directory {} has {} bytes free again", dataDir, free);
             }
         }
-        return (low ? Health.down() : Health.up()).withDetail("total", dataDir.getTotalSpace())
-                .withDetail("free", free).withDetail("threshold", threshold.toBytes())
+        return (free < FLOOR_BYTES ? Health.down() : Health.up()).withDetail("total", dataDir.getTotalSpace())
+                .withDetail("free", free).withDetail("low", low).withDetail("threshold", threshold.toBytes())
                 .withDetail("path", dataDir.getAbsolutePath()).withDetail("exists", dataDir.exists()).build();
     }
 }

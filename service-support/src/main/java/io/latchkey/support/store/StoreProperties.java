@@ -23,7 +23,8 @@ import org.springframework.util.unit.DataSize;
  *                   503 (twice that for a read, which the driver tries again): a store that stopped answering (a
  *                   frozen process, a peer gone without a word) would otherwise hold it for good; Axon's components
  *                   wait, as they resume where they were once it answers
- * @param minFreeSpace free space on the data directory's disk below which the serving process's health is DOWN
+ * @param minFreeSpace free space on the data directory's disk below which the serving process warns (its health
+ *                   stays UP, with {@code low} in its details, down to {@link StoreDiskHealth#FLOOR_BYTES})
  */
 @ConfigurationProperties("latchkey.store")
 public record StoreProperties(boolean serve, String host, int port, Duration fetchDelay, Duration unavailableAfter,
@@ -31,7 +32,7 @@ public record StoreProperties(boolean serve, String host, int port, Duration fet
 
     /**
      * The store grows by megabytes a minute under load, and H2 writes new chunks before it frees the old ones, so
-     * Spring Boot's 10 MB would warn seconds before the disk is full; 256 MB leaves an operator most of an hour at
+     * Spring Boot's 10 MB would warn minutes before the disk is full; 256 MB leaves an operator most of an hour at
      * 5 MB a minute.
      */
     static final DataSize DEFAULT_MIN_FREE_SPACE = DataSize.ofMegabytes(256);

@@ -57,21 +57,36 @@ public record LatchkeyValidatorProperties(String pepper, Hazelcast hazelcast, Re
             if (warmUp.isNegative()) {
                 throw new IllegalArgumentException("latchkey.rate-limit.warm-up must not be negative, not " + warmUp);
             }
-            requireRedisUri(redis);
+            if (mode != Mode.OFF) {
+                requireRedisUri(redis);
+            }
         }
 
         /**
          * Checked as the settings bind, where Lettuce would refuse it deep in the beans with "URI scheme must not be
-         * null"; the value is not repeated, as it may hold a password.
+         * null"; the value is not repeated, as it may hold a password. A password with a character a URI reserves
+         * ({@code #}, {@code ?}, {@code @}, {@code /}) that is not percent-encoded makes Lettuce read part of it as the
+         * host, which every line naming Redis's address would then show: refused too.
          */
         private static void requireRedisUri(String redis) {
+            RedisURI uri;
             try {
-                RedisURI.create(redis);
+                uri = RedisURI.create(redis);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("latchkey.rate-limit.redis (LATCHKEY_RATE_LIMIT_REDIS) is not a Redis"
-                        + " URI: it takes the form redis://host:port (rediss:// for TLS, redis://:password@host:port"
-                        + " with a password)");
+                throw refused("is not a Redis URI");
             }
+            boolean hostExpected = redis.startsWith("redis://") || redis.startsWith("rediss://");
+            if (hostExpected && (uri.getHost() == null || uri.getHost().isEmpty() || uri.getHost().contains(":")
+                    && !uri.getHost().startsWith("[") && !redis.contains("[") || redis.indexOf('@')
+                    != redis.lastIndexOf('@') || redis.contains("#"))) {
+                throw refused("is not a Redis URI that names its host");
+            }
+        }
+
+        private static IllegalArgumentException refused(String why) {
+            return new IllegalArgumentException("latchkey.rate-limit.redis (LATCHKEY_RATELIMIT_REDIS) " + why + ": it "
+                    + "takes the form redis://host:port (rediss:// for TLS, redis://:password@host:port with a "
+                    + "password, whose #, ?, @, / and % are percent-encoded as %23, %3F, %40, %2F and %25)");
         }
     }
 
