@@ -73,7 +73,8 @@ public class StoreAutoConfiguration {
     /**
      * Replaces Spring Boot's disk space check (by the bean's name), which watches the working directory: this one
      * watches the data directory where the store writes, and warns {@code latchkey.store.min-free-space} before it is
-     * full (DOWN only when nearly full: {@link StoreDiskHealth}), as a write that finds the disk full closes the store, and every command fails until a restart.
+     * full (DOWN only when nearly full: {@link StoreDiskHealth}), as a write that finds the disk full closes the
+     * store, and every command fails until a restart.
      */
     @Bean
     @ConditionalOnProperty(name = "latchkey.store.serve", havingValue = "true")
