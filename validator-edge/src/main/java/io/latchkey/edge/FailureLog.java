@@ -44,7 +44,8 @@ final class FailureLog {
         failingReason = reason;
         lastFailed = now;
         Long logged = loggedAt.get(reason);
-        if (logged != null && now - logged < QUIET_MILLIS) {
+        // A clock set back ends the quiet minute too.
+        if (logged != null && now - logged >= 0 && now - logged < QUIET_MILLIS) {
             unlogged++;
             return;
         }

@@ -82,8 +82,11 @@ final class QuerySideFallback {
             if (response.statusCode() != 200) {
                 return failed("status", "The query side at {} answered the fallback {} ({}); requests that need the "
                         + "fallback are answered 503 meanwhile", validateUrl, response.statusCode(),
-                        response.statusCode() == 503 ? "its own replica is not current, as while it replays the event "
-                                + "log" : "is latchkey.edge.fallback-url the query side's /v1/validate?");
+                        switch (response.statusCode()) {
+                            case 503 -> "its own replica is not current, as while it replays the event log";
+                            case 404, 405 -> "is latchkey.edge.fallback-url the query side's /v1/validate?";
+                            default -> "the query side or a proxy before it failed";
+                        });
             }
             Optional<Answer> answer = decision(json.readTree(response.body()));
             if (answer.isEmpty()) {

@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
  * current then, with the departures left out counted. A replica not current {@value #GRACE_MILLIS} ms after it was
  * opened is logged as such a departure.
  *
- * <p>Callers pass what they found; a call that finds what the last one did reads one volatile field (two while the
- * replica is not current). A change is checked again under the lock, since a caller may report what it found before
+ * <p>Callers pass what they found; a call that finds what the last one did reads one volatile field while the replica
+ * is current, and two and the clock while a departure waits for its line. A change is checked again under the lock, since a caller may report what it found before
  * another caller's newer finding: the state and its reason are read there, once.
  */
 final class CurrencyLog {
@@ -34,7 +34,8 @@ final class CurrencyLog {
     private volatile boolean pending = true;
     private boolean wasEverCurrent;
     private long leftAt;
-    private long departureLoggedAt;
+    /** Read without the lock while a departure waits for its line. */
+    private volatile long departureLoggedAt;
     private boolean departureLogged;
     private int departuresUnlogged;
 
@@ -55,12 +56,16 @@ final class CurrencyLog {
     /** What a caller found: whether the replica is current. */
     void found(boolean isCurrent) {
         if (isCurrent == current) {
-            if (!isCurrent && pending) {
+            if (!isCurrent && pending && quietOver(millis.getAsLong())) {
                 tellPending();
             }
             return;
         }
         synchronized (this) {
+            if (isCurrent == current) {
+                // Another caller made the change meanwhile.
+                return;
+            }
             String why = reason.get();
             boolean now = why == null;
             if (now == current) {
@@ -85,7 +90,7 @@ final class CurrencyLog {
             } else {
                 leftAt = at;
                 departureLogged = false;
-                if (at - departureLoggedAt >= QUIET_MILLIS) {
+                if (quietOver(at)) {
                     told(at);
                     log.warn("The key replica is not current: {}. Keys are not decided from it until it is{}",
                             why, departuresUnlogged == 0 ? "" : "; it stopped being current "
@@ -102,7 +107,7 @@ final class CurrencyLog {
     /** Logs a departure held back (or the start), once its minute is over, if the replica is still not current. */
     private synchronized void tellPending() {
         long at = millis.getAsLong();
-        if (!pending || current || at - departureLoggedAt < QUIET_MILLIS) {
+        if (!pending || current || !quietOver(at)) {
             return;
         }
         String why = reason.get();
@@ -119,6 +124,12 @@ final class CurrencyLog {
                     + "from it until it is", seconds(at - openedAt), why);
         }
         departuresUnlogged = 0;
+    }
+
+    /** Whether a minute has passed since the last departure was told; a clock set back ends the minute too. */
+    private boolean quietOver(long at) {
+        long since = at - departureLoggedAt;
+        return since < 0 || since >= QUIET_MILLIS;
     }
 
     private void told(long at) {

@@ -216,9 +216,9 @@ final class DefaultKeyValidator implements KeyValidator {
                             + maxLag.toMillis() + " ms): the query sides publish the log's progress as they read it, "
                             + "so they, or the command side that appends to the log, are down, cut off or behind (as "
                             + "while a query side replays the log)";
-        } catch (RuntimeException stopped) {
-            // The replica's member shut down while asked (Hazelcast's exception): nothing is decided from it again.
-            return "its replica cluster member has stopped (" + stopped.getClass().getSimpleName() + ")";
+        } catch (RuntimeException unasked) {
+            // As when the replica's member has shut down (Hazelcast's exception): nothing is decided from it again.
+            return "its replica could not be asked (" + unasked.getClass().getSimpleName() + ")";
         }
     }
 
