@@ -15,8 +15,9 @@ import org.slf4j.LoggerFactory;
  * opened is logged as such a departure.
  *
  * <p>Callers pass what they found; a call that finds what the last one did reads one volatile field while the replica
- * is current, and two and the clock while a departure waits for its line. A change is checked again under the lock, since a caller may report what it found before
- * another caller's newer finding: the state and its reason are read there, once.
+ * is current, and three and the clock while a departure waits for its line. A change is checked again under the
+ * lock, since a caller may report what it found before another caller's newer finding: the state and its reason are
+ * read there, once.
  */
 final class CurrencyLog {
 
