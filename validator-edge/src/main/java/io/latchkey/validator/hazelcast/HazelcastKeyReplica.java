@@ -137,7 +137,10 @@ public final class HazelcastKeyReplica implements KeyReplica {
         }
         if (complete) {
             readyAfterMerges = merges;
-        } else if (System.nanoTime() - openedAtNanos >= unreadyWarningNanos && !warnedUnready.getAndSet(true)) {
+        } else if (readyAfterMerges == -1 && System.nanoTime() - openedAtNanos >= unreadyWarningNanos
+                && !warnedUnready.getAndSet(true)) {
+            // Never complete since it was opened: most likely the configuration. A copy that was complete and is
+            // filling again (after a merge) is the validator's to tell (CurrencyLog), not a matter of settings.
             warnUnready(merges);
         }
         return complete;
