@@ -111,12 +111,15 @@ public final class RedisLink implements AutoCloseable {
     private final Set<LuaScript> preloaded = ConcurrentHashMap.newKeySet();
     /** When a script was last not taken ahead, so that a Redis that never takes one warns once per longest pause. */
     private volatile long lastLoadWarned;
-    /**
-     * The longest pause. Outage warnings come at most once per it, so that a flapping Redis cannot flood the log, and
-     * a loop's connection that could not be made is tried again after it.
-     */
+    /** The longest pause: a loop's connection that could not be made is tried again after it. */
     private final long longestPause;
-    private volatile long lastWarned;
+    /** Outages are warned of at most this often: on a busy host short ones come every few seconds. */
+    private static final long OUTAGE_WARNING_QUIET_NANOS = TimeUnit.MINUTES.toNanos(1);
+    private final Object outageWarnings = new Object();
+    /** When an outage was last warned of, the outage last seen, and those not warned of since: under the lock. */
+    private long lastWarned;
+    private long lastOutageSeen = LinkPauses.NO_OUTAGE;
+    private int outagesUnwarned;
     /** The outage last warned of, by when it began, until its end is logged. */
     private final AtomicLong warnedOutage = new AtomicLong(LinkPauses.NO_OUTAGE);
 
@@ -135,8 +138,8 @@ public final class RedisLink implements AutoCloseable {
         this.budgetNanos = budget.toNanos();
         this.pauses = new LinkPauses(budgetNanos, pause.toNanos(), System.nanoTime());
         this.longestPause = pause.toNanos();
-        this.lastWarned = System.nanoTime() - longestPause;
-        this.lastLoadWarned = lastWarned;
+        this.lastWarned = System.nanoTime() - OUTAGE_WARNING_QUIET_NANOS;
+        this.lastLoadWarned = System.nanoTime() - longestPause;
         // Lettuce backs off up to 30 s between reconnects by default; an edge should be back within a second. Its own
         // latency statistics are not read, and cost its I/O thread time on every reply.
         this.resources = ClientResources.builder()
@@ -499,19 +502,34 @@ public final class RedisLink implements AutoCloseable {
         warnOnce(pauses.pause(sentIn, System.nanoTime()), failure);
     }
 
-    /** Once per outage (its pauses follow one another until replies come in time), and once per longest pause. */
+    /**
+     * Once per outage (its pauses follow one another until replies come in time), and at most once a minute, with the
+     * outages since the last warning counted; an outage not warned of is not said to end either. Pauses are rare: the
+     * lock is taken only when one begins.
+     */
     private void warnOnce(LinkPauses.Pause begun, Throwable failure) {
-        long now = System.nanoTime();
-        if (begun == null || now - lastWarned < longestPause) {
+        if (begun == null) {
             return;
         }
-        long warned = warnedOutage.get();
-        if (warned == begun.outageBegan() || !warnedOutage.compareAndSet(warned, begun.outageBegan())) {
-            return;
+        int unwarned;
+        synchronized (outageWarnings) {
+            if (begun.outageBegan() == lastOutageSeen) {
+                return;
+            }
+            lastOutageSeen = begun.outageBegan();
+            long now = System.nanoTime();
+            if (now - lastWarned < OUTAGE_WARNING_QUIET_NANOS) {
+                outagesUnwarned++;
+                return;
+            }
+            lastWarned = now;
+            unwarned = outagesUnwarned;
+            outagesUnwarned = 0;
+            warnedOutage.set(begun.outageBegan());
         }
-        lastWarned = now;
-        log.warn("Redis at {} failed or stalled ({}); deciding from local buckets until it answers in time",
-                address(), unwrap(failure).getClass().getSimpleName());
+        log.warn("Redis at {} failed or stalled ({}); deciding from local buckets until it answers in time{}",
+                address(), unwrap(failure).getClass().getSimpleName(),
+                unwarned == 0 ? "" : " (" + unwarned + " more outages since the last such line)");
     }
 
     /** What failed a call: Lettuce's exception, out of the completion that may wrap it. */
