@@ -11,7 +11,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -210,13 +209,13 @@ final class UsageReporter implements AutoCloseable {
                 maybeRecorded |= answer.statusCode() >= 500;
                 failed();
                 if (answer.statusCode() == 401 || answer.statusCode() == 403) {
-                    logFailure(String.valueOf(answer.statusCode()), "Usage report {} of edge {} answered {}: the "
-                            + "usage token is wrong or missing (latchkey.usage.token, LATCHKEY_USAGE_TOKEN: the "
+                    failureLog.failed(String.valueOf(answer.statusCode()), "Usage report {} of edge {} answered {}: "
+                            + "the usage token is wrong or missing (latchkey.usage.token, LATCHKEY_USAGE_TOKEN: the "
                             + "installation's usage token, as the command side has it); it will be sent again",
                             sequence, edgeId, answer.statusCode());
                 } else {
-                    logFailure(String.valueOf(answer.statusCode()), "Usage report {} of edge {} answered {}; it will "
-                            + "be sent again", sequence, edgeId, answer.statusCode());
+                    failureLog.failed(String.valueOf(answer.statusCode()), "Usage report {} of edge {} answered {}; "
+                            + "it will be sent again", sequence, edgeId, answer.statusCode());
                 }
                 return false;
             }
@@ -224,7 +223,7 @@ final class UsageReporter implements AutoCloseable {
         } catch (IOException e) {
             maybeRecorded = true;
             failed();
-            logFailure("unreachable", "Usage reports cannot reach the command side at {} ({}): check "
+            failureLog.failed("unreachable", "Usage reports cannot reach the command side at {} ({}): check "
                     + "latchkey.usage.command-url and that the command side is up. They are sent again; minutes "
                     + "unsent for half an hour are dropped, and a report unsent for an hour is given up", endpoint,
                     FailureLog.cause(e));
@@ -328,10 +327,6 @@ final class UsageReporter implements AutoCloseable {
         }
         return named.isEmpty() ? "no reason given" : String.join(", ", named)
                 + (entries.size() > named.size() ? ", …" : "");
-    }
-
-    private void logFailure(String reason, String message, Object... arguments) {
-        failureLog.failed(reason, message, arguments);
     }
 
     private void gotThrough() {

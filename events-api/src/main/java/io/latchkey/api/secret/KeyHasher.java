@@ -14,8 +14,8 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class KeyHasher {
 
-    /** Hashed for {@link #fingerprint}: no key has this form, so no key's hash is given away. */
     private static final int MIN_PEPPER_BYTES = 16;
+    /** Hashed for {@link #fingerprint}: no key has this form, so no key's hash is given away. */
     private static final byte[] FINGERPRINTED = "latchkey pepper fingerprint".getBytes(StandardCharsets.US_ASCII);
 
     private final ThreadLocal<Digest> digests;
@@ -52,10 +52,9 @@ public final class KeyHasher {
         });
     }
 
-    /** HMAC with {@code pepper} when one is configured, plain SHA-256 otherwise. */
     /**
-     * The hasher for the installation's configured pepper; a refusal names the setting, which every service reads, and
-     * never the value, a secret.
+     * HMAC with {@code pepper} when one is configured, plain SHA-256 otherwise; a refusal names the setting, which
+     * every service reads, and never the value, a secret.
      */
     public static KeyHasher forPepper(String pepper) {
         if (pepper == null || pepper.isBlank()) {

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import org.h2.mvstore.DataUtils;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
@@ -174,9 +175,15 @@ public final class EmbeddedMongoServer implements AutoCloseable {
 
     /** Whether {@code e} is H2's refusal of a store it had closed already, not the failure that closed it. */
     static boolean closedBefore(Throwable e) {
+        return anyCause(e, cause -> cause instanceof MVStoreException h2
+                && h2.getErrorCode() == DataUtils.ERROR_CLOSED);
+    }
+
+    /** Whether {@code e} or one of its first causes is {@code which}: a chain may be long, or a cycle. */
+    static boolean anyCause(Throwable e, Predicate<Throwable> which) {
         Throwable cause = e;
         for (int i = 0; cause != null && i < MAX_CAUSES; i++, cause = cause.getCause()) {
-            if (cause instanceof MVStoreException h2 && h2.getErrorCode() == DataUtils.ERROR_CLOSED) {
+            if (which.test(cause)) {
                 return true;
             }
         }

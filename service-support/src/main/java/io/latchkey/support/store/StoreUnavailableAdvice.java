@@ -30,8 +30,6 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 class StoreUnavailableAdvice {
 
     private static final Logger log = LoggerFactory.getLogger(StoreUnavailableAdvice.class);
-    /** Causes looked through at most: a chain may be long, or a cycle. */
-    private static final int MAX_CAUSES = 16;
     private static final long LOG_EVERY_MILLIS = 60_000;
 
     private final AtomicLong loggedAt = new AtomicLong(-LOG_EVERY_MILLIS);
@@ -57,13 +55,8 @@ class StoreUnavailableAdvice {
     }
 
     static boolean unreachable(Throwable e) {
-        Throwable cause = e;
-        for (int i = 0; cause != null && i < MAX_CAUSES; i++, cause = cause.getCause()) {
-            if (cause instanceof MongoTimeoutException || cause instanceof MongoSocketException
-                    || cause instanceof MongoServerException store && store.getCode() == IndexedH2Backend.CLOSED_CODE) {
-                return true;
-            }
-        }
-        return false;
+        return EmbeddedMongoServer.anyCause(e, cause -> cause instanceof MongoTimeoutException
+                || cause instanceof MongoSocketException
+                || cause instanceof MongoServerException store && store.getCode() == IndexedH2Backend.CLOSED_CODE);
     }
 }

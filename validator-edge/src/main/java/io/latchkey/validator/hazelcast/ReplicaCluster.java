@@ -123,17 +123,13 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
      * alone).
      */
     private void checkHost() {
-        if ((host.contains("*") || host.contains("-")) && INTERFACE_PATTERN.matcher(host).matches()) {
-            // Hazelcast's own interface patterns (10.0.0.*, 10.0.0.1-20): matched by it against this machine's.
+        // Every interface, or Hazelcast's own interface patterns (10.0.0.*, 10.0.0.1-20), matched by it against
+        // this machine's: the member cannot be asked by that, so the members to join must be named.
+        boolean pattern = (host.contains("*") || host.contains("-")) && INTERFACE_PATTERN.matcher(host).matches();
+        if (ANY_INTERFACE.equals(host) || pattern) {
             if (members.contains(host)) {
-                throw new IllegalArgumentException("latchkey.hazelcast.host is a pattern of interfaces (" + host
-                        + "), so latchkey.hazelcast.members must name the members to join");
-            }
-            return;
-        }
-        if (ANY_INTERFACE.equals(host)) {
-            if (members.contains(ANY_INTERFACE)) {
-                throw new IllegalArgumentException("latchkey.hazelcast.host is * (every interface), so "
+                throw new IllegalArgumentException("latchkey.hazelcast.host is " + (pattern
+                        ? "a pattern of interfaces (" + host + ")" : "* (every interface)") + ", so "
                         + "latchkey.hazelcast.members must name the members to join (host or host:port, such as a "
                         + "compose service's name), not " + members);
             }

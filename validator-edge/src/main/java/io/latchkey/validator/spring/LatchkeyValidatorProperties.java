@@ -75,10 +75,15 @@ public record LatchkeyValidatorProperties(String pepper, Hazelcast hazelcast, Re
             } catch (IllegalArgumentException e) {
                 throw refused("is not a Redis URI");
             }
-            boolean hostExpected = redis.startsWith("redis://") || redis.startsWith("rediss://");
-            if (hostExpected && (uri.getHost() == null || uri.getHost().isEmpty() || uri.getHost().contains(":")
-                    && !uri.getHost().startsWith("[") && !redis.contains("[") || redis.indexOf('@')
-                    != redis.lastIndexOf('@') || redis.contains("#"))) {
+            if (!redis.startsWith("redis://") && !redis.startsWith("rediss://")) {
+                // Sentinels (#master) and sockets name no single host.
+                return;
+            }
+            String host = uri.getHost();
+            // A colon in a host not bracketed as IPv6 is a password's, cut at an unencoded ? or #.
+            boolean hostless = host == null || host.isEmpty() || host.contains(":") && !redis.contains("[");
+            boolean unencoded = redis.indexOf('@') != redis.lastIndexOf('@') || redis.contains("#");
+            if (hostless || unencoded) {
                 throw refused("is not a Redis URI that names its host");
             }
         }
