@@ -159,8 +159,10 @@ final class IndexedH2Backend extends H2Backend {
         protected MongoCollection<Object> openOrCreateCollection(String name, CollectionOptions options) {
             String namespace = getFullCollectionNamespace(name);
             MVStore store = IndexedH2Backend.this.getMvStore();
-            MVMap<Object, Document> data = store.openMap("databases." + namespace,
-                    new MVMap.Builder<Object, Document>().valueType(new BsonDocumentType()));
+            // An event's _id is an ObjectId, which H2's own key type reads and writes with Java serialization on
+            // every page of the events' keys, which the background writer also rewrites as it compacts the file.
+            MVMap<Object, Document> data = store.openMap("databases." + namespace, new MVMap.Builder<Object, Document>()
+                    .keyType(new CompactObjectIdType()).valueType(new BsonDocumentType()));
             MVMap<String, Object> meta = store.openMap("meta." + namespace);
             return new KeyedCollection(this, name, options, data, meta, cursorRegistry);
         }
@@ -189,7 +191,7 @@ final class IndexedH2Backend extends H2Backend {
                 return super.openOrCreateSecondaryIndex(collectionName, indexName, keys, sparse);
             }
             // No collection or database name holds a '$'. The number is the entry keys' format (a new one takes a new
-            // map); values carry their own tags (IndexPositionType).
+            // map); values carry their own tags (CompactObjectIdType).
             MVMap<String, Object> entries = IndexedH2Backend.this.getMvStore()
                     .openMap("latchkey.index.2." + getFullCollectionNamespace(collectionName) + "$" + indexName,
                             indexEntries());
@@ -199,7 +201,7 @@ final class IndexedH2Backend extends H2Backend {
 
     /** An index's entries: encoded keys to the documents' positions, an event's written as its 12 bytes. */
     static MVMap.Builder<String, Object> indexEntries() {
-        return new MVMap.Builder<String, Object>().valueType(new IndexPositionType());
+        return new MVMap.Builder<String, Object>().valueType(new CompactObjectIdType());
     }
 
     /**

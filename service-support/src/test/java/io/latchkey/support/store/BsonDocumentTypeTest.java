@@ -139,7 +139,8 @@ class BsonDocumentTypeTest {
         try {
             TagReader tags = new TagReader();
             MVMap<Object, de.bwaldvogel.mongo.bson.Document> raw = store.openMap("databases.latchkey." + collection,
-                    new MVMap.Builder<Object, de.bwaldvogel.mongo.bson.Document>().valueType(tags));
+                    new MVMap.Builder<Object, de.bwaldvogel.mongo.bson.Document>().keyType(new CompactObjectIdType())
+                            .valueType(tags));
             raw.forEach((id, document) -> counts.merge(group.apply(document), tags.asBson.get(document) ? 1L : 0L,
                     Long::sum));
         } finally {
