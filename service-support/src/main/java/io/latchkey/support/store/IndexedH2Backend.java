@@ -38,8 +38,9 @@ import org.slf4j.LoggerFactory;
  * index's first field a batch at a time ({@link OrderedWalk}), as a tracking fetch reads the events by position.
  * The plain store ignores non-unique indexes, so every such query scans the whole collection while holding the
  * collection's lock, and appends, which take the same lock, wait behind those scans. Unique indexes compare their keys
- * as strings ({@link EncodedUniqueIndex}), not by serializing them, and documents are stored as BSON ({@link
- * BsonDocumentType}). Every other query is the backend's own. The file is the plain backend's but for those
+ * as strings ({@link EncodedUniqueIndex}), not by serializing them, documents are stored as BSON ({@link
+ * BsonDocumentType}), and object ids, as keys and as indexes' positions, as their bytes ({@link CompactObjectIdType}).
+ * Every other query is the backend's own. The file is the plain backend's but for those
  * (docs/architecture.md, "The store's file across releases"): it reads a plain backend's file, and a plain backend
  * cannot read one written here.
  */

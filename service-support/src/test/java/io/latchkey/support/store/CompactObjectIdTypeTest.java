@@ -1,6 +1,7 @@
 package io.latchkey.support.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Sorts;
@@ -11,9 +12,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 import org.bson.Document;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
+import org.h2.mvstore.MVStoreException;
 import org.h2.mvstore.WriteBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,26 +73,46 @@ class CompactObjectIdTypeTest {
     @Test
     void collectionsKeyDocumentsByCompactObjectIdsBesideThoseAnEarlierReleaseWrote() {
         String file = dataDir.resolve("keys.mv").toString();
+        List<Object> before = new ArrayList<>();
         try (ServedBackend plain = ServedBackend.on(new H2Backend(file))) {
-            plain.collection("things").insertMany(List.of(new Document("n", 1), new Document("n", 2)));
+            // Enough for several pages, so that pages holding only keys of the earlier form remain after new writes.
+            plain.collection("things").insertMany(numbered(0, 200));
+            plain.collection("things").find().sort(Sorts.ascending("n")).forEach(thing -> before.add(thing.get("_id")));
         }
         try (ServedBackend served = ServedBackend.on(new IndexedH2Backend(file))) {
-            served.collection("things").insertOne(new Document("n", 3));
+            served.collection("things").insertMany(numbered(200, 210));
             assertThat(served.backend().getMvStore().openMap("databases.latchkey.things").getKeyType())
                     .isInstanceOf(CompactObjectIdType.class);
-            assertThat(inIdOrder(served.collection("things"))).containsExactly(1, 2, 3);
         }
         try (ServedBackend served = ServedBackend.on(new IndexedH2Backend(file))) {
             MongoCollection<Document> things = served.collection("things");
-            assertThat(inIdOrder(things)).containsExactly(1, 2, 3);
-            for (int n = 1; n <= 3; n++) {
-                Object id = things.find(new Document("n", n)).first().get("_id");
-                assertThat(things.find(new Document("_id", id)).first().getInteger("n")).isEqualTo(n);
+            for (int n = 0; n < 200; n += 37) {
+                assertThat(things.find(new Document("_id", before.get(n))).first().getInteger("n")).isEqualTo(n);
             }
+            // The map's own order, read as it stands: the earlier keys first, as their ids were made first.
+            List<Integer> inMapOrder = new ArrayList<>();
+            served.backend().getMvStore().<Object, de.bwaldvogel.mongo.bson.Document>openMap("databases.latchkey.things")
+                    .values().forEach(thing -> inMapOrder.add((Integer) thing.get("n")));
+            assertThat(inMapOrder).hasSize(210).isSorted();
         }
     }
 
-    private static List<Integer> inIdOrder(MongoCollection<Document> things) {
-        return things.find().sort(Sorts.ascending("_id")).map(found -> found.getInteger("n")).into(new ArrayList<>());
+    @Test
+    void theReleaseBeforeRefusesCompactKeysInsteadOfMisreadingThem() {
+        String file = dataDir.resolve("newer.mv").toString();
+        try (ServedBackend served = ServedBackend.on(new IndexedH2Backend(file))) {
+            served.collection("things").insertMany(numbered(0, 10));
+        }
+        try (MVStore store = MVStore.open(file)) {
+            // As the release before opened its collections: documents as BSON, keys through H2's own type.
+            assertThatThrownBy(() -> store.openMap("databases.latchkey.things",
+                    new MVMap.Builder<Object, de.bwaldvogel.mongo.bson.Document>().valueType(new BsonDocumentType()))
+                    .forEach((id, thing) -> { }))
+                    .isInstanceOf(MVStoreException.class).hasMessageContaining("Unknown tag 126");
+        }
+    }
+
+    private static List<Document> numbered(int from, int to) {
+        return IntStream.range(from, to).mapToObj(n -> new Document("n", n)).toList();
     }
 }
