@@ -135,10 +135,13 @@ class EdgeConfiguration {
     @ConditionalOnProperty("latchkey.usage.command-url")
     MeterBinder usageMetrics(UsageCounter counter, UsageReporter reporter) {
         return registry -> {
-            FunctionCounter.builder("latchkey.usage.report.failures", reporter, UsageReporter::failures)
-                    .description("Usage reports that failed: not acknowledged by the command side, or not made (each "
-                            + "is sent again)")
-                    .register(registry);
+            for (String reason : UsageReporter.FAILURES) {
+                FunctionCounter.builder("latchkey.usage.report.failures", reporter, sent -> sent.failures(reason))
+                        .description("Usage reports that failed, by reason: unreachable, timeout, refused (the usage "
+                                + "token), status (another answer than 200), too-large (a proxy's 413), error (each "
+                                + "is sent again)")
+                        .tag("reason", reason).register(registry);
+            }
             FunctionCounter.builder("latchkey.usage.report.rejected", reporter, UsageReporter::rejected)
                     .description("Usage reports the command side refused as invalid (their counts are dropped)")
                     .register(registry);

@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -20,6 +21,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +51,12 @@ final class UsageReporter implements AutoCloseable {
     private static final int MAX_REASONS_LOGGED = 5;
     private static final Pattern REASON = Pattern.compile("[a-z-]{1,40}");
     private static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+    /**
+     * Why a send failed, the failure counter's tag: the command side not reached, or not answering within the request
+     * timeout; the usage token refused (401, 403); another status than 200; a proxy's 413, which the next send answers
+     * with a smaller part; a flush that threw before or after its send.
+     */
+    static final List<String> FAILURES = List.of("unreachable", "timeout", "refused", "status", "too-large", "error");
 
     private final UsageCounter counter;
     private final URI endpoint;
@@ -57,7 +65,8 @@ final class UsageReporter implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final ScheduledExecutorService threads;
     private final String edgeId = UUID.randomUUID().toString();
-    private final AtomicLong failures = new AtomicLong();
+    private final Map<String, AtomicLong> failures = FAILURES.stream()
+            .collect(Collectors.toUnmodifiableMap(reason -> reason, reason -> new AtomicLong()));
     private final AtomicLong rejected = new AtomicLong();
     private final AtomicLong refusedKeys = new AtomicLong();
     private long lastRefusalLoggedAt = Long.MIN_VALUE / 2;
@@ -131,7 +140,7 @@ final class UsageReporter implements AutoCloseable {
             try {
                 failedUnlessCounted();
             } catch (RuntimeException | OutOfMemoryError again) {
-                failures.incrementAndGet();
+                failures.get("error").incrementAndGet();
             }
         }
     }
@@ -198,7 +207,7 @@ final class UsageReporter implements AutoCloseable {
             if (answer.statusCode() == 413 && smaller()) {
                 // A proxy's limit (the command side takes any report's size). Counted, but no failure to reach the
                 // command side: the counter keeps its minutes as it does while reports go through.
-                failures.incrementAndGet();
+                failures.get("too-large").incrementAndGet();
                 log.warn("Usage report {} of edge {} was too large for a proxy (413); sending it in parts, and reports "
                         + "of at most {} keys and {} buckets a key", sequence, edgeId, keysPerReport, bucketsPerKey);
                 return false;
@@ -207,8 +216,9 @@ final class UsageReporter implements AutoCloseable {
                 // A proxy's 5xx, or a 503 of the command side after part of the work, may come after the report was
                 // recorded; a 413 (a part that cannot be made smaller) and a proxy's 400 never do.
                 maybeRecorded |= answer.statusCode() >= 500;
-                failed();
-                if (answer.statusCode() == 401 || answer.statusCode() == 403) {
+                boolean refused = answer.statusCode() == 401 || answer.statusCode() == 403;
+                failed(refused ? "refused" : "status");
+                if (refused) {
                     failureLog.failed(String.valueOf(answer.statusCode()), "Usage report {} of edge {} answered {}: "
                             + "the usage token is wrong or missing (latchkey.usage.token, LATCHKEY_USAGE_TOKEN: the "
                             + "installation's usage token, as the command side has it); it will be sent again",
@@ -222,7 +232,7 @@ final class UsageReporter implements AutoCloseable {
             noteRefusedKeys(answer.body());
         } catch (IOException e) {
             maybeRecorded = true;
-            failed();
+            failed(e instanceof HttpTimeoutException ? "timeout" : "unreachable");
             failureLog.failed("unreachable", "Usage reports cannot reach the command side at {} ({}): check "
                     + "latchkey.usage.command-url and that the command side is up. They are sent again; minutes "
                     + "unsent for half an hour are dropped, and a report unsent for an hour is given up", endpoint,
@@ -334,9 +344,9 @@ final class UsageReporter implements AutoCloseable {
     }
 
     /** Lets the counter drop minutes too old to wait for: an outage would otherwise hold them until memory ran out. */
-    private synchronized void failed() {
+    private synchronized void failed(String reason) {
         failureCounted = true;
-        failures.incrementAndGet();
+        failures.get(reason).incrementAndGet();
         counter.failed();
     }
 
@@ -368,7 +378,7 @@ final class UsageReporter implements AutoCloseable {
     /** A flush that threw counts as one failure, not two when it had counted its own before throwing. */
     private synchronized void failedUnlessCounted() {
         if (!failureCounted) {
-            failed();
+            failed("error");
         }
     }
 
@@ -397,8 +407,14 @@ final class UsageReporter implements AutoCloseable {
         return body;
     }
 
+    /** Failed sends for every reason. */
     long failures() {
-        return failures.get();
+        return failures.values().stream().mapToLong(AtomicLong::get).sum();
+    }
+
+    /** Failed sends for one of {@link #FAILURES}. */
+    long failures(String reason) {
+        return failures.get(reason).get();
     }
 
     long rejected() {

@@ -60,6 +60,12 @@ class UsageReporterTest {
         return reporter;
     }
 
+    /** The reporter counted {@code sends} failed sends, every one under {@code reason}. */
+    private static void failedOnlyFor(UsageReporter reporter, String reason, long sends) {
+        assertThat(reporter.failures(reason)).as(reason).isEqualTo(sends);
+        assertThat(reporter.failures()).as("no failure under another reason").isEqualTo(sends);
+    }
+
     /** Every reporter a test made is closed after it: each has threads of its own. */
     @AfterEach
     void closeReporters() {
@@ -147,6 +153,7 @@ class UsageReporterTest {
         }
         assertThat(sequences).as("the same report, twice").containsExactly(1L, 1L);
         assertThat(reporter.rejected()).isZero();
+        failedOnlyFor(reporter, "status", 2);
 
         HttpServer commandSide = refusing(422, "application/problem+json", sequences);
         UsageReporter toCommandSide = reporter(URI.create("http://127.0.0.1:" + commandSide.getAddress().getPort()),
@@ -157,6 +164,7 @@ class UsageReporterTest {
             commandSide.stop(0);
         }
         assertThat(toCommandSide.rejected()).isEqualTo(1);
+        assertThat(toCommandSide.failures()).as("a refusal, not a failure").isZero();
         assertThat(counter.report(10)).as("its counts dropped").isEmpty();
     }
 
@@ -226,6 +234,8 @@ class UsageReporterTest {
         // Under the report's own sequence: a command side that had recorded it whole skips every part's keys.
         assertThat(taken).as("the parts taken").containsExactly(1L, 1L, 1L);
         assertThat(reporter.rejected()).isZero();
+        assertThat(reporter.failures("too-large")).isPositive();
+        failedOnlyFor(reporter, "too-large", reporter.failures("too-large"));
     }
 
     /** The same proxy, for a key whose buckets alone are too many for it: the key's buckets are sent in parts. */
@@ -492,6 +502,7 @@ class UsageReporterTest {
                 commandSide[0].start();
                 assertThat(reporter.flush()).isTrue();
             });
+            failedOnlyFor(reporter, "unreachable", 70);
             assertThat(lines).filteredOn(line -> line.getLevel() == Level.WARN).hasSize(2).allSatisfy(line ->
                     assertThat(line.getFormattedMessage()).contains("cannot reach the command side at " + url)
                             .contains("ConnectException").contains("latchkey.usage.command-url")
@@ -527,6 +538,7 @@ class UsageReporterTest {
                         .contains("answered " + status + ": the usage token is wrong or missing")
                         .contains("latchkey.usage.token").contains("LATCHKEY_USAGE_TOKEN")
                         .doesNotContain("a-wrong-token-of-16"));
+                failedOnlyFor(reporter, "refused", 61);
             } finally {
                 commandSide.stop(0);
             }
@@ -563,7 +575,8 @@ class UsageReporterTest {
             // Without the budget one attempt alone waits 30 s for an answer.
             assertThat(took).isLessThan(Duration.ofSeconds(10));
             assertThat(held).isNotEmpty();
-            assertThat(reporter.failures()).isPositive();
+            assertThat(reporter.failures("timeout")).isPositive();
+            failedOnlyFor(reporter, "timeout", reporter.failures("timeout"));
             assertThat(counter.report(10)).as("what could not be sent is still counted").isNotEmpty();
         } finally {
             for (Socket socket : held) {
