@@ -24,7 +24,8 @@ class EdgeMetrics {
 
     private final Map<Source, Map<Decision.Status, Counter>> decisions = new EnumMap<>(Source.class);
     /** Why a call to the query-side fallback gave no decision: the tag's values, each counted from 0. */
-    static final List<String> FALLBACK_FAILURES = List.of("unreachable", "timeout", "refused", "status", "unreadable");
+    static final List<String> FALLBACK_FAILURES = List.of("unreachable", "timeout", "refused", "status", "unreadable",
+            "paused");
 
     private final Map<String, Counter> fallbackFailures = new HashMap<>();
     private final Counter unavailable;
@@ -49,7 +50,8 @@ class EdgeMetrics {
         for (String reason : FALLBACK_FAILURES) {
             fallbackFailures.put(reason, Counter.builder("latchkey.fallback.failures")
                     .description("Calls to the query-side fallback that gave no decision, by reason: unreachable, "
-                            + "timeout, refused (the token), status (another answer than 200), unreadable")
+                            + "timeout, refused (the token), status (another answer than 200), unreadable, paused "
+                            + "(not asked, for a second after a timeout)")
                     .tag("reason", reason).register(registry));
         }
         validation = Timer.builder("latchkey.validation")

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,10 +28,18 @@ import org.slf4j.LoggerFactory;
  * unreachable, slow or confused query side yields no decision, and the edge then refuses with 503. Such failures are
  * counted by reason ({@code latchkey_fallback_failures_total}) and logged ({@link FailureLog}): while the fallback
  * fails, an edge out of service refuses everything, which an operator must be able to tell from the fallback working.
+ *
+ * <p>A query side that takes connections but does not answer in time (frozen, overloaded) would hold every request
+ * that needs the fallback for the whole timeout, and with them the gateway's threads. So after a timeout the fallback
+ * pauses for {@link #PAUSE}: calls then get no decision at once (counted as {@code paused}), and once it is over one
+ * call at a time tries the query side again until one is answered or fails otherwise; another timeout pauses again.
  */
 final class QuerySideFallback {
 
     private static final Logger log = LoggerFactory.getLogger(QuerySideFallback.class);
+    /** As long as a call waits for an answer: a request arriving meanwhile would have waited as long in vain. */
+    static final Duration PAUSE = Duration.ofSeconds(1);
+    private static final Duration TIMEOUT = PAUSE;
 
     private final URI validateUrl;
     private final String token;
@@ -39,13 +48,26 @@ final class QuerySideFallback {
     private final EdgeMetrics metrics;
     private final FailureLog failures = new FailureLog(log, System::currentTimeMillis);
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(250)).build();
+    private final LongSupplier nanoTime;
+    /** Set by a timeout, cleared by any other outcome of a call. */
+    private volatile boolean paused;
+    /** When the pause ends, on {@link #nanoTime}. */
+    private volatile long pausedUntil;
+    /** Whether a call tries the query side after a pause: the others still get no decision at once. */
+    private final AtomicBoolean probing = new AtomicBoolean();
 
     /** {@code token}: the usage token, or the operator token where none is set apart, which the query side asks for. */
     QuerySideFallback(URI validateUrl, String token, ObjectMapper json, EdgeMetrics metrics) {
+        this(validateUrl, token, json, metrics, System::nanoTime);
+    }
+
+    /** {@code nanoTime}: the clock a pause is measured on. */
+    QuerySideFallback(URI validateUrl, String token, ObjectMapper json, EdgeMetrics metrics, LongSupplier nanoTime) {
         this.validateUrl = validateUrl;
         this.token = token;
         this.json = json;
         this.metrics = metrics;
+        this.nanoTime = nanoTime;
     }
 
     URI url() {
@@ -61,10 +83,28 @@ final class QuerySideFallback {
 
     /** The query side's answer, or empty when it cannot give one. */
     Optional<Answer> validate(String key, String requiredScope) {
+        boolean probe = false;
+        if (paused) {
+            if (nanoTime.getAsLong() - pausedUntil < 0 || !probing.compareAndSet(false, true)) {
+                metrics.fallbackFailed("paused");
+                return Optional.empty();
+            }
+            probe = true;
+        }
+        try {
+            return called(key, requiredScope);
+        } finally {
+            if (probe) {
+                probing.set(false);
+            }
+        }
+    }
+
+    private Optional<Answer> called(String key, String requiredScope) {
         try {
             Map<String, String> body = requiredScope == null ? Map.of("key", key) : Map.of("key", key, "scope", requiredScope);
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(validateUrl)
-                            .timeout(Duration.ofSeconds(1))
+                            .timeout(TIMEOUT)
                             .header("Content-Type", "application/json")
                             .header("Authorization", "Bearer " + token)
                             .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body)))
@@ -115,6 +155,7 @@ final class QuerySideFallback {
     }
 
     private void gotThrough() {
+        paused = false;
         failures.gotThrough("The query side at {} answers the fallback again, after {} failed calls", validateUrl);
     }
 
@@ -124,6 +165,12 @@ final class QuerySideFallback {
     }
 
     private Optional<Answer> failed(String reason, String message, Object... arguments) {
+        if (reason.equals("timeout")) {
+            pausedUntil = nanoTime.getAsLong() + PAUSE.toNanos();
+            paused = true;
+        } else {
+            paused = false;
+        }
         metrics.fallbackFailed(reason);
         failures.failed(reason, message, arguments);
         return Optional.empty();

@@ -8,7 +8,12 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** A real HTTP server on loopback answering {@code POST /v1/validate} with whatever body it is given, counting asks. */
@@ -20,6 +25,9 @@ final class CannedQuerySide implements AutoCloseable {
     private final AtomicReference<String> answer;
     private final AtomicInteger status = new AtomicInteger(200);
     private final AtomicInteger asked = new AtomicInteger();
+    private final AtomicLong delayMillis = new AtomicLong();
+    /** A thread per ask, so that one held by a delay holds no other. */
+    private final ExecutorService threads = Executors.newCachedThreadPool();
     private final HttpServer server;
 
     CannedQuerySide(String answer) {
@@ -31,6 +39,11 @@ final class CannedQuerySide implements AutoCloseable {
         }
         server.createContext("/v1/validate", exchange -> {
             asked.incrementAndGet();
+            try {
+                Thread.sleep(delayMillis.get());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             boolean authenticated = ("Bearer " + TOKEN).equals(exchange.getRequestHeaders().getFirst("Authorization"));
             byte[] body = (authenticated ? this.answer.get() : "{\"status\":401}").getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", "application/json");
@@ -38,6 +51,7 @@ final class CannedQuerySide implements AutoCloseable {
             exchange.getResponseBody().write(body);
             exchange.close();
         });
+        server.setExecutor(threads);
         server.start();
     }
 
@@ -50,6 +64,11 @@ final class CannedQuerySide implements AutoCloseable {
         status.set(answered);
     }
 
+    /** How long later asks wait before they are answered (none at first). */
+    void delay(Duration delay) {
+        delayMillis.set(delay.toMillis());
+    }
+
     int asked() {
         return asked.get();
     }
@@ -60,12 +79,18 @@ final class CannedQuerySide implements AutoCloseable {
     }
 
     QuerySideFallback fallback(EdgeMetrics metrics) {
+        return fallback(metrics, System::nanoTime);
+    }
+
+    /** The edge's fallback, asking this server, its pauses measured on {@code nanoTime}. */
+    QuerySideFallback fallback(EdgeMetrics metrics, LongSupplier nanoTime) {
         return new QuerySideFallback(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/v1/validate"),
-                TOKEN, new ObjectMapper(), metrics);
+                TOKEN, new ObjectMapper(), metrics, nanoTime);
     }
 
     @Override
     public void close() {
         server.stop(0);
+        threads.shutdownNow();
     }
 }

@@ -12,8 +12,15 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -96,6 +103,78 @@ class QuerySideFallbackTest {
                 line -> assertThat(line).contains("answered the fallback 503"),
                 line -> assertThat(line).contains("cannot reach the query side at http://127.0.0.1:" + closedPort),
                 line -> assertThat(line).contains("answers the fallback again, after 2 failed calls"));
+    }
+
+    @Test
+    void afterATimeoutCallsGetNoDecisionAtOnceForAPauseThenOneTriesTheQuerySideAgain() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        AtomicLong now = new AtomicLong();
+        QuerySideFallback paused = querySide.fallback(new EdgeMetrics(registry), now::get);
+        querySide.answer("{\"status\":\"VALID\",\"keyId\":\"k\",\"developerId\":\"d\",\"scopes\":[\"read\"]}");
+        querySide.delay(QuerySideFallback.PAUSE.multipliedBy(2));
+
+        assertThat(paused.validate("lk_live_x", "read")).as("timed out").isEmpty();
+        for (int call = 0; call < 3; call++) {
+            assertThat(paused.validate("lk_live_x", "read")).isEmpty();
+        }
+        assertThat(querySide.asked()).as("not asked while paused").isEqualTo(1);
+
+        now.addAndGet(QuerySideFallback.PAUSE.toNanos() - 1);
+        assertThat(paused.validate("lk_live_x", "read")).isEmpty();
+        assertThat(querySide.asked()).as("the pause is not over yet").isEqualTo(1);
+
+        now.incrementAndGet();
+        assertThat(paused.validate("lk_live_x", "read")).as("timed out again").isEmpty();
+        assertThat(querySide.asked()).isEqualTo(2);
+        assertThat(paused.validate("lk_live_x", "read")).as("paused again").isEmpty();
+        assertThat(querySide.asked()).isEqualTo(2);
+
+        querySide.delay(Duration.ZERO);
+        now.addAndGet(QuerySideFallback.PAUSE.toNanos());
+        assertThat(paused.validate("lk_live_x", "read")).as("answered").isPresent();
+        assertThat(paused.validate("lk_live_x", "read")).as("no longer paused").isPresent();
+        assertThat(querySide.asked()).isEqualTo(4);
+
+        assertThat(registry.get("latchkey.fallback.failures").tag("reason", "timeout").counter().count())
+                .isEqualTo(2);
+        assertThat(registry.get("latchkey.fallback.failures").tag("reason", "paused").counter().count())
+                .isEqualTo(5);
+        assertThat(paused.failing()).as("answers again").isNull();
+    }
+
+    @Test
+    void afterAPauseOneCallAtATimeTriesTheQuerySideUntilItAnswersOtherwiseThanByATimeout() throws Exception {
+        AtomicLong now = new AtomicLong();
+        QuerySideFallback paused = querySide.fallback(new EdgeMetrics(new SimpleMeterRegistry()), now::get);
+        querySide.delay(QuerySideFallback.PAUSE.multipliedBy(2));
+        assertThat(paused.validate("lk_live_x", "read")).as("timed out").isEmpty();
+
+        querySide.delay(QuerySideFallback.PAUSE.dividedBy(2));
+        querySide.status(503);
+        now.addAndGet(QuerySideFallback.PAUSE.toNanos());
+        ExecutorService callers = Executors.newFixedThreadPool(2);
+        try {
+            Future<Optional<QuerySideFallback.Answer>> probe = callers.submit(() -> paused.validate("lk_live_x", "read"));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (querySide.asked() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(querySide.asked()).as("the probe is out").isEqualTo(2);
+            assertThat(paused.validate("lk_live_x", "read")).as("not asked beside the probe").isEmpty();
+            assertThat(querySide.asked()).isEqualTo(2);
+            assertThat(probe.get()).as("answered 503").isEmpty();
+
+            // A 503 is an answer in time: calls go to the query side together again.
+            List<Future<Optional<QuerySideFallback.Answer>>> together = List.of(
+                    callers.submit(() -> paused.validate("lk_live_x", "read")),
+                    callers.submit(() -> paused.validate("lk_live_x", "read")));
+            for (Future<Optional<QuerySideFallback.Answer>> call : together) {
+                assertThat(call.get()).isEmpty();
+            }
+            assertThat(querySide.asked()).isEqualTo(4);
+        } finally {
+            callers.shutdownNow();
+        }
     }
 
     @Test
