@@ -138,8 +138,9 @@ class EdgeConfiguration {
             for (String reason : UsageReporter.FAILURES) {
                 FunctionCounter.builder("latchkey.usage.report.failures", reporter, sent -> sent.failures(reason))
                         .description("Usage reports that failed, by reason: unreachable, timeout, refused (the usage "
-                                + "token), status (another answer than 200), too-large (a proxy's 413), error (each "
-                                + "is sent again)")
+                                + "token), status (another answer than 200), too-large (a proxy's 413 answered by a "
+                                + "smaller part; one that cannot be made smaller is a status), error (each is sent "
+                                + "again)")
                         .tag("reason", reason).register(registry);
             }
             FunctionCounter.builder("latchkey.usage.report.rejected", reporter, UsageReporter::rejected)

@@ -51,7 +51,7 @@ class EdgeMetrics {
             fallbackFailures.put(reason, Counter.builder("latchkey.fallback.failures")
                     .description("Calls to the query-side fallback that gave no decision, by reason: unreachable, "
                             + "timeout, refused (the token), status (another answer than 200), unreadable, paused "
-                            + "(not asked, for a second after a timeout)")
+                            + "(not asked: for a second after a timeout, then while another call tries again)")
                     .tag("reason", reason).register(registry));
         }
         validation = Timer.builder("latchkey.validation")

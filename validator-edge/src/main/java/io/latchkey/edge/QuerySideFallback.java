@@ -8,6 +8,7 @@ import io.latchkey.validator.Decision;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
@@ -18,6 +19,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -103,13 +108,12 @@ final class QuerySideFallback {
     private Optional<Answer> called(String key, String requiredScope) {
         try {
             Map<String, String> body = requiredScope == null ? Map.of("key", key) : Map.of("key", key, "scope", requiredScope);
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(validateUrl)
-                            .timeout(TIMEOUT)
-                            .header("Content-Type", "application/json")
-                            .header("Authorization", "Bearer " + token)
-                            .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body)))
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = answered(HttpRequest.newBuilder(validateUrl)
+                    .timeout(TIMEOUT)
+                    .header("Content-Type", "application/json")
+                    .header("Authorization", "Bearer " + token)
+                    .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body)))
+                    .build());
             if (response.statusCode() == 422) {
                 gotThrough();
                 throw new IllegalArgumentException("the query side refused the required scope");
@@ -136,6 +140,10 @@ final class QuerySideFallback {
             return answer;
         } catch (JsonProcessingException garbled) {
             return unreadable();
+        } catch (HttpConnectTimeoutException unreachable) {
+            return failed("unreachable", "The fallback cannot reach the query side at {} ({}): check "
+                    + "latchkey.edge.fallback-url and that the query side is up; requests that need the fallback are "
+                    + "answered 503 meanwhile", validateUrl, FailureLog.cause(unreachable));
         } catch (HttpTimeoutException slow) {
             return failed("timeout", "The query side at {} did not answer the fallback in time ({}); requests that "
                     + "need the fallback are answered 503 meanwhile", validateUrl, FailureLog.cause(slow));
@@ -146,6 +154,28 @@ final class QuerySideFallback {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Optional.empty();
+        }
+    }
+
+    /**
+     * The whole answer within {@link #TIMEOUT}: the request's own timeout ends at the answer's headers (Java 17), and a
+     * body that stalls would otherwise hold the caller, and a probe with it every call after a pause, for good.
+     */
+    private HttpResponse<String> answered(HttpRequest request) throws IOException, InterruptedException {
+        CompletableFuture<HttpResponse<String>> sent = http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+        try {
+            return sent.get(TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException late) {
+            sent.cancel(true);
+            throw new HttpTimeoutException("no whole answer within " + TIMEOUT.toMillis() + " ms");
+        } catch (InterruptedException e) {
+            sent.cancel(true);
+            throw e;
+        } catch (ExecutionException failed) {
+            if (failed.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(failed.getCause());
         }
     }
 
@@ -165,6 +195,7 @@ final class QuerySideFallback {
     }
 
     private Optional<Answer> failed(String reason, String message, Object... arguments) {
+        // Only a query side that took the call and did not answer pauses the fallback: one not reached fails fast.
         if (reason.equals("timeout")) {
             pausedUntil = nanoTime.getAsLong() + PAUSE.toNanos();
             paused = true;

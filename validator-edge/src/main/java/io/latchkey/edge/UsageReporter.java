@@ -1,11 +1,13 @@
 package io.latchkey.edge;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
@@ -52,9 +54,10 @@ final class UsageReporter implements AutoCloseable {
     private static final Pattern REASON = Pattern.compile("[a-z-]{1,40}");
     private static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     /**
-     * Why a send failed, the failure counter's tag: the command side not reached, or not answering within the request
-     * timeout; the usage token refused (401, 403); another status than 200; a proxy's 413, which the next send answers
-     * with a smaller part; a flush that threw before or after its send.
+     * Why a send failed, the failure counter's tag: the command side not reached (no connection within the connect
+     * timeout included), or not answering within the request timeout; the usage token refused (401, 403); another
+     * status than 200 (a 413 for a part that cannot be made smaller among them); a proxy's 413, which the next send
+     * answers with a smaller part; the edge's own failure (a report it could not write, a flush that threw).
      */
     static final List<String> FAILURES = List.of("unreachable", "timeout", "refused", "status", "too-large", "error");
 
@@ -140,7 +143,9 @@ final class UsageReporter implements AutoCloseable {
             try {
                 failedUnlessCounted();
             } catch (RuntimeException | OutOfMemoryError again) {
-                failures.get("error").incrementAndGet();
+                if (!failureCounted) {
+                    failures.get("error").incrementAndGet();
+                }
             }
         }
     }
@@ -182,12 +187,22 @@ final class UsageReporter implements AutoCloseable {
             sequence++;
             maybeRecorded = false;
         }
+        byte[] report;
+        try {
+            report = json.writeValueAsBytes(body());
+        } catch (JsonProcessingException e) {
+            // The edge's own failure, before any send: counted as such, not as a command side out of reach.
+            failed("error");
+            log.warn("Usage report {} of edge {} could not be written ({}); it will be tried again", sequence, edgeId,
+                    e.getClass().getSimpleName());
+            return false;
+        }
         try {
             HttpResponse<InputStream> answer = http.send(HttpRequest.newBuilder(endpoint)
                             .timeout(timeout)
                             .header("Authorization", "Bearer " + token)
                             .header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body())))
+                            .POST(HttpRequest.BodyPublishers.ofByteArray(report))
                             .build(),
                     HttpResponse.BodyHandlers.ofInputStream());
             if (answer.statusCode() != 200) {
@@ -232,7 +247,9 @@ final class UsageReporter implements AutoCloseable {
             noteRefusedKeys(answer.body());
         } catch (IOException e) {
             maybeRecorded = true;
-            failed(e instanceof HttpTimeoutException ? "timeout" : "unreachable");
+            // A connection not made in time is a command side not reached; one made and not answered, a timeout.
+            failed(e instanceof HttpTimeoutException && !(e instanceof HttpConnectTimeoutException) ? "timeout"
+                    : "unreachable");
             failureLog.failed("unreachable", "Usage reports cannot reach the command side at {} ({}): check "
                     + "latchkey.usage.command-url and that the command side is up. They are sent again; minutes "
                     + "unsent for half an hour are dropped, and a report unsent for an hour is given up", endpoint,

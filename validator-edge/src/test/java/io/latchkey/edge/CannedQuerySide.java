@@ -9,12 +9,14 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongSupplier;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 
 /** A real HTTP server on loopback answering {@code POST /v1/validate} with whatever body it is given, counting asks. */
 final class CannedQuerySide implements AutoCloseable {
@@ -26,6 +28,8 @@ final class CannedQuerySide implements AutoCloseable {
     private final AtomicInteger status = new AtomicInteger(200);
     private final AtomicInteger asked = new AtomicInteger();
     private final AtomicLong delayMillis = new AtomicLong();
+    /** Asks wait on it before they are answered: none while it is open. */
+    private volatile CountDownLatch gate = new CountDownLatch(0);
     /** A thread per ask, so that one held by a delay holds no other. */
     private final ExecutorService threads = Executors.newCachedThreadPool();
     private final HttpServer server;
@@ -41,6 +45,7 @@ final class CannedQuerySide implements AutoCloseable {
             asked.incrementAndGet();
             try {
                 Thread.sleep(delayMillis.get());
+                gate.await(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -67,6 +72,16 @@ final class CannedQuerySide implements AutoCloseable {
     /** How long later asks wait before they are answered (none at first). */
     void delay(Duration delay) {
         delayMillis.set(delay.toMillis());
+    }
+
+    /** Later asks wait, unanswered, until {@link #release()}. */
+    void hold() {
+        gate = new CountDownLatch(1);
+    }
+
+    /** Answers the asks held, and those after. */
+    void release() {
+        gate.countDown();
     }
 
     int asked() {

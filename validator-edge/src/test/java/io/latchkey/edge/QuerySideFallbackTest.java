@@ -1,6 +1,7 @@
 package io.latchkey.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,11 +12,14 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -149,31 +153,80 @@ class QuerySideFallbackTest {
         querySide.delay(QuerySideFallback.PAUSE.multipliedBy(2));
         assertThat(paused.validate("lk_live_x", "read")).as("timed out").isEmpty();
 
-        querySide.delay(QuerySideFallback.PAUSE.dividedBy(2));
+        querySide.delay(Duration.ZERO);
         querySide.status(503);
+        querySide.hold();
         now.addAndGet(QuerySideFallback.PAUSE.toNanos());
         ExecutorService callers = Executors.newFixedThreadPool(2);
         try {
             Future<Optional<QuerySideFallback.Answer>> probe = callers.submit(() -> paused.validate("lk_live_x", "read"));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (querySide.asked() < 2 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
-            assertThat(querySide.asked()).as("the probe is out").isEqualTo(2);
+            awaitAsks(2);
             assertThat(paused.validate("lk_live_x", "read")).as("not asked beside the probe").isEmpty();
             assertThat(querySide.asked()).isEqualTo(2);
+            querySide.release();
             assertThat(probe.get()).as("answered 503").isEmpty();
 
             // A 503 is an answer in time: calls go to the query side together again.
+            querySide.hold();
             List<Future<Optional<QuerySideFallback.Answer>>> together = List.of(
                     callers.submit(() -> paused.validate("lk_live_x", "read")),
                     callers.submit(() -> paused.validate("lk_live_x", "read")));
+            awaitAsks(4);
+            querySide.release();
             for (Future<Optional<QuerySideFallback.Answer>> call : together) {
                 assertThat(call.get()).isEmpty();
             }
             assertThat(querySide.asked()).isEqualTo(4);
         } finally {
+            querySide.release();
             callers.shutdownNow();
+        }
+    }
+
+    /** Waits, a few seconds at most, until the query side was asked {@code asks} times. */
+    private void awaitAsks(int asks) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (querySide.asked() < asks && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(querySide.asked()).isEqualTo(asks);
+    }
+
+    @Test
+    void anAnswerWhoseBodyStallsIsATimeoutAndHoldsNoCallerLongerThanTheTimeout() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        List<Socket> held = new CopyOnWriteArrayList<>();
+        try (ServerSocket stalling = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread server = new Thread(() -> {
+                try {
+                    while (true) {
+                        Socket socket = stalling.accept();
+                        held.add(socket);
+                        // The headers of an answer, then a tenth of its body, then nothing.
+                        socket.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                + "Content-Length: 100\r\n\r\n{\"status\":").getBytes(StandardCharsets.US_ASCII));
+                        socket.getOutputStream().flush();
+                    }
+                } catch (IOException closed) {
+                    // The test is over.
+                }
+            });
+            server.setDaemon(true);
+            server.start();
+            QuerySideFallback fallback = new QuerySideFallback(URI.create("http://127.0.0.1:"
+                    + stalling.getLocalPort() + "/v1/validate"), CannedQuerySide.TOKEN, new ObjectMapper(),
+                    new EdgeMetrics(registry));
+
+            // Without a deadline of its own the call waits for the body for good (the request's timeout ends at the
+            // headers): a guard, not a measure.
+            assertTimeoutPreemptively(Duration.ofSeconds(10), () ->
+                    assertThat(fallback.validate("lk_live_x", "read")).isEmpty());
+            assertThat(registry.get("latchkey.fallback.failures").tag("reason", "timeout").counter().count())
+                    .isEqualTo(1);
+        } finally {
+            for (Socket socket : held) {
+                socket.close();
+            }
         }
     }
 
