@@ -19,10 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -108,12 +104,12 @@ final class QuerySideFallback {
     private Optional<Answer> called(String key, String requiredScope) {
         try {
             Map<String, String> body = requiredScope == null ? Map.of("key", key) : Map.of("key", key, "scope", requiredScope);
-            HttpResponse<String> response = answered(HttpRequest.newBuilder(validateUrl)
+            HttpResponse<String> response = HttpAnswers.within(http, HttpRequest.newBuilder(validateUrl)
                     .timeout(TIMEOUT)
                     .header("Content-Type", "application/json")
                     .header("Authorization", "Bearer " + token)
                     .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body)))
-                    .build());
+                    .build(), HttpResponse.BodyHandlers.ofString(), TIMEOUT);
             if (response.statusCode() == 422) {
                 gotThrough();
                 throw new IllegalArgumentException("the query side refused the required scope");
@@ -154,28 +150,6 @@ final class QuerySideFallback {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Optional.empty();
-        }
-    }
-
-    /**
-     * The whole answer within {@link #TIMEOUT}: the request's own timeout ends at the answer's headers (Java 17), and a
-     * body that stalls would otherwise hold the caller, and a probe with it every call after a pause, for good.
-     */
-    private HttpResponse<String> answered(HttpRequest request) throws IOException, InterruptedException {
-        CompletableFuture<HttpResponse<String>> sent = http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
-        try {
-            return sent.get(TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException late) {
-            sent.cancel(true);
-            throw new HttpTimeoutException("no whole answer within " + TIMEOUT.toMillis() + " ms");
-        } catch (InterruptedException e) {
-            sent.cancel(true);
-            throw e;
-        } catch (ExecutionException failed) {
-            if (failed.getCause() instanceof IOException io) {
-                throw io;
-            }
-            throw new IOException(failed.getCause());
         }
     }
 

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
@@ -198,17 +197,15 @@ final class UsageReporter implements AutoCloseable {
             return false;
         }
         try {
-            HttpResponse<InputStream> answer = http.send(HttpRequest.newBuilder(endpoint)
+            // Only a 200's body is read, and only as much as the command side answers: another status's may be a
+            // proxy's page of any size.
+            HttpResponse<byte[]> answer = HttpAnswers.within(http, HttpRequest.newBuilder(endpoint)
                             .timeout(timeout)
                             .header("Authorization", "Bearer " + token)
                             .header("Content-Type", "application/json")
                             .POST(HttpRequest.BodyPublishers.ofByteArray(report))
                             .build(),
-                    HttpResponse.BodyHandlers.ofInputStream());
-            if (answer.statusCode() != 200) {
-                // Only a 200's body is read: another status's may be a proxy's page of any size.
-                answer.body().close();
-            }
+                    head -> HttpAnswers.firstBytes(head.statusCode() == 200 ? MAX_ANSWER_BYTES : 0), timeout);
             if ((answer.statusCode() == 400 || answer.statusCode() == 422) && fromCommandSide(answer)) {
                 // The command side will never take this report: sending it again would block every later one.
                 rejected.incrementAndGet();
@@ -317,10 +314,10 @@ final class UsageReporter implements AutoCloseable {
      * The keys the command side refused in a report it took: their counts are dropped, the others' recorded. Logged
      * once a minute at most: an entry one side refuses is refused in every report.
      */
-    private void noteRefusedKeys(InputStream answer) {
+    private void noteRefusedKeys(byte[] answer) {
         JsonNode taken;
-        try (answer) {
-            taken = json.readTree(answer.readNBytes(MAX_ANSWER_BYTES));
+        try {
+            taken = json.readTree(answer);
         } catch (IOException unreadable) {
             // Taken all the same (200): an answer this edge cannot read refused nothing it can tell.
             return;

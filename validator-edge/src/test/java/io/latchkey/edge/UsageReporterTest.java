@@ -1,6 +1,7 @@
 package io.latchkey.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -547,6 +548,43 @@ class UsageReporterTest {
 
     private static long total(List<UsageCounter.KeyReport> report) {
         return report.stream().flatMap(key -> key.gains().values().stream()).mapToLong(Long::longValue).sum();
+    }
+
+    @Test
+    void anAnswerWhoseBodyStallsIsATimeoutAndHoldsTheReporterNoLongerThanItsDeadline() throws Exception {
+        List<Socket> held = new CopyOnWriteArrayList<>();
+        try (ServerSocket stalling = new ServerSocket(LoopbackPorts.free(), 50, InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (true) {
+                        Socket socket = stalling.accept();
+                        held.add(socket);
+                        // A 200's headers and the first bytes of its body, then nothing.
+                        socket.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                + "Content-Length: 100\r\n\r\n{\"recorded\":").getBytes(StandardCharsets.US_ASCII));
+                        socket.getOutputStream().flush();
+                    }
+                } catch (IOException closed) {
+                    // The test is over.
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            counter.record(KEY, "/orders", "valid");
+            UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + stalling.getLocalPort()),
+                    Duration.ofMillis(500));
+
+            // Without a deadline of its own the body is waited for for good (the request's timeout ends at the
+            // headers): a guard, not a measure.
+            assertTimeoutPreemptively(Duration.ofSeconds(10), reporter::close);
+            assertThat(held).isNotEmpty();
+            assertThat(reporter.failures("timeout")).isPositive();
+            failedOnlyFor(reporter, "timeout", reporter.failures("timeout"));
+        } finally {
+            for (Socket socket : held) {
+                socket.close();
+            }
+        }
     }
 
     @Test
