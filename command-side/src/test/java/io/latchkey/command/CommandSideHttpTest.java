@@ -1313,7 +1313,10 @@ class CommandSideHttpTest {
         // An endpoint holding a key or a token is counted, not kept: the event would hold it for good. Not refused
         // either, or one request to such a URL would drop every count of the key in the report.
         long sequence = 1;
-        for (String endpoint : List.of("/p/" + pastedKey(), "/p/" + TOKEN, "/x/lkop_")) {
+        // A key's secret without its prefix too (storeNeverHoldsAPlaintextKey looks for it in every stored document).
+        String secret = pastedKey();
+        for (String endpoint : List.of("/p/" + pastedKey(), "/p/" + TOKEN, "/x/lkop_",
+                "/p/" + secret.substring(secret.lastIndexOf('_') + 1))) {
             Response withheld = call("POST", "/v1/usage", map("edgeId", "edge-w", "batchSequence", sequence++, "keys",
                     List.of(map("keyId", keyId, "lastUsedAt", minute, "counts", List.of(
                             map("minute", minute, "endpoint", endpoint, "outcome", "valid", "count", 2),
@@ -1321,6 +1324,9 @@ class CommandSideHttpTest {
             assertThat(withheld.body().get("recorded").asInt()).as(withheld.raw()).isEqualTo(1);
         }
         assertProblem(call("POST", "/v1/usage", usage(pastedKey(), 1, keyId, minute, "valid", 1)), 422);
+        String bare = pastedKey();
+        assertProblem(call("POST", "/v1/usage", usage(bare.substring(bare.lastIndexOf('_') + 1), 1, keyId, minute,
+                "valid", 1)), 422);
         String skewed = Instant.parse(minute).plus(Duration.ofMinutes(2)).toString();
         assertThat(call("POST", "/v1/usage", usage("edge-1", 3, keyId, skewed, "valid", 1)).body().get("recorded")
                 .asInt()).as("an edge's clock two minutes ahead").isEqualTo(1);
