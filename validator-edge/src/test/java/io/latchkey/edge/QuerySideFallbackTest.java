@@ -12,14 +12,11 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -195,27 +192,9 @@ class QuerySideFallbackTest {
     @Test
     void anAnswerWhoseBodyStallsIsATimeoutAndHoldsNoCallerLongerThanTheTimeout() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        List<Socket> held = new CopyOnWriteArrayList<>();
-        try (ServerSocket stalling = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            Thread server = new Thread(() -> {
-                try {
-                    while (true) {
-                        Socket socket = stalling.accept();
-                        held.add(socket);
-                        // The headers of an answer, then a tenth of its body, then nothing.
-                        socket.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                                + "Content-Length: 100\r\n\r\n{\"status\":").getBytes(StandardCharsets.US_ASCII));
-                        socket.getOutputStream().flush();
-                    }
-                } catch (IOException closed) {
-                    // The test is over.
-                }
-            });
-            server.setDaemon(true);
-            server.start();
-            QuerySideFallback fallback = new QuerySideFallback(URI.create("http://127.0.0.1:"
-                    + stalling.getLocalPort() + "/v1/validate"), CannedQuerySide.TOKEN, new ObjectMapper(),
-                    new EdgeMetrics(registry));
+        try (StalledPeer stalling = StalledPeer.stallingABody("{\"status\":")) {
+            QuerySideFallback fallback = new QuerySideFallback(URI.create("http://127.0.0.1:" + stalling.port()
+                    + "/v1/validate"), CannedQuerySide.TOKEN, new ObjectMapper(), new EdgeMetrics(registry));
 
             // Without a deadline of its own the call waits for the body for good (the request's timeout ends at the
             // headers): a guard, not a measure.
@@ -223,10 +202,6 @@ class QuerySideFallbackTest {
                     assertThat(fallback.validate("lk_live_x", "read")).isEmpty());
             assertThat(registry.get("latchkey.fallback.failures").tag("reason", "timeout").counter().count())
                     .isEqualTo(1);
-        } finally {
-            for (Socket socket : held) {
-                socket.close();
-            }
         }
     }
 

@@ -15,8 +15,6 @@ import io.latchkey.validator.LogCapture;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -552,59 +550,24 @@ class UsageReporterTest {
 
     @Test
     void anAnswerWhoseBodyStallsIsATimeoutAndHoldsTheReporterNoLongerThanItsDeadline() throws Exception {
-        List<Socket> held = new CopyOnWriteArrayList<>();
-        try (ServerSocket stalling = new ServerSocket(LoopbackPorts.free(), 50, InetAddress.getLoopbackAddress())) {
-            Thread acceptor = new Thread(() -> {
-                try {
-                    while (true) {
-                        Socket socket = stalling.accept();
-                        held.add(socket);
-                        // A 200's headers and the first bytes of its body, then nothing.
-                        socket.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                                + "Content-Length: 100\r\n\r\n{\"recorded\":").getBytes(StandardCharsets.US_ASCII));
-                        socket.getOutputStream().flush();
-                    }
-                } catch (IOException closed) {
-                    // The test is over.
-                }
-            });
-            acceptor.setDaemon(true);
-            acceptor.start();
+        try (StalledPeer stalling = StalledPeer.stallingABody("{\"recorded\":")) {
             counter.record(KEY, "/orders", "valid");
-            UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + stalling.getLocalPort()),
-                    Duration.ofMillis(500));
+            UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + stalling.port()), Duration.ofMillis(500));
 
             // Without a deadline of its own the body is waited for for good (the request's timeout ends at the
             // headers): a guard, not a measure.
             assertTimeoutPreemptively(Duration.ofSeconds(10), reporter::close);
-            assertThat(held).isNotEmpty();
+            assertThat(stalling.connections()).isPositive();
             assertThat(reporter.failures("timeout")).isPositive();
             failedOnlyFor(reporter, "timeout", reporter.failures("timeout"));
-        } finally {
-            for (Socket socket : held) {
-                socket.close();
-            }
         }
     }
 
     @Test
     void shutdownEndsWithinItsBudgetWhileTheCommandSideNeverAnswers() throws Exception {
-        List<Socket> held = new CopyOnWriteArrayList<>();
-        try (ServerSocket hanging = new ServerSocket(LoopbackPorts.free(), 50, InetAddress.getLoopbackAddress())) {
-            Thread acceptor = new Thread(() -> {
-                try {
-                    while (true) {
-                        held.add(hanging.accept());
-                    }
-                } catch (IOException closed) {
-                    // The test is over.
-                }
-            });
-            acceptor.setDaemon(true);
-            acceptor.start();
+        try (StalledPeer hanging = new StalledPeer("")) {
             counter.record(KEY, "/orders", "valid");
-            UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + hanging.getLocalPort()),
-                    Duration.ofMillis(500));
+            UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + hanging.port()), Duration.ofMillis(500));
 
             long started = System.nanoTime();
             reporter.close();
@@ -612,14 +575,10 @@ class UsageReporterTest {
 
             // Without the budget one attempt alone waits 30 s for an answer.
             assertThat(took).isLessThan(Duration.ofSeconds(10));
-            assertThat(held).isNotEmpty();
+            assertThat(hanging.connections()).isPositive();
             assertThat(reporter.failures("timeout")).isPositive();
             failedOnlyFor(reporter, "timeout", reporter.failures("timeout"));
             assertThat(counter.report(10)).as("what could not be sent is still counted").isNotEmpty();
-        } finally {
-            for (Socket socket : held) {
-                socket.close();
-            }
         }
     }
 }
