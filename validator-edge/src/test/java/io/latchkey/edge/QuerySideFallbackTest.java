@@ -156,7 +156,8 @@ class QuerySideFallbackTest {
         now.addAndGet(QuerySideFallback.PAUSE.toNanos());
         ExecutorService callers = Executors.newFixedThreadPool(2);
         try {
-            Future<Optional<QuerySideFallback.Answer>> probe = callers.submit(() -> paused.validate("lk_live_x", "read"));
+            Future<Optional<QuerySideFallback.Answer>> probe =
+                    callers.submit(() -> paused.validate("lk_live_x", "read"));
             awaitAsks(2);
             assertThat(paused.validate("lk_live_x", "read")).as("not asked beside the probe").isEmpty();
             assertThat(querySide.asked()).isEqualTo(2);

@@ -552,7 +552,8 @@ class UsageReporterTest {
     void anAnswerWhoseBodyStallsIsATimeoutAndHoldsTheReporterNoLongerThanItsDeadline() throws Exception {
         try (StalledPeer stalling = StalledPeer.stallingABody("{\"recorded\":")) {
             counter.record(KEY, "/orders", "valid");
-            UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + stalling.port()), Duration.ofMillis(500));
+            UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + stalling.port()),
+                    Duration.ofMillis(500));
 
             // Without a deadline of its own the body is waited for for good (the request's timeout ends at the
             // headers): a guard, not a measure.
@@ -567,7 +568,8 @@ class UsageReporterTest {
     void shutdownEndsWithinItsBudgetWhileTheCommandSideNeverAnswers() throws Exception {
         try (StalledPeer hanging = new StalledPeer("")) {
             counter.record(KEY, "/orders", "valid");
-            UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + hanging.port()), Duration.ofMillis(500));
+            UsageReporter reporter = reporter(URI.create("http://127.0.0.1:" + hanging.port()),
+                    Duration.ofMillis(500));
 
             long started = System.nanoTime();
             reporter.close();
