@@ -338,6 +338,39 @@ class NginxGatewayIT {
 
     @Test
     @Order(1)
+    void aKeySentToAnUncheckedPathNeverReachesTheUpstreamButAnotherCredentialDoes() throws Exception {
+        String key = key(List.of("orders:read"));
+        String basic = "Basic " + Base64.getEncoder().encodeToString((key + ":").getBytes(StandardCharsets.US_ASCII));
+        assertThat(get("/public/with-key", "Authorization", "Bearer " + key, "X-API-Key", key).statusCode())
+                .isEqualTo(200);
+        assertThat(get("/public/with-basic-key", "Authorization", basic).statusCode()).isEqualTo(200);
+        assertThat(get("/public/other-credential", "Authorization", "Bearer not-a-latchkey-token").statusCode())
+                .isEqualTo(200);
+
+        assertThat(upstreamSaw.get("/public/with-key")).doesNotContainKeys("Authorization", "X-api-key");
+        assertThat(upstreamSaw.get("/public/with-basic-key")).doesNotContainKey("Authorization");
+        assertThat(upstreamSaw.get("/public/other-credential").get("Authorization"))
+                .containsExactly("Bearer not-a-latchkey-token");
+    }
+
+    @Test
+    @Order(1)
+    void aKeyInTheRefererIsNotLoggedWhereverItStands() throws Exception {
+        String key = key(List.of("orders:read"));
+        // Not where a word starts: the mask of a key's beginning misses it, the mask of a whole key does not.
+        assertThat(get("/public/referred", "Referer", "https://a.example/p?x=Z" + key).statusCode()).isEqualTo(200);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!Files.readString(nginxDir.resolve("access.log")).contains("/public/referred")) {
+            assertThat(System.nanoTime()).as("the request's access log line").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        assertThat(Files.readString(nginxDir.resolve("access.log")))
+                .contains("\"[a URL that may hold a key: not logged]\"")
+                .doesNotContain(key.substring(key.lastIndexOf('_') + 1));
+    }
+
+    @Test
+    @Order(1)
     void theXApiKeyHeaderIsAcceptedAndNotForwarded() throws Exception {
         String key = key(List.of("orders:write"));
         assertThat(send("POST", "/orders/by-header", "X-API-Key", key).statusCode()).isEqualTo(200);
@@ -500,6 +533,19 @@ class NginxGatewayIT {
                 assertThat(answer).as(request.substring(0, Math.min(request.length(), 40))).startsWith("HTTP/1.1 400")
                         .contains("Content-Type: application/problem+json").contains("bad-request");
             }
+        }
+    }
+
+    @Test
+    @Order(1)
+    void aRequestLineLongerThanNginxReadsIsA414Problem() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", gatewayPort)) {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write(("GET /orders/" + "a".repeat(9_000) + " HTTP/1.1\r\nHost: a\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(answer).startsWith("HTTP/1.1 414").contains("Content-Type: application/problem+json")
+                    .contains("uri-too-long");
         }
     }
 
