@@ -3,6 +3,7 @@ package io.latchkey.edge;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
@@ -46,6 +47,14 @@ final class HttpAnswers {
             }
             throw new IOException(failed.getCause());
         }
+    }
+
+    /**
+     * Whether a call failed because its peer took it and did not answer whole in time, rather than was not reached: a
+     * connection not made within the connect timeout is a peer not reached.
+     */
+    static boolean late(IOException failure) {
+        return failure instanceof HttpTimeoutException && !(failure instanceof HttpConnectTimeoutException);
     }
 
     /** A body's first {@code limit} bytes; the rest is not read (none for 0, and the connection is not reused). */

@@ -8,10 +8,8 @@ import io.latchkey.validator.Decision;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.time.DateTimeException;
 import java.time.Instant;
@@ -136,14 +134,12 @@ final class QuerySideFallback {
             return answer;
         } catch (JsonProcessingException garbled) {
             return unreadable();
-        } catch (HttpConnectTimeoutException unreachable) {
-            return failed("unreachable", "The fallback cannot reach the query side at {} ({}): check "
-                    + "latchkey.edge.fallback-url and that the query side is up; requests that need the fallback are "
-                    + "answered 503 meanwhile", validateUrl, FailureLog.cause(unreachable));
-        } catch (HttpTimeoutException slow) {
-            return failed("timeout", "The query side at {} did not answer the fallback in time ({}); requests that "
-                    + "need the fallback are answered 503 meanwhile", validateUrl, FailureLog.cause(slow));
         } catch (IOException unreachable) {
+            if (HttpAnswers.late(unreachable)) {
+                return failed("timeout", "The query side at {} did not answer the fallback in time ({}); requests "
+                        + "that need the fallback are answered 503 meanwhile", validateUrl,
+                        FailureLog.cause(unreachable));
+            }
             return failed("unreachable", "The fallback cannot reach the query side at {} ({}): check "
                     + "latchkey.edge.fallback-url and that the query side is up; requests that need the fallback are "
                     + "answered 503 meanwhile", validateUrl, FailureLog.cause(unreachable));

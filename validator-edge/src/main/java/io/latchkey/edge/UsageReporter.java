@@ -6,10 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -244,9 +242,7 @@ final class UsageReporter implements AutoCloseable {
             noteRefusedKeys(answer.body());
         } catch (IOException e) {
             maybeRecorded = true;
-            // A connection not made in time is a command side not reached; one made and not answered, a timeout.
-            failed(e instanceof HttpTimeoutException && !(e instanceof HttpConnectTimeoutException) ? "timeout"
-                    : "unreachable");
+            failed(HttpAnswers.late(e) ? "timeout" : "unreachable");
             failureLog.failed("unreachable", "Usage reports cannot reach the command side at {} ({}): check "
                     + "latchkey.usage.command-url and that the command side is up. They are sent again; minutes "
                     + "unsent for half an hour are dropped, and a report unsent for an hour is given up", endpoint,

@@ -113,7 +113,7 @@ class UsageController {
             ctx.caller().requireOperator();
         }
         if (report.edgeId() == null || !EDGE_ID.matcher(report.edgeId()).matches()
-                || screen.appearsIn(report.edgeId()) || CredentialScreen.holdsBareSecret(report.edgeId())) {
+                || screen.holdsAnyCredential(report.edgeId())) {
             throw ProblemException.invalid("edgeId must be 1 to 64 letters, digits or ._:- characters, and no "
                     + "credential (nor 43 or more letters and digits in a row in mixed case, as a key's secret).");
         }
@@ -254,8 +254,7 @@ class UsageController {
             // Events are kept for good, and a client's URL may hold what it pasted there: kept as counted, not as sent.
             // The edge counts a URL holding a key without its path; a segment such as /lkop_ it keeps as it came. A
             // secret without its prefix reads as plain text, and anyone who read it could put the prefix back.
-            String endpoint = screen.appearsIn(count.endpoint()) || CredentialScreen.holdsBareSecret(count.endpoint())
-                    ? WITHHELD_ENDPOINT : count.endpoint();
+            String endpoint = screen.holdsAnyCredential(count.endpoint()) ? WITHHELD_ENDPOINT : count.endpoint();
             String outcome = OUTCOMES.contains(count.outcome()) ? count.outcome() : OTHER_OUTCOME;
             recorded.add(new UsageCount(count.minute(), endpoint, outcome, count.count()));
         }

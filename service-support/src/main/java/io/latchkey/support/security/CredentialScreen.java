@@ -53,6 +53,11 @@ public final class CredentialScreen {
         return new CredentialScreen(tokens.toArray(byte[][]::new));
     }
 
+    /** Whether {@code text} {@linkplain #appearsIn holds a credential} or {@linkplain #holdsBareSecret may hold} one. */
+    public boolean holdsAnyCredential(String text) {
+        return appearsIn(text) || holdsBareSecret(text);
+    }
+
     public boolean appearsIn(String text) {
         if (text == null) {
             return false;

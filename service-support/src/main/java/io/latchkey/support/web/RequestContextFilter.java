@@ -163,8 +163,8 @@ public class RequestContextFilter extends OncePerRequestFilter {
      * operator token (or a key's secret without its prefix) as its request id gets a new id instead.
      */
     private boolean safeRequestId(String presented) {
-        return presented != null && SAFE_REQUEST_ID.matcher(presented).matches() && !screen.appearsIn(presented)
-                && !CredentialScreen.holdsBareSecret(presented);
+        return presented != null && SAFE_REQUEST_ID.matcher(presented).matches()
+                && !screen.holdsAnyCredential(presented);
     }
 
     private static boolean reportsUsage(HttpServletRequest request) {
