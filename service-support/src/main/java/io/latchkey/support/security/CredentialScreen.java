@@ -53,7 +53,9 @@ public final class CredentialScreen {
         return new CredentialScreen(tokens.toArray(byte[][]::new));
     }
 
-    /** Whether {@code text} {@linkplain #appearsIn holds a credential} or {@linkplain #holdsBareSecret may hold} one. */
+    /**
+     * Whether {@code text} {@linkplain #appearsIn holds a credential} or {@linkplain #holdsBareSecret may hold} one.
+     */
     public boolean holdsAnyCredential(String text) {
         return appearsIn(text) || holdsBareSecret(text);
     }
