@@ -8,8 +8,10 @@ import com.sun.net.httpserver.HttpServer;
 import io.latchkey.testing.LoopbackPorts;
 import io.latchkey.testing.MonthTurn;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -211,6 +213,59 @@ class NginxGatewayIT {
         assertThat(limited.headers().firstValue("RateLimit-Policy")).hasValue("\"key\";q=3;w=3600");
         assertThat(limited.body()).contains("rate-limited").doesNotContain(key);
         assertThat(upstreamSaw).containsKey("/orders/limited-2").doesNotContainKey("/orders/limited-3");
+    }
+
+    /**
+     * A throttled client keeps its connection: auth_request would make the edge's 429 a 500, on which nginx closes it
+     * (a reconnection per refused request) and writes the request line to its error log.
+     */
+    @Test
+    @Order(1)
+    void aRateLimitedClientKeepsItsConnectionAndStaysOutOfNginxsErrorLog() throws Exception {
+        String key = limitedKey(1);
+        long errorsBefore = authRequestErrors();
+        try (Socket socket = new Socket("127.0.0.1", gatewayPort)) {
+            socket.setSoTimeout(5_000);
+            for (int i = 0; i < 3; i++) {
+                assertThat(exchange(socket, "/orders/throttled-" + i, "X-API-Key: " + key))
+                        .as("answer %d on one connection", i).startsWith("HTTP/1.1 429").contains("rate-limited")
+                        .contains("Retry-After: ");
+            }
+        }
+        assertThat(authRequestErrors()).isEqualTo(errorsBefore);
+        assertThat(upstreamSaw.keySet()).noneMatch(path -> path.startsWith("/orders/throttled-"));
+    }
+
+    /** Lines of nginx's error log about an answer auth_request could not take. */
+    private static long authRequestErrors() throws IOException {
+        return Files.readAllLines(nginxDir.resolve("error.log")).stream()
+                .filter(line -> line.contains("auth request unexpected status")).count();
+    }
+
+    /**
+     * One GET on a kept-alive connection: its status line and headers, and the body its Content-Length gives; null when
+     * nginx closed the connection instead of answering.
+     */
+    private static String exchange(Socket socket, String path, String header) throws IOException {
+        socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: a\r\n" + header + "\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
+        InputStream in = socket.getInputStream();
+        StringBuilder head = new StringBuilder();
+        while (head.length() < 4 || !head.substring(head.length() - 4).equals("\r\n\r\n")) {
+            int b;
+            try {
+                b = in.read();
+            } catch (SocketException reset) {
+                return null;
+            }
+            if (b < 0) {
+                return null;
+            }
+            head.append((char) b);
+        }
+        Matcher length = Pattern.compile("(?i)\r\nContent-Length: *(\\d+)").matcher(head);
+        int bodyLength = length.find() ? Integer.parseInt(length.group(1)) : 0;
+        return head + new String(in.readNBytes(bodyLength), StandardCharsets.ISO_8859_1);
     }
 
     /** nginx sees no body of the edge's 429: a used-up quota must still not read as a rate limit to retry soon. */
@@ -438,7 +493,6 @@ class NginxGatewayIT {
         assertThat(get("/orders/in-url?next=%252Fcb%253Fapi_key%253D" + key).statusCode())
                 .as("after a separator encoded twice").isEqualTo(400);
         // A spelling nginx's regex lets through, which the edge refuses from X-Original-URI: still a 400, not a 503.
-        // Another key: nginx writes the edge's refusal to its error log, with the request line.
         String exotic = key(List.of("orders:read"));
         HttpResponse<String> encoded = get("/orders/in-url?k=" + exotic.replace("lk_", "%25256C%25256B%25255F"),
                 "Authorization", "Bearer " + exotic);
@@ -446,6 +500,9 @@ class NginxGatewayIT {
         assertThat(encoded.body()).contains("bad-request").doesNotContain(exotic);
         assertThat(encoded.headers().firstValue("Retry-After")).as("nothing to retry").isEmpty();
         assertThat(upstreamSaw).doesNotContainKey("/orders/in-url");
+        // Where the edge is not asked, nginx passes such a spelling on, but does not log it either.
+        assertThat(get("/public/in-url?k=" + exotic.replace("lk_", "%25256C%25256B%25255F")).statusCode())
+                .isEqualTo(200);
         assertThat(get("/orders/in-url?sort=bulk_price_asc", "Authorization", "Bearer " + key).statusCode())
                 .as("a word that contains lk_ is no key").isEqualTo(200);
         // A well-formed key in the path is refused by nginx, in every location, however its underscores are spelt.
@@ -464,10 +521,11 @@ class NginxGatewayIT {
             assertThat(get(path).statusCode()).as(path).isEqualTo(400);
         }
         assertThat(send("POST", "/orders/in-url?api_key=" + key).statusCode()).isEqualTo(400);
-        // Nor does nginx write the key to its logs: the access log masks it, and the edge was not asked.
+        // Nor does nginx write the keys to its logs: the access log masks them, and the edge's refusal is no error.
         String secret = key.substring(key.lastIndexOf('_') + 1);
         for (String log : List.of("access.log", "error.log")) {
-            assertThat(Files.readString(nginxDir.resolve(log))).as(log).doesNotContain(secret);
+            assertThat(Files.readString(nginxDir.resolve(log))).as(log).doesNotContain(secret)
+                    .doesNotContain(exotic.substring(exotic.lastIndexOf('_') + 1));
         }
         assertThat(Files.readString(nginxDir.resolve("access.log")))
                 .contains("\"POST [a refused URI: not logged]").doesNotContain(secret);
@@ -557,6 +615,13 @@ class NginxGatewayIT {
         HttpResponse<String> response = get("/orders/edge-down", "Authorization", "Bearer " + key);
         assertThat(response.statusCode()).isEqualTo(503);
         assertThat(response.headers().firstValue("Retry-After")).hasValue("1");
+        try (Socket socket = new Socket("127.0.0.1", gatewayPort)) {
+            socket.setSoTimeout(5_000);
+            for (int i = 0; i < 2; i++) {
+                assertThat(exchange(socket, "/orders/edge-down", "Authorization: Bearer " + key))
+                        .as("answer %d on one connection", i).startsWith("HTTP/1.1 503").contains("Retry-After: 1");
+            }
+        }
         assertThat(upstreamSaw).doesNotContainKey("/orders/edge-down");
     }
 }
