@@ -890,21 +890,40 @@ class CommandSideHttpTest {
     }
 
     @Test
-    void aRequestIdHoldingACredentialIsReplaced() {
+    void everyRequestHasAnIdOfItsOwnAndAClientsIdIsKeptBesideItUnlessItHoldsACredential() throws IOException {
+        Response first = call("POST", "/v1/developers", map("name", "Ada", "email", address("ada")),
+                "X-Request-Id", "trace-42");
+        Response again = call("POST", "/v1/developers", map("name", "Ada", "email", address("ada")),
+                "X-Request-Id", "trace-42");
+        assertThat(first.status()).isEqualTo(201);
+        assertThat(first.header("X-Request-Id")).matches("[0-9a-f-]{36}").isNotEqualTo(again.header("X-Request-Id"));
+        JsonNode recorded = metaDataOfFirstEvent(first.body().get("developerId").asText());
+        assertThat(recorded.path("requestId").asText()).isEqualTo(first.header("X-Request-Id"));
+        assertThat(recorded.path("clientRequestId").asText()).isEqualTo("trace-42");
+        assertThat(metaDataOfFirstEvent(again.body().get("developerId").asText()).path("requestId").asText())
+                .isEqualTo(again.header("X-Request-Id"));
+
         String pasted = KeyFormat.forEnvironment("live").generate();
         PASTED_KEYS.add(pasted);
-        Response withKey = call("POST", "/v1/developers", map("name", "Ada", "email", address("ada")),
-                "X-Request-Id", pasted);
-        assertThat(withKey.status()).isEqualTo(201);
-        assertThat(withKey.header("X-Request-Id")).isNotEqualTo(pasted).matches("[0-9a-f-]{36}");
-        Response withToken = call("POST", "/v1/developers", map("name", "Ada", "email", address("ada")),
-                "X-Request-Id", TOKEN);
-        assertThat(withToken.header("X-Request-Id")).isNotEqualTo(TOKEN);
-        assertThat(call("POST", "/v1/developers", map("name", "Ada", "email", address("ada")),
-                "X-Request-Id", "trace:" + USAGE_TOKEN).header("X-Request-Id")).doesNotContain(USAGE_TOKEN);
-        assertThat(storedDocuments()).noneMatch(document -> document.contains(pasted) || document.contains(TOKEN));
-        assertThat(call("POST", "/v1/developers", map("name", "Ada", "email", address("ada")),
-                "X-Request-Id", "trace-42").header("X-Request-Id")).isEqualTo("trace-42");
+        for (String credential : List.of(pasted, TOKEN, "trace:" + USAGE_TOKEN)) {
+            Response sent = call("POST", "/v1/developers", map("name", "Ada", "email", address("ada")),
+                    "X-Request-Id", credential);
+            assertThat(sent.status()).isEqualTo(201);
+            assertThat(sent.header("X-Request-Id")).matches("[0-9a-f-]{36}");
+            assertThat(metaDataOfFirstEvent(sent.body().get("developerId").asText()).has("clientRequestId")).isFalse();
+        }
+        assertThat(storedDocuments()).noneMatch(document -> document.contains(pasted) || document.contains(TOKEN)
+                || document.contains(USAGE_TOKEN));
+    }
+
+    /** The metadata of the first event stored for an aggregate. */
+    private static JsonNode metaDataOfFirstEvent(String aggregateId) throws IOException {
+        try (MongoClient mongo = MongoClients.create("mongodb://127.0.0.1:" + STORE_PORT)) {
+            Document event = mongo.getDatabase("latchkey").getCollection("domainevents")
+                    .find(new Document("aggregateIdentifier", aggregateId).append("sequenceNumber", 0L)).first();
+            assertThat(event).as("the first event of " + aggregateId).isNotNull();
+            return JSON.readTree(metaDataJson(event.get("serializedMetaData")));
+        }
     }
 
     @Test

@@ -149,6 +149,7 @@ class QueryApiTest extends QuerySideTestSupport {
         assertThat(events.get(1).get("stream").asText()).isEqualTo("developer");
         assertThat(events.get(1).get("actor").asText()).isEqualTo("operator");
         assertThat(events.get(1).get("requestId").asText()).isEqualTo(requestId);
+        assertThat(events.get(1).get("clientRequestId").asText()).isEqualTo("client-" + requestId);
         assertThat(events.get(1).get("payload").get("rateLimit").get("limit").asLong()).isEqualTo(30);
         assertThat(events.get(2).get("payload").get("rateLimit").isNull()).isTrue();
 

@@ -230,11 +230,15 @@ abstract class QuerySideTestSupport {
         return append(aggregateType, aggregateId, sequence, payload, actor, Instant.now());
     }
 
-    /** Appends one event stamped {@code at}, as the store would have stamped it then. */
+    /**
+     * Appends one event stamped {@code at}, as the store would have stamped it then, its request's id the returned one
+     * and the client's {@code "client-"} and that id.
+     */
     String append(String aggregateType, String aggregateId, long sequence, Object payload, String actor, Instant at) {
         String requestId = UUID.randomUUID().toString();
         commandSide().publish(new GenericDomainEventMessage<>(aggregateType, aggregateId, sequence, payload,
-                MetaData.from(Map.of("actor", actor, "requestId", requestId, "sourceAddress", SOURCE_ADDRESS)),
+                MetaData.from(Map.of("actor", actor, "requestId", requestId, "clientRequestId", "client-" + requestId,
+                        "sourceAddress", SOURCE_ADDRESS)),
                 UUID.randomUUID().toString(), at));
         return requestId;
     }

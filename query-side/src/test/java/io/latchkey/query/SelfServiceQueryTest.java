@@ -96,13 +96,20 @@ class SelfServiceQueryTest extends QuerySideTestSupport {
                 "developer:" + developerA + "/key:" + adminA.keyId());
         await().atMost(PROJECTED).until(() -> get("/v1/keys/" + adminA.keyId() + "/history", adminA.plaintext())
                 .body().get("events").size() == 2);
-        // Where the operator (and the edges) act from is the operator's to know; where its own keys acted from is not.
+        // Where the operator (and the edges) act from, and its clients' request ids, are the operator's to know; where
+        // its own keys acted from, and under which ids, are not.
         JsonNode ownHistory = get("/v1/keys/" + adminA.keyId() + "/history", adminA.plaintext()).body().get("events");
         assertThat(ownHistory.get(0).get("actor").asText()).isEqualTo("operator");
         assertThat(ownHistory.get(0).get("sourceAddress").isNull()).as(ownHistory.toString()).isTrue();
+        assertThat(ownHistory.get(0).get("clientRequestId").isNull()).as(ownHistory.toString()).isTrue();
+        assertThat(ownHistory.get(0).get("requestId").asText()).isNotBlank();
         assertThat(ownHistory.get(1).get("sourceAddress").asText()).isEqualTo(SOURCE_ADDRESS);
-        assertThat(get("/v1/keys/" + adminA.keyId() + "/history").body().get("events").get(0).get("sourceAddress")
-                .asText()).as("the operator's view").isEqualTo(SOURCE_ADDRESS);
+        assertThat(ownHistory.get(1).get("clientRequestId").asText())
+                .isEqualTo("client-" + ownHistory.get(1).get("requestId").asText());
+        JsonNode operatorsView = get("/v1/keys/" + adminA.keyId() + "/history").body().get("events").get(0);
+        assertThat(operatorsView.get("sourceAddress").asText()).as("the operator's view").isEqualTo(SOURCE_ADDRESS);
+        assertThat(operatorsView.get("clientRequestId").asText())
+                .isEqualTo("client-" + operatorsView.get("requestId").asText());
         Response receipt = get("/v1/keys/" + adminA.keyId() + "/propagation", adminA.plaintext());
         assertThat(receipt.status()).isEqualTo(200);
         // The replica cluster's layout is the operator's: a tenant learns whether its change arrived, not where.

@@ -13,8 +13,8 @@ import org.axonframework.messaging.MetaData;
 import org.axonframework.serialization.UnknownSerializedType;
 
 /**
- * Stored events as the history routes show them, a key's and a developer's alike: who caused each, in which request,
- * from where (to those who may know), and its fields without a secret hash.
+ * Stored events as the history routes show them, a key's and a developer's alike: who caused each, in which request
+ * (and under which id of the client's), from where (to those who may know), and its fields without a secret hash.
  */
 final class HistoryEntries {
 
@@ -37,10 +37,11 @@ final class HistoryEntries {
                 ? simpleName(later.serializedType().getName()) : event.getPayloadType().getSimpleName();
         JsonNode fields = payload instanceof UnknownSerializedType later ? storedFields(later)
                 : json.valueToTree(payload);
+        boolean shown = originShownTo(caller, actor);
         return new HistoryEntry(stream, event.getSequenceNumber(), type, event.getTimestamp(), actor,
                 text(metaData, RequestContext.REQUEST_ID),
-                sourceShownTo(caller, actor) ? text(metaData, RequestContext.SOURCE_ADDRESS) : null,
-                withoutSecretHashes(fields));
+                shown ? text(metaData, RequestContext.CLIENT_REQUEST_ID) : null,
+                shown ? text(metaData, RequestContext.SOURCE_ADDRESS) : null, withoutSecretHashes(fields));
     }
 
     /** Null when the stored form is not one JSON can show: the entry still names the event, when and who. */
@@ -57,10 +58,10 @@ final class HistoryEntries {
     }
 
     /**
-     * Where the operator and the edges act from (their hosts, the edges' internal addresses) is the operator's to know,
-     * as in propagation receipts; a developer sees where its own admin keys acted from.
+     * Where the operator and the edges act from (their hosts, the edges' internal addresses), and the ids their clients
+     * give requests, are the operator's to know, as in propagation receipts; a developer sees its own admin keys'.
      */
-    private static boolean sourceShownTo(Caller caller, String actor) {
+    private static boolean originShownTo(Caller caller, String actor) {
         return caller.isOperator() || actor != null && actor.startsWith("developer:" + caller.developerId() + "/");
     }
 

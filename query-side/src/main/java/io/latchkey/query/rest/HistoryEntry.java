@@ -5,9 +5,9 @@ import java.time.Instant;
 
 /**
  * One event of a key's streams ({@code key}: its lifecycle; {@code usage}: edges' usage reports) or of a developer
- * account's ({@code developer}) with who caused it, in which request, from where; {@code sequence} counts within its
- * stream.
+ * account's ({@code developer}) with who caused it, in which request (the service's id, and the client's
+ * {@code X-Request-Id} if it sent one), from where; {@code sequence} counts within its stream.
  */
 record HistoryEntry(String stream, long sequence, String type, Instant timestamp, String actor, String requestId,
-                    String sourceAddress, JsonNode payload) {
+                    String clientRequestId, String sourceAddress, JsonNode payload) {
 }

@@ -77,8 +77,10 @@ public class RequestContextFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
+        // The id every event of the request records is the service's: a client's may repeat, or copy another's.
+        String requestId = UUID.randomUUID().toString();
         String presentedId = request.getHeader(REQUEST_ID_HEADER);
-        String requestId = safeRequestId(presentedId) ? presentedId : UUID.randomUUID().toString();
+        String clientRequestId = safeRequestId(presentedId) ? presentedId : null;
         response.setHeader(REQUEST_ID_HEADER, requestId);
 
         // A key in the URL leaks into logs and histories, so it is refused, as the edge refuses it. Only a well-formed
@@ -152,15 +154,16 @@ public class RequestContextFilter extends OncePerRequestFilter {
             return;
         }
         request.setAttribute(RequestContext.ATTRIBUTE,
-                new RequestContext(caller == null ? Caller.ANONYMOUS : caller, requestId, request.getRemoteAddr()));
+                new RequestContext(caller == null ? Caller.ANONYMOUS : caller, requestId, clientRequestId,
+                        request.getRemoteAddr()));
         // A usage report may be of any length, but is UTF-8 as every body is.
         chain.doFilter(new BoundedBody(request, reportsUsage ? Long.MAX_VALUE : MAX_BODY_BYTES), response);
     }
 
     /**
      * A caller's id is kept when it is short and plain, and holds no credential: it goes into the metadata of every
-     * event the request causes, which are kept forever and shown in histories, so a client that sends its key or the
-     * operator token (or a key's secret without its prefix) as its request id gets a new id instead.
+     * event the request causes, which are kept forever and shown in histories, so one holding a key or the operator
+     * token (or a key's secret without its prefix) is left out.
      */
     private boolean safeRequestId(String presented) {
         return presented != null && SAFE_REQUEST_ID.matcher(presented).matches()

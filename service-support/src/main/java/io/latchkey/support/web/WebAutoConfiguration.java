@@ -36,7 +36,8 @@ public class WebAutoConfiguration {
     @Bean
     CorrelationDataProvider auditMetadataProvider() {
         return new SimpleCorrelationDataProvider(
-                RequestContext.ACTOR, RequestContext.REQUEST_ID, RequestContext.SOURCE_ADDRESS);
+                RequestContext.ACTOR, RequestContext.REQUEST_ID, RequestContext.CLIENT_REQUEST_ID,
+                RequestContext.SOURCE_ADDRESS);
     }
 
     /** Declared because defining any provider makes Axon drop its default one. */
