@@ -145,8 +145,22 @@ class UsageIT {
             rotatedExpected.merge("superseded", 1L, Long::sum);
         }
 
+        // Admitted in its grace, a replaced secret is counted apart from the new one: was a leaked secret still used?
+        Issued graced = issue(developerId, Map.of("quota", map("requestsPerMonth", 100)));
+        Api.Response graceRotation = api.command("POST", "/v1/keys/" + graced.keyId() + "/rotate",
+                map("gracePeriodSeconds", 600));
+        assertThat(graceRotation.status()).as(graceRotation.raw()).isEqualTo(200);
+        api.query("/v1/keys/" + graced.keyId() + "/propagation?wait=5000");
+        Map<String, Long> gracedExpected = new TreeMap<>();
+        for (int i = 0; i < 2; i++) {
+            assertThat(authorize(edges[0], graced.key(), "read", "/c")).isEqualTo(200);
+            gracedExpected.merge("valid_previous_secret", 1L, Long::sum);
+        }
+        drive(gracedExpected, edges[1], graceRotation.body().get("key").asText(), "read", "/c", 1);
+
         JsonNode usage = awaitTotals(plain.keyId(), plainExpected);
         awaitTotals(limited.keyId(), limitedExpected);
+        awaitTotals(graced.keyId(), gracedExpected);
         awaitTotals(revoked.keyId(), revokedExpected);
         awaitTotals(rotated.keyId(), rotatedExpected);
 
@@ -154,6 +168,9 @@ class UsageIT {
         assertThat(limitedExpected).containsEntry("valid", 5L).containsEntry("rate_limited", 3L);
         assertThat(revokedExpected).containsEntry("valid", 2L).containsEntry("revoked", 3L);
         assertThat(rotatedExpected).containsEntry("valid", 2L).containsEntry("superseded", 3L);
+        assertThat(gracedExpected).containsEntry("valid_previous_secret", 2L).containsEntry("valid", 1L);
+        assertThat(api.query("/v1/keys/" + graced.keyId()).body().path("quota").path("used").asLong())
+                .as("the quota counts both").isEqualTo(3);
         List<String> endpoints = usage.get("buckets").findValuesAsText("endpoint");
         assertThat(endpoints).containsOnly("/orders/{id}", "/orders");
         JsonNode detail = api.query("/v1/keys/" + plain.keyId()).body();

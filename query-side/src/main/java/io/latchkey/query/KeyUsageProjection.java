@@ -7,6 +7,7 @@ import com.mongodb.ErrorCategory;
 import com.mongodb.bulk.BulkWriteError;
 import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import io.latchkey.api.UsageCount;
+import io.latchkey.validator.Decision;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.axonframework.config.ProcessingGroup;
@@ -57,7 +59,8 @@ public class KeyUsageProjection {
     static final String MONTHS = "key-usage-month";
     /** One document per key, written before {@value #MONTHS}; moved into it at start ({@link #moveSummaries}). */
     static final String SUMMARIES = "key-usage-summary";
-    static final String ADMITTED = "valid";
+    /** The outcomes of requests an edge let through, which a quota counts: a replaced secret's in its grace too. */
+    static final Set<String> ADMITTED = Set.of(Decision.Status.VALID.usageName(), Decision.VALID_PREVIOUS_SECRET);
     private static final String PENDING = KeyUsageProjection.class.getName() + ".writes";
     private static final Logger log = LoggerFactory.getLogger(KeyUsageProjection.class);
 
@@ -160,7 +163,7 @@ public class KeyUsageProjection {
         Map<String, Long> admittedByMonth = new LinkedHashMap<>();
         for (UsageCount count : event.counts()) {
             byMinute.computeIfAbsent(count.minute(), minute -> new ArrayList<>()).add(count);
-            if (ADMITTED.equals(count.outcome())) {
+            if (ADMITTED.contains(count.outcome())) {
                 admittedByMonth.merge(month(count.minute()), count.count(), Long::sum);
             }
         }

@@ -19,6 +19,9 @@ import java.util.Objects;
 public record Decision(Status status, String keyId, String developerId, List<String> scopes, Instant expiresAt,
                        RateLimitState rateLimit, QuotaState quota, Instant secretValidUntil) {
 
+    /** What usage counts a request admitted on a secret a rotation replaced, in its grace period, as. */
+    public static final String VALID_PREVIOUS_SECRET = "valid_previous_secret";
+
     /**
      * {@code SUPERSEDED}: a secret a rotation replaced, whose grace period is over, of a key that is neither revoked
      * nor expired. It authenticates no more than a revoked key, and is told apart from one only where the key's owner
@@ -76,6 +79,15 @@ public record Decision(Status status, String keyId, String developerId, List<Str
 
     public boolean allowed() {
         return status == Status.VALID;
+    }
+
+    /**
+     * The decision as usage counts it: its status's {@link Status#usageName}, but {@value #VALID_PREVIOUS_SECRET} for a
+     * valid decision on a secret a rotation replaced, in its grace period, so that a key's owner can see whether the
+     * secret it replaced (because it leaked, say) was still used.
+     */
+    public String usageOutcome() {
+        return status == Status.VALID && secretValidUntil != null ? VALID_PREVIOUS_SECRET : status.usageName();
     }
 
     /** True for the outcomes that must look identical to an outsider: the key does not authenticate. */

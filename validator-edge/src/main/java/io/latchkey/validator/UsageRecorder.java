@@ -10,7 +10,7 @@ public interface UsageRecorder {
 
     /**
      * @param keyId      the key the answer was about; null when no key matched
-     * @param outcome    the decision's status as {@link Decision.Status#usageName} names it, or the refusal made before
+     * @param outcome    the decision as {@link Decision#usageOutcome} names it, or the refusal made before
      *                   any decision ({@code key_in_query}, {@code ambiguous_credentials}, …); the command side
      *                   records any other of that form (lower-case letters and {@code _}) as {@code other}
      * @param requestUri the request's path, and query if any, as received; null when unknown, or when it holds a key
@@ -19,6 +19,6 @@ public interface UsageRecorder {
 
     /** Counts a decision made for a request to {@code requestUri}. */
     default void record(Decision decision, String requestUri) {
-        record(decision.keyId(), decision.status().usageName(), requestUri);
+        record(decision.keyId(), decision.usageOutcome(), requestUri);
     }
 }

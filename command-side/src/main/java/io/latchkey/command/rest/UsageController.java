@@ -55,15 +55,16 @@ class UsageController {
     private static final Pattern OUTCOME = Pattern.compile("[a-z_]{1,32}");
     private static final String OTHER_OUTCOME = "other";
     /**
-     * The outcomes an edge counts: its decisions' statuses ({@code Decision.Status.usageName}), the refusals before a
-     * decision ({@link HttpVerdict#REFUSAL_OUTCOMES}) and {@code other}, where its counter has no slot left
+     * The outcomes an edge counts: its decisions' ({@code Decision.usageOutcome}: the statuses, and a replaced secret
+     * admitted in its grace), the refusals before a decision ({@link HttpVerdict#REFUSAL_OUTCOMES}) and {@code other},
+     * where its counter has no slot left
      * ({@code UsageCounter.OTHER_OUTCOME}). Edges of earlier releases send no other. An outcome of this form that is
      * none of these (an edge of a later release, a recorder of an embedding application's own) is counted as
      * {@code other}: kept, where refusing it would drop the key's other counts of the report with it.
      */
     private static final Set<String> OUTCOMES = Stream.of(
             Arrays.stream(Decision.Status.values()).map(Decision.Status::usageName),
-            HttpVerdict.REFUSAL_OUTCOMES.stream(), Stream.of(OTHER_OUTCOME))
+            Stream.of(Decision.VALID_PREVIOUS_SECRET), HttpVerdict.REFUSAL_OUTCOMES.stream(), Stream.of(OTHER_OUTCOME))
             .flatMap(outcomes -> outcomes).collect(Collectors.toUnmodifiableSet());
     private static final int MAX_KEYS = 10_000;
     /** The refused entries an answer names, the first ones: enough to find why, a bounded answer all the same. */

@@ -53,11 +53,11 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
             "Keys are accepted only in the Authorization or X-API-Key header, never in a URL.";
 
     /**
-     * What usage counts this answer as: the decision's status ({@link Decision.Status#usageName}), or the refusal made
-     * before any decision, its slug with underscores ({@code key_in_query}, {@code unavailable}, …).
+     * What usage counts this answer as: the decision ({@link Decision#usageOutcome}), or the refusal made before any
+     * decision, its slug with underscores ({@code key_in_query}, {@code unavailable}, …).
      */
     public String outcome() {
-        return decision != null ? decision.status().usageName() : outcomeOf(slug);
+        return decision != null ? decision.usageOutcome() : outcomeOf(slug);
     }
 
     private static String outcomeOf(String refusalSlug) {

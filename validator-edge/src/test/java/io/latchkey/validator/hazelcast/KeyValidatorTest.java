@@ -231,17 +231,22 @@ class KeyValidatorTest {
     }
 
     @Test
-    void rotatedSecretWorksUntilItsGraceEndsThenNever() {
+    void rotatedSecretWorksUntilItsGraceEndsThenNeverAndItsUseIsCountedApart() {
         String key = issue(entry(List.of("read"), null, NOW.plusSeconds(30), KeyStatus.ACTIVE));
         Decision inGrace = validator.validate(key, "read");
         assertThat(inGrace.status()).isEqualTo(Status.VALID);
         assertThat(inGrace.secretValidUntil()).as("tells when to switch").isEqualTo(NOW.plusSeconds(30));
+        assertThat(inGrace.usageOutcome()).as("counted apart from the new secret's")
+                .isEqualTo(Decision.VALID_PREVIOUS_SECRET);
         String current = issue(entry(List.of("read"), null, null, KeyStatus.ACTIVE));
         assertThat(validator.validate(current, "read").secretValidUntil()).isNull();
+        assertThat(validator.validate(current, "read").usageOutcome()).isEqualTo("valid");
+        assertThat(validator.validate(key, "write").usageOutcome()).isEqualTo("insufficient_scope");
         time.set(NOW.plusSeconds(30));
         try {
             // Superseded, not revoked: the key lives on, and its usage must not read as a revoked key's traffic.
             assertThat(validator.validate(key, "read").status()).isEqualTo(Status.SUPERSEDED);
+            assertThat(validator.validate(key, "read").usageOutcome()).isEqualTo("superseded");
         } finally {
             time.set(NOW);
         }
