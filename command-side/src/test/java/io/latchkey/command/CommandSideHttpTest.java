@@ -1422,6 +1422,7 @@ class CommandSideHttpTest {
         for (Decision.Status status : Decision.Status.values()) {
             outcomes.add(status.usageName());
         }
+        outcomes.add(Decision.VALID_PREVIOUS_SECRET);
         for (String outcome : outcomes) {
             counts.add(map("minute", minute.minus(Duration.ofHours(2)).toString(), "endpoint", "/orders", "outcome",
                     outcome, "count", 1));
@@ -1429,6 +1430,10 @@ class CommandSideHttpTest {
         Response edges = call("POST", "/v1/usage", map("edgeId", "edge-odd", "batchSequence", sequence++, "keys",
                 List.of(map("keyId", keyId, "lastUsedAt", minute.toString(), "counts", counts))));
         assertThat(edges.body().get("recorded").asInt()).as(edges.raw()).isEqualTo(1);
+        assertThat(eventStore.readEvents(KeyUsage.idOf(keyId), 0).asStream()
+                .map(event -> (ApiKeyUsageRecordedEvent) event.getPayload())
+                .flatMap(event -> event.counts().stream()).map(UsageCount::outcome))
+                .as("each kept as sent").containsExactlyInAnyOrderElementsOf(outcomes);
 
         // One no edge of this release counts (a later release's, an embedding application's own) is kept as other.
         Response later = call("POST", "/v1/usage", map("edgeId", "edge-odd", "batchSequence", sequence, "keys",

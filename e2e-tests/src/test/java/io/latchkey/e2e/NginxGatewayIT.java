@@ -87,6 +87,16 @@ class NginxGatewayIT {
                 .replace("127.0.0.1:8090", "127.0.0.1:" + system.edgeGatewayPort)
                 .replace("127.0.0.1:9000", "127.0.0.1:" + upstream.getAddress().getPort())
                 .replace("listen 127.0.0.1:8000", "listen 127.0.0.1:" + gatewayPort)
+                // A protected location of a user's that also refuses by address.
+                .replace("    location /public/ {", """
+                            location /denied/ {
+                                set $latchkey_scope "orders:read";
+                                include latchkey-protect.conf;
+                                deny all;
+                                proxy_pass http://my-api;
+                            }
+
+                            location /public/ {""")
                 .replace("/var/log/nginx/access.log", conf.resolve("access.log").toAbsolutePath().toString()));
         Files.copy(docs.resolve("latchkey-protect.conf"), conf.resolve("latchkey-protect.conf"));
         Files.writeString(conf.resolve("nginx.conf"), """
@@ -224,6 +234,7 @@ class NginxGatewayIT {
     void aRateLimitedClientKeepsItsConnectionAndStaysOutOfNginxsErrorLog() throws Exception {
         String key = limitedKey(1);
         long errorsBefore = authRequestErrors();
+        long edgeConnectionsBefore = edgeMetric("latchkey_gateway_connections_opened_total");
         try (Socket socket = new Socket("127.0.0.1", gatewayPort)) {
             socket.setSoTimeout(5_000);
             for (int i = 0; i < 3; i++) {
@@ -233,7 +244,23 @@ class NginxGatewayIT {
             }
         }
         assertThat(authRequestErrors()).isEqualTo(errorsBefore);
+        assertThat(edgeMetric("latchkey_gateway_connections_opened_total") - edgeConnectionsBefore)
+                .as("nginx's connection to the edge kept too").isLessThanOrEqualTo(1);
         assertThat(upstreamSaw.keySet()).noneMatch(path -> path.startsWith("/orders/throttled-"));
+    }
+
+    /** A deny of nginx's own in a protected location is a 403 of its own: neither a missing scope nor an outage. */
+    @Test
+    @Order(1)
+    void aRefusalOfNginxsOwnInAProtectedLocationIsAPlain403() throws Exception {
+        String key = key(List.of("orders:read"));
+        for (String credential : List.of("Bearer " + key, "Bearer lk_live_unknown")) {
+            HttpResponse<String> denied = get("/denied/1", "Authorization", credential);
+            assertThat(denied.statusCode()).isEqualTo(403);
+            assertThat(denied.body()).contains("/forbidden").doesNotContain("insufficient-scope");
+            assertThat(denied.headers().firstValue("Retry-After")).isEmpty();
+        }
+        assertThat(upstreamSaw).doesNotContainKey("/denied/1");
     }
 
     /** Lines of nginx's error log about an answer auth_request could not take. */

@@ -75,7 +75,7 @@ final class UsageCounter {
     private static final long PREPARE_AHEAD_MILLIS = 30_000;
     /** URI paths remembered with their endpoint; beyond this many, new ones are normalised every time. */
     private static final int MAX_REMEMBERED_URIS = 10_000;
-    /** Outcomes are the decision statuses and the refusals before a decision: fewer than this. */
+    /** Outcomes are the decisions' ({@code Decision.usageOutcome}) and the refusals before one: fewer than this. */
     private static final int OUTCOME_SLOTS = 24;
     /** The slots of a key's counters at one endpoint in the maps: the time of the last decision, then the outcomes. */
     private static final int LAST_USED = 0;
@@ -227,7 +227,8 @@ final class UsageCounter {
 
     /**
      * Counts one decision. {@code keyId} null means no key matched; {@code originalUri} is the gateway's original
-     * request URI (null when it sent none); {@code outcome} is the decision's status or the refusal, in lower case.
+     * request URI (null when it sent none); {@code outcome} is the decision's ({@code Decision.usageOutcome}) or the
+     * refusal, in lower case.
      */
     void record(String keyId, String originalUri, String outcome) {
         long now = clock.millis();

@@ -57,10 +57,10 @@ class UsageController {
     /**
      * The outcomes an edge counts: its decisions' ({@code Decision.usageOutcome}: the statuses, and a replaced secret
      * admitted in its grace), the refusals before a decision ({@link HttpVerdict#REFUSAL_OUTCOMES}) and {@code other},
-     * where its counter has no slot left
-     * ({@code UsageCounter.OTHER_OUTCOME}). Edges of earlier releases send no other. An outcome of this form that is
-     * none of these (an edge of a later release, a recorder of an embedding application's own) is counted as
-     * {@code other}: kept, where refusing it would drop the key's other counts of the report with it.
+     * where its counter has no slot left ({@code UsageCounter.OTHER_OUTCOME}). Edges of earlier releases send no other.
+     * An outcome of this form that is none of these (an edge of a later release, a recorder of an embedding
+     * application's own) is counted as {@code other}: kept, where refusing it would drop the key's other counts of the
+     * report with it.
      */
     private static final Set<String> OUTCOMES = Stream.of(
             Arrays.stream(Decision.Status.values()).map(Decision.Status::usageName),

@@ -26,8 +26,9 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 /**
  * Problem details for every error, {@link RequestContext} as a controller parameter, and the correlation data that
- * copies a command's actor, request id and source address into every event it causes. Before Spring MVC's own
- * configuration, so that its problem-details handler sees {@link ProblemAdvice} and leaves the answers to it.
+ * copies a command's actor, request ids (the service's and the client's) and source address into every event it causes.
+ * Before Spring MVC's own configuration, so that its problem-details handler sees {@link ProblemAdvice} and leaves the
+ * answers to it.
  */
 @AutoConfiguration(before = WebMvcAutoConfiguration.class)
 @Import(ProblemAdvice.class)
