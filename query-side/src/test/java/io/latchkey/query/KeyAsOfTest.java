@@ -214,7 +214,7 @@ class KeyAsOfTest extends QuerySideTestSupport {
         IssuedKey key = created(developer(), 60, null);
 
         for (String asOf : List.of("", "yesterday", "2026-13-01T00:00:00Z", "10000-01-01T00:00:00Z",
-                Instant.now().plusSeconds(60).toString(), at(120) + "&asOf=" + at(130), at(120) + "%00",
+                Instant.now().plusSeconds(60).toString(), at(120) + "%00",
                 at(120) + "%01", "%01" + at(120), at(120) + "%1F", at(120) + "%20", "2025-01-01T24:00:00Z",
                 "2025-12-31T23:59:60Z")) {
             Response response = get("/v1/keys/" + key.keyId() + "?asOf=" + asOf);

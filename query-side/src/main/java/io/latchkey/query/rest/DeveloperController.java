@@ -14,10 +14,10 @@ import io.latchkey.support.web.RequestContext;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.util.MultiValueMap;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -59,7 +59,8 @@ class DeveloperController {
     /** The account as the log holds it when the request comes, with its version as the {@code ETag}. */
     @GetMapping
     ResponseEntity<DeveloperResponse> developer(@PathVariable String developerId,
-                                                @RequestParam Map<String, String> parameters, RequestContext ctx) {
+                                                @RequestParam MultiValueMap<String, String> parameters,
+                                                RequestContext ctx) {
         QueryParameters.only(parameters, List.of());
         DeveloperView developer = find(developerId, ctx, CurrentViews.Freshness.LATEST);
         return ResponseEntity.ok().eTag("\"" + developer.version() + "\"").body(DeveloperResponse.of(developer));
@@ -69,7 +70,7 @@ class DeveloperController {
     @GetMapping("/keys")
     DeveloperKeysResponse keys(@PathVariable String developerId, @RequestParam(required = false) String limit,
                                @RequestParam(required = false) String after,
-                               @RequestParam Map<String, String> parameters, RequestContext ctx) {
+                               @RequestParam MultiValueMap<String, String> parameters, RequestContext ctx) {
         QueryParameters.only(parameters, List.of("limit", "after"));
         int size = PageSize.parse(limit, KEYS_PAGE, MAX_KEYS_PAGE);
         ListCursor from = ListCursor.parse(after);
@@ -95,7 +96,7 @@ class DeveloperController {
     @GetMapping("/history")
     DeveloperHistoryResponse history(@PathVariable String developerId, @RequestParam(required = false) String limit,
                                      @RequestParam(required = false) String after,
-                                     @RequestParam Map<String, String> parameters, RequestContext ctx) {
+                                     @RequestParam MultiValueMap<String, String> parameters, RequestContext ctx) {
         QueryParameters.only(parameters, List.of("limit", "after"));
         int size = PageSize.parse(limit, HistoryEntries.PAGE, HistoryEntries.MAX_PAGE);
         HistoryCursor from = HistoryCursor.parse(after, developerId, STREAM);

@@ -39,11 +39,9 @@ class DeveloperListController {
         QueryParameters.only(parameters, List.of("limit", "after", "email"));
         int size = PageSize.parse(limit, PAGE, MAX_PAGE);
         ListCursor from = ListCursor.parse(after);
-        List<String> emails = parameters.getOrDefault("email", List.of());
-        String email = emails.isEmpty() ? null : emails.get(0);
-        // Sent twice, it names no one address (a limit sent twice reads as "1,2" and is refused too). No address holds
-        // a control character, and the store fails on a NUL in the pattern it is matched with.
-        if (emails.size() > 1 || email != null && (email.isBlank() || email.length() > MAX_EMAIL_LENGTH
+        String email = parameters.getFirst("email");
+        // No address holds a control character, and the store fails on a NUL in the pattern it is matched with.
+        if (email != null && (email.isBlank() || email.length() > MAX_EMAIL_LENGTH
                 || email.chars().anyMatch(Character::isISOControl))) {
             throw new ProblemException(400, "invalid-email", "Bad request",
                     "email must be one e-mail address of at most " + MAX_EMAIL_LENGTH + " characters.");

@@ -17,12 +17,12 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.MediaType;
 import org.springframework.http.HttpHeaders;
+import org.springframework.util.MultiValueMap;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -83,8 +83,8 @@ class KeyController {
      * last use, the developer's default limit).
      */
     @GetMapping
-    KeyResponse key(@PathVariable String keyId, @RequestParam Map<String, String> parameters, RequestContext ctx,
-                    HttpServletResponse response) {
+    KeyResponse key(@PathVariable String keyId, @RequestParam MultiValueMap<String, String> parameters,
+                    RequestContext ctx, HttpServletResponse response) {
         // A misspelt asOf (?asof=) would otherwise answer with the key as it is now.
         QueryParameters.only(parameters, List.of("asOf"));
         KeyView key = find(keyId, ctx, CurrentViews.Freshness.LATEST);
@@ -103,7 +103,7 @@ class KeyController {
      */
     @GetMapping(params = "asOf")
     KeyAsOfResponse keyAsOf(@PathVariable String keyId, @RequestParam String asOf,
-                            @RequestParam Map<String, String> parameters, RequestContext ctx) {
+                            @RequestParam MultiValueMap<String, String> parameters, RequestContext ctx) {
         QueryParameters.only(parameters, List.of("asOf"));
         Instant at = QueryParameters.instant(asOf);
         if (at == null) {
@@ -132,7 +132,7 @@ class KeyController {
     UsageResponse usage(@PathVariable String keyId, @RequestParam(required = false) String from,
                         @RequestParam(required = false) String to,
                         @RequestParam(required = false) String granularity,
-                        @RequestParam Map<String, String> parameters, RequestContext ctx) {
+                        @RequestParam MultiValueMap<String, String> parameters, RequestContext ctx) {
         QueryParameters.only(parameters, List.of("from", "to", "granularity"));
         KeyUsageProjection.Granularity size = UsageReads.granularity(granularity);
         find(keyId, ctx, CurrentViews.Freshness.EXISTS);
@@ -168,7 +168,7 @@ class KeyController {
     @GetMapping("/history")
     HistoryResponse history(@PathVariable String keyId, @RequestParam(required = false) String stream,
                             @RequestParam(required = false) String limit, @RequestParam(required = false) String after,
-                            @RequestParam Map<String, String> parameters, RequestContext ctx) {
+                            @RequestParam MultiValueMap<String, String> parameters, RequestContext ctx) {
         QueryParameters.only(parameters, List.of("stream", "limit", "after"));
         // Absent takes the default; empty is a bad value, as an empty limit or cursor is.
         String selected = stream == null ? "all" : stream;

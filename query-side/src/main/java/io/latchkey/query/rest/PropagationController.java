@@ -25,6 +25,7 @@ import org.axonframework.eventsourcing.eventstore.DomainEventStream;
 import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.MediaType;
+import org.springframework.util.MultiValueMap;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -67,7 +68,7 @@ class PropagationController {
     @GetMapping("/v1/keys/{keyId}/propagation")
     PropagationResponse propagation(@PathVariable String keyId,
                                     @RequestParam(name = "wait", required = false) String waitParameter,
-                                    @RequestParam Map<String, String> parameters, RequestContext ctx)
+                                    @RequestParam MultiValueMap<String, String> parameters, RequestContext ctx)
             throws InterruptedException {
         QueryParameters.only(parameters, List.of("wait"));
         long waitMillis = waitMillis(waitParameter);

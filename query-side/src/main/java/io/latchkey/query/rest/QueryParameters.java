@@ -7,23 +7,30 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
-import java.util.Map;
+import org.springframework.util.MultiValueMap;
 
 /**
  * Query parameters as the routes read them. A parameter a route does not take is refused, as it would otherwise be
  * ignored: {@code ?start=} for {@code ?from=} would quietly answer about the last hour. Its name is not repeated: it
- * may be a pasted key. Instants ({@code asOf}, {@code from}, {@code to}) are read one way for every route.
+ * may be a pasted key. One given twice names no one value, and is refused by its name, which is then the route's.
+ * Instants ({@code asOf}, {@code from}, {@code to}) are read one way for every route.
  */
 final class QueryParameters {
 
     private QueryParameters() {
     }
 
-    static void only(Map<String, ?> parameters, List<String> known) {
+    static void only(MultiValueMap<String, String> parameters, List<String> known) {
         if (!known.containsAll(parameters.keySet())) {
             throw new ProblemException(400, "unknown-parameter", "Bad request",
                     "A query parameter this route does not take was given; it takes "
                             + (known.isEmpty() ? "none" : String.join(", ", known)) + ".");
+        }
+        for (String name : known) {
+            if (parameters.getOrDefault(name, List.of()).size() > 1) {
+                throw new ProblemException(400, "repeated-parameter", "Bad request",
+                        name + " was given more than once; give it once.");
+            }
         }
     }
 

@@ -4,8 +4,8 @@ import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import io.latchkey.query.KeyUsageProjection;
 import io.latchkey.support.web.RequestContext;
 import java.util.List;
-import java.util.Map;
 import org.springframework.http.MediaType;
+import org.springframework.util.MultiValueMap;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -28,7 +28,7 @@ class UnattributedUsageController {
     @GetMapping(path = "/v1/usage/unattributed", produces = MediaType.APPLICATION_JSON_VALUE)
     UsageResponse unattributed(@RequestParam(required = false) String from, @RequestParam(required = false) String to,
                                @RequestParam(required = false) String granularity,
-                               @RequestParam Map<String, String> parameters, RequestContext ctx) {
+                               @RequestParam MultiValueMap<String, String> parameters, RequestContext ctx) {
         ctx.caller().requireOperator();
         QueryParameters.only(parameters, List.of("from", "to", "granularity"));
         KeyUsageProjection.Granularity size = UsageReads.granularity(granularity);
