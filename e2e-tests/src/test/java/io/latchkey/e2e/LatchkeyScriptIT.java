@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code bin/latchkey up} as a newcomer runs it, on ports and a data directory of its own: a service that dies is
- * started again while the others run on, and a second run on the same data directory is refused.
+ * started again while the others run on, a second run on the same data directory is refused, and so is a run with
+ * another pepper than the installation's keys were made with, or with ports that cannot be.
  */
 class LatchkeyScriptIT {
 
@@ -94,6 +95,41 @@ class LatchkeyScriptIT {
             Runtime.getRuntime().removeShutdownHook(cleanup);
         }
         assertThat(dataDir.resolve("latchkey.pid")).as("removed as it stops").doesNotExist();
+
+        // Started again with a pepper the keys were not made with (the first run had none): refused, saying why.
+        Path repeppered = workDir.resolve("repeppered.out");
+        ProcessBuilder again = up(dataDir, repeppered, commandPort, queryPort, edgePort);
+        again.environment().put("LATCHKEY_PEPPER", "another-pepper-0123456789");
+        Process refused = again.start();
+        assertThat(refused.waitFor(180, TimeUnit.SECONDS)).as("bin/latchkey up with another pepper ends").isTrue();
+        assertThat(refused.exitValue()).isNotZero();
+        assertThat(Files.readString(repeppered)).contains("command-side exited during start-up")
+                .contains("not the one this installation's keys were made with").contains("LATCHKEY_ACCEPT_NEW_PEPPER");
+    }
+
+    @Test
+    void portsThatCannotBeAreRefusedAtOnceAndTheHelpIsWhole() throws Exception {
+        Path workDir = Files.createDirectories(Path.of(System.getProperty("latchkey.workDir", "target/e2e"))
+                .resolve("script-ports-" + System.nanoTime()));
+        for (String[] wrong : new String[][] {{"LATCHKEY_EDGE_PORT", "abc"}, {"LATCHKEY_EDGE_PORT", "0"},
+                {"LATCHKEY_QUERY_PORT", "99999"}, {"LATCHKEY_STORE_PORT", String.valueOf(commandPort)}}) {
+            Path output = workDir.resolve("ports.out");
+            ProcessBuilder builder = up(workDir.resolve("data"), output, commandPort, queryPort, edgePort);
+            builder.environment().put(wrong[0], wrong[1]);
+            Process script = builder.start();
+            assertThat(script.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(script.exitValue()).isEqualTo(2);
+            assertThat(Files.readString(output)).as(String.join("=", wrong)).contains(wrong[0]).doesNotContain("in use");
+        }
+        assertThat(workDir.resolve("data")).as("nothing made").doesNotExist();
+
+        Path help = workDir.resolve("help.out");
+        Process shown = new ProcessBuilder("bash", SCRIPT.toString(), "--help").redirectErrorStream(true)
+                .redirectOutput(help.toFile()).start();
+        assertThat(shown.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(shown.exitValue()).isZero();
+        assertThat(Files.readString(help)).contains("LATCHKEY_START_TIMEOUT").contains("Needs java and curl.")
+                .doesNotContain("set -euo pipefail");
     }
 
     private static void awaitHealthy(int port, Path output, int seconds) throws Exception {
