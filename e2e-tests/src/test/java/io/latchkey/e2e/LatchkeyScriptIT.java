@@ -119,7 +119,8 @@ class LatchkeyScriptIT {
             Process script = builder.start();
             assertThat(script.waitFor(10, TimeUnit.SECONDS)).isTrue();
             assertThat(script.exitValue()).isEqualTo(2);
-            assertThat(Files.readString(output)).as(String.join("=", wrong)).contains(wrong[0]).doesNotContain("in use");
+            assertThat(Files.readString(output)).as(String.join("=", wrong)).contains(wrong[0])
+                    .doesNotContain("in use");
         }
         assertThat(workDir.resolve("data")).as("nothing made").doesNotExist();
 
