@@ -40,7 +40,7 @@ class InstallationPepperTest {
             for (KeyHasher other : new KeyHasher[] {OTHER, KeyHasher.forPepper("")}) {
                 assertThatThrownBy(() -> new InstallationPepper(store.mongo(), other, false))
                         .isInstanceOf(IllegalStateException.class)
-                        .hasMessageContaining("not the one this installation's keys were made with")
+                        .hasMessageContaining("not the one recorded at this installation's first start")
                         .hasMessageContaining("LATCHKEY_ACCEPT_NEW_PEPPER=true")
                         .hasMessageNotContaining("first-pepper");
             }

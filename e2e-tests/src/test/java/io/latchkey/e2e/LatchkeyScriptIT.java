@@ -96,15 +96,21 @@ class LatchkeyScriptIT {
         }
         assertThat(dataDir.resolve("latchkey.pid")).as("removed as it stops").doesNotExist();
 
-        // Started again with a pepper the keys were not made with (the first run had none): refused, saying why.
+        // Started again with another pepper than the first run's (none): refused, saying why.
         Path repeppered = workDir.resolve("repeppered.out");
         ProcessBuilder again = up(dataDir, repeppered, commandPort, queryPort, edgePort);
         again.environment().put("LATCHKEY_PEPPER", "another-pepper-0123456789");
         Process refused = again.start();
-        assertThat(refused.waitFor(180, TimeUnit.SECONDS)).as("bin/latchkey up with another pepper ends").isTrue();
+        try {
+            assertThat(refused.waitFor(180, TimeUnit.SECONDS)).as("bin/latchkey up with another pepper ends").isTrue();
+        } finally {
+            refused.descendants().forEach(ProcessHandle::destroyForcibly);
+            refused.destroyForcibly();
+        }
         assertThat(refused.exitValue()).isNotZero();
         assertThat(Files.readString(repeppered)).contains("command-side exited during start-up")
-                .contains("not the one this installation's keys were made with").contains("LATCHKEY_ACCEPT_NEW_PEPPER");
+                .contains("not the one recorded at this installation's first start")
+                .contains("LATCHKEY_ACCEPT_NEW_PEPPER");
     }
 
     @Test
@@ -112,12 +118,19 @@ class LatchkeyScriptIT {
         Path workDir = Files.createDirectories(Path.of(System.getProperty("latchkey.workDir", "target/e2e"))
                 .resolve("script-ports-" + System.nanoTime()));
         for (String[] wrong : new String[][] {{"LATCHKEY_EDGE_PORT", "abc"}, {"LATCHKEY_EDGE_PORT", "0"},
-                {"LATCHKEY_QUERY_PORT", "99999"}, {"LATCHKEY_STORE_PORT", String.valueOf(commandPort)}}) {
+                {"LATCHKEY_GATEWAY_PORT", "08090"}, {"LATCHKEY_QUERY_PORT", "99999"},
+                {"LATCHKEY_QUERY_PORT", "99999999999999999999"},
+                {"LATCHKEY_STORE_PORT", String.valueOf(commandPort)}}) {
             Path output = workDir.resolve("ports.out");
             ProcessBuilder builder = up(workDir.resolve("data"), output, commandPort, queryPort, edgePort);
             builder.environment().put(wrong[0], wrong[1]);
             Process script = builder.start();
-            assertThat(script.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            try {
+                assertThat(script.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            } finally {
+                script.descendants().forEach(ProcessHandle::destroyForcibly);
+                script.destroyForcibly();
+            }
             assertThat(script.exitValue()).isEqualTo(2);
             assertThat(Files.readString(output)).as(String.join("=", wrong)).contains(wrong[0])
                     .doesNotContain("in use");

@@ -232,7 +232,7 @@ class QueryApiTest extends QuerySideTestSupport {
         }
     }
 
-    /** No address holds a control character, and one given twice names no one account; neither reaches the store. */
+    /** One given twice names no one value: refused before it is read, by its name, which is the route's. */
     @Test
     void aParameterGivenTwiceIsRefusedByItsNameOnEveryRoute() {
         String keyId = UUID.randomUUID().toString();
@@ -244,7 +244,9 @@ class QueryApiTest extends QuerySideTestSupport {
                 "/v1/keys/" + keyId + "?asOf=2026-01-01T00:00:00Z&asOf=2026-02-01T00:00:00Z", "asOf",
                 "/v1/keys/" + keyId + "/history?stream=key&stream=usage", "stream",
                 "/v1/keys/" + keyId + "/usage?from=2026-01-01T00:00:00Z&from=2026-01-02T00:00:00Z", "from",
-                "/v1/keys/" + keyId + "/propagation?wait=10&wait=20", "wait");
+                "/v1/keys/" + keyId + "/propagation?wait=10&wait=20", "wait",
+                "/v1/developers/" + developerId + "/keys?after=a&after=b", "after",
+                "/v1/usage/unattributed?granularity=hour&granularity=day", "granularity");
         repeated.forEach((path, name) -> {
             Response refused = get(path);
             assertThat(refused.status()).as(path + " " + refused.raw()).isEqualTo(400);
@@ -253,6 +255,7 @@ class QueryApiTest extends QuerySideTestSupport {
         });
     }
 
+    /** No address holds a control character; none reaches the store. */
     @Test
     void anAddressHoldingAControlCharacterIsABadEmailAndNoNulIsLogged() {
         Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
