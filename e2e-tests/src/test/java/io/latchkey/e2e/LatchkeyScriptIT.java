@@ -142,7 +142,7 @@ class LatchkeyScriptIT {
                 .redirectOutput(help.toFile()).start();
         assertThat(shown.waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(shown.exitValue()).isZero();
-        assertThat(Files.readString(help)).contains("LATCHKEY_START_TIMEOUT").contains("Needs java and curl.")
+        assertThat(Files.readString(help)).contains("LATCHKEY_START_TIMEOUT").contains("java and curl.")
                 .doesNotContain("set -euo pipefail");
     }
 
