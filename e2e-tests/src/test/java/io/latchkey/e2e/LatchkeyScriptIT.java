@@ -11,14 +11,17 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
  * {@code bin/latchkey up} as a newcomer runs it, on ports and a data directory of its own: a service that dies is
- * started again while the others run on, a second run on the same data directory is refused, and so is a run with
- * another pepper than the installation's keys were made with, or with ports that cannot be.
+ * started again while the others run on, a second run on the same data directory is refused, {@code bin/latchkey stop}
+ * ends services whose launcher was killed, and a run with another pepper than the installation's keys were made with,
+ * or with ports that cannot be, is refused.
  */
 class LatchkeyScriptIT {
 
@@ -52,8 +55,12 @@ class LatchkeyScriptIT {
         Path dataDir = workDir.resolve("data");
         Path output = workDir.resolve("up.out");
         Process script = up(dataDir, output, commandPort, queryPort, edgePort).start();
-        // Should this JVM end first, its services must not outlive it.
-        Thread cleanup = new Thread(() -> script.descendants().forEach(ProcessHandle::destroyForcibly));
+        // Should this JVM end first, its services must not outlive it, nor those its launcher leaves when killed.
+        List<ProcessHandle> orphans = new CopyOnWriteArrayList<>();
+        Thread cleanup = new Thread(() -> {
+            script.descendants().forEach(ProcessHandle::destroyForcibly);
+            orphans.forEach(ProcessHandle::destroyForcibly);
+        });
         Runtime.getRuntime().addShutdownHook(cleanup);
         try {
             // The script says so once it has seen the edge healthy: after the edge is.
@@ -86,12 +93,30 @@ class LatchkeyScriptIT {
             assertThat(second.waitFor(60, TimeUnit.SECONDS)).isTrue();
             assertThat(second.exitValue()).isEqualTo(1);
             assertThat(Files.readString(secondOutput)).contains("another bin/latchkey up (pid " + script.pid() + ")");
+
+            // A launcher killed without a chance to stop its services leaves them running: 'stop' ends them.
+            orphans.addAll(script.descendants().toList());
+            script.destroyForcibly();
+            assertThat(script.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(health(commandPort)).as("the services outlive their launcher").isEqualTo(200);
+            Path stopOutput = workDir.resolve("stop.out");
+            ProcessBuilder stopping = new ProcessBuilder("bash", SCRIPT.toString(), "stop").redirectErrorStream(true)
+                    .redirectOutput(stopOutput.toFile());
+            stopping.environment().put("LATCHKEY_DATA_DIR", dataDir.toString());
+            Process stop = stopping.start();
+            assertThat(stop.waitFor(120, TimeUnit.SECONDS)).as("bin/latchkey stop ends").isTrue();
+            assertThat(stop.exitValue()).isZero();
+            assertThat(Files.readString(stopOutput)).contains("Latchkey stopped");
+            for (int port : new int[] {commandPort, queryPort, edgePort}) {
+                assertThat(health(port)).as("port %d after stop", port).isZero();
+            }
         } finally {
             script.destroy();
             if (!script.waitFor(90, TimeUnit.SECONDS)) {
                 script.descendants().forEach(ProcessHandle::destroyForcibly);
                 script.destroyForcibly();
             }
+            orphans.forEach(ProcessHandle::destroyForcibly);
             Runtime.getRuntime().removeShutdownHook(cleanup);
         }
         assertThat(dataDir.resolve("latchkey.pid")).as("removed as it stops").doesNotExist();
