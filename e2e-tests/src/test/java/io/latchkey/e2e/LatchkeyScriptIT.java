@@ -113,8 +113,7 @@ class LatchkeyScriptIT {
         } finally {
             script.destroy();
             if (!script.waitFor(90, TimeUnit.SECONDS)) {
-                script.descendants().forEach(ProcessHandle::destroyForcibly);
-                script.destroyForcibly();
+                kill(script);
             }
             orphans.forEach(ProcessHandle::destroyForcibly);
             Runtime.getRuntime().removeShutdownHook(cleanup);
@@ -129,8 +128,7 @@ class LatchkeyScriptIT {
         try {
             assertThat(refused.waitFor(180, TimeUnit.SECONDS)).as("bin/latchkey up with another pepper ends").isTrue();
         } finally {
-            refused.descendants().forEach(ProcessHandle::destroyForcibly);
-            refused.destroyForcibly();
+            kill(refused);
         }
         assertThat(refused.exitValue()).isNotZero();
         assertThat(Files.readString(repeppered)).contains("command-side exited during start-up")
@@ -153,8 +151,7 @@ class LatchkeyScriptIT {
             try {
                 assertThat(script.waitFor(10, TimeUnit.SECONDS)).isTrue();
             } finally {
-                script.descendants().forEach(ProcessHandle::destroyForcibly);
-                script.destroyForcibly();
+                kill(script);
             }
             assertThat(script.exitValue()).isEqualTo(2);
             assertThat(Files.readString(output)).as(String.join("=", wrong)).contains(wrong[0])
@@ -169,6 +166,12 @@ class LatchkeyScriptIT {
         assertThat(shown.exitValue()).isZero();
         assertThat(Files.readString(help)).contains("LATCHKEY_START_TIMEOUT").contains("java and curl.")
                 .doesNotContain("set -euo pipefail");
+    }
+
+    /** A launcher and every service it runs, at once. */
+    private static void kill(Process launcher) {
+        launcher.descendants().forEach(ProcessHandle::destroyForcibly);
+        launcher.destroyForcibly();
     }
 
     private static void awaitHealthy(int port, Path output, int seconds) throws Exception {
