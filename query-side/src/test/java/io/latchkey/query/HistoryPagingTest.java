@@ -206,4 +206,68 @@ class HistoryPagingTest extends QuerySideTestSupport {
             assertThat(response.body().get("type").asText()).endsWith("/invalid-cursor");
         }
     }
+
+    /** Every page from {@code from} on, read with its cursors; each event as stream#sequence. */
+    private List<String> readFrom(String stream, Instant from, int limit) {
+        JsonNode page = page("stream=" + stream + "&limit=" + limit + "&from=" + from);
+        List<String> events = new ArrayList<>();
+        while (true) {
+            page.get("events").forEach(event -> events.add(event.get("stream").asText() + "#"
+                    + event.get("sequence").asLong()));
+            if (!page.get("more").asBoolean()) {
+                return events;
+            }
+            page = page("stream=" + stream + "&limit=" + limit + "&after=" + page.get("next").asText());
+        }
+    }
+
+    @Test
+    void fromBeginsTheListingAtTheFirstEventsRecordedThenInEveryStreamChoice() {
+        keyWithHistory(7, 9);
+
+        for (String stream : List.of("all", "key", "usage")) {
+            List<JsonNode> whole = new ArrayList<>();
+            page("stream=" + stream + "&limit=1000").get("events").forEach(whole::add);
+            for (int i = 0; i < whole.size(); i++) {
+                Instant recorded = Instant.parse(whole.get(i).get("timestamp").asText());
+                List<String> expected = whole.subList(i, whole.size()).stream()
+                        .map(event -> event.get("stream").asText() + "#" + event.get("sequence").asLong()).toList();
+
+                assertThat(readFrom(stream, recorded, 2)).as(stream + " from event " + i).isEqualTo(expected);
+            }
+            Instant first = Instant.parse(whole.get(0).get("timestamp").asText());
+            assertThat(readFrom(stream, first.minusSeconds(3_600), 1_000)).as(stream + " from before it all")
+                    .hasSize(whole.size());
+        }
+    }
+
+    @Test
+    void fromAfterTheLastEventAnswersAnEmptyPageWhoseCursorResumesWithWhatIsAppended() {
+        keyWithHistory(2, 2);
+        nextMillisecond();
+
+        JsonNode empty = page("from=" + now());
+        assertThat(empty.get("events")).isEmpty();
+        assertThat(empty.get("more").asBoolean()).isFalse();
+
+        report();
+        JsonNode appended = page("after=" + empty.get("next").asText());
+        assertThat(appended.get("events")).hasSize(1);
+        assertThat(appended.get("events").get(0).get("stream").asText()).isEqualTo("usage");
+        assertThat(appended.get("events").get(0).get("sequence").asLong()).isEqualTo(2);
+    }
+
+    @Test
+    void fromIsRefusedWithACursorInTheFutureOrWhenItIsNoInstant() {
+        keyWithHistory(1, 1);
+        String cursor = page("limit=1").get("next").asText();
+
+        for (String query : List.of("from=" + now() + "&after=" + cursor, "from=" + now().plusSeconds(60),
+                "from=yesterday", "from=", "from=2026-12-01T00:00:00")) {
+            Response response = get("/v1/keys/" + key.keyId() + "/history?" + query);
+            assertThat(response.status()).as(query).isEqualTo(400);
+            assertThat(response.body().get("type").asText()).as(query)
+                    .endsWith(query.contains("after=") ? "/conflicting-parameters" : "/invalid-time");
+        }
+    }
 }

@@ -1,6 +1,8 @@
 package io.latchkey.query.rest;
 
+import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import io.latchkey.support.events.EventWindows;
+import java.time.Instant;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -49,6 +51,33 @@ record HistoryCursor(String ownerId, String stream, long key, long usage) {
             throw Cursors.invalid();
         }
         return read.subList(1, read.size());
+    }
+
+    /**
+     * The place in the listing before its first events recorded at or after {@code since} (the streams' ends when
+     * there are none), found by halving each listed stream's sequences: a stream is appended in the order of its
+     * events' times, one change or report at a time, so a busy usage stream need not be read from its start.
+     */
+    static HistoryCursor since(EventWindows windows, String keyId, String stream, Instant since) {
+        long key = stream.equals("usage") ? 0 : firstAtOrAfter(windows, keyId, since);
+        long usage = stream.equals("key") ? 0
+                : firstAtOrAfter(windows, ApiKeyUsageRecordedEvent.streamOf(keyId), since);
+        return new HistoryCursor(keyId, stream, key, usage);
+    }
+
+    private static long firstAtOrAfter(EventWindows windows, String stream, Instant since) {
+        long low = 0;
+        long high = windows.lastSequence(stream).map(last -> last + 1).orElse(0L);
+        while (low < high) {
+            long middle = (low + high) >>> 1;
+            List<DomainEventMessage<?>> at = windows.read(stream, middle, 1);
+            if (!at.isEmpty() && at.get(0).getTimestamp().isBefore(since)) {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        return low;
     }
 
     String encode() {

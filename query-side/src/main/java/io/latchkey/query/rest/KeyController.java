@@ -163,13 +163,15 @@ class KeyController {
      * the event store rather than through a snapshot, so the audit trail is always complete. A stream that does not
      * start with a key's creation is some other aggregate's and answers 404 like an unknown id, and so does another
      * developer's key. Each stream is read only as far as the page can reach ({@link EventWindows}), never whole: a
-     * busy key's usage stream grows by a report per edge every second or so.
+     * busy key's usage stream grows by a report per edge every second or so, which is also why {@code from} finds
+     * its place by halving ({@link HistoryCursor#since}) rather than by reading what comes before it.
      */
     @GetMapping("/history")
     HistoryResponse history(@PathVariable String keyId, @RequestParam(required = false) String stream,
                             @RequestParam(required = false) String limit, @RequestParam(required = false) String after,
+                            @RequestParam(name = "from", required = false) String fromText,
                             @RequestParam MultiValueMap<String, String> parameters, RequestContext ctx) {
-        QueryParameters.only(parameters, List.of("stream", "limit", "after"));
+        QueryParameters.only(parameters, List.of("stream", "limit", "after", "from"));
         // Absent takes the default; empty is a bad value, as an empty limit or cursor is.
         String selected = stream == null ? "all" : stream;
         if (!List.of("all", "key", "usage").contains(selected)) {
@@ -177,13 +179,18 @@ class KeyController {
         }
         int size = PageSize.parse(limit, HistoryEntries.PAGE, HistoryEntries.MAX_PAGE);
         HistoryCursor from = HistoryCursor.parse(after, keyId, selected);
+        Instant since = since(fromText, after);
         Ids.require(keyId, Ids.NO_SUCH_KEY);
         boolean withKeyEvents = !selected.equals("usage");
+        boolean keyFromStart = withKeyEvents && from.key() == 0 && since == null;
         // One event past the page tells whether more follow. The first page's window also holds the creation.
-        List<DomainEventMessage<?>> start = windows.read(keyId, 0, withKeyEvents && from.key() == 0 ? size + 1 : 1);
+        List<DomainEventMessage<?>> start = windows.read(keyId, 0, keyFromStart ? size + 1 : 1);
         owned(PastStates.creationIn(start), ctx);
+        if (since != null) {
+            from = HistoryCursor.since(windows, keyId, selected, since);
+        }
         List<DomainEventMessage<?>> keyEvents = !withKeyEvents ? List.of()
-                : from.key() == 0 ? start : HistoryCursor.read(windows, keyId, from.key(), size + 1);
+                : keyFromStart ? start : HistoryCursor.read(windows, keyId, from.key(), size + 1);
         // The usage stream is the key's own, apart only so that counting never contends with managing the key.
         List<DomainEventMessage<?>> usageEvents = selected.equals("key") ? List.of()
                 : HistoryCursor.read(windows, ApiKeyUsageRecordedEvent.streamOf(keyId), from.usage(), size + 1);
@@ -200,5 +207,28 @@ class KeyController {
         long nextUsage = u == 0 ? from.usage() : usageEvents.get(u - 1).getSequenceNumber() + 1;
         return new HistoryResponse(keyId, events, k < keyEvents.size() || u < usageEvents.size(),
                 new HistoryCursor(keyId, selected, nextKey, nextUsage).encode());
+    }
+
+    /**
+     * Where {@code from} begins the listing: null for the start or a cursor's place. A listing begins one way: a cursor
+     * resumes one already begun, so the two together are refused rather than one of them ignored.
+     */
+    private Instant since(String from, String after) {
+        if (from == null) {
+            return null;
+        }
+        if (after != null) {
+            throw new ProblemException(400, "conflicting-parameters", "Bad request",
+                    "from begins a listing and after resumes one; give one of them.");
+        }
+        Instant since = QueryParameters.instant(from);
+        if (since == null) {
+            throw QueryParameters.unreadable(List.of("from"));
+        }
+        if (since.isAfter(clock.instant())) {
+            throw new ProblemException(400, "invalid-time", "Bad request",
+                    "from must not be in the future; the last page's next cursor resumes with what is appended later.");
+        }
+        return since;
     }
 }

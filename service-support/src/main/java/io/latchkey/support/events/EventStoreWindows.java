@@ -3,7 +3,6 @@ package io.latchkey.support.events;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventsourcing.eventstore.DomainEventStream;
@@ -12,27 +11,34 @@ import org.axonframework.eventsourcing.eventstore.EventStore;
 
 /**
  * Windows through an embedded store's reads (its event store's, or its storage engine's), which fetch a batch at a
- * time: what is left unread was never fetched, so stopping early holds nothing open.
+ * time: what is left unread was never fetched, so stopping early holds nothing open. An engine that can size its
+ * first fetch ({@link SizedReads}) fetches about the window.
  */
 public final class EventStoreWindows implements EventWindows {
 
-    private final BiFunction<String, Long, DomainEventStream> reads;
+    /** One aggregate's events from a sequence on, with how many the window wants. */
+    private interface Reads {
+        DomainEventStream read(String aggregateId, long from, int wanted);
+    }
+
+    private final Reads reads;
     private final Function<String, Optional<Long>> lastSequences;
 
     public EventStoreWindows(EventStore eventStore) {
-        this.reads = eventStore::readEvents;
+        this.reads = (aggregateId, from, wanted) -> eventStore.readEvents(aggregateId, from);
         this.lastSequences = eventStore::lastSequenceNumberFor;
     }
 
     /** Straight from an engine: a process's requests may read through a client of their own. */
     public EventStoreWindows(EventStorageEngine engine) {
-        this.reads = engine::readEvents;
+        this.reads = engine instanceof SizedReads sized ? sized::readEvents
+                : (aggregateId, from, wanted) -> engine.readEvents(aggregateId, from);
         this.lastSequences = engine::lastSequenceNumberFor;
     }
 
     @Override
     public List<DomainEventMessage<?>> read(String aggregateId, long from, int count) {
-        DomainEventStream events = reads.apply(aggregateId, from);
+        DomainEventStream events = reads.read(aggregateId, from, count);
         List<DomainEventMessage<?>> window = new ArrayList<>(Math.min(count, 1_024));
         while (window.size() < count && events.hasNext()) {
             window.add(events.next());

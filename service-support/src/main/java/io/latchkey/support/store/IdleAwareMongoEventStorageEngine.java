@@ -1,15 +1,25 @@
 package io.latchkey.support.store;
 
+import io.latchkey.support.events.SizedReads;
 import io.latchkey.support.web.ProblemException;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Spliterators;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 import javax.annotation.Nonnull;
+import org.axonframework.eventhandling.DomainEventData;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
 import org.axonframework.eventhandling.TrackedEventData;
 import org.axonframework.eventhandling.TrackingToken;
+import org.axonframework.eventsourcing.EventStreamUtils;
+import org.axonframework.eventsourcing.eventstore.DomainEventStream;
 import org.axonframework.extensions.mongo.eventsourcing.eventstore.MongoEventStorageEngine;
 
 /**
@@ -21,7 +31,10 @@ import org.axonframework.extensions.mongo.eventsourcing.eventstore.MongoEventSto
  * query per appended event instead of one per poll. Its tokens are positions in the store
  * ({@link PagedDocumentPerEventStrategy}).
  */
-final class IdleAwareMongoEventStorageEngine extends MongoEventStorageEngine {
+final class IdleAwareMongoEventStorageEngine extends MongoEventStorageEngine implements SizedReads {
+
+    /** Events a read of one aggregate fetches first; each further fetch four times as many, up to the batch size. */
+    private static final int FIRST_FETCH = 32;
 
     /** Tokens whose last fetch was empty, with the collection size it saw; cleared when it grows past this. */
     private static final int MAX_REMEMBERED_TOKENS = 1_000;
@@ -47,6 +60,62 @@ final class IdleAwareMongoEventStorageEngine extends MongoEventStorageEngine {
             throw refused;
         }
         super.handlePersistenceException(exception, failedEvent);
+    }
+
+    /**
+     * One aggregate's events from a sequence on, fetched in growing batches. Axon fetches the whole batch size each
+     * time, a replay's thousand, where most reads of one aggregate want a few events (a key's changes, a page of its
+     * history, the one event of a usage stream that a search by time looks at) and the rest are fetched and decoded
+     * for nothing; a stream read to its end costs a few more fetches.
+     */
+    @Override
+    protected Stream<? extends DomainEventData<?>> readEventData(String identifier, long firstSequenceNumber) {
+        return StreamSupport.stream(new GrowingFetches(identifier, firstSequenceNumber, FIRST_FETCH), false);
+    }
+
+    /** As Axon's read, its first fetch {@code wanted} events (at least one, at most a batch). */
+    @Override
+    public DomainEventStream readEvents(String aggregateIdentifier, long firstSequenceNumber, int wanted) {
+        return EventStreamUtils.upcastAndDeserializeDomainEvents(
+                StreamSupport.stream(new GrowingFetches(aggregateIdentifier, firstSequenceNumber, wanted), false),
+                getEventSerializer(), upcasterChain);
+    }
+
+    private final class GrowingFetches extends Spliterators.AbstractSpliterator<DomainEventData<?>> {
+
+        private final String identifier;
+        private long next;
+        private int size;
+        private Iterator<? extends DomainEventData<?>> fetched = Collections.emptyIterator();
+        private boolean last;
+
+        GrowingFetches(String identifier, long first, int firstFetch) {
+            super(Long.MAX_VALUE, ORDERED | NONNULL);
+            this.identifier = identifier;
+            this.next = first;
+            this.size = Math.max(1, Math.min(firstFetch, batchSize()));
+        }
+
+        @Override
+        public boolean tryAdvance(Consumer<? super DomainEventData<?>> action) {
+            if (!fetched.hasNext()) {
+                if (last) {
+                    return false;
+                }
+                List<? extends DomainEventData<?>> batch = fetchDomainEvents(identifier, next, size);
+                // One event a document, fetched with a limit: fewer than asked for is the stream's end.
+                last = batch.size() < size;
+                size = Math.min(batchSize(), 4 * size);
+                fetched = batch.iterator();
+                if (!fetched.hasNext()) {
+                    return false;
+                }
+            }
+            DomainEventData<?> event = fetched.next();
+            next = event.getSequenceNumber() + 1;
+            action.accept(event);
+            return true;
+        }
     }
 
     @Override
