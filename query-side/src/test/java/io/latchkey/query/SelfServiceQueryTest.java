@@ -7,9 +7,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.latchkey.api.ApiKeyCreatedEvent;
 import io.latchkey.api.ApiKeyScopesChangedEvent;
+import io.latchkey.api.ApiKeyUsageRecordedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
+import io.latchkey.api.UsageCount;
 import io.latchkey.api.secret.KeyFormat;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.UUID;
 import org.axonframework.config.EventProcessingConfiguration;
@@ -152,6 +156,31 @@ class SelfServiceQueryTest extends QuerySideTestSupport {
         assertThat(get("/v1/keys/" + keyB.keyId() + "/history").status()).as("the operator reads every tenant")
                 .isEqualTo(200);
         assertThat(get("/v1/developers/" + developerB + "/keys").status()).isEqualTo(200);
+    }
+
+    /**
+     * An edge numbers its reports across every key it decides for, so the gaps between one key's report numbers would
+     * count the seconds in which other developers' keys were used at that edge: a developer sees its counts, not them.
+     */
+    @Test
+    void aUsageReportsEdgeAndNumberAreTheOperatorsNotTheKeysDeveloper() {
+        String developer = registerDeveloper("eve");
+        IssuedKey admin = createKey(developer, List.of("admin"));
+        Instant minute = now().truncatedTo(ChronoUnit.MINUTES);
+        append("KeyUsage", ApiKeyUsageRecordedEvent.streamOf(admin.keyId()), 0, new ApiKeyUsageRecordedEvent(
+                admin.keyId(), "edge-7", 51, List.of(new UsageCount(minute, "/orders", "valid", 3)), minute, now()),
+                "edge");
+        String history = "/v1/keys/" + admin.keyId() + "/history?stream=usage";
+        await().atMost(PROJECTED).until(() -> get(history, admin.plaintext()).status() == 200);
+
+        JsonNode developersView = get(history, admin.plaintext()).body().get("events").get(0).get("payload");
+        JsonNode operatorsView = get(history).body().get("events").get(0).get("payload");
+
+        assertThat(developersView.has("edgeId")).as(developersView.toString()).isFalse();
+        assertThat(developersView.has("batchSequence")).as(developersView.toString()).isFalse();
+        assertThat(developersView.get("counts").get(0).get("count").asLong()).isEqualTo(3);
+        assertThat(operatorsView.get("edgeId").asText()).isEqualTo("edge-7");
+        assertThat(operatorsView.get("batchSequence").asLong()).isEqualTo(51);
     }
 
     @Test

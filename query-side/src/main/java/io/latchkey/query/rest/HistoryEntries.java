@@ -8,6 +8,7 @@ import io.latchkey.support.web.RequestContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.messaging.MetaData;
 import org.axonframework.serialization.UnknownSerializedType;
@@ -21,6 +22,15 @@ final class HistoryEntries {
     /** Events a history page holds unless the request asks for another number, and the most it may ask for. */
     static final int PAGE = 100;
     static final int MAX_PAGE = 1_000;
+
+    /**
+     * Fields the operator alone sees, by event type. A usage report's edge and its report number: an edge numbers the
+     * reports it sends for all the keys it decides for, so the gaps between one key's numbers would count the seconds
+     * in which other developers' keys were used at that edge; and edges are the operator's processes, as in
+     * propagation receipts.
+     */
+    private static final Map<String, List<String>> OPERATORS_FIELDS =
+            Map.of("ApiKeyUsageRecordedEvent", List.of("edgeId", "batchSequence"));
 
     private final ObjectMapper json;
 
@@ -38,6 +48,9 @@ final class HistoryEntries {
         JsonNode fields = payload instanceof UnknownSerializedType later ? storedFields(later)
                 : json.valueToTree(payload);
         boolean shown = originShownTo(caller, actor);
+        if (!caller.isOperator() && fields instanceof ObjectNode object) {
+            object.remove(OPERATORS_FIELDS.getOrDefault(type, List.of()));
+        }
         return new HistoryEntry(stream, event.getSequenceNumber(), type, event.getTimestamp(), actor,
                 text(metaData, RequestContext.REQUEST_ID),
                 shown ? text(metaData, RequestContext.CLIENT_REQUEST_ID) : null,
