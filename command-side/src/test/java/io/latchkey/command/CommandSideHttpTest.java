@@ -309,10 +309,22 @@ class CommandSideHttpTest {
         assertThat(limited.status()).as(limited.raw()).isEqualTo(200);
         assertThat(limited.body().get("rateLimit").get("burst").asLong()).isEqualTo(20);
         assertThat(limited.body().get("version").asLong()).isEqualTo(5);
+        // A burst equal to the limit is none, in the answer too: the limit held and the one answered are one form.
+        Response even = call("PUT", "/v1/keys/" + keyId + "/rate-limit",
+                map("limit", 10, "periodSeconds", 1, "burst", 10));
+        assertThat(even.body().get("rateLimit").get("burst").isNull()).as(even.raw()).isTrue();
+        assertThat(even.body().get("version").asLong()).isEqualTo(6);
+        Response same = call("PUT", "/v1/keys/" + keyId + "/rate-limit", map("limit", 10, "periodSeconds", 1));
+        assertThat(same.body().get("rateLimit").get("burst").isNull()).as(same.raw()).isTrue();
+        assertThat(same.body().get("version").asLong()).as("nothing recorded").isEqualTo(6);
+        Response sameAgain = call("PUT", "/v1/keys/" + keyId + "/rate-limit",
+                map("limit", 10, "periodSeconds", 1, "burst", 10));
+        assertThat(sameAgain.body().get("rateLimit").get("burst").isNull()).as(sameAgain.raw()).isTrue();
+        assertThat(sameAgain.body().get("version").asLong()).as("nothing recorded").isEqualTo(6);
 
         Response revoked = call("POST", "/v1/keys/" + keyId + "/revoke", map("reason", "leaked"));
         assertThat(revoked.status()).as(revoked.raw()).isEqualTo(200);
-        assertThat(revoked.body().get("version").asLong()).isEqualTo(6);
+        assertThat(revoked.body().get("version").asLong()).isEqualTo(7);
         assertThat(revoked.body().hasNonNull("revokedAt")).isTrue();
     }
 

@@ -4,7 +4,9 @@ package io.latchkey.api;
  * A token-bucket limit: {@code limit} requests per {@code periodSeconds}, with an optional {@code burst}
  * (bucket capacity; null means the same as {@code limit}). A limit or burst above {@value #MAX_REQUESTS} reads as
  * that: the edges' bucket arithmetic (doubles, in Redis's Lua too) is exact up to there, no traffic tells the
- * difference, and the services refuse more, but events stored before they did can hold more.
+ * difference, and the services refuse more, but events stored before they did can hold more. A burst equal to the
+ * limit reads as none, so that a limit has one form wherever it is shown: a change to an equal limit records nothing
+ * and answers the limit it was sent, which is then the one held, whichever of the two forms either was given in.
  */
 public record RateLimit(long limit, long periodSeconds, Long burst) {
 
@@ -22,7 +24,7 @@ public record RateLimit(long limit, long periodSeconds, Long burst) {
             throw new IllegalArgumentException("burst must not be smaller than the limit");
         }
         limit = Math.min(limit, MAX_REQUESTS);
-        burst = burst == null ? null : Math.min(burst, MAX_REQUESTS);
+        burst = burst == null || Math.min(burst, MAX_REQUESTS) == limit ? null : Math.min(burst, MAX_REQUESTS);
     }
 
     public long capacity() {
