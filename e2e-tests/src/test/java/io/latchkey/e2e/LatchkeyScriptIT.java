@@ -72,7 +72,8 @@ class LatchkeyScriptIT {
                         .isLessThan(deadline);
                 Thread.sleep(250);
             }
-            assertThat(Files.readString(output)).doesNotContain("Building");
+            assertThat(Files.readString(output)).doesNotContain("Building")
+                    .contains("replica members       127.0.0.1 (latchkey.hazelcast.members");
             ProcessHandle commandSide = script.descendants()
                     .filter(p -> p.info().commandLine().orElse("").contains("--server.port=" + commandPort))
                     .findFirst().orElseThrow();
@@ -143,7 +144,7 @@ class LatchkeyScriptIT {
         for (String[] wrong : new String[][] {{"LATCHKEY_EDGE_PORT", "abc"}, {"LATCHKEY_EDGE_PORT", "0"},
                 {"LATCHKEY_GATEWAY_PORT", "08090"}, {"LATCHKEY_QUERY_PORT", "99999"},
                 {"LATCHKEY_QUERY_PORT", "99999999999999999999"},
-                {"LATCHKEY_STORE_PORT", String.valueOf(commandPort)}}) {
+                {"LATCHKEY_STORE_PORT", String.valueOf(commandPort)}, {"LATCHKEY_HAZELCAST_PORT", "5701x"}}) {
             Path output = workDir.resolve("ports.out");
             ProcessBuilder builder = up(workDir.resolve("data"), output, commandPort, queryPort, edgePort);
             builder.environment().put(wrong[0], wrong[1]);

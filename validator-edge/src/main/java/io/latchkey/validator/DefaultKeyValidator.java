@@ -197,8 +197,9 @@ final class DefaultKeyValidator implements KeyValidator {
         return lag != null && lag.compareTo(maxLag) <= 0;
     }
 
-    /** Why the replica is not current, null while it is: {@link #isCurrent()}'s checks once more, for the log. */
-    private String whyNotCurrent() {
+    /** {@link #isCurrent()}'s checks once more, for the log and for health checks. */
+    @Override
+    public String whyNotCurrent() {
         try {
             if (!replica.isReady()) {
                 return "it is incomplete (" + replica.size() + " entries; a member fills its copy as it joins the "
@@ -212,8 +213,8 @@ final class DefaultKeyValidator implements KeyValidator {
             }
             Duration lag = lag();
             return lag == null ? "no writer (a Latchkey query side) has published how far the event log reached"
-                    : "it is " + lag.toMillis() + " ms behind the event log, more than latchkey.replica.max-lag ("
-                            + maxLag.toMillis() + " ms): the query sides publish the log's progress as they read it, "
+                    : "it is " + lag.toMillis() + " ms behind the event log, more than its bound (" + maxLag.toMillis()
+                            + " ms: maxLag, latchkey.replica.max-lag in a service): the query sides publish the log's progress as they read it, "
                             + "so they, or the command side that appends to the log, are down, cut off or behind (as "
                             + "while a query side replays the log)";
         } catch (RuntimeException unasked) {

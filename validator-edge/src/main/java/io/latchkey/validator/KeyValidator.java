@@ -68,6 +68,12 @@ public interface KeyValidator {
     boolean isCurrent();
 
     /**
+     * Why {@link #isCurrent()} would answer false now, in a sentence for an operator (incomplete, hashing with another
+     * pepper than the installation's, or too far behind the event log); null while it would answer true.
+     */
+    String whyNotCurrent();
+
+    /**
      * True when this validator's decision about {@code presentedKey} can be trusted now: it {@link #isCurrent()}, or
      * the key is missing or malformed, which is refused without the replica (MALFORMED) however far behind it is.
      */

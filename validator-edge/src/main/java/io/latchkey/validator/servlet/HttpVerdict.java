@@ -135,8 +135,8 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
 
     /** 503: nobody could decide (the replica not current and no query side answering, or none free to ask). */
     public static HttpVerdict unavailable() {
-        return denied(503, UNAVAILABLE, "Key validation is not available: the key replica here is "
-                + "incomplete or behind the event log, and nothing else could decide the key; retry shortly.");
+        return denied(503, UNAVAILABLE, "Key validation is not available: the key replica here is not current "
+                + "(its health says why), and nothing else could decide the key; retry shortly.");
     }
 
     /**

@@ -6,8 +6,9 @@ import org.springframework.boot.actuate.health.Health;
 
 /**
  * A validating service's health as its replica makes it: OUT_OF_SERVICE while the copy is not current (still filling,
- * or further behind the event log than the bound), when every well-formed key is refused with 503, so that load
- * balancers send the traffic to an instance that can decide it; with how full and how far behind the copy is.
+ * hashing with another pepper than the installation's, or further behind the event log than the bound), when every
+ * well-formed key is refused with 503, so that load balancers send the traffic to an instance that can decide it;
+ * with how full and how far behind the copy is, and then why.
  */
 public final class ReplicaHealth {
 
@@ -17,9 +18,11 @@ public final class ReplicaHealth {
     /** {@code current}: what the caller found {@link KeyValidator#isCurrent()} to be, once, for all it says. */
     public static Health.Builder of(KeyValidator validator, boolean current) {
         Duration lag = validator.lag();
-        return (current ? Health.up() : Health.outOfService())
+        Health.Builder health = (current ? Health.up() : Health.outOfService())
                 .withDetail("entries", validator.replica().size())
                 .withDetail("complete", validator.replica().isReady())
                 .withDetail("lagMillis", lag == null ? "unknown" : lag.toMillis());
+        String why = current ? null : validator.whyNotCurrent();
+        return why == null ? health : health.withDetail("notCurrent", why);
     }
 }

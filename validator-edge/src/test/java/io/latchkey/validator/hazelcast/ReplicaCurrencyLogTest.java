@@ -64,7 +64,8 @@ class ReplicaCurrencyLogTest {
         assertThat(logged).map(event -> event.getLevel() + " " + event.getFormattedMessage()).satisfiesExactly(
                 line -> assertThat(line).startsWith("INFO The key replica is current 0.0 s after it was opened ("),
                 line -> assertThat(line).isEqualTo("WARN The key replica is not current: it is 6000 ms behind the "
-                        + "event log, more than latchkey.replica.max-lag (5000 ms): the query sides publish the log's "
+                        + "event log, more than its bound (5000 ms: maxLag, latchkey.replica.max-lag in a service): "
+                        + "the query sides publish the log's "
                         + "progress as they read it, so they, or the command side that appends to the log, are down, "
                         + "cut off or behind (as while a query side replays the log). Keys are not decided from it "
                         + "until it is"),

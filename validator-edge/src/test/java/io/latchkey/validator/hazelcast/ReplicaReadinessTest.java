@@ -18,6 +18,7 @@ import io.latchkey.validator.LogCapture;
 import io.latchkey.validator.ReplicaUnavailableException;
 import io.latchkey.validator.servlet.HttpVerdict;
 import io.latchkey.validator.servlet.PresentedKey;
+import io.latchkey.validator.spring.ReplicaHealth;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -26,6 +27,8 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.actuate.health.Health;
+import org.springframework.boot.actuate.health.Status;
 
 /**
  * Readiness is asked per request, from the gateway's event loops too: it must answer without waiting on the cluster.
@@ -100,6 +103,11 @@ class ReplicaReadinessTest {
             assertThat(logged).hasSize(1);
             assertThat(logged.get(0).getLevel()).isEqualTo(Level.ERROR);
             assertThat(logged.get(0).getFormattedMessage()).contains("another pepper");
+            // A health check tells it too, where the log is not at hand.
+            Health health = ReplicaHealth.of(other, other.isCurrent()).build();
+            assertThat(health.getStatus()).isEqualTo(Status.OUT_OF_SERVICE);
+            assertThat(health.getDetails().get("notCurrent")).asString().contains("another pepper");
+            assertThat(ReplicaHealth.of(same, same.isCurrent()).build().getDetails()).doesNotContainKey("notCurrent");
 
             // The command side's pepper mended (here: made this validator's): it decides again, and says so.
             writer.publishPepperFingerprint(KeyHasher.forPepper("a-pepper-of-its-own-0123").fingerprint());
