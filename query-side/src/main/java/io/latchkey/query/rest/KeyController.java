@@ -105,14 +105,7 @@ class KeyController {
     KeyAsOfResponse keyAsOf(@PathVariable String keyId, @RequestParam String asOf,
                             @RequestParam MultiValueMap<String, String> parameters, RequestContext ctx) {
         QueryParameters.only(parameters, List.of("asOf"));
-        Instant at = QueryParameters.instant(asOf);
-        if (at == null) {
-            throw QueryParameters.unreadable(List.of("asOf"));
-        }
-        if (at.isAfter(clock.instant())) {
-            throw new ProblemException(400, "invalid-time", "Bad request",
-                    "asOf must not be in the future; leave it out for the key as it is now.");
-        }
+        Instant at = QueryParameters.past("asOf", asOf, clock.instant(), "leave it out for the key as it is now.");
         PastStates.Creation creation = owned(pastStates.creation(Ids.require(keyId, Ids.NO_SUCH_KEY)), ctx);
         if (creation.recordedAt().isAfter(at)) {
             throw new ProblemException(404, "not-yet-created", "Not found",
@@ -221,14 +214,7 @@ class KeyController {
             throw new ProblemException(400, "conflicting-parameters", "Bad request",
                     "from begins a listing and after resumes one; give one of them.");
         }
-        Instant since = QueryParameters.instant(from);
-        if (since == null) {
-            throw QueryParameters.unreadable(List.of("from"));
-        }
-        if (since.isAfter(clock.instant())) {
-            throw new ProblemException(400, "invalid-time", "Bad request",
-                    "from must not be in the future; the last page's next cursor resumes with what is appended later.");
-        }
-        return since;
+        return QueryParameters.past("from", from, clock.instant(),
+                "the last page's next cursor resumes with what is appended later.");
     }
 }

@@ -42,6 +42,22 @@ final class QueryParameters {
     }
 
     /**
+     * The instant {@code text} names, as {@link #instant} reads it, and not after {@code now}: 400 {@code invalid-time}
+     * for none or a later one, saying what to do {@code instead}.
+     */
+    static Instant past(String name, String text, Instant now, String instead) {
+        Instant at = instant(text);
+        if (at == null) {
+            throw unreadable(List.of(name));
+        }
+        if (at.isAfter(now)) {
+            throw new ProblemException(400, "invalid-time", "Bad request",
+                    name + " must not be in the future; " + instead);
+        }
+        return at;
+    }
+
+    /**
      * The instant {@code text} names within {@link TimeBounds} (further out, an hour or a minute's arithmetic would
      * overflow), to the millisecond as the store records events; null for none or one that is not such.
      */
