@@ -95,22 +95,27 @@ class LatchkeyScriptIT {
             assertThat(second.exitValue()).isEqualTo(1);
             assertThat(Files.readString(secondOutput)).contains("another bin/latchkey up (pid " + script.pid() + ")");
 
+            Path statusOutput = workDir.resolve("status.out");
+            assertThat(run(dataDir, statusOutput, "status")).as("all up").isZero();
+            assertThat(Files.readString(statusOutput)).contains("bin/latchkey up runs (pid " + script.pid() + ")")
+                    .containsPattern("command-side +pid [0-9]+ +http://127.0.0.1:" + commandPort + "  UP")
+                    .containsPattern("query-side +pid [0-9]+ +http://127.0.0.1:" + queryPort + "  UP")
+                    .containsPattern("edge +pid [0-9]+ +http://127.0.0.1:" + edgePort + "  UP");
+
             // A launcher killed without a chance to stop its services leaves them running: 'stop' ends them.
             orphans.addAll(script.descendants().toList());
             script.destroyForcibly();
             assertThat(script.waitFor(10, TimeUnit.SECONDS)).isTrue();
             assertThat(health(commandPort)).as("the services outlive their launcher").isEqualTo(200);
+            assertThat(run(dataDir, statusOutput, "status")).as("all up, without their launcher").isZero();
+            assertThat(Files.readString(statusOutput)).contains("no bin/latchkey up runs");
             Path stopOutput = workDir.resolve("stop.out");
-            ProcessBuilder stopping = new ProcessBuilder("bash", SCRIPT.toString(), "stop").redirectErrorStream(true)
-                    .redirectOutput(stopOutput.toFile());
-            stopping.environment().put("LATCHKEY_DATA_DIR", dataDir.toString());
-            Process stop = stopping.start();
-            assertThat(stop.waitFor(120, TimeUnit.SECONDS)).as("bin/latchkey stop ends").isTrue();
-            assertThat(stop.exitValue()).isZero();
+            assertThat(run(dataDir, stopOutput, "stop")).isZero();
             assertThat(Files.readString(stopOutput)).contains("Latchkey stopped");
             for (int port : new int[] {commandPort, queryPort, edgePort}) {
                 assertThat(health(port)).as("port %d after stop", port).isZero();
             }
+            assertThat(run(dataDir, statusOutput, "status")).as("nothing runs").isEqualTo(3);
         } finally {
             script.destroy();
             if (!script.waitFor(90, TimeUnit.SECONDS)) {
@@ -167,6 +172,20 @@ class LatchkeyScriptIT {
         assertThat(shown.exitValue()).isZero();
         assertThat(Files.readString(help)).contains("LATCHKEY_START_TIMEOUT").contains("java and curl.")
                 .doesNotContain("set -euo pipefail");
+    }
+
+    /** {@code bin/latchkey <command>} on the data directory, to its end (at most 2 minutes); its exit status. */
+    private static int run(Path dataDir, Path output, String command) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder("bash", SCRIPT.toString(), command).redirectErrorStream(true)
+                .redirectOutput(output.toFile());
+        builder.environment().put("LATCHKEY_DATA_DIR", dataDir.toString());
+        Process process = builder.start();
+        try {
+            assertThat(process.waitFor(120, TimeUnit.SECONDS)).as("bin/latchkey %s ends", command).isTrue();
+        } finally {
+            process.destroyForcibly();
+        }
+        return process.exitValue();
     }
 
     /** A launcher and every service it runs, at once. */
