@@ -146,7 +146,7 @@ public class ApiKey {
     Long handle(SetApiKeyRateLimitCommand command) {
         requireNotRevoked();
         expireIfDue(command.now());
-        if (!RateLimit.same(rateLimit, command.rateLimit())) {
+        if (!Objects.equals(rateLimit, command.rateLimit())) {
             apply(new ApiKeyRateLimitChangedEvent(keyId, command.rateLimit(), command.now()));
         }
         return getVersion();

@@ -9,6 +9,7 @@ import io.latchkey.api.DeveloperRateLimitChangedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
 import io.latchkey.api.RateLimit;
 import io.latchkey.support.web.RequestContext;
+import java.util.Objects;
 import org.axonframework.commandhandling.CommandHandler;
 import org.axonframework.eventsourcing.EventSourcingHandler;
 import org.axonframework.messaging.annotation.MetaDataValue;
@@ -57,7 +58,7 @@ public class DeveloperAccount {
     /** Returns the account's version (the sequence number of the change; as it was when the limit is already so). */
     @CommandHandler
     Long handle(SetDeveloperRateLimitCommand command) {
-        if (!RateLimit.same(rateLimit, command.rateLimit())) {
+        if (!Objects.equals(rateLimit, command.rateLimit())) {
             apply(new DeveloperRateLimitChangedEvent(developerId, command.rateLimit(), command.now()));
         }
         return getVersion();

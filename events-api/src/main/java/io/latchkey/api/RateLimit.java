@@ -5,8 +5,9 @@ package io.latchkey.api;
  * (bucket capacity; null means the same as {@code limit}). A limit or burst above {@value #MAX_REQUESTS} reads as
  * that: the edges' bucket arithmetic (doubles, in Redis's Lua too) is exact up to there, no traffic tells the
  * difference, and the services refuse more, but events stored before they did can hold more. A burst equal to the
- * limit reads as none, so that a limit has one form wherever it is shown: a change to an equal limit records nothing
- * and answers the limit it was sent, which is then the one held, whichever of the two forms either was given in.
+ * limit reads as none, so that a limit has one form wherever it is shown (in a history, an event stored with such a
+ * burst shows none) and two limits that limit alike are equal: a change to an equal limit records nothing and answers
+ * the limit it was sent, which is then the one held, whichever of the two forms either was given in.
  */
 public record RateLimit(long limit, long periodSeconds, Long burst) {
 
@@ -29,11 +30,5 @@ public record RateLimit(long limit, long periodSeconds, Long burst) {
 
     public long capacity() {
         return burst == null ? limit : burst;
-    }
-
-    /** Whether two limits (null: none) limit alike: a burst equal to the limit is the same as none. */
-    public static boolean same(RateLimit a, RateLimit b) {
-        return a == null || b == null ? a == b
-                : a.limit == b.limit && a.periodSeconds == b.periodSeconds && a.capacity() == b.capacity();
     }
 }

@@ -241,29 +241,37 @@ class HistoryPagingTest extends QuerySideTestSupport {
         }
     }
 
+    /**
+     * After the last event, also at a time still to come (events are stamped by the command side's clock, which may
+     * run ahead of the query side's): an empty page whose cursor resumes with what is appended.
+     */
     @Test
     void fromAfterTheLastEventAnswersAnEmptyPageWhoseCursorResumesWithWhatIsAppended() {
         keyWithHistory(2, 2);
         nextMillisecond();
 
-        JsonNode empty = page("from=" + now());
-        assertThat(empty.get("events")).isEmpty();
-        assertThat(empty.get("more").asBoolean()).isFalse();
+        for (Instant after : List.of(now(), now().plusSeconds(60))) {
+            JsonNode empty = page("from=" + after);
+            assertThat(empty.get("events")).as("from " + after).isEmpty();
+            assertThat(empty.get("more").asBoolean()).isFalse();
+            assertThat(page("after=" + empty.get("next").asText()).get("events")).isEmpty();
+        }
+        String resume = page("from=" + now()).get("next").asText();
 
         report();
-        JsonNode appended = page("after=" + empty.get("next").asText());
+        JsonNode appended = page("after=" + resume);
         assertThat(appended.get("events")).hasSize(1);
         assertThat(appended.get("events").get(0).get("stream").asText()).isEqualTo("usage");
         assertThat(appended.get("events").get(0).get("sequence").asLong()).isEqualTo(2);
     }
 
     @Test
-    void fromIsRefusedWithACursorInTheFutureOrWhenItIsNoInstant() {
+    void fromIsRefusedWithACursorOrWhenItIsNoInstant() {
         keyWithHistory(1, 1);
         String cursor = page("limit=1").get("next").asText();
 
-        for (String query : List.of("from=" + now() + "&after=" + cursor, "from=" + now().plusSeconds(60),
-                "from=yesterday", "from=", "from=2026-12-01T00:00:00")) {
+        for (String query : List.of("from=" + now() + "&after=" + cursor, "from=yesterday", "from=",
+                "from=2026-12-01T00:00:00")) {
             Response response = get("/v1/keys/" + key.keyId() + "/history?" + query);
             assertThat(response.status()).as(query).isEqualTo(400);
             assertThat(response.body().get("type").asText()).as(query)

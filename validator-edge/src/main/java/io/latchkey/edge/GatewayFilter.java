@@ -1,6 +1,8 @@
 package io.latchkey.edge;
 
+import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.validator.servlet.HttpVerdict;
+import io.latchkey.validator.servlet.PresentedKey;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -45,7 +47,12 @@ final class GatewayFilter implements Filter {
         CompletionStage<GatewayRoutes.Answer> answered = routes.answer(request.getMethod(), request.getRequestURI(),
                 request.getQueryString(), name -> Collections.list(request.getHeaders(name)), Runnable::run, true);
         if (answered == null) {
-            Optional<HttpVerdict> keyInUrl = HttpVerdict.keyInUrl(request.getRequestURI(), request.getQueryString());
+            String path = request.getRequestURI();
+            // Past the gateway routes (whose paths are the clients' own) a key's secret without its prefix is one too:
+            // Spring's 404 would repeat it.
+            Optional<HttpVerdict> keyInUrl = HttpVerdict.keyInUrl(path, request.getQueryString())
+                    .or(() -> KeyFormat.holdsBareSecret(PresentedKey.fullyDecoded(path))
+                            ? Optional.of(HttpVerdict.keyInPath()) : Optional.empty());
             if (keyInUrl.isEmpty()) {
                 chain.doFilter(request, servletResponse);
                 return;

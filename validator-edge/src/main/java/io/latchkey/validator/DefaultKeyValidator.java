@@ -213,10 +213,10 @@ final class DefaultKeyValidator implements KeyValidator {
             }
             Duration lag = lag();
             return lag == null ? "no writer (a Latchkey query side) has published how far the event log reached"
-                    : "it is " + lag.toMillis() + " ms behind the event log, more than its bound (" + maxLag.toMillis()
-                            + " ms: maxLag, latchkey.replica.max-lag in a service): the query sides publish the log's progress as they read it, "
-                            + "so they, or the command side that appends to the log, are down, cut off or behind (as "
-                            + "while a query side replays the log)";
+                    : "it is " + lag.toMillis() + " ms behind the event log, more than its bound ("
+                            + maxLag.toMillis() + " ms: maxLag, latchkey.replica.max-lag in a service): the query "
+                            + "sides publish the log's progress as they read it, so they, or the command side that "
+                            + "appends to the log, are down, cut off or behind (as while a query side replays the log)";
         } catch (RuntimeException unasked) {
             // As when the replica's member has shut down (Hazelcast's exception): nothing is decided from it again.
             return "its replica could not be asked (" + unasked.getClass().getSimpleName() + ")";

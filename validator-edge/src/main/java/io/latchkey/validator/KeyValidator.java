@@ -71,7 +71,9 @@ public interface KeyValidator {
      * Why {@link #isCurrent()} would answer false now, in a sentence for an operator (incomplete, hashing with another
      * pepper than the installation's, or too far behind the event log); null while it would answer true.
      */
-    String whyNotCurrent();
+    default String whyNotCurrent() {
+        return isCurrent() ? null : "it is not current";
+    }
 
     /**
      * True when this validator's decision about {@code presentedKey} can be trusted now: it {@link #isCurrent()}, or

@@ -254,6 +254,15 @@ class AuthorizeEndpointTest {
                 }
             }
         }
+        // A key's secret without its prefix, escaped or not, off the routes, where no client's path is checked.
+        String secret = key.substring(key.lastIndexOf('_') + 1);
+        String escaped = secret.substring(0, 10) + "%" + Integer.toHexString(secret.charAt(10)).toUpperCase()
+                + secret.substring(11);
+        for (String path : List.of("/v1/keys/" + secret, "/actuator/prometheus/" + escaped)) {
+            HttpResponse<String> refused = send(port, path);
+            assertThat(refused.statusCode()).as(path).isEqualTo(400);
+            assertThat(refused.body()).contains("key-in-path").doesNotContain(secret).doesNotContain(escaped);
+        }
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.latchkey.command.rest;
 
 import io.latchkey.api.Scope;
+import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.support.security.CredentialScreen;
 import io.latchkey.support.web.ProblemException;
 import java.text.Normalizer;
@@ -69,7 +70,7 @@ final class Requests {
             throw ProblemException.invalid(field + " must not hold an API key or a Latchkey token.");
         }
         // Without its prefix a key's secret reads as plain text, and anyone who read it could put the prefix back.
-        if (CredentialScreen.holdsBareSecret(stripped)) {
+        if (KeyFormat.holdsBareSecret(stripped)) {
             throw ProblemException.invalid(field + " must not hold 43 or more letters and digits in a row in mixed "
                     + "case, as a key's secret does without its prefix.");
         }

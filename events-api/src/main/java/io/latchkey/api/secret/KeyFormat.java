@@ -69,6 +69,39 @@ public final class KeyFormat {
         return key.substring(0, envEnd + 1) + "…" + key.substring(key.length() - 4);
     }
 
+    /**
+     * Whether {@code text} holds what may be a key's secret without its {@code lk_<env>_} prefix, which is the same for
+     * every key: {@value #BODY_LENGTH} or more ASCII letters and digits in a row (its 256 random bits in base62), with
+     * upper and lower case letters among them. Every secret has both but about one in ten billion, while hex digests,
+     * git commit ids and words in one case have not.
+     */
+    public static boolean holdsBareSecret(String text) {
+        if (text == null) {
+            return false;
+        }
+        int run = 0;
+        boolean upper = false;
+        boolean lower = false;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean isUpper = c >= 'A' && c <= 'Z';
+            boolean isLower = c >= 'a' && c <= 'z';
+            if (isUpper || isLower || c >= '0' && c <= '9') {
+                run++;
+                upper |= isUpper;
+                lower |= isLower;
+                if (run >= BODY_LENGTH && upper && lower) {
+                    return true;
+                }
+            } else {
+                run = 0;
+                upper = false;
+                lower = false;
+            }
+        }
+        return false;
+    }
+
     /** Checks shape, alphabet and checksum; never throws. */
     public static boolean isWellFormed(CharSequence key) {
         return key != null && key.length() <= MAX_LENGTH

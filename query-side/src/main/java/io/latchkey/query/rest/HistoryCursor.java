@@ -55,8 +55,12 @@ record HistoryCursor(String ownerId, String stream, long key, long usage) {
 
     /**
      * The place in the listing before its first events recorded at or after {@code since} (the streams' ends when
-     * there are none), found by halving each listed stream's sequences: a stream is appended in the order of its
-     * events' times, one change or report at a time, so a busy usage stream need not be read from its start.
+     * there are none), found by halving each listed stream's sequences, so that a busy usage stream is not read from
+     * its start. That takes a stream's times to rise with its sequence, as one command side appends a stream one change
+     * or report at a time by its clock. Where they do not (a clock stepped back, or two command sides whose clocks
+     * differ took turns), the place is one where the stream's times pass {@code since}: events stamped at or after it
+     * before that place are not listed, nor those stamped before it after; the cursor's listing from the start holds
+     * them all.
      */
     static HistoryCursor since(EventWindows windows, String keyId, String stream, Instant since) {
         long key = stream.equals("usage") ? 0 : firstAtOrAfter(windows, keyId, since);

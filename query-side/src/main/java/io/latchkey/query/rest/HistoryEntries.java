@@ -8,7 +8,6 @@ import io.latchkey.support.web.RequestContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.messaging.MetaData;
 import org.axonframework.serialization.UnknownSerializedType;
@@ -24,13 +23,12 @@ final class HistoryEntries {
     static final int MAX_PAGE = 1_000;
 
     /**
-     * Fields the operator alone sees, by event type. A usage report's edge and its report number: an edge numbers the
-     * reports it sends for all the keys it decides for, so the gaps between one key's numbers would count the seconds
-     * in which other developers' keys were used at that edge; and edges are the operator's processes, as in
-     * propagation receipts.
+     * Fields the operator alone sees: a usage report's edge and its report number. An edge numbers the reports it sends
+     * for all the keys it decides for, so the gaps between one key's numbers would count the seconds in which other
+     * developers' keys were used at that edge; and edges are the operator's processes, as in propagation receipts. Left
+     * out of any event's fields, so also of a type a later release added.
      */
-    private static final Map<String, List<String>> OPERATORS_FIELDS =
-            Map.of("ApiKeyUsageRecordedEvent", List.of("edgeId", "batchSequence"));
+    private static final List<String> OPERATORS_FIELDS = List.of("edgeId", "batchSequence");
 
     private final ObjectMapper json;
 
@@ -49,7 +47,7 @@ final class HistoryEntries {
                 : json.valueToTree(payload);
         boolean shown = originShownTo(caller, actor);
         if (!caller.isOperator() && fields instanceof ObjectNode object) {
-            object.remove(OPERATORS_FIELDS.getOrDefault(type, List.of()));
+            object.remove(OPERATORS_FIELDS);
         }
         return new HistoryEntry(stream, event.getSequenceNumber(), type, event.getTimestamp(), actor,
                 text(metaData, RequestContext.REQUEST_ID),

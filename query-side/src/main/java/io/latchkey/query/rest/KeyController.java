@@ -171,22 +171,22 @@ class KeyController {
             throw new ProblemException(400, "invalid-stream", "Bad request", "stream must be all, key or usage.");
         }
         int size = PageSize.parse(limit, HistoryEntries.PAGE, HistoryEntries.MAX_PAGE);
-        HistoryCursor from = HistoryCursor.parse(after, keyId, selected);
+        HistoryCursor position = HistoryCursor.parse(after, keyId, selected);
         Instant since = since(fromText, after);
         Ids.require(keyId, Ids.NO_SUCH_KEY);
         boolean withKeyEvents = !selected.equals("usage");
-        boolean keyFromStart = withKeyEvents && from.key() == 0 && since == null;
+        boolean keyFromStart = withKeyEvents && position.key() == 0 && since == null;
         // One event past the page tells whether more follow. The first page's window also holds the creation.
         List<DomainEventMessage<?>> start = windows.read(keyId, 0, keyFromStart ? size + 1 : 1);
         owned(PastStates.creationIn(start), ctx);
         if (since != null) {
-            from = HistoryCursor.since(windows, keyId, selected, since);
+            position = HistoryCursor.since(windows, keyId, selected, since);
         }
         List<DomainEventMessage<?>> keyEvents = !withKeyEvents ? List.of()
-                : keyFromStart ? start : HistoryCursor.read(windows, keyId, from.key(), size + 1);
+                : keyFromStart ? start : HistoryCursor.read(windows, keyId, position.key(), size + 1);
         // The usage stream is the key's own, apart only so that counting never contends with managing the key.
         List<DomainEventMessage<?>> usageEvents = selected.equals("key") ? List.of()
-                : HistoryCursor.read(windows, ApiKeyUsageRecordedEvent.streamOf(keyId), from.usage(), size + 1);
+                : HistoryCursor.read(windows, ApiKeyUsageRecordedEvent.streamOf(keyId), position.usage(), size + 1);
         List<HistoryEntry> events = new ArrayList<>();
         int k = 0;
         int u = 0;
@@ -196,15 +196,17 @@ class KeyController {
             DomainEventMessage<?> event = fromKey ? keyEvents.get(k++) : usageEvents.get(u++);
             events.add(entries.entry(event, fromKey ? "key" : "usage", ctx.caller()));
         }
-        long nextKey = k == 0 ? from.key() : keyEvents.get(k - 1).getSequenceNumber() + 1;
-        long nextUsage = u == 0 ? from.usage() : usageEvents.get(u - 1).getSequenceNumber() + 1;
+        long nextKey = k == 0 ? position.key() : keyEvents.get(k - 1).getSequenceNumber() + 1;
+        long nextUsage = u == 0 ? position.usage() : usageEvents.get(u - 1).getSequenceNumber() + 1;
         return new HistoryResponse(keyId, events, k < keyEvents.size() || u < usageEvents.size(),
                 new HistoryCursor(keyId, selected, nextKey, nextUsage).encode());
     }
 
     /**
      * Where {@code from} begins the listing: null for the start or a cursor's place. A listing begins one way: a cursor
-     * resumes one already begun, so the two together are refused rather than one of them ignored.
+     * resumes one already begun, so the two together are refused rather than one of them ignored. An instant still to
+     * come is taken, and begins at the streams' ends: events are stamped by the command side's clock, which may run
+     * ahead of this one, so a time a history just showed is never refused.
      */
     private Instant since(String from, String after) {
         if (from == null) {
@@ -214,7 +216,10 @@ class KeyController {
             throw new ProblemException(400, "conflicting-parameters", "Bad request",
                     "from begins a listing and after resumes one; give one of them.");
         }
-        return QueryParameters.past("from", from, clock.instant(),
-                "the last page's next cursor resumes with what is appended later.");
+        Instant since = QueryParameters.instant(from);
+        if (since == null) {
+            throw QueryParameters.unreadable(List.of("from"));
+        }
+        return since;
     }
 }

@@ -1,5 +1,6 @@
 package io.latchkey.support.security;
 
+import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.validator.servlet.PresentedKey;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -13,9 +14,6 @@ import java.util.List;
  * otherwise reach every admin key of that developer.
  */
 public final class CredentialScreen {
-
-    /** The base62 characters of a key's 256 random bits. */
-    private static final int BARE_SECRET_LENGTH = 43;
 
     private final byte[][] tokens;
 
@@ -36,7 +34,7 @@ public final class CredentialScreen {
 
     /**
      * {@code usage} may be null: no usage token is configured. A generated token is screened also without its prefix:
-     * its random part alone (64 hex digits, which {@link #holdsBareSecret} lets pass as a digest) is the credential.
+     * its random part alone (64 hex digits, which {@link KeyFormat#holdsBareSecret} lets pass as a digest) is the credential.
      */
     public static CredentialScreen of(OperatorToken operator, UsageToken usage) {
         List<byte[]> tokens = new ArrayList<>();
@@ -54,10 +52,10 @@ public final class CredentialScreen {
     }
 
     /**
-     * Whether {@code text} {@linkplain #appearsIn holds a credential} or {@linkplain #holdsBareSecret may hold} one.
+     * Whether {@code text} {@linkplain #appearsIn holds a credential} or {@linkplain KeyFormat#holdsBareSecret may hold} one.
      */
     public boolean holdsAnyCredential(String text) {
-        return appearsIn(text) || holdsBareSecret(text);
+        return appearsIn(text) || KeyFormat.holdsBareSecret(text);
     }
 
     public boolean appearsIn(String text) {
@@ -83,38 +81,6 @@ public final class CredentialScreen {
         return found;
     }
 
-    /**
-     * Whether {@code text} holds what may be a key's secret without its {@code lk_<env>_} prefix, which is the same for
-     * every key: 43 or more ASCII letters and digits in a row (a key's 256 random bits in base62), with upper and
-     * lower case letters among them. Every secret has both but about one in ten billion, while hex digests, git
-     * commit ids and words in one case have not.
-     */
-    public static boolean holdsBareSecret(String text) {
-        if (text == null) {
-            return false;
-        }
-        int run = 0;
-        boolean upper = false;
-        boolean lower = false;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            boolean isUpper = c >= 'A' && c <= 'Z';
-            boolean isLower = c >= 'a' && c <= 'z';
-            if (isUpper || isLower || c >= '0' && c <= '9') {
-                run++;
-                upper |= isUpper;
-                lower |= isLower;
-                if (run >= BARE_SECRET_LENGTH && upper && lower) {
-                    return true;
-                }
-            } else {
-                run = 0;
-                upper = false;
-                lower = false;
-            }
-        }
-        return false;
-    }
 
     /** Every window is compared whole, so the time taken tells nothing of how much of a token a text matched. */
     private static boolean contains(byte[] text, byte[] token) {

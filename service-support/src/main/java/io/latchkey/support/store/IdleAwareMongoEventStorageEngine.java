@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.Spliterators;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import javax.annotation.Nonnull;
 import org.axonframework.eventhandling.DomainEventData;
@@ -32,9 +31,6 @@ import org.axonframework.extensions.mongo.eventsourcing.eventstore.MongoEventSto
  * ({@link PagedDocumentPerEventStrategy}).
  */
 final class IdleAwareMongoEventStorageEngine extends MongoEventStorageEngine implements SizedReads {
-
-    /** Events a read of one aggregate fetches first; each further fetch four times as many, up to the batch size. */
-    private static final int FIRST_FETCH = 32;
 
     /** Tokens whose last fetch was empty, with the collection size it saw; cleared when it grows past this. */
     private static final int MAX_REMEMBERED_TOKENS = 1_000;
@@ -63,17 +59,12 @@ final class IdleAwareMongoEventStorageEngine extends MongoEventStorageEngine imp
     }
 
     /**
-     * One aggregate's events from a sequence on, fetched in growing batches. Axon fetches the whole batch size each
-     * time, a replay's thousand, where most reads of one aggregate want a few events (a key's changes, a page of its
-     * history, the one event of a usage stream that a search by time looks at) and the rest are fetched and decoded
-     * for nothing; a stream read to its end costs a few more fetches.
+     * One aggregate's events from a sequence on, the first fetch {@code wanted} events (at least one, at most a batch)
+     * and each later one four times as many, up to the batch size. Axon fetches the whole batch size each time, a
+     * replay's thousand, which suits a load read to the stream's end (a limit costs nothing past the stream's end),
+     * but a window of a long stream wants a few (a page of its history, the one event a search by time looks at),
+     * and the rest were fetched and decoded for nothing.
      */
-    @Override
-    protected Stream<? extends DomainEventData<?>> readEventData(String identifier, long firstSequenceNumber) {
-        return StreamSupport.stream(new GrowingFetches(identifier, firstSequenceNumber, FIRST_FETCH), false);
-    }
-
-    /** As Axon's read, its first fetch {@code wanted} events (at least one, at most a batch). */
     @Override
     public DomainEventStream readEvents(String aggregateIdentifier, long firstSequenceNumber, int wanted) {
         return EventStreamUtils.upcastAndDeserializeDomainEvents(

@@ -78,12 +78,12 @@ class CredentialScreenTest {
     void aKeysSecretWithoutItsPrefixIsFoundButDigestsAndWordsPass() {
         String key = KeyFormat.forEnvironment("live").generate();
         String secret = key.substring(key.lastIndexOf('_') + 1);
-        assertThat(CredentialScreen.holdsBareSecret("leaked " + secret)).isTrue();
-        assertThat(CredentialScreen.holdsBareSecret(secret.substring(0, 43))).as("the 256 bits alone").isTrue();
-        assertThat(CredentialScreen.holdsBareSecret("a " + secret.substring(0, 42) + " b")).isFalse();
-        assertThat(CredentialScreen.holdsBareSecret("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"))
+        assertThat(KeyFormat.holdsBareSecret("leaked " + secret)).isTrue();
+        assertThat(KeyFormat.holdsBareSecret(secret.substring(0, 43))).as("the 256 bits alone").isTrue();
+        assertThat(KeyFormat.holdsBareSecret("a " + secret.substring(0, 42) + " b")).isFalse();
+        assertThat(KeyFormat.holdsBareSecret("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"))
                 .as("a hex digest").isFalse();
-        assertThat(CredentialScreen.holdsBareSecret("A".repeat(50) + " " + "b".repeat(50))).isFalse();
-        assertThat(CredentialScreen.holdsBareSecret(null)).isFalse();
+        assertThat(KeyFormat.holdsBareSecret("A".repeat(50) + " " + "b".repeat(50))).isFalse();
+        assertThat(KeyFormat.holdsBareSecret(null)).isFalse();
     }
 }

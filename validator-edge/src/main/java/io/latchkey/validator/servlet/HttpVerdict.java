@@ -135,8 +135,8 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
 
     /** 503: nobody could decide (the replica not current and no query side answering, or none free to ask). */
     public static HttpVerdict unavailable() {
-        return denied(503, UNAVAILABLE, "Key validation is not available: the key replica here is not current "
-                + "(its health says why), and nothing else could decide the key; retry shortly.");
+        return denied(503, UNAVAILABLE, "Key validation is not available: the key replica here is not current, "
+                + "and nothing else could decide the key; retry shortly.");
     }
 
     /**
@@ -146,10 +146,15 @@ public record HttpVerdict(int status, String slug, String detail, Decision decis
     public static Optional<HttpVerdict> keyInUrl(String path, String queryString) {
         // The path first: a caller that must not keep a path holding a key (the usage counter) learns it by the slug.
         if (PresentedKey.holdsKey(path)) {
-            return Optional.of(denied(400, KEY_IN_PATH, KEY_IN_URL));
+            return Optional.of(keyInPath());
         }
         return PresentedKey.inQueryString(queryString) ? Optional.of(denied(400, KEY_IN_QUERY, KEY_IN_URL))
                 : Optional.empty();
+    }
+
+    /** 400 {@code key-in-path}: nothing is done with a request whose path holds a key. */
+    public static HttpVerdict keyInPath() {
+        return denied(400, KEY_IN_PATH, KEY_IN_URL);
     }
 
     private static HttpVerdict denied(int status, String slug, String detail) {

@@ -111,7 +111,7 @@ public record PresentedKey(String key, boolean ambiguous) {
      * character that completes an escape before it ({@code %25} then {@code 41}) is decoded in turn. Linear, where
      * pass after pass is quadratic in a crafted {@code %252525...41}. A byte decodes as the character of that code.
      */
-    private static String fullyDecoded(String text) {
+    public static String fullyDecoded(String text) {
         if (text.indexOf('%') < 0) {
             return text;
         }
