@@ -1,6 +1,5 @@
 package io.latchkey.edge;
 
-import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.validator.servlet.HttpVerdict;
 import io.latchkey.validator.servlet.PresentedKey;
 import jakarta.servlet.Filter;
@@ -51,8 +50,8 @@ final class GatewayFilter implements Filter {
             // Past the gateway routes (whose paths are the clients' own) a key's secret without its prefix is one too:
             // Spring's 404 would repeat it.
             Optional<HttpVerdict> keyInUrl = HttpVerdict.keyInUrl(path, request.getQueryString())
-                    .or(() -> KeyFormat.holdsBareSecret(PresentedKey.fullyDecoded(path))
-                            ? Optional.of(HttpVerdict.keyInPath()) : Optional.empty());
+                    .or(() -> PresentedKey.holdsBareSecret(path) ? Optional.of(HttpVerdict.keyInPath())
+                            : Optional.empty());
             if (keyInUrl.isEmpty()) {
                 chain.doFilter(request, servletResponse);
                 return;

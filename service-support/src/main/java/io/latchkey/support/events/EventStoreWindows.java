@@ -16,12 +16,7 @@ import org.axonframework.eventsourcing.eventstore.EventStore;
  */
 public final class EventStoreWindows implements EventWindows {
 
-    /** One aggregate's events from a sequence on, with how many the window wants. */
-    private interface Reads {
-        DomainEventStream read(String aggregateId, long from, int wanted);
-    }
-
-    private final Reads reads;
+    private final SizedReads reads;
     private final Function<String, Optional<Long>> lastSequences;
 
     public EventStoreWindows(EventStore eventStore) {
@@ -38,7 +33,7 @@ public final class EventStoreWindows implements EventWindows {
 
     @Override
     public List<DomainEventMessage<?>> read(String aggregateId, long from, int count) {
-        DomainEventStream events = reads.read(aggregateId, from, count);
+        DomainEventStream events = reads.readEvents(aggregateId, from, count);
         List<DomainEventMessage<?>> window = new ArrayList<>(Math.min(count, 1_024));
         while (window.size() < count && events.hasNext()) {
             window.add(events.next());

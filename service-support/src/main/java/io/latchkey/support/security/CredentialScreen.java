@@ -34,7 +34,8 @@ public final class CredentialScreen {
 
     /**
      * {@code usage} may be null: no usage token is configured. A generated token is screened also without its prefix:
-     * its random part alone (64 hex digits, which {@link KeyFormat#holdsBareSecret} lets pass as a digest) is the credential.
+     * its random part alone (64 hex digits, which {@link KeyFormat#holdsBareSecret} lets pass as a digest) is the
+     * credential.
      */
     public static CredentialScreen of(OperatorToken operator, UsageToken usage) {
         List<byte[]> tokens = new ArrayList<>();
@@ -51,9 +52,7 @@ public final class CredentialScreen {
         return new CredentialScreen(tokens.toArray(byte[][]::new));
     }
 
-    /**
-     * Whether {@code text} {@linkplain #appearsIn holds a credential} or {@linkplain KeyFormat#holdsBareSecret may hold} one.
-     */
+    /** Whether {@code text} holds a credential ({@link #appearsIn}) or may ({@link KeyFormat#holdsBareSecret}). */
     public boolean holdsAnyCredential(String text) {
         return appearsIn(text) || KeyFormat.holdsBareSecret(text);
     }
@@ -80,7 +79,6 @@ public final class CredentialScreen {
         }
         return found;
     }
-
 
     /** Every window is compared whole, so the time taken tells nothing of how much of a token a text matched. */
     private static boolean contains(byte[] text, byte[] token) {

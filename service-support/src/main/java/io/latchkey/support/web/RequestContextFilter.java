@@ -1,6 +1,5 @@
 package io.latchkey.support.web;
 
-import io.latchkey.api.secret.KeyFormat;
 import io.latchkey.support.security.Caller;
 import io.latchkey.support.security.CredentialScreen;
 import io.latchkey.support.security.DeveloperKeyAuthenticator;
@@ -244,15 +243,14 @@ public class RequestContextFilter extends OncePerRequestFilter {
     /**
      * {@code key-in-path} or {@code key-in-query} for a URL that holds a well-formed key, or exactly the operator's or
      * the edges' token (credentials of the whole system), else null. A path is also refused for what may be a key's
-     * secret without its prefix ({@link KeyFormat#holdsBareSecret}), escaped or not: no route of the services
-     * has such a segment, and a 404 would repeat it as the problem's {@code instance}. A query is not, as page cursors
-     * may be one.
+     * secret without its prefix ({@link PresentedKey#holdsBareSecret}): no route of the services has such a segment,
+     * and a 404 would repeat it as the problem's {@code instance}. A query is not, as page cursors may be one.
      */
     static String keyInUrl(HttpServletRequest request, CredentialScreen screen) {
         String path = request.getRequestURI();
         String query = request.getQueryString();
         return PresentedKey.holdsKey(path) || screen.holdsToken(path)
-                || KeyFormat.holdsBareSecret(PresentedKey.fullyDecoded(path)) ? HttpVerdict.KEY_IN_PATH
+                || PresentedKey.holdsBareSecret(path) ? HttpVerdict.KEY_IN_PATH
                 : PresentedKey.holdsKey(query) || screen.holdsToken(query) ? HttpVerdict.KEY_IN_QUERY : null;
     }
 }

@@ -107,11 +107,20 @@ public record PresentedKey(String key, boolean ambiguous) {
     }
 
     /**
+     * Whether a URL's part holds, escaped or not, what may be a key's secret without its prefix
+     * ({@link KeyFormat#holdsBareSecret}): refused in a path no client chose (a service's own routes), where an answer
+     * might repeat it.
+     */
+    public static boolean holdsBareSecret(String urlPart) {
+        return urlPart != null && KeyFormat.holdsBareSecret(fullyDecoded(urlPart));
+    }
+
+    /**
      * Percent-decoded until no {@code %XX} is left, as decoding again and again would leave it, in one pass: a decoded
      * character that completes an escape before it ({@code %25} then {@code 41}) is decoded in turn. Linear, where
      * pass after pass is quadratic in a crafted {@code %252525...41}. A byte decodes as the character of that code.
      */
-    public static String fullyDecoded(String text) {
+    private static String fullyDecoded(String text) {
         if (text.indexOf('%') < 0) {
             return text;
         }
