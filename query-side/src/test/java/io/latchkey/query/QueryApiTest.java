@@ -243,6 +243,7 @@ class QueryApiTest extends QuerySideTestSupport {
                 "/v1/developers/" + developerId + "/history?limit=5&limit=5", "limit",
                 "/v1/keys/" + keyId + "?asOf=2026-01-01T00:00:00Z&asOf=2026-02-01T00:00:00Z", "asOf",
                 "/v1/keys/" + keyId + "/history?stream=key&stream=usage", "stream",
+                "/v1/keys/" + keyId + "/history?from=2026-01-01T00:00:00Z&from=2026-01-02T00:00:00Z", "from",
                 "/v1/keys/" + keyId + "/usage?from=2026-01-01T00:00:00Z&from=2026-01-02T00:00:00Z", "from",
                 "/v1/keys/" + keyId + "/propagation?wait=10&wait=20", "wait",
                 "/v1/developers/" + developerId + "/keys?after=a&after=b", "after",
