@@ -44,13 +44,19 @@ public final class UsageReporting implements UsageRecorder, AutoCloseable {
             throw new IllegalArgumentException("the command side's URL must be http(s)://host[:port], not '"
                     + commandSide + "'");
         }
+        String token = requiredToken(usageToken);
+        UsageCounter counter = new UsageCounter(Clock.systemUTC());
+        return new UsageReporting(counter, new UsageReporter(counter, commandSide, token, new ObjectMapper(),
+                FLUSH_INTERVAL, SHUTDOWN_BUDGET));
+    }
+
+    /** The usage token as reports send it; refused, saying where to find it, when there is none. */
+    public static String requiredToken(String usageToken) {
         if (usageToken == null || usageToken.isBlank()) {
             throw new IllegalArgumentException("the installation's usage token is required (latchkey.usage.token; "
                     + "bin/latchkey keeps it in the file usage-token of its data directory)");
         }
-        UsageCounter counter = new UsageCounter(Clock.systemUTC());
-        return new UsageReporting(counter, new UsageReporter(counter, commandSide, usageToken.strip(),
-                new ObjectMapper(), FLUSH_INTERVAL, SHUTDOWN_BUDGET));
+        return usageToken.strip();
     }
 
     /** As {@link UsageRecorder#record}; a URI whose path holds a key is counted without it, as the edge counts one. */

@@ -98,8 +98,8 @@ public class LatchkeyValidatorAutoConfiguration {
      * property this release does not know (a misspelt {@code url-pattern}), settings without
      * {@code url-patterns}, or a pattern the servlet container does not read as meant ({@code /orders/**}, which it
      * takes as that exact path, not the paths under {@code /orders}); or {@code latchkey.usage.command-url} without
-     * {@code url-patterns}, which would report nothing. Before any bean is made, so that the member never joins the
-     * replica cluster only to leave it.
+     * {@code url-patterns}, which would report nothing, or without the usage token its reports need. Before any bean
+     * is made, so that the member never joins the replica cluster only to leave it.
      */
     @Bean
     static BeanFactoryPostProcessor latchkeyFilterSettings(Environment environment) {
@@ -109,6 +109,10 @@ public class LatchkeyValidatorAutoConfiguration {
             // The edge reports its own answers to the same command-url, with no filter of this configuration.
             if (factory.getBeanNamesForType(EdgeApplication.class, false, false).length == 0) {
                 FilterSettings.checkUsage(binder);
+            }
+            // Registered only where the filter reports through it: not beside a recorder of the application's.
+            if (factory.containsBeanDefinition("latchkeyUsageReporting")) {
+                UsageReporting.requiredToken(binder.bind("latchkey.usage.token", String.class).orElse(null));
             }
         };
     }

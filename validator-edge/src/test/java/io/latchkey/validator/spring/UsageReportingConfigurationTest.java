@@ -9,6 +9,7 @@ import io.latchkey.validator.KeyReplica;
 import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.UsageRecorder;
 import java.time.Instant;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -22,8 +23,11 @@ class UsageReportingConfigurationTest {
     @Configuration(proxyBeanMethods = false)
     static class Validator {
 
+        static final AtomicBoolean made = new AtomicBoolean();
+
         @Bean
         KeyValidator keyValidator() {
+            made.set(true);
             return KeyValidator.builder().replica(new KeyReplica() {
                 public ActiveKeyEntry lookup(KeyHash hash) {
                     return null;
@@ -82,6 +86,21 @@ class UsageReportingConfigurationTest {
                 assertThat(context).getFailure().rootCause().hasMessageContaining("must be http(s)://host[:port]"));
         service("latchkey.usage.command-url=http://127.0.0.1:8081").run(context ->
                 assertThat(context).getFailure().rootCause().hasMessageContaining("usage token is required"));
+    }
+
+    /**
+     * Before any bean is made: in a service, the validator's bean makes the replica's member, which would join the
+     * installation's cluster only to leave it at once.
+     */
+    @Test
+    void noTokenStopsTheServiceBeforeItsValidatorIsMade() {
+        Validator.made.set(false);
+        service("latchkey.usage.command-url=http://127.0.0.1:8081").withUserConfiguration(SettingsCheck.class)
+                .run(context -> assertThat(context).getFailure().hasMessageContaining("usage token is required"));
+        assertThat(Validator.made).isFalse();
+        service("latchkey.usage.command-url=http://127.0.0.1:8081", "latchkey.usage.token=a-usage-token-of-16")
+                .withUserConfiguration(SettingsCheck.class).run(context -> assertThat(context).hasNotFailed());
+        assertThat(Validator.made).isTrue();
     }
 
     /** Without a filter there are no answers to count: the service would start and report nothing, without a word. */
