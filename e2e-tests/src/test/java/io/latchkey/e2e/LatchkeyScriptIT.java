@@ -149,7 +149,8 @@ class LatchkeyScriptIT {
         for (String[] wrong : new String[][] {{"LATCHKEY_EDGE_PORT", "abc"}, {"LATCHKEY_EDGE_PORT", "0"},
                 {"LATCHKEY_GATEWAY_PORT", "08090"}, {"LATCHKEY_QUERY_PORT", "99999"},
                 {"LATCHKEY_QUERY_PORT", "99999999999999999999"},
-                {"LATCHKEY_STORE_PORT", String.valueOf(commandPort)}, {"LATCHKEY_HAZELCAST_PORT", "5701x"}}) {
+                {"LATCHKEY_STORE_PORT", String.valueOf(commandPort)}, {"LATCHKEY_HAZELCAST_PORT", "5701x"},
+                {"LATCHKEY_HAZELCAST_PORT", String.valueOf(edgePort - 5)}}) {
             Path output = workDir.resolve("ports.out");
             ProcessBuilder builder = up(workDir.resolve("data"), output, commandPort, queryPort, edgePort);
             builder.environment().put(wrong[0], wrong[1]);
