@@ -96,6 +96,18 @@ class NginxGatewayIT {
                                 proxy_pass http://my-api;
                             }
 
+                            # A user's location that forgot its scope, and one for any valid key.
+                            location /unscoped/ {
+                                include latchkey-protect.conf;
+                                proxy_pass http://my-api;
+                            }
+
+                            location /any-key/ {
+                                set $latchkey_scope any;
+                                include latchkey-protect.conf;
+                                proxy_pass http://my-api;
+                            }
+
                             location /public/ {""")
                 .replace("/var/log/nginx/access.log", conf.resolve("access.log").toAbsolutePath().toString()));
         Files.copy(docs.resolve("latchkey-protect.conf"), conf.resolve("latchkey-protect.conf"));
@@ -485,6 +497,47 @@ class NginxGatewayIT {
 
     @Test
     @Order(1)
+    void aLocationThatSetsNoScopeRefusesEveryRequestAndAnyAsksForAValidKeyAlone() throws Exception {
+        String key = key(List.of("orders:read"));
+        assertThat(send("DELETE", "/unscoped/x", "Authorization", "Bearer " + key).statusCode()).isEqualTo(400);
+        assertThat(get("/unscoped/x", "Authorization", "Bearer " + key).statusCode()).isEqualTo(400);
+        assertThat(upstreamSaw).doesNotContainKey("/unscoped/x");
+
+        assertThat(send("DELETE", "/any-key/x", "Authorization", "Bearer " + key).statusCode()).isEqualTo(200);
+        assertThat(upstreamSaw).containsKey("/any-key/x");
+        assertThat(get("/any-key/without-key").statusCode()).isEqualTo(401);
+        assertThat(upstreamSaw).doesNotContainKey("/any-key/without-key");
+    }
+
+    @Test
+    @Order(1)
+    void aPathWithADotSegmentIsRefusedInEveryLocationAndNeverReachesTheUpstream() throws Exception {
+        // nginx would route each of these to /public/, unchecked, and pass the path on as sent.
+        for (String path : List.of("/orders/../public/x", "/orders/%2e%2e/public/x", "/orders/.%2E/public/x",
+                "/orders/..%2fpublic/x", "/orders/..%5Cpublic/x", "/orders/..\\public/x", "/public/..;/orders/1",
+                "/public/%252e%252e/orders/1", "/public/x/..?a=1", "/public/..")) {
+            String answer = raw("GET " + path + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+            assertThat(answer).as(path).startsWith("HTTP/1.1 400").contains("Content-Type: application/problem+json")
+                    .contains("dot segment");
+        }
+        assertThat(upstreamSaw.keySet()).noneMatch(seen -> seen.contains("/..")
+                || seen.toLowerCase(Locale.ROOT).contains("%2e"));
+
+        assertThat(raw("GET /public/v1..2/a..b HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"))
+                .startsWith("HTTP/1.1 200");
+        assertThat(upstreamSaw).containsKey("/public/v1..2/a..b");
+    }
+
+    private static String raw(String request) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", gatewayPort)) {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    @Test
+    @Order(1)
     void everyKeyThatDoesNotAuthenticateGetsTheSame401() throws Exception {
         // Live at the edge first: an unknown key is a 401 too, so waiting for 401 right away would prove nothing.
         Issued live = issue(List.of("orders:read"));
@@ -611,13 +664,9 @@ class NginxGatewayIT {
         for (String request : List.of("GET /public/%zz HTTP/1.1\r\nHost: a\r\n\r\n", "GARBAGE\r\n\r\n",
                 "GET /orders/a\u007fb HTTP/1.1\r\nHost: a\r\n\r\n",
                 "GET /public/x HTTP/1.1\r\nHost: a\r\nX-Big: " + "a".repeat(20_000) + "\r\n\r\n")) {
-            try (Socket socket = new Socket("127.0.0.1", gatewayPort)) {
-                socket.setSoTimeout(5_000);
-                socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-                String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-                assertThat(answer).as(request.substring(0, Math.min(request.length(), 40))).startsWith("HTTP/1.1 400")
-                        .contains("Content-Type: application/problem+json").contains("bad-request");
-            }
+            assertThat(raw(request)).as(request.substring(0, Math.min(request.length(), 40)))
+                    .startsWith("HTTP/1.1 400").contains("Content-Type: application/problem+json")
+                    .contains("bad-request");
         }
     }
 

@@ -22,8 +22,11 @@ import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import io.envoyproxy.envoy.type.v3.StatusCode;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -128,7 +131,8 @@ class EnvoyConfigTest {
         Set<String> clusters = bootstrap.getStaticResources().getClustersList().stream().map(Cluster::getName)
                 .collect(Collectors.toSet());
         assertThat(clusters).contains(extAuthz.getHttpService().getServerUri().getCluster(), "latchkey_edge");
-        assertThat(routes()).allSatisfy(route -> assertThat(clusters).contains(route.getRoute().getCluster()));
+        assertThat(routes()).filteredOn(Route::hasRoute)
+                .allSatisfy(route -> assertThat(clusters).contains(route.getRoute().getCluster()));
         assertThat(bootstrap.getStaticResources().getListeners(0).getAddress().getSocketAddress().getPortValue())
                 .isEqualTo(10000);
     }
@@ -148,15 +152,70 @@ class EnvoyConfigTest {
 
     @Test
     void theKeyNeverReachesTheUpstreamAndUncheckedRoutesDropIdentityHeaders() {
-        assertThat(routes()).allSatisfy(route -> {
+        assertThat(routes()).filteredOn(Route::hasRoute).allSatisfy(route -> {
             if (extAuthzDisabledOn(route)) {
                 assertThat(route.getRequestHeadersToRemoveList())
                         .contains("x-latchkey-key-id", "x-latchkey-developer-id", "x-latchkey-scopes",
-                                "x-latchkey-secret-valid-until");
+                                "x-latchkey-secret-valid-until", "x-api-key");
             } else {
                 assertThat(route.getRequestHeadersToRemoveList()).contains("authorization", "x-api-key");
             }
         });
+    }
+
+    /**
+     * The route Envoy picks for a request: the first whose path matcher and header matchers all match, read as Envoy
+     * documents them (a regex matches the whole path without its query; a {@code :path} header holds the query).
+     */
+    private static Route routeFor(String pathAndQuery, Map<String, String> headers) {
+        String path = pathAndQuery.split("\\?", 2)[0];
+        Map<String, String> all = new HashMap<>(headers);
+        all.put(":path", pathAndQuery);
+        return routes().stream().filter(route -> {
+            var match = route.getMatch();
+            boolean pathMatches = switch (match.getPathSpecifierCase()) {
+                case PREFIX -> path.startsWith(match.getPrefix());
+                case PATH_SEPARATED_PREFIX -> path.equals(match.getPathSeparatedPrefix())
+                        || path.startsWith(match.getPathSeparatedPrefix() + "/");
+                case SAFE_REGEX -> Pattern.compile(match.getSafeRegex().getRegex()).matcher(path).matches();
+                default -> throw new AssertionError("a path matcher this test does not read: " + match);
+            };
+            return pathMatches && match.getHeadersList().stream().allMatch(header -> {
+                String value = all.get(header.getName());
+                return value != null && Pattern.compile(header.getStringMatch().getSafeRegex().getRegex())
+                        .matcher(value).matches();
+            });
+        }).findFirst().orElseThrow(() -> new AssertionError("no route for " + pathAndQuery));
+    }
+
+    private static String refusal(Route route) {
+        return route.hasDirectResponse() ? route.getDirectResponse().getBody().getInlineString() : null;
+    }
+
+    @Test
+    void pathsAnUpstreamCouldRouteElsewhereAndKeysInUncheckedUrlsAreRefusedUncheckedKeysNeverForwarded() {
+        String key = "lk_live_" + "aB3".repeat(16) + "c";
+        for (String path : List.of("/public/..;/orders/1", "/orders/a\\b", "/public/a%5Cb", "/public/a%5cb")) {
+            assertThat(refusal(routeFor(path, Map.of()))).as(path).contains("dot segment");
+        }
+        for (String url : List.of("/public/x?api_key=" + key, "/public/x?k=LK_live_x", "/public/x?a=1&k=%6Ck_x",
+                "/public/" + key, "/public/" + key.replace("_", "%5F"))) {
+            assertThat(refusal(routeFor(url, Map.of()))).as(url).contains("key-in-query");
+        }
+        for (String url : List.of("/public/x?sort=bulk_price", "/public/docs/lk_intro", "/public/x")) {
+            Route route = routeFor(url, Map.of());
+            assertThat(route.hasRoute()).as(url).isTrue();
+            assertThat(route.getRequestHeadersToRemoveList()).as(url).doesNotContain("authorization");
+        }
+        String basicKey = "Basic " + java.util.Base64.getEncoder().encodeToString((key + ":").getBytes());
+        for (String credential : List.of("Bearer " + key, "bearer " + key, basicKey)) {
+            assertThat(routeFor("/public/x", Map.of("authorization", credential)).getRequestHeadersToRemoveList())
+                    .as(credential).contains("authorization", "x-api-key");
+        }
+        assertThat(routeFor("/public/x", Map.of("authorization", "Bearer not-a-latchkey-token"))
+                .getRequestHeadersToRemoveList()).doesNotContain("authorization");
+        assertThat(extAuthzDisabledOn(routeFor("/orders/1?api_key=" + key, Map.of()))).as("the edge refuses it")
+                .isFalse();
     }
 
     @Test
