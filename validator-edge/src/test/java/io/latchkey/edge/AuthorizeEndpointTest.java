@@ -266,6 +266,22 @@ class AuthorizeEndpointTest {
     }
 
     @Test
+    @Order(2)
+    void aPathNothingAnswersIsA404ThatNeverRepeatsIt() throws Exception {
+        // Credentials no screen can tell from words: a user's own operator token, a generated one's random part.
+        for (String segment : List.of("my-own-operator-token-2026", "lkop_" + "ab12".repeat(16), "c0ffee".repeat(10))) {
+            for (String path : List.of("/" + segment, "/v1/keys/" + segment, "/actuator/" + segment)) {
+                HttpResponse<String> answer = send(port, path);
+                assertThat(answer.statusCode()).as(path).isEqualTo(404);
+                assertThat(answer.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+                assertThat(answer.body()).as(path).contains("not-found").doesNotContain(segment)
+                        .doesNotContain("instance");
+            }
+        }
+        assertThat(send(port, "/actuator/health").statusCode()).isNotEqualTo(404);
+    }
+
+    @Test
     @Order(4)
     void edgeStopsAnsweringFromAReplicaThatFallsBehindItsBoundAndRecoversWhenTheWriterIsBack() throws Exception {
         String key = issue(List.of("read"), null, KeyStatus.ACTIVE);
