@@ -26,7 +26,12 @@ public class CommandSideApplication {
     private static final String AGGREGATE_CACHE_SIZE = "${latchkey.command.aggregate-cache-size:10000}";
 
     public static void main(String[] args) {
-        SpringApplication.run(CommandSideApplication.class, args);
+        try {
+            SpringApplication.run(CommandSideApplication.class, args);
+        } catch (RuntimeException failed) {
+            // Logged by Spring Boot; threads a half-started context leaves behind would keep the process up for good.
+            System.exit(1);
+        }
     }
 
     /**

@@ -109,8 +109,18 @@ class LatchkeyScriptIT {
             assertThat(health(commandPort)).as("the services outlive their launcher").isEqualTo(200);
             assertThat(run(dataDir, statusOutput, "status")).as("all up, without their launcher").isZero();
             assertThat(Files.readString(statusOutput)).contains("no bin/latchkey up runs");
+            // Another run on their data, on other ports, is refused before it could hide them from stop and status.
+            Path besideOrphans = workDir.resolve("beside-orphans.out");
+            Process beside = up(dataDir, besideOrphans, LoopbackPorts.free(), LoopbackPorts.free(),
+                    LoopbackPorts.free()).start();
+            assertThat(beside.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(beside.exitValue()).isEqualTo(1);
+            assertThat(Files.readString(besideOrphans)).contains("services of an earlier bin/latchkey up still run")
+                    .contains("'bin/latchkey stop' stops them");
+            assertThat(run(dataDir, statusOutput, "status")).as("all up, still listed").isZero();
             Path stopOutput = workDir.resolve("stop.out");
-            assertThat(run(dataDir, stopOutput, "stop")).isZero();
+            // stop takes no start timeout: a wrong one in the environment does not keep it from stopping.
+            assertThat(run(dataDir, stopOutput, "stop", "LATCHKEY_START_TIMEOUT", "abc")).isZero();
             assertThat(Files.readString(stopOutput)).contains("Latchkey stopped");
             for (int port : new int[] {commandPort, queryPort, edgePort}) {
                 assertThat(health(port)).as("port %d after stop", port).isZero();
@@ -175,11 +185,17 @@ class LatchkeyScriptIT {
                 .doesNotContain("set -euo pipefail");
     }
 
-    /** {@code bin/latchkey <command>} on the data directory, to its end (at most 2 minutes); its exit status. */
-    private static int run(Path dataDir, Path output, String command) throws Exception {
+    /**
+     * {@code bin/latchkey <command>} on the data directory, with the environment's other names and values, to its end
+     * (at most 2 minutes); its exit status.
+     */
+    private static int run(Path dataDir, Path output, String command, String... environment) throws Exception {
         ProcessBuilder builder = new ProcessBuilder("bash", SCRIPT.toString(), command).redirectErrorStream(true)
                 .redirectOutput(output.toFile());
         builder.environment().put("LATCHKEY_DATA_DIR", dataDir.toString());
+        for (int i = 0; i < environment.length; i += 2) {
+            builder.environment().put(environment[i], environment[i + 1]);
+        }
         Process process = builder.start();
         try {
             assertThat(process.waitFor(120, TimeUnit.SECONDS)).as("bin/latchkey %s ends", command).isTrue();

@@ -502,6 +502,7 @@ class NginxGatewayIT {
         assertThat(send("DELETE", "/unscoped/x", "Authorization", "Bearer " + key).statusCode()).isEqualTo(400);
         assertThat(get("/unscoped/x", "Authorization", "Bearer " + key).statusCode()).isEqualTo(400);
         assertThat(upstreamSaw).doesNotContainKey("/unscoped/x");
+        assertThat(Files.readString(nginxDir.resolve("error.log"))).doesNotContain("uninitialized");
 
         assertThat(send("DELETE", "/any-key/x", "Authorization", "Bearer " + key).statusCode()).isEqualTo(200);
         assertThat(upstreamSaw).containsKey("/any-key/x");
@@ -515,7 +516,8 @@ class NginxGatewayIT {
         // nginx would route each of these to /public/, unchecked, and pass the path on as sent.
         for (String path : List.of("/orders/../public/x", "/orders/%2e%2e/public/x", "/orders/.%2E/public/x",
                 "/orders/..%2fpublic/x", "/orders/..%5Cpublic/x", "/orders/..\\public/x", "/public/..;/orders/1",
-                "/public/%252e%252e/orders/1", "/public/x/..?a=1", "/public/..")) {
+                "/public/%252e%252e/orders/1", "/public/x/..?a=1", "/public/..", "/orders/../public/%7C%3F",
+                "/_latchkey/400%7C/..;/..;/orders/1", "/orders/..#")) {
             String answer = raw("GET " + path + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
             assertThat(answer).as(path).startsWith("HTTP/1.1 400").contains("Content-Type: application/problem+json")
                     .contains("dot segment");

@@ -16,7 +16,12 @@ import org.springframework.scheduling.annotation.EnableScheduling;
 public class QuerySideApplication {
 
     public static void main(String[] args) {
-        SpringApplication.run(QuerySideApplication.class, args);
+        try {
+            SpringApplication.run(QuerySideApplication.class, args);
+        } catch (RuntimeException failed) {
+            // Logged by Spring Boot; threads a half-started context leaves behind would keep the process up for good.
+            System.exit(1);
+        }
     }
 
     /** Decides when a key counts as expired in responses and in the validator. */

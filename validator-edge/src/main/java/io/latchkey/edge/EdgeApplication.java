@@ -8,6 +8,11 @@ public class EdgeApplication {
 
     public static void main(String[] args) {
         // "edge.yml", not "application.yml": this jar is also a library on other services' classpaths.
-        new SpringApplicationBuilder(EdgeApplication.class).properties("spring.config.name=edge").run(args);
+        try {
+            new SpringApplicationBuilder(EdgeApplication.class).properties("spring.config.name=edge").run(args);
+        } catch (RuntimeException failed) {
+            // Logged by Spring Boot; threads a half-started context leaves behind would keep the process up for good.
+            System.exit(1);
+        }
     }
 }

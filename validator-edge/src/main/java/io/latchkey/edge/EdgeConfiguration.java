@@ -5,6 +5,7 @@ import io.latchkey.validator.KeyValidator;
 import io.latchkey.validator.RateLimiter;
 import io.latchkey.validator.redis.RedisLink;
 import io.latchkey.validator.servlet.ProblemReportValve;
+import io.latchkey.validator.spring.Settings;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -87,12 +88,15 @@ class EdgeConfiguration {
         usage.getIfAvailable();
         GatewayServer server = new GatewayServer(routes,
                 environment.getProperty("latchkey.edge.gateway-address", "0.0.0.0"),
-                environment.getRequiredProperty("latchkey.edge.gateway-port", Integer.class),
-                environment.getProperty("latchkey.edge.gateway-threads", Integer.class,
-                        Runtime.getRuntime().availableProcessors()), redis.getIfAvailable(),
-                environment.getProperty("latchkey.edge.gateway-request-timeout", Duration.class,
-                        Duration.ofSeconds(10)),
-                environment.getProperty("latchkey.edge.gateway-max-connections", Integer.class, 10_000));
+                Settings.within("latchkey.edge.gateway-port",
+                        environment.getRequiredProperty("latchkey.edge.gateway-port", Integer.class), 0, 65_535),
+                Settings.atLeast("latchkey.edge.gateway-threads", environment.getProperty(
+                        "latchkey.edge.gateway-threads", Integer.class, Runtime.getRuntime().availableProcessors()), 1),
+                redis.getIfAvailable(),
+                Settings.positive("latchkey.edge.gateway-request-timeout", environment.getProperty(
+                        "latchkey.edge.gateway-request-timeout", Duration.class, Duration.ofSeconds(10))),
+                Settings.atLeast("latchkey.edge.gateway-max-connections", environment.getProperty(
+                        "latchkey.edge.gateway-max-connections", Integer.class, 10_000), 1));
         metrics.watch(server);
         return server;
     }
@@ -123,8 +127,8 @@ class EdgeConfiguration {
     @Bean(destroyMethod = "close")
     @ConditionalOnProperty("latchkey.usage.command-url")
     UsageReporter usageReporter(UsageCounter counter, Environment environment, ObjectMapper json) {
-        Duration interval = environment.getProperty("latchkey.usage.flush-interval", Duration.class,
-                Duration.ofSeconds(1));
+        Duration interval = Settings.positive("latchkey.usage.flush-interval",
+                environment.getProperty("latchkey.usage.flush-interval", Duration.class, Duration.ofSeconds(1)));
         Duration shutdownBudget = environment.getProperty("latchkey.usage.shutdown-budget", Duration.class,
                 Duration.ofSeconds(10));
         return new UsageReporter(counter, URI.create(environment.getRequiredProperty("latchkey.usage.command-url")),
@@ -182,7 +186,7 @@ class EdgeConfiguration {
             String configured = environment.getProperty(property, "");
             if (!configured.isBlank()) {
                 log.info("Usage reports and the fallback carry {}", property);
-                return configured.strip();
+                return UsageReporting.longEnough(property, configured.strip());
             }
         }
         Path dataDir = Path.of(environment.getProperty("latchkey.data-dir", "data"));

@@ -7,6 +7,7 @@ import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.servlet.NoHandlerFoundException;
 import org.springframework.web.servlet.resource.NoResourceFoundException;
 
 /**
@@ -23,7 +24,7 @@ class UnknownPathAdvice {
             + GatewayRoutes.AUTHORIZE + ", " + GatewayRoutes.EXT_AUTHZ + " and the edge's health and metrics under "
             + "/actuator only.");
 
-    @ExceptionHandler(NoResourceFoundException.class)
+    @ExceptionHandler({NoResourceFoundException.class, NoHandlerFoundException.class})
     void notFound(HttpServletResponse response) throws IOException {
         response.setHeader("Cache-Control", "no-store");
         HttpVerdict.write(response, 404, HttpVerdict.PROBLEM_JSON, NOT_FOUND);

@@ -22,6 +22,7 @@ import java.time.Duration;
 public final class UsageReporting implements UsageRecorder, AutoCloseable {
 
     private static final Duration FLUSH_INTERVAL = Duration.ofSeconds(1);
+    private static final int MIN_TOKEN_LENGTH = 16;
     private static final Duration SHUTDOWN_BUDGET = Duration.ofSeconds(10);
 
     private final UsageCounter counter;
@@ -50,13 +51,25 @@ public final class UsageReporting implements UsageRecorder, AutoCloseable {
                 FLUSH_INTERVAL, SHUTDOWN_BUDGET));
     }
 
-    /** The usage token as reports send it; refused, saying where to find it, when there is none. */
+    /**
+     * The usage token as reports send it; refused, saying where to find it, when there is none, and when it is shorter
+     * than the services take one (without its value).
+     */
     public static String requiredToken(String usageToken) {
         if (usageToken == null || usageToken.isBlank()) {
             throw new IllegalArgumentException("the installation's usage token is required (latchkey.usage.token; "
                     + "bin/latchkey keeps it in the file usage-token of its data directory)");
         }
-        return usageToken.strip();
+        return longEnough("latchkey.usage.token", usageToken.strip());
+    }
+
+    /** {@code token}, set as {@code property}, when it is as long as the services take a token; never its value. */
+    static String longEnough(String property, String token) {
+        if (token.length() < MIN_TOKEN_LENGTH) {
+            throw new IllegalArgumentException(property + " must be at least " + MIN_TOKEN_LENGTH
+                    + " characters, as the command and query sides take it");
+        }
+        return token;
     }
 
     /** As {@link UsageRecorder#record}; a URI whose path holds a key is counted without it, as the edge counts one. */

@@ -1,6 +1,7 @@
 package io.latchkey.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,5 +46,12 @@ class EdgeTokenTest {
                 .isEqualTo("configured-operator-0123");
         assertThat(edgeToken("latchkey.usage.token", " configured-usage-0123 ", "latchkey.operator-token",
                 "configured-operator-0123")).isEqualTo("configured-usage-0123");
+    }
+
+    @Test
+    void aConfiguredTokenShorterThanTheServicesTakeStopsTheStartWithoutItsValue() {
+        assertThatThrownBy(() -> edgeToken("latchkey.usage.token", "shorttok12"))
+                .hasMessageContaining("latchkey.usage.token must be at least 16 characters")
+                .message().doesNotContain("shorttok12");
     }
 }

@@ -195,7 +195,7 @@ class EnvoyConfigTest {
     @Test
     void pathsAnUpstreamCouldRouteElsewhereAndKeysInUncheckedUrlsAreRefusedUncheckedKeysNeverForwarded() {
         String key = "lk_live_" + "aB3".repeat(16) + "c";
-        for (String path : List.of("/public/..;/orders/1", "/orders/a\\b", "/public/a%5Cb", "/public/a%5cb")) {
+        for (String path : List.of("/public/..;/orders/1", "/orders/..;/x")) {
             assertThat(refusal(routeFor(path, Map.of()))).as(path).contains("dot segment");
         }
         for (String url : List.of("/public/x?api_key=" + key, "/public/x?k=LK_live_x", "/public/x?a=1&k=%6Ck_x",
@@ -216,6 +216,15 @@ class EnvoyConfigTest {
                 .getRequestHeadersToRemoveList()).doesNotContain("authorization");
         assertThat(extAuthzDisabledOn(routeFor("/orders/1?api_key=" + key, Map.of()))).as("the edge refuses it")
                 .isFalse();
+    }
+
+    @Test
+    void theRuntimeTakesTheKeyMatchersRegexPrograms() {
+        // Envoy refuses a regex whose RE2 program is larger than this (100 by default); the key matchers' are 636.
+        var layer = bootstrap.getLayeredRuntime().getLayersList().stream().filter(l -> l.hasStaticLayer()).findFirst()
+                .orElseThrow(() -> new AssertionError("no static runtime layer"));
+        assertThat(layer.getStaticLayer().getFieldsMap().get("re2.max_program_size.error_level").getNumberValue())
+                .isGreaterThanOrEqualTo(1000);
     }
 
     @Test

@@ -4,7 +4,9 @@ import io.latchkey.command.ApiKey;
 import io.latchkey.command.ExpireApiKeyCommand;
 import io.latchkey.support.security.Caller;
 import io.latchkey.support.web.RequestContext;
+import io.latchkey.validator.spring.Settings;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -12,6 +14,7 @@ import org.axonframework.commandhandling.GenericCommandMessage;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
@@ -30,7 +33,10 @@ class ExpirySweep {
     private final CommandGateway gateway;
     private final Clock clock;
 
-    ExpirySweep(ExpirySchedule schedule, CommandGateway gateway, Clock clock) {
+    /** {@code sweepInterval} is checked here: Spring's scheduler refuses one that is not positive without its name. */
+    ExpirySweep(ExpirySchedule schedule, CommandGateway gateway, Clock clock,
+                @Value("${latchkey.expiry.sweep-interval:5s}") Duration sweepInterval) {
+        Settings.positive("latchkey.expiry.sweep-interval", sweepInterval);
         this.schedule = schedule;
         this.gateway = gateway;
         this.clock = clock;

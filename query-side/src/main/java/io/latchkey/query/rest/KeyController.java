@@ -12,6 +12,7 @@ import io.latchkey.support.events.EventWindows;
 import io.latchkey.support.web.Ids;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.support.web.RequestContext;
+import io.latchkey.validator.spring.Settings;
 import jakarta.servlet.http.HttpServletResponse;
 import java.time.Clock;
 import java.time.Instant;
@@ -66,13 +67,10 @@ class KeyController {
         this.clock = clock;
         this.current = current;
         this.usageReads = usageReads;
-        this.pastQueries = new Places(maxAsOfQueries, "too-many-as-of-queries",
+        this.pastQueries = new Places(Settings.atLeast("latchkey.key-as-of.max-queries", maxAsOfQueries, 1),
+                "too-many-as-of-queries",
                 "Too many past states are being read; ask again shortly.");
-        if (maxAsOfEvents < 1) {
-            throw new IllegalArgumentException("latchkey.key-as-of.max-events must be at least 1, got "
-                    + maxAsOfEvents);
-        }
-        this.maxAsOfEvents = maxAsOfEvents;
+        this.maxAsOfEvents = Settings.atLeast("latchkey.key-as-of.max-events", maxAsOfEvents, 1);
     }
 
     /**

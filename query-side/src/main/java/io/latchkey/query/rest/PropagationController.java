@@ -9,6 +9,7 @@ import io.latchkey.support.web.RequestContext;
 import io.latchkey.support.web.ProblemException;
 import io.latchkey.validator.hazelcast.ReplicaProbe;
 import io.latchkey.validator.hazelcast.ReplicaProbe.MemberState;
+import io.latchkey.validator.spring.Settings;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -61,7 +62,8 @@ class PropagationController {
         this.eventStore = eventStore;
         this.hazelcast = hazelcast;
         this.clock = clock;
-        this.waiting = new Places(maxWaiting, "too-many-waiting",
+        this.waiting = new Places(Settings.atLeast("latchkey.propagation.max-waiting", maxWaiting, 0),
+                "too-many-waiting",
                 "Too many propagation checks are waiting; ask again later, or without wait.");
     }
 

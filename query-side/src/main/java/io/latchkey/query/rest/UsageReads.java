@@ -3,6 +3,7 @@ package io.latchkey.query.rest;
 import io.latchkey.query.KeyUsageProjection;
 import io.latchkey.support.security.Caller;
 import io.latchkey.support.web.ProblemException;
+import io.latchkey.validator.spring.Settings;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,8 +44,9 @@ class UsageReads {
                @Value("${latchkey.usage.max-queries:4}") int maxQueries) {
         this.usage = usage;
         this.clock = clock;
-        this.maxBuckets = maxBuckets;
-        this.queries = new Places(maxQueries, "too-many-usage-queries",
+        this.maxBuckets = Settings.atLeast("latchkey.usage.max-buckets", maxBuckets, 1);
+        this.queries = new Places(Settings.atLeast("latchkey.usage.max-queries", maxQueries, 1),
+                "too-many-usage-queries",
                 "Too many usage queries are running; ask again shortly.");
     }
 

@@ -1,5 +1,6 @@
 package io.latchkey.support.store;
 
+import io.latchkey.validator.spring.Settings;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -44,6 +45,11 @@ public record StoreProperties(boolean serve, String host, int port, Duration fet
         unavailableAfter = unavailableAfter == null ? Duration.ofSeconds(2) : unavailableAfter;
         readTimeout = readTimeout == null ? Duration.ofSeconds(10) : readTimeout;
         minFreeSpace = minFreeSpace == null ? DEFAULT_MIN_FREE_SPACE : minFreeSpace;
+        Settings.positive("latchkey.store.fetch-delay", fetchDelay);
+        if (minFreeSpace.isNegative()) {
+            throw new IllegalArgumentException("latchkey.store.min-free-space must not be negative, got "
+                    + minFreeSpace);
+        }
         if (unavailableAfter.isNegative() || readTimeout.isNegative()) {
             throw new IllegalArgumentException("latchkey.store.unavailable-after and latchkey.store.read-timeout "
                     + "must not be negative, not " + unavailableAfter + " and " + readTimeout);

@@ -128,8 +128,8 @@ public final class RedisLink implements AutoCloseable {
         Objects.requireNonNull(budget, "budget is required: how long a decision may wait for Redis");
         Objects.requireNonNull(pause, "pause is required: the longest time to stay away from Redis after a failure");
         if (budget.isNegative() || budget.isZero() || pause.isNegative() || pause.isZero()) {
-            throw new IllegalArgumentException("The Redis budget and pause must be positive, not " + budget + " and "
-                    + pause);
+            throw new IllegalArgumentException("The Redis budget and pause (latchkey.rate-limit.redis-budget and "
+                    + ".redis-pause) must be positive, not " + budget + " and " + pause);
         }
         Duration timeout = budget.multipliedBy(2).compareTo(COMMAND_TIMEOUT) > 0 ? budget.multipliedBy(2)
                 : COMMAND_TIMEOUT;
