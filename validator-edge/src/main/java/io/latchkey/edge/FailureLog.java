@@ -37,6 +37,13 @@ final class FailureLog {
     /** Counts a failed call, and logs {@code message} at WARN unless its reason was logged less than a minute ago. */
     synchronized void failed(String reason, String message, Object... arguments) {
         long now = millis.getAsLong();
+        // After a quiet minute (no call at all: the other service may have come back unasked) a failure begins a run
+        // of its own, or the health would say calls fail since a run long over (an edge asks its fallback only while
+        // its replica is not current).
+        if (failed > 0 && now - lastFailed >= QUIET_MILLIS) {
+            failed = 0;
+            runLogged = false;
+        }
         if (failed == 0) {
             failingSince = now;
         }
