@@ -119,9 +119,8 @@ final class GatewayRoutes {
             // The client's own URL comes in the gateway's X-Original-URI; a key there is refused as in ours. A space
             // keeps the two paths apart: no key spans it.
             String originalUri = header.apply("X-Original-URI");
-            String originalQuery = PresentedKey.queryOf(originalUri);
-            String checkedQuery = originalQuery == null ? query
-                    : query == null ? originalQuery : query + "&" + originalQuery;
+            String afterPath = PresentedKey.afterPathOf(originalUri);
+            String checkedQuery = afterPath == null ? query : query == null ? afterPath : query + "&" + afterPath;
             String checkedPath = originalUri == null ? path : path + " " + PresentedKey.pathOf(originalUri);
             // A blank X-Required-Scope asks for no scope, as an absent one does.
             String requiredScope = header.apply("X-Required-Scope");

@@ -243,6 +243,8 @@ class AuthorizeEndpointTest {
         assertThat(authorizePath("/authorize?api_key=" + key).statusCode()).isEqualTo(400);
         assertThat(authorize("Authorization", "Bearer " + key, "X-API-Key", key).statusCode()).isEqualTo(400);
         assertThat(authorize("Authorization", "Bearer " + key, "X-Required-Scope", "delete").statusCode()).isEqualTo(400);
+        assertThat(authorize("Authorization", "Bearer " + key, "X-Original-URI", "/orders/1#" + key).statusCode())
+                .as("a key in the client's fragment").isEqualTo(400);
         // Off the routes too: Spring's 404 for an unknown path repeated the path, and with it the key.
         for (String path : List.of("/authorize/" + key, "/nothing/here/" + key, "/nothing?k=" + key)) {
             for (int listener : List.of(port, gateway.port())) {

@@ -158,14 +158,16 @@ public record PresentedKey(String key, boolean ambiguous) {
         return uri.length();
     }
 
-    /** The query of a request URI as a gateway reports it ({@code X-Original-URI}), or null when it has none. */
-    public static String queryOf(String uri) {
+    /**
+     * What follows the path of a request URI as a gateway reports it ({@code X-Original-URI}): its query and fragment,
+     * where a key is refused as in a query string; null when it has neither. A fragment is no part of a request a
+     * browser sends, but other clients may, and a gateway passes it on.
+     */
+    public static String afterPathOf(String uri) {
         if (uri == null) {
             return null;
         }
-        int fragment = uri.indexOf('#');
-        String beforeFragment = fragment < 0 ? uri : uri.substring(0, fragment);
-        int question = beforeFragment.indexOf('?');
-        return question < 0 ? null : beforeFragment.substring(question + 1);
+        int end = pathEnd(uri);
+        return end == uri.length() ? null : uri.substring(end + 1);
     }
 }

@@ -77,12 +77,13 @@ class PresentedKeyTest {
     }
 
     @Test
-    void theQueryOfAnOriginalUriIsWhatFollowsTheQuestionMark() {
-        assertThat(PresentedKey.queryOf("/orders?api_key=lk_live_x#top")).isEqualTo("api_key=lk_live_x");
-        assertThat(PresentedKey.queryOf("/orders?")).isEmpty();
-        assertThat(PresentedKey.queryOf("/orders#a?b")).isNull();
-        assertThat(PresentedKey.queryOf("/orders")).isNull();
-        assertThat(PresentedKey.queryOf(null)).isNull();
+    void whatFollowsAnOriginalUrisPathIsItsQueryAndFragment() {
+        assertThat(PresentedKey.afterPathOf("/orders?api_key=lk_live_x#top")).isEqualTo("api_key=lk_live_x#top");
+        assertThat(PresentedKey.afterPathOf("/orders?")).isEmpty();
+        assertThat(PresentedKey.afterPathOf("/orders#lk_live_x")).isEqualTo("lk_live_x");
+        assertThat(PresentedKey.inQueryString(PresentedKey.afterPathOf("/orders/1#lk_live_x"))).isTrue();
+        assertThat(PresentedKey.afterPathOf("/orders")).isNull();
+        assertThat(PresentedKey.afterPathOf(null)).isNull();
     }
 
     /** An empty header is no second key, whichever header it is: before, only an empty X-API-Key made it ambiguous. */
