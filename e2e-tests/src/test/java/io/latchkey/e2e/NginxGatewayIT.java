@@ -108,6 +108,12 @@ class NginxGatewayIT {
                                 proxy_pass http://my-api;
                             }
 
+                            location /any-upper/ {
+                                set $latchkey_scope ANY;
+                                include latchkey-protect.conf;
+                                proxy_pass http://my-api;
+                            }
+
                             location /public/ {""")
                 .replace("/var/log/nginx/access.log", conf.resolve("access.log").toAbsolutePath().toString()));
         Files.copy(docs.resolve("latchkey-protect.conf"), conf.resolve("latchkey-protect.conf"));
@@ -507,6 +513,7 @@ class NginxGatewayIT {
         assertThat(send("DELETE", "/any-key/x", "Authorization", "Bearer " + key).statusCode()).isEqualTo(200);
         assertThat(upstreamSaw).containsKey("/any-key/x");
         assertThat(get("/any-key/without-key").statusCode()).isEqualTo(401);
+        assertThat(get("/any-upper/x", "Authorization", "Bearer " + key).statusCode()).as("no scope").isEqualTo(400);
         assertThat(upstreamSaw).doesNotContainKey("/any-key/without-key");
     }
 

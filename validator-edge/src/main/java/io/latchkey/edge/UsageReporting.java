@@ -22,8 +22,9 @@ import java.time.Duration;
 public final class UsageReporting implements UsageRecorder, AutoCloseable {
 
     private static final Duration FLUSH_INTERVAL = Duration.ofSeconds(1);
-    private static final int MIN_TOKEN_LENGTH = 16;
     private static final Duration SHUTDOWN_BUDGET = Duration.ofSeconds(10);
+    /** As the command and query sides take a token (service-support's {@code OperatorToken.MIN_LENGTH}). */
+    private static final int MIN_TOKEN_LENGTH = 16;
 
     private final UsageCounter counter;
     private final UsageReporter reporter;

@@ -269,7 +269,7 @@ class AuthorizeEndpointTest {
 
     @Test
     @Order(2)
-    void aPathNothingAnswersIsA404ThatNeverRepeatsIt() throws Exception {
+    void whatSpringRefusesOnTheServicePortNeverRepeatsThePath() throws Exception {
         // Credentials no screen can tell from words: a user's own operator token, a generated one's random part.
         for (String segment : List.of("my-own-operator-token-2026", "lkop_" + "ab12".repeat(16), "c0ffee".repeat(10))) {
             for (String path : List.of("/" + segment, "/v1/keys/" + segment, "/actuator/" + segment)) {
@@ -281,6 +281,21 @@ class AuthorizeEndpointTest {
             }
         }
         assertThat(send(port, "/actuator/health").statusCode()).isNotEqualTo(404);
+
+        // A path that exists, asked with a method or an Accept it does not take: Spring's 405 and 406 repeated it too.
+        String token = "my-own-operator-token-2026";
+        for (HttpRequest request : List.of(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health/" + token))
+                        .POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/prometheus;" + token))
+                        .DELETE().build(),
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health/" + token))
+                        .header("Accept", "text/html").build())) {
+            HttpResponse<String> answer = http.send(request, HttpResponse.BodyHandlers.ofString());
+            assertThat(answer.statusCode()).as(request.toString()).isIn(404, 405, 406);
+            assertThat(answer.body()).as(request.toString()).doesNotContain(token).doesNotContain("instance")
+                    .contains("\"status\":" + answer.statusCode());
+        }
     }
 
     @Test

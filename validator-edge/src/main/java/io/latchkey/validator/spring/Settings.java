@@ -28,10 +28,10 @@ public final class Settings {
         return atLeast(name, value, min);
     }
 
-    /** {@code value}, when it is longer than nothing. */
+    /** {@code value}, when it is longer than nothing; null is a setting given empty. */
     public static Duration positive(String name, Duration value) {
-        if (value.isNegative() || value.isZero()) {
-            throw new IllegalArgumentException(name + " must be positive, got " + value);
+        if (value == null || value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive, got " + (value == null ? "nothing" : value));
         }
         return value;
     }

@@ -23,5 +23,7 @@ class SettingsTest {
                 .hasMessage("latchkey.c must be positive, got PT0S");
         assertThatThrownBy(() -> Settings.positive("latchkey.c", Duration.ofSeconds(-5)))
                 .hasMessage("latchkey.c must be positive, got PT-5S");
+        assertThatThrownBy(() -> Settings.positive("latchkey.c", null))
+                .hasMessage("latchkey.c must be positive, got nothing");
     }
 }
