@@ -150,6 +150,20 @@ class LatchkeyScriptIT {
         assertThat(Files.readString(repeppered)).contains("command-side exited during start-up")
                 .contains("not the one recorded at this installation's first start")
                 .contains("LATCHKEY_ACCEPT_NEW_PEPPER");
+
+        // A setting the edge cannot read: Spring Boot's account names it, where the last cause Java logged does not.
+        Path unreadable = workDir.resolve("unreadable-setting.out");
+        ProcessBuilder misconfigured = up(dataDir, unreadable, commandPort, queryPort, edgePort);
+        misconfigured.environment().put("LATCHKEY_EDGE_GATEWAYMAXCONNECTIONS", "abc");
+        Process stopped = misconfigured.start();
+        try {
+            assertThat(stopped.waitFor(240, TimeUnit.SECONDS)).as("bin/latchkey up with a bad setting ends").isTrue();
+        } finally {
+            kill(stopped);
+        }
+        assertThat(stopped.exitValue()).isNotZero();
+        assertThat(Files.readString(unreadable)).contains("edge exited during start-up")
+                .contains("latchkey.edge.gateway-max-connections");
     }
 
     @Test
