@@ -137,33 +137,32 @@ class LatchkeyScriptIT {
         assertThat(dataDir.resolve("latchkey.pid")).as("removed as it stops").doesNotExist();
 
         // Started again with another pepper than the first run's (none): refused, saying why.
-        Path repeppered = workDir.resolve("repeppered.out");
-        ProcessBuilder again = up(dataDir, repeppered, commandPort, queryPort, edgePort);
-        again.environment().put("LATCHKEY_PEPPER", "another-pepper-0123456789");
-        Process refused = again.start();
-        try {
-            assertThat(refused.waitFor(180, TimeUnit.SECONDS)).as("bin/latchkey up with another pepper ends").isTrue();
-        } finally {
-            kill(refused);
-        }
-        assertThat(refused.exitValue()).isNotZero();
-        assertThat(Files.readString(repeppered)).contains("command-side exited during start-up")
+        assertThat(failedUp(dataDir, workDir.resolve("repeppered.out"), 180, "LATCHKEY_PEPPER",
+                "another-pepper-0123456789")).contains("command-side exited during start-up")
                 .contains("not the one recorded at this installation's first start")
                 .contains("LATCHKEY_ACCEPT_NEW_PEPPER");
 
         // A setting the edge cannot read: Spring Boot's account names it, where the last cause Java logged does not.
-        Path unreadable = workDir.resolve("unreadable-setting.out");
-        ProcessBuilder misconfigured = up(dataDir, unreadable, commandPort, queryPort, edgePort);
-        misconfigured.environment().put("LATCHKEY_EDGE_GATEWAYMAXCONNECTIONS", "abc");
-        Process stopped = misconfigured.start();
-        try {
-            assertThat(stopped.waitFor(240, TimeUnit.SECONDS)).as("bin/latchkey up with a bad setting ends").isTrue();
-        } finally {
-            kill(stopped);
-        }
-        assertThat(stopped.exitValue()).isNotZero();
-        assertThat(Files.readString(unreadable)).contains("edge exited during start-up")
+        assertThat(failedUp(dataDir, workDir.resolve("unreadable-setting.out"), 240,
+                "LATCHKEY_EDGE_GATEWAYMAXCONNECTIONS", "abc")).contains("edge exited during start-up")
                 .contains("latchkey.edge.gateway-max-connections");
+    }
+
+    /**
+     * {@code bin/latchkey up} on the data directory and this test's ports, with one more setting, which must end it
+     * within {@code seconds} and with a status other than 0; what it said.
+     */
+    private String failedUp(Path dataDir, Path output, int seconds, String name, String value) throws Exception {
+        ProcessBuilder builder = up(dataDir, output, commandPort, queryPort, edgePort);
+        builder.environment().put(name, value);
+        Process script = builder.start();
+        try {
+            assertThat(script.waitFor(seconds, TimeUnit.SECONDS)).as("bin/latchkey up with %s ends", name).isTrue();
+        } finally {
+            kill(script);
+        }
+        assertThat(script.exitValue()).isNotZero();
+        return Files.readString(output);
     }
 
     @Test
