@@ -10,17 +10,25 @@ import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyScopesChangedEvent;
 import io.latchkey.api.DeveloperRateLimitChangedEvent;
+import io.latchkey.api.KeyStatus;
 import io.latchkey.api.RateLimit;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
 import io.latchkey.query.ReplicaSnapshot.DeveloperDefault;
 import io.latchkey.validator.hazelcast.ReplicaWriter;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.UnaryOperator;
+import java.util.function.Function;
+import java.util.stream.Stream;
 import org.axonframework.config.ProcessingGroup;
+import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.EventHandler;
 import org.axonframework.eventhandling.SequenceNumber;
 import org.slf4j.Logger;
@@ -88,44 +96,74 @@ public class ActiveKeyReplicaProjection {
 
     @EventHandler
     void on(ApiKeyCreatedEvent event, @SequenceNumber long sequence) {
-        if (!keys.containsKey(event.keyId())) {
-            publish(event.keyId(), ReplicaKeyState.created(event, sequence));
-        }
+        apply(event.keyId(), event, sequence);
     }
 
     @EventHandler
     void on(ApiKeyScopesChangedEvent event, @SequenceNumber long sequence) {
-        apply(event.keyId(), sequence, key -> key.withScopes(event.scopes(), sequence));
+        apply(event.keyId(), event, sequence);
     }
 
     @EventHandler
     void on(ApiKeyRotatedEvent event, @SequenceNumber long sequence) {
-        apply(event.keyId(), sequence, key -> key.rotated(event, sequence));
+        apply(event.keyId(), event, sequence);
     }
 
     @EventHandler
     void on(ApiKeyRenewedEvent event, @SequenceNumber long sequence) {
-        apply(event.keyId(), sequence, key -> key.renewed(event.expiresAt(), sequence));
+        apply(event.keyId(), event, sequence);
     }
 
     @EventHandler
     void on(ApiKeyRateLimitChangedEvent event, @SequenceNumber long sequence) {
-        apply(event.keyId(), sequence, key -> key.withRateLimit(event.rateLimit(), sequence));
+        apply(event.keyId(), event, sequence);
     }
 
     @EventHandler
     void on(ApiKeyQuotaChangedEvent event, @SequenceNumber long sequence) {
-        apply(event.keyId(), sequence, key -> key.withMonthlyQuota(event.requestsPerMonth(), sequence));
+        apply(event.keyId(), event, sequence);
     }
 
     @EventHandler
     void on(ApiKeyRevokedEvent event, @SequenceNumber long sequence) {
-        apply(event.keyId(), sequence, key -> key.revoked(sequence));
+        apply(event.keyId(), event, sequence);
     }
 
     @EventHandler
     void on(ApiKeyExpiredEvent event, @SequenceNumber long sequence) {
-        apply(event.keyId(), sequence, key -> key.expired(sequence));
+        apply(event.keyId(), event, sequence);
+    }
+
+    /**
+     * A key's state after one of its events: {@code key} itself for an event it already holds (one read again), an
+     * event before the key's creation or one of a type the replica does not fold; null before the key exists.
+     */
+    static ReplicaKeyState fold(ReplicaKeyState key, Object event, long sequence) {
+        if (key == null) {
+            return event instanceof ApiKeyCreatedEvent created ? ReplicaKeyState.created(created, sequence) : null;
+        }
+        if (sequence <= key.version()) {
+            return key;
+        }
+        if (event instanceof ApiKeyScopesChangedEvent changed) {
+            return key.withScopes(changed.scopes(), sequence);
+        }
+        if (event instanceof ApiKeyRotatedEvent rotated) {
+            return key.rotated(rotated, sequence);
+        }
+        if (event instanceof ApiKeyRenewedEvent renewed) {
+            return key.renewed(renewed.expiresAt(), sequence);
+        }
+        if (event instanceof ApiKeyRateLimitChangedEvent changed) {
+            return key.withRateLimit(changed.rateLimit(), sequence);
+        }
+        if (event instanceof ApiKeyQuotaChangedEvent changed) {
+            return key.withMonthlyQuota(changed.requestsPerMonth(), sequence);
+        }
+        if (event instanceof ApiKeyRevokedEvent) {
+            return key.revoked(sequence);
+        }
+        return event instanceof ApiKeyExpiredEvent ? key.expired(sequence) : key;
     }
 
     /**
@@ -141,7 +179,7 @@ public class ActiveKeyReplicaProjection {
     }
 
     @EventHandler
-    void on(DeveloperRateLimitChangedEvent event, @SequenceNumber long sequence) {
+    synchronized void on(DeveloperRateLimitChangedEvent event, @SequenceNumber long sequence) {
         DeveloperDefault current = developerDefaults.get(event.developerId());
         if (current == null || sequence > current.version()) {
             changeDefault(new DeveloperDefault(event.developerId(), event.rateLimit(), sequence));
@@ -163,10 +201,12 @@ public class ActiveKeyReplicaProjection {
         snapshot.defaultChanged(newDefault);
     }
 
-    private void apply(String keyId, long sequence, UnaryOperator<ReplicaKeyState> transition) {
+    /** Synchronized with {@link #repair}, which replaces states this reads. */
+    private synchronized void apply(String keyId, Object event, long sequence) {
         ReplicaKeyState current = keys.get(keyId);
-        if (current != null && sequence > current.version()) {
-            publish(keyId, transition.apply(current));
+        ReplicaKeyState next = fold(current, event, sequence);
+        if (next != current) {
+            publish(keyId, next);
         }
     }
 
@@ -209,6 +249,70 @@ public class ActiveKeyReplicaProjection {
                 view.scopes(), view.expiresAt(), null, view.status(), view.version(), rateLimit,
                 developerDefault == null ? 0 : developerDefault.version(),
                 view.monthlyQuota() == null ? 0 : view.monthlyQuota()));
+    }
+
+    /**
+     * Puts in place of what this projection folded for these developers and keys what the event log holds for them
+     * now, in memory and in the map, whatever the versions; returns how many entries it wrote. A crash of the embedded
+     * store can take back events that were folded already, and the events appended after it reuse their sequence
+     * numbers, so the versions alone would keep, at every edge, a state the log no longer holds (ReplicaCrashRepair).
+     * A hash the log no longer gives a key (the secret of a rotation or create the crash took back, never answered to
+     * anyone) is left as a REVOKED tombstone. {@code log} reads a stream's events from its first; it is read under
+     * this projection's lock, which the handlers take too, so no event is applied in between.
+     */
+    synchronized int repair(Collection<String> developerIds, Collection<String> keyIds,
+                            Function<String, Stream<? extends DomainEventMessage<?>>> log) {
+        Set<String> keysToRepair = new LinkedHashSet<>(keyIds);
+        for (String developerId : developerIds) {
+            DeveloperDefault held = developerDefaults.get(developerId);
+            DeveloperDefault logged = log.apply(developerId)
+                    .filter(event -> event.getPayload() instanceof DeveloperRateLimitChangedEvent)
+                    .map(event -> new DeveloperDefault(developerId,
+                            ((DeveloperRateLimitChangedEvent) event.getPayload()).rateLimit(), event.getSequenceNumber()))
+                    .reduce((earlier, later) -> later).orElse(null);
+            if (!Objects.equals(held, logged)) {
+                if (logged == null) {
+                    developerDefaults.remove(developerId);
+                } else {
+                    developerDefaults.put(developerId, logged);
+                }
+                keys.forEach((keyId, state) -> {
+                    if (state.developerId().equals(developerId)) {
+                        keysToRepair.add(keyId);
+                    }
+                });
+            }
+        }
+        int written = 0;
+        for (String keyId : keysToRepair) {
+            ReplicaKeyState logged = null;
+            Iterator<? extends DomainEventMessage<?>> events = log.apply(keyId).iterator();
+            while (events.hasNext()) {
+                DomainEventMessage<?> event = events.next();
+                logged = fold(logged, event.getPayload(), event.getSequenceNumber());
+            }
+            Map<KeyHash, ActiveKeyEntry> entries = logged == null ? Map.of() : entries(keyId, logged,
+                    developerDefaults.get(logged.developerId()));
+            for (Map.Entry<KeyHash, ActiveKeyEntry> entry : entries.entrySet()) {
+                written += writer.overwrite(entry.getKey(), entry.getValue()) ? 1 : 0;
+            }
+            ReplicaKeyState held = keys.get(keyId);
+            if (held != null) {
+                for (Map.Entry<KeyHash, ActiveKeyEntry> lost : entries(keyId, held, null).entrySet()) {
+                    ActiveKeyEntry entry = lost.getValue();
+                    if (!entries.containsKey(lost.getKey())) {
+                        written += writer.overwrite(lost.getKey(), entry.withState(entry.scopes(), entry.expiresAt(),
+                                KeyStatus.REVOKED, entry.version(), entry.rateLimit())) ? 1 : 0;
+                    }
+                }
+            }
+            if (logged == null) {
+                keys.remove(keyId);
+            } else {
+                keys.put(keyId, logged);
+            }
+        }
+        return written;
     }
 
     private int write(String keyId, ReplicaKeyState state) {

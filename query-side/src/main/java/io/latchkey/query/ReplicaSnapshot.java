@@ -11,10 +11,12 @@ import io.latchkey.api.RateLimit;
 import io.latchkey.support.store.StoreStart;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -89,6 +91,26 @@ class ReplicaSnapshot implements AutoCloseable {
     private long savedPosition;
     /** Set once the store's crashes grew: this process saves nothing more. */
     private volatile boolean stopped;
+    /** The store's crashes as the last save read them. */
+    private long crashesSeen;
+    /**
+     * Keys and developers changed since a save last read the crashes unchanged, and in the period before: a crash
+     * takes back what the store accepted in its last second, so what it may have taken back is among them.
+     */
+    private volatile Set<String> touchedKeys = ConcurrentHashMap.newKeySet();
+    private volatile Set<String> touchedKeysBefore = Set.of();
+    private volatile Set<String> touchedDevelopers = ConcurrentHashMap.newKeySet();
+    private volatile Set<String> touchedDevelopersBefore = Set.of();
+    /** Touched before a crash this process saw, until a repair of them succeeds; guarded by this. */
+    private final Set<String> suspectKeys = new HashSet<>();
+    private final Set<String> suspectDevelopers = new HashSet<>();
+    private CrashRepair crashRepair = (developerIds, keyIds) -> 0;
+
+    /** Puts what the event log now holds for these developers and keys into the replica; returns entries written. */
+    @FunctionalInterface
+    interface CrashRepair {
+        int repair(Set<String> developerIds, Set<String> keyIds);
+    }
 
     /** A key's state as saved; {@code version} is the state's, which a save only ever raises. */
     record SavedKey(@Id String keyId, ReplicaKeyState state, long version) {
@@ -115,6 +137,7 @@ class ReplicaSnapshot implements AutoCloseable {
         saved.position().ifPresent(position -> tokens.initializeTokenSegments(ActiveKeyReplicaProjection.GROUP, 1,
                 new GlobalSequenceTrackingToken(position)));
         this.savedPosition = saved.position().orElse(-1);
+        this.crashesSeen = crashes;
         // Its own thread: Spring's scheduler thread runs the replica's caught-up publisher, which must not wait.
         this.saver = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "latchkey-replica-snapshot");
@@ -208,13 +231,23 @@ class ReplicaSnapshot implements AutoCloseable {
                 : OptionalLong.of(position.get("position", Number.class).longValue());
     }
 
+    /**
+     * What a save does once it sees the store's crashes grow: repair what this process changed in the seconds before,
+     * which the crash may have taken back. Until it is given, nothing is repaired.
+     */
+    synchronized void onStoreCrash(CrashRepair repair) {
+        this.crashRepair = repair;
+    }
+
     void keyChanged(String keyId, ReplicaKeyState state) {
+        touchedKeys.add(keyId);
         if (!stopped) {
             changedKeys.merge(keyId, state, newer(ReplicaKeyState::version));
         }
     }
 
     void defaultChanged(DeveloperDefault changed) {
+        touchedDevelopers.add(changed.developerId());
         if (!stopped) {
             changedDefaults.merge(changed.developerId(), changed, newer(DeveloperDefault::version));
         }
@@ -232,15 +265,32 @@ class ReplicaSnapshot implements AutoCloseable {
      * collections no start reads again.
      */
     synchronized void save() {
-        if (saved != null || stopped) {
+        if (saved != null) {
             return;
         }
-        if (StoreStart.of(mongo.getDb()).crashes() != crashes) {
-            stopped = true;
-            changedKeys.clear();
-            changedDefaults.clear();
-            log.warn("The embedded store crashed, which may have taken back events this query side had already "
-                    + "folded: it saves no more replica snapshot, and its next start replays the event log");
+        long seen = StoreStart.of(mongo.getDb()).crashes();
+        Set<String> keysBefore = touchedKeysBefore;
+        Set<String> developersBefore = touchedDevelopersBefore;
+        touchedKeysBefore = touchedKeys;
+        touchedKeys = ConcurrentHashMap.newKeySet();
+        touchedDevelopersBefore = touchedDevelopers;
+        touchedDevelopers = ConcurrentHashMap.newKeySet();
+        if (seen != crashesSeen) {
+            crashesSeen = seen;
+            suspectKeys.addAll(keysBefore);
+            suspectKeys.addAll(touchedKeysBefore);
+            suspectDevelopers.addAll(developersBefore);
+            suspectDevelopers.addAll(touchedDevelopersBefore);
+            if (!stopped) {
+                stopped = true;
+                changedKeys.clear();
+                changedDefaults.clear();
+                log.warn("The embedded store crashed, which may have taken back events this query side had already "
+                        + "folded: it saves no more replica snapshot, and its next start replays the event log");
+            }
+        }
+        repairSuspects();
+        if (stopped) {
             return;
         }
         OptionalLong applied = applied();
@@ -254,6 +304,22 @@ class ReplicaSnapshot implements AutoCloseable {
                     new ReplaceOptions().upsert(true));
             savedPosition = applied.getAsLong();
         }
+    }
+
+    /**
+     * Reads again from the event log what this process changed before a crash it saw, and puts it into the replica;
+     * what fails (the store away again) is tried at the next save.
+     */
+    private void repairSuspects() {
+        if (suspectKeys.isEmpty() && suspectDevelopers.isEmpty()) {
+            return;
+        }
+        int written = crashRepair.repair(Set.copyOf(suspectDevelopers), Set.copyOf(suspectKeys));
+        log.info("Read {} keys and {} developers changed before the embedded store's crash again from the event log: "
+                + "{} replica entries differed from it and were rewritten", suspectKeys.size(),
+                suspectDevelopers.size(), written);
+        suspectKeys.clear();
+        suspectDevelopers.clear();
     }
 
     /**

@@ -74,6 +74,20 @@ public final class ReplicaWriter {
     }
 
     /**
+     * Writes {@code entry} for {@code hash} whatever the map holds, unless it holds just that: for a writer that found
+     * the map holding what the event log no longer does (a crash of the embedded store took back events it had
+     * written), where the rule of {@link #write} would keep it.
+     */
+    public boolean overwrite(KeyHash hash, ActiveKeyEntry entry) {
+        awaitLocalCopy();
+        if (entry.equals(read(hash))) {
+            return false;
+        }
+        entries.put(hash, entry.toBytes());
+        return true;
+    }
+
+    /**
      * Writes many entries in one replication round, with the same rule as {@link #write}; for rebuilds and bulk
      * loads, where single puts would cost a round of replication each.
      */
