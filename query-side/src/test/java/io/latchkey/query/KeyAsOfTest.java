@@ -17,6 +17,9 @@ import io.latchkey.api.ApiKeyScopesChangedEvent;
 import io.latchkey.api.DeveloperRateLimitChangedEvent;
 import io.latchkey.api.DeveloperRegisteredEvent;
 import io.latchkey.api.RateLimit;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -187,6 +190,26 @@ class KeyAsOfTest extends QuerySideTestSupport {
         Response unknown = get("/v1/keys/" + UUID.randomUUID() + "?asOf=" + at(59));
         assertThat(unknown.status()).isEqualTo(404);
         assertThat(unknown.body().get("type").asText()).endsWith("/not-found");
+    }
+
+    /**
+     * Tomcat drops a parameter it cannot read and keeps the rest: {@code asOf=<instant>%ZZ} answered the key as it is
+     * now, a cursor ending in a lone {@code %} the first page, both 200.
+     */
+    @Test
+    void aQueryTheServiceCannotReadWholeIsRefusedRatherThanAnsweredAsIfNeverAsked() throws IOException {
+        IssuedKey key = created(developer(), 60, null);
+        for (String target : List.of("?asOf=" + at(90) + "%ZZ", "?as%ZZOf=" + at(90), "/history?after=abc%",
+                "/history?limit=%2", "/usage?=x")) {
+            try (Socket socket = new Socket("127.0.0.1", port)) {
+                socket.setSoTimeout(10_000);
+                socket.getOutputStream().write(("GET /v1/keys/" + key.keyId() + target + " HTTP/1.1\r\nHost: query"
+                        + "\r\nConnection: close\r\nAuthorization: Bearer " + OPERATOR_TOKEN + "\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(answer).as(target).startsWith("HTTP/1.1 400").contains("/malformed-query");
+            }
+        }
     }
 
     @Test
