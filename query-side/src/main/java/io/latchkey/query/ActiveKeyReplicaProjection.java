@@ -264,18 +264,7 @@ public class ActiveKeyReplicaProjection {
                             Function<String, Stream<? extends DomainEventMessage<?>>> log) {
         Set<String> keysToRepair = new LinkedHashSet<>(keyIds);
         for (String developerId : developerIds) {
-            DeveloperDefault held = developerDefaults.get(developerId);
-            DeveloperDefault logged = log.apply(developerId)
-                    .filter(event -> event.getPayload() instanceof DeveloperRateLimitChangedEvent)
-                    .map(event -> new DeveloperDefault(developerId,
-                            ((DeveloperRateLimitChangedEvent) event.getPayload()).rateLimit(), event.getSequenceNumber()))
-                    .reduce((earlier, later) -> later).orElse(null);
-            if (!Objects.equals(held, logged)) {
-                if (logged == null) {
-                    developerDefaults.remove(developerId);
-                } else {
-                    developerDefaults.put(developerId, logged);
-                }
+            if (repairDefault(developerId, log.apply(developerId).iterator())) {
                 keys.forEach((keyId, state) -> {
                     if (state.developerId().equals(developerId)) {
                         keysToRepair.add(keyId);
@@ -285,32 +274,58 @@ public class ActiveKeyReplicaProjection {
         }
         int written = 0;
         for (String keyId : keysToRepair) {
-            ReplicaKeyState logged = null;
-            Iterator<? extends DomainEventMessage<?>> events = log.apply(keyId).iterator();
-            while (events.hasNext()) {
-                DomainEventMessage<?> event = events.next();
-                logged = fold(logged, event.getPayload(), event.getSequenceNumber());
+            written += repairKey(keyId, log.apply(keyId).iterator());
+        }
+        return written;
+    }
+
+    /** True when the developer's default as its events have it differs from the one held, which it replaces. */
+    private boolean repairDefault(String developerId, Iterator<? extends DomainEventMessage<?>> events) {
+        DeveloperDefault logged = null;
+        while (events.hasNext()) {
+            DomainEventMessage<?> event = events.next();
+            if (event.getPayload() instanceof DeveloperRateLimitChangedEvent changed) {
+                logged = new DeveloperDefault(developerId, changed.rateLimit(), event.getSequenceNumber());
             }
-            Map<KeyHash, ActiveKeyEntry> entries = logged == null ? Map.of() : entries(keyId, logged,
-                    developerDefaults.get(logged.developerId()));
-            for (Map.Entry<KeyHash, ActiveKeyEntry> entry : entries.entrySet()) {
-                written += writer.overwrite(entry.getKey(), entry.getValue()) ? 1 : 0;
-            }
-            ReplicaKeyState held = keys.get(keyId);
-            if (held != null) {
-                for (Map.Entry<KeyHash, ActiveKeyEntry> lost : entries(keyId, held, null).entrySet()) {
-                    ActiveKeyEntry entry = lost.getValue();
-                    if (!entries.containsKey(lost.getKey())) {
-                        written += writer.overwrite(lost.getKey(), entry.withState(entry.scopes(), entry.expiresAt(),
-                                KeyStatus.REVOKED, entry.version(), entry.rateLimit())) ? 1 : 0;
-                    }
+        }
+        if (Objects.equals(developerDefaults.get(developerId), logged)) {
+            return false;
+        }
+        if (logged == null) {
+            developerDefaults.remove(developerId);
+        } else {
+            developerDefaults.put(developerId, logged);
+        }
+        return true;
+    }
+
+    /** Overwrites the key's entries with its state as {@code events} fold; tombstones the hashes they do not give. */
+    private int repairKey(String keyId, Iterator<? extends DomainEventMessage<?>> events) {
+        ReplicaKeyState logged = null;
+        while (events.hasNext()) {
+            DomainEventMessage<?> event = events.next();
+            logged = fold(logged, event.getPayload(), event.getSequenceNumber());
+        }
+        Map<KeyHash, ActiveKeyEntry> entries = logged == null ? Map.of()
+                : entries(keyId, logged, developerDefaults.get(logged.developerId()));
+        int written = 0;
+        for (Map.Entry<KeyHash, ActiveKeyEntry> entry : entries.entrySet()) {
+            written += writer.overwrite(entry.getKey(), entry.getValue()) ? 1 : 0;
+        }
+        ReplicaKeyState held = keys.get(keyId);
+        if (held != null) {
+            for (Map.Entry<KeyHash, ActiveKeyEntry> lost : entries(keyId, held, null).entrySet()) {
+                ActiveKeyEntry entry = lost.getValue();
+                if (!entries.containsKey(lost.getKey())) {
+                    written += writer.overwrite(lost.getKey(), entry.withState(entry.scopes(), entry.expiresAt(),
+                            KeyStatus.REVOKED, entry.version(), entry.rateLimit())) ? 1 : 0;
                 }
             }
-            if (logged == null) {
-                keys.remove(keyId);
-            } else {
-                keys.put(keyId, logged);
-            }
+        }
+        if (logged == null) {
+            keys.remove(keyId);
+        } else {
+            keys.put(keyId, logged);
         }
         return written;
     }
