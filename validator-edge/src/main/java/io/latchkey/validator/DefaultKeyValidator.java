@@ -31,7 +31,6 @@ final class DefaultKeyValidator implements KeyValidator {
     private final KeyHasher hasher;
     private final long fingerprint;
     /** Set once the command side was found to hash as this validator does; never asked again then. */
-    private volatile boolean samePepper;
     private final AtomicBoolean toldOtherPepper = new AtomicBoolean();
     private final Clock clock;
     private final Duration maxLag;
@@ -230,20 +229,19 @@ final class DefaultKeyValidator implements KeyValidator {
     }
 
     /**
-     * True unless the command side published a pepper fingerprint other than this validator's; says so once, and
-     * when the two agree again (the command side's pepper mended).
+     * True unless the command side published a pepper fingerprint other than this validator's, asked at every call (a
+     * read of a field): the installation's pepper may change under a validator that matched it. Says so once, and when
+     * the two agree again.
      */
     private boolean samePepper() {
-        if (samePepper) {
-            return true;
-        }
         KeyReplica.Hashing hashing = replica.hashing(fingerprint);
         if (hashing == KeyReplica.Hashing.SAME) {
-            samePepper = true;
-            if (toldOtherPepper.get()) {
+            if (toldOtherPepper.get() && toldOtherPepper.getAndSet(false)) {
                 log.info("This validator and the installation's command side now hash keys with the same pepper");
             }
-        } else if (hashing == KeyReplica.Hashing.OTHER && !toldOtherPepper.getAndSet(true)) {
+            return true;
+        }
+        if (hashing == KeyReplica.Hashing.OTHER && !toldOtherPepper.getAndSet(true)) {
             log.error("This validator hashes keys with another pepper than the installation's command side, so every "
                     + "key would be unknown to it: it decides none from its replica until the two have the same pepper "
                     + "(LATCHKEY_PEPPER, latchkey.pepper)");

@@ -1,10 +1,14 @@
 package io.latchkey.validator.hazelcast;
 
 import com.hazelcast.config.Config;
+import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import com.hazelcast.core.LifecycleService;
 import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryMergedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
 import com.hazelcast.replicatedmap.ReplicatedMap;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
@@ -86,7 +90,30 @@ public final class HazelcastKeyReplica implements KeyReplica {
         this.meta = ReplicaMaps.meta(hazelcast);
         this.heads = ReplicaMaps.heads(hazelcast);
         this.tombstones = MergeTombstones.of(hazelcast);
+        // A fingerprint published later (the installation's pepper changed) is seen as it is written: a validator that
+        // matched the old one must stop deciding. Registered before the first read, so no change falls in between.
+        meta.addEntryListener(new FingerprintListener(), ReplicaMaps.PEPPER_FINGERPRINT, true);
         readFingerprint();
+    }
+
+    /** Keeps {@link #publishedFingerprint} as the command side publishes it. */
+    private final class FingerprintListener implements EntryAddedListener<String, Long>,
+            EntryUpdatedListener<String, Long>, EntryMergedListener<String, Long> {
+
+        @Override
+        public void entryAdded(EntryEvent<String, Long> event) {
+            publishedFingerprint = event.getValue();
+        }
+
+        @Override
+        public void entryUpdated(EntryEvent<String, Long> event) {
+            publishedFingerprint = event.getValue();
+        }
+
+        @Override
+        public void entryMerged(EntryEvent<String, Long> event) {
+            publishedFingerprint = event.getValue();
+        }
     }
 
     /**
@@ -203,8 +230,9 @@ public final class HazelcastKeyReplica implements KeyReplica {
     }
 
     /**
-     * Never waits: until the published fingerprint was read equal to {@code fingerprint}, a read is started at most
-     * once a second and answers a later call, so that a command side whose pepper was mended is seen.
+     * Never waits: the published fingerprint as last read, or as a listener heard it change. While it is not {@code
+     * fingerprint}, a read is also started at most once a second and answers a later call, so that a command side whose
+     * pepper was mended is seen even should a change not be heard.
      */
     @Override
     public Hashing hashing(long fingerprint) {

@@ -118,6 +118,37 @@ class ReplicaReadinessTest {
     }
 
     /**
+     * The installation's pepper changed (accepted by its operator) while a validator with the old one ran: it had
+     * matched once and never looked again, so it went on admitting keys hashed with the old pepper, and answered every
+     * key made since as unknown, while it said it was current.
+     */
+    @Test
+    void aValidatorWhosePepperMatchedStopsDecidingOnceTheInstallationsPepperChanges() throws Exception {
+        try (LogCapture log = LogCapture.of("io.latchkey.validator.DefaultKeyValidator");
+             TestCluster cluster = new TestCluster()) {
+            HazelcastInstance writerMember = cluster.startMember();
+            ReplicaWriter writer = ReplicaWriter.of(writerMember);
+            cluster.keepCaughtUp(writer);
+            writer.publishPepperFingerprint(KeyHasher.forPepper("the-installations-pepper").fingerprint());
+            KeyValidator validator = KeyValidator.builder().replica(HazelcastKeyReplica.of(cluster.startMember()))
+                    .hasher(KeyHasher.forPepper("the-installations-pepper")).build();
+            await().atMost(Duration.ofSeconds(10)).until(validator::isCurrent);
+
+            writer.publishPepperFingerprint(KeyHasher.forPepper("the-installations-new-pepper").fingerprint());
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> !validator.isCurrent());
+            assertThat(validator.canDecide(KeyFormat.forEnvironment("live").generate())).isFalse();
+            assertThat(log.events()).singleElement().satisfies(event -> {
+                assertThat(event.getLevel()).isEqualTo(Level.ERROR);
+                assertThat(event.getFormattedMessage()).contains("another pepper");
+            });
+            writer.publishPepperFingerprint(KeyHasher.forPepper("the-installations-pepper").fingerprint());
+            await().atMost(Duration.ofSeconds(10)).until(validator::isCurrent);
+            assertThat(log.events()).hasSize(2);
+        }
+    }
+
+    /**
      * A request that asked canDecide just before its service shut the member down gets the answer of one that cannot
      * be decided, not Hazelcast's exception.
      */
