@@ -137,13 +137,19 @@ public class LatchkeyValidatorAutoConfiguration {
                 @Value("${latchkey.filter.resource:}") String resource,
                 @Value("${latchkey.filter.order:" + Ordered.LOWEST_PRECEDENCE + "}") int order,
                 @Value("${latchkey.filter.pass-cors-preflights:#{null}}") Boolean passCorsPreflights,
-                ObjectProvider<UsageRecorder> usage) {
+                ObjectProvider<UsageRecorder> usage, ObjectProvider<RateLimiter> rateLimiter) {
+            String[] patterns = FilterSettings.urlPatterns(Binder.get(environment)).orElseThrow();
+            // Off by default: the filter would admit what a key's limits or used-up quota refuse, and nothing would tell.
+            if (rateLimiter.getIfAvailable() == null) {
+                log.warn("latchkey.rate-limit.mode is off: the key filter on {} enforces no key's rate limit or "
+                        + "monthly quota", String.join(", ", patterns));
+            }
             boolean preflights = passCorsPreflights != null ? passCorsPreflights
                     : ClassUtils.isPresent("org.springframework.web.servlet.DispatcherServlet", null);
             FilterRegistrationBean<KeyAuthenticationFilter> registration = new FilterRegistrationBean<>(
                     new KeyAuthenticationFilter(validator, KeyAuthenticationFilter.readWriteScopes(resource),
                             preflights, usage.getIfAvailable()));
-            registration.addUrlPatterns(FilterSettings.urlPatterns(Binder.get(environment)).orElseThrow());
+            registration.addUrlPatterns(patterns);
             registration.setOrder(order);
             return registration;
         }

@@ -3,8 +3,10 @@ package io.latchkey.validator.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
 import com.hazelcast.core.Hazelcast;
 import io.latchkey.testing.LoopbackPorts;
+import io.latchkey.validator.LogCapture;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -82,5 +84,25 @@ class FilterSettingsTest {
                     assertThat(Hazelcast.getAllHazelcastInstances()).noneMatch(member ->
                             member.getConfig().getClusterName().equals(clusterName));
                 });
+    }
+
+    /** Limits are off by default: a filter that enforces none says so, where a used-up quota would pass unseen. */
+    @Test
+    void aFilterThatEnforcesNoLimitsSaysSoAtStart() {
+        int port = LoopbackPorts.free();
+        try (LogCapture log = LogCapture.of(LatchkeyValidatorAutoConfiguration.class.getName())) {
+            new ApplicationContextRunner()
+                    .withConfiguration(AutoConfigurations.of(LatchkeyValidatorAutoConfiguration.class,
+                            HazelcastAutoConfiguration.class))
+                    .withPropertyValues("latchkey.hazelcast.cluster-name=filter-" + UUID.randomUUID(),
+                            "latchkey.hazelcast.port=" + port, "latchkey.hazelcast.members=127.0.0.1:" + port,
+                            "latchkey.filter.url-patterns=/orders/*")
+                    .run(context -> assertThat(context).hasNotFailed());
+            assertThat(log.events()).anySatisfy(event -> {
+                assertThat(event.getLevel()).isEqualTo(Level.WARN);
+                assertThat(event.getFormattedMessage()).isEqualTo("latchkey.rate-limit.mode is off: the key filter "
+                        + "on /orders/* enforces no key's rate limit or monthly quota");
+            });
+        }
     }
 }
