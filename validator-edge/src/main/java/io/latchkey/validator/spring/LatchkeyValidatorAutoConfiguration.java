@@ -139,7 +139,7 @@ public class LatchkeyValidatorAutoConfiguration {
                 @Value("${latchkey.filter.pass-cors-preflights:#{null}}") Boolean passCorsPreflights,
                 ObjectProvider<UsageRecorder> usage, ObjectProvider<RateLimiter> rateLimiter) {
             String[] patterns = FilterSettings.urlPatterns(Binder.get(environment)).orElseThrow();
-            // Off by default: the filter would admit what a key's limits or used-up quota refuse, and nothing would tell.
+            // Off by default: the filter admits what a key's limits or used-up quota refuse, and nothing would tell.
             if (rateLimiter.getIfAvailable() == null) {
                 log.warn("latchkey.rate-limit.mode is off: the key filter on {} enforces no key's rate limit or "
                         + "monthly quota", String.join(", ", patterns));

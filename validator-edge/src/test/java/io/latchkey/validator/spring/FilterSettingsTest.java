@@ -5,17 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Level;
 import com.hazelcast.core.Hazelcast;
-import io.latchkey.testing.LoopbackPorts;
 import io.latchkey.validator.LogCapture;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.autoconfigure.hazelcast.HazelcastAutoConfiguration;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
-import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.core.env.StandardEnvironment;
 import org.springframework.core.env.SystemEnvironmentPropertySource;
 
@@ -69,14 +65,9 @@ class FilterSettingsTest {
 
     @Test
     void anApplicationWithAMisspeltFilterSettingDoesNotStart() {
-        int port = LoopbackPorts.free();
         String clusterName = "filter-" + UUID.randomUUID();
-        new ApplicationContextRunner()
-                .withConfiguration(AutoConfigurations.of(LatchkeyValidatorAutoConfiguration.class,
-                        HazelcastAutoConfiguration.class))
-                .withPropertyValues("latchkey.hazelcast.cluster-name=" + clusterName,
-                        "latchkey.hazelcast.port=" + port, "latchkey.hazelcast.members=127.0.0.1:" + port,
-                        "latchkey.filter.url-pattern=/orders/*")
+        ValidatorContexts.alone(clusterName)
+                .withPropertyValues("latchkey.filter.url-pattern=/orders/*")
                 .run(context -> {
                     assertThat(context).hasFailed().getFailure()
                             .hasStackTraceContaining("latchkey.filter.url-pattern]");
@@ -89,14 +80,9 @@ class FilterSettingsTest {
     /** Limits are off by default: a filter that enforces none says so, where a used-up quota would pass unseen. */
     @Test
     void aFilterThatEnforcesNoLimitsSaysSoAtStart() {
-        int port = LoopbackPorts.free();
         try (LogCapture log = LogCapture.of(LatchkeyValidatorAutoConfiguration.class.getName())) {
-            new ApplicationContextRunner()
-                    .withConfiguration(AutoConfigurations.of(LatchkeyValidatorAutoConfiguration.class,
-                            HazelcastAutoConfiguration.class))
-                    .withPropertyValues("latchkey.hazelcast.cluster-name=filter-" + UUID.randomUUID(),
-                            "latchkey.hazelcast.port=" + port, "latchkey.hazelcast.members=127.0.0.1:" + port,
-                            "latchkey.filter.url-patterns=/orders/*")
+            ValidatorContexts.alone("filter-" + UUID.randomUUID())
+                    .withPropertyValues("latchkey.filter.url-patterns=/orders/*")
                     .run(context -> assertThat(context).hasNotFailed());
             assertThat(log.events()).anySatisfy(event -> {
                 assertThat(event.getLevel()).isEqualTo(Level.WARN);
