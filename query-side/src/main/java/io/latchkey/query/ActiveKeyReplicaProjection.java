@@ -253,34 +253,38 @@ public class ActiveKeyReplicaProjection {
 
     /**
      * Puts in place of what this projection folded for these developers and keys what the event log holds for them
-     * now, in memory and in the map, whatever the versions; returns how many entries it wrote. A crash of the embedded
-     * store can take back events that were folded already, and the events appended after it reuse their sequence
-     * numbers, so the versions alone would keep, at every edge, a state the log no longer holds (ReplicaCrashRepair).
-     * A hash the log no longer gives a key (the secret of a rotation or create the crash took back, never answered to
-     * anyone) is left as a REVOKED tombstone. {@code log} reads a stream's events from its first; it is read under
-     * this projection's lock, which the handlers take too, so no event is applied in between.
+     * now, in memory and in the map; returns how many entries it wrote. A crash of the embedded store can take back
+     * events that were folded already, and the events appended after it reuse their sequence numbers, so the versions
+     * alone would keep, at every edge, a state the log no longer holds (ReplicaCrashRepair). An entry is overwritten
+     * whatever its version up to the newer of the state held and the one read: a later one was written by a writer
+     * ahead of this one (another query side, the command side's early tombstone of a revocation appended since the
+     * read), which repairs what it folded itself. A hash the log no longer gives a key (the secret of a rotation or
+     * create the crash took back, never answered to anyone) is left as a REVOKED tombstone. {@code log} reads a
+     * stream's events from its first. Each developer and each key under this projection's lock, which the handlers
+     * take too, so no event of it is applied in between, and the processor waits for one key at a time.
      */
-    synchronized int repair(Collection<String> developerIds, Collection<String> keyIds,
-                            Function<String, Stream<? extends DomainEventMessage<?>>> log) {
+    int repair(Collection<String> developerIds, Collection<String> keyIds,
+               Function<String, Stream<? extends DomainEventMessage<?>>> log) {
         Set<String> keysToRepair = new LinkedHashSet<>(keyIds);
         for (String developerId : developerIds) {
-            if (repairDefault(developerId, log.apply(developerId).iterator())) {
-                keys.forEach((keyId, state) -> {
-                    if (state.developerId().equals(developerId)) {
-                        keysToRepair.add(keyId);
-                    }
-                });
-            }
+            repairDefault(developerId, log.apply(developerId).iterator());
+            // Every key of the developer, changed default or not: a repair that failed half-way left the default
+            // mended and some of its keys not.
+            keys.forEach((keyId, state) -> {
+                if (state.developerId().equals(developerId)) {
+                    keysToRepair.add(keyId);
+                }
+            });
         }
         int written = 0;
         for (String keyId : keysToRepair) {
-            written += repairKey(keyId, log.apply(keyId).iterator());
+            written += repairKey(keyId, log);
         }
         return written;
     }
 
-    /** True when the developer's default as its events have it differs from the one held, which it replaces. */
-    private boolean repairDefault(String developerId, Iterator<? extends DomainEventMessage<?>> events) {
+    /** Holds the developer's default as its events have it. */
+    private synchronized void repairDefault(String developerId, Iterator<? extends DomainEventMessage<?>> events) {
         DeveloperDefault logged = null;
         while (events.hasNext()) {
             DomainEventMessage<?> event = events.next();
@@ -288,37 +292,37 @@ public class ActiveKeyReplicaProjection {
                 logged = new DeveloperDefault(developerId, changed.rateLimit(), event.getSequenceNumber());
             }
         }
-        if (Objects.equals(developerDefaults.get(developerId), logged)) {
-            return false;
-        }
         if (logged == null) {
             developerDefaults.remove(developerId);
         } else {
             developerDefaults.put(developerId, logged);
+            // Touched again: a second crash may take back what this read.
+            snapshot.defaultChanged(logged);
         }
-        return true;
     }
 
-    /** Overwrites the key's entries with its state as {@code events} fold; tombstones the hashes they do not give. */
-    private int repairKey(String keyId, Iterator<? extends DomainEventMessage<?>> events) {
+    /** Overwrites the key's entries with its state as its events fold; tombstones the hashes they do not give. */
+    private synchronized int repairKey(String keyId, Function<String, Stream<? extends DomainEventMessage<?>>> log) {
         ReplicaKeyState logged = null;
+        Iterator<? extends DomainEventMessage<?>> events = log.apply(keyId).iterator();
         while (events.hasNext()) {
             DomainEventMessage<?> event = events.next();
             logged = fold(logged, event.getPayload(), event.getSequenceNumber());
         }
+        ReplicaKeyState held = keys.get(keyId);
+        long upTo = Math.max(held == null ? -1 : held.version(), logged == null ? -1 : logged.version());
         Map<KeyHash, ActiveKeyEntry> entries = logged == null ? Map.of()
                 : entries(keyId, logged, developerDefaults.get(logged.developerId()));
         int written = 0;
         for (Map.Entry<KeyHash, ActiveKeyEntry> entry : entries.entrySet()) {
-            written += writer.overwrite(entry.getKey(), entry.getValue()) ? 1 : 0;
+            written += writer.overwrite(entry.getKey(), entry.getValue(), upTo) ? 1 : 0;
         }
-        ReplicaKeyState held = keys.get(keyId);
         if (held != null) {
             for (Map.Entry<KeyHash, ActiveKeyEntry> lost : entries(keyId, held, null).entrySet()) {
                 ActiveKeyEntry entry = lost.getValue();
                 if (!entries.containsKey(lost.getKey())) {
                     written += writer.overwrite(lost.getKey(), entry.withState(entry.scopes(), entry.expiresAt(),
-                            KeyStatus.REVOKED, entry.version(), entry.rateLimit())) ? 1 : 0;
+                            KeyStatus.REVOKED, entry.version(), entry.rateLimit()), upTo) ? 1 : 0;
                 }
             }
         }
@@ -326,6 +330,7 @@ public class ActiveKeyReplicaProjection {
             keys.remove(keyId);
         } else {
             keys.put(keyId, logged);
+            snapshot.keyChanged(keyId, logged);
         }
         return written;
     }

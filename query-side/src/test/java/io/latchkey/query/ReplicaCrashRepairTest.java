@@ -180,4 +180,23 @@ class ReplicaCrashRepairTest extends QuerySideTestSupport {
         assertThat(entry(key).rateLimit()).isEqualTo(new RateLimit(9, 60, null));
         assertThat(entry(key).limitsVersion()).isEqualTo(1);
     }
+
+    /**
+     * The command side's early tombstone of a revocation appended after the repair read the key's events (here: not in
+     * the log at all), or another query side's newer state: a writer ahead of this one wrote it, and it stays.
+     */
+    @Test
+    void anEntryAWriterAheadOfTheRepairWroteStays() {
+        IssuedKey key = IssuedKey.issue(developerId);
+        created(key, null);
+        ActiveKeyEntry held = entry(key);
+        map.write(new KeyHash(key.secretHash()), held.withState(held.scopes(), held.expiresAt(), KeyStatus.REVOKED,
+                1, held.rateLimit()));
+        crashed();
+
+        snapshot.save();
+
+        assertThat(entry(key).status()).isEqualTo(KeyStatus.REVOKED);
+        assertThat(entry(key).version()).isEqualTo(1);
+    }
 }

@@ -30,7 +30,7 @@ final class DefaultKeyValidator implements KeyValidator {
     private final KeyReplica replica;
     private final KeyHasher hasher;
     private final long fingerprint;
-    /** Set once the command side was found to hash as this validator does; never asked again then. */
+    /** Set while the command side is known to hash with another pepper than this validator's, and said so. */
     private final AtomicBoolean toldOtherPepper = new AtomicBoolean();
     private final Clock clock;
     private final Duration maxLag;

@@ -73,8 +73,7 @@ public final class HazelcastKeyReplica implements KeyReplica {
     private final AtomicReference<Published> published = new AtomicReference<>(
             new Published(Long.MAX_VALUE, -1, System.nanoTime() - PUBLISHED_REFRESH_NANOS, false));
     private final AtomicBoolean reading = new AtomicBoolean();
-    /** The pepper fingerprint the command side published, as last read; null before one was. */
-    private volatile Long publishedFingerprint;
+    private final PublishedFingerprint publishedFingerprint;
     /**
      * Set once the first read of the fingerprint is over (found or not): until then the replica is not ready, so that
      * a validator with another pepper never answers a key as unknown before it learns the installation's.
@@ -90,29 +89,44 @@ public final class HazelcastKeyReplica implements KeyReplica {
         this.meta = ReplicaMaps.meta(hazelcast);
         this.heads = ReplicaMaps.heads(hazelcast);
         this.tombstones = MergeTombstones.of(hazelcast);
-        // A fingerprint published later (the installation's pepper changed) is seen as it is written: a validator that
-        // matched the old one must stop deciding. Registered before the first read, so no change falls in between.
-        meta.addEntryListener(new FingerprintListener(), ReplicaMaps.PEPPER_FINGERPRINT, true);
+        this.publishedFingerprint = PublishedFingerprint.of(hazelcast, meta);
         readFingerprint();
     }
 
-    /** Keeps {@link #publishedFingerprint} as the command side publishes it. */
-    private final class FingerprintListener implements EntryAddedListener<String, Long>,
+    /**
+     * The fingerprint the command side published, as this member last read or heard it: a fingerprint published later
+     * (the installation's pepper changed) is heard as it is written, so a validator that matched the old one stops
+     * deciding. One per member (its user context), with one listener, however many replicas are made on it (a
+     * propagation probe makes one each time it runs).
+     */
+    private static final class PublishedFingerprint implements EntryAddedListener<String, Long>,
             EntryUpdatedListener<String, Long>, EntryMergedListener<String, Long> {
+
+        private static final String CONTEXT_KEY = PublishedFingerprint.class.getName();
+        /** Null before one was read or heard. */
+        private volatile Long value;
+
+        static PublishedFingerprint of(HazelcastInstance hazelcast, IMap<String, Long> meta) {
+            return (PublishedFingerprint) hazelcast.getUserContext().computeIfAbsent(CONTEXT_KEY, key -> {
+                PublishedFingerprint published = new PublishedFingerprint();
+                meta.addEntryListener(published, ReplicaMaps.PEPPER_FINGERPRINT, true);
+                return published;
+            });
+        }
 
         @Override
         public void entryAdded(EntryEvent<String, Long> event) {
-            publishedFingerprint = event.getValue();
+            value = event.getValue();
         }
 
         @Override
         public void entryUpdated(EntryEvent<String, Long> event) {
-            publishedFingerprint = event.getValue();
+            value = event.getValue();
         }
 
         @Override
         public void entryMerged(EntryEvent<String, Long> event) {
-            publishedFingerprint = event.getValue();
+            value = event.getValue();
         }
     }
 
@@ -236,7 +250,7 @@ public final class HazelcastKeyReplica implements KeyReplica {
      */
     @Override
     public Hashing hashing(long fingerprint) {
-        Long known = publishedFingerprint;
+        Long known = publishedFingerprint.value;
         if (known != null && known == fingerprint) {
             return Hashing.SAME;
         }
@@ -261,7 +275,7 @@ public final class HazelcastKeyReplica implements KeyReplica {
                 .orTimeout(PUBLISHED_BACKOFF_NANOS, TimeUnit.NANOSECONDS)
                 .whenComplete((read, failed) -> {
                     if (read != null) {
-                        publishedFingerprint = read;
+                        publishedFingerprint.value = read;
                     }
                     fingerprintAsked = true;
                 });

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The only way entries enter the replicated map. A write that would replace a newer entry or un-revoke a key is
- * dropped, so replays and redeliveries change nothing. The rule is checked against this member's own copy, so no
+ * dropped, so replays and redeliveries change nothing; only {@link #overwrite}, the repair after a crash of the
+ * embedded store took back events, may. The rule is checked against this member's own copy, so no
  * write happens before that copy is complete: on a warm cluster the first write waits until this member holds what
  * the writers last published (a writer restarting into a warm cluster would otherwise see no tombstones and put its
  * replay's first, ACTIVE entries over them). A split-brain merge empties that copy again, so writes wait from the
@@ -74,13 +75,15 @@ public final class ReplicaWriter {
     }
 
     /**
-     * Writes {@code entry} for {@code hash} whatever the map holds, unless it holds just that: for a writer that found
-     * the map holding what the event log no longer does (a crash of the embedded store took back events it had
-     * written), where the rule of {@link #write} would keep it.
+     * Writes {@code entry} for {@code hash} whatever the map holds at version {@code upTo} or below, unless it holds
+     * just that: for a writer that found the map holding what the event log no longer does (a crash of the embedded
+     * store took back events it had written), where the rule of {@link #write} would keep it, even a REVOKED one. An
+     * entry at a later version is left: another writer, ahead of this one, wrote it.
      */
-    public boolean overwrite(KeyHash hash, ActiveKeyEntry entry) {
+    public boolean overwrite(KeyHash hash, ActiveKeyEntry entry, long upTo) {
         awaitLocalCopy();
-        if (entry.equals(read(hash))) {
+        ActiveKeyEntry existing = read(hash);
+        if (entry.equals(existing) || existing != null && existing.version() > upTo) {
             return false;
         }
         entries.put(hash, entry.toBytes());

@@ -137,10 +137,11 @@ public class LatchkeyValidatorAutoConfiguration {
                 @Value("${latchkey.filter.resource:}") String resource,
                 @Value("${latchkey.filter.order:" + Ordered.LOWEST_PRECEDENCE + "}") int order,
                 @Value("${latchkey.filter.pass-cors-preflights:#{null}}") Boolean passCorsPreflights,
-                ObjectProvider<UsageRecorder> usage, ObjectProvider<RateLimiter> rateLimiter) {
+                ObjectProvider<UsageRecorder> usage, ObjectProvider<RateLimiter> rateLimiter,
+                ObjectProvider<QuotaLimiter> quotaLimiter) {
             String[] patterns = FilterSettings.urlPatterns(Binder.get(environment)).orElseThrow();
             // Off by default: the filter admits what a key's limits or used-up quota refuse, and nothing would tell.
-            if (rateLimiter.getIfAvailable() == null) {
+            if (rateLimiter.getIfAvailable() == null && quotaLimiter.getIfAvailable() == null) {
                 log.warn("latchkey.rate-limit.mode is off: the key filter on {} enforces no key's rate limit or "
                         + "monthly quota", String.join(", ", patterns));
             }
