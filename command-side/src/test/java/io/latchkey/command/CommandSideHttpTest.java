@@ -852,7 +852,8 @@ class CommandSideHttpTest {
     @Test
     void aQueryParameterIsRefusedAndNothingIsDone() throws IOException {
         String keyId = createKey(registerDeveloper()).body().get("keyId").asText();
-        for (String path : List.of("/rotate?gracePeriodSeconds=3600", "/revoke?dryRun=true")) {
+        for (String path : List.of("/rotate?gracePeriodSeconds=3600", "/revoke?dryRun=true",
+                "/rotate;gracePeriodSeconds=3600", "/revoke;dryRun=true", ";x=1/revoke")) {
             Response refused = call("POST", "/v1/keys/" + keyId + path, map());
             assertProblem(refused, 400);
             assertThat(refused.body().get("type").asText()).endsWith("/unknown-parameter");

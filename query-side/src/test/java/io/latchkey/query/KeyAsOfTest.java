@@ -199,6 +199,9 @@ class KeyAsOfTest extends QuerySideTestSupport {
     @Test
     void aQueryTheServiceCannotReadWholeIsRefusedRatherThanAnsweredAsIfNeverAsked() throws IOException {
         IssuedKey key = created(developer(), 60, null);
+        Response pathParameter = get("/v1/keys/" + key.keyId() + ";asOf=" + at(90));
+        assertThat(pathParameter.status()).as("Tomcat takes it out of the path: " + pathParameter.raw()).isEqualTo(400);
+        assertThat(pathParameter.body().get("type").asText()).endsWith("/unknown-parameter");
         for (String target : List.of("?asOf=" + at(90) + "%ZZ", "?as%ZZOf=" + at(90), "/history?after=abc%",
                 "/history?limit=%2", "/usage?=x")) {
             try (Socket socket = new Socket("127.0.0.1", port)) {

@@ -31,8 +31,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * authenticate gets one and the same 401, whether it is a wrong token or an unknown, revoked or expired key; a key
  * without the admin scope 403; a key presented while this member's replica is not current 503. Such requests never
  * reach a controller, nor does one with a key in its URL (400), nor one whose {@code Accept} refuses JSON (406), nor a
- * body other than JSON in UTF-8 (415), nor one with a query string the container cannot read whole (400), nor one
- * whose body is longer than {@value #MAX_BODY_BYTES} bytes (413), other than a usage report. Public paths skip
+ * body other than JSON in UTF-8 (415), nor one with a query string the container cannot read whole or a path
+ * parameter (400), nor one whose body is longer than {@value #MAX_BODY_BYTES} bytes (413), other than a usage report. Public paths skip
  * authentication, except that the operator token is still recognised.
  */
 public class RequestContextFilter extends OncePerRequestFilter {
@@ -57,6 +57,8 @@ public class RequestContextFilter extends OncePerRequestFilter {
     static final String NOT_ACCEPTABLE_DETAIL = "Answers are JSON: send 'Accept: application/json', or no Accept.";
     /** What Tomcat sets on a request whose parameters it could not all read (its {@code Globals}). */
     private static final String PARAMETER_PARSE_FAILED = "org.apache.catalina.parameter_parse_failed";
+    private static final String PATH_PARAMETER_DETAIL = "No route takes path parameters (';' in the path): send what "
+            + "the request needs in its query or body, as the route documents.";
     private static final String MALFORMED_QUERY_DETAIL = "The query string could not be read: every parameter needs a "
             + "name, and a '%' must begin an escape of two hexadecimal digits (send '%' itself as %25).";
 
@@ -158,6 +160,12 @@ public class RequestContextFilter extends OncePerRequestFilter {
         request.getParameterMap();
         if (request.getAttribute(PARAMETER_PARSE_FAILED) != null) {
             Problems.write(response, 400, "malformed-query", "Bad request", MALFORMED_QUERY_DETAIL);
+            return;
+        }
+        // Tomcat takes ";name=value" out of a path segment before routing, and no route reads it: the request would
+        // be answered as if it had never been given (rotate;gracePeriodSeconds=3600 ending the old secret at once).
+        if (request.getRequestURI().indexOf(';') >= 0) {
+            Problems.write(response, 400, "unknown-parameter", "Bad request", PATH_PARAMETER_DETAIL);
             return;
         }
         // Usage reports name up to 10,000 keys; every other body is a few hundred bytes.
