@@ -32,8 +32,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * without the admin scope 403; a key presented while this member's replica is not current 503. Such requests never
  * reach a controller, nor does one with a key in its URL (400), nor one whose {@code Accept} refuses JSON (406), nor a
  * body other than JSON in UTF-8 (415), nor one with a query string the container cannot read whole or a path
- * parameter (400), nor one whose body is longer than {@value #MAX_BODY_BYTES} bytes (413), other than a usage report. Public paths skip
- * authentication, except that the operator token is still recognised.
+ * parameter (400), nor one whose body is longer than {@value #MAX_BODY_BYTES} bytes (413), other than a usage
+ * report. Public paths skip authentication, except that the operator token is still recognised.
  */
 public class RequestContextFilter extends OncePerRequestFilter {
 
