@@ -10,7 +10,6 @@ import io.latchkey.api.ApiKeyRevokedEvent;
 import io.latchkey.api.ApiKeyRotatedEvent;
 import io.latchkey.api.ApiKeyScopesChangedEvent;
 import io.latchkey.api.DeveloperRateLimitChangedEvent;
-import io.latchkey.api.KeyStatus;
 import io.latchkey.api.RateLimit;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
@@ -319,10 +318,9 @@ public class ActiveKeyReplicaProjection {
         }
         if (held != null) {
             for (Map.Entry<KeyHash, ActiveKeyEntry> lost : entries(keyId, held, null).entrySet()) {
-                ActiveKeyEntry entry = lost.getValue();
                 if (!entries.containsKey(lost.getKey())) {
-                    written += writer.overwrite(lost.getKey(), entry.withState(entry.scopes(), entry.expiresAt(),
-                            KeyStatus.REVOKED, entry.version(), entry.rateLimit()), upTo) ? 1 : 0;
+                    written += writer.overwrite(lost.getKey(), lost.getValue().revoked(lost.getValue().version()),
+                            upTo) ? 1 : 0;
                 }
             }
         }

@@ -190,8 +190,7 @@ class ReplicaCrashRepairTest extends QuerySideTestSupport {
         IssuedKey key = IssuedKey.issue(developerId);
         created(key, null);
         ActiveKeyEntry held = entry(key);
-        map.write(new KeyHash(key.secretHash()), held.withState(held.scopes(), held.expiresAt(), KeyStatus.REVOKED,
-                1, held.rateLimit()));
+        map.write(new KeyHash(key.secretHash()), held.revoked(1));
         crashed();
 
         snapshot.save();

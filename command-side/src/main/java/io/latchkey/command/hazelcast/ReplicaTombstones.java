@@ -1,7 +1,6 @@
 package io.latchkey.command.hazelcast;
 
 import com.hazelcast.core.HazelcastInstance;
-import io.latchkey.api.KeyStatus;
 import io.latchkey.api.replica.ActiveKeyEntry;
 import io.latchkey.api.secret.KeyHash;
 import io.latchkey.command.KeyRevocation;
@@ -70,8 +69,7 @@ public class ReplicaTombstones implements MessageHandlerInterceptor<CommandMessa
                 ActiveKeyEntry current = writer.read(hash);
                 // An entry the projection has not written yet (a key revoked the moment it was made) is left to it.
                 if (current != null && current.keyId().equals(revocation.keyId())) {
-                    writer.write(hash, current.withState(current.scopes(), current.expiresAt(), KeyStatus.REVOKED,
-                            revocation.version(), current.rateLimit()));
+                    writer.write(hash, current.revoked(revocation.version()));
                 }
             }
         } catch (RuntimeException e) {

@@ -62,6 +62,11 @@ public record ActiveKeyEntry(String keyId, String developerId, List<String> scop
                 newVersion, newRateLimit, limitsVersion, monthlyQuota);
     }
 
+    /** This entry as a REVOKED tombstone at {@code newVersion}, its other fields as they are. */
+    public ActiveKeyEntry revoked(long newVersion) {
+        return withState(scopes, expiresAt, KeyStatus.REVOKED, newVersion, rateLimit);
+    }
+
     public ActiveKeyEntry withSecretValidUntil(Instant validUntil, long newVersion) {
         return new ActiveKeyEntry(keyId, developerId, scopes, expiresAt, validUntil, status, newVersion, rateLimit,
                 limitsVersion, monthlyQuota);
