@@ -93,18 +93,38 @@ class ReplicaSnapshot implements AutoCloseable {
     private volatile boolean stopped;
     /** The store's crashes as the last save read them. */
     private long crashesSeen;
-    /**
-     * Keys and developers changed since a save last read the crashes unchanged, and in the period before: a crash
-     * takes back what the store accepted in its last second, so what it may have taken back is among them.
-     */
-    private volatile Set<String> touchedKeys = ConcurrentHashMap.newKeySet();
-    private volatile Set<String> touchedKeysBefore = Set.of();
-    private volatile Set<String> touchedDevelopers = ConcurrentHashMap.newKeySet();
-    private volatile Set<String> touchedDevelopersBefore = Set.of();
+    private final Touched touchedKeys = new Touched();
+    private final Touched touchedDevelopers = new Touched();
     /** Touched before a crash this process saw, until a repair of them succeeds; guarded by this. */
     private final Set<String> suspectKeys = new HashSet<>();
     private final Set<String> suspectDevelopers = new HashSet<>();
     private CrashRepair crashRepair = (developerIds, keyIds) -> 0;
+
+    /**
+     * Ids changed since a save last read the crashes, and in the period before: a crash takes back what the store
+     * accepted in its last second, so what it may have taken back is among them.
+     */
+    private static final class Touched {
+
+        private volatile Set<String> now = ConcurrentHashMap.newKeySet();
+        private volatile Set<String> before = Set.of();
+
+        void add(String id) {
+            now.add(id);
+        }
+
+        /** Adds the ids of both periods to {@code suspects}. */
+        void addTo(Set<String> suspects) {
+            suspects.addAll(before);
+            suspects.addAll(now);
+        }
+
+        /** A save read the crashes: a new period begins. */
+        void turn() {
+            before = now;
+            now = ConcurrentHashMap.newKeySet();
+        }
+    }
 
     /** Puts what the event log now holds for these developers and keys into the replica; returns entries written. */
     @FunctionalInterface
@@ -269,18 +289,10 @@ class ReplicaSnapshot implements AutoCloseable {
             return;
         }
         long seen = StoreStart.of(mongo.getDb()).crashes();
-        Set<String> keysBefore = touchedKeysBefore;
-        Set<String> developersBefore = touchedDevelopersBefore;
-        touchedKeysBefore = touchedKeys;
-        touchedKeys = ConcurrentHashMap.newKeySet();
-        touchedDevelopersBefore = touchedDevelopers;
-        touchedDevelopers = ConcurrentHashMap.newKeySet();
         if (seen != crashesSeen) {
             crashesSeen = seen;
-            suspectKeys.addAll(keysBefore);
-            suspectKeys.addAll(touchedKeysBefore);
-            suspectDevelopers.addAll(developersBefore);
-            suspectDevelopers.addAll(touchedDevelopersBefore);
+            touchedKeys.addTo(suspectKeys);
+            touchedDevelopers.addTo(suspectDevelopers);
             if (!stopped) {
                 stopped = true;
                 changedKeys.clear();
@@ -289,6 +301,8 @@ class ReplicaSnapshot implements AutoCloseable {
                         + "folded: it saves no more replica snapshot, and its next start replays the event log");
             }
         }
+        touchedKeys.turn();
+        touchedDevelopers.turn();
         repairSuspects();
         if (stopped) {
             return;
