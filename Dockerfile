@@ -12,7 +12,7 @@ ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS -jar /app/app.jar"]
 
 FROM runtime AS command-side
 COPY --from=build /src/command-side/target/command-side-*-exec.jar /app/app.jar
-EXPOSE 8081
+EXPOSE 8081 5701
 
 FROM runtime AS query-side
 COPY --from=build /src/query-side/target/query-side-*-exec.jar /app/app.jar
