@@ -291,15 +291,21 @@ class SelfServiceHttpTest {
     void rateLimitsQuotasAndRegistrationStayTheOperatorsForEveryId() throws Exception {
         String unknown = UUID.randomUUID().toString();
         Map<String, Object> limit = map("limit", 1_000_000, "periodSeconds", 1);
+        // A limit the operator could not set either: still 403, as the route is not the admin key's to ask at all.
+        Map<String, Object> invalid = map("limit", 0, "periodSeconds", 1);
         for (String developerId : List.of(adminA.developerId(), developerB, unknown)) {
-            Response set = send("PUT", "/v1/developers/" + developerId + "/rate-limit", limit, adminA.key());
-            assertThat(set.status()).as(set.raw()).isEqualTo(403);
+            for (Map<String, Object> body : List.of(limit, invalid)) {
+                Response set = send("PUT", "/v1/developers/" + developerId + "/rate-limit", body, adminA.key());
+                assertThat(set.status()).as(set.raw()).isEqualTo(403);
+            }
             assertThat(send("DELETE", "/v1/developers/" + developerId + "/rate-limit", null, adminA.key()).status())
                     .isEqualTo(403);
         }
         Map<String, Object> quota = map("requestsPerMonth", 1_000_000);
         for (String keyId : List.of(adminA.keyId(), keyB.keyId(), unknown)) {
             assertThat(send("PUT", "/v1/keys/" + keyId + "/rate-limit", limit, adminA.key()).status()).isEqualTo(403);
+            assertThat(send("PUT", "/v1/keys/" + keyId + "/rate-limit", invalid, adminA.key()).status())
+                    .isEqualTo(403);
             assertThat(send("DELETE", "/v1/keys/" + keyId + "/rate-limit", null, adminA.key()).status())
                     .isEqualTo(403);
             assertThat(send("PUT", "/v1/keys/" + keyId + "/quota", quota, adminA.key()).status()).isEqualTo(403);

@@ -131,6 +131,10 @@ class EdgeConfiguration {
                 environment.getProperty("latchkey.usage.flush-interval", Duration.class, Duration.ofSeconds(1)));
         Duration shutdownBudget = environment.getProperty("latchkey.usage.shutdown-budget", Duration.class,
                 Duration.ofSeconds(10));
+        if (shutdownBudget.isNegative()) {
+            throw new IllegalArgumentException("latchkey.usage.shutdown-budget must not be negative (0: send nothing "
+                    + "left at shutdown), got " + shutdownBudget);
+        }
         return new UsageReporter(counter, URI.create(environment.getRequiredProperty("latchkey.usage.command-url")),
                 token(environment), json, interval, shutdownBudget);
     }

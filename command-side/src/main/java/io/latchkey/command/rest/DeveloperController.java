@@ -142,6 +142,8 @@ class DeveloperController {
     ResponseEntity<DeveloperRateLimitResponse> setRateLimit(
             @PathVariable String developerId, @RequestBody RateLimitBody request,
             @RequestHeader(name = "If-Match", required = false) String ifMatch, RequestContext ctx) {
+        // Before the body's check: an admin key is told the route is not its own, whatever it sent.
+        ctx.caller().requireOperator();
         return changeRateLimit(developerId, request.toRateLimit(), ifMatch, ctx);
     }
 
@@ -149,12 +151,13 @@ class DeveloperController {
     ResponseEntity<DeveloperRateLimitResponse> removeRateLimit(
             @PathVariable String developerId, @RequestHeader(name = "If-Match", required = false) String ifMatch,
             RequestContext ctx) {
+        ctx.caller().requireOperator();
         return changeRateLimit(developerId, null, ifMatch, ctx);
     }
 
+    /** For the operator alone, which the caller has checked. */
     private ResponseEntity<DeveloperRateLimitResponse> changeRateLimit(String developerId, RateLimit rateLimit,
                                                                        String ifMatch, RequestContext ctx) {
-        ctx.caller().requireOperator();
         Ids.require(developerId, Ids.NO_SUCH_DEVELOPER);
         Long version = commands.send(new SetDeveloperRateLimitCommand(developerId, rateLimit, clock.instant(),
                 Requests.expectedVersion(ifMatch)), ctx, Ids.NO_SUCH_DEVELOPER);

@@ -40,7 +40,7 @@ public record StoreProperties(boolean serve, String host, int port, Duration fet
 
     public StoreProperties {
         host = host == null ? "127.0.0.1" : host;
-        port = port == 0 ? 27117 : port;
+        port = port == 0 ? 27117 : Settings.within("latchkey.store.port", port, 1, 65_535);
         fetchDelay = fetchDelay == null ? Duration.ofMillis(500) : fetchDelay;
         unavailableAfter = unavailableAfter == null ? Duration.ofSeconds(2) : unavailableAfter;
         readTimeout = readTimeout == null ? Duration.ofSeconds(10) : readTimeout;

@@ -55,6 +55,10 @@ public record ReplicaCluster(String clusterName, String host, int port, List<Str
     public ReplicaCluster {
         clusterName = clusterName == null || clusterName.isBlank() ? "latchkey" : clusterName;
         host = host == null || host.isBlank() ? "127.0.0.1" : host;
+        if (port < 0 || port > 65_535) {
+            throw new IllegalArgumentException("port (latchkey.hazelcast.port) must be between 1 and 65535 (0 for "
+                    + FIRST_PORT + "), got " + port);
+        }
         port = port == 0 ? FIRST_PORT : port;
         if (members != null && members.stream().anyMatch(Objects::isNull)) {
             throw new IllegalArgumentException("members (latchkey.hazelcast.members) holds no address where one is "

@@ -97,6 +97,15 @@ class ReplicaClusterTest {
                 .hasMessageContaining("hazelcast is required");
     }
 
+    @Test
+    void aPortOutOfRangeIsRefusedNamingTheSetting() {
+        for (int port : new int[] {-1, 65_536}) {
+            assertThatThrownBy(() -> new ReplicaCluster("c", "127.0.0.1", port, null)).as("port " + port)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("port (latchkey.hazelcast.port) must be between 1 and 65535");
+        }
+    }
+
     /** Hazelcast would fail on each only once started, after a warning per address, or join no one. */
     @Test
     void aHostThatIsNoAddressOfThisMachineIsRefusedBeforeTheMemberStartsNamingTheSettings() {
