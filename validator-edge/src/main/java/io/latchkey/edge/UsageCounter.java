@@ -9,9 +9,11 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -73,6 +75,11 @@ final class UsageCounter {
      * or a flush comes within it, and not so long that they coincide with the last minute's.
      */
     private static final long PREPARE_AHEAD_MILLIS = 30_000;
+    /**
+     * Minutes back from the latest made that {@link #madeMinutes} remembers: the command side takes no minute older
+     * than 3 hours, and acknowledgements of a report come within its hour of resending.
+     */
+    private static final long MADE_REMEMBERED = 180;
     /** URI paths remembered with their endpoint; beyond this many, new ones are normalised every time. */
     private static final int MAX_REMEMBERED_URIS = 10_000;
     /** Outcomes are the decisions' ({@code Decision.usageOutcome}) and the refusals before one: fewer than this. */
@@ -114,8 +121,14 @@ final class UsageCounter {
     /** The table entries of the minute dropped last, for sizing the next one. */
     private volatile int lastDropped;
     private final AtomicLong droppedUnreported = new AtomicLong();
-    /** The latest minute retired: decisions of it, or of earlier ones, count in the one after. */
+    /** The latest minute retired: decisions of it, or of earlier ones this counter made, count in the one after. */
     private volatile long retiredThrough = -1;
+    /**
+     * The minutes made over the last {@value #MADE_REMEMBERED} minutes (guarded by this): a decision of a retired
+     * minute counts in the one after the latest retired, one of a minute never made in its own. Reports held the
+     * former, so acknowledgements of theirs may still come; none holds the latter.
+     */
+    private final Set<Long> madeMinutes = new HashSet<>();
 
     UsageCounter(InstantSource clock) {
         this(clock, UsageTable.MAX_CAPACITY);
@@ -272,19 +285,27 @@ final class UsageCounter {
     }
 
     /**
-     * The minute a decision at {@code now} counts in: its own, or, when it is no later than the latest retired minute,
-     * the one after that (a decision counted so late is counted when it is counted).
+     * The minute a decision at {@code now} counts in: its own, or, when that is retired, the one after the latest
+     * retired minute (a decision counted so late is counted when it is counted). A minute this counter never made is
+     * its own decisions' whatever is retired: a clock stepped back past the minutes retired (one that had run ahead)
+     * counts each decision in its minute again once it reads a minute it never made, where it would otherwise count
+     * them all in the minute after the latest retired, as far ahead as the step.
      */
     private Minute minuteAt(long now) {
         Minute minute = current;
         // The current minute is never a retired one: retiring takes it from there.
-        if (minute != null && minute.epochMinute == now / 60_000) {
+        long own = now / 60_000;
+        if (minute != null && minute.epochMinute == own) {
             return minute;
         }
         // Decisions of the minute before, folded after it ended, find it without the lock.
-        long epochMinute = Math.max(now / 60_000, retiredThrough + 1);
-        minute = held(epochMinute);
-        return minute != null ? minute : minute(epochMinute);
+        if (own > retiredThrough) {
+            minute = held(own);
+            if (minute != null) {
+                return minute;
+            }
+        }
+        return minute(own);
     }
 
     /** The minute a decision counts in on a request thread, marked as counting there until {@link #left}. */
@@ -391,7 +412,12 @@ final class UsageCounter {
      */
     private synchronized Minute minute(long wanted) {
         // Retired since the caller looked: the floor is read again under the lock that raises it.
-        long epochMinute = Math.max(wanted, retiredThrough + 1);
+        Minute own = held(wanted);
+        if (own != null && !own.retired) {
+            return own;
+        }
+        long epochMinute = own == null && !madeMinutes.contains(wanted) ? wanted
+                : Math.max(wanted, retiredThrough + 1);
         Minute held = held(epochMinute);
         if (held != null) {
             return held;
@@ -407,6 +433,8 @@ final class UsageCounter {
             next = null;
         }
         minutes.add(made);
+        madeMinutes.add(epochMinute);
+        madeMinutes.removeIf(remembered -> remembered < epochMinute - MADE_REMEMBERED);
         if (latest == null || epochMinute > latest.epochMinute) {
             current = made;
         }

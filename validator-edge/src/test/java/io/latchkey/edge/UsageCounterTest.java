@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -357,6 +358,41 @@ class UsageCounterTest {
         List<UsageCounter.KeyReport> late = counter.report(100);
         assertThat(total(late)).isEqualTo(1);
         assertThat(late.get(0).gains()).containsOnlyKeys(new UsageCounter.Bucket(k1, minute + 1, "/", "valid"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"k1", "7d3f8a2e-0b1c-4d5e-8f90-123456789abc"})
+    void aClockSteppedBackCountsDecisionsInTheirOwnMinutesNotInTheMinuteAfterThoseItRetired(String k1) {
+        // The clock runs ten minutes ahead, long enough for a minute to be reported, retired and dropped.
+        long minute = T0.getEpochSecond() / 60;
+        Instant ahead = T0.plusSeconds(600);
+        time.set(ahead);
+        counter.record(k1, "/", "valid");
+        counter.acknowledge(counter.report(100));
+        time.set(ahead.plusSeconds(60));
+        counter.maintain();
+        assertThat(counter.size()).isZero();
+
+        // Stepped back to the right time: each decision counts in its own minute, none ten minutes ahead of it.
+        Map<UsageCounter.Bucket, Long> counted = new HashMap<>();
+        for (int i = 0; i < 3; i++) {
+            time.set(T0.plusSeconds(60L * i));
+            counter.record(k1, "/", "valid");
+            counter.maintain();
+            List<UsageCounter.KeyReport> report = counter.report(100);
+            report.forEach(key -> key.gains().forEach((bucket, gain) -> counted.merge(bucket, gain, Long::sum)));
+            counter.acknowledge(report);
+        }
+        assertThat(counted).containsOnlyKeys(new UsageCounter.Bucket(k1, minute, "/", "valid"),
+                new UsageCounter.Bucket(k1, minute + 1, "/", "valid"),
+                new UsageCounter.Bucket(k1, minute + 2, "/", "valid"));
+
+        // A decision of the minute it made and retired while ahead still counts in the minute after: a report held
+        // that minute, and its acknowledgement must never meet counts made since.
+        time.set(ahead);
+        counter.record(k1, "/", "valid");
+        assertThat(counter.report(100).get(0).gains())
+                .containsOnlyKeys(new UsageCounter.Bucket(k1, minute + 11, "/", "valid"));
     }
 
     @ParameterizedTest
