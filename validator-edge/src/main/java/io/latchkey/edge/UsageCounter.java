@@ -9,11 +9,9 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -30,8 +28,10 @@ import org.slf4j.LoggerFactory;
  * acknowledgement is lost, and a report that failed is sent again unchanged. A minute's counters are dropped as a
  * whole once it has been over for {@value #LATE_MILLIS} ms and is fully reported. It is first retired: no decision
  * finds it any more (one of it counted later still, on a thread stalled between reading the clock and counting,
- * counts in the first minute after it), and those that found it before are waited out, batches by folding every
- * batch, counts in the maps by a counter of those under way; what they added is reported before the minute goes.
+ * counts in the first minute after the latest retired while it is held, and in the minute made again once it is
+ * dropped), and those that found it before are waited out, batches by folding every batch, counts in the maps by a
+ * counter of those under way; what they added is reported before the minute goes. Acknowledgements are the minute's
+ * own, so one made again never takes those of a report of the one dropped.
  * Decisions about keys that matched none count under {@value #UNKNOWN_KEY}, never under anything derived from the
  * secret. Each key keeps at most {@value #MAX_ENDPOINTS} distinct endpoints a minute; further ones count as
  * {@value #OTHER_ENDPOINT}, so clients cannot make the counters grow without bound. The table counts the endpoints it
@@ -75,11 +75,6 @@ final class UsageCounter {
      * or a flush comes within it, and not so long that they coincide with the last minute's.
      */
     private static final long PREPARE_AHEAD_MILLIS = 30_000;
-    /**
-     * Minutes back from the latest made that {@link #madeMinutes} remembers: the command side takes no minute older
-     * than 3 hours, and acknowledgements of a report come within its hour of resending.
-     */
-    private static final long MADE_REMEMBERED = 180;
     /** URI paths remembered with their endpoint; beyond this many, new ones are normalised every time. */
     private static final int MAX_REMEMBERED_URIS = 10_000;
     /** Outcomes are the decisions' ({@code Decision.usageOutcome}) and the refusals before one: fewer than this. */
@@ -93,7 +88,6 @@ final class UsageCounter {
 
     private final InstantSource clock;
     private final List<Minute> minutes = new CopyOnWriteArrayList<>();
-    private final Map<Bucket, Long> acknowledged = new ConcurrentHashMap<>();
     private final ProbeTable<Remembered> normalised = new ProbeTable<>(Remembered::hash);
     /** One {@link Endpoint} per remembered path, numbered from 1, and the paths by number. */
     private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
@@ -121,14 +115,8 @@ final class UsageCounter {
     /** The table entries of the minute dropped last, for sizing the next one. */
     private volatile int lastDropped;
     private final AtomicLong droppedUnreported = new AtomicLong();
-    /** The latest minute retired: decisions of it, or of earlier ones this counter made, count in the one after. */
+    /** The latest minute retired: a decision of a minute retired and still held counts in the one after it. */
     private volatile long retiredThrough = -1;
-    /**
-     * The minutes made over the last {@value #MADE_REMEMBERED} minutes (guarded by this): a decision of a retired
-     * minute counts in the one after the latest retired, one of a minute never made in its own. Reports held the
-     * former, so acknowledgements of theirs may still come; none holds the latter.
-     */
-    private final Set<Long> madeMinutes = new HashSet<>();
 
     UsageCounter(InstantSource clock) {
         this(clock, UsageTable.MAX_CAPACITY);
@@ -154,8 +142,16 @@ final class UsageCounter {
      * What a report carries for one key: the counters' gains, and, for the acknowledgement, the totals that the maps'
      * counters reached and the counts read of the table's entries.
      */
-    record KeyReport(String keyId, Instant lastUsedAt, Map<Bucket, Long> gains, Map<Bucket, Long> totals,
+    record KeyReport(String keyId, Instant lastUsedAt, Map<Bucket, Long> gains, List<MapTotal> totals,
                      List<UsageTable.Read> reads) {
+    }
+
+    /**
+     * The total a counter in a minute's maps reached, acknowledged in that minute alone: a minute made again after
+     * it was dropped (a decision of it later still, a clock stepped back) starts from nothing, whatever a report of
+     * the one dropped brings back.
+     */
+    private record MapTotal(Minute minute, Bucket bucket, long total) {
     }
 
     /** A URI path seen before, with its endpoint. */
@@ -175,6 +171,8 @@ final class UsageCounter {
         final UsageTable table;
         /** By key id, then endpoint: the counters the table does not hold. */
         final Map<String, Map<String, long[]>> keys = new ConcurrentHashMap<>();
+        /** The totals of those counters that the command side acknowledged. */
+        final Map<Bucket, Long> acknowledged = new ConcurrentHashMap<>();
         /** Set {@value #LATE_MILLIS} ms after it is over, before it is dropped: no decision finds it any more. */
         volatile boolean retired;
         /** Set once the decisions that found it before it retired are known to have finished. */
@@ -285,11 +283,11 @@ final class UsageCounter {
     }
 
     /**
-     * The minute a decision at {@code now} counts in: its own, or, when that is retired, the one after the latest
-     * retired minute (a decision counted so late is counted when it is counted). A minute this counter never made is
-     * its own decisions' whatever is retired: a clock stepped back past the minutes retired (one that had run ahead)
-     * counts each decision in its minute again once it reads a minute it never made, where it would otherwise count
-     * them all in the minute after the latest retired, as far ahead as the step.
+     * The minute a decision at {@code now} counts in: its own, or, while that is retired and not yet dropped, the one
+     * after the latest retired minute (a decision counted so late is counted when it is counted). A minute dropped is
+     * made again for a decision of it, as one never made is: so a clock stepped back (one that had run ahead) counts
+     * each decision in its own minute, where it would otherwise count them all in the minute after the latest
+     * retired, as far ahead as the step.
      */
     private Minute minuteAt(long now) {
         Minute minute = current;
@@ -298,14 +296,10 @@ final class UsageCounter {
         if (minute != null && minute.epochMinute == own) {
             return minute;
         }
-        // Decisions of the minute before, folded after it ended, find it without the lock.
-        if (own > retiredThrough) {
-            minute = held(own);
-            if (minute != null) {
-                return minute;
-            }
-        }
-        return minute(own);
+        // Decisions of the minute before, folded after it ended, and of minutes behind the current one (a clock
+        // stepped back) find theirs without the lock.
+        minute = held(own);
+        return minute != null && !minute.retired ? minute : minute(own);
     }
 
     /** The minute a decision counts in on a request thread, marked as counting there until {@link #left}. */
@@ -411,13 +405,12 @@ final class UsageCounter {
      * minute's).
      */
     private synchronized Minute minute(long wanted) {
-        // Retired since the caller looked: the floor is read again under the lock that raises it.
+        // Retired since the caller looked: read again under the lock that retires.
         Minute own = held(wanted);
         if (own != null && !own.retired) {
             return own;
         }
-        long epochMinute = own == null && !madeMinutes.contains(wanted) ? wanted
-                : Math.max(wanted, retiredThrough + 1);
+        long epochMinute = own == null ? wanted : Math.max(wanted, retiredThrough + 1);
         Minute held = held(epochMinute);
         if (held != null) {
             return held;
@@ -433,8 +426,6 @@ final class UsageCounter {
             next = null;
         }
         minutes.add(made);
-        madeMinutes.add(epochMinute);
-        madeMinutes.removeIf(remembered -> remembered < epochMinute - MADE_REMEMBERED);
         if (latest == null || epochMinute > latest.epochMinute) {
             current = made;
         }
@@ -692,11 +683,11 @@ final class UsageCounter {
             Map<String, Long> lastUsed = new HashMap<>();
             collectMaps(minute, totals, lastUsed);
             totals.forEach((bucket, total) -> {
-                long acknowledgedTotal = acknowledged.getOrDefault(bucket, 0L);
+                long acknowledgedTotal = minute.acknowledged.getOrDefault(bucket, 0L);
                 KeyGains key = total > acknowledgedTotal ? gainsOf(byKey, bucket.keyId(), maxKeys) : null;
                 if (key != null && key.gains.size() < maxBuckets) {
                     key.gains.merge(bucket, total - acknowledgedTotal, Long::sum);
-                    key.totals.put(bucket, total);
+                    key.totals.add(new MapTotal(minute, bucket, total));
                     key.lastUsed = Math.max(key.lastUsed, lastUsed.get(bucket.keyId()));
                 }
             });
@@ -727,7 +718,7 @@ final class UsageCounter {
     private static final class KeyGains {
         final String keyId;
         final Map<Bucket, Long> gains = new LinkedHashMap<>();
-        final Map<Bucket, Long> totals = new LinkedHashMap<>();
+        final List<MapTotal> totals = new ArrayList<>();
         final List<UsageTable.Read> reads = new ArrayList<>();
         long lastUsed;
 
@@ -808,12 +799,9 @@ final class UsageCounter {
 
     private void settle(List<KeyReport> report) {
         report.forEach(key -> {
-            key.totals().forEach((bucket, total) -> {
-                // A minute dropped unreported while this report was out keeps no acknowledgements.
-                if (held(bucket.epochMinute()) != null) {
-                    acknowledged.merge(bucket, total, Math::max);
-                }
-            });
+            // A minute dropped unreported while this report was out takes them with it.
+            key.totals().forEach(total -> total.minute().acknowledged.merge(total.bucket(), total.total(),
+                    Math::max));
             key.reads().forEach(UsageTable.Read::acknowledge);
         });
         // A decision still pending keeps its minute: it is not reported yet.
@@ -852,7 +840,6 @@ final class UsageCounter {
                 }
                 lastDropped = minute.table.size();
                 minutes.remove(minute);
-                acknowledged.keySet().removeIf(bucket -> bucket.epochMinute() == minute.epochMinute);
             }
         }
     }
@@ -886,7 +873,7 @@ final class UsageCounter {
         Map<Bucket, Long> totals = new HashMap<>();
         collectMaps(minute, totals, new HashMap<>());
         return totals.entrySet().stream()
-                .allMatch(total -> acknowledged.getOrDefault(total.getKey(), 0L).equals(total.getValue()));
+                .allMatch(total -> minute.acknowledged.getOrDefault(total.getKey(), 0L).equals(total.getValue()));
     }
 
     /** Folds every thread's pending decisions into the counters, and forgets the threads that are gone. */

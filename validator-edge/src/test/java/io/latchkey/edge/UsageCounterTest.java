@@ -338,7 +338,7 @@ class UsageCounterTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"k1", "7d3f8a2e-0b1c-4d5e-8f90-123456789abc"})
-    void aReportedMinuteIsDroppedFifteenSecondsAfterItEndsAndALateDecisionOfItCountsInTheNext(String k1) {
+    void aReportedMinuteIsDroppedFifteenSecondsAfterItEndsAndALateDecisionOfItCountsInItMadeAgain(String k1) {
         // T0 is 20 s into its minute.
         long minute = T0.getEpochSecond() / 60;
         counter.record(k1, "/", "valid");
@@ -351,13 +351,31 @@ class UsageCounterTest {
         counter.maintain();
         assertThat(counter.size()).isZero();
 
-        // A decision of that minute, counted late (its thread stalled), is counted in the minute after it.
+        // A decision of that minute, counted late (its thread stalled), is counted in it, made again.
         time.set(T0);
         counter.record(k1, "/", "valid");
         time.set(T0.plusSeconds(56));
         List<UsageCounter.KeyReport> late = counter.report(100);
         assertThat(total(late)).isEqualTo(1);
-        assertThat(late.get(0).gains()).containsOnlyKeys(new UsageCounter.Bucket(k1, minute + 1, "/", "valid"));
+        assertThat(late.get(0).gains()).containsOnlyKeys(new UsageCounter.Bucket(k1, minute, "/", "valid"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"k1", "7d3f8a2e-0b1c-4d5e-8f90-123456789abc"})
+    void aLateDecisionOfARetiredMinuteNotYetDroppedCountsInTheMinuteAfter(String k1) {
+        long minute = T0.getEpochSecond() / 60;
+        counter.record(k1, "/", "valid");
+        List<UsageCounter.KeyReport> unanswered = counter.report(100);
+        // Retired, and held while its report is out.
+        time.set(T0.plusSeconds(55));
+        counter.maintain();
+        assertThat(counter.size()).isEqualTo(1);
+
+        time.set(T0);
+        counter.record(k1, "/", "valid");
+        counter.acknowledge(unanswered);
+        assertThat(counter.report(100).get(0).gains())
+                .containsOnlyKeys(new UsageCounter.Bucket(k1, minute + 1, "/", "valid"));
     }
 
     @ParameterizedTest
@@ -373,26 +391,45 @@ class UsageCounterTest {
         counter.maintain();
         assertThat(counter.size()).isZero();
 
-        // Stepped back to the right time: each decision counts in its own minute, none ten minutes ahead of it.
+        // Stepped back to the right time: each decision counts in its own minute, none ten minutes ahead of it, and
+        // so does one of the minute counted while ahead, made again.
         Map<UsageCounter.Bucket, Long> counted = new HashMap<>();
-        for (int i = 0; i < 3; i++) {
-            time.set(T0.plusSeconds(60L * i));
+        for (Instant at : List.of(T0, T0.plusSeconds(60), T0.plusSeconds(120), ahead)) {
+            time.set(at);
             counter.record(k1, "/", "valid");
             counter.maintain();
             List<UsageCounter.KeyReport> report = counter.report(100);
             report.forEach(key -> key.gains().forEach((bucket, gain) -> counted.merge(bucket, gain, Long::sum)));
             counter.acknowledge(report);
         }
-        assertThat(counted).containsOnlyKeys(new UsageCounter.Bucket(k1, minute, "/", "valid"),
-                new UsageCounter.Bucket(k1, minute + 1, "/", "valid"),
-                new UsageCounter.Bucket(k1, minute + 2, "/", "valid"));
+        assertThat(counted).containsOnly(Map.entry(new UsageCounter.Bucket(k1, minute, "/", "valid"), 1L),
+                Map.entry(new UsageCounter.Bucket(k1, minute + 1, "/", "valid"), 1L),
+                Map.entry(new UsageCounter.Bucket(k1, minute + 2, "/", "valid"), 1L),
+                Map.entry(new UsageCounter.Bucket(k1, minute + 10, "/", "valid"), 1L));
+    }
 
-        // A decision of the minute it made and retired while ahead still counts in the minute after: a report held
-        // that minute, and its acknowledgement must never meet counts made since.
-        time.set(ahead);
+    @ParameterizedTest
+    @ValueSource(strings = {"k1", "7d3f8a2e-0b1c-4d5e-8f90-123456789abc"})
+    void aMinuteMadeAgainIsNotAcknowledgedByAReportOfTheOneDropped(String k1) {
+        long minute = T0.getEpochSecond() / 60;
         counter.record(k1, "/", "valid");
-        assertThat(counter.report(100).get(0).gains())
-                .containsOnlyKeys(new UsageCounter.Bucket(k1, minute + 11, "/", "valid"));
+        List<UsageCounter.KeyReport> unanswered = counter.report(100);
+        // The command side away for over half an hour: the minute is dropped unreported while that report is out.
+        time.set(T0.plusSeconds(60L * (UsageCounter.MAX_HELD_MINUTES + 1)));
+        counter.maintain();
+        counter.failed();
+        counter.failed();
+        assertThat(counter.droppedUnreported()).isEqualTo(1);
+
+        // The clock stepped back into that minute: a decision makes it again, and the old report, answered at last,
+        // does not pass for the acknowledgement of the new count.
+        time.set(T0);
+        counter.record(k1, "/", "valid");
+        counter.acknowledge(unanswered);
+        List<UsageCounter.KeyReport> report = counter.report(100);
+        assertThat(report).hasSize(1);
+        assertThat(report.get(0).gains()).containsOnly(Map.entry(new UsageCounter.Bucket(k1, minute, "/", "valid"),
+                1L));
     }
 
     @ParameterizedTest

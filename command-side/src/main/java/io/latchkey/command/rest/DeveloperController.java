@@ -142,7 +142,8 @@ class DeveloperController {
     ResponseEntity<DeveloperRateLimitResponse> setRateLimit(
             @PathVariable String developerId, @RequestBody RateLimitBody request,
             @RequestHeader(name = "If-Match", required = false) String ifMatch, RequestContext ctx) {
-        // Before the body's check: an admin key is told the route is not its own, whatever it sent.
+        // Before the limit's check: an admin key is told the route is not its own, whatever limit it sent (a body that
+        // is no JSON at all is refused before any of this).
         ctx.caller().requireOperator();
         return changeRateLimit(developerId, request.toRateLimit(), ifMatch, ctx);
     }
