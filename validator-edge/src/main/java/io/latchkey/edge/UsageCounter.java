@@ -147,11 +147,12 @@ final class UsageCounter {
     }
 
     /**
-     * The total a counter in a minute's maps reached, acknowledged in that minute alone: a minute made again after
-     * it was dropped (a decision of it later still, a clock stepped back) starts from nothing, whatever a report of
-     * the one dropped brings back.
+     * The total a counter in a minute's maps reached, acknowledged in that minute's own acknowledgements alone: a
+     * minute made again after it was dropped (a decision of it later still, a clock stepped back) starts from nothing,
+     * whatever a report of the one dropped brings back. Not the minute itself, which a report resent for an hour would
+     * keep, its tables included.
      */
-    private record MapTotal(Minute minute, Bucket bucket, long total) {
+    private record MapTotal(Map<Bucket, Long> acknowledged, Bucket bucket, long total) {
     }
 
     /** A URI path seen before, with its endpoint. */
@@ -687,7 +688,7 @@ final class UsageCounter {
                 KeyGains key = total > acknowledgedTotal ? gainsOf(byKey, bucket.keyId(), maxKeys) : null;
                 if (key != null && key.gains.size() < maxBuckets) {
                     key.gains.merge(bucket, total - acknowledgedTotal, Long::sum);
-                    key.totals.add(new MapTotal(minute, bucket, total));
+                    key.totals.add(new MapTotal(minute.acknowledged, bucket, total));
                     key.lastUsed = Math.max(key.lastUsed, lastUsed.get(bucket.keyId()));
                 }
             });
@@ -772,6 +773,8 @@ final class UsageCounter {
                 minute.failuresWhileRetired++;
             }
         }
+        // As maintain does: decisions waiting in batches count in their minute before it retires.
+        foldPending();
         dropReported(clock.millis());
     }
 
@@ -800,8 +803,7 @@ final class UsageCounter {
     private void settle(List<KeyReport> report) {
         report.forEach(key -> {
             // A minute dropped unreported while this report was out takes them with it.
-            key.totals().forEach(total -> total.minute().acknowledged.merge(total.bucket(), total.total(),
-                    Math::max));
+            key.totals().forEach(total -> total.acknowledged().merge(total.bucket(), total.total(), Math::max));
             key.reads().forEach(UsageTable.Read::acknowledge);
         });
         // A decision still pending keeps its minute: it is not reported yet.

@@ -390,6 +390,22 @@ class UsageCounterTest {
                 Map.entry(new UsageCounter.Bucket(k1, minute + 10, "/", "valid"), 1L));
     }
 
+    @Test
+    void aFailedReportCountsTheDecisionsWaitingInBatchesInTheirMinuteBeforeItRetires() {
+        String keyId = "7d3f8a2e-0b1c-4d5e-8f90-123456789abc";
+        long minute = T0.getEpochSecond() / 60;
+        // A key of another form counts at once, in the maps, and makes the minute; the UUID's decision, fewer than a
+        // batch, waits in this thread's batch until a fold.
+        counter.record("k1", "/", "valid");
+        counter.record(keyId, "/", "valid");
+        time.set(T0.plusSeconds(60));
+        counter.failed();
+        Map<UsageCounter.Bucket, Long> counted = new HashMap<>();
+        counter.report(100).forEach(key -> counted.putAll(key.gains()));
+        assertThat(counted).containsOnlyKeys(new UsageCounter.Bucket("k1", minute, "/", "valid"),
+                new UsageCounter.Bucket(keyId, minute, "/", "valid"));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"k1", "7d3f8a2e-0b1c-4d5e-8f90-123456789abc"})
     void aMinuteMadeAgainIsNotAcknowledgedByAReportOfTheOneDropped(String k1) {
