@@ -406,12 +406,13 @@ final class UsageCounter {
      * minute's).
      */
     private synchronized Minute minute(long wanted) {
-        // Retired since the caller looked: read again under the lock that retires.
+        // Retired since the caller looked: read again under the lock that retires, and that raises retiredThrough to
+        // a retired minute before it is marked so.
         Minute own = held(wanted);
         if (own != null && !own.retired) {
             return own;
         }
-        long epochMinute = own == null ? wanted : Math.max(wanted, retiredThrough + 1);
+        long epochMinute = own == null ? wanted : retiredThrough + 1;
         Minute held = held(epochMinute);
         if (held != null) {
             return held;
